@@ -1,0 +1,37 @@
+# One task runner for the README, CI and developers.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test bench lint lab venv system-deps clean
+
+demo: $(STAMP) ## simulate a week of traffic, ingest it, run every scheduled report
+	$(BIN)/apislo demo
+
+test: $(STAMP) system-deps ## the whole test suite (starts its own Prometheus)
+	$(BIN)/pytest
+
+bench: $(STAMP) ## benchmarks in bench/, printing apislo's figures beside their baselines
+	$(BIN)/python bench/run.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check apislo tests bench
+	$(BIN)/ruff format --check apislo tests bench
+
+lab: $(STAMP) ## JupyterLab on notebooks/ with the project's kernel
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+system-deps: ## Debian's prometheus (and chromium for the browser test)
+	@bash scripts/system-deps.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

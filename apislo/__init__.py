@@ -1,0 +1,34 @@
+"""apislo: notebook-driven API observability and SLO workbench.
+
+Light to import: heavy parts load on first use.
+
+>>> import apislo
+>>> events = apislo.read_logs(["access.log"])          # doctest: +SKIP
+>>> frame = apislo.traffic(events, interval="5min")    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "load", "read_logs", "traffic"]
+
+if TYPE_CHECKING:
+    from apislo.sources.ingest import load, read_logs
+    from apislo.traffic import traffic
+
+_LAZY = {
+    "read_logs": "apislo.sources.ingest",
+    "load": "apislo.sources.ingest",
+    "traffic": "apislo.traffic",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'apislo' has no attribute {name!r}")

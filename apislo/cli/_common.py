@@ -1,0 +1,51 @@
+"""Helpers shared by the command modules: progress bars, JSON output, error reporting."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+from apislo.errors import ApisloError
+
+__all__ = ["echo_json", "fail_on_apislo_error", "progress"]
+
+
+def echo_json(payload: Any) -> None:
+    """Print one JSON document on standard output."""
+    click.echo(json.dumps(payload, indent=2, default=str, ensure_ascii=False))
+
+
+@contextmanager
+def fail_on_apislo_error() -> Iterator[None]:
+    """Turn an :class:`ApisloError` into a one-line message on stderr and exit status 1."""
+    try:
+        yield
+    except ApisloError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+def progress(total: int, label: str, quiet: bool) -> Any:
+    """A progress bar on a terminal; silent with ``--quiet`` or when stderr is not a TTY."""
+    show = not quiet and sys.stderr.isatty()
+    return click.progressbar(
+        length=total, label=label, file=sys.stderr if show else _Null(), show_pos=False
+    )
+
+
+class _Null:
+    """A write-only sink for progress bars that must stay quiet."""
+
+    def write(self, _text: str) -> int:
+        return 0
+
+    def flush(self) -> None:
+        return None
+
+    def isatty(self) -> bool:
+        return False

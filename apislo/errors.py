@@ -1,0 +1,156 @@
+"""The one exception tree of apislo.
+
+Every error apislo raises on purpose derives from :class:`ApisloError`, so a notebook or a job can
+catch one class. Subclasses carry the facts a caller needs as attributes, and their messages say
+what to do next.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ApisloError",
+    "ConfigError",
+    "FormatDetectionError",
+    "IngestError",
+    "PrometheusError",
+    "PrometheusQueryError",
+    "PrometheusUnavailableError",
+    "RejectRateError",
+    "ReportRunError",
+    "SpecError",
+]
+
+
+class ApisloError(Exception):
+    """Root of every error apislo raises on purpose."""
+
+
+class ConfigError(ApisloError, ValueError):
+    """A parameter, option or configuration value is not allowed."""
+
+
+class IngestError(ApisloError):
+    """Reading or storing access logs failed (the file, not one line: bad lines are quarantined)."""
+
+
+class FormatDetectionError(IngestError):
+    """No known log format recognises a file.
+
+    Attributes:
+        path: the file that was sniffed.
+        scores: format name -> fraction of sample lines it recognised.
+    """
+
+    def __init__(self, path: str, scores: dict[str, float]) -> None:
+        self.path = path
+        self.scores = scores
+        best = sorted(scores.items(), key=lambda kv: -kv[1])[:3]
+        tried = ", ".join(f"{name} {score:.0%}" for name, score in best) or "none"
+        super().__init__(
+            f"{path}: no log format recognises this file (best matches: {tried}). "
+            "Pass --format NAME, or --log-format with the NGINX log_format line that wrote it."
+        )
+
+
+class RejectRateError(IngestError):
+    """Too many lines of a file were rejected: most likely the wrong format was chosen.
+
+    Attributes:
+        path: the file.
+        fmt: the format used.
+        rejected: lines rejected.
+        lines: lines read.
+        max_rate: the allowed fraction.
+    """
+
+    def __init__(self, path: str, fmt: str, rejected: int, lines: int, max_rate: float) -> None:
+        self.path, self.fmt = path, fmt
+        self.rejected, self.lines, self.max_rate = rejected, lines, max_rate
+        super().__init__(
+            f"{path}: {rejected:,} of {lines:,} lines ({rejected / max(lines, 1):.1%}) are not "
+            f"{fmt} requests, above --max-reject-rate {max_rate:.1%}. Nothing from this file was "
+            "added; check --format (or --log-format) and the quarantine file."
+        )
+
+
+class SpecError(ApisloError, ValueError):
+    """An SLO spec is invalid.
+
+    Attributes:
+        path: the spec file (or ``"<inline>"``).
+        field: dotted path of the offending field.
+        allowed: what the field accepts.
+    """
+
+    def __init__(self, path: str, field: str, problem: str, allowed: str = "") -> None:
+        self.path, self.field, self.allowed = path, field, allowed
+        hint = f" Allowed: {allowed}." if allowed else ""
+        super().__init__(f"{path}: {field}: {problem}.{hint}")
+
+
+class PrometheusError(ApisloError):
+    """Base of errors talking to Prometheus or a PromQL-compatible store."""
+
+
+class PrometheusUnavailableError(PrometheusError):
+    """The server could not be reached after retries.
+
+    Attributes:
+        url: the server's base URL.
+        reason: the last transport error.
+    """
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url, self.reason = url, reason
+        super().__init__(
+            f"Prometheus at {url} is unreachable ({reason}). Check the URL, that the server runs "
+            "and that this machine can reach it."
+        )
+
+
+class PrometheusQueryError(PrometheusError):
+    """Prometheus answered a query with an error.
+
+    Attributes:
+        status: HTTP status code.
+        error_type: Prometheus's ``errorType`` (e.g. ``bad_data``), or ``""``.
+        query: the PromQL sent.
+        start, end: the time range asked for (ISO 8601), or ``None`` for instant queries.
+    """
+
+    def __init__(
+        self,
+        status: int,
+        error_type: str,
+        error: str,
+        query: str,
+        start: str | None = None,
+        end: str | None = None,
+    ) -> None:
+        self.status, self.error_type, self.error = status, error_type, error
+        self.query, self.start, self.end = query, start, end
+        span = f" over {start} .. {end}" if start else ""
+        super().__init__(f"Prometheus error {status} {error_type}: {error} (query {query!r}{span})")
+
+
+class ReportRunError(ApisloError):
+    """A report notebook failed; the last good report was kept.
+
+    Attributes:
+        notebook: the notebook that ran.
+        cell_index: index of the failing cell, or -1 when unknown (kernel death, timeout).
+        ename: exception name (``"Timeout"``, ``"DeadKernel"``...).
+        evalue: exception message.
+        executed_path: where the failed executed notebook was kept for debugging.
+    """
+
+    def __init__(
+        self, notebook: str, cell_index: int, ename: str, evalue: str, executed_path: str
+    ) -> None:
+        self.notebook, self.cell_index = notebook, cell_index
+        self.ename, self.evalue, self.executed_path = ename, evalue, executed_path
+        where = f"cell {cell_index}" if cell_index >= 0 else "the kernel"
+        super().__init__(
+            f"{notebook}: {where} failed with {ename}: {evalue}. The last good report was kept; "
+            f"the failed run is in {executed_path}."
+        )

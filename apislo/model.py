@@ -1,0 +1,119 @@
+"""The one domain model: request events and the traffic frame.
+
+Every source (each gateway log format, Prometheus) maps into these two shapes, and every analysis
+(SLOs, KPIs, capacity, charts) reads only them.
+
+**Request event** (one row per HTTP request; :data:`EVENT_SCHEMA`):
+
+==================== ============== ==========================================================
+column               type           meaning
+==================== ============== ==========================================================
+ts                   timestamp UTC  request *start* (end-stamped formats are shifted back)
+api                  string         API name (route map, gateway service, or first path part)
+route                string         templated path: numeric, UUID and hex ids become ``{id}``
+method               string         HTTP method, upper case
+status               int16          HTTP status; NA when the client left before one was sent
+latency_s            float64        client-observed total latency, seconds
+upstream_latency_s   float64        time spent in the backend, seconds, summed over retries;
+                                    NA when never proxied
+attempts             int16          upstream attempts (1 + retries); NA when unknown
+bytes_in             int64          request bytes; NA when not logged
+bytes_out            int64          response bytes; NA when not logged
+consumer             string         consumer id or name; API keys are hashed, never stored
+api_version          string         ``v1``, ``v2``... from the path or a header; NA if none
+gateway              string         source format name (``nginx-combined``, ``kong-json``...)
+termination          string         gateway's termination flags / response flags, if any
+cache_status         string         cache result (``HIT``, ``MISS``...), if any
+==================== ============== ==========================================================
+
+**Traffic frame** (one row per ``(api, [route,] ts)`` interval; :func:`traffic_columns`):
+``ts`` (interval start, UTC), the group keys, ``requests``, ``status_2xx``, ``status_3xx``,
+``status_4xx``, ``status_5xx``, ``status_429``, ``latency_count`` (requests with a known latency),
+``latency_sum_s`` (seconds) and one cumulative bucket column per threshold ``le_<seconds>``
+(requests with ``latency_s <= threshold``, Prometheus ``le`` semantics). Frames computed from
+events may add exact quantiles ``p50_s``, ``p90_s``, ``p95_s``, ``p99_s``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import pyarrow as pa
+
+__all__ = [
+    "DEFAULT_BUCKETS_S",
+    "EVENT_COLUMNS",
+    "EVENT_SCHEMA",
+    "STATUS_COLUMNS",
+    "bucket_column",
+    "bucket_columns",
+    "empty_events",
+    "events_to_pandas",
+    "traffic_columns",
+]
+
+#: Prometheus client libraries' default histogram buckets, seconds.
+DEFAULT_BUCKETS_S: tuple[float, ...] = (
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+)
+
+EVENT_SCHEMA = pa.schema(
+    [
+        pa.field("ts", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("api", pa.string()),
+        pa.field("route", pa.string()),
+        pa.field("method", pa.string()),
+        pa.field("status", pa.int16()),
+        pa.field("latency_s", pa.float64()),
+        pa.field("upstream_latency_s", pa.float64()),
+        pa.field("attempts", pa.int16()),
+        pa.field("bytes_in", pa.int64()),
+        pa.field("bytes_out", pa.int64()),
+        pa.field("consumer", pa.string()),
+        pa.field("api_version", pa.string()),
+        pa.field("gateway", pa.string()),
+        pa.field("termination", pa.string()),
+        pa.field("cache_status", pa.string()),
+    ]
+)
+EVENT_COLUMNS: tuple[str, ...] = tuple(EVENT_SCHEMA.names)
+
+#: Status-class count columns of the traffic frame, in order.
+STATUS_COLUMNS: tuple[str, ...] = (
+    "status_2xx", "status_3xx", "status_4xx", "status_5xx", "status_429",
+)
+
+
+def bucket_column(threshold_s: float) -> str:
+    """Name of the cumulative bucket column for a latency threshold in seconds.
+
+    >>> bucket_column(0.25), bucket_column(1.0)
+    ('le_0.25', 'le_1')
+    """
+    return f"le_{threshold_s:g}"
+
+
+def bucket_columns(thresholds_s: Sequence[float]) -> list[str]:
+    """Bucket column names for thresholds (seconds), sorted ascending."""
+    return [bucket_column(t) for t in sorted(thresholds_s)]
+
+
+def traffic_columns(
+    by: Sequence[str] = ("api",), thresholds_s: Sequence[float] = DEFAULT_BUCKETS_S
+) -> list[str]:
+    """Columns of a traffic frame grouped ``by`` with buckets at ``thresholds_s`` (seconds)."""
+    return [
+        "ts", *by, "requests", *STATUS_COLUMNS, "latency_count", "latency_sum_s",
+        *bucket_columns(thresholds_s),
+    ]
+
+
+def events_to_pandas(table: pa.Table) -> pd.DataFrame:
+    """Convert an Arrow table of events to pandas with Arrow-backed dtypes."""
+    return table.to_pandas(types_mapper=pd.ArrowDtype)
+
+
+def empty_events() -> pd.DataFrame:
+    """An events frame with no rows and the full schema."""
+    return events_to_pandas(EVENT_SCHEMA.empty_table())

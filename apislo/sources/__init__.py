@@ -1,0 +1,1 @@
+"""Sources: gateway access logs and Prometheus, each mapped into :mod:`apislo.model`."""
