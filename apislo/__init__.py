@@ -16,13 +16,13 @@ __version__ = "0.1.0"
 __all__ = ["__version__", "load", "read_logs", "traffic"]
 
 if TYPE_CHECKING:
+    from apislo.aggregate import traffic
     from apislo.sources.ingest import load, read_logs
-    from apislo.traffic import traffic
 
 _LAZY = {
     "read_logs": "apislo.sources.ingest",
     "load": "apislo.sources.ingest",
-    "traffic": "apislo.traffic",
+    "traffic": "apislo.aggregate",
 }
 
 

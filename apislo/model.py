@@ -46,6 +46,7 @@ __all__ = [
     "EVENT_COLUMNS",
     "EVENT_SCHEMA",
     "STATUS_COLUMNS",
+    "arrow_to_pandas",
     "bucket_column",
     "bucket_columns",
     "empty_events",
@@ -109,9 +110,22 @@ def traffic_columns(
     ]
 
 
+def arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
+    """Arrow table -> pandas with Arrow-backed dtypes; ``large_string`` becomes ``string``.
+
+    Every frame apislo returns goes through here, so the same column has the same dtype whether
+    it came from logs or Prometheus.
+    """
+    fields = [
+        pa.field(f.name, pa.string(), f.nullable) if pa.types.is_large_string(f.type) else f
+        for f in table.schema
+    ]
+    return table.cast(pa.schema(fields)).to_pandas(types_mapper=pd.ArrowDtype)
+
+
 def events_to_pandas(table: pa.Table) -> pd.DataFrame:
     """Convert an Arrow table of events to pandas with Arrow-backed dtypes."""
-    return table.to_pandas(types_mapper=pd.ArrowDtype)
+    return arrow_to_pandas(table)
 
 
 def empty_events() -> pd.DataFrame:

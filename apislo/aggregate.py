@@ -1,0 +1,157 @@
+"""Request events -> the traffic frame, the meeting point of logs and Prometheus.
+
+Schema in :mod:`apislo.model`. Counts are exact: a request with ``latency_s <= t`` counts in
+bucket ``le_<t>`` (Prometheus ``le`` semantics); a request with no status counts in ``requests``
+only; a request with no latency is left out of ``latency_count``, ``latency_sum_s`` and the
+buckets. Quantile columns are exact order statistics of the interval's latencies, linearly
+interpolated between closest ranks (NumPy's default ``percentile``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+
+from apislo.errors import ConfigError
+from apislo.model import DEFAULT_BUCKETS_S, arrow_to_pandas, bucket_column
+
+__all__ = ["DEFAULT_QUANTILES", "quantile_column", "to_polars", "traffic"]
+
+#: Quantiles computed by default (fractions).
+DEFAULT_QUANTILES: tuple[float, ...] = (0.5, 0.9, 0.95, 0.99)
+
+
+def quantile_column(q: float) -> str:
+    """Name of the quantile column for fraction ``q``.
+
+    >>> quantile_column(0.99), quantile_column(0.999)
+    ('p99_s', 'p99.9_s')
+    """
+    return f"p{q * 100:g}_s"
+
+
+def to_polars(events: pd.DataFrame | pl.DataFrame | pa.Table) -> pl.DataFrame:
+    """Any events frame (pandas with Arrow or NumPy dtypes, polars, Arrow) as polars."""
+    if isinstance(events, pl.DataFrame):
+        return events
+    if isinstance(events, pa.Table):
+        return pl.from_arrow(events)  # type: ignore[return-value]
+    return pl.from_pandas(events)
+
+
+def _interval_us(interval: str | pd.Timedelta) -> int:
+    try:
+        step = pd.Timedelta(interval)
+    except ValueError as exc:
+        raise ConfigError(f"interval {interval!r} is not a duration like '5min' or '1h'") from exc
+    if step <= pd.Timedelta(0) or step % pd.Timedelta(microseconds=1):
+        raise ConfigError(f"interval {interval!r} must be a positive whole number of microseconds")
+    return int(step / pd.Timedelta(microseconds=1))
+
+
+def traffic(
+    events: pd.DataFrame | pl.DataFrame | pa.Table,
+    interval: str | pd.Timedelta = "1min",
+    by: Sequence[str] = ("api",),
+    thresholds_s: Sequence[float] = DEFAULT_BUCKETS_S,
+    quantiles: Sequence[float] = DEFAULT_QUANTILES,
+    complete: bool = True,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """Aggregate request events into a traffic frame.
+
+    Args:
+        events: request events (schema: :mod:`apislo.model`).
+        interval: interval length (``"1min"``, ``"5min"``, ``"1h"``...); intervals are aligned to
+            the Unix epoch in UTC, so ``"1d"`` intervals are UTC days.
+        by: group keys, e.g. ``("api",)`` or ``("api", "route")``.
+        thresholds_s: latency thresholds in seconds, one cumulative bucket column each.
+        quantiles: latency quantiles (fractions) to compute exactly; ``()`` for none.
+        complete: add zero rows for intervals without traffic, per group, from ``start`` (or the
+            first request) to ``end`` (or the last request), so windows over rows are windows in
+            time.
+        start, end: the span of a complete frame (``end`` exclusive); naive times are UTC.
+
+    Returns:
+        One row per group and interval start ``ts``, sorted by the group keys then ``ts``.
+
+    Example:
+        >>> hourly = apislo.traffic(events, interval="1h", by=("api", "route"))  # doctest: +SKIP
+    """
+    step_us = _interval_us(interval)
+    frame = to_polars(events)
+    missing = [key for key in ("ts", "status", "latency_s", *by) if key not in frame.columns]
+    if missing:
+        raise ConfigError(f"events have no column(s) {missing}; expected apislo's event schema")
+    keys = list(by)
+    status, latency = pl.col("status"), pl.col("latency_s")
+    aggregations = [
+        pl.len().cast(pl.Int64).alias("requests"),
+        *[
+            ((status // 100) == klass).sum().cast(pl.Int64).alias(f"status_{klass}xx")
+            for klass in (2, 3, 4, 5)
+        ],
+        (status == 429).sum().cast(pl.Int64).alias("status_429"),
+        latency.is_not_null().sum().cast(pl.Int64).alias("latency_count"),
+        latency.sum().alias("latency_sum_s"),
+        *[
+            (latency <= t).sum().cast(pl.Int64).alias(bucket_column(t))
+            for t in sorted(thresholds_s)
+        ],
+        *[
+            latency.quantile(q, interpolation="linear").alias(quantile_column(q))
+            for q in quantiles
+        ],
+    ]
+    ts = pl.col("ts").cast(pl.Datetime("us", "UTC"))
+    grouped = (
+        frame.lazy()
+        .with_columns(ts.dt.truncate(f"{step_us}us").alias("ts"))
+        .group_by(["ts", *keys])
+        .agg(aggregations)
+        .collect()
+    )
+    if complete:
+        grouped = _complete(grouped, keys, step_us, start, end)
+    grouped = grouped.sort([*keys, "ts"]).select(
+        "ts", *keys, *[c for c in grouped.columns if c not in ("ts", *keys)]
+    )
+    return arrow_to_pandas(grouped.to_arrow())
+
+
+def _complete(
+    grouped: pl.DataFrame,
+    keys: list[str],
+    step_us: int,
+    start: str | pd.Timestamp | None,
+    end: str | pd.Timestamp | None,
+) -> pl.DataFrame:
+    """Add zero-count rows so every group has every interval in the span."""
+    first = _bound(start, step_us) if start is not None else grouped["ts"].min()
+    if end is not None:
+        last_exclusive = _bound(end, step_us, ceil=True)
+    else:
+        last = grouped["ts"].max()
+        last_exclusive = None if last is None else last + pd.Timedelta(microseconds=step_us)
+    if first is None or last_exclusive is None:
+        return grouped
+    grid = pl.datetime_range(
+        first, last_exclusive, interval=f"{step_us}us", closed="left", time_unit="us",
+        time_zone="UTC", eager=True,
+    ).alias("ts").to_frame()
+    groups = grouped.select(keys).unique() if keys else pl.DataFrame()
+    full = grid.join(groups, how="cross") if keys else grid
+    joined = full.join(grouped, on=["ts", *keys], how="left")
+    counts = [c for c in grouped.columns if c not in ("ts", *keys) and not c.startswith("p")]
+    return joined.with_columns(pl.col(counts).fill_null(0))
+
+
+def _bound(value: str | pd.Timestamp, step_us: int, ceil: bool = False) -> pd.Timestamp:
+    stamp = pd.Timestamp(value)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    step = pd.Timedelta(microseconds=step_us)
+    return stamp.ceil(step) if ceil else stamp.floor(step)

@@ -1,0 +1,119 @@
+"""Provenance of a report: what ran, on which data, with which parameters (never secrets).
+
+The runner knows the notebook, parameters, run id, apislo version and duration; the notebook states
+the data window, sources and spec files with :func:`record_provenance`. :func:`provenance_html`
+renders both as the box at the top of every report.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from apislo.report.record import record
+
+__all__ = ["PROVENANCE_KEY", "Provenance", "provenance_html", "record_provenance", "redact_url"]
+
+#: The :func:`~apislo.report.record.record` name under which a notebook states its provenance.
+PROVENANCE_KEY = "apislo.provenance"
+
+
+def redact_url(url: str) -> str:
+    """A URL without user, password, query or fragment (they may hold tokens).
+
+    >>> redact_url("https://bob:s3cret@prom.example:9090/api?token=x")
+    'https://prom.example:9090/api'
+    """
+    parts = urlsplit(url)
+    if not parts.scheme:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def record_provenance(
+    window: tuple[Any, Any] | None = None,
+    sources: Iterable[str] = (),
+    specs: Iterable[str] = (),
+) -> None:
+    """State, from a notebook, the data window, sources and spec files the report shows.
+
+    Args:
+        window: ``(start, end)`` of the data shown (timestamps or strings, UTC).
+        sources: dataset paths or Prometheus URLs (credentials are removed).
+        specs: SLO spec files used.
+    """
+    record(
+        PROVENANCE_KEY,
+        {
+            "window": [str(window[0]), str(window[1])] if window else None,
+            "sources": [redact_url(str(s)) for s in sources],
+            "specs": [str(s) for s in specs],
+        },
+    )
+
+
+@dataclass
+class Provenance:
+    """Everything a report states about how it was made.
+
+    Attributes:
+        notebook: source notebook path.
+        run_id: unique id of this run (also in the history and file names of failed runs).
+        apislo_version: version of apislo that ran it.
+        parameters: parameters injected (secret-looking names are refused before this).
+        started: run start, ISO 8601 UTC.
+        duration_s: wall time of the notebook run, seconds.
+        kernel: Jupyter kernel name.
+        window: ``[start, end]`` of the data, as stated by the notebook, or ``None``.
+        sources: data sources as stated by the notebook.
+        specs: spec files as stated by the notebook.
+    """
+
+    notebook: str
+    run_id: str
+    apislo_version: str
+    parameters: dict[str, Any]
+    started: str
+    duration_s: float
+    kernel: str
+    window: list[str] | None = None
+    sources: list[str] = field(default_factory=list)
+    specs: list[str] = field(default_factory=list)
+
+    def with_recorded(self, recorded: Mapping[str, Any] | None) -> Provenance:
+        """This provenance completed with what the notebook recorded via record_provenance."""
+        if not recorded:
+            return self
+        data = asdict(self)
+        data.update({k: recorded[k] for k in ("window", "sources", "specs") if recorded.get(k)})
+        return Provenance(**data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict (JSON-serialisable) for notebook metadata and the run history."""
+        return asdict(self)
+
+
+def provenance_html(prov: Provenance) -> str:
+    """The provenance box of a report, every value HTML-escaped."""
+    e = html.escape
+    params = ", ".join(f"{e(str(k))}={e(repr(v))}" for k, v in prov.parameters.items()) or "none"
+    window = " to ".join(e(w) for w in prov.window) if prov.window else "not stated"
+    rows = [
+        ("Notebook", e(prov.notebook)),
+        ("Data window (UTC)", window),
+        ("Sources", e(", ".join(prov.sources)) or "not stated"),
+        ("Spec files", e(", ".join(prov.specs)) or "none"),
+        ("Parameters", params),
+        ("Run", f"{e(prov.run_id)}, started {e(prov.started)}, took {prov.duration_s:.1f} s"),
+        ("apislo", f"{e(prov.apislo_version)} (kernel {e(prov.kernel)})"),
+    ]
+    body = "\n".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+    return (
+        '<section class="apislo-provenance"><h2>Provenance</h2>'
+        f'<table class="apislo-provenance-table">\n{body}\n</table></section>'
+    )

@@ -1,0 +1,43 @@
+"""SLOs: specs (apislo YAML, OpenSLO, Sloth), exact SLO maths over history, evaluation.
+
+>>> import apislo.slo
+>>> slos = apislo.slo.load("examples/slo/shop.yaml")                      # doctest: +SKIP
+>>> result = apislo.slo.evaluate(slos, "data/", at="2026-11-01T00:00Z")   # doctest: +SKIP
+>>> result.summary                                                         # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from apislo.slo.spec import SLI, SLO, Alerting, Objective, SourceHints, TimeWindow
+
+__all__ = [
+    "SLI",
+    "SLO",
+    "Alerting",
+    "EvaluationResult",
+    "Objective",
+    "SourceHints",
+    "TimeWindow",
+    "evaluate",
+    "load",
+]
+
+if TYPE_CHECKING:
+    from apislo.slo.evaluate import EvaluationResult, evaluate
+    from apislo.slo.loader import load
+
+_LAZY = {
+    "load": "apislo.slo.loader",
+    "evaluate": "apislo.slo.evaluate",
+    "EvaluationResult": "apislo.slo.evaluate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'apislo.slo' has no attribute {name!r}")

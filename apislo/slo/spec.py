@@ -1,0 +1,277 @@
+"""The domain model of an SLO: one set of frozen dataclasses every spec loader maps into.
+
+apislo's own YAML, OpenSLO (``openslo/v1``, ``openslo/v1alpha``) and Sloth (``prometheus/v1``)
+specs all load into :class:`SLO`; the maths, alerting, backtests and rule generation only ever
+read this model. Fractions are in ``[0, 1]`` (``0.999``, not ``99.9``); durations are
+:class:`datetime.timedelta`; latency thresholds are seconds (``threshold_s``).
+
+>>> slo = SLO(
+...     name="checkout-availability",
+...     service="shop",
+...     api="checkout",
+...     sli=SLI(kind="availability"),
+...     objectives=(Objective(target=0.999),),
+...     window=TimeWindow.rolling_window(timedelta(days=30)),
+... )
+>>> slo.window.period
+datetime.timedelta(days=30)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+__all__ = [
+    "BUDGETING_METHODS",
+    "CALENDAR_UNITS",
+    "SLI",
+    "SLI_KINDS",
+    "SLO",
+    "STATUS_CLASSES",
+    "Alerting",
+    "BudgetingMethod",
+    "CalendarUnit",
+    "Objective",
+    "SLIKind",
+    "SourceHints",
+    "TimeWindow",
+]
+
+SLIKind = Literal["availability", "latency", "availability_and_latency", "ratio"]
+BudgetingMethod = Literal["Occurrences", "Timeslices", "RatioTimeslices"]
+CalendarUnit = Literal["day", "week", "month", "quarter", "year"]
+
+SLI_KINDS: tuple[str, ...] = ("availability", "latency", "availability_and_latency", "ratio")
+BUDGETING_METHODS: tuple[str, ...] = ("Occurrences", "Timeslices", "RatioTimeslices")
+CALENDAR_UNITS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
+#: Status classes an availability SLI may count as bad (traffic-frame columns ``status_<class>``).
+STATUS_CLASSES: tuple[str, ...] = ("3xx", "4xx", "5xx")
+
+#: Nominal length of one calendar unit, used only where a single period length is needed
+#: (burn-rate factors, budget in minutes); the maths use the real calendar boundaries.
+_NOMINAL_DAYS: dict[str, float] = {
+    "day": 1,
+    "week": 7,
+    "month": 30,
+    "quarter": 91,
+    "year": 365,
+}
+
+
+@dataclass(frozen=True)
+class SLI:
+    """What counts as a good event.
+
+    Attributes:
+        kind: ``availability`` (good = status not in ``bad_status``), ``latency`` (good =
+            ``latency_s <= threshold_s``), ``availability_and_latency`` (both at once) or
+            ``ratio`` (good/total or bad/total PromQL queries, Prometheus only).
+        bad_status: status classes counted as bad, from :data:`STATUS_CLASSES`; default 5xx.
+        count_429: whether 429 Too Many Requests counts as the API's fault (bad). Default
+            ``False``: a 429 is the client exceeding its quota. Only matters when ``4xx`` is bad.
+        threshold_s: latency threshold in seconds (latency kinds); an objective may override it.
+        good_query: PromQL for good events (ratio kind), an increase/rate expression.
+        bad_query: PromQL for bad events (ratio kind, instead of ``good_query``).
+        total_query: PromQL for all events (ratio kind).
+        name: the SLI's name when the spec gives one (OpenSLO ``SLI`` kind).
+    """
+
+    kind: SLIKind = "availability"
+    bad_status: tuple[str, ...] = ("5xx",)
+    count_429: bool = False
+    threshold_s: float | None = None
+    good_query: str | None = None
+    bad_query: str | None = None
+    total_query: str | None = None
+    name: str | None = None
+
+    @property
+    def uses_latency(self) -> bool:
+        """Whether good events depend on a latency threshold."""
+        return self.kind in ("latency", "availability_and_latency")
+
+    @property
+    def uses_status(self) -> bool:
+        """Whether good events depend on the response status."""
+        return self.kind in ("availability", "availability_and_latency")
+
+
+@dataclass(frozen=True)
+class Objective:
+    """One target of an SLO (an SLO may have several, e.g. 95 % under 300 ms, 99 % under 1 s).
+
+    Attributes:
+        target: fraction of good events (or good slices) required, e.g. ``0.999``.
+        name: short name (OpenSLO ``objectives[].name``), used in labels and output.
+        display_name: human-readable name.
+        threshold_s: latency threshold in seconds for this objective (OpenSLO
+            ``thresholdMetric`` objectives carry ``op: lte, value: ...``); overrides
+            :attr:`SLI.threshold_s`.
+        timeslice_target: for ``Timeslices``: a slice is good when its good ratio is
+            ``>= timeslice_target``.
+        timeslice_window: slice length for ``Timeslices`` and ``RatioTimeslices``.
+    """
+
+    target: float
+    name: str | None = None
+    display_name: str | None = None
+    threshold_s: float | None = None
+    timeslice_target: float | None = None
+    timeslice_window: timedelta | None = None
+
+    @property
+    def label(self) -> str:
+        """A stable label for output: the name, or the target as a percentage."""
+        return self.name or f"{self.target * 100:g}%"
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """The SLO period: a rolling duration, or calendar-aligned periods in a time zone.
+
+    Attributes:
+        kind: ``rolling`` or ``calendar``.
+        duration: length of a rolling window (e.g. 28 days); ``None`` for calendar windows.
+        unit: calendar unit (``week`` starts Monday, ``month``, ``quarter``...); ``None`` for
+            rolling windows.
+        count: number of calendar units in one period (OpenSLO ``duration: 2w`` -> 2 weeks).
+        timezone: IANA zone the calendar boundaries are in (``Europe/Paris``); default UTC.
+        start: calendar anchor (OpenSLO ``calendar.startTime``), or ``None`` for natural
+            boundaries (Monday 00:00, the 1st of the month...).
+    """
+
+    kind: Literal["rolling", "calendar"]
+    duration: timedelta | None = None
+    unit: CalendarUnit | None = None
+    count: int = 1
+    timezone: str = "UTC"
+    start: datetime | None = None
+
+    @classmethod
+    def rolling_window(cls, duration: timedelta) -> TimeWindow:
+        """A rolling window of ``duration``."""
+        return cls(kind="rolling", duration=duration)
+
+    @classmethod
+    def calendar_window(
+        cls, unit: CalendarUnit, timezone: str = "UTC", count: int = 1
+    ) -> TimeWindow:
+        """Calendar-aligned periods of ``count`` ``unit`` in ``timezone``."""
+        return cls(kind="calendar", unit=unit, count=count, timezone=timezone)
+
+    @property
+    def is_rolling(self) -> bool:
+        """Whether the window is rolling (else calendar-aligned)."""
+        return self.kind == "rolling"
+
+    @property
+    def period(self) -> timedelta:
+        """Length of one period; nominal for calendar units (month 30 d, quarter 91 d)."""
+        if self.duration is not None:
+            return self.duration
+        return timedelta(days=_NOMINAL_DAYS[self.unit or "day"] * self.count)
+
+    @property
+    def label(self) -> str:
+        """Short text such as ``30d`` or ``calendar month (Europe/Paris)``."""
+        if self.is_rolling and self.duration is not None:
+            return _format_timedelta(self.duration)
+        plural = f"{self.count} {self.unit}s" if self.count != 1 else f"{self.unit}"
+        return f"calendar {plural} ({self.timezone})"
+
+
+@dataclass(frozen=True)
+class Alerting:
+    """Which alerting policy applies to an SLO.
+
+    Attributes:
+        policy: name of a policy preset or a named policy (``apislo.slo.policy``), or ``None``
+            for the default multi-window multi-burn-rate policy for the SLO period.
+        tiers: inline tiers exactly as written in the spec (each a mapping); parsed and
+            validated by ``apislo.slo.policy``. Empty when ``policy`` names one.
+        page_labels: labels added to page alerts (Sloth ``alerting.pageAlert.labels``).
+        ticket_labels: labels added to ticket alerts.
+        annotations: annotations added to every alert.
+        disabled: alerts are not generated (Sloth ``pageAlert.disable`` on both).
+    """
+
+    policy: str | None = None
+    tiers: tuple[Any, ...] = ()
+    page_labels: tuple[tuple[str, str], ...] = ()
+    ticket_labels: tuple[tuple[str, str], ...] = ()
+    annotations: tuple[tuple[str, str], ...] = ()
+    disabled: bool = False
+
+
+@dataclass(frozen=True)
+class SourceHints:
+    """Where an SLO's data is expected to come from (hints, not requirements).
+
+    Attributes:
+        kind: ``logs``, ``prometheus`` or ``None`` (any).
+        profile: Prometheus exporter profile name (``generic``...), or ``None``.
+        data_source: a named data source (OpenSLO ``DataSource`` name).
+        labels: label matchers added to generated Prometheus queries, as pairs.
+    """
+
+    kind: str | None = None
+    profile: str | None = None
+    data_source: str | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class SLO:
+    """A service-level objective.
+
+    Attributes:
+        name: unique name (DNS-label style is safest: used in rule names and labels).
+        service: the service the SLO belongs to.
+        sli: what counts as a good event.
+        objectives: one or more targets, each evaluated separately.
+        window: the SLO period.
+        budgeting_method: ``Occurrences`` (good events / all events), ``Timeslices`` (good
+            slices / all slices) or ``RatioTimeslices`` (mean of slice ratios).
+        api: the traffic frame's ``api`` value this SLO covers, or ``None`` for every row
+            (summed, or one result per API when ``group_by`` holds ``api``).
+        description: free text.
+        owners: owners (teams or people).
+        alerting: the alerting policy.
+        group_by: extra grouping columns (``route``, ``consumer``...): one result per group.
+        source: data-source hints.
+        labels: labels from the spec (propagated to rules and output).
+        origin: file the SLO was loaded from and its format, e.g.
+            ``examples/slo/shop.yaml (apislo/v1)``.
+    """
+
+    name: str
+    service: str
+    sli: SLI
+    objectives: tuple[Objective, ...]
+    window: TimeWindow
+    budgeting_method: BudgetingMethod = "Occurrences"
+    api: str | None = None
+    description: str = ""
+    owners: tuple[str, ...] = ()
+    alerting: Alerting = field(default_factory=Alerting)
+    group_by: tuple[str, ...] = ()
+    source: SourceHints = field(default_factory=SourceHints)
+    labels: tuple[tuple[str, str], ...] = ()
+    origin: str = "<inline>"
+
+    def threshold_s(self, objective: Objective) -> float | None:
+        """Latency threshold (seconds) in force for ``objective``, or ``None``."""
+        if not self.sli.uses_latency:
+            return None
+        return objective.threshold_s if objective.threshold_s is not None else self.sli.threshold_s
+
+
+def _format_timedelta(delta: timedelta) -> str:
+    """``30d``, ``6h``, ``5m``, ``90s``: the largest unit that divides ``delta`` exactly."""
+    seconds = int(delta.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

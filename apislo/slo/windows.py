@@ -1,0 +1,134 @@
+"""Durations and calendar periods: OpenSLO duration shorthand, and calendar periods in a time zone.
+
+Calendar periods start at local midnight in the window's time zone: a day, a week (Monday), a
+month (the 1st), a quarter (1 January, 1 April, 1 July, 1 October) or a year. A window of
+``count`` units (OpenSLO ``duration: 2w``) groups consecutive units, phased from the window's
+``start`` (or from 1970 when none is given). The time of day of ``start`` is not used.
+
+>>> import pandas as pd
+>>> from apislo.slo.spec import TimeWindow
+>>> w = TimeWindow.calendar_window("month", "Europe/Paris")
+>>> period_bounds(w, pd.Timestamp("2026-03-31T22:30Z"))   # already April in Paris
+(Timestamp('2026-03-31 22:00:00+0000', tz='UTC'), Timestamp('2026-04-30 22:00:00+0000', tz='UTC'))
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+
+from apislo.slo.spec import CalendarUnit, TimeWindow
+
+__all__ = [
+    "CALENDAR_SHORTHAND",
+    "parse_shorthand",
+    "period_bounds",
+    "period_ids",
+    "period_starts",
+]
+
+#: OpenSLO duration-shorthand postfixes that are calendar units (case matters: ``m`` is minutes).
+CALENDAR_SHORTHAND: dict[str, CalendarUnit] = {"M": "month", "Q": "quarter", "Y": "year"}
+_FIXED_SHORTHAND: dict[str, timedelta] = {
+    "s": timedelta(seconds=1),
+    "m": timedelta(minutes=1),
+    "h": timedelta(hours=1),
+    "d": timedelta(days=1),
+    "w": timedelta(weeks=1),
+}
+_SHORTHAND = re.compile(r"^([1-9][0-9]*)([smhdwMQY])$")
+_EPOCH = pd.Timestamp("1970-01-01")
+
+
+def parse_shorthand(text: str) -> tuple[int, str]:
+    """Split an OpenSLO duration shorthand (``28d``, ``1M``, ``5m``) into number and postfix.
+
+    Args:
+        text: the shorthand; the postfix is case-sensitive (``m`` minutes, ``M`` months).
+
+    Returns:
+        ``(number, postfix)``.
+
+    Raises:
+        ValueError: not a positive integer followed by one of ``s m h d w M Q Y``.
+    """
+    match = _SHORTHAND.match(str(text).strip())
+    if not match:
+        raise ValueError(f"{text!r} is not a duration shorthand such as 30d, 4w, 1M, 1Q")
+    return int(match.group(1)), match.group(2)
+
+
+def shorthand_timedelta(number: int, postfix: str) -> timedelta:
+    """Fixed length of ``number`` x ``postfix`` (``s m h d w`` only; calendar units have none)."""
+    return number * _FIXED_SHORTHAND[postfix]
+
+
+def _ordinals(local_wall: pd.DatetimeIndex, unit: str) -> np.ndarray:
+    """Calendar-unit ordinal of naive local wall times (days, weeks, months... since 1970)."""
+    if unit == "day":
+        return np.asarray((local_wall.normalize() - _EPOCH) // pd.Timedelta(days=1), dtype=np.int64)
+    if unit == "week":  # 1970-01-05 was a Monday, day 4 after the epoch
+        days = np.asarray((local_wall.normalize() - _EPOCH) // pd.Timedelta(days=1), np.int64)
+        return (days - 4) // 7
+    years = np.asarray(local_wall.year, dtype=np.int64)
+    months = np.asarray(local_wall.month, dtype=np.int64) - 1
+    if unit == "month":
+        return years * 12 + months
+    if unit == "quarter":
+        return years * 4 + months // 3
+    return years
+
+
+def _anchor(window: TimeWindow) -> int:
+    if window.start is None or window.count == 1:
+        return 0
+    start = pd.DatetimeIndex([pd.Timestamp(window.start).tz_localize(None)])
+    return int(_ordinals(start, window.unit or "day")[0])
+
+
+def period_ids(ts: pd.DatetimeIndex, window: TimeWindow) -> np.ndarray:
+    """Number of the calendar period each UTC timestamp falls in (non-decreasing for sorted ts).
+
+    Args:
+        ts: tz-aware timestamps.
+        window: a calendar window.
+
+    Returns:
+        int64 array; equal numbers share a period.
+    """
+    local = ts.tz_convert(window.timezone).tz_localize(None)
+    ordinal = _ordinals(local, window.unit or "day")
+    return (ordinal - _anchor(window)) // window.count
+
+
+def period_starts(ids: np.ndarray, window: TimeWindow) -> pd.DatetimeIndex:
+    """UTC start of each period number from :func:`period_ids` (one Python step per period)."""
+    unit = window.unit or "day"
+    starts = []
+    for pid in np.asarray(ids, dtype=np.int64):
+        o = int(pid) * window.count + _anchor(window)
+        if unit == "day":
+            wall = _EPOCH + pd.Timedelta(days=o)
+        elif unit == "week":
+            wall = _EPOCH + pd.Timedelta(days=4 + 7 * o)
+        elif unit == "month":
+            wall = pd.Timestamp(year=o // 12, month=o % 12 + 1, day=1)
+        elif unit == "quarter":
+            wall = pd.Timestamp(year=o // 4, month=(o % 4) * 3 + 1, day=1)
+        else:
+            wall = pd.Timestamp(year=o, month=1, day=1)
+        local = wall.tz_localize(window.timezone, ambiguous=True, nonexistent="shift_forward")
+        starts.append(local.tz_convert("UTC"))
+    return pd.DatetimeIndex(starts, tz="UTC")
+
+
+def period_bounds(window: TimeWindow, at: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """``(start, end)`` in UTC of the calendar period that contains the instant ``at``."""
+    at = pd.Timestamp(at)
+    at = at.tz_localize("UTC") if at.tzinfo is None else at.tz_convert("UTC")
+    pid = period_ids(pd.DatetimeIndex([at]), window)[0]
+    bounds = period_starts(np.array([pid, pid + 1]), window)
+    return bounds[0], bounds[1]

@@ -1,0 +1,148 @@
+"""Log files on disk: expanding paths, rotation order, gzip, fingerprints and chunked reading."""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import hashlib
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from apislo.errors import IngestError
+
+__all__ = [
+    "HEAD_BYTES",
+    "Chunk",
+    "expand_paths",
+    "open_log",
+    "prefix_digest",
+    "read_chunks",
+    "read_head",
+]
+
+#: Bytes at the start of a file that identify it (its fingerprint covers at most these).
+HEAD_BYTES = 4096
+_GLOB_CHARS = re.compile(r"[*?\[]")
+_ROTATED = re.compile(r"^(?P<base>.*?)(?:\.(?P<n>\d+))?(?P<gz>\.gz)?$")
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files named by ``paths``: files, globs (``**`` allowed) and directories (recursively).
+
+    Hidden files are skipped inside directories. Rotated logs are ordered oldest first
+    (``access.log.3.gz``, ``access.log.2.gz``, ``access.log.1``, ``access.log``).
+
+    Raises:
+        IngestError: a path does not exist or a glob matches nothing.
+    """
+    found: list[Path] = []
+    for item in paths:
+        text = str(item)
+        if _GLOB_CHARS.search(text):
+            matches = [Path(m) for m in glob.glob(text, recursive=True) if Path(m).is_file()]
+            if not matches:
+                raise IngestError(f"{text}: the pattern matches no file")
+            found.extend(matches)
+        elif Path(text).is_dir():
+            found.extend(
+                p for p in Path(text).rglob("*")
+                if p.is_file() and not any(part.startswith(".") for part in p.parts[-1:])
+            )
+        elif Path(text).is_file():
+            found.append(Path(text))
+        else:
+            raise IngestError(f"{text}: no such file or directory")
+    unique = list(dict.fromkeys(found))
+    return sorted(unique, key=_rotation_key)
+
+
+def _rotation_key(path: Path) -> tuple[str, str, int]:
+    match = _ROTATED.match(path.name)
+    assert match is not None  # the pattern matches any string
+    number = int(match["n"]) if match["n"] else 0
+    return (str(path.parent), match["base"], -number)
+
+
+def open_log(path: Path) -> BinaryIO:
+    """Open a log file for binary reading, decompressing ``.gz`` files."""
+    try:
+        if path.suffix == ".gz":
+            return gzip.open(path, "rb")  # type: ignore[return-value]
+        return open(path, "rb")
+    except OSError as exc:
+        raise IngestError(f"{path}: cannot open: {exc}") from exc
+
+
+def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
+    """The first ``size`` bytes of the (decompressed) file."""
+    with open_log(path) as handle:
+        try:
+            return handle.read(size)
+        except (OSError, EOFError) as exc:
+            raise IngestError(f"{path}: cannot read: {exc}") from exc
+
+
+def prefix_digest(data: bytes) -> str:
+    """SHA-256 of a file's leading bytes, the content half of its fingerprint."""
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Complete lines read from a file.
+
+    Attributes:
+        data: the lines, each ending with ``\\n``.
+        end_offset: offset (bytes, decompressed) just after the chunk.
+        lines: number of lines in ``data``.
+    """
+
+    data: bytes
+    end_offset: int
+    lines: int
+
+
+def read_chunks(
+    path: Path, start_offset: int = 0, chunk_bytes: int = 32 << 20, keep_partial: bool = True
+) -> Iterator[Chunk]:
+    """Yield chunks of complete lines from ``start_offset`` to the end of the file.
+
+    Args:
+        path: the file (``.gz`` decompressed on the fly).
+        start_offset: where to resume, in decompressed bytes; must be a line start.
+        chunk_bytes: target chunk size in bytes (a chunk ends at the last newline inside it).
+        keep_partial: whether a final line without a newline is read (``True``) or left for
+            the next run, because a writer may still be appending to it (``False``).
+    """
+    with open_log(path) as handle:
+        if start_offset:
+            if path.suffix == ".gz":
+                _skip(handle, start_offset)
+            else:
+                handle.seek(start_offset)
+        offset, carry = start_offset, b""
+        while True:
+            block = handle.read(chunk_bytes)
+            if not block:
+                break
+            data = carry + block
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                carry = data
+                continue
+            carry = data[cut:]
+            offset += cut
+            yield Chunk(data[:cut], offset, data.count(b"\n", 0, cut))
+        if carry and keep_partial:
+            yield Chunk(carry + b"\n", offset + len(carry), 1)
+
+
+def _skip(handle: BinaryIO, count: int) -> None:
+    while count > 0:
+        block = handle.read(min(count, 1 << 20))
+        if not block:
+            break
+        count -= len(block)

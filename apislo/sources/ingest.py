@@ -1,0 +1,457 @@
+"""Access logs to request events, in memory (:func:`read_logs`) or on disk (:func:`ingest`).
+
+The dataset is a directory of Parquet files partitioned by UTC day (``day=YYYY-MM-DD/``), readable
+by any Parquet tool and by :func:`load`. Beside it:
+
+* ``<dataset>/_apislo_state.json`` remembers every file ingested: a fingerprint of its first bytes,
+  how far it was read (bytes and lines) and its format. Ingesting the same content again adds
+  nothing, a file that grew is resumed where the last run stopped, and a rotated file
+  (``access.log`` renamed ``access.log.1``) is recognised by its content, not its name.
+* ``<dataset>.quarantine.jsonl`` gets every rejected line (file, line number, reason, the line).
+
+Each file is staged and only moved into the dataset when it is complete and its reject rate is
+below ``max_reject_rate``, so a file in the wrong format adds nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+import warnings
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pyarrow.dataset as pads
+
+from apislo.errors import IngestError, RejectRateError
+from apislo.model import EVENT_COLUMNS, EVENT_SCHEMA, events_to_pandas
+from apislo.sources.files import (
+    HEAD_BYTES,
+    expand_paths,
+    prefix_digest,
+    read_chunks,
+    read_head,
+)
+from apislo.sources.logs import get_format
+from apislo.sources.logs.base import ParseOptions, split_lines
+from apislo.sources.logs.detect import detect_format
+from apislo.sources.logs.envelopes import detect_envelope, strip_envelope
+from apislo.sources.logs.normalise import RouteMap, normalise, to_arrow
+
+__all__ = [
+    "FileState",
+    "IngestReport",
+    "ingest",
+    "iter_file",
+    "load",
+    "quarantine_path",
+    "read_logs",
+]
+
+#: Lines sampled from the start of a file to detect its envelope and format.
+SAMPLE_LINES = 200
+#: The reject rate is first checked once this many lines have been read.
+EARLY_CHECK_LINES = 2000
+#: A file modified this recently may still be written to: its unterminated last line waits.
+SETTLE_SECONDS = 60.0
+_STATE_FILE = "_apislo_state.json"
+
+
+@dataclass
+class FileState:
+    """What the dataset remembers of one ingested file.
+
+    Attributes:
+        path: where it was last seen.
+        prefix_len: bytes covered by ``prefix_sha256`` (at most 4 KiB, at most ``offset``).
+        prefix_sha256: digest of the first ``prefix_len`` bytes (decompressed).
+        offset: bytes consumed (decompressed), always at a line start.
+        lines: lines consumed.
+        format: log format used.
+        envelope: envelope stripped (``docker``, ``cri``, ``syslog``) or ``None``.
+    """
+
+    path: str
+    prefix_len: int
+    prefix_sha256: str
+    offset: int
+    lines: int
+    format: str
+    envelope: str | None = None
+
+
+@dataclass
+class IngestReport:
+    """Summary of one ingest run (``apislo ingest --json`` prints :meth:`to_json`)."""
+
+    dataset: str
+    quarantine: str
+    files: int = 0
+    lines: int = 0
+    records: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    formats: dict[str, str] = field(default_factory=dict)
+    unchanged: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        """The JSON object of ``apislo ingest --json``."""
+        return asdict(self)
+
+
+@dataclass
+class _ChunkResult:
+    events: pl.DataFrame
+    rejects: pl.DataFrame
+    end_offset: int
+    lines: int
+
+
+def iter_file(
+    path: Path,
+    fmt: str = "auto",
+    options: ParseOptions | None = None,
+    route_map: RouteMap | None = None,
+    start_offset: int = 0,
+    start_line: int = 0,
+    envelope: str | bool | None = True,
+    keep_partial: bool = True,
+    chunk_bytes: int = 32 << 20,
+) -> tuple[str, str | None, Iterator[_ChunkResult]]:
+    """Detect a file's envelope and format, then parse it chunk by chunk.
+
+    Args:
+        path: the log file.
+        fmt: a format name or ``"auto"``.
+        options: format options (time zone, NGINX log_format).
+        route_map: rules naming APIs and routes.
+        start_offset, start_line: where to resume (bytes, lines already read).
+        envelope: ``True`` to detect, else the envelope name (or ``None``) to use.
+        keep_partial: read a final unterminated line (see :func:`read_chunks`).
+        chunk_bytes: chunk size in bytes.
+
+    Returns:
+        ``(format name, envelope, iterator of parsed chunks)``; rejects carry absolute 1-based
+        line numbers and the file's path.
+    """
+    options = options or ParseOptions()
+    sample: list[str] | None = None
+    if envelope is True or fmt == "auto":
+        sample = split_lines(read_head(path, HEAD_BYTES * 16))[:SAMPLE_LINES]
+    if envelope is True:
+        assert sample is not None
+        envelope = detect_envelope(sample)
+        if envelope:
+            inner = strip_envelope(envelope, ("\n".join(sample) + "\n").encode())
+            sample = split_lines(inner)
+    if fmt == "auto":
+        assert sample is not None
+        fmt = detect_format(str(path), sample, options)
+    parser = get_format(fmt, options)
+    gateway, env_name = fmt, envelope or None
+
+    def chunks() -> Iterator[_ChunkResult]:
+        line_no = start_line
+        for chunk in read_chunks(path, start_offset, chunk_bytes, keep_partial):
+            data = strip_envelope(env_name, chunk.data) if env_name else chunk.data
+            parsed = parser.parse(data)
+            rejects = parsed.rejects.with_columns(
+                (pl.col("line_no") + line_no + 1).alias("line_no"),
+                pl.lit(str(path)).alias("file"),
+            )
+            events = normalise(parsed.events, gateway, route_map)
+            line_no += chunk.lines
+            yield _ChunkResult(events, rejects, chunk.end_offset, chunk.lines)
+
+    return fmt, env_name, chunks()
+
+
+def read_logs(
+    paths: str | Path | Iterable[str | Path],
+    format: str = "auto",
+    tz: str | None = None,
+    log_format: str | None = None,
+    route_map: str | Path | RouteMap | None = None,
+) -> pd.DataFrame:
+    """Read access logs into a request-events DataFrame (schema: :mod:`apislo.model`).
+
+    Rejected lines are not dropped silently: a warning gives their count per reason, and
+    ``df.attrs["rejected"]`` holds the counts. Use :func:`ingest` to keep the lines themselves.
+
+    Args:
+        paths: files, globs or directories (``.gz`` and rotated logs included).
+        format: a format name (``apislo ingest --help`` lists them) or ``"auto"``.
+        tz: IANA time zone for formats whose timestamps carry none (HAProxy, syslog).
+        log_format: an NGINX ``log_format`` body; implies ``format="nginx-custom"``.
+        route_map: a route-map YAML file or :class:`RouteMap`.
+
+    Example:
+        >>> events = apislo.read_logs("logs/*.log", tz="Europe/Paris")  # doctest: +SKIP
+    """
+    options = ParseOptions(tz=tz, log_format=log_format)
+    rmap = _route_map(route_map)
+    files = expand_paths([paths] if isinstance(paths, str | Path) else paths)
+    tables: list[pa.Table] = []
+    rejected: Counter[str] = Counter()
+    for path in files:
+        _, _, chunks = iter_file(path, format, options, rmap)
+        for result in chunks:
+            tables.append(to_arrow(result.events))
+            rejected.update(result.rejects["reason"].to_list())
+    table = pa.concat_tables(tables) if tables else EVENT_SCHEMA.empty_table()
+    frame = events_to_pandas(table)
+    frame.attrs["rejected"] = dict(rejected)
+    if rejected:
+        detail = ", ".join(f"{reason} {n:,}" for reason, n in rejected.most_common())
+        warnings.warn(
+            f"{sum(rejected.values()):,} lines were not requests ({detail}); "
+            "apislo.ingest() keeps them in a quarantine file",
+            stacklevel=2,
+        )
+    return frame
+
+
+def quarantine_path(dataset: str | Path) -> Path:
+    """Where :func:`ingest` appends rejected lines for ``dataset``."""
+    dataset = Path(dataset)
+    return dataset.with_name(dataset.name + ".quarantine.jsonl")
+
+
+def ingest(
+    paths: Iterable[str | Path],
+    dataset: str | Path,
+    format: str = "auto",
+    options: ParseOptions | None = None,
+    route_map: str | Path | RouteMap | None = None,
+    max_reject_rate: float = 0.5,
+    on_progress: Callable[[int], None] | None = None,
+    chunk_bytes: int = 32 << 20,
+) -> IngestReport:
+    """Append access logs to a Parquet dataset partitioned by day.
+
+    Args:
+        paths: files, globs or directories.
+        dataset: the dataset directory (created if missing).
+        format: a format name or ``"auto"`` (detected per file from a sample).
+        options: time zone and NGINX log_format.
+        route_map: a route-map YAML file or :class:`RouteMap`.
+        max_reject_rate: fraction of a file's lines that may be rejected before the file is
+            refused as the wrong format (:class:`RejectRateError`; nothing of it is added).
+        on_progress: called with the number of bytes read after each chunk.
+        chunk_bytes: bytes parsed at a time (memory stays flat whatever the file size).
+
+    Returns:
+        What was read, stored and rejected.
+
+    Raises:
+        RejectRateError: a file is mostly not requests of its format.
+        IngestError: a path is missing or unreadable.
+    """
+    options = options or ParseOptions()
+    rmap = _route_map(route_map)
+    root = Path(dataset)
+    root.mkdir(parents=True, exist_ok=True)
+    state = _load_state(root)
+    report = IngestReport(dataset=str(root), quarantine=str(quarantine_path(root)))
+    run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    for index, path in enumerate(expand_paths(paths)):
+        head = read_head(path)
+        known = _match(state, head)
+        size = _size(path)
+        if known is not None and size is not None and known.offset >= size:
+            report.unchanged.append(str(path))
+            known.path = str(path)
+            continue
+        report.files += 1
+        settled = path.suffix == ".gz" or time.time() - path.stat().st_mtime > SETTLE_SECONDS
+        fmt_name, env, chunks = iter_file(
+            path,
+            known.format if known else format,
+            options,
+            rmap,
+            start_offset=known.offset if known else 0,
+            start_line=known.lines if known else 0,
+            envelope=known.envelope if known else True,
+            keep_partial=settled,
+            chunk_bytes=chunk_bytes,
+        )
+        report.formats[str(path)] = fmt_name
+        if get_format(fmt_name, options).zoneless and options.tz is None:
+            report.warnings.append(
+                f"{path}: {fmt_name} timestamps carry no time zone; read as UTC (pass --tz ZONE)"
+            )
+        staging = root / "_staging" / run_id / str(index)
+        lines, records, offset = 0, 0, known.offset if known else 0
+        rejects: list[pl.DataFrame] = []
+        try:
+            for number, result in enumerate(chunks):
+                lines += result.lines
+                records += result.events.height
+                offset = result.end_offset
+                if result.rejects.height:
+                    rejects.append(result.rejects)
+                _write_partitions(result.events, staging, f"{run_id}-{index}-{number}")
+                if on_progress:
+                    on_progress(result.lines)
+                if lines >= EARLY_CHECK_LINES:
+                    _check_reject_rate(path, fmt_name, lines, rejects, max_reject_rate)
+            _check_reject_rate(path, fmt_name, lines, rejects, max_reject_rate)
+        except BaseException:
+            shutil.rmtree(root / "_staging" / run_id, ignore_errors=True)
+            raise
+        _commit(staging, root)
+        _append_quarantine(quarantine_path(root), rejects)
+        for frame in rejects:
+            for reason, count in Counter(frame["reason"].to_list()).items():
+                report.rejected[reason] = report.rejected.get(reason, 0) + count
+        report.lines += lines
+        report.records += records
+        prefix = head[: min(offset, HEAD_BYTES)]
+        entry = FileState(
+            str(path), len(prefix), prefix_digest(prefix), offset,
+            (known.lines if known else 0) + lines, fmt_name, env,
+        )
+        if known is not None:
+            state.remove(known)
+        state.append(entry)
+        _save_state(root, state)
+    shutil.rmtree(root / "_staging" / run_id, ignore_errors=True)
+    _save_state(root, state)
+    return report
+
+
+def _check_reject_rate(
+    path: Path, fmt: str, lines: int, rejects: list[pl.DataFrame], max_rate: float
+) -> None:
+    rejected = sum(frame.height for frame in rejects)
+    if lines and rejected > max_rate * lines:
+        raise RejectRateError(str(path), fmt, rejected, lines, max_rate)
+
+
+def load(
+    dataset: str | Path,
+    start: str | datetime | pd.Timestamp | None = None,
+    end: str | datetime | pd.Timestamp | None = None,
+    apis: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Read events from a dataset written by :func:`ingest`, sorted by ``ts``.
+
+    Args:
+        dataset: the dataset directory.
+        start, end: keep requests with ``start <= ts < end`` (naive times are UTC).
+        apis: keep only these APIs.
+
+    Example:
+        >>> events = apislo.load("events", start="2026-11-01", apis=["orders"])  # doctest: +SKIP
+    """
+    root = Path(dataset)
+    if not root.is_dir():
+        raise IngestError(f"{root}: no such dataset (create it with `apislo ingest`)")
+    data = pads.dataset(root, format="parquet", partitioning="hive")
+    condition = None
+    for bound, op in ((start, "ge"), (end, "lt")):
+        if bound is None:
+            continue
+        value = pa.scalar(_utc(bound).to_pydatetime(), type=pa.timestamp("us", tz="UTC"))
+        term = pads.field("ts") >= value if op == "ge" else pads.field("ts") < value
+        condition = term if condition is None else condition & term
+    if apis is not None:
+        term = pads.field("api").isin(list(apis))
+        condition = term if condition is None else condition & term
+    table = data.to_table(columns=list(EVENT_COLUMNS), filter=condition).cast(EVENT_SCHEMA)
+    table = table.sort_by("ts")
+    return events_to_pandas(table)
+
+
+def _utc(value: str | datetime | pd.Timestamp) -> pd.Timestamp:
+    stamp = pd.Timestamp(value)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _route_map(value: str | Path | RouteMap | None) -> RouteMap | None:
+    if value is None or isinstance(value, RouteMap):
+        return value
+    return RouteMap.load(value)
+
+
+def _size(path: Path) -> int | None:
+    """Size in bytes of a plain file; ``None`` for ``.gz`` (known only after reading it)."""
+    if path.suffix == ".gz":
+        return _gz_size(path)
+    return path.stat().st_size
+
+
+def _gz_size(path: Path) -> int:
+    with open(path, "rb") as handle:  # ISIZE: uncompressed size mod 2**32, last 4 bytes
+        handle.seek(-4, os.SEEK_END)
+        return int.from_bytes(handle.read(4), "little")
+
+
+def _match(state: list[FileState], head: bytes) -> FileState | None:
+    """The remembered file whose fingerprint matches ``head``, preferring the longest read."""
+    best: FileState | None = None
+    for entry in state:
+        if entry.prefix_len == 0 or len(head) < entry.prefix_len:
+            continue
+        if prefix_digest(head[: entry.prefix_len]) != entry.prefix_sha256:
+            continue
+        if best is None or entry.offset > best.offset:
+            best = entry
+    return best
+
+
+def _load_state(root: Path) -> list[FileState]:
+    path = root / _STATE_FILE
+    if not path.exists():
+        return []
+    try:
+        return [FileState(**item) for item in json.loads(path.read_text())["files"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise IngestError(
+            f"{path}: ingest state is unreadable ({exc}); move it away to re-ingest everything"
+        ) from exc
+
+
+def _save_state(root: Path, state: list[FileState]) -> None:
+    path = root / _STATE_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"files": [asdict(s) for s in state]}, indent=1))
+    tmp.replace(path)
+
+
+def _write_partitions(events: pl.DataFrame, staging: Path, stem: str) -> None:
+    if events.height == 0:
+        return
+    with_day = events.with_columns(pl.col("ts").dt.date().alias("_day"))
+    for (day,), part in with_day.partition_by("_day", as_dict=True).items():
+        folder = staging / f"day={day}"
+        folder.mkdir(parents=True, exist_ok=True)
+        part.drop("_day").write_parquet(folder / f"part-{stem}.parquet", compression="lz4")
+
+
+def _commit(staging: Path, root: Path) -> None:
+    if not staging.exists():
+        return
+    for part in staging.glob("day=*/*.parquet"):
+        target = root / part.parent.name
+        target.mkdir(exist_ok=True)
+        part.replace(target / part.name)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _append_quarantine(path: Path, rejects: list[pl.DataFrame]) -> None:
+    if not rejects:
+        return
+    frame = pl.concat(rejects).select("file", "line_no", "reason", "line")
+    with open(path, "ab") as handle:
+        frame.write_ndjson(handle)
+

@@ -1,0 +1,218 @@
+"""Vectorised field helpers shared by the gateway formats: sentinels, numbers, times, requests.
+
+Every parser in this package builds one polars frame with a row per record (``line_no``, ``line``
+and the raw string fields it extracted), turns the strings into typed columns with the helpers
+below, and hands the lot to :func:`finish`, which splits events from rejects. The helpers never
+loop over rows in Python.
+
+Conventions: a *raw* expression is a string column straight from the log; :func:`clean` maps the
+sentinels ``-`` and the empty string (after trimming) to null. A :class:`Num` carries both the
+typed value and a boolean *bad* expression (the raw text was neither a number nor a sentinel), so
+a parser can reject the line with ``bad_number`` instead of silently losing the value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from apislo.sources.logs.base import RAW_SCHEMA, REJECT_SCHEMA, Parsed, split_lines
+
+__all__ = [
+    "SECRET_QUERY_KEYS",
+    "Num",
+    "clean",
+    "epoch_ms_to_ts",
+    "finish",
+    "format_clf_time",
+    "format_ms",
+    "lines_frame",
+    "local_to_utc",
+    "number",
+    "parse_clf_time",
+    "parse_iso_time",
+    "raw_events",
+    "request_parts",
+    "scrub_query_secrets",
+    "status_code",
+]
+
+#: Query-string parameters whose values are credentials and are replaced by ``REDACTED``.
+SECRET_QUERY_KEYS: tuple[str, ...] = ("apikey", "api_key", "api-key", "access_token", "token")
+
+_SENTINELS = ("-", "")
+
+
+def clean(expr: pl.Expr) -> pl.Expr:
+    """Trim a raw string column and map the sentinels ``-`` and empty to null."""
+    trimmed = expr.cast(pl.String).str.strip_chars()
+    return pl.when(trimmed.is_in(_SENTINELS)).then(None).otherwise(trimmed)
+
+
+@dataclass(frozen=True)
+class Num:
+    """A parsed numeric field: ``value`` (typed, null for sentinels) and ``bad`` (reject it)."""
+
+    value: pl.Expr
+    bad: pl.Expr
+
+
+def number(
+    raw: pl.Expr,
+    *,
+    scale: float = 1.0,
+    integer: bool = False,
+    none_values: Sequence[str] = (),
+) -> Num:
+    """Parse a numeric field.
+
+    Args:
+        raw: the raw string column.
+        scale: factor applied to the value (``0.001`` turns milliseconds into seconds).
+        integer: the value must be a whole number (status, bytes, counts); result is Int64.
+        none_values: extra sentinels meaning "not available" besides ``-`` and empty, such as
+            ``"-1"`` for HAProxy timers or ``"0"`` for Envoy's status when the client left.
+            A leading ``+`` (HAProxy ``logasap``) is accepted.
+
+    Returns:
+        :class:`Num` with the scaled value (Float64, or Int64 when ``integer``) and the
+        ``bad`` mask of raw values that are neither numbers nor sentinels.
+    """
+    text = clean(raw).str.strip_prefix("+")
+    sentinel = text.is_in(list(none_values)) if none_values else pl.lit(False)
+    as_float = text.cast(pl.Float64, strict=False)
+    bad = text.is_not_null() & ~sentinel & (as_float.is_null() | ~as_float.is_finite())
+    if integer:
+        bad = bad | (as_float.is_not_null() & (as_float != as_float.round(0)))
+    value = pl.when(sentinel | bad).then(None).otherwise(as_float * scale)
+    if integer:
+        value = value.cast(pl.Int64)
+    return Num(value=value, bad=bad.fill_null(False))
+
+
+def status_code(raw: pl.Expr, *, none_values: Sequence[str] = ("0", "-1")) -> Num:
+    """HTTP status: 100..999, or null for the sentinels (``0`` / ``-1``: no response was sent)."""
+    num = number(raw, integer=True, none_values=none_values)
+    out_of_range = num.value.is_not_null() & ((num.value < 100) | (num.value > 999))
+    bad = (num.bad | out_of_range).fill_null(False)
+    return Num(value=pl.when(bad).then(None).otherwise(num.value).cast(pl.Int16), bad=bad)
+
+
+def parse_iso_time(raw: pl.Expr) -> pl.Expr:
+    """ISO 8601 / RFC 3339 timestamps with ``Z`` or an offset, any fraction -> UTC (null if bad)."""
+    return (
+        clean(raw)
+        .str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%#z", strict=False, time_unit="us")
+        .dt.convert_time_zone("UTC")
+    )
+
+
+def parse_clf_time(raw: pl.Expr) -> pl.Expr:
+    """Common Log Format time ``10/Oct/2000:13:55:36 -0700`` -> UTC (null if bad)."""
+    return (
+        clean(raw)
+        .str.to_datetime("%d/%b/%Y:%H:%M:%S %z", strict=False, time_unit="us")
+        .dt.convert_time_zone("UTC")
+    )
+
+
+def local_to_utc(naive: pl.Expr, tz: str | None) -> pl.Expr:
+    """Attach ``tz`` (IANA name; ``None`` = UTC) to naive datetimes and convert to UTC.
+
+    Ambiguous wall-clock times (the repeated hour when clocks go back) take the earliest
+    instant; times that do not exist (clocks going forward) become null (``bad_timestamp``).
+    """
+    zone = tz or "UTC"
+    return (
+        naive.dt.cast_time_unit("us")
+        .dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null")
+        .dt.convert_time_zone("UTC")
+    )
+
+
+def epoch_ms_to_ts(ms: pl.Expr) -> pl.Expr:
+    """Epoch milliseconds (Float64 or Int64) -> UTC timestamp (microseconds)."""
+    return (ms * 1000).round(0).cast(pl.Int64).cast(pl.Datetime("us", "UTC"))
+
+
+def request_parts(raw: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """Split ``METHOD TARGET PROTOCOL`` (protocol optional, as in HTTP/0.9).
+
+    Returns:
+        ``(method, path, ok)``: upper-case method, raw target (query string kept, secrets
+        scrubbed) and a mask that is false where the text is not a request line.
+    """
+    parts = clean(raw).str.extract_groups(r"^([A-Za-z]+) (\S+)(?: (HTTP/[0-9.]+))?$")
+    method = parts.struct.field("1").str.to_uppercase()
+    path = scrub_query_secrets(parts.struct.field("2"))
+    return method, path, method.is_not_null()
+
+
+def scrub_query_secrets(path: pl.Expr) -> pl.Expr:
+    """Replace credential values in a query string (``?apikey=s3cr3t``) with ``REDACTED``."""
+    keys = "|".join(k.replace("-", r"\-") for k in SECRET_QUERY_KEYS)
+    return path.str.replace_all(rf"(?i)([?&;](?:{keys})=)[^&;#]*", "${1}REDACTED")
+
+
+def lines_frame(chunk: bytes) -> pl.DataFrame:
+    """The chunk as a frame of ``line_no`` (0-based, Int64) and ``line`` (String)."""
+    lines = split_lines(chunk)
+    return pl.DataFrame(
+        {"line_no": pl.arange(0, len(lines), eager=True), "line": lines},
+        schema={"line_no": pl.Int64(), "line": pl.String()},
+    )
+
+
+def finish(
+    frame: pl.DataFrame,
+    reasons: Sequence[tuple[str, pl.Expr]],
+    columns: dict[str, pl.Expr],
+) -> Parsed:
+    """Split a per-record frame into events and rejects.
+
+    Args:
+        frame: one row per record with at least ``line_no`` and ``line``.
+        reasons: ``(reason, mask)`` pairs in priority order; the first true mask names the
+            reject reason (one of :data:`~apislo.sources.logs.base.REJECT_REASONS`).
+        columns: event column name (a key of :data:`RAW_SCHEMA`) -> expression.
+
+    Returns:
+        :class:`Parsed` with events cast to :data:`RAW_SCHEMA` types and the rejects.
+    """
+    reason: pl.Expr = pl.lit(None, dtype=pl.String)
+    for name, mask in reversed(reasons):
+        reason = pl.when(mask.fill_null(False)).then(pl.lit(name)).otherwise(reason)
+    tagged = frame.with_columns(reason.alias("__reason"))
+    good = tagged.filter(pl.col("__reason").is_null())
+    events = good.select(
+        [expr.cast(RAW_SCHEMA[name]).alias(name) for name, expr in columns.items()]
+    )
+    rejects = tagged.filter(pl.col("__reason").is_not_null()).select(
+        pl.col("line_no").cast(pl.Int64),
+        pl.col("__reason").alias("reason"),
+        pl.col("line").cast(pl.String),
+    )
+    return Parsed(events=events, rejects=rejects.cast(REJECT_SCHEMA))  # type: ignore[arg-type]
+
+
+def raw_events(events: pl.DataFrame) -> pl.DataFrame:
+    """``events`` with every :data:`RAW_SCHEMA` column present (missing ones null), typed."""
+    missing = [pl.lit(None, dtype=dt).alias(n) for n, dt in RAW_SCHEMA.items() if n not in events]
+    return events.with_columns(missing).select(
+        [pl.col(n).cast(dt) for n, dt in RAW_SCHEMA.items()]
+    )
+
+
+def format_ms(seconds: pl.Expr, *, decimals: int = 0) -> pl.Expr:
+    """Seconds -> milliseconds as text (rounded; ``decimals`` places), null stays null."""
+    ms = (seconds * 1000).round(decimals)
+    return ms.cast(pl.Int64).cast(pl.String) if decimals == 0 else ms.cast(pl.String)
+
+
+def format_clf_time(ts: pl.Expr, *, millis: bool = False) -> pl.Expr:
+    """UTC timestamp -> ``10/Oct/2000:13:55:36 +0000`` (or ``...:36.123`` zoneless if ``millis``)."""
+    if millis:
+        return ts.dt.strftime("%d/%b/%Y:%H:%M:%S%.3f")
+    return ts.dt.strftime("%d/%b/%Y:%H:%M:%S +0000")

@@ -1,0 +1,155 @@
+"""Raw parser output -> request events (:data:`apislo.model.EVENT_SCHEMA`).
+
+One place for what every format shares: route templating, API and version naming, the route map,
+column order and types. Formats convert units and sentinels themselves; nothing here knows a format.
+
+Route templating replaces path segments that are ids with ``{id}``: decimal numbers, UUIDs, and
+hex strings of 8 or more digits (a file extension after the id is kept: ``{id}.jpeg``). The query
+string is dropped. The API name is, in order: the route map's name, the gateway's own service name
+(Kong service, HAProxy backend...), else the first path segment after an optional ``api/`` and
+version segment (``/v2/orders/17`` -> ``orders``), else ``"unknown"``. The version is the first
+``v<N>`` or ``v<N.M>`` path segment, unless the format gave one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import yaml
+
+from apislo.errors import ConfigError
+from apislo.model import EVENT_SCHEMA
+from apislo.sources.logs.base import RAW_SCHEMA
+
+__all__ = ["RouteMap", "RouteRule", "normalise", "template_route", "to_arrow"]
+
+_ID = (
+    r"(?:\d+"
+    r"|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    r"|[0-9a-fA-F]{8,})"
+)
+# One id segment, an optional extension, and the following "/" or the end. A match consumes the
+# next "/", so back-to-back ids need a second pass (two passes cover any run of ids).
+_ID_SEGMENT = rf"/{_ID}(\.[A-Za-z0-9]{{1,8}})?(/|$)"
+_API_FROM_ROUTE = r"^/(?:api/)?(?:v\d+(?:\.\d+)?/)?([^/{}]+)"
+_VERSION = r"/(v\d+(?:\.\d+)?)(?:/|$)"
+
+
+@dataclass(frozen=True)
+class RouteRule:
+    """Requests whose path matches ``pattern`` (a regex, searched) belong to ``api``.
+
+    ``route`` optionally replaces the templated route (e.g. a name like ``"create order"``).
+    """
+
+    pattern: str
+    api: str
+    route: str | None = None
+
+
+@dataclass(frozen=True)
+class RouteMap:
+    """Ordered rules naming APIs and routes; the first match wins.
+
+    The file is YAML, a list of ``{match: REGEX, api: NAME, route: NAME?}``::
+
+        - match: '^/v\\d+/orders'
+          api: orders
+        - match: '^/internal/health'
+          api: health
+          route: health check
+    """
+
+    rules: tuple[RouteRule, ...]
+
+    @classmethod
+    def load(cls, path: str | Path) -> RouteMap:
+        """Read a route-map YAML file.
+
+        Raises:
+            ConfigError: the file is not a list of rules or a regex does not compile.
+        """
+        try:
+            data = yaml.safe_load(Path(path).read_text())
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"{path}: cannot read route map: {exc}") from exc
+        if not isinstance(data, list):
+            raise ConfigError(f"{path}: a route map is a YAML list of {{match, api, route?}} items")
+        rules = []
+        for i, item in enumerate(data):
+            if not isinstance(item, dict) or not {"match", "api"} <= item.keys():
+                raise ConfigError(f"{path}: item {i} needs 'match' (regex) and 'api' (name)")
+            try:
+                re.compile(item["match"])
+            except re.error as exc:
+                raise ConfigError(f"{path}: item {i}: bad regex {item['match']!r}: {exc}") from exc
+            rules.append(RouteRule(str(item["match"]), str(item["api"]), item.get("route")))
+        return cls(tuple(rules))
+
+
+def template_route(path: pl.Expr) -> pl.Expr:
+    """Polars expression: raw request target -> templated route (no query, ids -> ``{id}``)."""
+    bare = path.str.replace(r"[?#].*$", "")
+    once = bare.str.replace_all(_ID_SEGMENT, "/{id}${1}${2}")
+    return once.str.replace_all(_ID_SEGMENT, "/{id}${1}${2}")
+
+
+def normalise(
+    raw: pl.DataFrame, gateway: str, route_map: RouteMap | None = None
+) -> pl.DataFrame:
+    """Map a parser's raw frame to the event schema (as a polars frame, columns in order).
+
+    Args:
+        raw: a frame with some of :data:`RAW_SCHEMA`'s columns.
+        gateway: the format name stored in the ``gateway`` column.
+        route_map: optional rules naming APIs and routes.
+    """
+    missing = [pl.lit(None, dtype).alias(name) for name, dtype in RAW_SCHEMA.items()
+               if name not in raw.columns]
+    frame = raw.with_columns(missing) if missing else raw
+    bare_path = pl.col("path").str.replace(r"[?#].*$", "")
+    route = template_route(pl.col("path"))
+    api = pl.coalesce(
+        pl.col("api"),
+        route.str.extract(_API_FROM_ROUTE, 1),
+        pl.lit("unknown"),
+    )
+    if route_map is not None and route_map.rules:
+        mapped_api = pl.lit(None, pl.String())
+        mapped_route = pl.lit(None, pl.String())
+        for rule in reversed(route_map.rules):
+            hit = bare_path.str.contains(rule.pattern)
+            mapped_api = pl.when(hit).then(pl.lit(rule.api)).otherwise(mapped_api)
+            if rule.route is not None:
+                mapped_route = pl.when(hit).then(pl.lit(rule.route)).otherwise(mapped_route)
+        api = pl.coalesce(mapped_api, api)
+        route = pl.coalesce(mapped_route, route)
+    events = frame.select(
+        pl.col("ts").cast(pl.Datetime("us", "UTC")),
+        api.alias("api"),
+        route.alias("route"),
+        pl.col("method").str.to_uppercase().alias("method"),
+        pl.col("status").cast(pl.Int16),
+        pl.col("latency_s").cast(pl.Float64),
+        pl.col("upstream_latency_s").cast(pl.Float64),
+        pl.col("attempts").cast(pl.Int16),
+        pl.col("bytes_in").cast(pl.Int64),
+        pl.col("bytes_out").cast(pl.Int64),
+        pl.col("consumer").cast(pl.String),
+        pl.coalesce(pl.col("api_version"), pl.col("path").str.extract(_VERSION, 1)).alias(
+            "api_version"
+        ),
+        pl.lit(gateway, pl.String()).alias("gateway"),
+        pl.col("termination").cast(pl.String),
+        pl.col("cache_status").cast(pl.String),
+    )
+    return events
+
+
+def to_arrow(events: pl.DataFrame) -> pa.Table:
+    """Polars events -> Arrow table with exactly :data:`EVENT_SCHEMA`."""
+    return events.to_arrow().cast(EVENT_SCHEMA)

@@ -1,0 +1,90 @@
+"""PromQL text building: the one label-value escaper, label matchers and durations.
+
+Every string that goes into PromQL from outside (API names, label values from a profile or a
+user) passes through :func:`escape_label_value`, so a value such as ``a"} or vector(1) #`` stays a
+value and cannot change the query.
+
+>>> matchers({"api": 'a"} or vector(1) #'})
+'{api="a\\\\"} or vector(1) #"}'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from apislo.errors import ConfigError
+
+__all__ = ["escape_label_value", "format_duration", "label_name", "matchers", "selector"]
+
+_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+_METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+_OPERATORS = ("=", "!=", "=~", "!~")
+
+
+def escape_label_value(value: str) -> str:
+    """Escape a label value for a double-quoted PromQL string (``\\``, ``"`` and newline).
+
+    >>> escape_label_value('say "hi"\\n')
+    'say \\\\"hi\\\\"\\\\n'
+    """
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def label_name(name: str) -> str:
+    """Return ``name`` if it is a valid Prometheus label name.
+
+    Raises:
+        ConfigError: it is not (label names cannot be quoted, so they are validated instead).
+    """
+    if not _LABEL_NAME.match(name):
+        raise ConfigError(
+            f"{name!r} is not a Prometheus label name (letters, digits and _ only, not starting "
+            "with a digit)"
+        )
+    return name
+
+
+def matchers(labels: Mapping[str, str | tuple[str, str]]) -> str:
+    """Render label matchers ``{name="value",...}``; values are always escaped.
+
+    Args:
+        labels: label name -> value (equality), or -> ``(operator, value)`` with operator one of
+            ``=``, ``!=``, ``=~``, ``!~``.
+
+    Returns:
+        ``""`` when ``labels`` is empty, else the braces with the matchers.
+    """
+    parts = []
+    for name, spec in labels.items():
+        op, value = ("=", spec) if isinstance(spec, str) else spec
+        if op not in _OPERATORS:
+            raise ConfigError(f"matcher operator {op!r} for {name!r}: use one of {_OPERATORS}")
+        parts.append(f'{label_name(name)}{op}"{escape_label_value(str(value))}"')
+    return "{" + ",".join(parts) + "}" if parts else ""
+
+
+def selector(metric: str, labels: Mapping[str, str | tuple[str, str]] | None = None) -> str:
+    """A series selector ``metric{matchers}``.
+
+    Raises:
+        ConfigError: ``metric`` is not a valid metric name.
+    """
+    if not _METRIC_NAME.match(metric):
+        raise ConfigError(f"{metric!r} is not a Prometheus metric name")
+    return metric + matchers(labels or {})
+
+
+def format_duration(seconds: float) -> str:
+    """A PromQL duration for a whole number of seconds, in the largest exact unit.
+
+    >>> format_duration(3600), format_duration(90), format_duration(86400 * 7)
+    ('1h', '90s', '7d')
+    """
+    whole = int(seconds)
+    if whole != seconds or whole <= 0:
+        raise ConfigError(f"duration {seconds!r} s must be a positive whole number of seconds")
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if whole % size == 0:
+            return f"{whole // size}{unit}"
+    return f"{whole}s"

@@ -1,0 +1,148 @@
+"""How to reach a Prometheus-compatible server: auth, TLS, headers, path prefix, timeouts, retries.
+
+Secrets are never parameters: a bearer token or basic-auth password is named by an environment
+variable or a file, read when a request is made (so rotated token files keep working), and never
+shown in ``repr``, logs or exceptions.
+
+>>> t = Transport(bearer_token_env="PROM_TOKEN", headers={"X-Scope-OrgID": "team-a"})
+>>> "PROM_TOKEN" in repr(t), "team-a" in repr(t)
+(True, False)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from apislo.errors import ConfigError
+
+__all__ = ["Transport", "build_session"]
+
+
+@dataclass(frozen=True, repr=False)
+class Transport:
+    """Connection settings for one server. Every field has a safe default.
+
+    Attributes:
+        bearer_token_env: name of an environment variable holding a bearer token.
+        bearer_token_file: path of a file holding a bearer token (e.g. a Kubernetes service
+            account token); re-read on every request.
+        basic_user: user name for HTTP basic auth.
+        basic_password_env: environment variable holding the basic-auth password.
+        basic_password_file: file holding the basic-auth password.
+        ca_file: PEM bundle of CAs to trust instead of the system ones.
+        client_cert: PEM client certificate (mutual TLS).
+        client_key: PEM key of ``client_cert`` when it is not in the same file.
+        verify: verify the server's TLS certificate (turn off only for a throwaway test server).
+        headers: extra headers, e.g. ``{"X-Scope-OrgID": "tenant"}`` for Mimir/Cortex/Loki
+            tenants. Values are not shown in ``repr``.
+        path_prefix: path under which the API is served (``/prometheus`` for Mimir/Grafana
+            Cloud style routes); may also be given as the path of the URL.
+        timeout_s: per-request timeout, seconds (connect and read).
+        retries: retries after the first attempt on connection errors, timeouts, cut-off bodies,
+            429 and 5xx.
+        backoff_s: first retry delay, seconds; doubles each retry, with jitter.
+        max_backoff_s: cap on one retry delay (and on a server's ``Retry-After``), seconds.
+        concurrency: parallel requests for chunked range queries.
+    """
+
+    bearer_token_env: str | None = None
+    bearer_token_file: str | Path | None = None
+    basic_user: str | None = None
+    basic_password_env: str | None = None
+    basic_password_file: str | Path | None = None
+    ca_file: str | Path | None = None
+    client_cert: str | Path | None = None
+    client_key: str | Path | None = None
+    verify: bool = True
+    headers: Mapping[str, str] = field(default_factory=dict)
+    path_prefix: str = ""
+    timeout_s: float = 30.0
+    retries: int = 4
+    backoff_s: float = 0.5
+    max_backoff_s: float = 10.0
+    concurrency: int = 4
+
+    def __post_init__(self) -> None:
+        if self.bearer_token_env and self.bearer_token_file:
+            raise ConfigError("give bearer_token_env or bearer_token_file, not both")
+        if (self.bearer_token_env or self.bearer_token_file) and self.basic_user:
+            raise ConfigError("give a bearer token or basic auth, not both")
+        if self.retries < 0 or self.concurrency < 1 or self.timeout_s <= 0:
+            raise ConfigError("retries must be >= 0, concurrency >= 1 and timeout_s > 0")
+
+    def __repr__(self) -> str:
+        shown = []
+        for name in ("bearer_token_env", "bearer_token_file", "basic_user", "basic_password_env",
+                     "basic_password_file", "ca_file", "client_cert", "path_prefix"):
+            value = getattr(self, name)
+            if value:
+                shown.append(f"{name}={str(value)!r}")
+        if self.headers:
+            shown.append(f"headers=<{', '.join(sorted(self.headers))}>")
+        shown.append(f"timeout_s={self.timeout_s}, retries={self.retries}")
+        return f"Transport({', '.join(shown)})"
+
+
+def _read_secret(env: str | None, path: str | Path | None, what: str) -> str | None:
+    if env:
+        value = os.environ.get(env)
+        if not value:
+            raise ConfigError(f"{what}: environment variable {env} is not set or empty")
+        return value.strip()
+    if path:
+        try:
+            value = Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"{what}: cannot read {path} ({exc.strerror})") from None
+        if not value:
+            raise ConfigError(f"{what}: {path} is empty")
+        return value
+    return None
+
+
+class _SecretAuth(requests.auth.AuthBase):
+    """Adds bearer or basic credentials, reading the secret at request time; hides it in repr."""
+
+    def __init__(self, transport: Transport) -> None:
+        self._t = transport
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        t = self._t
+        token = _read_secret(t.bearer_token_env, t.bearer_token_file, "bearer token")
+        if token is not None:
+            request.headers["Authorization"] = f"Bearer {token}"
+        elif t.basic_user:
+            password = _read_secret(t.basic_password_env, t.basic_password_file, "basic auth")
+            request.prepare_auth((t.basic_user, password or ""))
+        return request
+
+    def __repr__(self) -> str:
+        return "<credentials hidden>"
+
+
+def build_session(transport: Transport) -> requests.Session:
+    """A :class:`requests.Session` configured from ``transport`` (no retries of its own)."""
+    session = requests.Session()
+    session.headers.update(dict(transport.headers))
+    session.auth = _SecretAuth(transport)
+    verify: Any = str(transport.ca_file) if transport.ca_file else transport.verify
+    session.verify = verify
+    if transport.client_cert:
+        session.cert = (
+            (str(transport.client_cert), str(transport.client_key))
+            if transport.client_key
+            else str(transport.client_cert)
+        )
+    adapter = HTTPAdapter(
+        pool_connections=1, pool_maxsize=max(transport.concurrency, 1), max_retries=0
+    )
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
