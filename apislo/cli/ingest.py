@@ -1,10 +1,74 @@
-"""`apislo ingest`."""
+"""`apislo ingest`: access logs -> a Parquet dataset partitioned by day."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+
+from apislo.cli._common import echo_json, fail_on_apislo_error, progress
+from apislo.sources.logs import format_names
 
 
 @click.command(name="ingest")
-def command() -> None:
-    """(not yet available)"""
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--out", "dataset", required=True, type=click.Path(file_okay=False),
+              help="Dataset directory (created if missing; appended to).")
+@click.option("--format", "fmt", default="auto", show_default=True,
+              type=click.Choice(["auto", *format_names()]),
+              help="Log format; 'auto' detects it per file from a sample and says what it chose.")
+@click.option("--log-format", default=None,
+              help="An NGINX log_format body (the quoted part); implies --format nginx-custom.")
+@click.option("--tz", default=None,
+              help="IANA zone for timestamps without one (HAProxy, syslog), e.g. Europe/Paris.")
+@click.option("--route-map", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="YAML list of {match: REGEX, api: NAME, route: NAME?} naming APIs and routes.")
+@click.option("--max-reject-rate", default=0.5, show_default=True, type=click.FloatRange(0, 1),
+              help="Refuse a file (adding nothing of it) when more of its lines are rejected.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the results.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def command(
+    paths: tuple[str, ...],
+    dataset: str,
+    fmt: str,
+    log_format: str | None,
+    tz: str | None,
+    route_map: str | None,
+    max_reject_rate: float,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Read access logs (files, globs, directories, .gz, rotated) into a Parquet dataset.
+
+    Files already ingested add nothing; a file that grew is resumed where the last run stopped.
+    Lines that are not requests are counted by reason and kept in DATASET.quarantine.jsonl.
+    """
+    from apislo.sources.files import expand_paths
+    from apislo.sources.ingest import ingest
+    from apislo.sources.logs.base import ParseOptions
+
+    with fail_on_apislo_error():
+        files = expand_paths(paths)
+        total = sum(p.stat().st_size for p in files)
+        if fmt == "auto" and log_format:
+            fmt = "nginx-custom"
+        with progress(total, "ingest", quiet or as_json) as bar:
+            report = ingest(
+                files, dataset, fmt, ParseOptions(tz=tz, log_format=log_format), route_map,
+                max_reject_rate, on_progress=bar.update,
+            )
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if as_json:
+        echo_json(report.to_json())
+        return
+    for path, name in report.formats.items():
+        click.echo(f"{path}: format {name}")
+    rejected = sum(report.rejected.values())
+    click.echo(
+        f"{report.files} file(s), {report.lines:,} lines: {report.records:,} requests stored in "
+        f"{report.dataset}, {rejected:,} rejected"
+        + (f" ({', '.join(f'{k} {v:,}' for k, v in report.rejected.items())}; see "
+           f"{Path(report.quarantine)})" if rejected else "")
+        + (f"; {len(report.unchanged)} unchanged file(s) skipped" if report.unchanged else "")
+    )

@@ -1,8 +1,8 @@
 """Executed notebook -> one self-contained, offline HTML file (code hidden, charts inline SVG).
 
 nbconvert's ``lab`` template, with everything that would reach the network removed (require.js,
-MathJax, Mermaid and widget scripts from CDNs) and a Content-Security-Policy that forbids scripts and
-any fetch, so the page works offline, in email, and cannot run script from the data. Chart outputs
+MathJax, Mermaid and widget scripts from CDNs) and a Content-Security-Policy that forbids scripts
+and any fetch, so the page works offline, in email, and cannot run script from the data. Charts
 (``image/svg+xml`` from vl-convert) are inlined as ``<svg>`` elements; an SVG holding anything
 script-like is embedded as an ``<img>`` instead, where browsers never run it. Tables come from
 pandas, which escapes cell text.

@@ -1,4 +1,4 @@
-"""Report parameters: names checked (no secrets), command-line values typed like papermill's ``-p``."""
+"""Report parameters: names checked (no secrets), command-line values typed like papermill's."""
 
 from __future__ import annotations
 

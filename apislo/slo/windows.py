@@ -28,6 +28,7 @@ __all__ = [
     "period_bounds",
     "period_ids",
     "period_starts",
+    "shorthand_timedelta",
 ]
 
 #: OpenSLO duration-shorthand postfixes that are calendar units (case matters: ``m`` is minutes).

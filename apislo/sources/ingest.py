@@ -246,7 +246,7 @@ def ingest(
         route_map: a route-map YAML file or :class:`RouteMap`.
         max_reject_rate: fraction of a file's lines that may be rejected before the file is
             refused as the wrong format (:class:`RejectRateError`; nothing of it is added).
-        on_progress: called with the number of bytes read after each chunk.
+        on_progress: called with the bytes (decompressed) read by each chunk.
         chunk_bytes: bytes parsed at a time (memory stays flat whatever the file size).
 
     Returns:
@@ -294,14 +294,14 @@ def ingest(
         rejects: list[pl.DataFrame] = []
         try:
             for number, result in enumerate(chunks):
+                if on_progress:
+                    on_progress(result.end_offset - offset)
                 lines += result.lines
                 records += result.events.height
                 offset = result.end_offset
                 if result.rejects.height:
                     rejects.append(result.rejects)
                 _write_partitions(result.events, staging, f"{run_id}-{index}-{number}")
-                if on_progress:
-                    on_progress(result.lines)
                 if lines >= EARLY_CHECK_LINES:
                     _check_reject_rate(path, fmt_name, lines, rejects, max_reject_rate)
             _check_reject_rate(path, fmt_name, lines, rejects, max_reject_rate)

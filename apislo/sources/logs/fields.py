@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from apislo.sources.logs.base import RAW_SCHEMA, REJECT_SCHEMA, Parsed, split_lines
+from apislo.sources.logs.base import RAW_SCHEMA, REJECT_SCHEMA, Parsed, hash_secret, split_lines
 
 __all__ = [
     "SECRET_QUERY_KEYS",
@@ -28,6 +28,7 @@ __all__ = [
     "finish",
     "format_clf_time",
     "format_ms",
+    "hash_secrets",
     "lines_frame",
     "local_to_utc",
     "number",
@@ -200,9 +201,7 @@ def finish(
 def raw_events(events: pl.DataFrame) -> pl.DataFrame:
     """``events`` with every :data:`RAW_SCHEMA` column present (missing ones null), typed."""
     missing = [pl.lit(None, dtype=dt).alias(n) for n, dt in RAW_SCHEMA.items() if n not in events]
-    return events.with_columns(missing).select(
-        [pl.col(n).cast(dt) for n, dt in RAW_SCHEMA.items()]
-    )
+    return events.with_columns(missing).select([pl.col(n).cast(dt) for n, dt in RAW_SCHEMA.items()])
 
 
 def format_ms(seconds: pl.Expr, *, decimals: int = 0) -> pl.Expr:
@@ -212,7 +211,18 @@ def format_ms(seconds: pl.Expr, *, decimals: int = 0) -> pl.Expr:
 
 
 def format_clf_time(ts: pl.Expr, *, millis: bool = False) -> pl.Expr:
-    """UTC timestamp -> ``10/Oct/2000:13:55:36 +0000`` (or ``...:36.123`` zoneless if ``millis``)."""
+    """UTC timestamp -> ``10/Oct/2000:13:55:36 +0000`` (``millis``: ``...:36.123``, no zone)."""
     if millis:
         return ts.dt.strftime("%d/%b/%Y:%H:%M:%S%.3f")
     return ts.dt.strftime("%d/%b/%Y:%H:%M:%S +0000")
+
+
+def hash_secrets(values: pl.Series) -> pl.Series:
+    """:func:`~apislo.sources.logs.base.hash_secret` of each value (hashing each distinct one once).
+
+    Sentinels (``-``, empty) and nulls stay null.
+    """
+    text = pl.select(clean(pl.lit(values))).to_series()
+    distinct = text.drop_nulls().unique().to_list()
+    mapping = {value: hash_secret(value) for value in distinct}
+    return text.replace_strict(mapping, default=None, return_dtype=pl.String).alias(values.name)

@@ -98,9 +98,7 @@ def template_route(path: pl.Expr) -> pl.Expr:
     return once.str.replace_all(_ID_SEGMENT, "/{id}${1}${2}")
 
 
-def normalise(
-    raw: pl.DataFrame, gateway: str, route_map: RouteMap | None = None
-) -> pl.DataFrame:
+def normalise(raw: pl.DataFrame, gateway: str, route_map: RouteMap | None = None) -> pl.DataFrame:
     """Map a parser's raw frame to the event schema (as a polars frame, columns in order).
 
     Args:
@@ -108,8 +106,11 @@ def normalise(
         gateway: the format name stored in the ``gateway`` column.
         route_map: optional rules naming APIs and routes.
     """
-    missing = [pl.lit(None, dtype).alias(name) for name, dtype in RAW_SCHEMA.items()
-               if name not in raw.columns]
+    missing = [
+        pl.lit(None, dtype).alias(name)
+        for name, dtype in RAW_SCHEMA.items()
+        if name not in raw.columns
+    ]
     frame = raw.with_columns(missing) if missing else raw
     bare_path = pl.col("path").str.replace(r"[?#].*$", "")
     route = template_route(pl.col("path"))
@@ -119,15 +120,8 @@ def normalise(
         pl.lit("unknown"),
     )
     if route_map is not None and route_map.rules:
-        mapped_api = pl.lit(None, pl.String())
-        mapped_route = pl.lit(None, pl.String())
-        for rule in reversed(route_map.rules):
-            hit = bare_path.str.contains(rule.pattern)
-            mapped_api = pl.when(hit).then(pl.lit(rule.api)).otherwise(mapped_api)
-            if rule.route is not None:
-                mapped_route = pl.when(hit).then(pl.lit(rule.route)).otherwise(mapped_route)
-        api = pl.coalesce(mapped_api, api)
-        route = pl.coalesce(mapped_route, route)
+        api = pl.coalesce(_first_match(bare_path, route_map, "api"), api)
+        route = pl.coalesce(_first_match(bare_path, route_map, "route"), route)
     events = frame.select(
         pl.col("ts").cast(pl.Datetime("us", "UTC")),
         api.alias("api"),
@@ -148,6 +142,19 @@ def normalise(
         pl.col("cache_status").cast(pl.String),
     )
     return events
+
+
+def _first_match(path: pl.Expr, route_map: RouteMap, attribute: str) -> pl.Expr:
+    """The ``attribute`` of the first rule whose pattern ``path`` matches (null if none)."""
+    first, *rest = route_map.rules
+    chain = pl.when(path.str.contains(first.pattern)).then(
+        pl.lit(getattr(first, attribute), pl.String())
+    )
+    for rule in rest:
+        chain = chain.when(path.str.contains(rule.pattern)).then(
+            pl.lit(getattr(rule, attribute), pl.String())
+        )
+    return chain.otherwise(pl.lit(None, pl.String()))
 
 
 def to_arrow(events: pl.DataFrame) -> pa.Table:

@@ -1,0 +1,225 @@
+"""``apislo report run``: execute a notebook with papermill, then publish offline HTML atomically.
+
+Success writes ``NAME.ipynb`` (executed, with provenance in its metadata) and ``NAME.html`` beside
+it, each through a temporary file and a rename. Failure (cell error, dead kernel, per-cell or
+overall timeout) keeps the executed notebook as ``NAME.failed.ipynb``, leaves the last good
+``NAME.html`` untouched and raises :class:`~apislo.errors.ReportRunError`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from apislo import __version__
+from apislo.errors import ConfigError, ReportRunError
+from apislo.report.atomic import atomic_write_text
+from apislo.report.kernel import KERNEL_NAME, ensure_kernel
+from apislo.report.params import check_parameters
+from apislo.report.provenance import PROVENANCE_KEY, Provenance
+
+__all__ = ["CHART_RENDERER_ENV", "ReportResult", "new_run_id", "run_report"]
+
+#: Environment variable the runner sets for the kernel; :func:`apislo.charts.setup` reads it.
+CHART_RENDERER_ENV = "APISLO_CHART_RENDERER"
+_PAPERMILL_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
+_KILL_GRACE_S = 15.0
+
+
+@dataclass
+class ReportResult:
+    """A successful report run.
+
+    Attributes:
+        html_path: the self-contained HTML report.
+        notebook_path: the executed notebook beside it.
+        provenance: what the report states about its making.
+        records: values the notebook kept with :func:`apislo.report.record`.
+    """
+
+    html_path: Path
+    notebook_path: Path
+    provenance: Provenance
+    records: dict[str, Any] = field(default_factory=dict)
+
+
+def new_run_id() -> str:
+    """A sortable unique run id: UTC time and 6 random hex digits (``20261128T150000Z-1a2b3c``)."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def run_report(
+    notebook: str | os.PathLike[str],
+    parameters: Mapping[str, Any] | None = None,
+    out: str | os.PathLike[str] | None = None,
+    *,
+    cell_timeout_s: int = 600,
+    timeout_s: float = 1800.0,
+    start_timeout_s: int = 60,
+    kernel: str = KERNEL_NAME,
+    run_id: str | None = None,
+) -> ReportResult:
+    """Run ``notebook`` with ``parameters`` and write ``out`` (HTML) and the executed notebook.
+
+    Args:
+        notebook: a parameterised ``.ipynb`` (one cell tagged ``parameters``).
+        parameters: values injected after the ``parameters`` cell; secret-looking names are refused.
+        out: HTML path; default ``reports/<notebook stem>.html``. The executed notebook goes beside
+            it with the suffix ``.ipynb``.
+        cell_timeout_s: per-cell timeout, seconds.
+        timeout_s: overall timeout, seconds (kernel start included).
+        start_timeout_s: kernel start timeout, seconds.
+        kernel: Jupyter kernel name; the project's kernel is registered when missing.
+        run_id: id for this run (default: :func:`new_run_id`).
+
+    Returns:
+        Paths, provenance and recorded values of the run.
+
+    Raises:
+        ConfigError: the notebook is missing, ``out`` is not ``.html``, or a parameter is refused.
+        ReportRunError: the notebook failed; the last good report was kept.
+    """
+    import nbformat
+
+    source = Path(notebook)
+    if not source.is_file():
+        raise ConfigError(f"notebook {source} not found; pass the path of an .ipynb file")
+    params = check_parameters(parameters)
+    html_path = Path(out) if out else Path("reports") / f"{source.stem}.html"
+    if html_path.suffix != ".html":
+        raise ConfigError(f"--out {html_path} must end with .html (the notebook goes beside it)")
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+    ipynb_path = html_path.with_suffix(".ipynb")
+    failed_path = html_path.with_suffix(".failed.ipynb")
+    run_id = run_id or new_run_id()
+    kernel = kernel if kernel != KERNEL_NAME else ensure_kernel(kernel)
+    started = datetime.now(UTC)
+    t0 = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix=".run-", dir=html_path.parent) as tmp:
+        executed = Path(tmp) / "executed.ipynb"
+        outcome = _execute(
+            source, executed, params, kernel, cell_timeout_s, start_timeout_s, timeout_s, tmp
+        )
+        duration_s = time.monotonic() - t0
+        prov = Provenance(
+            notebook=str(source),
+            run_id=run_id,
+            apislo_version=__version__,
+            parameters=params,
+            started=started.isoformat(timespec="seconds"),
+            duration_s=duration_s,
+            kernel=kernel,
+        )
+        if not outcome["ok"]:
+            raise _keep_failed(source, executed, failed_path, outcome, prov)
+        nb = nbformat.read(executed, as_version=4)
+    from apislo.report.html import notebook_to_html
+    from apislo.report.record import read_records
+
+    records = read_records(nb)
+    prov = prov.with_recorded(records.get(PROVENANCE_KEY))
+    nb.metadata["apislo"] = {"status": "ok", **prov.to_dict()}
+    atomic_write_text(ipynb_path, nbformat.writes(nb))
+    atomic_write_text(html_path, notebook_to_html(nb, prov))
+    failed_path.unlink(missing_ok=True)
+    return ReportResult(html_path, ipynb_path, prov, records)
+
+
+def _execute(
+    source: Path,
+    executed: Path,
+    params: dict[str, Any],
+    kernel: str,
+    cell_timeout_s: int,
+    start_timeout_s: int,
+    timeout_s: float,
+    tmp: str,
+) -> dict[str, Any]:
+    """Run the worker process; stop it (then its session) when the overall timeout expires."""
+    request_path, result_path = Path(tmp) / "request.json", Path(tmp) / "result.json"
+    request = {
+        "input": str(source),
+        "output": str(executed),
+        "parameters": params,
+        "kernel": kernel,
+        "cell_timeout_s": cell_timeout_s,
+        "start_timeout_s": start_timeout_s,
+        "cwd": os.getcwd(),
+        "result": str(result_path),
+    }
+    request_path.write_text(json.dumps(request, default=str))
+    env = {**os.environ, CHART_RENDERER_ENV: "svg", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    with open(Path(tmp) / "worker.log", "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "apislo.report.worker", str(request_path)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=_KILL_GRACE_S)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            return {
+                "ok": False,
+                "ename": "Timeout",
+                "evalue": f"the report ran longer than its overall timeout of {timeout_s:g} s",
+            }
+    if result_path.is_file():
+        return json.loads(result_path.read_text())
+    tail = (Path(tmp) / "worker.log").read_text(errors="replace")[-500:]
+    return {"ok": False, "ename": "WorkerDied", "evalue": f"exit {proc.returncode}: {tail}"}
+
+
+def _keep_failed(
+    source: Path, executed: Path, failed_path: Path, outcome: dict[str, Any], prov: Provenance
+) -> ReportRunError:
+    """Move the partial executed notebook to ``failed_path`` and build the error to raise."""
+    import nbformat
+
+    cell_index, snippet = -1, ""
+    if executed.is_file():
+        nb = nbformat.read(executed, as_version=4)
+        cell_index, snippet = _failing_cell(nb)
+        nb.metadata["apislo"] = {"status": "failed", **outcome, **prov.to_dict()}
+        atomic_write_text(failed_path, nbformat.writes(nb))
+        where = str(failed_path)
+    else:
+        where = f"nowhere (the notebook never started; {outcome['ename']})"
+    evalue = f"{outcome['evalue']} (in `{snippet}`)" if snippet else outcome["evalue"]
+    return ReportRunError(str(source), cell_index, outcome["ename"], evalue, where)
+
+
+def _failing_cell(nb: Any) -> tuple[int, str]:
+    """Index in the *source* notebook and first line of the cell that failed or was running.
+
+    Papermill marks the failing cell ``metadata.papermill.exception``; for a dead kernel or a
+    timeout, the failing cell is the last one that started. Cells papermill added (injected
+    parameters, error banners) are not counted.
+    """
+    own = [c for c in nb.cells if not _PAPERMILL_TAGS & set(c.metadata.get("tags", []))]
+    marks = [c.metadata.get("papermill", {}) for c in own]
+    failing = [i for i, m in enumerate(marks) if m.get("exception")]
+    started = [i for i, m in enumerate(marks) if m.get("start_time")]
+    index = failing[0] if failing else (started[-1] if started else -1)
+    if index < 0:
+        return -1, ""
+    lines = own[index].source.strip().splitlines()
+    return index, (lines[0][:80] if lines else "")

@@ -1,0 +1,133 @@
+"""Scripted episodes: the incidents the simulator plants so analyses have something to find.
+
+Every window starts and ends on a whole minute (the generator keeps each request in the minute
+it arrived in, so "inside the window" is exact for every log format).
+
+==================== ============================================================================
+kind                 what happens inside ``[start, end)``
+==================== ============================================================================
+outage               a share of the API's requests fail with 502/503/504 (burns error budget)
+latency-regression   the backend's mean service time is multiplied (a bad deploy); its
+                     utilisation, and so its queueing delay, rise with it
+traffic-spike        the API's load is multiplied (logged requests and backend arrivals alike)
+abusive-consumer     one free-plan consumer floods the API and is mostly answered 429
+low-traffic          the whole period: the API gets about 2,400 requests a week
+==================== ============================================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from apislo.simulate.catalog import LOW_TRAFFIC_RPS
+
+__all__ = [
+    "ABUSIVE_CONSUMER",
+    "EPISODE_KINDS",
+    "Episode",
+    "schedule_episodes",
+]
+
+#: Name of the consumer that floods an API in the ``abusive-consumer`` episode (free plan).
+ABUSIVE_CONSUMER = "bulk-scraper"
+
+EPISODE_KINDS: tuple[str, ...] = (
+    "outage",
+    "latency-regression",
+    "traffic-spike",
+    "abusive-consumer",
+    "low-traffic",
+)
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One scripted episode.
+
+    Attributes:
+        kind: one of :data:`EPISODE_KINDS`.
+        api: the API it affects.
+        start: first instant inside the window (UTC, on a whole minute).
+        end: first instant after the window (UTC, on a whole minute).
+        params: the knobs of the episode (``error_fraction``, ``service_factor``,
+            ``load_factor``, ``consumer``; request rates ``rps``/``mean_rps`` are at ``rate=1``
+            and scale with ``--rate``).
+    """
+
+    kind: str
+    api: str
+    start: datetime
+    end: datetime
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form for ``truth.json`` (ISO 8601 UTC times)."""
+        return {
+            "kind": self.kind,
+            "api": self.api,
+            "start": _iso(self.start),
+            "end": _iso(self.end),
+            **self.params,
+        }
+
+
+def _iso(ts: datetime) -> str:
+    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _window(
+    rng: np.random.Generator,
+    start: datetime,
+    end: datetime,
+    at_fraction: float,
+    duration: timedelta,
+    max_fraction: float,
+) -> tuple[datetime, datetime]:
+    """A minute-aligned window near ``at_fraction`` of the period, jittered by the seed."""
+    span_min = int((end - start).total_seconds() // 60)
+    length = max(1, min(int(duration.total_seconds() // 60), int(span_min * max_fraction)))
+    jitter = int(rng.integers(-span_min // 20, span_min // 20 + 1))
+    first = min(max(0, int(span_min * at_fraction) + jitter), span_min - length)
+    return start + timedelta(minutes=first), start + timedelta(minutes=first + length)
+
+
+def schedule_episodes(
+    apis: list[str], start: datetime, end: datetime, rng: np.random.Generator
+) -> list[Episode]:
+    """Place the scripted episodes over ``[start, end)`` on the given APIs.
+
+    APIs are taken in order: outage on the 1st, latency regression on the 2nd, traffic spike on
+    the 3rd, abusive consumer on the 4th (wrapping round when there are fewer APIs), and the last
+    API is the low-traffic one.
+
+    Args:
+        apis: API names, in ``--apis`` order.
+        start: period start, UTC, on a whole minute.
+        end: period end, UTC, on a whole minute.
+        rng: the simulation's generator (jitters the windows, so each seed differs).
+
+    Returns:
+        The episodes, in the order of :data:`EPISODE_KINDS`.
+    """
+    n = len(apis)
+    o_start, o_end = _window(rng, start, end, 0.30, timedelta(minutes=45), 1 / 8)
+    r_start, r_end = _window(rng, start, end, 0.55, timedelta(hours=12), 1 / 6)
+    s_start, s_end = _window(rng, start, end, 0.75, timedelta(minutes=90), 1 / 8)
+    a_start, a_end = _window(rng, start, end, 0.42, timedelta(hours=6), 1 / 6)
+    return [
+        Episode("outage", apis[0], o_start, o_end, {"error_fraction": 0.6}),
+        Episode("latency-regression", apis[1 % n], r_start, r_end, {"service_factor": 1.8}),
+        Episode("traffic-spike", apis[2 % n], s_start, s_end, {"load_factor": 3.0}),
+        Episode(
+            "abusive-consumer",
+            apis[3 % n],
+            a_start,
+            a_end,
+            {"consumer": ABUSIVE_CONSUMER, "rps": 1.2},
+        ),
+        Episode("low-traffic", apis[-1], start, end, {"mean_rps": LOW_TRAFFIC_RPS}),
+    ]

@@ -1,0 +1,462 @@
+"""Exact SLO maths over history, vectorised on a (time x group) matrix.
+
+Definitions (OpenSLO's, applied to every interval of history at once):
+
+* **Occurrences**: SLI = good events / all events in the window. Error budget = ``(1 - target)
+  x events`` (in events); consumed = bad events / budget.
+* **Timeslices**: the window is cut into slices (``timeslice_window``); a slice is good when its
+  good ratio is ``>= timeslice_target``. **A slice with no traffic counts as good** (nothing
+  failed). SLI = good slices / slices. Error budget = ``(1 - target) x`` the slices of the whole
+  window (the whole calendar period for calendar windows), reported in minutes.
+* **RatioTimeslices**: SLI = the mean of the slices' good ratios; slices with no traffic have no
+  ratio and are left out. Budget and consumption as for Timeslices, per slice with traffic.
+
+All three reduce to one kernel: per unit (an interval for Occurrences, a slice otherwise) a
+``bad`` amount and a ``weight`` (events; 1 per slice; 1 per slice with traffic). Over any window,
+``error ratio = sum(bad) / sum(weight)``, ``SLI = 1 - error ratio``, ``burn rate = error ratio /
+(1 - target)`` and ``remaining = 1 - sum(bad) / ((1 - target) x budget weight)``; it may go
+negative. Window sums are differences of cumulative sums along the time axis, so every row
+(every minute of history) costs the same, for every group at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+
+from apislo.errors import ConfigError, SpecError
+from apislo.model import bucket_column
+from apislo.slo.spec import SLI, BudgetingMethod, TimeWindow
+from apislo.slo.windows import period_ids, period_starts
+
+__all__ = [
+    "Counts",
+    "Units",
+    "WindowSums",
+    "budget_units",
+    "burn_rate",
+    "calendar_sum",
+    "good_total",
+    "low_traffic",
+    "rolling_sum",
+    "to_counts",
+    "wilson_interval",
+    "window_sums",
+]
+
+#: z for a two-sided 95 % interval.
+Z95 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Good and total events per interval and group on a regular, gap-free time grid.
+
+    Attributes:
+        start: start of the first interval (UTC).
+        step: interval length.
+        groups: one row per matrix column, one column per group key (no columns: one group).
+        good: good events, shape ``(intervals, groups)``, float64 (exact below 2**53).
+        total: all events, same shape.
+    """
+
+    start: pd.Timestamp
+    step: pd.Timedelta
+    groups: pd.DataFrame
+    good: np.ndarray
+    total: np.ndarray
+
+    @property
+    def ends(self) -> pd.DatetimeIndex:
+        """End of each interval (UTC): the instant a row's window sums refer to."""
+        return pd.date_range(self.start + self.step, periods=len(self.good), freq=self.step)
+
+
+@dataclass(frozen=True)
+class Units:
+    """Budget units of one budgeting method (intervals for Occurrences, slices otherwise).
+
+    Attributes:
+        counts: the events at unit resolution (good and total per unit).
+        method: the budgeting method.
+        bad: bad amount per unit: bad events, 1 per bad slice, or ``1 - ratio`` per slice.
+        weight: weight per unit: events, 1 per slice, or 1 per slice with traffic.
+    """
+
+    counts: Counts
+    method: BudgetingMethod
+    bad: np.ndarray
+    weight: np.ndarray
+
+    @property
+    def step(self) -> pd.Timedelta:
+        """Length of one unit."""
+        return self.counts.step
+
+
+@dataclass(frozen=True)
+class WindowSums:
+    """Sums over the SLO window ending at each row.
+
+    Attributes:
+        bad: sum of ``bad``.
+        weight: sum of ``weight`` (the SLI's denominator).
+        budget_weight: the weight the error budget is a fraction of (for Timeslices, every
+            slice of the full window or calendar period; otherwise ``weight``).
+        good_events: good events in the window.
+        total_events: all events in the window.
+    """
+
+    bad: np.ndarray
+    weight: np.ndarray
+    budget_weight: np.ndarray
+    good_events: np.ndarray
+    total_events: np.ndarray
+
+    def sli(self) -> np.ndarray:
+        """``1 - bad / weight``; NaN where the window holds nothing."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return 1.0 - self.bad / self.weight
+
+    def remaining(self, target: float) -> np.ndarray:
+        """Fraction of the error budget left, ``1 - bad / ((1 - target) x budget weight)``.
+
+        1 where the window holds nothing; may be negative (budget overspent).
+        """
+        budget = (1.0 - target) * self.budget_weight
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = 1.0 - self.bad / budget
+        return np.where(budget > 0, out, np.where(self.bad > 0, -np.inf, 1.0))
+
+
+def _status_bad(frame: pd.DataFrame, sli: SLI) -> np.ndarray:
+    bad = np.zeros(len(frame), dtype=np.float64)
+    for cls in sli.bad_status:
+        bad += _column(frame, f"status_{cls}")
+    if sli.count_429 != ("4xx" in sli.bad_status):
+        sign = 1.0 if sli.count_429 else -1.0
+        bad += sign * _column(frame, "status_429")
+    return bad
+
+
+def _column(frame: pd.DataFrame, name: str) -> np.ndarray:
+    if name not in frame.columns:
+        raise ConfigError(
+            f"the traffic frame has no column {name!r} (columns: {', '.join(map(str, frame))}); "
+            "build it with apislo.traffic(...) or a Prometheus profile that provides it"
+        )
+    return frame[name].to_numpy(dtype=np.float64, na_value=0.0)
+
+
+def _bucket(frame: pd.DataFrame, threshold_s: float) -> np.ndarray:
+    name = bucket_column(threshold_s)
+    if name in frame.columns:
+        return _column(frame, name)
+    buckets = [c[3:] for c in frame.columns if str(c).startswith("le_")]
+    raise SpecError(
+        "<source>",
+        "sli.threshold_s",
+        f"no latency bucket at {threshold_s:g} s in this data (buckets: "
+        f"{', '.join(buckets) or 'none'}). From logs, pass thresholds_s=({threshold_s:g},) to "
+        "apislo.traffic; from Prometheus the threshold must equal a histogram bucket",
+        ", ".join(buckets) or "a histogram bucket boundary",
+    )
+
+
+def good_total(
+    frame: pd.DataFrame, sli: SLI, threshold_s: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Good and total events for each row of a traffic frame.
+
+    * availability: total = ``requests``, bad = the ``bad_status`` classes (429 per
+      ``count_429``); requests with no status (client left) count as good.
+    * latency: total = ``latency_count``, good = ``le_<threshold_s>``.
+    * availability_and_latency: total = ``requests``, good = ``good_le_<threshold_s>`` (requests
+      neither bad nor slow, exact, added by :mod:`apislo.slo.source` from events). Without that
+      column, the lower bound ``max(le - bad, 0)`` is used (it assumes every bad request fast).
+    * ratio: the frame's ``good`` (or ``bad``) and ``total`` columns.
+
+    Args:
+        frame: a traffic frame (:mod:`apislo.model`).
+        sli: the SLI.
+        threshold_s: latency threshold in seconds for latency kinds.
+
+    Returns:
+        ``(good, total)`` float64 arrays aligned with ``frame``'s rows.
+
+    Raises:
+        SpecError: the latency threshold is not a bucket of the frame (names the buckets).
+        ConfigError: a needed column is missing.
+    """
+    if sli.kind == "ratio":
+        total = _column(frame, "total")
+        if "good" in frame.columns:
+            return _column(frame, "good"), total
+        return total - _column(frame, "bad"), total
+    if sli.uses_latency and threshold_s is None:
+        raise SpecError("<spec>", "sli.threshold_s", "a latency SLI needs a threshold", "seconds")
+    if sli.kind == "availability":
+        total = _column(frame, "requests")
+        return total - _status_bad(frame, sli), total
+    if sli.kind == "latency":
+        return _bucket(frame, threshold_s), _column(frame, "latency_count")
+    total = _column(frame, "requests")
+    exact = "good_" + bucket_column(threshold_s)
+    if exact in frame.columns:
+        return _column(frame, exact), total
+    return np.maximum(_bucket(frame, threshold_s) - _status_bad(frame, sli), 0.0), total
+
+
+def _codes(frame: pd.DataFrame, by: Sequence[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Dense group code per row and the groups table (one row per code)."""
+    if not by:
+        return np.zeros(len(frame), dtype=np.int64), pd.DataFrame(index=range(1))
+    missing = [k for k in by if k not in frame.columns]
+    if missing:
+        raise ConfigError(
+            f"cannot group by {missing}: the traffic frame has no such column; compute it with "
+            f"apislo.traffic(events, by=({', '.join(repr(k) for k in ('api', *missing))},))"
+        )
+    codes = np.zeros(len(frame), dtype=np.int64)
+    levels = []
+    for key in by:
+        key_codes, uniques = pd.factorize(frame[key], use_na_sentinel=False)
+        codes = codes * len(uniques) + key_codes
+        levels.append(uniques)
+    dense, combined = pd.factorize(codes)
+    groups = {}
+    rest = combined.copy()
+    for key, uniques in zip(reversed(by), reversed(levels), strict=True):
+        groups[key] = np.asarray(uniques, dtype=object)[rest % len(uniques)]
+        rest //= len(uniques)
+    return dense, pd.DataFrame({k: groups[k] for k in by})
+
+
+def to_counts(
+    frame: pd.DataFrame,
+    good: np.ndarray,
+    total: np.ndarray,
+    by: Sequence[str] = (),
+    step: pd.Timedelta | str | None = None,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+) -> Counts:
+    """Scatter per-row good/total counts onto a gap-free (interval x group) grid.
+
+    Args:
+        frame: a traffic frame (only ``ts`` and the ``by`` columns are read).
+        good: good events per row (:func:`good_total`).
+        total: all events per row.
+        by: group-key columns; empty for one group.
+        step: interval length; default the smallest gap between distinct ``ts``.
+        start: first interval start of the grid (floored to ``step``); default the first ``ts``.
+        end: the grid ends at the last interval starting before ``end``; default the last ``ts``.
+
+    Returns:
+        :class:`Counts`; intervals without rows hold zeros.
+
+    Raises:
+        ConfigError: ``ts`` is not on a regular grid of ``step``.
+    """
+    ts = pd.DatetimeIndex(frame["ts"])
+    ts = ts.tz_localize("UTC") if ts.tz is None else ts.tz_convert("UTC")
+    ns = ts.as_unit("ns").asi8
+    if step is None:
+        uniq = np.unique(ns)
+        step = pd.Timedelta(int(np.diff(uniq).min()) if len(uniq) > 1 else 60_000_000_000)
+    step = pd.Timedelta(step)
+    step_ns = step.value
+    lo = pd.Timestamp(start).tz_convert("UTC").value if start is not None else int(ns.min())
+    lo -= lo % step_ns
+    hi = pd.Timestamp(end).tz_convert("UTC").value if end is not None else int(ns.max()) + step_ns
+    n_rows = max(-(-(hi - lo) // step_ns), 0)
+    offset = ns - lo
+    if np.any(offset % step_ns):
+        raise ConfigError(
+            f"traffic-frame timestamps are not on a {step} grid; recompute the frame with "
+            f"interval='{step}' or pass step= matching its interval"
+        )
+    rows = offset // step_ns
+    codes, groups = _codes(frame, by)
+    keep = (rows >= 0) & (rows < n_rows)
+    flat = rows[keep] * len(groups) + codes[keep]
+    size = n_rows * len(groups)
+    shape = (n_rows, len(groups))
+    good_m = np.bincount(flat, weights=np.asarray(good)[keep], minlength=size).reshape(shape)
+    total_m = np.bincount(flat, weights=np.asarray(total)[keep], minlength=size).reshape(shape)
+    return Counts(pd.Timestamp(lo, unit="ns", tz="UTC"), step, groups, good_m, total_m)
+
+
+def _resample(counts: Counts, slice_window: timedelta) -> Counts:
+    """Sum ``counts`` into slices of ``slice_window`` (a multiple of the step, epoch-aligned)."""
+    step_ns, slice_ns = counts.step.value, pd.Timedelta(slice_window).value
+    if slice_ns % step_ns:
+        raise ConfigError(
+            f"timeslice window {pd.Timedelta(slice_window)} is not a multiple of the data "
+            f"interval {counts.step}; use a finer interval or a longer slice"
+        )
+    k = slice_ns // step_ns
+    if k == 1:
+        return counts
+    lead = (counts.start.value % slice_ns) // step_ns
+    n = len(counts.good)
+    n_slices = -(-(lead + n) // k)
+    pad_after = n_slices * k - lead - n
+
+    def fold(m: np.ndarray) -> np.ndarray:
+        padded = np.pad(m, ((lead, pad_after), (0, 0)))
+        return padded.reshape(n_slices, k, m.shape[1]).sum(axis=1)
+
+    start = pd.Timestamp(counts.start.value - lead * step_ns, unit="ns", tz="UTC")
+    return Counts(
+        start, pd.Timedelta(slice_ns), counts.groups, fold(counts.good), fold(counts.total)
+    )
+
+
+def budget_units(
+    counts: Counts,
+    method: BudgetingMethod,
+    timeslice_target: float | None = None,
+    timeslice_window: timedelta | None = None,
+) -> Units:
+    """The ``bad`` and ``weight`` per unit for a budgeting method (see the module docstring).
+
+    Args:
+        counts: events per interval.
+        method: ``Occurrences``, ``Timeslices`` or ``RatioTimeslices``.
+        timeslice_target: good-ratio a slice needs to be good (Timeslices).
+        timeslice_window: slice length (Timeslices, RatioTimeslices); default the interval.
+
+    Returns:
+        :class:`Units` at interval (Occurrences) or slice resolution.
+    """
+    if method == "Occurrences":
+        return Units(counts, method, counts.total - counts.good, counts.total)
+    sliced = _resample(counts, timeslice_window or counts.step)
+    has_traffic = sliced.total > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(has_traffic, sliced.good / sliced.total, 1.0)
+    if method == "Timeslices":
+        if timeslice_target is None:
+            raise SpecError("<spec>", "objectives[].timeslice_target", "missing", "0 < x <= 1")
+        bad = (ratio < timeslice_target).astype(np.float64)
+        return Units(sliced, method, bad, np.ones_like(bad))
+    if method == "RatioTimeslices":
+        return Units(sliced, method, 1.0 - ratio, has_traffic.astype(np.float64))
+    raise SpecError("<spec>", "budgeting_method", f"{method!r} is unknown", "Occurrences, ...")
+
+
+def rolling_sum(x: np.ndarray, n: int) -> np.ndarray:
+    """Sum of the last ``n`` rows (fewer at the start) for every row, per column.
+
+    >>> rolling_sum(np.array([[1.0], [2.0], [3.0], [4.0]]), 2).ravel().tolist()
+    [1.0, 3.0, 5.0, 7.0]
+    """
+    out = np.cumsum(x, axis=0)
+    if n < len(out):
+        out[n:] -= out[:-n].copy()
+    return out
+
+
+def calendar_sum(x: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Sum since the start of each row's period (``ids`` non-decreasing), per column.
+
+    >>> calendar_sum(np.array([[1.0], [2.0], [3.0]]), np.array([0, 0, 1])).ravel().tolist()
+    [1.0, 3.0, 3.0]
+    """
+    cs = np.cumsum(x, axis=0)
+    first = np.searchsorted(ids, ids, side="left")
+    base = np.where((first > 0)[:, None], cs[np.maximum(first - 1, 0)], 0.0)
+    return cs - base
+
+
+def _units_in(delta: timedelta | pd.Timedelta, step: pd.Timedelta, what: str) -> int:
+    n, rest = divmod(pd.Timedelta(delta).value, step.value)
+    if rest or n < 1:
+        raise ConfigError(
+            f"{what} {pd.Timedelta(delta)} is not a whole number of {step} units (the data "
+            "interval, or the timeslice window); choose a multiple of it"
+        )
+    return int(n)
+
+
+def window_sums(units: Units, window: TimeWindow) -> WindowSums:
+    """Sums over the SLO window (rolling, or calendar period to date) ending at every row."""
+    counts = units.counts
+    if window.is_rolling:
+        n = _units_in(window.period, units.step, "SLO window")
+
+        def agg(m: np.ndarray) -> np.ndarray:
+            return rolling_sum(m, n)
+
+        full = np.full((len(units.bad), 1), float(n))
+    else:
+        ids = period_ids(counts.ends - counts.step, window)
+
+        def agg(m: np.ndarray) -> np.ndarray:
+            return calendar_sum(m, ids)
+
+        uniq, inverse = np.unique(ids, return_inverse=True)
+        bounds = period_starts(np.append(uniq, uniq[-1] + 1) if len(uniq) else uniq, window)
+        lengths = np.diff(bounds.as_unit("ns").asi8) // units.step.value if len(uniq) else []
+        full = np.asarray(lengths, dtype=np.float64)[inverse][:, None]
+    weight = agg(units.weight)
+    budget = np.broadcast_to(full, weight.shape) if units.method == "Timeslices" else weight
+    return WindowSums(
+        bad=agg(units.bad),
+        weight=weight,
+        budget_weight=budget,
+        good_events=agg(counts.good),
+        total_events=agg(counts.total),
+    )
+
+
+def burn_rate(units: Units, window: timedelta, target: float) -> np.ndarray:
+    """Burn rate over the rolling ``window`` ending at every row: error ratio / (1 - target).
+
+    The error ratio is ``sum(bad) / sum(weight)`` over the window: event-weighted for
+    Occurrences (not an average of shorter ratios). NaN where the window holds no traffic.
+    """
+    n = _units_in(window, units.step, "burn-rate window")
+    bad, weight = rolling_sum(units.bad, n), rolling_sum(units.weight, n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (bad / weight) / (1.0 - target)
+
+
+def wilson_interval(
+    good: np.ndarray | float, total: np.ndarray | float, z: float = Z95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for a good ratio (default 95 %); NaN where ``total`` is 0.
+
+    >>> lo, hi = wilson_interval(9.0, 10.0)
+    >>> round(float(lo), 4), round(float(hi), 4)
+    (0.5958, 0.9821)
+    """
+    good, total = np.asarray(good, dtype=np.float64), np.asarray(total, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = good / total
+        z2n = z * z / total
+        centre = (p + z2n / 2) / (1 + z2n)
+        half = z / (1 + z2n) * np.sqrt(p * (1 - p) / total + z2n / (4 * total))
+    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+
+
+def low_traffic(
+    total_events: np.ndarray, window: timedelta, target: float, page_burn: float = 14.4
+) -> np.ndarray:
+    """Whether an SLI rests on too few events to be trusted.
+
+    True when one bad event in an average hour of the window would on its own burn faster than
+    ``page_burn`` (the Workbook's 1-hour page threshold): fewer than ``1 / (page_burn x (1 -
+    target))`` events per hour (69.4 for 99.9 %; the Workbook's 10 requests an hour turn one
+    failure into a 100x burn). Also true when the whole window holds fewer events than one
+    budget event needs, ``1 / (1 - target)``.
+    """
+    hours = pd.Timedelta(window) / pd.Timedelta(hours=1)
+    per_hour = np.asarray(total_events, dtype=np.float64) / hours
+    budget_floor = 1.0 / (1.0 - target)
+    return (per_hour < 1.0 / (page_burn * (1.0 - target))) | (total_events < budget_floor)

@@ -1,0 +1,203 @@
+"""Read JSON-lines access logs fast, without losing a chunk to one bad line.
+
+:func:`read_records` asks polars for the fields a format needs (nested paths such as
+``latencies.request``), every leaf typed as a string so a field that is a number on one line and
+``"-"`` on the next does not break the read; the format converts types afterwards with
+:mod:`apislo.sources.logs.fields`.
+
+* Fast path: the whole chunk in one ``polars.read_ndjson`` call. It is used when every line is a
+  JSON object (the row count equals the line count).
+* Fallback: one ``json.loads`` per line, which classifies each bad line (``not_a_request``,
+  ``truncated``, ``bad_json``), expands batch lines (``[{...},{...}]``, Kong http-log), lets the
+  format recover lines that are almost JSON (``recover``), then reads the good records with
+  polars as above. A record whose shape does not fit (an object where a string is expected) is
+  rejected alone as ``bad_json``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from apislo.sources.logs.base import REJECT_SCHEMA, make_rejects, split_lines
+
+__all__ = ["JsonRecords", "field_schema", "read_records"]
+
+Recover = Callable[[str], dict[str, Any] | None]
+
+
+@dataclass
+class JsonRecords:
+    """Records read from a chunk.
+
+    Attributes:
+        frame: one row per record: ``line_no`` (Int64), ``line`` (the record's text) and one
+            column per requested path, named by the dotted path (String, or List(String) for
+            ``lists``); absent fields are null.
+        rejects: lines (or batch elements) that are not records, :data:`REJECT_SCHEMA`.
+    """
+
+    frame: pl.DataFrame
+    rejects: pl.DataFrame
+
+
+def field_schema(paths: Sequence[str], lists: Sequence[str] = ()) -> dict[str, pl.DataType]:
+    """Polars schema reading only ``paths`` (dotted): String leaves, List(String) for ``lists``."""
+    tree: dict[str, Any] = {}
+    for path in [*paths, *lists]:
+        node = tree
+        *parents, leaf = path.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = pl.List(pl.String()) if path in lists else pl.String()
+
+    def build(node: dict[str, Any]) -> dict[str, pl.DataType]:
+        return {k: pl.Struct(build(v)) if isinstance(v, dict) else v for k, v in node.items()}
+
+    return build(tree)
+
+
+def _flatten(paths: Sequence[str]) -> list[pl.Expr]:
+    out = []
+    for path in paths:
+        head, *rest = path.split(".")
+        expr = pl.col(head)
+        for key in rest:
+            expr = expr.struct.field(key)
+        out.append(expr.alias(path))
+    return out
+
+
+def _read(texts: bytes, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    return pl.read_ndjson(io.BytesIO(texts), schema=schema)
+
+
+def read_records(
+    chunk: bytes,
+    paths: Sequence[str],
+    *,
+    lists: Sequence[str] = (),
+    recover: Recover | None = None,
+) -> JsonRecords:
+    """Read the fields ``paths`` (and list fields ``lists``) of every JSON record in ``chunk``.
+
+    Args:
+        chunk: complete lines, UTF-8.
+        paths: dotted field paths read as strings (numbers become their JSON text).
+        lists: dotted paths of arrays, read as List(String) (elements as JSON text).
+        recover: called with a line that is not valid JSON; returns the record (a flat dict)
+            if the format can still read it, else ``None`` (``bad_json``/``truncated``).
+
+    Returns:
+        :class:`JsonRecords`.
+    """
+    schema = field_schema(paths, lists)
+    columns = [*paths, *lists]
+    lines = split_lines(chunk)
+    try:
+        frame = _read(chunk, schema) if lines else None
+    except Exception:  # any polars failure: take the careful path
+        frame = None
+    if frame is not None and frame.height == len(lines):
+        frame = frame.select(
+            pl.arange(0, len(lines), eager=True).cast(pl.Int64).alias("line_no"),
+            pl.Series("line", lines, dtype=pl.String),
+            *_flatten(columns),
+        )
+        return JsonRecords(frame=frame, rejects=pl.DataFrame(schema=REJECT_SCHEMA))
+    return _careful(lines, schema, columns, recover)
+
+
+def _careful(
+    lines: list[str],
+    schema: dict[str, pl.DataType],
+    columns: list[str],
+    recover: Recover | None,
+) -> JsonRecords:
+    """Per-line path: classify bad lines, expand batches, recover, then read the rest."""
+    texts: list[str] = []
+    line_nos: list[int] = []
+    bad_nos: list[int] = []
+    bad_reasons: list[str] = []
+    bad_lines: list[str] = []
+
+    def reject(no: int, reason: str, text: str) -> None:
+        bad_nos.append(no)
+        bad_reasons.append(reason)
+        bad_lines.append(text)
+
+    for no, line in enumerate(lines):
+        text = line.strip()
+        if not text or text[0] not in "{[":
+            reject(no, "not_a_request", line)
+            continue
+        try:
+            obj = json.loads(text)
+        except ValueError:
+            record = recover(text) if recover else None
+            if record is not None:
+                texts.append(json.dumps(record))
+                line_nos.append(no)
+            else:
+                reason = "bad_json" if text[-1] in "}]" else "truncated"
+                reject(no, reason, line)
+            continue
+        if isinstance(obj, dict):
+            texts.append(text)
+            line_nos.append(no)
+        elif isinstance(obj, list) and obj:
+            for element in obj:
+                element_text = json.dumps(element)
+                if isinstance(element, dict):
+                    texts.append(element_text)
+                    line_nos.append(no)
+                else:
+                    reject(no, "not_a_request", element_text)
+        else:
+            reject(no, "not_a_request", line)
+
+    frame, ok = _read_texts(texts, schema)
+    for i, fits in enumerate(ok):
+        if not fits:
+            reject(line_nos[i], "bad_json", texts[i])
+    frame = frame.select(
+        pl.Series("line_no", [n for n, fits in zip(line_nos, ok, strict=True) if fits], pl.Int64),
+        pl.Series("line", [t for t, fits in zip(texts, ok, strict=True) if fits], pl.String),
+        *_flatten(columns),
+    )
+    return JsonRecords(frame=frame, rejects=make_rejects(bad_nos, bad_reasons, bad_lines))
+
+
+def _read_texts(
+    texts: list[str], schema: dict[str, pl.DataType]
+) -> tuple[pl.DataFrame, list[bool]]:
+    """Read record texts in one go; if the batch does not fit the schema, one by one.
+
+    Returns:
+        The frame of the records that fit, and one flag per text (True = in the frame).
+    """
+    if texts:
+        try:
+            frame = _read("\n".join(texts).encode(), schema)
+        except Exception:  # a misfit somewhere: sort them one by one
+            frame = None
+        if frame is not None and frame.height == len(texts):
+            return frame, [True] * len(texts)
+    good: list[pl.DataFrame] = []
+    ok: list[bool] = []
+    for text in texts:
+        try:
+            one = _read(text.encode(), schema)
+        except Exception:
+            one = None
+        fits = one is not None and one.height == 1
+        ok.append(fits)
+        if fits:
+            good.append(one)
+    frame = pl.concat(good, how="vertical") if good else pl.DataFrame(schema=schema)
+    return frame, ok

@@ -1,0 +1,87 @@
+"""On-disk cache of pulled chunks, so re-running a notebook cell does not hammer Prometheus.
+
+One Parquet file per chunk, keyed by a SHA-256 of the server URL, the non-secret request headers
+(tenant ids), the query, the step and the chunk's range. Only *complete past* chunks are stored:
+those whose last evaluation time is older than ``settle`` (late scrapes and remote-write lag can
+still change more recent data). Writes are atomic (temporary file, then rename); an unreadable
+entry is dropped and fetched again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from apislo.sources.prometheus.chunks import Chunk
+
+__all__ = ["ChunkCache", "default_cache_dir"]
+
+
+def default_cache_dir() -> Path:
+    """``$APISLO_CACHE_DIR``, else ``$XDG_CACHE_HOME/apislo/prometheus``, else ``~/.cache/...``."""
+    if env := os.environ.get("APISLO_CACHE_DIR"):
+        return Path(env) / "prometheus"
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "apislo" / "prometheus"
+
+
+class ChunkCache:
+    """Parquet files of complete past chunks under ``root``.
+
+    Args:
+        root: cache directory (created on first write).
+        server: server URL plus non-secret headers, part of every key.
+        settle: how long after its last evaluation time a chunk counts as complete.
+    """
+
+    def __init__(
+        self, root: str | Path, server: str, headers: Mapping[str, str], settle: pd.Timedelta
+    ) -> None:
+        self.root = Path(root)
+        self._server = [server, sorted(headers.items())]
+        self.settle = settle
+
+    def _path(self, query: str, chunk: Chunk) -> Path:
+        key = json.dumps(
+            [*self._server, query, chunk.step_s, chunk.start.isoformat(), chunk.end.isoformat()]
+        )
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        return self.root / digest[:2] / f"{digest}.parquet"
+
+    def cacheable(self, chunk: Chunk, now: pd.Timestamp | None = None) -> bool:
+        """Whether ``chunk`` is complete: its end is older than the settle time."""
+        now = now if now is not None else pd.Timestamp.now(tz="UTC")
+        return chunk.end + self.settle < now
+
+    def get(self, query: str, chunk: Chunk) -> pa.Table | None:
+        """The stored table for this query and chunk, or ``None``."""
+        path = self._path(query, chunk)
+        if not path.is_file():
+            return None
+        try:
+            return pq.read_table(path)
+        except (OSError, pa.ArrowInvalid):
+            path.unlink(missing_ok=True)
+            return None
+
+    def put(self, query: str, chunk: Chunk, table: pa.Table) -> None:
+        """Store ``table`` if the chunk is complete; silently skip otherwise."""
+        if not self.cacheable(chunk):
+            return
+        path = self._path(query, chunk)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        os.close(fd)
+        try:
+            pq.write_table(table, tmp)
+            os.replace(tmp, path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)

@@ -1,0 +1,166 @@
+"""The one request helper: retries with backoff and jitter, and Prometheus error bodies.
+
+Retried: connection errors, timeouts, bodies cut off in transit (a parse failure of a 200 answer),
+HTTP 429 (honouring ``Retry-After``, capped) and 5xx. Not retried: other 4xx answers, which are
+the query's fault. A ``{"status":"error","errorType":...,"error":...}`` body becomes a
+:class:`~apislo.errors.PrometheusQueryError`; a server that stays unreachable becomes one
+:class:`~apislo.errors.PrometheusUnavailableError` naming its URL.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+
+from apislo.errors import PrometheusQueryError, PrometheusUnavailableError
+from apislo.sources.prometheus.transport import Transport, build_session
+
+__all__ = ["Endpoint", "QueryContext", "public_url"]
+
+T = TypeVar("T")
+
+#: Queries longer than this go as a POST form, so URLs stay under proxies' limits.
+_MAX_GET_QUERY = 2000
+_RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+_TRANSPORT_ERRORS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+
+
+def public_url(url: str) -> str:
+    """``url`` without any ``user:password@`` part, for messages and reprs."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+
+
+@dataclass(frozen=True)
+class QueryContext:
+    """What an error should report about the request: the PromQL and its range (ISO 8601)."""
+
+    query: str
+    start: str | None = None
+    end: str | None = None
+
+
+def _error_fields(response: requests.Response) -> tuple[str, str]:
+    """``(errorType, error)`` from a Prometheus error body, or a short text of any other body."""
+    try:
+        body = response.json()
+        if isinstance(body, dict) and body.get("status") == "error":
+            return str(body.get("errorType", "")), str(body.get("error", ""))
+    except ValueError:
+        pass
+    text = response.text.strip().replace("\n", " ")[:200]
+    hint = ""
+    if response.status_code == 404:
+        hint = " (check the URL's path prefix, e.g. /prometheus)"
+    elif response.status_code in (401, 403):
+        hint = " (check the bearer token / basic auth settings)"
+    return "", f"HTTP {response.status_code} {response.reason or ''}: {text}{hint}".strip()
+
+
+class Endpoint:
+    """One server's API root with a configured session.
+
+    Args:
+        url: base URL (``http://host:9090``, ``https://host/prometheus``); credentials in the URL
+            are accepted but never shown.
+        transport: auth, TLS, headers, timeouts and retries.
+    """
+
+    def __init__(self, url: str, transport: Transport) -> None:
+        if not urlsplit(url).scheme.startswith("http"):
+            raise PrometheusUnavailableError(public_url(url), "the URL must start with http(s)://")
+        prefix = transport.path_prefix.strip("/")
+        self.base = url.rstrip("/") + (f"/{prefix}" if prefix else "")
+        self.url = public_url(self.base)
+        self.transport = transport
+        self.session = build_session(transport)
+
+    def __repr__(self) -> str:
+        return f"Endpoint({self.url!r})"
+
+    def _delay(self, attempt: int, retry_after: str | None) -> float:
+        t = self.transport
+        if retry_after is not None:
+            try:
+                return min(max(float(retry_after), 0.0), t.max_backoff_s)
+            except ValueError:
+                pass
+        cap = min(t.max_backoff_s, t.backoff_s * 2**attempt)
+        return cap / 2 + random.uniform(0, cap / 2)
+
+    def call(
+        self,
+        path: str,
+        params: Mapping[str, str],
+        parse: Callable[[bytes], T],
+        context: QueryContext,
+    ) -> T:
+        """GET (or POST, for long queries) ``path`` and ``parse`` the 200 body, with retries.
+
+        Args:
+            path: API path such as ``/api/v1/query_range``.
+            params: request parameters.
+            parse: turns a 200 body into a result; a ``ValueError`` means a cut-off body (retried).
+            context: the query and range for error messages.
+
+        Raises:
+            PrometheusQueryError: the server rejected the query, or kept answering 429/5xx.
+            PrometheusUnavailableError: the server could not be reached (or kept cutting answers).
+        """
+        t = self.transport
+        use_post = len(params.get("query", "")) > _MAX_GET_QUERY
+        last_reason = ""
+        last_response: requests.Response | None = None
+        for attempt in range(t.retries + 1):
+            retry_after = None
+            try:
+                url = self.base + path
+                if use_post:
+                    response = self.session.post(url, data=params, timeout=t.timeout_s)
+                else:
+                    response = self.session.get(url, params=params, timeout=t.timeout_s)
+                if response.status_code == 200:
+                    return parse(response.content)
+                if response.status_code not in _RETRY_STATUS:
+                    raise self._query_error(response, context)
+                last_response, last_reason = response, f"HTTP {response.status_code}"
+                retry_after = response.headers.get("Retry-After")
+            except _TRANSPORT_ERRORS as exc:
+                last_response, last_reason = None, _short(exc)
+            except ValueError as exc:
+                last_response = None
+                last_reason = f"answer cut off or not JSON ({_short(exc)})"
+            if attempt < t.retries:
+                time.sleep(self._delay(attempt, retry_after))
+        if last_response is not None:
+            raise self._query_error(last_response, context)
+        raise PrometheusUnavailableError(
+            self.url, f"{last_reason}; gave up after {t.retries + 1} attempts"
+        )
+
+    @staticmethod
+    def _query_error(response: requests.Response, context: QueryContext) -> PrometheusQueryError:
+        error_type, error = _error_fields(response)
+        return PrometheusQueryError(
+            response.status_code, error_type, error, context.query, context.start, context.end
+        )
+
+
+def _short(exc: BaseException) -> str:
+    """A one-line description of a transport error, without the noise of nested reprs."""
+    name = type(exc).__name__
+    text = str(exc).split("(Caused by")[0].strip()
+    return f"{name}: {text[:160]}" if text else name
+

@@ -1,0 +1,86 @@
+"""Route templating, API and version naming, the route map: hand-written expectations."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from apislo.errors import ConfigError
+from apislo.model import EVENT_SCHEMA
+from apislo.sources.logs.normalise import RouteMap, RouteRule, normalise, template_route, to_arrow
+
+T0 = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("path", "route"),
+    [
+        ("/v2/orders/12345", "/v2/orders/{id}"),
+        ("/v2/orders/12345?expand=items&x=1", "/v2/orders/{id}"),
+        ("/v1/users/123e4567-e89b-12d3-a456-426614174000/cart", "/v1/users/{id}/cart"),
+        ("/t/x100/a2/a8/6806ed71570139f1656554d94bbb.jpeg", "/t/x100/a2/a8/{id}.jpeg"),
+        ("/items/1/2/3", "/items/{id}/{id}/{id}"),  # back-to-back ids need the second pass
+        ("/files/deadbeef00/raw", "/files/{id}/raw"),
+        ("/v1/health", "/v1/health"),  # a version is not an id
+        ("/abc1234", "/abc1234"),  # 7 hex digits is a word, not an id
+        ("/", "/"),
+    ],
+)
+def test_template_route(path: str, route: str) -> None:
+    got = pl.DataFrame({"p": [path]}).select(template_route(pl.col("p")))["p"][0]
+    assert got == route
+
+
+def _raw(**columns: list) -> pl.DataFrame:
+    n = len(next(iter(columns.values())))
+    return pl.DataFrame({"ts": [T0] * n, **columns})
+
+
+def test_api_and_version_come_from_the_path_unless_the_gateway_names_them() -> None:
+    raw = _raw(
+        path=["/v2/orders/7", "/api/v1/users/9", "/payments", "/", "/x"],
+        api=[None, None, None, None, "kong-svc"],
+        api_version=[None, None, None, None, "2024-01"],
+        method=["get", "POST", "put", "GET", "GET"],
+    )
+    events = normalise(raw, "nginx-combined")
+    assert events["api"].to_list() == ["orders", "users", "payments", "unknown", "kong-svc"]
+    assert events["api_version"].to_list() == ["v2", "v1", None, None, "2024-01"]
+    assert events["method"].to_list() == ["GET", "POST", "PUT", "GET", "GET"]
+    assert events["gateway"].to_list() == ["nginx-combined"] * 5
+    assert events.columns == EVENT_SCHEMA.names
+
+
+def test_route_map_first_match_wins_and_may_rename_the_route() -> None:
+    rules = RouteMap((
+        RouteRule(r"^/v\d+/orders", "shop"),
+        RouteRule(r"^/v\d+/order", "never-reached-for-orders", "legacy"),
+        RouteRule(r"^/internal/health", "health", "health check"),
+    ))
+    raw = _raw(path=["/v1/orders/3", "/v1/order/3", "/internal/health?full=1", "/v1/users"])
+    events = normalise(raw, "nginx-combined", rules)
+    assert events["api"].to_list() == ["shop", "never-reached-for-orders", "health", "users"]
+    assert events["route"].to_list() == ["/v1/orders/{id}", "legacy", "health check", "/v1/users"]
+
+
+def test_route_map_file_errors_name_the_item(tmp_path) -> None:
+    good = tmp_path / "map.yaml"
+    good.write_text("- match: '^/a'\n  api: a\n- match: '^/b'\n  api: b\n  route: bee\n")
+    assert RouteMap.load(good).rules == (RouteRule("^/a", "a"), RouteRule("^/b", "b", "bee"))
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- match: '^/a('\n  api: a\n")
+    with pytest.raises(ConfigError, match="item 0: bad regex"):
+        RouteMap.load(bad)
+    with pytest.raises(ConfigError, match="needs 'match'"):
+        bad.write_text("- api: a\n")
+        RouteMap.load(bad)
+
+
+def test_to_arrow_gives_exactly_the_event_schema() -> None:
+    events = normalise(_raw(path=["/a"], status=[200], latency_s=[0.25]), "nginx-combined")
+    table = to_arrow(events)
+    assert table.schema == EVENT_SCHEMA
+    assert table.column("status").to_pylist() == [200]
+    assert table.column("latency_s").to_pylist() == [0.25]

@@ -1,0 +1,90 @@
+"""The traffic frame from events, against counts worked out by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import polars as pl
+import pytest
+
+import apislo
+from apislo.errors import ConfigError
+from apislo.model import traffic_columns
+
+
+def _at(minute: int, second: int) -> dt.datetime:
+    return dt.datetime(2026, 11, 2, 0, minute, second, tzinfo=dt.UTC)
+
+
+EVENTS = pl.DataFrame(
+    {
+        "ts": [_at(0, 10), _at(0, 50), _at(1, 5), _at(3, 0), _at(0, 30)],
+        "api": ["a", "a", "a", "a", "b"],
+        "status": [200, 503, 429, None, 302],
+        "latency_s": [0.1, 0.3, 0.005, None, 2.0],
+    },
+    schema_overrides={"status": pl.Int16},
+)
+THRESHOLDS = (0.005, 0.3, 1.0)
+
+
+def _row(frame: pd.DataFrame, api: str, minute: int) -> dict:
+    hit = frame[(frame["api"] == api) & (frame["ts"] == pd.Timestamp(_at(minute, 0)))]
+    assert len(hit) == 1
+    return hit.iloc[0].to_dict()
+
+
+def test_counts_buckets_and_quantiles_per_minute() -> None:
+    frame = apislo.traffic(EVENTS, "1min", thresholds_s=THRESHOLDS, quantiles=(0.5, 0.9))
+    assert list(frame.columns) == [*traffic_columns(("api",), THRESHOLDS), "p50_s", "p90_s"]
+    first = _row(frame, "a", 0)
+    # 200 @ 0.1 s and 503 @ 0.3 s: 0.3 <= 0.3 counts in le_0.3 (Prometheus le is inclusive).
+    assert {k: first[k] for k in ("requests", "status_2xx", "status_5xx", "status_429")} == {
+        "requests": 2, "status_2xx": 1, "status_5xx": 1, "status_429": 0,
+    }
+    assert (first["le_0.005"], first["le_0.3"], first["le_1"]) == (0, 2, 2)
+    assert first["latency_count"] == 2
+    assert first["latency_sum_s"] == pytest.approx(0.4)
+    # Linear interpolation between the two order statistics 0.1 and 0.3.
+    assert first["p50_s"] == pytest.approx(0.2)
+    assert first["p90_s"] == pytest.approx(0.1 + 0.9 * 0.2)
+    second = _row(frame, "a", 1)
+    assert (second["status_4xx"], second["status_429"], second["le_0.005"]) == (1, 1, 1)
+    # No traffic at 00:02: a zero row, so rows are a time grid.
+    gap = _row(frame, "a", 2)
+    assert (gap["requests"], gap["latency_count"], gap["le_1"]) == (0, 0, 0)
+    assert pd.isna(gap["p50_s"])
+    # A request with no status and no latency counts in requests only.
+    last = _row(frame, "a", 3)
+    counts = (last["requests"], last["status_2xx"], last["latency_count"], last["le_1"])
+    assert counts == (1, 0, 0, 0)
+    b = _row(frame, "b", 0)
+    assert (b["status_3xx"], b["le_1"], b["latency_sum_s"]) == (1, 0, 2.0)
+    # b is padded over the same span as a: minutes 0..3.
+    assert frame.groupby("api").size().to_dict() == {"a": 4, "b": 4}
+
+
+def test_explicit_span_and_hourly_intervals() -> None:
+    frame = apislo.traffic(
+        EVENTS, "1min", thresholds_s=THRESHOLDS, quantiles=(),
+        start="2026-11-01 23:59", end="2026-11-02 00:04:30",
+    )
+    # 23:59 .. 00:05 (end rounded up to the interval) -> 6 minutes per API.
+    assert frame.groupby("api").size().to_dict() == {"a": 6, "b": 6}
+    assert int(frame["requests"].sum()) == 5
+    hourly = apislo.traffic(EVENTS, "1h", by=(), quantiles=())
+    assert len(hourly) == 1
+    assert hourly.loc[0, "requests"] == 5
+    assert hourly.loc[0, "ts"] == pd.Timestamp("2026-11-02", tz="UTC")
+
+
+def test_input_types_and_errors() -> None:
+    as_pandas = EVENTS.to_pandas(use_pyarrow_extension_array=True)
+    frame = apislo.traffic(as_pandas, "1min", quantiles=(), complete=False)
+    assert len(frame) == 4  # only the (api, minute) pairs with traffic
+    assert str(frame["ts"].dtype) == "timestamp[us, tz=UTC][pyarrow]"
+    with pytest.raises(ConfigError, match="not a duration"):
+        apislo.traffic(EVENTS, "soon")
+    with pytest.raises(ConfigError, match="no column"):
+        apislo.traffic(EVENTS, by=("route",))
