@@ -18,7 +18,7 @@ import pyarrow as pa
 from apislo.errors import ConfigError
 from apislo.model import DEFAULT_BUCKETS_S, arrow_to_pandas, bucket_column
 
-__all__ = ["DEFAULT_QUANTILES", "quantile_column", "to_polars", "traffic"]
+__all__ = ["DEFAULT_QUANTILES", "quantile_column", "summary", "to_polars", "traffic"]
 
 #: Quantiles computed by default (fractions).
 DEFAULT_QUANTILES: tuple[float, ...] = (0.5, 0.9, 0.95, 0.99)
@@ -88,8 +88,52 @@ def traffic(
     if missing:
         raise ConfigError(f"events have no column(s) {missing}; expected apislo's event schema")
     keys = list(by)
+    aggregations = _aggregations(thresholds_s, quantiles)
+    ts = pl.col("ts").cast(pl.Datetime("us", "UTC"))
+    grouped = (
+        frame.lazy()
+        .with_columns(ts.dt.truncate(f"{step_us}us").alias("ts"))
+        .group_by(["ts", *keys])
+        .agg(aggregations)
+        .collect()
+    )
+    if complete:
+        grouped = _complete(grouped, keys, step_us, start, end)
+    grouped = grouped.sort([*keys, "ts"]).select(
+        "ts", *keys, *[c for c in grouped.columns if c not in ("ts", *keys)]
+    )
+    return arrow_to_pandas(grouped.to_arrow())
+
+
+def summary(
+    events: pd.DataFrame | pl.DataFrame | pa.Table,
+    by: Sequence[str] = ("api",),
+    thresholds_s: Sequence[float] = (),
+    quantiles: Sequence[float] = DEFAULT_QUANTILES,
+) -> pd.DataFrame:
+    """Totals over the whole span per group: the traffic frame's counts without intervals,
+    plus ``error_ratio`` (5xx / requests).
+
+    Example:
+        >>> apislo.aggregate.summary(events, quantiles=(0.5, 0.99))  # doctest: +SKIP
+    """
+    keys = list(by)
+    frame = to_polars(events)
+    totals = (
+        frame.lazy()
+        .group_by(keys)
+        .agg(_aggregations(thresholds_s, quantiles))
+        .with_columns((pl.col("status_5xx") / pl.col("requests")).alias("error_ratio"))
+        .sort(keys)
+        .collect()
+    )
+    return arrow_to_pandas(totals.to_arrow())
+
+
+def _aggregations(thresholds_s: Sequence[float], quantiles: Sequence[float]) -> list[pl.Expr]:
+    """The traffic frame's count, sum, bucket and quantile expressions."""
     status, latency = pl.col("status"), pl.col("latency_s")
-    aggregations = [
+    return [
         pl.len().cast(pl.Int64).alias("requests"),
         *[
             ((status // 100) == klass).sum().cast(pl.Int64).alias(f"status_{klass}xx")
@@ -107,20 +151,6 @@ def traffic(
             for q in quantiles
         ],
     ]
-    ts = pl.col("ts").cast(pl.Datetime("us", "UTC"))
-    grouped = (
-        frame.lazy()
-        .with_columns(ts.dt.truncate(f"{step_us}us").alias("ts"))
-        .group_by(["ts", *keys])
-        .agg(aggregations)
-        .collect()
-    )
-    if complete:
-        grouped = _complete(grouped, keys, step_us, start, end)
-    grouped = grouped.sort([*keys, "ts"]).select(
-        "ts", *keys, *[c for c in grouped.columns if c not in ("ts", *keys)]
-    )
-    return arrow_to_pandas(grouped.to_arrow())
 
 
 def _complete(

@@ -88,3 +88,14 @@ def test_input_types_and_errors() -> None:
         apislo.traffic(EVENTS, "soon")
     with pytest.raises(ConfigError, match="no column"):
         apislo.traffic(EVENTS, by=("route",))
+
+
+def test_summary_totals_per_api() -> None:
+    from apislo.aggregate import summary
+
+    table = summary(EVENTS, quantiles=(0.5,))
+    assert table["api"].tolist() == ["a", "b"]
+    assert table["requests"].tolist() == [4, 1]
+    assert table["error_ratio"].tolist() == [0.25, 0.0]  # a: one 503 of four requests
+    # a's known latencies are 0.005, 0.1, 0.3: the median is 0.1.
+    assert table["p50_s"].tolist() == [0.1, 2.0]

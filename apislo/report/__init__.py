@@ -17,7 +17,7 @@ __all__ = ["ReportResult", "build_site", "record", "record_provenance", "run_rep
 
 if TYPE_CHECKING:
     from apislo.report.provenance import record_provenance
-    from apislo.report.record import record
+    from apislo.report.glue import record
     from apislo.report.runner import ReportResult, run_report
     from apislo.report.site import build_site
 
@@ -25,7 +25,7 @@ _LAZY = {
     "ReportResult": "apislo.report.runner",
     "run_report": "apislo.report.runner",
     "build_site": "apislo.report.site",
-    "record": "apislo.report.record",
+    "record": "apislo.report.glue",
     "record_provenance": "apislo.report.provenance",
 }
 

@@ -13,11 +13,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from apislo.report.record import record
+from apislo.report.glue import record
 
 __all__ = ["PROVENANCE_KEY", "Provenance", "provenance_html", "record_provenance", "redact_url"]
 
-#: The :func:`~apislo.report.record.record` name under which a notebook states its provenance.
+#: The :func:`~apislo.report.glue.record` name under which a notebook states its provenance.
 PROVENANCE_KEY = "apislo.provenance"
 
 

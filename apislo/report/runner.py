@@ -45,7 +45,7 @@ class ReportResult:
         html_path: the self-contained HTML report.
         notebook_path: the executed notebook beside it.
         provenance: what the report states about its making.
-        records: values the notebook kept with :func:`apislo.report.record`.
+        records: values the notebook kept with :func:`apislo.report.glue`.
     """
 
     html_path: Path
@@ -125,7 +125,7 @@ def run_report(
             raise _keep_failed(source, executed, failed_path, outcome, prov)
         nb = nbformat.read(executed, as_version=4)
     from apislo.report.html import notebook_to_html
-    from apislo.report.record import read_records
+    from apislo.report.glue import read_records
 
     records = read_records(nb)
     prov = prov.with_recorded(records.get(PROVENANCE_KEY))

@@ -40,6 +40,7 @@ __all__ = [
     "budget_units",
     "burn_rate",
     "calendar_sum",
+    "error_allowance",
     "good_total",
     "low_traffic",
     "rolling_sum",
@@ -127,10 +128,19 @@ class WindowSums:
 
         1 where the window holds nothing; may be negative (budget overspent).
         """
-        budget = (1.0 - target) * self.budget_weight
+        budget = error_allowance(target) * self.budget_weight
         with np.errstate(invalid="ignore", divide="ignore"):
             out = 1.0 - self.bad / budget
         return np.where(budget > 0, out, np.where(self.bad > 0, -np.inf, 1.0))
+
+
+def error_allowance(target: float) -> float:
+    """``1 - target`` rounded to 12 decimals, so ``0.05 x 20160`` is exactly 1008 slices.
+
+    >>> 1 - 0.95, error_allowance(0.95)
+    (0.050000000000000044, 0.05)
+    """
+    return round(1.0 - target, 12)
 
 
 def _status_bad(frame: pd.DataFrame, sli: SLI) -> np.ndarray:
@@ -424,7 +434,7 @@ def burn_rate(units: Units, window: timedelta, target: float) -> np.ndarray:
     n = _units_in(window, units.step, "burn-rate window")
     bad, weight = rolling_sum(units.bad, n), rolling_sum(units.weight, n)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (bad / weight) / (1.0 - target)
+        return (bad / weight) / error_allowance(target)
 
 
 def wilson_interval(
@@ -458,5 +468,5 @@ def low_traffic(
     """
     hours = pd.Timedelta(window) / pd.Timedelta(hours=1)
     per_hour = np.asarray(total_events, dtype=np.float64) / hours
-    budget_floor = 1.0 / (1.0 - target)
-    return (per_hour < 1.0 / (page_burn * (1.0 - target))) | (total_events < budget_floor)
+    allowance = error_allowance(target)
+    return (per_hour < 1.0 / (page_burn * allowance)) | (total_events < 1.0 / allowance)
