@@ -23,6 +23,7 @@ _LAZY = {
     "read_logs": "apislo.sources.ingest",
     "load": "apislo.sources.ingest",
     "traffic": "apislo.aggregate",
+    "prometheus": "apislo.sources.prometheus",
 }
 
 

@@ -86,28 +86,28 @@ def _time_x(field: str = "ts", title: str = "time (UTC)") -> Any:
     return alt.X(f"{field}:T", title=title, axis=alt.Axis(format="%b %d %H:%M")).scale(type="utc")
 
 
-def latency_bands(
-    traffic: pd.DataFrame, quantiles: Sequence[str] = ("p50_s", "p90_s", "p99_s")
-) -> Any:
-    """Latency percentiles over time, one line per quantile (seconds), summed over groups by max.
+def latency_bands(latency: pd.DataFrame, by: str = "api") -> Any:
+    """Latency quantiles over time (seconds): one line per quantile, one panel per ``by`` value.
 
     Args:
-        traffic: a traffic frame with ``ts`` and quantile columns such as ``p99_s`` (seconds).
-        quantiles: the quantile columns to draw.
+        latency: long frame ``ts, <by>, quantile, latency_s`` as from
+            :func:`apislo.report.views.latency_over_time`.
+        by: the column that splits panels.
     """
     import altair as alt
 
-    _require(traffic, ["ts", *quantiles], "latency_bands")
-    per_ts = traffic.groupby("ts", as_index=False)[list(quantiles)].max()
-    long = per_ts.melt("ts", var_name="quantile", value_name="latency_s").dropna()
+    _require(latency, ["ts", by, "quantile", "latency_s"], "latency_bands")
+    order = sorted(latency["quantile"].unique(), key=lambda q: float(str(q).lstrip("p")))
     return (
-        alt.Chart(long, title="Latency percentiles (worst group per interval)")
-        .mark_line()
+        alt.Chart(latency)
+        .mark_line(point=True)
         .encode(
             x=_time_x(),
             y=alt.Y("latency_s:Q", title="latency (s)"),
-            color=alt.Color("quantile:N", sort=list(quantiles), title=None),
+            color=alt.Color("quantile:N", sort=order, title=None),
         )
+        .properties(height=140)
+        .facet(row=alt.Row(f"{by}:N", title=None), title="Latency percentiles")
     )
 
 

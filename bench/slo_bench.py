@@ -17,7 +17,7 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
-from apislo.slo.alerts import count_matrix, error_ratio, evaluate_alerts, slo_counts
+from apislo.slo.alerts import count_matrix, evaluate_alerts, slo_counts
 from apislo.slo.policy import workbook_policy
 from apislo.slo.spec import SLI, SLO, Objective, TimeWindow
 
@@ -35,7 +35,7 @@ def make_traffic(apis: int, days: int, seed: int = 7) -> pd.DataFrame:
     api = pd.Categorical.from_codes(np.tile(np.arange(apis, dtype=np.int16), minutes), names)
     requests = rng.poisson(20, n).astype(np.int64)
     errors = rng.binomial(requests, 0.0005)
-    burst = (np.arange(n) // apis) % 10_000 < 60  # one hour of 30 % errors every ~7 days
+    burst = (np.arange(n) // apis) % 10_000 >= 9_940  # one hour of 30 % errors every ~7 days
     errors[burst] = rng.binomial(requests[burst], 0.3)
     zeros = np.zeros(n, dtype=np.int64)
     return pd.DataFrame(
@@ -79,19 +79,15 @@ def main() -> None:
     frame, bad, total, by = slo_counts(slo, slo.objectives[0], traffic)
     matrix = count_matrix(frame, bad, total, by, step=timedelta(minutes=1))
     t_pivot = time.perf_counter() - t0
-    sli = 1 - error_ratio(matrix, period)
-    remaining = 1 - (1 - sli) / (1 - objective)
-    t_sli = time.perf_counter() - t0 - t_pivot
-    history = evaluate_alerts(matrix, policy, objective, keep_burn_rates=True)
+    history = evaluate_alerts(matrix, policy, objective, burn_windows=(period,))
+    remaining = 1 - history.burn_rates[period]
     elapsed = time.perf_counter() - t0
-    t_alerts = elapsed - t_pivot - t_sli
-
     firing_minutes = {name: int(mask.sum()) for name, mask in history.active.items()}
     print(
         f"{args.apis:,} APIs x {args.days} days at 1 min = {len(traffic):,} rows: "
         f"{elapsed:.2f} s, {len(traffic) / elapsed / 1e6:.1f} M rows/s "
-        f"(counts+pivot {t_pivot:.2f} s, 30d SLI+budget {t_sli:.2f} s, "
-        f"{len(history.burn_rates)} burn-rate windows + {len(policy.tiers)} tiers {t_alerts:.2f} s)"
+        f"(counts + pivot {t_pivot:.2f} s; 30d SLI, remaining budget, "
+        f"{len(policy.windows)} burn-rate windows, {len(policy.tiers)} tiers {elapsed - t_pivot:.2f} s)"
     )
     print(f"min remaining budget {np.nanmin(remaining):.3f}; API-minutes firing: {firing_minutes}")
     print("PASS" if elapsed < 5 else "SLOW", "(target < 5 s)")

@@ -1,10 +1,164 @@
-"""`apislo schedule` commands."""
+"""`apislo schedule` commands: list jobs, run what is due, run the loop, show the history."""
 
 from __future__ import annotations
 
+import sys
+
 import click
+
+from apislo.cli._common import echo_json, fail_on_apislo_error
+
+__all__ = ["command"]
+
+_dir = click.option(
+    "--dir",
+    "schedule_dir",
+    type=click.Path(file_okay=False),
+    default="scheduled",
+    show_default=True,
+    help="Directory of job YAML files.",
+)
+_reports = click.option(
+    "--reports",
+    "reports_dir",
+    type=click.Path(file_okay=False),
+    default="reports",
+    show_default=True,
+    help="Reports directory (outputs, history.jsonl, index.html).",
+)
+_params = click.option(
+    "-p",
+    "--parameter",
+    "parameters",
+    nargs=2,
+    multiple=True,
+    metavar="NAME VALUE",
+    help="Parameter overriding every job's (repeatable), e.g. -p dataset data/demo.",
+)
 
 
 @click.group(name="schedule")
 def command() -> None:
-    """(not yet available)"""
+    """Scheduled reports: one YAML job per file in scheduled/."""
+
+
+def _overrides(parameters: tuple[tuple[str, str], ...]) -> dict[str, object]:
+    from apislo.report.params import check_parameters, parse_value
+
+    return check_parameters({name: parse_value(value) for name, value in parameters})
+
+
+def _echo_records(records: list) -> None:
+    for r in records:
+        tail = f" -> {r.output}" if r.status == "ok" else f": {r.error}"
+        click.echo(f"{r.job} [{r.scheduled_for}] {r.status}{tail}")
+
+
+@command.command(name="list")
+@_dir
+@click.option("--count", type=int, default=3, show_default=True, help="Next run times to show.")
+def list_jobs(schedule_dir: str, count: int) -> None:
+    """Show each job with its next run times."""
+    from datetime import UTC, datetime
+
+    from apislo.schedule.due import next_fires
+    from apislo.schedule.jobs import load_jobs
+
+    with fail_on_apislo_error():
+        jobs = load_jobs(schedule_dir)
+    now = datetime.now(UTC)
+    for job in jobs:
+        click.echo(
+            f"{job.name}: {job.notebook} cron '{job.cron}' ({job.timezone}), "
+            f"period {job.period}, keep {job.keep}"
+        )
+        for fire in next_fires(job, now, count):
+            click.echo(f"  next {fire.isoformat()}")
+
+
+@command.command(name="run-due")
+@_dir
+@_reports
+@_params
+def run_due(schedule_dir: str, reports_dir: str, parameters: tuple[tuple[str, str], ...]) -> None:
+    """Run every job that is due, then exit (for cron, systemd timers, CronJobs, Airflow).
+
+    Idempotent: a slot already run is not run again. Exits 1 if any run failed.
+    """
+    from apislo.schedule.run import run_due as _run_due
+
+    with fail_on_apislo_error():
+        records = _run_due(schedule_dir, reports_dir, params_override=_overrides(parameters))
+    if not records:
+        click.echo("nothing due")
+    _echo_records(records)
+    sys.exit(1 if any(r.status == "failed" for r in records) else 0)
+
+
+@command.command(name="run")
+@click.argument("job_name")
+@_dir
+@_reports
+@_params
+def run_one(
+    job_name: str, schedule_dir: str, reports_dir: str, parameters: tuple[tuple[str, str], ...]
+) -> None:
+    """Run JOB_NAME now for its latest slot, due or not. Exits 1 if it failed."""
+    from apislo.errors import ConfigError
+    from apislo.schedule.jobs import load_jobs
+    from apislo.schedule.run import run_job
+
+    with fail_on_apislo_error():
+        jobs = {j.name: j for j in load_jobs(schedule_dir)}
+        if job_name not in jobs:
+            raise ConfigError(f"no job {job_name!r}; jobs: {', '.join(sorted(jobs)) or 'none'}")
+        record = run_job(jobs[job_name], reports_dir, params_override=_overrides(parameters))
+    _echo_records([record])
+    sys.exit(0 if record.status == "ok" else 1)
+
+
+@command.command(name="serve")
+@_dir
+@_reports
+@click.option(
+    "--poll",
+    "poll_s",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Longest sleep between checks, seconds.",
+)
+def serve(schedule_dir: str, reports_dir: str, poll_s: float) -> None:
+    """Run the scheduler loop in the foreground (Ctrl-C or SIGTERM stops it)."""
+    import signal
+    import threading
+
+    from apislo.schedule.run import serve as _serve
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    click.echo(f"serving {schedule_dir} -> {reports_dir}; Ctrl-C stops")
+    try:
+        _serve(schedule_dir, reports_dir, poll_s=poll_s, stop=stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+@command.command(name="history")
+@_reports
+@click.option("--job", "job_name", default=None, help="Only this job.")
+@click.option("--limit", type=int, default=20, show_default=True, help="Newest runs shown.")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines as recorded.")
+def history(reports_dir: str, job_name: str | None, limit: int, as_json: bool) -> None:
+    """Show recorded runs, newest last."""
+    from dataclasses import asdict
+
+    from apislo.schedule.history import read_history
+
+    records = [r for r in read_history(reports_dir) if job_name in (None, r.job)][-limit:]
+    if as_json:
+        echo_json([asdict(r) for r in records])
+        return
+    for r in records:
+        tail = r.output if r.status == "ok" else r.error
+        click.echo(f"{r.start}  {r.job:<20} {r.status:<8} {r.attempts}x  {tail}")

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 __all__ = ["ReportResult", "build_site", "record", "record_provenance", "run_report"]
 
 if TYPE_CHECKING:
-    from apislo.report.provenance import record_provenance
     from apislo.report.glue import record
+    from apislo.report.provenance import record_provenance
     from apislo.report.runner import ReportResult, run_report
     from apislo.report.site import build_site
 

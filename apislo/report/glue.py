@@ -11,6 +11,7 @@ representation, so JupyterLab and the HTML report show nothing for it, while the
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 __all__ = ["RECORD_MIME", "read_records", "record"]
@@ -19,18 +20,31 @@ RECORD_MIME = "application/vnd.apislo.record+json"
 
 
 def record(name: str, value: Any) -> None:
-    """Keep ``value`` (JSON-serialisable; pandas frames become lists of row dicts) under ``name``.
+    """Keep ``value`` under ``name``: JSON-serialisable values as they are, a DataFrame as a list
+    of row dicts and a Series as a dict (timestamps ISO 8601, NaN as ``null``).
 
     Args:
         name: key to read it back with :func:`read_records`.
-        value: the value; a DataFrame or Series is converted with ``to_dict``.
+        value: the value.
     """
     from IPython.display import display
 
-    if hasattr(value, "to_dict"):
-        value = value.to_dict(orient="records") if hasattr(value, "columns") else value.to_dict()
-    payload = json.loads(json.dumps({"name": name, "value": value}, default=str))
+    if hasattr(value, "to_json"):
+        orient = "records" if hasattr(value, "columns") else "index"
+        value = json.loads(value.to_json(orient=orient, date_format="iso"))
+    payload = json.loads(json.dumps({"name": name, "value": _finite(value)}, default=str))
     display({RECORD_MIME: payload}, raw=True)
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities -> ``None`` (JSON has no NaN; JupyterLab cannot open a notebook with one)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def read_records(nb: Any) -> dict[str, Any]:

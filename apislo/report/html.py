@@ -10,6 +10,7 @@ pandas, which escapes cell text.
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -70,6 +71,13 @@ def notebook_to_html(nb: Any, provenance: Provenance) -> str:
     """
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
+
+    from apislo.report.glue import RECORD_MIME
+
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if "outputs" in cell:
+            cell.outputs = [o for o in cell.outputs if RECORD_MIME not in o.get("data", {})]
 
     exporter = HTMLExporter(
         template_name="lab",

@@ -50,11 +50,15 @@ def record_provenance(
     record(
         PROVENANCE_KEY,
         {
-            "window": [str(window[0]), str(window[1])] if window else None,
+            "window": [_iso(window[0]), _iso(window[1])] if window else None,
             "sources": [redact_url(str(s)) for s in sources],
             "specs": [str(s) for s in specs],
         },
     )
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 @dataclass

@@ -124,8 +124,8 @@ def run_report(
         if not outcome["ok"]:
             raise _keep_failed(source, executed, failed_path, outcome, prov)
         nb = nbformat.read(executed, as_version=4)
-    from apislo.report.html import notebook_to_html
     from apislo.report.glue import read_records
+    from apislo.report.html import notebook_to_html
 
     records = read_records(nb)
     prov = prov.with_recorded(records.get(PROVENANCE_KEY))

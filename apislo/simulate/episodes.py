@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from apislo.simulate.catalog import LOW_TRAFFIC_RPS
+from apislo.simulate.catalog import LOW_TRAFFIC_RPS, ApiSpec
 
 __all__ = [
     "ABUSIVE_CONSUMER",
@@ -86,26 +86,36 @@ def _window(
     at_fraction: float,
     duration: timedelta,
     max_fraction: float,
+    hour_utc: float | None = None,
 ) -> tuple[datetime, datetime]:
-    """A minute-aligned window near ``at_fraction`` of the period, jittered by the seed."""
+    """A minute-aligned window near ``at_fraction`` of the period, jittered by the seed.
+
+    With ``hour_utc``, the window starts at that time of day on the day it would have started
+    (when that still fits in the period).
+    """
     span_min = int((end - start).total_seconds() // 60)
     length = max(1, min(int(duration.total_seconds() // 60), int(span_min * max_fraction)))
     jitter = int(rng.integers(-span_min // 20, span_min // 20 + 1))
-    first = min(max(0, int(span_min * at_fraction) + jitter), span_min - length)
+    first = int(span_min * at_fraction) + jitter
+    if hour_utc is not None:
+        at = start + timedelta(minutes=first)
+        day = at.replace(hour=0, minute=0, second=0, microsecond=0)
+        first = int((day + timedelta(minutes=round(hour_utc * 60)) - start).total_seconds() // 60)
+    first = min(max(0, first), span_min - length)
     return start + timedelta(minutes=first), start + timedelta(minutes=first + length)
 
 
 def schedule_episodes(
-    apis: list[str], start: datetime, end: datetime, rng: np.random.Generator
+    apis: list[ApiSpec], start: datetime, end: datetime, rng: np.random.Generator
 ) -> list[Episode]:
     """Place the scripted episodes over ``[start, end)`` on the given APIs.
 
-    APIs are taken in order: outage on the 1st, latency regression on the 2nd, traffic spike on
-    the 3rd, abusive consumer on the 4th (wrapping round when there are fewer APIs), and the last
-    API is the low-traffic one.
+    The last API is the low-traffic one; the others take, in order: outage on the 1st, latency
+    regression on the 2nd, traffic spike on the 3rd (starting an hour before its daily peak),
+    abusive consumer on the 4th, wrapping round when there are fewer.
 
     Args:
-        apis: API names, in ``--apis`` order.
+        apis: the APIs, in ``--apis`` order.
         start: period start, UTC, on a whole minute.
         end: period end, UTC, on a whole minute.
         rng: the simulation's generator (jitters the windows, so each seed differs).
@@ -113,21 +123,26 @@ def schedule_episodes(
     Returns:
         The episodes, in the order of :data:`EPISODE_KINDS`.
     """
-    n = len(apis)
+    busy = apis[:-1] or apis  # the low-traffic API gets no other episode when there are others
+    n = len(busy)
+    names = [a.name for a in busy]
+    spike_api = busy[2 % n]
     o_start, o_end = _window(rng, start, end, 0.30, timedelta(minutes=45), 1 / 8)
     r_start, r_end = _window(rng, start, end, 0.55, timedelta(hours=12), 1 / 6)
-    s_start, s_end = _window(rng, start, end, 0.75, timedelta(minutes=90), 1 / 8)
+    s_start, s_end = _window(
+        rng, start, end, 0.75, timedelta(minutes=90), 1 / 8, spike_api.peak_hour_utc - 1
+    )
     a_start, a_end = _window(rng, start, end, 0.42, timedelta(hours=6), 1 / 6)
     return [
-        Episode("outage", apis[0], o_start, o_end, {"error_fraction": 0.6}),
-        Episode("latency-regression", apis[1 % n], r_start, r_end, {"service_factor": 1.8}),
-        Episode("traffic-spike", apis[2 % n], s_start, s_end, {"load_factor": 3.0}),
+        Episode("outage", names[0], o_start, o_end, {"error_fraction": 0.6}),
+        Episode("latency-regression", names[1 % n], r_start, r_end, {"service_factor": 1.8}),
+        Episode("traffic-spike", spike_api.name, s_start, s_end, {"load_factor": 2.0}),
         Episode(
             "abusive-consumer",
-            apis[3 % n],
+            names[3 % n],
             a_start,
             a_end,
-            {"consumer": ABUSIVE_CONSUMER, "rps": 1.2},
+            {"consumer": ABUSIVE_CONSUMER, "rps": 0.8},
         ),
-        Episode("low-traffic", apis[-1], start, end, {"mean_rps": LOW_TRAFFIC_RPS}),
+        Episode("low-traffic", apis[-1].name, start, end, {"mean_rps": LOW_TRAFFIC_RPS}),
     ]

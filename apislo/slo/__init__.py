@@ -25,13 +25,13 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from apislo.slo.evaluate import EvaluationResult, evaluate
+    from apislo.slo.evaluation import EvaluationResult, evaluate
     from apislo.slo.loader import load
 
 _LAZY = {
     "load": "apislo.slo.loader",
-    "evaluate": "apislo.slo.evaluate",
-    "EvaluationResult": "apislo.slo.evaluate",
+    "evaluate": "apislo.slo.evaluation",
+    "EvaluationResult": "apislo.slo.evaluation",
 }
 
 

@@ -1,30 +1,33 @@
 """Multi-window multi-burn-rate alert evaluation over history, vectorised.
 
-Counts are held as a ``(group x interval)`` matrix (:class:`CountMatrix`): one row per API (or
-group), one column per traffic-frame interval. The error ratio over a window at evaluation time
-``t`` is ``sum(bad) / sum(total)`` over the intervals that *start* in ``[t - window, t)``, i.e. the
-same events as Prometheus's ``sum(increase(bad[w])) / sum(increase(total[w]))`` on counters sampled
-at interval boundaries. Sums come from one cumulative sum per row (numpy), so every window at every
-minute costs two subtractions: no Python loop per API-minute. Evaluation times are the ends of the
+Counts are held as an ``(interval x group)`` matrix (:class:`CountMatrix`): one row per
+traffic-frame interval, one column per API (or group), which is exactly a traffic frame sorted by
+``ts`` then ``api``, reshaped. The error ratio over a window at evaluation time ``t`` is
+``sum(bad) / sum(total)`` over the intervals that *start* in ``[t - window, t)``: the same events as
+Prometheus's ``sum(increase(bad[w])) / sum(increase(total[w]))`` on counters sampled at interval
+boundaries. Sums come from one cumulative sum per column block (numpy), so every window at every
+minute costs one subtraction: no Python loop per API-minute. Evaluation times are the ends of the
 intervals (``ts + step``), like a Prometheus rule evaluated every ``step``.
 
 A tier is active at ``t`` when the error ratio over its long **and** its short window is strictly
 above ``factor x (1 - objective)``. An interval with no events has no ratio (Prometheus: NaN) and
-never fires.
+never fires. At the start of history a window holds the intervals seen so far.
 
 >>> import numpy as np, pandas as pd
 >>> from datetime import timedelta
 >>> from apislo.slo.policy import Policy, Tier
 >>> m = CountMatrix(pd.Timestamp("2026-01-01", tz="UTC"), timedelta(minutes=1),
-...                 pd.DataFrame({"api": ["a"]}), np.array([[0, 5, 5, 0.]]), np.full((1, 4), 10.))
+...                 pd.DataFrame({"api": ["a"]}), np.array([[0, 5, 5, 0.]]).T, np.full((4, 1), 10.))
 >>> tier = Tier("page", "page", timedelta(minutes=2), timedelta(minutes=1), 10.0)
->>> evaluate_alerts(m, Policy("p", (tier,)), objective=0.99).active["page"].tolist()
-[[False, True, True, False]]
+>>> evaluate_alerts(m, Policy("p", (tier,)), objective=0.99).active["page"][:, 0].tolist()
+[False, True, True, False]
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -49,8 +52,10 @@ __all__ = [
     "window_steps",
 ]
 
-#: Groups (rows) processed together: keeps temporaries small and in cache.
-_CHUNK_ROWS = 64
+#: Groups (columns) evaluated together: keeps the working buffers a few MB.
+_CHUNK_COLS = 16
+#: Upper bound on worker threads for the evaluation.
+_MAX_THREADS = 8
 _MINUTE = timedelta(minutes=1)
 
 
@@ -61,9 +66,9 @@ class CountMatrix:
     Attributes:
         start: start of the first interval (UTC).
         step: interval length (the traffic frame's resolution).
-        groups: one row per matrix row, one column per group key (``api``...).
-        bad: float64 array ``(groups, intervals)`` of bad events.
-        total: float64 array ``(groups, intervals)`` of all events.
+        groups: one row per matrix column, one column per group key (``api``...).
+        bad: array ``(intervals, groups)`` of bad events (any numeric dtype).
+        total: array ``(intervals, groups)`` of all events.
     """
 
     start: pd.Timestamp
@@ -74,12 +79,12 @@ class CountMatrix:
 
     @property
     def eval_times(self) -> pd.DatetimeIndex:
-        """Evaluation time of each column: the end of its interval (UTC)."""
-        n = self.bad.shape[1]
+        """Evaluation time of each row: the end of its interval (UTC)."""
+        n = self.bad.shape[0]
         return pd.date_range(self.start + self.step, periods=n, freq=self.step)
 
     def group_labels(self) -> list[str]:
-        """One readable label per row (``api`` or ``api/route``)."""
+        """One readable label per column (``api`` or ``api/route``)."""
         if self.groups.shape[1] == 0:
             return ["all"] * len(self.groups)
         return self.groups.astype(str).agg("/".join, axis=1).tolist()
@@ -100,36 +105,63 @@ def window_steps(window: timedelta, step: timedelta) -> int:
     return int(steps)
 
 
-def _windowed(cum: np.ndarray, steps: int) -> np.ndarray:
-    """Sums over the last ``steps`` columns from a cumulative sum with a leading zero column.
+class _Windows:
+    """Windowed sums over one block of columns, reusing preallocated buffers.
 
-    ``cum[:, k]`` is the sum of columns ``< k``; result column ``i`` sums columns
-    ``max(0, i - steps + 1) .. i`` (a partial window at the start of history).
+    Large numpy temporaries cost page faults on every allocation; evaluating a block of columns
+    in fixed buffers keeps the work in memory already mapped.
     """
-    n = cum.shape[1] - 1
-    out = cum[:, 1:].copy()
+
+    def __init__(self, n_rows: int, width: int, windows: Sequence[int]) -> None:
+        self.cum_bad = np.zeros((n_rows + 1, width))
+        self.cum_total = np.zeros((n_rows + 1, width))
+        self.ratio = {w: np.empty((n_rows, width)) for w in windows}
+        self.scratch = np.empty((n_rows, width))
+
+    def load(self, bad: np.ndarray, total: np.ndarray) -> int:
+        """Cumulative sums of a ``(rows, <=width)`` block; returns its width."""
+        width = bad.shape[1]
+        np.cumsum(bad, axis=0, dtype=np.float64, out=self.cum_bad[1:, :width])
+        np.cumsum(total, axis=0, dtype=np.float64, out=self.cum_total[1:, :width])
+        return width
+
+    def ratios(self, steps: int, width: int) -> np.ndarray:
+        """Error ratio over the last ``steps`` rows at every row (NaN without events)."""
+        out, den = self.ratio[steps][:, :width], self.scratch[:, :width]
+        _window_sum(self.cum_bad[:, :width], steps, out)
+        _window_sum(self.cum_total[:, :width], steps, den)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            np.divide(out, den, out=out)
+        return out
+
+
+def _window_sum(cum: np.ndarray, steps: int, out: np.ndarray) -> None:
+    """``out[i] = cum[i + 1] - cum[max(0, i + 1 - steps)]`` (rows; ``cum[0]`` is zero)."""
+    n = out.shape[0]
+    head = min(steps, n)
+    out[:head] = cum[1 : head + 1]
     if steps < n:
-        out[:, steps:] -= cum[:, 1 : n - steps + 1]
-    return out
-
-
-def _cumulative(values: np.ndarray) -> np.ndarray:
-    cum = np.zeros((values.shape[0], values.shape[1] + 1))
-    np.cumsum(values, axis=1, out=cum[:, 1:])
-    return cum
+        np.subtract(cum[steps + 1 :], cum[1 : n - steps + 1], out=out[steps:])
 
 
 def error_ratio(matrix: CountMatrix, window: timedelta) -> np.ndarray:
     """Event-weighted error ratio over ``window`` at every evaluation time.
 
     Returns:
-        float64 array ``(groups, intervals)``; NaN where the window holds no events.
+        float64 array ``(intervals, groups)``; NaN where the window holds no events.
     """
     steps = window_steps(window, matrix.step)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return _windowed(_cumulative(matrix.bad), steps) / _windowed(
-            _cumulative(matrix.total), steps
-        )
+    n_rows, n_cols = matrix.bad.shape
+    out = np.empty((n_rows, n_cols))
+
+    def run(blocks: list[slice]) -> None:
+        work = _Windows(n_rows, min(_CHUNK_COLS, n_cols), (steps,))
+        for cols in blocks:
+            width = work.load(matrix.bad[:, cols], matrix.total[:, cols])
+            out[:, cols] = work.ratios(steps, width)
+
+    _in_threads(run, _column_blocks(n_cols))
+    return out
 
 
 @dataclass
@@ -140,8 +172,8 @@ class AlertHistory:
         matrix: the counts evaluated.
         policy: the policy.
         objective: the SLO target (fraction).
-        active: tier name -> bool array ``(groups, intervals)``.
-        burn_rates: window -> float array ``(groups, intervals)``, only when asked for.
+        active: tier name -> bool array ``(intervals, groups)``.
+        burn_rates: window -> burn-rate array ``(intervals, groups)``, for the windows asked for.
     """
 
     matrix: CountMatrix
@@ -162,8 +194,8 @@ class AlertHistory:
         end = times[-1] + self.matrix.step if len(times) else self.matrix.start
         parts = []
         for tier in self.policy.tiers:
-            rows, starts, stops = intervals_from_mask(self.active[tier.name])
-            part = self.matrix.groups.iloc[rows].reset_index(drop=True)
+            cols, starts, stops = intervals_from_mask(self.active[tier.name])
+            part = self.matrix.groups.iloc[cols].reset_index(drop=True)
             part.insert(0, "severity", tier.severity)
             part.insert(0, "tier", tier.name)
             part["fired_at"] = times[starts]
@@ -178,42 +210,52 @@ class AlertHistory:
 
 
 def intervals_from_mask(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Runs of ``True`` in each row of a 2-D bool array.
+    """Runs of ``True`` down each column of a 2-D bool array ``(intervals, groups)``.
 
     Returns:
-        ``(row, start, stop)`` int arrays: row ``row`` is ``True`` on columns ``start..stop-1``
-        (``stop`` equals the column count for a run still open at the end).
+        ``(column, start, stop)`` int arrays, sorted by column: column ``column`` is ``True`` on
+        rows ``start..stop-1`` (``stop`` equals the row count for a run still open at the end).
 
-    >>> intervals_from_mask(np.array([[0, 1, 1, 0, 1]], dtype=bool))
+    >>> intervals_from_mask(np.array([[0, 1, 1, 0, 1]], dtype=bool).T)
     (array([0, 0]), array([1, 4]), array([3, 5]))
     """
-    padded = np.zeros((mask.shape[0], mask.shape[1] + 2), dtype=np.int8)
-    padded[:, 1:-1] = mask
+    padded = np.zeros((mask.shape[1], mask.shape[0] + 2), dtype=np.int8)
+    padded[:, 1:-1] = mask.T
     edges = np.diff(padded, axis=1)
-    rows, starts = np.nonzero(edges == 1)
+    cols, starts = np.nonzero(edges == 1)
     _, stops = np.nonzero(edges == -1)
-    return rows, starts, stops
+    return cols, starts, stops
 
 
-def _row_chunks(n: int) -> Iterator[slice]:
-    for lo in range(0, n, _CHUNK_ROWS):
-        yield slice(lo, min(lo + _CHUNK_ROWS, n))
+def _column_blocks(n: int) -> list[slice]:
+    return [slice(lo, min(lo + _CHUNK_COLS, n)) for lo in range(0, n, _CHUNK_COLS)]
+
+
+def _in_threads(run: Callable[[list[slice]], None], blocks: list[slice]) -> None:
+    """Split column blocks over up to one thread per core (numpy releases the GIL)."""
+    workers = max(1, min(os.cpu_count() or 1, _MAX_THREADS, len(blocks)))
+    if workers == 1:
+        run(blocks)
+        return
+    with ThreadPoolExecutor(workers) as pool:
+        for future in [pool.submit(run, blocks[i::workers]) for i in range(workers)]:
+            future.result()
 
 
 def evaluate_alerts(
     matrix: CountMatrix,
     policy: Policy,
     objective: float,
-    keep_burn_rates: bool = False,
+    burn_windows: Sequence[timedelta] = (),
 ) -> AlertHistory:
     """Evaluate every tier of ``policy`` at every interval end, for every group.
 
     Args:
-        matrix: bad/total counts per group and interval.
+        matrix: bad/total counts per interval and group.
         policy: the tiers to evaluate.
         objective: SLO target as a fraction (``0.999``).
-        keep_burn_rates: also return the burn rate over every policy window (memory: one
-            float64 array per window).
+        burn_windows: windows whose burn-rate series to keep (e.g. ``policy.windows``, or the
+            SLO period for the remaining budget); each costs one float64 array like the matrix.
 
     Returns:
         An :class:`AlertHistory`.
@@ -221,28 +263,31 @@ def evaluate_alerts(
     Raises:
         ConfigError: a window is not a whole number of the matrix's intervals.
     """
-    windows = policy.windows
+    windows = tuple(dict.fromkeys((*policy.windows, *burn_windows)))
     steps = {w: window_steps(w, matrix.step) for w in windows}
     shape = matrix.bad.shape
     active = {t.name: np.zeros(shape, dtype=bool) for t in policy.tiers}
-    burns = {w: np.empty(shape) for w in windows} if keep_burn_rates else {}
+    burns = {w: np.empty(shape) for w in burn_windows}
     budget = 1 - objective
-    for rows in _row_chunks(shape[0]):
-        cum_bad, cum_total = _cumulative(matrix.bad[rows]), _cumulative(matrix.total[rows])
-        ratios = {}
-        with np.errstate(invalid="ignore", divide="ignore"):
-            for w in windows:
-                ratios[w] = _windowed(cum_bad, steps[w])
-                ratios[w] /= _windowed(cum_total, steps[w])
-                if keep_burn_rates:
-                    np.divide(ratios[w], budget, out=burns[w][rows])
-        for tier in policy.tiers:
-            threshold = tier.threshold(objective)
-            np.logical_and(
-                ratios[tier.long_window] > threshold,
-                ratios[tier.short_window] > threshold,
-                out=active[tier.name][rows],
-            )
+
+    def run(blocks: list[slice]) -> None:
+        width_max = min(_CHUNK_COLS, shape[1])
+        work = _Windows(shape[0], width_max, set(steps.values()))
+        long_ok, short_ok = (np.empty((shape[0], width_max), dtype=bool) for _ in range(2))
+        for cols in blocks:
+            width = work.load(matrix.bad[:, cols], matrix.total[:, cols])
+            ratios = {w: work.ratios(n, width) for w, n in steps.items()}
+            for w, series in burns.items():
+                np.divide(ratios[w], budget, out=series[:, cols])
+            for tier in policy.tiers:
+                threshold = tier.threshold(objective)
+                np.greater(ratios[tier.long_window], threshold, out=long_ok[:, :width])
+                np.greater(ratios[tier.short_window], threshold, out=short_ok[:, :width])
+                np.logical_and(
+                    long_ok[:, :width], short_ok[:, :width], out=active[tier.name][:, cols]
+                )
+
+    _in_threads(run, _column_blocks(shape[1]))
     return AlertHistory(matrix, policy, objective, active, burns)
 
 
@@ -275,21 +320,18 @@ def count_matrix(
     if len(frame) == 0:
         raise ConfigError("the traffic frame has no rows: widen the time range or check --source")
     ts_ns = pd.DatetimeIndex(frame["ts"]).as_unit("ns").asi8
-    first = ts_ns.min() if start is None else _utc(start).as_unit("ns").value
-    uniq_head = np.unique(ts_ns[: min(len(ts_ns), 1_000_000)])
+    first = int(ts_ns.min()) if start is None else _utc(start).as_unit("ns").value
     if step is None:
-        gaps = np.diff(uniq_head)
-        step = (
-            timedelta(microseconds=int(gaps.min()) // 1000) if len(gaps) else timedelta(minutes=1)
-        )
-    step_ns = int(step.total_seconds() * 1e9)
-    offset = ts_ns - first
-    if np.any(offset % step_ns) or np.any(offset < 0):
+        gaps = np.diff(np.unique(ts_ns[:1_000_000]))
+        step = timedelta(microseconds=int(gaps.min()) // 1000) if len(gaps) else _MINUTE
+    step_ns = step // timedelta(microseconds=1) * 1000
+    t_idx, rest = np.divmod(ts_ns - first, step_ns)
+    if rest.any() or t_idx.min() < 0:
         raise ConfigError(
-            f"traffic-frame timestamps are not on a regular {step} grid: build it with "
-            "apislo.traffic(events, interval=...) so every ts is an interval start"
+            f"traffic-frame timestamps are not on a regular {step} grid from {_utc(first)}: "
+            "build it with apislo.traffic(events, interval=...) so every ts is an interval start"
         )
-    t_idx = offset // step_ns
+    del rest
     n_t = int(t_idx.max()) + 1
     if end is not None:
         n_t = -(-(_utc(end).as_unit("ns").value - first) // step_ns)
@@ -298,37 +340,47 @@ def count_matrix(
             frame, bad, total, t_idx = frame[keep], bad[keep], total[keep], t_idx[keep]
     g_codes, groups = _group_codes(frame, by)
     n_g = len(groups)
-    flat = t_idx * n_g + g_codes
-    dense = len(flat) == n_t * n_g and np.array_equal(flat, np.arange(len(flat)))
-    mats = []
-    for values in (bad, total):
-        values = np.asarray(values, dtype=np.float64)
-        if dense:
-            mats.append(np.ascontiguousarray(values.reshape(n_t, n_g).T))
-        else:
-            grid = np.bincount(flat, weights=values, minlength=n_t * n_g)
-            mats.append(np.ascontiguousarray(grid.reshape(n_t, n_g).T))
-    start = pd.Timestamp(first, unit="ns", tz="UTC")
-    return CountMatrix(start, step, groups, mats[0], mats[1])
+    bad, total = np.asarray(bad), np.asarray(total)
+    if _is_dense_grid(t_idx, g_codes, n_t, n_g):
+        mats = [bad.reshape(n_t, n_g), total.reshape(n_t, n_g)]
+    else:
+        flat = t_idx * n_g + g_codes
+        mats = [
+            np.bincount(flat, weights=v, minlength=n_t * n_g).reshape(n_t, n_g)
+            for v in (bad, total)
+        ]
+    return CountMatrix(_utc(first), step, groups, mats[0], mats[1])
+
+
+def _is_dense_grid(t_idx: np.ndarray, g_codes: np.ndarray, n_t: int, n_g: int) -> bool:
+    """Whether rows are exactly every interval x every group, sorted by interval then group."""
+    if len(t_idx) != n_t * n_g:
+        return False
+    return bool(
+        (g_codes.reshape(n_t, n_g) == np.arange(n_g)).all()
+        and (t_idx.reshape(n_t, n_g) == np.arange(n_t)[:, None]).all()
+    )
 
 
 def _group_codes(frame: pd.DataFrame, by: Sequence[str]) -> tuple[np.ndarray, pd.DataFrame]:
     """Dense codes ``0..G-1`` (sorted by key) per row, and the key table."""
     if not by:
-        return np.zeros(len(frame), dtype=np.int64), pd.DataFrame(index=range(1))
+        return np.zeros(len(frame), dtype=np.intp), pd.DataFrame(index=range(1))
     if len(by) == 1:
         col = frame[by[0]]
         if isinstance(col.dtype, pd.CategoricalDtype):
-            codes = col.cat.codes.to_numpy().astype(np.int64)
-            used = np.unique(codes)
-            remap = np.full(len(col.cat.categories), -1, dtype=np.int64)
-            remap[used] = np.arange(len(used))
-            groups = pd.DataFrame({by[0]: col.cat.categories[used].astype(str)})
-            return remap[codes], groups
+            codes = col.cat.codes.to_numpy()
+            n_cat = len(col.cat.categories)
+            used = np.flatnonzero(np.bincount(codes, minlength=n_cat))
+            labels = col.cat.categories[used].astype(str)
+            order = np.argsort(labels, kind="stable")
+            remap = np.full(n_cat, -1, dtype=np.intp)
+            remap[used[order]] = np.arange(len(used))
+            return remap[codes], pd.DataFrame({by[0]: np.asarray(labels[order], dtype=object)})
         codes, uniques = pd.factorize(col, sort=True)
-        return codes.astype(np.int64), pd.DataFrame({by[0]: np.asarray(uniques, dtype=object)})
+        return codes.astype(np.intp), pd.DataFrame({by[0]: np.asarray(uniques, dtype=object)})
     keyed = frame[list(by)].astype(str)
-    codes = keyed.groupby(list(by), sort=True).ngroup().to_numpy().astype(np.int64)
+    codes = keyed.groupby(list(by), sort=True).ngroup().to_numpy().astype(np.intp)
     groups = keyed.drop_duplicates().sort_values(list(by), ignore_index=True)
     return codes, groups
 
@@ -382,7 +434,7 @@ def firing(slo: Any, traffic: pd.DataFrame, at: datetime | str | pd.Timestamp) -
         matrix = count_matrix(frame, bad, total, by, start=at_ts - horizon, end=at_ts)
         history = evaluate_alerts(matrix, policy, objective.target)
         names.update(
-            alert_name(slo, tier) for tier in policy.tiers if history.active[tier.name][:, -1].any()
+            alert_name(slo, tier) for tier in policy.tiers if history.active[tier.name][-1].any()
         )
     return sorted(names)
 
@@ -410,13 +462,13 @@ def slo_counts(
     sli = slo.sli
     if sli.kind == "availability":
         classes = set(sli.bad_status)
-        bad = sum(frame[f"status_{c}"].to_numpy(dtype=np.float64) for c in sorted(classes))
-        status_429 = frame["status_429"].to_numpy(dtype=np.float64)
+        columns = [frame[f"status_{c}"].to_numpy() for c in sorted(classes)]
+        bad = columns[0] if len(columns) == 1 else np.sum(columns, axis=0)
         if "4xx" in classes and not sli.count_429:
-            bad = bad - status_429
+            bad = bad - frame["status_429"].to_numpy()
         elif "4xx" not in classes and sli.count_429:
-            bad = bad + status_429
-        return frame, np.asarray(bad, dtype=np.float64), frame["requests"].to_numpy(np.float64), by
+            bad = bad + frame["status_429"].to_numpy()
+        return frame, bad, frame["requests"].to_numpy(), by
     if sli.kind == "latency":
         threshold = slo.threshold_s(objective)
         column = bucket_column(threshold) if threshold is not None else ""
@@ -426,8 +478,8 @@ def slo_counts(
                 f"SLO {slo.name}: no bucket column for latency threshold {threshold} s (have "
                 f"{buckets}); rebuild the traffic frame with thresholds_s including it"
             )
-        total = frame["latency_count"].to_numpy(np.float64)
-        return frame, total - frame[column].to_numpy(np.float64), total, by
+        total = frame["latency_count"].to_numpy()
+        return frame, total - frame[column].to_numpy(), total, by
     raise ConfigError(
         f"SLO {slo.name}: a {sli.kind} SLI cannot be evaluated from a traffic frame; evaluate it "
         "from events or Prometheus"

@@ -195,6 +195,7 @@ class Alerting:
         ticket_labels: labels added to ticket alerts.
         annotations: annotations added to every alert.
         disabled: alerts are not generated (Sloth ``pageAlert.disable`` on both).
+        name: alert name (Sloth ``alerting.name``), or ``None`` to derive one from the SLO.
     """
 
     policy: str | None = None
@@ -203,6 +204,7 @@ class Alerting:
     ticket_labels: tuple[tuple[str, str], ...] = ()
     annotations: tuple[tuple[str, str], ...] = ()
     disabled: bool = False
+    name: str | None = None
 
 
 @dataclass(frozen=True)

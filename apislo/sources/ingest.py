@@ -263,7 +263,7 @@ def ingest(
     state = _load_state(root)
     report = IngestReport(dataset=str(root), quarantine=str(quarantine_path(root)))
     run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
-    for index, path in enumerate(expand_paths(paths)):
+    for index, path in enumerate(_outside(expand_paths(paths), root)):
         head = read_head(path)
         known = _match(state, head)
         size = _size(path)
@@ -327,6 +327,16 @@ def ingest(
     shutil.rmtree(root / "_staging" / run_id, ignore_errors=True)
     _save_state(root, state)
     return report
+
+
+def _outside(files: list[Path], root: Path) -> list[Path]:
+    """Drop the dataset's own files (and its quarantine) from a directory or glob expansion."""
+    own = root.resolve()
+    quarantine = quarantine_path(root).resolve()
+    return [
+        p for p in files
+        if own not in p.resolve().parents and p.resolve() != quarantine
+    ]
 
 
 def _check_reject_rate(

@@ -61,9 +61,7 @@ class EnvoyJson(LogFormat):
     def parse(self, chunk: bytes) -> Parsed:
         """Parse Envoy/Istio JSON lines into events and rejects."""
         records = read_records(chunk, _PATHS)
-        frame = records.frame.with_columns(
-            scrub_query_secrets(clean(pl.col("path"))).alias("path")
-        )
+        frame = records.frame.with_columns(scrub_query_secrets(clean(pl.col("path"))).alias("path"))
         reasons, columns = envoy_columns(frame)
         parsed = finish(
             frame, [("not_a_request", pl.col("start_time").is_null()), *reasons], columns

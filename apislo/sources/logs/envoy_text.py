@@ -60,8 +60,8 @@ def envoy_columns(frame: pl.DataFrame) -> tuple[list[tuple[str, pl.Expr]], dict[
     ts = parse_iso_time(pl.col("start_time"))
     status = status_code(pl.col("response_code"))
     nums: dict[str, Num] = {
-        "latency_s": number(pl.col("duration"), scale=0.001),
-        "upstream_latency_s": number(pl.col("upstream_service_time"), scale=0.001),
+        "latency_s": number(pl.col("duration"), divisor=1000),
+        "upstream_latency_s": number(pl.col("upstream_service_time"), divisor=1000),
         "bytes_in": number(pl.col("bytes_received"), integer=True),
         "bytes_out": number(pl.col("bytes_sent"), integer=True),
     }

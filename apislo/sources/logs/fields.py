@@ -63,7 +63,7 @@ class Num:
 def number(
     raw: pl.Expr,
     *,
-    scale: float = 1.0,
+    divisor: float = 1.0,
     integer: bool = False,
     none_values: Sequence[str] = (),
 ) -> Num:
@@ -71,14 +71,15 @@ def number(
 
     Args:
         raw: the raw string column.
-        scale: factor applied to the value (``0.001`` turns milliseconds into seconds).
+        divisor: the value is divided by it (``1000`` turns milliseconds into seconds), and the
+            quotient rounded to 9 decimals (nanoseconds) so ``43`` ms is exactly ``0.043``.
         integer: the value must be a whole number (status, bytes, counts); result is Int64.
         none_values: extra sentinels meaning "not available" besides ``-`` and empty, such as
             ``"-1"`` for HAProxy timers or ``"0"`` for Envoy's status when the client left.
             A leading ``+`` (HAProxy ``logasap``) is accepted.
 
     Returns:
-        :class:`Num` with the scaled value (Float64, or Int64 when ``integer``) and the
+        :class:`Num` with the divided value (Float64, or Int64 when ``integer``) and the
         ``bad`` mask of raw values that are neither numbers nor sentinels.
     """
     text = clean(raw).str.strip_prefix("+")
@@ -87,7 +88,10 @@ def number(
     bad = text.is_not_null() & ~sentinel & (as_float.is_null() | ~as_float.is_finite())
     if integer:
         bad = bad | (as_float.is_not_null() & (as_float != as_float.round(0)))
-    value = pl.when(sentinel | bad).then(None).otherwise(as_float * scale)
+    # polars divides by a scalar through its reciprocal (43 / 1000 -> 0.043000000000000003);
+    # rounding to the nanosecond gives back the correctly rounded quotient.
+    quotient = as_float if divisor == 1.0 else (as_float / divisor).round(9)
+    value = pl.when(sentinel | bad).then(None).otherwise(quotient)
     if integer:
         value = value.cast(pl.Int64)
     return Num(value=value, bad=bad.fill_null(False))

@@ -138,14 +138,13 @@ def _careful(
             continue
         try:
             obj = json.loads(text)
-        except ValueError:
+        except json.JSONDecodeError as exc:
             record = recover(text) if recover else None
             if record is not None:
                 texts.append(json.dumps(record))
                 line_nos.append(no)
             else:
-                reason = "bad_json" if text[-1] in "}]" else "truncated"
-                reject(no, reason, line)
+                reject(no, "truncated" if _cut_off(exc) else "bad_json", line)
             continue
         if isinstance(obj, dict):
             texts.append(text)
@@ -170,7 +169,13 @@ def _careful(
         pl.Series("line", [t for t, fits in zip(texts, ok, strict=True) if fits], pl.String),
         *_flatten(columns),
     )
-    return JsonRecords(frame=frame, rejects=make_rejects(bad_nos, bad_reasons, bad_lines))
+    rejects = make_rejects(bad_nos, bad_reasons, bad_lines).sort("line_no", maintain_order=True)
+    return JsonRecords(frame=frame, rejects=rejects)
+
+
+def _cut_off(exc: json.JSONDecodeError) -> bool:
+    """Whether the text ended before the JSON value did (a cut line, not bad syntax)."""
+    return exc.pos >= len(exc.doc) or exc.msg.startswith("Unterminated string")
 
 
 def _read_texts(

@@ -94,8 +94,8 @@ class KongJson(LogFormat):
             hash_secrets(records.frame["request.querystring.apikey"]).alias("__key_query"),
         )
         started = number(pl.col("started_at"))
-        total = number(pl.col("latencies.request"), scale=0.001)
-        proxy = number(pl.col("latencies.proxy"), scale=0.001, none_values=("-1",))
+        total = number(pl.col("latencies.request"), divisor=1000)
+        proxy = number(pl.col("latencies.proxy"), divisor=1000, none_values=("-1",))
         kong = number(pl.col("latencies.kong"))
         status = status_code(pl.col("response.status"))
         bytes_in = number(pl.col("request.size"), integer=True)

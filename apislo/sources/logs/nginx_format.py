@@ -19,9 +19,9 @@ directive) into a :class:`CompiledFormat` with two parsers built from the same t
   groups (``0.1 : 0.2``), JSON-escaped quotes (``\\"``), empty values. Only what this path also
   refuses becomes a reject.
 
-Both paths feed the same vectorised conversion (:func:`_convert`), so units and sentinels are
-handled once: ``$time_local`` / ``$time_iso8601`` / ``$msec`` mark the *end* of the request, and
-``ts`` = end - ``$request_time``; ``-`` is null everywhere; upstream lists are summed
+Both paths feed the same vectorised conversion (:func:`.nginx_convert.convert`), so units and
+sentinels are handled once: ``$time_local`` / ``$time_iso8601`` / ``$msec`` mark the *end* of
+the request, and ``ts`` = end - ``$request_time``; ``-`` is null everywhere; upstream lists are summed
 (``upstream_latency_s``) and counted (``attempts``).
 
 >>> fmt = compile_log_format('[$time_local] "$request" $status $request_time')
@@ -35,66 +35,33 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
 from apislo.errors import ConfigError
-from apislo.sources.logs.base import RAW_SCHEMA, Parsed, make_rejects
-
-__all__ = [
-    "LIST_VARIABLES",
-    "TIME_VARIABLES",
-    "CompiledFormat",
-    "compile_log_format",
-    "normalise_log_format",
-    "unescape_nginx",
-]
-
-#: Variables that hold the log-write (request end) time, in order of preference.
-TIME_VARIABLES: tuple[str, ...] = ("time_iso8601", "time_local", "msec")
-#: Upstream variables NGINX writes as lists (``, `` between retries, `` : `` between groups).
-LIST_VARIABLES: frozenset[str] = frozenset(
-    {
-        "upstream_addr",
-        "upstream_status",
-        "upstream_response_time",
-        "upstream_connect_time",
-        "upstream_header_time",
-        "upstream_response_length",
-        "upstream_bytes_sent",
-        "upstream_bytes_received",
-    }
+from apislo.sources.logs.base import Parsed, make_rejects
+from apislo.sources.logs.nginx_convert import (
+    LIST_VARIABLES,
+    TIME_VARIABLES,
+    TZ_SUFFIX,
+    USED_VARIABLES,
+    convert,
+    render,
 )
-#: Variables mapped to one string column of :data:`~apislo.sources.logs.base.RAW_SCHEMA`, by
-#: preference (the first present wins).
-_STRING_SOURCES: dict[str, tuple[str, ...]] = {
-    "host": ("host", "http_host", "server_name"),
-    "consumer": ("remote_user",),
-    "api": ("proxy_upstream_name",),
-    "cache_status": ("upstream_cache_status",),
-}
-_INT_SOURCES: dict[str, tuple[str, ...]] = {
-    "bytes_in": ("request_length",),
-    "bytes_out": ("body_bytes_sent", "bytes_sent"),
-}
-_ATTEMPT_SOURCES: tuple[str, ...] = ("upstream_response_time", "upstream_status", "upstream_addr")
-_PROTOCOLS: tuple[str, ...] = (
-    "HTTP/1.0", "HTTP/1.1", "HTTP/2.0", "HTTP/2", "HTTP/3", "HTTP/3.0", "HTTP/0.9",
-)
-_METHOD_RE = r"^[A-Z][A-Z_-]*$"
+
+__all__ = ["CompiledFormat", "compile_log_format", "normalise_log_format"]
+
 _VAR_RE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
 _DIRECTIVE_RE = re.compile(r"^\s*log_format\s+\S+\s+(?:escape=\S+\s+)?(?P<rest>.*)$", re.S)
 _QUOTED_PARTS_RE = re.compile(r"""\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")\s*""", re.S)
-_ESCAPE_RE = re.compile(r"\\(x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|.)")
-_JSON_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}
-#: Spare CSV columns read past the expected ones; a non-null spare means the row has extra fields.
-_SPARE_COLUMNS = 3
+#: Spare CSV columns read past the expected ones. Retry lists in the last field spill into them
+#: (``0.512,`` ``0.034``) and are joined back; the last spare must stay empty.
+_SPARE_COLUMNS = 4
 #: Below this many lines a chunk whose CSV row count is off goes to the exact path whole.
 _MIN_SPLIT_LINES = 512
-_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 
 
 def normalise_log_format(text: str) -> str:
@@ -127,27 +94,6 @@ def normalise_log_format(text: str) -> str:
     return body
 
 
-def unescape_nginx(value: str) -> str:
-    r"""Undo NGINX's escaping of one value: ``\xHH`` (default) and ``\"``, ``\uXXXX`` (``json``).
-
-    >>> unescape_nginx(r'/a\x22b\x5Cc'), unescape_nginx(r'say \"hi\"')
-    ('/a"b\\c', 'say "hi"')
-    """
-
-    def repl(m: re.Match[str]) -> str:
-        code = m.group(1)
-        if code[0] in "xu" and len(code) > 1:
-            return chr(int(code[1:], 16))
-        return _JSON_ESCAPES.get(code, code)
-
-    escaped = _ESCAPE_RE.sub(repl, value)
-    if any(0xDC80 <= ord(c) <= 0xDCFF or 0x80 <= ord(c) <= 0xFF for c in escaped):
-        # \xHH escapes of UTF-8 bytes: re-decode them as UTF-8.
-        raw = escaped.encode("latin-1", errors="surrogateescape")
-        escaped = raw.decode("utf-8", errors="replace")
-    return escaped
-
-
 @dataclass(frozen=True)
 class _Piece:
     """One piece of a template: a literal text or a variable name."""
@@ -165,7 +111,8 @@ class _Token:
         width: CSV columns it spans (``[$time_local]`` spans two).
         prefix, suffix: literal text around the single variable (after CSV unquoting).
         var: the variable, or ``None`` for a pure literal such as ``-``.
-        required: whether the value may not be empty (unquoted values are never empty).
+        required: whether the value may not be empty (unquoted values are never empty, and the
+            last field must be there: polars reads missing and empty fields alike as null).
     """
 
     first: int
@@ -270,6 +217,10 @@ def _fast_tokens(body: str) -> list[_Token] | None:
             _Token(column, width, text[: m.start()], text[m.end() :], var, required=not quoted)
         )
         column += width
+    if tokens and tokens[-1].var is not None:
+        # A missing last field reads as null, like an empty one: insist on it (cut-off lines).
+        last = tokens[-1]
+        tokens[-1] = _Token(last.first, last.width, last.prefix, last.suffix, last.var, True)
     return tokens
 
 
@@ -298,30 +249,28 @@ class CompiledFormat:
             for k in range(len(self._pieces) - 1, 0, -1)
             if sum(p.is_var for p in self._pieces[:k]) >= 2
         ]
+        self._used = [v for v in dict.fromkeys(self.variables) if v in USED_VARIABLES]
         self._tokens = _fast_tokens(self.body)
-        self._n_columns = (
-            self._tokens[-1].first + self._tokens[-1].width if self._tokens else 0
-        )
+        self._n_columns = self._tokens[-1].first + self._tokens[-1].width if self._tokens else 0
+        if self._tokens:
+            self._plan_fast()
 
     # ------------------------------------------------------------------ parsing
 
     def parse(self, chunk: bytes) -> Parsed:
-        """Parse complete lines (``chunk`` ends with ``\\n`` or is empty) into events and rejects."""
+        """Parse complete lines (``chunk`` ends with ``\\n`` or is empty): events and rejects."""
         n_lines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") or not chunk else 1)
-        if n_lines == 0:
-            return Parsed(_empty_events(self.variables), make_rejects([], [], []))
-        fast_frames: list[pl.DataFrame] = []
-        slow_lines: list[tuple[int, str]] = []
-        if self._tokens is None:
-            slow_lines = list(enumerate(_decode_lines(chunk)))
-        else:
-            self._parse_fast(chunk, 0, n_lines, fast_frames, slow_lines)
-        frames = list(fast_frames)
+        frames: list[pl.DataFrame] = []
+        slow: list[tuple[int, str]] = []
+        if n_lines and self._tokens is None:
+            slow = list(enumerate(_decode_lines(chunk)))
+        elif n_lines:
+            self._parse_fast(chunk, 0, n_lines, frames, slow)
         rejects = make_rejects([], [], [])
-        if slow_lines:
-            exact_events, rejects = self._parse_exact(slow_lines)
+        if slow or not frames:
+            exact_events, rejects = self._parse_exact(slow)
             frames.append(exact_events)
-        events = pl.concat(frames, how="vertical") if frames else _empty_events(self.variables)
+        events = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
         if len(frames) > 1:
             events = events.sort("_line")
         return Parsed(events.drop("_line"), rejects)
@@ -334,9 +283,9 @@ class CompiledFormat:
         out: list[pl.DataFrame],
         slow: list[tuple[int, str]],
     ) -> None:
-        """Fast path over ``chunk`` (whose first line is line ``line0``); recurse on mismatch."""
+        """Columnar path over ``chunk`` (first line ``line0``); split it on a row-count mismatch."""
         assert self._tokens is not None
-        frame = _read_csv(chunk, self._n_columns + _SPARE_COLUMNS)
+        frame = _read_csv(chunk, self._n_columns + _SPARE_COLUMNS, self._read_columns)
         if frame is None or frame.height != n_lines:
             if n_lines <= _MIN_SPLIT_LINES:
                 slow.extend((line0 + i, s) for i, s in enumerate(_decode_lines(chunk)))
@@ -344,48 +293,60 @@ class CompiledFormat:
             for sub, first, count in _split_chunk(chunk, 8):
                 self._parse_fast(sub, line0 + first, count, out, slow)
             return
-        cols = frame.get_columns()
-        ok = pl.Series(np.ones(frame.height, dtype=bool))
-        raw: dict[str, pl.Series] = {}
-        time_prefix = ""
-        for spare in cols[self._n_columns :]:
-            ok = ok & spare.is_null()
-        for token in self._tokens:
-            col = cols[token.first]
-            if token.width == 2:
-                tail = cols[token.first + 1]
-                ok = ok & col.is_not_null() & tail.is_not_null()
-                if token.suffix:
-                    ok = ok & tail.str.ends_with(token.suffix)
-                    tail = tail.str.slice(0, tail.str.len_chars() - len(token.suffix))
-                raw[f"{token.var}__tz"] = tail
-            if token.var is None:
-                ok = ok & (col == token.prefix).fill_null(False)
-                continue
-            if token.required:
-                ok = ok & col.is_not_null()
-            if token.width == 2 and token.prefix:
-                ok = ok & col.str.starts_with(token.prefix)
-                time_prefix = token.prefix  # stripped while parsing the time runs
-            elif token.prefix or token.suffix:
-                ok = ok & col.str.starts_with(token.prefix) & col.str.ends_with(token.suffix)
-                col = col.str.slice(len(token.prefix)).str.strip_suffix(token.suffix)
-            if token.width == 1 and not token.required:
-                col = col.fill_null("")
-            raw[token.var] = col
-        raw_frame = pl.DataFrame(raw)
-        events, reason = _convert(raw_frame, time_prefix=time_prefix)
-        good = (ok & reason.is_null()).fill_null(False)
+        raw_frame = frame.select(**self._raw_exprs, _ok=self._ok_expr)
+        events, reason = convert(raw_frame.drop("_ok"), *self._time_affixes)
+        good = (raw_frame["_ok"] & reason.is_null()).fill_null(False)
         line_no = pl.int_range(line0, line0 + frame.height, eager=True, dtype=pl.Int64)
         out.append(events.with_columns(_line=line_no).filter(good))
         bad = np.flatnonzero(~good.to_numpy())
         if len(bad):
             slow.extend(_pick_lines(chunk, bad, line0))
 
+    def _plan_fast(self) -> None:
+        """Columns to read, raw-value expressions and the row check of the columnar path."""
+        assert self._tokens is not None
+        spare = [_col(self._n_columns + i) for i in range(_SPARE_COLUMNS)]
+        last = self._tokens[-1]
+        list_tail = last.var in LIST_VARIABLES and last.width == 1 and not last.suffix
+        checks = [pl.col(spare[-1]).is_null()]
+        if not list_tail:
+            checks.append(pl.col(spare[0]).is_null())
+        exprs: dict[str, pl.Expr] = {}
+        read = set(spare)
+        prefix = suffix = ""
+        for token in self._tokens:
+            if token.var is None or (token.var not in USED_VARIABLES and token is not last):
+                continue
+            col_name = _col(token.first)
+            read.add(col_name)
+            col = pl.col(col_name)
+            if token.required:
+                checks.append(col.is_not_null())
+            if token.width == 2:  # [$time_local]: date and zone in two CSV fields
+                tz_name = _col(token.first + 1)
+                read.add(tz_name)
+                checks.append(pl.col(tz_name).is_not_null())
+                prefix, suffix = token.prefix, token.suffix
+                exprs[token.var] = col
+                exprs[token.var + TZ_SUFFIX] = pl.col(tz_name)
+                continue
+            if token.prefix or token.suffix:
+                checks.append(col.str.starts_with(token.prefix) & col.str.ends_with(token.suffix))
+                col = col.str.strip_prefix(token.prefix).str.strip_suffix(token.suffix)
+            if token is last and list_tail:
+                col = pl.concat_str(
+                    [col, *map(pl.col, spare[:-1])], separator=" ", ignore_nulls=True
+                )
+            exprs[token.var] = col if token.required else col.fill_null("")
+        self._read_columns = sorted(int(c[1:]) for c in read)
+        self._raw_exprs = exprs
+        self._ok_expr = pl.all_horizontal(checks).fill_null(False)
+        self._time_affixes = (prefix, suffix)
+
     def _parse_exact(self, lines: list[tuple[int, str]]) -> tuple[pl.DataFrame, pl.DataFrame]:
-        """Regex path: ``(line_no, text)`` pairs -> events and rejects."""
+        """Regex path: ``(line_no, text)`` pairs -> events (with ``_line``) and rejects."""
         matched_no: list[int] = []
-        matched: list[dict[str, str]] = []
+        groups: list[dict[str, str]] = []
         reject_no: list[int] = []
         reject_reason: list[str] = []
         reject_line: list[str] = []
@@ -395,27 +356,26 @@ class CompiledFormat:
                 reject_no.append(line_no)
                 reject_reason.append(self._miss_reason(line))
                 reject_line.append(line)
-                continue
-            matched_no.append(line_no)
-            matched.append(m.groupdict())
-        raw: dict[str, pl.Series] = {}
-        for var in dict.fromkeys(self.variables):
-            values = [g[var] for g in matched]
-            if var == "time_local":
-                raw["time_local"] = pl.Series(var, [v.split(" ", 1)[0] for v in values], pl.String)
-                raw["time_local__tz"] = pl.Series(
-                    var, [v.split(" ", 1)[1] for v in values], pl.String
-                )
             else:
-                raw[var] = pl.Series(var, values, pl.String)
-        events, reason = _convert(pl.DataFrame(raw, height=len(matched)), time_prefix="")
-        text_by_no = dict(lines)
+                matched_no.append(line_no)
+                groups.append(m.groupdict())
+        raw: dict[str, list[str]] = {}
+        for var in self._used:
+            values = [g[var] for g in groups]
+            if var == "time_local":
+                pairs = [v.partition(" ") for v in values]
+                raw[var] = [p[0] for p in pairs]
+                raw[var + TZ_SUFFIX] = [p[2] for p in pairs]
+            else:
+                raw[var] = values
+        frame = pl.DataFrame(raw, schema=dict.fromkeys(raw, pl.String), height=len(groups))
+        events, reason = convert(frame)
         good = reason.is_null()
         events = events.with_columns(_line=pl.Series(matched_no, dtype=pl.Int64)).filter(good)
-        bad = np.flatnonzero(~good.to_numpy())
-        for i in bad:
+        text_by_no = dict(lines)
+        for i in np.flatnonzero(~good.to_numpy()).tolist():
             reject_no.append(matched_no[i])
-            reject_reason.append(reason[int(i)])
+            reject_reason.append(reason[i])
             reject_line.append(text_by_no[matched_no[i]])
         rejects = make_rejects(reject_no, reject_reason, reject_line).sort("line_no")
         return events, rejects
@@ -437,24 +397,18 @@ class CompiledFormat:
     # ------------------------------------------------------------------ writing
 
     def write(self, events: pl.DataFrame) -> list[str]:
-        """Render events as lines of this template (no newlines).
+        """Render events as lines of this template (no newlines); see
+        :func:`~apislo.sources.logs.nginx_convert.render` for what fills each variable.
 
-        Columns of :data:`~apislo.sources.logs.base.RAW_SCHEMA` fill the variables they map to; a
-        column named after a variable (``remote_addr``, ``http_user_agent``...) fills it as is;
-        any other variable is written ``-``. Times are written as the request *end*
-        (``ts + latency_s``), to the second for ``$time_local``/``$time_iso8601`` (UTC), so events
-        whose end falls on a whole second round-trip exactly. Latencies are written in seconds with
-        three decimals, as NGINX does; ``attempts`` > 1 writes a retry list whose members sum to
-        ``upstream_latency_s``.
+        Times are written as the request end to the second, so events whose
+        ``ts + latency_s`` falls on a whole second round-trip exactly.
         """
         if events.height == 0:
             return []
-        values = {var: _write_var(var, events) for var in dict.fromkeys(self.variables)}
-        exprs: list[pl.Expr] = []
-        for piece in self._pieces:
-            exprs.append(pl.lit(piece.text) if not piece.is_var else values[piece.text])
-        out = events.select(line=pl.concat_str(exprs))
-        return out["line"].to_list()
+        columns = set(events.columns)
+        values = {var: render(var, columns) for var in dict.fromkeys(self.variables)}
+        parts = [values[p.text] if p.is_var else pl.lit(p.text) for p in self._pieces]
+        return events.select(line=pl.concat_str(parts))["line"].to_list()
 
 
 @functools.lru_cache(maxsize=64)
@@ -470,19 +424,26 @@ def compile_log_format(body: str, name: str = "nginx-custom") -> CompiledFormat:
 # ---------------------------------------------------------------------- chunk helpers
 
 
-def _read_csv(chunk: bytes, n_columns: int) -> pl.DataFrame | None:
-    names = [f"c{i}" for i in range(n_columns)]
+def _col(index: int) -> str:
+    """Name of the 0-based CSV field ``index`` (see :func:`_read_csv`)."""
+    return f"c{index}"
+
+
+def _read_csv(chunk: bytes, n_columns: int, read: list[int]) -> pl.DataFrame | None:
+    """Space-separated, ``"``-quoted fields as strings; ``None`` when polars refuses the chunk.
+
+    A header line naming ``n_columns`` fields is put in front: polars then reads that many fields
+    per row (spare ones null) without schema inference, and only the ``read`` ones.
+    """
+    header = " ".join(_col(i) for i in range(n_columns)).encode() + b"\n"
     try:
         return pl.read_csv(
-            chunk,
-            has_header=False,
+            header + chunk,
             separator=" ",
             quote_char='"',
-            new_columns=names,
-            schema=dict.fromkeys(names, pl.String),
+            columns=[_col(i) for i in read],
+            infer_schema=False,
             truncate_ragged_lines=True,
-            missing_columns="insert",
-            empty_string_is_null=False,
             encoding="utf8-lossy",
             raise_if_empty=False,
         )
@@ -524,284 +485,3 @@ def _pick_lines(chunk: bytes, rows: np.ndarray, line0: int) -> list[tuple[int, s
         text = chunk[starts[row] : ends[row]].decode("utf-8", errors="replace")
         picked.append((line0 + row, text.removesuffix("\r")))
     return picked
-
-
-# ---------------------------------------------------------------------- conversion
-
-
-def _runs(series: pl.Series, fn: Callable[[pl.Series], pl.Series]) -> pl.Series:
-    """Apply ``fn`` once per run of equal consecutive values (log times repeat line after line)."""
-    if series.len() == 0:
-        return fn(series)
-    run_id = series.rle_id()
-    values = series.filter(run_id.is_first_distinct())
-    return fn(values).gather(run_id)
-
-
-def _time_local(date: pl.Series, tz: pl.Series, prefix: str) -> pl.Series:
-    """``[10/Sep/2015:17:57:59`` + ``+0200`` -> UTC datetimes; null where invalid."""
-    fmt = prefix.replace("%", "%%") + "%d/%b/%Y:%H:%M:%S"
-    naive = _runs(
-        date, lambda s: s.str.strptime(pl.Datetime("us"), fmt, strict=False, exact=True)
-    )
-    offset_s = _runs(tz, _offset_seconds)
-    return (naive - _micros(offset_s * 1_000_000)).dt.replace_time_zone("UTC")
-
-
-def _offset_seconds(tz: pl.Series) -> pl.Series:
-    """``+0200`` -> 7200, ``-0530`` -> -19800; null unless ``[+-]HHMM``."""
-    valid = tz.str.contains(r"^[+-][0-9]{4}$").fill_null(False)
-    digits = tz.str.slice(1, 4).cast(pl.Int64, strict=False)
-    seconds = (digits // 100) * 3600 + (digits % 100) * 60
-    sign = pl.Series(np.where(tz.str.starts_with("-").fill_null(False).to_numpy(), -1, 1))
-    return (seconds * sign).zip_with(valid & (digits % 100 < 60), pl.Series([None], dtype=pl.Int64))
-
-
-def _micros(values: pl.Series) -> pl.Series:
-    """Integer microseconds -> a duration series."""
-    return values.cast(pl.Int64).cast(pl.Duration("us"))
-
-
-def _nullify(s: pl.Series) -> pl.Series:
-    """Map NGINX's ``-`` (not set) and empty values to null."""
-    return s.zip_with(~s.is_in(["-", ""]).fill_null(False), pl.Series([None], dtype=s.dtype))
-
-
-def _number(s: pl.Series, dtype: pl.DataType) -> tuple[pl.Series, pl.Series]:
-    """Cast a raw column; returns ``(values, bad)`` where ``bad`` marks non-numeric non-sentinels."""
-    present = _nullify(s)
-    values = present.cast(dtype, strict=False)
-    bad = (present.is_not_null() & values.is_null()).fill_null(False)
-    return values, bad
-
-
-def _unescape(s: pl.Series) -> pl.Series:
-    """Unescape the (rare) values that hold a backslash escape."""
-    mask = s.str.contains("\\", literal=True).fill_null(False)
-    if not mask.any():
-        return s
-    idx = np.flatnonzero(mask.to_numpy())
-    fixed = [unescape_nginx(v) for v in s.gather(idx).to_list()]
-    return s.scatter(idx, fixed)
-
-
-def _list_sum_count(s: pl.Series) -> tuple[pl.Series, pl.Series, pl.Series]:
-    """An upstream list column -> ``(sum of numbers, member count, bad)``; ``-`` alone -> null."""
-    present = _nullify(s)
-    is_list = present.str.contains(",", literal=True) | present.str.contains(" : ", literal=True)
-    is_list = is_list.fill_null(False)
-    single = present.cast(pl.Float64, strict=False)
-    total = single.zip_with(~is_list, pl.Series([None], dtype=pl.Float64))
-    count = present.is_not_null().cast(pl.Int16).zip_with(
-        present.is_not_null(), pl.Series([None], dtype=pl.Int16)
-    )
-    bad = (~is_list & present.is_not_null() & single.is_null()).fill_null(False)
-    if is_list.any():
-        idx = np.flatnonzero(is_list.to_numpy())
-        members = present.gather(idx).str.replace_all(" : ", ", ", literal=True).str.split(", ")
-        frame = pl.DataFrame({"m": members}).with_columns(
-            n=pl.col("m").list.len().cast(pl.Int16),
-            dash=pl.col("m").list.eval(pl.element() == "-").list.sum(),
-            nums=pl.col("m").list.eval(pl.element().cast(pl.Float64, strict=False)),
-        ).with_columns(
-            good=pl.col("nums").list.eval(pl.element().is_not_null()).list.sum(),
-            total=pl.col("nums").list.sum(),
-        )
-        list_bad = (frame["dash"] + frame["good"]) != frame["n"]
-        list_total = frame["total"].zip_with(frame["good"] > 0, pl.Series([None], dtype=pl.Float64))
-        total = total.scatter(idx, list_total)
-        count = count.scatter(idx, frame["n"])
-        bad = bad.scatter(idx, list_bad)
-    return total, count, bad
-
-
-def _count_members(s: pl.Series) -> pl.Series:
-    """Members of a list column (retries and groups); ``-`` alone -> null."""
-    present = _nullify(s)
-    commas = present.str.count_matches(",", literal=True)
-    groups = present.str.count_matches(" : ", literal=True)
-    return (commas + groups + 1).cast(pl.Int16)
-
-
-def _first(raw: pl.DataFrame, names: tuple[str, ...]) -> str | None:
-    return next((n for n in names if n in raw.columns), None)
-
-
-def _convert(raw: pl.DataFrame, time_prefix: str) -> tuple[pl.DataFrame, pl.Series]:
-    """Raw strings per variable -> (events with RAW_SCHEMA columns, reject reason or null)."""
-    n = raw.height
-    false = pl.Series(np.zeros(n, dtype=bool))
-    bad_number = false
-    out: dict[str, pl.Series] = {}
-
-    if "time_iso8601" in raw.columns:
-        end = _runs(
-            raw["time_iso8601"],
-            lambda s: s.str.strptime(
-                pl.Datetime("us", "UTC"), "%Y-%m-%dT%H:%M:%S%#z", strict=False
-            ),
-        )
-    elif "time_local" in raw.columns:
-        end = _time_local(raw["time_local"], raw["time_local__tz"], time_prefix)
-    else:
-        msec, _ = _number(raw["msec"], pl.Float64)
-        end = (msec * 1_000_000).round().cast(pl.Int64).cast(pl.Datetime("us", "UTC"))
-    bad_ts = end.is_null()
-
-    latency = None
-    if "request_time" in raw.columns:
-        latency, bad = _number(raw["request_time"], pl.Float64)
-        bad_number = bad_number | bad
-        shift = (latency * 1_000_000).round().cast(pl.Int64).fill_null(0)
-        out["ts"] = end - _micros(shift)
-        out["latency_s"] = latency
-    else:
-        out["ts"] = end
-
-    bad_request = false
-    if "request" in raw.columns:
-        parts = raw["request"].str.split_exact(" ", 2).struct.unnest()
-        method, target, proto = parts.get_columns()
-        bad_request = ~(
-            method.str.contains(_METHOD_RE) & target.is_not_null() & (target != "")
-            & proto.is_in(_PROTOCOLS)
-        ).fill_null(False)
-        out["method"] = method
-        out["path"] = _unescape(target)
-    else:
-        if "request_method" in raw.columns:
-            out["method"] = _nullify(raw["request_method"])
-        path_var = _first(raw, ("request_uri", "uri"))
-        if path_var is not None:
-            path = _unescape(_nullify(raw[path_var]))
-            if path_var == "uri" and "args" in raw.columns:
-                args = _nullify(raw["args"])
-                path = pl.select(
-                    pl.when(args.is_not_null())
-                    .then(pl.concat_str([path, pl.lit("?"), args]))
-                    .otherwise(path)
-                ).to_series()
-            out["path"] = path
-
-    if "status" in raw.columns:
-        status, bad = _number(raw["status"], pl.Int16)
-        out["status"] = status
-        bad_number = bad_number | bad
-
-    if "upstream_response_time" in raw.columns:
-        total, count, bad = _list_sum_count(raw["upstream_response_time"])
-        out["upstream_latency_s"] = total
-        out["attempts"] = count
-        bad_number = bad_number | bad
-    else:
-        attempts_var = _first(raw, _ATTEMPT_SOURCES)
-        if attempts_var is not None:
-            out["attempts"] = _count_members(raw[attempts_var])
-
-    for column, sources in _INT_SOURCES.items():
-        var = _first(raw, sources)
-        if var is not None:
-            values, bad = _number(raw[var], pl.Int64)
-            out[column] = values
-            bad_number = bad_number | bad
-    for column, sources in _STRING_SOURCES.items():
-        var = _first(raw, sources)
-        if var is not None:
-            out[column] = _unescape(_nullify(raw[var]))
-
-    events = pl.DataFrame(
-        {k: v.cast(RAW_SCHEMA[k]) for k, v in out.items()}, height=n
-    )
-    reason = (
-        pl.select(
-            pl.when(pl.lit(bad_ts))
-            .then(pl.lit("bad_timestamp"))
-            .when(pl.lit(bad_request))
-            .then(pl.lit("bad_request_line"))
-            .when(pl.lit(bad_number))
-            .then(pl.lit("bad_number"))
-            .otherwise(pl.lit(None, dtype=pl.String))
-        ).to_series()
-        if n
-        else pl.Series([], dtype=pl.String)
-    )
-    return events, reason
-
-
-def _empty_events(variables: tuple[str, ...]) -> pl.DataFrame:
-    raw = {v: pl.Series(v, [], pl.String) for v in variables}
-    if "time_local" in raw:
-        raw["time_local__tz"] = pl.Series([], dtype=pl.String)
-    events, _ = _convert(pl.DataFrame(raw), time_prefix="")
-    return events.with_columns(_line=pl.lit(None, dtype=pl.Int64))
-
-
-# ---------------------------------------------------------------------- writing
-
-
-def _seconds_text(seconds: pl.Expr) -> pl.Expr:
-    """Seconds as NGINX writes them: three decimals (``0.050``); null -> ``-``."""
-    ms = (seconds * 1000).round().cast(pl.Int64)
-    text = pl.concat_str(
-        [(ms // 1000).cast(pl.String), pl.lit("."), (ms % 1000).cast(pl.String).str.zfill(3)]
-    )
-    return text.fill_null("-")
-
-
-def _escaped(column: pl.Expr) -> pl.Expr:
-    r"""Escape ``\`` and ``"`` as NGINX's default escaping does (``\x5C``, ``\x22``)."""
-    return (
-        column.str.replace_all("\\", "\\x5C", literal=True)
-        .str.replace_all('"', "\\x22", literal=True)
-        .fill_null("-")
-    )
-
-
-def _end_time(events: pl.DataFrame) -> pl.Expr:
-    latency = pl.col("latency_s") if "latency_s" in events.columns else pl.lit(0.0)
-    shift = (latency.fill_null(0.0) * 1_000_000).round().cast(pl.Int64)
-    return pl.col("ts").dt.convert_time_zone("UTC") + pl.duration(microseconds=shift)
-
-
-def _upstream_list(events: pl.DataFrame) -> pl.Expr:
-    """``upstream_latency_s`` (+ ``attempts``) -> ``$upstream_response_time`` text."""
-    single = _seconds_text(pl.col("upstream_latency_s"))
-    if "attempts" not in events.columns:
-        return single
-    # Retries: earlier attempts took 0.000 s (refused connections); the last one took it all.
-    retries = (pl.col("attempts").cast(pl.Int64) - 1).clip(lower_bound=0).fill_null(0)
-    zeros = pl.lit("0.000, ").repeat_by(retries).list.join("")
-    return pl.concat_str([zeros, single])
-
-
-def _write_var(var: str, events: pl.DataFrame) -> pl.Expr:
-    """Expression rendering one variable from events (see :meth:`CompiledFormat.write`)."""
-    cols = set(events.columns)
-    if var in cols and var not in RAW_SCHEMA:
-        return pl.col(var).cast(pl.String).fill_null("-")
-    if var == "time_local":
-        return _end_time(events).dt.strftime("%d/%b/%Y:%H:%M:%S +0000")
-    if var == "time_iso8601":
-        return _end_time(events).dt.strftime("%Y-%m-%dT%H:%M:%S+00:00")
-    if var == "msec":
-        return _seconds_text(_end_time(events).dt.epoch("us") / 1_000_000)
-    if var == "request":
-        return pl.concat_str(
-            [pl.col("method"), pl.lit(" "), _escaped(pl.col("path")), pl.lit(" HTTP/1.1")]
-        ).fill_null("-")
-    if var == "request_method" and "method" in cols:
-        return pl.col("method").fill_null("-")
-    if var in ("request_uri", "uri") and "path" in cols:
-        return _escaped(pl.col("path"))
-    if var == "server_protocol":
-        return pl.lit("HTTP/1.1")
-    if var == "status" and "status" in cols:
-        return pl.col("status").cast(pl.String).fill_null("-")
-    if var == "request_time" and "latency_s" in cols:
-        return _seconds_text(pl.col("latency_s"))
-    if var == "upstream_response_time" and "upstream_latency_s" in cols:
-        return _upstream_list(events)
-    for column, sources in (*_INT_SOURCES.items(), *_STRING_SOURCES.items()):
-        if var == sources[0] and column in cols:
-            return _escaped(pl.col(column).cast(pl.String))
-    return pl.lit("-")

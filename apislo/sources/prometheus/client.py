@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from apislo.errors import ConfigError
 from apislo.sources.prometheus.cache import ChunkCache, default_cache_dir
@@ -180,8 +181,8 @@ class Prometheus:
                 tables = list(pool.map(lambda c: self._chunk(promql, c), chunks))
         table = pa.concat_tables(tables, promote_options="default")
         labels = [c for c in table.column_names if c not in ("ts", "value")]
-        order = [(name, "ascending") for name in [*labels, "ts"]]
-        return table.take(pa.compute.sort_indices(table, sort_keys=order, null_placement="at_start"))
+        order = [(name, "ascending", "at_start") for name in [*labels, "ts"]]
+        return table.take(pc.sort_indices(table, sort_keys=order))
 
     def _chunk(self, promql: str, chunk: Chunk) -> pa.Table:
         if self.cache is not None and (hit := self.cache.get(promql, chunk)) is not None:
@@ -223,8 +224,9 @@ class Prometheus:
             where: extra equality matchers (label -> value), escaped.
 
         Returns:
-            One row per ``(ts, *by)`` interval with any traffic; counts are float64 because
-            PromQL's ``increase`` may extrapolate (see docs/prometheus.md for when it is exact).
+            The traffic frame, sorted by ``by`` then ``ts``, with zero rows for quiet intervals
+            between a group's first and last; counts are PromQL ``increase`` rounded to int64
+            (exact when samples fall on interval boundaries, see docs/prometheus.md).
         """
         from apislo.sources.prometheus.traffic import pull_traffic
 

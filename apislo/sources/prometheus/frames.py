@@ -16,6 +16,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from apislo.model import arrow_to_pandas
+
 __all__ = ["TS_TYPE", "empty_table", "parse_matrix", "parse_vector", "table_to_frame"]
 
 TS_TYPE = pa.timestamp("us", tz="UTC")
@@ -115,4 +117,4 @@ def table_to_frame(table: pa.Table) -> pd.DataFrame:
     """Arrow table -> pandas (Arrow dtypes): columns ``ts``, labels (sorted), ``value``."""
     labels = sorted(c for c in table.column_names if c not in ("ts", "value"))
     table = table.select(["ts", *labels, "value"])
-    return table.to_pandas(types_mapper=pd.ArrowDtype)
+    return arrow_to_pandas(table)

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from apislo.errors import PrometheusQueryError, PrometheusUnavailableError
+from apislo.errors import ApisloError, PrometheusQueryError, PrometheusUnavailableError
 from apislo.sources.prometheus.transport import Transport, build_session
 
 __all__ = ["Endpoint", "QueryContext", "public_url"]
@@ -120,35 +120,40 @@ class Endpoint:
             PrometheusUnavailableError: the server could not be reached (or kept cutting answers).
         """
         t = self.transport
-        use_post = len(params.get("query", "")) > _MAX_GET_QUERY
-        last_reason = ""
-        last_response: requests.Response | None = None
+        reason, failed = "", None
         for attempt in range(t.retries + 1):
             retry_after = None
             try:
-                url = self.base + path
-                if use_post:
-                    response = self.session.post(url, data=params, timeout=t.timeout_s)
-                else:
-                    response = self.session.get(url, params=params, timeout=t.timeout_s)
-                if response.status_code == 200:
-                    return parse(response.content)
-                if response.status_code not in _RETRY_STATUS:
-                    raise self._query_error(response, context)
-                last_response, last_reason = response, f"HTTP {response.status_code}"
-                retry_after = response.headers.get("Retry-After")
+                response = self._send(path, params)
             except _TRANSPORT_ERRORS as exc:
-                last_response, last_reason = None, _short(exc)
-            except ValueError as exc:
-                last_response = None
-                last_reason = f"answer cut off or not JSON ({_short(exc)})"
+                reason, failed = _short(exc), None
+            else:
+                if response.status_code == 200:
+                    try:
+                        return parse(response.content)
+                    except ApisloError:
+                        raise
+                    except ValueError as exc:
+                        reason, failed = f"answer cut off or not JSON ({_short(exc)})", None
+                elif response.status_code in _RETRY_STATUS:
+                    reason, failed = f"HTTP {response.status_code}", response
+                    retry_after = response.headers.get("Retry-After")
+                else:
+                    raise self._query_error(response, context)
             if attempt < t.retries:
                 time.sleep(self._delay(attempt, retry_after))
-        if last_response is not None:
-            raise self._query_error(last_response, context)
+        if failed is not None:
+            raise self._query_error(failed, context)
         raise PrometheusUnavailableError(
-            self.url, f"{last_reason}; gave up after {t.retries + 1} attempts"
+            self.url, f"{reason}; gave up after {t.retries + 1} attempts"
         )
+
+    def _send(self, path: str, params: Mapping[str, str]) -> requests.Response:
+        """One request: GET, or a POST form when the query is too long for a URL."""
+        url, timeout = self.base + path, self.transport.timeout_s
+        if len(params.get("query", "")) > _MAX_GET_QUERY:
+            return self.session.post(url, data=params, timeout=timeout)
+        return self.session.get(url, params=params, timeout=timeout)
 
     @staticmethod
     def _query_error(response: requests.Response, context: QueryContext) -> PrometheusQueryError:
@@ -163,4 +168,3 @@ def _short(exc: BaseException) -> str:
     name = type(exc).__name__
     text = str(exc).split("(Caused by")[0].strip()
     return f"{name}: {text[:160]}" if text else name
-

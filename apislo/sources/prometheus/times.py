@@ -28,9 +28,7 @@ _DURATION = re.compile(r"(\d+)(ms|s|m|h|d|w|y)")
 def _duration_s(text: str) -> float:
     parts = _DURATION.findall(text)
     if not parts or "".join(n + u for n, u in parts) != text:
-        raise ConfigError(
-            f"{text!r} is not a duration; write it like 30s, 1m, 1h, 7d or 1h30m"
-        )
+        raise ConfigError(f"{text!r} is not a duration; write it like 30s, 1m, 1h, 7d or 1h30m")
     return sum(int(n) * _UNITS_S[u] for n, u in parts)
 
 

@@ -79,8 +79,16 @@ class Transport:
 
     def __repr__(self) -> str:
         shown = []
-        for name in ("bearer_token_env", "bearer_token_file", "basic_user", "basic_password_env",
-                     "basic_password_file", "ca_file", "client_cert", "path_prefix"):
+        for name in (
+            "bearer_token_env",
+            "bearer_token_file",
+            "basic_user",
+            "basic_password_env",
+            "basic_password_file",
+            "ca_file",
+            "client_cert",
+            "path_prefix",
+        ):
             value = getattr(self, name)
             if value:
                 shown.append(f"{name}={str(value)!r}")

@@ -1,0 +1,212 @@
+"""Frames a report shows: data loading for notebooks, per-API overviews, top slices, tables.
+
+Each function takes and returns frames (schemas in :mod:`apislo.model`), so notebook cells stay
+one line each and the numbers are tested here.
+
+>>> from apislo.report import views
+>>> window = views.window("", "", days=7)                             # doctest: +SKIP
+>>> frame, source = views.load_traffic("data/demo/events", "", window) # doctest: +SKIP
+>>> views.table(views.api_overview(frame))                            # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from apislo.errors import ConfigError
+
+__all__ = [
+    "PROMETHEUS_TOKEN_ENV",
+    "PROMETHEUS_URL_ENV",
+    "api_overview",
+    "bucket_quantiles",
+    "latency_over_time",
+    "load_traffic",
+    "table",
+    "top_slices",
+    "window",
+]
+
+#: Environment variables for a Prometheus source (the token never goes in parameters).
+PROMETHEUS_URL_ENV = "APISLO_PROMETHEUS_URL"
+PROMETHEUS_TOKEN_ENV = "APISLO_PROMETHEUS_TOKEN"
+_LE = re.compile(r"^le_(.+)$")
+
+
+def window(start: str = "", end: str = "", days: float = 7) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The data window ``[start, end)`` in UTC; empty ``end`` is now (to the minute), empty
+    ``start`` is ``days`` before ``end``.
+
+    >>> [str(t) for t in window("2026-11-01", "2026-11-08")]
+    ['2026-11-01 00:00:00+00:00', '2026-11-08 00:00:00+00:00']
+    """
+    stop = _utc(end) if end else pd.Timestamp.now(tz="UTC").floor("min")
+    begin = _utc(start) if start else stop - pd.Timedelta(days=days)
+    if begin >= stop:
+        raise ConfigError(f"window start {begin} is not before end {stop}; check start/end")
+    return begin, stop
+
+
+def _utc(value: Any) -> pd.Timestamp:
+    try:
+        stamp = pd.Timestamp(value)
+    except ValueError:
+        raise ConfigError(f"{value!r} is not a time; use ISO 8601 like 2026-11-01T00:00Z") from None
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def load_traffic(
+    dataset: str,
+    prometheus_url: str,
+    span: tuple[pd.Timestamp, pd.Timestamp],
+    interval: str = "1h",
+    by: Sequence[str] = ("api",),
+    apis: Sequence[str] | None = None,
+    profile: str = "generic",
+) -> tuple[pd.DataFrame, str]:
+    """Traffic frame for ``span`` from Prometheus (if a URL is given or in
+    ``$APISLO_PROMETHEUS_URL``) or else from the ingested ``dataset``.
+
+    The Prometheus bearer token, if any, is read from ``$APISLO_PROMETHEUS_TOKEN``.
+
+    Returns:
+        ``(traffic, source)`` where ``source`` names the data for the provenance box.
+    """
+    import apislo
+
+    url = prometheus_url or os.environ.get(PROMETHEUS_URL_ENV, "")
+    start, end = span
+    if url:
+        token_env = PROMETHEUS_TOKEN_ENV if os.environ.get(PROMETHEUS_TOKEN_ENV) else None
+        with apislo.prometheus(url, bearer_token_env=token_env) as prom:
+            frame = prom.traffic(profile, start=start, end=end, step=interval, by=tuple(by))
+            source = f"prometheus {prom.url} (profile {profile})"
+        if apis:
+            frame = frame[frame["api"].isin(list(apis))].reset_index(drop=True)
+        return frame, source
+    if not dataset:
+        raise ConfigError(f"no data source: set the dataset parameter or ${PROMETHEUS_URL_ENV}")
+    events = apislo.load(dataset, start, end, list(apis) if apis else None)
+    frame = apislo.traffic(events, interval=interval, by=tuple(by), start=start, end=end)
+    return frame, f"dataset {dataset}"
+
+
+def _thresholds(frame: pd.DataFrame) -> list[tuple[float, str]]:
+    found = [(float(m.group(1)), c) for c in frame.columns if (m := _LE.match(c))]
+    return sorted(found)
+
+
+def bucket_quantiles(frame: pd.DataFrame, q: float) -> np.ndarray:
+    """Per row, the ``q`` quantile (seconds) estimated from cumulative ``le_*`` buckets the way
+    PromQL's ``histogram_quantile`` does: linear inside the bucket holding rank
+    ``q * latency_count``, the first bucket starting at 0; a rank above the last finite bucket
+    gives that bucket's bound; no requests give NaN.
+
+    Args:
+        frame: rows with ``latency_count`` and ``le_<seconds>`` columns.
+        q: quantile, 0..1.
+    """
+    if not 0 <= q <= 1:
+        raise ConfigError(f"quantile {q} must be between 0 and 1")
+    buckets = _thresholds(frame)
+    if not buckets:
+        raise ConfigError("the traffic frame has no le_* bucket columns to estimate quantiles")
+    bounds = np.array([b for b, _ in buckets])
+    cum = frame[[c for _, c in buckets]].to_numpy(dtype="float64", na_value=0.0)
+    total = frame["latency_count"].to_numpy(dtype="float64", na_value=0.0)
+    rank = q * total
+    idx = (cum < rank[:, None]).sum(axis=1)  # first bucket whose count reaches the rank
+    inside = idx < len(bounds)
+    i = np.minimum(idx, len(bounds) - 1)
+    upper = bounds[i]
+    lower = np.where(i > 0, bounds[np.maximum(i - 1, 0)], 0.0)
+    rows = np.arange(len(frame))
+    below = np.where(i > 0, cum[rows, np.maximum(i - 1, 0)], 0.0)
+    in_bucket = cum[rows, i] - below
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = np.where(in_bucket > 0, (rank - below) / in_bucket, 1.0)
+    out = np.where(inside, lower + (upper - lower) * frac, bounds[-1])
+    return np.where(total > 0, out, np.nan)
+
+
+def _summed(traffic: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    counts = [
+        c
+        for c in traffic.columns
+        if c in {"requests", "latency_count", "latency_sum_s"}
+        or c.startswith("status_")
+        or _LE.match(c)
+    ]
+    return traffic.groupby(keys, as_index=False, observed=True)[counts].sum()
+
+
+def api_overview(
+    traffic: pd.DataFrame, by: Sequence[str] = ("api",), quantiles: Sequence[float] = (0.5, 0.99)
+) -> pd.DataFrame:
+    """One row per group over the whole window: requests, error shares, mean and bucket-estimated
+    latency quantiles (seconds), largest first.
+
+    Columns: the keys, ``requests``, ``errors_5xx_pct``, ``errors_4xx_pct``, ``throttled_429``,
+    ``mean_latency_s``, ``p50_s``, ``p99_s`` (one per quantile).
+    """
+    keys = list(by)
+    totals = _summed(traffic, keys)
+    requests = totals["requests"].astype("float64")
+    out = totals[keys].copy()
+    out["requests"] = totals["requests"].astype("int64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["errors_5xx_pct"] = 100 * totals["status_5xx"].astype("float64") / requests
+        out["errors_4xx_pct"] = 100 * totals["status_4xx"].astype("float64") / requests
+        out["throttled_429"] = totals["status_429"].astype("int64")
+        count = totals["latency_count"].astype("float64")
+        out["mean_latency_s"] = totals["latency_sum_s"].astype("float64") / count
+    for q in quantiles:
+        out[f"p{q * 100:g}_s"] = bucket_quantiles(totals, q)
+    return out.sort_values(["requests", *keys], ascending=[False] + [True] * len(keys)).reset_index(
+        drop=True
+    )
+
+
+def top_slices(
+    traffic: pd.DataFrame, by: str = "route", n: int = 10, quantile: float = 0.99
+) -> pd.DataFrame:
+    """The ``n`` busiest values of ``by`` (with their API) over the window, with error share and a
+    latency quantile (seconds)."""
+    if by not in traffic.columns:
+        raise ConfigError(
+            f"the traffic frame has no {by!r} column; load it with by=('api', {by!r})"
+        )
+    keys = ["api", by] if by != "api" and "api" in traffic.columns else [by]
+    overview = api_overview(traffic, keys, quantiles=(quantile,))
+    return overview.head(n).reset_index(drop=True)
+
+
+def latency_over_time(
+    traffic: pd.DataFrame, by: str = "api", quantiles: Sequence[float] = (0.5, 0.9, 0.99)
+) -> pd.DataFrame:
+    """Long frame ``ts, <by>, quantile, latency_s``: bucket-estimated quantiles per interval."""
+    totals = _summed(traffic, ["ts", by])
+    parts = [
+        pd.DataFrame(
+            {
+                "ts": totals["ts"].to_numpy(),
+                by: totals[by].astype("string").to_numpy(),
+                "quantile": f"p{q * 100:g}",
+                "latency_s": bucket_quantiles(totals, q),
+            }
+        )
+        for q in quantiles
+    ]
+    return pd.concat(parts, ignore_index=True).dropna(subset=["latency_s"])
+
+
+def table(frame: pd.DataFrame, precision: int = 3) -> Any:
+    """A pandas Styler for reports: index hidden, numbers rounded, **every cell HTML-escaped**
+    (routes and consumer names come from access logs and may hold markup)."""
+    return frame.style.hide(axis="index").format(precision=precision, escape="html", na_rep="-")

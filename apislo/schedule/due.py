@@ -1,0 +1,73 @@
+"""When a job is due, and which data window a run covers (croniter, in the job's time zone).
+
+A job is due when its most recent fire time at or before *now* has no run in the history. Only that
+latest slot runs, so after downtime a job catches up once, not once per missed slot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from apislo.schedule.jobs import Job
+
+__all__ = ["due_slot", "last_fire", "next_fires", "period_window"]
+
+
+def last_fire(job: Job, now: datetime) -> datetime:
+    """The job's most recent fire time at or before ``now`` (aware, in the job's zone)."""
+    from croniter import croniter
+
+    local_now = now.astimezone(job.zone)
+    it = croniter(job.cron, local_now + timedelta(seconds=1))
+    return it.get_prev(datetime)
+
+
+def next_fires(job: Job, now: datetime, count: int = 3) -> list[datetime]:
+    """The job's next ``count`` fire times after ``now`` (aware, in the job's zone)."""
+    from croniter import croniter
+
+    it = croniter(job.cron, now.astimezone(job.zone))
+    return [it.get_next(datetime) for _ in range(count)]
+
+
+def period_window(job: Job, scheduled: datetime) -> tuple[datetime, datetime]:
+    """``[start, end)`` of the last full period before ``scheduled``, in the job's zone.
+
+    ``day`` is yesterday (local midnight to midnight, 23 or 25 hours on DST days), ``week`` the last
+    full ISO week (Monday to Monday), ``month`` the last calendar month, ``hour`` the last full
+    hour; ``none`` gives ``(scheduled, scheduled)``.
+    """
+    local = scheduled.astimezone(job.zone)
+    if job.period == "none":
+        return local, local
+    if job.period == "hour":
+        end = local.replace(minute=0, second=0, microsecond=0)
+        return end - timedelta(hours=1), end
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    if job.period == "day":
+        return _local(midnight - timedelta(days=1), job), midnight
+    if job.period == "week":
+        end = _local(midnight - timedelta(days=local.weekday()), job)
+        return _local(end - timedelta(days=7), job), end
+    end = midnight.replace(day=1)
+    start = (end - timedelta(days=1)).replace(day=1)
+    return _local(start, job), _local(end, job)
+
+
+def _local(wall: datetime, job: Job) -> datetime:
+    """Re-attach the zone to a wall-clock time so the UTC offset is the one valid on that date."""
+    return wall.replace(tzinfo=None).replace(tzinfo=job.zone)
+
+
+def due_slot(job: Job, now: datetime, done_slots: Iterable[str]) -> datetime | None:
+    """The slot to run now, or ``None`` when the latest slot already ran.
+
+    Args:
+        job: the job.
+        now: current time (aware).
+        done_slots: ISO ``scheduled_for`` values of this job's recorded runs.
+    """
+    slot = last_fire(job, now)
+    done = {datetime.fromisoformat(s) for s in done_slots}
+    return None if slot in done else slot

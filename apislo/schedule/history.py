@@ -1,0 +1,72 @@
+"""The run history: one JSON object per line in ``reports/history.jsonl``, appended under a lock."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+__all__ = ["HISTORY_FILE", "RunRecord", "append_record", "read_history"]
+
+HISTORY_FILE = "history.jsonl"
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run of a job.
+
+    Attributes:
+        job: job name.
+        scheduled_for: the cron slot this run is for (ISO 8601, job's zone).
+        start: run start (ISO 8601 UTC).
+        end: run end (ISO 8601 UTC).
+        status: ``ok``, ``failed`` or ``skipped`` (another run held the lock).
+        output: HTML report path relative to the reports directory (``""`` if none).
+        error: the error message of a failed or skipped run.
+        run_id: the report run id.
+        attempts: attempts made (1 + retries used).
+        window: ``[start, end]`` of the data period (ISO 8601 UTC), or ``None``.
+    """
+
+    job: str
+    scheduled_for: str
+    start: str
+    end: str
+    status: str
+    output: str = ""
+    error: str = ""
+    run_id: str = ""
+    attempts: int = 1
+    window: list[str] | None = None
+
+
+def append_record(reports_dir: str | Path, record: RunRecord) -> None:
+    """Append ``record`` to the history of ``reports_dir`` (one write, under an exclusive flock)."""
+    path = Path(reports_dir) / HISTORY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = (json.dumps(asdict(record), ensure_ascii=False) + "\n").encode()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_history(reports_dir: str | Path) -> list[RunRecord]:
+    """Every record, oldest first; a torn or foreign line is skipped rather than failing all."""
+    path = Path(reports_dir) / HISTORY_FILE
+    if not path.is_file():
+        return []
+    names = {f.name for f in fields(RunRecord)}
+    records = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            raw = json.loads(line)
+            records.append(RunRecord(**{k: v for k, v in raw.items() if k in names}))
+        except (ValueError, TypeError):
+            continue
+    return records

@@ -1,0 +1,231 @@
+"""Job definitions: one YAML file per job in the schedule directory.
+
+.. code-block:: yaml
+
+    name: slo-daily                       # letters, digits, - and _
+    notebook: notebooks/slo_report.ipynb  # relative to the schedule directory's parent
+    cron: "0 6 * * *"                     # when it runs, in `timezone`
+    timezone: Europe/Paris                # IANA zone (default UTC)
+    period: day                           # the data window: last full hour|day|week|month, or none
+    parameters:                           # templated: {period_start} {period_end} {scheduled}
+      start: "{period_start}"             # ISO 8601 UTC; strftime specs work: {period_start:%Y-%m}
+      end: "{period_end}"
+    output: "slo-daily/{period_start:%Y-%m-%d}.html"   # under the reports directory
+    timeout: 1800                         # overall, seconds
+    cell_timeout: 600                     # per cell, seconds
+    retries: 1                            # extra attempts after a failure
+    keep: 30                              # reports of this job kept; older ones are deleted
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apislo.errors import ConfigError
+
+__all__ = ["PERIODS", "Job", "Stamp", "load_job", "load_jobs"]
+
+#: Allowed values of ``period``.
+PERIODS: tuple[str, ...] = ("none", "hour", "day", "week", "month")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+_KEYS = {
+    "name",
+    "notebook",
+    "cron",
+    "timezone",
+    "period",
+    "parameters",
+    "output",
+    "timeout",
+    "cell_timeout",
+    "retries",
+    "keep",
+    "description",
+}
+
+
+class Stamp(datetime):
+    """A datetime whose ``str()`` is ISO 8601, so ``"{period_start}"`` renders as ISO."""
+
+    def __str__(self) -> str:
+        return self.isoformat()
+
+
+@dataclass(frozen=True)
+class Job:
+    """One scheduled report.
+
+    Attributes:
+        name: job name (history key, lock name).
+        notebook: notebook path.
+        cron: five-field cron expression, evaluated in ``timezone``.
+        timezone: IANA time zone name.
+        period: data window kind, one of :data:`PERIODS`.
+        parameters: parameter templates.
+        output: output path template, relative to the reports directory, ending ``.html``.
+        timeout_s: overall timeout per attempt, seconds.
+        cell_timeout_s: per-cell timeout, seconds.
+        retries: extra attempts after a failure.
+        keep: how many of this job's reports to keep.
+        description: one line for the index page.
+        source: the YAML file.
+    """
+
+    name: str
+    notebook: Path
+    cron: str
+    timezone: str = "UTC"
+    period: str = "day"
+    parameters: dict[str, Any] = field(default_factory=dict)
+    output: str = ""
+    timeout_s: float = 1800.0
+    cell_timeout_s: int = 600
+    retries: int = 0
+    keep: int = 30
+    description: str = ""
+    source: Path = Path()
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The job's time zone."""
+        return ZoneInfo(self.timezone)
+
+    def render(
+        self, scheduled: datetime, start: datetime, end: datetime
+    ) -> tuple[dict[str, Any], str]:
+        """Parameters and output path for a run scheduled at ``scheduled`` over ``[start, end)``.
+
+        Values available to templates: ``period_start``, ``period_end`` (UTC), ``scheduled`` (in
+        the job's zone) and ``job``.
+
+        Raises:
+            ConfigError: a template names an unknown value or the output leaves the reports dir.
+        """
+        values = {
+            "period_start": _stamp(start.astimezone(ZoneInfo("UTC"))),
+            "period_end": _stamp(end.astimezone(ZoneInfo("UTC"))),
+            "scheduled": _stamp(scheduled),
+            "job": self.name,
+        }
+        try:
+            params = {
+                k: v.format_map(values) if isinstance(v, str) else v
+                for k, v in self.parameters.items()
+            }
+            output = self.output.format_map(values)
+        except (KeyError, ValueError) as exc:
+            raise ConfigError(
+                f"{self.source}: template error {exc}; use {{period_start}}, {{period_end}}, "
+                "{scheduled} or {job}, optionally with a strftime format like {period_start:%Y-%m}"
+            ) from None
+        if Path(output).is_absolute() or ".." in Path(output).parts:
+            raise ConfigError(f"{self.source}: output {output!r} must stay under the reports dir")
+        return params, output
+
+
+def _stamp(value: datetime) -> Stamp:
+    return Stamp.fromisoformat(value.isoformat())
+
+
+def load_job(path: str | Path) -> Job:
+    """Read and validate one job file.
+
+    Raises:
+        ConfigError: unreadable YAML, a missing or unknown key, or an invalid value; the message
+            names the file and the field.
+    """
+    import yaml
+    from croniter import croniter
+
+    from apislo.report.params import check_parameters
+
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read job file: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: a job file is a YAML mapping (name, notebook, cron, ...)")
+    unknown = sorted(set(raw) - _KEYS)
+    if unknown:
+        raise ConfigError(f"{path}: unknown keys {unknown}; allowed: {sorted(_KEYS)}")
+    for key in ("name", "notebook", "cron"):
+        if not raw.get(key):
+            raise ConfigError(f"{path}: '{key}' is required")
+
+    def bad(key: str, allowed: str) -> ConfigError:
+        return ConfigError(f"{path}: {key}: {raw.get(key)!r} is not valid; allowed: {allowed}")
+
+    name = str(raw["name"])
+    if not _NAME.match(name):
+        raise bad("name", "letters, digits, - and _")
+    cron = str(raw["cron"])
+    if not croniter.is_valid(cron):
+        raise bad("cron", "a five-field cron expression such as '0 6 * * *'")
+    timezone = str(raw.get("timezone", "UTC"))
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise bad("timezone", "an IANA zone such as UTC or Europe/Paris") from None
+    period = str(raw.get("period", "day"))
+    if period not in PERIODS:
+        raise bad("period", ", ".join(PERIODS))
+    parameters = raw.get("parameters") or {}
+    if not isinstance(parameters, dict):
+        raise bad("parameters", "a mapping of name: value")
+    try:
+        parameters = check_parameters(parameters)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    output = str(raw.get("output") or f"{name}/{{scheduled:%Y-%m-%dT%H%M}}.html")
+    if not output.endswith(".html"):
+        raise bad("output", "a path template ending with .html")
+    notebook = Path(str(raw["notebook"]))
+    if not notebook.is_absolute():
+        notebook = path.parent.parent / notebook
+    try:
+        numbers = {
+            "timeout_s": float(raw.get("timeout", 1800)),
+            "cell_timeout_s": int(raw.get("cell_timeout", 600)),
+            "retries": int(raw.get("retries", 0)),
+            "keep": int(raw.get("keep", 30)),
+        }
+    except (TypeError, ValueError):
+        raise ConfigError(f"{path}: timeout, cell_timeout, retries and keep are numbers") from None
+    if min(numbers.values()) < 0 or numbers["keep"] < 1 or numbers["timeout_s"] <= 0:
+        raise ConfigError(f"{path}: timeouts must be > 0, retries >= 0 and keep >= 1")
+    return Job(
+        name=name,
+        notebook=notebook,
+        cron=cron,
+        timezone=timezone,
+        period=period,
+        parameters=parameters,
+        output=output,
+        description=str(raw.get("description", "")),
+        source=path,
+        **numbers,
+    )
+
+
+def load_jobs(directory: str | Path) -> list[Job]:
+    """Every ``*.yaml`` / ``*.yml`` job in ``directory``, sorted by name.
+
+    Raises:
+        ConfigError: the directory is missing, a file is invalid, or two jobs share a name.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ConfigError(f"schedule directory {directory} not found; pass --dir")
+    jobs = [load_job(p) for p in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])]
+    seen: dict[str, Path] = {}
+    for job in jobs:
+        if job.name in seen:
+            raise ConfigError(f"job name {job.name!r} is used by {seen[job.name]} and {job.source}")
+        seen[job.name] = job.source
+    return sorted(jobs, key=lambda j: j.name)

@@ -1,0 +1,211 @@
+"""Run jobs: once now, what is due, everything (the demo), or in a loop (``schedule serve``).
+
+Every run takes the job's lock, retries on failure, appends one history record, prunes the job's
+old reports and regenerates ``reports/index.html``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from apislo.errors import ApisloError
+from apislo.schedule.due import due_slot, last_fire, next_fires, period_window
+from apislo.schedule.history import RunRecord, append_record, read_history
+from apislo.schedule.jobs import Job, load_jobs
+from apislo.schedule.lock import job_lock
+
+__all__ = ["rebuild_site", "run_all_jobs", "run_due", "run_job", "serve"]
+
+log = logging.getLogger(__name__)
+LOCK_DIR = ".locks"
+_RETRY_PAUSE_S = 5.0
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def run_job(
+    job: Job,
+    reports_dir: str | Path,
+    scheduled: datetime | None = None,
+    params_override: Mapping[str, Any] | None = None,
+    *,
+    only_if_not_done: bool = False,
+) -> RunRecord:
+    """Run one job for the slot ``scheduled`` (default: its latest fire time) and record it.
+
+    Args:
+        job: the job.
+        reports_dir: reports directory (outputs, history, locks, index).
+        scheduled: the cron slot; sets the data window.
+        params_override: parameters that replace the job's (e.g. the demo's dataset path).
+        only_if_not_done: skip (without recording) when the slot is already in the history;
+            checked under the lock, so two concurrent ``run-due`` never run a slot twice.
+
+    Returns:
+        The record appended (status ``ok``, ``failed`` or ``skipped``).
+    """
+    from apislo.report.runner import new_run_id, run_report
+
+    reports_dir = Path(reports_dir)
+    scheduled = scheduled or last_fire(job, _now())
+    start_at = _now()
+    with job_lock(reports_dir / LOCK_DIR, job.name) as taken:
+        if not taken:
+            record = RunRecord(
+                job.name,
+                scheduled.isoformat(),
+                start_at.isoformat(timespec="seconds"),
+                _now().isoformat(timespec="seconds"),
+                "skipped",
+                error="another run of this job is in progress (lock held)",
+            )
+            append_record(reports_dir, record)
+            return record
+        if only_if_not_done and _slot_done(reports_dir, job, scheduled):
+            return RunRecord(job.name, scheduled.isoformat(), "", "", "skipped", error="done")
+        window = period_window(job, scheduled)
+        params, output = job.render(scheduled, *window)
+        params.update(params_override or {})
+        status, error, run_id, attempts = "failed", "", new_run_id(), 0
+        for attempts in range(1, job.retries + 2):
+            try:
+                run_report(
+                    job.notebook,
+                    params,
+                    reports_dir / output,
+                    cell_timeout_s=job.cell_timeout_s,
+                    timeout_s=job.timeout_s,
+                    run_id=run_id,
+                )
+                status, error = "ok", ""
+                break
+            except ApisloError as exc:
+                error = str(exc)
+                log.warning("%s attempt %d failed: %s", job.name, attempts, exc)
+                if attempts <= job.retries:
+                    time.sleep(_RETRY_PAUSE_S)
+        window_utc = [w.astimezone(UTC).isoformat() for w in window]
+        record = RunRecord(
+            job.name,
+            scheduled.isoformat(),
+            start_at.isoformat(timespec="seconds"),
+            _now().isoformat(timespec="seconds"),
+            status,
+            output,
+            error,
+            run_id,
+            attempts,
+            None if job.period == "none" else window_utc,
+        )
+        append_record(reports_dir, record)
+        if status == "ok":
+            _prune(reports_dir, job)
+    rebuild_site(reports_dir, [job])
+    return record
+
+
+def _slot_done(reports_dir: Path, job: Job, scheduled: datetime) -> bool:
+    slots = [r.scheduled_for for r in read_history(reports_dir) if r.job == job.name]
+    return due_slot(job, scheduled, slots) is None
+
+
+def _prune(reports_dir: Path, job: Job) -> None:
+    """Delete this job's reports beyond the newest ``job.keep`` (only files under reports_dir)."""
+    outputs: list[str] = []
+    for r in reversed(read_history(reports_dir)):
+        if r.job == job.name and r.status == "ok" and r.output not in outputs:
+            outputs.append(r.output)
+    root = reports_dir.resolve()
+    for output in outputs[job.keep :]:
+        html_path = (reports_dir / output).resolve()
+        if root not in html_path.parents:
+            continue
+        for path in (html_path, html_path.with_suffix(".ipynb")):
+            path.unlink(missing_ok=True)
+
+
+def rebuild_site(reports_dir: str | Path, jobs: list[Job] | None = None) -> Path:
+    """Regenerate the reports index, listing ``jobs`` even if they never ran."""
+    from apislo.report.site import build_site
+
+    jobs = jobs or []
+    return build_site(reports_dir, [j.name for j in jobs], {j.name: j.description for j in jobs})
+
+
+def run_due(
+    schedule_dir: str | Path,
+    reports_dir: str | Path,
+    now: datetime | None = None,
+    params_override: Mapping[str, Any] | None = None,
+) -> list[RunRecord]:
+    """Run every job whose latest slot at ``now`` has not run yet; idempotent.
+
+    Returns:
+        The records of the runs made (empty when nothing was due).
+    """
+    now = now or _now()
+    jobs = load_jobs(schedule_dir)
+    history = read_history(reports_dir)
+    records = []
+    for job in jobs:
+        done = [r.scheduled_for for r in history if r.job == job.name and r.status != "skipped"]
+        slot = due_slot(job, now, done)
+        if slot is None:
+            continue
+        record = run_job(job, reports_dir, slot, params_override, only_if_not_done=True)
+        if record.error != "done":
+            records.append(record)
+    rebuild_site(reports_dir, jobs)
+    return records
+
+
+def run_all_jobs(
+    schedule_dir: str | Path,
+    reports_dir: str | Path,
+    params_override: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+) -> list[RunRecord]:
+    """Run every job once now, for its latest slot, due or not (``apislo demo`` uses this).
+
+    Args:
+        schedule_dir: directory of job YAML files.
+        reports_dir: reports directory.
+        params_override: parameters replacing the jobs' own (e.g. ``{"dataset": "data/demo"}``).
+        now: the time that picks each job's latest slot (default: now).
+    """
+    now = now or _now()
+    jobs = load_jobs(schedule_dir)
+    records = [run_job(job, reports_dir, last_fire(job, now), params_override) for job in jobs]
+    rebuild_site(reports_dir, jobs)
+    return records
+
+
+def serve(
+    schedule_dir: str | Path,
+    reports_dir: str | Path,
+    poll_s: float = 60.0,
+    stop: threading.Event | None = None,
+) -> None:
+    """Run due jobs, sleep until the next fire time (at most ``poll_s`` seconds), repeat.
+
+    Job files are re-read each turn, so edits apply without a restart. Returns when ``stop`` is
+    set; a failing job is recorded and the loop continues.
+    """
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        try:
+            run_due(schedule_dir, reports_dir)
+            fires = [next_fires(j, _now(), 1)[0] for j in load_jobs(schedule_dir)]
+        except ApisloError as exc:
+            log.error("schedule: %s", exc)
+            fires = []
+        wait = min([(f - _now()).total_seconds() for f in fires] + [poll_s])
+        stop.wait(max(wait, 1.0))

@@ -1,0 +1,477 @@
+"""Evaluate SLOs over history: the summary at an instant, the budget and burn-rate series, and the
+compliance history per calendar period.
+
+>>> import apislo.slo
+>>> slos = apislo.slo.load("examples/slo/shop.yaml")                            # doctest: +SKIP
+>>> result = apislo.slo.evaluate(slos, "events/", at="2026-11-28T00:00Z")       # doctest: +SKIP
+>>> result.summary[["slo", "group", "sli", "remaining"]]                         # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from apislo.errors import ConfigError
+from apislo.slo import maths
+from apislo.slo.policy import policy_for, prom_duration
+from apislo.slo.source import Source, resolve_source
+from apislo.slo.spec import SLO, Objective, TimeWindow
+from apislo.slo.windows import period_bounds, period_ids, period_starts
+
+__all__ = [
+    "DEFAULT_BURN_WINDOWS",
+    "EvaluationResult",
+    "ObjectiveUnits",
+    "compliance_history",
+    "evaluate",
+    "objective_units",
+]
+
+#: Burn-rate windows reported when an SLO's policy gives none: the Workbook's long and short ones.
+DEFAULT_BURN_WINDOWS: tuple[timedelta, ...] = tuple(
+    timedelta(minutes=m) for m in (5, 30, 60, 120, 360, 1440, 4320)
+)
+ALL = "all"  # group label of the sum over every group
+
+
+@dataclass(frozen=True)
+class ObjectiveUnits:
+    """The budget units of one SLO objective, ready for window sums and burn rates.
+
+    Attributes:
+        slo: the SLO.
+        objective: the objective.
+        units: :class:`apislo.slo.maths.Units`; the last column is the sum over every group
+            (group label ``all``) when the SLO has ``group_by``.
+        labels: one group label per matrix column (``route=/a``; ``all`` or ``""``).
+    """
+
+    slo: SLO
+    objective: Objective
+    units: maths.Units
+    labels: tuple[str, ...]
+
+
+def _utc(value: Any) -> pd.Timestamp:
+    if isinstance(value, str) and value == "now":
+        return pd.Timestamp.now(tz="UTC")
+    ts = pd.Timestamp(value)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _select(frame: pd.DataFrame, slo: SLO) -> pd.DataFrame:
+    if slo.api is None or "api" not in frame.columns:
+        return frame
+    return frame[frame["api"] == slo.api]
+
+
+def _label(row: pd.Series) -> str:
+    return ",".join(f"{k}={v}" for k, v in row.items())
+
+
+def objective_units(
+    slo: SLO,
+    objective: Objective,
+    frame: pd.DataFrame,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    step: pd.Timedelta,
+) -> ObjectiveUnits:
+    """Counts of ``frame`` for one objective, on the grid ``[start, end)`` by ``step``.
+
+    Args:
+        slo: the SLO (selects ``api``, groups by ``group_by``).
+        objective: the objective (threshold, slice settings).
+        frame: a traffic frame from :class:`apislo.slo.source.Source`.
+        start: first interval start (UTC).
+        end: end of the grid (UTC).
+        step: interval length of ``frame``.
+    """
+    frame = _select(frame, slo)
+    good, total = maths.good_total(frame, slo.sli, slo.threshold_s(objective))
+    counts = maths.to_counts(frame, good, total, slo.group_by, step, start, end)
+    labels = [_label(row) for _, row in counts.groups.iterrows()] if slo.group_by else [""]
+    if slo.group_by:
+        groups = pd.concat(
+            [counts.groups, pd.DataFrame({k: [None] for k in slo.group_by})], ignore_index=True
+        )
+        counts = maths.Counts(
+            counts.start,
+            counts.step,
+            groups,
+            np.column_stack([counts.good, counts.good.sum(axis=1)]),
+            np.column_stack([counts.total, counts.total.sum(axis=1)]),
+        )
+        labels.append(ALL)
+    units = maths.budget_units(
+        counts, slo.budgeting_method, objective.timeslice_target, objective.timeslice_window
+    )
+    return ObjectiveUnits(slo, objective, units, tuple(labels))
+
+
+def burn_windows(slo: SLO) -> tuple[timedelta, ...]:
+    """The windows burn rates are reported over: the SLO's alerting policy's windows."""
+    try:
+        return policy_for(slo).windows
+    except Exception:
+        return DEFAULT_BURN_WINDOWS
+
+
+def _lookback(slo: SLO, at: pd.Timestamp, windows: Sequence[timedelta]) -> pd.Timestamp:
+    longest = max([slo.window.period if slo.window.is_rolling else timedelta(0), *windows])
+    start = at - pd.Timedelta(longest)
+    if not slo.window.is_rolling:
+        start = min(start, period_bounds(slo.window, at - pd.Timedelta(1, "ns"))[0])
+    slice_max = max((o.timeslice_window or timedelta(0) for o in slo.objectives), default=None)
+    return start - pd.Timedelta(slice_max or timedelta(0))
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """What :func:`evaluate` returns.
+
+    Attributes:
+        at: the evaluation instant (UTC).
+        source: the source's label (URLs without credentials).
+        summary: one row per SLO x objective x group; columns ``slo``, ``objective``
+            (label), ``target``, ``api``, ``group`` (``route=/a``; ``all`` for the sum over
+            groups; ``""`` without grouping), ``window``, ``budgeting_method``, ``good``,
+            ``total`` (events for Occurrences, slices otherwise), ``sli``, ``sli_low`` and
+            ``sli_high`` (Wilson 95 %), ``events_good``, ``events_total``, ``error_budget`` and
+            ``budget_unit`` (``events`` or ``minutes``), ``consumed`` and ``remaining``
+            (fractions of the budget; remaining may be negative), ``low_traffic``, and one
+            ``burn_<window>`` column per burn-rate window (``burn_1h``).
+        remaining_budget: ``ts`` (window end, UTC), ``slo``, ``objective``, ``group``,
+            ``remaining``: the remaining-budget series, one point per ``series_every``.
+        burn_rates: ``ts``, ``slo``, ``objective``, ``group``, ``window``, ``burn_rate``.
+    """
+
+    at: pd.Timestamp
+    source: str
+    summary: pd.DataFrame
+    remaining_budget: pd.DataFrame
+    burn_rates: pd.DataFrame
+
+    def records(self, alerts: dict[tuple[str, str, str], list[str]] | None = None) -> list[dict]:
+        """JSON-ready objects, one per SLO x objective x group (NaN becomes ``None``).
+
+        Args:
+            alerts: ``(slo, objective, group) -> firing alert names``, if known.
+        """
+        burn_cols = [c for c in self.summary.columns if c.startswith("burn_")]
+        out = []
+        for row in self.summary.to_dict("records"):
+            key = (row["slo"], row["objective"], row["group"])
+            out.append(
+                {
+                    "slo": row["slo"],
+                    "api": row["api"],
+                    "group": row["group"],
+                    "window": row["window"],
+                    "budgeting_method": row["budgeting_method"],
+                    "objective": row["target"],
+                    "objective_name": row["objective"],
+                    "good": _json(row["good"]),
+                    "total": _json(row["total"]),
+                    "sli": _json(row["sli"]),
+                    "sli_interval": [_json(row["sli_low"]), _json(row["sli_high"])],
+                    "error_budget": _json(row["error_budget"]),
+                    "budget_unit": row["budget_unit"],
+                    "error_budget_remaining": _json(row["remaining"]),
+                    "low_traffic": bool(row["low_traffic"]),
+                    "burn_rates": {c[5:]: _json(row[c]) for c in burn_cols if c in row},
+                    "alerts_firing": list((alerts or {}).get(key, [])),
+                }
+            )
+        return out
+
+
+def _json(value: Any) -> Any:
+    if value is None:
+        return None
+    value = float(value)
+    if not math.isfinite(value):
+        return None
+    return int(value) if value.is_integer() and abs(value) < 2**53 else value
+
+
+def _sample(ends: pd.DatetimeIndex, every: pd.Timedelta | None) -> np.ndarray:
+    if every is None:
+        return np.arange(len(ends))
+    return np.flatnonzero(ends.as_unit("ns").asi8 % every.value == 0)
+
+
+def evaluate(
+    slos: SLO | Sequence[SLO],
+    source: Any,
+    at: Any = "now",
+    step: str | pd.Timedelta = "1min",
+    series: bool = True,
+    series_every: str | pd.Timedelta | None = "1h",
+) -> EvaluationResult:
+    """Evaluate SLOs at ``at``: SLI, error budget, burn rates, and their series over the window.
+
+    Args:
+        slos: SLOs from :func:`apislo.slo.load`.
+        source: a traffic frame, events, a dataset directory, a Prometheus URL or client
+            (:func:`apislo.slo.source.resolve_source`).
+        at: the evaluation instant (ISO 8601, naive = UTC, or ``"now"``); only intervals that
+            end at or before it count.
+        step: interval of the counts (``1min``); windows must be whole multiples of it.
+        series: also build the ``remaining_budget`` and ``burn_rates`` series.
+        series_every: spacing of series points (``1h``), or ``None`` for every interval.
+
+    Returns:
+        :class:`EvaluationResult`.
+
+    Raises:
+        ConfigError: the source cannot provide what an SLO needs, or the windows do not fit
+            the step.
+        SpecError: a latency threshold is not a histogram bucket of the data.
+    """
+    slos = [slos] if isinstance(slos, SLO) else list(slos)
+    src = resolve_source(source)
+    at_ts = _utc(at)
+    step_td = pd.Timedelta(step)
+    at_ts = at_ts.floor(step_td)
+    every = pd.Timedelta(series_every) if series_every is not None else None
+    rows, remaining_parts, burn_parts = [], [], []
+    for slo in slos:
+        windows = burn_windows(slo)
+        start = _lookback(slo, at_ts, windows)
+        if series and slo.window.is_rolling:
+            start -= pd.Timedelta(slo.window.period)
+        frame = src.frame(slo, start, at_ts, step_td)
+        for objective in slo.objectives:
+            ou = objective_units(slo, objective, frame, start, at_ts, step_td)
+            rows.extend(_summary_rows(ou, at_ts, windows))
+            if series:
+                remaining, burns = _series(ou, at_ts, windows, every)
+                remaining_parts.append(remaining)
+                burn_parts.append(burns)
+    summary = pd.DataFrame(rows)
+    remaining_budget = (
+        pd.concat(remaining_parts, ignore_index=True) if remaining_parts else _empty_series()
+    )
+    burn_rates = pd.concat(burn_parts, ignore_index=True) if burn_parts else _empty_burns()
+    return EvaluationResult(at_ts, src.label, summary, remaining_budget, burn_rates)
+
+
+def _empty_series() -> pd.DataFrame:
+    return pd.DataFrame(columns=["ts", "slo", "objective", "group", "remaining"])
+
+
+def _empty_burns() -> pd.DataFrame:
+    return pd.DataFrame(columns=["ts", "slo", "objective", "group", "window", "burn_rate"])
+
+
+def _row_at(units: maths.Units, at: pd.Timestamp) -> int:
+    ends = units.counts.ends
+    row = int(ends.searchsorted(at, side="right")) - 1
+    if row < 0:
+        raise ConfigError(f"no complete interval ends at or before {at}; evaluate later")
+    return row
+
+
+def _window_length(window: TimeWindow, at: pd.Timestamp) -> timedelta:
+    if window.is_rolling:
+        return window.period
+    return (at - period_bounds(window, at - pd.Timedelta(1, "ns"))[0]).to_pytimedelta()
+
+
+def _summary_rows(
+    ou: ObjectiveUnits, at: pd.Timestamp, windows: Sequence[timedelta]
+) -> list[dict[str, Any]]:
+    slo, objective, units = ou.slo, ou.objective, ou.units
+    sums = maths.window_sums(units, slo.window)
+    r = _row_at(units, at)
+    allowance = maths.error_allowance(objective.target)
+    weight, bad = sums.weight[r], sums.bad[r]
+    good = weight - bad
+    low, high = maths.wilson_interval(good, weight)
+    remaining = sums.remaining(objective.target)[r]
+    minutes = units.step / pd.Timedelta(minutes=1)
+    if slo.budgeting_method == "Occurrences":
+        budget, unit = allowance * sums.budget_weight[r], "events"
+    else:
+        budget, unit = allowance * sums.budget_weight[r] * minutes, "minutes"
+    low_traffic = maths.low_traffic(
+        sums.total_events[r], _window_length(slo.window, at), objective.target
+    )
+    burns = {}
+    for w in windows:
+        try:
+            burns[f"burn_{prom_duration(w)}"] = maths.burn_rate(units, w, objective.target)[r]
+        except ConfigError:
+            burns[f"burn_{prom_duration(w)}"] = np.full(len(ou.labels), np.nan)
+    rows = []
+    for j, label in enumerate(ou.labels):
+        rows.append(
+            {
+                "slo": slo.name,
+                "objective": objective.label,
+                "target": objective.target,
+                "api": slo.api,
+                "group": label,
+                "window": slo.window.label,
+                "budgeting_method": slo.budgeting_method,
+                "good": good[j],
+                "total": weight[j],
+                "sli": 1 - bad[j] / weight[j] if weight[j] else np.nan,
+                "sli_low": low[j],
+                "sli_high": high[j],
+                "events_good": sums.good_events[r, j],
+                "events_total": sums.total_events[r, j],
+                "error_budget": budget if np.ndim(budget) == 0 else budget[j],
+                "budget_unit": unit,
+                "consumed": 1 - remaining[j],
+                "remaining": remaining[j],
+                "low_traffic": bool(low_traffic[j]),
+                **{k: v[j] for k, v in burns.items()},
+            }
+        )
+    return rows
+
+
+def _series(
+    ou: ObjectiveUnits,
+    at: pd.Timestamp,
+    windows: Sequence[timedelta],
+    every: pd.Timedelta | None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    slo, objective, units = ou.slo, ou.objective, ou.units
+    ends = units.counts.ends
+    keep = _sample(ends, every)
+    keep = keep[(ends[keep] <= at) & (ends[keep] > at - pd.Timedelta(_series_span(slo, at)))]
+    labels = np.array(ou.labels, dtype=object)
+    n_groups = len(labels)
+    ts = np.repeat(ends[keep].to_numpy(), n_groups)
+    group = np.tile(labels, len(keep))
+    base = {"slo": slo.name, "objective": objective.label}
+    remaining = maths.window_sums(units, slo.window).remaining(objective.target)[keep]
+    rem = pd.DataFrame({"ts": ts, **base, "group": group, "remaining": remaining.ravel()})
+    parts = []
+    for w in windows:
+        try:
+            burn = maths.burn_rate(units, w, objective.target)[keep]
+        except ConfigError:
+            continue
+        part = {"ts": ts, **base, "group": group, "window": prom_duration(w)}
+        parts.append(pd.DataFrame({**part, "burn_rate": burn.ravel()}))
+    burns = pd.concat(parts, ignore_index=True) if parts else _empty_burns()
+    return rem, burns
+
+
+def _series_span(slo: SLO, at: pd.Timestamp) -> timedelta:
+    return _window_length(slo.window, at) if not slo.window.is_rolling else slo.window.period
+
+
+def compliance_history(
+    slos: SLO | Sequence[SLO],
+    source: Any,
+    period: str = "month",
+    start: Any = None,
+    end: Any = "now",
+    timezone: str = "UTC",
+    step: str | pd.Timedelta = "1min",
+    periods: int = 6,
+) -> pd.DataFrame:
+    """Attainment per past calendar period (month, quarter...), met or missed.
+
+    Each period is evaluated on its own, with the SLO's budgeting method: the SLI over the
+    period against each objective's target.
+
+    Args:
+        slos: the SLOs.
+        source: as for :func:`evaluate`.
+        period: ``day``, ``week``, ``month``, ``quarter`` or ``year``.
+        start: first instant (default: ``periods`` whole periods before the current one).
+        end: last instant (default now); the current, partial period is included and marked
+            ``complete = False``.
+        timezone: IANA zone of the period boundaries.
+        step: interval of the counts.
+        periods: how many periods back when ``start`` is not given.
+
+    Returns:
+        One row per SLO x objective x group x period: ``slo``, ``objective``, ``target``,
+        ``group``, ``period_start``, ``period_end`` (UTC), ``good``, ``total``, ``sli``,
+        ``met``, ``remaining`` (budget left at the period's end), ``events_total``,
+        ``complete`` (the data range covers the whole period).
+    """
+    slos = [slos] if isinstance(slos, SLO) else list(slos)
+    calendar = TimeWindow.calendar_window(period, timezone)  # type: ignore[arg-type]
+    step_td = pd.Timedelta(step)
+    end_ts = _utc(end).floor(step_td)
+    if start is None:
+        current = period_ids(pd.DatetimeIndex([end_ts - pd.Timedelta(1, "ns")]), calendar)[0]
+        start_ts = period_starts(np.array([current - periods]), calendar)[0]
+    else:
+        start_ts = _utc(start).floor(step_td)
+    src: Source = resolve_source(source)
+    rows = []
+    for slo in slos:
+        frame = src.frame(slo, start_ts, end_ts, step_td)
+        for objective in slo.objectives:
+            ou = objective_units(slo, objective, frame, start_ts, end_ts, step_td)
+            rows.extend(_history_rows(ou, calendar, start_ts, end_ts))
+    return pd.DataFrame(rows)
+
+
+def _history_rows(
+    ou: ObjectiveUnits, calendar: TimeWindow, start: pd.Timestamp, end: pd.Timestamp
+) -> list[dict[str, Any]]:
+    units = ou.units
+    begins = units.counts.ends - units.step
+    inside = (begins >= start) & (units.counts.ends <= end)
+    rows_idx = np.flatnonzero(inside)
+    if not len(rows_idx):
+        return []
+    ids = period_ids(begins[rows_idx], calendar)
+    cuts = np.flatnonzero(np.r_[True, np.diff(ids) != 0])
+    uniq = ids[cuts]
+    bounds = period_starts(np.append(uniq, uniq[-1] + 1), calendar)
+
+    def per_period(m: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(m[rows_idx], cuts, axis=0)
+
+    bad, weight = per_period(units.bad), per_period(units.weight)
+    events = per_period(units.counts.total)
+    allowance = maths.error_allowance(ou.objective.target)
+    out = []
+    for p in range(len(uniq)):
+        p_start, p_end = bounds[p], bounds[p + 1]
+        if units.method == "Timeslices":
+            budget_weight = (p_end - p_start) / units.step
+        else:
+            budget_weight = weight[p]
+        for j, label in enumerate(ou.labels):
+            w, b = weight[p, j], bad[p, j]
+            sli = 1 - b / w if w else np.nan
+            budget = allowance * (
+                budget_weight if np.ndim(budget_weight) == 0 else budget_weight[j]
+            )
+            out.append(
+                {
+                    "slo": ou.slo.name,
+                    "objective": ou.objective.label,
+                    "target": ou.objective.target,
+                    "group": label,
+                    "period_start": p_start,
+                    "period_end": p_end,
+                    "good": w - b,
+                    "total": w,
+                    "sli": sli,
+                    "met": bool(b <= allowance * w * (1 + 1e-12)),
+                    "remaining": 1 - b / budget if budget else (1.0 if not b else -np.inf),
+                    "events_total": events[p, j],
+                    "complete": bool(p_start >= start and p_end <= end),
+                }
+            )
+    return out

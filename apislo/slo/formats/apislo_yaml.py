@@ -1,0 +1,228 @@
+"""apislo's own SLO spec format (``version: apislo/v1``); see docs/slo.md for a full example.
+
+.. code-block:: yaml
+
+    version: apislo/v1
+    service: shop
+    owners: [team-checkout]
+    slos:
+      - name: checkout-availability
+        api: checkout
+        sli: {kind: availability, bad_status: [5xx], count_429: false}
+        objectives: [{target: 0.999}]
+        window: 30d
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from apislo.slo.formats._fields import Node, warn
+from apislo.slo.policy import POLICIES, tiers_from_spec
+from apislo.slo.spec import (
+    BUDGETING_METHODS,
+    CALENDAR_UNITS,
+    SLI,
+    SLI_KINDS,
+    SLO,
+    STATUS_CLASSES,
+    Alerting,
+    Objective,
+    SourceHints,
+    TimeWindow,
+)
+
+__all__ = ["DEFAULT_PERIOD", "VERSION", "check_timezone", "parse", "parse_sli", "parse_window"]
+
+VERSION = "apislo/v1"
+#: The default SLO period: 30 days (the SRE Workbook's alerting table is for 30 days).
+DEFAULT_PERIOD = timedelta(days=30)
+_SLO_KEYS = (
+    "name", "api", "service", "description", "owners", "sli", "objectives", "window",
+    "budgeting_method", "alerting", "group_by", "source", "labels",
+)  # fmt: skip
+_GROUP_KEYS = ("api", "route", "consumer", "method", "api_version", "gateway")
+
+
+def parse_sli(node: Node) -> SLI:
+    """An :class:`SLI` from a mapping with ``kind``, ``bad_status``, ``count_429``,
+    ``threshold_s``, ``good_query``, ``bad_query``, ``total_query``, ``name``."""
+    node.only(
+        "kind", "bad_status", "count_429", "threshold_s", "good_query", "bad_query",
+        "total_query", "name",
+    )  # fmt: skip
+    kind = node.text("kind", default="availability", allowed=SLI_KINDS)
+    bad_status = node.strings("bad_status") or ("5xx",)
+    for i, cls in enumerate(bad_status):
+        if cls not in STATUS_CLASSES:
+            raise node.error(
+                f"bad_status[{i}]", f"{cls!r} is not a status class", ", ".join(STATUS_CLASSES)
+            )
+    threshold = node.number("threshold_s", low=0, rule="seconds, > 0 (0.3 for 300 ms)")
+    if threshold is not None and threshold > 60:
+        warn(node.path, node.where("threshold_s"), f"{threshold:g} s: is this milliseconds?")
+    sli = SLI(
+        kind=kind,
+        bad_status=tuple(bad_status),
+        count_429=node.flag("count_429"),
+        threshold_s=threshold,
+        good_query=node.text("good_query"),
+        bad_query=node.text("bad_query"),
+        total_query=node.text("total_query"),
+        name=node.text("name"),
+    )
+    if kind == "ratio" and (not sli.total_query or not (sli.good_query or sli.bad_query)):
+        raise node.error("total_query", "a ratio SLI needs total_query and good_query or bad_query")
+    if kind == "ratio" and sli.good_query and sli.bad_query:
+        raise node.error("bad_query", "give good_query or bad_query, not both")
+    return sli
+
+
+def parse_window(node: Node, key: str = "window") -> TimeWindow:
+    """A rolling window (``30d``) or a calendar one (``{calendar: month, timezone: UTC}``)."""
+    if not node.has(key):
+        return TimeWindow.rolling_window(DEFAULT_PERIOD)
+    if not isinstance(node.raw(key), Mapping):
+        duration = node.duration(key)
+        assert duration is not None
+        return TimeWindow.rolling_window(duration)
+    child = node.child(key)
+    assert child is not None
+    child.only("rolling", "calendar", "timezone", "count")
+    if child.has("rolling"):
+        duration = child.duration("rolling")
+        assert duration is not None
+        return TimeWindow.rolling_window(duration)
+    unit = child.text("calendar", required=True, allowed=CALENDAR_UNITS)
+    timezone = child.text("timezone", default="UTC") or "UTC"
+    check_timezone(child, "timezone", timezone)
+    count = int(child.number("count", default=1, low=0, rule="a whole number >= 1") or 1)
+    return TimeWindow(kind="calendar", unit=unit, count=count, timezone=timezone)
+
+
+def check_timezone(node: Node, key: str, name: str) -> None:
+    """Refuse a time zone that is not in the IANA database."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise node.error(
+            key, f"unknown time zone {name!r}", "an IANA name such as Europe/Paris"
+        ) from None
+
+
+def parse_objective(node: Node, method: str, sli: SLI) -> Objective:
+    """One objective; checks the fields the budgeting method needs."""
+    node.only(
+        "target", "name", "display_name", "threshold_s", "timeslice_target", "timeslice_window"
+    )
+    raw_target = node.raw("target")
+    if isinstance(raw_target, int | float) and 1 < raw_target < 100:
+        raise node.error("target", f"{raw_target} is a percentage", f"{raw_target / 100:g}")
+    target = node.number("target", required=True, low=0, high=1, rule="0 < target < 1")
+    assert target is not None
+    threshold = node.number("threshold_s", low=0, rule="seconds, > 0")
+    if threshold is not None and not sli.uses_latency:
+        raise node.error("threshold_s", f"the SLI kind {sli.kind!r} has no latency threshold")
+    if sli.uses_latency and threshold is None and sli.threshold_s is None:
+        raise node.error("threshold_s", "a latency SLI needs a threshold", "seconds, e.g. 0.3")
+    slice_target = node.number("timeslice_target", low=0, high=1.0000001, rule="0 < x <= 1")
+    slice_window = node.duration("timeslice_window")
+    if method == "Timeslices" and slice_target is None:
+        raise node.error("timeslice_target", "Timeslices needs a slice target", "0 < x <= 1")
+    if method != "Occurrences" and slice_window is None:
+        raise node.error("timeslice_window", f"{method} needs a slice length", "e.g. 1m, 5m")
+    return Objective(
+        target=target,
+        name=node.name("name", required=False),
+        display_name=node.text("display_name"),
+        threshold_s=threshold,
+        timeslice_target=slice_target,
+        timeslice_window=slice_window,
+    )
+
+
+def parse_alerting(node: Node | None, window: TimeWindow) -> Alerting:
+    """The ``alerting`` block: ``policy`` (a preset name) or inline ``tiers``."""
+    if node is None:
+        return Alerting()
+    node.only("policy", "tiers", "name", "page_labels", "ticket_labels", "annotations", "disabled")
+    policy = node.text("policy")
+    tiers = tuple(node.items("tiers"))
+    if policy is not None and not tiers and policy not in POLICIES:
+        raise node.error("policy", f"unknown policy {policy!r}", ", ".join(POLICIES))
+    if tiers:
+        tiers_from_spec(tiers, window.period, node.path)
+    return Alerting(
+        policy=policy,
+        tiers=tiers,
+        page_labels=node.pairs("page_labels"),
+        ticket_labels=node.pairs("ticket_labels"),
+        annotations=node.pairs("annotations"),
+        disabled=node.flag("disabled"),
+        name=node.text("name"),
+    )
+
+
+def parse(doc: Mapping[str, Any], path: str) -> list[SLO]:
+    """Every SLO of one ``apislo/v1`` document."""
+    top = Node.of(path, "", doc)
+    top.only("version", "service", "owners", "labels", "slos")
+    service = top.text("service", required=True)
+    owners = top.strings("owners")
+    labels = top.pairs("labels")
+    slos = []
+    for node in top.children("slos", required=True):
+        slos.append(_parse_slo(node, service, owners, labels))
+    names = [s.name for s in slos]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise top.error(f"slos[{i}].name", f"{name!r} is repeated", "unique names")
+    return slos
+
+
+def _parse_slo(
+    node: Node, service: str | None, owners: tuple[str, ...], labels: tuple[tuple[str, str], ...]
+) -> SLO:
+    node.only(*_SLO_KEYS)
+    sli_node = node.child("sli")
+    sli = parse_sli(sli_node) if sli_node is not None else SLI()
+    method = node.text("budgeting_method", default="Occurrences", allowed=BUDGETING_METHODS)
+    assert method is not None
+    window = parse_window(node)
+    objectives = tuple(parse_objective(o, method, sli) for o in node.children("objectives", True))
+    group_by = node.strings("group_by")
+    for i, key in enumerate(group_by):
+        if key not in _GROUP_KEYS:
+            raise node.error(f"group_by[{i}]", f"cannot group by {key!r}", ", ".join(_GROUP_KEYS))
+    source = node.child("source")
+    hints = SourceHints()
+    if source is not None:
+        source.only("kind", "profile", "data_source", "labels")
+        hints = SourceHints(
+            kind=source.text("kind", allowed=("logs", "prometheus")),
+            profile=source.text("profile"),
+            data_source=source.text("data_source"),
+            labels=source.pairs("labels"),
+        )
+    name = node.name("name")
+    assert name is not None
+    return SLO(
+        name=name,
+        service=node.text("service") or service or "",
+        sli=sli,
+        objectives=objectives,
+        window=window,
+        budgeting_method=method,
+        api=node.text("api"),
+        description=node.text("description", default="") or "",
+        owners=node.strings("owners") or owners,
+        alerting=parse_alerting(node.child("alerting"), window),
+        group_by=group_by,
+        source=hints,
+        labels=tuple(sorted({**dict(labels), **dict(node.pairs("labels"))}.items())),
+        origin=f"{node.path} ({VERSION})",
+    )

@@ -1,0 +1,547 @@
+"""OpenSLO ``openslo/v1`` and ``openslo/v1alpha`` specs mapped into :class:`apislo.slo.spec.SLO`.
+
+v1 kinds read: ``SLO``, ``SLI`` (inline ``indicator`` or ``indicatorRef``), ``DataSource``,
+``AlertPolicy`` and ``AlertCondition`` (inline or by reference); ``Service`` and
+``AlertNotificationTarget`` are accepted and ignored. References resolve across every file given
+to one :func:`apislo.slo.load` call.
+
+SLIs: ``ratioMetric`` (``good``/``bad`` + ``total`` Prometheus queries -> a ``ratio`` SLI) and
+``thresholdMetric`` (-> a latency SLI: the share of requests at most ``value`` seconds, from the
+traffic frame's buckets). A metric source of ``type: apislo`` carries apislo's own SLI fields in
+its ``spec`` (``kind``, ``bad_status``, ``count_429``, ``threshold_s``, plus ``api`` and
+``group_by``), so an OpenSLO file can describe an SLO computed from gateway logs.
+
+Durations use OpenSLO's shorthand, case-sensitive: ``m`` minutes, ``M`` months. A rolling window
+in minutes is almost always a typo for months and raises a :class:`SpecWarning`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from apislo.slo.formats._fields import Node, warn
+from apislo.slo.formats.apislo_yaml import check_timezone, parse_sli
+from apislo.slo.policy import prom_duration, tiers_from_spec
+from apislo.slo.spec import (
+    BUDGETING_METHODS,
+    SLI,
+    SLO,
+    Alerting,
+    Objective,
+    SourceHints,
+    TimeWindow,
+)
+from apislo.slo.windows import CALENDAR_SHORTHAND, parse_shorthand, shorthand_timedelta
+
+__all__ = ["ANNOTATION", "KINDS", "V1", "V1ALPHA", "parse_v1", "parse_v1alpha", "scan_text"]
+
+V1 = "openslo/v1"
+V1ALPHA = "openslo/v1alpha"
+KINDS = ("SLO", "SLI", "DataSource", "AlertPolicy", "AlertCondition", "AlertNotificationTarget",
+         "Service")  # fmt: skip
+#: Prefix of the ``metadata.annotations`` apislo writes and reads (owners, alert policy, name).
+ANNOTATION = "apislo.dev/"
+_CALENDAR_UNITS = {"w": "week", "d": "day", **CALENDAR_SHORTHAND}
+_OBJECTIVE_KEYS = (
+    "displayName", "name", "op", "value", "target", "targetPercent", "timeSliceTarget",
+    "timeSliceWindow", "ratioMetrics", "indicator", "indicatorRef", "compositeWeight",
+)  # fmt: skip
+_PAGE_WORDS = {"page", "critical", "sev1", "sev-1", "p1", "high", "urgent"}
+_MONTH_COMMENT = re.compile(r"^\s*-?\s*duration:\s*['\"]?(\d+)m['\"]?\s*#(.*month.*)$", re.I)
+
+
+def scan_text(text: str, path: str) -> None:
+    """Warn about ``duration: <n>m`` lines whose comment speaks of months (YAML drops comments)."""
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        match = _MONTH_COMMENT.match(line)
+        if match:
+            n = match.group(1)
+            warn(
+                path,
+                f"line {lineno}",
+                f"duration {n}m is {n} minutes, but the comment says month: write {n}M for "
+                "months (OpenSLO postfixes are case-sensitive)",
+            )
+
+
+# ---------------------------------------------------------------------------------------------
+# openslo/v1
+
+
+def parse_v1(docs: list[tuple[str, Mapping[str, Any]]]) -> list[SLO]:
+    """Every ``SLO`` among ``docs`` (``(path, document)`` pairs, all ``openslo/v1``).
+
+    Raises:
+        SpecError: an invalid field, an unknown kind, or a reference to a missing object.
+    """
+    index: dict[str, dict[str, Node]] = {kind: {} for kind in KINDS}
+    for path, doc in docs:
+        top = Node.of(path, "", doc)
+        top.only("apiVersion", "kind", "metadata", "spec")
+        kind = top.text("kind", required=True, allowed=KINDS)
+        meta = top.child("metadata", required=True)
+        assert kind is not None and meta is not None
+        name = meta.text("name", required=True)
+        assert name is not None
+        if name in index[kind]:
+            raise meta.error("name", f"a {kind} named {name!r} is defined twice", "unique names")
+        index[kind][name] = top
+    return [_slo_v1(top, index) for top in index["SLO"].values()]
+
+
+def _metadata(top: Node) -> tuple[str, str | None, tuple[tuple[str, str], ...]]:
+    meta = top.child("metadata", required=True)
+    assert meta is not None
+    name = meta.name("name")
+    assert name is not None
+    return name, meta.text("displayName"), meta.pairs("labels")
+
+
+def _slo_v1(top: Node, index: dict[str, dict[str, Node]]) -> SLO:
+    name, display, labels = _metadata(top)
+    spec = top.child("spec", required=True)
+    assert spec is not None
+    spec.only(
+        "description", "service", "indicator", "indicatorRef", "timeWindow", "budgetingMethod",
+        "objectives", "alertPolicies",
+    )  # fmt: skip
+    sli_node = _resolve(spec, "indicator", "indicatorRef", "SLI", index)
+    sli, api, group_by, hints = _sli_v1(sli_node, index)
+    method = spec.text("budgetingMethod", required=True, allowed=BUDGETING_METHODS)
+    assert method is not None
+    windows = list(spec.children("timeWindow"))
+    if len(windows) > 1:
+        raise spec.error("timeWindow", "holds more than one window", "exactly one item")
+    text = " ".join(filter(None, (name, display, spec.text("description"))))
+    window = _window_v1(windows[0], text) if windows else None
+    if window is None:
+        raise spec.error("timeWindow", "missing", "one rolling or calendar window")
+    objectives = tuple(
+        _objective(o, method, sli, v1=True) for o in spec.children("objectives", required=True)
+    )
+    if sli.kind == "latency" and any(o.threshold_s is None for o in objectives):
+        raise spec.error("objectives", "a thresholdMetric SLO needs op and value per objective")
+    notes = dict(top.child("metadata").pairs("annotations"))  # type: ignore[union-attr]
+    alerting = _alerting_v1(spec, index, window)
+    if not alerting.tiers and ANNOTATION + "alert-policy" in notes:
+        alerting = replace(alerting, policy=notes[ANNOTATION + "alert-policy"])
+    owners = notes.get(ANNOTATION + "owners")
+    return SLO(
+        name=name,
+        service=spec.text("service", default="") or "",
+        sli=sli,
+        objectives=objectives,
+        window=window,
+        budgeting_method=method,
+        api=api,
+        description=spec.text("description", default="") or "",
+        owners=tuple(owners.split(",")) if owners else (),
+        alerting=replace(alerting, name=notes.get(ANNOTATION + "alert-name")),
+        group_by=group_by,
+        source=hints,
+        labels=labels,
+        origin=f"{top.path} ({V1})",
+    )
+
+
+def _resolve(
+    spec: Node, inline: str, ref: str, kind: str, index: dict[str, dict[str, Node]]
+) -> Node:
+    """The inline object under ``inline`` or the one named by ``ref``."""
+    if spec.has(inline):
+        node = spec.child(inline)
+        assert node is not None
+        return node
+    name = spec.text(ref)
+    if name is None:
+        raise spec.error(inline, f"missing (give {inline} or {ref})")
+    if name not in index[kind]:
+        known = ", ".join(index[kind]) or "none loaded"
+        raise spec.error(ref, f"no {kind} named {name!r} in the files given", known)
+    return index[kind][name]
+
+
+def _source(node: Node, index: dict[str, dict[str, Node]]) -> tuple[str, Node | None, str | None]:
+    """Type, spec and data-source name of a ``metricSource``."""
+    ms = node.child("metricSource", required=True)
+    assert ms is not None
+    ms.only("metricSourceRef", "type", "spec")
+    ref = ms.text("metricSourceRef")
+    kind = ms.text("type")
+    if ref is not None:
+        if ref not in index["DataSource"]:
+            known = ", ".join(index["DataSource"]) or "none loaded"
+            raise ms.error("metricSourceRef", f"no DataSource named {ref!r}", known)
+        ds_spec = index["DataSource"][ref].child("spec")
+        kind = kind or (ds_spec.text("type") if ds_spec else None)
+    if kind is None:
+        raise ms.error("type", "missing (and no metricSourceRef to take it from)")
+    return kind, ms.child("spec"), ref
+
+
+def _query(spec: Node | None, where: Node) -> str:
+    for key in ("query", "promql"):
+        if spec is not None and spec.has(key):
+            return str(spec.raw(key))
+    raise where.error("metricSource.spec.query", "missing", "a PromQL query")
+
+
+def _apislo_sli(spec: Node | None) -> tuple[SLI, str | None, tuple[str, ...]]:
+    if spec is None:
+        return SLI(), None, ()
+    rest = {k: v for k, v in spec.data.items() if k not in ("api", "group_by")}
+    return parse_sli(Node(spec.path, spec.field, rest)), spec.text("api"), spec.strings("group_by")
+
+
+def _sli_v1(
+    node: Node, index: dict[str, dict[str, Node]]
+) -> tuple[SLI, str | None, tuple[str, ...], SourceHints]:
+    name = node.child("metadata").text("name") if node.has("metadata") else None
+    spec = node.child("spec", required=True)
+    assert spec is not None
+    spec.only("description", "thresholdMetric", "ratioMetric")
+    if spec.has("thresholdMetric") == spec.has("ratioMetric"):
+        raise spec.error("ratioMetric", "give exactly one of thresholdMetric and ratioMetric")
+    if spec.has("thresholdMetric"):
+        metric = spec.child("thresholdMetric")
+        assert metric is not None
+        kind, mspec, ref = _source(metric, index)
+        hints = _hints(kind, ref)
+        if kind.lower() == "apislo":
+            sli, api, group_by = _apislo_sli(mspec)
+            return _named(sli, name), api, group_by, hints
+        warn(
+            spec.path,
+            spec.where("thresholdMetric"),
+            f"the {kind} query is not run: apislo evaluates a thresholdMetric as the share of "
+            "requests with latency within each objective's value (seconds) from the traffic "
+            "frame's latency buckets",
+        )
+        return SLI(kind="latency", name=name), None, (), hints
+    metric = spec.child("ratioMetric")
+    assert metric is not None
+    metric.only("counter", "good", "bad", "total", "rawType", "raw")
+    if metric.has("raw"):
+        raise metric.error(
+            "raw",
+            "precomputed ratios cannot give event counts, so budgets and burn rates would not "
+            "be exact",
+            "good or bad with total",
+        )
+    if metric.has("good") == metric.has("bad"):
+        raise metric.error("good", "give exactly one of good and bad (with total)")
+    part = "good" if metric.has("good") else "bad"
+    part_node, total_node = metric.child(part), metric.child("total", required=True)
+    assert part_node is not None and total_node is not None
+    kind, part_spec, ref = _source(part_node, index)
+    hints = _hints(kind, ref)
+    if kind.lower() == "apislo":
+        sli, api, group_by = _apislo_sli(part_spec)
+        return _named(sli, name), api, group_by, hints
+    _, total_spec, _ = _source(total_node, index)
+    queries = {f"{part}_query": _query(part_spec, part_node), "total_query": _query(total_spec,
+               total_node)}  # fmt: skip
+    return SLI(kind="ratio", name=name, **queries), None, (), hints
+
+
+def _named(sli: SLI, name: str | None) -> SLI:
+    return replace(sli, name=sli.name or name)
+
+
+def _hints(kind: str, ref: str | None) -> SourceHints:
+    lowered = kind.lower()
+    source = "logs" if lowered == "apislo" else "prometheus" if lowered == "prometheus" else None
+    return SourceHints(kind=source, data_source=ref)
+
+
+def _window_v1(node: Node, text: str) -> TimeWindow:
+    node.only("duration", "isRolling", "calendar")
+    raw = node.text("duration", required=True)
+    assert raw is not None
+    try:
+        number, postfix = parse_shorthand(raw)
+    except ValueError as exc:
+        raise node.error("duration", str(exc), "e.g. 28d, 4w, 1M, 1Q") from None
+    calendar = node.child("calendar")
+    rolling = node.flag("isRolling", default=calendar is None)
+    if rolling:
+        if calendar is not None:
+            raise node.error("calendar", "given with isRolling: true", "drop one of them")
+        if postfix in CALENDAR_SHORTHAND:
+            raise node.error(
+                "duration",
+                f"{raw} has no fixed length for a rolling window",
+                "days or weeks, e.g. 30d, 4w (or isRolling: false with a calendar)",
+            )
+        duration = shorthand_timedelta(number, postfix)
+        _warn_short(node, raw, duration, text)
+        return TimeWindow.rolling_window(duration)
+    if postfix not in _CALENDAR_UNITS:
+        raise node.error("duration", f"{raw} is not a calendar duration", "e.g. 1d, 1w, 1M, 1Q, 1Y")
+    timezone, start = "UTC", None
+    if calendar is not None:
+        calendar.only("startTime", "timeZone")
+        timezone = calendar.text("timeZone", default="UTC") or "UTC"
+        check_timezone(calendar, "timeZone", timezone)
+        start = _start_time(calendar)
+    return TimeWindow(
+        kind="calendar", unit=_CALENDAR_UNITS[postfix], count=number, timezone=timezone,
+        start=start,
+    )  # fmt: skip
+
+
+def _start_time(calendar: Node) -> datetime | None:
+    raw = calendar.raw("startTime")
+    if raw is None:
+        return None
+    try:
+        start = raw if isinstance(raw, datetime) else datetime.fromisoformat(str(raw))
+    except ValueError:
+        raise calendar.error(
+            "startTime", f"{raw!r} is not a date and time", "2026-01-01 00:00:00"
+        ) from None
+    if (start.hour, start.minute, start.second) != (0, 0, 0):
+        warn(
+            calendar.path,
+            calendar.where("startTime"),
+            f"{raw}: periods start at local midnight; the time of day is not used",
+        )
+    return start.replace(tzinfo=None)
+
+
+def _warn_short(node: Node, raw: str, duration: timedelta, text: str) -> None:
+    if duration >= timedelta(days=1):
+        return
+    months = " The SLO's name or description mentions a month." if "month" in text.lower() else ""
+    warn(
+        node.path,
+        node.where("duration"),
+        f"a rolling window of {raw} is {duration}: `m` is minutes, `M` is months.{months}",
+    )
+
+
+def _objective(node: Node, method: str, sli: SLI, v1: bool) -> Objective:
+    node.only(*_OBJECTIVE_KEYS)
+    if node.has("target") == node.has("targetPercent"):
+        raise node.error("target", "give exactly one of target and targetPercent")
+    if node.has("target"):
+        target = node.number("target", low=0, high=1, rule="0 <= target < 1")
+    else:
+        percent = node.number("targetPercent", low=0, high=100, rule="0 < targetPercent < 100")
+        target = round(percent / 100, 12) if percent is not None else None
+    assert target is not None
+    threshold = None
+    if node.has("op") or node.has("value"):
+        op = node.text("op", required=True, allowed=("lte", "lt", "gte", "gt"))
+        if sli.uses_latency and op in ("gte", "gt"):
+            raise node.error("op", f"{op} on a latency threshold", "lte, lt")
+        threshold = node.number("value", required=True, low=0, rule="seconds, > 0")
+    slice_target = node.number("timeSliceTarget", low=0, high=1.0000001, rule="0 < x <= 1")
+    slice_window = _slice_window(node) if v1 else None
+    if method == "Timeslices" and slice_target is None:
+        raise node.error(
+            "timeSliceTarget", "required with budgetingMethod Timeslices", "0 < x <= 1"
+        )
+    if method != "Occurrences" and slice_window is None:
+        if v1:
+            raise node.error("timeSliceWindow", f"required with {method}", "e.g. 1m, 5m")
+        slice_window = timedelta(minutes=1)
+        warn(node.path, node.where("timeSliceTarget"), "v1alpha has no slice length: using 1m")
+    name = node.text("name") or _slug(node.text("displayName"))
+    return Objective(
+        target=target,
+        name=name,
+        display_name=node.text("displayName"),
+        threshold_s=threshold if sli.uses_latency else None,
+        timeslice_target=slice_target,
+        timeslice_window=slice_window,
+    )
+
+
+def _slug(text: str | None) -> str | None:
+    if not text:
+        return None
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug or None
+
+
+def _slice_window(node: Node) -> timedelta | None:
+    raw = node.raw("timeSliceWindow")
+    if raw is None:
+        return None
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return timedelta(minutes=raw)  # a bare number is minutes (OpenSLO)
+    try:
+        number, postfix = parse_shorthand(str(raw))
+        return shorthand_timedelta(number, postfix)
+    except (ValueError, KeyError):
+        raise node.error("timeSliceWindow", f"{raw!r} is not a fixed duration", "1m, 5m") from None
+
+
+def _alerting_v1(spec: Node, index: dict[str, dict[str, Node]], window: TimeWindow) -> Alerting:
+    tiers: list[dict[str, Any]] = []
+    names = []
+    for i, item in enumerate(spec.items("alertPolicies")):
+        holder = Node.of(spec.path, f"{spec.where('alertPolicies')}[{i}]", item)
+        policy = _resolve(
+            Node(holder.path, holder.field, {"inline": item} if "spec" in item else item),
+            "inline",
+            "alertPolicyRef",
+            "AlertPolicy",
+            index,
+        )
+        name, _, _ = _metadata(policy)
+        names.append(name)
+        pspec = policy.child("spec", required=True)
+        assert pspec is not None
+        for j, cond in enumerate(pspec.items("conditions", required=True)):
+            holder = Node.of(pspec.path, f"{pspec.where('conditions')}[{j}]", cond)
+            condition = _resolve(
+                Node(holder.path, holder.field, {"inline": cond} if "spec" in cond else cond),
+                "inline",
+                "conditionRef",
+                "AlertCondition",
+                index,
+            )
+            tiers.append(_tier(condition))
+    if not tiers:
+        return Alerting()
+    tiers_from_spec(tiers, window.period, spec.path)
+    return Alerting(policy="-".join(names), tiers=tuple(tiers))
+
+
+def _tier(condition: Node) -> dict[str, Any]:
+    """An ``AlertCondition`` of kind ``burnrate`` as a tier; the short window is 1/12 of the
+    long one (the Workbook's ratio), at least one minute."""
+    name, _, _ = _metadata(condition)
+    spec = condition.child("spec", required=True)
+    assert spec is not None
+    severity_raw = (spec.text("severity", required=True) or "").lower()
+    severity = severity_raw if severity_raw in ("page", "ticket") else (
+        "page" if severity_raw in _PAGE_WORDS else "ticket")  # fmt: skip
+    if severity != severity_raw:
+        warn(spec.path, spec.where("severity"), f"{severity_raw!r} is treated as {severity}")
+    cond = spec.child("condition", required=True)
+    assert cond is not None
+    kind = cond.text("kind", default="burnrate", allowed=("burnrate",))
+    assert kind == "burnrate"
+    raw = cond.text("lookbackWindow", required=True)
+    assert raw is not None
+    try:
+        long_window = shorthand_timedelta(*parse_shorthand(raw))
+    except (ValueError, KeyError):
+        raise cond.error("lookbackWindow", f"{raw!r} is not a fixed duration", "1h, 6h") from None
+    short = max(timedelta(minutes=round(long_window / timedelta(minutes=1) / 12)),
+                timedelta(minutes=1))  # fmt: skip
+    factor = cond.number("threshold", required=True, low=0, rule="a burn rate > 0")
+    return {
+        "name": name,
+        "severity": severity,
+        "long_window": prom_duration(long_window),
+        "short_window": prom_duration(short),
+        "factor": factor,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# openslo/v1alpha
+
+_V1ALPHA_UNITS = {
+    "second": timedelta(seconds=1), "minute": timedelta(minutes=1), "hour": timedelta(hours=1),
+    "day": timedelta(days=1), "week": timedelta(weeks=1),
+}  # fmt: skip
+
+
+def parse_v1alpha(doc: Mapping[str, Any], path: str) -> list[SLO]:
+    """The SLO of one ``openslo/v1alpha`` document (``Service`` documents give none).
+
+    v1alpha puts ``ratioMetrics`` on each objective: objectives with different ratio queries
+    become separate SLOs named ``<name>-<objective>``.
+    """
+    top = Node.of(path, "", doc)
+    top.only("apiVersion", "kind", "metadata", "spec")
+    kind = top.text("kind", required=True, allowed=("SLO", "Service"))
+    if kind == "Service":
+        return []
+    name, _, labels = _metadata(top)
+    spec = top.child("spec", required=True)
+    assert spec is not None
+    spec.only("description", "service", "indicator", "timeWindows", "budgetingMethod", "objectives")
+    method = spec.text("budgetingMethod", required=True, allowed=BUDGETING_METHODS)
+    assert method is not None
+    windows = list(spec.children("timeWindows", required=True))
+    if len(windows) != 1:
+        raise spec.error("timeWindows", "must hold exactly one window", "one item")
+    window = _window_v1alpha(windows[0])
+    indicator = spec.child("indicator")
+    base_sli = SLI(kind="latency") if indicator is not None else None
+    groups: dict[tuple[str, str] | None, list[Node]] = {}
+    for obj in spec.children("objectives", required=True):
+        key = None
+        ratio = obj.child("ratioMetrics")
+        if ratio is not None:
+            ratio.only("good", "total", "counter")
+            good, total = ratio.child("good", required=True), ratio.child("total", required=True)
+            assert good is not None and total is not None
+            key = (_query_v1alpha(good), _query_v1alpha(total))
+        groups.setdefault(key, []).append(obj)
+    slos = []
+    for i, (key, objs) in enumerate(groups.items()):
+        if key is None:
+            if base_sli is None:
+                raise spec.error("indicator", "missing (and no ratioMetrics on the objectives)")
+            sli = base_sli
+        else:
+            sli = SLI(kind="ratio", good_query=key[0], total_query=key[1])
+        objectives = tuple(_objective(o, method, sli, v1=False) for o in objs)
+        slo_name = name if len(groups) == 1 else f"{name}-{objectives[0].name or i + 1}"
+        slos.append(
+            SLO(
+                name=slo_name,
+                service=spec.text("service", required=True) or "",
+                sli=sli,
+                objectives=objectives,
+                window=window,
+                budgeting_method=method,
+                description=spec.text("description", default="") or "",
+                labels=labels,
+                origin=f"{path} ({V1ALPHA})",
+            )
+        )
+    return slos
+
+
+def _query_v1alpha(node: Node) -> str:
+    node.only("source", "queryType", "query", "metricSource")
+    query = node.text("query", required=True)
+    assert query is not None
+    return query
+
+
+def _window_v1alpha(node: Node) -> TimeWindow:
+    node.only("unit", "count", "isRolling", "calendar")
+    unit = (node.text("unit", required=True) or "").lower()
+    count = int(node.number("count", required=True, low=0, rule="a whole number >= 1") or 1)
+    calendar = node.child("calendar")
+    rolling = node.flag("isRolling", default=calendar is None)
+    if rolling:
+        if unit not in _V1ALPHA_UNITS:
+            raise node.error("unit", f"{unit!r} has no fixed length", "Day, Week (rolling)")
+        duration = count * _V1ALPHA_UNITS[unit]
+        if duration < timedelta(days=1):
+            warn(node.path, node.where("unit"), f"a rolling window of {duration} is very short")
+        return TimeWindow.rolling_window(duration)
+    if unit not in ("day", "week", "month", "quarter", "year"):
+        raise node.error(
+            "unit", f"{unit!r} is not a calendar unit", "Day, Week, Month, Quarter, Year"
+        )
+    timezone, start = "UTC", None
+    if calendar is not None:
+        timezone = calendar.text("timeZone", default="UTC") or "UTC"
+        check_timezone(calendar, "timeZone", timezone)
+        start = _start_time(calendar)
+    return TimeWindow(kind="calendar", unit=unit, count=count, timezone=timezone, start=start)

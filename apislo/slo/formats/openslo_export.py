@@ -1,0 +1,173 @@
+"""Export :class:`~apislo.slo.spec.SLO` objects as OpenSLO ``openslo/v1`` documents.
+
+Ratio SLIs become ``ratioMetric`` with Prometheus queries; apislo's log-based SLIs become a
+metric source of ``type: apislo`` carrying apislo's SLI fields (``ratioMetric`` for
+availability, ``thresholdMetric`` for latency kinds), which :mod:`apislo.slo.formats.openslo`
+reads back. Inline alert tiers become one inline ``AlertPolicy`` per tier (OpenSLO allows one
+condition per policy); a named policy, the owners and the alert name go into
+``metadata.annotations`` under ``apislo.dev/``. Sloth page/ticket labels have no OpenSLO field
+and are not exported.
+
+>>> from apislo.slo.spec import SLO, SLI, Objective, TimeWindow
+>>> from datetime import timedelta
+>>> slo = SLO("a", "shop", SLI(), (Objective(0.99),), TimeWindow.rolling_window(timedelta(days=7)))
+>>> to_openslo([slo])[0]["spec"]["timeWindow"]
+[{'duration': '7d', 'isRolling': True}]
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import yaml
+
+from apislo.slo.formats.openslo import ANNOTATION as ANNOTATION_PREFIX
+from apislo.slo.policy import policy_for
+from apislo.slo.spec import SLI, SLO, Objective, TimeWindow
+
+__all__ = ["dump_openslo", "shorthand", "to_openslo"]
+
+_CALENDAR_POSTFIX = {"day": "d", "week": "w", "month": "M", "quarter": "Q", "year": "Y"}
+
+
+def shorthand(delta: timedelta) -> str:
+    """OpenSLO duration shorthand for a fixed duration: ``30d``, ``6h``, ``5m``.
+
+    Raises:
+        ValueError: ``delta`` is not a whole number of minutes.
+    """
+    seconds = int(delta.total_seconds())
+    if seconds <= 0 or seconds != delta.total_seconds() or seconds % 60:
+        raise ValueError(f"{delta} is not a whole number of minutes")
+    for postfix, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{postfix}"
+    raise AssertionError("unreachable")
+
+
+def _window(window: TimeWindow) -> dict[str, Any]:
+    if window.is_rolling:
+        return {"duration": shorthand(window.period), "isRolling": True}
+    calendar: dict[str, Any] = {"timeZone": window.timezone}
+    if window.start is not None:
+        calendar["startTime"] = window.start.strftime("%Y-%m-%d %H:%M:%S")
+    postfix = _CALENDAR_POSTFIX[window.unit or "day"]
+    return {"duration": f"{window.count}{postfix}", "calendar": calendar, "isRolling": False}
+
+
+def _apislo_spec(slo: SLO) -> dict[str, Any]:
+    sli = slo.sli
+    spec: dict[str, Any] = {"kind": sli.kind}
+    if sli.uses_status:
+        spec["bad_status"] = list(sli.bad_status)
+        spec["count_429"] = sli.count_429
+    if sli.threshold_s is not None:
+        spec["threshold_s"] = sli.threshold_s
+    if slo.api is not None:
+        spec["api"] = slo.api
+    if slo.group_by:
+        spec["group_by"] = list(slo.group_by)
+    return {"metricSource": {"type": "apislo", "spec": spec}}
+
+
+def _prometheus(query: str) -> dict[str, Any]:
+    return {"metricSource": {"type": "Prometheus", "spec": {"query": query}}}
+
+
+def _indicator(slo: SLO) -> dict[str, Any]:
+    sli: SLI = slo.sli
+    if sli.kind == "ratio":
+        part = "good" if sli.good_query else "bad"
+        metric = {
+            "counter": True,
+            part: _prometheus(sli.good_query or sli.bad_query or ""),
+            "total": _prometheus(sli.total_query or ""),
+        }
+        spec: dict[str, Any] = {"ratioMetric": metric}
+    elif sli.uses_latency:
+        spec = {"thresholdMetric": _apislo_spec(slo)}
+    else:
+        good, total = _apislo_spec(slo), _apislo_spec(slo)  # two copies: no YAML anchors
+        spec = {"ratioMetric": {"counter": True, "good": good, "total": total}}
+    return {"metadata": {"name": sli.name or f"{slo.name}-sli"}, "spec": spec}
+
+
+def _objective(objective: Objective) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if objective.display_name:
+        out["displayName"] = objective.display_name
+    if objective.name:
+        out["name"] = objective.name
+    if objective.threshold_s is not None:
+        out["op"], out["value"] = "lte", objective.threshold_s
+    out["target"] = objective.target
+    if objective.timeslice_target is not None:
+        out["timeSliceTarget"] = objective.timeslice_target
+    if objective.timeslice_window is not None:
+        out["timeSliceWindow"] = shorthand(objective.timeslice_window)
+    return out
+
+
+def _alert_policies(slo: SLO) -> list[dict[str, Any]]:
+    policies = []
+    for tier in policy_for(slo).tiers:
+        condition = {
+            "kind": "AlertCondition",
+            "metadata": {"name": tier.name},
+            "spec": {
+                "severity": tier.severity,
+                "condition": {
+                    "kind": "burnrate",
+                    "threshold": tier.factor,
+                    "lookbackWindow": shorthand(tier.long_window),
+                    "alertAfter": "0m",
+                },
+            },
+        }
+        policies.append(
+            {
+                "kind": "AlertPolicy",
+                "metadata": {"name": f"{slo.name}-{tier.name}"},
+                "spec": {
+                    "alertWhenBreaching": True,
+                    "conditions": [condition],
+                    "notificationTargets": [],
+                },
+            }
+        )
+    return policies
+
+
+def to_openslo(slos: list[SLO]) -> list[dict[str, Any]]:
+    """One ``openslo/v1`` ``SLO`` document (a plain dict) per SLO, with an inline SLI."""
+    docs = []
+    for slo in slos:
+        annotations = {}
+        if slo.owners:
+            annotations[ANNOTATION_PREFIX + "owners"] = ",".join(slo.owners)
+        if slo.alerting.name:
+            annotations[ANNOTATION_PREFIX + "alert-name"] = slo.alerting.name
+        if slo.alerting.policy and not slo.alerting.tiers:
+            annotations[ANNOTATION_PREFIX + "alert-policy"] = slo.alerting.policy
+        metadata: dict[str, Any] = {"name": slo.name}
+        if slo.labels:
+            metadata["labels"] = dict(slo.labels)
+        if annotations:
+            metadata["annotations"] = annotations
+        spec: dict[str, Any] = {"service": slo.service}
+        if slo.description:
+            spec["description"] = slo.description
+        spec["indicator"] = _indicator(slo)
+        spec["timeWindow"] = [_window(slo.window)]
+        spec["budgetingMethod"] = slo.budgeting_method
+        spec["objectives"] = [_objective(o) for o in slo.objectives]
+        if slo.alerting.tiers:
+            spec["alertPolicies"] = _alert_policies(slo)
+        docs.append({"apiVersion": "openslo/v1", "kind": "SLO", "metadata": metadata, "spec": spec})
+    return docs
+
+
+def dump_openslo(slos: list[SLO]) -> str:
+    """The OpenSLO v1 documents of :func:`to_openslo` as one multi-document YAML text."""
+    return yaml.safe_dump_all(to_openslo(slos), sort_keys=False, allow_unicode=True)

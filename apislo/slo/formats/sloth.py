@@ -1,0 +1,97 @@
+"""Sloth ``prometheus/v1`` specs mapped into :class:`apislo.slo.spec.SLO`.
+
+Each ``slos[]`` item becomes a ``ratio`` SLO over Sloth's default 30-day rolling window
+(Occurrences), alerting with the ``sloth`` policy (the Workbook's table). ``objective`` is a
+percentage in Sloth (``99.9``). ``sli.events`` maps to ``bad_query`` / ``total_query``; the
+``{{.window}}`` placeholder stays in the queries (apislo fills it in when it runs them).
+``sli.raw`` (a precomputed error ratio) and ``sli.plugin`` are refused: they give no event
+counts, so budgets could not be exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from apislo.slo.formats._fields import Node
+from apislo.slo.formats.apislo_yaml import DEFAULT_PERIOD
+from apislo.slo.spec import SLI, SLO, Alerting, Objective, SourceHints, TimeWindow
+
+__all__ = ["VERSION", "parse"]
+
+VERSION = "prometheus/v1"
+
+
+def parse(doc: Mapping[str, Any], path: str) -> list[SLO]:
+    """Every SLO of one Sloth ``prometheus/v1`` document."""
+    top = Node.of(path, "", doc)
+    top.only("version", "service", "labels", "slos")
+    service = top.text("service", required=True)
+    assert service is not None
+    labels = top.pairs("labels")
+    slos = [_slo(node, service, labels) for node in top.children("slos", required=True)]
+    names = [s.name for s in slos]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise top.error(f"slos[{i}].name", f"{name!r} is repeated", "unique names")
+    return slos
+
+
+def _slo(node: Node, service: str, labels: tuple[tuple[str, str], ...]) -> SLO:
+    node.only("name", "objective", "description", "labels", "sli", "alerting")
+    name = node.name("name")
+    assert name is not None
+    objective = node.number("objective", required=True, low=0, high=100, rule="0 < x < 100 (%)")
+    assert objective is not None
+    sli_node = node.child("sli", required=True)
+    assert sli_node is not None
+    sli_node.only("events", "raw", "plugin")
+    if not sli_node.has("events"):
+        kind = "raw" if sli_node.has("raw") else "plugin"
+        raise sli_node.error(
+            kind,
+            f"Sloth {kind} SLIs give no event counts, so apislo cannot compute exact budgets",
+            "events with error_query and total_query",
+        )
+    events = sli_node.child("events")
+    assert events is not None
+    events.only("error_query", "total_query")
+    sli = SLI(
+        kind="ratio",
+        bad_query=events.text("error_query", required=True),
+        total_query=events.text("total_query", required=True),
+    )
+    return SLO(
+        name=name,
+        service=service,
+        sli=sli,
+        objectives=(Objective(target=round(objective / 100, 12)),),
+        window=TimeWindow.rolling_window(DEFAULT_PERIOD),
+        description=node.text("description", default="") or "",
+        alerting=_alerting(node.child("alerting")),
+        source=SourceHints(kind="prometheus"),
+        labels=tuple(sorted({**dict(labels), **dict(node.pairs("labels"))}.items())),
+        origin=f"{node.path} ({VERSION})",
+    )
+
+
+def _alerting(node: Node | None) -> Alerting:
+    if node is None:
+        return Alerting(policy="sloth")
+    node.only("name", "labels", "annotations", "page_alert", "ticket_alert")
+    page, ticket = node.child("page_alert"), node.child("ticket_alert")
+    for sub in (page, ticket):
+        if sub is not None:
+            sub.only("labels", "annotations", "disable")
+    shared = dict(node.pairs("labels"))
+    disabled = all(sub is not None and sub.flag("disable") for sub in (page, ticket))
+    return Alerting(
+        policy="sloth",
+        page_labels=tuple(sorted({**shared, **dict(page.pairs("labels") if page else ())}.items())),
+        ticket_labels=tuple(
+            sorted({**shared, **dict(ticket.pairs("labels") if ticket else ())}.items())
+        ),
+        annotations=node.pairs("annotations"),
+        disabled=disabled,
+        name=node.text("name"),
+    )

@@ -1,0 +1,142 @@
+"""Load SLO specs from files: detects each YAML document's format and maps it into :class:`SLO`.
+
+Formats (one module each under :mod:`apislo.slo.formats`):
+
+=========================== ==================================================================
+document starts with         format
+=========================== ==================================================================
+``version: apislo/v1``       apislo's own YAML (:mod:`~apislo.slo.formats.apislo_yaml`)
+``apiVersion: openslo/v1``   OpenSLO v1 (:mod:`~apislo.slo.formats.openslo`)
+``apiVersion: openslo/v1alpha`` OpenSLO v1alpha
+``version: prometheus/v1``   Sloth (:mod:`~apislo.slo.formats.sloth`)
+=========================== ==================================================================
+
+Suspicious input raises :class:`SpecWarning` (a ``UserWarning``); invalid input raises
+:class:`~apislo.errors.SpecError` naming the file, the field and what is allowed.
+
+>>> slos = load("examples/slo/")                                 # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from apislo.errors import SpecError
+from apislo.slo.formats import apislo_yaml, openslo, sloth
+from apislo.slo.formats._fields import SpecWarning
+from apislo.slo.spec import SLO
+
+__all__ = ["FORMATS", "SpecWarning", "load", "spec_files"]
+
+#: Format tag -> the key that holds it.
+FORMATS: dict[str, str] = {
+    apislo_yaml.VERSION: "version",
+    sloth.VERSION: "version",
+    openslo.V1: "apiVersion",
+    openslo.V1ALPHA: "apiVersion",
+}
+_SUFFIXES = (".yaml", ".yml")
+
+PathLike = str | os.PathLike[str]
+
+
+def spec_files(paths: PathLike | Iterable[PathLike]) -> list[Path]:
+    """The spec files named by ``paths``; a directory gives its ``*.yaml`` / ``*.yml`` files."""
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    files: list[Path] = []
+    for item in paths:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix in _SUFFIXES and p.is_file())
+            if not found:
+                raise SpecError(str(path), "<directory>", "holds no .yaml or .yml spec files")
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise SpecError(str(path), "<file>", "does not exist", "a spec file or a directory")
+    return files
+
+
+def _documents(path: Path) -> tuple[str, list[Mapping[str, Any]]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(str(path), "<file>", f"cannot be read ({exc})") from None
+    try:
+        docs = [d for d in yaml.safe_load_all(text) if d is not None]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "<yaml>"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SpecError(str(path), where, f"is not valid YAML: {problem}") from None
+    for i, doc in enumerate(docs):
+        if not isinstance(doc, Mapping):
+            raise SpecError(str(path), f"document {i + 1}", "is not a mapping")
+    return text, docs
+
+
+def _format(doc: Mapping[str, Any], path: Path, i: int) -> str:
+    for tag, key in FORMATS.items():
+        if doc.get(key) == tag:
+            return tag
+    found = doc.get("apiVersion") or doc.get("version")
+    raise SpecError(
+        str(path),
+        f"document {i + 1}",
+        f"unknown spec format {found!r}" if found else "has no version or apiVersion",
+        "version: apislo/v1, apiVersion: openslo/v1, apiVersion: openslo/v1alpha, "
+        "version: prometheus/v1 (Sloth)",
+    )
+
+
+def load(paths: PathLike | Iterable[PathLike]) -> list[SLO]:
+    """Load every SLO from spec files (or directories of them), in any supported format.
+
+    OpenSLO ``v1`` references (``indicatorRef``, ``alertPolicyRef``, ``conditionRef``,
+    ``metricSourceRef``) resolve across all the files given.
+
+    Args:
+        paths: a file, a directory, or several of them.
+
+    Returns:
+        The SLOs, in file order.
+
+    Raises:
+        SpecError: a file is missing or invalid (naming the file, field and what is allowed),
+            or two SLOs share a name.
+    """
+    slos: list[SLO] = []
+    v1_docs: list[tuple[str, Mapping[str, Any]]] = []
+    for path in spec_files(paths):
+        text, docs = _documents(path)
+        for i, doc in enumerate(docs):
+            tag = _format(doc, path, i)
+            if tag == apislo_yaml.VERSION:
+                slos.extend(apislo_yaml.parse(doc, str(path)))
+            elif tag == sloth.VERSION:
+                slos.extend(sloth.parse(doc, str(path)))
+            elif tag == openslo.V1ALPHA:
+                slos.extend(openslo.parse_v1alpha(doc, str(path)))
+            else:
+                v1_docs.append((str(path), doc))
+        if text and any(_format(d, path, i).startswith("openslo/") for i, d in enumerate(docs)):
+            openslo.scan_text(text, str(path))
+    slos.extend(openslo.parse_v1(v1_docs))
+    seen: dict[str, str] = {}
+    for slo in slos:
+        if slo.name in seen:
+            raise SpecError(
+                slo.origin,
+                "name",
+                f"SLO {slo.name!r} is also defined in {seen[slo.name]}",
+                "unique SLO names across the files given",
+            )
+        seen[slo.name] = slo.origin
+    return slos

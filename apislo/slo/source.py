@@ -1,0 +1,225 @@
+"""Where an SLO's counts come from: a traffic frame, events, a Parquet dataset or Prometheus.
+
+:func:`resolve_source` turns what the caller passed into a :class:`Source`; its
+:meth:`Source.frame` gives, for one SLO, a traffic frame (:mod:`apislo.model`) over a time range
+with exactly the columns that SLO needs:
+
+* **traffic frame** (a DataFrame with ``requests``): used as is. Latency thresholds must be
+  among its ``le_<s>`` columns.
+* **events** (a pandas/polars/Arrow frame with ``status`` and ``latency_s``) or a **dataset**
+  directory (read with :func:`apislo.load`): aggregated with :func:`apislo.traffic` at exactly
+  the SLO's thresholds, so every count is exact. For ``availability_and_latency`` an extra column
+  ``good_le_<s>`` counts requests both fast and not bad, exactly.
+* **Prometheus** (an ``http(s)://`` URL or a client from :func:`apislo.prometheus`): the
+  profile's traffic frame (the SLO's ``source.profile``, default ``generic``); a latency
+  threshold must equal a histogram bucket. Ratio SLIs run their ``good``/``bad`` and ``total``
+  queries with ``{{.window}}`` set to the step; a ``rate(...)`` result (per second) is multiplied
+  by the step's seconds to give counts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from apislo.errors import ConfigError
+from apislo.model import bucket_column
+from apislo.slo.spec import SLO
+
+__all__ = ["Source", "resolve_source", "slo_keys", "slo_thresholds"]
+
+_WINDOW_PLACEHOLDER = re.compile(r"\{\{\s*\.window\s*\}\}")
+
+
+def slo_keys(slo: SLO) -> tuple[str, ...]:
+    """Group keys an SLO's traffic frame needs: ``api`` (to select or split) and ``group_by``."""
+    keys = ["api", *slo.group_by]
+    return tuple(dict.fromkeys(keys))
+
+
+def slo_thresholds(slo: SLO) -> tuple[float, ...]:
+    """Every latency threshold (seconds) an SLO's objectives use, sorted."""
+    values = {slo.threshold_s(o) for o in slo.objectives}
+    return tuple(sorted(v for v in values if v is not None))
+
+
+def _is_traffic(frame: Any) -> bool:
+    return isinstance(frame, pd.DataFrame) and "requests" in frame.columns
+
+
+def _is_events(frame: Any) -> bool:
+    columns = getattr(frame, "column_names", None)
+    columns = list(getattr(frame, "columns", None) if columns is None else columns) or []
+    return "status" in columns and "latency_s" in columns
+
+
+@dataclass
+class Source:
+    """A resolved data source (see the module docstring).
+
+    Attributes:
+        kind: ``traffic``, ``events``, ``dataset`` or ``prometheus``.
+        data: the frame, the dataset path or the Prometheus client.
+        label: how to name the source in outputs (never a secret: URLs lose their userinfo).
+    """
+
+    kind: str
+    data: Any
+    label: str
+    _events: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
+
+    def frame(
+        self, slo: SLO, start: pd.Timestamp, end: pd.Timestamp, step: pd.Timedelta
+    ) -> pd.DataFrame:
+        """A traffic frame for ``slo`` over ``[start, end)`` at ``step`` intervals.
+
+        Raises:
+            ConfigError: the source cannot provide what the SLO needs (says what would).
+        """
+        if slo.sli.kind == "ratio":
+            if self.kind != "prometheus":
+                return self._ratio_from_frame(slo)
+            return self._ratio_from_prometheus(slo, start, end, step)
+        if self.kind == "traffic":
+            return self.data
+        if self.kind == "prometheus":
+            return self.data.traffic(
+                profile=slo.source.profile or "generic",
+                start=start,
+                end=end,
+                step=int(step.total_seconds()),
+                by=slo_keys(slo),
+                thresholds_s=slo_thresholds(slo) or None,
+            )
+        events = self._load_events(slo, start, end)
+        return _events_traffic(events, slo, start, end, step)
+
+    def _load_events(self, slo: SLO, start: pd.Timestamp, end: pd.Timestamp) -> Any:
+        if self.kind == "events":
+            return self.data
+        key = (start, end, slo.api)
+        if key not in self._events:
+            import apislo
+
+            apis = [slo.api] if slo.api is not None else None
+            self._events[key] = apislo.load(self.data, start=start, end=end, apis=apis)
+        return self._events[key]
+
+    def _ratio_from_frame(self, slo: SLO) -> pd.DataFrame:
+        frame = self.data if self.kind == "traffic" else None
+        if frame is None or "total" not in frame.columns:
+            raise ConfigError(
+                f"SLO {slo.name!r} has a ratio SLI (PromQL queries): evaluate it against a "
+                "Prometheus URL, or pass a frame with ts, total and good (or bad) columns"
+            )
+        return frame
+
+    def _ratio_from_prometheus(
+        self, slo: SLO, start: pd.Timestamp, end: pd.Timestamp, step: pd.Timedelta
+    ) -> pd.DataFrame:
+        from apislo.slo.policy import prom_duration
+
+        step_s = int(step.total_seconds())
+        window = prom_duration(step.to_pytimedelta())
+        parts = {}
+        for column, query in (
+            ("good", slo.sli.good_query),
+            ("bad", slo.sli.bad_query),
+            ("total", slo.sli.total_query),
+        ):
+            if not query:
+                continue
+            promql = _WINDOW_PLACEHOLDER.sub(window, query)
+            got = self.data.query_range(promql, start + step, end, step_s)
+            per_second = "rate(" in promql and "increase(" not in promql
+            values = got["value"].to_numpy(dtype=np.float64, na_value=0.0)
+            keys = [k for k in slo.group_by if k in got.columns]
+            part = pd.DataFrame({"ts": pd.DatetimeIndex(got["ts"]) - step})
+            for k in keys:
+                part[k] = got[k].to_numpy()
+            part[column] = values * (step_s if per_second else 1)
+            parts[column] = part.groupby(["ts", *keys], as_index=False)[column].sum()
+        frames = list(parts.values())
+        merged = frames[0]
+        for other in frames[1:]:
+            merged = merged.merge(other, how="outer")
+        return merged.fillna(0.0)
+
+
+def _status_is_bad(slo: SLO) -> Any:
+    """Polars expression: the event's status counts as bad for the SLO's SLI."""
+    import polars as pl
+
+    cls = pl.col("status") // 100
+    bad = pl.lit(False)
+    for name in slo.sli.bad_status:
+        bad = bad | (cls == int(name[0]))
+    is_429 = pl.col("status") == 429
+    bad = (bad | is_429) if slo.sli.count_429 else (bad & ~is_429)
+    return bad.fill_null(False)
+
+
+def _events_traffic(
+    events: Any, slo: SLO, start: pd.Timestamp, end: pd.Timestamp, step: pd.Timedelta
+) -> pd.DataFrame:
+    import polars as pl
+
+    from apislo.aggregate import to_polars, traffic
+
+    thresholds = slo_thresholds(slo)
+    keys = slo_keys(slo)
+    options = dict(interval=step, by=keys, quantiles=(), start=start, end=end)
+    frame = traffic(events, thresholds_s=thresholds, **options)
+    if slo.sli.kind != "availability_and_latency" or not thresholds:
+        return frame
+    masked = to_polars(events).with_columns(
+        pl.when(_status_is_bad(slo)).then(None).otherwise(pl.col("latency_s")).alias("latency_s")
+    )
+    good = traffic(masked, thresholds_s=thresholds, **options)
+    names = {bucket_column(t): "good_" + bucket_column(t) for t in thresholds}
+    good = good[["ts", *keys, *names]].rename(columns=names)
+    return frame.merge(good, on=["ts", *keys], how="left")
+
+
+def _safe_url(url: str) -> str:
+    return re.sub(r"//[^/@]*@", "//", url)
+
+
+def resolve_source(source: Any) -> Source:
+    """Classify ``source``: a traffic frame, events, a dataset path, or Prometheus.
+
+    Args:
+        source: a traffic frame; an events frame (pandas, polars or Arrow); a dataset directory
+            written by ``apislo ingest``; an ``http(s)://`` Prometheus URL; or a client from
+            :func:`apislo.prometheus`.
+
+    Raises:
+        ConfigError: none of these (says what is accepted).
+    """
+    if isinstance(source, str) and source.startswith(("http://", "https://")):
+        import apislo
+
+        return Source("prometheus", apislo.prometheus(source), _safe_url(source))
+    if hasattr(source, "query_range") and hasattr(source, "traffic"):
+        return Source("prometheus", source, _safe_url(str(getattr(source, "url", "prometheus"))))
+    if isinstance(source, str | Path):
+        path = Path(source)
+        if not path.is_dir():
+            raise ConfigError(
+                f"{path}: not a dataset directory (create one with `apislo ingest`) and not an "
+                "http(s):// Prometheus URL"
+            )
+        return Source("dataset", path, str(path))
+    if _is_traffic(source):
+        return Source("traffic", source, "traffic frame")
+    if _is_events(source):
+        return Source("events", source, "events")
+    raise ConfigError(
+        f"cannot use a {type(source).__name__} as an SLO source: pass a traffic frame, an events "
+        "frame, a dataset directory or a Prometheus URL/client"
+    )

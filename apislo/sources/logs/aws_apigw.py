@@ -1,0 +1,307 @@
+"""AWS API Gateway access logs: the console's CLF and JSON presets, REST and HTTP APIs.
+
+CLF presets::
+
+    REST: $context.identity.sourceIp $context.identity.caller $context.identity.user
+          [$context.requestTime] "$context.httpMethod $context.resourcePath $context.protocol"
+          $context.status $context.responseLength $context.requestId [$context.extendedRequestId]
+    HTTP: $context.identity.sourceIp - - [$context.requestTime]
+          "$context.httpMethod $context.routeKey $context.protocol" $context.status
+          $context.responseLength $context.requestId
+
+(an HTTP API's route key holds its own method: ``"GET GET /pets HTTP/1.1"``; ``$default`` gives
+no path). The JSON presets write the same variables under the keys ``requestId``, ``ip``,
+``caller``, ``user``, ``requestTime``, ``httpMethod``, ``resourcePath`` / ``routeKey``,
+``status``, ``protocol``, ``responseLength``; these keys are also read when present:
+``requestTimeEpoch`` (epoch ms; preferred over ``requestTime`` for its precision),
+``responseLatency`` and ``integrationLatency`` (ms), ``path`` (preferred over the templated
+``resourcePath``), ``domainName`` (host), ``apiName`` / ``apiId`` (api), ``principalId``,
+``apiKeyId``, ``apiKey`` or ``identity.apiKey`` (hashed, never stored), ``user``, ``caller``
+(consumer, in that order). ``requestTime`` marks when the request was received: the start.
+
+API Gateway does not escape quotes inside ``$context`` values, so a user agent or error message
+with a ``"`` makes the line invalid JSON. Such lines are re-read tolerantly: the text is split at
+each ``,"key":`` boundary (the preset's flat key order), each value loses its outer quotes and
+keeps the inner ones. Only lines that still cannot be read are rejected ``bad_json``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import polars as pl
+
+from apislo.sources.logs.base import LogFormat, Parsed
+from apislo.sources.logs.fields import (
+    Num,
+    clean,
+    epoch_ms_to_ts,
+    finish,
+    format_clf_time,
+    format_ms,
+    hash_secrets,
+    lines_frame,
+    number,
+    parse_clf_time,
+    raw_events,
+    scrub_query_secrets,
+    status_code,
+)
+from apislo.sources.logs.jsonlines import read_records
+
+__all__ = ["AwsApiGatewayClf", "AwsApiGatewayJson", "recover_flat_json"]
+
+_CLF = (
+    r'^(?P<ip>\S+) (?P<caller>\S+) (?P<user>\S+) \[(?P<time>[^\]]+)\] "(?P<method>[A-Za-z]+) '
+    r'(?:(?:[A-Z]+|ANY) )?(?P<target>\S+) (?P<protocol>[^"\s]+)" (?P<status>\S+) '
+    r'(?P<length>\S+) (?P<request_id>[^"\s]+)(?: [^"\s]+)?\s*$'
+)
+_CLF_START = r'^\S+ \S+ \S+ \[[^\]]+\] "'
+
+_JSON_PATHS = (
+    "requestId",
+    "requestTime",
+    "requestTimeEpoch",
+    "httpMethod",
+    "path",
+    "resourcePath",
+    "routeKey",
+    "status",
+    "responseLength",
+    "responseLatency",
+    "integrationLatency",
+    "domainName",
+    "apiName",
+    "apiId",
+    "principalId",
+    "apiKeyId",
+    "apiKey",
+    "identity.apiKey",
+    "user",
+    "caller",
+)
+_KEY = re.compile(r'(?:^\{|,)\s*"([A-Za-z_][\w.-]*)"\s*:\s*')
+#: Below this, an epoch value is in seconds, not milliseconds (1e11 ms is March 1973).
+_EPOCH_MS_MIN = 1e11
+
+
+def recover_flat_json(text: str) -> dict[str, Any] | None:
+    """Read a flat JSON object whose string values may hold unescaped quotes.
+
+    >>> recover_flat_json('{"requestId":"r1", "userAgent":"say "hi"", "status":"200"}')
+    {'requestId': 'r1', 'userAgent': 'say "hi"', 'status': '200'}
+
+    Returns:
+        The record (values as strings, ``null`` as None), or None when the text is not a
+        complete object with at least ``requestId`` or ``requestTime``.
+    """
+    text = text.strip()
+    if not (text.startswith("{") and text.endswith("}")):
+        return None
+    keys = list(_KEY.finditer(text))
+    if not keys or keys[0].start() != 0:
+        return None
+    record: dict[str, Any] = {}
+    for match, following in zip(keys, [*keys[1:], None], strict=True):
+        end = following.start() if following else len(text) - 1
+        raw = text[match.end() : end].strip()
+        if len(raw) >= 2 and raw[0] == raw[-1] == '"':
+            record[match.group(1)] = raw[1:-1]
+        else:
+            record[match.group(1)] = None if raw == "null" else raw
+    return record if {"requestId", "requestTime"} & set(record) else None
+
+
+def _path_from_route(route_key: pl.Expr) -> pl.Expr:
+    """``GET /pets/{id}`` -> ``/pets/{id}``; ``$default`` -> null."""
+    target = clean(route_key).str.replace(r"^[A-Z]+ ", "")
+    return pl.when(target.str.starts_with("/")).then(target)
+
+
+class _AwsApiGateway(LogFormat):
+    """Shared conversion of both presets (subclasses extract the string fields)."""
+
+    def _columns(
+        self, frame: pl.DataFrame, ts: pl.Expr, ts_bad: pl.Expr
+    ) -> tuple[list[tuple[str, pl.Expr]], dict[str, pl.Expr]]:
+        status = status_code(pl.col("status"))
+        nums: dict[str, Num] = {
+            "latency_s": number(pl.col("responseLatency"), divisor=1000),
+            "upstream_latency_s": number(pl.col("integrationLatency"), divisor=1000),
+            "bytes_out": number(pl.col("responseLength"), integer=True),
+        }
+        bad = status.bad
+        for num in nums.values():
+            bad = bad | num.bad
+        method = clean(pl.col("httpMethod")).str.to_uppercase()
+        path = pl.coalesce(
+            clean(pl.col("path")),
+            clean(pl.col("resourcePath")),
+            _path_from_route(pl.col("routeKey")),
+        )
+        reasons = [
+            ("bad_request_line", method.is_null() | ~method.str.contains(r"^[A-Z]+$")),
+            ("bad_timestamp", ts_bad),
+            ("bad_number", bad),
+        ]
+        columns = {
+            "ts": ts,
+            "method": method,
+            "path": scrub_query_secrets(path),
+            "host": clean(pl.col("domainName")),
+            "status": status.value,
+            **{name: num.value for name, num in nums.items()},
+            "consumer": pl.coalesce(
+                clean(pl.col("principalId")),
+                clean(pl.col("apiKeyId")),
+                pl.col("__key"),
+                clean(pl.col("user")),
+                clean(pl.col("caller")),
+            ),
+            "api": pl.coalesce(clean(pl.col("apiName")), clean(pl.col("apiId"))),
+        }
+        return reasons, columns
+
+
+class AwsApiGatewayClf(_AwsApiGateway):
+    """API Gateway's CLF preset (REST and HTTP APIs)."""
+
+    name = "aws-apigw-clf"
+    description = "AWS API Gateway CLF preset (REST and HTTP APIs; no latency in the preset)"
+
+    def sniff(self, lines: list[str]) -> float:
+        """Fraction of sample lines matching the CLF preset."""
+        if not lines:
+            return 0.0
+        return pl.Series(lines, dtype=pl.String).str.contains(_CLF).sum() / len(lines)
+
+    def parse(self, chunk: bytes) -> Parsed:
+        """Parse CLF preset lines into events and rejects."""
+        frame = lines_frame(chunk)
+        frame = frame.with_columns(pl.col("line").str.extract_groups(_CLF).alias("__m")).unnest(
+            "__m"
+        )
+        absent = pl.lit(None, dtype=pl.String)
+        frame = frame.with_columns(
+            pl.col("method").alias("httpMethod"),
+            pl.when(pl.col("target").str.starts_with("/")).then(pl.col("target")).alias("path"),
+            *(absent.alias(n) for n in ("resourcePath", "routeKey", "domainName", "apiName")),
+            *(absent.alias(n) for n in ("apiId", "principalId", "apiKeyId", "__key")),
+            *(absent.alias(n) for n in ("responseLatency", "integrationLatency")),
+            pl.col("length").alias("responseLength"),
+        )
+        ts = parse_clf_time(pl.col("time"))
+        reasons, columns = self._columns(frame, ts, ts.is_null())
+        matched = pl.col("time").is_not_null()
+        return finish(
+            frame,
+            [
+                ("truncated", ~matched & pl.col("line").str.contains(_CLF_START)),
+                ("not_a_request", ~matched),
+                *reasons,
+            ],
+            columns,
+        )
+
+    def write(self, events: pl.DataFrame) -> list[str]:
+        """Render events as REST CLF preset lines (consumer in the ``user`` field)."""
+        ev = raw_events(events)
+        line = pl.concat_str(
+            pl.lit("198.51.100.7 - "),
+            pl.col("consumer").fill_null("-"),
+            pl.lit(" ["),
+            format_clf_time(pl.col("ts")),
+            pl.lit('] "'),
+            pl.col("method").fill_null("GET"),
+            pl.lit(" "),
+            pl.col("path").fill_null("$default"),
+            pl.lit(' HTTP/1.1" '),
+            pl.col("status").cast(pl.String).fill_null("-"),
+            pl.lit(" "),
+            pl.col("bytes_out").cast(pl.String).fill_null("-"),
+            pl.lit(" "),
+            _request_id(),
+        )
+        return ev.select(line).to_series().to_list()
+
+
+class AwsApiGatewayJson(_AwsApiGateway):
+    """API Gateway's JSON preset (REST and HTTP APIs), with unescaped quotes recovered."""
+
+    name = "aws-apigw-json"
+    description = "AWS API Gateway JSON preset (responseLatency ms, requestTimeEpoch ms)"
+
+    def sniff(self, lines: list[str]) -> float:
+        """Fraction of sample lines that are API Gateway JSON records."""
+        if not lines:
+            return 0.0
+        hits = 0
+        for line in lines:
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                obj = recover_flat_json(line)
+            hits += isinstance(obj, dict) and {"requestId", "httpMethod", "status"} <= set(obj)
+        return hits / len(lines)
+
+    def parse(self, chunk: bytes) -> Parsed:
+        """Parse JSON preset lines into events and rejects."""
+        records = read_records(chunk, _JSON_PATHS, recover=recover_flat_json)
+        frame = records.frame.with_columns(
+            hash_secrets(
+                records.frame.select(
+                    pl.coalesce(clean(pl.col("apiKey")), clean(pl.col("identity.apiKey")))
+                ).to_series()
+            ).alias("__key")
+        )
+        epoch = number(pl.col("requestTimeEpoch"))
+        epoch_ms = (
+            pl.when(epoch.value < _EPOCH_MS_MIN).then(epoch.value * 1000).otherwise(epoch.value)
+        )
+        ts = pl.coalesce(epoch_ms_to_ts(epoch_ms), parse_clf_time(pl.col("requestTime")))
+        reasons, columns = self._columns(frame, ts, epoch.bad | ts.is_null())
+        parsed = finish(
+            frame,
+            [
+                ("not_a_request", pl.col("requestId").is_null() & pl.col("httpMethod").is_null()),
+                *reasons,
+            ],
+            columns,
+        )
+        rejects = pl.concat([records.rejects, parsed.rejects]).sort("line_no")
+        return Parsed(events=parsed.events, rejects=rejects)
+
+    def write(self, events: pl.DataFrame) -> list[str]:
+        """Render events as REST JSON preset lines plus epoch time, latencies, path and api.
+
+        Every value is a string, as API Gateway writes them.
+        """
+        ev = raw_events(events)
+        record = pl.struct(
+            _request_id().alias("requestId"),
+            pl.lit("198.51.100.7").alias("ip"),
+            pl.lit("-").alias("caller"),
+            pl.lit("-").alias("user"),
+            format_clf_time(pl.col("ts")).alias("requestTime"),
+            pl.col("ts").dt.epoch("ms").cast(pl.String).alias("requestTimeEpoch"),
+            pl.col("method").alias("httpMethod"),
+            pl.col("path").alias("resourcePath"),
+            pl.col("path").alias("path"),
+            pl.col("status").cast(pl.String).fill_null("-").alias("status"),
+            pl.lit("HTTP/1.1").alias("protocol"),
+            pl.col("bytes_out").cast(pl.String).fill_null("-").alias("responseLength"),
+            format_ms(pl.col("latency_s")).fill_null("-").alias("responseLatency"),
+            format_ms(pl.col("upstream_latency_s")).fill_null("-").alias("integrationLatency"),
+            pl.col("host").fill_null("-").alias("domainName"),
+            pl.col("api").fill_null("-").alias("apiName"),
+            pl.col("consumer").fill_null("-").alias("principalId"),
+        )
+        return ev.select(record.struct.json_encode()).to_series().to_list()
+
+
+def _request_id() -> pl.Expr:
+    """A request id per event (a UUID-shaped string derived from the row number)."""
+    row = pl.int_range(pl.len()).cast(pl.String).str.zfill(12)
+    return pl.concat_str(pl.lit("c0ffee00-0000-4000-8000-"), row)

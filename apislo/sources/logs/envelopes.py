@@ -1,0 +1,131 @@
+"""Envelopes around access-log lines: Docker json-file, CRI (containerd/CRI-O), syslog prefixes.
+
+The ingest layer calls :func:`detect_envelope` on a sample of a file and, when one is found,
+:func:`strip_envelope` on every chunk before format detection and parsing.
+
+* ``docker``: ``{"log":"<line>\\n","stream":"stdout","time":"2024-01-02T03:04:05.6Z"}``.
+* ``cri``: ``2016-10-06T00:17:09.669794202Z stdout F <line>``; ``P`` marks a partial piece of a
+  long line, continued by the following pieces up to the next ``F``.
+* ``syslog``: RFC 3164 ``Feb 25 16:19:49 host prog[pid]: <line>`` (optionally ``<PRI>``) and
+  RFC 5424 ``<134>1 2019-02-25T16:19:49Z host prog 7 - - <line>``.
+
+Line numbers are kept: the output has exactly one line per input line, so a reject's line number
+still points into the original file. A message split into partial pieces (CRI ``P``, or Docker
+entries whose ``log`` does not end with a newline) is joined and placed on the line of its *last*
+piece; the lines of the earlier pieces are left empty (parsers reject blank lines as
+``not_a_request``). Pieces still open at the end of a chunk are joined and kept there. Lines that
+do not carry the envelope pass through unchanged.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import polars as pl
+
+from apislo.errors import ConfigError
+from apislo.sources.logs.base import split_lines
+
+__all__ = ["ENVELOPES", "SYSLOG_PREFIX", "detect_envelope", "strip_envelope"]
+
+#: Regex (no anchors, no groups) of an RFC 3164 or RFC 5424 syslog header before a message.
+SYSLOG_PREFIX = (
+    r"(?:(?:<\d{1,3}>)?[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \S+ [^\s:\[]+(?:\[\d+\])?: "
+    r"|<\d{1,3}>1 \S+ \S+ \S+ \S+ \S+ (?:-|(?:\[[^\]]*\])+) ?)"
+)
+_CRI = r"^\S+ (?:stdout|stderr) ([PF]) ?(.*)$"
+_DOCKER = r'^\s*\{.*"log"\s*:.*"stream"\s*:.*"time"\s*:'
+_PATTERNS = {"docker": _DOCKER, "cri": _CRI, "syslog": "^" + SYSLOG_PREFIX}
+
+#: Envelope names, in detection order.
+ENVELOPES: tuple[str, ...] = tuple(_PATTERNS)
+
+#: Fraction of non-blank sample lines that must carry an envelope for it to be detected.
+_DETECT_SHARE = 0.5
+
+
+def detect_envelope(sample_lines: list[str]) -> str | None:
+    """Name of the envelope most sample lines carry (``docker``, ``cri``, ``syslog``), or None.
+
+    An envelope is detected when at least half of the non-blank lines carry it.
+    """
+    lines = pl.Series([line for line in sample_lines if line.strip()], dtype=pl.String)
+    if lines.is_empty():
+        return None
+    best, share = None, 0.0
+    for name, pattern in _PATTERNS.items():
+        hits = lines.str.contains(pattern).sum() / len(lines)
+        if hits > share:
+            best, share = name, hits
+    return best if share >= _DETECT_SHARE else None
+
+
+def strip_envelope(name: str, chunk: bytes) -> bytes:
+    """Remove the envelope ``name`` from every line of ``chunk`` (one output line per input line).
+
+    Raises:
+        ConfigError: ``name`` is not one of :data:`ENVELOPES`.
+    """
+    if name not in _PATTERNS:
+        raise ConfigError(f"unknown log envelope {name!r}; known envelopes: {', '.join(ENVELOPES)}")
+    lines = pl.Series("line", split_lines(chunk), dtype=pl.String)
+    if lines.is_empty():
+        return b""
+    if name == "syslog":
+        out = lines.str.replace("^" + SYSLOG_PREFIX, "")
+    elif name == "cri":
+        parts = lines.str.extract_groups(_CRI)
+        matched = parts.struct.field("1").is_not_null()
+        text = pl.select(
+            pl.when(matched).then(parts.struct.field("2")).otherwise(lines)
+        ).to_series()
+        out = _join_partials(text, parts.struct.field("1") == "P")
+    else:
+        out = _docker(lines)
+    return ("\n".join(out.fill_null("").to_list()) + "\n").encode()
+
+
+def _docker(lines: pl.Series) -> pl.Series:
+    """Docker json-file: the ``log`` field of each line, partial entries joined."""
+    try:
+        logs = pl.read_ndjson(
+            io.BytesIO(("\n".join(lines.to_list()) + "\n").encode()), schema={"log": pl.String}
+        )["log"]
+    except Exception:  # a line that is not JSON: take the lines one by one
+        logs = None
+    if logs is None or len(logs) != len(lines):
+        logs = pl.Series([_docker_log(line) for line in lines.to_list()], dtype=pl.String)
+    enveloped = logs.is_not_null()
+    text = pl.select(
+        pl.when(enveloped).then(logs.str.strip_suffix("\n").str.strip_suffix("\r")).otherwise(lines)
+    ).to_series()
+    return _join_partials(text, enveloped & ~logs.str.ends_with("\n"))
+
+
+def _docker_log(line: str) -> str | None:
+    """The ``log`` field of one Docker json-file line, or None if it is not one."""
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        return None
+    value = obj.get("log") if isinstance(obj, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _join_partials(text: pl.Series, partial: pl.Series) -> pl.Series:
+    """Join runs of partial pieces with the piece that ends them; earlier positions become ""."""
+    frame = pl.DataFrame({"text": text, "partial": partial.fill_null(False)})
+    if not frame["partial"].any():
+        return frame["text"]
+    group = (~pl.col("partial")).cast(pl.Int64).cum_sum().shift(1, fill_value=0)
+    frame = frame.with_columns(group.alias("group"))
+    joined = frame.group_by("group", maintain_order=True).agg(
+        pl.col("text").str.join(""), pl.len().alias("size")
+    )
+    frame = frame.with_columns(pl.int_range(pl.len()).over("group").alias("pos")).join(
+        joined.rename({"text": "joined"}), on="group", how="left", maintain_order="left"
+    )
+    return frame.select(
+        pl.when(pl.col("pos") == pl.col("size") - 1).then(pl.col("joined")).otherwise(pl.lit(""))
+    ).to_series()

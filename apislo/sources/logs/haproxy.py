@@ -1,0 +1,152 @@
+"""HAProxy ``option httplog`` lines, with or without a syslog prefix.
+
+::
+
+    [syslog prefix] 10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in~ static/srv1
+    10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 {1wt.eu} {} "GET /index.html HTTP/1.1"
+
+================================ ====================================================
+HAProxy field                    event column
+================================ ====================================================
+accept / request date (no zone)  ``ts``, in ``ParseOptions.tz`` (None = UTC), to UTC
+``TR/Tw/Tc/Tr/Ta`` (ms; older    ``Tr`` -> ``upstream_latency_s``, ``Ta``/``Tt`` ->
+``Tq/Tw/Tc/Tr/Tt``)              ``latency_s``; ``-1`` = not reached -> null; ``+`` (logasap)
+                                 accepted
+status (``-1``: no response)     ``status`` (null)
+bytes_read                       ``bytes_out``
+backend name                     ``api``
+retries (``+`` = redispatched)   ``attempts`` = retries + 1; null when no server (``<NOSRV>``)
+termination state                ``termination``; null when the first two characters are
+                                 ``--`` (a normal end, e.g. ``----`` or ``--NI``)
+================================ ====================================================
+
+A frontend ending in ``~`` is a TLS frontend (the ``~`` is dropped). Captured headers ``{...}``
+may contain spaces. Lines such as ``Proxy x started.`` or ``... SSL handshake failure`` are
+``not_a_request``; a line cut before the request part is ``truncated``; a request cut off
+without its closing quote (HAProxy's ``log-length``) is still an event.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from apislo.sources.logs.base import LogFormat, Parsed
+from apislo.sources.logs.envelopes import SYSLOG_PREFIX
+from apislo.sources.logs.fields import (
+    clean,
+    finish,
+    format_ms,
+    lines_frame,
+    local_to_utc,
+    number,
+    raw_events,
+    request_parts,
+    status_code,
+)
+
+__all__ = ["HaproxyHttp"]
+
+_HEAD = (
+    rf"^(?:{SYSLOG_PREFIX})?(?P<client>\S+):(?P<port>\d+) "
+    r"\[(?P<accept>\d{2}/[A-Za-z]{3}/\d{4}:\d{2}:\d{2}:\d{2}(?:\.\d+)?)\] "
+    r"(?P<frontend>\S+?)(?P<tls>~)? (?P<backend>[^/\s]+)/(?P<server>\S+) "
+    r"(?P<t_req>[+-]?\d+)/(?P<t_wait>[+-]?\d+)/(?P<t_connect>[+-]?\d+)/"
+    r"(?P<t_response>[+-]?\d+)/(?P<t_active>[+-]?\d+) "
+)
+_PATTERN = (
+    _HEAD + r"(?P<status>-?\d+) (?P<bytes_read>\+?\d+) \S+ \S+ (?P<state>\S{4}) "
+    r"\d+/\d+/\d+/\d+/(?P<retries>\+?\d+) \d+/\d+"
+    r'(?: \{(?P<req_headers>[^}]*)\})?(?: \{(?P<res_headers>[^}]*)\})? "(?P<request>[^"]*)"?\s*$'
+)
+
+
+class HaproxyHttp(LogFormat):
+    """HAProxy ``option httplog`` (optionally behind a syslog prefix)."""
+
+    name = "haproxy-http"
+    description = "HAProxy option httplog (timers TR/Tw/Tc/Tr/Ta ms, accept date without zone)"
+    zoneless = True
+
+    def sniff(self, lines: list[str]) -> float:
+        """Fraction of sample lines that are httplog request lines."""
+        if not lines:
+            return 0.0
+        return pl.Series(lines, dtype=pl.String).str.contains(_PATTERN).sum() / len(lines)
+
+    def parse(self, chunk: bytes) -> Parsed:
+        """Parse httplog lines into events and rejects."""
+        frame = lines_frame(chunk)
+        frame = frame.with_columns(pl.col("line").str.extract_groups(_PATTERN).alias("__m")).unnest(
+            "__m"
+        )
+        method, path, request_ok = request_parts(pl.col("request"))
+        naive = pl.col("accept").str.to_datetime("%d/%b/%Y:%H:%M:%S%.f", strict=False)
+        ts = local_to_utc(naive, self.options.tz)
+        total = number(pl.col("t_active"), divisor=1000, none_values=("-1",))
+        upstream = number(pl.col("t_response"), divisor=1000, none_values=("-1",))
+        status = status_code(pl.col("status"))
+        bytes_out = number(pl.col("bytes_read"), integer=True)
+        retries = number(pl.col("retries"), integer=True)
+        state = pl.col("state")
+        matched = pl.col("accept").is_not_null()
+        return finish(
+            frame,
+            [
+                ("truncated", ~matched & pl.col("line").str.contains(_HEAD)),
+                ("not_a_request", ~matched),
+                ("bad_request_line", ~request_ok),
+                ("bad_timestamp", ts.is_null()),
+                ("bad_number", total.bad | upstream.bad | status.bad | bytes_out.bad),
+            ],
+            {
+                "ts": ts,
+                "method": method,
+                "path": path,
+                "status": status.value,
+                "latency_s": total.value,
+                "upstream_latency_s": upstream.value,
+                "attempts": pl.when(pl.col("server") != "<NOSRV>").then(retries.value + 1),
+                "bytes_out": bytes_out.value,
+                "api": clean(pl.col("backend")),
+                "termination": pl.when(~state.str.starts_with("--")).then(state),
+            },
+        )
+
+    def write(self, events: pl.DataFrame) -> list[str]:
+        """Render events as httplog lines (no syslog prefix), dates in ``ParseOptions.tz``."""
+        ev = raw_events(events)
+        local = pl.col("ts").dt.convert_time_zone(self.options.tz or "UTC")
+        term = pl.col("termination")
+        state = (
+            pl.when(term.str.len_chars() == 4)
+            .then(term)
+            .when(term.str.len_chars() == 2)
+            .then(pl.concat_str(term, pl.lit("--")))
+            .otherwise(pl.lit("----"))
+        )
+        line = pl.concat_str(
+            pl.lit("10.0.0.1:40000 ["),
+            local.dt.strftime("%d/%b/%Y:%H:%M:%S%.3f"),
+            pl.lit("] fe_https~ "),
+            pl.col("api").fill_null("be_default"),
+            pl.lit("/"),
+            pl.when(pl.col("attempts").is_null()).then(pl.lit("<NOSRV>")).otherwise(pl.lit("srv1")),
+            pl.lit(" 0/0/0/"),
+            format_ms(pl.col("upstream_latency_s")).fill_null("-1"),
+            pl.lit("/"),
+            format_ms(pl.col("latency_s")).fill_null("-1"),
+            pl.lit(" "),
+            pl.col("status").cast(pl.String).fill_null("-1"),
+            pl.lit(" "),
+            pl.col("bytes_out").cast(pl.String).fill_null("0"),
+            pl.lit(" - - "),
+            state,
+            pl.lit(" 1/1/0/0/"),
+            (pl.col("attempts").fill_null(1) - 1).cast(pl.String),
+            pl.lit(' 0/0 {Mozilla/5.0 (X11; Linux x86_64)} "'),
+            pl.col("method").fill_null("GET"),
+            pl.lit(" "),
+            pl.col("path").fill_null("/"),
+            pl.lit(' HTTP/1.1"'),
+        )
+        return ev.select(line).to_series().to_list()

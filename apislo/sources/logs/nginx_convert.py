@@ -1,0 +1,390 @@
+"""NGINX variable values <-> event columns, vectorised, in both directions.
+
+:func:`convert` turns the raw text of NGINX variables (``$time_local``, ``$request``,
+``$upstream_response_time``...; one string column per variable, from any NGINX-family parser) into
+:data:`~apislo.sources.logs.base.RAW_SCHEMA` columns plus a reject reason per row.
+:func:`render` does the reverse for the writers. Units and sentinels are handled here, once:
+
+* ``$time_local``, ``$time_iso8601`` and ``$msec`` mark the request *end* (log write):
+  ``ts`` = end - ``$request_time`` (UTC); without ``$request_time``, ``ts`` = the logged time.
+* ``-`` and empty values are null everywhere.
+* upstream lists (``0.512, 0.034``; ``0.1 : 0.2``; members may be ``-``): ``upstream_latency_s``
+  = sum of the numeric members (null when none is), ``attempts`` = number of members.
+* ``$request`` must be ``METHOD TARGET HTTP/x``, else the row is rejected ``bad_request_line``.
+* ``\\xHH`` (default escaping) and ``\\"`` (``escape=json``) are undone in strings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import numpy as np
+import polars as pl
+
+from apislo.sources.logs.base import RAW_SCHEMA
+
+__all__ = [
+    "LIST_VARIABLES",
+    "TIME_VARIABLES",
+    "USED_VARIABLES",
+    "convert",
+    "render",
+    "unescape_nginx",
+]
+
+#: Variables that hold the log-write (request end) time, in order of preference.
+TIME_VARIABLES: tuple[str, ...] = ("time_iso8601", "time_local", "msec")
+#: Upstream variables NGINX writes as lists (``, `` between retries, `` : `` between groups).
+LIST_VARIABLES: frozenset[str] = frozenset(
+    {
+        "upstream_addr",
+        "upstream_status",
+        "upstream_response_time",
+        "upstream_connect_time",
+        "upstream_header_time",
+        "upstream_response_length",
+        "upstream_bytes_sent",
+        "upstream_bytes_received",
+    }
+)
+#: Variables mapped to one string column, by preference (the first present wins).
+STRING_SOURCES: dict[str, tuple[str, ...]] = {
+    "host": ("host", "http_host", "server_name"),
+    "consumer": ("remote_user",),
+    "api": ("proxy_upstream_name",),
+    "cache_status": ("upstream_cache_status",),
+}
+INT_SOURCES: dict[str, tuple[str, ...]] = {
+    "bytes_in": ("request_length",),
+    "bytes_out": ("body_bytes_sent", "bytes_sent"),
+}
+ATTEMPT_SOURCES: tuple[str, ...] = ("upstream_response_time", "upstream_status", "upstream_addr")
+#: Every variable :func:`convert` reads; parsers may skip the others.
+USED_VARIABLES: frozenset[str] = frozenset(
+    {
+        *TIME_VARIABLES,
+        "request_time",
+        "request",
+        "request_method",
+        "request_uri",
+        "uri",
+        "args",
+        "status",
+        *ATTEMPT_SOURCES,
+        *(v for sources in INT_SOURCES.values() for v in sources),
+        *(v for sources in STRING_SOURCES.values() for v in sources),
+    }
+)
+#: Suffix of the extra raw column holding ``$time_local``'s zone (``+0200``) when a parser read
+#: the date and the zone apart (polars' CSV reader splits them on the space).
+TZ_SUFFIX = "__tz"
+_PROTOCOLS = ["HTTP/1.0", "HTTP/1.1", "HTTP/2.0", "HTTP/2", "HTTP/3", "HTTP/3.0", "HTTP/0.9"]
+_METHOD_RE = r"^[A-Z][A-Z_-]*$"
+_ESCAPE_RE = re.compile(r"\\(x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|.)")
+_JSON_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}
+
+
+def unescape_nginx(value: str) -> str:
+    r"""Undo NGINX's escaping of one value: ``\xHH`` (default) and ``\"``, ``\uXXXX`` (``json``).
+
+    >>> unescape_nginx(r'/a\x22b\x5Cc'), unescape_nginx(r'say \"hi\"')
+    ('/a"b\\c', 'say "hi"')
+    """
+
+    if "\\" not in value:
+        return value
+    out = bytearray()
+    pos = 0
+    for m in _ESCAPE_RE.finditer(value):
+        out += value[pos : m.start()].encode()
+        code = m.group(1)
+        if code[0] == "x" and len(code) == 3:
+            out.append(int(code[1:], 16))
+        elif code[0] == "u" and len(code) == 5:
+            out += chr(int(code[1:], 16)).encode("utf-8", errors="surrogatepass")
+        else:
+            out += _JSON_ESCAPES.get(code, code).encode()
+        pos = m.end()
+    out += value[pos:].encode()
+    return out.decode("utf-8", errors="replace")
+
+
+# ---------------------------------------------------------------------- raw -> events
+
+
+def _nullify(e: pl.Expr) -> pl.Expr:
+    """NGINX's ``-`` (variable not set) and empty values -> null."""
+    return pl.when(e.is_in(["-", ""])).then(None).otherwise(e)
+
+
+def _number(e: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
+    """``(values, bad)``: ``bad`` marks values that are neither numbers nor sentinels."""
+    values = e.cast(dtype, strict=False)
+    return values, (values.is_null() & e.is_not_null() & (e != "-") & (e != ""))
+
+
+def _end_time(raw: set[str], time_prefix: str, time_suffix: str, zones: list[str]) -> pl.Expr:
+    """Log-write time (UTC) from whichever time variable the template has.
+
+    ``zones`` are the distinct ``$time_local`` zone texts of the frame (a handful per file).
+    """
+    if "time_iso8601" in raw:
+        return pl.col("time_iso8601").str.strptime(
+            pl.Datetime("us", "UTC"), "%Y-%m-%dT%H:%M:%S%#z", strict=False
+        )
+    if "time_local" in raw:
+        fmt = time_prefix.replace("%", "%%") + "%d/%b/%Y:%H:%M:%S"
+        naive = pl.col("time_local").str.strptime(pl.Datetime("us"), fmt, strict=False)
+        offsets = {z: _offset_seconds(z, time_suffix) for z in zones}
+        offset = pl.col("time_local" + TZ_SUFFIX).replace_strict(
+            offsets, default=None, return_dtype=pl.Int64
+        )
+        return (naive - pl.duration(seconds=offset)).dt.replace_time_zone("UTC")
+    msec, _ = _number(pl.col("msec"), pl.Float64)
+    return (msec * 1_000_000).round().cast(pl.Int64).cast(pl.Datetime("us", "UTC"))
+
+
+_ZONE_RE = re.compile(r"^([+-])([0-9]{2})([0-5][0-9])$")
+
+
+def _offset_seconds(zone: str | None, suffix: str = "") -> int | None:
+    """``+0200`` -> 7200, ``-0530`` -> -19800; ``None`` unless ``[+-]HHMM`` + ``suffix``."""
+    if zone is None or not zone.endswith(suffix):
+        return None
+    m = _ZONE_RE.match(zone[: len(zone) - len(suffix)])
+    if m is None:
+        return None
+    seconds = int(m.group(2)) * 3600 + int(m.group(3)) * 60
+    return -seconds if m.group(1) == "-" else seconds
+
+
+def _first(raw: set[str], names: tuple[str, ...]) -> str | None:
+    return next((n for n in names if n in raw), None)
+
+
+def convert(
+    frame: pl.DataFrame, time_prefix: str = "", time_suffix: str = ""
+) -> tuple[pl.DataFrame, pl.Series]:
+    """Raw variable text -> ``(events, reason)``.
+
+    Args:
+        frame: one string column per NGINX variable (named without ``$``); ``time_local`` holds
+            the date part (``10/Sep/2015:17:57:59``) and ``time_local__tz`` the zone (``+0200``).
+        time_prefix, time_suffix: literal text still around ``time_local`` and its zone (``[``
+            and ``]`` when a CSV reader split the token), checked and skipped while parsing.
+
+    Returns:
+        events with the :data:`~apislo.sources.logs.base.RAW_SCHEMA` columns the variables give,
+        one row per input row, and ``reason``: null for good rows, else one of
+        ``bad_timestamp``, ``bad_request_line``, ``bad_number``.
+    """
+    raw = set(frame.columns)
+    bad_number: list[pl.Expr] = []
+    out: dict[str, pl.Expr] = {}
+    zones = frame["time_local" + TZ_SUFFIX].unique().to_list() if "time_local" in raw else []
+    end = _end_time(raw, time_prefix, time_suffix, zones)
+    bad_ts = end.is_null()
+    if "request_time" in raw:
+        latency, bad = _number(pl.col("request_time"), pl.Float64)
+        bad_number.append(bad)
+        shift = (latency * 1_000_000).round().cast(pl.Int64).fill_null(0)
+        out["ts"] = end - pl.duration(microseconds=shift)
+        out["latency_s"] = latency
+    else:
+        out["ts"] = end
+
+    bad_request = pl.lit(False)
+    if "request" in raw:
+        parts = pl.col("request").str.split_exact(" ", 2)
+        method = parts.struct.field("field_0")
+        target = parts.struct.field("field_1")
+        proto = parts.struct.field("field_2")
+        bad_request = ~(
+            method.str.contains(_METHOD_RE) & (target.str.len_bytes() > 0) & proto.is_in(_PROTOCOLS)
+        ).fill_null(False)
+        out["method"] = method
+        out["path"] = target
+    else:
+        if "request_method" in raw:
+            out["method"] = _nullify(pl.col("request_method"))
+        path_var = _first(raw, ("request_uri", "uri"))
+        if path_var is not None:
+            path = _nullify(pl.col(path_var))
+            if path_var == "uri" and "args" in raw:
+                args = _nullify(pl.col("args"))
+                path = (
+                    pl.when(args.is_not_null())
+                    .then(pl.concat_str([path, pl.lit("?"), args]))
+                    .otherwise(path)
+                )
+            out["path"] = path
+
+    if "status" in raw:
+        out["status"], bad = _number(pl.col("status"), pl.Int16)
+        bad_number.append(bad)
+
+    is_list = pl.lit(False)
+    if "upstream_response_time" in raw:
+        present = _nullify(pl.col("upstream_response_time"))
+        is_list = present.str.contains(",", literal=True) | present.str.contains(":", literal=True)
+        single = present.cast(pl.Float64, strict=False)
+        out["upstream_latency_s"] = single
+        out["attempts"] = pl.when(present.is_not_null()).then(pl.lit(1, pl.Int16))
+        bad_number.append(~is_list.fill_null(False) & present.is_not_null() & single.is_null())
+    else:
+        attempts_var = _first(raw, ATTEMPT_SOURCES)
+        if attempts_var is not None:
+            present = _nullify(pl.col(attempts_var))
+            out["attempts"] = (
+                present.str.count_matches(",", literal=True)
+                + present.str.count_matches(" : ", literal=True)
+                + 1
+            )
+
+    for column, sources in INT_SOURCES.items():
+        var = _first(raw, sources)
+        if var is not None:
+            out[column], bad = _number(pl.col(var), pl.Int64)
+            bad_number.append(bad)
+    for column, sources in STRING_SOURCES.items():
+        var = _first(raw, sources)
+        if var is not None:
+            out[column] = _nullify(pl.col(var))
+
+    any_bad_number = pl.any_horizontal(bad_number).fill_null(False) if bad_number else pl.lit(False)
+    reason = (
+        pl.when(bad_ts)
+        .then(pl.lit("bad_timestamp"))
+        .when(bad_request)
+        .then(pl.lit("bad_request_line"))
+        .when(any_bad_number)
+        .then(pl.lit("bad_number"))
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
+    result = frame.select(
+        *(e.cast(RAW_SCHEMA[k]).alias(k) for k, e in out.items()),
+        reason.alias("_reason"),
+        is_list.fill_null(False).alias("_is_list"),
+    )
+    if "upstream_response_time" in raw and result["_is_list"].any():
+        result = _fix_lists(result, frame["upstream_response_time"])
+    for column in ("path", "host", "consumer", "api", "cache_status"):
+        if column in result.columns:
+            result = result.with_columns(_unescape(result[column]))
+    return result.drop("_reason", "_is_list"), result["_reason"]
+
+
+def _fix_lists(result: pl.DataFrame, raw: pl.Series) -> pl.DataFrame:
+    """Sum and count the (rare) rows whose ``$upstream_response_time`` is a list."""
+    idx = np.flatnonzero(result["_is_list"].to_numpy())
+    members = (
+        raw.gather(idx).str.replace_all(" : ", ", ", literal=True).str.split(", ").to_frame("m")
+    )
+    lists = members.select(
+        n=pl.col("m").list.len().cast(pl.Int16),
+        dash=pl.col("m").list.eval(pl.element() == "-").list.sum(),
+        nums=pl.col("m").list.eval(pl.element().cast(pl.Float64, strict=False)),
+    ).with_columns(good=pl.col("nums").list.drop_nulls().list.len())
+    total = lists.select(
+        pl.when(pl.col("good") > 0).then(pl.col("nums").list.sum().round(6))
+    ).to_series()
+    bad = (lists["dash"] + lists["good"]) != lists["n"]
+    reason = result["_reason"].gather(idx)
+    reason = pl.select(
+        pl.when(reason.is_null() & bad).then(pl.lit("bad_number")).otherwise(reason)
+    ).to_series()
+    return result.with_columns(
+        result["upstream_latency_s"].scatter(idx, total),
+        result["attempts"].scatter(idx, lists["n"]),
+        result["_reason"].scatter(idx, reason),
+    )
+
+
+def _unescape(s: pl.Series) -> pl.Series:
+    """Unescape the (rare) values that hold a backslash escape."""
+    mask = s.str.contains("\\", literal=True).fill_null(False)
+    if not mask.any():
+        return s
+    idx = np.flatnonzero(mask.to_numpy())
+    return s.scatter(idx, [unescape_nginx(v) for v in s.gather(idx).to_list()])
+
+
+# ---------------------------------------------------------------------- events -> text
+
+
+def _seconds_text(seconds: pl.Expr) -> pl.Expr:
+    """Seconds as NGINX writes them: three decimals (``0.050``); null -> ``-``."""
+    ms = (seconds * 1000).round().cast(pl.Int64)
+    text = pl.concat_str(
+        [(ms // 1000).cast(pl.String), pl.lit("."), (ms % 1000).cast(pl.String).str.zfill(3)]
+    )
+    return text.fill_null("-")
+
+
+def _escaped(column: pl.Expr) -> pl.Expr:
+    r"""Escape ``\`` and ``"`` as NGINX's default escaping does (``\x5C``, ``\x22``)."""
+    return (
+        column.str.replace_all("\\", "\\x5C", literal=True)
+        .str.replace_all('"', "\\x22", literal=True)
+        .fill_null("-")
+    )
+
+
+def _render_end(columns: set[str]) -> pl.Expr:
+    latency = pl.col("latency_s") if "latency_s" in columns else pl.lit(0.0)
+    shift = (latency.fill_null(0.0) * 1_000_000).round().cast(pl.Int64)
+    return pl.col("ts").dt.convert_time_zone("UTC") + pl.duration(microseconds=shift)
+
+
+def _render_upstream(columns: set[str]) -> pl.Expr:
+    """``upstream_latency_s`` (+ ``attempts``) -> ``$upstream_response_time`` text."""
+    single = _seconds_text(pl.col("upstream_latency_s"))
+    if "attempts" not in columns:
+        return single
+    # Retries: the earlier attempts took 0.000 s (refused connections), the last one the rest.
+    retries = (pl.col("attempts").cast(pl.Int64) - 1).clip(lower_bound=0).fill_null(0)
+    zeros = pl.lit("0.000, ").repeat_by(retries).list.join("")
+    return (
+        pl.when(pl.col("upstream_latency_s").is_null())
+        .then(pl.lit("-"))
+        .otherwise(pl.concat_str([zeros, single]))
+    )
+
+
+def render(var: str, columns: set[str]) -> pl.Expr:
+    """Expression rendering NGINX variable ``var`` from event columns.
+
+    A column named after the variable (``remote_addr``, ``http_user_agent``...) is written as
+    is; RAW_SCHEMA columns fill the variables they come from; anything else is ``-``. Times are
+    the request end (``ts + latency_s``) in UTC, to the second for ``$time_local`` and
+    ``$time_iso8601``; seconds have three decimals; strings are escaped as NGINX does.
+    """
+    if var in columns and var not in RAW_SCHEMA:
+        return pl.col(var).cast(pl.String).fill_null("-")
+    if var == "time_local":
+        return _render_end(columns).dt.strftime("%d/%b/%Y:%H:%M:%S +0000")
+    if var == "time_iso8601":
+        return _render_end(columns).dt.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    if var == "msec":
+        return _seconds_text(_render_end(columns).dt.epoch("us") / 1_000_000)
+    if var == "request" and {"method", "path"} <= columns:
+        return pl.concat_str(
+            [pl.col("method"), pl.lit(" "), _escaped(pl.col("path")), pl.lit(" HTTP/1.1")]
+        ).fill_null("-")
+    if var == "request_method" and "method" in columns:
+        return pl.col("method").fill_null("-")
+    if var in ("request_uri", "uri") and "path" in columns:
+        return _escaped(pl.col("path"))
+    if var == "server_protocol":
+        return pl.lit("HTTP/1.1")
+    if var == "status" and "status" in columns:
+        return pl.col("status").cast(pl.String).fill_null("-")
+    if var == "request_time" and "latency_s" in columns:
+        return _seconds_text(pl.col("latency_s"))
+    if var == "upstream_response_time" and "upstream_latency_s" in columns:
+        return _render_upstream(columns)
+    for column, sources in (*INT_SOURCES.items(), *STRING_SOURCES.items()):
+        if var == sources[0] and column in columns:
+            return _escaped(pl.col(column).cast(pl.String))
+    return pl.lit("-")

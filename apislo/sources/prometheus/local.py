@@ -1,0 +1,173 @@
+"""A local Prometheus for demos and tests: backfill with promtool, serve on loopback.
+
+Facts this relies on (Debian's prometheus 2.42, see FIELD-NOTES.md): OpenMetrics input must end
+with ``# EOF`` and carry timestamps in seconds; the default 2 h blocks make promtool re-read the
+file per block, so :func:`backfill` passes a wide ``--max-block-duration``; Prometheus compacts
+its data directory about a minute after start, so serve a copy of fixture data.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from apislo.errors import ApisloError, ConfigError
+
+__all__ = ["LocalPrometheus", "backfill", "free_port"]
+
+
+def _binary(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise ConfigError(
+            f"{name} is not installed; on Debian/Ubuntu: "
+            "sudo apt-get install --no-install-recommends prometheus"
+        )
+    return path
+
+
+def _check_openmetrics(path: Path) -> None:
+    with path.open("rb") as fh:
+        fh.seek(max(path.stat().st_size - 64, 0))
+        tail = fh.read().rstrip()
+    if not tail.endswith(b"# EOF"):
+        raise ConfigError(f"{path} does not end with '# EOF' (promtool rejects it); append it")
+
+
+def backfill(
+    openmetrics: str | Path, data_dir: str | Path, max_block_duration: str = "720h"
+) -> Path:
+    """Write TSDB blocks from an OpenMetrics file with ``promtool tsdb create-blocks-from``.
+
+    Args:
+        openmetrics: the file (timestamps in seconds, ending with ``# EOF``).
+        data_dir: the Prometheus data directory to write blocks into (created if missing).
+        max_block_duration: widest block, a Prometheus duration; the default 2 h makes a
+            7-day backfill about 20x slower.
+
+    Returns:
+        ``data_dir``.
+
+    Raises:
+        ConfigError: promtool is missing or the file is malformed (promtool's message is kept).
+    """
+    source, target = Path(openmetrics), Path(data_dir)
+    if not source.is_file():
+        raise ConfigError(f"{source} does not exist")
+    _check_openmetrics(source)
+    target.mkdir(parents=True, exist_ok=True)
+    cmd = [
+        _binary("promtool"),
+        "tsdb",
+        "create-blocks-from",
+        "openmetrics",
+        f"--max-block-duration={max_block_duration}",
+        str(source),
+        str(target),
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        message = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        raise ConfigError(f"promtool could not backfill {source}: {' / '.join(message)}")
+    return target
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LocalPrometheus:
+    """Debian's ``prometheus`` on 127.0.0.1 with no scrape jobs, serving ``data_dir``.
+
+    Use as a context manager; the process is stopped by its own pid on exit.
+
+    Args:
+        data_dir: TSDB directory (Prometheus rewrites it: pass a copy of fixture data).
+        port: TCP port; 0 picks a free one.
+        retention: ``--storage.tsdb.retention.time`` (long, so backfilled history is kept).
+    """
+
+    def __init__(self, data_dir: str | Path, port: int = 0, retention: str = "10y") -> None:
+        self.data_dir = Path(data_dir)
+        self.port = port or free_port()
+        self.retention = retention
+        self.process: subprocess.Popen[bytes] | None = None
+        self._config_dir: tempfile.TemporaryDirectory[str] | None = None
+
+    @property
+    def url(self) -> str:
+        """Base URL of the server."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout_s: float = 30.0) -> LocalPrometheus:
+        """Start the server and wait until ``/-/ready`` answers 200.
+
+        Raises:
+            ApisloError: it exited or did not become ready in time (its last log lines included).
+        """
+        self._config_dir = tempfile.TemporaryDirectory(prefix="apislo-prom-")
+        config = Path(self._config_dir.name) / "prometheus.yml"
+        config.write_text("global:\n  scrape_interval: 1m\nscrape_configs: []\n")
+        log = Path(self._config_dir.name) / "prometheus.log"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [
+                    _binary("prometheus"),
+                    f"--config.file={config}",
+                    f"--storage.tsdb.path={self.data_dir}",
+                    f"--web.listen-address=127.0.0.1:{self.port}",
+                    f"--storage.tsdb.retention.time={self.retention}",
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            if self._wait_ready(timeout_s):
+                return self
+        except BaseException:  # Ctrl-C while waiting: never leave the server running
+            self.stop()
+            raise
+        tail = log.read_text(errors="replace").strip().splitlines()[-5:]
+        self.stop()
+        raise ApisloError(f"prometheus did not become ready on {self.url}: {' / '.join(tail)}")
+
+    def _wait_ready(self, timeout_s: float) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and self.process and self.process.poll() is None:
+            try:
+                if requests.get(self.url + "/-/ready", timeout=1).status_code == 200:
+                    return True
+            except requests.RequestException:
+                pass
+            time.sleep(0.05)
+        return False
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after 10 s) and remove its config."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+        if self._config_dir is not None:
+            self._config_dir.cleanup()
+            self._config_dir = None
+
+    def __enter__(self) -> LocalPrometheus:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()

@@ -1,0 +1,183 @@
+"""Traffic frames from a gateway's metrics, via a :class:`~.profiles.Profile`.
+
+For interval length ``I``, each row ``ts`` holds ``increase(metric[I])`` evaluated at ``ts + I``
+and summed by the group labels: requests by status class, histogram buckets, ``_count`` and
+``_sum``. Counter resets, scrape gaps and staleness are handled by PromQL's ``increase``; see
+docs/prometheus.md for when this equals the exact log counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from apislo.errors import ConfigError
+from apislo.model import STATUS_COLUMNS, arrow_to_pandas, bucket_column, traffic_columns
+from apislo.sources.prometheus.frames import TS_TYPE
+from apislo.sources.prometheus.profiles import Profile, load_profile
+from apislo.sources.prometheus.promql import format_duration, selector
+from apislo.sources.prometheus.times import TimeLike, align_down, parse_step, parse_time
+
+if TYPE_CHECKING:
+    from apislo.sources.prometheus.client import Prometheus
+
+__all__ = ["pull_traffic", "traffic_queries"]
+
+
+def traffic_queries(
+    profile: Profile, labels: Sequence[str], step_s: int, where: dict[str, str]
+) -> dict[str, str]:
+    """The PromQL behind a traffic frame: name -> query (``requests``, ``buckets``, ``count``,
+    ``sum``; the last three only when the profile has a histogram)."""
+    window = format_duration(step_s)
+    match = {**profile.matchers, **where}
+    keys = ", ".join(labels)
+
+    def inc(metric: str, extra: str = "") -> str:
+        by = ", ".join(x for x in (keys, extra) if x)
+        return f"sum by ({by}) (increase({selector(metric, match)}[{window}]))"
+
+    queries = {"requests": inc(profile.requests, profile.status_label)}
+    if profile.latency:
+        queries["buckets"] = inc(profile.latency + "_bucket", "le")
+        queries["count"] = inc(profile.latency + "_count")
+        queries["sum"] = inc(profile.latency + "_sum")
+    return queries
+
+
+def _status_columns(frame: pd.DataFrame, keys: list[str], status: str) -> pd.DataFrame:
+    codes = frame[status].astype("string").fillna("")
+    first = codes.str[:1]
+    value = frame["value"].astype("float64").fillna(0.0)
+    parts = {"requests": value}
+    for column in STATUS_COLUMNS[:4]:
+        parts[column] = value.where(first == column[7], 0.0)
+    parts["status_429"] = value.where(codes == "429", 0.0)
+    wide = pd.DataFrame({"ts": frame["ts"], **{k: frame[k] for k in keys}, **parts})
+    return wide.groupby(["ts", *keys], dropna=False, sort=False).sum().reset_index()
+
+
+def _bucket_columns(
+    frame: pd.DataFrame, keys: list[str], divisor: float, thresholds_s: Sequence[float] | None
+) -> pd.DataFrame:
+    if "le" not in frame.columns:  # the histogram has no series for this selection
+        names = [bucket_column(t) for t in sorted(thresholds_s or ())]
+        return pd.DataFrame(columns=["ts", *keys, *names])
+    le_s = pd.to_numeric(frame["le"].astype("string"), errors="coerce").astype("float64") / divisor
+    finite = np.isfinite(le_s.to_numpy(na_value=np.nan))
+    frame = frame.loc[finite].assign(le_s=le_s[finite])
+    available = sorted(frame["le_s"].unique())
+    wanted = available if thresholds_s is None else sorted(thresholds_s)
+    missing = [t for t in wanted if not np.isclose(available, t, rtol=1e-9, atol=0).any()]
+    if missing:
+        raise ConfigError(
+            f"the exporter has no bucket at {missing} s; its buckets are {available} s "
+            "(thresholds must be bucket boundaries)"
+        )
+    frame = frame[np.isclose(frame["le_s"].to_numpy()[:, None], wanted, rtol=1e-9, atol=0).any(1)]
+    frame = frame.assign(column=[bucket_column(v) for v in frame["le_s"]])
+    wide = frame.pivot_table(
+        index=["ts", *keys],
+        columns="column",
+        values="value",
+        aggfunc="sum",
+        dropna=False,
+        observed=True,
+    )
+    wide.columns.name = None
+    return wide.reindex(columns=[bucket_column(t) for t in wanted]).reset_index()
+
+
+def _renamed(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    return frame.rename(columns={"value": name})
+
+
+def pull_traffic(
+    prom: Prometheus,
+    profile: str | Profile,
+    start: TimeLike,
+    end: TimeLike,
+    step: str | int,
+    by: Sequence[str],
+    thresholds_s: Sequence[float] | None,
+    where: dict[str, str],
+) -> pd.DataFrame:
+    """Build the traffic frame; see :meth:`Prometheus.traffic` for the arguments."""
+    prof = load_profile(profile)
+    step_s = parse_step(step)
+    now = pd.Timestamp.now(tz="UTC")
+    first = align_down(parse_time(start, now), step_s)
+    last_end = parse_time(end, now)
+    if last_end < first + pd.Timedelta(seconds=step_s):
+        raise ConfigError("the range holds no complete interval; widen start/end or shorten step")
+    labels = [prof.label_for(k) for k in by]
+    rename = dict(zip(labels, by, strict=True))
+    queries = traffic_queries(prof, labels, step_s, where)
+    pulled = {}
+    for name, promql in queries.items():
+        frame = prom.query_range(promql, first + pd.Timedelta(seconds=step_s), last_end, step_s)
+        frame = frame.rename(columns=rename)
+        for key in by:
+            if key not in frame.columns:
+                frame[key] = pd.Series(pd.NA, index=frame.index, dtype=pd.ArrowDtype(pa.string()))
+        frame["ts"] = frame["ts"] - pd.Timedelta(seconds=step_s)
+        pulled[name] = frame
+    keys = list(by)
+    status = prof.status_label
+    if status not in pulled["requests"].columns:
+        pulled["requests"][status] = pd.Series(
+            pd.NA, index=pulled["requests"].index, dtype="string"
+        )
+    parts = [_status_columns(pulled["requests"], keys, status)]
+    thresholds: Sequence[float] = ()
+    if "buckets" in pulled:
+        buckets = _bucket_columns(pulled["buckets"], keys, prof.unit_divisor, thresholds_s)
+        thresholds = [float(c[3:]) for c in buckets.columns if c.startswith("le_")]
+        count = _renamed(pulled["count"][["ts", *keys, "value"]], "latency_count")
+        total = _renamed(pulled["sum"][["ts", *keys, "value"]], "latency_sum_s")
+        total["latency_sum_s"] = total["latency_sum_s"] / prof.unit_divisor
+        parts += [count, total, buckets]
+    merged = parts[0]
+    for part in parts[1:]:
+        merged = merged.merge(part, on=["ts", *keys], how="outer")
+    merged = _complete(merged, keys, step_s)
+    columns = traffic_columns(keys, thresholds)
+    for column in columns:
+        if column not in merged.columns:
+            merged[column] = 0.0
+    merged = merged[columns].sort_values([*keys, "ts"]).reset_index(drop=True)
+    return _typed(merged, keys, columns[1 + len(keys) :])
+
+
+def _complete(frame: pd.DataFrame, keys: list[str], step_s: int) -> pd.DataFrame:
+    """Zero rows for intervals where a group had no series, from the first to the last interval
+    seen (as the log side does), so windows over rows are windows in time."""
+    if frame.empty:
+        return frame
+    ts = pd.to_datetime(frame["ts"].astype("datetime64[ns, UTC]"))
+    grid = pd.DataFrame(
+        {"ts": pd.date_range(ts.min(), ts.max(), freq=pd.Timedelta(seconds=step_s))}
+    )
+    frame = frame.assign(ts=ts)
+    groups = frame[keys].drop_duplicates() if keys else pd.DataFrame(index=[0])
+    full = grid.merge(groups, how="cross")
+    return full.merge(frame, on=["ts", *keys], how="left")
+
+
+def _typed(frame: pd.DataFrame, keys: list[str], counts: list[str]) -> pd.DataFrame:
+    """Arrow dtypes as the log side has them: ``ts`` timestamp[us, UTC], keys string, counts
+    int64 (``increase`` rounded to the nearest integer), ``latency_sum_s`` double."""
+    out = {"ts": pa.array(frame["ts"].astype("datetime64[us, UTC]")).cast(TS_TYPE)}
+    for key in keys:
+        out[key] = pa.array(frame[key].astype("string").to_numpy(na_value=None), pa.string())
+    for column in counts:
+        values = frame[column].astype("float64").fillna(0.0).to_numpy()
+        if column == "latency_sum_s":
+            out[column] = pa.array(values, pa.float64())
+        else:
+            out[column] = pa.array(np.rint(values).astype("int64"), pa.int64())
+    return arrow_to_pandas(pa.table(out))

@@ -1,0 +1,332 @@
+"""Ingest-speed benchmark: apislo's nginx-timed parser beside its baselines, in one run.
+
+Generates an ``nginx-timed`` log (default 2,000,000 lines, ~360 MB, 3 % upstream retry lists) with
+apislo's own writer, then measures, each in a fresh subprocess so peak RSS is its own:
+
+* ``cat > /dev/null`` (the disk/page-cache ceiling),
+* apislo ``nginx-timed`` parse in chunks (``--chunk-mb``, default 32),
+* ``apislo ingest`` end to end, when :mod:`apislo.sources.ingest` exists,
+* polars ``read_csv`` with a fixed column count (the naive columnar reader; it reports how many
+  lines it dropped or mangled: the retry-list lines),
+* pure Python ``re``,
+* GoAccess (installed with apt-get when running as root and missing; else "not available").
+
+Usage::
+
+    .venv/bin/python bench/ingest_bench.py [--lines 2000000] [--chunk-mb 32] [--keep]
+
+Outputs go to ``bench/out/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+    import polars as pl
+
+__all__ = ["generate", "main"]
+
+OUT = Path(__file__).resolve().parent / "out"
+ROOT = Path(__file__).resolve().parent.parent
+TIMED = (
+    '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
+    '"$http_referer" "$http_user_agent" $request_time $upstream_response_time'
+)
+AGENTS = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0",
+    "okhttp/4.12.0",
+    "python-requests/2.31.0",
+    "Go-http-client/1.1",
+)
+ROUTES = ("/api/v1/orders/{}", "/api/v1/users/{}/cart", "/api/v2/search?q=item{}", "/healthz")
+
+
+def generate(path: Path, lines: int, retry_fraction: float = 0.03, seed: int = 7) -> None:
+    """Write a realistic ``nginx-timed`` log of ``lines`` lines to ``path``.
+
+    Request ends fall on whole seconds (as ``$time_local`` writes them), latencies are log-normal
+    (median ~50 ms), ``retry_fraction`` of the lines carry a two-member upstream retry list such as
+    ``0.512, 0.034``, and a few clients are IPv6.
+    """
+    import numpy as np
+    import polars as pl
+
+    from apislo.sources.logs.nginx_format import compile_log_format
+
+    fmt = compile_log_format(TIMED, "nginx-timed")
+    rng = np.random.default_rng(seed)
+    block = 500_000
+    with path.open("w") as out:
+        for start in range(0, lines, block):
+            n = min(block, lines - start)
+            end_s = 1_735_689_600 + (start + np.arange(n)) * 86_400 // max(lines, 1)
+            latency = np.round(rng.lognormal(np.log(0.05), 0.9, n), 3)
+            upstream = np.round(latency * 0.9, 3)
+            retry = rng.random(n) < retry_fraction
+            first_try = np.round(rng.uniform(0.001, 0.6, n), 3)
+            ip4 = [f"10.{a}.{b}.{c}" for a, b, c in rng.integers(0, 255, (64, 3))]
+            ips = np.array([*ip4, "2001:db8::17", "fe80::1"])
+            route = rng.integers(0, len(ROUTES), n)
+            item = rng.integers(1, 5000, n)
+            paths = [
+                ROUTES[r].format(i) for r, i in zip(route.tolist(), item.tolist(), strict=True)
+            ]
+            status = rng.choice([200, 200, 200, 201, 204, 304, 404, 429, 500, 502], n)
+            events = pl.DataFrame(
+                {
+                    "ts": pl.Series(
+                        (end_s * 1_000_000 - np.round(latency * 1e6)).astype("int64")
+                    ).cast(pl.Datetime("us", "UTC")),
+                    "method": rng.choice(["GET", "GET", "GET", "POST", "PUT", "DELETE"], n),
+                    "path": paths,
+                    "status": status.astype("int16"),
+                    "latency_s": latency,
+                    "bytes_out": rng.integers(0, 20_000, n),
+                    "remote_addr": ips[rng.integers(0, len(ips), n)],
+                    "http_user_agent": np.array(AGENTS)[rng.integers(0, len(AGENTS), n)],
+                    "upstream_response_time": _upstream_text(upstream, first_try, retry),
+                }
+            )
+            out.write("\n".join(fmt.write(events)))
+            out.write("\n")
+
+
+def _upstream_text(upstream: np.ndarray, first_try: np.ndarray, retry: np.ndarray) -> pl.Series:
+    """``0.045`` or, on retry lines, ``0.512, 0.045``, as NGINX writes them."""
+    import polars as pl
+
+    def seconds(values: np.ndarray) -> pl.Series:
+        ms = pl.Series(values * 1000).round().cast(pl.Int64)
+        return (ms // 1000).cast(pl.String) + "." + (ms % 1000).cast(pl.String).str.zfill(3)
+
+    last = seconds(upstream)
+    first = seconds(first_try) + ", "
+    return pl.select(pl.when(pl.Series(retry)).then(first + last).otherwise(last)).to_series()
+
+
+# ---------------------------------------------------------------- measured steps (subprocesses)
+
+
+def _step_cat(path: Path, _chunk: int) -> dict:
+    with path.open("rb") as fh:
+        while fh.read(1 << 24):
+            pass
+    return {}
+
+
+def _chunks(path: Path, chunk_bytes: int) -> Iterator[bytes]:
+    """Complete-line chunks of about ``chunk_bytes``."""
+    with path.open("rb") as fh:
+        rest = b""
+        while True:
+            block = fh.read(chunk_bytes)
+            if not block:
+                if rest:
+                    yield rest
+                return
+            data = rest + block
+            cut = data.rfind(b"\n") + 1
+            rest = data[cut:]
+            if cut:
+                yield data[:cut]
+
+
+def _step_apislo(path: Path, chunk: int) -> dict:
+    from apislo.sources.logs import get_format
+
+    fmt = get_format("nginx-timed")
+    events = rejects = 0
+    p99 = []
+    for data in _chunks(path, chunk):
+        parsed = fmt.parse(data)
+        events += parsed.events.height
+        rejects += parsed.rejects.height
+        p99.append(parsed.events["latency_s"])
+    import polars as pl
+
+    return {
+        "events": events,
+        "rejects": rejects,
+        "p99_s": float(pl.concat(p99).quantile(0.99, "nearest")),
+    }
+
+
+def _step_polars_fixed(path: Path, _chunk: int) -> dict:
+    import polars as pl
+
+    frame = pl.read_csv(
+        path,
+        separator=" ",
+        quote_char='"',
+        has_header=False,
+        truncate_ragged_lines=True,
+        infer_schema=False,
+    )
+    latency = frame[:, 10].cast(pl.Float64, strict=False)
+    upstream = frame[:, 11].cast(pl.Float64, strict=False)
+    mangled = int((upstream.is_null() | latency.is_null()).sum())
+    return {
+        "events": frame.height - mangled,
+        "dropped_or_mangled": mangled,
+        "p99_s": float(latency.drop_nulls().quantile(0.99, "nearest")),
+    }
+
+
+_LINE_RE = re.compile(
+    r'(\S+) - (\S+) \[([^\]]+)\] "(\S+) (\S+) (\S+)" (\d{3}) (\d+|-) "([^"]*)" "([^"]*)" '
+    r"([\d.]+|-) (.+)$"
+)
+
+
+def _step_python_re(path: Path, _chunk: int) -> dict:
+    events = 0
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            m = _LINE_RE.match(line)
+            if m:
+                float(m.group(11))
+                events += 1
+    return {"events": events}
+
+
+def _step_ingest(path: Path, _chunk: int) -> dict:
+    from apislo.sources import ingest as ingest_module
+
+    dataset = OUT / "ingest-dataset"
+    shutil.rmtree(dataset, ignore_errors=True)
+    result = ingest_module.ingest([path], dataset, fmt="nginx-timed")
+    return {"result": str(result)[:200]}
+
+
+STEPS = {
+    "cat": _step_cat,
+    "apislo": _step_apislo,
+    "ingest": _step_ingest,
+    "polars_fixed": _step_polars_fixed,
+    "python_re": _step_python_re,
+}
+
+
+def _run_step(name: str, path: Path, chunk: int) -> None:
+    start = time.perf_counter()
+    extra = STEPS[name](path, chunk)
+    seconds = time.perf_counter() - start
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "peak_rss_mb": rss_mb, **extra}))
+
+
+def _measure(name: str, path: Path, chunk: int) -> dict:
+    cmd = [
+        sys.executable,
+        __file__,
+        "--step",
+        name,
+        "--file",
+        str(path),
+        "--chunk-mb",
+        str(chunk // (1 << 20)),
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
+    if done.returncode != 0:
+        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr else "failed"}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _goaccess(path: Path) -> dict:
+    binary = shutil.which("goaccess")
+    if binary is None and os.geteuid() == 0 and shutil.which("apt-get"):
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "goaccess"], capture_output=True, check=False
+        )
+        binary = shutil.which("goaccess")
+    if binary is None:
+        return {"error": "not available"}
+    log_format = '%h - %e [%d:%t %^] "%r" %s %b "%R" "%u" %T %^'
+    cmd = [
+        binary,
+        str(path),
+        "--log-format",
+        log_format,
+        "--date-format",
+        "%d/%b/%Y",
+        "--time-format",
+        "%H:%M:%S",
+        "-o",
+        str(OUT / "goaccess.json"),
+        "--no-progress",
+    ]
+    start = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1][:200]}
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark and print one row per method."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=2_000_000)
+    parser.add_argument("--chunk-mb", type=int, default=32)
+    parser.add_argument("--keep", action="store_true", help="reuse an existing generated log")
+    parser.add_argument("--only", default="", help="comma-separated steps to run")
+    parser.add_argument("--step", help=argparse.SUPPRESS)
+    parser.add_argument("--file", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    chunk = args.chunk_mb << 20
+    if args.step:
+        _run_step(args.step, Path(args.file), chunk)
+        return
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"nginx-timed-{args.lines}.log"
+    if not (args.keep and path.exists()):
+        start = time.perf_counter()
+        generate(path, args.lines)
+        print(f"generated {path} in {time.perf_counter() - start:.1f} s")
+    size_mb = path.stat().st_size / 1e6
+    print(f"{args.lines:,} lines, {size_mb:.0f} MB, chunks of {args.chunk_mb} MB\n")
+    subprocess.run(["cat", str(path)], stdout=subprocess.DEVNULL, check=False)  # warm the cache
+    steps = [
+        s
+        for s in ("cat", "apislo", "ingest", "polars_fixed", "python_re")
+        if not args.only or s in args.only.split(",")
+    ]
+    results: dict[str, dict] = {}
+    for name in steps:
+        if name == "ingest" and not (ROOT / "apislo" / "sources" / "ingest.py").exists():
+            results[name] = {"error": "apislo.sources.ingest not available yet"}
+            continue
+        results[name] = _measure(name, path, chunk)
+    if not args.only or "goaccess" in args.only.split(","):
+        results["goaccess"] = _goaccess(path)
+    print(f"{'method':<14}{'lines/s':>14}{'MB/s':>10}{'peak RSS MB':>13}  notes")
+    for name, row in results.items():
+        if "error" in row:
+            print(f"{name:<14}{'-':>14}{'-':>10}{'-':>13}  {row['error']}")
+            continue
+        rate = args.lines / row["seconds"]
+        notes = {k: v for k, v in row.items() if k not in {"seconds", "peak_rss_mb"}}
+        print(
+            f"{name:<14}{rate:>14,.0f}{size_mb / row['seconds']:>10,.0f}"
+            f"{row['peak_rss_mb']:>13,.0f}  {json.dumps(notes)}"
+        )
+    (OUT / "ingest_bench.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

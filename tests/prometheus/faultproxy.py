@@ -1,0 +1,109 @@
+"""A small HTTP proxy in front of a real Prometheus that injects faults on request.
+
+Faults are queued and consumed one per request, in arrival order; with an empty queue requests
+pass through unchanged. Kinds: ``drop`` (close the connection without an answer), ``delay:S``
+(wait S seconds, then answer), ``503`` (Prometheus-style error body), ``429`` (with
+``Retry-After: 0``), ``truncate`` (announce the full length, send half the body, close).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import threading
+import time
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+__all__ = ["FaultProxy"]
+
+
+class FaultProxy:
+    """Proxy on a free 127.0.0.1 port forwarding to ``upstream`` (``http://127.0.0.1:PORT``)."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = urlsplit(upstream)
+        self.faults: deque[str] = deque()
+        self.requests: list[str] = []
+        self.headers: list[dict[str, str]] = []
+        self._lock = threading.Lock()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *_args: object) -> None:
+                return None
+
+            def do_GET(self) -> None:
+                proxy._handle(self, None)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                proxy._handle(self, self.rfile.read(length))
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    def inject(self, *faults: str) -> None:
+        """Queue faults for the next requests."""
+        with self._lock:
+            self.faults.extend(faults)
+
+    def _next(self, handler: BaseHTTPRequestHandler) -> str | None:
+        with self._lock:
+            self.requests.append(handler.path)
+            self.headers.append(dict(handler.headers.items()))
+            return self.faults.popleft() if self.faults else None
+
+    def _forward(self, handler: BaseHTTPRequestHandler, body: bytes | None) -> tuple[int, bytes]:
+        conn = http.client.HTTPConnection(self.upstream.hostname, self.upstream.port, timeout=60)
+        headers = {
+            k: v for k, v in handler.headers.items() if k.lower() not in ("host", "accept-encoding")
+        }
+        conn.request(handler.command, handler.path, body=body, headers=headers)
+        response = conn.getresponse()
+        data = response.read()
+        conn.close()
+        return response.status, data
+
+    def _handle(self, handler: BaseHTTPRequestHandler, body: bytes | None) -> None:
+        fault = self._next(handler)
+        if fault == "drop":
+            handler.close_connection = True
+            handler.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if fault and fault.startswith("delay:"):
+            time.sleep(float(fault.split(":", 1)[1]))
+        if fault in ("503", "429"):
+            status = int(fault)
+            payload = json.dumps(
+                {"status": "error", "errorType": "unavailable", "error": f"injected {status}"}
+            ).encode()
+        else:
+            status, payload = self._forward(handler, body)
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(payload)))
+        if fault == "429":
+            handler.send_header("Retry-After", "0")
+        handler.end_headers()
+        if fault == "truncate":
+            handler.wfile.write(payload[: len(payload) // 2])
+            handler.wfile.flush()
+            handler.close_connection = True
+            handler.connection.shutdown(socket.SHUT_RDWR)
+            return
+        handler.wfile.write(payload)
+
+    def __enter__(self) -> FaultProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()

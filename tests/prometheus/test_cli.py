@@ -1,0 +1,124 @@
+"""`apislo prom query|pull|backfill|serve` against the real server."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import requests
+from click.testing import CliRunner
+
+from apislo.cli import main
+from apislo.sources.prometheus.local import free_port
+from tests.prometheus.conftest import T0, fixture_openmetrics
+
+pytestmark = pytest.mark.prometheus
+START, END = "2026-01-05T00:00:00Z", "2026-01-05T03:00:00Z"
+
+
+def test_query_to_csv(prom_url: str, tmp_path: Path) -> None:
+    out = tmp_path / "q.csv"
+    promql = 'sum by (code) (increase(http_requests_total{api="orders"}[1h]))'
+    result = CliRunner().invoke(
+        main,
+        [
+            "prom",
+            "query",
+            prom_url,
+            promql,
+            "--start",
+            "2026-01-05T01:00Z",
+            "--end",
+            END,
+            "--step",
+            "1h",
+            "--out",
+            str(out),
+            "--no-cache",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out, dtype={"code": str})
+    assert list(frame.columns) == ["ts", "code", "value"]
+    assert frame[frame["code"] == "200"]["value"].tolist() == [600.0, 600.0, 600.0]
+
+
+def test_pull_to_parquet(prom_url: str, tmp_path: Path) -> None:
+    out = tmp_path / "traffic.parquet"
+    result = CliRunner().invoke(
+        main,
+        [
+            "prom",
+            "pull",
+            prom_url,
+            "--profile",
+            "kong",
+            "--start",
+            START,
+            "--end",
+            END,
+            "--step",
+            "1h",
+            "--out",
+            str(out),
+            "--no-cache",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    frame = pd.read_parquet(out)
+    assert frame["requests"].tolist() == [240, 240, 240]
+    assert frame["ts"].iloc[0] == T0
+
+
+def test_errors_are_one_line(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    result = CliRunner().invoke(
+        main, ["prom", "query", url, "up", "--timeout", "0.5", "--no-cache", "--header", "bad"]
+    )
+    assert result.exit_code == 1 and "NAME:VALUE" in result.output
+    result = CliRunner().invoke(
+        main, ["prom", "pull", url, "--profile", "nope", "--out", str(tmp_path / "x.parquet")]
+    )
+    assert result.exit_code == 1 and "unknown profile 'nope'" in result.output
+
+
+def test_backfill_then_serve(tmp_path: Path) -> None:
+    om = tmp_path / "f.om"
+    om.write_text(fixture_openmetrics())
+    data = tmp_path / "data"
+    result = CliRunner().invoke(main, ["prom", "backfill", str(om), "--data-dir", str(data)])
+    assert result.exit_code == 0, result.output
+    assert list(data.glob("*/meta.json"))  # at least one TSDB block
+    bad = tmp_path / "bad.om"
+    bad.write_text(fixture_openmetrics().replace("# EOF\n", ""))
+    result = CliRunner().invoke(main, ["prom", "backfill", str(bad), "--data-dir", str(data)])
+    assert result.exit_code == 1 and "# EOF" in result.output
+
+    port = free_port()
+    apislo = str(Path(sys.executable).parent / "apislo")
+    serve = subprocess.Popen(
+        [apislo, "prom", "serve", "--data-dir", str(data), "--port", str(port)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        assert serve.stderr is not None
+        assert f"at {url}" in serve.stderr.readline()  # printed once the server is ready
+        answer = requests.get(
+            url + "/api/v1/query",
+            params={
+                "query": 'kong_http_requests_total{service="pay"}',
+                "time": T0.timestamp() + 60,
+            },
+            timeout=5,
+        ).json()
+        assert answer["data"]["result"][0]["value"][1] == "4"  # 4 m at minute 1
+    finally:
+        serve.send_signal(signal.SIGINT)
+        _, stderr = serve.communicate(timeout=15)
+    assert serve.returncode == 0, stderr

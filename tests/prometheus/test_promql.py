@@ -1,0 +1,76 @@
+"""PromQL text building and time parsing: no server needed."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from apislo.errors import ConfigError
+from apislo.sources.prometheus.promql import (
+    escape_label_value,
+    format_duration,
+    matchers,
+    selector,
+)
+from apislo.sources.prometheus.times import align_down, align_up, parse_step, parse_time
+
+NOW = pd.Timestamp("2026-03-10T12:00:00Z")
+
+
+def test_escape_backslash_quote_newline() -> None:
+    # Each special character becomes its two-character escape; order matters for backslashes.
+    assert escape_label_value('a\\b"c\nd') == 'a\\\\b\\"c\\nd'
+
+
+def test_injection_stays_a_value() -> None:
+    evil = 'a"} or vector(1) #'
+    assert selector("x_total", {"api": evil}) == 'x_total{api="a\\"} or vector(1) #"}'
+
+
+def test_matchers_operators_and_validation() -> None:
+    assert matchers({"code": ("=~", "5.."), "api": "x"}) == '{code=~"5..",api="x"}'
+    assert matchers({}) == ""
+    with pytest.raises(ConfigError, match="label name"):
+        matchers({"bad-name": "x"})
+    with pytest.raises(ConfigError, match="operator"):
+        matchers({"a": ("==", "x")})
+    with pytest.raises(ConfigError, match="metric name"):
+        selector("up or vector(1)")
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(60, "1m"), (3600, "1h"), (86400, "1d"), (90, "90s"), (7200, "2h")]
+)
+def test_format_duration(seconds: int, text: str) -> None:
+    assert format_duration(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("step", "seconds"), [("30s", 30), ("1m", 60), ("1h30m", 5400), (120, 120), ("1d", 86400)]
+)
+def test_parse_step(step: str | int, seconds: int) -> None:
+    assert parse_step(step) == seconds
+
+
+@pytest.mark.parametrize("bad", ["1.5m", "abc", "0s", "10"])
+def test_parse_step_rejects(bad: str) -> None:
+    with pytest.raises(ConfigError):
+        parse_step(bad)
+
+
+def test_parse_time_forms() -> None:
+    assert parse_time("now", NOW) == NOW
+    assert parse_time("-7d", NOW) == pd.Timestamp("2026-03-03T12:00:00Z")
+    assert parse_time("now-2h", NOW) == pd.Timestamp("2026-03-10T10:00:00Z")
+    assert parse_time("2026-01-31T00:00", NOW) == pd.Timestamp("2026-01-31T00:00Z")  # naive = UTC
+    assert parse_time("2026-01-31T02:00+02:00", NOW) == pd.Timestamp("2026-01-31T00:00Z")
+    assert parse_time(86400, NOW) == pd.Timestamp("1970-01-02T00:00Z")
+    with pytest.raises(ConfigError, match="ISO 8601"):
+        parse_time("yesterday-ish", NOW)
+
+
+def test_alignment() -> None:
+    t = pd.Timestamp("2026-01-01T00:00:30Z")
+    assert align_down(t, 60) == pd.Timestamp("2026-01-01T00:00Z")
+    assert align_up(t, 60) == pd.Timestamp("2026-01-01T00:01Z")
+    assert align_up(pd.Timestamp("2026-01-01T00:01Z"), 60) == pd.Timestamp("2026-01-01T00:01Z")

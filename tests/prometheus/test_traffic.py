@@ -1,0 +1,126 @@
+"""Traffic frames from the fixture's metrics, checked against counts worked out by hand.
+
+Hourly counts at interval starts T0, T0+1h, T0+2h (values from conftest.py's table):
+orders: 200 -> 600 each hour; 500 -> 6 each hour; 429 -> 0, 0, 2*60 = 120.
+EVIL api: 60 each hour. users: 200 -> 300 each hour (the reset at minute 90 is bridged by
+``increase``: 450 - 300 + 5 * 30 = 300 in hour 1); 503 -> 12 each hour (60 // 5; the scrape gap
+130..150 lies inside hour 2 and both boundary samples exist).
+orders latency: count 606, sum 120 s, le_0.1 360, le_0.5 540 per hour.
+Kong pay: 240 requests, le 250 ms -> le_0.25 = 180, le 1000 ms -> le_1 = 240, sum 30,000 ms = 30 s.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from apislo.errors import ConfigError
+from apislo.model import traffic_columns
+from apislo.sources.prometheus import Profile, Prometheus, load_profile
+from apislo.sources.prometheus.traffic import traffic_queries
+from tests.prometheus.conftest import EVIL, T0
+
+pytestmark = pytest.mark.prometheus
+H = pd.Timedelta(hours=1)
+HOURS = [T0, T0 + H, T0 + 2 * H]
+
+
+@pytest.fixture(scope="module")
+def generic(prom_url: str) -> pd.DataFrame:
+    return Prometheus(prom_url, cache=False).traffic("generic", T0, T0 + 3 * H, "1h")
+
+
+def _rows(frame: pd.DataFrame, api: str) -> pd.DataFrame:
+    rows = frame[frame["api"] == api]
+    assert rows["ts"].tolist() == HOURS
+    return rows
+
+
+def test_shape_matches_the_log_side(generic: pd.DataFrame) -> None:
+    assert list(generic.columns) == traffic_columns(("api",), (0.1, 0.5))
+    assert str(generic["ts"].dtype) == "timestamp[us, tz=UTC][pyarrow]"
+    assert str(generic["api"].dtype) == "string[pyarrow]"
+    assert str(generic["requests"].dtype) == "int64[pyarrow]"
+    assert str(generic["latency_sum_s"].dtype) == "double[pyarrow]"
+    assert generic["api"].tolist() == [EVIL] * 3 + ["orders"] * 3 + ["users"] * 3
+
+
+def test_orders_statuses_and_latency(generic: pd.DataFrame) -> None:
+    o = _rows(generic, "orders")
+    assert o["requests"].tolist() == [606, 606, 726]
+    assert o["status_2xx"].tolist() == [600, 600, 600]
+    assert o["status_4xx"].tolist() == [0, 0, 120]
+    assert o["status_429"].tolist() == [0, 0, 120]
+    assert o["status_5xx"].tolist() == [6, 6, 6]
+    assert o["latency_count"].tolist() == [606] * 3
+    assert o["latency_sum_s"].tolist() == [120.0] * 3
+    assert o["le_0.1"].tolist() == [360] * 3 and o["le_0.5"].tolist() == [540] * 3
+
+
+def test_counter_reset_and_scrape_gap(generic: pd.DataFrame) -> None:
+    u = _rows(generic, "users")
+    assert u["status_2xx"].tolist() == [300, 300, 300]
+    assert u["status_5xx"].tolist() == [12, 12, 12]
+    assert _rows(generic, EVIL)["requests"].tolist() == [60, 60, 60]
+
+
+def test_kong_milliseconds_become_seconds(prom_url: str) -> None:
+    frame = Prometheus(prom_url, cache=False).traffic("kong", T0, T0 + 3 * H, "1h")
+    assert list(frame.columns) == traffic_columns(("api",), (0.25, 1.0))
+    assert frame["api"].tolist() == ["pay"] * 3
+    assert frame["requests"].tolist() == [240] * 3
+    assert frame["latency_sum_s"].tolist() == [30.0] * 3
+    assert frame["le_0.25"].tolist() == [180] * 3 and frame["le_1"].tolist() == [240] * 3
+
+
+def test_threshold_selection(prom_url: str) -> None:
+    prom = Prometheus(prom_url, cache=False)
+    frame = prom.traffic("generic", T0, T0 + 2 * H, "1h", thresholds_s=[0.5])
+    assert list(frame.columns) == traffic_columns(("api",), (0.5,))
+    assert _rows_2h(frame, "orders")["le_0.5"].tolist() == [540, 540]
+    with pytest.raises(ConfigError, match=r"no bucket at \[0.25\]"):
+        prom.traffic("generic", T0, T0 + 2 * H, "1h", thresholds_s=[0.25])
+
+
+def _rows_2h(frame: pd.DataFrame, api: str) -> pd.DataFrame:
+    rows = frame[frame["api"] == api]
+    assert rows["ts"].tolist() == HOURS[:2]
+    return rows
+
+
+def test_where_value_is_escaped(prom_url: str) -> None:
+    prom = Prometheus(prom_url, cache=False)
+    frame = prom.traffic("generic", T0, T0 + 2 * H, "1h", where={"api": EVIL}, thresholds_s=[1])
+    assert frame["api"].tolist() == [EVIL, EVIL]
+    assert frame["requests"].tolist() == [60, 60]
+    assert frame["le_1"].tolist() == [0, 0]  # no histogram for this API: zero buckets
+
+
+def test_thirty_minute_intervals(prom_url: str) -> None:
+    frame = Prometheus(prom_url, cache=False).traffic(
+        "generic", T0, T0 + H, "30m", where={"api": "orders"}
+    )
+    # minutes 0-30: 200 -> 300, 500 -> 3; 30-60: 300 and 3
+    assert frame["requests"].tolist() == [303, 303]
+
+
+def test_queries_and_custom_profile(tmp_path: Path, prom_url: str) -> None:
+    istio = traffic_queries(load_profile("istio"), ["destination_service_name"], 3600, {})
+    assert istio["requests"] == (
+        "sum by (destination_service_name, response_code) "
+        '(increase(istio_requests_total{reporter="destination"}[1h]))'
+    )
+    own = tmp_path / "mine.yaml"
+    own.write_text(
+        "name: mine\ndescription: test\nrequests: kong_http_requests_total\n"
+        "status_label: code\napi_label: service\n"
+    )
+    frame = Prometheus(prom_url, cache=False).traffic(own, T0, T0 + H, "1h")
+    assert list(frame.columns) == traffic_columns(("api",), ())
+    assert frame["requests"].tolist() == [240]
+    with pytest.raises(ConfigError, match="unknown profile"):
+        Prometheus(prom_url, cache=False).traffic("nope", T0, T0 + H)
+    with pytest.raises(ConfigError, match="latency_unit"):
+        Profile("x", "d", "m_total", "code", "api", latency_unit="us")

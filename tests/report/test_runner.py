@@ -1,0 +1,112 @@
+"""The papermill runner: a good run, and each failure path keeping the last good report."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from apislo.errors import ConfigError, ReportRunError
+from apislo.report import run_report
+from tests.report.conftest import NOTEBOOKS
+
+
+def test_good_run_writes_html_and_executed_notebook(good_report) -> None:
+    # good.ipynb with n=3 builds requests [n, 2n] = [3, 6] and records their sum: 9.
+    assert good_report.records["total"] == 9
+    assert good_report.html_path.is_file()
+    nb = nbformat.read(good_report.notebook_path, as_version=4)
+    assert nb.metadata["apislo"]["status"] == "ok"
+    assert nb.metadata["apislo"]["parameters"] == {"n": 3}
+    assert nb.metadata["papermill"]["parameters"] == {"n": 3}
+    # no temporary or failed files are left beside the report
+    assert sorted(p.name for p in good_report.html_path.parent.iterdir()) == [
+        "report.html",
+        "report.ipynb",
+    ]
+
+
+def test_error_cell_keeps_last_good_report(last_good: Path) -> None:
+    before = last_good.read_bytes()
+    with pytest.raises(ReportRunError) as info:
+        run_report(NOTEBOOKS / "error_cell.ipynb", {"n": 1}, last_good)
+    err = info.value
+    # source cells: 0 parameters, 1 `x = n + 1`, 2 the raise
+    assert (err.cell_index, err.ename) == (2, "ValueError")
+    assert "boom from cell 2" in err.evalue and "raise ValueError" in err.evalue
+    assert last_good.read_bytes() == before
+    failed = last_good.with_suffix(".failed.ipynb")
+    assert err.executed_path == str(failed)
+    meta = nbformat.read(failed, as_version=4).metadata["apislo"]
+    assert (meta["status"], meta["ename"]) == ("failed", "ValueError")
+
+
+def test_dead_kernel_keeps_last_good_report(last_good: Path) -> None:
+    before = last_good.read_bytes()
+    with pytest.raises(ReportRunError) as info:
+        run_report(NOTEBOOKS / "dead_kernel.ipynb", None, last_good)
+    assert info.value.ename == "DeadKernel"
+    assert info.value.cell_index == 2  # the `os._exit(3)` cell
+    assert last_good.read_bytes() == before
+    assert last_good.with_suffix(".failed.ipynb").is_file()
+
+
+def test_cell_timeout_keeps_last_good_report(last_good: Path) -> None:
+    before = last_good.read_bytes()
+    t0 = time.monotonic()
+    with pytest.raises(ReportRunError) as info:
+        run_report(NOTEBOOKS / "slow.ipynb", {"seconds": 60}, last_good, cell_timeout_s=2)
+    assert time.monotonic() - t0 < 40
+    assert (info.value.ename, info.value.cell_index) == ("CellTimeout", 2)
+    assert last_good.read_bytes() == before
+
+
+def test_overall_timeout_stops_the_run(last_good: Path) -> None:
+    before = last_good.read_bytes()
+    t0 = time.monotonic()
+    with pytest.raises(ReportRunError) as info:
+        run_report(NOTEBOOKS / "slow.ipynb", {"seconds": 120}, last_good, timeout_s=12)
+    assert time.monotonic() - t0 < 40
+    assert info.value.ename == "Timeout"
+    assert last_good.read_bytes() == before
+
+
+@pytest.mark.parametrize("name", ["prometheus_token", "password", "api_key", "AuthHeader"])
+def test_secret_looking_parameter_is_refused(tmp_path: Path, name: str) -> None:
+    with pytest.raises(ConfigError, match="environment"):
+        run_report(NOTEBOOKS / "good.ipynb", {name: "x"}, tmp_path / "r.html")
+    assert not any(tmp_path.iterdir())
+
+
+def test_missing_notebook_and_bad_out_are_config_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        run_report(tmp_path / "nope.ipynb")
+    with pytest.raises(ConfigError, match=r"\.html"):
+        run_report(NOTEBOOKS / "good.ipynb", out=tmp_path / "r.pdf")
+
+
+def test_html_is_offline_escaped_and_shows_provenance(good_report) -> None:
+    page = good_report.html_path.read_text()
+    # offline: no script at all, nothing loaded from a URL, a CSP that forbids both
+    assert "<script" not in page.lower()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page, re.IGNORECASE)
+    assert "Content-Security-Policy" in page and "default-src 'none'" in page
+    # code hidden
+    assert "record_provenance(" not in page and "charts.setup()" not in page
+    # the chart is an inline, non-empty SVG with the bars
+    svg = re.search(r"<svg.*?</svg>", page, re.DOTALL).group(0)
+    assert svg.count("<path") > 2
+    # the route from the data is text, in the table and in the chart
+    assert "<td>&lt;script&gt;alert(1)&lt;/script&gt;</td>" in page
+    assert ">&lt;script&gt;alert(1)&lt;/script&gt;</text>" in page
+    # provenance: window, redacted source, spec, parameters, run id
+    assert "2026-11-01T00:00:00+00:00 to 2026-11-02T00:00:00+00:00" in page
+    assert "https://prom.example:9090/" in page
+    assert "pw123" not in page and "token=abc" not in page and "bob" not in page
+    assert "slos/payments.yaml" in page and "n=3" in page
+    assert good_report.provenance.run_id in page
+    # the hidden record outputs are not rendered
+    assert "vnd.apislo.record" not in page

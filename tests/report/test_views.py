@@ -1,0 +1,88 @@
+"""Report views on the hand-made dataset (tests/report/tiny.py); expected values by hand."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from apislo.errors import ConfigError
+from apislo.report import views
+from tests.report.tiny import END, START, XSS, write_dataset
+
+
+@pytest.fixture
+def hourly(tmp_path: Path) -> pd.DataFrame:
+    dataset = write_dataset(tmp_path / "events")
+    frame, source = views.load_traffic(
+        str(dataset), "", views.window(START, END), "1h", ("api", "route")
+    )
+    assert source == f"dataset {dataset}"
+    return frame
+
+
+def test_api_overview_by_hand(hourly: pd.DataFrame) -> None:
+    o = views.api_overview(hourly).set_index("api")
+    # pay: 6 requests, one 500, one 404; users: one 429 (a 4xx)
+    assert o.loc["pay", "requests"] == 6 and o.loc["users", "requests"] == 1
+    assert o.loc["pay", "errors_5xx_pct"] == pytest.approx(100 / 6)
+    assert o.loc["pay", "errors_4xx_pct"] == pytest.approx(100 / 6)
+    assert o.loc["users", "errors_4xx_pct"] == pytest.approx(100.0)
+    assert o.loc["users", "throttled_429"] == 1
+    # (0.02 + 0.2 + 0.6 + 0.003 + 0.04 + 3.0) / 6
+    assert o.loc["pay", "mean_latency_s"] == pytest.approx(3.863 / 6)
+    # pay cumulative buckets: le_0.005 1, le_0.025 2, le_0.05 3, le_0.25 4, le_1 5, le_5 6.
+    # p50: rank 3 reached in (0.025, 0.05] holding 1 -> 0.025 + 0.025 * (3 - 2) / 1 = 0.05
+    # p99: rank 5.94 in (2.5, 5] holding 1 -> 2.5 + 2.5 * 0.94 = 4.85
+    assert o.loc["pay", "p50_s"] == pytest.approx(0.05)
+    assert o.loc["pay", "p99_s"] == pytest.approx(4.85)
+    # users: one request at 0.07 in (0.05, 0.1]: p50 = 0.05 + 0.05 * 0.5 = 0.075
+    assert o.loc["users", "p50_s"] == pytest.approx(0.075)
+    assert list(o.index) == ["pay", "users"]  # busiest first
+
+
+def test_quantile_above_last_bucket_is_its_bound_like_promql() -> None:
+    frame = pd.DataFrame({"latency_count": [1, 0], "le_1": [0, 0], "le_10": [0, 0]})
+    got = views.bucket_quantiles(frame, 0.5)
+    assert got[0] == 10.0 and math.isnan(got[1])
+    with pytest.raises(ConfigError):
+        views.bucket_quantiles(frame, 1.5)
+
+
+def test_top_slices_and_escaped_table(hourly: pd.DataFrame) -> None:
+    top = views.top_slices(hourly, "route", n=2)
+    assert list(top["route"]) == ["/pay", XSS]
+    assert list(top["requests"]) == [4, 2]
+    page = views.table(top).to_html()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and XSS not in page
+    with pytest.raises(ConfigError, match="consumer"):
+        views.top_slices(hourly, "consumer")
+
+
+def test_latency_over_time(hourly: pd.DataFrame) -> None:
+    long = views.latency_over_time(hourly, "api", (0.5,))
+    pay = long[long["api"] == "pay"].sort_values("ts")
+    # 00:00-01:00: 0.003, 0.02, 0.2, 0.6 -> rank 2 reached at le_0.025 (cum 2, below 1)
+    #   -> 0.01 + 0.015 * (2 - 1) / 1 = 0.025
+    # 01:00-02:00: 0.04, 3.0 -> rank 1 at le_0.05 (cum 1) -> 0.025 + 0.025 * 1 = 0.05
+    np.testing.assert_allclose(pay["latency_s"].to_numpy(), [0.025, 0.05])
+    # users had no traffic in the first hour: no point there
+    assert len(long[long["api"] == "users"]) == 1
+
+
+def test_window_defaults_and_errors() -> None:
+    start, end = views.window("", "2026-11-08T00:00Z", days=7)
+    assert start == pd.Timestamp("2026-11-01T00:00Z")
+    with pytest.raises(ConfigError, match="not before"):
+        views.window("2026-11-02", "2026-11-01")
+    with pytest.raises(ConfigError, match="ISO 8601"):
+        views.window("last tuesday", "")
+
+
+def test_no_source_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(views.PROMETHEUS_URL_ENV, raising=False)
+    with pytest.raises(ConfigError, match="dataset"):
+        views.load_traffic("", "", views.window(START, END))

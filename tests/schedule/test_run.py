@@ -1,0 +1,124 @@
+"""Running jobs: idempotent run-due, retries, lock, history, pruning, index (fake notebook runs)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+import apislo.report.runner as runner
+from apislo.errors import ReportRunError
+from apislo.schedule.history import read_history
+from apislo.schedule.jobs import load_jobs
+from apislo.schedule.lock import job_lock
+from apislo.schedule.run import run_all_jobs, run_due, run_job
+
+JOB = """\
+name: {name}
+notebook: notebooks/x.ipynb
+cron: "0 6 * * *"
+period: day
+parameters: {{start: "{{period_start}}", dataset: data/real}}
+output: "{name}/{{period_start:%Y-%m-%d}}.html"
+retries: {retries}
+keep: 2
+"""
+
+
+class FakeRunner:
+    """Stands in for run_report: records calls, writes a page, or fails as told."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.calls: list[tuple[dict, Path]] = []
+        self.fail = fail
+
+    def __call__(self, notebook, params, out, **kwargs):
+        self.calls.append((dict(params), Path(out)))
+        if self.fail:
+            raise ReportRunError(str(notebook), 3, "ValueError", "<b>bad</b>", "x.failed.ipynb")
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text("<html>report</html>")
+        Path(out).with_suffix(".ipynb").write_text("{}")
+
+
+@pytest.fixture
+def dirs(tmp_path: Path) -> tuple[Path, Path]:
+    sched = tmp_path / "scheduled"
+    sched.mkdir()
+    (sched / "a.yaml").write_text(JOB.format(name="alpha", retries=0))
+    (sched / "b.yaml").write_text(JOB.format(name="beta", retries=2))
+    return sched, tmp_path / "reports"
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> FakeRunner:
+    fake = FakeRunner()
+    monkeypatch.setattr(runner, "run_report", fake)
+    monkeypatch.setattr("apislo.schedule.run._RETRY_PAUSE_S", 0.0)
+    return fake
+
+
+def test_run_due_is_idempotent_and_catches_up_once(dirs, fake) -> None:
+    sched, reports = dirs
+    now = datetime(2026, 11, 28, 7, tzinfo=UTC)
+    first = run_due(sched, reports, now=now)
+    assert [(r.job, r.status, r.output) for r in first] == [
+        ("alpha", "ok", "alpha/2026-11-27.html"),
+        ("beta", "ok", "beta/2026-11-27.html"),
+    ]
+    assert fake.calls[0][0] == {"start": "2026-11-27T00:00:00+00:00", "dataset": "data/real"}
+    assert run_due(sched, reports, now=now) == []
+    assert len(fake.calls) == 2
+    # four days later: each job runs once, for the latest slot only
+    later = run_due(sched, reports, now=datetime(2026, 12, 2, 7, tzinfo=UTC))
+    assert [r.scheduled_for for r in later] == ["2026-12-02T06:00:00+00:00"] * 2
+    assert len(fake.calls) == 4
+    assert len(read_history(reports)) == 4
+    assert (reports / "index.html").is_file()
+
+
+def test_failures_are_retried_recorded_and_not_rerun(dirs, monkeypatch) -> None:
+    sched, reports = dirs
+    fake = FakeRunner(fail=True)
+    monkeypatch.setattr(runner, "run_report", fake)
+    monkeypatch.setattr("apislo.schedule.run._RETRY_PAUSE_S", 0.0)
+    now = datetime(2026, 11, 28, 7, tzinfo=UTC)
+    records = {r.job: r for r in run_due(sched, reports, now=now)}
+    # alpha: retries 0 -> 1 attempt; beta: retries 2 -> 3 attempts
+    assert (records["alpha"].attempts, records["beta"].attempts) == (1, 3)
+    assert len(fake.calls) == 4
+    assert records["beta"].status == "failed" and "ValueError" in records["beta"].error
+    assert run_due(sched, reports, now=now) == []
+    index = (reports / "index.html").read_text()
+    assert "&lt;b&gt;bad&lt;/b&gt;" in index and "<b>bad</b>" not in index
+    assert 'class="status-failed"' in index
+
+
+def test_override_parameters_win(dirs, fake) -> None:
+    sched, reports = dirs
+    run_all_jobs(sched, reports, {"dataset": "data/demo"}, now=datetime(2026, 11, 28, tzinfo=UTC))
+    assert [c[0]["dataset"] for c in fake.calls] == ["data/demo", "data/demo"]
+
+
+def test_locked_job_is_skipped(dirs, fake) -> None:
+    sched, reports = dirs
+    job = load_jobs(sched)[0]
+    with job_lock(reports / ".locks", job.name) as taken:
+        assert taken
+        record = run_job(job, reports)
+    assert record.status == "skipped" and "in progress" in record.error
+    assert fake.calls == []
+
+
+def test_keep_prunes_oldest_reports(dirs, fake) -> None:
+    sched, reports = dirs
+    job = load_jobs(sched)[0]  # keep: 2
+    for day in (1, 2, 3):
+        run_job(job, reports, datetime(2026, 11, day, 6, tzinfo=UTC))
+    assert sorted(p.name for p in (reports / "alpha").glob("*.html")) == [
+        "2026-11-01.html",
+        "2026-11-02.html",
+    ]
+    assert not (reports / "alpha" / "2026-10-31.html").exists()
+    assert not (reports / "alpha" / "2026-10-31.ipynb").exists()

@@ -1,0 +1,91 @@
+"""Shared field helpers: sentinels, numbers, statuses, times, secrets."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from apislo.sources.logs.fields import (
+    hash_secrets,
+    local_to_utc,
+    number,
+    parse_clf_time,
+    parse_iso_time,
+    request_parts,
+    scrub_query_secrets,
+    status_code,
+)
+
+UTC = dt.UTC
+
+
+def run(expr: pl.Expr, values: list) -> list:
+    return pl.DataFrame({"x": values}, schema={"x": pl.String}).select(expr).to_series().to_list()
+
+
+def test_number_sentinels_units_and_bad_values():
+    raw = ["1487", "-", "", " 43 ", "-1", "+109", "abc", None, "12.5"]
+    num = number(pl.col("x"), divisor=1000, none_values=("-1",))
+    assert run(num.value, raw) == [1.487, None, None, 0.043, None, 0.109, None, None, 0.0125]
+    assert run(num.bad, raw) == [False, False, False, False, False, False, True, False, False]
+
+
+def test_integer_numbers_reject_fractions():
+    num = number(pl.col("x"), integer=True)
+    assert run(num.value, ["512", "12.0", "12.5", "-"]) == [512, 12, None, None]
+    assert run(num.bad, ["512", "12.0", "12.5", "-"]) == [False, False, True, False]
+
+
+def test_status_code_range_and_sentinels():
+    status = status_code(pl.col("x"))
+    raw = ["200", "0", "-1", "99", "1000", "x", "-"]
+    assert run(status.value, raw) == [200, None, None, None, None, None, None]
+    assert run(status.bad, raw) == [False, False, False, True, True, True, False]
+
+
+def test_times_to_utc():
+    iso = ["2016-04-15T20:17:00.310Z", "2024-01-01T10:00:00.1+02:00", "2024-01-01T10:00:00Z", "x"]
+    assert run(parse_iso_time(pl.col("x")), iso) == [
+        dt.datetime(2016, 4, 15, 20, 17, 0, 310000, tzinfo=UTC),
+        dt.datetime(2024, 1, 1, 8, 0, 0, 100000, tzinfo=UTC),
+        dt.datetime(2024, 1, 1, 10, 0, tzinfo=UTC),
+        None,
+    ]
+    clf = ["10/Oct/2000:13:55:36 -0700", "02/Jan/2024:03:04:05 +0100", "-"]
+    assert run(parse_clf_time(pl.col("x")), clf) == [
+        dt.datetime(2000, 10, 10, 20, 55, 36, tzinfo=UTC),
+        dt.datetime(2024, 1, 2, 2, 4, 5, tzinfo=UTC),
+        None,
+    ]
+    naive = pl.col("x").str.to_datetime("%Y-%m-%d %H:%M")
+    assert run(local_to_utc(naive, "Asia/Kolkata"), ["2024-01-01 05:30"]) == [
+        dt.datetime(2024, 1, 1, 0, 0, tzinfo=UTC)
+    ]
+    assert run(local_to_utc(naive, None), ["2024-01-01 05:30"]) == [
+        dt.datetime(2024, 1, 1, 5, 30, tzinfo=UTC)
+    ]
+
+
+def test_request_parts():
+    method, path, ok = request_parts(pl.col("x"))
+    raw = ["get /a?b=1 HTTP/1.1", "GET /old", "-", "\x16\x03\x01", "GET /a HTTP/1.1 extra"]
+    assert run(method, raw) == ["GET", "GET", None, None, None]
+    assert run(path, raw) == ["/a?b=1", "/old", None, None, None]
+    assert run(ok, raw) == [True, True, False, False, False]
+
+
+def test_scrub_query_secrets():
+    raw = ["/a?apikey=s3cr3t&x=1", "/a?x=1&API_KEY=k#frag", "/a?token=t;access_token=u", "/apikey"]
+    assert run(scrub_query_secrets(pl.col("x")), raw) == [
+        "/a?apikey=REDACTED&x=1",
+        "/a?x=1&API_KEY=REDACTED#frag",
+        "/a?token=REDACTED;access_token=REDACTED",
+        "/apikey",
+    ]
+
+
+def test_hash_secrets_matches_the_contract_example():
+    # base.hash_secret's docstring: hash_secret("s3cr3t") == "key-4e738ca5563c".
+    out = hash_secrets(pl.Series("k", ["s3cr3t", None, "-", "s3cr3t"]))
+    assert out.to_list() == ["key-4e738ca5563c", None, None, "key-4e738ca5563c"]

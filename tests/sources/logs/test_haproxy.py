@@ -1,0 +1,140 @@
+"""HAProxy ``option httplog``: fixture lines written by hand, one per quirk; values by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from apislo.sources.logs.base import ParseOptions
+from apislo.sources.logs.haproxy import HaproxyHttp
+
+UTC = dt.UTC
+
+# IPv6 client, older Tq/Tw/Tc/Tr/Tt timers, "+" (option logasap) on Tt and bytes.
+IPV6_LOGASAP = (
+    "2001:db8::1:40001 [06/Feb/2009:12:14:14.655] http-in static/srv1 10/0/30/69/+109 200 +2750"
+    ' - - ---- 1/1/1/1/0 0/0 "GET /index.html HTTP/1.1"'
+)
+# TLS frontend, no server reached, a captured-header block with spaces and "|".
+NOSRV = (
+    "10.0.0.9:5555 [06/Feb/2009:12:14:15.000] http-in~ be_api/<NOSRV> 5/-1/-1/-1/8 503 212 - -"
+    ' SC-- 2/2/0/0/0 0/0 {api.example.com|curl/8.0 (x86_64) libcurl} "POST /v1/orders HTTP/1.1"'
+)
+# Two retries (one redispatch "+"), status -1 (no response), API key in the query string.
+RETRIED = (
+    "10.0.0.10:6000 [06/Feb/2009:12:14:16.250] fe be_api/srv2 0/0/-1/-1/3001 -1 0 - - cH--"
+    ' 3/3/1/1/+2 0/0 {host.example} {} "GET /slow?apikey=s3cr3t HTTP/1.1"'
+)
+BADREQ = (
+    "10.0.0.11:6001 [06/Feb/2009:12:14:17.000] fe fe/<NOSRV> -1/-1/-1/-1/0 400 187 - - PR--"
+    ' 1/1/0/0/0 0/0 "<BADREQ>"'
+)
+TRUNCATED = "10.0.0.12:6002 [06/Feb/2009:12:14:18.000] fe be/srv1 0/0/1/2/3 200"
+STARTED = "Proxy fe started."
+TLS_FAILURE = "10.0.0.15:443 [06/Feb/2009:12:14:18.100] fe/1: SSL handshake failure"
+FEB_31 = (
+    "10.0.0.13:6003 [31/Feb/2009:12:14:18.000] fe be/srv1 0/0/1/2/3 200 5 - - ---- 1/1/0/0/0"
+    ' 0/0 "GET / HTTP/1.1"'
+)
+# Syslog prefix kept, request cut by HAProxy's log-length (no closing quote).
+CUT_REQUEST = (
+    "Feb  6 12:14:19 lb haproxy[99]: 10.0.0.14:6004 [06/Feb/2009:12:14:19.500] fe be/srv1"
+    ' 0/0/1/2/3 200 5 - - ---- 1/1/0/0/0 0/0 "GET /very/long/pa'
+)
+
+
+def parse(*lines: str, tz: str | None = None):
+    return HaproxyHttp(ParseOptions(tz=tz)).parse(("\n".join(lines) + "\n").encode())
+
+
+def test_event_values():
+    parsed = parse(IPV6_LOGASAP, NOSRV, RETRIED, CUT_REQUEST)
+    assert parsed.rejects.height == 0
+    ev = parsed.events.to_dicts()
+    assert ev[0]["ts"] == dt.datetime(2009, 2, 6, 12, 14, 14, 655000, tzinfo=UTC)
+    assert (ev[0]["latency_s"], ev[0]["upstream_latency_s"]) == (0.109, 0.069)
+    assert (ev[0]["status"], ev[0]["bytes_out"], ev[0]["attempts"]) == (200, 2750, 1)
+    assert (ev[0]["api"], ev[0]["path"], ev[0]["termination"]) == ("static", "/index.html", None)
+
+    assert (ev[1]["method"], ev[1]["path"], ev[1]["status"]) == ("POST", "/v1/orders", 503)
+    assert (ev[1]["latency_s"], ev[1]["upstream_latency_s"]) == (0.008, None)
+    assert (ev[1]["attempts"], ev[1]["api"], ev[1]["termination"]) == (None, "be_api", "SC--")
+
+    assert (ev[2]["status"], ev[2]["latency_s"], ev[2]["upstream_latency_s"]) == (None, 3.001, None)
+    assert ev[2]["attempts"] == 3  # retries 2 (+ = redispatched) + the first attempt
+    assert ev[2]["path"] == "/slow?apikey=REDACTED"
+    assert ev[2]["termination"] == "cH--"
+
+    assert ev[3]["ts"] == dt.datetime(2009, 2, 6, 12, 14, 19, 500000, tzinfo=UTC)
+    assert (ev[3]["method"], ev[3]["path"]) == ("GET", "/very/long/pa")
+
+
+def test_rejects_and_line_accounting():
+    lines = [STARTED, IPV6_LOGASAP, BADREQ, TRUNCATED, TLS_FAILURE, FEB_31, "", NOSRV]
+    parsed = parse(*lines)
+    assert parsed.events.height + parsed.rejects.height == len(lines)
+    assert parsed.rejects.select("line_no", "reason").rows() == [
+        (0, "not_a_request"),
+        (2, "bad_request_line"),
+        (3, "truncated"),
+        (4, "not_a_request"),
+        (5, "bad_timestamp"),
+        (6, "not_a_request"),
+    ]
+    assert parsed.rejects["line"][1] == BADREQ
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        # Berlin in summer is UTC+2, in winter UTC+1.
+        ("29/Jun/2025:10:00:00.000", dt.datetime(2025, 6, 29, 8, 0, tzinfo=UTC)),
+        ("06/Feb/2009:12:14:14.655", dt.datetime(2009, 2, 6, 11, 14, 14, 655000, tzinfo=UTC)),
+        # 02:30 happens twice on 26 Oct 2025: the earlier one is still CEST (UTC+2).
+        ("26/Oct/2025:02:30:00.000", dt.datetime(2025, 10, 26, 0, 30, tzinfo=UTC)),
+    ],
+)
+def test_zone_option(accept, expected):
+    line = IPV6_LOGASAP.replace("06/Feb/2009:12:14:14.655", accept)
+    assert parse(line, tz="Europe/Berlin").events["ts"].to_list() == [expected]
+
+
+def test_nonexistent_local_time_is_bad_timestamp():
+    # 02:30 does not exist in Berlin on 30 Mar 2025 (clocks jump from 02:00 to 03:00).
+    line = IPV6_LOGASAP.replace("06/Feb/2009:12:14:14.655", "30/Mar/2025:02:30:00.000")
+    assert parse(line, tz="Europe/Berlin").rejects["reason"].to_list() == ["bad_timestamp"]
+
+
+def test_zoneless_flag_and_sniff():
+    assert HaproxyHttp.zoneless is True
+    fmt = HaproxyHttp()
+    assert fmt.sniff([IPV6_LOGASAP, NOSRV, STARTED, TRUNCATED]) == 0.5
+
+
+def test_round_trip():
+    original = parse(IPV6_LOGASAP, NOSRV, RETRIED, tz="America/New_York").events
+    fmt = HaproxyHttp(ParseOptions(tz="America/New_York"))
+    lines = fmt.write(original)
+    assert lines[0].startswith("10.0.0.1:40000 [06/Feb/2009:12:14:14.655] ")
+    again = fmt.parse(("\n".join(lines) + "\n").encode())
+    assert again.rejects.height == 0
+    assert again.events.equals(original)
+
+
+def test_write_fills_missing_columns():
+    events = pl.DataFrame(
+        {
+            "ts": [dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)],
+            "method": ["GET"],
+            "path": ["/x"],
+            "status": [200],
+            "latency_s": [0.25],
+        }
+    )
+    (line,) = HaproxyHttp().write(events)
+    assert line == (
+        "10.0.0.1:40000 [02/Jan/2024:03:04:05.000] fe_https~ be_default/<NOSRV> 0/0/0/-1/250 200"
+        ' 0 - - ---- 1/1/0/0/0 0/0 {Mozilla/5.0 (X11; Linux x86_64)} "GET /x HTTP/1.1"'
+    )

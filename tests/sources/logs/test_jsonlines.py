@@ -1,0 +1,80 @@
+"""JSON-lines reader: fast path, per-line fallback, batches, recovery."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from apislo.sources.logs.jsonlines import field_schema, read_records
+
+
+def test_schema_nests_dotted_paths():
+    assert field_schema(["a", "b.c", "b.d"], lists=["t"]) == {
+        "a": pl.String(),
+        "b": pl.Struct({"c": pl.String(), "d": pl.String()}),
+        "t": pl.List(pl.String()),
+    }
+
+
+def test_fast_path_reads_numbers_as_text_and_missing_as_null():
+    chunk = b'{"a": 1, "b": {"c": 2.5}}\n{"a": "-", "b": null, "extra": [1]}\n{"z": true}\n'
+    rec = read_records(chunk, ["a", "b.c"])
+    assert rec.frame.rows() == [
+        (0, '{"a": 1, "b": {"c": 2.5}}', "1", "2.5"),
+        (1, '{"a": "-", "b": null, "extra": [1]}', "-", None),
+        (2, '{"z": true}', None, None),
+    ]
+    assert rec.rejects.height == 0
+
+
+def test_fallback_classifies_bad_lines_and_expands_batches():
+    chunk = (
+        b'{"a": 1}\n'
+        b"\n"
+        b"plain text\n"
+        b'[{"a": 2}, {"a": 3}, 7]\n'
+        b'{"a": 4\n'
+        b'{"a": 5,, }\n'
+        b"[]\n"
+        b'{"a": {"nested": 1}}\n'
+    )
+    rec = read_records(chunk, ["a"], lists=["t"])
+    assert rec.frame.select("line_no", "a").rows() == [
+        (0, "1"),
+        (3, "2"),
+        (3, "3"),
+        (7, '{"nested": 1}'),
+    ]
+    assert rec.rejects.rows() == [
+        (1, "not_a_request", ""),
+        (2, "not_a_request", "plain text"),
+        (3, "not_a_request", "7"),
+        (4, "truncated", '{"a": 4'),
+        (5, "bad_json", '{"a": 5,, }'),
+        (6, "not_a_request", "[]"),
+    ]
+
+
+def test_misfit_record_rejected_alone():
+    # "b" must be an object; a string there cannot be read with the schema.
+    chunk = b'{"b": {"c": "x"}}\n{"b": "oops"}\n\n{"b": {"c": "y"}}\n'
+    rec = read_records(chunk, ["b.c"])
+    assert rec.frame.select("line_no", "b.c").rows() == [(0, "x"), (3, "y")]
+    assert rec.rejects.select("line_no", "reason").rows() == [
+        (1, "bad_json"),
+        (2, "not_a_request"),
+    ]
+
+
+def test_recover_hook():
+    def recover(text: str):
+        return {"a": "recovered"} if "broken" in text else None
+
+    chunk = b'{"a": "ok"}\n{"a": "broken"" }\n{"a": "other"" }\n'
+    rec = read_records(chunk, ["a"], recover=recover)
+    assert rec.frame.select("line_no", "a").rows() == [(0, "ok"), (1, "recovered")]
+    assert rec.rejects.select("line_no", "reason").rows() == [(2, "bad_json")]
+
+
+def test_empty_chunk():
+    rec = read_records(b"", ["a"])
+    assert rec.frame.height == 0 and rec.rejects.height == 0

@@ -1,0 +1,127 @@
+"""Ingest into a Parquet dataset: quarantine, fingerprints, resume, rotation, reject rate."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import apislo
+from apislo.cli import main
+from apislo.errors import RejectRateError
+from apislo.sources.ingest import ingest, quarantine_path
+
+
+def _line(second: int, path: str, status: int, ip: str = "10.0.0.1") -> str:
+    return (
+        f'{ip} - - [01/Nov/2026:12:00:{second:02d} +0100] "GET {path} HTTP/1.1" {status} 512 '
+        f'"-" "curl/8.5"\n'
+    )
+
+
+GOOD = [
+    _line(1, "/v1/orders/17", 200),
+    _line(2, "/v1/orders/18", 503),
+    _line(3, "/v2/users/5", 404, ip="2001:db8::1"),
+]
+NOISE = ["this is not a request\n", "\n"]
+
+
+def _write(path: Path, lines: list[str]) -> Path:
+    path.write_text("".join(lines))
+    return path
+
+
+def test_ingest_stores_requests_and_quarantines_the_rest(tmp_path: Path) -> None:
+    log = _write(tmp_path / "access.log", [GOOD[0], NOISE[0], GOOD[1], NOISE[1], GOOD[2]])
+    dataset = tmp_path / "events"
+    report = ingest([log], dataset, "nginx-combined")
+    assert (report.files, report.lines, report.records) == (1, 5, 3)
+    assert sum(report.rejected.values()) == 2
+    rows = [json.loads(x) for x in quarantine_path(dataset).read_text().splitlines()]
+    assert [(r["line_no"], r["line"]) for r in rows] == [(2, "this is not a request"), (4, "")]
+    assert {r["file"] for r in rows} == {str(log)}
+    events = apislo.load(dataset)
+    # 12:00:01 +0100 is 11:00:01 UTC; combined has no $request_time, so ts is the logged time.
+    assert events["ts"].tolist() == [
+        pd.Timestamp(f"2026-11-01 11:00:0{s}", tz="UTC") for s in (1, 2, 3)
+    ]
+    assert events["route"].tolist() == ["/v1/orders/{id}", "/v1/orders/{id}", "/v2/users/{id}"]
+    assert events["api"].tolist() == ["orders", "orders", "users"]
+    assert events["status"].tolist() == [200, 503, 404]
+    assert (dataset / "day=2026-11-01").is_dir()
+
+
+def test_same_content_twice_adds_nothing_and_growth_is_resumed(tmp_path: Path) -> None:
+    log = _write(tmp_path / "access.log", GOOD[:2])
+    dataset = tmp_path / "events"
+    assert ingest([log], dataset, "nginx-combined").records == 2
+    again = ingest([log], dataset, "nginx-combined")
+    assert (again.records, again.unchanged) == (0, [str(log)])
+    with open(log, "a") as handle:
+        handle.write(NOISE[0] + GOOD[2])
+    grown = ingest([log], dataset, "nginx-combined")
+    assert (grown.lines, grown.records) == (2, 1)
+    assert len(apislo.load(dataset)) == 3
+    # The reject keeps its line number in the whole file (line 3), not in the new part.
+    rows = [json.loads(x) for x in quarantine_path(dataset).read_text().splitlines()]
+    assert [r["line_no"] for r in rows] == [3]
+
+
+def test_rotated_file_is_recognised_by_content(tmp_path: Path) -> None:
+    log = _write(tmp_path / "access.log", GOOD[:2])
+    dataset = tmp_path / "events"
+    ingest([log], dataset, "nginx-combined")
+    log.rename(tmp_path / "access.log.1")
+    _write(tmp_path / "access.log", [GOOD[2]])
+    report = ingest([tmp_path], dataset, "nginx-combined")
+    assert report.unchanged == [str(tmp_path / "access.log.1")]
+    assert report.records == 1
+    assert len(apislo.load(dataset)) == 3
+
+
+def test_gzip_and_auto_detection(tmp_path: Path) -> None:
+    path = tmp_path / "access.log.2.gz"
+    with gzip.open(path, "wt") as handle:
+        handle.write("".join(GOOD))
+    report = ingest([path], tmp_path / "events", "auto")
+    assert report.formats == {str(path): "nginx-combined"}
+    assert report.records == 3
+
+
+def test_wrong_format_adds_nothing(tmp_path: Path) -> None:
+    log = _write(tmp_path / "access.log", [GOOD[0]] + [NOISE[0]] * 3)
+    dataset = tmp_path / "events"
+    with pytest.raises(RejectRateError) as caught:
+        ingest([log], dataset, "nginx-combined", max_reject_rate=0.5)
+    assert (caught.value.rejected, caught.value.lines) == (3, 4)
+    assert not list(dataset.glob("day=*"))
+    assert not quarantine_path(dataset).exists()
+    # Nothing was remembered either: a later run with a laxer limit reads the whole file.
+    assert ingest([log], dataset, "nginx-combined", max_reject_rate=0.9).records == 1
+
+
+def test_load_filters_by_time_and_api(tmp_path: Path) -> None:
+    dataset = tmp_path / "events"
+    ingest([_write(tmp_path / "a.log", GOOD)], dataset, "nginx-combined")
+    window = apislo.load(dataset, start="2026-11-01 11:00:02", end="2026-11-01 11:00:03")
+    assert window["status"].tolist() == [503]
+    assert apislo.load(dataset, apis=["users"])["status"].tolist() == [404]
+
+
+def test_cli_json_output(tmp_path: Path) -> None:
+    log = _write(tmp_path / "access.log", [GOOD[0], NOISE[0]])
+    dataset = tmp_path / "events"
+    result = CliRunner().invoke(main, ["ingest", str(log), "--out", str(dataset), "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert {k: payload[k] for k in ("files", "lines", "records", "rejected")} == {
+        "files": 1, "lines": 2, "records": 1, "rejected": {"not_a_request": 1},
+    }
+    assert payload["formats"] == {str(log): "nginx-combined"}
+    assert payload["quarantine"] == str(quarantine_path(dataset))
+    assert payload["dataset"] == str(dataset)
