@@ -19,7 +19,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check apislo tests bench
 	$(BIN)/ruff format --check apislo tests bench
 
-lab: $(STAMP) ## JupyterLab on notebooks/ with the project's kernel
+lab: $(STAMP) ## JupyterLab on notebooks/ with the project's kernel (registered as "apislo")
+	$(BIN)/python -c 'from apislo.report.kernel import ensure_kernel; ensure_kernel()'
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 venv: $(STAMP)

@@ -152,100 +152,121 @@ def top_routes(table: pd.DataFrame, label: str = "route", value: str = "requests
 
 
 def budget_burn_down(
-    remaining: pd.DataFrame, ts: str = "ts", value: str = "remaining_budget", by: str | None = None
+    remaining: pd.DataFrame, ts: str = "ts", value: str = "remaining", by: str = "slo_objective"
 ) -> Any:
-    """Remaining error budget (fraction, 1 = untouched) against the ideal straight line to 0.
+    """Remaining error budget (fraction, 1 = untouched) against the ideal straight line to 0,
+    one panel per ``by`` value.
 
-    The ideal line falls linearly from 1 at the first timestamp to 0 at the last one of each
-    group (the SLO period), i.e. the budget spent at a constant, exactly affordable rate.
+    The ideal line falls linearly from 1 at a panel's first timestamp to 0 at its last (the SLO
+    period shown), i.e. the budget spent at exactly the affordable rate.
+
+    Args:
+        remaining: ``ts``, ``by`` and ``value`` columns, as from
+            :func:`apislo.report.slo_views.burn_down`.
     """
     import altair as alt
 
-    _require(remaining, [ts, value, *([by] if by else [])], "budget_burn_down")
-    frame = remaining[[ts, value, *([by] if by else [])]].copy()
-    groups = frame.groupby(by)[ts] if by else frame[ts]
-    start = groups.transform("min") if by else groups.min()
-    end = groups.transform("max") if by else groups.max()
+    _require(remaining, [ts, value, by], "budget_burn_down")
+    frame = remaining[[ts, by, value]].copy()
+    groups = frame.groupby(by, observed=True)[ts]
+    start, end = groups.transform("min"), groups.transform("max")
     span = (end - start) / pd.Timedelta(seconds=1)
     elapsed = (frame[ts] - start) / pd.Timedelta(seconds=1)
-    frame["ideal"] = 1.0 - (elapsed / span).where(span > 0, 0.0)
+    frame["ideal"] = 1.0 - (elapsed / span.where(span > 0)).fillna(0.0)
     long = frame.rename(columns={value: "remaining"}).melt(
-        [ts, *([by] if by else [])], var_name="series", value_name="budget"
+        [ts, by], var_name="series", value_name="budget"
     )
-    base = alt.Chart(long, title="Error budget remaining vs ideal burn-down")
-    chart = base.mark_line().encode(
-        x=_time_x(ts),
-        y=alt.Y("budget:Q", title="budget remaining", axis=alt.Axis(format="%")),
-        color=alt.Color("series:N", title=None),
-        strokeDash=alt.StrokeDash("series:N", legend=None),
+    return (
+        alt.Chart(long)
+        .mark_line()
+        .encode(
+            x=_time_x(ts),
+            y=alt.Y("budget:Q", title="budget remaining", axis=alt.Axis(format="%")),
+            color=alt.Color("series:N", title=None),
+            strokeDash=alt.StrokeDash(
+                "series:N",
+                scale=alt.Scale(domain=["ideal", "remaining"], range=[[4, 4], [1, 0]]),
+                legend=None,
+            ),
+        )
+        .properties(height=140)
+        .facet(row=alt.Row(f"{by}:N", title=None), title="Error budget remaining vs ideal")
     )
-    return chart.facet(row=alt.Row(f"{by}:N", title=None)) if by else chart
 
 
 def burn_rates(
     rates: pd.DataFrame,
-    ts: str = "ts",
-    value: str = "burn_rate",
-    window: str = "window",
-    thresholds: dict[str, float] | None = None,
+    thresholds: dict[str, dict[str, float]] | None = None,
+    by: str = "slo_objective",
 ) -> Any:
-    """Burn rate over time, one line per window, with alert thresholds as dashed rules.
+    """Burn rate over time (x the sustainable rate), one line per window, one panel per ``by``
+    value, alert thresholds as dashed rules.
 
     Args:
-        rates: long frame with ``ts``, ``window`` (label such as ``"1h"``) and ``burn_rate``.
-        thresholds: window label -> threshold (e.g. ``{"1h": 14.4, "6h": 6}``) to draw.
+        rates: ``ts``, ``by``, ``window``, ``burn_rate`` as from
+            :func:`apislo.report.slo_views.burn_rate_series`.
+        thresholds: ``by`` value -> {window label -> threshold}, e.g.
+            ``{"checkout / 99.9%": {"1h": 14.4, "6h": 6}}``.
     """
     import altair as alt
 
-    _require(rates, [ts, value, window], "burn_rates")
-    lines = (
-        alt.Chart(rates, title="Burn rate per window")
+    _require(rates, ["ts", by, "window", "burn_rate"], "burn_rates")
+    lines = rates[["ts", by, "window", "burn_rate"]].assign(kind="burn")
+    rules = pd.DataFrame(
+        [
+            {by: label, "window": w, "burn_rate": v, "kind": "threshold"}
+            for label, per_window in (thresholds or {}).items()
+            for w, v in per_window.items()
+            if label in set(rates[by])
+        ],
+        columns=[by, "window", "burn_rate", "kind"],
+    )
+    data = pd.concat([lines, rules], ignore_index=True) if len(rules) else lines
+    color = alt.Color("window:N", title="window")
+    line = (
+        alt.Chart()
         .mark_line()
-        .encode(
-            x=_time_x(ts),
-            y=alt.Y(f"{value}:Q", title="burn rate (x budget)"),
-            color=alt.Color(f"{window}:N", title="window"),
-        )
+        .encode(x=_time_x(), y=alt.Y("burn_rate:Q", title="burn rate (x)"), color=color)
+        .transform_filter(alt.datum.kind == "burn")
     )
-    if not thresholds:
-        return lines
-    rules_df = pd.DataFrame({window: list(thresholds), value: list(thresholds.values())})
-    rules = (
-        alt.Chart(rules_df)
+    rule = (
+        alt.Chart()
         .mark_rule(strokeDash=[4, 4])
-        .encode(y=f"{value}:Q", color=alt.Color(f"{window}:N"))
+        .encode(y="burn_rate:Q", color=color)
+        .transform_filter(alt.datum.kind == "threshold")
     )
-    return lines + rules
+    return (
+        alt.layer(line, rule, data=data)
+        .properties(height=140)
+        .facet(row=alt.Row(f"{by}:N", title=None), title="Burn rate per window")
+    )
 
 
-def compliance_history(
-    history: pd.DataFrame,
-    period: str = "month",
-    value: str = "attainment",
-    objective: float | None = None,
-) -> Any:
-    """Attainment per period (bars) with the objective as a rule; labels are shown as text."""
+def compliance_history(history: pd.DataFrame, by: str = "slo_objective") -> Any:
+    """Attainment per period (bars) with the target as a tick, one panel per ``by`` value.
+
+    Args:
+        history: ``period``, ``by``, ``attainment``, ``target`` as from
+            :func:`apislo.report.slo_views.compliance`.
+    """
     import altair as alt
 
-    _require(history, [period, value], "compliance_history")
+    _require(history, ["period", by, "attainment", "target"], "compliance_history")
+    data = history[["period", by, "attainment", "target"]].dropna(subset=["attainment"])
     bars = (
-        alt.Chart(history, title="Compliance history")
+        alt.Chart()
         .mark_bar()
         .encode(
-            x=alt.X(f"{period}:O", title=None),
+            x=alt.X("period:O", title=None),
             y=alt.Y(
-                f"{value}:Q",
-                title="attainment",
-                scale=alt.Scale(zero=False),
-                axis=alt.Axis(format=".3%"),
+                "attainment:Q", title="attainment", scale=alt.Scale(zero=False),
+                axis=alt.Axis(format=".2%"),
             ),
         )
+    )  # fmt: skip
+    target = alt.Chart().mark_tick(color="#c0392b", thickness=2).encode(x="period:O", y="target:Q")
+    return (
+        alt.layer(bars, target, data=data)
+        .properties(height=140, width=_WIDTH)
+        .facet(row=alt.Row(f"{by}:N", title=None), title="Compliance history (target in red)")
     )
-    if objective is None:
-        return bars
-    rule = (
-        alt.Chart(pd.DataFrame({"objective": [objective]}))
-        .mark_rule(color="#c0392b", strokeDash=[4, 4])
-        .encode(y="objective:Q")
-    )
-    return bars + rule

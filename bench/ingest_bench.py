@@ -121,10 +121,13 @@ def _upstream_text(upstream: np.ndarray, first_try: np.ndarray, retry: np.ndarra
 
 
 def _step_cat(path: Path, _chunk: int) -> dict:
-    with path.open("rb") as fh:
-        while fh.read(1 << 24):
-            pass
-    return {}
+    """``cat FILE > /dev/null`` (its CPU time and RSS are the child's)."""
+    subprocess.run(["cat", str(path)], stdout=subprocess.DEVNULL, check=True)
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "cpu_children_s": usage.ru_utime + usage.ru_stime,
+        "child_peak_rss_mb": usage.ru_maxrss / 1024,
+    }
 
 
 def _chunks(path: Path, chunk_bytes: int) -> Iterator[bytes]:
@@ -207,25 +210,29 @@ def _step_ingest(path: Path, _chunk: int) -> dict:
 
     dataset = OUT / "ingest-dataset"
     shutil.rmtree(dataset, ignore_errors=True)
-    result = ingest_module.ingest([path], dataset, fmt="nginx-timed")
-    return {"result": str(result)[:200]}
+    report = ingest_module.ingest([path], dataset, format="nginx-timed")
+    return {"events": report.records, "rejects": sum(report.rejected.values())}
 
 
-STEPS = {
-    "cat": _step_cat,
-    "apislo": _step_apislo,
-    "ingest": _step_ingest,
-    "polars_fixed": _step_polars_fixed,
-    "python_re": _step_python_re,
-}
+def _cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _run_step(name: str, path: Path, chunk: int) -> None:
-    start = time.perf_counter()
+    """Run one step in this (fresh) process and print its figures as one JSON line."""
+    if name in {"apislo", "ingest", "polars_fixed"}:  # imports are not part of the figure
+        import polars  # noqa: F401
+
+        import apislo.sources.ingest
+        import apislo.sources.logs.nginx  # noqa: F401
+    start, cpu = time.perf_counter(), _cpu_seconds()
     extra = STEPS[name](path, chunk)
     seconds = time.perf_counter() - start
+    cpu = _cpu_seconds() - cpu + extra.pop("cpu_children_s", 0.0)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_rss_mb": rss_mb, **extra}))
+    rss_mb = max(rss_mb, extra.pop("child_peak_rss_mb", 0.0))
+    print(json.dumps({"seconds": seconds, "cpu_s": cpu, "peak_rss_mb": rss_mb, **extra}))
 
 
 def _measure(name: str, path: Path, chunk: int) -> dict:
@@ -245,15 +252,21 @@ def _measure(name: str, path: Path, chunk: int) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _goaccess(path: Path) -> dict:
+def _goaccess_binary() -> str | None:
+    """GoAccess on PATH, installed from Debian when running as root and missing."""
     binary = shutil.which("goaccess")
     if binary is None and os.geteuid() == 0 and shutil.which("apt-get"):
         subprocess.run(
             ["apt-get", "install", "-y", "-qq", "goaccess"], capture_output=True, check=False
         )
         binary = shutil.which("goaccess")
-    if binary is None:
-        return {"error": "not available"}
+    return binary
+
+
+def _step_goaccess(path: Path, _chunk: int) -> dict:
+    """GoAccess 1.x on the same file, JSON report (its CPU time is the child's)."""
+    binary = shutil.which("goaccess")
+    assert binary is not None
     log_format = '%h - %e [%d:%t %^] "%r" %s %b "%R" "%u" %T %^'
     cmd = [
         binary,
@@ -268,13 +281,22 @@ def _goaccess(path: Path) -> dict:
         str(OUT / "goaccess.json"),
         "--no-progress",
     ]
-    start = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1][:200]}
+    subprocess.run(cmd, capture_output=True, check=True)
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024}
+    return {
+        "cpu_children_s": usage.ru_utime + usage.ru_stime,
+        "child_peak_rss_mb": usage.ru_maxrss / 1024,
+    }
+
+
+STEPS = {
+    "cat": _step_cat,
+    "apislo": _step_apislo,
+    "ingest": _step_ingest,
+    "polars_fixed": _step_polars_fixed,
+    "python_re": _step_python_re,
+    "goaccess": _step_goaccess,
+}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -299,11 +321,12 @@ def main(argv: list[str] | None = None) -> None:
         generate(path, args.lines)
         print(f"generated {path} in {time.perf_counter() - start:.1f} s")
     size_mb = path.stat().st_size / 1e6
-    print(f"{args.lines:,} lines, {size_mb:.0f} MB, chunks of {args.chunk_mb} MB\n")
+    print(f"{args.lines:,} lines, {size_mb:.0f} MB, chunks of {args.chunk_mb} MB")
+    print(f"{os.cpu_count()} CPUs, load average before the run: {os.getloadavg()[0]:.1f}\n")
     subprocess.run(["cat", str(path)], stdout=subprocess.DEVNULL, check=False)  # warm the cache
     steps = [
         s
-        for s in ("cat", "apislo", "ingest", "polars_fixed", "python_re")
+        for s in ("cat", "apislo", "ingest", "polars_fixed", "python_re", "goaccess")
         if not args.only or s in args.only.split(",")
     ]
     results: dict[str, dict] = {}
@@ -311,19 +334,24 @@ def main(argv: list[str] | None = None) -> None:
         if name == "ingest" and not (ROOT / "apislo" / "sources" / "ingest.py").exists():
             results[name] = {"error": "apislo.sources.ingest not available yet"}
             continue
+        if name == "goaccess" and _goaccess_binary() is None:
+            results[name] = {"error": "not available"}
+            continue
         results[name] = _measure(name, path, chunk)
-    if not args.only or "goaccess" in args.only.split(","):
-        results["goaccess"] = _goaccess(path)
-    print(f"{'method':<14}{'lines/s':>14}{'MB/s':>10}{'peak RSS MB':>13}  notes")
+    print(
+        f"{'method':<14}{'lines/s':>12}{'MB/s':>8}{'CPU s':>8}{'lines/CPU-s':>13}"
+        f"{'peak RSS MB':>13}  notes"
+    )
     for name, row in results.items():
         if "error" in row:
-            print(f"{name:<14}{'-':>14}{'-':>10}{'-':>13}  {row['error']}")
+            print(f"{name:<14}{'-':>12}{'-':>8}{'-':>8}{'-':>13}{'-':>13}  {row['error']}")
             continue
         rate = args.lines / row["seconds"]
-        notes = {k: v for k, v in row.items() if k not in {"seconds", "peak_rss_mb"}}
+        notes = {k: v for k, v in row.items() if k not in {"seconds", "cpu_s", "peak_rss_mb"}}
+        per_cpu = args.lines / max(row["cpu_s"], 1e-9)
         print(
-            f"{name:<14}{rate:>14,.0f}{size_mb / row['seconds']:>10,.0f}"
-            f"{row['peak_rss_mb']:>13,.0f}  {json.dumps(notes)}"
+            f"{name:<14}{rate:>12,.0f}{size_mb / row['seconds']:>8,.0f}{row['cpu_s']:>8.1f}"
+            f"{per_cpu:>13,.0f}{row['peak_rss_mb']:>13,.0f}  {json.dumps(notes)}"
         )
     (OUT / "ingest_bench.json").write_text(json.dumps(results, indent=2))
 

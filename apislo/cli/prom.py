@@ -168,9 +168,13 @@ def backfill_command(openmetrics: str, data_dir: str, max_block_duration: str) -
 )
 @click.option("--port", default=9090, show_default=True, help="Port on 127.0.0.1 (0: any free).")
 def serve_command(data_dir: str, port: int) -> None:
-    """Run a local Prometheus on 127.0.0.1 until interrupted (Ctrl-C)."""
+    """Run a local Prometheus on 127.0.0.1 until interrupted (Ctrl-C or SIGTERM)."""
+    import signal
+
     from apislo.sources.prometheus.local import LocalPrometheus
 
+    # SIGTERM unwinds like Ctrl-C, so the server is always stopped by its pid on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with fail_on_apislo_error(), LocalPrometheus(data_dir, port) as server:
         click.echo(f"Prometheus serving {data_dir} at {server.url} (Ctrl-C stops it)", err=True)
         try:

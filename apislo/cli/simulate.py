@@ -14,27 +14,39 @@ __all__ = ["command"]
 
 @click.command(name="simulate")
 @click.option(
-    "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
     help="Output folder: logs/<api>.<format>.log, truth.json, metrics.om.",
 )
 @click.option("--days", default=7.0, show_default=True, type=float, help="Length of the period.")
 @click.option("--apis", default=6, show_default=True, type=int, help="Number of APIs (1-8).")
 @click.option("--seed", default=42, show_default=True, type=int, help="Random seed.")
 @click.option(
-    "--rate", default=1.0, show_default=True, type=float,
+    "--rate",
+    default=1.0,
+    show_default=True,
+    type=float,
     help="Volume multiplier (1 = about 480 k requests for 7 days and 6 APIs).",
 )
 @click.option(
-    "--formats", default="nginx-timed", show_default=True,
+    "--formats",
+    default="nginx-timed",
+    show_default=True,
     help="Comma-separated log formats, assigned to APIs round-robin.",
 )
 @click.option("--openmetrics", is_flag=True, help="Also write metrics.om for promtool backfill.")
 @click.option(
-    "--openmetrics-step", default=60, show_default=True, type=int,
+    "--openmetrics-step",
+    default=60,
+    show_default=True,
+    type=int,
     help="Seconds between OpenMetrics samples.",
 )
 @click.option(
-    "--end", default=None,
+    "--end",
+    default=None,
     help="End of the period, ISO 8601 UTC [default: now rounded down to the hour, minus 2 h].",
 )
 @click.option("--quiet", is_flag=True, help="Print nothing on success.")
@@ -62,8 +74,15 @@ def command(
     started = time.perf_counter()
     with fail_on_apislo_error():
         result = simulate(
-            out_dir, days=days, apis=apis, seed=seed, formats=names, openmetrics=openmetrics,
-            end=end, rate=rate, openmetrics_step_s=openmetrics_step,
+            out_dir,
+            days=days,
+            apis=apis,
+            seed=seed,
+            formats=names,
+            openmetrics=openmetrics,
+            end=end,
+            rate=rate,
+            openmetrics_step_s=openmetrics_step,
         )
     if quiet:
         return

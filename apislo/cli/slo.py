@@ -1,10 +1,180 @@
-"""`apislo slo` commands."""
+"""`apislo slo` commands: validate and export specs, compute SLOs, show compliance history."""
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import click
+
+from apislo.cli._common import echo_json, fail_on_apislo_error
+
+__all__ = ["command"]
+
+_SOURCE_HELP = "Dataset directory (apislo ingest), or a Prometheus URL http(s)://host:port."
 
 
 @click.group(name="slo")
 def command() -> None:
-    """(not yet available)"""
+    """SLOs: specs (apislo, OpenSLO, Sloth), error budgets, burn rates, history, alerts."""
+
+
+@contextmanager
+def _printed_warnings() -> Iterator[None]:
+    """Show spec warnings on stderr as ``warning: ...`` lines (and nothing else of warnings)."""
+    from apislo.slo.loader import SpecWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SpecWarning)
+        yield
+    for item in caught:
+        if issubclass(item.category, SpecWarning):
+            click.echo(f"warning: {item.message}", err=True)
+
+
+def _load(specs: tuple[str, ...]) -> list[Any]:
+    from apislo.slo.loader import load
+
+    with _printed_warnings():
+        return load(list(specs))
+
+
+@command.command("validate")
+@click.argument("specs", nargs=-1, required=True, type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print the SLOs found as JSON.")
+def validate(specs: tuple[str, ...], as_json: bool) -> None:
+    """Check SLO specs (apislo/v1, OpenSLO v1 or v1alpha, Sloth prometheus/v1).
+
+    Exits 1 with the file, field and what is allowed on the first error; warnings (for example
+    an OpenSLO `duration: 1m` meant as a month) go to standard error.
+    """
+    from apislo.slo.policy import policy_for
+
+    with fail_on_apislo_error():
+        slos = _load(specs)
+        policies = {slo.name: policy_for(slo) for slo in slos}
+    rows = [
+        {
+            "slo": slo.name,
+            "origin": slo.origin,
+            "sli": slo.sli.kind,
+            "window": slo.window.label,
+            "budgeting_method": slo.budgeting_method,
+            "objectives": [o.target for o in slo.objectives],
+            "policy": policies[slo.name].name,
+        }
+        for slo in slos
+    ]
+    if as_json:
+        echo_json(rows)
+        return
+    for row in rows:
+        targets = ", ".join(f"{t:.6g}" for t in row["objectives"])
+        click.echo(
+            f"ok  {row['slo']}  {row['sli']}  {row['window']}  {row['budgeting_method']}  "
+            f"[{targets}]  policy {row['policy']}  ({row['origin']})"
+        )
+    click.echo(f"{len(rows)} SLO(s) valid", err=True)
+
+
+@command.command("export")
+@click.argument("specs", nargs=-1, required=True, type=click.Path())
+@click.option("--out", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+def export(specs: tuple[str, ...], out: str | None) -> None:
+    """Export SLO specs as OpenSLO v1 YAML."""
+    from apislo.slo.formats.openslo_export import dump_openslo
+
+    with fail_on_apislo_error():
+        text = dump_openslo(_load(specs))
+    if out:
+        with open(out, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        click.echo(text, nl=False)
+
+
+@command.command("compute")
+@click.argument("specs", nargs=-1, required=True, type=click.Path())
+@click.option("--source", required=True, help=_SOURCE_HELP)
+@click.option("--at", default="now", show_default=True, help="Evaluation time (ISO 8601, UTC).")
+@click.option("--step", default="1min", show_default=True, help="Interval of the counts.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per SLO and group.")
+def compute(specs: tuple[str, ...], source: str, at: str, step: str, as_json: bool) -> None:
+    """SLI, error budget and burn rates of each SLO (and group) at --at."""
+    from apislo.slo.evaluation import evaluate
+
+    with fail_on_apislo_error():
+        slos = _load(specs)
+        result = evaluate(slos, source, at=at, step=step, series=False)
+    records = result.records()
+    if as_json:
+        echo_json(records)
+        return
+    click.echo(f"at {result.at.isoformat()}  source {result.source}")
+    for r in records:
+        sli = "n/a" if r["sli"] is None else f"{r['sli']:.5%}"
+        left = r["error_budget_remaining"]
+        left_text = "n/a" if left is None else f"{left:.1%}"
+        group = f" [{r['group']}]" if r["group"] else ""
+        burns = " ".join(f"{w}={v:.2f}" for w, v in r["burn_rates"].items() if v is not None)
+        flag = "  LOW TRAFFIC" if r["low_traffic"] else ""
+        alerts = f"  firing: {', '.join(r['alerts_firing'])}" if r["alerts_firing"] else ""
+        click.echo(
+            f"{r['slo']}{group}  {r['objective_name']} over {r['window']}: SLI {sli}, "
+            f"budget left {left_text}  burn {burns}{flag}{alerts}"
+        )
+
+
+@command.command("history")
+@click.argument("specs", nargs=-1, required=True, type=click.Path())
+@click.option("--source", required=True, help=_SOURCE_HELP)
+@click.option(
+    "--period",
+    type=click.Choice(["week", "month", "quarter", "year"]),
+    default="month",
+    show_default=True,
+)
+@click.option("--start", default=None, help="First instant (default: --periods periods back).")
+@click.option("--end", default="now", show_default=True, help="Last instant (ISO 8601, UTC).")
+@click.option("--periods", default=6, show_default=True, help="Periods back when no --start.")
+@click.option("--timezone", default="UTC", show_default=True, help="Zone of period boundaries.")
+@click.option("--step", default="1min", show_default=True, help="Interval of the counts.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON records.")
+def history(
+    specs: tuple[str, ...],
+    source: str,
+    period: str,
+    start: str | None,
+    end: str,
+    periods: int,
+    timezone: str,
+    step: str,
+    as_json: bool,
+) -> None:
+    """Attainment per past calendar period (met or missed) for each SLO and objective."""
+    from apislo.slo.evaluation import compliance_history
+
+    with fail_on_apislo_error():
+        slos = _load(specs)
+        frame = compliance_history(slos, source, period, start, end, timezone, step, periods)
+    if as_json:
+        records = frame.to_dict("records")
+        for r in records:
+            r["period_start"] = r["period_start"].isoformat()
+            r["period_end"] = r["period_end"].isoformat()
+            for key in ("good", "total", "sli", "remaining", "events_total"):
+                value = float(r[key])
+                r[key] = value if value == value and abs(value) != float("inf") else None
+        echo_json(records)
+        return
+    for r in frame.to_dict("records"):
+        group = f" [{r['group']}]" if r["group"] else ""
+        sli = "n/a" if r["sli"] != r["sli"] else f"{r['sli']:.5%}"
+        state = "met" if r["met"] else "MISSED"
+        partial = "" if r["complete"] else " (partial)"
+        click.echo(
+            f"{r['period_start']:%Y-%m-%d}  {r['slo']}{group}  {r['objective']}: "
+            f"{sli} {state}{partial}"
+        )

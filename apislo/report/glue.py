@@ -37,7 +37,7 @@ def record(name: str, value: Any) -> None:
 
 
 def _finite(value: Any) -> Any:
-    """NaN and infinities -> ``None`` (JSON has no NaN; JupyterLab cannot open a notebook with one)."""
+    """NaN and infinities -> ``None``: JSON has none, and JupyterLab cannot open such a notebook."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,9 @@ __all__ = [
     "PROMETHEUS_URL_ENV",
     "api_overview",
     "bucket_quantiles",
+    "consumers_hit",
+    "data_source",
+    "find_path",
     "latency_over_time",
     "load_traffic",
     "table",
@@ -61,6 +65,42 @@ def _utc(value: Any) -> pd.Timestamp:
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
+def find_path(path: str | Path) -> Path:
+    """A relative path looked up in the working directory, then in its parents (a notebook opened
+    in JupyterLab runs in ``notebooks/``, a scheduled one in the project root); returned unchanged
+    when found nowhere, so the caller's error names it.
+    """
+    given = Path(path)
+    if given.is_absolute() or given.exists():
+        return given
+    for parent in Path.cwd().parents:
+        if (parent / given).exists():
+            return parent / given
+    return given
+
+
+def data_source(dataset: str, prometheus_url: str = "") -> tuple[Any, str]:
+    """The data a report reads: a Prometheus client when a URL is given (or in
+    ``$APISLO_PROMETHEUS_URL``, token from ``$APISLO_PROMETHEUS_TOKEN``), else the ``dataset``
+    directory (looked up with :func:`find_path`).
+
+    Returns:
+        ``(source, label)``: what :func:`apislo.slo.evaluate` accepts, and a name for the
+        provenance box (URLs without credentials).
+    """
+    url = prometheus_url or os.environ.get(PROMETHEUS_URL_ENV, "")
+    if url:
+        import apislo
+
+        token_env = PROMETHEUS_TOKEN_ENV if os.environ.get(PROMETHEUS_TOKEN_ENV) else None
+        prom = apislo.prometheus(url, bearer_token_env=token_env)
+        return prom, f"prometheus {prom.url}"
+    if not dataset:
+        raise ConfigError(f"no data source: set the dataset parameter or ${PROMETHEUS_URL_ENV}")
+    path = find_path(dataset)
+    return path, f"dataset {dataset}"
+
+
 def load_traffic(
     dataset: str,
     prometheus_url: str,
@@ -70,31 +110,24 @@ def load_traffic(
     apis: Sequence[str] | None = None,
     profile: str = "generic",
 ) -> tuple[pd.DataFrame, str]:
-    """Traffic frame for ``span`` from Prometheus (if a URL is given or in
-    ``$APISLO_PROMETHEUS_URL``) or else from the ingested ``dataset``.
-
-    The Prometheus bearer token, if any, is read from ``$APISLO_PROMETHEUS_TOKEN``.
+    """Traffic frame for ``span`` from :func:`data_source` (Prometheus or the dataset).
 
     Returns:
         ``(traffic, source)`` where ``source`` names the data for the provenance box.
     """
     import apislo
 
-    url = prometheus_url or os.environ.get(PROMETHEUS_URL_ENV, "")
+    source, label = data_source(dataset, prometheus_url)
     start, end = span
-    if url:
-        token_env = PROMETHEUS_TOKEN_ENV if os.environ.get(PROMETHEUS_TOKEN_ENV) else None
-        with apislo.prometheus(url, bearer_token_env=token_env) as prom:
-            frame = prom.traffic(profile, start=start, end=end, step=interval, by=tuple(by))
-            source = f"prometheus {prom.url} (profile {profile})"
-        if apis:
-            frame = frame[frame["api"].isin(list(apis))].reset_index(drop=True)
-        return frame, source
-    if not dataset:
-        raise ConfigError(f"no data source: set the dataset parameter or ${PROMETHEUS_URL_ENV}")
-    events = apislo.load(dataset, start, end, list(apis) if apis else None)
-    frame = apislo.traffic(events, interval=interval, by=tuple(by), start=start, end=end)
-    return frame, f"dataset {dataset}"
+    if isinstance(source, Path):
+        events = apislo.load(source, start, end, list(apis) if apis else None)
+        frame = apislo.traffic(events, interval=interval, by=tuple(by), start=start, end=end)
+        return frame, label
+    with source:
+        frame = source.traffic(profile, start=start, end=end, step=interval, by=tuple(by))
+    if apis:
+        frame = frame[frame["api"].isin(list(apis))].reset_index(drop=True)
+    return frame, f"{label} (profile {profile})"
 
 
 def _thresholds(frame: pd.DataFrame) -> list[tuple[float, str]]:
@@ -185,6 +218,22 @@ def top_slices(
     keys = ["api", by] if by != "api" and "api" in traffic.columns else [by]
     overview = api_overview(traffic, keys, quantiles=(quantile,))
     return overview.head(n).reset_index(drop=True)
+
+
+def consumers_hit(traffic: pd.DataFrame, n: int = 20) -> pd.DataFrame:
+    """Consumers by failed requests (5xx, then 429), with their share and latency: who an
+    incident hurt. Needs a ``consumer`` column (load with ``by=("api", "consumer")``)."""
+    if "consumer" not in traffic.columns:
+        raise ConfigError(
+            "the traffic frame has no consumer column; load with by=('api', 'consumer')"
+        )
+    overview = api_overview(traffic, ["consumer"], quantiles=(0.99,))
+    totals = _summed(traffic, ["consumer"])[["consumer", "status_5xx"]]
+    out = overview.merge(totals, on="consumer").rename(columns={"status_5xx": "failed_5xx"})
+    out = out.sort_values(
+        ["failed_5xx", "throttled_429", "requests", "consumer"], ascending=[False] * 3 + [True]
+    )
+    return out.head(n).reset_index(drop=True)
 
 
 def latency_over_time(

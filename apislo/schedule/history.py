@@ -43,13 +43,17 @@ class RunRecord:
 
 
 def append_record(reports_dir: str | Path, record: RunRecord) -> None:
-    """Append ``record`` to the history of ``reports_dir`` (one write, under an exclusive flock)."""
+    """Append ``record`` to the history of ``reports_dir`` (one write, under an exclusive flock;
+    a line torn by a writer that died is closed first, so it costs only itself)."""
     path = Path(reports_dir) / HISTORY_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     line = (json.dumps(asdict(record), ensure_ascii=False) + "\n").encode()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            line = b"\n" + line  # a writer died mid-line: start a fresh one
         os.write(fd, line)
         os.fsync(fd)
     finally:

@@ -113,9 +113,26 @@ PLANS: dict[str, Plan] = {
 }
 
 _COMPANIES = (
-    "acme", "globex", "initech", "umbrella", "hooli", "stark", "wayne", "wonka", "tyrell",
-    "cyberdyne", "soylent", "oscorp", "vandelay", "gringotts", "monarch", "aperture", "duff",
-    "nakatomi", "pied-piper", "massive-dynamic",
+    "acme",
+    "globex",
+    "initech",
+    "umbrella",
+    "hooli",
+    "stark",
+    "wayne",
+    "wonka",
+    "tyrell",
+    "cyberdyne",
+    "soylent",
+    "oscorp",
+    "vandelay",
+    "gringotts",
+    "monarch",
+    "aperture",
+    "duff",
+    "nakatomi",
+    "pied-piper",
+    "massive-dynamic",
 )
 #: Consumer names, most active first (Zipf weights by rank).
 CONSUMER_NAMES: tuple[str, ...] = tuple(

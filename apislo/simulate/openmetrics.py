@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 import polars as pl
@@ -96,7 +97,7 @@ def _seconds(us: pl.Expr) -> pl.Expr:
 
 
 def _write_lines(
-    handle: object, prefix: np.ndarray, values: np.ndarray, times_us: np.ndarray, is_sum: np.ndarray
+    handle: TextIO, prefix: np.ndarray, values: np.ndarray, times_us: np.ndarray, is_sum: np.ndarray
 ) -> None:
     """Write ``prefix[i] value[i] time`` lines; ``values`` are ints, microseconds where is_sum."""
     frame = pl.DataFrame(
@@ -144,23 +145,34 @@ def write_openmetrics(
         ConfigError: a bad step or bucket list, or events outside ``[start, end)``.
     """
     if step_s < 1 or int(step_s) != step_s:
-        raise ConfigError(f"the OpenMetrics sample step must be a whole number of seconds >= 1, "
-                          f"got {step_s}")
+        raise ConfigError(
+            f"the OpenMetrics sample step must be a whole number of seconds >= 1, got {step_s}"
+        )
     bounds = np.array(sorted(set(float(b) for b in buckets_s)), dtype=np.float64)
     if len(bounds) == 0 or not np.all(np.isfinite(bounds)) or bounds[0] <= 0:
         raise ConfigError(f"histogram buckets must be positive finite seconds, got {buckets_s}")
     times_us = _sample_times_us(start, end, int(step_s))
     ts_us = events["ts"].dt.epoch("us").to_numpy()
     if len(ts_us) and (ts_us.min() < times_us[0] or ts_us.max() >= times_us[-1]):
-        raise ConfigError("events start outside the metrics period; pass the simulation's start/end")
+        raise ConfigError(
+            "events start outside the metrics period; pass the simulation's start/end"
+        )
     n_t = len(times_us)
     k = np.searchsorted(times_us, ts_us, side="right")  # first sample with ts < t
 
     # counter: one series per (api, method, code)
     keys = events.select("api", "method", pl.col("status").cast(pl.String).alias("code"))
     series = keys.unique().sort("api", "method", "code")
-    sid = keys.join(series.with_row_index("sid"), on=["api", "method", "code"], how="left",
-                    maintain_order="left")["sid"].to_numpy().astype(np.int64)
+    sid = (
+        keys.join(
+            series.with_row_index("sid"),
+            on=["api", "method", "code"],
+            how="left",
+            maintain_order="left",
+        )["sid"]
+        .to_numpy()
+        .astype(np.int64)
+    )
     n_s = series.height
     counts = np.bincount(sid * n_t + k, minlength=n_s * n_t).reshape(n_s, n_t).cumsum(axis=1)
     counter_prefix = [
@@ -186,8 +198,10 @@ def write_openmetrics(
     hist_prefix = np.array(
         [
             [f'{HISTOGRAM}_bucket{{api="{escape_label_value(a)}",le="{le}"}}' for le in les]
-            + [f'{HISTOGRAM}_count{{api="{escape_label_value(a)}"}}',
-               f'{HISTOGRAM}_sum{{api="{escape_label_value(a)}"}}']
+            + [
+                f'{HISTOGRAM}_count{{api="{escape_label_value(a)}"}}',
+                f'{HISTOGRAM}_sum{{api="{escape_label_value(a)}"}}',
+            ]
             for a in apis
         ],
         dtype=str,

@@ -71,7 +71,9 @@ def _as_utc(ts: datetime | str) -> datetime:
 
 def _formats(names: Sequence[str]) -> list[LogFormat]:
     if not names:
-        raise ConfigError(f"give at least one log format; known formats: {', '.join(format_names())}")
+        raise ConfigError(
+            f"give at least one log format; known formats: {', '.join(format_names())}"
+        )
     out = []
     for name in names:
         try:

@@ -57,8 +57,14 @@ _V1_SHARE = (0.70, 0.10)  # v1's share at the start and at the end of the period
 _ZIPF_S = 1.1
 
 # Base status mix: (status, probability) by route shape/method; the rest is the route's success.
-_BASE_ERRORS = {"500": 0.0005, "502": 0.0001, "503": 0.0001, "504": 0.0001, "401": 0.004,
-                "403": 0.002}
+_BASE_ERRORS = {
+    "500": 0.0005,
+    "502": 0.0001,
+    "503": 0.0001,
+    "504": 0.0001,
+    "401": 0.004,
+    "403": 0.002,
+}
 _ROUTE_EXTRA = {  # extra statuses by (method, shape)
     ("GET", "list"): {"400": 0.005},
     ("GET", "item"): {"404": 0.025, "304": 0.03},
@@ -107,8 +113,11 @@ def _profile(minutes_s: np.ndarray, api: ApiSpec) -> np.ndarray:
 
 def _status_table() -> tuple[np.ndarray, np.ndarray]:
     """Codes (K) and cumulative probabilities (routes x K) of the base status mix."""
-    codes = sorted({int(c) for extra in _ROUTE_EXTRA.values() for c in extra}
-                   | {int(c) for c in _BASE_ERRORS} | {r.ok_status for r in ROUTES})
+    codes = sorted(
+        {int(c) for extra in _ROUTE_EXTRA.values() for c in extra}
+        | {int(c) for c in _BASE_ERRORS}
+        | {r.ok_status for r in ROUTES}
+    )
     probs = np.zeros((len(ROUTES), len(codes)))
     for i, route in enumerate(ROUTES):
         for code, p in {**_BASE_ERRORS, **_ROUTE_EXTRA[(route.method, route.shape)]}.items():
@@ -122,9 +131,19 @@ def _lognormal(rng: np.random.Generator, mean: np.ndarray, cv: float) -> np.ndar
     return rng.lognormal(np.log(mean) - sigma2 / 2, np.sqrt(sigma2))
 
 
+def _pick(cum: np.ndarray, row: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Categorical draws: index of the first ``cum[row[i]]`` entry >= ``u[i]``, per row."""
+    out = np.empty(len(u), dtype=np.int64)
+    for r in range(cum.shape[0]):
+        m = row == r
+        out[m] = np.searchsorted(cum[r], u[m])
+    return out
+
+
 def _quota_rank(group: np.ndarray, arrival_ms: np.ndarray) -> np.ndarray:
-    """0-based rank of each request by arrival within its group."""
-    order = np.lexsort((arrival_ms, group))
+    """0-based rank of each request by arrival within its (api, consumer, clock hour) group."""
+    key = group * 2**22 + arrival_ms % 3_600_000  # ms within the hour < 2**22
+    order = np.argsort(key, kind="stable")
     g = group[order]
     idx = np.arange(len(g))
     first = np.maximum.accumulate(np.where(np.r_[True, g[1:] != g[:-1]], idx, 0))
@@ -169,7 +188,6 @@ def generate_events(
         service_mean[i] = api.service_mean_s
     load *= rng.lognormal(-(_NOISE_SIGMA**2) / 2, _NOISE_SIGMA, load.shape)
     names = [a.name for a in apis]
-    abuse_counts = np.zeros((n_api, n_min), dtype=np.int64)
     abuse_lambda = np.zeros((n_api, n_min))
     for ep in episodes:
         i, mask = names.index(ep.api), _minute_mask(minutes_s, ep)
@@ -184,7 +202,8 @@ def generate_events(
     instances = np.array([a.instances for a in apis], dtype=np.float64)[:, None]
     backend_rps = (
         np.array([a.peak_rho * a.instances / a.service_mean_s for a in apis])[:, None]
-        * load / _PEAK_PROFILE
+        * load
+        / _PEAK_PROFILE
     )
     rho = backend_rps * service_mean / instances
     counts = rng.poisson(np.array([a.mean_rps for a in apis])[:, None] * rate * load * 60)
@@ -211,7 +230,7 @@ def generate_events(
     )
     cum = np.cumsum(zipf / zipf.sum(axis=1, keepdims=True), axis=1)
     u = rng.random(n)
-    consumer = np.minimum((u[:, None] > cum[api_i]).sum(axis=1), n_cons - 1)
+    consumer = np.minimum(_pick(cum, api_i, u), n_cons - 1)
     consumer[abusive] = n_cons  # the scraper, last in the name list
 
     # 4. status
@@ -220,20 +239,20 @@ def generate_events(
         + [PLANS["free"].quota_per_hour],
         dtype=np.int64,
     )
-    hour = (arrival_ms // 3_600_000).astype(np.int64)
-    group = (api_i.astype(np.int64) * (n_cons + 1) + consumer) * (hour.max() + 1) + hour
+    hour = (arrival_ms // 3_600_000 - t0 // 3600).astype(np.int64)  # clock hours since start
+    group = (api_i.astype(np.int64) * (n_cons + 1) + consumer) * (n_min // 60 + 2) + hour
     limited = _quota_rank(group, arrival_ms) >= quotas[consumer]
 
     codes, cum_status = _status_table()
     u = rng.random(n)
-    status = codes[(u[:, None] > cum_status[route]).sum(axis=1)]
+    status = codes[np.minimum(_pick(cum_status, route, u), len(codes) - 1)]
     rho_req = rho[api_i, minute]
     p_shed = np.where(rho_req > RHO_MAX, 1.0 - RHO_MAX / rho_req, 0.0)
     shed = rng.random(n) < p_shed
     out_codes = np.array([c for c, _ in _OUTAGE_MIX])
     out_cum = np.cumsum([p for _, p in _OUTAGE_MIX])
     failed = rng.random(n) < outage[api_i, minute]
-    out_status = out_codes[np.minimum((rng.random(n)[:, None] > out_cum).sum(axis=1), 2)]
+    out_status = out_codes[np.minimum(np.searchsorted(out_cum, rng.random(n)), len(out_codes) - 1)]
     status = np.where(shed, 503, status)
     status = np.where(failed, out_status, status)
     status = np.where(limited, 429, status)
@@ -279,7 +298,6 @@ def generate_events(
     events = pl.DataFrame(
         {
             "ts": start_ms * 1000,
-            "method": np.array([r.method for r in ROUTES])[route],
             "status": status,
             "latency_s": latency_ms / 1000.0,
             "upstream_latency_s": upstream_ms / 1000.0,
@@ -295,6 +313,7 @@ def generate_events(
     )
     events = events.with_columns(
         pl.col("ts").cast(pl.Datetime("us", "UTC")),
+        method=pl.Series([r.method for r in ROUTES]).gather(events["route"]),
         path=_paths(events, apis, rng),
         host=pl.lit(HOST),
         consumer=pl.Series([*CONSUMER_NAMES, ABUSIVE_CONSUMER]).gather(events["consumer_i"]),
@@ -307,7 +326,9 @@ def generate_events(
         termination=pl.lit(None),
         cache_status=pl.lit(None),
     )
-    events = events.select(pl.col(c).cast(t) for c, t in RAW_SCHEMA.items()).sort("ts", "api")
+    events = events.select(pl.col(c).cast(t) for c, t in RAW_SCHEMA.items()).sort(
+        "ts", "api", maintain_order=True
+    )
 
     stats = {
         a.name: BackendStats(
@@ -327,31 +348,17 @@ def _paths(events: pl.DataFrame, apis: list[ApiSpec], rng: np.random.Generator) 
     """Concrete request targets: ``/v2/orders/123``, ``/v1/payments?page=3``..."""
     n = events.height
     api_i = events["api_i"].to_numpy()
-    ids = pl.Series("id", [""] * n, dtype=pl.String)
+    shape = np.array([r.shape for r in ROUTES], dtype=object)[events["route"].to_numpy()]
+    heads = pl.Series([f"/{v}/{a.name}" for a in apis for v in ("v2", "v1")])
+    tail = pl.repeat("", n, dtype=pl.String, eager=True)
+    listing = np.flatnonzero(shape == "list")
+    tail = tail.scatter(listing, "?page=" + pl.Series(rng.integers(1, 21, len(listing))).cast(str))
+    # "/{id}" for items, "/{id}/{sub}" for sub-resources; ids drawn only where needed
+    subs = pl.Series(["", *[f"/{a.sub_resource}" for a in apis]])
     for kind in ("int", "uuid", "hex"):
-        rows = np.flatnonzero(np.isin(api_i, [i for i, a in enumerate(apis) if a.id_kind == kind]))
+        of_kind = np.isin(api_i, [i for i, a in enumerate(apis) if a.id_kind == kind])
+        rows = np.flatnonzero(of_kind & ((shape == "item") | (shape == "sub")))
         if len(rows):
-            ids = ids.scatter(rows, random_ids(rng, len(rows), kind))
-    shapes = pl.Series([r.shape for r in ROUTES]).gather(events["route"])
-    subs = pl.Series([a.sub_resource for a in apis]).gather(events["api_i"])
-    page = pl.Series(rng.integers(1, 21, n)).cast(pl.String)
-    frame = pl.DataFrame(
-        {
-            "v1": events["v1"],
-            "api": pl.Series([a.name for a in apis]).gather(events["api_i"]),
-            "shape": shapes,
-            "id": ids,
-            "sub": subs,
-            "page": page,
-        }
-    )
-    head = pl.when(pl.col("v1")).then(pl.lit("/v1/")).otherwise(pl.lit("/v2/")) + pl.col("api")
-    return frame.select(
-        pl.when(pl.col("shape") == "list")
-        .then(head + "?page=" + pl.col("page"))
-        .when(pl.col("shape") == "collection")
-        .then(head)
-        .when(pl.col("shape") == "item")
-        .then(head + "/" + pl.col("id"))
-        .otherwise(head + "/" + pl.col("id") + "/" + pl.col("sub"))
-    ).to_series()
+            sub = subs.gather(np.where(shape[rows] == "sub", api_i[rows] + 1, 0))
+            tail = tail.scatter(rows, "/" + random_ids(rng, len(rows), kind) + sub)
+    return heads.gather(api_i * 2 + events["v1"].to_numpy()) + tail

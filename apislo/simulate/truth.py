@@ -64,9 +64,7 @@ def truth_from_events(
     ).dt.cast_time_unit("us")
     grid = pl.DataFrame({"api": apis}).join(pl.DataFrame({"ts": hours}), how="cross")
     hourly = (
-        events.with_columns(pl.col("ts").dt.truncate("1h"))
-        .group_by("api", "ts")
-        .agg(_counts())
+        events.with_columns(pl.col("ts").dt.truncate("1h")).group_by("api", "ts").agg(_counts())
     )
     hourly = (
         grid.join(hourly, on=["api", "ts"], how="left")

@@ -1,25 +1,26 @@
 """Multi-window multi-burn-rate alert evaluation over history, vectorised.
 
-Counts are held as an ``(interval x group)`` matrix (:class:`CountMatrix`): one row per
-traffic-frame interval, one column per API (or group), which is exactly a traffic frame sorted by
-``ts`` then ``api``, reshaped. The error ratio over a window at evaluation time ``t`` is
-``sum(bad) / sum(total)`` over the intervals that *start* in ``[t - window, t)``: the same events as
-Prometheus's ``sum(increase(bad[w])) / sum(increase(total[w]))`` on counters sampled at interval
-boundaries. Sums come from one cumulative sum per column block (numpy), so every window at every
-minute costs one subtraction: no Python loop per API-minute. Evaluation times are the ends of the
-intervals (``ts + step``), like a Prometheus rule evaluated every ``step``.
+The input is an SLO objective's budget units (:class:`apislo.slo.maths.Units`): a ``bad`` and a
+``weight`` matrix of shape ``(intervals, groups)`` (bad events and all events for Occurrences;
+bad slices and slices for Timeslices). The error ratio over a window at evaluation time ``t`` is
+``sum(bad) / sum(weight)`` over the intervals that *start* in ``[t - window, t)``: for Occurrences
+the same events as Prometheus's ``sum(increase(bad[w])) / sum(increase(total[w]))`` on counters
+sampled at interval boundaries. Window sums are differences of one cumulative sum per block of
+columns, computed in reused buffers on one thread per core, so every window at every minute
+costs one subtraction: no Python loop per API-minute. Evaluation times are the interval ends
+(``ts + step``), like a Prometheus rule evaluated every ``step``.
 
 A tier is active at ``t`` when the error ratio over its long **and** its short window is strictly
-above ``factor x (1 - objective)``. An interval with no events has no ratio (Prometheus: NaN) and
+above ``factor x (1 - objective)``. A window with no events has no ratio (Prometheus: NaN) and
 never fires. At the start of history a window holds the intervals seen so far.
 
 >>> import numpy as np, pandas as pd
 >>> from datetime import timedelta
 >>> from apislo.slo.policy import Policy, Tier
->>> m = CountMatrix(pd.Timestamp("2026-01-01", tz="UTC"), timedelta(minutes=1),
-...                 pd.DataFrame({"api": ["a"]}), np.array([[0, 5, 5, 0.]]).T, np.full((4, 1), 10.))
+>>> bad, total = np.array([[0, 5, 5, 0.]]).T, np.full((4, 1), 10.)
 >>> tier = Tier("page", "page", timedelta(minutes=2), timedelta(minutes=1), 10.0)
->>> evaluate_alerts(m, Policy("p", (tier,)), objective=0.99).active["page"][:, 0].tolist()
+>>> history = evaluate_alerts(units_from_arrays(bad, total), Policy("p", (tier,)), 0.99)
+>>> history.active["page"][:, 0].tolist()
 [False, True, True, False]
 """
 
@@ -36,19 +37,17 @@ import numpy as np
 import pandas as pd
 
 from apislo.errors import ConfigError
-from apislo.model import bucket_column
+from apislo.slo.maths import Counts, Units, error_allowance
 from apislo.slo.policy import Policy, Tier, policy_for
 
 __all__ = [
     "AlertHistory",
-    "CountMatrix",
+    "alert_history",
     "alert_name",
-    "count_matrix",
-    "error_ratio",
     "evaluate_alerts",
     "firing",
     "intervals_from_mask",
-    "slo_counts",
+    "units_from_arrays",
     "window_steps",
 ]
 
@@ -56,38 +55,27 @@ __all__ = [
 _CHUNK_COLS = 16
 #: Upper bound on worker threads for the evaluation.
 _MAX_THREADS = 8
-_MINUTE = timedelta(minutes=1)
 
 
-@dataclass(frozen=True)
-class CountMatrix:
-    """Bad and total events per group and interval.
+def units_from_arrays(
+    bad: np.ndarray,
+    total: np.ndarray,
+    start: str | pd.Timestamp = "2026-01-01",
+    step: timedelta = timedelta(minutes=1),
+    groups: pd.DataFrame | None = None,
+) -> Units:
+    """Occurrences units from ``(intervals, groups)`` arrays of bad and total events.
 
-    Attributes:
-        start: start of the first interval (UTC).
-        step: interval length (the traffic frame's resolution).
-        groups: one row per matrix column, one column per group key (``api``...).
-        bad: array ``(intervals, groups)`` of bad events (any numeric dtype).
-        total: array ``(intervals, groups)`` of all events.
+    For tests, benchmarks and notebooks that already hold a matrix; SLOs over traffic frames get
+    theirs from :func:`apislo.slo.evaluation.objective_units`.
     """
-
-    start: pd.Timestamp
-    step: timedelta
-    groups: pd.DataFrame
-    bad: np.ndarray
-    total: np.ndarray
-
-    @property
-    def eval_times(self) -> pd.DatetimeIndex:
-        """Evaluation time of each row: the end of its interval (UTC)."""
-        n = self.bad.shape[0]
-        return pd.date_range(self.start + self.step, periods=n, freq=self.step)
-
-    def group_labels(self) -> list[str]:
-        """One readable label per column (``api`` or ``api/route``)."""
-        if self.groups.shape[1] == 0:
-            return ["all"] * len(self.groups)
-        return self.groups.astype(str).agg("/".join, axis=1).tolist()
+    bad, total = np.asarray(bad, dtype=np.float64), np.asarray(total, dtype=np.float64)
+    stamp = pd.Timestamp(start)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    if groups is None:
+        groups = pd.DataFrame({"group": [str(i) for i in range(bad.shape[1])]})
+    counts = Counts(stamp, pd.Timedelta(step), groups, total - bad, total)
+    return Units(counts, "Occurrences", bad, total)
 
 
 def window_steps(window: timedelta, step: timedelta) -> int:
@@ -96,11 +84,12 @@ def window_steps(window: timedelta, step: timedelta) -> int:
     Raises:
         ConfigError: the window is not a whole number of intervals.
     """
-    steps, rest = divmod(window, step)
+    steps, rest = divmod(pd.Timedelta(window), pd.Timedelta(step))
     if steps < 1 or rest:
         raise ConfigError(
-            f"the alert window {window} is not a whole number of {step} intervals: rebuild the "
-            "traffic frame at a finer interval, e.g. apislo.traffic(events, interval='1min')"
+            f"the alert window {pd.Timedelta(window)} is not a whole number of "
+            f"{pd.Timedelta(step)} intervals: use finer data, e.g. apislo.traffic(events, "
+            "interval='1min'), or a policy whose windows are multiples of the interval"
         )
     return int(steps)
 
@@ -144,67 +133,61 @@ def _window_sum(cum: np.ndarray, steps: int, out: np.ndarray) -> None:
         np.subtract(cum[steps + 1 :], cum[1 : n - steps + 1], out=out[steps:])
 
 
-def error_ratio(matrix: CountMatrix, window: timedelta) -> np.ndarray:
-    """Event-weighted error ratio over ``window`` at every evaluation time.
-
-    Returns:
-        float64 array ``(intervals, groups)``; NaN where the window holds no events.
-    """
-    steps = window_steps(window, matrix.step)
-    n_rows, n_cols = matrix.bad.shape
-    out = np.empty((n_rows, n_cols))
-
-    def run(blocks: list[slice]) -> None:
-        work = _Windows(n_rows, min(_CHUNK_COLS, n_cols), (steps,))
-        for cols in blocks:
-            width = work.load(matrix.bad[:, cols], matrix.total[:, cols])
-            out[:, cols] = work.ratios(steps, width)
-
-    _in_threads(run, _column_blocks(n_cols))
-    return out
-
-
 @dataclass
 class AlertHistory:
     """When each tier of a policy was active, per group and evaluation time.
 
     Attributes:
-        matrix: the counts evaluated.
+        units: the budget units evaluated.
         policy: the policy.
         objective: the SLO target (fraction).
+        labels: one label per group (matrix column).
         active: tier name -> bool array ``(intervals, groups)``.
         burn_rates: window -> burn-rate array ``(intervals, groups)``, for the windows asked for.
     """
 
-    matrix: CountMatrix
+    units: Units
     policy: Policy
     objective: float
+    labels: tuple[str, ...]
     active: dict[str, np.ndarray]
     burn_rates: dict[timedelta, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def eval_times(self) -> pd.DatetimeIndex:
+        """Evaluation time of each row: the end of its interval (UTC)."""
+        return self.units.counts.ends
 
     def intervals(self) -> pd.DataFrame:
         """Every firing episode: one row per tier, group and fire-to-reset span.
 
         Returns:
-            Columns ``tier``, ``severity``, ``group`` keys..., ``fired_at``, ``reset_at`` (the
-            first evaluation time the alert was no longer active; ``NaT`` while still firing at
-            the end of history), ``duration`` (timedelta; up to the end of history if open).
+            Columns ``tier``, ``severity``, ``group``, ``fired_at``, ``reset_at`` (the first
+            evaluation time the tier was no longer active; ``NaT`` while still active at the
+            end of history) and ``duration`` (to the end of history when still open).
         """
-        times = self.matrix.eval_times
-        end = times[-1] + self.matrix.step if len(times) else self.matrix.start
+        times = self.eval_times
+        end = times[-1] if len(times) else self.units.counts.start
+        labels = np.asarray(self.labels, dtype=object)
         parts = []
         for tier in self.policy.tiers:
             cols, starts, stops = intervals_from_mask(self.active[tier.name])
-            part = self.matrix.groups.iloc[cols].reset_index(drop=True)
-            part.insert(0, "severity", tier.severity)
-            part.insert(0, "tier", tier.name)
-            part["fired_at"] = times[starts]
-            reset = pd.Series(pd.NaT, index=part.index, dtype=part["fired_at"].dtype)
             closed = stops < len(times)
+            reset = pd.Series(pd.NaT, index=range(len(cols)), dtype=times.dtype)
             reset[closed] = times[stops[closed]]
-            part["reset_at"] = reset
-            part["duration"] = reset.fillna(end) - part["fired_at"]
-            parts.append(part)
+            fired = pd.Series(times[starts], dtype=times.dtype)
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "tier": tier.name,
+                        "severity": tier.severity,
+                        "group": labels[cols],
+                        "fired_at": fired,
+                        "reset_at": reset,
+                        "duration": reset.fillna(end) - fired,
+                    }
+                )
+            )
         out = pd.concat(parts, ignore_index=True)
         return out.sort_values(["fired_at", "tier"], kind="stable", ignore_index=True)
 
@@ -243,44 +226,47 @@ def _in_threads(run: Callable[[list[slice]], None], blocks: list[slice]) -> None
 
 
 def evaluate_alerts(
-    matrix: CountMatrix,
+    units: Units,
     policy: Policy,
     objective: float,
     burn_windows: Sequence[timedelta] = (),
+    labels: Sequence[str] | None = None,
 ) -> AlertHistory:
     """Evaluate every tier of ``policy`` at every interval end, for every group.
 
     Args:
-        matrix: bad/total counts per interval and group.
+        units: budget units ``bad``/``weight`` per interval and group.
         policy: the tiers to evaluate.
         objective: SLO target as a fraction (``0.999``).
         burn_windows: windows whose burn-rate series to keep (e.g. ``policy.windows``, or the
-            SLO period for the remaining budget); each costs one float64 array like the matrix.
+            SLO period); each costs one float64 array the size of the matrix.
+        labels: one label per group; default the groups table's rows joined with ``,``.
 
     Returns:
         An :class:`AlertHistory`.
 
     Raises:
-        ConfigError: a window is not a whole number of the matrix's intervals.
+        ConfigError: a window is not a whole number of intervals.
     """
     windows = tuple(dict.fromkeys((*policy.windows, *burn_windows)))
-    steps = {w: window_steps(w, matrix.step) for w in windows}
-    shape = matrix.bad.shape
+    steps = {w: window_steps(w, units.step) for w in windows}
+    shape = units.bad.shape
     active = {t.name: np.zeros(shape, dtype=bool) for t in policy.tiers}
     burns = {w: np.empty(shape) for w in burn_windows}
-    budget = 1 - objective
+    allowance = error_allowance(objective)
+    thresholds = {t.name: t.threshold(objective) for t in policy.tiers}
 
     def run(blocks: list[slice]) -> None:
         width_max = min(_CHUNK_COLS, shape[1])
         work = _Windows(shape[0], width_max, set(steps.values()))
         long_ok, short_ok = (np.empty((shape[0], width_max), dtype=bool) for _ in range(2))
         for cols in blocks:
-            width = work.load(matrix.bad[:, cols], matrix.total[:, cols])
+            width = work.load(units.bad[:, cols], units.weight[:, cols])
             ratios = {w: work.ratios(n, width) for w, n in steps.items()}
             for w, series in burns.items():
-                np.divide(ratios[w], budget, out=series[:, cols])
+                np.divide(ratios[w], allowance, out=series[:, cols])
             for tier in policy.tiers:
-                threshold = tier.threshold(objective)
+                threshold = thresholds[tier.name]
                 np.greater(ratios[tier.long_window], threshold, out=long_ok[:, :width])
                 np.greater(ratios[tier.short_window], threshold, out=short_ok[:, :width])
                 np.logical_and(
@@ -288,101 +274,39 @@ def evaluate_alerts(
                 )
 
     _in_threads(run, _column_blocks(shape[1]))
-    return AlertHistory(matrix, policy, objective, active, burns)
+    if labels is None:
+        groups = units.counts.groups
+        labels = [",".join(map(str, row)) for row in groups.itertuples(index=False)]
+        labels = labels if groups.shape[1] else [""] * shape[1]
+    return AlertHistory(units, policy, objective, tuple(labels), active, burns)
 
 
-def count_matrix(
-    frame: pd.DataFrame,
-    bad: np.ndarray,
-    total: np.ndarray,
-    by: Sequence[str] = ("api",),
-    step: timedelta | None = None,
-    start: pd.Timestamp | None = None,
-    end: pd.Timestamp | None = None,
-) -> CountMatrix:
-    """Pivot per-row bad/total counts of a traffic frame into a :class:`CountMatrix`.
-
-    Missing ``(group, interval)`` rows count as no events. A frame sorted by ``ts`` then group
-    with every group in every interval is reshaped without a scatter.
+def alert_history(
+    slo: Any,
+    traffic: pd.DataFrame,
+    policy: Policy | None = None,
+    start: Any = None,
+    end: Any = None,
+    step: Any = None,
+) -> list[AlertHistory]:
+    """Replay ``slo``'s alerting (or ``policy``) over a traffic frame, one history per objective.
 
     Args:
-        frame: traffic frame with ``ts`` (interval start, UTC) and the ``by`` columns.
-        bad: bad events per row of ``frame``.
-        total: all events per row of ``frame``.
-        by: group-key columns.
-        step: interval length; inferred from the smallest gap between timestamps if ``None``.
-        start: first interval start of the grid (default: the earliest ``ts``).
-        end: end of the grid, exclusive (default: the end of the latest interval).
-
-    Raises:
-        ConfigError: the frame is empty or its timestamps are not on a regular grid.
+        slo: an :class:`apislo.slo.spec.SLO`.
+        traffic: a traffic frame (:mod:`apislo.model`).
+        policy: the policy to replay; default the SLO's own (:func:`policy_for`).
+        start: first interval start (default the frame's first ``ts``).
+        end: end of history, exclusive (default the end of the frame's last interval).
+        step: interval length (default inferred from ``ts``).
     """
-    if len(frame) == 0:
-        raise ConfigError("the traffic frame has no rows: widen the time range or check --source")
-    ts_ns = pd.DatetimeIndex(frame["ts"]).as_unit("ns").asi8
-    first = int(ts_ns.min()) if start is None else _utc(start).as_unit("ns").value
-    if step is None:
-        gaps = np.diff(np.unique(ts_ns[:1_000_000]))
-        step = timedelta(microseconds=int(gaps.min()) // 1000) if len(gaps) else _MINUTE
-    step_ns = step // timedelta(microseconds=1) * 1000
-    t_idx, rest = np.divmod(ts_ns - first, step_ns)
-    if rest.any() or t_idx.min() < 0:
-        raise ConfigError(
-            f"traffic-frame timestamps are not on a regular {step} grid from {_utc(first)}: "
-            "build it with apislo.traffic(events, interval=...) so every ts is an interval start"
-        )
-    del rest
-    n_t = int(t_idx.max()) + 1
-    if end is not None:
-        n_t = -(-(_utc(end).as_unit("ns").value - first) // step_ns)
-        keep = t_idx < n_t
-        if not keep.all():
-            frame, bad, total, t_idx = frame[keep], bad[keep], total[keep], t_idx[keep]
-    g_codes, groups = _group_codes(frame, by)
-    n_g = len(groups)
-    bad, total = np.asarray(bad), np.asarray(total)
-    if _is_dense_grid(t_idx, g_codes, n_t, n_g):
-        mats = [bad.reshape(n_t, n_g), total.reshape(n_t, n_g)]
-    else:
-        flat = t_idx * n_g + g_codes
-        mats = [
-            np.bincount(flat, weights=v, minlength=n_t * n_g).reshape(n_t, n_g)
-            for v in (bad, total)
-        ]
-    return CountMatrix(_utc(first), step, groups, mats[0], mats[1])
+    from apislo.slo.evaluation import objective_units
 
-
-def _is_dense_grid(t_idx: np.ndarray, g_codes: np.ndarray, n_t: int, n_g: int) -> bool:
-    """Whether rows are exactly every interval x every group, sorted by interval then group."""
-    if len(t_idx) != n_t * n_g:
-        return False
-    return bool(
-        (g_codes.reshape(n_t, n_g) == np.arange(n_g)).all()
-        and (t_idx.reshape(n_t, n_g) == np.arange(n_t)[:, None]).all()
-    )
-
-
-def _group_codes(frame: pd.DataFrame, by: Sequence[str]) -> tuple[np.ndarray, pd.DataFrame]:
-    """Dense codes ``0..G-1`` (sorted by key) per row, and the key table."""
-    if not by:
-        return np.zeros(len(frame), dtype=np.intp), pd.DataFrame(index=range(1))
-    if len(by) == 1:
-        col = frame[by[0]]
-        if isinstance(col.dtype, pd.CategoricalDtype):
-            codes = col.cat.codes.to_numpy()
-            n_cat = len(col.cat.categories)
-            used = np.flatnonzero(np.bincount(codes, minlength=n_cat))
-            labels = col.cat.categories[used].astype(str)
-            order = np.argsort(labels, kind="stable")
-            remap = np.full(n_cat, -1, dtype=np.intp)
-            remap[used[order]] = np.arange(len(used))
-            return remap[codes], pd.DataFrame({by[0]: np.asarray(labels[order], dtype=object)})
-        codes, uniques = pd.factorize(col, sort=True)
-        return codes.astype(np.intp), pd.DataFrame({by[0]: np.asarray(uniques, dtype=object)})
-    keyed = frame[list(by)].astype(str)
-    codes = keyed.groupby(list(by), sort=True).ngroup().to_numpy().astype(np.intp)
-    groups = keyed.drop_duplicates().sort_values(list(by), ignore_index=True)
-    return codes, groups
+    policy = policy or policy_for(slo)
+    out = []
+    for objective in slo.objectives:
+        ou = objective_units(slo, objective, traffic, start, end, step)
+        out.append(evaluate_alerts(ou.units, policy, objective.target, labels=ou.labels))
+    return out
 
 
 def alert_name(slo: Any, tier: Tier) -> str:
@@ -407,80 +331,37 @@ def alert_name(slo: Any, tier: Tier) -> str:
 def firing(slo: Any, traffic: pd.DataFrame, at: datetime | str | pd.Timestamp) -> list[str]:
     """Alerts of ``slo`` active at evaluation time ``at`` on a traffic frame.
 
-    The alert of a tier is active when, for any objective and any group, the error ratio over
-    the intervals starting in ``[at - window, at)`` exceeds the tier's threshold for both the
-    long and the short window.
+    A tier's alert is active when, for any objective and any group, the error ratio over the
+    intervals starting in ``[at - window, at)`` exceeds the tier's threshold over both its long
+    and its short window.
 
     Args:
         slo: an :class:`apislo.slo.spec.SLO`.
         traffic: traffic frame covering at least the longest alert window before ``at``.
-        at: evaluation time (UTC if naive); should fall on an interval boundary.
+        at: evaluation time (UTC if naive), on an interval boundary.
 
     Returns:
-        Sorted, distinct alert names (see :func:`alert_name`).
+        Sorted, distinct alert names (see :func:`alert_name`); ``[]`` when alerting is disabled.
     """
+    if slo.alerting.disabled:
+        return []
     policy = policy_for(slo)
-    at_ts = _utc(at)
-    horizon = max(t.long_window for t in policy.tiers)
+    stamp = pd.Timestamp(at)
+    at_ts = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    start = at_ts - pd.Timedelta(max(t.long_window for t in policy.tiers))
     ts = pd.DatetimeIndex(traffic["ts"])
-    recent = traffic[(ts >= at_ts - horizon) & (ts < at_ts)]
+    recent = traffic[(ts >= start) & (ts < at_ts)]
     if len(recent) == 0:
         return []
     names: set[str] = set()
-    for objective in slo.objectives:
-        frame, bad, total, by = slo_counts(slo, objective, recent)
-        if len(frame) == 0:
-            continue
-        matrix = count_matrix(frame, bad, total, by, start=at_ts - horizon, end=at_ts)
-        history = evaluate_alerts(matrix, policy, objective.target)
-        names.update(
-            alert_name(slo, tier) for tier in policy.tiers if history.active[tier.name][-1].any()
-        )
+    for history in alert_history(slo, recent, policy, start, at_ts, _step(recent)):
+        for tier in policy.tiers:
+            if history.active[tier.name][-1].any():
+                names.add(alert_name(slo, tier))
     return sorted(names)
 
 
-def _utc(value: datetime | str | pd.Timestamp) -> pd.Timestamp:
-    stamp = pd.Timestamp(value)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-
-
-def slo_counts(
-    slo: Any, objective: Any, traffic: pd.DataFrame
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, tuple[str, ...]]:
-    """Rows of ``traffic`` the SLO covers, their bad and total events, and the group keys.
-
-    Availability: bad = the ``bad_status`` classes (a 429 is bad only if ``count_429``), total =
-    ``requests``. Latency: bad = ``latency_count - le_<threshold>``, total = ``latency_count``.
-
-    Raises:
-        ConfigError: the SLI cannot be evaluated from a traffic frame (ratio and
-            availability-and-latency SLIs need events or PromQL), or the latency threshold has no
-            bucket column.
-    """
-    frame = traffic if slo.api is None else traffic[traffic["api"] == slo.api]
-    by = tuple(dict.fromkeys((("api",) if slo.api is not None else ()) + tuple(slo.group_by)))
-    sli = slo.sli
-    if sli.kind == "availability":
-        classes = set(sli.bad_status)
-        columns = [frame[f"status_{c}"].to_numpy() for c in sorted(classes)]
-        bad = columns[0] if len(columns) == 1 else np.sum(columns, axis=0)
-        if "4xx" in classes and not sli.count_429:
-            bad = bad - frame["status_429"].to_numpy()
-        elif "4xx" not in classes and sli.count_429:
-            bad = bad + frame["status_429"].to_numpy()
-        return frame, bad, frame["requests"].to_numpy(), by
-    if sli.kind == "latency":
-        threshold = slo.threshold_s(objective)
-        column = bucket_column(threshold) if threshold is not None else ""
-        if column not in frame.columns:
-            buckets = ", ".join(c for c in frame.columns if c.startswith("le_")) or "none"
-            raise ConfigError(
-                f"SLO {slo.name}: no bucket column for latency threshold {threshold} s (have "
-                f"{buckets}); rebuild the traffic frame with thresholds_s including it"
-            )
-        total = frame["latency_count"].to_numpy()
-        return frame, total - frame[column].to_numpy(), total, by
-    raise ConfigError(
-        f"SLO {slo.name}: a {sli.kind} SLI cannot be evaluated from a traffic frame; evaluate it "
-        "from events or Prometheus"
-    )
+def _step(traffic: pd.DataFrame) -> pd.Timedelta:
+    """The traffic frame's interval: the smallest gap between distinct timestamps (1 min alone)."""
+    ns = np.unique(pd.DatetimeIndex(traffic["ts"]).as_unit("ns").asi8)
+    return pd.Timedelta(int(np.diff(ns).min()) if len(ns) > 1 else 60_000_000_000)

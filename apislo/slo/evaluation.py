@@ -151,6 +151,9 @@ class EvaluationResult:
         remaining_budget: ``ts`` (window end, UTC), ``slo``, ``objective``, ``group``,
             ``remaining``: the remaining-budget series, one point per ``series_every``.
         burn_rates: ``ts``, ``slo``, ``objective``, ``group``, ``window``, ``burn_rate``.
+        alerts_firing: SLO name -> names of its alerts active at ``at``
+            (:func:`apislo.slo.alerts.firing`); SLOs whose SLI the alert engine cannot
+            evaluate from a traffic frame are absent.
     """
 
     at: pd.Timestamp
@@ -158,17 +161,13 @@ class EvaluationResult:
     summary: pd.DataFrame
     remaining_budget: pd.DataFrame
     burn_rates: pd.DataFrame
+    alerts_firing: dict[str, list[str]]
 
-    def records(self, alerts: dict[tuple[str, str, str], list[str]] | None = None) -> list[dict]:
-        """JSON-ready objects, one per SLO x objective x group (NaN becomes ``None``).
-
-        Args:
-            alerts: ``(slo, objective, group) -> firing alert names``, if known.
-        """
+    def records(self) -> list[dict]:
+        """JSON-ready objects, one per SLO x objective x group (NaN becomes ``None``)."""
         burn_cols = [c for c in self.summary.columns if c.startswith("burn_")]
         out = []
         for row in self.summary.to_dict("records"):
-            key = (row["slo"], row["objective"], row["group"])
             out.append(
                 {
                     "slo": row["slo"],
@@ -187,7 +186,7 @@ class EvaluationResult:
                     "error_budget_remaining": _json(row["remaining"]),
                     "low_traffic": bool(row["low_traffic"]),
                     "burn_rates": {c[5:]: _json(row[c]) for c in burn_cols if c in row},
-                    "alerts_firing": list((alerts or {}).get(key, [])),
+                    "alerts_firing": list(self.alerts_firing.get(row["slo"], [])),
                 }
             )
         return out
@@ -243,12 +242,16 @@ def evaluate(
     at_ts = at_ts.floor(step_td)
     every = pd.Timedelta(series_every) if series_every is not None else None
     rows, remaining_parts, burn_parts = [], [], []
+    alerts: dict[str, list[str]] = {}
     for slo in slos:
         windows = burn_windows(slo)
         start = _lookback(slo, at_ts, windows)
         if series and slo.window.is_rolling:
             start -= pd.Timedelta(slo.window.period)
         frame = src.frame(slo, start, at_ts, step_td)
+        firing = _firing(slo, frame, at_ts)
+        if firing is not None:
+            alerts[slo.name] = firing
         for objective in slo.objectives:
             ou = objective_units(slo, objective, frame, start, at_ts, step_td)
             rows.extend(_summary_rows(ou, at_ts, windows))
@@ -261,7 +264,19 @@ def evaluate(
         pd.concat(remaining_parts, ignore_index=True) if remaining_parts else _empty_series()
     )
     burn_rates = pd.concat(burn_parts, ignore_index=True) if burn_parts else _empty_burns()
-    return EvaluationResult(at_ts, src.label, summary, remaining_budget, burn_rates)
+    return EvaluationResult(at_ts, src.label, summary, remaining_budget, burn_rates, alerts)
+
+
+def _firing(slo: SLO, frame: pd.DataFrame, at: pd.Timestamp) -> list[str] | None:
+    """Alerts active at ``at`` by part B's engine, or ``None`` where it cannot evaluate the SLI."""
+    from apislo.slo.alerts import firing
+
+    if slo.alerting.disabled:
+        return []
+    try:
+        return firing(slo, frame, at)
+    except ConfigError:
+        return None
 
 
 def _empty_series() -> pd.DataFrame:
@@ -290,25 +305,26 @@ def _summary_rows(
     ou: ObjectiveUnits, at: pd.Timestamp, windows: Sequence[timedelta]
 ) -> list[dict[str, Any]]:
     slo, objective, units = ou.slo, ou.objective, ou.units
-    sums = maths.window_sums(units, slo.window)
-    r = _row_at(units, at)
+    r = np.array([_row_at(units, at)])
+    sums = maths.window_sums(units, slo.window, r)
     allowance = maths.error_allowance(objective.target)
-    weight, bad = sums.weight[r], sums.bad[r]
+    weight, bad = sums.weight[0], sums.bad[0]
     good = weight - bad
     low, high = maths.wilson_interval(good, weight)
-    remaining = sums.remaining(objective.target)[r]
+    remaining = sums.remaining(objective.target)[0]
     minutes = units.step / pd.Timedelta(minutes=1)
     if slo.budgeting_method == "Occurrences":
-        budget, unit = allowance * sums.budget_weight[r], "events"
+        budget, unit = allowance * sums.budget_weight[0], "events"
     else:
-        budget, unit = allowance * sums.budget_weight[r] * minutes, "minutes"
+        budget, unit = allowance * sums.budget_weight[0] * minutes, "minutes"
     low_traffic = maths.low_traffic(
-        sums.total_events[r], _window_length(slo.window, at), objective.target
+        sums.total_events[0], _window_length(slo.window, at), objective.target
     )
     burns = {}
     for w in windows:
         try:
-            burns[f"burn_{prom_duration(w)}"] = maths.burn_rate(units, w, objective.target)[r]
+            burn = maths.burn_rate(units, w, objective.target, r)[0]
+            burns[f"burn_{prom_duration(w)}"] = burn
         except ConfigError:
             burns[f"burn_{prom_duration(w)}"] = np.full(len(ou.labels), np.nan)
     rows = []
@@ -327,8 +343,8 @@ def _summary_rows(
                 "sli": 1 - bad[j] / weight[j] if weight[j] else np.nan,
                 "sli_low": low[j],
                 "sli_high": high[j],
-                "events_good": sums.good_events[r, j],
-                "events_total": sums.total_events[r, j],
+                "events_good": sums.good_events[0, j],
+                "events_total": sums.total_events[0, j],
                 "error_budget": budget if np.ndim(budget) == 0 else budget[j],
                 "budget_unit": unit,
                 "consumed": 1 - remaining[j],
@@ -355,12 +371,12 @@ def _series(
     ts = np.repeat(ends[keep].to_numpy(), n_groups)
     group = np.tile(labels, len(keep))
     base = {"slo": slo.name, "objective": objective.label}
-    remaining = maths.window_sums(units, slo.window).remaining(objective.target)[keep]
+    remaining = maths.window_sums(units, slo.window, keep).remaining(objective.target)
     rem = pd.DataFrame({"ts": ts, **base, "group": group, "remaining": remaining.ravel()})
     parts = []
     for w in windows:
         try:
-            burn = maths.burn_rate(units, w, objective.target)[keep]
+            burn = maths.burn_rate(units, w, objective.target, keep)
         except ConfigError:
             continue
         part = {"ts": ts, **base, "group": group, "window": prom_duration(w)}

@@ -15,8 +15,9 @@ All three reduce to one kernel: per unit (an interval for Occurrences, a slice o
 ``bad`` amount and a ``weight`` (events; 1 per slice; 1 per slice with traffic). Over any window,
 ``error ratio = sum(bad) / sum(weight)``, ``SLI = 1 - error ratio``, ``burn rate = error ratio /
 (1 - target)`` and ``remaining = 1 - sum(bad) / ((1 - target) x budget weight)``; it may go
-negative. Window sums are differences of cumulative sums along the time axis, so every row
-(every minute of history) costs the same, for every group at once.
+negative. Window sums are differences of prefix (cumulative) sums along the time axis,
+computed once per matrix and shared by every window, so any window at any row costs one
+subtraction, for every group at once.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -39,11 +41,12 @@ __all__ = [
     "WindowSums",
     "budget_units",
     "burn_rate",
-    "calendar_sum",
     "error_allowance",
     "good_total",
     "low_traffic",
-    "rolling_sum",
+    "period_first_rows",
+    "prefix_sum",
+    "rolling_at",
     "to_counts",
     "wilson_interval",
     "window_sums",
@@ -76,6 +79,16 @@ class Counts:
         """End of each interval (UTC): the instant a row's window sums refer to."""
         return pd.date_range(self.start + self.step, periods=len(self.good), freq=self.step)
 
+    @cached_property
+    def prefix_good(self) -> np.ndarray:
+        """:func:`prefix_sum` of ``good`` (computed once)."""
+        return prefix_sum(self.good)
+
+    @cached_property
+    def prefix_total(self) -> np.ndarray:
+        """:func:`prefix_sum` of ``total`` (computed once)."""
+        return prefix_sum(self.total)
+
 
 @dataclass(frozen=True)
 class Units:
@@ -97,6 +110,18 @@ class Units:
     def step(self) -> pd.Timedelta:
         """Length of one unit."""
         return self.counts.step
+
+    @cached_property
+    def prefix_bad(self) -> np.ndarray:
+        """:func:`prefix_sum` of ``bad`` (computed once, shared by every window)."""
+        return prefix_sum(self.bad)
+
+    @cached_property
+    def prefix_weight(self) -> np.ndarray:
+        """:func:`prefix_sum` of ``weight`` (computed once)."""
+        if self.method == "Occurrences":
+            return self.counts.prefix_total
+        return prefix_sum(self.weight)
 
 
 @dataclass(frozen=True)
@@ -276,7 +301,7 @@ def to_counts(
     ts = ts.tz_localize("UTC") if ts.tz is None else ts.tz_convert("UTC")
     ns = ts.as_unit("ns").asi8
     if step is None:
-        uniq = np.unique(ns)
+        uniq = np.sort(pd.unique(ns))
         step = pd.Timedelta(int(np.diff(uniq).min()) if len(uniq) > 1 else 60_000_000_000)
     step = pd.Timedelta(step)
     step_ns = step.value
@@ -360,28 +385,37 @@ def budget_units(
     raise SpecError("<spec>", "budgeting_method", f"{method!r} is unknown", "Occurrences, ...")
 
 
-def rolling_sum(x: np.ndarray, n: int) -> np.ndarray:
-    """Sum of the last ``n`` rows (fewer at the start) for every row, per column.
+def prefix_sum(x: np.ndarray) -> np.ndarray:
+    """Cumulative sums down the rows with a leading zero row: ``P[i] = x[:i].sum(axis=0)``.
 
-    >>> rolling_sum(np.array([[1.0], [2.0], [3.0], [4.0]]), 2).ravel().tolist()
-    [1.0, 3.0, 5.0, 7.0]
+    The sum over rows ``a..b`` (inclusive) is then ``P[b + 1] - P[a]``.
+
+    >>> prefix_sum(np.array([[1.0], [2.0], [3.0]])).ravel().tolist()
+    [0.0, 1.0, 3.0, 6.0]
     """
-    out = np.cumsum(x, axis=0)
-    if n < len(out):
-        out[n:] -= out[:-n].copy()
+    out = np.empty((x.shape[0] + 1, *x.shape[1:]), dtype=np.float64)
+    out[0] = 0.0
+    np.cumsum(x, axis=0, out=out[1:])
     return out
 
 
-def calendar_sum(x: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """Sum since the start of each row's period (``ids`` non-decreasing), per column.
+def rolling_at(prefix: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
+    """Sums over the ``n`` rows ending at each of ``rows`` (fewer at the start).
 
-    >>> calendar_sum(np.array([[1.0], [2.0], [3.0]]), np.array([0, 0, 1])).ravel().tolist()
-    [1.0, 3.0, 3.0]
+    >>> p = prefix_sum(np.array([[1.0], [2.0], [3.0], [4.0]]))
+    >>> rolling_at(p, np.arange(4), 2).ravel().tolist()
+    [1.0, 3.0, 5.0, 7.0]
     """
-    cs = np.cumsum(x, axis=0)
-    first = np.searchsorted(ids, ids, side="left")
-    base = np.where((first > 0)[:, None], cs[np.maximum(first - 1, 0)], 0.0)
-    return cs - base
+    return prefix[rows + 1] - prefix[np.maximum(rows + 1 - n, 0)]
+
+
+def period_first_rows(ids: np.ndarray) -> np.ndarray:
+    """For each row, the first row of its period (``ids`` non-decreasing).
+
+    >>> period_first_rows(np.array([5, 5, 6, 6, 6])).tolist()
+    [0, 0, 2, 2, 2]
+    """
+    return np.searchsorted(ids, ids, side="left")
 
 
 def _units_in(delta: timedelta | pd.Timedelta, step: pd.Timedelta, what: str) -> int:
@@ -394,45 +428,63 @@ def _units_in(delta: timedelta | pd.Timedelta, step: pd.Timedelta, what: str) ->
     return int(n)
 
 
-def window_sums(units: Units, window: TimeWindow) -> WindowSums:
-    """Sums over the SLO window (rolling, or calendar period to date) ending at every row."""
+def _rows(units: Units, rows: np.ndarray | None) -> np.ndarray:
+    return np.arange(len(units.bad)) if rows is None else np.asarray(rows, dtype=np.int64)
+
+
+def window_sums(units: Units, window: TimeWindow, rows: np.ndarray | None = None) -> WindowSums:
+    """Sums over the SLO window (rolling, or calendar period to date) ending at ``rows``.
+
+    Args:
+        units: budget units.
+        window: the SLO window.
+        rows: row indices to evaluate at (default every row); each row's sums cover the
+            window ending at that row's end.
+
+    Returns:
+        :class:`WindowSums`, one row per entry of ``rows``.
+    """
+    rows = _rows(units, rows)
     counts = units.counts
     if window.is_rolling:
         n = _units_in(window.period, units.step, "SLO window")
-
-        def agg(m: np.ndarray) -> np.ndarray:
-            return rolling_sum(m, n)
-
-        full = np.full((len(units.bad), 1), float(n))
+        first = np.maximum(rows + 1 - n, 0)
+        full = np.full((len(rows), 1), float(n))
     else:
         ids = period_ids(counts.ends - counts.step, window)
-
-        def agg(m: np.ndarray) -> np.ndarray:
-            return calendar_sum(m, ids)
-
-        uniq, inverse = np.unique(ids, return_inverse=True)
+        first = period_first_rows(ids)[rows]
+        uniq, inverse = np.unique(ids[rows], return_inverse=True)
         bounds = period_starts(np.append(uniq, uniq[-1] + 1) if len(uniq) else uniq, window)
         lengths = np.diff(bounds.as_unit("ns").asi8) // units.step.value if len(uniq) else []
         full = np.asarray(lengths, dtype=np.float64)[inverse][:, None]
-    weight = agg(units.weight)
+
+    def agg(prefix: np.ndarray) -> np.ndarray:
+        return prefix[rows + 1] - prefix[first]
+
+    weight = agg(units.prefix_weight)
     budget = np.broadcast_to(full, weight.shape) if units.method == "Timeslices" else weight
     return WindowSums(
-        bad=agg(units.bad),
+        bad=agg(units.prefix_bad),
         weight=weight,
         budget_weight=budget,
-        good_events=agg(counts.good),
-        total_events=agg(counts.total),
+        good_events=agg(counts.prefix_good),
+        total_events=agg(counts.prefix_total),
     )
 
 
-def burn_rate(units: Units, window: timedelta, target: float) -> np.ndarray:
-    """Burn rate over the rolling ``window`` ending at every row: error ratio / (1 - target).
+def burn_rate(
+    units: Units, window: timedelta, target: float, rows: np.ndarray | None = None
+) -> np.ndarray:
+    """Burn rate over the rolling ``window`` ending at ``rows`` (default every row):
+    error ratio / (1 - target).
 
     The error ratio is ``sum(bad) / sum(weight)`` over the window: event-weighted for
     Occurrences (not an average of shorter ratios). NaN where the window holds no traffic.
     """
     n = _units_in(window, units.step, "burn-rate window")
-    bad, weight = rolling_sum(units.bad, n), rolling_sum(units.weight, n)
+    rows = _rows(units, rows)
+    bad = rolling_at(units.prefix_bad, rows, n)
+    weight = rolling_at(units.prefix_weight, rows, n)
     with np.errstate(invalid="ignore", divide="ignore"):
         return (bad / weight) / error_allowance(target)
 

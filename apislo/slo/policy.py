@@ -91,8 +91,14 @@ class Tier:
         return self.factor * (self.long_window / period)
 
     def threshold(self, objective: float) -> float:
-        """Error-ratio threshold ``factor x (1 - objective)`` (the exact float the rules use)."""
-        return self.factor * (1 - objective)
+        """Error-ratio threshold ``factor x (1 - objective)``, the same float the rules compute.
+
+        ``1 - objective`` is :func:`apislo.slo.maths.error_allowance` (``0.001``, not
+        ``0.0010000000000000009``), written as that literal in generated PromQL.
+        """
+        from apislo.slo.maths import error_allowance
+
+        return self.factor * error_allowance(objective)
 
 
 @dataclass(frozen=True)

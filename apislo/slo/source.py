@@ -54,8 +54,9 @@ def _is_traffic(frame: Any) -> bool:
 
 def _is_events(frame: Any) -> bool:
     columns = getattr(frame, "column_names", None)
-    columns = list(getattr(frame, "columns", None) if columns is None else columns) or []
-    return "status" in columns and "latency_s" in columns
+    if columns is None:
+        columns = getattr(frame, "columns", None)
+    return columns is not None and "status" in list(columns) and "latency_s" in list(columns)
 
 
 @dataclass

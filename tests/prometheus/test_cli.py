@@ -119,6 +119,8 @@ def test_backfill_then_serve(tmp_path: Path) -> None:
         ).json()
         assert answer["data"]["result"][0]["value"][1] == "4"  # 4 m at minute 1
     finally:
-        serve.send_signal(signal.SIGINT)
+        serve.send_signal(signal.SIGTERM)
         _, stderr = serve.communicate(timeout=15)
     assert serve.returncode == 0, stderr
+    with pytest.raises(requests.ConnectionError):  # the server went down with the command
+        requests.get(url + "/-/ready", timeout=1)

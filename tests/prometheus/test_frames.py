@@ -25,16 +25,20 @@ def _matrix(indent: int | None = None) -> bytes:
 
 
 def test_fast_path_matches_json_path() -> None:
-    fast = frames.table_to_frame(frames.parse_matrix(_matrix()))
-    slow = frames.table_to_frame(frames.parse_matrix(_matrix(indent=1)))  # layout -> fallback
+    fast = frames.table_to_frame(frames.stitch([frames.parse_matrix(_matrix())]))
+    slow = frames.table_to_frame(
+        frames.stitch([frames.parse_matrix(_matrix(indent=1))])
+    )  # layout -> fallback
     pd.testing.assert_frame_equal(fast, slow)
     assert list(fast.columns) == ["ts", "api", "code", "value"]
     assert str(fast["ts"].dtype) == "timestamp[us, tz=UTC][pyarrow]"
-    assert fast["ts"].iloc[0] == pd.Timestamp("1970-01-01T00:00:01.5Z")
-    assert fast["api"].iloc[0] == 'x]]}"values":[['
+    # rows sorted by labels (missing first), then time: the {code} series, then the {api} one
+    assert fast["code"].tolist()[:2] == ["200", "200"]
+    assert fast["ts"].iloc[2] == pd.Timestamp("1970-01-01T00:00:01.5Z")
+    assert fast["api"].iloc[2] == 'x]]}"values":[['
     values = fast["value"].astype("float64").tolist()
-    assert values[0] == 1.0 and values[2] == float("inf") and values[3] == -0.0025
-    assert pd.isna(values[1])
+    assert values[:3] == [float("inf"), -0.0025, 1.0]
+    assert pd.isna(values[3])
 
 
 def test_cut_off_body_is_a_value_error() -> None:
@@ -50,8 +54,21 @@ def test_vector_and_scalar() -> None:
         "status": "success",
         "data": {"resultType": "vector", "result": [{"metric": {"a": "b"}, "value": [10, "3"]}]},
     }
-    frame = frames.table_to_frame(frames.parse_vector(json.dumps(vec).encode()))
+    frame = frames.table_to_frame(frames.stitch([frames.parse_vector(json.dumps(vec).encode())]))
     assert frame["value"].tolist() == [3.0] and frame["a"].tolist() == ["b"]
     scalar = {"status": "success", "data": {"resultType": "scalar", "result": [10, "4"]}}
-    frame = frames.table_to_frame(frames.parse_vector(json.dumps(scalar).encode()))
+    frame = frames.table_to_frame(frames.stitch([frames.parse_vector(json.dumps(scalar).encode())]))
     assert list(frame.columns) == ["ts", "value"] and frame["value"].tolist() == [4.0]
+
+
+def test_stitch_orders_series_and_time_across_blocks() -> None:
+    # two chunks in time order; series {a=y} only in the second, {a=x} in both
+    first = frames.Block.from_seconds([{"a": "x"}], [2], [0, 60], [1, 2])
+    second = frames.Block.from_seconds([{"a": "y"}, {"a": "x"}], [1, 1], [120, 120], [9, 3])
+    table = frames.stitch([first, second])
+    assert table.column("a").to_pylist() == ["x", "x", "x", "y"]
+    assert table.column("value").to_pylist() == [1.0, 2.0, 3.0, 9.0]
+    seconds = [t.timestamp() for t in table.column("ts").to_pylist()]
+    assert seconds == [0, 60, 120, 120]
+    again = frames.Block.from_table(second.to_table())  # the cache's round trip
+    assert again.metrics == second.metrics and again.counts.tolist() == [1, 1]

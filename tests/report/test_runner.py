@@ -68,7 +68,7 @@ def test_overall_timeout_stops_the_run(last_good: Path) -> None:
     before = last_good.read_bytes()
     t0 = time.monotonic()
     with pytest.raises(ReportRunError) as info:
-        run_report(NOTEBOOKS / "slow.ipynb", {"seconds": 120}, last_good, timeout_s=12)
+        run_report(NOTEBOOKS / "slow.ipynb", {"seconds": 120}, last_good, timeout_s=5)
     assert time.monotonic() - t0 < 40
     assert info.value.ename == "Timeout"
     assert last_good.read_bytes() == before

@@ -74,8 +74,10 @@ def test_latency_over_time(hourly: pd.DataFrame) -> None:
 
 
 def test_window_defaults_and_errors() -> None:
-    start, end = views.window("", "2026-11-08T00:00Z", days=7)
-    assert start == pd.Timestamp("2026-11-01T00:00Z")
+    assert views.window("", "2026-11-08T00:00Z", days=7) == (
+        pd.Timestamp("2026-11-01T00:00Z"),
+        pd.Timestamp("2026-11-08T00:00Z"),
+    )
     with pytest.raises(ConfigError, match="not before"):
         views.window("2026-11-02", "2026-11-01")
     with pytest.raises(ConfigError, match="ISO 8601"):

@@ -25,8 +25,12 @@ class TsvFormat(LogFormat):
         raise NotImplementedError
 
     def write(self, events: pl.DataFrame) -> list[str]:
-        return events.select(
-            pl.concat_str(
-                [pl.col(c).cast(pl.String).fill_null("-") for c in RAW_SCHEMA], separator="\t"
+        return (
+            events.select(
+                pl.concat_str(
+                    [pl.col(c).cast(pl.String).fill_null("-") for c in RAW_SCHEMA], separator="\t"
+                )
             )
-        ).to_series().to_list()
+            .to_series()
+            .to_list()
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,16 +18,26 @@ END = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
 SMALL = {"days": 2, "apis": 4, "seed": 7, "rate": 0.5, "end": END}
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _tsv_format() -> Iterator[None]:
-    """Register the tab-separated test format as ``test-tsv``."""
+@contextmanager
+def tsv_registered() -> Iterator[None]:
+    """Register the tab-separated test format as ``test-tsv`` for the duration of a block."""
     FORMATS["test-tsv"] = "tests.simulate._tsv:TsvFormat"
-    yield
-    FORMATS.pop("test-tsv", None)
+    try:
+        yield
+    finally:
+        FORMATS.pop("test-tsv", None)
+
+
+@pytest.fixture(autouse=True)
+def _tsv_format() -> Iterator[None]:
+    """Every test of this folder (and only these) can use ``formats=("test-tsv",)``."""
+    with tsv_registered():
+        yield
 
 
 @pytest.fixture(scope="session")
-def small(tmp_path_factory: pytest.TempPathFactory, _tsv_format: None) -> SimulationResult:
+def small(tmp_path_factory: pytest.TempPathFactory) -> SimulationResult:
     """One small simulation with OpenMetrics output, shared by the read-only tests."""
     out: Path = tmp_path_factory.mktemp("small")
-    return simulate(out, formats=("test-tsv",), openmetrics=True, **SMALL)
+    with tsv_registered():
+        return simulate(out, formats=("test-tsv",), openmetrics=True, **SMALL)

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from apislo.simulate import SimulationResult
-from apislo.simulate.catalog import PLANS, plan_of_rank, CONSUMER_NAMES
+from apislo.simulate.catalog import CONSUMER_NAMES, PLANS, plan_of_rank
 from apislo.simulate.episodes import ABUSIVE_CONSUMER
 from apislo.sources.logs.base import RAW_SCHEMA
 
@@ -79,7 +79,9 @@ def test_v1_share_falls(events: pd.DataFrame) -> None:
     assert share[0] > 0.55 and share[3] < 0.25
 
 
-def test_outage_window_contains_the_5xx_burst(small: SimulationResult, events: pd.DataFrame) -> None:
+def test_outage_window_contains_the_5xx_burst(
+    small: SimulationResult, events: pd.DataFrame
+) -> None:
     ep = _episode(small, "outage")
     inside = _window(events, ep)
     api = events["api"] == ep["api"]
@@ -104,8 +106,9 @@ def test_504s_wait_for_the_upstream_timeout(events: pd.DataFrame) -> None:
 
 
 def test_quotas_are_enforced_exactly(events: pd.DataFrame) -> None:
-    quota = {name: PLANS[plan_of_rank(rank)].quota_per_hour for rank, name in
-             enumerate(CONSUMER_NAMES)}
+    quota = {
+        name: PLANS[plan_of_rank(rank)].quota_per_hour for rank, name in enumerate(CONSUMER_NAMES)
+    }
     quota[ABUSIVE_CONSUMER] = PLANS["free"].quota_per_hour
     hour = events["ts"].dt.floor("h")
     g = events.assign(hour=hour, limited=events["status"] == 429).groupby(
@@ -142,8 +145,11 @@ def test_low_traffic_api(small: SimulationResult) -> None:
 def test_spike_raises_latency(small: SimulationResult, events: pd.DataFrame) -> None:
     ep = _episode(small, "traffic-spike")
     inside = _window(events, ep) & events["upstream_latency_s"].notna()
-    day_before = dict(ep, start=pd.Timestamp(ep["start"]) - pd.Timedelta(days=1),
-                      end=pd.Timestamp(ep["end"]) - pd.Timedelta(days=1))
+    day_before = dict(
+        ep,
+        start=pd.Timestamp(ep["start"]) - pd.Timedelta(days=1),
+        end=pd.Timestamp(ep["end"]) - pd.Timedelta(days=1),
+    )
     before = _window(events, day_before) & events["upstream_latency_s"].notna()
     # the load doubles: requests double (+-10 %), utilisation ~0.45 -> ~0.9, so queueing delays
     # appear and the 95th percentile grows by far more than the noise

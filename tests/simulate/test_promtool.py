@@ -18,6 +18,8 @@ import pytest
 from apislo.simulate import SimulationResult, simulate
 from tests.conftest import require_binary
 
+from .conftest import tsv_registered
+
 pytestmark = pytest.mark.prometheus
 
 END = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
@@ -28,13 +30,23 @@ def backfilled(tmp_path_factory: pytest.TempPathFactory) -> tuple[SimulationResu
     """Six hours, two APIs, backfilled into a TSDB folder with promtool's default 2 h blocks."""
     promtool = require_binary("promtool")
     out = tmp_path_factory.mktemp("om")
-    result = simulate(out, days=0.25, apis=2, seed=3, formats=("test-tsv",), openmetrics=True,
-                      end=END)
+    with tsv_registered():
+        result = simulate(
+            out, days=0.25, apis=2, seed=3, formats=("test-tsv",), openmetrics=True, end=END
+        )
     tsdb = out / "tsdb"
     run = subprocess.run(
-        [promtool, "tsdb", "create-blocks-from", "openmetrics", str(result.openmetrics.path),
-         str(tsdb)],
-        capture_output=True, text=True, timeout=120,
+        [
+            promtool,
+            "tsdb",
+            "create-blocks-from",
+            "openmetrics",
+            str(result.openmetrics.path),
+            str(tsdb),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert run.returncode == 0, run.stderr
     return result, tsdb
@@ -44,7 +56,10 @@ def test_promtool_writes_blocks_in_the_period(backfilled) -> None:
     result, tsdb = backfilled
     listing = subprocess.run(
         [require_binary("promtool"), "tsdb", "list", str(tsdb)],
-        capture_output=True, text=True, timeout=60, check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     ).stdout.splitlines()
     header, rows = listing[0].split(), [line.split() for line in listing[1:] if line.strip()]
     assert header[:5] == ["BLOCK", "ULID", "MIN", "TIME", "MAX"]
@@ -82,9 +97,15 @@ def test_promql_differences_equal_log_counts(backfilled, tmp_path: Path) -> None
     config.write_text("global:\n  scrape_interval: 1m\n")
     port = _free_port()
     proc = subprocess.Popen(
-        [prometheus, f"--config.file={config}", f"--storage.tsdb.path={data}",
-         f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=10y"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            prometheus,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={data}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--storage.tsdb.retention.time=10y",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -96,14 +117,19 @@ def test_promql_differences_equal_log_counts(backfilled, tmp_path: Path) -> None
             except OSError:
                 time.sleep(0.1)
         events = result.events.to_pandas()
-        t1, t2 = pd.Timestamp(END) - pd.Timedelta(hours=5), pd.Timestamp(END) - pd.Timedelta(
-            minutes=97)
+        t1, t2 = (
+            pd.Timestamp(END) - pd.Timedelta(hours=5),
+            pd.Timestamp(END) - pd.Timedelta(minutes=97),
+        )
         checked = {"requests": 0, "errors": 0, "slow": 0}
         for api in ("orders", "payments"):
             window = events[(events["api"] == api) & (events["ts"] >= t1) & (events["ts"] < t2)]
             s1, s2 = int(t1.timestamp()), int(t2.timestamp())
-            got = _query(base, f'sum(http_requests_total{{api="{api}"}} @ {s2}) - '
-                               f'sum(http_requests_total{{api="{api}"}} @ {s1})')
+            got = _query(
+                base,
+                f'sum(http_requests_total{{api="{api}"}} @ {s2}) - '
+                f'sum(http_requests_total{{api="{api}"}} @ {s1})',
+            )
             assert got == len(window)
             errors = _query(  # "or vector(0)": an API may have no 5xx series at all
                 base,
@@ -119,8 +145,11 @@ def test_promql_differences_equal_log_counts(backfilled, tmp_path: Path) -> None
                 f'http_request_duration_seconds_bucket{{api="{api}",le="0.3"}} @ {s1})',
             )
             assert slow == int((window["latency_s"] > 0.3).sum())
-            checked = {"requests": checked["requests"] + got, "errors": checked["errors"] + errors,
-                       "slow": checked["slow"] + slow}
+            checked = {
+                "requests": checked["requests"] + got,
+                "errors": checked["errors"] + errors,
+                "slow": checked["slow"] + slow,
+            }
         assert min(checked.values()) > 0  # the window holds requests, errors and slow ones
     finally:
         proc.terminate()

@@ -19,8 +19,11 @@ TINY = {"days": 0.5, "apis": 3, "rate": 0.3, "end": END, "formats": ("test-tsv",
 
 
 def _files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_same_seed_same_files_other_seed_other_files(tmp_path: Path) -> None:
@@ -29,8 +32,11 @@ def test_same_seed_same_files_other_seed_other_files(tmp_path: Path) -> None:
     c = simulate(tmp_path / "c", seed=12, openmetrics=True, **TINY)
     files_a, files_b, files_c = (_files(tmp_path / x) for x in "abc")
     assert sorted(files_a) == [
-        "logs/catalog.test-tsv.log", "logs/orders.test-tsv.log", "logs/payments.test-tsv.log",
-        "metrics.om", "truth.json",
+        "logs/catalog.test-tsv.log",
+        "logs/orders.test-tsv.log",
+        "logs/payments.test-tsv.log",
+        "metrics.om",
+        "truth.json",
     ]
     assert files_a == files_b
     assert a.events.equals(b.events)
@@ -47,7 +53,8 @@ def test_formats_round_robin_and_stale_files(tmp_path: Path) -> None:
     # a second run with fewer APIs and no metrics removes only what the first run wrote
     result = simulate(tmp_path, **{**TINY, "apis": 2})
     assert sorted(p.name for p in (tmp_path / "logs").iterdir()) == [
-        "orders.test-tsv.log", "payments.test-tsv.log",
+        "orders.test-tsv.log",
+        "payments.test-tsv.log",
     ]
     assert not (tmp_path / "metrics.om").exists()
     assert keep.read_text() == "mine"
@@ -80,8 +87,7 @@ def test_openmetrics_refuses_recent_data(tmp_path: Path) -> None:
     now = datetime(2026, 11, 18, 13, 30, tzinfo=UTC)  # END + 1.5 h: too recent for backfill
     with pytest.raises(ConfigError, match="later than 2 h before now"):
         simulate(tmp_path / "out", **TINY, openmetrics=True, now=now)
-    result = simulate(tmp_path / "out", **TINY, openmetrics=True,
-                      now=now + timedelta(minutes=30))
+    result = simulate(tmp_path / "out", **TINY, openmetrics=True, now=now + timedelta(minutes=30))
     assert result.openmetrics is not None
 
 
@@ -94,16 +100,46 @@ def test_default_end_is_two_hours_before_the_hour() -> None:
 def test_cli_writes_and_reports(tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "sim"
-    res = runner.invoke(main, ["simulate", "--out", str(out), "--days", "0.5", "--apis", "2",
-                               "--rate", "0.2", "--formats", "test-tsv", "--end",
-                               "2026-11-18T12:00:00Z"])
+    res = runner.invoke(
+        main,
+        [
+            "simulate",
+            "--out",
+            str(out),
+            "--days",
+            "0.5",
+            "--apis",
+            "2",
+            "--rate",
+            "0.2",
+            "--formats",
+            "test-tsv",
+            "--end",
+            "2026-11-18T12:00:00Z",
+        ],
+    )
     assert res.exit_code == 0, res.output
     truth = json.loads((out / "truth.json").read_text())
     assert truth["end"] == "2026-11-18T12:00:00Z"
     assert f"{truth['totals']['requests']:,}" in res.output
     assert "episode outage" in res.output
-    quiet = runner.invoke(main, ["simulate", "--out", str(out), "--days", "0.5", "--apis", "2",
-                                 "--formats", "test-tsv", "--end", "2026-11-18T12:00Z", "--quiet"])
+    quiet = runner.invoke(
+        main,
+        [
+            "simulate",
+            "--out",
+            str(out),
+            "--days",
+            "0.5",
+            "--apis",
+            "2",
+            "--formats",
+            "test-tsv",
+            "--end",
+            "2026-11-18T12:00Z",
+            "--quiet",
+        ],
+    )
     assert quiet.exit_code == 0 and quiet.output == ""
 
 

@@ -34,14 +34,25 @@ def _pandas_counts(events: pd.DataFrame) -> pd.DataFrame:
 
 
 def _om_samples(path) -> pd.DataFrame:
-    frame = pd.read_csv(path, sep=" ", names=["series", "value", "t"], comment="#",
-                        dtype={"series": str, "value": float, "t": "int64"})
+    frame = pd.read_csv(
+        path,
+        sep=" ",
+        names=["series", "value", "t"],
+        comment="#",
+        dtype={"series": str, "value": float, "t": "int64"},
+    )
     labels = frame["series"].str.extract(
         r'^(?P<name>[a-z_]+)\{api="(?P<api>[^"]+)"(?:,method="(?P<method>[A-Z]+)",'
         r'code="(?P<code>\d+)")?(?:,le="(?P<le>[^"]+)")?\}$'
     )
     assert labels["name"].notna().all()
     return pd.concat([labels, frame], axis=1)
+
+
+@pytest.fixture(scope="module")
+def om_samples(small: SimulationResult) -> pd.DataFrame:
+    """The small simulation's OpenMetrics samples, one row each (parsed once: ~0.4 M lines)."""
+    return _om_samples(small.openmetrics.path)
 
 
 def _epoch_s(ts: pd.Timestamp | pd.DatetimeIndex):
@@ -53,7 +64,11 @@ def test_truth_file_is_what_was_returned(small: SimulationResult) -> None:
     assert on_disk == json.loads(json.dumps(small.truth))
     assert set(on_disk["apis"]) == {"orders", "payments", "catalog", "users"}
     assert [e["kind"] for e in on_disk["episodes"]] == [
-        "outage", "latency-regression", "traffic-spike", "abusive-consumer", "low-traffic",
+        "outage",
+        "latency-regression",
+        "traffic-spike",
+        "abusive-consumer",
+        "low-traffic",
     ]
     for ep in on_disk["episodes"]:
         assert ep["start"] < ep["end"] and ep["start"].endswith("Z")
@@ -74,8 +89,8 @@ def test_truth_equals_pandas_counts(small: SimulationResult) -> None:
     assert small.truth["totals"] == {c: int(totals[c]) for c in COUNT_COLUMNS}
 
 
-def test_openmetrics_samples_equal_truth(small: SimulationResult) -> None:
-    samples = _om_samples(small.openmetrics.path)
+def test_openmetrics_samples_equal_truth(small: SimulationResult, om_samples: pd.DataFrame) -> None:
+    samples = om_samples
     hour_starts = pd.to_datetime(small.truth["apis"]["orders"]["hourly"]["ts"], utc=True)
     edges = np.r_[_epoch_s(hour_starts), _epoch_s(hour_starts[-1]) + 3600]
     for api, entry in small.truth["apis"].items():
@@ -94,17 +109,18 @@ def test_openmetrics_samples_equal_truth(small: SimulationResult) -> None:
         )
         hist = samples[samples["api"] == api]
         count = hist[hist["name"] == "http_request_duration_seconds_count"].set_index("t")["value"]
-        le03 = hist[(hist["name"] == "http_request_duration_seconds_bucket")
-                    & (hist["le"] == "0.3")].set_index("t")["value"]
+        le03 = hist[
+            (hist["name"] == "http_request_duration_seconds_bucket") & (hist["le"] == "0.3")
+        ].set_index("t")["value"]
         slow = (count - le03).loc[edges].diff().iloc[1:]
         np.testing.assert_array_equal(slow, entry["hourly"]["latency_gt_0.3s"])
         assert count.iloc[-1] == entry["requests"]
 
 
-def test_openmetrics_layout(small: SimulationResult) -> None:
+def test_openmetrics_layout(small: SimulationResult, om_samples: pd.DataFrame) -> None:
     text = small.openmetrics.path.read_text()
     assert text.endswith("\n# EOF\n")
-    samples = _om_samples(small.openmetrics.path)
+    samples = om_samples
     start = _epoch_s(pd.Timestamp(small.truth["start"]))
     end = _epoch_s(pd.Timestamp(small.truth["end"]))
     # timestamps in seconds, every 60 s from start to end, each series starting at 0
@@ -122,7 +138,15 @@ def test_openmetrics_layout(small: SimulationResult) -> None:
     hist_lines = [line for line in text.splitlines() if line.startswith("http_request_duration")]
     first_point = [line.split(" ")[0] for line in hist_lines[:11]]
     assert [s.split('le="')[1][:-2] for s in first_point[:9]] == [
-        "0.05", "0.1", "0.2", "0.3", "0.5", "1.0", "2.0", "5.0", "+Inf"
+        "0.05",
+        "0.1",
+        "0.2",
+        "0.3",
+        "0.5",
+        "1.0",
+        "2.0",
+        "5.0",
+        "+Inf",
     ]
     assert first_point[9].startswith("http_request_duration_seconds_count{")
     assert first_point[10].startswith("http_request_duration_seconds_sum{")
@@ -130,14 +154,15 @@ def test_openmetrics_layout(small: SimulationResult) -> None:
     assert "# UNIT http_request_duration_seconds seconds" in text
 
 
-def test_histogram_sum_is_exact(small: SimulationResult) -> None:
-    samples = _om_samples(small.openmetrics.path)
+def test_histogram_sum_is_exact(small: SimulationResult, om_samples: pd.DataFrame) -> None:
+    samples = om_samples
     sums = samples[samples["name"] == "http_request_duration_seconds_sum"]
     last = sums.groupby("api")["value"].last()
     events = small.events.to_pandas()
     want = (events["latency_s"] * 1000).round().groupby(events["api"]).sum() / 1000
-    pd.testing.assert_series_equal(last.sort_index(), want.sort_index(), check_names=False,
-                                   rtol=0, atol=1e-6)
+    pd.testing.assert_series_equal(
+        last.sort_index(), want.sort_index(), check_names=False, rtol=0, atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("step", [0, 1.5])
@@ -146,5 +171,10 @@ def test_bad_step_is_refused(small: SimulationResult, tmp_path, step) -> None:
     from apislo.simulate.openmetrics import write_openmetrics
 
     with pytest.raises(ConfigError, match="whole number of seconds"):
-        write_openmetrics(small.events, tmp_path / "m.om", pd.Timestamp(small.truth["start"]),
-                          pd.Timestamp(small.truth["end"]), step_s=step)
+        write_openmetrics(
+            small.events,
+            tmp_path / "m.om",
+            pd.Timestamp(small.truth["start"]),
+            pd.Timestamp(small.truth["end"]),
+            step_s=step,
+        )

@@ -120,9 +120,14 @@ def parse_objective(node: Node, method: str, sli: SLI) -> Objective:
         "target", "name", "display_name", "threshold_s", "timeslice_target", "timeslice_window"
     )
     raw_target = node.raw("target")
-    if isinstance(raw_target, int | float) and 1 < raw_target < 100:
-        raise node.error("target", f"{raw_target} is a percentage", f"{raw_target / 100:g}")
-    target = node.number("target", required=True, low=0, high=1, rule="0 < target < 1")
+    rule = "0 < target < 1 (a fraction: 0.999 for 99.9 %)"
+    if isinstance(raw_target, int | float) and 50 <= raw_target < 100:
+        raise node.error(
+            "target",
+            f"{raw_target} looks like a percentage",
+            f"0 < target < 1 (a fraction: {raw_target / 100:g} for {raw_target:g} %)",
+        )
+    target = node.number("target", required=True, low=0, high=1, rule=rule)
     assert target is not None
     threshold = node.number("threshold_s", low=0, rule="seconds, > 0")
     if threshold is not None and not sli.uses_latency:

@@ -123,7 +123,11 @@ def _slo_v1(top: Node, index: dict[str, dict[str, Node]]) -> SLO:
     objectives = tuple(
         _objective(o, method, sli, v1=True) for o in spec.children("objectives", required=True)
     )
-    if sli.kind == "latency" and any(o.threshold_s is None for o in objectives):
+    if (
+        sli.uses_latency
+        and sli.threshold_s is None
+        and any(o.threshold_s is None for o in objectives)
+    ):
         raise spec.error("objectives", "a thresholdMetric SLO needs op and value per objective")
     notes = dict(top.child("metadata").pairs("annotations"))  # type: ignore[union-attr]
     alerting = _alerting_v1(spec, index, window)

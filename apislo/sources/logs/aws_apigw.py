@@ -37,6 +37,7 @@ from apislo.sources.logs.base import LogFormat, Parsed
 from apislo.sources.logs.fields import (
     Num,
     clean,
+    clean_columns,
     epoch_ms_to_ts,
     finish,
     format_clf_time,
@@ -82,6 +83,7 @@ _JSON_PATHS = (
     "user",
     "caller",
 )
+_CLF_FIELDS = ("time", "httpMethod", "path", "status", "responseLength", "user", "caller")
 _KEY = re.compile(r'(?:^\{|,)\s*"([A-Za-z_][\w.-]*)"\s*:\s*')
 #: Below this, an epoch value is in seconds, not milliseconds (1e11 ms is March 1973).
 _EPOCH_MS_MIN = 1e11
@@ -116,7 +118,7 @@ def recover_flat_json(text: str) -> dict[str, Any] | None:
 
 def _path_from_route(route_key: pl.Expr) -> pl.Expr:
     """``GET /pets/{id}`` -> ``/pets/{id}``; ``$default`` -> null."""
-    target = clean(route_key).str.replace(r"^[A-Z]+ ", "")
+    target = route_key.str.replace(r"^[A-Z]+ ", "")
     return pl.when(target.str.starts_with("/")).then(target)
 
 
@@ -135,10 +137,10 @@ class _AwsApiGateway(LogFormat):
         bad = status.bad
         for num in nums.values():
             bad = bad | num.bad
-        method = clean(pl.col("httpMethod")).str.to_uppercase()
+        method = pl.col("httpMethod").str.to_uppercase()
         path = pl.coalesce(
-            clean(pl.col("path")),
-            clean(pl.col("resourcePath")),
+            pl.col("path"),
+            pl.col("resourcePath"),
             _path_from_route(pl.col("routeKey")),
         )
         reasons = [
@@ -150,17 +152,17 @@ class _AwsApiGateway(LogFormat):
             "ts": ts,
             "method": method,
             "path": scrub_query_secrets(path),
-            "host": clean(pl.col("domainName")),
+            "host": pl.col("domainName"),
             "status": status.value,
             **{name: num.value for name, num in nums.items()},
             "consumer": pl.coalesce(
-                clean(pl.col("principalId")),
-                clean(pl.col("apiKeyId")),
+                pl.col("principalId"),
+                pl.col("apiKeyId"),
                 pl.col("__key"),
-                clean(pl.col("user")),
-                clean(pl.col("caller")),
+                pl.col("user"),
+                pl.col("caller"),
             ),
-            "api": pl.coalesce(clean(pl.col("apiName")), clean(pl.col("apiId"))),
+            "api": pl.coalesce(pl.col("apiName"), pl.col("apiId")),
         }
         return reasons, columns
 
@@ -192,6 +194,7 @@ class AwsApiGatewayClf(_AwsApiGateway):
             *(absent.alias(n) for n in ("responseLatency", "integrationLatency")),
             pl.col("length").alias("responseLength"),
         )
+        frame = clean_columns(frame, _CLF_FIELDS)
         ts = parse_clf_time(pl.col("time"))
         reasons, columns = self._columns(frame, ts, ts.is_null())
         matched = pl.col("time").is_not_null()
@@ -256,6 +259,7 @@ class AwsApiGatewayJson(_AwsApiGateway):
                 ).to_series()
             ).alias("__key")
         )
+        frame = clean_columns(frame, _JSON_PATHS)
         epoch = number(pl.col("requestTimeEpoch"))
         epoch_ms = (
             pl.when(epoch.value < _EPOCH_MS_MIN).then(epoch.value * 1000).otherwise(epoch.value)

@@ -16,7 +16,7 @@ import polars as pl
 
 from apislo.sources.logs.base import LogFormat, Parsed
 from apislo.sources.logs.envoy_text import envoy_columns
-from apislo.sources.logs.fields import clean, finish, raw_events, scrub_query_secrets
+from apislo.sources.logs.fields import clean_columns, finish, raw_events, scrub_query_secrets
 from apislo.sources.logs.jsonlines import read_records
 
 __all__ = ["EnvoyJson"]
@@ -61,7 +61,8 @@ class EnvoyJson(LogFormat):
     def parse(self, chunk: bytes) -> Parsed:
         """Parse Envoy/Istio JSON lines into events and rejects."""
         records = read_records(chunk, _PATHS)
-        frame = records.frame.with_columns(scrub_query_secrets(clean(pl.col("path"))).alias("path"))
+        frame = clean_columns(records.frame, _PATHS)
+        frame = frame.with_columns(scrub_query_secrets(pl.col("path")).alias("path"))
         reasons, columns = envoy_columns(frame)
         parsed = finish(
             frame, [("not_a_request", pl.col("start_time").is_null()), *reasons], columns

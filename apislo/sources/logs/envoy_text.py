@@ -27,14 +27,14 @@ import polars as pl
 from apislo.sources.logs.base import LogFormat, Parsed
 from apislo.sources.logs.fields import (
     Num,
-    clean,
+    clean_columns,
     finish,
     format_ms,
     lines_frame,
     number,
     parse_iso_time,
     raw_events,
-    request_parts,
+    request_columns,
     status_code,
 )
 
@@ -47,12 +47,24 @@ _PATTERN = (
     r'"(?P<authority>[^"]*)" "[^"]*"(?: (?P<upstream_cluster>\S+) \S+ \S+ \S+ \S+ \S+)?\s*$'
 )
 _START = r'^\[[^\]]+\] "'
+_FIELDS = (
+    "start_time",
+    "request",
+    "response_code",
+    "response_flags",
+    "bytes_received",
+    "bytes_sent",
+    "duration",
+    "upstream_service_time",
+    "authority",
+    "upstream_cluster",
+)
 
 
 def envoy_columns(frame: pl.DataFrame) -> tuple[list[tuple[str, pl.Expr]], dict[str, pl.Expr]]:
     """Reject rules and event columns shared by the Envoy text and JSON formats.
 
-    ``frame`` holds string columns named like Istio's JSON keys: ``start_time``, ``method``,
+    ``frame`` holds cleaned string columns named like Istio's JSON keys: ``start_time``, ``method``,
     ``path``, ``response_code``, ``response_flags``, ``bytes_received``, ``bytes_sent``,
     ``duration``, ``upstream_service_time``, ``authority``, ``upstream_cluster`` and
     optionally ``upstream_request_attempt_count``.
@@ -72,8 +84,8 @@ def envoy_columns(frame: pl.DataFrame) -> tuple[list[tuple[str, pl.Expr]], dict[
     bad_number = status.bad
     for num in nums.values():
         bad_number = bad_number | num.bad
-    method = clean(pl.col("method")).str.to_uppercase()
-    cluster = clean(pl.col("upstream_cluster"))
+    method = pl.col("method").str.to_uppercase()
+    cluster = pl.col("upstream_cluster")
     service = cluster.str.split("|").list.get(3, null_on_oob=True).str.split(".").list.first()
     reasons = [
         ("bad_request_line", method.is_null() | ~method.str.contains(r"^[A-Z]+$")),
@@ -84,13 +96,13 @@ def envoy_columns(frame: pl.DataFrame) -> tuple[list[tuple[str, pl.Expr]], dict[
         "ts": ts,
         "method": method,
         "path": pl.col("path"),
-        "host": clean(pl.col("authority")),
+        "host": pl.col("authority"),
         "status": status.value,
         **{name: num.value for name, num in nums.items()},
         "api": pl.when(cluster.str.contains("|", literal=True))
         .then(pl.when(service != "").then(service))
         .otherwise(cluster),
-        "termination": clean(pl.col("response_flags")),
+        "termination": pl.col("response_flags"),
     }
     return reasons, columns
 
@@ -113,10 +125,7 @@ class EnvoyText(LogFormat):
         frame = frame.with_columns(pl.col("line").str.extract_groups(_PATTERN).alias("__m")).unnest(
             "__m"
         )
-        method, path, request_ok = request_parts(pl.col("request"))
-        frame = frame.with_columns(
-            method.alias("method"), path.alias("path"), request_ok.alias("__request_ok")
-        )
+        frame = request_columns(clean_columns(frame, _FIELDS))
         matched = pl.col("start_time").is_not_null()
         reasons, columns = envoy_columns(frame)
         return finish(

@@ -33,14 +33,14 @@ import polars as pl
 from apislo.sources.logs.base import LogFormat, Parsed
 from apislo.sources.logs.envelopes import SYSLOG_PREFIX
 from apislo.sources.logs.fields import (
-    clean,
+    clean_columns,
     finish,
     format_ms,
     lines_frame,
     local_to_utc,
     number,
     raw_events,
-    request_parts,
+    request_columns,
     status_code,
 )
 
@@ -57,6 +57,19 @@ _PATTERN = (
     _HEAD + r"(?P<status>-?\d+) (?P<bytes_read>\+?\d+) \S+ \S+ (?P<state>\S{4}) "
     r"\d+/\d+/\d+/\d+/(?P<retries>\+?\d+) \d+/\d+"
     r'(?: \{(?P<req_headers>[^}]*)\})?(?: \{(?P<res_headers>[^}]*)\})? "(?P<request>[^"]*)"?\s*$'
+)
+
+_FIELDS = (
+    "accept",
+    "backend",
+    "server",
+    "t_response",
+    "t_active",
+    "status",
+    "bytes_read",
+    "state",
+    "retries",
+    "request",
 )
 
 
@@ -79,7 +92,9 @@ class HaproxyHttp(LogFormat):
         frame = frame.with_columns(pl.col("line").str.extract_groups(_PATTERN).alias("__m")).unnest(
             "__m"
         )
-        method, path, request_ok = request_parts(pl.col("request"))
+        frame = request_columns(clean_columns(frame, _FIELDS)).with_columns(
+            pl.col(name).str.strip_prefix("+") for name in ("t_active", "bytes_read", "retries")
+        )
         naive = pl.col("accept").str.to_datetime("%d/%b/%Y:%H:%M:%S%.f", strict=False)
         ts = local_to_utc(naive, self.options.tz)
         total = number(pl.col("t_active"), divisor=1000, none_values=("-1",))
@@ -94,20 +109,20 @@ class HaproxyHttp(LogFormat):
             [
                 ("truncated", ~matched & pl.col("line").str.contains(_HEAD)),
                 ("not_a_request", ~matched),
-                ("bad_request_line", ~request_ok),
+                ("bad_request_line", ~pl.col("__request_ok")),
                 ("bad_timestamp", ts.is_null()),
                 ("bad_number", total.bad | upstream.bad | status.bad | bytes_out.bad),
             ],
             {
                 "ts": ts,
-                "method": method,
-                "path": path,
+                "method": pl.col("method"),
+                "path": pl.col("path"),
                 "status": status.value,
                 "latency_s": total.value,
                 "upstream_latency_s": upstream.value,
                 "attempts": pl.when(pl.col("server") != "<NOSRV>").then(retries.value + 1),
                 "bytes_out": bytes_out.value,
-                "api": clean(pl.col("backend")),
+                "api": pl.col("backend"),
                 "termination": pl.when(~state.str.starts_with("--")).then(state),
             },
         )

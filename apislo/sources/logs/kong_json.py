@@ -28,7 +28,7 @@ import polars as pl
 
 from apislo.sources.logs.base import LogFormat, Parsed
 from apislo.sources.logs.fields import (
-    clean,
+    clean_columns,
     epoch_ms_to_ts,
     finish,
     hash_secrets,
@@ -93,6 +93,7 @@ class KongJson(LogFormat):
             hash_secrets(records.frame["request.headers.apikey"]).alias("__key_header"),
             hash_secrets(records.frame["request.querystring.apikey"]).alias("__key_query"),
         )
+        frame = clean_columns(frame, _PATHS)
         started = number(pl.col("started_at"))
         total = number(pl.col("latencies.request"), divisor=1000)
         proxy = number(pl.col("latencies.proxy"), divisor=1000, none_values=("-1",))
@@ -105,7 +106,7 @@ class KongJson(LogFormat):
         parsed = finish(
             frame,
             [
-                ("not_a_request", clean(pl.col("request.method")).is_null()),
+                ("not_a_request", pl.col("request.method").is_null()),
                 ("bad_timestamp", started.bad | ts.is_null()),
                 (
                     "bad_number",
@@ -114,9 +115,9 @@ class KongJson(LogFormat):
             ],
             {
                 "ts": ts,
-                "method": clean(pl.col("request.method")).str.to_uppercase(),
-                "path": scrub_query_secrets(clean(pl.col("request.uri"))),
-                "host": clean(pl.col("request.headers.host")),
+                "method": pl.col("request.method").str.to_uppercase(),
+                "path": scrub_query_secrets(pl.col("request.uri")),
+                "host": pl.col("request.headers.host"),
                 "status": status.value,
                 "latency_s": total.value,
                 "upstream_latency_s": proxy.value,
@@ -124,13 +125,13 @@ class KongJson(LogFormat):
                 "bytes_in": bytes_in.value,
                 "bytes_out": bytes_out.value,
                 "consumer": pl.coalesce(
-                    clean(pl.col("consumer.username")),
-                    clean(pl.col("consumer.id")),
+                    pl.col("consumer.username"),
+                    pl.col("consumer.id"),
                     pl.col("__key_header"),
                     pl.col("__key_query"),
                 ),
-                "api": clean(pl.col("service.name")),
-                "cache_status": clean(pl.col("response.headers.x-cache-status")),
+                "api": pl.col("service.name"),
+                "cache_status": pl.col("response.headers.x-cache-status"),
             },
         )
         rejects = pl.concat([records.rejects, parsed.rejects]).sort("line_no")

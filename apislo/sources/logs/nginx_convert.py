@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import numpy as np
 import polars as pl
@@ -196,15 +195,18 @@ def convert(
 
     bad_request = pl.lit(False)
     if "request" in raw:
-        parts = pl.col("request").str.split_exact(" ", 2)
-        method = parts.struct.field("field_0")
-        target = parts.struct.field("field_1")
-        proto = parts.struct.field("field_2")
-        bad_request = ~(
-            method.str.contains(_METHOD_RE) & (target.str.len_bytes() > 0) & proto.is_in(_PROTOCOLS)
-        ).fill_null(False)
-        out["method"] = method
-        out["path"] = target
+        # Split once, up front; method and protocol are checked on their few distinct values
+        # after the select (_check_request).
+        frame = frame.with_columns(
+            pl.col("request")
+            .str.split_exact(" ", 2)
+            .struct.rename_fields(["_method", "_path", "_proto"])
+            .alias("_request")
+        ).unnest("_request")
+        out["method"] = pl.col("_method")
+        out["path"] = pl.col("_path")
+        out["_proto"] = pl.col("_proto")
+        bad_request = pl.col("_path").is_null()
     else:
         if "request_method" in raw:
             out["method"] = _nullify(pl.col("request_method"))
@@ -226,12 +228,10 @@ def convert(
 
     is_list = pl.lit(False)
     if "upstream_response_time" in raw:
-        present = _nullify(pl.col("upstream_response_time"))
-        is_list = present.str.contains(",", literal=True) | present.str.contains(":", literal=True)
-        single = present.cast(pl.Float64, strict=False)
+        # Lists (and garbage) fail the float cast; _fix_lists sorts them out after the select.
+        single, is_list = _number(pl.col("upstream_response_time"), pl.Float64)
         out["upstream_latency_s"] = single
-        out["attempts"] = pl.when(present.is_not_null()).then(pl.lit(1, pl.Int16))
-        bad_number.append(~is_list.fill_null(False) & present.is_not_null() & single.is_null())
+        out["attempts"] = pl.when(single.is_not_null()).then(pl.lit(1, pl.Int16))
     else:
         attempts_var = _first(raw, ATTEMPT_SOURCES)
         if attempts_var is not None:
@@ -262,17 +262,42 @@ def convert(
         .then(pl.lit("bad_number"))
         .otherwise(pl.lit(None, dtype=pl.String))
     )
-    result = frame.select(
-        *(e.cast(RAW_SCHEMA[k]).alias(k) for k, e in out.items()),
-        reason.alias("_reason"),
-        is_list.fill_null(False).alias("_is_list"),
-    )
+    result = (
+        frame.lazy()
+        .select(
+            *(e.cast(RAW_SCHEMA.get(k, pl.String())).alias(k) for k, e in out.items()),
+            reason.alias("_reason"),
+            is_list.fill_null(False).alias("_is_list"),
+        )
+        .collect()
+    )  # lazy, so the sub-expressions shared by values and checks are computed once
+    if "_proto" in result.columns:
+        result = _check_request(result)
     if "upstream_response_time" in raw and result["_is_list"].any():
         result = _fix_lists(result, frame["upstream_response_time"])
     for column in ("path", "host", "consumer", "api", "cache_status"):
         if column in result.columns:
             result = result.with_columns(_unescape(result[column]))
     return result.drop("_reason", "_is_list"), result["_reason"]
+
+
+def _check_request(result: pl.DataFrame) -> pl.DataFrame:
+    """Reject rows whose method or protocol is not valid (checked once per distinct value)."""
+    bad_methods = [
+        m for m in result["method"].unique().to_list() if m is None or not re.match(_METHOD_RE, m)
+    ]
+    bad_protos = [p for p in result["_proto"].unique().to_list() if p not in _PROTOCOLS]
+    bad = result["method"].is_in(bad_methods, nulls_equal=True) | result["_proto"].is_in(
+        bad_protos, nulls_equal=True
+    )
+    if not bad.any():
+        return result.drop("_proto")
+    # bad_timestamp outranks bad_request_line, which outranks bad_number.
+    keep = result["_reason"] == "bad_timestamp"
+    reason = pl.when(bad & ~keep.fill_null(False)).then(pl.lit("bad_request_line"))
+    return result.with_columns(
+        _reason=reason.otherwise(pl.col("_reason")),
+    ).drop("_proto")
 
 
 def _fix_lists(result: pl.DataFrame, raw: pl.Series) -> pl.DataFrame:

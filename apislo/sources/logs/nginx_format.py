@@ -9,8 +9,9 @@ NGINX writes each access-log line from a template such as ::
 directive) into a :class:`CompiledFormat` with two parsers built from the same template:
 
 * a **fast columnar path**: polars' CSV reader splits the chunk on spaces with ``"`` quoting, into
-  the expected columns plus a few spare ones. Every row is validated (no spare column used, every
-  token's literal prefix and suffix present, timestamp, status and numbers parse). Rows that pass
+  the expected columns plus a few spare ones (a retry list in the last field spills into them and
+  is joined back). Every row is validated (no other spare column used, every token's literal
+  prefix and suffix present, timestamp, status and numbers parse). Rows that pass
   become events; the others go to the exact path. A chunk whose row count differs from its line
   count (an unbalanced quote merges lines; blank lines are skipped) is split in smaller pieces until
   the counts agree, and pieces of a few lines go to the exact path whole.
@@ -21,8 +22,8 @@ directive) into a :class:`CompiledFormat` with two parsers built from the same t
 
 Both paths feed the same vectorised conversion (:func:`.nginx_convert.convert`), so units and
 sentinels are handled once: ``$time_local`` / ``$time_iso8601`` / ``$msec`` mark the *end* of
-the request, and ``ts`` = end - ``$request_time``; ``-`` is null everywhere; upstream lists are summed
-(``upstream_latency_s``) and counted (``attempts``).
+the request, and ``ts`` = end - ``$request_time``; ``-`` is null everywhere; upstream lists are
+summed (``upstream_latency_s``) and counted (``attempts``).
 
 >>> fmt = compile_log_format('[$time_local] "$request" $status $request_time')
 >>> parsed = fmt.parse(b'[10/Sep/2015:17:57:59 +0200] "GET /a?b=1 HTTP/1.1" 200 0.500\\n')
@@ -60,6 +61,8 @@ _QUOTED_PARTS_RE = re.compile(r"""\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")
 #: Spare CSV columns read past the expected ones. Retry lists in the last field spill into them
 #: (``0.512,`` ``0.034``) and are joined back; the last spare must stay empty.
 _SPARE_COLUMNS = 4
+#: Characters that end a variable's value when they follow it in the template.
+_DELIMITERS = frozenset(" \t|;,\"'")
 #: Below this many lines a chunk whose CSV row count is off goes to the exact path whole.
 _MIN_SPLIT_LINES = 512
 
@@ -146,8 +149,11 @@ def _var_pattern(var: str, before: str, after: str) -> str:
         return r"[^\s,]+(?:(?:, | : )[^\s,]+)*"
     if not after:
         return r".*"
-    stop = re.escape(after[0])
-    return rf"[^{stop}]*"
+    if after[0] in _DELIMITERS:
+        return rf"[^{re.escape(after[0])}]*"
+    # ``$remote_addr:$remote_port``, ``($request_time)``: greedy up to the last such character
+    # before a space, so IPv6 addresses keep their colons.
+    return r"[^ ]*"
 
 
 def _exact_regex(pieces: list[_Piece], open_tail: bool = False) -> re.Pattern[str]:
@@ -336,6 +342,12 @@ class CompiledFormat:
             if token is last and list_tail:
                 col = pl.concat_str(
                     [col, *map(pl.col, spare[:-1])], separator=" ", ignore_nulls=True
+                )
+            if token.var == "time_local":  # "$time_local" quoted: one field, split it here
+                parts = col.str.split_exact(" ", 1)
+                col, exprs[token.var + TZ_SUFFIX] = (
+                    parts.struct.field("field_0"),
+                    parts.struct.field("field_1"),
                 )
             exprs[token.var] = col if token.required else col.fill_null("")
         self._read_columns = sorted(int(c[1:]) for c in read)

@@ -37,7 +37,7 @@ import polars as pl
 
 from apislo.sources.logs.base import LogFormat, Parsed
 from apislo.sources.logs.fields import (
-    clean,
+    clean_columns,
     finish,
     format_clf_time,
     lines_frame,
@@ -45,7 +45,7 @@ from apislo.sources.logs.fields import (
     parse_clf_time,
     parse_iso_time,
     raw_events,
-    request_parts,
+    request_columns,
     scrub_query_secrets,
     status_code,
 )
@@ -74,12 +74,13 @@ _CLF = (
     r'(?P<status>\S+) (?P<size>\S+) "(?:.*?)" "(?:.*?)" (?P<count>\d+) "(?P<router>[^"]*)" '
     r'"(?P<url>[^"]*)" (?P<duration>\S+?)ms\s*$'
 )
+_CLF_FIELDS = ("user", "time", "request", "status", "size", "router", "duration")
 _CLF_START = r'^\S+ - \S+ \[[^\]]+\] "'
 
 
 def _service(name: pl.Expr) -> pl.Expr:
     """``whoami@docker`` -> ``whoami``; ``-``/empty -> null."""
-    return clean(name).str.replace(r"@[^@]*$", "")
+    return name.str.replace(r"@[^@]*$", "")
 
 
 class TraefikJson(LogFormat):
@@ -104,6 +105,7 @@ class TraefikJson(LogFormat):
     def parse(self, chunk: bytes) -> Parsed:
         """Parse Traefik JSON lines into events and rejects."""
         records = read_records(chunk, _JSON_PATHS)
+        frame = clean_columns(records.frame, _JSON_PATHS)
         ts = parse_iso_time(pl.col("StartUTC"))
         total = number(pl.col("Duration"), divisor=1e9)
         origin = number(pl.col("OriginDuration"), divisor=1e9)
@@ -113,10 +115,10 @@ class TraefikJson(LogFormat):
         bytes_in = number(pl.col("RequestContentSize"), integer=True)
         bytes_out = number(pl.col("DownstreamContentSize"), integer=True)
         proxied = origin_status.value.is_not_null()
-        method = clean(pl.col("RequestMethod")).str.to_uppercase()
+        method = pl.col("RequestMethod").str.to_uppercase()
         bad = total.bad | origin.bad | origin_status.bad | downstream.bad | retries.bad
         parsed = finish(
-            records.frame,
+            frame,
             [
                 ("not_a_request", method.is_null() & pl.col("Duration").is_null()),
                 ("bad_request_line", method.is_null() | ~method.str.contains(r"^[A-Z]+$")),
@@ -126,15 +128,15 @@ class TraefikJson(LogFormat):
             {
                 "ts": ts,
                 "method": method,
-                "path": scrub_query_secrets(clean(pl.col("RequestPath"))),
-                "host": clean(pl.col("RequestHost")),
+                "path": scrub_query_secrets(pl.col("RequestPath")),
+                "host": pl.col("RequestHost"),
                 "status": pl.coalesce(downstream.value, origin_status.value),
                 "latency_s": total.value,
                 "upstream_latency_s": pl.when(proxied).then(origin.value),
                 "attempts": pl.when(proxied).then(retries.value.fill_null(0) + 1),
                 "bytes_in": bytes_in.value,
                 "bytes_out": bytes_out.value,
-                "consumer": clean(pl.col("ClientUsername")),
+                "consumer": pl.col("ClientUsername"),
                 "api": pl.coalesce(_service(pl.col("ServiceName")), _service(pl.col("RouterName"))),
             },
         )
@@ -197,7 +199,7 @@ class TraefikClf(LogFormat):
         frame = frame.with_columns(pl.col("line").str.extract_groups(_CLF).alias("__m")).unnest(
             "__m"
         )
-        method, path, request_ok = request_parts(pl.col("request"))
+        frame = request_columns(clean_columns(frame, _CLF_FIELDS))
         ts = parse_clf_time(pl.col("time"))
         status = status_code(pl.col("status"), none_values=("0",))
         size = number(pl.col("size"), integer=True)
@@ -208,18 +210,18 @@ class TraefikClf(LogFormat):
             [
                 ("truncated", ~matched & pl.col("line").str.contains(_CLF_START)),
                 ("not_a_request", ~matched),
-                ("bad_request_line", ~request_ok),
+                ("bad_request_line", ~pl.col("__request_ok")),
                 ("bad_timestamp", ts.is_null()),
                 ("bad_number", status.bad | size.bad | duration.bad),
             ],
             {
                 "ts": ts,
-                "method": method,
-                "path": path,
+                "method": pl.col("method"),
+                "path": pl.col("path"),
                 "status": status.value,
                 "latency_s": duration.value,
                 "bytes_out": size.value,
-                "consumer": clean(pl.col("user")),
+                "consumer": pl.col("user"),
                 "api": _service(pl.col("router")),
             },
         )

@@ -32,7 +32,7 @@ import polars as pl
 
 from apislo.sources.logs.base import LogFormat, Parsed
 from apislo.sources.logs.fields import (
-    clean,
+    clean_columns,
     finish,
     hash_secrets,
     number,
@@ -68,8 +68,8 @@ _UNVERSIONED = "Non Versioned"
 
 
 def _field(name: str) -> pl.Expr:
-    """A record field, top-level or under the stdout pump's wrapper key."""
-    return pl.coalesce(clean(pl.col(name)), clean(pl.col(f"{_NESTED}.{name}")))
+    """A (cleaned) record field, top-level or under the stdout pump's wrapper key."""
+    return pl.coalesce(pl.col(name), pl.col(f"{_NESTED}.{name}"))
 
 
 class TykJson(LogFormat):
@@ -97,9 +97,9 @@ class TykJson(LogFormat):
         """Parse Tyk analytics JSON lines into events and rejects."""
         paths = (*_FIELDS, *(f"{_NESTED}.{name}" for name in _FIELDS))
         records = read_records(chunk, paths)
-        frame = records.frame.with_columns(
-            hash_secrets(records.frame.select(_field("api_key")).to_series()).alias("__key")
-        )
+        frame = clean_columns(records.frame, paths)
+        key = hash_secrets(frame.select(_field("api_key")).to_series())
+        frame = frame.with_columns(key.alias("__key"))
         total = number(_field("latency.total"), divisor=1000)
         request_time = number(_field("request_time"), divisor=1000)
         upstream = number(_field("latency.upstream"), divisor=1000)

@@ -21,15 +21,16 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from apislo.errors import ConfigError
 from apislo.sources.prometheus.cache import ChunkCache, default_cache_dir
 from apislo.sources.prometheus.chunks import MAX_POINTS, Chunk, plan_chunks
 from apislo.sources.prometheus.frames import (
+    Block,
     empty_table,
     parse_matrix,
     parse_vector,
+    stitch,
     table_to_frame,
 )
 from apislo.sources.prometheus.http import Endpoint, QueryContext
@@ -135,10 +136,10 @@ class Prometheus:
         """
         ts = parse_time(at)
         params = {"query": promql, "time": f"{ts.timestamp():.3f}"}
-        table = self.endpoint.call(
+        block = self.endpoint.call(
             "/api/v1/query", params, parse_vector, QueryContext(promql, _iso(ts))
         )
-        return table_to_frame(table)
+        return table_to_frame(stitch([block]))
 
     def query_range(
         self, promql: str, start: TimeLike, end: TimeLike = "now", step: str | int = "1m"
@@ -175,18 +176,15 @@ class Prometheus:
             return empty_table()
         workers = min(self.transport.concurrency, len(chunks))
         if workers == 1:
-            tables = [self._chunk(promql, c) for c in chunks]
+            blocks = [self._chunk(promql, c) for c in chunks]
         else:
             with ThreadPoolExecutor(workers, thread_name_prefix="apislo-prom") as pool:
-                tables = list(pool.map(lambda c: self._chunk(promql, c), chunks))
-        table = pa.concat_tables(tables, promote_options="default")
-        labels = [c for c in table.column_names if c not in ("ts", "value")]
-        order = [(name, "ascending", "at_start") for name in [*labels, "ts"]]
-        return table.take(pc.sort_indices(table, sort_keys=order))
+                blocks = list(pool.map(lambda c: self._chunk(promql, c), chunks))
+        return stitch(blocks)
 
-    def _chunk(self, promql: str, chunk: Chunk) -> pa.Table:
+    def _chunk(self, promql: str, chunk: Chunk) -> Block:
         if self.cache is not None and (hit := self.cache.get(promql, chunk)) is not None:
-            return hit
+            return Block.from_table(hit)
         params = {
             "query": promql,
             "start": str(int(chunk.start.timestamp())),
@@ -194,10 +192,10 @@ class Prometheus:
             "step": str(chunk.step_s),
         }
         context = QueryContext(promql, _iso(chunk.start), _iso(chunk.end))
-        table = self.endpoint.call("/api/v1/query_range", params, parse_matrix, context)
+        block = self.endpoint.call("/api/v1/query_range", params, parse_matrix, context)
         if self.cache is not None:
-            self.cache.put(promql, chunk, table)
-        return table
+            self.cache.put(promql, chunk, block.to_table())
+        return block
 
     # --- traffic frames ------------------------------------------------------------------------
 

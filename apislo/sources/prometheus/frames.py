@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -18,12 +19,62 @@ import pyarrow.csv as pacsv
 
 from apislo.model import arrow_to_pandas
 
-__all__ = ["TS_TYPE", "empty_table", "parse_matrix", "parse_vector", "table_to_frame"]
+__all__ = [
+    "TS_TYPE",
+    "Block",
+    "empty_table",
+    "parse_matrix",
+    "parse_vector",
+    "stitch",
+    "table_to_frame",
+]
 
 TS_TYPE = pa.timestamp("us", tz="UTC")
 _VALUES = b'"values":[['
 _CSV_READ = pacsv.ReadOptions(column_names=["t", "v"])
 _CSV_CONVERT = pacsv.ConvertOptions(column_types={"t": pa.float64(), "v": pa.float64()})
+
+
+@dataclass
+class Block:
+    """One answer, columnar: per series its labels and point count, then all points in order.
+
+    Attributes:
+        metrics: label dicts, one per series.
+        counts: points per series (int64).
+        ts_us: evaluation times, Unix microseconds (int64), series after series.
+        values: sample values (float64), aligned with ``ts_us``.
+    """
+
+    metrics: list[dict[str, str]]
+    counts: np.ndarray
+    ts_us: np.ndarray
+    values: np.ndarray
+
+    @classmethod
+    def from_seconds(
+        cls, metrics: list[dict[str, str]], counts: np.ndarray, t_s: np.ndarray, v: np.ndarray
+    ) -> Block:
+        """Build from times in (fractional) Unix seconds, as Prometheus sends them."""
+        ts_us = np.round(np.asarray(t_s, dtype=np.float64) * 1e6).astype(np.int64)
+        return cls(metrics, np.asarray(counts, np.int64), ts_us, np.asarray(v, np.float64))
+
+    def to_table(self) -> pa.Table:
+        """Rows ``(series, ts, value)`` with the label dicts in the schema metadata (for the
+        cache)."""
+        series = np.repeat(np.arange(len(self.metrics), dtype=np.int32), self.counts)
+        table = pa.table({"series": series, "ts_us": self.ts_us, "value": self.values})
+        return table.replace_schema_metadata({"metrics": json.dumps(self.metrics)})
+
+    @classmethod
+    def from_table(cls, table: pa.Table) -> Block:
+        """Inverse of :meth:`to_table`."""
+        metrics = json.loads(table.schema.metadata[b"metrics"])
+        series = table.column("series").to_numpy()
+        counts = np.bincount(series, minlength=len(metrics)).astype(np.int64)
+        return cls(
+            metrics, counts, table.column("ts_us").to_numpy(), table.column("value").to_numpy()
+        )
 
 
 def empty_table() -> pa.Table:
@@ -40,33 +91,19 @@ def _check(doc: dict, kinds: Sequence[str]) -> list:
     return data["result"]
 
 
-def _assemble(metrics: list[dict], counts: np.ndarray, t_s: np.ndarray, v: np.ndarray) -> pa.Table:
-    """One table from per-series label dicts, point counts and flat time/value arrays."""
-    if len(t_s) == 0:
-        return empty_table()
-    series = np.repeat(np.arange(len(metrics)), counts)
-    indices = pa.array(series, pa.int32())
-    columns: dict[str, pa.Array] = {
-        "ts": pa.array(np.round(t_s * 1e6).astype("int64"), pa.int64()).cast(TS_TYPE)
-    }
-    for name in sorted({k for m in metrics for k in m}):
-        columns[name] = pa.array([m.get(name) for m in metrics], pa.string()).take(indices)
-    columns["value"] = pa.array(v, pa.float64())
-    return pa.table(columns)
-
-
-def _matrix_slow(body: bytes) -> pa.Table:
+def _matrix_slow(body: bytes) -> Block:
     result = _check(json.loads(body), ("matrix",))
-    metrics = [s["metric"] for s in result]
-    counts = np.array([len(s["values"]) for s in result], dtype=np.int64)
     points = [p for s in result for p in s["values"]]
-    t_s = np.array([p[0] for p in points], dtype=np.float64)
-    v = np.array([p[1] for p in points], dtype=np.float64)
-    return _assemble(metrics, counts, t_s, v)
+    return Block.from_seconds(
+        [s["metric"] for s in result],
+        np.array([len(s["values"]) for s in result], dtype=np.int64),
+        np.array([p[0] for p in points], dtype=np.float64),
+        np.array([p[1] for p in points], dtype=np.float64),
+    )
 
 
-def parse_matrix(body: bytes) -> pa.Table:
-    """Parse a ``query_range`` answer (``resultType`` matrix) into a tidy Arrow table.
+def parse_matrix(body: bytes) -> Block:
+    """Parse a ``query_range`` answer (``resultType`` matrix).
 
     Raises:
         ValueError: the body is not a complete success answer (e.g. cut off in transit).
@@ -92,13 +129,16 @@ def parse_matrix(body: bytes) -> pa.Table:
     table = pacsv.read_csv(pa.py_buffer(csv), _CSV_READ, convert_options=_CSV_CONVERT)
     if table.num_rows != counts.sum():
         return _matrix_slow(body)
-    t_s = table.column("t").to_numpy()
-    v = table.column("v").to_numpy()
-    return _assemble([s["metric"] for s in result], counts, t_s, v)
+    return Block.from_seconds(
+        [s["metric"] for s in result],
+        counts,
+        table.column("t").to_numpy(),
+        table.column("v").to_numpy(),
+    )
 
 
-def parse_vector(body: bytes) -> pa.Table:
-    """Parse an instant ``query`` answer (vector or scalar) into a tidy Arrow table.
+def parse_vector(body: bytes) -> Block:
+    """Parse an instant ``query`` answer (vector or scalar).
 
     Raises:
         ValueError: the body is not a complete success answer.
@@ -107,10 +147,48 @@ def parse_vector(body: bytes) -> pa.Table:
     result = _check(doc, ("vector", "scalar"))
     if doc["data"]["resultType"] == "scalar":
         result = [{"metric": {}, "value": result}]
-    metrics = [s["metric"] for s in result]
-    t_s = np.array([s["value"][0] for s in result], dtype=np.float64)
-    v = np.array([s["value"][1] for s in result], dtype=np.float64)
-    return _assemble(metrics, np.ones(len(result), dtype=np.int64), t_s, v)
+    return Block.from_seconds(
+        [s["metric"] for s in result],
+        np.ones(len(result), dtype=np.int64),
+        np.array([s["value"][0] for s in result], dtype=np.float64),
+        np.array([s["value"][1] for s in result], dtype=np.float64),
+    )
+
+
+def stitch(blocks: Sequence[Block]) -> pa.Table:
+    """One tidy table from blocks in time order: ``ts``, one column per label (sorted), ``value``;
+    rows sorted by labels then time.
+
+    Series are matched across blocks by their label sets; each block lists a series' points in
+    time order, so a stable sort on the series rank alone orders the rows (no string sort).
+    """
+    blocks = [b for b in blocks if len(b.ts_us)]
+    if not blocks:
+        return empty_table()
+    names = sorted({k for b in blocks for m in b.metrics for k in m})
+    keys: dict[tuple, int] = {}
+    local_ids = []
+    for block in blocks:
+        ids = [keys.setdefault(tuple(m.get(n) for n in names), len(keys)) for m in block.metrics]
+        local_ids.append(np.repeat(np.array(ids, dtype=np.int64), block.counts))
+    series = list(keys)
+    rank = np.empty(len(series), dtype=np.int64)
+    by_labels = sorted(
+        range(len(series)), key=lambda i: [(v is not None, v or "") for v in series[i]]
+    )
+    rank[by_labels] = np.arange(len(series))
+    row_rank = rank[np.concatenate(local_ids)]
+    order = np.argsort(row_rank, kind="stable")
+    ranked = row_rank[order]
+    ts_us = np.concatenate([b.ts_us for b in blocks])[order]
+    values = np.concatenate([b.values for b in blocks])[order]
+    columns: dict[str, pa.Array] = {"ts": pa.array(ts_us, pa.int64()).cast(TS_TYPE)}
+    take = pa.array(ranked)
+    for i, name in enumerate(names):
+        per_rank = [series[j][i] for j in by_labels]
+        columns[name] = pa.array(per_rank, pa.string()).take(take)
+    columns["value"] = pa.array(values, pa.float64())
+    return pa.table(columns)
 
 
 def table_to_frame(table: pa.Table) -> pd.DataFrame:

@@ -86,6 +86,10 @@ class Endpoint:
         self.url = public_url(self.base)
         self.transport = transport
         self.session = build_session(transport)
+        host = urlsplit(url).hostname or ""
+        loopback = host in ("localhost", "::1") or host.startswith("127.")
+        if transport.compress is False or (transport.compress is None and loopback):
+            self.session.headers["Accept-Encoding"] = "identity"
 
     def __repr__(self) -> str:
         return f"Endpoint({self.url!r})"

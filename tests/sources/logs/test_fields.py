@@ -7,12 +7,14 @@ import datetime as dt
 import polars as pl
 
 from apislo.sources.logs.fields import (
+    clean,
+    clean_columns,
     hash_secrets,
     local_to_utc,
     number,
     parse_clf_time,
     parse_iso_time,
-    request_parts,
+    request_columns,
     scrub_query_secrets,
     status_code,
 )
@@ -24,21 +26,28 @@ def run(expr: pl.Expr, values: list) -> list:
     return pl.DataFrame({"x": values}, schema={"x": pl.String}).select(expr).to_series().to_list()
 
 
+def test_clean_columns_maps_sentinels():
+    frame = pl.DataFrame({"a": [" x ", "-", "", None], "b": ["-", "1", "2", "3"]})
+    out = clean_columns(frame, ["a"])
+    assert out["a"].to_list() == ["x", None, None, None]
+    assert out["b"].to_list() == ["-", "1", "2", "3"]
+
+
 def test_number_sentinels_units_and_bad_values():
-    raw = ["1487", "-", "", " 43 ", "-1", "+109", "abc", None, "12.5"]
-    num = number(pl.col("x"), divisor=1000, none_values=("-1",))
-    assert run(num.value, raw) == [1.487, None, None, 0.043, None, 0.109, None, None, 0.0125]
-    assert run(num.bad, raw) == [False, False, False, False, False, False, True, False, False]
+    raw = ["1487", "-", "", " 43 ", "-1", "109", "abc", None, "12.5", "inf"]
+    num = number(clean(pl.col("x")), divisor=1000, none_values=("-1",))
+    assert run(num.value, raw) == [1.487, None, None, 0.043, None, 0.109, None, None, 0.0125, None]
+    assert run(num.bad, raw) == [False] * 6 + [True, False, False, True]
 
 
 def test_integer_numbers_reject_fractions():
-    num = number(pl.col("x"), integer=True)
+    num = number(clean(pl.col("x")), integer=True)
     assert run(num.value, ["512", "12.0", "12.5", "-"]) == [512, 12, None, None]
     assert run(num.bad, ["512", "12.0", "12.5", "-"]) == [False, False, True, False]
 
 
 def test_status_code_range_and_sentinels():
-    status = status_code(pl.col("x"))
+    status = status_code(clean(pl.col("x")))
     raw = ["200", "0", "-1", "99", "1000", "x", "-"]
     assert run(status.value, raw) == [200, None, None, None, None, None, None]
     assert run(status.bad, raw) == [False, False, False, True, True, True, False]
@@ -67,12 +76,12 @@ def test_times_to_utc():
     ]
 
 
-def test_request_parts():
-    method, path, ok = request_parts(pl.col("x"))
-    raw = ["get /a?b=1 HTTP/1.1", "GET /old", "-", "\x16\x03\x01", "GET /a HTTP/1.1 extra"]
-    assert run(method, raw) == ["GET", "GET", None, None, None]
-    assert run(path, raw) == ["/a?b=1", "/old", None, None, None]
-    assert run(ok, raw) == [True, True, False, False, False]
+def test_request_columns():
+    raw = ["get /a?b=1 HTTP/1.1", "GET /old", None, "\x16\x03\x01", "GET /a HTTP/1.1 extra"]
+    frame = request_columns(pl.DataFrame({"request": raw}, schema={"request": pl.String}))
+    assert frame["method"].to_list() == ["GET", "GET", None, None, None]
+    assert frame["path"].to_list() == ["/a?b=1", "/old", None, None, None]
+    assert frame["__request_ok"].to_list() == [True, True, False, False, False]
 
 
 def test_scrub_query_secrets():

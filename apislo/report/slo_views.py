@@ -1,0 +1,265 @@
+"""Frames the SLO report shows, from :func:`apislo.slo.evaluate` and the alert replay.
+
+>>> from apislo.report import slo_views
+>>> result = apislo.slo.evaluate(slos, source, at=at)        # doctest: +SKIP
+>>> slo_views.slo_summary(result, slos)                        # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "HEADLINE_GROUPS",
+    "budget_exhaustion",
+    "budget_spent",
+    "burn_down",
+    "burn_rate_series",
+    "burn_thresholds",
+    "compliance",
+    "fired_alerts",
+    "owners",
+    "report_window",
+    "slo_summary",
+]
+
+#: Group labels of an SLO's overall result: ``""`` without grouping, ``"all"`` for the sum.
+HEADLINE_GROUPS: tuple[str, ...] = ("", "all")
+
+
+def _label(frame: pd.DataFrame) -> pd.Series:
+    return frame["slo"].astype(str) + " / " + frame["objective"].astype(str)
+
+
+def _headline(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[frame["group"].astype(str).isin(HEADLINE_GROUPS)].copy()
+
+
+def slo_summary(result: Any, slos: Sequence[Any]) -> pd.DataFrame:
+    """One row per SLO x objective x group: target, SLI, remaining budget, burn rates, alerts
+    firing at the evaluation instant, owners.
+
+    Columns: ``slo``, ``objective``, ``group``, ``target``, ``sli``, ``budget_remaining_pct``
+    (may be negative: overspent), ``burn_<window>`` (x the sustainable rate), ``low_traffic``,
+    ``alerts_firing``, ``owners``.
+    """
+    owners = {s.name: ", ".join(s.owners) for s in slos}
+    s = result.summary
+    out = s[["slo", "objective", "group", "target", "sli"]].copy()
+    out["budget_remaining_pct"] = 100 * s["remaining"].astype("float64")
+    for column in [c for c in s.columns if c.startswith("burn_")]:
+        out[column] = s[column]
+    out["low_traffic"] = s["low_traffic"]
+    out["alerts_firing"] = [", ".join(result.alerts_firing.get(n, [])) for n in s["slo"]]
+    out["owners"] = [owners.get(n, "") for n in s["slo"]]
+    return out.reset_index(drop=True)
+
+
+def burn_down(result: Any) -> pd.DataFrame:
+    """Remaining-budget series of each SLO objective's overall result: ``ts``, ``slo_objective``,
+    ``remaining`` (fraction of the budget)."""
+    frame = _headline(result.remaining_budget)
+    return pd.DataFrame(
+        {"ts": frame["ts"], "slo_objective": _label(frame), "remaining": frame["remaining"]}
+    ).reset_index(drop=True)
+
+
+def burn_rate_series(
+    result: Any, windows: Sequence[str] = ("1h", "6h", "1d", "3d")
+) -> pd.DataFrame:
+    """Burn-rate series of each SLO objective's overall result for ``windows``: ``ts``,
+    ``slo_objective``, ``window``, ``burn_rate``."""
+    frame = _headline(result.burn_rates)
+    frame = frame[frame["window"].isin(list(windows))]
+    return pd.DataFrame(
+        {
+            "ts": frame["ts"],
+            "slo_objective": _label(frame),
+            "window": frame["window"],
+            "burn_rate": frame["burn_rate"],
+        }
+    ).reset_index(drop=True)
+
+
+def burn_thresholds(slos: Sequence[Any]) -> dict[str, dict[str, float]]:
+    """``"slo / objective"`` -> {long-window label -> burn-rate threshold} of each SLO's alert
+    tiers (``{"checkout / 99.9%": {"1h": 14.4, "6h": 6.0, ...}}``); none when alerting is off."""
+    from apislo.slo.policy import policy_for, prom_duration
+
+    out: dict[str, dict[str, float]] = {}
+    for slo in slos:
+        if slo.alerting.disabled:
+            continue
+        tiers = {prom_duration(t.long_window): t.factor for t in policy_for(slo).tiers}
+        for objective in slo.objectives:
+            out[f"{slo.name} / {objective.label}"] = tiers
+    return out
+
+
+def report_window(result: Any, slos: Sequence[Any]) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """``(start, end)`` of the data an SLO report covers: the longest SLO period before ``at``."""
+    at = pd.Timestamp(result.at)
+    return at - max(pd.Timedelta(s.window.period) for s in slos), at
+
+
+def owners(slos: Sequence[Any]) -> pd.DataFrame:
+    """``slo``, ``service``, ``api``, ``window``, ``owners``, ``description``, ``spec``."""
+    return pd.DataFrame(
+        [
+            {
+                "slo": s.name,
+                "service": s.service,
+                "api": s.api or "all",
+                "window": s.window.label,
+                "owners": ", ".join(s.owners),
+                "description": s.description,
+                "spec": str(s.origin),
+            }
+            for s in slos
+        ]
+    )
+
+
+def budget_spent(before: Any, after: Any) -> pd.DataFrame:
+    """Budget each SLO objective spent between two evaluations (e.g. an incident's start and end).
+
+    Returns:
+        ``slo``, ``objective``, ``remaining_before_pct``, ``remaining_after_pct``, ``spent_pct``
+        (percentage points of the budget; for rolling windows errors leaving the window give
+        some budget back, so this is the net change).
+    """
+    keys = ["slo", "objective"]
+    b = _headline(before.summary)[[*keys, "remaining"]]
+    a = _headline(after.summary)[[*keys, "remaining"]]
+    both = b.merge(a, on=keys, suffixes=("_before", "_after"))
+    return pd.DataFrame(
+        {
+            "slo": both["slo"],
+            "objective": both["objective"],
+            "remaining_before_pct": 100 * both["remaining_before"],
+            "remaining_after_pct": 100 * both["remaining_after"],
+            "spent_pct": 100 * (both["remaining_before"] - both["remaining_after"]),
+        }
+    )
+
+
+def fired_alerts(
+    slos: Sequence[Any],
+    source: Any,
+    start: Any,
+    end: Any,
+    step: str = "1min",
+    warmup: str = "3d",
+) -> pd.DataFrame:
+    """Every alert episode active during ``[start, end)``, replaying each SLO's alert tiers from
+    ``start - warmup`` so long windows are full at ``start``.
+
+    Returns:
+        ``slo``, ``alert``, ``severity``, ``group``, ``fired_at``, ``reset_at`` (``NaT`` while
+        still firing at ``end``), ``duration``; sorted by ``fired_at``.
+    """
+    from apislo.slo.alerts import alert_history, alert_name
+    from apislo.slo.policy import policy_for
+    from apislo.slo.source import resolve_source
+
+    src = resolve_source(source)
+    start_ts, end_ts, step_td = pd.Timestamp(start), pd.Timestamp(end), pd.Timedelta(step)
+    replay_from = start_ts - pd.Timedelta(warmup)
+    columns = ["slo", "alert", "severity", "group", "fired_at", "reset_at", "duration"]
+    parts = []
+    for slo in slos:
+        if slo.alerting.disabled:
+            continue
+        tiers = {t.name: t for t in policy_for(slo).tiers}
+        frame = src.frame(slo, replay_from, end_ts, step_td)
+        for history in alert_history(slo, frame, start=replay_from, end=end_ts, step=step_td):
+            episodes = history.intervals()
+            episodes = episodes[episodes["reset_at"].isna() | (episodes["reset_at"] > start_ts)]
+            if episodes.empty:
+                continue
+            episodes.insert(0, "slo", slo.name)
+            episodes.insert(1, "alert", [alert_name(slo, tiers[t]) for t in episodes["tier"]])
+            parts.append(episodes[columns])
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(parts, ignore_index=True).sort_values("fired_at", ignore_index=True)
+
+
+def compliance(
+    slos: Sequence[Any],
+    source: Any,
+    end: Any,
+    period: str = "month",
+    periods: int = 6,
+    timezone: str = "UTC",
+) -> pd.DataFrame:
+    """Attainment per calendar period of each SLO objective's overall result.
+
+    Returns:
+        ``slo_objective``, ``period`` (``2026-11`` for months, else the start date), ``target``,
+        ``attainment`` (the SLI; NaN without traffic), ``met``, ``complete``, ``requests``.
+    """
+    from apislo.slo.evaluation import compliance_history
+
+    hist = compliance_history(
+        slos, source, period=period, end=end, periods=periods, timezone=timezone
+    )
+    if hist.empty:
+        return pd.DataFrame(
+            columns=["slo_objective", "period", "target", "attainment", "met", "complete"]
+        )
+    hist = _headline(hist)
+    starts = pd.DatetimeIndex(hist["period_start"]).tz_convert(timezone)
+    fmt = "%Y-%m" if period == "month" else "%Y-%m-%d"
+    return pd.DataFrame(
+        {
+            "slo_objective": _label(hist).to_numpy(),
+            "period": starts.strftime(fmt),
+            "target": hist["target"].to_numpy(),
+            "attainment": hist["sli"].to_numpy(),
+            "met": hist["met"].to_numpy(),
+            "complete": hist["complete"].to_numpy(),
+            "requests": hist["events_total"].to_numpy(),
+        }
+    )
+
+
+def budget_exhaustion(result: Any, slos: Sequence[Any], window: str = "1d") -> pd.DataFrame:
+    """When each SLO objective's budget runs out if it keeps burning at its ``window`` rate.
+
+    A burn rate of 1 spends exactly one budget per SLO period ``P``, so a remaining fraction
+    ``r`` lasts ``r * P / burn`` at burn rate ``burn``: a straight-line forecast that ignores
+    old errors leaving a rolling window.
+
+    Returns:
+        ``slo``, ``objective``, ``budget_remaining_pct``, ``burn_rate``, ``hours_left``
+        (0 when already spent, NaN when not burning), ``exhausted_at`` (UTC, NaT if never).
+    """
+    periods = {s.name: pd.Timedelta(s.window.period) for s in slos}
+    head = _headline(result.summary)
+    remaining = head["remaining"].astype("float64").to_numpy()
+    column = f"burn_{window}"
+    burn = (
+        head[column].astype("float64").to_numpy() if column in head else np.full(len(head), np.nan)
+    )
+    period_h = np.array([periods[n] / pd.Timedelta(hours=1) for n in head["slo"]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hours = np.where(
+            remaining <= 0, 0.0, np.where(burn > 0, remaining * period_h / burn, np.nan)
+        )
+    at = pd.Timestamp(result.at)
+    exhausted = [at + pd.Timedelta(hours=h) if np.isfinite(h) else pd.NaT for h in hours]
+    return pd.DataFrame(
+        {
+            "slo": head["slo"].to_numpy(),
+            "objective": head["objective"].to_numpy(),
+            "budget_remaining_pct": 100 * remaining,
+            "burn_rate": burn,
+            "hours_left": hours,
+            "exhausted_at": pd.to_datetime(pd.Series(exhausted, dtype="object"), utc=True),
+        }
+    )

@@ -1,0 +1,597 @@
+"""Prometheus recording and alerting rules for SLOs, and ``promtool test rules`` tests for them.
+
+For every SLO objective one rule group holds, in evaluation order:
+
+* one recording rule per alert window and for the SLO period: the **event-weighted** error ratio
+  ``sum(increase(bad[w])) / sum(increase(total[w]))`` (``apislo:slo_error_ratio:rate<w>``), never
+  an average of 5-minute ratios;
+* ``apislo:slo_objective:ratio``, ``apislo:slo_error_budget:ratio`` and
+  ``apislo:slo_error_budget_remaining:ratio`` (over the SLO period; calendar windows use their
+  nominal length, e.g. 30 days for a month);
+* one multi-window alert per policy tier: both the long- and the short-window ratio above
+  ``factor * (1 - objective)``, with ``severity`` (page|ticket) and ``apislo_*`` labels and static
+  annotations (summary, description, and the spec's own, e.g. ``runbook_url``).
+
+Every rule carries ``apislo_slo``, ``apislo_id``, ``apislo_objective``, ``apislo_service`` and
+``apislo_window`` labels. Label values from specs are untrusted: they go into PromQL only through
+:func:`apislo.sources.prometheus.promql.matchers` (escaped), and into annotation templates with
+``{{`` and ``}}`` escaped, so they stay text.
+
+Metric names come from a Prometheus profile (:mod:`apislo.sources.prometheus.profiles`, default
+``generic``: ``http_requests_total{api,code}`` and ``http_request_duration_seconds``); ``ratio``
+SLIs use their own PromQL with Sloth's ``{{.window}}`` placeholder.
+
+>>> from datetime import timedelta
+>>> from apislo.slo.spec import SLI, SLO, Objective, TimeWindow
+>>> slo = SLO("checkout", "shop", SLI(), (Objective(0.999),),
+...           TimeWindow.rolling_window(timedelta(days=30)), api="checkout")
+>>> print(error_ratio_expr(slo, slo.objectives[0], "5m"))
+sum(increase(http_requests_total{api="checkout",code=~"5.."}[5m]))
+/
+sum(increase(http_requests_total{api="checkout"}[5m]))
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from apislo import __version__
+from apislo.errors import ConfigError, SpecError
+from apislo.slo.alerts import alert_name
+from apislo.slo.maths import error_allowance
+from apislo.slo.policy import Policy, Tier, policy_for, prom_duration
+from apislo.slo.spec import SLO, Objective
+from apislo.sources.prometheus.profiles import Profile, load_profile
+from apislo.sources.prometheus.promql import label_name, matchers, selector
+
+__all__ = [
+    "FORMATS",
+    "RATIO_RECORD",
+    "alert_labels",
+    "error_ratio_expr",
+    "escape_template",
+    "promtool_tests_document",
+    "promtool_tests_yaml",
+    "record_labels",
+    "rule_groups",
+    "rules_document",
+    "rules_yaml",
+    "slo_id",
+    "synthetic_series",
+]
+
+#: Output formats of :func:`rules_yaml`.
+FORMATS: tuple[str, ...] = ("prometheus", "prometheus-operator")
+#: Recording-rule name prefix of the error ratios (``apislo:slo_error_ratio:rate5m``).
+RATIO_RECORD = "apislo:slo_error_ratio:rate"
+_WINDOW_TOKEN = "__APISLO_WINDOW__"
+_SLOTH_WINDOW = re.compile(r"\{\{\s*\.window\s*\}\}")
+_STATUS_REGEX = {"3xx": "3..", "4xx": "4..", "5xx": "5.."}
+_SAMPLE_CODE = {"3xx": "302", "4xx": "400", "5xx": "500"}
+
+
+def slo_id(slo: SLO, objective: Objective) -> str:
+    """The ``apislo_id`` label value: ``<service>-<slo>-<objective label>``."""
+    return f"{slo.service}-{slo.name}-{objective.label}"
+
+
+def _profile(slo: SLO) -> Profile:
+    return load_profile(slo.source.profile or "generic")
+
+
+def _group_labels(slo: SLO, profile: Profile) -> list[str]:
+    """Metric labels the ratios are summed by (the SLO's ``group_by``)."""
+    return [profile.label_for(key) for key in slo.group_by]
+
+
+def _base_matchers(slo: SLO, profile: Profile) -> dict[str, str | tuple[str, str]]:
+    found: dict[str, str | tuple[str, str]] = dict(profile.matchers)
+    found.update(dict(slo.source.labels))
+    if slo.api is not None:
+        found[profile.api_label] = slo.api
+    return found
+
+
+def _sum(expr: str, by: Sequence[str]) -> str:
+    return f"sum by ({', '.join(by)}) ({expr})" if by else f"sum({expr})"
+
+
+def _le_matcher(threshold_s: float, profile: Profile) -> tuple[str, str]:
+    """``le`` matcher for a threshold: exporters write ``1`` or ``1.0``; match both."""
+    value = threshold_s * profile.unit_divisor
+    forms = dict.fromkeys([f"{value:g}", repr(float(value))])
+    if len(forms) == 1:
+        return ("=", next(iter(forms)))
+    return ("=~", "|".join(re.escape(f) for f in forms))
+
+
+def _status_matchers(
+    slo: SLO, profile: Profile
+) -> tuple[dict[str, str | tuple[str, str]], dict[str, str | tuple[str, str]]]:
+    """Matchers selecting bad statuses, and a second matcher on the same label (``!="429"``)."""
+    classes = sorted(slo.sli.bad_status)
+    codes = [_STATUS_REGEX[c] for c in classes]
+    second: dict[str, str | tuple[str, str]] = {}
+    if slo.sli.count_429 and "4xx" not in classes:
+        codes.append("429")
+    elif "4xx" in classes and not slo.sli.count_429:
+        second[profile.status_label] = ("!=", "429")
+    return {profile.status_label: ("=~", "|".join(codes))}, second
+
+
+def _selector(
+    metric: str,
+    labels: Mapping[str, str | tuple[str, str]],
+    second: Mapping[str, str | tuple[str, str]] | None = None,
+) -> str:
+    """A series selector; ``second`` adds more matchers on labels already matched."""
+    text = selector(metric, labels)
+    if not second:
+        return text
+    more = matchers(second)
+    return text[:-1] + "," + more[1:] if labels else metric + more
+
+
+def _bad_total(slo: SLO, objective: Objective, window: str) -> tuple[str, str]:
+    """PromQL for bad and total events over ``window`` (a Prometheus duration)."""
+    sli = slo.sli
+    if sli.kind == "ratio":
+        total = sli.total_query
+        numerator = sli.bad_query or sli.good_query
+        if not total or not numerator:
+            raise SpecError(
+                slo.origin,
+                "sli",
+                "a ratio SLI needs total_query and a bad or good query",
+                "bad_query/good_query and total_query",
+            )
+        for query in (total, numerator):
+            if not _SLOTH_WINDOW.search(query):
+                raise SpecError(
+                    slo.origin,
+                    "sli.total_query",
+                    f"query {query!r} has no {{{{.window}}}} placeholder for the window",
+                    "e.g. sum(rate(http_requests_total[{{.window}}]))",
+                )
+        total_q = _SLOTH_WINDOW.sub(window, total)
+        numerator_q = _SLOTH_WINDOW.sub(window, numerator)
+        if sli.bad_query:
+            return f"({numerator_q})", f"({total_q})"
+        return f"(({total_q}) - ({numerator_q}))", f"({total_q})"
+    profile = _profile(slo)
+    by = _group_labels(slo, profile)
+    base = _base_matchers(slo, profile)
+    if sli.kind == "availability":
+        total = _sum(f"increase({selector(profile.requests, base)}[{window}])", by)
+        status, second = _status_matchers(slo, profile)
+        bad_sel = _selector(profile.requests, {**base, **status}, second)
+        return _sum(f"increase({bad_sel}[{window}])", by), total
+    if sli.kind == "latency":
+        if not profile.latency:
+            raise ConfigError(f"profile {profile.name} has no latency histogram for SLO {slo.name}")
+        threshold = slo.threshold_s(objective)
+        if threshold is None:
+            raise SpecError(
+                slo.origin, "sli.threshold_s", "a latency SLI needs a threshold", "seconds"
+            )
+        count = selector(profile.latency + "_count", base)
+        fast = selector(
+            profile.latency + "_bucket", {**base, "le": _le_matcher(threshold, profile)}
+        )
+        total = _sum(f"increase({count}[{window}])", by)
+        return f"({total} - {_sum(f'increase({fast}[{window}])', by)})", total
+    raise ConfigError(
+        f"SLO {slo.name}: Prometheus rules cannot count {sli.kind} exactly (status and latency "
+        "come from separate metrics); split it into an availability and a latency SLO"
+    )
+
+
+def error_ratio_expr(slo: SLO, objective: Objective, window: str) -> str:
+    """Event-weighted error ratio over ``window``: ``sum(increase(bad)) / sum(increase(total))``.
+
+    Args:
+        slo: the SLO.
+        objective: the objective (its latency threshold for latency SLIs).
+        window: a Prometheus duration (``5m``, ``30d``).
+    """
+    bad, total = _bad_total(slo, objective, window)
+    return f"{bad}\n/\n{total}"
+
+
+def record_labels(slo: SLO, objective: Objective, window: str | None = None) -> dict[str, str]:
+    """Labels of an SLO's recording rules (``apislo_window`` when ``window`` is given)."""
+    labels = {label_name(k): str(v) for k, v in slo.labels}
+    labels.update(
+        {
+            "apislo_service": slo.service,
+            "apislo_slo": slo.name,
+            "apislo_objective": objective.label,
+            "apislo_id": slo_id(slo, objective),
+        }
+    )
+    if window is not None:
+        labels["apislo_window"] = window
+    return labels
+
+
+def alert_labels(slo: SLO, objective: Objective, tier: Tier) -> dict[str, str]:
+    """Labels an alerting rule adds: severity, tier, windows, and the spec's page/ticket labels."""
+    extra = slo.alerting.page_labels if tier.severity == "page" else slo.alerting.ticket_labels
+    labels = {label_name(k): str(v) for k, v in extra}
+    labels.update(
+        {
+            "severity": tier.severity,
+            "apislo_tier": tier.name,
+            "apislo_long_window": prom_duration(tier.long_window),
+            "apislo_short_window": prom_duration(tier.short_window),
+        }
+    )
+    return labels
+
+
+_TEMPLATE_DELIMS = re.compile(r"\{\{|\}\}")
+
+
+def escape_template(text: str) -> str:
+    """Make text safe in a Prometheus annotation template: ``{{`` and ``}}`` stay literal.
+
+    >>> escape_template("a {{ $value }}")
+    'a {{"{{"}} $value {{"}}"}}'
+    """
+    return _TEMPLATE_DELIMS.sub(lambda m: '{{"' + m.group() + '"}}', text)
+
+
+def _num(value: float) -> str:
+    """A float literal Go parses back to the same float64 (Python's shortest repr)."""
+    return repr(float(value))
+
+
+def _annotations(slo: SLO, objective: Objective, tier: Tier, policy: Policy) -> dict[str, str]:
+    """Annotations as the alert shows them (unescaped)."""
+    period = slo.window.period
+    fraction = tier.budget_fraction(period)
+    summary = (
+        f"SLO {slo.name} ({objective.label}) is burning its error budget more than "
+        f"{tier.factor:g}x too fast"
+    )
+    description = (
+        f"The error ratio of {slo.service}/{slo.name} over both the last "
+        f"{prom_duration(tier.long_window)} and the last {prom_duration(tier.short_window)} is "
+        f"above {tier.factor:g} x {error_allowance(objective.target):g} (objective "
+        f"{objective.target:g}, {slo.window.label} window): at this rate "
+        f"{fraction:.1%} of the budget goes in {prom_duration(tier.long_window)}. Policy "
+        f"{policy.name}, tier {tier.name}."
+    )
+    if slo.description:
+        description += f" {slo.description}"
+    found = {"summary": summary, "description": description}
+    found.update({str(k): str(v) for k, v in slo.alerting.annotations})
+    return found
+
+
+@dataclass(frozen=True)
+class _Objective:
+    slo: SLO
+    objective: Objective
+    policy: Policy
+
+    @property
+    def group_name(self) -> str:
+        return f"apislo-{slo_id(self.slo, self.objective)}"
+
+
+def _objectives(slos: Sequence[SLO]) -> list[_Objective]:
+    out = []
+    for slo in slos:
+        policy = policy_for(slo)
+        out.extend(_Objective(slo, objective, policy) for objective in slo.objectives)
+    names = [o.group_name for o in out]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise SpecError(
+            "<specs>",
+            "name",
+            f"two SLO objectives share the id {repeated[0]!r}",
+            "unique service, name and objective per SLO",
+        )
+    return out
+
+
+def _group(item: _Objective, interval: str) -> dict[str, Any]:
+    slo, objective, policy = item.slo, item.objective, item.policy
+    windows = [*policy.windows]
+    if slo.window.period not in windows:
+        windows.append(slo.window.period)
+    rules: list[dict[str, Any]] = []
+    for window in windows:
+        w = prom_duration(window)
+        rules.append(
+            {
+                "record": f"{RATIO_RECORD}{w}",
+                "expr": error_ratio_expr(slo, objective, w),
+                "labels": record_labels(slo, objective, w),
+            }
+        )
+    labels = record_labels(slo, objective)
+    allowance = error_allowance(objective.target)
+    only = matchers({"apislo_id": slo_id(slo, objective)})
+    period = prom_duration(slo.window.period)
+    rules += [
+        {"record": "apislo:slo_objective:ratio", "expr": _num(objective.target), "labels": labels},
+        {"record": "apislo:slo_error_budget:ratio", "expr": _num(allowance), "labels": labels},
+        {
+            "record": "apislo:slo_error_budget_remaining:ratio",
+            "expr": f"1 - ({RATIO_RECORD}{period}{only} / {_num(allowance)})",
+            "labels": {**labels, "apislo_window": period},
+        },
+    ]
+    if not slo.alerting.disabled:
+        for tier in policy.tiers:
+            threshold = f"({_num(tier.factor)} * {_num(allowance)})"
+            long_w, short_w = prom_duration(tier.long_window), prom_duration(tier.short_window)
+            expr = (
+                f"{RATIO_RECORD}{long_w}{only} > {threshold}\n"
+                "and ignoring (apislo_window)\n"
+                f"{RATIO_RECORD}{short_w}{only} > {threshold}"
+            )
+            annotations = _annotations(slo, objective, tier, policy)
+            rules.append(
+                {
+                    "alert": alert_name(slo, tier),
+                    "expr": expr,
+                    "labels": alert_labels(slo, objective, tier),
+                    "annotations": {k: escape_template(v) for k, v in annotations.items()},
+                }
+            )
+    return {"name": item.group_name, "interval": interval, "rules": rules}
+
+
+def rule_groups(slos: Sequence[SLO], interval: str = "1m") -> list[dict[str, Any]]:
+    """One rule group per SLO objective (recordings first, then alerts)."""
+    return [_group(item, interval) for item in _objectives(slos)]
+
+
+def rules_document(
+    slos: Sequence[SLO], fmt: str = "prometheus", name: str = "apislo-slos", interval: str = "1m"
+) -> dict[str, Any]:
+    """The rules as a YAML-ready mapping.
+
+    Args:
+        slos: SLOs from :func:`apislo.slo.load`.
+        fmt: ``prometheus`` (a rule file) or ``prometheus-operator`` (a ``PrometheusRule``).
+        name: ``metadata.name`` of the PrometheusRule (made DNS-1123 safe).
+        interval: evaluation interval of the groups.
+
+    Raises:
+        ConfigError: unknown format, or an SLI the rules cannot express.
+    """
+    if fmt not in FORMATS:
+        raise ConfigError(f"unknown rules format {fmt!r}: use one of {', '.join(FORMATS)}")
+    groups = rule_groups(slos, interval)
+    if fmt == "prometheus":
+        return {"groups": groups}
+    safe = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:253] or "apislo-slos"
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": {"name": safe, "labels": {"app.kubernetes.io/managed-by": "apislo"}},
+        "spec": {"groups": groups},
+    }
+
+
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings as ``|`` blocks, keys in insertion order."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def _dump(doc: Mapping[str, Any], header: str) -> str:
+    body = yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    return header + body
+
+
+def _header(slos: Sequence[SLO], what: str) -> str:
+    origins = sorted({str(s.origin).replace("\n", " ") for s in slos})
+    return f"# {what} generated by apislo {__version__} from: {', '.join(origins)}\n"
+
+
+def rules_yaml(
+    slos: Sequence[SLO], fmt: str = "prometheus", name: str = "apislo-slos", interval: str = "1m"
+) -> str:
+    """The rules as YAML text (see :func:`rules_document`), with a provenance comment."""
+    return _dump(rules_document(slos, fmt, name, interval), _header(slos, "Prometheus rules"))
+
+
+# --- promtool unit tests ---------------------------------------------------------------------
+
+#: Requests per minute in synthetic series (large, so small burn fractions are whole counts).
+_RATE = 1_000_000
+#: Burn scenarios burn this many times faster than the tier's factor.
+_BURN_MULTIPLE = 4
+#: Healthy scenarios burn at this fraction of the smallest factor.
+_HEALTHY_FRACTION = 0.5
+
+
+def synthetic_series(
+    slo: SLO, objective: Objective, bad_cumulative: Sequence[str], total_cumulative: Sequence[str]
+) -> list[dict[str, str]]:
+    """``input_series`` entries whose rules' bad and total counters follow the given values.
+
+    Args:
+        slo: the SLO (its profile's metric and label names are used).
+        objective: the objective (latency threshold).
+        bad_cumulative: promtool ``values`` of the bad-event counter.
+        total_cumulative: promtool ``values`` of the all-event counter.
+
+    Raises:
+        ConfigError: ratio SLIs (arbitrary PromQL) have no synthetic series.
+    """
+    if slo.sli.kind not in ("availability", "latency"):
+        raise ConfigError(f"SLO {slo.name}: no synthetic series for a {slo.sli.kind} SLI")
+    profile = _profile(slo)
+    labels = {k: v for k, v in _base_matchers(slo, profile).items() if isinstance(v, str)}
+    labels.update({label: "synthetic" for label in _group_labels(slo, profile)})
+    bad, total = " ".join(bad_cumulative), " ".join(total_cumulative)
+    if slo.sli.kind == "availability":
+        bad_code = _SAMPLE_CODE[sorted(slo.sli.bad_status)[0]]
+        good, bad_series = dict(labels), dict(labels)
+        good[profile.status_label], bad_series[profile.status_label] = "200", bad_code
+        return [
+            {"series": selector(profile.requests, bad_series), "values": bad},
+            {"series": selector(profile.requests, good), "values": _difference(total, bad)},
+        ]
+    threshold = slo.threshold_s(objective) or 0.0
+    le = f"{threshold * profile.unit_divisor:g}"
+    return [
+        {"series": selector(profile.latency + "_count", labels), "values": total},
+        {
+            "series": selector(profile.latency + "_bucket", {**labels, "le": le}),
+            "values": _difference(total, bad),
+        },
+    ]
+
+
+def _difference(total: str, bad: str) -> str:
+    """Element-wise ``total - bad`` of two explicit promtool value lists."""
+    return " ".join(str(int(t) - int(b)) for t, b in zip(total.split(), bad.split(), strict=True))
+
+
+def _ramp(per_minute: int, minutes: int, start_after: int = 0) -> list[str]:
+    """Cumulative counter values at minutes ``0..minutes``: ``per_minute`` per minute from
+    minute ``start_after`` on (the interval ``[m, m+1)`` shows in the sample at ``m + 1``)."""
+    return [str(per_minute * max(0, m - start_after)) for m in range(minutes + 1)]
+
+
+def _first_fire(tier: Tier, objective: Objective, bad: int, total: int) -> int:
+    """Minutes after a burn starts at which ``tier`` first fires, from the window maths.
+
+    With ``total`` events and (after the start) ``bad`` bad events a minute, and full windows
+    of traffic behind, after ``k`` burning minutes the long window's ratio is
+    ``k * bad / (L * total)`` and the short one's ``min(k, S) * bad / (S * total)``. The alert
+    fires at the first ``k`` where both exceed ``factor * (1 - objective)``, computed with the
+    same float64 operations Prometheus performs.
+    """
+    threshold = tier.threshold(objective.target)
+    long_m = int(tier.long_window / timedelta(minutes=1))
+    short_m = int(tier.short_window / timedelta(minutes=1))
+    guess = max(1, int(threshold * long_m * total / bad) - 2)
+    for k in range(guess, long_m + 1):
+        if (k * bad) / (long_m * total) > threshold and (min(k, short_m) * bad) / (
+            short_m * total
+        ) > threshold:
+            return k
+    raise ConfigError(f"tier {tier.name}: the synthetic burn never fires within its long window")
+
+
+def _expected(slo: SLO, objective: Objective, tier: Tier, policy: Policy) -> dict[str, Any]:
+    profile = _profile(slo)
+    labels = record_labels(slo, objective, prom_duration(tier.long_window))
+    labels.update({label: "synthetic" for label in _group_labels(slo, profile)})
+    labels.update(alert_labels(slo, objective, tier))
+    return {"exp_labels": labels, "exp_annotations": _annotations(slo, objective, tier, policy)}
+
+
+def _tests_for(item: _Objective) -> list[dict[str, Any]]:
+    slo, objective, policy = item.slo, item.objective, item.policy
+    tests = []
+    allowance = error_allowance(objective.target)
+    for tier in policy.tiers:
+        long_m = int(tier.long_window / timedelta(minutes=1))
+        bad = max(1, round(_BURN_MULTIPLE * tier.factor * allowance * _RATE))
+        fire = _first_fire(tier, objective, bad, _RATE)
+        minutes = long_m + fire + 1
+        name = alert_name(slo, tier)
+        tests.append(
+            {
+                "name": f"{slo_id(slo, objective)} {tier.name}: a {bad / _RATE:.4%} error ratio "
+                f"from {prom_duration(tier.long_window)} on fires after {fire} min",
+                "interval": "1m",
+                "input_series": synthetic_series(
+                    slo, objective, _ramp(bad, minutes, long_m), _ramp(_RATE, minutes)
+                ),
+                "alert_rule_test": [
+                    {
+                        "eval_time": prom_duration((long_m + fire - 1) * timedelta(minutes=1)),
+                        "alertname": name,
+                        "exp_alerts": [],
+                    },
+                    {
+                        "eval_time": prom_duration((long_m + fire) * timedelta(minutes=1)),
+                        "alertname": name,
+                        "exp_alerts": [_expected(slo, objective, tier, policy)],
+                    },
+                ],
+            }
+        )
+    smallest = min(t.factor for t in policy.tiers)
+    bad = int(_HEALTHY_FRACTION * smallest * allowance * _RATE)
+    longest = int(max(t.long_window for t in policy.tiers) / timedelta(minutes=1))
+    minutes = longest + 60
+    checks = sorted({60, longest // 2, longest, minutes})
+    tests.append(
+        {
+            "name": f"{slo_id(slo, objective)}: a {bad / _RATE:.4%} error ratio stays silent",
+            "interval": "1m",
+            "input_series": synthetic_series(
+                slo, objective, _ramp(bad, minutes), _ramp(_RATE, minutes)
+            ),
+            "alert_rule_test": [
+                {
+                    "eval_time": prom_duration(m * timedelta(minutes=1)),
+                    "alertname": alert_name(slo, tier),
+                    "exp_alerts": [],
+                }
+                for m in checks
+                for tier in policy.tiers
+            ],
+        }
+    )
+    return tests
+
+
+def promtool_tests_document(slos: Sequence[SLO], rule_file: str) -> dict[str, Any]:
+    """A ``promtool test rules`` file for the rules of ``slos``.
+
+    Per SLO objective and tier, a burn scenario (full windows of steady traffic, then an error
+    ratio ``4 x factor x (1 - objective)``) checks that the alert is silent one minute before
+    the time the window maths predict and firing at it, with its exact labels and annotations;
+    a healthy scenario (half the smallest factor) checks every alert stays silent.
+
+    Args:
+        slos: the SLOs (only availability and latency SLIs; ratio SLIs are skipped).
+        rule_file: path of the rules file, relative to the tests file's folder.
+
+    Raises:
+        ConfigError: none of the SLOs has an SLI that synthetic series can drive.
+    """
+    tests = []
+    for item in _objectives(slos):
+        if item.slo.alerting.disabled or item.slo.sli.kind not in ("availability", "latency"):
+            continue
+        tests.extend(_tests_for(item))
+    if not tests:
+        raise ConfigError(
+            "no SLO here has an availability or latency SLI with alerts, so there is nothing "
+            "promtool tests could drive with synthetic series"
+        )
+    return {"rule_files": [rule_file], "evaluation_interval": "1m", "tests": tests}
+
+
+def promtool_tests_yaml(slos: Sequence[SLO], rule_file: str | Path) -> str:
+    """The promtool tests as YAML text (see :func:`promtool_tests_document`)."""
+    return _dump(
+        promtool_tests_document(slos, str(rule_file)), _header(slos, "promtool rule tests")
+    )

@@ -1,0 +1,236 @@
+"""NGINX JSON access logs: ``log_format name escape=json '{...}'``.
+
+There is no standard NGINX JSON format: each site picks its keys. This module maps the keys
+people use (the variable's own name, with or without ``$``, plus a few common aliases) to NGINX
+variables, then converts values exactly as the text formats do
+(:func:`apislo.sources.logs.nginx_convert.convert`):
+
+============================================ =====================================
+JSON key (first present wins)                NGINX variable
+============================================ =====================================
+``time_iso8601``, ``time_local``, ``msec``,  request end time (ISO 8601, CLF or
+``@timestamp``, ``timestamp``, ``time``      epoch seconds, recognised by shape)
+``request``                                  ``$request`` (``GET /a?b=1 HTTP/1.1``)
+``request_method``, ``method``               ``$request_method``
+``request_uri``, ``uri``, ``path``           path with query (``uri`` + ``args``)
+``status``                                   ``$status``
+``request_time``                             ``$request_time`` (seconds)
+``upstream_response_time``                   list: summed, counted as attempts
+``upstream_status``, ``upstream_addr``       lists: attempts when no response time
+``body_bytes_sent``, ``bytes_sent``          bytes_out
+``request_length``                           bytes_in
+``host``, ``http_host``, ``server_name``     host
+``remote_user``                              consumer
+``upstream_cache_status``                    cache_status
+============================================ =====================================
+
+Values may be JSON strings or numbers; ``"-"`` and ``""`` are null. Lines written with the
+default escaping (``\\x22`` inside JSON strings, which is not valid JSON) are repaired before
+decoding. Invalid JSON is rejected ``bad_json`` (``truncated`` when the object is cut off).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import polars as pl
+
+from apislo.sources.logs.base import LogFormat, Parsed, make_rejects, split_lines
+from apislo.sources.logs.nginx_convert import TZ_SUFFIX, USED_VARIABLES, convert
+
+__all__ = ["KEY_ALIASES", "NginxJson"]
+
+#: Extra JSON keys accepted for a variable (besides its own name, with or without ``$``).
+KEY_ALIASES: dict[str, tuple[str, ...]] = {
+    "_time": ("time_iso8601", "time_local", "msec", "@timestamp", "timestamp", "time"),
+    "request_method": ("method",),
+    "request_uri": ("path",),
+}
+_CLF_RE = re.compile(r"^\d{2}/[A-Za-z]{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}$")
+_EPOCH_RE = re.compile(r"^\d{9,11}(\.\d+)?$")
+_BAD_ESCAPE_RE = re.compile(r"\\x([0-9A-Fa-f]{2})")
+_SAMPLE_LINES = 200
+
+
+class NginxJson(LogFormat):
+    """NGINX ``escape=json`` JSON lines (keys: see the module docstring)."""
+
+    name = "nginx-json"
+    description = "NGINX log_format escape=json '{...}' (keys by variable name)"
+
+    def sniff(self, lines: list[str]) -> float:
+        """Fraction of the sample lines that parse as NGINX JSON requests."""
+        sample = [line for line in lines if line.strip()]
+        if not sample:
+            return 0.0
+        parsed = self.parse("\n".join(sample).encode() + b"\n")
+        return parsed.events.height / len(sample)
+
+    def parse(self, chunk: bytes) -> Parsed:
+        """Parse JSON lines: one event per request object, one reject per other line."""
+        lines = split_lines(chunk)
+        text = pl.Series("line", lines, pl.String)
+        stripped = text.str.strip_chars()
+        objects = (stripped.str.starts_with("{") & stripped.str.ends_with("}")).to_numpy()
+        reasons: dict[int, str] = {
+            int(i): ("truncated" if stripped[int(i)].startswith("{") else "not_a_request")
+            for i in np.flatnonzero(~objects)
+        }
+        rows = np.flatnonzero(objects)
+        keys = _sample_keys([lines[i] for i in rows[:_SAMPLE_LINES]])
+        mapping = _map_keys(keys)
+        if "_time" not in mapping or rows.size == 0:
+            for i in rows.tolist():
+                reasons[i] = "not_a_request"
+            return Parsed(_empty(), _rejects(reasons, lines))
+        dtype = pl.Struct({key: pl.String for key in mapping.values()})
+        decoded, bad = _decode(stripped.gather(rows), dtype)
+        for i in bad:
+            reasons[int(rows[i])] = "bad_json"
+        good_rows = np.delete(rows, bad)
+        values = decoded.filter(~pl.Series(np.isin(np.arange(len(rows)), bad))).unnest("v")
+        raw = _raw_frame(values, mapping)
+        if raw is None:
+            for i in good_rows.tolist():
+                reasons[i] = "not_a_request"
+            return Parsed(_empty(), _rejects(reasons, lines))
+        events, reason = convert(raw)
+        ok = reason.is_null().to_numpy()
+        for i, why in zip(good_rows[~ok].tolist(), reason.filter(~reason.is_null()), strict=True):
+            reasons[i] = why
+        return Parsed(events.filter(pl.Series(ok)), _rejects(reasons, lines))
+
+    def write(self, events: pl.DataFrame) -> list[str]:
+        """Render events as ``escape=json`` lines with the keys this parser reads first."""
+        if events.height == 0:
+            return []
+        rows = events.with_columns(
+            end=pl.col("ts").dt.convert_time_zone("UTC")
+            + pl.duration(microseconds=(pl.col("latency_s").fill_null(0) * 1e6).round())
+        ).to_dicts()
+        out = []
+        for row in rows:
+            record = {
+                "time_iso8601": row["end"].strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+                "request": f"{row.get('method')} {row.get('path')} HTTP/1.1",
+                "status": row.get("status"),
+                "request_time": _seconds(row.get("latency_s")),
+                "upstream_response_time": _upstream(row),
+                "body_bytes_sent": row.get("bytes_out"),
+                "request_length": row.get("bytes_in"),
+                "host": row.get("host"),
+                "remote_user": row.get("consumer"),
+            }
+            out.append(json.dumps({k: "-" if v is None else v for k, v in record.items()}))
+        return out
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _upstream(row: dict) -> str:
+    """``upstream_latency_s`` and ``attempts`` as NGINX's list (earlier attempts 0.000 s)."""
+    total = row.get("upstream_latency_s")
+    if total is None:
+        return "-"
+    tries = max(int(row.get("attempts") or 1), 1)
+    return ", ".join(["0.000"] * (tries - 1) + [_seconds(total)])
+
+
+def _sample_keys(lines: list[str]) -> list[str]:
+    """Union of the top-level keys of sample lines (those that decode)."""
+    keys: dict[str, None] = {}
+    for line in lines:
+        try:
+            record = json.loads(_BAD_ESCAPE_RE.sub(r"\\u00\1", line))
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            keys.update(dict.fromkeys(record))
+    return list(keys)
+
+
+def _map_keys(keys: list[str]) -> dict[str, str]:
+    """NGINX variable (or ``_time``) -> JSON key, for the variables :func:`convert` reads."""
+    by_name = {k.lstrip("$"): k for k in keys}
+    mapping: dict[str, str] = {}
+    for alias in KEY_ALIASES["_time"]:
+        if alias in by_name:
+            mapping["_time"] = by_name[alias]
+            break
+    for var in sorted(USED_VARIABLES):
+        if var in ("time_iso8601", "time_local", "msec"):
+            continue
+        for candidate in (var, *KEY_ALIASES.get(var, ())):
+            if candidate in by_name and by_name[candidate] not in mapping.values():
+                mapping[var] = by_name[candidate]
+                break
+    return mapping
+
+
+def _decode(lines: pl.Series, dtype: pl.Struct) -> tuple[pl.DataFrame, list[int]]:
+    """Decode JSON objects into a struct column ``v``; positions that do not decode are listed.
+
+    The whole column is decoded at once; on an error it is halved until the bad lines are
+    found, then each is retried with ``\\xHH`` escapes repaired (NGINX's default escaping).
+    """
+    bad: list[int] = []
+    parts: list[pl.Series] = []
+
+    def run(series: pl.Series, offset: int) -> None:
+        try:
+            parts.append(series.str.json_decode(dtype))
+            return
+        except pl.exceptions.PolarsError:
+            pass
+        if series.len() > 1:
+            half = series.len() // 2
+            run(series.slice(0, half), offset)
+            run(series.slice(half), offset + half)
+            return
+        repaired = series.str.replace_all(r"\\x([0-9A-Fa-f]{2})", r"\\u00$1")
+        try:
+            parts.append(repaired.str.json_decode(dtype))
+        except pl.exceptions.PolarsError:
+            bad.append(offset)
+            parts.append(pl.Series([None], dtype=dtype))
+
+    run(lines, 0)
+    return pl.DataFrame({"v": pl.concat(parts)}), bad
+
+
+def _raw_frame(values: pl.DataFrame, mapping: dict[str, str]) -> pl.DataFrame | None:
+    """JSON values -> raw NGINX variable columns for :func:`convert`; ``None`` without a time."""
+    time_key = mapping["_time"]
+    first = values[time_key].drop_nulls().head(1).to_list()
+    columns: dict[str, pl.Series] = {}
+    if not first:
+        return None
+    sample = first[0]
+    if _CLF_RE.match(sample):
+        date, tz = values[time_key].str.split_exact(" ", 1).struct.unnest().get_columns()
+        columns["time_local"], columns["time_local" + TZ_SUFFIX] = date, tz
+    elif _EPOCH_RE.match(sample):
+        columns["msec"] = values[time_key]
+    else:
+        columns["time_iso8601"] = values[time_key]
+    for var, key in mapping.items():
+        if var != "_time":
+            columns[var] = values[key]
+    return pl.DataFrame(columns)
+
+
+def _empty() -> pl.DataFrame:
+    raw = pl.DataFrame(
+        {"time_iso8601": [], "request": [], "status": [], "request_time": []},
+        schema=dict.fromkeys(["time_iso8601", "request", "status", "request_time"], pl.String),
+    )
+    return convert(raw)[0]
+
+
+def _rejects(reasons: dict[int, str], lines: list[str]) -> pl.DataFrame:
+    order = sorted(reasons)
+    return make_rejects(order, [reasons[i] for i in order], [lines[i] for i in order])

@@ -1,0 +1,36 @@
+"""explore.ipynb in a real kernel: values it shows, worked out by hand (tests/report/tiny.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.report.tiny import END, START, XSS
+
+
+def test_overview_table_values(explore_report) -> None:
+    rows = {r["api"]: r for r in explore_report.records["overview"]}
+    assert [r["api"] for r in explore_report.records["overview"]] == ["pay", "users"]
+    pay = rows["pay"]
+    assert pay["requests"] == 6
+    assert pay["errors_5xx_pct"] == pytest.approx(100 / 6)  # one 500 of six
+    assert pay["mean_latency_s"] == pytest.approx(3.863 / 6)
+    assert pay["p50_s"] == pytest.approx(0.05)  # see tests/report/test_views.py
+    assert rows["users"]["throttled_429"] == 1
+
+
+def test_top_routes_and_provenance(explore_report) -> None:
+    top = explore_report.records["top"]
+    # /pay 4 requests (one 500 -> 25 %), the markup route 2, /u/{id} 1
+    assert [(r["route"], r["requests"]) for r in top] == [("/pay", 4), (XSS, 2), ("/u/{id}", 1)]
+    assert top[0]["errors_5xx_pct"] == pytest.approx(25.0)
+    prov = explore_report.provenance
+    assert prov.window == [START, END]
+    assert prov.sources[0].startswith("dataset ")
+
+
+def test_report_page_shows_tables_and_three_charts(explore_report) -> None:
+    page = explore_report.html_path.read_text()
+    assert page.count("<svg") == 3
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert XSS not in page
+    assert "16.667" in page  # pay's 5xx share, rounded to 3 places in the table

@@ -1,0 +1,193 @@
+"""apislo's own spec format: mapping into the model and validation messages."""
+
+from __future__ import annotations
+
+import textwrap
+import warnings
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from apislo.errors import SpecError
+from apislo.slo import load
+from apislo.slo.loader import SpecWarning
+from apislo.slo.spec import SLI, Objective, TimeWindow
+
+
+def _write(tmp_path: Path, body: str, name: str = "spec.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    return path
+
+
+MINIMAL = """
+version: apislo/v1
+service: shop
+slos:
+  - name: a
+    objectives: [{target: 0.999}]
+"""
+
+
+def test_minimal_spec_gets_the_documented_defaults(tmp_path: Path) -> None:
+    (slo,) = load(_write(tmp_path, MINIMAL))
+    assert slo.name == "a" and slo.service == "shop" and slo.api is None
+    assert slo.sli == SLI(kind="availability", bad_status=("5xx",), count_429=False)
+    assert slo.objectives == (Objective(target=0.999),)
+    assert slo.window == TimeWindow.rolling_window(timedelta(days=30))
+    assert slo.budgeting_method == "Occurrences"
+    assert slo.alerting.policy is None and slo.alerting.tiers == ()
+    assert slo.origin.endswith("spec.yaml (apislo/v1)")
+
+
+def test_full_spec_fields(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        """
+        version: apislo/v1
+        service: shop
+        owners: [team-a]
+        labels: {tier: "1"}
+        slos:
+          - name: lat
+            api: checkout
+            owners: [team-b]
+            labels: {kind: latency}
+            sli: {kind: latency, threshold_s: 0.3}
+            objectives:
+              - {name: fast, target: 0.95, timeslice_window: 5m}
+            window: {calendar: quarter, timezone: Europe/Paris}
+            budgeting_method: RatioTimeslices
+            alerting: {policy: pyrra}
+            group_by: [route, consumer]
+            source: {kind: prometheus, profile: kong}
+        """,
+    )
+    (slo,) = load(path)
+    assert slo.api == "checkout"
+    assert slo.owners == ("team-b",)
+    assert slo.labels == (("kind", "latency"), ("tier", "1"))
+    assert slo.window == TimeWindow.calendar_window("quarter", "Europe/Paris")
+    assert slo.budgeting_method == "RatioTimeslices"
+    assert slo.objectives == (
+        Objective(target=0.95, name="fast", timeslice_window=timedelta(minutes=5)),
+    )
+    assert slo.alerting.policy == "pyrra"
+    assert slo.group_by == ("route", "consumer")
+    assert (slo.source.kind, slo.source.profile) == ("prometheus", "kong")
+
+
+def test_ratio_timeslices_needs_a_slice_window(tmp_path: Path) -> None:
+    body = MINIMAL.replace("objectives: [{target: 0.999}]", "objectives: [{target: 0.999}]\n"
+                           "    budgeting_method: RatioTimeslices")  # fmt: skip
+    with pytest.raises(SpecError) as info:
+        load(_write(tmp_path, body))
+    assert info.value.field == "slos[0].objectives[0].timeslice_window"
+    assert "RatioTimeslices needs a slice length" in str(info.value)
+    assert str(tmp_path / "spec.yaml") in str(info.value)
+
+
+def test_threshold_per_objective_overrides_the_sli(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        """
+        version: apislo/v1
+        service: shop
+        slos:
+          - name: lat
+            sli: {kind: latency, threshold_s: 0.3}
+            objectives:
+              - {name: fast, target: 0.95}
+              - {name: ok, target: 0.99, threshold_s: 1}
+        """,
+    )
+    (slo,) = load(path)
+    assert [slo.threshold_s(o) for o in slo.objectives] == [0.3, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("replacement", "field", "allowed"),
+    [
+        ("objectives: [{target: 99.9}]", "slos[0].objectives[0].target", "0.999"),
+        ("objectives: [{target: 1.5}]", "slos[0].objectives[0].target", "0 < target < 1"),
+        ("objectives: [{target: 0.9, tagret: 1}]", "slos[0].objectives[0].tagret", "target"),
+        ("objectives: []", "slos[0].objectives", "at least one item"),
+        (
+            "objectives: [{target: 0.9}]\n    sli: {kind: speed}",
+            "slos[0].sli.kind",
+            "availability, latency, availability_and_latency, ratio",
+        ),
+        (
+            "objectives: [{target: 0.9}]\n    sli: {bad_status: [500]}",
+            "slos[0].sli.bad_status[0]",
+            "3xx, 4xx, 5xx",
+        ),
+        (
+            "objectives: [{target: 0.9}]\n    window: 30x",
+            "slos[0].window",
+            "a duration such as 30d, 6h, 5m",
+        ),
+        (
+            "objectives: [{target: 0.9}]\n    window: {calendar: month, timezone: Mars/Base}",
+            "slos[0].window.timezone",
+            "an IANA name such as Europe/Paris",
+        ),
+        (
+            "objectives: [{target: 0.9}]\n    alerting: {policy: nope}",
+            "slos[0].alerting.policy",
+            "workbook, sloth, pyrra",
+        ),
+        (
+            "objectives: [{target: 0.9}]\n    group_by: [region]",
+            "slos[0].group_by[0]",
+            "api, route, consumer",
+        ),
+        (
+            "objectives: [{target: 0.9}]\n    sli: {kind: latency}",
+            "slos[0].objectives[0].threshold_s",
+            "seconds",
+        ),
+    ],
+)
+def test_validation_errors_name_field_and_allowed_values(
+    tmp_path: Path, replacement: str, field: str, allowed: str
+) -> None:
+    body = MINIMAL.replace("objectives: [{target: 0.999}]", replacement)
+    with pytest.raises(SpecError) as info:
+        load(_write(tmp_path, body))
+    assert info.value.field == field
+    assert allowed in info.value.allowed
+    assert str(info.value).startswith(str(tmp_path / "spec.yaml"))
+
+
+def test_bad_inline_tier_is_reported_at_load(tmp_path: Path) -> None:
+    body = MINIMAL.replace(
+        "objectives: [{target: 0.999}]",
+        "objectives: [{target: 0.999}]\n"
+        "    alerting: {tiers: [{severity: page, long_window: 5m, short_window: 1h, factor: 2}]}",
+    )
+    with pytest.raises(SpecError, match="short_window: must be shorter than long_window"):
+        load(_write(tmp_path, body))
+
+
+def test_duplicate_names_across_files(tmp_path: Path) -> None:
+    a = _write(tmp_path, MINIMAL, "a.yaml")
+    b = _write(tmp_path, MINIMAL, "b.yaml")
+    with pytest.raises(SpecError, match="SLO 'a' is also defined in"):
+        load([a, b])
+
+
+def test_threshold_in_milliseconds_warns(tmp_path: Path) -> None:
+    body = MINIMAL.replace(
+        "objectives: [{target: 0.999}]",
+        "objectives: [{target: 0.999}]\n    sli: {kind: latency, threshold_s: 300}",
+    )
+    with pytest.warns(SpecWarning, match="300 s: is this milliseconds"):
+        load(_write(tmp_path, body))
+
+
+def test_clean_spec_does_not_warn(tmp_path: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load(_write(tmp_path, MINIMAL))

@@ -1,0 +1,202 @@
+"""evaluate() and compliance_history() on a small events frame whose answers are worked out by
+hand in the comments."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import apislo
+from apislo.errors import ConfigError
+from apislo.model import EVENT_SCHEMA
+from apislo.slo import SLI, SLO, Objective, TimeWindow, evaluate
+from apislo.slo.evaluation import compliance_history
+
+T = pd.Timestamp("2026-03-02T00:00Z")  # a Monday
+TEN_MIN = TimeWindow.rolling_window(timedelta(minutes=10))
+
+# (minute, api, route, status, latency_s)
+ROWS = [
+    (0, "checkout", "/a", 200, 0.1),
+    (0, "checkout", "/a", 500, 0.05),
+    (0, "checkout", "/b", 200, 0.4),
+    (0, "checkout", "/b", 429, 0.01),
+    (0, "search", "/s", 500, 0.1),  # another API: never counted below
+    (1, "checkout", "/a", 200, 0.3),  # exactly the threshold: fast (le semantics)
+    (1, "checkout", "/b", 503, 0.9),
+    (1, "checkout", "/b", 200, 0.2),
+    (2, "checkout", "/a", 200, 0.25),
+    (2, "checkout", "/a", 404, 0.1),
+    (2, "checkout", "/b", 200, 1.2),
+    (2, "checkout", "/b", 200, 0.1),
+]
+
+
+def _events() -> pd.DataFrame:
+    frame = pd.DataFrame(ROWS, columns=["minute", "api", "route", "status", "latency_s"])
+    frame["ts"] = T + pd.to_timedelta(frame.pop("minute"), unit="min") + pd.Timedelta("10s")
+    return frame
+
+
+def _slo(**changes: object) -> SLO:
+    base = {
+        "name": "checkout",
+        "service": "shop",
+        "api": "checkout",
+        "sli": SLI(),
+        "objectives": (Objective(target=0.9),),
+        "window": TEN_MIN,
+    }
+    return SLO(**{**base, **changes})  # type: ignore[arg-type]
+
+
+AT = T + pd.Timedelta(minutes=3)
+
+
+def _one(result: apislo.slo.EvaluationResult, group: str = "") -> pd.Series:
+    rows = result.summary[result.summary["group"] == group]
+    assert len(rows) == 1
+    return rows.iloc[0]
+
+
+def test_availability_per_route_and_overall() -> None:
+    # checkout: 11 requests, two 5xx (500 on /a, 503 on /b); the 429 and 404 are not bad.
+    # all: SLI 9/11, budget 0.1 x 11 = 1.1 events, remaining 1 - 2/1.1 = -0.8182.
+    # /a: 5 requests, 1 bad: SLI 0.8, budget 0.5, remaining 1 - 1/0.5 = -1.
+    # /b: 6 requests, 1 bad: SLI 5/6, budget 0.6, remaining 1 - 1/0.6 = -0.6667.
+    result = evaluate(_slo(group_by=("route",)), _events(), at=AT, series=False)
+    overall = _one(result, "all")
+    assert (overall["good"], overall["total"]) == (9, 11)
+    assert overall["sli"] == pytest.approx(9 / 11)
+    assert overall["error_budget"] == pytest.approx(1.1)
+    assert overall["remaining"] == pytest.approx(1 - 2 / 1.1)
+    route_a, route_b = _one(result, "route=/a"), _one(result, "route=/b")
+    assert (route_a["good"], route_a["total"], route_a["remaining"]) == (4, 5, pytest.approx(-1))
+    assert route_b["sli"] == pytest.approx(5 / 6)
+    assert route_b["remaining"] == pytest.approx(1 - 1 / 0.6)
+    # Burn over 5 min (the Workbook's shortest window) at 00:03 holds all 11 requests:
+    # (2/11) / 0.1 = 1.818.
+    assert overall["burn_5m"] == pytest.approx((2 / 11) / 0.1)
+    assert overall["budget_unit"] == "events"
+
+
+def test_429_counts_when_asked() -> None:
+    # Count 429 as bad: 3 bad of 11.
+    result = evaluate(_slo(sli=SLI(count_429=True)), _events(), at=AT, series=False)
+    assert _one(result)["good"] == 8
+
+
+def test_latency_objectives_with_two_thresholds() -> None:
+    # <= 0.3 s: minute 0: 0.1, 0.05, 0.01; minute 1: 0.3, 0.2; minute 2: 0.25, 0.1, 0.1 -> 8/11.
+    # <= 1.0 s: all but 1.2 -> 10/11.
+    slo = _slo(
+        sli=SLI(kind="latency", threshold_s=0.3),
+        objectives=(Objective(0.5, name="fast"), Objective(0.9, name="ok", threshold_s=1.0)),
+    )
+    summary = evaluate(slo, _events(), at=AT, series=False).summary.set_index("objective")
+    assert summary.loc["fast", "good"] == 8
+    assert summary.loc["ok", "good"] == 10
+    assert summary.loc["ok", "total"] == 11
+
+
+def test_availability_and_latency_is_exact_from_events() -> None:
+    # Not 5xx and <= 0.3 s: minute 0: 200/0.1, 429/0.01; minute 1: 200/0.3, 200/0.2;
+    # minute 2: 200/0.25, 404/0.1, 200/0.1 -> 7 of 11. (The traffic-frame lower bound,
+    # fast minus bad = 8 - 2 = 6, would be wrong here.)
+    slo = _slo(sli=SLI(kind="availability_and_latency", threshold_s=0.3))
+    assert _one(evaluate(slo, _events(), at=AT, series=False))["good"] == 7
+
+
+def test_timeslices_with_empty_slices_good() -> None:
+    # 1-minute slices, good when >= 75 % good: minute 0: 3/4 = 0.75 good; minute 1: 2/3 bad;
+    # minute 2: 4/4 good; the other 7 slices of the 10-minute window have no traffic: good.
+    # SLI 9/10; budget 0.5 x 10 = 5 slices = 5 minutes; remaining 1 - 1/5 = 0.8.
+    slo = _slo(
+        budgeting_method="Timeslices",
+        objectives=(Objective(0.5, timeslice_target=0.75, timeslice_window=timedelta(minutes=1)),),
+    )
+    row = _one(evaluate(slo, _events(), at=AT, series=False))
+    assert row["sli"] == pytest.approx(0.9)
+    assert (row["error_budget"], row["budget_unit"]) == (pytest.approx(5.0), "minutes")
+    assert row["remaining"] == pytest.approx(0.8)
+
+
+def test_ratio_timeslices_mean_of_slices_with_traffic() -> None:
+    # Slice ratios 0.75, 2/3, 1 -> mean 0.80556; target 0.5: remaining 1 - (1 - mean) / 0.5.
+    slo = _slo(
+        budgeting_method="RatioTimeslices",
+        objectives=(Objective(0.5, timeslice_window=timedelta(minutes=1)),),
+    )
+    row = _one(evaluate(slo, _events(), at=AT, series=False))
+    mean = (0.75 + 2 / 3 + 1) / 3
+    assert row["sli"] == pytest.approx(mean)
+    assert row["remaining"] == pytest.approx(1 - (1 - mean) / 0.5)
+
+
+def test_at_excludes_unfinished_intervals_and_series_ends_at_summary() -> None:
+    # At 00:02 only minutes 0 and 1 have ended: 7 requests, 2 bad.
+    result = evaluate(_slo(), _events(), at=T + pd.Timedelta(minutes=2), series_every=None)
+    row = _one(result)
+    assert (row["good"], row["total"]) == (5, 7)
+    last = result.remaining_budget.iloc[-1]
+    assert last["ts"] == T + pd.Timedelta(minutes=2)
+    assert last["remaining"] == pytest.approx(row["remaining"])
+    burns = result.burn_rates[result.burn_rates["window"] == "5m"]
+    assert burns.iloc[-1]["burn_rate"] == pytest.approx((2 / 7) / 0.1)
+
+
+def test_same_answer_from_a_traffic_frame_and_a_dataset(tmp_path: Path) -> None:
+    events = _events()
+    slo = _slo(group_by=("route",))
+    expected = evaluate(slo, events, at=AT, series=False).summary
+    frame = apislo.traffic(events, interval="1min", by=("api", "route"), thresholds_s=(0.3,))
+    from_frame = evaluate(slo, frame, at=AT, series=False).summary
+    pd.testing.assert_frame_equal(from_frame, expected)
+    table = pa.Table.from_pandas(events, preserve_index=False)
+    full = {name: table[name] if name in table.column_names else pa.nulls(len(events))
+            for name in EVENT_SCHEMA.names}  # fmt: skip
+    pq.write_table(pa.table(full).cast(EVENT_SCHEMA), tmp_path / "part-0.parquet")
+    from_dataset = evaluate(slo, tmp_path, at=AT, series=False).summary
+    pd.testing.assert_frame_equal(from_dataset, expected)
+
+
+def test_compliance_history_by_week() -> None:
+    # Every request falls in the ISO week starting Monday 2026-03-02: one period, SLI 9/11,
+    # below 0.9 -> missed; the history ends at 00:03, so the week is partial.
+    history = compliance_history(_slo(), _events(), period="week", start=T, end=AT, timezone="UTC")
+    (row,) = history.to_dict("records")
+    assert row["period_start"] == T and row["period_end"] == T + pd.Timedelta(days=7)
+    assert row["sli"] == pytest.approx(9 / 11)
+    assert row["met"] is False and row["complete"] is False
+
+
+def test_compliance_history_met_when_within_budget() -> None:
+    # Objective 0.8: 2 bad of 11 <= 0.2 x 11 = 2.2 -> met.
+    slo = _slo(objectives=(Objective(0.8),))
+    history = compliance_history(slo, _events(), period="month", start=T, end=AT)
+    assert history["met"].tolist() == [True]
+
+
+def test_latency_threshold_not_in_a_traffic_frame_names_the_buckets() -> None:
+    frame = apislo.traffic(_events(), interval="1min", by=("api",), thresholds_s=(0.25, 1.0))
+    slo = _slo(sli=SLI(kind="latency", threshold_s=0.3))
+    with pytest.raises(apislo.errors.SpecError, match=r"no latency bucket at 0\.3 s.*0\.25, 1"):
+        evaluate(slo, frame, at=AT, series=False)
+
+
+def test_ratio_slo_on_logs_says_what_to_do() -> None:
+    slo = _slo(sli=SLI(kind="ratio", bad_query="sum(bad)", total_query="sum(total)"))
+    with pytest.raises(ConfigError, match="evaluate it against a Prometheus URL"):
+        evaluate(slo, _events(), at=AT, series=False)
+
+
+def test_unknown_source_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not a dataset directory"):
+        evaluate(_slo(), str(tmp_path / "missing"), at=AT)
+    with pytest.raises(ConfigError, match="cannot use a int"):
+        evaluate(_slo(), 42, at=AT)

@@ -1,0 +1,89 @@
+"""Format detection and file-level errors of apislo.slo.load, and calendar periods."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from apislo.errors import SpecError
+from apislo.slo import load
+from apislo.slo.spec import TimeWindow
+from apislo.slo.windows import parse_shorthand, period_bounds, period_ids
+
+
+def test_unknown_format_lists_the_known_ones(tmp_path: Path) -> None:
+    path = tmp_path / "x.yaml"
+    path.write_text("apiVersion: sloth.slok.dev/v1\nkind: PrometheusServiceLevel\n")
+    with pytest.raises(SpecError) as info:
+        load(path)
+    assert info.value.field == "document 1"
+    assert "unknown spec format 'sloth.slok.dev/v1'" in str(info.value)
+    assert "openslo/v1" in info.value.allowed and "prometheus/v1" in info.value.allowed
+
+
+def test_invalid_yaml_gives_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "x.yaml"
+    path.write_text("version: apislo/v1\nslos: [\n  - {name: a\n")
+    with pytest.raises(SpecError) as info:
+        load(path)
+    assert info.value.field.startswith("line ")
+    assert "is not valid YAML" in str(info.value)
+
+
+def test_missing_file_and_empty_directory(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="does not exist"):
+        load(tmp_path / "nope.yaml")
+    with pytest.raises(SpecError, match=r"holds no \.yaml or \.yml spec files"):
+        load(tmp_path)
+
+
+def test_document_that_is_not_a_mapping(tmp_path: Path) -> None:
+    path = tmp_path / "x.yaml"
+    path.write_text("- just\n- a list\n")
+    with pytest.raises(SpecError, match="document 1: is not a mapping"):
+        load(path)
+
+
+def test_shorthand_is_case_sensitive() -> None:
+    assert parse_shorthand("1m") == (1, "m")
+    assert parse_shorthand("1M") == (1, "M")
+    with pytest.raises(ValueError, match="not a duration shorthand"):
+        parse_shorthand("1 month")
+
+
+@pytest.mark.parametrize(
+    ("unit", "tz", "at", "start", "end"),
+    [
+        # Quarter in New York holding 2026-11-04 03:00Z: 1 Oct 00:00 EDT (04:00Z) to
+        # 1 Jan 00:00 EST (05:00Z).
+        ("quarter", "America/New_York", "2026-11-04T03:00Z", "2026-10-01T04:00Z",
+         "2027-01-01T05:00Z"),
+        # ISO week (Monday) in UTC holding Sunday 2026-03-08: Monday 2 March to Monday 9 March.
+        ("week", "UTC", "2026-03-08T23:59Z", "2026-03-02T00:00Z", "2026-03-09T00:00Z"),
+        # Month in Paris: 2026-03-31 22:30Z is already April (CEST, UTC+2).
+        ("month", "Europe/Paris", "2026-03-31T22:30Z", "2026-03-31T22:00Z",
+         "2026-04-30T22:00Z"),
+        ("year", "UTC", "2026-06-01T00:00Z", "2026-01-01T00:00Z", "2027-01-01T00:00Z"),
+    ],
+)  # fmt: skip
+def test_calendar_period_bounds(unit: str, tz: str, at: str, start: str, end: str) -> None:
+    window = TimeWindow.calendar_window(unit, tz)  # type: ignore[arg-type]
+    assert period_bounds(window, pd.Timestamp(at)) == (pd.Timestamp(start), pd.Timestamp(end))
+
+
+def test_two_week_periods_phase_from_start() -> None:
+    # Fortnights anchored on Monday 2026-01-05: 5-18 Jan, 19 Jan-1 Feb...
+    from datetime import datetime
+
+    window = TimeWindow(kind="calendar", unit="week", count=2, start=datetime(2026, 1, 5))
+    ts = pd.DatetimeIndex(["2026-01-05", "2026-01-18T23:00", "2026-01-19", "2026-02-01"], tz="UTC")
+    ids = period_ids(ts, window)
+    assert np.diff(ids).tolist() == [0, 1, 0]
+    assert period_bounds(window, pd.Timestamp("2026-01-20T00:00Z"))[0] == pd.Timestamp(
+        "2026-01-19T00:00Z"
+    )
+    assert window.period == timedelta(days=14)

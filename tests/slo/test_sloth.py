@@ -1,0 +1,85 @@
+"""Sloth prometheus/v1 import (spec: github.com/slok/sloth, pkg/prometheus/api/v1)."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from apislo.errors import SpecError
+from apislo.slo import load
+from apislo.slo.policy import policy_for
+
+SPEC = """
+version: "prometheus/v1"
+service: "myservice"
+labels:
+  owner: "myteam"
+slos:
+  - name: "requests-availability"
+    objective: 99.9
+    description: "Common SLO based on availability for HTTP request responses."
+    labels:
+      category: availability
+    sli:
+      events:
+        error_query: sum(rate(http_request_duration_seconds_count{code=~"(5..|429)"}[{{.window}}]))
+        total_query: sum(rate(http_request_duration_seconds_count[{{.window}}]))
+    alerting:
+      name: MyServiceHighErrorRate
+      labels:
+        category: "availability"
+      annotations:
+        summary: "High error rate on 'myservice' requests responses"
+      page_alert:
+        labels:
+          severity: pageteam
+          routing_key: myteam
+      ticket_alert:
+        labels:
+          severity: "slack"
+          slack_channel: "#alerts-myteam"
+"""
+
+
+def _write(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "sloth.yaml"
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    return path
+
+
+def test_sloth_spec_maps_to_a_ratio_slo(tmp_path: Path) -> None:
+    (slo,) = load(_write(tmp_path, SPEC))
+    assert slo.name == "requests-availability" and slo.service == "myservice"
+    assert slo.objectives[0].target == 0.999  # 99.9 % as a fraction
+    assert slo.sli.kind == "ratio"
+    assert slo.sli.bad_query.endswith('{code=~"(5..|429)"}[{{.window}}]))')
+    assert slo.window.period == timedelta(days=30)  # Sloth's default period
+    assert slo.labels == (("category", "availability"), ("owner", "myteam"))
+    assert slo.alerting.name == "MyServiceHighErrorRate"
+    assert ("routing_key", "myteam") in slo.alerting.page_labels
+    assert ("category", "availability") in slo.alerting.ticket_labels
+    assert slo.alerting.annotations[0][0] == "summary"
+    # Sloth's alerts are the Workbook's table: 14.4, 6, 3, 1 on 30 days.
+    assert [t.factor for t in policy_for(slo).tiers] == [14.4, 6.0, 3.0, 1.0]
+
+
+def test_plugin_sli_is_refused(tmp_path: Path) -> None:
+    body = SPEC.replace(
+        "      events:\n"
+        '        error_query: sum(rate(http_request_duration_seconds_count{code=~"(5..|429)"}'
+        "[{{.window}}]))\n"
+        "        total_query: sum(rate(http_request_duration_seconds_count[{{.window}}]))\n",
+        "      plugin:\n        id: sloth-common/kubernetes/apiserver/availability\n",
+    )
+    with pytest.raises(SpecError) as info:
+        load(_write(tmp_path, body))
+    assert info.value.field == "slos[0].sli.plugin"
+
+
+def test_objective_out_of_range(tmp_path: Path) -> None:
+    with pytest.raises(SpecError) as info:
+        load(_write(tmp_path, SPEC.replace("objective: 99.9", "objective: 100")))
+    assert info.value.field == "slos[0].objective"

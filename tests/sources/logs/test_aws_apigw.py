@@ -1,0 +1,145 @@
+"""AWS API Gateway CLF and JSON presets (REST and HTTP APIs), including unescaped quotes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from apislo.sources.logs.aws_apigw import AwsApiGatewayClf, AwsApiGatewayJson, recover_flat_json
+
+UTC = dt.UTC
+
+REST_JSON = (
+    '{ "requestId":"c6af9ac6-7b61-11e6-9a41-93e8deadbeef", "ip": "203.0.113.5", "caller":"-",'
+    ' "user":"-","requestTime":"02/Jan/2024:03:04:05 +0100", "httpMethod":"GET",'
+    '"resourcePath":"/pets/{petId}", "status":"200","protocol":"HTTP/1.1", "responseLength":"120" }'
+)
+# HTTP API preset plus epoch time and latencies; the user agent holds unescaped quotes, so the
+# line is not valid JSON. 1704164645123 ms = 2024-01-02T03:04:05.123Z.
+HTTP_JSON_QUOTES = (
+    '{ "requestId":"r2", "ip": "203.0.113.5", "requestTime":"02/Jan/2024:03:04:05 +0000",'
+    ' "requestTimeEpoch":"1704164645123", "httpMethod":"POST","routeKey":"POST /pets",'
+    ' "status":"502","protocol":"HTTP/1.1", "responseLength":"-", "responseLatency":"29001",'
+    ' "integrationLatency":"29000", "userAgent":"curl "evil", 1.0", "apiKey":"s3cr3t" }'
+)
+CONSUMERS = [
+    {"requestId": "a", "requestTime": "02/Jan/2024:03:04:05 +0000", "httpMethod": "GET",
+     "status": "200", "principalId": "p-1", "apiKeyId": "kid", "apiKey": "k", "user": "u"},
+    {"requestId": "b", "requestTime": "02/Jan/2024:03:04:05 +0000", "httpMethod": "GET",
+     "status": "200", "apiKeyId": "kid", "apiKey": "k", "user": "u"},
+    {"requestId": "c", "requestTime": "02/Jan/2024:03:04:05 +0000", "httpMethod": "GET",
+     "status": "200", "identity": {"apiKey": "s3cr3t"}, "user": "u"},
+    {"requestId": "d", "requestTime": "02/Jan/2024:03:04:05 +0000", "httpMethod": "GET",
+     "status": "200", "user": "-", "caller": "AIDA123"},
+]  # fmt: skip
+
+
+def chunk(*lines: str) -> bytes:
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_recover_flat_json():
+    assert recover_flat_json('{"requestId":"x", "ua":"a "b", c", "n": 5, "z": null}') == {
+        "requestId": "x",
+        "ua": 'a "b", c',
+        "n": "5",
+        "z": None,
+    }
+    assert recover_flat_json('{"requestId":"x", "ua":"cut') is None
+    assert recover_flat_json('{"other":"x" "y"}') is None
+
+
+def test_json_presets():
+    parsed = AwsApiGatewayJson().parse(chunk(REST_JSON, HTTP_JSON_QUOTES))
+    assert parsed.rejects.height == 0
+    rest, http = parsed.events.to_dicts()
+    assert rest["ts"] == dt.datetime(2024, 1, 2, 2, 4, 5, tzinfo=UTC)  # +0100
+    assert (rest["method"], rest["path"], rest["status"], rest["bytes_out"]) == (
+        "GET",
+        "/pets/{petId}",
+        200,
+        120,
+    )
+    assert (rest["latency_s"], rest["consumer"]) == (None, None)
+    assert http["ts"] == dt.datetime(2024, 1, 2, 3, 4, 5, 123000, tzinfo=UTC)
+    assert (http["method"], http["path"], http["status"]) == ("POST", "/pets", 502)
+    assert (http["latency_s"], http["upstream_latency_s"], http["bytes_out"]) == (
+        29.001,
+        29.0,
+        None,
+    )
+    assert http["consumer"] == "key-4e738ca5563c"  # hash_secret("s3cr3t"), base.py's example
+
+
+def test_consumer_precedence_and_epoch_seconds():
+    lines = [json.dumps(c) for c in CONSUMERS]
+    seconds = dict(CONSUMERS[0], requestTimeEpoch=1704164645)
+    parsed = AwsApiGatewayJson().parse(chunk(*lines, json.dumps(seconds)))
+    expected = ["p-1", "kid", "key-4e738ca5563c", "AIDA123", "p-1"]
+    assert parsed.events["consumer"].to_list() == expected
+    assert parsed.events["ts"][4] == dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def test_json_rejects():
+    lines = [
+        "START RequestId: 1 Version: $LATEST",
+        '{"other": "x" "y"}',
+        '{ "requestId":"r3", "requestTime":"02/Jan/2024:03:04',
+        '{"requestId": "r4", "requestTime": "yesterday", "httpMethod": "GET", "status": "200"}',
+        '{"requestId": "r5", "requestTime": "02/Jan/2024:03:04:05 +0000", "httpMethod": "GET",'
+        ' "status": "OK"}',
+        REST_JSON,
+    ]
+    parsed = AwsApiGatewayJson().parse(chunk(*lines))
+    assert parsed.events.height == 1
+    assert parsed.rejects.select("line_no", "reason").rows() == [
+        (0, "not_a_request"),
+        (1, "bad_json"),
+        (2, "truncated"),
+        (3, "bad_timestamp"),
+        (4, "bad_number"),
+    ]
+
+
+def test_clf_presets():
+    lines = [
+        # REST: caller and user filled (IAM), extendedRequestId appended, -0500 offset.
+        "203.0.113.5 AIDAXXXX arn:aws:iam::123456789012:user/bob [02/Jan/2024:03:04:05 -0500]"
+        ' "GET /pets/{petId} HTTP/1.1" 404 47 c6af9ac6-7b61-11e6-9a41-93e8deadbeef ext-1',
+        # HTTP API: the route key carries its own method.
+        '2001:db8::5 - - [02/Jan/2024:03:04:05 +0000] "GET GET /pets HTTP/1.1" 200 120 r-http',
+        '203.0.113.5 - - [02/Jan/2024:03:04:05 +0000] "GET $default HTTP/1.1" 200 - r-def',
+        "some other text",
+        '203.0.113.5 - - [02/Jan/2024:03:04:05 +0000] "GET /x',
+        '203.0.113.5 - - [02/Jan/2024:03:04:05 +0000] "GET /x HTTP/1.1" 2OO 5 r-bad',
+    ]
+    parsed = AwsApiGatewayClf().parse(chunk(*lines))
+    ev = parsed.events.to_dicts()
+    assert ev[0]["ts"] == dt.datetime(2024, 1, 2, 8, 4, 5, tzinfo=UTC)
+    assert (ev[0]["path"], ev[0]["status"], ev[0]["bytes_out"]) == ("/pets/{petId}", 404, 47)
+    assert ev[0]["consumer"] == "arn:aws:iam::123456789012:user/bob"
+    assert (ev[1]["method"], ev[1]["path"], ev[1]["consumer"]) == ("GET", "/pets", None)
+    assert (ev[2]["path"], ev[2]["bytes_out"]) == (None, None)
+    assert parsed.rejects.select("line_no", "reason").rows() == [
+        (3, "not_a_request"),
+        (4, "truncated"),
+        (5, "bad_number"),
+    ]
+
+
+def test_sniff_does_not_take_nginx_combined():
+    nginx = '1.2.3.4 - - [10/Sep/2015:17:57:59 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8.0"'
+    clf = '1.2.3.4 - - [02/Jan/2024:03:04:05 +0000] "GET /a HTTP/1.1" 200 120 r-1'
+    assert AwsApiGatewayClf().sniff([nginx, clf]) == 0.5
+    assert AwsApiGatewayJson().sniff([REST_JSON, HTTP_JSON_QUOTES, '{"a": 1}', clf]) == 0.5
+
+
+def test_round_trips():
+    for fmt, lines in (
+        (AwsApiGatewayJson(), [REST_JSON, HTTP_JSON_QUOTES]),
+        (AwsApiGatewayClf(), ['::1 bob - [02/Jan/2024:03:04:05 +0000] "GET /a HTTP/1.1" 200 1 r']),
+    ):
+        original = fmt.parse(chunk(*lines)).events
+        again = fmt.parse(chunk(*fmt.write(original)))
+        assert again.rejects.height == 0
+        assert again.events.equals(original)

@@ -1,0 +1,139 @@
+"""The log_format compiler: template normalisation, the two parse paths, chunk edge cases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+import pytest
+
+from apislo.sources.logs.nginx_convert import unescape_nginx
+from apislo.sources.logs.nginx_format import compile_log_format, normalise_log_format
+
+TIMED = (
+    '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
+    '"$http_referer" "$http_user_agent" $request_time $upstream_response_time'
+)
+LINE = '10.0.0.1 - - [10/Sep/2015:17:57:59 +0000] "GET /a HTTP/1.1" 200 5 "-" "curl" 0.500 0.400'
+
+
+def test_normalise_joins_directive_parts() -> None:
+    text = (
+        "log_format main escape=default '$remote_addr [$time_local] '\n"
+        "    '\"$request\" ${status}';"
+    )
+    assert normalise_log_format(text) == '$remote_addr [$time_local] "$request" ${status}'
+    # a bare body that happens to start with a quote is kept as it is
+    assert normalise_log_format('"$request" $msec') == '"$request" $msec'
+
+
+def test_braced_variables_and_iso_time() -> None:
+    fmt = compile_log_format('${time_iso8601} "${request}" ${status} ${request_time}')
+    parsed = fmt.parse(b'2024-02-29T23:59:59+05:30 "GET /x HTTP/1.1" 200 0.999\n')
+    # 23:59:59+05:30 = 18:29:59Z; minus 0.999 s
+    assert parsed.events["ts"].to_list() == [datetime(2024, 2, 29, 18, 29, 58, 1000, tzinfo=UTC)]
+
+
+def test_msec_time() -> None:
+    fmt = compile_log_format('$msec "$request" $status $request_time')
+    parsed = fmt.parse(b'1700000000.250 "GET /x HTTP/1.1" 200 0.250\n')
+    # 1700000000 = 2023-11-14T22:13:20Z
+    assert parsed.events["ts"].to_list() == [datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)]
+
+
+def test_request_method_and_uri_with_args() -> None:
+    fmt = compile_log_format(
+        "[$time_local] $request_method $uri $args $status $host $upstream_cache_status"
+    )
+    parsed = fmt.parse(
+        b"[10/Sep/2015:17:57:59 +0000] PUT /items/7 a=1&b=2 200 api.example.com HIT\n"
+        b"[10/Sep/2015:17:57:59 +0000] GET /items - 200 - -\n"
+    )
+    assert parsed.events.select("method", "path", "host", "cache_status").rows() == [
+        ("PUT", "/items/7?a=1&b=2", "api.example.com", "HIT"),
+        ("GET", "/items", None, None),
+    ]
+
+
+def test_attempts_from_upstream_status_when_no_times() -> None:
+    fmt = compile_log_format('[$time_local] "$request" $status "$upstream_status"')
+    parsed = fmt.parse(
+        b'[10/Sep/2015:17:57:59 +0000] "GET / HTTP/1.1" 200 "502, 504 : 200"\n'
+        b'[10/Sep/2015:17:57:59 +0000] "GET / HTTP/1.1" 200 "-"\n'
+    )
+    assert parsed.events["attempts"].to_list() == [3, None]
+
+
+def test_empty_chunk_and_missing_final_newline() -> None:
+    fmt = compile_log_format(TIMED)
+    empty = fmt.parse(b"")
+    assert (empty.events.height, empty.rejects.height) == (0, 0)
+    assert empty.events.schema["ts"] == pl.Datetime("us", "UTC")
+    parsed = fmt.parse(LINE.encode())  # no trailing newline
+    assert parsed.events.height == 1
+
+
+def test_crlf_lines() -> None:
+    fmt = compile_log_format(TIMED)
+    parsed = fmt.parse((LINE + "\r\n" + LINE + "\r\n").encode())
+    assert parsed.events["upstream_latency_s"].to_list() == [0.4, 0.4]
+    assert parsed.rejects.height == 0
+
+
+def test_invalid_utf8_is_kept_as_replacement_characters() -> None:
+    fmt = compile_log_format(TIMED)
+    bad = LINE.replace("/a", "/caf\xe9").encode("latin-1")
+    parsed = fmt.parse(bad + b"\n")
+    assert parsed.events["path"].to_list() == ["/caf\ufffd"]
+
+
+def test_fast_and_exact_paths_agree_on_many_lines() -> None:
+    """Second method: the regex path over every line must give the columnar path's answer."""
+    fmt = compile_log_format(TIMED)
+    variants = [
+        LINE,
+        LINE.replace("0.400", "0.100, 0.300"),
+        LINE.replace("0.400", "- : 0.300, 0.001"),
+        LINE.replace("0.400", "-"),
+        LINE.replace('"curl"', '"a \\x22b\\x22"'),
+        LINE.replace("+0000", "+0930"),
+        LINE.replace("10.0.0.1", "fe80::1%eth0"),
+        LINE.replace("200", "abc"),
+        LINE[:40],
+        "",
+    ]
+    lines = [variants[i % len(variants)] for i in range(5000)]
+    parsed = fmt.parse(("\n".join(lines) + "\n").encode())
+    events, rejects = fmt._parse_exact(list(enumerate(lines)))
+    assert parsed.events.equals(events.drop("_line"))
+    assert parsed.rejects.equals(rejects)
+    assert parsed.events.height == 3500  # 7 of every 10 variants are requests
+
+
+def test_unescape() -> None:
+    assert unescape_nginx(r"/caf\xC3\xA9") == "/café"
+    assert unescape_nginx(r"a\\b \u00e9") == "a\\b é"
+    assert unescape_nginx("plain") == "plain"
+
+
+@pytest.mark.parametrize(
+    ("body", "fast"),
+    [
+        (TIMED, True),
+        ('[$time_local] $host:$server_port "$request"', False),  # two variables in a field
+        ('$time_local "$request"', True),  # bare $time_local spans two fields
+    ],
+)
+def test_fast_path_planning(body: str, fast: bool) -> None:
+    assert (compile_log_format(body)._tokens is not None) is fast
+
+
+def test_quoted_time_local_in_the_fast_path() -> None:
+    fmt = compile_log_format('"$time_local" "$request" $status $request_time')
+    line = b'"10/Sep/2015:17:57:59 -0130" "GET / HTTP/1.1" 200 0.001\n'
+    parsed = fmt.parse(line * 600)  # above the split threshold: the columnar path answers
+    # 17:57:59-01:30 = 19:27:59Z, minus 1 ms
+    assert parsed.events["ts"].unique().to_list() == [
+        datetime(2015, 9, 10, 19, 27, 58, 999_000, tzinfo=UTC)
+    ]
+    assert parsed.events.height == 600

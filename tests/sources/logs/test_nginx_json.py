@@ -1,0 +1,101 @@
+"""NGINX ``escape=json`` logs (values worked out by hand)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+import pytest
+
+from apislo.sources.logs import get_format
+
+LINES = [
+    # escape=json: \" inside strings; numbers unquoted; retry list as a string
+    '{"time_iso8601":"2024-05-01T12:00:00+02:00","remote_addr":"::1","request":'
+    '"GET /q?s=\\"x\\" HTTP/1.1","status":200,"request_time":0.250,'
+    '"upstream_response_time":"0.100, 0.120","body_bytes_sent":42,"request_length":300,'
+    '"http_host":"api.example.com","remote_user":"-"}',
+    # every value quoted, upstream "-"
+    '{"time_iso8601":"2024-05-01T10:00:01+00:00","request":"POST /orders HTTP/2.0",'
+    '"status":"503","request_time":"1.000","upstream_response_time":"-",'
+    '"body_bytes_sent":"0","request_length":"12","http_host":"api.example.com",'
+    '"remote_user":"carol"}',
+    # default escaping inside a JSON template: \x22 is not valid JSON, repaired
+    '{"time_iso8601":"2024-05-01T10:00:02+00:00","request":"GET /a\\x22b HTTP/1.1",'
+    '"status":200,"request_time":0.001,"upstream_response_time":"0.001",'
+    '"body_bytes_sent":1,"request_length":1,"http_host":"-","remote_user":"-"}',
+    # cut off
+    '{"time_iso8601":"2024-05-01T10:00:03+00:00","request":"GET / HT',
+    # not JSON at all
+    'nginx: [warn] the "user" directive makes sense only if the master process runs',
+    # broken JSON (unquoted key)
+    '{time_iso8601:"2024-05-01T10:00:04+00:00"}',
+    # bad request line
+    '{"time_iso8601":"2024-05-01T10:00:05+00:00","request":"-","status":400,'
+    '"request_time":0.000,"upstream_response_time":"-","body_bytes_sent":0,'
+    '"request_length":0,"http_host":"-","remote_user":"-"}',
+]
+
+
+def _chunk(lines: list[str]) -> bytes:
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_json_values() -> None:
+    parsed = get_format("nginx-json").parse(_chunk(LINES))
+    rows = parsed.events.to_dicts()
+    assert [r["ts"] for r in rows] == [
+        datetime(2024, 5, 1, 9, 59, 59, 750_000, tzinfo=UTC),  # 12:00+02 = 10:00Z - 0.250
+        datetime(2024, 5, 1, 10, 0, 0, tzinfo=UTC),  # 10:00:01 - 1.000
+        datetime(2024, 5, 1, 10, 0, 1, 999_000, tzinfo=UTC),
+    ]
+    assert [r["path"] for r in rows] == ['/q?s="x"', "/orders", '/a"b']
+    assert [r["upstream_latency_s"] for r in rows] == [0.22, None, 0.001]
+    assert [r["attempts"] for r in rows] == [2, None, 1]
+    assert [r["status"] for r in rows] == [200, 503, 200]
+    assert [(r["bytes_in"], r["bytes_out"]) for r in rows] == [(300, 42), (12, 0), (1, 1)]
+    assert [r["host"] for r in rows] == ["api.example.com", "api.example.com", None]
+    assert [r["consumer"] for r in rows] == [None, "carol", None]
+    assert list(zip(parsed.rejects["line_no"], parsed.rejects["reason"], strict=True)) == [
+        (3, "truncated"),
+        (4, "not_a_request"),
+        (5, "bad_json"),
+        (6, "bad_request_line"),
+    ]
+
+
+def test_aliases_and_clf_time() -> None:
+    line = (
+        '{"time":"01/May/2024:12:00:00 +0200","method":"GET","path":"/x?y=1","status":"204",'
+        '"request_time":"0.500"}'
+    )
+    row = get_format("nginx-json").parse(_chunk([line])).events.row(0, named=True)
+    assert row["ts"] == datetime(2024, 5, 1, 9, 59, 59, 500_000, tzinfo=UTC)
+    assert (row["method"], row["path"], row["status"]) == ("GET", "/x?y=1", 204)
+
+
+def test_no_time_key_rejects_everything() -> None:
+    parsed = get_format("nginx-json").parse(_chunk(['{"request":"GET / HTTP/1.1"}']))
+    assert parsed.events.height == 0
+    assert parsed.rejects["reason"].to_list() == ["not_a_request"]
+
+
+def test_round_trip_and_sniff() -> None:
+    fmt = get_format("nginx-json")
+    events = pl.DataFrame(
+        {
+            "ts": [datetime(2024, 5, 1, 9, 59, 59, 750_000, tzinfo=UTC)],
+            "method": ["GET"],
+            "path": ['/q?s="x"'],
+            "status": [200],
+            "latency_s": [0.25],
+            "upstream_latency_s": [0.22],
+            "attempts": [2],
+            "bytes_out": [42],
+        },
+        schema_overrides={"status": pl.Int16, "attempts": pl.Int16},
+    )
+    lines = fmt.write(events)
+    parsed = fmt.parse(_chunk(lines))
+    assert parsed.events.select(events.columns).equals(events)
+    assert fmt.sniff([*lines, "garbage"]) == pytest.approx(0.5)
