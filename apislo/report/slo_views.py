@@ -15,6 +15,7 @@ import pandas as pd
 
 __all__ = [
     "HEADLINE_GROUPS",
+    "alert_summary",
     "budget_exhaustion",
     "budget_spent",
     "burn_down",
@@ -153,7 +154,7 @@ def fired_alerts(
     start: Any,
     end: Any,
     step: str = "1min",
-    warmup: str = "3d",
+    warmup: str = "72h",
 ) -> pd.DataFrame:
     """Every alert episode active during ``[start, end)``, replaying each SLO's alert tiers from
     ``start - warmup`` so long windows are full at ``start``.
@@ -187,6 +188,23 @@ def fired_alerts(
     if not parts:
         return pd.DataFrame(columns=columns)
     return pd.concat(parts, ignore_index=True).sort_values("fired_at", ignore_index=True)
+
+
+def alert_summary(alerts: pd.DataFrame) -> pd.DataFrame:
+    """One row per SLO and alert from :func:`fired_alerts`: ``episodes``, ``first_fired``,
+    ``last_fired``, ``time_firing`` (total), and ``firing_now`` (an episode still open)."""
+    columns = ["slo", "alert", "severity", "episodes", "first_fired", "last_fired", "time_firing"]
+    if alerts.empty:
+        return pd.DataFrame(columns=[*columns, "firing_now"])
+    grouped = alerts.groupby(["slo", "alert", "severity"], as_index=False, observed=True)
+    out = grouped.agg(
+        episodes=("fired_at", "size"),
+        first_fired=("fired_at", "min"),
+        last_fired=("fired_at", "max"),
+        time_firing=("duration", "sum"),
+        firing_now=("reset_at", lambda r: bool(r.isna().any())),
+    )
+    return out.sort_values(["first_fired", "alert"], ignore_index=True)
 
 
 def compliance(

@@ -8,7 +8,7 @@
     timezone: Europe/Paris                # IANA zone (default UTC)
     period: day                           # the data window: last full hour|day|week|month, or none
     parameters:                           # templated: {period_start} {period_end} {scheduled}
-      start: "{period_start}"             # ISO 8601 UTC; strftime specs work: {period_start:%Y-%m}
+      start: "{period_start}"             # ISO 8601, job's zone; strftime too: {period_start:%Y-%m}
       end: "{period_end}"
     output: "slo-daily/{period_start:%Y-%m-%d}.html"   # under the reports directory
     timeout: 1800                         # overall, seconds
@@ -100,16 +100,17 @@ class Job:
     ) -> tuple[dict[str, Any], str]:
         """Parameters and output path for a run scheduled at ``scheduled`` over ``[start, end)``.
 
-        Values available to templates: ``period_start``, ``period_end`` (UTC), ``scheduled`` (in
-        the job's zone) and ``job``.
+        Values available to templates: ``period_start``, ``period_end`` and ``scheduled``, all in
+        the job's zone (ISO 8601 with the offset, so parameters name exact instants and file
+        names use local dates), and ``job``.
 
         Raises:
             ConfigError: a template names an unknown value or the output leaves the reports dir.
         """
         values = {
-            "period_start": _stamp(start.astimezone(ZoneInfo("UTC"))),
-            "period_end": _stamp(end.astimezone(ZoneInfo("UTC"))),
-            "scheduled": _stamp(scheduled),
+            "period_start": _stamp(start.astimezone(self.zone)),
+            "period_end": _stamp(end.astimezone(self.zone)),
+            "scheduled": _stamp(scheduled.astimezone(self.zone)),
             "job": self.name,
         }
         try:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from apislo.simulate.catalog import LOW_TRAFFIC_RPS, ApiSpec
+from apislo.simulate.truth import iso_utc
 
 __all__ = [
     "ABUSIVE_CONSUMER",
@@ -69,14 +70,10 @@ class Episode:
         return {
             "kind": self.kind,
             "api": self.api,
-            "start": _iso(self.start),
-            "end": _iso(self.end),
+            "start": iso_utc(self.start),
+            "end": iso_utc(self.end),
             **self.params,
         }
-
-
-def _iso(ts: datetime) -> str:
-    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _window(

@@ -126,6 +126,7 @@ def write_openmetrics(
     end: datetime,
     step_s: int = 60,
     buckets_s: Sequence[float] = OM_BUCKETS_S,
+    apis: Sequence[str] | None = None,
 ) -> OpenMetricsStats:
     """Write the events' request counter and latency histogram as OpenMetrics text.
 
@@ -137,6 +138,7 @@ def write_openmetrics(
         end: last sample time; no event may start at or after it.
         step_s: seconds between samples.
         buckets_s: finite histogram bounds, seconds (``+Inf`` is added).
+        apis: APIs that get histogram series even without requests (all zeros).
 
     Returns:
         Counts of what was written.
@@ -158,7 +160,7 @@ def write_openmetrics(
             "events start outside the metrics period; pass the simulation's start/end"
         )
     n_t = len(times_us)
-    k = np.searchsorted(times_us, ts_us, side="right")  # first sample with ts < t
+    k = np.searchsorted(times_us, ts_us, side="right").astype(np.int64)  # first t with ts < t
 
     # counter: one series per (api, method, code)
     keys = events.select("api", "method", pl.col("status").cast(pl.String).alias("code"))
@@ -182,10 +184,14 @@ def write_openmetrics(
     ]
 
     # histogram: per api, per sample time: buckets..., +Inf, _count, _sum
-    apis = sorted(events["api"].unique().to_list())
-    api_idx = events["api"].replace_strict(apis, list(range(len(apis))), return_dtype=pl.Int64)
-    a_i = api_idx.to_numpy()
-    latency = events["latency_s"].to_numpy()
+    apis = sorted(set(apis or ()) | set(events["api"].unique().to_list()))
+    a_i = (
+        events["api"]
+        .replace_strict(apis, list(range(len(apis))), return_dtype=pl.Int64)
+        .to_numpy()
+        .astype(np.int64)
+    )
+    latency = events["latency_s"].to_numpy().astype(np.float64)
     j = np.searchsorted(bounds, latency, side="left")  # first bound with latency <= le
     n_a, n_b = len(apis), len(bounds) + 1
     per_bucket = np.bincount((a_i * n_t + k) * n_b + j, minlength=n_a * n_t * n_b)

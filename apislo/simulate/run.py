@@ -19,8 +19,9 @@ from apislo.simulate.catalog import APIS, LOW_TRAFFIC_RPS
 from apislo.simulate.episodes import Episode, schedule_episodes
 from apislo.simulate.openmetrics import OpenMetricsStats, write_openmetrics
 from apislo.simulate.traffic import generate_events
-from apislo.simulate.truth import COUNT_COLUMNS, SLOW_THRESHOLD_S, truth_from_events
-from apislo.sources.logs import LogFormat, format_names, get_format
+from apislo.simulate.truth import COUNT_COLUMNS, SLOW_THRESHOLD_S, iso_utc, truth_from_events
+from apislo.sources.logs import FORMATS, LogFormat, format_names, get_format
+from apislo.sources.logs.base import RAW_SCHEMA
 
 __all__ = ["TRUTH_FILE", "SimulationResult", "default_end", "simulate"]
 
@@ -70,19 +71,33 @@ def _as_utc(ts: datetime | str) -> datetime:
 
 
 def _formats(names: Sequence[str]) -> list[LogFormat]:
+    """The formats, each checked to write an empty frame (before anything is generated)."""
     if not names:
         raise ConfigError(
             f"give at least one log format; known formats: {', '.join(format_names())}"
         )
     out = []
+    empty = pl.DataFrame(schema=RAW_SCHEMA)
     for name in names:
         try:
-            out.append(get_format(name))
+            fmt = get_format(name)
+            fmt.write(empty)
         except ImportError as exc:
             raise ConfigError(
                 f"log format {name!r} is registered but its module is not available ({exc}); "
                 "choose another --formats entry"
             ) from None
+        except NotImplementedError:
+            raise ConfigError(
+                f"log format {name!r} cannot write logs yet; choose another --formats entry"
+            ) from None
+        except ConfigError as exc:
+            if name not in FORMATS:
+                raise
+            raise ConfigError(
+                f"log format {name!r} cannot be simulated ({exc}); choose another --formats entry"
+            ) from None
+        out.append(fmt)
     return out
 
 
@@ -170,19 +185,19 @@ def simulate(
     events, backends = generate_events(specs, start_ts, end_ts, episodes, rate, rng)
 
     out = Path(out_dir)
-    (out / "logs").mkdir(parents=True, exist_ok=True)
+    try:
+        (out / "logs").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot create {out / 'logs'} ({exc.strerror}); pass a writable folder as --out"
+        ) from None
     previous = _previous_files(out)
     logs: dict[str, Path] = {}
     per_api = truth_from_events(events, names, start_ts, end_ts)
     for i, name in enumerate(names):
         fmt = fmts[i % len(fmts)]
         path = out / "logs" / f"{name}.{fmt.name}.log"
-        try:
-            lines = fmt.write(events.filter(pl.col("api") == name))
-        except NotImplementedError:
-            raise ConfigError(
-                f"log format {fmt.name!r} cannot write logs yet; choose another --formats entry"
-            ) from None
+        lines = fmt.write(events.filter(pl.col("api") == name))
         _write_atomic(path, "".join(line + "\n" for line in lines))
         logs[name] = path
         per_api[name] = {
@@ -195,7 +210,7 @@ def simulate(
     om_stats = None
     if openmetrics:
         tmp = out / (OPENMETRICS_FILE + ".tmp")
-        om_stats = write_openmetrics(events, tmp, start_ts, end_ts, openmetrics_step_s)
+        om_stats = write_openmetrics(events, tmp, start_ts, end_ts, openmetrics_step_s, apis=names)
         os.replace(tmp, out / OPENMETRICS_FILE)
         om_stats = replace(om_stats, path=out / OPENMETRICS_FILE)
 
@@ -213,8 +228,8 @@ def simulate(
             "openmetrics": openmetrics,
             "openmetrics_step_s": openmetrics_step_s if openmetrics else None,
         },
-        "start": start_ts.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "end": end_ts.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "start": iso_utc(start_ts),
+        "end": iso_utc(end_ts),
         "latency_threshold_s": SLOW_THRESHOLD_S,
         "timestamps": "ts = request start, UTC; every request ends on a whole second",
         "totals": {c: sum(per_api[n][c] for n in names) for c in COUNT_COLUMNS},

@@ -58,20 +58,20 @@ _ZIPF_S = 1.1
 
 # Base status mix: (status, probability) by route shape/method; the rest is the route's success.
 _BASE_ERRORS = {
-    "500": 0.0005,
-    "502": 0.0001,
-    "503": 0.0001,
-    "504": 0.0001,
-    "401": 0.004,
-    "403": 0.002,
+    500: 0.0005,
+    502: 0.0001,
+    503: 0.0001,
+    504: 0.0001,
+    401: 0.004,
+    403: 0.002,
 }
 _ROUTE_EXTRA = {  # extra statuses by (method, shape)
-    ("GET", "list"): {"400": 0.005},
-    ("GET", "item"): {"404": 0.025, "304": 0.03},
-    ("POST", "collection"): {"400": 0.03, "409": 0.005},
-    ("PUT", "item"): {"400": 0.02, "404": 0.01},
-    ("DELETE", "item"): {"404": 0.03},
-    ("GET", "sub"): {"404": 0.02, "304": 0.02},
+    ("GET", "list"): {400: 0.005},
+    ("GET", "item"): {404: 0.025, 304: 0.03},
+    ("POST", "collection"): {400: 0.03, 409: 0.005},
+    ("PUT", "item"): {400: 0.02, 404: 0.01},
+    ("DELETE", "item"): {404: 0.03},
+    ("GET", "sub"): {404: 0.02, 304: 0.02},
 }
 _OUTAGE_MIX = ((503, 0.5), (502, 0.3), (504, 0.2))
 
@@ -114,14 +114,14 @@ def _profile(minutes_s: np.ndarray, api: ApiSpec) -> np.ndarray:
 def _status_table() -> tuple[np.ndarray, np.ndarray]:
     """Codes (K) and cumulative probabilities (routes x K) of the base status mix."""
     codes = sorted(
-        {int(c) for extra in _ROUTE_EXTRA.values() for c in extra}
-        | {int(c) for c in _BASE_ERRORS}
+        {c for extra in _ROUTE_EXTRA.values() for c in extra}
+        | set(_BASE_ERRORS)
         | {r.ok_status for r in ROUTES}
     )
     probs = np.zeros((len(ROUTES), len(codes)))
     for i, route in enumerate(ROUTES):
         for code, p in {**_BASE_ERRORS, **_ROUTE_EXTRA[(route.method, route.shape)]}.items():
-            probs[i, codes.index(int(code))] += p
+            probs[i, codes.index(code)] += p
         probs[i, codes.index(route.ok_status)] += 1.0 - probs[i].sum()
     return np.array(codes), np.cumsum(probs, axis=1)
 
@@ -344,21 +344,27 @@ def generate_events(
     return events, stats
 
 
+def _route_ids(*shapes: str) -> list[int]:
+    return [i for i, r in enumerate(ROUTES) if r.shape in shapes]
+
+
 def _paths(events: pl.DataFrame, apis: list[ApiSpec], rng: np.random.Generator) -> pl.Series:
     """Concrete request targets: ``/v2/orders/123``, ``/v1/payments?page=3``..."""
     n = events.height
     api_i = events["api_i"].to_numpy()
-    shape = np.array([r.shape for r in ROUTES], dtype=object)[events["route"].to_numpy()]
+    route = events["route"].to_numpy()
+    listing = np.flatnonzero(np.isin(route, _route_ids("list")))
+    with_id = np.isin(route, _route_ids("item", "sub"))
+    is_sub = np.isin(route, _route_ids("sub"))
     heads = pl.Series([f"/{v}/{a.name}" for a in apis for v in ("v2", "v1")])
     tail = pl.repeat("", n, dtype=pl.String, eager=True)
-    listing = np.flatnonzero(shape == "list")
     tail = tail.scatter(listing, "?page=" + pl.Series(rng.integers(1, 21, len(listing))).cast(str))
     # "/{id}" for items, "/{id}/{sub}" for sub-resources; ids drawn only where needed
     subs = pl.Series(["", *[f"/{a.sub_resource}" for a in apis]])
     for kind in ("int", "uuid", "hex"):
         of_kind = np.isin(api_i, [i for i, a in enumerate(apis) if a.id_kind == kind])
-        rows = np.flatnonzero(of_kind & ((shape == "item") | (shape == "sub")))
+        rows = np.flatnonzero(of_kind & with_id)
         if len(rows):
-            sub = subs.gather(np.where(shape[rows] == "sub", api_i[rows] + 1, 0))
+            sub = subs.gather(np.where(is_sub[rows], api_i[rows] + 1, 0))
             tail = tail.scatter(rows, "/" + random_ids(rng, len(rows), kind) + sub)
     return heads.gather(api_i * 2 + events["v1"].to_numpy()) + tail

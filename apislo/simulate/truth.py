@@ -14,10 +14,13 @@ from typing import Any
 
 import polars as pl
 
-__all__ = ["COUNT_COLUMNS", "SLOW_THRESHOLD_S", "truth_from_events"]
+__all__ = ["COUNT_COLUMNS", "ISO_UTC", "SLOW_THRESHOLD_S", "iso_utc", "truth_from_events"]
 
 #: The latency threshold of the ``latency_gt_0.3s`` counts, seconds.
 SLOW_THRESHOLD_S = 0.3
+
+#: How truth.json writes times: ISO 8601, UTC, whole seconds.
+ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"
 
 #: Count columns of the truth, in order.
 COUNT_COLUMNS: tuple[str, ...] = (
@@ -29,6 +32,11 @@ COUNT_COLUMNS: tuple[str, ...] = (
     "status_429",
     "latency_gt_0.3s",
 )
+
+
+def iso_utc(ts: datetime) -> str:
+    """``2026-11-28T12:00:00Z`` for an aware UTC datetime."""
+    return ts.strftime(ISO_UTC)
 
 
 def _counts() -> list[pl.Expr]:
@@ -76,7 +84,7 @@ def truth_from_events(
         rows = hourly.filter(pl.col("api") == api)
         out[api] = {c: int(rows[c].sum()) for c in COUNT_COLUMNS}
         out[api]["hourly"] = {
-            "ts": rows["ts"].dt.strftime("%Y-%m-%dT%H:%M:%SZ").to_list(),
+            "ts": rows["ts"].dt.strftime(ISO_UTC).to_list(),
             **{c: rows[c].to_list() for c in COUNT_COLUMNS},
         }
     return out

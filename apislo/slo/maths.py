@@ -22,7 +22,7 @@ subtraction, for every group at once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
@@ -46,7 +46,6 @@ __all__ = [
     "low_traffic",
     "period_first_rows",
     "prefix_sum",
-    "rolling_at",
     "to_counts",
     "wilson_interval",
     "window_sums",
@@ -256,6 +255,9 @@ def _codes(frame: pd.DataFrame, by: Sequence[str]) -> tuple[np.ndarray, pd.DataF
             f"cannot group by {missing}: the traffic frame has no such column; compute it with "
             f"apislo.traffic(events, by=({', '.join(repr(k) for k in ('api', *missing))},))"
         )
+    if len(by) == 1:
+        codes, uniques = pd.factorize(frame[by[0]], use_na_sentinel=False)
+        return codes.astype(np.int64), pd.DataFrame({by[0]: np.asarray(uniques, dtype=object)})
     codes = np.zeros(len(frame), dtype=np.int64)
     levels = []
     for key in by:
@@ -305,25 +307,33 @@ def to_counts(
         step = pd.Timedelta(int(np.diff(uniq).min()) if len(uniq) > 1 else 60_000_000_000)
     step = pd.Timedelta(step)
     step_ns = step.value
-    lo = pd.Timestamp(start).tz_convert("UTC").value if start is not None else int(ns.min())
+    lo = _utc_ns(start) if start is not None else int(ns.min())
     lo -= lo % step_ns
-    hi = pd.Timestamp(end).tz_convert("UTC").value if end is not None else int(ns.max()) + step_ns
+    hi = _utc_ns(end) if end is not None else int(ns.max()) + step_ns
     n_rows = max(-(-(hi - lo) // step_ns), 0)
-    offset = ns - lo
-    if np.any(offset % step_ns):
+    rows, rest = np.divmod(ns - lo, step_ns)
+    if rest.any():
         raise ConfigError(
             f"traffic-frame timestamps are not on a {step} grid; recompute the frame with "
             f"interval='{step}' or pass step= matching its interval"
         )
-    rows = offset // step_ns
     codes, groups = _codes(frame, by)
+    good, total = np.asarray(good, dtype=np.float64), np.asarray(total, dtype=np.float64)
     keep = (rows >= 0) & (rows < n_rows)
-    flat = rows[keep] * len(groups) + codes[keep]
+    if not keep.all():
+        rows, codes, good, total = rows[keep], codes[keep], good[keep], total[keep]
+    flat = rows * len(groups) + codes
     size = n_rows * len(groups)
     shape = (n_rows, len(groups))
-    good_m = np.bincount(flat, weights=np.asarray(good)[keep], minlength=size).reshape(shape)
-    total_m = np.bincount(flat, weights=np.asarray(total)[keep], minlength=size).reshape(shape)
+    good_m = np.bincount(flat, weights=good, minlength=size).reshape(shape)
+    total_m = np.bincount(flat, weights=total, minlength=size).reshape(shape)
     return Counts(pd.Timestamp(lo, unit="ns", tz="UTC"), step, groups, good_m, total_m)
+
+
+def _utc_ns(value: pd.Timestamp | str) -> int:
+    stamp = pd.Timestamp(value)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return int(stamp.as_unit("ns").value)
 
 
 def _resample(counts: Counts, slice_window: timedelta) -> Counts:
@@ -399,16 +409,6 @@ def prefix_sum(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def rolling_at(prefix: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
-    """Sums over the ``n`` rows ending at each of ``rows`` (fewer at the start).
-
-    >>> p = prefix_sum(np.array([[1.0], [2.0], [3.0], [4.0]]))
-    >>> rolling_at(p, np.arange(4), 2).ravel().tolist()
-    [1.0, 3.0, 5.0, 7.0]
-    """
-    return prefix[rows + 1] - prefix[np.maximum(rows + 1 - n, 0)]
-
-
 def period_first_rows(ids: np.ndarray) -> np.ndarray:
     """For each row, the first row of its period (``ids`` non-decreasing).
 
@@ -426,6 +426,22 @@ def _units_in(delta: timedelta | pd.Timedelta, step: pd.Timedelta, what: str) ->
             "interval, or the timeslice window); choose a multiple of it"
         )
     return int(n)
+
+
+#: Up to this many evaluation rows, window sums add the rows directly: one evaluation instant
+#: costs one pass over its window instead of prefix sums over the whole history.
+_DIRECT_ROWS = 8
+
+
+def _window_total(
+    matrix: np.ndarray, prefix: Callable[[], np.ndarray], rows: np.ndarray, first: np.ndarray
+) -> np.ndarray:
+    """Sums of ``matrix`` over rows ``first[i]..rows[i]`` for each ``i``."""
+    if len(rows) <= _DIRECT_ROWS:
+        sums = [matrix[f : r + 1].sum(axis=0) for f, r in zip(first, rows, strict=True)]
+        return np.stack(sums) if sums else np.empty((0, matrix.shape[1]))
+    totals = prefix()
+    return totals[rows + 1] - totals[first]
 
 
 def _rows(units: Units, rows: np.ndarray | None) -> np.ndarray:
@@ -458,17 +474,14 @@ def window_sums(units: Units, window: TimeWindow, rows: np.ndarray | None = None
         lengths = np.diff(bounds.as_unit("ns").asi8) // units.step.value if len(uniq) else []
         full = np.asarray(lengths, dtype=np.float64)[inverse][:, None]
 
-    def agg(prefix: np.ndarray) -> np.ndarray:
-        return prefix[rows + 1] - prefix[first]
-
-    weight = agg(units.prefix_weight)
+    weight = _window_total(units.weight, lambda: units.prefix_weight, rows, first)
     budget = np.broadcast_to(full, weight.shape) if units.method == "Timeslices" else weight
     return WindowSums(
-        bad=agg(units.prefix_bad),
+        bad=_window_total(units.bad, lambda: units.prefix_bad, rows, first),
         weight=weight,
         budget_weight=budget,
-        good_events=agg(counts.prefix_good),
-        total_events=agg(counts.prefix_total),
+        good_events=_window_total(counts.good, lambda: counts.prefix_good, rows, first),
+        total_events=_window_total(counts.total, lambda: counts.prefix_total, rows, first),
     )
 
 
@@ -483,8 +496,9 @@ def burn_rate(
     """
     n = _units_in(window, units.step, "burn-rate window")
     rows = _rows(units, rows)
-    bad = rolling_at(units.prefix_bad, rows, n)
-    weight = rolling_at(units.prefix_weight, rows, n)
+    first = np.maximum(rows + 1 - n, 0)
+    bad = _window_total(units.bad, lambda: units.prefix_bad, rows, first)
+    weight = _window_total(units.weight, lambda: units.prefix_weight, rows, first)
     with np.errstate(invalid="ignore", divide="ignore"):
         return (bad / weight) / error_allowance(target)
 

@@ -33,6 +33,7 @@ sum(increase(http_requests_total{api="checkout"}[5m]))
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -65,6 +66,7 @@ __all__ = [
     "rules_yaml",
     "slo_id",
     "synthetic_series",
+    "test_step",
 ]
 
 #: Output formats of :func:`rules_yaml`.
@@ -469,28 +471,27 @@ def _difference(total: str, bad: str) -> str:
     return " ".join(str(int(t) - int(b)) for t, b in zip(total.split(), bad.split(), strict=True))
 
 
-def _ramp(per_minute: int, minutes: int, start_after: int = 0) -> list[str]:
-    """Cumulative counter values at minutes ``0..minutes``: ``per_minute`` per minute from
-    minute ``start_after`` on (the interval ``[m, m+1)`` shows in the sample at ``m + 1``)."""
-    return [str(per_minute * max(0, m - start_after)) for m in range(minutes + 1)]
+def _ramp(per_step: int, steps: int, start_after: int = 0) -> list[str]:
+    """Cumulative counter values at steps ``0..steps``: ``per_step`` per step from step
+    ``start_after`` on (the interval ``[i, i+1)`` shows in the sample at ``i + 1``)."""
+    return [str(per_step * max(0, i - start_after)) for i in range(steps + 1)]
 
 
-def _first_fire(tier: Tier, objective: Objective, bad: int, total: int) -> int:
-    """Minutes after a burn starts at which ``tier`` first fires, from the window maths.
+def _first_fire(tier: Tier, objective: Objective, bad: int, total: int, step: timedelta) -> int:
+    """Steps after a burn starts at which ``tier`` first fires, from the window maths.
 
-    With ``total`` events and (after the start) ``bad`` bad events a minute, and full windows
-    of traffic behind, after ``k`` burning minutes the long window's ratio is
-    ``k * bad / (L * total)`` and the short one's ``min(k, S) * bad / (S * total)``. The alert
-    fires at the first ``k`` where both exceed ``factor * (1 - objective)``, computed with the
-    same float64 operations Prometheus performs.
+    With ``total`` events and (after the start) ``bad`` bad events per step, and a full long
+    window of traffic behind, after ``k`` burning steps the long window's error ratio is
+    ``k * bad / (L * total)`` and the short one's ``min(k, S) * bad / (S * total)`` (``L``, ``S``
+    in steps). The alert fires at the first ``k`` where both exceed ``factor * (1 -
+    objective)``, computed with the float64 operations Prometheus performs.
     """
     threshold = tier.threshold(objective.target)
-    long_m = int(tier.long_window / timedelta(minutes=1))
-    short_m = int(tier.short_window / timedelta(minutes=1))
-    guess = max(1, int(threshold * long_m * total / bad) - 2)
-    for k in range(guess, long_m + 1):
-        if (k * bad) / (long_m * total) > threshold and (min(k, short_m) * bad) / (
-            short_m * total
+    long_n, short_n = tier.long_window // step, tier.short_window // step
+    guess = max(1, int(threshold * long_n * total / bad) - 2)
+    for k in range(guess, long_n + 1):
+        if (k * bad) / (long_n * total) > threshold and (min(k, short_n) * bad) / (
+            short_n * total
         ) > threshold:
             return k
     raise ConfigError(f"tier {tier.name}: the synthetic burn never fires within its long window")
@@ -504,32 +505,34 @@ def _expected(slo: SLO, objective: Objective, tier: Tier, policy: Policy) -> dic
     return {"exp_labels": labels, "exp_annotations": _annotations(slo, objective, tier, policy)}
 
 
-def _tests_for(item: _Objective) -> list[dict[str, Any]]:
+def _tests_for(item: _Objective, step: timedelta) -> list[dict[str, Any]]:
     slo, objective, policy = item.slo, item.objective, item.policy
     tests = []
     allowance = error_allowance(objective.target)
+    interval = prom_duration(step)
     for tier in policy.tiers:
-        long_m = int(tier.long_window / timedelta(minutes=1))
+        long_n = tier.long_window // step
         bad = max(1, round(_BURN_MULTIPLE * tier.factor * allowance * _RATE))
-        fire = _first_fire(tier, objective, bad, _RATE)
-        minutes = long_m + fire + 1
+        fire = _first_fire(tier, objective, bad, _RATE, step)
+        steps = long_n + fire + 1
         name = alert_name(slo, tier)
         tests.append(
             {
                 "name": f"{slo_id(slo, objective)} {tier.name}: a {bad / _RATE:.4%} error ratio "
-                f"from {prom_duration(tier.long_window)} on fires after {fire} min",
-                "interval": "1m",
+                f"from {prom_duration(tier.long_window)} on fires {prom_duration(fire * step)} "
+                "later",
+                "interval": interval,
                 "input_series": synthetic_series(
-                    slo, objective, _ramp(bad, minutes, long_m), _ramp(_RATE, minutes)
+                    slo, objective, _ramp(bad, steps, long_n), _ramp(_RATE, steps)
                 ),
                 "alert_rule_test": [
                     {
-                        "eval_time": prom_duration((long_m + fire - 1) * timedelta(minutes=1)),
+                        "eval_time": prom_duration((long_n + fire - 1) * step),
                         "alertname": name,
                         "exp_alerts": [],
                     },
                     {
-                        "eval_time": prom_duration((long_m + fire) * timedelta(minutes=1)),
+                        "eval_time": prom_duration((long_n + fire) * step),
                         "alertname": name,
                         "exp_alerts": [_expected(slo, objective, tier, policy)],
                     },
@@ -538,23 +541,23 @@ def _tests_for(item: _Objective) -> list[dict[str, Any]]:
         )
     smallest = min(t.factor for t in policy.tiers)
     bad = int(_HEALTHY_FRACTION * smallest * allowance * _RATE)
-    longest = int(max(t.long_window for t in policy.tiers) / timedelta(minutes=1))
-    minutes = longest + 60
-    checks = sorted({60, longest // 2, longest, minutes})
+    longest = max(t.long_window for t in policy.tiers) // step
+    steps = longest + 12
+    checks = sorted({12, longest // 2, longest, steps})
     tests.append(
         {
             "name": f"{slo_id(slo, objective)}: a {bad / _RATE:.4%} error ratio stays silent",
-            "interval": "1m",
+            "interval": interval,
             "input_series": synthetic_series(
-                slo, objective, _ramp(bad, minutes), _ramp(_RATE, minutes)
+                slo, objective, _ramp(bad, steps), _ramp(_RATE, steps)
             ),
             "alert_rule_test": [
                 {
-                    "eval_time": prom_duration(m * timedelta(minutes=1)),
+                    "eval_time": prom_duration(i * step),
                     "alertname": alert_name(slo, tier),
                     "exp_alerts": [],
                 }
-                for m in checks
+                for i in checks
                 for tier in policy.tiers
             ],
         }
@@ -562,13 +565,27 @@ def _tests_for(item: _Objective) -> list[dict[str, Any]]:
     return tests
 
 
+def test_step(slos: Sequence[SLO]) -> timedelta:
+    """Evaluation interval of the promtool tests: the largest that divides every window.
+
+    Evaluating every minute over days of synthetic series is slow in promtool (a 1-day window
+    takes ~25 s); the Workbook's windows are all multiples of 5 minutes.
+    """
+    minutes = 0
+    for item in _objectives(slos):
+        for w in (*item.policy.windows, item.slo.window.period):
+            minutes = math.gcd(minutes, int(w // timedelta(minutes=1)))
+    return timedelta(minutes=max(minutes, 1))
+
+
 def promtool_tests_document(slos: Sequence[SLO], rule_file: str) -> dict[str, Any]:
     """A ``promtool test rules`` file for the rules of ``slos``.
 
-    Per SLO objective and tier, a burn scenario (full windows of steady traffic, then an error
-    ratio ``4 x factor x (1 - objective)``) checks that the alert is silent one minute before
-    the time the window maths predict and firing at it, with its exact labels and annotations;
-    a healthy scenario (half the smallest factor) checks every alert stays silent.
+    Per SLO objective and tier, a burn scenario (a full long window of steady traffic, then an
+    error ratio ``4 x factor x (1 - objective)``) checks that the alert is silent one evaluation
+    before the time the window maths predict and firing at it, with its exact labels and
+    annotations; a healthy scenario (half the smallest factor) checks every alert stays
+    silent. Series and evaluations are spaced :func:`test_step` apart.
 
     Args:
         slos: the SLOs (only availability and latency SLIs; ratio SLIs are skipped).
@@ -578,16 +595,17 @@ def promtool_tests_document(slos: Sequence[SLO], rule_file: str) -> dict[str, An
         ConfigError: none of the SLOs has an SLI that synthetic series can drive.
     """
     tests = []
+    step = test_step(slos)
     for item in _objectives(slos):
         if item.slo.alerting.disabled or item.slo.sli.kind not in ("availability", "latency"):
             continue
-        tests.extend(_tests_for(item))
+        tests.extend(_tests_for(item, step))
     if not tests:
         raise ConfigError(
             "no SLO here has an availability or latency SLI with alerts, so there is nothing "
             "promtool tests could drive with synthetic series"
         )
-    return {"rule_files": [rule_file], "evaluation_interval": "1m", "tests": tests}
+    return {"rule_files": [rule_file], "evaluation_interval": prom_duration(step), "tests": tests}
 
 
 def promtool_tests_yaml(slos: Sequence[SLO], rule_file: str | Path) -> str:

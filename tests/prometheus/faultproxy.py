@@ -20,6 +20,13 @@ from urllib.parse import urlsplit
 __all__ = ["FaultProxy"]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Clients that give up (timeouts) break pipes; that is expected here, not worth a trace."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        return None
+
+
 class FaultProxy:
     """Proxy on a free 127.0.0.1 port forwarding to ``upstream`` (``http://127.0.0.1:PORT``)."""
 
@@ -42,7 +49,7 @@ class FaultProxy:
                 length = int(self.headers.get("Content-Length", 0))
                 proxy._handle(self, self.rfile.read(length))
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(

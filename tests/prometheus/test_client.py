@@ -11,7 +11,7 @@ import pytest
 import apislo
 from apislo.errors import PrometheusQueryError
 from apislo.sources.prometheus import Prometheus, selector
-from apislo.sources.prometheus.http import QueryContext
+from apislo.sources.prometheus.endpoint import QueryContext
 from tests.prometheus.conftest import EVIL, T0
 
 pytestmark = pytest.mark.prometheus
@@ -114,3 +114,13 @@ def test_recent_chunks_are_not_cached(prom_url: str, tmp_path: Path) -> None:
     # the grid splits 30 minutes into 3-4 chunks; only those ending > 10 min ago are stored
     stored = len(list(tmp_path.rglob("*.parquet")))
     assert 1 <= stored <= 2
+
+
+def test_prometheus_api_client_shares_the_transport(prom_url: str) -> None:
+    from tests.prometheus.faultproxy import FaultProxy
+
+    with FaultProxy(prom_url) as proxy:
+        prom = Prometheus(proxy.url, cache=False, headers={"X-Scope-OrgID": "t1"})
+        values = prom.client.get_label_values("api")
+        assert proxy.headers[-1]["X-Scope-OrgID"] == "t1"
+    assert sorted(values) == sorted([EVIL, "orders", "users"])

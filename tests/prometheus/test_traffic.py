@@ -18,7 +18,7 @@ import pytest
 
 from apislo.errors import ConfigError
 from apislo.model import traffic_columns
-from apislo.sources.prometheus import Profile, Prometheus, load_profile
+from apislo.sources.prometheus import Profile, Prometheus, load_profile, profile_names
 from apislo.sources.prometheus.traffic import traffic_queries
 from tests.prometheus.conftest import EVIL, T0
 
@@ -124,3 +124,23 @@ def test_queries_and_custom_profile(tmp_path: Path, prom_url: str) -> None:
         Prometheus(prom_url, cache=False).traffic("nope", T0, T0 + H)
     with pytest.raises(ConfigError, match="latency_unit"):
         Profile("x", "d", "m_total", "code", "api", latency_unit="us")
+
+
+def test_quiet_intervals_are_zero_rows(prom_url: str) -> None:
+    # the data starts at T0: the two hours before it have no series, yet get rows (as the log
+    # side's complete=True does), so a window over rows is a window in time
+    frame = Prometheus(prom_url, cache=False).traffic("kong", T0 - 2 * H, T0 + H + H / 2, "1h")
+    assert frame["ts"].tolist() == [T0 - 2 * H, T0 - H, T0]  # T0+1h..T0+2h ends after `end`
+    assert frame["requests"].tolist() == [0, 0, 240]
+    assert frame["le_1"].tolist() == [0, 0, 240]
+
+
+@pytest.mark.parametrize("name", profile_names())
+def test_every_bundled_profile_is_valid_promql(prom_url: str, name: str) -> None:
+    # the fixture has no Envoy/Istio/... series: Prometheus must accept every query (no
+    # parse error) and the frame is empty but well-formed
+    frame = Prometheus(prom_url, cache=False).traffic(name, T0, T0 + H, "1h", by=("api",))
+    if name in ("generic", "kong"):
+        assert len(frame) > 0
+    else:
+        assert frame.empty and list(frame.columns) == traffic_columns(("api",), ())

@@ -75,3 +75,16 @@ def test_conflicting_and_unknown_options() -> None:
         Transport(bearer_token_env="A", bearer_token_file="/x")
     with pytest.raises(ConfigError, match="unknown option"):
         Prometheus("http://127.0.0.1:1", token="abc")  # secrets are never parameters
+
+
+def test_tls_settings_and_path_prefix(tmp_path: Path) -> None:
+    from apislo.sources.prometheus.endpoint import Endpoint
+    from apislo.sources.prometheus.transport import build_session
+
+    ca, cert, key = (tmp_path / n for n in ("ca.pem", "cert.pem", "key.pem"))
+    session = build_session(Transport(ca_file=ca, client_cert=cert, client_key=key))
+    assert session.verify == str(ca) and session.cert == (str(cert), str(key))
+    assert build_session(Transport(verify=False)).verify is False
+    endpoint = Endpoint("https://mimir.example/", Transport(path_prefix="/prometheus/"))
+    assert endpoint.base == "https://mimir.example/prometheus"
+    assert session.headers.get("Accept-Encoding") != "identity"  # gzip off only on loopback

@@ -21,7 +21,9 @@ def test_index_lists_latest_good_report_and_marks_failures(tmp_path: Path) -> No
     (tmp_path / "daily" / "2026-11-01.html").write_text("ok")
     (tmp_path / "daily" / "2026-11-01.ipynb").write_text("{}")
     append_record(tmp_path, rec("daily", 1, "ok", "daily/2026-11-01.html"))
-    append_record(tmp_path, rec("daily", 2, "failed", "daily/2026-11-02.html", "<script>x</script>"))
+    append_record(
+        tmp_path, rec("daily", 2, "failed", "daily/2026-11-02.html", "<script>x</script>")
+    )
     page = build_site(tmp_path, ["daily", "monthly"], {"monthly": "Compliance <b>"}).read_text()
     latest = page.split("<h2>History</h2>")[0]
     # the last run failed, but the link is to the last good report

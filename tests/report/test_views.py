@@ -88,3 +88,14 @@ def test_no_source_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(views.PROMETHEUS_URL_ENV, raising=False)
     with pytest.raises(ConfigError, match="dataset"):
         views.load_traffic("", "", views.window(START, END))
+
+
+def test_relative_paths_are_found_from_a_subdirectory(tmp_path: Path, monkeypatch) -> None:
+    # JupyterLab runs a notebook in notebooks/, so "data/events" must be found one level up
+    write_dataset(tmp_path / "data" / "events")
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")
+    assert views.find_path("data/events") == tmp_path / "data" / "events"
+    assert views.find_path("nowhere/x") == Path("nowhere/x")
+    frame, _ = views.load_traffic("data/events", "", views.window(START, END))
+    assert int(frame["requests"].sum()) == 7

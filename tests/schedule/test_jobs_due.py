@@ -58,6 +58,16 @@ def test_render_templates_parameters_and_output(tmp_path: Path) -> None:
     assert output == "daily/2026-11-27.html"
 
 
+def test_monthly_output_is_named_by_local_month(tmp_path: Path) -> None:
+    # Paris job on 1 Nov: October, which starts 30 Sep 22:00Z; the file is named 2026-10
+    job = write_job(tmp_path, tz="Europe/Paris", period="month")
+    slot = datetime(2026, 11, 1, 6, tzinfo=job.zone)
+    params, output = job.render(slot, *period_window(job, slot))
+    assert output == "daily/2026-10-01.html"
+    assert params["start"] == "2026-10-01T00:00:00+02:00"
+    assert params["end"] == "2026-11-01T00:00:00+01:00"
+
+
 def test_day_window_on_dst_day_is_23_hours(tmp_path: Path) -> None:
     # Europe/Paris moved to summer time on Sunday 2026-03-29 (last Sunday of March):
     # that day runs 00:00+01:00 (23:00Z the day before) to 00:00+02:00 (22:00Z): 23 hours.

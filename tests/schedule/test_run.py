@@ -122,3 +122,23 @@ def test_keep_prunes_oldest_reports(dirs, fake) -> None:
     ]
     assert not (reports / "alpha" / "2026-10-31.html").exists()
     assert not (reports / "alpha" / "2026-10-31.ipynb").exists()
+
+
+def test_serve_runs_due_jobs_once_and_stops(dirs, fake) -> None:
+    import threading
+    import time
+
+    from apislo.schedule.run import serve
+
+    sched, reports = dirs
+    stop = threading.Event()
+    loop = threading.Thread(target=serve, args=(sched, reports), kwargs={"poll_s": 1, "stop": stop})
+    loop.start()
+    deadline = time.monotonic() + 20
+    while len(fake.calls) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.5)  # at least one more turn of the loop: nothing new is due
+    stop.set()
+    loop.join(timeout=10)
+    assert not loop.is_alive()
+    assert len(fake.calls) == 2

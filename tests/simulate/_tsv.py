@@ -9,7 +9,7 @@ import polars as pl
 
 from apislo.sources.logs.base import RAW_SCHEMA, LogFormat, Parsed
 
-__all__ = ["TsvFormat"]
+__all__ = ["TsvFormat", "UnwritableFormat"]
 
 
 class TsvFormat(LogFormat):
@@ -34,3 +34,12 @@ class TsvFormat(LogFormat):
             .to_series()
             .to_list()
         )
+
+
+class UnwritableFormat(TsvFormat):
+    """A format whose writer does not exist yet."""
+
+    name = "test-nowrite"
+
+    def write(self, events: pl.DataFrame) -> list[str]:
+        raise NotImplementedError

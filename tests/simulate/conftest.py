@@ -20,12 +20,14 @@ SMALL = {"days": 2, "apis": 4, "seed": 7, "rate": 0.5, "end": END}
 
 @contextmanager
 def tsv_registered() -> Iterator[None]:
-    """Register the tab-separated test format as ``test-tsv`` for the duration of a block."""
+    """Register the test formats ``test-tsv`` and ``test-nowrite`` for the duration of a block."""
     FORMATS["test-tsv"] = "tests.simulate._tsv:TsvFormat"
+    FORMATS["test-nowrite"] = "tests.simulate._tsv:UnwritableFormat"
     try:
         yield
     finally:
         FORMATS.pop("test-tsv", None)
+        FORMATS.pop("test-nowrite", None)
 
 
 @pytest.fixture(autouse=True)

@@ -151,8 +151,9 @@ def test_spike_raises_latency(small: SimulationResult, events: pd.DataFrame) -> 
         end=pd.Timestamp(ep["end"]) - pd.Timedelta(days=1),
     )
     before = _window(events, day_before) & events["upstream_latency_s"].notna()
-    # the load doubles: requests double (+-10 %), utilisation ~0.45 -> ~0.9, so queueing delays
-    # appear and the 95th percentile grows by far more than the noise
+    # the load doubles: proxied requests double (less up to ~17 % shed where rho > 0.95; a few %
+    # of Poisson and lognormal noise), utilisation ~0.45 -> ~0.9, so queueing delays appear and
+    # the 95th percentile grows by far more than the noise
     n_in, n_before = inside.sum(), before.sum()
     assert 1.6 < n_in / n_before < 2.6
     p95_in = events.loc[inside, "latency_s"].quantile(0.95)

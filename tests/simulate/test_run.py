@@ -73,6 +73,7 @@ def test_formats_round_robin_and_stale_files(tmp_path: Path) -> None:
         ({"rate": -1}, "must be positive"),
         ({"formats": ("no-such-format",)}, "unknown log format 'no-such-format'; known formats:"),
         ({"formats": ()}, "at least one log format"),
+        ({"formats": ("test-tsv", "test-nowrite")}, "'test-nowrite' cannot write logs yet"),
         ({"end": "yesterday"}, "not an ISO 8601 time"),
         ({"seed": -1}, "non-negative"),
     ],
@@ -81,6 +82,13 @@ def test_bad_parameters_write_nothing(tmp_path: Path, kwargs: dict, message: str
     with pytest.raises(ConfigError, match=message):
         simulate(tmp_path / "out", **{**TINY, **kwargs})
     assert not (tmp_path / "out").exists()
+
+
+def test_out_must_be_a_folder(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("mine")
+    with pytest.raises(ConfigError, match="pass a writable folder as --out"):
+        simulate(tmp_path / "file", **TINY)
+    assert (tmp_path / "file").read_text() == "mine"
 
 
 def test_openmetrics_refuses_recent_data(tmp_path: Path) -> None:
@@ -147,3 +155,24 @@ def test_cli_error_is_one_line(tmp_path: Path) -> None:
     res = CliRunner().invoke(main, ["simulate", "--out", str(tmp_path / "x"), "--apis", "12"])
     assert res.exit_code == 1
     assert res.output.strip() == "error: --apis must be between 1 and 8, got 12"
+
+
+def test_a_period_without_requests(tmp_path: Path) -> None:
+    # one minute at 1/1000 of the volume: ~0.01 requests expected, none with this seed
+    result = simulate(
+        tmp_path,
+        days=1 / 1440,
+        apis=2,
+        rate=0.001,
+        end=END,
+        formats=("test-tsv",),
+        openmetrics=True,
+    )
+    assert result.events.height == 0
+    assert result.truth["totals"]["requests"] == 0
+    assert all(p.read_text() == "" for p in result.logs.values())
+    text = (tmp_path / "metrics.om").read_text()
+    # no counter series, but each API's histogram is there, at 0 on both sample times
+    assert "http_requests_total" not in text
+    assert text.count('http_request_duration_seconds_count{api="orders"} 0 ') == 2
+    assert text.count('http_request_duration_seconds_count{api="payments"} 0 ') == 2

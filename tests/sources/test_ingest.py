@@ -120,7 +120,10 @@ def test_cli_json_output(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)
     assert {k: payload[k] for k in ("files", "lines", "records", "rejected")} == {
-        "files": 1, "lines": 2, "records": 1, "rejected": {"not_a_request": 1},
+        "files": 1,
+        "lines": 2,
+        "records": 1,
+        "rejected": {"not_a_request": 1},
     }
     assert payload["formats"] == {str(log): "nginx-combined"}
     assert payload["quarantine"] == str(quarantine_path(dataset))

@@ -7,11 +7,15 @@
 
 * Fast path: the whole chunk in one ``polars.read_ndjson`` call. It is used when every line is a
   JSON object (the row count equals the line count).
-* Fallback: one ``json.loads`` per line, which classifies each bad line (``not_a_request``,
-  ``truncated``, ``bad_json``), expands batch lines (``[{...},{...}]``, Kong http-log), lets the
-  format recover lines that are almost JSON (``recover``), then reads the good records with
-  polars as above. A record whose shape does not fit (an object where a string is expected) is
-  rejected alone as ``bad_json``.
+* When that fails, lines that cannot be an object (blank, plain text, cut off: not ``{...}``)
+  take the careful path alone and the others are read in one call again; if that still fails
+  (bad syntax inside a line, a field of the wrong shape), the lines are halved again and again
+  and only blocks of at most 256 lines around the bad ones take the careful path.
+* Careful path: one ``json.loads`` per line, which classifies each bad line (``not_a_request``,
+  ``truncated``, ``bad_json``), expands batch lines (``[{...},{...}]``, Kong http-log; a chunk
+  holding batches goes this way whole), lets the format recover lines that are almost JSON
+  (``recover``), then reads the good records with polars as above. A record whose shape does
+  not fit (an object where a string is expected) is rejected alone as ``bad_json``.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ from apislo.sources.logs.base import REJECT_SCHEMA, make_rejects, split_lines
 __all__ = ["JsonRecords", "field_schema", "read_records"]
 
 Recover = Callable[[str], dict[str, Any] | None]
+
+#: Blocks of at most this many lines that polars cannot read whole are read line by line.
+_CAREFUL_BLOCK = 256
 
 
 @dataclass
@@ -99,27 +106,89 @@ def read_records(
     schema = field_schema(paths, lists)
     columns = [*paths, *lists]
     lines = split_lines(chunk)
+    numbers = list(range(len(lines)))
+    if chunk.startswith(b"[") or b"\n[" in chunk:  # batches: the fast path cannot read them
+        return _careful(lines, numbers, schema, columns, recover)
+    frames: list[pl.DataFrame] = []
+    rejects: list[pl.DataFrame] = []
+    text = pl.Series(lines, dtype=pl.String).str.strip_chars()
+    suspect = ~(text.str.starts_with("{") & text.str.ends_with("}"))
+    if suspect.any():  # blank, plain-text or cut-off lines: read them one by one
+        idx = suspect.arg_true().to_list()
+        careful = _careful([lines[i] for i in idx], idx, schema, columns, recover)
+        frames.append(careful.frame)
+        rejects.append(careful.rejects)
+        numbers = (~suspect).arg_true().to_list()
+        lines, chunk = [lines[i] for i in numbers], b""
+    _bisect(lines, numbers, schema, columns, recover, frames, rejects, chunk)
+    frame = pl.concat(frames) if frames else _empty(schema, columns)
+    rejects_frame = pl.concat(rejects) if rejects else pl.DataFrame(schema=REJECT_SCHEMA)
+    if suspect.any():
+        frame = frame.sort("line_no")
+        rejects_frame = rejects_frame.sort("line_no", maintain_order=True)
+    return JsonRecords(frame=frame, rejects=rejects_frame)
+
+
+def _bisect(
+    lines: list[str],
+    numbers: list[int],
+    schema: dict[str, pl.DataType],
+    columns: list[str],
+    recover: Recover | None,
+    frames: list[pl.DataFrame],
+    rejects: list[pl.DataFrame],
+    data: bytes = b"",
+) -> None:
+    """Read ``lines`` in one polars call, or halve them until the bad lines are few.
+
+    ``numbers`` are the lines' numbers in the chunk; ``data`` the lines' bytes when the caller
+    has them (the whole chunk), to avoid a copy. With k bad lines polars reads about
+    k x log2(lines / _CAREFUL_BLOCK) blocks; blocks of at most ``_CAREFUL_BLOCK`` lines that
+    still fail go line by line.
+    """
+    if not lines:
+        return
     try:
-        frame = _read(chunk, schema) if lines else None
-    except Exception:  # any polars failure: take the careful path
+        frame = _read(data or ("\n".join(lines) + "\n").encode(), schema)
+    except Exception:  # any polars failure: look closer
         frame = None
     if frame is not None and frame.height == len(lines):
-        frame = frame.select(
-            pl.arange(0, len(lines), eager=True).cast(pl.Int64).alias("line_no"),
-            pl.Series("line", lines, dtype=pl.String),
-            *_flatten(columns),
+        frames.append(
+            frame.select(
+                pl.Series("line_no", numbers, dtype=pl.Int64),
+                pl.Series("line", lines, dtype=pl.String),
+                *_flatten(columns),
+            )
         )
-        return JsonRecords(frame=frame, rejects=pl.DataFrame(schema=REJECT_SCHEMA))
-    return _careful(lines, schema, columns, recover)
+    elif len(lines) <= _CAREFUL_BLOCK:
+        careful = _careful(lines, numbers, schema, columns, recover)
+        frames.append(careful.frame)
+        rejects.append(careful.rejects)
+    else:
+        half = len(lines) // 2
+        for part in (slice(0, half), slice(half, None)):
+            _bisect(lines[part], numbers[part], schema, columns, recover, frames, rejects)
+
+
+def _empty(schema: dict[str, pl.DataType], columns: list[str]) -> pl.DataFrame:
+    return pl.DataFrame(schema=schema).select(
+        pl.lit(None, dtype=pl.Int64).alias("line_no"),
+        pl.lit(None, dtype=pl.String).alias("line"),
+        *_flatten(columns),
+    )
 
 
 def _careful(
     lines: list[str],
+    numbers: list[int],
     schema: dict[str, pl.DataType],
     columns: list[str],
     recover: Recover | None,
 ) -> JsonRecords:
-    """Per-line path: classify bad lines, expand batches, recover, then read the rest."""
+    """Per-line path: classify bad lines, expand batches, recover, then read the rest.
+
+    ``numbers`` are the lines' numbers within the chunk.
+    """
     texts: list[str] = []
     line_nos: list[int] = []
     bad_nos: list[int] = []
@@ -131,7 +200,7 @@ def _careful(
         bad_reasons.append(reason)
         bad_lines.append(text)
 
-    for no, line in enumerate(lines):
+    for no, line in zip(numbers, lines, strict=True):
         text = line.strip()
         if not text or text[0] not in "{[":
             reject(no, "not_a_request", line)

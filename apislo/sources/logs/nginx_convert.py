@@ -26,6 +26,7 @@ from apislo.sources.logs.base import RAW_SCHEMA
 __all__ = [
     "LIST_VARIABLES",
     "TIME_VARIABLES",
+    "TZ_SUFFIX",
     "USED_VARIABLES",
     "convert",
     "render",
@@ -135,7 +136,7 @@ def _end_time(raw: set[str], time_prefix: str, time_suffix: str, zones: list[str
     if "time_local" in raw:
         fmt = time_prefix.replace("%", "%%") + "%d/%b/%Y:%H:%M:%S"
         naive = pl.col("time_local").str.strptime(pl.Datetime("us"), fmt, strict=False)
-        offsets = {z: _offset_seconds(z, time_suffix) for z in zones}
+        offsets = {z: _offset_seconds(z, time_suffix) for z in zones if z is not None}
         offset = pl.col("time_local" + TZ_SUFFIX).replace_strict(
             offsets, default=None, return_dtype=pl.Int64
         )

@@ -156,24 +156,44 @@ def _var_pattern(var: str, before: str, after: str) -> str:
     return r"[^ ]*"
 
 
-def _exact_regex(pieces: list[_Piece], open_tail: bool = False) -> re.Pattern[str]:
-    """Anchored regex with one named group per variable; ``open_tail`` ends in ``.*``."""
-    parts = ["^"]
-    seen: set[str] = set()
+def _piece_patterns(pieces: list[_Piece]) -> list[str]:
+    """The regex of each piece: escaped literal text, or the variable's loose pattern."""
+    patterns = []
     for i, piece in enumerate(pieces):
         if not piece.is_var:
-            parts.append(re.escape(piece.text))
+            patterns.append(re.escape(piece.text))
             continue
         before = pieces[i - 1].text if i > 0 and not pieces[i - 1].is_var else ""
         after = pieces[i + 1].text if i + 1 < len(pieces) and not pieces[i + 1].is_var else ""
-        pattern = _var_pattern(piece.text, before, after)
-        if piece.text in seen:
-            parts.append(f"(?:{pattern})")
-        else:
+        patterns.append(_var_pattern(piece.text, before, after))
+    return patterns
+
+
+def _exact_regex(pieces: list[_Piece]) -> re.Pattern[str]:
+    """Anchored regex with one named group per variable (its first occurrence)."""
+    parts = ["^"]
+    seen: set[str] = set()
+    for piece, pattern in zip(pieces, _piece_patterns(pieces), strict=True):
+        if piece.is_var and piece.text not in seen:
             seen.add(piece.text)
             parts.append(f"(?P<{piece.text}>{pattern})")
-    parts.append(".*$" if open_tail else "$")
+        else:
+            parts.append(f"(?:{pattern})")
+    parts.append("$")
     return re.compile("".join(parts), re.S)
+
+
+def _prefix_regex(pieces: list[_Piece]) -> re.Pattern[str]:
+    """Regex matching the longest run of leading pieces; each variable is a capturing group.
+
+    ``^P0(?:P1(?:P2...)?)?``: the number of variable groups that took part tells how far into the
+    template a line that does not match in full still follows it.
+    """
+    nested = ""
+    for piece, pattern in zip(reversed(pieces), reversed(_piece_patterns(pieces)), strict=True):
+        own = f"({pattern})" if piece.is_var else f"(?:{pattern})"
+        nested = f"{own}(?:{nested})?" if nested else own
+    return re.compile("^" + nested, re.S)
 
 
 def _fast_tokens(body: str) -> list[_Token] | None:
@@ -234,7 +254,7 @@ class CompiledFormat:
     """A parser and writer for one NGINX ``log_format`` body.
 
     Attributes:
-        name: the format name written to rejects' context and the ``gateway`` column upstream.
+        name: the registry name of the format using this template.
         body: the normalised template.
         variables: the variables the template holds, in order.
     """
@@ -250,11 +270,7 @@ class CompiledFormat:
                 "needs the time of each request. Add one to the log_format (and log again)."
             )
         self._regex = _exact_regex(self._pieces)
-        self._prefix_regexes = [
-            _exact_regex(self._pieces[:k], open_tail=True)
-            for k in range(len(self._pieces) - 1, 0, -1)
-            if sum(p.is_var for p in self._pieces[:k]) >= 2
-        ]
+        self._prefix = _prefix_regex(self._pieces)
         self._used = [v for v in dict.fromkeys(self.variables) if v in USED_VARIABLES]
         self._tokens = _fast_tokens(self.body)
         self._n_columns = self._tokens[-1].first + self._tokens[-1].width if self._tokens else 0
@@ -393,8 +409,10 @@ class CompiledFormat:
         return events, rejects
 
     def _miss_reason(self, line: str) -> str:
-        """Why a line does not match: cut-off lines start like a request, other lines do not."""
-        if line.strip() and any(r.match(line) for r in self._prefix_regexes):
+        """Why a line does not match: a line that follows the template for at least two variables
+        and then stops or strays is ``truncated``; anything else is ``not_a_request``."""
+        m = self._prefix.match(line) if line.strip() else None
+        if m is not None and sum(g is not None for g in m.groups()) >= 2:
             return "truncated"
         return "not_a_request"
 

@@ -38,7 +38,7 @@ import numpy as np
 import polars as pl
 
 from apislo.sources.logs.base import LogFormat, Parsed, make_rejects, split_lines
-from apislo.sources.logs.nginx_convert import TZ_SUFFIX, USED_VARIABLES, convert
+from apislo.sources.logs.nginx_convert import TZ_SUFFIX, USED_VARIABLES, convert, render
 
 __all__ = ["KEY_ALIASES", "NginxJson"]
 
@@ -106,38 +106,31 @@ class NginxJson(LogFormat):
         """Render events as ``escape=json`` lines with the keys this parser reads first."""
         if events.height == 0:
             return []
-        rows = events.with_columns(
-            end=pl.col("ts").dt.convert_time_zone("UTC")
-            + pl.duration(microseconds=(pl.col("latency_s").fill_null(0) * 1e6).round())
-        ).to_dicts()
-        out = []
-        for row in rows:
-            record = {
-                "time_iso8601": row["end"].strftime("%Y-%m-%dT%H:%M:%S+00:00"),
-                "request": f"{row.get('method')} {row.get('path')} HTTP/1.1",
-                "status": row.get("status"),
-                "request_time": _seconds(row.get("latency_s")),
-                "upstream_response_time": _upstream(row),
-                "body_bytes_sent": row.get("bytes_out"),
-                "request_length": row.get("bytes_in"),
-                "host": row.get("host"),
-                "remote_user": row.get("consumer"),
-            }
-            out.append(json.dumps({k: "-" if v is None else v for k, v in record.items()}))
-        return out
+        columns = set(events.columns)
+        request = (
+            pl.concat_str([pl.col("method"), pl.lit(" "), pl.col("path"), pl.lit(" HTTP/1.1")])
+            if {"method", "path"} <= columns
+            else pl.lit(None, pl.String)
+        )
+        fields = {var: render(var, columns) for var in _WRITTEN}
+        fields["request"] = request.fill_null("-")
+        record = pl.struct(
+            **{key: fields[key] for key in ("time_iso8601", "request", *_WRITTEN[1:])}
+        )
+        return events.select(record.struct.json_encode().alias("line"))["line"].to_list()
 
 
-def _seconds(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"
-
-
-def _upstream(row: dict) -> str:
-    """``upstream_latency_s`` and ``attempts`` as NGINX's list (earlier attempts 0.000 s)."""
-    total = row.get("upstream_latency_s")
-    if total is None:
-        return "-"
-    tries = max(int(row.get("attempts") or 1), 1)
-    return ", ".join(["0.000"] * (tries - 1) + [_seconds(total)])
+#: Variables written by :meth:`NginxJson.write`, besides ``request``, in key order.
+_WRITTEN = (
+    "time_iso8601",
+    "status",
+    "request_time",
+    "upstream_response_time",
+    "body_bytes_sent",
+    "request_length",
+    "host",
+    "remote_user",
+)
 
 
 def _sample_keys(lines: list[str]) -> list[str]:

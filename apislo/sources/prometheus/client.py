@@ -25,6 +25,7 @@ import pyarrow as pa
 from apislo.errors import ConfigError
 from apislo.sources.prometheus.cache import ChunkCache, default_cache_dir
 from apislo.sources.prometheus.chunks import MAX_POINTS, Chunk, plan_chunks
+from apislo.sources.prometheus.endpoint import Endpoint, QueryContext
 from apislo.sources.prometheus.frames import (
     Block,
     empty_table,
@@ -33,9 +34,8 @@ from apislo.sources.prometheus.frames import (
     stitch,
     table_to_frame,
 )
-from apislo.sources.prometheus.http import Endpoint, QueryContext
 from apislo.sources.prometheus.times import TimeLike, parse_step, parse_time
-from apislo.sources.prometheus.transport import Transport
+from apislo.sources.prometheus.transport import Transport, build_session
 
 if TYPE_CHECKING:
     from prometheus_api_client import PrometheusConnect
@@ -113,12 +113,17 @@ class Prometheus:
 
     @cached_property
     def client(self) -> PrometheusConnect:
-        """A ``prometheus_api_client.PrometheusConnect`` on the same session (auth, TLS, headers),
-        for the parts of the HTTP API not wrapped here (labels, series, targets, metadata)."""
+        """A ``prometheus_api_client.PrometheusConnect`` with the same auth, TLS and headers,
+        for the parts of the HTTP API not wrapped here (labels, series, targets, metadata).
+
+        It gets its own session (it mounts its own retry adapter on the session it is given).
+        """
         from prometheus_api_client import PrometheusConnect
 
         return PrometheusConnect(
-            self.endpoint.base, session=self.endpoint.session, timeout=self.transport.timeout_s
+            self.endpoint.base,
+            session=build_session(self.transport),
+            timeout=self.transport.timeout_s,
         )
 
     # --- queries -------------------------------------------------------------------------------
@@ -184,7 +189,10 @@ class Prometheus:
 
     def _chunk(self, promql: str, chunk: Chunk) -> Block:
         if self.cache is not None and (hit := self.cache.get(promql, chunk)) is not None:
-            return Block.from_table(hit)
+            try:
+                return Block.from_table(hit)
+            except (KeyError, TypeError, ValueError):  # not written by this version: refetch
+                pass
         params = {
             "query": promql,
             "start": str(int(chunk.start.timestamp())),

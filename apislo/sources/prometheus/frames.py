@@ -108,32 +108,36 @@ def parse_matrix(body: bytes) -> Block:
     Raises:
         ValueError: the body is not a complete success answer (e.g. cut off in transit).
     """
-    pieces: list[bytes] = []
-    blocks: list[bytes] = []
+    view = memoryview(body)
+    pieces: list[memoryview | bytes] = []
+    blocks: list[memoryview] = []
     pos = 0
     while (i := body.find(_VALUES, pos)) >= 0:
         j = body.find(b"]]", i + len(_VALUES))
         if j < 0:
             raise ValueError("values array not closed")
-        pieces += [body[pos:i], b'"values":[]']
-        blocks.append(body[i + len(_VALUES) : j])
+        pieces += [view[pos:i], b'"values":[]']
+        blocks.append(view[i + len(_VALUES) : j])
         pos = j + 2
     if not blocks:
         return _matrix_slow(body)
-    pieces.append(body[pos:])
+    pieces.append(view[pos:])
     result = _check(json.loads(b"".join(pieces)), ("matrix",))
     if len(result) != len(blocks):
         return _matrix_slow(body)
-    counts = np.array([b.count(b"],[") + 1 for b in blocks], dtype=np.int64)
-    csv = b"\n".join(blocks).replace(b"],[", b"\n").translate(None, b'"')
-    table = pacsv.read_csv(pa.py_buffer(csv), _CSV_READ, convert_options=_CSV_CONVERT)
-    if table.num_rows != counts.sum():
+    # one CSV for all series, a "nan,nan" row after each: series ends are where t is NaN
+    csv = (b"\nnan,nan\n".join(blocks) + b"\nnan,nan\n").replace(b"],[", b"\n")
+    table = pacsv.read_csv(
+        pa.py_buffer(csv.translate(None, b'"')), _CSV_READ, convert_options=_CSV_CONVERT
+    )
+    t_s = table.column("t").to_numpy()
+    ends = np.flatnonzero(np.isnan(t_s))
+    if len(ends) != len(blocks):
         return _matrix_slow(body)
+    counts = np.diff(ends, prepend=-1) - 1
+    keep = ~np.isnan(t_s)
     return Block.from_seconds(
-        [s["metric"] for s in result],
-        counts,
-        table.column("t").to_numpy(),
-        table.column("v").to_numpy(),
+        [s["metric"] for s in result], counts, t_s[keep], table.column("v").to_numpy()[keep]
     )
 
 

@@ -144,7 +144,9 @@ def pull_traffic(
     merged = parts[0]
     for part in parts[1:]:
         merged = merged.merge(part, on=["ts", *keys], how="outer")
-    merged = _complete(merged, keys, step_s)
+    step = pd.Timedelta(seconds=step_s)
+    last = align_down(last_end - step, step_s)  # start of the last interval ending by last_end
+    merged = _complete(merged, keys, pd.date_range(first, last, freq=step))
     columns = traffic_columns(keys, thresholds)
     for column in columns:
         if column not in merged.columns:
@@ -153,18 +155,14 @@ def pull_traffic(
     return _typed(merged, keys, columns[1 + len(keys) :])
 
 
-def _complete(frame: pd.DataFrame, keys: list[str], step_s: int) -> pd.DataFrame:
-    """Zero rows for intervals where a group had no series, from the first to the last interval
-    seen (as the log side does), so windows over rows are windows in time."""
+def _complete(frame: pd.DataFrame, keys: list[str], grid: pd.DatetimeIndex) -> pd.DataFrame:
+    """Zero rows for every interval of the requested span where a group had no series (as the
+    log side does with ``start``/``end``), so windows over rows are windows in time."""
     if frame.empty:
         return frame
-    ts = pd.to_datetime(frame["ts"].astype("datetime64[ns, UTC]"))
-    grid = pd.DataFrame(
-        {"ts": pd.date_range(ts.min(), ts.max(), freq=pd.Timedelta(seconds=step_s))}
-    )
-    frame = frame.assign(ts=ts)
+    frame = frame.assign(ts=frame["ts"].astype("datetime64[ns, UTC]"))
     groups = frame[keys].drop_duplicates() if keys else pd.DataFrame(index=[0])
-    full = grid.merge(groups, how="cross")
+    full = pd.DataFrame({"ts": grid.astype("datetime64[ns, UTC]")}).merge(groups, how="cross")
     return full.merge(frame, on=["ts", *keys], how="left")
 
 

@@ -78,3 +78,17 @@ def test_recover_hook():
 def test_empty_chunk():
     rec = read_records(b"", ["a"])
     assert rec.frame.height == 0 and rec.rejects.height == 0
+
+
+def test_bad_lines_in_a_large_chunk_keep_every_other_line():
+    lines = [f'{{"a": {i}}}' for i in range(3000)]
+    lines[5] = '{"a": 5'  # cut off
+    lines[2999] = "not json"
+    rec = read_records(("\n".join(lines) + "\n").encode(), ["a"])
+    assert rec.rejects.select("line_no", "reason").rows() == [
+        (5, "truncated"),
+        (2999, "not_a_request"),
+    ]
+    assert rec.frame.height == 2998
+    assert rec.frame["line_no"].to_list() == [i for i in range(2999) if i != 5]
+    assert rec.frame["a"].to_list() == [str(i) for i in range(2999) if i != 5]

@@ -1,0 +1,176 @@
+"""`apislo slo rules` and `apislo slo backtest`: Prometheus rules with promtool tests, and
+alert-policy backtests. Added to the `slo` group by :mod:`apislo.cli.slo`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from apislo.cli._common import echo_json, fail_on_apislo_error
+
+__all__ = ["backtest", "rules"]
+
+
+def _load(specs: tuple[str, ...]) -> list[Any]:
+    from apislo.cli.slo import _load as load_printing_warnings
+
+    return load_printing_warnings(specs)
+
+
+@click.command("rules")
+@click.argument("specs", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["prometheus", "prometheus-operator"]),
+    default="prometheus",
+    show_default=True,
+    help="A Prometheus rule file, or a Kubernetes PrometheusRule.",
+)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+@click.option(
+    "--tests",
+    type=click.Path(dir_okay=False),
+    help="Also write `promtool test rules` tests for the rules (needs --out).",
+)
+@click.option("--name", default="apislo-slos", show_default=True, help="PrometheusRule name.")
+@click.option("--interval", default="1m", show_default=True, help="Rule-group interval.")
+def rules(
+    specs: tuple[str, ...], fmt: str, out: str | None, tests: str | None, name: str, interval: str
+) -> None:
+    """Prometheus recording and alerting rules for the SLOs in SPECS.
+
+    Error ratios are event-weighted over every window (sum(increase(bad[w])) /
+    sum(increase(total[w]))); alerts are the SLO's multi-window multi-burn-rate policy. Check
+    them with `promtool check rules FILE` and `promtool test rules TESTS`.
+    """
+    from apislo.errors import ConfigError
+    from apislo.slo.rules import promtool_tests_yaml, rules_document, rules_yaml
+
+    with fail_on_apislo_error():
+        slos = _load(specs)
+        if tests and not out:
+            raise ConfigError("--tests needs --out: the tests load the rules from that file")
+        if tests and fmt != "prometheus":
+            raise ConfigError("--tests needs --format prometheus (promtool reads rule files)")
+        text = rules_yaml(slos, fmt, name, interval)
+        tests_text = None
+        if tests:
+            rule_file = Path(out).resolve()
+            relative = Path(_relpath(rule_file, Path(tests).resolve().parent))
+            tests_text = promtool_tests_yaml(slos, relative)
+        groups = len(rules_document(slos, "prometheus", name, interval)["groups"])
+    if out:
+        _write(out, text)
+        click.echo(f"wrote {groups} rule group(s) to {out}", err=True)
+    else:
+        click.echo(text, nl=False)
+    if tests and tests_text is not None:
+        _write(tests, tests_text)
+        click.echo(f"wrote promtool tests to {tests}", err=True)
+
+
+def _relpath(path: Path, start: Path) -> str:
+    import os
+
+    return os.path.relpath(path, start)
+
+
+def _write(path: str, text: str) -> None:
+    """Write via a temporary file and rename, so a failure never leaves half a file."""
+    target = Path(path)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(target)
+
+
+@click.command("backtest")
+@click.argument("spec", type=click.Path())
+@click.option("--source", required=True, help="Dataset directory, or a Prometheus URL.")
+@click.option(
+    "--incidents", type=click.Path(dir_okay=False), help="truth.json or a start/end table."
+)
+@click.option(
+    "--policy",
+    "policies",
+    multiple=True,
+    help="Policy to replay (workbook, pyrra, spec); repeat to compare. Default: the spec's.",
+)
+@click.option("--start", help="Start of history (ISO 8601, UTC). Default: --end minus 7 days.")
+@click.option("--end", default="now", show_default=True, help="End of history (ISO 8601, UTC).")
+@click.option("--step", default="1min", show_default=True, help="Interval of the counts.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print alerts, incidents and summary as JSON."
+)
+def backtest(
+    spec: str,
+    source: str,
+    incidents: str | None,
+    policies: tuple[str, ...],
+    start: str | None,
+    end: str,
+    step: str,
+    as_json: bool,
+) -> None:
+    """Replay alerting policies for the SLOs in SPEC over history.
+
+    Lists when each alert fired and reset; with --incidents, scores each policy (precision,
+    recall, detection time, reset time) and compares them side by side.
+    """
+    import pandas as pd
+
+    from apislo.slo.backtest import backtest as run_backtest
+    from apislo.slo.backtest import load_incidents, policies_for
+    from apislo.slo.source import resolve_source
+
+    with fail_on_apislo_error():
+        slos = _load((spec,))
+        known = load_incidents(incidents) if incidents else None
+        src = resolve_source(source)
+        step_td = pd.Timedelta(step)
+        end_ts = _utc(end).floor(step_td)
+        start_ts = _utc(start).floor(step_td) if start else end_ts - pd.Timedelta(days=7)
+        results = []
+        for slo in slos:
+            frame = src.frame(slo, start_ts, end_ts, step_td)
+            chosen = policies_for(slo, policies)
+            results.append(
+                (slo, run_backtest(slo, frame, chosen, known, start_ts, end_ts, step_td))
+            )
+    if as_json:
+        echo_json([_json(slo, result) for slo, result in results])
+        return
+    for slo, result in results:
+        click.echo(f"== {slo.name} ({start_ts:%Y-%m-%d %H:%M} .. {end_ts:%Y-%m-%d %H:%M} UTC)")
+        if result.alerts.empty:
+            click.echo("no alerts fired")
+        else:
+            shown = result.alerts[["policy", "tier", "group", "fired_at", "reset_at", "incident"]]
+            click.echo(shown.to_string(index=False))
+        click.echo(result.summary.to_string(index=False))
+
+
+def _utc(value: str) -> Any:
+    import pandas as pd
+
+    if value == "now":
+        return pd.Timestamp.now(tz="UTC")
+    stamp = pd.Timestamp(value)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _json(slo: Any, result: Any) -> dict[str, Any]:
+    def records(frame: Any) -> list[dict[str, Any]]:
+        out = frame.astype(object).where(frame.notna(), None)
+        for col in out.columns:
+            out[col] = [v.isoformat() if hasattr(v, "isoformat") else v for v in out[col]]
+        return out.to_dict("records")
+
+    return {
+        "slo": slo.name,
+        "alerts": records(result.alerts),
+        "incidents": records(result.incidents),
+        "summary": records(result.summary),
+    }

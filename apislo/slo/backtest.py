@@ -1,0 +1,271 @@
+"""Replay alerting policies over history and score them against known incidents.
+
+For each policy, :func:`backtest` lists every alert episode (tier, group, fired, reset) and, given
+incident windows, the SRE Workbook's four attributes:
+
+* **precision**: the share of alert episodes that belong to an incident. An episode belongs to
+  an incident when the incident overlaps the long window the alert looked at when it fired,
+  i.e. ``start < fired_at`` and ``fired_at - long_window < end`` (same API when both name one).
+* **recall**: the share of incidents with at least one such alert.
+* **detection time**: from the incident's start to its first alert.
+* **reset time**: from the incident's end to the reset of its last alert (negative when the alert
+  stopped before the incident did; missing while an alert is still active at the end of history).
+
+:func:`compare` puts several policies side by side.
+
+>>> incidents = load_incidents({"episodes": [
+...     {"kind": "outage", "api": "checkout", "start": "2026-01-01T10:00:00Z",
+...      "end": "2026-01-01T10:30:00Z"}]})
+>>> incidents[["api", "kind"]].values.tolist()
+[['checkout', 'outage']]
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from apislo.errors import ConfigError
+from apislo.slo.alerts import alert_history
+from apislo.slo.policy import Policy, get_policy, policy_for
+
+__all__ = ["BacktestResult", "backtest", "compare", "load_incidents", "policies_for"]
+
+_INCIDENT_COLUMNS = ["api", "kind", "start", "end"]
+
+
+def load_incidents(source: str | Path | Mapping[str, Any] | pd.DataFrame) -> pd.DataFrame:
+    """Incident windows from the simulator's ``truth.json`` (its ``episodes``) or any table.
+
+    Args:
+        source: a ``truth.json`` path or its parsed mapping, a CSV/JSON/Parquet table path, or
+            a DataFrame, with ``start`` and ``end`` (ISO 8601; naive = UTC) and optionally
+            ``api`` and ``kind``.
+
+    Returns:
+        Columns ``api`` (None when not given), ``kind``, ``start``, ``end`` (UTC), sorted by start.
+
+    Raises:
+        ConfigError: unreadable file, missing columns, or an end not after its start.
+    """
+    name = "<frame>"
+    if isinstance(source, pd.DataFrame):
+        frame = source.copy()
+    elif isinstance(source, Mapping):
+        frame = _from_mapping(source, name)
+    else:
+        path = Path(source)
+        name = str(path)
+        try:
+            if path.suffix == ".parquet":
+                frame = pd.read_parquet(path)
+            elif path.suffix == ".csv":
+                frame = pd.read_csv(path)
+            else:
+                frame = _from_mapping(json.loads(path.read_text(encoding="utf-8")), name)
+        except OSError as exc:
+            raise ConfigError(f"cannot read incidents {path}: {exc.strerror}") from None
+        except (ValueError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"{path}: not a readable incidents table ({exc})") from None
+    missing = [c for c in ("start", "end") if c not in frame.columns]
+    if missing:
+        raise ConfigError(
+            f"{name}: incidents need start and end columns (missing {', '.join(missing)}); "
+            "pass truth.json or a table with start,end[,api,kind]"
+        )
+    out = pd.DataFrame(
+        {
+            "api": frame["api"].astype(object) if "api" in frame else None,
+            "kind": frame["kind"].astype(str) if "kind" in frame else "incident",
+            "start": _utc(frame["start"], name),
+            "end": _utc(frame["end"], name),
+        }
+    )
+    bad = out["end"] <= out["start"]
+    if bad.any():
+        row = out[bad].iloc[0]
+        raise ConfigError(f"{name}: incident ending {row['end']} does not end after its start")
+    return out.sort_values("start", ignore_index=True)
+
+
+def _from_mapping(doc: Any, name: str) -> pd.DataFrame:
+    rows = doc.get("episodes", doc.get("incidents")) if isinstance(doc, Mapping) else doc
+    if not isinstance(rows, list):
+        raise ConfigError(f"{name}: expected a list of incidents, or truth.json with 'episodes'")
+    return pd.DataFrame(rows, columns=None if rows else _INCIDENT_COLUMNS)
+
+
+def _utc(values: pd.Series, name: str) -> pd.Series:
+    try:
+        stamps = pd.to_datetime(values, utc=True)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{name}: incident times must be ISO 8601 ({exc})") from None
+    return stamps.dt.as_unit("ns")
+
+
+def policies_for(slo: Any, names: Sequence[str] = ()) -> list[Policy]:
+    """The SLO's own policy, or the named presets (``workbook``, ``pyrra``, ``spec``) for it."""
+    if not names:
+        return [policy_for(slo)]
+    return [policy_for(slo) if n == "spec" else get_policy(n, slo.window.period) for n in names]
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """What :func:`backtest` returns.
+
+    Attributes:
+        alerts: one row per alert episode: ``policy``, ``objective``, ``tier``, ``severity``,
+            ``group``, ``fired_at``, ``reset_at``, ``duration``, ``incident`` (index into
+            ``incidents`` or -1).
+        incidents: the incidents considered, with per policy ``detected``,
+            ``detection_time`` and ``reset_time`` (long format: one row per policy x incident).
+        summary: one row per policy (see :func:`compare`).
+    """
+
+    alerts: pd.DataFrame
+    incidents: pd.DataFrame
+    summary: pd.DataFrame
+
+
+def _api_of(slo: Any, group: str) -> str | None:
+    if slo.api is not None:
+        return slo.api
+    for part in str(group).split(","):
+        key, _, value = part.partition("=")
+        if key == "api":
+            return value
+    return None
+
+
+def _match(alerts: pd.DataFrame, incidents: pd.DataFrame, long_windows: pd.Series) -> np.ndarray:
+    """Index of the incident each alert belongs to (-1: none); vectorised over pairs."""
+    if alerts.empty or incidents.empty:
+        return np.full(len(alerts), -1)
+    fired = alerts["fired_at"].to_numpy()[:, None]
+    looked_from = (alerts["fired_at"] - long_windows).to_numpy()[:, None]
+    starts, ends = incidents["start"].to_numpy()[None, :], incidents["end"].to_numpy()[None, :]
+    overlap = (starts < fired) & (looked_from < ends)
+    alert_api = alerts["api"].to_numpy(dtype=object)[:, None]
+    incident_api = incidents["api"].to_numpy(dtype=object)[None, :]
+    same = pd.isna(alert_api) | pd.isna(incident_api) | (alert_api == incident_api)
+    hits = overlap & same
+    first = hits.argmax(axis=1)
+    return np.where(hits.any(axis=1), first, -1)
+
+
+def backtest(
+    slo: Any,
+    traffic: pd.DataFrame,
+    policies: Sequence[Policy] | None = None,
+    incidents: pd.DataFrame | None = None,
+    start: Any = None,
+    end: Any = None,
+    step: Any = None,
+) -> BacktestResult:
+    """Replay ``policies`` (default: the SLO's own) for ``slo`` over a traffic frame.
+
+    Args:
+        slo: an :class:`apislo.slo.spec.SLO`.
+        traffic: a traffic frame covering the history to replay.
+        policies: policies to compare (:func:`policies_for`).
+        incidents: from :func:`load_incidents`; restricted to the SLO's API when it has one.
+        start: first interval start of history (default the frame's first ``ts``).
+        end: end of history (default the end of the frame's last interval).
+        step: the frame's interval (default inferred).
+
+    Returns:
+        :class:`BacktestResult`.
+    """
+    policies = list(policies or [policy_for(slo)])
+    if incidents is None:
+        incidents = pd.DataFrame(columns=_INCIDENT_COLUMNS)
+    if slo.api is not None and len(incidents):
+        incidents = incidents[incidents["api"].isna() | (incidents["api"] == slo.api)]
+    incidents = incidents.reset_index(drop=True)
+    alert_parts, incident_parts, keys = [], [], []
+    for policy in policies:
+        windows = {t.name: pd.Timedelta(t.long_window) for t in policy.tiers}
+        for history in alert_history(slo, traffic, policy, start, end, step):
+            keys.append((policy.name, history.objective))
+            episodes = history.intervals()
+            episodes.insert(0, "objective", history.objective)
+            episodes.insert(0, "policy", policy.name)
+            episodes["api"] = [_api_of(slo, g) for g in episodes["group"]]
+            episodes["incident"] = _match(episodes, incidents, episodes["tier"].map(windows))
+            alert_parts.append(episodes)
+            incident_parts.append(
+                _per_incident(policy.name, history.objective, episodes, incidents)
+            )
+    alerts = pd.concat(alert_parts, ignore_index=True)
+    per_incident = pd.concat(incident_parts, ignore_index=True)
+    return BacktestResult(alerts, per_incident, compare(alerts, per_incident, keys))
+
+
+def _per_incident(
+    policy: str, objective: float, alerts: pd.DataFrame, incidents: pd.DataFrame
+) -> pd.DataFrame:
+    out = incidents.copy()
+    out.insert(0, "incident", range(len(out)))
+    out.insert(0, "objective", objective)
+    out.insert(0, "policy", policy)
+    matched = alerts[alerts["incident"] >= 0]
+    first = matched.groupby("incident")["fired_at"].min()
+    last_reset = matched.groupby("incident")["reset_at"].agg(
+        lambda r: pd.NaT if r.isna().any() else r.max()
+    )
+    out["detected"] = out["incident"].isin(first.index)
+    out["first_alert"] = out["incident"].map(first)
+    out["detection_time"] = out["first_alert"] - out["start"]
+    out["reset_time"] = out["incident"].map(last_reset) - out["end"]
+    return out
+
+
+def compare(
+    alerts: pd.DataFrame,
+    incidents: pd.DataFrame,
+    keys: Sequence[tuple[str, float]] | None = None,
+) -> pd.DataFrame:
+    """Policies side by side: one row per policy (and objective).
+
+    Columns: ``policy``, ``objective``, ``alerts`` (episodes), ``pages``, ``tickets``,
+    ``alert_time`` (total time alerts were active), ``true_alerts``, ``precision`` (NaN
+    without alerts), ``incidents``, ``detected``, ``recall`` (NaN without incidents),
+    ``detection_time_median``, ``detection_time_max``, ``reset_time_median``,
+    ``reset_time_max``. ``keys`` lists the ``(policy, objective)`` rows (default: those seen).
+    """
+    rows = []
+    if keys is None:
+        seen = pd.concat([alerts[["policy", "objective"]], incidents[["policy", "objective"]]])
+        keys = list(seen.drop_duplicates().itertuples(index=False, name=None))
+    for policy, objective in keys:
+        a = alerts[(alerts["policy"] == policy) & (alerts["objective"] == objective)]
+        i = incidents[(incidents["policy"] == policy) & (incidents["objective"] == objective)]
+        true_alerts = int((a["incident"] >= 0).sum())
+        detected = i[i["detected"]]
+        rows.append(
+            {
+                "policy": policy,
+                "objective": objective,
+                "alerts": len(a),
+                "pages": int((a["severity"] == "page").sum()),
+                "tickets": int((a["severity"] == "ticket").sum()),
+                "alert_time": a["duration"].sum() if len(a) else pd.Timedelta(0),
+                "true_alerts": true_alerts,
+                "precision": true_alerts / len(a) if len(a) else float("nan"),
+                "incidents": len(i),
+                "detected": len(detected),
+                "recall": len(detected) / len(i) if len(i) else float("nan"),
+                "detection_time_median": detected["detection_time"].median(),
+                "detection_time_max": detected["detection_time"].max(),
+                "reset_time_median": detected["reset_time"].median(),
+                "reset_time_max": detected["reset_time"].max(),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,70 @@
+"""SLO report views on the hand-made dataset and hand-made results (no kernel)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+import apislo.slo
+from apislo.report import slo_views
+from tests.report.tiny import write_dataset
+
+SPEC = Path(__file__).parents[1] / "notebooks" / "data" / "tiny_slo.yaml"
+
+
+@pytest.fixture(scope="module")
+def slos():
+    return apislo.slo.load(SPEC)
+
+
+def test_burn_thresholds_scale_the_workbook_to_a_one_day_period(slos) -> None:
+    # factor = budget share x period / long window, period 1 d:
+    # 2 % x 24 h / 1 h = 0.48; 5 % x 24 h / 6 h = 0.2; 10 % x 1 d / 1 d = 0.1; 10 % x 1 d / 3 d
+    got = slo_views.burn_thresholds(slos)["pay-availability / 90%"]
+    assert got == pytest.approx({"1h": 0.48, "6h": 0.2, "1d": 0.1, "3d": 0.1 / 3})
+
+
+def test_budget_exhaustion_straight_line(slos) -> None:
+    at = pd.Timestamp("2026-11-01T12:00Z")
+    summary = pd.DataFrame(
+        {
+            "slo": ["pay-availability"] * 3,
+            "objective": ["90%"] * 3,
+            "group": ["", "all", "route=/x"],
+            "remaining": [0.5, -0.2, 0.9],
+            "burn_1d": [2.0, 1.0, 1.0],
+        }
+    )
+    result = SimpleNamespace(summary=summary, at=at)
+    got = slo_views.budget_exhaustion(result, slos)
+    # only headline groups; 0.5 of a 24 h budget at 2x lasts 0.5 x 24 / 2 = 6 h; overspent -> 0
+    assert list(got["hours_left"]) == [6.0, 0.0]
+    assert got["exhausted_at"].iloc[0] == at + pd.Timedelta(hours=6)
+    assert list(got["budget_remaining_pct"]) == [50.0, -20.0]
+
+
+def test_alerts_and_their_summary(slos, tmp_path: Path) -> None:
+    dataset = write_dataset(tmp_path / "events")
+    alerts = slo_views.fired_alerts(slos, dataset, "2026-11-01T00:00Z", "2026-11-01T02:00Z")
+    # see tests/notebooks/test_slo_report.py for the hand derivation: four tiers fire at 00:31
+    assert set(alerts["fired_at"]) == {pd.Timestamp("2026-11-01T00:31Z")}
+    summary = slo_views.alert_summary(alerts).set_index("alert")
+    assert summary.loc["PayAvailabilityPageBurnRate1h", "time_firing"] == pd.Timedelta("5min")
+    assert not summary.loc["PayAvailabilityPageBurnRate1h", "firing_now"]
+    assert summary.loc["PayAvailabilityTicketBurnRate3d", "firing_now"]
+    # an incident window after the page alerts reset keeps only the still-open ticket alerts
+    later = slo_views.fired_alerts(slos, dataset, "2026-11-01T01:30Z", "2026-11-01T02:00Z")
+    assert sorted(later["severity"]) == ["ticket", "ticket"]
+
+
+def test_budget_spent_between_two_evaluations(slos, tmp_path: Path) -> None:
+    dataset = write_dataset(tmp_path / "events")
+    before = apislo.slo.evaluate(slos, dataset, at="2026-11-01T00:25Z", series=False)
+    after = apislo.slo.evaluate(slos, dataset, at="2026-11-01T02:00Z", series=False)
+    (row,) = slo_views.budget_spent(before, after).to_dict("records")
+    # before: 2 good requests, nothing spent; after: 1 bad of 6 with a 0.6 budget
+    assert row["remaining_before_pct"] == pytest.approx(100.0)
+    assert row["spent_pct"] == pytest.approx(100 / 0.6)

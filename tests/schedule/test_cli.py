@@ -1,0 +1,61 @@
+"""`apislo schedule ...` and `apislo report ...` on the command line (fake notebook runs)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import apislo.report.runner as runner
+from apislo.cli import main
+from tests.schedule.test_run import JOB, FakeRunner
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "scheduled").mkdir()
+    (tmp_path / "scheduled" / "a.yaml").write_text(JOB.format(name="alpha", retries=0))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_list_shows_next_runs(project: Path) -> None:
+    out = CliRunner().invoke(main, ["schedule", "list", "--count", "2"])
+    assert out.exit_code == 0, out.output
+    assert "alpha: " in out.output and "cron '0 6 * * *' (UTC)" in out.output
+    assert out.output.count("  next ") == 2
+
+
+def test_run_due_then_nothing_due_then_history(project: Path, monkeypatch) -> None:
+    fake = FakeRunner()
+    monkeypatch.setattr(runner, "run_report", fake)
+    cli = CliRunner()
+    first = cli.invoke(main, ["schedule", "run-due", "-p", "dataset", "data/x"])
+    assert first.exit_code == 0, first.output
+    assert "alpha [" in first.output and " ok -> alpha/" in first.output
+    assert fake.calls[0][0]["dataset"] == "data/x"
+    again = cli.invoke(main, ["schedule", "run-due"])
+    assert (again.exit_code, again.output.strip()) == (0, "nothing due")
+    hist = cli.invoke(main, ["schedule", "history", "--json"])
+    (record,) = json.loads(hist.output)
+    assert (record["job"], record["status"]) == ("alpha", "ok")
+    assert (project / "reports" / "index.html").is_file()
+
+
+def test_failed_run_exits_1(project: Path, monkeypatch) -> None:
+    monkeypatch.setattr(runner, "run_report", FakeRunner(fail=True))
+    out = CliRunner().invoke(main, ["schedule", "run", "alpha"])
+    assert out.exit_code == 1 and "failed: " in out.output
+    unknown = CliRunner().invoke(main, ["schedule", "run", "nope"])
+    assert unknown.exit_code == 1 and "no job 'nope'; jobs: alpha" in unknown.output
+
+
+def test_secret_parameter_refused_on_the_command_line(project: Path) -> None:
+    out = CliRunner().invoke(main, ["schedule", "run-due", "-p", "prom_token", "abc"])
+    assert out.exit_code == 1 and "environment" in out.output and "abc" not in out.output
+    nb = Path(__file__).parents[1] / "report" / "notebooks" / "good.ipynb"
+    out = CliRunner().invoke(main, ["report", "run", str(nb), "-p", "password", "hunter2"])
+    assert out.exit_code == 1 and "looks like a secret" in out.output
+    assert "hunter2" not in out.output
