@@ -5,6 +5,8 @@ Light to import: heavy parts load on first use.
 >>> import apislo
 >>> events = apislo.read_logs(["access.log"])          # doctest: +SKIP
 >>> frame = apislo.traffic(events, interval="5min")    # doctest: +SKIP
+>>> prom = apislo.prometheus("http://localhost:9090")  # doctest: +SKIP
+>>> frame = prom.traffic(profile="generic", start="-7d", step="1h")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "load", "read_logs", "traffic"]
+__all__ = ["__version__", "load", "prometheus", "read_logs", "traffic"]
 
 if TYPE_CHECKING:
     from apislo.aggregate import traffic
     from apislo.sources.ingest import load, read_logs
+    from apislo.sources.prometheus import prometheus
 
 _LAZY = {
     "read_logs": "apislo.sources.ingest",

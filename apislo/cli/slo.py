@@ -172,7 +172,7 @@ def history(
     for r in frame.to_dict("records"):
         group = f" [{r['group']}]" if r["group"] else ""
         sli = "n/a" if r["sli"] != r["sli"] else f"{r['sli']:.5%}"
-        state = "met" if r["met"] else "MISSED"
+        state = "no data" if r["met"] is None else "met" if r["met"] else "MISSED"
         partial = "" if r["complete"] else " (partial)"
         click.echo(
             f"{r['period_start']:%Y-%m-%d}  {r['slo']}{group}  {r['objective']}: "

@@ -47,10 +47,18 @@ def rules(
     them with `promtool check rules FILE` and `promtool test rules TESTS`.
     """
     from apislo.errors import ConfigError
-    from apislo.slo.rules import promtool_tests_yaml, rules_document, rules_yaml
+    from apislo.slo.rules import promtool_tests_yaml, rules_document, rules_yaml, unsupported
 
     with fail_on_apislo_error():
-        slos = _load(specs)
+        slos = []
+        for slo in _load(specs):
+            problem = unsupported(slo)
+            if problem:
+                click.echo(f"warning: skipped {slo.name}: {problem}", err=True)
+            else:
+                slos.append(slo)
+        if not slos:
+            raise ConfigError("none of the SLOs can be written as Prometheus rules (see above)")
         if tests and not out:
             raise ConfigError("--tests needs --out: the tests load the rules from that file")
         if tests and fmt != "prometheus":

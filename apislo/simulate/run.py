@@ -19,7 +19,13 @@ from apislo.simulate.catalog import APIS, LOW_TRAFFIC_RPS
 from apislo.simulate.episodes import Episode, schedule_episodes
 from apislo.simulate.openmetrics import OpenMetricsStats, write_openmetrics
 from apislo.simulate.traffic import generate_events
-from apislo.simulate.truth import COUNT_COLUMNS, SLOW_THRESHOLD_S, iso_utc, truth_from_events
+from apislo.simulate.truth import (
+    COUNT_COLUMNS,
+    SLOW_THRESHOLD_S,
+    episode_counts,
+    iso_utc,
+    truth_from_events,
+)
 from apislo.sources.logs import FORMATS, LogFormat, format_names, get_format
 from apislo.sources.logs.base import RAW_SCHEMA
 
@@ -234,7 +240,13 @@ def simulate(
         "timestamps": "ts = request start, UTC; every request ends on a whole second",
         "totals": {c: sum(per_api[n][c] for n in names) for c in COUNT_COLUMNS},
         "apis": per_api,
-        "episodes": [e.to_json() for e in episodes],
+        "episodes": [
+            {
+                **e.to_json(),
+                "counts": episode_counts(events, e.api, e.start, e.end, e.params.get("consumer")),
+            }
+            for e in episodes
+        ],
         "files": written,
     }
     truth_path = out / TRUTH_FILE

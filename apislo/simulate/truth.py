@@ -14,7 +14,14 @@ from typing import Any
 
 import polars as pl
 
-__all__ = ["COUNT_COLUMNS", "ISO_UTC", "SLOW_THRESHOLD_S", "iso_utc", "truth_from_events"]
+__all__ = [
+    "COUNT_COLUMNS",
+    "ISO_UTC",
+    "SLOW_THRESHOLD_S",
+    "episode_counts",
+    "iso_utc",
+    "truth_from_events",
+]
 
 #: The latency threshold of the ``latency_gt_0.3s`` counts, seconds.
 SLOW_THRESHOLD_S = 0.3
@@ -88,3 +95,25 @@ def truth_from_events(
             **{c: rows[c].to_list() for c in COUNT_COLUMNS},
         }
     return out
+
+
+def episode_counts(
+    events: pl.DataFrame, api: str, start: datetime, end: datetime, consumer: str | None = None
+) -> dict[str, int]:
+    """The truth's counts for one API (and optionally one consumer) over ``[start, end)``.
+
+    Args:
+        events: the generator's raw events.
+        api: the API.
+        start: window start, UTC.
+        end: window end, UTC (exclusive).
+        consumer: only this consumer's requests, when given.
+
+    Returns:
+        ``{"requests": n, "status_2xx": ..., "latency_gt_0.3s": ...}``.
+    """
+    window = (pl.col("api") == api) & (pl.col("ts") >= start) & (pl.col("ts") < end)
+    if consumer is not None:
+        window &= pl.col("consumer") == consumer
+    row = events.filter(window).select(_counts()).row(0, named=True)
+    return {c: int(row[c]) for c in COUNT_COLUMNS}

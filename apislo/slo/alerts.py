@@ -38,7 +38,7 @@ import pandas as pd
 
 from apislo.errors import ConfigError
 from apislo.slo.maths import Counts, Units, error_allowance
-from apislo.slo.policy import Policy, Tier, policy_for
+from apislo.slo.policy import Policy, Tier, policy_for, prom_duration
 
 __all__ = [
     "AlertHistory",
@@ -310,9 +310,10 @@ def alert_history(
 
 
 def alert_name(slo: Any, tier: Tier) -> str:
-    """The Prometheus alert name for an SLO tier: ``<SloName><Severity>BurnRate<LongWindow>``.
+    """The Prometheus alert name of an SLO tier: ``<SloName><Severity>BurnRate<LongWindow>``.
 
-    Characters outside ``[A-Za-z0-9]`` are dropped (alert names must be metric names).
+    Characters outside ``[A-Za-z0-9]`` are dropped (alert names must be metric names); tiers of
+    one SLO that share severity and long window share the name and differ by ``apislo_tier``.
 
     >>> from apislo.slo.policy import workbook_policy
     >>> from types import SimpleNamespace
@@ -324,8 +325,7 @@ def alert_name(slo: Any, tier: Tier) -> str:
     base = "".join(w[:1].upper() + w[1:] for w in words) or "Slo"
     if base[0].isdigit():
         base = "Slo" + base
-    window = "".join(c for c in tier.name.split("-", 1)[-1] if c.isalnum())
-    return f"{base}{tier.severity.capitalize()}BurnRate{window}"
+    return f"{base}{tier.severity.capitalize()}BurnRate{prom_duration(tier.long_window)}"
 
 
 def firing(slo: Any, traffic: pd.DataFrame, at: datetime | str | pd.Timestamp) -> list[str]:

@@ -418,8 +418,9 @@ def compliance_history(
     Returns:
         One row per SLO x objective x group x period: ``slo``, ``objective``, ``target``,
         ``group``, ``period_start``, ``period_end`` (UTC), ``good``, ``total``, ``sli``,
-        ``met``, ``remaining`` (budget left at the period's end), ``events_total``,
-        ``complete`` (the data range covers the whole period).
+        ``met`` (``None`` for a period without any event: no data, not a success),
+        ``remaining`` (budget left at the period's end), ``events_total``, ``complete`` (the
+        requested range covers the whole period).
     """
     slos = [slos] if isinstance(slos, SLO) else list(slos)
     calendar = TimeWindow.calendar_window(period, timezone)  # type: ignore[arg-type]
@@ -469,7 +470,7 @@ def _history_rows(
             budget_weight = weight[p]
         for j, label in enumerate(ou.labels):
             w, b = weight[p, j], bad[p, j]
-            sli = 1 - b / w if w else np.nan
+            sli = 1 - b / w if w and events[p, j] else np.nan
             budget = allowance * (
                 budget_weight if np.ndim(budget_weight) == 0 else budget_weight[j]
             )
@@ -484,7 +485,7 @@ def _history_rows(
                     "good": w - b,
                     "total": w,
                     "sli": sli,
-                    "met": bool(b <= allowance * w * (1 + 1e-12)),
+                    "met": bool(b <= allowance * w * (1 + 1e-12)) if events[p, j] else None,
                     "remaining": 1 - b / budget if budget else (1.0 if not b else -np.inf),
                     "events_total": events[p, j],
                     "complete": bool(p_start >= start and p_end <= end),

@@ -67,6 +67,7 @@ __all__ = [
     "slo_id",
     "synthetic_series",
     "test_step",
+    "unsupported",
 ]
 
 #: Output formats of :func:`rules_yaml`.
@@ -207,6 +208,17 @@ def error_ratio_expr(slo: SLO, objective: Objective, window: str) -> str:
     return f"{bad}\n/\n{total}"
 
 
+def unsupported(slo: SLO) -> str | None:
+    """Why rules cannot be generated for ``slo``, or ``None`` when they can."""
+    try:
+        for objective in slo.objectives:
+            _bad_total(slo, objective, "5m")
+        policy_for(slo)
+    except (ConfigError, SpecError) as exc:
+        return str(exc)
+    return None
+
+
 def record_labels(slo: SLO, objective: Objective, window: str | None = None) -> dict[str, str]:
     """Labels of an SLO's recording rules (``apislo_window`` when ``window`` is given)."""
     labels = {label_name(k): str(v) for k, v in slo.labels}
@@ -224,11 +236,15 @@ def record_labels(slo: SLO, objective: Objective, window: str | None = None) -> 
 
 
 def alert_labels(slo: SLO, objective: Objective, tier: Tier) -> dict[str, str]:
-    """Labels an alerting rule adds: severity, tier, windows, and the spec's page/ticket labels."""
+    """Labels an alerting rule adds: the SLO's ids, severity, tier, windows, and the spec's
+    page/ticket labels."""
     extra = slo.alerting.page_labels if tier.severity == "page" else slo.alerting.ticket_labels
     labels = {label_name(k): str(v) for k, v in extra}
     labels.update(
         {
+            "apislo_slo": slo.name,
+            "apislo_objective": objective.label,
+            "apislo_id": slo_id(slo, objective),
             "severity": tier.severity,
             "apislo_tier": tier.name,
             "apislo_long_window": prom_duration(tier.long_window),

@@ -94,14 +94,13 @@ def test_html_is_offline_escaped_and_shows_provenance(good_report) -> None:
     assert "<script" not in page.lower()
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page, re.IGNORECASE)
     assert "Content-Security-Policy" in page and "default-src 'none'" in page
-    # code hidden
-    assert "record_provenance(" not in page and "charts.setup()" not in page
-    # the chart is an inline, non-empty SVG with the bars
-    svg = re.search(r"<svg.*?</svg>", page, re.DOTALL).group(0)
-    assert svg.count("<path") > 2
-    # the route from the data is text, in the table and in the chart
-    assert "<td>&lt;script&gt;alert(1)&lt;/script&gt;</td>" in page
-    assert ">&lt;script&gt;alert(1)&lt;/script&gt;</text>" in page
+    # code hidden, printed output shown (as escaped text)
+    assert "record_provenance(" not in page and "display(SVG" not in page
+    assert "routes: ['/pay', '&lt;script&gt;alert(1)&lt;/script&gt;']" in page
+    # the clean SVG is inline; the one holding a <script> is only an <img> (never run)
+    (svg,) = re.findall(r"<svg.*?</svg>", page, re.DOTALL)
+    assert "<rect" in svg and ">&lt;script&gt;alert(1)&lt;/script&gt;</text>" in svg
+    assert len(re.findall(r'<img [^>]*src="data:image/svg\+xml;base64,', page)) == 1
     # provenance: window, redacted source, spec, parameters, run id
     assert "2026-11-01T00:00:00+00:00 to 2026-11-02T00:00:00+00:00" in page
     assert "https://prom.example:9090/" in page

@@ -178,3 +178,28 @@ def test_bad_step_is_refused(small: SimulationResult, tmp_path, step) -> None:
             pd.Timestamp(small.truth["end"]),
             step_s=step,
         )
+
+
+def test_episode_counts_equal_pandas_counts(small: SimulationResult) -> None:
+    events = small.events.to_pandas()
+    for ep in small.truth["episodes"]:
+        window = (
+            (events["api"] == ep["api"])
+            & (events["ts"] >= pd.Timestamp(ep["start"]))
+            & (events["ts"] < pd.Timestamp(ep["end"]))
+        )
+        if "consumer" in ep:
+            window &= events["consumer"] == ep["consumer"]
+        inside = events[window]
+        status = inside["status"].astype(int)
+        assert ep["counts"] == {
+            "requests": len(inside),
+            "status_2xx": int((status // 100 == 2).sum()),
+            "status_3xx": int((status // 100 == 3).sum()),
+            "status_4xx": int((status // 100 == 4).sum()),
+            "status_5xx": int((status // 100 == 5).sum()),
+            "status_429": int((status == 429).sum()),
+            "latency_gt_0.3s": int((inside["latency_s"] > 0.3).sum()),
+        }, ep["kind"]
+    outage = next(e for e in small.truth["episodes"] if e["kind"] == "outage")
+    assert outage["counts"]["status_5xx"] > 0.4 * outage["counts"]["requests"]

@@ -49,6 +49,7 @@ from apislo.sources.logs.fields import (
     raw_events,
     scrub_query_secrets,
     status_code,
+    with_rejects,
 )
 from apislo.sources.logs.jsonlines import read_records
 
@@ -274,8 +275,7 @@ class AwsApiGatewayJson(_AwsApiGateway):
             ],
             columns,
         )
-        rejects = pl.concat([records.rejects, parsed.rejects]).sort("line_no")
-        return Parsed(events=parsed.events, rejects=rejects)
+        return with_rejects(parsed, records.rejects)
 
     def write(self, events: pl.DataFrame) -> list[str]:
         """Render events as REST JSON preset lines plus epoch time, latencies, path and api.

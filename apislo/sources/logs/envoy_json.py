@@ -16,7 +16,14 @@ import polars as pl
 
 from apislo.sources.logs.base import LogFormat, Parsed
 from apislo.sources.logs.envoy_text import envoy_columns
-from apislo.sources.logs.fields import clean_columns, finish, raw_events, scrub_query_secrets
+from apislo.sources.logs.fields import (
+    clean_columns,
+    finish,
+    raw_events,
+    scrub_query_secrets,
+    whole_ms,
+    with_rejects,
+)
 from apislo.sources.logs.jsonlines import read_records
 
 __all__ = ["EnvoyJson"]
@@ -67,14 +74,13 @@ class EnvoyJson(LogFormat):
         parsed = finish(
             frame, [("not_a_request", pl.col("start_time").is_null()), *reasons], columns
         )
-        rejects = pl.concat([records.rejects, parsed.rejects]).sort("line_no")
-        return Parsed(events=parsed.events, rejects=rejects)
+        return with_rejects(parsed, records.rejects)
 
     def write(self, events: pl.DataFrame) -> list[str]:
         """Render events as Istio JSON lines (durations in whole milliseconds)."""
         ev = raw_events(events)
         ms = {
-            name: (pl.col(col) * 1000).round(0).cast(pl.Int64)
+            name: whole_ms(pl.col(col))
             for name, col in (("duration", "latency_s"), ("upstream", "upstream_latency_s"))
         }
         record = pl.struct(

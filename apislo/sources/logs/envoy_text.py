@@ -8,9 +8,11 @@ Envoy default::
     "%UPSTREAM_HOST%"
 
 Istio adds ``%RESPONSE_CODE_DETAILS% %CONNECTION_TERMINATION_DETAILS%
-"%UPSTREAM_TRANSPORT_FAILURE_REASON%"`` after the flags and ``%UPSTREAM_CLUSTER%
-%UPSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_REMOTE_ADDRESS%
-%REQUESTED_SERVER_NAME% %ROUTE_NAME%`` at the end. Both are read by one pattern.
+"%UPSTREAM_TRANSPORT_FAILURE_REASON%"`` after the flags (Istio 1.5 to 1.8:
+``"%DYNAMIC_METADATA(istio.mixer:status)%" "%UPSTREAM_TRANSPORT_FAILURE_REASON%"``) and
+``%UPSTREAM_CLUSTER% %UPSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_LOCAL_ADDRESS%
+%DOWNSTREAM_REMOTE_ADDRESS% %REQUESTED_SERVER_NAME% %ROUTE_NAME%`` at the end. All are read by
+one pattern.
 
 ``START_TIME`` is the request start (UTC); ``DURATION`` and the upstream service time are
 milliseconds; response code ``0`` (the client left before a response) becomes a null status;
@@ -42,7 +44,8 @@ __all__ = ["EnvoyText", "envoy_columns"]
 
 _PATTERN = (
     r'^\[(?P<start_time>[^\]]+)\] "(?P<request>[^"]*)" (?P<response_code>\S+) '
-    r'(?P<response_flags>\S+)(?: \S+ \S+ "[^"]*")? (?P<bytes_received>\S+) (?P<bytes_sent>\S+) '
+    r'(?P<response_flags>\S+)(?: \S+ \S+ "[^"]*"| "[^"]*" "[^"]*")? '
+    r"(?P<bytes_received>\S+) (?P<bytes_sent>\S+) "
     r'(?P<duration>\S+) (?P<upstream_service_time>\S+) "(?:.*?)" "(?:.*?)" "[^"]*" '
     r'"(?P<authority>[^"]*)" "[^"]*"(?: (?P<upstream_cluster>\S+) \S+ \S+ \S+ \S+ \S+)?\s*$'
 )

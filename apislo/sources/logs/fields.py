@@ -39,6 +39,8 @@ __all__ = [
     "request_columns",
     "scrub_query_secrets",
     "status_code",
+    "whole_ms",
+    "with_rejects",
 ]
 
 #: Query-string parameters whose values are credentials and are replaced by ``REDACTED``.
@@ -231,16 +233,18 @@ def raw_events(events: pl.DataFrame) -> pl.DataFrame:
     return events.with_columns(missing).select([pl.col(n).cast(dt) for n, dt in RAW_SCHEMA.items()])
 
 
-def format_ms(seconds: pl.Expr, *, decimals: int = 0) -> pl.Expr:
-    """Seconds -> milliseconds as text (rounded; ``decimals`` places), null stays null."""
-    ms = (seconds * 1000).round(decimals)
-    return ms.cast(pl.Int64).cast(pl.String) if decimals == 0 else ms.cast(pl.String)
+def whole_ms(seconds: pl.Expr) -> pl.Expr:
+    """Seconds -> whole milliseconds (rounded, Int64); null stays null."""
+    return (seconds * 1000).round(0).cast(pl.Int64)
 
 
-def format_clf_time(ts: pl.Expr, *, millis: bool = False) -> pl.Expr:
-    """UTC timestamp -> ``10/Oct/2000:13:55:36 +0000`` (``millis``: ``...:36.123``, no zone)."""
-    if millis:
-        return ts.dt.strftime("%d/%b/%Y:%H:%M:%S%.3f")
+def format_ms(seconds: pl.Expr) -> pl.Expr:
+    """Seconds -> whole milliseconds as text; null stays null."""
+    return whole_ms(seconds).cast(pl.String)
+
+
+def format_clf_time(ts: pl.Expr) -> pl.Expr:
+    """UTC timestamp -> Common Log Format time ``10/Oct/2000:13:55:36 +0000``."""
     return ts.dt.strftime("%d/%b/%Y:%H:%M:%S +0000")
 
 
@@ -253,3 +257,9 @@ def hash_secrets(values: pl.Series) -> pl.Series:
     distinct = text.drop_nulls().unique().to_list()
     mapping = {value: hash_secret(value) for value in distinct}
     return text.replace_strict(mapping, default=None, return_dtype=pl.String).alias(values.name)
+
+
+def with_rejects(parsed: Parsed, earlier: pl.DataFrame) -> Parsed:
+    """``parsed`` with ``earlier`` rejects (lines set aside before conversion) merged in order."""
+    rejects = pl.concat([earlier, parsed.rejects]).sort("line_no", maintain_order=True)
+    return Parsed(events=parsed.events, rejects=rejects)

@@ -124,7 +124,7 @@ def read_records(
     frame = pl.concat(frames) if frames else _empty(schema, columns)
     rejects_frame = pl.concat(rejects) if rejects else pl.DataFrame(schema=REJECT_SCHEMA)
     if suspect.any():
-        frame = frame.sort("line_no")
+        frame = frame.sort("line_no", maintain_order=True)
         rejects_frame = rejects_frame.sort("line_no", maintain_order=True)
     return JsonRecords(frame=frame, rejects=rejects_frame)
 

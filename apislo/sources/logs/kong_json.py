@@ -36,6 +36,8 @@ from apislo.sources.logs.fields import (
     raw_events,
     scrub_query_secrets,
     status_code,
+    whole_ms,
+    with_rejects,
 )
 from apislo.sources.logs.jsonlines import read_records
 
@@ -134,14 +136,13 @@ class KongJson(LogFormat):
                 "cache_status": pl.col("response.headers.x-cache-status"),
             },
         )
-        rejects = pl.concat([records.rejects, parsed.rejects]).sort("line_no")
-        return Parsed(events=parsed.events, rejects=rejects)
+        return with_rejects(parsed, records.rejects)
 
     def write(self, events: pl.DataFrame) -> list[str]:
         """Render events as Kong file-log lines (latencies rounded to whole milliseconds)."""
         ev = raw_events(events)
-        request_ms = (pl.col("latency_s") * 1000).round(0).cast(pl.Int64)
-        proxy_ms = (pl.col("upstream_latency_s") * 1000).round(0).cast(pl.Int64)
+        request_ms = whole_ms(pl.col("latency_s"))
+        proxy_ms = whole_ms(pl.col("upstream_latency_s"))
         try_record = pl.struct(
             pl.lit(0).alias("balancer_latency"),
             pl.lit("10.0.0.10").alias("ip"),

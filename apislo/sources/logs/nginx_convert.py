@@ -12,6 +12,8 @@
   = sum of the numeric members (null when none is), ``attempts`` = number of members.
 * ``$request`` must be ``METHOD TARGET HTTP/x``, else the row is rejected ``bad_request_line``.
 * ``\\xHH`` (default escaping) and ``\\"`` (``escape=json``) are undone in strings.
+* credentials in query strings (``?apikey=...``, see
+  :data:`~apislo.sources.logs.fields.SECRET_QUERY_KEYS`) are replaced by ``REDACTED``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import numpy as np
 import polars as pl
 
 from apislo.sources.logs.base import RAW_SCHEMA
+from apislo.sources.logs.fields import scrub_query_secrets
 
 __all__ = [
     "LIST_VARIABLES",
@@ -131,7 +134,7 @@ def _end_time(raw: set[str], time_prefix: str, time_suffix: str, zones: list[str
     """
     if "time_iso8601" in raw:
         return pl.col("time_iso8601").str.strptime(
-            pl.Datetime("us", "UTC"), "%Y-%m-%dT%H:%M:%S%#z", strict=False
+            pl.Datetime("us", "UTC"), "%Y-%m-%dT%H:%M:%S%.f%#z", strict=False
         )
     if "time_local" in raw:
         fmt = time_prefix.replace("%", "%%") + "%d/%b/%Y:%H:%M:%S"
@@ -279,6 +282,8 @@ def convert(
     for column in ("path", "host", "consumer", "api", "cache_status"):
         if column in result.columns:
             result = result.with_columns(_unescape(result[column]))
+    if "path" in result.columns:
+        result = result.with_columns(_scrub(result["path"]))
     return result.drop("_reason", "_is_list"), result["_reason"]
 
 
@@ -325,6 +330,16 @@ def _fix_lists(result: pl.DataFrame, raw: pl.Series) -> pl.DataFrame:
         result["attempts"].scatter(idx, lists["n"]),
         result["_reason"].scatter(idx, reason),
     )
+
+
+def _scrub(path: pl.Series) -> pl.Series:
+    """Redact credentials in query strings (``?apikey=...``), on the rows that have a ``=``."""
+    mask = path.str.contains("=", literal=True).fill_null(False)
+    if not mask.any():
+        return path
+    idx = np.flatnonzero(mask.to_numpy())
+    scrubbed = path.gather(idx).to_frame().select(scrub_query_secrets(pl.col(path.name)))
+    return path.scatter(idx, scrubbed.to_series())
 
 
 def _unescape(s: pl.Series) -> pl.Series:

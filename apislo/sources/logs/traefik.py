@@ -48,6 +48,7 @@ from apislo.sources.logs.fields import (
     request_columns,
     scrub_query_secrets,
     status_code,
+    with_rejects,
 )
 from apislo.sources.logs.jsonlines import read_records
 
@@ -140,8 +141,7 @@ class TraefikJson(LogFormat):
                 "api": pl.coalesce(_service(pl.col("ServiceName")), _service(pl.col("RouterName"))),
             },
         )
-        rejects = pl.concat([records.rejects, parsed.rejects]).sort("line_no")
-        return Parsed(events=parsed.events, rejects=rejects)
+        return with_rejects(parsed, records.rejects)
 
     def write(self, events: pl.DataFrame) -> list[str]:
         """Render events as Traefik JSON lines (durations in integer nanoseconds).
@@ -229,7 +229,7 @@ class TraefikClf(LogFormat):
     def write(self, events: pl.DataFrame) -> list[str]:
         """Render events as Traefik text lines (duration truncated to whole milliseconds)."""
         ev = raw_events(events)
-        whole_ms = (pl.col("latency_s") * 1000 + 1e-6).floor()
+        truncated_ms = (pl.col("latency_s") * 1000 + 1e-6).floor()
         line = pl.concat_str(
             pl.lit("203.0.113.9 - "),
             pl.col("consumer").fill_null("-"),
@@ -248,7 +248,7 @@ class TraefikClf(LogFormat):
             pl.lit(' "'),
             pl.concat_str(pl.col("api"), pl.lit("@docker")).fill_null("-"),
             pl.lit('" "http://10.0.0.5:8080" '),
-            whole_ms.cast(pl.Int64).cast(pl.String).fill_null("0"),
+            truncated_ms.cast(pl.Int64).cast(pl.String).fill_null("0"),
             pl.lit("ms"),
         )
         return ev.select(line).to_series().to_list()

@@ -40,6 +40,8 @@ from apislo.sources.logs.fields import (
     raw_events,
     scrub_query_secrets,
     status_code,
+    whole_ms,
+    with_rejects,
 )
 from apislo.sources.logs.jsonlines import read_records
 
@@ -133,13 +135,12 @@ class TykJson(LogFormat):
                 "api_version": pl.when(version != _UNVERSIONED).then(version),
             },
         )
-        rejects = pl.concat([records.rejects, parsed.rejects]).sort("line_no")
-        return Parsed(events=parsed.events, rejects=rejects)
+        return with_rejects(parsed, records.rejects)
 
     def write(self, events: pl.DataFrame) -> list[str]:
         """Render events as Tyk analytics records (latencies in whole milliseconds)."""
         ev = raw_events(events)
-        total_ms = (pl.col("latency_s") * 1000).round(0).cast(pl.Int64)
+        total_ms = whole_ms(pl.col("latency_s"))
         end = pl.col("ts") + pl.duration(milliseconds=total_ms.fill_null(0))
         path = pl.col("path").str.replace(r"\?.*$", "")
         record = pl.struct(
@@ -158,7 +159,7 @@ class TykJson(LogFormat):
             total_ms.alias("request_time"),
             pl.struct(
                 total_ms.alias("total"),
-                (pl.col("upstream_latency_s") * 1000).round(0).cast(pl.Int64).alias("upstream"),
+                whole_ms(pl.col("upstream_latency_s")).alias("upstream"),
             ).alias("latency"),
             pl.col("consumer").fill_null("").alias("alias"),
         )

@@ -9,7 +9,7 @@ from apislo.sources.logs import get_format
 LINES = [
     # end 12:00:00Z - 0.045 s; empty $post_action_impact leaves a trailing space
     "[05/Feb/2024:12:00:00 +0000] api-3scale-apicast-staging.example.com:8080 10.128.2.1:51234 "
-    '"GET /products/7?user_key=abc HTTP/1.1" 200 321 (0.045) ',
+    '"GET /products/7?page=2 HTTP/1.1" 200 321 (0.045) ',
     # IPv6 client: the port is what follows the last colon; zone +0100
     "[05/Feb/2024:13:00:01 +0100] api.example.com:8443 2001:db8::9:40000 "
     '"POST /orders HTTP/1.1" 403 0 (0.002) 1',
@@ -30,7 +30,7 @@ def test_apicast_values() -> None:
         "api.example.com",
     ]
     assert [(r["method"], r["path"], r["status"], r["bytes_out"]) for r in rows] == [
-        ("GET", "/products/7?user_key=abc", 200, 321),
+        ("GET", "/products/7?page=2", 200, 321),
         ("POST", "/orders", 403, 0),
     ]
     assert list(zip(parsed.rejects["line_no"], parsed.rejects["reason"], strict=True)) == [

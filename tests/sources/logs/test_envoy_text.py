@@ -34,6 +34,13 @@ UPSTREAM_FAILURE = (
     ' "id" "h" "10.0.0.1:80" outbound|80||svc.ns.svc.cluster.local - 10.0.0.2:80'
     " 10.0.0.3:5555 - default"
 )
+# Istio 1.6's default: two quoted fields after the flags; an inbound cluster.
+ISTIO_16 = (
+    '[2020-05-06T14:49:27.128Z] "GET /status/418 HTTP/1.1" 418 - "-" "-" 0 135 4 4 "-"'
+    ' "curl/7.69.1" "d0e7b5ab-7d3b-99b5-b0b0-2d56ca5a7f1c" "httpbin:8000" "127.0.0.1:80"'
+    " inbound|8000|http|httpbin.foo.svc.cluster.local 127.0.0.1:48454 10.44.1.27:80"
+    " 10.44.1.23:37652 outbound_.8000_._.httpbin.foo.svc.cluster.local default"
+)
 ENVOY_OWN_LOG = "[2024-06-02 13:35:27.054][1][info][main] starting main dispatch loop"
 TRUNCATED = '[2024-06-02T13:35:27.054Z] "GET / HTTP/2" 302 UAEX ext_authz_de'
 TCP = '[2024-06-02T13:35:27.054Z] "- - -" 0 UF 0 0 1 - "-" "-" "-" "-" "10.0.0.1:80"'
@@ -78,6 +85,13 @@ def test_istio_lines():
         "UF,URX",
         None,
     )
+
+
+def test_istio_1_6_line():
+    (row,) = parse(ISTIO_16).events.to_dicts()
+    assert row["ts"] == dt.datetime(2020, 5, 6, 14, 49, 27, 128000, tzinfo=UTC)
+    assert (row["status"], row["bytes_in"], row["bytes_out"]) == (418, 0, 135)
+    assert (row["latency_s"], row["upstream_latency_s"], row["api"]) == (0.004, 0.004, "httpbin")
 
 
 def test_rejects():

@@ -147,3 +147,15 @@ def test_write_rounds_to_whole_milliseconds():
     # 2024-01-02T03:04:05.678901Z = 1704164645678.901 ms, truncated to 1704164645678.
     assert record["started_at"] == 1704164645678
     assert record["latencies"] == {"request": 13, "proxy": 10, "kong": 3}
+
+
+def test_bad_element_of_a_batch_is_rejected_alone():
+    bad = dict(BY_ID, latencies={"request": "x", "proxy": 1, "kong": 1})
+    line = json.dumps([NOT_PROXIED, bad, "not a record", BY_ID])
+    parsed = KongJson().parse(chunk(line))
+    assert parsed.events["consumer"].to_list() == ["bob", "4f1c"]
+    assert parsed.rejects.select("line_no", "reason").rows() == [
+        (0, "not_a_request"),
+        (0, "bad_number"),
+    ]
+    assert parsed.rejects["line"].to_list() == ['"not a record"', json.dumps(bad)]

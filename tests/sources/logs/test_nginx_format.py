@@ -96,6 +96,7 @@ def test_fast_and_exact_paths_agree_on_many_lines() -> None:
         LINE.replace("0.400", "- : 0.300, 0.001"),
         LINE.replace("0.400", "-"),
         LINE.replace('"curl"', '"a \\x22b\\x22"'),
+        LINE.replace('"curl"', '"a \\"b\\" c"'),  # escape=json quoting in a text format
         LINE.replace("+0000", "+0930"),
         LINE.replace("10.0.0.1", "fe80::1%eth0"),
         LINE.replace("200", "abc"),
@@ -107,7 +108,8 @@ def test_fast_and_exact_paths_agree_on_many_lines() -> None:
     events, rejects = fmt._parse_exact(list(enumerate(lines)))
     assert parsed.events.equals(events.drop("_line"))
     assert parsed.rejects.equals(rejects)
-    assert parsed.events.height == 3500  # 7 of every 10 variants are requests
+    # 5,000 = 11 x 454 + 6: variants 0-5 appear 455 times, 6-10 454 times; 0-7 are requests
+    assert parsed.events.height == 6 * 455 + 2 * 454
 
 
 def test_unescape() -> None:

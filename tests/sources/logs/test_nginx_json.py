@@ -99,3 +99,10 @@ def test_round_trip_and_sniff() -> None:
     parsed = fmt.parse(_chunk(lines))
     assert parsed.events.select(events.columns).equals(events)
     assert fmt.sniff([*lines, "garbage"]) == pytest.approx(0.5)
+
+
+def test_fractional_iso_timestamp_alias() -> None:
+    line = '{"@timestamp":"2024-05-01T10:00:00.750Z","request":"GET / HTTP/1.1","status":200}'
+    row = get_format("nginx-json").parse(_chunk([line])).events.row(0, named=True)
+    # no request_time: ts is the logged time itself, milliseconds kept
+    assert row["ts"] == datetime(2024, 5, 1, 10, 0, 0, 750_000, tzinfo=UTC)
