@@ -10,6 +10,7 @@ from apislo.errors import ConfigError
 
 __all__ = ["check_parameters", "looks_secret", "parse_value"]
 
+_URL_CREDENTIALS = re.compile(r"[a-z][a-z0-9+.-]*://[^/@\s]+@", re.IGNORECASE)
 _SECRET = re.compile(
     r"token|secret|passw|pwd|api_?key|apikey|credential|auth|bearer|private_?key|cookie|session",
     re.IGNORECASE,
@@ -29,10 +30,11 @@ def check_parameters(parameters: Mapping[str, Any] | None) -> dict[str, Any]:
     """Validate report parameters and return them as a plain dict.
 
     Parameters are written into the executed notebook and shown in the report, so a name that
-    looks like a secret is refused.
+    looks like a secret, or a URL carrying credentials (``https://user:pw@host``), is refused.
 
     Raises:
-        ConfigError: a name is not a Python identifier, or looks like a secret.
+        ConfigError: a name is not a Python identifier or looks like a secret, or a value is a
+            URL with credentials.
     """
     checked: dict[str, Any] = {}
     for name, value in (parameters or {}).items():
@@ -45,6 +47,11 @@ def check_parameters(parameters: Mapping[str, Any] | None) -> dict[str, Any]:
                 f"parameter {name!r} looks like a secret. Secrets are never passed as parameters "
                 "(they would be saved in the notebook and shown in the report): set it in the "
                 "environment instead (e.g. APISLO_PROMETHEUS_TOKEN), where apislo reads it."
+            )
+        if isinstance(value, str) and _URL_CREDENTIALS.search(value):
+            raise ConfigError(
+                f"parameter {name!r} holds a URL with credentials; pass the URL without them and "
+                "put the token in the environment (e.g. APISLO_PROMETHEUS_TOKEN)."
             )
         checked[str(name)] = value
     return checked

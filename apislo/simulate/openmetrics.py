@@ -28,6 +28,7 @@ import numpy as np
 import polars as pl
 
 from apislo.errors import ConfigError
+from apislo.sources.prometheus.promql import escape_label_value
 
 __all__ = [
     "COUNTER",
@@ -35,7 +36,6 @@ __all__ = [
     "OM_BUCKETS_S",
     "OpenMetricsStats",
     "canonical_number",
-    "escape_label_value",
     "write_openmetrics",
 ]
 
@@ -62,11 +62,6 @@ class OpenMetricsStats:
     samples: int
     first_ts: datetime
     last_ts: datetime
-
-
-def escape_label_value(value: str) -> str:
-    """Escape a label value for the OpenMetrics text format (backslash, quote, newline)."""
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def canonical_number(value: float) -> str:

@@ -80,8 +80,8 @@ def objective_units(
     slo: SLO,
     objective: Objective,
     frame: pd.DataFrame,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
+    start: pd.Timestamp | None,
+    end: pd.Timestamp | None,
     step: pd.Timedelta,
 ) -> ObjectiveUnits:
     """Counts of ``frame`` for one objective, on the grid ``[start, end)`` by ``step``.
@@ -90,8 +90,8 @@ def objective_units(
         slo: the SLO (selects ``api``, groups by ``group_by``).
         objective: the objective (threshold, slice settings).
         frame: a traffic frame from :class:`apislo.slo.source.Source`.
-        start: first interval start (UTC).
-        end: end of the grid (UTC).
+        start: first interval start (UTC); ``None`` for the frame's first ``ts``.
+        end: end of the grid (UTC); ``None`` for the end of the frame's last interval.
         step: interval length of ``frame``.
     """
     frame = _select(frame, slo)

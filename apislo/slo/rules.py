@@ -527,8 +527,12 @@ def _tests_for(item: _Objective, step: timedelta) -> list[dict[str, Any]]:
     allowance = error_allowance(objective.target)
     interval = prom_duration(step)
     for tier in policy.tiers:
+        threshold = tier.threshold(objective.target)
+        if threshold >= 1:
+            continue  # an error ratio cannot exceed 1: this tier can never fire
         long_n = tier.long_window // step
-        bad = max(1, round(_BURN_MULTIPLE * tier.factor * allowance * _RATE))
+        fraction = min(_BURN_MULTIPLE * threshold, (threshold + 1) / 2)
+        bad = max(1, round(fraction * _RATE))
         fire = _first_fire(tier, objective, bad, _RATE, step)
         steps = long_n + fire + 1
         name = alert_name(slo, tier)
@@ -598,7 +602,8 @@ def promtool_tests_document(slos: Sequence[SLO], rule_file: str) -> dict[str, An
     """A ``promtool test rules`` file for the rules of ``slos``.
 
     Per SLO objective and tier, a burn scenario (a full long window of steady traffic, then an
-    error ratio ``4 x factor x (1 - objective)``) checks that the alert is silent one evaluation
+    error ratio ``4 x factor x (1 - objective)``, or halfway to 100 % when that is above it;
+    tiers whose threshold is 100 % or more can never fire and get no burn test) checks that the alert is silent one evaluation
     before the time the window maths predict and firing at it, with its exact labels and
     annotations; a healthy scenario (half the smallest factor) checks every alert stays
     silent. Series and evaluations are spaced :func:`test_step` apart.

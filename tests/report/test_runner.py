@@ -81,6 +81,13 @@ def test_secret_looking_parameter_is_refused(tmp_path: Path, name: str) -> None:
     assert not any(tmp_path.iterdir())
 
 
+def test_url_with_credentials_is_refused(tmp_path: Path) -> None:
+    url = "https://bob:pw123@prom.example:9090"
+    with pytest.raises(ConfigError, match="credentials") as info:
+        run_report(NOTEBOOKS / "good.ipynb", {"prometheus_url": url}, tmp_path / "r.html")
+    assert "pw123" not in str(info.value)
+
+
 def test_missing_notebook_and_bad_out_are_config_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         run_report(tmp_path / "nope.ipynb")

@@ -63,8 +63,8 @@ def scan_text(text: str, path: str) -> None:
             warn(
                 path,
                 f"line {lineno}",
-                f"duration {n}m is {n} minutes, but the comment says month: write {n}M for "
-                "months (OpenSLO postfixes are case-sensitive)",
+                f"duration {n}m means {n} minute(s), but the comment says month: write {n}M "
+                "for months (OpenSLO postfixes are case-sensitive)",
             )
 
 

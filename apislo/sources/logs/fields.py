@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
+from apislo.errors import ConfigError
 from apislo.sources.logs.base import RAW_SCHEMA, REJECT_SCHEMA, Parsed, hash_secret, split_lines
 
 __all__ = [
@@ -140,10 +142,19 @@ def parse_clf_time(raw: pl.Expr) -> pl.Expr:
 def local_to_utc(naive: pl.Expr, tz: str | None) -> pl.Expr:
     """Attach ``tz`` (IANA name; ``None`` = UTC) to naive datetimes and convert to UTC.
 
+    Raises:
+        ConfigError: ``tz`` is not a known IANA zone.
+
     Ambiguous wall-clock times (the repeated hour when clocks go back) take the earliest
     instant; times that do not exist (clocks going forward) become null (``bad_timestamp``).
     """
     zone = tz or "UTC"
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"unknown time zone {zone!r}; pass an IANA name such as Europe/Paris or UTC (--tz)"
+        ) from None
     return (
         naive.dt.cast_time_unit("us")
         .dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null")

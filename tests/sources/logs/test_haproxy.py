@@ -7,6 +7,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
+from apislo.errors import ConfigError
 from apislo.sources.logs.base import ParseOptions
 from apislo.sources.logs.haproxy import HaproxyHttp
 
@@ -105,6 +106,11 @@ def test_nonexistent_local_time_is_bad_timestamp():
     # 02:30 does not exist in Berlin on 30 Mar 2025 (clocks jump from 02:00 to 03:00).
     line = IPV6_LOGASAP.replace("06/Feb/2009:12:14:14.655", "30/Mar/2025:02:30:00.000")
     assert parse(line, tz="Europe/Berlin").rejects["reason"].to_list() == ["bad_timestamp"]
+
+
+def test_unknown_zone_is_a_config_error():
+    with pytest.raises(ConfigError, match="unknown time zone 'Mars/Olympus'.*IANA"):
+        parse(IPV6_LOGASAP, tz="Mars/Olympus")
 
 
 def test_zoneless_flag_and_sniff():
