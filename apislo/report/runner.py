@@ -103,7 +103,8 @@ def run_report(
     ipynb_path = html_path.with_suffix(".ipynb")
     failed_path = html_path.with_suffix(".failed.ipynb")
     run_id = run_id or new_run_id()
-    kernel = kernel if kernel != KERNEL_NAME else ensure_kernel(kernel)
+    if kernel == KERNEL_NAME:
+        ensure_kernel(kernel)
     started = datetime.now(UTC)
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix=".run-", dir=html_path.parent) as tmp:

@@ -107,10 +107,11 @@ def load_traffic(
     span: tuple[pd.Timestamp, pd.Timestamp],
     interval: str = "1h",
     by: Sequence[str] = ("api",),
-    apis: Sequence[str] | None = None,
+    apis: Sequence[str] | str | None = None,
     profile: str = "generic",
 ) -> tuple[pd.DataFrame, str]:
-    """Traffic frame for ``span`` from :func:`data_source` (Prometheus or the dataset).
+    """Traffic frame for ``span`` from :func:`data_source` (Prometheus or the dataset), for
+    ``apis`` only (a list, or one comma-separated string; empty = every API).
 
     Returns:
         ``(traffic, source)`` where ``source`` names the data for the provenance box.
@@ -119,6 +120,8 @@ def load_traffic(
 
     source, label = data_source(dataset, prometheus_url)
     start, end = span
+    if isinstance(apis, str):  # "-p apis orders,payments" on the command line
+        apis = [a.strip() for a in apis.split(",") if a.strip()]
     if isinstance(source, Path):
         events = apislo.load(source, start, end, list(apis) if apis else None)
         frame = apislo.traffic(events, interval=interval, by=tuple(by), start=start, end=end)

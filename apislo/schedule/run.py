@@ -118,18 +118,19 @@ def _slot_done(reports_dir: Path, job: Job, scheduled: datetime) -> bool:
 
 
 def _prune(reports_dir: Path, job: Job) -> None:
-    """Delete this job's reports beyond the newest ``job.keep`` (only files under reports_dir)."""
+    """Delete this job's outputs beyond the newest ``job.keep`` (report, executed notebook and
+    failed notebook; only files under ``reports_dir``)."""
     outputs: list[str] = []
     for r in reversed(read_history(reports_dir)):
-        if r.job == job.name and r.status == "ok" and r.output not in outputs:
+        if r.job == job.name and r.status in ("ok", "failed") and r.output not in outputs:
             outputs.append(r.output)
     root = reports_dir.resolve()
     for output in outputs[job.keep :]:
         html_path = (reports_dir / output).resolve()
         if root not in html_path.parents:
             continue
-        for path in (html_path, html_path.with_suffix(".ipynb")):
-            path.unlink(missing_ok=True)
+        for suffix in (".html", ".ipynb", ".failed.ipynb"):
+            html_path.with_suffix(suffix).unlink(missing_ok=True)
 
 
 def rebuild_site(reports_dir: str | Path, jobs: list[Job] | None = None) -> Path:

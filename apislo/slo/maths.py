@@ -256,7 +256,15 @@ def _codes(frame: pd.DataFrame, by: Sequence[str]) -> tuple[np.ndarray, pd.DataF
             f"apislo.traffic(events, by=({', '.join(repr(k) for k in ('api', *missing))},))"
         )
     if len(by) == 1:
-        codes, uniques = pd.factorize(frame[by[0]], use_na_sentinel=False)
+        column = frame[by[0]]
+        if isinstance(column.dtype, pd.CategoricalDtype) and not column.isna().any():
+            codes = column.cat.codes.to_numpy().astype(np.int64)
+            used = np.flatnonzero(np.bincount(codes, minlength=len(column.cat.categories)))
+            if len(used) < len(column.cat.categories):
+                codes = np.searchsorted(used, codes)
+            uniques = np.asarray(column.cat.categories, dtype=object)[used]
+            return codes, pd.DataFrame({by[0]: uniques})
+        codes, uniques = pd.factorize(column, use_na_sentinel=False)
         return codes.astype(np.int64), pd.DataFrame({by[0]: np.asarray(uniques, dtype=object)})
     codes = np.zeros(len(frame), dtype=np.int64)
     levels = []
@@ -322,12 +330,38 @@ def to_counts(
     keep = (rows >= 0) & (rows < n_rows)
     if not keep.all():
         rows, codes, good, total = rows[keep], codes[keep], good[keep], total[keep]
-    flat = rows * len(groups) + codes
-    size = n_rows * len(groups)
-    shape = (n_rows, len(groups))
+    good_m, total_m = _scatter(rows, codes, good, total, n_rows, len(groups))
+    return Counts(pd.Timestamp(lo, unit="ns", tz="UTC"), step, groups, good_m, total_m)
+
+
+def _strictly_increasing(x: np.ndarray) -> bool:
+    return bool(np.all(x[1:] > x[:-1]))
+
+
+def _scatter(
+    rows: np.ndarray,
+    codes: np.ndarray,
+    good: np.ndarray,
+    total: np.ndarray,
+    n_rows: int,
+    n_groups: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The (interval x group) matrices of ``good`` and ``total``.
+
+    A complete frame sorted by time then group (or by group then time) is reshaped without a
+    copy; anything else is summed with ``bincount`` (duplicate rows add up).
+    """
+    shape = (n_rows, n_groups)
+    if len(rows) == n_rows * n_groups:
+        if _strictly_increasing(rows * n_groups + codes):
+            return good.reshape(shape), total.reshape(shape)
+        if _strictly_increasing(codes * n_rows + rows):
+            return good.reshape(n_groups, n_rows).T, total.reshape(n_groups, n_rows).T
+    flat = rows * n_groups + codes
+    size = n_rows * n_groups
     good_m = np.bincount(flat, weights=good, minlength=size).reshape(shape)
     total_m = np.bincount(flat, weights=total, minlength=size).reshape(shape)
-    return Counts(pd.Timestamp(lo, unit="ns", tz="UTC"), step, groups, good_m, total_m)
+    return good_m, total_m
 
 
 def _utc_ns(value: pd.Timestamp | str) -> int:

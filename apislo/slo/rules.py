@@ -524,7 +524,6 @@ def _expected(slo: SLO, objective: Objective, tier: Tier, policy: Policy) -> dic
 def _tests_for(item: _Objective, step: timedelta) -> list[dict[str, Any]]:
     slo, objective, policy = item.slo, item.objective, item.policy
     tests = []
-    allowance = error_allowance(objective.target)
     interval = prom_duration(step)
     for tier in policy.tiers:
         threshold = tier.threshold(objective.target)
@@ -559,8 +558,8 @@ def _tests_for(item: _Objective, step: timedelta) -> list[dict[str, Any]]:
                 ],
             }
         )
-    smallest = min(t.factor for t in policy.tiers)
-    bad = int(_HEALTHY_FRACTION * smallest * allowance * _RATE)
+    smallest = min(t.threshold(objective.target) for t in policy.tiers)
+    bad = int(_HEALTHY_FRACTION * min(smallest, 1.0) * _RATE)
     longest = max(t.long_window for t in policy.tiers) // step
     steps = longest + 12
     checks = sorted({12, longest // 2, longest, steps})
@@ -603,10 +602,11 @@ def promtool_tests_document(slos: Sequence[SLO], rule_file: str) -> dict[str, An
 
     Per SLO objective and tier, a burn scenario (a full long window of steady traffic, then an
     error ratio ``4 x factor x (1 - objective)``, or halfway to 100 % when that is above it;
-    tiers whose threshold is 100 % or more can never fire and get no burn test) checks that the alert is silent one evaluation
-    before the time the window maths predict and firing at it, with its exact labels and
-    annotations; a healthy scenario (half the smallest factor) checks every alert stays
-    silent. Series and evaluations are spaced :func:`test_step` apart.
+    tiers whose threshold is 100 % or more can never fire and get no burn test) checks that
+    the alert is silent one evaluation before the time the window maths predict and firing at
+    it, with its exact labels and annotations; a healthy scenario (half the smallest
+    threshold) checks every alert stays silent. Series and evaluations are spaced
+    :func:`test_step` apart.
 
     Args:
         slos: the SLOs (only availability and latency SLIs; ratio SLIs are skipped).

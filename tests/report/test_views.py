@@ -99,3 +99,6 @@ def test_relative_paths_are_found_from_a_subdirectory(tmp_path: Path, monkeypatc
     assert views.find_path("nowhere/x") == Path("nowhere/x")
     frame, _ = views.load_traffic("data/events", "", views.window(START, END))
     assert int(frame["requests"].sum()) == 7
+    # -p apis users on the command line arrives as a string
+    frame, _ = views.load_traffic("data/events", "", views.window(START, END), apis="users")
+    assert int(frame["requests"].sum()) == 1

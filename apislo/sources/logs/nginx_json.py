@@ -24,7 +24,8 @@ JSON key (first present wins)                NGINX variable
 ``upstream_cache_status``                    cache_status
 ============================================ =====================================
 
-Values may be JSON strings or numbers; ``"-"`` and ``""`` are null. Lines written with the
+Keys are learned from the first 200 objects of each chunk. Values may be JSON strings or numbers;
+``"-"`` and ``""`` are null. Lines written with the
 default escaping (``\\x22`` inside JSON strings, which is not valid JSON) are repaired before
 decoding. Invalid JSON is rejected ``bad_json`` (``truncated`` when the object is cut off).
 """

@@ -109,7 +109,7 @@ def test_nonexistent_local_time_is_bad_timestamp():
 
 
 def test_unknown_zone_is_a_config_error():
-    with pytest.raises(ConfigError, match="unknown time zone 'Mars/Olympus'.*IANA"):
+    with pytest.raises(ConfigError, match=r"unknown time zone 'Mars/Olympus'.*IANA"):
         parse(IPV6_LOGASAP, tz="Mars/Olympus")
 
 
