@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from apislo.cli import slo_alerts
 from apislo.cli._common import echo_json, fail_on_apislo_error
 
 __all__ = ["command"]
@@ -178,3 +179,7 @@ def history(
             f"{r['period_start']:%Y-%m-%d}  {r['slo']}{group}  {r['objective']}: "
             f"{sli} {state}{partial}"
         )
+
+
+command.add_command(slo_alerts.rules)
+command.add_command(slo_alerts.backtest)

@@ -19,17 +19,21 @@ __all__ = [
     "EvaluationResult",
     "Objective",
     "SourceHints",
+    "SpecWarning",
     "TimeWindow",
+    "compliance_history",
     "evaluate",
     "load",
 ]
 
 if TYPE_CHECKING:
-    from apislo.slo.evaluation import EvaluationResult, evaluate
-    from apislo.slo.loader import load
+    from apislo.slo.evaluation import EvaluationResult, compliance_history, evaluate
+    from apislo.slo.loader import SpecWarning, load
 
 _LAZY = {
     "load": "apislo.slo.loader",
+    "SpecWarning": "apislo.slo.loader",
+    "compliance_history": "apislo.slo.evaluation",
     "evaluate": "apislo.slo.evaluation",
     "EvaluationResult": "apislo.slo.evaluation",
 }

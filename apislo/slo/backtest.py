@@ -217,14 +217,18 @@ def _per_incident(
     out.insert(0, "policy", policy)
     matched = alerts[alerts["incident"] >= 0]
     first = matched.groupby("incident")["fired_at"].min()
-    last_reset = matched.groupby("incident")["reset_at"].agg(
-        lambda r: pd.NaT if r.isna().any() else r.max()
-    )
+    still_open = matched[matched["reset_at"].isna()]["incident"].unique()
+    last_reset = matched.groupby("incident")["reset_at"].max().drop(still_open, errors="ignore")
     out["detected"] = out["incident"].isin(first.index)
-    out["first_alert"] = out["incident"].map(first)
+    out["first_alert"] = _times(out["incident"].map(first.to_dict()))
     out["detection_time"] = out["first_alert"] - out["start"]
-    out["reset_time"] = out["incident"].map(last_reset) - out["end"]
+    out["reset_time"] = _times(out["incident"].map(last_reset.to_dict())) - out["end"]
     return out
+
+
+def _times(values: pd.Series) -> pd.Series:
+    """Timestamps (UTC, ns) with NaT for gaps, whatever dtype ``map`` left them in."""
+    return pd.to_datetime(values, utc=True).dt.as_unit("ns")
 
 
 def compare(

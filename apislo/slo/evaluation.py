@@ -103,17 +103,21 @@ def objective_units(
             [counts.groups, pd.DataFrame({k: [None] for k in slo.group_by})], ignore_index=True
         )
         counts = maths.Counts(
-            counts.start,
-            counts.step,
-            groups,
-            np.column_stack([counts.good, counts.good.sum(axis=1)]),
-            np.column_stack([counts.total, counts.total.sum(axis=1)]),
+            counts.start, counts.step, groups, _with_sum(counts.good), _with_sum(counts.total)
         )
         labels.append(ALL)
     units = maths.budget_units(
         counts, slo.budgeting_method, objective.timeslice_target, objective.timeslice_window
     )
     return ObjectiveUnits(slo, objective, units, tuple(labels))
+
+
+def _with_sum(matrix: np.ndarray) -> np.ndarray:
+    """``matrix`` with one more column: the sum of each row."""
+    out = np.empty((matrix.shape[0], matrix.shape[1] + 1))
+    out[:, :-1] = matrix
+    np.sum(matrix, axis=1, out=out[:, -1])
+    return out
 
 
 def burn_windows(slo: SLO) -> tuple[timedelta, ...]:

@@ -18,8 +18,8 @@ For rolling windows the forecast ignores errors ageing out of the window, so it 
 
 >>> f = forecast_exhaustion(remaining=0.5, daily_burns=[2.0] * 10, current_burn=2.0,
 ...                         at="2026-01-01", period_days=30, horizon_days=30)
->>> f.at_current_days, f.at_trend_days
-(7.5, 7.5)
+>>> f.at_current_days, round(f.at_trend_days, 9), f.probability
+(7.5, 7.5, 1.0)
 """
 
 from __future__ import annotations

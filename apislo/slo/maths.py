@@ -319,8 +319,8 @@ def to_counts(
     lo -= lo % step_ns
     hi = _utc_ns(end) if end is not None else int(ns.max()) + step_ns
     n_rows = max(-(-(hi - lo) // step_ns), 0)
-    rows, rest = np.divmod(ns - lo, step_ns)
-    if rest.any():
+    rows = _grid_rows(ns - lo, step_ns)
+    if rows is None:
         raise ConfigError(
             f"traffic-frame timestamps are not on a {step} grid; recompute the frame with "
             f"interval='{step}' or pass step= matching its interval"
@@ -332,6 +332,18 @@ def to_counts(
         rows, codes, good, total = rows[keep], codes[keep], good[keep], total[keep]
     good_m, total_m = _scatter(rows, codes, good, total, n_rows, len(groups))
     return Counts(pd.Timestamp(lo, unit="ns", tz="UTC"), step, groups, good_m, total_m)
+
+
+def _grid_rows(offset_ns: np.ndarray, step_ns: int) -> np.ndarray | None:
+    """``offset_ns // step_ns``, or ``None`` when any offset is not a whole number of steps.
+
+    Integer division is slow in NumPy; a float multiply, a rounding and an exact integer check
+    give the same answer several times faster.
+    """
+    rows = np.rint(offset_ns * (1.0 / step_ns)).astype(np.int64)
+    if not np.array_equal(rows * step_ns, offset_ns):
+        return None
+    return rows
 
 
 def _strictly_increasing(x: np.ndarray) -> bool:

@@ -271,7 +271,7 @@ def _num(value: float) -> str:
     return repr(float(value))
 
 
-def _annotations(slo: SLO, objective: Objective, tier: Tier, policy: Policy) -> dict[str, str]:
+def alert_annotations(slo: SLO, objective: Objective, tier: Tier, policy: Policy) -> dict[str, str]:
     """Annotations as the alert shows them (unescaped)."""
     period = slo.window.period
     fraction = tier.budget_fraction(period)
@@ -359,7 +359,7 @@ def _group(item: _Objective, interval: str) -> dict[str, Any]:
                 "and ignoring (apislo_window)\n"
                 f"{RATIO_RECORD}{short_w}{only} > {threshold}"
             )
-            annotations = _annotations(slo, objective, tier, policy)
+            annotations = alert_annotations(slo, objective, tier, policy)
             rules.append(
                 {
                     "alert": alert_name(slo, tier),
@@ -518,7 +518,7 @@ def _expected(slo: SLO, objective: Objective, tier: Tier, policy: Policy) -> dic
     labels = record_labels(slo, objective, prom_duration(tier.long_window))
     labels.update({label: "synthetic" for label in _group_labels(slo, profile)})
     labels.update(alert_labels(slo, objective, tier))
-    return {"exp_labels": labels, "exp_annotations": _annotations(slo, objective, tier, policy)}
+    return {"exp_labels": labels, "exp_annotations": alert_annotations(slo, objective, tier, policy)}
 
 
 def _tests_for(item: _Objective, step: timedelta) -> list[dict[str, Any]]:

@@ -272,3 +272,27 @@ def test_wilson_and_low_traffic_workbook_case() -> None:
     assert lo[0] == pytest.approx(10 / (10 + maths.Z95**2))
     assert hi[0] == pytest.approx(1.0)
     assert np.isnan(lo[1])
+
+
+@pytest.mark.parametrize("order", [["ts", "api"], ["api", "ts"], None])
+def test_complete_frames_in_any_order_give_the_same_grid(order: list[str] | None) -> None:
+    # Two APIs x three minutes, every cell present; a: requests 1, 2, 3; b: 10, 20, 30.
+    frame = pd.DataFrame(
+        {
+            "ts": [T0, T0, T0 + pd.Timedelta("1min"), T0 + pd.Timedelta("1min"),
+                   T0 + pd.Timedelta("2min"), T0 + pd.Timedelta("2min")],
+            "api": pd.Categorical(["a", "b"] * 3, categories=["unused", "a", "b"]),
+            "requests": [1, 10, 2, 20, 3, 30],
+            "status_5xx": [0, 1, 0, 0, 1, 0],
+            "status_4xx": 0,
+            "status_429": 0,
+        }
+    )  # fmt: skip
+    if order is None:
+        frame = frame.iloc[[5, 0, 3, 2, 4, 1]]  # shuffled: the bincount path
+    else:
+        frame = frame.sort_values(order, kind="stable")
+    counts = maths.to_counts(frame, *maths.good_total(frame, AVAILABILITY), by=("api",))
+    assert counts.groups["api"].tolist() == ["a", "b"]  # the unused category is dropped
+    assert counts.total.tolist() == [[1, 10], [2, 20], [3, 30]]
+    assert counts.good.tolist() == [[1, 9], [2, 20], [2, 30]]

@@ -112,20 +112,15 @@ def normalise(raw: pl.DataFrame, gateway: str, route_map: RouteMap | None = None
         if name not in raw.columns
     ]
     frame = raw.with_columns(missing) if missing else raw
-    bare_path = pl.col("path").str.replace(r"[?#].*$", "")
-    route = template_route(pl.col("path"))
-    api = pl.coalesce(
-        pl.col("api"),
-        route.str.extract(_API_FROM_ROUTE, 1),
-        pl.lit("unknown"),
-    )
-    if route_map is not None and route_map.rules:
-        api = pl.coalesce(_first_match(bare_path, route_map, "api"), api)
-        route = pl.coalesce(_first_match(bare_path, route_map, "route"), route)
+    # Paths repeat far more than requests do: name each distinct path once, then join.
+    by_path = _name_paths(frame.select(pl.col("path").unique()), route_map)
+    frame = frame.join(by_path, on="path", how="left", maintain_order="left", nulls_equal=True)
     events = frame.select(
         pl.col("ts").cast(pl.Datetime("us", "UTC")),
-        api.alias("api"),
-        route.alias("route"),
+        pl.coalesce(
+            pl.col("_map_api"), pl.col("api"), pl.col("_path_api"), pl.lit("unknown")
+        ).alias("api"),
+        pl.col("_route").alias("route"),
         pl.col("method").str.to_uppercase().alias("method"),
         pl.col("status").cast(pl.Int16),
         pl.col("latency_s").cast(pl.Float64),
@@ -134,14 +129,29 @@ def normalise(raw: pl.DataFrame, gateway: str, route_map: RouteMap | None = None
         pl.col("bytes_in").cast(pl.Int64),
         pl.col("bytes_out").cast(pl.Int64),
         pl.col("consumer").cast(pl.String),
-        pl.coalesce(pl.col("api_version"), pl.col("path").str.extract(_VERSION, 1)).alias(
-            "api_version"
-        ),
+        pl.coalesce(pl.col("api_version"), pl.col("_path_version")).alias("api_version"),
         pl.lit(gateway, pl.String()).alias("gateway"),
         pl.col("termination").cast(pl.String),
         pl.col("cache_status").cast(pl.String),
     )
     return events
+
+
+def _name_paths(paths: pl.DataFrame, route_map: RouteMap | None) -> pl.DataFrame:
+    """For each distinct ``path``: ``_route``, ``_map_api`` (the route map's name or null),
+    ``_path_api`` (from the route) and ``_path_version``."""
+    named = paths.with_columns(
+        template_route(pl.col("path")).alias("_route"),
+        pl.col("path").str.extract(_VERSION, 1).alias("_path_version"),
+        pl.lit(None, pl.String()).alias("_map_api"),
+    ).with_columns(pl.col("_route").str.extract(_API_FROM_ROUTE, 1).alias("_path_api"))
+    if route_map is None or not route_map.rules:
+        return named
+    bare_path = pl.col("path").str.replace(r"[?#].*$", "")
+    return named.with_columns(
+        _first_match(bare_path, route_map, "api").alias("_map_api"),
+        pl.coalesce(_first_match(bare_path, route_map, "route"), pl.col("_route")).alias("_route"),
+    )
 
 
 def _first_match(path: pl.Expr, route_map: RouteMap, attribute: str) -> pl.Expr:

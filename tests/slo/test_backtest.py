@@ -1,0 +1,137 @@
+"""Backtests: alert episodes, and precision, recall, detection and reset time against incidents."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from apislo.errors import ConfigError, SpecError
+from apislo.slo.backtest import backtest, load_incidents, policies_for
+from apislo.slo.spec import SLI, SLO, Objective, TimeWindow
+
+M = timedelta(minutes=1)
+START = pd.Timestamp("2026-01-01", tz="UTC")
+
+
+def _traffic(minutes: int, errors: dict[int, int]) -> pd.DataFrame:
+    bad = np.zeros(minutes, dtype=np.int64)
+    for minute, count in errors.items():
+        bad[minute] = count
+    req = np.full(minutes, 1000)
+    return pd.DataFrame(
+        {
+            "ts": pd.date_range(START, periods=minutes, freq="1min"), "api": "checkout",
+            "requests": req, "status_2xx": req - bad, "status_3xx": 0, "status_4xx": 0,
+            "status_5xx": bad, "status_429": 0,
+        }
+    )  # fmt: skip
+
+
+SLO_ = SLO(
+    "checkout-availability", "shop", SLI(), (Objective(0.999),),
+    TimeWindow.rolling_window(timedelta(days=30)), api="checkout",
+)  # fmt: skip
+
+
+def _iso(minute: int) -> str:
+    return (START + minute * M).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _truth(tmp_path: Path) -> Path:
+    # The outage the traffic holds (10:00-10:30), one on another API, and a latency episode on
+    # checkout that an availability SLO cannot see.
+    doc = {
+        "episodes": [
+            {"kind": "outage", "api": "checkout", "start": _iso(600), "end": _iso(630)},
+            {"kind": "outage", "api": "search", "start": _iso(100), "end": _iso(130)},
+            {"kind": "latency-regression", "api": "checkout", "start": _iso(1200),
+             "end": _iso(1260), "service_factor": 3},
+        ]
+    }  # fmt: skip
+    path = tmp_path / "truth.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_workbook_policy_scores_against_truth(tmp_path: Path) -> None:
+    # Outage: 200 errors/min (20 %) in [600, 630); plus a 2-minute blip of 100 % errors at
+    # minute 1300 on a healthy day. With only this history (from 00:00) the windows are partial.
+    traffic = _traffic(1440, {**{m: 200 for m in range(600, 630)}, 1300: 1000, 1301: 1000})
+    result = backtest(SLO_, traffic, incidents=load_incidents(_truth(tmp_path)))
+    alerts = result.alerts
+    page = alerts[(alerts["tier"] == "page-1h") & (alerts["incident"] == 0)]
+    # page-1h: k x 200 / 60,000 > 0.0144 -> k = 5 -> 10:05 (see test_alerts).
+    assert page["fired_at"].tolist() == [START + 605 * M]
+    # The blip: at the end of minute 1300 the 1h ratio is 1000/60,000 = 0.0167 > 0.0144 and the
+    # 5m one 0.2: page-1h fires at minute 1301. Its 1h window looked back to 1241, which overlaps
+    # the latency episode [1200, 1260): attributed to it (checkout's incidents, by start: the
+    # outage is 0, the latency episode 1; the search outage is left out).
+    blip = alerts[(alerts["tier"] == "page-1h") & (alerts["fired_at"] == START + 1301 * M)]
+    assert blip["incident"].tolist() == [1]
+    summary = result.summary.iloc[0]
+    # Incidents on checkout: 0 (outage) and 2 (latency); the search outage is filtered out.
+    assert summary["incidents"] == 2
+    assert summary["detected"] == 2
+    assert summary["recall"] == 1.0
+    per_incident = result.incidents.set_index("incident")
+    # Detection: first alert of the outage is ticket-3d at 10:04 (partial 3d window: 200k >
+    # 600 + k -> k = 4), i.e. 4 minutes after 10:00.
+    assert per_incident.loc[0, "detection_time"] == 4 * M
+
+
+def test_precision_counts_alerts_outside_incidents() -> None:
+    # Same outage, no incidents given except one far away: every alert is a false positive.
+    traffic = _traffic(900, {m: 200 for m in range(600, 630)})
+    # Every alert fires between 10:04 and 10:22 (see test_alerts), before this incident starts.
+    far = pd.DataFrame({"start": [_iso(800)], "end": [_iso(810)], "api": ["checkout"]})
+    result = backtest(SLO_, traffic, incidents=load_incidents(far))
+    summary = result.summary.iloc[0]
+    assert summary["alerts"] > 0
+    assert summary["true_alerts"] == 0
+    assert summary["precision"] == 0.0
+    assert (summary["incidents"], summary["detected"], summary["recall"]) == (1, 0, 0.0)
+
+
+def test_reset_time_and_side_by_side_policies() -> None:
+    traffic = _traffic(1440, {m: 200 for m in range(600, 630)})
+    incidents = load_incidents(
+        {"episodes": [{"api": "checkout", "kind": "outage", "start": _iso(600), "end": _iso(630)}]}
+    )
+    result = backtest(SLO_, traffic, policies_for(SLO_, ["workbook", "pyrra"]), incidents)
+    assert result.summary["policy"].tolist() == ["workbook", "pyrra"]
+    workbook = result.incidents[result.incidents["policy"] == "workbook"].iloc[0]
+    # The last workbook alert to reset is ticket-3d (factor 1): its 6h short window at time t
+    # holds the outage minutes in [t - 360, 630), each 200 errors, and needs more than
+    # 0.001 x 360,000 = 360 of them: at least 2 minutes, t - 360 <= 628, t <= 988. It resets
+    # at minute 989, 359 minutes after the outage ended at 630.
+    assert workbook["reset_time"] == timedelta(minutes=359)
+    pyrra = result.incidents[result.incidents["policy"] == "pyrra"].iloc[0]
+    # Pyrra on 30 d: the factor-1 tier's short window is 6h x 30/28 = 385.7 min, rounded to
+    # 386; it needs > 386 errors: t - 386 <= 628, t <= 1014, reset at 1015 = 385 min after 630.
+    assert pyrra["reset_time"] == timedelta(minutes=385)
+
+
+def test_incidents_from_csv_and_errors(tmp_path: Path) -> None:
+    csv = tmp_path / "incidents.csv"
+    csv.write_text("start,end\n2026-01-01T10:00:00,2026-01-01T10:30:00\n")
+    table = load_incidents(csv)
+    assert table["start"].iloc[0] == START + 600 * M  # naive times are UTC
+    assert table["api"].isna().all()
+    (tmp_path / "bad.csv").write_text("begin,end\n1,2\n")
+    with pytest.raises(ConfigError, match="start and end"):
+        load_incidents(tmp_path / "bad.csv")
+    backwards = {"episodes": [{"start": _iso(10), "end": _iso(5)}]}
+    with pytest.raises(ConfigError, match="does not end after"):
+        load_incidents(backwards)
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_incidents(tmp_path / "missing.json")
+
+
+def test_unknown_policy_name() -> None:
+    with pytest.raises(SpecError, match="unknown policy"):
+        policies_for(SLO_, ["nope"])
