@@ -100,7 +100,7 @@ def latency_bands(latency: pd.DataFrame, by: str = "api") -> Any:
     order = sorted(latency["quantile"].unique(), key=lambda q: float(str(q).lstrip("p")))
     return (
         alt.Chart(latency)
-        .mark_line(point=True)
+        .mark_line()
         .encode(
             x=_time_x(),
             y=alt.Y("latency_s:Q", title="latency (s)"),
@@ -108,6 +108,7 @@ def latency_bands(latency: pd.DataFrame, by: str = "api") -> Any:
         )
         .properties(height=140)
         .facet(row=alt.Row(f"{by}:N", title=None), title="Latency percentiles")
+        .resolve_scale(y="independent")
     )
 
 
@@ -191,6 +192,7 @@ def budget_burn_down(
         )
         .properties(height=140)
         .facet(row=alt.Row(f"{by}:N", title=None), title="Error budget remaining vs ideal")
+        .resolve_scale(y="independent")
     )
 
 
@@ -239,6 +241,7 @@ def burn_rates(
         alt.layer(line, rule, data=data)
         .properties(height=140)
         .facet(row=alt.Row(f"{by}:N", title=None), title="Burn rate per window")
+        .resolve_scale(y="independent")
     )
 
 
@@ -269,4 +272,5 @@ def compliance_history(history: pd.DataFrame, by: str = "slo_objective") -> Any:
         alt.layer(bars, target, data=data)
         .properties(height=140, width=_WIDTH)
         .facet(row=alt.Row(f"{by}:N", title=None), title="Compliance history (target in red)")
+        .resolve_scale(y="independent")
     )

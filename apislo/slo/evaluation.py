@@ -175,7 +175,7 @@ class EvaluationResult:
             out.append(
                 {
                     "slo": row["slo"],
-                    "api": row["api"],
+                    "api": None if pd.isna(row["api"]) else row["api"],
                     "group": row["group"],
                     "window": row["window"],
                     "budgeting_method": row["budgeting_method"],
@@ -228,7 +228,9 @@ def evaluate(
         at: the evaluation instant (ISO 8601, naive = UTC, or ``"now"``); only intervals that
             end at or before it count.
         step: interval of the counts (``1min``); windows must be whole multiples of it.
-        series: also build the ``remaining_budget`` and ``burn_rates`` series.
+        series: also build the ``remaining_budget`` and ``burn_rates`` series over the last
+            SLO period (reads one more period of history, so the first point has a full
+            window).
         series_every: spacing of series points (``1h``), or ``None`` for every interval.
 
     Returns:
@@ -331,6 +333,10 @@ def _summary_rows(
             burns[f"burn_{prom_duration(w)}"] = burn
         except ConfigError:
             burns[f"burn_{prom_duration(w)}"] = np.full(len(ou.labels), np.nan)
+    groups = units.counts.groups
+    apis = [None] * len(ou.labels)
+    if "api" in groups.columns:
+        apis = [None if pd.isna(a) else a for a in groups["api"].tolist()]
     rows = []
     for j, label in enumerate(ou.labels):
         rows.append(
@@ -338,7 +344,7 @@ def _summary_rows(
                 "slo": slo.name,
                 "objective": objective.label,
                 "target": objective.target,
-                "api": slo.api,
+                "api": slo.api if slo.api is not None else apis[j],
                 "group": label,
                 "window": slo.window.label,
                 "budgeting_method": slo.budgeting_method,

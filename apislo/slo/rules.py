@@ -55,6 +55,7 @@ from apislo.sources.prometheus.promql import label_name, matchers, selector
 __all__ = [
     "FORMATS",
     "RATIO_RECORD",
+    "alert_annotations",
     "alert_labels",
     "error_ratio_expr",
     "escape_template",
@@ -272,7 +273,7 @@ def _num(value: float) -> str:
 
 
 def alert_annotations(slo: SLO, objective: Objective, tier: Tier, policy: Policy) -> dict[str, str]:
-    """Annotations as the alert shows them (unescaped)."""
+    """Annotations of a tier's alert as Prometheus shows them (before template escaping)."""
     period = slo.window.period
     fraction = tier.budget_fraction(period)
     summary = (
@@ -518,7 +519,8 @@ def _expected(slo: SLO, objective: Objective, tier: Tier, policy: Policy) -> dic
     labels = record_labels(slo, objective, prom_duration(tier.long_window))
     labels.update({label: "synthetic" for label in _group_labels(slo, profile)})
     labels.update(alert_labels(slo, objective, tier))
-    return {"exp_labels": labels, "exp_annotations": alert_annotations(slo, objective, tier, policy)}
+    annotations = alert_annotations(slo, objective, tier, policy)
+    return {"exp_labels": labels, "exp_annotations": annotations}
 
 
 def _tests_for(item: _Objective, step: timedelta) -> list[dict[str, Any]]:

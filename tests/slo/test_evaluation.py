@@ -200,3 +200,16 @@ def test_unknown_source_is_refused(tmp_path: Path) -> None:
         evaluate(_slo(), str(tmp_path / "missing"), at=AT)
     with pytest.raises(ConfigError, match="cannot use a int"):
         evaluate(_slo(), 42, at=AT)
+
+
+def test_grouping_by_api_names_each_api() -> None:
+    # No api selected, grouped by api: checkout (11 requests, 2 bad) and search (1, 1 bad),
+    # plus "all" (12, 3 bad) whose api is None.
+    slo = _slo(api=None, group_by=("api",))
+    summary = evaluate(slo, _events(), at=AT, series=False).summary.set_index("group")
+    assert summary.loc["api=checkout", "api"] == "checkout"
+    assert summary.loc["api=search", "total"] == 1 and summary.loc["api=search", "good"] == 0
+    assert pd.isna(summary.loc["all", "api"]) and summary.loc["all", "total"] == 12
+    (record,) = [r for r in evaluate(slo, _events(), at=AT, series=False).records()
+                 if r["group"] == "all"]  # fmt: skip
+    assert record["api"] is None  # JSON null, not NaN

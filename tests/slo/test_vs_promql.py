@@ -93,3 +93,22 @@ def test_threshold_between_buckets_is_refused_for_prometheus(
     # The Prometheus source refuses it, naming the exporter's buckets.
     with pytest.raises(apislo.errors.ConfigError, match=r"no bucket at \[0\.25\] s.*0\.3"):
         evaluate(slo, url, at=END, step="1h", series=False)
+
+
+def test_ratio_sli_from_queries_matches_promql(sim: tuple[str, pd.DataFrame]) -> None:
+    # A Sloth/OpenSLO-style ratio SLI: apislo runs the queries hour by hour ({{.window}} = 1h)
+    # and sums the hours; Prometheus computes the day in one go.
+    url, _ = sim
+    bad = sum(
+        _promql(url, 'sum by (api) (increase(http_requests_total{code=~"5.."}[1d]))').values()
+    )
+    total = sum(_promql(url, "sum by (api) (increase(http_requests_total[1d]))").values())
+    sli = SLI(
+        kind="ratio",
+        bad_query='sum(increase(http_requests_total{code=~"5.."}[{{.window}}]))',
+        total_query="sum(increase(http_requests_total[{{ .window }}]))",
+    )
+    slo = SLO("ratio", "sim", sli, (Objective(0.99),), DAY)
+    row = evaluate(slo, url, at=END, step="1h", series=False).summary.iloc[0]
+    assert row["total"] == pytest.approx(total, abs=1e-6)
+    assert row["sli"] == pytest.approx(1 - bad / total, abs=1e-12)

@@ -247,8 +247,10 @@ def _sli_v1(
         sli, api, group_by = _apislo_sli(part_spec)
         return _named(sli, name), api, group_by, hints
     _, total_spec, _ = _source(total_node, index)
-    queries = {f"{part}_query": _query(part_spec, part_node), "total_query": _query(total_spec,
-               total_node)}  # fmt: skip
+    queries = {
+        f"{part}_query": _query(part_spec, part_node),
+        "total_query": _query(total_spec, total_node),
+    }
     return SLI(kind="ratio", name=name, **queries), None, (), hints
 
 
@@ -286,16 +288,19 @@ def _window_v1(node: Node, text: str) -> TimeWindow:
         return TimeWindow.rolling_window(duration)
     if postfix not in _CALENDAR_UNITS:
         raise node.error("duration", f"{raw} is not a calendar duration", "e.g. 1d, 1w, 1M, 1Q, 1Y")
-    timezone, start = "UTC", None
-    if calendar is not None:
-        calendar.only("startTime", "timeZone")
-        timezone = calendar.text("timeZone", default="UTC") or "UTC"
-        check_timezone(calendar, "timeZone", timezone)
-        start = _start_time(calendar)
-    return TimeWindow(
-        kind="calendar", unit=_CALENDAR_UNITS[postfix], count=number, timezone=timezone,
-        start=start,
-    )  # fmt: skip
+    timezone, start = _calendar(calendar)
+    unit = _CALENDAR_UNITS[postfix]
+    return TimeWindow(kind="calendar", unit=unit, count=number, timezone=timezone, start=start)
+
+
+def _calendar(calendar: Node | None) -> tuple[str, datetime | None]:
+    """Time zone (default UTC) and start of a ``calendar`` block."""
+    if calendar is None:
+        return "UTC", None
+    calendar.only("startTime", "timeZone")
+    timezone = calendar.text("timeZone", default="UTC") or "UTC"
+    check_timezone(calendar, "timeZone", timezone)
+    return timezone, _start_time(calendar)
 
 
 def _start_time(calendar: Node) -> datetime | None:
@@ -425,8 +430,7 @@ def _tier(condition: Node) -> dict[str, Any]:
     spec = condition.child("spec", required=True)
     assert spec is not None
     severity_raw = (spec.text("severity", required=True) or "").lower()
-    severity = severity_raw if severity_raw in ("page", "ticket") else (
-        "page" if severity_raw in _PAGE_WORDS else "ticket")  # fmt: skip
+    severity = "page" if severity_raw in _PAGE_WORDS else "ticket"
     if severity != severity_raw:
         warn(spec.path, spec.where("severity"), f"{severity_raw!r} is treated as {severity}")
     cond = spec.child("condition", required=True)
@@ -439,8 +443,8 @@ def _tier(condition: Node) -> dict[str, Any]:
         long_window = shorthand_timedelta(*parse_shorthand(raw))
     except (ValueError, KeyError):
         raise cond.error("lookbackWindow", f"{raw!r} is not a fixed duration", "1h, 6h") from None
-    short = max(timedelta(minutes=round(long_window / timedelta(minutes=1) / 12)),
-                timedelta(minutes=1))  # fmt: skip
+    twelfth_min = round(long_window / timedelta(minutes=1) / 12)
+    short = timedelta(minutes=max(twelfth_min, 1))
     factor = cond.number("threshold", required=True, low=0, rule="a burn rate > 0")
     return {
         "name": name,
@@ -543,9 +547,5 @@ def _window_v1alpha(node: Node) -> TimeWindow:
         raise node.error(
             "unit", f"{unit!r} is not a calendar unit", "Day, Week, Month, Quarter, Year"
         )
-    timezone, start = "UTC", None
-    if calendar is not None:
-        timezone = calendar.text("timeZone", default="UTC") or "UTC"
-        check_timezone(calendar, "timeZone", timezone)
-        start = _start_time(calendar)
+    timezone, start = _calendar(calendar)
     return TimeWindow(kind="calendar", unit=unit, count=count, timezone=timezone, start=start)

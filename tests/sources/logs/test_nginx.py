@@ -260,3 +260,13 @@ def test_sniff() -> None:
     fmt = get_format("nginx-timed")
     assert fmt.sniff(TIMED_LINES) == pytest.approx(6 / 13)  # 13 non-blank lines, 6 requests
     assert get_format("nginx-combined").sniff(['{"a": 1}']) == 0.0
+
+
+def test_custom_format_round_trips() -> None:
+    fmt = get_format("nginx-custom", ParseOptions(log_format=GONX))
+    events = _round_trip_events().drop("upstream_latency_s", "attempts", "consumer")
+    lines = fmt.write(events)
+    # variables apislo does not read ($remote_addr, $t_size, $read_time...) are written "-"
+    assert lines[0] == '- [10/Sep/2015:10:00:01 +0000] "GET /a?x=1 HTTP/1.1" 200 - 10 0.250 "-" - -'
+    parsed = fmt.parse(_chunk(lines))
+    assert parsed.events.select(events.columns).equals(events)

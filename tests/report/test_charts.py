@@ -1,0 +1,64 @@
+"""Chart builders: static SVG through vl-convert, data text escaped, the ideal burn-down line."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from apislo import charts
+from apislo.errors import ConfigError
+from tests.report.tiny import XSS
+
+
+def svg_of(chart) -> str:
+    return chart._repr_mimebundle_()["image/svg+xml"]
+
+
+@pytest.fixture(autouse=True)
+def svg_renderer():
+    import altair as alt
+
+    before = alt.renderers.active
+    assert charts.setup("svg") == "svg"
+    yield
+    alt.renderers.enable(before)
+
+
+def test_setup_reads_the_runner_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APISLO_CHART_RENDERER", "svg")
+    assert charts.setup() == "svg"
+    monkeypatch.delenv("APISLO_CHART_RENDERER")
+    assert charts.setup() == "default"
+
+
+def test_top_routes_draws_one_bar_per_row_with_escaped_labels() -> None:
+    table = pd.DataFrame({"route": ["/a", XSS, "/c"], "requests": [5, 3, 1]})
+    svg = svg_of(charts.top_routes(table))
+    assert svg.count('aria-roledescription="bar"') == 3
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in svg and "<script" not in svg
+
+
+def test_burn_down_ideal_line_falls_from_1_to_0() -> None:
+    ts = pd.date_range("2026-11-01", periods=3, freq="12h", tz="UTC")
+    frame = pd.DataFrame({"ts": ts, "slo_objective": "x / 99%", "remaining": [1.0, 0.8, 0.7]})
+    spec = charts.budget_burn_down(frame).to_dict()
+    (rows,) = spec["datasets"].values()
+    ideal = [r["budget"] for r in rows if r["series"] == "ideal"]
+    assert ideal == [1.0, 0.5, 0.0]  # linear over the 24 h shown
+    assert "<path" in svg_of(charts.budget_burn_down(frame))
+
+
+def test_burn_rates_draw_thresholds_of_their_slo_only() -> None:
+    ts = pd.date_range("2026-11-01", periods=2, freq="1h", tz="UTC")
+    rates = pd.DataFrame(
+        {"ts": ts, "slo_objective": "a / 99%", "window": "1h", "burn_rate": [0.5, 20.0]}
+    )
+    spec = charts.burn_rates(rates, {"a / 99%": {"1h": 14.4}, "b / 99%": {"1h": 6.0}}).to_dict()
+    (rows,) = spec["datasets"].values()
+    assert [r["burn_rate"] for r in rows if r["kind"] == "threshold"] == [14.4]
+    assert svg_of(charts.burn_rates(rates)).count("<path") > 3
+
+
+def test_missing_columns_are_a_clear_error() -> None:
+    with pytest.raises(ConfigError, match="status_mix needs columns"):
+        charts.status_mix(pd.DataFrame({"ts": []}))

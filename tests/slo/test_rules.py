@@ -1,0 +1,317 @@
+"""Prometheus rules: promtool checks them, runs their generated unit tests, and agrees with the
+Python alert engine minute by minute on the same series."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from apislo.cli.slo_alerts import rules as rules_command
+from apislo.errors import ConfigError
+from apislo.slo import rules
+from apislo.slo.alerts import alert_history, alert_name
+from apislo.slo.loader import load
+from apislo.slo.policy import policy_for, prom_duration
+from apislo.slo.spec import SLI, SLO, Alerting, Objective, TimeWindow
+from tests.conftest import ROOT, require_binary
+
+EXAMPLES = ROOT / "examples" / "slo"
+INJECTION = 'a"} or vector(1) #'
+#: promtool comes with Debian's prometheus package.
+needs_promtool = pytest.mark.prometheus
+
+
+def _promtool(*args: str | Path) -> subprocess.CompletedProcess:
+    promtool = require_binary("promtool")
+    return subprocess.run(
+        [promtool, *map(str, args)], capture_output=True, text=True, timeout=600, check=False
+    )
+
+
+def _slo(**kwargs) -> SLO:
+    base = {
+        "name": "checkout-availability",
+        "service": "shop",
+        "sli": SLI(),
+        "objectives": (Objective(0.999),),
+        "window": TimeWindow.rolling_window(timedelta(days=30)),
+        "api": "checkout",
+    }
+    return SLO(**{**base, **kwargs})
+
+
+#: A short custom policy so promtool evaluates minutes, not days, of synthetic series.
+SHORT = Alerting(
+    tiers=(
+        {"severity": "page", "long_window": "1h", "short_window": "5m", "factor": 14.4},
+        {"severity": "ticket", "long_window": "2h", "short_window": "10m", "factor": 3},
+    ),
+    annotations=(("runbook_url", "https://runbooks.example/checkout"),),
+)
+
+
+def _example_slos() -> list[SLO]:
+    slos = load([EXAMPLES / "shop.yaml", EXAMPLES / "sloth.yaml", EXAMPLES / "openslo-v1.yaml"])
+    return [s for s in slos if rules.unsupported(s) is None]
+
+
+@needs_promtool
+def test_example_specs_pass_promtool_check(tmp_path: Path) -> None:
+    slos = _example_slos()
+    assert len(slos) >= 4
+    path = tmp_path / "rules.yaml"
+    path.write_text(rules.rules_yaml(slos))
+    result = _promtool("check", "rules", path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
+
+
+@needs_promtool
+def test_prometheus_operator_format(tmp_path: Path) -> None:
+    doc = yaml.safe_load(rules.rules_yaml(_example_slos(), "prometheus-operator", "Shop SLOs!"))
+    assert (doc["apiVersion"], doc["kind"]) == ("monitoring.coreos.com/v1", "PrometheusRule")
+    assert doc["metadata"]["name"] == "shop-slos"
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump({"groups": doc["spec"]["groups"]}))
+    assert _promtool("check", "rules", path).returncode == 0
+    with pytest.raises(ConfigError, match="unknown rules format"):
+        rules.rules_document(_example_slos(), "thanos")
+
+
+@needs_promtool
+def test_untrusted_labels_stay_values(tmp_path: Path) -> None:
+    slo = _slo(
+        api=INJECTION,
+        description="Checkout {{ $value }} stays literal",
+        labels=(("team", 'o"k\nnext'),),
+        alerting=SHORT,
+    )
+    text = rules.rules_yaml([slo])
+    doc = yaml.safe_load(text)
+    record = doc["groups"][0]["rules"][0]
+    # The API name is a quoted, escaped label value: the quote and brace cannot end the matcher.
+    assert 'api="a\\"} or vector(1) #"' in record["expr"]
+    assert record["labels"]["team"] == 'o"k\nnext'
+    alert = next(r for r in doc["groups"][0]["rules"] if "alert" in r)
+    assert '{{"{{"}} $value {{"}}"}}' in alert["annotations"]["description"]
+    path = tmp_path / "rules.yaml"
+    path.write_text(text)
+    assert _promtool("check", "rules", path).returncode == 0
+
+
+@needs_promtool
+def test_ratios_are_event_weighted(tmp_path: Path) -> None:
+    # 30 min at 100 req/min with 10 % errors, then 30 min at 1000 req/min without errors. The
+    # event-weighted 1h ratio is 300 / 33,000 = 1/110; an average of the twelve 5m ratios
+    # would be (6 x 0.1 + 6 x 0) / 12 = 0.05.
+    slo = _slo(alerting=SHORT)
+    expr = rules.error_ratio_expr(slo, slo.objectives[0], "30d")
+    assert "sum(increase(" in expr and "[30d]" in expr and "avg_over_time" not in expr
+    (tmp_path / "rules.yaml").write_text(rules.rules_yaml([slo]))
+    bad = [10 * min(m, 30) for m in range(61)]
+    total = [100 * m if m <= 30 else 3000 + 1000 * (m - 30) for m in range(61)]
+    tests = {
+        "rule_files": ["rules.yaml"],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": rules.synthetic_series(
+                    slo, slo.objectives[0], [str(v) for v in bad], [str(v) for v in total]
+                ),
+                "promql_expr_test": [
+                    {
+                        "expr": 'apislo:slo_error_ratio:rate1h{apislo_slo="checkout-availability"}',
+                        "eval_time": "1h",
+                        "exp_samples": [
+                            {
+                                "labels": _series_labels(slo, "1h"),
+                                "value": 300 / 33000,
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    (tmp_path / "tests.yaml").write_text(yaml.safe_dump(tests))
+    result = _promtool("test", "rules", tmp_path / "tests.yaml")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _series_labels(slo: SLO, window: str) -> str:
+    labels = rules.record_labels(slo, slo.objectives[0], window)
+    body = ", ".join(f'{k}="{v}"' for k, v in labels.items())
+    return f"{rules.RATIO_RECORD}{window}{{{body}}}"
+
+
+@needs_promtool
+def test_generated_promtool_tests_pass_for_the_workbook_policy(tmp_path: Path) -> None:
+    # The default 30-day Workbook policy (windows up to 3 days) and a Pyrra latency SLO, through
+    # the CLI, as a user runs it.
+    specs = tmp_path / "slos.yaml"
+    specs.write_text(
+        yaml.safe_dump(
+            {
+                "version": "apislo/v1",
+                "service": "shop",
+                "slos": [
+                    {
+                        "name": "checkout-availability",
+                        "api": INJECTION,
+                        "description": "No {{ template }} here",
+                        "sli": {"kind": "availability"},
+                        "objectives": [{"target": 0.999}],
+                        "window": "30d",
+                    },
+                    {
+                        "name": "checkout-latency",
+                        "api": "checkout",
+                        "sli": {"kind": "latency", "threshold_s": 0.3},
+                        "objectives": [{"target": 0.99}],
+                        "window": "28d",
+                        "alerting": {"policy": "pyrra"},
+                    },
+                ],
+            }
+        )
+    )
+    out, tests = tmp_path / "rules.yaml", tmp_path / "tests" / "slo_test.yaml"
+    tests.parent.mkdir()
+    result = CliRunner().invoke(
+        rules_command, [str(specs), "--out", str(out), "--tests", str(tests)]
+    )
+    assert result.exit_code == 0, result.output
+    doc = yaml.safe_load(tests.read_text())
+    assert doc["rule_files"] == ["../rules.yaml"]
+    # 4 + 4 burn scenarios and 2 healthy ones.
+    assert len(doc["tests"]) == 10
+    checked = _promtool("test", "rules", tests)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+@needs_promtool
+def test_generated_tests_can_fail(tmp_path: Path) -> None:
+    # Expect the page alert one evaluation earlier than the maths say: promtool must refuse.
+    slo = _slo(alerting=SHORT)
+    (tmp_path / "rules.yaml").write_text(rules.rules_yaml([slo]))
+    doc = rules.promtool_tests_document([slo], "rules.yaml")
+    burn = doc["tests"][0]
+    silent, firing = burn["alert_rule_test"]
+    firing["eval_time"] = silent["eval_time"]
+    doc["tests"] = [burn]
+    (tmp_path / "tests.yaml").write_text(yaml.safe_dump(doc))
+    result = _promtool("test", "rules", tmp_path / "tests.yaml")
+    assert result.returncode != 0
+
+
+def test_predicted_fire_times_match_hand_maths() -> None:
+    # Every window of SHORT and the 30d period are multiples of 5 minutes: series and
+    # evaluations are 5 minutes apart. Page tier: threshold 14.4 x 0.001 = 0.0144; the burn runs
+    # at 4x that, 5.76 %: 57,600 of 1,000,000 events per step. After k steps the 1h (12-step)
+    # ratio is k x 57,600 / 12,000,000: 0.0144 at k = 3 (not above), 0.0192 at k = 4. So it
+    # fires 4 steps (20 min) after the 1h run-up, at 1h20m, and is silent at 1h15m.
+    slo = _slo(alerting=SHORT)
+    assert rules.test_step([slo]) == timedelta(minutes=5)
+    doc = rules.promtool_tests_document([slo], "rules.yaml")
+    silent, firing = doc["tests"][0]["alert_rule_test"]
+    assert (silent["eval_time"], firing["eval_time"]) == ("1h15m", "1h20m")
+
+
+@needs_promtool
+def test_python_engine_and_prometheus_agree_minute_by_minute(tmp_path: Path) -> None:
+    # Ten hours of bursty traffic; the Python engine's active tiers at every minute become
+    # promtool expectations at the same evaluation times. promtool passing means Prometheus's own
+    # evaluation of the generated rules fires and resets at exactly the same minutes.
+    rng = np.random.default_rng(20261128)
+    minutes = 600
+    requests = rng.poisson(200, minutes)
+    p_error = np.full(minutes, 0.0005)
+    for start in rng.choice(minutes - 40, size=6, replace=False):
+        p_error[start : start + rng.integers(3, 40)] = rng.uniform(0.01, 0.2)
+    errors = rng.binomial(requests, p_error)
+    traffic = pd.DataFrame(
+        {
+            "ts": pd.date_range("1970-01-01", periods=minutes, freq="1min", tz="UTC"),
+            "api": "checkout", "requests": requests, "status_2xx": requests - errors,
+            "status_3xx": 0, "status_4xx": 0, "status_5xx": errors, "status_429": 0,
+        }
+    )  # fmt: skip
+    slo = _slo(alerting=SHORT)
+    objective = slo.objectives[0]
+    history = alert_history(slo, traffic)[0]
+    policy = policy_for(slo)
+    assert any(history.active[t.name].any() for t in policy.tiers)  # the bursts do fire
+    assert not all(history.active[t.name].all() for t in policy.tiers)
+
+    bad_cum = np.concatenate([[0], np.cumsum(errors)])
+    total_cum = np.concatenate([[0], np.cumsum(requests)])
+    checks = []
+    for tier in policy.tiers:
+        labels = rules.record_labels(slo, objective, prom_duration(tier.long_window))
+        labels.update(rules.alert_labels(slo, objective, tier))
+        expected = {
+            "exp_labels": labels,
+            "exp_annotations": rules.alert_annotations(slo, objective, tier, policy),
+        }
+        for row, active in enumerate(history.active[tier.name][:, 0]):
+            checks.append(
+                {
+                    "eval_time": prom_duration(timedelta(minutes=row + 1)),
+                    "alertname": alert_name(slo, tier),
+                    "exp_alerts": [expected] if active else [],
+                }
+            )
+    (tmp_path / "rules.yaml").write_text(rules.rules_yaml([slo]))
+    doc = {
+        "rule_files": ["rules.yaml"],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": rules.synthetic_series(
+                    slo, objective, [str(v) for v in bad_cum], [str(v) for v in total_cum]
+                ),
+                "alert_rule_test": checks,
+            }
+        ],
+    }
+    (tmp_path / "tests.yaml").write_text(yaml.safe_dump(doc))
+    result = _promtool("test", "rules", tmp_path / "tests.yaml")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+
+
+def test_unsupported_slis_and_cli_errors(tmp_path: Path) -> None:
+    both = _slo(sli=SLI(kind="availability_and_latency", threshold_s=0.3))
+    assert "split it" in rules.unsupported(both)
+    specs = tmp_path / "slos.yaml"
+    specs.write_text(
+        yaml.safe_dump(
+            {
+                "version": "apislo/v1",
+                "service": "shop",
+                "slos": [
+                    {
+                        "name": "a",
+                        "api": "a",
+                        "sli": {"kind": "availability"},
+                        "objectives": [{"target": 0.99}],
+                        "window": "30d",
+                    }
+                ],
+            }
+        )
+    )
+    result = CliRunner().invoke(rules_command, [str(specs), "--tests", str(tmp_path / "t.yaml")])
+    assert result.exit_code == 1
+    assert "--tests needs --out" in result.output
+    printed = CliRunner().invoke(rules_command, [str(specs)])
+    assert printed.exit_code == 0
+    assert yaml.safe_load(printed.output)["groups"][0]["name"] == "apislo-shop-a-99%"
