@@ -53,6 +53,8 @@ __all__ = [
 
 #: Groups (columns) evaluated together: keeps the working buffers a few MB.
 _CHUNK_COLS = 16
+#: Rows per chunk: a chunk's buffers (rows x columns x 8 bytes) stay in the CPU cache.
+_CHUNK_ROWS = 1024
 #: Upper bound on worker threads for the evaluation.
 _MAX_THREADS = 8
 
@@ -95,42 +97,48 @@ def window_steps(window: timedelta, step: timedelta) -> int:
 
 
 class _Windows:
-    """Windowed sums over one block of columns, reusing preallocated buffers.
+    """Windowed error ratios over one block of columns, in cache-sized row chunks.
 
-    Large numpy temporaries cost page faults on every allocation; evaluating a block of columns
-    in fixed buffers keeps the work in memory already mapped.
+    The cumulative sums of a block span all rows; ratios are computed ``_CHUNK_ROWS`` rows at a
+    time into small reused buffers, so the subtractions, divisions and comparisons run in cache
+    and large numpy temporaries (and their page faults) never appear.
     """
 
-    def __init__(self, n_rows: int, width: int, windows: Sequence[int]) -> None:
+    def __init__(self, n_rows: int, width: int, steps: Sequence[int]) -> None:
         self.cum_bad = np.zeros((n_rows + 1, width))
-        self.cum_total = np.zeros((n_rows + 1, width))
-        self.ratio = {w: np.empty((n_rows, width)) for w in windows}
-        self.scratch = np.empty((n_rows, width))
+        self.cum_weight = np.zeros((n_rows + 1, width))
+        chunk = min(_CHUNK_ROWS, n_rows)
+        self.ratio = {n: np.empty((chunk, width)) for n in steps}
+        self.scratch = np.empty((chunk, width))
 
-    def load(self, bad: np.ndarray, total: np.ndarray) -> int:
+    def load(self, bad: np.ndarray, weight: np.ndarray) -> int:
         """Cumulative sums of a ``(rows, <=width)`` block; returns its width."""
         width = bad.shape[1]
         np.cumsum(bad, axis=0, dtype=np.float64, out=self.cum_bad[1:, :width])
-        np.cumsum(total, axis=0, dtype=np.float64, out=self.cum_total[1:, :width])
+        np.cumsum(weight, axis=0, dtype=np.float64, out=self.cum_weight[1:, :width])
         return width
 
-    def ratios(self, steps: int, width: int) -> np.ndarray:
-        """Error ratio over the last ``steps`` rows at every row (NaN without events)."""
-        out, den = self.ratio[steps][:, :width], self.scratch[:, :width]
-        _window_sum(self.cum_bad[:, :width], steps, out)
-        _window_sum(self.cum_total[:, :width], steps, den)
+    def ratios(self, steps: int, rows: slice, width: int) -> np.ndarray:
+        """Error ratio over the last ``steps`` rows at each of ``rows`` (NaN without events)."""
+        n = rows.stop - rows.start
+        out, den = self.ratio[steps][:n, :width], self.scratch[:n, :width]
+        _window_sum(self.cum_bad[:, :width], steps, rows, out)
+        _window_sum(self.cum_weight[:, :width], steps, rows, den)
         with np.errstate(invalid="ignore", divide="ignore"):
             np.divide(out, den, out=out)
         return out
 
 
-def _window_sum(cum: np.ndarray, steps: int, out: np.ndarray) -> None:
-    """``out[i] = cum[i + 1] - cum[max(0, i + 1 - steps)]`` (rows; ``cum[0]`` is zero)."""
-    n = out.shape[0]
-    head = min(steps, n)
-    out[:head] = cum[1 : head + 1]
-    if steps < n:
-        np.subtract(cum[steps + 1 :], cum[1 : n - steps + 1], out=out[steps:])
+def _window_sum(cum: np.ndarray, steps: int, rows: slice, out: np.ndarray) -> None:
+    """``out[i - rows.start] = cum[i + 1] - cum[max(0, i + 1 - steps)]`` for ``i`` in ``rows``."""
+    lo, hi = rows.start, rows.stop
+    partial = min(max(steps - 1 - lo, 0), hi - lo)  # rows whose window starts before row 0
+    out[:partial] = cum[lo + 1 : lo + 1 + partial]
+    if partial < hi - lo:
+        first = lo + partial
+        np.subtract(
+            cum[first + 1 : hi + 1], cum[first + 1 - steps : hi + 1 - steps], out=out[partial:]
+        )
 
 
 @dataclass
@@ -258,20 +266,23 @@ def evaluate_alerts(
 
     def run(blocks: list[slice]) -> None:
         width_max = min(_CHUNK_COLS, shape[1])
-        work = _Windows(shape[0], width_max, set(steps.values()))
-        long_ok, short_ok = (np.empty((shape[0], width_max), dtype=bool) for _ in range(2))
+        work = _Windows(shape[0], width_max, list(set(steps.values())))
+        long_ok, short_ok = (np.empty_like(work.scratch, dtype=bool) for _ in range(2))
         for cols in blocks:
             width = work.load(units.bad[:, cols], units.weight[:, cols])
-            ratios = {w: work.ratios(n, width) for w, n in steps.items()}
-            for w, series in burns.items():
-                np.divide(ratios[w], allowance, out=series[:, cols])
-            for tier in policy.tiers:
-                threshold = thresholds[tier.name]
-                np.greater(ratios[tier.long_window], threshold, out=long_ok[:, :width])
-                np.greater(ratios[tier.short_window], threshold, out=short_ok[:, :width])
-                np.logical_and(
-                    long_ok[:, :width], short_ok[:, :width], out=active[tier.name][:, cols]
-                )
+            for lo in range(0, shape[0], _CHUNK_ROWS):
+                rows = slice(lo, min(lo + _CHUNK_ROWS, shape[0]))
+                n = rows.stop - rows.start
+                ratios = {w: work.ratios(k, rows, width) for w, k in steps.items()}
+                for w, series in burns.items():
+                    np.divide(ratios[w], allowance, out=series[rows, cols])
+                for tier in policy.tiers:
+                    threshold = thresholds[tier.name]
+                    np.greater(ratios[tier.long_window], threshold, out=long_ok[:n, :width])
+                    np.greater(ratios[tier.short_window], threshold, out=short_ok[:n, :width])
+                    np.logical_and(
+                        long_ok[:n, :width], short_ok[:n, :width], out=active[tier.name][rows, cols]
+                    )
 
     _in_threads(run, _column_blocks(shape[1]))
     if labels is None:

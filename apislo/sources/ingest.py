@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import shutil
+import threading
 import time
 import uuid
 import warnings
@@ -172,7 +174,47 @@ def iter_file(
             line_no += chunk.lines
             yield _ChunkResult(events, rejects, chunk.end_offset, chunk.lines)
 
-    return fmt, env_name, chunks()
+    return fmt, env_name, _prefetch(chunks())
+
+
+def _prefetch(items: Iterator[_ChunkResult], depth: int = 2) -> Iterator[_ChunkResult]:
+    """Run ``items`` in a background thread, ``depth`` results ahead of the consumer.
+
+    Parsing the next chunk then overlaps with writing this one (polars and the parsers release
+    the GIL), while memory stays bounded at ``depth`` chunks. Exceptions reach the consumer.
+    """
+    done = object()
+    results: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                results.put(item)
+        except BaseException as exc:  # handed to the consumer, raised there
+            results.put(exc)
+        else:
+            results.put(done)
+
+    worker = threading.Thread(target=produce, name="apislo-parse", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = results.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                results.get_nowait()
+            except queue.Empty:
+                worker.join(0.05)
 
 
 def read_logs(
