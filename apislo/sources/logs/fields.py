@@ -46,7 +46,10 @@ __all__ = [
 ]
 
 #: Query-string parameters whose values are credentials and are replaced by ``REDACTED``.
-SECRET_QUERY_KEYS: tuple[str, ...] = ("apikey", "api_key", "api-key", "access_token", "token")
+SECRET_QUERY_KEYS: tuple[str, ...] = (
+    "apikey", "api_key", "api-key", "access_token", "token", "user_key", "app_key",
+    "client_secret", "password",
+)
 
 _SENTINELS = ("-", "")
 

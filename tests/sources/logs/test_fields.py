@@ -85,12 +85,16 @@ def test_request_columns():
 
 
 def test_scrub_query_secrets():
-    raw = ["/a?apikey=s3cr3t&x=1", "/a?x=1&API_KEY=k#frag", "/a?token=t;access_token=u", "/apikey"]
+    raw = [
+        "/a?apikey=s3cr3t&x=1", "/a?x=1&API_KEY=k#frag", "/a?token=t;access_token=u", "/apikey",
+        "/3scale?user_key=u1&app_id=7&app_key=k2",  # 3scale APIcast credentials
+    ]
     assert run(scrub_query_secrets(pl.col("x")), raw) == [
         "/a?apikey=REDACTED&x=1",
         "/a?x=1&API_KEY=REDACTED#frag",
         "/a?token=REDACTED;access_token=REDACTED",
         "/apikey",
+        "/3scale?user_key=REDACTED&app_id=7&app_key=REDACTED",
     ]
 
 
