@@ -6,6 +6,7 @@ reports read that Prometheus instead of the ingested logs.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,11 +14,21 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["DEMO_FORMATS", "DemoResult", "run_demo"]
+from apislo.errors import ApisloError
+
+__all__ = ["DEMO_FORMATS", "SCHEDULE_DIR", "DemoResult", "run_demo"]
+
+#: The scheduled report jobs the demo runs once each.
+SCHEDULE_DIR = "scheduled"
 
 #: One gateway format per simulated API, to show every source mapping into one model.
 DEMO_FORMATS: tuple[str, ...] = (
-    "nginx-timed", "kong-json", "envoy-json", "haproxy-http", "traefik-json", "aws-apigw-json",
+    "nginx-timed",
+    "kong-json",
+    "envoy-json",
+    "haproxy-http",
+    "traefik-json",
+    "aws-apigw-json",
 )
 
 
@@ -79,13 +90,41 @@ def run_demo(
         f"{sum(report.rejected.values()):,} rejected; dataset {dataset}"
     )
     table = summary(load(dataset), quantiles=(0.5, 0.99))
-    echo(table[["api", "requests", "status_5xx", "status_429", "error_ratio", "p50_s", "p99_s"]]
-         .to_string(index=False))
+    echo(
+        table[
+            ["api", "requests", "status_5xx", "status_429", "error_ratio", "p50_s", "p99_s"]
+        ].to_string(index=False)
+    )
     index = _run_reports(dataset, sim_dir, Path(reports_dir), echo)
     return DemoResult(sim_dir, dataset, table, index)
 
 
-def _run_reports(dataset: Path, sim_dir: Path, reports_dir: Path, echo: Callable[[str], None]):
-    """Run every scheduled job once, if the report runner is installed."""
-    del dataset, sim_dir, reports_dir, echo  # wired to the schedule runner below
-    return None
+def _run_reports(
+    dataset: Path, sim_dir: Path, reports_dir: Path, echo: Callable[[str], None]
+) -> Path:
+    """Run every scheduled job once over the simulated week; rebuild the site's index."""
+    from apislo.schedule import run_all_jobs
+
+    truth = json.loads((sim_dir / "truth.json").read_text())
+    override = {
+        "dataset": str(dataset),
+        "at": truth["end"],
+        "start": truth["start"],
+        "end": truth["end"],
+    }
+    echo(f"running every job in {SCHEDULE_DIR}/ over {truth['start']} .. {truth['end']} ...")
+    records = run_all_jobs(SCHEDULE_DIR, reports_dir, override)
+    for record in records:
+        echo(f"  {record.job}: {record.status} {record.output or record.error}")
+    failed = [record.job for record in records if record.status != "ok"]
+    if failed:
+        raise ReportRunFailed(failed, reports_dir / "index.html")
+    return reports_dir / "index.html"
+
+
+class ReportRunFailed(ApisloError):
+    """Some demo report jobs failed (their errors are in the index and the job history)."""
+
+    def __init__(self, jobs: list[str], index: Path) -> None:
+        self.jobs, self.index = jobs, index
+        super().__init__(f"report job(s) {', '.join(jobs)} failed; see {index} for the errors")

@@ -38,8 +38,8 @@ def make_traffic(apis: int, days: int, seed: int = 7) -> pd.DataFrame:
     api = pd.Categorical.from_codes(np.tile(np.arange(apis, dtype=np.int16), minutes), names)
     requests = rng.poisson(20, n).astype(np.int64)
     errors = rng.poisson(0.01, n)
-    burst = (np.arange(n) // apis) % 10_000 >= 9_940  # one hour of 30 % errors every ~7 days
-    errors[burst] = rng.binomial(requests[burst], 0.3)
+    burst = (np.arange(n) // apis) % 10_000 >= 9_940  # an hour of 5 % errors every ~7 days
+    errors[burst] = rng.binomial(requests[burst], 0.05)
     zeros = np.zeros(n, dtype=np.int64)
     return pd.DataFrame(
         {
