@@ -106,8 +106,17 @@ def _write(path: str, text: str) -> None:
     multiple=True,
     help="Policy to replay (workbook, pyrra, spec); repeat to compare. Default: the spec's.",
 )
-@click.option("--start", help="Start of history (ISO 8601, UTC). Default: --end minus 7 days.")
-@click.option("--end", default="now", show_default=True, help="End of history (ISO 8601, UTC).")
+@click.option(
+    "--incident-kind",
+    "kinds",
+    multiple=True,
+    help="Only incidents of this kind (e.g. outage); repeatable. Default: all.",
+)
+@click.option(
+    "--start",
+    help="Start of history (ISO 8601, UTC). Default: truth.json's start, else --end minus 7 days.",
+)
+@click.option("--end", help="End of history (ISO 8601, UTC). Default: truth.json's end, else now.")
 @click.option("--step", default="1min", show_default=True, help="Interval of the counts.")
 @click.option(
     "--json", "as_json", is_flag=True, help="Print alerts, incidents and summary as JSON."
@@ -117,8 +126,9 @@ def backtest(
     source: str,
     incidents: str | None,
     policies: tuple[str, ...],
+    kinds: tuple[str, ...],
     start: str | None,
-    end: str,
+    end: str | None,
     step: str,
     as_json: bool,
 ) -> None:
@@ -136,10 +146,14 @@ def backtest(
     with fail_on_apislo_error():
         slos = _load((spec,))
         known = load_incidents(incidents) if incidents else None
+        if known is not None and kinds:
+            known = known[known["kind"].isin(kinds)]
+        truth_start, truth_end = _truth_span(incidents)
         src = resolve_source(source)
         step_td = pd.Timedelta(step)
-        end_ts = _utc(end).floor(step_td)
-        start_ts = _utc(start).floor(step_td) if start else end_ts - pd.Timedelta(days=7)
+        end_ts = _utc(end or truth_end or "now").floor(step_td)
+        first = start or truth_start
+        start_ts = _utc(first).ceil(step_td) if first else end_ts - pd.Timedelta(days=7)
         results = []
         for slo in slos:
             frame = src.frame(slo, start_ts, end_ts, step_td)
@@ -158,6 +172,21 @@ def backtest(
             shown = result.alerts[["policy", "tier", "group", "fired_at", "reset_at", "incident"]]
             click.echo(shown.to_string(index=False))
         click.echo(result.summary.to_string(index=False))
+
+
+def _truth_span(path: str | None) -> tuple[str | None, str | None]:
+    """``start`` and ``end`` of a simulator ``truth.json`` (``None`` for other files)."""
+    import json
+
+    if not path or not path.endswith(".json"):
+        return None, None
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None, None
+    if not isinstance(doc, dict):
+        return None, None
+    return doc.get("start"), doc.get("end")
 
 
 def _utc(value: str) -> Any:

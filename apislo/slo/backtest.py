@@ -4,8 +4,10 @@ For each policy, :func:`backtest` lists every alert episode (tier, group, fired,
 incident windows, the SRE Workbook's four attributes:
 
 * **precision**: the share of alert episodes that belong to an incident. An episode belongs to
-  an incident when the incident overlaps the long window the alert looked at when it fired,
-  i.e. ``start < fired_at`` and ``fired_at - long_window < end`` (same API when both name one).
+  an incident when the incident overlaps the *short* window the alert looked at when it fired,
+  i.e. ``start < fired_at`` and ``fired_at - short_window < end`` (same API when both name one):
+  the short window is what says the problem is still happening, while the long window can hold
+  an old incident's errors for days.
 * **recall**: the share of incidents with at least one such alert.
 * **detection time**: from the incident's start to its first alert.
 * **reset time**: from the incident's end to the reset of its last alert (negative when the alert
@@ -144,12 +146,12 @@ def _api_of(slo: Any, group: str) -> str | None:
     return None
 
 
-def _match(alerts: pd.DataFrame, incidents: pd.DataFrame, long_windows: pd.Series) -> np.ndarray:
+def _match(alerts: pd.DataFrame, incidents: pd.DataFrame, short_windows: pd.Series) -> np.ndarray:
     """Index of the incident each alert belongs to (-1: none); vectorised over pairs."""
     if alerts.empty or incidents.empty:
         return np.full(len(alerts), -1)
     fired = alerts["fired_at"].to_numpy()[:, None]
-    looked_from = (alerts["fired_at"] - long_windows).to_numpy()[:, None]
+    looked_from = (alerts["fired_at"] - short_windows).to_numpy()[:, None]
     starts, ends = incidents["start"].to_numpy()[None, :], incidents["end"].to_numpy()[None, :]
     overlap = (starts < fired) & (looked_from < ends)
     alert_api = alerts["api"].to_numpy(dtype=object)[:, None]
@@ -191,7 +193,7 @@ def backtest(
     incidents = incidents.reset_index(drop=True)
     alert_parts, incident_parts, keys = [], [], []
     for policy in policies:
-        windows = {t.name: pd.Timedelta(t.long_window) for t in policy.tiers}
+        windows = {t.name: pd.Timedelta(t.short_window) for t in policy.tiers}
         for history in alert_history(slo, traffic, policy, start, end, step):
             keys.append((policy.name, history.objective))
             episodes = history.intervals()

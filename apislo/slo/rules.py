@@ -406,7 +406,10 @@ def rules_document(
 
 
 class _Dumper(yaml.SafeDumper):
-    """Multi-line strings as ``|`` blocks, keys in insertion order."""
+    """Multi-line strings as ``|`` blocks, keys in insertion order, no ``&id`` aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:

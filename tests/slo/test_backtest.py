@@ -68,11 +68,14 @@ def test_workbook_policy_scores_against_truth(tmp_path: Path) -> None:
     # page-1h: k x 200 / 60,000 > 0.0144 -> k = 5 -> 10:05 (see test_alerts).
     assert page["fired_at"].tolist() == [START + 605 * M]
     # The blip: at the end of minute 1300 the 1h ratio is 1000/60,000 = 0.0167 > 0.0144 and the
-    # 5m one 0.2: page-1h fires at minute 1301. Its 1h window looked back to 1241, which overlaps
-    # the latency episode [1200, 1260): attributed to it (checkout's incidents, by start: the
-    # outage is 0, the latency episode 1; the search outage is left out).
-    blip = alerts[(alerts["tier"] == "page-1h") & (alerts["fired_at"] == START + 1301 * M)]
-    assert blip["incident"].tolist() == [1]
+    # 5m one 0.2: page-1h fires at minute 1301. Its 5m short window looked back to 1296, after
+    # the latency episode [1200, 1260) ended: a false alarm (-1). ticket-1d fires then too (1d
+    # window from 00:00: 7000/1,301,000 = 0.0054 > 0.003; 2h window 1000/120,000 = 0.0083):
+    # its 2h window reaches back to 1181, overlapping the latency episode, so it counts for it
+    # (checkout's incidents by start: outage 0, latency episode 1; search's is left out).
+    at_blip = alerts[alerts["fired_at"] == START + 1301 * M].set_index("tier")["incident"]
+    assert at_blip["page-1h"] == -1
+    assert at_blip["ticket-1d"] == 1
     summary = result.summary.iloc[0]
     # Incidents on checkout: 0 (outage) and 2 (latency); the search outage is filtered out.
     assert summary["incidents"] == 2

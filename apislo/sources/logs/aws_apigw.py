@@ -27,7 +27,6 @@ keeps the inner ones. Only lines that still cannot be read are rejected ``bad_js
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -42,12 +41,15 @@ from apislo.sources.logs.fields import (
     finish,
     format_clf_time,
     format_ms,
+    has_keys,
     hash_secrets,
-    lines_frame,
+    match_lines,
     number,
     parse_clf_time,
     raw_events,
     scrub_query_secrets,
+    sniff_json,
+    sniff_pattern,
     status_code,
     with_rejects,
 )
@@ -176,16 +178,11 @@ class AwsApiGatewayClf(_AwsApiGateway):
 
     def sniff(self, lines: list[str]) -> float:
         """Fraction of sample lines matching the CLF preset."""
-        if not lines:
-            return 0.0
-        return pl.Series(lines, dtype=pl.String).str.contains(_CLF).sum() / len(lines)
+        return sniff_pattern(lines, _CLF)
 
     def parse(self, chunk: bytes) -> Parsed:
         """Parse CLF preset lines into events and rejects."""
-        frame = lines_frame(chunk)
-        frame = frame.with_columns(pl.col("line").str.extract_groups(_CLF).alias("__m")).unnest(
-            "__m"
-        )
+        frame = match_lines(chunk, _CLF)
         absent = pl.lit(None, dtype=pl.String)
         frame = frame.with_columns(
             pl.col("method").alias("httpMethod"),
@@ -239,16 +236,7 @@ class AwsApiGatewayJson(_AwsApiGateway):
 
     def sniff(self, lines: list[str]) -> float:
         """Fraction of sample lines that are API Gateway JSON records."""
-        if not lines:
-            return 0.0
-        hits = 0
-        for line in lines:
-            try:
-                obj = json.loads(line)
-            except ValueError:
-                obj = recover_flat_json(line)
-            hits += isinstance(obj, dict) and {"requestId", "httpMethod", "status"} <= set(obj)
-        return hits / len(lines)
+        return sniff_json(lines, has_keys("requestId", "httpMethod", "status"), recover_flat_json)
 
     def parse(self, chunk: bytes) -> Parsed:
         """Parse JSON preset lines into events and rejects."""

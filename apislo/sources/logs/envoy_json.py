@@ -10,8 +10,6 @@ of :mod:`apislo.sources.logs.envoy_text`.
 
 from __future__ import annotations
 
-import json
-
 import polars as pl
 
 from apislo.sources.logs.base import LogFormat, Parsed
@@ -19,8 +17,10 @@ from apislo.sources.logs.envoy_text import envoy_columns
 from apislo.sources.logs.fields import (
     clean_columns,
     finish,
+    has_keys,
     raw_events,
     scrub_query_secrets,
+    sniff_json,
     whole_ms,
     with_rejects,
 )
@@ -52,18 +52,7 @@ class EnvoyJson(LogFormat):
 
     def sniff(self, lines: list[str]) -> float:
         """Fraction of sample lines that are JSON objects with Envoy's keys."""
-        if not lines:
-            return 0.0
-        hits = 0
-        for line in lines:
-            try:
-                obj = json.loads(line)
-            except ValueError:
-                continue
-            hits += isinstance(obj, dict) and {"start_time", "duration", "response_code"} <= set(
-                obj
-            )
-        return hits / len(lines)
+        return sniff_json(lines, has_keys("start_time", "duration", "response_code"))
 
     def parse(self, chunk: bytes) -> Parsed:
         """Parse Envoy/Istio JSON lines into events and rejects."""

@@ -32,11 +32,12 @@ from apislo.sources.logs.fields import (
     clean_columns,
     finish,
     format_ms,
-    lines_frame,
+    match_lines,
     number,
     parse_iso_time,
     raw_events,
     request_columns,
+    sniff_pattern,
     status_code,
 )
 
@@ -118,16 +119,11 @@ class EnvoyText(LogFormat):
 
     def sniff(self, lines: list[str]) -> float:
         """Fraction of sample lines matching the Envoy/Istio default text format."""
-        if not lines:
-            return 0.0
-        return pl.Series(lines, dtype=pl.String).str.contains(_PATTERN).sum() / len(lines)
+        return sniff_pattern(lines, _PATTERN)
 
     def parse(self, chunk: bytes) -> Parsed:
         """Parse Envoy/Istio text access-log lines into events and rejects."""
-        frame = lines_frame(chunk)
-        frame = frame.with_columns(pl.col("line").str.extract_groups(_PATTERN).alias("__m")).unnest(
-            "__m"
-        )
+        frame = match_lines(chunk, _PATTERN)
         frame = request_columns(clean_columns(frame, _FIELDS))
         matched = pl.col("start_time").is_not_null()
         reasons, columns = envoy_columns(frame)

@@ -13,7 +13,8 @@ sentinel), so a parser can reject the line with ``bad_number`` instead of losing
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -31,15 +32,19 @@ __all__ = [
     "finish",
     "format_clf_time",
     "format_ms",
+    "has_keys",
     "hash_secrets",
     "lines_frame",
     "local_to_utc",
+    "match_lines",
     "number",
     "parse_clf_time",
     "parse_iso_time",
     "raw_events",
     "request_columns",
     "scrub_query_secrets",
+    "sniff_json",
+    "sniff_pattern",
     "status_code",
     "whole_ms",
     "with_rejects",
@@ -47,8 +52,15 @@ __all__ = [
 
 #: Query-string parameters whose values are credentials and are replaced by ``REDACTED``.
 SECRET_QUERY_KEYS: tuple[str, ...] = (
-    "apikey", "api_key", "api-key", "access_token", "token", "user_key", "app_key",
-    "client_secret", "password",
+    "apikey",
+    "api_key",
+    "api-key",
+    "access_token",
+    "token",
+    "user_key",
+    "app_key",
+    "client_secret",
+    "password",
 )
 
 _SENTINELS = ("-", "")
@@ -198,6 +210,51 @@ def lines_frame(chunk: bytes) -> pl.DataFrame:
         {"line_no": pl.arange(0, len(lines), eager=True), "line": lines},
         schema={"line_no": pl.Int64(), "line": pl.String()},
     )
+
+
+def match_lines(chunk: bytes, pattern: str) -> pl.DataFrame:
+    """:func:`lines_frame` plus one column per named group of ``pattern`` (null where it fails)."""
+    return (
+        lines_frame(chunk)
+        .with_columns(pl.col("line").str.extract_groups(pattern).alias("__m"))
+        .unnest("__m")
+    )
+
+
+def sniff_pattern(lines: list[str], pattern: str) -> float:
+    """Fraction of ``lines`` that ``pattern`` matches (0 for no lines)."""
+    if not lines:
+        return 0.0
+    return pl.Series(lines, dtype=pl.String).str.contains(pattern).sum() / len(lines)
+
+
+def sniff_json(
+    lines: list[str],
+    is_record: Callable[[object], bool],
+    recover: Callable[[str], object] | None = None,
+) -> float:
+    """Fraction of ``lines`` that decode as JSON values ``is_record`` accepts.
+
+    ``recover`` is tried on a line that is not valid JSON (e.g. API Gateway's unescaped quotes).
+    """
+    if not lines:
+        return 0.0
+    hits = 0
+    for line in lines:
+        try:
+            value = json.loads(line)
+        except ValueError:
+            if recover is None:
+                continue
+            value = recover(line)
+        hits += bool(is_record(value))
+    return hits / len(lines)
+
+
+def has_keys(*keys: str) -> Callable[[object], bool]:
+    """A record test for :func:`sniff_json`: a JSON object holding all of ``keys``."""
+    wanted = set(keys)
+    return lambda value: isinstance(value, dict) and wanted <= value.keys()
 
 
 def finish(

@@ -36,11 +36,12 @@ from apislo.sources.logs.fields import (
     clean_columns,
     finish,
     format_ms,
-    lines_frame,
     local_to_utc,
+    match_lines,
     number,
     raw_events,
     request_columns,
+    sniff_pattern,
     status_code,
 )
 
@@ -82,16 +83,11 @@ class HaproxyHttp(LogFormat):
 
     def sniff(self, lines: list[str]) -> float:
         """Fraction of sample lines that are httplog request lines."""
-        if not lines:
-            return 0.0
-        return pl.Series(lines, dtype=pl.String).str.contains(_PATTERN).sum() / len(lines)
+        return sniff_pattern(lines, _PATTERN)
 
     def parse(self, chunk: bytes) -> Parsed:
         """Parse httplog lines into events and rejects."""
-        frame = lines_frame(chunk)
-        frame = frame.with_columns(pl.col("line").str.extract_groups(_PATTERN).alias("__m")).unnest(
-            "__m"
-        )
+        frame = match_lines(chunk, _PATTERN)
         frame = request_columns(clean_columns(frame, _FIELDS)).with_columns(
             pl.col(name).str.strip_prefix("+") for name in ("t_active", "bytes_read", "retries")
         )

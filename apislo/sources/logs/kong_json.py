@@ -22,8 +22,6 @@ Kong field                  event column
 
 from __future__ import annotations
 
-import json
-
 import polars as pl
 
 from apislo.sources.logs.base import LogFormat, Parsed
@@ -35,6 +33,7 @@ from apislo.sources.logs.fields import (
     number,
     raw_events,
     scrub_query_secrets,
+    sniff_json,
     status_code,
     whole_ms,
     with_rejects,
@@ -78,15 +77,7 @@ class KongJson(LogFormat):
 
     def sniff(self, lines: list[str]) -> float:
         """Fraction of sample lines that are Kong log records (or batches of them)."""
-        if not lines:
-            return 0.0
-        hits = 0
-        for line in lines:
-            try:
-                hits += _is_kong_record(json.loads(line))
-            except ValueError:
-                continue
-        return hits / len(lines)
+        return sniff_json(lines, _is_kong_record)
 
     def parse(self, chunk: bytes) -> Parsed:
         """Parse Kong JSON lines into events and rejects."""

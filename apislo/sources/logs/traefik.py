@@ -31,8 +31,6 @@ Traefik, so they are matched lazily up to the next ``" "``.
 
 from __future__ import annotations
 
-import json
-
 import polars as pl
 
 from apislo.sources.logs.base import LogFormat, Parsed
@@ -40,13 +38,16 @@ from apislo.sources.logs.fields import (
     clean_columns,
     finish,
     format_clf_time,
-    lines_frame,
+    has_keys,
+    match_lines,
     number,
     parse_clf_time,
     parse_iso_time,
     raw_events,
     request_columns,
     scrub_query_secrets,
+    sniff_json,
+    sniff_pattern,
     status_code,
     with_rejects,
 )
@@ -92,16 +93,7 @@ class TraefikJson(LogFormat):
 
     def sniff(self, lines: list[str]) -> float:
         """Fraction of sample lines that are Traefik JSON access-log records."""
-        if not lines:
-            return 0.0
-        hits = 0
-        for line in lines:
-            try:
-                obj = json.loads(line)
-            except ValueError:
-                continue
-            hits += isinstance(obj, dict) and {"Duration", "RequestMethod"} <= set(obj)
-        return hits / len(lines)
+        return sniff_json(lines, has_keys("Duration", "RequestMethod"))
 
     def parse(self, chunk: bytes) -> Parsed:
         """Parse Traefik JSON lines into events and rejects."""
@@ -189,16 +181,11 @@ class TraefikClf(LogFormat):
 
     def sniff(self, lines: list[str]) -> float:
         """Fraction of sample lines matching Traefik's text format."""
-        if not lines:
-            return 0.0
-        return pl.Series(lines, dtype=pl.String).str.contains(_CLF).sum() / len(lines)
+        return sniff_pattern(lines, _CLF)
 
     def parse(self, chunk: bytes) -> Parsed:
         """Parse Traefik text lines into events and rejects."""
-        frame = lines_frame(chunk)
-        frame = frame.with_columns(pl.col("line").str.extract_groups(_CLF).alias("__m")).unnest(
-            "__m"
-        )
+        frame = match_lines(chunk, _CLF)
         frame = request_columns(clean_columns(frame, _CLF_FIELDS))
         ts = parse_clf_time(pl.col("time"))
         status = status_code(pl.col("status"), none_values=("0",))

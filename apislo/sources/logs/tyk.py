@@ -26,8 +26,6 @@ and for requests it answered itself; the value is kept (0 s), not treated as mis
 
 from __future__ import annotations
 
-import json
-
 import polars as pl
 
 from apislo.sources.logs.base import LogFormat, Parsed
@@ -39,6 +37,7 @@ from apislo.sources.logs.fields import (
     parse_iso_time,
     raw_events,
     scrub_query_secrets,
+    sniff_json,
     status_code,
     whole_ms,
     with_rejects,
@@ -74,6 +73,13 @@ def _field(name: str) -> pl.Expr:
     return pl.coalesce(pl.col(name), pl.col(f"{_NESTED}.{name}"))
 
 
+def _is_tyk_record(value: object) -> bool:
+    """A Tyk analytics record, bare or inside the stdout pump's wrapper."""
+    if isinstance(value, dict) and isinstance(value.get(_NESTED), dict):
+        value = value[_NESTED]
+    return isinstance(value, dict) and {"request_time", "response_code"} <= value.keys()
+
+
 class TykJson(LogFormat):
     """Tyk analytics records (JSON lines)."""
 
@@ -82,18 +88,7 @@ class TykJson(LogFormat):
 
     def sniff(self, lines: list[str]) -> float:
         """Fraction of sample lines that are Tyk analytics records."""
-        if not lines:
-            return 0.0
-        hits = 0
-        for line in lines:
-            try:
-                obj = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(obj, dict) and isinstance(obj.get(_NESTED), dict):
-                obj = obj[_NESTED]
-            hits += isinstance(obj, dict) and {"request_time", "response_code"} <= set(obj)
-        return hits / len(lines)
+        return sniff_json(lines, _is_tyk_record)
 
     def parse(self, chunk: bytes) -> Parsed:
         """Parse Tyk analytics JSON lines into events and rejects."""
