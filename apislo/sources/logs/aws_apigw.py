@@ -37,6 +37,7 @@ from apislo.sources.logs.fields import (
     Num,
     clean,
     clean_columns,
+    clf_prefix,
     epoch_ms_to_ts,
     finish,
     format_clf_time,
@@ -210,18 +211,7 @@ class AwsApiGatewayClf(_AwsApiGateway):
         """Render events as REST CLF preset lines (consumer in the ``user`` field)."""
         ev = raw_events(events)
         line = pl.concat_str(
-            pl.lit("198.51.100.7 - "),
-            pl.col("consumer").fill_null("-"),
-            pl.lit(" ["),
-            format_clf_time(pl.col("ts")),
-            pl.lit('] "'),
-            pl.col("method").fill_null("GET"),
-            pl.lit(" "),
-            pl.col("path").fill_null("$default"),
-            pl.lit(' HTTP/1.1" '),
-            pl.col("status").cast(pl.String).fill_null("-"),
-            pl.lit(" "),
-            pl.col("bytes_out").cast(pl.String).fill_null("-"),
+            clf_prefix("198.51.100.7", "$default"),
             pl.lit(" "),
             _request_id(),
         )

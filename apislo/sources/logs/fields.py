@@ -28,6 +28,7 @@ __all__ = [
     "Num",
     "clean",
     "clean_columns",
+    "clf_prefix",
     "epoch_ms_to_ts",
     "finish",
     "format_clf_time",
@@ -209,6 +210,25 @@ def lines_frame(chunk: bytes) -> pl.DataFrame:
     return pl.DataFrame(
         {"line_no": pl.arange(0, len(lines), eager=True), "line": lines},
         schema={"line_no": pl.Int64(), "line": pl.String()},
+    )
+
+
+def clf_prefix(client_ip: str, default_path: str) -> pl.Expr:
+    """Raw events -> the Common Log Format part of a line, for writers:
+    ``IP - USER [TIME] "METHOD PATH HTTP/1.1" STATUS BYTES`` (missing values as ``-``)."""
+    return pl.concat_str(
+        pl.lit(f"{client_ip} - "),
+        pl.col("consumer").fill_null("-"),
+        pl.lit(" ["),
+        format_clf_time(pl.col("ts")),
+        pl.lit('] "'),
+        pl.col("method").fill_null("GET"),
+        pl.lit(" "),
+        pl.col("path").fill_null(default_path),
+        pl.lit(' HTTP/1.1" '),
+        pl.col("status").cast(pl.String).fill_null("-"),
+        pl.lit(" "),
+        pl.col("bytes_out").cast(pl.String).fill_null("-"),
     )
 
 

@@ -36,8 +36,8 @@ import polars as pl
 from apislo.sources.logs.base import LogFormat, Parsed
 from apislo.sources.logs.fields import (
     clean_columns,
+    clf_prefix,
     finish,
-    format_clf_time,
     has_keys,
     match_lines,
     number,
@@ -218,18 +218,7 @@ class TraefikClf(LogFormat):
         ev = raw_events(events)
         truncated_ms = (pl.col("latency_s") * 1000 + 1e-6).floor()
         line = pl.concat_str(
-            pl.lit("203.0.113.9 - "),
-            pl.col("consumer").fill_null("-"),
-            pl.lit(" ["),
-            format_clf_time(pl.col("ts")),
-            pl.lit('] "'),
-            pl.col("method").fill_null("GET"),
-            pl.lit(" "),
-            pl.col("path").fill_null("/"),
-            pl.lit(' HTTP/1.1" '),
-            pl.col("status").cast(pl.String).fill_null("-"),
-            pl.lit(" "),
-            pl.col("bytes_out").cast(pl.String).fill_null("-"),
+            clf_prefix("203.0.113.9", "/"),
             pl.lit(' "-" "Mozilla/5.0" '),
             (pl.int_range(pl.len()) + 1).cast(pl.String),
             pl.lit(' "'),
