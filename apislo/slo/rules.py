@@ -59,6 +59,7 @@ __all__ = [
     "alert_labels",
     "error_ratio_expr",
     "escape_template",
+    "promtool_test_step",
     "promtool_tests_document",
     "promtool_tests_yaml",
     "record_labels",
@@ -67,7 +68,6 @@ __all__ = [
     "rules_yaml",
     "slo_id",
     "synthetic_series",
-    "test_step",
     "unsupported",
 ]
 
@@ -589,7 +589,7 @@ def _tests_for(item: _Objective, step: timedelta) -> list[dict[str, Any]]:
     return tests
 
 
-def test_step(slos: Sequence[SLO]) -> timedelta:
+def promtool_test_step(slos: Sequence[SLO]) -> timedelta:
     """Evaluation interval of the promtool tests: the largest that divides every window.
 
     Evaluating every minute over days of synthetic series is slow in promtool (a 1-day window
@@ -611,7 +611,7 @@ def promtool_tests_document(slos: Sequence[SLO], rule_file: str) -> dict[str, An
     the alert is silent one evaluation before the time the window maths predict and firing at
     it, with its exact labels and annotations; a healthy scenario (half the smallest
     threshold) checks every alert stays silent. Series and evaluations are spaced
-    :func:`test_step` apart.
+    :func:`promtool_test_step` apart.
 
     Args:
         slos: the SLOs (only availability and latency SLIs; ratio SLIs are skipped).
@@ -621,7 +621,7 @@ def promtool_tests_document(slos: Sequence[SLO], rule_file: str) -> dict[str, An
         ConfigError: none of the SLOs has an SLI that synthetic series can drive.
     """
     tests = []
-    step = test_step(slos)
+    step = promtool_test_step(slos)
     for item in _objectives(slos):
         if item.slo.alerting.disabled or item.slo.sli.kind not in ("availability", "latency"):
             continue

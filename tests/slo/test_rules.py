@@ -219,7 +219,7 @@ def test_predicted_fire_times_match_hand_maths() -> None:
     # ratio is k x 57,600 / 12,000,000: 0.0144 at k = 3 (not above), 0.0192 at k = 4. So it
     # fires 4 steps (20 min) after the 1h run-up, at 1h20m, and is silent at 1h15m.
     slo = _slo(alerting=SHORT)
-    assert rules.test_step([slo]) == timedelta(minutes=5)
+    assert rules.promtool_test_step([slo]) == timedelta(minutes=5)
     doc = rules.promtool_tests_document([slo], "rules.yaml")
     silent, firing = doc["tests"][0]["alert_rule_test"]
     assert (silent["eval_time"], firing["eval_time"]) == ("1h15m", "1h20m")

@@ -27,12 +27,22 @@ from apislo.sources.logs.base import RAW_SCHEMA
 from apislo.sources.logs.fields import scrub_query_secrets
 
 __all__ = [
+    "ATTEMPT_SOURCES",
+    "INT_SOURCES",
+    "LIST_SUM_DECIMALS",
     "LIST_VARIABLES",
+    "PROTOCOLS",
+    "STRING_SOURCES",
     "TIME_VARIABLES",
     "TZ_SUFFIX",
     "USED_VARIABLES",
     "convert",
+    "finish_strings",
+    "msec_time",
+    "path_columns",
     "render",
+    "start_time",
+    "string_columns",
     "unescape_nginx",
 ]
 
@@ -82,9 +92,12 @@ USED_VARIABLES: frozenset[str] = frozenset(
 #: Suffix of the extra raw column holding ``$time_local``'s zone (``+0200``) when a parser read
 #: the date and the zone apart (polars' CSV reader splits them on the space).
 TZ_SUFFIX = "__tz"
-_PROTOCOLS = ["HTTP/1.0", "HTTP/1.1", "HTTP/2.0", "HTTP/2", "HTTP/3", "HTTP/3.0", "HTTP/0.9"]
+#: ``$request`` protocols accepted (anything else is ``bad_request_line``).
+PROTOCOLS = ["HTTP/1.0", "HTTP/1.1", "HTTP/2.0", "HTTP/2", "HTTP/3", "HTTP/3.0", "HTTP/0.9"]
 _METHOD_RE = r"^[A-Z][A-Z_-]*$"
 _ESCAPE_RE = re.compile(r"\\(x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|.)")
+#: Upstream list sums are rounded to the microsecond (``0.1, 0.2`` -> 0.3, not 0.30000000000000004).
+LIST_SUM_DECIMALS = 6
 _JSON_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}
 
 
@@ -145,7 +158,64 @@ def _end_time(raw: set[str], time_prefix: str, time_suffix: str, zones: list[str
         )
         return (naive - pl.duration(seconds=offset)).dt.replace_time_zone("UTC")
     msec, _ = _number(pl.col("msec"), pl.Float64)
+    return msec_time(msec)
+
+
+def msec_time(msec: pl.Expr) -> pl.Expr:
+    """``$msec`` (epoch seconds, Float64) -> UTC timestamp, rounded to the microsecond."""
     return (msec * 1_000_000).round().cast(pl.Int64).cast(pl.Datetime("us", "UTC"))
+
+
+def start_time(end: pl.Expr, latency_s: pl.Expr | None) -> pl.Expr:
+    """Request start = log-write time ``end`` - ``latency_s`` (rounded to the microsecond).
+
+    A null latency (``-``) or no ``$request_time`` at all leaves the logged time.
+    """
+    if latency_s is None:
+        return end
+    shift = (latency_s * 1_000_000).round().cast(pl.Int64).fill_null(0)
+    return end - pl.duration(microseconds=shift)
+
+
+def path_columns(raw: set[str]) -> dict[str, pl.Expr]:
+    """``method`` and ``path`` from ``$request_method``, ``$request_uri`` / ``$uri`` + ``$args``
+    (for templates without ``$request``); the raw string columns are named after the variables."""
+    out: dict[str, pl.Expr] = {}
+    if "request_method" in raw:
+        out["method"] = _nullify(pl.col("request_method"))
+    path_var = _first(raw, ("request_uri", "uri"))
+    if path_var is not None:
+        path = _nullify(pl.col(path_var))
+        if path_var == "uri" and "args" in raw:
+            args = _nullify(pl.col("args"))
+            path = (
+                pl.when(args.is_not_null())
+                .then(pl.concat_str([path, pl.lit("?"), args]))
+                .otherwise(path)
+            )
+        out["path"] = path
+    return out
+
+
+def string_columns(raw: set[str]) -> dict[str, pl.Expr]:
+    """``host``, ``consumer``, ``api``, ``cache_status`` from the first variable of each that
+    the template has (:data:`STRING_SOURCES`); ``-`` and empty become null."""
+    out: dict[str, pl.Expr] = {}
+    for column, sources in STRING_SOURCES.items():
+        var = _first(raw, sources)
+        if var is not None:
+            out[column] = _nullify(pl.col(var))
+    return out
+
+
+def finish_strings(result: pl.DataFrame) -> pl.DataFrame:
+    """Undo NGINX escaping in the string columns and redact credentials in ``path``."""
+    for column in ("path", "host", "consumer", "api", "cache_status"):
+        if column in result.columns:
+            result = result.with_columns(_unescape(result[column]))
+    if "path" in result.columns:
+        result = result.with_columns(_scrub(result["path"]))
+    return result
 
 
 _ZONE_RE = re.compile(r"^([+-])([0-9]{2})([0-5][0-9])$")
@@ -191,8 +261,7 @@ def convert(
     if "request_time" in raw:
         latency, bad = _number(pl.col("request_time"), pl.Float64)
         bad_number.append(bad)
-        shift = (latency * 1_000_000).round().cast(pl.Int64).fill_null(0)
-        out["ts"] = end - pl.duration(microseconds=shift)
+        out["ts"] = start_time(end, latency)
         out["latency_s"] = latency
     else:
         out["ts"] = end
@@ -212,19 +281,7 @@ def convert(
         out["_proto"] = pl.col("_proto")
         bad_request = pl.col("_path").is_null()
     else:
-        if "request_method" in raw:
-            out["method"] = _nullify(pl.col("request_method"))
-        path_var = _first(raw, ("request_uri", "uri"))
-        if path_var is not None:
-            path = _nullify(pl.col(path_var))
-            if path_var == "uri" and "args" in raw:
-                args = _nullify(pl.col("args"))
-                path = (
-                    pl.when(args.is_not_null())
-                    .then(pl.concat_str([path, pl.lit("?"), args]))
-                    .otherwise(path)
-                )
-            out["path"] = path
+        out.update(path_columns(raw))
 
     if "status" in raw:
         out["status"], bad = _number(pl.col("status"), pl.Int16)
@@ -251,10 +308,7 @@ def convert(
         if var is not None:
             out[column], bad = _number(pl.col(var), pl.Int64)
             bad_number.append(bad)
-    for column, sources in STRING_SOURCES.items():
-        var = _first(raw, sources)
-        if var is not None:
-            out[column] = _nullify(pl.col(var))
+    out.update(string_columns(raw))
 
     any_bad_number = pl.any_horizontal(bad_number).fill_null(False) if bad_number else pl.lit(False)
     reason = (
@@ -279,11 +333,7 @@ def convert(
         result = _check_request(result)
     if "upstream_response_time" in raw and result["_is_list"].any():
         result = _fix_lists(result, frame["upstream_response_time"])
-    for column in ("path", "host", "consumer", "api", "cache_status"):
-        if column in result.columns:
-            result = result.with_columns(_unescape(result[column]))
-    if "path" in result.columns:
-        result = result.with_columns(_scrub(result["path"]))
+    result = finish_strings(result)
     return result.drop("_reason", "_is_list"), result["_reason"]
 
 
@@ -292,7 +342,7 @@ def _check_request(result: pl.DataFrame) -> pl.DataFrame:
     bad_methods = [
         m for m in result["method"].unique().to_list() if m is None or not re.match(_METHOD_RE, m)
     ]
-    bad_protos = [p for p in result["_proto"].unique().to_list() if p not in _PROTOCOLS]
+    bad_protos = [p for p in result["_proto"].unique().to_list() if p not in PROTOCOLS]
     bad = result["method"].is_in(bad_methods, nulls_equal=True) | result["_proto"].is_in(
         bad_protos, nulls_equal=True
     )
@@ -318,7 +368,7 @@ def _fix_lists(result: pl.DataFrame, raw: pl.Series) -> pl.DataFrame:
         nums=pl.col("m").list.eval(pl.element().cast(pl.Float64, strict=False)),
     ).with_columns(good=pl.col("nums").list.drop_nulls().list.len())
     total = lists.select(
-        pl.when(pl.col("good") > 0).then(pl.col("nums").list.sum().round(6))
+        pl.when(pl.col("good") > 0).then(pl.col("nums").list.sum().round(LIST_SUM_DECIMALS))
     ).to_series()
     bad = (lists["dash"] + lists["good"]) != lists["n"]
     reason = result["_reason"].gather(idx)

@@ -8,20 +8,16 @@ NGINX writes each access-log line from a template such as ::
 :func:`compile_log_format` turns such a body (or a whole ``log_format name '...' '...';``
 directive) into a :class:`CompiledFormat` with two parsers built from the same template:
 
-* a **fast columnar path**: polars' CSV reader splits the chunk on spaces with ``"`` quoting, into
-  the expected columns plus a few spare ones (a retry list in the last field spills into them and
-  is joined back). Every row is validated (no other spare column used, every token's literal
-  prefix and suffix present, timestamp, status and numbers parse). Rows that pass
-  become events; the others go to the exact path. A chunk whose row count differs from its line
-  count (an unbalanced quote merges lines; blank lines are skipped) is split in smaller pieces until
-  the counts agree, and pieces of a few lines go to the exact path whole.
-* an **exact path**: one anchored regular expression compiled from the template, applied per line.
-  It handles what a space-split reader cannot: upstream retry lists (``0.512, 0.034``), upstream
-  groups (``0.1 : 0.2``), JSON-escaped quotes (``\\"``), empty values. Only what this path also
-  refuses becomes a reject.
+* a **kernel path**: a numba kernel (:mod:`.nginx_kernel`, planned by :mod:`.nginx_fast`) follows
+  the template over the chunk's bytes in one pass and converts the values as it goes (times to
+  epoch microseconds, numbers, upstream retry lists summed and counted, request lines split and
+  checked). Lines it cannot vouch for go to the exact path, so it never decides a reject.
+* an **exact path**: one anchored regular expression compiled from the same template (each
+  variable's pattern comes from the same :func:`.nginx_fast.var_rule` as the kernel's), applied
+  per line. Only what this path refuses becomes a reject.
 
-Both paths feed the same vectorised conversion (:func:`.nginx_convert.convert`), so units and
-sentinels are handled once: ``$time_local`` / ``$time_iso8601`` / ``$msec`` mark the *end* of
+Both paths use the conversion expressions of :mod:`.nginx_convert`, so units and sentinels are
+handled once: ``$time_local`` / ``$time_iso8601`` / ``$msec`` mark the *end* of
 the request, and ``ts`` = end - ``$request_time``; ``-`` is null everywhere; upstream lists are
 summed (``upstream_latency_s``) and counted (``attempts``).
 
@@ -36,35 +32,36 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
 from apislo.errors import ConfigError
-from apislo.sources.logs.base import Parsed, make_rejects
+from apislo.sources.logs import nginx_kernel as kernel
+from apislo.sources.logs.base import Parsed, make_rejects, split_lines
 from apislo.sources.logs.nginx_convert import (
-    LIST_VARIABLES,
     TIME_VARIABLES,
     TZ_SUFFIX,
     USED_VARIABLES,
     convert,
     render,
 )
+from apislo.sources.logs.nginx_fast import Program, plan, run, var_rule
 
 __all__ = ["CompiledFormat", "compile_log_format", "normalise_log_format"]
 
 _VAR_RE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
 _DIRECTIVE_RE = re.compile(r"^\s*log_format\s+\S+\s+(?:escape=\S+\s+)?(?P<rest>.*)$", re.S)
 _QUOTED_PARTS_RE = re.compile(r"""\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")\s*""", re.S)
-#: Spare CSV columns read past the expected ones. Retry lists in the last field spill into them
-#: (``0.512,`` ``0.034``) and are joined back; the last spare must stay empty.
-_SPARE_COLUMNS = 4
-#: Characters that end a variable's value when they follow it in the template.
-_DELIMITERS = frozenset(" \t|;,\"'")
-#: Below this many lines a chunk whose CSV row count is off goes to the exact path whole.
-_MIN_SPLIT_LINES = 512
+#: The exact path's regex for each ``RULE_*`` of :func:`.nginx_fast.var_rule` (but RULE_DELIM).
+_RULE_PATTERNS = {
+    kernel.RULE_QUOTED: r'(?:[^"\\]|\\.)*',
+    kernel.RULE_TIME_LOCAL: r"[^ \]]+ [^ \]]+",
+    kernel.RULE_LIST: r"[^\s,]+(?:(?:, | : )[^\s,]+)*",
+    kernel.RULE_REST: r".*",
+    kernel.RULE_GREEDY: r"[^ ]*",
+}
 
 
 def normalise_log_format(text: str) -> str:
@@ -105,27 +102,6 @@ class _Piece:
     is_var: bool
 
 
-@dataclass(frozen=True)
-class _Token:
-    """One space-separated CSV field group of the fast path.
-
-    Attributes:
-        first: index of its first CSV column.
-        width: CSV columns it spans (``[$time_local]`` spans two).
-        prefix, suffix: literal text around the single variable (after CSV unquoting).
-        var: the variable, or ``None`` for a pure literal such as ``-``.
-        required: whether the value may not be empty (unquoted values are never empty, and the
-            last field must be there: polars reads missing and empty fields alike as null).
-    """
-
-    first: int
-    width: int
-    prefix: str
-    suffix: str
-    var: str | None
-    required: bool
-
-
 def _pieces(body: str) -> list[_Piece]:
     pieces: list[_Piece] = []
     pos = 0
@@ -141,19 +117,10 @@ def _pieces(body: str) -> list[_Piece]:
 
 def _var_pattern(var: str, before: str, after: str) -> str:
     """Loose regex for one variable between literal texts (validation happens in conversion)."""
-    if before.endswith('"') and after.startswith('"'):
-        return r'(?:[^"\\]|\\.)*'
-    if var == "time_local":
-        return r"[^ \]]+ [^ \]]+"
-    if var in LIST_VARIABLES:
-        return r"[^\s,]+(?:(?:, | : )[^\s,]+)*"
-    if not after:
-        return r".*"
-    if after[0] in _DELIMITERS:
-        return rf"[^{re.escape(after[0])}]*"
-    # ``$remote_addr:$remote_port``, ``($request_time)``: greedy up to the last such character
-    # before a space, so IPv6 addresses keep their colons.
-    return r"[^ ]*"
+    rule, delim = var_rule(var, before, after)
+    if rule == kernel.RULE_DELIM:
+        return rf"[^{re.escape(delim)}]*"
+    return _RULE_PATTERNS[rule]
 
 
 def _piece_patterns(pieces: list[_Piece]) -> list[str]:
@@ -196,60 +163,6 @@ def _prefix_regex(pieces: list[_Piece]) -> re.Pattern[str]:
     return re.compile("^" + nested, re.S)
 
 
-def _fast_tokens(body: str) -> list[_Token] | None:
-    """Plan the CSV fast path, or ``None`` when the template does not suit a space-split reader."""
-    tokens: list[_Token] = []
-    column = 0
-    i = 0
-    seen: set[str] = set()
-    while i < len(body):
-        if body[i] == " ":
-            if i + 1 < len(body) and body[i + 1] == " ":
-                return None  # double spaces make empty CSV fields: leave to the exact path
-            i += 1
-            continue
-        if body[i] == '"':
-            end = body.find('"', i + 1)
-            if end < 0:
-                return None
-            text, quoted = body[i + 1 : end], True
-            i = end + 1
-            if i < len(body) and body[i] != " ":
-                return None
-        else:
-            end = body.find(" ", i)
-            end = len(body) if end < 0 else end
-            text, quoted = body[i:end], False
-            if '"' in text:
-                return None
-            i = end
-        variables = _VAR_RE.findall(text)
-        if len(variables) > 1:
-            return None
-        if not variables:
-            if quoted:
-                return None
-            tokens.append(_Token(column, 1, text, "", None, True))
-            column += 1
-            continue
-        m = _VAR_RE.search(text)
-        assert m is not None
-        var = m.group(1) or m.group(2)
-        if var in seen:
-            return None
-        seen.add(var)
-        width = 2 if (var == "time_local" and not quoted) else 1
-        tokens.append(
-            _Token(column, width, text[: m.start()], text[m.end() :], var, required=not quoted)
-        )
-        column += width
-    if tokens and tokens[-1].var is not None:
-        # A missing last field reads as null, like an empty one: insist on it (cut-off lines).
-        last = tokens[-1]
-        tokens[-1] = _Token(last.first, last.width, last.prefix, last.suffix, last.var, True)
-    return tokens
-
-
 class CompiledFormat:
     """A parser and writer for one NGINX ``log_format`` body.
 
@@ -272,104 +185,30 @@ class CompiledFormat:
         self._regex = _exact_regex(self._pieces)
         self._prefix = _prefix_regex(self._pieces)
         self._used = [v for v in dict.fromkeys(self.variables) if v in USED_VARIABLES]
-        self._tokens = _fast_tokens(self.body)
-        self._n_columns = self._tokens[-1].first + self._tokens[-1].width if self._tokens else 0
-        if self._tokens:
-            self._plan_fast()
+        #: The kernel program, or ``None`` when the template suits only the exact path.
+        self.program: Program | None = plan(
+            [(p.text, p.is_var) for p in self._pieces],
+            dict(self._parse_exact([])[0].drop("_line").schema),
+        )
 
     # ------------------------------------------------------------------ parsing
 
     def parse(self, chunk: bytes) -> Parsed:
         """Parse complete lines (``chunk`` ends with ``\\n`` or is empty): events and rejects."""
         n_lines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") or not chunk else 1)
-        frames: list[pl.DataFrame] = []
-        slow: list[tuple[int, str]] = []
-        if n_lines and self._tokens is None:
-            slow = list(enumerate(_decode_lines(chunk)))
-        elif n_lines:
-            self._parse_fast(chunk, 0, n_lines, frames, slow)
-        rejects = make_rejects([], [], [])
-        if slow or not frames:
-            exact_events, rejects = self._parse_exact(slow)
-            frames.append(exact_events)
-        events = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
-        if len(frames) > 1:
-            events = events.sort("_line")
-        return Parsed(events.drop("_line"), rejects)
-
-    def _parse_fast(
-        self,
-        chunk: bytes,
-        line0: int,
-        n_lines: int,
-        out: list[pl.DataFrame],
-        slow: list[tuple[int, str]],
-    ) -> None:
-        """Columnar path over ``chunk`` (first line ``line0``); split it on a row-count mismatch."""
-        assert self._tokens is not None
-        frame = _read_csv(chunk, self._n_columns + _SPARE_COLUMNS, self._read_columns)
-        if frame is None or frame.height != n_lines:
-            if n_lines <= _MIN_SPLIT_LINES:
-                slow.extend((line0 + i, s) for i, s in enumerate(_decode_lines(chunk)))
-                return
-            for sub, first, count in _split_chunk(chunk, 8):
-                self._parse_fast(sub, line0 + first, count, out, slow)
-            return
-        raw_frame = frame.select(**self._raw_exprs, _ok=self._ok_expr)
-        events, reason = convert(raw_frame.drop("_ok"), *self._time_affixes)
-        good = (raw_frame["_ok"] & reason.is_null()).fill_null(False)
-        line_no = pl.int_range(line0, line0 + frame.height, eager=True, dtype=pl.Int64)
-        out.append(events.with_columns(_line=line_no).filter(good))
-        bad = np.flatnonzero(~good.to_numpy())
-        if len(bad):
-            slow.extend(_pick_lines(chunk, bad, line0))
-
-    def _plan_fast(self) -> None:
-        """Columns to read, raw-value expressions and the row check of the columnar path."""
-        assert self._tokens is not None
-        spare = [_col(self._n_columns + i) for i in range(_SPARE_COLUMNS)]
-        last = self._tokens[-1]
-        list_tail = last.var in LIST_VARIABLES and last.width == 1 and not last.suffix
-        checks = [pl.col(spare[-1]).is_null()]
-        if not list_tail:
-            checks.append(pl.col(spare[0]).is_null())
-        exprs: dict[str, pl.Expr] = {}
-        read = set(spare)
-        prefix = suffix = ""
-        for token in self._tokens:
-            if token.var is None or (token.var not in USED_VARIABLES and token is not last):
-                continue
-            col_name = _col(token.first)
-            read.add(col_name)
-            col = pl.col(col_name)
-            if token.required:
-                checks.append(col.is_not_null())
-            if token.width == 2:  # [$time_local]: date and zone in two CSV fields
-                tz_name = _col(token.first + 1)
-                read.add(tz_name)
-                checks.append(pl.col(tz_name).is_not_null())
-                prefix, suffix = token.prefix, token.suffix
-                exprs[token.var] = col
-                exprs[token.var + TZ_SUFFIX] = pl.col(tz_name)
-                continue
-            if token.prefix or token.suffix:
-                checks.append(col.str.starts_with(token.prefix) & col.str.ends_with(token.suffix))
-                col = col.str.strip_prefix(token.prefix).str.strip_suffix(token.suffix)
-            if token is last and list_tail:
-                col = pl.concat_str(
-                    [col, *map(pl.col, spare[:-1])], separator=" ", ignore_nulls=True
-                )
-            if token.var == "time_local":  # "$time_local" quoted: one field, split it here
-                parts = col.str.split_exact(" ", 1)
-                col, exprs[token.var + TZ_SUFFIX] = (
-                    parts.struct.field("field_0"),
-                    parts.struct.field("field_1"),
-                )
-            exprs[token.var] = col if token.required else col.fill_null("")
-        self._read_columns = sorted(int(c[1:]) for c in read)
-        self._raw_exprs = exprs
-        self._ok_expr = pl.all_horizontal(checks).fill_null(False)
-        self._time_affixes = (prefix, suffix)
+        if not n_lines:
+            events, rejects = self._parse_exact([])
+            return Parsed(events.drop("_line"), rejects)
+        if self.program is None:
+            events, rejects = self._parse_exact(list(enumerate(split_lines(chunk))))
+            return Parsed(events.drop("_line"), rejects)
+        events, ok = run(self.program, chunk, n_lines)
+        if ok.all():
+            return Parsed(events, make_rejects([], [], []))
+        slow_events, rejects = self._parse_exact(_pick_lines(chunk, np.flatnonzero(~ok)))
+        line_no = pl.Series("_line", np.flatnonzero(ok), dtype=pl.Int64)
+        merged = pl.concat([events.with_columns(line_no), slow_events], how="vertical")
+        return Parsed(merged.sort("_line").drop("_line"), rejects)
 
     def _parse_exact(self, lines: list[tuple[int, str]]) -> tuple[pl.DataFrame, pl.DataFrame]:
         """Regex path: ``(line_no, text)`` pairs -> events (with ``_line``) and rejects."""
@@ -454,64 +293,13 @@ def compile_log_format(body: str, name: str = "nginx-custom") -> CompiledFormat:
 # ---------------------------------------------------------------------- chunk helpers
 
 
-def _col(index: int) -> str:
-    """Name of the 0-based CSV field ``index`` (see :func:`_read_csv`)."""
-    return f"c{index}"
-
-
-def _read_csv(chunk: bytes, n_columns: int, read: list[int]) -> pl.DataFrame | None:
-    """Space-separated, ``"``-quoted fields as strings; ``None`` when polars refuses the chunk.
-
-    A header line naming ``n_columns`` fields is put in front: polars then reads that many fields
-    per row (spare ones null) without schema inference, and only the ``read`` ones.
-    """
-    header = " ".join(_col(i) for i in range(n_columns)).encode() + b"\n"
-    try:
-        return pl.read_csv(
-            header + chunk,
-            separator=" ",
-            quote_char='"',
-            columns=[_col(i) for i in read],
-            infer_schema=False,
-            truncate_ragged_lines=True,
-            encoding="utf8-lossy",
-            raise_if_empty=False,
-        )
-    except pl.exceptions.PolarsError:
-        return None
-
-
-def _newlines(chunk: bytes) -> np.ndarray:
-    return np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
-
-
-def _split_chunk(chunk: bytes, parts: int) -> Iterable[tuple[bytes, int, int]]:
-    """Split at line ends into about ``parts`` pieces: ``(piece, first line, line count)``."""
-    ends = _newlines(chunk)
-    n = len(ends) + (0 if chunk.endswith(b"\n") else 1)
-    step = max(1, -(-n // parts))
-    for first in range(0, n, step):
-        last = min(first + step, n)
-        start = 0 if first == 0 else int(ends[first - 1]) + 1
-        stop = int(ends[last - 1]) + 1 if last - 1 < len(ends) else len(chunk)
-        yield chunk[start:stop], first, last - first
-
-
-def _decode_lines(chunk: bytes) -> list[str]:
-    text = chunk.decode("utf-8", errors="replace")
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return [line.removesuffix("\r") for line in lines]
-
-
-def _pick_lines(chunk: bytes, rows: np.ndarray, line0: int) -> list[tuple[int, str]]:
-    """``(line_no, text)`` of the given 0-based lines of ``chunk``."""
-    ends = _newlines(chunk)
+def _pick_lines(chunk: bytes, rows: np.ndarray) -> list[tuple[int, str]]:
+    """``(line_no, text)`` of the given 0-based lines of ``chunk`` (UTF-8, bad bytes replaced)."""
+    ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
     starts = np.concatenate(([0], ends + 1))
     ends = np.concatenate((ends, [len(chunk)]))
     picked = []
     for row in rows.tolist():
         text = chunk[starts[row] : ends[row]].decode("utf-8", errors="replace")
-        picked.append((line0 + row, text.removesuffix("\r")))
+        picked.append((row, text.removesuffix("\r")))
     return picked

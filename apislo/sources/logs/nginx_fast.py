@@ -1,0 +1,299 @@
+"""The fast path of the NGINX parser: a template program run by the numba kernel, then columns.
+
+:func:`var_rule` says where a variable's value ends, for both parsers: the exact path turns the
+rule into a regular expression (:mod:`~apislo.sources.logs.nginx_format`), :func:`plan` turns the
+whole template into a :class:`Program` for :func:`~apislo.sources.logs.nginx_kernel.scan_chunk`.
+:func:`run` scans a chunk and builds the events of the lines the kernel kept, with the same
+columns, types and values as :func:`~apislo.sources.logs.nginx_convert.convert` gives for them
+(it reuses convert's expressions for start times, paths, strings, escaping and scrubbing).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from apislo.sources.logs import nginx_kernel as k
+from apislo.sources.logs.nginx_convert import (
+    ATTEMPT_SOURCES,
+    INT_SOURCES,
+    LIST_SUM_DECIMALS,
+    LIST_VARIABLES,
+    PROTOCOLS,
+    STRING_SOURCES,
+    TIME_VARIABLES,
+    finish_strings,
+    msec_time,
+    path_columns,
+    start_time,
+    string_columns,
+)
+
+__all__ = ["DELIMITERS", "Program", "plan", "run", "var_rule"]
+
+#: Characters that end a variable's value when they follow it in the template.
+DELIMITERS = frozenset(" \t|;,\"'")
+_PATH_VARIABLES = ("request_method", "request_uri", "uri", "args")
+
+
+def var_rule(var: str, before: str, after: str) -> tuple[int, str]:
+    """How the value of ``var`` ends, given the literal texts around it in the template.
+
+    Returns:
+        ``(rule, delimiter)``: a ``RULE_*`` code of :mod:`.nginx_kernel`; the delimiter
+        character for ``RULE_DELIM`` (else ``""``).
+    """
+    if before.endswith('"') and after.startswith('"'):
+        return k.RULE_QUOTED, ""
+    if var == "time_local":
+        return k.RULE_TIME_LOCAL, ""
+    if var in LIST_VARIABLES:
+        return k.RULE_LIST, ""
+    if not after:
+        return k.RULE_REST, ""
+    if after[0] in DELIMITERS:
+        return k.RULE_DELIM, after[0]
+    # ``$remote_addr:$remote_port``, ``($request_time)``: greedy up to the last such character
+    # before a space, so IPv6 addresses keep their colons.
+    return k.RULE_GREEDY, ""
+
+
+@dataclass
+class Program:
+    """A template compiled for the kernel: one entry per piece, and what each output slot holds.
+
+    Attributes:
+        kinds: 0 = literal, 1 = variable.
+        lit_a, lit_n, lit: each literal's start and length in the ``lit`` byte buffer.
+        rules, delims: each variable's ``RULE_*`` and delimiter byte.
+        convs, slots, slots_b: each variable's ``CONV_*`` and output slot(s).
+        n_ints, n_floats, n_spans: output slots of each kind.
+        columns: event column (or raw variable) -> ``(kind, slot)``, kind one of ``"int"``,
+            ``"float"``, ``"span"``.
+        schema: the events' columns and types, as :func:`.nginx_convert.convert` gives them.
+    """
+
+    kinds: np.ndarray
+    lit_a: np.ndarray
+    lit_n: np.ndarray
+    lit: np.ndarray
+    rules: np.ndarray
+    delims: np.ndarray
+    convs: np.ndarray
+    slots: np.ndarray
+    slots_b: np.ndarray
+    n_ints: int = 0
+    n_floats: int = 0
+    n_spans: int = 0
+    columns: dict[str, tuple[str, int]] = field(default_factory=dict)
+    schema: dict[str, pl.DataType] = field(default_factory=dict)
+
+
+_PROTOS = np.frombuffer("".join(PROTOCOLS).encode(), dtype=np.uint8).copy()
+_PROTO_OFF = np.cumsum([0, *(len(p) for p in PROTOCOLS)]).astype(np.int64)
+
+
+def _conversions(variables: list[str]) -> dict[str, int]:
+    """``CONV_*`` of each variable :func:`.nginx_convert.convert` reads (first occurrences)."""
+    present = set(variables)
+    conv: dict[str, int] = {}
+    time_var = next(v for v in TIME_VARIABLES if v in present)
+    conv[time_var] = {
+        "time_iso8601": k.CONV_TIME_ISO,
+        "time_local": k.CONV_TIME_LOCAL,
+        "msec": k.CONV_FLOAT,
+    }[time_var]
+    if "request_time" in present:
+        conv["request_time"] = k.CONV_FLOAT
+    if "request" in present:
+        conv["request"] = k.CONV_REQUEST
+    else:
+        conv.update({v: k.CONV_STRING for v in _PATH_VARIABLES if v in present})
+    if "status" in present:
+        conv["status"] = k.CONV_STATUS
+    attempts = next((v for v in ATTEMPT_SOURCES if v in present), None)
+    if attempts == "upstream_response_time":
+        conv[attempts] = k.CONV_LIST
+    elif attempts is not None:
+        conv[attempts] = k.CONV_COUNT
+    for sources in INT_SOURCES.values():
+        var = next((v for v in sources if v in present), None)
+        if var is not None:
+            conv[var] = k.CONV_INT
+    for sources in STRING_SOURCES.values():
+        var = next((v for v in sources if v in present), None)
+        if var is not None:
+            conv[var] = k.CONV_STRING
+    return conv
+
+
+def plan(pieces: list[tuple[str, bool]], schema: dict[str, pl.DataType]) -> Program | None:
+    """Compile ``(text, is_variable)`` pieces into a :class:`Program`.
+
+    Returns ``None`` when the exact path's regex could backtrack in a way the kernel does not
+    follow (a variable directly followed by another one, a list or ``$time_local`` followed by
+    an unusual literal): such templates use the exact path only.
+    """
+    n = len(pieces)
+    afters = [pieces[i + 1][0] if i + 1 < n and not pieces[i + 1][1] else "" for i in range(n)]
+    befores = [pieces[i - 1][0] if i > 0 and not pieces[i - 1][1] else "" for i in range(n)]
+    conv = _conversions([text for text, is_var in pieces if is_var])
+    names = ("kinds", "lit_a", "lit_n", "rules", "delims", "convs", "slots", "slots_b")
+    arrays = {name: np.zeros(n, dtype=np.int64) for name in names}
+    lit = bytearray()
+    program_columns: dict[str, tuple[str, int]] = {}
+    counts = {"int": 0, "float": 0, "span": 0}
+
+    def slot(kind: str, width: int = 1) -> int:
+        counts[kind] += width
+        return counts[kind] - width
+
+    seen: set[str] = set()
+    for i, (text, is_var) in enumerate(pieces):
+        if not is_var:
+            data = text.encode()
+            arrays["lit_a"][i], arrays["lit_n"][i] = len(lit), len(data)
+            lit += data
+            continue
+        arrays["kinds"][i] = 1
+        rule, delim = var_rule(text, befores[i], afters[i])
+        followed_by_var = i + 1 < n and pieces[i + 1][1]
+        if rule == k.RULE_REST and i != n - 1:
+            return None
+        if rule in (k.RULE_LIST, k.RULE_TIME_LOCAL) and (
+            followed_by_var or (afters[i] and afters[i][0] not in " ]") or afters[i][:3] == " : "
+        ):
+            return None
+        arrays["rules"][i] = rule
+        arrays["delims"][i] = ord(delim) if delim else 0
+        code = conv.get(text, k.CONV_SKIP) if text not in seen else k.CONV_SKIP
+        seen.add(text)
+        arrays["convs"][i] = code
+        if code in (k.CONV_TIME_LOCAL, k.CONV_TIME_ISO):
+            arrays["slots"][i] = slot("int")
+            program_columns["_end"] = ("int", int(arrays["slots"][i]))
+        elif code == k.CONV_FLOAT:
+            arrays["slots"][i] = slot("float")
+            name = "_msec" if text == "msec" else "latency_s"
+            program_columns[name] = ("float", int(arrays["slots"][i]))
+        elif code in (k.CONV_INT, k.CONV_STATUS, k.CONV_COUNT):
+            arrays["slots"][i] = slot("int")
+            name = "attempts" if code == k.CONV_COUNT else _int_column(text)
+            program_columns[name] = ("int", int(arrays["slots"][i]))
+        elif code == k.CONV_LIST:
+            arrays["slots"][i] = slot("float")
+            arrays["slots_b"][i] = slot("int", 2)
+            program_columns["upstream_latency_s"] = ("float", int(arrays["slots"][i]))
+            program_columns["attempts"] = ("int", int(arrays["slots_b"][i]))
+            program_columns["_is_list"] = ("int", int(arrays["slots_b"][i]) + 1)
+        elif code == k.CONV_REQUEST:
+            arrays["slots"][i] = slot("span", 2)
+            program_columns["method"] = ("span", int(arrays["slots"][i]))
+            program_columns["path"] = ("span", int(arrays["slots"][i]) + 1)
+        elif code == k.CONV_STRING:
+            arrays["slots"][i] = slot("span")
+            program_columns[text] = ("span", int(arrays["slots"][i]))
+    return Program(
+        **arrays,
+        lit=np.frombuffer(bytes(lit) or b"\0", dtype=np.uint8).copy(),
+        n_ints=counts["int"],
+        n_floats=counts["float"],
+        n_spans=counts["span"],
+        columns=program_columns,
+        schema=schema,
+    )
+
+
+def _int_column(var: str) -> str:
+    if var == "status":
+        return "status"
+    return next(column for column, sources in INT_SOURCES.items() if var in sources)
+
+
+def run(program: Program, chunk: bytes, n_lines: int) -> tuple[pl.DataFrame, np.ndarray]:
+    """Scan ``chunk`` (``n_lines`` lines): events of the kept lines, and the per-line ok flags.
+
+    Returns:
+        ``(events, ok)``: events in line order with ``program.schema``; ``ok`` is a bool array,
+        one per line, false for the lines left to the exact path.
+    """
+    buf = np.frombuffer(chunk, dtype=np.uint8)
+    ok = np.empty(n_lines, dtype=np.uint8)
+    ints = np.empty((max(program.n_ints, 1), n_lines), dtype=np.int64)
+    ivalid = np.zeros((max(program.n_ints, 1), n_lines), dtype=np.uint8)
+    floats = np.empty((max(program.n_floats, 1), n_lines), dtype=np.float64)
+    fvalid = np.zeros((max(program.n_floats, 1), n_lines), dtype=np.uint8)
+    spans = np.empty((max(program.n_spans, 1), 2, n_lines), dtype=np.int64)
+    kept = k.scan_chunk(
+        buf, n_lines, program.kinds, program.lit_a, program.lit_n, program.lit, program.rules,
+        program.delims, program.convs, program.slots, program.slots_b, _PROTOS, _PROTO_OFF,
+        ok, ints, ivalid, floats, fvalid, spans,
+    )  # fmt: skip
+    good = ok.view(np.bool_)
+    rows = None if kept == n_lines else np.flatnonzero(good)
+    raw: dict[str, pl.Series] = {}
+    for name, (kind, index) in program.columns.items():
+        if kind == "span":
+            raw[name] = _strings(buf, spans[index, 0], spans[index, 1], rows, kept)
+        elif kind == "int":
+            raw[name] = _numbers(ints[index], ivalid[index], rows)
+        else:
+            raw[name] = _numbers(floats[index], fvalid[index], rows)
+    return _events(program, pl.DataFrame(raw, height=kept)), good
+
+
+def _numbers(values: np.ndarray, valid: np.ndarray, rows: np.ndarray | None) -> pl.Series:
+    """A numeric column with nulls where ``valid`` is 0, for the kept ``rows`` (``None``: all)."""
+    if rows is not None:
+        values, valid = values[rows], valid[rows]
+    bitmap = None
+    nulls = len(valid) - int(np.count_nonzero(valid))
+    if nulls:
+        bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    arrow_type = pa.from_numpy_dtype(values.dtype)
+    array = pa.Array.from_buffers(arrow_type, len(values), [bitmap, pa.py_buffer(values)], nulls)
+    return pl.Series(array)
+
+
+def _strings(
+    buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, rows: np.ndarray | None, kept: int
+) -> pl.Series:
+    """The string values ``buf[starts:ends]`` of the kept lines (ASCII, checked by the kernel)."""
+    picked = np.arange(kept, dtype=np.int64) if rows is None else rows
+    offsets, data = k.gather_strings(buf, starts, ends, picked)
+    array = pa.LargeStringArray.from_buffers(
+        kept, pa.py_buffer(offsets), pa.py_buffer(data), None, 0
+    )
+    return pl.Series(array)
+
+
+def _events(program: Program, raw: pl.DataFrame) -> pl.DataFrame:
+    """Kernel columns -> events with the same expressions the exact path's conversion uses."""
+    names = set(raw.columns)
+    if "_end" in names:
+        end = pl.col("_end").cast(pl.Datetime("us", "UTC"))
+    else:
+        end = msec_time(pl.col("_msec"))
+    exprs: dict[str, pl.Expr] = {
+        "ts": start_time(end, pl.col("latency_s") if "latency_s" in names else None)
+    }
+    for name in ("latency_s", "method", "path", "status", "attempts", *INT_SOURCES):
+        if name in names:
+            exprs[name] = pl.col(name)
+    if "upstream_latency_s" in names:
+        upstream = pl.col("upstream_latency_s")
+        exprs["upstream_latency_s"] = (
+            pl.when(pl.col("_is_list") == 1)
+            .then(upstream.round(LIST_SUM_DECIMALS))
+            .otherwise(upstream)
+        )
+    if "method" not in names:
+        exprs.update(path_columns(names))
+    exprs.update(string_columns(names))
+    events = raw.lazy().select(
+        exprs[name].cast(dtype).alias(name) for name, dtype in program.schema.items()
+    )
+    return finish_strings(events.collect())

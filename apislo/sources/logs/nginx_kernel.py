@@ -1,0 +1,585 @@
+"""Numba kernels that tokenise and convert a whole chunk of NGINX access-log lines in one pass.
+
+:mod:`~apislo.sources.logs.nginx_fast` compiles a ``log_format`` template into a small program
+(a sequence of literal texts and variables, each variable with a *rule* saying where its value
+ends and a *conversion* saying what to make of it) and runs :func:`scan_chunk` over the chunk's
+bytes. The kernel follows the program byte by byte, exactly as the exact path's regular expression
+(:mod:`~apislo.sources.logs.nginx_format`) would, and writes per line: an ok flag, numbers
+(timestamps as epoch microseconds, seconds, integers, upstream list sums and counts) and the
+start/end offsets of the string values. A line it cannot vouch for (anything unusual: a value that
+is not a plain number, a non-ASCII string, a malformed request line, a truncated line) gets
+``ok = 0`` and goes to the exact path, so the kernel never decides a reject.
+
+:func:`gather_strings` then copies the string values of the kept lines into one contiguous buffer
+with int64 offsets, for an Arrow ``large_string`` array built without Python objects.
+
+The first call compiles the kernels (a few seconds); ``cache=True`` keeps the machine code in
+``__pycache__`` so later processes load it in well under a second.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = [
+    "CONV_COUNT",
+    "CONV_FLOAT",
+    "CONV_INT",
+    "CONV_LIST",
+    "CONV_REQUEST",
+    "CONV_SKIP",
+    "CONV_STATUS",
+    "CONV_STRING",
+    "CONV_TIME_ISO",
+    "CONV_TIME_LOCAL",
+    "RULE_DELIM",
+    "RULE_GREEDY",
+    "RULE_LIST",
+    "RULE_QUOTED",
+    "RULE_REST",
+    "RULE_TIME_LOCAL",
+    "gather_strings",
+    "scan_chunk",
+]
+
+# Where a variable's value ends (mirrors the exact path's per-variable regex).
+RULE_QUOTED = 0  # (?:[^"\\]|\\.)*  -- up to the first unescaped "
+RULE_TIME_LOCAL = 1  # [^ \]]+ [^ \]]+
+RULE_LIST = 2  # [^\s,]+(?:(?:, | : )[^\s,]+)*
+RULE_REST = 3  # .*  -- the rest of the line (last variable only)
+RULE_DELIM = 4  # [^D]*  -- up to the first delimiter byte D
+RULE_GREEDY = 5  # [^ ]*  -- greedy, backing off to the last place the next literal matches
+
+# What to make of a value.
+CONV_SKIP = 0
+CONV_TIME_LOCAL = 1  # int slot: epoch microseconds (UTC) of the logged time
+CONV_TIME_ISO = 2  # int slot: epoch microseconds (UTC)
+CONV_FLOAT = 3  # float slot: seconds ("-" and "" -> null)
+CONV_INT = 4  # int slot (bytes)
+CONV_STATUS = 5  # int slot (fits int16)
+CONV_LIST = 6  # float slot: sum of members; int slot_b: attempts; int slot_b + 1: is a list
+CONV_COUNT = 7  # int slot: members of a list ("-" and "" -> null)
+CONV_REQUEST = 8  # span slot a: method, span slot a+1: target (protocol checked)
+CONV_STRING = 9  # span slot: raw value
+
+_MONTHS = np.frombuffer(b"JanFebMarAprMayJunJulAugSepOctNovDec", dtype=np.uint8).copy()
+_DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+_POW10 = np.array([10.0**k for k in range(23)], dtype=np.float64)
+
+
+@njit(cache=True, nogil=True)
+def _digits(buf: np.ndarray, start: int, count: int) -> int:
+    """Value of ``count`` ASCII digits at ``start``, or -1 if one is not a digit."""
+    value = 0
+    for k in range(start, start + count):
+        d = buf[k] - 48
+        if d < 0 or d > 9:
+            return -1
+        value = value * 10 + d
+    return value
+
+
+@njit(cache=True, nogil=True)
+def _days_from_civil(y: int, m: int, d: int) -> int:
+    """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm)."""
+    if m <= 2:
+        y -= 1
+    era = (y if y >= 0 else y - 399) // 400
+    yoe = y - era * 400
+    mp = m - 3 if m > 2 else m + 9
+    doy = (153 * mp + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+@njit(cache=True, nogil=True)
+def _valid_date(y: int, m: int, d: int) -> bool:
+    if y < 1000 or m < 1 or m > 12 or d < 1:
+        return False
+    dim = _DAYS_IN_MONTH[m - 1]
+    if m == 2 and (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)):
+        dim = 29
+    return d <= dim
+
+
+@njit(cache=True, nogil=True)
+def _clock(buf: np.ndarray, p: int) -> int:
+    """Seconds of the day of ``HH:MM:SS`` at ``p``, or -1."""
+    hh = _digits(buf, p, 2)
+    mm = _digits(buf, p + 3, 2)
+    ss = _digits(buf, p + 6, 2)
+    if buf[p + 2] != 58 or buf[p + 5] != 58 or hh < 0 or mm < 0 or ss < 0:
+        return -1
+    if hh > 23 or mm > 59 or ss > 59:
+        return -1
+    return hh * 3600 + mm * 60 + ss
+
+
+@njit(cache=True, nogil=True)
+def _time_local(buf: np.ndarray, s: int, e: int) -> tuple[bool, int]:
+    """``10/Sep/2015:17:57:59 +0200`` -> (ok, epoch microseconds UTC)."""
+    if e - s != 26 or buf[s + 2] != 47 or buf[s + 6] != 47 or buf[s + 11] != 58:
+        return False, 0
+    if buf[s + 20] != 32:
+        return False, 0
+    d = _digits(buf, s, 2)
+    y = _digits(buf, s + 7, 4)
+    m = 0
+    for k in range(12):
+        if (
+            buf[s + 3] == _MONTHS[3 * k]
+            and buf[s + 4] == _MONTHS[3 * k + 1]
+            and buf[s + 5] == _MONTHS[3 * k + 2]
+        ):
+            m = k + 1
+            break
+    if d < 0 or y < 0 or not _valid_date(y, m, d):
+        return False, 0
+    secs = _clock(buf, s + 12)
+    # zone: [+-]HH[0-5]M, as _offset_seconds accepts it
+    sign = buf[s + 21]
+    zh = _digits(buf, s + 22, 2)
+    zm = _digits(buf, s + 24, 2)
+    if secs < 0 or (sign != 43 and sign != 45) or zh < 0 or zm < 0 or zm > 59:
+        return False, 0
+    offset = zh * 3600 + zm * 60
+    if sign == 45:
+        offset = -offset
+    total = _days_from_civil(y, m, d) * 86400 + secs - offset
+    return True, total * 1_000_000
+
+
+@njit(cache=True, nogil=True)
+def _time_iso(buf: np.ndarray, s: int, e: int) -> tuple[bool, int]:
+    """``2024-02-29T23:59:59[.ffffff]+05:30`` -> (ok, epoch microseconds UTC)."""
+    if e - s < 25 or buf[s + 4] != 45 or buf[s + 7] != 45 or buf[s + 10] != 84:
+        return False, 0
+    y = _digits(buf, s, 4)
+    m = _digits(buf, s + 5, 2)
+    d = _digits(buf, s + 8, 2)
+    if y < 0 or m < 0 or d < 0 or not _valid_date(y, m, d):
+        return False, 0
+    secs = _clock(buf, s + 11)
+    if secs < 0:
+        return False, 0
+    p = s + 19
+    micros = 0
+    if buf[p] == 46:
+        n = 0
+        p += 1
+        while p < e and 48 <= buf[p] <= 57 and n < 7:
+            micros = micros * 10 + (buf[p] - 48)
+            n += 1
+            p += 1
+        if n == 0 or n > 6:
+            return False, 0
+        for _ in range(6 - n):
+            micros *= 10
+    if e - p != 6 or buf[p + 3] != 58 or (buf[p] != 43 and buf[p] != 45):
+        return False, 0
+    zh = _digits(buf, p + 1, 2)
+    zm = _digits(buf, p + 4, 2)
+    if zh < 0 or zm < 0 or zh > 23 or zm > 59:
+        return False, 0
+    offset = zh * 3600 + zm * 60
+    if buf[p] == 45:
+        offset = -offset
+    total = _days_from_civil(y, m, d) * 86400 + secs - offset
+    return True, total * 1_000_000 + micros
+
+
+@njit(cache=True, nogil=True)
+def _is_null(buf: np.ndarray, s: int, e: int) -> bool:
+    """NGINX's ``-`` (not set) or an empty value."""
+    return e == s or (e - s == 1 and buf[s] == 45)
+
+
+@njit(cache=True, nogil=True)
+def _decimal(buf: np.ndarray, s: int, e: int) -> tuple[bool, float]:
+    """``\\d+(\\.\\d+)?`` with at most 15 digits -> its correctly rounded double."""
+    mant = 0
+    digits = 0
+    frac = -1
+    for k in range(s, e):
+        c = buf[k]
+        if c == 46 and frac < 0 and k > s and k + 1 < e:
+            frac = 0
+            continue
+        if c < 48 or c > 57:
+            return False, 0.0
+        mant = mant * 10 + (c - 48)
+        digits += 1
+        if frac >= 0:
+            frac += 1
+    if digits == 0 or digits > 15:
+        return False, 0.0
+    # mantissa < 2**53 and 10**frac exact: one IEEE division is correctly rounded
+    if frac > 0:
+        return True, mant / _POW10[frac]
+    return True, float(mant)
+
+
+@njit(cache=True, nogil=True)
+def _integer(buf: np.ndarray, s: int, e: int, max_digits: int) -> int:
+    """Digits without a leading zero (``0`` itself is fine) -> value, else -1."""
+    n = e - s
+    if n < 1 or n > max_digits or (n > 1 and buf[s] == 48):
+        return -1
+    return _digits(buf, s, n)
+
+
+@njit(cache=True, nogil=True)
+def _member_end(buf: np.ndarray, p: int, e: int) -> int:
+    """End of a list member ``[^\\s,]+`` at ``p``; -1 on a byte the regex may see differently."""
+    q = p
+    while q < e:
+        c = buf[q]
+        if c == 32 or c == 44 or (9 <= c <= 13):
+            break
+        if c >= 128 or 28 <= c <= 31:  # possible Unicode whitespace for the regex
+            return -1
+        q += 1
+    return q
+
+
+@njit(cache=True, nogil=True)
+def _list_value(buf: np.ndarray, s: int, e: int) -> tuple[bool, int, int, float]:
+    """Members of ``0.512, 0.034 : -`` -> (ok, members, numeric members, sum of numeric)."""
+    members = 0
+    numeric = 0
+    total = 0.0
+    p = s
+    while True:
+        q = _member_end(buf, p, e)
+        if q <= p:
+            return False, 0, 0, 0.0
+        if not (q - p == 1 and buf[p] == 45):
+            good, value = _decimal(buf, p, q)
+            if not good:
+                return False, 0, 0, 0.0
+            numeric += 1
+            total += value
+        members += 1
+        if q == e:
+            return True, members, numeric, total
+        if q + 2 <= e and buf[q] == 44 and buf[q + 1] == 32:
+            p = q + 2
+        elif q + 3 <= e and buf[q] == 32 and buf[q + 1] == 58 and buf[q + 2] == 32:
+            p = q + 3
+        else:
+            return False, 0, 0, 0.0
+
+
+@njit(cache=True, nogil=True)
+def _ascii(buf: np.ndarray, s: int, e: int) -> bool:
+    for k in range(s, e):  # noqa: SIM110 (a plain loop compiles to the tightest code)
+        if buf[k] >= 128:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _request(
+    buf: np.ndarray, s: int, e: int, protos: np.ndarray, proto_off: np.ndarray
+) -> tuple[bool, int, int]:
+    """``METHOD TARGET PROTO`` -> (ok, end of method, end of target)."""
+    p = s
+    while p < e and (65 <= buf[p] <= 90 or ((buf[p] == 95 or buf[p] == 45) and p > s)):
+        p += 1
+    if p == s or p >= e or buf[p] != 32:
+        return False, 0, 0
+    m_end = p
+    q = p + 1
+    while q < e and buf[q] != 32:
+        if buf[q] >= 128:
+            return False, 0, 0
+        q += 1
+    if q == p + 1 or q >= e:
+        return False, 0, 0
+    t_end = q
+    q += 1
+    for k in range(proto_off.shape[0] - 1):
+        a = proto_off[k]
+        n = proto_off[k + 1] - a
+        if e - q != n:
+            continue
+        same = True
+        for j in range(n):
+            if buf[q + j] != protos[a + j]:
+                same = False
+                break
+        if same:
+            return True, m_end, t_end
+    return False, 0, 0
+
+
+@njit(cache=True, nogil=True)
+def _literal_at(buf: np.ndarray, p: int, e: int, lit: np.ndarray, a: int, n: int) -> bool:
+    if p + n > e:
+        return False
+    for k in range(n):  # noqa: SIM110
+        if buf[p + k] != lit[a + k]:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _value_end(
+    buf: np.ndarray,
+    p: int,
+    e: int,
+    rule: int,
+    delim: int,
+    lit: np.ndarray,
+    next_a: int,
+    next_n: int,
+) -> int:
+    """Where a value starting at ``p`` ends under ``rule``; -1 when it cannot."""
+    q = p
+    if rule == RULE_QUOTED:
+        while q < e and buf[q] != 34:
+            if buf[q] == 92:
+                if q + 1 >= e:
+                    return -1
+                q += 2
+            else:
+                q += 1
+        return q
+    if rule == RULE_TIME_LOCAL:
+        while q < e and buf[q] != 32 and buf[q] != 93:
+            q += 1
+        if q == p or q >= e or buf[q] != 32:
+            return -1
+        r = q + 1
+        while r < e and buf[r] != 32 and buf[r] != 93:
+            r += 1
+        return r if r > q + 1 else -1
+    if rule == RULE_LIST:
+        q = _member_end(buf, p, e)
+        if q <= p:
+            return -1
+        while True:
+            if q + 2 < e and buf[q] == 44 and buf[q + 1] == 32:
+                r = _member_end(buf, q + 2, e)
+            elif q + 3 < e and buf[q] == 32 and buf[q + 1] == 58 and buf[q + 2] == 32:
+                r = _member_end(buf, q + 3, e)
+            else:
+                return q
+            if r < 0:
+                return -1
+            if r == q + 2 or (r == q + 3 and buf[q] == 32):
+                return q  # separator not followed by a member: the list ends before it
+            q = r
+    if rule == RULE_REST:
+        return e
+    if rule == RULE_DELIM:
+        while q < e and buf[q] != delim:
+            q += 1
+        return q
+    # RULE_GREEDY: the longest run of non-spaces, then back off to where the next literal fits
+    while q < e and buf[q] != 32:
+        q += 1
+    while q >= p:
+        if _literal_at(buf, q, e, lit, next_a, next_n):
+            return q
+        q -= 1
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _line(
+    buf: np.ndarray,
+    s: int,
+    e: int,
+    row: int,
+    kinds: np.ndarray,
+    lit_a: np.ndarray,
+    lit_n: np.ndarray,
+    lit: np.ndarray,
+    rules: np.ndarray,
+    delims: np.ndarray,
+    convs: np.ndarray,
+    slots: np.ndarray,
+    slots_b: np.ndarray,
+    protos: np.ndarray,
+    proto_off: np.ndarray,
+    ints: np.ndarray,
+    ivalid: np.ndarray,
+    floats: np.ndarray,
+    fvalid: np.ndarray,
+    spans: np.ndarray,
+) -> bool:
+    """Follow the template over one line ``buf[s:e]``; write its values; False if unsure."""
+    p = s
+    n_pieces = kinds.shape[0]
+    for i in range(n_pieces):
+        if kinds[i] == 0:
+            if not _literal_at(buf, p, e, lit, lit_a[i], lit_n[i]):
+                return False
+            p += lit_n[i]
+            continue
+        nxt = i + 1 if i + 1 < n_pieces else i
+        q = _value_end(buf, p, e, rules[i], delims[i], lit, lit_a[nxt], lit_n[nxt])
+        if q < 0:
+            return False
+        conv = convs[i]
+        slot = slots[i]
+        if conv in (CONV_TIME_LOCAL, CONV_TIME_ISO):
+            if conv == CONV_TIME_LOCAL:
+                good, us = _time_local(buf, p, q)
+            else:
+                good, us = _time_iso(buf, p, q)
+            if not good:
+                return False
+            ints[slot, row] = us
+            ivalid[slot, row] = 1
+        elif conv == CONV_FLOAT:
+            if _is_null(buf, p, q):
+                fvalid[slot, row] = 0
+            else:
+                good, value = _decimal(buf, p, q)
+                if not good:
+                    return False
+                floats[slot, row] = value
+                fvalid[slot, row] = 1
+        elif conv in (CONV_INT, CONV_STATUS):
+            if _is_null(buf, p, q):
+                ivalid[slot, row] = 0
+            else:
+                value = _integer(buf, p, q, 18 if conv == CONV_INT else 5)
+                if value < 0 or (conv == CONV_STATUS and value > 32767):
+                    return False
+                ints[slot, row] = value
+                ivalid[slot, row] = 1
+        elif conv == CONV_LIST:
+            attempts_slot = slots_b[i]
+            if _is_null(buf, p, q):
+                fvalid[slot, row] = 0
+                ivalid[attempts_slot, row] = 0
+                ints[attempts_slot + 1, row] = 0
+                ivalid[attempts_slot + 1, row] = 1
+            else:
+                good, members, numeric, total = _list_value(buf, p, q)
+                if not good:
+                    return False
+                floats[slot, row] = total
+                fvalid[slot, row] = 1 if numeric > 0 else 0
+                ints[attempts_slot, row] = members
+                ivalid[attempts_slot, row] = 1 if (members > 1 or numeric > 0) else 0
+                ints[attempts_slot + 1, row] = 1 if members > 1 else 0
+                ivalid[attempts_slot + 1, row] = 1
+        elif conv == CONV_COUNT:
+            if _is_null(buf, p, q):
+                ivalid[slot, row] = 0
+            else:
+                count = 1
+                k = p
+                while k < q:
+                    if buf[k] == 44:
+                        count += 1
+                    elif k + 3 <= q and buf[k] == 32 and buf[k + 1] == 58 and buf[k + 2] == 32:
+                        count += 1
+                        k += 3
+                        continue
+                    k += 1
+                ints[slot, row] = count
+                ivalid[slot, row] = 1
+        elif conv == CONV_REQUEST:
+            good, m_end, t_end = _request(buf, p, q, protos, proto_off)
+            if not good:
+                return False
+            spans[slot, 0, row] = p
+            spans[slot, 1, row] = m_end
+            spans[slot + 1, 0, row] = m_end + 1
+            spans[slot + 1, 1, row] = t_end
+        elif conv == CONV_STRING:
+            if not _ascii(buf, p, q):
+                return False
+            spans[slot, 0, row] = p
+            spans[slot, 1, row] = q
+        p = q
+    return p == e
+
+
+@njit(cache=True, nogil=True)
+def scan_chunk(
+    buf: np.ndarray,
+    n_lines: int,
+    kinds: np.ndarray,
+    lit_a: np.ndarray,
+    lit_n: np.ndarray,
+    lit: np.ndarray,
+    rules: np.ndarray,
+    delims: np.ndarray,
+    convs: np.ndarray,
+    slots: np.ndarray,
+    slots_b: np.ndarray,
+    protos: np.ndarray,
+    proto_off: np.ndarray,
+    ok: np.ndarray,
+    ints: np.ndarray,
+    ivalid: np.ndarray,
+    floats: np.ndarray,
+    fvalid: np.ndarray,
+    spans: np.ndarray,
+) -> int:
+    """Run the template program over every line of ``buf`` (uint8); return the lines kept.
+
+    Args:
+        buf: the chunk's bytes; lines end with ``\\n`` (``\\r\\n`` too), the last one may not.
+        n_lines: number of lines in ``buf``.
+        kinds .. slots_b: the program, one entry per template piece (see
+            :class:`~apislo.sources.logs.nginx_fast.Program`).
+        protos, proto_off: the accepted protocols (``HTTP/1.1``...) as one byte buffer + offsets.
+        ok: out, uint8 per line: 1 when the line's values below are valid.
+        ints, ivalid: out, int64 values ``[slot, line]`` and their validity (0 = null).
+        floats, fvalid: out, float64 values ``[slot, line]`` and their validity.
+        spans: out, int64 ``[slot, 0 | 1, line]``: start and end offsets of string values.
+    """
+    pos = 0
+    size = buf.shape[0]
+    kept = 0
+    for row in range(n_lines):
+        end = pos
+        while end < size and buf[end] != 10:
+            end += 1
+        stop = end
+        if stop > pos and buf[stop - 1] == 13:
+            stop -= 1
+        good = _line(
+            buf, pos, stop, row, kinds, lit_a, lit_n, lit, rules, delims, convs, slots,
+            slots_b, protos, proto_off, ints, ivalid, floats, fvalid, spans,
+        )  # fmt: skip
+        ok[row] = 1 if good else 0
+        kept += 1 if good else 0
+        pos = end + 1
+    return kept
+
+
+@njit(cache=True, nogil=True)
+def gather_strings(
+    buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Copy ``buf[starts[r]:ends[r]]`` for each ``r`` in ``rows`` into one buffer.
+
+    Returns:
+        ``(offsets, data)``: int64 offsets (``len(rows) + 1``) and the uint8 bytes, the layout
+        of an Arrow ``large_string`` array.
+    """
+    n = rows.shape[0]
+    offsets = np.empty(n + 1, dtype=np.int64)
+    offsets[0] = 0
+    total = 0
+    for i in range(n):
+        r = rows[i]
+        total += ends[r] - starts[r]
+        offsets[i + 1] = total
+    data = np.empty(total, dtype=np.uint8)
+    for i in range(n):
+        r = rows[i]
+        a = starts[r]
+        o = offsets[i]
+        for k in range(ends[r] - a):
+            data[o + k] = buf[a + k]
+    return offsets, data
