@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -12,7 +13,7 @@ import click
 
 from apislo.errors import ApisloError
 
-__all__ = ["echo_json", "fail_on_apislo_error", "progress"]
+__all__ = ["echo_json", "fail_on_apislo_error", "load_specs", "progress"]
 
 
 def echo_json(payload: Any) -> None:
@@ -28,6 +29,19 @@ def fail_on_apislo_error() -> Iterator[None]:
     except ApisloError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+
+
+def load_specs(specs: tuple[str, ...] | list[str]) -> list[Any]:
+    """Load SLO specs, printing spec warnings on stderr as ``warning: ...`` lines."""
+    from apislo.slo.loader import SpecWarning, load
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SpecWarning)
+        slos = load(list(specs))
+    for item in caught:
+        if issubclass(item.category, SpecWarning):
+            click.echo(f"warning: {item.message}", err=True)
+    return slos
 
 
 def progress(total: int, label: str, quiet: bool) -> Any:

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import click
 
 from apislo.cli import slo_alerts
-from apislo.cli._common import echo_json, fail_on_apislo_error
+from apislo.cli._common import echo_json, fail_on_apislo_error, load_specs
 
 __all__ = ["command"]
 
@@ -20,26 +15,6 @@ _SOURCE_HELP = "Dataset directory (apislo ingest), or a Prometheus URL http(s):/
 @click.group(name="slo")
 def command() -> None:
     """SLOs: specs (apislo, OpenSLO, Sloth), error budgets, burn rates, history, alerts."""
-
-
-@contextmanager
-def _printed_warnings() -> Iterator[None]:
-    """Show spec warnings on stderr as ``warning: ...`` lines (and nothing else of warnings)."""
-    from apislo.slo.loader import SpecWarning
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", SpecWarning)
-        yield
-    for item in caught:
-        if issubclass(item.category, SpecWarning):
-            click.echo(f"warning: {item.message}", err=True)
-
-
-def _load(specs: tuple[str, ...]) -> list[Any]:
-    from apislo.slo.loader import load
-
-    with _printed_warnings():
-        return load(list(specs))
 
 
 @command.command("validate")
@@ -54,7 +29,7 @@ def validate(specs: tuple[str, ...], as_json: bool) -> None:
     from apislo.slo.policy import policy_for
 
     with fail_on_apislo_error():
-        slos = _load(specs)
+        slos = load_specs(specs)
         policies = {slo.name: policy_for(slo) for slo in slos}
     rows = [
         {
@@ -88,7 +63,7 @@ def export(specs: tuple[str, ...], out: str | None) -> None:
     from apislo.slo.formats.openslo_export import dump_openslo
 
     with fail_on_apislo_error():
-        text = dump_openslo(_load(specs))
+        text = dump_openslo(load_specs(specs))
     if out:
         with open(out, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -107,7 +82,7 @@ def compute(specs: tuple[str, ...], source: str, at: str, step: str, as_json: bo
     from apislo.slo.evaluation import evaluate
 
     with fail_on_apislo_error():
-        slos = _load(specs)
+        slos = load_specs(specs)
         result = evaluate(slos, source, at=at, step=step, series=False)
     records = result.records()
     if as_json:
@@ -158,7 +133,7 @@ def history(
     from apislo.slo.evaluation import compliance_history
 
     with fail_on_apislo_error():
-        slos = _load(specs)
+        slos = load_specs(specs)
         frame = compliance_history(slos, source, period, start, end, timezone, step, periods)
     if as_json:
         records = frame.to_dict("records")

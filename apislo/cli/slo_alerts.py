@@ -8,15 +8,9 @@ from typing import Any
 
 import click
 
-from apislo.cli._common import echo_json, fail_on_apislo_error
+from apislo.cli._common import echo_json, fail_on_apislo_error, load_specs
 
 __all__ = ["backtest", "rules"]
-
-
-def _load(specs: tuple[str, ...]) -> list[Any]:
-    from apislo.cli.slo import _load as load_printing_warnings
-
-    return load_printing_warnings(specs)
 
 
 @click.command("rules")
@@ -51,7 +45,7 @@ def rules(
 
     with fail_on_apislo_error():
         slos = []
-        for slo in _load(specs):
+        for slo in load_specs(specs):
             problem = unsupported(slo)
             if problem:
                 click.echo(f"warning: skipped {slo.name}: {problem}", err=True)
@@ -144,7 +138,7 @@ def backtest(
     from apislo.slo.source import resolve_source
 
     with fail_on_apislo_error():
-        slos = _load((spec,))
+        slos = load_specs((spec,))
         known = load_incidents(incidents) if incidents else None
         if known is not None and kinds:
             known = known[known["kind"].isin(kinds)]

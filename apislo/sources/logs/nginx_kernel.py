@@ -68,7 +68,7 @@ _DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtyp
 _POW10 = np.array([10.0**k for k in range(23)], dtype=np.float64)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _digits(buf: np.ndarray, start: int, count: int) -> int:
     """Value of ``count`` ASCII digits at ``start``, or -1 if one is not a digit."""
     value = 0
@@ -80,7 +80,7 @@ def _digits(buf: np.ndarray, start: int, count: int) -> int:
     return value
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _days_from_civil(y: int, m: int, d: int) -> int:
     """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm)."""
     if m <= 2:
@@ -93,7 +93,7 @@ def _days_from_civil(y: int, m: int, d: int) -> int:
     return era * 146097 + doe - 719468
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _valid_date(y: int, m: int, d: int) -> bool:
     if y < 1000 or m < 1 or m > 12 or d < 1:
         return False
@@ -103,7 +103,7 @@ def _valid_date(y: int, m: int, d: int) -> bool:
     return d <= dim
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _clock(buf: np.ndarray, p: int) -> int:
     """Seconds of the day of ``HH:MM:SS`` at ``p``, or -1."""
     hh = _digits(buf, p, 2)
@@ -116,7 +116,7 @@ def _clock(buf: np.ndarray, p: int) -> int:
     return hh * 3600 + mm * 60 + ss
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _time_local(buf: np.ndarray, s: int, e: int) -> tuple[bool, int]:
     """``10/Sep/2015:17:57:59 +0200`` -> (ok, epoch microseconds UTC)."""
     if e - s != 26 or buf[s + 2] != 47 or buf[s + 6] != 47 or buf[s + 11] != 58:
@@ -150,7 +150,7 @@ def _time_local(buf: np.ndarray, s: int, e: int) -> tuple[bool, int]:
     return True, total * 1_000_000
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _time_iso(buf: np.ndarray, s: int, e: int) -> tuple[bool, int]:
     """``2024-02-29T23:59:59[.ffffff]+05:30`` -> (ok, epoch microseconds UTC)."""
     if e - s < 25 or buf[s + 4] != 45 or buf[s + 7] != 45 or buf[s + 10] != 84:
@@ -189,13 +189,13 @@ def _time_iso(buf: np.ndarray, s: int, e: int) -> tuple[bool, int]:
     return True, total * 1_000_000 + micros
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _is_null(buf: np.ndarray, s: int, e: int) -> bool:
     """NGINX's ``-`` (not set) or an empty value."""
     return e == s or (e - s == 1 and buf[s] == 45)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _decimal(buf: np.ndarray, s: int, e: int) -> tuple[bool, float]:
     """``\\d+(\\.\\d+)?`` with at most 15 digits -> its correctly rounded double."""
     mant = 0
@@ -220,7 +220,7 @@ def _decimal(buf: np.ndarray, s: int, e: int) -> tuple[bool, float]:
     return True, float(mant)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _integer(buf: np.ndarray, s: int, e: int, max_digits: int) -> int:
     """Digits without a leading zero (``0`` itself is fine) -> value, else -1."""
     n = e - s
@@ -229,7 +229,7 @@ def _integer(buf: np.ndarray, s: int, e: int, max_digits: int) -> int:
     return _digits(buf, s, n)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _member_end(buf: np.ndarray, p: int, e: int) -> int:
     """End of a list member ``[^\\s,]+`` at ``p``; -1 on a byte the regex may see differently."""
     q = p
@@ -243,7 +243,7 @@ def _member_end(buf: np.ndarray, p: int, e: int) -> int:
     return q
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _list_value(buf: np.ndarray, s: int, e: int) -> tuple[bool, int, int, float]:
     """Members of ``0.512, 0.034 : -`` -> (ok, members, numeric members, sum of numeric)."""
     members = 0
@@ -271,7 +271,7 @@ def _list_value(buf: np.ndarray, s: int, e: int) -> tuple[bool, int, int, float]
             return False, 0, 0, 0.0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _ascii(buf: np.ndarray, s: int, e: int) -> bool:
     for k in range(s, e):  # noqa: SIM110 (a plain loop compiles to the tightest code)
         if buf[k] >= 128:
@@ -279,7 +279,7 @@ def _ascii(buf: np.ndarray, s: int, e: int) -> bool:
     return True
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _request(
     buf: np.ndarray, s: int, e: int, protos: np.ndarray, proto_off: np.ndarray
 ) -> tuple[bool, int, int]:
@@ -314,7 +314,7 @@ def _request(
     return False, 0, 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _literal_at(buf: np.ndarray, p: int, e: int, lit: np.ndarray, a: int, n: int) -> bool:
     if p + n > e:
         return False
@@ -324,7 +324,7 @@ def _literal_at(buf: np.ndarray, p: int, e: int, lit: np.ndarray, a: int, n: int
     return True
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _value_end(
     buf: np.ndarray,
     p: int,
@@ -335,24 +335,27 @@ def _value_end(
     next_a: int,
     next_n: int,
 ) -> int:
-    """Where a value starting at ``p`` ends under ``rule``; -1 when it cannot."""
+    """Where a value starting at ``p`` ends under ``rule``; -1 when it cannot.
+
+    ``e`` is the end of the chunk: every scan also stops at the line's ``\\n``.
+    """
     q = p
     if rule == RULE_QUOTED:
-        while q < e and buf[q] != 34:
+        while q < e and buf[q] != 34 and buf[q] != 10:
             if buf[q] == 92:
-                if q + 1 >= e:
+                if q + 1 >= e or buf[q + 1] == 10:
                     return -1
                 q += 2
             else:
                 q += 1
         return q
     if rule == RULE_TIME_LOCAL:
-        while q < e and buf[q] != 32 and buf[q] != 93:
+        while q < e and buf[q] != 32 and buf[q] != 93 and buf[q] != 10:
             q += 1
         if q == p or q >= e or buf[q] != 32:
             return -1
         r = q + 1
-        while r < e and buf[r] != 32 and buf[r] != 93:
+        while r < e and buf[r] != 32 and buf[r] != 93 and buf[r] != 10:
             r += 1
         return r if r > q + 1 else -1
     if rule == RULE_LIST:
@@ -372,13 +375,15 @@ def _value_end(
                 return q  # separator not followed by a member: the list ends before it
             q = r
     if rule == RULE_REST:
-        return e
+        while q < e and buf[q] != 10:
+            q += 1
+        return q - 1 if q > p and buf[q - 1] == 13 else q
     if rule == RULE_DELIM:
-        while q < e and buf[q] != delim:
+        while q < e and buf[q] != delim and buf[q] != 10:
             q += 1
         return q
     # RULE_GREEDY: the longest run of non-spaces, then back off to where the next literal fits
-    while q < e and buf[q] != 32:
+    while q < e and buf[q] != 32 and buf[q] != 10:
         q += 1
     while q >= p:
         if _literal_at(buf, q, e, lit, next_a, next_n):
@@ -387,7 +392,7 @@ def _value_end(
     return -1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _line(
     buf: np.ndarray,
     s: int,
@@ -409,20 +414,21 @@ def _line(
     floats: np.ndarray,
     fvalid: np.ndarray,
     spans: np.ndarray,
-) -> bool:
-    """Follow the template over one line ``buf[s:e]``; write its values; False if unsure."""
+) -> int:
+    """Follow the template over the line starting at ``s`` (``e``: end of the chunk); write its
+    values. Returns the offset of the line's ``\\n`` (or ``e``), or -1 when unsure."""
     p = s
     n_pieces = kinds.shape[0]
     for i in range(n_pieces):
         if kinds[i] == 0:
             if not _literal_at(buf, p, e, lit, lit_a[i], lit_n[i]):
-                return False
+                return -1
             p += lit_n[i]
             continue
         nxt = i + 1 if i + 1 < n_pieces else i
         q = _value_end(buf, p, e, rules[i], delims[i], lit, lit_a[nxt], lit_n[nxt])
         if q < 0:
-            return False
+            return -1
         conv = convs[i]
         slot = slots[i]
         if conv in (CONV_TIME_LOCAL, CONV_TIME_ISO):
@@ -431,7 +437,7 @@ def _line(
             else:
                 good, us = _time_iso(buf, p, q)
             if not good:
-                return False
+                return -1
             ints[slot, row] = us
             ivalid[slot, row] = 1
         elif conv == CONV_FLOAT:
@@ -440,7 +446,7 @@ def _line(
             else:
                 good, value = _decimal(buf, p, q)
                 if not good:
-                    return False
+                    return -1
                 floats[slot, row] = value
                 fvalid[slot, row] = 1
         elif conv in (CONV_INT, CONV_STATUS):
@@ -449,7 +455,7 @@ def _line(
             else:
                 value = _integer(buf, p, q, 18 if conv == CONV_INT else 5)
                 if value < 0 or (conv == CONV_STATUS and value > 32767):
-                    return False
+                    return -1
                 ints[slot, row] = value
                 ivalid[slot, row] = 1
         elif conv == CONV_LIST:
@@ -462,7 +468,7 @@ def _line(
             else:
                 good, members, numeric, total = _list_value(buf, p, q)
                 if not good:
-                    return False
+                    return -1
                 floats[slot, row] = total
                 fvalid[slot, row] = 1 if numeric > 0 else 0
                 ints[attempts_slot, row] = members
@@ -488,18 +494,22 @@ def _line(
         elif conv == CONV_REQUEST:
             good, m_end, t_end = _request(buf, p, q, protos, proto_off)
             if not good:
-                return False
+                return -1
             spans[slot, 0, row] = p
             spans[slot, 1, row] = m_end
             spans[slot + 1, 0, row] = m_end + 1
             spans[slot + 1, 1, row] = t_end
         elif conv == CONV_STRING:
             if not _ascii(buf, p, q):
-                return False
+                return -1
             spans[slot, 0, row] = p
             spans[slot, 1, row] = q
         p = q
-    return p == e
+    if p == e or buf[p] == 10:
+        return p
+    if buf[p] == 13 and (p + 1 == e or buf[p + 1] == 10):
+        return p + 1
+    return -1
 
 
 @njit(cache=True, nogil=True)
@@ -541,18 +551,18 @@ def scan_chunk(
     size = buf.shape[0]
     kept = 0
     for row in range(n_lines):
-        end = pos
-        while end < size and buf[end] != 10:
-            end += 1
-        stop = end
-        if stop > pos and buf[stop - 1] == 13:
-            stop -= 1
-        good = _line(
-            buf, pos, stop, row, kinds, lit_a, lit_n, lit, rules, delims, convs, slots,
+        end = _line(
+            buf, pos, size, row, kinds, lit_a, lit_n, lit, rules, delims, convs, slots,
             slots_b, protos, proto_off, ints, ivalid, floats, fvalid, spans,
         )  # fmt: skip
-        ok[row] = 1 if good else 0
-        kept += 1 if good else 0
+        if end >= 0:
+            ok[row] = 1
+            kept += 1
+        else:
+            ok[row] = 0
+            end = pos
+            while end < size and buf[end] != 10:
+                end += 1
         pos = end + 1
     return kept
 
