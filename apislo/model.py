@@ -52,6 +52,7 @@ __all__ = [
     "empty_events",
     "events_to_pandas",
     "traffic_columns",
+    "utc_index",
 ]
 
 #: Prometheus client libraries' default histogram buckets, seconds.
@@ -121,6 +122,14 @@ def arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
         for f in table.schema
     ]
     return table.cast(pa.schema(fields)).to_pandas(types_mapper=pd.ArrowDtype)
+
+
+def utc_index(ts: pd.Series) -> pd.DatetimeIndex:
+    """A ``ts`` column as a tz-aware UTC DatetimeIndex, also when it is empty.
+
+    (``pd.DatetimeIndex`` of an empty Arrow-backed column silently drops the zone.)
+    """
+    return pd.DatetimeIndex(pd.to_datetime(ts, utc=True))
 
 
 def events_to_pandas(table: pa.Table) -> pd.DataFrame:

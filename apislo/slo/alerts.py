@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from apislo.errors import ConfigError
+from apislo.model import utc_index
 from apislo.slo.maths import Counts, Units, error_allowance
 from apislo.slo.policy import Policy, Tier, policy_for, prom_duration
 
@@ -360,7 +361,7 @@ def firing(slo: Any, traffic: pd.DataFrame, at: datetime | str | pd.Timestamp) -
     stamp = pd.Timestamp(at)
     at_ts = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
     start = at_ts - pd.Timedelta(max(t.long_window for t in policy.tiers))
-    ts = pd.DatetimeIndex(traffic["ts"])
+    ts = utc_index(traffic["ts"])
     recent = traffic[(ts >= start) & (ts < at_ts)]
     if len(recent) == 0:
         return []
@@ -374,5 +375,5 @@ def firing(slo: Any, traffic: pd.DataFrame, at: datetime | str | pd.Timestamp) -
 
 def _step(traffic: pd.DataFrame) -> pd.Timedelta:
     """The traffic frame's interval: the smallest gap between distinct timestamps (1 min alone)."""
-    ns = np.unique(pd.DatetimeIndex(traffic["ts"]).as_unit("ns").asi8)
+    ns = np.unique(utc_index(traffic["ts"]).as_unit("ns").asi8)
     return pd.Timedelta(int(np.diff(ns).min()) if len(ns) > 1 else 60_000_000_000)

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from apislo.errors import ConfigError, SpecError
-from apislo.model import bucket_column
+from apislo.model import bucket_column, utc_index
 from apislo.slo.spec import SLI, BudgetingMethod, TimeWindow
 from apislo.slo.windows import period_ids, period_starts
 
@@ -307,7 +307,7 @@ def to_counts(
     Raises:
         ConfigError: ``ts`` is not on a regular grid of ``step``.
     """
-    ts = pd.DatetimeIndex(frame["ts"])
+    ts = utc_index(frame["ts"])
     ts = ts.tz_localize("UTC") if ts.tz is None else ts.tz_convert("UTC")
     ns = ts.as_unit("ns").asi8
     if step is None:

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from apislo.errors import ConfigError
-from apislo.model import bucket_column
+from apislo.model import bucket_column, utc_index
 from apislo.slo.spec import SLO
 
 __all__ = ["Source", "resolve_source", "slo_keys", "slo_thresholds"]
@@ -140,7 +140,7 @@ class Source:
             per_second = "rate(" in promql and "increase(" not in promql
             values = got["value"].to_numpy(dtype=np.float64, na_value=0.0)
             keys = [k for k in slo.group_by if k in got.columns]
-            part = pd.DataFrame({"ts": pd.DatetimeIndex(got["ts"]) - step})
+            part = pd.DataFrame({"ts": utc_index(got["ts"]) - step})
             for k in keys:
                 part[k] = got[k].to_numpy()
             part[column] = values * (step_s if per_second else 1)

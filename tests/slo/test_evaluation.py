@@ -213,3 +213,21 @@ def test_grouping_by_api_names_each_api() -> None:
     (record,) = [r for r in evaluate(slo, _events(), at=AT, series=False).records()
                  if r["group"] == "all"]  # fmt: skip
     assert record["api"] is None  # JSON null, not NaN
+
+
+def test_an_instant_before_any_data_is_empty_not_an_error(tmp_path: Path) -> None:
+    # A dataset whose first request is at T; evaluating at T sees an empty window (this used to
+    # raise TypeError in the alert check: an empty Arrow ts column lost its zone).
+    table = pa.Table.from_pandas(_events().assign(ts=lambda f: f["ts"].dt.tz_convert("UTC")))
+    dataset = tmp_path / "events"
+    (dataset / "day=2026-03-02").mkdir(parents=True)
+    full = pa.table(
+        {name: table.column(name) if name in table.column_names else pa.nulls(len(table))
+         for name in EVENT_SCHEMA.names}
+    ).cast(EVENT_SCHEMA)
+    pq.write_table(full, dataset / "day=2026-03-02" / "part.parquet")
+    result = evaluate(_slo(), dataset, at=T)
+    row = result.summary.iloc[0]
+    assert (row["good"], row["total"]) == (0, 0)
+    assert pd.isna(row["sli"])
+    assert result.alerts_firing == {"checkout": []}

@@ -65,6 +65,9 @@ CONV_STRING = 9  # span slot: raw value
 
 _MONTHS = np.frombuffer(b"JanFebMarAprMayJunJulAugSepOctNovDec", dtype=np.uint8).copy()
 _DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+#: Bytes that stop a quoted value's scan: ``"`` (its end), ``\\`` (an escape), ``\\n``.
+_QUOTED_STOP = np.zeros(256, dtype=np.uint8)
+_QUOTED_STOP[[34, 92, 10]] = 1
 _POW10 = np.array([10.0**k for k in range(23)], dtype=np.float64)
 
 
@@ -341,8 +344,11 @@ def _value_end(
     """
     q = p
     if rule == RULE_QUOTED:
-        while q < e and buf[q] != 34 and buf[q] != 10:
-            if buf[q] == 92:
+        while q < e:
+            c = buf[q]
+            if _QUOTED_STOP[c]:
+                if c != 92:
+                    return q
                 if q + 1 >= e or buf[q + 1] == 10:
                     return -1
                 q += 2
