@@ -10,18 +10,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 __all__ = [
     "HEADLINE_GROUPS",
     "alert_summary",
-    "budget_exhaustion",
     "budget_spent",
     "burn_down",
     "burn_rate_series",
     "burn_thresholds",
     "compliance",
+    "exhaustion_forecast",
     "fired_alerts",
     "owners",
     "report_window",
@@ -246,38 +245,54 @@ def compliance(
     )
 
 
-def budget_exhaustion(result: Any, slos: Sequence[Any], window: str = "1d") -> pd.DataFrame:
-    """When each SLO objective's budget runs out if it keeps burning at its ``window`` rate.
-
-    A burn rate of 1 spends exactly one budget per SLO period ``P``, so a remaining fraction
-    ``r`` lasts ``r * P / burn`` at burn rate ``burn``: a straight-line forecast that ignores
-    old errors leaving a rolling window.
+def exhaustion_forecast(
+    slos: Sequence[Any], source: Any, at: Any, step: str = "1min"
+) -> pd.DataFrame:
+    """When each SLO objective's error budget runs out (:func:`apislo.slo.forecast.forecast`):
+    at the current 1-hour burn, along the trend of the last 7 daily burn rates, a bootstrap
+    5-95 % interval, and the probability of running out before the period ends.
 
     Returns:
-        ``slo``, ``objective``, ``budget_remaining_pct``, ``burn_rate``, ``hours_left``
-        (0 when already spent, NaN when not burning), ``exhausted_at`` (UTC, NaT if never).
+        ``slo``, ``objective``, ``group``, ``budget_remaining_pct``, ``current_burn``,
+        ``exhausted_at_current``, ``exhausted_at_trend``, ``interval_low``, ``interval_high``
+        (UTC; empty when not within reach), ``probability_pct``, ``period_end``. SLOs with no
+        traffic in their window are left out.
     """
-    periods = {s.name: pd.Timedelta(s.window.period) for s in slos}
-    head = _headline(result.summary)
-    remaining = head["remaining"].astype("float64").to_numpy()
-    column = f"burn_{window}"
-    burn = (
-        head[column].astype("float64").to_numpy() if column in head else np.full(len(head), np.nan)
-    )
-    period_h = np.array([periods[n] / pd.Timedelta(hours=1) for n in head["slo"]])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        hours = np.where(
-            remaining <= 0, 0.0, np.where(burn > 0, remaining * period_h / burn, np.nan)
-        )
-    at = pd.Timestamp(result.at)
-    exhausted = [at + pd.Timedelta(hours=h) if np.isfinite(h) else pd.NaT for h in hours]
-    return pd.DataFrame(
-        {
-            "slo": head["slo"].to_numpy(),
-            "objective": head["objective"].to_numpy(),
-            "budget_remaining_pct": 100 * remaining,
-            "burn_rate": burn,
-            "hours_left": hours,
-            "exhausted_at": pd.to_datetime(pd.Series(exhausted, dtype="object"), utc=True),
-        }
-    )
+    from apislo.errors import ConfigError
+    from apislo.slo.forecast import forecast
+    from apislo.slo.source import resolve_source
+    from apislo.slo.windows import period_bounds
+
+    src = resolve_source(source)
+    stamp = pd.Timestamp(at)
+    at_ts = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    parts = []
+    for slo in slos:
+        if slo.window.is_rolling:
+            start = at_ts - pd.Timedelta(slo.window.period)
+        else:
+            start = period_bounds(slo.window, at_ts - pd.Timedelta(1, "ns"))[0]
+        frame = src.frame(slo, start, at_ts, pd.Timedelta(step))
+        try:
+            parts.append(forecast(slo, frame, at_ts).assign(slo=slo.name))
+        except ConfigError:
+            continue  # no day of the window has traffic
+    columns = [
+        "slo",
+        "objective",
+        "group",
+        "budget_remaining_pct",
+        "current_burn",
+        "exhausted_at_current",
+        "exhausted_at_trend",
+        "interval_low",
+        "interval_high",
+        "probability_pct",
+        "period_end",
+    ]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    table = pd.concat(parts, ignore_index=True)
+    table["budget_remaining_pct"] = 100 * table.pop("remaining")
+    table["probability_pct"] = 100 * table.pop("probability")
+    return table[columns]

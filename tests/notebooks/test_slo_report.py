@@ -47,7 +47,10 @@ def test_compliance_and_forecast(slo_report) -> None:
     assert months["2026-11"]["met"] is False and months["2026-11"]["complete"] is False
     assert months["2026-10"]["requests"] == 0
     (forecast,) = slo_report.records["forecast"]
-    assert forecast["hours_left"] == 0.0  # already overspent
+    # Already overspent (-66.7 %): exhausted at the evaluation instant, with certainty.
+    assert forecast["budget_remaining_pct"] == pytest.approx(100 * (1 - 1 / 0.6))
+    assert forecast["exhausted_at_current"].startswith("2026-11-01T02:00:00")
+    assert forecast["probability_pct"] == 100.0
 
 
 def test_slo_page_has_three_charts_and_provenance(slo_report) -> None:

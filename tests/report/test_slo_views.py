@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -27,23 +26,18 @@ def test_burn_thresholds_scale_the_workbook_to_a_one_day_period(slos) -> None:
     assert got == pytest.approx({"1h": 0.48, "6h": 0.2, "1d": 0.1, "3d": 0.1 / 3})
 
 
-def test_budget_exhaustion_straight_line(slos) -> None:
-    at = pd.Timestamp("2026-11-01T12:00Z")
-    summary = pd.DataFrame(
-        {
-            "slo": ["pay-availability"] * 3,
-            "objective": ["90%"] * 3,
-            "group": ["", "all", "route=/x"],
-            "remaining": [0.5, -0.2, 0.9],
-            "burn_1d": [2.0, 1.0, 1.0],
-        }
-    )
-    result = SimpleNamespace(summary=summary, at=at)
-    got = slo_views.budget_exhaustion(result, slos)
-    # only headline groups; 0.5 of a 24 h budget at 2x lasts 0.5 x 24 / 2 = 6 h; overspent -> 0
-    assert list(got["hours_left"]) == [6.0, 0.0]
-    assert got["exhausted_at"].iloc[0] == at + pd.Timedelta(hours=6)
-    assert list(got["budget_remaining_pct"]) == [50.0, -20.0]
+def test_exhaustion_forecast_on_the_tiny_dataset(slos, tmp_path: Path) -> None:
+    dataset = write_dataset(tmp_path / "events")
+    at = pd.Timestamp("2026-11-01T02:00Z")
+    got = slo_views.exhaustion_forecast(slos, dataset, at).iloc[0]
+    # pay over the rolling day before 02:00: 6 requests, 1 is a 500; budget 10 % of 6 = 0.6
+    # events, so 1 - 1 / 0.6 = -2/3 of it remains: already spent, exhausted "now", surely.
+    assert got["slo"] == "pay-availability"
+    assert got["budget_remaining_pct"] == pytest.approx(-200 / 3)
+    # The last hour (01:00-02:00) holds two 200s: no current burn.
+    assert got["current_burn"] == 0.0
+    assert got["exhausted_at_current"] == at
+    assert got["probability_pct"] == 100.0
 
 
 def test_alerts_and_their_summary(slos, tmp_path: Path) -> None:

@@ -10,6 +10,8 @@ columns, types and values as :func:`~apislo.sources.logs.nginx_convert.convert` 
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,6 +39,10 @@ __all__ = ["DELIMITERS", "Program", "plan", "run", "var_rule"]
 #: Characters that end a variable's value when they follow it in the template.
 DELIMITERS = frozenset(" \t|;,\"'")
 _PATH_VARIABLES = ("request_method", "request_uri", "uri", "args")
+#: Threads scanning one chunk (the CPUs this process may use).
+_CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+#: A chunk is split in parts only when each gets at least this many lines.
+_MIN_LINES_PER_PART = 20_000
 
 
 def var_rule(var: str, before: str, after: str) -> tuple[int, str]:
@@ -216,6 +222,8 @@ def _int_column(var: str) -> str:
 def run(program: Program, chunk: bytes, n_lines: int) -> tuple[pl.DataFrame, np.ndarray]:
     """Scan ``chunk`` (``n_lines`` lines): events of the kept lines, and the per-line ok flags.
 
+    Large chunks are scanned in parts by one thread per CPU (the kernel releases the GIL).
+
     Returns:
         ``(events, ok)``: events in line order with ``program.schema``; ``ok`` is a bool array,
         one per line, false for the lines left to the exact path.
@@ -227,27 +235,53 @@ def run(program: Program, chunk: bytes, n_lines: int) -> tuple[pl.DataFrame, np.
     floats = np.empty((max(program.n_floats, 1), n_lines), dtype=np.float64)
     fvalid = np.zeros((max(program.n_floats, 1), n_lines), dtype=np.uint8)
     spans = np.empty((max(program.n_spans, 1), 2, n_lines), dtype=np.int64)
-    kept = k.scan_chunk(
-        buf, n_lines, program.kinds, program.lit_a, program.lit_n, program.lit, program.rules,
-        program.delims, program.convs, program.slots, program.slots_b, _PROTOS, _PROTO_OFF,
-        ok, ints, ivalid, floats, fvalid, spans,
-    )  # fmt: skip
+
+    def scan(part: tuple[int, int, int]) -> int:
+        start, row0, count = part
+        return k.scan_chunk(
+            buf, start, row0, count, program.kinds, program.lit_a, program.lit_n, program.lit,
+            program.rules, program.delims, program.convs, program.slots, program.slots_b,
+            _PROTOS, _PROTO_OFF, ok, ints, ivalid, floats, fvalid, spans,
+        )  # fmt: skip
+
+    parts = _parts(chunk, n_lines)
+    if len(parts) == 1:
+        kept = scan(parts[0])
+    else:
+        with ThreadPoolExecutor(len(parts)) as pool:
+            kept = sum(pool.map(scan, parts))
     good = ok.view(np.bool_)
-    rows = None if kept == n_lines else np.flatnonzero(good)
+    rows = np.arange(n_lines, dtype=np.int64) if kept == n_lines else np.flatnonzero(good)
     raw: dict[str, pl.Series] = {}
     for name, (kind, index) in program.columns.items():
-        if kind == "span":
-            raw[name] = _strings(buf, spans[index, 0], spans[index, 1], rows, kept)
-        elif kind == "int":
-            raw[name] = _numbers(ints[index], ivalid[index], rows)
-        else:
-            raw[name] = _numbers(floats[index], fvalid[index], rows)
+        if kind == "int":
+            raw[name] = _numbers(ints[index], ivalid[index], rows, kept == n_lines)
+        elif kind == "float":
+            raw[name] = _numbers(floats[index], fvalid[index], rows, kept == n_lines)
+    strings = {n: i for n, (kind, i) in program.columns.items() if kind == "span"}
+    with ThreadPoolExecutor(max(1, min(len(strings), _CPUS))) as pool:
+        built = pool.map(lambda i: _strings(buf, spans[i, 0], spans[i, 1], rows), strings.values())
+        raw.update(zip(strings, built, strict=True))
     return _events(program, pl.DataFrame(raw, height=kept)), good
 
 
-def _numbers(values: np.ndarray, valid: np.ndarray, rows: np.ndarray | None) -> pl.Series:
-    """A numeric column with nulls where ``valid`` is 0, for the kept ``rows`` (``None``: all)."""
-    if rows is not None:
+def _parts(chunk: bytes, n_lines: int) -> list[tuple[int, int, int]]:
+    """Split a chunk at line starts into one part per CPU: ``(offset, first line, lines)``."""
+    count = _CPUS if n_lines >= _MIN_LINES_PER_PART * 2 else 1
+    starts = [0]
+    for i in range(1, count):
+        cut = chunk.find(b"\n", len(chunk) * i // count)
+        if cut < 0 or cut + 1 <= starts[-1]:
+            break
+        starts.append(cut + 1)
+    rows = [0, *(chunk.count(b"\n", 0, start) for start in starts[1:])]
+    bounds = [*rows[1:], n_lines]
+    return [(s, r, b - r) for s, r, b in zip(starts, rows, bounds, strict=True) if b > r]
+
+
+def _numbers(values: np.ndarray, valid: np.ndarray, rows: np.ndarray, every: bool) -> pl.Series:
+    """A numeric column with nulls where ``valid`` is 0, for the kept ``rows`` (``every``: all)."""
+    if not every:
         values, valid = values[rows], valid[rows]
     bitmap = None
     nulls = len(valid) - int(np.count_nonzero(valid))
@@ -258,14 +292,11 @@ def _numbers(values: np.ndarray, valid: np.ndarray, rows: np.ndarray | None) -> 
     return pl.Series(array)
 
 
-def _strings(
-    buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, rows: np.ndarray | None, kept: int
-) -> pl.Series:
-    """The string values ``buf[starts:ends]`` of the kept lines (ASCII, checked by the kernel)."""
-    picked = np.arange(kept, dtype=np.int64) if rows is None else rows
-    offsets, data = k.gather_strings(buf, starts, ends, picked)
+def _strings(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, rows: np.ndarray) -> pl.Series:
+    """The string values ``buf[starts:ends]`` of the kept ``rows`` (ASCII, checked by the kernel)."""
+    offsets, data = k.gather_strings(buf, starts, ends, rows)
     array = pa.LargeStringArray.from_buffers(
-        kept, pa.py_buffer(offsets), pa.py_buffer(data), None, 0
+        len(rows), pa.py_buffer(offsets), pa.py_buffer(data), None, 0
     )
     return pl.Series(array)
 

@@ -65,9 +65,6 @@ CONV_STRING = 9  # span slot: raw value
 
 _MONTHS = np.frombuffer(b"JanFebMarAprMayJunJulAugSepOctNovDec", dtype=np.uint8).copy()
 _DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
-#: Bytes that stop a quoted value's scan: ``"`` (its end), ``\\`` (an escape), ``\\n``.
-_QUOTED_STOP = np.zeros(256, dtype=np.uint8)
-_QUOTED_STOP[[34, 92, 10]] = 1
 _POW10 = np.array([10.0**k for k in range(23)], dtype=np.float64)
 
 
@@ -344,11 +341,8 @@ def _value_end(
     """
     q = p
     if rule == RULE_QUOTED:
-        while q < e:
-            c = buf[q]
-            if _QUOTED_STOP[c]:
-                if c != 92:
-                    return q
+        while q < e and buf[q] != 34 and buf[q] != 10:
+            if buf[q] == 92:
                 if q + 1 >= e or buf[q + 1] == 10:
                     return -1
                 q += 2
@@ -521,6 +515,8 @@ def _line(
 @njit(cache=True, nogil=True)
 def scan_chunk(
     buf: np.ndarray,
+    start: int,
+    row0: int,
     n_lines: int,
     kinds: np.ndarray,
     lit_a: np.ndarray,
@@ -540,11 +536,17 @@ def scan_chunk(
     fvalid: np.ndarray,
     spans: np.ndarray,
 ) -> int:
-    """Run the template program over every line of ``buf`` (uint8); return the lines kept.
+    """Run the template program over ``n_lines`` lines of ``buf``; return the lines kept.
+
+    Threads may scan parts of one chunk at once (the kernel releases the GIL): each writes the
+    rows ``row0 ..`` of the shared outputs.
 
     Args:
-        buf: the chunk's bytes; lines end with ``\\n`` (``\\r\\n`` too), the last one may not.
-        n_lines: number of lines in ``buf``.
+        buf: the chunk's bytes (uint8); lines end with ``\\n`` (``\\r\\n`` too), the last one
+            may not.
+        start: offset of the first line to scan (a line start).
+        row0: its line number within the chunk (0-based): the row written in the outputs.
+        n_lines: number of lines to scan.
         kinds .. slots_b: the program, one entry per template piece (see
             :class:`~apislo.sources.logs.nginx_fast.Program`).
         protos, proto_off: the accepted protocols (``HTTP/1.1``...) as one byte buffer + offsets.
@@ -553,10 +555,10 @@ def scan_chunk(
         floats, fvalid: out, float64 values ``[slot, line]`` and their validity.
         spans: out, int64 ``[slot, 0 | 1, line]``: start and end offsets of string values.
     """
-    pos = 0
+    pos = start
     size = buf.shape[0]
     kept = 0
-    for row in range(n_lines):
+    for row in range(row0, row0 + n_lines):
         end = _line(
             buf, pos, size, row, kinds, lit_a, lit_n, lit, rules, delims, convs, slots,
             slots_b, protos, proto_off, ints, ivalid, floats, fvalid, spans,
