@@ -296,3 +296,28 @@ def test_complete_frames_in_any_order_give_the_same_grid(order: list[str] | None
     assert counts.groups["api"].tolist() == ["a", "b"]  # the unused category is dropped
     assert counts.total.tolist() == [[1, 10], [2, 20], [3, 30]]
     assert counts.good.tolist() == [[1, 9], [2, 20], [2, 30]]
+
+
+@pytest.mark.parametrize("order", ["time-major", "group-major", "shuffled"])
+def test_to_counts_gives_the_same_grid_whatever_the_row_order(order: str) -> None:
+    from apislo.slo.maths import to_counts
+
+    t0 = pd.Timestamp("2026-01-01T00:00Z")
+    rows = [  # (minute, api, good, total)
+        (0, "a", 1, 2), (0, "b", 3, 3), (1, "a", 0, 1), (1, "b", 5, 6), (2, "a", 7, 7),
+        (2, "b", 0, 0),
+    ]
+    frame = pd.DataFrame(rows, columns=["minute", "api", "good", "total"])
+    if order == "group-major":
+        frame = frame.sort_values(["api", "minute"], kind="stable")
+    elif order == "shuffled":  # and one row missing: the scatter path fills it with zeros
+        frame = frame.iloc[[3, 0, 4, 1, 2]]
+    frame["ts"] = t0 + pd.to_timedelta(frame["minute"], unit="min")
+    counts = to_counts(frame, frame["good"].to_numpy(), frame["total"].to_numpy(), ("api",),
+                       "1min", t0, t0 + pd.Timedelta(minutes=3))  # fmt: skip
+    assert counts.groups["api"].tolist() == (["b", "a"] if order == "shuffled" else ["a", "b"])
+    a, b = (1, 0) if order == "shuffled" else (0, 1)
+    assert counts.good[:, a].tolist() == [1, 0, 7]
+    assert counts.total[:, a].tolist() == [2, 1, 7]
+    assert counts.good[:, b].tolist() == [3, 5, 0]
+    assert counts.total[:, b].tolist() == [3, 6, 0]

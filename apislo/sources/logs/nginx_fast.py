@@ -10,6 +10,7 @@ columns, types and values as :func:`~apislo.sources.logs.nginx_convert.convert` 
 
 from __future__ import annotations
 
+import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -274,7 +275,10 @@ def _parts(chunk: bytes, n_lines: int) -> list[tuple[int, int, int]]:
         if cut < 0 or cut + 1 <= starts[-1]:
             break
         starts.append(cut + 1)
-    rows = [0, *(chunk.count(b"\n", 0, start) for start in starts[1:])]
+    buf = np.frombuffer(chunk, dtype=np.uint8)
+    rows = [0]
+    for a, b in itertools.pairwise(starts):
+        rows.append(rows[-1] + k.count_lines(buf, a, b))
     bounds = [*rows[1:], n_lines]
     return [(s, r, b - r) for s, r, b in zip(starts, rows, bounds, strict=True) if b > r]
 
@@ -293,7 +297,7 @@ def _numbers(values: np.ndarray, valid: np.ndarray, rows: np.ndarray, every: boo
 
 
 def _strings(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, rows: np.ndarray) -> pl.Series:
-    """The string values ``buf[starts:ends]`` of the kept ``rows`` (ASCII, checked by the kernel)."""
+    """The values ``buf[starts:ends]`` of the kept ``rows`` (ASCII, checked by the kernel)."""
     offsets, data = k.gather_strings(buf, starts, ends, rows)
     array = pa.LargeStringArray.from_buffers(
         len(rows), pa.py_buffer(offsets), pa.py_buffer(data), None, 0

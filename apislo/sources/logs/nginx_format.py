@@ -195,7 +195,8 @@ class CompiledFormat:
 
     def parse(self, chunk: bytes) -> Parsed:
         """Parse complete lines (``chunk`` ends with ``\\n`` or is empty): events and rejects."""
-        n_lines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") or not chunk else 1)
+        newlines = kernel.count_lines(np.frombuffer(chunk, dtype=np.uint8), 0, len(chunk))
+        n_lines = newlines + (0 if chunk.endswith(b"\n") or not chunk else 1)
         if not n_lines:
             events, rejects = self._parse_exact([])
             return Parsed(events.drop("_line"), rejects)

@@ -39,6 +39,7 @@ __all__ = [
     "RULE_QUOTED",
     "RULE_REST",
     "RULE_TIME_LOCAL",
+    "count_lines",
     "gather_strings",
     "scan_chunk",
 ]
@@ -68,7 +69,7 @@ _DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtyp
 _POW10 = np.array([10.0**k for k in range(23)], dtype=np.float64)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _digits(buf: np.ndarray, start: int, count: int) -> int:
     """Value of ``count`` ASCII digits at ``start``, or -1 if one is not a digit."""
     value = 0
@@ -80,7 +81,7 @@ def _digits(buf: np.ndarray, start: int, count: int) -> int:
     return value
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _days_from_civil(y: int, m: int, d: int) -> int:
     """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm)."""
     if m <= 2:
@@ -93,7 +94,7 @@ def _days_from_civil(y: int, m: int, d: int) -> int:
     return era * 146097 + doe - 719468
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _valid_date(y: int, m: int, d: int) -> bool:
     if y < 1000 or m < 1 or m > 12 or d < 1:
         return False
@@ -103,7 +104,7 @@ def _valid_date(y: int, m: int, d: int) -> bool:
     return d <= dim
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _clock(buf: np.ndarray, p: int) -> int:
     """Seconds of the day of ``HH:MM:SS`` at ``p``, or -1."""
     hh = _digits(buf, p, 2)
@@ -116,7 +117,7 @@ def _clock(buf: np.ndarray, p: int) -> int:
     return hh * 3600 + mm * 60 + ss
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _time_local(buf: np.ndarray, s: int, e: int) -> tuple[bool, int]:
     """``10/Sep/2015:17:57:59 +0200`` -> (ok, epoch microseconds UTC)."""
     if e - s != 26 or buf[s + 2] != 47 or buf[s + 6] != 47 or buf[s + 11] != 58:
@@ -150,7 +151,7 @@ def _time_local(buf: np.ndarray, s: int, e: int) -> tuple[bool, int]:
     return True, total * 1_000_000
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _time_iso(buf: np.ndarray, s: int, e: int) -> tuple[bool, int]:
     """``2024-02-29T23:59:59[.ffffff]+05:30`` -> (ok, epoch microseconds UTC)."""
     if e - s < 25 or buf[s + 4] != 45 or buf[s + 7] != 45 or buf[s + 10] != 84:
@@ -189,13 +190,13 @@ def _time_iso(buf: np.ndarray, s: int, e: int) -> tuple[bool, int]:
     return True, total * 1_000_000 + micros
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _is_null(buf: np.ndarray, s: int, e: int) -> bool:
     """NGINX's ``-`` (not set) or an empty value."""
     return e == s or (e - s == 1 and buf[s] == 45)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _decimal(buf: np.ndarray, s: int, e: int) -> tuple[bool, float]:
     """``\\d+(\\.\\d+)?`` with at most 15 digits -> its correctly rounded double."""
     mant = 0
@@ -220,7 +221,7 @@ def _decimal(buf: np.ndarray, s: int, e: int) -> tuple[bool, float]:
     return True, float(mant)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _integer(buf: np.ndarray, s: int, e: int, max_digits: int) -> int:
     """Digits without a leading zero (``0`` itself is fine) -> value, else -1."""
     n = e - s
@@ -229,7 +230,7 @@ def _integer(buf: np.ndarray, s: int, e: int, max_digits: int) -> int:
     return _digits(buf, s, n)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _member_end(buf: np.ndarray, p: int, e: int) -> int:
     """End of a list member ``[^\\s,]+`` at ``p``; -1 on a byte the regex may see differently."""
     q = p
@@ -243,7 +244,7 @@ def _member_end(buf: np.ndarray, p: int, e: int) -> int:
     return q
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _list_value(buf: np.ndarray, s: int, e: int) -> tuple[bool, int, int, float]:
     """Members of ``0.512, 0.034 : -`` -> (ok, members, numeric members, sum of numeric)."""
     members = 0
@@ -271,7 +272,7 @@ def _list_value(buf: np.ndarray, s: int, e: int) -> tuple[bool, int, int, float]
             return False, 0, 0, 0.0
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _ascii(buf: np.ndarray, s: int, e: int) -> bool:
     for k in range(s, e):  # noqa: SIM110 (a plain loop compiles to the tightest code)
         if buf[k] >= 128:
@@ -279,7 +280,7 @@ def _ascii(buf: np.ndarray, s: int, e: int) -> bool:
     return True
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _request(
     buf: np.ndarray, s: int, e: int, protos: np.ndarray, proto_off: np.ndarray
 ) -> tuple[bool, int, int]:
@@ -314,7 +315,7 @@ def _request(
     return False, 0, 0
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _literal_at(buf: np.ndarray, p: int, e: int, lit: np.ndarray, a: int, n: int) -> bool:
     if p + n > e:
         return False
@@ -324,7 +325,7 @@ def _literal_at(buf: np.ndarray, p: int, e: int, lit: np.ndarray, a: int, n: int
     return True
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _value_end(
     buf: np.ndarray,
     p: int,
@@ -392,7 +393,7 @@ def _value_end(
     return -1
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _line(
     buf: np.ndarray,
     s: int,
@@ -512,7 +513,7 @@ def _line(
     return -1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def scan_chunk(
     buf: np.ndarray,
     start: int,
@@ -575,7 +576,16 @@ def scan_chunk(
     return kept
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
+def count_lines(buf: np.ndarray, start: int, stop: int) -> int:
+    """Number of ``\\n`` bytes in ``buf[start:stop]``."""
+    count = 0
+    for k in range(start, stop):
+        count += buf[k] == 10
+    return count
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def gather_strings(
     buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
