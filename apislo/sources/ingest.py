@@ -364,7 +364,8 @@ def ingest(
         )
         if known is not None:
             state.remove(known)
-        state.append(entry)
+        if offset:  # a file with nothing complete yet is not remembered: it is read anew
+            state.append(entry)
         _save_state(root, state)
     shutil.rmtree(root / "_staging" / run_id, ignore_errors=True)
     _save_state(root, state)

@@ -128,3 +128,16 @@ def test_cli_json_output(tmp_path: Path) -> None:
     assert payload["formats"] == {str(log): "nginx-combined"}
     assert payload["quarantine"] == str(quarantine_path(dataset))
     assert payload["dataset"] == str(dataset)
+
+
+def test_an_unfinished_last_line_of_a_live_log_waits_for_the_next_run(tmp_path: Path) -> None:
+    log = tmp_path / "access.log"
+    log.write_text(GOOD[0] + GOOD[1].rstrip("\n"))  # just written: the writer may still append
+    dataset = tmp_path / "events"
+    first = ingest([log], dataset, "nginx-combined")
+    assert (first.lines, first.records) == (1, 1)
+    with open(log, "a") as handle:
+        handle.write("\n")
+    second = ingest([log], dataset, "nginx-combined")
+    assert (second.lines, second.records) == (1, 1)
+    assert apislo.load(dataset)["status"].tolist() == [200, 503]
