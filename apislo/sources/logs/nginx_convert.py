@@ -24,7 +24,7 @@ import numpy as np
 import polars as pl
 
 from apislo.sources.logs.base import RAW_SCHEMA
-from apislo.sources.logs.fields import scrub_query_secrets
+from apislo.sources.logs.fields import SECRET_QUERY_KEYS, scrub_query_secrets
 
 __all__ = [
     "ATTEMPT_SOURCES",
@@ -89,8 +89,8 @@ USED_VARIABLES: frozenset[str] = frozenset(
         *(v for sources in STRING_SOURCES.values() for v in sources),
     }
 )
-#: Suffix of the extra raw column holding ``$time_local``'s zone (``+0200``) when a parser read
-#: the date and the zone apart (polars' CSV reader splits them on the space).
+#: Suffix of the extra raw column holding ``$time_local``'s zone (``+0200``): parsers pass the
+#: date and the zone apart.
 TZ_SUFFIX = "__tz"
 #: ``$request`` protocols accepted (anything else is ``bad_request_line``).
 PROTOCOLS = ["HTTP/1.0", "HTTP/1.1", "HTTP/2.0", "HTTP/2", "HTTP/3", "HTTP/3.0", "HTTP/0.9"]
@@ -98,6 +98,7 @@ _METHOD_RE = r"^[A-Z][A-Z_-]*$"
 _ESCAPE_RE = re.compile(r"\\(x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|.)")
 #: Upstream list sums are rounded to the microsecond (``0.1, 0.2`` -> 0.3, not 0.30000000000000004).
 LIST_SUM_DECIMALS = 6
+_SECRET_KEY_RE = "(?i)(?:" + "|".join(re.escape(k) for k in SECRET_QUERY_KEYS) + ")="
 _JSON_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}
 
 
@@ -140,7 +141,7 @@ def _number(e: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
     return values, (values.is_null() & e.is_not_null() & (e != "-") & (e != ""))
 
 
-def _end_time(raw: set[str], time_prefix: str, time_suffix: str, zones: list[str]) -> pl.Expr:
+def _end_time(raw: set[str], zones: list[str]) -> pl.Expr:
     """Log-write time (UTC) from whichever time variable the template has.
 
     ``zones`` are the distinct ``$time_local`` zone texts of the frame (a handful per file).
@@ -150,9 +151,10 @@ def _end_time(raw: set[str], time_prefix: str, time_suffix: str, zones: list[str
             pl.Datetime("us", "UTC"), "%Y-%m-%dT%H:%M:%S%.f%#z", strict=False
         )
     if "time_local" in raw:
-        fmt = time_prefix.replace("%", "%%") + "%d/%b/%Y:%H:%M:%S"
-        naive = pl.col("time_local").str.strptime(pl.Datetime("us"), fmt, strict=False)
-        offsets = {z: _offset_seconds(z, time_suffix) for z in zones if z is not None}
+        naive = pl.col("time_local").str.strptime(
+            pl.Datetime("us"), "%d/%b/%Y:%H:%M:%S", strict=False
+        )
+        offsets = {z: _offset_seconds(z) for z in zones if z is not None}
         offset = pl.col("time_local" + TZ_SUFFIX).replace_strict(
             offsets, default=None, return_dtype=pl.Int64
         )
@@ -221,11 +223,9 @@ def finish_strings(result: pl.DataFrame) -> pl.DataFrame:
 _ZONE_RE = re.compile(r"^([+-])([0-9]{2})([0-5][0-9])$")
 
 
-def _offset_seconds(zone: str | None, suffix: str = "") -> int | None:
-    """``+0200`` -> 7200, ``-0530`` -> -19800; ``None`` unless ``[+-]HHMM`` + ``suffix``."""
-    if zone is None or not zone.endswith(suffix):
-        return None
-    m = _ZONE_RE.match(zone[: len(zone) - len(suffix)])
+def _offset_seconds(zone: str) -> int | None:
+    """``+0200`` -> 7200, ``-0530`` -> -19800; ``None`` unless ``[+-]HHMM``."""
+    m = _ZONE_RE.match(zone)
     if m is None:
         return None
     seconds = int(m.group(2)) * 3600 + int(m.group(3)) * 60
@@ -236,16 +236,12 @@ def _first(raw: set[str], names: tuple[str, ...]) -> str | None:
     return next((n for n in names if n in raw), None)
 
 
-def convert(
-    frame: pl.DataFrame, time_prefix: str = "", time_suffix: str = ""
-) -> tuple[pl.DataFrame, pl.Series]:
+def convert(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     """Raw variable text -> ``(events, reason)``.
 
     Args:
         frame: one string column per NGINX variable (named without ``$``); ``time_local`` holds
             the date part (``10/Sep/2015:17:57:59``) and ``time_local__tz`` the zone (``+0200``).
-        time_prefix, time_suffix: literal text still around ``time_local`` and its zone (``[``
-            and ``]`` when a CSV reader split the token), checked and skipped while parsing.
 
     Returns:
         events with the :data:`~apislo.sources.logs.base.RAW_SCHEMA` columns the variables give,
@@ -256,7 +252,7 @@ def convert(
     bad_number: list[pl.Expr] = []
     out: dict[str, pl.Expr] = {}
     zones = frame["time_local" + TZ_SUFFIX].unique().to_list() if "time_local" in raw else []
-    end = _end_time(raw, time_prefix, time_suffix, zones)
+    end = _end_time(raw, zones)
     bad_ts = end.is_null()
     if "request_time" in raw:
         latency, bad = _number(pl.col("request_time"), pl.Float64)
@@ -383,11 +379,17 @@ def _fix_lists(result: pl.DataFrame, raw: pl.Series) -> pl.DataFrame:
 
 
 def _scrub(path: pl.Series) -> pl.Series:
-    """Redact credentials in query strings (``?apikey=...``), on the rows that have a ``=``."""
-    mask = path.str.contains("=", literal=True).fill_null(False)
-    if not mask.any():
+    """Redact credentials in query strings (``?apikey=...``), on the rows that name one.
+
+    Rows are narrowed in two cheap steps (a ``=``, then a secret key before a ``=``) before the
+    replacing regex runs: most query strings hold no credential.
+    """
+    idx = np.flatnonzero(path.str.contains("=", literal=True).fill_null(False).to_numpy())
+    if len(idx):
+        named = path.gather(idx).str.contains(_SECRET_KEY_RE).fill_null(False).to_numpy()
+        idx = idx[named]
+    if not len(idx):
         return path
-    idx = np.flatnonzero(mask.to_numpy())
     scrubbed = path.gather(idx).to_frame().select(scrub_query_secrets(pl.col(path.name)))
     return path.scatter(idx, scrubbed.to_series())
 

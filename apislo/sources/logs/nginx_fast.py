@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -98,6 +99,10 @@ class Program:
     columns: dict[str, tuple[str, int]] = field(default_factory=dict)
     schema: dict[str, pl.DataType] = field(default_factory=dict)
 
+    def counts(self) -> tuple[int, int, int]:
+        """Output slots: ``(ints, floats, spans)``."""
+        return self.n_ints, self.n_floats, self.n_spans
+
 
 _PROTOS = np.frombuffer("".join(PROTOCOLS).encode(), dtype=np.uint8).copy()
 _PROTO_OFF = np.cumsum([0, *(len(p) for p in PROTOCOLS)]).astype(np.int64)
@@ -142,9 +147,11 @@ def plan(pieces: list[tuple[str, bool]], schema: dict[str, pl.DataType]) -> Prog
 
     Returns ``None`` when the exact path's regex could backtrack in a way the kernel does not
     follow (a variable directly followed by another one, a list or ``$time_local`` followed by
-    an unusual literal): such templates use the exact path only.
+    an unusual literal) or a literal holds a line break: such templates use the exact path only.
     """
     n = len(pieces)
+    if any("\n" in text or "\r" in text for text, is_var in pieces if not is_var):
+        return None  # the kernel finds line ends as it goes
     afters = [pieces[i + 1][0] if i + 1 < n and not pieces[i + 1][1] else "" for i in range(n)]
     befores = [pieces[i - 1][0] if i > 0 and not pieces[i - 1][1] else "" for i in range(n)]
     conv = _conversions([text for text, is_var in pieces if is_var])
@@ -170,8 +177,10 @@ def plan(pieces: list[tuple[str, bool]], schema: dict[str, pl.DataType]) -> Prog
         followed_by_var = i + 1 < n and pieces[i + 1][1]
         if rule == k.RULE_REST and i != n - 1:
             return None
+        # a list ends at a space (not " : ", which would continue it); [$time_local] at "]"
+        ends = " " if rule == k.RULE_LIST else " ]"
         if rule in (k.RULE_LIST, k.RULE_TIME_LOCAL) and (
-            followed_by_var or (afters[i] and afters[i][0] not in " ]") or afters[i][:3] == " : "
+            followed_by_var or (afters[i] and afters[i][0] not in ends) or afters[i][:3] == " : "
         ):
             return None
         arrays["rules"][i] = rule
@@ -221,21 +230,24 @@ def _int_column(var: str) -> str:
 
 
 def run(program: Program, chunk: bytes, n_lines: int) -> tuple[pl.DataFrame, np.ndarray]:
-    """Scan ``chunk`` (``n_lines`` lines): events of the kept lines, and the per-line ok flags.
+    """Scan ``chunk`` (``n_lines`` lines): events of the kept lines, and the lines left over.
 
     Large chunks are scanned in parts by one thread per CPU (the kernel releases the GIL).
+    Scratch arrays (flags, validity, string offsets) are reused from chunk to chunk, per thread:
+    fresh memory costs a page fault per 4 KiB, which on a VM is as dear as the parsing itself.
 
     Returns:
-        ``(events, ok)``: events in line order with ``program.schema``; ``ok`` is a bool array,
-        one per line, false for the lines left to the exact path.
+        ``(events, declined)``: events of the kept lines in line order, with ``program.schema``;
+        the 0-based numbers of the lines left to the exact path (usually none).
     """
     buf = np.frombuffer(chunk, dtype=np.uint8)
-    ok = np.empty(n_lines, dtype=np.uint8)
-    ints = np.empty((max(program.n_ints, 1), n_lines), dtype=np.int64)
-    ivalid = np.zeros((max(program.n_ints, 1), n_lines), dtype=np.uint8)
-    floats = np.empty((max(program.n_floats, 1), n_lines), dtype=np.float64)
-    fvalid = np.zeros((max(program.n_floats, 1), n_lines), dtype=np.uint8)
-    spans = np.empty((max(program.n_spans, 1), 2, n_lines), dtype=np.int64)
+    n_ints, n_floats, n_spans = (max(n, 1) for n in program.counts())
+    ok = _scratch("ok", (n_lines,), np.uint8)
+    ivalid = _scratch("ivalid", (n_ints, n_lines), np.uint8)
+    fvalid = _scratch("fvalid", (n_floats, n_lines), np.uint8)
+    spans = _scratch("spans", (n_spans, 2, n_lines), np.int64)
+    ints = np.empty((n_ints, n_lines), dtype=np.int64)  # these become the columns
+    floats = np.empty((n_floats, n_lines), dtype=np.float64)
 
     def scan(part: tuple[int, int, int]) -> int:
         start, row0, count = part
@@ -251,19 +263,45 @@ def run(program: Program, chunk: bytes, n_lines: int) -> tuple[pl.DataFrame, np.
     else:
         with ThreadPoolExecutor(len(parts)) as pool:
             kept = sum(pool.map(scan, parts))
+    every = kept == n_lines
     good = ok.view(np.bool_)
-    rows = np.arange(n_lines, dtype=np.int64) if kept == n_lines else np.flatnonzero(good)
+    rows = _NO_ROWS if every else np.flatnonzero(good)
+    declined = _NO_ROWS if every else np.flatnonzero(~good)
     raw: dict[str, pl.Series] = {}
     for name, (kind, index) in program.columns.items():
         if kind == "int":
-            raw[name] = _numbers(ints[index], ivalid[index], rows, kept == n_lines)
+            raw[name] = _numbers(ints[index], ivalid[index], rows, every)
         elif kind == "float":
-            raw[name] = _numbers(floats[index], fvalid[index], rows, kept == n_lines)
+            raw[name] = _numbers(floats[index], fvalid[index], rows, every)
     strings = {n: i for n, (kind, i) in program.columns.items() if kind == "span"}
-    with ThreadPoolExecutor(max(1, min(len(strings), _CPUS))) as pool:
-        built = pool.map(lambda i: _strings(buf, spans[i, 0], spans[i, 1], rows), strings.values())
-        raw.update(zip(strings, built, strict=True))
-    return _events(program, pl.DataFrame(raw, height=kept)), good
+
+    def build(index: int) -> pl.Series:
+        offsets, data = k.gather_strings(buf, spans[index, 0], spans[index, 1], rows, every)
+        array = pa.LargeStringArray.from_buffers(
+            kept, pa.py_buffer(offsets), pa.py_buffer(data), None, 0
+        )
+        return pl.Series(array)
+
+    if len(strings) > 1 and _CPUS > 1:
+        with ThreadPoolExecutor(min(len(strings), _CPUS)) as pool:
+            raw.update(zip(strings, pool.map(build, strings.values()), strict=True))
+    else:
+        raw.update((name, build(index)) for name, index in strings.items())
+    return _events(program, pl.DataFrame(raw, height=kept)), declined
+
+
+_NO_ROWS = np.empty(0, dtype=np.int64)
+_SCRATCH = threading.local()
+
+
+def _scratch(name: str, shape: tuple[int, ...], dtype: type) -> np.ndarray:
+    """A reusable uninitialised array of this thread (grown when too small)."""
+    size = int(np.prod(shape))
+    flat = getattr(_SCRATCH, name, None)
+    if flat is None or flat.size < size:
+        flat = np.empty(size + size // 4, dtype=dtype)
+        setattr(_SCRATCH, name, flat)
+    return flat[:size].reshape(shape)
 
 
 def _parts(chunk: bytes, n_lines: int) -> list[tuple[int, int, int]]:
@@ -293,15 +331,6 @@ def _numbers(values: np.ndarray, valid: np.ndarray, rows: np.ndarray, every: boo
         bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
     arrow_type = pa.from_numpy_dtype(values.dtype)
     array = pa.Array.from_buffers(arrow_type, len(values), [bitmap, pa.py_buffer(values)], nulls)
-    return pl.Series(array)
-
-
-def _strings(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, rows: np.ndarray) -> pl.Series:
-    """The values ``buf[starts:ends]`` of the kept ``rows`` (ASCII, checked by the kernel)."""
-    offsets, data = k.gather_strings(buf, starts, ends, rows)
-    array = pa.LargeStringArray.from_buffers(
-        len(rows), pa.py_buffer(offsets), pa.py_buffer(data), None, 0
-    )
     return pl.Series(array)
 
 

@@ -203,11 +203,13 @@ class CompiledFormat:
         if self.program is None:
             events, rejects = self._parse_exact(list(enumerate(split_lines(chunk))))
             return Parsed(events.drop("_line"), rejects)
-        events, ok = run(self.program, chunk, n_lines)
-        if ok.all():
+        events, declined = run(self.program, chunk, n_lines)
+        if not len(declined):
             return Parsed(events, make_rejects([], [], []))
-        slow_events, rejects = self._parse_exact(_pick_lines(chunk, np.flatnonzero(~ok)))
-        line_no = pl.Series("_line", np.flatnonzero(ok), dtype=pl.Int64)
+        slow_events, rejects = self._parse_exact(_pick_lines(chunk, declined))
+        kept = np.ones(n_lines, dtype=np.bool_)
+        kept[declined] = False
+        line_no = pl.Series("_line", np.flatnonzero(kept), dtype=pl.Int64)
         merged = pl.concat([events.with_columns(line_no), slow_events], how="vertical")
         return Parsed(merged.sort("_line").drop("_line"), rejects)
 

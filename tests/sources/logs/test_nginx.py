@@ -120,7 +120,7 @@ def test_timed_quirks_exact_values() -> None:
 
 
 def test_timed_fast_path_in_a_large_chunk_gives_the_same_answer() -> None:
-    """The quirk lines inside 3,000 clean lines: the columnar path must agree line for line."""
+    """The quirk lines inside 3,000 clean lines: the kernel path must agree line for line."""
     clean = TIMED_LINES[0]
     lines = [clean] * 1500 + TIMED_LINES + [clean] * 1500
     parsed = get_format("nginx-timed").parse(_chunk(lines))

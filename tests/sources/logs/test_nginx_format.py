@@ -88,7 +88,7 @@ def test_invalid_utf8_is_kept_as_replacement_characters() -> None:
 
 
 def test_fast_and_exact_paths_agree_on_many_lines() -> None:
-    """Second method: the regex path over every line must give the columnar path's answer."""
+    """Second method: the regex path over every line must give the kernel path's answer."""
     fmt = compile_log_format(TIMED)
     variants = [
         LINE,
@@ -122,18 +122,19 @@ def test_unescape() -> None:
     ("body", "fast"),
     [
         (TIMED, True),
-        ('[$time_local] $host:$server_port "$request"', False),  # two variables in a field
-        ('$time_local "$request"', True),  # bare $time_local spans two fields
+        ('[$time_local] $host:$server_port "$request"', True),  # greedy up to the last ':'
+        ('$time_local "$request"', True),  # bare $time_local spans a space
+        ('[$time_local] "$request" $status$request_time', False),  # two variables back to back
     ],
 )
 def test_fast_path_planning(body: str, fast: bool) -> None:
-    assert (compile_log_format(body)._tokens is not None) is fast
+    assert (compile_log_format(body).program is not None) is fast
 
 
 def test_quoted_time_local_in_the_fast_path() -> None:
     fmt = compile_log_format('"$time_local" "$request" $status $request_time')
     line = b'"10/Sep/2015:17:57:59 -0130" "GET / HTTP/1.1" 200 0.001\n'
-    parsed = fmt.parse(line * 600)  # above the split threshold: the columnar path answers
+    parsed = fmt.parse(line * 600)  # the kernel path answers
     # 17:57:59-01:30 = 19:27:59Z, minus 1 ms
     assert parsed.events["ts"].unique().to_list() == [
         datetime(2015, 9, 10, 19, 27, 58, 999_000, tzinfo=UTC)
