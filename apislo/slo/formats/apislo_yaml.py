@@ -1,4 +1,4 @@
-"""apislo's own SLO spec format (``version: apislo/v1``); see docs/slo.md for a full example.
+"""apislo's own SLO spec format (``version: apislo/v1``); the README's SLO section has an example.
 
 .. code-block:: yaml
 

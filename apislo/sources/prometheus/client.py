@@ -232,7 +232,7 @@ class Prometheus:
         Returns:
             The traffic frame, sorted by ``by`` then ``ts``, with zero rows for quiet intervals
             between a group's first and last; counts are PromQL ``increase`` rounded to int64
-            (exact when samples fall on interval boundaries, see docs/prometheus.md).
+            (exact when samples fall on interval boundaries: see the README).
         """
         from apislo.sources.prometheus.traffic import pull_traffic
 

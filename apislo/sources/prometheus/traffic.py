@@ -2,8 +2,8 @@
 
 For interval length ``I``, each row ``ts`` holds ``increase(metric[I])`` evaluated at ``ts + I``
 and summed by the group labels: requests by status class, histogram buckets, ``_count`` and
-``_sum``. Counter resets, scrape gaps and staleness are handled by PromQL's ``increase``; see
-docs/prometheus.md for when this equals the exact log counts.
+``_sum``. Counter resets, scrape gaps and staleness are handled by PromQL's ``increase``; the
+README ("How exact is a traffic frame from Prometheus?") says when this equals the log counts.
 """
 
 from __future__ import annotations
