@@ -146,10 +146,7 @@ def _aggregations(thresholds_s: Sequence[float], quantiles: Sequence[float]) -> 
             (latency <= t).sum().cast(pl.Int64).alias(bucket_column(t))
             for t in sorted(thresholds_s)
         ],
-        *[
-            latency.quantile(q, interpolation="linear").alias(quantile_column(q))
-            for q in quantiles
-        ],
+        *[latency.quantile(q, interpolation="linear").alias(quantile_column(q)) for q in quantiles],
     ]
 
 
@@ -169,10 +166,19 @@ def _complete(
         last_exclusive = None if last is None else last + pd.Timedelta(microseconds=step_us)
     if first is None or last_exclusive is None:
         return grouped
-    grid = pl.datetime_range(
-        first, last_exclusive, interval=f"{step_us}us", closed="left", time_unit="us",
-        time_zone="UTC", eager=True,
-    ).alias("ts").to_frame()
+    grid = (
+        pl.datetime_range(
+            first,
+            last_exclusive,
+            interval=f"{step_us}us",
+            closed="left",
+            time_unit="us",
+            time_zone="UTC",
+            eager=True,
+        )
+        .alias("ts")
+        .to_frame()
+    )
     groups = grouped.select(keys).unique() if keys else pl.DataFrame()
     full = grid.join(groups, how="cross") if keys else grid
     joined = full.join(grouped, on=["ts", *keys], how="left")

@@ -57,7 +57,17 @@ __all__ = [
 
 #: Prometheus client libraries' default histogram buckets, seconds.
 DEFAULT_BUCKETS_S: tuple[float, ...] = (
-    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
 )
 
 EVENT_SCHEMA = pa.schema(
@@ -83,7 +93,11 @@ EVENT_COLUMNS: tuple[str, ...] = tuple(EVENT_SCHEMA.names)
 
 #: Status-class count columns of the traffic frame, in order.
 STATUS_COLUMNS: tuple[str, ...] = (
-    "status_2xx", "status_3xx", "status_4xx", "status_5xx", "status_429",
+    "status_2xx",
+    "status_3xx",
+    "status_4xx",
+    "status_5xx",
+    "status_429",
 )
 
 
@@ -106,7 +120,12 @@ def traffic_columns(
 ) -> list[str]:
     """Columns of a traffic frame grouped ``by`` with buckets at ``thresholds_s`` (seconds)."""
     return [
-        "ts", *by, "requests", *STATUS_COLUMNS, "latency_count", "latency_sum_s",
+        "ts",
+        *by,
+        "requests",
+        *STATUS_COLUMNS,
+        "latency_count",
+        "latency_sum_s",
         *bucket_columns(thresholds_s),
     ]
 

@@ -41,7 +41,10 @@ def test_counts_buckets_and_quantiles_per_minute() -> None:
     first = _row(frame, "a", 0)
     # 200 @ 0.1 s and 503 @ 0.3 s: 0.3 <= 0.3 counts in le_0.3 (Prometheus le is inclusive).
     assert {k: first[k] for k in ("requests", "status_2xx", "status_5xx", "status_429")} == {
-        "requests": 2, "status_2xx": 1, "status_5xx": 1, "status_429": 0,
+        "requests": 2,
+        "status_2xx": 1,
+        "status_5xx": 1,
+        "status_429": 0,
     }
     assert (first["le_0.005"], first["le_0.3"], first["le_1"]) == (0, 2, 2)
     assert first["latency_count"] == 2
@@ -67,8 +70,12 @@ def test_counts_buckets_and_quantiles_per_minute() -> None:
 
 def test_explicit_span_and_hourly_intervals() -> None:
     frame = apislo.traffic(
-        EVENTS, "1min", thresholds_s=THRESHOLDS, quantiles=(),
-        start="2026-11-01 23:59", end="2026-11-02 00:04:30",
+        EVENTS,
+        "1min",
+        thresholds_s=THRESHOLDS,
+        quantiles=(),
+        start="2026-11-01 23:59",
+        end="2026-11-02 00:04:30",
     )
     # 23:59 .. 00:05 (end rounded up to the interval) -> 6 minutes per API.
     assert frame.groupby("api").size().to_dict() == {"a": 6, "b": 6}

@@ -8,10 +8,21 @@ from apislo.cli._common import fail_on_apislo_error
 
 
 @click.command(name="demo")
-@click.option("--workdir", default="data/demo", show_default=True, type=click.Path(),
-              help="Where simulated logs and the dataset go (replaced each run).")
-@click.option("--reports", "reports_dir", default="reports", show_default=True,
-              type=click.Path(file_okay=False), help="Where reports and index.html go.")
+@click.option(
+    "--workdir",
+    default="data/demo",
+    show_default=True,
+    type=click.Path(),
+    help="Where simulated logs and the dataset go (replaced each run).",
+)
+@click.option(
+    "--reports",
+    "reports_dir",
+    default="reports",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where reports and index.html go.",
+)
 @click.option("--days", default=7, show_default=True, type=click.IntRange(1, 400))
 @click.option("--apis", default=6, show_default=True, type=click.IntRange(1, 500))
 @click.option("--seed", default=42, show_default=True, type=int)

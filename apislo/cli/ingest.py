@@ -12,19 +12,44 @@ from apislo.sources.logs import format_names
 
 @click.command(name="ingest")
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--out", "dataset", required=True, type=click.Path(file_okay=False),
-              help="Dataset directory (created if missing; appended to).")
-@click.option("--format", "fmt", default="auto", show_default=True,
-              type=click.Choice(["auto", *format_names()]),
-              help="Log format; 'auto' detects it per file from a sample and says what it chose.")
-@click.option("--log-format", default=None,
-              help="An NGINX log_format body (the quoted part); implies --format nginx-custom.")
-@click.option("--tz", default=None,
-              help="IANA zone for timestamps without one (HAProxy, syslog), e.g. Europe/Paris.")
-@click.option("--route-map", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="YAML list of {match: REGEX, api: NAME, route: NAME?} naming APIs and routes.")
-@click.option("--max-reject-rate", default=0.5, show_default=True, type=click.FloatRange(0, 1),
-              help="Refuse a file (adding nothing of it) when more of its lines are rejected.")
+@click.option(
+    "--out",
+    "dataset",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Dataset directory (created if missing; appended to).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    default="auto",
+    show_default=True,
+    type=click.Choice(["auto", *format_names()]),
+    help="Log format; 'auto' detects it per file from a sample and says what it chose.",
+)
+@click.option(
+    "--log-format",
+    default=None,
+    help="An NGINX log_format body (the quoted part); implies --format nginx-custom.",
+)
+@click.option(
+    "--tz",
+    default=None,
+    help="IANA zone for timestamps without one (HAProxy, syslog), e.g. Europe/Paris.",
+)
+@click.option(
+    "--route-map",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="YAML list of {match: REGEX, api: NAME, route: NAME?} naming APIs and routes.",
+)
+@click.option(
+    "--max-reject-rate",
+    default=0.5,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Refuse a file (adding nothing of it) when more of its lines are rejected.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the results.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def command(
@@ -54,8 +79,13 @@ def command(
             fmt = "nginx-custom"
         with progress(total, "ingest", quiet or as_json) as bar:
             report = ingest(
-                files, dataset, fmt, ParseOptions(tz=tz, log_format=log_format), route_map,
-                max_reject_rate, on_progress=bar.update,
+                files,
+                dataset,
+                fmt,
+                ParseOptions(tz=tz, log_format=log_format),
+                route_map,
+                max_reject_rate,
+                on_progress=bar.update,
             )
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -68,7 +98,11 @@ def command(
     click.echo(
         f"{report.files} file(s), {report.lines:,} lines: {report.records:,} requests stored in "
         f"{report.dataset}, {rejected:,} rejected"
-        + (f" ({', '.join(f'{k} {v:,}' for k, v in report.rejected.items())}; see "
-           f"{Path(report.quarantine)})" if rejected else "")
+        + (
+            f" ({', '.join(f'{k} {v:,}' for k, v in report.rejected.items())}; see "
+            f"{Path(report.quarantine)})"
+            if rejected
+            else ""
+        )
         + (f"; {len(report.unchanged)} unchanged file(s) skipped" if report.unchanged else "")
     )

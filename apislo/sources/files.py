@@ -48,7 +48,8 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
             found.extend(matches)
         elif Path(text).is_dir():
             found.extend(
-                p for p in Path(text).rglob("*")
+                p
+                for p in Path(text).rglob("*")
                 if p.is_file() and not any(part.startswith(".") for part in p.parts[-1:])
             )
         elif Path(text).is_file():

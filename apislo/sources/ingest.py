@@ -359,8 +359,13 @@ def ingest(
         report.records += records
         prefix = head[: min(offset, HEAD_BYTES)]
         entry = FileState(
-            str(path), len(prefix), prefix_digest(prefix), offset,
-            (known.lines if known else 0) + lines, fmt_name, env,
+            str(path),
+            len(prefix),
+            prefix_digest(prefix),
+            offset,
+            (known.lines if known else 0) + lines,
+            fmt_name,
+            env,
         )
         if known is not None:
             state.remove(known)
@@ -376,10 +381,7 @@ def _outside(files: list[Path], root: Path) -> list[Path]:
     """Drop the dataset's own files (and its quarantine) from a directory or glob expansion."""
     own = root.resolve()
     quarantine = quarantine_path(root).resolve()
-    return [
-        p for p in files
-        if own not in p.resolve().parents and p.resolve() != quarantine
-    ]
+    return [p for p in files if own not in p.resolve().parents and p.resolve() != quarantine]
 
 
 def _check_reject_rate(
@@ -507,4 +509,3 @@ def _append_quarantine(path: Path, rejects: list[pl.DataFrame]) -> None:
     frame = pl.concat(rejects).select("file", "line_no", "reason", "line")
     with open(path, "ab") as handle:
         frame.write_ndjson(handle)
-

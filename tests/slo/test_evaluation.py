@@ -222,8 +222,10 @@ def test_an_instant_before_any_data_is_empty_not_an_error(tmp_path: Path) -> Non
     dataset = tmp_path / "events"
     (dataset / "day=2026-03-02").mkdir(parents=True)
     full = pa.table(
-        {name: table.column(name) if name in table.column_names else pa.nulls(len(table))
-         for name in EVENT_SCHEMA.names}
+        {
+            name: table.column(name) if name in table.column_names else pa.nulls(len(table))
+            for name in EVENT_SCHEMA.names
+        }
     ).cast(EVENT_SCHEMA)
     pq.write_table(full, dataset / "day=2026-03-02" / "part.parquet")
     result = evaluate(_slo(), dataset, at=T)

@@ -304,7 +304,11 @@ def test_to_counts_gives_the_same_grid_whatever_the_row_order(order: str) -> Non
 
     t0 = pd.Timestamp("2026-01-01T00:00Z")
     rows = [  # (minute, api, good, total)
-        (0, "a", 1, 2), (0, "b", 3, 3), (1, "a", 0, 1), (1, "b", 5, 6), (2, "a", 7, 7),
+        (0, "a", 1, 2),
+        (0, "b", 3, 3),
+        (1, "a", 0, 1),
+        (1, "b", 5, 6),
+        (2, "a", 7, 7),
         (2, "b", 0, 0),
     ]
     frame = pd.DataFrame(rows, columns=["minute", "api", "good", "total"])

@@ -86,7 +86,10 @@ def test_request_columns():
 
 def test_scrub_query_secrets():
     raw = [
-        "/a?apikey=s3cr3t&x=1", "/a?x=1&API_KEY=k#frag", "/a?token=t;access_token=u", "/apikey",
+        "/a?apikey=s3cr3t&x=1",
+        "/a?x=1&API_KEY=k#frag",
+        "/a?token=t;access_token=u",
+        "/apikey",
         "/3scale?user_key=u1&app_id=7&app_key=k2",  # 3scale APIcast credentials
     ]
     assert run(scrub_query_secrets(pl.col("x")), raw) == [

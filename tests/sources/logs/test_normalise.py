@@ -54,11 +54,13 @@ def test_api_and_version_come_from_the_path_unless_the_gateway_names_them() -> N
 
 
 def test_route_map_first_match_wins_and_may_rename_the_route() -> None:
-    rules = RouteMap((
-        RouteRule(r"^/v\d+/orders", "shop"),
-        RouteRule(r"^/v\d+/order", "never-reached-for-orders", "legacy"),
-        RouteRule(r"^/internal/health", "health", "health check"),
-    ))
+    rules = RouteMap(
+        (
+            RouteRule(r"^/v\d+/orders", "shop"),
+            RouteRule(r"^/v\d+/order", "never-reached-for-orders", "legacy"),
+            RouteRule(r"^/internal/health", "health", "health check"),
+        )
+    )
     raw = _raw(path=["/v1/orders/3", "/v1/order/3", "/internal/health?full=1", "/v1/users"])
     events = normalise(raw, "nginx-combined", rules)
     assert events["api"].to_list() == ["shop", "never-reached-for-orders", "health", "users"]
