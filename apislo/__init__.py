@@ -11,7 +11,9 @@ Light to import: heavy parts load on first use.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from apislo._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -30,9 +32,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'apislo' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _LAZY)

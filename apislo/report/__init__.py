@@ -11,7 +11,9 @@ Inside a notebook, :func:`record` keeps a value in the executed notebook (for te
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from apislo._lazy import lazy_exports
 
 __all__ = ["ReportResult", "build_site", "record", "record_provenance", "run_report"]
 
@@ -30,9 +32,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'apislo.report' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _LAZY)

@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from apislo._lazy import lazy_exports
 
 __all__ = ["Job", "RunRecord", "load_jobs", "run_all_jobs", "run_due", "run_job", "serve"]
 
@@ -26,9 +28,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'apislo.schedule' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _LAZY)

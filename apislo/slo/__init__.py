@@ -8,8 +8,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from apislo._lazy import lazy_exports
 from apislo.slo.spec import SLI, SLO, Alerting, Objective, SourceHints, TimeWindow
 
 __all__ = [
@@ -39,9 +40,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'apislo.slo' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _LAZY)
