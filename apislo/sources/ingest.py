@@ -52,6 +52,7 @@ from apislo.sources.logs.normalise import RouteMap, normalise, to_arrow
 __all__ = [
     "FileState",
     "IngestReport",
+    "ParsedChunk",
     "ingest",
     "iter_file",
     "load",
@@ -59,8 +60,10 @@ __all__ = [
     "read_logs",
 ]
 
-#: Lines sampled from the start of a file to detect its envelope and format.
+#: Lines sampled from the start of a file (within its first SAMPLE_BYTES) to detect its
+#: envelope and format.
 SAMPLE_LINES = 200
+SAMPLE_BYTES = 64 << 10
 #: The reject rate is first checked once this many lines have been read.
 EARLY_CHECK_LINES = 2000
 #: A file modified this recently may still be written to: its unterminated last line waits.
@@ -111,7 +114,10 @@ class IngestReport:
 
 
 @dataclass
-class _ChunkResult:
+class ParsedChunk:
+    """One chunk of a file, parsed: events (normalised), rejects (with ``file`` and 1-based
+    ``line_no``), where the chunk ended (decompressed bytes) and how many lines it held."""
+
     events: pl.DataFrame
     rejects: pl.DataFrame
     end_offset: int
@@ -128,7 +134,7 @@ def iter_file(
     envelope: str | bool | None = True,
     keep_partial: bool = True,
     chunk_bytes: int = 32 << 20,
-) -> tuple[str, str | None, Iterator[_ChunkResult]]:
+) -> tuple[str, str | None, Iterator[ParsedChunk]]:
     """Detect a file's envelope and format, then parse it chunk by chunk.
 
     Args:
@@ -148,7 +154,11 @@ def iter_file(
     options = options or ParseOptions()
     sample: list[str] | None = None
     if envelope is True or fmt == "auto":
-        sample = split_lines(read_head(path, HEAD_BYTES * 16))[:SAMPLE_LINES]
+        head = read_head(path, SAMPLE_BYTES)
+        sample = split_lines(head)
+        if len(head) == SAMPLE_BYTES and not head.endswith(b"\n"):
+            sample = sample[:-1]  # cut off by the read, not by the writer
+        sample = sample[:SAMPLE_LINES]
     if envelope is True:
         assert sample is not None
         envelope = detect_envelope(sample)
@@ -161,7 +171,7 @@ def iter_file(
     parser = get_format(fmt, options)
     gateway, env_name = fmt, envelope or None
 
-    def chunks() -> Iterator[_ChunkResult]:
+    def chunks() -> Iterator[ParsedChunk]:
         line_no = start_line
         for chunk in read_chunks(path, start_offset, chunk_bytes, keep_partial):
             data = strip_envelope(env_name, chunk.data) if env_name else chunk.data
@@ -172,12 +182,12 @@ def iter_file(
             )
             events = normalise(parsed.events, gateway, route_map)
             line_no += chunk.lines
-            yield _ChunkResult(events, rejects, chunk.end_offset, chunk.lines)
+            yield ParsedChunk(events, rejects, chunk.end_offset, chunk.lines)
 
     return fmt, env_name, _prefetch(chunks())
 
 
-def _prefetch(items: Iterator[_ChunkResult], depth: int = 2) -> Iterator[_ChunkResult]:
+def _prefetch(items: Iterator[ParsedChunk], depth: int = 2) -> Iterator[ParsedChunk]:
     """Run ``items`` in a background thread, ``depth`` results ahead of the consumer.
 
     Parsing the next chunk then overlaps with writing this one (polars and the parsers release
