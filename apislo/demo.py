@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from apislo.errors import ApisloError
+from apislo.errors import ReportJobsFailed
 
 __all__ = ["DEMO_FORMATS", "SCHEDULE_DIR", "DemoResult", "run_demo"]
 
@@ -39,20 +39,7 @@ class DemoResult:
     simulation_dir: Path
     dataset: Path
     summary: pd.DataFrame
-    index_html: Path | None
-
-
-def _available(formats: tuple[str, ...]) -> tuple[str, ...]:
-    from apislo.sources.logs import get_format
-
-    usable = []
-    for name in formats:
-        try:
-            get_format(name)
-        except ImportError:
-            continue
-        usable.append(name)
-    return tuple(usable) or ("nginx-timed",)
+    index_html: Path
 
 
 def run_demo(
@@ -80,7 +67,7 @@ def run_demo(
     sim_dir, dataset = work / "simulation", work / "events"
     for stale in (sim_dir, dataset):
         shutil.rmtree(stale, ignore_errors=True)
-    formats = _available(DEMO_FORMATS)
+    formats = DEMO_FORMATS
     echo(f"simulating {days} days of traffic for {apis} APIs ({', '.join(formats)}) ...")
     simulate(sim_dir, days=days, apis=apis, seed=seed, formats=formats)
     echo(f"ingesting {sim_dir / 'logs'} ...")
@@ -118,13 +105,5 @@ def _run_reports(
         echo(f"  {record.job}: {record.status} {record.output or record.error}")
     failed = [record.job for record in records if record.status != "ok"]
     if failed:
-        raise ReportRunFailed(failed, reports_dir / "index.html")
+        raise ReportJobsFailed(failed, str(reports_dir / "index.html"))
     return reports_dir / "index.html"
-
-
-class ReportRunFailed(ApisloError):
-    """Some demo report jobs failed (their errors are in the index and the job history)."""
-
-    def __init__(self, jobs: list[str], index: Path) -> None:
-        self.jobs, self.index = jobs, index
-        super().__init__(f"report job(s) {', '.join(jobs)} failed; see {index} for the errors")

@@ -16,6 +16,7 @@ __all__ = [
     "PrometheusQueryError",
     "PrometheusUnavailableError",
     "RejectRateError",
+    "ReportJobsFailed",
     "ReportRunError",
     "SpecError",
 ]
@@ -154,3 +155,16 @@ class ReportRunError(ApisloError):
             f"{notebook}: {where} failed with {ename}: {evalue}. The last good report was kept; "
             f"the failed run is in {executed_path}."
         )
+
+
+class ReportJobsFailed(ApisloError):
+    """Some report jobs of a batch (``apislo demo``) failed; the others' reports were written.
+
+    Attributes:
+        jobs: names of the failed jobs.
+        index: the reports site's index, which shows each failure's error.
+    """
+
+    def __init__(self, jobs: list[str], index: str) -> None:
+        self.jobs, self.index = jobs, index
+        super().__init__(f"report job(s) {', '.join(jobs)} failed; see {index} for the errors")

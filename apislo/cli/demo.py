@@ -35,5 +35,4 @@ def command(workdir: str, reports_dir: str, days: int, apis: int, seed: int) -> 
 
     with fail_on_apislo_error():
         result = run_demo(workdir, reports_dir, days, apis, seed, echo=click.echo)
-    if result.index_html is not None:
-        click.echo(f"reports: {result.index_html.resolve()}")
+    click.echo(f"reports: {result.index_html.resolve()}")
