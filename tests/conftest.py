@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
+import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,3 +38,34 @@ def samples_dir() -> Path:
     if not SAMPLES.is_dir():
         pytest.skip(f"{SAMPLES} not present (it exists beside CI's clone)")
     return SAMPLES
+
+
+#: End of the simulated day served by :func:`simulated_prometheus` (UTC midnight).
+SIMULATED_END = pd.Timestamp("2026-02-01T00:00Z")
+
+
+class SimulatedPrometheus(NamedTuple):
+    """One simulated day (3 APIs) read from its logs and served by a real Prometheus."""
+
+    url: str
+    events: pd.DataFrame
+
+
+@pytest.fixture(scope="session")
+def simulated_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatedPrometheus]:
+    """The simulator's logs (as events) and its OpenMetrics, backfilled by promtool and served
+    by Prometheus on loopback: the same traffic two ways, for logs-vs-PromQL tests."""
+    require_binary("promtool")
+    require_binary("prometheus")
+    import apislo
+    from apislo.simulate import simulate
+    from apislo.sources.prometheus.local import LocalPrometheus, backfill
+
+    root = tmp_path_factory.mktemp("simulated-prometheus")
+    end = SIMULATED_END.isoformat()
+    simulate(root / "sim", days=1, apis=3, seed=11, openmetrics=True, end=end)
+    backfill(root / "sim" / "metrics.om", root / "blocks", max_block_duration="48h")
+    shutil.copytree(root / "blocks", root / "serve")  # Prometheus compacts what it serves
+    events = apislo.read_logs(sorted((root / "sim" / "logs").glob("*.log")))
+    with LocalPrometheus(root / "serve") as server:
+        yield SimulatedPrometheus(server.url, events)

@@ -9,39 +9,25 @@ computed from the logs by a second method (:func:`apislo.traffic`, polars on the
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-
 import numpy as np
 import pandas as pd
 import pytest
 
 import apislo
 from apislo.sources.prometheus import Prometheus
-from apislo.sources.prometheus.local import LocalPrometheus, backfill
-from tests.conftest import require_binary
+from tests.conftest import SIMULATED_END, SimulatedPrometheus
 
 pytestmark = pytest.mark.prometheus
-START, END = pd.Timestamp("2026-01-31T00:00Z"), pd.Timestamp("2026-02-01T00:00Z")
+END = SIMULATED_END
+START = END - pd.Timedelta(days=1)
 
 
-@pytest.fixture(scope="module")
-def sim(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[str, pd.DataFrame, list[float]]]:
-    """(Prometheus URL, events read from the logs, histogram buckets): one day, 3 APIs."""
-    require_binary("promtool")
-    require_binary("prometheus")
-    from apislo.simulate import simulate
+@pytest.fixture
+def sim(simulated_prometheus: SimulatedPrometheus) -> tuple[str, pd.DataFrame, list[float]]:
+    """(Prometheus URL, events read from the logs, histogram buckets)."""
     from apislo.simulate.openmetrics import OM_BUCKETS_S
 
-    root = tmp_path_factory.mktemp("sim")
-    simulate(root / "sim", days=1, apis=3, seed=11, openmetrics=True, end=END.isoformat())
-    backfill(root / "sim" / "metrics.om", root / "blocks", max_block_duration="48h")
-    shutil.copytree(root / "blocks", root / "serve")
-    events = apislo.read_logs(sorted((root / "sim" / "logs").glob("*.log")))
-    with LocalPrometheus(root / "serve") as server:
-        yield server.url, events, list(OM_BUCKETS_S)
+    return simulated_prometheus.url, simulated_prometheus.events, list(OM_BUCKETS_S)
 
 
 def test_hourly_frame_equals_the_logs(sim: tuple[str, pd.DataFrame, list[float]]) -> None:

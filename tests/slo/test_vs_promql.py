@@ -9,8 +9,6 @@ tests/prometheus/test_vs_logs.py).
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pandas as pd
@@ -19,28 +17,17 @@ import pytest
 import apislo
 from apislo.slo import SLI, SLO, Objective, TimeWindow, evaluate
 from apislo.sources.prometheus import Prometheus
-from apislo.sources.prometheus.local import LocalPrometheus, backfill
-from tests.conftest import require_binary
+from tests.conftest import SIMULATED_END, SimulatedPrometheus
 
 pytestmark = pytest.mark.prometheus
-END = pd.Timestamp("2026-02-01T00:00Z")
+END = SIMULATED_END
 DAY = TimeWindow.rolling_window(timedelta(days=1))
 
 
-@pytest.fixture(scope="module")
-def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, pd.DataFrame]]:
-    """(Prometheus URL, events read from the logs): one simulated day, 3 APIs."""
-    require_binary("promtool")
-    require_binary("prometheus")
-    from apislo.simulate import simulate
-
-    root = tmp_path_factory.mktemp("slo-sim")
-    simulate(root / "sim", days=1, apis=3, seed=5, openmetrics=True, end=END.isoformat())
-    backfill(root / "sim" / "metrics.om", root / "blocks", max_block_duration="48h")
-    shutil.copytree(root / "blocks", root / "serve")
-    events = apislo.read_logs(sorted((root / "sim" / "logs").glob("*.log")))
-    with LocalPrometheus(root / "serve") as server:
-        yield server.url, events
+@pytest.fixture
+def sim(simulated_prometheus: SimulatedPrometheus) -> tuple[str, pd.DataFrame]:
+    """(Prometheus URL, events read from the logs)."""
+    return simulated_prometheus.url, simulated_prometheus.events
 
 
 def _promql(url: str, query: str) -> dict[str, float]:
