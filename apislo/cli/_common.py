@@ -13,7 +13,14 @@ import click
 
 from apislo.errors import ApisloError
 
-__all__ = ["echo_json", "fail_on_apislo_error", "load_specs", "progress"]
+__all__ = [
+    "echo_json",
+    "fail_on_apislo_error",
+    "load_specs",
+    "parameter_option",
+    "progress",
+    "typed_parameters",
+]
 
 
 def echo_json(payload: Any) -> None:
@@ -29,6 +36,30 @@ def fail_on_apislo_error() -> Iterator[None]:
     except ApisloError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+
+
+def parameter_option(help_text: str) -> Any:
+    """The ``-p/--parameter NAME VALUE`` option (repeatable) of the report commands."""
+    return click.option(
+        "-p",
+        "--parameter",
+        "parameters",
+        nargs=2,
+        multiple=True,
+        metavar="NAME VALUE",
+        help=help_text,
+    )
+
+
+def typed_parameters(parameters: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    """``-p`` pairs as a checked dict, values typed like papermill's (numbers, true/false).
+
+    Raises:
+        ConfigError: a name looks like a secret, or a value is a URL with credentials.
+    """
+    from apislo.report.params import check_parameters, parse_value
+
+    return check_parameters({name: parse_value(value) for name, value in parameters})
 
 
 def load_specs(specs: tuple[str, ...] | list[str]) -> list[Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from apislo.cli._common import fail_on_apislo_error
+from apislo.cli._common import fail_on_apislo_error, parameter_option, typed_parameters
 
 __all__ = ["command"]
 
@@ -16,15 +16,9 @@ def command() -> None:
 
 @command.command(name="run")
 @click.argument("notebook", type=click.Path(dir_okay=False))
-@click.option(
-    "-p",
-    "--parameter",
-    "parameters",
-    nargs=2,
-    multiple=True,
-    metavar="NAME VALUE",
-    help="Notebook parameter (repeatable); numbers and true/false are typed. Never secrets: "
-    "tokens come from the environment (APISLO_PROMETHEUS_TOKEN).",
+@parameter_option(
+    "Notebook parameter (repeatable); numbers and true/false are typed. Never secrets: "
+    "tokens come from the environment (APISLO_PROMETHEUS_TOKEN)."
 )
 @click.option(
     "--out",
@@ -60,13 +54,12 @@ def run(
     On failure the exit status is 1, the last good report is kept, and the failed executed
     notebook is kept as NAME.failed.ipynb.
     """
-    from apislo.report.params import parse_value
     from apislo.report.runner import run_report
 
     with fail_on_apislo_error():
         result = run_report(
             notebook,
-            {name: parse_value(value) for name, value in parameters},
+            typed_parameters(parameters),
             out,
             cell_timeout_s=cell_timeout_s,
             timeout_s=timeout_s,

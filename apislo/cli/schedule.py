@@ -6,7 +6,12 @@ import sys
 
 import click
 
-from apislo.cli._common import echo_json, fail_on_apislo_error
+from apislo.cli._common import (
+    echo_json,
+    fail_on_apislo_error,
+    parameter_option,
+    typed_parameters,
+)
 
 __all__ = ["command"]
 
@@ -26,26 +31,14 @@ _reports = click.option(
     show_default=True,
     help="Reports directory (outputs, history.jsonl, index.html).",
 )
-_params = click.option(
-    "-p",
-    "--parameter",
-    "parameters",
-    nargs=2,
-    multiple=True,
-    metavar="NAME VALUE",
-    help="Parameter overriding every job's (repeatable), e.g. -p dataset data/demo.",
+_params = parameter_option(
+    "Parameter overriding every job's (repeatable), e.g. -p dataset data/demo."
 )
 
 
 @click.group(name="schedule")
 def command() -> None:
     """Scheduled reports: one YAML job per file in scheduled/."""
-
-
-def _overrides(parameters: tuple[tuple[str, str], ...]) -> dict[str, object]:
-    from apislo.report.params import check_parameters, parse_value
-
-    return check_parameters({name: parse_value(value) for name, value in parameters})
 
 
 def _echo_records(records: list) -> None:
@@ -88,7 +81,7 @@ def run_due(schedule_dir: str, reports_dir: str, parameters: tuple[tuple[str, st
     from apislo.schedule.run import run_due as _run_due
 
     with fail_on_apislo_error():
-        records = _run_due(schedule_dir, reports_dir, params_override=_overrides(parameters))
+        records = _run_due(schedule_dir, reports_dir, params_override=typed_parameters(parameters))
     if not records:
         click.echo("nothing due")
     _echo_records(records)
@@ -112,7 +105,7 @@ def run_one(
         jobs = {j.name: j for j in load_jobs(schedule_dir)}
         if job_name not in jobs:
             raise ConfigError(f"no job {job_name!r}; jobs: {', '.join(sorted(jobs)) or 'none'}")
-        record = run_job(jobs[job_name], reports_dir, params_override=_overrides(parameters))
+        record = run_job(jobs[job_name], reports_dir, params_override=typed_parameters(parameters))
     _echo_records([record])
     sys.exit(0 if record.status == "ok" else 1)
 
