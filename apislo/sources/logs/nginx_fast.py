@@ -21,6 +21,7 @@ import polars as pl
 import pyarrow as pa
 
 from apislo.sources.logs import nginx_kernel as k
+from apislo.sources.logs.dictionary import categorical
 from apislo.sources.logs.nginx_convert import (
     ATTEMPT_SOURCES,
     INT_SOURCES,
@@ -274,20 +275,23 @@ def run(program: Program, chunk: bytes, n_lines: int) -> tuple[pl.DataFrame, np.
         elif kind == "float":
             raw[name] = _numbers(floats[index], fvalid[index], rows, every)
     strings = {n: i for n, (kind, i) in program.columns.items() if kind == "span"}
+    lines = np.arange(n_lines, dtype=np.int64) if every else rows
 
-    def build(index: int) -> pl.Series:
-        offsets, data = k.gather_strings(buf, spans[index, 0], spans[index, 1], rows, every)
-        array = pa.LargeStringArray.from_buffers(
-            kept, pa.py_buffer(offsets), pa.py_buffer(data), None, 0
+    def encode(index: int) -> tuple[np.ndarray, pl.Series]:
+        starts, ends = spans[index, 0], spans[index, 1]
+        codes, firsts = k.encode_spans(buf, starts, ends, lines)
+        offsets, data = k.gather_strings(buf, starts, ends, firsts, False)
+        values = pa.LargeStringArray.from_buffers(
+            len(firsts), pa.py_buffer(offsets), pa.py_buffer(data), None, 0
         )
-        return pl.Series(array)
+        return codes, pl.Series(values)
 
     if len(strings) > 1 and _CPUS > 1:
         with ThreadPoolExecutor(min(len(strings), _CPUS)) as pool:
-            raw.update(zip(strings, pool.map(build, strings.values()), strict=True))
+            encoded = dict(zip(strings, pool.map(encode, strings.values()), strict=True))
     else:
-        raw.update((name, build(index)) for name, index in strings.items())
-    return _events(program, pl.DataFrame(raw, height=kept)), declined
+        encoded = {name: encode(index) for name, index in strings.items()}
+    return _events(program, pl.DataFrame(raw, height=kept), encoded), declined
 
 
 _NO_ROWS = np.empty(0, dtype=np.int64)
@@ -334,9 +338,17 @@ def _numbers(values: np.ndarray, valid: np.ndarray, rows: np.ndarray, every: boo
     return pl.Series(array)
 
 
-def _events(program: Program, raw: pl.DataFrame) -> pl.DataFrame:
-    """Kernel columns -> events with the same expressions the exact path's conversion uses."""
-    names = set(raw.columns)
+def _events(
+    program: Program, raw: pl.DataFrame, strings: dict[str, tuple[np.ndarray, pl.Series]]
+) -> pl.DataFrame:
+    """Kernel columns -> events with the same expressions the exact path's conversion uses.
+
+    ``strings`` holds each string variable dictionary-encoded: a code per kept line and the
+    distinct raw values. A string column computed from one variable (``path``, ``consumer``...)
+    is computed on the distinct values only and comes out :data:`polars.Categorical`; one that
+    combines variables (``$uri`` + ``$args``) is computed line by line.
+    """
+    names = set(raw.columns) | set(strings)
     if "_end" in names:
         end = pl.col("_end").cast(pl.Datetime("us", "UTC"))
     else:
@@ -344,7 +356,7 @@ def _events(program: Program, raw: pl.DataFrame) -> pl.DataFrame:
     exprs: dict[str, pl.Expr] = {
         "ts": start_time(end, pl.col("latency_s") if "latency_s" in names else None)
     }
-    for name in ("latency_s", "method", "path", "status", "attempts", *INT_SOURCES):
+    for name in ("latency_s", "status", "attempts", *INT_SOURCES):
         if name in names:
             exprs[name] = pl.col(name)
     if "upstream_latency_s" in names:
@@ -354,10 +366,26 @@ def _events(program: Program, raw: pl.DataFrame) -> pl.DataFrame:
             .then(upstream.round(LIST_SUM_DECIMALS))
             .otherwise(upstream)
         )
-    if "method" not in names:
-        exprs.update(path_columns(names))
-    exprs.update(string_columns(names))
-    events = raw.lazy().select(
-        exprs[name].cast(dtype).alias(name) for name, dtype in program.schema.items()
-    )
-    return finish_strings(events.collect())
+    text: dict[str, pl.Expr] = {n: pl.col(n) for n in ("method", "path") if n in strings}
+    if "method" not in strings:
+        text.update(path_columns(names))
+    text.update(string_columns(names))
+    numeric = [name for name in program.schema if name in exprs]
+    numbers = raw.lazy().select(exprs[n].cast(program.schema[n]).alias(n) for n in numeric)
+    columns = dict(zip(numeric, numbers.collect().get_columns(), strict=True))
+    for name, expr in text.items():
+        columns[name] = _text_column(name, expr, strings, raw.height)
+    return pl.DataFrame([columns[name] for name in program.schema], height=raw.height)
+
+
+def _text_column(
+    name: str, expr: pl.Expr, strings: dict[str, tuple[np.ndarray, pl.Series]], height: int
+) -> pl.Series:
+    """One string event column from the dictionary-encoded variables ``expr`` reads."""
+    sources = sorted(set(expr.meta.root_names()))
+    if len(sources) == 1:
+        codes, values = strings[sources[0]]
+        distinct = finish_strings(values.to_frame(sources[0]).select(expr.alias(name)))
+        return categorical(name, codes, distinct.to_series())
+    decoded = pl.DataFrame({s: strings[s][1].gather(strings[s][0]) for s in sources}, height=height)
+    return finish_strings(decoded.select(expr.alias(name))).to_series()

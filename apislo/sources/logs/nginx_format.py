@@ -210,6 +210,7 @@ class CompiledFormat:
         kept = np.ones(n_lines, dtype=np.bool_)
         kept[declined] = False
         line_no = pl.Series("_line", np.flatnonzero(kept), dtype=pl.Int64)
+        slow_events = slow_events.cast(dict(events.with_columns(line_no).schema))
         merged = pl.concat([events.with_columns(line_no), slow_events], how="vertical")
         return Parsed(merged.sort("_line").drop("_line"), rejects)
 
@@ -277,6 +278,7 @@ class CompiledFormat:
         """
         if events.height == 0:
             return []
+        events = events.with_columns(pl.col(pl.Categorical).cast(pl.String))
         columns = set(events.columns)
         values = {var: render(var, columns) for var in dict.fromkeys(self.variables)}
         parts = [values[p.text] if p.is_var else pl.lit(p.text) for p in self._pieces]

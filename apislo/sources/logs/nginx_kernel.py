@@ -10,8 +10,10 @@ start/end offsets of the string values. A line it cannot vouch for (anything unu
 is not a plain number, a non-ASCII string, a malformed request line, a truncated line) gets
 ``ok = 0`` and goes to the exact path, so the kernel never decides a reject.
 
-:func:`gather_strings` then copies the string values of the kept lines into one contiguous buffer
-with int64 offsets, for an Arrow ``large_string`` array built without Python objects.
+:func:`encode_spans` then dictionary-encodes the string values of the kept lines (a code per line
+and the first line of each distinct value), so strings are copied once per distinct value, not
+once per line; :func:`gather_strings` copies string values into one contiguous buffer with int64
+offsets, for an Arrow ``large_string`` array built without Python objects.
 
 The first call compiles the kernels (a few seconds); ``cache=True`` keeps the machine code in
 ``__pycache__`` so later processes load it in well under a second.
@@ -40,6 +42,7 @@ __all__ = [
     "RULE_REST",
     "RULE_TIME_LOCAL",
     "count_lines",
+    "encode_spans",
     "gather_strings",
     "scan_chunk",
 ]
@@ -627,6 +630,109 @@ def gather_strings(
         for j in range(ends[r] - a):
             data[o + j] = buf[a + j]
     return offsets, data
+
+
+_HASH_SEED = np.uint64(0x9E3779B97F4A7C15)
+_HASH_MUL = np.uint64(0xFF51AFD7ED558CCD)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _hash_bytes(buf: np.ndarray, a: int, length: int) -> np.uint64:
+    """A 64-bit hash of ``buf[a:a + length]``, mixing eight bytes per multiply."""
+    h = _HASH_SEED ^ np.uint64(length)
+    j = a
+    end = a + length
+    while j < end:
+        word = np.uint64(0)
+        for k in range(min(8, end - j)):
+            word |= np.uint64(buf[j + k]) << np.uint64(8 * k)
+        h = (h ^ word) * _HASH_MUL
+        h ^= h >> np.uint64(29)
+        j += 8
+    return h
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def encode_spans(
+    buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Dictionary-encode the byte strings ``buf[starts[r]:ends[r]]`` for ``r`` in ``rows``.
+
+    An open-addressing hash table (linear probing, at most half full) points to
+    the distinct values, kept back to back in a small arena so that the byte comparisons stay in
+    cache (comparing with the first occurrence in the chunk instead costs a memory miss per line).
+
+    Returns:
+        ``(codes, firsts)``: an int32 code per entry of ``rows`` (0 for the first distinct value
+        met, 1 for the next...), and for each code the row (an entry of ``rows``) where it
+        first occurs.
+    """
+    n = rows.shape[0]
+    codes = np.empty(n, dtype=np.int32)
+    cap = 1024
+    table = np.full(cap, -1, dtype=np.int32)
+    hashes = np.empty(cap // 2, dtype=np.uint64)
+    firsts = np.empty(cap // 2, dtype=np.int64)
+    offsets = np.zeros(cap // 2 + 1, dtype=np.int64)
+    arena = np.empty(cap * 16, dtype=np.uint8)
+    count = 0
+    for i in range(n):
+        r = rows[i]
+        a = starts[r]
+        length = ends[r] - a
+        h = _hash_bytes(buf, a, length)
+        mask = np.uint64(cap - 1)
+        slot = np.int64(h & mask)
+        while True:
+            u = table[slot]
+            if u < 0:
+                break
+            if hashes[u] == h:
+                o = offsets[u]
+                same = offsets[u + 1] - o == length
+                if same:
+                    for j in range(length):
+                        if buf[a + j] != arena[o + j]:
+                            same = False
+                            break
+                if same:
+                    break
+            slot = np.int64((np.uint64(slot) + np.uint64(1)) & mask)
+        if u >= 0:
+            codes[i] = u
+            continue
+        # a new value: store it, then grow the table once it is half full
+        o = offsets[count]
+        if o + length > arena.shape[0]:
+            grown = np.empty(2 * (o + length), dtype=np.uint8)
+            grown[:o] = arena[:o]
+            arena = grown
+        arena[o : o + length] = buf[a : a + length]
+        offsets[count + 1] = o + length
+        table[slot] = count
+        hashes[count] = h
+        firsts[count] = r
+        codes[i] = count
+        count += 1
+        if 2 * count >= cap:
+            cap *= 2
+            mask = np.uint64(cap - 1)
+            table = np.full(cap, -1, dtype=np.int32)
+            for v in range(count):
+                slot = np.int64(hashes[v] & mask)
+                while table[slot] >= 0:
+                    slot = np.int64((np.uint64(slot) + np.uint64(1)) & mask)
+                table[slot] = v
+            grown_hashes = np.empty(cap // 2, dtype=np.uint64)
+            grown_hashes[:count] = hashes[:count]
+            hashes = grown_hashes
+            grown_firsts = np.empty(cap // 2, dtype=np.int64)
+            grown_firsts[:count] = firsts[:count]
+            firsts = grown_firsts
+            grown_offsets = np.zeros(cap // 2 + 1, dtype=np.int64)
+            grown_offsets[: count + 1] = offsets[: count + 1]
+            offsets = grown_offsets
+    return codes, firsts[:count].copy()
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

@@ -24,6 +24,7 @@ import yaml
 from apislo.errors import ConfigError
 from apislo.model import EVENT_SCHEMA
 from apislo.sources.logs.base import RAW_SCHEMA
+from apislo.sources.logs.dictionary import factorize
 
 __all__ = ["RouteMap", "RouteRule", "normalise", "template_route", "to_arrow"]
 
@@ -101,40 +102,80 @@ def template_route(path: pl.Expr) -> pl.Expr:
 def normalise(raw: pl.DataFrame, gateway: str, route_map: RouteMap | None = None) -> pl.DataFrame:
     """Map a parser's raw frame to the event schema (as a polars frame, columns in order).
 
+    String columns come out :data:`polars.Categorical` (strings repeat: routes, methods, API
+    names), computed once per distinct value; :func:`to_arrow` gives plain strings.
+
     Args:
-        raw: a frame with some of :data:`RAW_SCHEMA`'s columns.
+        raw: a frame with some of :data:`RAW_SCHEMA`'s columns (strings as String or
+            Categorical).
         gateway: the format name stored in the ``gateway`` column.
         route_map: optional rules naming APIs and routes.
     """
-    missing = [
-        pl.lit(None, dtype).alias(name)
-        for name, dtype in RAW_SCHEMA.items()
-        if name not in raw.columns
-    ]
-    frame = raw.with_columns(missing) if missing else raw
-    # Paths repeat far more than requests do: name each distinct path once, then join.
-    by_path = _name_paths(frame.select(pl.col("path").unique()), route_map)
-    frame = frame.join(by_path, on="path", how="left", maintain_order="left", nulls_equal=True)
-    events = frame.select(
-        pl.col("ts").cast(pl.Datetime("us", "UTC")),
-        pl.coalesce(
-            pl.col("_map_api"), pl.col("api"), pl.col("_path_api"), pl.lit("unknown")
-        ).alias("api"),
-        pl.col("_route").alias("route"),
-        pl.col("method").str.to_uppercase().alias("method"),
-        pl.col("status").cast(pl.Int16),
-        pl.col("latency_s").cast(pl.Float64),
-        pl.col("upstream_latency_s").cast(pl.Float64),
-        pl.col("attempts").cast(pl.Int16),
-        pl.col("bytes_in").cast(pl.Int64),
-        pl.col("bytes_out").cast(pl.Int64),
-        pl.col("consumer").cast(pl.String),
-        pl.coalesce(pl.col("api_version"), pl.col("_path_version")).alias("api_version"),
-        pl.lit(gateway, pl.String()).alias("gateway"),
-        pl.col("termination").cast(pl.String),
-        pl.col("cache_status").cast(pl.String),
-    )
-    return events
+    height = raw.height
+    column = {name: raw[name] for name in RAW_SCHEMA if name in raw.columns}
+    # Paths repeat far more than requests do: name each distinct path once.
+    paths = factorize(_or_null(column, "path", height))
+    named = _name_paths(paths.values.to_frame("path"), route_map)
+    fallback = pl.coalesce(pl.col("_path_api"), pl.lit("unknown"))
+    if _all_null(column, "api"):
+        api = paths.decode(named.select(pl.coalesce("_map_api", fallback)).to_series(), "api")
+    else:
+        api = _coalesce(
+            "api",
+            paths.decode(named["_map_api"], "api"),
+            column["api"],
+            paths.decode(named.select(fallback).to_series(), "api"),
+        )
+    version = paths.decode(named["_path_version"], "api_version")
+    if not _all_null(column, "api_version"):
+        version = _coalesce("api_version", column["api_version"], version)
+
+    def numbers(name: str) -> pl.Series:
+        return _or_null(column, name, height).cast(RAW_SCHEMA[name])
+
+    def text(name: str) -> pl.Series:
+        if _all_null(column, name):
+            return pl.repeat(None, height, dtype=pl.Categorical, eager=True).alias(name)
+        return column[name].cast(pl.Categorical)
+
+    method = _or_null(column, "method", height)
+    methods = factorize(method)
+    events = {
+        "ts": numbers("ts").cast(pl.Datetime("us", "UTC")),
+        "api": api,
+        "route": paths.decode(named["_route"], "route"),
+        "method": methods.decode(methods.values.str.to_uppercase(), "method"),
+        "status": numbers("status"),
+        "latency_s": numbers("latency_s"),
+        "upstream_latency_s": numbers("upstream_latency_s"),
+        "attempts": numbers("attempts"),
+        "bytes_in": numbers("bytes_in"),
+        "bytes_out": numbers("bytes_out"),
+        "consumer": text("consumer"),
+        "api_version": version,
+        "gateway": pl.Series("gateway", [gateway], pl.Categorical).new_from_index(0, height),
+        "termination": text("termination"),
+        "cache_status": text("cache_status"),
+    }
+    return pl.DataFrame([series.alias(name) for name, series in events.items()], height=height)
+
+
+def _or_null(column: dict[str, pl.Series], name: str, height: int) -> pl.Series:
+    """The raw column ``name``, or a column of nulls of its type when the parser gave none."""
+    if name in column:
+        return column[name]
+    return pl.repeat(None, height, dtype=RAW_SCHEMA[name], eager=True).alias(name)
+
+
+def _all_null(column: dict[str, pl.Series], name: str) -> bool:
+    series = column.get(name)
+    return series is None or series.null_count() == len(series)
+
+
+def _coalesce(name: str, *columns: pl.Series) -> pl.Series:
+    """Row by row, the first non-null of ``columns`` (String or Categorical), as Categorical."""
+    frame = pl.DataFrame([c.cast(pl.String).alias(f"_{i}") for i, c in enumerate(columns)])
+    return frame.select(pl.coalesce(frame.columns).cast(pl.Categorical)).to_series().alias(name)
 
 
 def _name_paths(paths: pl.DataFrame, route_map: RouteMap | None) -> pl.DataFrame:

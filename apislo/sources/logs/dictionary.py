@@ -1,0 +1,69 @@
+"""Dictionary-encoded string columns: a code per row and the distinct values.
+
+Gateway logs repeat a few values (methods, routes, API names) and many paths; computing on the
+distinct values and keeping a code per row is what makes parsing and normalising fast, and the
+:data:`polars.Categorical` columns built here are written to Parquet as dictionary pages, with
+no per-row strings to hash again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = ["Factorized", "categorical", "factorize"]
+
+
+class Factorized:
+    """A string column as ``codes`` (int32 per row, into ``values``) and ``valid`` (bool per
+    row; ``None`` when every row has a value), with ``values`` the distinct strings."""
+
+    __slots__ = ("codes", "valid", "values")
+
+    def __init__(self, codes: np.ndarray, valid: np.ndarray | None, values: pl.Series) -> None:
+        self.codes = codes
+        self.valid = valid
+        self.values = values
+
+    def decode(self, values: pl.Series, name: str) -> pl.Series:
+        """A Categorical column with, for each row, the entry of ``values`` (one per distinct
+        value, nulls allowed, duplicates allowed) that its code points to."""
+        return categorical(name, self.codes, values, self.valid)
+
+
+def factorize(column: pl.Series) -> Factorized:
+    """Split a String or Categorical column into codes and distinct values (nulls stay rows
+    without a value)."""
+    array = column.to_arrow()
+    if not pa.types.is_dictionary(array.type):
+        array = pc.dictionary_encode(array)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    indices = array.indices
+    valid = None
+    if indices.null_count:
+        valid = indices.is_valid().to_numpy(zero_copy_only=False)
+        indices = indices.fill_null(0)
+    codes = indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+    return Factorized(codes, valid, pl.Series(column.name, array.dictionary).cast(pl.String))
+
+
+def categorical(
+    name: str, codes: np.ndarray, values: pl.Series, valid: np.ndarray | None = None
+) -> pl.Series:
+    """The Categorical column whose row ``i`` is ``values[codes[i]]`` (null where ``valid`` is
+    false or the value is null). ``values`` may repeat a string: equal strings become one
+    category."""
+    values = values.cast(pl.String)
+    missing = values.is_null().to_numpy()
+    if missing.any():
+        null_rows = missing[codes]
+        valid = ~null_rows if valid is None else valid & ~null_rows
+        values = values.fill_null("")
+    mask = None if valid is None or valid.all() else ~valid
+    indices = pa.array(codes, type=pa.int32(), mask=mask)
+    dictionary = values.to_arrow().cast(pa.large_string())
+    array = pa.DictionaryArray.from_arrays(indices, dictionary)
+    return pl.Series(name, array)
