@@ -96,12 +96,12 @@ class Chunk:
     """Complete lines read from a file.
 
     Attributes:
-        data: the lines, each ending with ``\\n``.
+        data: the lines, each ending with ``\\n`` (a ``bytearray`` when read in place).
         end_offset: offset (bytes, decompressed) just after the chunk.
         lines: number of lines in ``data``.
     """
 
-    data: bytes
+    data: bytes | bytearray
     end_offset: int
     lines: int
 
@@ -126,19 +126,35 @@ def read_chunks(
                 handle.seek(start_offset)
         offset, carry = start_offset, b""
         while True:
-            block = handle.read(chunk_bytes)
-            if not block:
+            # One fresh buffer per chunk, filled in place: the carried-over partial line, then
+            # the read. (Concatenating and slicing bytes would copy each chunk twice more, and on
+            # a VM every fresh page of a copy costs a page fault.)
+            data = bytearray(len(carry) + chunk_bytes)
+            data[: len(carry)] = carry
+            filled = len(carry) + _read_into(handle, memoryview(data)[len(carry) :])
+            if filled == len(carry):
                 break
-            data = carry + block
-            cut = data.rfind(b"\n") + 1
+            cut = data.rfind(b"\n", 0, filled) + 1
             if cut == 0:
-                carry = data
+                carry = bytes(data[:filled])
                 continue
-            carry = data[cut:]
+            carry = bytes(data[cut:filled])
+            del data[cut:]
             offset += cut
-            yield Chunk(data[:cut], offset, data.count(b"\n", 0, cut))
+            yield Chunk(data, offset, data.count(b"\n"))
         if carry and keep_partial:
             yield Chunk(carry + b"\n", offset + len(carry), 1)
+
+
+def _read_into(handle: BinaryIO, view: memoryview) -> int:
+    """Fill ``view`` from ``handle`` (short reads retried); the bytes read (fewer at the end)."""
+    filled = 0
+    while filled < len(view):
+        count = handle.readinto(view[filled:])  # type: ignore[attr-defined]
+        if not count:
+            break
+        filled += count
+    return filled
 
 
 def _skip(handle: BinaryIO, count: int) -> None:

@@ -496,11 +496,19 @@ def _save_state(root: Path, state: list[FileState]) -> None:
 def _write_partitions(events: pl.DataFrame, staging: Path, stem: str) -> None:
     if events.height == 0:
         return
-    with_day = events.with_columns(pl.col("ts").dt.date().alias("_day"))
-    for (day,), part in with_day.partition_by("_day", as_dict=True).items():
+    days = events.select(first=pl.col("ts").min().dt.date(), last=pl.col("ts").max().dt.date()).row(
+        0
+    )
+    if days[0] == days[1]:  # the usual chunk: one day, written as it is
+        parts = {days[0]: events}
+    else:
+        with_day = events.with_columns(pl.col("ts").dt.date().alias("_day"))
+        by_day = with_day.partition_by("_day", as_dict=True, include_key=False)
+        parts = {day: part for (day,), part in by_day.items()}
+    for day, part in parts.items():
         folder = staging / f"day={day}"
         folder.mkdir(parents=True, exist_ok=True)
-        part.drop("_day").write_parquet(folder / f"part-{stem}.parquet", compression="lz4")
+        part.write_parquet(folder / f"part-{stem}.parquet", compression="lz4")
 
 
 def _commit(staging: Path, root: Path) -> None:

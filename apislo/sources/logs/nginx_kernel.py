@@ -22,7 +22,9 @@ The first call compiles the kernels (a few seconds); ``cache=True`` keeps the ma
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 __all__ = [
     "CONV_COUNT",
@@ -70,6 +72,64 @@ CONV_STRING = 9  # span slot: raw value
 _MONTHS = np.frombuffer(b"JanFebMarAprMayJunJulAugSepOctNovDec", dtype=np.uint8).copy()
 _DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 _POW10 = np.array([10.0**k for k in range(23)], dtype=np.float64)
+
+
+@intrinsic
+def _load_word(typingctx, buf, index):  # type: ignore[no-untyped-def]
+    """The eight bytes of ``buf`` at ``index`` as one little-endian uint64 (any alignment)."""
+    signature = types.uint64(buf, index)
+
+    def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
+        array = context.make_array(sig.args[0])(context, builder, args[0])
+        address = builder.gep(array.data, [args[1]])
+        return builder.load(builder.bitcast(address, ir.IntType(64).as_pointer()), align=1)
+
+    return signature, codegen
+
+
+@intrinsic
+def _trailing_zeros(typingctx, word):  # type: ignore[no-untyped-def]
+    """Number of trailing zero bits of a non-zero uint64."""
+    signature = types.uint64(types.uint64)
+
+    def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
+        return builder.cttz(args[0], ir.Constant(ir.IntType(1), 0))
+
+    return signature, codegen
+
+
+_ONES = np.uint64(0x0101010101010101)
+_HIGH = np.uint64(0x8080808080808080)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _zero_bytes(word: np.uint64) -> np.uint64:
+    """High bit set in the lowest zero byte of ``word`` (bits above it may be set too)."""
+    return (word - _ONES) & ~word & _HIGH
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _find(buf: np.ndarray, q: int, e: int, a: int, b: int, c: int) -> int:
+    """First offset in ``[q, e)`` holding byte ``a``, ``b`` or ``c``; ``e`` if none.
+
+    Eight bytes at a time (SWAR): each byte equal to a target becomes zero after an XOR, and
+    the lowest zero byte is the first match. About four times faster than a byte loop.
+    """
+    wa = np.uint64(a) * _ONES
+    wb = np.uint64(b) * _ONES
+    wc = np.uint64(c) * _ONES
+    while q + 8 <= e:
+        word = _load_word(buf, q)
+        hits = _zero_bytes(word ^ wa) | _zero_bytes(word ^ wb) | _zero_bytes(word ^ wc)
+        if hits:
+            return q + np.int64(_trailing_zeros(hits) >> np.uint64(3))
+        q += 8
+    while q < e:
+        x = buf[q]
+        if x == a or x == b or x == c:  # noqa: SIM109 (compiles to three compares)
+            return q
+        q += 1
+    return e
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -277,9 +337,15 @@ def _list_value(buf: np.ndarray, s: int, e: int) -> tuple[bool, int, int, float]
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _ascii(buf: np.ndarray, s: int, e: int) -> bool:
-    for k in range(s, e):  # noqa: SIM110 (a plain loop compiles to the tightest code)
+    k = s
+    while k + 8 <= e:
+        if _load_word(buf, k) & _HIGH:
+            return False
+        k += 8
+    while k < e:
         if buf[k] >= 128:
             return False
+        k += 1
     return True
 
 
@@ -297,14 +363,9 @@ def _request(
     if p == s or p >= e or buf[p] != 32:
         return False, 0, 0
     m_end = p
-    q = p + 1
-    while q < e:
-        c = buf[q]
-        if c == 32:
-            break
-        if c >= 128:
-            return False, 0, 0
-        q += 1
+    q = _find(buf, p + 1, e, 32, 32, 32)
+    if not _ascii(buf, p + 1, q):
+        return False, 0, 0
     if q == p + 1 or q >= e:
         return False, 0, 0
     t_end = q
@@ -351,13 +412,8 @@ def _value_end(
     """
     q = p
     if rule == RULE_QUOTED:
-        # one load per byte and one exit test: several times faster than re-reading buf[q]
         while True:
-            while q < e:
-                c = buf[q]
-                if c == 34 or c == 10 or c == 92:
-                    break
-                q += 1
+            q = _find(buf, q, e, 34, 10, 92)
             if q < e and buf[q] == 92:
                 if q + 1 >= e or buf[q + 1] == 10:
                     return -1
@@ -396,18 +452,10 @@ def _value_end(
                 return q  # separator not followed by a member: the list ends before it
             q = r
     if rule == RULE_REST:
-        while q < e:
-            if buf[q] == 10:
-                break
-            q += 1
+        q = _find(buf, q, e, 10, 10, 10)
         return q - 1 if q > p and buf[q - 1] == 13 else q
     if rule == RULE_DELIM:
-        while q < e:
-            c = buf[q]
-            if c == delim or c == 10:
-                break
-            q += 1
-        return q
+        return _find(buf, q, e, delim, 10, 10)
     # RULE_GREEDY: the longest run of non-spaces, then back off to where the next literal fits
     while q < e:
         c = buf[q]
@@ -421,7 +469,7 @@ def _value_end(
     return -1
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _line(
     buf: np.ndarray,
     s: int,
