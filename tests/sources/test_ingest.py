@@ -141,3 +141,23 @@ def test_an_unfinished_last_line_of_a_live_log_waits_for_the_next_run(tmp_path: 
     second = ingest([log], dataset, "nginx-combined")
     assert (second.lines, second.records) == (1, 1)
     assert apislo.load(dataset)["status"].tolist() == [200, 503]
+
+
+@pytest.mark.parametrize("name", ["part-0-older.parquet", "part-~-older.parquet"])
+def test_load_reads_plain_and_dictionary_encoded_parts_together(tmp_path: Path, name: str) -> None:
+    """Parts written with plain string columns (earlier apislo versions, other tools) sit beside
+    the dictionary-encoded ones ingest writes, sorting before or after them."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from apislo.model import EVENT_SCHEMA
+
+    dataset = tmp_path / "events"
+    ingest([_write(tmp_path / "a.log", GOOD)], dataset, "nginx-combined")
+    older = {column: [None] for column in EVENT_SCHEMA.names}
+    older.update(ts=[pd.Timestamp("2026-11-01 10:59:00", tz="UTC")], api=["legacy"], status=[201])
+    pq.write_table(pa.table(older, schema=EVENT_SCHEMA), dataset / "day=2026-11-01" / name)
+    events = apislo.load(dataset)
+    assert events["api"].tolist() == ["legacy", "orders", "orders", "users"]
+    assert events["status"].tolist() == [201, 200, 503, 404]
+    assert apislo.load(dataset, apis=["legacy", "users"])["status"].tolist() == [201, 404]

@@ -17,37 +17,35 @@ __all__ = ["Factorized", "categorical", "factorize"]
 
 
 class Factorized:
-    """A string column as ``codes`` (int32 per row, into ``values``) and ``valid`` (bool per
-    row; ``None`` when every row has a value), with ``values`` the distinct strings."""
+    """A string column as ``codes`` (int32 per row) into ``values``, its distinct strings; rows
+    without a value point to a null at the end of ``values``."""
 
-    __slots__ = ("codes", "valid", "values")
+    __slots__ = ("codes", "values")
 
-    def __init__(self, codes: np.ndarray, valid: np.ndarray | None, values: pl.Series) -> None:
+    def __init__(self, codes: np.ndarray, values: pl.Series) -> None:
         self.codes = codes
-        self.valid = valid
         self.values = values
 
     def decode(self, values: pl.Series, name: str) -> pl.Series:
-        """A Categorical column with, for each row, the entry of ``values`` (one per distinct
-        value, nulls allowed, duplicates allowed) that its code points to."""
-        return categorical(name, self.codes, values, self.valid)
+        """A Categorical column with, for each row, the entry of ``values`` (one per entry of
+        :attr:`values`, nulls and repeats allowed) that its code points to."""
+        return categorical(name, self.codes, values)
 
 
 def factorize(column: pl.Series) -> Factorized:
-    """Split a String or Categorical column into codes and distinct values (nulls stay rows
-    without a value)."""
+    """Split a String or Categorical column into codes and distinct values."""
     array = column.to_arrow()
     if not pa.types.is_dictionary(array.type):
         array = pc.dictionary_encode(array)
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
+    values = pl.Series(column.name, array.dictionary).cast(pl.String)
     indices = array.indices
-    valid = None
     if indices.null_count:
-        valid = indices.is_valid().to_numpy(zero_copy_only=False)
-        indices = indices.fill_null(0)
+        indices = indices.fill_null(len(values))
+        values = values.extend_constant(None, 1)
     codes = indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
-    return Factorized(codes, valid, pl.Series(column.name, array.dictionary).cast(pl.String))
+    return Factorized(codes, values)
 
 
 def categorical(

@@ -45,6 +45,7 @@ __all__ = [
     "RULE_TIME_LOCAL",
     "count_lines",
     "encode_spans",
+    "find_any",
     "gather_strings",
     "scan_chunk",
 ]
@@ -109,7 +110,7 @@ def _zero_bytes(word: np.uint64) -> np.uint64:
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _find(buf: np.ndarray, q: int, e: int, a: int, b: int, c: int) -> int:
+def find_any(buf: np.ndarray, q: int, e: int, a: int, b: int, c: int) -> int:
     """First offset in ``[q, e)`` holding byte ``a``, ``b`` or ``c``; ``e`` if none.
 
     Eight bytes at a time (SWAR): each byte equal to a target becomes zero after an XOR, and
@@ -363,7 +364,7 @@ def _request(
     if p == s or p >= e or buf[p] != 32:
         return False, 0, 0
     m_end = p
-    q = _find(buf, p + 1, e, 32, 32, 32)
+    q = find_any(buf, p + 1, e, 32, 32, 32)
     if not _ascii(buf, p + 1, q):
         return False, 0, 0
     if q == p + 1 or q >= e:
@@ -413,7 +414,7 @@ def _value_end(
     q = p
     if rule == RULE_QUOTED:
         while True:
-            q = _find(buf, q, e, 34, 10, 92)
+            q = find_any(buf, q, e, 34, 10, 92)
             if q < e and buf[q] == 92:
                 if q + 1 >= e or buf[q + 1] == 10:
                     return -1
@@ -452,10 +453,10 @@ def _value_end(
                 return q  # separator not followed by a member: the list ends before it
             q = r
     if rule == RULE_REST:
-        q = _find(buf, q, e, 10, 10, 10)
+        q = find_any(buf, q, e, 10, 10, 10)
         return q - 1 if q > p and buf[q - 1] == 13 else q
     if rule == RULE_DELIM:
-        return _find(buf, q, e, delim, 10, 10)
+        return find_any(buf, q, e, delim, 10, 10)
     # RULE_GREEDY: the longest run of non-spaces, then back off to where the next literal fits
     while q < e:
         c = buf[q]

@@ -20,7 +20,7 @@ from apislo.sources.logs.ingress_nginx import UPSTREAMINFO
 from apislo.sources.logs.kong_proxy import KONG_LOG_FORMAT
 from apislo.sources.logs.nginx import COMBINED, TIMED
 from apislo.sources.logs.nginx_format import compile_log_format
-from apislo.sources.logs.nginx_kernel import count_lines
+from apislo.sources.logs.nginx_kernel import count_lines, encode_spans, find_any
 
 GOOD = (
     '10.0.0.1 - alice [10/Sep/2015:17:57:59 +0000] "GET /a?x=1 HTTP/1.1" 200 5 "-" "curl" '
@@ -269,3 +269,52 @@ def test_count_lines_word_at_a_time() -> None:
     assert count_lines(buf, 1, 4) == 2  # "\nb\n"
     assert count_lines(buf, 5, 5) == 0
     assert count_lines(np.frombuffer(b"\n" * 1000, dtype=np.uint8), 3, 1000) == 997
+
+
+def _spans(values: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The values back to back in one buffer, with each one's start and end offsets."""
+    buf = np.frombuffer(b"".join(values) + b"\0" * 8, dtype=np.uint8)
+    ends = np.cumsum([len(v) for v in values]).astype(np.int64)
+    return buf, ends - [len(v) for v in values], ends
+
+
+def test_encode_spans_hand_vector() -> None:
+    buf, starts, ends = _spans([b"GET", b"POST", b"GET", b"", b"POST", b"GE"])
+    # rows 0..5 in order; distinct values in order of first sight: GET, POST, "", GE
+    codes, firsts = encode_spans(buf, starts, ends, np.arange(6, dtype=np.int64))
+    assert codes.tolist() == [0, 1, 0, 2, 1, 3]
+    assert firsts.tolist() == [0, 1, 3, 5]
+    # a subset of rows, in the order given: POST (row 4), GET (row 2), POST (row 1)
+    codes, firsts = encode_spans(buf, starts, ends, np.array([4, 2, 1], dtype=np.int64))
+    assert codes.tolist() == [0, 1, 0]
+    assert firsts.tolist() == [4, 2]
+
+
+def test_encode_spans_grows_its_table_and_matches_a_dict() -> None:
+    """Second method: a Python dict numbering values by first sight. 3,000 distinct values (the
+    table starts at 1,024 slots, so it grows twice) of lengths 0 to 39, repeated at random."""
+    rng = random.Random(11)
+    distinct = [
+        bytes(rng.choice(b"/ab0{}?=-") for _ in range(rng.randrange(40))) for _ in range(3000)
+    ]
+    values = [rng.choice(distinct) for _ in range(20_000)]
+    buf, starts, ends = _spans(values)
+    codes, firsts = encode_spans(buf, starts, ends, np.arange(len(values), dtype=np.int64))
+    numbering: dict[bytes, int] = {}
+    expected = [numbering.setdefault(v, len(numbering)) for v in values]
+    assert codes.tolist() == expected
+    assert [values[r] for r in firsts.tolist()] == list(numbering)
+
+
+def test_word_at_a_time_search_finds_the_first_match_at_every_offset() -> None:
+    """Second method: ``bytes.find``. A target at each offset 0..23 of a 24-byte buffer, searched
+    from every start, so matches fall in the first, middle and last byte of words and in the
+    byte-by-byte tail."""
+    for at in range(24):
+        data = bytearray(b"x" * 24)
+        data[at] = ord('"')
+        buf = np.frombuffer(bytes(data) + b"\0" * 8, dtype=np.uint8)
+        for start in range(24):
+            expected = data.find(b'"', start)
+            found = find_any(buf, start, 24, 34, 10, 92)
+            assert found == (24 if expected < 0 else expected)

@@ -86,3 +86,29 @@ def test_to_arrow_gives_exactly_the_event_schema() -> None:
     assert table.schema == EVENT_SCHEMA
     assert table.column("status").to_pylist() == [200]
     assert table.column("latency_s").to_pylist() == [0.25]
+
+
+def test_categorical_input_gives_the_same_events_as_strings() -> None:
+    """Second method: the same raw frame with String columns. A route map, a gateway API name
+    on some rows, a null path and repeated paths exercise each per-distinct-value step."""
+    rules = RouteMap((RouteRule(r"^/v1/orders", "shop"),))
+    raw = _raw(
+        path=["/v1/orders/3", "/v1/orders/3", None, "/v2/users/9?token=x", "/v1/orders/4"],
+        api=[None, "kong-svc", None, None, None],
+        method=["get", "GET", None, "post", "get"],
+        consumer=["alice", None, "bob", "alice", None],
+    )
+    as_categories = raw.with_columns(pl.col(pl.String).cast(pl.Categorical))
+    expected = normalise(raw, "kong-json", rules)
+    events = normalise(as_categories, "kong-json", rules)
+    assert events.to_dicts() == expected.to_dicts()
+    assert events["api"].to_list() == ["shop", "shop", "unknown", "users", "shop"]
+    assert events["route"].to_list() == [
+        "/v1/orders/{id}",
+        "/v1/orders/{id}",
+        None,
+        "/v2/users/{id}",
+        "/v1/orders/{id}",
+    ]
+    assert events["method"].to_list() == ["GET", "GET", None, "POST", "GET"]
+    assert events.schema["route"] == pl.Categorical
