@@ -48,20 +48,15 @@ def factorize(column: pl.Series) -> Factorized:
     return Factorized(codes, values)
 
 
-def categorical(
-    name: str, codes: np.ndarray, values: pl.Series, valid: np.ndarray | None = None
-) -> pl.Series:
-    """The Categorical column whose row ``i`` is ``values[codes[i]]`` (null where ``valid`` is
-    false or the value is null). ``values`` may repeat a string: equal strings become one
-    category."""
+def categorical(name: str, codes: np.ndarray, values: pl.Series) -> pl.Series:
+    """The Categorical column whose row ``i`` is ``values[codes[i]]`` (null where that value is
+    null). ``values`` may repeat a string: equal strings become one category."""
     values = values.cast(pl.String)
     missing = values.is_null().to_numpy()
+    mask = None
     if missing.any():
-        null_rows = missing[codes]
-        valid = ~null_rows if valid is None else valid & ~null_rows
+        mask = missing[codes]
         values = values.fill_null("")
-    mask = None if valid is None or valid.all() else ~valid
     indices = pa.array(codes, type=pa.int32(), mask=mask)
     dictionary = values.to_arrow().cast(pa.large_string())
-    array = pa.DictionaryArray.from_arrays(indices, dictionary)
-    return pl.Series(name, array)
+    return pl.Series(name, pa.DictionaryArray.from_arrays(indices, dictionary))
