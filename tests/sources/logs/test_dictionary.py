@@ -30,12 +30,3 @@ def test_categorical_maps_codes_through_values_with_nulls_and_repeats() -> None:
     assert column.dtype == pl.Categorical
     assert column.to_list() == [None, "GET", "GET", "GET", None, "POST"]
     assert column.n_unique() == 3  # GET, POST and null: the repeated "GET" is one category
-    valid = np.array([True, True, True, False, True, True])
-    assert categorical("m", codes, values, valid).to_list() == [
-        None,
-        "GET",
-        "GET",
-        None,
-        None,
-        "POST",
-    ]
