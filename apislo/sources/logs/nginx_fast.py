@@ -280,7 +280,7 @@ def run(program: Program, chunk: bytes, n_lines: int) -> tuple[pl.DataFrame, np.
     def encode(index: int) -> tuple[np.ndarray, pl.Series]:
         starts, ends = spans[index, 0], spans[index, 1]
         codes, firsts = k.encode_spans(buf, starts, ends, lines)
-        offsets, data = k.gather_strings(buf, starts, ends, firsts, False)
+        offsets, data = k.gather_strings(buf, starts, ends, firsts)
         values = pa.LargeStringArray.from_buffers(
             len(firsts), pa.py_buffer(offsets), pa.py_buffer(data), None, 0
         )

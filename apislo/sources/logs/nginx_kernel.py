@@ -655,25 +655,25 @@ def scan_chunk(
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def gather_strings(
-    buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, rows: np.ndarray, every: bool
+    buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Copy ``buf[starts[r]:ends[r]]`` for each ``r`` in ``rows`` (``every``: all) into one buffer.
+    """Copy ``buf[starts[r]:ends[r]]`` for each ``r`` in ``rows`` into one buffer.
 
     Returns:
         ``(offsets, data)``: int64 offsets (one more than the rows) and the uint8 bytes, the
         layout of an Arrow ``large_string`` array.
     """
-    n = starts.shape[0] if every else rows.shape[0]
+    n = rows.shape[0]
     offsets = np.empty(n + 1, dtype=np.int64)
     offsets[0] = 0
     total = 0
     for i in range(n):
-        r = i if every else rows[i]
+        r = rows[i]
         total += ends[r] - starts[r]
         offsets[i + 1] = total
     data = np.empty(total, dtype=np.uint8)
     for i in range(n):
-        r = i if every else rows[i]
+        r = rows[i]
         a = starts[r]
         o = offsets[i]
         for j in range(ends[r] - a):
