@@ -5,7 +5,9 @@ A format is one class in one module of this package. It turns a chunk of complet
 
 * ``events``: a polars frame with some of the columns of :data:`RAW_SCHEMA` (missing ones are filled
   with nulls by :mod:`apislo.sources.logs.normalise`), one row per request, units already converted
-  (seconds, UTC, request *start* time); sentinels (``-``, ``-1``, empty) already null;
+  (seconds, UTC, request *start* time); sentinels (``-``, ``-1``, empty) already null. A string
+  column may be ``Categorical`` instead of ``String`` (the NGINX kernel path dictionary-encodes
+  them); :func:`~apislo.sources.logs.normalise.normalise` accepts either;
 * ``rejects``: a polars frame :data:`REJECT_SCHEMA`, one row per line that is not a request,
   with the reason and the line itself. Every input line ends up in exactly one of the two (a line
   holding a batch of records may give several events), so ``events`` lines + ``rejects`` = lines.
