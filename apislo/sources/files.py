@@ -96,7 +96,8 @@ class Chunk:
     """Complete lines read from a file.
 
     Attributes:
-        data: the lines, each ending with ``\\n`` (a ``bytearray`` when read in place).
+        data: the lines, each ending with ``\\n`` (a ``bytearray`` when read in place, reused
+            for the next chunk of the file).
         end_offset: offset (bytes, decompressed) just after the chunk.
         lines: number of lines in ``data``.
     """
@@ -111,6 +112,9 @@ def read_chunks(
 ) -> Iterator[Chunk]:
     """Yield chunks of complete lines from ``start_offset`` to the end of the file.
 
+    The chunks share one buffer: a chunk's ``data`` is valid until the next chunk is asked for,
+    so a consumer must copy what it keeps (the parsers do).
+
     Args:
         path: the file (``.gz`` decompressed on the fly).
         start_offset: where to resume, in decompressed bytes; must be a line start.
@@ -124,26 +128,33 @@ def read_chunks(
                 _skip(handle, start_offset)
             else:
                 handle.seek(start_offset)
-        offset, carry = start_offset, b""
+        offset = start_offset
+        # One buffer for the whole file, filled in place: the partial line carried over from the
+        # last read, then the read. A fresh buffer per chunk would cost a page fault per 4 KiB,
+        # which on a VM costs more than the read itself.
+        data = bytearray(chunk_bytes)
+        held = 0
         while True:
-            # One fresh buffer per chunk, filled in place: the carried-over partial line, then
-            # the read. (Concatenating and slicing bytes would copy each chunk twice more, and on
-            # a VM every fresh page of a copy costs a page fault.)
-            data = bytearray(len(carry) + chunk_bytes)
-            data[: len(carry)] = carry
-            filled = len(carry) + _read_into(handle, memoryview(data)[len(carry) :])
-            if filled == len(carry):
+            filled = held + _read_into(handle, memoryview(data)[held:])
+            if filled == held:
                 break
             cut = data.rfind(b"\n", 0, filled) + 1
-            if cut == 0:
-                carry = bytes(data[:filled])
+            if cut == 0:  # a line longer than the buffer: make room and read on
+                held = filled
+                data.extend(bytes(chunk_bytes))
                 continue
-            carry = bytes(data[cut:filled])
+            size, tail = len(data), bytes(data[cut:filled])
             del data[cut:]
             offset += cut
             yield Chunk(data, offset, data.count(b"\n"))
-        if carry and keep_partial:
-            yield Chunk(carry + b"\n", offset + len(carry), 1)
+            # Back to full size in the same allocation. Resizing raises BufferError while the
+            # consumer still holds a view of the chunk, so a kept view is never overwritten.
+            data.append(0)
+            data[cut:] = bytes(size - cut)
+            data[: len(tail)] = tail
+            held = len(tail)
+        if held and keep_partial:
+            yield Chunk(bytes(data[:held]) + b"\n", offset + held, 1)
 
 
 def _read_into(handle: BinaryIO, view: memoryview) -> int:

@@ -28,22 +28,48 @@ def test_missing_paths_say_so(tmp_path: Path) -> None:
         expand_paths([str(tmp_path / "*.log")])
 
 
+def _read(path: Path, **options: int | bool) -> list[tuple[bytes, int, int]]:
+    """``(data, end_offset, lines)`` of each chunk, copied before the next one is read."""
+    return [(bytes(c.data), c.end_offset, c.lines) for c in read_chunks(path, **options)]
+
+
 def test_chunks_end_on_line_boundaries_and_keep_counts(tmp_path: Path) -> None:
     path = tmp_path / "a.log"
     path.write_bytes(b"one\ntwo\nthree\nfour")  # 18 bytes, last line unterminated
-    chunks = list(read_chunks(path, chunk_bytes=5))
-    assert [c.data for c in chunks] == [b"one\n", b"two\n", b"three\n", b"four\n"]
-    assert [c.end_offset for c in chunks] == [4, 8, 14, 18]
-    held = list(read_chunks(path, chunk_bytes=5, keep_partial=False))
-    assert [c.data for c in held] == [b"one\n", b"two\n", b"three\n"]
-    resumed = list(read_chunks(path, start_offset=8))
-    assert b"".join(c.data for c in resumed) == b"three\nfour\n"
-    assert sum(c.lines for c in resumed) == 2
+    assert _read(path, chunk_bytes=5) == [
+        (b"one\n", 4, 1),
+        (b"two\n", 8, 1),
+        (b"three\n", 14, 1),  # 6 bytes: longer than the buffer, which grows
+        (b"four\n", 18, 1),
+    ]
+    assert [data for data, _, _ in _read(path, chunk_bytes=5, keep_partial=False)] == [
+        b"one\n",
+        b"two\n",
+        b"three\n",
+    ]
+    assert _read(path, start_offset=8) == [(b"three\n", 14, 1), (b"four\n", 18, 1)]
+    # 11 bytes read, cut after "two\n"; "thr" carried into the next read, which ends at the
+    # file's end with "four" unterminated
+    assert _read(path, chunk_bytes=11) == [
+        (b"one\ntwo\n", 8, 2),
+        (b"three\n", 14, 1),
+        (b"four\n", 18, 1),
+    ]
+
+
+def test_a_chunk_still_viewed_is_never_overwritten(tmp_path: Path) -> None:
+    path = tmp_path / "a.log"
+    path.write_bytes(b"one\ntwo\n")
+    chunks = read_chunks(path, chunk_bytes=4)
+    view = memoryview(next(chunks).data)
+    with pytest.raises(BufferError):
+        next(chunks)
+    assert view.tobytes() == b"one\n"
 
 
 def test_gzip_is_read_decompressed_and_resumable(tmp_path: Path) -> None:
     path = tmp_path / "a.log.1.gz"
     with gzip.open(path, "wb") as handle:
         handle.write(b"alpha\nbeta\ngamma\n")
-    assert b"".join(c.data for c in read_chunks(path)) == b"alpha\nbeta\ngamma\n"
-    assert [c.data for c in read_chunks(path, start_offset=6)] == [b"beta\ngamma\n"]
+    assert _read(path) == [(b"alpha\nbeta\ngamma\n", 17, 3)]
+    assert _read(path, start_offset=6) == [(b"beta\ngamma\n", 17, 2)]
