@@ -47,7 +47,7 @@ from apislo.sources.logs import get_format
 from apislo.sources.logs.base import ParseOptions, split_lines
 from apislo.sources.logs.detect import detect_format
 from apislo.sources.logs.envelopes import detect_envelope, strip_envelope
-from apislo.sources.logs.normalise import RouteMap, normalise, to_arrow
+from apislo.sources.logs.normalise import PathNamer, RouteMap, normalise, to_arrow
 
 __all__ = [
     "FileState",
@@ -173,6 +173,7 @@ def iter_file(
 
     def chunks() -> Iterator[ParsedChunk]:
         line_no = start_line
+        namer = PathNamer(route_map)
         for chunk in read_chunks(path, start_offset, chunk_bytes, keep_partial):
             data = strip_envelope(env_name, chunk.data) if env_name else chunk.data
             parsed = parser.parse(data)
@@ -180,7 +181,7 @@ def iter_file(
                 (pl.col("line_no") + line_no + 1).alias("line_no"),
                 pl.lit(str(path)).alias("file"),
             )
-            events = normalise(parsed.events, gateway, route_map)
+            events = normalise(parsed.events, gateway, namer=namer)
             line_no += chunk.lines
             yield ParsedChunk(events, rejects, chunk.end_offset, chunk.lines)
 

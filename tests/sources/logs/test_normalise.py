@@ -9,7 +9,14 @@ import pytest
 
 from apislo.errors import ConfigError
 from apislo.model import EVENT_SCHEMA
-from apislo.sources.logs.normalise import RouteMap, RouteRule, normalise, template_route, to_arrow
+from apislo.sources.logs.normalise import (
+    PathNamer,
+    RouteMap,
+    RouteRule,
+    normalise,
+    template_route,
+    to_arrow,
+)
 
 T0 = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -112,3 +119,24 @@ def test_categorical_input_gives_the_same_events_as_strings() -> None:
     ]
     assert events["method"].to_list() == ["GET", "GET", None, "POST", "GET"]
     assert events.schema["route"] == pl.Categorical
+
+
+@pytest.mark.parametrize("limit", [200_000, 2])
+def test_a_path_namer_kept_across_chunks_names_paths_as_a_fresh_one(limit: int) -> None:
+    """Chunks sharing paths, a null path and a route map, named by one remembering namer (also
+    with a memory of 2 paths, which starts afresh on every chunk) and expected by hand."""
+    rules = RouteMap((RouteRule(r"^/v1/orders", "shop", "orders"),))
+    namer = PathNamer(rules, limit=limit)
+    first = normalise(_raw(path=["/v1/orders/3", "/v2/users/9", None]), "x", namer=namer)
+    second = normalise(_raw(path=["/v2/users/9", "/v3/items/7", "/v1/orders/5"]), "x", namer=namer)
+    assert first["route"].to_list() == ["orders", "/v2/users/{id}", None]
+    assert first["api"].to_list() == ["shop", "users", "unknown"]
+    assert second["route"].to_list() == ["/v2/users/{id}", "/v3/items/{id}", "orders"]
+    assert second["api"].to_list() == ["users", "items", "shop"]
+    assert second["api_version"].to_list() == ["v2", "v3", "v1"]
+
+
+def test_normalise_takes_the_route_map_or_a_namer_not_both() -> None:
+    rules = RouteMap((RouteRule("^/a", "a"),))
+    with pytest.raises(ValueError, match="not to normalise as well"):
+        normalise(_raw(path=["/a"]), "x", rules, namer=PathNamer(rules))
