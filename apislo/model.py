@@ -37,9 +37,12 @@ events may add exact quantiles ``p50_s``, ``p90_s``, ``p95_s``, ``p99_s``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import pyarrow as pa
+
+if TYPE_CHECKING:  # pandas is imported on first use: ingesting logs does not need it
+    import pandas as pd
 
 __all__ = [
     "DEFAULT_BUCKETS_S",
@@ -136,6 +139,8 @@ def arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
     Every frame apislo returns goes through here, so the same column has the same dtype whether
     it came from logs or Prometheus.
     """
+    import pandas as pd
+
     fields = [
         pa.field(f.name, pa.string(), f.nullable) if pa.types.is_large_string(f.type) else f
         for f in table.schema
@@ -148,6 +153,8 @@ def utc_index(ts: pd.Series) -> pd.DatetimeIndex:
 
     (``pd.DatetimeIndex`` of an empty Arrow-backed column silently drops the zone.)
     """
+    import pandas as pd
+
     return pd.DatetimeIndex(pd.to_datetime(ts, utc=True))
 
 

@@ -1,23 +1,47 @@
-"""The ``apislo`` command line: one module per command group, each thin (parse, call, print)."""
+"""The ``apislo`` command line: one module per command group, each thin (parse, call, print).
+
+A command's module is imported only when that command runs (or ``--help`` lists it), so
+``apislo ingest`` does not pay for the imports of the SLO, Prometheus and report commands.
+"""
 
 from __future__ import annotations
+
+import importlib
 
 import click
 
 from apislo import __version__
-from apislo.cli import demo, ingest, prom, report, schedule, simulate, slo
 
 __all__ = ["main"]
 
+#: Command name -> the module whose ``command`` it is.
+_COMMANDS = {
+    "demo": "apislo.cli.demo",
+    "ingest": "apislo.cli.ingest",
+    "simulate": "apislo.cli.simulate",
+    "prom": "apislo.cli.prom",
+    "slo": "apislo.cli.slo",
+    "report": "apislo.cli.report",
+    "schedule": "apislo.cli.schedule",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class _LazyGroup(click.Group):
+    """A group whose commands are imported from :data:`_COMMANDS` on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in _COMMANDS:
+            return None
+        return importlib.import_module(_COMMANDS[cmd_name]).command
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="apislo")
 def main() -> None:
     """apislo: API observability and SLO workbench.
 
     Gateway logs and Prometheus in; SLOs, error budgets, alerts and reports out.
     """
-
-
-for _module in (demo, ingest, simulate, prom, slo, report, schedule):
-    main.add_command(_module.command)

@@ -28,11 +28,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import polars as pl
 import pyarrow as pa
-import pyarrow.dataset as pads
 
 from apislo.errors import IngestError, RejectRateError
 from apislo.model import EVENT_COLUMNS, EVENT_SCHEMA, events_to_pandas
@@ -48,6 +47,9 @@ from apislo.sources.logs.base import ParseOptions, split_lines
 from apislo.sources.logs.detect import detect_format
 from apislo.sources.logs.envelopes import detect_envelope, strip_envelope
 from apislo.sources.logs.normalise import PathNamer, RouteMap, normalise, to_arrow
+
+if TYPE_CHECKING:  # pandas is imported on first use: `apislo ingest` does not need it
+    import pandas as pd
 
 __all__ = [
     "FileState",
@@ -419,6 +421,8 @@ def load(
     Example:
         >>> events = apislo.load("events", start="2026-11-01", apis=["orders"])  # doctest: +SKIP
     """
+    import pyarrow.dataset as pads
+
     root = Path(dataset)
     if not root.is_dir():
         raise IngestError(f"{root}: no such dataset (create it with `apislo ingest`)")
@@ -439,6 +443,8 @@ def load(
 
 
 def _utc(value: str | datetime | pd.Timestamp) -> pd.Timestamp:
+    import pandas as pd
+
     stamp = pd.Timestamp(value)
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -128,6 +130,22 @@ def test_cli_json_output(tmp_path: Path) -> None:
     assert payload["formats"] == {str(log): "nginx-combined"}
     assert payload["quarantine"] == str(quarantine_path(dataset))
     assert payload["dataset"] == str(dataset)
+
+
+def test_the_ingest_command_runs_without_pandas_or_the_other_commands(tmp_path: Path) -> None:
+    """`apislo ingest` starts fast: pandas and the other commands' modules stay unimported."""
+    log = _write(tmp_path / "access.log", GOOD)
+    script = (
+        "import sys\n"
+        "from apislo.cli import main\n"
+        f"main(['ingest', {str(log)!r}, '--out', {str(tmp_path / 'events')!r}, '-q'],"
+        " standalone_mode=False)\n"
+        "unwanted = ('pandas', 'apislo.cli.slo', 'apislo.cli.prom')\n"
+        "print(sorted(m for m in unwanted if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "[]"
 
 
 def test_an_unfinished_last_line_of_a_live_log_waits_for_the_next_run(tmp_path: Path) -> None:

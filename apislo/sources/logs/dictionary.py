@@ -44,7 +44,9 @@ def factorize(column: pl.Series) -> Factorized:
     if indices.null_count:
         indices = indices.fill_null(len(values))
         values = values.extend_constant(None, 1)
-    codes = indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+    indices = pc.cast(indices, pa.int32())
+    # the buffer itself: pyarrow's to_numpy imports pandas, which `apislo ingest` does not need
+    codes = np.frombuffer(indices.buffers()[1], np.int32, len(indices), 4 * indices.offset)
     return Factorized(codes, values)
 
 
