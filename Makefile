@@ -25,7 +25,7 @@ lab: $(STAMP) ## JupyterLab on notebooks/ with the project's kernel (registered 
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml apislo/sources/logs/_nginx_scan.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

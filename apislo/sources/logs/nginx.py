@@ -3,7 +3,7 @@
 Every NGINX-family format (here and in :mod:`~apislo.sources.logs.ingress_nginx`,
 :mod:`~apislo.sources.logs.apicast`, :mod:`~apislo.sources.logs.kong_proxy`) is a known
 ``log_format`` body fed to :mod:`apislo.sources.logs.nginx_format`, which compiles it into a
-numba-kernel parser, an exact regex parser and a writer.
+C-kernel parser, an exact regex parser and a writer.
 """
 
 from __future__ import annotations

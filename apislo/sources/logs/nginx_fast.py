@@ -1,4 +1,4 @@
-"""The fast path of the NGINX parser: a template program run by the numba kernel, then columns.
+"""The fast path of the NGINX parser: a template program run by the C kernel, then columns.
 
 :func:`var_rule` says where a variable's value ends, for both parsers: the exact path turns the
 rule into a regular expression (:mod:`~apislo.sources.logs.nginx_format`), :func:`plan` turns the

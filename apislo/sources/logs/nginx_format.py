@@ -8,7 +8,7 @@ NGINX writes each access-log line from a template such as ::
 :func:`compile_log_format` turns such a body (or a whole ``log_format name '...' '...';``
 directive) into a :class:`CompiledFormat` with two parsers built from the same template:
 
-* a **kernel path**: a numba kernel (:mod:`.nginx_kernel`, planned by :mod:`.nginx_fast`) follows
+* a **kernel path**: a C kernel (:mod:`.nginx_kernel`, planned by :mod:`.nginx_fast`) follows
   the template over the chunk's bytes in one pass and converts the values as it goes (times to
   epoch microseconds, numbers, upstream retry lists summed and counted, request lines split and
   checked). Lines it cannot vouch for go to the exact path, so it never decides a reject.
