@@ -112,8 +112,9 @@ def read_chunks(
 ) -> Iterator[Chunk]:
     """Yield chunks of complete lines from ``start_offset`` to the end of the file.
 
-    The chunks share one buffer: a chunk's ``data`` is valid until the next chunk is asked for,
-    so a consumer must copy what it keeps (the parsers do).
+    The chunks share one buffer: a chunk's ``data`` is overwritten by the next chunk, so a
+    consumer copies what it keeps (the parsers do). A chunk still viewed (a ``memoryview`` or
+    NumPy view of it alive) when the next is asked for is left intact, in a buffer of its own.
 
     Args:
         path: the file (``.gz`` decompressed on the fly).
@@ -147,10 +148,13 @@ def read_chunks(
             del data[cut:]
             offset += cut
             yield Chunk(data, offset, data.count(b"\n"))
-            # Back to full size in the same allocation. Resizing raises BufferError while the
-            # consumer still holds a view of the chunk, so a kept view is never overwritten.
-            data.append(0)
-            data[cut:] = bytes(size - cut)
+            try:
+                # Back to full size in the same allocation. Resizing raises BufferError while
+                # the consumer still holds a view of the chunk: then that chunk is left alone.
+                data.append(0)
+                data[cut:] = bytes(size - cut)
+            except BufferError:
+                data = bytearray(size)
             data[: len(tail)] = tail
             held = len(tail)
         if held and keep_partial:
