@@ -95,6 +95,16 @@ static inline int64_t find_any_(const uint8_t *buf, int64_t q, int64_t e, int64_
     return e;
 }
 
+/* Whether the n bytes at x and y are equal: a loop, as the texts compared here (literals of a
+ * template, protocols) are a few bytes long and a call to memcmp costs more. */
+static inline int same_bytes(const uint8_t *x, const uint8_t *y, int64_t n)
+{
+    for (int64_t k = 0; k < n; k++)
+        if (x[k] != y[k])
+            return 0;
+    return 1;
+}
+
 /* ----------------------------------------------------------------------- numbers and dates */
 
 /* Value of count ASCII digits at start, or -1 if one is not a digit. */
@@ -147,36 +157,53 @@ static inline int64_t clock_seconds(const uint8_t *buf, int64_t p)
     return hh * 3600 + mm * 60 + ss;
 }
 
+/* The day and zone of the last $time_local converted: consecutive lines share them, so most
+ * lines convert only their clock. */
+struct day_cache {
+    uint64_t date; /* bytes 0-7 of the value: "10/Sep/2" */
+    uint64_t year; /* bytes 3-10: "Sep/2015" */
+    uint64_t zone; /* bytes 21-25: "+0200" */
+    int64_t base;  /* epoch seconds (UTC) of that day's local midnight */
+    int valid;
+};
+
 /* 10/Sep/2015:17:57:59 +0200 -> 1 and *us = epoch microseconds (UTC); else 0. */
-static inline int time_local(const uint8_t *buf, int64_t s, int64_t e, int64_t *us)
+static inline int time_local(const uint8_t *buf, int64_t s, int64_t e, struct day_cache *cache,
+                             int64_t *us)
 {
     if (e - s != 26 || buf[s + 2] != 47 || buf[s + 6] != 47 || buf[s + 11] != 58)
         return 0;
     if (buf[s + 20] != 32)
         return 0;
-    const int64_t d = digits(buf, s, 2);
-    const int64_t y = digits(buf, s + 7, 4);
-    int64_t m = 0;
-    for (int64_t k = 0; k < 12; k++) {
-        if (buf[s + 3] == MONTHS[3 * k] && buf[s + 4] == MONTHS[3 * k + 1] &&
-            buf[s + 5] == MONTHS[3 * k + 2]) {
-            m = k + 1;
-            break;
+    const uint64_t date = load_word(buf, s);
+    const uint64_t year = load_word(buf, s + 3);
+    const uint64_t zone = load_word(buf, s + 18) >> 24; /* drop bytes 18-20 (":59 ") */
+    if (!cache->valid || date != cache->date || year != cache->year || zone != cache->zone) {
+        const int64_t d = digits(buf, s, 2);
+        const int64_t y = digits(buf, s + 7, 4);
+        int64_t m = 0;
+        for (int64_t k = 0; k < 12; k++) {
+            if (buf[s + 3] == MONTHS[3 * k] && buf[s + 4] == MONTHS[3 * k + 1] &&
+                buf[s + 5] == MONTHS[3 * k + 2]) {
+                m = k + 1;
+                break;
+            }
         }
+        if (d < 0 || y < 0 || !valid_date(y, m, d))
+            return 0;
+        /* zone: [+-]HH[0-5]M, as the exact path's _offset_seconds accepts it */
+        const int64_t sign = buf[s + 21];
+        const int64_t zh = digits(buf, s + 22, 2);
+        const int64_t zm = digits(buf, s + 24, 2);
+        if ((sign != 43 && sign != 45) || zh < 0 || zm < 0 || zm > 59)
+            return 0;
+        const int64_t offset = (zh * 3600 + zm * 60) * (sign == 45 ? -1 : 1);
+        *cache = (struct day_cache){date, year, zone, days_from_civil(y, m, d) * 86400 - offset, 1};
     }
-    if (d < 0 || y < 0 || !valid_date(y, m, d))
-        return 0;
     const int64_t secs = clock_seconds(buf, s + 12);
-    /* zone: [+-]HH[0-5]M, as the exact path's _offset_seconds accepts it */
-    const int64_t sign = buf[s + 21];
-    const int64_t zh = digits(buf, s + 22, 2);
-    const int64_t zm = digits(buf, s + 24, 2);
-    if (secs < 0 || (sign != 43 && sign != 45) || zh < 0 || zm < 0 || zm > 59)
+    if (secs < 0)
         return 0;
-    int64_t offset = zh * 3600 + zm * 60;
-    if (sign == 45)
-        offset = -offset;
-    *us = (days_from_civil(y, m, d) * 86400 + secs - offset) * 1000000;
+    *us = (cache->base + secs) * 1000000;
     return 1;
 }
 
@@ -370,7 +397,7 @@ static inline int request(const uint8_t *buf, int64_t s, int64_t e, const struct
     for (int64_t k = 0; k < prog->n_proto_off - 1; k++) {
         const int64_t a = prog->proto_off[k];
         const int64_t n = prog->proto_off[k + 1] - a;
-        if (e - q == n && memcmp(buf + q, prog->protos + a, (size_t)n) == 0)
+        if (e - q == n && same_bytes(buf + q, prog->protos + a, n))
             return 1;
     }
     return 0;
@@ -379,9 +406,7 @@ static inline int request(const uint8_t *buf, int64_t s, int64_t e, const struct
 static inline int literal_at(const uint8_t *buf, int64_t p, int64_t e, const uint8_t *lit,
                              int64_t a, int64_t n)
 {
-    if (p + n > e)
-        return 0;
-    return n <= 0 || memcmp(buf + p, lit + a, (size_t)n) == 0;
+    return p + n <= e && same_bytes(buf + p, lit + a, n);
 }
 
 /* Where a value starting at p ends under rule; -1 when it cannot. e is the end of the chunk:
@@ -477,7 +502,8 @@ static inline int64_t count_members(const uint8_t *buf, int64_t p, int64_t q)
 /* Follow the program over the line starting at s (e: end of the chunk) and write its values in
  * row. Returns the offset of the line's '\n' (or e), or -1 when unsure. */
 static int64_t scan_line(const uint8_t *buf, int64_t s, int64_t e, int64_t row,
-                         const struct program *prog, const struct outputs *out)
+                         const struct program *prog, const struct outputs *out,
+                         struct day_cache *days)
 {
     int64_t p = s;
     const int64_t w = out->width;
@@ -498,7 +524,7 @@ static int64_t scan_line(const uint8_t *buf, int64_t s, int64_t e, int64_t row,
         const int64_t at = slot * w + row;
         if (conv == CONV_TIME_LOCAL || conv == CONV_TIME_ISO) {
             int64_t us;
-            const int good = conv == CONV_TIME_LOCAL ? time_local(buf, p, q, &us)
+            const int good = conv == CONV_TIME_LOCAL ? time_local(buf, p, q, days, &us)
                                                      : time_iso(buf, p, q, &us);
             if (!good)
                 return -1;
@@ -594,10 +620,11 @@ int64_t scan_chunk(const uint8_t *buf, int64_t size, int64_t start, int64_t row0
     const struct program prog = {kinds,  lit_a, lit_n,   lit,      rules,    delims,     convs,
                                  slots,  slots_b, n_pieces, protos, proto_off, n_proto_off};
     const struct outputs out = {ints, ivalid, floats, fvalid, spans, width};
+    struct day_cache days = {0};
     int64_t pos = start;
     int64_t kept = 0;
     for (int64_t row = row0; row < row0 + n_lines; row++) {
-        int64_t end = scan_line(buf, pos, size, row, &prog, &out);
+        int64_t end = scan_line(buf, pos, size, row, &prog, &out, &days);
         if (end >= 0) {
             ok[row] = 1;
             kept++;

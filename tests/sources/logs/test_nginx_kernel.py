@@ -1,4 +1,4 @@
-"""The numba kernel path of the NGINX parser: exact values, what it declines, and agreement with
+"""The C kernel path of the NGINX parser: exact values, what it declines, and agreement with
 the exact (regex) path line for line on a large mixed corpus, for every built-in template.
 
 Expected values are worked out by hand in the comments; the agreement tests use the exact path as
@@ -51,6 +51,29 @@ def test_time_local_zones_and_leap_day() -> None:
     assert events["ts"].to_list() == [
         datetime(2024, 3, 1, 1, 29, 58, 500_000, tzinfo=UTC),
         datetime(1999, 12, 31, 18, 14, 59, 500_000, tzinfo=UTC),
+    ]
+
+
+def test_consecutive_lines_change_day_and_zone() -> None:
+    """The kernel converts a day and zone once and reuses them while lines repeat them: each
+    change, and each invalid date or clock after a valid one, must still be seen."""
+    stamps = [
+        "31/Dec/2024:23:59:59 +0000",  # 23:59:59Z, minus 0.500 s
+        "01/Jan/2025:00:00:00 +0000",  # next day: 00:00:00Z, minus 0.500 s
+        "01/Jan/2025:00:00:00 +0100",  # same day, new zone: 31 Dec 23:00:00Z, minus 0.500 s
+        "29/Feb/2025:00:00:00 +0100",  # 2025 is not a leap year: declined
+        "01/Jan/2025:12:00:00 +0100",  # 11:00:00Z, minus 0.500 s
+        "01/Jan/2025:12:00:60 +0100",  # no 60th second: declined
+        "01/Jan/2025:12:00:00 +0160",  # no 60th minute in a zone: declined
+    ]
+    lines = [GOOD.replace("10/Sep/2015:17:57:59 +0000", stamp).encode() for stamp in stamps]
+    events, ok = _kernel(TIMED, lines)
+    assert ok.tolist() == [True, True, True, False, True, False, False]
+    assert events["ts"].to_list() == [
+        datetime(2024, 12, 31, 23, 59, 58, 500_000, tzinfo=UTC),
+        datetime(2024, 12, 31, 23, 59, 59, 500_000, tzinfo=UTC),
+        datetime(2024, 12, 31, 22, 59, 59, 500_000, tzinfo=UTC),
+        datetime(2025, 1, 1, 10, 59, 59, 500_000, tzinfo=UTC),
     ]
 
 
