@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
-import pyarrow.compute as pc
 
 __all__ = ["Factorized", "categorical", "factorize"]
 
 
 class Factorized:
     """A string column as ``codes`` (int32 per row) into ``values``, its distinct strings; rows
-    without a value point to a null at the end of ``values``."""
+    without a value point to a null entry of ``values``."""
 
     __slots__ = ("codes", "values")
 
@@ -33,20 +31,27 @@ class Factorized:
 
 
 def factorize(column: pl.Series) -> Factorized:
-    """Split a String or Categorical column into codes and distinct values."""
-    array = column.to_arrow()
-    if not pa.types.is_dictionary(array.type):
-        array = pc.dictionary_encode(array)
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    values = pl.Series(column.name, array.dictionary).cast(pl.String)
-    indices = array.indices
-    if indices.null_count:
-        indices = indices.fill_null(len(values))
-        values = values.extend_constant(None, 1)
-    indices = pc.cast(indices, pa.int32())
-    # the buffer itself: pyarrow's to_numpy imports pandas, which `apislo ingest` does not need
-    codes = np.frombuffer(indices.buffers()[1], np.int32, len(indices), 4 * indices.offset)
+    """Split a String or Categorical column into codes and distinct values.
+
+    Works on polars' category ids (4-byte integers): each distinct id is found once by a hash,
+    and ids become codes through a lookup table, or a sort when the ids are too sparse for one
+    (categories of other columns alive at the same time).
+    """
+    if column.dtype != pl.Categorical:
+        column = column.cast(pl.Categorical)
+    ids = column.to_physical()
+    firsts = ids.arg_unique()  # the row where each distinct id (null too) first occurs
+    values = column.gather(firsts).cast(pl.String)
+    null_id = (ids.max() or 0) + 1
+    filled = ids.fill_null(null_id).to_numpy()
+    distinct = filled[firsts.to_numpy()]
+    if null_id <= 8 * len(filled) + 65_536:
+        lookup = np.empty(null_id + 1, dtype=np.int32)
+        lookup[distinct] = np.arange(len(distinct), dtype=np.int32)
+        codes = lookup[filled]
+    else:
+        order = np.argsort(distinct)
+        codes = order[np.searchsorted(distinct, filled, sorter=order)].astype(np.int32)
     return Factorized(codes, values)
 
 

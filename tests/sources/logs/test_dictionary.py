@@ -14,11 +14,24 @@ def test_factorize_numbers_distinct_values_and_keeps_nulls(dtype: pl.DataType) -
     column = pl.Series("path", ["/a", None, "/b", "/a", "/b"]).cast(dtype)
     split = factorize(column)
     values = split.values.to_list()
-    # two distinct values, then the null that rows without a value point to
-    assert sorted(values[:2]) == ["/a", "/b"]
-    assert values[2] is None
+    # two distinct values and the null that rows without a value point to
+    assert sorted(values, key=str) == ["/a", "/b", None]
     assert [values[c] for c in split.codes.tolist()] == ["/a", None, "/b", "/a", "/b"]
+    assert split.codes.dtype == np.int32
     assert split.decode(split.values, "path").to_list() == ["/a", None, "/b", "/a", "/b"]
+
+
+def test_factorize_with_many_categories_alive_elsewhere() -> None:
+    """300,000 categories held by another column make this column's ids too sparse for a
+    lookup table: the sort gives the same codes."""
+    elsewhere = pl.Series([f"other-{i}" for i in range(300_000)]).cast(pl.Categorical)
+    column = pl.Series(["/new-b", "/new-a", None, "/new-b"]).cast(pl.Categorical)
+    assert column.to_physical().drop_nulls().min() >= 300_000  # ids after those held elsewhere
+    split = factorize(column)
+    values = split.values.to_list()
+    assert [values[c] for c in split.codes.tolist()] == ["/new-b", "/new-a", None, "/new-b"]
+    assert len(values) == 3
+    assert elsewhere.len() == 300_000
 
 
 def test_categorical_maps_codes_through_values_with_nulls_and_repeats() -> None:
