@@ -428,19 +428,10 @@ static inline int64_t value_end(const uint8_t *buf, int64_t p, int64_t e, int64_
         }
     }
     if (rule == RULE_TIME_LOCAL) {
-        for (; q < e; q++) {
-            const uint8_t c = buf[q];
-            if (c == 32 || c == 93 || c == 10)
-                break;
-        }
+        q = find_any_(buf, p, e, 32, 93, 10);
         if (q == p || q >= e || buf[q] != 32)
             return -1;
-        int64_t r = q + 1;
-        for (; r < e; r++) {
-            const uint8_t c = buf[r];
-            if (c == 32 || c == 93 || c == 10)
-                break;
-        }
+        const int64_t r = find_any_(buf, q + 1, e, 32, 93, 10);
         return r > q + 1 ? r : -1;
     }
     if (rule == RULE_LIST) {
