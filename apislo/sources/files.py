@@ -108,13 +108,18 @@ class Chunk:
 
 
 def read_chunks(
-    path: Path, start_offset: int = 0, chunk_bytes: int = 32 << 20, keep_partial: bool = True
+    path: Path,
+    start_offset: int = 0,
+    chunk_bytes: int = 32 << 20,
+    keep_partial: bool = True,
+    buffers: int = 1,
 ) -> Iterator[Chunk]:
     """Yield chunks of complete lines from ``start_offset`` to the end of the file.
 
-    The chunks share one buffer: a chunk's ``data`` is overwritten by the next chunk, so a
-    consumer copies what it keeps (the parsers do). A chunk still viewed (a ``memoryview`` or
-    NumPy view of it alive) when the next is asked for is left intact, in a buffer of its own.
+    The chunks take turns in ``buffers`` buffers: a chunk's ``data`` is overwritten when the
+    chunk ``buffers`` places after it is read, so a consumer holds at most ``buffers`` chunks at
+    a time and copies what it keeps (the parsers do). A chunk still viewed then (a
+    ``memoryview`` or NumPy view of it alive) is left intact, in a buffer of its own.
 
     Args:
         path: the file (``.gz`` decompressed on the fly).
@@ -122,6 +127,7 @@ def read_chunks(
         chunk_bytes: target chunk size in bytes (a chunk ends at the last newline inside it).
         keep_partial: whether a final line without a newline is read (``True``) or left for
             the next run, because a writer may still be appending to it (``False``).
+        buffers: how many chunks the consumer works on at once.
     """
     with open_log(path) as handle:
         if start_offset:
@@ -130,11 +136,11 @@ def read_chunks(
             else:
                 handle.seek(start_offset)
         offset = start_offset
-        # One buffer for the whole file, filled in place: the partial line carried over from the
-        # last read, then the read. A fresh buffer per chunk would cost a page fault per 4 KiB,
-        # which on a VM costs more than the read itself.
-        data = bytearray(chunk_bytes)
-        held = 0
+        # Buffers reused for the whole file, each filled in place: the partial line carried over
+        # from the last read, then the read. A fresh buffer per chunk would cost a page fault per
+        # 4 KiB, which on a VM costs more than the read itself.
+        ring = [bytearray(chunk_bytes) for _ in range(buffers)]
+        turn, data, held = 0, ring[0], 0
         while True:
             filled = held + _read_into(handle, memoryview(data)[held:])
             if filled == held:
@@ -148,17 +154,27 @@ def read_chunks(
             del data[cut:]
             offset += cut
             yield Chunk(data, offset, data.count(b"\n"))
-            try:
-                # Back to full size in the same allocation. Resizing raises BufferError while
-                # the consumer still holds a view of the chunk: then that chunk is left alone.
-                data.append(0)
-                data[cut:] = bytes(size - cut)
-            except BufferError:
-                data = bytearray(size)
+            ring[turn] = data
+            turn = (turn + 1) % buffers
+            data = ring[turn] = _emptied(ring[turn], size)
             data[: len(tail)] = tail
             held = len(tail)
         if held and keep_partial:
             yield Chunk(bytes(data[:held]) + b"\n", offset + held, 1)
+
+
+def _emptied(data: bytearray, size: int) -> bytearray:
+    """``data`` at ``size`` bytes again, in the same allocation; a new buffer instead while a
+    view of the chunk it held is still alive (resizing then raises BufferError)."""
+    try:
+        data.append(0)
+    except BufferError:
+        return bytearray(size)
+    if len(data) > size:
+        del data[size:]
+    else:
+        data.extend(bytes(size - len(data)))
+    return data
 
 
 def _read_into(handle: BinaryIO, view: memoryview) -> int:

@@ -23,8 +23,9 @@ import threading
 import time
 import uuid
 import warnings
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +38,7 @@ from apislo.errors import IngestError, RejectRateError
 from apislo.model import EVENT_COLUMNS, EVENT_SCHEMA, events_to_pandas
 from apislo.sources.files import (
     HEAD_BYTES,
+    Chunk,
     expand_paths,
     prefix_digest,
     read_chunks,
@@ -70,6 +72,11 @@ SAMPLE_BYTES = 64 << 10
 EARLY_CHECK_LINES = 2000
 #: A file modified this recently may still be written to: its unterminated last line waits.
 SETTLE_SECONDS = 60.0
+#: Chunks parsed at once, one per thread: the CPUs this process may use (the parsers' heavy
+#: parts, the C kernel and polars, release the GIL).
+WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+#: The smallest chunk a file is cut into so that each worker gets one.
+MIN_CHUNK_BYTES = 1 << 20
 _STATE_FILE = "_apislo_state.json"
 
 
@@ -173,19 +180,34 @@ def iter_file(
     parser = get_format(fmt, options)
     gateway, env_name = fmt, envelope or None
 
+    namer = PathNamer(route_map)  # shared by the workers (it locks)
+    size = _size(path)
+    if size is not None:  # a file of a few chunks still gets one per worker
+        chunk_bytes = min(chunk_bytes, max(MIN_CHUNK_BYTES, -(-(size - start_offset) // WORKERS)))
+
+    def parse(chunk: Chunk, line_no: int) -> ParsedChunk:
+        data = strip_envelope(env_name, chunk.data) if env_name else chunk.data
+        parsed = parser.parse(data)
+        rejects = parsed.rejects.with_columns(
+            (pl.col("line_no") + line_no + 1).alias("line_no"),
+            pl.lit(str(path)).alias("file"),
+        )
+        events = normalise(parsed.events, gateway, namer=namer)
+        return ParsedChunk(events, rejects, chunk.end_offset, chunk.lines)
+
     def chunks() -> Iterator[ParsedChunk]:
+        # One chunk per worker at a time, results in file order. A chunk's buffer is read into
+        # again WORKERS chunks later, by which time its result has been taken.
         line_no = start_line
-        namer = PathNamer(route_map)
-        for chunk in read_chunks(path, start_offset, chunk_bytes, keep_partial):
-            data = strip_envelope(env_name, chunk.data) if env_name else chunk.data
-            parsed = parser.parse(data)
-            rejects = parsed.rejects.with_columns(
-                (pl.col("line_no") + line_no + 1).alias("line_no"),
-                pl.lit(str(path)).alias("file"),
-            )
-            events = normalise(parsed.events, gateway, namer=namer)
-            line_no += chunk.lines
-            yield ParsedChunk(events, rejects, chunk.end_offset, chunk.lines)
+        with ThreadPoolExecutor(WORKERS, thread_name_prefix="apislo-parse") as pool:
+            pending: deque[Future[ParsedChunk]] = deque()
+            for chunk in read_chunks(path, start_offset, chunk_bytes, keep_partial, WORKERS):
+                pending.append(pool.submit(parse, chunk, line_no))
+                line_no += chunk.lines
+                if len(pending) == WORKERS:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
 
     return fmt, env_name, _prefetch(chunks())
 

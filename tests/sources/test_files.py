@@ -74,3 +74,15 @@ def test_gzip_is_read_decompressed_and_resumable(tmp_path: Path) -> None:
         handle.write(b"alpha\nbeta\ngamma\n")
     assert _read(path) == [(b"alpha\nbeta\ngamma\n", 17, 3)]
     assert _read(path, start_offset=6) == [(b"beta\ngamma\n", 17, 2)]
+
+
+def test_with_two_buffers_the_chunk_before_stays_intact(tmp_path: Path) -> None:
+    path = tmp_path / "a.log"
+    path.write_bytes(b"one\ntwo\nsix\nten\n")
+    chunks = read_chunks(path, chunk_bytes=4, buffers=2)
+    first, second = next(chunks), next(chunks)
+    assert (bytes(first.data), bytes(second.data)) == (b"one\n", b"two\n")
+    third = next(chunks)  # read into the first chunk's buffer
+    assert (bytes(second.data), bytes(third.data)) == (b"two\n", b"six\n")
+    assert first.data is third.data
+    assert bytes(next(chunks).data) == b"ten\n"

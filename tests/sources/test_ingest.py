@@ -9,13 +9,15 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import polars as pl
 import pytest
 from click.testing import CliRunner
 
 import apislo
 from apislo.cli import main
 from apislo.errors import RejectRateError
-from apislo.sources.ingest import ingest, quarantine_path
+from apislo.sources import ingest as ingest_module
+from apislo.sources.ingest import ingest, iter_file, quarantine_path
 
 
 def _line(second: int, path: str, status: int, ip: str = "10.0.0.1") -> str:
@@ -146,6 +148,29 @@ def test_the_ingest_command_runs_without_pandas_or_the_other_commands(tmp_path: 
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "[]"
+
+
+def test_chunks_parsed_in_parallel_keep_file_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """About 60 chunks of about 50 lines over three workers: events in file order (each line's
+    byte count is its index), the bad line quarantined under its own number."""
+    monkeypatch.setattr(ingest_module, "WORKERS", 3)
+    lines = [
+        f'10.0.0.1 - - [01/Nov/2026:12:00:00 +0100] "GET /a HTTP/1.1" 200 {i} "-" "curl/8.5"\n'
+        for i in range(3000)
+    ]
+    lines[1234] = "garbage\n"
+    log = _write(tmp_path / "access.log", lines)
+    _, _, chunks = iter_file(log, "nginx-combined", chunk_bytes=4096)
+    results = list(chunks)
+    assert len(results) > 50
+    sent = pl.concat([r.events for r in results])["bytes_out"].to_list()
+    assert sent == [i for i in range(3000) if i != 1234]
+    rejects = pl.concat([r.rejects for r in results])
+    assert rejects.select("line_no", "line").rows() == [(1235, "garbage")]
+    assert sum(r.lines for r in results) == 3000
+    assert results[-1].end_offset == log.stat().st_size
 
 
 def test_an_unfinished_last_line_of_a_live_log_waits_for_the_next_run(tmp_path: Path) -> None:

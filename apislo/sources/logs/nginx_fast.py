@@ -10,10 +10,7 @@ columns, types and values as :func:`~apislo.sources.logs.nginx_convert.convert` 
 
 from __future__ import annotations
 
-import itertools
-import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,10 +39,6 @@ __all__ = ["DELIMITERS", "Program", "plan", "run", "var_rule"]
 #: Characters that end a variable's value when they follow it in the template.
 DELIMITERS = frozenset(" \t|;,\"'")
 _PATH_VARIABLES = ("request_method", "request_uri", "uri", "args")
-#: Threads scanning one chunk (the CPUs this process may use).
-_CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-#: A chunk is split in parts only when each gets at least this many lines.
-_MIN_LINES_PER_PART = 20_000
 
 
 def var_rule(var: str, before: str, after: str) -> tuple[int, str]:
@@ -233,7 +226,7 @@ def _int_column(var: str) -> str:
 def run(program: Program, chunk: bytes, n_lines: int) -> tuple[pl.DataFrame, np.ndarray]:
     """Scan ``chunk`` (``n_lines`` lines): events of the kept lines, and the lines left over.
 
-    Large chunks are scanned in parts by one thread per CPU (the kernel releases the GIL).
+    The caller runs chunks in parallel, one per thread (the kernel releases the GIL).
     Scratch arrays (flags, validity, string offsets) are reused from chunk to chunk, per thread:
     fresh memory costs a page fault per 4 KiB, which on a VM is as dear as the parsing itself.
 
@@ -250,20 +243,11 @@ def run(program: Program, chunk: bytes, n_lines: int) -> tuple[pl.DataFrame, np.
     ints = np.empty((n_ints, n_lines), dtype=np.int64)  # these become the columns
     floats = np.empty((n_floats, n_lines), dtype=np.float64)
 
-    def scan(part: tuple[int, int, int]) -> int:
-        start, row0, count = part
-        return k.scan_chunk(
-            buf, start, row0, count, program.kinds, program.lit_a, program.lit_n, program.lit,
-            program.rules, program.delims, program.convs, program.slots, program.slots_b,
-            _PROTOS, _PROTO_OFF, ok, ints, ivalid, floats, fvalid, spans,
-        )  # fmt: skip
-
-    parts = _parts(chunk, n_lines)
-    if len(parts) == 1:
-        kept = scan(parts[0])
-    else:
-        with ThreadPoolExecutor(len(parts)) as pool:
-            kept = sum(pool.map(scan, parts))
+    kept = k.scan_chunk(
+        buf, 0, 0, n_lines, program.kinds, program.lit_a, program.lit_n, program.lit,
+        program.rules, program.delims, program.convs, program.slots, program.slots_b,
+        _PROTOS, _PROTO_OFF, ok, ints, ivalid, floats, fvalid, spans,
+    )  # fmt: skip
     every = kept == n_lines
     good = ok.view(np.bool_)
     rows = _NO_ROWS if every else np.flatnonzero(good)
@@ -286,11 +270,7 @@ def run(program: Program, chunk: bytes, n_lines: int) -> tuple[pl.DataFrame, np.
         )
         return codes, pl.Series(values)
 
-    if len(strings) > 1 and _CPUS > 1:
-        with ThreadPoolExecutor(min(len(strings), _CPUS)) as pool:
-            encoded = dict(zip(strings, pool.map(encode, strings.values()), strict=True))
-    else:
-        encoded = {name: encode(index) for name, index in strings.items()}
+    encoded = {name: encode(index) for name, index in strings.items()}
     return _events(program, pl.DataFrame(raw, height=kept), encoded), declined
 
 
@@ -306,23 +286,6 @@ def _scratch(name: str, shape: tuple[int, ...], dtype: type) -> np.ndarray:
         flat = np.empty(size + size // 4, dtype=dtype)
         setattr(_SCRATCH, name, flat)
     return flat[:size].reshape(shape)
-
-
-def _parts(chunk: bytes, n_lines: int) -> list[tuple[int, int, int]]:
-    """Split a chunk at line starts into one part per CPU: ``(offset, first line, lines)``."""
-    count = _CPUS if n_lines >= _MIN_LINES_PER_PART * 2 else 1
-    starts = [0]
-    for i in range(1, count):
-        cut = chunk.find(b"\n", len(chunk) * i // count)
-        if cut < 0 or cut + 1 <= starts[-1]:
-            break
-        starts.append(cut + 1)
-    buf = np.frombuffer(chunk, dtype=np.uint8)
-    rows = [0]
-    for a, b in itertools.pairwise(starts):
-        rows.append(rows[-1] + k.count_lines(buf, a, b))
-    bounds = [*rows[1:], n_lines]
-    return [(s, r, b - r) for s, r, b in zip(starts, rows, bounds, strict=True) if b > r]
 
 
 def _numbers(values: np.ndarray, valid: np.ndarray, rows: np.ndarray, every: bool) -> pl.Series:

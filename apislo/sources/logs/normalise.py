@@ -14,6 +14,7 @@ version segment (``/v2/orders/17`` -> ``orders``), else ``"unknown"``. The versi
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,12 +113,17 @@ class PathNamer:
     def __init__(self, route_map: RouteMap | None = None, limit: int = 200_000) -> None:
         self.route_map = route_map
         self.limit = limit
+        self._lock = threading.Lock()
         self._rows: dict[str | None, int] = {}  # path -> its row in _named
         self._named = _name_paths(pl.Series("path", [], pl.String).to_frame(), route_map)
 
     def name(self, paths: pl.Series) -> pl.DataFrame:
         """``path``, ``_route``, ``_map_api`` (the route map's name or null), ``_path_api`` and
         ``_path_version`` of each of ``paths`` (distinct, String, a null allowed), in order."""
+        with self._lock:
+            return self._name(paths)
+
+    def _name(self, paths: pl.Series) -> pl.DataFrame:
         keys = paths.to_list()
         rows = self._rows
         found = np.fromiter((rows.get(path, -1) for path in keys), np.int64, len(keys))

@@ -236,15 +236,6 @@ def test_timed_agrees_with_the_exact_path_on_a_messy_corpus() -> None:
     assert 3_000 < kept <= events
 
 
-def test_chunk_split_across_threads_keeps_line_order(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(nginx_fast, "_CPUS", 3)
-    lines = [GOOD] * 50_000
-    lines[16_666] = "garbage"  # near the first cut
-    lines[33_333] = GOOD.replace("0.400", "0.1, 0.2")
-    events, kept = _agree(TIMED, lines)
-    assert (events, kept) == (49_999, 49_999)
-
-
 @pytest.mark.parametrize(
     "body",
     [
