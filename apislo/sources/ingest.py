@@ -180,10 +180,10 @@ def iter_file(
     parser = get_format(fmt, options)
     gateway, env_name = fmt, envelope or None
 
-    namer = PathNamer(route_map)  # shared by the workers (it locks)
-    size = _size(path)
-    if size is not None:  # a file of a few chunks still gets one per worker
-        chunk_bytes = min(chunk_bytes, max(MIN_CHUNK_BYTES, -(-(size - start_offset) // WORKERS)))
+    namer = PathNamer(route_map)  # shared by the workers
+    if path.suffix != ".gz":  # a file of a few chunks still gets one per worker
+        remaining = path.stat().st_size - start_offset
+        chunk_bytes = min(chunk_bytes, max(MIN_CHUNK_BYTES, -(-remaining // WORKERS)))
 
     def parse(chunk: Chunk, line_no: int) -> ParsedChunk:
         data = strip_envelope(env_name, chunk.data) if env_name else chunk.data

@@ -107,7 +107,7 @@ class PathNamer:
 
     Naming costs about 1.2 µs per path (regular expressions); a log's chunks share most of
     their paths. At most ``limit`` paths are remembered; past that the memory starts afresh,
-    so it stays bounded (about 200 bytes per path).
+    so it stays bounded (about 200 bytes per path). Threads may share one (it locks).
     """
 
     def __init__(self, route_map: RouteMap | None = None, limit: int = 200_000) -> None:
