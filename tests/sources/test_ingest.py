@@ -135,14 +135,16 @@ def test_cli_json_output(tmp_path: Path) -> None:
 
 
 def test_the_ingest_command_runs_without_pandas_or_the_other_commands(tmp_path: Path) -> None:
-    """`apislo ingest` starts fast: pandas and the other commands' modules stay unimported."""
+    """`apislo ingest` starts fast: pandas, pyarrow.compute, numpy.ma and the other commands'
+    modules stay unimported."""
     log = _write(tmp_path / "access.log", GOOD)
     script = (
         "import sys\n"
         "from apislo.cli import main\n"
         f"main(['ingest', {str(log)!r}, '--out', {str(tmp_path / 'events')!r}, '-q'],"
         " standalone_mode=False)\n"
-        "unwanted = ('pandas', 'apislo.cli.slo', 'apislo.cli.prom')\n"
+        "unwanted = ('pandas', 'pyarrow.compute', 'numpy.ma', 'apislo.cli.slo',"
+        " 'apislo.cli.prom')\n"
         "print(sorted(m for m in unwanted if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)

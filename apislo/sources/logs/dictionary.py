@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from apislo.sources.logs.arrow import to_polars
+
 __all__ = ["Factorized", "categorical", "factorize"]
 
 
@@ -59,5 +61,5 @@ def categorical(name: str, codes: np.ndarray, values: pl.Series) -> pl.Series:
     """The Categorical column whose row ``i`` is ``values[codes[i]]`` (null where that value is
     null). ``codes`` are int32 and ``values`` may repeat a string: equal strings become one
     category."""
-    indices = pl.Series(codes.view(np.uint32))  # polars' own index type: no conversion
+    indices = to_polars(codes.view(np.uint32))  # polars' own index type: no conversion
     return values.cast(pl.Categorical).gather(indices).alias(name)

@@ -18,6 +18,7 @@ import polars as pl
 import pyarrow as pa
 
 from apislo.sources.logs import nginx_kernel as k
+from apislo.sources.logs.arrow import to_polars
 from apislo.sources.logs.dictionary import categorical
 from apislo.sources.logs.nginx_convert import (
     ATTEMPT_SOURCES,
@@ -268,7 +269,7 @@ def run(program: Program, chunk: bytes, n_lines: int) -> tuple[pl.DataFrame, np.
         values = pa.LargeStringArray.from_buffers(
             len(firsts), pa.py_buffer(offsets), pa.py_buffer(data), None, 0
         )
-        return codes, pl.Series(values)
+        return codes, to_polars(values)
 
     encoded = {name: encode(index) for name, index in strings.items()}
     return _events(program, pl.DataFrame(raw, height=kept), encoded), declined
@@ -298,7 +299,7 @@ def _numbers(values: np.ndarray, valid: np.ndarray, rows: np.ndarray, every: boo
         bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
     arrow_type = pa.from_numpy_dtype(values.dtype)
     array = pa.Array.from_buffers(arrow_type, len(values), [bitmap, pa.py_buffer(values)], nulls)
-    return pl.Series(array)
+    return to_polars(array)
 
 
 def _events(

@@ -25,6 +25,7 @@ import yaml
 
 from apislo.errors import ConfigError
 from apislo.model import EVENT_SCHEMA
+from apislo.sources.logs.arrow import to_polars
 from apislo.sources.logs.base import RAW_SCHEMA
 from apislo.sources.logs.dictionary import factorize
 
@@ -134,12 +135,12 @@ class PathNamer:
                 self._named = self._named.clear()
                 found[:] = -1
                 missing = np.arange(len(keys))
-            fresh = _name_paths(paths.gather(missing).to_frame("path"), self.route_map)
+            fresh = _name_paths(paths.gather(to_polars(missing)).to_frame("path"), self.route_map)
             start = self._named.height
             for k, i in enumerate(missing.tolist()):
                 rows[keys[i]] = found[i] = start + k
             self._named = pl.concat([self._named, fresh], rechunk=True)
-        return self._named[found]
+        return self._named[to_polars(found)]
 
 
 def normalise(
