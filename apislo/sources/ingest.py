@@ -144,7 +144,7 @@ def iter_file(
     keep_partial: bool = True,
     chunk_bytes: int = 32 << 20,
 ) -> tuple[str, str | None, Iterator[ParsedChunk]]:
-    """Detect a file's envelope and format, then parse it chunk by chunk.
+    """Detect a file's envelope and format, then parse its chunks, one per CPU at a time.
 
     Args:
         path: the log file.
@@ -157,8 +157,8 @@ def iter_file(
         chunk_bytes: chunk size in bytes.
 
     Returns:
-        ``(format name, envelope, iterator of parsed chunks)``; rejects carry absolute 1-based
-        line numbers and the file's path.
+        ``(format name, envelope, iterator of parsed chunks)`` in file order; rejects carry
+        absolute 1-based line numbers and the file's path.
     """
     options = options or ParseOptions()
     sample: list[str] | None = None
@@ -324,7 +324,8 @@ def ingest(
         max_reject_rate: fraction of a file's lines that may be rejected before the file is
             refused as the wrong format (:class:`RejectRateError`; nothing of it is added).
         on_progress: called with the bytes (decompressed) read by each chunk.
-        chunk_bytes: bytes parsed at a time (memory stays flat whatever the file size).
+        chunk_bytes: the largest chunk, in bytes; one per CPU is parsed at a time, so memory
+            stays flat whatever the file size.
 
     Returns:
         What was read, stored and rejected.
