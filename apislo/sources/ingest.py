@@ -181,9 +181,8 @@ def iter_file(
     gateway, env_name = fmt, envelope or None
 
     namer = PathNamer(route_map)  # shared by the workers
-    if path.suffix != ".gz":  # a file of a few chunks still gets one per worker
-        remaining = path.stat().st_size - start_offset
-        chunk_bytes = min(chunk_bytes, max(MIN_CHUNK_BYTES, -(-remaining // WORKERS)))
+    if path.suffix != ".gz":  # (a .gz file's size is known only once read)
+        chunk_bytes = _balanced_chunk(path.stat().st_size - start_offset, chunk_bytes)
 
     def parse(chunk: Chunk, line_no: int) -> ParsedChunk:
         data = strip_envelope(env_name, chunk.data) if env_name else chunk.data
@@ -210,6 +209,17 @@ def iter_file(
                 yield pending.popleft().result()
 
     return fmt, env_name, _prefetch(chunks())
+
+
+def _balanced_chunk(remaining: int, largest: int) -> int:
+    """A chunk size (bytes) of at most about ``largest`` that cuts ``remaining`` bytes into a
+    multiple of :data:`WORKERS` chunks of about equal size, so that no worker idles while another
+    parses the file's last chunk (a file of a few chunks still gets one per worker)."""
+    chunks = max(1, -(-remaining // largest))
+    chunks = -(-chunks // WORKERS) * WORKERS
+    size = -(-remaining // chunks)
+    size += size // 1024  # room for the partial lines carried over from chunk to chunk
+    return min(max(size, MIN_CHUNK_BYTES), largest + largest // 1024)
 
 
 def _prefetch(items: Iterator[ParsedChunk], depth: int = 2) -> Iterator[ParsedChunk]:

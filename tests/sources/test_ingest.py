@@ -194,6 +194,23 @@ def test_chunks_parsed_in_parallel_keep_file_order(
     assert results[-1].end_offset == log.stat().st_size
 
 
+def test_a_file_is_cut_into_a_multiple_of_the_workers_in_equal_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """10,000 bytes in chunks of at most 3,500 would be 35 + 35 + 30 lines, the last chunk alone
+    on one of two workers; cut into four, each is 25 lines (a buffer of 2,500 bytes + 1/1024)."""
+    monkeypatch.setattr(ingest_module, "WORKERS", 2)
+    monkeypatch.setattr(ingest_module, "MIN_CHUNK_BYTES", 1)
+    head = '10.0.0.1 - - [01/Nov/2026:12:00:00 +0100] "GET /'
+    lines = [f'{head}{"a" * 18} HTTP/1.1" 200 {i:03d} "-" "curl/8.5"\n' for i in range(100)]
+    assert {len(line) for line in lines} == {100}
+    log = _write(tmp_path / "access.log", lines)
+    _, _, chunks = iter_file(log, "nginx-combined", chunk_bytes=3500)
+    results = list(chunks)
+    assert [r.lines for r in results] == [25, 25, 25, 25]
+    assert pl.concat([r.events for r in results])["bytes_out"].to_list() == list(range(100))
+
+
 def test_an_unfinished_last_line_of_a_live_log_waits_for_the_next_run(tmp_path: Path) -> None:
     log = tmp_path / "access.log"
     log.write_text(GOOD[0] + GOOD[1].rstrip("\n"))  # just written: the writer may still append
