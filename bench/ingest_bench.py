@@ -15,7 +15,11 @@ apislo's own writer, then measures, each in a fresh subprocess so peak RSS is it
 
 Usage::
 
-    .venv/bin/python bench/ingest_bench.py [--lines 2000000] [--chunk-mb 32] [--keep]
+    .venv/bin/python bench/ingest_bench.py [--lines 2000000] [--chunk-mb 32] [--repeat 3] [--keep]
+
+Each step runs ``--repeat`` times, the steps taking turns so that a slow spell of the machine
+(wall clock on a shared VM moves by a third between runs) falls on all of them alike; a row
+shows each step's median run, and ``runs_s`` lists all its times.
 
 Outputs go to ``bench/out/`` (git-ignored).
 """
@@ -328,6 +332,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=2_000_000)
     parser.add_argument("--chunk-mb", type=int, default=32)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each step (median shown)")
     parser.add_argument("--keep", action="store_true", help="reuse an existing generated log")
     parser.add_argument("--only", default="", help="comma-separated steps to run")
     parser.add_argument("--step", help=argparse.SUPPRESS)
@@ -368,12 +373,15 @@ def main(argv: list[str] | None = None) -> None:
         for s in ("cat", "apislo", "ingest", "cli", "polars_fixed", "python_re", "goaccess")
         if not args.only or s in args.only.split(",")
     ]
-    results: dict[str, dict] = {}
-    for name in steps:
-        if name == "goaccess" and _goaccess_binary() is None:
-            results[name] = {"error": "not available"}
-            continue
-        results[name] = _measure(name, path, chunk)
+    if "goaccess" in steps and _goaccess_binary() is None:
+        steps.remove("goaccess")
+    runs: dict[str, list[dict]] = {name: [] for name in steps}
+    for _ in range(args.repeat):
+        for name in steps:
+            runs[name].append(_measure(name, path, chunk))
+    results = {name: _median_run(rows) for name, rows in runs.items()}
+    if "goaccess" not in results:
+        results["goaccess"] = {"error": "not available"}
     print(
         f"{'method':<14}{'lines/s':>12}{'MB/s':>8}{'CPU s':>8}{'lines/CPU-s':>13}"
         f"{'peak RSS MB':>13}  notes"
@@ -389,7 +397,25 @@ def main(argv: list[str] | None = None) -> None:
             f"{name:<14}{rate:>12,.0f}{size_mb / row['seconds']:>8,.0f}{row['cpu_s']:>8.1f}"
             f"{per_cpu:>13,.0f}{row['peak_rss_mb']:>13,.0f}  {json.dumps(notes)}"
         )
+    base = results.get("goaccess", {}).get("seconds")
+    if base:
+        ratios = [
+            f"{name} {base / results[name]['seconds']:.1f}x"
+            for name in ("ingest", "cli")
+            if "seconds" in results.get(name, {})
+        ]
+        print(f"\nagainst GoAccess (median runs): {', '.join(ratios)}")
     (OUT / "ingest_bench.json").write_text(json.dumps(results, indent=2))
+
+
+def _median_run(rows: list[dict]) -> dict:
+    """The run with the median time (the slower middle one of an even count), with every
+    run's seconds as ``runs_s``; the first error if a run failed."""
+    failed = [row for row in rows if "error" in row]
+    if failed:
+        return failed[0]
+    ordered = sorted(rows, key=lambda row: row["seconds"])
+    return {**ordered[len(ordered) // 2], "runs_s": [round(r["seconds"], 2) for r in ordered]}
 
 
 if __name__ == "__main__":
