@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import shutil
-import threading
 import time
 import uuid
 import warnings
@@ -28,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -143,6 +142,7 @@ def iter_file(
     envelope: str | bool | None = True,
     keep_partial: bool = True,
     chunk_bytes: int = 32 << 20,
+    sink: Callable[[pl.DataFrame, int], None] | None = None,
 ) -> tuple[str, str | None, Iterator[ParsedChunk]]:
     """Detect a file's envelope and format, then parse its chunks, one per CPU at a time.
 
@@ -155,6 +155,9 @@ def iter_file(
         envelope: ``True`` to detect, else the envelope name (or ``None``) to use.
         keep_partial: read a final unterminated line (see :func:`read_chunks`).
         chunk_bytes: chunk size in bytes.
+        sink: called by the parsing thread with each chunk's events and its number (0, 1...
+            in file order), as soon as they are ready: :func:`ingest` writes them there, so
+            no thread of its own writes while the CPUs parse.
 
     Returns:
         ``(format name, envelope, iterator of parsed chunks)`` in file order; rejects carry
@@ -184,7 +187,7 @@ def iter_file(
     if path.suffix != ".gz":  # (a .gz file's size is known only once read)
         chunk_bytes = _balanced_chunk(path.stat().st_size - start_offset, chunk_bytes)
 
-    def parse(chunk: Chunk, line_no: int) -> ParsedChunk:
+    def parse(chunk: Chunk, line_no: int, number: int) -> ParsedChunk:
         data = strip_envelope(env_name, chunk.data) if env_name else chunk.data
         parsed = parser.parse(data)
         rejects = parsed.rejects.with_columns(
@@ -192,6 +195,8 @@ def iter_file(
             pl.lit(str(path)).alias("file"),
         )
         events = normalise(parsed.events, gateway, namer=namer)
+        if sink is not None:
+            sink(events, number)
         return ParsedChunk(events, rejects, chunk.end_offset, chunk.lines)
 
     def chunks() -> Iterator[ParsedChunk]:
@@ -200,15 +205,17 @@ def iter_file(
         line_no = start_line
         with ThreadPoolExecutor(WORKERS, thread_name_prefix="apislo-parse") as pool:
             pending: deque[Future[ParsedChunk]] = deque()
-            for chunk in read_chunks(path, start_offset, chunk_bytes, keep_partial, WORKERS):
-                pending.append(pool.submit(parse, chunk, line_no))
+            for number, chunk in enumerate(
+                read_chunks(path, start_offset, chunk_bytes, keep_partial, WORKERS)
+            ):
+                pending.append(pool.submit(parse, chunk, line_no, number))
                 line_no += chunk.lines
                 if len(pending) == WORKERS:
                     yield pending.popleft().result()
             while pending:
                 yield pending.popleft().result()
 
-    return fmt, env_name, _prefetch(chunks())
+    return fmt, env_name, chunks()
 
 
 def _balanced_chunk(remaining: int, largest: int) -> int:
@@ -220,46 +227,6 @@ def _balanced_chunk(remaining: int, largest: int) -> int:
     size = -(-remaining // chunks)
     size += size // 1024  # room for the partial lines carried over from chunk to chunk
     return min(max(size, MIN_CHUNK_BYTES), largest + largest // 1024)
-
-
-def _prefetch(items: Iterator[ParsedChunk], depth: int = 2) -> Iterator[ParsedChunk]:
-    """Run ``items`` in a background thread, ``depth`` results ahead of the consumer.
-
-    Parsing the next chunk then overlaps with writing this one (polars and the parsers release
-    the GIL), while memory stays bounded at ``depth`` chunks. Exceptions reach the consumer.
-    """
-    done = object()
-    results: queue.Queue[object] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if stop.is_set():
-                    return
-                results.put(item)
-        except BaseException as exc:  # handed to the consumer, raised there
-            results.put(exc)
-        else:
-            results.put(done)
-
-    worker = threading.Thread(target=produce, name="apislo-parse", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item = results.get()
-            if item is done:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item  # type: ignore[misc]
-    finally:
-        stop.set()
-        while worker.is_alive():  # unblock a producer waiting on a full queue
-            try:
-                results.get_nowait()
-            except queue.Empty:
-                worker.join(0.05)
 
 
 def read_logs(
@@ -361,6 +328,7 @@ def ingest(
             continue
         report.files += 1
         settled = path.suffix == ".gz" or time.time() - path.stat().st_mtime > SETTLE_SECONDS
+        staging = root / "_staging" / run_id / str(index)
         fmt_name, env, chunks = iter_file(
             path,
             known.format if known else format,
@@ -371,17 +339,17 @@ def ingest(
             envelope=known.envelope if known else True,
             keep_partial=settled,
             chunk_bytes=chunk_bytes,
+            sink=partial(_write_partitions, staging, f"{run_id}-{index}"),
         )
         report.formats[str(path)] = fmt_name
         if get_format(fmt_name, options).zoneless and options.tz is None:
             report.warnings.append(
                 f"{path}: {fmt_name} timestamps carry no time zone; read as UTC (pass --tz ZONE)"
             )
-        staging = root / "_staging" / run_id / str(index)
         lines, records, offset = 0, 0, known.offset if known else 0
         rejects: list[pl.DataFrame] = []
         try:
-            for number, result in enumerate(chunks):
+            for result in chunks:
                 if on_progress:
                     on_progress(result.end_offset - offset)
                 lines += result.lines
@@ -389,7 +357,6 @@ def ingest(
                 offset = result.end_offset
                 if result.rejects.height:
                     rejects.append(result.rejects)
-                _write_partitions(result.events, staging, f"{run_id}-{index}-{number}")
                 if lines >= EARLY_CHECK_LINES:
                     _check_reject_rate(path, fmt_name, lines, rejects, max_reject_rate)
             _check_reject_rate(path, fmt_name, lines, rejects, max_reject_rate)
@@ -533,7 +500,8 @@ def _save_state(root: Path, state: list[FileState]) -> None:
     tmp.replace(path)
 
 
-def _write_partitions(events: pl.DataFrame, staging: Path, stem: str) -> None:
+def _write_partitions(staging: Path, stem: str, events: pl.DataFrame, number: int) -> None:
+    """Write chunk ``number``'s events under ``staging``, one Parquet file per day."""
     if events.height == 0:
         return
     days = events.select(first=pl.col("ts").min().dt.date(), last=pl.col("ts").max().dt.date()).row(
@@ -548,7 +516,7 @@ def _write_partitions(events: pl.DataFrame, staging: Path, stem: str) -> None:
     for day, part in parts.items():
         folder = staging / f"day={day}"
         folder.mkdir(parents=True, exist_ok=True)
-        part.write_parquet(folder / f"part-{stem}.parquet", compression="lz4")
+        part.write_parquet(folder / f"part-{stem}-{number}.parquet", compression="lz4")
 
 
 def _commit(staging: Path, root: Path) -> None:
