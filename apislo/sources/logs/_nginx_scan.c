@@ -165,6 +165,21 @@ static inline int64_t clock_seconds(const uint8_t *buf, int64_t p)
     return hh * 3600 + mm * 60 + ss;
 }
 
+/* clock_seconds without loops: the same result. */
+static inline int64_t clock_fast(const uint8_t *buf, int64_t p)
+{
+    const unsigned h1 = (unsigned)buf[p] - 48u, h2 = (unsigned)buf[p + 1] - 48u;
+    const unsigned m1 = (unsigned)buf[p + 3] - 48u, m2 = (unsigned)buf[p + 4] - 48u;
+    const unsigned s1 = (unsigned)buf[p + 6] - 48u, s2 = (unsigned)buf[p + 7] - 48u;
+    if ((h1 > 9) | (h2 > 9) | (m1 > 9) | (m2 > 9) | (s1 > 9) | (s2 > 9) | (buf[p + 2] != 58) |
+        (buf[p + 5] != 58))
+        return -1;
+    const int64_t hh = h1 * 10 + h2, mm = m1 * 10 + m2, ss = s1 * 10 + s2;
+    if (hh > 23 || mm > 59 || ss > 59)
+        return -1;
+    return hh * 3600 + mm * 60 + ss;
+}
+
 /* The day and zone of the last $time_local converted: consecutive lines share them, so most
  * lines convert only their clock. */
 struct day_cache {
@@ -346,16 +361,18 @@ static inline int list_value(const uint8_t *buf, int64_t s, int64_t e, int64_t *
 
 static inline int is_ascii(const uint8_t *buf, int64_t s, int64_t e)
 {
-    int64_t k = s;
-    for (; k + 8 <= e; k += 8) {
-        if (load_word(buf, k) & HIGH)
-            return 0;
+    if (e - s < 8) {
+        for (int64_t k = s; k < e; k++) {
+            if (buf[k] >= 128)
+                return 0;
+        }
+        return 1;
     }
-    for (; k < e; k++) {
-        if (buf[k] >= 128)
-            return 0;
-    }
-    return 1;
+    /* whole words, the last one ending at e (it may overlap the one before) */
+    uint64_t high = load_word(buf, e - 8);
+    for (int64_t k = s; k + 8 <= e; k += 8)
+        high |= load_word(buf, k);
+    return (high & HIGH) == 0;
 }
 
 /* ------------------------------------------------------------------------------- the scan */
@@ -498,6 +515,93 @@ static inline int64_t count_members(const uint8_t *buf, int64_t p, int64_t q)
     return count;
 }
 
+/* Variable piece i of the program at p: find where its value ends, convert it and write it in
+ * row. Returns the value's end, or -1 when unsure. */
+static int64_t generic_var(const uint8_t *buf, int64_t p, int64_t e, int64_t row, int64_t i,
+                           const struct program *prog, const struct outputs *out,
+                           struct day_cache *days)
+{
+    const int64_t w = out->width;
+    const int64_t nxt = i + 1 < prog->n_pieces ? i + 1 : i;
+    const int64_t q = value_end(buf, p, e, prog->rules[i], prog->delims[i], prog->lit,
+                                prog->lit_a[nxt], prog->lit_n[nxt]);
+    if (q < 0)
+        return -1;
+    const int64_t conv = prog->convs[i];
+    const int64_t slot = prog->slots[i];
+    const int64_t at = slot * w + row;
+    if (conv == CONV_TIME_LOCAL || conv == CONV_TIME_ISO) {
+        int64_t us;
+        const int good = conv == CONV_TIME_LOCAL ? time_local(buf, p, q, days, &us)
+                                                 : time_iso(buf, p, q, &us);
+        if (!good)
+            return -1;
+        out->ints[at] = us;
+        out->ivalid[at] = 1;
+    } else if (conv == CONV_FLOAT) {
+        if (is_null(buf, p, q)) {
+            out->fvalid[at] = 0;
+        } else {
+            double value;
+            if (!decimal(buf, p, q, &value))
+                return -1;
+            out->floats[at] = value;
+            out->fvalid[at] = 1;
+        }
+    } else if (conv == CONV_INT || conv == CONV_STATUS) {
+        if (is_null(buf, p, q)) {
+            out->ivalid[at] = 0;
+        } else {
+            const int64_t value = integer(buf, p, q, conv == CONV_INT ? 18 : 5);
+            if (value < 0 || (conv == CONV_STATUS && value > 32767))
+                return -1;
+            out->ints[at] = value;
+            out->ivalid[at] = 1;
+        }
+    } else if (conv == CONV_LIST) {
+        const int64_t attempts = prog->slots_b[i] * w + row;
+        const int64_t is_list = attempts + w;
+        if (is_null(buf, p, q)) {
+            out->fvalid[at] = 0;
+            out->ivalid[attempts] = 0;
+            out->ints[is_list] = 0;
+            out->ivalid[is_list] = 1;
+        } else {
+            int64_t members, numeric;
+            double total;
+            if (!list_value(buf, p, q, &members, &numeric, &total))
+                return -1;
+            out->floats[at] = total;
+            out->fvalid[at] = numeric > 0;
+            out->ints[attempts] = members;
+            out->ivalid[attempts] = members > 1 || numeric > 0;
+            out->ints[is_list] = members > 1;
+            out->ivalid[is_list] = 1;
+        }
+    } else if (conv == CONV_COUNT) {
+        if (is_null(buf, p, q)) {
+            out->ivalid[at] = 0;
+        } else {
+            out->ints[at] = count_members(buf, p, q);
+            out->ivalid[at] = 1;
+        }
+    } else if (conv == CONV_REQUEST) {
+        int64_t m_end, t_end;
+        if (!request(buf, p, q, prog, &m_end, &t_end))
+            return -1;
+        out->spans[(2 * slot) * w + row] = p;
+        out->spans[(2 * slot + 1) * w + row] = m_end;
+        out->spans[(2 * slot + 2) * w + row] = m_end + 1;
+        out->spans[(2 * slot + 3) * w + row] = t_end;
+    } else if (conv == CONV_STRING) {
+        if (!is_ascii(buf, p, q))
+            return -1;
+        out->spans[(2 * slot) * w + row] = p;
+        out->spans[(2 * slot + 1) * w + row] = q;
+    }
+    return q;
+}
+
 /* Follow the program over the line starting at s (e: end of the chunk) and write its values in
  * row. Returns the offset of the line's '\n' (or e), or -1 when unsure. */
 static int64_t scan_line(const uint8_t *buf, int64_t s, int64_t e, int64_t row,
@@ -505,7 +609,6 @@ static int64_t scan_line(const uint8_t *buf, int64_t s, int64_t e, int64_t row,
                          struct day_cache *days)
 {
     int64_t p = s;
-    const int64_t w = out->width;
     for (int64_t i = 0; i < prog->n_pieces; i++) {
         if (prog->kinds[i] == 0) {
             if (!literal_at(buf, p, e, prog->lit, prog->lit_a[i], prog->lit_n[i]))
@@ -513,84 +616,524 @@ static int64_t scan_line(const uint8_t *buf, int64_t s, int64_t e, int64_t row,
             p += prog->lit_n[i];
             continue;
         }
-        const int64_t nxt = i + 1 < prog->n_pieces ? i + 1 : i;
-        const int64_t q = value_end(buf, p, e, prog->rules[i], prog->delims[i], prog->lit,
-                                    prog->lit_a[nxt], prog->lit_n[nxt]);
-        if (q < 0)
+        p = generic_var(buf, p, e, row, i, prog, out, days);
+        if (p < 0)
             return -1;
+    }
+    if (p == e || buf[p] == 10)
+        return p;
+    if (buf[p] == 13 && (p + 1 == e || buf[p + 1] == 10))
+        return p + 1;
+    return -1;
+}
+
+/* ------------------------------------------------------------------ the compiled program */
+
+/* What a step does: a literal, or a variable with a fast path for its rule and conversion (each
+ * fast path hands the unusual cases to generic_var, which scan_line uses for every variable). */
+enum {
+    OP_LIT = 0,        /* literal of 1 to 8 bytes */
+    OP_LIT_LONG,       /* literal of 0 or more than 8 bytes */
+    OP_GENERIC,        /* any variable: generic_var */
+    OP_DELIM_SKIP,     /* RULE_DELIM, CONV_SKIP */
+    OP_DELIM_STRING,   /* RULE_DELIM, CONV_STRING */
+    OP_DELIM_INT,      /* RULE_DELIM, CONV_INT or CONV_STATUS */
+    OP_DELIM_FLOAT,    /* RULE_DELIM, CONV_FLOAT */
+    OP_QUOTED_SKIP,    /* RULE_QUOTED, CONV_SKIP */
+    OP_QUOTED_STRING,  /* RULE_QUOTED, CONV_STRING */
+    OP_QUOTED_REQUEST, /* RULE_QUOTED, CONV_REQUEST */
+    OP_TIME_LOCAL,     /* RULE_TIME_LOCAL, CONV_TIME_LOCAL */
+    OP_LIST            /* RULE_LIST, CONV_LIST */
+};
+
+#define MAX_STEPS 64 /* steps kept on the stack; longer templates allocate theirs */
+#define MAX_PROTOS 32
+
+/* The accepted protocols as words (each at most 8 bytes, zero past its length). */
+struct proto_words {
+    int64_t count;
+    int64_t len[MAX_PROTOS];
+    uint64_t word[MAX_PROTOS];
+};
+
+/* The protocols as words; 0 when one is longer than 8 bytes or there are too many. */
+static int make_proto_words(const struct program *prog, struct proto_words *pw)
+{
+    pw->count = prog->n_proto_off - 1;
+    if (pw->count < 0 || pw->count > MAX_PROTOS)
+        return 0;
+    for (int64_t k = 0; k < pw->count; k++) {
+        const int64_t a = prog->proto_off[k];
+        const int64_t n = prog->proto_off[k + 1] - a;
+        if (n < 0 || n > 8)
+            return 0;
+        pw->len[k] = n;
+        pw->word[k] = 0;
+        for (int64_t j = 0; j < n; j++)
+            pw->word[k] |= (uint64_t)prog->protos[a + j] << (8 * j);
+    }
+    return 1;
+}
+
+struct step {
+    int32_t op;
+    int32_t delim;   /* RULE_DELIM's byte */
+    int64_t piece;   /* index in the program */
+    uint64_t word;   /* literal: its first bytes (OP_LIT), under mask */
+    uint64_t mask;
+    const uint8_t *lit; /* literal: its bytes */
+    int64_t lit_n;
+    int64_t max_digits; /* OP_DELIM_INT: 18 or 5 */
+    int64_t *ints;      /* the step's output rows (row 0), or NULL */
+    uint8_t *ivalid;
+    double *floats;
+    uint8_t *fvalid;
+    int64_t *ints_b; /* CONV_LIST: attempts, and is_list below */
+    uint8_t *ivalid_b;
+    int64_t *ints_c;
+    uint8_t *ivalid_c;
+    int64_t *span0, *span1, *span2, *span3;
+    const struct proto_words *protos; /* OP_QUOTED_REQUEST: the protocols as words, or NULL */
+};
+
+static int64_t compile_steps(const struct program *prog, const struct outputs *out,
+                             struct step *steps, const struct proto_words *protos)
+{
+    int64_t n_steps = 0;
+    const int64_t w = out->width;
+    for (int64_t i = 0; i < prog->n_pieces; i++) {
+        if (prog->kinds[i] == 0 && i > 0 && prog->kinds[i - 1] != 0 && prog->lit_n[i] >= 1 &&
+            prog->lit_n[i] <= 8) {
+            /* a short literal after a variable: checked by the variable's step */
+            struct step *prev = &steps[n_steps - 1];
+            prev->lit = prog->lit + prog->lit_a[i];
+            prev->lit_n = prog->lit_n[i];
+            for (int64_t k = 0; k < prev->lit_n; k++) {
+                prev->word |= (uint64_t)prev->lit[k] << (8 * k);
+                prev->mask |= (uint64_t)0xFF << (8 * k);
+            }
+            continue;
+        }
+        struct step *st = &steps[n_steps++];
+        memset(st, 0, sizeof *st);
+        st->lit = prog->lit;
+        st->piece = i;
+        if (prog->kinds[i] == 0) {
+            const int64_t n = prog->lit_n[i];
+            st->lit = prog->lit + prog->lit_a[i];
+            st->lit_n = n;
+            if (n >= 1 && n <= 8) {
+                st->op = OP_LIT;
+                for (int64_t k = 0; k < n; k++) {
+                    st->word |= (uint64_t)st->lit[k] << (8 * k);
+                    st->mask |= (uint64_t)0xFF << (8 * k);
+                }
+            } else {
+                st->op = OP_LIT_LONG;
+            }
+            continue;
+        }
+        const int64_t rule = prog->rules[i];
         const int64_t conv = prog->convs[i];
         const int64_t slot = prog->slots[i];
-        const int64_t at = slot * w + row;
-        if (conv == CONV_TIME_LOCAL || conv == CONV_TIME_ISO) {
-            int64_t us;
-            const int good = conv == CONV_TIME_LOCAL ? time_local(buf, p, q, days, &us)
-                                                     : time_iso(buf, p, q, &us);
-            if (!good)
+        st->op = OP_GENERIC;
+        st->delim = (int32_t)(prog->delims[i] & 0xFF);
+        if (rule == RULE_DELIM && prog->delims[i] >= 0 && prog->delims[i] <= 255 &&
+            prog->delims[i] != 10) {
+            if (conv == CONV_SKIP) {
+                st->op = OP_DELIM_SKIP;
+            } else if (conv == CONV_STRING) {
+                st->op = OP_DELIM_STRING;
+                st->span0 = out->spans + (2 * slot) * w;
+                st->span1 = out->spans + (2 * slot + 1) * w;
+            } else if (conv == CONV_INT || conv == CONV_STATUS) {
+                /* digits never end the value: the delimiter must not be one */
+                if (prog->delims[i] < 48 || prog->delims[i] > 57) {
+                    st->op = OP_DELIM_INT;
+                    st->max_digits = conv == CONV_INT ? 18 : 5;
+                    st->ints = out->ints + slot * w;
+                    st->ivalid = out->ivalid + slot * w;
+                }
+            } else if (conv == CONV_FLOAT) {
+                if ((prog->delims[i] < 48 || prog->delims[i] > 57) && prog->delims[i] != 46) {
+                    st->op = OP_DELIM_FLOAT;
+                    st->floats = out->floats + slot * w;
+                    st->fvalid = out->fvalid + slot * w;
+                }
+            }
+        } else if (rule == RULE_QUOTED) {
+            if (conv == CONV_SKIP) {
+                st->op = OP_QUOTED_SKIP;
+            } else if (conv == CONV_STRING) {
+                st->op = OP_QUOTED_STRING;
+                st->span0 = out->spans + (2 * slot) * w;
+                st->span1 = out->spans + (2 * slot + 1) * w;
+            } else if (conv == CONV_REQUEST) {
+                st->op = OP_QUOTED_REQUEST;
+                st->protos = protos;
+                st->span0 = out->spans + (2 * slot) * w;
+                st->span1 = out->spans + (2 * slot + 1) * w;
+                st->span2 = out->spans + (2 * slot + 2) * w;
+                st->span3 = out->spans + (2 * slot + 3) * w;
+            }
+        } else if (rule == RULE_TIME_LOCAL && conv == CONV_TIME_LOCAL) {
+            st->op = OP_TIME_LOCAL;
+            st->ints = out->ints + slot * w;
+            st->ivalid = out->ivalid + slot * w;
+        } else if (rule == RULE_LIST && conv == CONV_LIST) {
+            st->op = OP_LIST;
+            st->floats = out->floats + slot * w;
+            st->fvalid = out->fvalid + slot * w;
+            st->ints_b = out->ints + prog->slots_b[i] * w;
+            st->ivalid_b = out->ivalid + prog->slots_b[i] * w;
+            st->ints_c = out->ints + (prog->slots_b[i] + 1) * w;
+            st->ivalid_c = out->ivalid + (prog->slots_b[i] + 1) * w;
+        }
+    }
+    return n_steps;
+}
+
+/* First offset in [q, e) holding byte a or '\n'; e if none. */
+static inline int64_t find_delim(const uint8_t *buf, int64_t q, int64_t e, int64_t a)
+{
+    const uint64_t wa = (uint64_t)a * ONES;
+    const uint64_t wn = (uint64_t)10 * ONES;
+    while (q + 8 <= e) {
+        const uint64_t word = load_word(buf, q);
+        const uint64_t hits = zero_bytes(word ^ wa) | zero_bytes(word ^ wn);
+        if (hits)
+            return q + (int64_t)(__builtin_ctzll(hits) >> 3);
+        q += 8;
+    }
+    for (; q < e; q++) {
+        const int64_t x = buf[q];
+        if (x == a || x == 10)
+            return q;
+    }
+    return e;
+}
+
+/* First offset in [q, e) holding '"', '\\' or '\n' (and ' ' too when space): e if none.
+ * Sixteen bytes at a time with SSE2. */
+static inline int64_t find_quoted(const uint8_t *buf, int64_t q, int64_t e, int space)
+{
+#if HAVE_SSE2
+    const __m128i vq = _mm_set1_epi8(34);
+    const __m128i vb = _mm_set1_epi8(92);
+    const __m128i vn = _mm_set1_epi8(10);
+    const __m128i vs = _mm_set1_epi8(space ? 32 : 34);
+    while (q + 16 <= e) {
+        const __m128i x = _mm_loadu_si128((const void *)(buf + q));
+        const __m128i quote_or_escape = _mm_or_si128(_mm_cmpeq_epi8(x, vq), _mm_cmpeq_epi8(x, vb));
+        const __m128i newline_or_end = _mm_or_si128(_mm_cmpeq_epi8(x, vn), _mm_cmpeq_epi8(x, vs));
+        const __m128i hit = _mm_or_si128(quote_or_escape, newline_or_end);
+        const int bits = _mm_movemask_epi8(hit);
+        if (bits)
+            return q + __builtin_ctz((unsigned)bits);
+        q += 16;
+    }
+#endif
+    const int64_t s = space ? 32 : 34;
+    for (; q < e; q++) {
+        const int64_t x = buf[q];
+        if (x == 34 || x == 92 || x == 10 || x == s)
+            return q;
+    }
+    return e;
+}
+
+/* Bytes a method may hold after its first (which is A-Z): A-Z, '_' and '-'. */
+static const uint8_t METHOD_BYTE[256] = {
+    ['-'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1,
+    ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1,
+    ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1,
+    ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['_'] = 1,
+};
+
+/* Number of ASCII digits at the start of word (its bytes in memory order), 0 to 8: a byte
+ * is a digit when its high nibble is 3 and its low nibble plus 6 does not carry into the high
+ * one; x is zero exactly in the digit bytes. */
+static inline int64_t leading_digits(uint64_t word)
+{
+    const uint64_t nibbles = 0xF0F0F0F0F0F0F0F0ULL;
+    const uint64_t x = ((word & nibbles) ^ 0x3030303030303030ULL) |
+                       (((word & 0x0F0F0F0F0F0F0F0FULL) + 0x0606060606060606ULL) & nibbles);
+    return x ? (int64_t)(__builtin_ctzll(x) >> 3) : 8;
+}
+
+/* Value of the first k (0 to 8) bytes of word, all digits: the digits are moved to the top
+ * (leading zeros below), then pairs, quads and octets are combined with three multiplies. */
+static inline uint64_t digits_value(uint64_t word, int64_t k)
+{
+    if (k == 0)
+        return 0;
+    uint64_t v = (word & 0x0F0F0F0F0F0F0F0FULL) << (8 * (8 - k));
+    v = (v * 10 + (v >> 8)) & 0x00FF00FF00FF00FFULL;
+    v = (v * 100 + (v >> 16)) & 0x0000FFFF0000FFFFULL;
+    v = (v * 10000 + (v >> 32)) & 0x00000000FFFFFFFFULL;
+    return v;
+}
+
+/* RULE_QUOTED's value end (value_end's code with the SSE2 search). */
+static inline int64_t quoted_end(const uint8_t *buf, int64_t q, int64_t e)
+{
+    for (;;) {
+        q = find_quoted(buf, q, e, 0);
+        if (q < e && buf[q] == 92) {
+            if (q + 1 >= e || buf[q + 1] == 10)
                 return -1;
-            out->ints[at] = us;
-            out->ivalid[at] = 1;
-        } else if (conv == CONV_FLOAT) {
-            if (is_null(buf, p, q)) {
-                out->fvalid[at] = 0;
-            } else {
-                double value;
-                if (!decimal(buf, p, q, &value))
-                    return -1;
-                out->floats[at] = value;
-                out->fvalid[at] = 1;
-            }
-        } else if (conv == CONV_INT || conv == CONV_STATUS) {
-            if (is_null(buf, p, q)) {
-                out->ivalid[at] = 0;
-            } else {
-                const int64_t value = integer(buf, p, q, conv == CONV_INT ? 18 : 5);
-                if (value < 0 || (conv == CONV_STATUS && value > 32767))
-                    return -1;
-                out->ints[at] = value;
-                out->ivalid[at] = 1;
-            }
-        } else if (conv == CONV_LIST) {
-            const int64_t attempts = prog->slots_b[i] * w + row;
-            const int64_t is_list = attempts + w;
-            if (is_null(buf, p, q)) {
-                out->fvalid[at] = 0;
-                out->ivalid[attempts] = 0;
-                out->ints[is_list] = 0;
-                out->ivalid[is_list] = 1;
-            } else {
-                int64_t members, numeric;
-                double total;
-                if (!list_value(buf, p, q, &members, &numeric, &total))
-                    return -1;
-                out->floats[at] = total;
-                out->fvalid[at] = numeric > 0;
-                out->ints[attempts] = members;
-                out->ivalid[attempts] = members > 1 || numeric > 0;
-                out->ints[is_list] = members > 1;
-                out->ivalid[is_list] = 1;
-            }
-        } else if (conv == CONV_COUNT) {
-            if (is_null(buf, p, q)) {
-                out->ivalid[at] = 0;
-            } else {
-                out->ints[at] = count_members(buf, p, q);
-                out->ivalid[at] = 1;
-            }
-        } else if (conv == CONV_REQUEST) {
-            int64_t m_end, t_end;
-            if (!request(buf, p, q, prog, &m_end, &t_end))
+            q += 2;
+            continue;
+        }
+        return q;
+    }
+}
+
+/* Whether a literal of 1 to 8 bytes (its step) is at p: one word compare when 8 bytes remain. */
+static inline int lit_ok(const uint8_t *buf, int64_t p, int64_t e, const struct step *st)
+{
+    if (p + 8 <= e)
+        return ((load_word(buf, p) ^ st->word) & st->mask) == 0;
+    return p + st->lit_n <= e && same_bytes(buf + p, st->lit, st->lit_n);
+}
+
+/* scan_line over the compiled steps: same result, same outputs for a kept line. */
+static int64_t scan_steps(const uint8_t *buf, int64_t s, int64_t e, int64_t row,
+                          const struct step *steps, int64_t n_steps, const struct program *prog,
+                          const struct outputs *out, struct day_cache *days)
+{
+    int64_t p = s;
+    for (const struct step *st = steps; st < steps + n_steps; st++) {
+        int64_t q;
+        switch (st->op) {
+        case OP_LIT:
+            if (!lit_ok(buf, p, e, st))
                 return -1;
-            out->spans[(2 * slot) * w + row] = p;
-            out->spans[(2 * slot + 1) * w + row] = m_end;
-            out->spans[(2 * slot + 2) * w + row] = m_end + 1;
-            out->spans[(2 * slot + 3) * w + row] = t_end;
-        } else if (conv == CONV_STRING) {
+            p += st->lit_n;
+            continue;
+        case OP_LIT_LONG:
+            if (!literal_at(buf, p, e, st->lit, 0, st->lit_n))
+                return -1;
+            p += st->lit_n;
+            continue;
+        case OP_DELIM_SKIP:
+            p = find_delim(buf, p, e, st->delim);
+            goto literal;
+        case OP_DELIM_STRING:
+            q = find_delim(buf, p, e, st->delim);
             if (!is_ascii(buf, p, q))
                 return -1;
-            out->spans[(2 * slot) * w + row] = p;
-            out->spans[(2 * slot + 1) * w + row] = q;
+            st->span0[row] = p;
+            st->span1[row] = q;
+            p = q;
+            goto literal;
+        case OP_DELIM_INT: {
+            /* digits up to the delimiter, '\n' or the end */
+            uint64_t value = 0;
+            q = p;
+            if (p + 8 <= e) {
+                /* up to 7 digits in one word, the byte after them inside it */
+                const uint64_t word = load_word(buf, p);
+                const int64_t k = leading_digits(word);
+                if (k < 8) {
+                    value = digits_value(word, k);
+                    q = p + k;
+                }
+            }
+            if (q == p) {
+                while (q < e && (uint8_t)(buf[q] - 48) <= 9) {
+                    value = value * 10 + (uint64_t)(buf[q] - 48);
+                    q++;
+                }
+            }
+            const int64_t n = q - p;
+            if (n >= 1 && n <= st->max_digits && (n == 1 || buf[p] != 48) &&
+                (q == e || buf[q] == st->delim || buf[q] == 10)) {
+                if (st->max_digits == 5 && value > 32767)
+                    return -1;
+                st->ints[row] = (int64_t)value;
+                st->ivalid[row] = 1;
+                p = q;
+                goto literal;
+            }
+            break;
         }
-        p = q;
+        case OP_DELIM_FLOAT: {
+            /* \d+(\.\d+)? up to the delimiter, '\n' or the end, at most 15 digits */
+            uint64_t mant = 0;
+            q = p;
+            while (q < e && (uint8_t)(buf[q] - 48) <= 9) {
+                mant = mant * 10 + (uint64_t)(buf[q] - 48);
+                q++;
+            }
+            int64_t n = q - p;
+            int64_t frac = 0;
+            if (n >= 1 && q + 1 < e && buf[q] == 46 && (uint8_t)(buf[q + 1] - 48) <= 9) {
+                q++;
+                const int64_t f = q;
+                while (q < e && (uint8_t)(buf[q] - 48) <= 9) {
+                    mant = mant * 10 + (uint64_t)(buf[q] - 48);
+                    q++;
+                }
+                frac = q - f;
+                n += frac;
+            }
+            if (n >= 1 && n <= 15 && (q == e || buf[q] == st->delim || buf[q] == 10)) {
+                st->floats[row] =
+                    frac > 0 ? (double)(int64_t)mant / POW10[frac] : (double)(int64_t)mant;
+                st->fvalid[row] = 1;
+                p = q;
+                goto literal;
+            }
+            break;
+        }
+        case OP_QUOTED_SKIP:
+            p = quoted_end(buf, p, e);
+            if (p < 0)
+                return -1;
+            goto literal;
+        case OP_QUOTED_STRING:
+            q = quoted_end(buf, p, e);
+            if (q < 0 || !is_ascii(buf, p, q))
+                return -1;
+            st->span0[row] = p;
+            st->span1[row] = q;
+            p = q;
+            goto literal;
+        case OP_QUOTED_REQUEST: {
+            /* METHOD ' ' TARGET ' ' PROTO '"' with no '"', '\\' or '\n' before the last '"' */
+            int64_t m = p;
+            if (m < e && (uint8_t)(buf[m] - 65) <= 25) {
+                m++;
+                while (m < e && METHOD_BYTE[buf[m]])
+                    m++;
+            }
+            if (m == p || m >= e || buf[m] != 32)
+                break;
+            const int64_t t = find_quoted(buf, m + 1, e, 1);
+            if (t == m + 1 || t >= e || buf[t] != 32)
+                break;
+            q = find_quoted(buf, t + 1, e, 0);
+            if (q >= e || buf[q] != 34)
+                break;
+            /* the value is [p, q): request()'s checks */
+            if (!is_ascii(buf, m + 1, t))
+                return -1;
+            int found = 0;
+            const int64_t n_proto = q - (t + 1);
+            if (st->protos && n_proto <= 8 && t + 9 <= e) {
+                /* the protocol as one word (zero past its length) against each accepted one */
+                const uint64_t keep =
+                    n_proto == 8 ? ~(uint64_t)0 : ((uint64_t)1 << (8 * n_proto)) - 1;
+                const uint64_t x = load_word(buf, t + 1) & keep;
+                for (int64_t k = 0; k < st->protos->count; k++) {
+                    if (st->protos->len[k] == n_proto && st->protos->word[k] == x) {
+                        found = 1;
+                        break;
+                    }
+                }
+                if (!found)
+                    return -1;
+            }
+            for (int64_t k = 0; !found && k < prog->n_proto_off - 1; k++) {
+                const int64_t a = prog->proto_off[k];
+                const int64_t n = prog->proto_off[k + 1] - a;
+                if (q - (t + 1) == n && same_bytes(buf + t + 1, prog->protos + a, n)) {
+                    found = 1;
+                    break;
+                }
+            }
+            if (!found)
+                return -1;
+            st->span0[row] = p;
+            st->span1[row] = m;
+            st->span2[row] = m + 1;
+            st->span3[row] = t;
+            p = q;
+            goto literal;
+        }
+        case OP_TIME_LOCAL:
+            /* a converted $time_local is 26 bytes with none of ' ', ']', '\n' but byte 20, so
+             * the rule's end is p + 26 exactly when that is the end, ' ', ']' or '\n' */
+            q = p + 26;
+            if (q <= e && (q == e || buf[q] == 32 || buf[q] == 93 || buf[q] == 10)) {
+                int64_t us;
+                if (days->valid && buf[p + 11] == 58 && buf[p + 20] == 32 &&
+                    load_word(buf, p) == days->date && load_word(buf, p + 3) == days->year &&
+                    (load_word(buf, p + 18) >> 24) == days->zone) {
+                    /* the day and zone of the cache (whose '/' bytes 2 and 6 were checked when
+                     * it was filled): time_local's clock alone */
+                    const int64_t secs = clock_fast(buf, p + 12);
+                    if (secs < 0)
+                        return -1;
+                    us = (days->base + secs) * 1000000;
+                } else if (!time_local(buf, p, q, days, &us)) {
+                    return -1;
+                }
+                st->ints[row] = us;
+                st->ivalid[row] = 1;
+                p = q;
+                goto literal;
+            }
+            return -1;
+        case OP_LIST: {
+            /* one member \d+(\.\d+)? (or "-") that ends the line or is followed by a plain ' ' */
+            uint64_t mant = 0;
+            q = p;
+            while (q < e && (uint8_t)(buf[q] - 48) <= 9) {
+                mant = mant * 10 + (uint64_t)(buf[q] - 48);
+                q++;
+            }
+            int64_t n = q - p;
+            int64_t frac = 0;
+            if (n >= 1 && q + 1 < e && buf[q] == 46 && (uint8_t)(buf[q + 1] - 48) <= 9) {
+                q++;
+                const int64_t f = q;
+                while (q < e && (uint8_t)(buf[q] - 48) <= 9) {
+                    mant = mant * 10 + (uint64_t)(buf[q] - 48);
+                    q++;
+                }
+                frac = q - f;
+                n += frac;
+            }
+            const int dash = n == 0 && q < e && buf[q] == 45;
+            if (dash)
+                q++;
+            if ((n >= 1 && n <= 15) || dash) {
+                const int group = q + 3 < e && buf[q + 1] == 58 && buf[q + 2] == 32; /* " : " */
+                const int ends =
+                    q == e || buf[q] == 10 || buf[q] == 13 || (buf[q] == 32 && !group);
+                if (ends) {
+                    if (dash) {
+                        st->fvalid[row] = 0;
+                        st->ivalid_b[row] = 0;
+                    } else {
+                        st->floats[row] =
+                            frac > 0 ? (double)(int64_t)mant / POW10[frac] : (double)(int64_t)mant;
+                        st->fvalid[row] = 1;
+                        st->ints_b[row] = 1;
+                        st->ivalid_b[row] = 1;
+                    }
+                    st->ints_c[row] = 0;
+                    st->ivalid_c[row] = 1;
+                    p = q;
+                    goto literal;
+                }
+            }
+            break;
+        }
+        default:
+            break;
+        }
+        /* the generic step */
+        p = generic_var(buf, p, e, row, st->piece, prog, out, days);
+        if (p < 0)
+            return -1;
+    literal:
+        /* the literal after the variable (none: mask 0 and length 0 always match) */
+        if (!lit_ok(buf, p, e, st))
+            return -1;
+        p += st->lit_n;
     }
     if (p == e || buf[p] == 10)
         return p;
@@ -622,8 +1165,16 @@ int64_t scan_chunk(const uint8_t *buf, int64_t size, int64_t start, int64_t row0
     struct day_cache days = {0};
     int64_t pos = start;
     int64_t kept = 0;
+    struct step local[MAX_STEPS];
+    struct step *steps = n_pieces <= MAX_STEPS ? local : malloc((size_t)n_pieces * sizeof *steps);
+    const int compiled = steps != NULL; /* else (out of memory) scan_line alone */
+    struct proto_words pwords;
+    const int words = make_proto_words(&prog, &pwords);
+    const int64_t n_steps =
+        compiled ? compile_steps(&prog, &out, steps, words ? &pwords : NULL) : 0;
     for (int64_t row = row0; row < row0 + n_lines; row++) {
-        int64_t end = scan_line(buf, pos, size, row, &prog, &out, &days);
+        int64_t end = compiled ? scan_steps(buf, pos, size, row, steps, n_steps, &prog, &out, &days)
+                               : scan_line(buf, pos, size, row, &prog, &out, &days);
         if (end >= 0) {
             ok[row] = 1;
             kept++;
@@ -635,6 +1186,8 @@ int64_t scan_chunk(const uint8_t *buf, int64_t size, int64_t start, int64_t row0
         }
         pos = end + 1;
     }
+    if (steps != local)
+        free(steps);
     return kept;
 }
 
@@ -672,45 +1225,71 @@ void gather_copy(const uint8_t *buf, const int64_t *starts, const int64_t *rows,
     }
 }
 
+/* How many rows ahead encode_spans asks for a value's bytes. */
+#define PREFETCH_ROWS 32
+
 static const uint64_t HASH_SEED = 0x9E3779B97F4A7C15ULL;
 static const uint64_t HASH_MUL = 0xFF51AFD7ED558CCDULL;
 
-/* A 64-bit hash of buf[a:a + length], mixing eight bytes per multiply. */
-static inline uint64_t hash_bytes(const uint8_t *buf, int64_t a, int64_t length)
+/* The first min(length, 8) bytes of buf[a:a + length] in a word, zero above them. */
+static inline uint64_t head_word(const uint8_t *buf, int64_t size, int64_t a, int64_t length)
+{
+    if (length >= 8)
+        return load_word(buf, a);
+    if (a + 8 <= size)
+        return load_word(buf, a) & (((uint64_t)1 << (8 * length)) - 1);
+    uint64_t word = 0;
+    for (int64_t k = 0; k < length; k++)
+        word |= (uint64_t)buf[a + k] << (8 * k);
+    return word;
+}
+
+/* A 64-bit hash of buf[a:a + length] (inside the buffer), mixing eight bytes per multiply; head
+ * is its head_word. The last partial word is read as a whole word ending at the value's end when
+ * the value has eight bytes or more. */
+static inline uint64_t hash_value(const uint8_t *buf, int64_t a, int64_t length, uint64_t head)
 {
     uint64_t h = HASH_SEED ^ (uint64_t)length;
+    h = (h ^ head) * HASH_MUL;
+    h ^= h >> 29;
+    if (length <= 8)
+        return h;
     const int64_t end = a + length;
-    for (int64_t j = a; j < end; j += 8) {
-        uint64_t word = 0;
-        if (end - j >= 8) {
-            word = load_word(buf, j);
-        } else {
-            for (int64_t k = 0; k < end - j; k++)
-                word |= (uint64_t)buf[j + k] << (8 * k);
-        }
+    int64_t j = a + 8;
+    for (; j + 8 <= end; j += 8) {
+        h = (h ^ load_word(buf, j)) * HASH_MUL;
+        h ^= h >> 29;
+    }
+    if (j < end) {
+        const uint64_t word = load_word(buf, end - 8) >> (8 * (8 - (end - j)));
         h = (h ^ word) * HASH_MUL;
         h ^= h >> 29;
     }
     return h;
 }
 
-/* An open-addressing hash table (linear probing, at most half full) over the distinct values,
- * which are kept back to back in an arena so that the byte comparisons stay in cache. */
+/* An open-addressing hash table (linear probing, at most half full) over the distinct values.
+ * Each value is a record in an arena, in order of first sight: its number and length (two
+ * int64), then its bytes, zero-padded to a multiple of 8. A table slot holds the value's full
+ * hash and its record's offset + 1 (0: an empty slot), so a lookup reads one slot and one
+ * record, and both can be asked for ahead of time. */
+struct table_slot {
+    uint64_t hash;
+    int64_t record; /* offset + 1 in the arena, 0 if empty */
+};
+
 struct dictionary {
-    int64_t cap;      /* table slots, a power of two */
-    int64_t count;    /* distinct values */
-    int32_t *table;   /* cap slots: a value's number, or -1 */
-    uint64_t *hashes; /* cap / 2 */
-    int64_t *offsets; /* cap / 2 + 1: each value's start in the arena */
+    int64_t cap;              /* table slots, a power of two */
+    int64_t count;            /* distinct values */
+    struct table_slot *table; /* cap slots */
     uint8_t *arena;
     int64_t arena_size;
+    int64_t arena_used;
 };
 
 static void dictionary_free(struct dictionary *dict)
 {
     free(dict->table);
-    free(dict->hashes);
-    free(dict->offsets);
     free(dict->arena);
 }
 
@@ -719,28 +1298,38 @@ static int dictionary_grow(struct dictionary *dict)
 {
     const int64_t cap = 2 * dict->cap;
     const uint64_t mask = (uint64_t)cap - 1;
-    int32_t *table = malloc((size_t)cap * sizeof *table);
-    uint64_t *hashes = realloc(dict->hashes, (size_t)(cap / 2) * sizeof *hashes);
-    if (hashes)
-        dict->hashes = hashes;
-    int64_t *offsets = realloc(dict->offsets, (size_t)(cap / 2 + 1) * sizeof *offsets);
-    if (offsets)
-        dict->offsets = offsets;
-    if (!table || !hashes || !offsets) {
-        free(table);
+    struct table_slot *table = calloc((size_t)cap, sizeof *table);
+    if (!table)
         return -1;
-    }
-    memset(table, 0xFF, (size_t)cap * sizeof *table);
-    for (int64_t v = 0; v < dict->count; v++) {
-        uint64_t slot = dict->hashes[v] & mask;
-        while (table[slot] >= 0)
+    for (int64_t k = 0; k < dict->cap; k++) {
+        if (!dict->table[k].record)
+            continue;
+        uint64_t slot = dict->table[k].hash & mask;
+        while (table[slot].record)
             slot = (slot + 1) & mask;
-        table[slot] = (int32_t)v;
+        table[slot] = dict->table[k];
     }
     free(dict->table);
     dict->table = table;
     dict->cap = cap;
     return 0;
+}
+
+/* Whether buf[a:a + length] (head: its head_word) equals the record's bytes y of that length:
+ * words, the last one ending at the value's end (so it may overlap); short values are their
+ * head (the record's padding is zero). */
+static inline int same_bytes_as(const uint8_t *buf, int64_t a, int64_t length, uint64_t head,
+                                const uint8_t *y)
+{
+    if (length < 8)
+        return length == 0 || load_word(y, 0) == head;
+    int64_t k = 0;
+    for (; k + 8 <= length; k += 8)
+        if (load_word(buf, a + k) != load_word(y, k))
+            return 0;
+    if (k < length)
+        return load_word(buf, a + length - 8) == load_word(y, length - 8);
+    return 1;
 }
 
 /* Dictionary-encode buf[starts[r]:ends[r]] (buf holds size bytes, starts and ends n_spans
@@ -751,17 +1340,13 @@ int64_t encode_spans(const uint8_t *buf, int64_t size, const int64_t *starts, co
                      int64_t n_spans, const int64_t *rows, int64_t n, int32_t *codes,
                      int64_t *firsts)
 {
-    struct dictionary dict = {1024, 0, NULL, NULL, NULL, NULL, 1024 * 16};
-    dict.table = malloc((size_t)dict.cap * sizeof *dict.table);
-    dict.hashes = malloc((size_t)(dict.cap / 2) * sizeof *dict.hashes);
-    dict.offsets = malloc((size_t)(dict.cap / 2 + 1) * sizeof *dict.offsets);
+    struct dictionary dict = {1024, 0, NULL, NULL, 1024 * 32, 0};
+    dict.table = calloc((size_t)dict.cap, sizeof *dict.table);
     dict.arena = malloc((size_t)dict.arena_size);
-    if (!dict.table || !dict.hashes || !dict.offsets || !dict.arena) {
+    if (!dict.table || !dict.arena) {
         dictionary_free(&dict);
         return -1;
     }
-    memset(dict.table, 0xFF, (size_t)dict.cap * sizeof *dict.table);
-    dict.offsets[0] = 0;
     for (int64_t i = 0; i < n; i++) {
         const int64_t r = rows[i];
         if (!span_ok(starts, ends, n_spans, size, r)) {
@@ -770,37 +1355,60 @@ int64_t encode_spans(const uint8_t *buf, int64_t size, const int64_t *starts, co
         }
         const int64_t a = starts[r];
         const int64_t length = ends[r] - a;
-        const uint64_t h = hash_bytes(buf, a, length);
+#if defined(__GNUC__)
+        /* The values lie one per log line, far apart in a large buffer: ask for the bytes of
+         * the value PREFETCH_ROWS rows on (a hint only; the address is inside the buffer). */
+        if (i + PREFETCH_ROWS < n) {
+            const int64_t r2 = rows[i + PREFETCH_ROWS];
+            if (r2 >= 0 && r2 < n_spans) {
+                const int64_t a2 = starts[r2];
+                if (a2 >= 0 && a2 < size)
+                    __builtin_prefetch(buf + a2);
+            }
+        }
+#endif
+        const uint64_t head = head_word(buf, size, a, length);
+        const uint64_t h = hash_value(buf, a, length, head);
         const uint64_t mask = (uint64_t)dict.cap - 1;
         uint64_t slot = h & mask;
-        int32_t u;
-        while ((u = dict.table[slot]) >= 0) {
-            const int64_t o = dict.offsets[u];
-            if (dict.hashes[u] == h && dict.offsets[u + 1] - o == length &&
-                memcmp(buf + a, dict.arena + o, (size_t)length) == 0)
-                break;
+        int64_t rec;
+        int64_t u = -1;
+        while ((rec = dict.table[slot].record) != 0) {
+            if (dict.table[slot].hash == h) {
+                const uint8_t *y = dict.arena + rec - 1;
+                if (load_word(y, 8) == (uint64_t)length &&
+                    same_bytes_as(buf, a, length, head, y + 16)) {
+                    u = (int64_t)load_word(y, 0);
+                    break;
+                }
+            }
             slot = (slot + 1) & mask;
         }
         if (u >= 0) {
-            codes[i] = u;
+            codes[i] = (int32_t)u;
             continue;
         }
-        /* a new value: store it, then grow the table once it is half full */
-        const int64_t o = dict.offsets[dict.count];
-        if (o + length > dict.arena_size) {
-            const int64_t size = 2 * (o + length);
-            uint8_t *arena = realloc(dict.arena, (size_t)size);
+        /* a new value: store its record, then grow the table once it is half full */
+        const int64_t o = dict.arena_used;
+        const int64_t padded = (length + 7) / 8 * 8;
+        if (o + 16 + padded > dict.arena_size) {
+            const int64_t grown = 2 * (o + 16 + padded);
+            uint8_t *arena = realloc(dict.arena, (size_t)grown);
             if (!arena) {
                 dictionary_free(&dict);
                 return -1;
             }
             dict.arena = arena;
-            dict.arena_size = size;
+            dict.arena_size = grown;
         }
-        memcpy(dict.arena + o, buf + a, (size_t)length);
-        dict.offsets[dict.count + 1] = o + length;
-        dict.table[slot] = (int32_t)dict.count;
-        dict.hashes[dict.count] = h;
+        const int64_t header[2] = {dict.count, length};
+        memcpy(dict.arena + o, header, sizeof header);
+        if (padded > length)
+            memset(dict.arena + o + 16 + padded - 8, 0, 8);
+        memcpy(dict.arena + o + 16, buf + a, (size_t)length);
+        dict.arena_used = o + 16 + padded;
+        dict.table[slot].hash = h;
+        dict.table[slot].record = o + 1;
         firsts[dict.count] = r;
         codes[i] = (int32_t)dict.count;
         dict.count++;
@@ -831,8 +1439,10 @@ int64_t count_lines(const uint8_t *buf, int64_t start, int64_t stop)
         int64_t rounds = (stop - k) / 16;
         rounds = rounds < 255 ? rounds : 255;
         __m128i lanes = _mm_setzero_si128();
-        for (int64_t r = 0; r < rounds; r++, k += 16)
-            lanes = _mm_sub_epi8(lanes, _mm_cmpeq_epi8(_mm_loadu_si128((const void *)(buf + k)), nl));
+        for (int64_t r = 0; r < rounds; r++, k += 16) {
+            const __m128i x = _mm_loadu_si128((const void *)(buf + k));
+            lanes = _mm_sub_epi8(lanes, _mm_cmpeq_epi8(x, nl));
+        }
         const __m128i sums = _mm_sad_epu8(lanes, _mm_setzero_si128());
         count += _mm_cvtsi128_si32(sums) + _mm_cvtsi128_si32(_mm_unpackhi_epi64(sums, sums));
     }
