@@ -24,6 +24,7 @@ from apislo.errors import ConfigError
 from apislo.sources.logs.base import RAW_SCHEMA, REJECT_SCHEMA, Parsed, hash_secret, split_lines
 
 __all__ = [
+    "MAX_EXACT_NUMBER",
     "SECRET_QUERY_KEYS",
     "Num",
     "clean",
@@ -90,6 +91,10 @@ class Num:
     bad: pl.Expr
 
 
+#: Numbers of log fields must be smaller than this in magnitude (2**53) to be read.
+MAX_EXACT_NUMBER = float(2**53)
+
+
 def number(
     text: pl.Expr,
     *,
@@ -112,7 +117,9 @@ def number(
         ``bad`` mask of values that are neither numbers nor sentinels.
     """
     as_float = text.cast(pl.Float64, strict=False)
-    ok = as_float.is_finite()  # null where the text is not a number
+    # null where the text is not a number; past 2**53 a float no longer holds every whole number,
+    # and no field of a log is that large (it would overflow the integer columns downstream)
+    ok = as_float.is_finite() & (as_float.abs() < MAX_EXACT_NUMBER)
     if integer:
         ok = ok & (as_float == as_float.round(0))
     if none_values:
@@ -179,8 +186,10 @@ def local_to_utc(naive: pl.Expr, tz: str | None) -> pl.Expr:
 
 
 def epoch_ms_to_ts(ms: pl.Expr) -> pl.Expr:
-    """Epoch milliseconds (Float64 or Int64) -> UTC timestamp (microseconds)."""
-    return (ms * 1000).round(0).cast(pl.Int64).cast(pl.Datetime("us", "UTC"))
+    """Epoch milliseconds (Float64 or Int64) -> UTC timestamp (microseconds); null when out of
+    range."""
+    micros = (ms * 1000).round(0).cast(pl.Int64, strict=False)  # null past the Int64 range
+    return micros.cast(pl.Datetime("us", "UTC"))
 
 
 def request_columns(frame: pl.DataFrame, column: str = "request") -> pl.DataFrame:
@@ -293,6 +302,15 @@ def finish(
     Returns:
         :class:`Parsed` with events cast to :data:`RAW_SCHEMA` types and the rejects.
     """
+    typed = {name: expr.cast(RAW_SCHEMA[name], strict=False) for name, expr in columns.items()}
+    # a number too large for its column (a count of 10**14 retries in an Int16) is a bad number
+    overflow = [
+        expr.is_not_null() & typed[name].is_null()
+        for name, expr in columns.items()
+        if RAW_SCHEMA[name].is_numeric()
+    ]
+    if overflow:
+        reasons = [*reasons, ("bad_number", pl.any_horizontal(overflow))]
     reason: pl.Expr = pl.lit(None, dtype=pl.String)
     for name, mask in reversed(reasons):
         reason = pl.when(mask.fill_null(False)).then(pl.lit(name)).otherwise(reason)
@@ -303,7 +321,7 @@ def finish(
         frame.lazy()
         .with_columns(
             reason.alias("__reason"),
-            *(expr.cast(RAW_SCHEMA[name]).alias(f"__col_{name}") for name, expr in columns.items()),
+            *(expr.alias(f"__col_{name}") for name, expr in typed.items()),
         )
         .collect()
     )

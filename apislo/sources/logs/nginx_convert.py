@@ -7,6 +7,8 @@
 
 * ``$time_local``, ``$time_iso8601`` and ``$msec`` mark the request *end* (log write):
   ``ts`` = end - ``$request_time`` (UTC); without ``$request_time``, ``ts`` = the logged time.
+  A ``$request_time`` below 0 or of a year or more is no duration (``bad_number``), a
+  ``$msec`` outside years 1970-9999 no time (``bad_timestamp``).
 * ``-`` and empty values are null everywhere.
 * upstream lists (``0.512, 0.034``; ``0.1 : 0.2``; members may be ``-``): ``upstream_latency_s``
   = sum of the numeric members (null when none is), ``attempts`` = number of members.
@@ -32,6 +34,8 @@ __all__ = [
     "INT_SOURCES",
     "LIST_SUM_DECIMALS",
     "LIST_VARIABLES",
+    "MAX_MSEC",
+    "MAX_REQUEST_TIME_S",
     "PROTOCOLS",
     "STRING_SOURCES",
     "TIME_VARIABLES",
@@ -47,6 +51,11 @@ __all__ = [
     "unescape_nginx",
 ]
 
+#: The longest ``$request_time`` taken for a duration (a year, in seconds); longer ones are
+#: garbage, and would move the start time off the calendar.
+MAX_REQUEST_TIME_S = 365 * 86_400.0
+#: ``$msec`` (epoch seconds) must be below this (year 10000) to be a time.
+MAX_MSEC = 253_402_300_800.0
 #: Variables that hold the log-write (request end) time, in order of preference.
 TIME_VARIABLES: tuple[str, ...] = ("time_iso8601", "time_local", "msec")
 #: Upstream variables NGINX writes as lists (``, `` between retries, `` : `` between groups).
@@ -161,7 +170,7 @@ def _end_time(raw: set[str], zones: list[str]) -> pl.Expr:
         )
         return (naive - pl.duration(seconds=offset)).dt.replace_time_zone("UTC")
     msec, _ = _number(pl.col("msec"), pl.Float64)
-    return msec_time(msec)
+    return msec_time(pl.when((msec >= 0) & (msec < MAX_MSEC)).then(msec))
 
 
 def msec_time(msec: pl.Expr) -> pl.Expr:
@@ -257,7 +266,9 @@ def convert(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     bad_ts = end.is_null()
     if "request_time" in raw:
         latency, bad = _number(pl.col("request_time"), pl.Float64)
-        bad_number.append(bad)
+        no_duration = (latency < 0) | (latency >= MAX_REQUEST_TIME_S)
+        bad_number.append(bad | no_duration)
+        latency = pl.when(~no_duration).then(latency)
         out["ts"] = start_time(end, latency)
         out["latency_s"] = latency
     else:

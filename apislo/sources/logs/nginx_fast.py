@@ -25,6 +25,8 @@ from apislo.sources.logs.nginx_convert import (
     INT_SOURCES,
     LIST_SUM_DECIMALS,
     LIST_VARIABLES,
+    MAX_MSEC,
+    MAX_REQUEST_TIME_S,
     PROTOCOLS,
     STRING_SOURCES,
     TIME_VARIABLES,
@@ -249,6 +251,7 @@ def run(program: Program, chunk: bytes, n_lines: int) -> tuple[pl.DataFrame, np.
         program.rules, program.delims, program.convs, program.slots, program.slots_b,
         _PROTOS, _PROTO_OFF, ok, ints, ivalid, floats, fvalid, spans,
     )  # fmt: skip
+    kept -= _decline_out_of_range(program, ok, floats, fvalid)
     every = kept == n_lines
     good = ok.view(np.bool_)
     rows = _NO_ROWS if every else np.flatnonzero(good)
@@ -287,6 +290,30 @@ def _scratch(name: str, shape: tuple[int, ...], dtype: type) -> np.ndarray:
         flat = np.empty(size + size // 4, dtype=dtype)
         setattr(_SCRATCH, name, flat)
     return flat[:size].reshape(shape)
+
+
+#: Kernel float columns and the values they may take, ``low <= value < high``: a line outside
+#: goes to the exact path, which rejects it (a duration or a time no clock gives).
+_RANGES = {"latency_s": (0.0, MAX_REQUEST_TIME_S), "_msec": (0.0, MAX_MSEC)}
+
+
+def _decline_out_of_range(
+    program: Program, ok: np.ndarray, floats: np.ndarray, fvalid: np.ndarray
+) -> int:
+    """Clear ``ok`` for kept lines with a value outside :data:`_RANGES`; how many were."""
+    declined = 0
+    for name, (low, high) in _RANGES.items():
+        if name not in program.columns:
+            continue
+        index = program.columns[name][1]
+        values = floats[index]
+        inside = (values >= low) & (values < high)
+        out = ok.view(np.bool_) & fvalid[index].view(np.bool_) & ~inside
+        count = int(np.count_nonzero(out))
+        if count:
+            ok[out] = 0
+            declined += count
+    return declined
 
 
 def _numbers(values: np.ndarray, valid: np.ndarray, rows: np.ndarray, every: bool) -> pl.Series:

@@ -152,6 +152,36 @@ def test_retry_lists_are_not_dropped_by_the_fast_path(monkeypatch: pytest.Monkey
     assert parsed.events["upstream_latency_s"].sum() == pytest.approx(477.6)
 
 
+def test_request_times_and_msec_no_clock_gives_are_rejected_not_crashing() -> None:
+    """A $request_time of a year or more (or below 0) is a bad number, a $msec outside years
+    1970-9999 a bad timestamp, whichever path reads the line (the kernel keeps up to 15 digits;
+    20 digits go to the exact path): before, both crashed on the microsecond cast."""
+    timed = get_format("nginx-timed")
+    head = '10.0.0.1 - - [01/Nov/2026:12:00:00 +0100] "GET /a HTTP/1.1" 200 5 "-" "curl" '
+    times = ["31535999.999", "31536000", "999999999999999", "9" * 20, "-0.5"]
+    parsed = timed.parse(_chunk([f"{head}{t} 0.1" for t in times]))
+    # 2026-11-01 11:00:00 UTC less 365 days less 1 ms: 2025-11-01 11:00:00.001
+    assert parsed.events["ts"].to_list() == [datetime(2025, 11, 1, 11, 0, 0, 1000, tzinfo=UTC)]
+    assert parsed.rejects.select("line_no", "reason").rows() == [
+        (1, "bad_number"),
+        (2, "bad_number"),
+        (3, "bad_number"),
+        (4, "bad_number"),
+    ]
+    msec = get_format(
+        "nginx-custom", ParseOptions(log_format='$msec "$request" $status $request_time')
+    )
+    stamps = ["1730000000.123", "99999999999999.999", "9999999999999999999.5", "-5"]
+    parsed = msec.parse(_chunk([f'{m} "GET /a HTTP/1.1" 200 0.5' for m in stamps]))
+    # 1730000000.123 is 2024-10-27 03:33:20.123 UTC; less 0.5 s
+    assert parsed.events["ts"].to_list() == [datetime(2024, 10, 27, 3, 33, 19, 623000, tzinfo=UTC)]
+    assert parsed.rejects.select("line_no", "reason").rows() == [
+        (1, "bad_timestamp"),
+        (2, "bad_timestamp"),
+        (3, "bad_timestamp"),
+    ]
+
+
 def test_combined_uses_the_logged_time() -> None:
     lines = [
         '198.51.100.4 - - [01/Mar/2024:23:59:59 -0700] "GET /v2/items?page=2 HTTP/2.0" 200 '
