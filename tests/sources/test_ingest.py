@@ -147,9 +147,7 @@ def test_the_ingest_command_runs_without_pandas_or_the_other_commands(tmp_path: 
         " 'apislo.cli.prom')\n"
         "print(sorted(m for m in unwanted if m in sys.modules))"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[-1] == "[]"
+    assert _last_line_printed_by(script) == "[]"
 
 
 def test_the_console_script_leaves_nothing_for_the_final_collection() -> None:
@@ -166,9 +164,14 @@ def test_the_console_script_leaves_nothing_for_the_final_collection() -> None:
         "print(code, gc.isenabled(), gc.get_freeze_count() > 0,"
         " len(gc.get_objects(generation=1)) + len(gc.get_objects(generation=2)))"
     )
+    assert _last_line_printed_by(script) == "0 True True 0"
+
+
+def _last_line_printed_by(script: str) -> str:
+    """Run ``script`` in a fresh Python process; the last line it printed."""
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[-1] == "0 True True 0"
+    return done.stdout.splitlines()[-1]
 
 
 def test_chunks_parsed_in_parallel_keep_file_order(

@@ -277,6 +277,38 @@ static inline int is_null(const uint8_t *buf, int64_t s, int64_t e)
     return e == s || (e - s == 1 && buf[s] == 45);
 }
 
+/* The correctly rounded double of a decimal written with the digits of mant (below 10**15, so
+ * exact) and frac of them after the point: one IEEE division by an exact power of ten. */
+static inline double decimal_value(uint64_t mant, int64_t frac)
+{
+    return frac > 0 ? (double)(int64_t)mant / POW10[frac] : (double)(int64_t)mant;
+}
+
+/* \d+(\.\d+)? from p (not past e): where it ends, the value of all its digits in *mant (wrapping
+ * harmlessly past 19 digits: callers refuse more than 15), their number in *n and how many follow
+ * the point in *frac. A point not followed by a digit is not part of it. */
+static inline int64_t decimal_run(const uint8_t *buf, int64_t p, int64_t e, uint64_t *mant,
+                                  int64_t *n, int64_t *frac)
+{
+    uint64_t m = 0;
+    int64_t q = p;
+    while (q < e && (uint8_t)(buf[q] - 48) <= 9)
+        m = m * 10 + (uint64_t)(buf[q++] - 48);
+    int64_t digits_read = q - p;
+    int64_t after_point = 0;
+    if (digits_read >= 1 && q + 1 < e && buf[q] == 46 && (uint8_t)(buf[q + 1] - 48) <= 9) {
+        const int64_t f = ++q;
+        while (q < e && (uint8_t)(buf[q] - 48) <= 9)
+            m = m * 10 + (uint64_t)(buf[q++] - 48);
+        after_point = q - f;
+        digits_read += after_point;
+    }
+    *mant = m;
+    *n = digits_read;
+    *frac = after_point;
+    return q;
+}
+
 /* \d+(\.\d+)? with at most 15 digits -> 1 and *value = its correctly rounded double; else 0.
  * The mantissa is below 10**15 < 2**53 and 10**frac is exact, so one IEEE division is
  * correctly rounded. The mantissa is unsigned so that a long run of digits wraps harmlessly
@@ -301,7 +333,7 @@ static inline int decimal(const uint8_t *buf, int64_t s, int64_t e, double *valu
     }
     if (n_digits == 0 || n_digits > 15)
         return 0;
-    *value = frac > 0 ? (double)(int64_t)mant / POW10[frac] : (double)(int64_t)mant;
+    *value = decimal_value(mant, frac);
     return 1;
 }
 
@@ -960,27 +992,11 @@ static int64_t scan_steps(const uint8_t *buf, int64_t s, int64_t e, int64_t row,
         }
         case OP_DELIM_FLOAT: {
             /* \d+(\.\d+)? up to the delimiter, '\n' or the end, at most 15 digits */
-            uint64_t mant = 0;
-            q = p;
-            while (q < e && (uint8_t)(buf[q] - 48) <= 9) {
-                mant = mant * 10 + (uint64_t)(buf[q] - 48);
-                q++;
-            }
-            int64_t n = q - p;
-            int64_t frac = 0;
-            if (n >= 1 && q + 1 < e && buf[q] == 46 && (uint8_t)(buf[q + 1] - 48) <= 9) {
-                q++;
-                const int64_t f = q;
-                while (q < e && (uint8_t)(buf[q] - 48) <= 9) {
-                    mant = mant * 10 + (uint64_t)(buf[q] - 48);
-                    q++;
-                }
-                frac = q - f;
-                n += frac;
-            }
+            uint64_t mant;
+            int64_t n, frac;
+            q = decimal_run(buf, p, e, &mant, &n, &frac);
             if (n >= 1 && n <= 15 && (q == e || buf[q] == st->delim || buf[q] == 10)) {
-                st->floats[row] =
-                    frac > 0 ? (double)(int64_t)mant / POW10[frac] : (double)(int64_t)mant;
+                st->floats[row] = decimal_value(mant, frac);
                 st->fvalid[row] = 1;
                 p = q;
                 goto literal;
@@ -1078,24 +1094,9 @@ static int64_t scan_steps(const uint8_t *buf, int64_t s, int64_t e, int64_t row,
             return -1;
         case OP_LIST: {
             /* one member \d+(\.\d+)? (or "-") that ends the line or is followed by a plain ' ' */
-            uint64_t mant = 0;
-            q = p;
-            while (q < e && (uint8_t)(buf[q] - 48) <= 9) {
-                mant = mant * 10 + (uint64_t)(buf[q] - 48);
-                q++;
-            }
-            int64_t n = q - p;
-            int64_t frac = 0;
-            if (n >= 1 && q + 1 < e && buf[q] == 46 && (uint8_t)(buf[q + 1] - 48) <= 9) {
-                q++;
-                const int64_t f = q;
-                while (q < e && (uint8_t)(buf[q] - 48) <= 9) {
-                    mant = mant * 10 + (uint64_t)(buf[q] - 48);
-                    q++;
-                }
-                frac = q - f;
-                n += frac;
-            }
+            uint64_t mant;
+            int64_t n, frac;
+            q = decimal_run(buf, p, e, &mant, &n, &frac);
             const int dash = n == 0 && q < e && buf[q] == 45;
             if (dash)
                 q++;
@@ -1108,8 +1109,7 @@ static int64_t scan_steps(const uint8_t *buf, int64_t s, int64_t e, int64_t row,
                         st->fvalid[row] = 0;
                         st->ivalid_b[row] = 0;
                     } else {
-                        st->floats[row] =
-                            frac > 0 ? (double)(int64_t)mant / POW10[frac] : (double)(int64_t)mant;
+                        st->floats[row] = decimal_value(mant, frac);
                         st->fvalid[row] = 1;
                         st->ints_b[row] = 1;
                         st->ivalid_b[row] = 1;
