@@ -466,24 +466,59 @@ static inline int literal_at(const uint8_t *buf, int64_t p, int64_t e, const uin
     return p + n <= e && same_bytes(buf + p, lit + a, n);
 }
 
+/* First offset in [q, e) holding '"', '\\' or '\n' (and ' ' too when space): e if none.
+ * Sixteen bytes at a time with SSE2. */
+static inline int64_t find_quoted(const uint8_t *buf, int64_t q, int64_t e, int space)
+{
+#if HAVE_SSE2
+    const __m128i vq = _mm_set1_epi8(34);
+    const __m128i vb = _mm_set1_epi8(92);
+    const __m128i vn = _mm_set1_epi8(10);
+    const __m128i vs = _mm_set1_epi8(space ? 32 : 34);
+    while (q + 16 <= e) {
+        const __m128i x = _mm_loadu_si128((const void *)(buf + q));
+        const __m128i quote_or_escape = _mm_or_si128(_mm_cmpeq_epi8(x, vq), _mm_cmpeq_epi8(x, vb));
+        const __m128i newline_or_end = _mm_or_si128(_mm_cmpeq_epi8(x, vn), _mm_cmpeq_epi8(x, vs));
+        const __m128i hit = _mm_or_si128(quote_or_escape, newline_or_end);
+        const int bits = _mm_movemask_epi8(hit);
+        if (bits)
+            return q + __builtin_ctz((unsigned)bits);
+        q += 16;
+    }
+#endif
+    const int64_t s = space ? 32 : 34;
+    for (; q < e; q++) {
+        const int64_t x = buf[q];
+        if (x == 34 || x == 92 || x == 10 || x == s)
+            return q;
+    }
+    return e;
+}
+
+/* Where a RULE_QUOTED value starting at q ends: its first unescaped '"', or -1 when an escape
+ * ends the line. */
+static inline int64_t quoted_end(const uint8_t *buf, int64_t q, int64_t e)
+{
+    for (;;) {
+        q = find_quoted(buf, q, e, 0);
+        if (q < e && buf[q] == 92) {
+            if (q + 1 >= e || buf[q + 1] == 10)
+                return -1;
+            q += 2;
+            continue;
+        }
+        return q;
+    }
+}
+
 /* Where a value starting at p ends under rule; -1 when it cannot. e is the end of the chunk:
  * every scan also stops at the line's '\n'. */
 static inline int64_t value_end(const uint8_t *buf, int64_t p, int64_t e, int64_t rule,
                                 int64_t delim, const uint8_t *lit, int64_t next_a, int64_t next_n)
 {
     int64_t q = p;
-    if (rule == RULE_QUOTED) {
-        for (;;) {
-            q = find_any_(buf, q, e, 34, 10, 92);
-            if (q < e && buf[q] == 92) {
-                if (q + 1 >= e || buf[q + 1] == 10)
-                    return -1;
-                q += 2;
-                continue;
-            }
-            return q;
-        }
-    }
+    if (rule == RULE_QUOTED)
+        return quoted_end(buf, p, e);
     if (rule == RULE_TIME_LOCAL) {
         q = find_any_(buf, p, e, 32, 93, 10);
         if (q == p || q >= e || buf[q] != 32)
@@ -845,34 +880,6 @@ static inline int64_t find_delim(const uint8_t *buf, int64_t q, int64_t e, int64
     return e;
 }
 
-/* First offset in [q, e) holding '"', '\\' or '\n' (and ' ' too when space): e if none.
- * Sixteen bytes at a time with SSE2. */
-static inline int64_t find_quoted(const uint8_t *buf, int64_t q, int64_t e, int space)
-{
-#if HAVE_SSE2
-    const __m128i vq = _mm_set1_epi8(34);
-    const __m128i vb = _mm_set1_epi8(92);
-    const __m128i vn = _mm_set1_epi8(10);
-    const __m128i vs = _mm_set1_epi8(space ? 32 : 34);
-    while (q + 16 <= e) {
-        const __m128i x = _mm_loadu_si128((const void *)(buf + q));
-        const __m128i quote_or_escape = _mm_or_si128(_mm_cmpeq_epi8(x, vq), _mm_cmpeq_epi8(x, vb));
-        const __m128i newline_or_end = _mm_or_si128(_mm_cmpeq_epi8(x, vn), _mm_cmpeq_epi8(x, vs));
-        const __m128i hit = _mm_or_si128(quote_or_escape, newline_or_end);
-        const int bits = _mm_movemask_epi8(hit);
-        if (bits)
-            return q + __builtin_ctz((unsigned)bits);
-        q += 16;
-    }
-#endif
-    const int64_t s = space ? 32 : 34;
-    for (; q < e; q++) {
-        const int64_t x = buf[q];
-        if (x == 34 || x == 92 || x == 10 || x == s)
-            return q;
-    }
-    return e;
-}
 
 /* Bytes a method may hold after its first (which is A-Z): A-Z, '_' and '-'. */
 static const uint8_t METHOD_BYTE[256] = {
@@ -906,20 +913,6 @@ static inline uint64_t digits_value(uint64_t word, int64_t k)
     return v;
 }
 
-/* RULE_QUOTED's value end (value_end's code with the SSE2 search). */
-static inline int64_t quoted_end(const uint8_t *buf, int64_t q, int64_t e)
-{
-    for (;;) {
-        q = find_quoted(buf, q, e, 0);
-        if (q < e && buf[q] == 92) {
-            if (q + 1 >= e || buf[q + 1] == 10)
-                return -1;
-            q += 2;
-            continue;
-        }
-        return q;
-    }
-}
 
 /* Whether a literal of 1 to 8 bytes (its step) is at p: one word compare when 8 bytes remain. */
 static inline int lit_ok(const uint8_t *buf, int64_t p, int64_t e, const struct step *st)
