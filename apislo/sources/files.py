@@ -156,7 +156,7 @@ def read_chunks(
             size, tail = len(data), bytes(data[cut:filled])
             del data[cut:]
             offset += cut
-            # the C kernel counts eight bytes at a time, four times as fast as bytes.count
+            # the C kernel counts sixteen bytes at a time, several times as fast as bytes.count
             lines = count_lines(np.frombuffer(data, dtype=np.uint8), 0, cut)
             yield Chunk(data, offset, lines)
             ring[turn] = data
