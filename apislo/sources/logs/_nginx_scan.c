@@ -3,7 +3,13 @@
  * Plain C functions over fixed-width types and pointers, called through ctypes by
  * apislo/sources/logs/nginx_kernel.py (which documents the arguments and owns every array).
  * The functions touch no Python object, so ctypes runs them without the GIL and several threads
- * may scan parts of one chunk at once. Every read stays inside [0, size) of the buffer.
+ * may scan parts of one chunk at once. Every read (and prefetch hint) stays inside [0, size)
+ * of the buffer.
+ *
+ * scan_chunk first compiles the template's pieces into steps (compile_steps), each with a fast
+ * path for its rule and conversion; whatever a fast path does not vouch for goes to generic_var,
+ * the general code that scan_line runs for every piece. The fast paths were checked against the
+ * general code byte for byte on millions of fuzzed lines.
  *
  * Conventions: times are int64 epoch microseconds (UTC); decimal numbers are correctly rounded
  * doubles; a value the scanner cannot vouch for makes the whole line ok = 0 (the exact path
