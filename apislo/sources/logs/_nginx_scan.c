@@ -8,8 +8,8 @@
  *
  * scan_chunk first compiles the template's pieces into steps (compile_steps), each with a fast
  * path for its rule and conversion; whatever a fast path does not vouch for goes to generic_var,
- * the general code that scan_line runs for every piece. The fast paths were checked against the
- * general code byte for byte on millions of fuzzed lines.
+ * the general code for any variable. The fast paths were checked against the general code byte
+ * for byte on millions of fuzzed lines.
  *
  * Conventions: times are int64 epoch microseconds (UTC); decimal numbers are correctly rounded
  * doubles; a value the scanner cannot vouch for makes the whole line ok = 0 (the exact path
@@ -675,35 +675,10 @@ static int64_t generic_var(const uint8_t *buf, int64_t p, int64_t e, int64_t row
     return q;
 }
 
-/* Follow the program over the line starting at s (e: end of the chunk) and write its values in
- * row. Returns the offset of the line's '\n' (or e), or -1 when unsure. */
-static int64_t scan_line(const uint8_t *buf, int64_t s, int64_t e, int64_t row,
-                         const struct program *prog, const struct outputs *out,
-                         struct day_cache *days)
-{
-    int64_t p = s;
-    for (int64_t i = 0; i < prog->n_pieces; i++) {
-        if (prog->kinds[i] == 0) {
-            if (!literal_at(buf, p, e, prog->lit, prog->lit_a[i], prog->lit_n[i]))
-                return -1;
-            p += prog->lit_n[i];
-            continue;
-        }
-        p = generic_var(buf, p, e, row, i, prog, out, days);
-        if (p < 0)
-            return -1;
-    }
-    if (p == e || buf[p] == 10)
-        return p;
-    if (buf[p] == 13 && (p + 1 == e || buf[p + 1] == 10))
-        return p + 1;
-    return -1;
-}
-
 /* ------------------------------------------------------------------ the compiled program */
 
 /* What a step does: a literal, or a variable with a fast path for its rule and conversion (each
- * fast path hands the unusual cases to generic_var, which scan_line uses for every variable). */
+ * fast path hands the unusual cases to generic_var, the general code for any variable). */
 enum {
     OP_LIT = 0,        /* literal of 1 to 8 bytes */
     OP_LIT_LONG,       /* literal of 0 or more than 8 bytes */
@@ -928,7 +903,8 @@ static inline int lit_ok(const uint8_t *buf, int64_t p, int64_t e, const struct 
     return p + st->lit_n <= e && same_bytes(buf + p, st->lit, st->lit_n);
 }
 
-/* scan_line over the compiled steps: same result, same outputs for a kept line. */
+/* Follow the steps over the line starting at s (e: end of the chunk) and write its values in
+ * row. Returns the offset of the line's '\n' (or e), or -1 when unsure. */
 static int64_t scan_steps(const uint8_t *buf, int64_t s, int64_t e, int64_t row,
                           const struct step *steps, int64_t n_steps, const struct program *prog,
                           const struct outputs *out, struct day_cache *days)
@@ -1149,7 +1125,8 @@ int64_t find_any(const uint8_t *buf, int64_t q, int64_t e, int64_t a, int64_t b,
 }
 
 /* Run the program over n_lines lines of buf[0:size) from offset start; rows row0.. of the
- * outputs (each [slot][row] array has rows of width entries). Returns the lines kept. */
+ * outputs (each [slot][row] array has rows of width entries). Returns the lines kept; -1 when
+ * out of memory for the steps of a template over MAX_STEPS pieces. */
 int64_t scan_chunk(const uint8_t *buf, int64_t size, int64_t start, int64_t row0, int64_t n_lines,
                    const int64_t *kinds, const int64_t *lit_a, const int64_t *lit_n,
                    const uint8_t *lit, const int64_t *rules, const int64_t *delims,
@@ -1166,14 +1143,13 @@ int64_t scan_chunk(const uint8_t *buf, int64_t size, int64_t start, int64_t row0
     int64_t kept = 0;
     struct step local[MAX_STEPS];
     struct step *steps = n_pieces <= MAX_STEPS ? local : malloc((size_t)n_pieces * sizeof *steps);
-    const int compiled = steps != NULL; /* else (out of memory) scan_line alone */
+    if (!steps)
+        return -1;
     struct proto_words pwords;
     const int words = make_proto_words(&prog, &pwords);
-    const int64_t n_steps =
-        compiled ? compile_steps(&prog, &out, steps, words ? &pwords : NULL) : 0;
+    const int64_t n_steps = compile_steps(&prog, &out, steps, words ? &pwords : NULL);
     for (int64_t row = row0; row < row0 + n_lines; row++) {
-        int64_t end = compiled ? scan_steps(buf, pos, size, row, steps, n_steps, &prog, &out, &days)
-                               : scan_line(buf, pos, size, row, &prog, &out, &days);
+        int64_t end = scan_steps(buf, pos, size, row, steps, n_steps, &prog, &out, &days);
         if (end >= 0) {
             ok[row] = 1;
             kept++;

@@ -177,6 +177,9 @@ def scan_chunk(
         ints, ivalid: out, int64 values ``[slot, line]`` and their validity (0 = null).
         floats, fvalid: out, float64 values ``[slot, line]`` and their validity.
         spans: out, int64 ``[slot, 0 | 1, line]``: start and end offsets of string values.
+
+    Raises:
+        MemoryError: no memory for the compiled steps of a very long template.
     """
     width = ok.shape[0]
     widths = {ints.shape[1], ivalid.shape[1], floats.shape[1], fvalid.shape[1], spans.shape[2]}
@@ -184,12 +187,15 @@ def scan_chunk(
         raise ValueError("the output arrays must all hold one entry per line of `ok`")
     if start < 0 or row0 < 0 or row0 + n_lines > width:
         raise ValueError(f"lines {row0}..{row0 + n_lines} do not fit {width} output rows")
-    return _scan_chunk(
+    kept = _scan_chunk(
         buf, buf.shape[0], start, row0, n_lines,
         kinds, lit_a, lit_n, lit, rules, delims, convs, slots, slots_b, kinds.shape[0],
         protos, proto_off, proto_off.shape[0],
         ok, ints, ivalid, floats, fvalid, spans, width,
     )  # fmt: skip
+    if kept < 0:
+        raise MemoryError("no memory left for the template's compiled steps")
+    return kept
 
 
 def _span_error() -> IndexError:
