@@ -73,6 +73,15 @@ def test_empty_chunk_and_missing_final_newline() -> None:
     assert parsed.events.height == 1
 
 
+def test_a_chunk_of_only_malformed_lines_keeps_each_line_and_the_columns() -> None:
+    fmt = compile_log_format(TIMED)
+    cut = LINE[:60]  # stops after "$request": it followed the template for four variables
+    parsed = fmt.parse(f"hello\n{cut}\n".encode())
+    assert parsed.events.height == 0
+    assert parsed.events.schema == fmt.parse(f"{LINE}\nhello\n".encode()).events.schema
+    assert parsed.rejects.rows() == [(0, "not_a_request", "hello"), (1, "truncated", cut)]
+
+
 def test_crlf_lines() -> None:
     fmt = compile_log_format(TIMED)
     parsed = fmt.parse((LINE + "\r\n" + LINE + "\r\n").encode())
