@@ -8,6 +8,8 @@ apislo's own writer, then measures, each in a fresh subprocess so peak RSS is it
   first parse call (one line), included in the figures,
 * ``apislo.ingest`` end to end in this process (read, parse, normalise, Parquet),
 * the ``apislo ingest`` command, Python start and imports included,
+* the command on a directory of 100 files of 1,000 lines (the big file's first lines),
+  format detected per file: what each file costs beyond its lines (``cli_files``),
 * polars ``read_csv`` with a fixed column count (the naive columnar reader; it reports how many
   lines it dropped or mangled: the retry-list lines),
 * pure Python ``re``,
@@ -241,6 +243,36 @@ def _step_cli(path: Path, _chunk: int) -> dict:
     }
 
 
+SMALL_FILES, SMALL_FILE_LINES = 100, 1_000
+
+
+def _write_small_files(path: Path) -> Path:
+    """The first lines of ``path`` as :data:`SMALL_FILES` files in ``bench/out/small-files``."""
+    folder = OUT / "small-files"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    with path.open("rb") as source:
+        for number in range(SMALL_FILES):
+            lines = [source.readline() for _ in range(SMALL_FILE_LINES)]
+            (folder / f"access-{number:03d}.log").write_bytes(b"".join(lines))
+    return folder
+
+
+def _step_cli_files(_path: Path, _chunk: int) -> dict:
+    """``apislo ingest DIR`` (format auto-detected) on the files of :func:`_write_small_files`."""
+    dataset = OUT / "cli-files-dataset"
+    shutil.rmtree(dataset, ignore_errors=True)
+    apislo = Path(sys.executable).parent / "apislo"
+    cmd = [str(apislo), "ingest", str(OUT / "small-files"), "--out", str(dataset)]
+    subprocess.run(cmd, capture_output=True, check=True)
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "lines": SMALL_FILES * SMALL_FILE_LINES,
+        "cpu_children_s": usage.ru_utime + usage.ru_stime,
+        "child_peak_rss_mb": usage.ru_maxrss / 1024,
+    }
+
+
 def _cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
     usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
@@ -321,6 +353,7 @@ STEPS = {
     "apislo": _step_apislo,
     "ingest": _step_ingest,
     "cli": _step_cli,
+    "cli_files": _step_cli_files,
     "polars_fixed": _step_polars_fixed,
     "python_re": _step_python_re,
     "goaccess": _step_goaccess,
@@ -368,11 +401,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{args.lines:,} lines, {size_mb:.0f} MB, chunks of {args.chunk_mb} MB")
     print(f"{os.cpu_count()} CPUs, load average before the run: {os.getloadavg()[0]:.1f}\n")
     subprocess.run(["cat", str(path)], stdout=subprocess.DEVNULL, check=False)  # warm the cache
-    steps = [
-        s
-        for s in ("cat", "apislo", "ingest", "cli", "polars_fixed", "python_re", "goaccess")
-        if not args.only or s in args.only.split(",")
-    ]
+    steps = [s for s in STEPS if not args.only or s in args.only.split(",")]
+    if "cli_files" in steps:
+        _write_small_files(path)
     missing = "goaccess" in steps and _goaccess_binary() is None
     runs: dict[str, list[dict]] = {name: [] for name in steps if not missing or name != "goaccess"}
     for _ in range(args.repeat):
@@ -389,11 +420,13 @@ def main(argv: list[str] | None = None) -> None:
         if "error" in row:
             print(f"{name:<14}{'-':>12}{'-':>8}{'-':>8}{'-':>13}{'-':>13}  {row['error']}")
             continue
-        rate = args.lines / row["seconds"]
+        lines = row.get("lines", args.lines)
+        rate = lines / row["seconds"]
         notes = {k: v for k, v in row.items() if k not in {"seconds", "cpu_s", "peak_rss_mb"}}
-        per_cpu = args.lines / max(row["cpu_s"], 1e-9)
+        per_cpu = lines / max(row["cpu_s"], 1e-9)
+        mb_s = size_mb * lines / args.lines / row["seconds"]
         print(
-            f"{name:<14}{rate:>12,.0f}{size_mb / row['seconds']:>8,.0f}{row['cpu_s']:>8.1f}"
+            f"{name:<14}{rate:>12,.0f}{mb_s:>8,.0f}{row['cpu_s']:>8.1f}"
             f"{per_cpu:>13,.0f}{row['peak_rss_mb']:>13,.0f}  {json.dumps(notes)}"
         )
     base = results.get("goaccess", {}).get("seconds")

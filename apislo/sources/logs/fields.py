@@ -264,12 +264,16 @@ def sniff_json(
 ) -> float:
     """Fraction of ``lines`` that decode as JSON values ``is_record`` accepts.
 
-    ``recover`` is tried on a line that is not valid JSON (e.g. API Gateway's unescaped quotes).
+    Only a line whose first non-blank character is ``{`` or ``[`` (an object or a batch of
+    them) is decoded; ``recover`` is tried on such a line that is not valid JSON (e.g. API
+    Gateway's unescaped quotes).
     """
     if not lines:
         return 0.0
     hits = 0
     for line in lines:
+        if not line.lstrip().startswith(("{", "[")):
+            continue
         try:
             value = json.loads(line)
         except ValueError:

@@ -9,6 +9,7 @@ import polars as pl
 from apislo.sources.logs.fields import (
     clean,
     clean_columns,
+    has_keys,
     hash_secrets,
     local_to_utc,
     number,
@@ -16,6 +17,7 @@ from apislo.sources.logs.fields import (
     parse_iso_time,
     request_columns,
     scrub_query_secrets,
+    sniff_json,
     status_code,
 )
 
@@ -105,3 +107,13 @@ def test_hash_secrets_matches_the_contract_example():
     # base.hash_secret's docstring: hash_secret("s3cr3t") == "key-4e738ca5563c".
     out = hash_secrets(pl.Series("k", ["s3cr3t", None, "-", "s3cr3t"]))
     assert out.to_list() == ["key-4e738ca5563c", None, None, "key-4e738ca5563c"]
+
+
+def test_sniff_json_decodes_only_lines_that_start_like_json() -> None:
+    lines = [' {"a": 1}', "GET / HTTP/1.1", '[{"a": 2}]', '"{"', "", '\x0c{"a": 3}', '{"b": 4}']
+    # ' {"a": 1}' only: the batch is a list, '"{"' a string, \x0c is not JSON whitespace
+    assert sniff_json(lines, has_keys("a")) == 1 / 7
+    batches = lambda value: isinstance(value, list) and has_keys("a")(value[0])  # noqa: E731
+    assert sniff_json(lines, batches) == 1 / 7
+    # `recover` gets the lines that start like JSON (after any blank) but do not decode
+    assert sniff_json(lines, has_keys("a"), recover=lambda line: {"a": line}) == 2 / 7
