@@ -246,7 +246,7 @@ def _step_cli(path: Path, _chunk: int) -> dict:
 SMALL_FILES, SMALL_FILE_LINES = 100, 1_000
 
 
-def _write_small_files(path: Path) -> Path:
+def _write_small_files(path: Path) -> None:
     """The first lines of ``path`` as :data:`SMALL_FILES` files in ``bench/out/small-files``."""
     folder = OUT / "small-files"
     shutil.rmtree(folder, ignore_errors=True)
@@ -255,7 +255,6 @@ def _write_small_files(path: Path) -> Path:
         for number in range(SMALL_FILES):
             lines = [source.readline() for _ in range(SMALL_FILE_LINES)]
             (folder / f"access-{number:03d}.log").write_bytes(b"".join(lines))
-    return folder
 
 
 def _step_cli_files(_path: Path, _chunk: int) -> dict:
@@ -402,6 +401,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{os.cpu_count()} CPUs, load average before the run: {os.getloadavg()[0]:.1f}\n")
     subprocess.run(["cat", str(path)], stdout=subprocess.DEVNULL, check=False)  # warm the cache
     steps = [s for s in STEPS if not args.only or s in args.only.split(",")]
+    if "cli_files" in steps and args.lines < SMALL_FILES * SMALL_FILE_LINES:
+        steps.remove("cli_files")
+        print(f"cli_files skipped: it needs --lines {SMALL_FILES * SMALL_FILE_LINES:,} or more\n")
     if "cli_files" in steps:
         _write_small_files(path)
     missing = "goaccess" in steps and _goaccess_binary() is None
