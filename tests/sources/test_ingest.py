@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 import apislo
 from apislo.cli import main
-from apislo.errors import RejectRateError
+from apislo.errors import FormatDetectionError, RejectRateError
 from apislo.sources import ingest as ingest_module
 from apislo.sources.ingest import ingest, iter_file, quarantine_path
 
@@ -95,6 +95,26 @@ def test_gzip_and_auto_detection(tmp_path: Path) -> None:
     report = ingest([path], tmp_path / "events", "auto")
     assert report.formats == {str(path): "nginx-combined"}
     assert report.records == 3
+
+
+def test_files_detected_ahead_keep_their_turn_their_duplicates_and_their_errors(
+    tmp_path: Path,
+) -> None:
+    # the next file's format is detected while the current one is parsed; what each file
+    # gives must not change: b, a copy of a, is known once a is stored; d's error comes at d
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    _write(folder / "a.log", GOOD[:2])
+    _write(folder / "b.log", GOOD[:2])
+    _write(folder / "c.log", [GOOD[2]])
+    _write(folder / "d.log", NOISE[:1] * 3)
+    dataset = tmp_path / "events"
+    with pytest.raises(FormatDetectionError):
+        ingest([folder], dataset, "auto")
+    assert apislo.load(dataset)["status"].tolist() == [200, 503, 404]  # a's two, c's one
+    report = ingest([folder / "a.log", folder / "b.log", folder / "c.log"], dataset, "auto")
+    assert (report.files, report.records) == (0, 0)
+    assert report.unchanged == [str(folder / n) for n in ("a.log", "b.log", "c.log")]
 
 
 def test_wrong_format_adds_nothing(tmp_path: Path) -> None:
