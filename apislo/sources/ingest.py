@@ -145,7 +145,8 @@ def iter_file(
     chunk_bytes: int = 32 << 20,
     sink: Callable[[pl.DataFrame, int], None] | None = None,
 ) -> tuple[str, str | None, Iterator[ParsedChunk]]:
-    """Detect a file's envelope and format, then parse its chunks, one per CPU at a time.
+    """Detect a file's envelope and format where asked (:func:`detect_file`), then parse its
+    chunks, one per CPU at a time.
 
     Args:
         path: the log file.
