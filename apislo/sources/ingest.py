@@ -380,20 +380,15 @@ def ingest(
                     f"{path}: {fmt_name} timestamps carry no time zone; read as UTC "
                     "(pass --tz ZONE)"
                 )
-            lines, records, offset = 0, 0, known.offset if known else 0
-            rejects: list[pl.DataFrame] = []
             try:
-                for result in chunks:
-                    if on_progress:
-                        on_progress(result.end_offset - offset)
-                    lines += result.lines
-                    records += result.events.height
-                    offset = result.end_offset
-                    if result.rejects.height:
-                        rejects.append(result.rejects)
-                    if lines >= EARLY_CHECK_LINES:
-                        _check_reject_rate(path, fmt_name, lines, rejects, max_reject_rate)
-                _check_reject_rate(path, fmt_name, lines, rejects, max_reject_rate)
+                lines, records, offset, rejects = _take_chunks(
+                    chunks,
+                    path,
+                    fmt_name,
+                    known.offset if known else 0,
+                    max_reject_rate,
+                    on_progress,
+                )
             except BaseException:
                 shutil.rmtree(root / "_staging" / run_id, ignore_errors=True)
                 raise
@@ -422,6 +417,39 @@ def ingest(
     shutil.rmtree(root / "_staging" / run_id, ignore_errors=True)
     _save_state(root, state)
     return report
+
+
+def _take_chunks(
+    chunks: Iterator[ParsedChunk],
+    path: Path,
+    fmt: str,
+    offset: int,
+    max_reject_rate: float,
+    on_progress: Callable[[int], None] | None,
+) -> tuple[int, int, int, list[pl.DataFrame]]:
+    """Go through a file's parsed chunks (their events are written by the parsing threads).
+
+    Returns:
+        ``(lines, records, offset reached, rejects)``, counting from ``offset`` (bytes).
+
+    Raises:
+        RejectRateError: more than ``max_reject_rate`` of the lines were rejected (checked
+            once :data:`EARLY_CHECK_LINES` lines are read, then after each chunk).
+    """
+    lines = records = 0
+    rejects: list[pl.DataFrame] = []
+    for result in chunks:
+        if on_progress:
+            on_progress(result.end_offset - offset)
+        lines += result.lines
+        records += result.events.height
+        offset = result.end_offset
+        if result.rejects.height:
+            rejects.append(result.rejects)
+        if lines >= EARLY_CHECK_LINES:
+            _check_reject_rate(path, fmt, lines, rejects, max_reject_rate)
+    _check_reject_rate(path, fmt, lines, rejects, max_reject_rate)
+    return lines, records, offset, rejects
 
 
 class _DetectAhead:
