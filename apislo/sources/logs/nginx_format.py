@@ -278,7 +278,8 @@ class CompiledFormat:
         if not sample:
             return 0.0
         # Only the lines the regex matches can count, and why the others miss does not matter;
-        # those are parsed as a chunk, mostly by the kernel (5 ms for 200 lines, 12 by regex).
+        # they are parsed as a chunk, mostly by the kernel (about 7 ms for 200 lines, against
+        # 12-17 by regex and conversion).
         matched = [line for line in sample if self._regex.match(line)]
         if not matched:
             return 0.0
