@@ -570,12 +570,21 @@ def _gz_size(path: Path) -> int:
 
 
 def _match(state: list[FileState], head: bytes) -> FileState | None:
-    """The remembered file whose fingerprint matches ``head``, preferring the longest read."""
+    """The remembered file whose fingerprint matches ``head``, preferring the longest read.
+
+    ``head`` is hashed once per distinct prefix length (most entries cover :data:`HEAD_BYTES`),
+    not once per entry: a folder of 1,000 known files would otherwise hash 4 KiB a million times
+    per run.
+    """
+    digests: dict[int, str] = {}
     best: FileState | None = None
     for entry in state:
-        if entry.prefix_len == 0 or len(head) < entry.prefix_len:
+        size = entry.prefix_len
+        if size == 0 or len(head) < size:
             continue
-        if prefix_digest(head[: entry.prefix_len]) != entry.prefix_sha256:
+        if size not in digests:
+            digests[size] = prefix_digest(head[:size])
+        if digests[size] != entry.prefix_sha256:
             continue
         if best is None or entry.offset > best.offset:
             best = entry

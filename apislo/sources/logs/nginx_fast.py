@@ -37,7 +37,7 @@ from apislo.sources.logs.nginx_convert import (
     string_columns,
 )
 
-__all__ = ["DELIMITERS", "Program", "plan", "run", "var_rule"]
+__all__ = ["DELIMITERS", "Program", "Scan", "plan", "run", "scan", "var_rule"]
 
 #: Characters that end a variable's value when they follow it in the template.
 DELIMITERS = frozenset(" \t|;,\"'")
@@ -226,16 +226,34 @@ def _int_column(var: str) -> str:
     return next(column for column, sources in INT_SOURCES.items() if var in sources)
 
 
-def run(program: Program, chunk: bytes, n_lines: int) -> tuple[pl.DataFrame, np.ndarray]:
-    """Scan ``chunk`` (``n_lines`` lines): events of the kept lines, and the lines left over.
+@dataclass(frozen=True)
+class Scan:
+    """What the kernel wrote for a chunk: the kept lines' values, and which lines it kept."""
 
-    The caller runs chunks in parallel, one per thread (the kernel releases the GIL).
-    Scratch arrays (flags, validity, string offsets) are reused from chunk to chunk, per thread:
+    buf: np.ndarray  #: the chunk's bytes (uint8)
+    lines: int  #: lines scanned
+    kept: int  #: lines kept (their values are valid)
+    rows: np.ndarray  #: the kept lines (0-based; empty when every line was kept)
+    declined: np.ndarray  #: the lines left to the exact path (0-based), usually none
+    ints: np.ndarray  #: int64 values ``[slot, line]``
+    ivalid: np.ndarray  #: their validity (uint8, 0 = null)
+    floats: np.ndarray  #: float64 values ``[slot, line]``
+    fvalid: np.ndarray  #: their validity
+    spans: np.ndarray  #: int64 ``[slot, 0 | 1, line]``: start and end offsets of strings
+
+    @property
+    def every(self) -> bool:
+        """Whether the kernel kept every line."""
+        return self.kept == self.lines
+
+
+def scan(program: Program, chunk: bytes, n_lines: int) -> Scan:
+    """Run ``program`` over ``chunk`` (``n_lines`` lines) in the kernel: which lines it keeps,
+    and their values (lines with a value outside :data:`_RANGES` are declined too).
+
+    Scratch arrays (flags, validity, string offsets) are reused from call to call, per thread:
     fresh memory costs a page fault per 4 KiB, which on a VM is as dear as the parsing itself.
-
-    Returns:
-        ``(events, declined)``: events of the kept lines in line order, with ``program.schema``;
-        the 0-based numbers of the lines left to the exact path (usually none).
+    Every line the kernel keeps is an event of :func:`run`.
     """
     buf = np.frombuffer(chunk, dtype=np.uint8)
     n_ints, n_floats, n_spans = (max(n, 1) for n in program.counts())
@@ -252,16 +270,31 @@ def run(program: Program, chunk: bytes, n_lines: int) -> tuple[pl.DataFrame, np.
         _PROTOS, _PROTO_OFF, ok, ints, ivalid, floats, fvalid, spans,
     )  # fmt: skip
     kept -= _decline_out_of_range(program, ok, floats, fvalid)
-    every = kept == n_lines
-    good = ok.view(np.bool_)
-    rows = _NO_ROWS if every else np.flatnonzero(good)
-    declined = _NO_ROWS if every else np.flatnonzero(~good)
+    if kept == n_lines:
+        rows = declined = _NO_ROWS
+    else:
+        good = ok.view(np.bool_)
+        rows, declined = np.flatnonzero(good), np.flatnonzero(~good)
+    return Scan(buf, n_lines, kept, rows, declined, ints, ivalid, floats, fvalid, spans)
+
+
+def run(program: Program, chunk: bytes, n_lines: int) -> tuple[pl.DataFrame, np.ndarray]:
+    """Scan ``chunk`` (``n_lines`` lines): events of the kept lines, and the lines left over.
+
+    The caller runs chunks in parallel, one per thread (the kernel releases the GIL).
+
+    Returns:
+        ``(events, declined)``: events of the kept lines in line order, with ``program.schema``;
+        the 0-based numbers of the lines left to the exact path (usually none).
+    """
+    found = scan(program, chunk, n_lines)
+    every, rows, buf, spans = found.every, found.rows, found.buf, found.spans
     raw: dict[str, pl.Series] = {}
     for name, (kind, index) in program.columns.items():
         if kind == "int":
-            raw[name] = _numbers(ints[index], ivalid[index], rows, every)
+            raw[name] = _numbers(found.ints[index], found.ivalid[index], rows, every)
         elif kind == "float":
-            raw[name] = _numbers(floats[index], fvalid[index], rows, every)
+            raw[name] = _numbers(found.floats[index], found.fvalid[index], rows, every)
     strings = {n: i for n, (kind, i) in program.columns.items() if kind == "span"}
     lines = np.arange(n_lines, dtype=np.int64) if every else rows
 
@@ -275,7 +308,8 @@ def run(program: Program, chunk: bytes, n_lines: int) -> tuple[pl.DataFrame, np.
         return codes, to_polars(values)
 
     encoded = {name: encode(index) for name, index in strings.items()}
-    return _events(program, pl.DataFrame(raw, height=kept), encoded), declined
+    raw_frame = pl.DataFrame(raw, height=found.kept)
+    return _events(program, raw_frame, encoded), found.declined
 
 
 _NO_ROWS = np.empty(0, dtype=np.int64)

@@ -47,7 +47,7 @@ from apislo.sources.logs.nginx_convert import (
     convert,
     render,
 )
-from apislo.sources.logs.nginx_fast import Program, plan, run, var_rule
+from apislo.sources.logs.nginx_fast import Program, plan, run, scan, var_rule
 
 __all__ = ["CompiledFormat", "compile_log_format", "normalise_log_format"]
 
@@ -277,13 +277,21 @@ class CompiledFormat:
         sample = [line for line in lines if line.strip()]
         if not sample:
             return 0.0
-        # Only the lines the regex matches can count, and why the others miss does not matter;
-        # they are parsed as a chunk, mostly by the kernel (about 7 ms for 200 lines, against
-        # 12-17 by regex and conversion).
+        # Only the lines the regex matches can count, and why the others miss does not matter.
+        # Every line the kernel keeps is an event, so it is enough to count them; only the lines
+        # it declines are converted, by the exact path (200 lines: 1 ms, against 15 to parse
+        # them as a chunk and 12-17 by regex and conversion).
         matched = [line for line in sample if self._regex.match(line)]
         if not matched:
             return 0.0
-        return self.parse("\n".join(matched).encode() + b"\n").events.height / len(sample)
+        chunk = "\n".join(matched).encode() + b"\n"
+        if self.program is None:
+            return self.parse(chunk).events.height / len(sample)
+        found = scan(self.program, chunk, len(matched))
+        events = found.kept
+        if len(found.declined):
+            events += self._parse_exact(_pick_lines(chunk, found.declined))[0].height
+        return events / len(sample)
 
     # ------------------------------------------------------------------ writing
 

@@ -292,6 +292,17 @@ def test_sniff() -> None:
     assert get_format("nginx-combined").sniff(['{"a": 1}']) == 0.0
 
 
+def test_sniff_counts_lines_the_kernel_leaves_to_the_exact_path() -> None:
+    """Non-ASCII text is left to the exact path, which keeps the line: 2 requests of 3 lines."""
+    lines = [
+        '10.0.0.1 - - [10/Sep/2015:17:58:02 +0000] "GET /café HTTP/1.1" 200 5 "-" "Navigateur été" '
+        "0.010 0.009",
+        TIMED_LINES[0],
+        "hello",
+    ]
+    assert get_format("nginx-timed").sniff(lines) == pytest.approx(2 / 3)
+
+
 def test_custom_format_round_trips() -> None:
     fmt = get_format("nginx-custom", ParseOptions(log_format=GONX))
     events = _round_trip_events().drop("upstream_latency_s", "attempts", "consumer")
