@@ -15,6 +15,7 @@ below ``max_reject_rate``, so a file in the wrong format adds nothing.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -24,6 +25,7 @@ import warnings
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from functools import partial
@@ -78,6 +80,8 @@ WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 
 #: The smallest chunk a file is cut into so that each worker gets one.
 MIN_CHUNK_BYTES = 1 << 20
 _STATE_FILE = "_apislo_state.json"
+_LOCK_FILE = "_apislo.lock"
+_STAGING = "_staging"  #: where a run writes a file's Parquet parts until they are committed
 
 
 @dataclass
@@ -114,6 +118,7 @@ class IngestReport:
     records: int = 0
     rejected: dict[str, int] = field(default_factory=dict)
     formats: dict[str, str] = field(default_factory=dict)
+    #: files with nothing new to read: stored already, or empty
     unchanged: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -342,13 +347,14 @@ def ingest(
     rmap = _route_map(route_map)
     root = Path(dataset)
     root.mkdir(parents=True, exist_ok=True)
-    state = _load_state(root)
     report = IngestReport(dataset=str(root), quarantine=str(quarantine_path(root)))
     run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     files = _outside(expand_paths(paths), root)
     # a thread of its own detects the next file's format while the current one is parsed
-    with ThreadPoolExecutor(1, thread_name_prefix="apislo-detect") as detect_pool:
-        ahead = _DetectAhead(detect_pool, files, state, format, options)
+    with _dataset_lock(root), ThreadPoolExecutor(1, thread_name_prefix="apislo-detect") as pool:
+        state = _load_state(root)
+        shutil.rmtree(root / _STAGING, ignore_errors=True)  # what a killed run left
+        ahead = _DetectAhead(pool, files, state, format, options)
         for index, path in enumerate(files):
             head = read_head(path)
             known = _match(state, head)
@@ -357,9 +363,12 @@ def ingest(
                 report.unchanged.append(str(path))
                 known.path = str(path)
                 continue
+            if not head:  # empty (a log just rotated, not written to yet): read when it grows
+                report.unchanged.append(str(path))
+                continue
             report.files += 1
             settled = path.suffix == ".gz" or time.time() - path.stat().st_mtime > SETTLE_SECONDS
-            staging = root / "_staging" / run_id / str(index)
+            staging = root / _STAGING / run_id / str(index)
             fmt_name, env = (known.format, known.envelope) if known else ahead.result(index)
             ahead.start(index + 1)  # while this file is parsed
             _, _, chunks = iter_file(
@@ -390,7 +399,7 @@ def ingest(
                     on_progress,
                 )
             except BaseException:
-                shutil.rmtree(root / "_staging" / run_id, ignore_errors=True)
+                shutil.rmtree(root / _STAGING / run_id, ignore_errors=True)
                 raise
             _commit(staging, root)
             _append_quarantine(quarantine_path(root), rejects)
@@ -414,9 +423,28 @@ def ingest(
             if offset:  # a file with nothing complete yet is not remembered: it is read anew
                 state.append(entry)
             _save_state(root, state)
-    shutil.rmtree(root / "_staging" / run_id, ignore_errors=True)
-    _save_state(root, state)
+        shutil.rmtree(root / _STAGING, ignore_errors=True)
+        _save_state(root, state)
     return report
+
+
+@contextmanager
+def _dataset_lock(root: Path) -> Iterator[None]:
+    """Hold the dataset's lock file while ingesting: two runs at once would both read the
+    same state and store the same lines twice.
+
+    Raises:
+        IngestError: another process holds it (an ingest into the same dataset is running).
+    """
+    with open(root / _LOCK_FILE, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IngestError(
+                f"{root}: another apislo ingest is writing to this dataset; run again when it "
+                "has finished"
+            ) from None
+        yield  # (closing the file releases the lock)
 
 
 def _take_chunks(
@@ -478,15 +506,15 @@ class _DetectAhead:
         return future.result()
 
     def start(self, index: int) -> None:
-        """Start detecting ``files[index]``, unless the state knows its content already (or it
-        cannot be read: its own turn reports that)."""
+        """Start detecting ``files[index]``, unless the state knows its content already, or it
+        is empty (or it cannot be read: its own turn reports that)."""
         if index >= len(self.files):
             return
         try:
-            known = _match(self.state, read_head(self.files[index]))
+            head = read_head(self.files[index])
         except (IngestError, OSError):
             return
-        if known is None:
+        if head and _match(self.state, head) is None:
             future = self.pool.submit(detect_file, self.files[index], self.fmt, self.options)
             self._ahead[index] = future
 

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 import apislo
 from apislo.cli import main
-from apislo.errors import FormatDetectionError, RejectRateError
+from apislo.errors import FormatDetectionError, IngestError, RejectRateError
 from apislo.sources import ingest as ingest_module
 from apislo.sources.ingest import ingest, iter_file, quarantine_path
 
@@ -265,3 +265,33 @@ def test_load_reads_plain_and_dictionary_encoded_parts_together(tmp_path: Path, 
     assert events["api"].tolist() == ["legacy", "orders", "orders", "users"]
     assert events["status"].tolist() == [201, 200, 503, 404]
     assert apislo.load(dataset, apis=["legacy", "users"])["status"].tolist() == [201, 404]
+
+
+def test_a_second_ingest_into_the_same_dataset_at_once_is_refused(tmp_path: Path) -> None:
+    """While one run holds the dataset's lock, another adds nothing and says why; the lock
+    goes with the holder, and the run's staging folder with the run."""
+    import fcntl
+
+    log = _write(tmp_path / "access.log", GOOD)
+    dataset = tmp_path / "events"
+    dataset.mkdir()
+    with open(dataset / "_apislo.lock", "a") as holder:
+        fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(IngestError, match="another apislo ingest is writing"):
+            ingest([log], dataset, "nginx-combined")
+    assert not list(dataset.glob("day=*"))
+    assert ingest([log], dataset, "nginx-combined").records == 3
+    assert not (dataset / "_staging").exists()
+
+
+def test_an_empty_file_is_skipped_and_read_once_it_has_lines(tmp_path: Path) -> None:
+    """After a rotation the new access.log is empty: the run reads access.log.1 and skips it,
+    detecting nothing; lines written to it later are read by the next run."""
+    _write(tmp_path / "access.log.1", GOOD[:2])
+    empty = _write(tmp_path / "access.log", [])
+    dataset = tmp_path / "events"
+    report = ingest([tmp_path], dataset, "auto")
+    assert (report.records, report.unchanged) == (2, [str(empty)])
+    _write(empty, [GOOD[2]])
+    assert ingest([tmp_path], dataset, "auto").records == 1
+    assert apislo.load(dataset)["status"].tolist() == [200, 503, 404]

@@ -228,7 +228,11 @@ def _int_column(var: str) -> str:
 
 @dataclass(frozen=True)
 class Scan:
-    """What the kernel wrote for a chunk: the kept lines' values, and which lines it kept."""
+    """What the kernel wrote for a chunk: the kept lines' values, and which lines it kept.
+
+    ``ivalid``, ``fvalid`` and ``spans`` are the scanning thread's scratch arrays: they hold
+    this chunk's values until the thread's next :func:`scan`.
+    """
 
     buf: np.ndarray  #: the chunk's bytes (uint8)
     lines: int  #: lines scanned

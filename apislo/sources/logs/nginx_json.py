@@ -24,8 +24,10 @@ JSON key (first present wins)                NGINX variable
 ``upstream_cache_status``                    cache_status
 ============================================ =====================================
 
-Keys are learned from the first 200 objects of each chunk. Values may be JSON strings or numbers;
-``"-"`` and ``""`` are null. Lines written with the
+Keys are learned from the first 200 objects of each chunk. A chunk whose keys name no time, no
+``status`` or no request (``request``, or a method and a path) is not an NGINX access log: its
+objects are rejected ``not_a_request``, as is an object without a status. Values may be JSON
+strings or numbers; ``"-"`` and ``""`` are null. Lines written with the
 default escaping (``\\x22`` inside JSON strings, which is not valid JSON) are repaired before
 decoding. Invalid JSON is rejected ``bad_json`` (``truncated`` when the object is cut off).
 """
@@ -83,7 +85,7 @@ class NginxJson(LogFormat):
         rows = np.flatnonzero(objects)
         keys = _sample_keys([lines[i] for i in rows[:_SAMPLE_LINES]])
         mapping = _map_keys(keys)
-        if "_time" not in mapping or rows.size == 0:
+        if not _holds_requests(mapping) or rows.size == 0:
             for i in rows.tolist():
                 reasons[i] = "not_a_request"
             return Parsed(_empty(), _rejects(reasons, lines))
@@ -99,6 +101,8 @@ class NginxJson(LogFormat):
                 reasons[i] = "not_a_request"
             return Parsed(_empty(), _rejects(reasons, lines))
         events, reason = convert(raw)
+        # an object without a status (another program's JSON log in the file) is no request
+        reason = reason.set(values[mapping["status"]].is_null(), "not_a_request")
         ok = reason.is_null().to_numpy()
         for i, why in zip(good_rows[~ok].tolist(), reason.filter(~reason.is_null()), strict=True):
             reasons[i] = why
@@ -164,6 +168,15 @@ def _map_keys(keys: list[str]) -> dict[str, str]:
                 mapping[var] = by_name[candidate]
                 break
     return mapping
+
+
+def _holds_requests(mapping: dict[str, str]) -> bool:
+    """Whether the keys found name what makes a log line a request: its time, its status, and
+    the request (``request``, or a method and a path). Other JSON logs (an application's
+    ``{"time", "level", "msg"}``, Tyk's ``response_code``...) are not NGINX access logs."""
+    has_path = "request_uri" in mapping or "uri" in mapping
+    has_request = "request" in mapping or ("request_method" in mapping and has_path)
+    return "_time" in mapping and "status" in mapping and has_request
 
 
 def _decode(lines: pl.Series, dtype: pl.Struct) -> tuple[pl.DataFrame, list[int]]:

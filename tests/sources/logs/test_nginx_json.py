@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import polars as pl
 import pytest
 
-from apislo.sources.logs import get_format
+from apislo.sources.logs import ParseOptions, get_format
+from apislo.sources.logs.detect import detect_format
 
 LINES = [
     # escape=json: \" inside strings; numbers unquoted; retry list as a string
@@ -106,3 +107,36 @@ def test_fractional_iso_timestamp_alias() -> None:
     row = get_format("nginx-json").parse(_chunk([line])).events.row(0, named=True)
     # no request_time: ts is the logged time itself, milliseconds kept
     assert row["ts"] == datetime(2024, 5, 1, 10, 0, 0, 750_000, tzinfo=UTC)
+
+
+TYK_LINE = (
+    '{"method":"GET","host":"api.example.com","path":"/v1/catalog","raw_path":"/v1/catalog",'
+    '"content_length":626,"user_agent":"Mozilla/5.0","response_code":200,"api_key":"",'
+    '"timestamp":"2026-11-17T12:06:06.000000000Z","api_version":"v1","api_name":"catalog",'
+    '"oauth_id":"","request_time":18,"latency":{"total":18,"upstream":17},"alias":"acme-web"}'
+)
+
+
+def test_other_json_logs_are_not_requests() -> None:
+    """An application's log and Tyk's records carry a time but no NGINX status: both lines
+    of each are rejected, and auto detection gives Tyk's lines to tyk-json."""
+    fmt = get_format("nginx-json")
+    app = '{"time":"2026-11-17T12:00:00Z","level":"info","msg":"cache warmed"}'
+    for lines in ([app, app], [TYK_LINE, TYK_LINE]):
+        parsed = fmt.parse(_chunk(lines))
+        assert parsed.events.height == 0
+        assert parsed.rejects["reason"].to_list() == ["not_a_request", "not_a_request"]
+    assert fmt.sniff([TYK_LINE]) == 0.0
+    assert detect_format("tyk.log", [TYK_LINE] * 3, ParseOptions()) == "tyk-json"
+
+
+def test_object_without_status_is_not_a_request() -> None:
+    with_status = (
+        '{"time_iso8601":"2024-05-01T10:00:00+00:00","request":"GET / HTTP/1.1","status":200}'
+    )
+    without = '{"time_iso8601":"2024-05-01T10:00:01+00:00","request":"GET /x HTTP/1.1"}'
+    parsed = get_format("nginx-json").parse(_chunk([with_status, without]))
+    assert parsed.events["path"].to_list() == ["/"]
+    assert list(zip(parsed.rejects["line_no"], parsed.rejects["reason"], strict=True)) == [
+        (1, "not_a_request")
+    ]
