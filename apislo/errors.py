@@ -70,7 +70,7 @@ class RejectRateError(IngestError):
         super().__init__(
             f"{path}: {rejected:,} of {lines:,} lines ({rejected / max(lines, 1):.1%}) are not "
             f"{fmt} requests, above --max-reject-rate {max_rate:.1%}. Nothing from this file was "
-            "added; check --format (or --log-format) and the quarantine file."
+            "added (its lines are not quarantined either); check --format (or --log-format)."
         )
 
 

@@ -538,14 +538,14 @@ def load(
     dataset: str | Path,
     start: str | datetime | pd.Timestamp | None = None,
     end: str | datetime | pd.Timestamp | None = None,
-    apis: Sequence[str] | None = None,
+    apis: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Read events from a dataset written by :func:`ingest`, sorted by ``ts``.
 
     Args:
         dataset: the dataset directory.
         start, end: keep requests with ``start <= ts < end`` (naive times are UTC).
-        apis: keep only these APIs.
+        apis: keep only these APIs (a name, or a list of names).
 
     Example:
         >>> events = apislo.load("events", start="2026-11-01", apis=["orders"])  # doctest: +SKIP
@@ -555,7 +555,8 @@ def load(
     root = Path(dataset)
     if not root.is_dir():
         raise IngestError(f"{root}: no such dataset (create it with `apislo ingest`)")
-    data = pads.dataset(root, format="parquet", partitioning="hive")
+    # the schema is given: a dataset with no parts yet (a run that stored nothing) is empty
+    data = pads.dataset(root, schema=EVENT_SCHEMA, format="parquet", partitioning="hive")
     condition = None
     for bound, op in ((start, "ge"), (end, "lt")):
         if bound is None:
@@ -564,7 +565,7 @@ def load(
         term = pads.field("ts") >= value if op == "ge" else pads.field("ts") < value
         condition = term if condition is None else condition & term
     if apis is not None:
-        term = pads.field("api").isin(list(apis))
+        term = pads.field("api").isin([apis] if isinstance(apis, str) else list(apis))
         condition = term if condition is None else condition & term
     table = data.to_table(columns=list(EVENT_COLUMNS), filter=condition).cast(EVENT_SCHEMA)
     table = table.sort_by("ts")

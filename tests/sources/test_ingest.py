@@ -16,6 +16,7 @@ from click.testing import CliRunner
 import apislo
 from apislo.cli import main
 from apislo.errors import FormatDetectionError, IngestError, RejectRateError
+from apislo.model import EVENT_COLUMNS
 from apislo.sources import ingest as ingest_module
 from apislo.sources.ingest import ingest, iter_file, quarantine_path
 
@@ -123,6 +124,10 @@ def test_wrong_format_adds_nothing(tmp_path: Path) -> None:
     with pytest.raises(RejectRateError) as caught:
         ingest([log], dataset, "nginx-combined", max_reject_rate=0.5)
     assert (caught.value.rejected, caught.value.lines) == (3, 4)
+    assert str(caught.value).endswith(
+        "Nothing from this file was added (its lines are not quarantined either); check --format "
+        "(or --log-format)."
+    )
     assert not list(dataset.glob("day=*"))
     assert not quarantine_path(dataset).exists()
     # Nothing was remembered either: a later run with a laxer limit reads the whole file.
@@ -135,6 +140,21 @@ def test_load_filters_by_time_and_api(tmp_path: Path) -> None:
     window = apislo.load(dataset, start="2026-11-01 11:00:02", end="2026-11-01 11:00:03")
     assert window["status"].tolist() == [503]
     assert apislo.load(dataset, apis=["users"])["status"].tolist() == [404]
+    assert apislo.load(dataset, apis="orders")["status"].tolist() == [200, 503]
+
+
+def test_a_dataset_with_nothing_stored_loads_empty(tmp_path: Path) -> None:
+    dataset = tmp_path / "events"
+    assert (
+        ingest(
+            [_write(tmp_path / "a.log", NOISE)], dataset, "nginx-combined", max_reject_rate=1.0
+        ).records
+        == 0
+    )
+    events = apislo.load(dataset)
+    assert len(events) == 0
+    assert list(events.columns) == list(EVENT_COLUMNS)
+    assert str(events["status"].dtype) == "int16[pyarrow]"
 
 
 def test_cli_json_output(tmp_path: Path) -> None:
@@ -295,3 +315,17 @@ def test_an_empty_file_is_skipped_and_read_once_it_has_lines(tmp_path: Path) -> 
     _write(empty, [GOOD[2]])
     assert ingest([tmp_path], dataset, "auto").records == 1
     assert apislo.load(dataset)["status"].tolist() == [200, 503, 404]
+
+
+@pytest.mark.parametrize("tz", ["Bad/Zone", ""])
+def test_cli_refuses_a_bad_tz_even_when_the_lines_carry_their_offset(
+    tmp_path: Path, tz: str
+) -> None:
+    log = _write(tmp_path / "access.log", GOOD)  # NGINX combined: "+0100" on each line
+    dataset = tmp_path / "events"
+    result = CliRunner().invoke(main, ["ingest", str(log), "--out", str(dataset), "--tz", tz])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"error: --tz {tz!r}: unknown time zone; pass an IANA name such as Europe/Paris or UTC\n"
+    )
+    assert not dataset.exists()
