@@ -6,6 +6,7 @@ import glob
 import gzip
 import hashlib
 import re
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,8 @@ __all__ = [
 
 #: Bytes at the start of a file that identify it (its fingerprint covers at most these).
 HEAD_BYTES = 4096
+#: What reading a log may raise: I/O errors, and a .gz file that is corrupt or ends early.
+_READ_ERRORS = (OSError, EOFError, zlib.error)
 _GLOB_CHARS = re.compile(r"[*?\[]")
 _ROTATED = re.compile(r"^(?P<base>.*?)(?:\.(?P<n>\d+))?(?P<gz>\.gz)?$")
 
@@ -85,8 +88,13 @@ def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
     with open_log(path) as handle:
         try:
             return handle.read(size)
-        except (OSError, EOFError) as exc:
-            raise IngestError(f"{path}: cannot read: {exc}") from exc
+        except _READ_ERRORS as exc:
+            raise _read_error(path, exc) from exc
+
+
+def _read_error(path: Path, exc: Exception) -> IngestError:
+    hint = " (a .gz file cut short, or still being written?)" if path.suffix == ".gz" else ""
+    return IngestError(f"{path}: cannot read: {exc}{hint}")
 
 
 def prefix_digest(data: bytes) -> str:
@@ -135,7 +143,7 @@ def read_chunks(
     with open_log(path) as handle:
         if start_offset:
             if path.suffix == ".gz":
-                _skip(handle, start_offset)
+                _skip(handle, start_offset, path)
             else:
                 handle.seek(start_offset)
         offset = start_offset
@@ -145,7 +153,7 @@ def read_chunks(
         ring = [bytearray(chunk_bytes) for _ in range(buffers)]
         turn, data, held = 0, ring[0], 0
         while True:
-            filled = held + _read_into(handle, memoryview(data)[held:])
+            filled = held + _read_into(handle, memoryview(data)[held:], path)
             if filled == held:
                 break
             cut = data.rfind(b"\n", 0, filled) + 1
@@ -182,20 +190,31 @@ def _emptied(data: bytearray, size: int) -> bytearray:
     return data
 
 
-def _read_into(handle: BinaryIO, view: memoryview) -> int:
-    """Fill ``view`` from ``handle`` (short reads retried); the bytes read (fewer at the end)."""
+def _read_into(handle: BinaryIO, view: memoryview, path: Path) -> int:
+    """Fill ``view`` from ``handle`` (short reads retried); the bytes read (fewer at the end).
+
+    Raises:
+        IngestError: ``path`` cannot be read (or, compressed, ends early).
+    """
     filled = 0
-    while filled < len(view):
-        count = handle.readinto(view[filled:])  # type: ignore[attr-defined]
-        if not count:
-            break
-        filled += count
+    try:
+        while filled < len(view):
+            count = handle.readinto(view[filled:])  # type: ignore[attr-defined]
+            if not count:
+                break
+            filled += count
+    except _READ_ERRORS as exc:
+        raise _read_error(path, exc) from exc
     return filled
 
 
-def _skip(handle: BinaryIO, count: int) -> None:
-    while count > 0:
-        block = handle.read(min(count, 1 << 20))
-        if not block:
-            break
-        count -= len(block)
+def _skip(handle: BinaryIO, count: int, path: Path) -> None:
+    """Read past ``count`` bytes of a compressed file (which cannot seek)."""
+    try:
+        while count > 0:
+            block = handle.read(min(count, 1 << 20))
+            if not block:
+                break
+            count -= len(block)
+    except _READ_ERRORS as exc:
+        raise _read_error(path, exc) from exc

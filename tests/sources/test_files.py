@@ -86,3 +86,17 @@ def test_with_two_buffers_the_chunk_before_stays_intact(tmp_path: Path) -> None:
     assert (bytes(second.data), bytes(third.data)) == (b"two\n", b"six\n")
     assert first.data is third.data
     assert bytes(next(chunks).data) == b"ten\n"
+
+
+def test_a_gz_file_cut_short_says_which_file_and_why(tmp_path: Path) -> None:
+    """A .gz that ends before its end-of-stream marker (still being compressed) is an
+    IngestError naming the file, not a bare EOFError."""
+    whole = gzip.compress(b"".join(b"line %d\n" % i for i in range(50_000)))
+    path = tmp_path / "access.log.2.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(IngestError) as caught:
+        list(read_chunks(path))
+    assert str(caught.value) == (
+        f"{path}: cannot read: Compressed file ended before the end-of-stream marker was reached"
+        " (a .gz file cut short, or still being written?)"
+    )
