@@ -66,10 +66,11 @@ __all__ = [
     "read_logs",
 ]
 
-#: Lines sampled from the start of a file (within its first SAMPLE_BYTES) to detect its
-#: envelope and format.
+#: Lines sampled from the start of a file to detect its envelope and format: read from its first
+#: SAMPLE_BYTES, or up to MAX_SAMPLE_BYTES when its lines are long.
 SAMPLE_LINES = 200
 SAMPLE_BYTES = 64 << 10
+MAX_SAMPLE_BYTES = 1 << 20
 #: The reject rate is first checked once this many lines have been read.
 EARLY_CHECK_LINES = 2000
 #: A file modified this recently may still be written to: its unterminated last line waits.
@@ -233,11 +234,7 @@ def detect_file(
     options = options or ParseOptions()
     sample: list[str] | None = None
     if envelope is True or fmt == "auto":
-        head = read_head(path, SAMPLE_BYTES)
-        sample = split_lines(head)
-        if len(head) == SAMPLE_BYTES and not head.endswith(b"\n"):
-            sample = sample[:-1]  # cut off by the read, not by the writer
-        sample = sample[:SAMPLE_LINES]
+        sample = _sample_lines(path)
     if envelope is True:
         assert sample is not None
         envelope = detect_envelope(sample)
@@ -248,6 +245,22 @@ def detect_file(
         assert sample is not None
         fmt = detect_format(str(path), sample, options)
     return fmt, envelope or None
+
+
+def _sample_lines(path: Path) -> list[str]:
+    """The first :data:`SAMPLE_LINES` complete lines of a file, from a head of
+    :data:`SAMPLE_BYTES` read again four times larger (up to :data:`MAX_SAMPLE_BYTES`) while it
+    holds fewer: a first line of 100 KB (a long JSON batch) leaves none in 64 KiB."""
+    size = SAMPLE_BYTES
+    while True:
+        head = read_head(path, size)
+        lines = split_lines(head)
+        full = len(head) == size
+        if full and not head.endswith(b"\n"):
+            lines = lines[:-1]  # cut off by the read, not by the writer
+        if len(lines) >= SAMPLE_LINES or not full or size >= MAX_SAMPLE_BYTES:
+            return lines[:SAMPLE_LINES]
+        size *= 4
 
 
 def _balanced_chunk(remaining: int, largest: int) -> int:

@@ -329,3 +329,13 @@ def test_cli_refuses_a_bad_tz_even_when_the_lines_carry_their_offset(
         f"error: --tz {tz!r}: unknown time zone; pass an IANA name such as Europe/Paris or UTC\n"
     )
     assert not dataset.exists()
+
+
+def test_a_first_line_longer_than_the_sample_head_does_not_hide_the_format(
+    tmp_path: Path,
+) -> None:
+    """A 70 KB first line fills the 64 KiB head: the sample is read from a larger head."""
+    long_line = _line(1, "/v1/search?q=" + "a" * 70_000, 200)
+    log = _write(tmp_path / "access.log", [long_line] + GOOD * 100)
+    assert ingest_module.detect_file(log) == ("nginx-combined", None)
+    assert ingest([log], tmp_path / "events").records == 301
