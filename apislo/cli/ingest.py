@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
 from apislo.cli._common import echo_json, fail_on_apislo_error, progress
+from apislo.errors import ConfigError
 from apislo.sources.files import expand_paths
 from apislo.sources.ingest import ingest
 from apislo.sources.logs import format_names
@@ -72,6 +74,7 @@ def command(
     Lines that are not requests are counted by reason and kept in DATASET.quarantine.jsonl.
     """
     with fail_on_apislo_error():
+        _check_tz(tz)
         files = expand_paths(paths)
         total = sum(p.stat().st_size for p in files)
         if fmt == "auto" and log_format:
@@ -105,3 +108,19 @@ def command(
         )
         + (f"; {len(report.unchanged)} unchanged file(s) skipped" if report.unchanged else "")
     )
+
+
+def _check_tz(tz: str | None) -> None:
+    """Refuse a ``--tz`` that is not an IANA zone, whether or not the files' format uses it.
+
+    Raises:
+        ConfigError: ``tz`` is empty or names no known zone.
+    """
+    if tz is None:
+        return
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"--tz {tz!r}: unknown time zone; pass an IANA name such as Europe/Paris or UTC"
+        ) from None

@@ -17,7 +17,7 @@ __all__ = ["command"]
     "--out",
     "out_dir",
     required=True,
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),  # a file is refused by simulate(), exit status 1
     help="Output folder: logs/<api>.<format>.log, truth.json, metrics.om.",
 )
 @click.option("--days", default=7.0, show_default=True, type=float, help="Length of the period.")

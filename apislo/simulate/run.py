@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -122,6 +123,43 @@ def _previous_files(out_dir: Path) -> set[Path]:
         return set()
 
 
+def _check_positive(option: str, value: float) -> None:
+    """Refuse a value that is not a positive finite number (zero, negative, NaN, infinite).
+
+    Raises:
+        ConfigError: naming ``option`` and the value.
+    """
+    if not (math.isfinite(value) and value > 0):
+        raise ConfigError(f"{option} must be positive and finite, got {value}")
+
+
+def _check_folder(out: Path) -> None:
+    """Refuse an output folder that, or whose nearest existing parent, is not a directory.
+
+    Raises:
+        ConfigError: naming the path that is something else (a regular file, say).
+    """
+    existing = next((p for p in (out, *out.parents) if os.path.exists(p)), None)
+    if existing is not None and not os.path.isdir(existing):
+        raise ConfigError(f"{existing}: not a directory; pass a writable folder as --out")
+
+
+def _start(end_ts: datetime, days: float) -> datetime:
+    """Start of the period of ``days`` (rounded to whole minutes) that ends at ``end_ts``.
+
+    Raises:
+        ConfigError: the period is shorter than a minute or would start before year 1.
+    """
+    try:
+        span_min = round(days * 1440)
+        start_ts = end_ts - timedelta(minutes=span_min)
+    except OverflowError:
+        raise ConfigError(f"--days {days} reaches back before year 1; pass fewer days") from None
+    if span_min < 1:
+        raise ConfigError(f"--days {days} is shorter than a minute")
+    return start_ts
+
+
 def simulate(
     out_dir: str | Path,
     days: float = 7,
@@ -167,11 +205,9 @@ def simulate(
     """
     if not 1 <= apis <= len(APIS):
         raise ConfigError(f"--apis must be between 1 and {len(APIS)}, got {apis}")
-    if not (days > 0 and rate > 0):
-        raise ConfigError(f"--days and --rate must be positive, got days={days}, rate={rate}")
-    span_min = round(days * 1440)
-    if span_min < 1:
-        raise ConfigError(f"--days {days} is shorter than a minute")
+    _check_positive("--days", days)
+    _check_positive("--rate", rate)
+    _check_folder(Path(out_dir))
     if seed < 0:
         raise ConfigError(f"--seed must be a non-negative integer, got {seed}")
     fmts = _formats(formats)
@@ -181,7 +217,7 @@ def simulate(
             f"--end {end_ts:%Y-%m-%dT%H:%MZ} is later than 2 h before now: Prometheus rejects "
             "backfilled or scraped samples that recent. Pass an earlier --end or omit it."
         )
-    start_ts = end_ts - timedelta(minutes=span_min)
+    start_ts = _start(end_ts, days)
 
     rng = np.random.default_rng(seed)
     specs = list(APIS[:apis])

@@ -176,3 +176,35 @@ def test_a_period_without_requests(tmp_path: Path) -> None:
     assert "http_requests_total" not in text
     assert text.count('http_request_duration_seconds_count{api="orders"} 0 ') == 2
     assert text.count('http_request_duration_seconds_count{api="payments"} 0 ') == 2
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--days", "inf", "--days must be positive and finite, got inf"),
+        ("--days", "nan", "--days must be positive and finite, got nan"),
+        ("--rate", "inf", "--rate must be positive and finite, got inf"),
+        ("--days", "1e6", "--days 1000000.0 reaches back before year 1; pass fewer days"),
+    ],
+)
+def test_cli_refuses_days_and_rates_it_cannot_simulate(
+    tmp_path: Path, option: str, value: str, message: str
+) -> None:
+    out = tmp_path / "out"
+    args = ["simulate", "--out", str(out), "--end", "2026-11-18T12:00Z", option, value]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 1
+    assert res.output == f"error: {message}\n"
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("out", ["file", "file/sub"])
+def test_cli_out_that_is_or_is_inside_a_file_is_a_one_line_error(tmp_path: Path, out: str) -> None:
+    (tmp_path / "file").write_text("mine")
+    args = ["simulate", "--out", str(tmp_path / out), "--days", "0.5", "--apis", "1"]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 1
+    assert res.output == (
+        f"error: {tmp_path / 'file'}: not a directory; pass a writable folder as --out\n"
+    )
+    assert (tmp_path / "file").read_text() == "mine"

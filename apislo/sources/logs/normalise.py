@@ -65,16 +65,29 @@ class RouteMap:
         - match: '^/internal/health'
           api: health
           route: health check
+
+    Patterns are run by polars, so they use Rust regex syntax: no look-around and no
+    backreferences.
+
+    Raises:
+        ConfigError: a rule's pattern is not a regex polars can run.
     """
 
     rules: tuple[RouteRule, ...]
+
+    def __post_init__(self) -> None:
+        for i, rule in enumerate(self.rules):
+            problem = _regex_problem(rule.pattern)
+            if problem is not None:
+                raise ConfigError(f"route map item {i}: {problem}")
 
     @classmethod
     def load(cls, path: str | Path) -> RouteMap:
         """Read a route-map YAML file.
 
         Raises:
-            ConfigError: the file is not a list of rules or a regex does not compile.
+            ConfigError: the file is not a list of rules, or a regex does not compile or uses
+                syntax polars cannot run (look-around, backreferences).
         """
         import yaml  # only route maps need it: `apislo ingest` without one does not load it
 
@@ -88,12 +101,33 @@ class RouteMap:
         for i, item in enumerate(data):
             if not isinstance(item, dict) or not {"match", "api"} <= item.keys():
                 raise ConfigError(f"{path}: item {i} needs 'match' (regex) and 'api' (name)")
-            try:
-                re.compile(item["match"])
-            except re.error as exc:
-                raise ConfigError(f"{path}: item {i}: bad regex {item['match']!r}: {exc}") from exc
             rules.append(RouteRule(str(item["match"]), str(item["api"]), item.get("route")))
-        return cls(tuple(rules))
+        try:
+            return cls(tuple(rules))
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
+
+
+def _regex_problem(pattern: str) -> str | None:
+    """Why polars (Rust regex) cannot run ``pattern``, in one line; ``None`` if it can."""
+    try:
+        pl.Series([""], dtype=pl.String).str.contains(pattern)
+    except pl.exceptions.ComputeError as exc:
+        try:
+            re.compile(pattern)
+        except re.error as py_exc:
+            return f"bad regex {pattern!r}: {py_exc}"
+        # polars's message spans lines; the regex crate's reason is on the "error: " one
+        lines = str(exc).splitlines()
+        reason = next(
+            (line.removeprefix("error: ") for line in lines if line.startswith("error: ")),
+            "rejected",
+        )
+        return (
+            f"regex {pattern!r} cannot run in polars ({reason}); route maps use Rust regex "
+            "syntax: look-around and backreferences are not supported"
+        )
+    return None
 
 
 def template_route(path: pl.Expr) -> pl.Expr:

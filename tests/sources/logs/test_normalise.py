@@ -140,3 +140,47 @@ def test_normalise_takes_the_route_map_or_a_namer_not_both() -> None:
     rules = RouteMap((RouteRule("^/a", "a"),))
     with pytest.raises(ValueError, match="not to normalise as well"):
         normalise(_raw(path=["/a"]), "x", rules, namer=PathNamer(rules))
+
+
+_RUST_ONLY = "route maps use Rust regex syntax: look-around and backreferences are not supported"
+
+
+def test_route_map_file_refuses_a_regex_polars_cannot_run(tmp_path) -> None:
+    """Python's ``re`` compiles look-ahead; polars, which runs the rules, does not."""
+    path = tmp_path / "map.yaml"
+    path.write_text("- match: '^/a'\n  api: a\n- match: '^/v1/(?!admin)orders'\n  api: shop\n")
+    with pytest.raises(ConfigError) as caught:
+        RouteMap.load(path)
+    assert str(caught.value) == (
+        f"{path}: route map item 1: regex '^/v1/(?!admin)orders' cannot run in polars "
+        f"(look-around, including look-ahead and look-behind, is not supported); {_RUST_ONLY}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [
+        (
+            "^/v1/(?<!x)orders",
+            "look-around, including look-ahead and look-behind, is not supported",
+        ),
+        (r"^/(a)\1", "backreferences are not supported"),
+    ],
+)
+def test_route_map_built_in_python_refuses_a_regex_polars_cannot_run(
+    pattern: str, reason: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        RouteMap((RouteRule("^/a", "a"), RouteRule(pattern, "shop")))
+    assert str(caught.value) == (
+        f"route map item 1: regex {pattern!r} cannot run in polars ({reason}); {_RUST_ONLY}"
+    )
+
+
+def test_route_map_file_accepts_rust_syntax_python_re_lacks(tmp_path) -> None:
+    r"""``\z`` (end of text) is Rust regex syntax that Python 3.11's ``re`` refuses."""
+    path = tmp_path / "map.yaml"
+    path.write_text("- match: '^/v\\d+/orders/\\d+\\z'\n  api: shop\n")
+    raw = _raw(path=["/v1/orders/3", "/v1/orders/3/items"])
+    events = normalise(raw, "nginx-combined", RouteMap.load(path))
+    assert events["api"].to_list() == ["shop", "orders"]
