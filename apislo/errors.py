@@ -7,9 +7,15 @@ what to do next.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from apislo.sources.ingest import IngestReport
+
 __all__ = [
     "ApisloError",
     "ConfigError",
+    "FilesRefusedError",
     "FormatDetectionError",
     "IngestError",
     "PrometheusError",
@@ -50,6 +56,25 @@ class FormatDetectionError(IngestError):
         super().__init__(
             f"{path}: no log format recognises this file (best matches: {tried}). "
             "Pass --format NAME, or --log-format with the NGINX log_format line that wrote it."
+        )
+
+
+class FilesRefusedError(IngestError):
+    """Some files of an ingest run were refused (wrong format, mostly rejects, unreadable);
+    nothing of them was added, and the run's other files were stored.
+
+    Attributes:
+        errors: path -> why that file was refused (a :class:`FormatDetectionError`, a
+            :class:`RejectRateError` or another :class:`IngestError`).
+        report: the run's :class:`~apislo.sources.ingest.IngestReport` (what was stored).
+    """
+
+    def __init__(self, errors: dict[str, IngestError], report: IngestReport) -> None:
+        self.errors, self.report = errors, report
+        reasons = "\n".join(str(error) for error in errors.values())
+        super().__init__(
+            f"{len(errors)} file(s) refused, nothing of them added (the other files were "
+            f"stored):\n{reasons}"
         )
 
 

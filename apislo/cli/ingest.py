@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
 from apislo.cli._common import echo_json, fail_on_apislo_error, progress
-from apislo.errors import ConfigError
+from apislo.errors import ConfigError, FilesRefusedError
 from apislo.sources.files import expand_paths
-from apislo.sources.ingest import ingest
+from apislo.sources.ingest import IngestReport, ingest
 from apislo.sources.logs import format_names
 from apislo.sources.logs.base import ParseOptions
 
@@ -73,6 +74,7 @@ def command(
     Files already ingested add nothing; a file that grew is resumed where the last run stopped.
     Lines that are not requests are counted by reason and kept in DATASET.quarantine.jsonl.
     """
+    refused: FilesRefusedError | None = None
     with fail_on_apislo_error():
         _check_tz(tz)
         files = expand_paths(paths)
@@ -80,15 +82,27 @@ def command(
         if fmt == "auto" and log_format:
             fmt = "nginx-custom"
         with progress(total, "ingest", quiet or as_json) as bar:
-            report = ingest(
-                files,
-                dataset,
-                fmt,
-                ParseOptions(tz=tz, log_format=log_format),
-                route_map,
-                max_reject_rate,
-                on_progress=bar.update,
-            )
+            try:
+                report = ingest(
+                    files,
+                    dataset,
+                    fmt,
+                    ParseOptions(tz=tz, log_format=log_format),
+                    route_map,
+                    max_reject_rate,
+                    on_progress=bar.update,
+                )
+            except FilesRefusedError as exc:  # the other files were stored: say what they gave
+                report, refused = exc.report, exc
+    _print_report(report, as_json)
+    if refused is not None:
+        for error in refused.errors.values():
+            click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+
+
+def _print_report(report: IngestReport, as_json: bool) -> None:
+    """The run's warnings (stderr), then its JSON object or a summary line per run."""
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     if as_json:
@@ -107,6 +121,7 @@ def command(
             else ""
         )
         + (f"; {len(report.unchanged)} unchanged file(s) skipped" if report.unchanged else "")
+        + (f"; {len(report.refused)} refused" if report.refused else "")
     )
 
 

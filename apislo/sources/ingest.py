@@ -23,7 +23,7 @@ import time
 import uuid
 import warnings
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 import pyarrow as pa
 
-from apislo.errors import IngestError, RejectRateError
+from apislo.errors import FilesRefusedError, IngestError, RejectRateError
 from apislo.model import EVENT_COLUMNS, EVENT_SCHEMA, events_to_pandas
 from apislo.sources.files import (
     HEAD_BYTES,
@@ -121,6 +121,8 @@ class IngestReport:
     formats: dict[str, str] = field(default_factory=dict)
     #: files with nothing new to read: stored already, or empty
     unchanged: list[str] = field(default_factory=list)
+    #: files refused, nothing of them added (wrong format, mostly rejects, unreadable) -> why
+    refused: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
@@ -150,7 +152,7 @@ def iter_file(
     keep_partial: bool = True,
     chunk_bytes: int = 32 << 20,
     sink: Callable[[pl.DataFrame, int], None] | None = None,
-) -> tuple[str, str | None, Iterator[ParsedChunk]]:
+) -> tuple[str, str | None, Generator[ParsedChunk, None, None]]:
     """Detect a file's envelope and format where asked (:func:`detect_file`), then parse its
     chunks, one per CPU at a time.
 
@@ -192,7 +194,7 @@ def iter_file(
             sink(events, number)
         return ParsedChunk(events, rejects, chunk.end_offset, chunk.lines)
 
-    def chunks() -> Iterator[ParsedChunk]:
+    def chunks() -> Generator[ParsedChunk, None, None]:
         # One chunk per worker at a time, results in file order. A chunk's buffer is read into
         # again WORKERS chunks later, by which time its result has been taken.
         line_no = start_line
@@ -357,88 +359,132 @@ def ingest(
         IngestError: a path is missing or unreadable.
     """
     options = options or ParseOptions()
-    rmap = _route_map(route_map)
     root = Path(dataset)
     root.mkdir(parents=True, exist_ok=True)
     report = IngestReport(dataset=str(root), quarantine=str(quarantine_path(root)))
-    run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     files = _outside(expand_paths(paths), root)
+    refused: dict[str, IngestError] = {}
     # a thread of its own detects the next file's format while the current one is parsed
     with _dataset_lock(root), ThreadPoolExecutor(1, thread_name_prefix="apislo-detect") as pool:
-        state = _load_state(root)
         shutil.rmtree(root / _STAGING, ignore_errors=True)  # what a killed run left
-        ahead = _DetectAhead(pool, files, state, format, options)
+        run = _Run(
+            root, options, _route_map(route_map), max_reject_rate, on_progress, chunk_bytes,
+            _load_state(root), report,
+        )  # fmt: skip
+        ahead = _DetectAhead(pool, files, run.state, format, options)
         for index, path in enumerate(files):
-            head = read_head(path)
-            known = _match(state, head)
-            size = _size(path)
-            if known is not None and size is not None and known.offset >= size:
-                report.unchanged.append(str(path))
-                known.path = str(path)
-                continue
-            if not head:  # empty (a log just rotated, not written to yet): read when it grows
-                report.unchanged.append(str(path))
-                continue
-            report.files += 1
-            settled = path.suffix == ".gz" or time.time() - path.stat().st_mtime > SETTLE_SECONDS
-            staging = root / _STAGING / run_id / str(index)
-            fmt_name, env = (known.format, known.envelope) if known else ahead.result(index)
-            ahead.start(index + 1)  # while this file is parsed
-            _, _, chunks = iter_file(
+            try:
+                head = read_head(path)
+                known = _match(run.state, head)
+                size = _size(path)
+                if known is not None and size is not None and known.offset >= size:
+                    report.unchanged.append(str(path))
+                    known.path = str(path)
+                    continue
+                if not head:  # empty (a log just rotated, not written to yet): read when it grows
+                    report.unchanged.append(str(path))
+                    continue
+                report.files += 1
+                fmt_name, env = (known.format, known.envelope) if known else ahead.result(index)
+                ahead.start(index + 1)  # while this file is parsed
+                run.add_file(index, path, head, known, fmt_name, env)
+            except IngestError as exc:  # this file is refused; the others go on
+                refused[str(path)] = exc
+                report.refused[str(path)] = str(exc)
+        shutil.rmtree(root / _STAGING, ignore_errors=True)
+        _save_state(root, run.state)
+    if refused:
+        raise FilesRefusedError(refused, report)
+    return report
+
+
+@dataclass
+class _Run:
+    """One ingest run: what its files share, and how each is added."""
+
+    root: Path
+    options: ParseOptions
+    route_map: RouteMap | None
+    max_reject_rate: float
+    on_progress: Callable[[int], None] | None
+    chunk_bytes: int
+    state: list[FileState]
+    report: IngestReport
+    run_id: str = field(
+        default_factory=lambda: time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    )
+
+    def add_file(
+        self,
+        index: int,
+        path: Path,
+        head: bytes,
+        known: FileState | None,
+        fmt_name: str,
+        env: str | None,
+    ) -> None:
+        """Parse ``path`` (from where ``known`` says it was read to), commit its Parquet parts
+        and rejects, and remember how far it was read.
+
+        Raises:
+            IngestError: the file is refused (too many rejects, unreadable): nothing of it
+                was added.
+        """
+        root, report = self.root, self.report
+        settled = path.suffix == ".gz" or time.time() - path.stat().st_mtime > SETTLE_SECONDS
+        staging = root / _STAGING / self.run_id / str(index)
+        _, _, chunks = iter_file(
+            path,
+            fmt_name,
+            self.options,
+            self.route_map,
+            start_offset=known.offset if known else 0,
+            start_line=known.lines if known else 0,
+            envelope=env,
+            keep_partial=settled,
+            chunk_bytes=self.chunk_bytes,
+            sink=partial(_write_partitions, staging, f"{self.run_id}-{index}"),
+        )
+        report.formats[str(path)] = fmt_name
+        if get_format(fmt_name, self.options).zoneless and self.options.tz is None:
+            report.warnings.append(
+                f"{path}: {fmt_name} timestamps carry no time zone; read as UTC (pass --tz ZONE)"
+            )
+        try:
+            lines, records, offset, rejects = _take_chunks(
+                chunks,
                 path,
                 fmt_name,
-                options,
-                rmap,
-                start_offset=known.offset if known else 0,
-                start_line=known.lines if known else 0,
-                envelope=env,
-                keep_partial=settled,
-                chunk_bytes=chunk_bytes,
-                sink=partial(_write_partitions, staging, f"{run_id}-{index}"),
+                known.offset if known else 0,
+                self.max_reject_rate,
+                self.on_progress,
             )
-            report.formats[str(path)] = fmt_name
-            if get_format(fmt_name, options).zoneless and options.tz is None:
-                report.warnings.append(
-                    f"{path}: {fmt_name} timestamps carry no time zone; read as UTC "
-                    "(pass --tz ZONE)"
-                )
-            try:
-                lines, records, offset, rejects = _take_chunks(
-                    chunks,
-                    path,
-                    fmt_name,
-                    known.offset if known else 0,
-                    max_reject_rate,
-                    on_progress,
-                )
-            except BaseException:
-                shutil.rmtree(root / _STAGING / run_id, ignore_errors=True)
-                raise
-            _commit(staging, root)
-            _append_quarantine(quarantine_path(root), rejects)
-            for frame in rejects:
-                for reason, count in Counter(frame["reason"].to_list()).items():
-                    report.rejected[reason] = report.rejected.get(reason, 0) + count
-            report.lines += lines
-            report.records += records
-            prefix = head[: min(offset, HEAD_BYTES)]
-            entry = FileState(
-                str(path),
-                len(prefix),
-                prefix_digest(prefix),
-                offset,
-                (known.lines if known else 0) + lines,
-                fmt_name,
-                env,
-            )
-            if known is not None:
-                state.remove(known)
-            if offset:  # a file with nothing complete yet is not remembered: it is read anew
-                state.append(entry)
-            _save_state(root, state)
-        shutil.rmtree(root / _STAGING, ignore_errors=True)
-        _save_state(root, state)
-    return report
+        except BaseException:
+            chunks.close()  # waits for the chunks being parsed, which write into staging
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        _commit(staging, root)
+        _append_quarantine(quarantine_path(root), rejects)
+        for frame in rejects:
+            for reason, count in Counter(frame["reason"].to_list()).items():
+                report.rejected[reason] = report.rejected.get(reason, 0) + count
+        report.lines += lines
+        report.records += records
+        prefix = head[: min(offset, HEAD_BYTES)]
+        entry = FileState(
+            str(path),
+            len(prefix),
+            prefix_digest(prefix),
+            offset,
+            (known.lines if known else 0) + lines,
+            fmt_name,
+            env,
+        )
+        if known is not None:
+            self.state.remove(known)
+        if offset:  # a file with nothing complete yet is not remembered: it is read anew
+            self.state.append(entry)
+        _save_state(root, self.state)
 
 
 @contextmanager

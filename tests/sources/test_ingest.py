@@ -15,7 +15,12 @@ from click.testing import CliRunner
 
 import apislo
 from apislo.cli import main
-from apislo.errors import FormatDetectionError, IngestError, RejectRateError
+from apislo.errors import (
+    FilesRefusedError,
+    FormatDetectionError,
+    IngestError,
+    RejectRateError,
+)
 from apislo.model import EVENT_COLUMNS
 from apislo.sources import ingest as ingest_module
 from apislo.sources.ingest import ingest, iter_file, quarantine_path
@@ -102,17 +107,24 @@ def test_files_detected_ahead_keep_their_turn_their_duplicates_and_their_errors(
     tmp_path: Path,
 ) -> None:
     # the next file's format is detected while the current one is parsed; what each file
-    # gives must not change: b, a copy of a, is known once a is stored; d's error comes at d
+    # gives must not change: b, a copy of a, is known once a is stored; d is refused, and
+    # e, after it, is stored all the same
     folder = tmp_path / "logs"
     folder.mkdir()
     _write(folder / "a.log", GOOD[:2])
     _write(folder / "b.log", GOOD[:2])
     _write(folder / "c.log", [GOOD[2]])
     _write(folder / "d.log", NOISE[:1] * 3)
+    _write(folder / "e.log", [_line(9, "/v1/orders/19", 201)])
     dataset = tmp_path / "events"
-    with pytest.raises(FormatDetectionError):
+    with pytest.raises(FilesRefusedError) as caught:
         ingest([folder], dataset, "auto")
-    assert apislo.load(dataset)["status"].tolist() == [200, 503, 404]  # a's two, c's one
+    assert list(caught.value.errors) == [str(folder / "d.log")]
+    assert isinstance(caught.value.errors[str(folder / "d.log")], FormatDetectionError)
+    report = caught.value.report
+    assert (report.files, report.records, list(report.refused)) == (4, 4, [str(folder / "d.log")])
+    # a's two, c's one, e's one
+    assert apislo.load(dataset)["status"].tolist() == [200, 503, 404, 201]
     report = ingest([folder / "a.log", folder / "b.log", folder / "c.log"], dataset, "auto")
     assert (report.files, report.records) == (0, 0)
     assert report.unchanged == [str(folder / n) for n in ("a.log", "b.log", "c.log")]
@@ -121,10 +133,12 @@ def test_files_detected_ahead_keep_their_turn_their_duplicates_and_their_errors(
 def test_wrong_format_adds_nothing(tmp_path: Path) -> None:
     log = _write(tmp_path / "access.log", [GOOD[0]] + [NOISE[0]] * 3)
     dataset = tmp_path / "events"
-    with pytest.raises(RejectRateError) as caught:
+    with pytest.raises(FilesRefusedError) as caught:
         ingest([log], dataset, "nginx-combined", max_reject_rate=0.5)
-    assert (caught.value.rejected, caught.value.lines) == (3, 4)
-    assert str(caught.value).endswith(
+    error = caught.value.errors[str(log)]
+    assert isinstance(error, RejectRateError)
+    assert (error.rejected, error.lines) == (3, 4)
+    assert str(error).endswith(
         "Nothing from this file was added (its lines are not quarantined either); check --format "
         "(or --log-format)."
     )
@@ -172,6 +186,25 @@ def test_cli_json_output(tmp_path: Path) -> None:
     assert payload["formats"] == {str(log): "nginx-combined"}
     assert payload["quarantine"] == str(quarantine_path(dataset))
     assert payload["dataset"] == str(dataset)
+
+
+def test_cli_stores_the_other_files_and_fails_on_a_refused_one(tmp_path: Path) -> None:
+    """good, garbage, good: both good files are stored and reported, the garbage is named on
+    stderr, and the exit status is 1 (in --json mode too, with the refused file listed)."""
+    first = _write(tmp_path / "a.log", GOOD[:2])
+    garbage = _write(tmp_path / "b.log", NOISE[:1] * 3)
+    last = _write(tmp_path / "c.log", [GOOD[2]])
+    dataset = tmp_path / "events"
+    runner = CliRunner()
+    args = ["ingest", str(first), str(garbage), str(last), "--out", str(dataset), "--json"]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 1
+    payload = json.loads(result.stdout)
+    assert (payload["files"], payload["records"]) == (3, 3)
+    assert list(payload["refused"]) == [str(garbage)]
+    assert payload["refused"][str(garbage)].startswith(f"{garbage}: no log format recognises")
+    assert result.stderr.startswith(f"error: {garbage}: no log format recognises")
+    assert apislo.load(dataset)["status"].tolist() == [200, 503, 404]
 
 
 def test_the_ingest_command_runs_without_pandas_or_the_other_commands(tmp_path: Path) -> None:
