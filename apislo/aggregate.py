@@ -18,10 +18,20 @@ import pyarrow as pa
 from apislo.errors import ConfigError
 from apislo.model import DEFAULT_BUCKETS_S, arrow_to_pandas, bucket_column
 
-__all__ = ["DEFAULT_QUANTILES", "quantile_column", "summary", "to_polars", "traffic"]
+__all__ = [
+    "DEFAULT_QUANTILES",
+    "MAX_COMPLETE_ROWS",
+    "quantile_column",
+    "summary",
+    "to_polars",
+    "traffic",
+]
 
 #: Quantiles computed by default (fractions).
 DEFAULT_QUANTILES: tuple[float, ...] = (0.5, 0.9, 0.95, 0.99)
+#: The most rows a complete traffic frame may hold (several GB with the default columns): one
+#: day of 1 ms intervals would be 86 M rows per group.
+MAX_COMPLETE_ROWS = 20_000_000
 
 
 def quantile_column(q: float) -> str:
@@ -73,7 +83,7 @@ def traffic(
         quantiles: latency quantiles (fractions) to compute exactly; ``()`` for none.
         complete: add zero rows for intervals without traffic, per group, from ``start`` (or the
             first request) to ``end`` (or the last request), so windows over rows are windows in
-            time.
+            time; at most :data:`MAX_COMPLETE_ROWS` rows (else :class:`ConfigError`).
         start, end: the span of a complete frame (``end`` exclusive); naive times are UTC.
 
     Returns:
@@ -166,6 +176,15 @@ def _complete(
         last_exclusive = None if last is None else last + pd.Timedelta(microseconds=step_us)
     if first is None or last_exclusive is None:
         return grouped
+    groups = grouped.select(keys).unique() if keys else pl.DataFrame()
+    intervals = -(-(last_exclusive - first) // pd.Timedelta(microseconds=step_us))
+    rows = intervals * max(groups.height, 1)
+    if rows > MAX_COMPLETE_ROWS:
+        raise ConfigError(
+            f"a complete traffic frame would hold {rows:,} rows ({intervals:,} intervals x "
+            f"{max(groups.height, 1):,} groups), over {MAX_COMPLETE_ROWS:,}; use a longer "
+            "interval, a shorter span, or complete=False"
+        )
     grid = (
         pl.datetime_range(
             first,
@@ -179,7 +198,6 @@ def _complete(
         .alias("ts")
         .to_frame()
     )
-    groups = grouped.select(keys).unique() if keys else pl.DataFrame()
     full = grid.join(groups, how="cross") if keys else grid
     joined = full.join(grouped, on=["ts", *keys], how="left")
     counts = [c for c in grouped.columns if c not in ("ts", *keys) and not c.startswith("p")]

@@ -97,6 +97,22 @@ def test_input_types_and_errors() -> None:
         apislo.traffic(EVENTS, by=("route",))
 
 
+def test_a_complete_frame_too_large_to_build_is_refused() -> None:
+    """A day of 1 ms intervals is refused. EVENTS span 00:00:10.000 to 00:03:00.000 for two
+    APIs: at 1 ms that is 170,001 intervals, both ends included, 340,002 rows, still allowed."""
+    with pytest.raises(ConfigError) as caught:
+        apislo.traffic(
+            EVENTS, "1ms", quantiles=(), start=_at(0, 0), end=_at(0, 0) + dt.timedelta(days=1)
+        )
+    # an explicit day: 86,400,000 intervals x 2 groups
+    assert str(caught.value).startswith(
+        "a complete traffic frame would hold 172,800,000 rows (86,400,000 intervals x 2 groups)"
+    )
+    frame = apislo.traffic(EVENTS, "1ms", quantiles=())
+    assert len(frame) == 340_002
+    assert int(frame["requests"].sum()) == 5
+
+
 def test_summary_totals_per_api() -> None:
     from apislo.aggregate import summary
 

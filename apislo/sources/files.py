@@ -38,8 +38,9 @@ _ROTATED = re.compile(r"^(?P<base>.*?)(?:\.(?P<n>\d+))?(?P<gz>\.gz)?$")
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     """Files named by ``paths``: files, globs (``**`` allowed) and directories (recursively).
 
-    Hidden files are skipped inside directories. Rotated logs are ordered oldest first
-    (``access.log.3.gz``, ``access.log.2.gz``, ``access.log.1``, ``access.log``).
+    Hidden files are skipped inside directories; a file named more than once (through ``..`` or
+    a symbolic link too) is listed once, under the first of its names. Rotated logs are ordered
+    oldest first (``access.log.3.gz``, ``access.log.2.gz``, ``access.log.1``, ``access.log``).
 
     Raises:
         IngestError: a path does not exist or a glob matches nothing.
@@ -62,8 +63,10 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
             found.append(Path(text))
         else:
             raise IngestError(f"{text}: no such file or directory")
-    unique = list(dict.fromkeys(found))
-    return sorted(unique, key=_rotation_key)
+    unique: dict[Path, Path] = {}
+    for path in found:  # one file named twice (a/../a/x.log, a symlink) is read once
+        unique.setdefault(path.resolve(), path)
+    return sorted(unique.values(), key=_rotation_key)
 
 
 def _rotation_key(path: Path) -> tuple[str, str, int]:

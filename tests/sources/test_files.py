@@ -21,6 +21,15 @@ def test_rotated_logs_come_oldest_first(tmp_path: Path) -> None:
     assert [p.name for p in expand_paths([str(tmp_path / "access.log*")])][-1] == "access.log"
 
 
+def test_a_file_named_twice_is_listed_once_under_its_first_name(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    log = tmp_path / "app" / "a.log"
+    log.write_bytes(b"x\n")
+    (tmp_path / "link.log").symlink_to(log)
+    names = [str(log), str(tmp_path / "app" / ".." / "app" / "a.log"), str(tmp_path / "link.log")]
+    assert expand_paths(names) == [log]
+
+
 def test_missing_paths_say_so(tmp_path: Path) -> None:
     with pytest.raises(IngestError, match="no such file"):
         expand_paths([tmp_path / "nope.log"])

@@ -73,7 +73,8 @@ def normalise_log_format(text: str) -> str:
     joined, as NGINX does.
 
     Raises:
-        ConfigError: the text holds no ``$variable``.
+        ConfigError: the text holds no ``$variable``, a ``${`` is not closed, or the directive's
+            quotes are unbalanced (NGINX would refuse such a configuration).
     """
     body = text.strip()
     directive = _DIRECTIVE_RE.match(body)
@@ -85,6 +86,17 @@ def normalise_log_format(text: str) -> str:
         body = "".join(
             re.sub(r"\\(['\"\\])", r"\1", p.group(1) if p.group(1) is not None else p.group(2))
             for p in parts
+        )
+    elif directive and body[:1] in ("'", '"'):
+        raise ConfigError(
+            f"log_format {text!r}: its quotes are unbalanced; paste the directive as it is in "
+            "nginx.conf, each part in matching quotes"
+        )
+    unclosed = re.search(r"\$\{(?!\w+\})", body)
+    if unclosed:
+        raise ConfigError(
+            f"log_format {text!r}: the variable at {body[unclosed.start() :][:20]!r} has no "
+            "closing '}'"
         )
     if not _VAR_RE.search(body):
         raise ConfigError(

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import polars as pl
 import pytest
 
+from apislo.errors import ConfigError
 from apislo.sources.logs.nginx_convert import unescape_nginx
 from apislo.sources.logs.nginx_format import compile_log_format, normalise_log_format
 
@@ -25,6 +26,16 @@ def test_normalise_joins_directive_parts() -> None:
     assert normalise_log_format(text) == '$remote_addr [$time_local] "$request" ${status}'
     # a bare body that happens to start with a quote is kept as it is
     assert normalise_log_format('"$request" $msec') == '"$request" $msec'
+
+
+def test_a_template_nginx_would_refuse_is_a_config_error() -> None:
+    """A directive whose last quote is missing, and a ``${`` never closed: both said at once,
+    instead of every line of the file rejected."""
+    with pytest.raises(ConfigError, match="its quotes are unbalanced"):
+        normalise_log_format('log_format main \'$remote_addr [$time_local] "$request" $status')
+    with pytest.raises(ConfigError) as caught:
+        normalise_log_format("$remote_addr [$time_local] ${status $request_time")
+    assert str(caught.value).endswith("the variable at '${status $request_ti' has no closing '}'")
 
 
 def test_braced_variables_and_iso_time() -> None:
