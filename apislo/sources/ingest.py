@@ -360,9 +360,9 @@ def ingest(
     """
     options = options or ParseOptions()
     root = Path(dataset)
+    files = _outside(expand_paths(paths), root)  # (a missing path creates no dataset)
     root.mkdir(parents=True, exist_ok=True)
     report = IngestReport(dataset=str(root), quarantine=str(quarantine_path(root)))
-    files = _outside(expand_paths(paths), root)
     refused: dict[str, IngestError] = {}
     # a thread of its own detects the next file's format while the current one is parsed
     with _dataset_lock(root), ThreadPoolExecutor(1, thread_name_prefix="apislo-detect") as pool:

@@ -372,3 +372,9 @@ def test_a_first_line_longer_than_the_sample_head_does_not_hide_the_format(
     log = _write(tmp_path / "access.log", [long_line] + GOOD * 100)
     assert ingest_module.detect_file(log) == ("nginx-combined", None)
     assert ingest([log], tmp_path / "events").records == 301
+
+
+def test_a_missing_path_creates_no_dataset(tmp_path: Path) -> None:
+    with pytest.raises(IngestError, match="no such file or directory"):
+        ingest([tmp_path / "nope.log"], tmp_path / "events")
+    assert not (tmp_path / "events").exists()
