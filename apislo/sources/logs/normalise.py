@@ -151,7 +151,7 @@ class PathNamer:
         self.limit = limit
         self._lock = threading.Lock()
         self._rows: dict[str | None, int] = {}  # path -> its row in _named
-        self._named = _name_paths(pl.Series("path", [], pl.String).to_frame(), route_map)
+        self._named: pl.DataFrame | None = None  # from the first paths named (1.5 ms, even empty)
 
     def name(self, paths: pl.Series) -> pl.DataFrame:
         """``path``, ``_route``, ``_map_api`` (the route map's name or null), ``_path_api`` and
@@ -164,17 +164,18 @@ class PathNamer:
         rows = self._rows
         found = np.fromiter((rows.get(path, -1) for path in keys), np.int64, len(keys))
         missing = np.flatnonzero(found < 0)
-        if missing.size:
+        if missing.size or self._named is None:
             if len(rows) + missing.size > self.limit:
                 rows.clear()
-                self._named = self._named.clear()
+                self._named = None
                 found[:] = -1
                 missing = np.arange(len(keys))
             fresh = _name_paths(paths.gather(to_polars(missing)).to_frame("path"), self.route_map)
-            start = self._named.height
+            start = 0 if self._named is None else self._named.height
             for k, i in enumerate(missing.tolist()):
                 rows[keys[i]] = found[i] = start + k
-            self._named = pl.concat([self._named, fresh], rechunk=True)
+            named = [fresh] if self._named is None else [self._named, fresh]
+            self._named = pl.concat(named, rechunk=True)
         return self._named[to_polars(found)]
 
 
@@ -229,7 +230,7 @@ def normalise(
 
     def text(name: str) -> pl.Series:
         if _all_null(column, name):
-            return pl.repeat(None, height, dtype=pl.Categorical, eager=True).alias(name)
+            return _nulls(name, pl.Categorical, height)
         return column[name].cast(pl.Categorical)
 
     method = _or_null(column, "method", height)
@@ -258,7 +259,12 @@ def _or_null(column: dict[str, pl.Series], name: str, height: int) -> pl.Series:
     """The raw column ``name``, or a column of nulls of its type when the parser gave none."""
     if name in column:
         return column[name]
-    return pl.repeat(None, height, dtype=RAW_SCHEMA[name], eager=True).alias(name)
+    return _nulls(name, RAW_SCHEMA[name], height)
+
+
+def _nulls(name: str, dtype: pl.DataType, height: int) -> pl.Series:
+    """A column of ``height`` nulls (a direct call: ``pl.repeat`` runs a query, 0.6 ms)."""
+    return pl.Series(name, [None], dtype=dtype).new_from_index(0, height)
 
 
 def _all_null(column: dict[str, pl.Series], name: str) -> bool:
