@@ -8,9 +8,11 @@ by any Parquet tool and by :func:`load`. Beside it:
   nothing, a file that grew is resumed where the last run stopped, and a rotated file
   (``access.log`` renamed ``access.log.1``) is recognised by its content, not its name.
 * ``<dataset>.quarantine.jsonl`` gets every rejected line (file, line number, reason, the line).
+* ``<dataset>/_apislo.lock`` is held (``flock``) while a run ingests, so runs never overlap.
 
 Each file is staged and only moved into the dataset when it is complete and its reject rate is
-below ``max_reject_rate``, so a file in the wrong format adds nothing.
+below ``max_reject_rate``, so a file in the wrong format adds nothing; the run goes on with the
+other files and reports the refused ones at its end.
 """
 
 from __future__ import annotations
@@ -346,7 +348,7 @@ def ingest(
         options: time zone and NGINX log_format.
         route_map: a route-map YAML file or :class:`RouteMap`.
         max_reject_rate: fraction of a file's lines that may be rejected before the file is
-            refused as the wrong format (:class:`RejectRateError`; nothing of it is added).
+            refused as the wrong format (a :class:`RejectRateError`; nothing of it is added).
         on_progress: called with the bytes (decompressed) read by each chunk.
         chunk_bytes: the largest chunk, in bytes; one per CPU is parsed at a time, so memory
             stays flat whatever the file size.
@@ -355,8 +357,10 @@ def ingest(
         What was read, stored and rejected.
 
     Raises:
-        RejectRateError: a file is mostly not requests of its format.
-        IngestError: a path is missing or unreadable.
+        FilesRefusedError: at the end of the run, when files were refused (no format
+            recognised, mostly rejects, unreadable): nothing of them was added, the other files
+            were stored; its ``errors`` say why, per file, and its ``report`` what was stored.
+        IngestError: a path is missing, or another ingest into ``dataset`` is running.
     """
     options = options or ParseOptions()
     root = Path(dataset)
