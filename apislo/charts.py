@@ -20,6 +20,7 @@ import pandas as pd
 
 from apislo.errors import ConfigError
 from apislo.model import STATUS_COLUMNS
+from apislo.text import printable
 
 __all__ = [
     "THEME",
@@ -80,6 +81,17 @@ def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
         raise ConfigError(f"{what} needs columns {missing}; the frame has {list(frame.columns)}")
 
 
+def _shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the text of its text columns fit to show (:func:`apislo.text.printable`):
+    vl-convert aborts the whole process on a control character in an SVG label."""
+    text = [c for c in frame.columns if pd.api.types.is_string_dtype(frame[c].dtype)]
+    if not text:
+        return frame
+    return frame.assign(
+        **{c: frame[c].map(lambda v: printable(v) if isinstance(v, str) else v) for c in text}
+    )
+
+
 def _time_x(field: str = "ts", title: str = "time (UTC)") -> Any:
     import altair as alt
 
@@ -99,7 +111,7 @@ def latency_bands(latency: pd.DataFrame, by: str = "api") -> Any:
     _require(latency, ["ts", by, "quantile", "latency_s"], "latency_bands")
     order = sorted(latency["quantile"].unique(), key=lambda q: float(str(q).lstrip("p")))
     return (
-        alt.Chart(latency)
+        alt.Chart(_shown(latency))
         .mark_line()
         .encode(
             x=_time_x(),
@@ -123,7 +135,7 @@ def status_mix(traffic: pd.DataFrame) -> Any:
     long["status"] = long["status"].str.removeprefix("status_")
     colours = [_STATUS_COLOURS[c] for c in classes]
     return (
-        alt.Chart(long, title="Status mix")
+        alt.Chart(_shown(long), title="Status mix")
         .mark_area()
         .encode(
             x=_time_x(),
@@ -143,7 +155,7 @@ def top_routes(table: pd.DataFrame, label: str = "route", value: str = "requests
 
     _require(table, [label, value], "top_routes")
     return (
-        alt.Chart(table, title=f"Top {label}s by {value}")
+        alt.Chart(_shown(table), title=f"Top {label}s by {value}")
         .mark_bar()
         .encode(
             y=alt.Y(f"{label}:N", sort="-x", title=None, axis=alt.Axis(labelLimit=300)),
@@ -178,7 +190,7 @@ def budget_burn_down(
         [ts, by], var_name="series", value_name="budget"
     )
     return (
-        alt.Chart(long)
+        alt.Chart(_shown(long))
         .mark_line()
         .encode(
             x=_time_x(ts),
@@ -238,7 +250,7 @@ def burn_rates(
         .transform_filter(alt.datum.kind == "threshold")
     )
     return (
-        alt.layer(line, rule, data=data)
+        alt.layer(line, rule, data=_shown(data))
         .properties(height=140)
         .facet(row=alt.Row(f"{by}:N", title=None), title="Burn rate per window")
         .resolve_scale(y="independent")
@@ -269,7 +281,7 @@ def compliance_history(history: pd.DataFrame, by: str = "slo_objective") -> Any:
     )  # fmt: skip
     target = alt.Chart().mark_tick(color="#c0392b", thickness=2).encode(x="period:O", y="target:Q")
     return (
-        alt.layer(bars, target, data=data)
+        alt.layer(bars, target, data=_shown(data))
         .properties(height=140, width=_WIDTH)
         .facet(row=alt.Row(f"{by}:N", title=None), title="Compliance history (target in red)")
         .resolve_scale(y="independent")

@@ -6,6 +6,7 @@ import click
 
 from apislo.cli import slo_alerts
 from apislo.cli._common import echo_json, fail_on_apislo_error, load_specs
+from apislo.text import printable
 
 __all__ = ["command"]
 
@@ -93,7 +94,7 @@ def compute(specs: tuple[str, ...], source: str, at: str, step: str, as_json: bo
         sli = "n/a" if r["sli"] is None else f"{r['sli']:.5%}"
         left = r["error_budget_remaining"]
         left_text = "n/a" if left is None else f"{left:.1%}"
-        group = f" [{r['group']}]" if r["group"] else ""
+        group = f" [{printable(r['group'])}]" if r["group"] else ""  # a value from the data
         burns = " ".join(f"{w}={v:.2f}" for w, v in r["burn_rates"].items() if v is not None)
         flag = "  LOW TRAFFIC" if r["low_traffic"] else ""
         alerts = f"  firing: {', '.join(r['alerts_firing'])}" if r["alerts_firing"] else ""
@@ -146,7 +147,7 @@ def history(
         echo_json(records)
         return
     for r in frame.to_dict("records"):
-        group = f" [{r['group']}]" if r["group"] else ""
+        group = f" [{printable(r['group'])}]" if r["group"] else ""  # a value from the data
         sli = "n/a" if r["sli"] != r["sli"] else f"{r['sli']:.5%}"
         state = "no data" if r["met"] is None else "met" if r["met"] else "MISSED"
         partial = "" if r["complete"] else " (partial)"

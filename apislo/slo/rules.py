@@ -14,8 +14,10 @@ For every SLO objective one rule group holds, in evaluation order:
 
 Every rule carries ``apislo_slo``, ``apislo_id``, ``apislo_objective``, ``apislo_service`` and
 ``apislo_window`` labels. Label values from specs are untrusted: they go into PromQL only through
-:func:`apislo.sources.prometheus.promql.matchers` (escaped), and into annotation templates with
-``{{`` and ``}}`` escaped, so they stay text.
+:func:`apislo.sources.prometheus.promql.matchers` (escaped), and into alert annotations and alert
+labels (both are Go templates Prometheus expands) with ``{{`` and ``}}`` escaped by
+:func:`escape_template`, so they stay text. Recording-rule labels are never expanded, so they are
+written literally.
 
 Metric names come from a Prometheus profile (:mod:`apislo.sources.prometheus.profiles`, default
 ``generic``: ``http_requests_total{api,code}`` and ``http_request_duration_seconds``); ``ratio``
@@ -237,8 +239,8 @@ def record_labels(slo: SLO, objective: Objective, window: str | None = None) -> 
 
 
 def alert_labels(slo: SLO, objective: Objective, tier: Tier) -> dict[str, str]:
-    """Labels an alerting rule adds: the SLO's ids, severity, tier, windows, and the spec's
-    page/ticket labels."""
+    """Labels an alerting rule adds, as Prometheus shows them (before template escaping): the
+    SLO's ids, severity, tier, windows, and the spec's page/ticket labels."""
     extra = slo.alerting.page_labels if tier.severity == "page" else slo.alerting.ticket_labels
     labels = {label_name(k): str(v) for k, v in extra}
     labels.update(
@@ -259,7 +261,8 @@ _TEMPLATE_DELIMS = re.compile(r"\{\{|\}\}")
 
 
 def escape_template(text: str) -> str:
-    """Make text safe in a Prometheus annotation template: ``{{`` and ``}}`` stay literal.
+    """Make text safe in a Prometheus alert template (annotation or label value): ``{{`` and
+    ``}}`` stay literal.
 
     >>> escape_template("a {{ $value }}")
     'a {{"{{"}} $value {{"}}"}}'
@@ -360,12 +363,13 @@ def _group(item: _Objective, interval: str) -> dict[str, Any]:
                 "and ignoring (apislo_window)\n"
                 f"{RATIO_RECORD}{short_w}{only} > {threshold}"
             )
+            tier_labels = alert_labels(slo, objective, tier)
             annotations = alert_annotations(slo, objective, tier, policy)
             rules.append(
                 {
                     "alert": alert_name(slo, tier),
                     "expr": expr,
-                    "labels": alert_labels(slo, objective, tier),
+                    "labels": {k: escape_template(v) for k, v in tier_labels.items()},
                     "annotations": {k: escape_template(v) for k, v in annotations.items()},
                 }
             )

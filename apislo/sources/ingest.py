@@ -51,6 +51,7 @@ from apislo.sources.logs import get_format
 from apislo.sources.logs.base import ParseOptions, split_lines
 from apislo.sources.logs.detect import detect_format
 from apislo.sources.logs.envelopes import detect_envelope, strip_envelope
+from apislo.sources.logs.fields import scrub_query_secrets
 from apislo.sources.logs.normalise import PathNamer, RouteMap, normalise, to_arrow
 
 if TYPE_CHECKING:  # pandas is imported on first use: `apislo ingest` does not need it
@@ -736,8 +737,12 @@ def _commit(staging: Path, root: Path) -> None:
 
 
 def _append_quarantine(path: Path, rejects: list[pl.DataFrame]) -> None:
+    """Append rejected lines to the quarantine file, credentials in them redacted: anyone can
+    make a line be rejected, and the file is read and shared like the dataset."""
     if not rejects:
         return
-    frame = pl.concat(rejects).select("file", "line_no", "reason", "line")
+    frame = pl.concat(rejects).select(
+        "file", "line_no", "reason", scrub_query_secrets(pl.col("line")).alias("line")
+    )
     with open(path, "ab") as handle:
         frame.write_ndjson(handle)

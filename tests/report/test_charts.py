@@ -38,6 +38,17 @@ def test_top_routes_draws_one_bar_per_row_with_escaped_labels() -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in svg and "<script" not in svg
 
 
+def test_control_characters_in_labels_are_drawn_escaped() -> None:
+    """vl-convert aborts the process on a control character in SVG text: labels carry it
+    written as an escape instead (a route from a hostile request, a group from a label)."""
+    table = pd.DataFrame({"route": ["/a\x1b[31m", "/b\x00", "/c\u202e"], "requests": [5, 3, 1]})
+    svg = svg_of(charts.top_routes(table))
+    assert svg.count('aria-roledescription="bar"') == 3
+    for shown in ("/a\\x1B[31m", "/b\\x00", "/c\\u202E"):
+        assert shown in svg
+    assert table["route"][0] == "/a\x1b[31m"  # the caller's frame is left as it was
+
+
 def test_burn_down_ideal_line_falls_from_1_to_0() -> None:
     ts = pd.date_range("2026-11-01", periods=3, freq="12h", tz="UTC")
     frame = pd.DataFrame({"ts": ts, "slo_objective": "x / 99%", "remaining": [1.0, 0.8, 0.7]})

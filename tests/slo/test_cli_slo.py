@@ -127,6 +127,24 @@ def test_compute_text_and_missing_source(tmp_path: Path) -> None:
     assert "not a dataset directory" in bad.stderr
 
 
+def test_compute_text_writes_control_characters_of_group_values_escaped(tmp_path: Path) -> None:
+    """A route with a newline and an ESC (a dataset written by another tool) cannot forge an
+    output line or colour the terminal: the header, one line for the route, one for [all]."""
+    root = _dataset(tmp_path)
+    table = pq.read_table(root / "part-0.parquet")
+    routes = pa.array(["/a\n\x1b[31mFORGED"] * table.num_rows)
+    pq.write_table(table.set_column(2, "route", routes), root / "part-0.parquet")
+    spec = _spec(tmp_path, SPEC + "    group_by: [route]\n")
+    result = CliRunner().invoke(
+        main, ["slo", "compute", str(spec), "--source", str(root), "--at", "2026-03-02T00:05:00Z"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 3
+    assert lines[1].startswith("checkout-availability [route=/a\\x0A\\x1B[31mFORGED]  99% over 1d")
+    assert lines[2].startswith("checkout-availability [all]  99% over 1d")
+
+
 def test_history_json(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         main,

@@ -106,6 +106,83 @@ def test_untrusted_labels_stay_values(tmp_path: Path) -> None:
     assert _promtool("check", "rules", path).returncode == 0
 
 
+#: Go templates Prometheus would run if they reached an alert label unescaped.
+PRINTF = '{{ 6 | printf "%d" }}'
+QUERY = '{{ with query "count(http_requests_total)" }}{{ . | first | value }}{{ end }}'
+
+
+def _template_spec(tmp_path: Path) -> Path:
+    """An apislo spec whose service, page labels and ticket labels hold Go templates."""
+    specs = tmp_path / "slos.yaml"
+    specs.write_text(
+        yaml.safe_dump(
+            {
+                "version": "apislo/v1",
+                "service": f"svc{PRINTF}",
+                "slos": [
+                    {
+                        "name": "checkout-availability",
+                        "api": "checkout",
+                        "sli": {"kind": "availability"},
+                        "objectives": [{"target": 0.999}],
+                        "window": "30d",
+                        "alerting": {
+                            "tiers": [dict(t) for t in SHORT.tiers],
+                            "page_labels": {"team": f"pager{PRINTF}"},
+                            "ticket_labels": {"owner": QUERY},
+                        },
+                    }
+                ],
+            }
+        )
+    )
+    return specs
+
+
+def test_alert_label_templates_are_escaped(tmp_path: Path) -> None:
+    # Prometheus expands templates in alerting-rule labels (not in recording-rule labels): spec
+    # values must reach alert labels escaped, and recording labels and test expectations literal.
+    slos = load([_template_spec(tmp_path)])
+    doc = yaml.safe_load(rules.rules_yaml(slos))
+    group = doc["groups"][0]["rules"]
+    slo_id = f"svc{PRINTF}-checkout-availability-99.9%"
+    escaped_id = 'svc{{"{{"}} 6 | printf "%d" {{"}}"}}-checkout-availability-99.9%'
+    page, ticket = (r for r in group if "alert" in r)
+    assert page["labels"]["team"] == 'pager{{"{{"}} 6 | printf "%d" {{"}}"}}'
+    assert page["labels"]["apislo_id"] == escaped_id
+    assert ticket["labels"]["owner"] == (
+        '{{"{{"}} with query "count(http_requests_total)" {{"}}"}}'
+        '{{"{{"}} . | first | value {{"}}"}}{{"{{"}} end {{"}}"}}'
+    )
+    assert ticket["labels"]["apislo_id"] == escaped_id
+    for record in (r for r in group if "record" in r):
+        assert record["labels"]["apislo_id"] == slo_id
+        assert record["labels"]["apislo_service"] == f"svc{PRINTF}"
+    tests = rules.promtool_tests_document(slos, "rules.yaml")
+    expected = [
+        alert["exp_labels"]
+        for test in tests["tests"]
+        for check in test["alert_rule_test"]
+        for alert in check["exp_alerts"]
+    ]
+    assert [e["apislo_id"] for e in expected] == [slo_id, slo_id]
+    assert (expected[0]["team"], expected[1]["owner"]) == (f"pager{PRINTF}", QUERY)
+
+
+@needs_promtool
+def test_promtool_sees_alert_label_templates_as_text(tmp_path: Path) -> None:
+    # Unescaped, Prometheus gives owner="2" (the query's result) and apislo_id="svc6-...".
+    out, tests = tmp_path / "rules.yaml", tmp_path / "tests.yaml"
+    result = CliRunner().invoke(
+        rules_command, [str(_template_spec(tmp_path)), "--out", str(out), "--tests", str(tests)]
+    )
+    assert result.exit_code == 0, result.output
+    checked = _promtool("check", "rules", out)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    tested = _promtool("test", "rules", tests)
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
 @needs_promtool
 def test_ratios_are_event_weighted(tmp_path: Path) -> None:
     # 30 min at 100 req/min with 10 % errors, then 30 min at 1000 req/min without errors. The

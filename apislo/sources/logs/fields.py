@@ -22,9 +22,11 @@ import polars as pl
 
 from apislo.errors import ConfigError
 from apislo.sources.logs.base import RAW_SCHEMA, REJECT_SCHEMA, Parsed, hash_secret, split_lines
+from apislo.text import UNPRINTABLE_ESCAPES
 
 __all__ = [
     "MAX_EXACT_NUMBER",
+    "SECRET_KEY_PATTERN",
     "SECRET_QUERY_KEYS",
     "Num",
     "clean",
@@ -57,12 +59,36 @@ SECRET_QUERY_KEYS: tuple[str, ...] = (
     "apikey",
     "api_key",
     "api-key",
+    "key",
     "access_token",
+    "refresh_token",
+    "id_token",
     "token",
+    "auth",
+    "auth_token",
     "user_key",
     "app_key",
     "client_secret",
+    "secret",
     "password",
+    "passwd",
+    "pwd",
+    "sig",
+    "signature",
+    "x-amz-signature",
+    "x-amz-credential",
+    "x-amz-security-token",
+    "jsessionid",
+    "phpsessid",
+    "sessionid",
+)
+#: Regex (Rust and Python syntax) of any :data:`SECRET_QUERY_KEYS` key, ``_`` and ``-`` also
+#: percent-encoded (``api%5Fkey``); match it case-insensitively.
+SECRET_KEY_PATTERN = "(?:{})".format(
+    "|".join(
+        "".join({"_": "(?:_|%5[Ff])", "-": "(?:-|%2[Dd])"}.get(c, c) for c in key)
+        for key in SECRET_QUERY_KEYS
+    )
 )
 
 _SENTINELS = ("-", "")
@@ -207,10 +233,13 @@ def request_columns(frame: pl.DataFrame, column: str = "request") -> pl.DataFram
     ).drop("__request")
 
 
-def scrub_query_secrets(path: pl.Expr) -> pl.Expr:
-    """Replace credential values in a query string (``?apikey=s3cr3t``) with ``REDACTED``."""
-    keys = "|".join(k.replace("-", r"\-") for k in SECRET_QUERY_KEYS)
-    return path.str.replace_all(rf"(?i)([?&;](?:{keys})=)[^&;#]*", "${1}REDACTED")
+def scrub_query_secrets(text: pl.Expr) -> pl.Expr:
+    """Replace credential values in query strings (``?apikey=s3cr3t``) and path parameters
+    (``/cart;jsessionid=...``) with ``REDACTED``. ``text`` may be a path or a whole log line: a
+    value ends at ``&``, ``;``, ``#``, a blank or a ``"`` (a path parameter's at ``/`` and ``?``
+    too)."""
+    query = text.str.replace_all(rf'(?i)([?&]{SECRET_KEY_PATTERN}=)[^&;#\s"]*', "${1}REDACTED")
+    return query.str.replace_all(rf'(?i)(;{SECRET_KEY_PATTERN}=)[^/?&;#\s"]*', "${1}REDACTED")
 
 
 def lines_frame(chunk: bytes) -> pl.DataFrame:
@@ -304,9 +333,13 @@ def finish(
         columns: event column name (a key of :data:`RAW_SCHEMA`) -> expression.
 
     Returns:
-        :class:`Parsed` with events cast to :data:`RAW_SCHEMA` types and the rejects.
+        :class:`Parsed` with events cast to :data:`RAW_SCHEMA` types (text with the characters
+        of :data:`apislo.text.UNPRINTABLE_ESCAPES` escaped) and the rejects.
     """
     typed = {name: expr.cast(RAW_SCHEMA[name], strict=False) for name, expr in columns.items()}
+    for name, expr in typed.items():  # text from a log reaches terminals, charts and pages
+        if RAW_SCHEMA[name] == pl.String:
+            typed[name] = expr.str.replace_many(UNPRINTABLE_ESCAPES)
     # a number too large for its column (a count of 10**14 retries in an Int16) is a bad number
     overflow = [
         expr.is_not_null() & typed[name].is_null()

@@ -27,7 +27,8 @@ import polars as pl
 
 from apislo.sources.logs.arrow import to_polars
 from apislo.sources.logs.base import RAW_SCHEMA
-from apislo.sources.logs.fields import SECRET_QUERY_KEYS, scrub_query_secrets
+from apislo.sources.logs.fields import SECRET_KEY_PATTERN, scrub_query_secrets
+from apislo.text import UNPRINTABLE_CLASS, printable
 
 __all__ = [
     "ATTEMPT_SOURCES",
@@ -108,7 +109,9 @@ _METHOD_RE = r"^[A-Z][A-Z_-]*$"
 _ESCAPE_RE = re.compile(r"\\(x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|.)")
 #: Upstream list sums are rounded to the microsecond (``0.1, 0.2`` -> 0.3, not 0.30000000000000004).
 LIST_SUM_DECIMALS = 6
-_SECRET_KEY_RE = "(?i)(?:" + "|".join(re.escape(k) for k in SECRET_QUERY_KEYS) + ")="
+_SECRET_KEY_RE = f"(?i){SECRET_KEY_PATTERN}="
+#: What makes a string value need care: an escape to undo, or a character to write escaped
+_NEEDS_CARE = rf"\\|{UNPRINTABLE_CLASS}"
 _JSON_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}
 
 
@@ -408,12 +411,13 @@ def _scrub(path: pl.Series) -> pl.Series:
 
 
 def _unescape(s: pl.Series) -> pl.Series:
-    """Unescape the (rare) values that hold a backslash escape."""
-    mask = s.str.contains("\\", literal=True).fill_null(False)
+    """Unescape the (rare) values that hold a backslash escape; control characters (decoded
+    from ``\\x1B`` or raw in JSON) are written escaped again (:func:`apislo.text.printable`)."""
+    mask = s.str.contains(_NEEDS_CARE).fill_null(False)
     if not mask.any():
         return s
     idx = to_polars(np.flatnonzero(mask.to_numpy()))
-    return s.scatter(idx, [unescape_nginx(v) for v in s.gather(idx).to_list()])
+    return s.scatter(idx, [printable(unescape_nginx(v)) for v in s.gather(idx).to_list()])
 
 
 # ---------------------------------------------------------------------- events -> text

@@ -28,7 +28,15 @@ from apislo.sources.logs.arrow import to_polars
 from apislo.sources.logs.base import RAW_SCHEMA
 from apislo.sources.logs.dictionary import factorize
 
-__all__ = ["PathNamer", "RouteMap", "RouteRule", "normalise", "template_route", "to_arrow"]
+__all__ = [
+    "PathNamer",
+    "RouteMap",
+    "RouteRule",
+    "bare_path",
+    "normalise",
+    "template_route",
+    "to_arrow",
+]
 
 _ID = (
     r"(?:\d+"
@@ -130,10 +138,16 @@ def _regex_problem(pattern: str) -> str | None:
     return None
 
 
+def bare_path(path: pl.Expr) -> pl.Expr:
+    """Polars expression: request target -> its path, without query string, fragment and path
+    parameters (``/cart;jsessionid=...`` -> ``/cart``: a session, not a route)."""
+    return path.str.replace(r"[?#].*$", "").str.replace_all(r";[^/]*", "")
+
+
 def template_route(path: pl.Expr) -> pl.Expr:
-    """Polars expression: raw request target -> templated route (no query, ids -> ``{id}``)."""
-    bare = path.str.replace(r"[?#].*$", "")
-    once = bare.str.replace_all(_ID_SEGMENT, "/{id}${1}${2}")
+    """Polars expression: raw request target -> templated route (:func:`bare_path`, ids ->
+    ``{id}``)."""
+    once = bare_path(path).str.replace_all(_ID_SEGMENT, "/{id}${1}${2}")
     return once.str.replace_all(_ID_SEGMENT, "/{id}${1}${2}")
 
 
@@ -283,15 +297,15 @@ def _name_paths(paths: pl.DataFrame, route_map: RouteMap | None) -> pl.DataFrame
     ``_path_api`` (from the route) and ``_path_version``."""
     named = paths.with_columns(
         template_route(pl.col("path")).alias("_route"),
-        pl.col("path").str.extract(_VERSION, 1).alias("_path_version"),
+        bare_path(pl.col("path")).str.extract(_VERSION, 1).alias("_path_version"),
         pl.lit(None, pl.String()).alias("_map_api"),
     ).with_columns(pl.col("_route").str.extract(_API_FROM_ROUTE, 1).alias("_path_api"))
     if route_map is None or not route_map.rules:
         return named
-    bare_path = pl.col("path").str.replace(r"[?#].*$", "")
+    bare = bare_path(pl.col("path"))
     return named.with_columns(
-        _first_match(bare_path, route_map, "api").alias("_map_api"),
-        pl.coalesce(_first_match(bare_path, route_map, "route"), pl.col("_route")).alias("_route"),
+        _first_match(bare, route_map, "api").alias("_map_api"),
+        pl.coalesce(_first_match(bare, route_map, "route"), pl.col("_route")).alias("_route"),
     )
 
 

@@ -91,3 +91,11 @@ def test_round_trip():
     again = fmt.parse(("\n".join(fmt.write(original)) + "\n").encode())
     assert again.rejects.height == 0
     assert again.events.equals(original)
+
+
+def test_control_characters_in_text_are_written_escaped():
+    """JSON may carry any control character (``\\u001b``); events get it written as ``\\x1B``,
+    so no terminal, chart or page receives it raw."""
+    record = dict(NUMBERS, path="/v2/items/\u001b[31mred\u202e", authority="a\u0007b")
+    event = parse(record).events.row(0, named=True)
+    assert (event["path"], event["host"]) == ("/v2/items/\\x1B[31mred\\u202E", "a\\x07b")

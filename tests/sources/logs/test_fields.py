@@ -103,6 +103,19 @@ def test_scrub_query_secrets():
     ]
 
 
+def test_scrub_percent_encoded_keys_path_parameters_and_whole_lines():
+    raw = [
+        "/a?api%5Fkey=k1&API%2dKEY=k2",  # _ and - percent-encoded, in either case
+        "/a;jsessionid=S1/orders/7?key=k3/4+5=",  # a path parameter ends at /, a query value not
+        '1.2.3.4 - - [x] "GET /q?token=t1 HTTP/1.1" 400 0 "-" "curl"',  # a quarantined line
+    ]
+    assert run(scrub_query_secrets(pl.col("x")), raw) == [
+        "/a?api%5Fkey=REDACTED&API%2dKEY=REDACTED",
+        "/a;jsessionid=REDACTED/orders/7?key=REDACTED",
+        '1.2.3.4 - - [x] "GET /q?token=REDACTED HTTP/1.1" 400 0 "-" "curl"',
+    ]
+
+
 def test_hash_secrets_matches_the_contract_example():
     # base.hash_secret's docstring: hash_secret("s3cr3t") == "key-4e738ca5563c".
     out = hash_secrets(pl.Series("k", ["s3cr3t", None, "-", "s3cr3t"]))

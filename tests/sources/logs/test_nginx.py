@@ -311,3 +311,17 @@ def test_custom_format_round_trips() -> None:
     assert lines[0] == '- [10/Sep/2015:10:00:01 +0000] "GET /a?x=1 HTTP/1.1" 200 - 10 0.250 "-" - -'
     parsed = fmt.parse(_chunk(lines))
     assert parsed.events.select(events.columns).equals(events)
+
+
+def test_control_characters_stay_escaped_and_quotes_are_unescaped() -> None:
+    """NGINX writes bytes as \\xHH: a quote comes back as a quote, but an ESC (a terminal
+    colour code) and U+202E (which reverses the text shown after it) stay written as escapes,
+    on both parse paths."""
+    line = (
+        '10.0.0.1 - \\x1B]0;pwned\\x07 [10/Sep/2015:17:58:02 +0000] "GET /a\\x1B[31m/\\x22q\\x22/'
+        'x\\xE2\\x80\\xAEfdp.exe HTTP/1.1" 200 5 "-" "curl" 0.010 0.009'
+    )
+    for lines in ([line], [TIMED_LINES[0]] * 1500 + [line]):
+        event = get_format("nginx-timed").parse(_chunk(lines)).events.row(-1, named=True)
+        assert event["path"] == '/a\\x1B[31m/"q"/x\\u202Efdp.exe'
+        assert event["consumer"] == "\\x1B]0;pwned\\x07"

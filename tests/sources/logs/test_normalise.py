@@ -33,11 +33,20 @@ T0 = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
         ("/v1/health", "/v1/health"),  # a version is not an id
         ("/abc1234", "/abc1234"),  # 7 hex digits is a word, not an id
         ("/", "/"),
+        # path parameters name a session, not a route (nor an API)
+        ("/v1/orders;jsessionid=SESSJ1ABCDEF/17", "/v1/orders/{id}"),
+        ("/v1/orders;api_key=X/1;v=2", "/v1/orders/{id}"),
     ],
 )
 def test_template_route(path: str, route: str) -> None:
     got = pl.DataFrame({"p": [path]}).select(template_route(pl.col("p")))["p"][0]
     assert got == route
+
+
+def test_path_parameters_name_no_api_or_version() -> None:
+    events = normalise(_raw(path=["/v1;jsessionid=S1/orders;token=T2/5"]), "nginx-combined")
+    row = events.select("api", "route", "api_version").row(0)
+    assert row == ("orders", "/v1/orders/{id}", "v1")
 
 
 def _raw(**columns: list) -> pl.DataFrame:

@@ -1,0 +1,34 @@
+"""Text from logs, metrics and specs made safe to show on a terminal, in a chart or on a page.
+
+A request path, a consumer name or a label value is chosen by whoever sends the request or
+writes the metric. Control characters in it would move a terminal's cursor, set its title or
+forge an output line, stop vl-convert (which aborts the whole kernel on one in an SVG label), and
+the bidirectional overrides reorder the text shown after them (``x\\u202efdp.exe`` reads
+"xexe.pdf"). apislo writes them escaped, as NGINX writes bytes: ``\\x1B``, ``\\u202E``. HTML
+escaping is the report exporter's job; this is about the characters themselves.
+"""
+
+from __future__ import annotations
+
+__all__ = ["UNPRINTABLE_CLASS", "UNPRINTABLE_ESCAPES", "printable"]
+
+#: The characters not to show as they are, and how they are written instead: C0 controls and
+#: DEL as ``\xHH``; the bidirectional embeddings, overrides and isolates (U+202A-U+202E,
+#: U+2066-U+2069) as ``\uHHHH``.
+UNPRINTABLE_ESCAPES: dict[str, str] = {
+    **{chr(c): f"\\x{c:02X}" for c in (*range(0x20), 0x7F)},
+    **{chr(c): f"\\u{c:04X}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))},
+}
+#: A regex class (Rust regex syntax, as polars uses) of the characters of
+#: :data:`UNPRINTABLE_ESCAPES`.
+UNPRINTABLE_CLASS = r"[\x00-\x1F\x7F\x{202A}-\x{202E}\x{2066}-\x{2069}]"
+_TABLE = str.maketrans(UNPRINTABLE_ESCAPES)
+
+
+def printable(text: str) -> str:
+    """``text`` with the characters of :data:`UNPRINTABLE_ESCAPES` written as escapes.
+
+    >>> printable("/a\\x1b[31mred\\u202e")
+    '/a\\\\x1B[31mred\\\\u202E'
+    """
+    return text.translate(_TABLE)
