@@ -378,3 +378,15 @@ def test_a_missing_path_creates_no_dataset(tmp_path: Path) -> None:
     with pytest.raises(IngestError, match="no such file or directory"):
         ingest([tmp_path / "nope.log"], tmp_path / "events")
     assert not (tmp_path / "events").exists()
+
+
+def test_credentials_in_quarantined_lines_are_redacted(tmp_path: Path) -> None:
+    """A rejected line is kept, but not the credential it carries: anyone can make a line be
+    rejected (here by a status that is not a number)."""
+    bad = _line(4, "/v1/orders/1?api_key=SECRET1&x=1", 200).replace(" 200 ", " abc ")
+    log = _write(tmp_path / "access.log", [*GOOD, bad])
+    dataset = tmp_path / "events"
+    assert ingest([log], dataset, "nginx-combined").records == 3
+    (row,) = [json.loads(x) for x in quarantine_path(dataset).read_text().splitlines()]
+    assert row["line"] == bad.rstrip("\n").replace("SECRET1", "REDACTED")
+    assert "SECRET1" not in quarantine_path(dataset).read_text()
