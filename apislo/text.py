@@ -6,11 +6,58 @@ forge an output line, stop vl-convert (which aborts the whole kernel on one in a
 the bidirectional overrides reorder the text shown after them (``x\\u202efdp.exe`` reads
 "xexe.pdf"). apislo writes them escaped, as NGINX writes bytes: ``\\x1B``, ``\\u202E``. HTML
 escaping is the report exporter's job; this is about the characters themselves.
+
+Credentials travel in query strings and path parameters (``?api_key=``, ``;jsessionid=``):
+:data:`SECRET_KEY_PATTERN` names them, for the log parsers that redact them and the report
+parameters that refuse them.
 """
 
 from __future__ import annotations
 
-__all__ = ["UNPRINTABLE_CLASS", "UNPRINTABLE_ESCAPES", "printable"]
+__all__ = [
+    "SECRET_KEY_PATTERN",
+    "SECRET_QUERY_KEYS",
+    "UNPRINTABLE_CLASS",
+    "UNPRINTABLE_ESCAPES",
+    "printable",
+]
+
+#: Query-string parameters whose values are credentials and are replaced by ``REDACTED``.
+SECRET_QUERY_KEYS: tuple[str, ...] = (
+    "apikey",
+    "api_key",
+    "api-key",
+    "key",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "token",
+    "auth",
+    "auth_token",
+    "user_key",
+    "app_key",
+    "client_secret",
+    "secret",
+    "password",
+    "passwd",
+    "pwd",
+    "sig",
+    "signature",
+    "x-amz-signature",
+    "x-amz-credential",
+    "x-amz-security-token",
+    "jsessionid",
+    "phpsessid",
+    "sessionid",
+)
+#: Regex (Rust and Python syntax) of any :data:`SECRET_QUERY_KEYS` key, ``_`` and ``-`` also
+#: percent-encoded (``api%5Fkey``); match it case-insensitively.
+SECRET_KEY_PATTERN = "(?:{})".format(
+    "|".join(
+        "".join({"_": "(?:_|%5[Ff])", "-": "(?:-|%2[Dd])"}.get(c, c) for c in key)
+        for key in SECRET_QUERY_KEYS
+    )
+)
 
 #: The characters not to show as they are, and how they are written instead: C0 controls and
 #: DEL as ``\xHH``; the bidirectional embeddings, overrides and isolates (U+202A-U+202E,

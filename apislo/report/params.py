@@ -7,10 +7,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from apislo.errors import ConfigError
+from apislo.text import SECRET_KEY_PATTERN
 
 __all__ = ["check_parameters", "looks_secret", "parse_value"]
 
 _URL_CREDENTIALS = re.compile(r"[a-z][a-z0-9+.-]*://[^/@\s]+@", re.IGNORECASE)
+_URL_SECRET_QUERY = re.compile(rf"[a-z][a-z0-9+.-]*://\S*[?&;]{SECRET_KEY_PATTERN}=", re.IGNORECASE)
 _SECRET = re.compile(
     r"token|secret|passw|pwd|api_?key|apikey|credential|auth|bearer|private_?key|cookie|session",
     re.IGNORECASE,
@@ -30,7 +32,8 @@ def check_parameters(parameters: Mapping[str, Any] | None) -> dict[str, Any]:
     """Validate report parameters and return them as a plain dict.
 
     Parameters are written into the executed notebook and shown in the report, so a name that
-    looks like a secret, or a URL carrying credentials (``https://user:pw@host``), is refused.
+    looks like a secret, or a URL carrying credentials (``https://user:pw@host``,
+    ``https://host/?token=...``), is refused.
 
     Raises:
         ConfigError: a name is not a Python identifier or looks like a secret, or a value is a
@@ -48,10 +51,13 @@ def check_parameters(parameters: Mapping[str, Any] | None) -> dict[str, Any]:
                 "(they would be saved in the notebook and shown in the report): set it in the "
                 "environment instead (e.g. APISLO_PROMETHEUS_TOKEN), where apislo reads it."
             )
-        if isinstance(value, str) and _URL_CREDENTIALS.search(value):
+        if isinstance(value, str) and (
+            _URL_CREDENTIALS.search(value) or _URL_SECRET_QUERY.search(value)
+        ):
             raise ConfigError(
-                f"parameter {name!r} holds a URL with credentials; pass the URL without them and "
-                "put the token in the environment (e.g. APISLO_PROMETHEUS_TOKEN)."
+                f"parameter {name!r} holds a URL with credentials (user:password@, or a "
+                "credential in its query such as ?token=); pass the URL without them and put the "
+                "token in the environment (e.g. APISLO_PROMETHEUS_TOKEN)."
             )
         checked[str(name)] = value
     return checked

@@ -81,11 +81,20 @@ def test_secret_looking_parameter_is_refused(tmp_path: Path, name: str) -> None:
     assert not any(tmp_path.iterdir())
 
 
-def test_url_with_credentials_is_refused(tmp_path: Path) -> None:
-    url = "https://bob:pw123@prom.example:9090"
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://bob:pw123@prom.example:9090",
+        "http://127.0.0.1:19090/?token=pw123",
+        "https://prom.example/api?x=1&Access_Token=pw123",
+        "https://prom.example/p;jsessionid=pw123",
+    ],
+)
+def test_url_with_credentials_is_refused(tmp_path: Path, url: str) -> None:
     with pytest.raises(ConfigError, match="credentials") as info:
         run_report(NOTEBOOKS / "good.ipynb", {"prometheus_url": url}, tmp_path / "r.html")
     assert "pw123" not in str(info.value)
+    assert not any(tmp_path.iterdir())
 
 
 def test_missing_notebook_and_bad_out_are_config_errors(tmp_path: Path) -> None:

@@ -22,12 +22,10 @@ import polars as pl
 
 from apislo.errors import ConfigError
 from apislo.sources.logs.base import RAW_SCHEMA, REJECT_SCHEMA, Parsed, hash_secret, split_lines
-from apislo.text import UNPRINTABLE_ESCAPES
+from apislo.text import SECRET_KEY_PATTERN, UNPRINTABLE_ESCAPES
 
 __all__ = [
     "MAX_EXACT_NUMBER",
-    "SECRET_KEY_PATTERN",
-    "SECRET_QUERY_KEYS",
     "Num",
     "clean",
     "clean_columns",
@@ -53,43 +51,6 @@ __all__ = [
     "whole_ms",
     "with_rejects",
 ]
-
-#: Query-string parameters whose values are credentials and are replaced by ``REDACTED``.
-SECRET_QUERY_KEYS: tuple[str, ...] = (
-    "apikey",
-    "api_key",
-    "api-key",
-    "key",
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "token",
-    "auth",
-    "auth_token",
-    "user_key",
-    "app_key",
-    "client_secret",
-    "secret",
-    "password",
-    "passwd",
-    "pwd",
-    "sig",
-    "signature",
-    "x-amz-signature",
-    "x-amz-credential",
-    "x-amz-security-token",
-    "jsessionid",
-    "phpsessid",
-    "sessionid",
-)
-#: Regex (Rust and Python syntax) of any :data:`SECRET_QUERY_KEYS` key, ``_`` and ``-`` also
-#: percent-encoded (``api%5Fkey``); match it case-insensitively.
-SECRET_KEY_PATTERN = "(?:{})".format(
-    "|".join(
-        "".join({"_": "(?:_|%5[Ff])", "-": "(?:-|%2[Dd])"}.get(c, c) for c in key)
-        for key in SECRET_QUERY_KEYS
-    )
-)
 
 _SENTINELS = ("-", "")
 

@@ -15,7 +15,7 @@
 * ``$request`` must be ``METHOD TARGET HTTP/x``, else the row is rejected ``bad_request_line``.
 * ``\\xHH`` (default escaping) and ``\\"`` (``escape=json``) are undone in strings.
 * credentials in query strings (``?apikey=...``, see
-  :data:`~apislo.sources.logs.fields.SECRET_QUERY_KEYS`) are replaced by ``REDACTED``.
+  :data:`apislo.text.SECRET_QUERY_KEYS`) are replaced by ``REDACTED``.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ import polars as pl
 
 from apislo.sources.logs.arrow import to_polars
 from apislo.sources.logs.base import RAW_SCHEMA
-from apislo.sources.logs.fields import SECRET_KEY_PATTERN, scrub_query_secrets
-from apislo.text import UNPRINTABLE_CLASS, printable
+from apislo.sources.logs.fields import scrub_query_secrets
+from apislo.text import SECRET_KEY_PATTERN, UNPRINTABLE_CLASS, printable
 
 __all__ = [
     "ATTEMPT_SOURCES",
