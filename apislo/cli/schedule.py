@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -51,14 +52,16 @@ def _echo_records(records: list) -> None:
 @_dir
 @click.option("--count", type=int, default=3, show_default=True, help="Next run times to show.")
 def list_jobs(schedule_dir: str, count: int) -> None:
-    """Show each job with its next run times."""
+    """Show each job with its next run times (exit 1 after naming each invalid job file)."""
     from datetime import UTC, datetime
 
+    from apislo.errors import ConfigError
     from apislo.schedule.due import next_fires
     from apislo.schedule.jobs import load_jobs
 
+    invalid: dict[Path, ConfigError] = {}
     with fail_on_apislo_error():
-        jobs = load_jobs(schedule_dir)
+        jobs = load_jobs(schedule_dir, invalid)
     now = datetime.now(UTC)
     for job in jobs:
         click.echo(
@@ -67,6 +70,10 @@ def list_jobs(schedule_dir: str, count: int) -> None:
         )
         for fire in next_fires(job, now, count):
             click.echo(f"  next {fire.isoformat()}")
+    for error in invalid.values():
+        click.echo(f"error: {error}", err=True)
+    if invalid:
+        sys.exit(1)
 
 
 @command.command(name="run-due")

@@ -214,16 +214,29 @@ def load_job(path: str | Path) -> Job:
     )
 
 
-def load_jobs(directory: str | Path) -> list[Job]:
+def load_jobs(directory: str | Path, invalid: dict[Path, ConfigError] | None = None) -> list[Job]:
     """Every ``*.yaml`` / ``*.yml`` job in ``directory``, sorted by name.
 
+    Args:
+        directory: the schedule directory.
+        invalid: when given, a file that is not a valid job is put here (path -> its error)
+            and the other jobs are loaded; else its error is raised.
+
     Raises:
-        ConfigError: the directory is missing, a file is invalid, or two jobs share a name.
+        ConfigError: the directory is missing, a file is invalid (without ``invalid``), or two
+            jobs share a name.
     """
     directory = Path(directory)
     if not directory.is_dir():
         raise ConfigError(f"schedule directory {directory} not found; pass --dir")
-    jobs = [load_job(p) for p in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])]
+    jobs = []
+    for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
+        try:
+            jobs.append(load_job(path))
+        except ConfigError as exc:
+            if invalid is None:
+                raise
+            invalid[path] = exc
     seen: dict[str, Path] = {}
     for job in jobs:
         if job.name in seen:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from apislo.errors import ApisloError
+from apislo.errors import ApisloError, ConfigError
 from apislo.schedule.due import due_slot, last_fire, next_fires, period_window
 from apislo.schedule.history import RunRecord, append_record, read_history
 from apislo.schedule.jobs import Job, load_jobs
@@ -149,13 +149,21 @@ def run_due(
 ) -> list[RunRecord]:
     """Run every job whose latest slot at ``now`` has not run yet; idempotent.
 
+    A job file that is not valid does not stop the others: it is recorded as a ``failed`` run
+    named after the file (once per distinct error), so the index and the exit status show it.
+
     Returns:
         The records of the runs made (empty when nothing was due).
     """
     now = now or _now()
-    jobs = load_jobs(schedule_dir)
+    invalid: dict[Path, ConfigError] = {}
+    jobs = load_jobs(schedule_dir, invalid)
     history = read_history(reports_dir)
-    records = []
+    records = [
+        record
+        for path, exc in invalid.items()
+        if (record := _record_invalid(reports_dir, path, exc, history, now)) is not None
+    ]
     for job in jobs:
         done = [r.scheduled_for for r in history if r.job == job.name and r.status != "skipped"]
         slot = due_slot(job, now, done)
@@ -166,6 +174,25 @@ def run_due(
             records.append(record)
     rebuild_site(reports_dir, jobs)
     return records
+
+
+def _record_invalid(
+    reports_dir: str | Path,
+    path: Path,
+    error: ConfigError,
+    history: list[RunRecord],
+    now: datetime,
+) -> RunRecord | None:
+    """Record an invalid job file as a failed run of the job named after it, unless its latest
+    record already says the same (``run-due`` may run every minute)."""
+    name = path.stem
+    latest = next((r for r in reversed(history) if r.job == name), None)
+    if latest is not None and latest.status == "failed" and latest.error == str(error):
+        return None
+    stamp = now.astimezone(UTC).isoformat(timespec="seconds")
+    record = RunRecord(name, stamp, stamp, stamp, "failed", error=str(error), attempts=0)
+    append_record(reports_dir, record)
+    return record
 
 
 def run_all_jobs(

@@ -28,6 +28,15 @@ def test_list_shows_next_runs(project: Path) -> None:
     assert out.output.count("  next ") == 2
 
 
+def test_list_shows_the_valid_jobs_and_names_an_invalid_file(project: Path) -> None:
+    bad = project / "scheduled" / "z.yaml"
+    bad.write_text("name: zed\n")
+    out = CliRunner().invoke(main, ["schedule", "list", "--count", "1"])
+    assert out.exit_code == 1
+    assert out.stdout.startswith("alpha: ") and out.stdout.count("  next ") == 1
+    assert out.stderr == "error: scheduled/z.yaml: 'notebook' is required\n"
+
+
 def test_run_due_then_nothing_due_then_history(project: Path, monkeypatch) -> None:
     fake = FakeRunner()
     monkeypatch.setattr(runner, "run_report", fake)

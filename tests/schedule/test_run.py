@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import apislo.report.runner as runner
-from apislo.errors import ReportRunError
+from apislo.errors import ConfigError, ReportRunError
 from apislo.schedule.history import read_history
 from apislo.schedule.jobs import load_jobs
 from apislo.schedule.lock import job_lock
@@ -76,6 +76,30 @@ def test_run_due_is_idempotent_and_catches_up_once(dirs, fake) -> None:
     assert len(fake.calls) == 4
     assert len(read_history(reports)) == 4
     assert (reports / "index.html").is_file()
+
+
+def test_an_invalid_job_file_does_not_stop_the_others(dirs, fake) -> None:
+    """A job file with a secret-looking parameter beside two good ones: both good jobs run, the
+    bad file is recorded failed under its file name, once for as long as its error stays."""
+    sched, reports = dirs
+    (sched / "sec.yaml").write_text(
+        JOB.format(name="gamma", retries=0).replace("dataset:", "auth_header:")
+    )
+    now = datetime(2026, 11, 28, 7, tzinfo=UTC)
+    first = run_due(sched, reports, now=now)
+    assert [(r.job, r.status) for r in first] == [
+        ("sec", "failed"),
+        ("alpha", "ok"),
+        ("beta", "ok"),
+    ]
+    assert first[0].error.startswith(
+        f"{sched / 'sec.yaml'}: parameter 'auth_header' looks like a secret"
+    )
+    assert run_due(sched, reports, now=datetime(2026, 11, 28, 7, 1, tzinfo=UTC)) == []
+    assert [r.job for r in read_history(reports)] == ["sec", "alpha", "beta"]
+    assert "sec" in (reports / "index.html").read_text()
+    with pytest.raises(ConfigError, match="auth_header"):
+        load_jobs(sched)  # without a place for invalid files, the error is raised as before
 
 
 def test_failures_are_retried_recorded_and_not_rerun(dirs, monkeypatch) -> None:
