@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import importlib
 import os
+import signal
 import sys
 
 import click
@@ -57,11 +58,13 @@ def main() -> None:
 def run() -> None:
     """The ``apislo`` console script: :func:`main`, in a process of its own.
 
-    The command's module is imported with the collector off (imports allocate much and free
-    little), then frozen, so the collector's passes during the command skip those objects. On
-    the way out everything is frozen again, so the interpreter's final pass does not walk the
-    heap: about 0.1 s of an `apislo ingest` otherwise.
+    SIGTERM exits through ``finally`` blocks (:func:`_exit_on_sigterm`). The command's module is
+    imported with the collector off (imports allocate much and free little), then frozen, so the
+    collector's passes during the command skip those objects. On the way out everything is
+    frozen again, so the interpreter's final pass does not walk the heap: about 0.1 s of an
+    `apislo ingest` otherwise.
     """
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     gc.disable()
     if len(sys.argv) > 1 and sys.argv[1] in _COMMANDS:
         importlib.import_module(_COMMANDS[sys.argv[1]])
@@ -71,3 +74,10 @@ def run() -> None:
         main()
     finally:
         gc.freeze()
+
+
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    """SIGTERM (a scheduler or systemd stopping the command) exits like Ctrl-C does, through the
+    ``finally`` blocks: a report's worker is stopped with it, the run is recorded as stopped,
+    and locks and temporary files are released. Exit status 143 (128 + 15), as by the signal."""
+    sys.exit(128 + signum)

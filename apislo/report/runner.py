@@ -172,21 +172,29 @@ def _execute(
         try:
             proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=_KILL_GRACE_S)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+            _stop(proc)
             return {
                 "ok": False,
                 "ename": "Timeout",
                 "evalue": f"the report ran longer than its overall timeout of {timeout_s:g} s",
             }
+        except BaseException:  # this process is being stopped (SIGTERM, Ctrl-C): so is the run
+            _stop(proc)
+            raise
     if result_path.is_file():
         return json.loads(result_path.read_text())
     tail = (Path(tmp) / "worker.log").read_text(errors="replace")[-500:]
     return {"ok": False, "ename": "WorkerDied", "evalue": f"exit {proc.returncode}: {tail}"}
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the worker (SIGTERM), then its whole session (its kernel too) if it lingers."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=_KILL_GRACE_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def _keep_failed(

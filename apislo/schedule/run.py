@@ -75,23 +75,28 @@ def run_job(
         params, output = job.render(scheduled, *window)
         params.update(params_override or {})
         status, error, run_id, attempts = "failed", "", new_run_id(), 0
-        for attempts in range(1, job.retries + 2):
-            try:
-                run_report(
-                    job.notebook,
-                    params,
-                    reports_dir / output,
-                    cell_timeout_s=job.cell_timeout_s,
-                    timeout_s=job.timeout_s,
-                    run_id=run_id,
-                )
-                status, error = "ok", ""
-                break
-            except ApisloError as exc:
-                error = str(exc)
-                log.warning("%s attempt %d failed: %s", job.name, attempts, exc)
-                if attempts <= job.retries:
-                    time.sleep(_RETRY_PAUSE_S)
+        stopped: BaseException | None = None
+        try:
+            for attempts in range(1, job.retries + 2):
+                try:
+                    run_report(
+                        job.notebook,
+                        params,
+                        reports_dir / output,
+                        cell_timeout_s=job.cell_timeout_s,
+                        timeout_s=job.timeout_s,
+                        run_id=run_id,
+                    )
+                    status, error = "ok", ""
+                    break
+                except ApisloError as exc:
+                    error = str(exc)
+                    log.warning("%s attempt %d failed: %s", job.name, attempts, exc)
+                    if attempts <= job.retries:
+                        time.sleep(_RETRY_PAUSE_S)
+        except (KeyboardInterrupt, SystemExit) as exc:  # SIGTERM or Ctrl-C: record, then stop
+            stopped = exc
+            error = "stopped (SIGTERM or Ctrl-C) before it ended; the last good report was kept"
         window_utc = [w.astimezone(UTC).isoformat() for w in window]
         record = RunRecord(
             job.name,
@@ -106,6 +111,9 @@ def run_job(
             None if job.period == "none" else window_utc,
         )
         append_record(reports_dir, record)
+        if stopped is not None:
+            rebuild_site(reports_dir, [job])
+            raise stopped
         if status == "ok":
             _prune(reports_dir, job)
     rebuild_site(reports_dir, [job])

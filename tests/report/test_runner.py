@@ -125,3 +125,37 @@ def test_html_is_offline_escaped_and_shows_provenance(good_report) -> None:
     assert good_report.provenance.run_id in page
     # the hidden record outputs are not rendered
     assert "vnd.apislo.record" not in page
+
+
+def test_sigterm_stops_the_worker_records_the_run_and_frees_the_job(tmp_path: Path) -> None:
+    """`apislo schedule run` stopped by SIGTERM (systemd, a CronJob's deadline): it exits 143,
+    its worker and kernel stop with it, the run is recorded as stopped, its temporary folder is
+    gone, and the next run of the job is not refused as overlapping."""
+    import json
+    import signal
+    import subprocess
+    import sys
+
+    sched = tmp_path / "scheduled"
+    sched.mkdir()
+    (sched / "slow.yaml").write_text(
+        f"name: slow\nnotebook: {NOTEBOOKS / 'slow.ipynb'}\ncron: '0 6 * * *'\nperiod: none\n"
+        "parameters: {seconds: 120}\noutput: slow.html\n"
+    )
+    reports = tmp_path / "reports"
+    apislo = Path(sys.executable).parent / "apislo"
+    cmd = [str(apislo), "schedule", "run", "slow", "--dir", str(sched), "--reports", str(reports)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not list(reports.glob(".run-*/request.json")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    (request,) = reports.glob(".run-*/request.json")
+    time.sleep(2)  # the worker is starting its kernel
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 143
+    workers = subprocess.run(["pgrep", "-f", str(request)], capture_output=True, text=True)
+    assert workers.stdout == ""
+    assert not list(reports.glob(".run-*"))
+    (record,) = [json.loads(x) for x in (reports / "history.jsonl").read_text().splitlines()]
+    assert (record["job"], record["status"]) == ("slow", "failed")
+    assert record["error"].startswith("stopped (SIGTERM or Ctrl-C) before it ended")
