@@ -177,7 +177,8 @@ class ReportRunError(ApisloError):
         self.ename, self.evalue, self.executed_path = ename, evalue, executed_path
         where = f"cell {cell_index}" if cell_index >= 0 else "the kernel"
         super().__init__(
-            f"{notebook}: {where} failed with {ename}: {evalue}. The last good report was kept; "
+            f"{notebook}: {where} failed with {ename}: {evalue}. The last good report, if any, "
+            "was left as it was; "
             f"the failed run is in {executed_path}."
         )
 

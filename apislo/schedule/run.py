@@ -96,7 +96,7 @@ def run_job(
                         time.sleep(_RETRY_PAUSE_S)
         except (KeyboardInterrupt, SystemExit) as exc:  # SIGTERM or Ctrl-C: record, then stop
             stopped = exc
-            error = "stopped (SIGTERM or Ctrl-C) before it ended; the last good report was kept"
+            error = "stopped (SIGTERM or Ctrl-C) before it ended; any last good report stays"
         window_utc = [w.astimezone(UTC).isoformat() for w in window]
         record = RunRecord(
             job.name,
