@@ -17,6 +17,7 @@ __all__ = [
     "echo_json",
     "fail_on_apislo_error",
     "load_specs",
+    "no_cache_option",
     "parameter_option",
     "progress",
     "typed_parameters",
@@ -48,6 +49,13 @@ def parameter_option(help_text: str) -> Any:
         multiple=True,
         metavar="NAME VALUE",
         help=help_text,
+    )
+
+
+def no_cache_option() -> Any:
+    """The ``--no-cache`` flag of commands that read Prometheus (its chunk cache is skipped)."""
+    return click.option(
+        "--no-cache", is_flag=True, help="Do not read or write the Prometheus chunk cache."
     )
 
 

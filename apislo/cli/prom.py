@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from apislo.cli._common import fail_on_apislo_error
+from apislo.cli._common import fail_on_apislo_error, no_cache_option
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -43,7 +43,7 @@ _TRANSPORT_OPTIONS = [
     click.option(
         "--concurrency", default=4, show_default=True, help="Parallel requests for long ranges."
     ),
-    click.option("--no-cache", is_flag=True, help="Do not read or write the chunk cache."),
+    no_cache_option(),
 ]
 
 

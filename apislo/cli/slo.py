@@ -5,12 +5,13 @@ from __future__ import annotations
 import click
 
 from apislo.cli import slo_alerts
-from apislo.cli._common import echo_json, fail_on_apislo_error, load_specs
+from apislo.cli._common import echo_json, fail_on_apislo_error, load_specs, no_cache_option
 from apislo.text import printable
 
 __all__ = ["command"]
 
 _SOURCE_HELP = "Dataset directory (apislo ingest), or a Prometheus URL http(s)://host:port."
+_TIME_HELP = "ISO 8601 (naive = UTC), now, or relative (-1d, now-2h)"
 
 
 @click.group(name="slo")
@@ -75,16 +76,23 @@ def export(specs: tuple[str, ...], out: str | None) -> None:
 @command.command("compute")
 @click.argument("specs", nargs=-1, required=True, type=click.Path())
 @click.option("--source", required=True, help=_SOURCE_HELP)
-@click.option("--at", default="now", show_default=True, help="Evaluation time (ISO 8601, UTC).")
+@click.option("--at", default="now", show_default=True, help=f"Evaluation time: {_TIME_HELP}.")
 @click.option("--step", default="1min", show_default=True, help="Interval of the counts.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per SLO and group.")
-def compute(specs: tuple[str, ...], source: str, at: str, step: str, as_json: bool) -> None:
+@no_cache_option()
+def compute(
+    specs: tuple[str, ...], source: str, at: str, step: str, as_json: bool, no_cache: bool
+) -> None:
     """SLI, error budget and burn rates of each SLO (and group) at --at."""
     from apislo.slo.evaluation import evaluate
+    from apislo.slo.source import resolve_source
+    from apislo.sources.prometheus.times import parse_time
 
     with fail_on_apislo_error():
+        at_ts = parse_time(at, what="--at")
         slos = load_specs(specs)
-        result = evaluate(slos, source, at=at, step=step, series=False)
+        src = resolve_source(source, cache=not no_cache)
+        result = evaluate(slos, src, at=at_ts, step=step, series=False)
     records = result.records()
     if as_json:
         echo_json(records)
@@ -113,12 +121,17 @@ def compute(specs: tuple[str, ...], source: str, at: str, step: str, as_json: bo
     default="month",
     show_default=True,
 )
-@click.option("--start", default=None, help="First instant (default: --periods periods back).")
-@click.option("--end", default="now", show_default=True, help="Last instant (ISO 8601, UTC).")
+@click.option(
+    "--start", default=None, help=f"First instant: {_TIME_HELP} (default: --periods back)."
+)
+@click.option("--end", default="now", show_default=True, help=f"Last instant: {_TIME_HELP}.")
 @click.option("--periods", default=6, show_default=True, help="Periods back when no --start.")
-@click.option("--timezone", default="UTC", show_default=True, help="Zone of period boundaries.")
+@click.option(
+    "--timezone", default="UTC", show_default=True, help="IANA zone of period boundaries."
+)
 @click.option("--step", default="1min", show_default=True, help="Interval of the counts.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON records.")
+@no_cache_option()
 def history(
     specs: tuple[str, ...],
     source: str,
@@ -129,13 +142,24 @@ def history(
     timezone: str,
     step: str,
     as_json: bool,
+    no_cache: bool,
 ) -> None:
-    """Attainment per past calendar period (met or missed) for each SLO and objective."""
+    """Attainment per past calendar period (met or missed) for each SLO and objective.
+
+    Periods are labelled with their first day in --timezone; JSON gives exact UTC instants.
+    """
     from apislo.slo.evaluation import compliance_history
+    from apislo.slo.source import resolve_source
+    from apislo.slo.windows import check_timezone
+    from apislo.sources.prometheus.times import parse_time
 
     with fail_on_apislo_error():
+        check_timezone(timezone, "--timezone")
+        start_ts = parse_time(start, what="--start") if start is not None else None
+        end_ts = parse_time(end, what="--end")
         slos = load_specs(specs)
-        frame = compliance_history(slos, source, period, start, end, timezone, step, periods)
+        src = resolve_source(source, cache=not no_cache)
+        frame = compliance_history(slos, src, period, start_ts, end_ts, timezone, step, periods)
     if as_json:
         records = frame.to_dict("records")
         for r in records:
@@ -152,8 +176,8 @@ def history(
         state = "no data" if r["met"] is None else "met" if r["met"] else "MISSED"
         partial = "" if r["complete"] else " (partial)"
         click.echo(
-            f"{r['period_start']:%Y-%m-%d}  {r['slo']}{group}  {r['objective']}: "
-            f"{sli} {state}{partial}"
+            f"{r['period_start'].tz_convert(timezone):%Y-%m-%d}  {r['slo']}{group}  "
+            f"{r['objective']}: {sli} {state}{partial}"
         )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from apislo.cli._common import echo_json, fail_on_apislo_error, load_specs
+from apislo.cli._common import echo_json, fail_on_apislo_error, load_specs, no_cache_option
 
 __all__ = ["backtest", "rules"]
 
@@ -41,7 +41,13 @@ def rules(
     them with `promtool check rules FILE` and `promtool test rules TESTS`.
     """
     from apislo.errors import ConfigError
-    from apislo.slo.rules import promtool_tests_yaml, rules_document, rules_yaml, unsupported
+    from apislo.slo.rules import (
+        promtool_testable,
+        promtool_tests_yaml,
+        rules_document,
+        rules_yaml,
+        unsupported,
+    )
 
     with fail_on_apislo_error():
         slos = []
@@ -59,7 +65,13 @@ def rules(
             raise ConfigError("--tests needs --format prometheus (promtool reads rule files)")
         text = rules_yaml(slos, fmt, name, interval)
         tests_text = None
-        if tests:
+        if tests and not any(promtool_testable(slo) for slo in slos):
+            click.echo(
+                f"warning: no promtool tests written to {tests}: no SLO here has an availability "
+                "or latency SLI with alerts (ratio SLIs get rules but no synthetic tests)",
+                err=True,
+            )
+        elif tests:
             rule_file = Path(out).resolve()
             relative = Path(_relpath(rule_file, Path(tests).resolve().parent))
             tests_text = promtool_tests_yaml(slos, relative)
@@ -108,13 +120,15 @@ def _write(path: str, text: str) -> None:
 )
 @click.option(
     "--start",
-    help="Start of history (ISO 8601, UTC). Default: truth.json's start, else --end minus 7 days.",
+    help="Start of history (ISO 8601, naive = UTC; now; or relative, -7d). Default: truth.json's "
+    "start, else --end minus 7 days.",
 )
-@click.option("--end", help="End of history (ISO 8601, UTC). Default: truth.json's end, else now.")
+@click.option("--end", help="End of history (as --start). Default: truth.json's end, else now.")
 @click.option("--step", default="1min", show_default=True, help="Interval of the counts.")
 @click.option(
     "--json", "as_json", is_flag=True, help="Print alerts, incidents and summary as JSON."
 )
+@no_cache_option()
 def backtest(
     spec: str,
     source: str,
@@ -125,6 +139,7 @@ def backtest(
     end: str | None,
     step: str,
     as_json: bool,
+    no_cache: bool,
 ) -> None:
     """Replay alerting policies for the SLOs in SPEC over history.
 
@@ -136,18 +151,24 @@ def backtest(
     from apislo.slo.backtest import backtest as run_backtest
     from apislo.slo.backtest import load_incidents, policies_for
     from apislo.slo.source import resolve_source
+    from apislo.sources.prometheus.times import parse_time
 
     with fail_on_apislo_error():
+        end_ts = parse_time(end, what="--end") if end else None
+        start_ts = parse_time(start, what="--start") if start else None
         slos = load_specs((spec,))
         known = load_incidents(incidents) if incidents else None
         if known is not None and kinds:
             known = known[known["kind"].isin(kinds)]
         truth_start, truth_end = _truth_span(incidents)
-        src = resolve_source(source)
+        src = resolve_source(source, cache=not no_cache)
         step_td = pd.Timedelta(step)
-        end_ts = _utc(end or truth_end or "now").floor(step_td)
-        first = start or truth_start
-        start_ts = _utc(first).ceil(step_td) if first else end_ts - pd.Timedelta(days=7)
+        if end_ts is None:
+            end_ts = parse_time(truth_end or "now", what=f"end of {incidents}")
+        if start_ts is None and truth_start:
+            start_ts = parse_time(truth_start, what=f"start of {incidents}")
+        end_ts = end_ts.floor(step_td)
+        start_ts = start_ts.ceil(step_td) if start_ts is not None else end_ts - pd.Timedelta(days=7)
         results = []
         for slo in slos:
             frame = src.frame(slo, start_ts, end_ts, step_td)
@@ -181,15 +202,6 @@ def _truth_span(path: str | None) -> tuple[str | None, str | None]:
     if not isinstance(doc, dict):
         return None, None
     return doc.get("start"), doc.get("end")
-
-
-def _utc(value: str) -> Any:
-    import pandas as pd
-
-    if value == "now":
-        return pd.Timestamp.now(tz="UTC")
-    stamp = pd.Timestamp(value)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def _json(slo: Any, result: Any) -> dict[str, Any]:

@@ -223,8 +223,8 @@ def _per_incident(
     last_reset = matched.groupby("incident")["reset_at"].max().drop(still_open, errors="ignore")
     out["detected"] = out["incident"].isin(first.index)
     out["first_alert"] = _times(out["incident"].map(first.to_dict()))
-    out["detection_time"] = out["first_alert"] - out["start"]
-    out["reset_time"] = _times(out["incident"].map(last_reset.to_dict())) - out["end"]
+    out["detection_time"] = out["first_alert"] - _times(out["start"])
+    out["reset_time"] = _times(out["incident"].map(last_reset.to_dict())) - _times(out["end"])
     return out
 
 

@@ -23,7 +23,7 @@ from apislo.slo import maths
 from apislo.slo.policy import policy_for, prom_duration
 from apislo.slo.source import Source, resolve_source
 from apislo.slo.spec import SLO, Objective, TimeWindow
-from apislo.slo.windows import period_bounds, period_ids, period_starts
+from apislo.slo.windows import check_timezone, period_bounds, period_ids, period_starts
 
 __all__ = [
     "DEFAULT_BURN_WINDOWS",
@@ -57,13 +57,6 @@ class ObjectiveUnits:
     objective: Objective
     units: maths.Units
     labels: tuple[str, ...]
-
-
-def _utc(value: Any) -> pd.Timestamp:
-    if isinstance(value, str) and value == "now":
-        return pd.Timestamp.now(tz="UTC")
-    ts = pd.Timestamp(value)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 def _select(frame: pd.DataFrame, slo: SLO) -> pd.DataFrame:
@@ -225,8 +218,8 @@ def evaluate(
         slos: SLOs from :func:`apislo.slo.load`.
         source: a traffic frame, events, a dataset directory, a Prometheus URL or client
             (:func:`apislo.slo.source.resolve_source`).
-        at: the evaluation instant (ISO 8601, naive = UTC, or ``"now"``); only intervals that
-            end at or before it count.
+        at: the evaluation instant (ISO 8601, naive = UTC; ``"now"``; or relative, ``"-1d"``);
+            only intervals that end at or before it count.
         step: interval of the counts (``1min``); windows must be whole multiples of it.
         series: also build the ``remaining_budget`` and ``burn_rates`` series over the last
             SLO period (reads one more period of history, so the first point has a full
@@ -237,13 +230,15 @@ def evaluate(
         :class:`EvaluationResult`.
 
     Raises:
-        ConfigError: the source cannot provide what an SLO needs, or the windows do not fit
-            the step.
+        ConfigError: ``at`` is not a time, the source cannot provide what an SLO needs, or
+            the windows do not fit the step.
         SpecError: a latency threshold is not a histogram bucket of the data.
     """
+    from apislo.sources.prometheus.times import parse_time  # lazy: it loads the HTTP client
+
     slos = [slos] if isinstance(slos, SLO) else list(slos)
     src = resolve_source(source)
-    at_ts = _utc(at)
+    at_ts = parse_time(at, what="at")
     step_td = pd.Timedelta(step)
     at_ts = at_ts.floor(step_td)
     every = pd.Timedelta(series_every) if series_every is not None else None
@@ -418,7 +413,8 @@ def compliance_history(
         slos: the SLOs.
         source: as for :func:`evaluate`.
         period: ``day``, ``week``, ``month``, ``quarter`` or ``year``.
-        start: first instant (default: ``periods`` whole periods before the current one).
+        start: first instant (as ``at`` of :func:`evaluate`; default: ``periods`` whole periods
+            before the current one).
         end: last instant (default now); the current, partial period is included and marked
             ``complete = False``.
         timezone: IANA zone of the period boundaries.
@@ -431,16 +427,23 @@ def compliance_history(
         ``met`` (``None`` for a period without any event: no data, not a success),
         ``remaining`` (budget left at the period's end), ``events_total``, ``complete`` (the
         requested range covers the whole period).
+
+    Raises:
+        ConfigError: ``start`` or ``end`` is not a time, ``timezone`` is not an IANA zone, or
+            the source cannot provide what an SLO needs.
     """
+    from apislo.sources.prometheus.times import parse_time  # lazy: it loads the HTTP client
+
     slos = [slos] if isinstance(slos, SLO) else list(slos)
+    check_timezone(timezone)
     calendar = TimeWindow.calendar_window(period, timezone)  # type: ignore[arg-type]
     step_td = pd.Timedelta(step)
-    end_ts = _utc(end).floor(step_td)
+    end_ts = parse_time(end, what="end").floor(step_td)
     if start is None:
         current = period_ids(pd.DatetimeIndex([end_ts - pd.Timedelta(1, "ns")]), calendar)[0]
         start_ts = period_starts(np.array([current - periods]), calendar)[0]
     else:
-        start_ts = _utc(start).floor(step_td)
+        start_ts = parse_time(start, what="start").floor(step_td)
     src: Source = resolve_source(source)
     rows = []
     for slo in slos:

@@ -62,6 +62,7 @@ __all__ = [
     "error_ratio_expr",
     "escape_template",
     "promtool_test_step",
+    "promtool_testable",
     "promtool_tests_document",
     "promtool_tests_yaml",
     "record_labels",
@@ -211,15 +212,36 @@ def error_ratio_expr(slo: SLO, objective: Objective, window: str) -> str:
     return f"{bad}\n/\n{total}"
 
 
+def _check_occurrences(slo: SLO) -> None:
+    """Refuse a time-slice budget: the rules' ratios and alerts count events.
+
+    Raises:
+        ConfigError: ``slo`` budgets Timeslices or RatioTimeslices.
+    """
+    if slo.budgeting_method != "Occurrences":
+        raise ConfigError(
+            f"SLO {slo.name}: its budget counts time slices ({slo.budgeting_method}) but "
+            "Prometheus rules count events (Occurrences), so their alerts would not match "
+            "`apislo slo compute`, which evaluates it exactly"
+        )
+
+
 def unsupported(slo: SLO) -> str | None:
     """Why rules cannot be generated for ``slo``, or ``None`` when they can."""
     try:
         for objective in slo.objectives:
             _bad_total(slo, objective, "5m")
+        _check_occurrences(slo)
         policy_for(slo)
     except (ConfigError, SpecError) as exc:
         return str(exc)
     return None
+
+
+def promtool_testable(slo: SLO) -> bool:
+    """Whether :func:`promtool_tests_document` can drive ``slo``'s alerts with synthetic series
+    (availability and latency SLIs with alerts; ratio SLIs select arbitrary series)."""
+    return not slo.alerting.disabled and slo.sli.kind in ("availability", "latency")
 
 
 def record_labels(slo: SLO, objective: Objective, window: str | None = None) -> dict[str, str]:
@@ -328,6 +350,7 @@ def _objectives(slos: Sequence[SLO]) -> list[_Objective]:
 
 def _group(item: _Objective, interval: str) -> dict[str, Any]:
     slo, objective, policy = item.slo, item.objective, item.policy
+    _check_occurrences(slo)
     windows = [*policy.windows]
     if slo.window.period not in windows:
         windows.append(slo.window.period)
@@ -393,7 +416,8 @@ def rules_document(
         interval: evaluation interval of the groups.
 
     Raises:
-        ConfigError: unknown format, or an SLI the rules cannot express.
+        ConfigError: unknown format, an SLI the rules cannot express, or a Timeslices or
+            RatioTimeslices budget (the rules count events).
     """
     if fmt not in FORMATS:
         raise ConfigError(f"unknown rules format {fmt!r}: use one of {', '.join(FORMATS)}")
@@ -627,7 +651,7 @@ def promtool_tests_document(slos: Sequence[SLO], rule_file: str) -> dict[str, An
     tests = []
     step = promtool_test_step(slos)
     for item in _objectives(slos):
-        if item.slo.alerting.disabled or item.slo.sli.kind not in ("availability", "latency"):
+        if not promtool_testable(item.slo):
             continue
         tests.extend(_tests_for(item, step))
     if not tests:

@@ -191,21 +191,25 @@ def _safe_url(url: str) -> str:
     return re.sub(r"//[^/@]*@", "//", url)
 
 
-def resolve_source(source: Any) -> Source:
+def resolve_source(source: Any, cache: bool = True) -> Source:
     """Classify ``source``: a traffic frame, events, a dataset path, or Prometheus.
 
     Args:
         source: a traffic frame; an events frame (pandas, polars or Arrow); a dataset directory
-            written by ``apislo ingest``; an ``http(s)://`` Prometheus URL; or a client from
-            :func:`apislo.prometheus`.
+            written by ``apislo ingest``; an ``http(s)://`` Prometheus URL; a client from
+            :func:`apislo.prometheus`; or a :class:`Source` (returned as is).
+        cache: for a Prometheus URL, read and write the chunk cache (``False``: always ask the
+            server, as ``--no-cache`` does).
 
     Raises:
         ConfigError: none of these (says what is accepted).
     """
+    if isinstance(source, Source):
+        return source
     if isinstance(source, str) and source.startswith(("http://", "https://")):
         import apislo
 
-        return Source("prometheus", apislo.prometheus(source), _safe_url(source))
+        return Source("prometheus", apislo.prometheus(source, cache=cache), _safe_url(source))
     if hasattr(source, "query_range") and hasattr(source, "traffic"):
         return Source("prometheus", source, _safe_url(str(getattr(source, "url", "prometheus"))))
     if isinstance(source, str | Path):

@@ -4,6 +4,8 @@ Faults are queued and consumed one per request, in arrival order; with an empty 
 pass through unchanged. Kinds: ``drop`` (close the connection without an answer), ``delay:S``
 (wait S seconds, then answer), ``503`` (Prometheus-style error body), ``429`` (with
 ``Retry-After: 0``), ``truncate`` (announce the full length, send half the body, close).
+With ``require_auth``, a request without exactly that ``Authorization`` header gets
+``401 Unauthorized``, as from a server behind basic auth.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ class _QuietServer(ThreadingHTTPServer):
 class FaultProxy:
     """Proxy on a free 127.0.0.1 port forwarding to ``upstream`` (``http://127.0.0.1:PORT``)."""
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, require_auth: str | None = None) -> None:
         self.upstream = urlsplit(upstream)
+        self.require_auth = require_auth
         self.faults: deque[str] = deque()
         self.requests: list[str] = []
         self.headers: list[dict[str, str]] = []
@@ -80,6 +83,13 @@ class FaultProxy:
 
     def _handle(self, handler: BaseHTTPRequestHandler, body: bytes | None) -> None:
         fault = self._next(handler)
+        if self.require_auth and handler.headers.get("Authorization") != self.require_auth:
+            handler.send_response(401)
+            handler.send_header("WWW-Authenticate", 'Basic realm="prometheus"')
+            handler.send_header("Content-Length", "12")
+            handler.end_headers()
+            handler.wfile.write(b"Unauthorized")
+            return
         if fault == "drop":
             handler.close_connection = True
             handler.connection.shutdown(socket.SHUT_RDWR)

@@ -7,9 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from apislo.errors import ConfigError
+from apislo.cli import main
+from apislo.errors import ConfigError, PrometheusQueryError, PrometheusUnavailableError
 from apislo.sources.prometheus import Prometheus, Transport
+from apislo.sources.prometheus.local import free_port
 from tests.prometheus.conftest import T0
 from tests.prometheus.faultproxy import FaultProxy
 
@@ -88,3 +91,85 @@ def test_tls_settings_and_path_prefix(tmp_path: Path) -> None:
     endpoint = Endpoint("https://mimir.example/", Transport(path_prefix="/prometheus/"))
     assert endpoint.base == "https://mimir.example/prometheus"
     assert session.headers.get("Accept-Encoding") != "identity"  # gzip off only on loopback
+
+
+URL_PASSWORD = "S3cretPW"
+#: base64 of "ann:S3cretPW" (RFC 7617): what a server behind basic auth expects.
+ANN_BASIC = "Basic YW5uOlMzY3JldFBX"
+
+
+@pytest.mark.prometheus
+def test_url_credentials_are_sent_as_basic_auth(prom_url: str) -> None:
+    with FaultProxy(prom_url, require_auth=ANN_BASIC) as guarded:
+        url = guarded.url.replace("http://", f"http://ann:{URL_PASSWORD}@")
+        promql = 'http_requests_total{api="orders",code="500"}'
+        result = CliRunner().invoke(
+            main,
+            ["prom", "query", url, promql, "--start", "2026-01-05T01:00Z",
+             "--end", "2026-01-05T01:00Z", "--step", "1h", "--no-cache"],
+        )  # fmt: skip
+        sent = [h.get("Authorization") for h in guarded.headers]
+    assert result.exit_code == 0, result.output
+    assert sent == [ANN_BASIC]
+    # minute 60 of the fixture: 60 // 10 = 6 errors
+    assert result.stdout.splitlines()[1:] == [
+        "2026-01-05 01:00:00+00:00,http_requests_total,orders,500,6.0"
+    ]
+    assert URL_PASSWORD not in result.output
+
+
+@pytest.mark.prometheus
+def test_url_password_is_in_no_error_message(prom_url: str) -> None:
+    with FaultProxy(prom_url, require_auth=ANN_BASIC) as guarded:
+        wrong = Prometheus(guarded.url.replace("http://", "http://ann:WrongPW@"), cache=False)
+        with pytest.raises(PrometheusQueryError) as denied:
+            wrong.query("up", at=T0)
+        right = Prometheus(
+            guarded.url.replace("http://", f"http://ann:{URL_PASSWORD}@"), cache=False, retries=0
+        )
+        guarded.inject("503")
+        with pytest.raises(PrometheusQueryError) as failed:
+            right.query("up", at=T0)
+    assert denied.value.status == 401 and failed.value.status == 503
+    assert str(denied.value).startswith(
+        "Prometheus error 401 : HTTP 401 Unauthorized: Unauthorized (check the bearer token / "
+        "basic auth settings) (query 'up' over 2026-01-05T00:00:00Z"
+    )
+    port = free_port()
+    down = Prometheus(f"http://ann:{URL_PASSWORD}@127.0.0.1:{port}", cache=False, retries=0)
+    with pytest.raises(PrometheusUnavailableError) as unreachable:
+        down.query("up", at=T0)
+    assert unreachable.value.url == f"http://127.0.0.1:{port}"
+    shown = [str(denied.value), str(failed.value), str(unreachable.value), repr(right), right.url]
+    for text in shown:
+        assert "WrongPW" not in text and URL_PASSWORD not in text, text
+
+
+def test_url_credentials_and_other_auth_are_refused() -> None:
+    url = f"http://ann:{URL_PASSWORD}@127.0.0.1:1"
+    result = CliRunner().invoke(main, ["prom", "query", url, "up", "--basic-user", "bob"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "error: credentials given twice: in the URL (user:password@) and by basic_user "
+        "(--basic-user); give them one way only"
+    )
+    with pytest.raises(ConfigError) as info:
+        Prometheus(url, cache=False, bearer_token_env="PROM_TOKEN")
+    assert str(info.value) == (
+        "credentials given twice: in the URL (user:password@) and by bearer_token_env "
+        "(--bearer-token-env); give them one way only"
+    )
+    assert URL_PASSWORD not in result.output + str(info.value)
+
+
+def test_a_url_with_a_query_string_is_refused_without_showing_it() -> None:
+    """A ``?access_token=`` in the URL would be lost (the API path goes after the URL's path)
+    and shown in every error: refused at once, the query left out of the message."""
+    result = CliRunner().invoke(
+        main, ["prom", "query", "http://127.0.0.1:1/?access_token=ENVQ55", "up"]
+    )
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: http://127.0.0.1:1: a Prometheus URL takes no query string or fragment; give a "
+        "token by environment variable or file (--bearer-token-env, --bearer-token-file)\n"
+    )

@@ -9,11 +9,13 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 import yaml
 from click.testing import CliRunner
 
 from apislo.cli import main
 from apislo.model import EVENT_SCHEMA
+from tests.conftest import require_binary
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "slo"
 T = pd.Timestamp("2026-03-02T00:00Z")
@@ -164,3 +166,145 @@ def test_export_openslo(tmp_path: Path) -> None:
     assert doc["apiVersion"] == "openslo/v1" and doc["kind"] == "SLO"
     assert doc["spec"]["timeWindow"] == [{"duration": "1d", "isRolling": True}]
     assert doc["spec"]["objectives"] == [{"target": 0.99}]
+
+
+def test_history_text_labels_periods_in_their_time_zone(tmp_path: Path) -> None:
+    # March in Paris starts at 2026-02-28T23:00Z (UTC+1): its label is 2026-03-01, not the UTC
+    # date 2026-02-28. The 10 requests (one 503) of 2026-03-02 fall in it.
+    result = CliRunner().invoke(
+        main,
+        ["slo", "history", str(_spec(tmp_path)), "--source", str(_dataset(tmp_path)),
+         "--period", "month", "--timezone", "Europe/Paris", "--start", "2026-03-01T00:00+01:00",
+         "--end", "2026-03-03T00:00Z"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "2026-03-01  checkout-availability  99%: 90.00000% MISSED (partial)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "value", "message"),
+    [
+        ("history", "--timezone", "Mars/Olympus",
+         "error: --timezone 'Mars/Olympus': unknown time zone; pass an IANA name such as "
+         "Europe/Paris or UTC"),
+        ("compute", "--at", "yesterday",
+         "error: --at 'yesterday' is not a time; use ISO 8601 (2026-01-31T00:00Z), now, or -7d"),
+        ("compute", "--at", "-1x",
+         "error: --at '-1x' is not a duration; write it like 30s, 1m, 1h, 7d or 1h30m"),
+        ("history", "--end", "garbage",
+         "error: --end 'garbage' is not a time; use ISO 8601 (2026-01-31T00:00Z), now, or -7d"),
+        ("backtest", "--start", "garbage",
+         "error: --start 'garbage' is not a time; use ISO 8601 (2026-01-31T00:00Z), now, or "
+         "-7d"),
+    ],
+    ids=["timezone", "at-word", "at-relative", "end", "backtest-start"],
+)  # fmt: skip
+def test_bad_time_or_zone_options_are_one_line_errors(
+    tmp_path: Path, command: str, option: str, value: str, message: str
+) -> None:
+    args = ["slo", command, str(_spec(tmp_path)), "--source", str(_dataset(tmp_path))]
+    result = CliRunner().invoke(main, [*args, option, value])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines()[0] == message
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_compute_at_relative_time(tmp_path: Path) -> None:
+    # --at -1d reads like `apislo prom --start -1d`: a day before now, floored to the 1-minute
+    # step.
+    before = pd.Timestamp.now(tz="UTC")
+    result = CliRunner().invoke(
+        main,
+        ["slo", "compute", str(_spec(tmp_path)), "--source", str(_dataset(tmp_path)),
+         "--at", "-1d"],
+    )  # fmt: skip
+    after = pd.Timestamp.now(tz="UTC")
+    assert result.exit_code == 0, result.output
+    at = pd.Timestamp(result.stdout.splitlines()[0].split()[1])
+    day = pd.Timedelta(days=1)
+    assert (before - day).floor("1min") <= at <= (after - day).floor("1min")
+
+
+def _openmetrics(errors_every_min: int) -> str:
+    """orders: 10 requests/min with code 200, and one 500 every ``errors_every_min`` minutes,
+    sampled each minute from 2026-01-05T00:00Z to 03:00Z (counters at minute m: 10 m and
+    m // errors_every_min)."""
+    t0 = int(pd.Timestamp("2026-01-05T00:00Z").timestamp())
+    lines = ["# TYPE http_requests counter"]
+    for code, value in (("200", lambda m: 10 * m), ("500", lambda m: m // errors_every_min)):
+        lines += [
+            f'http_requests_total{{api="orders",code="{code}"}} {value(m)} {t0 + 60 * m}'
+            for m in range(181)
+        ]
+    return "\n".join([*lines, "# EOF"]) + "\n"
+
+
+NO_CACHE_SPEC = """
+version: apislo/v1
+service: shop
+slos:
+  - name: orders-availability
+    api: orders
+    objectives: [{target: 0.99}]
+    window: 1h
+    alerting:
+      tiers: [{severity: ticket, long_window: 1h, short_window: 5m, factor: 1}]
+"""
+
+
+@pytest.mark.prometheus
+def test_no_cache_reads_what_the_server_serves_now(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two servers in turn at the same URL: server A has one 500 every 10 minutes, server B one
+    every 5. The chunk cache keeps A's numbers for B's URL; --no-cache reads B's."""
+    require_binary("promtool")
+    require_binary("prometheus")
+    from apislo.sources.prometheus.local import LocalPrometheus, backfill, free_port
+
+    monkeypatch.setenv("APISLO_CACHE_DIR", str(tmp_path / "cache"))
+    spec = str(_spec(tmp_path, NO_CACHE_SPEC))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    data = {}
+    for name, every in (("a", 10), ("b", 5)):
+        (tmp_path / f"{name}.om").write_text(_openmetrics(every))
+        data[name] = backfill(tmp_path / f"{name}.om", tmp_path / name, "24h")
+    compute = ["slo", "compute", spec, "--source", url, "--at", "2026-01-05T02:00Z", "--json"]
+
+    def good_total(*extra: str) -> tuple[int, int]:
+        result = CliRunner().invoke(main, [*compute, *extra])
+        assert result.exit_code == 0, result.output
+        (row,) = json.loads(result.stdout)
+        return row["good"], row["total"]
+
+    # The 1-hour window at 02:00 holds minutes 60-119: 600 good; 500s 12 - 6 = 6 on A,
+    # 24 - 12 = 12 on B.
+    with LocalPrometheus(data["a"], port):
+        assert good_total() == (600, 606)
+    with LocalPrometheus(data["b"], port):
+        assert good_total() == (600, 606)  # stale: A's chunks from the cache
+        assert good_total("--no-cache") == (600, 612)
+        history = CliRunner().invoke(
+            main,
+            ["slo", "history", spec, "--source", url, "--period", "week", "--start",
+             "2026-01-05T00:00Z", "--end", "2026-01-05T03:00Z", "--json", "--no-cache"],
+        )  # fmt: skip
+        backtest = CliRunner().invoke(
+            main,
+            ["slo", "backtest", spec, "--source", url, "--start", "2026-01-05T00:00Z", "--end",
+             "2026-01-05T03:00Z", "--json", "--no-cache"],
+        )  # fmt: skip
+    assert history.exit_code == 0, history.output
+    (week,) = json.loads(history.stdout)
+    # minutes 0-179 of B: 1,800 good, 180 // 5 = 36 errors
+    assert (week["good"], week["total"]) == (1800, 1836)
+    assert backtest.exit_code == 0, backtest.output
+    # B: every 5-minute window holds one 500 in 51 requests (1.96 % > the 1 % threshold of
+    # factor 1), and so does the 1-hour window from the first error on: the alert fires at
+    # 00:05 and never resets. (On A the 1-hour ratio is at most 1/101 < 1 %: it never fires.)
+    (report,) = json.loads(backtest.stdout)
+    fired = [(a["tier"], a["fired_at"], a["reset_at"]) for a in report["alerts"]]
+    assert fired == [("ticket-1h", "2026-01-05T00:05:00+00:00", None)]

@@ -392,3 +392,54 @@ def test_unsupported_slis_and_cli_errors(tmp_path: Path) -> None:
     printed = CliRunner().invoke(rules_command, [str(specs)])
     assert printed.exit_code == 0
     assert yaml.safe_load(printed.output)["groups"][0]["name"] == "apislo-shop-a-99%"
+
+
+def test_time_slice_budgets_are_skipped_with_a_warning(tmp_path: Path) -> None:
+    """The rules count events; a Timeslices SLO's alerts would disagree with `slo compute`."""
+    specs = tmp_path / "slos.yaml"
+    specs.write_text(
+        yaml.safe_dump(
+            {
+                "version": "apislo/v1",
+                "service": "shop",
+                "slos": [
+                    {"name": "per-request", "api": "a", "objectives": [{"target": 0.99}],
+                     "window": "1d"},
+                    {"name": "good-minutes", "api": "a", "budgeting_method": "Timeslices",
+                     "objectives": [{"target": 0.99, "timeslice_target": 0.95,
+                                     "timeslice_window": "1m"}],
+                     "window": "1d"},
+                ],
+            }
+        )
+    )  # fmt: skip
+    result = CliRunner().invoke(rules_command, [str(specs)])
+    assert result.exit_code == 0, result.output
+    groups = yaml.safe_load(result.stdout)["groups"]
+    assert [g["name"] for g in groups] == ["apislo-shop-per-request-99%"]
+    assert result.stderr.splitlines() == [
+        "warning: skipped good-minutes: SLO good-minutes: its budget counts time slices "
+        "(Timeslices) but Prometheus rules count events (Occurrences), so their alerts would "
+        "not match `apislo slo compute`, which evaluates it exactly"
+    ]
+    ratio_slices = _slo(budgeting_method="RatioTimeslices")
+    with pytest.raises(ConfigError, match=r"counts time slices \(RatioTimeslices\)"):
+        rules.rules_document([ratio_slices])
+
+
+def test_ratio_only_spec_writes_rules_and_no_tests(tmp_path: Path) -> None:
+    """README: ratio SLIs get rules but no synthetic tests. With only ratio SLIs, the rules are
+    written and --tests writes nothing, with a warning."""
+    out, tests = tmp_path / "rules.yaml", tmp_path / "tests.yaml"
+    result = CliRunner().invoke(
+        rules_command, [str(EXAMPLES / "sloth.yaml"), "--out", str(out), "--tests", str(tests)]
+    )
+    assert result.exit_code == 0, result.output
+    groups = yaml.safe_load(out.read_text())["groups"]
+    assert [g["name"] for g in groups] == ["apislo-shop-cart-requests-availability-99.9%"]
+    assert not tests.exists()
+    assert result.stderr.splitlines() == [
+        f"warning: no promtool tests written to {tests}: no SLO here has an availability or "
+        "latency SLI with alerts (ratio SLIs get rules but no synthetic tests)",
+        f"wrote 1 rule group(s) to {out}",
+    ]

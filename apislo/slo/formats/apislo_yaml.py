@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from apislo.errors import ConfigError
 from apislo.slo.formats._fields import Node, warn
 from apislo.slo.policy import POLICIES, tiers_from_spec
 from apislo.slo.spec import (
@@ -33,6 +34,7 @@ from apislo.slo.spec import (
     SourceHints,
     TimeWindow,
 )
+from apislo.slo.windows import check_timezone as check_zone
 
 __all__ = ["DEFAULT_PERIOD", "VERSION", "check_timezone", "parse", "parse_sli", "parse_window"]
 
@@ -104,11 +106,9 @@ def parse_window(node: Node, key: str = "window") -> TimeWindow:
 
 def check_timezone(node: Node, key: str, name: str) -> None:
     """Refuse a time zone that is not in the IANA database."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+        check_zone(name)
+    except ConfigError:
         raise node.error(
             key, f"unknown time zone {name!r}", "an IANA name such as Europe/Paris"
         ) from None

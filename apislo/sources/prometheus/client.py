@@ -35,7 +35,7 @@ from apislo.sources.prometheus.frames import (
     table_to_frame,
 )
 from apislo.sources.prometheus.times import TimeLike, parse_step, parse_time
-from apislo.sources.prometheus.transport import Transport, build_session
+from apislo.sources.prometheus.transport import Transport
 
 if TYPE_CHECKING:
     from prometheus_api_client import PrometheusConnect
@@ -122,7 +122,7 @@ class Prometheus:
 
         return PrometheusConnect(
             self.endpoint.base,
-            session=build_session(self.transport),
+            session=self.endpoint.new_session(),
             timeout=self.transport.timeout_s,
         )
 

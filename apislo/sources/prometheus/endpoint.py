@@ -18,8 +18,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from apislo.errors import ApisloError, PrometheusQueryError, PrometheusUnavailableError
-from apislo.sources.prometheus.transport import Transport, build_session
+from apislo.errors import (
+    ApisloError,
+    ConfigError,
+    PrometheusQueryError,
+    PrometheusUnavailableError,
+)
+from apislo.sources.prometheus.transport import Transport, build_session, url_credentials
 
 __all__ = ["Endpoint", "QueryContext", "public_url"]
 
@@ -73,19 +78,30 @@ class Endpoint:
     """One server's API root with a configured session.
 
     Args:
-        url: base URL (``http://host:9090``, ``https://host/prometheus``); credentials in the URL
-            are accepted but never shown.
+        url: base URL (``http://host:9090``, ``https://host/prometheus``); a ``user:password@``
+            in it is sent as basic auth (when ``transport`` configures no other auth) and never
+            shown.
         transport: auth, TLS, headers, timeouts and retries.
+
+    Raises:
+        ConfigError: the URL carries credentials and ``transport`` configures auth too, or it
+            has a query string or fragment.
     """
 
     def __init__(self, url: str, transport: Transport) -> None:
         if not urlsplit(url).scheme.startswith("http"):
             raise PrometheusUnavailableError(public_url(url), "the URL must start with http(s)://")
+        if urlsplit(url).query or urlsplit(url).fragment:  # (a ?token= would reach messages)
+            raise ConfigError(
+                f"{public_url(url)}: a Prometheus URL takes no query string or fragment; give a "
+                "token by environment variable or file (--bearer-token-env, --bearer-token-file)"
+            )
+        self._url_auth = url_credentials(url, transport)
         prefix = transport.path_prefix.strip("/")
-        self.base = url.rstrip("/") + (f"/{prefix}" if prefix else "")
-        self.url = public_url(self.base)
+        self.base = public_url(url) + (f"/{prefix}" if prefix else "")
+        self.url = self.base
         self.transport = transport
-        self.session = build_session(transport)
+        self.session = self.new_session()
         host = urlsplit(url).hostname or ""
         loopback = host in ("localhost", "::1") or host.startswith("127.")
         if transport.compress is False or (transport.compress is None and loopback):
@@ -93,6 +109,11 @@ class Endpoint:
 
     def __repr__(self) -> str:
         return f"Endpoint({self.url!r})"
+
+    def new_session(self) -> requests.Session:
+        """Another session with this server's auth (the URL's credentials included), TLS and
+        headers."""
+        return build_session(self.transport, self._url_auth)
 
     def _delay(self, attempt: int, retry_after: str | None) -> float:
         t = self.transport

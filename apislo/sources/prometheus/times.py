@@ -25,10 +25,12 @@ _UNITS_S = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y
 _DURATION = re.compile(r"(\d+)(ms|s|m|h|d|w|y)")
 
 
-def _duration_s(text: str) -> float:
+def _duration_s(text: str, named: str = "") -> float:
     parts = _DURATION.findall(text)
     if not parts or "".join(n + u for n, u in parts) != text:
-        raise ConfigError(f"{text!r} is not a duration; write it like 30s, 1m, 1h, 7d or 1h30m")
+        raise ConfigError(
+            f"{named or repr(text)} is not a duration; write it like 30s, 1m, 1h, 7d or 1h30m"
+        )
     return sum(int(n) * _UNITS_S[u] for n, u in parts)
 
 
@@ -49,19 +51,21 @@ def parse_step(step: str | int | float | pd.Timedelta) -> int:
     return int(seconds)
 
 
-def parse_time(value: TimeLike, now: pd.Timestamp | None = None) -> pd.Timestamp:
+def parse_time(value: TimeLike, now: pd.Timestamp | None = None, *, what: str = "") -> pd.Timestamp:
     """A point in time as tz-aware UTC.
 
     Args:
         value: ISO 8601 (naive means UTC), ``"now"``, ``"-7d"`` / ``"now-2h"`` relative to
             ``now``, a datetime, or Unix seconds.
         now: the reference for relative times (default: the current time).
+        what: the option or parameter the value came from (``--at``), named in errors.
 
     Raises:
         ConfigError: the value cannot be read.
     """
     if isinstance(value, int | float) and not isinstance(value, bool):
         return pd.Timestamp(value, unit="s", tz="UTC")
+    named = f"{what} {value!r}" if what else repr(value)
     if isinstance(value, str):
         text = value.strip()
         ref = now if now is not None else pd.Timestamp.now(tz="UTC")
@@ -70,14 +74,14 @@ def parse_time(value: TimeLike, now: pd.Timestamp | None = None) -> pd.Timestamp
             return ref
         if rel != text or text.startswith("-"):
             if rel[:1] not in "+-" or not rel[1:]:
-                raise ConfigError(f"{value!r}: write relative times like -7d, now-2h or now")
-            delta = pd.Timedelta(seconds=_duration_s(rel[1:]))
+                raise ConfigError(f"{named}: write relative times like -7d, now-2h or now")
+            delta = pd.Timedelta(seconds=_duration_s(rel[1:], named))
             return ref - delta if rel[0] == "-" else ref + delta
         try:
             stamp = pd.Timestamp(text)
         except ValueError as exc:
             raise ConfigError(
-                f"{value!r} is not a time; use ISO 8601 (2026-01-31T00:00Z), now, or -7d"
+                f"{named} is not a time; use ISO 8601 (2026-01-31T00:00Z), now, or -7d"
             ) from exc
     else:
         stamp = pd.Timestamp(value)

@@ -2,7 +2,8 @@
 
 Secrets are never parameters: a bearer token or basic-auth password is named by an environment
 variable or a file, read when a request is made (so rotated token files keep working), and never
-shown in ``repr``, logs or exceptions.
+shown in ``repr``, logs or exceptions. A ``user:password@`` in the server URL is the one exception
+(:func:`url_credentials`): it is sent as basic auth and never shown either.
 
 >>> t = Transport(bearer_token_env="PROM_TOKEN", headers={"X-Scope-OrgID": "team-a"})
 >>> "PROM_TOKEN" in repr(t), "team-a" in repr(t)
@@ -16,13 +17,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from apislo.errors import ConfigError
 
-__all__ = ["Transport", "build_session"]
+__all__ = ["Transport", "build_session", "url_credentials"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -118,11 +120,34 @@ def _read_secret(env: str | None, path: str | Path | None, what: str) -> str | N
     return None
 
 
-class _SecretAuth(requests.auth.AuthBase):
-    """Adds bearer or basic credentials, reading the secret at request time; hides it in repr."""
+def url_credentials(url: str, transport: Transport) -> tuple[str, str] | None:
+    """The ``user:password@`` of ``url`` (percent-decoded) for basic auth, or ``None``.
 
-    def __init__(self, transport: Transport) -> None:
+    Raises:
+        ConfigError: the URL carries credentials and ``transport`` configures auth too (says
+            which setting; never shows the password).
+    """
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return None
+    for name in ("bearer_token_env", "bearer_token_file", "basic_user"):
+        if getattr(transport, name):
+            raise ConfigError(
+                "credentials given twice: in the URL (user:password@) and by "
+                f"{name} (--{name.replace('_', '-')}); give them one way only"
+            )
+    return unquote(parts.username or ""), unquote(parts.password or "")
+
+
+class _SecretAuth(requests.auth.AuthBase):
+    """Adds bearer or basic credentials, reading the secret at request time; hides it in repr.
+
+    ``url_auth`` is the URL's own ``(user, password)``, used when ``transport`` configures no auth.
+    """
+
+    def __init__(self, transport: Transport, url_auth: tuple[str, str] | None = None) -> None:
         self._t = transport
+        self._url_auth = url_auth
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         t = self._t
@@ -132,17 +157,27 @@ class _SecretAuth(requests.auth.AuthBase):
         elif t.basic_user:
             password = _read_secret(t.basic_password_env, t.basic_password_file, "basic auth")
             request.prepare_auth((t.basic_user, password or ""))
+        elif self._url_auth is not None:
+            request.prepare_auth(self._url_auth)
         return request
 
     def __repr__(self) -> str:
         return "<credentials hidden>"
 
 
-def build_session(transport: Transport) -> requests.Session:
-    """A :class:`requests.Session` configured from ``transport`` (no retries of its own)."""
+def build_session(
+    transport: Transport, url_auth: tuple[str, str] | None = None
+) -> requests.Session:
+    """A :class:`requests.Session` configured from ``transport`` (no retries of its own).
+
+    Args:
+        transport: auth, TLS and headers.
+        url_auth: basic-auth ``(user, password)`` taken from the server URL
+            (:func:`url_credentials`), sent when ``transport`` configures no auth.
+    """
     session = requests.Session()
     session.headers.update(dict(transport.headers))
-    session.auth = _SecretAuth(transport)
+    session.auth = _SecretAuth(transport, url_auth)
     verify: Any = str(transport.ca_file) if transport.ca_file else transport.verify
     session.verify = verify
     if transport.client_cert:
