@@ -21,6 +21,7 @@ from apislo.model import DEFAULT_BUCKETS_S, arrow_to_pandas, bucket_column
 __all__ = [
     "DEFAULT_QUANTILES",
     "MAX_COMPLETE_ROWS",
+    "parse_interval",
     "quantile_column",
     "summary",
     "to_polars",
@@ -52,14 +53,23 @@ def to_polars(events: pd.DataFrame | pl.DataFrame | pa.Table) -> pl.DataFrame:
     return pl.from_pandas(events)
 
 
-def _interval_us(interval: str | pd.Timedelta) -> int:
+def parse_interval(interval: str | pd.Timedelta) -> pd.Timedelta:
+    """An interval length (``"1min"``, ``"5min"``, ``"1h"``, a ``pd.Timedelta``), checked.
+
+    Raises:
+        ConfigError: not a duration, or not a positive whole number of microseconds.
+    """
     try:
         step = pd.Timedelta(interval)
     except ValueError as exc:
         raise ConfigError(f"interval {interval!r} is not a duration like '5min' or '1h'") from exc
     if step <= pd.Timedelta(0) or step % pd.Timedelta(microseconds=1):
         raise ConfigError(f"interval {interval!r} must be a positive whole number of microseconds")
-    return int(step / pd.Timedelta(microseconds=1))
+    return step
+
+
+def _interval_us(interval: str | pd.Timedelta) -> int:
+    return int(parse_interval(interval) / pd.Timedelta(microseconds=1))
 
 
 def traffic(

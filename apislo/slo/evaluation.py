@@ -239,7 +239,7 @@ def evaluate(
     slos = [slos] if isinstance(slos, SLO) else list(slos)
     src = resolve_source(source)
     at_ts = parse_time(at, what="at")
-    step_td = pd.Timedelta(step)
+    step_td = _step(step)
     at_ts = at_ts.floor(step_td)
     every = pd.Timedelta(series_every) if series_every is not None else None
     rows, remaining_parts, burn_parts = [], [], []
@@ -437,7 +437,7 @@ def compliance_history(
     slos = [slos] if isinstance(slos, SLO) else list(slos)
     check_timezone(timezone)
     calendar = TimeWindow.calendar_window(period, timezone)  # type: ignore[arg-type]
-    step_td = pd.Timedelta(step)
+    step_td = _step(step)
     end_ts = parse_time(end, what="end").floor(step_td)
     if start is None:
         current = period_ids(pd.DatetimeIndex([end_ts - pd.Timedelta(1, "ns")]), calendar)[0]
@@ -505,3 +505,11 @@ def _history_rows(
                 }
             )
     return out
+
+
+def _step(step: str | pd.Timedelta) -> pd.Timedelta:
+    """``step`` checked (:func:`apislo.aggregate.parse_interval`, imported when needed: it loads
+    polars, which a Prometheus source does not need)."""
+    from apislo.aggregate import parse_interval
+
+    return parse_interval(step)

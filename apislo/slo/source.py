@@ -187,10 +187,6 @@ def _events_traffic(
     return frame.merge(good, on=["ts", *keys], how="left")
 
 
-def _safe_url(url: str) -> str:
-    return re.sub(r"//[^/@]*@", "//", url)
-
-
 def resolve_source(source: Any, cache: bool = True) -> Source:
     """Classify ``source``: a traffic frame, events, a dataset path, or Prometheus.
 
@@ -208,10 +204,12 @@ def resolve_source(source: Any, cache: bool = True) -> Source:
         return source
     if isinstance(source, str) and source.startswith(("http://", "https://")):
         import apislo
+        from apislo.sources.prometheus.endpoint import public_url
 
-        return Source("prometheus", apislo.prometheus(source, cache=cache), _safe_url(source))
+        return Source("prometheus", apislo.prometheus(source, cache=cache), public_url(source))
     if hasattr(source, "query_range") and hasattr(source, "traffic"):
-        return Source("prometheus", source, _safe_url(str(getattr(source, "url", "prometheus"))))
+        # a client's url never holds credentials (its endpoint keeps them apart)
+        return Source("prometheus", source, str(getattr(source, "url", "prometheus")))
     if isinstance(source, str | Path):
         path = Path(source)
         if not path.is_dir():

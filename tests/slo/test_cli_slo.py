@@ -198,8 +198,12 @@ def test_history_text_labels_periods_in_their_time_zone(tmp_path: Path) -> None:
         ("backtest", "--start", "garbage",
          "error: --start 'garbage' is not a time; use ISO 8601 (2026-01-31T00:00Z), now, or "
          "-7d"),
+        ("compute", "--step", "garbage",
+         "error: interval 'garbage' is not a duration like '5min' or '1h'"),
+        ("history", "--step", "0s",
+         "error: interval '0s' must be a positive whole number of microseconds"),
     ],
-    ids=["timezone", "at-word", "at-relative", "end", "backtest-start"],
+    ids=["timezone", "at-word", "at-relative", "end", "backtest-start", "step", "step-zero"],
 )  # fmt: skip
 def test_bad_time_or_zone_options_are_one_line_errors(
     tmp_path: Path, command: str, option: str, value: str, message: str
