@@ -1,13 +1,14 @@
 """When a job is due, and which data window a run covers (croniter, in the job's time zone).
 
 A job is due when its most recent fire time at or before *now* has no run in the history. Only that
-latest slot runs, so after downtime a job catches up once, not once per missed slot.
+latest slot runs, so after downtime a job catches up once, not once per missed slot; a wall-clock
+time that comes twice when clocks go back is one slot.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from apislo.schedule.jobs import Job
 
@@ -15,12 +16,20 @@ __all__ = ["due_slot", "last_fire", "next_fires", "period_window"]
 
 
 def last_fire(job: Job, now: datetime) -> datetime:
-    """The job's most recent fire time at or before ``now`` (aware, in the job's zone)."""
+    """The job's most recent fire time at or before ``now`` (aware, in the job's zone).
+
+    croniter's ``get_prev`` can land a day early when clocks go back (at 01:00Z on 2026-10-25 a
+    Paris ``30 2 * * *`` job got 2026-10-24 02:30); its ``get_next`` does not, so the answer is
+    walked forward from a little before ``get_prev``'s, comparing instants (not wall times).
+    """
     from croniter import croniter
 
     local_now = now.astimezone(job.zone)
-    it = croniter(job.cron, local_now + timedelta(seconds=1))
-    return it.get_prev(datetime)
+    last = croniter(job.cron, local_now + timedelta(seconds=1)).get_prev(datetime)
+    it = croniter(job.cron, last - timedelta(hours=3))
+    while (fire := it.get_next(datetime)).astimezone(UTC) <= now.astimezone(UTC):
+        last = fire
+    return last
 
 
 def next_fires(job: Job, now: datetime, count: int = 3) -> list[datetime]:
@@ -69,5 +78,12 @@ def due_slot(job: Job, now: datetime, done_slots: Iterable[str]) -> datetime | N
         done_slots: ISO ``scheduled_for`` values of this job's recorded runs.
     """
     slot = last_fire(job, now)
-    done = {datetime.fromisoformat(s) for s in done_slots}
-    return None if slot in done else slot
+    # A slot is done when a run had its local wall-clock time: when clocks go back, 02:30 comes
+    # twice (+02:00, then +01:00), and cron runs a job once, not once per pass.
+    done = {_wall(datetime.fromisoformat(s), job) for s in done_slots}
+    return None if _wall(slot, job) in done else slot
+
+
+def _wall(moment: datetime, job: Job) -> datetime:
+    """``moment``'s wall-clock time in the job's zone (naive)."""
+    return moment.astimezone(job.zone).replace(tzinfo=None)

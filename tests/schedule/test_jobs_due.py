@@ -105,6 +105,23 @@ def test_due_runs_latest_slot_once_and_catches_up_once(tmp_path: Path) -> None:
     assert last_fire(job, utc(2026, 11, 30, 6)) == utc(2026, 11, 30, 6)
 
 
+def test_a_time_that_comes_twice_when_clocks_go_back_runs_once(tmp_path: Path) -> None:
+    """02:30 in Paris on 2026-10-25 is 00:30Z (+02:00) and again 01:30Z (+01:00): the run of
+    the first pass is the day's run, as classic cron has it."""
+    path = tmp_path / "dst.yaml"
+    path.write_text(JOB.format(tz="Europe/Paris", period="day").replace("0 6 * * *", "30 2 * * *"))
+    job = load_job(path)
+    first = due_slot(job, utc(2026, 10, 25, 0, 45), [])
+    assert first is not None and first.astimezone(UTC) == utc(2026, 10, 25, 0, 30)
+    for now in (utc(2026, 10, 25, 1, 0), utc(2026, 10, 25, 1, 31), utc(2026, 10, 25, 2)):
+        assert due_slot(job, now, [first.isoformat()]) is None
+    # the latest fire never moves back: 00:30Z until the second pass at 01:30Z
+    fires = [last_fire(job, utc(2026, 10, 25, 1, m)).astimezone(UTC) for m in (0, 15, 30)]
+    assert fires == [utc(2026, 10, 25, 0, 30), utc(2026, 10, 25, 0, 30), utc(2026, 10, 25, 1, 30)]
+    nxt = due_slot(job, utc(2026, 10, 26, 2), [first.isoformat()])
+    assert nxt is not None and nxt.astimezone(UTC) == utc(2026, 10, 26, 1, 30)
+
+
 def test_next_fires_in_job_zone(tmp_path: Path) -> None:
     job = write_job(tmp_path, tz="Europe/Paris")
     fires = next_fires(job, utc(2026, 11, 28, 12), 2)
