@@ -73,6 +73,8 @@ def command(
 
     Files already ingested add nothing; a file that grew is resumed where the last run stopped.
     Lines that are not requests are counted by reason and kept in DATASET.quarantine.jsonl.
+    A file in no known format, or mostly rejects, adds nothing: the other files are stored, then
+    the command names it and exits 1. One run at a time per dataset.
     """
     refused: FilesRefusedError | None = None
     with fail_on_apislo_error():
