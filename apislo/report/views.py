@@ -11,6 +11,7 @@ one line each and the numbers are tested here.
 
 from __future__ import annotations
 
+import html
 import os
 import re
 from collections.abc import Sequence
@@ -32,6 +33,7 @@ __all__ = [
     "find_path",
     "latency_over_time",
     "load_traffic",
+    "no_data_note",
     "table",
     "top_slices",
     "window",
@@ -256,6 +258,26 @@ def latency_over_time(
         for q in quantiles
     ]
     return pd.concat(parts, ignore_index=True).dropna(subset=["latency_s"])
+
+
+def no_data_note(requests: int, where: str) -> Any:
+    """A note in the report when its data holds no request, else ``None`` (nothing shown): a
+    manager reading a scheduled report must not take an empty window for a quiet one (tables
+    empty, every error budget untouched).
+
+    Args:
+        requests: requests in the data the report shows.
+        where: what the data covers, said in the note (``"from ... to ..."``).
+    """
+    if requests > 0:
+        return None
+    from IPython.display import HTML
+
+    return HTML(
+        f"<p><strong>No requests {html.escape(where)}.</strong> The tables and charts below are "
+        "empty and error budgets untouched: check the dataset (or Prometheus URL), the window "
+        "and the API filter.</p>"
+    )
 
 
 def table(frame: pd.DataFrame, precision: int = 3) -> Any:

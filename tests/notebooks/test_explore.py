@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.notebooks.conftest import NOTEBOOKS
 from tests.report.tiny import END, START, XSS
 
 
@@ -34,3 +35,23 @@ def test_report_page_shows_tables_and_three_charts(explore_report) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert XSS not in page
     assert "16.667" in page  # pay's 5xx share, rounded to 3 places in the table
+
+
+def test_an_empty_window_says_so(tiny_dataset, tmp_path) -> None:
+    """A window before the tiny dataset's first request: the report says there are no requests
+    instead of showing empty tables as if traffic were quiet; a window with data shows no note."""
+    from apislo.report import run_report
+
+    params = {
+        "dataset": str(tiny_dataset), "start": "2026-10-01T00:00Z", "end": "2026-10-02T00:00Z",
+        "interval": "1h",
+    }  # fmt: skip
+    page = run_report(NOTEBOOKS / "explore.ipynb", params, tmp_path / "e.html").html_path
+    assert (
+        "<strong>No requests from 2026-10-01 00:00:00+00:00 to 2026-10-02 00:00:00+00:00."
+        "</strong>" in page.read_text()
+    )
+
+
+def test_a_window_with_requests_shows_no_note(explore_report) -> None:
+    assert "No requests" not in explore_report.html_path.read_text()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.notebooks.conftest import NOTEBOOKS, SPEC
 from tests.report.tiny import XSS
 
 
@@ -81,3 +82,20 @@ def test_incident_review(incident_report) -> None:
     ]
     page = incident_report.html_path.read_text()
     assert "&lt;b&gt;evil&lt;/b&gt;" in page and "<b>evil</b>" not in page
+
+
+def test_slo_report_with_no_requests_says_so(tiny_dataset, tmp_path) -> None:
+    """Evaluated two weeks before the tiny dataset: every budget would read 100 % untouched; the
+    report says there are no requests. With requests, no note."""
+    from apislo.report import run_report
+
+    params = {"spec": str(SPEC), "dataset": str(tiny_dataset), "at": "2026-10-15T00:00Z"}
+    page = run_report(NOTEBOOKS / "slo_report.ipynb", params, tmp_path / "s.html").html_path
+    assert (
+        "<strong>No requests in the SLO windows up to 2026-10-15 00:00:00+00:00.</strong>"
+        in page.read_text()
+    )
+
+
+def test_slo_report_with_requests_shows_no_note(slo_report) -> None:
+    assert "No requests" not in slo_report.html_path.read_text()
