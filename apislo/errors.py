@@ -141,7 +141,8 @@ class PrometheusQueryError(PrometheusError):
         status: HTTP status code.
         error_type: Prometheus's ``errorType`` (e.g. ``bad_data``), or ``""``.
         query: the PromQL sent.
-        start, end: the time range asked for (ISO 8601), or ``None`` for instant queries.
+        start, end: the time range asked for (ISO 8601); an instant query's time is ``start``
+            and ``end`` is ``None``.
     """
 
     def __init__(
@@ -155,8 +156,9 @@ class PrometheusQueryError(PrometheusError):
     ) -> None:
         self.status, self.error_type, self.error = status, error_type, error
         self.query, self.start, self.end = query, start, end
-        span = f" over {start} .. {end}" if start else ""
-        super().__init__(f"Prometheus error {status} {error_type}: {error} (query {query!r}{span})")
+        span = f" over {start} .. {end}" if start and end else f" at {start}" if start else ""
+        kind = f" {error_type}" if error_type else ""
+        super().__init__(f"Prometheus error {status}{kind}: {error} (query {query!r}{span})")
 
 
 class ReportRunError(ApisloError):
