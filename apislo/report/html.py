@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from apislo.report.provenance import Provenance, provenance_html
@@ -91,7 +92,24 @@ def notebook_to_html(nb: Any, provenance: Provenance) -> str:
     resources = {
         "apislo_csp": CSP,
         "apislo_provenance_html": provenance_html(provenance),
-        "metadata": {"name": provenance.notebook.rsplit("/", 1)[-1].removesuffix(".ipynb")},
+        "metadata": {"name": _title(provenance)},
     }
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     return body
+
+
+def _title(provenance: Provenance) -> str:
+    """The page title: the notebook and the data window it states, in UTC (a browser tab or a
+    bookmark of ``slo-daily/2026-11-27.html`` then says which report it is)."""
+    name = provenance.notebook.rsplit("/", 1)[-1].removesuffix(".ipynb")
+    if not provenance.window:
+        return name
+    start, end = (_utc_minute(w) for w in provenance.window)
+    return f"{name}, {start} to {end} UTC"
+
+
+def _utc_minute(value: str) -> str:
+    try:
+        return datetime.fromisoformat(value).astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return value

@@ -35,6 +35,8 @@ def test_report_page_shows_tables_and_three_charts(explore_report) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert XSS not in page
     assert "16.667" in page  # pay's 5xx share, rounded to 3 places in the table
+    # the tab says which report this is: the notebook and its window (START, END) in UTC
+    assert "<title>explore, 2026-11-01 00:00 to 2026-11-01 02:00 UTC</title>" in page
 
 
 def test_an_empty_window_says_so(tiny_dataset, tmp_path) -> None:
