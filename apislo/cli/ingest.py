@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
 from apislo.cli._common import echo_json, fail_on_apislo_error, progress
-from apislo.errors import ConfigError, FilesRefusedError
+from apislo.errors import FilesRefusedError
 from apislo.sources.files import expand_paths
 from apislo.sources.ingest import IngestReport, ingest
 from apislo.sources.logs import format_names
 from apislo.sources.logs.base import ParseOptions
+from apislo.zones import check_timezone
 
 
 @click.command(name="ingest")
@@ -78,7 +78,8 @@ def command(
     """
     refused: FilesRefusedError | None = None
     with fail_on_apislo_error():
-        _check_tz(tz)
+        if tz is not None:
+            check_timezone(tz, "--tz")
         files = expand_paths(paths)
         total = sum(p.stat().st_size for p in files)
         if fmt == "auto" and log_format:
@@ -125,19 +126,3 @@ def _print_report(report: IngestReport, as_json: bool) -> None:
         + (f"; {len(report.unchanged)} unchanged file(s) skipped" if report.unchanged else "")
         + (f"; {len(report.refused)} refused" if report.refused else "")
     )
-
-
-def _check_tz(tz: str | None) -> None:
-    """Refuse a ``--tz`` that is not an IANA zone, whether or not the files' format uses it.
-
-    Raises:
-        ConfigError: ``tz`` is empty or names no known zone.
-    """
-    if tz is None:
-        return
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"--tz {tz!r}: unknown time zone; pass an IANA name such as Europe/Paris or UTC"
-        ) from None

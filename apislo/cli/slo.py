@@ -150,8 +150,8 @@ def history(
     """
     from apislo.slo.evaluation import compliance_history
     from apislo.slo.source import resolve_source
-    from apislo.slo.windows import check_timezone
     from apislo.sources.prometheus.times import parse_time
+    from apislo.zones import check_timezone
 
     with fail_on_apislo_error():
         check_timezone(timezone, "--timezone")

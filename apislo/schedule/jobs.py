@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from apislo.errors import ConfigError
+from apislo.zones import check_timezone
 
 __all__ = ["PERIODS", "Job", "Stamp", "load_job", "load_jobs"]
 
@@ -170,8 +171,8 @@ def load_job(path: str | Path) -> Job:
         raise bad("cron", "a five-field cron expression such as '0 6 * * *'")
     timezone = str(raw.get("timezone", "UTC"))
     try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+        check_timezone(timezone)
+    except ConfigError:
         raise bad("timezone", "an IANA zone such as UTC or Europe/Paris") from None
     period = str(raw.get("period", "day"))
     if period not in PERIODS:

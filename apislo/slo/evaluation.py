@@ -23,7 +23,8 @@ from apislo.slo import maths
 from apislo.slo.policy import policy_for, prom_duration
 from apislo.slo.source import Source, resolve_source
 from apislo.slo.spec import SLO, Objective, TimeWindow
-from apislo.slo.windows import check_timezone, period_bounds, period_ids, period_starts
+from apislo.slo.windows import period_bounds, period_ids, period_starts
+from apislo.zones import check_timezone
 
 __all__ = [
     "DEFAULT_BURN_WINDOWS",

@@ -16,17 +16,14 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
 
-from apislo.errors import ConfigError
 from apislo.slo.spec import CalendarUnit, TimeWindow
 
 __all__ = [
     "CALENDAR_SHORTHAND",
-    "check_timezone",
     "parse_shorthand",
     "period_bounds",
     "period_ids",
@@ -63,24 +60,6 @@ def parse_shorthand(text: str) -> tuple[int, str]:
     if not match:
         raise ValueError(f"{text!r} is not a duration shorthand such as 30d, 4w, 1M, 1Q")
     return int(match.group(1)), match.group(2)
-
-
-def check_timezone(name: str, what: str = "timezone") -> None:
-    """Refuse a time zone that is not in the IANA database.
-
-    Args:
-        name: the zone (``Europe/Paris``, ``UTC``).
-        what: the option or parameter it came from (``--timezone``), named in the error.
-
-    Raises:
-        ConfigError: ``name`` is not a known zone.
-    """
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"{what} {name!r}: unknown time zone; pass an IANA name such as Europe/Paris or UTC"
-        ) from None
 
 
 def shorthand_timedelta(number: int, postfix: str) -> timedelta:

@@ -34,7 +34,7 @@ from apislo.slo.spec import (
     SourceHints,
     TimeWindow,
 )
-from apislo.slo.windows import check_timezone as check_zone
+from apislo.zones import check_timezone as check_zone
 
 __all__ = ["DEFAULT_PERIOD", "VERSION", "check_timezone", "parse", "parse_sli", "parse_window"]
 

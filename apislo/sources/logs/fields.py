@@ -16,13 +16,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
-from apislo.errors import ConfigError
 from apislo.sources.logs.base import RAW_SCHEMA, REJECT_SCHEMA, Parsed, hash_secret, split_lines
 from apislo.text import SECRET_KEY_PATTERN, UNPRINTABLE_ESCAPES
+from apislo.zones import check_timezone
 
 __all__ = [
     "MAX_EXACT_NUMBER",
@@ -159,12 +158,7 @@ def local_to_utc(naive: pl.Expr, tz: str | None) -> pl.Expr:
     instant; times that do not exist (clocks going forward) become null (``bad_timestamp``).
     """
     zone = tz or "UTC"
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"unknown time zone {zone!r}; pass an IANA name such as Europe/Paris or UTC (--tz)"
-        ) from None
+    check_timezone(zone, "--tz")
     return (
         naive.dt.cast_time_unit("us")
         .dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null")
