@@ -54,7 +54,8 @@ from apislo.zones import check_timezone
     default=0.5,
     show_default=True,
     type=click.FloatRange(0, 1),
-    help="Refuse a file (adding nothing of it) when more of its lines are rejected.",
+    help="Refuse a file (adding nothing of it) when more of its lines are rejected. Above 0.5, "
+    "format detection also settles for a format that recognises 1 - RATE of the sample.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object with the results.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")

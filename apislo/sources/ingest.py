@@ -49,7 +49,7 @@ from apislo.sources.files import (
 )
 from apislo.sources.logs import get_format
 from apislo.sources.logs.base import ParseOptions, split_lines
-from apislo.sources.logs.detect import detect_format
+from apislo.sources.logs.detect import MIN_SCORE, detect_format
 from apislo.sources.logs.envelopes import detect_envelope, strip_envelope
 from apislo.sources.logs.fields import scrub_query_secrets
 from apislo.sources.logs.normalise import PathNamer, RouteMap, normalise, to_arrow
@@ -221,6 +221,7 @@ def detect_file(
     fmt: str = "auto",
     options: ParseOptions | None = None,
     envelope: str | bool | None = True,
+    min_score: float = MIN_SCORE,
 ) -> tuple[str, str | None]:
     """A file's format and envelope, from a sample of its first lines where asked to detect.
 
@@ -229,6 +230,7 @@ def detect_file(
         fmt: a format name, or ``"auto"`` to detect it.
         options: format options (time zone, NGINX log_format).
         envelope: ``True`` to detect, else the envelope name (or ``None``) to use.
+        min_score: the fraction of the sample a detected format must recognise.
 
     Returns:
         ``(format name, envelope or None)``.
@@ -248,7 +250,7 @@ def detect_file(
             sample = split_lines(inner)
     if fmt == "auto":
         assert sample is not None
-        fmt = detect_format(str(path), sample, options)
+        fmt = detect_format(str(path), sample, options, min_score)
     return fmt, envelope or None
 
 
@@ -350,6 +352,8 @@ def ingest(
         route_map: a route-map YAML file or :class:`RouteMap`.
         max_reject_rate: fraction of a file's lines that may be rejected before the file is
             refused as the wrong format (a :class:`RejectRateError`; nothing of it is added).
+            Above 0.5 it also lowers what format detection asks of a file's sample: a format
+            is chosen when it recognises ``1 - max_reject_rate`` of it (half otherwise).
         on_progress: called with the bytes (decompressed) read by each chunk.
         chunk_bytes: the largest chunk, in bytes; one per CPU is parsed at a time, so memory
             stays flat whatever the file size.
@@ -376,7 +380,8 @@ def ingest(
             root, options, _route_map(route_map), max_reject_rate, on_progress, chunk_bytes,
             _load_state(root), report,
         )  # fmt: skip
-        ahead = _DetectAhead(pool, files, run.state, format, options)
+        min_score = min(MIN_SCORE, 1 - max_reject_rate)
+        ahead = _DetectAhead(pool, files, run.state, format, options, min_score)
         for index, path in enumerate(files):
             try:
                 head = read_head(path)
@@ -556,9 +561,10 @@ class _DetectAhead:
         state: list[FileState],
         fmt: str,
         options: ParseOptions,
+        min_score: float,
     ) -> None:
         self.pool, self.files, self.state = pool, files, state
-        self.fmt, self.options = fmt, options
+        self.fmt, self.options, self.min_score = fmt, options, min_score
         self._ahead: dict[int, Future[tuple[str, str | None]]] = {}
 
     def result(self, index: int) -> tuple[str, str | None]:
@@ -566,7 +572,7 @@ class _DetectAhead:
         here, at the file's turn)."""
         future = self._ahead.pop(index, None)
         if future is None:
-            return detect_file(self.files[index], self.fmt, self.options)
+            return detect_file(self.files[index], self.fmt, self.options, min_score=self.min_score)
         return future.result()
 
     def start(self, index: int) -> None:
@@ -579,7 +585,9 @@ class _DetectAhead:
         except (IngestError, OSError):
             return
         if head and _match(self.state, head) is None:
-            future = self.pool.submit(detect_file, self.files[index], self.fmt, self.options)
+            future = self.pool.submit(
+                detect_file, self.files[index], self.fmt, self.options, min_score=self.min_score
+            )
             self._ahead[index] = future
 
 

@@ -148,6 +148,26 @@ def test_wrong_format_adds_nothing(tmp_path: Path) -> None:
     assert ingest([log], dataset, "nginx-combined", max_reject_rate=0.9).records == 1
 
 
+def test_format_detection_asks_no_more_of_the_sample_than_max_reject_rate(tmp_path: Path) -> None:
+    # 2 requests in 5 non-blank lines: 40 % of the sample, below detection's usual half
+    log = _write(tmp_path / "mixed.log", [GOOD[0], NOISE[0], GOOD[1], NOISE[0], NOISE[0]])
+    with pytest.raises(FilesRefusedError) as caught:
+        ingest([log], tmp_path / "strict", max_reject_rate=0.5)
+    assert isinstance(caught.value.errors[str(log)], FormatDetectionError)
+    # a user who tolerates 70 % of rejects gets the format that recognises 40 % of them
+    report = ingest([log], tmp_path / "lax", max_reject_rate=0.7)
+    assert (report.formats[str(log)], report.records, report.rejected) == (
+        "nginx-combined",
+        2,
+        {"not_a_request": 3},
+    )
+    # a file no format recognises at all is still refused, however lax the limit
+    garbage = _write(tmp_path / "garbage.log", [NOISE[0]] * 3)
+    with pytest.raises(FilesRefusedError) as caught:
+        ingest([garbage], tmp_path / "laxest", max_reject_rate=1.0)
+    assert isinstance(caught.value.errors[str(garbage)], FormatDetectionError)
+
+
 def test_load_filters_by_time_and_api(tmp_path: Path) -> None:
     dataset = tmp_path / "events"
     ingest([_write(tmp_path / "a.log", GOOD)], dataset, "nginx-combined")
