@@ -95,6 +95,10 @@ def run_due(schedule_dir: str, reports_dir: str, parameters: tuple[tuple[str, st
     sys.exit(1 if any(r.status == "failed" for r in records) else 0)
 
 
+#: sysexits.h: a temporary failure, the caller is invited to retry (the job's lock was held).
+_EX_TEMPFAIL = 75
+
+
 @command.command(name="run")
 @click.argument("job_name")
 @_dir
@@ -103,7 +107,8 @@ def run_due(schedule_dir: str, reports_dir: str, parameters: tuple[tuple[str, st
 def run_one(
     job_name: str, schedule_dir: str, reports_dir: str, parameters: tuple[tuple[str, str], ...]
 ) -> None:
-    """Run JOB_NAME now for its latest slot, due or not. Exits 1 if it failed."""
+    """Run JOB_NAME now for its latest slot, due or not. Exits 1 if it failed, 75 (EX_TEMPFAIL,
+    try again later) if it was skipped because another run of the job was in progress."""
     from apislo.errors import ConfigError
     from apislo.schedule.jobs import load_jobs
     from apislo.schedule.run import run_job
@@ -114,7 +119,7 @@ def run_one(
             raise ConfigError(f"no job {job_name!r}; jobs: {', '.join(sorted(jobs)) or 'none'}")
         record = run_job(jobs[job_name], reports_dir, params_override=typed_parameters(parameters))
     _echo_records([record])
-    sys.exit(0 if record.status == "ok" else 1)
+    sys.exit({"ok": 0, "skipped": _EX_TEMPFAIL}.get(record.status, 1))
 
 
 @command.command(name="serve")

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 import apislo.report.runner as runner
 from apislo.cli import main
+from apislo.schedule.lock import job_lock
 from tests.schedule.test_run import JOB, FakeRunner
 
 
@@ -51,6 +52,17 @@ def test_run_due_then_nothing_due_then_history(project: Path, monkeypatch) -> No
     (record,) = json.loads(hist.output)
     assert (record["job"], record["status"]) == ("alpha", "ok")
     assert (project / "reports" / "index.html").is_file()
+
+
+def test_a_run_skipped_for_a_run_in_progress_exits_75(project: Path, monkeypatch) -> None:
+    fake = FakeRunner()
+    monkeypatch.setattr(runner, "run_report", fake)
+    with job_lock(project / "reports" / ".locks", "alpha") as taken:
+        assert taken
+        out = CliRunner().invoke(main, ["schedule", "run", "alpha"])
+    assert out.exit_code == 75  # EX_TEMPFAIL: not a failure, try again later
+    assert "skipped: another run of this job is in progress" in out.output
+    assert fake.calls == []
 
 
 def test_failed_run_exits_1(project: Path, monkeypatch) -> None:
