@@ -16,7 +16,13 @@ import polars as pl
 import pyarrow as pa
 
 from apislo.errors import ConfigError
-from apislo.model import DEFAULT_BUCKETS_S, arrow_to_pandas, bucket_column
+from apislo.model import (
+    DEFAULT_BUCKETS_S,
+    MAX_COMPLETE_ROWS,
+    arrow_to_pandas,
+    bucket_column,
+    check_frame_rows,
+)
 
 __all__ = [
     "DEFAULT_QUANTILES",
@@ -30,9 +36,6 @@ __all__ = [
 
 #: Quantiles computed by default (fractions).
 DEFAULT_QUANTILES: tuple[float, ...] = (0.5, 0.9, 0.95, 0.99)
-#: The most rows a complete traffic frame may hold (several GB with the default columns): one
-#: day of 1 ms intervals would be 86 M rows per group.
-MAX_COMPLETE_ROWS = 20_000_000
 
 
 def quantile_column(q: float) -> str:
@@ -135,7 +138,8 @@ def summary(
     plus ``error_ratio`` (5xx / requests).
 
     Example:
-        >>> apislo.aggregate.summary(events, quantiles=(0.5, 0.99))  # doctest: +SKIP
+        >>> from apislo.aggregate import summary
+        >>> summary(events, quantiles=(0.5, 0.99))  # doctest: +SKIP
     """
     keys = list(by)
     frame = to_polars(events)
@@ -188,13 +192,9 @@ def _complete(
         return grouped
     groups = grouped.select(keys).unique() if keys else pl.DataFrame()
     intervals = -(-(last_exclusive - first) // pd.Timedelta(microseconds=step_us))
-    rows = intervals * max(groups.height, 1)
-    if rows > MAX_COMPLETE_ROWS:
-        raise ConfigError(
-            f"a complete traffic frame would hold {rows:,} rows ({intervals:,} intervals x "
-            f"{max(groups.height, 1):,} groups), over {MAX_COMPLETE_ROWS:,}; use a longer "
-            "interval, a shorter span, or complete=False"
-        )
+    check_frame_rows(
+        intervals, groups.height, "use a longer interval, a shorter span, or complete=False"
+    )
     grid = (
         pl.datetime_range(
             first,
@@ -209,7 +209,8 @@ def _complete(
         .to_frame()
     )
     full = grid.join(groups, how="cross") if keys else grid
-    joined = full.join(grouped, on=["ts", *keys], how="left")
+    # a missing key (no consumer in Envoy lines, no API version) is a group of its own: match it
+    joined = full.join(grouped, on=["ts", *keys], how="left", nulls_equal=True)
     counts = [c for c in grouped.columns if c not in ("ts", *keys) and not c.startswith("p")]
     return joined.with_columns(pl.col(counts).fill_null(0))
 

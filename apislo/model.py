@@ -41,6 +41,8 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from apislo.errors import ConfigError
+
 if TYPE_CHECKING:  # pandas is imported on first use: ingesting logs does not need it
     import pandas as pd
 
@@ -48,10 +50,12 @@ __all__ = [
     "DEFAULT_BUCKETS_S",
     "EVENT_COLUMNS",
     "EVENT_SCHEMA",
+    "MAX_COMPLETE_ROWS",
     "STATUS_COLUMNS",
     "arrow_to_pandas",
     "bucket_column",
     "bucket_columns",
+    "check_frame_rows",
     "empty_events",
     "events_to_pandas",
     "traffic_columns",
@@ -93,6 +97,26 @@ EVENT_SCHEMA = pa.schema(
     ]
 )
 EVENT_COLUMNS: tuple[str, ...] = tuple(EVENT_SCHEMA.names)
+
+#: The most rows a complete traffic frame may hold, from logs or Prometheus (several GB with the
+#: default columns): one day of 1 ms intervals would be 86 M rows per group.
+MAX_COMPLETE_ROWS = 20_000_000
+
+
+def check_frame_rows(intervals: int, groups: int, advice: str) -> None:
+    """Refuse a complete traffic frame of ``intervals`` x ``groups`` rows over
+    :data:`MAX_COMPLETE_ROWS`, before it is built.
+
+    Raises:
+        ConfigError: it would be larger; the message ends with ``advice`` (what to change).
+    """
+    rows = intervals * max(groups, 1)
+    if rows > MAX_COMPLETE_ROWS:
+        raise ConfigError(
+            f"a complete traffic frame would hold {rows:,} rows ({intervals:,} intervals x "
+            f"{max(groups, 1):,} groups), over {MAX_COMPLETE_ROWS:,}; {advice}"
+        )
+
 
 #: Status-class count columns of the traffic frame, in order.
 STATUS_COLUMNS: tuple[str, ...] = (

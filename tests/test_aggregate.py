@@ -122,3 +122,26 @@ def test_summary_totals_per_api() -> None:
     assert table["error_ratio"].tolist() == [0.25, 0.0]  # a: one 503 of four requests
     # a's known latencies are 0.005, 0.1, 0.3: the median is 0.1.
     assert table["p50_s"].tolist() == [0.1, 2.0]
+
+
+def test_a_group_whose_key_is_missing_keeps_its_counts() -> None:
+    """Events with no consumer (Envoy, HAProxy, APIcast lines) form a group of their own, and a
+    complete frame keeps their counts. By hand: consumer NA has a 200 at 00:00:05 and a 500 at
+    00:02:07, consumer x a 200 at 00:00:07; minutes 00:00 .. 00:02 for both groups."""
+    events = pl.DataFrame(
+        {
+            "ts": [_at(0, 5), _at(0, 7), _at(2, 7)],
+            "consumer": [None, "x", None],
+            "status": [200, 200, 500],
+            "latency_s": [0.1, 0.2, 0.3],
+        },
+        schema_overrides={"status": pl.Int16, "consumer": pl.String},
+    )
+    frame = apislo.traffic(events, "1min", by=("consumer",), thresholds_s=(0.25,))
+    missing = frame[frame["consumer"].isna()]
+    assert missing["requests"].tolist() == [1, 0, 1]
+    assert missing["status_5xx"].tolist() == [0, 0, 1]
+    assert missing["le_0.25"].tolist() == [1, 0, 0]
+    assert missing["p50_s"].tolist()[0] == pytest.approx(0.1)
+    assert frame[frame["consumer"] == "x"]["requests"].tolist() == [1, 0, 0]
+    assert int(frame["requests"].sum()) == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -124,3 +125,14 @@ def test_prometheus_api_client_shares_the_transport(prom_url: str) -> None:
         values = prom.client.get_label_values("api")
         assert proxy.headers[-1]["X-Scope-OrgID"] == "t1"
     assert sorted(values) == sorted([EVIL, "orders", "users"])
+
+
+def test_a_string_result_is_refused_at_once(prom_url: str) -> None:
+    # `"hello"` is a string expression: Prometheus answers 200 with resultType "string". That
+    # answer is complete, so it is not retried as if cut off, nor reported as an unreachable
+    # server: with 3 retries 1 s apart, a retry would take over a second
+    prom = Prometheus(prom_url, cache=False, retries=3, backoff_s=1.0)
+    began = time.monotonic()
+    with pytest.raises(apislo.errors.ConfigError, match="result is a string"):
+        prom.query('"hello"', at=T0)
+    assert time.monotonic() - began < 1.0

@@ -144,3 +144,32 @@ def test_every_bundled_profile_is_valid_promql(prom_url: str, name: str) -> None
         assert len(frame) > 0
     else:
         assert frame.empty and list(frame.columns) == traffic_columns(("api",), ())
+
+
+def test_where_api_is_the_profiles_api_label(prom_url: str) -> None:
+    # Kong names the API in its `service` label; `where={"api": ...}` selects it as `by` does
+    # (conftest: kong pay counts 4 m at minute m -> 240 requests an hour, le 250 ms 180)
+    prom = Prometheus(prom_url, cache=False)
+    frame = prom.traffic("kong", T0, T0 + 2 * H, "1h", where={"api": "pay"})
+    assert frame["api"].tolist() == ["pay", "pay"]
+    assert frame["requests"].tolist() == [240, 240]
+    assert frame["le_0.25"].tolist() == [180, 180]
+    assert prom.traffic("kong", T0, T0 + 2 * H, "1h", where={"api": "other"}).empty
+    # the label's own name still works
+    same = prom.traffic("kong", T0, T0 + 2 * H, "1h", where={"service": "pay"})
+    pd.testing.assert_frame_equal(same, frame)
+    kong = traffic_queries(load_profile("kong"), ["service"], 3600, {"api": "pay"})
+    assert kong["requests"] == (
+        'sum by (service, code) (increase(kong_http_requests_total{service="pay"}[1h]))'
+    )
+
+
+def test_a_frame_too_large_to_build_is_refused_before_any_request() -> None:
+    # 1 s intervals over 300 days: 300 x 86,400 = 25,920,000 intervals, over the log side's
+    # 20 M-row limit; refused at once (no server listens on port 1: a request would fail)
+    prom = Prometheus("http://127.0.0.1:1", cache=False, retries=0)
+    with pytest.raises(ConfigError) as caught:
+        prom.traffic("generic", T0 - pd.Timedelta(days=300), T0, "1s")
+    assert str(caught.value).startswith(
+        "a complete traffic frame would hold 25,920,000 rows (25,920,000 intervals x 1 groups)"
+    )

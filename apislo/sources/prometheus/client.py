@@ -227,7 +227,8 @@ class Prometheus:
             step: interval length (``"5m"``, ``"1h"``...).
             by: group keys; ``api`` maps to the profile's API label, other names are labels.
             thresholds_s: bucket thresholds in seconds to keep (default: all the exporter has).
-            where: extra equality matchers (label -> value), escaped.
+            where: extra equality matchers (key -> value), escaped; keys are named like
+                ``by`` keys (``api`` is the profile's API label, e.g. Kong's ``service``).
 
         Returns:
             The traffic frame, sorted by ``by`` then ``ts``, with zero rows for quiet intervals

@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from apislo.errors import ConfigError
 from apislo.model import arrow_to_pandas
 
 __all__ = [
@@ -83,11 +84,23 @@ def empty_table() -> pa.Table:
 
 
 def _check(doc: dict, kinds: Sequence[str]) -> list:
+    """The ``result`` of a complete success answer of one of ``kinds``.
+
+    Raises:
+        ValueError: not a success answer (cut off or garbled: the caller retries).
+        ConfigError: a complete answer of another type (a string expression): asking again
+            would give the same answer.
+    """
     if doc.get("status") != "success":
         raise ValueError(f"status {doc.get('status')!r}")
     data = doc["data"]
-    if data.get("resultType") not in kinds:
-        raise ValueError(f"resultType {data.get('resultType')!r}, expected {' or '.join(kinds)}")
+    kind = data.get("resultType")
+    if kind not in kinds:
+        if kind in ("vector", "scalar", "matrix", "string") and "result" in data:
+            raise ConfigError(
+                f"the query's result is a {kind}; a tidy frame needs a {' or '.join(kinds)}"
+            )
+        raise ValueError(f"resultType {kind!r}, expected {' or '.join(kinds)}")
     return data["result"]
 
 

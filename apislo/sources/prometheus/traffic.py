@@ -16,7 +16,13 @@ import pandas as pd
 import pyarrow as pa
 
 from apislo.errors import ConfigError
-from apislo.model import STATUS_COLUMNS, arrow_to_pandas, bucket_column, traffic_columns
+from apislo.model import (
+    STATUS_COLUMNS,
+    arrow_to_pandas,
+    bucket_column,
+    check_frame_rows,
+    traffic_columns,
+)
 from apislo.sources.prometheus.frames import TS_TYPE
 from apislo.sources.prometheus.profiles import Profile, load_profile
 from apislo.sources.prometheus.promql import format_duration, selector
@@ -27,14 +33,20 @@ if TYPE_CHECKING:
 
 __all__ = ["pull_traffic", "traffic_queries"]
 
+_SHORTER = "use a longer step or a shorter span"
+
 
 def traffic_queries(
     profile: Profile, labels: Sequence[str], step_s: int, where: dict[str, str]
 ) -> dict[str, str]:
     """The PromQL behind a traffic frame: name -> query (``requests``, ``buckets``, ``count``,
-    ``sum``; the last three only when the profile has a histogram)."""
+    ``sum``; the last three only when the profile has a histogram).
+
+    ``where`` keys are named like ``by`` keys: ``api`` is the profile's API label (``service``
+    for Kong), other names map through the profile's ``labels`` or are labels themselves.
+    """
     window = format_duration(step_s)
-    match = {**profile.matchers, **where}
+    match = {**profile.matchers, **{profile.label_for(k): v for k, v in where.items()}}
     keys = ", ".join(labels)
 
     def inc(metric: str, extra: str = "") -> str:
@@ -114,6 +126,10 @@ def pull_traffic(
     last_end = parse_time(end, now)
     if last_end < first + pd.Timedelta(seconds=step_s):
         raise ConfigError("the range holds no complete interval; widen start/end or shorten step")
+    step = pd.Timedelta(seconds=step_s)
+    last = align_down(last_end - step, step_s)  # start of the last interval ending by last_end
+    intervals = (last - first) // step + 1
+    check_frame_rows(intervals, 1, _SHORTER)  # before any request (4 a chunk of the range)
     labels = [prof.label_for(k) for k in by]
     rename = dict(zip(labels, by, strict=True))
     queries = traffic_queries(prof, labels, step_s, where)
@@ -144,8 +160,8 @@ def pull_traffic(
     merged = parts[0]
     for part in parts[1:]:
         merged = merged.merge(part, on=["ts", *keys], how="outer")
-    step = pd.Timedelta(seconds=step_s)
-    last = align_down(last_end - step, step_s)  # start of the last interval ending by last_end
+    groups = len(merged[keys].drop_duplicates()) if keys else 1
+    check_frame_rows(intervals, groups, _SHORTER)
     merged = _complete(merged, keys, pd.date_range(first, last, freq=step))
     columns = traffic_columns(keys, thresholds)
     for column in columns:
