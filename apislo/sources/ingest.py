@@ -637,7 +637,8 @@ def load(
         term = pads.field("ts") >= value if op == "ge" else pads.field("ts") < value
         condition = term if condition is None else condition & term
     if apis is not None:
-        term = pads.field("api").isin([apis] if isinstance(apis, str) else list(apis))
+        names = pa.array([apis] if isinstance(apis, str) else list(apis), type=pa.string())
+        term = pads.field("api").isin(names)  # (typed: an empty list is no API, not an error)
         condition = term if condition is None else condition & term
     table = data.to_table(columns=list(EVENT_COLUMNS), filter=condition).cast(EVENT_SCHEMA)
     table = table.sort_by("ts")

@@ -175,6 +175,7 @@ def test_load_filters_by_time_and_api(tmp_path: Path) -> None:
     assert window["status"].tolist() == [503]
     assert apislo.load(dataset, apis=["users"])["status"].tolist() == [404]
     assert apislo.load(dataset, apis="orders")["status"].tolist() == [200, 503]
+    assert apislo.load(dataset, apis=[]).empty  # no API asked for: no rows, not an error
 
 
 def test_a_dataset_with_nothing_stored_loads_empty(tmp_path: Path) -> None:
