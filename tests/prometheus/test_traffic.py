@@ -173,3 +173,23 @@ def test_a_frame_too_large_to_build_is_refused_before_any_request() -> None:
     assert str(caught.value).startswith(
         "a complete traffic frame would hold 25,920,000 rows (25,920,000 intervals x 1 groups)"
     )
+
+
+def test_a_key_the_latency_histogram_lacks_is_refused(prom_url: str) -> None:
+    # the fixture's http_requests_total carries `code`, its histogram only `api`: split by code,
+    # every group's latency columns were 0 and an extra <NA> group held them all
+    prom = Prometheus(prom_url, cache=False)
+    with pytest.raises(ConfigError) as caught:
+        prom.traffic("generic", T0, T0 + 2 * H, "1h", by=("api", "code"))
+    assert str(caught.value) == (
+        "profile generic: the latency histogram http_request_duration_seconds has no label "
+        "code, so its latency columns cannot be split by code; group by labels that both it "
+        "and the request counter carry"
+    )
+    # a key neither metric carries is a group of its own (<NA>) for both, as before
+    frame = prom.traffic(
+        "generic", T0, T0 + 2 * H, "1h", by=("api", "zone"), where={"api": "orders"}
+    )
+    assert frame["zone"].isna().all()
+    assert frame["requests"].tolist() == [606, 606]  # 600 200s and 6 500s an hour
+    assert frame["le_0.5"].tolist() == [540, 540]

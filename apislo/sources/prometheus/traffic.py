@@ -134,9 +134,14 @@ def pull_traffic(
     rename = dict(zip(labels, by, strict=True))
     queries = traffic_queries(prof, labels, step_s, where)
     pulled = {}
+    request_labels: set[str] = set()  # the group keys the request counter's series carry
     for name, promql in queries.items():
         frame = prom.query_range(promql, first + pd.Timedelta(seconds=step_s), last_end, step_s)
         frame = frame.rename(columns=rename)
+        if name == "requests":  # (queried first)
+            request_labels = set(frame.columns)
+        elif name == "buckets":
+            _check_histogram_labels(prof, frame, request_labels, by)
         for key in by:
             if key not in frame.columns:
                 frame[key] = pd.Series(pd.NA, index=frame.index, dtype=pd.ArrowDtype(pa.string()))
@@ -169,6 +174,26 @@ def pull_traffic(
             merged[column] = 0.0
     merged = merged[columns].sort_values([*keys, "ts"]).reset_index(drop=True)
     return _typed(merged, keys, columns[1 + len(keys) :])
+
+
+def _check_histogram_labels(
+    profile: Profile, buckets: pd.DataFrame, request_labels: set[str], by: Sequence[str]
+) -> None:
+    """Refuse a ``by`` key that the request counter carries (``request_labels``: its series'
+    labels, by key name) and the latency histogram does not: its latency columns would be 0 in
+    every group, and an extra ``<NA>`` group would hold them.
+
+    Raises:
+        ConfigError: no series of the histogram has the key's label (and some series do exist).
+    """
+    lacking = [k for k in by if k in request_labels and len(buckets) and k not in buckets]
+    if lacking:
+        labels = ", ".join(profile.label_for(k) for k in lacking)
+        raise ConfigError(
+            f"profile {profile.name}: the latency histogram {profile.latency} has no label "
+            f"{labels}, so its latency columns cannot be split by {', '.join(lacking)}; group by "
+            "labels that both it and the request counter carry"
+        )
 
 
 def _complete(frame: pd.DataFrame, keys: list[str], grid: pd.DatetimeIndex) -> pd.DataFrame:
