@@ -105,11 +105,12 @@ class SpecError(ApisloError, ValueError):
     Attributes:
         path: the spec file (or ``"<inline>"``).
         field: dotted path of the offending field.
+        problem: what is wrong with it.
         allowed: what the field accepts.
     """
 
     def __init__(self, path: str, field: str, problem: str, allowed: str = "") -> None:
-        self.path, self.field, self.allowed = path, field, allowed
+        self.path, self.field, self.problem, self.allowed = path, field, problem, allowed
         hint = f" Allowed: {allowed}." if allowed else ""
         super().__init__(f"{path}: {field}: {problem}.{hint}")
 

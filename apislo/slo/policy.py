@@ -19,6 +19,7 @@ Custom tiers come from a spec's ``alerting.tiers`` (see :func:`tiers_from_spec`)
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -165,11 +166,23 @@ def pyrra_policy(period: timedelta) -> Policy:
 
     Returns:
         The ``pyrra`` policy (windows rounded to the minute, as Pyrra does).
+
+    Raises:
+        SpecError: ``period`` is so short that a window rounds to zero (under 2.8 days, the
+            5-minute short window scales below 30 s).
     """
     scale = period / _PYRRA_BASE
     tiers = []
     for sev, long, short, factor in _PYRRA:
         long_w, short_w = _go_round_minute(long * scale), _go_round_minute(short * scale)
+        if short_w <= timedelta(0):
+            raise SpecError(
+                "<policy>",
+                "alerting.policy",
+                f"pyrra scales its windows by period / 28d and rounds them to the minute: for a "
+                f"{prom_duration(period)} period its {prom_duration(short)} short window becomes 0",
+                "a period of at least 2.8 days for pyrra, the workbook policy, or inline tiers",
+            )
         tiers.append(Tier(_tier_name(sev, long_w), sev, long_w, short_w, factor))
     return Policy("pyrra", tuple(tiers))
 
@@ -240,7 +253,10 @@ _TIER_KEYS = ("name", "severity", "long_window", "short_window", "factor", "budg
 
 
 def tiers_from_spec(
-    raw_tiers: Sequence[Mapping[str, Any] | Tier], period: timedelta, path: str = "<inline>"
+    raw_tiers: Sequence[Mapping[str, Any] | Tier],
+    period: timedelta,
+    path: str = "<inline>",
+    field: str = "alerting.tiers",
 ) -> tuple[Tier, ...]:
     """Validate inline tiers from a spec's ``alerting.tiers``.
 
@@ -253,6 +269,7 @@ def tiers_from_spec(
         raw_tiers: the mappings as written (or ready :class:`Tier` objects).
         period: the SLO period, to turn a budget fraction into a factor.
         path: the spec file, for error messages.
+        field: where the tiers sit in the spec, for error messages (``slos[2].alerting.tiers``).
 
     Raises:
         SpecError: naming the tier, the field and what is allowed.
@@ -262,7 +279,7 @@ def tiers_from_spec(
         if isinstance(raw, Tier):
             tiers.append(raw)
             continue
-        where = f"alerting.tiers[{i}]"
+        where = f"{field}[{i}]"
         if not isinstance(raw, Mapping):
             raise SpecError(path, where, "a tier must be a mapping", ", ".join(_TIER_KEYS))
         unknown = sorted(set(raw) - set(_TIER_KEYS))
@@ -297,11 +314,9 @@ def tiers_from_spec(
     names = [t.name for t in tiers]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise SpecError(
-            path, "alerting.tiers", f"tier name {duplicates[0]!r} is repeated", "unique names"
-        )
+        raise SpecError(path, field, f"tier name {duplicates[0]!r} is repeated", "unique names")
     if not tiers:
-        raise SpecError(path, "alerting.tiers", "no tiers given", "at least one tier")
+        raise SpecError(path, field, "no tiers given", "at least one tier")
     return tuple(tiers)
 
 
@@ -323,12 +338,12 @@ def _tier_factor(
         raise SpecError(
             path, f"{where}.{key}", f"{raw[key]!r} is not a number", "a positive number"
         ) from None
-    if not value > 0 or (key == "budget_fraction" and value > 1):
+    if not 0 < value < math.inf or (key == "budget_fraction" and value > 1):
         raise SpecError(
             path,
             f"{where}.{key}",
             f"{value} is out of range",
-            "a positive number" if key == "factor" else "0 < fraction <= 1",
+            "a positive, finite number" if key == "factor" else "0 < fraction <= 1",
         )
     return value if key == "factor" else _spend_factor(value, period, long_w)
 
@@ -356,4 +371,7 @@ def policy_for(slo: Any) -> Policy:
             f"unknown policy {name!r}",
             ", ".join(POLICIES) + " or inline tiers",
         )
-    return get_policy(name, period)
+    try:
+        return get_policy(name, period)
+    except SpecError as exc:  # a preset that cannot serve this period (pyrra under 2.8 days)
+        raise SpecError(path, exc.field, exc.problem, exc.allowed) from None

@@ -244,9 +244,26 @@ def promtool_testable(slo: SLO) -> bool:
     return not slo.alerting.disabled and slo.sli.kind in ("availability", "latency")
 
 
+def _spec_label(slo: SLO, field: str, key: str) -> str:
+    """``key`` from the spec's ``field`` if it is a Prometheus label name.
+
+    Raises:
+        SpecError: naming the spec file and the field (``labels.team-name``).
+    """
+    try:
+        return label_name(key)
+    except ConfigError:
+        raise SpecError(
+            slo.origin,
+            f"{field}.{key}",
+            "is not a Prometheus label name, so it cannot label the SLO's rules",
+            "letters, digits and _, not starting with a digit (team_name)",
+        ) from None
+
+
 def record_labels(slo: SLO, objective: Objective, window: str | None = None) -> dict[str, str]:
     """Labels of an SLO's recording rules (``apislo_window`` when ``window`` is given)."""
-    labels = {label_name(k): str(v) for k, v in slo.labels}
+    labels = {_spec_label(slo, "labels", k): str(v) for k, v in slo.labels}
     labels.update(
         {
             "apislo_service": slo.service,
@@ -262,15 +279,21 @@ def record_labels(slo: SLO, objective: Objective, window: str | None = None) -> 
 
 def alert_labels(slo: SLO, objective: Objective, tier: Tier) -> dict[str, str]:
     """Labels an alerting rule adds, as Prometheus shows them (before template escaping): the
-    SLO's ids, severity, tier, windows, and the spec's page/ticket labels."""
+    SLO's ids, severity, tier, windows, and the spec's page/ticket labels.
+
+    ``severity`` is the tier's (``page`` or ``ticket``) unless the spec's page/ticket labels
+    set it (Sloth specs often route on ``severity: critical``); the ``apislo_*`` labels always
+    come from apislo.
+    """
     extra = slo.alerting.page_labels if tier.severity == "page" else slo.alerting.ticket_labels
-    labels = {label_name(k): str(v) for k, v in extra}
+    labels = {"severity": tier.severity}
+    field = f"alerting.{tier.severity}_labels"
+    labels.update({_spec_label(slo, field, k): str(v) for k, v in extra})
     labels.update(
         {
             "apislo_slo": slo.name,
             "apislo_objective": objective.label,
             "apislo_id": slo_id(slo, objective),
-            "severity": tier.severity,
             "apislo_tier": tier.name,
             "apislo_long_window": prom_duration(tier.long_window),
             "apislo_short_window": prom_duration(tier.short_window),

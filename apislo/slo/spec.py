@@ -189,8 +189,10 @@ class Alerting:
     Attributes:
         policy: name of a policy preset or a named policy (``apislo.slo.policy``), or ``None``
             for the default multi-window multi-burn-rate policy for the SLO period.
-        tiers: inline tiers exactly as written in the spec (each a mapping); parsed and
-            validated by ``apislo.slo.policy``. Empty when ``policy`` names one.
+        tiers: inline tiers exactly as written in the spec (each a mapping), or ready
+            ``apislo.slo.policy.Tier`` objects (a Sloth spec that disables only its page or
+            only its ticket alerts keeps the other severity's Workbook tiers); parsed and
+            validated by ``apislo.slo.policy``. Empty when ``policy`` names one in full.
         page_labels: labels added to page alerts (Sloth ``alerting.pageAlert.labels``).
         ticket_labels: labels added to ticket alerts.
         annotations: annotations added to every alert.

@@ -191,3 +191,29 @@ def test_clean_spec_does_not_warn(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         load(_write(tmp_path, MINIMAL))
+
+
+@pytest.mark.parametrize("count", ["2.5", "0.5"])
+def test_a_calendar_count_must_be_whole(tmp_path: Path, count: str) -> None:
+    body = MINIMAL + f"    window: {{calendar: month, count: {count}}}\n"
+    with pytest.raises(SpecError) as err:
+        load(_write(tmp_path, body))
+    assert err.value.field == "slos[0].window.count"
+    assert "is not a whole number" in str(err.value)
+
+
+def test_a_calendar_count_of_two_point_zero_is_two(tmp_path: Path) -> None:
+    (slo,) = load(_write(tmp_path, MINIMAL + "    window: {calendar: month, count: 2.0}\n"))
+    assert slo.window.count == 2
+
+
+def test_tier_errors_name_the_slo(tmp_path: Path) -> None:
+    body = MINIMAL + (
+        "  - name: b\n"
+        "    objectives: [{target: 0.99}]\n"
+        "    alerting: {tiers: [{severity: page, long_window: 1h, short_window: 5m, "
+        "factor: .inf}]}\n"
+    )
+    with pytest.raises(SpecError) as err:
+        load(_write(tmp_path, body))
+    assert err.value.field == "slos[1].alerting.tiers[0].factor"

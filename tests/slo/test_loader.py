@@ -87,3 +87,16 @@ def test_two_week_periods_phase_from_start() -> None:
         "2026-01-19T00:00Z"
     )
     assert window.period == timedelta(days=14)
+
+
+def test_a_control_character_gives_a_one_line_error_with_its_line(tmp_path: Path) -> None:
+    # YAML forbids NUL; PyYAML's reader error has no problem_mark and a two-line str().
+    path = tmp_path / "x.yaml"
+    path.write_text('version: apislo/v1\nservice: s\nslos:\n  - name: a\n    description: "\x00"\n')
+    with pytest.raises(SpecError) as info:
+        load(path)
+    assert info.value.field == "line 5"
+    assert "\n" not in str(info.value)
+    assert str(info.value) == (
+        f"{path}: line 5: is not valid YAML: character #x0000: special characters are not allowed."
+    )

@@ -137,3 +137,24 @@ def test_prom_duration_uses_compound_units() -> None:
     assert prom_duration(30 * D) == "30d"
     with pytest.raises(ValueError):
         prom_duration(timedelta(0))
+
+
+def test_pyrra_on_a_one_day_period_is_a_spec_error_not_a_traceback() -> None:
+    # Pyrra's 5m short window scales by 1d / 28d = 10.7 s, which rounds to 0 minutes; the 1h
+    # window becomes 2m. Every short window needs a period of at least 2.8 d (30 s / 5 m x 28 d).
+    with pytest.raises(SpecError) as err:
+        policy_for(_slo(Alerting(policy="pyrra"), days=1))
+    assert err.value.field == "alerting.policy"
+    assert err.value.path == "<inline>"  # the SLO's origin, not "<policy>"
+    assert "5m short window becomes 0" in str(err.value)
+    with pytest.raises(SpecError, match="becomes 0"):
+        pyrra_policy(2 * D)  # 5m x 2 / 28 = 21.4 s still rounds to 0
+    # 2.8 d: 5m x 0.1 = 30 s rounds (half away from zero, as Go) to 1m.
+    assert pyrra_policy(timedelta(days=2.8)).tiers[0].short_window == M
+
+
+def test_an_infinite_factor_is_refused() -> None:
+    tier = {"severity": "page", "long_window": "1h", "short_window": "5m", "factor": float("inf")}
+    with pytest.raises(SpecError) as err:
+        tiers_from_spec([tier], 30 * D, path="shop.yaml")
+    assert err.value.field == "alerting.tiers[0].factor"

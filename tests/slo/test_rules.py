@@ -14,7 +14,7 @@ import yaml
 from click.testing import CliRunner
 
 from apislo.cli.slo_alerts import rules as rules_command
-from apislo.errors import ConfigError
+from apislo.errors import ConfigError, SpecError
 from apislo.slo import rules
 from apislo.slo.alerts import alert_history, alert_name
 from apislo.slo.loader import load
@@ -443,3 +443,40 @@ def test_ratio_only_spec_writes_rules_and_no_tests(tmp_path: Path) -> None:
         "latency SLI with alerts (ratio SLIs get rules but no synthetic tests)",
         f"wrote 1 rule group(s) to {out}",
     ]
+
+
+@needs_promtool
+def test_a_spec_severity_label_wins_and_promtool_agrees(tmp_path: Path) -> None:
+    # Sloth specs route on their own severity (page_alert.labels.severity: critical); the
+    # generated alerts must carry it, not apislo's page/ticket, and the generated promtool
+    # tests must expect exactly what Prometheus then produces.
+    alerting = Alerting(
+        tiers=SHORT.tiers,
+        page_labels=(("severity", "critical"), ("team", "pager")),
+        ticket_labels=(("severity", "warning"),),
+    )
+    slo = _slo(alerting=alerting)
+    doc = yaml.safe_load(rules.rules_yaml([slo]))
+    labels = {r["alert"]: r["labels"] for r in doc["groups"][0]["rules"] if "alert" in r}
+    assert labels["CheckoutAvailabilityPageBurnRate1h"]["severity"] == "critical"
+    assert labels["CheckoutAvailabilityPageBurnRate1h"]["team"] == "pager"
+    assert labels["CheckoutAvailabilityPageBurnRate1h"]["apislo_tier"] == "page-1h"
+    assert labels["CheckoutAvailabilityTicketBurnRate2h"]["severity"] == "warning"
+    # Without a spec label the tier's severity stays.
+    plain = rules.alert_labels(_slo(alerting=SHORT), Objective(0.999), policy_for(slo).tiers[0])
+    assert plain["severity"] == "page"
+    (tmp_path / "rules.yaml").write_text(rules.rules_yaml([slo]))
+    (tmp_path / "tests.yaml").write_text(rules.promtool_tests_yaml([slo], "rules.yaml"))
+    checked = _promtool("test", "rules", tmp_path / "tests.yaml")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_spec_label_that_is_no_label_name_names_the_file_and_field() -> None:
+    slo = _slo(labels=(("team-name", "x"),), origin="shop.yaml (apislo/v1)")
+    with pytest.raises(SpecError) as err:
+        rules.rules_yaml([slo])
+    assert (err.value.path, err.value.field) == ("shop.yaml (apislo/v1)", "labels.team-name")
+    paged = _slo(alerting=Alerting(tiers=SHORT.tiers, page_labels=(("9team", "x"),)))
+    with pytest.raises(SpecError) as err:
+        rules.rules_yaml([paged])
+    assert err.value.field == "alerting.page_labels.9team"

@@ -11,6 +11,7 @@ import pytest
 from apislo.errors import SpecError
 from apislo.slo import load
 from apislo.slo.policy import policy_for
+from apislo.slo.rules import rules_yaml
 
 SPEC = """
 version: "prometheus/v1"
@@ -83,3 +84,28 @@ def test_objective_out_of_range(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as info:
         load(_write(tmp_path, SPEC.replace("objective: 99.9", "objective: 100")))
     assert info.value.field == "slos[0].objective"
+
+
+def test_disabling_only_page_alerts_keeps_the_ticket_tiers(tmp_path: Path) -> None:
+    # Sloth: page_alert.disable drops the page alerts and keeps the ticket ones. The Workbook's
+    # ticket tiers on 30 days: 10 % of the budget over 1d (0.1 x 30 = 3) and over 3d (1).
+    body = SPEC.replace("      page_alert:\n", "      page_alert:\n        disable: true\n")
+    (slo,) = load(_write(tmp_path, body))
+    assert not slo.alerting.disabled
+    tiers = policy_for(slo).tiers
+    assert [(t.severity, t.long_window, t.short_window, t.factor) for t in tiers] == [
+        ("ticket", timedelta(days=1), timedelta(hours=2), 3.0),
+        ("ticket", timedelta(days=3), timedelta(hours=6), 1.0),
+    ]
+    text = rules_yaml([slo])
+    assert "TicketBurnRate1d" in text and "TicketBurnRate3d" in text
+    assert "PageBurnRate" not in text
+
+
+def test_disabling_only_ticket_alerts_keeps_the_page_tiers(tmp_path: Path) -> None:
+    body = SPEC.replace("      ticket_alert:\n", "      ticket_alert:\n        disable: true\n")
+    (slo,) = load(_write(tmp_path, body))
+    assert [(t.severity, t.factor) for t in policy_for(slo).tiers] == [
+        ("page", 14.4),
+        ("page", 6.0),
+    ]

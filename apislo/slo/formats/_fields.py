@@ -147,6 +147,15 @@ class Node:
             raise self.error(key, f"{value} is out of range", rule)
         return float(value)
 
+    def count(self, key: str, required: bool = False, default: int = 1) -> int:
+        """A whole number >= 1 (``2``, or ``2.0``; ``2.5`` is refused, not truncated)."""
+        rule = "a whole number >= 1"
+        value = self.number(key, required=required, default=default, low=0, rule=rule)
+        assert value is not None
+        if not float(value).is_integer():
+            raise self.error(key, f"{self.data[key]} is not a whole number", rule)
+        return int(value)
+
     def flag(self, key: str, default: bool = False) -> bool:
         """A boolean."""
         if not self.has(key):

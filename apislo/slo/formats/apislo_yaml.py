@@ -100,7 +100,7 @@ def parse_window(node: Node, key: str = "window") -> TimeWindow:
     unit = child.text("calendar", required=True, allowed=CALENDAR_UNITS)
     timezone = child.text("timezone", default="UTC") or "UTC"
     check_timezone(child, "timezone", timezone)
-    count = int(child.number("count", default=1, low=0, rule="a whole number >= 1") or 1)
+    count = child.count("count")
     return TimeWindow(kind="calendar", unit=unit, count=count, timezone=timezone)
 
 
@@ -160,7 +160,7 @@ def parse_alerting(node: Node | None, window: TimeWindow) -> Alerting:
     if policy is not None and not tiers and policy not in POLICIES:
         raise node.error("policy", f"unknown policy {policy!r}", ", ".join(POLICIES))
     if tiers:
-        tiers_from_spec(tiers, window.period, node.path)
+        tiers_from_spec(tiers, window.period, node.path, node.where("tiers"))
     return Alerting(
         policy=policy,
         tiers=tiers,

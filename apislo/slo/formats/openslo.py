@@ -533,7 +533,7 @@ def _query_v1alpha(node: Node) -> str:
 def _window_v1alpha(node: Node) -> TimeWindow:
     node.only("unit", "count", "isRolling", "calendar")
     unit = (node.text("unit", required=True) or "").lower()
-    count = int(node.number("count", required=True, low=0, rule="a whole number >= 1") or 1)
+    count = node.count("count", required=True)
     calendar = node.child("calendar")
     rolling = node.flag("isRolling", default=calendar is None)
     if rolling:

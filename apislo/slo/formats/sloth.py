@@ -15,6 +15,7 @@ from typing import Any
 
 from apislo.slo.formats._fields import Node
 from apislo.slo.formats.apislo_yaml import DEFAULT_PERIOD
+from apislo.slo.policy import Tier, workbook_policy
 from apislo.slo.spec import SLI, SLO, Alerting, Objective, SourceHints, TimeWindow
 
 __all__ = ["VERSION", "parse"]
@@ -76,6 +77,8 @@ def _slo(node: Node, service: str, labels: tuple[tuple[str, str], ...]) -> SLO:
 
 
 def _alerting(node: Node | None) -> Alerting:
+    """Sloth's ``alerting`` block: the Workbook's tiers; ``page_alert.disable`` or
+    ``ticket_alert.disable`` drops that severity's tiers (both: no alerts at all)."""
     if node is None:
         return Alerting(policy="sloth")
     node.only("name", "labels", "annotations", "page_alert", "ticket_alert")
@@ -84,9 +87,14 @@ def _alerting(node: Node | None) -> Alerting:
         if sub is not None:
             sub.only("labels", "annotations", "disable")
     shared = dict(node.pairs("labels"))
-    disabled = all(sub is not None and sub.flag("disable") for sub in (page, ticket))
+    off = {sev for sev, sub in (("page", page), ("ticket", ticket)) if sub and sub.flag("disable")}
+    disabled = off == {"page", "ticket"}
+    tiers: tuple[Tier, ...] = ()
+    if off and not disabled:
+        tiers = tuple(t for t in workbook_policy(DEFAULT_PERIOD).tiers if t.severity not in off)
     return Alerting(
         policy="sloth",
+        tiers=tiers,
         page_labels=tuple(sorted({**shared, **dict(page.pairs("labels") if page else ())}.items())),
         ticket_labels=tuple(
             sorted({**shared, **dict(ticket.pairs("labels") if ticket else ())}.items())
