@@ -339,7 +339,9 @@ def alert_annotations(slo: SLO, objective: Objective, tier: Tier, policy: Policy
     if slo.description:
         description += f" {slo.description}"
     found = {"summary": summary, "description": description}
-    found.update({str(k): str(v) for k, v in slo.alerting.annotations})
+    alerting = slo.alerting
+    own = alerting.page_annotations if tier.severity == "page" else alerting.ticket_annotations
+    found.update({str(k): str(v) for k, v in (*alerting.annotations, *own)})
     return found
 
 

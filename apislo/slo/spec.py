@@ -196,8 +196,11 @@ class Alerting:
         page_labels: labels added to page alerts (Sloth ``alerting.pageAlert.labels``).
         ticket_labels: labels added to ticket alerts.
         annotations: annotations added to every alert.
+        page_annotations, ticket_annotations: annotations added to page (ticket) alerts only,
+            over ``annotations`` (Sloth ``alerting.page_alert.annotations``).
         disabled: alerts are not generated (Sloth ``pageAlert.disable`` on both).
-        name: alert name (Sloth ``alerting.name``), or ``None`` to derive one from the SLO.
+        name: Sloth's ``alerting.name`` (required there), kept as read; apislo writes one
+            alert per tier, named ``<SloName><Severity>BurnRate<window>``, not after it.
     """
 
     policy: str | None = None
@@ -205,6 +208,8 @@ class Alerting:
     page_labels: tuple[tuple[str, str], ...] = ()
     ticket_labels: tuple[tuple[str, str], ...] = ()
     annotations: tuple[tuple[str, str], ...] = ()
+    page_annotations: tuple[tuple[str, str], ...] = ()
+    ticket_annotations: tuple[tuple[str, str], ...] = ()
     disabled: bool = False
     name: str | None = None
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 
 from apislo.errors import SpecError
 from apislo.slo import load
@@ -109,3 +110,28 @@ def test_disabling_only_ticket_alerts_keeps_the_page_tiers(tmp_path: Path) -> No
         ("page", 14.4),
         ("page", 6.0),
     ]
+
+
+def test_page_and_ticket_annotations_go_to_their_own_alerts(tmp_path: Path) -> None:
+    # Sloth's page_alert.annotations and ticket_alert.annotations apply to that severity only,
+    # over the shared alerting.annotations; they used to be dropped without a word
+    body = SPEC.replace(
+        "      page_alert:\n",
+        "      page_alert:\n        annotations:\n          runbook: https://runbooks/page\n",
+    ).replace(
+        "      ticket_alert:\n",
+        "      ticket_alert:\n        annotations:\n"
+        "          runbook: https://runbooks/ticket\n          summary: ticket summary\n",
+    )
+    (slo,) = load(_write(tmp_path, body))
+    doc = yaml.safe_load(rules_yaml([slo]))
+    alerts = {
+        r["alert"]: r["annotations"] for g in doc["groups"] for r in g["rules"] if "alert" in r
+    }
+    page = alerts["RequestsAvailabilityPageBurnRate1h"]
+    ticket = alerts["RequestsAvailabilityTicketBurnRate1d"]
+    assert (page["runbook"], page["summary"]) == (
+        "https://runbooks/page",
+        "High error rate on 'myservice' requests responses",
+    )
+    assert (ticket["runbook"], ticket["summary"]) == ("https://runbooks/ticket", "ticket summary")

@@ -100,6 +100,8 @@ def _alerting(node: Node | None) -> Alerting:
             sorted({**shared, **dict(ticket.pairs("labels") if ticket else ())}.items())
         ),
         annotations=node.pairs("annotations"),
+        page_annotations=page.pairs("annotations") if page else (),
+        ticket_annotations=ticket.pairs("annotations") if ticket else (),
         disabled=disabled,
         name=node.text("name"),
     )
