@@ -32,7 +32,12 @@ HEAD_BYTES = 4096
 #: What reading a log may raise: I/O errors, and a .gz file that is corrupt or ends early.
 _READ_ERRORS = (OSError, EOFError, zlib.error)
 _GLOB_CHARS = re.compile(r"[*?\[]")
-_ROTATED = re.compile(r"^(?P<base>.*?)(?:\.(?P<n>\d+))?(?P<gz>\.gz)?$")
+#: A rotated log's name: ``access.log.3.gz`` (numbered) or, with logrotate's ``dateext``,
+#: ``access.log-20261101.gz`` (``-%Y%m%d``, ``-%Y%m%d%H``, ``-%Y-%m-%d``, or epoch seconds).
+_ROTATED = re.compile(
+    r"^(?P<base>.*?)(?:\.(?P<n>\d+)|-(?P<date>\d{4}-?\d{2}-?\d{2}(?:-?\d{2})?|\d{10}))?"
+    r"(?P<gz>\.gz)?$"
+)
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
@@ -69,11 +74,15 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     return sorted(unique.values(), key=_rotation_key)
 
 
-def _rotation_key(path: Path) -> tuple[str, str, int]:
+def _rotation_key(path: Path) -> tuple[str, str, int, str, int]:
+    """Oldest first within one log's files: dated ones by date, then numbered ones from the
+    highest number, then the live file."""
     match = _ROTATED.match(path.name)
     assert match is not None  # the pattern matches any string
+    if match["date"]:
+        return (str(path.parent), match["base"], 0, match["date"].replace("-", ""), 0)
     number = int(match["n"]) if match["n"] else 0
-    return (str(path.parent), match["base"], -number)
+    return (str(path.parent), match["base"], 1, "", -number)
 
 
 def open_log(path: Path) -> BinaryIO:

@@ -21,6 +21,20 @@ def test_rotated_logs_come_oldest_first(tmp_path: Path) -> None:
     assert [p.name for p in expand_paths([str(tmp_path / "access.log*")])][-1] == "access.log"
 
 
+def test_dated_rotations_come_oldest_first_then_the_live_log(tmp_path: Path) -> None:
+    # logrotate's dateext: access.log-YYYYMMDD[.gz], older dates older, the live file last
+    names = ["access.log", "access.log-20261102", "access.log-20261101.gz", "access.log-20261030.gz"]
+    for name in names:
+        (tmp_path / name).write_bytes(b"x\n")
+    got = [p.name for p in expand_paths([tmp_path])]
+    assert got == [
+        "access.log-20261030.gz",
+        "access.log-20261101.gz",
+        "access.log-20261102",
+        "access.log",
+    ]
+
+
 def test_a_file_named_twice_is_listed_once_under_its_first_name(tmp_path: Path) -> None:
     (tmp_path / "app").mkdir()
     log = tmp_path / "app" / "a.log"
