@@ -23,7 +23,12 @@ def test_rotated_logs_come_oldest_first(tmp_path: Path) -> None:
 
 def test_dated_rotations_come_oldest_first_then_the_live_log(tmp_path: Path) -> None:
     # logrotate's dateext: access.log-YYYYMMDD[.gz], older dates older, the live file last
-    names = ["access.log", "access.log-20261102", "access.log-20261101.gz", "access.log-20261030.gz"]
+    names = [
+        "access.log",
+        "access.log-20261102",
+        "access.log-20261101.gz",
+        "access.log-20261030.gz",
+    ]
     for name in names:
         (tmp_path / name).write_bytes(b"x\n")
     got = [p.name for p in expand_paths([tmp_path])]
