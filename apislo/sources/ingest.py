@@ -370,6 +370,8 @@ def ingest(
     options = options or ParseOptions()
     root = Path(dataset)
     files = _outside(expand_paths(paths), root)  # (a missing path creates no dataset)
+    if options.log_format or format != "auto":  # a bad name or template creates none either
+        get_format("nginx-custom" if options.log_format else format, options)
     root.mkdir(parents=True, exist_ok=True)
     report = IngestReport(dataset=str(root), quarantine=str(quarantine_path(root)))
     refused: dict[str, IngestError] = {}

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 import apislo
 from apislo.cli import main
 from apislo.errors import (
+    ConfigError,
     FilesRefusedError,
     FormatDetectionError,
     IngestError,
@@ -24,6 +25,7 @@ from apislo.errors import (
 from apislo.model import EVENT_COLUMNS
 from apislo.sources import ingest as ingest_module
 from apislo.sources.ingest import ingest, iter_file, quarantine_path
+from apislo.sources.logs import ParseOptions
 
 
 def _line(second: int, path: str, status: int, ip: str = "10.0.0.1") -> str:
@@ -170,7 +172,8 @@ def test_format_detection_asks_no_more_of_the_sample_than_max_reject_rate(tmp_pa
 
 def test_load_filters_by_time_and_api(tmp_path: Path) -> None:
     dataset = tmp_path / "events"
-    ingest([_write(tmp_path / "a.log", GOOD)], dataset, "nginx-combined")
+    # ingest and load are both at the package's top, as the README shows them
+    assert apislo.ingest([_write(tmp_path / "a.log", GOOD)], dataset, "nginx-combined").records == 3
     window = apislo.load(dataset, start="2026-11-01 11:00:02", end="2026-11-01 11:00:03")
     assert window["status"].tolist() == [503]
     assert apislo.load(dataset, apis=["users"])["status"].tolist() == [404]
@@ -398,6 +401,16 @@ def test_a_first_line_longer_than_the_sample_head_does_not_hide_the_format(
 def test_a_missing_path_creates_no_dataset(tmp_path: Path) -> None:
     with pytest.raises(IngestError, match="no such file or directory"):
         ingest([tmp_path / "nope.log"], tmp_path / "events")
+    assert not (tmp_path / "events").exists()
+
+
+def test_a_bad_format_or_template_creates_no_dataset(tmp_path: Path) -> None:
+    log = _write(tmp_path / "a.log", GOOD)
+    no_time = ParseOptions(log_format='$remote_addr "$request" $status')
+    with pytest.raises(ConfigError, match=r"\$time_local"):
+        ingest([log], tmp_path / "events", options=no_time)
+    with pytest.raises(ConfigError, match="unknown log format 'nginx-combind'"):
+        ingest([log], tmp_path / "events", "nginx-combind")
     assert not (tmp_path / "events").exists()
 
 
