@@ -629,8 +629,13 @@ def load(
     root = Path(dataset)
     if not root.is_dir():
         raise IngestError(f"{root}: no such dataset (create it with `apislo ingest`)")
-    # the schema is given: a dataset with no parts yet (a run that stored nothing) is empty
-    data = pads.dataset(root, schema=EVENT_SCHEMA, format="parquet", partitioning="hive")
+    # The day partitions and Parquet files at the top (a flat dataset of another tool), not a
+    # dataset written inside this one. The schema is given: a dataset with no parts yet (a run
+    # that stored nothing) is empty.
+    parts = sorted(
+        str(p) for pattern in ("*.parquet", "day=*/*.parquet") for p in root.glob(pattern)
+    )
+    data = pads.dataset(parts, schema=EVENT_SCHEMA, format="parquet")
     condition = None
     for bound, op in ((start, "ge"), (end, "lt")):
         if bound is None:

@@ -179,6 +179,9 @@ def test_load_filters_by_time_and_api(tmp_path: Path) -> None:
     assert apislo.load(dataset, apis=["users"])["status"].tolist() == [404]
     assert apislo.load(dataset, apis="orders")["status"].tolist() == [200, 503]
     assert apislo.load(dataset, apis=[]).empty  # no API asked for: no rows, not an error
+    # a dataset written inside this one (--out data, then --out data/events) is not read with it
+    apislo.ingest([_write(tmp_path / "b.log", GOOD[:1])], dataset / "events", "nginx-combined")
+    assert len(apislo.load(dataset)) == 3
 
 
 def test_a_dataset_with_nothing_stored_loads_empty(tmp_path: Path) -> None:
