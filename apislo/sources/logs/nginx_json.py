@@ -24,9 +24,11 @@ JSON key (first present wins)                NGINX variable
 ``upstream_cache_status``                    cache_status
 ============================================ =====================================
 
-Keys are learned from the first 200 objects of each chunk. A chunk whose keys name no time, no
-``status`` or no request (``request``, or a method and a path) is not an NGINX access log: its
-objects are rejected ``not_a_request``, as is an object without a status. Values may be JSON
+Keys are learned from the first 200 objects of each chunk. Objects that this rejects for want
+of a key (their time, status or request under another key: the log_format changed, or two
+servers write one file) are read again, grouped by the keys each names. Keys that name no time,
+no ``status`` or no request (``request``, or a method and a path) are not an NGINX access log:
+such objects are rejected ``not_a_request``, as is an object without a status. Values may be JSON
 strings or numbers; ``"-"`` and ``""`` are null. Lines written with the
 default escaping (``\\x22`` inside JSON strings, which is not valid JSON) are repaired before
 decoding. Invalid JSON is rejected ``bad_json`` (``truncated`` when the object is cut off).
@@ -75,38 +77,32 @@ class NginxJson(LogFormat):
     def parse(self, chunk: bytes) -> Parsed:
         """Parse JSON lines: one event per request object, one reject per other line."""
         lines = split_lines(chunk)
-        text = pl.Series("line", lines, pl.String)
-        stripped = text.str.strip_chars()
+        stripped = pl.Series("line", lines, pl.String).str.strip_chars()
         objects = (stripped.str.starts_with("{") & stripped.str.ends_with("}")).to_numpy()
         reasons: dict[int, str] = {
             int(i): ("truncated" if stripped[int(i)].startswith("{") else "not_a_request")
             for i in np.flatnonzero(~objects)
         }
         rows = np.flatnonzero(objects)
-        keys = _sample_keys([lines[i] for i in rows[:_SAMPLE_LINES]])
-        mapping = _map_keys(keys)
-        if not _holds_requests(mapping) or rows.size == 0:
-            for i in rows.tolist():
-                reasons[i] = "not_a_request"
-            return Parsed(_empty(), _rejects(reasons, lines))
-        dtype = pl.Struct({key: pl.String for key in mapping.values()})
-        decoded, bad = _decode(stripped.gather(rows), dtype)
-        for i in bad:
-            reasons[int(rows[i])] = "bad_json"
-        good_rows = np.delete(rows, bad)
-        values = decoded.filter(~pl.Series(np.isin(np.arange(len(rows)), bad))).unnest("v")
-        raw = _raw_frame(values, mapping)
-        if raw is None:
-            for i in good_rows.tolist():
-                reasons[i] = "not_a_request"
-            return Parsed(_empty(), _rejects(reasons, lines))
-        events, reason = convert(raw)
-        # an object without a status (another program's JSON log in the file) is no request
-        reason = reason.set(values[mapping["status"]].is_null(), "not_a_request")
-        ok = reason.is_null().to_numpy()
-        for i, why in zip(good_rows[~ok].tolist(), reason.filter(~reason.is_null()), strict=True):
-            reasons[i] = why
-        return Parsed(events.filter(pl.Series(ok)), _rejects(reasons, lines))
+        mapping = _map_keys(_sample_keys([lines[i] for i in rows[:_SAMPLE_LINES]]))
+        events, rejected = _parse_objects(lines, stripped, rows, mapping)
+        found = [events]
+        reasons.update(rejected)
+        # A file whose log_format changed, or two servers' logs in one, holds objects with other
+        # keys: those rejected for a key the first ones do not use are read again, grouped by
+        # the keys each names.
+        retry = [r for r, why in rejected.items() if why in _KEY_REASONS]
+        for other, group in _by_mapping(lines, retry).items():
+            if dict(other) == mapping or not _holds_requests(dict(other)):
+                continue
+            events, rejected = _parse_objects(lines, stripped, np.array(group), dict(other))
+            found.append(events)
+            reasons.update(rejected)
+            for row in events["_row"].to_list():
+                del reasons[row]
+        if len(found) > 1:  # (each pass's events have the columns of its own keys)
+            events = pl.concat(found, how="diagonal_relaxed").sort("_row")
+        return Parsed(events.drop("_row"), _rejects(reasons, lines))
 
     def write(self, events: pl.DataFrame) -> list[str]:
         """Render events as ``escape=json`` lines with the keys this parser reads first."""
@@ -137,6 +133,57 @@ _WRITTEN = (
     "host",
     "remote_user",
 )
+
+
+#: Rejects that may come from keys another part of the file names (a time, a status, a request
+#: under a key of its own): read again with their own keys.
+_KEY_REASONS = frozenset({"not_a_request", "bad_timestamp", "bad_request_line"})
+
+
+def _parse_objects(
+    lines: list[str], stripped: pl.Series, rows: np.ndarray, mapping: dict[str, str]
+) -> tuple[pl.DataFrame, dict[int, str]]:
+    """Read the JSON object lines ``rows`` with ``mapping`` (variable -> key).
+
+    Returns:
+        ``(events, rejected)``: the events (their line in ``_row``) and why each other line
+        was rejected.
+    """
+    reasons: dict[int, str] = {}
+    if not _holds_requests(mapping) or rows.size == 0:
+        return _no_rows(), dict.fromkeys(rows.tolist(), "not_a_request")
+    dtype = pl.Struct({key: pl.String for key in mapping.values()})
+    decoded, bad = _decode(stripped.gather(rows), dtype)
+    for i in bad:
+        reasons[int(rows[i])] = "bad_json"
+    good_rows = np.delete(rows, bad)
+    values = decoded.filter(~pl.Series(np.isin(np.arange(len(rows)), bad))).unnest("v")
+    raw = _raw_frame(values, mapping)
+    if raw is None:
+        reasons.update(dict.fromkeys(good_rows.tolist(), "not_a_request"))
+        return _no_rows(), reasons
+    events, reason = convert(raw)
+    # an object without a status (another program's JSON log in the file) is no request
+    reason = reason.set(values[mapping["status"]].is_null(), "not_a_request")
+    ok = reason.is_null().to_numpy()
+    for i, why in zip(good_rows[~ok].tolist(), reason.filter(~reason.is_null()), strict=True):
+        reasons[i] = why
+    kept = events.filter(pl.Series(ok)).with_columns(_row=pl.Series(good_rows[ok], dtype=pl.Int64))
+    return kept, reasons
+
+
+def _by_mapping(lines: list[str], rows: list[int]) -> dict[tuple[tuple[str, str], ...], list[int]]:
+    """The lines ``rows`` grouped by the variable -> key mapping of their own keys (each line
+    decoded on its own: only rejected lines come here)."""
+    groups: dict[tuple[tuple[str, str], ...], list[int]] = {}
+    for row in rows:
+        mapping = _map_keys(_sample_keys([lines[row]]))
+        groups.setdefault(tuple(sorted(mapping.items())), []).append(row)
+    return groups
+
+
+def _no_rows() -> pl.DataFrame:
+    return _empty().with_columns(_row=pl.Series([], dtype=pl.Int64))
 
 
 def _sample_keys(lines: list[str]) -> list[str]:

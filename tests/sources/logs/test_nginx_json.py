@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
@@ -140,3 +140,36 @@ def test_object_without_status_is_not_a_request() -> None:
     assert list(zip(parsed.rejects["line_no"], parsed.rejects["reason"], strict=True)) == [
         (1, "not_a_request")
     ]
+
+
+def test_objects_with_other_keys_in_one_file_are_read_with_their_own() -> None:
+    """A log_format changed mid-file: one line names the request by method and URI, one the
+    time as time_local. Each is read with its own keys, in line order; a line whose request
+    is "-" is still rejected. By hand, ts = end - request_time:
+    A 10:00:00 - 0.5 s, B 10:00:01 - 0.25 s, C 11:00:02+01:00 - 1 s = 10:00:01 UTC."""
+    a = (
+        '{"time_iso8601":"2026-11-01T10:00:00+00:00","request":"GET /v1/a HTTP/1.1",'
+        '"status":200,"request_time":0.5}'
+    )
+    b = (
+        '{"time_iso8601":"2026-11-01T10:00:01+00:00","request_method":"POST",'
+        '"request_uri":"/v1/b?x=1","status":201,"request_time":0.25}'
+    )
+    c = (
+        '{"time_local":"01/Nov/2026:11:00:02 +0100","request":"GET /v1/c HTTP/1.1",'
+        '"status":404,"request_time":1.0}'
+    )
+    d = '{"time_iso8601":"2026-11-01T10:00:05+00:00","request":"-","status":400,"request_time":0.0}'
+    fmt = get_format("nginx-json")
+    parsed = fmt.parse(_chunk([a, b, a, c, d, b]))
+    t = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
+    assert parsed.events.select("ts", "method", "path", "status").rows() == [
+        (t - timedelta(seconds=0.5), "GET", "/v1/a", 200),
+        (t + timedelta(seconds=0.75), "POST", "/v1/b?x=1", 201),
+        (t - timedelta(seconds=0.5), "GET", "/v1/a", 200),
+        (t + timedelta(seconds=1), "GET", "/v1/c", 404),
+        (t + timedelta(seconds=0.75), "POST", "/v1/b?x=1", 201),
+    ]
+    assert parsed.rejects.select("line_no", "reason").rows() == [(4, "bad_request_line")]
+    # such a file is recognised: every line of the sample is a request
+    assert fmt.sniff([a, b, c]) == 1.0
