@@ -30,3 +30,15 @@ def test_demo_builds_every_report(tmp_path: Path, monkeypatch) -> None:
         assert job in index
         assert list((reports / job).glob("*.html")), f"no report for {job}"
     assert f"reports: {(reports / 'index.html').resolve()}" in result.output
+
+
+def test_the_demo_slos_fit_the_simulators_histogram() -> None:
+    """With APISLO_PROMETHEUS_URL the demo's reports read the simulator's histogram: a latency
+    threshold off its bucket boundaries (0.25 s, once) cannot be counted and fails the report."""
+    import apislo.slo
+    from apislo.simulate.openmetrics import OM_BUCKETS_S
+
+    slos = apislo.slo.load(Path(__file__).parent.parent / "scheduled" / "slos" / "demo.yaml")
+    thresholds = {s.name: s.threshold_s(o) for s in slos for o in s.objectives if s.threshold_s(o)}
+    assert thresholds == {"payments-latency": 0.3}
+    assert set(thresholds.values()) <= set(OM_BUCKETS_S)

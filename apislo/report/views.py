@@ -107,19 +107,22 @@ def load_traffic(
     dataset: str,
     prometheus_url: str,
     span: tuple[pd.Timestamp, pd.Timestamp],
-    interval: str = "1h",
+    interval: str | pd.Timedelta = "1h",
     by: Sequence[str] = ("api",),
     apis: Sequence[str] | str | None = None,
     profile: str = "generic",
 ) -> tuple[pd.DataFrame, str]:
     """Traffic frame for ``span`` from :func:`data_source` (Prometheus or the dataset), for
-    ``apis`` only (a list, or one comma-separated string; empty = every API).
+    ``apis`` only (a list, or one comma-separated string; empty = every API). ``interval`` is
+    read the same way for both sources (``"5min"``, ``"5m"``, ``"1h"``).
 
     Returns:
         ``(traffic, source)`` where ``source`` names the data for the provenance box.
     """
     import apislo
+    from apislo.aggregate import parse_interval
 
+    interval = parse_interval(interval)  # (PromQL's own syntax has no "5min")
     source, label = data_source(dataset, prometheus_url)
     start, end = span
     if isinstance(apis, str):  # "-p apis orders,payments" on the command line

@@ -99,3 +99,24 @@ def test_slo_report_with_no_requests_says_so(tiny_dataset, tmp_path) -> None:
 
 def test_slo_report_with_requests_shows_no_note(slo_report) -> None:
     assert "No requests" not in slo_report.html_path.read_text()
+
+
+def test_incident_review_with_no_requests_says_so(tiny_dataset, tmp_path) -> None:
+    """An incident window a month before the tiny dataset: the review says there are no requests
+    for the API instead of empty tables and untouched budgets; with requests, no note."""
+    from apislo.report import run_report
+
+    params = {
+        "api": "pay", "start": "2026-10-01T00:00Z", "end": "2026-10-01T02:00Z",
+        "spec": str(SPEC), "dataset": str(tiny_dataset), "interval": "1h",
+    }  # fmt: skip
+    out = tmp_path / "i.html"
+    page = run_report(NOTEBOOKS / "incident_review.ipynb", params, out).html_path.read_text()
+    assert (
+        "<strong>No requests for pay from 2026-10-01 00:00:00+00:00 to "
+        "2026-10-01 02:00:00+00:00.</strong>" in page
+    )
+
+
+def test_incident_review_with_requests_shows_no_note(incident_report) -> None:
+    assert "No requests" not in incident_report.html_path.read_text()

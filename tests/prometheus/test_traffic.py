@@ -18,6 +18,7 @@ import pytest
 
 from apislo.errors import ConfigError
 from apislo.model import traffic_columns
+from apislo.report import views
 from apislo.sources.prometheus import Profile, Prometheus, load_profile, profile_names
 from apislo.sources.prometheus.traffic import traffic_queries
 from tests.prometheus.conftest import EVIL, T0
@@ -193,3 +194,11 @@ def test_a_key_the_latency_histogram_lacks_is_refused(prom_url: str) -> None:
     assert frame["zone"].isna().all()
     assert frame["requests"].tolist() == [606, 606]  # 600 200s and 6 500s an hour
     assert frame["le_0.5"].tolist() == [540, 540]
+
+
+def test_report_views_read_a_pandas_interval_from_prometheus(prom_url: str) -> None:
+    # the notebooks' `interval` ("5min", as for logs) is not PromQL syntax ("5m"); by hand,
+    # orders per 30 minutes: 300 200s (10 m) and 3 500s (m // 10), no 429 before minute 120
+    frame, source = views.load_traffic("", prom_url, (T0, T0 + H), "30min", ("api",), ["orders"])
+    assert frame["requests"].tolist() == [303, 303]
+    assert source.endswith("(profile generic)")
