@@ -125,6 +125,7 @@ def run_one(
 @command.command(name="serve")
 @_dir
 @_reports
+@_params
 @click.option(
     "--poll",
     "poll_s",
@@ -133,7 +134,9 @@ def run_one(
     show_default=True,
     help="Longest sleep between checks, seconds.",
 )
-def serve(schedule_dir: str, reports_dir: str, poll_s: float) -> None:
+def serve(
+    schedule_dir: str, reports_dir: str, parameters: tuple[tuple[str, str], ...], poll_s: float
+) -> None:
     """Run the scheduler loop in the foreground (Ctrl-C or SIGTERM stops it)."""
     import signal
     import threading
@@ -144,7 +147,13 @@ def serve(schedule_dir: str, reports_dir: str, poll_s: float) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     click.echo(f"serving {schedule_dir} -> {reports_dir}; Ctrl-C stops")
     try:
-        _serve(schedule_dir, reports_dir, poll_s=poll_s, stop=stop)
+        _serve(
+            schedule_dir,
+            reports_dir,
+            poll_s=poll_s,
+            stop=stop,
+            params_override=typed_parameters(parameters),
+        )
     except KeyboardInterrupt:
         stop.set()
 
@@ -153,7 +162,7 @@ def serve(schedule_dir: str, reports_dir: str, poll_s: float) -> None:
 @_reports
 @click.option("--job", "job_name", default=None, help="Only this job.")
 @click.option("--limit", type=int, default=20, show_default=True, help="Newest runs shown.")
-@click.option("--json", "as_json", is_flag=True, help="JSON lines as recorded.")
+@click.option("--json", "as_json", is_flag=True, help="A JSON array of the recorded runs.")
 def history(reports_dir: str, job_name: str | None, limit: int, as_json: bool) -> None:
     """Show recorded runs, newest last."""
     from dataclasses import asdict

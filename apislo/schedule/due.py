@@ -33,11 +33,19 @@ def last_fire(job: Job, now: datetime) -> datetime:
 
 
 def next_fires(job: Job, now: datetime, count: int = 3) -> list[datetime]:
-    """The job's next ``count`` fire times after ``now`` (aware, in the job's zone)."""
+    """The job's next ``count`` fire times after ``now`` (aware, in the job's zone); a wall-clock
+    time that comes twice when clocks go back is listed once, as it runs once."""
     from croniter import croniter
 
     it = croniter(job.cron, now.astimezone(job.zone))
-    return [it.get_next(datetime) for _ in range(count)]
+    fires: list[datetime] = []
+    previous = _wall(last_fire(job, now), job)
+    while len(fires) < count:
+        fire = it.get_next(datetime)
+        if _wall(fire, job) != previous:
+            fires.append(fire)
+        previous = _wall(fire, job)
+    return fires
 
 
 def period_window(job: Job, scheduled: datetime) -> tuple[datetime, datetime]:

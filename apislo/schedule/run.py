@@ -229,16 +229,18 @@ def serve(
     reports_dir: str | Path,
     poll_s: float = 60.0,
     stop: threading.Event | None = None,
+    params_override: Mapping[str, Any] | None = None,
 ) -> None:
     """Run due jobs, sleep until the next fire time (at most ``poll_s`` seconds), repeat.
 
     Job files are re-read each turn, so edits apply without a restart. Returns when ``stop`` is
-    set; a failing job is recorded and the loop continues.
+    set; a failing job is recorded and the loop continues. ``params_override`` replaces those
+    parameters of every job, as in :func:`run_due`.
     """
     stop = stop or threading.Event()
     while not stop.is_set():
         try:
-            run_due(schedule_dir, reports_dir)
+            run_due(schedule_dir, reports_dir, params_override=params_override)
             fires = [next_fires(j, _now(), 1)[0] for j in load_jobs(schedule_dir)]
         except ApisloError as exc:
             log.error("schedule: %s", exc)

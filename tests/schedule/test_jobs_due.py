@@ -120,6 +120,11 @@ def test_a_time_that_comes_twice_when_clocks_go_back_runs_once(tmp_path: Path) -
     assert fires == [utc(2026, 10, 25, 0, 30), utc(2026, 10, 25, 0, 30), utc(2026, 10, 25, 1, 30)]
     nxt = due_slot(job, utc(2026, 10, 26, 2), [first.isoformat()])
     assert nxt is not None and nxt.astimezone(UTC) == utc(2026, 10, 26, 1, 30)
+    # `schedule list` shows the day's 02:30 once too (+02:00), then the next day's
+    fires = [f.astimezone(UTC) for f in next_fires(job, utc(2026, 10, 24, 12), 3)]
+    assert fires == [utc(2026, 10, 25, 0, 30), utc(2026, 10, 26, 1, 30), utc(2026, 10, 27, 1, 30)]
+    between = next_fires(job, utc(2026, 10, 25, 1), 1)  # after the run, before the second pass
+    assert [f.astimezone(UTC) for f in between] == [utc(2026, 10, 26, 1, 30)]
 
 
 def test_next_fires_in_job_zone(tmp_path: Path) -> None:

@@ -156,7 +156,8 @@ def test_serve_runs_due_jobs_once_and_stops(dirs, fake) -> None:
 
     sched, reports = dirs
     stop = threading.Event()
-    loop = threading.Thread(target=serve, args=(sched, reports), kwargs={"poll_s": 1, "stop": stop})
+    options = {"poll_s": 1, "stop": stop, "params_override": {"dataset": "data/serve"}}
+    loop = threading.Thread(target=serve, args=(sched, reports), kwargs=options)
     loop.start()
     deadline = time.monotonic() + 20
     while len(fake.calls) < 2 and time.monotonic() < deadline:
@@ -166,3 +167,4 @@ def test_serve_runs_due_jobs_once_and_stops(dirs, fake) -> None:
     loop.join(timeout=10)
     assert not loop.is_alive()
     assert len(fake.calls) == 2
+    assert [call[0]["dataset"] for call in fake.calls] == ["data/serve", "data/serve"]  # -p

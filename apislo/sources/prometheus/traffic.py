@@ -82,7 +82,7 @@ def _bucket_columns(
     le_s = pd.to_numeric(frame["le"].astype("string"), errors="coerce").astype("float64") / divisor
     finite = np.isfinite(le_s.to_numpy(na_value=np.nan))
     frame = frame.loc[finite].assign(le_s=le_s[finite])
-    available = sorted(frame["le_s"].unique())
+    available = sorted(float(v) for v in frame["le_s"].unique())  # (shown in messages as 0.05)
     wanted = available if thresholds_s is None else sorted(thresholds_s)
     missing = [t for t in wanted if not np.isclose(available, t, rtol=1e-9, atol=0).any()]
     if missing:
