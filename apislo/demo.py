@@ -10,6 +10,7 @@ import json
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -93,14 +94,10 @@ def _run_reports(
     from apislo.schedule import run_all_jobs
 
     truth = json.loads((sim_dir / "truth.json").read_text())
-    override = {
-        "dataset": str(dataset),
-        "at": truth["end"],
-        "start": truth["start"],
-        "end": truth["end"],
-    }
+    # every job reports on the simulated week, and its report is named and recorded after it
+    window = (datetime.fromisoformat(truth["start"]), datetime.fromisoformat(truth["end"]))
     echo(f"running every job in {SCHEDULE_DIR}/ over {truth['start']} .. {truth['end']} ...")
-    records = run_all_jobs(SCHEDULE_DIR, reports_dir, override)
+    records = run_all_jobs(SCHEDULE_DIR, reports_dir, {"dataset": str(dataset)}, window=window)
     for record in records:
         echo(f"  {record.job}: {record.status} {record.output or record.error}")
     failed = [record.job for record in records if record.status != "ok"]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from click.testing import CliRunner
 
@@ -28,7 +30,20 @@ def test_demo_builds_every_report(tmp_path: Path, monkeypatch) -> None:
     jobs = sorted(p.stem for p in Path("scheduled").glob("*.yaml"))
     for job in jobs:
         assert job in index
-        assert list((reports / job).glob("*.html")), f"no report for {job}"
+    # each job reports on the simulated day, and its file is named after it (a monthly job in
+    # Paris by the Paris month of the day's start), as is its run in the history
+    start = datetime.fromisoformat(truth["start"])
+    day, month = f"{start:%Y-%m-%d}", f"{start.astimezone(ZoneInfo('Europe/Paris')):%Y-%m}"
+    named = {job: sorted(p.name for p in (reports / job).glob("*.html")) for job in jobs}
+    assert named == {
+        "slo-daily": [f"{day}.html"],
+        "slo-monthly": [f"{month}.html"],
+        "traffic-weekly": [f"{day}.html"],
+    }
+    runs = [json.loads(line) for line in (reports / "history.jsonl").read_text().splitlines()]
+    assert {tuple(r["window"]) for r in runs} == {
+        (start.isoformat(), truth["end"].replace("Z", "+00:00"))
+    }
     assert f"reports: {(reports / 'index.html').resolve()}" in result.output
 
 
