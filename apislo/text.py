@@ -9,12 +9,14 @@ escaping is the report exporter's job; this is about the characters themselves.
 
 Credentials travel in query strings and path parameters (``?api_key=``, ``;jsessionid=``):
 :data:`SECRET_KEY_PATTERN` names them, for the log parsers that redact them and the report
-parameters that refuse them.
+parameters that refuse them; :data:`SECRET_JSON_KEYS` adds the JSON members (headers) that carry
+them in JSON logs.
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "SECRET_JSON_KEYS",
     "SECRET_KEY_PATTERN",
     "SECRET_QUERY_KEYS",
     "UNPRINTABLE_CLASS",
@@ -49,6 +51,18 @@ SECRET_QUERY_KEYS: tuple[str, ...] = (
     "jsessionid",
     "phpsessid",
     "sessionid",
+)
+#: JSON member names whose values are credentials besides :data:`SECRET_QUERY_KEYS`: the
+#: credential headers (Kong logs ``request.headers``) and Tyk's ``raw_request`` /
+#: ``raw_response`` (the whole request and response, headers included, in base64).
+SECRET_JSON_KEYS: tuple[str, ...] = (
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-api-key",
+    "raw_request",
+    "raw_response",
 )
 #: Regex (Rust and Python syntax) of any :data:`SECRET_QUERY_KEYS` key, ``_`` and ``-`` also
 #: percent-encoded (``api%5Fkey``); match it case-insensitively.

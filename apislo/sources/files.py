@@ -95,13 +95,50 @@ def open_log(path: Path) -> BinaryIO:
         raise IngestError(f"{path}: cannot open: {exc}") from exc
 
 
+#: The first bytes of compressed files apislo does not read, and the tool that wrote them.
+_COMPRESSED = (
+    (b"\x1f\x8b", "gzip"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+    (b"\x04\x22\x4d\x18", "lz4"),
+    (b"PK\x03\x04", "zip"),
+)
+_BZIP2 = re.compile(rb"BZh[1-9]1AY&SY")
+
+
 def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
-    """The first ``size`` bytes of the (decompressed) file."""
+    """The first ``size`` bytes of the (decompressed) file.
+
+    Raises:
+        IngestError: the file cannot be read, or it is compressed in a way apislo does not read
+            (xz, bzip2, zstd, lz4, zip; gzip under a name not ending in ``.gz``).
+    """
     with open_log(path) as handle:
         try:
-            return handle.read(size)
+            head = handle.read(size)
         except _READ_ERRORS as exc:
             raise _read_error(path, exc) from exc
+    if path.suffix != ".gz":
+        _refuse_compressed(path, head)
+    return head
+
+
+def _refuse_compressed(path: Path, head: bytes) -> None:
+    """Refuse a file whose first bytes say it is compressed: its lines would otherwise be
+    sniffed as text and the file refused as "no log format recognises this file"."""
+    tool = next((name for magic, name in _COMPRESSED if head.startswith(magic)), None)
+    if tool is None and _BZIP2.match(head):
+        tool = "bzip2"
+    if tool == "gzip":
+        raise IngestError(
+            f"{path}: this file is gzip-compressed but its name does not end in .gz; "
+            "rename it to end in .gz (or decompress it) and ingest it again"
+        )
+    if tool is not None:
+        raise IngestError(
+            f"{path}: this file is {tool}-compressed; apislo reads plain and .gz logs: "
+            "decompress it (or recompress it with gzip) and ingest it again"
+        )
 
 
 def _read_error(path: Path, exc: Exception) -> IngestError:

@@ -51,7 +51,7 @@ from apislo.sources.logs import get_format
 from apislo.sources.logs.base import ParseOptions, split_lines
 from apislo.sources.logs.detect import MIN_SCORE, detect_format
 from apislo.sources.logs.envelopes import detect_envelope, strip_envelope
-from apislo.sources.logs.fields import scrub_query_secrets
+from apislo.sources.logs.fields import scrub_line_secrets
 from apislo.sources.logs.normalise import PathNamer, RouteMap, normalise, to_arrow
 
 if TYPE_CHECKING:  # pandas is imported on first use: `apislo ingest` does not need it
@@ -383,13 +383,13 @@ def ingest(
             _load_state(root), report,
         )  # fmt: skip
         min_score = min(MIN_SCORE, 1 - max_reject_rate)
+        named = _named_format(format, options)
         ahead = _DetectAhead(pool, files, run.state, format, options, min_score)
         for index, path in enumerate(files):
             try:
                 head = read_head(path)
                 known = _match(run.state, head)
-                size = _size(path)
-                if known is not None and size is not None and known.offset >= size:
+                if known is not None and _read_to_end(path, known.offset):
                     report.unchanged.append(str(path))
                     known.path = str(path)
                     continue
@@ -397,7 +397,10 @@ def ingest(
                     report.unchanged.append(str(path))
                     continue
                 report.files += 1
-                fmt_name, env = (known.format, known.envelope) if known else ahead.result(index)
+                if known is None:
+                    fmt_name, env = ahead.result(index)
+                else:  # the format named now wins over the one remembered (the log's changed)
+                    fmt_name, env = named or known.format, known.envelope
                 ahead.start(index + 1)  # while this file is parsed
                 run.add_file(index, path, head, known, fmt_name, env)
             except IngestError as exc:  # this file is refused; the others go on
@@ -665,15 +668,34 @@ def _route_map(value: str | Path | RouteMap | None) -> RouteMap | None:
     return RouteMap.load(value)
 
 
-def _size(path: Path) -> int | None:
-    """Size in bytes of a plain file; ``None`` for ``.gz`` (known only after reading it)."""
-    if path.suffix == ".gz":
-        return _gz_size(path)
-    return path.stat().st_size
+def _named_format(fmt: str, options: ParseOptions) -> str | None:
+    """The format the caller named (``fmt``, else ``nginx-custom`` for a ``log_format``), or
+    ``None`` when it is to be detected."""
+    if fmt != "auto":
+        return fmt
+    return "nginx-custom" if options.log_format else None
 
 
-def _gz_size(path: Path) -> int:
-    with open(path, "rb") as handle:  # ISIZE: uncompressed size mod 2**32, last 4 bytes
+def _read_to_end(path: Path, offset: int) -> bool:
+    """Whether a file the state knows holds nothing past ``offset`` (bytes, decompressed).
+
+    A plain file is compared with its size. A ``.gz`` file only says the size of its last
+    member, modulo 2**32 (gzip's ISIZE): equal to ``offset`` modulo 2**32, the file is taken
+    as read; otherwise (several members, a log past 4 GiB, a file too short to hold a trailer)
+    it is read from ``offset``, which costs its decompression but loses no line.
+    """
+    if path.suffix != ".gz":
+        return offset >= path.stat().st_size
+    isize = _gz_isize(path)
+    return isize is not None and offset % (1 << 32) == isize
+
+
+def _gz_isize(path: Path) -> int | None:
+    """A ``.gz`` file's ISIZE (its last member's uncompressed size modulo 2**32, the last 4
+    bytes), or ``None`` when the file is too short to end with one (an empty or cut file)."""
+    with open(path, "rb") as handle:
+        if handle.seek(0, os.SEEK_END) < 18:  # 10-byte header, 8-byte trailer
+            return None
         handle.seek(-4, os.SEEK_END)
         return int.from_bytes(handle.read(4), "little")
 
@@ -758,7 +780,7 @@ def _append_quarantine(path: Path, rejects: list[pl.DataFrame]) -> None:
     if not rejects:
         return
     frame = pl.concat(rejects).select(
-        "file", "line_no", "reason", scrub_query_secrets(pl.col("line")).alias("line")
+        "file", "line_no", "reason", scrub_line_secrets(pl.col("line")).alias("line")
     )
     with open(path, "ab") as handle:
         frame.write_ndjson(handle)

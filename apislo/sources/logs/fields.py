@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from apislo.sources.logs.base import RAW_SCHEMA, REJECT_SCHEMA, Parsed, hash_secret, split_lines
-from apislo.text import SECRET_KEY_PATTERN, UNPRINTABLE_ESCAPES
+from apislo.text import SECRET_JSON_KEYS, SECRET_KEY_PATTERN, UNPRINTABLE_ESCAPES
 from apislo.zones import check_timezone
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "parse_iso_time",
     "raw_events",
     "request_columns",
+    "scrub_line_secrets",
     "scrub_query_secrets",
     "sniff_json",
     "sniff_pattern",
@@ -195,6 +196,23 @@ def scrub_query_secrets(text: pl.Expr) -> pl.Expr:
     too)."""
     query = text.str.replace_all(rf'(?i)([?&]{SECRET_KEY_PATTERN}=)[^&;#\s"]*', "${1}REDACTED")
     return query.str.replace_all(rf'(?i)(;{SECRET_KEY_PATTERN}=)[^/?&;#\s"]*', "${1}REDACTED")
+
+
+#: A JSON member ``"key": value`` whose key is a credential name (whole key, any case), the
+#: value a string or a bare number; group 1 is up to the value.
+_SECRET_JSON_MEMBER = (
+    rf'(?i)("(?:{SECRET_KEY_PATTERN}|{"|".join(SECRET_JSON_KEYS)})"\s*:\s*)'
+    r'(?:"(?:[^"\\]|\\.)*"|-?[0-9][0-9.eE+-]*)'
+)
+
+
+def scrub_line_secrets(text: pl.Expr) -> pl.Expr:
+    """:func:`scrub_query_secrets`, and in JSON lines the values of members named like a
+    credential (``"apikey"``, ``"api_key"``, ``"apiKey"``, ``"authorization"``, ``"cookie"``,
+    Tyk's ``"raw_request"``...) replaced by ``"REDACTED"``: for whole log lines kept aside (the
+    quarantine), where Kong's ``querystring`` and ``headers`` objects and an API Gateway
+    ``apiKey`` carry credentials outside any query string."""
+    return scrub_query_secrets(text).str.replace_all(_SECRET_JSON_MEMBER, '${1}"REDACTED"')
 
 
 def lines_frame(chunk: bytes) -> pl.DataFrame:

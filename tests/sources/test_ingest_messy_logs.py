@@ -1,0 +1,148 @@
+"""Ingest against messy log directories: odd .gz files, logs compressed otherwise, a log whose
+format changed, rejected JSON lines that carry credentials. Expected values are worked out by
+hand from the lines."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import json
+import lzma
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import apislo
+from apislo.errors import FilesRefusedError
+from apislo.sources.ingest import ingest, quarantine_path
+
+
+def _line(second: int, path: str, timing: str = "") -> str:
+    """An NGINX ``combined`` line at 12:00:SS +0100 (11:00:SS UTC), status 200, 512 bytes;
+    ``timing`` appends ``nginx-timed``'s ``$request_time $upstream_response_time``."""
+    return (
+        f'10.0.0.1 - - [01/Nov/2026:12:00:{second:02d} +0100] "GET {path} HTTP/1.1" 200 512 '
+        f'"-" "curl/8.5"{timing}\n'
+    )
+
+
+def test_an_empty_gz_file_is_skipped_not_a_crash(tmp_path: Path) -> None:
+    """A 0-byte ``access.log.1.gz`` (compression killed, disk full) holds no line: the run
+    skips it as empty and stores the live log's 2 lines (it used to stop the whole run with
+    ``OSError: [Errno 22] Invalid argument`` reading the gzip trailer)."""
+    (tmp_path / "access.log.1.gz").write_bytes(b"")
+    live = tmp_path / "access.log"
+    live.write_text(_line(1, "/v1/orders/1") + _line(2, "/v1/orders/2"))
+    report = ingest([tmp_path], tmp_path / "events", "nginx-combined")
+    assert report.unchanged == [str(tmp_path / "access.log.1.gz")]
+    assert (report.files, report.records) == (1, 2)
+
+
+def test_a_gz_of_several_members_rotated_after_a_partial_read_is_read_to_its_end(
+    tmp_path: Path,
+) -> None:
+    """access.log is read at 2 lines, gets a 3rd, is rotated and compressed by a tool that
+    writes one gzip member per block (``bgzip``; ``cat a.gz b.gz``). gzip's trailer (ISIZE)
+    then gives the last member's size, one line, fewer bytes than the 2 lines read: the file
+    was taken as read and its 3rd line lost. Expected: the 3rd line (second 3) is added."""
+    first, second, third = (_line(s, f"/v1/orders/{s}") for s in (1, 2, 3))
+    assert len(third.encode()) < len((first + second).encode())  # what fooled the size check
+    log = tmp_path / "access.log"
+    log.write_text(first + second)
+    dataset = tmp_path / "events"
+    assert ingest([log], dataset, "nginx-combined").records == 2
+    log.unlink()
+    rotated = tmp_path / "access.log.1.gz"
+    rotated.write_bytes(gzip.compress((first + second).encode()) + gzip.compress(third.encode()))
+    report = ingest([tmp_path], dataset, "nginx-combined")
+    assert (report.lines, report.records) == (1, 1)
+    assert apislo.load(dataset)["ts"].tolist() == [
+        pd.Timestamp(f"2026-11-01 11:00:0{s}", tz="UTC") for s in (1, 2, 3)
+    ]
+    again = ingest([tmp_path], dataset, "nginx-combined")  # read again, nothing added twice
+    assert again.records == 0
+    assert len(apislo.load(dataset)) == 3
+
+
+def test_a_named_format_wins_over_the_one_the_dataset_remembers(tmp_path: Path) -> None:
+    """The operator adds ``$request_time $upstream_response_time`` to the ``log_format`` and
+    reloads NGINX: access.log goes on in ``nginx-timed``. The run that resumes it with the
+    remembered ``nginx-combined`` refuses it (all new lines rejected) and says "check --format";
+    ``--format nginx-timed`` was then ignored for a file the dataset knew, so the log was stuck.
+    Expected: the new line is read as ``nginx-timed``: latency 0.250 s, start = 11:00:05 UTC
+    logged end - 0.250 s = 11:00:04.750."""
+    log = tmp_path / "access.log"
+    log.write_text(_line(1, "/v1/orders/1"))
+    dataset = tmp_path / "events"
+    assert ingest([log], dataset, "auto").formats == {str(log): "nginx-combined"}
+    with open(log, "a") as handle:
+        handle.write(_line(5, "/v1/orders/5", timing=" 0.250 0.200"))
+    report = ingest([log], dataset, "nginx-timed")
+    assert (report.records, report.formats) == (1, {str(log): "nginx-timed"})
+    events = apislo.load(dataset)
+    assert events["latency_s"].tolist()[1] == 0.25
+    assert events["ts"].tolist()[1] == pd.Timestamp("2026-11-01 11:00:04.750", tz="UTC")
+    assert events["gateway"].tolist() == ["nginx-combined", "nginx-timed"]
+
+
+def test_credentials_in_json_members_of_quarantined_lines_are_redacted(tmp_path: Path) -> None:
+    """Kong's file-log writes the query string again as an object and the request headers
+    (key-auth's ``apikey``, ``authorization``); API Gateway's ``apiKey`` is the key itself.
+    A rejected line (status ``abc``) kept them in clear in the quarantine; each value must read
+    ``REDACTED`` there, the rest of the line unchanged."""
+    kong = {
+        "request": {
+            "method": "GET",
+            "uri": "/v1/orders/2?apikey=SECRET1",
+            "querystring": {"apikey": "SECRET1"},
+            "headers": {"apikey": "SECRET2", "Authorization": "Bearer SECRET3", "host": "h"},
+        },
+        "response": {"status": "abc", "size": 20},
+        "latencies": {"request": 12, "proxy": 10, "kong": 2},
+        "started_at": 1793527200000,
+        "service": {"name": "orders"},
+    }
+    log = tmp_path / "kong.json"
+    log.write_text(json.dumps(kong) + "\n")
+    aws = {"requestId": "r1", "requestTime": "bad", "httpMethod": "GET", "apiKey": "SECRET4"}
+    aws_log = tmp_path / "apigw.json"
+    aws_log.write_text(json.dumps(aws) + "\n")
+    dataset = tmp_path / "events"
+    ingest([log], dataset, "kong-json", max_reject_rate=1)
+    ingest([aws_log], dataset, "aws-apigw-json", max_reject_rate=1)
+    text = quarantine_path(dataset).read_text()
+    assert "SECRET" not in text
+    kong_row, aws_row = (json.loads(json.loads(row)["line"]) for row in text.splitlines())
+    request = kong_row["request"]
+    assert request["uri"] == "/v1/orders/2?apikey=REDACTED"
+    assert request["querystring"] == {"apikey": "REDACTED"}
+    assert request["headers"] == {"apikey": "REDACTED", "Authorization": "REDACTED", "host": "h"}
+    assert kong_row["response"] == {"status": "abc", "size": 20}
+    assert kong_row["service"] == {"name": "orders"}
+    assert aws_row == {**aws, "apiKey": "REDACTED"}
+
+
+@pytest.mark.parametrize(
+    ("name", "compress", "says"),
+    [
+        ("access.log.1", gzip.compress, "gzip-compressed but its name does not end in .gz"),
+        ("access.log.2.xz", lzma.compress, "xz-compressed"),
+        ("access.log.3.bz2", bz2.compress, "bzip2-compressed"),
+    ],
+)
+def test_a_log_compressed_otherwise_than_gz_is_refused_saying_so(
+    tmp_path: Path, name: str, compress: Callable[[bytes], bytes], says: str
+) -> None:
+    """logrotate's ``compresscmd xz`` (or a .gz renamed without its suffix) gives files whose
+    bytes are not text: they were refused as "no log format recognises this file ... Pass
+    --format NAME", which no format fixes. The error names the compression instead, and the
+    plain log beside them is stored."""
+    (tmp_path / name).write_bytes(compress(_line(1, "/v1/orders/1").encode()))
+    (tmp_path / "access.log").write_text(_line(2, "/v1/orders/2"))
+    with pytest.raises(FilesRefusedError) as caught:
+        ingest([tmp_path], tmp_path / "events")
+    (error,) = caught.value.errors.values()
+    assert str(error).startswith(f"{tmp_path / name}: this file is {says}")
+    assert caught.value.report.records == 1
