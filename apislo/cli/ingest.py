@@ -82,7 +82,7 @@ def command(
         if tz is not None:
             check_timezone(tz, "--tz")
         files = expand_paths(paths)
-        total = sum(p.stat().st_size for p in files)
+        total = sum(_size(p) for p in files)
         if fmt == "auto" and log_format:
             fmt = "nginx-custom"
         with progress(total, "ingest", quiet or as_json) as bar:
@@ -103,6 +103,15 @@ def command(
         for error in refused.errors.values():
             click.echo(f"error: {error}", err=True)
         sys.exit(1)
+
+
+def _size(path: Path) -> int:
+    """Bytes of ``path`` for the progress bar; 0 for a file gone since it was listed (rotated
+    away): the run then reports it as unreadable, with the others stored."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _print_report(report: IngestReport, as_json: bool) -> None:

@@ -43,7 +43,8 @@ _ROTATED = re.compile(
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     """Files named by ``paths``: files, globs (``**`` allowed) and directories (recursively).
 
-    Hidden files are skipped inside directories; a file named more than once (through ``..`` or
+    Inside a directory, hidden files and hidden folders (``.git/``, ``.snapshot/``) are skipped;
+    a file named more than once (through ``..`` or
     a symbolic link too) is listed once, under the first of its names. Rotated logs are ordered
     oldest first (``access.log.3.gz``, ``access.log.2.gz``, ``access.log.1``, ``access.log``).
 
@@ -59,10 +60,12 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
                 raise IngestError(f"{text}: the pattern matches no file")
             found.extend(matches)
         elif Path(text).is_dir():
+            top = Path(text)
             found.extend(
                 p
-                for p in Path(text).rglob("*")
-                if p.is_file() and not any(part.startswith(".") for part in p.parts[-1:])
+                for p in top.rglob("*")
+                if p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(top).parts)
             )
         elif Path(text).is_file():
             found.append(Path(text))

@@ -237,11 +237,17 @@ def detect_file(
 
     Raises:
         FormatDetectionError: no format recognises the sample.
+        IngestError: the sample holds no complete line (a first line over 1 MiB).
     """
     options = options or ParseOptions()
     sample: list[str] | None = None
     if envelope is True or fmt == "auto":
         sample = _sample_lines(path)
+        if not sample and fmt == "auto":
+            raise IngestError(
+                f"{path}: no complete line in its first {MAX_SAMPLE_BYTES >> 20} MiB, so its "
+                "format cannot be detected; pass --format NAME to read it anyway"
+            )
     if envelope is True:
         assert sample is not None
         envelope = detect_envelope(sample)

@@ -40,6 +40,21 @@ def test_dated_rotations_come_oldest_first_then_the_live_log(tmp_path: Path) -> 
     ]
 
 
+def test_hidden_folders_inside_a_directory_are_skipped(tmp_path: Path) -> None:
+    # a log folder kept in git, or a NetApp share with its .snapshot/ copies of every log
+    for name in ("access.log", ".git/objects/ab/cdef", ".snapshot/hourly.0/access.log", "a/b.log"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x\n")
+    assert [p.relative_to(tmp_path).as_posix() for p in expand_paths([tmp_path])] == [
+        "access.log",  # (folder by folder: the top one first)
+        "a/b.log",
+    ]
+    # named explicitly, a hidden folder is read
+    assert expand_paths([tmp_path / ".snapshot" / "hourly.0"]) == [
+        tmp_path / ".snapshot" / "hourly.0" / "access.log"
+    ]
+
+
 def test_a_file_named_twice_is_listed_once_under_its_first_name(tmp_path: Path) -> None:
     (tmp_path / "app").mkdir()
     log = tmp_path / "app" / "a.log"

@@ -198,6 +198,20 @@ def test_a_dataset_with_nothing_stored_loads_empty(tmp_path: Path) -> None:
     assert str(events["status"].dtype) == "int16[pyarrow]"
 
 
+def test_cli_a_file_gone_since_it_was_listed_is_a_one_line_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A log rotated away between the listing and the run: the progress bar's size of it was a
+    FileNotFoundError traceback; now the run says which file is gone, in one line."""
+    import apislo.cli.ingest as cli_ingest
+
+    log, gone = _write(tmp_path / "a.log", GOOD), tmp_path / "access.log.1"
+    monkeypatch.setattr(cli_ingest, "expand_paths", lambda paths: [log, gone])
+    result = CliRunner().invoke(main, ["ingest", str(tmp_path), "--out", str(tmp_path / "ev")])
+    assert (result.exit_code, type(result.exception)) == (1, SystemExit)
+    assert result.output.strip() == f"error: {gone}: no such file or directory"
+
+
 def test_cli_json_output(tmp_path: Path) -> None:
     log = _write(tmp_path / "access.log", [GOOD[0], NOISE[0]])
     dataset = tmp_path / "events"
@@ -399,6 +413,19 @@ def test_a_first_line_longer_than_the_sample_head_does_not_hide_the_format(
     log = _write(tmp_path / "access.log", [long_line] + GOOD * 100)
     assert ingest_module.detect_file(log) == ("nginx-combined", None)
     assert ingest([log], tmp_path / "events").records == 301
+
+
+def test_a_first_line_over_the_largest_sample_says_so(tmp_path: Path) -> None:
+    # 1.5 MiB before the first newline: no line to score, which "no log format recognises this
+    # file (0 %)" did not say
+    log = tmp_path / "huge.log"
+    log.write_text("x" * (3 << 19) + "\n" + GOOD[0])
+    with pytest.raises(FilesRefusedError) as caught:
+        ingest([log], tmp_path / "events")
+    assert str(caught.value.errors[str(log)]) == (
+        f"{log}: no complete line in its first 1 MiB, so its format cannot be detected; "
+        "pass --format NAME to read it anyway"
+    )
 
 
 def test_a_missing_path_creates_no_dataset(tmp_path: Path) -> None:

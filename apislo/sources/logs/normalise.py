@@ -27,6 +27,7 @@ from apislo.model import EVENT_SCHEMA
 from apislo.sources.logs.arrow import to_polars
 from apislo.sources.logs.base import RAW_SCHEMA
 from apislo.sources.logs.dictionary import factorize
+from apislo.text import printable
 
 __all__ = [
     "PathNamer",
@@ -109,11 +110,35 @@ class RouteMap:
         for i, item in enumerate(data):
             if not isinstance(item, dict) or not {"match", "api"} <= item.keys():
                 raise ConfigError(f"{path}: item {i} needs 'match' (regex) and 'api' (name)")
-            rules.append(RouteRule(str(item["match"]), str(item["api"]), item.get("route")))
+            unknown = sorted(set(item) - {"match", "api", "route"})
+            if unknown:  # a typo (`rout:`) would silently keep the templated route
+                raise ConfigError(
+                    f"{path}: item {i}: unknown key {unknown[0]!r} (match, api, route)"
+                )
+            route = item.get("route")  # (null: the templated route stays)
+            rules.append(
+                RouteRule(
+                    str(item["match"]),
+                    _name(path, i, "api", item["api"]),
+                    None if route is None else _name(path, i, "route", route),
+                )
+            )
         try:
             return cls(tuple(rules))
         except ConfigError as exc:
             raise ConfigError(f"{path}: {exc}") from exc
+
+
+def _name(path: str | Path, index: int, key: str, value: object) -> str:
+    """A route map's ``api`` or ``route`` name: a non-empty text (a number is its text), shown
+    with its control characters escaped as every text of an event is.
+
+    Raises:
+        ConfigError: empty, missing (``null``) or not a scalar.
+    """
+    if isinstance(value, bool) or not isinstance(value, str | int | float) or not str(value):
+        raise ConfigError(f"{path}: item {index}: {key} must be a non-empty name, not {value!r}")
+    return printable(str(value))
 
 
 def _regex_problem(pattern: str) -> str | None:

@@ -96,6 +96,32 @@ def test_route_map_file_errors_name_the_item(tmp_path) -> None:
         RouteMap.load(bad)
 
 
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ("api: ''", "item 0: api must be a non-empty name, not ''"),
+        ("api: null", "item 0: api must be a non-empty name, not None"),
+        ("api: a\n  rout: r", "item 0: unknown key 'rout' (match, api, route)"),
+        ("api: a\n  route: ''", "item 0: route must be a non-empty name, not ''"),
+    ],
+)
+def test_route_map_names_must_be_names(tmp_path, item: str, message: str) -> None:
+    # an empty API name was stored as "", a null one as the text "None", and a mistyped key
+    # left the route templated without a word
+    bad = tmp_path / "map.yaml"
+    bad.write_text(f"- match: '^/a'\n  {item}\n")
+    with pytest.raises(ConfigError) as caught:
+        RouteMap.load(bad)
+    assert str(caught.value) == f"{bad}: {message}"
+
+
+def test_route_map_names_are_shown_escaped(tmp_path) -> None:
+    # a control character in a name is written as an escape, as in any text of an event
+    good = tmp_path / "map.yaml"
+    good.write_text("- match: '^/a'\n  api: \"a\\e[31m\"\n  route: 2\n")
+    assert RouteMap.load(good).rules == (RouteRule("^/a", "a\\x1B[31m", "2"),)
+
+
 def test_to_arrow_gives_exactly_the_event_schema() -> None:
     events = normalise(_raw(path=["/a"], status=[200], latency_s=[0.25]), "nginx-combined")
     table = to_arrow(events)
