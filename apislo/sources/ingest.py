@@ -9,6 +9,9 @@ by any Parquet tool and by :func:`load`. Beside it:
   (``access.log`` renamed ``access.log.1``) is recognised by its content, not its name.
 * ``<dataset>.quarantine.jsonl`` gets every rejected line (file, line number, reason, the line).
 * ``<dataset>/_apislo.lock`` is held (``flock``) while a run ingests, so runs never overlap.
+* ``<dataset>/_apislo_commit.json`` exists while a file's parts are moved into the dataset and
+  the state saved: a run killed in between leaves it, and the next run finishes that commit, so
+  no line is stored twice or lost.
 
 Each file is staged and only moved into the dataset when it is complete and its reject rate is
 below ``max_reject_rate``, so a file in the wrong format adds nothing; the run goes on with the
@@ -86,6 +89,8 @@ MIN_CHUNK_BYTES = 1 << 20
 _STATE_FILE = "_apislo_state.json"
 _LOCK_FILE = "_apislo.lock"
 _STAGING = "_staging"  #: where a run writes a file's Parquet parts until they are committed
+#: A file's commit in progress: its parts' moves and the state that says the file was read.
+_JOURNAL = "_apislo_commit.json"
 
 
 @dataclass
@@ -383,7 +388,8 @@ def ingest(
     refused: dict[str, IngestError] = {}
     # a thread of its own detects the next file's format while the current one is parsed
     with _dataset_lock(root), ThreadPoolExecutor(1, thread_name_prefix="apislo-detect") as pool:
-        shutil.rmtree(root / _STAGING, ignore_errors=True)  # what a killed run left
+        _finish_commit(root)  # a commit a killed run left half done
+        shutil.rmtree(root / _STAGING, ignore_errors=True)  # what else it left
         run = _Run(
             root, options, _route_map(route_map), max_reject_rate, on_progress, chunk_bytes,
             _load_state(root), report,
@@ -484,7 +490,8 @@ class _Run:
             chunks.close()  # waits for the chunks being parsed, which write into staging
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        _commit(staging, root)
+        # the rejects first: a crash before the commit gives them twice (the file is read again),
+        # never not at all
         _append_quarantine(quarantine_path(root), rejects)
         for frame in rejects:
             for reason, count in Counter(frame["reason"].to_list()).items():
@@ -505,7 +512,7 @@ class _Run:
             self.state.remove(known)
         if offset:  # a file with nothing complete yet is not remembered: it is read anew
             self.state.append(entry)
-        _save_state(root, self.state)
+        _commit(staging, root, self.state)
 
 
 @contextmanager
@@ -770,14 +777,36 @@ def _write_partitions(staging: Path, stem: str, events: pl.DataFrame, number: in
         part.write_parquet(folder / f"part-{stem}-{number}.parquet", compression="lz4")
 
 
-def _commit(staging: Path, root: Path) -> None:
-    if not staging.exists():
-        return
-    for part in staging.glob("day=*/*.parquet"):
-        target = root / part.parent.name
-        target.mkdir(exist_ok=True)
-        part.replace(target / part.name)
+def _commit(staging: Path, root: Path, state: list[FileState]) -> None:
+    """Move a file's staged parts into the dataset and save ``state``, which says the file was
+    read, as one step a crash cannot split: a journal of the moves and the state is written
+    first, and a run that finds it finishes the commit (:func:`_finish_commit`). A crash between
+    the moves and the state would otherwise store the file's lines again on the next run."""
+    moves = [
+        (part.relative_to(root).as_posix(), f"{part.parent.name}/{part.name}")
+        for part in sorted(staging.glob("day=*/*.parquet"))
+    ]
+    journal = root / _JOURNAL
+    tmp = journal.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"moves": moves, "files": [vars(entry) for entry in state]}))
+    tmp.replace(journal)
+    _finish_commit(root)
     shutil.rmtree(staging, ignore_errors=True)
+
+
+def _finish_commit(root: Path) -> None:
+    """Carry out the commit the journal describes, if any: the moves not done yet, then the
+    state (a run does this at its end, and at its start for a run killed in between)."""
+    journal = root / _JOURNAL
+    if not journal.exists():
+        return
+    plan = json.loads(journal.read_text())
+    for source, target in plan["moves"]:
+        if (root / source).exists():
+            (root / target).parent.mkdir(exist_ok=True)
+            (root / source).replace(root / target)
+    _save_state(root, [FileState(**entry) for entry in plan["files"]])
+    journal.unlink()
 
 
 def _append_quarantine(path: Path, rejects: list[pl.DataFrame]) -> None:

@@ -361,6 +361,58 @@ def test_load_reads_plain_and_dictionary_encoded_parts_together(tmp_path: Path, 
     assert apislo.load(dataset, apis=["legacy", "users"])["status"].tolist() == [201, 404]
 
 
+def test_a_run_killed_between_storing_a_file_and_saving_the_state_stores_nothing_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parts of a.log (3 requests) are in the dataset when the process dies before the
+    state says a.log was read: the next run used to read a.log again, 6 rows. It finishes the
+    commit instead: 3 rows, a.log unchanged."""
+    log = _write(tmp_path / "a.log", GOOD)
+    dataset = tmp_path / "events"
+
+    def power_cut(root: Path, state: list) -> None:
+        raise RuntimeError("power cut")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ingest_module, "_save_state", power_cut)
+        with pytest.raises(RuntimeError, match="power cut"):
+            ingest([log], dataset, "nginx-combined")
+    assert len(list(dataset.glob("day=*/*.parquet"))) == 1  # stored, the state not saved
+    again = ingest([log], dataset, "nginx-combined")
+    assert (again.unchanged, again.records) == ([str(log)], 0)
+    assert len(apislo.load(dataset)) == 3
+    assert not (dataset / "_apislo_commit.json").exists()
+
+
+def test_a_run_killed_between_two_parts_of_a_file_finishes_its_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """a.log holds two days (two parts); the process dies after moving the first part: the
+    next run moves the second and saves the state. By hand: 3 requests on 1 November and 1 on
+    2 November, each once."""
+    next_day = GOOD[0].replace("01/Nov/2026", "02/Nov/2026")
+    log = _write(tmp_path / "a.log", [*GOOD, next_day])
+    dataset = tmp_path / "events"
+    moved = []
+    replace = Path.replace
+
+    def dies_on_the_second_part(self: Path, target: Path) -> Path:
+        if self.suffix == ".parquet":
+            moved.append(self)
+            if len(moved) == 2:
+                raise RuntimeError("killed")
+        return replace(self, target)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Path, "replace", dies_on_the_second_part)
+        with pytest.raises(RuntimeError, match="killed"):
+            ingest([log], dataset, "nginx-combined")
+    assert len(list(dataset.glob("day=*/*.parquet"))) == 1
+    assert ingest([log], dataset, "nginx-combined").records == 0
+    days = apislo.load(dataset)["ts"].dt.day.tolist()
+    assert sorted(days) == [1, 1, 1, 2]
+
+
 def test_a_second_ingest_into_the_same_dataset_at_once_is_refused(tmp_path: Path) -> None:
     """While one run holds the dataset's lock, another adds nothing and says why; the lock
     goes with the holder, and the run's staging folder with the run."""
