@@ -258,7 +258,11 @@ def burn_rates(
 
 
 def compliance_history(history: pd.DataFrame, by: str = "slo_objective") -> Any:
-    """Attainment per period (bars) with the target as a tick, one panel per ``by`` value.
+    """Attainment per period (dots) with the target as a tick, one panel per ``by`` value.
+
+    The y axis spans the attainments and the target only, not 0-100 %: on a 0-100 % axis (or
+    under bars, which start at the axis floor) a 98.9 % month is indistinguishable from a 99.5 %
+    target, so a missed SLO would look met.
 
     Args:
         history: ``period``, ``by``, ``attainment``, ``target`` as from
@@ -268,20 +272,22 @@ def compliance_history(history: pd.DataFrame, by: str = "slo_objective") -> Any:
 
     _require(history, ["period", by, "attainment", "target"], "compliance_history")
     data = history[["period", by, "attainment", "target"]].dropna(subset=["attainment"])
-    bars = (
+    scale = alt.Scale(zero=False, padding=8)  # dots at the extremes stay inside the panel
+    dots = (
         alt.Chart()
-        .mark_bar()
+        .mark_circle(size=80, opacity=1)
         .encode(
             x=alt.X("period:O", title=None),
-            y=alt.Y(
-                "attainment:Q", title="attainment", scale=alt.Scale(zero=False),
-                axis=alt.Axis(format=".2%"),
-            ),
+            y=alt.Y("attainment:Q", title="attainment", scale=scale, axis=alt.Axis(format=".2%")),
         )
-    )  # fmt: skip
-    target = alt.Chart().mark_tick(color="#c0392b", thickness=2).encode(x="period:O", y="target:Q")
+    )
+    target = (
+        alt.Chart()
+        .mark_tick(color="#c0392b", thickness=2)
+        .encode(x="period:O", y=alt.Y("target:Q", scale=scale))
+    )
     return (
-        alt.layer(bars, target, data=_shown(data))
+        alt.layer(dots, target, data=_shown(data))
         .properties(height=140, width=_WIDTH)
         .facet(row=alt.Row(f"{by}:N", title=None), title="Compliance history (target in red)")
         .resolve_scale(y="independent")

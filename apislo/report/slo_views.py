@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -227,8 +228,10 @@ def compliance(
     )
     if hist.empty:
         return pd.DataFrame(
-            columns=["slo_objective", "period", "target", "attainment", "met", "complete"]
-        )
+            columns=[
+                "slo_objective", "period", "target", "attainment", "met", "complete", "requests",
+            ]
+        )  # fmt: skip
     hist = _headline(hist)
     starts = pd.DatetimeIndex(hist["period_start"]).tz_convert(timezone)
     fmt = "%Y-%m" if period == "month" else "%Y-%m-%d"
@@ -240,9 +243,19 @@ def compliance(
             "attainment": hist["sli"].to_numpy(),
             "met": hist["met"].to_numpy(),
             "complete": hist["complete"].to_numpy(),
-            "requests": hist["events_total"].to_numpy(),
+            "requests": _whole(hist["events_total"]),
         }
     )
+
+
+def _whole(counts: pd.Series) -> Any:
+    """Event counts as integers when they are whole (always, from logs), so a table shows
+    ``46627``, not ``46627.00000``; left as they are otherwise (a Prometheus increase may not
+    be whole)."""
+    values = counts.to_numpy(dtype="float64")
+    if np.isfinite(values).all() and (values == np.round(values)).all():
+        return values.astype("int64")
+    return values
 
 
 def exhaustion_forecast(

@@ -120,3 +120,14 @@ def test_incident_review_with_no_requests_says_so(tiny_dataset, tmp_path) -> Non
 
 def test_incident_review_with_requests_shows_no_note(incident_report) -> None:
     assert "No requests" not in incident_report.html_path.read_text()
+
+
+def test_incident_review_says_its_latency_quantiles_are_bucket_estimates(incident_report) -> None:
+    """/pay in the incident (00:25-02:00) took 0.6 s and 0.04 s. The p99 shown is PromQL's
+    histogram_quantile: rank 0.99 x 2 = 1.98 falls in the (0.5, 1] bucket, which holds one
+    request above the one below it -> 0.5 + 0.5 x 0.98 = 0.99 s, above the slowest request
+    (exact p99: 0.04 + 0.99 x 0.56 = 0.594 s). The page must say which estimator it used."""
+    routes = {r["route"]: r for r in incident_report.records["routes"]}
+    assert routes["/pay"]["p99_s"] == pytest.approx(0.99)
+    page = incident_report.html_path.read_text()
+    assert "quantiles estimated from the histogram buckets" in page

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -73,3 +75,21 @@ def test_burn_rates_draw_thresholds_of_their_slo_only() -> None:
 def test_missing_columns_are_a_clear_error() -> None:
     with pytest.raises(ConfigError, match="status_mix needs columns"):
         charts.status_mix(pd.DataFrame({"ts": []}))
+
+
+def test_compliance_axis_spans_the_attainments_so_a_missed_target_shows() -> None:
+    """A month at 98.9 % under a 99.5 % target (the demo's orders after its outage): on a
+    0-100 % axis the two are a pixel apart and the missed SLO looks met. The axis must span
+    about 98.9 %-99.9 % (the data and the target), so its labels stay between 98 % and 100 %."""
+    history = pd.DataFrame(
+        {
+            "slo_objective": "orders / 99.5%",
+            "period": ["2026-09", "2026-10", "2026-11"],
+            "attainment": [0.999, 0.989, None],  # a period without traffic is left out
+            "target": 0.995,
+        }
+    )
+    svg = svg_of(charts.compliance_history(history))
+    labels = [float(v) for v in re.findall(r">(\d+(?:\.\d+)?)%</text>", svg)]
+    assert labels and min(labels) >= 98.0 and max(labels) <= 100.0, labels
+    assert svg.count('aria-roledescription="circle"') == 2  # one dot per period with traffic

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import apislo.slo
-from apislo.report import slo_views
+from apislo.report import slo_views, views
 from tests.report.tiny import write_dataset
 
 SPEC = Path(__file__).parents[1] / "notebooks" / "data" / "tiny_slo.yaml"
@@ -62,3 +62,17 @@ def test_budget_spent_between_two_evaluations(slos, tmp_path: Path) -> None:
     # before: 2 good requests, nothing spent; after: 1 bad of 6 with a 0.6 budget
     assert row["remaining_before_pct"] == pytest.approx(100.0)
     assert row["spent_pct"] == pytest.approx(100 / 0.6)
+
+
+def test_compliance_counts_requests_as_whole_numbers(slos, tmp_path: Path) -> None:
+    """The compliance table shows requests per period: pay has 6 requests on 2026-11-01 and
+    none in October. Counts from logs are whole numbers and must read ``6`` in the report, not
+    ``6.00000`` (the table rounds floats to 5 places)."""
+    dataset = write_dataset(tmp_path / "events")
+    got = slo_views.compliance(slos, dataset, "2026-11-01T02:00Z", "month", 1)
+    assert got["period"].tolist() == ["2026-10", "2026-11"]
+    assert got["requests"].tolist() == [0, 6]
+    assert pd.api.types.is_integer_dtype(got["requests"])
+    assert got["attainment"].iloc[1] == pytest.approx(5 / 6)  # one 500 of six
+    html = views.table(got, precision=5).to_html()
+    assert ">6</td>" in html and "6.00000" not in html
