@@ -506,3 +506,34 @@ def test_credentials_in_quarantined_lines_are_redacted(tmp_path: Path) -> None:
     (row,) = [json.loads(x) for x in quarantine_path(dataset).read_text().splitlines()]
     assert row["line"] == bad.rstrip("\n").replace("SECRET1", "REDACTED")
     assert "SECRET1" not in quarantine_path(dataset).read_text()
+
+
+def test_the_state_file_holds_one_entry_per_line_after_each_commit(tmp_path: Path) -> None:
+    """Entries are encoded once and remembered between saves; the file still says, one line
+    per file in the order read, what each file gave: a.log 3 lines, then b.log 2 lines (byte
+    counts are the files' sizes), and a run that reads nothing new leaves it the same."""
+    import hashlib
+
+    a = _write(tmp_path / "a.log", GOOD)
+    b = _write(tmp_path / "b.log", GOOD[:2])
+    dataset = tmp_path / "events"
+    ingest([a, b], dataset, "nginx-combined")
+    text = (dataset / "_apislo_state.json").read_text()
+    lines = text.splitlines()
+    assert (lines[0], lines[-1], len(lines)) == ('{"files": [', "]}", 4)
+    expected = [
+        {
+            "path": str(log),
+            "prefix_len": log.stat().st_size,
+            "prefix_sha256": hashlib.sha256(log.read_bytes()).hexdigest(),
+            "offset": log.stat().st_size,
+            "lines": n,
+            "format": "nginx-combined",
+            "envelope": None,
+        }
+        for log, n in ((a, 3), (b, 2))
+    ]
+    assert [json.loads(line.rstrip(",")) for line in lines[1:3]] == expected
+    assert list(json.loads(lines[1].rstrip(","))) == list(expected[0])  # keys in field order
+    assert ingest([a, b], dataset, "nginx-combined").records == 0
+    assert (dataset / "_apislo_state.json").read_text() == text

@@ -327,24 +327,42 @@ def _name_paths(paths: pl.DataFrame, route_map: RouteMap | None) -> pl.DataFrame
     ).with_columns(pl.col("_route").str.extract(_API_FROM_ROUTE, 1).alias("_path_api"))
     if route_map is None or not route_map.rules:
         return named
-    bare = bare_path(pl.col("path"))
+    rule = _first_rule(named.select(bare_path(pl.col("path"))).to_series(), route_map)
+    rules = route_map.rules
+    apis = pl.Series([r.api for r in rules], dtype=pl.String)
+    routes = pl.Series([r.route for r in rules], dtype=pl.String)
     return named.with_columns(
-        _first_match(bare, route_map, "api").alias("_map_api"),
-        pl.coalesce(_first_match(bare, route_map, "route"), pl.col("_route")).alias("_route"),
+        apis.gather(rule).alias("_map_api"),
+        pl.coalesce(routes.gather(rule), pl.col("_route")).alias("_route"),
     )
 
 
-def _first_match(path: pl.Expr, route_map: RouteMap, attribute: str) -> pl.Expr:
-    """The ``attribute`` of the first rule whose pattern ``path`` matches (null if none)."""
-    first, *rest = route_map.rules
-    chain = pl.when(path.str.contains(first.pattern)).then(
-        pl.lit(getattr(first, attribute), pl.String())
+def _first_rule(bare: pl.Series, route_map: RouteMap) -> pl.Series:
+    """For each of ``bare`` (paths), the index of the first rule whose pattern it matches,
+    null if none.
+
+    Each distinct path is tried once, and each rule only on the paths no earlier rule matched:
+    a chain of ``when`` expressions ran every rule on every path, twice (API and route), so a
+    map of 200 rules cost 100 CPU-seconds per million distinct paths.
+    """
+    distinct = bare.unique()
+    found = np.full(len(distinct), -1, dtype=np.int64)
+    left = np.arange(len(distinct))
+    values = distinct
+    for number, rule in enumerate(route_map.rules):
+        if not left.size:
+            break
+        hit = values.str.contains(rule.pattern).fill_null(False).to_numpy()
+        found[left[hit]] = number
+        left, values = left[~hit], values.filter(pl.Series(~hit))
+    table = pl.DataFrame({"bare": distinct, "rule": found}).with_columns(
+        pl.when(pl.col("rule") >= 0).then(pl.col("rule"))
     )
-    for rule in rest:
-        chain = chain.when(path.str.contains(rule.pattern)).then(
-            pl.lit(getattr(rule, attribute), pl.String())
-        )
-    return chain.otherwise(pl.lit(None, pl.String()))
+    return (
+        bare.to_frame("bare")
+        .join(table, on="bare", how="left", nulls_equal=True, maintain_order="left")
+        .get_column("rule")
+    )
 
 
 def to_arrow(events: pl.DataFrame) -> pa.Table:

@@ -83,6 +83,41 @@ def test_route_map_first_match_wins_and_may_rename_the_route() -> None:
     assert events["route"].to_list() == ["/v1/orders/{id}", "legacy", "health check", "/v1/users"]
 
 
+def test_route_map_first_rule_per_path_with_shared_bare_paths_and_rules_without_route() -> None:
+    """Each path is tried against the rules once per bare path (query, fragment and path
+    parameters removed), and each rule only on paths no earlier rule took. Expected by hand:
+    rule 1 (no route) takes /v1/orders..., rule 2 /v2/..., rule 3 anything ending in .json
+    that is left, rule 4 (a later, broader orders rule) nothing rule 1 took."""
+    rules = RouteMap(
+        (
+            RouteRule(r"^/v1/orders", "shop"),
+            RouteRule(r"^/v2/", "two", "v2 route"),
+            RouteRule(r"\.json$", "files", "json file"),
+            RouteRule(r"orders", "late-orders", "late"),
+        )
+    )
+    raw = _raw(
+        path=[
+            "/v1/orders/3?rid=1",  # rule 1, route kept templated
+            "/v1/orders/3?rid=2",  # same bare path
+            "/v2/orders/3.json",  # rule 2 before rules 3 and 4
+            "/v3/data.json#top",  # rule 3
+            "/v3/orders;jsessionid=X",  # rule 4 (bare: /v3/orders)
+            "/v3/other",  # none: named from the path
+            None,  # none
+            "/v1/orders/3?rid=3",
+        ]
+    )
+    events = normalise(raw, "x", rules)
+    assert events["api"].to_list() == [
+        "shop", "shop", "two", "files", "late-orders", "other", "unknown", "shop",
+    ]  # fmt: skip
+    assert events["route"].to_list() == [
+        "/v1/orders/{id}", "/v1/orders/{id}", "v2 route", "json file", "late", "/v3/other",
+        None, "/v1/orders/{id}",
+    ]  # fmt: skip
+
+
 def test_route_map_file_errors_name_the_item(tmp_path) -> None:
     good = tmp_path / "map.yaml"
     good.write_text("- match: '^/a'\n  api: a\n- match: '^/b'\n  api: b\n  route: bee\n")
