@@ -175,10 +175,18 @@ def arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
 def utc_index(ts: pd.Series) -> pd.DatetimeIndex:
     """A ``ts`` column as a tz-aware UTC DatetimeIndex, also when it is empty.
 
-    (``pd.DatetimeIndex`` of an empty Arrow-backed column silently drops the zone.)
+    An Arrow-backed timestamp column is converted by Arrow (its values are UTC already):
+    ``pd.to_datetime`` goes through one Python object per value there, 6.6 s for 3 M rows
+    against milliseconds. (``pd.DatetimeIndex`` of an empty Arrow-backed column silently drops
+    the zone.)
     """
     import pandas as pd
 
+    dtype = getattr(ts, "dtype", None)
+    if isinstance(dtype, pd.ArrowDtype) and pa.types.is_timestamp(dtype.pyarrow_dtype):
+        unit = dtype.pyarrow_dtype.unit
+        values = pa.array(ts.array).cast(pa.timestamp(unit)).to_numpy(zero_copy_only=False)
+        return pd.DatetimeIndex(values).tz_localize("UTC")
     return pd.DatetimeIndex(pd.to_datetime(ts, utc=True))
 
 
