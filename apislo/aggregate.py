@@ -120,11 +120,11 @@ def traffic(
         .agg(aggregations)
         .collect()
     )
-    if complete:
+    if complete:  # (built in order)
         grouped = _complete(grouped, keys, step_us, start, end)
-    grouped = grouped.sort([*keys, "ts"]).select(
-        "ts", *keys, *[c for c in grouped.columns if c not in ("ts", *keys)]
-    )
+    else:
+        grouped = grouped.sort([*keys, "ts"])
+    grouped = grouped.select("ts", *keys, *[c for c in grouped.columns if c not in ("ts", *keys)])
     return arrow_to_pandas(grouped.to_arrow())
 
 
@@ -181,7 +181,13 @@ def _complete(
     start: str | pd.Timestamp | None,
     end: str | pd.Timestamp | None,
 ) -> pl.DataFrame:
-    """Add zero-count rows so every group has every interval in the span."""
+    """Add zero-count rows so every group has every interval in the span; rows come out sorted
+    by the group keys, then ``ts``.
+
+    The rows are built in that order (the sorted groups, each crossed with the time grid), so
+    the frame is never sorted as a whole: sorting 19 M rows by two string keys and ``ts`` took
+    15 s of an SLO grouped by consumer over 60 days.
+    """
     first = _bound(start, step_us) if start is not None else grouped["ts"].min()
     if end is not None:
         last_exclusive = _bound(end, step_us, ceil=True)
@@ -189,8 +195,8 @@ def _complete(
         last = grouped["ts"].max()
         last_exclusive = None if last is None else last + pd.Timedelta(microseconds=step_us)
     if first is None or last_exclusive is None:
-        return grouped
-    groups = grouped.select(keys).unique() if keys else pl.DataFrame()
+        return grouped.sort([*keys, "ts"])
+    groups = grouped.select(keys).unique().sort(keys) if keys else pl.DataFrame()
     intervals = -(-(last_exclusive - first) // pd.Timedelta(microseconds=step_us))
     check_frame_rows(
         intervals, groups.height, "use a longer interval, a shorter span, or complete=False"
@@ -208,9 +214,11 @@ def _complete(
         .alias("ts")
         .to_frame()
     )
-    full = grid.join(groups, how="cross") if keys else grid
+    full = groups.join(grid, how="cross", maintain_order="left_right") if keys else grid
     # a missing key (no consumer in Envoy lines, no API version) is a group of its own: match it
-    joined = full.join(grouped, on=["ts", *keys], how="left", nulls_equal=True)
+    joined = full.join(
+        grouped, on=[*keys, "ts"], how="left", nulls_equal=True, maintain_order="left"
+    )
     counts = [c for c in grouped.columns if c not in ("ts", *keys) and not c.startswith("p")]
     return joined.with_columns(pl.col(counts).fill_null(0))
 
