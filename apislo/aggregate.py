@@ -120,7 +120,7 @@ def traffic(
         .agg(aggregations)
         .collect()
     )
-    if complete:  # (built in order)
+    if complete:  # (sorted as it is built)
         grouped = _complete(grouped, keys, step_us, start, end)
     else:
         grouped = grouped.sort([*keys, "ts"])
