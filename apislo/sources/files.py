@@ -109,8 +109,8 @@ _COMPRESSED = (
 _BZIP2 = re.compile(rb"BZh[1-9]1AY&SY")
 
 
-def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
-    """The first ``size`` bytes of the (decompressed) file.
+def read_head(path: Path, size: int = HEAD_BYTES, offset: int = 0) -> bytes:
+    """The first ``size`` bytes of the (decompressed) file, or of what follows ``offset``.
 
     Raises:
         IngestError: the file cannot be read, or it is compressed in a way apislo does not read
@@ -118,10 +118,14 @@ def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
     """
     with open_log(path) as handle:
         try:
+            if offset and path.suffix == ".gz":
+                _skip(handle, offset, path)
+            elif offset:
+                handle.seek(offset)
             head = handle.read(size)
         except _READ_ERRORS as exc:
             raise _read_error(path, exc) from exc
-    if path.suffix != ".gz":
+    if path.suffix != ".gz" and not offset:
         _refuse_compressed(path, head)
     return head
 

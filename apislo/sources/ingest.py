@@ -231,8 +231,10 @@ def detect_file(
     options: ParseOptions | None = None,
     envelope: str | bool | None = True,
     min_score: float = MIN_SCORE,
+    offset: int = 0,
 ) -> tuple[str, str | None]:
-    """A file's format and envelope, from a sample of its first lines where asked to detect.
+    """A file's format and envelope, from a sample of its first lines (those from ``offset``,
+    in bytes, at a line start) where asked to detect.
 
     Args:
         path: the log file.
@@ -240,6 +242,7 @@ def detect_file(
         options: format options (time zone, NGINX log_format).
         envelope: ``True`` to detect, else the envelope name (or ``None``) to use.
         min_score: the fraction of the sample a detected format must recognise.
+        offset: where the sample starts (a resumed file's new lines).
 
     Returns:
         ``(format name, envelope or None)``.
@@ -251,7 +254,7 @@ def detect_file(
     options = options or ParseOptions()
     sample: list[str] | None = None
     if envelope is True or fmt == "auto":
-        sample = _sample_lines(path)
+        sample = _sample_lines(path, offset)
         if not sample and fmt == "auto":
             raise IngestError(
                 f"{path}: no complete line in its first {MAX_SAMPLE_BYTES >> 20} MiB, so its "
@@ -269,13 +272,13 @@ def detect_file(
     return fmt, envelope or None
 
 
-def _sample_lines(path: Path) -> list[str]:
-    """The first :data:`SAMPLE_LINES` complete lines of a file, from a head of
+def _sample_lines(path: Path, offset: int = 0) -> list[str]:
+    """The first :data:`SAMPLE_LINES` complete lines of a file (from ``offset``), from a head of
     :data:`SAMPLE_BYTES` read again four times larger (up to :data:`MAX_SAMPLE_BYTES`) while it
     holds fewer: a first line of 100 KB (a long JSON batch) leaves none in 64 KiB."""
     size = SAMPLE_BYTES
     while True:
-        head = read_head(path, size)
+        head = read_head(path, size, offset)
         lines = split_lines(head)
         full = len(head) == size
         if full and not head.endswith(b"\n"):
@@ -418,7 +421,10 @@ def ingest(
                 else:  # the format named now wins over the one remembered (the log's changed)
                     fmt_name, env = named or known.format, known.envelope
                 ahead.start(index + 1)  # while this file is parsed
-                run.add_file(index, path, head, known, fmt_name, env)
+                if known is not None and named is None:
+                    run.add_redetecting(index, path, head, known, fmt_name, env, min_score)
+                else:
+                    run.add_file(index, path, head, known, fmt_name, env)
             except IngestError as exc:  # this file is refused; the others go on
                 refused[str(path)] = exc
                 report.refused[str(path)] = str(exc)
@@ -517,6 +523,40 @@ class _Run:
         if offset:  # a file with nothing complete yet is not remembered: it is read anew
             self.state.append(entry)
         _commit(staging, root, self.state)
+
+    def add_redetecting(
+        self,
+        index: int,
+        path: Path,
+        head: bytes,
+        known: FileState,
+        fmt_name: str,
+        env: str | None,
+        min_score: float,
+    ) -> None:
+        """:meth:`add_file` for a file the state knows, read with ``--format auto``: when what
+        follows the part already read is refused in the remembered format (a live log whose
+        ``log_format`` changed), it is detected anew from there and read in the format found.
+
+        Raises:
+            IngestError: refused in both (the first refusal is raised when nothing else fits).
+        """
+        try:
+            self.add_file(index, path, head, known, fmt_name, env)
+        except RejectRateError as exc:
+            try:
+                new_fmt, new_env = detect_file(
+                    path, "auto", self.options, True, min_score, offset=known.offset
+                )
+            except IngestError:
+                raise exc from None
+            if new_fmt == fmt_name:
+                raise
+            self.report.warnings.append(
+                f"{path}: read as {new_fmt} from line {known.lines + 1} on: its lines are no "
+                f"longer {fmt_name}"
+            )
+            self.add_file(index, path, head, known, new_fmt, new_env)
 
 
 @contextmanager

@@ -146,3 +146,31 @@ def test_a_log_compressed_otherwise_than_gz_is_refused_saying_so(
     (error,) = caught.value.errors.values()
     assert str(error).startswith(f"{tmp_path / name}: this file is {says}")
     assert caught.value.report.records == 1
+
+
+def test_with_format_auto_a_changed_log_format_is_detected_from_where_reading_resumes(
+    tmp_path: Path,
+) -> None:
+    """The same change of ``log_format`` as above, with ``--format auto`` (a cron job's usual
+    call): the new line failed the remembered ``nginx-combined`` and the file was refused at
+    every run. What follows what was read is detected anew: one ``nginx-timed`` request, start
+    11:00:05 UTC - 0.250 s, and a warning naming the line it changed at (line 2)."""
+    log = tmp_path / "access.log"
+    log.write_text(_line(1, "/v1/orders/1"))
+    dataset = tmp_path / "events"
+    assert ingest([log], dataset).formats == {str(log): "nginx-combined"}
+    with open(log, "a") as handle:
+        handle.write(_line(5, "/v1/orders/5", timing=" 0.250 0.200"))
+    report = ingest([log], dataset)
+    assert (report.records, report.formats) == (1, {str(log): "nginx-timed"})
+    assert report.warnings == [
+        f"{log}: read as nginx-timed from line 2 on: its lines are no longer nginx-combined"
+    ]
+    events = apislo.load(dataset)
+    assert events["ts"].tolist()[1] == pd.Timestamp("2026-11-01 11:00:04.750", tz="UTC")
+    # a line of neither format still refuses the file, with the first refusal
+    with open(log, "a") as handle:
+        handle.write("garbage\n")
+    with pytest.raises(FilesRefusedError) as caught:
+        ingest([log], dataset)
+    assert "are not nginx-timed requests" in str(caught.value.errors[str(log)])
