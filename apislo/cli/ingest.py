@@ -83,8 +83,6 @@ def command(
             check_timezone(tz, "--tz")
         files = expand_paths(paths)
         total = sum(_size(p) for p in files)
-        if fmt == "auto" and log_format:
-            fmt = "nginx-custom"
         with progress(total, "ingest", quiet or as_json) as bar:
             try:
                 report = ingest(

@@ -388,8 +388,9 @@ def ingest(
     options = options or ParseOptions()
     root = Path(dataset)
     files = _outside(expand_paths(paths), root)  # (a missing path creates no dataset)
-    if options.log_format or format != "auto":  # a bad name or template creates none either
-        get_format("nginx-custom" if options.log_format else format, options)
+    named = _named_format(format, options)
+    if named is not None:  # a bad name or template creates no dataset either
+        get_format(named, options)
     root.mkdir(parents=True, exist_ok=True)
     report = IngestReport(dataset=str(root), quarantine=str(quarantine_path(root)))
     refused: dict[str, IngestError] = {}
@@ -402,7 +403,6 @@ def ingest(
             _load_state(root), report,
         )  # fmt: skip
         min_score = min(MIN_SCORE, 1 - max_reject_rate)
-        named = _named_format(format, options)
         ahead = _DetectAhead(pool, files, run.state, format, options, min_score)
         for index, path in enumerate(files):
             try:
