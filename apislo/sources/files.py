@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import glob
 import gzip
 import hashlib
+import os
 import re
 import zlib
 from collections.abc import Iterable, Iterator
@@ -20,10 +22,12 @@ from apislo.sources.logs.nginx_kernel import count_lines
 __all__ = [
     "HEAD_BYTES",
     "Chunk",
+    "Head",
     "expand_paths",
     "open_log",
     "prefix_digest",
     "read_chunks",
+    "read_content_head",
     "read_head",
 ]
 
@@ -128,6 +132,68 @@ def read_head(path: Path, size: int = HEAD_BYTES, offset: int = 0) -> bytes:
     if path.suffix != ".gz" and not offset:
         _refuse_compressed(path, head)
     return head
+
+
+@dataclass(frozen=True)
+class Head:
+    """Where a file's content starts, and its first bytes from there.
+
+    Attributes:
+        start: offset (bytes, decompressed) of the first byte that is not NUL: 0 for most
+            files, the file's size for one that holds only NULs.
+        data: up to :data:`HEAD_BYTES` bytes from ``start``; empty when there is no content.
+    """
+
+    start: int
+    data: bytes
+
+
+def read_content_head(path: Path) -> Head:
+    """A file's :class:`Head`: its content skips a leading run of NUL bytes.
+
+    A log that logrotate truncated (``copytruncate``) while its writer, not in append mode,
+    kept writing at its old offset begins with a hole of NULs as long as what was there. Such a
+    run identifies nothing (two logs in that state, or two generations of one, would share a
+    fingerprint, and the second would be taken as read) and no log line holds a NUL, so the
+    fingerprint, format detection and reading start after it. A sparse hole is skipped
+    without reading it (``SEEK_DATA``).
+
+    Raises:
+        IngestError: as :func:`read_head`.
+    """
+    head = read_head(path)
+    if not head.startswith(b"\0"):
+        return Head(0, head)
+    start = _content_start(path)
+    return Head(start, read_head(path, HEAD_BYTES, start))
+
+
+def _content_start(path: Path) -> int:
+    """Offset (bytes, decompressed) of the first byte of ``path`` that is not NUL."""
+    with open_log(path) as handle:
+        try:
+            offset = 0 if path.suffix == ".gz" else _first_data(handle)
+            if offset:
+                handle.seek(offset)
+            while block := handle.read(1 << 20):
+                rest = block.lstrip(b"\0")
+                if rest:
+                    return offset + len(block) - len(rest)
+                offset += len(block)
+            return offset
+        except _READ_ERRORS as exc:
+            raise _read_error(path, exc) from exc
+
+
+def _first_data(handle: BinaryIO) -> int:
+    """Where the first data of a plain file lies past a sparse hole (``SEEK_DATA``): its size
+    when it holds none, 0 where the system cannot tell."""
+    try:
+        return os.lseek(handle.fileno(), 0, os.SEEK_DATA)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:  # no data at all: a hole to the end
+            return os.fstat(handle.fileno()).st_size
+        return 0
 
 
 def _refuse_compressed(path: Path, head: bytes) -> None:

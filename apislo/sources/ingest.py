@@ -3,8 +3,9 @@
 The dataset is a directory of Parquet files partitioned by UTC day (``day=YYYY-MM-DD/``), readable
 by any Parquet tool and by :func:`load`. Beside it:
 
-* ``<dataset>/_apislo_state.json`` remembers every file ingested: a fingerprint of its first bytes,
-  how far it was read (bytes and lines) and its format. Ingesting the same content again adds
+* ``<dataset>/_apislo_state.json`` remembers every file ingested: a fingerprint of its first bytes
+  of content (past a leading run of NUL bytes), how far it was read (bytes and lines) and its
+  format. Ingesting the same content again adds
   nothing, a file that grew is resumed where the last run stopped, and a rotated file
   (``access.log`` renamed ``access.log.1``) is recognised by its content, not its name.
 * ``<dataset>.quarantine.jsonl`` gets every rejected line (file, line number, reason, the line).
@@ -45,9 +46,11 @@ from apislo.model import EVENT_COLUMNS, EVENT_SCHEMA, events_to_pandas
 from apislo.sources.files import (
     HEAD_BYTES,
     Chunk,
+    Head,
     expand_paths,
     prefix_digest,
     read_chunks,
+    read_content_head,
     read_head,
 )
 from apislo.sources.logs import get_format
@@ -100,11 +103,14 @@ class FileState:
     Attributes:
         path: where it was last seen.
         prefix_len: bytes covered by ``prefix_sha256`` (at most 4 KiB, at most ``offset``).
-        prefix_sha256: digest of the first ``prefix_len`` bytes (decompressed).
+        prefix_sha256: digest of the first ``prefix_len`` bytes of its content (decompressed,
+            from ``prefix_start``).
         offset: bytes consumed (decompressed), always at a line start.
         lines: lines consumed.
         format: log format used.
         envelope: envelope stripped (``docker``, ``cri``, ``syslog``) or ``None``.
+        prefix_start: where its content starts, past a leading run of NUL bytes (bytes,
+            decompressed; see :func:`~apislo.sources.files.read_content_head`).
     """
 
     path: str
@@ -114,6 +120,7 @@ class FileState:
     lines: int
     format: str
     envelope: str | None = None
+    prefix_start: int = 0
 
 
 #: :class:`FileState`'s fields, in the order of its JSON entries.
@@ -158,7 +165,7 @@ def iter_file(
     fmt: str = "auto",
     options: ParseOptions | None = None,
     route_map: RouteMap | None = None,
-    start_offset: int = 0,
+    start_offset: int | None = None,
     start_line: int = 0,
     envelope: str | bool | None = True,
     keep_partial: bool = True,
@@ -173,7 +180,8 @@ def iter_file(
         fmt: a format name or ``"auto"``.
         options: format options (time zone, NGINX log_format).
         route_map: rules naming APIs and routes.
-        start_offset, start_line: where to resume (bytes, lines already read).
+        start_offset, start_line: where to resume (bytes, lines already read); by default
+            where the file's content starts (past leading NUL bytes: :class:`Head`).
         envelope: ``True`` to detect, else the envelope name (or ``None``) to use.
         keep_partial: read a final unterminated line (see :func:`read_chunks`).
         chunk_bytes: chunk size in bytes.
@@ -186,7 +194,9 @@ def iter_file(
         absolute 1-based line numbers and the file's path.
     """
     options = options or ParseOptions()
-    fmt, env_name = detect_file(path, fmt, options, envelope)
+    if start_offset is None:
+        start_offset = read_content_head(path).start
+    fmt, env_name = detect_file(path, fmt, options, envelope, offset=start_offset)
     parser = get_format(fmt, options)
     gateway = fmt
 
@@ -406,18 +416,18 @@ def ingest(
         ahead = _DetectAhead(pool, files, run.state, format, options, min_score)
         for index, path in enumerate(files):
             try:
-                head = read_head(path)
+                head = read_content_head(path)
                 known = _match(run.state, head)
                 if known is not None and _read_to_end(path, known.offset):
                     report.unchanged.append(str(path))
                     known.path = str(path)
                     continue
-                if not head:  # empty (a log just rotated, not written to yet): read when it grows
+                if not head.data:  # empty (just rotated, not written to yet): read when it grows
                     report.unchanged.append(str(path))
                     continue
                 report.files += 1
                 if known is None:
-                    fmt_name, env = ahead.result(index)
+                    fmt_name, env = ahead.result(index, head.start)
                 else:  # the format named now wins over the one remembered (the log's changed)
                     fmt_name, env = named or known.format, known.envelope
                 ahead.start(index + 1)  # while this file is parsed
@@ -455,7 +465,7 @@ class _Run:
         self,
         index: int,
         path: Path,
-        head: bytes,
+        head: Head,
         known: FileState | None,
         fmt_name: str,
         env: str | None,
@@ -475,7 +485,7 @@ class _Run:
             fmt_name,
             self.options,
             self.route_map,
-            start_offset=known.offset if known else 0,
+            start_offset=known.offset if known else head.start,
             start_line=known.lines if known else 0,
             envelope=env,
             keep_partial=settled,
@@ -508,7 +518,7 @@ class _Run:
                 report.rejected[reason] = report.rejected.get(reason, 0) + count
         report.lines += lines
         report.records += records
-        prefix = head[: min(offset, HEAD_BYTES)]
+        prefix = head.data[: min(offset - head.start, HEAD_BYTES)]
         entry = FileState(
             str(path),
             len(prefix),
@@ -517,6 +527,7 @@ class _Run:
             (known.lines if known else 0) + lines,
             fmt_name,
             env,
+            head.start,
         )
         if known is not None:
             self.state.remove(known)
@@ -528,7 +539,7 @@ class _Run:
         self,
         index: int,
         path: Path,
-        head: bytes,
+        head: Head,
         known: FileState,
         fmt_name: str,
         env: str | None,
@@ -629,12 +640,12 @@ class _DetectAhead:
         self.fmt, self.options, self.min_score = fmt, options, min_score
         self._ahead: dict[int, Future[tuple[str, str | None]]] = {}
 
-    def result(self, index: int) -> tuple[str, str | None]:
-        """Format and envelope of ``files[index]``, detected ahead or now (errors are raised
-        here, at the file's turn)."""
+    def result(self, index: int, start: int) -> tuple[str, str | None]:
+        """Format and envelope of ``files[index]``, whose content starts at ``start``,
+        detected ahead or now (errors are raised here, at the file's turn)."""
         future = self._ahead.pop(index, None)
         if future is None:
-            return detect_file(self.files[index], self.fmt, self.options, min_score=self.min_score)
+            return self._detect(index, start)
         return future.result()
 
     def start(self, index: int) -> None:
@@ -643,14 +654,16 @@ class _DetectAhead:
         if index >= len(self.files):
             return
         try:
-            head = read_head(self.files[index])
+            head = read_content_head(self.files[index])
         except (IngestError, OSError):
             return
-        if head and _match(self.state, head) is None:
-            future = self.pool.submit(
-                detect_file, self.files[index], self.fmt, self.options, min_score=self.min_score
-            )
-            self._ahead[index] = future
+        if head.data and _match(self.state, head) is None:
+            self._ahead[index] = self.pool.submit(self._detect, index, head.start)
+
+    def _detect(self, index: int, start: int) -> tuple[str, str | None]:
+        return detect_file(
+            self.files[index], self.fmt, self.options, min_score=self.min_score, offset=start
+        )
 
 
 def _outside(files: list[Path], root: Path) -> list[Path]:
@@ -757,8 +770,9 @@ def _gz_isize(path: Path) -> int | None:
         return int.from_bytes(handle.read(4), "little")
 
 
-def _match(state: list[FileState], head: bytes) -> FileState | None:
-    """The remembered file whose fingerprint matches ``head``, preferring the longest read.
+def _match(state: list[FileState], head: Head) -> FileState | None:
+    """The remembered file whose fingerprint matches ``head``, preferring the longest read:
+    same content start, same digest of the bytes from there.
 
     ``head`` is hashed once per distinct prefix length (most entries cover :data:`HEAD_BYTES`),
     not once per entry: a folder of 1,000 known files would otherwise hash 4 KiB a million times
@@ -768,10 +782,10 @@ def _match(state: list[FileState], head: bytes) -> FileState | None:
     best: FileState | None = None
     for entry in state:
         size = entry.prefix_len
-        if size == 0 or len(head) < size:
+        if size == 0 or len(head.data) < size or entry.prefix_start != head.start:
             continue
         if size not in digests:
-            digests[size] = prefix_digest(head[:size])
+            digests[size] = prefix_digest(head.data[:size])
         if digests[size] != entry.prefix_sha256:
             continue
         if best is None or entry.offset > best.offset:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from apislo.errors import IngestError
-from apislo.sources.files import expand_paths, read_chunks
+from apislo.sources.files import Head, expand_paths, read_chunks, read_content_head
 
 
 def test_rotated_logs_come_oldest_first(tmp_path: Path) -> None:
@@ -143,3 +143,24 @@ def test_a_gz_file_cut_short_says_which_file_and_why(tmp_path: Path) -> None:
         f"{path}: cannot read: Compressed file ended before the end-of-stream marker was reached"
         " (a .gz file cut short, or still being written?)"
     )
+
+
+def test_the_content_of_a_file_starts_past_its_leading_nul_bytes(tmp_path: Path) -> None:
+    """A sparse 3 MiB hole then ``ab``: content at 3,145,728; NULs written as bytes (not a
+    hole) count the same; a file of NULs only has its content at its end, empty; a usual file
+    at 0, its head its first 4 KiB."""
+    holed = tmp_path / "holed.log"
+    with open(holed, "wb") as handle:
+        handle.seek(3 << 20)
+        handle.write(b"ab\n")
+    assert read_content_head(holed) == Head(3 << 20, b"ab\n")
+    written = tmp_path / "written.log"
+    written.write_bytes(b"\0" * 10 + b"x\n")
+    assert read_content_head(written) == Head(10, b"x\n")
+    hole_only = tmp_path / "hole-only.log"
+    with open(hole_only, "wb") as handle:
+        handle.truncate(5 << 20)
+    assert read_content_head(hole_only) == Head(5 << 20, b"")
+    usual = tmp_path / "usual.log"
+    usual.write_bytes(b"y" * 5000)
+    assert read_content_head(usual) == Head(0, b"y" * 4096)

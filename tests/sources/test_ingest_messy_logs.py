@@ -174,3 +174,70 @@ def test_with_format_auto_a_changed_log_format_is_detected_from_where_reading_re
     with pytest.raises(FilesRefusedError) as caught:
         ingest([log], dataset)
     assert "are not nginx-timed requests" in str(caught.value.errors[str(log)])
+
+
+def _holed(path: Path, hole: int, text: str) -> None:
+    """Write ``text`` after ``hole`` NUL bytes, as a writer not in append mode leaves a log
+    that logrotate's ``copytruncate`` emptied under it (a sparse hole, as the kernel makes)."""
+    with open(path, "wb") as handle:
+        handle.seek(hole)
+        handle.write(text.encode())
+
+
+def test_logs_starting_with_nul_holes_are_told_apart(tmp_path: Path) -> None:
+    """Two logs that begin with a NUL hole (1 MiB and 8 KiB) had the same fingerprint (4 KiB
+    of NULs): the second was taken as read and its 2 lines were lost. The first one's format
+    could not be detected either (no complete line in its first 1 MiB). Expected: a.log's 3
+    and b.log's 2 requests, formats detected, and nothing more on a second run."""
+    _holed(tmp_path / "a.log", 1 << 20, "".join(_line(s, f"/v1/orders/{s}") for s in (1, 2, 3)))
+    _holed(tmp_path / "b.log", 8 << 10, "".join(_line(s, "/v1/users/7") for s in (4, 5)))
+    dataset = tmp_path / "events"
+    first = ingest([tmp_path / "a.log"], dataset)
+    assert (first.records, first.formats) == (3, {str(tmp_path / "a.log"): "nginx-combined"})
+    second = ingest([tmp_path / "b.log"], dataset)
+    assert (second.records, second.unchanged) == (2, [])
+    again = ingest([tmp_path], dataset)
+    assert (again.records, len(again.unchanged)) == (0, 2)
+    assert (
+        sorted(apislo.load(dataset)["route"].tolist())
+        == ["/v1/orders/{id}"] * 3 + ["/v1/users/{id}"] * 2
+    )
+
+
+def test_copytruncate_generations_of_a_log_written_without_append(tmp_path: Path) -> None:
+    """access.log (after a 64 KiB hole) is read at lines 1-2. logrotate copies it to
+    access.log.1 with line 3, written since, and truncates it; the writer goes on at its
+    offset, so the live file is a longer hole, then line 4. Expected on the next run: line 3
+    from access.log.1 (resumed where the live file was read to) and line 4 from the new
+    generation: 2 requests, 4 in the dataset, each once; the rejected line 2 of the new
+    generation is numbered 2 in the quarantine (the hole holds no line)."""
+    lines = [_line(s, f"/v1/orders/{s}") for s in (1, 2, 3, 4)]
+    live = tmp_path / "access.log"
+    _holed(live, 64 << 10, lines[0] + lines[1])
+    dataset = tmp_path / "events"
+    assert ingest([live], dataset, "nginx-combined").records == 2
+    copied = tmp_path / "access.log.1"
+    _holed(copied, 64 << 10, lines[0] + lines[1] + lines[2])
+    _holed(live, copied.stat().st_size, lines[3] + "garbage\n")
+    report = ingest([tmp_path], dataset, "nginx-combined")
+    assert (report.lines, report.records, report.rejected) == (3, 2, {"not_a_request": 1})
+    seconds = sorted(t.second for t in apislo.load(dataset)["ts"])
+    assert seconds == [1, 2, 3, 4]
+    rejected = json.loads(quarantine_path(dataset).read_text())
+    assert (rejected["file"], rejected["line_no"]) == (str(live), 2)
+
+
+def test_a_gz_and_read_logs_skip_a_leading_nul_run(tmp_path: Path) -> None:
+    """A rotated, compressed copy of such a log (2 MiB of NULs, then 2 lines; detection saw no
+    complete line in its first 1 MiB) is detected and read, with ``apislo.ingest`` and with
+    ``apislo.read_logs``: 2 requests at 11:00:01 and 11:00:02 UTC."""
+    rotated = tmp_path / "access.log.2.gz"
+    lines = (_line(1, "/a") + _line(2, "/b")).encode()
+    rotated.write_bytes(gzip.compress(bytes(2 << 20) + lines))
+    report = ingest([rotated], tmp_path / "events")
+    assert (report.records, report.formats) == (2, {str(rotated): "nginx-combined"})
+    events = apislo.read_logs(rotated)
+    assert events["ts"].tolist() == [
+        pd.Timestamp("2026-11-01 11:00:01", tz="UTC"),
+        pd.Timestamp("2026-11-01 11:00:02", tz="UTC"),
+    ]
