@@ -45,6 +45,17 @@ class _LazyGroup(click.Group):
             return None
         return importlib.import_module(_COMMANDS[cmd_name]).command
 
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command; Ctrl-C (a ``KeyboardInterrupt`` no command handled) exits 130
+        (128 + SIGINT), as shells and schedulers expect of a process stopped by it, after
+        click's ``Aborted!`` (click itself exits 1)."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo(err=True)  # ends the terminal's ^C echo
+            click.echo("Aborted!", err=True)
+            sys.exit(130)
+
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="apislo")

@@ -127,10 +127,14 @@ def test_html_is_offline_escaped_and_shows_provenance(good_report) -> None:
     assert "vnd.apislo.record" not in page
 
 
-def test_sigterm_stops_the_worker_records_the_run_and_frees_the_job(tmp_path: Path) -> None:
-    """`apislo schedule run` stopped by SIGTERM (systemd, a CronJob's deadline): it exits 143,
-    its worker and kernel stop with it, the run is recorded as stopped, its temporary folder is
-    gone, and the next run of the job is not refused as overlapping."""
+@pytest.mark.parametrize(("signal_name", "status"), [("SIGTERM", 143), ("SIGINT", 130)])
+def test_a_signal_stops_the_worker_records_the_run_and_frees_the_job(
+    tmp_path: Path, signal_name: str, status: int
+) -> None:
+    """`apislo schedule run` stopped by SIGTERM (systemd, a CronJob's deadline) or Ctrl-C
+    (SIGINT): it exits 128 + the signal's number (15 and 2), its worker and kernel stop with it,
+    the run is recorded as stopped, its temporary folder is gone, and the next run of the job is
+    not refused as overlapping."""
     import json
     import signal
     import subprocess
@@ -151,8 +155,8 @@ def test_sigterm_stops_the_worker_records_the_run_and_frees_the_job(tmp_path: Pa
         time.sleep(0.2)
     (request,) = reports.glob(".run-*/request.json")
     time.sleep(2)  # the worker is starting its kernel
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=60) == 143
+    proc.send_signal(getattr(signal, signal_name))
+    assert proc.wait(timeout=60) == status
     workers = subprocess.run(["pgrep", "-f", str(request)], capture_output=True, text=True)
     assert workers.stdout == ""
     assert not list(reports.glob(".run-*"))
