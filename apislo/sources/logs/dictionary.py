@@ -13,7 +13,7 @@ import polars as pl
 
 from apislo.sources.logs.arrow import to_polars
 
-__all__ = ["Factorized", "categorical", "factorize"]
+__all__ = ["Factorized", "categorical", "factorize", "local_categorical"]
 
 
 class Factorized:
@@ -39,8 +39,8 @@ def factorize(column: pl.Series) -> Factorized:
     and ids become codes through a lookup table, or a sort when the ids are too sparse for one
     (categories of other columns alive at the same time).
     """
-    if column.dtype != pl.Categorical:
-        column = column.cast(pl.Categorical)
+    if not isinstance(column.dtype, pl.Categorical):
+        column = column.cast(local_categorical())
     ids = column.to_physical()
     firsts = ids.arg_unique()  # the row where each distinct id (null too) first occurs
     values = column.gather(firsts).cast(pl.String)
@@ -57,9 +57,23 @@ def factorize(column: pl.Series) -> Factorized:
     return Factorized(codes, values)
 
 
-def categorical(name: str, codes: np.ndarray, values: pl.Series) -> pl.Series:
+def categorical(name: str, codes: np.ndarray, values: pl.Series, local: bool = False) -> pl.Series:
     """The Categorical column whose row ``i`` is ``values[codes[i]]`` (null where that value is
     null). ``codes`` are int32 and ``values`` may repeat a string: equal strings become one
-    category."""
+    category. ``local``: in categories of its own (:func:`local_categorical`), for values without
+    bound, such as raw request paths."""
     indices = to_polars(codes.view(np.uint32))  # polars' own index type: no conversion
-    return values.cast(pl.Categorical).gather(indices).alias(name)
+    dtype = local_categorical() if local else pl.Categorical
+    return values.cast(dtype).gather(indices).alias(name)
+
+
+def local_categorical() -> pl.Categorical:
+    """A Categorical type with categories of its own, freed with the last column using them.
+
+    Polars' global categories are freed only when no column uses any of them, which never
+    happens while ingest parses (some chunk's API names are always alive): every string ever
+    cast to them would stay, about 225 bytes each, so a log whose paths are all distinct (an id
+    per request) grew by that much per line. Columns of two such types cannot be concatenated;
+    cast them to String first.
+    """
+    return pl.Categorical(pl.Categories.random())

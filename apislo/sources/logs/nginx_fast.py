@@ -415,6 +415,6 @@ def _text_column(
     if len(sources) == 1:
         codes, values = strings[sources[0]]
         distinct = finish_strings(values.to_frame(sources[0]).select(expr.alias(name)))
-        return categorical(name, codes, distinct.to_series())
+        return categorical(name, codes, distinct.to_series(), local=name == "path")
     decoded = pl.DataFrame({s: strings[s][1].gather(strings[s][0]) for s in sources}, height=height)
     return finish_strings(decoded.select(expr.alias(name))).to_series()

@@ -325,3 +325,17 @@ def test_control_characters_stay_escaped_and_quotes_are_unescaped() -> None:
         event = get_format("nginx-timed").parse(_chunk(lines)).events.row(-1, named=True)
         assert event["path"] == '/a\\x1B[31m/"q"/x\\u202Efdp.exe'
         assert event["consumer"] == "\\x1B]0;pwned\\x07"
+
+
+def test_the_kernel_keeps_raw_paths_out_of_the_global_categories() -> None:
+    """The kernel's ``path`` column has categories of its own (see test_normalise): after
+    parsing two lines, neither of their paths is among polars' global categories, and the
+    column reads back as the paths."""
+    paths = [f"/v1/receipts/{n}?trace=5d0a77e1-{n}" for n in (1, 2)]
+    lines = [
+        f'198.51.100.4 - - [01/Mar/2024:23:59:59 -0700] "GET {p} HTTP/1.1" 200 512 "-" "curl/8"'
+        for p in paths
+    ]
+    parsed = get_format("nginx-combined").parse(_chunk(lines))
+    assert parsed.events["path"].cast(pl.String).to_list() == paths
+    assert not set(paths) & set(pl.Categorical().categories.to_series().to_list())
