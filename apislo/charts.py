@@ -258,7 +258,8 @@ def burn_rates(
 
 
 def compliance_history(history: pd.DataFrame, by: str = "slo_objective") -> Any:
-    """Attainment per period (dots) with the target as a tick, one panel per ``by`` value.
+    """Attainment per period (dots) with the target as a tick, one panel per ``by`` value; a
+    period without traffic keeps its place and target, marked "no data".
 
     The y axis spans the attainments and the target only, not 0-100 %: on a 0-100 % axis (or
     under bars, which start at the axis floor) a 98.9 % month is indistinguishable from a 99.5 %
@@ -271,23 +272,31 @@ def compliance_history(history: pd.DataFrame, by: str = "slo_objective") -> Any:
     import altair as alt
 
     _require(history, ["period", by, "attainment", "target"], "compliance_history")
-    data = history[["period", by, "attainment", "target"]].dropna(subset=["attainment"])
+    data = history[["period", by, "attainment", "target"]]
     scale = alt.Scale(zero=False, padding=8)  # dots at the extremes stay inside the panel
+    x = alt.X("period:O", title=None)
     dots = (
         alt.Chart()
+        .transform_filter("isValid(datum.attainment)")
         .mark_circle(size=80, opacity=1)
         .encode(
-            x=alt.X("period:O", title=None),
+            x=x,
             y=alt.Y("attainment:Q", title="attainment", scale=scale, axis=alt.Axis(format=".2%")),
         )
     )
     target = (
         alt.Chart()
         .mark_tick(color="#c0392b", thickness=2)
-        .encode(x="period:O", y=alt.Y("target:Q", scale=scale))
+        .encode(x=x, y=alt.Y("target:Q", scale=scale))
+    )
+    no_data = (
+        alt.Chart()
+        .transform_filter("!isValid(datum.attainment)")
+        .mark_text(dy=-10, color="#7f8c8d")
+        .encode(x=x, y=alt.Y("target:Q", scale=scale), text=alt.value("no data"))
     )
     return (
-        alt.layer(dots, target, data=_shown(data))
+        alt.layer(dots, target, no_data, data=_shown(data))
         .properties(height=140, width=_WIDTH)
         .facet(row=alt.Row(f"{by}:N", title=None), title="Compliance history (target in red)")
         .resolve_scale(y="independent")

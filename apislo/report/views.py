@@ -193,8 +193,9 @@ def api_overview(
     """One row per group over the whole window: requests, error shares, mean and bucket-estimated
     latency quantiles (seconds), largest first.
 
-    Columns: the keys, ``requests``, ``errors_5xx_pct``, ``errors_4xx_pct``, ``throttled_429``,
-    ``mean_latency_s``, ``p50_s``, ``p99_s`` (one per quantile).
+    Columns: the keys, ``requests``, ``errors_5xx_pct``, ``errors_4xx_pct`` (4xx other than
+    429: client errors), ``throttled_429`` (requests refused by a quota), ``mean_latency_s``,
+    ``p50_s``, ``p99_s`` (one per quantile).
     """
     keys = list(by)
     totals = _summed(traffic, keys)
@@ -203,7 +204,8 @@ def api_overview(
     out["requests"] = totals["requests"].astype("int64")
     with np.errstate(invalid="ignore", divide="ignore"):
         out["errors_5xx_pct"] = 100 * totals["status_5xx"].astype("float64") / requests
-        out["errors_4xx_pct"] = 100 * totals["status_4xx"].astype("float64") / requests
+        client = totals["status_4xx"] - totals["status_429"]  # (a 429 is a 4xx in the frame)
+        out["errors_4xx_pct"] = 100 * client.astype("float64") / requests
         out["throttled_429"] = totals["status_429"].astype("int64")
         count = totals["latency_count"].astype("float64")
         out["mean_latency_s"] = totals["latency_sum_s"].astype("float64") / count

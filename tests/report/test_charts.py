@@ -85,7 +85,7 @@ def test_compliance_axis_spans_the_attainments_so_a_missed_target_shows() -> Non
         {
             "slo_objective": "orders / 99.5%",
             "period": ["2026-09", "2026-10", "2026-11"],
-            "attainment": [0.999, 0.989, None],  # a period without traffic is left out
+            "attainment": [0.999, 0.989, None],  # 2026-11 without traffic
             "target": 0.995,
         }
     )
@@ -93,3 +93,6 @@ def test_compliance_axis_spans_the_attainments_so_a_missed_target_shows() -> Non
     labels = [float(v) for v in re.findall(r">(\d+(?:\.\d+)?)%</text>", svg)]
     assert labels and min(labels) >= 98.0 and max(labels) <= 100.0, labels
     assert svg.count('aria-roledescription="circle"') == 2  # one dot per period with traffic
+    # the period without traffic keeps its place on the axis and says so (it was left out)
+    assert ">2026-11</text>" in svg
+    assert svg.count(">no data</text>") == 1
