@@ -111,6 +111,8 @@ class FileState:
         envelope: envelope stripped (``docker``, ``cri``, ``syslog``) or ``None``.
         prefix_start: where its content starts, past a leading run of NUL bytes (bytes,
             decompressed; see :func:`~apislo.sources.files.read_content_head`).
+        gz_size: for a ``.gz`` file, its size on disk (compressed bytes) when it was read to its
+            end; ``None`` otherwise.
     """
 
     path: str
@@ -121,6 +123,7 @@ class FileState:
     format: str
     envelope: str | None = None
     prefix_start: int = 0
+    gz_size: int | None = None
 
 
 #: :class:`FileState`'s fields, in the order of its JSON entries.
@@ -418,7 +421,7 @@ def ingest(
             try:
                 head = read_content_head(path)
                 known = _match(run.state, head)
-                if known is not None and _read_to_end(path, known.offset):
+                if known is not None and _read_to_end(path, known):
                     report.unchanged.append(str(path))
                     known.path = str(path)
                     continue
@@ -478,7 +481,8 @@ class _Run:
                 was added.
         """
         root, report = self.root, self.report
-        settled = path.suffix == ".gz" or time.time() - path.stat().st_mtime > SETTLE_SECONDS
+        stat = path.stat()  # before reading: a file grown since is read on next time
+        settled = path.suffix == ".gz" or time.time() - stat.st_mtime > SETTLE_SECONDS
         staging = root / _STAGING / self.run_id / str(index)
         _, _, chunks = iter_file(
             path,
@@ -528,6 +532,7 @@ class _Run:
             fmt_name,
             env,
             head.start,
+            stat.st_size if path.suffix == ".gz" else None,
         )
         if known is not None:
             self.state.remove(known)
@@ -746,18 +751,22 @@ def _named_format(fmt: str, options: ParseOptions) -> str | None:
     return "nginx-custom" if options.log_format else None
 
 
-def _read_to_end(path: Path, offset: int) -> bool:
-    """Whether a file the state knows holds nothing past ``offset`` (bytes, decompressed).
+def _read_to_end(path: Path, known: FileState) -> bool:
+    """Whether a file the state knows holds nothing past what was read (``known.offset``,
+    bytes, decompressed).
 
-    A plain file is compared with its size. A ``.gz`` file only says the size of its last
-    member, modulo 2**32 (gzip's ISIZE): equal to ``offset`` modulo 2**32, the file is taken
-    as read; otherwise (several members, a log past 4 GiB, a file too short to hold a trailer)
-    it is read from ``offset``, which costs its decompression but loses no line.
+    A plain file is compared with its size. A ``.gz`` file read to its end before is read when
+    its size on disk is the one it had then (``known.gz_size``). Otherwise gzip's ISIZE, the
+    last member's uncompressed size modulo 2**32, equal to the offset modulo 2**32 says it was
+    read; when it differs (several members, a log past 4 GiB, a file too short to hold a
+    trailer) the file is read from the offset, which costs its decompression but loses no line.
     """
     if path.suffix != ".gz":
-        return offset >= path.stat().st_size
+        return known.offset >= path.stat().st_size
+    if known.gz_size is not None and known.gz_size == path.stat().st_size:
+        return True
     isize = _gz_isize(path)
-    return isize is not None and offset % (1 << 32) == isize
+    return isize is not None and known.offset % (1 << 32) == isize
 
 
 def _gz_isize(path: Path) -> int | None:

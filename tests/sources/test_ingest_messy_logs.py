@@ -241,3 +241,21 @@ def test_a_gz_and_read_logs_skip_a_leading_nul_run(tmp_path: Path) -> None:
         pd.Timestamp("2026-11-01 11:00:01", tz="UTC"),
         pd.Timestamp("2026-11-01 11:00:02", tz="UTC"),
     ]
+
+
+def test_a_gz_of_several_members_read_to_its_end_is_not_read_again(tmp_path: Path) -> None:
+    """gzip's size trailer covers only the last member, so a multi-member ``.gz`` read to its
+    end did not look read, and every later run decompressed all of it again to add nothing
+    (and counted it among the files read). Its size on disk is remembered: a second run skips
+    it, unchanged, reading no file; a member appended since is still read (1 more request)."""
+    rotated = tmp_path / "access.log.1.gz"
+    members = [gzip.compress(_line(s, f"/v1/orders/{s}").encode()) for s in (1, 2)]
+    rotated.write_bytes(b"".join(members))
+    dataset = tmp_path / "events"
+    assert ingest([rotated], dataset, "nginx-combined").records == 2
+    again = ingest([rotated], dataset, "nginx-combined")
+    assert (again.files, again.records, again.unchanged) == (0, 0, [str(rotated)])
+    with open(rotated, "ab") as handle:
+        handle.write(gzip.compress(_line(3, "/v1/orders/3").encode()))
+    grown = ingest([rotated], dataset, "nginx-combined")
+    assert (grown.files, grown.records, grown.unchanged) == (1, 1, [])
