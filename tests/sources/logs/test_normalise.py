@@ -276,3 +276,25 @@ def test_raw_paths_stay_out_of_the_global_categories(as_categorical: bool) -> No
     assert events["route"].to_list() == ["/v1/receipts/{id}"] * 2
     assert not set(paths) & _global_categories()
     assert "/v1/receipts/{id}" in _global_categories()
+
+
+def test_threads_sharing_a_path_namer_get_each_path_named_once_and_right() -> None:
+    """Ingest's two parsing threads share a namer and name their new paths at once. Four
+    threads name overlapping sets of paths (/v1/items/0 to /v1/items/59, 20 at a time, each
+    set twice): every answer has one row per path asked, in order, route /v1/items/{id},
+    API items, version v1; a path remembered twice would give two rows on its next lookup."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    namer = PathNamer()
+    batches = [
+        pl.Series([f"/v1/items/{n}" for n in range(start, start + 20)])
+        for start in (0, 10, 20, 30, 40)
+        for _ in range(2)
+    ] * 3
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(namer.name, batches))
+    for asked, named in zip(batches, answers, strict=True):
+        assert named["path"].to_list() == asked.to_list()
+        assert set(named["_route"]) == {"/v1/items/{id}"}
+        assert set(named["_path_api"]) == {"items"} and set(named["_path_version"]) == {"v1"}
+    assert namer.name(pl.Series([f"/v1/items/{n}" for n in range(60)])).height == 60
