@@ -3,6 +3,7 @@ alert-policy backtests. Added to the `slo` group by :mod:`apislo.cli.slo`."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ def rules(
     from apislo.errors import ConfigError
     from apislo.slo.rules import (
         promtool_testable,
-        promtool_tests_yaml,
+        promtool_tests_by_step,
         rules_document,
         rules_yaml,
         unsupported,
@@ -64,7 +65,7 @@ def rules(
         if tests and fmt != "prometheus":
             raise ConfigError("--tests needs --format prometheus (promtool reads rule files)")
         text = rules_yaml(slos, fmt, name, interval)
-        tests_text = None
+        test_files: list[tuple[Path, str]] = []
         if tests and not any(promtool_testable(slo) for slo in slos):
             click.echo(
                 f"warning: no promtool tests written to {tests}: no SLO here has an availability "
@@ -74,16 +75,38 @@ def rules(
         elif tests:
             rule_file = Path(out).resolve()
             relative = Path(_relpath(rule_file, Path(tests).resolve().parent))
-            tests_text = promtool_tests_yaml(slos, relative)
+            by_step = promtool_tests_by_step(slos, relative)
+            test_files = [
+                (_step_path(Path(tests), step, first=i == 0), text)
+                for i, (step, text) in enumerate(by_step)
+            ]
         groups = len(rules_document(slos, "prometheus", name, interval)["groups"])
     if out:
         _write(out, text)
         click.echo(f"wrote {groups} rule group(s) to {out}", err=True)
     else:
         click.echo(text, nl=False)
-    if tests and tests_text is not None:
-        _write(tests, tests_text)
+    for path, test_text in test_files:
+        _write(str(path), test_text)
+    if len(test_files) == 1:
         click.echo(f"wrote promtool tests to {tests}", err=True)
+    elif test_files:
+        names = " and ".join(str(path) for path, _ in test_files)
+        click.echo(
+            f"wrote promtool tests to {names}, one file per evaluation step (the SLOs' windows "
+            "share no longer one): run `promtool test rules` on each",
+            err=True,
+        )
+
+
+def _step_path(tests: Path, step: timedelta, first: bool) -> Path:
+    """Where the tests evaluated every ``step`` go: ``tests`` for the first (largest) step,
+    ``tests.1m.yaml`` beside it for the others."""
+    from apislo.slo.policy import prom_duration
+
+    if first:
+        return tests
+    return tests.with_name(f"{tests.stem}.{prom_duration(step)}{tests.suffix}")
 
 
 def _relpath(path: Path, start: Path) -> str:

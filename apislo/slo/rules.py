@@ -63,6 +63,7 @@ __all__ = [
     "escape_template",
     "promtool_test_step",
     "promtool_testable",
+    "promtool_tests_by_step",
     "promtool_tests_document",
     "promtool_tests_yaml",
     "record_labels",
@@ -692,3 +693,25 @@ def promtool_tests_yaml(slos: Sequence[SLO], rule_file: str | Path) -> str:
     return _dump(
         promtool_tests_document(slos, str(rule_file)), _header(slos, "promtool rule tests")
     )
+
+
+def promtool_tests_by_step(
+    slos: Sequence[SLO], rule_file: str | Path
+) -> list[tuple[timedelta, str]]:
+    """The promtool tests of the testable SLOs as YAML texts, one per evaluation step, the
+    largest step first (empty when no SLO is testable).
+
+    promtool evaluates a whole file at one step (``evaluation_interval``), the largest dividing
+    every window of its SLOs. SLOs whose windows share only a shorter one (``pyrra`` scales its
+    windows with the period: 1h4m for 30 days, so 1 minute) would make the others' tests run at
+    it too: a Workbook SLO's took 100 s at 1 minute instead of 6 s at 5. Each step's SLOs get a
+    file of their own.
+    """
+    by_step: dict[timedelta, list[SLO]] = {}
+    for slo in slos:
+        if promtool_testable(slo):
+            by_step.setdefault(promtool_test_step([slo]), []).append(slo)
+    return [
+        (step, promtool_tests_yaml(group, rule_file))
+        for step, group in sorted(by_step.items(), reverse=True)
+    ]

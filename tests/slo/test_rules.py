@@ -480,3 +480,49 @@ def test_a_spec_label_that_is_no_label_name_names_the_file_and_field() -> None:
     with pytest.raises(SpecError) as err:
         rules.rules_yaml([paged])
     assert err.value.field == "alerting.page_labels.9team"
+
+
+MIXED_STEPS_SPEC = """\
+version: apislo/v1
+service: shop
+slos:
+  - name: checkout-availability
+    api: checkout
+    sli: {kind: availability}
+    objectives: [{target: 0.999}]
+    window: 30d
+    alerting:
+      tiers: [{severity: page, long_window: 1h, short_window: 5m, factor: 14.4}]
+  - name: pay-availability
+    api: pay
+    sli: {kind: availability}
+    objectives: [{target: 0.999}]
+    window: 30d
+    alerting:
+      tiers: [{severity: page, long_window: 14m, short_window: 2m, factor: 14.4}]
+"""
+
+
+@needs_promtool
+def test_slos_whose_windows_share_different_steps_get_a_tests_file_each(tmp_path: Path) -> None:
+    """promtool evaluates a file at one step. checkout's windows (1h, 5m, 30d) share 5 minutes,
+    pay's (14m, 2m, 30d) 2 minutes: one file would test both every minute (the largest step
+    dividing all six). Expected: tests.yaml every 5m with checkout's alerts only, tests.2m.yaml
+    every 2m with pay's only, and promtool passes both."""
+    spec = tmp_path / "slo.yaml"
+    spec.write_text(MIXED_STEPS_SPEC)
+    out, tests = tmp_path / "rules.yaml", tmp_path / "tests.yaml"
+    result = CliRunner().invoke(
+        rules_command, [str(spec), "--out", str(out), "--tests", str(tests)]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"{tests} and {tmp_path / 'tests.2m.yaml'}, one file per evaluation step" in (
+        result.output
+    )
+    for path, step, api in ((tests, "5m", "Checkout"), (tmp_path / "tests.2m.yaml", "2m", "Pay")):
+        doc = yaml.safe_load(path.read_text())
+        assert doc["evaluation_interval"] == step
+        alerts = {check["alertname"] for test in doc["tests"] for check in test["alert_rule_test"]}
+        assert alerts == {f"{api}AvailabilityPageBurnRate{'1h' if api == 'Checkout' else '14m'}"}
+        tested = _promtool("test", "rules", path)
+        assert tested.returncode == 0, tested.stdout + tested.stderr
