@@ -111,8 +111,9 @@ class FileState:
         envelope: envelope stripped (``docker``, ``cri``, ``syslog``) or ``None``.
         prefix_start: where its content starts, past a leading run of NUL bytes (bytes,
             decompressed; see :func:`~apislo.sources.files.read_content_head`).
-        gz_size: for a ``.gz`` file, its size on disk (compressed bytes) when it was read to its
-            end; ``None`` otherwise.
+        gz_size, gz_mtime_ns: for a ``.gz`` file, its size on disk (compressed bytes) and
+            modification time (ns) when it was read to its end; ``None`` otherwise. A ``.gz``
+            with both unchanged is known without being read (:func:`_known_gz`).
     """
 
     path: str
@@ -124,6 +125,7 @@ class FileState:
     envelope: str | None = None
     prefix_start: int = 0
     gz_size: int | None = None
+    gz_mtime_ns: int | None = None
 
 
 #: :class:`FileState`'s fields, in the order of its JSON entries.
@@ -416,9 +418,15 @@ def ingest(
             _load_state(root), report,
         )  # fmt: skip
         min_score = min(MIN_SCORE, 1 - max_reject_rate)
-        ahead = _DetectAhead(pool, files, run.state, format, options, min_score)
+        gz_known = _gz_index(run.state)
+        ahead = _DetectAhead(pool, files, run.state, gz_known, format, options, min_score)
         for index, path in enumerate(files):
             try:
+                known = _known_gz(gz_known, path)
+                if known is not None:  # read to its end before, unchanged since
+                    report.unchanged.append(str(path))
+                    known.path = str(path)
+                    continue
                 head = read_content_head(path)
                 known = _match(run.state, head)
                 if known is not None and _read_to_end(path, known):
@@ -532,7 +540,7 @@ class _Run:
             fmt_name,
             env,
             head.start,
-            stat.st_size if path.suffix == ".gz" else None,
+            *((stat.st_size, stat.st_mtime_ns) if path.suffix == ".gz" else (None, None)),
         )
         if known is not None:
             self.state.remove(known)
@@ -637,11 +645,12 @@ class _DetectAhead:
         pool: ThreadPoolExecutor,
         files: list[Path],
         state: list[FileState],
+        gz_known: dict[tuple[int, int], FileState],
         fmt: str,
         options: ParseOptions,
         min_score: float,
     ) -> None:
-        self.pool, self.files, self.state = pool, files, state
+        self.pool, self.files, self.state, self.gz_known = pool, files, state, gz_known
         self.fmt, self.options, self.min_score = fmt, options, min_score
         self._ahead: dict[int, Future[tuple[str, str | None]]] = {}
 
@@ -656,7 +665,7 @@ class _DetectAhead:
     def start(self, index: int) -> None:
         """Start detecting ``files[index]``, unless the state knows its content already, or it
         is empty (or it cannot be read: its own turn reports that)."""
-        if index >= len(self.files):
+        if index >= len(self.files) or _known_gz(self.gz_known, self.files[index]):
             return
         try:
             head = read_content_head(self.files[index])
@@ -755,18 +764,44 @@ def _read_to_end(path: Path, known: FileState) -> bool:
     """Whether a file the state knows holds nothing past what was read (``known.offset``,
     bytes, decompressed).
 
-    A plain file is compared with its size. A ``.gz`` file read to its end before is read when
-    its size on disk is the one it had then (``known.gz_size``). Otherwise gzip's ISIZE, the
-    last member's uncompressed size modulo 2**32, equal to the offset modulo 2**32 says it was
-    read; when it differs (several members, a log past 4 GiB, a file too short to hold a
-    trailer) the file is read from the offset, which costs its decompression but loses no line.
+    A plain file is compared with its size. For a ``.gz`` file (not known by its size and time,
+    :func:`_known_gz`), gzip's ISIZE, the last member's uncompressed size modulo 2**32, equal to
+    the offset modulo 2**32 says it was read; when it differs (several members, a log past
+    4 GiB, a file too short to hold a trailer) the file is read from the offset, which costs its
+    decompression but loses no line.
     """
     if path.suffix != ".gz":
         return known.offset >= path.stat().st_size
-    if known.gz_size is not None and known.gz_size == path.stat().st_size:
-        return True
     isize = _gz_isize(path)
     return isize is not None and known.offset % (1 << 32) == isize
+
+
+def _gz_index(state: list[FileState]) -> dict[tuple[int, int], FileState]:
+    """The state's ``.gz`` files read to their end, by their size and modification time."""
+    return {
+        (entry.gz_size, entry.gz_mtime_ns): entry
+        for entry in state
+        if entry.gz_size is not None and entry.gz_mtime_ns is not None
+    }
+
+
+def _known_gz(index: dict[tuple[int, int], FileState], path: Path) -> FileState | None:
+    """The state entry of ``path``, a ``.gz`` file read to its end and unchanged since (same
+    size on disk and modification time, which renaming keeps), found without reading it.
+
+    Reading a ``.gz`` to fingerprint it decompresses it up to its content: a log rotated with
+    ``copytruncate`` from a writer not in append mode starts with a hole of NULs that grows
+    with each rotation (GBs to decompress on every run to add nothing). A multi-member ``.gz``
+    would also be read again from where it ended, its size trailer covering its last member
+    only.
+    """
+    if path.suffix != ".gz" or not index:
+        return None
+    try:
+        stat = path.stat()
+    except OSError:
+        return None  # (its turn reports it)
+    return index.get((stat.st_size, stat.st_mtime_ns))
 
 
 def _gz_isize(path: Path) -> int | None:
@@ -783,23 +818,48 @@ def _match(state: list[FileState], head: Head) -> FileState | None:
     """The remembered file whose fingerprint matches ``head``, preferring the longest read:
     same content start, same digest of the bytes from there.
 
+    An entry written before content started past leading NULs (no ``prefix_start`` in the
+    state file, so 0) fingerprinted a file from its first byte, NULs included: it is compared
+    with the first bytes of ``head``'s file, so a dataset ingested before stores no such file
+    twice; reading the file on rewrites its entry the new way.
+
     ``head`` is hashed once per distinct prefix length (most entries cover :data:`HEAD_BYTES`),
     not once per entry: a folder of 1,000 known files would otherwise hash 4 KiB a million times
     per run.
     """
-    digests: dict[int, str] = {}
+    digests: dict[tuple[bool, int], str | None] = {}
     best: FileState | None = None
     for entry in state:
         size = entry.prefix_len
-        if size == 0 or len(head.data) < size or entry.prefix_start != head.start:
+        from_zero = entry.prefix_start != head.start
+        if size == 0 or (from_zero and entry.prefix_start != 0):
             continue
-        if size not in digests:
-            digests[size] = prefix_digest(head.data[:size])
-        if digests[size] != entry.prefix_sha256:
+        if (from_zero, size) not in digests:
+            digests[from_zero, size] = _head_digest(head, size, from_zero)
+        if digests[from_zero, size] != entry.prefix_sha256:
             continue
         if best is None or entry.offset > best.offset:
             best = entry
     return best
+
+
+def _head_digest(head: Head, size: int, from_zero: bool) -> str | None:
+    """The digest of ``size`` bytes of ``head``'s file from its content start, or with
+    ``from_zero`` from its first byte (its leading NULs, then its content); ``None`` when the
+    file is shorter."""
+    if not from_zero:
+        return prefix_digest(head.data[:size]) if len(head.data) >= size else None
+    if head.start >= size:
+        return _nul_digest(size)
+    data = bytes(head.start) + head.data[: size - head.start]
+    return prefix_digest(data) if len(data) == size else None
+
+
+@lru_cache(maxsize=64)
+def _nul_digest(size: int) -> str:
+    """The digest of ``size`` NUL bytes (the fingerprint an entry written before gave a file
+    starting with a hole that long)."""
+    return prefix_digest(bytes(size))
 
 
 def _load_state(root: Path) -> list[FileState]:

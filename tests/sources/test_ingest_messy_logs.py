@@ -8,6 +8,7 @@ import bz2
 import gzip
 import json
 import lzma
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -259,3 +260,64 @@ def test_a_gz_of_several_members_read_to_its_end_is_not_read_again(tmp_path: Pat
         handle.write(gzip.compress(_line(3, "/v1/orders/3").encode()))
     grown = ingest([rotated], dataset, "nginx-combined")
     assert (grown.files, grown.records, grown.unchanged) == (1, 1, [])
+
+
+@pytest.mark.parametrize("hole", [100, 8192])
+def test_a_dataset_ingested_before_content_skipped_nuls_stores_no_holed_log_twice(
+    tmp_path: Path, hole: int
+) -> None:
+    """A state entry written before (no ``prefix_start``) fingerprinted a holed log from its
+    first byte: 4 KiB of NULs, or 100 NULs and the 3 lines. It must still know the log:
+    nothing added on the next run (3 requests stay 3), then 1 request when a line is appended,
+    and the entry is then rewritten with where the content starts."""
+    import hashlib
+
+    log = tmp_path / "access.log"
+    _holed(log, hole, "".join(_line(s, f"/v1/orders/{s}") for s in (1, 2, 3)))
+    dataset = tmp_path / "events"
+    assert ingest([log], dataset, "nginx-combined").records == 3
+    state_file = dataset / "_apislo_state.json"
+    (entry,) = json.loads(state_file.read_text())["files"]
+    # what the entry covered then: the file from byte 0, at most 4 KiB and what was read
+    first = log.read_bytes()[: min(entry["offset"], 4096)]
+    old = {k: v for k, v in entry.items() if k not in ("prefix_start", "gz_size", "gz_mtime_ns")}
+    old.update(prefix_len=len(first), prefix_sha256=hashlib.sha256(first).hexdigest())
+    state_file.write_text(json.dumps({"files": [old]}))
+    again = ingest([log], dataset, "nginx-combined")
+    assert (again.records, again.unchanged) == (0, [str(log)])
+    with open(log, "a") as handle:
+        handle.write(_line(4, "/v1/orders/4"))
+    grown = ingest([log], dataset, "nginx-combined")
+    assert grown.records == 1
+    assert len(apislo.load(dataset)) == 4
+    (entry,) = json.loads(state_file.read_text())["files"]
+    assert entry["prefix_start"] == hole
+
+
+def test_a_gz_read_to_its_end_is_known_by_size_and_time_without_reading_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rotated ``.gz`` of a holed log (8 MiB of NULs, then 2 lines) had its hole decompressed
+    on every run to fingerprint it. Read to its end, it is known by its size on disk and its
+    modification time: the next run reads no byte of it (no head read), renamed too; once its
+    time changes it is fingerprinted again, and still adds nothing."""
+    import apislo.sources.ingest as ingest_module
+
+    rotated = tmp_path / "access.log.1.gz"
+    text = (_line(1, "/a") + _line(2, "/b")).encode()
+    rotated.write_bytes(gzip.compress(bytes(8 << 20) + text))
+    dataset = tmp_path / "events"
+    assert ingest([rotated], dataset, "nginx-combined").records == 2
+    heads: list[Path] = []
+    read_content_head = ingest_module.read_content_head
+    monkeypatch.setattr(
+        ingest_module, "read_content_head", lambda p: heads.append(p) or read_content_head(p)
+    )
+    again = ingest([rotated], dataset, "nginx-combined")
+    assert (again.records, again.unchanged, heads) == (0, [str(rotated)], [])
+    renamed = rotated.rename(tmp_path / "access.log.2.gz")
+    moved = ingest([renamed], dataset, "nginx-combined")
+    assert (moved.records, moved.unchanged, heads) == (0, [str(renamed)], [])
+    os.utime(renamed, (1_700_000_000, 1_700_000_000))
+    touched = ingest([renamed], dataset, "nginx-combined")
+    assert (touched.records, heads) == (0, [renamed])
