@@ -342,7 +342,10 @@ def read_logs(
     tables: list[pa.Table] = []
     rejected: Counter[str] = Counter()
     for path in files:
-        _, _, chunks = iter_file(path, format, options, rmap)
+        head = read_content_head(path)
+        if not head.data:  # empty (a log just rotated) or only NULs: no line, as ingest skips it
+            continue
+        _, _, chunks = iter_file(path, format, options, rmap, start_offset=head.start)
         for result in chunks:
             tables.append(to_arrow(result.events))
             rejected.update(result.rejects["reason"].to_list())

@@ -321,3 +321,14 @@ def test_a_gz_read_to_its_end_is_known_by_size_and_time_without_reading_it(
     os.utime(renamed, (1_700_000_000, 1_700_000_000))
     touched = ingest([renamed], dataset, "nginx-combined")
     assert (touched.records, heads) == (0, [renamed])
+
+
+def test_read_logs_skips_an_empty_live_log_as_ingest_does(tmp_path: Path) -> None:
+    """Just after rotation the live log is empty (or, under copytruncate, only NULs): reading
+    the folder failed as a whole ("no complete line in its first 1 MiB, so its format cannot
+    be detected"). Expected: the 2 requests of access.log.1, at 11:00:01 and 11:00:02 UTC."""
+    (tmp_path / "access.log").write_bytes(b"")
+    (tmp_path / "other.log").write_bytes(bytes(5000))
+    (tmp_path / "access.log.1").write_text(_line(1, "/a") + _line(2, "/b"))
+    events = apislo.read_logs(tmp_path)
+    assert [t.second for t in events["ts"]] == [1, 2]
