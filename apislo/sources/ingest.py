@@ -52,6 +52,7 @@ from apislo.sources.files import (
     read_chunks,
     read_content_head,
     read_head,
+    same_log,
 )
 from apislo.sources.logs import get_format
 from apislo.sources.logs.base import ParseOptions, split_lines
@@ -111,9 +112,10 @@ class FileState:
         envelope: envelope stripped (``docker``, ``cri``, ``syslog``) or ``None``.
         prefix_start: where its content starts, past a leading run of NUL bytes (bytes,
             decompressed; see :func:`~apislo.sources.files.read_content_head`).
-        gz_size, gz_mtime_ns: for a ``.gz`` file, its size on disk (compressed bytes) and
-            modification time (ns) when it was read to its end; ``None`` otherwise. A ``.gz``
-            with both unchanged is known without being read (:func:`_known_gz`).
+        gz_size, gz_trailer: for a ``.gz`` file read to its end, its size on disk (compressed
+            bytes) and its last 8 bytes in hex (gzip's trailer: the CRC-32 and size of its last
+            member); ``None`` otherwise. A ``.gz`` with both the same is known without being
+            read (:func:`_known_gz`).
     """
 
     path: str
@@ -125,7 +127,7 @@ class FileState:
     envelope: str | None = None
     prefix_start: int = 0
     gz_size: int | None = None
-    gz_mtime_ns: int | None = None
+    gz_trailer: str | None = None
 
 
 #: :class:`FileState`'s fields, in the order of its JSON entries.
@@ -431,10 +433,12 @@ def ingest(
                     known.path = str(path)
                     continue
                 head = read_content_head(path)
-                known = _match(run.state, head)
+                known = _match(run.state, head, path)
                 if known is not None and _read_to_end(path, known):
                     report.unchanged.append(str(path))
                     known.path = str(path)
+                    if path.suffix == ".gz":  # known the quick way from now on
+                        known.gz_size, known.gz_trailer = _gz_identity(path) or (None, None)
                     continue
                 if not head.data:  # empty (just rotated, not written to yet): read when it grows
                     report.unchanged.append(str(path))
@@ -493,6 +497,7 @@ class _Run:
         """
         root, report = self.root, self.report
         stat = path.stat()  # before reading: a file grown since is read on next time
+        gz_id = _gz_identity(path) if path.suffix == ".gz" else None
         settled = path.suffix == ".gz" or time.time() - stat.st_mtime > SETTLE_SECONDS
         staging = root / _STAGING / self.run_id / str(index)
         _, _, chunks = iter_file(
@@ -543,7 +548,7 @@ class _Run:
             fmt_name,
             env,
             head.start,
-            *((stat.st_size, stat.st_mtime_ns) if path.suffix == ".gz" else (None, None)),
+            *(gz_id or (None, None)),
         )
         if known is not None:
             self.state.remove(known)
@@ -674,7 +679,7 @@ class _DetectAhead:
             head = read_content_head(self.files[index])
         except (IngestError, OSError):
             return
-        if head.data and _match(self.state, head) is None:
+        if head.data and _match(self.state, head, self.files[index]) is None:
             self._ahead[index] = self.pool.submit(self._detect, index, head.start)
 
     def _detect(self, index: int, start: int) -> tuple[str, str | None]:
@@ -779,34 +784,6 @@ def _read_to_end(path: Path, known: FileState) -> bool:
     return isize is not None and known.offset % (1 << 32) == isize
 
 
-def _gz_index(state: list[FileState]) -> dict[tuple[int, int], FileState]:
-    """The state's ``.gz`` files read to their end, by their size and modification time."""
-    return {
-        (entry.gz_size, entry.gz_mtime_ns): entry
-        for entry in state
-        if entry.gz_size is not None and entry.gz_mtime_ns is not None
-    }
-
-
-def _known_gz(index: dict[tuple[int, int], FileState], path: Path) -> FileState | None:
-    """The state entry of ``path``, a ``.gz`` file read to its end and unchanged since (same
-    size on disk and modification time, which renaming keeps), found without reading it.
-
-    Reading a ``.gz`` to fingerprint it decompresses it up to its content: a log rotated with
-    ``copytruncate`` from a writer not in append mode starts with a hole of NULs that grows
-    with each rotation (GBs to decompress on every run to add nothing). A multi-member ``.gz``
-    would also be read again from where it ended, its size trailer covering its last member
-    only.
-    """
-    if path.suffix != ".gz" or not index:
-        return None
-    try:
-        stat = path.stat()
-    except OSError:
-        return None  # (its turn reports it)
-    return index.get((stat.st_size, stat.st_mtime_ns))
-
-
 def _gz_isize(path: Path) -> int | None:
     """A ``.gz`` file's ISIZE (its last member's uncompressed size modulo 2**32, the last 4
     bytes), or ``None`` when the file is too short to end with one (an empty or cut file)."""
@@ -817,14 +794,58 @@ def _gz_isize(path: Path) -> int | None:
         return int.from_bytes(handle.read(4), "little")
 
 
-def _match(state: list[FileState], head: Head) -> FileState | None:
-    """The remembered file whose fingerprint matches ``head``, preferring the longest read:
-    same content start, same digest of the bytes from there.
+def _gz_index(state: list[FileState]) -> dict[tuple[int, str], FileState]:
+    """The state's ``.gz`` files read to their end, by their size and gzip trailer."""
+    return {
+        (entry.gz_size, entry.gz_trailer): entry
+        for entry in state
+        if entry.gz_size is not None and entry.gz_trailer is not None
+    }
+
+
+def _gz_identity(path: Path) -> tuple[int, str] | None:
+    """A ``.gz`` file's size on disk and its last 8 bytes in hex (gzip's trailer: CRC-32 and
+    size of its last member), read without decompressing; ``None`` when it cannot be read or is
+    too short to hold a trailer."""
+    try:
+        with open(path, "rb") as handle:
+            size = handle.seek(0, os.SEEK_END)
+            if size < 18:  # 10-byte header, 8-byte trailer
+                return None
+            handle.seek(-8, os.SEEK_END)
+            return size, handle.read(8).hex()
+    except OSError:
+        return None
+
+
+def _known_gz(index: dict[tuple[int, str], FileState], path: Path) -> FileState | None:
+    """The state entry of ``path``, a ``.gz`` file read to its end and unchanged since (same
+    size on disk, same trailer: its content's CRC-32), found without decompressing it, under any
+    name (rotation renames it).
+
+    Reading a ``.gz`` to fingerprint it decompresses it up to its content: a log rotated with
+    ``copytruncate`` from a writer not in append mode starts with a hole of NULs that grows
+    with each rotation (GBs to decompress on every run to add nothing). A multi-member ``.gz``
+    would also be read again from where it ended, its size trailer covering its last member
+    only. Size and time would not do: archives and syncs give many files the same whole-second
+    time, and logs of the same shape the same compressed size.
+    """
+    if path.suffix != ".gz" or not index:
+        return None
+    identity = _gz_identity(path)
+    return None if identity is None else index.get(identity)
+
+
+def _match(state: list[FileState], head: Head, path: Path) -> FileState | None:
+    """The remembered file whose fingerprint matches ``head`` (of ``path``), preferring the
+    longest read: same content start, same digest of the bytes from there.
 
     An entry written before content started past leading NULs (no ``prefix_start`` in the
-    state file, so 0) fingerprinted a file from its first byte, NULs included: it is compared
-    with the first bytes of ``head``'s file, so a dataset ingested before stores no such file
-    twice; reading the file on rewrites its entry the new way.
+    state file, so 0) fingerprinted a file from its first byte, NULs included, and is compared
+    with the first bytes of ``path``. One that covered NULs only says nothing of the content:
+    it is taken only for the same log (its live file or a rotation of it, :func:`same_log`)
+    holding content before where it was read to and as much as was read (the same generation:
+    a copytruncate'd one starts past it). Reading the file on rewrites its entry the new way.
 
     ``head`` is hashed once per distinct prefix length (most entries cover :data:`HEAD_BYTES`),
     not once per entry: a folder of 1,000 known files would otherwise hash 4 KiB a million times
@@ -841,9 +862,18 @@ def _match(state: list[FileState], head: Head) -> FileState | None:
             digests[from_zero, size] = _head_digest(head, size, from_zero)
         if digests[from_zero, size] != entry.prefix_sha256:
             continue
+        if from_zero and head.start >= size and not _same_generation(entry, head, path):
+            continue
         if best is None or entry.offset > best.offset:
             best = entry
     return best
+
+
+def _same_generation(entry: FileState, head: Head, path: Path) -> bool:
+    """Whether an entry that fingerprinted NULs only may describe ``path`` as it is now."""
+    if not same_log(Path(entry.path), path) or head.start >= entry.offset:
+        return False
+    return path.suffix == ".gz" or path.stat().st_size >= entry.offset
 
 
 def _head_digest(head: Head, size: int, from_zero: bool) -> str | None:

@@ -280,7 +280,7 @@ def test_a_dataset_ingested_before_content_skipped_nuls_stores_no_holed_log_twic
     (entry,) = json.loads(state_file.read_text())["files"]
     # what the entry covered then: the file from byte 0, at most 4 KiB and what was read
     first = log.read_bytes()[: min(entry["offset"], 4096)]
-    old = {k: v for k, v in entry.items() if k not in ("prefix_start", "gz_size", "gz_mtime_ns")}
+    old = {k: v for k, v in entry.items() if k not in ("prefix_start", "gz_size", "gz_trailer")}
     old.update(prefix_len=len(first), prefix_sha256=hashlib.sha256(first).hexdigest())
     state_file.write_text(json.dumps({"files": [old]}))
     again = ingest([log], dataset, "nginx-combined")
@@ -294,13 +294,12 @@ def test_a_dataset_ingested_before_content_skipped_nuls_stores_no_holed_log_twic
     assert entry["prefix_start"] == hole
 
 
-def test_a_gz_read_to_its_end_is_known_by_size_and_time_without_reading_it(
+def test_a_gz_read_to_its_end_is_known_without_reading_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A rotated ``.gz`` of a holed log (8 MiB of NULs, then 2 lines) had its hole decompressed
     on every run to fingerprint it. Read to its end, it is known by its size on disk and its
-    modification time: the next run reads no byte of it (no head read), renamed too; once its
-    time changes it is fingerprinted again, and still adds nothing."""
+    gzip trailer (CRC-32 and size): the next run reads no head of it, renamed too."""
     import apislo.sources.ingest as ingest_module
 
     rotated = tmp_path / "access.log.1.gz"
@@ -318,9 +317,51 @@ def test_a_gz_read_to_its_end_is_known_by_size_and_time_without_reading_it(
     renamed = rotated.rename(tmp_path / "access.log.2.gz")
     moved = ingest([renamed], dataset, "nginx-combined")
     assert (moved.records, moved.unchanged, heads) == (0, [str(renamed)], [])
-    os.utime(renamed, (1_700_000_000, 1_700_000_000))
-    touched = ingest([renamed], dataset, "nginx-combined")
-    assert (touched.records, heads) == (0, [renamed])
+
+
+def test_two_gz_files_of_one_size_and_time_are_both_read(tmp_path: Path) -> None:
+    """Two hosts' rotated logs, unpacked from one archive: same compressed size (only a digit
+    of the client address differs), same whole-second time (tar restores it). Known by size
+    and time, the second was taken for the first and its 3 requests lost. Expected: 6."""
+    for host in (1, 2):
+        folder = tmp_path / f"host{host}"
+        folder.mkdir()
+        text = "".join(
+            _line(s, f"/v1/orders/{s}").replace("10.0.0.1", f"10.0.0.{host}") for s in (1, 2, 3)
+        )
+        (folder / "access.log.1.gz").write_bytes(gzip.compress(text.encode(), mtime=0))
+        os.utime(folder / "access.log.1.gz", (1_793_514_300, 1_793_514_300))
+    first, second = (tmp_path / f"host{h}" / "access.log.1.gz" for h in (1, 2))
+    assert first.stat().st_size == second.stat().st_size
+    dataset = tmp_path / "events"
+    assert ingest([first.parent], dataset, "nginx-combined").records == 3
+    assert ingest([second.parent], dataset, "nginx-combined").records == 3
+    assert len(apislo.load(dataset)) == 6
+
+
+def test_a_gz_known_by_its_fingerprint_is_known_the_quick_way_next_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """logrotate's ``delaycompress``: access.log.1 (a 4 MiB hole, 2 lines) is read, then
+    compressed to access.log.2.gz. The first run finds the .gz by its content (one head read,
+    nothing added); from then on it is known by size and trailer (no head read); it never
+    was, and its hole was decompressed on every run."""
+    import apislo.sources.ingest as ingest_module
+
+    plain = tmp_path / "access.log.1"
+    _holed(plain, 4 << 20, _line(1, "/a") + _line(2, "/b"))
+    dataset = tmp_path / "events"
+    assert ingest([plain], dataset, "nginx-combined").records == 2
+    compressed = tmp_path / "access.log.2.gz"
+    compressed.write_bytes(gzip.compress(plain.read_bytes()))
+    plain.unlink()
+    heads: list[str] = []
+    read_content_head = ingest_module.read_content_head
+    monkeypatch.setattr(
+        ingest_module, "read_content_head", lambda p: heads.append(p.name) or read_content_head(p)
+    )
+    runs = [ingest([compressed], dataset, "nginx-combined").records for _ in range(3)]
+    assert (runs, heads) == ([0, 0, 0], ["access.log.2.gz"])
 
 
 def test_read_logs_skips_an_empty_live_log_as_ingest_does(tmp_path: Path) -> None:
@@ -332,3 +373,55 @@ def test_read_logs_skips_an_empty_live_log_as_ingest_does(tmp_path: Path) -> Non
     (tmp_path / "access.log.1").write_text(_line(1, "/a") + _line(2, "/b"))
     events = apislo.read_logs(tmp_path)
     assert [t.second for t in events["ts"]] == [1, 2]
+
+
+def _as_before(dataset: Path) -> None:
+    """Rewrite the dataset's one state entry as ingest wrote it before content skipped leading
+    NULs: fingerprinted from byte 0 (at most 4 KiB and what was read), no new fields."""
+    import hashlib
+
+    state_file = dataset / "_apislo_state.json"
+    (entry,) = json.loads(state_file.read_text())["files"]
+    first = Path(entry["path"]).read_bytes()[: min(entry["offset"], 4096)]
+    old = {k: v for k, v in entry.items() if k not in ("prefix_start", "gz_size", "gz_trailer")}
+    old.update(prefix_len=len(first), prefix_sha256=hashlib.sha256(first).hexdigest())
+    state_file.write_text(json.dumps({"files": [old]}))
+
+
+def test_after_an_upgrade_a_copytruncate_rotation_stores_each_line_once(tmp_path: Path) -> None:
+    """app.log (an 8 KiB hole, lines 1-3) was read by the version before, whose entry covers
+    4 KiB of NULs. logrotate then copies it to app.log.1 and truncates it; the writer goes on
+    past the old end (lines 4-5). Expected over two runs: lines 1-5, each once (the copy is
+    the generation the entry describes; the live file, its hole past where it was read to, is
+    a new one)."""
+    log = tmp_path / "app.log"
+    _holed(log, 8192, "".join(_line(s, f"/v1/orders/{s}") for s in (1, 2, 3)))
+    dataset = tmp_path / "events"
+    assert ingest([log], dataset, "nginx-combined").records == 3
+    _as_before(dataset)
+    data = log.read_bytes()
+    (tmp_path / "app.log.1").write_bytes(data)
+    _holed(log, len(data), _line(4, "/v1/orders/4") + _line(5, "/v1/orders/5"))
+    runs = [ingest([tmp_path / "app.log.1", log], dataset, "nginx-combined").records]
+    runs.append(ingest([tmp_path / "app.log.1", log], dataset, "nginx-combined").records)
+    assert runs == [2, 0]
+    assert sorted(t.second for t in apislo.load(dataset)["ts"]) == [1, 2, 3, 4, 5]
+
+
+def test_after_an_upgrade_another_holed_log_is_not_taken_for_a_known_one(tmp_path: Path) -> None:
+    """svc-a.log (a 10 KiB hole, 3 alpha lines) was read by the version before: its entry
+    covers 4 KiB of NULs, as would any log starting with a hole that long. svc-b.log (a 5 KiB
+    hole, 2 beta lines, then 60 more so that it is longer than what was read of svc-a) appears
+    after the upgrade. Expected: alpha 3 and beta 62, on the first run and after a second."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    _holed(logs / "svc-a.log", 10 << 10, "".join(_line(s, "/alpha/x") for s in (1, 2, 3)))
+    dataset = tmp_path / "events"
+    assert ingest([logs], dataset, "nginx-combined").records == 3
+    _as_before(dataset)
+    _holed(logs / "svc-b.log", 5 << 10, "".join(_line(s % 60, "/beta/x") for s in range(62)))
+    assert (logs / "svc-b.log").stat().st_size > (logs / "svc-a.log").stat().st_size
+    first = ingest([logs], dataset, "nginx-combined")
+    second = ingest([logs], dataset, "nginx-combined")
+    assert (first.records, second.records) == (62, 0)
+    assert apislo.load(dataset)["api"].value_counts().to_dict() == {"beta": 62, "alpha": 3}
