@@ -88,6 +88,10 @@ def rules(
         click.echo(text, nl=False)
     for path, test_text in test_files:
         _write(str(path), test_text)
+    if test_files:
+        for stale in _stale_step_files(Path(tests), [path for path, _ in test_files]):
+            stale.unlink()
+            click.echo(f"removed {stale}: tests of another step, from an earlier run", err=True)
     if len(test_files) == 1:
         click.echo(f"wrote promtool tests to {tests}", err=True)
     elif test_files:
@@ -97,6 +101,21 @@ def rules(
             "share no longer one): run `promtool test rules` on each",
             err=True,
         )
+
+
+def _stale_step_files(tests: Path, written: list[Path]) -> list[Path]:
+    """Files beside ``tests`` named as :func:`_step_path` names them that this run did not
+    write: left by a run whose SLOs had other steps, they would test rules no longer there."""
+    import re
+
+    pattern = re.compile(
+        rf"{re.escape(tests.stem)}\.(?:\d+(?:ms|[smhdwy]))+{re.escape(tests.suffix)}"
+    )
+    if not tests.parent.is_dir():
+        return []
+    return sorted(
+        p for p in tests.parent.iterdir() if pattern.fullmatch(p.name) and p not in written
+    )
 
 
 def _step_path(tests: Path, step: timedelta, first: bool) -> Path:
@@ -118,6 +137,7 @@ def _relpath(path: Path, start: Path) -> str:
 def _write(path: str, text: str) -> None:
     """Write via a temporary file and rename, so a failure never leaves half a file."""
     target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(target)

@@ -526,3 +526,25 @@ def test_slos_whose_windows_share_different_steps_get_a_tests_file_each(tmp_path
         assert alerts == {f"{api}AvailabilityPageBurnRate{'1h' if api == 'Checkout' else '14m'}"}
         tested = _promtool("test", "rules", path)
         assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+@needs_promtool
+def test_a_step_file_of_an_earlier_run_is_removed_and_folders_are_created(tmp_path: Path) -> None:
+    """A first run writes tests.yaml and tests.2m.yaml (as above). Then pay's SLO leaves the
+    spec: its tests.2m.yaml, left as it was, would test alerts no longer in rules.yaml
+    (promtool fails it), so the next run removes it and says so. The files go into folders
+    that do not exist yet."""
+    spec = tmp_path / "slo.yaml"
+    spec.write_text(MIXED_STEPS_SPEC)
+    out, tests = tmp_path / "out" / "rules.yaml", tmp_path / "out" / "tests" / "tests.yaml"
+    args = [str(spec), "--out", str(out), "--tests", str(tests)]
+    assert CliRunner().invoke(rules_command, args).exit_code == 0
+    stale = tests.with_name("tests.2m.yaml")
+    assert stale.exists()
+    spec.write_text(MIXED_STEPS_SPEC.split("  - name: pay-availability")[0])
+    result = CliRunner().invoke(rules_command, args)
+    assert result.exit_code == 0, result.output
+    assert f"removed {stale}: tests of another step, from an earlier run" in result.output
+    assert sorted(p.name for p in tests.parent.iterdir()) == ["tests.yaml"]
+    tested = _promtool("test", "rules", tests)
+    assert tested.returncode == 0, tested.stdout + tested.stderr
