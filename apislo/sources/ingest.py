@@ -249,6 +249,7 @@ def detect_file(
     envelope: str | bool | None = True,
     min_score: float = MIN_SCORE,
     offset: int = 0,
+    hint: str | None = None,
 ) -> tuple[str, str | None]:
     """A file's format and envelope, from a sample of its first lines (those from ``offset``,
     in bytes, at a line start) where asked to detect.
@@ -260,6 +261,7 @@ def detect_file(
         envelope: ``True`` to detect, else the envelope name (or ``None``) to use.
         min_score: the fraction of the sample a detected format must recognise.
         offset: where the sample starts (a resumed file's new lines).
+        hint: a format to try first (see :func:`.detect.detect_format`).
 
     Returns:
         ``(format name, envelope or None)``.
@@ -285,7 +287,7 @@ def detect_file(
             sample = split_lines(inner)
     if fmt == "auto":
         assert sample is not None
-        fmt = detect_format(str(path), sample, options, min_score)
+        fmt = detect_format(str(path), sample, options, min_score, hint)
     return fmt, envelope or None
 
 
@@ -646,14 +648,14 @@ def _take_chunks(
 class _DetectAhead:
     """Detects the format and envelope of the next file to ingest while the current one is
     parsed, so that a directory of small files does not wait for detection (15-20 ms a file)
-    between files."""
+    between files; the format the last file was found in is tried first (``hint``)."""
 
     def __init__(
         self,
         pool: ThreadPoolExecutor,
         files: list[Path],
         state: list[FileState],
-        gz_known: dict[tuple[int, int], FileState],
+        gz_known: dict[tuple[int, str], FileState],
         fmt: str,
         options: ParseOptions,
         min_score: float,
@@ -661,14 +663,15 @@ class _DetectAhead:
         self.pool, self.files, self.state, self.gz_known = pool, files, state, gz_known
         self.fmt, self.options, self.min_score = fmt, options, min_score
         self._ahead: dict[int, Future[tuple[str, str | None]]] = {}
+        self.hint: str | None = None  #: the format the last file detected was in
 
     def result(self, index: int, start: int) -> tuple[str, str | None]:
         """Format and envelope of ``files[index]``, whose content starts at ``start``,
         detected ahead or now (errors are raised here, at the file's turn)."""
         future = self._ahead.pop(index, None)
-        if future is None:
-            return self._detect(index, start)
-        return future.result()
+        found = self._detect(index, start, self.hint) if future is None else future.result()
+        self.hint = found[0]
+        return found
 
     def start(self, index: int) -> None:
         """Start detecting ``files[index]``, unless the state knows its content already, or it
@@ -680,11 +683,16 @@ class _DetectAhead:
         except (IngestError, OSError):
             return
         if head.data and _match(self.state, head, self.files[index]) is None:
-            self._ahead[index] = self.pool.submit(self._detect, index, head.start)
+            self._ahead[index] = self.pool.submit(self._detect, index, head.start, self.hint)
 
-    def _detect(self, index: int, start: int) -> tuple[str, str | None]:
+    def _detect(self, index: int, start: int, hint: str | None) -> tuple[str, str | None]:
         return detect_file(
-            self.files[index], self.fmt, self.options, min_score=self.min_score, offset=start
+            self.files[index],
+            self.fmt,
+            self.options,
+            min_score=self.min_score,
+            offset=start,
+            hint=hint,
         )
 
 
