@@ -780,26 +780,19 @@ def _read_to_end(path: Path, known: FileState) -> bool:
     """Whether a file the state knows holds nothing past what was read (``known.offset``,
     bytes, decompressed).
 
-    A plain file is compared with its size. For a ``.gz`` file (not known by its size and time,
-    :func:`_known_gz`), gzip's ISIZE, the last member's uncompressed size modulo 2**32, equal to
-    the offset modulo 2**32 says it was read; when it differs (several members, a log past
-    4 GiB, a file too short to hold a trailer) the file is read from the offset, which costs its
-    decompression but loses no line.
+    A plain file is compared with its size. For a ``.gz`` file (not known by its size and
+    trailer, :func:`_known_gz`), gzip's ISIZE, the last member's uncompressed size modulo
+    2**32, equal to the offset modulo 2**32 says it was read; when it differs (several members,
+    a log past 4 GiB, a file too short to hold a trailer) the file is read from the offset,
+    which costs its decompression but loses no line.
     """
     if path.suffix != ".gz":
         return known.offset >= path.stat().st_size
-    isize = _gz_isize(path)
-    return isize is not None and known.offset % (1 << 32) == isize
-
-
-def _gz_isize(path: Path) -> int | None:
-    """A ``.gz`` file's ISIZE (its last member's uncompressed size modulo 2**32, the last 4
-    bytes), or ``None`` when the file is too short to end with one (an empty or cut file)."""
-    with open(path, "rb") as handle:
-        if handle.seek(0, os.SEEK_END) < 18:  # 10-byte header, 8-byte trailer
-            return None
-        handle.seek(-4, os.SEEK_END)
-        return int.from_bytes(handle.read(4), "little")
+    identity = _gz_identity(path)
+    if identity is None:
+        return False
+    isize = int.from_bytes(bytes.fromhex(identity[1])[4:], "little")
+    return known.offset % (1 << 32) == isize
 
 
 def _gz_index(state: list[FileState]) -> dict[tuple[int, str], FileState]:

@@ -25,9 +25,7 @@ def score_formats(lines: list[str], options: ParseOptions) -> dict[str, float]:
 
     A format whose module is not importable is skipped with a debug log line.
     """
-    sample = [line for line in lines if line.strip()]
-    scores = {name: _score(name, sample, options) for name in _detectable()}
-    return {name: score for name, score in scores.items() if score is not None}
+    return _Scores(lines, options).all()
 
 
 def detect_format(
@@ -58,35 +56,46 @@ def detect_format(
     """
     if options.log_format:
         return "nginx-custom"
-    if hint is not None and _hint_holds(hint, lines, options):
+    scores = _Scores(lines, options)
+    if hint is not None and scores.holds(hint):
         return hint
-    scores = score_formats(lines, options)
-    best = max(scores, key=lambda name: scores[name], default=None)
-    if best is None or scores[best] <= 0 or scores[best] < min_score:
-        raise FormatDetectionError(path, scores)
+    every = scores.all()
+    best = max(every, key=lambda name: every[name], default=None)
+    if best is None or every[best] <= 0 or every[best] < min_score:
+        raise FormatDetectionError(path, every)
     return best
 
 
-def _detectable() -> list[str]:
-    """The formats detection tries, in registry order."""
-    return [name for name in FORMATS if name not in _EXPLICIT_ONLY]
+class _Scores:
+    """The scores of a sample's non-blank lines, each format sniffed once, when first asked."""
 
+    def __init__(self, lines: list[str], options: ParseOptions) -> None:
+        self.sample = [line for line in lines if line.strip()]
+        self.options = options
+        self.names = [name for name in FORMATS if name not in _EXPLICIT_ONLY]
+        self._known: dict[str, float | None] = {}
 
-def _score(name: str, sample: list[str], options: ParseOptions) -> float | None:
-    """The fraction of ``sample`` (non-blank lines) format ``name`` recognises; ``None`` when
-    its module cannot be imported."""
-    try:
-        fmt = get_format(name, options)
-    except ImportError as exc:  # a format module that is not installed in this build
-        log.debug("format %s unavailable: %s", name, exc)
-        return None
-    return fmt.sniff(sample) if sample else 0.0
+    def score(self, name: str) -> float | None:
+        """The fraction of the sample format ``name`` recognises; ``None`` when its module
+        cannot be imported."""
+        if name not in self._known:
+            try:
+                fmt = get_format(name, self.options)
+            except ImportError as exc:  # a format module that is not installed in this build
+                log.debug("format %s unavailable: %s", name, exc)
+                self._known[name] = None
+            else:
+                self._known[name] = fmt.sniff(self.sample) if self.sample else 0.0
+        return self._known[name]
 
+    def holds(self, hint: str) -> bool:
+        """Whether ``hint`` recognises every line and no format listed before it does."""
+        if hint not in self.names or not self.sample or self.score(hint) != 1.0:
+            return False
+        before = self.names[: self.names.index(hint)]
+        return all(self.score(name) != 1.0 for name in before)
 
-def _hint_holds(hint: str, lines: list[str], options: ParseOptions) -> bool:
-    """Whether ``hint`` recognises every line of the sample and no format before it does."""
-    names = _detectable()
-    sample = [line for line in lines if line.strip()]
-    if hint not in names or not sample or _score(hint, sample, options) != 1.0:
-        return False
-    return all(_score(name, sample, options) != 1.0 for name in names[: names.index(hint)])
+    def all(self) -> dict[str, float]:
+        """Every format's score, in registry order (the order ties are broken in)."""
+        scores = {name: self.score(name) for name in self.names}
+        return {name: score for name, score in scores.items() if score is not None}
