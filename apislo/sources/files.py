@@ -29,7 +29,6 @@ __all__ = [
     "read_chunks",
     "read_content_head",
     "read_head",
-    "same_log",
 ]
 
 #: Bytes at the start of a file that identify it (its fingerprint covers at most these).
@@ -82,23 +81,11 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     return sorted(unique.values(), key=_rotation_key)
 
 
-def same_log(a: Path, b: Path) -> bool:
-    """Whether two paths name one log, live or rotated (``access.log``, ``access.log.1``,
-    ``access.log.2.gz``, ``access.log-20261101.gz``): same folder, same name before the
-    rotation suffix."""
-    return a.parent == b.parent and _rotated(a)["base"] == _rotated(b)["base"]
-
-
-def _rotated(path: Path) -> re.Match[str]:
-    match = _ROTATED.match(path.name)
-    assert match is not None  # the pattern matches any string
-    return match
-
-
 def _rotation_key(path: Path) -> tuple[str, str, int, str, int]:
     """Oldest first within one log's files: dated ones by date, then numbered ones from the
     highest number, then the live file."""
-    match = _rotated(path)
+    match = _ROTATED.match(path.name)
+    assert match is not None  # the pattern matches any string
     if match["date"]:
         return (str(path.parent), match["base"], 0, match["date"].replace("-", ""), 0)
     number = int(match["n"]) if match["n"] else 0

@@ -52,7 +52,6 @@ from apislo.sources.files import (
     read_chunks,
     read_content_head,
     read_head,
-    same_log,
 )
 from apislo.sources.logs import get_format
 from apislo.sources.logs.base import ParseOptions, split_lines
@@ -113,9 +112,9 @@ class FileState:
         prefix_start: where its content starts, past a leading run of NUL bytes (bytes,
             decompressed; see :func:`~apislo.sources.files.read_content_head`).
         gz_size, gz_trailer: for a ``.gz`` file read to its end, its size on disk (compressed
-            bytes) and its last 8 bytes in hex (gzip's trailer: the CRC-32 and size of its last
-            member); ``None`` otherwise. A ``.gz`` with both the same is known without being
-            read (:func:`_known_gz`).
+            bytes) and its identity: its last 8 bytes in hex (gzip's trailer: the CRC-32 and
+            size of its last member) and a digest of its first 64 KiB; ``None`` otherwise. A
+            ``.gz`` with both the same is known without being read (:func:`_known_gz`).
     """
 
     path: str
@@ -791,12 +790,12 @@ def _read_to_end(path: Path, known: FileState) -> bool:
     identity = _gz_identity(path)
     if identity is None:
         return False
-    isize = int.from_bytes(bytes.fromhex(identity[1])[4:], "little")
+    isize = int.from_bytes(bytes.fromhex(identity[1][:16])[4:], "little")
     return known.offset % (1 << 32) == isize
 
 
 def _gz_index(state: list[FileState]) -> dict[tuple[int, str], FileState]:
-    """The state's ``.gz`` files read to their end, by their size and gzip trailer."""
+    """The state's ``.gz`` files read to their end, by their size and identity digest."""
     return {
         (entry.gz_size, entry.gz_trailer): entry
         for entry in state
@@ -804,25 +803,33 @@ def _gz_index(state: list[FileState]) -> dict[tuple[int, str], FileState]:
     }
 
 
+#: Compressed bytes at the start of a ``.gz`` that its identity covers (with its trailer).
+_GZ_HEAD_BYTES = 64 << 10
+
+
 def _gz_identity(path: Path) -> tuple[int, str] | None:
-    """A ``.gz`` file's size on disk and its last 8 bytes in hex (gzip's trailer: CRC-32 and
-    size of its last member), read without decompressing; ``None`` when it cannot be read or is
-    too short to hold a trailer."""
+    """A ``.gz`` file's size on disk and its identity, read without decompressing: its last 8
+    bytes in hex (gzip's trailer: CRC-32 and size of its last member), then a digest of its
+    first 64 KiB (where earlier members differ); ``None`` when it cannot be read or is too
+    short to hold a trailer."""
     try:
         with open(path, "rb") as handle:
             size = handle.seek(0, os.SEEK_END)
             if size < 18:  # 10-byte header, 8-byte trailer
                 return None
             handle.seek(-8, os.SEEK_END)
-            return size, handle.read(8).hex()
+            trailer = handle.read(8)
+            handle.seek(0)
+            head = handle.read(_GZ_HEAD_BYTES)
     except OSError:
         return None
+    return size, f"{trailer.hex()}-{prefix_digest(head)[:32]}"
 
 
 def _known_gz(index: dict[tuple[int, str], FileState], path: Path) -> FileState | None:
     """The state entry of ``path``, a ``.gz`` file read to its end and unchanged since (same
-    size on disk, same trailer: its content's CRC-32), found without decompressing it, under any
-    name (rotation renames it).
+    size on disk, same trailer, its last member's CRC-32, and same first 64 KiB), found without
+    decompressing it, under any name (rotation renames it).
 
     Reading a ``.gz`` to fingerprint it decompresses it up to its content: a log rotated with
     ``copytruncate`` from a writer not in append mode starts with a hole of NULs that grows
@@ -844,9 +851,11 @@ def _match(state: list[FileState], head: Head, path: Path) -> FileState | None:
     An entry written before content started past leading NULs (no ``prefix_start`` in the
     state file, so 0) fingerprinted a file from its first byte, NULs included, and is compared
     with the first bytes of ``path``. One that covered NULs only says nothing of the content:
-    it is taken only for the same log (its live file or a rotation of it, :func:`same_log`)
-    holding content before where it was read to and as much as was read (the same generation:
-    a copytruncate'd one starts past it). Reading the file on rewrites its entry the new way.
+    it is taken only for the file at its path, holding content before where it was read to and
+    as much as was read (the same generation: a copytruncate'd one starts past it). Its rotated
+    copies are read again (their lines stored twice) rather than risk taking another log for
+    it: logs named ``10.0.0.1`` and ``10.0.0.2`` look like rotations of one. Reading the file
+    on rewrites its entry the new way.
 
     ``head`` is hashed once per distinct prefix length (most entries cover :data:`HEAD_BYTES`),
     not once per entry: a folder of 1,000 known files would otherwise hash 4 KiB a million times
@@ -872,7 +881,7 @@ def _match(state: list[FileState], head: Head, path: Path) -> FileState | None:
 
 def _same_generation(entry: FileState, head: Head, path: Path) -> bool:
     """Whether an entry that fingerprinted NULs only may describe ``path`` as it is now."""
-    if not same_log(Path(entry.path), path) or head.start >= entry.offset:
+    if entry.path != str(path) or head.start >= entry.offset:
         return False
     return path.suffix == ".gz" or path.stat().st_size >= entry.offset
 

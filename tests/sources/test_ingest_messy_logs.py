@@ -339,6 +339,25 @@ def test_two_gz_files_of_one_size_and_time_are_both_read(tmp_path: Path) -> None
     assert len(apislo.load(dataset)) == 6
 
 
+def test_two_gz_files_sharing_their_last_member_and_size_are_both_read(tmp_path: Path) -> None:
+    """bgzip ends every file with the same empty member, so the trailer (CRC-32 and size of the
+    last member) of two hosts' logs is the same, and their sizes may be too (3 lines whose
+    paths differ by a letter compress to the same size). Expected: host b's 3 requests are
+    stored after host a's 3 (they were taken as known and lost)."""
+    for host in "ab":
+        folder = tmp_path / f"host{host}"
+        folder.mkdir()
+        text = "".join(_line(s, f"/host{host}/x") for s in (1, 2, 3))
+        member = gzip.compress(text.encode(), mtime=0)
+        (folder / "access.log.1.gz").write_bytes(member + gzip.compress(b"", mtime=0))
+    first, second = (tmp_path / f"host{h}" / "access.log.1.gz" for h in "ab")
+    assert first.stat().st_size == second.stat().st_size
+    assert first.read_bytes()[-8:] == second.read_bytes()[-8:]
+    dataset = tmp_path / "events"
+    assert ingest([first], dataset, "nginx-combined").records == 3
+    assert ingest([second], dataset, "nginx-combined").records == 3
+
+
 def test_a_gz_known_by_its_fingerprint_is_known_the_quick_way_next_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -388,12 +407,13 @@ def _as_before(dataset: Path) -> None:
     state_file.write_text(json.dumps({"files": [old]}))
 
 
-def test_after_an_upgrade_a_copytruncate_rotation_stores_each_line_once(tmp_path: Path) -> None:
+def test_after_an_upgrade_a_copytruncate_rotation_loses_no_line(tmp_path: Path) -> None:
     """app.log (an 8 KiB hole, lines 1-3) was read by the version before, whose entry covers
-    4 KiB of NULs. logrotate then copies it to app.log.1 and truncates it; the writer goes on
-    past the old end (lines 4-5). Expected over two runs: lines 1-5, each once (the copy is
-    the generation the entry describes; the live file, its hole past where it was read to, is
-    a new one)."""
+    4 KiB of NULs: it tells nothing of the content, so it is taken only for the file at its
+    path. logrotate copies the log to app.log.1 and truncates it; the writer goes on past the
+    old end (lines 4-5). Expected: the live file is a new generation (its hole starts past what
+    was read): lines 4-5; the copy, at another path, is read again: lines 1-3 a second time,
+    never lost; nothing more on the next run."""
     log = tmp_path / "app.log"
     _holed(log, 8192, "".join(_line(s, f"/v1/orders/{s}") for s in (1, 2, 3)))
     dataset = tmp_path / "events"
@@ -404,8 +424,26 @@ def test_after_an_upgrade_a_copytruncate_rotation_stores_each_line_once(tmp_path
     _holed(log, len(data), _line(4, "/v1/orders/4") + _line(5, "/v1/orders/5"))
     runs = [ingest([tmp_path / "app.log.1", log], dataset, "nginx-combined").records]
     runs.append(ingest([tmp_path / "app.log.1", log], dataset, "nginx-combined").records)
-    assert runs == [2, 0]
-    assert sorted(t.second for t in apislo.load(dataset)["ts"]) == [1, 2, 3, 4, 5]
+    assert runs == [5, 0]
+    assert sorted(t.second for t in apislo.load(dataset)["ts"]) == [1, 1, 2, 2, 3, 3, 4, 5]
+
+
+def test_after_an_upgrade_a_grown_holed_log_adds_its_new_lines_only(tmp_path: Path) -> None:
+    """Logs named after hosts, 10.0.0.1 and 10.0.0.2 (which read like rotations of one log
+    "10.0.0"). 10.0.0.1 (a 5,000-byte hole, 50 lines) was read by the version before and has
+    grown by 5 lines; 10.0.0.2 (a 4,500-byte hole, 80 lines) is new. Expected: 5 and 80."""
+    x, y = tmp_path / "10.0.0.1", tmp_path / "10.0.0.2"
+    _holed(x, 5000, "".join(_line(s % 60, "/xlog/a") for s in range(50)))
+    dataset = tmp_path / "events"
+    assert ingest([x], dataset, "nginx-combined").records == 50
+    _as_before(dataset)
+    with open(x, "a") as handle:
+        handle.write("".join(_line(s, "/xlog/b") for s in range(5)))
+    _holed(y, 4500, "".join(_line(s % 60, "/ylog/a") for s in range(80)))
+    report = ingest([y, x], dataset, "nginx-combined")
+    assert report.records == 85
+    routes = apislo.load(dataset)["route"].value_counts().to_dict()
+    assert routes == {"/xlog/a": 50, "/ylog/a": 80, "/xlog/b": 5}
 
 
 def test_after_an_upgrade_another_holed_log_is_not_taken_for_a_known_one(tmp_path: Path) -> None:
