@@ -111,7 +111,7 @@ class FileState:
         envelope: envelope stripped (``docker``, ``cri``, ``syslog``) or ``None``.
         prefix_start: where its content starts, past a leading run of NUL bytes (bytes,
             decompressed; see :func:`~apislo.sources.files.read_content_head`).
-        gz_size, gz_trailer: for a ``.gz`` file read to its end, its size on disk (compressed
+        gz_size, gz_identity: for a ``.gz`` file read to its end, its size on disk (compressed
             bytes) and its identity: its last 8 bytes in hex (gzip's trailer: the CRC-32 and
             size of its last member) and a digest of its first 64 KiB; ``None`` otherwise. A
             ``.gz`` with both the same is known without being read (:func:`_known_gz`).
@@ -126,7 +126,7 @@ class FileState:
     envelope: str | None = None
     prefix_start: int = 0
     gz_size: int | None = None
-    gz_trailer: str | None = None
+    gz_identity: str | None = None
 
 
 #: :class:`FileState`'s fields, in the order of its JSON entries.
@@ -439,7 +439,7 @@ def ingest(
                     report.unchanged.append(str(path))
                     known.path = str(path)
                     if path.suffix == ".gz":  # known the quick way from now on
-                        known.gz_size, known.gz_trailer = _gz_identity(path) or (None, None)
+                        known.gz_size, known.gz_identity = _gz_identity(path) or (None, None)
                     continue
                 if not head.data:  # empty (just rotated, not written to yet): read when it grows
                     report.unchanged.append(str(path))
@@ -797,9 +797,9 @@ def _read_to_end(path: Path, known: FileState) -> bool:
 def _gz_index(state: list[FileState]) -> dict[tuple[int, str], FileState]:
     """The state's ``.gz`` files read to their end, by their size and identity digest."""
     return {
-        (entry.gz_size, entry.gz_trailer): entry
+        (entry.gz_size, entry.gz_identity): entry
         for entry in state
-        if entry.gz_size is not None and entry.gz_trailer is not None
+        if entry.gz_size is not None and entry.gz_identity is not None
     }
 
 

@@ -532,7 +532,7 @@ def test_the_state_file_holds_one_entry_per_line_after_each_commit(tmp_path: Pat
             "envelope": None,
             "prefix_start": 0,
             "gz_size": None,
-            "gz_trailer": None,
+            "gz_identity": None,
         }
         for log, n in ((a, 3), (b, 2))
     ]
@@ -542,7 +542,7 @@ def test_the_state_file_holds_one_entry_per_line_after_each_commit(tmp_path: Pat
     assert (dataset / "_apislo_state.json").read_text() == text
     # a state written before entries said where content starts and how big a .gz was (no
     # "prefix_start", "gz_size") still knows both files
-    new_keys = ("prefix_start", "gz_size", "gz_trailer")
+    new_keys = ("prefix_start", "gz_size", "gz_identity")
     old = {"files": [{k: v for k, v in e.items() if k not in new_keys} for e in expected]}
     (dataset / "_apislo_state.json").write_text(json.dumps(old))
     again = ingest([a, b], dataset, "nginx-combined")
