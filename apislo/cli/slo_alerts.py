@@ -104,18 +104,27 @@ def rules(
 
 
 def _stale_step_files(tests: Path, written: list[Path]) -> list[Path]:
-    """Files beside ``tests`` named as :func:`_step_path` names them that this run did not
-    write: left by a run whose SLOs had other steps, they would test rules no longer there."""
+    """Files beside ``tests`` named as :func:`_step_path` names them, that apislo wrote as
+    promtool tests (their first line says so) and this run did not write: left by a run whose
+    SLOs had other steps, they would test rules no longer there. A file of the user's named
+    alike (``tests.30d.yaml``), or the rules themselves, are never taken."""
     import re
+
+    from apislo.slo.rules import TESTS_HEADER
 
     pattern = re.compile(
         rf"{re.escape(tests.stem)}\.(?:\d+(?:ms|[smhdwy]))+{re.escape(tests.suffix)}"
     )
     if not tests.parent.is_dir():
         return []
-    return sorted(
-        p for p in tests.parent.iterdir() if pattern.fullmatch(p.name) and p not in written
-    )
+    stale = []
+    for path in sorted(tests.parent.iterdir()):
+        if path in written or not pattern.fullmatch(path.name) or not path.is_file():
+            continue
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            if handle.readline().startswith(TESTS_HEADER):
+                stale.append(path)
+    return stale
 
 
 def _step_path(tests: Path, step: timedelta, first: bool) -> Path:

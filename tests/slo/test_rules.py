@@ -532,8 +532,9 @@ def test_slos_whose_windows_share_different_steps_get_a_tests_file_each(tmp_path
 def test_a_step_file_of_an_earlier_run_is_removed_and_folders_are_created(tmp_path: Path) -> None:
     """A first run writes tests.yaml and tests.2m.yaml (as above). Then pay's SLO leaves the
     spec: its tests.2m.yaml, left as it was, would test alerts no longer in rules.yaml
-    (promtool fails it), so the next run removes it and says so. The files go into folders
-    that do not exist yet."""
+    (promtool fails it), so the next run removes it and says so; a file of the user's named
+    alike, or the rules themselves, are never removed. The files go into folders that do not
+    exist yet."""
     spec = tmp_path / "slo.yaml"
     spec.write_text(MIXED_STEPS_SPEC)
     out, tests = tmp_path / "out" / "rules.yaml", tmp_path / "out" / "tests" / "tests.yaml"
@@ -541,10 +542,19 @@ def test_a_step_file_of_an_earlier_run_is_removed_and_folders_are_created(tmp_pa
     assert CliRunner().invoke(rules_command, args).exit_code == 0
     stale = tests.with_name("tests.2m.yaml")
     assert stale.exists()
+    mine = tests.with_name("tests.30d.yaml")  # the user's, named alike: kept
+    mine.write_text("# my notes\n")
     spec.write_text(MIXED_STEPS_SPEC.split("  - name: pay-availability")[0])
     result = CliRunner().invoke(rules_command, args)
     assert result.exit_code == 0, result.output
     assert f"removed {stale}: tests of another step, from an earlier run" in result.output
-    assert sorted(p.name for p in tests.parent.iterdir()) == ["tests.yaml"]
+    assert sorted(p.name for p in tests.parent.iterdir()) == ["tests.30d.yaml", "tests.yaml"]
+    # --out named like a step file of --tests is the rules, written, not removed
+    rules_out = tests.with_name("tests.5m.yaml")
+    again = CliRunner().invoke(
+        rules_command, [str(spec), "--out", str(rules_out), "--tests", str(tests)]
+    )
+    assert again.exit_code == 0, again.output
+    assert "removed" not in again.output and rules_out.read_text().startswith("# Prometheus rules")
     tested = _promtool("test", "rules", tests)
     assert tested.returncode == 0, tested.stdout + tested.stderr
