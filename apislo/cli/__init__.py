@@ -11,6 +11,7 @@ import importlib
 import os
 import signal
 import sys
+from typing import NoReturn
 
 import click
 
@@ -47,14 +48,11 @@ class _LazyGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> object:
         """Run the command; Ctrl-C (a ``KeyboardInterrupt`` no command handled) exits 130
-        (128 + SIGINT), as shells and schedulers expect of a process stopped by it, after
-        click's ``Aborted!`` (click itself exits 1)."""
+        (:func:`_aborted`)."""
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
-            click.echo(err=True)  # ends the terminal's ^C echo
-            click.echo("Aborted!", err=True)
-            sys.exit(130)
+            _aborted()
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -77,14 +75,26 @@ def run() -> None:
     """
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     gc.disable()
-    if len(sys.argv) > 1 and sys.argv[1] in _COMMANDS:
-        importlib.import_module(_COMMANDS[sys.argv[1]])
-    gc.freeze()
-    gc.enable()
+    try:
+        if len(sys.argv) > 1 and sys.argv[1] in _COMMANDS:
+            importlib.import_module(_COMMANDS[sys.argv[1]])
+    except KeyboardInterrupt:  # Ctrl-C while the command loads (a traceback otherwise)
+        _aborted()
+    finally:
+        gc.freeze()
+        gc.enable()
     try:
         main()
     finally:
         gc.freeze()
+
+
+def _aborted() -> NoReturn:
+    """Ctrl-C: click's ``Aborted!``, then exit 130 (128 + SIGINT), as shells and schedulers
+    expect of a process stopped by it (click itself exits 1)."""
+    click.echo(err=True)  # ends the terminal's ^C echo
+    click.echo("Aborted!", err=True)
+    sys.exit(130)
 
 
 def _exit_on_sigterm(signum: int, _frame: object) -> None:
