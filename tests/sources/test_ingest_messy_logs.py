@@ -262,6 +262,19 @@ def test_a_gz_of_several_members_read_to_its_end_is_not_read_again(tmp_path: Pat
     assert (grown.files, grown.records, grown.unchanged) == (1, 1, [])
 
 
+def _as_before(dataset: Path) -> None:
+    """Rewrite the dataset's one state entry as ingest wrote it before content skipped leading
+    NULs: fingerprinted from byte 0 (at most 4 KiB and what was read), no new fields."""
+    import hashlib
+
+    state_file = dataset / "_apislo_state.json"
+    (entry,) = json.loads(state_file.read_text())["files"]
+    first = Path(entry["path"]).read_bytes()[: min(entry["offset"], 4096)]
+    old = {k: v for k, v in entry.items() if k not in ("prefix_start", "gz_size", "gz_identity")}
+    old.update(prefix_len=len(first), prefix_sha256=hashlib.sha256(first).hexdigest())
+    state_file.write_text(json.dumps({"files": [old]}))
+
+
 @pytest.mark.parametrize("hole", [100, 8192])
 def test_a_dataset_ingested_before_content_skipped_nuls_stores_no_holed_log_twice(
     tmp_path: Path, hole: int
@@ -270,19 +283,11 @@ def test_a_dataset_ingested_before_content_skipped_nuls_stores_no_holed_log_twic
     first byte: 4 KiB of NULs, or 100 NULs and the 3 lines. It must still know the log:
     nothing added on the next run (3 requests stay 3), then 1 request when a line is appended,
     and the entry is then rewritten with where the content starts."""
-    import hashlib
-
     log = tmp_path / "access.log"
     _holed(log, hole, "".join(_line(s, f"/v1/orders/{s}") for s in (1, 2, 3)))
     dataset = tmp_path / "events"
     assert ingest([log], dataset, "nginx-combined").records == 3
-    state_file = dataset / "_apislo_state.json"
-    (entry,) = json.loads(state_file.read_text())["files"]
-    # what the entry covered then: the file from byte 0, at most 4 KiB and what was read
-    first = log.read_bytes()[: min(entry["offset"], 4096)]
-    old = {k: v for k, v in entry.items() if k not in ("prefix_start", "gz_size", "gz_identity")}
-    old.update(prefix_len=len(first), prefix_sha256=hashlib.sha256(first).hexdigest())
-    state_file.write_text(json.dumps({"files": [old]}))
+    _as_before(dataset)
     again = ingest([log], dataset, "nginx-combined")
     assert (again.records, again.unchanged) == (0, [str(log)])
     with open(log, "a") as handle:
@@ -290,7 +295,7 @@ def test_a_dataset_ingested_before_content_skipped_nuls_stores_no_holed_log_twic
     grown = ingest([log], dataset, "nginx-combined")
     assert grown.records == 1
     assert len(apislo.load(dataset)) == 4
-    (entry,) = json.loads(state_file.read_text())["files"]
+    (entry,) = json.loads((dataset / "_apislo_state.json").read_text())["files"]
     assert entry["prefix_start"] == hole
 
 
@@ -392,19 +397,6 @@ def test_read_logs_skips_an_empty_live_log_as_ingest_does(tmp_path: Path) -> Non
     (tmp_path / "access.log.1").write_text(_line(1, "/a") + _line(2, "/b"))
     events = apislo.read_logs(tmp_path)
     assert [t.second for t in events["ts"]] == [1, 2]
-
-
-def _as_before(dataset: Path) -> None:
-    """Rewrite the dataset's one state entry as ingest wrote it before content skipped leading
-    NULs: fingerprinted from byte 0 (at most 4 KiB and what was read), no new fields."""
-    import hashlib
-
-    state_file = dataset / "_apislo_state.json"
-    (entry,) = json.loads(state_file.read_text())["files"]
-    first = Path(entry["path"]).read_bytes()[: min(entry["offset"], 4096)]
-    old = {k: v for k, v in entry.items() if k not in ("prefix_start", "gz_size", "gz_identity")}
-    old.update(prefix_len=len(first), prefix_sha256=hashlib.sha256(first).hexdigest())
-    state_file.write_text(json.dumps({"files": [old]}))
 
 
 def test_after_an_upgrade_a_copytruncate_rotation_loses_no_line(tmp_path: Path) -> None:
