@@ -271,9 +271,10 @@ def read_chunks(
         offset = start_offset
         # Buffers reused for the whole file, each filled in place: the partial line carried over
         # from the last read, then the read. A fresh buffer per chunk would cost a page fault per
-        # 4 KiB, which on a VM costs more than the read itself.
-        ring = [bytearray(chunk_bytes) for _ in range(buffers)]
-        turn, data, held = 0, ring[0], 0
+        # 4 KiB, which on a VM costs more than the read itself. Each is made when first needed
+        # (a 32 MiB buffer takes 25 ms): the first chunk is parsed meanwhile.
+        ring: list[bytearray | None] = [None] * buffers
+        turn, data, held = 0, bytearray(chunk_bytes), 0
         while True:
             filled = held + _read_into(handle, memoryview(data)[held:], path)
             if filled == held:
@@ -298,9 +299,12 @@ def read_chunks(
             yield Chunk(bytes(data[:held]) + b"\n", offset + held, 1)
 
 
-def _emptied(data: bytearray, size: int) -> bytearray:
+def _emptied(data: bytearray | None, size: int) -> bytearray:
     """``data`` at ``size`` bytes again, in the same allocation; a new buffer instead while a
-    view of the chunk it held is still alive (resizing then raises BufferError)."""
+    view of the chunk it held is still alive (resizing then raises BufferError), or for
+    ``None`` (a buffer not made yet)."""
+    if data is None:
+        return bytearray(size)
     try:
         data.append(0)
     except BufferError:

@@ -223,17 +223,18 @@ def iter_file(
         return ParsedChunk(events, rejects, chunk.end_offset, chunk.lines)
 
     def chunks() -> Generator[ParsedChunk, None, None]:
-        # One chunk per worker at a time, results in file order. A chunk's buffer is read into
-        # again WORKERS chunks later, by which time its result has been taken.
+        # One chunk per worker at a time and one read ahead, waiting for the first worker free
+        # (so no worker waits for a read); results in file order. A chunk's buffer is read into
+        # again WORKERS + 1 chunks later, by which time its result has been taken.
         line_no = start_line
         with ThreadPoolExecutor(WORKERS, thread_name_prefix="apislo-parse") as pool:
             pending: deque[Future[ParsedChunk]] = deque()
             for number, chunk in enumerate(
-                read_chunks(path, start_offset, chunk_bytes, keep_partial, WORKERS)
+                read_chunks(path, start_offset, chunk_bytes, keep_partial, WORKERS + 1)
             ):
                 pending.append(pool.submit(parse, chunk, line_no, number))
                 line_no += chunk.lines
-                if len(pending) == WORKERS:
+                if len(pending) == WORKERS + 1:
                     yield pending.popleft().result()
             while pending:
                 yield pending.popleft().result()

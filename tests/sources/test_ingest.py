@@ -6,6 +6,9 @@ import gzip
 import json
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -24,7 +27,8 @@ from apislo.errors import (
 )
 from apislo.model import EVENT_COLUMNS
 from apislo.sources import ingest as ingest_module
-from apislo.sources.ingest import ingest, iter_file, quarantine_path
+from apislo.sources.files import Chunk
+from apislo.sources.ingest import ParsedChunk, ingest, iter_file, quarantine_path
 from apislo.sources.logs import ParseOptions
 
 
@@ -326,6 +330,51 @@ def test_a_file_is_cut_into_a_multiple_of_the_workers_in_equal_chunks(
     results = list(chunks)
     assert [r.lines for r in results] == [25, 25, 25, 25]
     assert pl.concat([r.events for r in results])["bytes_out"].to_list() == list(range(100))
+
+
+def test_the_next_chunk_is_read_while_every_worker_parses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Eight one-line chunks, two workers held in the sink on chunks 0 and 1: chunk 2 is read
+    meanwhile (a worker set free starts on it without waiting for a read), chunk 3 is not (its
+    buffer is chunk 0's). Released, all eight come out in file order."""
+    monkeypatch.setattr(ingest_module, "WORKERS", 2)
+    monkeypatch.setattr(ingest_module, "MIN_CHUNK_BYTES", 1)
+    head = '10.0.0.1 - - [01/Nov/2026:12:00:00 +0100] "GET /'
+    lines = [f'{head}{"a" * 18} HTTP/1.1" 200 {i:03d} "-" "curl/8.5"\n' for i in range(8)]
+    assert {len(line) for line in lines} == {100}
+    log = _write(tmp_path / "access.log", lines)
+    read: list[int] = []
+    real_read_chunks = ingest_module.read_chunks
+
+    def counted(*args: object) -> Iterator[Chunk]:
+        for chunk in real_read_chunks(*args):  # type: ignore[arg-type]
+            read.append(chunk.lines)
+            yield chunk
+
+    monkeypatch.setattr(ingest_module, "read_chunks", counted)
+    in_sink: list[int] = []
+    release = threading.Event()
+
+    def held(_events: pl.DataFrame, number: int) -> None:
+        in_sink.append(number)
+        assert release.wait(10)
+
+    _, _, chunks = iter_file(log, "nginx-combined", chunk_bytes=100, sink=held)
+    results: list[ParsedChunk] = []
+    consumer = threading.Thread(target=lambda: results.extend(chunks))
+    consumer.start()
+    try:
+        deadline = time.monotonic() + 10
+        while (len(in_sink) < 2 or len(read) < 3) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)  # time enough for a fourth read, were one to happen
+        assert (sorted(in_sink), len(read)) == ([0, 1], 3)
+    finally:
+        release.set()
+        consumer.join(10)
+    assert [r.lines for r in results] == [1] * 8
+    assert pl.concat([r.events for r in results])["bytes_out"].to_list() == list(range(8))
 
 
 def test_an_unfinished_last_line_of_a_live_log_waits_for_the_next_run(tmp_path: Path) -> None:
