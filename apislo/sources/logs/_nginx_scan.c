@@ -1,4 +1,5 @@
-/* The NGINX access-log scanner in C99: tokenise and convert a chunk of lines in one pass.
+/* The access-log scanner in C99 (NGINX templates, and Envoy's): tokenise and convert a chunk of
+ * lines in one pass.
  *
  * Plain C functions over fixed-width types and pointers, called through ctypes by
  * apislo/sources/logs/nginx_kernel.py (which documents the arguments and owns every array).
@@ -14,7 +15,7 @@
  * Conventions: times are int64 epoch microseconds (UTC); decimal numbers are correctly rounded
  * doubles; a value the scanner cannot vouch for makes the whole line ok = 0 (the exact path
  * decides it). Byte values in comments are ASCII: 10 '\n', 13 '\r', 32 ' ', 34 '"', 44 ',',
- * 45 '-', 46 '.', 47 '/', 58 ':', 92 '\\', 93 ']'.
+ * 45 '-', 46 '.', 47 '/', 58 ':', 90 'Z', 92 '\\', 93 ']'.
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -43,7 +44,8 @@ enum {
     RULE_LIST = 2,       /* [^\s,]+(?:(?:, | : )[^\s,]+)* */
     RULE_REST = 3,       /* .*  the rest of the line */
     RULE_DELIM = 4,      /* [^D]*  up to the first delimiter byte D */
-    RULE_GREEDY = 5      /* [^ ]*  backing off to the last place the next literal matches */
+    RULE_GREEDY = 5,     /* [^ ]*  backing off to the last place the next literal matches */
+    RULE_TOKEN = 6       /* \S+  up to ' ', '\r' or '\n' (a value another byte \s may match: unsure) */
 };
 
 /* What to make of a value (the CONV_* constants of nginx_kernel.py). */
@@ -57,7 +59,8 @@ enum {
     CONV_LIST = 6,
     CONV_COUNT = 7,
     CONV_REQUEST = 8,
-    CONV_STRING = 9
+    CONV_STRING = 9,
+    CONV_TIME_RFC3339 = 10
 };
 
 static const uint8_t MONTHS[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
@@ -236,10 +239,11 @@ static inline int time_local(const uint8_t *buf, int64_t s, int64_t e, struct da
     return 1;
 }
 
-/* 2024-02-29T23:59:59[.ffffff]+05:30 -> 1 and *us = epoch microseconds (UTC); else 0. */
-static inline int time_iso(const uint8_t *buf, int64_t s, int64_t e, int64_t *us)
+/* 2024-02-29T23:59:59[.ffffff]+05:30 (with zulu, 2024-02-29T23:59:59[.ffffff]Z too) -> 1 and
+ * *us = epoch microseconds (UTC); else 0. */
+static inline int time_iso(const uint8_t *buf, int64_t s, int64_t e, int zulu, int64_t *us)
 {
-    if (e - s < 25 || buf[s + 4] != 45 || buf[s + 7] != 45 || buf[s + 10] != 84)
+    if (e - s < (zulu ? 20 : 25) || buf[s + 4] != 45 || buf[s + 7] != 45 || buf[s + 10] != 84)
         return 0;
     const int64_t y = digits(buf, s, 4);
     const int64_t m = digits(buf, s + 5, 2);
@@ -263,6 +267,10 @@ static inline int time_iso(const uint8_t *buf, int64_t s, int64_t e, int64_t *us
             return 0;
         for (; n < 6; n++)
             micros *= 10;
+    }
+    if (zulu && e - p == 1 && buf[p] == 90) {
+        *us = (days_from_civil(y, m, d) * 86400 + secs) * 1000000 + micros;
+        return 1;
     }
     if (e - p != 6 || buf[p + 3] != 58 || (buf[p] != 43 && buf[p] != 45))
         return 0;
@@ -557,6 +565,17 @@ static inline int64_t value_end(const uint8_t *buf, int64_t p, int64_t e, int64_
     }
     if (rule == RULE_DELIM)
         return find_any_(buf, q, e, delim, 10, 10);
+    if (rule == RULE_TOKEN) {
+        for (; q < e; q++) {
+            const uint8_t c = buf[q];
+            if (c == 32 || c == 10 || c == 13)
+                break;
+            /* other ASCII whitespace, and bytes \s may read as Unicode whitespace */
+            if ((c >= 9 && c <= 12) || (c >= 28 && c <= 31) || c >= 128)
+                return -1;
+        }
+        return q > p ? q : -1;
+    }
     /* RULE_GREEDY: the longest run of non-spaces, then back off to where the next literal fits */
     for (; q < e; q++) {
         const uint8_t c = buf[q];
@@ -603,10 +622,11 @@ static int64_t generic_var(const uint8_t *buf, int64_t p, int64_t e, int64_t row
     const int64_t conv = prog->convs[i];
     const int64_t slot = prog->slots[i];
     const int64_t at = slot * w + row;
-    if (conv == CONV_TIME_LOCAL || conv == CONV_TIME_ISO) {
+    if (conv == CONV_TIME_LOCAL || conv == CONV_TIME_ISO || conv == CONV_TIME_RFC3339) {
         int64_t us;
-        const int good = conv == CONV_TIME_LOCAL ? time_local(buf, p, q, days, &us)
-                                                 : time_iso(buf, p, q, &us);
+        const int good = conv == CONV_TIME_LOCAL
+                             ? time_local(buf, p, q, days, &us)
+                             : time_iso(buf, p, q, conv == CONV_TIME_RFC3339, &us);
         if (!good)
             return -1;
         out->ints[at] = us;

@@ -24,8 +24,10 @@ header values, so user agents and forwarded-for lists are matched lazily up to t
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
+from apislo.sources.logs import envoy_fast
 from apislo.sources.logs.base import LogFormat, Parsed
 from apislo.sources.logs.fields import (
     Num,
@@ -40,6 +42,7 @@ from apislo.sources.logs.fields import (
     sniff_pattern,
     status_code,
 )
+from apislo.sources.logs.nginx_kernel import count_lines
 
 __all__ = ["EnvoyText", "envoy_columns"]
 
@@ -122,8 +125,17 @@ class EnvoyText(LogFormat):
         return sniff_pattern(lines, _PATTERN)
 
     def parse(self, chunk: bytes) -> Parsed:
-        """Parse Envoy/Istio text access-log lines into events and rejects."""
-        frame = match_lines(chunk, _PATTERN)
+        """Parse Envoy/Istio text access-log lines into events and rejects: by the C kernel
+        (:mod:`~apislo.sources.logs.envoy_fast`), and the lines it declines by the regex."""
+        newlines = count_lines(np.frombuffer(chunk, dtype=np.uint8), 0, len(chunk))
+        n_lines = newlines + (0 if chunk.endswith(b"\n") or not chunk else 1)
+        if not n_lines:
+            return self._parse_exact(chunk)
+        return envoy_fast.parse(chunk, n_lines, self._parse_exact)
+
+    def _parse_exact(self, lines: bytes | list[tuple[int, str]]) -> Parsed:
+        """The regex path, on a chunk or on ``(line_no, text)`` pairs."""
+        frame = match_lines(lines, _PATTERN)
         frame = request_columns(clean_columns(frame, _FIELDS))
         matched = pl.col("start_time").is_not_null()
         reasons, columns = envoy_columns(frame)

@@ -243,13 +243,16 @@ def clf_prefix(client_ip: str, default_path: str) -> pl.Expr:
     )
 
 
-def match_lines(chunk: bytes, pattern: str) -> pl.DataFrame:
-    """:func:`lines_frame` plus one column per named group of ``pattern`` (null where it fails)."""
-    return (
-        lines_frame(chunk)
-        .with_columns(pl.col("line").str.extract_groups(pattern).alias("__m"))
-        .unnest("__m")
-    )
+def match_lines(lines: bytes | list[tuple[int, str]], pattern: str) -> pl.DataFrame:
+    """:func:`lines_frame` of a chunk (or a frame of given ``(line_no, text)`` pairs) plus one
+    column per named group of ``pattern`` (null where it fails)."""
+    if isinstance(lines, bytes | bytearray):
+        frame = lines_frame(lines)
+    else:
+        frame = pl.DataFrame(
+            lines, schema={"line_no": pl.Int64(), "line": pl.String()}, orient="row"
+        )
+    return frame.with_columns(pl.col("line").str.extract_groups(pattern).alias("__m")).unnest("__m")
 
 
 def sniff_pattern(lines: list[str], pattern: str) -> float:

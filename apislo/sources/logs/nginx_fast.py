@@ -37,7 +37,21 @@ from apislo.sources.logs.nginx_convert import (
     string_columns,
 )
 
-__all__ = ["DELIMITERS", "Program", "Scan", "plan", "run", "scan", "var_rule"]
+__all__ = [
+    "DELIMITERS",
+    "Program",
+    "Scan",
+    "Var",
+    "build",
+    "encode_strings",
+    "merge",
+    "numbers",
+    "pick_lines",
+    "plan",
+    "run",
+    "scan",
+    "var_rule",
+]
 
 #: Characters that end a variable's value when they follow it in the template.
 DELIMITERS = frozenset(" \t|;,\"'")
@@ -139,8 +153,85 @@ def _conversions(variables: list[str]) -> dict[str, int]:
     return conv
 
 
+@dataclass(frozen=True)
+class Var:
+    """A variable of a kernel template: where its value ends and what to make of it.
+
+    Attributes:
+        column: the output column (for ``CONV_REQUEST``, ``CONV_LIST`` and ``CONV_SKIP``: unused;
+            they write ``method`` + ``path``, ``upstream_latency_s`` + ``attempts`` + ``_is_list``,
+            and nothing).
+        rule: a ``RULE_*`` code of :mod:`.nginx_kernel`.
+        conv: a ``CONV_*`` code.
+        delim: the delimiter character of ``RULE_DELIM``.
+    """
+
+    column: str
+    rule: int
+    conv: int
+    delim: str = ""
+
+
+_INT_CONVS = (k.CONV_TIME_LOCAL, k.CONV_TIME_ISO, k.CONV_TIME_RFC3339, k.CONV_INT, k.CONV_STATUS)
+
+
+def build(pieces: list[str | Var], schema: dict[str, pl.DataType] | None = None) -> Program:
+    """A :class:`Program` of literal texts and :class:`Var` pieces, each output in slots of its
+    kind (int, float, span) in order; ``schema``: the events' columns and types, for
+    :func:`run` (NGINX templates)."""
+    n = len(pieces)
+    names = ("kinds", "lit_a", "lit_n", "rules", "delims", "convs", "slots", "slots_b")
+    arrays = {name: np.zeros(n, dtype=np.int64) for name in names}
+    lit = bytearray()
+    columns: dict[str, tuple[str, int]] = {}
+    counts = {"int": 0, "float": 0, "span": 0}
+
+    def slot(kind: str, width: int = 1) -> int:
+        counts[kind] += width
+        return counts[kind] - width
+
+    for i, piece in enumerate(pieces):
+        if isinstance(piece, str):
+            data = piece.encode()
+            arrays["lit_a"][i], arrays["lit_n"][i] = len(lit), len(data)
+            lit += data
+            continue
+        arrays["kinds"][i] = 1
+        arrays["rules"][i] = piece.rule
+        arrays["delims"][i] = ord(piece.delim) if piece.delim else 0
+        arrays["convs"][i] = code = piece.conv
+        if code in _INT_CONVS or code == k.CONV_COUNT:
+            arrays["slots"][i] = slot("int")
+            columns[piece.column] = ("int", int(arrays["slots"][i]))
+        elif code == k.CONV_FLOAT:
+            arrays["slots"][i] = slot("float")
+            columns[piece.column] = ("float", int(arrays["slots"][i]))
+        elif code == k.CONV_LIST:
+            arrays["slots"][i] = slot("float")
+            arrays["slots_b"][i] = slot("int", 2)
+            columns["upstream_latency_s"] = ("float", int(arrays["slots"][i]))
+            columns["attempts"] = ("int", int(arrays["slots_b"][i]))
+            columns["_is_list"] = ("int", int(arrays["slots_b"][i]) + 1)
+        elif code == k.CONV_REQUEST:
+            arrays["slots"][i] = slot("span", 2)
+            columns["method"] = ("span", int(arrays["slots"][i]))
+            columns["path"] = ("span", int(arrays["slots"][i]) + 1)
+        elif code == k.CONV_STRING:
+            arrays["slots"][i] = slot("span")
+            columns[piece.column] = ("span", int(arrays["slots"][i]))
+    return Program(
+        **arrays,
+        lit=np.frombuffer(bytes(lit) or b"\0", dtype=np.uint8).copy(),
+        n_ints=counts["int"],
+        n_floats=counts["float"],
+        n_spans=counts["span"],
+        columns=columns,
+        schema=schema or {},
+    )
+
+
 def plan(pieces: list[tuple[str, bool]], schema: dict[str, pl.DataType]) -> Program | None:
-    """Compile ``(text, is_variable)`` pieces into a :class:`Program`.
+    """Compile ``(text, is_variable)`` pieces of an NGINX template into a :class:`Program`.
 
     Returns ``None`` when the exact path's regex could backtrack in a way the kernel does not
     follow (a variable directly followed by another one, a list or ``$time_local`` followed by
@@ -152,24 +243,12 @@ def plan(pieces: list[tuple[str, bool]], schema: dict[str, pl.DataType]) -> Prog
     afters = [pieces[i + 1][0] if i + 1 < n and not pieces[i + 1][1] else "" for i in range(n)]
     befores = [pieces[i - 1][0] if i > 0 and not pieces[i - 1][1] else "" for i in range(n)]
     conv = _conversions([text for text, is_var in pieces if is_var])
-    names = ("kinds", "lit_a", "lit_n", "rules", "delims", "convs", "slots", "slots_b")
-    arrays = {name: np.zeros(n, dtype=np.int64) for name in names}
-    lit = bytearray()
-    program_columns: dict[str, tuple[str, int]] = {}
-    counts = {"int": 0, "float": 0, "span": 0}
-
-    def slot(kind: str, width: int = 1) -> int:
-        counts[kind] += width
-        return counts[kind] - width
-
+    program: list[str | Var] = []
     seen: set[str] = set()
     for i, (text, is_var) in enumerate(pieces):
         if not is_var:
-            data = text.encode()
-            arrays["lit_a"][i], arrays["lit_n"][i] = len(lit), len(data)
-            lit += data
+            program.append(text)
             continue
-        arrays["kinds"][i] = 1
         rule, delim = var_rule(text, befores[i], afters[i])
         followed_by_var = i + 1 < n and pieces[i + 1][1]
         if rule == k.RULE_REST and i != n - 1:
@@ -180,44 +259,21 @@ def plan(pieces: list[tuple[str, bool]], schema: dict[str, pl.DataType]) -> Prog
             followed_by_var or (afters[i] and afters[i][0] not in ends) or afters[i][:3] == " : "
         ):
             return None
-        arrays["rules"][i] = rule
-        arrays["delims"][i] = ord(delim) if delim else 0
         code = conv.get(text, k.CONV_SKIP) if text not in seen else k.CONV_SKIP
         seen.add(text)
-        arrays["convs"][i] = code
-        if code in (k.CONV_TIME_LOCAL, k.CONV_TIME_ISO):
-            arrays["slots"][i] = slot("int")
-            program_columns["_end"] = ("int", int(arrays["slots"][i]))
-        elif code == k.CONV_FLOAT:
-            arrays["slots"][i] = slot("float")
-            name = "_msec" if text == "msec" else "latency_s"
-            program_columns[name] = ("float", int(arrays["slots"][i]))
-        elif code in (k.CONV_INT, k.CONV_STATUS, k.CONV_COUNT):
-            arrays["slots"][i] = slot("int")
-            name = "attempts" if code == k.CONV_COUNT else _int_column(text)
-            program_columns[name] = ("int", int(arrays["slots"][i]))
-        elif code == k.CONV_LIST:
-            arrays["slots"][i] = slot("float")
-            arrays["slots_b"][i] = slot("int", 2)
-            program_columns["upstream_latency_s"] = ("float", int(arrays["slots"][i]))
-            program_columns["attempts"] = ("int", int(arrays["slots_b"][i]))
-            program_columns["_is_list"] = ("int", int(arrays["slots_b"][i]) + 1)
-        elif code == k.CONV_REQUEST:
-            arrays["slots"][i] = slot("span", 2)
-            program_columns["method"] = ("span", int(arrays["slots"][i]))
-            program_columns["path"] = ("span", int(arrays["slots"][i]) + 1)
-        elif code == k.CONV_STRING:
-            arrays["slots"][i] = slot("span")
-            program_columns[text] = ("span", int(arrays["slots"][i]))
-    return Program(
-        **arrays,
-        lit=np.frombuffer(bytes(lit) or b"\0", dtype=np.uint8).copy(),
-        n_ints=counts["int"],
-        n_floats=counts["float"],
-        n_spans=counts["span"],
-        columns=program_columns,
-        schema=schema,
-    )
+        program.append(Var(_column(text, code), rule, code, delim))
+    return build(program, schema)
+
+
+def _column(var: str, code: int) -> str:
+    """The output column of NGINX variable ``var`` converted by ``code``."""
+    if code in (k.CONV_TIME_LOCAL, k.CONV_TIME_ISO):
+        return "_end"
+    if code == k.CONV_FLOAT:
+        return "_msec" if var == "msec" else "latency_s"
+    if code in (k.CONV_INT, k.CONV_STATUS, k.CONV_COUNT):
+        return "attempts" if code == k.CONV_COUNT else _int_column(var)
+    return var
 
 
 def _int_column(var: str) -> str:
@@ -249,6 +305,10 @@ class Scan:
     def every(self) -> bool:
         """Whether the kernel kept every line."""
         return self.kept == self.lines
+
+    def kept_lines(self) -> np.ndarray:
+        """The 0-based numbers of the kept lines (int64)."""
+        return np.arange(self.lines, dtype=np.int64) if self.every else self.rows
 
 
 def scan(program: Program, chunk: bytes, n_lines: int) -> Scan:
@@ -292,28 +352,55 @@ def run(program: Program, chunk: bytes, n_lines: int) -> tuple[pl.DataFrame, np.
         the 0-based numbers of the lines left to the exact path (usually none).
     """
     found = scan(program, chunk, n_lines)
-    every, rows, buf, spans = found.every, found.rows, found.buf, found.spans
+    lines = found.kept_lines()
     raw: dict[str, pl.Series] = {}
     for name, (kind, index) in program.columns.items():
-        if kind == "int":
-            raw[name] = _numbers(found.ints[index], found.ivalid[index], rows, every)
-        elif kind == "float":
-            raw[name] = _numbers(found.floats[index], found.fvalid[index], rows, every)
-    strings = {n: i for n, (kind, i) in program.columns.items() if kind == "span"}
-    lines = np.arange(n_lines, dtype=np.int64) if every else rows
-
-    def encode(index: int) -> tuple[np.ndarray, pl.Series]:
-        starts, ends = spans[index, 0], spans[index, 1]
-        codes, firsts = k.encode_spans(buf, starts, ends, lines)
-        offsets, data = k.gather_strings(buf, starts, ends, firsts)
-        values = pa.LargeStringArray.from_buffers(
-            len(firsts), pa.py_buffer(offsets), pa.py_buffer(data), None, 0
-        )
-        return codes, to_polars(values)
-
-    encoded = {name: encode(index) for name, index in strings.items()}
+        if kind in ("int", "float"):
+            raw[name] = numbers(found, kind, index, lines)
+    encoded = {
+        name: encode_strings(found, index, lines)
+        for name, (kind, index) in program.columns.items()
+        if kind == "span"
+    }
     raw_frame = pl.DataFrame(raw, height=found.kept)
     return _events(program, raw_frame, encoded), found.declined
+
+
+def pick_lines(chunk: bytes, rows: np.ndarray) -> list[tuple[int, str]]:
+    """``(line_no, text)`` of the given 0-based lines of ``chunk`` (UTF-8, bad bytes replaced,
+    without a final ``\r``): the lines the kernel declined, for the exact path."""
+    ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
+    starts = np.concatenate(([0], ends + 1))
+    ends = np.concatenate((ends, [len(chunk)]))
+    picked = []
+    for row in rows.tolist():
+        text = chunk[starts[row] : ends[row]].decode("utf-8", errors="replace")
+        picked.append((row, text.removesuffix("\r")))
+    return picked
+
+
+def merge(
+    events: pl.DataFrame, lines: np.ndarray, slow: pl.DataFrame, slow_lines: np.ndarray
+) -> pl.DataFrame:
+    """The kernel's ``events`` (of ``lines``) and the exact path's (of ``slow_lines``, cast to
+    the kernel's types) in line order."""
+    fast = events.with_columns(pl.Series("_line", lines, dtype=pl.Int64))
+    slow = slow.cast(dict(events.schema)).with_columns(
+        pl.Series("_line", slow_lines, dtype=pl.Int64)
+    )
+    return pl.concat([fast, slow], how="vertical").sort("_line").drop("_line")
+
+
+def encode_strings(found: Scan, index: int, lines: np.ndarray) -> tuple[np.ndarray, pl.Series]:
+    """Span slot ``index`` of ``lines`` (0-based, of the chunk) dictionary-encoded: an int32
+    code per line and the distinct values (String), copied once each."""
+    starts, ends = found.spans[index, 0], found.spans[index, 1]
+    codes, firsts = k.encode_spans(found.buf, starts, ends, lines)
+    offsets, data = k.gather_strings(found.buf, starts, ends, firsts)
+    values = pa.LargeStringArray.from_buffers(
+        len(firsts), pa.py_buffer(offsets), pa.py_buffer(data), None, 0
+    )
+    return codes, to_polars(values)
 
 
 _NO_ROWS = np.empty(0, dtype=np.int64)
@@ -354,10 +441,15 @@ def _decline_out_of_range(
     return declined
 
 
-def _numbers(values: np.ndarray, valid: np.ndarray, rows: np.ndarray, every: bool) -> pl.Series:
-    """A numeric column with nulls where ``valid`` is 0, for the kept ``rows`` (``every``: all)."""
-    if not every:
-        values, valid = values[rows], valid[rows]
+def numbers(found: Scan, kind: str, index: int, lines: np.ndarray) -> pl.Series:
+    """The ``kind`` (``"int"`` or ``"float"``) slot ``index`` of ``lines`` (0-based, ascending,
+    of the chunk) as a column, null where the kernel wrote no value."""
+    if kind == "int":
+        values, valid = found.ints[index], found.ivalid[index]
+    else:
+        values, valid = found.floats[index], found.fvalid[index]
+    if len(lines) < found.lines:  # (every line: the arrays as they are)
+        values, valid = values[lines], valid[lines]
     bitmap = None
     nulls = len(valid) - int(np.count_nonzero(valid))
     if nulls:

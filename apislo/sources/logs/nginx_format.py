@@ -47,7 +47,7 @@ from apislo.sources.logs.nginx_convert import (
     convert,
     render,
 )
-from apislo.sources.logs.nginx_fast import Program, plan, run, scan, var_rule
+from apislo.sources.logs.nginx_fast import Program, merge, pick_lines, plan, run, scan, var_rule
 
 __all__ = ["CompiledFormat", "compile_log_format", "normalise_log_format"]
 
@@ -220,13 +220,13 @@ class CompiledFormat:
         events, declined = run(self.program, chunk, n_lines)
         if not len(declined):
             return Parsed(events, make_rejects([], [], []))
-        slow_events, rejects = self._parse_exact(_pick_lines(chunk, declined))
+        slow_events, rejects = self._parse_exact(pick_lines(chunk, declined))
         kept = np.ones(n_lines, dtype=np.bool_)
         kept[declined] = False
-        line_no = pl.Series("_line", np.flatnonzero(kept), dtype=pl.Int64)
-        slow_events = slow_events.cast(dict(events.with_columns(line_no).schema))
-        merged = pl.concat([events.with_columns(line_no), slow_events], how="vertical")
-        return Parsed(merged.sort("_line").drop("_line"), rejects)
+        merged = merge(
+            events, np.flatnonzero(kept), slow_events.drop("_line"), slow_events["_line"].to_numpy()
+        )
+        return Parsed(merged, rejects)
 
     def _parse_exact(self, lines: list[tuple[int, str]]) -> tuple[pl.DataFrame, pl.DataFrame]:
         """Regex path: ``(line_no, text)`` pairs -> events (with ``_line``) and rejects."""
@@ -302,7 +302,7 @@ class CompiledFormat:
         found = scan(self.program, chunk, len(matched))
         events = found.kept
         if len(found.declined):
-            events += self._parse_exact(_pick_lines(chunk, found.declined))[0].height
+            events += self._parse_exact(pick_lines(chunk, found.declined))[0].height
         return events / len(sample)
 
     # ------------------------------------------------------------------ writing
@@ -331,18 +331,3 @@ def compile_log_format(body: str, name: str = "nginx-custom") -> CompiledFormat:
         ConfigError: the body holds no variable, or no time variable.
     """
     return CompiledFormat(body, name)
-
-
-# ---------------------------------------------------------------------- chunk helpers
-
-
-def _pick_lines(chunk: bytes, rows: np.ndarray) -> list[tuple[int, str]]:
-    """``(line_no, text)`` of the given 0-based lines of ``chunk`` (UTF-8, bad bytes replaced)."""
-    ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
-    starts = np.concatenate(([0], ends + 1))
-    ends = np.concatenate((ends, [len(chunk)]))
-    picked = []
-    for row in rows.tolist():
-        text = chunk[starts[row] : ends[row]].decode("utf-8", errors="replace")
-        picked.append((row, text.removesuffix("\r")))
-    return picked

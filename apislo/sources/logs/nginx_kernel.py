@@ -1,9 +1,9 @@
-"""C kernels that tokenise and convert a whole chunk of NGINX access-log lines in one pass.
+"""C kernels that tokenise and convert a whole chunk of access-log lines in one pass.
 
 :mod:`~apislo.sources.logs.nginx_fast` compiles a ``log_format`` template into a small program
 (a sequence of literal texts and variables, each variable with a *rule* saying where its value
 ends and a *conversion* saying what to make of it) and runs :func:`scan_chunk` over the chunk's
-bytes. The kernel follows the program byte by byte, exactly as the exact path's regular expression
+bytes; :mod:`~apislo.sources.logs.envoy_fast` runs programs of Envoy's and Istio's formats. The kernel follows the program byte by byte, exactly as the exact path's regular expression
 (:mod:`~apislo.sources.logs.nginx_format`) would, and writes per line: an ok flag, numbers
 (timestamps as epoch microseconds, seconds, integers, upstream list sums and counts) and the
 start/end offsets of the string values. A line it cannot vouch for (anything unusual: a value that
@@ -45,12 +45,14 @@ __all__ = [
     "CONV_STRING",
     "CONV_TIME_ISO",
     "CONV_TIME_LOCAL",
+    "CONV_TIME_RFC3339",
     "RULE_DELIM",
     "RULE_GREEDY",
     "RULE_LIST",
     "RULE_QUOTED",
     "RULE_REST",
     "RULE_TIME_LOCAL",
+    "RULE_TOKEN",
     "count_lines",
     "encode_spans",
     "find_any",
@@ -65,6 +67,7 @@ RULE_LIST = 2  # [^\s,]+(?:(?:, | : )[^\s,]+)*
 RULE_REST = 3  # .*  -- the rest of the line (last variable only)
 RULE_DELIM = 4  # [^D]*  -- up to the first delimiter byte D
 RULE_GREEDY = 5  # [^ ]*  -- greedy, backing off to the last place the next literal matches
+RULE_TOKEN = 6  # \S+  -- up to a space or the line's end (other whitespace: unsure)
 
 # What to make of a value.
 CONV_SKIP = 0
@@ -77,6 +80,7 @@ CONV_LIST = 6  # float slot: sum of members; int slot_b: attempts; int slot_b + 
 CONV_COUNT = 7  # int slot: members of a list ("-" and "" -> null)
 CONV_REQUEST = 8  # span slot a: method, span slot a+1: target (protocol checked)
 CONV_STRING = 9  # span slot: raw value
+CONV_TIME_RFC3339 = 10  # int slot: epoch microseconds (UTC) of a CONV_TIME_ISO time or one ending Z
 
 _lib = ctypes.CDLL(_ext.__file__)
 _I64 = ctypes.c_int64
