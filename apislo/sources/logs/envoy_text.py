@@ -24,7 +24,6 @@ header values, so user agents and forwarded-for lists are matched lazily up to t
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
 
 from apislo.sources.logs import envoy_fast
@@ -42,7 +41,6 @@ from apislo.sources.logs.fields import (
     sniff_pattern,
     status_code,
 )
-from apislo.sources.logs.nginx_kernel import count_lines
 
 __all__ = ["EnvoyText", "envoy_columns"]
 
@@ -127,11 +125,7 @@ class EnvoyText(LogFormat):
     def parse(self, chunk: bytes) -> Parsed:
         """Parse Envoy/Istio text access-log lines into events and rejects: by the C kernel
         (:mod:`~apislo.sources.logs.envoy_fast`), and the lines it declines by the regex."""
-        newlines = count_lines(np.frombuffer(chunk, dtype=np.uint8), 0, len(chunk))
-        n_lines = newlines + (0 if chunk.endswith(b"\n") or not chunk else 1)
-        if not n_lines:
-            return self._parse_exact(chunk)
-        return envoy_fast.parse(chunk, n_lines, self._parse_exact)
+        return envoy_fast.PATH.parse(chunk, self._parse_exact)
 
     def _parse_exact(self, lines: bytes | list[tuple[int, str]]) -> Parsed:
         """The regex path, on a chunk or on ``(line_no, text)`` pairs."""

@@ -3,7 +3,8 @@
 :mod:`~apislo.sources.logs.nginx_fast` compiles a ``log_format`` template into a small program
 (a sequence of literal texts and variables, each variable with a *rule* saying where its value
 ends and a *conversion* saying what to make of it) and runs :func:`scan_chunk` over the chunk's
-bytes; :mod:`~apislo.sources.logs.envoy_fast` runs programs of Envoy's and Istio's formats. The kernel follows the program byte by byte, exactly as the exact path's regular expression
+bytes (:mod:`~apislo.sources.logs.template_fast` runs programs of other formats' templates).
+The kernel follows the program byte by byte, exactly as the exact path's regular expression
 (:mod:`~apislo.sources.logs.nginx_format`) would, and writes per line: an ok flag, numbers
 (timestamps as epoch microseconds, seconds, integers, upstream list sums and counts) and the
 start/end offsets of the string values. A line it cannot vouch for (anything unusual: a value that

@@ -71,7 +71,7 @@ def _with(line: str, old: str, new: str) -> str:
 )
 def test_what_the_kernel_keeps_and_declines(line: str, kept: bool) -> None:
     """Declined or kept, the parse is the regex path's, field for field."""
-    _, lines, declined = envoy_fast.run((line + "\n").encode(), 1)
+    _, lines, declined = envoy_fast.PATH.run((line + "\n").encode(), 1)
     assert (len(lines), len(declined)) == ((1, 0) if kept else (0, 1))
     _agree([line])
 
@@ -81,8 +81,8 @@ def test_the_template_of_a_chunk_is_the_one_its_first_lines_are_in() -> None:
     lines decide), and the default line then goes to the regex."""
     lines = [ENVOY_DEFAULT] + [ISTIO] * 20
     chunk = "".join(line + "\n" for line in lines).encode()
-    assert envoy_fast._choose(chunk, len(lines)) is envoy_fast.ISTIO
-    assert envoy_fast._choose(chunk[: len(ENVOY_DEFAULT) + 1], 1) is envoy_fast.DEFAULT
+    assert envoy_fast.PATH.choose(chunk, len(lines)) is envoy_fast.ISTIO
+    assert envoy_fast.PATH.choose(chunk[: len(ENVOY_DEFAULT) + 1], 1) is envoy_fast.DEFAULT
     parsed = _agree(lines)
     assert parsed.events.height == 21
 
@@ -186,6 +186,6 @@ def test_both_paths_agree_on_a_messy_corpus(variant: str) -> None:
     for start in range(0, len(lines), 500):
         block = lines[start : start + 500]
         block_chunk = "".join(line + "\n" for line in block).encode()
-        assert envoy_fast._choose(block_chunk, len(block)) is program
+        assert envoy_fast.PATH.choose(block_chunk, len(block)) is program
         events += _agree(block).events.height
     assert kept < events < len(lines)

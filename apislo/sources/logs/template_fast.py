@@ -1,0 +1,159 @@
+"""Kernel paths of text formats beyond NGINX: templates run by the C kernel, the rest by regex.
+
+A format's :class:`TemplatePath` holds programs of its line templates (built with
+:func:`~apislo.sources.logs.nginx_fast.build`, that follow its regex piece by piece) and two
+functions of what the kernel read (:class:`Found`): which kept lines its regex path would read
+otherwise or reject (``unsure``: those go to the regex path too), and the events of the others
+(``events``), computed with the regex path's own expressions, on the distinct strings only.
+:meth:`TemplatePath.parse` then merges both paths' events in line order, so a format's parse is
+its regex path's, only faster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from apislo.sources.logs import nginx_kernel as k
+from apislo.sources.logs.base import Parsed, make_rejects
+from apislo.sources.logs.dictionary import categorical
+from apislo.sources.logs.nginx_fast import (
+    Program,
+    Scan,
+    Var,
+    encode_strings,
+    merge,
+    numbers,
+    pick_lines,
+    scan,
+)
+from apislo.text import UNPRINTABLE_ESCAPES
+
+__all__ = ["ExactPath", "Found", "TemplatePath", "quoted", "token"]
+
+#: A format's regex path: ``(line_no, text)`` pairs -> events and rejects (with those numbers).
+ExactPath = Callable[[list[tuple[int, str]]], Parsed]
+
+#: Lines of a chunk tried with each template to choose the one the chunk is written in.
+PROBE_LINES = 16
+
+
+def token(column: str, conv: int = k.CONV_SKIP) -> Var:
+    """A ``\\S+`` field of a template (read when ``conv`` says how)."""
+    return Var(column, k.RULE_TOKEN, conv)
+
+
+def quoted(column: str, conv: int = k.CONV_SKIP) -> Var:
+    """A ``"[^"]*"`` field of a template, between the quotes of the literals around it."""
+    return Var(column, k.RULE_DELIM, conv, '"')
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the kernel read of the lines it kept.
+
+    Attributes:
+        program: the template it ran.
+        scan: its outputs for the chunk.
+        lines: the kept lines (0-based, ascending).
+        strings: each string column of the program, dictionary-encoded over ``lines``: a code
+            per line and the distinct values (String).
+    """
+
+    program: Program
+    scan: Scan
+    lines: np.ndarray
+    strings: dict[str, tuple[np.ndarray, pl.Series]]
+
+    def ints(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Integer column ``name`` over :attr:`lines`: the values and whether each is set."""
+        index = self.program.columns[name][1]
+        return self.scan.ints[index][self.lines], self.scan.ivalid[index][self.lines].view(bool)
+
+    def number(self, name: str) -> pl.Series:
+        """Number column ``name`` over :attr:`lines` (null where not set)."""
+        kind, index = self.program.columns[name]
+        return numbers(self.scan, kind, index, self.lines).alias(name)
+
+    def matches(self, name: str, pattern: str) -> np.ndarray:
+        """Per line, whether string column ``name`` matches ``pattern`` (searched)."""
+        codes, values = self.strings[name]
+        return values.str.contains(pattern).fill_null(False).to_numpy()[codes]
+
+    def text(self, name: str, expr: pl.Expr, local: bool = False) -> pl.Series:
+        """An event's text column: ``expr`` (of ``pl.col("v")``) on the distinct values of string
+        column ``name``, escaped as every text of an event is (``local``: categories of its own,
+        for values without bound such as paths)."""
+        codes, values = self.strings[name]
+        done = values.to_frame("v").select(
+            expr.cast(pl.String).str.replace_many(UNPRINTABLE_ESCAPES)
+        )
+        return categorical(name, codes, done.to_series(), local=local)
+
+    def without(self, unsure: np.ndarray) -> Found:
+        """The same, without the lines where ``unsure`` is true."""
+        keep = ~unsure
+        strings = {name: (codes[keep], values) for name, (codes, values) in self.strings.items()}
+        return Found(self.program, self.scan, self.lines[keep], strings)
+
+
+@dataclass(frozen=True)
+class TemplatePath:
+    """A format's kernel path (see the module's docstring).
+
+    Attributes:
+        programs: the templates, the first one preferred when a chunk's first lines fit more
+            than one.
+        unsure: which kept lines the regex path must decide after all (a bool per line).
+        events: the events of the kept lines, with the regex path's columns and values.
+    """
+
+    programs: tuple[Program, ...]
+    unsure: Callable[[Found], np.ndarray]
+    events: Callable[[Found], pl.DataFrame]
+
+    def parse(self, chunk: bytes, exact: ExactPath) -> Parsed:
+        """Parse complete lines: :meth:`run`'s events, and ``exact``'s events and rejects for
+        the lines it declined, merged in line order."""
+        newlines = k.count_lines(np.frombuffer(chunk, dtype=np.uint8), 0, len(chunk))
+        n_lines = newlines + (0 if chunk.endswith(b"\n") or not chunk else 1)
+        if not n_lines:
+            return exact([])
+        events, lines, declined = self.run(chunk, n_lines)
+        if not len(declined):
+            return Parsed(events, make_rejects([], [], []))
+        slow = exact(pick_lines(chunk, declined))
+        slow_lines = declined[~np.isin(declined, slow.rejects["line_no"].to_numpy())]
+        return Parsed(merge(events, lines, slow.events, slow_lines), slow.rejects)
+
+    def run(self, chunk: bytes, n_lines: int) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
+        """Scan ``chunk`` (``n_lines`` lines) with the template of its first lines.
+
+        Returns:
+            ``(events, lines, declined)``: the events of the lines kept (in line order), those
+            lines and the others (0-based), which are the regex path's to decide.
+        """
+        program = self.choose(chunk, n_lines)
+        found = scan(program, chunk, n_lines)
+        lines = found.kept_lines()
+        strings = {
+            name: encode_strings(found, index, lines)
+            for name, (kind, index) in program.columns.items()
+            if kind == "span"
+        }
+        kept = Found(program, found, lines, strings)
+        unsure = self.unsure(kept)
+        declined = found.declined
+        if unsure.any():
+            declined = np.union1d(declined, lines[unsure])
+            kept = kept.without(unsure)
+        return self.events(kept), kept.lines, declined
+
+    def choose(self, chunk: bytes, n_lines: int) -> Program:
+        """The template that keeps the most of the chunk's first :data:`PROBE_LINES` lines."""
+        probe = min(n_lines, PROBE_LINES)
+        kept = [scan(program, chunk, probe).kept for program in self.programs]
+        return self.programs[int(np.argmax(kept))]
