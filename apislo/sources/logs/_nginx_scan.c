@@ -60,7 +60,8 @@ enum {
     CONV_COUNT = 7,
     CONV_REQUEST = 8,
     CONV_STRING = 9,
-    CONV_TIME_RFC3339 = 10
+    CONV_TIME_RFC3339 = 10,
+    CONV_TIME_CLF = 11
 };
 
 static const uint8_t MONTHS[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
@@ -622,12 +623,14 @@ static int64_t generic_var(const uint8_t *buf, int64_t p, int64_t e, int64_t row
     const int64_t conv = prog->convs[i];
     const int64_t slot = prog->slots[i];
     const int64_t at = slot * w + row;
-    if (conv == CONV_TIME_LOCAL || conv == CONV_TIME_ISO || conv == CONV_TIME_RFC3339) {
+    if (conv == CONV_TIME_LOCAL || conv == CONV_TIME_ISO || conv == CONV_TIME_RFC3339 ||
+        conv == CONV_TIME_CLF) {
         int64_t us;
-        const int good = conv == CONV_TIME_LOCAL
+        const int good = conv == CONV_TIME_LOCAL || conv == CONV_TIME_CLF
                              ? time_local(buf, p, q, days, &us)
                              : time_iso(buf, p, q, conv == CONV_TIME_RFC3339, &us);
-        if (!good)
+        /* CONV_TIME_CLF: a zone of less than 24 hours, as a strptime %z takes it */
+        if (!good || (conv == CONV_TIME_CLF && digits(buf, p + 22, 2) > 23))
             return -1;
         out->ints[at] = us;
         out->ivalid[at] = 1;

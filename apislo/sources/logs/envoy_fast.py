@@ -20,11 +20,11 @@ import numpy as np
 import polars as pl
 
 from apislo.sources.logs import nginx_kernel as k
-from apislo.sources.logs.fields import MAX_EXACT_NUMBER, clean, scrub_query_secrets
+from apislo.sources.logs.fields import clean, scrub_query_secrets
 from apislo.sources.logs.nginx_fast import Program, Var, build
 from apislo.sources.logs.template_fast import Found, TemplatePath, quoted, token
 
-__all__ = ["DEFAULT", "ISTIO", "PATH"]
+__all__ = ["DEFAULT", "ISTIO", "PATH", "cluster_service"]
 
 
 _HEAD: list[str | Var] = [
@@ -85,20 +85,23 @@ ISTIO: Program = build(
         *(piece for name in _ISTIO_TAIL for piece in (" ", token(name))),
     ]
 )
-#: A path the regex's ``\S+`` would not take whole (whitespace other than a space, or bytes
-#: some engines count as such).
-_NOT_A_TOKEN = r"[\t\n\x0b\x0c\r\x1c-\x1f]"
+
+
+def cluster_service(cluster: pl.Expr) -> pl.Expr:
+    """The API of an Envoy cluster name (cleaned): the service of an Istio cluster
+    (``outbound|8000||httpbin.foo.svc.cluster.local`` -> ``httpbin``), else the name."""
+    service = cluster.str.split("|").list.get(3, null_on_oob=True).str.split(".").list.first()
+    return (
+        pl.when(cluster.str.contains("|", literal=True))
+        .then(pl.when(service != "").then(service))
+        .otherwise(cluster)
+    )
 
 
 def _unsure(found: Found) -> np.ndarray:
     """Kept lines that the regex path's conversion would reject or read otherwise."""
-    code, valid = found.ints("_code")
-    unsure = valid & (code != 0) & ((code < 100) | (code > 999))
-    for name in ("bytes_in", "bytes_out"):
-        count, valid = found.ints(name)
-        unsure |= valid & (count >= MAX_EXACT_NUMBER)
-    unsure |= ~found.matches("method", r"^[A-Z]+$")
-    return unsure | found.matches("path", _NOT_A_TOKEN)
+    unsure = found.odd_status("_code") | found.odd_request()
+    return unsure | found.too_large("bytes_in") | found.too_large("bytes_out")
 
 
 def _events(found: Found) -> pl.DataFrame:
@@ -115,15 +118,8 @@ def _events(found: Found) -> pl.DataFrame:
         pl.col("bytes_in", "bytes_out").cast(pl.Int64),
     )
     value = pl.col("v")
-    cluster = clean(value)
-    service = cluster.str.split("|").list.get(3, null_on_oob=True).str.split(".").list.first()
     if "_cluster" in found.strings:
-        api = found.text(
-            "_cluster",
-            pl.when(cluster.str.contains("|", literal=True))
-            .then(pl.when(service != "").then(service))
-            .otherwise(cluster),
-        )
+        api = found.text("_cluster", cluster_service(clean(value)))
     else:
         api = pl.Series([None], dtype=pl.Categorical).new_from_index(0, len(found.lines))
     return pl.DataFrame(

@@ -90,8 +90,6 @@ def envoy_columns(frame: pl.DataFrame) -> tuple[list[tuple[str, pl.Expr]], dict[
     for num in nums.values():
         bad_number = bad_number | num.bad
     method = pl.col("method").str.to_uppercase()
-    cluster = pl.col("upstream_cluster")
-    service = cluster.str.split("|").list.get(3, null_on_oob=True).str.split(".").list.first()
     reasons = [
         ("bad_request_line", method.is_null() | ~method.str.contains(r"^[A-Z]+$")),
         ("bad_timestamp", ts.is_null()),
@@ -104,9 +102,7 @@ def envoy_columns(frame: pl.DataFrame) -> tuple[list[tuple[str, pl.Expr]], dict[
         "host": pl.col("authority"),
         "status": status.value,
         **{name: num.value for name, num in nums.items()},
-        "api": pl.when(cluster.str.contains("|", literal=True))
-        .then(pl.when(service != "").then(service))
-        .otherwise(cluster),
+        "api": envoy_fast.cluster_service(pl.col("upstream_cluster")),
         "termination": pl.col("response_flags"),
     }
     return reasons, columns

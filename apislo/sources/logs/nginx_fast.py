@@ -172,7 +172,14 @@ class Var:
     delim: str = ""
 
 
-_INT_CONVS = (k.CONV_TIME_LOCAL, k.CONV_TIME_ISO, k.CONV_TIME_RFC3339, k.CONV_INT, k.CONV_STATUS)
+_INT_CONVS = (
+    k.CONV_TIME_LOCAL,
+    k.CONV_TIME_ISO,
+    k.CONV_TIME_RFC3339,
+    k.CONV_TIME_CLF,
+    k.CONV_INT,
+    k.CONV_STATUS,
+)
 
 
 def build(pieces: list[str | Var], schema: dict[str, pl.DataType] | None = None) -> Program:

@@ -44,6 +44,7 @@ __all__ = [
     "CONV_SKIP",
     "CONV_STATUS",
     "CONV_STRING",
+    "CONV_TIME_CLF",
     "CONV_TIME_ISO",
     "CONV_TIME_LOCAL",
     "CONV_TIME_RFC3339",
@@ -82,6 +83,7 @@ CONV_COUNT = 7  # int slot: members of a list ("-" and "" -> null)
 CONV_REQUEST = 8  # span slot a: method, span slot a+1: target (protocol checked)
 CONV_STRING = 9  # span slot: raw value
 CONV_TIME_RFC3339 = 10  # int slot: epoch microseconds (UTC) of a CONV_TIME_ISO time or one ending Z
+CONV_TIME_CLF = 11  # int slot: as CONV_TIME_LOCAL, for a zone of less than 24 hours only
 
 _lib = ctypes.CDLL(_ext.__file__)
 _I64 = ctypes.c_int64

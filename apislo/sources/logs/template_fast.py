@@ -20,6 +20,7 @@ import polars as pl
 from apislo.sources.logs import nginx_kernel as k
 from apislo.sources.logs.base import Parsed, make_rejects
 from apislo.sources.logs.dictionary import categorical
+from apislo.sources.logs.fields import MAX_EXACT_NUMBER
 from apislo.sources.logs.nginx_fast import (
     Program,
     Scan,
@@ -39,6 +40,9 @@ ExactPath = Callable[[list[tuple[int, str]]], Parsed]
 
 #: Lines of a chunk tried with each template to choose the one the chunk is written in.
 PROBE_LINES = 16
+#: A target the ``\\S+`` of :func:`~apislo.sources.logs.fields.request_columns` would not take
+#: whole: whitespace other than a space, or bytes some engines count as such.
+_NOT_A_TOKEN = r"[\t\n\x0b\x0c\r\x1c-\x1f]"
 
 
 def token(column: str, conv: int = k.CONV_SKIP) -> Var:
@@ -92,6 +96,26 @@ class Found:
             expr.cast(pl.String).str.replace_many(UNPRINTABLE_ESCAPES)
         )
         return categorical(name, codes, done.to_series(), local=local)
+
+    def odd_request(self) -> np.ndarray:
+        """Per line, whether :func:`~apislo.sources.logs.fields.request_columns` would read the
+        kernel's request otherwise: a method other than ``[A-Z]+`` (it takes letters of either
+        case and upper-cases them; the kernel takes ``-`` and ``_`` too) or a target holding
+        whitespace other than spaces."""
+        return ~self.matches("method", r"^[A-Z]+$") | self.matches("path", _NOT_A_TOKEN)
+
+    def odd_status(self, name: str) -> np.ndarray:
+        """Per line, whether integer column ``name`` is a status that
+        :func:`~apislo.sources.logs.fields.status_code` rejects: set, not 0 (no response,
+        null), and outside 100-999."""
+        status, valid = self.ints(name)
+        return valid & (status != 0) & ((status < 100) | (status > 999))
+
+    def too_large(self, name: str) -> np.ndarray:
+        """Per line, whether integer column ``name`` is 2**53 or more, which
+        :func:`~apislo.sources.logs.fields.number` rejects."""
+        values, valid = self.ints(name)
+        return valid & (values >= MAX_EXACT_NUMBER)
 
     def without(self, unsure: np.ndarray) -> Found:
         """The same, without the lines where ``unsure`` is true."""

@@ -52,6 +52,7 @@ from apislo.sources.logs.fields import (
     with_rejects,
 )
 from apislo.sources.logs.jsonlines import read_records
+from apislo.sources.logs.traefik_fast import PATH, service
 
 __all__ = ["TraefikClf", "TraefikJson"]
 
@@ -78,11 +79,6 @@ _CLF = (
 )
 _CLF_FIELDS = ("user", "time", "request", "status", "size", "router", "duration")
 _CLF_START = r'^\S+ - \S+ \[[^\]]+\] "'
-
-
-def _service(name: pl.Expr) -> pl.Expr:
-    """``whoami@docker`` -> ``whoami``; ``-``/empty -> null."""
-    return name.str.replace(r"@[^@]*$", "")
 
 
 class TraefikJson(LogFormat):
@@ -130,7 +126,7 @@ class TraefikJson(LogFormat):
                 "bytes_in": bytes_in.value,
                 "bytes_out": bytes_out.value,
                 "consumer": pl.col("ClientUsername"),
-                "api": pl.coalesce(_service(pl.col("ServiceName")), _service(pl.col("RouterName"))),
+                "api": pl.coalesce(service(pl.col("ServiceName")), service(pl.col("RouterName"))),
             },
         )
         return with_rejects(parsed, records.rejects)
@@ -184,8 +180,13 @@ class TraefikClf(LogFormat):
         return sniff_pattern(lines, _CLF)
 
     def parse(self, chunk: bytes) -> Parsed:
-        """Parse Traefik text lines into events and rejects."""
-        frame = match_lines(chunk, _CLF)
+        """Parse Traefik text lines into events and rejects: by the C kernel
+        (:mod:`~apislo.sources.logs.traefik_fast`), and the lines it declines by the regex."""
+        return PATH.parse(chunk, self._parse_exact)
+
+    def _parse_exact(self, lines: bytes | list[tuple[int, str]]) -> Parsed:
+        """The regex path, on a chunk or on ``(line_no, text)`` pairs."""
+        frame = match_lines(lines, _CLF)
         frame = request_columns(clean_columns(frame, _CLF_FIELDS))
         ts = parse_clf_time(pl.col("time"))
         status = status_code(pl.col("status"), none_values=("0",))
@@ -209,7 +210,7 @@ class TraefikClf(LogFormat):
                 "latency_s": duration.value,
                 "bytes_out": size.value,
                 "consumer": pl.col("user"),
-                "api": _service(pl.col("router")),
+                "api": service(pl.col("router")),
             },
         )
 

@@ -12,9 +12,10 @@ import random
 import pytest
 
 from apislo.sources.logs import envoy_fast
+from apislo.sources.logs.base import Parsed
 from apislo.sources.logs.envoy_text import EnvoyText
 from apislo.sources.logs.nginx_fast import scan
-from tests.sources.logs import as_strings
+from tests.sources.logs import Messy, agree
 from tests.sources.logs.test_envoy_text import (
     CLIENT_LEFT,
     ENVOY_DEFAULT,
@@ -90,12 +91,6 @@ def test_the_template_of_a_chunk_is_the_one_its_first_lines_are_in() -> None:
 # ---------------------------------------------------------------------- agreement on a corpus
 
 
-class _Messy(random.Random):
-    def choice(self, seq):  # type: ignore[no-untyped-def, override]
-        """Mostly the first (good) option, else any: most lines hold one oddity or none."""
-        return seq[0] if self.random() < 0.85 else super().choice(seq)
-
-
 _TIMES = [
     "2024-06-02T13:24:57.930Z",
     "2024-06-02T13:24:57Z",
@@ -158,23 +153,15 @@ def _line(rng: random.Random, variant: str) -> str:
     return line
 
 
-def _agree(lines: list[str]):  # type: ignore[no-untyped-def]
-    """Assert the kernel path and the regex path give the same events and rejects."""
-    fmt = EnvoyText()
-    chunk = "".join(line + "\n" for line in lines).encode()
-    parsed = fmt.parse(chunk)
-    exact = fmt._parse_exact(chunk)
-    assert as_strings(parsed.events).equals(exact.events)
-    assert parsed.rejects.equals(exact.rejects)
-    assert parsed.events.height + parsed.rejects.height == len(lines)
-    return parsed
+def _agree(lines: list[str]) -> Parsed:
+    return agree(EnvoyText(), lines)
 
 
 @pytest.mark.parametrize("variant", ["default", "istio"])
 def test_both_paths_agree_on_a_messy_corpus(variant: str) -> None:
     """20,000 lines, most in ``variant``'s template, each field odd one time in seven or so,
     in chunks of 500: each chunk's parse is the regex path's."""
-    rng = _Messy(7 if variant == "istio" else 8)
+    rng = Messy(7 if variant == "istio" else 8)
     lines = [_line(rng, variant) for _ in range(20_000)]
     chunk = "".join(line + "\n" for line in lines).encode()
     program = envoy_fast.ISTIO if variant == "istio" else envoy_fast.DEFAULT
