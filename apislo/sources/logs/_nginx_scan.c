@@ -61,7 +61,8 @@ enum {
     CONV_REQUEST = 8,
     CONV_STRING = 9,
     CONV_TIME_RFC3339 = 10,
-    CONV_TIME_CLF = 11
+    CONV_TIME_CLF = 11,
+    CONV_TIME_NAIVE = 12
 };
 
 static const uint8_t MONTHS[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
@@ -283,6 +284,44 @@ static inline int time_iso(const uint8_t *buf, int64_t s, int64_t e, int zulu, i
     if (buf[p] == 45)
         offset = -offset;
     *us = (days_from_civil(y, m, d) * 86400 + secs - offset) * 1000000 + micros;
+    return 1;
+}
+
+/* 06/Feb/2009:12:14:14[.ffffff] (no zone) -> 1 and *us = microseconds since the epoch of that
+ * wall-clock time read as UTC; else 0. */
+static inline int time_naive(const uint8_t *buf, int64_t s, int64_t e, int64_t *us)
+{
+    if (e - s < 20 || buf[s + 2] != 47 || buf[s + 6] != 47 || buf[s + 11] != 58)
+        return 0;
+    const int64_t d = digits(buf, s, 2);
+    const int64_t y = digits(buf, s + 7, 4);
+    int64_t m = 0;
+    for (int64_t k = 0; k < 12; k++) {
+        if (buf[s + 3] == MONTHS[3 * k] && buf[s + 4] == MONTHS[3 * k + 1] &&
+            buf[s + 5] == MONTHS[3 * k + 2]) {
+            m = k + 1;
+            break;
+        }
+    }
+    if (d < 0 || y < 0 || !valid_date(y, m, d))
+        return 0;
+    const int64_t secs = clock_seconds(buf, s + 12);
+    if (secs < 0)
+        return 0;
+    int64_t micros = 0;
+    int64_t p = s + 20;
+    if (p < e) {
+        if (buf[p] != 46 || e - p < 2 || e - p > 7)
+            return 0;
+        for (p++; p < e; p++) {
+            if (buf[p] < 48 || buf[p] > 57)
+                return 0;
+            micros = micros * 10 + (buf[p] - 48);
+        }
+        for (int64_t n = e - s - 21; n < 6; n++)
+            micros *= 10;
+    }
+    *us = (days_from_civil(y, m, d) * 86400 + secs) * 1000000 + micros;
     return 1;
 }
 
@@ -624,11 +663,15 @@ static int64_t generic_var(const uint8_t *buf, int64_t p, int64_t e, int64_t row
     const int64_t slot = prog->slots[i];
     const int64_t at = slot * w + row;
     if (conv == CONV_TIME_LOCAL || conv == CONV_TIME_ISO || conv == CONV_TIME_RFC3339 ||
-        conv == CONV_TIME_CLF) {
+        conv == CONV_TIME_CLF || conv == CONV_TIME_NAIVE) {
         int64_t us;
-        const int good = conv == CONV_TIME_LOCAL || conv == CONV_TIME_CLF
-                             ? time_local(buf, p, q, days, &us)
-                             : time_iso(buf, p, q, conv == CONV_TIME_RFC3339, &us);
+        int good;
+        if (conv == CONV_TIME_LOCAL || conv == CONV_TIME_CLF)
+            good = time_local(buf, p, q, days, &us);
+        else if (conv == CONV_TIME_NAIVE)
+            good = time_naive(buf, p, q, &us);
+        else
+            good = time_iso(buf, p, q, conv == CONV_TIME_RFC3339, &us);
         /* CONV_TIME_CLF: a zone of less than 24 hours, as a strptime %z takes it */
         if (!good || (conv == CONV_TIME_CLF && digits(buf, p + 22, 2) > 23))
             return -1;

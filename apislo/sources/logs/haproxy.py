@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from apislo.sources.logs.base import LogFormat, Parsed
+from apislo.sources.logs import haproxy_fast
+from apislo.sources.logs.base import LogFormat, Parsed, ParseOptions
 from apislo.sources.logs.envelopes import SYSLOG_PREFIX
 from apislo.sources.logs.fields import (
     clean_columns,
@@ -85,9 +86,18 @@ class HaproxyHttp(LogFormat):
         """Fraction of sample lines that are httplog request lines."""
         return sniff_pattern(lines, _PATTERN)
 
+    def __init__(self, options: ParseOptions | None = None) -> None:
+        super().__init__(options)
+        self._fast = haproxy_fast.path(self.options.tz)
+
     def parse(self, chunk: bytes) -> Parsed:
-        """Parse httplog lines into events and rejects."""
-        frame = match_lines(chunk, _PATTERN)
+        """Parse httplog lines into events and rejects: by the C kernel
+        (:mod:`~apislo.sources.logs.haproxy_fast`), and the lines it declines by the regex."""
+        return self._fast.parse(chunk, self._parse_exact)
+
+    def _parse_exact(self, lines: bytes | list[tuple[int, str]]) -> Parsed:
+        """The regex path, on a chunk or on ``(line_no, text)`` pairs."""
+        frame = match_lines(lines, _PATTERN)
         frame = request_columns(clean_columns(frame, _FIELDS)).with_columns(
             pl.col(name).str.strip_prefix("+") for name in ("t_active", "bytes_read", "retries")
         )

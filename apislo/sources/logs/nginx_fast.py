@@ -177,6 +177,7 @@ _INT_CONVS = (
     k.CONV_TIME_ISO,
     k.CONV_TIME_RFC3339,
     k.CONV_TIME_CLF,
+    k.CONV_TIME_NAIVE,
     k.CONV_INT,
     k.CONV_STATUS,
 )

@@ -47,6 +47,7 @@ __all__ = [
     "CONV_TIME_CLF",
     "CONV_TIME_ISO",
     "CONV_TIME_LOCAL",
+    "CONV_TIME_NAIVE",
     "CONV_TIME_RFC3339",
     "RULE_DELIM",
     "RULE_GREEDY",
@@ -84,6 +85,7 @@ CONV_REQUEST = 8  # span slot a: method, span slot a+1: target (protocol checked
 CONV_STRING = 9  # span slot: raw value
 CONV_TIME_RFC3339 = 10  # int slot: epoch microseconds (UTC) of a CONV_TIME_ISO time or one ending Z
 CONV_TIME_CLF = 11  # int slot: as CONV_TIME_LOCAL, for a zone of less than 24 hours only
+CONV_TIME_NAIVE = 12  # int slot: microseconds of 06/Feb/2009:12:14:14[.ffffff] read as UTC
 
 _lib = ctypes.CDLL(_ext.__file__)
 _I64 = ctypes.c_int64
