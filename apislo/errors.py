@@ -84,18 +84,32 @@ class RejectRateError(IngestError):
     Attributes:
         path: the file.
         fmt: the format used.
-        rejected: lines rejected.
+        rejected: records rejected.
         lines: lines read.
         max_rate: the allowed fraction.
+        records: records read (requests and rejects; more than the lines when lines hold
+            batches of records, as Kong's http-log does).
     """
 
-    def __init__(self, path: str, fmt: str, rejected: int, lines: int, max_rate: float) -> None:
+    def __init__(
+        self,
+        path: str,
+        fmt: str,
+        rejected: int,
+        lines: int,
+        max_rate: float,
+        records: int | None = None,
+    ) -> None:
         self.path, self.fmt = path, fmt
         self.rejected, self.lines, self.max_rate = rejected, lines, max_rate
+        self.records = lines if records is None else records
+        unit = "lines" if self.records == lines else f"records (in {lines:,} lines)"
+        rate = rejected / max(self.records, 1)
         super().__init__(
-            f"{path}: {rejected:,} of {lines:,} lines ({rejected / max(lines, 1):.1%}) are not "
-            f"{fmt} requests, above --max-reject-rate {max_rate:.1%}. Nothing from this file was "
-            "added (its lines are not quarantined either); check --format (or --log-format)."
+            f"{path}: {rejected:,} of {self.records:,} {unit} ({rate:.1%})"
+            f" are not {fmt} requests, above --max-reject-rate {max_rate:.1%}. Nothing from this"
+            " file was added (its lines are not quarantined either); check --format (or"
+            " --log-format)."
         )
 
 

@@ -82,6 +82,9 @@ SAMPLE_BYTES = 64 << 10
 MAX_SAMPLE_BYTES = 1 << 20
 #: The reject rate is first checked once this many lines have been read.
 EARLY_CHECK_LINES = 2000
+#: New lines of a file read before that are mostly rejected are left for the next run while
+#: there are fewer than this: a stray line appended to a live log is no change of format.
+DEFER_LINES = 100
 #: A file modified this recently may still be written to: its unterminated last line waits.
 SETTLE_SECONDS = 60.0
 #: Chunks parsed at once, one per thread: the CPUs this process may use (the parsers' heavy
@@ -455,6 +458,16 @@ def ingest(
                     run.add_redetecting(index, path, head, known, fmt_name, env, min_score)
                 else:
                     run.add_file(index, path, head, known, fmt_name, env)
+            except RejectRateError as exc:
+                if known is None or exc.lines >= DEFER_LINES:
+                    refused[str(path)] = exc
+                    report.refused[str(path)] = str(exc)
+                else:  # a few new lines of a log read before: a stray line, most likely
+                    report.warnings.append(
+                        f"{path}: {exc.rejected:,} of its {exc.lines:,} new lines are not "
+                        f"{exc.fmt} requests: left for the next run (the file is refused once "
+                        f"{DEFER_LINES} new lines are mostly rejected)"
+                    )
             except IngestError as exc:  # this file is refused; the others go on
                 refused[str(path)] = exc
                 report.refused[str(path)] = str(exc)
@@ -626,7 +639,7 @@ def _take_chunks(
         ``(lines, records, offset reached, rejects)``, counting from ``offset`` (bytes).
 
     Raises:
-        RejectRateError: more than ``max_reject_rate`` of the lines were rejected (checked
+        RejectRateError: more than ``max_reject_rate`` of the records were rejected (checked
             once :data:`EARLY_CHECK_LINES` lines are read, then after each chunk).
     """
     lines = records = 0
@@ -640,8 +653,8 @@ def _take_chunks(
         if result.rejects.height:
             rejects.append(result.rejects)
         if lines >= EARLY_CHECK_LINES:
-            _check_reject_rate(path, fmt, lines, rejects, max_reject_rate)
-    _check_reject_rate(path, fmt, lines, rejects, max_reject_rate)
+            _check_reject_rate(path, fmt, lines, records, rejects, max_reject_rate)
+    _check_reject_rate(path, fmt, lines, records, rejects, max_reject_rate)
     return lines, records, offset, rejects
 
 
@@ -704,11 +717,13 @@ def _outside(files: list[Path], root: Path) -> list[Path]:
 
 
 def _check_reject_rate(
-    path: Path, fmt: str, lines: int, rejects: list[pl.DataFrame], max_rate: float
+    path: Path, fmt: str, lines: int, records: int, rejects: list[pl.DataFrame], max_rate: float
 ) -> None:
+    """Refuse the file when more than ``max_rate`` of its records (requests stored and rejects:
+    a line of a batched format such as Kong's http-log holds several) were rejected."""
     rejected = sum(frame.height for frame in rejects)
-    if lines and rejected > max_rate * lines:
-        raise RejectRateError(str(path), fmt, rejected, lines, max_rate)
+    if rejected > max_rate * (records + rejected):
+        raise RejectRateError(str(path), fmt, rejected, lines, max_rate, records + rejected)
 
 
 def load(

@@ -169,12 +169,71 @@ def test_with_format_auto_a_changed_log_format_is_detected_from_where_reading_re
     ]
     events = apislo.load(dataset)
     assert events["ts"].tolist()[1] == pd.Timestamp("2026-11-01 11:00:04.750", tz="UTC")
-    # a line of neither format still refuses the file, with the first refusal
+
+
+def test_a_stray_line_appended_to_a_live_log_waits_for_the_lines_after_it(
+    tmp_path: Path,
+) -> None:
+    """A blank line appended to a log read before is 1 of 1 new lines rejected: no change of
+    format, so the run neither refuses the file (a cron job's false failure) nor stores it;
+    it says so. With the next request after it, both are read: 1 request stored, the blank
+    line quarantined as line 3. A hundred new lines of garbage refuse the file as before."""
+    log = tmp_path / "access.log"
+    log.write_text(_line(1, "/a") + _line(2, "/b"))
+    dataset = tmp_path / "events"
+    assert ingest([log], dataset, "nginx-combined").records == 2
     with open(log, "a") as handle:
-        handle.write("garbage\n")
+        handle.write("\n")
+    report = ingest([log], dataset, "nginx-combined")
+    assert (report.records, report.rejected, report.refused) == (0, {}, {})
+    assert report.warnings == [
+        f"{log}: 1 of its 1 new lines are not nginx-combined requests: left for the next run"
+        " (the file is refused once 100 new lines are mostly rejected)"
+    ]
+    with open(log, "a") as handle:
+        handle.write(_line(4, "/c"))
+    report = ingest([log], dataset, "nginx-combined")
+    assert (report.records, report.rejected, report.warnings) == (1, {"not_a_request": 1}, [])
+    quarantined = [json.loads(x) for x in quarantine_path(dataset).read_text().splitlines()]
+    assert [(q["line_no"], q["line"]) for q in quarantined] == [(3, "")]
+    with open(log, "a") as handle:
+        handle.write("garbage\n" * 100)
     with pytest.raises(FilesRefusedError) as caught:
-        ingest([log], dataset)
-    assert "are not nginx-timed requests" in str(caught.value.errors[str(log)])
+        ingest([log], dataset, "nginx-combined")
+    assert "100 of 100 lines (100.0%) are not nginx-combined requests" in str(
+        caught.value.errors[str(log)]
+    )
+
+
+def test_the_reject_rate_of_batched_records_counts_records_not_lines(tmp_path: Path) -> None:
+    """Twenty Kong http-log lines, each a batch of ten requests one of which has a status that
+    is no number: 20 of 200 records (10 %) rejected, under the 50 % allowed, so 180 requests
+    are stored. Counted against the 20 lines, the 20 rejects read as 100 % and the whole file
+    was refused. Eighteen bad of twenty in every batch (90 %) is refused, in records."""
+
+    def batch(first: int, bad: int) -> str:
+        records = [
+            {
+                "request": {"method": "GET", "uri": f"/v2/orders/{first + j}"},
+                "response": {"status": "oops" if j < bad else 200},
+                "latencies": {"request": 10, "proxy": 8},
+                "started_at": 1794998885000 + first + j,
+            }
+            for j in range(10)
+        ]
+        return json.dumps(records) + "\n"
+
+    log = tmp_path / "kong.log"
+    log.write_text("".join(batch(10 * b, 1) for b in range(20)))
+    report = ingest([log], tmp_path / "events", "kong-json")
+    assert (report.lines, report.records, report.rejected) == (20, 180, {"bad_number": 20})
+    worse = tmp_path / "worse.log"
+    worse.write_text("".join(batch(10 * b, 9) for b in range(20)))
+    with pytest.raises(FilesRefusedError) as caught:
+        ingest([worse], tmp_path / "events", "kong-json")
+    assert "180 of 200 records (in 20 lines) (90.0%) are not kong-json requests" in str(
+        caught.value.errors[str(worse)]
+    )
 
 
 def _holed(path: Path, hole: int, text: str) -> None:
