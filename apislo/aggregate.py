@@ -9,6 +9,7 @@ interpolated between closest ranks (NumPy's default ``percentile``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import pandas as pd
@@ -78,7 +79,7 @@ def _interval_us(interval: str | pd.Timedelta) -> int:
 def traffic(
     events: pd.DataFrame | pl.DataFrame | pa.Table,
     interval: str | pd.Timedelta = "1min",
-    by: Sequence[str] = ("api",),
+    by: str | Sequence[str] = ("api",),
     thresholds_s: Sequence[float] = DEFAULT_BUCKETS_S,
     quantiles: Sequence[float] = DEFAULT_QUANTILES,
     complete: bool = True,
@@ -91,7 +92,7 @@ def traffic(
         events: request events (schema: :mod:`apislo.model`).
         interval: interval length (``"1min"``, ``"5min"``, ``"1h"``...); intervals are aligned to
             the Unix epoch in UTC, so ``"1d"`` intervals are UTC days.
-        by: group keys, e.g. ``("api",)`` or ``("api", "route")``.
+        by: group keys, e.g. ``"api"``, ``("api",)`` or ``("api", "route")``.
         thresholds_s: latency thresholds in seconds, one cumulative bucket column each.
         quantiles: latency quantiles (fractions) to compute exactly; ``()`` for none.
         complete: add zero rows for intervals without traffic, per group, from ``start`` (or the
@@ -107,10 +108,10 @@ def traffic(
     """
     step_us = _interval_us(interval)
     frame = to_polars(events)
-    missing = [key for key in ("ts", "status", "latency_s", *by) if key not in frame.columns]
+    keys = _group_keys(by)
+    missing = [key for key in ("ts", "status", "latency_s", *keys) if key not in frame.columns]
     if missing:
         raise ConfigError(f"events have no column(s) {missing}; expected apislo's event schema")
-    keys = list(by)
     aggregations = _aggregations(thresholds_s, quantiles)
     ts = pl.col("ts").cast(pl.Datetime("us", "UTC"))
     grouped = (
@@ -130,7 +131,7 @@ def traffic(
 
 def summary(
     events: pd.DataFrame | pl.DataFrame | pa.Table,
-    by: Sequence[str] = ("api",),
+    by: str | Sequence[str] = ("api",),
     thresholds_s: Sequence[float] = (),
     quantiles: Sequence[float] = DEFAULT_QUANTILES,
 ) -> pd.DataFrame:
@@ -141,7 +142,7 @@ def summary(
         >>> from apislo.aggregate import summary
         >>> summary(events, quantiles=(0.5, 0.99))  # doctest: +SKIP
     """
-    keys = list(by)
+    keys = _group_keys(by)
     frame = to_polars(events)
     totals = (
         frame.lazy()
@@ -154,8 +155,29 @@ def summary(
     return arrow_to_pandas(totals.to_arrow())
 
 
+def _group_keys(by: str | Sequence[str]) -> list[str]:
+    """The group keys ``by`` names: one column name, or several."""
+    return [by] if isinstance(by, str) else list(by)
+
+
 def _aggregations(thresholds_s: Sequence[float], quantiles: Sequence[float]) -> list[pl.Expr]:
-    """The traffic frame's count, sum, bucket and quantile expressions."""
+    """The traffic frame's count, sum, bucket and quantile expressions.
+
+    Raises:
+        ConfigError: a threshold or quantile given twice, a threshold that is not a finite
+            number of seconds, or a quantile outside 0..1.
+    """
+    for name, values in (("thresholds_s", thresholds_s), ("quantiles", quantiles)):
+        repeated = sorted({v for v in values if list(values).count(v) > 1})
+        if repeated:
+            raise ConfigError(f"{name} {list(values)} gives {repeated} more than once")
+    if not all(math.isfinite(t) for t in thresholds_s):
+        raise ConfigError(f"thresholds_s {list(thresholds_s)}: each must be a number of seconds")
+    outside = [q for q in quantiles if not 0 <= q <= 1]
+    if outside:
+        raise ConfigError(
+            f"quantiles {outside} are outside 0..1 (fractions: 0.99 for the 99th percentile)"
+        )
     status, latency = pl.col("status"), pl.col("latency_s")
     return [
         pl.len().cast(pl.Int64).alias("requests"),

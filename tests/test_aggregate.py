@@ -97,6 +97,22 @@ def test_input_types_and_errors() -> None:
         apislo.traffic(EVENTS, by=("route",))
 
 
+def test_one_key_may_be_named_alone_and_bad_levels_are_clear_errors() -> None:
+    """``by="api"`` is ``by=("api",)`` (it was read as the keys "a", "p", "i"): api a has 4
+    requests, b 1. A threshold or quantile given twice, a quantile of 1.5 (it gave a column of
+    NA) and a threshold that is no number are refused naming what is wrong."""
+    totals = apislo.traffic(EVENTS, "1h", by="api", quantiles=())
+    assert dict(zip(totals["api"], totals["requests"], strict=True)) == {"a": 4, "b": 1}
+    with pytest.raises(ConfigError, match=r"thresholds_s \[0.3, 0.3\] gives \[0.3\] more"):
+        apislo.traffic(EVENTS, thresholds_s=(0.3, 0.3))
+    with pytest.raises(ConfigError, match=r"quantiles \[0.5, 0.5\] gives \[0.5\] more"):
+        apislo.traffic(EVENTS, quantiles=(0.5, 0.5))
+    with pytest.raises(ConfigError, match=r"quantiles \[1.5\] are outside 0..1"):
+        apislo.traffic(EVENTS, quantiles=(1.5,))
+    with pytest.raises(ConfigError, match="each must be a number of seconds"):
+        apislo.traffic(EVENTS, thresholds_s=(float("nan"),))
+
+
 def test_a_complete_frame_too_large_to_build_is_refused() -> None:
     """A day of 1 ms intervals is refused. EVENTS span 00:00:10.000 to 00:03:00.000 for two
     APIs: at 1 ms that is 170,001 intervals, both ends included, 340,002 rows, still allowed."""

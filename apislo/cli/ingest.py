@@ -77,6 +77,11 @@ def command(
     A file in no known format, or mostly rejects, adds nothing: the other files are stored, then
     the command names it and exits 1. One run at a time per dataset.
     """
+    if log_format is not None and fmt not in ("auto", "nginx-custom"):
+        raise click.UsageError(
+            f"--log-format is the template of format nginx-custom; it cannot be read as --format "
+            f"{fmt} (drop one of them)"
+        )
     refused: FilesRefusedError | None = None
     with fail_on_apislo_error():
         if tz is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import json
 import subprocess
@@ -186,6 +187,22 @@ def test_load_filters_by_time_and_api(tmp_path: Path) -> None:
     # a dataset written inside this one (--out data, then --out data/events) is not read with it
     apislo.ingest([_write(tmp_path / "b.log", GOOD[:1])], dataset / "events", "nginx-combined")
     assert len(apislo.load(dataset)) == 3
+
+
+def test_load_takes_times_and_dates_and_refuses_what_is_no_time(tmp_path: Path) -> None:
+    """A date bound is its midnight (UTC): from 2026-11-01 all 3 requests, until it none. An
+    empty text raised a pandas error about NaT, and a number was read as nanoseconds since
+    1970 (so every request was after it): both are refused naming the bound."""
+    dataset = tmp_path / "events"
+    apislo.ingest([_write(tmp_path / "a.log", GOOD)], dataset, "nginx-combined")
+    assert len(apislo.load(dataset, start=dt.date(2026, 11, 1))) == 3
+    assert apislo.load(dataset, end=dt.date(2026, 11, 1)).empty
+    with pytest.raises(ConfigError, match=r"^start='' is not a time"):
+        apislo.load(dataset, start="")
+    with pytest.raises(ConfigError, match=r"^end=1794998885 is not a time"):
+        apislo.load(dataset, end=1794998885)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=r"^start='soon' is not a time .*: Unknown datetime"):
+        apislo.load(dataset, start="soon")
 
 
 def test_a_dataset_with_nothing_stored_loads_empty(tmp_path: Path) -> None:
@@ -502,6 +519,21 @@ def test_cli_refuses_a_bad_tz_even_when_the_lines_carry_their_offset(
     assert result.exit_code == 1
     assert result.output == (
         f"error: --tz {tz!r}: unknown time zone; pass an IANA name such as Europe/Paris or UTC\n"
+    )
+    assert not dataset.exists()
+
+
+def test_cli_refuses_a_log_format_with_another_format(tmp_path: Path) -> None:
+    """--log-format with --format nginx-timed was silently ignored (the lines read as
+    nginx-timed): a usage error (exit 2) names both, and nothing is created."""
+    log = _write(tmp_path / "access.log", GOOD)
+    dataset = tmp_path / "events"
+    args = ["ingest", str(log), "--out", str(dataset), "--format", "nginx-timed"]
+    result = CliRunner().invoke(main, [*args, "--log-format", "$remote_addr [$time_local]"])
+    assert result.exit_code == 2
+    assert (
+        "--log-format is the template of format nginx-custom; it cannot be read as --format "
+        "nginx-timed (drop one of them)" in result.output
     )
     assert not dataset.exists()
 
