@@ -9,7 +9,7 @@ import hashlib
 import os
 import re
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -246,6 +246,7 @@ def read_chunks(
     chunk_bytes: int = 32 << 20,
     keep_partial: bool = True,
     buffers: int = 1,
+    records_end: Callable[[bytearray, int], int] | None = None,
 ) -> Iterator[Chunk]:
     """Yield chunks of complete lines from ``start_offset`` to the end of the file.
 
@@ -261,6 +262,9 @@ def read_chunks(
         keep_partial: whether a final line without a newline is read (``True``) or left for
             the next run, because a writer may still be appending to it (``False``).
         buffers: how many chunks the consumer works on at once.
+        records_end: where a chunk of complete lines (its bytes, the end of its last line) may
+            end so that no record is cut (lines of a container log can be pieces of one):
+            the lines after that are read with the next chunk.
     """
     with open_log(path) as handle:
         if start_offset:
@@ -280,7 +284,9 @@ def read_chunks(
             if filled == held:
                 break
             cut = data.rfind(b"\n", 0, filled) + 1
-            if cut == 0:  # a line longer than the buffer: make room and read on
+            if cut and records_end is not None:
+                cut = records_end(data, cut)
+            if cut == 0:  # a line (or record) longer than the buffer: make room and read on
                 held = filled
                 data.extend(bytes(chunk_bytes))
                 continue
@@ -295,8 +301,10 @@ def read_chunks(
             data = ring[turn] = _emptied(ring[turn], size)
             data[: len(tail)] = tail
             held = len(tail)
-        if held and keep_partial:
-            yield Chunk(bytes(data[:held]) + b"\n", offset + held, 1)
+        if held and keep_partial:  # an unterminated line, or a record whose end never came
+            rest = bytes(data[:held])
+            rest += b"" if rest.endswith(b"\n") else b"\n"
+            yield Chunk(rest, offset + held, rest.count(b"\n"))
 
 
 def _emptied(data: bytearray | None, size: int) -> bytearray:

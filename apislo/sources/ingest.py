@@ -56,7 +56,7 @@ from apislo.sources.files import (
 from apislo.sources.logs import get_format
 from apislo.sources.logs.base import ParseOptions, split_lines
 from apislo.sources.logs.detect import MIN_SCORE, detect_format
-from apislo.sources.logs.envelopes import detect_envelope, strip_envelope
+from apislo.sources.logs.envelopes import detect_envelope, records_end, strip_envelope
 from apislo.sources.logs.fields import scrub_line_secrets
 from apislo.sources.logs.normalise import PathNamer, RouteMap, normalise, to_arrow
 
@@ -232,8 +232,9 @@ def iter_file(
         line_no = start_line
         with ThreadPoolExecutor(WORKERS, thread_name_prefix="apislo-parse") as pool:
             pending: deque[Future[ParsedChunk]] = deque()
+            ends = partial(records_end, env_name) if env_name else None
             for number, chunk in enumerate(
-                read_chunks(path, start_offset, chunk_bytes, keep_partial, WORKERS + 1)
+                read_chunks(path, start_offset, chunk_bytes, keep_partial, WORKERS + 1, ends)
             ):
                 pending.append(pool.submit(parse, chunk, line_no, number))
                 line_no += chunk.lines

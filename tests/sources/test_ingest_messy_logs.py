@@ -514,3 +514,43 @@ def test_after_an_upgrade_another_holed_log_is_not_taken_for_a_known_one(tmp_pat
     second = ingest([logs], dataset, "nginx-combined")
     assert (first.records, second.records) == (62, 0)
     assert apislo.load(dataset)["api"].value_counts().to_dict() == {"beta": 62, "alpha": 3}
+
+
+@pytest.mark.parametrize("envelope", ["cri", "docker"])
+def test_a_container_record_cut_at_the_end_of_a_live_log_waits_for_its_end(
+    tmp_path: Path, envelope: str
+) -> None:
+    """A record split into two pieces (CRI ``P`` then ``F``; Docker's entries without, then
+    with, a final newline) whose first piece ends a live log: the run stores the 2 requests
+    before it and leaves the piece unread. Once the rest is written, the next run joins both:
+    3 requests in all, as one read of the whole file gives (the first piece's line is the one
+    reject, blank, as when the file is read at once). It was taken as a truncated line, and its
+    end then as no request: 2 rejects, one request lost."""
+
+    def piece(text: str, last: bool) -> str:
+        if envelope == "cri":
+            return f"2026-11-01T11:00:00.1Z stdout {'F' if last else 'P'} {text}\n"
+        entry = {
+            "log": text + ("\n" if last else ""),
+            "stream": "stdout",
+            "time": "2026-11-01T11:00:00Z",
+        }
+        return json.dumps(entry) + "\n"
+
+    whole = _line(3, "/v1/orders/3").rstrip("\n")
+    log = tmp_path / "c.log"
+    log.write_text(
+        piece(_line(1, "/a").rstrip("\n"), True)
+        + piece(_line(2, "/b").rstrip("\n"), True)
+        + piece(whole[:40], False)
+    )
+    dataset = tmp_path / "events"
+    first = ingest([log], dataset, "nginx-combined")
+    assert (first.lines, first.records, first.rejected) == (2, 2, {})
+    with open(log, "a") as handle:
+        handle.write(piece(whole[40:], True))
+    second = ingest([log], dataset, "nginx-combined")
+    assert (second.lines, second.records, second.rejected) == (2, 1, {"not_a_request": 1})
+    assert apislo.load(dataset)["route"].tolist() == ["/a", "/b", "/v1/orders/{id}"]
+    with pytest.warns(UserWarning, match="^1 lines were not requests"):
+        assert len(apislo.read_logs(log, "nginx-combined")) == 3

@@ -21,13 +21,20 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import polars as pl
 
 from apislo.errors import ConfigError
 from apislo.sources.logs.base import split_lines
 
-__all__ = ["ENVELOPES", "SYSLOG_PREFIX", "detect_envelope", "strip_envelope"]
+__all__ = [
+    "ENVELOPES",
+    "SYSLOG_PREFIX",
+    "detect_envelope",
+    "records_end",
+    "strip_envelope",
+]
 
 #: Regex (no anchors, no groups) of an RFC 3164 or RFC 5424 syslog header before a message.
 SYSLOG_PREFIX = (
@@ -111,6 +118,30 @@ def _docker_log(line: str) -> str | None:
         return None
     value = obj.get("log") if isinstance(obj, dict) else None
     return value if isinstance(value, str) else None
+
+
+_CRI_PARTIAL = re.compile(rb"^\S+ (?:stdout|stderr) P")
+
+
+def records_end(name: str, data: bytes | bytearray, end: int) -> int:
+    """Where the last whole record of ``data[:end]`` (complete lines) ends under envelope
+    ``name``: before the run of partial pieces that ends it, whose record goes on in lines not
+    read yet (a CRI ``P`` line; a Docker entry whose ``log`` has no final newline). 0 when
+    every line is such a piece; ``end`` for other envelopes."""
+    if name not in ("cri", "docker"):
+        return end
+    while end > 0:
+        start = data.rfind(b"\n", 0, end - 1) + 1
+        line = bytes(data[start:end]).rstrip(b"\r\n")
+        if name == "cri":
+            partial = _CRI_PARTIAL.match(line) is not None
+        else:
+            log = _docker_log(line.decode("utf-8", errors="replace"))
+            partial = log is not None and not log.endswith("\n")
+        if not partial:
+            return end
+        end = start
+    return 0
 
 
 def _join_partials(text: pl.Series, partial: pl.Series) -> pl.Series:
