@@ -62,7 +62,8 @@ enum {
     CONV_STRING = 9,
     CONV_TIME_RFC3339 = 10,
     CONV_TIME_CLF = 11,
-    CONV_TIME_NAIVE = 12
+    CONV_TIME_NAIVE = 12,
+    CONV_TIMER = 13
 };
 
 static const uint8_t MONTHS[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
@@ -693,6 +694,16 @@ static int64_t generic_var(const uint8_t *buf, int64_t p, int64_t e, int64_t row
         } else {
             const int64_t value = integer(buf, p, q, conv == CONV_INT ? 18 : 5);
             if (value < 0 || (conv == CONV_STATUS && value > 32767))
+                return -1;
+            out->ints[at] = value;
+            out->ivalid[at] = 1;
+        }
+    } else if (conv == CONV_TIMER) {
+        if (q - p == 2 && buf[p] == 45 && buf[p + 1] == 49) {
+            out->ivalid[at] = 0; /* -1: not reached */
+        } else {
+            const int64_t value = integer(buf, p, q, 18);
+            if (value < 0)
                 return -1;
             out->ints[at] = value;
             out->ivalid[at] = 1;

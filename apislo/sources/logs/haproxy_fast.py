@@ -1,8 +1,9 @@
 """The kernel path of HAProxy's ``option httplog`` (a :class:`~.template_fast.TemplatePath`): the
 C kernel runs the httplog template, with none, one or two captured-header blocks, and the lines
 it cannot vouch for go to the regex of :class:`~apislo.sources.logs.haproxy.HaproxyHttp`,
-which decides them: lines behind a syslog prefix that no envelope removed, a ``-1`` timer or
-status (no response: those are the regex's to read), ``+`` counts (logasap, redispatch).
+which decides them: lines behind a syslog prefix that no envelope removed, ``+`` counts
+(logasap, redispatch), negative timers other than ``-1`` (not reached: read as null, as the
+regex path reads it).
 
 The template follows the regex piece by piece: the client is read up to the last ``:`` before
 the port (the regex's greedy ``\\S+:``), the accept date without zone is read as UTC, then put in
@@ -28,19 +29,19 @@ from apislo.sources.logs.template_fast import Found, TemplatePath, quoted, token
 __all__ = ["TEMPLATES", "path"]
 
 
-def _slashed(*names: str) -> list[str | Var]:
+def _slashed(*names: str, conv: int = k.CONV_INT) -> list[str | Var]:
     """``\\d+/\\d+/...``: numbers split by ``/``, the last one ending at a space."""
     pieces: list[str | Var] = []
     for name in names[:-1]:
-        pieces += [Var(name, k.RULE_DELIM, k.CONV_INT, "/"), "/"]
-    return [*pieces, token(names[-1], k.CONV_INT)]
+        pieces += [Var(name, k.RULE_DELIM, conv, "/"), "/"]
+    return [*pieces, token(names[-1], conv)]
 
 
 _TIMERS = ("_t_request", "_t_wait", "_t_connect", "_t_response", "_t_active")
 _CONNECTIONS = ("_active_conn", "_frontend_conn", "_backend_conn", "_server_conn", "_retries")
 _QUEUES = ("_server_queue", "_backend_queue")
-#: Fields the regex reads as ``\d+`` or ``[+-]?\d+``: each must hold a number.
-_DIGITS = ("_port", *_TIMERS, "_status", "bytes_out", *_CONNECTIONS, *_QUEUES)
+#: Fields the regex reads as ``\d+`` that ``CONV_INT`` lets be ``-``: each must hold a number.
+_DIGITS = ("_port", "bytes_out", *_CONNECTIONS, *_QUEUES)
 
 _BODY: list[str | Var] = [
     Var("_client", k.RULE_GREEDY, k.CONV_STRING),
@@ -55,9 +56,9 @@ _BODY: list[str | Var] = [
     "/",
     token("_server", k.CONV_STRING),
     " ",
-    *_slashed(*_TIMERS),
+    *_slashed(*_TIMERS, conv=k.CONV_TIMER),
     " ",
-    token("_status", k.CONV_STATUS),
+    token("_status", k.CONV_TIMER),
     " ",
     token("bytes_out", k.CONV_INT),
     " ",

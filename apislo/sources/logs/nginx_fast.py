@@ -178,6 +178,7 @@ _INT_CONVS = (
     k.CONV_TIME_RFC3339,
     k.CONV_TIME_CLF,
     k.CONV_TIME_NAIVE,
+    k.CONV_TIMER,
     k.CONV_INT,
     k.CONV_STATUS,
 )

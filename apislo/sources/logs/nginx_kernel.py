@@ -44,6 +44,7 @@ __all__ = [
     "CONV_SKIP",
     "CONV_STATUS",
     "CONV_STRING",
+    "CONV_TIMER",
     "CONV_TIME_CLF",
     "CONV_TIME_ISO",
     "CONV_TIME_LOCAL",
@@ -86,6 +87,7 @@ CONV_STRING = 9  # span slot: raw value
 CONV_TIME_RFC3339 = 10  # int slot: epoch microseconds (UTC) of a CONV_TIME_ISO time or one ending Z
 CONV_TIME_CLF = 11  # int slot: as CONV_TIME_LOCAL, for a zone of less than 24 hours only
 CONV_TIME_NAIVE = 12  # int slot: microseconds of 06/Feb/2009:12:14:14[.ffffff] read as UTC
+CONV_TIMER = 13  # int slot: digits, or -1 (null: HAProxy's "not reached"); "-" and "" unsure
 
 _lib = ctypes.CDLL(_ext.__file__)
 _I64 = ctypes.c_int64

@@ -42,15 +42,18 @@ def _kept(line: str, tz: str | None = None) -> bool:
         (_with(".655]", "]"), True),
         (_with(".655]", ".655123]"), True),
         (_with(" 200 2750", " 0 2750"), True),
-        # the regex's to read: -1 timers or status, + counts, no closing quote
+        # the regex's to read: + counts, no closing quote
+        (NOSRV, True),  # -1: a timer not reached (null)
+        (_with(" 200 2750", " -1 2750"), True),  # -1: no response (a null status)
         (IPV6_LOGASAP, False),
-        (NOSRV, False),
         (RETRIED, False),
         (BADREQ, False),
         (_with(' HTTP/1.1"', " HTTP/1.1"), False),
         # what the regex requires that the kernel's rules let through, or would read otherwise
         (_with(" 0/0/1/54/56 ", " 0/-/1/54/56 "), False),
         (_with(" 0/0/1/54/56 ", " 0//1/54/56 "), False),
+        (_with(" 0/0/1/54/56 ", " 0/0/1/-2/56 "), False),
+        (_with(" 200 2750", " -2 2750"), False),
         (_with("10.0.0.1:40000", "10.0.0.1:-"), False),
         (_with("be_api/", "be\tapi/"), False),
         (_with("be_api/", "be api/"), False),  # [^/\s]+
