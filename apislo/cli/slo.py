@@ -104,11 +104,12 @@ def compute(
         left_text = "n/a" if left is None else f"{left:.1%}"
         group = f" [{printable(r['group'])}]" if r["group"] else ""  # a value from the data
         burns = " ".join(f"{w}={v:.2f}" for w, v in r["burn_rates"].items() if v is not None)
+        burn_text = f"  burn {burns}" if burns else ""  # none without events in any window
         flag = "  LOW TRAFFIC" if r["low_traffic"] else ""
         alerts = f"  firing: {', '.join(r['alerts_firing'])}" if r["alerts_firing"] else ""
         click.echo(
             f"{r['slo']}{group}  {r['objective_name']} over {r['window']}: SLI {sli}, "
-            f"budget left {left_text}  burn {burns}{flag}{alerts}"
+            f"budget left {left_text}{burn_text}{flag}{alerts}"
         )
 
 
@@ -125,7 +126,13 @@ def compute(
     "--start", default=None, help=f"First instant: {_TIME_HELP} (default: --periods back)."
 )
 @click.option("--end", default="now", show_default=True, help=f"Last instant: {_TIME_HELP}.")
-@click.option("--periods", default=6, show_default=True, help="Periods back when no --start.")
+@click.option(
+    "--periods",
+    default=6,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Periods back when no --start.",
+)
 @click.option(
     "--timezone", default="UTC", show_default=True, help="IANA zone of period boundaries."
 )
@@ -148,6 +155,7 @@ def history(
 
     Periods are labelled with their first day in --timezone; JSON gives exact UTC instants.
     """
+    from apislo.errors import ConfigError
     from apislo.slo.evaluation import compliance_history
     from apislo.slo.source import resolve_source
     from apislo.sources.prometheus.times import parse_time
@@ -157,6 +165,11 @@ def history(
         check_timezone(timezone, "--timezone")
         start_ts = parse_time(start, what="--start") if start is not None else None
         end_ts = parse_time(end, what="--end")
+        if start_ts is not None and start_ts >= end_ts:
+            raise ConfigError(
+                f"--start {start_ts.isoformat()} is not before --end {end_ts.isoformat()}: the "
+                "range holds no period; give a --start earlier than --end"
+            )
         slos = load_specs(specs)
         src = resolve_source(source, cache=not no_cache)
         frame = compliance_history(slos, src, period, start_ts, end_ts, timezone, step, periods)

@@ -168,7 +168,8 @@ def _write(path: str, text: str) -> None:
     "--incident-kind",
     "kinds",
     multiple=True,
-    help="Only incidents of this kind (e.g. outage); repeatable. Default: all.",
+    help="Only incidents of this kind (e.g. outage); repeatable. Default: all (low-traffic "
+    "episodes are never incidents).",
 )
 @click.option(
     "--start",
@@ -200,6 +201,7 @@ def backtest(
     """
     import pandas as pd
 
+    from apislo.errors import ConfigError
     from apislo.slo.backtest import backtest as run_backtest
     from apislo.slo.backtest import load_incidents, policies_for
     from apislo.slo.source import resolve_source
@@ -209,9 +211,11 @@ def backtest(
         end_ts = parse_time(end, what="--end") if end else None
         start_ts = parse_time(start, what="--start") if start else None
         slos = load_specs((spec,))
+        if kinds and not incidents:
+            raise ConfigError("--incident-kind needs --incidents (truth.json or a start/end table)")
         known = load_incidents(incidents) if incidents else None
         if known is not None and kinds:
-            known = known[known["kind"].isin(kinds)]
+            known = known[known["kind"].isin(_checked_kinds(kinds, known, incidents))]
         truth_start, truth_end = _truth_span(incidents)
         src = resolve_source(source, cache=not no_cache)
         step_td = pd.Timedelta(step)
@@ -221,8 +225,15 @@ def backtest(
             start_ts = parse_time(truth_start, what=f"start of {incidents}")
         end_ts = end_ts.floor(step_td)
         start_ts = start_ts.ceil(step_td) if start_ts is not None else end_ts - pd.Timedelta(days=7)
+        if start_ts >= end_ts:
+            raise ConfigError(
+                f"--start {start_ts.isoformat()} is not before --end {end_ts.isoformat()}: "
+                "no history to replay; give a --start earlier than --end"
+            )
         results = []
         for slo in slos:
+            if known is not None:
+                _warn_other_apis(slo, known)
             frame = src.frame(slo, start_ts, end_ts, step_td)
             chosen = policies_for(slo, policies)
             results.append(
@@ -236,9 +247,51 @@ def backtest(
         if result.alerts.empty:
             click.echo("no alerts fired")
         else:
-            shown = result.alerts[["policy", "tier", "group", "fired_at", "reset_at", "incident"]]
-            click.echo(shown.to_string(index=False))
+            columns = ["policy", "tier", "group", "fired_at", "reset_at", "incidents"]
+            click.echo(result.alerts[columns].to_string(index=False))
         click.echo(result.summary.to_string(index=False))
+
+
+def _checked_kinds(kinds: tuple[str, ...], known: Any, path: str) -> tuple[str, ...]:
+    """``--incident-kind`` values, each one the kind of an incident in ``path``.
+
+    Raises:
+        ConfigError: a kind no incident has (a typo gives no incidents and a NaN recall), or
+            one of :data:`apislo.slo.backtest.NOT_INCIDENTS`; the message lists those allowed.
+    """
+    from apislo.errors import ConfigError
+    from apislo.slo.backtest import NOT_INCIDENTS
+
+    allowed = sorted(set(known["kind"]) - set(NOT_INCIDENTS))
+    for kind in kinds:
+        if kind not in allowed:
+            why = (
+                f"{kind} episodes are a condition of the whole period, not incidents"
+                if kind in NOT_INCIDENTS
+                else f"no incident in {path} has that kind"
+            )
+            raise ConfigError(
+                f"--incident-kind {kind!r}: {why}; allowed: "
+                f"{', '.join(allowed) or f'none (no incident in {path})'}"
+            )
+    return kinds
+
+
+def _warn_other_apis(slo: Any, known: Any) -> None:
+    """Say so when an SLO naming no API (Sloth, PromQL ratio SLIs) is scored against incidents
+    on several APIs: each of its alerts then belongs to any API's overlapping incident."""
+    from apislo.slo.backtest import NOT_INCIDENTS
+
+    if slo.api is not None or "api" in slo.group_by:
+        return
+    apis = sorted(set(known.loc[~known["kind"].isin(NOT_INCIDENTS), "api"].dropna()))
+    if len(apis) > 1:
+        click.echo(
+            f"warning: {slo.name} names no API, so its alerts are matched with the incidents of "
+            f"every API ({', '.join(apis)}); keep those of its own (--incident-kind, or an "
+            "incidents table with only them) for precision and recall that mean something",
+            err=True,
+        )
 
 
 def _truth_span(path: str | None) -> tuple[str | None, str | None]:

@@ -47,6 +47,7 @@ __all__ = [
     "alert_name",
     "evaluate_alerts",
     "firing",
+    "firing_by_group",
     "intervals_from_mask",
     "units_from_arrays",
     "window_steps",
@@ -90,11 +91,19 @@ def window_steps(window: timedelta, step: timedelta) -> int:
     steps, rest = divmod(pd.Timedelta(window), pd.Timedelta(step))
     if steps < 1 or rest:
         raise ConfigError(
-            f"the alert window {pd.Timedelta(window)} is not a whole number of "
-            f"{pd.Timedelta(step)} intervals: use finer data, e.g. apislo.traffic(events, "
-            "interval='1min'), or a policy whose windows are multiples of the interval"
+            f"the alert window {_text(window)} is not a whole number of {_text(step)} "
+            "intervals: use a finer step (--step 1min on the command line; interval='1min' "
+            "for apislo.traffic in Python), or a policy whose windows are multiples of the step"
         )
     return int(steps)
+
+
+def _text(delta: timedelta) -> str:
+    """``delta`` as a Prometheus duration (``5m``), or as pandas writes it under a second."""
+    try:
+        return prom_duration(pd.Timedelta(delta).to_pytimedelta())
+    except ValueError:
+        return str(pd.Timedelta(delta))
 
 
 class _Windows:
@@ -345,7 +354,7 @@ def firing(slo: Any, traffic: pd.DataFrame, at: datetime | str | pd.Timestamp) -
 
     A tier's alert is active when, for any objective and any group, the error ratio over the
     intervals starting in ``[at - window, at)`` exceeds the tier's threshold over both its long
-    and its short window.
+    and its short window (:func:`firing_by_group` says for which objective and group).
 
     Args:
         slo: an :class:`apislo.slo.spec.SLO`.
@@ -355,8 +364,31 @@ def firing(slo: Any, traffic: pd.DataFrame, at: datetime | str | pd.Timestamp) -
     Returns:
         Sorted, distinct alert names (see :func:`alert_name`); ``[]`` when alerting is disabled.
     """
+    names: set[str] = set()
+    for per_group in firing_by_group(slo, traffic, at):
+        for active in per_group.values():
+            names.update(active)
+    return sorted(names)
+
+
+def firing_by_group(
+    slo: Any, traffic: pd.DataFrame, at: datetime | str | pd.Timestamp
+) -> list[dict[str, list[str]]]:
+    """Alerts of ``slo`` active at evaluation time ``at``, per objective and group.
+
+    Args:
+        slo: an :class:`apislo.slo.spec.SLO`.
+        traffic: traffic frame covering at least the longest alert window before ``at``.
+        at: evaluation time (UTC if naive), on an interval boundary.
+
+    Returns:
+        One mapping per objective of ``slo``, in order: group label (``route=/a``; ``all`` for
+        the sum over groups; ``""`` without ``group_by``) -> sorted alert names active for that
+        objective and group (``[]`` when none is). Groups without traffic in the longest alert
+        window before ``at`` are absent; every mapping is empty when alerting is disabled.
+    """
     if slo.alerting.disabled:
-        return []
+        return [{} for _ in slo.objectives]
     policy = policy_for(slo)
     stamp = pd.Timestamp(at)
     at_ts = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
@@ -364,13 +396,17 @@ def firing(slo: Any, traffic: pd.DataFrame, at: datetime | str | pd.Timestamp) -
     ts = utc_index(traffic["ts"])
     recent = traffic[(ts >= start) & (ts < at_ts)]
     if len(recent) == 0:
-        return []
-    names: set[str] = set()
+        return [{} for _ in slo.objectives]
+    out = []
     for history in alert_history(slo, recent, policy, start, at_ts, _step(recent)):
-        for tier in policy.tiers:
-            if history.active[tier.name][-1].any():
-                names.add(alert_name(slo, tier))
-    return sorted(names)
+        last = {t.name: history.active[t.name][-1] for t in policy.tiers}
+        out.append(
+            {
+                label: sorted({alert_name(slo, t) for t in policy.tiers if last[t.name][j]})
+                for j, label in enumerate(history.labels)
+            }
+        )
+    return out
 
 
 def _step(traffic: pd.DataFrame) -> pd.Timedelta:

@@ -7,11 +7,16 @@ incident windows, the SRE Workbook's four attributes:
   an incident when the incident overlaps the *short* window the alert looked at when it fired,
   i.e. ``start < fired_at`` and ``fired_at - short_window < end`` (same API when both name one):
   the short window is what says the problem is still happening, while the long window can hold
-  an old incident's errors for days.
+  an old incident's errors for days. An episode belongs to every incident it overlaps so (a
+  maintenance window and an outage inside it both count it).
 * **recall**: the share of incidents with at least one such alert.
 * **detection time**: from the incident's start to its first alert.
 * **reset time**: from the incident's end to the reset of its last alert (negative when the alert
   stopped before the incident did; missing while an alert is still active at the end of history).
+
+Episodes of the kinds in :data:`NOT_INCIDENTS` (the simulator's ``low-traffic``, a condition of
+the whole period) are not incidents: nothing starts or fails in them, and one spanning all of
+history would belong to every alert. They are left out.
 
 :func:`compare` puts several policies side by side.
 
@@ -37,9 +42,18 @@ from apislo.errors import ConfigError
 from apislo.slo.alerts import alert_history
 from apislo.slo.policy import Policy, get_policy, policy_for
 
-__all__ = ["BacktestResult", "backtest", "compare", "load_incidents", "policies_for"]
+__all__ = [
+    "NOT_INCIDENTS",
+    "BacktestResult",
+    "backtest",
+    "compare",
+    "load_incidents",
+    "policies_for",
+]
 
 _INCIDENT_COLUMNS = ["api", "kind", "start", "end"]
+#: Episode kinds that are conditions, not incidents: :func:`backtest` leaves them out.
+NOT_INCIDENTS: tuple[str, ...] = ("low-traffic",)
 
 
 def load_incidents(source: str | Path | Mapping[str, Any] | pd.DataFrame) -> pd.DataFrame:
@@ -124,8 +138,9 @@ class BacktestResult:
 
     Attributes:
         alerts: one row per alert episode: ``policy``, ``objective``, ``tier``, ``severity``,
-            ``group``, ``fired_at``, ``reset_at``, ``duration``, ``incident`` (index into
-            ``incidents`` or -1).
+            ``group``, ``fired_at``, ``reset_at``, ``duration``, ``api``, ``incidents`` (list
+            of the indices into ``incidents`` of every incident the episode belongs to; empty
+            for a false alarm) and ``incident`` (the first of them, or -1).
         incidents: the incidents considered, with per policy ``detected``,
             ``detection_time`` and ``reset_time`` (long format: one row per policy x incident).
         summary: one row per policy (see :func:`compare`).
@@ -147,9 +162,10 @@ def _api_of(slo: Any, group: str) -> str | None:
 
 
 def _match(alerts: pd.DataFrame, incidents: pd.DataFrame, short_windows: pd.Series) -> np.ndarray:
-    """Index of the incident each alert belongs to (-1: none); vectorised over pairs."""
+    """Which incidents each alert belongs to: a bool array ``(alerts, incidents)``, vectorised
+    over pairs (an alert may belong to several overlapping incidents)."""
     if alerts.empty or incidents.empty:
-        return np.full(len(alerts), -1)
+        return np.zeros((len(alerts), len(incidents)), dtype=bool)
     fired = alerts["fired_at"].to_numpy()[:, None]
     looked_from = (alerts["fired_at"] - short_windows).to_numpy()[:, None]
     starts, ends = incidents["start"].to_numpy()[None, :], incidents["end"].to_numpy()[None, :]
@@ -157,9 +173,7 @@ def _match(alerts: pd.DataFrame, incidents: pd.DataFrame, short_windows: pd.Seri
     alert_api = alerts["api"].to_numpy(dtype=object)[:, None]
     incident_api = incidents["api"].to_numpy(dtype=object)[None, :]
     same = pd.isna(alert_api) | pd.isna(incident_api) | (alert_api == incident_api)
-    hits = overlap & same
-    first = hits.argmax(axis=1)
-    return np.where(hits.any(axis=1), first, -1)
+    return overlap & same
 
 
 def backtest(
@@ -177,7 +191,8 @@ def backtest(
         slo: an :class:`apislo.slo.spec.SLO`.
         traffic: a traffic frame covering the history to replay.
         policies: policies to compare (:func:`policies_for`).
-        incidents: from :func:`load_incidents`; restricted to the SLO's API when it has one.
+        incidents: from :func:`load_incidents`; restricted to the SLO's API when it has one;
+            kinds in :data:`NOT_INCIDENTS` are left out.
         start: first interval start of history (default the frame's first ``ts``).
         end: end of history (default the end of the frame's last interval).
         step: the frame's interval (default inferred).
@@ -188,6 +203,8 @@ def backtest(
     policies = list(policies or [policy_for(slo)])
     if incidents is None:
         incidents = pd.DataFrame(columns=_INCIDENT_COLUMNS)
+    if "kind" in incidents:
+        incidents = incidents[~incidents["kind"].isin(NOT_INCIDENTS)]
     if slo.api is not None and len(incidents):
         incidents = incidents[incidents["api"].isna() | (incidents["api"] == slo.api)]
     incidents = incidents.reset_index(drop=True)
@@ -200,10 +217,13 @@ def backtest(
             episodes.insert(0, "objective", history.objective)
             episodes.insert(0, "policy", policy.name)
             episodes["api"] = [_api_of(slo, g) for g in episodes["group"]]
-            episodes["incident"] = _match(episodes, incidents, episodes["tier"].map(windows))
+            hits = _match(episodes, incidents, episodes["tier"].map(windows))
+            episodes["incidents"] = [np.flatnonzero(row).tolist() for row in hits]
+            first = hits.argmax(axis=1) if hits.shape[1] else np.zeros(len(hits), dtype=int)
+            episodes["incident"] = np.where(hits.any(axis=1), first, -1)
             alert_parts.append(episodes)
             incident_parts.append(
-                _per_incident(policy.name, history.objective, episodes, incidents)
+                _per_incident(policy.name, history.objective, episodes, hits, incidents)
             )
     alerts = pd.concat(alert_parts, ignore_index=True)
     per_incident = pd.concat(incident_parts, ignore_index=True)
@@ -211,20 +231,24 @@ def backtest(
 
 
 def _per_incident(
-    policy: str, objective: float, alerts: pd.DataFrame, incidents: pd.DataFrame
+    policy: str, objective: float, alerts: pd.DataFrame, hits: np.ndarray, incidents: pd.DataFrame
 ) -> pd.DataFrame:
+    """Detection and reset of each incident from the alerts that belong to it (``hits``)."""
     out = incidents.copy()
     out.insert(0, "incident", range(len(out)))
     out.insert(0, "objective", objective)
     out.insert(0, "policy", policy)
-    matched = alerts[alerts["incident"] >= 0]
-    first = matched.groupby("incident")["fired_at"].min()
-    still_open = matched[matched["reset_at"].isna()]["incident"].unique()
-    last_reset = matched.groupby("incident")["reset_at"].max().drop(still_open, errors="ignore")
-    out["detected"] = out["incident"].isin(first.index)
-    out["first_alert"] = _times(out["incident"].map(first.to_dict()))
+    first, last_reset = [], []
+    for j in range(len(out)):
+        mine = alerts[hits[:, j]]
+        first.append(mine["fired_at"].min() if len(mine) else pd.NaT)
+        still_open = mine["reset_at"].isna().any()
+        last_reset.append(pd.NaT if still_open or not len(mine) else mine["reset_at"].max())
+    out["detected"] = hits.any(axis=0)
+    out["first_alert"] = _times(pd.Series(first, index=out.index, dtype=object))
     out["detection_time"] = out["first_alert"] - _times(out["start"])
-    out["reset_time"] = _times(out["incident"].map(last_reset.to_dict())) - _times(out["end"])
+    reset = _times(pd.Series(last_reset, index=out.index, dtype=object))
+    out["reset_time"] = reset - _times(out["end"])
     return out
 
 

@@ -144,14 +144,17 @@ class EvaluationResult:
             ``total`` (events for Occurrences, slices otherwise), ``sli``, ``sli_low`` and
             ``sli_high`` (Wilson 95 %), ``events_good``, ``events_total``, ``error_budget`` and
             ``budget_unit`` (``events`` or ``minutes``), ``consumed`` and ``remaining``
-            (fractions of the budget; remaining may be negative), ``low_traffic``, and one
+            (fractions of the budget; remaining may be negative), ``low_traffic``,
+            ``alerts_firing`` (sorted names of the alerts active at ``at`` for this objective
+            and group; ``None`` where the alert engine cannot evaluate the SLI), and one
             ``burn_<window>`` column per burn-rate window (``burn_1h``).
         remaining_budget: ``ts`` (window end, UTC), ``slo``, ``objective``, ``group``,
             ``remaining``: the remaining-budget series, one point per ``series_every``.
         burn_rates: ``ts``, ``slo``, ``objective``, ``group``, ``window``, ``burn_rate``.
-        alerts_firing: SLO name -> names of its alerts active at ``at``
-            (:func:`apislo.slo.alerts.firing`); SLOs whose SLI the alert engine cannot
-            evaluate from a traffic frame are absent.
+        alerts_firing: SLO name -> names of its alerts active at ``at`` for any of its
+            objectives and groups (:func:`apislo.slo.alerts.firing`; the summary's
+            ``alerts_firing`` column has them per objective and group); SLOs whose SLI the
+            alert engine cannot evaluate from a traffic frame are absent.
     """
 
     at: pd.Timestamp
@@ -184,7 +187,7 @@ class EvaluationResult:
                     "error_budget_remaining": _json(row["remaining"]),
                     "low_traffic": bool(row["low_traffic"]),
                     "burn_rates": {c[5:]: _json(row[c]) for c in burn_cols if c in row},
-                    "alerts_firing": list(self.alerts_firing.get(row["slo"], [])),
+                    "alerts_firing": list(row["alerts_firing"] or []),
                 }
             )
         return out
@@ -253,10 +256,10 @@ def evaluate(
         frame = src.frame(slo, start, at_ts, step_td)
         firing = _firing(slo, frame, at_ts)
         if firing is not None:
-            alerts[slo.name] = firing
-        for objective in slo.objectives:
+            alerts[slo.name] = sorted({n for group in firing for v in group.values() for n in v})
+        for k, objective in enumerate(slo.objectives):
             ou = objective_units(slo, objective, frame, start, at_ts, step_td)
-            rows.extend(_summary_rows(ou, at_ts, windows))
+            rows.extend(_summary_rows(ou, at_ts, windows, None if firing is None else firing[k]))
             if series:
                 remaining, burns = _series(ou, at_ts, windows, every)
                 remaining_parts.append(remaining)
@@ -269,14 +272,15 @@ def evaluate(
     return EvaluationResult(at_ts, src.label, summary, remaining_budget, burn_rates, alerts)
 
 
-def _firing(slo: SLO, frame: pd.DataFrame, at: pd.Timestamp) -> list[str] | None:
-    """Alerts active at ``at`` by part B's engine, or ``None`` where it cannot evaluate the SLI."""
-    from apislo.slo.alerts import firing
+def _firing(slo: SLO, frame: pd.DataFrame, at: pd.Timestamp) -> list[dict[str, list[str]]] | None:
+    """Alerts active at ``at`` per objective and group (:func:`apislo.slo.alerts.firing_by_group`),
+    or ``None`` where the alert engine cannot evaluate the SLI."""
+    from apislo.slo.alerts import firing_by_group
 
     if slo.alerting.disabled:
-        return []
+        return [{} for _ in slo.objectives]
     try:
-        return firing(slo, frame, at)
+        return firing_by_group(slo, frame, at)
     except ConfigError:
         return None
 
@@ -304,8 +308,13 @@ def _window_length(window: TimeWindow, at: pd.Timestamp) -> timedelta:
 
 
 def _summary_rows(
-    ou: ObjectiveUnits, at: pd.Timestamp, windows: Sequence[timedelta]
+    ou: ObjectiveUnits,
+    at: pd.Timestamp,
+    windows: Sequence[timedelta],
+    firing: dict[str, list[str]] | None = None,
 ) -> list[dict[str, Any]]:
+    """Summary rows of one objective, one per group; ``firing``: group label -> alert names
+    active at ``at`` (a group absent has none), or ``None`` when alerts were not evaluated."""
     slo, objective, units = ou.slo, ou.objective, ou.units
     r = np.array([_row_at(units, at)])
     sums = maths.window_sums(units, slo.window, r)
@@ -356,6 +365,7 @@ def _summary_rows(
                 "consumed": 1 - remaining[j],
                 "remaining": remaining[j],
                 "low_traffic": bool(low_traffic[j]),
+                "alerts_firing": None if firing is None else list(firing.get(label, [])),
                 **{k: v[j] for k, v in burns.items()},
             }
         )
@@ -430,8 +440,8 @@ def compliance_history(
         requested range covers the whole period).
 
     Raises:
-        ConfigError: ``start`` or ``end`` is not a time, ``timezone`` is not an IANA zone, or
-            the source cannot provide what an SLO needs.
+        ConfigError: ``start`` or ``end`` is not a time, ``start`` is not before ``end``,
+            ``timezone`` is not an IANA zone, or the source cannot provide what an SLO needs.
     """
     from apislo.sources.prometheus.times import parse_time  # lazy: it loads the HTTP client
 
@@ -445,6 +455,11 @@ def compliance_history(
         start_ts = period_starts(np.array([current - periods]), calendar)[0]
     else:
         start_ts = parse_time(start, what="start").floor(step_td)
+    if start_ts >= end_ts:
+        raise ConfigError(
+            f"start {start_ts.isoformat()} is not before end {end_ts.isoformat()}: the range "
+            "holds no period; give a start earlier than the end (or periods >= 0)"
+        )
     src: Source = resolve_source(source)
     rows = []
     for slo in slos:

@@ -8,7 +8,10 @@ spends exactly the budget over the period), so the budget is taken as fixed for 
 * **at the current burn** (over ``current_window``, default 1 h): exhaustion after
   ``remaining x period / b``;
 * **at the recent trend**: a straight line fitted to the last ``trend_days`` daily burn rates,
-  extrapolated (never below zero) and integrated until it has spent ``remaining``;
+  extrapolated (never below zero) and integrated until it has spent ``remaining``; the days are
+  the whole days that end at ``at`` (an older part-day is left out), and before one whole day has
+  elapsed (the first hours of a calendar period, or a rolling window under a day) the burn rate
+  of the time elapsed stands for one day;
 * **interval and probability**: a seeded bootstrap that draws future days' burn rates from the
   past days of the window; the interval is the 5th-95th percentile of the exhaustion time, the
   probability the share of draws that run out before the period ends.
@@ -167,6 +170,17 @@ def _utc(value: Any) -> pd.Timestamp:
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
+def _days(matrix: np.ndarray, step: pd.Timedelta) -> np.ndarray:
+    """Sums of ``matrix`` ``(intervals, groups)`` per whole day ending at its last row, oldest
+    first; with less than a day of rows, their sum as the one "day"."""
+    per_day = int(pd.Timedelta(days=1) / step)
+    n_days = len(matrix) // per_day
+    if n_days == 0:
+        return matrix.sum(axis=0, keepdims=True)
+    tail = matrix[len(matrix) - n_days * per_day :]
+    return tail.reshape(n_days, per_day, -1).sum(axis=1)
+
+
 def forecast(
     slo: Any,
     traffic: pd.DataFrame,
@@ -191,6 +205,9 @@ def forecast(
         One row per objective and group: ``objective``, ``group``, ``remaining``,
         ``current_burn``, ``exhausted_at_current``, ``exhausted_at_trend``, ``interval_low``,
         ``interval_high`` (timestamps or NaT), ``probability``, ``period_end``.
+
+    Raises:
+        ConfigError: a group has no traffic in the window so far (nothing to forecast from).
     """
     from apislo.slo import maths
     from apislo.slo.evaluation import objective_units
@@ -216,11 +233,7 @@ def forecast(
             burn_so_far = units.bad.sum(axis=0) / units.weight.sum(axis=0) / allowance
         remaining = 1 - np.nan_to_num(burn_so_far) * (elapsed / period)
         current = maths.burn_rate(units, current_window, objective.target)[-1]
-        per_day = int(pd.Timedelta(days=1) / units.step)
-        n_days = len(units.bad) // per_day
-        tail = slice(len(units.bad) - n_days * per_day, None)
-        bad = units.bad[tail].reshape(n_days, per_day, -1).sum(axis=1)
-        weight = units.weight[tail].reshape(n_days, per_day, -1).sum(axis=1)
+        bad, weight = _days(units.bad, units.step), _days(units.weight, units.step)
         with np.errstate(divide="ignore", invalid="ignore"):
             daily = bad / weight / allowance
         for col, label in enumerate(ou.labels):

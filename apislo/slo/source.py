@@ -12,9 +12,10 @@ with exactly the columns that SLO needs:
   ``good_le_<s>`` counts requests both fast and not bad, exactly.
 * **Prometheus** (an ``http(s)://`` URL or a client from :func:`apislo.prometheus`): the
   profile's traffic frame (the SLO's ``source.profile``, default ``generic``); a latency
-  threshold must equal a histogram bucket. Ratio SLIs run their ``good``/``bad`` and ``total``
-  queries with ``{{.window}}`` set to the step; a ``rate(...)`` result (per second) is multiplied
-  by the step's seconds to give counts.
+  threshold must equal a histogram bucket. An SLI that uses no latency (``availability``) reads
+  only the request counter, so it may be grouped by labels the latency histogram lacks. Ratio
+  SLIs run their ``good``/``bad`` and ``total`` queries with ``{{.window}}`` set to the step; a
+  ``rate(...)`` result (per second) is multiplied by the step's seconds to give counts.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ class Source:
             return self.data
         if self.kind == "prometheus":
             return self.data.traffic(
-                profile=slo.source.profile or "generic",
+                profile=_profile(slo),
                 start=start,
                 end=end,
                 step=int(step.total_seconds()),
@@ -150,6 +151,18 @@ class Source:
         for other in frames[1:]:
             merged = merged.merge(other, how="outer")
         return merged.fillna(0.0)
+
+
+def _profile(slo: SLO) -> Any:
+    """The SLO's Prometheus profile (``source.profile``, default ``generic``); without its
+    latency histogram when the SLI uses no latency, so that it is neither read nor required to
+    carry the ``group_by`` labels."""
+    from dataclasses import replace
+
+    from apislo.sources.prometheus.profiles import load_profile
+
+    profile = load_profile(slo.source.profile or "generic")
+    return profile if slo.sli.uses_latency else replace(profile, latency="")
 
 
 def _status_is_bad(slo: SLO) -> Any:

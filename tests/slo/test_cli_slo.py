@@ -312,3 +312,177 @@ def test_no_cache_reads_what_the_server_serves_now(
     (report,) = json.loads(backtest.stdout)
     fired = [(a["tier"], a["fired_at"], a["reset_at"]) for a in report["alerts"]]
     assert fired == [("ticket-1h", "2026-01-05T00:05:00+00:00", None)]
+
+
+def _openmetrics_by_method() -> str:
+    """orders from 2026-01-05T00:00Z to 03:00Z, sampled each minute m: GET 200 10 m and GET 500
+    m // 10; POST 200 5 m and POST 500 m // 5. The latency histogram has no method label, as
+    many exporters' do not."""
+    t0 = int(pd.Timestamp("2026-01-05T00:00Z").timestamp())
+    series = {
+        ("GET", "200"): lambda m: 10 * m,
+        ("GET", "500"): lambda m: m // 10,
+        ("POST", "200"): lambda m: 5 * m,
+        ("POST", "500"): lambda m: m // 5,
+    }
+    lines = ["# TYPE http_requests counter"]
+    for (method, code), value in series.items():
+        lines += [
+            f'http_requests_total{{api="orders",method="{method}",code="{code}"}} {value(m)} '
+            f"{t0 + 60 * m}"
+            for m in range(181)
+        ]
+    lines.append("# TYPE http_request_duration_seconds histogram")
+    for suffix, labels in (("_bucket", ',le="0.3"'), ("_bucket", ',le="+Inf"'), ("_count", "")):
+        lines += [
+            f'http_request_duration_seconds{suffix}{{api="orders"{labels}}} {15 * m} {t0 + 60 * m}'
+            for m in range(181)
+        ]
+    lines += [
+        f'http_request_duration_seconds_sum{{api="orders"}} {1.5 * m} {t0 + 60 * m}'
+        for m in range(181)
+    ]
+    return "\n".join([*lines, "# EOF"]) + "\n"
+
+
+@pytest.mark.prometheus
+def test_availability_from_prometheus_grouped_by_a_label_the_histogram_lacks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An availability SLI does not read the latency histogram, so grouping it by method (a
+    label only the request counter has) works from Prometheus as it does from logs."""
+    require_binary("promtool")
+    require_binary("prometheus")
+    from apislo.sources.prometheus.local import LocalPrometheus, backfill
+
+    monkeypatch.setenv("APISLO_CACHE_DIR", str(tmp_path / "cache"))
+    spec = _spec(tmp_path, NO_CACHE_SPEC + "    group_by: [method]\n")
+    (tmp_path / "m.om").write_text(_openmetrics_by_method())
+    data = backfill(tmp_path / "m.om", tmp_path / "data", "24h")
+    with LocalPrometheus(data) as prom:
+        result = CliRunner().invoke(
+            main,
+            ["slo", "compute", str(spec), "--source", prom.url, "--at", "2026-01-05T02:00Z",
+             "--json"],
+        )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    # The 1-hour window at 02:00 holds minutes 60-119: GET 600 good, 12 - 6 = 6 errors; POST
+    # 300 good, 24 - 12 = 12 errors.
+    got = {row["group"]: (row["good"], row["total"]) for row in json.loads(result.stdout)}
+    assert got == {"method=GET": (600, 606), "method=POST": (300, 312), "all": (900, 918)}
+
+
+def test_compute_text_without_burn_rates_prints_no_burn_label(tmp_path: Path) -> None:
+    # A week after the only requests (2026-03-02 00:00), the 1-day window and every burn-rate
+    # window (3 days at most) hold no event: SLI n/a, nothing spent, low traffic, and no burn
+    # rate to print, so no dangling "burn" label either.
+    result = CliRunner().invoke(
+        main,
+        ["slo", "compute", str(_spec(tmp_path)), "--source", str(_dataset(tmp_path)),
+         "--at", "2026-03-09T00:00:00Z"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1] == (
+        "checkout-availability  99% over 1d: SLI n/a, budget left 100.0%  LOW TRAFFIC"
+    )
+
+
+def test_history_with_start_after_end_is_an_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["slo", "history", str(_spec(tmp_path)), "--source", str(_dataset(tmp_path)),
+         "--period", "week", "--start", "2026-11-29T00:00:00Z", "--end", "2026-11-28T00:00:00Z"],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "error: --start 2026-11-29T00:00:00+00:00 is not before --end "
+        "2026-11-28T00:00:00+00:00: the range holds no period; give a --start earlier than --end"
+    ]
+
+
+def _truth(tmp_path: Path) -> Path:
+    path = tmp_path / "truth.json"
+    episodes = [
+        {"kind": "outage", "api": "checkout", "start": "2026-03-02T00:00:00Z",
+         "end": "2026-03-02T00:10:00Z"},
+        {"kind": "low-traffic", "api": "search", "start": "2026-03-01T00:00:00Z",
+         "end": "2026-03-03T00:00:00Z"},
+    ]  # fmt: skip
+    path.write_text(json.dumps({"episodes": episodes}), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--incident-kind", "outtage"],
+         "error: --incident-kind 'outtage': no incident in {truth} has that kind; allowed: "
+         "outage"),
+        (["--incident-kind", "low-traffic"],
+         "error: --incident-kind 'low-traffic': low-traffic episodes are a condition of the "
+         "whole period, not incidents; allowed: outage"),
+        (["--step", "1h"],
+         "error: the alert window 5m is not a whole number of 1h intervals: use a finer step "
+         "(--step 1min on the command line; interval='1min' for apislo.traffic in Python), or "
+         "a policy whose windows are multiples of the step"),
+    ],
+    ids=["kind-typo", "kind-not-an-incident", "step-too-long"],
+)  # fmt: skip
+def test_backtest_option_errors(tmp_path: Path, extra: list[str], message: str) -> None:
+    truth = _truth(tmp_path)
+    result = CliRunner().invoke(
+        main,
+        ["slo", "backtest", str(_spec(tmp_path)), "--source", str(_dataset(tmp_path)),
+         "--incidents", str(truth), "--start", "2026-03-02", "--end", "2026-03-03", *extra],
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [message.format(truth=truth)]
+
+
+def test_backtest_incident_kind_needs_incidents(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["slo", "backtest", str(_spec(tmp_path)), "--source", str(_dataset(tmp_path)),
+         "--start", "2026-03-02", "--end", "2026-03-03", "--incident-kind", "outage"],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: --incident-kind needs --incidents (truth.json or a start/end table)"
+    ]
+
+
+def test_backtest_warns_when_an_slo_without_api_meets_incidents_on_several_apis(
+    tmp_path: Path,
+) -> None:
+    # Like a Sloth or PromQL-ratio SLO: no API, so an incident on any API can take its alerts.
+    # truth.json has checkout's outage and search's low-traffic (not an incident), plus an
+    # outage on search: two APIs with incidents.
+    truth = _truth(tmp_path)
+    doc = json.loads(truth.read_text())
+    doc["episodes"].append({"kind": "outage", "api": "search", "start": "2026-03-02T01:00:00Z",
+                            "end": "2026-03-02T02:00:00Z"})  # fmt: skip
+    truth.write_text(json.dumps(doc))
+    spec = _spec(tmp_path, SPEC.replace("    api: checkout\n", ""))
+    result = CliRunner().invoke(
+        main,
+        ["slo", "backtest", str(spec), "--source", str(_dataset(tmp_path)), "--incidents",
+         str(truth), "--start", "2026-03-02", "--end", "2026-03-03"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        "warning: checkout-availability names no API, so its alerts are matched with the "
+        "incidents of every API (checkout, search); keep those of its own (--incident-kind, or "
+        "an incidents table with only them) for precision and recall that mean something"
+    ]
+
+
+def test_history_periods_cannot_be_negative(tmp_path: Path) -> None:
+    # --periods -1 would start the history after its end: nothing, silently.
+    result = CliRunner().invoke(
+        main,
+        ["slo", "history", str(_spec(tmp_path)), "--source", str(_dataset(tmp_path)),
+         "--periods", "-1"],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "Invalid value for '--periods': -1 is not in the range x>=0." in result.stderr

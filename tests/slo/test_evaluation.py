@@ -233,3 +233,62 @@ def test_an_instant_before_any_data_is_empty_not_an_error(tmp_path: Path) -> Non
     assert (row["good"], row["total"]) == (0, 0)
     assert pd.isna(row["sli"])
     assert result.alerts_firing == {"checkout": []}
+
+
+def _two_routes(minutes: int, errors_a: dict[int, int]) -> pd.DataFrame:
+    """A traffic frame from T: routes /a and /b of checkout, 1,000 requests a minute each;
+    ``errors_a``: minute -> 5xx on /a (/b never fails)."""
+    parts = []
+    for route, errors in (("/a", errors_a), ("/b", {})):
+        bad = pd.Series([errors.get(m, 0) for m in range(minutes)])
+        parts.append(
+            pd.DataFrame(
+                {
+                    "ts": pd.date_range(T, periods=minutes, freq="1min"), "api": "checkout",
+                    "route": route, "requests": 1000, "status_2xx": 1000 - bad, "status_3xx": 0,
+                    "status_4xx": 0, "status_5xx": bad, "status_429": 0,
+                }
+            )
+        )  # fmt: skip
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_alerts_firing_are_those_of_each_objective_and_group() -> None:
+    # /a fails 200 of 1,000 requests a minute over minutes 100-119; /b never fails. At 02:00
+    # (minute 120), the Workbook tiers (30 days) for the 99.9 % objective, on /a:
+    #   page 1h/5m (> 0.0144): 4,000 / 60,000 = 0.067 and 1,000 / 5,000 = 0.2: fires;
+    #   page 6h/30m (> 0.006): 4,000 / 120,000 (history so far) and 4,000 / 30,000: fires;
+    #   ticket 1d/2h (> 0.003) and 3d/6h (> 0.001): 4,000 / 120,000 = 0.033 both: fire.
+    # "all" (/a + /b): half those ratios (0.033, 0.1, 0.017, 0.067, 0.017): all four fire.
+    # /b has no error: none. The 50 % objective's thresholds are 7.2, 3, 1.5 and 0.5: an
+    # error ratio of at most 0.2 fires none of them, on any row.
+    slo = _slo(
+        objectives=(Objective(0.999), Objective(0.5)),
+        window=TimeWindow.rolling_window(timedelta(days=30)),
+        group_by=("route",),
+    )
+    traffic = _two_routes(120, {m: 200 for m in range(100, 120)})
+    result = evaluate(slo, traffic, at=T + pd.Timedelta(minutes=120), series=False)
+    every = [
+        "CheckoutPageBurnRate1h",
+        "CheckoutPageBurnRate6h",
+        "CheckoutTicketBurnRate1d",
+        "CheckoutTicketBurnRate3d",
+    ]
+    got = {(r["objective_name"], r["group"]): r["alerts_firing"] for r in result.records()}
+    assert got == {
+        ("99.9%", "route=/a"): every,
+        ("99.9%", "route=/b"): [],
+        ("99.9%", "all"): every,
+        ("50%", "route=/a"): [],
+        ("50%", "route=/b"): [],
+        ("50%", "all"): [],
+    }
+    summary = result.summary.set_index(["objective", "group"])
+    assert summary.loc[("99.9%", "route=/b"), "alerts_firing"] == []
+    assert result.alerts_firing == {"checkout": every}  # per SLO: any objective or group
+
+
+def test_compliance_history_with_start_not_before_end_is_an_error() -> None:
+    with pytest.raises(ConfigError, match=r"start 2026-03-02T00:03:00\+00:00 is not before end"):
+        compliance_history(_slo(), _events(), period="week", start=AT, end=T)

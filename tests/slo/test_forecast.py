@@ -93,3 +93,66 @@ def test_forecast_from_a_traffic_frame_in_a_calendar_month() -> None:
     assert abs(row["exhausted_at_trend"] - expected) < pd.Timedelta(seconds=1)
     assert row["probability"] == 1.0
     assert row["period_end"] == pd.Timestamp("2026-02-01", tz="UTC")
+
+
+def _frame(start: str, bad_per_minute: list[int]) -> pd.DataFrame:
+    """checkout: 10,000 requests a minute from ``start``, ``bad_per_minute`` of them 5xx."""
+    bad = np.asarray(bad_per_minute)
+    req = np.full(len(bad), 10_000)
+    return pd.DataFrame(
+        {
+            "ts": pd.date_range(start, periods=len(bad), freq="1min", tz="UTC"),
+            "api": "checkout", "requests": req, "status_2xx": req - bad, "status_3xx": 0,
+            "status_4xx": 0, "status_5xx": bad, "status_429": 0,
+        }
+    )  # fmt: skip
+
+
+def test_forecast_before_a_whole_day_has_elapsed() -> None:
+    # A calendar day at 12:00: 00:00-06:00 without errors, 06:00-12:00 24 errors a minute
+    # (burn 0.0024 / 0.001 = 2.4). Burn so far 1.2 over half the day: left 1 - 1.2 x 0.5 = 0.4.
+    # At the current burn (last hour, 2.4): 0.4 day / 2.4 = 4 h -> 16:00. The trend and the
+    # bootstrap have one "day", the half day elapsed, at burn 1.2: 0.4 / 1.2 day = 8 h -> 20:00,
+    # before the day ends (probability 1).
+    traffic = _frame("2026-01-21", [0] * 360 + [24] * 360)
+    slo = SLO(
+        "checkout", "shop", SLI(), (Objective(0.999),), TimeWindow.calendar_window("day"),
+        api="checkout",
+    )  # fmt: skip
+    row = forecast(slo, traffic, "2026-01-21T12:00:00Z").iloc[0]
+    assert row["remaining"] == pytest.approx(0.4)
+    assert row["current_burn"] == pytest.approx(2.4)
+    second = pd.Timedelta(seconds=1)
+    assert abs(row["exhausted_at_current"] - pd.Timestamp("2026-01-21T16:00Z")) < second
+    assert abs(row["exhausted_at_trend"] - pd.Timestamp("2026-01-21T20:00Z")) < second
+    assert abs(row["interval_low"] - pd.Timestamp("2026-01-21T20:00Z")) < second
+    assert abs(row["interval_high"] - pd.Timestamp("2026-01-21T20:00Z")) < second
+    assert row["probability"] == 1.0
+    assert row["period_end"] == pd.Timestamp("2026-01-22", tz="UTC")
+
+
+def test_forecast_of_a_rolling_window_under_a_day() -> None:
+    # A rolling 12 h window, 5 errors a minute all along (burn 0.5): left 1 - 0.5 x 12/12 = 0.5,
+    # which lasts 0.5 x 12 h / 0.5 = 12 h at the current burn and along the (flat) trend.
+    traffic = _frame("2026-01-20T12:00Z", [5] * 1440)
+    slo = SLO(
+        "checkout", "shop", SLI(), (Objective(0.999),),
+        TimeWindow.rolling_window(pd.Timedelta(hours=12).to_pytimedelta()), api="checkout",
+    )  # fmt: skip
+    row = forecast(slo, traffic, "2026-01-21T12:00:00Z").iloc[0]
+    assert row["remaining"] == pytest.approx(0.5)
+    second = pd.Timedelta(seconds=1)
+    assert abs(row["exhausted_at_current"] - pd.Timestamp("2026-01-22T00:00Z")) < second
+    assert abs(row["exhausted_at_trend"] - pd.Timestamp("2026-01-22T00:00Z")) < second
+    assert row["period_end"] == pd.Timestamp("2026-01-22", tz="UTC")
+
+
+def test_forecast_without_traffic_so_far_is_a_config_error() -> None:
+    # At 00:30 of a calendar day that has had no request: nothing to forecast from.
+    slo = SLO(
+        "checkout", "shop", SLI(), (Objective(0.999),), TimeWindow.calendar_window("day"),
+        api="checkout",
+    )  # fmt: skip
+    traffic = _frame("2026-01-20T00:00Z", [1] * 1440)  # the day before only
+    with pytest.raises(ConfigError, match="no day of the window has traffic"):
+        forecast(slo, traffic, "2026-01-21T00:30:00Z")
