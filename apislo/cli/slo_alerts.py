@@ -32,8 +32,19 @@ __all__ = ["backtest", "rules"]
 )
 @click.option("--name", default="apislo-slos", show_default=True, help="PrometheusRule name.")
 @click.option("--interval", default="1m", show_default=True, help="Rule-group interval.")
+@click.option(
+    "--buckets",
+    help="The latency histogram's bucket bounds in seconds, comma-separated "
+    "(0.05,0.1,0.3,1): a latency threshold that is not one of them is an error.",
+)
 def rules(
-    specs: tuple[str, ...], fmt: str, out: str | None, tests: str | None, name: str, interval: str
+    specs: tuple[str, ...],
+    fmt: str,
+    out: str | None,
+    tests: str | None,
+    name: str,
+    interval: str,
+    buckets: str | None,
 ) -> None:
     """Prometheus recording and alerting rules for the SLOs in SPECS.
 
@@ -51,6 +62,7 @@ def rules(
     )
 
     with fail_on_apislo_error():
+        buckets_s = _buckets(buckets)
         slos = []
         for slo in load_specs(specs):
             problem = unsupported(slo)
@@ -60,11 +72,13 @@ def rules(
                 slos.append(slo)
         if not slos:
             raise ConfigError("none of the SLOs can be written as Prometheus rules (see above)")
+        if buckets_s is None:
+            _warn_off_default_buckets(slos)
         if tests and not out:
             raise ConfigError("--tests needs --out: the tests load the rules from that file")
         if tests and fmt != "prometheus":
             raise ConfigError("--tests needs --format prometheus (promtool reads rule files)")
-        text = rules_yaml(slos, fmt, name, interval)
+        text = rules_yaml(slos, fmt, name, interval, buckets_s)
         test_files: list[tuple[Path, str]] = []
         if tests and not any(promtool_testable(slo) for slo in slos):
             click.echo(
@@ -125,6 +139,38 @@ def _stale_step_files(tests: Path, written: list[Path]) -> list[Path]:
             if handle.readline().startswith(TESTS_HEADER):
                 stale.append(path)
     return stale
+
+
+def _warn_off_default_buckets(slos: list[Any]) -> None:
+    """Warn when a latency threshold is not one of the client libraries' default buckets: an
+    exporter with those buckets has no series for it (``--buckets`` names the real ones)."""
+    from apislo.errors import SpecError
+    from apislo.model import DEFAULT_BUCKETS_S
+    from apislo.slo.rules import check_buckets
+
+    for slo in slos:
+        try:
+            check_buckets([slo], DEFAULT_BUCKETS_S)
+        except SpecError as exc:
+            click.echo(
+                f"warning: {exc.problem}, if the exporter keeps the client libraries' default "
+                "buckets; pass --buckets with its bounds to check (and refuse) this",
+                err=True,
+            )
+
+
+def _buckets(text: str | None) -> list[float] | None:
+    """``--buckets 0.05,0.1,0.3`` as seconds, or ``None`` when not given."""
+    from apislo.errors import ConfigError
+
+    if text is None:
+        return None
+    try:
+        return [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ConfigError(
+            f"--buckets {text!r}: give bucket bounds in seconds, comma-separated (0.05,0.1,0.3)"
+        ) from None
 
 
 def _step_path(tests: Path, step: timedelta, first: bool) -> Path:

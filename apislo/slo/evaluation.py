@@ -89,7 +89,8 @@ def objective_units(
         step: interval length of ``frame``.
     """
     frame = _select(frame, slo)
-    good, total = maths.good_total(frame, slo.sli, slo.threshold_s(objective))
+    threshold_s = slo.threshold_s(objective)
+    good, total = maths.good_total(frame, slo.sli, threshold_s, objective.threshold_op)
     counts = maths.to_counts(frame, good, total, slo.group_by, step, start, end)
     labels = [_label(row) for _, row in counts.groups.iterrows()] if slo.group_by else [""]
     if slo.group_by:

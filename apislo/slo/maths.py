@@ -32,7 +32,8 @@ import pandas as pd
 
 from apislo.errors import ConfigError, SpecError
 from apislo.model import bucket_column, utc_index
-from apislo.slo.spec import SLI, BudgetingMethod, TimeWindow
+from apislo.slo.policy import prom_duration
+from apislo.slo.spec import SLI, BudgetingMethod, ThresholdOp, TimeWindow
 from apislo.slo.windows import period_ids, period_starts
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "low_traffic",
     "period_first_rows",
     "prefix_sum",
+    "strict_column",
     "to_counts",
     "wilson_interval",
     "window_sums",
@@ -201,29 +203,60 @@ def _bucket(frame: pd.DataFrame, threshold_s: float) -> np.ndarray:
     )
 
 
+def strict_column(threshold_s: float) -> str:
+    """Name of the column counting requests strictly faster than ``threshold_s`` seconds (for
+    ``threshold_op`` ``lt``), beside the cumulative ``le_<s>`` buckets.
+
+    >>> strict_column(0.3)
+    'lt_0.3'
+    """
+    return "lt_" + bucket_column(threshold_s)[3:]
+
+
+def _strict(frame: pd.DataFrame, name: str, threshold_s: float) -> np.ndarray:
+    if name in frame.columns:
+        return _column(frame, name)
+    raise SpecError(
+        "<source>",
+        "objectives[].op",
+        f"lt counts requests strictly faster than {threshold_s:g} s, and this data has no "
+        f"{name!r} column: histogram buckets (le_<s>, Prometheus's le) count requests at most "
+        "their bound, so they cannot tell a request at exactly the threshold",
+        "op: lte with a histogram bucket, or events (logs), from which it is exact",
+    )
+
+
 def good_total(
-    frame: pd.DataFrame, sli: SLI, threshold_s: float | None = None
+    frame: pd.DataFrame,
+    sli: SLI,
+    threshold_s: float | None = None,
+    threshold_op: ThresholdOp = "lte",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Good and total events for each row of a traffic frame.
 
     * availability: total = ``requests``, bad = the ``bad_status`` classes (429 per
       ``count_429``); requests with no status (client left) count as good.
-    * latency: total = ``latency_count``, good = ``le_<threshold_s>``.
+    * latency: total = ``latency_count``, good = ``le_<threshold_s>`` (``lt_<threshold_s>``,
+      requests strictly faster, when ``threshold_op`` is ``lt``).
     * availability_and_latency: total = ``requests``, good = ``good_le_<threshold_s>`` (requests
-      neither bad nor slow, exact, added by :mod:`apislo.slo.source` from events). Without that
-      column, the lower bound ``max(le - bad, 0)`` is used (it assumes every bad request fast).
+      neither bad nor slow, exact, added by :mod:`apislo.slo.source` from events; for ``lt``,
+      ``good_lt_<threshold_s>``). Without that column, the lower bound ``max(le - bad, 0)`` is
+      used (it assumes every bad request fast; for ``lt`` there is none).
     * ratio: the frame's ``good`` (or ``bad``) and ``total`` columns.
 
     Args:
         frame: a traffic frame (:mod:`apislo.model`).
         sli: the SLI.
         threshold_s: latency threshold in seconds for latency kinds.
+        threshold_op: ``lte`` (good when ``latency_s <= threshold_s``) or ``lt`` (strictly
+            below), the objective's :attr:`~apislo.slo.spec.Objective.threshold_op`.
 
     Returns:
         ``(good, total)`` float64 arrays aligned with ``frame``'s rows.
 
     Raises:
-        SpecError: the latency threshold is not a bucket of the frame (names the buckets).
+        SpecError: the latency threshold is not a bucket of the frame (names the buckets), or
+            ``lt`` on a frame without the ``lt_<s>`` column (a histogram cannot give it).
         ConfigError: a needed column is missing.
     """
     if sli.kind == "ratio":
@@ -236,9 +269,15 @@ def good_total(
     if sli.kind == "availability":
         total = _column(frame, "requests")
         return total - _status_bad(frame, sli), total
+    strict = threshold_op == "lt"
     if sli.kind == "latency":
+        if strict:
+            fast = _strict(frame, strict_column(threshold_s), threshold_s)
+            return fast, _column(frame, "latency_count")
         return _bucket(frame, threshold_s), _column(frame, "latency_count")
     total = _column(frame, "requests")
+    if strict:
+        return _strict(frame, "good_" + strict_column(threshold_s), threshold_s), total
     exact = "good_" + bucket_column(threshold_s)
     if exact in frame.columns:
         return _column(frame, exact), total
@@ -411,8 +450,8 @@ def _resample(counts: Counts, slice_window: timedelta) -> Counts:
     step_ns, slice_ns = counts.step.value, pd.Timedelta(slice_window).value
     if slice_ns % step_ns:
         raise ConfigError(
-            f"timeslice window {pd.Timedelta(slice_window)} is not a multiple of the data "
-            f"interval {counts.step}; use a finer interval or a longer slice"
+            f"timeslice window {_duration(slice_window)} is not a multiple of the data "
+            f"interval {_duration(counts.step)}; use a finer interval or a longer slice"
         )
     k = slice_ns // step_ns
     if k == 1:
@@ -488,12 +527,20 @@ def period_first_rows(ids: np.ndarray) -> np.ndarray:
     return np.searchsorted(ids, ids, side="left")
 
 
+def _duration(delta: timedelta | pd.Timedelta) -> str:
+    """``5m``, ``1d``, ``1h30m``, as specs write durations (pandas' text below a second)."""
+    try:
+        return prom_duration(pd.Timedelta(delta).to_pytimedelta())
+    except ValueError:
+        return str(pd.Timedelta(delta))
+
+
 def _units_in(delta: timedelta | pd.Timedelta, step: pd.Timedelta, what: str) -> int:
     n, rest = divmod(pd.Timedelta(delta).value, step.value)
     if rest or n < 1:
         raise ConfigError(
-            f"{what} {pd.Timedelta(delta)} is not a whole number of {step} units (the data "
-            "interval, or the timeslice window); choose a multiple of it"
+            f"{what} {_duration(delta)} is not a whole number of {_duration(step)} units (the "
+            "data interval, or the timeslice window); choose a multiple of it"
         )
     return int(n)
 

@@ -60,6 +60,7 @@ __all__ = [
     "TESTS_HEADER",
     "alert_annotations",
     "alert_labels",
+    "check_buckets",
     "error_ratio_expr",
     "escape_template",
     "promtool_test_step",
@@ -190,6 +191,12 @@ def _bad_total(slo: SLO, objective: Objective, window: str) -> tuple[str, str]:
             raise SpecError(
                 slo.origin, "sli.threshold_s", "a latency SLI needs a threshold", "seconds"
             )
+        if objective.threshold_op == "lt":
+            raise ConfigError(
+                f"SLO {slo.name}: objective {objective.label} counts requests strictly faster "
+                f"than {threshold:g} s (op: lt), and a histogram's le buckets count those at "
+                "most their bound; use op: lte"
+            )
         count = selector(profile.latency + "_count", base)
         fast = selector(
             profile.latency + "_bucket", {**base, "le": _le_matcher(threshold, profile)}
@@ -226,6 +233,40 @@ def _check_occurrences(slo: SLO) -> None:
             "Prometheus rules count events (Occurrences), so their alerts would not match "
             "`apislo slo compute`, which evaluates it exactly"
         )
+
+
+def check_buckets(slos: Sequence[SLO], buckets_s: Sequence[float] | None) -> None:
+    """Refuse a latency threshold that is not a bucket of the histogram the rules read: its
+    ``le`` matcher would select no series, so the error ratio would be empty and the alerts
+    could never fire (``apislo slo compute`` refuses it against Prometheus too).
+
+    Args:
+        slos: the SLOs.
+        buckets_s: the histogram's finite bucket bounds in seconds, or ``None`` when they are
+            not known (nothing is checked).
+
+    Raises:
+        SpecError: naming the SLO's file and field, the threshold and the buckets.
+    """
+    if buckets_s is None:
+        return
+    bounds = sorted(float(b) for b in buckets_s)
+    for slo in slos:
+        if slo.sli.kind != "latency":
+            continue
+        for i, objective in enumerate(slo.objectives):
+            threshold = slo.threshold_s(objective)
+            if threshold is None or any(math.isclose(threshold, b, rel_tol=1e-9) for b in bounds):
+                continue
+            own = objective.threshold_s is not None
+            raise SpecError(
+                slo.origin,
+                f"objectives[{i}].threshold_s" if own else "sli.threshold_s",
+                f"SLO {slo.name}: {threshold:g} s is not a bucket of the latency histogram "
+                f"{_profile(slo).latency}, so its rules would select no series and their "
+                "alerts could never fire",
+                f"one of its buckets: {', '.join(f'{b:g}' for b in bounds)} (seconds)",
+            )
 
 
 def unsupported(slo: SLO) -> str | None:
@@ -426,13 +467,27 @@ def _group(item: _Objective, interval: str) -> dict[str, Any]:
     return {"name": item.group_name, "interval": interval, "rules": rules}
 
 
-def rule_groups(slos: Sequence[SLO], interval: str = "1m") -> list[dict[str, Any]]:
-    """One rule group per SLO objective (recordings first, then alerts)."""
+def rule_groups(
+    slos: Sequence[SLO], interval: str = "1m", buckets_s: Sequence[float] | None = None
+) -> list[dict[str, Any]]:
+    """One rule group per SLO objective (recordings first, then alerts).
+
+    Args:
+        slos: the SLOs.
+        interval: evaluation interval of the groups.
+        buckets_s: the latency histogram's bucket bounds in seconds, when known: a latency
+            threshold must be one of them (:func:`check_buckets`).
+    """
+    check_buckets(slos, buckets_s)
     return [_group(item, interval) for item in _objectives(slos)]
 
 
 def rules_document(
-    slos: Sequence[SLO], fmt: str = "prometheus", name: str = "apislo-slos", interval: str = "1m"
+    slos: Sequence[SLO],
+    fmt: str = "prometheus",
+    name: str = "apislo-slos",
+    interval: str = "1m",
+    buckets_s: Sequence[float] | None = None,
 ) -> dict[str, Any]:
     """The rules as a YAML-ready mapping.
 
@@ -441,14 +496,16 @@ def rules_document(
         fmt: ``prometheus`` (a rule file) or ``prometheus-operator`` (a ``PrometheusRule``).
         name: ``metadata.name`` of the PrometheusRule (made DNS-1123 safe).
         interval: evaluation interval of the groups.
+        buckets_s: the latency histogram's bucket bounds in seconds, when known.
 
     Raises:
         ConfigError: unknown format, an SLI the rules cannot express, or a Timeslices or
             RatioTimeslices budget (the rules count events).
+        SpecError: a latency threshold is not one of ``buckets_s``.
     """
     if fmt not in FORMATS:
         raise ConfigError(f"unknown rules format {fmt!r}: use one of {', '.join(FORMATS)}")
-    groups = rule_groups(slos, interval)
+    groups = rule_groups(slos, interval, buckets_s)
     if fmt == "prometheus":
         return {"groups": groups}
     safe = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:253] or "apislo-slos"
@@ -492,10 +549,15 @@ def _header(slos: Sequence[SLO], what: str) -> str:
 
 
 def rules_yaml(
-    slos: Sequence[SLO], fmt: str = "prometheus", name: str = "apislo-slos", interval: str = "1m"
+    slos: Sequence[SLO],
+    fmt: str = "prometheus",
+    name: str = "apislo-slos",
+    interval: str = "1m",
+    buckets_s: Sequence[float] | None = None,
 ) -> str:
     """The rules as YAML text (see :func:`rules_document`), with a provenance comment."""
-    return _dump(rules_document(slos, fmt, name, interval), _header(slos, "Prometheus rules"))
+    document = rules_document(slos, fmt, name, interval, buckets_s)
+    return _dump(document, _header(slos, "Prometheus rules"))
 
 
 # --- promtool unit tests ---------------------------------------------------------------------

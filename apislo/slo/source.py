@@ -30,9 +30,10 @@ import pandas as pd
 
 from apislo.errors import ConfigError
 from apislo.model import bucket_column, utc_index
+from apislo.slo.maths import strict_column
 from apislo.slo.spec import SLO
 
-__all__ = ["Source", "resolve_source", "slo_keys", "slo_thresholds"]
+__all__ = ["Source", "resolve_source", "slo_keys", "slo_strict_thresholds", "slo_thresholds"]
 
 _WINDOW_PLACEHOLDER = re.compile(r"\{\{\s*\.window\s*\}\}")
 
@@ -46,6 +47,12 @@ def slo_keys(slo: SLO) -> tuple[str, ...]:
 def slo_thresholds(slo: SLO) -> tuple[float, ...]:
     """Every latency threshold (seconds) an SLO's objectives use, sorted."""
     values = {slo.threshold_s(o) for o in slo.objectives}
+    return tuple(sorted(v for v in values if v is not None))
+
+
+def slo_strict_thresholds(slo: SLO) -> tuple[float, ...]:
+    """The latency thresholds (seconds) objectives compare with ``op: lt``, sorted."""
+    values = {slo.threshold_s(o) for o in slo.objectives if o.threshold_op == "lt"}
     return tuple(sorted(v for v in values if v is not None))
 
 
@@ -189,15 +196,34 @@ def _events_traffic(
     keys = slo_keys(slo)
     options = dict(interval=step, by=keys, quantiles=(), start=start, end=end)
     frame = traffic(events, thresholds_s=thresholds, **options)
-    if slo.sli.kind != "availability_and_latency" or not thresholds:
-        return frame
-    masked = to_polars(events).with_columns(
-        pl.when(_status_is_bad(slo)).then(None).otherwise(pl.col("latency_s")).alias("latency_s")
-    )
-    good = traffic(masked, thresholds_s=thresholds, **options)
-    names = {bucket_column(t): "good_" + bucket_column(t) for t in thresholds}
-    good = good[["ts", *keys, *names]].rename(columns=names)
-    return frame.merge(good, on=["ts", *keys], how="left")
+    both = slo.sli.kind == "availability_and_latency"
+    parts = []
+    if both and thresholds:
+        masked = to_polars(events).with_columns(
+            pl.when(_status_is_bad(slo))
+            .then(None)
+            .otherwise(pl.col("latency_s"))
+            .alias("latency_s")
+        )
+        good = traffic(masked, thresholds_s=thresholds, **options)
+        names = {bucket_column(t): "good_" + bucket_column(t) for t in thresholds}
+        parts.append(good[["ts", *keys, *names]].rename(columns=names))
+    for t in slo_strict_thresholds(slo):
+        # requests strictly faster than t (op: lt): the le_t bucket of the events below t
+        fast = pl.col("latency_s") < t
+        if both:
+            fast = fast & ~_status_is_bad(slo)
+        masked = to_polars(events).with_columns(
+            pl.when(fast).then(pl.col("latency_s")).otherwise(None).alias("latency_s")
+        )
+        below = traffic(masked, thresholds_s=(t,), **options)
+        name = ("good_" if both else "") + strict_column(t)
+        parts.append(
+            below[["ts", *keys, bucket_column(t)]].rename(columns={bucket_column(t): name})
+        )
+    for part in parts:
+        frame = frame.merge(part, on=["ts", *keys], how="left")
+    return frame
 
 
 def resolve_source(source: Any, cache: bool = True) -> Source:

@@ -36,12 +36,14 @@ __all__ = [
     "Objective",
     "SLIKind",
     "SourceHints",
+    "ThresholdOp",
     "TimeWindow",
 ]
 
 SLIKind = Literal["availability", "latency", "availability_and_latency", "ratio"]
 BudgetingMethod = Literal["Occurrences", "Timeslices", "RatioTimeslices"]
 CalendarUnit = Literal["day", "week", "month", "quarter", "year"]
+ThresholdOp = Literal["lte", "lt"]
 
 SLI_KINDS: tuple[str, ...] = ("availability", "latency", "availability_and_latency", "ratio")
 BUDGETING_METHODS: tuple[str, ...] = ("Occurrences", "Timeslices", "RatioTimeslices")
@@ -109,6 +111,9 @@ class Objective:
         threshold_s: latency threshold in seconds for this objective (OpenSLO
             ``thresholdMetric`` objectives carry ``op: lte, value: ...``); overrides
             :attr:`SLI.threshold_s`.
+        threshold_op: how a latency is compared with the threshold: ``lte`` (good when
+            ``latency_s <= threshold``, the default and Prometheus's ``le``) or ``lt`` (good
+            when strictly below it, OpenSLO ``op: lt``).
         timeslice_target: for ``Timeslices``: a slice is good when its good ratio is
             ``>= timeslice_target``.
         timeslice_window: slice length for ``Timeslices`` and ``RatioTimeslices``.
@@ -120,6 +125,7 @@ class Objective:
     threshold_s: float | None = None
     timeslice_target: float | None = None
     timeslice_window: timedelta | None = None
+    threshold_op: ThresholdOp = "lte"
 
     @property
     def label(self) -> str:
@@ -138,8 +144,11 @@ class TimeWindow:
             rolling windows.
         count: number of calendar units in one period (OpenSLO ``duration: 2w`` -> 2 weeks).
         timezone: IANA zone the calendar boundaries are in (``Europe/Paris``); default UTC.
-        start: calendar anchor (OpenSLO ``calendar.startTime``), or ``None`` for natural
-            boundaries (Monday 00:00, the 1st of the month...).
+        start: calendar anchor (OpenSLO ``calendar.startTime``, a local date in ``timezone``),
+            or ``None`` for natural boundaries (Monday 00:00, the 1st of the month...). Periods
+            start on its date and follow each other from there: weeks on its weekday, quarters
+            and years in its month (a fiscal year from April). Its time of day is not used; for
+            months, quarters and years it must be the 1st of a month.
     """
 
     kind: Literal["rolling", "calendar"]
@@ -179,7 +188,20 @@ class TimeWindow:
         if self.is_rolling and self.duration is not None:
             return _format_timedelta(self.duration)
         plural = f"{self.count} {self.unit}s" if self.count != 1 else f"{self.unit}"
-        return f"calendar {plural} ({self.timezone})"
+        start = f" from {self.start:%Y-%m-%d}" if self.start and not self._natural_start else ""
+        return f"calendar {plural}{start} ({self.timezone})"
+
+    @property
+    def _natural_start(self) -> bool:
+        """Whether :attr:`start` falls on a natural boundary of :attr:`unit` (a Monday for
+        weeks, 1 January or 1 April... for quarters), so it moves no period boundary."""
+        start = self.start
+        if start is None or self.unit == "day":
+            return True
+        if self.unit == "week":
+            return start.weekday() == 0
+        months = {"month": 1, "quarter": 3, "year": 12}[self.unit or "month"]
+        return start.day == 1 and (start.month - 1) % months == 0
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,11 @@
 
 Calendar periods start at local midnight in the window's time zone: a day, a week (Monday), a
 month (the 1st), a quarter (1 January, 1 April, 1 July, 1 October) or a year. A window of
-``count`` units (OpenSLO ``duration: 2w``) groups consecutive units, phased from the window's
-``start`` (or from 1970 when none is given). The time of day of ``start`` is not used.
+``count`` units (OpenSLO ``duration: 2w``) groups consecutive units. A window's ``start``
+(OpenSLO ``calendar.startTime``) is where its periods begin: weeks then start on its weekday,
+quarters and years in its month, and groups of ``count`` units are phased from it (from 1970
+when none is given). The time of day of ``start`` is not used, nor its day for months, quarters
+and years (the loaders refuse one that is not the 1st).
 
 >>> import pandas as pd
 >>> from apislo.slo.spec import TimeWindow
@@ -67,27 +70,33 @@ def shorthand_timedelta(number: int, postfix: str) -> timedelta:
     return number * _FIXED_SHORTHAND[postfix]
 
 
-def _ordinals(local_wall: pd.DatetimeIndex, unit: str) -> np.ndarray:
-    """Calendar-unit ordinal of naive local wall times (days, weeks, months... since 1970)."""
-    if unit == "day":
+def _ordinals(local_wall: pd.DatetimeIndex, base: str) -> np.ndarray:
+    """Days (``base`` ``day``) or months (``month``) since 1970 of naive local wall times."""
+    if base == "day":
         return np.asarray((local_wall.normalize() - _EPOCH) // pd.Timedelta(days=1), dtype=np.int64)
-    if unit == "week":  # 1970-01-05 was a Monday, day 4 after the epoch
-        days = np.asarray((local_wall.normalize() - _EPOCH) // pd.Timedelta(days=1), np.int64)
-        return (days - 4) // 7
     years = np.asarray(local_wall.year, dtype=np.int64)
-    months = np.asarray(local_wall.month, dtype=np.int64) - 1
-    if unit == "month":
-        return years * 12 + months
-    if unit == "quarter":
-        return years * 4 + months // 3
-    return years
+    return (years - 1970) * 12 + np.asarray(local_wall.month, dtype=np.int64) - 1
 
 
-def _anchor(window: TimeWindow) -> int:
-    if window.start is None or window.count == 1:
-        return 0
-    start = pd.DatetimeIndex([pd.Timestamp(window.start).tz_localize(None)])
-    return int(_ordinals(start, window.unit or "day")[0])
+#: Calendar unit -> (base unit, base units in one calendar unit, default first base ordinal:
+#: 1970-01-05 was a Monday, day 4 after the epoch).
+_BASES: dict[str, tuple[str, int, int]] = {
+    "day": ("day", 1, 0),
+    "week": ("day", 7, 4),
+    "month": ("month", 1, 0),
+    "quarter": ("month", 3, 0),
+    "year": ("month", 12, 0),
+}
+
+
+def _phase(window: TimeWindow) -> tuple[str, int, int]:
+    """``(base, length, anchor)``: a period is ``length`` days or months long and period 0
+    starts at base ordinal ``anchor`` (the window's ``start``, or a natural boundary)."""
+    base, size, anchor = _BASES[window.unit or "day"]
+    if window.start is not None:
+        start = pd.DatetimeIndex([pd.Timestamp(window.start).tz_localize(None)])
+        anchor = int(_ordinals(start, base)[0])
+    return base, size * window.count, anchor
 
 
 def period_ids(ts: pd.DatetimeIndex, window: TimeWindow) -> np.ndarray:
@@ -100,27 +109,21 @@ def period_ids(ts: pd.DatetimeIndex, window: TimeWindow) -> np.ndarray:
     Returns:
         int64 array; equal numbers share a period.
     """
+    base, length, anchor = _phase(window)
     local = ts.tz_convert(window.timezone).tz_localize(None)
-    ordinal = _ordinals(local, window.unit or "day")
-    return (ordinal - _anchor(window)) // window.count
+    return (_ordinals(local, base) - anchor) // length
 
 
 def period_starts(ids: np.ndarray, window: TimeWindow) -> pd.DatetimeIndex:
     """UTC start of each period number from :func:`period_ids` (one Python step per period)."""
-    unit = window.unit or "day"
+    base, length, anchor = _phase(window)
     starts = []
     for pid in np.asarray(ids, dtype=np.int64):
-        o = int(pid) * window.count + _anchor(window)
-        if unit == "day":
+        o = int(pid) * length + anchor
+        if base == "day":
             wall = _EPOCH + pd.Timedelta(days=o)
-        elif unit == "week":
-            wall = _EPOCH + pd.Timedelta(days=4 + 7 * o)
-        elif unit == "month":
-            wall = pd.Timestamp(year=o // 12, month=o % 12 + 1, day=1)
-        elif unit == "quarter":
-            wall = pd.Timestamp(year=o // 4, month=(o % 4) * 3 + 1, day=1)
         else:
-            wall = pd.Timestamp(year=o, month=1, day=1)
+            wall = pd.Timestamp(year=1970 + o // 12, month=o % 12 + 1, day=1)
         local = wall.tz_localize(window.timezone, ambiguous=True, nonexistent="shift_forward")
         starts.append(local.tz_convert("UTC"))
     return pd.DatetimeIndex(starts, tz="UTC")

@@ -217,3 +217,61 @@ def test_tier_errors_name_the_slo(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as err:
         load(_write(tmp_path, body))
     assert err.value.field == "slos[1].alerting.tiers[0].factor"
+
+
+@pytest.mark.parametrize(
+    ("window", "field"),
+    [
+        ("{calendar: month, rolling: 30d}", "slos[0].window.calendar"),
+        ("{rolling: 7d, timezone: Europe/Paris}", "slos[0].window.timezone"),
+    ],
+)
+def test_a_window_that_is_both_rolling_and_calendar_is_refused(
+    tmp_path: Path, window: str, field: str
+) -> None:
+    # the calendar part used to be dropped without a word: a 30-day rolling window
+    with pytest.raises(SpecError) as err:
+        load(_write(tmp_path, MINIMAL + f"    window: {window}\n"))
+    assert err.value.field == field
+    assert err.value.problem == (
+        "given with rolling: a window is rolling or calendar-aligned, not both"
+    )
+
+
+TIMESLICES = """
+version: apislo/v1
+service: shop
+slos:
+  - name: a
+    objectives: [{target: 0.99, timeslice_target: 0.9, timeslice_window: SLICE}]
+    window: WINDOW
+    budgeting_method: Timeslices
+"""
+
+
+@pytest.mark.parametrize(
+    ("window", "problem"),
+    [
+        # 1,440 minutes / 7 = 205.714...: the last slice of every window would straddle its end
+        ("1d", "7m does not divide the 1d window (205.714 slices)"),
+        # calendar periods are whole local days
+        ("{calendar: month}", "7m does not divide a day (205.714 slices)"),
+    ],
+)
+def test_a_slice_that_does_not_divide_the_window_is_refused_at_load(
+    tmp_path: Path, window: str, problem: str
+) -> None:
+    body = TIMESLICES.replace("SLICE", "7m").replace("WINDOW", window)
+    with pytest.raises(SpecError) as err:
+        load(_write(tmp_path, body))
+    assert err.value.path == str(tmp_path / "spec.yaml")
+    assert err.value.field == "slos[0].objectives[0].timeslice_window"
+    assert err.value.problem == problem
+
+
+def test_a_slice_that_divides_the_window_loads(tmp_path: Path) -> None:
+    # 8 minutes divide a day (180 slices); 45 minutes divide 3 days (96 slices)
+    for window, slice_window in (("1d", "8m"), ("3d", "45m"), ("{calendar: week}", "8m")):
+        body = TIMESLICES.replace("SLICE", slice_window).replace("WINDOW", window)
+        (slo,) = load(_write(tmp_path, body))
+        assert slo.objectives[0].timeslice_window == timedelta(minutes=int(slice_window[:-1]))

@@ -100,3 +100,22 @@ def test_a_control_character_gives_a_one_line_error_with_its_line(tmp_path: Path
     assert str(info.value) == (
         f"{path}: line 5: is not valid YAML: character #x0000: special characters are not allowed."
     )
+
+
+def test_weeks_start_on_the_weekday_of_the_window_start() -> None:
+    # Friday 2026-11-27: weeks run Friday to Friday, fortnights from it too
+    from datetime import datetime
+
+    week = TimeWindow(kind="calendar", unit="week", start=datetime(2026, 11, 27))
+    assert period_bounds(week, pd.Timestamp("2026-11-28T12:00Z")) == (
+        pd.Timestamp("2026-11-27T00:00Z"),
+        pd.Timestamp("2026-12-04T00:00Z"),
+    )
+    assert period_bounds(week, pd.Timestamp("2026-11-26T23:59Z"))[0] == pd.Timestamp(
+        "2026-11-20T00:00Z"
+    )
+    fortnight = TimeWindow(kind="calendar", unit="week", count=2, start=datetime(2026, 11, 27))
+    assert period_bounds(fortnight, pd.Timestamp("2026-12-12T00:00Z")) == (
+        pd.Timestamp("2026-12-11T00:00Z"),
+        pd.Timestamp("2026-12-25T00:00Z"),
+    )

@@ -325,3 +325,44 @@ def test_to_counts_gives_the_same_grid_whatever_the_row_order(order: str) -> Non
     assert counts.total[:, a].tolist() == [2, 1, 7]
     assert counts.good[:, b].tolist() == [3, 5, 0]
     assert counts.total[:, b].tolist() == [3, 6, 0]
+
+
+def test_op_lt_counts_requests_strictly_below_the_threshold() -> None:
+    # latencies 0.1, 0.3, 0.3, 0.5 s: 3 at most 0.3 s (le), 1 strictly below it (lt);
+    # one of the two at 0.3 s is a 5xx, so 2 are fast and not bad with lte, 1 with lt
+    base = {"ts": [T0], "requests": [4], "latency_count": [4], "le_0.3": [3], "lt_0.3": [1]}
+    frame = pd.DataFrame(base)
+    latency = SLI(kind="latency")
+    assert maths.good_total(frame, latency, 0.3)[0][0] == 3
+    assert maths.good_total(frame, latency, 0.3, "lt")[0][0] == 1
+    both = SLI(kind="availability_and_latency")
+    frame = frame.assign(**{"good_le_0.3": [2], "good_lt_0.3": [1]})
+    assert maths.good_total(frame, both, 0.3, "lt")[0][0] == 1
+    # a histogram (le buckets only) cannot tell the requests at exactly 0.3 s
+    with pytest.raises(SpecError) as info:
+        maths.good_total(frame.drop(columns=["lt_0.3"]), latency, 0.3, "lt")
+    assert info.value.field == "objectives[].op"
+    assert "no 'lt_0.3' column" in info.value.problem
+
+
+def test_window_errors_print_durations_as_specs_write_them() -> None:
+    # they used to print pandas' "1 days 00:00:00" and "0 days 00:07:00"
+    frame = _frame(np.full(1440, 10), np.zeros(1440))
+    good, total = maths.good_total(frame, AVAILABILITY)
+    counts = maths.to_counts(frame, good, total)
+    units = maths.budget_units(counts, "Timeslices", 0.9, timedelta(minutes=7))
+    with pytest.raises(ConfigError) as info:
+        maths.window_sums(units, TimeWindow.rolling_window(timedelta(days=1)))
+    assert str(info.value) == (
+        "SLO window 1d is not a whole number of 7m units (the data interval, or the timeslice "
+        "window); choose a multiple of it"
+    )
+    frame = _frame(np.full(720, 10), np.zeros(720), step="2min")
+    good, total = maths.good_total(frame, AVAILABILITY)
+    counts = maths.to_counts(frame, good, total)
+    with pytest.raises(ConfigError) as info:
+        maths.budget_units(counts, "Timeslices", 0.9, timedelta(minutes=5))
+    assert str(info.value) == (
+        "timeslice window 5m is not a multiple of the data interval 2m; use a finer interval "
+        "or a longer slice"
+    )

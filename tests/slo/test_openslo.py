@@ -6,13 +6,18 @@ import textwrap
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
+import yaml
 
 from apislo.errors import SpecError
-from apislo.slo import load
+from apislo.slo import evaluate, load
+from apislo.slo.formats.openslo_export import dump_openslo
 from apislo.slo.loader import SpecWarning
 from apislo.slo.policy import policy_for
+from apislo.slo.rules import slo_id
 from apislo.slo.spec import TimeWindow
+from apislo.slo.windows import period_bounds
 
 
 def _write(tmp_path: Path, body: str, name: str = "openslo.yaml") -> Path:
@@ -252,3 +257,206 @@ def test_v1alpha(tmp_path: Path) -> None:
     assert (slo.window.kind, slo.window.unit, slo.window.count) == ("calendar", "month", 1)
     assert slo.objectives[0].target == 0.995
     assert slo.origin.endswith("(openslo/v1alpha)")
+
+
+LATENCY_SLI = """
+  indicator:
+    metadata: {name: lat}
+    spec:
+      thresholdMetric:
+        metricSource: {type: apislo, spec: {kind: latency, api: orders}}
+"""
+
+
+def _latency_slo(window: str, objectives: str, method: str = "Occurrences") -> str:
+    return SLO_HEAD + LATENCY_SLI + window + f"  budgetingMethod: {method}\n" + objectives
+
+
+def test_op_lt_is_carried_to_the_objective_and_exported(tmp_path: Path) -> None:
+    objectives = (
+        "  objectives:\n    - {name: strict, op: lt, value: 0.3, target: 0.99}\n"
+        "    - {name: loose, op: lte, value: 0.3, target: 0.95}\n"
+    )
+    path = _write(tmp_path, _latency_slo(ROLLING_28D, objectives))
+    (slo,) = load(path)
+    assert [o.threshold_op for o in slo.objectives] == ["lt", "lte"]
+    exported = _write(tmp_path, dump_openslo([slo]), "exported.yaml")
+    doc = yaml.safe_load(exported.read_text())
+    assert [o["op"] for o in doc["spec"]["objectives"]] == ["lt", "lte"]
+    (again,) = load(exported)
+    assert again.objectives == slo.objectives
+
+
+FRIDAY_WEEK = (
+    "  timeWindow:\n    - duration: 1w\n      calendar:\n"
+    '        startTime: "2026-11-27 00:00:00"\n        timeZone: UTC\n'
+)
+
+
+def test_a_calendar_start_time_sets_where_periods_begin(tmp_path: Path) -> None:
+    # 2026-11-27 is a Friday: weeks run Friday to Friday, not Monday to Monday
+    objectives = "  objectives:\n    - {op: lte, value: 0.3, target: 0.99}\n"
+    (slo,) = load(_write(tmp_path, _latency_slo(FRIDAY_WEEK, objectives)))
+    # (ts, latency_s): Thursday's request is in the Monday week, not in the Friday one
+    rows = [
+        ("2026-11-26T10:00:10Z", 1.0),  # Thursday: slow
+        ("2026-11-27T10:00:10Z", 0.1),  # Friday: fast
+        ("2026-11-28T10:00:10Z", 0.5),  # Saturday: slow
+        ("2026-11-28T11:00:10Z", 0.2),  # Saturday: fast
+    ]
+    events = pd.DataFrame(
+        {
+            "ts": pd.to_datetime([ts for ts, _ in rows]),
+            "api": "orders",
+            "status": 200,
+            "latency_s": [latency for _, latency in rows],
+        }
+    )
+    result = evaluate([slo], events, at="2026-11-28T12:00:00Z")
+    (row,) = result.summary.to_dict("records")
+    # Friday to Saturday noon: 3 requests, 2 fast (the Monday week would give 2 of 4)
+    assert (row["events_good"], row["events_total"]) == (2, 3)
+    assert row["sli"] == pytest.approx(2 / 3, abs=1e-12)
+    assert slo.window.label == "calendar week from 2026-11-27 (UTC)"
+
+
+@pytest.mark.parametrize(
+    ("duration", "start", "at", "bounds"),
+    [
+        # a fiscal year from April
+        ("1Y", "2026-04-01", "2026-03-04T03:00Z", ("2025-04-01T00:00Z", "2026-04-01T00:00Z")),
+        # quarters from February: Feb-Apr, May-Jul, Aug-Oct, Nov-Jan
+        ("1Q", "2026-02-01", "2026-12-15T00:00Z", ("2026-11-01T00:00Z", "2027-02-01T00:00Z")),
+    ],
+)
+def test_quarters_and_years_start_in_the_start_time_month(
+    tmp_path: Path, duration: str, start: str, at: str, bounds: tuple[str, str]
+) -> None:
+    window = (
+        f"  timeWindow:\n    - duration: {duration}\n      calendar:\n"
+        f'        startTime: "{start} 00:00:00"\n        timeZone: UTC\n'
+    )
+    (slo,) = load(_write(tmp_path, _slo(window)))
+    got = period_bounds(slo.window, pd.Timestamp(at))
+    assert got == (pd.Timestamp(bounds[0]), pd.Timestamp(bounds[1]))
+
+
+def test_a_month_start_time_that_is_not_the_first_is_refused(tmp_path: Path) -> None:
+    window = (
+        "  timeWindow:\n    - duration: 1M\n      calendar:\n"
+        '        startTime: "2026-01-15 00:00:00"\n        timeZone: UTC\n'
+    )
+    with pytest.raises(SpecError) as info:
+        load(_write(tmp_path, _slo(window)))
+    assert info.value.field == "spec.timeWindow[0].calendar.startTime"
+    assert info.value.problem == (
+        "2026-01-15 is not the 1st of a month: apislo's months run from the 1st"
+    )
+
+
+def _apislo_ratio(good: str, total: str) -> str:
+    return (
+        SLO_HEAD
+        + "  indicator:\n    metadata: {name: conf}\n    spec:\n      ratioMetric:\n"
+        + "        counter: true\n"
+        + f"        good:\n          metricSource: {good}\n"
+        + f"        total:\n          metricSource: {total}\n"
+        + ROLLING_28D
+        + "  budgetingMethod: Occurrences\n  objectives: [{target: 0.99}]\n"
+    )
+
+
+def test_good_and_total_apislo_sources_that_contradict_are_refused(tmp_path: Path) -> None:
+    # only good's source was read: total's api and bad_status were dropped without a word
+    body = _apislo_ratio(
+        "{type: apislo, spec: {kind: availability, api: orders, bad_status: [4xx]}}",
+        "{type: apislo, spec: {kind: availability, api: payments, bad_status: [5xx]}}",
+    )
+    with pytest.raises(SpecError) as info:
+        load(_write(tmp_path, body))
+    assert info.value.field == "spec.indicator.spec.ratioMetric.total.metricSource.spec"
+    assert info.value.problem == (
+        "contradicts good's apislo source (bad_status ['4xx'] in good, ['5xx'] in total; "
+        "api 'orders' in good, 'payments' in total)"
+    )
+    mixed = _apislo_ratio(
+        "{type: apislo, spec: {kind: availability, api: orders}}",
+        "{type: Prometheus, spec: {query: sum(total)}}",
+    )
+    with pytest.raises(SpecError) as info:
+        load(_write(tmp_path, mixed))
+    assert info.value.field == "spec.indicator.spec.ratioMetric.total.metricSource.type"
+    same = "{type: apislo, spec: {kind: availability, api: orders, bad_status: [5xx]}}"
+    (slo,) = load(_write(tmp_path, _apislo_ratio(same, same)))
+    assert (slo.sli.kind, slo.api, slo.sli.bad_status) == ("availability", "orders", ("5xx",))
+
+
+def test_a_slice_that_does_not_divide_the_window_is_refused(tmp_path: Path) -> None:
+    objectives = "  objectives:\n    - {target: 0.99, timeSliceTarget: 0.9, timeSliceWindow: 7m}\n"
+    window = "  timeWindow:\n    - {duration: 1d, isRolling: true}\n"
+    with pytest.raises(SpecError) as info:
+        load(_write(tmp_path, _slo(window, "Timeslices", objectives)))
+    assert info.value.field == "spec.objectives[0].timeSliceWindow"
+    assert info.value.problem == "7m does not divide the 1d window (205.714 slices)"
+
+
+@pytest.mark.parametrize(
+    ("objective", "field", "message"),
+    [
+        (
+            "{targetPercent: 0.99}",
+            "spec.objectives[0].targetPercent",
+            "0.99 looks like a fraction. Allowed: 1 <= targetPercent < 100 (a percentage: 99, "
+            "not 0.99), or target: 0.99.",
+        ),
+        (
+            "{target: 99.9}",
+            "spec.objectives[0].target",
+            "99.9 looks like a percentage. Allowed: 0 < target < 1 (a fraction: 0.999 for "
+            "99.9 %), or targetPercent: 99.9.",
+        ),
+        # the rule used to say "Allowed: 0 <= target < 1" while refusing 0
+        (
+            "{target: 0}",
+            "spec.objectives[0].target",
+            "0 is out of range. Allowed: 0 < target < 1 (a fraction: 0.99 for 99 %).",
+        ),
+    ],
+)
+def test_targets_in_the_wrong_unit_are_refused(
+    tmp_path: Path, objective: str, field: str, message: str
+) -> None:
+    path = _write(tmp_path, _slo(ROLLING_28D, objectives=f"  objectives:\n    - {objective}\n"))
+    with pytest.raises(SpecError) as info:
+        load(path)
+    assert info.value.field == field
+    assert str(info.value) == f"{path}: {field}: {message}"
+
+
+def test_export_and_import_keep_an_objective_id(tmp_path: Path) -> None:
+    # unnamed objectives with a display name were renamed after it on re-import
+    # (demo-o-99.9% became demo-o-trois-neuf-tr-s-bien), and so were their rules and alerts
+    spec = _write(
+        tmp_path,
+        """
+        version: apislo/v1
+        service: demo
+        slos:
+          - name: o
+            api: orders
+            objectives:
+              - {target: 0.999, display_name: "Trois neuf, très bien"}
+              - {target: 0.99, name: two-nines, display_name: Two nines}
+              - {target: 0.9}
+        """,
+        "spec.yaml",
+    )
+    (slo,) = load(spec)
+    exported = _write(tmp_path, dump_openslo([slo]), "exported.yaml")
+    (again,) = load(exported)
+    assert again.objectives == slo.objectives
+    assert [slo_id(again, o) for o in again.objectives] == [
+        "demo-o-99.9%",
+        "demo-o-two-nines",
+        "demo-o-90%",
+    ]

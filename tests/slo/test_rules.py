@@ -558,3 +558,68 @@ def test_a_step_file_of_an_earlier_run_is_removed_and_folders_are_created(tmp_pa
     assert "removed" not in again.output and rules_out.read_text().startswith("# Prometheus rules")
     tested = _promtool("test", "rules", tests)
     assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+#: The buckets of apislo's simulated exporter (apislo.simulate.openmetrics), seconds.
+SIMULATED_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0)
+
+
+def test_a_latency_threshold_that_is_no_bucket_is_refused_when_the_buckets_are_known() -> None:
+    # le="0.137" selects nothing on such an exporter: the error ratio is empty, no alert fires
+    slo = _slo(sli=SLI(kind="latency", threshold_s=0.137), origin="spec.yaml (apislo/v1)")
+    with pytest.raises(SpecError) as info:
+        rules.rules_yaml([slo], buckets_s=SIMULATED_BUCKETS)
+    assert (info.value.path, info.value.field) == ("spec.yaml (apislo/v1)", "sli.threshold_s")
+    assert info.value.problem == (
+        "SLO checkout-availability: 0.137 s is not a bucket of the latency histogram "
+        "http_request_duration_seconds, so its rules would select no series and their alerts "
+        "could never fire"
+    )
+    assert info.value.allowed == "one of its buckets: 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5 (seconds)"
+    # an objective's own threshold is named as such; 0.3 and 1 are buckets
+    objectives = (Objective(0.95), Objective(0.99, name="slow", threshold_s=0.75))
+    two = _slo(sli=SLI(kind="latency", threshold_s=0.3), objectives=objectives)
+    with pytest.raises(SpecError) as info:
+        rules.rule_groups([two], buckets_s=SIMULATED_BUCKETS)
+    assert info.value.field == "objectives[1].threshold_s"
+    fine = _slo(sli=SLI(kind="latency", threshold_s=0.3), objectives=(Objective(0.95),))
+    (group,) = rules.rule_groups([fine], buckets_s=SIMULATED_BUCKETS)
+    assert 'le="0.3"' in group["rules"][0]["expr"]
+
+
+def test_op_lt_latency_objectives_get_no_rules() -> None:
+    # a histogram's le buckets count requests at most their bound, never strictly below it
+    slo = _slo(
+        sli=SLI(kind="latency"),
+        objectives=(Objective(0.99, threshold_s=0.3, threshold_op="lt"),),
+    )
+    assert rules.unsupported(slo) == (
+        "SLO checkout-availability: objective 99% counts requests strictly faster than 0.3 s "
+        "(op: lt), and a histogram's le buckets count those at most their bound; use op: lte"
+    )
+
+
+def test_a_latency_threshold_off_the_histogram_buckets_warns_or_is_refused(tmp_path: Path) -> None:
+    """0.137 s is no bucket: without --buckets the command warns (it is not one of the client
+    libraries' default buckets either) and writes the rules; with the exporter's buckets it
+    refuses them (exit 1) naming the buckets. 0.25 s, a default bucket, gives no warning."""
+    spec = tmp_path / "slo.yaml"
+    body = (
+        "version: apislo/v1\nservice: shop\nslos:\n  - name: lat\n    api: orders\n"
+        "    sli: {kind: latency, "
+        "threshold_s: %s}\n    objectives: [{target: 0.99}]\n"
+    )
+    spec.write_text(body % "0.137")
+    out = tmp_path / "rules.yaml"
+    result = CliRunner().invoke(rules_command, [str(spec), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "warning: SLO lat: 0.137 s is not a bucket of the latency histogram" in result.output
+    assert "pass --buckets with its bounds to check (and refuse) this" in result.output
+    refused = CliRunner().invoke(
+        rules_command, [str(spec), "--out", str(out), "--buckets", "0.05,0.1,0.2,0.3,0.5,1"]
+    )
+    assert refused.exit_code == 1
+    assert "one of its buckets: 0.05, 0.1, 0.2, 0.3, 0.5, 1 (seconds)" in refused.output
+    spec.write_text(body % "0.25")
+    quiet = CliRunner().invoke(rules_command, [str(spec), "--out", str(out)])
+    assert quiet.exit_code == 0 and "warning" not in quiet.output, quiet.output

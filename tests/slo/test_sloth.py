@@ -135,3 +135,32 @@ def test_page_and_ticket_annotations_go_to_their_own_alerts(tmp_path: Path) -> N
         "High error rate on 'myservice' requests responses",
     )
     assert (ticket["runbook"], ticket["summary"]) == ("https://runbooks/ticket", "ticket summary")
+
+
+def test_a_query_without_the_window_placeholder_is_refused(tmp_path: Path) -> None:
+    # Sloth refuses it; a fixed [1h] range, run at every step by compute, counted each request
+    # many times over and gave a wrong SLI without a word
+    body = SPEC.replace(
+        'error_query: sum(rate(http_request_duration_seconds_count{code=~"(5..|429)"}'
+        "[{{.window}}]))",
+        'error_query: sum(increase(http_request_duration_seconds_count{code=~"5.."}[1h]))',
+    )
+    with pytest.raises(SpecError) as info:
+        load(_write(tmp_path, body))
+    assert info.value.field == "slos[0].sli.events.error_query"
+    assert "has no {{.window}} placeholder" in info.value.problem
+    # Sloth's templates also take the placeholder with spaces
+    spaced = SPEC.replace("[{{.window}}]", "[{{ .window }}]")
+    (slo,) = load(_write(tmp_path, spaced))
+    assert slo.sli.total_query == "sum(rate(http_request_duration_seconds_count[{{ .window }}]))"
+
+
+def test_a_fraction_for_the_percentage_objective_is_refused(tmp_path: Path) -> None:
+    # objective: 0.999 used to load as a 0.00999 target (0.999 %)
+    with pytest.raises(SpecError) as info:
+        load(_write(tmp_path, SPEC.replace("objective: 99.9", "objective: 0.999")))
+    assert info.value.field == "slos[0].objective"
+    assert info.value.problem == "0.999 looks like a fraction: Sloth objectives are percentages"
+    assert info.value.allowed == "1 <= objective < 100 (a percentage: 99.9, not 0.999)"
+    (slo,) = load(_write(tmp_path, SPEC.replace("objective: 99.9", "objective: 1")))
+    assert slo.objectives[0].target == 0.01

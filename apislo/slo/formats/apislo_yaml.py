@@ -21,7 +21,7 @@ from typing import Any
 
 from apislo.errors import ConfigError
 from apislo.slo.formats._fields import Node, warn
-from apislo.slo.policy import POLICIES, tiers_from_spec
+from apislo.slo.policy import POLICIES, prom_duration, tiers_from_spec
 from apislo.slo.spec import (
     BUDGETING_METHODS,
     CALENDAR_UNITS,
@@ -36,7 +36,15 @@ from apislo.slo.spec import (
 )
 from apislo.zones import check_timezone as check_zone
 
-__all__ = ["DEFAULT_PERIOD", "VERSION", "check_timezone", "parse", "parse_sli", "parse_window"]
+__all__ = [
+    "DEFAULT_PERIOD",
+    "VERSION",
+    "check_slice_window",
+    "check_timezone",
+    "parse",
+    "parse_sli",
+    "parse_window",
+]
 
 VERSION = "apislo/v1"
 #: The default SLO period: 30 days (the SRE Workbook's alerting table is for 30 days).
@@ -94,6 +102,13 @@ def parse_window(node: Node, key: str = "window") -> TimeWindow:
     assert child is not None
     child.only("rolling", "calendar", "timezone", "count")
     if child.has("rolling"):
+        calendar_keys = [k for k in ("calendar", "timezone", "count") if child.has(k)]
+        if calendar_keys:
+            raise child.error(
+                calendar_keys[0],
+                "given with rolling: a window is rolling or calendar-aligned, not both",
+                "{rolling: 30d}, or {calendar: month, timezone: Europe/Paris, count: 1}",
+            )
         duration = child.duration("rolling")
         assert duration is not None
         return TimeWindow.rolling_window(duration)
@@ -114,8 +129,28 @@ def check_timezone(node: Node, key: str, name: str) -> None:
         ) from None
 
 
-def parse_objective(node: Node, method: str, sli: SLI) -> Objective:
-    """One objective; checks the fields the budgeting method needs."""
+def check_slice_window(
+    node: Node, key: str, slice_window: timedelta | None, window: TimeWindow
+) -> None:
+    """Refuse a slice length that does not divide the SLO window (a rolling duration, or a
+    day for calendar windows, whose periods are whole local days): the last slice of every
+    window would straddle its end."""
+    if slice_window is None:
+        return
+    span = window.period if window.is_rolling else timedelta(days=1)
+    if span % slice_window:
+        what = f"the {prom_duration(span)} window" if window.is_rolling else "a day"
+        raise node.error(
+            key,
+            f"{prom_duration(slice_window)} does not divide {what} "
+            f"({span / slice_window:.6g} slices)",
+            f"a slice length that divides {what}, e.g. 1m, 5m",
+        )
+
+
+def parse_objective(node: Node, method: str, sli: SLI, window: TimeWindow) -> Objective:
+    """One objective; checks the fields the budgeting method needs, and that its slice length
+    divides ``window``."""
     node.only(
         "target", "name", "display_name", "threshold_s", "timeslice_target", "timeslice_window"
     )
@@ -140,6 +175,7 @@ def parse_objective(node: Node, method: str, sli: SLI) -> Objective:
         raise node.error("timeslice_target", "Timeslices needs a slice target", "0 < x <= 1")
     if method != "Occurrences" and slice_window is None:
         raise node.error("timeslice_window", f"{method} needs a slice length", "e.g. 1m, 5m")
+    check_slice_window(node, "timeslice_window", slice_window, window)
     return Objective(
         target=target,
         name=node.name("name", required=False),
@@ -198,7 +234,9 @@ def _parse_slo(
     method = node.text("budgeting_method", default="Occurrences", allowed=BUDGETING_METHODS)
     assert method is not None
     window = parse_window(node)
-    objectives = tuple(parse_objective(o, method, sli) for o in node.children("objectives", True))
+    objectives = tuple(
+        parse_objective(o, method, sli, window) for o in node.children("objectives", True)
+    )
     group_by = node.strings("group_by")
     for i, key in enumerate(group_by):
         if key not in _GROUP_KEYS:

@@ -7,9 +7,13 @@ to one :func:`apislo.slo.load` call.
 
 SLIs: ``ratioMetric`` (``good``/``bad`` + ``total`` Prometheus queries -> a ``ratio`` SLI) and
 ``thresholdMetric`` (-> a latency SLI: the share of requests at most ``value`` seconds, from the
-traffic frame's buckets). A metric source of ``type: apislo`` carries apislo's own SLI fields in
-its ``spec`` (``kind``, ``bad_status``, ``count_429``, ``threshold_s``, plus ``api`` and
-``group_by``), so an OpenSLO file can describe an SLO computed from gateway logs.
+traffic frame's buckets; strictly below it with ``op: lt``). A metric source of ``type: apislo``
+carries apislo's own SLI fields in its ``spec`` (``kind``, ``bad_status``, ``count_429``,
+``threshold_s``, plus ``api`` and ``group_by``), so an OpenSLO file can describe an SLO computed
+from gateway logs; in a ``ratioMetric`` the ``total`` source must not contradict ``good``'s.
+
+Calendar windows honour ``startTime``: periods start on its date (weeks on its weekday,
+quarters and years in its month); for months, quarters and years it must be the 1st.
 
 Durations use OpenSLO's shorthand, case-sensitive: ``m`` minutes, ``M`` months. A rolling window
 in minutes is almost always a typo for months and raises a :class:`SpecWarning`.
@@ -24,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from apislo.slo.formats._fields import Node, warn
-from apislo.slo.formats.apislo_yaml import check_timezone, parse_sli
+from apislo.slo.formats.apislo_yaml import check_slice_window, check_timezone, parse_sli
 from apislo.slo.policy import prom_duration, tiers_from_spec
 from apislo.slo.spec import (
     BUDGETING_METHODS,
@@ -121,7 +125,8 @@ def _slo_v1(top: Node, index: dict[str, dict[str, Node]]) -> SLO:
     if window is None:
         raise spec.error("timeWindow", "missing", "one rolling or calendar window")
     objectives = tuple(
-        _objective(o, method, sli, v1=True) for o in spec.children("objectives", required=True)
+        _objective(o, method, sli, window, v1=True)
+        for o in spec.children("objectives", required=True)
     )
     if (
         sli.uses_latency
@@ -243,15 +248,50 @@ def _sli_v1(
     assert part_node is not None and total_node is not None
     kind, part_spec, ref = _source(part_node, index)
     hints = _hints(kind, ref)
+    total_kind, total_spec, _ = _source(total_node, index)
+    if (kind.lower() == "apislo") != (total_kind.lower() == "apislo"):
+        raise total_node.error(
+            "metricSource.type",
+            f"{total_kind} while {part} is {kind}: an apislo source counts {part} and total "
+            "events itself, from one SLI",
+            f"type {kind} in both {part} and total",
+        )
     if kind.lower() == "apislo":
         sli, api, group_by = _apislo_sli(part_spec)
+        if total_spec is not None:
+            _same_apislo_source(part, (sli, api, group_by), total_node, _apislo_sli(total_spec))
         return _named(sli, name), api, group_by, hints
-    _, total_spec, _ = _source(total_node, index)
     queries = {
         f"{part}_query": _query(part_spec, part_node),
         "total_query": _query(total_spec, total_node),
     }
     return SLI(kind="ratio", name=name, **queries), None, (), hints
+
+
+def _same_apislo_source(
+    part: str,
+    part_sli: tuple[SLI, str | None, tuple[str, ...]],
+    total_node: Node,
+    total_sli: tuple[SLI, str | None, tuple[str, ...]],
+) -> None:
+    """Refuse a ``ratioMetric`` whose ``good`` (or ``bad``) and ``total`` apislo sources describe
+    different events: apislo counts both from one SLI, so one of them would be ignored."""
+    (sli, api, group_by), (other, other_api, other_group_by) = part_sli, total_sli
+    fields = {
+        "kind": (sli.kind, other.kind),
+        "bad_status": (list(sli.bad_status), list(other.bad_status)),
+        "count_429": (sli.count_429, other.count_429),
+        "threshold_s": (sli.threshold_s, other.threshold_s),
+        "api": (api, other_api),
+        "group_by": (list(group_by), list(other_group_by)),
+    }
+    differ = [f"{k} {a!r} in {part}, {b!r} in total" for k, (a, b) in fields.items() if a != b]
+    if differ:
+        raise total_node.error(
+            "metricSource.spec",
+            f"contradicts {part}'s apislo source ({'; '.join(differ)})",
+            f"the same apislo spec in {part} and total, or none in total",
+        )
 
 
 def _named(sli: SLI, name: str | None) -> SLI:
@@ -290,6 +330,7 @@ def _window_v1(node: Node, text: str) -> TimeWindow:
         raise node.error("duration", f"{raw} is not a calendar duration", "e.g. 1d, 1w, 1M, 1Q, 1Y")
     timezone, start = _calendar(calendar)
     unit = _CALENDAR_UNITS[postfix]
+    _check_start(calendar, unit, start)
     return TimeWindow(kind="calendar", unit=unit, count=number, timezone=timezone, start=start)
 
 
@@ -322,6 +363,18 @@ def _start_time(calendar: Node) -> datetime | None:
     return start.replace(tzinfo=None)
 
 
+def _check_start(calendar: Node | None, unit: str, start: datetime | None) -> None:
+    """Refuse a ``startTime`` apislo cannot honour: months, quarters and years run from the
+    1st of a month (a quarter or a year may start in any month)."""
+    if calendar is None or start is None or unit in ("day", "week") or start.day == 1:
+        return
+    raise calendar.error(
+        "startTime",
+        f"{start:%Y-%m-%d} is not the 1st of a month: apislo's {unit}s run from the 1st",
+        f"the 1st of a month, e.g. {start:%Y-%m}-01 00:00:00",
+    )
+
+
 def _warn_short(node: Node, raw: str, duration: timedelta, text: str) -> None:
     if duration >= timedelta(days=1):
         return
@@ -333,19 +386,45 @@ def _warn_short(node: Node, raw: str, duration: timedelta, text: str) -> None:
     )
 
 
-def _objective(node: Node, method: str, sli: SLI, v1: bool) -> Objective:
-    node.only(*_OBJECTIVE_KEYS)
+def _target(node: Node) -> float:
+    """``target`` (a fraction) or ``targetPercent`` (a percentage) as a fraction; a value that
+    looks like the other one (``target: 99``, ``targetPercent: 0.99``) is refused."""
     if node.has("target") == node.has("targetPercent"):
         raise node.error("target", "give exactly one of target and targetPercent")
-    if node.has("target"):
-        target = node.number("target", low=0, high=1, rule="0 <= target < 1")
+    key = "target" if node.has("target") else "targetPercent"
+    raw = node.raw(key)
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        if key == "target" and 1 < raw < 100:
+            raise node.error(
+                key,
+                f"{raw} looks like a percentage",
+                f"0 < target < 1 (a fraction: {raw / 100:g} for {raw:g} %), "
+                f"or targetPercent: {raw:g}",
+            )
+        if key == "targetPercent" and 0 < raw < 1:
+            raise node.error(
+                key,
+                f"{raw} looks like a fraction",
+                f"1 <= targetPercent < 100 (a percentage: {raw * 100:g}, not {raw:g}), "
+                f"or target: {raw:g}",
+            )
+    if key == "target":
+        target = node.number(key, low=0, high=1, rule="0 < target < 1 (a fraction: 0.99 for 99 %)")
     else:
-        percent = node.number("targetPercent", low=0, high=100, rule="0 < targetPercent < 100")
+        rule = "1 <= targetPercent < 100 (a percentage: 99 for 99 %)"
+        percent = node.number(key, low=0, high=100, rule=rule)
         target = round(percent / 100, 12) if percent is not None else None
     assert target is not None
+    return target
+
+
+def _objective(node: Node, method: str, sli: SLI, window: TimeWindow, v1: bool) -> Objective:
+    node.only(*_OBJECTIVE_KEYS)
+    target = _target(node)
     threshold = None
+    op = "lte"
     if node.has("op") or node.has("value"):
-        op = node.text("op", required=True, allowed=("lte", "lt", "gte", "gt"))
+        op = node.text("op", required=True, allowed=("lte", "lt", "gte", "gt")) or "lte"
         if sli.uses_latency and op in ("gte", "gt"):
             raise node.error("op", f"{op} on a latency threshold", "lte, lt")
         threshold = node.number("value", required=True, low=0, rule="seconds, > 0")
@@ -360,7 +439,11 @@ def _objective(node: Node, method: str, sli: SLI, v1: bool) -> Objective:
             raise node.error("timeSliceWindow", f"required with {method}", "e.g. 1m, 5m")
         slice_window = timedelta(minutes=1)
         warn(node.path, node.where("timeSliceTarget"), "v1alpha has no slice length: using 1m")
+    check_slice_window(node, "timeSliceWindow", slice_window, window)
     name = node.text("name") or _slug(node.text("displayName"))
+    if name == Objective(target).label:
+        name = None  # the name apislo gives an unnamed objective (written by its export)
+    latency = threshold is not None and sli.uses_latency
     return Objective(
         target=target,
         name=name,
@@ -368,6 +451,7 @@ def _objective(node: Node, method: str, sli: SLI, v1: bool) -> Objective:
         threshold_s=threshold if sli.uses_latency else None,
         timeslice_target=slice_target,
         timeslice_window=slice_window,
+        threshold_op="lt" if latency and op == "lt" else "lte",
     )
 
 
@@ -505,7 +589,7 @@ def parse_v1alpha(doc: Mapping[str, Any], path: str) -> list[SLO]:
             sli = base_sli
         else:
             sli = SLI(kind="ratio", good_query=key[0], total_query=key[1])
-        objectives = tuple(_objective(o, method, sli, v1=False) for o in objs)
+        objectives = tuple(_objective(o, method, sli, window, v1=False) for o in objs)
         slo_name = name if len(groups) == 1 else f"{name}-{objectives[0].name or i + 1}"
         slos.append(
             SLO(
@@ -541,11 +625,13 @@ def _window_v1alpha(node: Node) -> TimeWindow:
             raise node.error("unit", f"{unit!r} has no fixed length", "Day, Week (rolling)")
         duration = count * _V1ALPHA_UNITS[unit]
         if duration < timedelta(days=1):
-            warn(node.path, node.where("unit"), f"a rolling window of {duration} is very short")
+            short = prom_duration(duration)
+            warn(node.path, node.where("unit"), f"a rolling window of {short} is very short")
         return TimeWindow.rolling_window(duration)
     if unit not in ("day", "week", "month", "quarter", "year"):
         raise node.error(
             "unit", f"{unit!r} is not a calendar unit", "Day, Week, Month, Quarter, Year"
         )
     timezone, start = _calendar(calendar)
+    _check_start(calendar, unit, start)
     return TimeWindow(kind="calendar", unit=unit, count=count, timezone=timezone, start=start)

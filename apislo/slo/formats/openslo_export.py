@@ -94,13 +94,16 @@ def _indicator(slo: SLO) -> dict[str, Any]:
 
 
 def _objective(objective: Objective) -> dict[str, Any]:
+    """One objective; an unnamed one with a display name gets its label as ``name`` (which the
+    import reads back as no name), else the import would name it after the display name and
+    its id (``apislo_id`` in rules and alerts) would change."""
     out: dict[str, Any] = {}
     if objective.display_name:
         out["displayName"] = objective.display_name
-    if objective.name:
-        out["name"] = objective.name
+    if objective.name or objective.display_name:
+        out["name"] = objective.label
     if objective.threshold_s is not None:
-        out["op"], out["value"] = "lte", objective.threshold_s
+        out["op"], out["value"] = objective.threshold_op, objective.threshold_s
     out["target"] = objective.target
     if objective.timeslice_target is not None:
         out["timeSliceTarget"] = objective.timeslice_target

@@ -2,14 +2,16 @@
 
 Each ``slos[]`` item becomes a ``ratio`` SLO over Sloth's default 30-day rolling window
 (Occurrences), alerting with the ``sloth`` policy (the Workbook's table). ``objective`` is a
-percentage in Sloth (``99.9``). ``sli.events`` maps to ``bad_query`` / ``total_query``; the
-``{{.window}}`` placeholder stays in the queries (apislo fills it in when it runs them).
+percentage in Sloth (``99.9``; a fraction such as ``0.999`` is refused). ``sli.events`` maps to
+``bad_query`` / ``total_query``; both must hold the ``{{.window}}`` placeholder, as Sloth
+requires, and it stays in the queries (apislo fills it in when it runs them).
 ``sli.raw`` (a precomputed error ratio) and ``sli.plugin`` are refused: they give no event
 counts, so budgets could not be exact.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +23,8 @@ from apislo.slo.spec import SLI, SLO, Alerting, Objective, SourceHints, TimeWind
 __all__ = ["VERSION", "parse"]
 
 VERSION = "prometheus/v1"
+#: Sloth's window placeholder, as its Go templates accept it (``{{.window}}``, ``{{ .window }}``).
+_WINDOW = re.compile(r"\{\{\s*\.window\s*\}\}")
 
 
 def parse(doc: Mapping[str, Any], path: str) -> list[SLO]:
@@ -42,7 +46,15 @@ def _slo(node: Node, service: str, labels: tuple[tuple[str, str], ...]) -> SLO:
     node.only("name", "objective", "description", "labels", "sli", "alerting")
     name = node.name("name")
     assert name is not None
-    objective = node.number("objective", required=True, low=0, high=100, rule="0 < x < 100 (%)")
+    raw = node.raw("objective")
+    if isinstance(raw, int | float) and not isinstance(raw, bool) and 0 < raw < 1:
+        raise node.error(
+            "objective",
+            f"{raw} looks like a fraction: Sloth objectives are percentages",
+            f"1 <= objective < 100 (a percentage: {raw * 100:g}, not {raw:g})",
+        )
+    rule = "1 <= objective < 100 (a percentage: 99.9 for 99.9 %)"
+    objective = node.number("objective", required=True, low=0, high=100, rule=rule)
     assert objective is not None
     sli_node = node.child("sli", required=True)
     assert sli_node is not None
@@ -59,8 +71,8 @@ def _slo(node: Node, service: str, labels: tuple[tuple[str, str], ...]) -> SLO:
     events.only("error_query", "total_query")
     sli = SLI(
         kind="ratio",
-        bad_query=events.text("error_query", required=True),
-        total_query=events.text("total_query", required=True),
+        bad_query=_windowed(events, "error_query"),
+        total_query=_windowed(events, "total_query"),
     )
     return SLO(
         name=name,
@@ -74,6 +86,22 @@ def _slo(node: Node, service: str, labels: tuple[tuple[str, str], ...]) -> SLO:
         labels=tuple(sorted({**dict(labels), **dict(node.pairs("labels"))}.items())),
         origin=f"{node.path} ({VERSION})",
     )
+
+
+def _windowed(events: Node, key: str) -> str:
+    """A query of ``sli.events``, which must hold Sloth's ``{{.window}}`` placeholder (Sloth
+    refuses a query without it): apislo, like Sloth, sets it to each window it counts over,
+    and a fixed range would count the wrong events."""
+    query = events.text(key, required=True)
+    assert query is not None
+    if not _WINDOW.search(query):
+        raise events.error(
+            key,
+            f"{query!r} has no {{{{.window}}}} placeholder: Sloth fills it with each window "
+            "(5m, 1h, 30d...), so a fixed range counts the wrong events",
+            "a range of [{{.window}}], e.g. sum(rate(http_requests_total[{{.window}}]))",
+        )
+    return query
 
 
 def _alerting(node: Node | None) -> Alerting:
