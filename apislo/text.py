@@ -61,6 +61,8 @@ SECRET_JSON_KEYS: tuple[str, ...] = (
     "cookie",
     "set-cookie",
     "x-api-key",
+    "x-auth-token",
+    "x-goog-api-key",
     "raw_request",
     "raw_response",
 )

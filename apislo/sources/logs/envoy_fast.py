@@ -100,7 +100,9 @@ def cluster_service(cluster: pl.Expr) -> pl.Expr:
 
 def _unsure(found: Found) -> np.ndarray:
     """Kept lines that the regex path's conversion would reject or read otherwise."""
-    unsure = found.odd_status("_code") | found.odd_request()
+    unsure = (
+        found.odd_status("_code") | found.odd_request() | found.off_calendar(found.number("_start"))
+    )
     return unsure | found.too_large("bytes_in") | found.too_large("bytes_out")
 
 

@@ -8,33 +8,46 @@ loop over rows in Python.
 Conventions: a parser first runs :func:`clean_columns` on the string fields it extracted, which
 maps the sentinels ``-`` and the empty string (after trimming) to null. A :class:`Num` carries
 both the typed value and a boolean *bad* expression (the text was neither a number nor a
-sentinel), so a parser can reject the line with ``bad_number`` instead of losing the value.
+sentinel, or a negative one), so a parser can reject the line with ``bad_number`` instead of
+losing the value. Request times outside :data:`FIRST_TIME_US`..:data:`END_TIME_US` (years
+1970-9999) are rejected ``bad_timestamp`` by :func:`finish`.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import polars as pl
 
 from apislo.sources.logs.base import RAW_SCHEMA, REJECT_SCHEMA, Parsed, hash_secret, split_lines
-from apislo.text import SECRET_JSON_KEYS, SECRET_KEY_PATTERN, UNPRINTABLE_ESCAPES
+from apislo.text import (
+    SECRET_JSON_KEYS,
+    SECRET_KEY_PATTERN,
+    SECRET_QUERY_KEYS,
+    UNPRINTABLE_ESCAPES,
+)
 from apislo.zones import check_timezone
 
 __all__ = [
+    "END_TIME_US",
+    "FIRST_TIME_US",
+    "MAX_DURATION_S",
     "MAX_EXACT_NUMBER",
     "Num",
     "clean",
     "clean_columns",
     "clf_prefix",
+    "duration",
     "epoch_ms_to_ts",
     "finish",
     "format_clf_time",
     "format_ms",
     "has_keys",
     "hash_secrets",
+    "in_calendar",
     "lines_frame",
     "local_to_utc",
     "match_lines",
@@ -80,6 +93,15 @@ class Num:
 
 #: Numbers of log fields must be smaller than this in magnitude (2**53) to be read.
 MAX_EXACT_NUMBER = float(2**53)
+#: The longest duration taken (a year, in seconds), as NGINX's ``$request_time``: a longer one is
+#: garbage, and subtracting it from a time would leave the calendar.
+MAX_DURATION_S = 365 * 86_400.0
+#: Request times are taken from the Unix epoch (1970) to the end of year 9999 (epoch
+#: microseconds, ``FIRST_TIME_US <= t < END_TIME_US``), the range of NGINX's ``$msec``: a time
+#: outside is no request's (Go's zero time ``0001-01-01``, which a zone offset or a latency
+#: turns into year 0), and some would not fit Python's datetimes.
+FIRST_TIME_US = 0
+END_TIME_US = 253_402_300_800 * 1_000_000
 
 
 def number(
@@ -88,6 +110,7 @@ def number(
     divisor: float = 1.0,
     integer: bool = False,
     none_values: Sequence[str] = (),
+    signed: bool = False,
 ) -> Num:
     """Parse a numeric field.
 
@@ -98,6 +121,8 @@ def number(
         integer: the value must be a whole number (status, bytes, counts); result is Int64.
         none_values: extra sentinels meaning "not available" besides ``-`` and empty, such as
             ``"-1"`` for HAProxy timers or ``"0"`` for Envoy's status when the client left.
+        signed: accept negative values. Durations, sizes, counts and times are never negative,
+            so by default a negative value (other than a sentinel) is bad.
 
     Returns:
         :class:`Num` with the divided value (Float64, or Int64 when ``integer``) and the
@@ -107,6 +132,8 @@ def number(
     # null where the text is not a number; past 2**53 a float no longer holds every whole number,
     # and no field of a log is that large (it would overflow the integer columns downstream)
     ok = as_float.is_finite() & (as_float.abs() < MAX_EXACT_NUMBER)
+    if not signed:
+        ok = ok & (as_float >= 0)
     if integer:
         ok = ok & (as_float == as_float.round(0))
     if none_values:
@@ -119,6 +146,21 @@ def number(
     quotient = as_float if divisor == 1.0 else (as_float / divisor).round(9)
     value = pl.when(ok).then(quotient)
     return Num(value=value.cast(pl.Int64) if integer else value, bad=bad)
+
+
+def duration(text: pl.Expr, *, divisor: float, none_values: Sequence[str] = ()) -> Num:
+    """:func:`number` for a duration to subtract from a time: one of :data:`MAX_DURATION_S` or
+    more is bad (and null)."""
+    num = number(text, divisor=divisor, none_values=none_values)
+    too_long = num.value >= MAX_DURATION_S
+    return Num(value=pl.when(~too_long).then(num.value), bad=num.bad | too_long.fill_null(False))
+
+
+def in_calendar(ts: pl.Expr) -> pl.Expr:
+    """Whether UTC timestamps (microseconds) fall in years 1970-9999 (:data:`FIRST_TIME_US`,
+    :data:`END_TIME_US`); null stays null."""
+    micros = ts.dt.epoch("us")
+    return (micros >= FIRST_TIME_US) & (micros < END_TIME_US)
 
 
 def status_code(text: pl.Expr, *, none_values: Sequence[str] = ("0", "-1")) -> Num:
@@ -198,21 +240,56 @@ def scrub_query_secrets(text: pl.Expr) -> pl.Expr:
     return query.str.replace_all(rf'(?i)(;{SECRET_KEY_PATTERN}=)[^/?&;#\s"]*', "${1}REDACTED")
 
 
-#: A JSON member ``"key": value`` whose key is a credential name (whole key, any case), the
-#: value a string or a bare number; group 1 is up to the value.
-_SECRET_JSON_MEMBER = (
-    rf'(?i)("(?:{SECRET_KEY_PATTERN}|{"|".join(SECRET_JSON_KEYS)})"\s*:\s*)'
-    r'(?:"(?:[^"\\]|\\.)*"|-?[0-9][0-9.eE+-]*)'
+#: Prefixes of JSON members that hold a header, cookie or query parameter by name: NGINX's
+#: ``$http_x_api_key``, ``$sent_http_set_cookie``, ``$upstream_http_*``, ``$arg_api_key``,
+#: ``$cookie_jsessionid``; Traefik's ``request_Authorization``, ``downstream_*``, ``origin_*``.
+_MEMBER_PREFIXES = (
+    "http",
+    "sent_http",
+    "upstream_http",
+    "arg",
+    "cookie",
+    "request",
+    "downstream",
+    "origin",
 )
+#: A credential's name as a JSON member: ``-`` and ``_`` both stand for either (NGINX writes
+#: the header ``X-Api-Key`` as ``http_x_api_key``).
+_SECRET_MEMBER_NAME = "(?:{})".format(
+    "|".join(
+        "".join("[-_]" if c in "-_" else re.escape(c) for c in key)
+        for key in (*SECRET_QUERY_KEYS, *SECRET_JSON_KEYS)
+    )
+)
+#: A JSON member ``"key": value`` whose key is a credential name (whole key, any case, maybe
+#: after a prefix of :data:`_MEMBER_PREFIXES`), the value a string, a bare number or an array of
+#: strings (a header sent twice); group 1 is up to the value.
+_SECRET_JSON_MEMBER = (
+    rf'(?i)("(?:(?:{"|".join(_MEMBER_PREFIXES)})[-_])?'
+    rf'(?:{SECRET_KEY_PATTERN}|{_SECRET_MEMBER_NAME})"\s*:\s*)'
+    r'(?:"(?:[^"\\]|\\.)*"|-?[0-9][0-9.eE+-]*|\[\s*(?:"(?:[^"\\]|\\.)*"\s*,?\s*)*\])'
+)
+#: A credential parameter first in a quoted query string (NGINX's ``"args":"apikey=..."``).
+_SECRET_FIRST_PARAM = rf'(?i)("{SECRET_KEY_PATTERN}=)[^&;#\s"]*'
+#: The user information of a URL (``http://user:password@host``).
+_URL_USERINFO = r'(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s"]+@'
 
 
 def scrub_line_secrets(text: pl.Expr) -> pl.Expr:
     """:func:`scrub_query_secrets`, and in JSON lines the values of members named like a
     credential (``"apikey"``, ``"api_key"``, ``"apiKey"``, ``"authorization"``, ``"cookie"``,
-    Tyk's ``"raw_request"``...) replaced by ``"REDACTED"``: for whole log lines kept aside (the
-    quarantine), where Kong's ``querystring`` and ``headers`` objects and an API Gateway
-    ``apiKey`` carry credentials outside any query string."""
-    return scrub_query_secrets(text).str.replace_all(_SECRET_JSON_MEMBER, '${1}"REDACTED"')
+    Tyk's ``"raw_request"``...), also under a header or parameter prefix (``"http_x_api_key"``,
+    ``"request_Authorization"``, ``"arg_api_key"``), replaced by ``"REDACTED"``, a quoted query
+    string's first credential (``"args":"apikey=..."``) and a URL's user and password
+    (``http://REDACTED@host``) too: for whole log lines kept aside (the quarantine), where
+    Kong's ``querystring`` and ``headers`` objects and an API Gateway ``apiKey`` carry
+    credentials outside any query string."""
+    return (
+        scrub_query_secrets(text)
+        .str.replace_all(_SECRET_JSON_MEMBER, '${1}"REDACTED"')
+        .str.replace_all(_SECRET_FIRST_PARAM, "${1}REDACTED")
+        .str.replace_all(_URL_USERINFO, "${1}REDACTED@")
+    )
 
 
 def lines_frame(chunk: bytes) -> pl.DataFrame:
@@ -305,7 +382,9 @@ def finish(
     Args:
         frame: one row per record with at least ``line_no`` and ``line``.
         reasons: ``(reason, mask)`` pairs in priority order; the first true mask names the
-            reject reason (one of :data:`~apislo.sources.logs.base.REJECT_REASONS`).
+            reject reason (one of :data:`~apislo.sources.logs.base.REJECT_REASONS`). After
+            them, a number too large for its column is ``bad_number`` and a ``ts`` off the
+            calendar (:func:`in_calendar`) ``bad_timestamp``.
         columns: event column name (a key of :data:`RAW_SCHEMA`) -> expression.
 
     Returns:
@@ -324,6 +403,8 @@ def finish(
     ]
     if overflow:
         reasons = [*reasons, ("bad_number", pl.any_horizontal(overflow))]
+    if "ts" in typed:  # a time no request has (Go's zero time; year 0 would crash the readers)
+        reasons = [*reasons, ("bad_timestamp", ~in_calendar(typed["ts"]))]
     reason: pl.Expr = pl.lit(None, dtype=pl.String)
     for name, mask in reversed(reasons):
         reason = pl.when(mask.fill_null(False)).then(pl.lit(name)).otherwise(reason)

@@ -104,7 +104,7 @@ def _unsure(found: Found, tz: str | None) -> np.ndarray:
     unsure |= found.matches("_client", f"^$|{_WHITESPACE}")
     unsure |= found.matches("_backend", f"^$| |{_WHITESPACE}")  # [^/\s]+ (RULE_DELIM takes " ")
     unsure |= ~found.matches("_state", r"^.{4}$")
-    return unsure | _start(found, tz).is_null().to_numpy()
+    return unsure | found.off_calendar(_start(found, tz))  # (null: a time the zone skips)
 
 
 def _events(found: Found, tz: str | None) -> pl.DataFrame:

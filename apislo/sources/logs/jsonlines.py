@@ -30,12 +30,14 @@ import polars as pl
 
 from apislo.sources.logs.base import REJECT_SCHEMA, make_rejects, split_lines
 
-__all__ = ["JsonRecords", "field_schema", "read_records"]
+__all__ = ["BOM", "JsonRecords", "field_schema", "read_records"]
 
 Recover = Callable[[str], dict[str, Any] | None]
 
 #: Blocks of at most this many lines that polars cannot read whole are read line by line.
 _CAREFUL_BLOCK = 256
+#: The UTF-8 byte order mark some Windows tools write at the start of a file.
+BOM = b"\xef\xbb\xbf"
 
 
 @dataclass
@@ -94,7 +96,7 @@ def read_records(
     """Read the fields ``paths`` (and list fields ``lists``) of every JSON record in ``chunk``.
 
     Args:
-        chunk: complete lines, UTF-8.
+        chunk: complete lines, UTF-8 (a byte order mark at its start is skipped).
         paths: dotted field paths read as strings (numbers become their JSON text).
         lists: dotted paths of arrays, read as List(String) (elements as JSON text).
         recover: called with a line that is not valid JSON; returns the record (a flat dict)
@@ -105,6 +107,7 @@ def read_records(
     """
     schema = field_schema(paths, lists)
     columns = [*paths, *lists]
+    chunk = chunk.removeprefix(BOM)  # (else the file's first record is not an object)
     lines = split_lines(chunk)
     numbers = list(range(len(lines)))
     if chunk.startswith(b"[") or b"\n[" in chunk:  # batches: the fast path cannot read them

@@ -90,7 +90,7 @@ class KongJson(LogFormat):
         started = number(pl.col("started_at"))
         total = number(pl.col("latencies.request"), divisor=1000)
         proxy = number(pl.col("latencies.proxy"), divisor=1000, none_values=("-1",))
-        kong = number(pl.col("latencies.kong"))
+        kong = number(pl.col("latencies.kong"), signed=True)  # not stored: only checked
         status = status_code(pl.col("response.status"))
         bytes_in = number(pl.col("request.size"), integer=True)
         bytes_out = number(pl.col("response.size"), integer=True)

@@ -8,7 +8,7 @@
 * ``$time_local``, ``$time_iso8601`` and ``$msec`` mark the request *end* (log write):
   ``ts`` = end - ``$request_time`` (UTC); without ``$request_time``, ``ts`` = the logged time.
   A ``$request_time`` below 0 or of a year or more is no duration (``bad_number``), a
-  ``$msec`` outside years 1970-9999 no time (``bad_timestamp``).
+  request start outside years 1970-9999 no time (``bad_timestamp``).
 * ``-`` and empty values are null everywhere.
 * upstream lists (``0.512, 0.034``; ``0.1 : 0.2``; members may be ``-``): ``upstream_latency_s``
   = sum of the numeric members (null when none is), ``attempts`` = number of members.
@@ -27,7 +27,12 @@ import polars as pl
 
 from apislo.sources.logs.arrow import to_polars
 from apislo.sources.logs.base import RAW_SCHEMA
-from apislo.sources.logs.fields import scrub_query_secrets
+from apislo.sources.logs.fields import (
+    END_TIME_US,
+    MAX_DURATION_S,
+    in_calendar,
+    scrub_query_secrets,
+)
 from apislo.text import SECRET_KEY_PATTERN, UNPRINTABLE_CLASS, printable
 
 __all__ = [
@@ -54,9 +59,9 @@ __all__ = [
 
 #: The longest ``$request_time`` taken for a duration (a year, in seconds); longer ones are
 #: garbage, and would move the start time off the calendar.
-MAX_REQUEST_TIME_S = 365 * 86_400.0
+MAX_REQUEST_TIME_S = MAX_DURATION_S
 #: ``$msec`` (epoch seconds) must be below this (year 10000) to be a time.
-MAX_MSEC = 253_402_300_800.0
+MAX_MSEC = END_TIME_US / 1_000_000
 #: Variables that hold the log-write (request end) time, in order of preference.
 TIME_VARIABLES: tuple[str, ...] = ("time_iso8601", "time_local", "msec")
 #: Upstream variables NGINX writes as lists (``, `` between retries, `` : `` between groups).
@@ -266,7 +271,6 @@ def convert(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     out: dict[str, pl.Expr] = {}
     zones = frame["time_local" + TZ_SUFFIX].unique().to_list() if "time_local" in raw else []
     end = _end_time(raw, zones)
-    bad_ts = end.is_null()
     if "request_time" in raw:
         latency, bad = _number(pl.col("request_time"), pl.Float64)
         no_duration = (latency < 0) | (latency >= MAX_REQUEST_TIME_S)
@@ -276,6 +280,8 @@ def convert(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
         out["latency_s"] = latency
     else:
         out["ts"] = end
+    # a start in year 0 (01/Jan/0001 at +0100, or less its latency) would crash the readers
+    bad_ts = end.is_null() | ~in_calendar(out["ts"])
 
     bad_request = pl.lit(False)
     if "request" in raw:

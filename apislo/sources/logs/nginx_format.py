@@ -40,6 +40,7 @@ import polars as pl
 from apislo.errors import ConfigError
 from apislo.sources.logs import nginx_kernel as kernel
 from apislo.sources.logs.base import Parsed, make_rejects, split_lines
+from apislo.sources.logs.fields import END_TIME_US, FIRST_TIME_US, in_calendar
 from apislo.sources.logs.nginx_convert import (
     TIME_VARIABLES,
     TZ_SUFFIX,
@@ -87,7 +88,8 @@ def normalise_log_format(text: str) -> str:
             re.sub(r"\\(['\"\\])", r"\1", p.group(1) if p.group(1) is not None else p.group(2))
             for p in parts
         )
-    elif directive and body[:1] in ("'", '"'):
+    elif body[:1] == "'" or (directive and body[:1] == '"'):
+        # (a bare body may start with a literal '"', as in '"$request" $status', not with "'")
         raise ConfigError(
             f"log_format {text!r}: its quotes are unbalanced; paste the directive as it is in "
             "nginx.conf, each part in matching quotes"
@@ -217,7 +219,7 @@ class CompiledFormat:
         if self.program is None:
             events, rejects = self._parse_exact(list(enumerate(split_lines(chunk))))
             return Parsed(events.drop("_line"), rejects)
-        events, declined = run(self.program, chunk, n_lines)
+        events, declined = _off_calendar(*run(self.program, chunk, n_lines), n_lines)
         if not len(declined):
             return Parsed(events, make_rejects([], [], []))
         slow_events, rejects = self._parse_exact(pick_lines(chunk, declined))
@@ -321,6 +323,21 @@ class CompiledFormat:
         values = {var: render(var, columns) for var in dict.fromkeys(self.variables)}
         parts = [values[p.text] if p.is_var else pl.lit(p.text) for p in self._pieces]
         return events.select(line=pl.concat_str(parts))["line"].to_list()
+
+
+def _off_calendar(
+    events: pl.DataFrame, declined: np.ndarray, n_lines: int
+) -> tuple[pl.DataFrame, np.ndarray]:
+    """The kernel's ``events`` and ``declined`` lines, with the lines whose start is off the
+    calendar (years 1970-9999, which the exact path rejects) declined too: the kernel reads
+    any date of years 1000-9999, and a zone offset or a latency moves it further."""
+    micros = events["ts"].to_physical()
+    if not len(micros) or (micros.min() >= FIRST_TIME_US and micros.max() < END_TIME_US):
+        return events, declined  # (the usual case, in 1 ms per million lines)
+    off = events.select(~in_calendar(pl.col("ts"))).to_series().fill_null(False).to_numpy()
+    kept = np.ones(n_lines, dtype=np.bool_)
+    kept[declined] = False
+    return events.filter(pl.Series(~off)), np.union1d(declined, np.flatnonzero(kept)[off])
 
 
 @functools.lru_cache(maxsize=64)

@@ -44,6 +44,7 @@ import numpy as np
 import polars as pl
 
 from apislo.sources.logs.base import LogFormat, Parsed, make_rejects, split_lines
+from apislo.sources.logs.jsonlines import BOM
 from apislo.sources.logs.nginx_convert import TZ_SUFFIX, USED_VARIABLES, convert, render
 
 __all__ = ["KEY_ALIASES", "NginxJson"]
@@ -76,7 +77,7 @@ class NginxJson(LogFormat):
 
     def parse(self, chunk: bytes) -> Parsed:
         """Parse JSON lines: one event per request object, one reject per other line."""
-        lines = split_lines(chunk)
+        lines = split_lines(chunk.removeprefix(BOM))
         stripped = pl.Series("line", lines, pl.String).str.strip_chars()
         objects = (stripped.str.starts_with("{") & stripped.str.ends_with("}")).to_numpy()
         reasons: dict[int, str] = {
@@ -158,11 +159,10 @@ def _parse_objects(
         reasons[int(rows[i])] = "bad_json"
     good_rows = np.delete(rows, bad)
     values = decoded.filter(~pl.Series(np.isin(np.arange(len(rows)), bad))).unnest("v")
-    raw = _raw_frame(values, mapping)
-    if raw is None:
+    if values[mapping["_time"]].null_count() == values.height:
         reasons.update(dict.fromkeys(good_rows.tolist(), "not_a_request"))
         return _no_rows(), reasons
-    events, reason = convert(raw)
+    events, reason = _convert(values, mapping)
     # an object without a status (another program's JSON log in the file) is no request
     reason = reason.set(values[mapping["status"]].is_null(), "not_a_request")
     ok = reason.is_null().to_numpy()
@@ -257,21 +257,59 @@ def _decode(lines: pl.Series, dtype: pl.Struct) -> tuple[pl.DataFrame, list[int]
     return pl.DataFrame({"v": pl.concat(parts)}), bad
 
 
-def _raw_frame(values: pl.DataFrame, mapping: dict[str, str]) -> pl.DataFrame | None:
-    """JSON values -> raw NGINX variable columns for :func:`convert`; ``None`` without a time."""
-    time_key = mapping["_time"]
-    first = values[time_key].drop_nulls().head(1).to_list()
+def _convert(values: pl.DataFrame, mapping: dict[str, str]) -> tuple[pl.DataFrame, pl.Series]:
+    """:func:`convert` of the JSON values, each time read by its own shape: the events and
+    reasons of every row, in order.
+
+    The values are read in the shape of the first time; the times that this rejects and that
+    have another shape (a key holding ``$time_local`` on some lines and ``$time_iso8601`` on
+    others: the log_format changed) are read again in theirs.
+    """
+    time = values[mapping["_time"]]
+    first = _shape(time.drop_nulls().head(1).to_list()[0])
+    events, reason = convert(_raw_frame(values, mapping, first))
+    retry = (reason == "bad_timestamp").fill_null(False).arg_true()
+    others: dict[str, list[int]] = {}
+    for row, value in zip(retry.to_list(), time.gather(retry).to_list(), strict=True):
+        shape = _shape(value)
+        if shape != first:
+            others.setdefault(shape, []).append(row)
+    if not others:
+        return events, reason
+    rows = [row for group in others.values() for row in group]
+    parts = [
+        events.with_columns(
+            _reason=reason, _pos=pl.int_range(events.height, dtype=pl.Int64)
+        ).filter(~pl.col("_pos").is_in(rows))
+    ]
+    for shape, group in others.items():
+        index = pl.Series(group, dtype=pl.Int64)
+        again, why = convert(_raw_frame(values[index], mapping, shape))
+        parts.append(again.with_columns(_reason=why, _pos=index))
+    merged = pl.concat(parts, how="diagonal_relaxed").sort("_pos")
+    return merged.drop("_reason", "_pos"), merged["_reason"]
+
+
+def _shape(value: str | None) -> str:
+    """The variable a JSON time is written as, by its shape: ``time_local``
+    (``10/Sep/2015:17:57:59 +0000``), ``msec`` (epoch seconds) or ``time_iso8601``."""
+    if value is not None and _CLF_RE.match(value):
+        return "time_local"
+    if value is not None and _EPOCH_RE.match(value):
+        return "msec"
+    return "time_iso8601"
+
+
+def _raw_frame(values: pl.DataFrame, mapping: dict[str, str], time_var: str) -> pl.DataFrame:
+    """JSON values -> raw NGINX variable columns for :func:`convert`, the time as
+    ``time_var``."""
+    time = values[mapping["_time"]]
     columns: dict[str, pl.Series] = {}
-    if not first:
-        return None
-    sample = first[0]
-    if _CLF_RE.match(sample):
-        date, tz = values[time_key].str.split_exact(" ", 1).struct.unnest().get_columns()
+    if time_var == "time_local":
+        date, tz = time.str.split_exact(" ", 1).struct.unnest().get_columns()
         columns["time_local"], columns["time_local" + TZ_SUFFIX] = date, tz
-    elif _EPOCH_RE.match(sample):
-        columns["msec"] = values[time_key]
     else:
-        columns["time_iso8601"] = values[time_key]
+        columns[time_var] = time
     for var, key in mapping.items():
         if var != "_time":
             columns[var] = values[key]

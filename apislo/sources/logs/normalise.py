@@ -5,10 +5,12 @@ column order and types. Formats convert units and sentinels themselves; nothing 
 
 Route templating replaces path segments that are ids with ``{id}``: decimal numbers, UUIDs, and
 hex strings of 8 or more digits (a file extension after the id is kept: ``{id}.jpeg``). The query
-string is dropped. The API name is, in order: the route map's name, the gateway's own service name
-(Kong service, HAProxy backend...), else the first path segment after an optional ``api/`` and
-version segment (``/v2/orders/17`` -> ``orders``), else ``"unknown"``. The version is the first
-``v<N>`` or ``v<N.M>`` path segment, unless the format gave one.
+string is dropped, and so are the scheme and host of a full-URL target (``GET http://host/a``, as
+sent to a proxy), with any user and password in it. The API name is, in order: the route map's
+name, the gateway's own service name (Kong service, HAProxy backend...), else the first path
+segment after an optional ``api/`` and version segment (``/v2/orders/17`` -> ``orders``), else
+``"unknown"``. The version is the first ``v<N>`` or ``v<N.M>`` path segment, unless the format
+gave one.
 """
 
 from __future__ import annotations
@@ -48,6 +50,9 @@ _ID = (
 _ID_SEGMENT = rf"/{_ID}(\.[A-Za-z0-9]{{1,8}})?(/|$)"
 _API_FROM_ROUTE = r"^/(?:api/)?(?:v\d+(?:\.\d+)?/)?([^/{}]+)"
 _VERSION = r"/(v\d+(?:\.\d+)?)(?:/|$)"
+#: The scheme and authority (``user:password@host:port``) of an absolute-form target, and the
+#: ``/`` after them.
+_ORIGIN = r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*/?"
 
 
 @dataclass(frozen=True)
@@ -164,8 +169,10 @@ def _regex_problem(pattern: str) -> str | None:
 
 def bare_path(path: pl.Expr) -> pl.Expr:
     """Polars expression: request target -> its path, without query string, fragment and path
-    parameters (``/cart;jsessionid=...`` -> ``/cart``: a session, not a route)."""
-    return path.str.replace(r"[?#].*$", "").str.replace_all(r";[^/]*", "")
+    parameters (``/cart;jsessionid=...`` -> ``/cart``: a session, not a route), nor the scheme
+    and host of a full URL (``http://user:pw@host/a`` -> ``/a``)."""
+    origin_form = path.str.replace(_ORIGIN, "/")
+    return origin_form.str.replace(r"[?#].*$", "").str.replace_all(r";[^/]*", "")
 
 
 def template_route(path: pl.Expr) -> pl.Expr:

@@ -20,7 +20,7 @@ import polars as pl
 from apislo.sources.logs import nginx_kernel as k
 from apislo.sources.logs.base import Parsed, make_rejects
 from apislo.sources.logs.dictionary import categorical
-from apislo.sources.logs.fields import MAX_EXACT_NUMBER
+from apislo.sources.logs.fields import END_TIME_US, FIRST_TIME_US, MAX_EXACT_NUMBER
 from apislo.sources.logs.nginx_fast import (
     Program,
     Scan,
@@ -116,6 +116,14 @@ class Found:
         :func:`~apislo.sources.logs.fields.number` rejects."""
         values, valid = self.ints(name)
         return valid & (values >= MAX_EXACT_NUMBER)
+
+    def off_calendar(self, ts: pl.Series) -> np.ndarray:
+        """Per line, whether its request start ``ts`` (UTC, microseconds) is off the calendar
+        :func:`~apislo.sources.logs.fields.finish` accepts (years 1970-9999; the kernel reads
+        any date of years 1000-9999), or unknown."""
+        micros = ts.to_physical()
+        inside = (micros >= FIRST_TIME_US) & (micros < END_TIME_US)
+        return ~inside.fill_null(False).to_numpy()
 
     def without(self, unsure: np.ndarray) -> Found:
         """The same, without the lines where ``unsure`` is true."""

@@ -62,6 +62,7 @@ def service(name: pl.Expr) -> pl.Expr:
 def _unsure(found: Found) -> np.ndarray:
     """Kept lines that the regex path would reject or read otherwise."""
     unsure = found.odd_status("_status") | found.odd_request() | found.too_large("bytes_out")
+    unsure |= found.off_calendar(found.number("_time"))
     unsure |= ~found.ints("_count")[1]  # \d+: "-" is no count
     return unsure | found.number("_duration_ms").is_null().to_numpy()  # "ms" is no \S+?ms
 

@@ -31,6 +31,7 @@ import polars as pl
 from apislo.sources.logs.base import LogFormat, Parsed
 from apislo.sources.logs.fields import (
     clean_columns,
+    duration,
     finish,
     hash_secrets,
     number,
@@ -97,8 +98,9 @@ class TykJson(LogFormat):
         frame = clean_columns(records.frame, paths)
         key = hash_secrets(frame.select(_field("api_key")).to_series())
         frame = frame.with_columns(key.alias("__key"))
-        total = number(_field("latency.total"), divisor=1000)
-        request_time = number(_field("request_time"), divisor=1000)
+        # subtracted from the end time: a year or more would leave the calendar
+        total = duration(_field("latency.total"), divisor=1000)
+        request_time = duration(_field("request_time"), divisor=1000)
         upstream = number(_field("latency.upstream"), divisor=1000)
         status = status_code(_field("response_code"))
         bytes_in = number(_field("content_length"), integer=True)

@@ -1,0 +1,118 @@
+"""Credentials in rejected JSON lines kept in the quarantine: members holding a header, cookie or
+query parameter under a prefix (NGINX ``http_*``/``arg_*``, Traefik ``request_*``), more header
+names (Kong's ``x-auth-token``, ``x-goog-api-key``), headers sent twice (an array), a query
+string without its ``?`` (NGINX ``$args``) and a URL's user and password. Expected lines are
+written by hand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import apislo
+from apislo.sources.logs.fields import scrub_line_secrets
+
+
+def scrub(line: str) -> str:
+    return pl.select(scrub_line_secrets(pl.lit(line))).item()
+
+
+def test_nginx_json_prefixed_headers_arguments_and_args() -> None:
+    line = (
+        '{"status":"abc","http_authorization":"Bearer SECRET_A","http_x_api_key":"SECRET_B",'
+        '"http_cookie":"sid=SECRET_C","arg_api_key":"SECRET_D","args":"apikey=SECRET_E&x=1",'
+        '"sent_http_set_cookie":"sid=SECRET_F","cookie_jsessionid":"SECRET_G",'
+        '"http_user_agent":"curl/8"}'
+    )
+    assert scrub(line) == (
+        '{"status":"abc","http_authorization":"REDACTED","http_x_api_key":"REDACTED",'
+        '"http_cookie":"REDACTED","arg_api_key":"REDACTED","args":"apikey=REDACTED&x=1",'
+        '"sent_http_set_cookie":"REDACTED","cookie_jsessionid":"REDACTED",'
+        '"http_user_agent":"curl/8"}'
+    )
+
+
+def test_traefik_request_headers() -> None:
+    line = (
+        '{"Duration":"abc","RequestPath":"/v1/users","request_Authorization":"Bearer SECRET_F",'
+        '"request_X-Api-Key":"SECRET_G","request_Cookie":"SECRET_H",'
+        '"downstream_Set-Cookie":"SECRET_I","request_User-Agent":"curl/8"}'
+    )
+    assert scrub(line) == (
+        '{"Duration":"abc","RequestPath":"/v1/users","request_Authorization":"REDACTED",'
+        '"request_X-Api-Key":"REDACTED","request_Cookie":"REDACTED",'
+        '"downstream_Set-Cookie":"REDACTED","request_User-Agent":"curl/8"}'
+    )
+
+
+def test_kong_headers_and_a_header_sent_twice() -> None:
+    line = (
+        '{"request":{"headers":{"x-auth-token":"SECRET_J","X-Goog-Api-Key":"SECRET_K",'
+        '"x-api-key":["SECRET_L", "SECRET_M"],"host":"api"}}}'
+    )
+    assert scrub(line) == (
+        '{"request":{"headers":{"x-auth-token":"REDACTED","X-Goog-Api-Key":"REDACTED",'
+        '"x-api-key":"REDACTED","host":"api"}}}'
+    )
+
+
+def test_url_user_and_password() -> None:
+    line = '1.2.3.4 - - [x] "GET http://bob:hunter2@api.example.com/v2/orders/17 HTTP/1.1" 400'
+    assert (
+        scrub(line)
+        == '1.2.3.4 - - [x] "GET http://REDACTED@api.example.com/v2/orders/17 HTTP/1.1" 400'
+    )
+
+
+def test_names_that_only_contain_a_credential_name_are_kept() -> None:
+    line = '{"http_referer":"https://a/b","request_Keyboard":"k","monkey":"m","arg_page":"2"}'
+    assert scrub(line) == line
+
+
+@pytest.mark.parametrize(
+    ("name", "record", "redacted"),
+    [
+        (
+            "nginx-json",
+            {
+                "time_iso8601": "2026-11-18T10:48:03+00:00",
+                "request": "GET /v1/x HTTP/1.1",
+                "status": "abc",
+                "http_authorization": "Bearer SECRET_A",
+                "http_x_api_key": "SECRET_B",
+                "arg_api_key": "SECRET_D",
+                "args": "apikey=SECRET_E",
+            },
+            4,
+        ),
+        (
+            "traefik-json",
+            {
+                "StartUTC": "2026-11-18T10:48:02.951Z",
+                "Duration": "abc",
+                "DownstreamStatus": 200,
+                "RequestMethod": "GET",
+                "RequestPath": "/v1/users",
+                "request_Authorization": "Bearer SECRET_F",
+                "request_X-Api-Key": "SECRET_G",
+                "request_Cookie": "SECRET_H",
+            },
+            3,
+        ),
+    ],
+)
+def test_the_quarantine_file_holds_no_credential(
+    name: str, record: dict, redacted: int, tmp_path: Path
+) -> None:
+    """A line rejected for its bad number, as the QA engineer's, kept without its secrets."""
+    log = tmp_path / "access.json"
+    log.write_text(json.dumps(record) + "\n")
+    apislo.ingest([log], tmp_path / "ds", format=name, max_reject_rate=1.0)
+    (kept,) = (tmp_path / "ds.quarantine.jsonl").read_text().splitlines()
+    line = json.loads(kept)["line"]
+    assert json.loads(kept)["reason"] == "bad_number"
+    assert "SECRET" not in line
+    assert line.count("REDACTED") == redacted
