@@ -58,6 +58,7 @@ from apislo.sources.logs.base import ParseOptions, split_lines
 from apislo.sources.logs.detect import MIN_SCORE, detect_format
 from apislo.sources.logs.envelopes import detect_envelope, records_end, strip_envelope
 from apislo.sources.logs.fields import scrub_line_secrets
+from apislo.sources.logs.jsonlines import BOM
 from apislo.sources.logs.normalise import PathNamer, RouteMap, normalise, to_arrow
 
 if TYPE_CHECKING:  # pandas is imported on first use: `apislo ingest` does not need it
@@ -214,7 +215,10 @@ def iter_file(
         chunk_bytes = _balanced_chunk(path.stat().st_size - start_offset, chunk_bytes)
 
     def parse(chunk: Chunk, line_no: int, number: int) -> ParsedChunk:
-        data = strip_envelope(env_name, chunk.data) if env_name else chunk.data
+        data = chunk.data
+        if number == 0 and start_line == 0 and data.startswith(BOM):
+            data = data[len(BOM) :]  # a byte order mark (Windows tools) is not the first line's
+        data = strip_envelope(env_name, data) if env_name else data
         parsed = parser.parse(data)
         rejects = parsed.rejects.with_columns(
             (pl.col("line_no") + line_no + 1).alias("line_no"),

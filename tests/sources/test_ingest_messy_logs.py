@@ -554,3 +554,18 @@ def test_a_container_record_cut_at_the_end_of_a_live_log_waits_for_its_end(
     assert apislo.load(dataset)["route"].tolist() == ["/a", "/b", "/v1/orders/{id}"]
     with pytest.warns(UserWarning, match="^1 lines were not requests"):
         assert len(apislo.read_logs(log, "nginx-combined")) == 3
+
+
+def test_a_byte_order_mark_before_a_text_log_costs_no_line(tmp_path: Path) -> None:
+    """A UTF-8 byte order mark (Notepad, PowerShell) before an Envoy log, whose lines start with
+    ``[``: both lines are requests. The mark made the first line no request (JSON logs already
+    skipped it)."""
+    line = (
+        '[2016-04-15T20:17:00.310Z] "POST /api/v1/locations HTTP/2" 204 - 154 0 226 100'
+        ' "10.0.35.28" "nsq2http" "cc21d9b0" "locations" "tcp://10.0.2.1:80"\n'
+    )
+    log = tmp_path / "envoy.log"
+    log.write_bytes(b"\xef\xbb\xbf" + (line * 2).encode())
+    report = ingest([log], tmp_path / "events", "envoy-text")
+    assert (report.lines, report.records, report.rejected) == (2, 2, {})
+    assert len(apislo.read_logs(log, "envoy-text")) == 2
