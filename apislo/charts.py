@@ -150,15 +150,25 @@ def status_mix(traffic: pd.DataFrame) -> Any:
 
 
 def top_routes(table: pd.DataFrame, label: str = "route", value: str = "requests") -> Any:
-    """Horizontal bars of ``value`` per ``label``, largest first (labels are shown as text)."""
+    """Horizontal bars of ``value`` per ``label``, largest first (labels are shown as text).
+
+    A table with an ``api`` column (as :func:`apislo.report.views.top_slices` gives) has one bar
+    per row, labelled ``label (api)``: the same consumer or route of two APIs is two bars, each
+    of its own length, never one bar stacking both.
+    """
     import altair as alt
 
     _require(table, [label, value], "top_routes")
+    bar = label
+    if "api" in table.columns and label != "api":
+        bar = f"{label} (api)"
+        names = [f"{x} ({api})" for x, api in zip(table[label], table["api"], strict=True)]
+        table = table.assign(**{bar: pd.Series(names, index=table.index, dtype="string")})
     return (
         alt.Chart(_shown(table), title=f"Top {label}s by {value}")
         .mark_bar()
         .encode(
-            y=alt.Y(f"{label}:N", sort="-x", title=None, axis=alt.Axis(labelLimit=300)),
+            y=alt.Y(f"{bar}:N", sort="-x", title=None, axis=alt.Axis(labelLimit=300)),
             x=alt.X(f"{value}:Q", title=value),
         )
     )

@@ -31,11 +31,15 @@ SECRET_QUERY_KEYS: tuple[str, ...] = (
     "api-key",
     "key",
     "access_token",
+    "private_token",
     "refresh_token",
     "id_token",
     "token",
     "auth",
     "auth_token",
+    "authorization",
+    "bearer",
+    "jwt",
     "user_key",
     "app_key",
     "client_secret",
@@ -45,6 +49,7 @@ SECRET_QUERY_KEYS: tuple[str, ...] = (
     "pwd",
     "sig",
     "signature",
+    "x-api-key",
     "x-amz-signature",
     "x-amz-credential",
     "x-amz-security-token",
@@ -66,13 +71,12 @@ SECRET_JSON_KEYS: tuple[str, ...] = (
     "raw_request",
     "raw_response",
 )
-#: Regex (Rust and Python syntax) of any :data:`SECRET_QUERY_KEYS` key, ``_`` and ``-`` also
-#: percent-encoded (``api%5Fkey``); match it case-insensitively.
+#: Regex (Rust and Python syntax) of any :data:`SECRET_QUERY_KEYS` key, each ``_`` or ``-``
+#: written either way, percent-encoded or left out (``api_key``, ``api-key``, ``api%5Fkey``,
+#: ``apiKey``); match it case-insensitively.
+_SEPARATOR = "(?:[-_]|%5[Ff]|%2[Dd])?"
 SECRET_KEY_PATTERN = "(?:{})".format(
-    "|".join(
-        "".join({"_": "(?:_|%5[Ff])", "-": "(?:-|%2[Dd])"}.get(c, c) for c in key)
-        for key in SECRET_QUERY_KEYS
-    )
+    "|".join("".join(_SEPARATOR if c in "_-" else c for c in key) for key in SECRET_QUERY_KEYS)
 )
 
 #: The characters not to show as they are, and how they are written instead: C0 controls and

@@ -115,8 +115,12 @@ def query_command(
     help="Metric profile: generic, kong, envoy, ingress-nginx, apicast, traefik, istio, "
     "or the path of your own YAML.",
 )
-@click.option("--start", default="-7d", show_default=True, help="First interval start.")
-@click.option("--end", default="now", show_default=True, help="Intervals end at or before this.")
+@click.option(
+    "--start", default="-7d", show_default=True, help="Window start (counted from this instant)."
+)
+@click.option(
+    "--end", default="now", show_default=True, help="Window end (exclusive), as for logs."
+)
 @click.option(
     "--step", "--interval", "step", default="1h", show_default=True, help="Interval length."
 )

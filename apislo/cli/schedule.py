@@ -137,31 +137,24 @@ def run_one(
 def serve(
     schedule_dir: str, reports_dir: str, parameters: tuple[tuple[str, str], ...], poll_s: float
 ) -> None:
-    """Run the scheduler loop in the foreground (Ctrl-C or SIGTERM stops it)."""
-    import signal
-    import threading
+    """Run the scheduler loop in the foreground (Ctrl-C or SIGTERM stops it).
 
+    Like the other commands, a signal stops a report in progress (its worker and kernel too),
+    records it as stopped, and exits 143 on SIGTERM, 130 on Ctrl-C.
+    """
     from apislo.schedule.run import serve as _serve
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     click.echo(f"serving {schedule_dir} -> {reports_dir}; Ctrl-C stops")
-    try:
-        _serve(
-            schedule_dir,
-            reports_dir,
-            poll_s=poll_s,
-            stop=stop,
-            params_override=typed_parameters(parameters),
-        )
-    except KeyboardInterrupt:
-        stop.set()
+    # (SIGTERM raises SystemExit(143) and Ctrl-C KeyboardInterrupt: see apislo.cli.run)
+    _serve(schedule_dir, reports_dir, poll_s=poll_s, params_override=typed_parameters(parameters))
 
 
 @command.command(name="history")
 @_reports
 @click.option("--job", "job_name", default=None, help="Only this job.")
-@click.option("--limit", type=int, default=20, show_default=True, help="Newest runs shown.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Newest runs shown."
+)
 @click.option("--json", "as_json", is_flag=True, help="A JSON array of the recorded runs.")
 def history(reports_dir: str, job_name: str | None, limit: int, as_json: bool) -> None:
     """Show recorded runs, newest last."""

@@ -5,18 +5,47 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from apislo.errors import ConfigError
-from apislo.text import SECRET_KEY_PATTERN
+from apislo.text import SECRET_JSON_KEYS, SECRET_QUERY_KEYS
 
-__all__ = ["check_parameters", "looks_secret", "parse_value"]
+__all__ = ["check_parameters", "looks_secret", "parse_value", "url_secret_key"]
 
+_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^\s\"'<>]+", re.IGNORECASE)
 _URL_CREDENTIALS = re.compile(r"[a-z][a-z0-9+.-]*://[^/@\s]+@", re.IGNORECASE)
-_URL_SECRET_QUERY = re.compile(rf"[a-z][a-z0-9+.-]*://\S*[?&;]{SECRET_KEY_PATTERN}=", re.IGNORECASE)
 _SECRET = re.compile(
     r"token|secret|passw|pwd|api_?key|apikey|credential|auth|bearer|private_?key|cookie|session",
     re.IGNORECASE,
 )
+_SEPARATORS = re.compile(r"[-_.\s]")
+
+
+def _bare(key: str) -> str:
+    """A key percent-decoded, lower-case, without separators: ``X-Api-Key`` -> ``xapikey``."""
+    return _SEPARATORS.sub("", unquote(key).lower())
+
+
+_URL_SECRET_KEYS = frozenset(_bare(k) for k in (*SECRET_QUERY_KEYS, *SECRET_JSON_KEYS))
+
+
+def url_secret_key(text: str) -> str | None:
+    """The first credential-looking key in a URL's query, fragment or path parameters in
+    ``text`` (``?access_token=``, ``#access-token=``, ``?X-Api-Key=``, ``;jsessionid=``), any
+    case, ``_`` or ``-`` or percent-encoded; ``None`` when there is none.
+
+    >>> url_secret_key("https://prom.example/?accessToken=x"), url_secret_key("http://h:9090")
+    ('accessToken', None)
+    """
+    for match in _URL.finditer(text):
+        parts = urlsplit(match.group(0))
+        fields = re.split(r"[&;]", parts.query) + re.split(r"[&;]", parts.fragment)
+        fields += parts.path.split(";")[1:]
+        for item in fields:
+            key, has_value, _ = item.partition("=")
+            if has_value and (_bare(key) in _URL_SECRET_KEYS or looks_secret(unquote(key))):
+                return key
+    return None
 
 
 def looks_secret(name: str) -> bool:
@@ -33,7 +62,8 @@ def check_parameters(parameters: Mapping[str, Any] | None) -> dict[str, Any]:
 
     Parameters are written into the executed notebook and shown in the report, so a name that
     looks like a secret, or a URL carrying credentials (``https://user:pw@host``,
-    ``https://host/?token=...``), is refused.
+    ``https://host/?token=...``, ``https://host/#access_token=...``: see
+    :func:`url_secret_key`), is refused.
 
     Raises:
         ConfigError: a name is not a Python identifier or looks like a secret, or a value is a
@@ -51,13 +81,12 @@ def check_parameters(parameters: Mapping[str, Any] | None) -> dict[str, Any]:
                 "(they would be saved in the notebook and shown in the report): set it in the "
                 "environment instead (e.g. APISLO_PROMETHEUS_TOKEN), where apislo reads it."
             )
-        if isinstance(value, str) and (
-            _URL_CREDENTIALS.search(value) or _URL_SECRET_QUERY.search(value)
-        ):
+        if isinstance(value, str) and (_URL_CREDENTIALS.search(value) or url_secret_key(value)):
             raise ConfigError(
                 f"parameter {name!r} holds a URL with credentials (user:password@, or a "
-                "credential in its query such as ?token=); pass the URL without them and put the "
-                "token in the environment (e.g. APISLO_PROMETHEUS_TOKEN)."
+                "credential in its query or fragment such as ?token= or #access_token=); pass the "
+                "URL without them and put the token in the environment (e.g. "
+                "APISLO_PROMETHEUS_TOKEN)."
             )
         checked[str(name)] = value
     return checked

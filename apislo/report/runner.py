@@ -158,6 +158,7 @@ def _execute(
         "start_timeout_s": start_timeout_s,
         "cwd": os.getcwd(),
         "result": str(result_path),
+        "runner_pid": os.getpid(),  # (the worker stops if this process dies)
     }
     request_path.write_text(json.dumps(request, default=str))
     env = {**os.environ, CHART_RENDERER_ENV: "svg", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}

@@ -46,7 +46,7 @@ def slo_summary(result: Any, slos: Sequence[Any]) -> pd.DataFrame:
 
     Columns: ``slo``, ``objective``, ``group``, ``target``, ``sli``, ``budget_remaining_pct``
     (may be negative: overspent), ``burn_<window>`` (x the sustainable rate), ``low_traffic``,
-    ``alerts_firing``, ``owners``.
+    ``alerts_firing`` (those of the row's objective and group), ``owners``.
     """
     owners = {s.name: ", ".join(s.owners) for s in slos}
     s = result.summary
@@ -55,7 +55,7 @@ def slo_summary(result: Any, slos: Sequence[Any]) -> pd.DataFrame:
     for column in [c for c in s.columns if c.startswith("burn_")]:
         out[column] = s[column]
     out["low_traffic"] = s["low_traffic"]
-    out["alerts_firing"] = [", ".join(result.alerts_firing.get(n, [])) for n in s["slo"]]
+    out["alerts_firing"] = [", ".join(names or []) for names in s["alerts_firing"]]
     out["owners"] = [owners.get(n, "") for n in s["slo"]]
     return out.reset_index(drop=True)
 
@@ -131,9 +131,13 @@ def budget_spent(before: Any, after: Any) -> pd.DataFrame:
     Returns:
         ``slo``, ``objective``, ``remaining_before_pct``, ``remaining_after_pct``, ``spent_pct``
         (percentage points of the budget; for rolling windows errors leaving the window give
-        some budget back, so this is the net change).
+        some budget back, so this is the net change). No rows when no SLO was evaluated (an API
+        without an SLO in the spec).
     """
     keys = ["slo", "objective"]
+    if before.summary.empty or after.summary.empty:  # (no SLO: a summary without columns)
+        columns = ["remaining_before_pct", "remaining_after_pct", "spent_pct"]
+        return pd.DataFrame(columns=[*keys, *columns])
     b = _headline(before.summary)[[*keys, "remaining"]]
     a = _headline(after.summary)[[*keys, "remaining"]]
     both = b.merge(a, on=keys, suffixes=("_before", "_after"))

@@ -147,20 +147,27 @@ def bucket_quantiles(frame: pd.DataFrame, q: float) -> np.ndarray:
     """Per row, the ``q`` quantile (seconds) estimated from cumulative ``le_*`` buckets the way
     PromQL's ``histogram_quantile`` does: linear inside the bucket holding rank
     ``q * latency_count``, the first bucket starting at 0; a rank above the last finite bucket
-    gives that bucket's bound; no requests give NaN.
+    gives that bucket's bound; no requests give NaN. A frame without bucket columns and without
+    latency observations (no data from Prometheus, or a profile without a histogram) gives NaN.
 
     Args:
         frame: rows with ``latency_count`` and ``le_<seconds>`` columns.
         q: quantile, 0..1.
+
+    Raises:
+        ConfigError: ``q`` is outside 0..1, or rows have latency observations but the frame has
+            no bucket columns.
     """
     if not 0 <= q <= 1:
         raise ConfigError(f"quantile {q} must be between 0 and 1")
     buckets = _thresholds(frame)
+    total = frame["latency_count"].to_numpy(dtype="float64", na_value=0.0)
     if not buckets:
+        if not (total > 0).any():  # nothing observed: nothing to estimate, as for no requests
+            return np.full(len(frame), np.nan)
         raise ConfigError("the traffic frame has no le_* bucket columns to estimate quantiles")
     bounds = np.array([b for b, _ in buckets])
     cum = frame[[c for _, c in buckets]].to_numpy(dtype="float64", na_value=0.0)
-    total = frame["latency_count"].to_numpy(dtype="float64", na_value=0.0)
     rank = q * total
     idx = (cum < rank[:, None]).sum(axis=1)  # first bucket whose count reaches the rank
     inside = idx < len(bounds)

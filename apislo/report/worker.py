@@ -1,13 +1,16 @@
 """Child process that executes one notebook with papermill (``python -m apislo.report.worker REQ``).
 
 The runner starts it in its own session so an overall timeout can stop it: SIGTERM becomes an
-exception here, papermill then saves the partial notebook and shuts the kernel down. The outcome
-(``{"ok": bool, "ename": str, "evalue": str}``) is written as JSON to ``request["result"]``.
+exception here, papermill then saves the partial notebook and shuts the kernel down. On Linux the
+worker also gets SIGTERM when the runner dies, even by SIGKILL, so no worker or kernel outlives
+the run (whose job lock died with the runner). The outcome (``{"ok": bool, "ename": str,
+"evalue": str}``) is written as JSON to ``request["result"]``.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -22,6 +25,19 @@ class _Terminated(Exception):
 
 def _on_sigterm(_signum: int, _frame: Any) -> NoReturn:
     raise _Terminated("the report's overall timeout expired")
+
+
+def _stop_with_runner(runner_pid: int | None) -> None:
+    """Ask Linux for SIGTERM when the runner (this process's parent) dies; stop now if it
+    already has."""
+    if not sys.platform.startswith("linux") or runner_pid is None:
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1  # <linux/prctl.h>
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != runner_pid:
+        raise _Terminated("the runner stopped before the report started")
 
 
 def execute(request: dict[str, Any]) -> dict[str, Any]:
@@ -58,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_sigterm)
     request = json.loads(Path((argv or sys.argv[1:])[0]).read_text())
     try:
+        _stop_with_runner(request.get("runner_pid"))
         outcome = execute(request)
     except _Terminated as exc:
         outcome = {"ok": False, "ename": "Timeout", "evalue": str(exc)}

@@ -14,7 +14,7 @@
     timeout: 1800                         # overall, seconds
     cell_timeout: 600                     # per cell, seconds
     retries: 1                            # extra attempts after a failure
-    keep: 30                              # reports of this job kept; older ones are deleted
+    keep: 30                              # good reports of this job kept; failed runs not counted
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ class Job:
         timeout_s: overall timeout per attempt, seconds.
         cell_timeout_s: per-cell timeout, seconds.
         retries: extra attempts after a failure.
-        keep: how many of this job's reports to keep.
+        keep: how many of this job's good reports to keep (failed runs do not count).
         description: one line for the index page.
         source: the YAML file.
     """
@@ -138,8 +138,9 @@ def load_job(path: str | Path) -> Job:
     """Read and validate one job file.
 
     Raises:
-        ConfigError: unreadable YAML, a missing or unknown key, or an invalid value; the message
-            names the file and the field.
+        ConfigError: unreadable YAML, a missing or unknown key, or an invalid value (a cron
+            expression without exactly five fields, a template naming an unknown value); the
+            message names the file and the field.
     """
     import yaml
     from croniter import croniter
@@ -167,7 +168,8 @@ def load_job(path: str | Path) -> Job:
     if not _NAME.match(name):
         raise bad("name", "letters, digits, - and _")
     cron = str(raw["cron"])
-    if not croniter.is_valid(cron):
+    # (croniter also reads a sixth field, as seconds: "0 6 * * * *" would fire every second)
+    if len(cron.split()) != 5 or not croniter.is_valid(cron):
         raise bad("cron", "a five-field cron expression such as '0 6 * * *'")
     timezone = str(raw.get("timezone", "UTC"))
     try:
@@ -201,7 +203,7 @@ def load_job(path: str | Path) -> Job:
         raise ConfigError(f"{path}: timeout, cell_timeout, retries and keep are numbers") from None
     if min(numbers.values()) < 0 or numbers["keep"] < 1 or numbers["timeout_s"] <= 0:
         raise ConfigError(f"{path}: timeouts must be > 0, retries >= 0 and keep >= 1")
-    return Job(
+    job = Job(
         name=name,
         notebook=notebook,
         cron=cron,
@@ -213,6 +215,9 @@ def load_job(path: str | Path) -> Job:
         source=path,
         **numbers,
     )
+    sample = datetime(2026, 1, 1, tzinfo=job.zone)
+    job.render(sample, sample, sample)  # a bad template is refused now, not when the job runs
+    return job
 
 
 def load_jobs(directory: str | Path, invalid: dict[Path, ConfigError] | None = None) -> list[Job]:

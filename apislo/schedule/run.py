@@ -129,14 +129,23 @@ def _slot_done(reports_dir: Path, job: Job, scheduled: datetime) -> bool:
 
 
 def _prune(reports_dir: Path, job: Job) -> None:
-    """Delete this job's outputs beyond the newest ``job.keep`` (report, executed notebook and
-    failed notebook; only files under ``reports_dir``)."""
-    outputs: list[str] = []
+    """Keep this job's newest ``job.keep`` good reports and delete the outputs of runs older than
+    the oldest of them (report, executed notebook and failed notebook; only files under
+    ``reports_dir``). Failed runs do not count: they never push a good report out."""
+    good: list[str] = []  # outputs of the newest job.keep good runs
+    recent: set[str] = set()  # outputs of every run since the oldest of those
+    old: list[str] = []
     for r in reversed(read_history(reports_dir)):
-        if r.job == job.name and r.status in ("ok", "failed") and r.output not in outputs:
-            outputs.append(r.output)
+        if r.job != job.name or r.status not in ("ok", "failed") or not r.output:
+            continue
+        if len(good) < job.keep:
+            recent.add(r.output)
+            if r.status == "ok" and r.output not in good:
+                good.append(r.output)
+        elif r.output not in recent and r.output not in old:
+            old.append(r.output)
     root = reports_dir.resolve()
-    for output in outputs[job.keep :]:
+    for output in old:
         html_path = (reports_dir / output).resolve()
         if root not in html_path.parents:
             continue
@@ -180,11 +189,24 @@ def run_due(
         slot = due_slot(job, now, done)
         if slot is None:
             continue
-        record = run_job(job, reports_dir, slot, params_override, only_if_not_done=True)
+        try:
+            record = run_job(job, reports_dir, slot, params_override, only_if_not_done=True)
+        except ApisloError as exc:  # a job that cannot even start stops no other job
+            record = _record_failed(reports_dir, job.name, slot.isoformat(), exc)
         if record.error != "done":
             records.append(record)
     rebuild_site(reports_dir, jobs)
     return records
+
+
+def _record_failed(
+    reports_dir: str | Path, name: str, scheduled_for: str, error: Exception
+) -> RunRecord:
+    """Record a run that failed before its notebook started."""
+    stamp = _now().isoformat(timespec="seconds")
+    record = RunRecord(name, scheduled_for, stamp, stamp, "failed", error=str(error), attempts=0)
+    append_record(reports_dir, record)
+    return record
 
 
 def _record_invalid(
@@ -250,7 +272,7 @@ def serve(
     while not stop.is_set():
         try:
             run_due(schedule_dir, reports_dir, params_override=params_override)
-            fires = [next_fires(j, _now(), 1)[0] for j in load_jobs(schedule_dir)]
+            fires = [next_fires(j, _now(), 1)[0] for j in load_jobs(schedule_dir, {})]
         except ApisloError as exc:
             log.error("schedule: %s", exc)
             fires = []

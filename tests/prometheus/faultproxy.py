@@ -3,7 +3,8 @@
 Faults are queued and consumed one per request, in arrival order; with an empty queue requests
 pass through unchanged. Kinds: ``drop`` (close the connection without an answer), ``delay:S``
 (wait S seconds, then answer), ``503`` (Prometheus-style error body), ``429`` (with
-``Retry-After: 0``), ``truncate`` (announce the full length, send half the body, close).
+``Retry-After: 0``), ``truncate`` (announce the full length, send half the body, close),
+``html`` (a whole HTML login page with status 200, as from a single-sign-on proxy).
 With ``require_auth``, a request without exactly that ``Authorization`` header gets
 ``401 Unauthorized``, as from a server behind basic auth.
 """
@@ -96,15 +97,19 @@ class FaultProxy:
             return
         if fault and fault.startswith("delay:"):
             time.sleep(float(fault.split(":", 1)[1]))
+        kind = "application/json"
         if fault in ("503", "429"):
             status = int(fault)
             payload = json.dumps(
                 {"status": "error", "errorType": "unavailable", "error": f"injected {status}"}
             ).encode()
+        elif fault == "html":
+            status, kind = 200, "text/html; charset=utf-8"
+            payload = b"<!DOCTYPE html>\n<html><title>Sign in</title><form>...</form></html>\n"
         else:
             status, payload = self._forward(handler, body)
         handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Type", kind)
         handler.send_header("Content-Length", str(len(payload)))
         if fault == "429":
             handler.send_header("Retry-After", "0")

@@ -134,10 +134,12 @@ def test_queries_and_custom_profile(tmp_path: Path, prom_url: str) -> None:
 def test_quiet_intervals_are_zero_rows(prom_url: str) -> None:
     # the data starts at T0: the two hours before it have no series, yet get rows (as the log
     # side's complete=True does), so a window over rows is a window in time
+    # (the window ends at T0 + 1.5 h: the last row counts [T0 + 1 h, T0 + 1.5 h), as the log
+    # side does, 4 requests a minute for 30 minutes)
     frame = Prometheus(prom_url, cache=False).traffic("kong", T0 - 2 * H, T0 + H + H / 2, "1h")
-    assert frame["ts"].tolist() == [T0 - 2 * H, T0 - H, T0]  # T0+1h..T0+2h ends after `end`
-    assert frame["requests"].tolist() == [0, 0, 240]
-    assert frame["le_1"].tolist() == [0, 0, 240]
+    assert frame["ts"].tolist() == [T0 - 2 * H, T0 - H, T0, T0 + H]
+    assert frame["requests"].tolist() == [0, 0, 240, 120]
+    assert frame["le_1"].tolist() == [0, 0, 240, 120]
 
 
 @pytest.mark.parametrize("name", profile_names())

@@ -14,6 +14,7 @@ import pytest
 import apislo
 from apislo.errors import ConfigError
 from apislo.model import EVENT_SCHEMA
+from apislo.report.slo_views import slo_summary
 from apislo.slo import SLI, SLO, Objective, TimeWindow, evaluate
 from apislo.slo.evaluation import compliance_history
 
@@ -287,6 +288,10 @@ def test_alerts_firing_are_those_of_each_objective_and_group() -> None:
     summary = result.summary.set_index(["objective", "group"])
     assert summary.loc[("99.9%", "route=/b"), "alerts_firing"] == []
     assert result.alerts_firing == {"checkout": every}  # per SLO: any objective or group
+    # the reports' SLO table (apislo.report.slo_views) shows the same per row
+    table = slo_summary(result, [slo]).set_index(["objective", "group"])["alerts_firing"]
+    assert table[("99.9%", "route=/a")] == ", ".join(every)
+    assert table[("99.9%", "route=/b")] == table[("50%", "all")] == ""
 
 
 def test_compliance_history_with_start_not_before_end_is_an_error() -> None:

@@ -1,7 +1,9 @@
 """On-disk cache of pulled chunks, so re-running a notebook cell does not hammer Prometheus.
 
-One Parquet file per chunk, keyed by a SHA-256 of the server URL, the non-secret request headers
-(tenant ids), the query, the step and the chunk's range. Only *complete past* chunks are stored:
+One Parquet file per chunk, keyed by a SHA-256 of the server URL, the request headers (tenant
+ids), a digest of the credentials (bearer token, basic-auth user and password: callers with other
+credentials, or none, never share an entry, and no secret is written), the query, the step and
+the chunk's range. Only *complete past* chunks are stored:
 those whose last evaluation time is older than ``settle`` (late scrapes and remote-write lag can
 still change more recent data). Writes are atomic (temporary file, then rename); an unreadable
 entry is dropped and fetched again.
@@ -13,7 +15,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -38,20 +40,36 @@ class ChunkCache:
 
     Args:
         root: cache directory (created on first write).
-        server: server URL plus non-secret headers, part of every key.
+        server: server URL, part of every key.
+        headers: request headers (tenant ids), part of every key.
         settle: how long after its last evaluation time a chunk counts as complete.
+        credentials: returns a digest of the credentials requests carry now (part of every
+            key, asked at each lookup, as secrets are read at each request); ``None``: none.
     """
 
     def __init__(
-        self, root: str | Path, server: str, headers: Mapping[str, str], settle: pd.Timedelta
+        self,
+        root: str | Path,
+        server: str,
+        headers: Mapping[str, str],
+        settle: pd.Timedelta,
+        credentials: Callable[[], str] | None = None,
     ) -> None:
         self.root = Path(root)
         self._server = [server, sorted(headers.items())]
         self.settle = settle
+        self._credentials = credentials or (lambda: "")
 
     def _path(self, query: str, chunk: Chunk) -> Path:
         key = json.dumps(
-            [*self._server, query, chunk.step_s, chunk.start.isoformat(), chunk.end.isoformat()]
+            [
+                *self._server,
+                self._credentials(),
+                query,
+                chunk.step_s,
+                chunk.start.isoformat(),
+                chunk.end.isoformat(),
+            ]
         )
         digest = hashlib.sha256(key.encode()).hexdigest()
         return self.root / digest[:2] / f"{digest}.parquet"

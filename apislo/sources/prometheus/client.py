@@ -91,7 +91,13 @@ class Prometheus:
         if cache is not False:
             root = default_cache_dir() if cache is True else Path(cache)
             settle = pd.Timedelta(seconds=parse_step(cache_settle))
-            self.cache = ChunkCache(root, self.endpoint.url, self.transport.headers, settle)
+            self.cache = ChunkCache(
+                root,
+                self.endpoint.url,
+                self.transport.headers,
+                settle,
+                self.endpoint.credentials_digest,
+            )
 
     @property
     def url(self) -> str:
@@ -222,8 +228,10 @@ class Prometheus:
         Args:
             profile: a profile name (``generic``, ``kong``, ``envoy``, ``ingress-nginx``,
                 ``apicast``, ``traefik``, ``istio``), a YAML path, or a :class:`Profile`.
-            start: first interval start (rounded down to a multiple of ``step``).
-            end: intervals ending at or before this time are included.
+            start: window start; rows are intervals aligned to multiples of ``step``, and a
+                first interval that starts before ``start`` counts only from ``start``.
+            end: window end (exclusive); a last interval that ends after ``end`` counts only
+                up to ``end``. The window is ``[start, end)``, as the log side counts it.
             step: interval length (``"5m"``, ``"1h"``...).
             by: group keys; ``api`` maps to the profile's API label, other names are labels.
             thresholds_s: bucket thresholds in seconds to keep (default: all the exporter has).
@@ -233,7 +241,8 @@ class Prometheus:
         Returns:
             The traffic frame, sorted by ``by`` then ``ts``, with zero rows for quiet intervals
             between a group's first and last; counts are PromQL ``increase`` rounded to int64
-            (exact when samples fall on interval boundaries: see the README).
+            (exact when samples fall on interval boundaries and on ``start`` and ``end``: see
+            the README).
         """
         from apislo.sources.prometheus.traffic import pull_traffic
 

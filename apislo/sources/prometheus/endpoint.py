@@ -2,13 +2,15 @@
 
 Retried: connection errors, timeouts, bodies cut off in transit (a parse failure of a 200 answer),
 HTTP 429 (honouring ``Retry-After``, capped) and 5xx. Not retried: other 4xx answers, which are
-the query's fault. A ``{"status":"error","errorType":...,"error":...}`` body becomes a
-:class:`~apislo.errors.PrometheusQueryError`; a server that stays unreachable becomes one
-:class:`~apislo.errors.PrometheusUnavailableError` naming its URL.
+the query's fault, and a whole 200 answer that is not Prometheus's (an HTML login page: a
+:class:`~apislo.errors.ConfigError` saying so). A ``{"status":"error","errorType":...,
+"error":...}`` body becomes a :class:`~apislo.errors.PrometheusQueryError`; a server that stays
+unreachable becomes one :class:`~apislo.errors.PrometheusUnavailableError` naming its URL.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -24,7 +26,12 @@ from apislo.errors import (
     PrometheusQueryError,
     PrometheusUnavailableError,
 )
-from apislo.sources.prometheus.transport import Transport, build_session, url_credentials
+from apislo.sources.prometheus.transport import (
+    Transport,
+    build_session,
+    credentials_digest,
+    url_credentials,
+)
 
 __all__ = ["Endpoint", "QueryContext", "public_url"]
 
@@ -115,6 +122,10 @@ class Endpoint:
         headers."""
         return build_session(self.transport, self._url_auth)
 
+    def credentials_digest(self) -> str:
+        """A digest of the credentials requests carry now (never the secret), for cache keys."""
+        return credentials_digest(self.transport, self._url_auth)
+
     def _delay(self, attempt: int, retry_after: str | None) -> float:
         t = self.transport
         if retry_after is not None:
@@ -159,7 +170,9 @@ class Endpoint:
                     except ApisloError:
                         raise
                     except ValueError as exc:
-                        reason, failed = f"answer cut off or not JSON ({_short(exc)})", None
+                        if _complete_but_not_prometheus(response.content):
+                            raise self._not_prometheus(response) from None
+                        reason, failed = f"answer cut off ({_short(exc)})", None
                 elif response.status_code in _RETRY_STATUS:
                     reason, failed = f"HTTP {response.status_code}", response
                     retry_after = response.headers.get("Retry-After")
@@ -180,12 +193,36 @@ class Endpoint:
             return self.session.post(url, data=params, timeout=timeout)
         return self.session.get(url, params=params, timeout=timeout)
 
+    def _not_prometheus(self, response: requests.Response) -> ConfigError:
+        kind = response.headers.get("Content-Type", "no content type").split(";")[0]
+        start = response.text.strip().replace("\n", " ")[:60]
+        return ConfigError(
+            f"{self.url} answered (HTTP 200, {kind}) but is not a Prometheus API: the answer "
+            f"starts {start!r}. Check the URL and its path prefix; a login page means a proxy in "
+            "front of Prometheus wants credentials (--bearer-token-env, --basic-user)"
+        )
+
     @staticmethod
     def _query_error(response: requests.Response, context: QueryContext) -> PrometheusQueryError:
         error_type, error = _error_fields(response)
         return PrometheusQueryError(
             response.status_code, error_type, error, context.query, context.start, context.end
         )
+
+
+def _complete_but_not_prometheus(body: bytes) -> bool:
+    """Whether a 200 body that did not parse is a whole answer of something else (an HTML login
+    page, other JSON), not a Prometheus answer cut off in transit: asking again would not help."""
+    text = body.lstrip()
+    if not text:
+        return False
+    if not text.startswith(b"{"):
+        return True
+    try:
+        json.loads(body)
+    except ValueError:
+        return False  # JSON cut off
+    return True
 
 
 def _short(exc: BaseException) -> str:

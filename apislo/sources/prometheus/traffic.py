@@ -4,6 +4,10 @@ For interval length ``I``, each row ``ts`` holds ``increase(metric[I])`` evaluat
 and summed by the group labels: requests by status class, histogram buckets, ``_count`` and
 ``_sum``. Counter resets, scrape gaps and staleness are handled by PromQL's ``increase``; the
 README ("How exact is a traffic frame from Prometheus?") says when this equals the log counts.
+
+The window ``[start, end)`` is counted as the log side counts it: when ``start`` or ``end`` is not
+a multiple of ``I``, the first or last row (still at its interval's start) holds only the part of
+its interval inside the window, ``increase(metric[part])`` evaluated at the part's end.
 """
 
 from __future__ import annotations
@@ -23,10 +27,16 @@ from apislo.model import (
     check_frame_rows,
     traffic_columns,
 )
-from apislo.sources.prometheus.frames import TS_TYPE
+from apislo.sources.prometheus.frames import TS_TYPE, empty_table, table_to_frame
 from apislo.sources.prometheus.profiles import Profile, load_profile
 from apislo.sources.prometheus.promql import format_duration, selector
-from apislo.sources.prometheus.times import TimeLike, align_down, parse_step, parse_time
+from apislo.sources.prometheus.times import (
+    TimeLike,
+    align_down,
+    align_up,
+    parse_step,
+    parse_time,
+)
 
 if TYPE_CHECKING:
     from apislo.sources.prometheus.client import Prometheus
@@ -37,15 +47,21 @@ _SHORTER = "use a longer step or a shorter span"
 
 
 def traffic_queries(
-    profile: Profile, labels: Sequence[str], step_s: int, where: dict[str, str]
+    profile: Profile,
+    labels: Sequence[str],
+    step_s: int,
+    where: dict[str, str],
+    window: str | None = None,
 ) -> dict[str, str]:
     """The PromQL behind a traffic frame: name -> query (``requests``, ``buckets``, ``count``,
     ``sum``; the last three only when the profile has a histogram).
 
     ``where`` keys are named like ``by`` keys: ``api`` is the profile's API label (``service``
     for Kong), other names map through the profile's ``labels`` or are labels themselves.
+    ``window`` is the range of ``increase`` (default: the interval, ``step_s``), shorter for a
+    partial interval at an edge of the window.
     """
-    window = format_duration(step_s)
+    window = window or format_duration(step_s)
     match = {**profile.matchers, **{profile.label_for(k): v for k, v in where.items()}}
     keys = ", ".join(labels)
 
@@ -122,21 +138,35 @@ def pull_traffic(
     prof = load_profile(profile)
     step_s = parse_step(step)
     now = pd.Timestamp.now(tz="UTC")
-    first = align_down(parse_time(start, now), step_s)
-    last_end = parse_time(end, now)
-    if last_end < first + pd.Timedelta(seconds=step_s):
-        raise ConfigError("the range holds no complete interval; widen start/end or shorten step")
+    # (Prometheus keeps milliseconds: a window edge finer than that cannot be asked for)
+    t0, t1 = parse_time(start, now).floor("ms"), parse_time(end, now).floor("ms")
+    if t1 <= t0:
+        raise ConfigError(f"end {t1} is not after start {t0}; check start/end")
     step = pd.Timedelta(seconds=step_s)
-    last = align_down(last_end - step, step_s)  # start of the last interval ending by last_end
+    first = align_down(t0, step_s)
+    last = align_up(t1, step_s) - step  # start of the interval holding the window's end
     intervals = (last - first) // step + 1
     check_frame_rows(intervals, 1, _SHORTER)  # before any request (4 a chunk of the range)
     labels = [prof.label_for(k) for k in by]
     rename = dict(zip(labels, by, strict=True))
     queries = traffic_queries(prof, labels, step_s, where)
+    edges = _edges(t0, t1, step_s)
+    edge_queries = [
+        (row, at, traffic_queries(prof, labels, step_s, where, window)) for row, at, window in edges
+    ]
     pulled = {}
     request_labels: set[str] = set()  # the group keys the request counter's series carry
+    whole = align_up(t0, step_s) + step  # end of the first whole interval
     for name, promql in queries.items():
-        frame = prom.query_range(promql, first + pd.Timedelta(seconds=step_s), last_end, step_s)
+        if whole <= t1:
+            frame = prom.query_range(promql, whole, t1, step_s)
+        else:
+            frame = table_to_frame(empty_table())
+        frame = frame.assign(ts=frame["ts"] - step)
+        parts = [frame] + [
+            _at_row(prom.query(edge[name], at=at), row) for row, at, edge in edge_queries
+        ]
+        frame = pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
         frame = frame.rename(columns=rename)
         if name == "requests":  # (queried first)
             request_labels = set(frame.columns)
@@ -145,7 +175,6 @@ def pull_traffic(
         for key in by:
             if key not in frame.columns:
                 frame[key] = pd.Series(pd.NA, index=frame.index, dtype=pd.ArrowDtype(pa.string()))
-        frame["ts"] = frame["ts"] - pd.Timedelta(seconds=step_s)
         pulled[name] = frame
     keys = list(by)
     status = prof.status_label
@@ -174,6 +203,40 @@ def pull_traffic(
             merged[column] = 0.0
     merged = merged[columns].sort_values([*keys, "ts"]).reset_index(drop=True)
     return _typed(merged, keys, columns[1 + len(keys) :])
+
+
+def _edges(
+    t0: pd.Timestamp, t1: pd.Timestamp, step_s: int
+) -> list[tuple[pd.Timestamp, pd.Timestamp, str]]:
+    """The partial intervals at the edges of ``[t0, t1)``: ``(row ts, evaluation time, range)``.
+
+    A ``start`` inside an interval counts ``[start, interval end or end)``; an ``end`` inside a
+    later interval counts ``[interval start, end)``. Whole intervals are the range query's.
+
+    >>> [(str(r.time()), str(a.time()), w) for r, a, w in _edges(
+    ...     pd.Timestamp("2026-01-01 10:30Z"), pd.Timestamp("2026-01-01 13:00:01.5Z"), 3600)]
+    [('10:00:00', '11:00:00', '30m'), ('13:00:00', '13:00:01.500000', '1500ms')]
+    """
+    edges = []
+    head_end = align_up(t0, step_s)
+    if head_end != t0:
+        at = min(head_end, t1)
+        edges.append((align_down(t0, step_s), at, _range(at - t0)))
+    tail = align_down(t1, step_s)
+    if tail != t1 and tail >= head_end:
+        edges.append((tail, t1, _range(t1 - tail)))
+    return edges
+
+
+def _at_row(frame: pd.DataFrame, row: pd.Timestamp) -> pd.DataFrame:
+    """An instant query's frame with ``ts`` set to its row's interval start."""
+    return frame.assign(ts=pd.array([row] * len(frame), dtype=pd.ArrowDtype(TS_TYPE)))
+
+
+def _range(span: pd.Timedelta) -> str:
+    """A PromQL range for ``span`` (whole milliseconds): ``30m``, ``90s``, ``1500ms``."""
+    ms = span // pd.Timedelta(milliseconds=1)
+    return format_duration(ms // 1000) if ms % 1000 == 0 else f"{ms}ms"
 
 
 def _check_histogram_labels(

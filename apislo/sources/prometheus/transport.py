@@ -12,6 +12,8 @@ shown in ``repr``, logs or exceptions. A ``user:password@`` in the server URL is
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,7 +26,7 @@ from requests.adapters import HTTPAdapter
 
 from apislo.errors import ConfigError
 
-__all__ = ["Transport", "build_session", "url_credentials"]
+__all__ = ["Transport", "build_session", "credentials_digest", "url_credentials"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -137,6 +139,30 @@ def url_credentials(url: str, transport: Transport) -> tuple[str, str] | None:
                 f"{name} (--{name.replace('_', '-')}); give them one way only"
             )
     return unquote(parts.username or ""), unquote(parts.password or "")
+
+
+def credentials_digest(transport: Transport, url_auth: tuple[str, str] | None = None) -> str:
+    """A SHA-256 hex digest of the credentials a request would carry now (bearer token, basic
+    user and password, the URL's ``user:password@``, the client certificate's path), for cache
+    keys: different or missing credentials never share an entry, and the secret itself is never
+    stored. Read at each call, like the secrets themselves (a rotated token is a new key).
+
+    Raises:
+        ConfigError: a configured secret cannot be read (as a request would).
+    """
+    t = transport
+    token = _read_secret(t.bearer_token_env, t.bearer_token_file, "bearer token")
+    if token is not None:
+        parts: list[str | None] = ["bearer", token]
+    elif t.basic_user:
+        password = _read_secret(t.basic_password_env, t.basic_password_file, "basic auth")
+        parts = ["basic", t.basic_user, password or ""]
+    elif url_auth is not None:
+        parts = ["basic", *url_auth]
+    else:
+        parts = ["none"]
+    parts.append(str(t.client_cert) if t.client_cert else None)
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
 class _SecretAuth(requests.auth.AuthBase):

@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 import apislo
-from apislo.sources.logs.fields import scrub_line_secrets
+from apislo.sources.logs.fields import scrub_line_secrets, scrub_query_secrets
 
 
 def scrub(line: str) -> str:
@@ -116,3 +116,15 @@ def test_the_quarantine_file_holds_no_credential(
     assert json.loads(kept)["reason"] == "bad_number"
     assert "SECRET" not in line
     assert line.count("REDACTED") == redacted
+
+
+def test_query_keys_are_matched_whatever_their_separators() -> None:
+    """``accessToken``, ``access-token``, ``X-Api-Key``, ``private_token`` and ``jwt`` are
+    credentials as much as ``access_token``; ``page`` and ``monkey`` (which ends in "key")
+    are not."""
+    path = "/a?accessToken=s1&access-token=s2&X-Api-Key=s3&page=1&private_token=s4&monkey=2&jwt=s5"
+    scrubbed = pl.select(scrub_query_secrets(pl.lit(path))).item()
+    assert scrubbed == (
+        "/a?accessToken=REDACTED&access-token=REDACTED&X-Api-Key=REDACTED&page=1"
+        "&private_token=REDACTED&monkey=2&jwt=REDACTED"
+    )

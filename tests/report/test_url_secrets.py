@@ -1,0 +1,55 @@
+"""Credentials in a URL's query string or fragment, however they are spelt, are refused before a
+report runs (parameters are saved in the notebook and shown in the report)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from apislo.errors import ConfigError
+from apislo.report import run_report
+from apislo.report.params import check_parameters
+from tests.report.conftest import NOTEBOOKS
+
+SECRET = "s3cr3t-value"
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        f"/?accessToken={SECRET}",
+        f"/?access-token={SECRET}",
+        f"/?X-Api-Key={SECRET}",
+        f"/?authorization={SECRET}",
+        f"/?bearer={SECRET}",
+        f"/?private_token={SECRET}",
+        f"/?jwt={SECRET}",
+        f"/#access_token={SECRET}",
+        f"/?step=1m&ACCESS_TOKEN={SECRET}",
+        f"/?api%5Fkey={SECRET}",
+        f"/#state=1&Private-Token={SECRET}",
+    ],
+)
+def test_every_spelling_of_a_url_credential_is_refused(tail: str) -> None:
+    url = "https://prom.example:9090" + tail
+    with pytest.raises(ConfigError, match="URL with credentials") as info:
+        check_parameters({"prometheus_url": url})
+    assert SECRET not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:9090", "https://prom.example/prometheus", "https://h/?step=1m#top"]
+)
+def test_urls_without_credentials_pass(url: str) -> None:
+    assert check_parameters({"prometheus_url": url, "days": 7}) == {
+        "prometheus_url": url,
+        "days": 7,
+    }
+
+
+def test_a_fragment_token_never_reaches_a_notebook(tmp_path: Path) -> None:
+    url = f"https://prom.example:9090/#access_token={SECRET}"
+    with pytest.raises(ConfigError, match="credentials"):
+        run_report(NOTEBOOKS / "good.ipynb", {"prometheus_url": url}, tmp_path / "r.html")
+    assert list(tmp_path.iterdir()) == []  # nothing executed, nothing written

@@ -1,0 +1,112 @@
+"""A job file with a bad template or a six-field cron is refused when it is read (``schedule
+list`` names it), and it stops no other job in ``run-due`` or ``serve`` (fake notebook runs)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import apislo.report.runner as runner
+from apislo.cli import main
+from apislo.errors import ConfigError
+from apislo.schedule.history import read_history
+from apislo.schedule.jobs import load_job, load_jobs
+from apislo.schedule.run import run_due, serve
+from tests.schedule.test_run import JOB, FakeRunner
+
+# QA's /tmp/qa3/repro/aaa-bad.yaml: `{period}` is no template value (period_start is)
+BAD_TEMPLATE = """\
+name: aaa-bad
+notebook: notebooks/quick.ipynb
+cron: "* * * * *"
+period: hour
+parameters:
+  label: "{period}"
+output: "aaa/{scheduled:%Y%m%d%H%M}.html"
+"""
+
+
+@pytest.fixture
+def dirs(tmp_path: Path) -> tuple[Path, Path]:
+    """Two good jobs (alpha, beta: daily at 06:00 UTC) and QA's bad one, and the reports dir."""
+    sched = tmp_path / "scheduled"
+    sched.mkdir()
+    (sched / "a.yaml").write_text(JOB.format(name="alpha", retries=0))
+    (sched / "b.yaml").write_text(JOB.format(name="beta", retries=0))
+    (sched / "aaa-bad.yaml").write_text(BAD_TEMPLATE)
+    return sched, tmp_path / "reports"
+
+
+@pytest.fixture
+def sched(dirs: tuple[Path, Path]) -> Path:
+    return dirs[0]
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> FakeRunner:
+    fake = FakeRunner()
+    monkeypatch.setattr(runner, "run_report", fake)
+    return fake
+
+
+def test_a_bad_template_is_refused_when_the_file_is_read(sched: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_job(sched / "aaa-bad.yaml")
+    assert str(info.value).startswith(f"{sched / 'aaa-bad.yaml'}: template error 'period'; use")
+    invalid: dict = {}
+    assert [j.name for j in load_jobs(sched, invalid)] == ["alpha", "beta"]
+    assert list(invalid) == [sched / "aaa-bad.yaml"]
+
+
+def test_run_due_runs_the_good_jobs_and_records_the_bad_one(dirs, sched: Path, fake) -> None:
+    _, reports = dirs
+    now = datetime(2026, 11, 28, 7, tzinfo=UTC)
+    records = run_due(sched, reports, now=now)
+    assert [(r.job, r.status) for r in records] == [
+        ("aaa-bad", "failed"),
+        ("alpha", "ok"),
+        ("beta", "ok"),
+    ]
+    assert "template error 'period'" in records[0].error
+    assert len(fake.calls) == 2
+    assert [r.job for r in read_history(reports)] == ["aaa-bad", "alpha", "beta"]
+
+
+def test_serve_runs_the_good_jobs_beside_a_bad_one(dirs, sched: Path, fake) -> None:
+    _, reports = dirs
+
+    class OneTurn(threading.Event):
+        """Stops the loop at its first sleep: one turn of run-due, then return."""
+
+        def wait(self, timeout: float | None = None) -> bool:
+            self.set()
+            return True
+
+    serve(sched, reports, poll_s=1, stop=OneTurn())
+    assert len(fake.calls) == 2  # alpha and beta, at their latest 06:00 slot
+    assert sorted(r.job for r in read_history(reports)) == ["aaa-bad", "alpha", "beta"]
+
+
+def test_list_names_the_bad_template_and_exits_1(sched: Path, monkeypatch) -> None:
+    monkeypatch.chdir(sched.parent)
+    out = CliRunner().invoke(main, ["schedule", "list", "--count", "1"])
+    assert out.exit_code == 1
+    assert out.stdout.startswith("alpha: ") and out.stdout.count("  next ") == 2
+    assert out.stderr.startswith("error: scheduled/aaa-bad.yaml: template error 'period'")
+
+
+@pytest.mark.parametrize("cron", ["0 6 * * * *", "0 0 6 * * * *", "0 6 * *"])
+def test_cron_needs_exactly_five_fields(tmp_path: Path, cron: str) -> None:
+    path = tmp_path / "scheduled" / "six.yaml"
+    path.parent.mkdir()
+    path.write_text(JOB.format(name="six", retries=0).replace("0 6 * * *", cron))
+    with pytest.raises(ConfigError) as info:
+        load_job(path)
+    assert str(info.value) == (
+        f"{path}: cron: {cron!r} is not valid; allowed: a five-field cron expression such as "
+        "'0 6 * * *'"
+    )
