@@ -202,6 +202,25 @@ struct day_cache {
     int valid;
 };
 
+/* The date 10/Sep/2015 at s (its '/' bytes checked by the caller) -> days since the epoch, or
+ * -1 when it is no date. */
+static inline int64_t clf_date(const uint8_t *buf, int64_t s)
+{
+    const int64_t d = digits(buf, s, 2);
+    const int64_t y = digits(buf, s + 7, 4);
+    int64_t m = 0;
+    for (int64_t k = 0; k < 12; k++) {
+        if (buf[s + 3] == MONTHS[3 * k] && buf[s + 4] == MONTHS[3 * k + 1] &&
+            buf[s + 5] == MONTHS[3 * k + 2]) {
+            m = k + 1;
+            break;
+        }
+    }
+    if (d < 0 || y < 0 || !valid_date(y, m, d))
+        return -1;
+    return days_from_civil(y, m, d);
+}
+
 /* 10/Sep/2015:17:57:59 +0200 -> 1 and *us = epoch microseconds (UTC); else 0. */
 static inline int time_local(const uint8_t *buf, int64_t s, int64_t e, struct day_cache *cache,
                              int64_t *us)
@@ -214,17 +233,8 @@ static inline int time_local(const uint8_t *buf, int64_t s, int64_t e, struct da
     const uint64_t year = load_word(buf, s + 3);
     const uint64_t zone = load_word(buf, s + 18) >> 24; /* drop bytes 18-20 (":59 ") */
     if (!cache->valid || date != cache->date || year != cache->year || zone != cache->zone) {
-        const int64_t d = digits(buf, s, 2);
-        const int64_t y = digits(buf, s + 7, 4);
-        int64_t m = 0;
-        for (int64_t k = 0; k < 12; k++) {
-            if (buf[s + 3] == MONTHS[3 * k] && buf[s + 4] == MONTHS[3 * k + 1] &&
-                buf[s + 5] == MONTHS[3 * k + 2]) {
-                m = k + 1;
-                break;
-            }
-        }
-        if (d < 0 || y < 0 || !valid_date(y, m, d))
+        const int64_t days = clf_date(buf, s);
+        if (days < 0)
             return 0;
         /* zone: [+-]HH[0-5]M, as the exact path's _offset_seconds accepts it */
         const int64_t sign = buf[s + 21];
@@ -233,7 +243,7 @@ static inline int time_local(const uint8_t *buf, int64_t s, int64_t e, struct da
         if ((sign != 43 && sign != 45) || zh < 0 || zm < 0 || zm > 59)
             return 0;
         const int64_t offset = (zh * 3600 + zm * 60) * (sign == 45 ? -1 : 1);
-        *cache = (struct day_cache){date, year, zone, days_from_civil(y, m, d) * 86400 - offset, 1};
+        *cache = (struct day_cache){date, year, zone, days * 86400 - offset, 1};
     }
     const int64_t secs = clock_seconds(buf, s + 12);
     if (secs < 0)
@@ -294,17 +304,8 @@ static inline int time_naive(const uint8_t *buf, int64_t s, int64_t e, int64_t *
 {
     if (e - s < 20 || buf[s + 2] != 47 || buf[s + 6] != 47 || buf[s + 11] != 58)
         return 0;
-    const int64_t d = digits(buf, s, 2);
-    const int64_t y = digits(buf, s + 7, 4);
-    int64_t m = 0;
-    for (int64_t k = 0; k < 12; k++) {
-        if (buf[s + 3] == MONTHS[3 * k] && buf[s + 4] == MONTHS[3 * k + 1] &&
-            buf[s + 5] == MONTHS[3 * k + 2]) {
-            m = k + 1;
-            break;
-        }
-    }
-    if (d < 0 || y < 0 || !valid_date(y, m, d))
+    const int64_t days = clf_date(buf, s);
+    if (days < 0)
         return 0;
     const int64_t secs = clock_seconds(buf, s + 12);
     if (secs < 0)
@@ -322,7 +323,7 @@ static inline int time_naive(const uint8_t *buf, int64_t s, int64_t e, int64_t *
         for (int64_t n = e - s - 21; n < 6; n++)
             micros *= 10;
     }
-    *us = (days_from_civil(y, m, d) * 86400 + secs) * 1000000 + micros;
+    *us = (days * 86400 + secs) * 1000000 + micros;
     return 1;
 }
 

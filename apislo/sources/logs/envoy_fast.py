@@ -22,7 +22,7 @@ import polars as pl
 from apislo.sources.logs import nginx_kernel as k
 from apislo.sources.logs.fields import clean, scrub_query_secrets
 from apislo.sources.logs.nginx_fast import Program, Var, build
-from apislo.sources.logs.template_fast import Found, TemplatePath, quoted, token
+from apislo.sources.logs.template_fast import Found, TemplatePath, quoted, separated, token
 
 __all__ = ["DEFAULT", "ISTIO", "PATH", "cluster_service"]
 
@@ -33,29 +33,26 @@ _HEAD: list[str | Var] = [
     '] "',
     quoted("request", k.CONV_REQUEST),
     '" ',
-    token("_code", k.CONV_STATUS),
-    " ",
-    token("_flags", k.CONV_STRING),
+    *separated(" ", token("_code", k.CONV_STATUS), token("_flags", k.CONV_STRING)),
 ]
 _NUMBERS: list[str | Var] = [
     " ",
-    token("bytes_in", k.CONV_INT),
-    " ",
-    token("bytes_out", k.CONV_INT),
-    " ",
-    token("_duration_ms", k.CONV_FLOAT),
-    " ",
-    token("_upstream_ms", k.CONV_FLOAT),
+    *separated(
+        " ",
+        token("bytes_in", k.CONV_INT),
+        token("bytes_out", k.CONV_INT),
+        token("_duration_ms", k.CONV_FLOAT),
+        token("_upstream_ms", k.CONV_FLOAT),
+    ),
     ' "',
-    quoted("forwarded_for"),
-    '" "',
-    quoted("user_agent"),
-    '" "',
-    quoted("request_id"),
-    '" "',
-    quoted("_authority", k.CONV_STRING),
-    '" "',
-    quoted("upstream_host"),
+    *separated(
+        '" "',
+        quoted("forwarded_for"),
+        quoted("user_agent"),
+        quoted("request_id"),
+        quoted("_authority", k.CONV_STRING),
+        quoted("upstream_host"),
+    ),
     '"',
 ]
 _ISTIO_TAIL = (
@@ -73,16 +70,13 @@ ISTIO: Program = build(
     [
         *_HEAD,
         " ",
-        token("response_code_details"),
-        " ",
-        token("connection_termination_details"),
+        *separated(" ", token("response_code_details"), token("connection_termination_details")),
         ' "',
         quoted("upstream_transport_failure_reason"),
         '"',
         *_NUMBERS,
         " ",
-        token("_cluster", k.CONV_STRING),
-        *(piece for name in _ISTIO_TAIL for piece in (" ", token(name))),
+        *separated(" ", token("_cluster", k.CONV_STRING), *map(token, _ISTIO_TAIL)),
     ]
 )
 

@@ -24,17 +24,15 @@ import polars as pl
 from apislo.sources.logs import nginx_kernel as k
 from apislo.sources.logs.fields import clean, local_to_utc, scrub_query_secrets
 from apislo.sources.logs.nginx_fast import Program, Var, build
-from apislo.sources.logs.template_fast import Found, TemplatePath, quoted, token
+from apislo.sources.logs.template_fast import Found, TemplatePath, quoted, separated, token
 
 __all__ = ["TEMPLATES", "path"]
 
 
 def _slashed(*names: str, conv: int = k.CONV_INT) -> list[str | Var]:
     """``\\d+/\\d+/...``: numbers split by ``/``, the last one ending at a space."""
-    pieces: list[str | Var] = []
-    for name in names[:-1]:
-        pieces += [Var(name, k.RULE_DELIM, conv, "/"), "/"]
-    return [*pieces, token(names[-1], conv)]
+    fields = [Var(name, k.RULE_DELIM, conv, "/") for name in names[:-1]]
+    return separated("/", *fields, token(names[-1], conv))
 
 
 _TIMERS = ("_t_request", "_t_wait", "_t_connect", "_t_response", "_t_active")
@@ -58,15 +56,14 @@ _BODY: list[str | Var] = [
     " ",
     *_slashed(*_TIMERS, conv=k.CONV_TIMER),
     " ",
-    token("_status", k.CONV_TIMER),
-    " ",
-    token("bytes_out", k.CONV_INT),
-    " ",
-    token("request_cookie"),
-    " ",
-    token("response_cookie"),
-    " ",
-    token("_state", k.CONV_STRING),
+    *separated(
+        " ",
+        token("_status", k.CONV_TIMER),
+        token("bytes_out", k.CONV_INT),
+        token("request_cookie"),
+        token("response_cookie"),
+        token("_state", k.CONV_STRING),
+    ),
     " ",
     *_slashed(*_CONNECTIONS),
     " ",

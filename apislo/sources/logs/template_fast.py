@@ -33,7 +33,7 @@ from apislo.sources.logs.nginx_fast import (
 )
 from apislo.text import UNPRINTABLE_ESCAPES
 
-__all__ = ["ExactPath", "Found", "TemplatePath", "quoted", "token"]
+__all__ = ["ExactPath", "Found", "TemplatePath", "quoted", "separated", "token"]
 
 #: A format's regex path: ``(line_no, text)`` pairs -> events and rejects (with those numbers).
 ExactPath = Callable[[list[tuple[int, str]]], Parsed]
@@ -53,6 +53,14 @@ def token(column: str, conv: int = k.CONV_SKIP) -> Var:
 def quoted(column: str, conv: int = k.CONV_SKIP) -> Var:
     """A ``"[^"]*"`` field of a template, between the quotes of the literals around it."""
     return Var(column, k.RULE_DELIM, conv, '"')
+
+
+def separated(separator: str, *fields: Var) -> list[str | Var]:
+    """Template pieces of ``fields`` with the literal ``separator`` between each two."""
+    pieces: list[str | Var] = []
+    for field in fields:
+        pieces += [separator, field] if pieces else [field]
+    return pieces
 
 
 @dataclass(frozen=True)

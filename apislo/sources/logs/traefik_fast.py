@@ -18,7 +18,7 @@ import polars as pl
 from apislo.sources.logs import nginx_kernel as k
 from apislo.sources.logs.fields import clean, scrub_query_secrets
 from apislo.sources.logs.nginx_fast import Program, Var, build
-from apislo.sources.logs.template_fast import Found, TemplatePath, quoted, token
+from apislo.sources.logs.template_fast import Found, TemplatePath, quoted, separated, token
 
 __all__ = ["CLF", "PATH", "service"]
 
@@ -33,19 +33,13 @@ CLF: Program = build(
         '] "',
         quoted("request", k.CONV_REQUEST),
         '" ',
-        token("_status", k.CONV_STATUS),
-        " ",
-        token("bytes_out", k.CONV_INT),
+        *separated(" ", token("_status", k.CONV_STATUS), token("bytes_out", k.CONV_INT)),
         ' "',
-        quoted("referer"),
-        '" "',
-        quoted("user_agent"),
+        *separated('" "', quoted("referer"), quoted("user_agent")),
         '" ',
         token("_count", k.CONV_INT),
         ' "',
-        quoted("_router", k.CONV_STRING),
-        '" "',
-        quoted("server_url"),
+        *separated('" "', quoted("_router", k.CONV_STRING), quoted("server_url")),
         '" ',
         Var("_duration_ms", k.RULE_DELIM, k.CONV_FLOAT, "m"),
         "ms",

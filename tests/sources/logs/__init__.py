@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import polars as pl
 
@@ -36,4 +37,19 @@ class Messy(random.Random):
         self.odd = odd
 
     def choice(self, seq):  # type: ignore[no-untyped-def, override]
-        return seq[0] if self.random() >= self.odd else super().choice(seq)
+        return seq[0] if self.random() < 1 - self.odd else super().choice(seq)
+
+
+def mangle(rng: random.Random, line: str, odd: Callable[[str], str] | None = None) -> str:
+    """``line`` cut short (3 % of the time), ending in ``\\r`` (3 %), with its first space doubled
+    (2 %), or changed by ``odd`` (1 %, a format's own oddity); as it is otherwise."""
+    cut = rng.random()
+    if cut < 0.03:
+        return line[: rng.randrange(len(line))]
+    if cut < 0.06:
+        return line + "\r"
+    if cut < 0.08:
+        return line.replace(" ", "  ", 1)
+    if odd is not None and cut < 0.09:
+        return odd(line)
+    return line

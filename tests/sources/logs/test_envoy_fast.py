@@ -15,7 +15,7 @@ from apislo.sources.logs import envoy_fast
 from apislo.sources.logs.base import Parsed
 from apislo.sources.logs.envoy_text import EnvoyText
 from apislo.sources.logs.nginx_fast import scan
-from tests.sources.logs import Messy, agree
+from tests.sources.logs import Messy, agree, mangle
 from tests.sources.logs.test_envoy_text import (
     CLIENT_LEFT,
     ENVOY_DEFAULT,
@@ -141,16 +141,7 @@ def _line(rng: random.Random, variant: str) -> str:
     if variant in ("istio", "istio16"):
         tail = f" {rng.choice(_CLUSTERS)} 10.44.1.23:37652 10.0.45.184:8000 10.44.1.23:4 - default"
     line = f"{head}{middle} {numbers} {duration} {upstream} {quoted}{tail}"
-    cut = rng.random()
-    if cut < 0.03:
-        line = line[: rng.randrange(len(line))]
-    elif cut < 0.06:
-        line += "\r"
-    elif cut < 0.08:
-        line = line.replace(" ", "  ", 1)
-    elif cut < 0.09:
-        line += " \t"
-    return line
+    return mangle(rng, line, lambda x: x + " \t")
 
 
 def _agree(lines: list[str]) -> Parsed:

@@ -12,7 +12,7 @@ import pytest
 from apislo.sources.logs import haproxy_fast
 from apislo.sources.logs.base import ParseOptions
 from apislo.sources.logs.haproxy import HaproxyHttp
-from tests.sources.logs import Messy, agree
+from tests.sources.logs import Messy, agree, mangle
 from tests.sources.logs.test_haproxy import BADREQ, IPV6_LOGASAP, NOSRV, RETRIED
 
 GOOD = (
@@ -131,16 +131,7 @@ def _line(rng: random.Random) -> str:
         f"{client} [{rng.choice(_DATES)}] fe_https~ {backend} {timers} {status} {size} - -"
         f' {state} {conns} 0/0{headers} "{request}"'
     )
-    cut = rng.random()
-    if cut < 0.03:
-        line = line[: rng.randrange(len(line))]
-    elif cut < 0.06:
-        line += "\r"
-    elif cut < 0.08:
-        line = line.replace(" ", "  ", 1)
-    elif cut < 0.09:
-        line = line.removesuffix('"')
-    return line
+    return mangle(rng, line, lambda x: x.removesuffix('"'))
 
 
 @pytest.mark.parametrize("tz", [None, "Europe/Paris"])

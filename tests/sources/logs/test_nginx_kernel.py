@@ -21,6 +21,7 @@ from apislo.sources.logs.kong_proxy import KONG_LOG_FORMAT
 from apislo.sources.logs.nginx import COMBINED, TIMED
 from apislo.sources.logs.nginx_format import compile_log_format
 from apislo.sources.logs.nginx_kernel import count_lines, encode_spans, find_any
+from tests.sources.logs import Messy, mangle
 
 GOOD = (
     '10.0.0.1 - alice [10/Sep/2015:17:57:59 +0000] "GET /a?x=1 HTTP/1.1" 200 5 "-" "curl" '
@@ -170,12 +171,6 @@ _UPSTREAMS = ["0.400", "-", "0.512, 0.034", "- : 0.300, 0.001", "0.1 : 0.2", "0.
 _PATHS = ["/a", "/a?x=1&apikey=k", "/s?q=\\x22x\\x22", '/j\\"k', "/caf\xe9", "/%20"]
 
 
-class _Messy(random.Random):
-    def choice(self, seq):  # type: ignore[no-untyped-def, override]
-        """Mostly the first (good) option, else any: most lines hold one oddity or none."""
-        return seq[0] if self.random() < 0.8 else super().choice(seq)
-
-
 def _line(rng: random.Random) -> str:
     """One line of a deliberately messy ``nginx-timed`` log."""
     kind = rng.random()
@@ -196,18 +191,11 @@ def _line(rng: random.Random) -> str:
         f'{addr} - {user} [{day}:{clock} {rng.choice(_ZONES)}] "{request}" {status} {size} '
         f'"-" "{agent}" {rtime} {rng.choice(_UPSTREAMS)}'
     )
-    cut = rng.random()
-    if cut < 0.03:
-        line = line[: rng.randrange(len(line))]
-    elif cut < 0.06:
-        line += "\r"
-    elif cut < 0.08:
-        line = line.replace(" ", "  ", 1)
-    return line
+    return mangle(rng, line)
 
 
 def _corpus(n: int, seed: int = 11) -> list[str]:
-    rng = _Messy(seed)
+    rng = Messy(seed, odd=0.2)
     return [_line(rng) for _ in range(n)]
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from apislo.sources.logs import traefik_fast
 from apislo.sources.logs.traefik import TraefikClf
-from tests.sources.logs import Messy, agree
+from tests.sources.logs import Messy, agree, mangle
 
 GOOD = (
     '192.168.1.10 - alice [02/Jan/2024:03:04:05 +0000] "GET /whoami?token=t HTTP/1.1" 200 412'
@@ -101,16 +101,7 @@ def _line(rng: random.Random) -> str:
         f'10.0.0.1 - {user} [{rng.choice(_TIMES)}] "{request}" {status} {size} "-" "{agent}"'
         f' {count} "{router}" "http://10.0.0.5:80" {duration}ms'
     )
-    cut = rng.random()
-    if cut < 0.03:
-        line = line[: rng.randrange(len(line))]
-    elif cut < 0.06:
-        line += "\r"
-    elif cut < 0.08:
-        line = line.replace(" ", "  ", 1)
-    elif cut < 0.09:
-        line += " "
-    return line
+    return mangle(rng, line, lambda x: x + " ")
 
 
 def test_both_paths_agree_on_a_messy_corpus() -> None:
