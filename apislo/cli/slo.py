@@ -98,6 +98,7 @@ def compute(
         echo_json(records)
         return
     click.echo(f"at {result.at.isoformat()}  source {result.source}")
+    unevaluated = sorted({r["slo"] for r in records if r["alerts_firing"] is None})
     for r in records:
         sli = "n/a" if r["sli"] is None else f"{r['sli']:.5%}"
         left = r["error_budget_remaining"]
@@ -110,6 +111,14 @@ def compute(
         click.echo(
             f"{r['slo']}{group}  {r['objective_name']} over {r['window']}: SLI {sli}, "
             f"budget left {left_text}{burn_text}{flag}{alerts}"
+        )
+    if unevaluated:
+        click.echo(
+            f"note: alerts not evaluated for {', '.join(unevaluated)}: their policy's windows "
+            f"need a step that divides them (--step {step} is coarser; try --step 1min), or the "
+            "SLI is a ratio of your own queries; burn rates over windows shorter than the step "
+            "are left out",
+            err=True,
         )
 
 

@@ -188,10 +188,17 @@ class EvaluationResult:
                     "error_budget_remaining": _json(row["remaining"]),
                     "low_traffic": bool(row["low_traffic"]),
                     "burn_rates": {c[5:]: _json(row[c]) for c in burn_cols if c in row},
-                    "alerts_firing": list(row["alerts_firing"] or []),
+                    "alerts_firing": _names(row["alerts_firing"]),
                 }
             )
         return out
+
+
+def _names(firing: list[str] | None) -> list[str] | None:
+    """A row's firing alert names for JSON; ``None`` where the alerts were not evaluated (the
+    data's step is coarser than the policy's short windows, or the SLI is none the alert engine
+    reads)."""
+    return None if firing is None else list(firing)
 
 
 def _json(value: Any) -> Any:

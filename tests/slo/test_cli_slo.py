@@ -387,6 +387,23 @@ def test_compute_text_without_burn_rates_prints_no_burn_label(tmp_path: Path) ->
     )
 
 
+def test_compute_says_when_a_coarse_step_leaves_the_alerts_unevaluated(tmp_path: Path) -> None:
+    # With --step 1h the Workbook policy's 5m and 30m short windows cannot be made of 1-hour
+    # rows: no alert can be evaluated, so none may read as "none firing". The text says so on
+    # stderr, and JSON gives null instead of an empty list; the 5m and 30m burn rates are null.
+    args = ["slo", "compute", str(_spec(tmp_path)), "--source", str(_dataset(tmp_path)),
+            "--at", "2026-03-02T06:00:00Z", "--step", "1h"]  # fmt: skip
+    text = CliRunner().invoke(main, args)
+    assert text.exit_code == 0, text.output
+    assert text.stderr.startswith(
+        "note: alerts not evaluated for checkout-availability: their policy's windows need a "
+        "step that divides them (--step 1h is coarser; try --step 1min)"
+    )
+    (record,) = json.loads(CliRunner().invoke(main, [*args, "--json"]).stdout)
+    assert record["alerts_firing"] is None
+    assert (record["burn_rates"]["5m"], record["burn_rates"]["30m"]) == (None, None)
+
+
 def test_history_with_start_after_end_is_an_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         main,
