@@ -92,6 +92,15 @@ def _shown(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _rows(by: str) -> Any:
+    """The rows of a faceted chart, one per ``by`` value, its name cut at 300 px as labels are
+    elsewhere: a row header is drawn upright, and a 3,000-character API name from the logs
+    made a chart 15,000 px tall."""
+    import altair as alt
+
+    return alt.Row(f"{by}:N", title=None, header=alt.Header(labelLimit=300))
+
+
 def _time_x(field: str = "ts", title: str = "time (UTC)") -> Any:
     import altair as alt
 
@@ -119,7 +128,7 @@ def latency_bands(latency: pd.DataFrame, by: str = "api") -> Any:
             color=alt.Color("quantile:N", sort=order, title=None),
         )
         .properties(height=140)
-        .facet(row=alt.Row(f"{by}:N", title=None), title="Latency percentiles")
+        .facet(row=_rows(by), title="Latency percentiles")
         .resolve_scale(y="independent")
     )
 
@@ -213,7 +222,7 @@ def budget_burn_down(
             ),
         )
         .properties(height=140)
-        .facet(row=alt.Row(f"{by}:N", title=None), title="Error budget remaining vs ideal")
+        .facet(row=_rows(by), title="Error budget remaining vs ideal")
         .resolve_scale(y="independent")
     )
 
@@ -262,7 +271,7 @@ def burn_rates(
     return (
         alt.layer(line, rule, data=_shown(data))
         .properties(height=140)
-        .facet(row=alt.Row(f"{by}:N", title=None), title="Burn rate per window")
+        .facet(row=_rows(by), title="Burn rate per window")
         .resolve_scale(y="independent")
     )
 
@@ -308,6 +317,6 @@ def compliance_history(history: pd.DataFrame, by: str = "slo_objective") -> Any:
     return (
         alt.layer(dots, target, no_data, data=_shown(data))
         .properties(height=140, width=_WIDTH)
-        .facet(row=alt.Row(f"{by}:N", title=None), title="Compliance history (target in red)")
+        .facet(row=_rows(by), title="Compliance history (target in red)")
         .resolve_scale(y="independent")
     )

@@ -96,3 +96,15 @@ def test_compliance_axis_spans_the_attainments_so_a_missed_target_shows() -> Non
     # the period without traffic keeps its place on the axis and says so (it was left out)
     assert ">2026-11</text>" in svg
     assert svg.count(">no data</text>") == 1
+
+
+def test_a_long_name_from_the_logs_keeps_a_faceted_chart_short() -> None:
+    """Two panels of 140 px: 3,000 characters of an API name, drawn upright as the row's header,
+    made the SVG 15,027 px tall; cut at 300 px, the chart stays under 500 px."""
+    ts = pd.to_datetime(["2026-11-01T00:00Z", "2026-11-01T01:00Z"] * 2)
+    latency = pd.DataFrame(
+        {"ts": ts, "api": ["x" * 3000] * 2 + ["b"] * 2, "quantile": "p50", "latency_s": 0.1}
+    )
+    svg = svg_of(charts.latency_bands(latency))
+    height = float(re.search(r'<svg[^>]* height="([0-9.]+)"', svg).group(1))
+    assert 280 < height < 500
