@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -57,6 +58,23 @@ class ReportResult:
 def new_run_id() -> str:
     """A sortable unique run id: UTC time and 6 random hex digits (``20261128T150000Z-1a2b3c``)."""
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+#: A run's working folder (``.run-*`` beside the report) untouched for this long belongs to a
+#: run that was killed (SIGKILL leaves no chance to remove it): the next run into the folder
+#: removes it. Runs are capped far below (``timeout_s``, 30 min by default).
+STALE_RUN_S = 24 * 3600.0
+
+
+def _remove_stale_runs(folder: Path) -> None:
+    """Remove the ``.run-*`` working folders in ``folder`` untouched for :data:`STALE_RUN_S`."""
+    now = time.time()
+    for stale in folder.glob(".run-*"):
+        try:
+            if stale.is_dir() and now - stale.stat().st_mtime > STALE_RUN_S:
+                shutil.rmtree(stale, ignore_errors=True)
+        except OSError:  # (gone meanwhile: another run removed it)
+            continue
 
 
 def run_report(
@@ -107,6 +125,7 @@ def run_report(
         ensure_kernel(kernel)
     started = datetime.now(UTC)
     t0 = time.monotonic()
+    _remove_stale_runs(html_path.parent)
     with tempfile.TemporaryDirectory(prefix=".run-", dir=html_path.parent) as tmp:
         executed = Path(tmp) / "executed.ipynb"
         outcome = _execute(

@@ -163,3 +163,23 @@ def test_a_signal_stops_the_worker_records_the_run_and_frees_the_job(
     (record,) = [json.loads(x) for x in (reports / "history.jsonl").read_text().splitlines()]
     assert (record["job"], record["status"]) == ("slow", "failed")
     assert record["error"].startswith("stopped (SIGTERM or Ctrl-C) before it ended")
+
+
+def test_a_killed_runs_working_folder_is_removed_by_the_next_run(tmp_path: Path) -> None:
+    """A runner killed by SIGKILL leaves its ``.run-*`` folder: the next run into the same
+    folder removes one untouched for a day (here two days), and leaves a fresh one (a run of
+    another report, going on) alone."""
+    import os
+
+    old, live = tmp_path / ".run-killed", tmp_path / ".run-going"
+    for folder in (old, live):
+        folder.mkdir()
+        (folder / "executed.ipynb").write_text("{}")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(old, (two_days_ago, two_days_ago))
+    run_report(NOTEBOOKS / "good.ipynb", {"n": 3}, tmp_path / "report.html")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".run-going",
+        "report.html",
+        "report.ipynb",
+    ]
