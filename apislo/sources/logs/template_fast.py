@@ -35,8 +35,9 @@ from apislo.text import UNPRINTABLE_ESCAPES
 
 __all__ = ["ExactPath", "Found", "TemplatePath", "quoted", "separated", "token"]
 
-#: A format's regex path: ``(line_no, text)`` pairs -> events and rejects (with those numbers).
-ExactPath = Callable[[list[tuple[int, str]]], Parsed]
+#: A format's regex path: a chunk, or ``(line_no, text)`` pairs -> events and rejects (with
+#: those numbers).
+ExactPath = Callable[[bytes | list[tuple[int, str]]], Parsed]
 
 #: Lines of a chunk tried with each template to choose the one the chunk is written in.
 PROBE_LINES = 16
@@ -157,7 +158,9 @@ class TemplatePath:
 
     def parse(self, chunk: bytes, exact: ExactPath) -> Parsed:
         """Parse complete lines: :meth:`run`'s events, and ``exact``'s events and rejects for
-        the lines it declined, merged in line order."""
+        the lines it declined, merged in line order; ``exact``'s parse of the whole chunk when
+        the kernel declined most of it (a chunk of another format's lines, or of garbage: picking
+        the lines one by one would cost more than the regex over all of them)."""
         newlines = k.count_lines(np.frombuffer(chunk, dtype=np.uint8), 0, len(chunk))
         n_lines = newlines + (0 if chunk.endswith(b"\n") or not chunk else 1)
         if not n_lines:
@@ -165,6 +168,8 @@ class TemplatePath:
         events, lines, declined = self.run(chunk, n_lines)
         if not len(declined):
             return Parsed(events, make_rejects([], [], []))
+        if 2 * len(declined) > n_lines:
+            return exact(chunk)
         slow = exact(pick_lines(chunk, declined))
         slow_lines = declined[~np.isin(declined, slow.rejects["line_no"].to_numpy())]
         return Parsed(merge(events, lines, slow.events, slow_lines), slow.rejects)

@@ -167,3 +167,15 @@ def test_both_paths_agree_on_a_messy_corpus(variant: str) -> None:
         assert envoy_fast.PATH.choose(block_chunk, len(block)) is program
         events += _agree(block).events.height
     assert kept < events < len(lines)
+
+
+def test_a_chunk_the_kernel_mostly_declines_is_the_regex_paths() -> None:
+    """Ten Envoy lines among thirty of Envoy's own log: the kernel keeps 10 of 40, so the
+    regex path reads the whole chunk (picking 30 lines one by one costs more); the parse is
+    its parse, 10 events and 30 rejects."""
+    own = "[2024-06-02 13:35:27.054][1][info][main] starting main dispatch loop"
+    lines = [ENVOY_DEFAULT if i % 4 == 0 else own for i in range(40)]
+    _, kept, declined = envoy_fast.PATH.run("".join(f"{x}\n" for x in lines).encode(), 40)
+    assert (len(kept), len(declined)) == (10, 30)
+    parsed = _agree(lines)
+    assert (parsed.events.height, parsed.rejects.height) == (10, 30)
