@@ -8,6 +8,7 @@ from collections.abc import Callable
 import polars as pl
 
 from apislo.sources.logs.base import Parsed
+from apislo.sources.logs.template_fast import TemplatePath
 
 
 def as_strings(frame: pl.DataFrame) -> pl.DataFrame:
@@ -26,6 +27,32 @@ def agree(fmt: object, lines: list[str]) -> Parsed:
     assert parsed.rejects.equals(exact.rejects)
     assert parsed.events.height + parsed.rejects.height == len(lines)
     return parsed
+
+
+def agree_through_kernel(fmt: object, path: TemplatePath, block: list[str]) -> tuple[int, int]:
+    """:func:`agree` on ``block``, then on the lines ``path`` keeps of it with as many of the
+    others, spread over the block: a block the kernel mostly declines is parsed whole by the
+    regex path, so in a messy corpus :func:`agree` alone would compare the regex path with
+    itself, while the thinned block (at most half declined) has the kernel's events merged with
+    the regex path's.
+
+    Returns:
+        ``(events, kept)``: the block's events, and the lines of it the kernel keeps.
+    """
+    events = agree(fmt, block).events.height
+    chunk = "".join(line + "\n" for line in block).encode()
+    rows = set(path.run(chunk, len(block))[1].tolist())
+    if not rows:
+        return events, 0
+    others = [row for row in range(len(block)) if row not in rows]
+    picked = rows | set(others[:: -(-len(others) // len(rows)) or 1])
+    thinned = [line for row, line in enumerate(block) if row in picked]
+    thin = "".join(line + "\n" for line in thinned).encode()
+    if path.choose(thin, len(thinned)) is path.choose(chunk, len(block)):
+        _, thin_kept, thin_declined = path.run(thin, len(thinned))
+        assert len(thin_kept) == len(rows) and 2 * len(thin_declined) <= len(thinned)
+    agree(fmt, thinned)
+    return events, len(rows)
 
 
 class Messy(random.Random):
