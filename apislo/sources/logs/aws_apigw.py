@@ -32,6 +32,7 @@ from typing import Any
 
 import polars as pl
 
+from apislo.sources.logs.aws_fast import PATH, target_path
 from apislo.sources.logs.base import LogFormat, Parsed
 from apislo.sources.logs.fields import (
     Num,
@@ -122,8 +123,7 @@ def recover_flat_json(text: str) -> dict[str, Any] | None:
 
 def _path_from_route(route_key: pl.Expr) -> pl.Expr:
     """``GET /pets/{id}`` -> ``/pets/{id}``; ``$default`` -> null."""
-    target = route_key.str.replace(r"^[A-Z]+ ", "")
-    return pl.when(target.str.starts_with("/")).then(target)
+    return target_path(route_key.str.replace(r"^[A-Z]+ ", ""))
 
 
 class _AwsApiGateway(LogFormat):
@@ -182,12 +182,17 @@ class AwsApiGatewayClf(_AwsApiGateway):
         return sniff_pattern(lines, _CLF)
 
     def parse(self, chunk: bytes) -> Parsed:
-        """Parse CLF preset lines into events and rejects."""
-        frame = match_lines(chunk, _CLF)
+        """Parse CLF preset lines into events and rejects: by the C kernel
+        (:mod:`~apislo.sources.logs.aws_fast`), and the lines it declines by the regex."""
+        return PATH.parse(chunk, self._parse_exact)
+
+    def _parse_exact(self, lines: bytes | list[tuple[int, str]]) -> Parsed:
+        """The regex path, on a chunk or on ``(line_no, text)`` pairs."""
+        frame = match_lines(lines, _CLF)
         absent = pl.lit(None, dtype=pl.String)
         frame = frame.with_columns(
             pl.col("method").alias("httpMethod"),
-            pl.when(pl.col("target").str.starts_with("/")).then(pl.col("target")).alias("path"),
+            target_path(pl.col("target")).alias("path"),
             *(absent.alias(n) for n in ("resourcePath", "routeKey", "domainName", "apiName")),
             *(absent.alias(n) for n in ("apiId", "principalId", "apiKeyId", "__key")),
             *(absent.alias(n) for n in ("responseLatency", "integrationLatency")),
