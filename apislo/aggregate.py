@@ -28,6 +28,7 @@ from apislo.model import (
 __all__ = [
     "DEFAULT_QUANTILES",
     "MAX_COMPLETE_ROWS",
+    "merge_intervals",
     "parse_interval",
     "quantile_column",
     "summary",
@@ -153,6 +154,37 @@ def summary(
         .collect()
     )
     return arrow_to_pandas(totals.to_arrow())
+
+
+def merge_intervals(
+    counts: pd.DataFrame, max_intervals: int, by: str | Sequence[str] = ()
+) -> pd.DataFrame:
+    """``counts`` (a ``ts`` column, the ``by`` columns and count columns only, as a traffic
+    frame's counts summed per ``ts`` and group) with its intervals merged ``k`` at a time, the
+    counts summed, so that at most ``max_intervals`` remain; as it is when it has no more.
+
+    A merged interval is stamped with the ``ts`` of its first; counts stay exact (quantiles
+    estimated from merged buckets are those of the longer interval). For charts: a chart 640 px
+    wide shows no more points than that, and Altair refuses data of over 5,000 rows.
+
+    >>> ts = pd.date_range("2026-11-01", periods=5, freq="1min", tz="UTC")
+    >>> merge_intervals(pd.DataFrame({"ts": ts, "requests": [1, 2, 3, 4, 5]}), 2)["requests"]
+    0    6
+    1    9
+    Name: requests, dtype: int64
+    """
+    if max_intervals < 1:
+        raise ConfigError(f"max_intervals={max_intervals}: at least 1 interval is needed")
+    stamps = pd.DatetimeIndex(counts["ts"])  # (NumPy times, whether Arrow-backed or not)
+    distinct = stamps.unique().sort_values()
+    if len(distinct) <= max_intervals:
+        return counts
+    origin, step = distinct[0], (distinct[1:] - distinct[:-1]).min()
+    span = step * -(-(distinct[-1] - origin + step) // (step * max_intervals))
+    merged = origin + (stamps - origin) // span * span
+    ts = pd.Series(merged, index=counts.index).astype(counts["ts"].dtype)
+    keys = ["ts", *_group_keys(by)]
+    return counts.assign(ts=ts).groupby(keys, as_index=False, observed=True).sum()
 
 
 def _group_keys(by: str | Sequence[str]) -> list[str]:

@@ -23,6 +23,7 @@ from apislo.model import STATUS_COLUMNS
 from apislo.text import printable
 
 __all__ = [
+    "MAX_CHART_INTERVALS",
     "THEME",
     "budget_burn_down",
     "burn_rates",
@@ -35,6 +36,9 @@ __all__ = [
 
 #: Theme name registered with Altair.
 THEME = "apislo"
+#: The most time intervals a chart over time shows: finer data is merged into longer intervals
+#: (:func:`apislo.aggregate.merge_intervals`), as a chart 640 px wide shows no more points.
+MAX_CHART_INTERVALS = 720
 _WIDTH = 640
 _HEIGHT = 220
 _PALETTE = ["#1f5f99", "#e07b00", "#2a9d55", "#c0392b", "#7d4ea3", "#7f7f7f"]
@@ -70,6 +74,9 @@ def setup(renderer: str | None = None) -> str:
     import altair as alt
 
     alt.theme.register(THEME, enable=True)(_theme)
+    # Altair refuses data of over 5,000 rows; the builders bound the points per series
+    # (MAX_CHART_INTERVALS), and a faceted chart has a series per panel.
+    alt.data_transformers.disable_max_rows()
     chosen = renderer or os.environ.get("APISLO_CHART_RENDERER") or "default"
     alt.renderers.enable(chosen)
     return chosen
@@ -99,6 +106,14 @@ def _rows(by: str) -> Any:
     import altair as alt
 
     return alt.Row(f"{by}:N", title=None, header=alt.Header(labelLimit=300))
+
+
+def _interval(ts: pd.Series) -> str:
+    """The interval between the times ``ts`` (``5m``, ``1h``...; "interval" for one time)."""
+    from apislo.slo.maths import _duration
+
+    step = ts.drop_duplicates().sort_values().diff().min()
+    return "interval" if pd.isna(step) else _duration(step)
 
 
 def _time_x(field: str = "ts", title: str = "time (UTC)") -> Any:
@@ -134,12 +149,16 @@ def latency_bands(latency: pd.DataFrame, by: str = "api") -> Any:
 
 
 def status_mix(traffic: pd.DataFrame) -> Any:
-    """Requests per interval stacked by status class (2xx, 3xx, 4xx, 5xx), summed over groups."""
+    """Requests per interval stacked by status class (2xx, 3xx, 4xx, 5xx), summed over groups,
+    the intervals merged so that at most :data:`MAX_CHART_INTERVALS` remain."""
     import altair as alt
+
+    from apislo.aggregate import merge_intervals
 
     classes = [c for c in STATUS_COLUMNS if c != "status_429"]
     _require(traffic, ["ts", *classes], "status_mix")
     per_ts = traffic.groupby("ts", as_index=False)[classes].sum()
+    per_ts = merge_intervals(per_ts, MAX_CHART_INTERVALS)
     long = per_ts.melt("ts", var_name="status", value_name="requests")
     long["status"] = long["status"].str.removeprefix("status_")
     colours = [_STATUS_COLOURS[c] for c in classes]
@@ -148,7 +167,7 @@ def status_mix(traffic: pd.DataFrame) -> Any:
         .mark_area()
         .encode(
             x=_time_x(),
-            y=alt.Y("requests:Q", stack=True, title="requests per interval"),
+            y=alt.Y("requests:Q", stack=True, title=f"requests per {_interval(per_ts['ts'])}"),
             color=alt.Color(
                 "status:N",
                 scale=alt.Scale(domain=[c.removeprefix("status_") for c in classes], range=colours),

@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from apislo.aggregate import merge_intervals
+from apislo.charts import MAX_CHART_INTERVALS
 from apislo.errors import ConfigError
 
 __all__ = [
@@ -256,8 +258,10 @@ def consumers_hit(traffic: pd.DataFrame, n: int = 20) -> pd.DataFrame:
 def latency_over_time(
     traffic: pd.DataFrame, by: str = "api", quantiles: Sequence[float] = (0.5, 0.9, 0.99)
 ) -> pd.DataFrame:
-    """Long frame ``ts, <by>, quantile, latency_s``: bucket-estimated quantiles per interval."""
-    totals = _summed(traffic, ["ts", by])
+    """Long frame ``ts, <by>, quantile, latency_s``: bucket-estimated quantiles per interval,
+    the intervals merged (:func:`apislo.aggregate.merge_intervals`) so that at most
+    :data:`apislo.charts.MAX_CHART_INTERVALS` remain."""
+    totals = merge_intervals(_summed(traffic, ["ts", by]), MAX_CHART_INTERVALS, by)
     parts = [
         pd.DataFrame(
             {
