@@ -119,6 +119,10 @@ class FileState:
             bytes) and its identity: its last 8 bytes in hex (gzip's trailer: the CRC-32 and
             size of its last member) and a digest of its first 64 KiB; ``None`` otherwise. A
             ``.gz`` with both the same is known without being read (:func:`_known_gz`).
+        tail_sha256: for a plain file, the digest of the last :data:`HEAD_BYTES` bytes (fewer
+            when less was read) before ``offset``: a run that would resume there first checks
+            them, so a log rewritten in place (its first bytes the same) is not resumed in the
+            middle of other lines (:func:`_check_tail`). ``None`` in entries written before.
     """
 
     path: str
@@ -131,6 +135,7 @@ class FileState:
     prefix_start: int = 0
     gz_size: int | None = None
     gz_identity: str | None = None
+    tail_sha256: str | None = None
 
 
 #: :class:`FileState`'s fields, in the order of its JSON entries.
@@ -444,6 +449,10 @@ def ingest(
                     continue
                 head = read_content_head(path)
                 known = _match(run.state, head, path)
+                if known is not None and _shrunk(path, known):
+                    report.unchanged.append(str(path))
+                    report.warnings.append(_take_shrunk(path, known))
+                    continue
                 if known is not None and _read_to_end(path, known):
                     report.unchanged.append(str(path))
                     known.path = str(path)
@@ -516,6 +525,8 @@ class _Run:
                 was added.
         """
         root, report = self.root, self.report
+        if known is not None:
+            _check_tail(path, known)
         stat = path.stat()  # before reading: a file grown since is read on next time
         gz_id = _gz_identity(path) if path.suffix == ".gz" else None
         settled = path.suffix == ".gz" or time.time() - stat.st_mtime > SETTLE_SECONDS
@@ -569,6 +580,7 @@ class _Run:
             env,
             head.start,
             *(gz_id or (None, None)),
+            None if path.suffix == ".gz" else _tail_digest(path, head.start, offset),
         )
         if known is not None:
             self.state.remove(known)
@@ -827,6 +839,60 @@ def _read_to_end(path: Path, known: FileState) -> bool:
         return False
     isize = int.from_bytes(bytes.fromhex(identity[1][:16])[4:], "little")
     return known.offset % (1 << 32) == isize
+
+
+def _tail_digest(path: Path, start: int, offset: int) -> str | None:
+    """The digest of the :data:`HEAD_BYTES` bytes of ``path`` before ``offset`` (from
+    ``start`` when fewer), or ``None`` when the file ends before ``offset``."""
+    first = max(start, offset - HEAD_BYTES)
+    tail = read_head(path, offset - first, first)
+    return prefix_digest(tail) if len(tail) == offset - first else None
+
+
+def _check_tail(path: Path, known: FileState) -> None:
+    """Refuse to resume a plain file where the last run stopped when the bytes before that
+    point have changed (``known.tail_sha256``): it was rewritten in place, its first bytes the
+    same (trimmed, or restored from a copy, then written on), and where its new lines start is
+    unknown. Resuming would read from the middle of other lines and lose the lines before.
+
+    Raises:
+        IngestError: the bytes differ; nothing of the file is added.
+    """
+    if path.suffix == ".gz" or known.tail_sha256 is None:
+        return
+    if _tail_digest(path, known.prefix_start, known.offset) != known.tail_sha256:
+        raise IngestError(
+            f"{path}: the bytes before byte {known.offset:,} (line {known.lines + 1:,}), where "
+            "the last run stopped reading it, have changed, its first bytes have not: it was "
+            "rewritten in place (trimmed, or restored from a copy) and written on, so where its "
+            "new lines start is unknown; nothing of it was added. To read it all again, give "
+            "its content a new first line or ingest it into another dataset"
+        )
+
+
+def _shrunk(path: Path, known: FileState) -> bool:
+    """Whether the plain file ``path``, which ``known`` matches, is now shorter than what was
+    read of it."""
+    return path.suffix != ".gz" and path.stat().st_size < known.offset
+
+
+def _take_shrunk(path: Path, known: FileState) -> str:
+    """Remember a file that shrank below what was read of it, its first bytes the same (a log
+    trimmed in place, or restored from an older copy), as read to its last complete line: what
+    it still holds was read before, and lines written to it from now on are read on the next
+    run. Returns the run's warning."""
+    size = path.stat().st_size
+    end, lines = known.prefix_start, 0
+    for chunk in read_chunks(path, known.prefix_start, keep_partial=False):
+        end, lines = chunk.end_offset, lines + chunk.lines
+    message = (
+        f"{path}: shorter ({size:,} bytes) than the {known.offset:,} read of it before, its first "
+        f"bytes the same (trimmed in place, or restored from an older copy): its {lines:,} lines "
+        "were read before; lines written to it from now on are read"
+    )
+    known.offset, known.lines, known.path = end, lines, str(path)
+    known.tail_sha256 = _tail_digest(path, known.prefix_start, end)
+    return message
 
 
 def _gz_index(state: list[FileState]) -> dict[tuple[int, str], FileState]:

@@ -614,6 +614,7 @@ def test_the_state_file_holds_one_entry_per_line_after_each_commit(tmp_path: Pat
             "prefix_start": 0,
             "gz_size": None,
             "gz_identity": None,
+            "tail_sha256": hashlib.sha256(log.read_bytes()).hexdigest(),  # (under 4 KiB)
         }
         for log, n in ((a, 3), (b, 2))
     ]
@@ -623,7 +624,7 @@ def test_the_state_file_holds_one_entry_per_line_after_each_commit(tmp_path: Pat
     assert (dataset / "_apislo_state.json").read_text() == text
     # a state written before entries said where content starts and how big a .gz was (no
     # "prefix_start", "gz_size") still knows both files
-    new_keys = ("prefix_start", "gz_size", "gz_identity")
+    new_keys = ("prefix_start", "gz_size", "gz_identity", "tail_sha256")
     old = {"files": [{k: v for k, v in e.items() if k not in new_keys} for e in expected]}
     (dataset / "_apislo_state.json").write_text(json.dumps(old))
     again = ingest([a, b], dataset, "nginx-combined")

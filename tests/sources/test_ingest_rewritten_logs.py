@@ -1,0 +1,81 @@
+"""A log rewritten in place with its first bytes unchanged (trimmed, or restored from an older
+copy): its 4 KiB fingerprint still matches what was read, but it is shorter than where reading
+stopped. It used to be taken as read to its end, then resumed at the old offset once it grew
+past it, in the middle of other lines: the lines written in between were lost."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import apislo
+from apislo.errors import FilesRefusedError
+from apislo.sources.ingest import ingest
+
+
+def _lines(first: int, count: int) -> str:
+    """``count`` NGINX ``combined`` lines for orders ``first``, ``first + 1``...: 01 Nov 2026,
+    11:MM:SS UTC where MM:SS counts the order, 200, 512 bytes (about 100 bytes a line)."""
+    return "".join(
+        f'10.0.0.1 - - [01/Nov/2026:11:{n // 60:02d}:{n % 60:02d} +0000] "GET /v1/orders/{n} '
+        f'HTTP/1.1" 200 512 "-" "curl/8.5"\n'
+        for n in range(first, first + count)
+    )
+
+
+def _settled(path: Path) -> None:
+    """Make ``path`` look written to five minutes ago (its last line is then read too)."""
+    stamp = path.stat().st_mtime - 300
+    os.utime(path, (stamp, stamp))
+
+
+def _orders(dataset: Path) -> list[int]:
+    """The orders stored (their requests' seconds after 11:00 UTC; routes are templated)."""
+    ts = apislo.load(dataset)["ts"]
+    return sorted(int(s) for s in (ts - pd.Timestamp("2026-11-01 11:00Z")).dt.total_seconds())
+
+
+def test_a_log_trimmed_in_place_is_read_on_from_its_new_end(tmp_path: Path) -> None:
+    """60 lines are read; the log is cut back to its first 50 (over 4 KiB: the fingerprint still
+    matches): nothing is added, with a warning. 5 lines written after that (orders 100-104) are
+    added, and only they: 65 requests in all."""
+    log, dataset = tmp_path / "access.log", tmp_path / "events"
+    log.write_text(_lines(0, 60))
+    _settled(log)
+    assert ingest([log], dataset, "nginx-combined").records == 60
+    log.write_text(_lines(0, 50))
+    assert log.stat().st_size > 4096
+    _settled(log)
+    report = ingest([log], dataset, "nginx-combined")
+    assert (report.records, report.unchanged) == (0, [str(log)])
+    assert len(report.warnings) == 1
+    assert "its 50 lines were read before" in report.warnings[0]
+    with log.open("a") as handle:
+        handle.write(_lines(100, 5))
+    _settled(log)
+    report = ingest([log], dataset, "nginx-combined")
+    assert (report.lines, report.records, report.warnings) == (5, 5, [])
+    assert _orders(dataset) == [*range(60), *range(100, 105)]
+
+
+def test_a_log_rewritten_and_grown_past_where_reading_stopped_is_refused(
+    tmp_path: Path,
+) -> None:
+    """60 lines are read; between two runs the log becomes its first 50 lines and 20 new ones
+    (orders 100-119), longer than what was read: where its new lines start is unknown, so the
+    file is refused, nothing of it added, rather than resumed at byte 6,000-odd in the middle of
+    order 109's line (the 60 read stay, and none of the 20 is half read)."""
+    log, dataset = tmp_path / "access.log", tmp_path / "events"
+    log.write_text(_lines(0, 60))
+    _settled(log)
+    assert ingest([log], dataset, "nginx-combined").records == 60
+    log.write_text(_lines(0, 50) + _lines(100, 20))
+    _settled(log)
+    with pytest.raises(FilesRefusedError) as refused:
+        ingest([log], dataset, "nginx-combined")
+    (why,) = refused.value.report.refused.values()
+    assert "(line 61)" in why and "rewritten in place" in why
+    assert _orders(dataset) == list(range(60))
