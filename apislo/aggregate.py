@@ -28,6 +28,7 @@ from apislo.model import (
 __all__ = [
     "DEFAULT_QUANTILES",
     "MAX_COMPLETE_ROWS",
+    "group_keys",
     "merge_intervals",
     "parse_interval",
     "quantile_column",
@@ -109,7 +110,7 @@ def traffic(
     """
     step_us = _interval_us(interval)
     frame = to_polars(events)
-    keys = _group_keys(by)
+    keys = group_keys(by)
     missing = [key for key in ("ts", "status", "latency_s", *keys) if key not in frame.columns]
     if missing:
         raise ConfigError(f"events have no column(s) {missing}; expected apislo's event schema")
@@ -143,7 +144,7 @@ def summary(
         >>> from apislo.aggregate import summary
         >>> summary(events, quantiles=(0.5, 0.99))  # doctest: +SKIP
     """
-    keys = _group_keys(by)
+    keys = group_keys(by)
     frame = to_polars(events)
     totals = (
         frame.lazy()
@@ -183,12 +184,16 @@ def merge_intervals(
     span = step * -(-(distinct[-1] - origin + step) // (step * max_intervals))
     merged = origin + (stamps - origin) // span * span
     ts = pd.Series(merged, index=counts.index).astype(counts["ts"].dtype)
-    keys = ["ts", *_group_keys(by)]
+    keys = ["ts", *group_keys(by)]
     return counts.assign(ts=ts).groupby(keys, as_index=False, observed=True).sum()
 
 
-def _group_keys(by: str | Sequence[str]) -> list[str]:
-    """The group keys ``by`` names: one column name, or several."""
+def group_keys(by: str | Sequence[str]) -> list[str]:
+    """The group keys ``by`` names: one column name, or several.
+
+    >>> group_keys("api"), group_keys(("api", "route"))
+    (['api'], ['api', 'route'])
+    """
     return [by] if isinstance(by, str) else list(by)
 
 

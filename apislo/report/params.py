@@ -12,8 +12,13 @@ from apislo.text import SECRET_JSON_KEYS, SECRET_QUERY_KEYS
 
 __all__ = ["check_parameters", "looks_secret", "parse_value", "url_secret_key"]
 
-_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^\s\"'<>]+", re.IGNORECASE)
-_URL_CREDENTIALS = re.compile(r"[a-z][a-z0-9+.-]*://[^/@\s]+@", re.IGNORECASE)
+#: Where a URL starts: ``scheme://``, or a scheme-relative ``//`` at the start of the text or
+#: after a character other than a letter, digit, ``_`` or ``/`` (``/a//b`` and ``x//y`` are
+#: paths, not URLs).
+_URL_START = r"(?:[a-z][a-z0-9+.-]*:|(?<![\w/]))//"
+_URL = re.compile(_URL_START + r"[^\s\"'<>]+", re.IGNORECASE)
+#: A URL's userinfo, ``user:password@`` or ``user@`` (a token is often the user alone).
+_URL_CREDENTIALS = re.compile(_URL_START + r"[^/@\s]+@", re.IGNORECASE)
 _SECRET = re.compile(
     r"token|secret|passw|pwd|api_?key|apikey|credential|auth|bearer|private_?key|cookie|session",
     re.IGNORECASE,
@@ -61,9 +66,9 @@ def check_parameters(parameters: Mapping[str, Any] | None) -> dict[str, Any]:
     """Validate report parameters and return them as a plain dict.
 
     Parameters are written into the executed notebook and shown in the report, so a name that
-    looks like a secret, or a URL carrying credentials (``https://user:pw@host``,
-    ``https://host/?token=...``, ``https://host/#access_token=...``: see
-    :func:`url_secret_key`), is refused.
+    looks like a secret, or a URL carrying credentials (``https://user:pw@host``, also
+    scheme-relative as ``//user:pw@host``, ``https://host/?token=...``,
+    ``https://host/#access_token=...``: see :func:`url_secret_key`), is refused.
 
     Raises:
         ConfigError: a name is not a Python identifier or looks like a secret, or a value is a

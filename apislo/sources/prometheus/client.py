@@ -219,7 +219,7 @@ class Prometheus:
         start: TimeLike = "-7d",
         end: TimeLike = "now",
         step: str | int = "1h",
-        by: Sequence[str] = ("api",),
+        by: str | Sequence[str] = ("api",),
         thresholds_s: Sequence[float] | None = None,
         where: dict[str, str] | None = None,
     ) -> pd.DataFrame:
@@ -233,7 +233,9 @@ class Prometheus:
             end: window end (exclusive); a last interval that ends after ``end`` counts only
                 up to ``end``. The window is ``[start, end)``, as the log side counts it.
             step: interval length (``"5m"``, ``"1h"``...).
-            by: group keys; ``api`` maps to the profile's API label, other names are labels.
+            by: group keys, one name (``"api"``) or several (``("api", "route")``), as for
+                :func:`apislo.traffic`; ``api`` maps to the profile's API label, other names
+                are labels.
             thresholds_s: bucket thresholds in seconds to keep (default: all the exporter has).
             where: extra equality matchers (key -> value), escaped; keys are named like
                 ``by`` keys (``api`` is the profile's API label, e.g. Kong's ``service``).

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from apislo.aggregate import group_keys
 from apislo.errors import ConfigError
 from apislo.model import (
     STATUS_COLUMNS,
@@ -130,11 +131,12 @@ def pull_traffic(
     start: TimeLike,
     end: TimeLike,
     step: str | int,
-    by: Sequence[str],
+    by: str | Sequence[str],
     thresholds_s: Sequence[float] | None,
     where: dict[str, str],
 ) -> pd.DataFrame:
     """Build the traffic frame; see :meth:`Prometheus.traffic` for the arguments."""
+    keys = group_keys(by)  # one key name, as for logs, or several
     prof = load_profile(profile)
     step_s = parse_step(step)
     now = pd.Timestamp.now(tz="UTC")
@@ -147,8 +149,8 @@ def pull_traffic(
     last = align_up(t1, step_s) - step  # start of the interval holding the window's end
     intervals = (last - first) // step + 1
     check_frame_rows(intervals, 1, _SHORTER)  # before any request (4 a chunk of the range)
-    labels = [prof.label_for(k) for k in by]
-    rename = dict(zip(labels, by, strict=True))
+    labels = [prof.label_for(k) for k in keys]
+    rename = dict(zip(labels, keys, strict=True))
     queries = traffic_queries(prof, labels, step_s, where)
     edges = _edges(t0, t1, step_s)
     edge_queries = [
@@ -171,12 +173,11 @@ def pull_traffic(
         if name == "requests":  # (queried first)
             request_labels = set(frame.columns)
         elif name == "buckets":
-            _check_histogram_labels(prof, frame, request_labels, by)
-        for key in by:
+            _check_histogram_labels(prof, frame, request_labels, keys)
+        for key in keys:
             if key not in frame.columns:
                 frame[key] = pd.Series(pd.NA, index=frame.index, dtype=pd.ArrowDtype(pa.string()))
         pulled[name] = frame
-    keys = list(by)
     status = prof.status_label
     if status not in pulled["requests"].columns:
         pulled["requests"][status] = pd.Series(

@@ -5,6 +5,10 @@ variable or a file, read when a request is made (so rotated token files keep wor
 shown in ``repr``, logs or exceptions. A ``user:password@`` in the server URL is the one exception
 (:func:`url_credentials`): it is sent as basic auth and never shown either.
 
+Whatever goes into a request header is checked first, so a value HTTP cannot carry (a second line,
+a control character, a ``€`` in a token) is a :class:`~apislo.errors.ConfigError` naming where the
+value came from and what is wrong, never a library error echoing the value.
+
 >>> t = Transport(bearer_token_env="PROM_TOKEN", headers={"X-Scope-OrgID": "team-a"})
 >>> "PROM_TOKEN" in repr(t), "team-a" in repr(t)
 (True, False)
@@ -15,6 +19,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +51,7 @@ class Transport:
         client_key: PEM key of ``client_cert`` when it is not in the same file.
         verify: verify the server's TLS certificate (turn off only for a throwaway test server).
         headers: extra headers, e.g. ``{"X-Scope-OrgID": "tenant"}`` for Mimir/Cortex/Loki
-            tenants. Values are not shown in ``repr``.
+            tenants. Values are not shown in ``repr``, and must be printable ASCII.
         path_prefix: path under which the API is served (``/prometheus`` for Mimir/Grafana
             Cloud style routes); may also be given as the path of the URL.
         timeout_s: per-request timeout, seconds (connect and read).
@@ -83,6 +89,9 @@ class Transport:
             raise ConfigError("give a bearer token or basic auth, not both")
         if self.retries < 0 or self.concurrency < 1 or self.timeout_s <= 0:
             raise ConfigError("retries must be >= 0, concurrency >= 1 and timeout_s > 0")
+        if self.basic_user:
+            _checked(self.basic_user, _BASIC, "basic auth", "basic_user (--basic-user)")
+        _check_headers(self.headers)
 
     def __repr__(self) -> str:
         shown = []
@@ -105,12 +114,107 @@ class Transport:
         return f"Transport({', '.join(shown)})"
 
 
-def _read_secret(env: str | None, path: str | Path | None, what: str) -> str | None:
+@dataclass(frozen=True)
+class _Charset:
+    """What one kind of header content may hold.
+
+    Attributes:
+        rule: the rule, as an error message states it.
+        highest: the highest code point allowed (0x7E: ASCII; 0xFF: Latin-1).
+        beyond: what a message calls a character above ``highest``.
+        spaces: whether spaces are allowed.
+    """
+
+    rule: str
+    highest: int
+    beyond: str
+    spaces: bool
+
+
+#: Sent as is after ``Bearer ``: RFC 6750's token characters are all printable ASCII.
+_TOKEN = _Charset(
+    "a bearer token is one line of printable ASCII without spaces",
+    0x7E,
+    "a character outside printable ASCII",
+    spaces=False,
+)
+#: requests encodes the basic-auth user and password as Latin-1 before base64.
+_BASIC = _Charset(
+    "a basic-auth user or password is one line of Latin-1 text",
+    0xFF,
+    "a character outside Latin-1",
+    spaces=True,
+)
+#: An extra header's value (RFC 9110 field value, without the obsolete non-ASCII bytes).
+_HEADER = _Charset(
+    "a header value is one line of printable ASCII",
+    0x7E,
+    "a character outside printable ASCII",
+    spaces=True,
+)
+#: An HTTP field name (RFC 9110 ``token``).
+_FIELD_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def _flaw(value: str, charset: _Charset) -> str | None:
+    """What makes ``value`` unfit for ``charset`` (described, never quoted), or ``None``."""
+    if "\n" in value or "\r" in value:
+        return "a line break"
+    if any(unicodedata.category(char) == "Cc" for char in value):  # C0, DEL and C1 controls
+        return "a control character"
+    if not charset.spaces and any(char.isspace() for char in value):
+        return "a space"
+    if any(ord(char) > charset.highest for char in value):
+        return charset.beyond
+    return None
+
+
+def _checked(value: str, charset: _Charset, what: str, source: str) -> str:
+    """``value``, once ``charset`` allows it.
+
+    Raises:
+        ConfigError: it does not; the message names ``what`` it is, its ``source`` (an
+            environment variable's name, a file's path) and the flaw, never the value.
+    """
+    flaw = _flaw(value, charset)
+    if flaw:
+        raise ConfigError(f"{what}: {source} has {flaw}; {charset.rule}")
+    return value
+
+
+def _check_headers(headers: Mapping[str, str]) -> None:
+    """Refuse extra headers that HTTP cannot carry, without showing a value (it may be a key).
+
+    Raises:
+        ConfigError: a name is not an HTTP field name, or a value has a line break, a control
+            character, a character outside printable ASCII, or leading or trailing spaces.
+    """
+    for name, value in headers.items():
+        if not _FIELD_NAME.fullmatch(name):
+            raise ConfigError(
+                f"header name {name!r} is not an HTTP field name (letters, digits and "
+                "!#$%&'*+-.^_`|~)"
+            )
+        _checked(value, _HEADER, f"header {name}", "its value")
+        if value != value.strip():
+            raise ConfigError(f"header {name}: its value has leading or trailing spaces")
+
+
+def _read_secret(
+    env: str | None, path: str | Path | None, what: str, charset: _Charset
+) -> str | None:
+    """The secret in environment variable ``env`` or file ``path``, without surrounding
+    whitespace (a file's trailing newline), or ``None`` when neither is given.
+
+    Raises:
+        ConfigError: the variable is unset or blank, the file cannot be read or is blank, or
+            the secret is unfit for ``charset`` (see :func:`_checked`).
+    """
     if env:
-        value = os.environ.get(env)
+        value = os.environ.get(env, "").strip()
         if not value:
             raise ConfigError(f"{what}: environment variable {env} is not set or empty")
-        return value.strip()
+        return _checked(value, charset, what, f"environment variable {env}")
     if path:
         try:
             value = Path(path).read_text(encoding="utf-8").strip()
@@ -118,8 +222,20 @@ def _read_secret(env: str | None, path: str | Path | None, what: str) -> str | N
             raise ConfigError(f"{what}: cannot read {path} ({exc.strerror})") from None
         if not value:
             raise ConfigError(f"{what}: {path} is empty")
-        return value
+        return _checked(value, charset, what, str(path))
     return None
+
+
+def _bearer_token(transport: Transport) -> str | None:
+    """The bearer token, read now, or ``None`` when ``transport`` configures none."""
+    t = transport
+    return _read_secret(t.bearer_token_env, t.bearer_token_file, "bearer token", _TOKEN)
+
+
+def _basic_password(transport: Transport) -> str:
+    """The basic-auth password, read now (``""`` when none is configured)."""
+    t = transport
+    return _read_secret(t.basic_password_env, t.basic_password_file, "basic auth", _BASIC) or ""
 
 
 def url_credentials(url: str, transport: Transport) -> tuple[str, str] | None:
@@ -127,7 +243,8 @@ def url_credentials(url: str, transport: Transport) -> tuple[str, str] | None:
 
     Raises:
         ConfigError: the URL carries credentials and ``transport`` configures auth too (says
-            which setting; never shows the password).
+            which setting), or they are unfit for basic auth (a line break, a character outside
+            Latin-1); never shows the password.
     """
     parts = urlsplit(url)
     if "@" not in parts.netloc:
@@ -138,7 +255,11 @@ def url_credentials(url: str, transport: Transport) -> tuple[str, str] | None:
                 "credentials given twice: in the URL (user:password@) and by "
                 f"{name} (--{name.replace('_', '-')}); give them one way only"
             )
-    return unquote(parts.username or ""), unquote(parts.password or "")
+    user, password = (
+        _checked(unquote(part or ""), _BASIC, "basic auth", "the URL's user:password@")
+        for part in (parts.username, parts.password)
+    )
+    return user, password
 
 
 def credentials_digest(transport: Transport, url_auth: tuple[str, str] | None = None) -> str:
@@ -151,12 +272,11 @@ def credentials_digest(transport: Transport, url_auth: tuple[str, str] | None = 
         ConfigError: a configured secret cannot be read (as a request would).
     """
     t = transport
-    token = _read_secret(t.bearer_token_env, t.bearer_token_file, "bearer token")
+    token = _bearer_token(t)
     if token is not None:
         parts: list[str | None] = ["bearer", token]
     elif t.basic_user:
-        password = _read_secret(t.basic_password_env, t.basic_password_file, "basic auth")
-        parts = ["basic", t.basic_user, password or ""]
+        parts = ["basic", t.basic_user, _basic_password(t)]
     elif url_auth is not None:
         parts = ["basic", *url_auth]
     else:
@@ -177,12 +297,11 @@ class _SecretAuth(requests.auth.AuthBase):
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         t = self._t
-        token = _read_secret(t.bearer_token_env, t.bearer_token_file, "bearer token")
+        token = _bearer_token(t)
         if token is not None:
             request.headers["Authorization"] = f"Bearer {token}"
         elif t.basic_user:
-            password = _read_secret(t.basic_password_env, t.basic_password_file, "basic auth")
-            request.prepare_auth((t.basic_user, password or ""))
+            request.prepare_auth((t.basic_user, _basic_password(t)))
         elif self._url_auth is not None:
             request.prepare_auth(self._url_auth)
         return request
