@@ -110,10 +110,10 @@ def _rows(by: str) -> Any:
 
 def _interval(ts: pd.Series) -> str:
     """The interval between the times ``ts`` (``5m``, ``1h``...; "interval" for one time)."""
-    from apislo.slo.maths import _duration
+    from apislo.slo.policy import duration_text
 
     step = ts.drop_duplicates().sort_values().diff().min()
-    return "interval" if pd.isna(step) else _duration(step)
+    return "interval" if pd.isna(step) else duration_text(step)
 
 
 def _time_x(field: str = "ts", title: str = "time (UTC)") -> Any:

@@ -14,6 +14,18 @@ from apislo.cli._common import echo_json, fail_on_apislo_error, load_specs, no_c
 __all__ = ["backtest", "rules"]
 
 
+def _interval(_ctx: click.Context, _param: click.Parameter, text: str) -> str:
+    """``--interval`` as the Prometheus duration the rules will hold; a usage error (exit 2)
+    when it is not a positive duration such as 30s, 1m."""
+    from apislo.errors import ConfigError
+    from apislo.slo.rules import group_interval
+
+    try:
+        return group_interval(text)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 @click.command("rules")
 @click.argument("specs", nargs=-1, required=True, type=click.Path())
 @click.option(
@@ -31,7 +43,13 @@ __all__ = ["backtest", "rules"]
     help="Also write `promtool test rules` tests for the rules (needs --out).",
 )
 @click.option("--name", default="apislo-slos", show_default=True, help="PrometheusRule name.")
-@click.option("--interval", default="1m", show_default=True, help="Rule-group interval.")
+@click.option(
+    "--interval",
+    default="1m",
+    show_default=True,
+    callback=_interval,
+    help="Rule-group evaluation interval, a Prometheus duration (30s, 1m).",
+)
 @click.option(
     "--buckets",
     help="The latency histogram's bucket bounds in seconds, comma-separated "

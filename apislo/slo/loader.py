@@ -20,7 +20,7 @@ Suspicious input raises :class:`SpecWarning` (a ``UserWarning``); invalid input 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from apislo.slo.formats import apislo_yaml, openslo, sloth
 from apislo.slo.formats._fields import SpecWarning
 from apislo.slo.spec import SLO
 
-__all__ = ["FORMATS", "SpecWarning", "load", "spec_files"]
+__all__ = ["FORMATS", "SpecWarning", "check_ids", "load", "spec_files"]
 
 #: Format tag -> the key that holds it.
 FORMATS: dict[str, str] = {
@@ -131,7 +131,7 @@ def load(paths: PathLike | Iterable[PathLike]) -> list[SLO]:
 
     Raises:
         SpecError: a file is missing or invalid (naming the file, field and what is allowed),
-            or two SLOs share a name.
+            two SLOs share a name, or two objectives an ``apislo_id`` (:func:`check_ids`).
     """
     slos: list[SLO] = []
     v1_docs: list[tuple[str, Mapping[str, Any]]] = []
@@ -160,4 +160,43 @@ def load(paths: PathLike | Iterable[PathLike]) -> list[SLO]:
                 "unique SLO names across the files given",
             )
         seen[slo.name] = slo.origin
+    check_ids(slos)
     return slos
+
+
+def check_ids(slos: Sequence[SLO]) -> None:
+    """Refuse two objectives with one ``apislo_id`` (``<service>-<name>-<objective label>``):
+    their Prometheus rule groups would share a name and their alerts their labels.
+
+    The loaders refuse two objectives of one SLO with one label where the spec gives them;
+    this catches SLOs built in Python, and SLOs whose service and name run together alike
+    (service ``shop-eu``, SLO ``api`` and service ``shop``, SLO ``eu-api``).
+
+    Raises:
+        SpecError: naming the later SLO's file, its objective (or ``name``) and the other one.
+    """
+    seen: dict[str, tuple[SLO, int]] = {}
+    for slo in slos:
+        for i, objective in enumerate(slo.objectives):
+            key = slo.objective_id(objective)
+            if key not in seen:
+                seen[key] = (slo, i)
+                continue
+            other, j = seen[key]
+            if other is slo:
+                raise SpecError(
+                    slo.origin,
+                    f"objectives[{i}]",
+                    f"its label {objective.label!r} is also that of objectives[{j}] (an "
+                    "objective without a name is labelled by its target), so both would get "
+                    f"the apislo_id {key!r}",
+                    "a distinct name per objective, or distinct targets",
+                )
+            raise SpecError(
+                slo.origin,
+                "name",
+                f"SLO {slo.name!r} of service {slo.service!r} gives its objective "
+                f"{objective.label!r} the apislo_id {key!r}, as SLO {other.name!r} of service "
+                f"{other.service!r} in {other.origin} does",
+                "service and SLO names whose <service>-<name> differ",
+            )

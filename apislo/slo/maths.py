@@ -32,7 +32,7 @@ import pandas as pd
 
 from apislo.errors import ConfigError, SpecError
 from apislo.model import bucket_column, utc_index
-from apislo.slo.policy import prom_duration
+from apislo.slo.policy import duration_text
 from apislo.slo.spec import SLI, BudgetingMethod, ThresholdOp, TimeWindow
 from apislo.slo.windows import period_ids, period_starts
 
@@ -450,8 +450,8 @@ def _resample(counts: Counts, slice_window: timedelta) -> Counts:
     step_ns, slice_ns = counts.step.value, pd.Timedelta(slice_window).value
     if slice_ns % step_ns:
         raise ConfigError(
-            f"timeslice window {_duration(slice_window)} is not a multiple of the data "
-            f"interval {_duration(counts.step)}; use a finer interval or a longer slice"
+            f"timeslice window {duration_text(slice_window)} is not a multiple of the data "
+            f"interval {duration_text(counts.step)}; use a finer interval or a longer slice"
         )
     k = slice_ns // step_ns
     if k == 1:
@@ -527,20 +527,12 @@ def period_first_rows(ids: np.ndarray) -> np.ndarray:
     return np.searchsorted(ids, ids, side="left")
 
 
-def _duration(delta: timedelta | pd.Timedelta) -> str:
-    """``5m``, ``1d``, ``1h30m``, as specs write durations (pandas' text below a second)."""
-    try:
-        return prom_duration(pd.Timedelta(delta).to_pytimedelta())
-    except ValueError:
-        return str(pd.Timedelta(delta))
-
-
 def _units_in(delta: timedelta | pd.Timedelta, step: pd.Timedelta, what: str) -> int:
     n, rest = divmod(pd.Timedelta(delta).value, step.value)
     if rest or n < 1:
         raise ConfigError(
-            f"{what} {_duration(delta)} is not a whole number of {_duration(step)} units (the "
-            "data interval, or the timeslice window); choose a multiple of it"
+            f"{what} {duration_text(delta)} is not a whole number of {duration_text(step)} "
+            "units (the data interval, or the timeslice window); choose a multiple of it"
         )
     return int(n)
 

@@ -28,13 +28,17 @@ from fractions import Fraction
 from typing import Any, Literal
 
 from apislo.errors import SpecError
+from apislo.slo.spec import MAX_DURATION
 
 __all__ = [
+    "DURATION_RULE",
     "POLICIES",
     "SEVERITIES",
     "Policy",
     "Severity",
     "Tier",
+    "check_duration",
+    "duration_text",
     "get_policy",
     "parse_duration",
     "policy_for",
@@ -226,10 +230,45 @@ def parse_duration(text: str | timedelta) -> timedelta:
     match = _DURATION.match(str(text).strip())
     if not match or not any(match.groups()):
         raise ValueError(f"{text!r} is not a duration such as 5m, 1h, 3d")
-    return sum(
-        (int(n) * unit for n, unit in zip(match.groups(), _UNITS, strict=True) if n),
-        timedelta(),
-    )
+    try:
+        return sum(
+            (int(n) * unit for n, unit in zip(match.groups(), _UNITS, strict=True) if n),
+            timedelta(),
+        )
+    except OverflowError:
+        raise ValueError(f"{text!r} is longer than {prom_duration(MAX_DURATION)}") from None
+
+
+#: What a duration in a spec may be (see :func:`check_duration`).
+DURATION_RULE = f"a duration such as 30d, 6h, 5m, at most {MAX_DURATION.days}d (5 years)"
+
+
+def check_duration(delta: timedelta) -> timedelta:
+    """``delta`` if it can be a duration in a spec: positive and at most
+    :data:`~apislo.slo.spec.MAX_DURATION` (1830 days), which Prometheus and pandas both hold.
+
+    Raises:
+        ValueError: zero or negative, or longer than that (the message says which).
+    """
+    if delta <= timedelta(0):
+        raise ValueError("must be positive")
+    if delta > MAX_DURATION:
+        whole = delta % timedelta(seconds=1) == timedelta(0)  # OpenSLO minutes may not be
+        shown = prom_duration(delta) if whole else str(delta)
+        raise ValueError(f"{shown} is longer than {prom_duration(MAX_DURATION)}")
+    return delta
+
+
+def duration_text(delta: timedelta) -> str:
+    """``5m``, ``1d``, ``1h30m``, as specs write durations (Python's text below a second).
+
+    >>> duration_text(timedelta(minutes=90)), duration_text(timedelta(milliseconds=250))
+    ('1h30m', '0:00:00.250000')
+    """
+    try:
+        return prom_duration(delta)
+    except ValueError:
+        return str(delta)
 
 
 def prom_duration(delta: timedelta) -> str:
@@ -293,13 +332,13 @@ def tiers_from_spec(
         windows = []
         for key in ("long_window", "short_window"):
             try:
-                windows.append(parse_duration(raw[key]))
+                windows.append(check_duration(parse_duration(raw[key])))
             except KeyError:
                 raise SpecError(
                     path, f"{where}.{key}", "missing", "a duration such as 1h"
                 ) from None
             except ValueError as exc:
-                raise SpecError(path, f"{where}.{key}", str(exc), "e.g. 5m, 1h, 3d") from None
+                raise SpecError(path, f"{where}.{key}", str(exc), DURATION_RULE) from None
         long_w, short_w = windows
         if short_w >= long_w:
             raise SpecError(

@@ -48,8 +48,16 @@ import yaml
 from apislo import __version__
 from apislo.errors import ConfigError, SpecError
 from apislo.slo.alerts import alert_name
+from apislo.slo.loader import check_ids
 from apislo.slo.maths import error_allowance
-from apislo.slo.policy import Policy, Tier, policy_for, prom_duration
+from apislo.slo.policy import (
+    Policy,
+    Tier,
+    check_duration,
+    parse_duration,
+    policy_for,
+    prom_duration,
+)
 from apislo.slo.spec import SLO, Objective
 from apislo.sources.prometheus.profiles import Profile, load_profile
 from apislo.sources.prometheus.promql import label_name, matchers, selector
@@ -63,6 +71,7 @@ __all__ = [
     "check_buckets",
     "error_ratio_expr",
     "escape_template",
+    "group_interval",
     "promtool_test_step",
     "promtool_testable",
     "promtool_tests_by_step",
@@ -89,7 +98,7 @@ _SAMPLE_CODE = {"3xx": "302", "4xx": "400", "5xx": "500"}
 
 def slo_id(slo: SLO, objective: Objective) -> str:
     """The ``apislo_id`` label value: ``<service>-<slo>-<objective label>``."""
-    return f"{slo.service}-{slo.name}-{objective.label}"
+    return slo.objective_id(objective)
 
 
 def _profile(slo: SLO) -> Profile:
@@ -400,19 +409,17 @@ class _Objective:
 
 
 def _objectives(slos: Sequence[SLO]) -> list[_Objective]:
+    """Each objective of ``slos`` with its policy.
+
+    Raises:
+        SpecError: two objectives share an ``apislo_id``, hence a rule group name
+            (:func:`apislo.slo.loader.check_ids`; specs are checked when loaded).
+    """
+    check_ids(slos)
     out = []
     for slo in slos:
         policy = policy_for(slo)
         out.extend(_Objective(slo, objective, policy) for objective in slo.objectives)
-    names = [o.group_name for o in out]
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise SpecError(
-            "<specs>",
-            "name",
-            f"two SLO objectives share the id {repeated[0]!r}",
-            "unique service, name and objective per SLO",
-        )
     return out
 
 
@@ -467,6 +474,24 @@ def _group(item: _Objective, interval: str) -> dict[str, Any]:
     return {"name": item.group_name, "interval": interval, "rules": rules}
 
 
+def group_interval(text: str) -> str:
+    """A rule group's evaluation interval as the Prometheus duration written in the rules.
+
+    Args:
+        text: a duration such as ``30s``, ``1m``, ``1h30m`` (``90s`` is written ``1m30s``).
+
+    Raises:
+        ConfigError: not such a duration, zero, or longer than
+            :data:`~apislo.slo.spec.MAX_DURATION` (1830 days): promtool would refuse the rules.
+    """
+    try:
+        return prom_duration(check_duration(parse_duration(text)))
+    except ValueError:
+        raise ConfigError(
+            f"{text!r} is not a Prometheus duration such as 30s, 1m (positive, at most 1830d)"
+        ) from None
+
+
 def rule_groups(
     slos: Sequence[SLO], interval: str = "1m", buckets_s: Sequence[float] | None = None
 ) -> list[dict[str, Any]]:
@@ -474,12 +499,16 @@ def rule_groups(
 
     Args:
         slos: the SLOs.
-        interval: evaluation interval of the groups.
+        interval: evaluation interval of the groups (:func:`group_interval`).
         buckets_s: the latency histogram's bucket bounds in seconds, when known: a latency
             threshold must be one of them (:func:`check_buckets`).
+
+    Raises:
+        ConfigError: ``interval`` is not a positive Prometheus duration.
     """
+    every = group_interval(interval)
     check_buckets(slos, buckets_s)
-    return [_group(item, interval) for item in _objectives(slos)]
+    return [_group(item, every) for item in _objectives(slos)]
 
 
 def rules_document(
@@ -499,8 +528,9 @@ def rules_document(
         buckets_s: the latency histogram's bucket bounds in seconds, when known.
 
     Raises:
-        ConfigError: unknown format, an SLI the rules cannot express, or a Timeslices or
-            RatioTimeslices budget (the rules count events).
+        ConfigError: unknown format, an SLI the rules cannot express, a Timeslices or
+            RatioTimeslices budget (the rules count events), or an ``interval`` that is not a
+            positive Prometheus duration.
         SpecError: a latency threshold is not one of ``buckets_s``.
     """
     if fmt not in FORMATS:

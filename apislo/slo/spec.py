@@ -26,6 +26,7 @@ from typing import Any, Literal
 __all__ = [
     "BUDGETING_METHODS",
     "CALENDAR_UNITS",
+    "MAX_DURATION",
     "SLI",
     "SLI_KINDS",
     "SLO",
@@ -50,6 +51,12 @@ BUDGETING_METHODS: tuple[str, ...] = ("Occurrences", "Timeslices", "RatioTimesli
 CALENDAR_UNITS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
 #: Status classes an availability SLI may count as bad (traffic-frame columns ``status_<class>``).
 STATUS_CLASSES: tuple[str, ...] = ("3xx", "4xx", "5xx")
+#: The longest duration a spec may give (SLO window or calendar period, slice, alert window):
+#: five years of 366 days, 1830d. Prometheus durations and pandas Timedeltas hold at most
+#: 2**63 ns (106,751 days, about 292 years; promtool refuses ``[106752d]`` as "duration out of
+#: range") and pandas Timestamps start in 1677, so a window of ``99999999d`` can be neither
+#: written in a rule nor evaluated. No SLO needs more than a few years; five calendar years fit.
+MAX_DURATION: timedelta = timedelta(days=5 * 366)
 
 #: Nominal length of one calendar unit, used only where a single period length is needed
 #: (burn-rate factors, budget in minutes); the maths use the real calendar boundaries.
@@ -291,6 +298,11 @@ class SLO:
     source: SourceHints = field(default_factory=SourceHints)
     labels: tuple[tuple[str, str], ...] = ()
     origin: str = "<inline>"
+
+    def objective_id(self, objective: Objective) -> str:
+        """The ``apislo_id`` of one objective: ``<service>-<name>-<objective label>``; rule
+        groups and alerts are named and labelled by it, so it must be unique."""
+        return f"{self.service}-{self.name}-{objective.label}"
 
     def threshold_s(self, objective: Objective) -> float | None:
         """Latency threshold (seconds) in force for ``objective``, or ``None``."""

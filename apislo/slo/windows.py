@@ -23,7 +23,7 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
-from apislo.slo.spec import CalendarUnit, TimeWindow
+from apislo.slo.spec import MAX_DURATION, CalendarUnit, TimeWindow
 
 __all__ = [
     "CALENDAR_SHORTHAND",
@@ -66,8 +66,16 @@ def parse_shorthand(text: str) -> tuple[int, str]:
 
 
 def shorthand_timedelta(number: int, postfix: str) -> timedelta:
-    """Fixed length of ``number`` x ``postfix`` (``s m h d w`` only; calendar units have none)."""
-    return number * _FIXED_SHORTHAND[postfix]
+    """Fixed length of ``number`` x ``postfix`` (``s m h d w`` only; calendar units have none).
+
+    Raises:
+        KeyError: ``postfix`` is a calendar unit.
+        ValueError: the length does not fit a :class:`~datetime.timedelta` (``99999999999d``).
+    """
+    try:
+        return number * _FIXED_SHORTHAND[postfix]
+    except OverflowError:
+        raise ValueError(f"{number}{postfix} is longer than {MAX_DURATION.days}d") from None
 
 
 def _ordinals(local_wall: pd.DatetimeIndex, base: str) -> np.ndarray:

@@ -6,6 +6,7 @@ Every spec format reads through :class:`Node`, so a bad value always raises
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -13,8 +14,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from apislo.errors import SpecError
-from apislo.slo.policy import parse_duration
+from apislo.errors import ConfigError, SpecError
+from apislo.slo.policy import DURATION_RULE, check_duration, parse_duration
+from apislo.sources.prometheus.promql import label_name
 
 __all__ = ["NAME_RULE", "Node", "SpecWarning", "warn"]
 
@@ -135,7 +137,8 @@ class Node:
         high: float | None = None,
         rule: str = "",
     ) -> float | None:
-        """A number in ``(low, high)`` (exclusive bounds)."""
+        """A finite number in ``(low, high)`` (exclusive bounds; YAML's ``.inf`` and ``.nan``
+        are refused)."""
         if not self.has(key):
             if required:
                 raise self.error(key, "missing", rule or "a number")
@@ -143,6 +146,8 @@ class Node:
         value = self.data[key]
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.error(key, f"{value!r} is not a number", rule or "a number")
+        if not math.isfinite(value):
+            raise self.error(key, f"{value} is not a finite number", rule or "a finite number")
         if (low is not None and not value > low) or (high is not None and not value < high):
             raise self.error(key, f"{value} is out of range", rule)
         return float(value)
@@ -166,18 +171,16 @@ class Node:
         return value
 
     def duration(self, key: str, required: bool = False) -> timedelta | None:
-        """A duration such as ``30d``, ``6h``, ``5m`` (``m`` is minutes)."""
+        """A duration such as ``30d``, ``6h``, ``5m`` (``m`` is minutes), positive and at most
+        :data:`~apislo.slo.spec.MAX_DURATION` (1830 days)."""
         if not self.has(key):
             if required:
-                raise self.error(key, "missing", "a duration such as 30d, 6h, 5m")
+                raise self.error(key, "missing", DURATION_RULE)
             return None
         try:
-            value = parse_duration(str(self.data[key]))
+            return check_duration(parse_duration(str(self.data[key])))
         except ValueError as exc:
-            raise self.error(key, str(exc), "a duration such as 30d, 6h, 5m") from None
-        if value <= timedelta(0):
-            raise self.error(key, "must be positive", "a duration such as 30d, 6h, 5m")
-        return value
+            raise self.error(key, str(exc), DURATION_RULE) from None
 
     def strings(self, key: str) -> tuple[str, ...]:
         """A list of strings (a single string is a list of one)."""
@@ -189,6 +192,23 @@ class Node:
         if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
             raise self.error(key, f"expected a list of strings, got {value!r}")
         return tuple(str(v) for v in value)
+
+    def labels(self, key: str) -> tuple[tuple[str, str], ...]:
+        """Like :meth:`pairs`, for labels, annotations and label matchers that go into
+        Prometheus rules and queries: each name must be a Prometheus label name, or the rules
+        would be refused (by ``apislo slo rules``, or by promtool for annotations)."""
+        pairs = self.pairs(key)
+        for name, _ in pairs:
+            try:
+                label_name(name)
+            except ConfigError:
+                raise SpecError(
+                    self.path,
+                    f"{self.where(key)}.{name}",
+                    "is not a Prometheus label name, so it cannot go into the SLO's rules",
+                    "letters, digits and _, not starting with a digit (team_name)",
+                ) from None
+        return pairs
 
     def pairs(self, key: str) -> tuple[tuple[str, str], ...]:
         """A string-to-string mapping as sorted pairs (list values are joined with commas)."""

@@ -15,16 +15,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from apislo.errors import ConfigError
+from apislo.errors import ConfigError, SpecError
 from apislo.slo.formats._fields import Node, warn
 from apislo.slo.policy import POLICIES, prom_duration, tiers_from_spec
 from apislo.slo.spec import (
     BUDGETING_METHODS,
     CALENDAR_UNITS,
+    MAX_DURATION,
     SLI,
     SLI_KINDS,
     SLO,
@@ -39,6 +40,8 @@ from apislo.zones import check_timezone as check_zone
 __all__ = [
     "DEFAULT_PERIOD",
     "VERSION",
+    "check_calendar_count",
+    "check_objective_labels",
     "check_slice_window",
     "check_timezone",
     "parse",
@@ -116,7 +119,45 @@ def parse_window(node: Node, key: str = "window") -> TimeWindow:
     timezone = child.text("timezone", default="UTC") or "UTC"
     check_timezone(child, "timezone", timezone)
     count = child.count("count")
-    return TimeWindow(kind="calendar", unit=unit, count=count, timezone=timezone)
+    window = TimeWindow(kind="calendar", unit=unit, count=count, timezone=timezone)
+    check_calendar_count(child, "count", window)
+    return window
+
+
+def check_calendar_count(node: Node, key: str, window: TimeWindow) -> None:
+    """Refuse a calendar window whose period (``count`` units of their nominal length: a month
+    is 30 days, a year 365) is longer than :data:`~apislo.slo.spec.MAX_DURATION` (1830 days):
+    at most 1830 days, 261 weeks, 61 months, 20 quarters or 5 years."""
+    unit = window.unit or "day"
+    most = MAX_DURATION // TimeWindow.calendar_window(unit).period
+    if window.count > most:
+        raise node.error(
+            key,
+            f"{window.count} {unit}s make a period longer than {MAX_DURATION.days}d",
+            f"at most {most} {unit}s (a period of at most {MAX_DURATION.days}d, 5 years)",
+        )
+
+
+def check_objective_labels(nodes: Sequence[Node], objectives: Sequence[Objective]) -> None:
+    """Refuse two objectives of one SLO with the same label (their name, or their target as a
+    percentage): they would share one ``apislo_id``, so their rule groups and alerts would
+    clash and their results could not be told apart.
+
+    Args:
+        nodes: where each objective sits in the spec.
+        objectives: the objectives read from them, in the same order.
+    """
+    seen: dict[str, Node] = {}
+    for node, objective in zip(nodes, objectives, strict=True):
+        first = seen.setdefault(objective.label, node)
+        if first is not node:
+            raise SpecError(
+                node.path,
+                node.field,
+                f"its label {objective.label!r} is also that of {first.field} (an objective "
+                "without a name is labelled by its target), so both would get one apislo_id",
+                "a distinct name per objective (name: fast), or distinct targets",
+            )
 
 
 def check_timezone(node: Node, key: str, name: str) -> None:
@@ -200,9 +241,9 @@ def parse_alerting(node: Node | None, window: TimeWindow) -> Alerting:
     return Alerting(
         policy=policy,
         tiers=tiers,
-        page_labels=node.pairs("page_labels"),
-        ticket_labels=node.pairs("ticket_labels"),
-        annotations=node.pairs("annotations"),
+        page_labels=node.labels("page_labels"),
+        ticket_labels=node.labels("ticket_labels"),
+        annotations=node.labels("annotations"),
         disabled=node.flag("disabled"),
         name=node.text("name"),
     )
@@ -214,7 +255,7 @@ def parse(doc: Mapping[str, Any], path: str) -> list[SLO]:
     top.only("version", "service", "owners", "labels", "slos")
     service = top.text("service", required=True)
     owners = top.strings("owners")
-    labels = top.pairs("labels")
+    labels = top.labels("labels")
     slos = []
     for node in top.children("slos", required=True):
         slos.append(_parse_slo(node, service, owners, labels))
@@ -234,9 +275,9 @@ def _parse_slo(
     method = node.text("budgeting_method", default="Occurrences", allowed=BUDGETING_METHODS)
     assert method is not None
     window = parse_window(node)
-    objectives = tuple(
-        parse_objective(o, method, sli, window) for o in node.children("objectives", True)
-    )
+    objective_nodes = list(node.children("objectives", True))
+    objectives = tuple(parse_objective(o, method, sli, window) for o in objective_nodes)
+    check_objective_labels(objective_nodes, objectives)
     group_by = node.strings("group_by")
     for i, key in enumerate(group_by):
         if key not in _GROUP_KEYS:
@@ -249,7 +290,7 @@ def _parse_slo(
             kind=source.text("kind", allowed=("logs", "prometheus")),
             profile=source.text("profile"),
             data_source=source.text("data_source"),
-            labels=source.pairs("labels"),
+            labels=source.labels("labels"),
         )
     name = node.name("name")
     assert name is not None
@@ -266,6 +307,6 @@ def _parse_slo(
         alerting=parse_alerting(node.child("alerting"), window),
         group_by=group_by,
         source=hints,
-        labels=tuple(sorted({**dict(labels), **dict(node.pairs("labels"))}.items())),
+        labels=tuple(sorted({**dict(labels), **dict(node.labels("labels"))}.items())),
         origin=f"{node.path} ({VERSION})",
     )

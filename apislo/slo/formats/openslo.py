@@ -28,8 +28,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from apislo.slo.formats._fields import Node, warn
-from apislo.slo.formats.apislo_yaml import check_slice_window, check_timezone, parse_sli
-from apislo.slo.policy import prom_duration, tiers_from_spec
+from apislo.slo.formats.apislo_yaml import (
+    check_calendar_count,
+    check_objective_labels,
+    check_slice_window,
+    check_timezone,
+    parse_sli,
+)
+from apislo.slo.policy import check_duration, prom_duration, tiers_from_spec
 from apislo.slo.spec import (
     BUDGETING_METHODS,
     SLI,
@@ -97,16 +103,48 @@ def parse_v1(docs: list[tuple[str, Mapping[str, Any]]]) -> list[SLO]:
     return [_slo_v1(top, index) for top in index["SLO"].values()]
 
 
-def _metadata(top: Node) -> tuple[str, str | None, tuple[tuple[str, str], ...]]:
+def _metadata(top: Node) -> tuple[str, str | None, Node]:
+    """Name, display name and the ``metadata`` node of an object (an SLO's ``labels`` are
+    read from it with :meth:`Node.labels`: they label its Prometheus rules)."""
     meta = top.child("metadata", required=True)
     assert meta is not None
     name = meta.name("name")
     assert name is not None
-    return name, meta.text("displayName"), meta.pairs("labels")
+    return name, meta.text("displayName"), meta
+
+
+def _rule_labels(meta: Node) -> tuple[tuple[str, str], ...]:
+    """An SLO's ``metadata.labels``, which label its Prometheus rules, with each name made a
+    Prometheus label name as Prometheus makes Kubernetes label names one (every character other
+    than a letter, digit or ``_`` becomes ``_``; ``_`` before a leading digit), with a warning:
+    OpenSLO objects are labelled Kubernetes-style (``app.kubernetes.io/name``).
+
+    Raises:
+        SpecError: two names become one.
+    """
+    labels: dict[str, str] = {}
+    for name, value in meta.pairs("labels"):
+        prom = re.sub(r"\W", "_", name, flags=re.ASCII)
+        prom = f"_{prom}" if prom[:1].isdigit() else prom
+        if prom in labels:
+            raise meta.error(
+                f"labels.{name}",
+                f"is {prom} in Prometheus rules, as another label is",
+                "label names that stay apart once characters other than letters, digits and _ "
+                "are _",
+            )
+        if prom != name:
+            warn(
+                meta.path,
+                f"{meta.where('labels')}.{name}",
+                f"written as {prom} in Prometheus rules",
+            )
+        labels[prom] = value
+    return tuple(sorted(labels.items()))
 
 
 def _slo_v1(top: Node, index: dict[str, dict[str, Node]]) -> SLO:
-    name, display, labels = _metadata(top)
+    name, display, meta = _metadata(top)
     spec = top.child("spec", required=True)
     assert spec is not None
     spec.only(
@@ -124,17 +162,16 @@ def _slo_v1(top: Node, index: dict[str, dict[str, Node]]) -> SLO:
     window = _window_v1(windows[0], text) if windows else None
     if window is None:
         raise spec.error("timeWindow", "missing", "one rolling or calendar window")
-    objectives = tuple(
-        _objective(o, method, sli, window, v1=True)
-        for o in spec.children("objectives", required=True)
-    )
+    objective_nodes = list(spec.children("objectives", required=True))
+    objectives = tuple(_objective(o, method, sli, window, v1=True) for o in objective_nodes)
+    check_objective_labels(objective_nodes, objectives)
     if (
         sli.uses_latency
         and sli.threshold_s is None
         and any(o.threshold_s is None for o in objectives)
     ):
         raise spec.error("objectives", "a thresholdMetric SLO needs op and value per objective")
-    notes = dict(top.child("metadata").pairs("annotations"))  # type: ignore[union-attr]
+    notes = dict(meta.pairs("annotations"))
     alerting = _alerting_v1(spec, index, window)
     if not alerting.tiers and ANNOTATION + "alert-policy" in notes:
         alerting = replace(alerting, policy=notes[ANNOTATION + "alert-policy"])
@@ -152,7 +189,7 @@ def _slo_v1(top: Node, index: dict[str, dict[str, Node]]) -> SLO:
         alerting=replace(alerting, name=notes.get(ANNOTATION + "alert-name")),
         group_by=group_by,
         source=hints,
-        labels=labels,
+        labels=_rule_labels(meta),
         origin=f"{top.path} ({V1})",
     )
 
@@ -323,7 +360,10 @@ def _window_v1(node: Node, text: str) -> TimeWindow:
                 f"{raw} has no fixed length for a rolling window",
                 "days or weeks, e.g. 30d, 4w (or isRolling: false with a calendar)",
             )
-        duration = shorthand_timedelta(number, postfix)
+        try:
+            duration = check_duration(shorthand_timedelta(number, postfix))
+        except ValueError as exc:
+            raise node.error("duration", str(exc), "e.g. 28d, 4w (at most 1830d)") from None
         _warn_short(node, raw, duration, text)
         return TimeWindow.rolling_window(duration)
     if postfix not in _CALENDAR_UNITS:
@@ -331,7 +371,9 @@ def _window_v1(node: Node, text: str) -> TimeWindow:
     timezone, start = _calendar(calendar)
     unit = _CALENDAR_UNITS[postfix]
     _check_start(calendar, unit, start)
-    return TimeWindow(kind="calendar", unit=unit, count=number, timezone=timezone, start=start)
+    window = TimeWindow(kind="calendar", unit=unit, count=number, timezone=timezone, start=start)
+    check_calendar_count(node, "duration", window)
+    return window
 
 
 def _calendar(calendar: Node | None) -> tuple[str, datetime | None]:
@@ -463,16 +505,22 @@ def _slug(text: str | None) -> str | None:
 
 
 def _slice_window(node: Node) -> timedelta | None:
+    """``timeSliceWindow``: a duration (``1m``) or a bare number of minutes, positive."""
     raw = node.raw("timeSliceWindow")
     if raw is None:
         return None
-    if isinstance(raw, int | float) and not isinstance(raw, bool):
-        return timedelta(minutes=raw)  # a bare number is minutes (OpenSLO)
+    allowed = "1m, 5m, or a number of minutes > 0"
     try:
-        number, postfix = parse_shorthand(str(raw))
-        return shorthand_timedelta(number, postfix)
-    except (ValueError, KeyError):
-        raise node.error("timeSliceWindow", f"{raw!r} is not a fixed duration", "1m, 5m") from None
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            slice_window = timedelta(minutes=raw)  # a bare number is minutes (OpenSLO)
+        else:
+            slice_window = shorthand_timedelta(*parse_shorthand(str(raw)))
+    except (ValueError, KeyError, OverflowError):  # .nan, a calendar unit; .inf, 1e300
+        raise node.error("timeSliceWindow", f"{raw!r} is not a fixed duration", allowed) from None
+    try:
+        return check_duration(slice_window)
+    except ValueError as exc:
+        raise node.error("timeSliceWindow", str(exc), allowed) from None
 
 
 def _alerting_v1(spec: Node, index: dict[str, dict[str, Node]], window: TimeWindow) -> Alerting:
@@ -523,10 +571,13 @@ def _tier(condition: Node) -> dict[str, Any]:
     assert kind == "burnrate"
     raw = cond.text("lookbackWindow", required=True)
     assert raw is not None
+    allowed = "1h, 6h (at most 1830d)"
     try:
-        long_window = shorthand_timedelta(*parse_shorthand(raw))
-    except (ValueError, KeyError):
-        raise cond.error("lookbackWindow", f"{raw!r} is not a fixed duration", "1h, 6h") from None
+        long_window = check_duration(shorthand_timedelta(*parse_shorthand(raw)))
+    except KeyError:  # a calendar unit
+        raise cond.error("lookbackWindow", f"{raw!r} is not a fixed duration", allowed) from None
+    except ValueError as exc:
+        raise cond.error("lookbackWindow", str(exc), allowed) from None
     twelfth_min = round(long_window / timedelta(minutes=1) / 12)
     short = timedelta(minutes=max(twelfth_min, 1))
     factor = cond.number("threshold", required=True, low=0, rule="a burn rate > 0")
@@ -542,10 +593,8 @@ def _tier(condition: Node) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 # openslo/v1alpha
 
-_V1ALPHA_UNITS = {
-    "second": timedelta(seconds=1), "minute": timedelta(minutes=1), "hour": timedelta(hours=1),
-    "day": timedelta(days=1), "week": timedelta(weeks=1),
-}  # fmt: skip
+#: v1alpha rolling units -> their duration-shorthand postfix.
+_V1ALPHA_UNITS = {"second": "s", "minute": "m", "hour": "h", "day": "d", "week": "w"}
 
 
 def parse_v1alpha(doc: Mapping[str, Any], path: str) -> list[SLO]:
@@ -559,7 +608,8 @@ def parse_v1alpha(doc: Mapping[str, Any], path: str) -> list[SLO]:
     kind = top.text("kind", required=True, allowed=("SLO", "Service"))
     if kind == "Service":
         return []
-    name, _, labels = _metadata(top)
+    name, _, meta = _metadata(top)
+    labels = _rule_labels(meta)
     spec = top.child("spec", required=True)
     assert spec is not None
     spec.only("description", "service", "indicator", "timeWindows", "budgetingMethod", "objectives")
@@ -590,6 +640,7 @@ def parse_v1alpha(doc: Mapping[str, Any], path: str) -> list[SLO]:
         else:
             sli = SLI(kind="ratio", good_query=key[0], total_query=key[1])
         objectives = tuple(_objective(o, method, sli, window, v1=False) for o in objs)
+        check_objective_labels(objs, objectives)
         slo_name = name if len(groups) == 1 else f"{name}-{objectives[0].name or i + 1}"
         slos.append(
             SLO(
@@ -623,7 +674,10 @@ def _window_v1alpha(node: Node) -> TimeWindow:
     if rolling:
         if unit not in _V1ALPHA_UNITS:
             raise node.error("unit", f"{unit!r} has no fixed length", "Day, Week (rolling)")
-        duration = count * _V1ALPHA_UNITS[unit]
+        try:
+            duration = check_duration(shorthand_timedelta(count, _V1ALPHA_UNITS[unit]))
+        except ValueError as exc:
+            raise node.error("count", str(exc), "a window of at most 1830d (5 years)") from None
         if duration < timedelta(days=1):
             short = prom_duration(duration)
             warn(node.path, node.where("unit"), f"a rolling window of {short} is very short")
@@ -634,4 +688,6 @@ def _window_v1alpha(node: Node) -> TimeWindow:
         )
     timezone, start = _calendar(calendar)
     _check_start(calendar, unit, start)
-    return TimeWindow(kind="calendar", unit=unit, count=count, timezone=timezone, start=start)
+    window = TimeWindow(kind="calendar", unit=unit, count=count, timezone=timezone, start=start)
+    check_calendar_count(node, "count", window)
+    return window

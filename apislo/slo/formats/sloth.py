@@ -33,7 +33,7 @@ def parse(doc: Mapping[str, Any], path: str) -> list[SLO]:
     top.only("version", "service", "labels", "slos")
     service = top.text("service", required=True)
     assert service is not None
-    labels = top.pairs("labels")
+    labels = top.labels("labels")
     slos = [_slo(node, service, labels) for node in top.children("slos", required=True)]
     names = [s.name for s in slos]
     for i, name in enumerate(names):
@@ -83,7 +83,7 @@ def _slo(node: Node, service: str, labels: tuple[tuple[str, str], ...]) -> SLO:
         description=node.text("description", default="") or "",
         alerting=_alerting(node.child("alerting")),
         source=SourceHints(kind="prometheus"),
-        labels=tuple(sorted({**dict(labels), **dict(node.pairs("labels"))}.items())),
+        labels=tuple(sorted({**dict(labels), **dict(node.labels("labels"))}.items())),
         origin=f"{node.path} ({VERSION})",
     )
 
@@ -114,7 +114,7 @@ def _alerting(node: Node | None) -> Alerting:
     for sub in (page, ticket):
         if sub is not None:
             sub.only("labels", "annotations", "disable")
-    shared = dict(node.pairs("labels"))
+    shared = dict(node.labels("labels"))
     off = {sev for sev, sub in (("page", page), ("ticket", ticket)) if sub and sub.flag("disable")}
     disabled = off == {"page", "ticket"}
     tiers: tuple[Tier, ...] = ()
@@ -123,13 +123,15 @@ def _alerting(node: Node | None) -> Alerting:
     return Alerting(
         policy="sloth",
         tiers=tiers,
-        page_labels=tuple(sorted({**shared, **dict(page.pairs("labels") if page else ())}.items())),
-        ticket_labels=tuple(
-            sorted({**shared, **dict(ticket.pairs("labels") if ticket else ())}.items())
+        page_labels=tuple(
+            sorted({**shared, **dict(page.labels("labels") if page else ())}.items())
         ),
-        annotations=node.pairs("annotations"),
-        page_annotations=page.pairs("annotations") if page else (),
-        ticket_annotations=ticket.pairs("annotations") if ticket else (),
+        ticket_labels=tuple(
+            sorted({**shared, **dict(ticket.labels("labels") if ticket else ())}.items())
+        ),
+        annotations=node.labels("annotations"),
+        page_annotations=page.labels("annotations") if page else (),
+        ticket_annotations=ticket.labels("annotations") if ticket else (),
         disabled=disabled,
         name=node.text("name"),
     )
