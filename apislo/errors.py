@@ -7,6 +7,8 @@ what to do next.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -24,6 +26,7 @@ __all__ = [
     "RejectRateError",
     "ReportJobsFailed",
     "ReportRunError",
+    "ReportWriteError",
     "SpecError",
 ]
 
@@ -211,3 +214,17 @@ class ReportJobsFailed(ApisloError):
     def __init__(self, jobs: list[str], index: str) -> None:
         self.jobs, self.index = jobs, index
         super().__init__(f"report job(s) {', '.join(jobs)} failed; see {index} for the errors")
+
+
+class ReportWriteError(ApisloError):
+    """A file or folder of the reports could not be written (disk full, no permission, a file
+    where a folder should be). What was there before is left as it was.
+
+    Attributes:
+        path: the file or folder.
+        reason: the operating system's error.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], reason: OSError) -> None:
+        self.path, self.reason = Path(path), reason
+        super().__init__(f"cannot write {path}: {reason.strerror or reason}")

@@ -29,18 +29,18 @@ def command() -> None:
 @click.option(
     "--timeout",
     "timeout_s",
-    type=float,
+    type=click.FloatRange(min=0, min_open=True),
     default=1800.0,
     show_default=True,
-    help="Overall timeout, seconds.",
+    help="Overall timeout, seconds (> 0).",
 )
 @click.option(
     "--cell-timeout",
     "cell_timeout_s",
-    type=int,
+    type=click.IntRange(min=1),
     default=600,
     show_default=True,
-    help="Per-cell timeout, seconds.",
+    help="Per-cell timeout, whole seconds (>= 1).",
 )
 def run(
     notebook: str,

@@ -1,21 +1,70 @@
-"""Write a file so that readers see the old version or the new one, never half of one."""
+"""Write files so that readers see the old versions or the new ones, never half of one.
+
+A report and its notebook are published together: both are written under temporary names first,
+then renamed, so a failed write (disk full, no permission) leaves the old pair as it was.
+"""
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_write_text"]
+from apislo.errors import ReportWriteError
+
+__all__ = ["atomic_write_text", "atomic_write_texts", "writing"]
+
+
+@contextmanager
+def writing(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Raise an :class:`OSError` from the block as a :class:`ReportWriteError` naming ``path``."""
+    try:
+        yield
+    except OSError as exc:
+        raise ReportWriteError(path, exc) from exc
+
+
+def atomic_write_texts(files: Mapping[str | os.PathLike[str], str]) -> list[Path]:
+    """Write every text (UTF-8) to a temporary file beside its path, fsync it, then rename them
+    all over their paths: no path is replaced unless every text was written.
+
+    Args:
+        files: path -> text.
+
+    Returns:
+        The paths written.
+
+    Raises:
+        ReportWriteError: a text could not be written; no path was replaced, and the temporary
+            files are removed.
+    """
+    temps: list[tuple[Path, Path]] = []  # (temporary file, target)
+    try:
+        for path, text in files.items():
+            with writing(path):
+                temps.append((_write_temp(Path(path), text), Path(path)))
+        for tmp, target in temps:
+            with writing(target):
+                os.replace(tmp, target)
+    finally:
+        for tmp, _ in temps:
+            tmp.unlink(missing_ok=True)  # (only those not renamed are left)
+    return [target for _, target in temps]
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` (UTF-8) to a temporary file beside ``path``, fsync it, then rename it over.
+    """Write ``text`` to ``path`` as :func:`atomic_write_texts` does.
 
-    Returns:
-        The path written.
+    Raises:
+        ReportWriteError: ``text`` could not be written; ``path`` was left as it was.
     """
-    target = Path(path)
+    return atomic_write_texts({path: text})[0]
+
+
+def _write_temp(target: Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to a new temporary file beside ``target``, fsynced; its path."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
@@ -24,8 +73,7 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return target
+    return Path(tmp)

@@ -1,15 +1,19 @@
 """``apislo report run``: execute a notebook with papermill, then publish offline HTML atomically.
 
 Success writes ``NAME.ipynb`` (executed, with provenance in its metadata) and ``NAME.html`` beside
-it, each through a temporary file and a rename. Failure (cell error, dead kernel, per-cell or
-overall timeout) keeps the executed notebook as ``NAME.failed.ipynb``, leaves the last good
-``NAME.html`` untouched and raises :class:`~apislo.errors.ReportRunError`.
+it, together: both through temporary files, then renamed. Failure (cell error, dead kernel, per-cell
+or overall timeout) keeps the executed notebook as ``NAME.failed.ipynb``, leaves the last good
+``NAME.html`` and its notebook untouched and raises :class:`~apislo.errors.ReportRunError`; a
+report that cannot be written (disk full, no permission) leaves them untouched too and raises
+:class:`~apislo.errors.ReportWriteError`.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -24,18 +28,22 @@ from pathlib import Path
 from typing import Any
 
 from apislo import __version__
-from apislo.errors import ConfigError, ReportRunError
-from apislo.report.atomic import atomic_write_text
+from apislo.errors import ConfigError, ReportRunError, ReportWriteError
+from apislo.report.atomic import atomic_write_text, atomic_write_texts, writing
 from apislo.report.kernel import KERNEL_NAME, ensure_kernel
 from apislo.report.params import check_parameters
 from apislo.report.provenance import PROVENANCE_KEY, Provenance
 
-__all__ = ["CHART_RENDERER_ENV", "ReportResult", "new_run_id", "run_report"]
+__all__ = ["CHART_RENDERER_ENV", "ReportResult", "check_timeouts", "new_run_id", "run_report"]
 
 #: Environment variable the runner sets for the kernel; :func:`apislo.charts.setup` reads it.
 CHART_RENDERER_ENV = "APISLO_CHART_RENDERER"
 _PAPERMILL_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
 _KILL_GRACE_S = 15.0
+#: The last line of a Python traceback (``OSError: [Errno 28] No space left on device``): the one
+#: line of a dead worker's log worth quoting (its other lines are kernel and papermill chatter).
+_EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception)(?::.*)?$")
+_QUOTE_CHARS = 200
 
 
 @dataclass
@@ -64,6 +72,37 @@ def new_run_id() -> str:
 #: run that was killed (SIGKILL leaves no chance to remove it): the next run into the folder
 #: removes it. Runs are capped far below (``timeout_s``, 30 min by default).
 STALE_RUN_S = 24 * 3600.0
+
+
+def check_timeouts(timeout_s: float, cell_timeout_s: int) -> None:
+    """Refuse timeouts no run could meet.
+
+    Args:
+        timeout_s: overall timeout, seconds: a finite number > 0.
+        cell_timeout_s: per-cell timeout, seconds: a whole number >= 1.
+
+    Raises:
+        ConfigError: naming the timeout (``timeout`` or ``cell_timeout``) and what is allowed.
+    """
+    if not (math.isfinite(timeout_s) and timeout_s > 0):
+        raise ConfigError(f"timeout: {timeout_s!r} is not valid; allowed: a number of seconds > 0")
+    if cell_timeout_s < 1:
+        raise ConfigError(
+            f"cell_timeout: {cell_timeout_s!r} is not valid; "
+            "allowed: a whole number of seconds >= 1"
+        )
+
+
+def _work_folder(folder: Path) -> tempfile.TemporaryDirectory[str]:
+    """A new ``.run-*`` working folder in ``folder`` (created if missing; stale ones removed).
+
+    Raises:
+        ReportWriteError: ``folder`` cannot be written (no permission, a file in its place).
+    """
+    with writing(folder):
+        folder.mkdir(parents=True, exist_ok=True)
+        _remove_stale_runs(folder)
+        return tempfile.TemporaryDirectory(prefix=".run-", dir=folder)
 
 
 def _remove_stale_runs(folder: Path) -> None:
@@ -105,8 +144,11 @@ def run_report(
         Paths, provenance and recorded values of the run.
 
     Raises:
-        ConfigError: the notebook is missing, ``out`` is not ``.html``, or a parameter is refused.
+        ConfigError: the notebook is missing, ``out`` is not ``.html``, a timeout is not
+            positive, or a parameter is refused.
         ReportRunError: the notebook failed; the last good report was kept.
+        ReportWriteError: the report could not be written (disk full, no permission); the last
+            good report and its notebook were kept.
     """
     import nbformat
 
@@ -117,7 +159,7 @@ def run_report(
     html_path = Path(out) if out else Path("reports") / f"{source.stem}.html"
     if html_path.suffix != ".html":
         raise ConfigError(f"--out {html_path} must end with .html (the notebook goes beside it)")
-    html_path.parent.mkdir(parents=True, exist_ok=True)
+    check_timeouts(timeout_s, cell_timeout_s)
     ipynb_path = html_path.with_suffix(".ipynb")
     failed_path = html_path.with_suffix(".failed.ipynb")
     run_id = run_id or new_run_id()
@@ -125,8 +167,7 @@ def run_report(
         ensure_kernel(kernel)
     started = datetime.now(UTC)
     t0 = time.monotonic()
-    _remove_stale_runs(html_path.parent)
-    with tempfile.TemporaryDirectory(prefix=".run-", dir=html_path.parent) as tmp:
+    with _work_folder(html_path.parent) as tmp:
         executed = Path(tmp) / "executed.ipynb"
         outcome = _execute(
             source, executed, params, kernel, cell_timeout_s, start_timeout_s, timeout_s, tmp
@@ -150,8 +191,7 @@ def run_report(
     records = read_records(nb)
     prov = prov.with_recorded(records.get(PROVENANCE_KEY))
     nb.metadata["apislo"] = {"status": "ok", **prov.to_dict()}
-    atomic_write_text(ipynb_path, nbformat.writes(nb))
-    atomic_write_text(html_path, notebook_to_html(nb, prov))
+    atomic_write_texts({ipynb_path: nbformat.writes(nb), html_path: notebook_to_html(nb, prov)})
     failed_path.unlink(missing_ok=True)
     return ReportResult(html_path, ipynb_path, prov, records)
 
@@ -179,9 +219,12 @@ def _execute(
         "result": str(result_path),
         "runner_pid": os.getpid(),  # (the worker stops if this process dies)
     }
-    request_path.write_text(json.dumps(request, default=str))
+    log_path = Path(tmp) / "worker.log"
+    with writing(Path(tmp).parent):
+        request_path.write_text(json.dumps(request, default=str))
+        log = open(log_path, "wb")  # noqa: SIM115 (closed by the block below)
     env = {**os.environ, CHART_RENDERER_ENV: "svg", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
-    with open(Path(tmp) / "worker.log", "wb") as log:
+    with log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "apislo.report.worker", str(request_path)],
             stdout=log,
@@ -203,8 +246,28 @@ def _execute(
             raise
     if result_path.is_file():
         return json.loads(result_path.read_text())
-    tail = (Path(tmp) / "worker.log").read_text(errors="replace")[-500:]
-    return {"ok": False, "ename": "WorkerDied", "evalue": f"exit {proc.returncode}: {tail}"}
+    evalue = _worker_died(proc.returncode, log_path.read_text(errors="replace"))
+    return {"ok": False, "ename": "WorkerDied", "evalue": evalue}
+
+
+def _worker_died(returncode: int, log: str) -> str:
+    """One line on a worker that ended without writing its result: the signal that killed it or
+    its exit status, and the last Python exception line of its ``log`` if there is one."""
+    if returncode < 0:
+        how = f"was killed by signal {-returncode} ({_signal_name(-returncode)})"
+    else:
+        how = f"exited with status {returncode}"
+    errors = [line for line in log.splitlines() if _EXCEPTION_LINE.match(line)]
+    cause = f" ({errors[-1][:_QUOTE_CHARS]})" if errors else ""
+    return f"the report's worker {how}{cause}"
+
+
+def _signal_name(number: int) -> str:
+    """``SIGKILL`` for 9; ``unknown signal`` for a number this platform does not name."""
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return "unknown signal"
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -220,20 +283,35 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 def _keep_failed(
     source: Path, executed: Path, failed_path: Path, outcome: dict[str, Any], prov: Provenance
 ) -> ReportRunError:
-    """Move the partial executed notebook to ``failed_path`` and build the error to raise."""
+    """Keep the partial executed notebook as ``failed_path`` (if it can be read and written) and
+    build the error to raise."""
     import nbformat
 
     cell_index, snippet = -1, ""
-    if executed.is_file():
-        nb = nbformat.read(executed, as_version=4)
+    where = f"nowhere (the notebook never started; {outcome['ename']})"
+    nb = _read_partial(executed)
+    if nb is not None:
         cell_index, snippet = _failing_cell(nb)
         nb.metadata["apislo"] = {"status": "failed", **outcome, **prov.to_dict()}
-        atomic_write_text(failed_path, nbformat.writes(nb))
-        where = str(failed_path)
-    else:
-        where = f"nowhere (the notebook never started; {outcome['ename']})"
+        try:
+            where = str(atomic_write_text(failed_path, nbformat.writes(nb)))
+        except ReportWriteError as exc:
+            where = f"nowhere ({exc})"
     evalue = f"{outcome['evalue']} (in `{snippet}`)" if snippet else outcome["evalue"]
     return ReportRunError(str(source), cell_index, outcome["ename"], evalue, where)
+
+
+def _read_partial(executed: Path) -> Any | None:
+    """The executed notebook the worker left, or ``None`` when it left none or only part of one
+    (its disk filled up)."""
+    import nbformat
+
+    if not executed.is_file():
+        return None
+    try:
+        return nbformat.read(executed, as_version=4)
+    except (OSError, ValueError):  # (nbformat's NotJSONError is a ValueError)
+        return None
 
 
 def _failing_cell(nb: Any) -> tuple[int, str]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+
+from apislo.report.atomic import writing
 
 __all__ = ["HISTORY_FILE", "RunRecord", "append_record", "read_history"]
 
@@ -44,17 +47,30 @@ class RunRecord:
 
 def append_record(reports_dir: str | Path, record: RunRecord) -> None:
     """Append ``record`` to the history of ``reports_dir`` (one write, under an exclusive flock;
-    a line torn by a writer that died is closed first, so it costs only itself)."""
+    a line torn by a writer that died is closed first, so it costs only itself).
+
+    Raises:
+        ReportWriteError: the history cannot be written (disk full, no permission); a line
+            written in part is taken back.
+    """
     path = Path(reports_dir) / HISTORY_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
     line = (json.dumps(asdict(record), ensure_ascii=False) + "\n").encode()
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _append_line(path, line)
+
+
+def _append_line(path: Path, line: bytes) -> None:
+    """Append ``line`` to ``path`` whole, or not at all (a short write is truncated away)."""
     fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         size = os.fstat(fd).st_size
         if size and os.pread(fd, 1, size - 1) != b"\n":
             line = b"\n" + line  # a writer died mid-line: start a fresh one
-        os.write(fd, line)
+        if os.write(fd, line) < len(line):  # the disk filled up mid-line
+            os.ftruncate(fd, size)
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         os.fsync(fd)
     finally:
         os.close(fd)

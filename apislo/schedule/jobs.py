@@ -139,13 +139,14 @@ def load_job(path: str | Path) -> Job:
 
     Raises:
         ConfigError: unreadable YAML, a missing or unknown key, or an invalid value (a cron
-            expression without exactly five fields, a template naming an unknown value); the
-            message names the file and the field.
+            expression without exactly five fields, a template naming an unknown value, a
+            timeout that is not positive); the message names the file and the field.
     """
     import yaml
     from croniter import croniter
 
     from apislo.report.params import check_parameters
+    from apislo.report.runner import check_timeouts
 
     path = Path(path)
     try:
@@ -201,8 +202,14 @@ def load_job(path: str | Path) -> Job:
         }
     except (TypeError, ValueError):
         raise ConfigError(f"{path}: timeout, cell_timeout, retries and keep are numbers") from None
-    if min(numbers.values()) < 0 or numbers["keep"] < 1 or numbers["timeout_s"] <= 0:
-        raise ConfigError(f"{path}: timeouts must be > 0, retries >= 0 and keep >= 1")
+    if numbers["retries"] < 0:
+        raise bad("retries", "a whole number >= 0")
+    if numbers["keep"] < 1:
+        raise bad("keep", "a whole number >= 1")
+    try:
+        check_timeouts(numbers["timeout_s"], numbers["cell_timeout_s"])
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     job = Job(
         name=name,
         notebook=notebook,

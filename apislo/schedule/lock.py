@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from apislo.report.atomic import writing
+
 __all__ = ["job_lock"]
 
 
@@ -18,18 +20,23 @@ def job_lock(lock_dir: str | Path, name: str) -> Iterator[bool]:
     Args:
         lock_dir: directory of lock files (created if missing).
         name: job name.
+
+    Raises:
+        ReportWriteError: the lock file cannot be written (disk full, no permission).
     """
     path = Path(lock_dir) / f"{name}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             yield False
             return
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
+        with writing(path):
+            os.ftruncate(fd, 0)
+            os.write(fd, str(os.getpid()).encode())
         try:
             yield True
         finally:

@@ -1,7 +1,8 @@
 """Run jobs: once now, what is due, everything (the demo), or in a loop (``schedule serve``).
 
 Every run takes the job's lock, retries on failure, appends one history record, prunes the job's
-old reports and regenerates ``reports/index.html``.
+old reports and regenerates ``reports/index.html``. A job that fails, even to be written or
+recorded (disk full, no permission), stops no other job.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from apislo.errors import ApisloError, ConfigError
+from apislo.errors import ApisloError, ConfigError, ReportWriteError
 from apislo.schedule.due import due_slot, last_fire, next_fires, period_window
 from apislo.schedule.history import RunRecord, append_record, read_history
 from apislo.schedule.jobs import Job, load_jobs
@@ -53,7 +55,11 @@ def run_job(
             demo's simulated week): the parameters, the output name and the record follow it.
 
     Returns:
-        The record appended (status ``ok``, ``failed`` or ``skipped``).
+        The record appended (status ``ok``, ``failed`` or ``skipped``); ``failed`` with the
+        error if the history could not be written (see :func:`_append`).
+
+    Raises:
+        ApisloError: the run could not start: its lock cannot be written, or its template fails.
     """
     from apislo.report.runner import new_run_id, run_report
 
@@ -70,8 +76,7 @@ def run_job(
                 "skipped",
                 error="another run of this job is in progress (lock held)",
             )
-            append_record(reports_dir, record)
-            return record
+            return _append(reports_dir, record)
         if only_if_not_done and _slot_done(reports_dir, job, scheduled):
             return RunRecord(job.name, scheduled.isoformat(), "", "", "skipped", error="done")
         window = window or period_window(job, scheduled)
@@ -113,14 +118,36 @@ def run_job(
             attempts,
             None if job.period == "none" else window_utc,
         )
-        append_record(reports_dir, record)
+        record = _append(reports_dir, record)
         if stopped is not None:
-            rebuild_site(reports_dir, [job])
+            _refresh_site(reports_dir, [job])
             raise stopped
-        if status == "ok":
+        if record.status == "ok":
             _prune(reports_dir, job)
-    rebuild_site(reports_dir, [job])
+    _refresh_site(reports_dir, [job])
     return record
+
+
+def _append(reports_dir: Path, record: RunRecord) -> RunRecord:
+    """Append ``record`` to the history and return it. A history that cannot be written stops no
+    job: its error is logged (one line on stderr from the command line) and the record is
+    returned ``failed`` with that error, so the command exits 1; the unrecorded slot stays due."""
+    try:
+        append_record(reports_dir, record)
+    except ReportWriteError as exc:
+        log.error("error: %s; the run of %s was not recorded", exc, record.job)
+        error = "; ".join(e for e in (record.error, f"not recorded: {exc}") if e)
+        return replace(record, status="failed", error=error)
+    return record
+
+
+def _refresh_site(reports_dir: Path, jobs: list[Job]) -> None:
+    """Regenerate the index; one that cannot be written is logged (one line on stderr from the
+    command line) and stops no job: the history still holds every run."""
+    try:
+        rebuild_site(reports_dir, jobs)
+    except ReportWriteError as exc:
+        log.error("error: %s; the index was not updated", exc)
 
 
 def _slot_done(reports_dir: Path, job: Job, scheduled: datetime) -> bool:
@@ -175,6 +202,7 @@ def run_due(
     Returns:
         The records of the runs made (empty when nothing was due).
     """
+    reports_dir = Path(reports_dir)
     now = now or _now()
     invalid: dict[Path, ConfigError] = {}
     jobs = load_jobs(schedule_dir, invalid)
@@ -189,28 +217,37 @@ def run_due(
         slot = due_slot(job, now, done)
         if slot is None:
             continue
-        try:
-            record = run_job(job, reports_dir, slot, params_override, only_if_not_done=True)
-        except ApisloError as exc:  # a job that cannot even start stops no other job
-            record = _record_failed(reports_dir, job.name, slot.isoformat(), exc)
+        record = _run_or_record(job, reports_dir, slot, params_override, only_if_not_done=True)
         if record.error != "done":
             records.append(record)
-    rebuild_site(reports_dir, jobs)
+    _refresh_site(reports_dir, jobs)
     return records
 
 
-def _record_failed(
-    reports_dir: str | Path, name: str, scheduled_for: str, error: Exception
+def _run_or_record(
+    job: Job,
+    reports_dir: Path,
+    scheduled: datetime,
+    params_override: Mapping[str, Any] | None,
+    **options: Any,
 ) -> RunRecord:
+    """:func:`run_job`; a run that cannot even start (its lock cannot be written, its template
+    fails) is recorded as failed instead of raised, so it stops no other job."""
+    try:
+        return run_job(job, reports_dir, scheduled, params_override, **options)
+    except ApisloError as exc:
+        return _record_failed(reports_dir, job.name, scheduled.isoformat(), exc)
+
+
+def _record_failed(reports_dir: Path, name: str, scheduled_for: str, error: Exception) -> RunRecord:
     """Record a run that failed before its notebook started."""
     stamp = _now().isoformat(timespec="seconds")
     record = RunRecord(name, scheduled_for, stamp, stamp, "failed", error=str(error), attempts=0)
-    append_record(reports_dir, record)
-    return record
+    return _append(reports_dir, record)
 
 
 def _record_invalid(
-    reports_dir: str | Path,
+    reports_dir: Path,
     path: Path,
     error: ConfigError,
     history: list[RunRecord],
@@ -224,8 +261,7 @@ def _record_invalid(
         return None
     stamp = now.astimezone(UTC).isoformat(timespec="seconds")
     record = RunRecord(name, stamp, stamp, stamp, "failed", error=str(error), attempts=0)
-    append_record(reports_dir, record)
-    return record
+    return _append(reports_dir, record)
 
 
 def run_all_jobs(
@@ -245,13 +281,14 @@ def run_all_jobs(
         window: ``[start, end)`` every job reports on instead of its own period (see
             :func:`run_job`).
     """
+    reports_dir = Path(reports_dir)
     now = now or _now()
     jobs = load_jobs(schedule_dir)
     records = [
-        run_job(job, reports_dir, last_fire(job, now), params_override, window=window)
+        _run_or_record(job, reports_dir, last_fire(job, now), params_override, window=window)
         for job in jobs
     ]
-    rebuild_site(reports_dir, jobs)
+    _refresh_site(reports_dir, jobs)
     return records
 
 

@@ -1,0 +1,47 @@
+"""A report that cannot be written (disk full, a file where its folder should be) raises an
+apislo error and leaves the last good HTML and its notebook as they were, as a pair.
+
+The disk filling up is simulated in this process only: ``os.fsync`` of the HTML's temporary file
+fails with ENOSPC, as a full disk reports it (ext4 and NFS report it at fsync when writes were
+delayed). The notebook itself runs for real, in its kernel."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+
+from apislo.errors import ApisloError
+from apislo.report import run_report
+from tests.report.conftest import NOTEBOOKS
+
+
+def test_a_full_disk_while_publishing_keeps_the_last_good_html_and_notebook(
+    last_good: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notebook = last_good.with_suffix(".ipynb")
+    html_before, notebook_before = last_good.read_bytes(), notebook.read_bytes()
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        if Path(os.readlink(f"/proc/self/fd/{fd}")).name.startswith(".report.html."):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with pytest.raises(ApisloError) as info:
+        run_report(NOTEBOOKS / "good.ipynb", {"n": 4}, last_good)
+    assert str(info.value) == f"cannot write {last_good}: No space left on device"
+    # the new notebook was written first, under a temporary name: it replaced nothing
+    assert (last_good.read_bytes(), notebook.read_bytes()) == (html_before, notebook_before)
+    assert sorted(p.name for p in last_good.parent.iterdir()) == ["report.html", "report.ipynb"]
+
+
+def test_a_file_where_the_report_folder_should_be_is_an_apislo_error(tmp_path: Path) -> None:
+    (tmp_path / "afx").write_text("not a folder")
+    with pytest.raises(ApisloError) as info:
+        run_report(NOTEBOOKS / "good.ipynb", {"n": 3}, tmp_path / "afx" / "report.html")
+    assert str(info.value) == f"cannot write {tmp_path / 'afx'}: File exists"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afx"]
