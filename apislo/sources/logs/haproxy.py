@@ -23,7 +23,8 @@ termination state                ``termination``; null when the first two charac
 A frontend ending in ``~`` is a TLS frontend (the ``~`` is dropped). Captured headers ``{...}``
 may contain spaces. Lines such as ``Proxy x started.`` or ``... SSL handshake failure`` are
 ``not_a_request``; a line cut before the request part is ``truncated``; a request cut off
-without its closing quote (HAProxy's ``log-length``) is still an event.
+without its closing quote (HAProxy's ``log-length``) is still an event. A negative timer other
+than ``-1``, byte count or retry count is ``bad_number``.
 """
 
 from __future__ import annotations
@@ -56,17 +57,19 @@ _HEAD = (
     r"(?P<t_response>[+-]?\d+)/(?P<t_active>[+-]?\d+) "
 )
 _PATTERN = (
-    _HEAD + r"(?P<status>-?\d+) (?P<bytes_read>\+?\d+) \S+ \S+ (?P<state>\S{4}) "
-    r"\d+/\d+/\d+/\d+/(?P<retries>\+?\d+) \d+/\d+"
+    _HEAD + r"(?P<status>-?\d+) (?P<bytes_read>[+-]?\d+) \S+ \S+ (?P<state>\S{4}) "
+    r"\d+/\d+/\d+/\d+/(?P<retries>[+-]?\d+) \d+/\d+"
     r'(?: \{(?P<req_headers>[^}]*)\})?(?: \{(?P<res_headers>[^}]*)\})? "(?P<request>[^"]*)"?\s*$'
 )
+
+#: HAProxy's five timers (``TR/Tw/Tc/Tr/Ta``, older ``Tq/Tw/Tc/Tr/Tt``), ms: ``-1`` = not reached.
+_TIMERS = ("t_req", "t_wait", "t_connect", "t_response", "t_active")
 
 _FIELDS = (
     "accept",
     "backend",
     "server",
-    "t_response",
-    "t_active",
+    *_TIMERS,
     "status",
     "bytes_read",
     "state",
@@ -103,11 +106,14 @@ class HaproxyHttp(LogFormat):
         )
         naive = pl.col("accept").str.to_datetime("%d/%b/%Y:%H:%M:%S%.f", strict=False)
         ts = local_to_utc(naive, self.options.tz)
-        total = number(pl.col("t_active"), divisor=1000, none_values=("-1",))
-        upstream = number(pl.col("t_response"), divisor=1000, none_values=("-1",))
+        timers = {name: number(pl.col(name), divisor=1000, none_values=("-1",)) for name in _TIMERS}
+        total, upstream = timers["t_active"], timers["t_response"]
         status = status_code(pl.col("status"))
         bytes_out = number(pl.col("bytes_read"), integer=True)
         retries = number(pl.col("retries"), integer=True)
+        bad_number = pl.any_horizontal(
+            *(timer.bad for timer in timers.values()), status.bad, bytes_out.bad, retries.bad
+        )
         state = pl.col("state")
         matched = pl.col("accept").is_not_null()
         return finish(
@@ -117,7 +123,7 @@ class HaproxyHttp(LogFormat):
                 ("not_a_request", ~matched),
                 ("bad_request_line", ~pl.col("__request_ok")),
                 ("bad_timestamp", ts.is_null()),
-                ("bad_number", total.bad | upstream.bad | status.bad | bytes_out.bad),
+                ("bad_number", bad_number),
             ],
             {
                 "ts": ts,

@@ -12,6 +12,11 @@
 * ``-`` and empty values are null everywhere.
 * upstream lists (``0.512, 0.034``; ``0.1 : 0.2``; members may be ``-``): ``upstream_latency_s``
   = sum of the numeric members (null when none is), ``attempts`` = number of members.
+* numbers are read as every format reads them (:func:`apislo.sources.logs.fields.number`):
+  negative, NaN, infinite or 2**53 or more is ``bad_number``, as are a ``$status`` outside
+  100-999 (``000``, no response sent, is null: :func:`~apislo.sources.logs.fields.status_code`),
+  more upstream members than ``attempts`` holds (:data:`MAX_ATTEMPTS`) and a sum of 2**53 s or
+  more.
 * ``$request`` must be ``METHOD TARGET HTTP/x``, else the row is rejected ``bad_request_line``.
 * ``\\xHH`` (default escaping) and ``\\"`` (``escape=json``) are undone in strings.
 * credentials in query strings (``?apikey=...``, see
@@ -30,8 +35,12 @@ from apislo.sources.logs.base import RAW_SCHEMA
 from apislo.sources.logs.fields import (
     END_TIME_US,
     MAX_DURATION_S,
+    MAX_EXACT_NUMBER,
+    duration,
     in_calendar,
+    number,
     scrub_query_secrets,
+    status_code,
 )
 from apislo.text import SECRET_KEY_PATTERN, UNPRINTABLE_CLASS, printable
 
@@ -40,8 +49,10 @@ __all__ = [
     "INT_SOURCES",
     "LIST_SUM_DECIMALS",
     "LIST_VARIABLES",
+    "MAX_ATTEMPTS",
     "MAX_MSEC",
     "MAX_REQUEST_TIME_S",
+    "NO_STATUS",
     "PROTOCOLS",
     "STRING_SOURCES",
     "TIME_VARIABLES",
@@ -62,6 +73,12 @@ __all__ = [
 MAX_REQUEST_TIME_S = MAX_DURATION_S
 #: ``$msec`` (epoch seconds) must be below this (year 10000) to be a time.
 MAX_MSEC = END_TIME_US / 1_000_000
+#: The most upstream attempts a line may count: ``attempts`` is an Int16 column
+#: (:data:`~apislo.sources.logs.base.RAW_SCHEMA`); a list with more members is ``bad_number``.
+MAX_ATTEMPTS = 2**15 - 1
+#: ``$status`` values meaning that no response was sent (NGINX writes a status of 0 as ``000``):
+#: null, as :func:`~apislo.sources.logs.fields.status_code` reads Envoy's ``0``.
+NO_STATUS = ("0", "000")
 #: Variables that hold the log-write (request end) time, in order of preference.
 TIME_VARIABLES: tuple[str, ...] = ("time_iso8601", "time_local", "msec")
 #: Upstream variables NGINX writes as lists (``, `` between retries, `` : `` between groups).
@@ -153,12 +170,6 @@ def _nullify(e: pl.Expr) -> pl.Expr:
     return pl.when(e.is_in(["-", ""])).then(None).otherwise(e)
 
 
-def _number(e: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
-    """``(values, bad)``: ``bad`` marks values that are neither numbers nor sentinels."""
-    values = e.cast(dtype, strict=False)
-    return values, (values.is_null() & e.is_not_null() & (e != "-") & (e != ""))
-
-
 def _end_time(raw: set[str], zones: list[str]) -> pl.Expr:
     """Log-write time (UTC) from whichever time variable the template has.
 
@@ -177,8 +188,8 @@ def _end_time(raw: set[str], zones: list[str]) -> pl.Expr:
             offsets, default=None, return_dtype=pl.Int64
         )
         return (naive - pl.duration(seconds=offset)).dt.replace_time_zone("UTC")
-    msec, _ = _number(pl.col("msec"), pl.Float64)
-    return msec_time(pl.when((msec >= 0) & (msec < MAX_MSEC)).then(msec))
+    msec = number(_nullify(pl.col("msec"))).value
+    return msec_time(pl.when(msec < MAX_MSEC).then(msec))
 
 
 def msec_time(msec: pl.Expr) -> pl.Expr:
@@ -272,12 +283,10 @@ def convert(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     zones = frame["time_local" + TZ_SUFFIX].unique().to_list() if "time_local" in raw else []
     end = _end_time(raw, zones)
     if "request_time" in raw:
-        latency, bad = _number(pl.col("request_time"), pl.Float64)
-        no_duration = (latency < 0) | (latency >= MAX_REQUEST_TIME_S)
-        bad_number.append(bad | no_duration)
-        latency = pl.when(~no_duration).then(latency)
-        out["ts"] = start_time(end, latency)
-        out["latency_s"] = latency
+        latency = duration(_nullify(pl.col("request_time")), divisor=1.0)
+        bad_number.append(latency.bad)
+        out["ts"] = start_time(end, latency.value)
+        out["latency_s"] = latency.value
     else:
         out["ts"] = end
     # a start in year 0 (01/Jan/0001 at +0100, or less its latency) would crash the readers
@@ -289,7 +298,7 @@ def convert(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
         # after the select (_check_request).
         frame = frame.with_columns(
             pl.col("request")
-            .str.split_exact(" ", 2)
+            .str.splitn(" ", 3)  # the protocol keeps what follows it: "HTTP/1.1 x" is no protocol
             .struct.rename_fields(["_method", "_path", "_proto"])
             .alias("_request")
         ).unnest("_request")
@@ -301,30 +310,30 @@ def convert(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
         out.update(path_columns(raw))
 
     if "status" in raw:
-        out["status"], bad = _number(pl.col("status"), pl.Int16)
-        bad_number.append(bad)
+        status = status_code(_nullify(pl.col("status")), none_values=NO_STATUS)
+        out["status"] = status.value
+        bad_number.append(status.bad)
 
     is_list = pl.lit(False)
     if "upstream_response_time" in raw:
-        # Lists (and garbage) fail the float cast; _fix_lists sorts them out after the select.
-        single, is_list = _number(pl.col("upstream_response_time"), pl.Float64)
-        out["upstream_latency_s"] = single
-        out["attempts"] = pl.when(single.is_not_null()).then(pl.lit(1, pl.Int16))
+        # Lists (and garbage) are no single number; _fix_lists sorts them out after the select.
+        single = number(_nullify(pl.col("upstream_response_time")))
+        out["upstream_latency_s"] = single.value
+        out["attempts"] = pl.when(single.value.is_not_null()).then(pl.lit(1, pl.Int16))
+        is_list = single.bad
     else:
         attempts_var = _first(raw, ATTEMPT_SOURCES)
         if attempts_var is not None:
-            present = _nullify(pl.col(attempts_var))
-            out["attempts"] = (
-                present.str.count_matches(",", literal=True)
-                + present.str.count_matches(" : ", literal=True)
-                + 1
-            )
+            count = _count_members(_nullify(pl.col(attempts_var)))
+            out["attempts"] = pl.when(count <= MAX_ATTEMPTS).then(count)
+            bad_number.append(count > MAX_ATTEMPTS)
 
     for column, sources in INT_SOURCES.items():
         var = _first(raw, sources)
         if var is not None:
-            out[column], bad = _number(pl.col(var), pl.Int64)
-            bad_number.append(bad)
+            size = number(_nullify(pl.col(var)), integer=True)
+            out[column] = size.value
+            bad_number.append(size.bad)
     out.update(string_columns(raw))
 
     any_bad_number = pl.any_horizontal(bad_number).fill_null(False) if bad_number else pl.lit(False)
@@ -354,6 +363,15 @@ def convert(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
     return result.drop("_reason", "_is_list"), result["_reason"]
 
 
+def _count_members(present: pl.Expr) -> pl.Expr:
+    """Members of a list value (``, `` and `` : `` separate them; null stays null)."""
+    return (
+        present.str.count_matches(",", literal=True)
+        + present.str.count_matches(" : ", literal=True)
+        + 1
+    )
+
+
 def _check_request(result: pl.DataFrame) -> pl.DataFrame:
     """Reject rows whose method or protocol is not valid (checked once per distinct value)."""
     bad_methods = [
@@ -374,27 +392,36 @@ def _check_request(result: pl.DataFrame) -> pl.DataFrame:
 
 
 def _fix_lists(result: pl.DataFrame, raw: pl.Series) -> pl.DataFrame:
-    """Sum and count the (rare) rows whose ``$upstream_response_time`` is a list."""
+    """Sum and count the (rare) rows whose ``$upstream_response_time`` is a list (or no
+    number at all): ``bad_number`` unless every member is ``-`` or a number
+    (:func:`~apislo.sources.logs.fields.number`), they fit ``attempts`` (:data:`MAX_ATTEMPTS`)
+    and their sum is below 2**53."""
     idx = to_polars(np.flatnonzero(result["_is_list"].to_numpy()))
     members = (
         raw.gather(idx).str.replace_all(" : ", ", ", literal=True).str.split(", ").to_frame("m")
     )
+    value = number(pl.element()).value
     lists = members.select(
-        n=pl.col("m").list.len().cast(pl.Int16),
-        dash=pl.col("m").list.eval(pl.element() == "-").list.sum(),
-        nums=pl.col("m").list.eval(pl.element().cast(pl.Float64, strict=False)),
-    ).with_columns(good=pl.col("nums").list.drop_nulls().list.len())
-    total = lists.select(
-        pl.when(pl.col("good") > 0).then(pl.col("nums").list.sum().round(LIST_SUM_DECIMALS))
-    ).to_series()
-    bad = (lists["dash"] + lists["good"]) != lists["n"]
+        n=pl.col("m").list.len(),
+        ok=pl.col("m").list.eval((pl.element() == "-") | value.is_not_null()).list.all(),
+        nums=pl.col("m").list.eval(value),
+    ).with_columns(
+        good=pl.col("nums").list.drop_nulls().list.len(),
+        total=pl.col("nums").list.sum().round(LIST_SUM_DECIMALS),
+    )
+    fits = (pl.col("n") <= MAX_ATTEMPTS) & (pl.col("total") < MAX_EXACT_NUMBER)
+    checked = lists.select(
+        total=pl.when(pl.col("good") > 0).then(pl.col("total")),
+        attempts=pl.when(pl.col("n") <= MAX_ATTEMPTS).then(pl.col("n")).cast(pl.Int16),
+        bad=~(pl.col("ok") & fits),
+    )
     reason = result["_reason"].gather(idx)
     reason = pl.select(
-        pl.when(reason.is_null() & bad).then(pl.lit("bad_number")).otherwise(reason)
+        pl.when(reason.is_null() & checked["bad"]).then(pl.lit("bad_number")).otherwise(reason)
     ).to_series()
     return result.with_columns(
-        result["upstream_latency_s"].scatter(idx, total),
-        result["attempts"].scatter(idx, lists["n"]),
+        result["upstream_latency_s"].scatter(idx, checked["total"]),
+        result["attempts"].scatter(idx, checked["attempts"]),
         result["_reason"].scatter(idx, reason),
     )
 

@@ -20,11 +20,13 @@ import pyarrow as pa
 from apislo.sources.logs import nginx_kernel as k
 from apislo.sources.logs.arrow import to_polars
 from apislo.sources.logs.dictionary import categorical
+from apislo.sources.logs.fields import MAX_EXACT_NUMBER
 from apislo.sources.logs.nginx_convert import (
     ATTEMPT_SOURCES,
     INT_SOURCES,
     LIST_SUM_DECIMALS,
     LIST_VARIABLES,
+    MAX_ATTEMPTS,
     MAX_MSEC,
     MAX_REQUEST_TIME_S,
     PROTOCOLS,
@@ -39,6 +41,7 @@ from apislo.sources.logs.nginx_convert import (
 
 __all__ = [
     "DELIMITERS",
+    "NGINX_BOUNDS",
     "Program",
     "Scan",
     "Var",
@@ -93,6 +96,8 @@ class Program:
         columns: event column (or raw variable) -> ``(kind, slot)``, kind one of ``"int"``,
             ``"float"``, ``"span"``.
         schema: the events' columns and types, as :func:`.nginx_convert.convert` gives them.
+        bounds: column -> ``(low, high)``: a kept line's value must be ``low <= value < high``,
+            else :func:`scan` declines the line (the exact path rejects it).
     """
 
     kinds: np.ndarray
@@ -109,6 +114,7 @@ class Program:
     n_spans: int = 0
     columns: dict[str, tuple[str, int]] = field(default_factory=dict)
     schema: dict[str, pl.DataType] = field(default_factory=dict)
+    bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def counts(self) -> tuple[int, int, int]:
         """Output slots: ``(ints, floats, spans)``."""
@@ -184,10 +190,14 @@ _INT_CONVS = (
 )
 
 
-def build(pieces: list[str | Var], schema: dict[str, pl.DataType] | None = None) -> Program:
+def build(
+    pieces: list[str | Var],
+    schema: dict[str, pl.DataType] | None = None,
+    bounds: dict[str, tuple[float, float]] | None = None,
+) -> Program:
     """A :class:`Program` of literal texts and :class:`Var` pieces, each output in slots of its
     kind (int, float, span) in order; ``schema``: the events' columns and types, for
-    :func:`run` (NGINX templates)."""
+    :func:`run` (NGINX templates); ``bounds``: see :class:`Program`."""
     n = len(pieces)
     names = ("kinds", "lit_a", "lit_n", "rules", "delims", "convs", "slots", "slots_b")
     arrays = {name: np.zeros(n, dtype=np.int64) for name in names}
@@ -236,6 +246,7 @@ def build(pieces: list[str | Var], schema: dict[str, pl.DataType] | None = None)
         n_spans=counts["span"],
         columns=columns,
         schema=schema or {},
+        bounds=bounds or {},
     )
 
 
@@ -271,7 +282,7 @@ def plan(pieces: list[tuple[str, bool]], schema: dict[str, pl.DataType]) -> Prog
         code = conv.get(text, k.CONV_SKIP) if text not in seen else k.CONV_SKIP
         seen.add(text)
         program.append(Var(_column(text, code), rule, code, delim))
-    return build(program, schema)
+    return build(program, schema, NGINX_BOUNDS)
 
 
 def _column(var: str, code: int) -> str:
@@ -322,7 +333,7 @@ class Scan:
 
 def scan(program: Program, chunk: bytes, n_lines: int) -> Scan:
     """Run ``program`` over ``chunk`` (``n_lines`` lines) in the kernel: which lines it keeps,
-    and their values (lines with a value outside :data:`_RANGES` are declined too).
+    and their values (lines with a value outside ``program.bounds`` are declined too).
 
     Scratch arrays (flags, validity, string offsets) are reused from call to call, per thread:
     fresh memory costs a page fault per 4 KiB, which on a VM is as dear as the parsing itself.
@@ -342,7 +353,7 @@ def scan(program: Program, chunk: bytes, n_lines: int) -> Scan:
         program.rules, program.delims, program.convs, program.slots, program.slots_b,
         _PROTOS, _PROTO_OFF, ok, ints, ivalid, floats, fvalid, spans,
     )  # fmt: skip
-    kept -= _decline_out_of_range(program, ok, floats, fvalid)
+    kept -= _decline_out_of_range(program, ok, (ints, ivalid, floats, fvalid))
     if kept == n_lines:
         rows = declined = _NO_ROWS
     else:
@@ -426,28 +437,56 @@ def _scratch(name: str, shape: tuple[int, ...], dtype: type) -> np.ndarray:
     return flat[:size].reshape(shape)
 
 
-#: Kernel float columns and the values they may take, ``low <= value < high``: a line outside
-#: goes to the exact path, which rejects it (a duration or a time no clock gives).
-_RANGES = {"latency_s": (0.0, MAX_REQUEST_TIME_S), "_msec": (0.0, MAX_MSEC)}
+#: NGINX kernel columns and the values they may take, ``low <= value < high``: a line outside
+#: goes to the exact path, which rejects it (:func:`.nginx_convert.convert`): a duration or a
+#: time no clock gives, a status outside 100-999 (0 is null there), a size or sum of 2**53 or
+#: more, more attempts than their column holds.
+NGINX_BOUNDS: dict[str, tuple[float, float]] = {
+    "latency_s": (0.0, MAX_REQUEST_TIME_S),
+    "_msec": (0.0, MAX_MSEC),
+    "upstream_latency_s": (0.0, MAX_EXACT_NUMBER),
+    "status": (100, 1000),
+    "bytes_in": (0, int(MAX_EXACT_NUMBER)),
+    "bytes_out": (0, int(MAX_EXACT_NUMBER)),
+    "attempts": (0, MAX_ATTEMPTS + 1),
+}
 
 
 def _decline_out_of_range(
-    program: Program, ok: np.ndarray, floats: np.ndarray, fvalid: np.ndarray
+    program: Program,
+    ok: np.ndarray,
+    numbers: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
 ) -> int:
-    """Clear ``ok`` for kept lines with a value outside :data:`_RANGES`; how many were."""
+    """Clear ``ok`` for kept lines with a value outside ``program.bounds``; how many were.
+
+    ``numbers`` are the scan's ``(ints, ivalid, floats, fvalid)``.
+    """
+    ints, ivalid, floats, fvalid = numbers
     declined = 0
-    for name, (low, high) in _RANGES.items():
+    for name, (low, high) in program.bounds.items():
         if name not in program.columns:
             continue
-        index = program.columns[name][1]
-        values = floats[index]
-        inside = (values >= low) & (values < high)
-        out = ok.view(np.bool_) & fvalid[index].view(np.bool_) & ~inside
+        kind, index = program.columns[name]
+        if kind == "int":
+            outside = _outside_ints(ints[index], int(low), int(high))
+            valid = ivalid[index]
+        else:
+            outside = (floats[index] < low) | (floats[index] >= high)
+            valid = fvalid[index]
+        out = ok.view(np.bool_) & valid.view(np.bool_) & outside
         count = int(np.count_nonzero(out))
         if count:
             ok[out] = 0
             declined += count
     return declined
+
+
+def _outside_ints(values: np.ndarray, low: int, high: int) -> np.ndarray:
+    """Whether each int64 value is outside ``low <= value < high``, in one unsigned compare:
+    ``value - low`` read as unsigned is below ``high - low`` exactly inside (below ``low``, it
+    wraps to a huge number)."""
+    shifted = values if low == 0 else values - low
+    return shifted.view(np.uint64) >= high - low
 
 
 def numbers(found: Scan, kind: str, index: int, lines: np.ndarray) -> pl.Series:

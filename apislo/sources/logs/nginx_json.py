@@ -28,7 +28,8 @@ Keys are learned from the first 200 objects of each chunk. Objects that this rej
 of a key (their time, status or request under another key: the log_format changed, or two
 servers write one file) are read again, grouped by the keys each names. Keys that name no time,
 no ``status`` or no request (``request``, or a method and a path) are not an NGINX access log:
-such objects are rejected ``not_a_request``, as is an object without a status. Values may be JSON
+such objects are rejected ``not_a_request``, as is an object without a status.
+A line that is no valid JSON is ``bad_json`` whatever keys it seems to hold. Values may be JSON
 strings or numbers; ``"-"`` and ``""`` are null. Lines written with the
 default escaping (``\\x22`` inside JSON strings, which is not valid JSON) are repaired before
 decoding. Invalid JSON is rejected ``bad_json`` (``truncated`` when the object is cut off).
@@ -150,9 +151,11 @@ def _parse_objects(
         ``(events, rejected)``: the events (their line in ``_row``) and why each other line
         was rejected.
     """
+    if rows.size == 0:
+        return _no_rows(), {}
+    if not _holds_requests(mapping):
+        return _no_rows(), _not_requests(stripped, rows)
     reasons: dict[int, str] = {}
-    if not _holds_requests(mapping) or rows.size == 0:
-        return _no_rows(), dict.fromkeys(rows.tolist(), "not_a_request")
     dtype = pl.Struct({key: pl.String for key in mapping.values()})
     decoded, bad = _decode(stripped.gather(rows), dtype)
     for i in bad:
@@ -170,6 +173,21 @@ def _parse_objects(
         reasons[i] = why
     kept = events.filter(pl.Series(ok)).with_columns(_row=pl.Series(good_rows[ok], dtype=pl.Int64))
     return kept, reasons
+
+
+def _not_requests(stripped: pl.Series, rows: np.ndarray) -> dict[int, str]:
+    """Why the object lines ``rows``, whose keys name no request, are rejected: ``bad_json``
+    when the line is no valid JSON (whatever keys it seems to hold, as when its keys do name a
+    request), else ``not_a_request``."""
+    reasons = dict.fromkeys(rows.tolist(), "not_a_request")
+    _, bad = _decode(stripped.gather(rows), _ANY_OBJECT)
+    reasons.update(dict.fromkeys(rows[bad].tolist(), "bad_json"))
+    return reasons
+
+
+#: A struct type to decode any JSON object with, only to tell valid JSON from invalid: it has no
+#: field, so no member's value can fail to fit one.
+_ANY_OBJECT = pl.Struct({})
 
 
 def _by_mapping(lines: list[str], rows: list[int]) -> dict[tuple[tuple[str, str], ...], list[int]]:
