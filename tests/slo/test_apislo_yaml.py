@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 import warnings
 from datetime import timedelta
 from pathlib import Path
@@ -13,13 +12,7 @@ from apislo.errors import SpecError
 from apislo.slo import load
 from apislo.slo.loader import SpecWarning
 from apislo.slo.spec import SLI, Objective, TimeWindow
-
-
-def _write(tmp_path: Path, body: str, name: str = "spec.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(body), encoding="utf-8")
-    return path
-
+from tests.slo import write_spec
 
 MINIMAL = """
 version: apislo/v1
@@ -31,7 +24,7 @@ slos:
 
 
 def test_minimal_spec_gets_the_documented_defaults(tmp_path: Path) -> None:
-    (slo,) = load(_write(tmp_path, MINIMAL))
+    (slo,) = load(write_spec(tmp_path, MINIMAL))
     assert slo.name == "a" and slo.service == "shop" and slo.api is None
     assert slo.sli == SLI(kind="availability", bad_status=("5xx",), count_429=False)
     assert slo.objectives == (Objective(target=0.999),)
@@ -42,7 +35,7 @@ def test_minimal_spec_gets_the_documented_defaults(tmp_path: Path) -> None:
 
 
 def test_full_spec_fields(tmp_path: Path) -> None:
-    path = _write(
+    path = write_spec(
         tmp_path,
         """
         version: apislo/v1
@@ -82,14 +75,14 @@ def test_ratio_timeslices_needs_a_slice_window(tmp_path: Path) -> None:
     body = MINIMAL.replace("objectives: [{target: 0.999}]", "objectives: [{target: 0.999}]\n"
                            "    budgeting_method: RatioTimeslices")  # fmt: skip
     with pytest.raises(SpecError) as info:
-        load(_write(tmp_path, body))
+        load(write_spec(tmp_path, body))
     assert info.value.field == "slos[0].objectives[0].timeslice_window"
     assert "RatioTimeslices needs a slice length" in str(info.value)
     assert str(tmp_path / "spec.yaml") in str(info.value)
 
 
 def test_threshold_per_objective_overrides_the_sli(tmp_path: Path) -> None:
-    path = _write(
+    path = write_spec(
         tmp_path,
         """
         version: apislo/v1
@@ -155,7 +148,7 @@ def test_validation_errors_name_field_and_allowed_values(
 ) -> None:
     body = MINIMAL.replace("objectives: [{target: 0.999}]", replacement)
     with pytest.raises(SpecError) as info:
-        load(_write(tmp_path, body))
+        load(write_spec(tmp_path, body))
     assert info.value.field == field
     assert allowed in info.value.allowed
     assert str(info.value).startswith(str(tmp_path / "spec.yaml"))
@@ -168,12 +161,12 @@ def test_bad_inline_tier_is_reported_at_load(tmp_path: Path) -> None:
         "    alerting: {tiers: [{severity: page, long_window: 5m, short_window: 1h, factor: 2}]}",
     )
     with pytest.raises(SpecError, match="short_window: must be shorter than long_window"):
-        load(_write(tmp_path, body))
+        load(write_spec(tmp_path, body))
 
 
 def test_duplicate_names_across_files(tmp_path: Path) -> None:
-    a = _write(tmp_path, MINIMAL, "a.yaml")
-    b = _write(tmp_path, MINIMAL, "b.yaml")
+    a = write_spec(tmp_path, MINIMAL, "a.yaml")
+    b = write_spec(tmp_path, MINIMAL, "b.yaml")
     with pytest.raises(SpecError, match="SLO 'a' is also defined in"):
         load([a, b])
 
@@ -184,26 +177,26 @@ def test_threshold_in_milliseconds_warns(tmp_path: Path) -> None:
         "objectives: [{target: 0.999}]\n    sli: {kind: latency, threshold_s: 300}",
     )
     with pytest.warns(SpecWarning, match="300 s: is this milliseconds"):
-        load(_write(tmp_path, body))
+        load(write_spec(tmp_path, body))
 
 
 def test_clean_spec_does_not_warn(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        load(_write(tmp_path, MINIMAL))
+        load(write_spec(tmp_path, MINIMAL))
 
 
 @pytest.mark.parametrize("count", ["2.5", "0.5"])
 def test_a_calendar_count_must_be_whole(tmp_path: Path, count: str) -> None:
     body = MINIMAL + f"    window: {{calendar: month, count: {count}}}\n"
     with pytest.raises(SpecError) as err:
-        load(_write(tmp_path, body))
+        load(write_spec(tmp_path, body))
     assert err.value.field == "slos[0].window.count"
     assert "is not a whole number" in str(err.value)
 
 
 def test_a_calendar_count_of_two_point_zero_is_two(tmp_path: Path) -> None:
-    (slo,) = load(_write(tmp_path, MINIMAL + "    window: {calendar: month, count: 2.0}\n"))
+    (slo,) = load(write_spec(tmp_path, MINIMAL + "    window: {calendar: month, count: 2.0}\n"))
     assert slo.window.count == 2
 
 
@@ -215,7 +208,7 @@ def test_tier_errors_name_the_slo(tmp_path: Path) -> None:
         "factor: .inf}]}\n"
     )
     with pytest.raises(SpecError) as err:
-        load(_write(tmp_path, body))
+        load(write_spec(tmp_path, body))
     assert err.value.field == "slos[1].alerting.tiers[0].factor"
 
 
@@ -231,7 +224,7 @@ def test_a_window_that_is_both_rolling_and_calendar_is_refused(
 ) -> None:
     # the calendar part used to be dropped without a word: a 30-day rolling window
     with pytest.raises(SpecError) as err:
-        load(_write(tmp_path, MINIMAL + f"    window: {window}\n"))
+        load(write_spec(tmp_path, MINIMAL + f"    window: {window}\n"))
     assert err.value.field == field
     assert err.value.problem == (
         "given with rolling: a window is rolling or calendar-aligned, not both"
@@ -263,7 +256,7 @@ def test_a_slice_that_does_not_divide_the_window_is_refused_at_load(
 ) -> None:
     body = TIMESLICES.replace("SLICE", "7m").replace("WINDOW", window)
     with pytest.raises(SpecError) as err:
-        load(_write(tmp_path, body))
+        load(write_spec(tmp_path, body))
     assert err.value.path == str(tmp_path / "spec.yaml")
     assert err.value.field == "slos[0].objectives[0].timeslice_window"
     assert err.value.problem == problem
@@ -273,5 +266,5 @@ def test_a_slice_that_divides_the_window_loads(tmp_path: Path) -> None:
     # 8 minutes divide a day (180 slices); 45 minutes divide 3 days (96 slices)
     for window, slice_window in (("1d", "8m"), ("3d", "45m"), ("{calendar: week}", "8m")):
         body = TIMESLICES.replace("SLICE", slice_window).replace("WINDOW", window)
-        (slo,) = load(_write(tmp_path, body))
+        (slo,) = load(write_spec(tmp_path, body))
         assert slo.objectives[0].timeslice_window == timedelta(minutes=int(slice_window[:-1]))

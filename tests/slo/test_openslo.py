@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import textwrap
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -18,12 +18,9 @@ from apislo.slo.policy import policy_for
 from apislo.slo.rules import slo_id
 from apislo.slo.spec import TimeWindow
 from apislo.slo.windows import period_bounds
+from tests.slo import write_spec
 
-
-def _write(tmp_path: Path, body: str, name: str = "openslo.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(body), encoding="utf-8")
-    return path
+_write = partial(write_spec, name="openslo.yaml")
 
 
 SLO_HEAD = """
@@ -108,7 +105,7 @@ def test_timeslices_without_target_is_an_error(tmp_path: Path) -> None:
 
 
 def test_referenced_sli_datasource_and_alert_policy_across_files(tmp_path: Path) -> None:
-    shared = _write(
+    shared = write_spec(
         tmp_path,
         """
         apiVersion: openslo/v1
@@ -141,7 +138,7 @@ def test_referenced_sli_datasource_and_alert_policy_across_files(tmp_path: Path)
         """,
         "shared.yaml",
     )
-    slo_file = _write(
+    slo_file = write_spec(
         tmp_path,
         """
         apiVersion: openslo/v1
@@ -280,7 +277,7 @@ def test_op_lt_is_carried_to_the_objective_and_exported(tmp_path: Path) -> None:
     path = _write(tmp_path, _latency_slo(ROLLING_28D, objectives))
     (slo,) = load(path)
     assert [o.threshold_op for o in slo.objectives] == ["lt", "lte"]
-    exported = _write(tmp_path, dump_openslo([slo]), "exported.yaml")
+    exported = write_spec(tmp_path, dump_openslo([slo]), "exported.yaml")
     doc = yaml.safe_load(exported.read_text())
     assert [o["op"] for o in doc["spec"]["objectives"]] == ["lt", "lte"]
     (again,) = load(exported)
@@ -436,7 +433,7 @@ def test_targets_in_the_wrong_unit_are_refused(
 def test_export_and_import_keep_an_objective_id(tmp_path: Path) -> None:
     # unnamed objectives with a display name were renamed after it on re-import
     # (demo-o-99.9% became demo-o-trois-neuf-tr-s-bien), and so were their rules and alerts
-    spec = _write(
+    spec = write_spec(
         tmp_path,
         """
         version: apislo/v1
@@ -452,7 +449,7 @@ def test_export_and_import_keep_an_objective_id(tmp_path: Path) -> None:
         "spec.yaml",
     )
     (slo,) = load(spec)
-    exported = _write(tmp_path, dump_openslo([slo]), "exported.yaml")
+    exported = write_spec(tmp_path, dump_openslo([slo]), "exported.yaml")
     (again,) = load(exported)
     assert again.objectives == slo.objectives
     assert [slo_id(again, o) for o in again.objectives] == [

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import textwrap
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ from apislo.errors import SpecError
 from apislo.slo import load
 from apislo.slo.policy import policy_for
 from apislo.slo.rules import rules_yaml
+from tests.slo import write_spec
 
 SPEC = """
 version: "prometheus/v1"
@@ -46,10 +47,7 @@ slos:
 """
 
 
-def _write(tmp_path: Path, body: str) -> Path:
-    path = tmp_path / "sloth.yaml"
-    path.write_text(textwrap.dedent(body), encoding="utf-8")
-    return path
+_write = partial(write_spec, name="sloth.yaml")
 
 
 def test_sloth_spec_maps_to_a_ratio_slo(tmp_path: Path) -> None:

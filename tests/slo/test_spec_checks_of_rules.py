@@ -9,7 +9,6 @@ label names (``bad-name``, Sloth's ``0bad``) passed too, and the Sloth error nam
 
 from __future__ import annotations
 
-import textwrap
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,21 +21,10 @@ from apislo.slo import load
 from apislo.slo.loader import SpecWarning
 from apislo.slo.rules import rules_yaml
 from apislo.slo.spec import SLI, SLO, Objective, TimeWindow
+from tests.slo import spec_error, write_spec
 
 LABEL_RULE = "letters, digits and _, not starting with a digit (team_name)"
 NOT_A_LABEL = "is not a Prometheus label name, so it cannot go into the SLO's rules"
-
-
-def _write(tmp_path: Path, body: str, name: str = "spec.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(body), encoding="utf-8")
-    return path
-
-
-def _error(path: Path) -> SpecError:
-    with pytest.raises(SpecError) as info:
-        load(path)
-    return info.value
 
 
 def _apislo(objectives: str = "[{target: 0.99}]", extra: str = "") -> str:
@@ -50,7 +38,7 @@ def _apislo(objectives: str = "[{target: 0.99}]", extra: str = "") -> str:
 
 
 def test_cli_validate_refuses_two_objectives_with_one_target(tmp_path: Path) -> None:
-    path = _write(tmp_path, _apislo("[{target: 0.99}, {target: 0.99}]"))
+    path = write_spec(tmp_path, _apislo("[{target: 0.99}, {target: 0.99}]"))
     result = CliRunner().invoke(main, ["slo", "validate", str(path)])
     assert result.exit_code == 1
     assert result.stderr == (
@@ -74,13 +62,15 @@ def test_cli_validate_refuses_two_objectives_with_one_target(tmp_path: Path) -> 
 def test_objectives_sharing_a_label_are_refused(
     tmp_path: Path, objectives: str, label: str
 ) -> None:
-    err = _error(_write(tmp_path, _apislo(objectives)))
+    err = spec_error(write_spec(tmp_path, _apislo(objectives)))
     assert err.field == f"slos[0].objectives[{objectives.count('target') - 1}]"
     assert err.problem.startswith(f"its label {label!r} is also that of slos[0].objectives[0]")
 
 
 def test_distinct_names_for_one_target_load(tmp_path: Path) -> None:
-    (slo,) = load(_write(tmp_path, _apislo("[{name: a, target: 0.99}, {name: b, target: 0.99}]")))
+    (slo,) = load(
+        write_spec(tmp_path, _apislo("[{name: a, target: 0.99}, {name: b, target: 0.99}]"))
+    )
     assert [o.label for o in slo.objectives] == ["a", "b"]
 
 
@@ -102,18 +92,18 @@ def test_openslo_objectives_sharing_a_label_are_refused(tmp_path: Path) -> None:
         - {target: 0.99, op: lte, value: 0.3}
         - {target: 0.99, op: lte, value: 1}
     """
-    err = _error(_write(tmp_path, body, "openslo.yaml"))
+    err = spec_error(write_spec(tmp_path, body, "openslo.yaml"))
     assert err.field == "spec.objectives[1]"
     assert err.problem.startswith("its label '99%' is also that of spec.objectives[0]")
 
 
 def test_slos_whose_service_and_name_run_together_are_refused(tmp_path: Path) -> None:
     """shop-eu + api and shop + eu-api both give the id shop-eu-api-99%."""
-    first = _write(tmp_path, _apislo().replace("service: s", "service: shop-eu").replace(
+    first = write_spec(tmp_path, _apislo().replace("service: s", "service: shop-eu").replace(
         "name: a", "name: api"), "a.yaml")  # fmt: skip
-    second = _write(tmp_path, _apislo().replace("service: s", "service: shop").replace(
+    second = write_spec(tmp_path, _apislo().replace("service: s", "service: shop").replace(
         "name: a", "name: eu-api"), "b.yaml")  # fmt: skip
-    err = _error(tmp_path)
+    err = spec_error(tmp_path)
     assert (err.path, err.field) == (f"{second} (apislo/v1)", "name")
     assert err.problem == (
         "SLO 'eu-api' of service 'shop' gives its objective '99%' the apislo_id "
@@ -150,14 +140,14 @@ def test_rules_name_the_slo_and_objective_of_a_python_built_slo() -> None:
     ],
 )  # fmt: skip
 def test_apislo_label_names_are_checked_at_load(tmp_path: Path, extra: str, field: str) -> None:
-    path = _write(tmp_path, _apislo(extra=extra))
-    err = _error(path)
+    path = write_spec(tmp_path, _apislo(extra=extra))
+    err = spec_error(path)
     assert str(err) == f"{path}: {field}: {NOT_A_LABEL}. Allowed: {LABEL_RULE}."
 
 
 def test_file_wide_labels_are_checked_at_load(tmp_path: Path) -> None:
-    path = _write(tmp_path, _apislo().replace("service: s\n", "service: s\nlabels: {9x: y}\n"))
-    assert _error(path).field == "labels.9x"
+    path = write_spec(tmp_path, _apislo().replace("service: s\n", "service: s\nlabels: {9x: y}\n"))
+    assert spec_error(path).field == "labels.9x"
 
 
 SLOTH = """
@@ -188,7 +178,7 @@ slos:
     ],
 )  # fmt: skip
 def test_sloth_label_names_name_the_sloth_field(tmp_path: Path, alerting: str, field: str) -> None:
-    path = _write(tmp_path, SLOTH.replace("ALERTING", alerting), "sloth.yaml")
+    path = write_spec(tmp_path, SLOTH.replace("ALERTING", alerting), "sloth.yaml")
     result = CliRunner().invoke(main, ["slo", "validate", str(path)])
     assert result.exit_code == 1
     assert result.stderr == f"error: {path}: {field}: {NOT_A_LABEL}. Allowed: {LABEL_RULE}.\n"
@@ -212,7 +202,7 @@ def test_kubernetes_style_openslo_labels_become_prometheus_label_names(tmp_path:
     letter, digit or _ becomes _ (as Prometheus names Kubernetes labels), _ goes before a
     leading digit, with a warning per name changed."""
     labels = '{"app.kubernetes.io/name": shop, 9lives: x, team: a}'
-    path = _write(tmp_path, _V1ALPHA.replace("LABELS", labels), "v1alpha.yaml")
+    path = write_spec(tmp_path, _V1ALPHA.replace("LABELS", labels), "v1alpha.yaml")
     with pytest.warns(SpecWarning) as caught:
         (slo,) = load(path)
     assert slo.labels == (("_9lives", "x"), ("app_kubernetes_io_name", "shop"), ("team", "a"))
@@ -224,9 +214,9 @@ def test_kubernetes_style_openslo_labels_become_prometheus_label_names(tmp_path:
 
 
 def test_openslo_labels_that_become_one_name_are_refused(tmp_path: Path) -> None:
-    path = _write(tmp_path, _V1ALPHA.replace("LABELS", "{a.b: x, a_b: y}"), "v1alpha.yaml")
+    path = write_spec(tmp_path, _V1ALPHA.replace("LABELS", "{a.b: x, a_b: y}"), "v1alpha.yaml")
     with pytest.warns(SpecWarning, match="a.b: written as a_b"):
-        assert _error(path).field == "metadata.labels.a_b"
+        assert spec_error(path).field == "metadata.labels.a_b"
 
 
 def test_every_example_still_validates() -> None:

@@ -9,8 +9,8 @@ alert window, in apislo, OpenSLO v1 and v1alpha) is now checked when it is loade
 from __future__ import annotations
 
 import subprocess
-import textwrap
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -18,10 +18,10 @@ import yaml
 from click.testing import CliRunner
 
 from apislo.cli import main
-from apislo.errors import SpecError
 from apislo.slo import load
 from apislo.slo.rules import rules_yaml
 from tests.conftest import require_binary
+from tests.slo import spec_error, write_spec
 
 APISLO = """
 version: apislo/v1
@@ -33,16 +33,7 @@ slos:
 """
 
 
-def _write(tmp_path: Path, body: str, name: str = "t17.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(body), encoding="utf-8")
-    return path
-
-
-def _error(path: Path) -> SpecError:
-    with pytest.raises(SpecError) as info:
-        load(path)
-    return info.value
+_write = partial(write_spec, name="t17.yaml")
 
 
 def test_the_bound_is_five_years_of_366_days() -> None:
@@ -66,7 +57,7 @@ def test_a_rolling_window_longer_than_1830_days_is_refused(
     tmp_path: Path, window: str, field: str, message: str
 ) -> None:
     path = _write(tmp_path, APISLO + f"    window: {window}\n")
-    err = _error(path)
+    err = spec_error(path)
     assert (err.path, err.field) == (str(path), field)
     assert str(err) == (
         f"{path}: {field}: {message}. "
@@ -89,7 +80,7 @@ def test_a_calendar_period_longer_than_1830_days_is_refused(
 ) -> None:
     """Nominal unit lengths (month 30 d, quarter 91 d, year 365 d): 1830 // length units fit."""
     body = APISLO + f"    window: {{calendar: {unit}, count: {count}}}\n"
-    err = _error(_write(tmp_path, body))
+    err = spec_error(_write(tmp_path, body))
     assert err.field == "slos[0].window.count"
     assert err.problem == f"{count} {unit}s make a period longer than 1830d"
     assert err.allowed == f"at most {most} {unit}s (a period of at most 1830d, 5 years)"
@@ -100,7 +91,7 @@ def test_a_calendar_period_longer_than_1830_days_is_refused(
 def test_a_huge_calendar_count_is_refused_not_overflowed(tmp_path: Path) -> None:
     """30 x 99,999,999,999 days does not fit a timedelta (at most 999,999,999 days)."""
     body = APISLO + "    window: {calendar: month, count: 99999999999}\n"
-    err = _error(_write(tmp_path, body))
+    err = spec_error(_write(tmp_path, body))
     assert err.field == "slos[0].window.count"
     assert err.problem == "99999999999 months make a period longer than 1830d"
 
@@ -111,7 +102,7 @@ def test_a_slice_length_too_large_for_a_timedelta_is_refused(tmp_path: Path) -> 
         "objectives: [{target: 0.99, timeslice_window: 99999999999d}]\n"
         "    budgeting_method: RatioTimeslices",
     )
-    err = _error(_write(tmp_path, body))
+    err = spec_error(_write(tmp_path, body))
     assert err.field == "slos[0].objectives[0].timeslice_window"
     assert err.problem == "'99999999999d' is longer than 1830d"
 
@@ -127,7 +118,7 @@ def test_a_slice_length_too_large_for_a_timedelta_is_refused(tmp_path: Path) -> 
 )  # fmt: skip
 def test_alert_windows_are_bounded_too(tmp_path: Path, tier: str, field: str, problem: str) -> None:
     body = APISLO + f"    window: 30d\n    alerting:\n      tiers: [{tier}]\n"
-    err = _error(_write(tmp_path, body))
+    err = spec_error(_write(tmp_path, body))
     assert (err.field, err.problem) == (field, problem)
     assert err.allowed == "a duration such as 30d, 6h, 5m, at most 1830d (5 years)"
 
@@ -175,7 +166,7 @@ def _openslo(tmp_path: Path, **fields: str) -> Path:
     body = OPENSLO
     for key, value in values.items():
         body = body.replace(key, value)
-    return _write(tmp_path, body, "openslo.yaml")
+    return write_spec(tmp_path, body, "openslo.yaml")
 
 
 @pytest.mark.parametrize(
@@ -218,7 +209,7 @@ def _openslo(tmp_path: Path, **fields: str) -> Path:
 def test_openslo_v1_durations_are_bounded(
     tmp_path: Path, fields: dict[str, str], field: str, problem: str, allowed: str
 ) -> None:
-    err = _error(_openslo(tmp_path, **fields))
+    err = spec_error(_openslo(tmp_path, **fields))
     assert (err.field, err.problem, err.allowed) == (field, problem, allowed)
 
 
@@ -254,7 +245,7 @@ spec:
 def test_openslo_v1alpha_windows_are_bounded(
     tmp_path: Path, window: str, problem: str, allowed: str
 ) -> None:
-    err = _error(_write(tmp_path, V1ALPHA.replace("WINDOW", window), "v1alpha.yaml"))
+    err = spec_error(write_spec(tmp_path, V1ALPHA.replace("WINDOW", window), "v1alpha.yaml"))
     assert (err.field, err.problem, err.allowed) == ("spec.timeWindows[0].count", problem, allowed)
 
 

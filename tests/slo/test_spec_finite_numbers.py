@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import textwrap
 import warnings
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from click.testing import CliRunner
 from apislo.cli import main
 from apislo.errors import SpecError
 from apislo.slo import load
+from tests.slo import write_spec
 
 LATENCY = """
 version: apislo/v1
@@ -32,15 +32,9 @@ SECONDS = "seconds, > 0 (0.3 for 300 ms)"
 FRACTION = "0 < target < 1 (a fraction: 0.999 for 99.9 %)"
 
 
-def _write(tmp_path: Path, body: str, name: str = "spec.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(body), encoding="utf-8")
-    return path
-
-
 def _latency(tmp_path: Path, threshold: str = "0.3", target: str = "0.99") -> Path:
     body = LATENCY.replace("THRESHOLD", threshold).replace("TARGET", target)
-    return _write(tmp_path, body)
+    return write_spec(tmp_path, body)
 
 
 @pytest.mark.parametrize(
@@ -67,7 +61,7 @@ def test_a_threshold_must_be_finite_and_positive(
 def test_an_objective_threshold_must_be_finite(tmp_path: Path) -> None:
     body = LATENCY.replace("{target: TARGET}", "{target: 0.99, threshold_s: .inf}")
     with pytest.raises(SpecError) as info:
-        load(_write(tmp_path, body.replace("THRESHOLD", "0.3")))
+        load(write_spec(tmp_path, body.replace("THRESHOLD", "0.3")))
     assert info.value.field == "slos[0].objectives[0].threshold_s"
     assert (info.value.problem, info.value.allowed) == (
         "inf is not a finite number",
@@ -99,7 +93,7 @@ def test_a_sloth_objective_must_be_finite(tmp_path: Path) -> None:
             total_query: sum(rate(x[{{.window}}]))
     """
     with pytest.raises(SpecError) as info:
-        load(_write(tmp_path, body, "sloth.yaml"))
+        load(write_spec(tmp_path, body, "sloth.yaml"))
     assert (info.value.field, info.value.problem) == (
         "slos[0].objective",
         "inf is not a finite number",
@@ -148,7 +142,7 @@ def test_openslo_numbers_must_be_finite(
 ) -> None:
     body = OPENSLO.replace("VALUE", value).replace("FACTOR", factor)
     with pytest.raises(SpecError) as info:
-        load(_write(tmp_path, body, "openslo.yaml"))
+        load(write_spec(tmp_path, body, "openslo.yaml"))
     assert (info.value.field, info.value.problem, info.value.allowed) == (
         field,
         "inf is not a finite number",
