@@ -98,7 +98,6 @@ def compute(
         echo_json(records)
         return
     click.echo(f"at {result.at.isoformat()}  source {result.source}")
-    unevaluated = sorted({r["slo"] for r in records if r["alerts_firing"] is None})
     for r in records:
         sli = "n/a" if r["sli"] is None else f"{r['sli']:.5%}"
         left = r["error_budget_remaining"]
@@ -112,12 +111,10 @@ def compute(
             f"{r['slo']}{group}  {r['objective_name']} over {r['window']}: SLI {sli}, "
             f"budget left {left_text}{burn_text}{flag}{alerts}"
         )
-    if unevaluated:
+    for name, why in sorted(result.alerts_not_evaluated.items()):
         click.echo(
-            f"note: alerts not evaluated for {', '.join(unevaluated)}: their policy's windows "
-            f"need a step that divides them (--step {step} is coarser; try --step 1min), or the "
-            "SLI is a ratio of your own queries; burn rates over windows shorter than the step "
-            "are left out",
+            f"note: alerts not evaluated for {name}: {why}; burn rates over windows that are "
+            "not a whole number of its slices (or of the step) are left out",
             err=True,
         )
 

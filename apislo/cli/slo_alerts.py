@@ -373,12 +373,36 @@ def _truth_span(path: str | None) -> tuple[str | None, str | None]:
     return doc.get("start"), doc.get("end")
 
 
+def json_cell(value: Any) -> Any:
+    """One cell of a backtest table as JSON: a missing value (NaN, NaT, None, an infinite
+    number) is ``None`` (``null``; JSON has no NaN), times and durations ISO 8601, NumPy
+    scalars plain numbers; lists (an alert's incidents) are kept."""
+    import math
+
+    import numpy as np
+
+    if isinstance(value, (list, tuple)):
+        return [json_cell(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [json_cell(v) for v in value.tolist()]
+    if value is None:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (bool, int, str)):
+        return value
+    import pandas as pd
+
+    if pd.isna(value):
+        return None
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
 def _json(slo: Any, result: Any) -> dict[str, Any]:
     def records(frame: Any) -> list[dict[str, Any]]:
-        out = frame.astype(object).where(frame.notna(), None)
-        for col in out.columns:
-            out[col] = [v.isoformat() if hasattr(v, "isoformat") else v for v in out[col]]
-        return out.to_dict("records")
+        return [{str(k): json_cell(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
     return {
         "slo": slo.name,

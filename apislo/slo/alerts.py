@@ -82,13 +82,27 @@ def units_from_arrays(
     return Units(counts, "Occurrences", bad, total)
 
 
-def window_steps(window: timedelta, step: timedelta) -> int:
+def window_steps(window: timedelta, step: timedelta, sliced: bool = False) -> int:
     """How many intervals of ``step`` make ``window``.
 
+    Args:
+        window: an alert window.
+        step: the unit length: the data interval, or the slice length when ``sliced``.
+        sliced: ``step`` is the ``timeslice_window`` of a Timeslices or RatioTimeslices SLO.
+
     Raises:
-        ConfigError: the window is not a whole number of intervals.
+        ConfigError: the window is not a whole number of intervals (or slices).
     """
     steps, rest = divmod(pd.Timedelta(window), pd.Timedelta(step))
+    if (steps < 1 or rest) and sliced:
+        raise ConfigError(
+            f"the alert window {_text(window)} is not a whole number of the SLO's "
+            f"{_text(step)} timeslices: a Timeslices or RatioTimeslices SLO alerts on its "
+            "slices, so every alert window must be a multiple of its timeslice_window; use a "
+            "timeslice_window that divides every alert window of its policy (1m or 5m for the "
+            "workbook and pyrra policies, whose shortest window is 5m), or alert tiers whose "
+            f"windows are multiples of {_text(step)} (a finer --step does not help)"
+        )
     if steps < 1 or rest:
         raise ConfigError(
             f"the alert window {_text(window)} is not a whole number of {_text(step)} "
@@ -267,7 +281,8 @@ def evaluate_alerts(
         ConfigError: a window is not a whole number of intervals.
     """
     windows = tuple(dict.fromkeys((*policy.windows, *burn_windows)))
-    steps = {w: window_steps(w, units.step) for w in windows}
+    sliced = units.method != "Occurrences"
+    steps = {w: window_steps(w, units.step, sliced) for w in windows}
     shape = units.bad.shape
     active = {t.name: np.zeros(shape, dtype=bool) for t in policy.tiers}
     burns = {w: np.empty(shape) for w in burn_windows}

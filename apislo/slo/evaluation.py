@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -77,8 +77,13 @@ def objective_units(
     start: pd.Timestamp | None,
     end: pd.Timestamp | None,
     step: pd.Timedelta,
+    align: TimeWindow | None = None,
 ) -> ObjectiveUnits:
     """Counts of ``frame`` for one objective, on the grid ``[start, end)`` by ``step``.
+
+    Slices (Timeslices, RatioTimeslices) start at the periods' starts of the calendar window
+    ``align`` (default the SLO's window when it is a calendar one: local midnight, so a 1-hour
+    slice in Asia/Kolkata runs from hh:30 UTC), else at the epoch (UTC).
 
     Args:
         slo: the SLO (selects ``api``, groups by ``group_by``).
@@ -87,6 +92,7 @@ def objective_units(
         start: first interval start (UTC); ``None`` for the frame's first ``ts``.
         end: end of the grid (UTC); ``None`` for the end of the frame's last interval.
         step: interval length of ``frame``.
+        align: the calendar window whose period starts the slices are aligned to.
     """
     frame = _select(frame, slo)
     threshold_s = slo.threshold_s(objective)
@@ -101,8 +107,14 @@ def objective_units(
             counts.start, counts.step, groups, _with_sum(counts.good), _with_sum(counts.total)
         )
         labels.append(ALL)
+    align = align if align is not None else slo.window
+    anchor = None if align.is_rolling else period_bounds(align, counts.start)[0]
     units = maths.budget_units(
-        counts, slo.budgeting_method, objective.timeslice_target, objective.timeslice_window
+        counts,
+        slo.budgeting_method,
+        objective.timeslice_target,
+        objective.timeslice_window,
+        anchor,
     )
     return ObjectiveUnits(slo, objective, units, tuple(labels))
 
@@ -147,7 +159,8 @@ class EvaluationResult:
             ``budget_unit`` (``events`` or ``minutes``), ``consumed`` and ``remaining``
             (fractions of the budget; remaining may be negative), ``low_traffic``,
             ``alerts_firing`` (sorted names of the alerts active at ``at`` for this objective
-            and group; ``None`` where the alert engine cannot evaluate the SLI), and one
+            and group; ``None`` where they cannot be evaluated: ``alerts_not_evaluated``
+            says why), and one
             ``burn_<window>`` column per burn-rate window (``burn_1h``).
         remaining_budget: ``ts`` (window end, UTC), ``slo``, ``objective``, ``group``,
             ``remaining``: the remaining-budget series, one point per ``series_every``.
@@ -156,6 +169,12 @@ class EvaluationResult:
             objectives and groups (:func:`apislo.slo.alerts.firing`; the summary's
             ``alerts_firing`` column has them per objective and group); SLOs whose SLI the
             alert engine cannot evaluate from a traffic frame are absent.
+        alerts_not_evaluated: SLO name -> why its alerts could not be evaluated (the SLOs
+            whose ``alerts_firing`` is ``None``), e.g. an alert window that is not a whole
+            number of the SLO's slices or of the step.
+        burn_windows: SLO name -> its own burn-rate windows (``1h``...): the summary has a
+            ``burn_<window>`` column for every SLO's windows, NaN in the rows of the SLOs
+            without that window; :meth:`records` keeps each SLO's own.
     """
 
     at: pd.Timestamp
@@ -164,12 +183,16 @@ class EvaluationResult:
     remaining_budget: pd.DataFrame
     burn_rates: pd.DataFrame
     alerts_firing: dict[str, list[str]]
+    burn_windows: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    alerts_not_evaluated: dict[str, str] = field(default_factory=dict)
 
     def records(self) -> list[dict]:
         """JSON-ready objects, one per SLO x objective x group (NaN becomes ``None``)."""
         burn_cols = [c for c in self.summary.columns if c.startswith("burn_")]
         out = []
         for row in self.summary.to_dict("records"):
+            own = self.burn_windows.get(row["slo"])
+            cols = burn_cols if own is None else [f"burn_{w}" for w in own]
             out.append(
                 {
                     "slo": row["slo"],
@@ -187,7 +210,7 @@ class EvaluationResult:
                     "budget_unit": row["budget_unit"],
                     "error_budget_remaining": _json(row["remaining"]),
                     "low_traffic": bool(row["low_traffic"]),
-                    "burn_rates": {c[5:]: _json(row[c]) for c in burn_cols if c in row},
+                    "burn_rates": {c[5:]: _json(row[c]) for c in cols if c in row},
                     "alerts_firing": _names(row["alerts_firing"]),
                 }
             )
@@ -195,9 +218,9 @@ class EvaluationResult:
 
 
 def _names(firing: list[str] | None) -> list[str] | None:
-    """A row's firing alert names for JSON; ``None`` where the alerts were not evaluated (the
-    data's step is coarser than the policy's short windows, or the SLI is none the alert engine
-    reads)."""
+    """A row's firing alert names for JSON; ``None`` where the alerts were not evaluated (an
+    alert window is not a whole number of the data's step, or of the SLO's slices:
+    :attr:`EvaluationResult.alerts_not_evaluated` says which)."""
     return None if firing is None else list(firing)
 
 
@@ -211,9 +234,15 @@ def _json(value: Any) -> Any:
 
 
 def _sample(ends: pd.DatetimeIndex, every: pd.Timedelta | None) -> np.ndarray:
+    """Rows whose end is on the ``every`` grid, phased as the rows are: slices aligned to
+    local midnight in Asia/Kolkata (1-hour slices ending at hh:30 UTC) give a point per hour
+    at hh:30, not none."""
     if every is None:
         return np.arange(len(ends))
-    return np.flatnonzero(ends.as_unit("ns").asi8 % every.value == 0)
+    ns = ends.as_unit("ns").asi8
+    step = int(ns[1] - ns[0]) if len(ns) > 1 else every.value
+    phase = int(ns[0]) % step if len(ns) else 0
+    return np.flatnonzero((ns - phase) % every.value == 0)
 
 
 def evaluate(
@@ -256,13 +285,18 @@ def evaluate(
     every = pd.Timedelta(series_every) if series_every is not None else None
     rows, remaining_parts, burn_parts = [], [], []
     alerts: dict[str, list[str]] = {}
+    own_windows: dict[str, tuple[str, ...]] = {}
+    not_evaluated: dict[str, str] = {}
     for slo in slos:
         windows = burn_windows(slo)
+        own_windows[slo.name] = tuple(prom_duration(w) for w in windows)
         start = _lookback(slo, at_ts, windows)
         if series and slo.window.is_rolling:
             start -= pd.Timedelta(slo.window.period)
         frame = src.frame(slo, start, at_ts, step_td)
-        firing = _firing(slo, frame, at_ts)
+        firing, why = _firing(slo, frame, at_ts)
+        if why is not None:
+            not_evaluated[slo.name] = why
         if firing is not None:
             alerts[slo.name] = sorted({n for group in firing for v in group.values() for n in v})
         for k, objective in enumerate(slo.objectives):
@@ -277,20 +311,24 @@ def evaluate(
         pd.concat(remaining_parts, ignore_index=True) if remaining_parts else _empty_series()
     )
     burn_rates = pd.concat(burn_parts, ignore_index=True) if burn_parts else _empty_burns()
-    return EvaluationResult(at_ts, src.label, summary, remaining_budget, burn_rates, alerts)
+    return EvaluationResult(
+        at_ts, src.label, summary, remaining_budget, burn_rates, alerts, own_windows, not_evaluated
+    )
 
 
-def _firing(slo: SLO, frame: pd.DataFrame, at: pd.Timestamp) -> list[dict[str, list[str]]] | None:
-    """Alerts active at ``at`` per objective and group (:func:`apislo.slo.alerts.firing_by_group`),
-    or ``None`` where the alert engine cannot evaluate the SLI."""
+def _firing(
+    slo: SLO, frame: pd.DataFrame, at: pd.Timestamp
+) -> tuple[list[dict[str, list[str]]] | None, str | None]:
+    """Alerts active at ``at`` per objective and group (:func:`apislo.slo.alerts.firing_by_group`)
+    and ``None``; or ``None`` and why the alert engine cannot evaluate them."""
     from apislo.slo.alerts import firing_by_group
 
     if slo.alerting.disabled:
-        return [{} for _ in slo.objectives]
+        return [{} for _ in slo.objectives], None
     try:
-        return firing_by_group(slo, frame, at)
-    except ConfigError:
-        return None
+        return firing_by_group(slo, frame, at), None
+    except ConfigError as exc:
+        return None, str(exc)
 
 
 def _empty_series() -> pd.DataFrame:
@@ -315,6 +353,40 @@ def _window_length(window: TimeWindow, at: pd.Timestamp) -> timedelta:
     return (at - period_bounds(window, at - pd.Timedelta(1, "ns"))[0]).to_pytimedelta()
 
 
+def _window_sums_at(
+    units: maths.Units, window: TimeWindow, rows: np.ndarray, at: pd.Timestamp
+) -> maths.WindowSums:
+    """Window sums at the last unit ended by ``at`` (``rows``), over the window ``at`` is in.
+
+    A calendar window at ``at`` is the period holding the instant just before ``at`` (an
+    ``at`` on a boundary ends the period before it), counted from its start with only the
+    units that have ended. Just after a period starts, no slice of it may have ended yet (the
+    1-hour slice from 00:00 at 00:03): the last ended unit then belongs to the period before,
+    which is not the window at ``at``, so the sums are those of the empty new period (no
+    slice, nothing bad; for Timeslices a budget of the whole new period's slices).
+    """
+    sums = maths.window_sums(units, window, rows)
+    if window.is_rolling:
+        return sums
+    start, end = period_bounds(window, at - pd.Timedelta(1, "ns"))
+    if units.counts.ends[int(rows[0])] > start:
+        return sums
+    zero = np.zeros_like(sums.weight)
+    slices = np.full_like(sums.weight, (end - start) / units.step)
+    budget = slices if units.method == "Timeslices" else zero
+    return maths.WindowSums(zero, zero, budget, zero.copy(), zero.copy())
+
+
+def _round_budget(budget: Any) -> Any:
+    """An error budget rounded to 12 significant digits: ``(1 - target)`` (12 decimals) times a
+    count of events or minutes, without the binary rounding error of the product (``0.1 x 24
+    x 60`` is 144.00000000000003 in floating point; the budget is 144 minutes)."""
+    if np.ndim(budget) == 0:
+        value = float(budget)
+        return float(f"{value:.12g}") if math.isfinite(value) else value
+    return np.array([_round_budget(b) for b in np.asarray(budget, dtype=np.float64)])
+
+
 def _summary_rows(
     ou: ObjectiveUnits,
     at: pd.Timestamp,
@@ -325,7 +397,7 @@ def _summary_rows(
     active at ``at`` (a group absent has none), or ``None`` when alerts were not evaluated."""
     slo, objective, units = ou.slo, ou.objective, ou.units
     r = np.array([_row_at(units, at)])
-    sums = maths.window_sums(units, slo.window, r)
+    sums = _window_sums_at(units, slo.window, r, at)
     allowance = maths.error_allowance(objective.target)
     weight, bad = sums.weight[0], sums.bad[0]
     good = weight - bad
@@ -335,7 +407,8 @@ def _summary_rows(
     if slo.budgeting_method == "Occurrences":
         budget, unit = allowance * sums.budget_weight[0], "events"
     else:
-        budget, unit = allowance * sums.budget_weight[0] * minutes, "minutes"
+        budget, unit = allowance * (sums.budget_weight[0] * minutes), "minutes"
+    budget = _round_budget(budget)
     low_traffic = maths.low_traffic(
         sums.total_events[0], _window_length(slo.window, at), objective.target
     )
@@ -473,7 +546,7 @@ def compliance_history(
     for slo in slos:
         frame = src.frame(slo, start_ts, end_ts, step_td)
         for objective in slo.objectives:
-            ou = objective_units(slo, objective, frame, start_ts, end_ts, step_td)
+            ou = objective_units(slo, objective, frame, start_ts, end_ts, step_td, calendar)
             rows.extend(_history_rows(ou, calendar, start_ts, end_ts))
     return pd.DataFrame(rows)
 

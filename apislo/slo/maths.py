@@ -4,7 +4,8 @@ Definitions (OpenSLO's, applied to every interval of history at once):
 
 * **Occurrences**: SLI = good events / all events in the window. Error budget = ``(1 - target)
   x events`` (in events); consumed = bad events / budget.
-* **Timeslices**: the window is cut into slices (``timeslice_window``); a slice is good when its
+* **Timeslices**: the window is cut into slices (``timeslice_window``; for calendar windows
+  aligned to the periods' start, local midnight, else to the epoch); a slice is good when its
   good ratio is ``>= timeslice_target``. **A slice with no traffic counts as good** (nothing
   failed). SLI = good slices / slices. Error budget = ``(1 - target) x`` the slices of the whole
   window (the whole calendar period for calendar windows), reported in minutes.
@@ -445,8 +446,11 @@ def _utc_ns(value: pd.Timestamp | str) -> int:
     return int(stamp.as_unit("ns").value)
 
 
-def _resample(counts: Counts, slice_window: timedelta) -> Counts:
-    """Sum ``counts`` into slices of ``slice_window`` (a multiple of the step, epoch-aligned)."""
+def _resample(
+    counts: Counts, slice_window: timedelta, anchor: pd.Timestamp | None = None
+) -> Counts:
+    """Sum ``counts`` into slices of ``slice_window`` (a multiple of the step), aligned to
+    ``anchor`` (a slice starts there; default the epoch, 1970-01-01T00:00Z)."""
     step_ns, slice_ns = counts.step.value, pd.Timedelta(slice_window).value
     if slice_ns % step_ns:
         raise ConfigError(
@@ -456,7 +460,8 @@ def _resample(counts: Counts, slice_window: timedelta) -> Counts:
     k = slice_ns // step_ns
     if k == 1:
         return counts
-    lead = (counts.start.value % slice_ns) // step_ns
+    anchor_ns = 0 if anchor is None else _utc_ns(anchor)
+    lead = ((counts.start.value - anchor_ns) % slice_ns) // step_ns
     n = len(counts.good)
     n_slices = -(-(lead + n) // k)
     pad_after = n_slices * k - lead - n
@@ -476,6 +481,7 @@ def budget_units(
     method: BudgetingMethod,
     timeslice_target: float | None = None,
     timeslice_window: timedelta | None = None,
+    anchor: pd.Timestamp | None = None,
 ) -> Units:
     """The ``bad`` and ``weight`` per unit for a budgeting method (see the module docstring).
 
@@ -484,13 +490,15 @@ def budget_units(
         method: ``Occurrences``, ``Timeslices`` or ``RatioTimeslices``.
         timeslice_target: good-ratio a slice needs to be good (Timeslices).
         timeslice_window: slice length (Timeslices, RatioTimeslices); default the interval.
+        anchor: an instant where a slice starts (a calendar period's start, so that no slice
+            straddles local midnight); default the epoch.
 
     Returns:
         :class:`Units` at interval (Occurrences) or slice resolution.
     """
     if method == "Occurrences":
         return Units(counts, method, counts.total - counts.good, counts.total)
-    sliced = _resample(counts, timeslice_window or counts.step)
+    sliced = _resample(counts, timeslice_window or counts.step, anchor)
     has_traffic = sliced.total > 0
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(has_traffic, sliced.good / sliced.total, 1.0)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,7 @@ __all__ = [
     "period_ids",
     "period_starts",
     "shorthand_timedelta",
+    "utc_offsets",
 ]
 
 #: OpenSLO duration-shorthand postfixes that are calendar units (case matters: ``m`` is minutes).
@@ -144,3 +146,19 @@ def period_bounds(window: TimeWindow, at: pd.Timestamp) -> tuple[pd.Timestamp, p
     pid = period_ids(pd.DatetimeIndex([at]), window)[0]
     bounds = period_starts(np.array([pid, pid + 1]), window)
     return bounds[0], bounds[1]
+
+
+@lru_cache(maxsize=64)
+def utc_offsets(timezone: str) -> tuple[timedelta, ...]:
+    """The distinct UTC offsets of ``timezone`` from 1990 to 2100 (sampled daily at 12:00 UTC,
+    so an offset in force for at least a day), sorted: ``(+1h, +2h)`` for Europe/Paris,
+    ``(+5h30m,)`` for Asia/Kolkata.
+
+    A calendar period starts at local midnight, ``offset`` before a UTC midnight: slices of a
+    length dividing a day can start at every period's start only when the offsets differ by
+    whole slices.
+    """
+    utc = pd.date_range("1990-01-01T12:00", "2100-12-31T12:00", freq="D", tz="UTC")
+    local = utc.tz_convert(timezone).tz_localize(None)
+    offsets = np.unique((local - utc.tz_localize(None)).as_unit("s").asi8)
+    return tuple(timedelta(seconds=int(o)) for o in offsets)

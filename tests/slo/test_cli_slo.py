@@ -396,8 +396,8 @@ def test_compute_says_when_a_coarse_step_leaves_the_alerts_unevaluated(tmp_path:
     text = CliRunner().invoke(main, args)
     assert text.exit_code == 0, text.output
     assert text.stderr.startswith(
-        "note: alerts not evaluated for checkout-availability: their policy's windows need a "
-        "step that divides them (--step 1h is coarser; try --step 1min)"
+        "note: alerts not evaluated for checkout-availability: the alert window 5m is not a "
+        "whole number of 1h intervals: use a finer step (--step 1min on the command line"
     )
     (record,) = json.loads(CliRunner().invoke(main, [*args, "--json"]).stdout)
     assert record["alerts_firing"] is None

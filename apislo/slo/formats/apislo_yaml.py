@@ -187,6 +187,38 @@ def check_slice_window(
             f"({span / slice_window:.6g} slices)",
             f"a slice length that divides {what}, e.g. 1m, 5m",
         )
+    if not window.is_rolling:
+        check_slice_offsets(node, key, slice_window, window)
+
+
+def check_slice_offsets(node: Node, key: str, slice_window: timedelta, window: TimeWindow) -> None:
+    """Refuse a slice length with which slices cannot start at every calendar period's start
+    (local midnight): slices are cut on one grid, aligned to a period's start, and in a zone
+    whose UTC offsets differ by part of a slice (Europe/Paris, +1h and +2h, with 2h slices)
+    some periods would start mid-slice, charging that slice to one day or the other."""
+    import math
+
+    from apislo.slo.windows import utc_offsets
+
+    offsets = utc_offsets(window.timezone)
+    seconds = [int((o - offsets[0]).total_seconds()) for o in offsets[1:]]
+    if all(s % int(slice_window.total_seconds()) == 0 for s in seconds):
+        return
+    fits = math.gcd(86400, *seconds)
+    shown = ", ".join(_offset_text(o) for o in offsets)
+    raise node.error(
+        key,
+        f"{prom_duration(slice_window)} slices cannot all start at local midnight in "
+        f"{window.timezone} (UTC offsets {shown}): one grid of slices would straddle the "
+        "start of some calendar periods",
+        f"a slice length that divides {prom_duration(timedelta(seconds=fits))}, e.g. 1m, 5m",
+    )
+
+
+def _offset_text(offset: timedelta) -> str:
+    sign = "-" if offset < timedelta(0) else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def parse_objective(node: Node, method: str, sli: SLI, window: TimeWindow) -> Objective:
