@@ -22,6 +22,7 @@ __all__ = [
     "UNPRINTABLE_CLASS",
     "UNPRINTABLE_ESCAPES",
     "printable",
+    "yaml_problem",
 ]
 
 #: Query-string parameters whose values are credentials and are replaced by ``REDACTED``.
@@ -99,3 +100,29 @@ def printable(text: str) -> str:
     '/a\\\\x1B[31mred\\\\u202E'
     """
     return text.translate(_TABLE)
+
+
+def yaml_problem(exc: Exception, text: str) -> tuple[str, str]:
+    """Where (``line N``) and what went wrong in a YAML error (a ``yaml.YAMLError`` raised
+    reading ``text``), as one line of text: PyYAML's own message spans several.
+
+    Parser errors carry a ``problem_mark``; reader errors (a control character such as NUL, a
+    byte that is not text) carry only a character ``position`` and a ``reason``, and their
+    ``str()`` spans several lines.
+    """
+    mark = getattr(exc, "problem_mark", None)
+    position = getattr(exc, "position", None)
+    if mark is not None:
+        where = f"line {mark.line + 1}"
+    elif isinstance(position, int):
+        where = f"line {text.count(chr(10), 0, position) + 1}"
+    else:
+        where = "<yaml>"
+    from yaml.reader import ReaderError  # (yaml is loaded: it raised ``exc``)
+
+    problem = getattr(exc, "problem", None)
+    if problem is None and isinstance(exc, ReaderError):
+        character = exc.character
+        code = ord(character) if isinstance(character, str) else int(character)
+        problem = f"character #x{code:04x}: {exc.reason}"
+    return where, " ".join(str(problem or exc).split())

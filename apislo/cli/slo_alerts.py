@@ -79,6 +79,10 @@ def rules(
         unsupported,
     )
 
+    if tests and not out:
+        raise click.UsageError("--tests needs --out: the tests load the rules from that file")
+    if tests and fmt != "prometheus":
+        raise click.UsageError("--tests needs --format prometheus (promtool reads rule files)")
     with fail_on_apislo_error():
         buckets_s = _buckets(buckets)
         slos = []
@@ -92,10 +96,6 @@ def rules(
             raise ConfigError("none of the SLOs can be written as Prometheus rules (see above)")
         if buckets_s is None:
             _warn_off_default_buckets(slos)
-        if tests and not out:
-            raise ConfigError("--tests needs --out: the tests load the rules from that file")
-        if tests and fmt != "prometheus":
-            raise ConfigError("--tests needs --format prometheus (promtool reads rule files)")
         text = rules_yaml(slos, fmt, name, interval, buckets_s)
         test_files: list[tuple[Path, str]] = []
         if tests and not any(promtool_testable(slo) for slo in slos):

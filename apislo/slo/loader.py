@@ -30,6 +30,7 @@ from apislo.errors import SpecError
 from apislo.slo.formats import apislo_yaml, openslo, sloth
 from apislo.slo.formats._fields import SpecWarning
 from apislo.slo.spec import SLO
+from apislo.text import yaml_problem
 
 __all__ = ["FORMATS", "SpecWarning", "check_ids", "load", "spec_files"]
 
@@ -72,35 +73,12 @@ def _documents(path: Path) -> tuple[str, list[Mapping[str, Any]]]:
     try:
         docs = [d for d in yaml.safe_load_all(text) if d is not None]
     except yaml.YAMLError as exc:
-        where, problem = _yaml_problem(exc, text)
+        where, problem = yaml_problem(exc, text)
         raise SpecError(str(path), where, f"is not valid YAML: {problem}") from None
     for i, doc in enumerate(docs):
         if not isinstance(doc, Mapping):
             raise SpecError(str(path), f"document {i + 1}", "is not a mapping")
     return text, docs
-
-
-def _yaml_problem(exc: yaml.YAMLError, text: str) -> tuple[str, str]:
-    """Where (``line N``) and what went wrong in a YAML error, as one line of text.
-
-    Parser errors carry a ``problem_mark``; reader errors (a control character such as NUL, a
-    byte that is not text) carry only a character ``position`` and a ``reason``, and their
-    ``str()`` spans several lines.
-    """
-    mark = getattr(exc, "problem_mark", None)
-    position = getattr(exc, "position", None)
-    if mark is not None:
-        where = f"line {mark.line + 1}"
-    elif isinstance(position, int):
-        where = f"line {text.count(chr(10), 0, position) + 1}"
-    else:
-        where = "<yaml>"
-    problem = getattr(exc, "problem", None)
-    if problem is None and isinstance(exc, yaml.reader.ReaderError):
-        character = exc.character
-        code = ord(character) if isinstance(character, str) else int(character)
-        problem = f"character #x{code:04x}: {exc.reason}"
-    return where, " ".join(str(problem or exc).split())
 
 
 def _format(doc: Mapping[str, Any], path: Path, i: int) -> str:

@@ -131,6 +131,18 @@ def test_queries_and_custom_profile(tmp_path: Path, prom_url: str) -> None:
         Profile("x", "d", "m_total", "code", "api", latency_unit="us")
 
 
+def test_a_profile_that_is_not_yaml_is_a_one_line_error(tmp_path: Path) -> None:
+    """A tab may not indent YAML; the error names the file and the line, in one line."""
+    own = tmp_path / "mine.yaml"
+    own.write_text("name: mine\n\trequests: x\n")
+    with pytest.raises(ConfigError) as info:
+        load_profile(own)
+    assert str(info.value) == (
+        f"profile {own}: line 2: is not valid YAML: found character '\\t' that cannot start "
+        "any token"
+    )
+
+
 def test_quiet_intervals_are_zero_rows(prom_url: str) -> None:
     # the data starts at T0: the two hours before it have no series, yet get rows (as the log
     # side's complete=True does), so a window over rows is a window in time

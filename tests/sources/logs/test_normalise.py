@@ -298,3 +298,15 @@ def test_threads_sharing_a_path_namer_get_each_path_named_once_and_right() -> No
         assert set(named["_route"]) == {"/v1/items/{id}"}
         assert set(named["_path_api"]) == {"items"} and set(named["_path_version"]) == {"v1"}
     assert namer.name(pl.Series([f"/v1/items/{n}" for n in range(60)])).height == 60
+
+
+def test_a_route_map_that_is_not_yaml_is_a_one_line_error(tmp_path) -> None:
+    """PyYAML's message spans five lines (context, a caret); the error names the file and the
+    line: ``foo: [`` ends before its flow sequence does."""
+    bad = tmp_path / "routes.yaml"
+    bad.write_text("- {match: ^/a, api: a}\nfoo: [")
+    with pytest.raises(ConfigError) as info:
+        RouteMap.load(bad)
+    assert str(info.value) == (
+        f"{bad}: line 2: route map is not valid YAML: expected <block end>, but found '?'"
+    )

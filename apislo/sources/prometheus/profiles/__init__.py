@@ -27,6 +27,7 @@ import yaml
 
 from apislo.errors import ConfigError
 from apislo.sources.prometheus.promql import label_name, selector
+from apislo.text import yaml_problem
 
 __all__ = ["PROFILE_DIR", "Profile", "load_profile", "profile_names"]
 
@@ -103,11 +104,14 @@ def load_profile(name_or_path: str | Path | Profile) -> Profile:
             )
         path = PROFILE_DIR / f"{name_or_path}.yaml"
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read profile {path}: {exc.strerror}") from None
+    try:
+        doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"profile {path} is not valid YAML: {exc}") from None
+        where, problem = yaml_problem(exc, text)
+        raise ConfigError(f"profile {path}: {where}: is not valid YAML: {problem}") from None
     known = {f.name for f in fields(Profile)}
     if not isinstance(doc, dict) or set(doc) - known:
         extra = sorted(set(doc) - known) if isinstance(doc, dict) else "not a mapping"
