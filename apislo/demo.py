@@ -15,9 +15,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from apislo.errors import ReportJobsFailed
+from apislo.errors import ConfigError, ReportJobsFailed
 
 __all__ = ["DEMO_FORMATS", "SCHEDULE_DIR", "DemoResult", "run_demo"]
+
+#: The summary's columns, as printed.
+_SUMMARY_COLUMNS = ["api", "requests", "status_5xx", "status_429", "error_ratio", "p50_s", "p99_s"]
+#: Decimals of its fractional columns: one precision per column.
+_SUMMARY_DECIMALS = {"error_ratio": 4, "p50_s": 3, "p99_s": 3}
 
 #: The scheduled report jobs the demo runs once each.
 SCHEDULE_DIR = "scheduled"
@@ -53,23 +58,34 @@ def run_demo(
 ) -> DemoResult:
     """Simulate ``days`` of traffic for ``apis`` APIs, ingest it, print a summary, run reports.
 
+    Its report runs are demo runs: they take no cron slot, so ``run-due`` still runs each
+    job's due slot afterwards (see :func:`apislo.schedule.run_all_jobs`).
+
     Args:
         workdir: where the simulated logs and the dataset go (replaced on each run).
         reports_dir: where reports and ``index.html`` go.
         days, apis, seed: the simulation's size and seed.
         echo: where progress lines go.
+
+    Raises:
+        ConfigError: not run from the project root (no ``scheduled/``) or a job file is invalid,
+            found before any work; or the simulation's parameters are out of range.
     """
     from apislo.aggregate import summary
     from apislo.simulate import simulate
     from apislo.sources.ingest import ingest, load
     from apislo.sources.logs.base import ParseOptions
 
+    _check_jobs()
     work = Path(workdir)
     sim_dir, dataset = work / "simulation", work / "events"
     for stale in (sim_dir, dataset):
         shutil.rmtree(stale, ignore_errors=True)
-    formats = DEMO_FORMATS
-    echo(f"simulating {days} days of traffic for {apis} APIs ({', '.join(formats)}) ...")
+    formats = DEMO_FORMATS[:apis]  # the simulator gives API i the format i modulo their number
+    echo(
+        f"simulating {_count(days, 'day')} of traffic for {_count(apis, 'API')} "
+        f"({', '.join(formats)}) ..."
+    )
     simulate(sim_dir, days=days, apis=apis, seed=seed, formats=formats)
     echo(f"ingesting {sim_dir / 'logs'} ...")
     report = ingest([sim_dir / "logs"], dataset, options=ParseOptions(tz="UTC"))
@@ -78,19 +94,43 @@ def run_demo(
         f"{sum(report.rejected.values()):,} rejected; dataset {dataset}"
     )
     table = summary(load(dataset), quantiles=(0.5, 0.99))
-    echo(
-        table[
-            ["api", "requests", "status_5xx", "status_429", "error_ratio", "p50_s", "p99_s"]
-        ].to_string(index=False)
-    )
+    formatters = {column: _fixed(digits) for column, digits in _SUMMARY_DECIMALS.items()}
+    echo(table[_SUMMARY_COLUMNS].to_string(index=False, formatters=formatters))
     index = _run_reports(dataset, sim_dir, Path(reports_dir), echo)
     return DemoResult(sim_dir, dataset, table, index)
+
+
+def _check_jobs() -> None:
+    """Refuse to start where the scheduled jobs are not (before minutes of simulation).
+
+    Raises:
+        ConfigError: no ``scheduled/`` here, or one of its job files is invalid.
+    """
+    from apislo.schedule.jobs import load_jobs
+
+    if not Path(SCHEDULE_DIR).is_dir():
+        raise ConfigError(
+            f"no {SCHEDULE_DIR}/ in {Path.cwd()}: run apislo demo from the project root "
+            "(the folder holding scheduled/ and notebooks/)"
+        )
+    load_jobs(SCHEDULE_DIR)
+
+
+def _count(number: int, noun: str) -> str:
+    """``1 day``, ``7 days``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _fixed(digits: int) -> Callable[[object], str]:
+    """A formatter printing ``digits`` decimals, and ``-`` for a missing value."""
+    return lambda value: "-" if pd.isna(value) else f"{value:.{digits}f}"
 
 
 def _run_reports(
     dataset: Path, sim_dir: Path, reports_dir: Path, echo: Callable[[str], None]
 ) -> Path:
-    """Run every scheduled job once over the simulated week; rebuild the site's index."""
+    """Run every scheduled job once over the simulated week, as demo runs (they take no cron
+    slot); rebuild the site's index."""
     from apislo.schedule import run_all_jobs
 
     truth = json.loads((sim_dir / "truth.json").read_text())

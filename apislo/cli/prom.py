@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from apislo.sources.prometheus import Prometheus
+    from apislo.sources.prometheus.local import LocalPrometheus
 
 __all__ = ["command"]
 
@@ -182,7 +183,22 @@ def serve_command(data_dir: str, port: int) -> None:
     with fail_on_apislo_error(), LocalPrometheus(data_dir, port) as server:
         click.echo(f"Prometheus serving {data_dir} at {server.url} (Ctrl-C stops it)", err=True)
         try:
-            if server.process is not None:
-                server.process.wait()
+            _wait_for_exit(server)
         except KeyboardInterrupt:
             click.echo("stopping", err=True)
+
+
+def _wait_for_exit(server: LocalPrometheus) -> None:
+    """Wait for the server's process; it ending by itself (not by a signal to us) is an error.
+
+    Raises:
+        ApisloError: the server exited on its own.
+    """
+    import signal
+
+    from apislo.errors import ApisloError
+
+    if server.process is not None:
+        code = server.process.wait()
+        ending = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
+        raise ApisloError(f"prometheus stopped by itself ({ending}); it no longer serves")

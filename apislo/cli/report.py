@@ -88,12 +88,17 @@ def run(
     help="Job directory, to list jobs that never ran.",
 )
 def site(reports_dir: str, schedule_dir: str) -> None:
-    """Regenerate REPORTS/index.html from the run history."""
+    """Regenerate REPORTS/index.html from the run history. An invalid job file is named on
+    stderr and listed in the index with its error, as `schedule run-due` records it."""
     from pathlib import Path
 
+    from apislo.cli.schedule import warn_invalid
+    from apislo.errors import ConfigError
     from apislo.schedule.jobs import load_jobs
     from apislo.schedule.run import rebuild_site
 
+    invalid: dict[Path, ConfigError] = {}
     with fail_on_apislo_error():
-        jobs = load_jobs(schedule_dir) if Path(schedule_dir).is_dir() else []
-        click.echo(rebuild_site(reports_dir, jobs))
+        jobs = load_jobs(schedule_dir, invalid) if Path(schedule_dir).is_dir() else []
+        warn_invalid(invalid)
+        click.echo(rebuild_site(reports_dir, jobs, invalid))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,7 +15,10 @@ from apislo.cli._common import (
     typed_parameters,
 )
 
-__all__ = ["command"]
+if TYPE_CHECKING:
+    from apislo.errors import ConfigError
+
+__all__ = ["command", "warn_invalid"]
 
 _dir = click.option(
     "--dir",
@@ -55,7 +59,6 @@ def list_jobs(schedule_dir: str, count: int) -> None:
     """Show each job with its next run times (exit 1 after naming each invalid job file)."""
     from datetime import UTC, datetime
 
-    from apislo.errors import ConfigError
     from apislo.schedule.due import next_fires
     from apislo.schedule.jobs import load_jobs
 
@@ -108,18 +111,37 @@ def run_one(
     job_name: str, schedule_dir: str, reports_dir: str, parameters: tuple[tuple[str, str], ...]
 ) -> None:
     """Run JOB_NAME now for its latest slot, due or not. Exits 1 if it failed, 75 (EX_TEMPFAIL,
-    try again later) if it was skipped because another run of the job was in progress."""
-    from apislo.errors import ConfigError
+    try again later) if it was skipped because another run of the job was in progress. Another
+    job file that is invalid is named on stderr and does not stop it."""
     from apislo.schedule.jobs import load_jobs
     from apislo.schedule.run import run_job
 
+    invalid: dict[Path, ConfigError] = {}
     with fail_on_apislo_error():
-        jobs = {j.name: j for j in load_jobs(schedule_dir)}
+        jobs = {j.name: j for j in load_jobs(schedule_dir, invalid)}
         if job_name not in jobs:
-            raise ConfigError(f"no job {job_name!r}; jobs: {', '.join(sorted(jobs)) or 'none'}")
+            raise _no_job(job_name, sorted(jobs), invalid)
+        warn_invalid(invalid)
         record = run_job(jobs[job_name], reports_dir, params_override=typed_parameters(parameters))
     _echo_records([record])
     sys.exit({"ok": 0, "skipped": _EX_TEMPFAIL}.get(record.status, 1))
+
+
+def warn_invalid(invalid: dict[Path, ConfigError]) -> None:
+    """Name each invalid job file on stderr, one ``warning:`` line each (it stops no other job)."""
+    for error in invalid.values():
+        click.echo(f"warning: {error}", err=True)
+
+
+def _no_job(name: str, jobs: list[str], invalid: dict[Path, ConfigError]) -> ConfigError:
+    """The error for a job name that was not loaded: its job file's own error when the file
+    named after it is invalid, else the list of jobs."""
+    from apislo.errors import ConfigError
+
+    errors = [error for path, error in invalid.items() if path.stem == name]
+    if errors:
+        return errors[0]
+    return ConfigError(f"no job {name!r}; jobs: {', '.join(jobs) or 'none'}")
 
 
 @command.command(name="serve")

@@ -1,15 +1,23 @@
-"""``reports/index.html``: latest report per job, then the run history; plain, offline, escaped."""
+"""``reports/index.html``: latest report per job, then the run history; plain, offline, escaped.
+
+Demo runs (``apislo demo``'s week-long reports) are listed in the history only: they are no
+job's last run nor its latest good report.
+"""
 
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from apislo.report.atomic import atomic_write_text
 from apislo.report.html import CSP
+
+if TYPE_CHECKING:
+    from apislo.schedule.history import RunRecord
 
 __all__ = ["INDEX_FILE", "build_site"]
 
@@ -34,8 +42,22 @@ def _link(reports_dir: Path, output: str, label: str) -> str:
     return f'<a href="{html.escape(quote(output))}">{html.escape(label)}</a>'
 
 
+def _last_run(name: str, runs: list[RunRecord], invalid: str | None) -> RunRecord | None:
+    """The job's last run, or its job file's error as a failed run when the file is invalid
+    and the last run does not already say so."""
+    from apislo.schedule.history import RunRecord
+
+    last = runs[-1] if runs else None
+    if invalid is None or (last is not None and last.error == invalid):
+        return last
+    return RunRecord(name, "", "", "", "failed", error=invalid, attempts=0)
+
+
 def build_site(
-    reports_dir: str | Path, jobs: Iterable[str] = (), descriptions: dict[str, str] | None = None
+    reports_dir: str | Path,
+    jobs: Iterable[str] = (),
+    descriptions: dict[str, str] | None = None,
+    invalid: Mapping[str, str] | None = None,
 ) -> Path:
     """Regenerate ``reports_dir/index.html`` from the run history.
 
@@ -43,6 +65,8 @@ def build_site(
         reports_dir: the reports directory (holds ``history.jsonl``).
         jobs: job names to list even if they never ran.
         descriptions: job name -> one-line description.
+        invalid: job file name (its stem, as ``run-due`` records it) -> the error of that
+            invalid job file; shown as the job's last run, failed, unless that run says so.
 
     Returns:
         The index path.
@@ -51,13 +75,13 @@ def build_site(
 
     reports_dir = Path(reports_dir)
     records = read_history(reports_dir)
-    descriptions = descriptions or {}
+    descriptions, invalid = descriptions or {}, invalid or {}
     e = html.escape
-    names = sorted({*jobs, *(r.job for r in records)})
+    names = sorted({*jobs, *invalid, *(r.job for r in records)})
     latest_rows = []
     for name in names:
-        runs = [r for r in records if r.job == name and r.status != "skipped"]
-        last = runs[-1] if runs else None
+        runs = [r for r in records if r.job == name and r.status != "skipped" and not r.demo]
+        last = _last_run(name, runs, invalid.get(name))
         good = next((r for r in reversed(runs) if r.status == "ok"), None)
         good_link = _link(reports_dir, good.output, "latest report") if good else ""
         nb_link = (
@@ -80,8 +104,9 @@ def build_site(
             failed_nb = _link(
                 reports_dir, str(Path(r.output).with_suffix(".failed.ipynb")), "failed notebook"
             )
+        slot = f"demo over {' to '.join(r.window or [])}" if r.demo else r.scheduled_for
         history_rows.append(
-            f'<tr class="{e(r.status)}"><td>{e(r.job)}</td><td>{e(r.scheduled_for)}</td>'
+            f'<tr class="{e(r.status)}"><td>{e(r.job)}</td><td>{e(slot)}</td>'
             f"<td>{e(r.start)}</td><td>{e(r.end)}</td>"
             f'<td class="status-{e(r.status)}">{e(r.status)}</td>'
             f"<td>{_link(reports_dir, r.output, r.output) if r.status == 'ok' else failed_nb}</td>"

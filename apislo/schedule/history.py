@@ -22,7 +22,8 @@ class RunRecord:
 
     Attributes:
         job: job name.
-        scheduled_for: the cron slot this run is for (ISO 8601, job's zone).
+        scheduled_for: the cron slot this run is for (ISO 8601, job's zone); ``""`` for a
+            demo run.
         start: run start (ISO 8601 UTC).
         end: run end (ISO 8601 UTC).
         status: ``ok``, ``failed`` or ``skipped`` (another run held the lock).
@@ -31,6 +32,9 @@ class RunRecord:
         run_id: the report run id.
         attempts: attempts made (1 + retries used).
         window: ``[start, end]`` of the data period (ISO 8601 UTC), or ``None``.
+        demo: a run over a window of its own (``apislo demo``'s simulated week), not its
+            period before a slot: it takes no slot, so ``run-due`` still runs the job's due
+            slot, and the index lists it in the history only.
     """
 
     job: str
@@ -43,6 +47,7 @@ class RunRecord:
     run_id: str = ""
     attempts: int = 1
     window: list[str] | None = None
+    demo: bool = False
 
 
 def append_record(reports_dir: str | Path, record: RunRecord) -> None:

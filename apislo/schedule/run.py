@@ -52,7 +52,9 @@ def run_job(
         only_if_not_done: skip (without recording) when the slot is already in the history;
             checked under the lock, so two concurrent ``run-due`` never run a slot twice.
         window: ``[start, end)`` to report on instead of the job's period before the slot (the
-            demo's simulated week): the parameters, the output name and the record follow it.
+            demo's simulated week): the parameters, the output name and the record follow it,
+            and the run is recorded as a demo run (``demo``, no ``scheduled_for``), which
+            takes no slot.
 
     Returns:
         The record appended (status ``ok``, ``failed`` or ``skipped``); ``failed`` with the
@@ -65,16 +67,19 @@ def run_job(
 
     reports_dir = Path(reports_dir)
     scheduled = scheduled or last_fire(job, _now())
+    demo = window is not None
+    slot = "" if demo else scheduled.isoformat()
     start_at = _now()
     with job_lock(reports_dir / LOCK_DIR, job.name) as taken:
         if not taken:
             record = RunRecord(
                 job.name,
-                scheduled.isoformat(),
+                slot,
                 start_at.isoformat(timespec="seconds"),
                 _now().isoformat(timespec="seconds"),
                 "skipped",
                 error="another run of this job is in progress (lock held)",
+                demo=demo,
             )
             return _append(reports_dir, record)
         if only_if_not_done and _slot_done(reports_dir, job, scheduled):
@@ -108,7 +113,7 @@ def run_job(
         window_utc = [w.astimezone(UTC).isoformat() for w in window]
         record = RunRecord(
             job.name,
-            scheduled.isoformat(),
+            slot,
             start_at.isoformat(timespec="seconds"),
             _now().isoformat(timespec="seconds"),
             status,
@@ -117,6 +122,7 @@ def run_job(
             run_id,
             attempts,
             None if job.period == "none" else window_utc,
+            demo,
         )
         record = _append(reports_dir, record)
         if stopped is not None:
@@ -151,7 +157,7 @@ def _refresh_site(reports_dir: Path, jobs: list[Job]) -> None:
 
 
 def _slot_done(reports_dir: Path, job: Job, scheduled: datetime) -> bool:
-    slots = [r.scheduled_for for r in read_history(reports_dir) if r.job == job.name]
+    slots = [r.scheduled_for for r in read_history(reports_dir) if r.job == job.name and not r.demo]
     return due_slot(job, scheduled, slots) is None
 
 
@@ -180,12 +186,22 @@ def _prune(reports_dir: Path, job: Job) -> None:
             html_path.with_suffix(suffix).unlink(missing_ok=True)
 
 
-def rebuild_site(reports_dir: str | Path, jobs: list[Job] | None = None) -> Path:
-    """Regenerate the reports index, listing ``jobs`` even if they never ran."""
+def rebuild_site(
+    reports_dir: str | Path,
+    jobs: list[Job] | None = None,
+    invalid: Mapping[Path, ConfigError] | None = None,
+) -> Path:
+    """Regenerate the reports index, listing ``jobs`` even if they never ran, and each invalid
+    job file (path -> its error, from :func:`load_jobs`) under its name with its error."""
     from apislo.report.site import build_site
 
     jobs = jobs or []
-    return build_site(reports_dir, [j.name for j in jobs], {j.name: j.description for j in jobs})
+    return build_site(
+        reports_dir,
+        [j.name for j in jobs],
+        {j.name: j.description for j in jobs},
+        {path.stem: str(error) for path, error in (invalid or {}).items()},
+    )
 
 
 def run_due(
@@ -213,7 +229,11 @@ def run_due(
         if (record := _record_invalid(reports_dir, path, exc, history, now)) is not None
     ]
     for job in jobs:
-        done = [r.scheduled_for for r in history if r.job == job.name and r.status != "skipped"]
+        done = [
+            r.scheduled_for
+            for r in history
+            if r.job == job.name and r.status != "skipped" and not r.demo  # a demo takes no slot
+        ]
         slot = due_slot(job, now, done)
         if slot is None:
             continue
@@ -272,6 +292,9 @@ def run_all_jobs(
     window: tuple[datetime, datetime] | None = None,
 ) -> list[RunRecord]:
     """Run every job once now, for its latest slot, due or not (``apislo demo`` uses this).
+
+    With ``window``, the runs are demo runs: recorded ``demo``, without a slot, they leave each
+    job's slots to ``run-due`` (the demo's week-long reports are not the jobs' real ones).
 
     Args:
         schedule_dir: directory of job YAML files.

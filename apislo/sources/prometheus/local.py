@@ -85,6 +85,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _check_port_free(port: int) -> None:
+    """Refuse a port something already listens on: the server would die at once, and the URL
+    would show that other server's data.
+
+    Raises:
+        ApisloError: the port is in use.
+    """
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Prometheus binds
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise ApisloError(
+                f"port {port} on 127.0.0.1 is in use ({exc.strerror}): another server listens "
+                "there; pick another port (0: any free one)"
+            ) from None
+
+
 class LocalPrometheus:
     """Debian's ``prometheus`` on 127.0.0.1 with no scrape jobs, serving ``data_dir``.
 
@@ -109,11 +127,13 @@ class LocalPrometheus:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout_s: float = 30.0) -> LocalPrometheus:
-        """Start the server and wait until ``/-/ready`` answers 200.
+        """Start the server and wait until it is alive and its own ``/-/ready`` answers 200.
 
         Raises:
-            ApisloError: it exited or did not become ready in time (its last log lines included).
+            ApisloError: the port is taken, or the server exited or did not become ready in
+                time (the last line of its log says why).
         """
+        _check_port_free(self.port)
         self._config_dir = tempfile.TemporaryDirectory(prefix="apislo-prom-")
         config = Path(self._config_dir.name) / "prometheus.yml"
         config.write_text("global:\n  scrape_interval: 1m\nscrape_configs: []\n")
@@ -128,8 +148,8 @@ class LocalPrometheus:
                     f"--web.listen-address=127.0.0.1:{self.port}",
                     f"--storage.tsdb.retention.time={self.retention}",
                 ],
-                stdout=out,
-                stderr=subprocess.STDOUT,
+                stdout=subprocess.DEVNULL,  # only its usage text; its log is on stderr
+                stderr=out,
             )
         try:
             if self._wait_ready(timeout_s):
@@ -137,20 +157,35 @@ class LocalPrometheus:
         except BaseException:  # Ctrl-C while waiting: never leave the server running
             self.stop()
             raise
-        tail = log.read_text(errors="replace").strip().splitlines()[-5:]
+        raise self._failure(log, timeout_s)
+
+    def _failure(self, log: Path, timeout_s: float) -> ApisloError:
+        """Stop the server and say why it is not serving: its exit, or no readiness in time."""
+        lines = log.read_text(errors="replace").strip().splitlines()
+        last = lines[-1] if lines else "no output"
+        code = self.process.poll() if self.process is not None else None
         self.stop()
-        raise ApisloError(f"prometheus did not become ready on {self.url}: {' / '.join(tail)}")
+        if code is not None:
+            return ApisloError(f"prometheus exited with status {code} at start: {last}")
+        return ApisloError(
+            f"prometheus did not become ready on {self.url} in {timeout_s:g} s: {last}"
+        )
 
     def _wait_ready(self, timeout_s: float) -> bool:
+        """Whether the process started is still alive after its ``/-/ready`` answered 200."""
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and self.process and self.process.poll() is None:
+        while time.monotonic() < deadline and self._alive():
             try:
                 if requests.get(self.url + "/-/ready", timeout=1).status_code == 200:
-                    return True
+                    return self._alive()
             except requests.RequestException:
                 pass
             time.sleep(0.05)
         return False
+
+    def _alive(self) -> bool:
+        """Whether the process started is still running."""
+        return self.process is not None and self.process.poll() is None
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after 10 s) and remove its config."""
