@@ -15,6 +15,9 @@ them in JSON logs.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 __all__ = [
     "SECRET_JSON_KEYS",
     "SECRET_KEY_PATTERN",
@@ -22,6 +25,7 @@ __all__ = [
     "UNPRINTABLE_CLASS",
     "UNPRINTABLE_ESCAPES",
     "printable",
+    "read_yaml",
     "yaml_problem",
 ]
 
@@ -126,3 +130,26 @@ def yaml_problem(exc: Exception, text: str) -> tuple[str, str]:
         code = ord(character) if isinstance(character, str) else int(character)
         problem = f"character #x{code:04x}: {exc.reason}"
     return where, " ".join(str(problem or exc).split())
+
+
+def read_yaml(path: str | Path, what: str) -> Any:
+    """The YAML document in ``path``, a ``what`` (``route map``, ``metric profile``).
+
+    Raises:
+        ConfigError: the file cannot be read, or is not YAML: one line naming the file, the
+            line and the problem (:func:`yaml_problem`).
+    """
+    import yaml  # (only the callers that read YAML load it)
+
+    from apislo.errors import ConfigError
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ConfigError(f"{path}: cannot read {what}: {reason}") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where, problem = yaml_problem(exc, text)
+        raise ConfigError(f"{path}: {where}: {what} is not valid YAML: {problem}") from None

@@ -138,7 +138,7 @@ def test_a_profile_that_is_not_yaml_is_a_one_line_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_profile(own)
     assert str(info.value) == (
-        f"profile {own}: line 2: is not valid YAML: found character '\\t' that cannot start "
+        f"{own}: line 2: metric profile is not valid YAML: found character '\\t' that cannot start "
         "any token"
     )
 

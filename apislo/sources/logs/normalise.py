@@ -28,7 +28,7 @@ from apislo.errors import ConfigError
 from apislo.model import EVENT_SCHEMA
 from apislo.sources.logs.base import RAW_SCHEMA
 from apislo.sources.logs.dictionary import factorize
-from apislo.text import printable, yaml_problem
+from apislo.text import printable, read_yaml
 
 __all__ = [
     "PathNamer",
@@ -102,17 +102,7 @@ class RouteMap:
             ConfigError: the file is not a list of rules, or a regex does not compile or uses
                 syntax polars cannot run (look-around, backreferences).
         """
-        import yaml  # only route maps need it: `apislo ingest` without one does not load it
-
-        try:
-            text = Path(path).read_text()
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read route map: {exc.strerror}") from None
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            where, problem = yaml_problem(exc, text)
-            raise ConfigError(f"{path}: {where}: route map is not valid YAML: {problem}") from None
+        data = read_yaml(path, "route map")  # (loads YAML: `apislo ingest` without one does not)
         if not isinstance(data, list):
             raise ConfigError(f"{path}: a route map is a YAML list of {{match, api, route?}} items")
         rules = []

@@ -23,11 +23,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-import yaml
-
 from apislo.errors import ConfigError
 from apislo.sources.prometheus.promql import label_name, selector
-from apislo.text import yaml_problem
+from apislo.text import read_yaml
 
 __all__ = ["PROFILE_DIR", "Profile", "load_profile", "profile_names"]
 
@@ -103,15 +101,7 @@ def load_profile(name_or_path: str | Path | Profile) -> Profile:
                 f"{', '.join(profile_names())}, or pass the path of your own YAML file"
             )
         path = PROFILE_DIR / f"{name_or_path}.yaml"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read profile {path}: {exc.strerror}") from None
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        where, problem = yaml_problem(exc, text)
-        raise ConfigError(f"profile {path}: {where}: is not valid YAML: {problem}") from None
+    doc = read_yaml(path, "metric profile")
     known = {f.name for f in fields(Profile)}
     if not isinstance(doc, dict) or set(doc) - known:
         extra = sorted(set(doc) - known) if isinstance(doc, dict) else "not a mapping"
