@@ -83,8 +83,9 @@ SAMPLE_BYTES = 64 << 10
 MAX_SAMPLE_BYTES = 1 << 20
 #: The reject rate is first checked once this many lines have been read.
 EARLY_CHECK_LINES = 2000
-#: New lines of a file read before that are mostly rejected are left for the next run while
-#: there are fewer than this: a stray line appended to a live log is no change of format.
+#: New lines of a file read before that are mostly rejected do not refuse it while there are
+#: fewer than this: a stray line appended to a log is no change of format. In a live log they
+#: are left for the next run; in a settled one they are read now (:meth:`_Run.add_few_new`).
 DEFER_LINES = 100
 #: A file modified this recently may still be written to: its unterminated last line waits.
 SETTLE_SECONDS = 60.0
@@ -451,8 +452,9 @@ def ingest(
                 known = _match(run.state, head, path)
                 if known is not None and _shrunk(path, known):
                     report.unchanged.append(str(path))
-                    report.warnings.append(_take_shrunk(path, known))
-                    continue
+                    if known.path == str(path):  # trimmed in place, or restored from a copy
+                        report.warnings.append(_take_shrunk(path, known))
+                    continue  # else a copy of its first part (logrotate's copy): read before
                 if known is not None and _read_to_end(path, known):
                     report.unchanged.append(str(path))
                     known.path = str(path)
@@ -477,11 +479,11 @@ def ingest(
                     refused[str(path)] = exc
                     report.refused[str(path)] = str(exc)
                 else:  # a few new lines of a log read before: a stray line, most likely
-                    report.warnings.append(
-                        f"{path}: {exc.rejected:,} of its {exc.lines:,} new lines are not "
-                        f"{exc.fmt} requests: left for the next run (the file is refused once "
-                        f"{DEFER_LINES} new lines are mostly rejected)"
-                    )
+                    try:
+                        run.add_few_new(index, path, head, known, exc, env)
+                    except IngestError as again:
+                        refused[str(path)] = again
+                        report.refused[str(path)] = str(again)
             except IngestError as exc:  # this file is refused; the others go on
                 refused[str(path)] = exc
                 report.refused[str(path)] = str(exc)
@@ -516,9 +518,11 @@ class _Run:
         known: FileState | None,
         fmt_name: str,
         env: str | None,
+        max_reject_rate: float | None = None,
     ) -> None:
         """Parse ``path`` (from where ``known`` says it was read to), commit its Parquet parts
-        and rejects, and remember how far it was read.
+        and rejects, and remember how far it was read. ``max_reject_rate``: the run's unless
+        given.
 
         Raises:
             IngestError: the file is refused (too many rejects, unreadable): nothing of it
@@ -529,7 +533,7 @@ class _Run:
             _check_tail(path, known)
         stat = path.stat()  # before reading: a file grown since is read on next time
         gz_id = _gz_identity(path) if path.suffix == ".gz" else None
-        settled = path.suffix == ".gz" or time.time() - stat.st_mtime > SETTLE_SECONDS
+        settled = _settled(path, stat)
         staging = root / _STAGING / self.run_id / str(index)
         _, _, chunks = iter_file(
             path,
@@ -554,7 +558,7 @@ class _Run:
                 path,
                 fmt_name,
                 known.offset if known else 0,
-                self.max_reject_rate,
+                self.max_reject_rate if max_reject_rate is None else max_reject_rate,
                 self.on_progress,
             )
         except BaseException:
@@ -587,6 +591,35 @@ class _Run:
         if offset:  # a file with nothing complete yet is not remembered: it is read anew
             self.state.append(entry)
         _commit(staging, root, self.state)
+
+    def add_few_new(
+        self,
+        index: int,
+        path: Path,
+        head: Head,
+        known: FileState,
+        refusal: RejectRateError,
+        env: str | None,
+    ) -> None:
+        """A file read before whose few new lines (under :data:`DEFER_LINES`) were mostly
+        rejected (``refusal``): a stray line (a blank, an error message) appended to it. A live
+        log's are left for the next run, read with the lines that follow them; a settled one's
+        (rotated, or no longer written to) are read now, their rejects quarantined, as no line
+        may follow them.
+        """
+        fmt = refusal.fmt
+        counts = f"{refusal.rejected:,} of its {refusal.lines:,} new lines are not {fmt} requests"
+        if not _settled(path, path.stat()):
+            self.report.warnings.append(
+                f"{path}: {counts}: left for the next run (the file is refused once "
+                f"{DEFER_LINES} new lines are mostly rejected)"
+            )
+            return
+        self.add_file(index, path, head, known, fmt, env, max_reject_rate=1.0)
+        self.report.warnings.append(
+            f"{path}: {counts}: read now, as it is no longer written to; its rejects are in the "
+            "quarantine"
+        )
 
     def add_redetecting(
         self,
@@ -822,6 +855,12 @@ def _named_format(fmt: str, options: ParseOptions) -> str | None:
     return "nginx-custom" if options.log_format else None
 
 
+def _settled(path: Path, stat: os.stat_result) -> bool:
+    """Whether no writer is appending to ``path`` any more, as far as one can tell: a ``.gz``,
+    or a file not modified for :data:`SETTLE_SECONDS`."""
+    return path.suffix == ".gz" or time.time() - stat.st_mtime > SETTLE_SECONDS
+
+
 def _read_to_end(path: Path, known: FileState) -> bool:
     """Whether a file the state knows holds nothing past what was read (``known.offset``,
     bytes, decompressed).
@@ -871,8 +910,14 @@ def _check_tail(path: Path, known: FileState) -> None:
 
 
 def _shrunk(path: Path, known: FileState) -> bool:
-    """Whether the plain file ``path``, which ``known`` matches, is now shorter than what was
-    read of it."""
+    """Whether the plain file ``path``, which ``known`` matches, is shorter than what was read
+    of its content.
+
+    At ``known.path`` it is the file that was read, rewritten shorter (:func:`_take_shrunk`).
+    Under another name it is a copy of the content's first part (logrotate's ``copy``, an
+    archived copy of a live log): read before, and the entry stays as it is, else the live file
+    would be read again from the copy's end on every run.
+    """
     return path.suffix != ".gz" and path.stat().st_size < known.offset
 
 

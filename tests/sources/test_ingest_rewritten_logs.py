@@ -79,3 +79,80 @@ def test_a_log_rewritten_and_grown_past_where_reading_stopped_is_refused(
     (why,) = refused.value.report.refused.values()
     assert "(line 61)" in why and "rewritten in place" in why
     assert _orders(dataset) == list(range(60))
+
+
+def test_a_copy_of_a_live_logs_first_part_adds_nothing_and_moves_nothing(
+    tmp_path: Path,
+) -> None:
+    """logrotate's ``copy`` (the live log copied, then written on): orders 0-99 are read; the
+    log grows to 120 lines and is copied to ``access.log.1``; it grows to 150. The copy holds
+    the first 120 lines of what the live log holds, so it adds nothing, and the live log is
+    read on where it was left. Before, the shorter copy was taken for the log trimmed in place:
+    the state went back to its 120 lines, and every run stored orders 120 onwards again."""
+    folder, dataset = tmp_path / "logs", tmp_path / "events"
+    folder.mkdir()
+    log, copy = folder / "access.log", folder / "access.log.1"
+    log.write_text(_lines(0, 100))
+    _settled(log)
+    assert ingest([folder], dataset, "nginx-combined").records == 100
+    with log.open("a") as handle:
+        handle.write(_lines(100, 20))
+    copy.write_bytes(log.read_bytes())
+    with log.open("a") as handle:
+        handle.write(_lines(120, 30))
+    for path in (log, copy):
+        _settled(path)
+    assert ingest([folder], dataset, "nginx-combined").records == 50
+    with log.open("a") as handle:
+        handle.write(_lines(150, 10))
+    _settled(log)
+    first = ingest([folder], dataset, "nginx-combined")
+    again = ingest([folder], dataset, "nginx-combined")
+    assert (first.records, first.warnings, again.records) == (10, [], 0)
+    assert _orders(dataset) == list(range(160))
+
+
+def test_a_few_stray_lines_at_the_end_of_a_settled_log_are_read_not_deferred(
+    tmp_path: Path,
+) -> None:
+    """Orders 0-99 are read; order 100 and two NGINX error-log lines are appended, then the log
+    is rotated to ``access.log.1`` and a new ``access.log`` holds orders 200-209. The rotated
+    log gets no more lines, so its 3 new lines are read now: order 100 stored, the 2 error
+    lines quarantined, with a warning. Before, they were left "for the next run" on every run:
+    order 100 was never stored, and the error lines never reached the quarantine."""
+    folder, dataset = tmp_path / "logs", tmp_path / "events"
+    folder.mkdir()
+    log = folder / "access.log"
+    log.write_text(_lines(0, 100))
+    _settled(log)
+    assert ingest([folder], dataset, "nginx-combined").records == 100
+    with log.open("a") as handle:
+        handle.write(_lines(100, 1) + "upstream timed out\n2026/11/01 11:20:00 [error] 12#12\n")
+    log.rename(folder / "access.log.1")
+    log.write_text(_lines(200, 10))
+    for path in folder.iterdir():
+        _settled(path)
+    report = ingest([folder], dataset, "nginx-combined")
+    assert (report.records, report.rejected) == (11, {"not_a_request": 2})
+    (warning,) = report.warnings
+    assert "2 of its 3 new lines are not nginx-combined requests: read now" in warning
+    assert _orders(dataset) == [*range(101), *range(200, 210)]
+    assert len((tmp_path / "events.quarantine.jsonl").read_text().splitlines()) == 2
+    assert ingest([folder], dataset, "nginx-combined").records == 0
+
+
+def test_a_few_stray_lines_at_the_end_of_a_live_log_wait_for_the_next_run(
+    tmp_path: Path,
+) -> None:
+    """The same three lines appended to a log written to a moment ago (a writer may still be
+    finishing them) are left for the next run, with a warning; nothing is added."""
+    log, dataset = tmp_path / "access.log", tmp_path / "events"
+    log.write_text(_lines(0, 100))
+    _settled(log)
+    assert ingest([log], dataset, "nginx-combined").records == 100
+    with log.open("a") as handle:
+        handle.write(_lines(100, 1) + "upstream timed out\n2026/11/01 11:20:00 [error] 12#12\n")
+    report = ingest([log], dataset, "nginx-combined")
+    assert (report.records, report.rejected) == (0, {})
+    (warning,) = report.warnings
+    assert "2 of its 3 new lines are not nginx-combined requests: left for the next run" in warning
