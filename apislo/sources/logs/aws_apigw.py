@@ -3,21 +3,29 @@
 CLF presets::
 
     REST: $context.identity.sourceIp $context.identity.caller $context.identity.user
-          [$context.requestTime] "$context.httpMethod $context.resourcePath $context.protocol"
-          $context.status $context.responseLength $context.requestId [$context.extendedRequestId]
+          [$context.requestTime]"$context.httpMethod $context.resourcePath $context.protocol"
+          $context.status $context.responseLength $context.requestId $context.extendedRequestId
     HTTP: $context.identity.sourceIp - - [$context.requestTime]
           "$context.httpMethod $context.routeKey $context.protocol" $context.status
           $context.responseLength $context.requestId
 
-(an HTTP API's route key holds its own method: ``"GET GET /pets HTTP/1.1"``; ``$default`` gives
-no path). The JSON presets write the same variables under the keys ``requestId``, ``ip``,
-``caller``, ``user``, ``requestTime``, ``httpMethod``, ``resourcePath`` / ``routeKey``,
-``status``, ``protocol``, ``responseLength``; these keys are also read when present:
-``requestTimeEpoch`` (epoch ms; preferred over ``requestTime`` for its precision),
-``responseLatency`` and ``integrationLatency`` (ms), ``path`` (preferred over the templated
-``resourcePath``), ``domainName`` (host), ``apiName`` / ``apiId`` (api), ``principalId``,
-``apiKeyId``, ``apiKey`` or ``identity.apiKey`` (hashed, never stored), ``user``, ``caller``
-(consumer, in that order). ``requestTime`` marks when the request was received: the start.
+(the REST preset writes no blank between ``]`` and ``"``, the HTTP preset one: either is read
+for both; the extended request id is optional; an HTTP API's route key holds its own method:
+``"GET GET /pets HTTP/1.1"``; ``$default`` gives no path). The JSON presets write the same
+variables under the keys ``requestId``, ``ip``, ``caller``, ``user``, ``requestTime``,
+``httpMethod``, ``resourcePath`` / ``routeKey``, ``status``, ``protocol``, ``responseLength``;
+these keys are also read when present: ``requestTimeEpoch`` (epoch ms; preferred over
+``requestTime`` for its precision), ``responseLatency`` and ``integrationLatency`` (ms), ``path``
+(preferred over the templated ``resourcePath``), ``stage``, ``domainName`` (host), ``apiName`` /
+``apiId`` (api), ``principalId``, ``apiKeyId``, ``apiKey`` or ``identity.apiKey`` (hashed, never
+stored), ``user``, ``caller`` (consumer, in that order). ``requestTime`` marks when the request
+was received: the start.
+
+``$context.path`` starts with the stage for requests to the ``execute-api`` endpoint
+(``/prod/pets/42``), not for those through a custom domain (its base path instead) or to an HTTP
+API's ``$default`` stage. With ``stage`` in the record, a path starting with ``/{stage}/`` loses
+that prefix (``/{stage}`` alone becomes ``/``), so routes and APIs are not named after the stage.
+Without ``stage``, the path is kept as logged: nothing in it tells a stage from a path segment.
 
 API Gateway does not escape quotes inside ``$context`` values, so a user agent or error message
 with a ``"`` makes the line invalid JSON. Such lines are re-read tolerantly: the text is split at
@@ -60,11 +68,11 @@ from apislo.sources.logs.jsonlines import read_records
 __all__ = ["AwsApiGatewayClf", "AwsApiGatewayJson", "recover_flat_json"]
 
 _CLF = (
-    r'^(?P<ip>\S+) (?P<caller>\S+) (?P<user>\S+) \[(?P<time>[^\]]+)\] "(?P<method>[A-Za-z]+) '
+    r'^(?P<ip>\S+) (?P<caller>\S+) (?P<user>\S+) \[(?P<time>[^\]]+)\] ?"(?P<method>[A-Za-z]+) '
     r'(?:(?:[A-Z]+|ANY) )?(?P<target>\S+) (?P<protocol>[^"\s]+)" (?P<status>\S+) '
     r'(?P<length>\S+) (?P<request_id>[^"\s]+)(?: [^"\s]+)?\s*$'
 )
-_CLF_START = r'^\S+ \S+ \S+ \[[^\]]+\] "'
+_CLF_START = r'^\S+ \S+ \S+ \[[^\]]+\] ?"'
 
 _JSON_PATHS = (
     "requestId",
@@ -72,6 +80,7 @@ _JSON_PATHS = (
     "requestTimeEpoch",
     "httpMethod",
     "path",
+    "stage",
     "resourcePath",
     "routeKey",
     "status",
@@ -119,6 +128,20 @@ def recover_flat_json(text: str) -> dict[str, Any] | None:
         else:
             record[match.group(1)] = None if raw == "null" else raw
     return record if {"requestId", "requestTime"} & set(record) else None
+
+
+def _without_stage(path: pl.Expr, stage: pl.Expr) -> pl.Expr:
+    """``$context.path`` without the stage it starts with (``/prod/pets`` -> ``/pets``, ``/prod``
+    -> ``/``, stage ``prod``); any other path, or any path of an unknown stage, as it is."""
+    prefix = pl.concat_str(pl.lit("/"), stage)
+    below = path.str.starts_with(pl.concat_str(prefix, pl.lit("/")))
+    return (
+        pl.when(path == prefix)
+        .then(pl.lit("/"))
+        .when(below)
+        .then(path.str.strip_prefix(prefix))
+        .otherwise(path)
+    )
 
 
 def _path_from_route(route_key: pl.Expr) -> pl.Expr:
@@ -244,6 +267,7 @@ class AwsApiGatewayJson(_AwsApiGateway):
             ).alias("__key")
         )
         frame = clean_columns(frame, _JSON_PATHS)
+        frame = frame.with_columns(_without_stage(pl.col("path"), pl.col("stage")).alias("path"))
         epoch = number(pl.col("requestTimeEpoch"))
         epoch_ms = (
             pl.when(epoch.value < _EPOCH_MS_MIN).then(epoch.value * 1000).otherwise(epoch.value)

@@ -81,10 +81,23 @@ ISTIO: Program = build(
 )
 
 
+#: A Kubernetes service's host has a ``svc`` label (``reviews.default.svc``,
+#: ``httpbin.foo.svc.cluster.local``).
+_SERVICE_HOST = r"\.svc(?:\.|$)"
+
+
 def cluster_service(cluster: pl.Expr) -> pl.Expr:
-    """The API of an Envoy cluster name (cleaned): the service of an Istio cluster
-    (``outbound|8000||httpbin.foo.svc.cluster.local`` -> ``httpbin``), else the name."""
-    service = cluster.str.split("|").list.get(3, null_on_oob=True).str.split(".").list.first()
+    """The API of an Envoy cluster name (cleaned). An Istio cluster
+    (``direction|port|subset|host``) gives the service of a Kubernetes host
+    (``outbound|8000||httpbin.foo.svc.cluster.local`` -> ``httpbin``) and any other host whole
+    (``outbound|443||api.github.com`` -> ``api.github.com``: external APIs do not merge under
+    their first label); another cluster, its name."""
+    host = cluster.str.split("|").list.get(3, null_on_oob=True)
+    service = (
+        pl.when(host.str.contains(_SERVICE_HOST))
+        .then(host.str.split(".").list.first())
+        .otherwise(host)
+    )
     return (
         pl.when(cluster.str.contains("|", literal=True))
         .then(pl.when(service != "").then(service))

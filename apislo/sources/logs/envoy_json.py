@@ -13,7 +13,7 @@ from __future__ import annotations
 import polars as pl
 
 from apislo.sources.logs.base import LogFormat, Parsed
-from apislo.sources.logs.envoy_text import envoy_columns
+from apislo.sources.logs.envoy_text import cluster_name, envoy_columns
 from apislo.sources.logs.fields import (
     clean_columns,
     finish,
@@ -84,9 +84,7 @@ class EnvoyJson(LogFormat):
             ms["duration"].alias("duration"),
             ms["upstream"].cast(pl.String).alias("upstream_service_time"),
             pl.col("host").alias("authority"),
-            pl.concat_str(pl.lit("outbound|8080||"), pl.col("api"), pl.lit(".default.svc")).alias(
-                "upstream_cluster"
-            ),
+            cluster_name(pl.col("api")).alias("upstream_cluster"),
             pl.col("attempts").alias("upstream_request_attempt_count"),
             pl.lit("curl/8.5.0").alias("user_agent"),
         )

@@ -18,8 +18,9 @@ one pattern.
 milliseconds; response code ``0`` (the client left before a response) becomes a null status;
 ``RESPONSE_FLAGS`` go to ``termination`` (``-`` = none). Envoy does not escape quotes inside
 header values, so user agents and forwarded-for lists are matched lazily up to the next
-``" "``. ``api`` is the service of an Istio cluster (``outbound|8000||httpbin.foo.svc...`` ->
-``httpbin``), or the Envoy cluster name.
+``" "``. ``api`` is the service of an Istio cluster whose host is a Kubernetes service's
+(``outbound|8000||httpbin.foo.svc...`` -> ``httpbin``), the whole host of another Istio cluster
+(``outbound|443||api.github.com`` -> ``api.github.com``), or the Envoy cluster name.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from apislo.sources.logs.fields import (
     status_code,
 )
 
-__all__ = ["EnvoyText", "envoy_columns"]
+__all__ = ["EnvoyText", "cluster_name", "envoy_columns"]
 
 _PATTERN = (
     r'^\[(?P<start_time>[^\]]+)\] "(?P<request>[^"]*)" (?P<response_code>\S+) '
@@ -64,6 +65,16 @@ _FIELDS = (
     "authority",
     "upstream_cluster",
 )
+
+
+def cluster_name(api: pl.Expr) -> pl.Expr:
+    """The Istio cluster a writer gives ``api``, which
+    :func:`~apislo.sources.logs.envoy_fast.cluster_service` reads back: a Kubernetes service's
+    (``orders`` -> ``outbound|8080||orders.default.svc``), or an external host's for a name with
+    a dot, which no service name has (``outbound|8080||api.github.com``)."""
+    service = pl.concat_str(api, pl.lit(".default.svc"))
+    host = pl.when(api.str.contains(".", literal=True)).then(api).otherwise(service)
+    return pl.concat_str(pl.lit("outbound|8080||"), host)
 
 
 def envoy_columns(frame: pl.DataFrame) -> tuple[list[tuple[str, pl.Expr]], dict[str, pl.Expr]]:
@@ -147,7 +158,6 @@ class EnvoyText(LogFormat):
         def dash(expr: pl.Expr) -> pl.Expr:
             return expr.cast(pl.String).fill_null("-")
 
-        cluster = pl.concat_str(pl.lit("outbound|8080||"), pl.col("api"), pl.lit(".default.svc"))
         line = pl.concat_str(
             pl.lit("["),
             pl.col("ts").dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ"),
@@ -174,7 +184,7 @@ class EnvoyText(LogFormat):
             pl.lit(' "-" "curl/8.5.0" "5f0c1e9a-7d1b-4c39-9a55-3a4b7f1d2e01" "'),
             dash(pl.col("host")),
             pl.lit('" "10.44.1.27:8080" '),
-            dash(cluster),
+            dash(cluster_name(pl.col("api"))),
             pl.lit(" 10.44.1.23:37652 10.44.1.23:8080 10.44.0.1:46520 - default"),
         )
         return ev.select(line).to_series().to_list()

@@ -5,7 +5,8 @@ JSON keys read (Traefik's ``accesslog`` field names):
 ====================================== ================================================
 Traefik key                            event column
 ====================================== ================================================
-``StartUTC`` (RFC 3339, ns)            ``ts`` (request start)
+``StartUTC`` (RFC 3339, ns), else      ``ts`` (request start)
+``StartLocal`` (its offset applied)
 ``Duration`` (**nanoseconds**)         ``latency_s``
 ``OriginDuration`` (ns)                ``upstream_latency_s``; null when Traefik answered
                                        itself (``OriginStatus`` 0 or absent)
@@ -58,6 +59,7 @@ __all__ = ["TraefikClf", "TraefikJson"]
 
 _JSON_PATHS = (
     "StartUTC",
+    "StartLocal",
     "Duration",
     "OriginDuration",
     "OriginStatus",
@@ -85,7 +87,7 @@ class TraefikJson(LogFormat):
     """Traefik JSON access log (``Duration`` in nanoseconds)."""
 
     name = "traefik-json"
-    description = "Traefik JSON access log (Duration/OriginDuration in ns, StartUTC = start)"
+    description = "Traefik JSON access log (Duration in ns, StartUTC or StartLocal = start)"
 
     def sniff(self, lines: list[str]) -> float:
         """Fraction of sample lines that are Traefik JSON access-log records."""
@@ -95,7 +97,8 @@ class TraefikJson(LogFormat):
         """Parse Traefik JSON lines into events and rejects."""
         records = read_records(chunk, _JSON_PATHS)
         frame = clean_columns(records.frame, _JSON_PATHS)
-        ts = parse_iso_time(pl.col("StartUTC"))
+        # Traefik's docs advise dropping StartUTC for StartLocal; a StartUTC present is read
+        ts = parse_iso_time(pl.coalesce(pl.col("StartUTC"), pl.col("StartLocal")))
         total = number(pl.col("Duration"), divisor=1e9)
         origin = number(pl.col("OriginDuration"), divisor=1e9)
         origin_status = status_code(pl.col("OriginStatus"))

@@ -1,7 +1,8 @@
-"""Tyk analytics records as JSON lines (Tyk Pump's file/stdout/Kafka pumps).
+"""Tyk analytics records as JSON lines (Tyk Pump's file, stdout, Kafka and Kinesis pumps).
 
 Keys are the ``AnalyticsRecord`` JSON names of Tyk Pump. The stdout pump nests the record under
-``tyk-analytics-record``; both shapes are read.
+``tyk-analytics-record``; both shapes are read. The Kafka and Kinesis pumps write a message of
+their own: the same keys, but the latency as ``request_time_ms`` and no ``latency`` object.
 
 ==================================== ===================================================
 Tyk key                              event column
@@ -9,12 +10,13 @@ Tyk key                              event column
 ``timestamp`` (written when the      ``ts`` = timestamp - total latency (request start)
 request *ended*)
 ``latency.total`` (ms), else         ``latency_s``
-``request_time`` (ms)
+``request_time`` (ms), else
+``request_time_ms`` (ms)
 ``latency.upstream`` (ms)            ``upstream_latency_s``
 ``method``, ``raw_path``/``path``,   ``method``, ``path``, ``host``
 ``host``
 ``response_code``                    ``status``
-``content_length``                   ``bytes_in``
+``content_length``                   ``bytes_in`` (``-1``, length unknown -> null)
 ``api_name`` (else ``api_id``)       ``api``
 ``api_version``                      ``api_version`` (``Non Versioned`` -> null)
 ``alias``, ``oauth_id``, ``api_key`` ``consumer``, in that order; the key is hashed
@@ -50,6 +52,7 @@ __all__ = ["TykJson"]
 _FIELDS = (
     "timestamp",
     "request_time",
+    "request_time_ms",
     "latency.total",
     "latency.upstream",
     "method",
@@ -78,14 +81,18 @@ def _is_tyk_record(value: object) -> bool:
     """A Tyk analytics record, bare or inside the stdout pump's wrapper."""
     if isinstance(value, dict) and isinstance(value.get(_NESTED), dict):
         value = value[_NESTED]
-    return isinstance(value, dict) and {"request_time", "response_code"} <= value.keys()
+    return (
+        isinstance(value, dict)
+        and "response_code" in value
+        and not {"request_time", "request_time_ms"}.isdisjoint(value)
+    )
 
 
 class TykJson(LogFormat):
     """Tyk analytics records (JSON lines)."""
 
     name = "tyk-json"
-    description = "Tyk Pump analytics records as JSON lines (request_time, latency.* in ms)"
+    description = "Tyk Pump analytics records as JSON lines (request_time[_ms], latency.* in ms)"
 
     def sniff(self, lines: list[str]) -> float:
         """Fraction of sample lines that are Tyk analytics records."""
@@ -101,15 +108,18 @@ class TykJson(LogFormat):
         # subtracted from the end time: a year or more would leave the calendar
         total = duration(_field("latency.total"), divisor=1000)
         request_time = duration(_field("request_time"), divisor=1000)
+        request_time_ms = duration(_field("request_time_ms"), divisor=1000)
         upstream = number(_field("latency.upstream"), divisor=1000)
         status = status_code(_field("response_code"))
-        bytes_in = number(_field("content_length"), integer=True)
-        latency = pl.coalesce(total.value, request_time.value)
+        # Go's http.Request.ContentLength: -1 when the length is unknown (chunked upload)
+        bytes_in = number(_field("content_length"), integer=True, none_values=("-1",))
+        latency = pl.coalesce(total.value, request_time.value, request_time_ms.value)
         end = parse_iso_time(_field("timestamp"))
         ts = end - pl.duration(microseconds=(latency.fill_null(0) * 1e6).round(0).cast(pl.Int64))
         method = _field("method").str.to_uppercase()
         version = _field("api_version")
-        bad = total.bad | request_time.bad | upstream.bad | status.bad | bytes_in.bad
+        bad = total.bad | request_time.bad | request_time_ms.bad | upstream.bad
+        bad = bad | status.bad | bytes_in.bad
         parsed = finish(
             frame,
             [

@@ -6,6 +6,9 @@ import datetime as dt
 import json
 
 from apislo.sources.logs.aws_apigw import AwsApiGatewayClf, AwsApiGatewayJson, recover_flat_json
+from apislo.sources.logs.base import ParseOptions
+from apislo.sources.logs.detect import detect_format
+from apislo.sources.logs.normalise import normalise
 from tests.sources.logs import as_strings
 
 UTC = dt.UTC
@@ -81,6 +84,43 @@ def test_consumer_precedence_and_epoch_seconds():
     assert parsed.events["ts"][4] == dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
+def test_json_path_loses_its_stage():
+    """``$context.path`` is ``/{stage}/root/child`` on the execute-api endpoint (AWS developer
+    guide, "Variables for access logging"): with ``stage`` in the record, ``/{stage}/`` (or a
+    path that is ``/{stage}``) is dropped, so the API is named after the path below it, not after
+    the stage. Paths the stage does not start, as a whole segment, are kept, and so is every
+    path of a record without ``stage`` (a custom domain's path holds no stage)."""
+    base = {
+        "requestId": "s",
+        "requestTime": "02/Jan/2024:03:04:05 +0000",
+        "httpMethod": "GET",
+        "status": "200",
+        "resourcePath": "/pets/{petId}",
+    }
+    records = [
+        dict(base, stage="prod", path="/prod/pets/42"),
+        dict(base, stage="prod", path="/prod"),
+        dict(base, stage="prod", path="/production/pets/42"),
+        dict(base, stage="prod", path="/v1/prod/42"),
+        dict(base, stage="$default", path="/pets/42"),
+        dict(base, stage="-", path="/prod/pets/42"),
+        dict(base, path="/prod/pets/42"),
+    ]
+    parsed = AwsApiGatewayJson().parse(chunk(*map(json.dumps, records)))
+    assert parsed.events["path"].to_list() == [
+        "/pets/42",
+        "/",
+        "/production/pets/42",
+        "/v1/prod/42",
+        "/pets/42",
+        "/prod/pets/42",
+        "/prod/pets/42",
+    ]
+    events = normalise(parsed.events, "aws-apigw-json")
+    assert events["api"].to_list()[:2] == ["pets", "unknown"]
+    assert events["route"].to_list()[0] == "/pets/{id}"
+
+
 def test_json_rejects():
     lines = [
         "START RequestId: 1 Version: $LATEST",
@@ -126,6 +166,40 @@ def test_clf_presets():
         (4, "truncated"),
         (5, "bad_number"),
     ]
+
+
+def test_console_rest_clf_preset_has_no_blank_before_the_request_line():
+    """The console's REST preset: ``[$context.requestTime]"$context.httpMethod ...`` (AWS
+    developer guide, "Access logging for REST APIs"). 12:34:57 at -0200 is 14:34:57 UTC; the
+    user before the caller; a line cut in its request line is truncated."""
+    lines = [
+        '203.0.113.5 - - [07/Jun/2024:12:34:56 +0000]"GET /pets/42 HTTP/1.1" 200 123'
+        " c0ffee00-0000-4000-8000-000000000001 Yx0aBFxyIAMEbXw=",
+        "203.0.113.5 AIDACALLER arn:aws:iam::123456789012:user/bob [07/Jun/2024:12:34:57 -0200]"
+        '"POST /pets HTTP/1.1" 201 45 r-2 Yx0aBFxyIAMEbXx=',
+        '203.0.113.5 - - [07/Jun/2024:12:34:58 +0000]"GET /pe',
+    ]
+    parsed = AwsApiGatewayClf().parse(chunk(*lines))
+    get, post = parsed.events.to_dicts()
+    assert (get["ts"], get["method"], get["path"], get["status"], get["bytes_out"]) == (
+        dt.datetime(2024, 6, 7, 12, 34, 56, tzinfo=UTC),
+        "GET",
+        "/pets/42",
+        200,
+        123,
+    )
+    assert get["consumer"] is None
+    assert (post["ts"], post["method"], post["path"], post["status"], post["bytes_out"]) == (
+        dt.datetime(2024, 6, 7, 14, 34, 57, tzinfo=UTC),
+        "POST",
+        "/pets",
+        201,
+        45,
+    )
+    assert post["consumer"] == "arn:aws:iam::123456789012:user/bob"
+    assert parsed.rejects.select("line_no", "reason").rows() == [(2, "truncated")]
+    assert AwsApiGatewayClf().sniff(lines[:2]) == 1.0
+    assert detect_format("console.log", lines[:2], ParseOptions()) == "aws-apigw-clf"
 
 
 def test_sniff_does_not_take_nginx_combined():

@@ -13,7 +13,7 @@ from apislo.sources.logs import aws_fast
 from apislo.sources.logs.aws_apigw import AwsApiGatewayClf
 from apislo.sources.logs.base import Parsed
 from apislo.sources.logs.nginx_fast import scan
-from tests.sources.logs import Messy, agree, agree_through_kernel, mangle
+from tests.sources.logs import Messy, agree, agree_through_kernel, as_strings, mangle
 
 UTC = dt.UTC
 #: REST: caller and user filled (IAM), the extended request id after the request id.
@@ -94,10 +94,36 @@ def _with(line: str, old: str, new: str) -> str:
     return line.replace(old, new, 1)
 
 
+def _no_blank(line: str) -> str:
+    """``line`` as the console's REST preset writes it: no blank between ``]`` and ``"``."""
+    return _with(line, '] "', ']"')
+
+
+def test_lines_without_the_blank_before_the_request_are_kept() -> None:
+    """The console's REST preset writes ``[$context.requestTime]"$context.httpMethod ...``: the
+    kernel keeps such lines (REST, HTTP API, ``$default``) with the values it reads of the same
+    lines with the blank (worked out by hand above), by the templates without the blank, which
+    keep no line with it."""
+    for line in (REST, HTTP, DEFAULT):
+        events, lines, declined = aws_fast.PATH.run(_chunk([_no_blank(line)]), 1)
+        assert (len(lines), len(declined)) == (1, 0)
+        assert as_strings(events).equals(as_strings(aws_fast.PATH.run(_chunk([line]), 1)[0]))
+    programs = (aws_fast.REST_NO_BLANK, aws_fast.HTTP_NO_BLANK)
+    assert [scan(p, _chunk([_no_blank(REST)]), 1).kept for p in programs] == [1, 0]
+    assert [scan(p, _chunk([_no_blank(HTTP)]), 1).kept for p in programs] == [0, 1]
+    assert [scan(p, _chunk([REST, HTTP, DEFAULT]), 3).kept for p in programs] == [0, 0]
+    assert _kept(_no_blank(REST)) == _kept(_no_blank(HTTP)) == (0, 0)
+    assert aws_fast.PATH.choose(_chunk([_no_blank(REST)]), 1) is aws_fast.REST_NO_BLANK
+    _agree([_no_blank(line) for line in (REST, HTTP, DEFAULT)] + [REST, HTTP])
+
+
 @pytest.mark.parametrize(
     ("line", "kept"),
     [
         (REST, True),
+        (_no_blank(REST), True),
+        (_no_blank(HTTP), True),
+        (_no_blank(DEFAULT), True),
         (REST.removesuffix(" XyZ1abCDoAMFq8w="), True),  # no extended request id
         (REST + " \t", True),  # \s*$ takes the blanks
         (_with(REST, " 404 47 ", " 0 47 "), True),  # no response: a null status
@@ -127,6 +153,8 @@ def _with(line: str, old: str, new: str) -> str:
         (_with(HTTP, "post POST", "p0st POST"), False),
         (_with(HTTP, "post POST", "post Post"), False),  # the route's method: [A-Z]+ only
         (_with(HTTP, "post POST", "post PO_ST"), False),
+        (_with(REST, '] "', ']  "'), False),  # one blank or none
+        (_with(REST, '] "', ']\t"'), False),
     ],
 )
 def test_what_the_kernel_keeps_and_declines(line: str, kept: bool) -> None:
@@ -168,9 +196,10 @@ _PATHS = ["/pets/7", "/a?apikey=k&x=1", "$default", "/caf\xe9", "/t\tab", "/q\x0
 _IDS = ["c6af9ac6-7b61-11e6-9a41-93e8deadbeef", 'r"1', "caf\xe9", "r\x01", "r\t1"]
 
 
-def _line(rng: random.Random, preset: str) -> str:
+def _line(rng: random.Random, preset: str, gap: str) -> str:
     """One line of a deliberately messy API Gateway CLF log, most in ``preset`` ("rest": with
-    the extended request id; "http": a route key with its method)."""
+    the extended request id; "http": a route key with its method) with ``gap`` between the
+    time's ``]`` and the request line's ``"``."""
     if rng.random() < 0.02:
         return rng.choice(["", "START RequestId: 1 Version: $LATEST", "some other text"])
     method = rng.choice(["GET", "POST", "get", "M-SEARCH", "-", "G_T"])
@@ -190,23 +219,32 @@ def _line(rng: random.Random, preset: str) -> str:
     ids = rng.choice(_IDS)
     if variant == "rest":
         ids += rng.choice([" XyZ1abCDoAMFq8w=", "", " a b", ' "q"', " \t", "  x", " caf\xe9"])
-    line = f'{ip} {caller} {user} [{rng.choice(_TIMES)}] "{request}" {status} {length} {ids}'
+    time = f"[{rng.choice(_TIMES)}]{rng.choice([gap, ' ', ''])}"
+    line = f'{ip} {caller} {user} {time}"{request}" {status} {length} {ids}'
     return mangle(rng, line, lambda x: x + rng.choice([" ", " \t", " x"]))
 
 
-@pytest.mark.parametrize("preset", ["rest", "http"])
-def test_both_paths_agree_on_a_messy_corpus(preset: str) -> None:
-    """20,000 lines, most in ``preset``'s template, each field odd one time in seven or so,
-    in chunks of 500: each chunk's parse is the regex path's.
+@pytest.mark.parametrize(
+    ("preset", "gap", "seed"), [("rest", " ", 5), ("http", " ", 6), ("rest", "", 7)]
+)
+def test_both_paths_agree_on_a_messy_corpus(preset: str, gap: str, seed: int) -> None:
+    """20,000 lines, most in the template of ``preset`` and ``gap`` (the console's REST
+    preset: no blank), each field odd one time in seven or so, in chunks of 500: each chunk's
+    parse is the regex path's.
 
     Most lines hold an oddity, so the kernel declines most of each chunk, which the regex path
     then reads whole: each chunk's kept lines are also parsed with every third of the others,
     a chunk whose parse merges the kernel's events with the regex path's. Sixteen lines choose
     a chunk's template: their oddities may let the other template keep more of them (a block
     read with the other template is only compared whole)."""
-    rng = Messy(5 if preset == "rest" else 6)
-    lines = [_line(rng, preset) for _ in range(20_000)]
-    program = aws_fast.REST if preset == "rest" else aws_fast.HTTP
+    rng = Messy(seed)
+    lines = [_line(rng, preset, gap) for _ in range(20_000)]
+    programs = {
+        ("rest", " "): aws_fast.REST,
+        ("http", " "): aws_fast.HTTP,
+        ("rest", ""): aws_fast.REST_NO_BLANK,
+    }
+    program = programs[preset, gap]
     events = kept = chosen = 0
     for start in range(0, len(lines), 500):
         block = lines[start : start + 500]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 
+import polars as pl
 import pytest
 
 from apislo.sources.logs import envoy_fast
@@ -42,6 +43,44 @@ def test_each_template_keeps_its_own_lines() -> None:
     assert _kept(UPSTREAM_FAILURE) == (1, 0)
     assert _kept(ISTIO_16) == (0, 0)
     assert _kept(CLIENT_LEFT) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("cluster", "api"),
+    [
+        ("outbound|8000||httpbin.foo.svc.cluster.local", "httpbin"),  # a Kubernetes service
+        ("outbound|9080|v1|reviews.default.svc", "reviews"),
+        ("inbound|8000|http|httpbin.foo.svc.cluster.local", "httpbin"),
+        ("outbound|80||svc.ns.svc.cluster.local", "svc"),
+        ("outbound|443||api.github.com", "api.github.com"),  # external: the whole host
+        ("outbound|443||api.stripe.com", "api.stripe.com"),
+        ("outbound|80||httpbin.org", "httpbin.org"),
+        ("outbound|80||svc.example.com", "svc.example.com"),  # "svc" first is no .svc label
+        ("outbound|80||a.svcs.example.com", "a.svcs.example.com"),
+        ("outbound|80||reviews", "reviews"),
+        ("inbound|9080||", None),  # Istio's inbound cluster names no service
+        ("my_cluster", "my_cluster"),  # an Envoy cluster: its name
+        (None, None),
+    ],
+)
+def test_cluster_service(cluster: str | None, api: str | None) -> None:
+    """Only a Kubernetes service's host (one with a ``svc`` label) is cut to its first label;
+    another host is the API whole, so external APIs do not merge (``api.github.com`` and
+    ``api.stripe.com`` are not both ``api``)."""
+    frame = pl.DataFrame({"cluster": [cluster]}, schema={"cluster": pl.String})
+    assert frame.select(envoy_fast.cluster_service(pl.col("cluster"))).item() == api
+
+
+def test_external_clusters_keep_their_host_in_both_paths() -> None:
+    """Istio lines to external hosts (a ServiceEntry's cluster) through the kernel: each API is
+    its host, as in the regex path."""
+    lines = [
+        _with(ISTIO, "outbound|8000||httpbin.foo.svc.cluster.local", cluster)
+        for cluster in ("outbound|443||api.github.com", "outbound|443||api.stripe.com")
+    ]
+    _, kept, _ = envoy_fast.PATH.run("".join(f"{x}\n" for x in lines).encode(), 2)
+    assert len(kept) == 2
+    assert _agree(lines).events["api"].to_list() == ["api.github.com", "api.stripe.com"]
 
 
 def _with(line: str, old: str, new: str) -> str:
@@ -115,6 +154,8 @@ _CLUSTERS = [
     "plain_cluster",
     "outbound|80||",
     "caf\xe9",
+    "outbound|443||api.github.com",
+    "outbound|9080|v1|reviews.default.svc",
 ]
 
 

@@ -93,6 +93,31 @@ def test_round_trip():
     assert again.events.equals(original)
 
 
+def test_external_clusters_keep_their_host():
+    """A Kubernetes service's cluster names its service; an external host's, the whole host."""
+    records = [
+        dict(NUMBERS, upstream_cluster="outbound|443||api.github.com"),
+        dict(NUMBERS, upstream_cluster="outbound|443||api.stripe.com"),
+        dict(NUMBERS, upstream_cluster="outbound|9080|v1|reviews.default.svc"),
+    ]
+    assert parse(*records).events["api"].to_list() == [
+        "api.github.com",
+        "api.stripe.com",
+        "reviews",
+    ]
+
+
+def test_round_trip_of_dotted_api_names():
+    """An API named after a host is written as that host's cluster, and read back whole."""
+    fmt = EnvoyJson()
+    original = parse(NUMBERS, dict(NUMBERS, upstream_cluster="outbound|443||api.github.com")).events
+    lines = fmt.write(original)
+    assert json.loads(lines[1])["upstream_cluster"] == "outbound|8080||api.github.com"
+    again = fmt.parse(("\n".join(lines) + "\n").encode())
+    assert again.events["api"].to_list() == ["items", "api.github.com"]
+    assert again.events.equals(original)
+
+
 def test_control_characters_in_text_are_written_escaped():
     """JSON may carry any control character (``\\u001b``); events get it written as ``\\x1B``,
     so no terminal, chart or page receives it raw."""

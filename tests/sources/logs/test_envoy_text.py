@@ -121,3 +121,22 @@ def test_round_trip():
     again = fmt.parse(("\n".join(lines) + "\n").encode())
     assert again.rejects.height == 0
     assert as_strings(again.events).equals(as_strings(original))
+
+
+def test_external_clusters_keep_their_host_and_round_trip():
+    """Two external APIs (Istio ServiceEntry clusters) stay apart, and an API named after a host
+    is written as that host's cluster, read back whole."""
+    lines = [
+        ISTIO.replace("outbound|8000||httpbin.foo.svc.cluster.local", cluster)
+        for cluster in ("outbound|443||api.github.com", "outbound|443||api.stripe.com")
+    ]
+    original = parse(ISTIO, *lines).events
+    assert original["api"].to_list() == ["httpbin", "api.github.com", "api.stripe.com"]
+    written = EnvoyText().write(original)
+    assert [line.split()[-6] for line in written] == [
+        "outbound|8080||httpbin.default.svc",
+        "outbound|8080||api.github.com",
+        "outbound|8080||api.stripe.com",
+    ]
+    again = parse(*written)
+    assert as_strings(again.events).equals(as_strings(original))

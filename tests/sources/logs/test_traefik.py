@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
+from apislo.sources.ingest import ingest
 from apislo.sources.logs.traefik import TraefikClf, TraefikJson
 from tests.sources.logs import as_strings
 
@@ -96,6 +98,35 @@ def test_json_rejects_and_sniff():
         (1, "not_a_request"),
     ]
     assert TraefikJson().sniff(lines) == 2 / 3
+
+
+def test_json_start_local_when_start_utc_is_dropped(tmp_path: Path):
+    """Traefik's docs ("Access Logs", "Time Zones") drop ``StartUTC`` and keep ``StartLocal``:
+    04:04:05.123456789+01:00 is 03:04:05.123456 UTC (ns truncated to us). When both are present
+    ``StartUTC`` is read (a ``StartLocal`` five hours off shows which), a bad one rejected even
+    with a good ``StartLocal``. Such a file is detected and ingested."""
+    local = {key: value for key, value in PROXIED.items() if key != "StartUTC"}
+    lines = [
+        json.dumps(local),
+        json.dumps(dict(local, StartLocal="2024-01-02T03:04:06.5Z")),
+        json.dumps(dict(PROXIED, StartLocal="2024-01-02T09:04:05+01:00")),
+        json.dumps(dict(PROXIED, StartUTC="yesterday")),
+    ]
+    parsed = TraefikJson().parse(chunk(*lines))
+    assert parsed.events["ts"].to_list() == [
+        dt.datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=UTC),
+        dt.datetime(2024, 1, 2, 3, 4, 6, 500000, tzinfo=UTC),
+        dt.datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=UTC),
+    ]
+    assert parsed.rejects.select("line_no", "reason").rows() == [(3, "bad_timestamp")]
+    log = tmp_path / "traefik.log"
+    log.write_text("".join(line + "\n" for line in lines[:2]))
+    report = ingest([log], tmp_path / "events")
+    assert (list(report.formats.values()), report.records, report.refused) == (
+        ["traefik-json"],
+        2,
+        {},
+    )
 
 
 def test_clf_values_and_rejects():

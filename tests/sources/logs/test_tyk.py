@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from apislo.sources.logs.base import ParseOptions
+from apislo.sources.logs.detect import detect_format
 from apislo.sources.logs.tyk import TykJson
 
 UTC = dt.UTC
@@ -121,3 +123,53 @@ def test_round_trip():
     again = fmt.parse(("\n".join(lines) + "\n").encode())
     assert again.rejects.height == 0
     assert again.events.equals(original)
+
+
+def test_content_length_minus_one_is_unknown():
+    """Go's ``ContentLength`` -1 (length unknown: a chunked upload) is no size, the request is
+    kept; another negative length is still a bad number."""
+    lines = [dict(RECORD, content_length=-1), dict(RECORD, content_length=-2)]
+    parsed = TykJson().parse(chunk(*lines))
+    (row,) = parsed.events.to_dicts()
+    assert (row["bytes_in"], row["status"], row["latency_s"]) == (None, 200, 0.25)
+    assert parsed.rejects.select("line_no", "reason").rows() == [(1, "bad_number")]
+
+
+# The Kafka and Kinesis pumps' message (tyk-pump pumps/kafka.go, kinesis.go): ``request_time_ms``,
+# no latency object.
+KAFKA = {
+    "alias": "carol",
+    "api_id": "727d",
+    "api_key": "",
+    "api_name": "httpbin",
+    "api_version": "Non Versioned",
+    "content_length": 0,
+    "host": "httpbin.org",
+    "method": "GET",
+    "path": "/get",
+    "raw_path": "/get",
+    "request_time_ms": 250,
+    "response_code": 200,
+    "timestamp": "2024-01-02T03:04:05.5Z",
+}
+
+
+def test_kafka_and_kinesis_pump_records():
+    """``request_time_ms`` is the latency: 03:04:05.500 minus 250 ms is the start 03:04:05.250."""
+    (row,) = TykJson().parse(chunk(KAFKA)).events.to_dicts()
+    assert row == {
+        "ts": dt.datetime(2024, 1, 2, 3, 4, 5, 250000, tzinfo=UTC),
+        "method": "GET",
+        "path": "/get",
+        "host": "httpbin.org",
+        "status": 200,
+        "latency_s": 0.25,
+        "upstream_latency_s": None,
+        "bytes_in": 0,
+        "consumer": "carol",
+        "api": "httpbin",
+        "api_version": None,
+    }
+    lines = [json.dumps(KAFKA), json.dumps(dict(KAFKA, request_time_ms=1500, method="POST"))]
+    assert TykJson().sniff(lines) == 1.0
+    assert detect_format("kafka.log", lines, ParseOptions()) == "tyk-json"
