@@ -20,6 +20,7 @@ __all__ = [
     "FilesRefusedError",
     "FormatDetectionError",
     "IngestError",
+    "InsideDatasetError",
     "PrometheusError",
     "PrometheusQueryError",
     "PrometheusUnavailableError",
@@ -41,6 +42,24 @@ class ConfigError(ApisloError, ValueError):
 
 class IngestError(ApisloError):
     """Reading or storing access logs failed (the file, not one line: bad lines are quarantined)."""
+
+
+class InsideDatasetError(ConfigError):
+    """A path to ingest lies inside the dataset being written (or is its quarantine): the
+    dataset's own files are never read as logs, so the logs there would silently add nothing.
+
+    Attributes:
+        path: the path as given (a glob's folder lies in the dataset).
+        dataset: the dataset's folder.
+    """
+
+    def __init__(self, path: str, dataset: str) -> None:
+        self.path, self.dataset = path, dataset
+        super().__init__(
+            f"{path}: lies in the dataset being written ({dataset}, or its quarantine), and a "
+            f"dataset's files are never read as logs: move the logs out of {dataset}, or write "
+            "the dataset elsewhere (--out)"
+        )
 
 
 class FormatDetectionError(IngestError):
@@ -68,7 +87,8 @@ class FilesRefusedError(IngestError):
 
     Attributes:
         errors: path -> why that file was refused (a :class:`FormatDetectionError`, a
-            :class:`RejectRateError` or another :class:`IngestError`).
+            :class:`RejectRateError` or another :class:`IngestError`), or why that folder
+            could not be listed (its files were not read).
         report: the run's :class:`~apislo.sources.ingest.IngestReport` (what was stored).
     """
 

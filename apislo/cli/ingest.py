@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 
 from apislo.cli._common import echo_json, fail_on_apislo_error, progress
-from apislo.errors import FilesRefusedError
-from apislo.sources.files import expand_paths
-from apislo.sources.ingest import IngestReport, ingest
+from apislo.errors import FilesRefusedError, IngestError, InsideDatasetError
+from apislo.sources.files import disk_size
+from apislo.sources.ingest import IngestReport, ingest, list_logs
 from apislo.sources.logs import format_names
 from apislo.sources.logs.base import ParseOptions
 from apislo.zones import check_timezone
@@ -86,12 +86,16 @@ def command(
     with fail_on_apislo_error():
         if tz is not None:
             check_timezone(tz, "--tz")
-        files = expand_paths(paths)
-        total = sum(_size(p) for p in files)
+        unlisted: dict[str, IngestError] = {}
+        try:
+            files = list_logs(paths, dataset, unlisted)
+        except InsideDatasetError as exc:  # PATHS and --out contradict each other
+            raise click.UsageError(str(exc)) from None
+        total = sum(disk_size(p) for p in files)
         with progress(total, "ingest", quiet or as_json) as bar:
             try:
                 report = ingest(
-                    files,
+                    [*files, *unlisted],  # (the run tries those folders again: refused)
                     dataset,
                     fmt,
                     ParseOptions(tz=tz, log_format=log_format),
@@ -106,15 +110,6 @@ def command(
         for error in refused.errors.values():
             click.echo(f"error: {error}", err=True)
         sys.exit(1)
-
-
-def _size(path: Path) -> int:
-    """Bytes of ``path`` for the progress bar; 0 for a file gone since it was listed (rotated
-    away): the run then reports it as unreadable, with the others stored."""
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 def _print_report(report: IngestReport, as_json: bool) -> None:

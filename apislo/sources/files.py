@@ -6,6 +6,7 @@ import errno
 import glob
 import gzip
 import hashlib
+import itertools
 import os
 import re
 import zlib
@@ -23,7 +24,9 @@ __all__ = [
     "HEAD_BYTES",
     "Chunk",
     "Head",
+    "disk_size",
     "expand_paths",
+    "fixed_part",
     "open_log",
     "prefix_digest",
     "read_chunks",
@@ -44,7 +47,9 @@ _ROTATED = re.compile(
 )
 
 
-def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+def expand_paths(
+    paths: Iterable[str | Path], unlisted: dict[str, IngestError] | None = None
+) -> list[Path]:
     """Files named by ``paths``: files, globs (``**`` allowed) and directories (recursively).
 
     Inside a directory, hidden files and hidden folders (``.git/``, ``.snapshot/``) are skipped;
@@ -52,8 +57,15 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     a symbolic link too) is listed once, under the first of its names. Rotated logs are ordered
     oldest first (``access.log.3.gz``, ``access.log.2.gz``, ``access.log.1``, ``access.log``).
 
+    Args:
+        paths: files, globs and directories.
+        unlisted: where a folder that cannot be listed (no permission) is put, with its error,
+            the files that can be listed still returned; without it, that error is raised.
+
     Raises:
-        IngestError: a path does not exist or a glob matches nothing.
+        IngestError: a path does not exist, is no file or folder (a pipe such as
+            ``/dev/stdin``), or a glob matches nothing; a folder cannot be listed (only
+            without ``unlisted``).
     """
     found: list[Path] = []
     for item in paths:
@@ -64,21 +76,46 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
                 raise IngestError(f"{text}: the pattern matches no file")
             found.extend(matches)
         elif Path(text).is_dir():
-            top = Path(text)
-            found.extend(
-                p
-                for p in top.rglob("*")
-                if p.is_file()
-                and not any(part.startswith(".") for part in p.relative_to(top).parts)
-            )
+            found.extend(_walk(Path(text), unlisted))
         elif Path(text).is_file():
             found.append(Path(text))
+        elif Path(text).exists():
+            raise IngestError(
+                f"{text}: not a regular file (a pipe, a socket or a device): apislo reads log "
+                "files and folders, and remembers how far it read each file; save the stream to "
+                "a file first and ingest that"
+            )
         else:
             raise IngestError(f"{text}: no such file or directory")
     unique: dict[Path, Path] = {}
     for path in found:  # one file named twice (a/../a/x.log, a symlink) is read once
         unique.setdefault(path.resolve(), path)
     return sorted(unique.values(), key=_rotation_key)
+
+
+def _walk(top: Path, unlisted: dict[str, IngestError] | None) -> Iterator[Path]:
+    """The files inside the folder ``top``, hidden files and folders skipped; a folder that
+    cannot be listed is put in ``unlisted`` with its error (raised when ``unlisted`` is
+    ``None``): :meth:`Path.rglob` would skip it silently."""
+
+    def unreadable(exc: OSError) -> None:
+        error = _open_error(Path(exc.filename), exc)
+        if unlisted is None:
+            raise error from exc
+        unlisted[exc.filename] = error
+
+    for folder, dirs, names in os.walk(top, onerror=unreadable):
+        dirs[:] = [name for name in dirs if not name.startswith(".")]
+        for name in names:
+            path = Path(folder, name)
+            if not name.startswith(".") and path.is_file():
+                yield path
+
+
+def fixed_part(path: str | Path) -> Path:
+    """``path`` up to its first part holding a wildcard (``logs/*/access.log`` gives ``logs``,
+    ``*.log`` gives ``.``): the folder a glob looks in; the whole path when it holds none."""
+    return Path(*itertools.takewhile(lambda part: not _GLOB_CHARS.search(part), Path(path).parts))
 
 
 def _rotation_key(path: Path) -> tuple[str, str, int, str, int]:
@@ -99,7 +136,22 @@ def open_log(path: Path) -> BinaryIO:
             return gzip.open(path, "rb")  # type: ignore[return-value]
         return open(path, "rb")
     except OSError as exc:
-        raise IngestError(f"{path}: cannot open: {exc}") from exc
+        raise _open_error(path, exc) from exc
+
+
+def _open_error(path: Path, exc: OSError) -> IngestError:
+    """The error for a file that cannot be opened, or a folder that cannot be listed."""
+    return IngestError(f"{path}: cannot open: {exc}")
+
+
+def disk_size(path: Path) -> int:
+    """Bytes of ``path`` on disk (compressed ones for a ``.gz``), the unit of ingest's progress;
+    0 for a file gone since it was listed (rotated away): the run then reports it as unreadable,
+    with the others stored."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 #: The first bytes of compressed files apislo does not read, and the tool that wrote them.
@@ -233,11 +285,15 @@ class Chunk:
             for the next chunk of the file).
         end_offset: offset (bytes, decompressed) just after the chunk.
         lines: number of lines in ``data``.
+        disk_offset: bytes of the file on disk read by then (compressed ones for a ``.gz``;
+            a little past the chunk, as reads run ahead): how far through the file reading
+            is, in the unit of its size.
     """
 
     data: bytes | bytearray
     end_offset: int
     lines: int
+    disk_offset: int
 
 
 def read_chunks(
@@ -295,7 +351,7 @@ def read_chunks(
             offset += cut
             # the C kernel counts sixteen bytes at a time, several times as fast as bytes.count
             lines = count_lines(np.frombuffer(data, dtype=np.uint8), 0, cut)
-            yield Chunk(data, offset, lines)
+            yield Chunk(data, offset, lines, _disk_offset(handle))
             ring[turn] = data
             turn = (turn + 1) % buffers
             data = ring[turn] = _emptied(ring[turn], size)
@@ -304,7 +360,14 @@ def read_chunks(
         if held and keep_partial:  # an unterminated line, or a record whose end never came
             rest = bytes(data[:held])
             rest += b"" if rest.endswith(b"\n") else b"\n"
-            yield Chunk(rest, offset + held, rest.count(b"\n"))
+            yield Chunk(rest, offset + held, rest.count(b"\n"), _disk_offset(handle))
+
+
+def _disk_offset(handle: BinaryIO) -> int:
+    """Bytes of the file on disk read through ``handle``: for a ``.gz``, those its decompressor
+    has taken from the file."""
+    raw = handle.fileobj if isinstance(handle, gzip.GzipFile) else handle
+    return raw.tell()  # type: ignore[union-attr]
 
 
 def _emptied(data: bytearray | None, size: int) -> bytearray:

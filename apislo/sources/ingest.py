@@ -41,13 +41,21 @@ from typing import TYPE_CHECKING
 import polars as pl
 import pyarrow as pa
 
-from apislo.errors import ConfigError, FilesRefusedError, IngestError, RejectRateError
+from apislo.errors import (
+    ConfigError,
+    FilesRefusedError,
+    IngestError,
+    InsideDatasetError,
+    RejectRateError,
+)
 from apislo.model import EVENT_COLUMNS, EVENT_SCHEMA, events_to_pandas
 from apislo.sources.files import (
     HEAD_BYTES,
     Chunk,
     Head,
+    disk_size,
     expand_paths,
+    fixed_part,
     prefix_digest,
     read_chunks,
     read_content_head,
@@ -71,6 +79,7 @@ __all__ = [
     "detect_file",
     "ingest",
     "iter_file",
+    "list_logs",
     "load",
     "quarantine_path",
     "read_logs",
@@ -156,7 +165,8 @@ class IngestReport:
     formats: dict[str, str] = field(default_factory=dict)
     #: files with nothing new to read: stored already, or empty
     unchanged: list[str] = field(default_factory=list)
-    #: files refused, nothing of them added (wrong format, mostly rejects, unreadable) -> why
+    #: files refused, nothing of them added (wrong format, mostly rejects, unreadable), and
+    #: folders that could not be listed -> why
     refused: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
@@ -168,12 +178,14 @@ class IngestReport:
 @dataclass
 class ParsedChunk:
     """One chunk of a file, parsed: events (normalised), rejects (with ``file`` and 1-based
-    ``line_no``), where the chunk ended (decompressed bytes) and how many lines it held."""
+    ``line_no``), where the chunk ended (decompressed bytes), how many lines it held and how far
+    through the file on disk reading was (:attr:`~apislo.sources.files.Chunk.disk_offset`)."""
 
     events: pl.DataFrame
     rejects: pl.DataFrame
     end_offset: int
     lines: int
+    disk_offset: int
 
 
 def iter_file(
@@ -233,7 +245,7 @@ def iter_file(
         events = normalise(parsed.events, gateway, namer=namer)
         if sink is not None:
             sink(events, number)
-        return ParsedChunk(events, rejects, chunk.end_offset, chunk.lines)
+        return ParsedChunk(events, rejects, chunk.end_offset, chunk.lines, chunk.disk_offset)
 
     def chunks() -> Generator[ParsedChunk, None, None]:
         # One chunk per worker at a time and one read ahead, waiting for the first worker free
@@ -381,9 +393,61 @@ def read_logs(
 
 
 def quarantine_path(dataset: str | Path) -> Path:
-    """Where :func:`ingest` appends rejected lines for ``dataset``."""
-    dataset = Path(dataset)
-    return dataset.with_name(dataset.name + ".quarantine.jsonl")
+    """Where :func:`ingest` appends rejected lines for ``dataset``: ``DATASET.quarantine.jsonl``
+    beside its folder, whichever way it is spelled (``.``, ``..``, ``events/``).
+
+    Raises:
+        ConfigError: ``dataset`` is the file system's root, which has nothing beside it.
+    """
+    root = _dataset_root(dataset)
+    if not root.name:
+        raise ConfigError(
+            f"{dataset}: a dataset cannot be the file system's root, as its quarantine is "
+            "written beside its folder; pass a folder"
+        )
+    return root.with_name(root.name + ".quarantine.jsonl")
+
+
+def _dataset_root(dataset: str | Path) -> Path:
+    """``dataset``'s folder under a path whose last part is its name: ``.`` and ``..``
+    (``logs/..`` too) are resolved, other spellings kept as given (``Path`` drops a trailing
+    slash)."""
+    root = Path(dataset)
+    return root.resolve() if root.name in ("", "..") else root
+
+
+def list_logs(
+    paths: Iterable[str | Path],
+    dataset: str | Path,
+    unlisted: dict[str, IngestError] | None = None,
+) -> list[Path]:
+    """The files :func:`ingest` reads for ``paths`` (:func:`~apislo.sources.files.expand_paths`)
+    into ``dataset``: the dataset's own files (its folder and quarantine), found in a folder or
+    glob that holds them, are skipped, never read as logs.
+
+    Args:
+        paths: files, globs or directories.
+        dataset: the dataset directory.
+        unlisted: where folders that cannot be listed go, with their errors (see
+            :func:`~apislo.sources.files.expand_paths`).
+
+    Raises:
+        InsideDatasetError: a path (or a glob's folder, :func:`~apislo.sources.files.fixed_part`)
+            lies in the dataset's folder or is its quarantine: its logs would never be read.
+        IngestError: a path is missing or is no file or folder, a glob matches nothing.
+    """
+    paths = list(paths)
+    root = _dataset_root(dataset)
+    own, quarantine = root.resolve(), quarantine_path(root).resolve()
+
+    def inside(path: Path) -> bool:
+        real = path.resolve()
+        return real in (own, quarantine) or own in real.parents
+
+    for item in paths:
+        if inside(fixed_part(item)):
+            raise InsideDatasetError(str(item), str(root))
+    return [path for path in expand_paths(paths, unlisted) if not inside(path)]
 
 
 def ingest(
@@ -408,7 +472,10 @@ def ingest(
             refused as the wrong format (a :class:`RejectRateError`; nothing of it is added).
             Above 0.5 it also lowers what format detection asks of a file's sample: a format
             is chosen when it recognises ``1 - max_reject_rate`` of it (half otherwise).
-        on_progress: called with the bytes (decompressed) read by each chunk.
+        on_progress: called with steps of the run's progress, in bytes of the files on disk
+            (compressed ones for a ``.gz``): as each chunk is read, and with the rest of a file
+            once it is done (stored, known, empty or refused). The steps add up to the files'
+            sizes (:func:`~apislo.sources.files.disk_size` of :func:`list_logs`'s files).
         chunk_bytes: the largest chunk, in bytes; one per CPU is parsed at a time, so memory
             stays flat whatever the file size.
 
@@ -417,31 +484,35 @@ def ingest(
 
     Raises:
         FilesRefusedError: at the end of the run, when files were refused (no format
-            recognised, mostly rejects, unreadable): nothing of them was added, the other files
-            were stored; its ``errors`` say why, per file, and its ``report`` what was stored.
+            recognised, mostly rejects, unreadable) or folders could not be listed: nothing of
+            them was added, the other files were stored; its ``errors`` say why, per file or
+            folder, and its ``report`` what was stored.
+        InsideDatasetError: a path lies inside ``dataset`` (see :func:`list_logs`).
         IngestError: a path is missing, or another ingest into ``dataset`` is running.
     """
     options = options or ParseOptions()
-    root = Path(dataset)
-    files = _outside(expand_paths(paths), root)  # (a missing path creates no dataset)
+    root = _dataset_root(dataset)
+    refused: dict[str, IngestError] = {}  # (folders that cannot be listed first)
+    files = list_logs(paths, root, refused)  # (a missing path creates no dataset)
     named = _named_format(format, options)
     if named is not None:  # a bad name or template creates no dataset either
         get_format(named, options)
     root.mkdir(parents=True, exist_ok=True)
     report = IngestReport(dataset=str(root), quarantine=str(quarantine_path(root)))
-    refused: dict[str, IngestError] = {}
+    report.refused.update((folder, str(error)) for folder, error in refused.items())
+    progress = _Progress(on_progress)
     # a thread of its own detects the next file's format while the current one is parsed
     with _dataset_lock(root), ThreadPoolExecutor(1, thread_name_prefix="apislo-detect") as pool:
         _finish_commit(root)  # a commit a killed run left half done
         shutil.rmtree(root / _STAGING, ignore_errors=True)  # what else it left
         run = _Run(
-            root, options, _route_map(route_map), max_reject_rate, on_progress, chunk_bytes,
+            root, options, _route_map(route_map), max_reject_rate, progress, chunk_bytes,
             _load_state(root), report,
         )  # fmt: skip
         min_score = min(MIN_SCORE, 1 - max_reject_rate)
         gz_known = _gz_index(run.state)
         ahead = _DetectAhead(pool, files, run.state, gz_known, format, options, min_score)
-        for index, path in enumerate(files):
+        for index, path in enumerate(progress.through(files)):
             try:
                 known = _known_gz(gz_known, path)
                 if known is not None:  # read to its end before, unchanged since
@@ -502,7 +573,7 @@ class _Run:
     options: ParseOptions
     route_map: RouteMap | None
     max_reject_rate: float
-    on_progress: Callable[[int], None] | None
+    progress: _Progress
     chunk_bytes: int
     state: list[FileState]
     report: IngestReport
@@ -559,7 +630,7 @@ class _Run:
                 fmt_name,
                 known.offset if known else 0,
                 self.max_reject_rate if max_reject_rate is None else max_reject_rate,
-                self.on_progress,
+                self.progress.reach,
             )
         except BaseException:
             chunks.close()  # waits for the chunks being parsed, which write into staging
@@ -656,6 +727,43 @@ class _Run:
             self.add_file(index, path, head, known, new_fmt, new_env)
 
 
+@dataclass
+class _Progress:
+    """A run's progress for ``on_progress`` (see :func:`ingest`), in bytes of its files on
+    disk: the unit of their sizes, whether a file is resumed, read from its start, compressed or
+    skipped. Reading advances it (:meth:`reach`), and each file's rest is added once the file is
+    done (:meth:`through`), so that the steps add up to the files' sizes.
+
+    Attributes:
+        report: ``on_progress``, called with each step (bytes), or ``None``.
+        size: the current file's size on disk (bytes).
+        done: bytes of it reported.
+    """
+
+    report: Callable[[int], None] | None
+    size: int = 0
+    done: int = 0
+
+    def through(self, files: list[Path]) -> Iterator[Path]:
+        """``files`` one at a time, as a progress bar wraps a loop: what was not reported of a
+        file is reported when the next one is asked for, whether it was read, known, empty or
+        refused (an exception that stops the run reports nothing more)."""
+        for path in files:
+            self.size, self.done = disk_size(path), 0
+            yield path
+            self.reach(self.size)
+
+    def reach(self, position: int) -> None:
+        """Report the current file read up to ``position`` (bytes on disk; a file read again
+        from an earlier point, :meth:`_Run.add_redetecting`, reports nothing until past it)."""
+        step = min(position, self.size) - self.done
+        if step <= 0:
+            return
+        self.done += step
+        if self.report is not None:
+            self.report(step)
+
+
 @contextmanager
 def _dataset_lock(root: Path) -> Iterator[None]:
     """Hold the dataset's lock file while ingesting: two runs at once would both read the
@@ -681,9 +789,10 @@ def _take_chunks(
     fmt: str,
     offset: int,
     max_reject_rate: float,
-    on_progress: Callable[[int], None] | None,
+    reach: Callable[[int], None],
 ) -> tuple[int, int, int, list[pl.DataFrame]]:
-    """Go through a file's parsed chunks (their events are written by the parsing threads).
+    """Go through a file's parsed chunks (their events are written by the parsing threads),
+    telling ``reach`` how far through the file on disk each took reading.
 
     Returns:
         ``(lines, records, offset reached, rejects)``, counting from ``offset`` (bytes).
@@ -695,8 +804,7 @@ def _take_chunks(
     lines = records = 0
     rejects: list[pl.DataFrame] = []
     for result in chunks:
-        if on_progress:
-            on_progress(result.end_offset - offset)
+        reach(result.disk_offset)
         lines += result.lines
         records += result.events.height
         offset = result.end_offset
@@ -757,13 +865,6 @@ class _DetectAhead:
             offset=start,
             hint=hint,
         )
-
-
-def _outside(files: list[Path], root: Path) -> list[Path]:
-    """Drop the dataset's own files (and its quarantine) from a directory or glob expansion."""
-    own = root.resolve()
-    quarantine = quarantine_path(root).resolve()
-    return [p for p in files if own not in p.resolve().parents and p.resolve() != quarantine]
 
 
 def _check_reject_rate(

@@ -1,0 +1,238 @@
+"""The paths given to ingest: the dataset spelled `.` or `..`, a folder that cannot be listed, logs
+inside the dataset, a stream. Each used to end in a traceback, or in a run that silently read
+less than it was given."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+import apislo
+from apislo.cli import main
+from apislo.errors import ConfigError, FilesRefusedError, IngestError
+from apislo.sources.ingest import ingest, quarantine_path
+from tests.conftest import ROOT
+from tests.sources.test_ingest import GOOD, NOISE, _write
+
+
+@pytest.mark.parametrize(
+    ("out", "cwd", "reported"),
+    [
+        (".", "events", "{root}/events"),  # a ValueError traceback
+        ("..", "events/sub", "{root}/events"),  # quarantine events/sub/...quarantine.jsonl
+        ("events/", ".", "events"),  # (as given when the spelling names the folder)
+    ],
+)
+def test_the_dataset_spelled_dot_or_dotdot_keeps_its_quarantine_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, out: str, cwd: str, reported: str
+) -> None:
+    """`--out .` ended in `ValueError: PosixPath('.') has an empty name`, and `--out ..` put the
+    quarantine inside the dataset (`events/sub/...quarantine.jsonl`). The quarantine is
+    `DATASET.quarantine.jsonl` beside the dataset's folder whatever the spelling: here
+    `events.quarantine.jsonl` beside `events`, holding the one rejected line (line 2)."""
+    root = tmp_path.resolve()
+    log = _write(root / "access.log", [GOOD[0], NOISE[0]])
+    (root / cwd).mkdir(parents=True, exist_ok=True)
+    monkeypatch.chdir(root / cwd)
+    args = ["ingest", str(log), "--out", out, "--format", "nginx-combined", "--json"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    dataset = reported.format(root=root)
+    assert (payload["dataset"], payload["quarantine"]) == (dataset, f"{dataset}.quarantine.jsonl")
+    rows = [json.loads(x) for x in (root / "events.quarantine.jsonl").read_text().splitlines()]
+    assert [(r["line_no"], r["line"]) for r in rows] == [(2, "this is not a request")]
+    assert sorted(p.name for p in root.iterdir()) == [
+        "access.log",
+        "events",
+        "events.quarantine.jsonl",
+    ]
+
+
+def test_the_python_api_resolves_the_dataset_as_the_command_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path.resolve()
+    (root / "events").mkdir()
+    monkeypatch.chdir(root / "events")
+    assert quarantine_path(".") == root / "events.quarantine.jsonl"
+    assert quarantine_path("sub/..") == root / "events.quarantine.jsonl"
+    report = apislo.ingest([_write(root / "a.log", GOOD)], ".", "nginx-combined")
+    assert (report.dataset, report.quarantine, report.records) == (
+        str(root / "events"),
+        str(root / "events.quarantine.jsonl"),
+        3,
+    )
+
+
+def _apislo(*args: str, prefix: Sequence[str] = (), **run: Any) -> subprocess.CompletedProcess[str]:
+    """The ``apislo`` console script with ``args``, in a process of its own importing this
+    checkout's package, started through ``prefix`` (``setpriv ...``), its output captured as
+    text; ``run``: more of :func:`subprocess.run`'s options."""
+    command = "import sys; from apislo.cli import run; sys.argv[0] = 'apislo'; run()"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [*prefix, sys.executable, "-c", command, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        **run,
+    )
+
+
+@pytest.fixture
+def locked_folder(tmp_path: Path) -> tuple[Path, Path]:
+    """``logs/a.log`` (the 3 GOOD lines) and ``logs/locked/b.log``: returns ``(logs, locked)``."""
+    logs = tmp_path / "logs"
+    (logs / "locked").mkdir(parents=True)
+    _write(logs / "a.log", GOOD)
+    _write(logs / "locked" / "b.log", GOOD[:1])
+    return logs, logs / "locked"
+
+
+def _denied(folder: Path) -> str:
+    """The error of a folder that cannot be listed, as that of a file that cannot be opened."""
+    return f"{folder}: cannot open: [Errno 13] Permission denied: '{folder}'"
+
+
+@pytest.fixture
+def unlistable(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], None]:
+    """Make a folder fail to be listed as mode 000 does without root powers
+    (``os.scandir`` raising ``PermissionError``), whoever runs the tests."""
+    real = os.scandir
+    locked: set[str] = set()
+
+    def scandir(path: str | int = ".") -> Iterator[os.DirEntry[str]]:
+        if not isinstance(path, int) and os.fspath(path) in locked:  # (shutil.rmtree: a fd)
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    return lambda folder: locked.add(str(folder))
+
+
+def test_a_folder_that_cannot_be_listed_is_refused_and_the_rest_stored(
+    tmp_path: Path, locked_folder: tuple[Path, Path], unlistable: Callable[[Path], None]
+) -> None:
+    """A subfolder that cannot be listed was skipped silently (`rglob` swallows the error):
+    `logs/a.log` stored, exit 0, `locked/b.log` named nowhere. It ends like an unreadable file:
+    the others stored, the folder named on stderr with its error, exit 1."""
+    logs, locked = locked_folder
+    unlistable(locked)
+    dataset = tmp_path / "events"
+    args = ["ingest", str(logs), "--out", str(dataset), "--format", "nginx-combined"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert result.stdout == (
+        f"{logs / 'a.log'}: format nginx-combined\n"
+        f"1 file(s), 3 lines: 3 requests stored in {dataset}, 0 rejected; 1 refused\n"
+    )
+    assert result.stderr == f"error: {_denied(locked)}\n"
+    assert len(apislo.load(dataset)) == 3
+    # from Python: FilesRefusedError at the end, the folder among its errors and the report's
+    with pytest.raises(FilesRefusedError) as caught:
+        ingest([logs], tmp_path / "other", "nginx-combined")
+    assert {k: str(v) for k, v in caught.value.errors.items()} == {str(locked): _denied(locked)}
+    assert caught.value.report.refused == {str(locked): _denied(locked)}
+    assert caught.value.report.records == 3
+
+
+def test_a_folder_without_permissions_is_refused_by_the_real_command(
+    tmp_path: Path, locked_folder: tuple[Path, Path]
+) -> None:
+    """The QA's case end to end: `chmod 000 logs/locked`, run without the powers to read it
+    anyway (root drops CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH through setpriv)."""
+    logs, locked = locked_folder
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("running as root, and setpriv (util-linux) is missing to drop its powers")
+        drop = "-dac_override,-dac_read_search"
+        prefix = [setpriv, f"--inh-caps={drop}", f"--bounding-set={drop}"]
+    dataset = tmp_path / "events"
+    locked.chmod(0)
+    try:
+        done = _apislo(
+            "ingest", str(logs), "--out", str(dataset), "--format", "nginx-combined", "-q",
+            prefix=prefix,
+        )  # fmt: skip
+    finally:
+        locked.chmod(0o755)
+    assert (done.returncode, done.stderr) == (1, f"error: {_denied(locked)}\n")
+    assert done.stdout == (
+        f"{logs / 'a.log'}: format nginx-combined\n"
+        f"1 file(s), 3 lines: 3 requests stored in {dataset}, 0 rejected; 1 refused\n"
+    )
+
+
+def test_read_logs_raises_for_a_folder_that_cannot_be_listed(
+    locked_folder: tuple[Path, Path], unlistable: Callable[[Path], None]
+) -> None:
+    # as it does for a file that cannot be opened
+    logs, locked = locked_folder
+    unlistable(locked)
+    with pytest.raises(IngestError) as caught:
+        apislo.read_logs(logs)
+    assert str(caught.value) == _denied(locked)
+
+
+@pytest.mark.parametrize("named", ["srv/logs/access.log", "srv/logs", "srv/logs/*.log", "srv"])
+def test_logs_named_inside_the_dataset_are_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, named: str
+) -> None:
+    """`ingest srv/logs/access.log --out srv` gave `"files": 0` and exit 0: the file was dropped
+    as one of the dataset's own. A path named in the dataset's folder (a glob's folder too) is a
+    usage error (exit 2) saying so, and nothing is written."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "srv" / "logs").mkdir(parents=True)
+    _write(tmp_path / "srv" / "logs" / "access.log", GOOD)
+    result = CliRunner().invoke(main, ["ingest", named, "--out", "srv", "--json"])
+    assert result.exit_code == 2
+    assert result.output.splitlines()[-1] == (
+        f"Error: {named}: lies in the dataset being written (srv, or its quarantine), and a "
+        "dataset's files are never read as logs: move the logs out of srv, or write the dataset "
+        "elsewhere (--out)"
+    )
+    assert sorted(p.name for p in (tmp_path / "srv").iterdir()) == ["logs"]
+
+
+def test_the_python_api_refuses_logs_inside_the_dataset_or_its_quarantine(tmp_path: Path) -> None:
+    dataset = tmp_path / "events"
+    log = _write(tmp_path / "access.log", [GOOD[0], NOISE[0]])
+    ingest([log], dataset, "nginx-combined")
+    (dataset / "mine.log").write_text(GOOD[1])
+    for named in (dataset / "mine.log", quarantine_path(dataset)):
+        with pytest.raises(ConfigError) as caught:  # an InsideDatasetError
+            ingest([named], dataset, "nginx-combined")
+        assert str(caught.value) == (
+            f"{named}: lies in the dataset being written ({dataset}, or its quarantine), and a "
+            f"dataset's files are never read as logs: move the logs out of {dataset}, or write "
+            "the dataset elsewhere (--out)"
+        )
+    # a folder that holds the dataset is read without the dataset's files (nor its quarantine)
+    again = ingest([tmp_path], dataset, "nginx-combined")
+    assert (again.files, again.unchanged, again.refused) == (0, [str(log)], {})
+
+
+def test_a_stream_is_not_a_regular_file_and_says_so(tmp_path: Path) -> None:
+    """`cat x.log | apislo ingest /dev/stdin` said `/dev/stdin: no such file or directory`.
+    It is a pipe: apislo keeps each file's read offset to resume it, which a stream has not,
+    so it says what it is and what to do."""
+    done = _apislo("ingest", "/dev/stdin", "--out", "never-made", input="".join(GOOD), cwd=tmp_path)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == (
+        "error: /dev/stdin: not a regular file (a pipe, a socket or a device): apislo reads log "
+        "files and folders, and remembers how far it read each file; save the stream to a file "
+        "first and ingest that\n"
+    )
+    assert not (tmp_path / "never-made").exists()
