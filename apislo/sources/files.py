@@ -303,8 +303,10 @@ def read_chunks(
     keep_partial: bool = True,
     buffers: int = 1,
     records_end: Callable[[bytearray, int], int] | None = None,
+    end_offset: int | None = None,
 ) -> Iterator[Chunk]:
-    """Yield chunks of complete lines from ``start_offset`` to the end of the file.
+    """Yield chunks of complete lines from ``start_offset`` to the end of the file (or to
+    ``end_offset``).
 
     The chunks take turns in ``buffers`` buffers: a chunk's ``data`` is overwritten when the
     chunk ``buffers`` places after it is read, so a consumer holds at most ``buffers`` chunks at
@@ -321,6 +323,7 @@ def read_chunks(
         records_end: where a chunk of complete lines (its bytes, the end of its last line) may
             end so that no record is cut (lines of a container log can be pieces of one):
             the lines after that are read with the next chunk.
+        end_offset: where to stop, in decompressed bytes (a line start); ``None``: the end.
     """
     with open_log(path) as handle:
         if start_offset:
@@ -336,7 +339,8 @@ def read_chunks(
         ring: list[bytearray | None] = [None] * buffers
         turn, data, held = 0, bytearray(chunk_bytes), 0
         while True:
-            filled = held + _read_into(handle, memoryview(data)[held:], path)
+            stop = len(data) if end_offset is None else min(len(data), end_offset - offset)
+            filled = held + _read_into(handle, memoryview(data)[held : max(held, stop)], path)
             if filled == held:
                 break
             cut = data.rfind(b"\n", 0, filled) + 1

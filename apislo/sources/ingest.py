@@ -22,6 +22,7 @@ other files and reports the refused ones at its end.
 from __future__ import annotations
 
 import fcntl
+import itertools
 import json
 import os
 import shutil
@@ -31,13 +32,14 @@ import warnings
 from collections import Counter, deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 
@@ -199,6 +201,7 @@ def iter_file(
     keep_partial: bool = True,
     chunk_bytes: int = 32 << 20,
     sink: Callable[[pl.DataFrame, int], None] | None = None,
+    end_offset: int | None = None,
 ) -> tuple[str, str | None, Generator[ParsedChunk, None, None]]:
     """Detect a file's envelope and format where asked (:func:`detect_file`), then parse its
     chunks, one per CPU at a time.
@@ -216,6 +219,7 @@ def iter_file(
         sink: called by the parsing thread with each chunk's events and its number (0, 1...
             in file order), as soon as they are ready: :func:`ingest` writes them there, so
             no thread of its own writes while the CPUs parse.
+        end_offset: where to stop (bytes, decompressed, a line start); by default the end.
 
     Returns:
         ``(format name, envelope, iterator of parsed chunks)`` in file order; rejects carry
@@ -230,7 +234,8 @@ def iter_file(
 
     namer = PathNamer(route_map)  # shared by the workers
     if path.suffix != ".gz":  # (a .gz file's size is known only once read)
-        chunk_bytes = _balanced_chunk(path.stat().st_size - start_offset, chunk_bytes)
+        end = path.stat().st_size if end_offset is None else end_offset
+        chunk_bytes = _balanced_chunk(end - start_offset, chunk_bytes)
 
     def parse(chunk: Chunk, line_no: int, number: int) -> ParsedChunk:
         data = chunk.data
@@ -256,7 +261,9 @@ def iter_file(
             pending: deque[Future[ParsedChunk]] = deque()
             ends = partial(records_end, env_name) if env_name else None
             for number, chunk in enumerate(
-                read_chunks(path, start_offset, chunk_bytes, keep_partial, WORKERS + 1, ends)
+                read_chunks(
+                    path, start_offset, chunk_bytes, keep_partial, WORKERS + 1, ends, end_offset
+                )
             ):
                 pending.append(pool.submit(parse, chunk, line_no, number))
                 line_no += chunk.lines
@@ -542,16 +549,16 @@ def ingest(
                     fmt_name, env = named or known.format, known.envelope
                 ahead.start(index + 1)  # while this file is parsed
                 if known is not None and named is None:
-                    run.add_redetecting(index, path, head, known, fmt_name, env, min_score)
+                    run.add_redetecting(path, head, known, fmt_name, env, min_score)
                 else:
-                    run.add_file(index, path, head, known, fmt_name, env)
+                    run.add_file(path, head, known, fmt_name, env)
             except RejectRateError as exc:
                 if known is None or exc.lines >= DEFER_LINES:
                     refused[str(path)] = exc
                     report.refused[str(path)] = str(exc)
                 else:  # a few new lines of a log read before: a stray line, most likely
                     try:
-                        run.add_few_new(index, path, head, known, exc, env)
+                        run.add_few_new(path, head, known, exc, env)
                     except IngestError as again:
                         refused[str(path)] = again
                         report.refused[str(path)] = str(again)
@@ -580,19 +587,22 @@ class _Run:
     run_id: str = field(
         default_factory=lambda: time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     )
+    #: numbers the run's commits (their staging folders and Parquet files)
+    segments: Iterator[int] = field(default_factory=itertools.count)
 
     def add_file(
         self,
-        index: int,
         path: Path,
         head: Head,
         known: FileState | None,
         fmt_name: str,
         env: str | None,
         max_reject_rate: float | None = None,
-    ) -> None:
-        """Parse ``path`` (from where ``known`` says it was read to), commit its Parquet parts
-        and rejects, and remember how far it was read. ``max_reject_rate``: the run's unless
+        end_offset: int | None = None,
+    ) -> FileState | None:
+        """Parse ``path`` (from where ``known`` says it was read to, up to ``end_offset`` or its
+        end), commit its Parquet parts and rejects, and remember how far it was read: the state
+        entry, ``None`` when nothing complete was read. ``max_reject_rate``: the run's unless
         given.
 
         Raises:
@@ -605,7 +615,8 @@ class _Run:
         stat = path.stat()  # before reading: a file grown since is read on next time
         gz_id = _gz_identity(path) if path.suffix == ".gz" else None
         settled = _settled(path, stat)
-        staging = root / _STAGING / self.run_id / str(index)
+        segment = next(self.segments)  # (a file read in two formats commits two)
+        staging = root / _STAGING / self.run_id / str(segment)
         _, _, chunks = iter_file(
             path,
             fmt_name,
@@ -616,7 +627,8 @@ class _Run:
             envelope=env,
             keep_partial=settled,
             chunk_bytes=self.chunk_bytes,
-            sink=partial(_write_partitions, staging, f"{self.run_id}-{index}"),
+            sink=partial(_write_partitions, staging, f"{self.run_id}-{segment}"),
+            end_offset=end_offset,
         )
         report.formats[str(path)] = fmt_name
         if get_format(fmt_name, self.options).zoneless and self.options.tz is None:
@@ -662,10 +674,10 @@ class _Run:
         if offset:  # a file with nothing complete yet is not remembered: it is read anew
             self.state.append(entry)
         _commit(staging, root, self.state)
+        return entry if offset else None
 
     def add_few_new(
         self,
-        index: int,
         path: Path,
         head: Head,
         known: FileState,
@@ -686,7 +698,7 @@ class _Run:
                 f"{DEFER_LINES} new lines are mostly rejected)"
             )
             return
-        self.add_file(index, path, head, known, fmt, env, max_reject_rate=1.0)
+        self.add_file(path, head, known, fmt, env, max_reject_rate=1.0)
         self.report.warnings.append(
             f"{path}: {counts}: read now, as it is no longer written to; its rejects are in the "
             "quarantine"
@@ -694,7 +706,6 @@ class _Run:
 
     def add_redetecting(
         self,
-        index: int,
         path: Path,
         head: Head,
         known: FileState,
@@ -704,13 +715,15 @@ class _Run:
     ) -> None:
         """:meth:`add_file` for a file the state knows, read with ``--format auto``: when what
         follows the part already read is refused in the remembered format (a live log whose
-        ``log_format`` changed), it is detected anew from there and read in the format found.
+        ``log_format`` changed), it is detected anew from there and read in the format found,
+        from the line where the change is (:meth:`_format_change`); the lines before it in the
+        remembered format.
 
         Raises:
             IngestError: refused in both (the first refusal is raised when nothing else fits).
         """
         try:
-            self.add_file(index, path, head, known, fmt_name, env)
+            self.add_file(path, head, known, fmt_name, env)
         except RejectRateError as exc:
             try:
                 new_fmt, new_env = detect_file(
@@ -720,11 +733,39 @@ class _Run:
                 raise exc from None
             if new_fmt == fmt_name:
                 raise
+            change = None if env or new_env else self._format_change(path, known, fmt_name, new_fmt)
+            if change is not None:  # the lines before it, in the format they were written in
+                end = _line_start(path, known.offset, change - known.lines - 1)
+                known = self.add_file(path, head, known, fmt_name, env, end_offset=end)
             self.report.warnings.append(
-                f"{path}: read as {new_fmt} from line {known.lines + 1} on: its lines are no "
-                f"longer {fmt_name}"
+                f"{path}: read as {new_fmt} from line {known.lines + 1} on: its lines "
+                f"are no longer {fmt_name}"
             )
-            self.add_file(index, path, head, known, new_fmt, new_env)
+            self.add_file(path, head, known, new_fmt, new_env)
+
+    def _format_change(self, path: Path, known: FileState, old: str, new: str) -> int | None:
+        """The first line after what ``known`` says was read of ``path`` that format ``old``
+        rejects and ``new`` reads (1-based, of the whole file): where its ``log_format``
+        changed. ``None`` when that is the first new line, or no such line exists (the change
+        is then taken to be there too). Lines both reject (a blank, an error message) do not
+        move it: they are quarantined with the old format's lines.
+        """
+        reader = get_format(new, self.options)
+        _, _, chunks = iter_file(
+            path, old, self.options, self.route_map, known.offset, known.lines, None,
+            chunk_bytes=self.chunk_bytes,
+        )  # fmt: skip
+        with closing(chunks):
+            for chunk in chunks:
+                if not chunk.rejects.height:
+                    continue
+                numbers, lines = chunk.rejects["line_no"], chunk.rejects["line"]
+                misread = reader.parse("".join(f"{line}\n" for line in lines).encode())
+                read = sorted(set(range(len(lines))) - set(misread.rejects["line_no"]))
+                if read:
+                    first = numbers[read[0]]
+                    return first if first > known.lines + 1 else None
+        return None
 
 
 @dataclass
@@ -954,6 +995,18 @@ def _named_format(fmt: str, options: ParseOptions) -> str | None:
     if fmt != "auto":
         return fmt
     return "nginx-custom" if options.log_format else None
+
+
+def _line_start(path: Path, offset: int, lines: int) -> int:
+    """Where (bytes, decompressed) the line ``lines`` lines after the one starting at ``offset``
+    starts in ``path``."""
+    for chunk in read_chunks(path, offset):
+        if lines < chunk.lines:
+            ends = np.flatnonzero(np.frombuffer(chunk.data, dtype=np.uint8) == 10)
+            before = int(ends[lines - 1]) + 1 if lines else 0
+            return chunk.end_offset - len(chunk.data) + before
+        lines -= chunk.lines
+    raise IngestError(f"{path}: ends before the line where its format changed")
 
 
 def _settled(path: Path, stat: os.stat_result) -> bool:
