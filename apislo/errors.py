@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ApisloError",
     "ConfigError",
+    "DatasetWriteError",
     "FilesRefusedError",
     "FormatDetectionError",
     "IngestError",
@@ -104,6 +105,10 @@ class FilesRefusedError(IngestError):
 class RejectRateError(IngestError):
     """Too many lines of a file were rejected: most likely the wrong format was chosen.
 
+    The rate is that of all the lines read of the file in the run (its new part, for a file
+    read before), or, when none of its first lines is a request, of those: the file is then
+    read no further (``read_to_end`` is ``False``).
+
     Attributes:
         path: the file.
         fmt: the format used.
@@ -112,6 +117,7 @@ class RejectRateError(IngestError):
         max_rate: the allowed fraction.
         records: records read (requests and rejects; more than the lines when lines hold
             batches of records, as Kong's http-log does).
+        read_to_end: whether the counts are those of all the lines there were to read.
     """
 
     def __init__(
@@ -122,18 +128,45 @@ class RejectRateError(IngestError):
         lines: int,
         max_rate: float,
         records: int | None = None,
+        read_to_end: bool = True,
     ) -> None:
         self.path, self.fmt = path, fmt
         self.rejected, self.lines, self.max_rate = rejected, lines, max_rate
         self.records = lines if records is None else records
+        self.read_to_end = read_to_end
         unit = "lines" if self.records == lines else f"records (in {lines:,} lines)"
         rate = rejected / max(self.records, 1)
-        super().__init__(
-            f"{path}: {rejected:,} of {self.records:,} {unit} ({rate:.1%})"
-            f" are not {fmt} requests, above --max-reject-rate {max_rate:.1%}. Nothing from this"
-            " file was added (its lines are not quarantined either); check --format (or"
-            " --log-format)."
+        limit = f"above --max-reject-rate {max_rate:.1%}"
+        found = (
+            f"{rejected:,} of {self.records:,} {unit} ({rate:.1%}) are not {fmt} requests, {limit}"
+            if read_to_end
+            else f"none of the first {lines:,} lines read is a {fmt} request ({rate:.1%}, {limit})"
+            ", so it was read no further"
         )
+        super().__init__(
+            f"{path}: {found}. Nothing from this file was added (its lines are not quarantined"
+            " either); check --format (or --log-format)."
+        )
+
+
+class DatasetWriteError(IngestError):
+    """A file or folder of an ingest's dataset, or its quarantine, could not be written (disk
+    full, read-only file system, no permission, a file where a folder should be).
+
+    The run stops there. The file being read adds nothing: its Parquet parts were only staged
+    (they are removed) and its rejects are kept out of the quarantine, which never keeps part
+    of a record. The files committed before it stay stored. Should the failure come while a
+    commit is carried out (its journal written), the next run finishes that commit. Free space
+    (or make the dataset writable) and run again.
+
+    Attributes:
+        path: the file or folder.
+        reason: the operating system's error.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], reason: OSError) -> None:
+        self.path, self.reason = Path(path), reason
+        super().__init__(f"{path}: cannot write: {reason.strerror or reason}")
 
 
 class SpecError(ApisloError, ValueError):

@@ -1,4 +1,5 @@
-"""Log files on disk: expanding paths, rotation order, gzip, fingerprints and chunked reading."""
+"""Files on disk: expanding log paths, rotation order, gzip, fingerprints and chunked reading;
+read and write failures as one-line errors naming the file."""
 
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ import os
 import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+import polars as pl
 
-from apislo.errors import IngestError
+from apislo.errors import DatasetWriteError, IngestError
 from apislo.sources.logs.nginx_kernel import count_lines
 
 __all__ = [
@@ -32,6 +35,7 @@ __all__ = [
     "read_chunks",
     "read_content_head",
     "read_head",
+    "writing",
 ]
 
 #: Bytes at the start of a file that identify it (its fingerprint covers at most these).
@@ -269,6 +273,37 @@ def _refuse_compressed(path: Path, head: bytes) -> None:
 def _read_error(path: Path, exc: Exception) -> IngestError:
     hint = " (a .gz file cut short, or still being written?)" if path.suffix == ".gz" else ""
     return IngestError(f"{path}: cannot read: {exc}{hint}")
+
+
+#: How polars names the operating system's error behind one of its own, which has no errno: an
+#: OSError, or its Parquet writer's ComputeError (``... No space left on device (os error 28)``).
+_POLARS_OS_ERROR = re.compile(r"\(os error (\d+)\)")
+
+
+@contextmanager
+def writing(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Raise an operating system's error from the block (disk full, read-only file system, no
+    permission), also one polars raised writing, as a :class:`DatasetWriteError` naming
+    ``path``."""
+    try:
+        yield
+    except (OSError, pl.exceptions.ComputeError) as exc:
+        reason = _os_error(exc)
+        if reason is None:
+            raise
+        raise DatasetWriteError(path, reason) from exc
+
+
+def _os_error(exc: OSError | pl.exceptions.ComputeError) -> OSError | None:
+    """The operating system's error ``exc`` is, or names (polars gives its errno in its message
+    only); ``None`` for a polars error of another kind."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return exc
+    found = _POLARS_OS_ERROR.search(str(exc))
+    if found:
+        code = int(found[1])
+        return OSError(code, os.strerror(code))
+    return exc if isinstance(exc, OSError) else None
 
 
 def prefix_digest(data: bytes) -> str:

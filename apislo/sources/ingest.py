@@ -8,15 +8,18 @@ by any Parquet tool and by :func:`load`. Beside it:
   format. Ingesting the same content again adds
   nothing, a file that grew is resumed where the last run stopped, and a rotated file
   (``access.log`` renamed ``access.log.1``) is recognised by its content, not its name.
-* ``<dataset>.quarantine.jsonl`` gets every rejected line (file, line number, reason, the line).
+* ``<dataset>.quarantine.jsonl`` gets every rejected line (file, line number, reason, the line):
+  see :mod:`apislo.sources.quarantine`.
 * ``<dataset>/_apislo.lock`` is held (``flock``) while a run ingests, so runs never overlap.
 * ``<dataset>/_apislo_commit.json`` exists while a file's parts are moved into the dataset and
   the state saved: a run killed in between leaves it, and the next run finishes that commit, so
   no line is stored twice or lost.
 
-Each file is staged and only moved into the dataset when it is complete and its reject rate is
-below ``max_reject_rate``, so a file in the wrong format adds nothing; the run goes on with the
-other files and reports the refused ones at its end.
+Each file is staged and only moved into the dataset when it is complete and the reject rate of
+all its lines read is below ``max_reject_rate``, so a file in the wrong format adds nothing; the
+run goes on with the other files and reports the refused ones at its end. A file or folder of
+the dataset that cannot be written (disk full, read-only) stops the run with a
+:class:`DatasetWriteError`, the file being read not added.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ import pyarrow as pa
 
 from apislo.errors import (
     ConfigError,
+    DatasetWriteError,
     FilesRefusedError,
     IngestError,
     InsideDatasetError,
@@ -62,14 +66,15 @@ from apislo.sources.files import (
     read_chunks,
     read_content_head,
     read_head,
+    writing,
 )
 from apislo.sources.logs import get_format
 from apislo.sources.logs.base import ParseOptions, split_lines
 from apislo.sources.logs.detect import MIN_SCORE, detect_format
 from apislo.sources.logs.envelopes import detect_envelope, records_end, strip_envelope
-from apislo.sources.logs.fields import scrub_line_secrets
 from apislo.sources.logs.jsonlines import BOM
 from apislo.sources.logs.normalise import PathNamer, RouteMap, normalise, to_arrow
+from apislo.sources.quarantine import RejectSpool, dataset_root, quarantine_path
 
 if TYPE_CHECKING:  # pandas is imported on first use: `apislo ingest` does not need it
     import pandas as pd
@@ -92,7 +97,8 @@ __all__ = [
 SAMPLE_LINES = 200
 SAMPLE_BYTES = 64 << 10
 MAX_SAMPLE_BYTES = 1 << 20
-#: The reject rate is first checked once this many lines have been read.
+#: A file none of whose first EARLY_CHECK_LINES lines read in a run is a request is refused at
+#: once, read no further (a big log of another format); any other is judged on all its lines.
 EARLY_CHECK_LINES = 2000
 #: New lines of a file read before that are mostly rejected do not refuse it while there are
 #: fewer than this: a stray line appended to a log is no change of format. In a live log they
@@ -399,30 +405,6 @@ def read_logs(
     return frame
 
 
-def quarantine_path(dataset: str | Path) -> Path:
-    """Where :func:`ingest` appends rejected lines for ``dataset``: ``DATASET.quarantine.jsonl``
-    beside its folder, whichever way it is spelled (``.``, ``..``, ``events/``).
-
-    Raises:
-        ConfigError: ``dataset`` is the file system's root, which has nothing beside it.
-    """
-    root = _dataset_root(dataset)
-    if not root.name:
-        raise ConfigError(
-            f"{dataset}: a dataset cannot be the file system's root, as its quarantine is "
-            "written beside its folder; pass a folder"
-        )
-    return root.with_name(root.name + ".quarantine.jsonl")
-
-
-def _dataset_root(dataset: str | Path) -> Path:
-    """``dataset``'s folder under a path whose last part is its name: ``.`` and ``..``
-    (``logs/..`` too) are resolved, other spellings kept as given (``Path`` drops a trailing
-    slash)."""
-    root = Path(dataset)
-    return root.resolve() if root.name in ("", "..") else root
-
-
 def list_logs(
     paths: Iterable[str | Path],
     dataset: str | Path,
@@ -444,7 +426,7 @@ def list_logs(
         IngestError: a path is missing or is no file or folder, a glob matches nothing.
     """
     paths = list(paths)
-    root = _dataset_root(dataset)
+    root = dataset_root(dataset)
     own, quarantine = root.resolve(), quarantine_path(root).resolve()
 
     def inside(path: Path) -> bool:
@@ -475,10 +457,12 @@ def ingest(
         format: a format name or ``"auto"`` (detected per file from a sample).
         options: time zone and NGINX log_format.
         route_map: a route-map YAML file or :class:`RouteMap`.
-        max_reject_rate: fraction of a file's lines that may be rejected before the file is
-            refused as the wrong format (a :class:`RejectRateError`; nothing of it is added).
-            Above 0.5 it also lowers what format detection asks of a file's sample: a format
-            is chosen when it recognises ``1 - max_reject_rate`` of it (half otherwise).
+        max_reject_rate: fraction of a file's records (of all the lines read of it in the run)
+            that may be rejected before the file is refused as the wrong format (a
+            :class:`RejectRateError`; nothing of it is added). Below 1, a file none of whose
+            first :data:`EARLY_CHECK_LINES` lines is a request is refused at once. Above 0.5 it
+            also lowers what format detection asks of a file's sample: a format is chosen
+            when it recognises ``1 - max_reject_rate`` of it (half otherwise).
         on_progress: called with steps of the run's progress, in bytes of the files on disk
             (compressed ones for a ``.gz``): as each chunk is read, and with the rest of a file
             once it is done (stored, known, empty or refused). The steps add up to the files'
@@ -495,16 +479,20 @@ def ingest(
             them was added, the other files were stored; its ``errors`` say why, per file or
             folder, and its ``report`` what was stored.
         InsideDatasetError: a path lies inside ``dataset`` (see :func:`list_logs`).
+        DatasetWriteError: a file or folder of the dataset, or its quarantine, cannot be
+            written (disk full, read-only): the run stopped there, the file being read not
+            added, the files committed before it stored.
         IngestError: a path is missing, or another ingest into ``dataset`` is running.
     """
     options = options or ParseOptions()
-    root = _dataset_root(dataset)
+    root = dataset_root(dataset)
     refused: dict[str, IngestError] = {}  # (folders that cannot be listed first)
     files = list_logs(paths, root, refused)  # (a missing path creates no dataset)
     named = _named_format(format, options)
     if named is not None:  # a bad name or template creates no dataset either
         get_format(named, options)
-    root.mkdir(parents=True, exist_ok=True)
+    with writing(root):
+        root.mkdir(parents=True, exist_ok=True)
     report = IngestReport(dataset=str(root), quarantine=str(quarantine_path(root)))
     report.refused.update((folder, str(error)) for folder, error in refused.items())
     progress = _Progress(on_progress)
@@ -562,6 +550,8 @@ def ingest(
                     except IngestError as again:
                         refused[str(path)] = again
                         report.refused[str(path)] = str(again)
+            except DatasetWriteError:  # the dataset, not the file: no other file could be stored
+                raise
             except IngestError as exc:  # this file is refused; the others go on
                 refused[str(path)] = exc
                 report.refused[str(path)] = str(exc)
@@ -606,6 +596,8 @@ class _Run:
         given.
 
         Raises:
+            DatasetWriteError: the dataset or the quarantine cannot be written: nothing of the
+                file was added (unless its commit had started: the next run finishes it).
             IngestError: the file is refused (too many rejects, unreadable): nothing of it
                 was added.
         """
@@ -635,45 +627,51 @@ class _Run:
             report.warnings.append(
                 f"{path}: {fmt_name} timestamps carry no time zone; read as UTC (pass --tz ZONE)"
             )
+        spool = RejectSpool(staging / "rejects.jsonl")
         try:
-            lines, records, offset, rejects = _take_chunks(
+            lines, records, offset = _take_chunks(
                 chunks,
                 path,
                 fmt_name,
-                known.offset if known else 0,
+                (known.offset, known.lines) if known else (0, 0),
                 self.max_reject_rate if max_reject_rate is None else max_reject_rate,
                 self.progress.reach,
+                spool,
             )
+            prefix = head.data[: min(offset - head.start, HEAD_BYTES)]
+            entry = FileState(
+                str(path),
+                len(prefix),
+                prefix_digest(prefix),
+                offset,
+                (known.lines if known else 0) + lines,
+                fmt_name,
+                env,
+                head.start,
+                *(gz_id or (None, None)),
+                None if path.suffix == ".gz" else _tail_digest(path, head.start, offset),
+            )
+            # a file with nothing complete yet is not remembered: it is read anew
+            state = [e for e in self.state if e is not known] + ([entry] if offset else [])
+            # the rejects first: a crash before the commit gives them twice (the file is read
+            # again), never not at all
+            spool.append_to(quarantine_path(root))
+            try:
+                plan = _write_journal(staging, root, state)
+            except BaseException:  # not committed: the file is read again, its rejects with it
+                spool.take_back()
+                raise
         except BaseException:
             chunks.close()  # waits for the chunks being parsed, which write into staging
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        # the rejects first: a crash before the commit gives them twice (the file is read again),
-        # never not at all
-        _append_quarantine(quarantine_path(root), rejects)
-        for frame in rejects:
-            for reason, count in Counter(frame["reason"].to_list()).items():
-                report.rejected[reason] = report.rejected.get(reason, 0) + count
+        for reason, count in spool.reasons.items():
+            report.rejected[reason] = report.rejected.get(reason, 0) + count
         report.lines += lines
         report.records += records
-        prefix = head.data[: min(offset - head.start, HEAD_BYTES)]
-        entry = FileState(
-            str(path),
-            len(prefix),
-            prefix_digest(prefix),
-            offset,
-            (known.lines if known else 0) + lines,
-            fmt_name,
-            env,
-            head.start,
-            *(gz_id or (None, None)),
-            None if path.suffix == ".gz" else _tail_digest(path, head.start, offset),
-        )
-        if known is not None:
-            self.state.remove(known)
-        if offset:  # a file with nothing complete yet is not remembered: it is read anew
-            self.state.append(entry)
-        _commit(staging, root, self.state)
+        self.state[:] = state
+        _finish_commit(root, plan)
+        shutil.rmtree(staging, ignore_errors=True)
         return entry if offset else None
 
     def add_few_new(
@@ -811,50 +809,83 @@ def _dataset_lock(root: Path) -> Iterator[None]:
     same state and store the same lines twice.
 
     Raises:
+        DatasetWriteError: the lock file cannot be written (a read-only dataset).
         IngestError: another process holds it (an ingest into the same dataset is running).
     """
-    with open(root / _LOCK_FILE, "a") as handle:
+    path = root / _LOCK_FILE
+    with writing(path):
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    try:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise IngestError(
                 f"{root}: another apislo ingest is writing to this dataset; run again when it "
                 "has finished"
             ) from None
-        yield  # (closing the file releases the lock)
+        yield
+    finally:
+        os.close(fd)  # (which releases the lock)
 
 
 def _take_chunks(
     chunks: Iterator[ParsedChunk],
     path: Path,
     fmt: str,
-    offset: int,
+    start: tuple[int, int],
     max_reject_rate: float,
     reach: Callable[[int], None],
-) -> tuple[int, int, int, list[pl.DataFrame]]:
+    spool: RejectSpool,
+) -> tuple[int, int, int]:
     """Go through a file's parsed chunks (their events are written by the parsing threads),
-    telling ``reach`` how far through the file on disk each took reading.
+    telling ``reach`` how far through the file on disk each took reading, and spooling each
+    chunk's rejects as it comes: none is kept in memory.
+
+    The reject rate is decided on all the lines read, so that the decision does not depend on
+    how the file was cut into chunks (on the number of CPUs). One exit comes earlier: when none
+    of the first :data:`EARLY_CHECK_LINES` lines read is a request (a big log of another
+    format), the file is refused once they are read, the rest not parsed. That depends on those
+    lines only, not on the chunks either, where each line holds one record; where a line may
+    hold several (a batch) or part of one (a container log's pieces), the window's lines cannot
+    be told apart, and it is taken only when the chunks read so far hold one record per line.
+
+    Args:
+        start: where reading started: bytes (decompressed) and lines before it.
 
     Returns:
-        ``(lines, records, offset reached, rejects)``, counting from ``offset`` (bytes).
+        ``(lines, requests, offset reached)``: lines read and requests stored from ``start``,
+        the offset in bytes.
 
     Raises:
-        RejectRateError: more than ``max_reject_rate`` of the records were rejected (checked
-            once :data:`EARLY_CHECK_LINES` lines are read, then after each chunk).
+        RejectRateError: more than ``max_reject_rate`` of the records read were rejected, or
+            (below a ``max_reject_rate`` of 1) none of the first lines read is a request.
     """
-    lines = records = 0
-    rejects: list[pl.DataFrame] = []
+    offset, first_line = start
+    window_end = first_line + EARLY_CHECK_LINES  # the number of the window's last line
+    lines = requests = window_rejects = 0
+    checked = max_reject_rate >= 1  # (then nothing is refused)
     for result in chunks:
         reach(result.disk_offset)
         lines += result.lines
-        records += result.events.height
+        requests += result.events.height
         offset = result.end_offset
-        if result.rejects.height:
-            rejects.append(result.rejects)
-        if lines >= EARLY_CHECK_LINES:
-            _check_reject_rate(path, fmt, lines, records, rejects, max_reject_rate)
-    _check_reject_rate(path, fmt, lines, records, rejects, max_reject_rate)
-    return lines, records, offset, rejects
+        if not checked:
+            window_rejects += result.rejects.filter(pl.col("line_no") <= window_end).height
+        spool.add(result.rejects)
+        if not checked and lines >= EARLY_CHECK_LINES:
+            checked = True
+            # each line one record (no batch, no record in pieces): every window line rejected
+            if window_rejects == EARLY_CHECK_LINES and requests + spool.rejected == lines:
+                raise RejectRateError(
+                    str(path),
+                    fmt,
+                    EARLY_CHECK_LINES,
+                    EARLY_CHECK_LINES,
+                    max_reject_rate,
+                    read_to_end=False,
+                )
+    _check_reject_rate(path, fmt, lines, requests, spool.rejected, max_reject_rate)
+    return lines, requests, offset
 
 
 class _DetectAhead:
@@ -909,13 +940,12 @@ class _DetectAhead:
 
 
 def _check_reject_rate(
-    path: Path, fmt: str, lines: int, records: int, rejects: list[pl.DataFrame], max_rate: float
+    path: Path, fmt: str, lines: int, requests: int, rejected: int, max_rate: float
 ) -> None:
     """Refuse the file when more than ``max_rate`` of its records (requests stored and rejects:
     a line of a batched format such as Kong's http-log holds several) were rejected."""
-    rejected = sum(frame.height for frame in rejects)
-    if rejected > max_rate * (records + rejected):
-        raise RejectRateError(str(path), fmt, rejected, lines, max_rate, records + rejected)
+    if rejected > max_rate * (requests + rejected):
+        raise RejectRateError(str(path), fmt, rejected, lines, max_rate, requests + rejected)
 
 
 def load(
@@ -1223,8 +1253,9 @@ def _save_state(root: Path, state: list[FileState]) -> None:
     2,000 new files spend half its time here, as each save costs the number of files known."""
     path = root / _STATE_FILE
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(f'{{"files": [\n{_state_entries(state)}\n]}}\n')
-    tmp.replace(path)
+    with writing(path):
+        tmp.write_text(f'{{"files": [\n{_state_entries(state)}\n]}}\n')
+        tmp.replace(path)
 
 
 def _state_entries(state: list[FileState]) -> str:
@@ -1253,25 +1284,38 @@ def _write_partitions(staging: Path, stem: str, events: pl.DataFrame, number: in
         parts = {day: part for (day,), part in by_day.items()}
     for day, part in parts.items():
         folder = staging / f"day={day}"
-        folder.mkdir(parents=True, exist_ok=True)
-        part.write_parquet(folder / f"part-{stem}-{number}.parquet", compression="lz4")
+        target = folder / f"part-{stem}-{number}.parquet"
+        with writing(target):
+            folder.mkdir(parents=True, exist_ok=True)
+            part.write_parquet(target, compression="lz4")
 
 
-def _commit(staging: Path, root: Path, state: list[FileState]) -> None:
-    """Move a file's staged parts into the dataset and save ``state``, which says the file was
-    read, as one step a crash cannot split: a journal of the moves and the state is written
-    first, and a run that finds it finishes the commit (:func:`_finish_commit`). A crash between
-    the moves and the state would otherwise store the file's lines again on the next run."""
+def _write_journal(
+    staging: Path, root: Path, state: list[FileState]
+) -> tuple[list[tuple[str, str]], list[FileState]]:
+    """Write the journal of a file's commit: the moves of its staged parts into the dataset, and
+    ``state``, which says the file was read. :func:`_finish_commit` carries it out, now or, for a
+    run killed in between, on the next run, so the two are one step a crash cannot split (a
+    crash between the moves and the state would otherwise store the file's lines again).
+
+    Returns:
+        The journal's moves and state (what it says, without reading it back).
+
+    Raises:
+        DatasetWriteError: the journal cannot be written; the commit has not started.
+    """
     moves = [
         (part.relative_to(root).as_posix(), f"{part.parent.name}/{part.name}")
         for part in sorted(staging.glob("day=*/*.parquet"))
     ]
     journal = root / _JOURNAL
     tmp = journal.with_suffix(".tmp")
-    tmp.write_text(f'{{"moves": {json.dumps(moves)}, "files": [\n{_state_entries(state)}\n]}}\n')
-    tmp.replace(journal)
-    _finish_commit(root, (moves, state))  # (what the journal says, without reading it back)
-    shutil.rmtree(staging, ignore_errors=True)
+    with writing(journal):
+        tmp.write_text(
+            f'{{"moves": {json.dumps(moves)}, "files": [\n{_state_entries(state)}\n]}}\n'
+        )
+        tmp.replace(journal)
+    return moves, state
 
 
 def _finish_commit(
@@ -1289,19 +1333,9 @@ def _finish_commit(
     moves, state = plan
     for source, target in moves:
         if (root / source).exists():
-            (root / target).parent.mkdir(exist_ok=True)
-            (root / source).replace(root / target)
+            with writing(root / target):
+                (root / target).parent.mkdir(exist_ok=True)
+                (root / source).replace(root / target)
     _save_state(root, state)
-    journal.unlink()
-
-
-def _append_quarantine(path: Path, rejects: list[pl.DataFrame]) -> None:
-    """Append rejected lines to the quarantine file, credentials in them redacted: anyone can
-    make a line be rejected, and the file is read and shared like the dataset."""
-    if not rejects:
-        return
-    frame = pl.concat(rejects).select(
-        "file", "line_no", "reason", scrub_line_secrets(pl.col("line")).alias("line")
-    )
-    with open(path, "ab") as handle:
-        frame.write_ndjson(handle)
+    with writing(journal):
+        journal.unlink()

@@ -589,6 +589,45 @@ def test_credentials_in_quarantined_lines_are_redacted(tmp_path: Path) -> None:
     assert "SECRET1" not in quarantine_path(dataset).read_text()
 
 
+def _spooled(dataset: Path) -> int:
+    """Rejects in the spools of the run's staging folder."""
+    return sum(len(p.read_text().splitlines()) for p in (dataset / "_staging").glob("**/*.jsonl"))
+
+
+def test_each_chunks_rejects_are_spooled_before_the_next_chunk_is_taken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """100 lines of 100 bytes, one in five not a request, in four chunks of 25 lines (5 rejects
+    each): when each chunk is taken, the rejects of the chunks before it are in the spool, none
+    held in memory (they were all kept until the file's end, about 0.3 KB each): 0, 5, 10, 15.
+    Committed, the quarantine holds the 20, in file order."""
+    monkeypatch.setattr(ingest_module, "WORKERS", 1)
+    monkeypatch.setattr(ingest_module, "MIN_CHUNK_BYTES", 1)
+    head = '10.0.0.1 - - [01/Nov/2026:12:00:00 +0100] "GET /'
+    lines = [
+        "x" * 99 + "\n"
+        if i % 5 == 0
+        else f'{head}{"a" * 18} HTTP/1.1" 200 {i:03d} "-" "curl/8.5"\n'
+        for i in range(100)
+    ]
+    assert {len(line) for line in lines} == {100}
+    log = _write(tmp_path / "access.log", lines)
+    dataset = tmp_path / "events"
+    seen: list[int] = []
+    report = ingest(
+        [log],
+        dataset,
+        "nginx-combined",
+        on_progress=lambda _bytes: seen.append(_spooled(dataset)),
+        chunk_bytes=2500,
+    )
+    assert seen == [0, 5, 10, 15]
+    assert (report.records, report.rejected) == (80, {"not_a_request": 20})
+    rows = [json.loads(x) for x in quarantine_path(dataset).read_text().splitlines()]
+    assert [r["line_no"] for r in rows] == list(range(1, 101, 5))
+    assert not (dataset / "_staging").exists()
+
+
 def test_the_state_file_holds_one_entry_per_line_after_each_commit(tmp_path: Path) -> None:
     """Entries are encoded once and remembered between saves; the file still says, one line
     per file in the order read, what each file gave: a.log 3 lines, then b.log 2 lines (byte
