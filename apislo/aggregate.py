@@ -23,6 +23,7 @@ from apislo.model import (
     arrow_to_pandas,
     bucket_column,
     check_frame_rows,
+    utc_time,
 )
 
 __all__ = [
@@ -283,7 +284,11 @@ def _complete(
 
 
 def _bound(value: str | pd.Timestamp, step_us: int, ceil: bool = False) -> pd.Timestamp:
-    stamp = pd.Timestamp(value)
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    """``start`` or ``end`` on the interval grid (``step_us``, microseconds).
+
+    Raises:
+        ConfigError: ``value`` is no time (see :func:`~apislo.model.utc_time`).
+    """
+    stamp = utc_time(value, "end" if ceil else "start")
     step = pd.Timedelta(microseconds=step_us)
     return stamp.ceil(step) if ceil else stamp.floor(step)

@@ -20,7 +20,7 @@ attempts             int16          upstream attempts (1 + retries); NA when unk
 bytes_in             int64          request bytes; NA when not logged
 bytes_out            int64          response bytes; NA when not logged
 consumer             string         consumer id or name; API keys are hashed, never stored
-api_version          string         ``v1``, ``v2``... from the path or a header; NA if none
+api_version          string         ``v1``, ``v2``... from the path, or the gateway's field (Tyk)
 gateway              string         source format name (``nginx-combined``, ``kong-json``...)
 termination          string         gateway's termination flags / response flags, if any
 cache_status         string         cache result (``HIT``, ``MISS``...), if any
@@ -37,6 +37,7 @@ events may add exact quantiles ``p50_s``, ``p90_s``, ``p95_s``, ``p99_s``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -60,6 +61,7 @@ __all__ = [
     "events_to_pandas",
     "traffic_columns",
     "utc_index",
+    "utc_time",
 ]
 
 #: Prometheus client libraries' default histogram buckets, seconds.
@@ -158,18 +160,46 @@ def traffic_columns(
 
 
 def arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
-    """Arrow table -> pandas with Arrow-backed dtypes; ``large_string`` becomes ``string``.
+    """Arrow table -> pandas with Arrow-backed dtypes; ``large_string`` becomes ``string``, and
+    so does a dictionary of strings (a group key given as a pandas category or polars
+    Categorical).
 
     Every frame apislo returns goes through here, so the same column has the same dtype whether
     it came from logs or Prometheus.
     """
     import pandas as pd
 
-    fields = [
-        pa.field(f.name, pa.string(), f.nullable) if pa.types.is_large_string(f.type) else f
-        for f in table.schema
-    ]
+    schema = table.schema
+    fields = [pa.field(f.name, pa.string(), f.nullable) if _text(f.type) else f for f in schema]
     return table.cast(pa.schema(fields)).to_pandas(types_mapper=pd.ArrowDtype)
+
+
+def utc_time(value: str | date | pd.Timestamp, name: str) -> pd.Timestamp:
+    """``value`` (a time, a date or its text; naive: UTC) as a UTC timestamp.
+
+    Raises:
+        ConfigError: ``value`` is no time (a number would be read as nanoseconds since 1970).
+    """
+    import pandas as pd
+
+    problem = f"{name}={value!r} is not a time (give one as '2026-11-01T12:00Z' or a datetime)"
+    if not isinstance(value, str | date):  # (a datetime and a pd.Timestamp are dates)
+        raise ConfigError(problem)
+    try:
+        stamp = pd.Timestamp(value)
+    except ValueError as exc:
+        raise ConfigError(f"{problem}: {exc}") from None
+    if stamp is pd.NaT:
+        raise ConfigError(problem)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _text(kind: pa.DataType) -> bool:
+    """Whether a column of ``kind`` is text stored otherwise than as ``string``."""
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+        return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+    return pa.types.is_large_string(kind)
 
 
 def utc_index(ts: pd.Series) -> pd.DatetimeIndex:

@@ -97,6 +97,27 @@ def test_input_types_and_errors() -> None:
         apislo.traffic(EVENTS, by=("route",))
 
 
+@pytest.mark.parametrize("bound", [1793556000, "", "not a time"])
+def test_a_bound_that_is_no_time_is_refused_as_load_refuses_it(bound: object) -> None:
+    """A number was read as nanoseconds since 1970 (a frame of zeros from 1970 on), and an
+    empty text crashed inside polars."""
+    with pytest.raises(ConfigError, match=r"start=.* is not a time"):
+        apislo.traffic(EVENTS, "1h", start=bound)
+    with pytest.raises(ConfigError, match=r"end=.* is not a time"):
+        apislo.traffic(EVENTS, "1h", end=bound)
+
+
+def test_a_categorical_key_gives_the_same_string_column() -> None:
+    """A key given as a pandas category (or polars Categorical) came out as an Arrow
+    dictionary column, unlike the same key given as text."""
+    as_pandas = EVENTS.to_pandas(use_pyarrow_extension_array=True)
+    frame = apislo.traffic(as_pandas.assign(api=as_pandas["api"].astype("category")), "1min")
+    assert str(frame["api"].dtype) == "string[pyarrow]"
+    categorical = EVENTS.with_columns(pl.col("api").cast(pl.Categorical))
+    assert str(apislo.traffic(categorical, "1min")["api"].dtype) == "string[pyarrow]"
+    assert frame["api"].tolist() == ["a"] * 4 + ["b"] * 4
+
+
 def test_one_key_may_be_named_alone_and_bad_levels_are_clear_errors() -> None:
     """``by="api"`` is ``by=("api",)`` (it was read as the keys "a", "p", "i"): api a has 4
     requests, b 1. A threshold or quantile given twice, a quantile of 1.5 (it gave a column of

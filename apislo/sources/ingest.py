@@ -37,7 +37,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field, fields
-from datetime import date, datetime
+from datetime import datetime
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,14 +47,13 @@ import polars as pl
 import pyarrow as pa
 
 from apislo.errors import (
-    ConfigError,
     DatasetWriteError,
     FilesRefusedError,
     IngestError,
     InsideDatasetError,
     RejectRateError,
 )
-from apislo.model import EVENT_COLUMNS, EVENT_SCHEMA, events_to_pandas
+from apislo.model import EVENT_COLUMNS, EVENT_SCHEMA, events_to_pandas, utc_time
 from apislo.sources.files import (
     HEAD_BYTES,
     Chunk,
@@ -980,7 +979,7 @@ def load(
     for bound, op in ((start, "ge"), (end, "lt")):
         if bound is None:
             continue
-        when = _utc(bound, "start" if op == "ge" else "end")
+        when = utc_time(bound, "start" if op == "ge" else "end")
         value = pa.scalar(when.to_pydatetime(), type=pa.timestamp("us", tz="UTC"))
         term = pads.field("ts") >= value if op == "ge" else pads.field("ts") < value
         condition = term if condition is None else condition & term
@@ -991,26 +990,6 @@ def load(
     table = data.to_table(columns=list(EVENT_COLUMNS), filter=condition).cast(EVENT_SCHEMA)
     table = table.sort_by("ts")
     return events_to_pandas(table)
-
-
-def _utc(value: str | date | pd.Timestamp, name: str) -> pd.Timestamp:
-    """``value`` (a time, a date or its text; naive: UTC) as a UTC timestamp.
-
-    Raises:
-        ConfigError: ``value`` is no time (a number would be read as nanoseconds since 1970).
-    """
-    import pandas as pd
-
-    problem = f"{name}={value!r} is not a time (give one as '2026-11-01T12:00Z' or a datetime)"
-    if not isinstance(value, str | date):  # (a datetime and a pd.Timestamp are dates)
-        raise ConfigError(problem)
-    try:
-        stamp = pd.Timestamp(value)
-    except ValueError as exc:
-        raise ConfigError(f"{problem}: {exc}") from None
-    if stamp is pd.NaT:
-        raise ConfigError(problem)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def _route_map(value: str | Path | RouteMap | None) -> RouteMap | None:

@@ -48,7 +48,11 @@ _ID = (
 # One id segment, an optional extension, and the following "/" or the end. A match consumes the
 # next "/", so back-to-back ids need a second pass (two passes cover any run of ids).
 _ID_SEGMENT = rf"/{_ID}(\.[A-Za-z0-9]{{1,8}})?(/|$)"
-_API_FROM_ROUTE = r"^/(?:api/)?(?:v\d+(?:\.\d+)?/)?([^/{}]+)"
+#: What the API name skips at the start of a route: ``/api`` and a version, each a whole segment;
+#: the name is the segment that follows, if it is a name (not ``{id}``). In one regex the
+#: optional prefixes would give way to a segment they should skip (``/v2/{id}`` -> ``v2``).
+_API_PREFIX = r"^/(?:api(?:/|$))?(?:v\d+(?:\.\d+)?(?:/|$))?"
+_API_NAME = r"^/([^/{}]+)"
 _VERSION = r"/(v\d+(?:\.\d+)?)(?:/|$)"
 #: The scheme and authority (``user:password@host:port``) of an absolute-form target, and the
 #: ``/`` after them.
@@ -337,7 +341,9 @@ def _name_paths(paths: pl.DataFrame, route_map: RouteMap | None) -> pl.DataFrame
         template_route(pl.col("path")).alias("_route"),
         bare_path(pl.col("path")).str.extract(_VERSION, 1).alias("_path_version"),
         pl.lit(None, pl.String()).alias("_map_api"),
-    ).with_columns(pl.col("_route").str.extract(_API_FROM_ROUTE, 1).alias("_path_api"))
+    ).with_columns(
+        pl.col("_route").str.replace(_API_PREFIX, "/").str.extract(_API_NAME, 1).alias("_path_api")
+    )
     if route_map is None or not route_map.rules:
         return named
     rule = _first_rule(named.select(bare_path(pl.col("path"))).to_series(), route_map)

@@ -69,6 +69,29 @@ def test_api_and_version_come_from_the_path_unless_the_gateway_names_them() -> N
     assert events.columns == EVENT_SCHEMA.names
 
 
+@pytest.mark.parametrize(
+    ("path", "api"),
+    [
+        ("/v2/orders/17", "orders"),
+        ("/api/v2.1/users", "users"),
+        ("/apiary/hives", "apiary"),  # "api" is skipped as a whole segment only
+        ("/V2/orders", "V2"),  # an upper-case version is a name
+        # nothing but what is skipped, or an id, follows: no name (these were "v2", "v1", "api")
+        ("/v2/17", "unknown"),
+        ("/v1/12345/items", "unknown"),
+        ("/api/v2", "unknown"),
+        ("/api/v2/99", "unknown"),
+        ("/v2", "unknown"),
+        ("/api/", "unknown"),
+        ("/api/12345", "unknown"),
+    ],
+)
+def test_the_api_is_never_named_after_what_is_skipped(path: str, api: str) -> None:
+    """README: the first path segment, skipping a leading ``api/`` and a lower-case version,
+    else ``unknown``."""
+    assert normalise(_raw(path=[path]), "nginx-combined")["api"].to_list() == [api]
+
+
 def test_route_map_first_match_wins_and_may_rename_the_route() -> None:
     rules = RouteMap(
         (
