@@ -1,7 +1,7 @@
 """Parse speed of every log format with a writer, beside the least a Python loop would do.
 
 For each format, the simulator writes two days of four APIs' traffic in that format (about
-230,000 requests), cut or repeated to ``--lines`` (default 200,000). Then, in this process,
+250,000 requests), cut or repeated to ``--lines`` (default 200,000). Then, in this process,
 one thread, best of ``--repeat`` runs (default 3):
 
 * apislo's parser over 32 MB chunks (events and rejects counted: every line must be an event),
@@ -48,7 +48,7 @@ TEXT_PATTERNS = {
 
 
 def sample_log(name: str, lines: int, folder: Path) -> bytes:
-    """``lines`` lines of format ``name``: two days of four simulated APIs (about 230,000
+    """``lines`` lines of format ``name``: two days of four simulated APIs (about 250,000
     requests, each written once), repeated if more are asked for."""
     result = simulate(
         folder / name,

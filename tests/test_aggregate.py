@@ -182,3 +182,48 @@ def test_a_group_whose_key_is_missing_keeps_its_counts() -> None:
     assert missing["p50_s"].tolist()[0] == pytest.approx(0.1)
     assert frame[frame["consumer"] == "x"]["requests"].tolist() == [1, 0, 0]
     assert int(frame["requests"].sum()) == 3
+
+
+def test_merged_intervals_keep_the_group_whose_key_is_missing() -> None:
+    """Counts per (ts, api, consumer) as from Envoy lines (no consumer): four minutes merged two
+    at a time. By hand: NA has 1, 2, 3, 4 requests -> 3 at 00:00 and 7 at 00:02; x has 10 at
+    00:01 only -> 10 at 00:00 (it was 0 rows for NA: the group was dropped)."""
+    from apislo.aggregate import merge_intervals
+
+    ts = pd.date_range("2026-11-02", periods=4, freq="1min", tz="UTC")
+    counts = pd.DataFrame(
+        {
+            "ts": [*ts, ts[1]],
+            "api": ["a"] * 5,
+            "consumer": pd.array([None, None, None, None, "x"], dtype="string"),
+            "requests": [1, 2, 3, 4, 10],
+        }
+    )
+    merged = merge_intervals(counts, 2, by=("api", "consumer"))
+    assert merged["ts"].tolist() == [ts[0], ts[0], ts[2]]
+    assert merged["consumer"].isna().tolist() == [False, True, True]
+    assert merged["requests"].tolist() == [10, 3, 7]
+
+
+def test_the_last_interval_before_year_10000() -> None:
+    """A request at 9999-12-31T23:30Z is in the hour 23:00: the hour's end, 10000-01-01, is no
+    datetime (OverflowError before), but the frame needs only its start."""
+    events = pl.DataFrame(
+        {
+            "ts": [dt.datetime(9999, 12, 31, 23, 30, tzinfo=dt.UTC)],
+            "api": ["a"],
+            "status": [200],
+            "latency_s": [0.1],
+        },
+        schema_overrides={"status": pl.Int16},
+    )
+    last = pd.Timestamp("9999-12-31T23:00Z")
+    frame = apislo.traffic(events, "1h", quantiles=())
+    assert frame["ts"].tolist() == [last]
+    assert frame["requests"].tolist() == [1]
+    # an explicit end in the last hour is rounded up to 10000-01-01: still one row
+    assert len(apislo.traffic(events, "1h", quantiles=(), end="9999-12-31T23:59:59Z")) == 1
+    # from 20:00: four hours, the request in the last one
+    since = apislo.traffic(events, "1h", quantiles=(), start="9999-12-31T20:00Z")
+    assert since["ts"].tolist() == [last - pd.Timedelta(hours=h) for h in (3, 2, 1, 0)]
+    assert since["requests"].tolist() == [0, 0, 0, 1]

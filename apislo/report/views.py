@@ -193,7 +193,8 @@ def _summed(traffic: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         or c.startswith("status_")
         or _LE.match(c)
     ]
-    return traffic.groupby(keys, as_index=False, observed=True)[counts].sum()
+    # a missing key (no consumer in Envoy lines) is a group of its own, as in the traffic frame
+    return traffic.groupby(keys, as_index=False, observed=True, dropna=False)[counts].sum()
 
 
 def api_overview(

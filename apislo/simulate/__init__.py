@@ -6,7 +6,9 @@
 
 Modules: :mod:`~apislo.simulate.catalog` (APIs, routes, plans), :mod:`~apislo.simulate.episodes`,
 :mod:`~apislo.simulate.queueing` (Erlang C), :mod:`~apislo.simulate.traffic` (the generator),
-:mod:`~apislo.simulate.truth`, :mod:`~apislo.simulate.openmetrics`, :mod:`~apislo.simulate.run`.
+:mod:`~apislo.simulate.truth`, :mod:`~apislo.simulate.openmetrics`, :mod:`~apislo.simulate.limits`
+(what is refused up front), :mod:`~apislo.simulate.output` (the folder, written all at once),
+:mod:`~apislo.simulate.run`.
 """
 
 from __future__ import annotations

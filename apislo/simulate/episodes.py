@@ -44,6 +44,8 @@ EPISODE_KINDS: tuple[str, ...] = (
     "low-traffic",
 )
 
+_DAY_MIN = 1440  # minutes in a UTC day
+
 
 @dataclass(frozen=True)
 class Episode:
@@ -87,8 +89,9 @@ def _window(
 ) -> tuple[datetime, datetime]:
     """A minute-aligned window near ``at_fraction`` of the period, jittered by the seed.
 
-    With ``hour_utc``, the window starts at that time of day on the day it would have started
-    (when that still fits in the period).
+    With ``hour_utc``, the window starts at that time of day: on the day it would have started
+    when the whole window fits in the period there, else on the nearest day where it does. Only
+    when it fits on no day (a period shorter than a day, say) is it moved to the period's edge.
     """
     span_min = int((end - start).total_seconds() // 60)
     length = max(1, min(int(duration.total_seconds() // 60), int(span_min * max_fraction)))
@@ -97,7 +100,11 @@ def _window(
     if hour_utc is not None:
         at = start + timedelta(minutes=first)
         day = at.replace(hour=0, minute=0, second=0, microsecond=0)
-        first = int((day + timedelta(minutes=round(hour_utc * 60)) - start).total_seconds() // 60)
+        own = int((day + timedelta(minutes=round(hour_utc * 60)) - start).total_seconds() // 60)
+        # the same time on day k after that one starts at own + 1440 k minutes; it fits in the
+        # period for -(own // 1440) <= k <= (span_min - length - own) // 1440
+        lo, hi = -(own // _DAY_MIN), (span_min - length - own) // _DAY_MIN
+        first = own + _DAY_MIN * min(max(0, lo), hi) if lo <= hi else own
     first = min(max(0, first), span_min - length)
     return start + timedelta(minutes=first), start + timedelta(minutes=first + length)
 

@@ -33,9 +33,11 @@ from apislo.sources.prometheus.promql import escape_label_value
 __all__ = [
     "COUNTER",
     "HISTOGRAM",
+    "MAX_SAMPLES",
     "OM_BUCKETS_S",
     "OpenMetricsStats",
     "canonical_number",
+    "check_step",
     "write_openmetrics",
 ]
 
@@ -43,6 +45,9 @@ __all__ = [
 OM_BUCKETS_S: tuple[float, ...] = (0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 5.0)
 COUNTER = "http_requests"
 HISTOGRAM = "http_request_duration_seconds"
+#: The most samples written to one file: building them peaks at about 310 bytes of memory each
+#: (the default week's 2.6 M samples, 182 MB of text, took 0.8 GB), so about 4.7 GB.
+MAX_SAMPLES = 15_000_000
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,18 @@ def _write_lines(
     ).write_csv(handle, include_header=False, quote_style="never")
 
 
+def check_step(step_s: int) -> None:
+    """Refuse a sample step (seconds) that is not a whole number of seconds >= 1.
+
+    Raises:
+        ConfigError: naming the step.
+    """
+    if step_s < 1 or int(step_s) != step_s:
+        raise ConfigError(
+            f"the OpenMetrics sample step must be a whole number of seconds >= 1, got {step_s}"
+        )
+
+
 def write_openmetrics(
     events: pl.DataFrame,
     path: str | Path,
@@ -139,27 +156,35 @@ def write_openmetrics(
         Counts of what was written.
 
     Raises:
-        ConfigError: a bad step or bucket list, or events outside ``[start, end)``.
+        ConfigError: a bad step or bucket list, events outside ``[start, end)``, or more than
+            :data:`MAX_SAMPLES` samples to write (checked before anything is written).
     """
-    if step_s < 1 or int(step_s) != step_s:
-        raise ConfigError(
-            f"the OpenMetrics sample step must be a whole number of seconds >= 1, got {step_s}"
-        )
+    check_step(step_s)
     bounds = np.array(sorted(set(float(b) for b in buckets_s)), dtype=np.float64)
     if len(bounds) == 0 or not np.all(np.isfinite(bounds)) or bounds[0] <= 0:
         raise ConfigError(f"histogram buckets must be positive finite seconds, got {buckets_s}")
+    # counter: one series per (api, method, code); histogram: per api, buckets, +Inf, _count, _sum
+    keys = events.select("api", "method", pl.col("status").cast(pl.String).alias("code"))
+    series = keys.unique().sort("api", "method", "code")
+    apis = sorted(set(apis or ()) | set(events["api"].unique().to_list()))
+    n_s, n_a, n_b = series.height, len(apis), len(bounds) + 1
+    n_cols = n_b + 2
+    n_series = n_s + n_a * n_cols
+    n_t = -(-(int(end.timestamp()) - int(start.timestamp())) // step_s) + 1  # the sample times
+    if n_series * n_t > MAX_SAMPLES:
+        raise ConfigError(
+            f"metrics.om would hold {n_series * n_t:,} samples ({n_series} series x {n_t:,} "
+            f"times), more than the {MAX_SAMPLES:,} apislo writes (about 310 bytes of memory "
+            "each); pass a larger --openmetrics-step or fewer --days"
+        )
     times_us = _sample_times_us(start, end, int(step_s))
     ts_us = events["ts"].dt.epoch("us").to_numpy()
     if len(ts_us) and (ts_us.min() < times_us[0] or ts_us.max() >= times_us[-1]):
         raise ConfigError(
             "events start outside the metrics period; pass the simulation's start/end"
         )
-    n_t = len(times_us)
     k = np.searchsorted(times_us, ts_us, side="right").astype(np.int64)  # first t with ts < t
 
-    # counter: one series per (api, method, code)
-    keys = events.select("api", "method", pl.col("status").cast(pl.String).alias("code"))
-    series = keys.unique().sort("api", "method", "code")
     sid = (
         keys.join(
             series.with_row_index("sid"),
@@ -170,7 +195,6 @@ def write_openmetrics(
         .to_numpy()
         .astype(np.int64)
     )
-    n_s = series.height
     counts = np.bincount(sid * n_t + k, minlength=n_s * n_t).reshape(n_s, n_t).cumsum(axis=1)
     counter_prefix = [
         f'{COUNTER}_total{{api="{escape_label_value(a)}",method="{escape_label_value(m)}",'
@@ -178,8 +202,6 @@ def write_openmetrics(
         for a, m, c in series.iter_rows()
     ]
 
-    # histogram: per api, per sample time: buckets..., +Inf, _count, _sum
-    apis = sorted(set(apis or ()) | set(events["api"].unique().to_list()))
     a_i = (
         events["api"]
         .replace_strict(apis, list(range(len(apis))), return_dtype=pl.Int64)
@@ -188,13 +210,12 @@ def write_openmetrics(
     )
     latency = events["latency_s"].to_numpy().astype(np.float64)
     j = np.searchsorted(bounds, latency, side="left")  # first bound with latency <= le
-    n_a, n_b = len(apis), len(bounds) + 1
     per_bucket = np.bincount((a_i * n_t + k) * n_b + j, minlength=n_a * n_t * n_b)
     cum = per_bucket.reshape(n_a, n_t, n_b).cumsum(axis=1).cumsum(axis=2)
     lat_us = np.round(latency * 1_000_000).astype(np.int64)
     sums = np.bincount(a_i * n_t + k, weights=lat_us, minlength=n_a * n_t)
     sums = np.round(sums).astype(np.int64).reshape(n_a, n_t).cumsum(axis=1)
-    hist = np.concatenate([cum, cum[:, :, -1:], sums[:, :, None]], axis=2)  # (a, t, n_b + 2)
+    hist = np.concatenate([cum, cum[:, :, -1:], sums[:, :, None]], axis=2)  # (a, t, n_cols)
     les = [canonical_number(b) for b in (*bounds, math.inf)]
     hist_prefix = np.array(
         [
@@ -206,8 +227,7 @@ def write_openmetrics(
             for a in apis
         ],
         dtype=str,
-    ).reshape(n_a, 1, n_b + 2)
-    n_cols = n_b + 2
+    ).reshape(n_a, 1, n_cols)
 
     path = Path(path)
     with path.open("w", encoding="utf-8", newline="\n") as handle:
@@ -237,8 +257,8 @@ def write_openmetrics(
         handle.write("# EOF\n")
     return OpenMetricsStats(
         path=path,
-        series=n_s + n_a * n_cols,
-        samples=(n_s + n_a * n_cols) * n_t,
+        series=n_series,
+        samples=n_series * n_t,
         first_ts=datetime.fromtimestamp(times_us[0] / 1e6, tz=start.tzinfo),
         last_ts=datetime.fromtimestamp(times_us[-1] / 1e6, tz=start.tzinfo),
     )

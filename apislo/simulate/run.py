@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -18,7 +17,9 @@ from apislo import __version__
 from apislo.errors import ConfigError
 from apislo.simulate.catalog import APIS, LOW_TRAFFIC_RPS
 from apislo.simulate.episodes import Episode, schedule_episodes
-from apislo.simulate.openmetrics import OpenMetricsStats, write_openmetrics
+from apislo.simulate.limits import check_period, check_volume
+from apislo.simulate.openmetrics import OpenMetricsStats, check_step, write_openmetrics
+from apislo.simulate.output import check_files, check_folder, written_together
 from apislo.simulate.traffic import generate_events
 from apislo.simulate.truth import (
     COUNT_COLUMNS,
@@ -108,12 +109,6 @@ def _formats(names: Sequence[str]) -> list[LogFormat]:
     return out
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8", newline="\n")
-    os.replace(tmp, path)
-
-
 def _previous_files(out_dir: Path) -> set[Path]:
     """Files a previous run recorded in ``truth.json`` (so stale logs can be removed)."""
     try:
@@ -131,17 +126,6 @@ def _check_positive(option: str, value: float) -> None:
     """
     if not (math.isfinite(value) and value > 0):
         raise ConfigError(f"{option} must be positive and finite, got {value}")
-
-
-def _check_folder(out: Path) -> None:
-    """Refuse an output folder that, or whose nearest existing parent, is not a directory.
-
-    Raises:
-        ConfigError: naming the path that is something else (a regular file, say).
-    """
-    existing = next((p for p in (out, *out.parents) if os.path.exists(p)), None)
-    if existing is not None and not os.path.isdir(existing):
-        raise ConfigError(f"{existing}: not a directory; pass a writable folder as --out")
 
 
 def _start(end_ts: datetime, days: float) -> datetime:
@@ -196,8 +180,14 @@ def simulate(
         The paths written, the truth and the generated events.
 
     Raises:
-        ConfigError: a parameter is out of range, a format is unknown or has no writer, or
-            ``openmetrics`` is asked for data that ends less than 2 h before now.
+        ConfigError: a parameter is out of range, a format is unknown or has no writer,
+            ``openmetrics`` is asked for data that ends less than 2 h before now, the period
+            leaves the years ingest reads (:func:`~apislo.simulate.limits.check_period`), the
+            volume is too large (:func:`~apislo.simulate.limits.check_volume`,
+            :data:`~apislo.simulate.openmetrics.MAX_SAMPLES`), a folder stands where a file is
+            to be written, or a file cannot be written (disk full, no permission). The files
+            are written together (:func:`~apislo.simulate.output.written_together`), so an
+            error leaves the previous run's files as they were.
 
     Example:
         >>> result = simulate("demo", days=1, apis=3, seed=7)      # doctest: +SKIP
@@ -207,7 +197,8 @@ def simulate(
         raise ConfigError(f"--apis must be between 1 and {len(APIS)}, got {apis}")
     _check_positive("--days", days)
     _check_positive("--rate", rate)
-    _check_folder(Path(out_dir))
+    out = Path(out_dir)
+    check_folder(out / "logs")
     if seed < 0:
         raise ConfigError(f"--seed must be a non-negative integer, got {seed}")
     fmts = _formats(formats)
@@ -217,47 +208,34 @@ def simulate(
             f"--end {end_ts:%Y-%m-%dT%H:%MZ} is later than 2 h before now: Prometheus rejects "
             "backfilled or scraped samples that recent. Pass an earlier --end or omit it."
         )
+    if openmetrics:
+        check_step(openmetrics_step_s)
     start_ts = _start(end_ts, days)
-
-    rng = np.random.default_rng(seed)
+    check_period(start_ts)
     specs = list(APIS[:apis])
     specs[-1] = replace(specs[-1], mean_rps=LOW_TRAFFIC_RPS)
-    names = [a.name for a in specs]
+    check_volume(specs, (end_ts - start_ts) // timedelta(minutes=1), rate)
+    fmt_of = {a.name: fmts[i % len(fmts)] for i, a in enumerate(specs)}
+    logs = {name: out / "logs" / f"{name}.{fmt.name}.log" for name, fmt in fmt_of.items()}
+    truth_path = out / TRUTH_FILE
+    check_files([*logs.values(), truth_path, *([out / OPENMETRICS_FILE] if openmetrics else [])])
+
+    rng = np.random.default_rng(seed)
+    names = list(fmt_of)
     episodes = schedule_episodes(specs, start_ts, end_ts, rng)
     events, backends = generate_events(specs, start_ts, end_ts, episodes, rate, rng)
 
-    out = Path(out_dir)
-    try:
-        (out / "logs").mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot create {out / 'logs'} ({exc.strerror}); pass a writable folder as --out"
-        ) from None
     previous = _previous_files(out)
-    logs: dict[str, Path] = {}
     per_api = truth_from_events(events, names, start_ts, end_ts)
-    for i, name in enumerate(names):
-        fmt = fmts[i % len(fmts)]
-        path = out / "logs" / f"{name}.{fmt.name}.log"
-        lines = fmt.write(events.filter(pl.col("api") == name))
-        _write_atomic(path, "".join(line + "\n" for line in lines))
-        logs[name] = path
+    for name, path in logs.items():
         per_api[name] = {
-            "format": fmt.name,
+            "format": fmt_of[name].name,
             "log": str(path.relative_to(out)),
             **per_api[name],
             "backend": vars(backends[name]),
         }
-
-    om_stats = None
-    if openmetrics:
-        tmp = out / (OPENMETRICS_FILE + ".tmp")
-        om_stats = write_openmetrics(events, tmp, start_ts, end_ts, openmetrics_step_s, apis=names)
-        os.replace(tmp, out / OPENMETRICS_FILE)
-        om_stats = replace(om_stats, path=out / OPENMETRICS_FILE)
-
     written = [p.relative_to(out).as_posix() for p in logs.values()]
-    if om_stats:
+    if openmetrics:
         written.append(OPENMETRICS_FILE)
     truth = {
         "apislo_version": __version__,
@@ -285,8 +263,21 @@ def simulate(
         ],
         "files": written,
     }
-    truth_path = out / TRUTH_FILE
-    _write_atomic(truth_path, json.dumps(truth, indent=1) + "\n")
+
+    om_stats = None
+    with written_together() as stage:
+        if openmetrics:  # first: it refuses too many samples before any log is formatted
+            om_path = out / OPENMETRICS_FILE
+            om_stats = write_openmetrics(
+                events, stage(om_path), start_ts, end_ts, openmetrics_step_s, apis=names
+            )
+            om_stats = replace(om_stats, path=om_path)
+        for name, path in logs.items():
+            lines = fmt_of[name].write(events.filter(pl.col("api") == name))
+            text = "".join(line + "\n" for line in lines)
+            stage(path).write_text(text, encoding="utf-8", newline="\n")
+        text = json.dumps(truth, indent=1) + "\n"
+        stage(truth_path).write_text(text, encoding="utf-8", newline="\n")
     for stale in previous - {out / w for w in written}:
         if stale.is_file() and out.resolve() in stale.resolve().parents:
             stale.unlink()

@@ -42,8 +42,9 @@ COUNT_COLUMNS: tuple[str, ...] = (
 
 
 def iso_utc(ts: datetime) -> str:
-    """``2026-11-28T12:00:00Z`` for an aware UTC datetime."""
-    return ts.strftime(ISO_UTC)
+    """``2026-11-28T12:00:00Z`` for an aware UTC datetime; the year always has four digits
+    (``strftime`` with :data:`ISO_UTC` writes year 999 as ``999`` with glibc)."""
+    return ts.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 def _counts() -> list[pl.Expr]:

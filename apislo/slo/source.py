@@ -152,12 +152,14 @@ class Source:
             for k in keys:
                 part[k] = got[k].to_numpy()
             part[column] = values * (step_s if per_second else 1)
-            parts[column] = part.groupby(["ts", *keys], as_index=False)[column].sum()
+            # a series without a group_by label is a group of its own, as in a traffic frame
+            grouped = part.groupby(["ts", *keys], as_index=False, dropna=False)
+            parts[column] = grouped[column].sum()
         frames = list(parts.values())
         merged = frames[0]
         for other in frames[1:]:
             merged = merged.merge(other, how="outer")
-        return merged.fillna(0.0)
+        return merged.fillna(dict.fromkeys(parts, 0.0))  # (counts only: keys may be NA)
 
 
 def _profile(slo: SLO) -> Any:

@@ -103,3 +103,35 @@ def test_relative_paths_are_found_from_a_subdirectory(tmp_path: Path, monkeypatc
     # -p apis users on the command line arrives as a string
     frame, _ = views.load_traffic("data/events", "", views.window(START, END), apis="users")
     assert int(frame["requests"].sum()) == 1
+
+
+def test_requests_without_a_consumer_are_a_group_of_their_own() -> None:
+    """Envoy-like events (no consumer) on 2026-11-01: NA has 00:10 200 0.02 s, 00:20 500
+    0.2 s and 01:10 200 3.0 s; acme has 00:30 200 0.04 s. Default buckets .005 .01 .025 .05 .1
+    .25 .5 1 2.5 5 10 s. By hand, p50 per hour:
+    NA 00:00: rank 1 reached at le_0.025 (1 of 1 in (0.01, 0.025]) -> 0.01 + 0.015 = 0.025;
+    NA 01:00: rank 0.5 in (2.5, 5] -> 2.5 + 2.5 * 0.5 = 3.75; acme 00:00: 0.025 + 0.025 * 0.5
+    = 0.0375; acme 01:00: no request, no point. (The NA requests were left out of both.)"""
+    import apislo
+
+    t0 = pd.Timestamp("2026-11-01T00:00Z")
+    events = pd.DataFrame(
+        {
+            "ts": [t0 + pd.Timedelta(minutes=m) for m in (10, 20, 30, 70)],
+            "api": ["pay"] * 4,
+            "consumer": pd.array([None, None, "acme", None], dtype="string"),
+            "status": [200, 500, 200, 200],
+            "latency_s": [0.02, 0.2, 0.04, 3.0],
+        }
+    )
+    frame = apislo.traffic(events, "1h", by=("api", "consumer"), quantiles=())
+    long = views.latency_over_time(frame, "consumer", (0.5,))
+    missing = long[long["consumer"].isna()].sort_values("ts")
+    assert missing["ts"].tolist() == [t0, t0 + pd.Timedelta(hours=1)]
+    np.testing.assert_allclose(missing["latency_s"].to_numpy(), [0.025, 3.75])
+    acme = long[long["consumer"] == "acme"]
+    np.testing.assert_allclose(acme["latency_s"].to_numpy(), [0.0375])
+    overview = views.api_overview(frame, by=("consumer",))
+    assert overview["consumer"].isna().tolist() == [True, False]  # busiest first
+    assert overview["requests"].tolist() == [3, 1]
+    assert overview["errors_5xx_pct"].tolist() == [pytest.approx(100 / 3), 0.0]

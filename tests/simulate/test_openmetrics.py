@@ -78,6 +78,22 @@ def test_events_outside_the_period_are_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "m.om").exists()
 
 
+def test_too_many_samples_are_refused_before_anything_is_built(tmp_path: Path) -> None:
+    """A year of samples every second for one API without requests: 11 histogram series (8
+    buckets, +Inf, _count, _sum) x 31,536,001 times (0..31,536,000 s) = 346,896,011 samples,
+    over the 15,000,000 cap; refused before the 31 M sample times (252 MB) are even built."""
+    none = pl.DataFrame(schema=_events([("a", "GET", 200, 0.0, 0.1)]).schema)
+    year = timedelta(days=365)
+    with pytest.raises(ConfigError) as caught:
+        write_openmetrics(none, tmp_path / "m.om", T0, T0 + year, 1, apis=["a"])
+    assert str(caught.value) == (
+        "metrics.om would hold 346,896,011 samples (11 series x 31,536,001 times), more than "
+        "the 15,000,000 apislo writes (about 310 bytes of memory each); pass a larger "
+        "--openmetrics-step or fewer --days"
+    )
+    assert not (tmp_path / "m.om").exists()
+
+
 def test_canonical_numbers_from_the_spec() -> None:
     # OpenMetrics 1.0, "Considerations: Canonical Numbers"
     values = [0.0, 0.001, 0.002, 0.01, 0.1, 0.9, 0.95, 0.99, 0.999, 1.0, 1.7, 10.0]

@@ -208,3 +208,175 @@ def test_cli_out_that_is_or_is_inside_a_file_is_a_one_line_error(tmp_path: Path,
         f"error: {tmp_path / 'file'}: not a directory; pass a writable folder as --out\n"
     )
     assert (tmp_path / "file").read_text() == "mine"
+
+
+def _no_temporary_files(folder: Path) -> bool:
+    return not [p for p in folder.rglob("*") if p.name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("step", ["0", "-5"])
+def test_a_bad_openmetrics_step_replaces_nothing(tmp_path: Path, step: str) -> None:
+    """QA's run: a seed-1 run, then seed 2 with a bad --openmetrics-step into the same folder.
+    The step used to be checked only after the logs were rewritten (seed 2's logs beside seed
+    1's truth.json); now the second run stops first, and every file is seed 1's."""
+    base = ["simulate", "--out", str(tmp_path), "--days", "0.5", "--apis", "2", "--rate", "0.2"]
+    base += ["--formats", "test-tsv", "--end", "2026-11-18T12:00Z", "--openmetrics"]
+    assert CliRunner().invoke(main, [*base, "--seed", "1"]).exit_code == 0
+    before = _files(tmp_path)
+    res = CliRunner().invoke(main, [*base, "--seed", "2", "--openmetrics-step", step])
+    assert res.exit_code == 1
+    assert res.output == (
+        f"error: the OpenMetrics sample step must be a whole number of seconds >= 1, got {step}\n"
+    )
+    assert _files(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    ("end", "days", "message"),
+    [
+        # 1970-01-01T06:00 - 12 h: six hours before the epoch
+        ("1970-01-01T06:00Z", "0.5", "the period would start at 1969-12-31T18:00:00Z"),
+        # 0999-06-01 - 7 days, written with four digits
+        ("0999-06-01T00:00Z", "7", "the period would start at 0999-05-25T00:00:00Z"),
+    ],
+)
+def test_cli_refuses_a_period_ingest_cannot_read(
+    tmp_path: Path, end: str, days: str, message: str
+) -> None:
+    out = tmp_path / "out"
+    args = ["simulate", "--out", str(out), "--end", end, "--days", days, "--apis", "2"]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 1
+    assert res.output == (
+        f"error: {message}, before 1970: apislo ingest reads request times in the years "
+        "1970-9999 only; pass a later --end or fewer --days\n"
+    )
+    assert not out.exists()
+
+
+def test_a_period_from_the_epoch_is_read_back_whole(tmp_path: Path) -> None:
+    """The earliest period allowed starts at 1970-01-01T00:00Z, and ingest's reader keeps every
+    request of it (NGINX's end-stamped lines included)."""
+    import warnings
+
+    import apislo
+
+    result = simulate(
+        tmp_path, days=0.5, apis=2, rate=0.2, end="1970-01-01T12:00Z", formats=("nginx-timed",)
+    )
+    assert result.truth["start"] == "1970-01-01T00:00:00Z"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (a rejected line warns)
+        events = apislo.read_logs(sorted(result.logs.values()), format="nginx-timed")
+    assert len(events) == result.truth["totals"]["requests"] == result.events.height > 0
+
+
+def test_iso_utc_writes_four_digit_years() -> None:
+    from apislo.simulate.truth import iso_utc
+
+    assert iso_utc(datetime(999, 5, 31, 12, tzinfo=UTC)) == "0999-05-31T12:00:00Z"
+    assert iso_utc(datetime(2026, 11, 28, 12, 0, 5, 999, tzinfo=UTC)) == "2026-11-28T12:00:05Z"
+
+
+@pytest.mark.parametrize("target", ["truth.json", "logs/orders.test-tsv.log", "metrics.om"])
+def test_cli_a_folder_where_a_file_goes_is_a_one_line_error(tmp_path: Path, target: str) -> None:
+    """A folder at a path the run would write: one line, exit 1, nothing replaced, no
+    temporary file (it was a 32-line IsADirectoryError with `.tmp` files left behind)."""
+    args = ["simulate", "--out", str(tmp_path), "--days", "0.5", "--apis", "2", "--rate", "0.2"]
+    args += ["--formats", "test-tsv", "--end", "2026-11-18T12:00Z", "--openmetrics"]
+    assert CliRunner().invoke(main, [*args, "--seed", "1"]).exit_code == 0
+    (tmp_path / target).unlink()
+    (tmp_path / target).mkdir()
+    before = _files(tmp_path)
+    res = CliRunner().invoke(main, [*args, "--seed", "2"])
+    assert res.exit_code == 1
+    assert res.output == (
+        f"error: {tmp_path / target} is a folder, not a file; remove it or pass another --out\n"
+    )
+    assert _files(tmp_path) == before
+    assert _no_temporary_files(tmp_path)
+
+
+def test_a_write_error_replaces_nothing_and_leaves_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A disk that fills up while truth.json (the last file) is written: a one-line error naming
+    it; the previous run's logs, metrics and truth are as they were."""
+    import errno
+
+    simulate(tmp_path, seed=1, openmetrics=True, **TINY)
+    before = _files(tmp_path)
+    write_text = Path.write_text
+
+    def full_disk(path: Path, text: str, *args: object, **kwargs: object) -> int:
+        if path.name.startswith(".truth.json."):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return write_text(path, text, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    with pytest.raises(ConfigError) as caught:
+        simulate(tmp_path, seed=2, openmetrics=True, **TINY)
+    assert str(caught.value) == (
+        f"cannot write {tmp_path / 'truth.json'} (No space left on device); pass a writable "
+        "folder with free space as --out"
+    )
+    assert _files(tmp_path) == before
+    assert _no_temporary_files(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        # ten years is the longest period: 100,000 days ending in 9999 start in 9725, inside
+        # the calendar, but would need 144 M minutes x 6 APIs of load profiles (about 70 GB)
+        (
+            ["--days", "100000", "--end", "9999-01-01T00:00Z"],
+            "--days 100000 is more than the 3,660 days apislo simulates",
+        ),
+        # 6 APIs: 0.18 + 0.10 + 0.24 + 0.08 + 0.14 + 0.004 = 0.744 requests/s at --rate 1;
+        # x 30 x 604,800 s = 13,499,136 requests
+        (
+            ["--days", "7", "--rate", "30", "--end", "2026-11-18T12:00Z"],
+            "6 APIs over 7 days at --rate 30 would make about 13.5 million requests, more than "
+            "the 10 million apislo simulates at once (about 500 bytes of memory each); pass a "
+            "lower --rate, fewer --days or fewer --apis",
+        ),
+    ],
+)
+def test_cli_refuses_a_volume_that_would_not_fit_in_memory(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["simulate", "--out", str(out), *args])
+    assert res.exit_code == 1
+    assert res.output == f"error: {message}\n"
+    assert not out.exists()
+
+
+def test_too_many_openmetrics_samples_replace_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One minute without requests (see test_a_period_without_requests), 2 APIs, a sample every
+    second: 0 counter series + 2 x 11 histogram series (8 buckets, +Inf, _count, _sum), at the
+    61 times 0..60 s: 1,342 samples, over a cap lowered to 1,000. The metrics are refused after
+    the events were generated, and the previous run is left whole."""
+    from apislo.simulate import openmetrics
+
+    one_minute = {"days": 1 / 1440, "apis": 2, "rate": 0.001, "end": END, "openmetrics": True}
+    simulate(tmp_path, formats=("test-tsv",), **one_minute)
+    before = _files(tmp_path)
+    monkeypatch.setattr(openmetrics, "MAX_SAMPLES", 1000, raising=False)
+    with pytest.raises(ConfigError) as caught:
+        simulate(tmp_path, formats=("test-tsv",), openmetrics_step_s=1, seed=2, **one_minute)
+    assert str(caught.value) == (
+        "metrics.om would hold 1,342 samples (22 series x 61 times), more than the 1,000 apislo "
+        "writes (about 310 bytes of memory each); pass a larger --openmetrics-step or fewer --days"
+    )
+    assert _files(tmp_path) == before
+    assert _no_temporary_files(tmp_path)
+    # into a new folder: not even the folder is left
+    with pytest.raises(ConfigError, match=r"metrics\.om would hold 1,342 samples"):
+        simulate(
+            tmp_path / "new" / "sim", formats=("test-tsv",), openmetrics_step_s=1, **one_minute
+        )
+    assert not (tmp_path / "new").exists()
