@@ -252,12 +252,16 @@ def _first_data(handle: BinaryIO) -> int:
         return 0
 
 
+def _compression(head: bytes) -> str | None:
+    """The tool whose compressed files start with ``head`` (``gzip``, ``xz``...), if any."""
+    tool = next((name for magic, name in _COMPRESSED if head.startswith(magic)), None)
+    return "bzip2" if tool is None and _BZIP2.match(head) else tool
+
+
 def _refuse_compressed(path: Path, head: bytes) -> None:
     """Refuse a file whose first bytes say it is compressed: its lines would otherwise be
     sniffed as text and the file refused as "no log format recognises this file"."""
-    tool = next((name for magic, name in _COMPRESSED if head.startswith(magic)), None)
-    if tool is None and _BZIP2.match(head):
-        tool = "bzip2"
+    tool = _compression(head)
     if tool == "gzip":
         raise IngestError(
             f"{path}: this file is gzip-compressed but its name does not end in .gz; "
@@ -271,6 +275,16 @@ def _refuse_compressed(path: Path, head: bytes) -> None:
 
 
 def _read_error(path: Path, exc: Exception) -> IngestError:
+    """The error for a file that cannot be read: a ``.gz`` that is not gzip says what it is."""
+    if isinstance(exc, gzip.BadGzipFile):
+        with open(path, "rb") as raw:
+            tool = _compression(raw.read(16))
+        if tool != "gzip":
+            what = f"{tool}-compressed" if tool else "not gzip-compressed"
+            return IngestError(
+                f"{path}: named .gz but {what}; apislo reads plain and gzip logs: rename it, "
+                "or recompress it with gzip, and ingest it again"
+            )
     hint = " (a .gz file cut short, or still being written?)" if path.suffix == ".gz" else ""
     return IngestError(f"{path}: cannot read: {exc}{hint}")
 

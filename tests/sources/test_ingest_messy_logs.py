@@ -149,6 +149,25 @@ def test_a_log_compressed_otherwise_than_gz_is_refused_saying_so(
     assert caught.value.report.records == 1
 
 
+@pytest.mark.parametrize(
+    ("compress", "says"),
+    [(lzma.compress, "named .gz but xz-compressed"), (bytes, "named .gz but not gzip-compressed")],
+)
+def test_a_gz_that_is_not_gzip_says_what_it_is(
+    tmp_path: Path, compress: Callable[[bytes], bytes], says: str
+) -> None:
+    """An xz file (or plain text) under a ``.gz`` name was "cannot read: Not a gzipped file
+    (b'\\xfd7') (a .gz file cut short, or still being written?)", which points at the wrong
+    cause."""
+    (tmp_path / "access.log.2.gz").write_bytes(compress(_line(1, "/v1/orders/1").encode()))
+    (tmp_path / "access.log").write_text(_line(2, "/v1/orders/2"))
+    with pytest.raises(FilesRefusedError) as caught:
+        ingest([tmp_path], tmp_path / "events")
+    (error,) = caught.value.errors.values()
+    assert str(error).startswith(f"{tmp_path / 'access.log.2.gz'}: {says}; apislo reads plain")
+    assert caught.value.report.records == 1
+
+
 def test_with_format_auto_a_changed_log_format_is_detected_from_where_reading_resumes(
     tmp_path: Path,
 ) -> None:
