@@ -134,11 +134,11 @@ class RejectRateError(IngestError):
         self.rejected, self.lines, self.max_rate = rejected, lines, max_rate
         self.records = lines if records is None else records
         self.read_to_end = read_to_end
-        unit = "lines" if self.records == lines else f"records (in {lines:,} lines)"
         rate = rejected / max(self.records, 1)
         limit = f"above --max-reject-rate {max_rate:.1%}"
         found = (
-            f"{rejected:,} of {self.records:,} {unit} ({rate:.1%}) are not {fmt} requests, {limit}"
+            f"{rejected:,} of {self.records:,} {self.unit} ({rate:.1%}) are not {fmt} requests, "
+            f"{limit}"
             if read_to_end
             else f"none of the first {lines:,} lines read is a {fmt} request ({rate:.1%}, {limit})"
             ", so it was read no further"
@@ -147,6 +147,16 @@ class RejectRateError(IngestError):
             f"{path}: {found}. Nothing from this file was added (its lines are not quarantined"
             " either); check --format (or --log-format)."
         )
+
+    @property
+    def unit(self) -> str:
+        """What the counts count: ``"lines"``, or ``"records (in 3 lines)"`` for batches."""
+        return "lines" if self.records == self.lines else f"records (in {self.lines:,} lines)"
+
+    @property
+    def mostly(self) -> bool:
+        """Whether most of the records read were rejected."""
+        return 2 * self.rejected > self.records
 
 
 class DatasetWriteError(IngestError):

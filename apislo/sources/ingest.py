@@ -503,7 +503,7 @@ def ingest(
             root, options, _route_map(route_map), max_reject_rate, progress, chunk_bytes,
             _load_state(root), report,
         )  # fmt: skip
-        min_score = min(MIN_SCORE, 1 - max_reject_rate)
+        min_score = min(MIN_SCORE, round(1 - max_reject_rate, 9))  # (1 - 0.57 is 0.43...05)
         gz_known = _gz_index(run.state)
         ahead = _DetectAhead(pool, files, run.state, gz_known, format, options, min_score)
         for index, path in enumerate(progress.through(files)):
@@ -522,7 +522,8 @@ def ingest(
                     continue  # else a copy of its first part (logrotate's copy): read before
                 if known is not None and _read_to_end(path, known):
                     report.unchanged.append(str(path))
-                    known.path = str(path)
+                    if not Path(known.path).exists():  # renamed (rotated); a copy leaves it
+                        known.path = str(path)
                     if path.suffix == ".gz":  # known the quick way from now on
                         known.gz_size, known.gz_identity = _gz_identity(path) or (None, None)
                     continue
@@ -540,7 +541,7 @@ def ingest(
                 else:
                     run.add_file(path, head, known, fmt_name, env)
             except RejectRateError as exc:
-                if known is None or exc.lines >= DEFER_LINES:
+                if known is None or not _stray(exc):
                     refused[str(path)] = exc
                     report.refused[str(path)] = str(exc)
                 else:  # a few new lines of a log read before: a stray line, most likely
@@ -604,7 +605,8 @@ class _Run:
         if known is not None:
             _check_tail(path, known)
         stat = path.stat()  # before reading: a file grown since is read on next time
-        gz_id = _gz_identity(path) if path.suffix == ".gz" else None
+        # (a .gz read up to a change of format is not read to its end)
+        gz_id = _gz_identity(path) if path.suffix == ".gz" and end_offset is None else None
         settled = _settled(path, stat)
         segment = next(self.segments)  # (a file read in two formats commits two)
         staging = root / _STAGING / self.run_id / str(segment)
@@ -688,7 +690,10 @@ class _Run:
         may follow them.
         """
         fmt = refusal.fmt
-        counts = f"{refusal.rejected:,} of its {refusal.lines:,} new lines are not {fmt} requests"
+        counts = (
+            f"{refusal.rejected:,} of its {refusal.records:,} new {refusal.unit} are not {fmt} "
+            "requests"
+        )
         if not _settled(path, path.stat()):
             self.report.warnings.append(
                 f"{path}: {counts}: left for the next run (the file is refused once "
@@ -712,57 +717,92 @@ class _Run:
     ) -> None:
         """:meth:`add_file` for a file the state knows, read with ``--format auto``: when what
         follows the part already read is refused in the remembered format (a live log whose
-        ``log_format`` changed), it is detected anew from there and read in the format found,
-        from the line where the change is (:meth:`_format_change`); the lines before it in the
-        remembered format.
+        ``log_format`` changed), the format is detected anew (:meth:`_format_change`) and the
+        file read in it from the line where the change is; the lines before that in the
+        remembered format, their rejects (a blank or error line) quarantined whatever their
+        rate. A few stray lines in the new format are handled as :meth:`add_few_new` does.
 
         Raises:
             IngestError: refused in both (the first refusal is raised when nothing else fits).
         """
         try:
             self.add_file(path, head, known, fmt_name, env)
+            return
         except RejectRateError as exc:
-            try:
-                new_fmt, new_env = detect_file(
-                    path, "auto", self.options, True, min_score, offset=known.offset
-                )
-            except IngestError:
-                raise exc from None
-            if new_fmt == fmt_name:
-                raise
-            change = None if env or new_env else self._format_change(path, known, fmt_name, new_fmt)
-            if change is not None:  # the lines before it, in the format they were written in
-                end = _line_start(path, known.offset, change - known.lines - 1)
-                known = self.add_file(path, head, known, fmt_name, env, end_offset=end)
-            self.report.warnings.append(
-                f"{path}: read as {new_fmt} from line {known.lines + 1} on: its lines "
-                f"are no longer {fmt_name}"
+            refusal = exc
+        change = self._format_change(path, known, fmt_name, env, min_score)
+        if change is None:
+            raise refusal
+        new_fmt, new_env, line = change
+        if line > known.lines + 1:  # the lines before it, in the format they were written in
+            end = _line_start(path, known.offset, line - known.lines - 1)
+            known = self.add_file(  # type: ignore[assignment]  (lines were read: an entry)
+                path, head, known, fmt_name, env, max_reject_rate=1.0, end_offset=end
             )
+        self.report.warnings.append(
+            f"{path}: read as {new_fmt} from line {line} on: its lines are no longer {fmt_name}"
+        )
+        try:
             self.add_file(path, head, known, new_fmt, new_env)
+        except RejectRateError as exc:
+            if not _stray(exc):
+                raise
+            self.add_few_new(path, head, known, exc, new_env)
 
-    def _format_change(self, path: Path, known: FileState, old: str, new: str) -> int | None:
-        """The first line after what ``known`` says was read of ``path`` that format ``old``
-        rejects and ``new`` reads (1-based, of the whole file): where its ``log_format``
-        changed. ``None`` when that is the first new line, or no such line exists (the change
-        is then taken to be there too). Lines both reject (a blank, an error message) do not
-        move it: they are quarantined with the old format's lines.
+    def _format_change(
+        self, path: Path, known: FileState, old: str, env: str | None, min_score: float
+    ) -> tuple[str, str | None, int] | None:
+        """Where the lines of ``path`` after what ``known`` says was read stop being of format
+        ``old``: ``(format, envelope, line)``, the format detected from the first line ``old``
+        rejects, and the first line (1-based, of the whole file) that ``old`` rejects and that
+        format reads. Lines both reject (a blank, an error message) do not move it. ``None``
+        when no other format is found. A container log (``env``) is detected from its first
+        new line and changes there: its lines are not its records.
         """
-        reader = get_format(new, self.options)
+        if env is not None:
+            found = self._detect(path, known.offset, old, min_score)
+            return None if found is None else (*found, known.lines + 1)
+        rejected = self._rejected_lines(path, known, old)
+        with closing(rejected):
+            first = next(rejected, None)
+            if first is None:
+                return None
+            offset = _line_start(path, known.offset, first[0][0] - known.lines - 1)
+            found = self._detect(path, offset, old, min_score)
+            if found is None:
+                return None
+            reader = get_format(found[0], self.options)
+            for numbers, lines in itertools.chain([first], rejected):
+                misread = reader.parse("".join(f"{line}\n" for line in lines).encode())
+                read = sorted(set(range(len(lines))) - set(misread.rejects["line_no"]))
+                if read:
+                    return (*found, numbers[read[0]])
+        return (*found, known.lines + 1)
+
+    def _detect(
+        self, path: Path, offset: int, old: str, min_score: float
+    ) -> tuple[str, str | None] | None:
+        """The format and envelope of ``path``'s lines from ``offset``, unless none is found or
+        it is ``old``."""
+        try:
+            fmt, env = detect_file(path, "auto", self.options, True, min_score, offset=offset)
+        except IngestError:
+            return None
+        return None if fmt == old else (fmt, env)
+
+    def _rejected_lines(
+        self, path: Path, known: FileState, fmt: str
+    ) -> Generator[tuple[list[int], list[str]], None, None]:
+        """The lines after ``known`` that ``fmt`` rejects, chunk by chunk: their numbers
+        (1-based) and texts (as quarantined)."""
         _, _, chunks = iter_file(
-            path, old, self.options, self.route_map, known.offset, known.lines, None,
+            path, fmt, self.options, self.route_map, known.offset, known.lines, None,
             chunk_bytes=self.chunk_bytes,
         )  # fmt: skip
         with closing(chunks):
             for chunk in chunks:
-                if not chunk.rejects.height:
-                    continue
-                numbers, lines = chunk.rejects["line_no"], chunk.rejects["line"]
-                misread = reader.parse("".join(f"{line}\n" for line in lines).encode())
-                read = sorted(set(range(len(lines))) - set(misread.rejects["line_no"]))
-                if read:
-                    first = numbers[read[0]]
-                    return first if first > known.lines + 1 else None
-        return None
+                if chunk.rejects.height:
+                    yield chunk.rejects["line_no"].to_list(), chunk.rejects["line"].to_list()
 
 
 @dataclass
@@ -943,7 +983,7 @@ def _check_reject_rate(
 ) -> None:
     """Refuse the file when more than ``max_rate`` of its records (requests stored and rejects:
     a line of a batched format such as Kong's http-log holds several) were rejected."""
-    if rejected > max_rate * (requests + rejected):
+    if rejected > round(max_rate * (requests + rejected), 9):  # (0.29 * 100 is 28.99...)
         raise RejectRateError(str(path), fmt, rejected, lines, max_rate, requests + rejected)
 
 
@@ -1016,6 +1056,12 @@ def _line_start(path: Path, offset: int, lines: int) -> int:
             return chunk.end_offset - len(chunk.data) + before
         lines -= chunk.lines
     raise IngestError(f"{path}: ends before the line where its format changed")
+
+
+def _stray(refusal: RejectRateError) -> bool:
+    """Whether a refusal of a file read before is of a few stray lines (a blank, an error
+    message) appended to it: fewer than :data:`DEFER_LINES` new lines, mostly rejected."""
+    return refusal.lines < DEFER_LINES and refusal.mostly
 
 
 def _settled(path: Path, stat: os.stat_result) -> bool:

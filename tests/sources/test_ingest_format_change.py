@@ -5,13 +5,16 @@ last run went to the quarantine."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 import apislo
+from apislo.errors import FilesRefusedError
 from apislo.sources.ingest import ingest, quarantine_path
 
 _START = pd.Timestamp("2026-11-01 11:00Z")
@@ -94,3 +97,90 @@ def test_a_stray_line_before_the_change_is_quarantined_in_the_old_format(tmp_pat
     assert (report.lines, report.records, sum(report.rejected.values())) == (191, 190, 1)
     assert "read as nginx-json from line 142 on" in report.warnings[0]
     assert _orders(dataset) == list(range(290))
+
+
+def _timed(first: int, count: int) -> str:
+    """``nginx-timed`` lines for orders ``first``...: the ``combined`` ones with request and
+    upstream times of 0 s (so each still starts at 11:00 UTC + the order in seconds)."""
+    return _combined(first, count).replace("\n", " 0.000 0.000\n")
+
+
+def test_a_junk_line_just_before_the_change_is_quarantined_and_the_change_found(
+    tmp_path: Path,
+) -> None:
+    """Orders 0-49 read as ``combined``; then an error line and 200 ``nginx-timed`` lines
+    (orders 50-249). The change is detected from the first line ``combined`` rejects (the
+    error line, line 51) and found at line 52: the error line is quarantined, the 200 requests
+    stored. Before, the one-line ``combined`` part was refused and taken for a stray line: the
+    file was read as ``combined``, quarantining all 201 lines."""
+    log, dataset = tmp_path / "access.log", tmp_path / "events"
+    log.write_text(_combined(0, 50))
+    _settled(log)
+    assert ingest([log], dataset).records == 50
+    with log.open("a") as handle:
+        handle.write("upstream error\n" + _timed(50, 200))
+    _settled(log)
+    report = ingest([log], dataset)
+    assert (report.records, report.rejected) == (200, {"not_a_request": 1})
+    assert "read as nginx-timed from line 52 on" in report.warnings[0]
+    assert _orders(dataset) == list(range(250))
+
+
+def test_a_change_after_many_old_format_lines_is_found(tmp_path: Path) -> None:
+    """Orders 0-49 read; then 150 more ``combined`` lines and 300 ``nginx-timed`` ones: the
+    first 200 lines from where reading resumed are all ``combined``, so detecting from there
+    found no change and the file was refused at every run (300 of 450 lines rejected). It is
+    detected from the first rejected line (line 201): all 450 stored."""
+    log, dataset = tmp_path / "access.log", tmp_path / "events"
+    log.write_text(_combined(0, 50))
+    _settled(log)
+    assert ingest([log], dataset).records == 50
+    with log.open("a") as handle:
+        handle.write(_combined(50, 150) + _timed(200, 300))
+    _settled(log)
+    report = ingest([log], dataset)
+    assert (report.records, report.rejected) == (450, {})
+    assert "read as nginx-timed from line 201 on" in report.warnings[0]
+    assert _orders(dataset) == list(range(500))
+
+
+def test_a_gz_read_up_to_its_change_is_read_on_when_its_rest_was_refused(
+    tmp_path: Path,
+) -> None:
+    """Orders 0-49 read from ``access.log``; it gets 10 more ``combined`` lines, 190
+    ``nginx-timed`` ones and 250 junk lines, then is rotated and compressed. The part before the
+    change (orders 50-59) is stored; the rest, 250 of 440 lines rejected, is refused. Rerun with
+    ``--max-reject-rate 0.6``, the rest is read: 190 more stored, 250 quarantined. Before, the
+    ``.gz`` was remembered as read to its end after its first part, and skipped for good."""
+    log, dataset = tmp_path / "access.log", tmp_path / "events"
+    log.write_text(_combined(0, 50))
+    _settled(log)
+    assert ingest([log], dataset).records == 50
+    junk = "".join(f"junk {n}\n" for n in range(250))
+    log.write_text(_combined(0, 60) + _timed(60, 190) + junk)
+    rotated = tmp_path / "access.log.1.gz"
+    rotated.write_bytes(gzip.compress(log.read_bytes()))
+    log.unlink()
+    with pytest.raises(FilesRefusedError):
+        ingest([rotated], dataset)
+    assert _orders(dataset) == list(range(60))
+    report = ingest([rotated], dataset, max_reject_rate=0.6)
+    assert (report.records, report.rejected) == (190, {"not_a_request": 250})
+    assert _orders(dataset) == list(range(250))
+
+
+def test_a_change_in_a_few_new_lines_with_a_stray_one_is_split(tmp_path: Path) -> None:
+    """Orders 0-49 read; then one ``combined`` line (order 50), 10 ``nginx-timed`` lines
+    (51-60) and 3 blank lines: order 50 stored as ``combined``, the 10 as ``nginx-timed``,
+    the blanks quarantined; no line both stored and quarantined."""
+    log, dataset = tmp_path / "access.log", tmp_path / "events"
+    log.write_text(_combined(0, 50))
+    _settled(log)
+    assert ingest([log], dataset).records == 50
+    with log.open("a") as handle:
+        handle.write(_combined(50, 1) + _timed(51, 10) + "\n\n\n")
+    _settled(log)
+    report = ingest([log], dataset)
+    assert (report.records, sum(report.rejected.values())) == (11, 3)
+    assert _orders(dataset) == list(range(61))
+    assert len(quarantine_path(dataset).read_text().splitlines()) == 3

@@ -7,6 +7,7 @@ still refused at once, read no further. Expected counts are worked out by hand f
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,12 @@ def _error(i: int) -> str:
 
 def _request(i: int) -> str:
     return _line(i % 60, f"/v1/orders/{i}", 200)
+
+
+def _settled(path: Path) -> None:
+    """Make ``path`` look written to five minutes ago (no writer is finishing its lines)."""
+    stamp = path.stat().st_mtime - 300
+    os.utime(path, (stamp, stamp))
 
 
 def _log(path: Path, count: int, rejected: list[bool]) -> Path:
@@ -161,3 +168,33 @@ def test_batches_with_a_bad_record_each_are_not_taken_for_lines_without_requests
     log = _write(tmp_path / "kong.log", [batch(4 * b) for b in range(2500)])
     report = ingest([log], tmp_path / "events", "kong-json", chunk_bytes=64 << 10)
     assert (report.lines, report.records, report.rejected) == (2500, 7500, {"bad_number": 2500})
+
+
+@pytest.mark.parametrize(("rejected", "rate"), [(29, 0.29), (57, 0.57), (50, 0.5)])
+def test_a_rate_exactly_at_the_limit_is_allowed(tmp_path: Path, rejected: int, rate: float) -> None:
+    """100 lines, ``rejected`` of them error lines, at ``--max-reject-rate`` exactly that share:
+    allowed, with or without ``--format``. Before, 0.29 x 100 (28.999...) refused 29 rejects, and
+    detection asked 1 - 0.57 (0.43000000000000005) of the sample, more than 43 of 100."""
+    log = _log(tmp_path / "access.log", 100, [i < rejected for i in range(100)])
+    for fmt in ("nginx-combined", "auto"):
+        report = ingest([log], tmp_path / fmt, fmt, max_reject_rate=rate)
+        assert (report.records, report.rejected) == (100 - rejected, {"not_a_request": rejected})
+
+
+def test_a_few_new_lines_not_mostly_rejected_are_held_to_a_strict_rate(tmp_path: Path) -> None:
+    """A log read before gets 50 requests and 10 error lines (16.7 %) under
+    ``--max-reject-rate 0.1``: refused, as the same 60 lines in a new file are. Only new lines
+    that are mostly rejects (a stray line) escape the rate; these were read anyway."""
+    log = _log(tmp_path / "access.log", 50, [False] * 50)
+    _settled(log)
+    dataset = tmp_path / "events"
+    assert ingest([log], dataset, "nginx-combined", max_reject_rate=0.1).records == 50
+    with log.open("a") as handle:
+        handle.writelines([_request(i) for i in range(50, 100)] + [_error(i) for i in range(10)])
+    _settled(log)
+    with pytest.raises(FilesRefusedError) as caught:
+        ingest([log], dataset, "nginx-combined", max_reject_rate=0.1)
+    assert str(caught.value.errors[str(log)]).startswith(
+        f"{log}: 10 of 60 lines (16.7%) are not nginx-combined requests"
+    )
+    assert len(apislo.load(dataset)) == 50

@@ -156,3 +156,32 @@ def test_a_few_stray_lines_at_the_end_of_a_live_log_wait_for_the_next_run(
     assert (report.records, report.rejected) == (0, {})
     (warning,) = report.warnings
     assert "2 of its 3 new lines are not nginx-combined requests: left for the next run" in warning
+
+
+def test_an_equal_copy_read_after_the_log_leaves_the_log_its_own(tmp_path: Path) -> None:
+    """Orders 0-99 read from ``logs/access.log``; an exact copy is made in ``t-archive/`` (listed after ``logs/``) and both
+    are ingested (the copy after the log): nothing added, and the state still names the log,
+    which exists. The log is then trimmed to its first 70 lines and gets orders 200-204: the
+    trim is told (a warning) and the 5 lines stored. Before, the copy took the state's name, so
+    the trimmed log was taken for a copy: its 5 new lines were skipped, and once it grew past
+    where reading stopped it was refused."""
+    logs, archive, dataset = tmp_path / "logs", tmp_path / "t-archive", tmp_path / "events"
+    logs.mkdir()
+    archive.mkdir()
+    log, copy = logs / "access.log", archive / "access.log"
+    log.write_text(_lines(0, 100))
+    _settled(log)
+    assert ingest([log], dataset, "nginx-combined").records == 100
+    copy.write_bytes(log.read_bytes())
+    _settled(copy)
+    assert ingest([log, copy], dataset, "nginx-combined").records == 0
+    log.write_text(_lines(0, 70))
+    _settled(log)
+    report = ingest([log], dataset, "nginx-combined")
+    assert (report.records, len(report.warnings)) == (0, 1)
+    assert "its 70 lines were read before" in report.warnings[0]
+    with log.open("a") as handle:
+        handle.write(_lines(200, 5))
+    _settled(log)
+    assert ingest([log], dataset, "nginx-combined").records == 5
+    assert _orders(dataset) == [*range(100), *range(200, 205)]
