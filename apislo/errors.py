@@ -143,9 +143,19 @@ class RejectRateError(IngestError):
             else f"none of the first {lines:,} lines read is a {fmt} request ({rate:.1%}, {limit})"
             ", so it was read no further"
         )
+        self.found = found
         super().__init__(
             f"{path}: {found}. Nothing from this file was added (its lines are not quarantined"
             " either); check --format (or --log-format)."
+        )
+
+    def kept_before(self, line: int) -> IngestError:
+        """This refusal of the part of a file from ``line`` on (where its ``log_format``
+        changed), the lines before it stored."""
+        return IngestError(
+            f"{self.path}: from line {line:,}, where its format changed, {self.found}. The lines "
+            f"before line {line:,} were stored; nothing from there on was added (nor "
+            "quarantined); check --format (or --log-format)."
         )
 
     @property

@@ -103,6 +103,10 @@ EARLY_CHECK_LINES = 2000
 #: fewer than this: a stray line appended to a log is no change of format. In a live log they
 #: are left for the next run; in a settled one they are read now (:meth:`_Run.add_few_new`).
 DEFER_LINES = 100
+#: Reject reasons that say a line is not of the format at all (not merely a bad field in it).
+_NOT_OF_THE_FORMAT = ("not_a_request", "truncated", "bad_json")
+#: Envelopes whose records may span lines (pieces), so a log's lines are not its records.
+_PIECED = ("docker", "cri")
 #: A file modified this recently may still be written to: its unterminated last line waits.
 SETTLE_SECONDS = 60.0
 #: Chunks parsed at once, one per thread: the CPUs this process may use (the parsers' heavy
@@ -734,7 +738,8 @@ class _Run:
         if change is None:
             raise refusal
         new_fmt, new_env, line = change
-        if line > known.lines + 1:  # the lines before it, in the format they were written in
+        first = known.lines + 1
+        if line > first:  # the lines before it, in the format they were written in
             end = _line_start(path, known.offset, line - known.lines - 1)
             known = self.add_file(  # type: ignore[assignment]  (lines were read: an entry)
                 path, head, known, fmt_name, env, max_reject_rate=1.0, end_offset=end
@@ -745,39 +750,51 @@ class _Run:
         try:
             self.add_file(path, head, known, new_fmt, new_env)
         except RejectRateError as exc:
-            if not _stray(exc):
+            if _stray(exc):
+                self.add_few_new(path, head, known, exc, new_env)
+            elif line > first:  # the lines before the change were stored
+                raise exc.kept_before(line) from None
+            else:
                 raise
-            self.add_few_new(path, head, known, exc, new_env)
 
     def _format_change(
         self, path: Path, known: FileState, old: str, env: str | None, min_score: float
     ) -> tuple[str, str | None, int] | None:
         """Where the lines of ``path`` after what ``known`` says was read stop being of format
-        ``old``: ``(format, envelope, line)``, the format detected from the first line ``old``
-        rejects, and the first line (1-based, of the whole file) that ``old`` rejects and that
-        format reads. Lines both reject (a blank, an error message) do not move it. ``None``
-        when no other format is found. A container log (``env``) is detected from its first
-        new line and changes there: its lines are not its records.
+        ``old``: ``(format, envelope, line)``, the format detected from a sample of the lines
+        ``old`` rejects (blank ones aside; so a stray line, or old-format lines between, do not
+        hide it), and the first line (1-based, of the whole file) among them that it reads.
+        A line it rejects as not of its kind (:data:`_NOT_OF_THE_FORMAT`) is not read; one
+        with a bad field is (a Kong batch with one bad record). ``None`` when no other format is
+        found. A container log (``env`` ``docker`` or ``cri``, whose records span lines) is
+        detected from its first new line and changes there.
         """
-        if env is not None:
+        if env in _PIECED:
             found = self._detect(path, known.offset, old, min_score)
             return None if found is None else (*found, known.lines + 1)
-        rejected = self._rejected_lines(path, known, old)
+        seen: list[tuple[list[int], list[str]]] = []
+        sample: list[str] = []
+        rejected = self._rejected_lines(path, known, old, env)
         with closing(rejected):
-            first = next(rejected, None)
-            if first is None:
+            for numbers, lines in rejected:
+                seen.append((numbers, lines))
+                sample = [line for _, chunk in seen for line in chunk if line.strip()]
+                if len(sample) >= SAMPLE_LINES:
+                    break
+            try:
+                new = detect_format(str(path), sample[:SAMPLE_LINES], self.options, min_score)
+            except IngestError:  # (no line, or none of a format)
                 return None
-            offset = _line_start(path, known.offset, first[0][0] - known.lines - 1)
-            found = self._detect(path, offset, old, min_score)
-            if found is None:
+            if new == old:
                 return None
-            reader = get_format(found[0], self.options)
-            for numbers, lines in itertools.chain([first], rejected):
+            reader = get_format(new, self.options)
+            for numbers, lines in itertools.chain(seen, rejected):
                 misread = reader.parse("".join(f"{line}\n" for line in lines).encode())
-                read = sorted(set(range(len(lines))) - set(misread.rejects["line_no"]))
+                not_of_it = misread.rejects.filter(pl.col("reason").is_in(_NOT_OF_THE_FORMAT))
+                read = sorted(set(range(len(lines))) - set(not_of_it["line_no"]))
                 if read:
-                    return (*found, numbers[read[0]])
-        return (*found, known.lines + 1)
+                    return new, env, numbers[read[0]]
+        return new, env, known.lines + 1
 
     def _detect(
         self, path: Path, offset: int, old: str, min_score: float
@@ -791,12 +808,12 @@ class _Run:
         return None if fmt == old else (fmt, env)
 
     def _rejected_lines(
-        self, path: Path, known: FileState, fmt: str
+        self, path: Path, known: FileState, fmt: str, env: str | None
     ) -> Generator[tuple[list[int], list[str]], None, None]:
-        """The lines after ``known`` that ``fmt`` rejects, chunk by chunk: their numbers
-        (1-based) and texts (as quarantined)."""
+        """The lines after ``known`` that ``fmt`` rejects (under envelope ``env``), chunk by
+        chunk: their numbers (1-based) and texts (as quarantined)."""
         _, _, chunks = iter_file(
-            path, fmt, self.options, self.route_map, known.offset, known.lines, None,
+            path, fmt, self.options, self.route_map, known.offset, known.lines, env,
             chunk_bytes=self.chunk_bytes,
         )  # fmt: skip
         with closing(chunks):

@@ -161,8 +161,12 @@ def test_a_gz_read_up_to_its_change_is_read_on_when_its_rest_was_refused(
     rotated = tmp_path / "access.log.1.gz"
     rotated.write_bytes(gzip.compress(log.read_bytes()))
     log.unlink()
-    with pytest.raises(FilesRefusedError):
+    with pytest.raises(FilesRefusedError) as caught:
         ingest([rotated], dataset)
+    assert str(caught.value.errors[str(rotated)]).startswith(
+        f"{rotated}: from line 61, where its format changed, 250 of 440 lines (56.8%) are not "
+        "nginx-timed requests, above --max-reject-rate 50.0%. The lines before line 61 were stored"
+    )
     assert _orders(dataset) == list(range(60))
     report = ingest([rotated], dataset, max_reject_rate=0.6)
     assert (report.records, report.rejected) == (190, {"not_a_request": 250})
@@ -184,3 +188,74 @@ def test_a_change_in_a_few_new_lines_with_a_stray_one_is_split(tmp_path: Path) -
     assert (report.records, sum(report.rejected.values())) == (11, 3)
     assert _orders(dataset) == list(range(61))
     assert len(quarantine_path(dataset).read_text().splitlines()) == 3
+
+
+def test_a_blank_line_then_old_format_lines_do_not_hide_the_change(tmp_path: Path) -> None:
+    """Orders 0-49 read; then a blank line, 100 ``combined`` lines (50-149) and 200
+    ``nginx-timed`` ones (150-349). Detected from the 200 lines from the first rejected one
+    (the blank line, then 100 ``combined``), the change was not found and the file refused at
+    every run; detected from the lines ``combined`` rejects, it is at line 152: 300 stored, the
+    blank line quarantined."""
+    log, dataset = tmp_path / "access.log", tmp_path / "events"
+    log.write_text(_combined(0, 50))
+    _settled(log)
+    assert ingest([log], dataset).records == 50
+    with log.open("a") as handle:
+        handle.write("\n" + _combined(50, 100) + _timed(150, 200))
+    _settled(log)
+    report = ingest([log], dataset)
+    assert (report.records, report.rejected) == (300, {"not_a_request": 1})
+    assert "read as nginx-timed from line 152 on" in report.warnings[0]
+    assert _orders(dataset) == list(range(350))
+
+
+def test_a_syslog_log_is_split_at_its_change(tmp_path: Path) -> None:
+    """The same change, each line behind a syslog prefix: 150 ``combined`` lines then 300
+    ``nginx-timed`` ones after the 50 read; the change at line 201, all 500 stored. (Only
+    container logs, whose records span lines, are left unsplit.)"""
+
+    def syslog(text: str) -> str:
+        return "".join(f"Nov  1 11:00:00 web1 nginx: {line}" for line in text.splitlines(True))
+
+    log, dataset = tmp_path / "access.log", tmp_path / "events"
+    log.write_text(syslog(_combined(0, 50)))
+    _settled(log)
+    assert ingest([log], dataset).records == 50
+    with log.open("a") as handle:
+        handle.write(syslog(_combined(50, 150) + _timed(200, 300)))
+    _settled(log)
+    report = ingest([log], dataset)
+    assert (report.records, report.rejected) == (450, {})
+    assert "read as nginx-timed from line 201 on" in report.warnings[0]
+
+
+def test_a_batch_line_with_one_bad_record_is_of_the_new_format(tmp_path: Path) -> None:
+    """After 50 ``combined`` lines, 30 Kong http-log lines of 10 records with one bad status
+    each, then 30 clean ones: the change is at line 51, as Kong reads 9 records of that line.
+    Before, a line counted as read only with no record rejected: the change was put at line 81
+    and the 30 first batches (270 requests) quarantined whole. 50 + 270 + 300 stored, the 30
+    bad records quarantined."""
+
+    def batch(first: int, bad: bool) -> str:
+        records = [
+            {
+                "request": {"method": "GET", "uri": f"/v2/orders/{first + j}"},
+                "response": {"status": "oops" if bad and j == 0 else 200},
+                "latencies": {"request": 10, "proxy": 8},
+                "started_at": 1793530800000 + 1000 * (first + j),
+            }
+            for j in range(10)
+        ]
+        return json.dumps(records) + "\n"
+
+    log, dataset = tmp_path / "access.log", tmp_path / "events"
+    log.write_text(_combined(0, 50))
+    _settled(log)
+    assert ingest([log], dataset).records == 50
+    with log.open("a") as handle:
+        handle.write("".join(batch(100 + 10 * b, b < 30) for b in range(60)))
+    _settled(log)
+    report = ingest([log], dataset)
+    assert (report.records, report.rejected) == (570, {"bad_number": 30})
+    assert "read as kong-json from line 51 on" in report.warnings[0]
+    assert len(apislo.load(dataset)) == 620

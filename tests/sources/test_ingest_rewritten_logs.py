@@ -159,8 +159,8 @@ def test_a_few_stray_lines_at_the_end_of_a_live_log_wait_for_the_next_run(
 
 
 def test_an_equal_copy_read_after_the_log_leaves_the_log_its_own(tmp_path: Path) -> None:
-    """Orders 0-99 read from ``logs/access.log``; an exact copy is made in ``t-archive/`` (listed after ``logs/``) and both
-    are ingested (the copy after the log): nothing added, and the state still names the log,
+    """Orders 0-99 read from ``logs/access.log``; an exact copy is made in ``t-archive/`` and
+    both are ingested (the copy after the log): nothing added, and the state still names the log,
     which exists. The log is then trimmed to its first 70 lines and gets orders 200-204: the
     trim is told (a warning) and the 5 lines stored. Before, the copy took the state's name, so
     the trimmed log was taken for a copy: its 5 new lines were skipped, and once it grew past
