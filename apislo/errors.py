@@ -30,6 +30,7 @@ __all__ = [
     "ReportRunError",
     "ReportWriteError",
     "SpecError",
+    "WriteError",
 ]
 
 
@@ -169,15 +170,9 @@ class RejectRateError(IngestError):
         return 2 * self.rejected > self.records
 
 
-class DatasetWriteError(IngestError):
-    """A file or folder of an ingest's dataset, or its quarantine, could not be written (disk
-    full, read-only file system, no permission, a file where a folder should be).
-
-    The run stops there. The file being read adds nothing: its Parquet parts were only staged
-    (they are removed) and its rejects are kept out of the quarantine, which never keeps part
-    of a record. The files committed before it stay stored. Should the failure come while a
-    commit is carried out (its journal written), the next run finishes that commit. Free space
-    (or make the dataset writable) and run again.
+class WriteError(ApisloError):
+    """A file or folder apislo writes could not be written (disk full, read-only file system,
+    no permission, a file where a folder should be): ``cannot write PATH: REASON``.
 
     Attributes:
         path: the file or folder.
@@ -186,7 +181,19 @@ class DatasetWriteError(IngestError):
 
     def __init__(self, path: str | os.PathLike[str], reason: OSError) -> None:
         self.path, self.reason = Path(path), reason
-        super().__init__(f"{path}: cannot write: {reason.strerror or reason}")
+        super().__init__(f"cannot write {path}: {reason.strerror or reason}")
+
+
+class DatasetWriteError(WriteError, IngestError):
+    """A file or folder of an ingest's dataset, or its quarantine, could not be written (disk
+    full, read-only file system, no permission, a file where a folder should be).
+
+    The run stops there. The file being read adds nothing: its Parquet parts were only staged
+    (they are removed) and its rejects are kept out of the quarantine, which never keeps part
+    of a record. The files committed before it stay stored. Should the failure come while a
+    commit is carried out (its journal written), the next run finishes that commit. Free space
+    (or make the dataset writable) and run again.
+    """
 
 
 class SpecError(ApisloError, ValueError):
@@ -289,15 +296,6 @@ class ReportJobsFailed(ApisloError):
         super().__init__(f"report job(s) {', '.join(jobs)} failed; see {index} for the errors")
 
 
-class ReportWriteError(ApisloError):
-    """A file or folder of the reports could not be written (disk full, no permission, a file
-    where a folder should be). What was there before is left as it was.
-
-    Attributes:
-        path: the file or folder.
-        reason: the operating system's error.
-    """
-
-    def __init__(self, path: str | os.PathLike[str], reason: OSError) -> None:
-        self.path, self.reason = Path(path), reason
-        super().__init__(f"cannot write {path}: {reason.strerror or reason}")
+class ReportWriteError(WriteError):
+    """A file or folder of the reports could not be written. What was there before is left as
+    it was."""

@@ -7,27 +7,14 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 import apislo
 from apislo.errors import FilesRefusedError
 from apislo.sources.ingest import ingest, quarantine_path
-
-_START = pd.Timestamp("2026-11-01 11:00Z")
-
-
-def _combined(first: int, count: int) -> str:
-    """NGINX ``combined`` lines for orders ``first``...: logged at 11:00 UTC + the order in
-    seconds."""
-    return "".join(
-        f'10.0.0.1 - - [01/Nov/2026:11:{n // 60:02d}:{n % 60:02d} +0000] "GET /v1/orders/{n} '
-        f'HTTP/1.1" 200 512 "-" "curl/8.5"\n'
-        for n in range(first, first + count)
-    )
+from tests.sources import order_lines, settled, stored_orders
 
 
 def _json(first: int, count: int) -> str:
@@ -48,36 +35,26 @@ def _json(first: int, count: int) -> str:
     )
 
 
-def _settled(path: Path) -> None:
-    stamp = path.stat().st_mtime - 300
-    os.utime(path, (stamp, stamp))
-
-
-def _orders(dataset: Path) -> list[int]:
-    ts = apislo.load(dataset)["ts"]
-    return sorted(int(s) for s in (ts - _START).dt.total_seconds())
-
-
 def test_lines_before_a_format_change_are_read_in_the_old_format(tmp_path: Path) -> None:
     """Orders 0-99 are read as ``nginx-combined``; then 50 more ``combined`` lines (100-149)
     and 200 JSON lines (150-349) are written. All 350 are stored, none quarantined: lines 101-150
     as ``combined``, lines 151-350 as ``nginx-json``, which the warning names from line 151."""
     log, dataset = tmp_path / "access.log", tmp_path / "events"
-    log.write_text(_combined(0, 100))
-    _settled(log)
+    log.write_text(order_lines(0, 100))
+    settled(log)
     assert ingest([log], dataset).records == 100
     with log.open("a") as handle:
-        handle.write(_combined(100, 50) + _json(150, 200))
-    _settled(log)
+        handle.write(order_lines(100, 50) + _json(150, 200))
+    settled(log)
     report = ingest([log], dataset)
     assert (report.lines, report.records, report.rejected) == (250, 250, {})
     (warning,) = report.warnings
     assert "read as nginx-json from line 151 on" in warning
-    assert _orders(dataset) == list(range(350))
+    assert stored_orders(dataset) == list(range(350))
     assert not quarantine_path(dataset).exists()
     with log.open("a") as handle:
         handle.write(_json(350, 10))
-    _settled(log)
+    settled(log)
     report = ingest([log], dataset)
     assert (report.records, report.formats, report.warnings) == (10, {str(log): "nginx-json"}, [])
 
@@ -87,22 +64,22 @@ def test_a_stray_line_before_the_change_is_quarantined_in_the_old_format(tmp_pat
     change: orders 100-119, a blank line, orders 120-139 as ``combined``, then 150 JSON lines
     (140-289): 190 stored, the blank line quarantined, the change at line 142."""
     log, dataset = tmp_path / "access.log", tmp_path / "events"
-    log.write_text(_combined(0, 100))
-    _settled(log)
+    log.write_text(order_lines(0, 100))
+    settled(log)
     assert ingest([log], dataset).records == 100
     with log.open("a") as handle:
-        handle.write(_combined(100, 20) + "\n" + _combined(120, 20) + _json(140, 150))
-    _settled(log)
+        handle.write(order_lines(100, 20) + "\n" + order_lines(120, 20) + _json(140, 150))
+    settled(log)
     report = ingest([log], dataset)
     assert (report.lines, report.records, sum(report.rejected.values())) == (191, 190, 1)
     assert "read as nginx-json from line 142 on" in report.warnings[0]
-    assert _orders(dataset) == list(range(290))
+    assert stored_orders(dataset) == list(range(290))
 
 
 def _timed(first: int, count: int) -> str:
     """``nginx-timed`` lines for orders ``first``...: the ``combined`` ones with request and
     upstream times of 0 s (so each still starts at 11:00 UTC + the order in seconds)."""
-    return _combined(first, count).replace("\n", " 0.000 0.000\n")
+    return order_lines(first, count).replace("\n", " 0.000 0.000\n")
 
 
 def test_a_junk_line_just_before_the_change_is_quarantined_and_the_change_found(
@@ -114,16 +91,16 @@ def test_a_junk_line_just_before_the_change_is_quarantined_and_the_change_found(
     stored. Before, the one-line ``combined`` part was refused and taken for a stray line: the
     file was read as ``combined``, quarantining all 201 lines."""
     log, dataset = tmp_path / "access.log", tmp_path / "events"
-    log.write_text(_combined(0, 50))
-    _settled(log)
+    log.write_text(order_lines(0, 50))
+    settled(log)
     assert ingest([log], dataset).records == 50
     with log.open("a") as handle:
         handle.write("upstream error\n" + _timed(50, 200))
-    _settled(log)
+    settled(log)
     report = ingest([log], dataset)
     assert (report.records, report.rejected) == (200, {"not_a_request": 1})
     assert "read as nginx-timed from line 52 on" in report.warnings[0]
-    assert _orders(dataset) == list(range(250))
+    assert stored_orders(dataset) == list(range(250))
 
 
 def test_a_change_after_many_old_format_lines_is_found(tmp_path: Path) -> None:
@@ -132,16 +109,16 @@ def test_a_change_after_many_old_format_lines_is_found(tmp_path: Path) -> None:
     found no change and the file was refused at every run (300 of 450 lines rejected). It is
     detected from the first rejected line (line 201): all 450 stored."""
     log, dataset = tmp_path / "access.log", tmp_path / "events"
-    log.write_text(_combined(0, 50))
-    _settled(log)
+    log.write_text(order_lines(0, 50))
+    settled(log)
     assert ingest([log], dataset).records == 50
     with log.open("a") as handle:
-        handle.write(_combined(50, 150) + _timed(200, 300))
-    _settled(log)
+        handle.write(order_lines(50, 150) + _timed(200, 300))
+    settled(log)
     report = ingest([log], dataset)
     assert (report.records, report.rejected) == (450, {})
     assert "read as nginx-timed from line 201 on" in report.warnings[0]
-    assert _orders(dataset) == list(range(500))
+    assert stored_orders(dataset) == list(range(500))
 
 
 def test_a_gz_read_up_to_its_change_is_read_on_when_its_rest_was_refused(
@@ -153,11 +130,11 @@ def test_a_gz_read_up_to_its_change_is_read_on_when_its_rest_was_refused(
     ``--max-reject-rate 0.6``, the rest is read: 190 more stored, 250 quarantined. Before, the
     ``.gz`` was remembered as read to its end after its first part, and skipped for good."""
     log, dataset = tmp_path / "access.log", tmp_path / "events"
-    log.write_text(_combined(0, 50))
-    _settled(log)
+    log.write_text(order_lines(0, 50))
+    settled(log)
     assert ingest([log], dataset).records == 50
     junk = "".join(f"junk {n}\n" for n in range(250))
-    log.write_text(_combined(0, 60) + _timed(60, 190) + junk)
+    log.write_text(order_lines(0, 60) + _timed(60, 190) + junk)
     rotated = tmp_path / "access.log.1.gz"
     rotated.write_bytes(gzip.compress(log.read_bytes()))
     log.unlink()
@@ -167,10 +144,10 @@ def test_a_gz_read_up_to_its_change_is_read_on_when_its_rest_was_refused(
         f"{rotated}: from line 61, where its format changed, 250 of 440 lines (56.8%) are not "
         "nginx-timed requests, above --max-reject-rate 50.0%. The lines before line 61 were stored"
     )
-    assert _orders(dataset) == list(range(60))
+    assert stored_orders(dataset) == list(range(60))
     report = ingest([rotated], dataset, max_reject_rate=0.6)
     assert (report.records, report.rejected) == (190, {"not_a_request": 250})
-    assert _orders(dataset) == list(range(250))
+    assert stored_orders(dataset) == list(range(250))
 
 
 def test_a_change_in_a_few_new_lines_with_a_stray_one_is_split(tmp_path: Path) -> None:
@@ -178,15 +155,15 @@ def test_a_change_in_a_few_new_lines_with_a_stray_one_is_split(tmp_path: Path) -
     (51-60) and 3 blank lines: order 50 stored as ``combined``, the 10 as ``nginx-timed``,
     the blanks quarantined; no line both stored and quarantined."""
     log, dataset = tmp_path / "access.log", tmp_path / "events"
-    log.write_text(_combined(0, 50))
-    _settled(log)
+    log.write_text(order_lines(0, 50))
+    settled(log)
     assert ingest([log], dataset).records == 50
     with log.open("a") as handle:
-        handle.write(_combined(50, 1) + _timed(51, 10) + "\n\n\n")
-    _settled(log)
+        handle.write(order_lines(50, 1) + _timed(51, 10) + "\n\n\n")
+    settled(log)
     report = ingest([log], dataset)
     assert (report.records, sum(report.rejected.values())) == (11, 3)
-    assert _orders(dataset) == list(range(61))
+    assert stored_orders(dataset) == list(range(61))
     assert len(quarantine_path(dataset).read_text().splitlines()) == 3
 
 
@@ -197,16 +174,16 @@ def test_a_blank_line_then_old_format_lines_do_not_hide_the_change(tmp_path: Pat
     every run; detected from the lines ``combined`` rejects, it is at line 152: 300 stored, the
     blank line quarantined."""
     log, dataset = tmp_path / "access.log", tmp_path / "events"
-    log.write_text(_combined(0, 50))
-    _settled(log)
+    log.write_text(order_lines(0, 50))
+    settled(log)
     assert ingest([log], dataset).records == 50
     with log.open("a") as handle:
-        handle.write("\n" + _combined(50, 100) + _timed(150, 200))
-    _settled(log)
+        handle.write("\n" + order_lines(50, 100) + _timed(150, 200))
+    settled(log)
     report = ingest([log], dataset)
     assert (report.records, report.rejected) == (300, {"not_a_request": 1})
     assert "read as nginx-timed from line 152 on" in report.warnings[0]
-    assert _orders(dataset) == list(range(350))
+    assert stored_orders(dataset) == list(range(350))
 
 
 def test_a_syslog_log_is_split_at_its_change(tmp_path: Path) -> None:
@@ -218,12 +195,12 @@ def test_a_syslog_log_is_split_at_its_change(tmp_path: Path) -> None:
         return "".join(f"Nov  1 11:00:00 web1 nginx: {line}" for line in text.splitlines(True))
 
     log, dataset = tmp_path / "access.log", tmp_path / "events"
-    log.write_text(syslog(_combined(0, 50)))
-    _settled(log)
+    log.write_text(syslog(order_lines(0, 50)))
+    settled(log)
     assert ingest([log], dataset).records == 50
     with log.open("a") as handle:
-        handle.write(syslog(_combined(50, 150) + _timed(200, 300)))
-    _settled(log)
+        handle.write(syslog(order_lines(50, 150) + _timed(200, 300)))
+    settled(log)
     report = ingest([log], dataset)
     assert (report.records, report.rejected) == (450, {})
     assert "read as nginx-timed from line 201 on" in report.warnings[0]
@@ -249,12 +226,12 @@ def test_a_batch_line_with_one_bad_record_is_of_the_new_format(tmp_path: Path) -
         return json.dumps(records) + "\n"
 
     log, dataset = tmp_path / "access.log", tmp_path / "events"
-    log.write_text(_combined(0, 50))
-    _settled(log)
+    log.write_text(order_lines(0, 50))
+    settled(log)
     assert ingest([log], dataset).records == 50
     with log.open("a") as handle:
         handle.write("".join(batch(100 + 10 * b, b < 30) for b in range(60)))
-    _settled(log)
+    settled(log)
     report = ingest([log], dataset)
     assert (report.records, report.rejected) == (570, {"bad_number": 30})
     assert "read as kong-json from line 51 on" in report.warnings[0]

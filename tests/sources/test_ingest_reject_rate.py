@@ -7,7 +7,6 @@ still refused at once, read no further. Expected counts are worked out by hand f
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ import apislo
 from apislo.errors import FilesRefusedError, RejectRateError
 from apislo.sources import ingest as ingest_module
 from apislo.sources.ingest import ingest, quarantine_path
+from tests.sources import settled
 from tests.sources.test_ingest import _line, _write
 
 
@@ -26,12 +26,6 @@ def _error(i: int) -> str:
 
 def _request(i: int) -> str:
     return _line(i % 60, f"/v1/orders/{i}", 200)
-
-
-def _settled(path: Path) -> None:
-    """Make ``path`` look written to five minutes ago (no writer is finishing its lines)."""
-    stamp = path.stat().st_mtime - 300
-    os.utime(path, (stamp, stamp))
 
 
 def _log(path: Path, count: int, rejected: list[bool]) -> Path:
@@ -186,12 +180,12 @@ def test_a_few_new_lines_not_mostly_rejected_are_held_to_a_strict_rate(tmp_path:
     ``--max-reject-rate 0.1``: refused, as the same 60 lines in a new file are. Only new lines
     that are mostly rejects (a stray line) escape the rate; these were read anyway."""
     log = _log(tmp_path / "access.log", 50, [False] * 50)
-    _settled(log)
+    settled(log)
     dataset = tmp_path / "events"
     assert ingest([log], dataset, "nginx-combined", max_reject_rate=0.1).records == 50
     with log.open("a") as handle:
         handle.writelines([_request(i) for i in range(50, 100)] + [_error(i) for i in range(10)])
-    _settled(log)
+    settled(log)
     with pytest.raises(FilesRefusedError) as caught:
         ingest([log], dataset, "nginx-combined", max_reject_rate=0.1)
     assert str(caught.value.errors[str(log)]).startswith(

@@ -5,37 +5,13 @@ past it, in the middle of other lines: the lines written in between were lost.""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
-import apislo
 from apislo.errors import FilesRefusedError
 from apislo.sources.ingest import ingest
-
-
-def _lines(first: int, count: int) -> str:
-    """``count`` NGINX ``combined`` lines for orders ``first``, ``first + 1``...: 01 Nov 2026,
-    11:MM:SS UTC where MM:SS counts the order, 200, 512 bytes (about 100 bytes a line)."""
-    return "".join(
-        f'10.0.0.1 - - [01/Nov/2026:11:{n // 60:02d}:{n % 60:02d} +0000] "GET /v1/orders/{n} '
-        f'HTTP/1.1" 200 512 "-" "curl/8.5"\n'
-        for n in range(first, first + count)
-    )
-
-
-def _settled(path: Path) -> None:
-    """Make ``path`` look written to five minutes ago (its last line is then read too)."""
-    stamp = path.stat().st_mtime - 300
-    os.utime(path, (stamp, stamp))
-
-
-def _orders(dataset: Path) -> list[int]:
-    """The orders stored (their requests' seconds after 11:00 UTC; routes are templated)."""
-    ts = apislo.load(dataset)["ts"]
-    return sorted(int(s) for s in (ts - pd.Timestamp("2026-11-01 11:00Z")).dt.total_seconds())
+from tests.sources import order_lines, settled, stored_orders
 
 
 def test_a_log_trimmed_in_place_is_read_on_from_its_new_end(tmp_path: Path) -> None:
@@ -43,22 +19,22 @@ def test_a_log_trimmed_in_place_is_read_on_from_its_new_end(tmp_path: Path) -> N
     matches): nothing is added, with a warning. 5 lines written after that (orders 100-104) are
     added, and only they: 65 requests in all."""
     log, dataset = tmp_path / "access.log", tmp_path / "events"
-    log.write_text(_lines(0, 60))
-    _settled(log)
+    log.write_text(order_lines(0, 60))
+    settled(log)
     assert ingest([log], dataset, "nginx-combined").records == 60
-    log.write_text(_lines(0, 50))
+    log.write_text(order_lines(0, 50))
     assert log.stat().st_size > 4096
-    _settled(log)
+    settled(log)
     report = ingest([log], dataset, "nginx-combined")
     assert (report.records, report.unchanged) == (0, [str(log)])
     assert len(report.warnings) == 1
     assert "its 50 lines were read before" in report.warnings[0]
     with log.open("a") as handle:
-        handle.write(_lines(100, 5))
-    _settled(log)
+        handle.write(order_lines(100, 5))
+    settled(log)
     report = ingest([log], dataset, "nginx-combined")
     assert (report.lines, report.records, report.warnings) == (5, 5, [])
-    assert _orders(dataset) == [*range(60), *range(100, 105)]
+    assert stored_orders(dataset) == [*range(60), *range(100, 105)]
 
 
 def test_a_log_rewritten_and_grown_past_where_reading_stopped_is_refused(
@@ -69,16 +45,16 @@ def test_a_log_rewritten_and_grown_past_where_reading_stopped_is_refused(
     file is refused, nothing of it added, rather than resumed at byte 6,000-odd in the middle of
     order 109's line (the 60 read stay, and none of the 20 is half read)."""
     log, dataset = tmp_path / "access.log", tmp_path / "events"
-    log.write_text(_lines(0, 60))
-    _settled(log)
+    log.write_text(order_lines(0, 60))
+    settled(log)
     assert ingest([log], dataset, "nginx-combined").records == 60
-    log.write_text(_lines(0, 50) + _lines(100, 20))
-    _settled(log)
+    log.write_text(order_lines(0, 50) + order_lines(100, 20))
+    settled(log)
     with pytest.raises(FilesRefusedError) as refused:
         ingest([log], dataset, "nginx-combined")
     (why,) = refused.value.report.refused.values()
     assert "(line 61)" in why and "rewritten in place" in why
-    assert _orders(dataset) == list(range(60))
+    assert stored_orders(dataset) == list(range(60))
 
 
 def test_a_copy_of_a_live_logs_first_part_adds_nothing_and_moves_nothing(
@@ -92,24 +68,24 @@ def test_a_copy_of_a_live_logs_first_part_adds_nothing_and_moves_nothing(
     folder, dataset = tmp_path / "logs", tmp_path / "events"
     folder.mkdir()
     log, copy = folder / "access.log", folder / "access.log.1"
-    log.write_text(_lines(0, 100))
-    _settled(log)
+    log.write_text(order_lines(0, 100))
+    settled(log)
     assert ingest([folder], dataset, "nginx-combined").records == 100
     with log.open("a") as handle:
-        handle.write(_lines(100, 20))
+        handle.write(order_lines(100, 20))
     copy.write_bytes(log.read_bytes())
     with log.open("a") as handle:
-        handle.write(_lines(120, 30))
+        handle.write(order_lines(120, 30))
     for path in (log, copy):
-        _settled(path)
+        settled(path)
     assert ingest([folder], dataset, "nginx-combined").records == 50
     with log.open("a") as handle:
-        handle.write(_lines(150, 10))
-    _settled(log)
+        handle.write(order_lines(150, 10))
+    settled(log)
     first = ingest([folder], dataset, "nginx-combined")
     again = ingest([folder], dataset, "nginx-combined")
     assert (first.records, first.warnings, again.records) == (10, [], 0)
-    assert _orders(dataset) == list(range(160))
+    assert stored_orders(dataset) == list(range(160))
 
 
 def test_a_few_stray_lines_at_the_end_of_a_settled_log_are_read_not_deferred(
@@ -123,20 +99,22 @@ def test_a_few_stray_lines_at_the_end_of_a_settled_log_are_read_not_deferred(
     folder, dataset = tmp_path / "logs", tmp_path / "events"
     folder.mkdir()
     log = folder / "access.log"
-    log.write_text(_lines(0, 100))
-    _settled(log)
+    log.write_text(order_lines(0, 100))
+    settled(log)
     assert ingest([folder], dataset, "nginx-combined").records == 100
     with log.open("a") as handle:
-        handle.write(_lines(100, 1) + "upstream timed out\n2026/11/01 11:20:00 [error] 12#12\n")
+        handle.write(
+            order_lines(100, 1) + "upstream timed out\n2026/11/01 11:20:00 [error] 12#12\n"
+        )
     log.rename(folder / "access.log.1")
-    log.write_text(_lines(200, 10))
+    log.write_text(order_lines(200, 10))
     for path in folder.iterdir():
-        _settled(path)
+        settled(path)
     report = ingest([folder], dataset, "nginx-combined")
     assert (report.records, report.rejected) == (11, {"not_a_request": 2})
     (warning,) = report.warnings
     assert "2 of its 3 new lines are not nginx-combined requests: read now" in warning
-    assert _orders(dataset) == [*range(101), *range(200, 210)]
+    assert stored_orders(dataset) == [*range(101), *range(200, 210)]
     assert len((tmp_path / "events.quarantine.jsonl").read_text().splitlines()) == 2
     assert ingest([folder], dataset, "nginx-combined").records == 0
 
@@ -147,11 +125,13 @@ def test_a_few_stray_lines_at_the_end_of_a_live_log_wait_for_the_next_run(
     """The same three lines appended to a log written to a moment ago (a writer may still be
     finishing them) are left for the next run, with a warning; nothing is added."""
     log, dataset = tmp_path / "access.log", tmp_path / "events"
-    log.write_text(_lines(0, 100))
-    _settled(log)
+    log.write_text(order_lines(0, 100))
+    settled(log)
     assert ingest([log], dataset, "nginx-combined").records == 100
     with log.open("a") as handle:
-        handle.write(_lines(100, 1) + "upstream timed out\n2026/11/01 11:20:00 [error] 12#12\n")
+        handle.write(
+            order_lines(100, 1) + "upstream timed out\n2026/11/01 11:20:00 [error] 12#12\n"
+        )
     report = ingest([log], dataset, "nginx-combined")
     assert (report.records, report.rejected) == (0, {})
     (warning,) = report.warnings
@@ -169,19 +149,19 @@ def test_an_equal_copy_read_after_the_log_leaves_the_log_its_own(tmp_path: Path)
     logs.mkdir()
     archive.mkdir()
     log, copy = logs / "access.log", archive / "access.log"
-    log.write_text(_lines(0, 100))
-    _settled(log)
+    log.write_text(order_lines(0, 100))
+    settled(log)
     assert ingest([log], dataset, "nginx-combined").records == 100
     copy.write_bytes(log.read_bytes())
-    _settled(copy)
+    settled(copy)
     assert ingest([log, copy], dataset, "nginx-combined").records == 0
-    log.write_text(_lines(0, 70))
-    _settled(log)
+    log.write_text(order_lines(0, 70))
+    settled(log)
     report = ingest([log], dataset, "nginx-combined")
     assert (report.records, len(report.warnings)) == (0, 1)
     assert "its 70 lines were read before" in report.warnings[0]
     with log.open("a") as handle:
-        handle.write(_lines(200, 5))
-    _settled(log)
+        handle.write(order_lines(200, 5))
+    settled(log)
     assert ingest([log], dataset, "nginx-combined").records == 5
-    assert _orders(dataset) == [*range(100), *range(200, 205)]
+    assert stored_orders(dataset) == [*range(100), *range(200, 205)]

@@ -1,6 +1,6 @@
 """A dataset that cannot be written (read-only, a file where a folder should be, the disk full
 while a Parquet part, the quarantine or the commit's journal is written) ends the run with one
-line, ``error: PATH: cannot write: REASON``, and exit status 1: no traceback. The dataset stays
+line, ``error: cannot write PATH: REASON``, and exit status 1: no traceback. The dataset stays
 as it was (the file being read was only staged), and the quarantine never keeps part of a
 record, which the next run's first reject used to join into one invalid line.
 
@@ -88,7 +88,7 @@ def test_an_out_path_under_a_regular_file_is_one_error_line(tmp_path: Path) -> N
     out = tmp_path / "file" / "events"
     result = _ingest(log, out)
     assert (result.exit_code, type(result.exception)) == (1, SystemExit)
-    assert (result.stdout, result.stderr) == ("", f"error: {out}: cannot write: Not a directory\n")
+    assert (result.stdout, result.stderr) == ("", f"error: cannot write {out}: Not a directory\n")
 
 
 def test_a_lock_file_that_cannot_be_opened_is_one_error_line(tmp_path: Path) -> None:
@@ -99,7 +99,7 @@ def test_a_lock_file_that_cannot_be_opened_is_one_error_line(tmp_path: Path) -> 
     (root / "_apislo.lock").mkdir(parents=True)
     result = _ingest(log, root)
     assert (result.exit_code, type(result.exception)) == (1, SystemExit)
-    assert result.stderr == f"error: {root / '_apislo.lock'}: cannot write: Is a directory\n"
+    assert result.stderr == f"error: cannot write {root / '_apislo.lock'}: Is a directory\n"
     assert sorted(p.name for p in root.iterdir()) == ["_apislo.lock"]
 
 
@@ -114,8 +114,8 @@ def test_a_full_disk_while_a_parquet_part_is_written_adds_nothing(
     with _files_limited_to(1024):
         result = _ingest(log, dataset)
     assert (result.exit_code, type(result.exception)) == (1, SystemExit)
-    assert result.stderr.startswith(f"error: {dataset / '_staging'}/")
-    assert result.stderr.endswith(".parquet: cannot write: File too large\n")
+    assert result.stderr.startswith(f"error: cannot write {dataset / '_staging'}/")
+    assert result.stderr.endswith(".parquet: File too large\n")
     assert result.stderr.count("\n") == 1
     assert _stored(dataset) == before
     assert _staged_files(dataset) == []
@@ -137,7 +137,7 @@ def test_a_full_disk_while_rejects_are_quarantined_keeps_no_part_of_a_record(
     with _files_limited_to(len(before[2]) + 1000):
         result = _ingest(log, dataset)
     assert (result.exit_code, type(result.exception)) == (1, SystemExit)
-    assert result.stderr == f"error: {quarantine_path(dataset)}: cannot write: File too large\n"
+    assert result.stderr == f"error: cannot write {quarantine_path(dataset)}: File too large\n"
     assert _stored(dataset) == before
     assert _staged_files(dataset) == []
     assert _ingest(log, dataset).exit_code == 0
@@ -166,7 +166,7 @@ def test_a_full_disk_while_the_commit_journal_is_written_takes_the_rejects_back(
         patch.setattr(Path, "write_text", full)
         result = _ingest(log, dataset)
     journal = dataset / "_apislo_commit.json"
-    assert result.stderr == f"error: {journal}: cannot write: No space left on device\n"
+    assert result.stderr == f"error: cannot write {journal}: No space left on device\n"
     assert result.exit_code == 1
     assert _stored(dataset) == before
     assert _ingest(log, dataset).exit_code == 0

@@ -51,7 +51,7 @@ def test_a_failed_append_leaves_the_quarantine_as_it_was(
     monkeypatch.setattr(os, "write", filling)
     with pytest.raises(DatasetWriteError) as caught:
         spool.append_to(quarantine)
-    assert str(caught.value) == f"{quarantine}: cannot write: No space left on device"
+    assert str(caught.value) == f"cannot write {quarantine}: No space left on device"
     assert (caught.value.path, caught.value.reason.errno) == (quarantine, errno.ENOSPC)
     assert quarantine.read_bytes() == before
 
@@ -82,5 +82,5 @@ def test_a_spool_that_cannot_be_written_is_an_error_with_its_errno(tmp_path: Pat
     spool = RejectSpool(tmp_path / "staging" / "rejects.jsonl")
     with _files_limited_to(100), pytest.raises(DatasetWriteError) as caught:
         spool.add(_rejects("b.log", 10))
-    assert str(caught.value) == f"{spool.path}: cannot write: File too large"
+    assert str(caught.value) == f"cannot write {spool.path}: File too large"
     assert caught.value.reason.errno == errno.EFBIG
