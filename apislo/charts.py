@@ -20,7 +20,7 @@ import pandas as pd
 
 from apislo.errors import ConfigError
 from apislo.model import STATUS_COLUMNS
-from apislo.text import printable
+from apislo.text import MISSING_KEY, printable
 
 __all__ = [
     "MAX_CHART_INTERVALS",
@@ -90,12 +90,17 @@ def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
 
 def _shown(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with the text of its text columns fit to show (:func:`apislo.text.printable`):
-    vl-convert aborts the whole process on a control character in an SVG label."""
+    vl-convert aborts the whole process on a control character in an SVG label. A missing
+    text (a group without a consumer or version) is shown as :data:`~apislo.text.MISSING_KEY`,
+    not as Vega-Lite's "null"."""
     text = [c for c in frame.columns if pd.api.types.is_string_dtype(frame[c].dtype)]
     if not text:
         return frame
     return frame.assign(
-        **{c: frame[c].map(lambda v: printable(v) if isinstance(v, str) else v) for c in text}
+        **{
+            c: frame[c].fillna(MISSING_KEY).map(lambda v: printable(v) if isinstance(v, str) else v)
+            for c in text
+        }
     )
 
 

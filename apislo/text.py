@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "MISSING_KEY",
     "SECRET_JSON_KEYS",
     "SECRET_KEY_PATTERN",
     "SECRET_QUERY_KEYS",
@@ -28,6 +29,10 @@ __all__ = [
     "read_yaml",
     "yaml_problem",
 ]
+
+#: How a missing group key (no consumer, no version) is shown in charts and tables: as pandas
+#: shows it, not as Vega-Lite's "null" or a table's "-" (which stands for a missing number).
+MISSING_KEY = "<NA>"
 
 #: Query-string parameters whose values are credentials and are replaced by ``REDACTED``.
 SECRET_QUERY_KEYS: tuple[str, ...] = (

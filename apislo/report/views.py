@@ -24,6 +24,7 @@ import pandas as pd
 from apislo.aggregate import merge_intervals
 from apislo.charts import MAX_CHART_INTERVALS
 from apislo.errors import ConfigError
+from apislo.text import MISSING_KEY
 
 __all__ = [
     "PROMETHEUS_TOKEN_ENV",
@@ -299,5 +300,9 @@ def no_data_note(requests: int, where: str) -> Any:
 
 def table(frame: pd.DataFrame, precision: int = 3) -> Any:
     """A pandas Styler for reports: index hidden, numbers rounded, **every cell HTML-escaped**
-    (routes and consumer names come from access logs and may hold markup)."""
-    return frame.style.hide(axis="index").format(precision=precision, escape="html", na_rep="-")
+    (routes and consumer names come from access logs and may hold markup). A missing number is
+    ``-``; a missing text (a group without a consumer or version) is
+    :data:`~apislo.text.MISSING_KEY`, as the charts show it."""
+    text = [c for c in frame.columns if pd.api.types.is_string_dtype(frame[c].dtype)]
+    shown = frame.assign(**{c: frame[c].fillna(MISSING_KEY) for c in text})
+    return shown.style.hide(axis="index").format(precision=precision, escape="html", na_rep="-")

@@ -51,6 +51,17 @@ def test_control_characters_in_labels_are_drawn_escaped() -> None:
     assert table["route"][0] == "/a\x1b[31m"  # the caller's frame is left as it was
 
 
+def test_a_missing_group_key_is_drawn_as_na_not_null() -> None:
+    """A group without a consumer (Envoy logs) reached Vega-Lite as ``null``, drawn as the word
+    "null" on the axis; it is drawn as pandas shows it, ``<NA>`` (escaped in SVG)."""
+    table = pd.DataFrame(
+        {"consumer": pd.array(["acme", None], dtype="string[pyarrow]"), "requests": [5, 3]}
+    )
+    svg = svg_of(charts.top_routes(table, label="consumer"))
+    assert svg.count('aria-roledescription="bar"') == 2
+    assert "consumer: &lt;NA&gt;" in svg and "null" not in svg
+
+
 def test_burn_down_ideal_line_falls_from_1_to_0() -> None:
     ts = pd.date_range("2026-11-01", periods=3, freq="12h", tz="UTC")
     frame = pd.DataFrame({"ts": ts, "slo_objective": "x / 99%", "remaining": [1.0, 0.8, 0.7]})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -135,3 +136,17 @@ def test_requests_without_a_consumer_are_a_group_of_their_own() -> None:
     assert overview["consumer"].isna().tolist() == [True, False]  # busiest first
     assert overview["requests"].tolist() == [3, 1]
     assert overview["errors_5xx_pct"].tolist() == [pytest.approx(100 / 3), 0.0]
+
+
+def test_a_table_shows_a_missing_key_as_na_and_a_missing_number_as_a_dash() -> None:
+    """Tables showed a group without a consumer as "-", the mark of a missing number, beside a
+    chart that says ``<NA>``."""
+    frame = pd.DataFrame(
+        {
+            "consumer": pd.array(["<b>", None], dtype="string[pyarrow]"),
+            "p99_s": pd.array([0.25, None], dtype="float64[pyarrow]"),
+        }
+    )
+    html = views.table(frame).to_html()
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", html)
+    assert cells == ["&lt;b&gt;", "0.250", "&lt;NA&gt;", "-"]
