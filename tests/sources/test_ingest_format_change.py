@@ -35,17 +35,26 @@ def _json(first: int, count: int) -> str:
     )
 
 
+def _read_then_appended(tmp_path: Path, read: str, appended: str) -> tuple[Path, Path]:
+    """``access.log`` holding the request lines ``read``, ingested (each stored), then
+    ``appended`` written to it, both settled: ``(log, dataset)``."""
+    log, dataset = tmp_path / "access.log", tmp_path / "events"
+    log.write_text(read)
+    settled(log)
+    assert ingest([log], dataset).records == read.count("\n")
+    with log.open("a") as handle:
+        handle.write(appended)
+    settled(log)
+    return log, dataset
+
+
 def test_lines_before_a_format_change_are_read_in_the_old_format(tmp_path: Path) -> None:
     """Orders 0-99 are read as ``nginx-combined``; then 50 more ``combined`` lines (100-149)
     and 200 JSON lines (150-349) are written. All 350 are stored, none quarantined: lines 101-150
     as ``combined``, lines 151-350 as ``nginx-json``, which the warning names from line 151."""
-    log, dataset = tmp_path / "access.log", tmp_path / "events"
-    log.write_text(order_lines(0, 100))
-    settled(log)
-    assert ingest([log], dataset).records == 100
-    with log.open("a") as handle:
-        handle.write(order_lines(100, 50) + _json(150, 200))
-    settled(log)
+    log, dataset = _read_then_appended(
+        tmp_path, order_lines(0, 100), order_lines(100, 50) + _json(150, 200)
+    )
     report = ingest([log], dataset)
     assert (report.lines, report.records, report.rejected) == (250, 250, {})
     (warning,) = report.warnings
@@ -63,13 +72,11 @@ def test_a_stray_line_before_the_change_is_quarantined_in_the_old_format(tmp_pat
     """A blank line among the old-format lines (rejected by both formats) does not move the
     change: orders 100-119, a blank line, orders 120-139 as ``combined``, then 150 JSON lines
     (140-289): 190 stored, the blank line quarantined, the change at line 142."""
-    log, dataset = tmp_path / "access.log", tmp_path / "events"
-    log.write_text(order_lines(0, 100))
-    settled(log)
-    assert ingest([log], dataset).records == 100
-    with log.open("a") as handle:
-        handle.write(order_lines(100, 20) + "\n" + order_lines(120, 20) + _json(140, 150))
-    settled(log)
+    log, dataset = _read_then_appended(
+        tmp_path,
+        order_lines(0, 100),
+        order_lines(100, 20) + "\n" + order_lines(120, 20) + _json(140, 150),
+    )
     report = ingest([log], dataset)
     assert (report.lines, report.records, sum(report.rejected.values())) == (191, 190, 1)
     assert "read as nginx-json from line 142 on" in report.warnings[0]
@@ -90,13 +97,9 @@ def test_a_junk_line_just_before_the_change_is_quarantined_and_the_change_found(
     error line, line 51) and found at line 52: the error line is quarantined, the 200 requests
     stored. Before, the one-line ``combined`` part was refused and taken for a stray line: the
     file was read as ``combined``, quarantining all 201 lines."""
-    log, dataset = tmp_path / "access.log", tmp_path / "events"
-    log.write_text(order_lines(0, 50))
-    settled(log)
-    assert ingest([log], dataset).records == 50
-    with log.open("a") as handle:
-        handle.write("upstream error\n" + _timed(50, 200))
-    settled(log)
+    log, dataset = _read_then_appended(
+        tmp_path, order_lines(0, 50), "upstream error\n" + _timed(50, 200)
+    )
     report = ingest([log], dataset)
     assert (report.records, report.rejected) == (200, {"not_a_request": 1})
     assert "read as nginx-timed from line 52 on" in report.warnings[0]
@@ -108,13 +111,9 @@ def test_a_change_after_many_old_format_lines_is_found(tmp_path: Path) -> None:
     first 200 lines from where reading resumed are all ``combined``, so detecting from there
     found no change and the file was refused at every run (300 of 450 lines rejected). It is
     detected from the first rejected line (line 201): all 450 stored."""
-    log, dataset = tmp_path / "access.log", tmp_path / "events"
-    log.write_text(order_lines(0, 50))
-    settled(log)
-    assert ingest([log], dataset).records == 50
-    with log.open("a") as handle:
-        handle.write(order_lines(50, 150) + _timed(200, 300))
-    settled(log)
+    log, dataset = _read_then_appended(
+        tmp_path, order_lines(0, 50), order_lines(50, 150) + _timed(200, 300)
+    )
     report = ingest([log], dataset)
     assert (report.records, report.rejected) == (450, {})
     assert "read as nginx-timed from line 201 on" in report.warnings[0]
@@ -154,13 +153,9 @@ def test_a_change_in_a_few_new_lines_with_a_stray_one_is_split(tmp_path: Path) -
     """Orders 0-49 read; then one ``combined`` line (order 50), 10 ``nginx-timed`` lines
     (51-60) and 3 blank lines: order 50 stored as ``combined``, the 10 as ``nginx-timed``,
     the blanks quarantined; no line both stored and quarantined."""
-    log, dataset = tmp_path / "access.log", tmp_path / "events"
-    log.write_text(order_lines(0, 50))
-    settled(log)
-    assert ingest([log], dataset).records == 50
-    with log.open("a") as handle:
-        handle.write(order_lines(50, 1) + _timed(51, 10) + "\n\n\n")
-    settled(log)
+    log, dataset = _read_then_appended(
+        tmp_path, order_lines(0, 50), order_lines(50, 1) + _timed(51, 10) + "\n\n\n"
+    )
     report = ingest([log], dataset)
     assert (report.records, sum(report.rejected.values())) == (11, 3)
     assert stored_orders(dataset) == list(range(61))
@@ -173,13 +168,9 @@ def test_a_blank_line_then_old_format_lines_do_not_hide_the_change(tmp_path: Pat
     (the blank line, then 100 ``combined``), the change was not found and the file refused at
     every run; detected from the lines ``combined`` rejects, it is at line 152: 300 stored, the
     blank line quarantined."""
-    log, dataset = tmp_path / "access.log", tmp_path / "events"
-    log.write_text(order_lines(0, 50))
-    settled(log)
-    assert ingest([log], dataset).records == 50
-    with log.open("a") as handle:
-        handle.write("\n" + order_lines(50, 100) + _timed(150, 200))
-    settled(log)
+    log, dataset = _read_then_appended(
+        tmp_path, order_lines(0, 50), "\n" + order_lines(50, 100) + _timed(150, 200)
+    )
     report = ingest([log], dataset)
     assert (report.records, report.rejected) == (300, {"not_a_request": 1})
     assert "read as nginx-timed from line 152 on" in report.warnings[0]
@@ -194,13 +185,9 @@ def test_a_syslog_log_is_split_at_its_change(tmp_path: Path) -> None:
     def syslog(text: str) -> str:
         return "".join(f"Nov  1 11:00:00 web1 nginx: {line}" for line in text.splitlines(True))
 
-    log, dataset = tmp_path / "access.log", tmp_path / "events"
-    log.write_text(syslog(order_lines(0, 50)))
-    settled(log)
-    assert ingest([log], dataset).records == 50
-    with log.open("a") as handle:
-        handle.write(syslog(order_lines(50, 150) + _timed(200, 300)))
-    settled(log)
+    log, dataset = _read_then_appended(
+        tmp_path, syslog(order_lines(0, 50)), syslog(order_lines(50, 150) + _timed(200, 300))
+    )
     report = ingest([log], dataset)
     assert (report.records, report.rejected) == (450, {})
     assert "read as nginx-timed from line 201 on" in report.warnings[0]
@@ -225,13 +212,9 @@ def test_a_batch_line_with_one_bad_record_is_of_the_new_format(tmp_path: Path) -
         ]
         return json.dumps(records) + "\n"
 
-    log, dataset = tmp_path / "access.log", tmp_path / "events"
-    log.write_text(order_lines(0, 50))
-    settled(log)
-    assert ingest([log], dataset).records == 50
-    with log.open("a") as handle:
-        handle.write("".join(batch(100 + 10 * b, b < 30) for b in range(60)))
-    settled(log)
+    log, dataset = _read_then_appended(
+        tmp_path, order_lines(0, 50), "".join(batch(100 + 10 * b, b < 30) for b in range(60))
+    )
     report = ingest([log], dataset)
     assert (report.records, report.rejected) == (570, {"bad_number": 30})
     assert "read as kong-json from line 51 on" in report.warnings[0]
