@@ -169,10 +169,12 @@ class IngestReport:
 
     dataset: str
     quarantine: str
+    #: files whose new lines were stored (their rejects quarantined); refused ones are not
     files: int = 0
     lines: int = 0
     records: int = 0
     rejected: dict[str, int] = field(default_factory=dict)
+    #: file -> the format its lines were stored in (the later one, when it changed)
     formats: dict[str, str] = field(default_factory=dict)
     #: files with nothing new to read: stored already, or empty
     unchanged: list[str] = field(default_factory=list)
@@ -534,7 +536,6 @@ def ingest(
                 if not head.data:  # empty (just rotated, not written to yet): read when it grows
                     report.unchanged.append(str(path))
                     continue
-                report.files += 1
                 if known is None:
                     fmt_name, env = ahead.result(index, head.start)
                 else:  # the format named now wins over the one remembered (the log's changed)
@@ -627,7 +628,6 @@ class _Run:
             sink=partial(_write_partitions, staging, f"{self.run_id}-{segment}"),
             end_offset=end_offset,
         )
-        report.formats[str(path)] = fmt_name
         if get_format(fmt_name, self.options).zoneless and self.options.tz is None:
             report.warnings.append(
                 f"{path}: {fmt_name} timestamps carry no time zone; read as UTC (pass --tz ZONE)"
@@ -672,6 +672,9 @@ class _Run:
             raise
         for reason, count in spool.reasons.items():
             report.rejected[reason] = report.rejected.get(reason, 0) + count
+        if str(path) not in report.formats:  # (a file read in two formats counts once)
+            report.files += 1
+        report.formats[str(path)] = fmt_name
         report.lines += lines
         report.records += records
         self.state[:] = state

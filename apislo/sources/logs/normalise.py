@@ -218,7 +218,7 @@ class PathNamer:
             if is_known.all():
                 return joined.drop("_row", "_known")
             known = joined.filter(is_known).drop("_known")
-            fresh = _name_paths(frame.filter(~is_known.to_numpy()), self.route_map)
+            fresh = _name_paths(frame.filter(~is_known), self.route_map)
         self._remember(fresh.drop("_row"))
         if known is None:
             return fresh.drop("_row")
@@ -371,9 +371,10 @@ def _first_rule(bare: pl.Series, route_map: RouteMap) -> pl.Series:
     for number, rule in enumerate(route_map.rules):
         if not left.size:
             break
-        hit = values.str.contains(rule.pattern).fill_null(False).to_numpy()
+        matched = values.str.contains(rule.pattern).fill_null(False)
+        hit = matched.to_numpy()
         found[left[hit]] = number
-        left, values = left[~hit], values.filter(pl.Series(~hit))
+        left, values = left[~hit], values.filter(~matched)
     table = pl.DataFrame({"bare": distinct, "rule": found}).with_columns(
         pl.when(pl.col("rule") >= 0).then(pl.col("rule"))
     )
