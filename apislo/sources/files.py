@@ -4,12 +4,14 @@ read and write failures as one-line errors naming the file."""
 from __future__ import annotations
 
 import errno
+import fnmatch
 import glob
 import gzip
 import hashlib
 import itertools
 import os
 import re
+import stat
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -75,12 +77,13 @@ def expand_paths(
     for item in paths:
         text = str(item)
         if _GLOB_CHARS.search(text):
+            blind = _check_glob_folders(text, _on_unlisted(unlisted))
             matches = [Path(m) for m in glob.glob(text, recursive=True) if Path(m).is_file()]
-            if not matches:
+            if not matches and not blind:  # (else the folders it could not list say why)
                 raise IngestError(f"{text}: the pattern matches no file")
             found.extend(matches)
         elif Path(text).is_dir():
-            found.extend(_walk(Path(text), unlisted))
+            found.extend(_walk(Path(text), _on_unlisted(unlisted)))
         elif Path(text).is_file():
             found.append(Path(text))
         elif Path(text).exists():
@@ -97,10 +100,9 @@ def expand_paths(
     return sorted(unique.values(), key=_rotation_key)
 
 
-def _walk(top: Path, unlisted: dict[str, IngestError] | None) -> Iterator[Path]:
-    """The files inside the folder ``top``, hidden files and folders skipped; a folder that
-    cannot be listed is put in ``unlisted`` with its error (raised when ``unlisted`` is
-    ``None``): :meth:`Path.rglob` would skip it silently."""
+def _on_unlisted(unlisted: dict[str, IngestError] | None) -> Callable[[OSError], None]:
+    """What to do with the error of a folder that cannot be listed: put it in ``unlisted``, or
+    raise it as an :class:`IngestError` when that is ``None``."""
 
     def unreadable(exc: OSError) -> None:
         error = _open_error(Path(exc.filename), exc)
@@ -108,12 +110,69 @@ def _walk(top: Path, unlisted: dict[str, IngestError] | None) -> Iterator[Path]:
             raise error from exc
         unlisted[exc.filename] = error
 
+    return unreadable
+
+
+def _walk(top: Path, unreadable: Callable[[OSError], None]) -> Iterator[Path]:
+    """The files inside the folder ``top``, hidden files and folders skipped; a folder that
+    cannot be listed goes to ``unreadable`` (:func:`_on_unlisted`): :meth:`Path.rglob` would
+    skip it silently."""
     for folder, dirs, names in os.walk(top, onerror=unreadable):
         dirs[:] = [name for name in dirs if not name.startswith(".")]
         for name in names:
             path = Path(folder, name)
             if not name.startswith(".") and path.is_file():
                 yield path
+
+
+def _check_glob_folders(pattern: str, unreadable: Callable[[OSError], None]) -> bool:
+    """Give ``unreadable`` the error of each folder a glob of ``pattern`` would look in and
+    cannot list or enter (no permission): :func:`glob.glob` skips those silently. The folders
+    are followed as it does: ``**`` through every folder below, hidden ones aside (and links
+    to folders: :func:`os.walk` does not follow them); another wildcard through the matching
+    names, hidden ones only for a pattern that starts with ``.``. Whether there was one."""
+    failed: list[OSError] = []
+
+    def cannot_list(exc: OSError) -> None:
+        if not isinstance(exc, FileNotFoundError | NotADirectoryError):  # (none to look in)
+            failed.append(exc)
+            unreadable(exc)
+
+    base = fixed_part(pattern)
+    folders = [str(base)]
+    parts = Path(pattern).parts[len(base.parts) :]
+    for number, part in enumerate(parts, 1):
+        last = number == len(parts)
+        below: list[str] = []
+        for folder in folders:
+            if part == "**":
+                for top, dirs, _ in os.walk(folder, onerror=cannot_list):
+                    dirs[:] = [name for name in dirs if not name.startswith(".")]
+                    below.append(top)
+            elif _GLOB_CHARS.search(part):
+                try:
+                    with os.scandir(folder) as entries:
+                        names = [e.name for e in entries if not last and e.is_dir()]
+                except OSError as exc:
+                    cannot_list(exc)
+                    continue
+                hidden = part.startswith(".")
+                below += [
+                    os.path.join(folder, name)
+                    for name in fnmatch.filter(names, part)
+                    if hidden or not name.startswith(".")
+                ]
+            else:  # a name without wildcards: looked up in the folder, which is not listed
+                try:
+                    mode = os.stat(os.path.join(folder, part)).st_mode
+                except OSError as exc:  # (a folder that can be listed but not entered)
+                    exc.filename = folder
+                    cannot_list(exc)
+                    continue
+                if not last and stat.S_ISDIR(mode):
+                    below.append(os.path.join(folder, part))
+        folders = below
+    return bool(failed)
 
 
 def fixed_part(path: str | Path) -> Path:

@@ -146,11 +146,13 @@ def test_a_folder_that_cannot_be_listed_is_refused_and_the_rest_stored(
     assert caught.value.report.records == 3
 
 
+@pytest.mark.parametrize("named", ["{logs}", "{logs}/**/*.log", "{logs}/*/b.log"])
 def test_a_folder_without_permissions_is_refused_by_the_real_command(
-    tmp_path: Path, locked_folder: tuple[Path, Path]
+    tmp_path: Path, locked_folder: tuple[Path, Path], named: str
 ) -> None:
     """The QA's case end to end: `chmod 000 logs/locked`, run without the powers to read it
-    anyway (root drops CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH through setpriv)."""
+    anyway (root drops CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH through setpriv). Named in a
+    glob, the folder was skipped silently (`*/b.log` cannot even look `b.log` up in it)."""
     logs, locked = locked_folder
     prefix: list[str] = []
     if os.geteuid() == 0:
@@ -163,16 +165,22 @@ def test_a_folder_without_permissions_is_refused_by_the_real_command(
     locked.chmod(0)
     try:
         done = _apislo(
-            "ingest", str(logs), "--out", str(dataset), "--format", "nginx-combined", "-q",
-            prefix=prefix,
+            "ingest", named.format(logs=logs), "--out", str(dataset), "--format",
+            "nginx-combined", "-q", prefix=prefix,
         )  # fmt: skip
     finally:
         locked.chmod(0o755)
     assert (done.returncode, done.stderr) == (1, f"error: {_denied(locked)}\n")
-    assert done.stdout == (
-        f"{logs / 'a.log'}: format nginx-combined\n"
-        f"1 file(s), 3 lines: 3 requests stored in {dataset}, 0 rejected; 1 refused\n"
-    )
+    if named.endswith("b.log"):  # (logs/a.log is not named)
+        assert (
+            done.stdout
+            == f"0 file(s), 0 lines: 0 requests stored in {dataset}, 0 rejected; 1 refused\n"
+        )
+    else:
+        assert done.stdout == (
+            f"{logs / 'a.log'}: format nginx-combined\n"
+            f"1 file(s), 3 lines: 3 requests stored in {dataset}, 0 rejected; 1 refused\n"
+        )
 
 
 def test_read_logs_raises_for_a_folder_that_cannot_be_listed(
@@ -184,6 +192,35 @@ def test_read_logs_raises_for_a_folder_that_cannot_be_listed(
     with pytest.raises(IngestError) as caught:
         apislo.read_logs(logs)
     assert str(caught.value) == _denied(locked)
+
+
+@pytest.mark.parametrize("pattern", ["*/*.log", "**/*.log", "lock*/*", "**"])
+def test_a_folder_a_glob_cannot_list_is_refused_and_the_rest_stored(
+    tmp_path: Path,
+    locked_folder: tuple[Path, Path],
+    unlistable: Callable[[Path], None],
+    pattern: str,
+) -> None:
+    """`glob.glob` skips a folder it cannot list silently: `logs/*/*.log` stored what it found
+    and exited 0 with `locked/b.log` named nowhere (named directly, the folder was refused)."""
+    logs, locked = locked_folder
+    (logs / "open").mkdir()
+    _write(logs / "open" / "b.log", GOOD[1:])
+    unlistable(locked)
+    with pytest.raises(FilesRefusedError) as caught:
+        ingest([f"{logs}/{pattern}"], tmp_path / "events", "nginx-combined")
+    assert {k: str(v) for k, v in caught.value.errors.items()} == {str(locked): _denied(locked)}
+    stored = {"*/*.log": 2, "**/*.log": 5, "lock*/*": 0, "**": 5}[pattern]
+    assert caught.value.report.records == stored
+
+
+def test_a_glob_through_missing_or_plain_folders_is_no_listing_error(tmp_path: Path) -> None:
+    """Only a folder that exists and cannot be listed is an error: a glob's folder that is
+    missing, or a file where a folder would be, just matches nothing."""
+    _write(tmp_path / "a.log", GOOD)
+    for pattern in ("missing/**/*.log", "a.log/*", "missing/*/x.log", "*/sub/*.log"):
+        with pytest.raises(IngestError, match="the pattern matches no file"):
+            apislo.read_logs(f"{tmp_path}/{pattern}")
 
 
 @pytest.mark.parametrize("named", ["srv/logs/access.log", "srv/logs", "srv/logs/*.log", "srv"])
