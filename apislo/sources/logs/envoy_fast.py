@@ -135,7 +135,7 @@ def _events(found: Found) -> pl.DataFrame:
         {
             "ts": numbers["ts"],
             "method": found.text("method", value),
-            "path": found.text("path", scrub_query_secrets(value), local=True),
+            "path": found.text("path", scrub_query_secrets(clean(value)), local=True),
             "host": found.text("_authority", clean(value)),
             "status": numbers["status"],
             "latency_s": numbers["latency_s"],

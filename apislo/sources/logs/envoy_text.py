@@ -31,6 +31,7 @@ from apislo.sources.logs import envoy_fast
 from apislo.sources.logs.base import LogFormat, Parsed
 from apislo.sources.logs.fields import (
     Num,
+    clean,
     clean_columns,
     finish,
     format_ms,
@@ -109,7 +110,7 @@ def envoy_columns(frame: pl.DataFrame) -> tuple[list[tuple[str, pl.Expr]], dict[
     columns = {
         "ts": ts,
         "method": method,
-        "path": pl.col("path"),
+        "path": clean(pl.col("path")),  # (`-`: no :path, as in a CONNECT)
         "host": pl.col("authority"),
         "status": status.value,
         **{name: num.value for name, num in nums.items()},

@@ -83,6 +83,15 @@ def test_external_clusters_keep_their_host_in_both_paths() -> None:
     assert _agree(lines).events["api"].to_list() == ["api.github.com", "api.stripe.com"]
 
 
+def test_a_request_without_a_path_has_a_null_path_in_both_paths() -> None:
+    """A CONNECT has no `:path`, which Envoy writes `-`: the path was the text `-` (a route `-`
+    of API `unknown` in every per-route frame), unlike envoy-json's."""
+    line = _with(ENVOY_DEFAULT, "POST /api/v1/locations", "CONNECT -")
+    _, kept, _ = envoy_fast.PATH.run(f"{line}\n".encode(), 1)
+    assert len(kept) == 1
+    assert _agree([line]).events.select("method", "path").rows() == [("CONNECT", None)]
+
+
 def _with(line: str, old: str, new: str) -> str:
     assert old in line
     return line.replace(old, new, 1)
