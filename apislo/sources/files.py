@@ -53,8 +53,14 @@ _ROTATED = re.compile(
 )
 
 
+def path_list(paths: str | Path | Iterable[str | Path]) -> list[str | Path]:
+    """``paths`` as a list: one path (a string or :class:`Path`) is a list of one, not of the
+    string's characters."""
+    return [paths] if isinstance(paths, str | Path) else list(paths)
+
+
 def expand_paths(
-    paths: Iterable[str | Path], unlisted: dict[str, IngestError] | None = None
+    paths: str | Path | Iterable[str | Path], unlisted: dict[str, IngestError] | None = None
 ) -> list[Path]:
     """Files named by ``paths``: files, globs (``**`` allowed) and directories (recursively).
 
@@ -64,26 +70,31 @@ def expand_paths(
     oldest first (``access.log.3.gz``, ``access.log.2.gz``, ``access.log.1``, ``access.log``).
 
     Args:
-        paths: files, globs and directories.
+        paths: files, globs and directories, or one of them.
         unlisted: where a folder that cannot be listed (no permission) is put, with its error,
             the files that can be listed still returned; without it, that error is raised.
 
     Raises:
         IngestError: a path does not exist, is no file or folder (a pipe such as
-            ``/dev/stdin``), or a glob matches nothing; a folder cannot be listed (only
-            without ``unlisted``).
+            ``/dev/stdin``), a glob matches nothing or a folder holds no file (unless some
+            folder on its way cannot be listed); a folder cannot be listed (only without
+            ``unlisted``).
     """
     found: list[Path] = []
-    for item in paths:
+    for item in path_list(paths):
         text = str(item)
+        blind: list[OSError] = []  # (folders it could not list: they say why it found nothing)
         if _GLOB_CHARS.search(text):
-            blind = _check_glob_folders(text, _on_unlisted(unlisted))
+            _check_glob_folders(text, _on_unlisted(unlisted, blind))
             matches = [Path(m) for m in glob.glob(text, recursive=True) if Path(m).is_file()]
-            if not matches and not blind:  # (else the folders it could not list say why)
+            if not matches and not blind:
                 raise IngestError(f"{text}: the pattern matches no file")
             found.extend(matches)
         elif Path(text).is_dir():
-            found.extend(_walk(Path(text), _on_unlisted(unlisted)))
+            inside = list(_walk(Path(text), _on_unlisted(unlisted, blind)))
+            if not inside and not blind:
+                raise IngestError(f"{text}: the folder holds no file (hidden ones aside)")
+            found.extend(inside)
         elif Path(text).is_file():
             found.append(Path(text))
         elif Path(text).exists():
@@ -100,11 +111,14 @@ def expand_paths(
     return sorted(unique.values(), key=_rotation_key)
 
 
-def _on_unlisted(unlisted: dict[str, IngestError] | None) -> Callable[[OSError], None]:
-    """What to do with the error of a folder that cannot be listed: put it in ``unlisted``, or
-    raise it as an :class:`IngestError` when that is ``None``."""
+def _on_unlisted(
+    unlisted: dict[str, IngestError] | None, seen: list[OSError]
+) -> Callable[[OSError], None]:
+    """What to do with the error of a folder that cannot be listed: add it to ``seen``, and put
+    it in ``unlisted``, or raise it as an :class:`IngestError` when that is ``None``."""
 
     def unreadable(exc: OSError) -> None:
+        seen.append(exc)
         error = _open_error(Path(exc.filename), exc)
         if unlisted is None:
             raise error from exc
@@ -125,17 +139,15 @@ def _walk(top: Path, unreadable: Callable[[OSError], None]) -> Iterator[Path]:
                 yield path
 
 
-def _check_glob_folders(pattern: str, unreadable: Callable[[OSError], None]) -> bool:
+def _check_glob_folders(pattern: str, unreadable: Callable[[OSError], None]) -> None:
     """Give ``unreadable`` the error of each folder a glob of ``pattern`` would look in and
     cannot list or enter (no permission): :func:`glob.glob` skips those silently. The folders
     are followed as it does: ``**`` through every folder below, hidden ones aside (and links
     to folders: :func:`os.walk` does not follow them); another wildcard through the matching
-    names, hidden ones only for a pattern that starts with ``.``. Whether there was one."""
-    failed: list[OSError] = []
+    names, hidden ones only for a pattern that starts with ``.``."""
 
     def cannot_list(exc: OSError) -> None:
         if not isinstance(exc, FileNotFoundError | NotADirectoryError):  # (none to look in)
-            failed.append(exc)
             unreadable(exc)
 
     base = fixed_part(pattern)
@@ -172,7 +184,6 @@ def _check_glob_folders(pattern: str, unreadable: Callable[[OSError], None]) -> 
                 if not last and stat.S_ISDIR(mode):
                     below.append(os.path.join(folder, part))
         folders = below
-    return bool(failed)
 
 
 def fixed_part(path: str | Path) -> Path:

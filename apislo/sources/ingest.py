@@ -61,6 +61,7 @@ from apislo.sources.files import (
     disk_size,
     expand_paths,
     fixed_part,
+    path_list,
     prefix_digest,
     read_chunks,
     read_content_head,
@@ -386,7 +387,7 @@ def read_logs(
     """
     options = ParseOptions(tz=tz, log_format=log_format)
     rmap = _route_map(route_map)
-    files = expand_paths([paths] if isinstance(paths, str | Path) else paths)
+    files = expand_paths(paths)
     tables: list[pa.Table] = []
     rejected: Counter[str] = Counter()
     for path in files:
@@ -411,7 +412,7 @@ def read_logs(
 
 
 def list_logs(
-    paths: Iterable[str | Path],
+    paths: str | Path | Iterable[str | Path],
     dataset: str | Path,
     unlisted: dict[str, IngestError] | None = None,
 ) -> list[Path]:
@@ -420,7 +421,7 @@ def list_logs(
     glob that holds them, are skipped, never read as logs.
 
     Args:
-        paths: files, globs or directories.
+        paths: files, globs or directories, or one of them.
         dataset: the dataset directory.
         unlisted: where folders that cannot be listed go, with their errors (see
             :func:`~apislo.sources.files.expand_paths`).
@@ -430,7 +431,7 @@ def list_logs(
             lies in the dataset's folder or is its quarantine: its logs would never be read.
         IngestError: a path is missing or is no file or folder, a glob matches nothing.
     """
-    paths = list(paths)
+    paths = path_list(paths)
     root = dataset_root(dataset)
     own, quarantine = root.resolve(), quarantine_path(root).resolve()
 
@@ -445,7 +446,7 @@ def list_logs(
 
 
 def ingest(
-    paths: Iterable[str | Path],
+    paths: str | Path | Iterable[str | Path],
     dataset: str | Path,
     format: str = "auto",
     options: ParseOptions | None = None,
@@ -457,7 +458,7 @@ def ingest(
     """Append access logs to a Parquet dataset partitioned by day.
 
     Args:
-        paths: files, globs or directories.
+        paths: files, globs or directories, or one of them.
         dataset: the dataset directory (created if missing).
         format: a format name or ``"auto"`` (detected per file from a sample).
         options: time zone and NGINX log_format.

@@ -214,6 +214,32 @@ def test_a_folder_a_glob_cannot_list_is_refused_and_the_rest_stored(
     assert caught.value.report.records == stored
 
 
+def test_an_empty_folder_is_an_error_as_a_glob_that_matches_nothing_is(tmp_path: Path) -> None:
+    """`apislo ingest emptydir` printed `0 file(s), 0 lines` and exit 0, creating the dataset;
+    a mistyped folder went unnoticed. A folder of hidden files only holds no log either."""
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "hidden").mkdir()
+    _write(tmp_path / "hidden" / ".a.log", GOOD)
+    for folder in ("empty", "hidden"):
+        args = ["ingest", str(tmp_path / folder), "--out", str(tmp_path / "events")]
+        result = CliRunner().invoke(main, args)
+        assert (result.exit_code, result.stderr) == (
+            1,
+            f"error: {tmp_path / folder}: the folder holds no file (hidden ones aside)\n",
+        )
+    assert not (tmp_path / "events").exists()
+
+
+def test_one_path_may_be_given_as_a_string(tmp_path: Path) -> None:
+    """`apislo.ingest("logs", ...)` read the string one character at a time: `l: no such file
+    or directory`."""
+    (tmp_path / "logs").mkdir()
+    _write(tmp_path / "logs" / "a.log", GOOD)
+    report = ingest(str(tmp_path / "logs"), tmp_path / "events", "nginx-combined")
+    assert (report.files, report.records) == (1, 3)
+    assert len(apislo.read_logs(tmp_path / "logs" / "a.log", "nginx-combined")) == 3
+
+
 def test_a_glob_through_missing_or_plain_folders_is_no_listing_error(tmp_path: Path) -> None:
     """Only a folder that exists and cannot be listed is an error: a glob's folder that is
     missing, or a file where a folder would be, just matches nothing."""

@@ -269,8 +269,11 @@ _SECRET_JSON_MEMBER = (
     rf'(?:{SECRET_KEY_PATTERN}|{_SECRET_MEMBER_NAME})"\s*:\s*)'
     r'(?:"(?:[^"\\]|\\.)*"|-?[0-9][0-9.eE+-]*|\[\s*(?:"(?:[^"\\]|\\.)*"\s*,?\s*)*\])'
 )
-#: A credential parameter first in a quoted query string (NGINX's ``"args":"apikey=..."``).
-_SECRET_FIRST_PARAM = rf'(?i)("{SECRET_KEY_PATTERN}=)[^&;#\s"]*'
+#: A credential parameter anywhere in a line, as a whole word (``apikey=...`` first in
+#: NGINX's quoted ``"args":"apikey=..."``, or in free text: ``auth failed, token=...``; not
+#: ``monkey=2``; the value ends where a query value does, or at a ``,``, ``'`` or closing
+#: bracket): group 1 is the character before it, group 2 the name and ``=``.
+_SECRET_PARAM = rf'(?i)(^|[^a-z0-9_.%-])({SECRET_KEY_PATTERN}=)[^&;#\s",\')\]}}>]*'
 #: The user information of a URL (``http://user:password@host``).
 _URL_USERINFO = r'(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s"]+@'
 
@@ -279,15 +282,16 @@ def scrub_line_secrets(text: pl.Expr) -> pl.Expr:
     """:func:`scrub_query_secrets`, and in JSON lines the values of members named like a
     credential (``"apikey"``, ``"api_key"``, ``"apiKey"``, ``"authorization"``, ``"cookie"``,
     Tyk's ``"raw_request"``...), also under a header or parameter prefix (``"http_x_api_key"``,
-    ``"request_Authorization"``, ``"arg_api_key"``), replaced by ``"REDACTED"``, a quoted query
-    string's first credential (``"args":"apikey=..."``) and a URL's user and password
+    ``"request_Authorization"``, ``"arg_api_key"``), replaced by ``"REDACTED"``, a credential
+    parameter outside a query string (``"args":"apikey=..."``, or ``token=...`` in an error
+    message) and a URL's user and password
     (``http://REDACTED@host``) too: for whole log lines kept aside (the quarantine), where
     Kong's ``querystring`` and ``headers`` objects and an API Gateway ``apiKey`` carry
     credentials outside any query string."""
     return (
         scrub_query_secrets(text)
         .str.replace_all(_SECRET_JSON_MEMBER, '${1}"REDACTED"')
-        .str.replace_all(_SECRET_FIRST_PARAM, "${1}REDACTED")
+        .str.replace_all(_SECRET_PARAM, "${1}${2}REDACTED")
         .str.replace_all(_URL_USERINFO, "${1}REDACTED@")
     )
 

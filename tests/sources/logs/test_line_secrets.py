@@ -1,8 +1,8 @@
 """Credentials in rejected JSON lines kept in the quarantine: members holding a header, cookie or
 query parameter under a prefix (NGINX ``http_*``/``arg_*``, Traefik ``request_*``), more header
 names (Kong's ``x-auth-token``, ``x-goog-api-key``), headers sent twice (an array), a query
-string without its ``?`` (NGINX ``$args``) and a URL's user and password. Expected lines are
-written by hand."""
+string without its ``?`` (NGINX ``$args``) or a parameter in free text, and a URL's user and
+password. Expected lines are written by hand."""
 
 from __future__ import annotations
 
@@ -65,6 +65,17 @@ def test_url_user_and_password() -> None:
         scrub(line)
         == '1.2.3.4 - - [x] "GET http://REDACTED@api.example.com/v2/orders/17 HTTP/1.1" 400'
     )
+
+
+def test_credential_parameters_in_free_text() -> None:
+    """A line that is no request at all, an error message with ``apikey=...`` but no ``?``,
+    was kept with its credential in clear; a name that merely ends like one is kept."""
+    line = "auth failed for apikey=LEAKED1, retry with token=T2 (monkey=2 design=3 x-api-key=K3)"
+    assert scrub(line) == (
+        "auth failed for apikey=REDACTED, retry with token=REDACTED (monkey=2 design=3 "
+        "x-api-key=REDACTED)"
+    )
+    assert scrub("key=K4 'secret=S5'") == "key=REDACTED 'secret=REDACTED'"
 
 
 def test_names_that_only_contain_a_credential_name_are_kept() -> None:
