@@ -7,6 +7,7 @@ what to do next.
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -181,7 +182,17 @@ class WriteError(ApisloError):
 
     def __init__(self, path: str | os.PathLike[str], reason: OSError) -> None:
         self.path, self.reason = Path(path), reason
-        super().__init__(f"cannot write {path}: {reason.strerror or reason}")
+        super().__init__(f"cannot write {path}: {_why(self.path, reason)}")
+
+
+def _why(path: Path, reason: OSError) -> str:
+    """The operating system's reason, or, when a file stands where a folder must be (``File
+    exists`` making it, ``Not a directory`` below it), which file that is."""
+    if reason.errno in (errno.EEXIST, errno.ENOTDIR):
+        for place in (path, *path.parents):
+            if place.exists() and not place.is_dir():
+                return f"{place} is a file, not a folder"
+    return str(reason.strerror or reason)
 
 
 class DatasetWriteError(WriteError, IngestError):
@@ -267,19 +278,32 @@ class ReportRunError(ApisloError):
         cell_index: index of the failing cell, or -1 when unknown (kernel death, timeout).
         ename: exception name (``"Timeout"``, ``"DeadKernel"``...).
         evalue: exception message.
-        executed_path: where the failed executed notebook was kept for debugging.
+        executed_path: where the failed executed notebook was kept for debugging, or ``""``
+            when none was kept.
+        not_kept: why none was kept (``"the notebook never started"``, a write error).
     """
 
     def __init__(
-        self, notebook: str, cell_index: int, ename: str, evalue: str, executed_path: str
+        self,
+        notebook: str,
+        cell_index: int,
+        ename: str,
+        evalue: str,
+        executed_path: str,
+        not_kept: str = "",
     ) -> None:
         self.notebook, self.cell_index = notebook, cell_index
         self.ename, self.evalue, self.executed_path = ename, evalue, executed_path
+        self.not_kept = not_kept
         where = f"cell {cell_index}" if cell_index >= 0 else "the kernel"
+        kept = (
+            f"the failed run is in {executed_path}"
+            if executed_path
+            else f"no failed notebook was kept ({not_kept})"
+        )
         super().__init__(
             f"{notebook}: {where} failed with {ename}: {evalue}. The last good report, if any, "
-            "was left as it was; "
-            f"the failed run is in {executed_path}."
+            f"was left as it was; {kept}."
         )
 
 

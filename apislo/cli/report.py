@@ -89,7 +89,8 @@ def run(
 )
 def site(reports_dir: str, schedule_dir: str) -> None:
     """Regenerate REPORTS/index.html from the run history. An invalid job file is named on
-    stderr and listed in the index with its error, as `schedule run-due` records it."""
+    stderr and listed in the index with its error, as `schedule run-due` records it. REPORTS
+    must exist (a mistyped --reports is an error, not a new empty site)."""
     from pathlib import Path
 
     from apislo.cli.schedule import warn_invalid
@@ -99,6 +100,11 @@ def site(reports_dir: str, schedule_dir: str) -> None:
 
     invalid: dict[Path, ConfigError] = {}
     with fail_on_apislo_error():
+        if not Path(reports_dir).is_dir():
+            raise ConfigError(
+                f"--reports {reports_dir}: no such folder; pass the folder holding history.jsonl"
+                " (or create it first)"
+            )
         jobs = load_jobs(schedule_dir, invalid) if Path(schedule_dir).is_dir() else []
         warn_invalid(invalid)
         click.echo(rebuild_site(reports_dir, jobs, invalid))

@@ -54,7 +54,13 @@ def _echo_records(records: list) -> None:
 
 @command.command(name="list")
 @_dir
-@click.option("--count", type=int, default=3, show_default=True, help="Next run times to show.")
+@click.option(
+    "--count",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Next run times to show (at least 1).",
+)
 def list_jobs(schedule_dir: str, count: int) -> None:
     """Show each job with its next run times (exit 1 after naming each invalid job file)."""
     from datetime import UTC, datetime
@@ -173,18 +179,35 @@ def serve(
 
 @command.command(name="history")
 @_reports
-@click.option("--job", "job_name", default=None, help="Only this job.")
+@_dir
+@click.option(
+    "--job",
+    "job_name",
+    default=None,
+    help="Only this job: one in --dir, or one with runs on record (a job file since removed).",
+)
 @click.option(
     "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Newest runs shown."
 )
 @click.option("--json", "as_json", is_flag=True, help="A JSON array of the recorded runs.")
-def history(reports_dir: str, job_name: str | None, limit: int, as_json: bool) -> None:
-    """Show recorded runs, newest last."""
+def history(
+    reports_dir: str, schedule_dir: str, job_name: str | None, limit: int, as_json: bool
+) -> None:
+    """Show recorded runs, newest last. An unknown --job is an error, as for `schedule run`."""
     from dataclasses import asdict
 
     from apislo.schedule.history import read_history
+    from apislo.schedule.jobs import load_jobs
 
-    records = [r for r in read_history(reports_dir) if job_name in (None, r.job)][-limit:]
+    every = read_history(reports_dir)
+    recorded = {r.job for r in every}
+    if job_name is not None and job_name not in recorded:
+        invalid: dict[Path, ConfigError] = {}
+        with fail_on_apislo_error():
+            jobs = load_jobs(schedule_dir, invalid) if Path(schedule_dir).is_dir() else []
+            if job_name not in {j.name for j in jobs}:
+                raise _no_job(job_name, sorted(recorded | {j.name for j in jobs}), invalid)
+    records = [r for r in every if job_name in (None, r.job)][-limit:]
     if as_json:
         echo_json([asdict(r) for r in records])
         return

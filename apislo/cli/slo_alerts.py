@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from apislo.cli._common import echo_json, fail_on_apislo_error, load_specs, no_cache_option
+from apislo.slo.policy import REPLAYABLE
 
 __all__ = ["backtest", "rules"]
 
@@ -225,8 +226,9 @@ def _write(path: str, text: str) -> None:
 @click.option(
     "--policy",
     "policies",
+    type=click.Choice(REPLAYABLE),
     multiple=True,
-    help="Policy to replay (workbook, pyrra, spec); repeat to compare. Default: the spec's.",
+    help="Policy to replay (spec: the SLO's own); repeat to compare. Default: the spec's.",
 )
 @click.option(
     "--incident-kind",

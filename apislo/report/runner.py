@@ -93,13 +93,16 @@ def check_timeouts(timeout_s: float, cell_timeout_s: int) -> None:
         )
 
 
-def _work_folder(folder: Path) -> tempfile.TemporaryDirectory[str]:
-    """A new ``.run-*`` working folder in ``folder`` (created if missing; stale ones removed).
+def _work_folder(report: Path) -> tempfile.TemporaryDirectory[str]:
+    """A new ``.run-*`` working folder beside ``report``, in its folder (created if missing;
+    stale ones removed).
 
     Raises:
-        ReportWriteError: ``folder`` cannot be written (no permission, a file in its place).
+        ReportWriteError: naming ``report``: its folder cannot be written (no permission, a file
+            in its place).
     """
-    with writing(folder):
+    folder = report.parent
+    with writing(report):
         folder.mkdir(parents=True, exist_ok=True)
         _remove_stale_runs(folder)
         return tempfile.TemporaryDirectory(prefix=".run-", dir=folder)
@@ -144,8 +147,8 @@ def run_report(
         Paths, provenance and recorded values of the run.
 
     Raises:
-        ConfigError: the notebook is missing, ``out`` is not ``.html``, a timeout is not
-            positive, or a parameter is refused.
+        ConfigError: the notebook is missing or is not a notebook, ``out`` is not ``.html``, a
+            timeout is not positive, or a parameter is refused.
         ReportRunError: the notebook failed; the last good report was kept.
         ReportWriteError: the report could not be written (disk full, no permission); the last
             good report and its notebook were kept.
@@ -155,6 +158,7 @@ def run_report(
     source = Path(notebook)
     if not source.is_file():
         raise ConfigError(f"notebook {source} not found; pass the path of an .ipynb file")
+    _check_notebook(source)
     params = check_parameters(parameters)
     html_path = Path(out) if out else Path("reports") / f"{source.stem}.html"
     if html_path.suffix != ".html":
@@ -167,7 +171,7 @@ def run_report(
         ensure_kernel(kernel)
     started = datetime.now(UTC)
     t0 = time.monotonic()
-    with _work_folder(html_path.parent) as tmp:
+    with _work_folder(html_path) as tmp:
         executed = Path(tmp) / "executed.ipynb"
         outcome = _execute(
             source, executed, params, kernel, cell_timeout_s, start_timeout_s, timeout_s, tmp
@@ -194,6 +198,30 @@ def run_report(
     atomic_write_texts({ipynb_path: nbformat.writes(nb), html_path: notebook_to_html(nb, prov)})
     failed_path.unlink(missing_ok=True)
     return ReportResult(html_path, ipynb_path, prov, records)
+
+
+def _check_notebook(source: Path) -> None:
+    """Refuse a file that is not a Jupyter notebook before any kernel starts.
+
+    Raises:
+        ConfigError: ``source`` cannot be read, is not JSON, or is JSON that nbformat cannot
+            read as a notebook.
+    """
+    import nbformat
+
+    try:
+        nbformat.read(source, as_version=4)
+    except OSError as exc:
+        raise ConfigError(f"{source}: cannot read it ({exc.strerror})") from None
+    except ValueError:  # (nbformat's NotJSONError, a file that is not UTF-8)
+        reason = "not JSON"
+    except (AttributeError, nbformat.ValidationError) as exc:  # (JSON of another shape)
+        reason = f"nbformat cannot read it: {exc}"
+    else:
+        return
+    raise ConfigError(
+        f"{source}: not a Jupyter notebook ({reason}); pass the path of an .ipynb file"
+    )
 
 
 def _execute(
@@ -288,7 +316,7 @@ def _keep_failed(
     import nbformat
 
     cell_index, snippet = -1, ""
-    where = f"nowhere (the notebook never started; {outcome['ename']})"
+    where, not_kept = "", "the notebook never started"
     nb = _read_partial(executed)
     if nb is not None:
         cell_index, snippet = _failing_cell(nb)
@@ -296,9 +324,9 @@ def _keep_failed(
         try:
             where = str(atomic_write_text(failed_path, nbformat.writes(nb)))
         except ReportWriteError as exc:
-            where = f"nowhere ({exc})"
+            not_kept = str(exc)
     evalue = f"{outcome['evalue']} (in `{snippet}`)" if snippet else outcome["evalue"]
-    return ReportRunError(str(source), cell_index, outcome["ename"], evalue, where)
+    return ReportRunError(str(source), cell_index, outcome["ename"], evalue, where, not_kept)
 
 
 def _read_partial(executed: Path) -> Any | None:

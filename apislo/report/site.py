@@ -1,7 +1,7 @@
 """``reports/index.html``: latest report per job, then the run history; plain, offline, escaped.
 
-Demo runs (``apislo demo``'s week-long reports) are listed in the history only: they are no
-job's last run nor its latest good report.
+Demo runs (``apislo demo``'s week-long reports) are no job's last run (they take no slot); the
+latest good report may be a demo run's, marked as such, so the demo's index links its reports.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ th, td { vertical-align: top; }
 tr.failed td { background: #fdecea; }
 .status-ok { color: #1e7a3c; font-weight: bold; }
 .status-failed { color: #b3261e; font-weight: bold; }
-.status-skipped { color: #777; }
+.status-skipped, .status-never-run { color: #777; }
 .error { font-family: monospace; font-size: 0.85em; white-space: pre-wrap; }
 """
 
@@ -80,8 +80,8 @@ def build_site(
     names = sorted({*jobs, *invalid, *(r.job for r in records)})
     latest_rows = []
     for name in names:
-        runs = [r for r in records if r.job == name and r.status != "skipped" and not r.demo]
-        last = _last_run(name, runs, invalid.get(name))
+        runs = [r for r in records if r.job == name and r.status != "skipped"]
+        last = _last_run(name, [r for r in runs if not r.demo], invalid.get(name))
         good = next((r for r in reversed(runs) if r.status == "ok"), None)
         good_link = _link(reports_dir, good.output, "latest report") if good else ""
         nb_link = (
@@ -89,13 +89,14 @@ def build_site(
             if good
             else ""
         )
-        status = last.status if last else "never run"
+        demo = " <small>(demo run)</small>" if good and good.demo and good_link else ""
+        status, token = (last.status, last.status) if last else ("never run", "never-run")
         when = e(last.end) if last else ""
         error = f'<div class="error">{e(last.error)}</div>' if last and last.error else ""
         latest_rows.append(
-            f'<tr class="{e(status)}"><td>{e(name)}<br><small>{e(descriptions.get(name, ""))}'
-            f'</small></td><td class="status-{e(status)}">{e(status)}{error}</td><td>{when}</td>'
-            f"<td>{good_link} {nb_link}</td><td>{e(good.end) if good else ''}</td></tr>"
+            f'<tr class="{e(token)}"><td>{e(name)}<br><small>{e(descriptions.get(name, ""))}'
+            f'</small></td><td class="status-{e(token)}">{e(status)}{error}</td><td>{when}</td>'
+            f"<td>{good_link} {nb_link}{demo}</td><td>{e(good.end) if good else ''}</td></tr>"
         )
     history_rows = []
     for r in reversed(records[-_HISTORY_ROWS:]):

@@ -34,7 +34,8 @@ class RunRecord:
         window: ``[start, end]`` of the data period (ISO 8601 UTC), or ``None``.
         demo: a run over a window of its own (``apislo demo``'s simulated week), not its
             period before a slot: it takes no slot, so ``run-due`` still runs the job's due
-            slot, and the index lists it in the history only.
+            slot, and the index never shows it as the job's last run (its report may be the
+            latest good one, marked as a demo run).
     """
 
     job: str

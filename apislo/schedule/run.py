@@ -1,7 +1,8 @@
 """Run jobs: once now, what is due, everything (the demo), or in a loop (``schedule serve``).
 
-Every run takes the job's lock, retries on failure, appends one history record, prunes the job's
-old reports and regenerates ``reports/index.html``. A job that fails, even to be written or
+Every run takes the job's lock, retries on failure (not on a :class:`ConfigError`, which no
+retry mends: a missing notebook, a file that is not one), appends one history record, prunes the
+job's old reports and regenerates ``reports/index.html``. A job that fails, even to be written or
 recorded (disk full, no permission), stops no other job.
 """
 
@@ -105,6 +106,8 @@ def run_job(
                 except ApisloError as exc:
                     error = str(exc)
                     log.warning("%s attempt %d failed: %s", job.name, attempts, exc)
+                    if isinstance(exc, ConfigError):  # (no notebook, not a notebook): no retry
+                        break
                     if attempts <= job.retries:
                         time.sleep(_RETRY_PAUSE_S)
         except (KeyboardInterrupt, SystemExit) as exc:  # SIGTERM or Ctrl-C: record, then stop

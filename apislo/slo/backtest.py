@@ -126,7 +126,7 @@ def _utc(values: pd.Series, name: str) -> pd.Series:
 
 
 def policies_for(slo: Any, names: Sequence[str] = ()) -> list[Policy]:
-    """The SLO's own policy, or the named presets (``workbook``, ``pyrra``, ``spec``) for it."""
+    """The SLO's own policy, or the named ones (:data:`~apislo.slo.policy.REPLAYABLE`) for it."""
     if not names:
         return [policy_for(slo)]
     return [policy_for(slo) if n == "spec" else get_policy(n, slo.window.period) for n in names]

@@ -33,6 +33,7 @@ from apislo.slo.spec import MAX_DURATION
 __all__ = [
     "DURATION_RULE",
     "POLICIES",
+    "REPLAYABLE",
     "SEVERITIES",
     "Policy",
     "Severity",
@@ -197,6 +198,9 @@ POLICIES: dict[str, Callable[[timedelta], Policy]] = {
     "sloth": workbook_policy,
     "pyrra": pyrra_policy,
 }
+#: What a backtest replays (:func:`apislo.slo.backtest.policies_for`, ``slo backtest
+#: --policy``): a preset, or ``spec``, the SLO's own policy.
+REPLAYABLE: tuple[str, ...] = (*POLICIES, "spec")
 
 
 def get_policy(name: str, period: timedelta) -> Policy:

@@ -43,5 +43,6 @@ def test_a_file_where_the_report_folder_should_be_is_an_apislo_error(tmp_path: P
     (tmp_path / "afx").write_text("not a folder")
     with pytest.raises(ApisloError) as info:
         run_report(NOTEBOOKS / "good.ipynb", {"n": 3}, tmp_path / "afx" / "report.html")
-    assert str(info.value) == f"cannot write {tmp_path / 'afx'}: File exists"
+    afx = tmp_path / "afx"
+    assert str(info.value) == f"cannot write {afx}/report.html: {afx} is a file, not a folder"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afx"]

@@ -1,7 +1,9 @@
 """The demo's report runs take no cron slot (QA: after `apislo demo`, `run-due` said "nothing
-due" and the index showed the demo's week as each job's latest good report): they are recorded
-as demo runs, listed in the index's history only, and `run-due` still runs every due slot, after
-one demo or two (fake notebook runs; the demo's simulation and ingest are real)."""
+due"): they are recorded as demo runs, never a job's last run in the index, and `run-due` still
+runs every due slot, after one demo or two. The index links a demo run's report as the latest
+good one, marked as a demo run, until a newer good report comes (QA, 2026-11-29: after `make
+demo` its last line pointed at an index saying "never run" with no report linked). Fake
+notebook runs; the demo's simulation and ingest are real."""
 
 from __future__ import annotations
 
@@ -60,19 +62,39 @@ def test_runs_over_a_window_of_their_own_take_no_slot(dirs, fake) -> None:  # no
     ]
 
 
-def test_the_index_lists_demo_runs_in_the_history_only(dirs, fake) -> None:  # noqa: F811
+def test_the_index_links_a_demo_report_never_as_the_last_run(dirs, fake) -> None:  # noqa: F811
     sched, reports = dirs
     run_all_jobs(sched, reports, now=NOW, window=WEEK)
     latest, history = (reports / "index.html").read_text().split("<h2>History</h2>")
-    assert latest.count('<td class="status-never run">never run</td>') == 2
-    assert "latest report" not in latest
+    never = '<tr class="never-run"><td>alpha<br><small></small></td>'
+    never += '<td class="status-never-run">never run</td><td></td>'
+    assert latest.count('<td class="status-never-run">never run</td><td></td>') == 2
+    assert never in latest
+    demo_good = (
+        '<td><a href="alpha/2026-11-20.html">latest report</a> '
+        '<a href="alpha/2026-11-20.ipynb">notebook</a> <small>(demo run)</small></td>'
+    )
+    assert demo_good in latest
     demo_slot = "<td>demo over 2026-11-20T00:00:00+00:00 to 2026-11-27T00:00:00+00:00</td>"
     assert history.count(demo_slot) == 2
     assert '<a href="alpha/2026-11-20.html">alpha/2026-11-20.html</a>' in history
     run_due(sched, reports, now=NOW)
     latest = (reports / "index.html").read_text().split("<h2>History</h2>")[0]
-    assert '<a href="alpha/2026-11-28.html">latest report</a>' in latest
-    assert "2026-11-20.html" not in latest
+    assert '<td class="status-ok">ok</td>' in latest
+    real_good = (
+        '<td><a href="alpha/2026-11-28.html">latest report</a> '
+        '<a href="alpha/2026-11-28.ipynb">notebook</a></td>'
+    )
+    assert real_good in latest
+    assert "2026-11-20.html" not in latest and "(demo run)" not in latest
+
+
+def test_the_never_run_status_is_one_class_the_css_styles(dirs, fake) -> None:  # noqa: F811
+    sched, reports = dirs
+    run_all_jobs(sched, reports, now=NOW, window=WEEK)
+    page = (reports / "index.html").read_text()
+    assert ".status-skipped, .status-never-run { color: #777; }" in page
+    assert 'never run"' not in page and '"status-never run' not in page
 
 
 def test_run_due_after_the_demo_twice_runs_every_job(tmp_path: Path, fake, monkeypatch) -> None:

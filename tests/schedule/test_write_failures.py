@@ -65,7 +65,8 @@ def test_a_report_folder_that_cannot_be_written_stops_no_other_job(tmp_path: Pat
     reports.mkdir()
     (reports / "afx").write_text("not a folder")
     records = run_due(sched, reports, now=NOW)
-    error = f"cannot write {reports / 'afx'}: File exists"
+    afx = reports / "afx"
+    error = f"cannot write {afx}/report.html: {afx} is a file, not a folder"
     assert [(r.job, r.status, r.error) for r in records] == [
         ("afx", "failed", error),
         ("bok", "ok", ""),

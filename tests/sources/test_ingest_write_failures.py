@@ -88,7 +88,8 @@ def test_an_out_path_under_a_regular_file_is_one_error_line(tmp_path: Path) -> N
     out = tmp_path / "file" / "events"
     result = _ingest(log, out)
     assert (result.exit_code, type(result.exception)) == (1, SystemExit)
-    assert (result.stdout, result.stderr) == ("", f"error: cannot write {out}: Not a directory\n")
+    error = f"error: cannot write {out}: {tmp_path}/file is a file, not a folder\n"
+    assert (result.stdout, result.stderr) == ("", error)
 
 
 def test_a_lock_file_that_cannot_be_opened_is_one_error_line(tmp_path: Path) -> None:
