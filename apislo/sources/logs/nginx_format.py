@@ -65,13 +65,19 @@ _RULE_PATTERNS = {
 }
 
 
+#: The escapes NGINX undoes in a configuration's quoted text (``ngx_conf_read_token``): a
+#: tab-separated ``log_format`` is written ``'$a\\t$b'``.
+_CONF_ESCAPES = {"t": "\t", "r": "\r", "n": "\n", '"': '"', "'": "'", "\\": "\\"}
+_CONF_ESCAPE_RE = re.compile(r"\\([trn\"'\\])")
+
+
 def normalise_log_format(text: str) -> str:
     """Return the template body of ``text``.
 
     Accepts a bare body (``$remote_addr [$time_local] ...``) or a whole directive as pasted from
     ``nginx.conf`` (``log_format main escape=json '...' '...';``): the directive name, the
-    ``escape=`` parameter, the quoting of each part and the final ``;`` are removed and the parts
-    joined, as NGINX does.
+    ``escape=`` parameter, the quoting of each part and the final ``;`` are removed, the escapes
+    in the parts undone (``\\t`` is a tab) and the parts joined, as NGINX does.
 
     Raises:
         ConfigError: the text holds no ``$variable``, a ``${`` is not closed, or the directive's
@@ -85,7 +91,10 @@ def normalise_log_format(text: str) -> str:
     parts = list(_QUOTED_PARTS_RE.finditer(body))
     if parts and "".join(p.group(0) for p in parts) == body:
         body = "".join(
-            re.sub(r"\\(['\"\\])", r"\1", p.group(1) if p.group(1) is not None else p.group(2))
+            _CONF_ESCAPE_RE.sub(
+                lambda m: _CONF_ESCAPES[m.group(1)],
+                p.group(1) if p.group(1) is not None else p.group(2),
+            )
             for p in parts
         )
     elif body[:1] == "'" or (directive and body[:1] == '"'):
@@ -137,16 +146,30 @@ def _var_pattern(var: str, before: str, after: str) -> str:
     return _RULE_PATTERNS[rule]
 
 
+#: Variables whose value is one of a few texts: ``$is_args`` is ``?`` or empty.
+_VALUE_PATTERNS = {"is_args": r"\??"}
+#: What the value of a variable starts with: a variable right before it (no text between)
+#: ends where that character first comes (``$host$request_uri``: the host ends at the first
+#: ``/``; ``$uri$is_args$args``: the path at the ``?``). Any other variable before another
+#: takes the rest of the line, as the kernel's ``RULE_REST``.
+_FIRST_CHARACTERS = {"request_uri": "/", "uri": "/", "document_uri": "/", "is_args": "?"}
+
+
 def _piece_patterns(pieces: list[_Piece]) -> list[str]:
     """The regex of each piece: escaped literal text, or the variable's loose pattern."""
     patterns = []
     for i, piece in enumerate(pieces):
+        following = pieces[i + 1] if i + 1 < len(pieces) else None
         if not piece.is_var:
             patterns.append(re.escape(piece.text))
-            continue
-        before = pieces[i - 1].text if i > 0 and not pieces[i - 1].is_var else ""
-        after = pieces[i + 1].text if i + 1 < len(pieces) and not pieces[i + 1].is_var else ""
-        patterns.append(_var_pattern(piece.text, before, after))
+        elif piece.text in _VALUE_PATTERNS:
+            patterns.append(_VALUE_PATTERNS[piece.text])
+        elif following is not None and following.text in _FIRST_CHARACTERS and following.is_var:
+            patterns.append(f"[^{re.escape(_FIRST_CHARACTERS[following.text])}]*")
+        else:
+            before = pieces[i - 1].text if i > 0 and not pieces[i - 1].is_var else ""
+            after = following.text if following is not None and not following.is_var else ""
+            patterns.append(_var_pattern(piece.text, before, after))
     return patterns
 
 
@@ -329,12 +352,15 @@ def _off_calendar(
     events: pl.DataFrame, declined: np.ndarray, n_lines: int
 ) -> tuple[pl.DataFrame, np.ndarray]:
     """The kernel's ``events`` and ``declined`` lines, with the lines whose start is off the
-    calendar (years 1970-9999, which the exact path rejects) declined too: the kernel reads
-    any date of years 1000-9999, and a zone offset or a latency moves it further."""
+    calendar (years 1970-9999, which the exact path rejects) or unknown (a ``$msec`` of ``-``)
+    declined too: the kernel reads any date of years 1000-9999, and a zone offset or a latency
+    moves it further."""
     micros = events["ts"].to_physical()
-    if not len(micros) or (micros.min() >= FIRST_TIME_US and micros.max() < END_TIME_US):
+    if not len(micros) or (
+        not micros.null_count() and micros.min() >= FIRST_TIME_US and micros.max() < END_TIME_US
+    ):
         return events, declined  # (the usual case, in 1 ms per million lines)
-    off = events.select(~in_calendar(pl.col("ts"))).to_series().fill_null(False).to_numpy()
+    off = events.select(~in_calendar(pl.col("ts"))).to_series().fill_null(True).to_numpy()
     kept = np.ones(n_lines, dtype=np.bool_)
     kept[declined] = False
     return events.filter(pl.Series(~off)), np.union1d(declined, np.flatnonzero(kept)[off])

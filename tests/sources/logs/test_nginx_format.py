@@ -53,6 +53,62 @@ def test_msec_time() -> None:
     assert parsed.events["ts"].to_list() == [datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)]
 
 
+def test_a_missing_msec_is_a_bad_timestamp_in_the_kernel_too() -> None:
+    """`$msec` of `-` or empty: the kernel read it as a null number and kept the line with no
+    time, a row that then made `apislo.load` fail on the whole dataset; the exact path said
+    `bad_timestamp`, as it now does for both."""
+    fmt = compile_log_format('$msec "$request" $status $request_time')
+    assert fmt.program is not None  # (the kernel reads this template)
+    parsed = fmt.parse(
+        b'- "GET /a HTTP/1.1" 200 0.5\n'
+        b'1441900679.123 "GET /a HTTP/1.1" 200 0.5\n'
+        b' "GET /b HTTP/1.1" 200 0.5\n'
+    )
+    # 1441900679.123 = 2015-09-10T15:57:59.123Z, less 0.5 s
+    assert parsed.events["ts"].to_list() == [datetime(2015, 9, 10, 15, 57, 58, 623000, tzinfo=UTC)]
+    assert parsed.rejects.select("line_no", "reason").rows() == [
+        (0, "bad_timestamp"),
+        (2, "bad_timestamp"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "line"),
+    [
+        (
+            '[$time_local] "$request_method $scheme://$host$request_uri $server_protocol" $status',
+            '[10/Sep/2015:17:57:59 +0200] "GET https://api.example.com/v1/orders/17?x=1 HTTP/1.1"'
+            " 200",
+        ),
+        (
+            "[$time_local] $request_method $uri$is_args$args $status",
+            "[10/Sep/2015:17:57:59 +0200] GET /v1/orders/17?x=1 200",
+        ),
+    ],
+)
+def test_a_variable_right_before_a_path_ends_where_the_path_starts(body: str, line: str) -> None:
+    """`$host$request_uri`: the host took the whole URI (`.*`) and the path was empty, so every
+    line had no route and API `unknown`; `$uri$is_args$args` gave the path its query."""
+    parsed = compile_log_format(body).parse(f"{line}\n".encode())
+    assert parsed.events.select("method", "path").rows() == [("GET", "/v1/orders/17?x=1")]
+    assert parsed.rejects.height == 0
+
+
+def test_a_directive_s_escapes_are_undone_as_nginx_does() -> None:
+    """`'$time_iso8601\\t$status'` in nginx.conf writes a tab, which apislo read as a backslash
+    and a `t`: every line of a tab-separated log was rejected."""
+    directive = "log_format tsv '$time_iso8601\\t$status\\t$request_time\\t$request';"
+    assert normalise_log_format(directive) == "$time_iso8601\t$status\t$request_time\t$request"
+    assert normalise_log_format("'a=$status\\r\\n\\\\ \\' \\\"'") == "a=$status\r\n\\ ' \""
+    parsed = compile_log_format(directive).parse(
+        b"2015-09-10T17:57:59+02:00\t200\t0.5\tGET /a HTTP/1.1\n"
+    )
+    # 17:57:59+02:00 = 15:57:59Z, less 0.5 s
+    assert parsed.events.select("ts", "status", "path").rows() == [
+        (datetime(2015, 9, 10, 15, 57, 58, 500000, tzinfo=UTC), 200, "/a")
+    ]
+
+
 def test_request_method_and_uri_with_args() -> None:
     fmt = compile_log_format(
         "[$time_local] $request_method $uri $args $status $host $upstream_cache_status"
