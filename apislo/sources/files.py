@@ -32,7 +32,9 @@ __all__ = [
     "disk_size",
     "expand_paths",
     "fixed_part",
+    "holds_more_than",
     "open_log",
+    "path_list",
     "prefix_digest",
     "read_chunks",
     "read_content_head",
@@ -49,7 +51,8 @@ _GLOB_CHARS = re.compile(r"[*?\[]")
 #: ``access.log-20261101.gz`` (``-%Y%m%d``, ``-%Y%m%d%H``, ``-%Y-%m-%d``, or epoch seconds).
 _ROTATED = re.compile(
     r"^(?P<base>.*?)(?:\.(?P<n>\d+)|-(?P<date>\d{4}-?\d{2}-?\d{2}(?:-?\d{2})?|\d{10}))?"
-    r"(?P<gz>\.gz)?$"
+    r"(?P<gz>\.gz)?\Z",
+    re.S,  # (a name may hold a line break)
 )
 
 
@@ -229,8 +232,9 @@ def disk_size(path: Path) -> int:
 
 
 #: The first bytes of compressed files apislo does not read, and the tool that wrote them.
+_GZIP_MAGIC = b"\x1f\x8b"
 _COMPRESSED = (
-    (b"\x1f\x8b", "gzip"),
+    (_GZIP_MAGIC, "gzip"),
     (b"\xfd7zXZ\x00", "xz"),
     (b"\x28\xb5\x2f\xfd", "zstd"),
     (b"\x04\x22\x4d\x18", "lz4"),
@@ -346,16 +350,24 @@ def _refuse_compressed(path: Path, head: bytes) -> None:
 
 def _read_error(path: Path, exc: Exception) -> IngestError:
     """The error for a file that cannot be read: a ``.gz`` that is not gzip says what it is."""
+    hint = " (a .gz file cut short, or still being written?)" if path.suffix == ".gz" else ""
     if isinstance(exc, gzip.BadGzipFile):
         with open(path, "rb") as raw:
-            tool = _compression(raw.read(16))
+            head = raw.read(16)
+        if len(head) < len(_GZIP_MAGIC) and _GZIP_MAGIC.startswith(head):  # (its first byte)
+            return IngestError(f"{path}: cannot read: {exc}{hint}")
+        tool = _compression(head)
         if tool != "gzip":
             what = f"{tool}-compressed" if tool else "not gzip-compressed"
             return IngestError(
                 f"{path}: named .gz but {what}; apislo reads plain and gzip logs: rename it, "
                 "or recompress it with gzip, and ingest it again"
             )
-    hint = " (a .gz file cut short, or still being written?)" if path.suffix == ".gz" else ""
+        return IngestError(
+            f"{path}: cannot read: {exc}: data that is not gzip follows its gzip data "
+            "(appended garbage?); nothing of it was stored: `zcat` reads what comes before, so "
+            "`zcat FILE | gzip > NEW.gz` and ingest that"
+        )
     return IngestError(f"{path}: cannot read: {exc}{hint}")
 
 
@@ -526,6 +538,18 @@ def _read_into(handle: BinaryIO, view: memoryview, path: Path) -> int:
     except _READ_ERRORS as exc:
         raise _read_error(path, exc) from exc
     return filled
+
+
+def holds_more_than(path: Path, size: int) -> bool:
+    """Whether ``path`` holds more than ``size`` bytes, decompressed for a ``.gz`` (which is
+    read that far); ``True`` when it cannot be read there (the reading that follows says why).
+    """
+    try:
+        with open_log(path) as handle:
+            _skip(handle, size, path)
+            return bool(handle.read(1))
+    except (IngestError, *_READ_ERRORS):
+        return True
 
 
 def _skip(handle: BinaryIO, count: int, path: Path) -> None:

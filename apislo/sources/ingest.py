@@ -61,6 +61,7 @@ from apislo.sources.files import (
     disk_size,
     expand_paths,
     fixed_part,
+    holds_more_than,
     path_list,
     prefix_digest,
     read_chunks,
@@ -1095,19 +1096,16 @@ def _read_to_end(path: Path, known: FileState) -> bool:
     """Whether a file the state knows holds nothing past what was read (``known.offset``,
     bytes, decompressed).
 
-    A plain file is compared with its size. For a ``.gz`` file (not known by its size and
-    trailer, :func:`_known_gz`), gzip's ISIZE, the last member's uncompressed size modulo
-    2**32, equal to the offset modulo 2**32 says it was read; when it differs (several members,
-    a log past 4 GiB, a file too short to hold a trailer) the file is read from the offset,
-    which costs its decompression but loses no line.
+    A plain file is compared with its size. A ``.gz`` file (not known by its size and trailer,
+    :func:`_known_gz`: a log read before it was compressed, or one that grew) is decompressed
+    up to the offset to see whether anything follows: its size trailer (ISIZE) covers its last
+    member only, and members appended after a read can match what was read by chance (batches
+    of one size), which left them unread for good until 2026-11-29. Found read, it is then
+    known the quick way (the caller records its identity).
     """
     if path.suffix != ".gz":
         return known.offset >= path.stat().st_size
-    identity = _gz_identity(path)
-    if identity is None:
-        return False
-    isize = int.from_bytes(bytes.fromhex(identity[1][:16])[4:], "little")
-    return known.offset % (1 << 32) == isize
+    return not holds_more_than(path, known.offset)
 
 
 def _tail_digest(path: Path, start: int, offset: int) -> str | None:

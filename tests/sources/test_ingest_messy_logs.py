@@ -67,6 +67,81 @@ def test_a_gz_of_several_members_rotated_after_a_partial_read_is_read_to_its_end
     assert len(apislo.load(dataset)) == 3
 
 
+def test_a_member_appended_of_the_size_already_read_is_read(tmp_path: Path) -> None:
+    """A shipper appends gzip members of fixed-size batches to one ``.gz``: after the first
+    batch (2 lines) was read, a second batch of the same size was appended. Its trailer's
+    size (the last member's) equalled what was read, so the file was taken as read and the
+    batch never stored (the QA's case lost 1,000 lines). Expected: the 2 new lines."""
+    batch_1 = _line(1, "/v1/orders/1") + _line(2, "/v1/orders/2")
+    batch_2 = _line(3, "/v1/orders/3") + _line(4, "/v1/orders/4")
+    assert len(batch_1) == len(batch_2)
+    log = tmp_path / "shipped.log.gz"
+    log.write_bytes(gzip.compress(batch_1.encode()))
+    dataset = tmp_path / "events"
+    assert ingest([log], dataset, "nginx-combined").records == 2
+    log.write_bytes(log.read_bytes() + gzip.compress(batch_2.encode()))
+    report = ingest([log], dataset, "nginx-combined")
+    assert (report.files, report.lines, report.records) == (1, 2, 2)
+    assert apislo.load(dataset)["ts"].tolist() == [
+        pd.Timestamp(f"2026-11-01 11:00:0{s}", tz="UTC") for s in (1, 2, 3, 4)
+    ]
+    again = ingest([log], dataset, "nginx-combined")  # read to its end now, and known so
+    assert (again.files, again.records, again.unchanged) == (0, 0, [str(log)])
+
+
+def test_a_log_compressed_after_it_was_read_is_known_without_reading_it_again(
+    tmp_path: Path,
+) -> None:
+    """logrotate's ``delaycompress``: ``access.log.1`` read to its end, then compressed to
+    ``access.log.2.gz``: nothing new (decompressed once to be sure), nothing stored twice."""
+    lines = _line(1, "/v1/orders/1") + _line(2, "/v1/orders/2")
+    (tmp_path / "access.log.1").write_text(lines)
+    dataset = tmp_path / "events"
+    assert ingest([tmp_path], dataset, "nginx-combined").records == 2
+    (tmp_path / "access.log.1").unlink()
+    (tmp_path / "access.log.2.gz").write_bytes(gzip.compress(lines.encode()))
+    report = ingest([tmp_path], dataset, "nginx-combined")
+    assert (report.files, report.records) == (0, 0)
+    assert report.unchanged == [str(tmp_path / "access.log.2.gz")]
+    assert len(apislo.load(dataset)) == 2
+
+
+def test_a_file_name_with_a_line_break_is_read(tmp_path: Path) -> None:
+    """A name holding a newline stopped the whole run with an AssertionError (the rotation
+    order's pattern did not match it)."""
+    (tmp_path / "odd\nname.log").write_text(_line(1, "/v1/orders/1"))
+    (tmp_path / "access.log").write_text(_line(2, "/v1/orders/2"))
+    report = ingest([tmp_path], tmp_path / "events", "nginx-combined")
+    assert (report.files, report.records) == (2, 2)
+
+
+def test_a_gz_with_garbage_after_its_members_or_only_its_first_byte_says_so(
+    tmp_path: Path,
+) -> None:
+    """Data that is not gzip after a member was blamed on a file "cut short"; a .gz holding
+    only its first byte (caught as it was being written) was called "not gzip-compressed"."""
+    garbage = tmp_path / "garbage.log.gz"
+    garbage.write_bytes(gzip.compress(_line(1, "/v1/orders/1").encode()) + b"garbage\n")
+    first_byte = tmp_path / "first-byte.log.gz"
+    first_byte.write_bytes(b"\x1f")
+    for log, message in (
+        (
+            garbage,
+            f"{garbage}: cannot read: Not a gzipped file (b'ga'): data that is not gzip follows "
+            "its gzip data (appended garbage?); nothing of it was stored: `zcat` reads what "
+            "comes before, so `zcat FILE | gzip > NEW.gz` and ingest that",
+        ),
+        (
+            first_byte,
+            f"{first_byte}: cannot read: Not a gzipped file (b'\\x1f') (a .gz file cut short, "
+            "or still being written?)",
+        ),
+    ):
+        with pytest.raises(FilesRefusedError) as caught:
+            ingest([log], tmp_path / "events", "nginx-combined")
+        assert str(caught.value.errors[str(log)]) == message
+
+
 def test_a_named_format_wins_over_the_one_the_dataset_remembers(tmp_path: Path) -> None:
     """The operator adds ``$request_time $upstream_response_time`` to the ``log_format`` and
     reloads NGINX: access.log goes on in ``nginx-timed``. The run that resumes it with the
