@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -19,6 +20,17 @@ ROOT = Path(__file__).resolve().parent.parent
 #: Real access logs from public projects; beside the checkout, not inside it.
 SAMPLES = ROOT.parent / "shared" / "samples"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """SIGTERM (a CI job cancelled or timed out) stops the run as Ctrl-C does, so fixtures are
+    torn down and the servers they started (Prometheus) stopped: pytest's default left them
+    running."""
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def require_binary(name: str) -> str:
