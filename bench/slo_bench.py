@@ -86,11 +86,12 @@ def main() -> None:
     remaining = 1 - history.burn_rates[period]
     elapsed = time.perf_counter() - t0
     firing_minutes = {name: int(mask.sum()) for name, mask in history.active.items()}
-    cells = history.units.bad.size
+    cells = args.apis * args.days * 1440  # (the matrix also holds an all-APIs column)
     print(
         f"{args.apis:,} APIs x {args.days} days at 1 min ({cells:,} API-minutes): 30d SLI + "
         f"remaining budget, burn rates over {len(policy.windows)} windows and {len(policy.tiers)} "
-        f"alert tiers at every minute in {elapsed:.2f} s = {cells / elapsed / 1e6:.1f} M rows/s"
+        f"alert tiers at every minute in {elapsed:.2f} s = {cells / elapsed / 1e6:.1f} M "
+        "API-minutes/s"
     )
     print(
         f"traffic frame -> (minute x API) matrix (objective_units): {t_pivot:.2f} s; "
@@ -100,7 +101,10 @@ def main() -> None:
     final = remaining[-1]
     print(f"remaining budget at the end: min {np.nanmin(final):.3f}, max {np.nanmax(final):.3f}")
     print(f"API-minutes firing per tier: {firing_minutes}")
-    print("PASS" if elapsed < 5 else "SLOW", "(target < 5 s for the maths on the matrix)")
+    if (args.apis, args.days) == (1000, 30):
+        print("PASS" if elapsed < 5 else "SLOW", "(target < 5 s for the maths on the matrix)")
+    else:
+        print("(the target, < 5 s for the maths, is for 1,000 APIs x 30 days: no verdict)")
 
 
 if __name__ == "__main__":
