@@ -658,8 +658,10 @@ class _Run:
                 *(gz_id or (None, None)),
                 None if path.suffix == ".gz" else _tail_digest(path, head.start, offset),
             )
-            # a file with nothing complete yet is not remembered: it is read anew
-            state = [e for e in self.state if e is not known] + ([entry] if offset else [])
+            # a file with nothing complete yet is not remembered: it is read anew; the entry it
+            # was read on from stays when its own file is still there as read (a longer copy)
+            kept = known is not None and _still_there(known, path)
+            state = [e for e in self.state if e is not known or kept] + ([entry] if offset else [])
             # the rejects first: a crash before the commit gives them twice (the file is read
             # again), never not at all
             spool.append_to(quarantine_path(root))
@@ -1251,6 +1253,21 @@ def _match(state: list[FileState], head: Head, path: Path) -> FileState | None:
         if best is None or entry.offset > best.offset:
             best = entry
     return best
+
+
+def _still_there(known: FileState, path: Path) -> bool:
+    """Whether ``known``, the entry ``path`` was read on from, describes another file still
+    there as it was read: ``path`` is a longer copy of it (``cat a.gz b.gz > c.gz`` beside
+    ``a.gz``). Its entry is then kept beside ``path``'s; replaced, ``a.gz`` was read again as
+    new when under :data:`HEAD_BYTES` (its fingerprint shorter than ``c.gz``'s)."""
+    other = Path(known.path)
+    if other == path or not other.is_file():
+        return False
+    try:
+        head = read_content_head(other)
+    except IngestError:
+        return False
+    return _match([known], head, other) is known
 
 
 def _same_generation(entry: FileState, head: Head, path: Path) -> bool:

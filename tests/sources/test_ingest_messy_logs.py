@@ -89,6 +89,26 @@ def test_a_member_appended_of_the_size_already_read_is_read(tmp_path: Path) -> N
     assert (again.files, again.records, again.unchanged) == (0, 0, [str(log)])
 
 
+def test_a_gz_and_a_longer_gz_that_starts_with_it_are_stored_once_and_stay_known(
+    tmp_path: Path,
+) -> None:
+    """``a.gz`` read, then ``c.gz`` = ``a.gz`` + ``b.gz`` (``cat``) beside it: c's own lines
+    are stored once, and later runs find both unchanged (they took turns as "new", decompressed
+    on every run, reported as 1 file with 0 lines)."""
+    a_lines = _line(1, "/v1/orders/1") + _line(2, "/v1/orders/2")
+    b_lines = _line(3, "/v1/orders/3")
+    (tmp_path / "a.gz").write_bytes(gzip.compress(a_lines.encode()))
+    (tmp_path / "c.gz").write_bytes(
+        gzip.compress(a_lines.encode()) + gzip.compress(b_lines.encode())
+    )
+    logs, dataset = [tmp_path / "a.gz", tmp_path / "c.gz"], tmp_path / "events"
+    assert ingest(logs, dataset, "nginx-combined").records == 3  # a's 2, then c's 3rd
+    for _ in range(2):
+        again = ingest(logs, dataset, "nginx-combined")
+        assert (again.files, again.records, again.unchanged) == (0, 0, [str(p) for p in logs])
+    assert len(apislo.load(dataset)) == 3
+
+
 def test_a_log_compressed_after_it_was_read_is_known_without_reading_it_again(
     tmp_path: Path,
 ) -> None:
