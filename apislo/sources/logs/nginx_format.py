@@ -146,7 +146,8 @@ def _var_pattern(var: str, before: str, after: str) -> str:
     return _RULE_PATTERNS[rule]
 
 
-#: Variables whose value is one of a few texts: ``$is_args`` is ``?`` or empty.
+#: Variables whose value is one of a few texts (``$is_args``: ``?`` or empty), matched as such
+#: when a variable follows with no text between (such templates are the exact path's only).
 _VALUE_PATTERNS = {"is_args": r"\??"}
 #: What the value of a variable starts with: a variable right before it (no text between)
 #: ends where that character first comes (``$host$request_uri``: the host ends at the first
@@ -162,9 +163,9 @@ def _piece_patterns(pieces: list[_Piece]) -> list[str]:
         following = pieces[i + 1] if i + 1 < len(pieces) else None
         if not piece.is_var:
             patterns.append(re.escape(piece.text))
-        elif piece.text in _VALUE_PATTERNS:
+        elif following is not None and following.is_var and piece.text in _VALUE_PATTERNS:
             patterns.append(_VALUE_PATTERNS[piece.text])
-        elif following is not None and following.text in _FIRST_CHARACTERS and following.is_var:
+        elif following is not None and following.is_var and following.text in _FIRST_CHARACTERS:
             patterns.append(f"[^{re.escape(_FIRST_CHARACTERS[following.text])}]*")
         else:
             before = pieces[i - 1].text if i > 0 and not pieces[i - 1].is_var else ""
