@@ -10,7 +10,7 @@ import click
 from apislo.cli._common import echo_json, fail_on_apislo_error, progress
 from apislo.errors import FilesRefusedError, IngestError, InsideDatasetError
 from apislo.sources.files import disk_size
-from apislo.sources.ingest import IngestReport, ingest, list_logs
+from apislo.sources.ingest import IngestReport, empty_folder_warning, ingest, list_logs
 from apislo.sources.logs import format_names
 from apislo.sources.logs.base import ParseOptions
 from apislo.zones import check_timezone
@@ -87,8 +87,9 @@ def command(
         if tz is not None:
             check_timezone(tz, "--tz")
         unlisted: dict[str, IngestError] = {}
+        empty: list[str] = []
         try:
-            files = list_logs(paths, dataset, unlisted)
+            files = list_logs(paths, dataset, unlisted, empty)
         except InsideDatasetError as exc:  # PATHS and --out contradict each other
             raise click.UsageError(str(exc)) from None
         total = sum(disk_size(p) for p in files)
@@ -105,6 +106,7 @@ def command(
                 )
             except FilesRefusedError as exc:  # the other files were stored: say what they gave
                 report, refused = exc.report, exc
+    report.warnings[:0] = [empty_folder_warning(folder) for folder in empty]
     _print_report(report, as_json)
     if refused is not None:
         for error in refused.errors.values():

@@ -63,7 +63,9 @@ def path_list(paths: str | Path | Iterable[str | Path]) -> list[str | Path]:
 
 
 def expand_paths(
-    paths: str | Path | Iterable[str | Path], unlisted: dict[str, IngestError] | None = None
+    paths: str | Path | Iterable[str | Path],
+    unlisted: dict[str, IngestError] | None = None,
+    empty: list[str] | None = None,
 ) -> list[Path]:
     """Files named by ``paths``: files, globs (``**`` allowed) and directories (recursively).
 
@@ -76,12 +78,14 @@ def expand_paths(
         paths: files, globs and directories, or one of them.
         unlisted: where a folder that cannot be listed (no permission) is put, with its error,
             the files that can be listed still returned; without it, that error is raised.
+        empty: where a folder that holds no file (hidden ones aside) is put; without it, that
+            is an error, as a glob that matches nothing.
 
     Raises:
         IngestError: a path does not exist, is no file or folder (a pipe such as
-            ``/dev/stdin``), a glob matches nothing or a folder holds no file (unless some
-            folder on its way cannot be listed); a folder cannot be listed (only without
-            ``unlisted``).
+            ``/dev/stdin``), a glob matches nothing, a folder holds no file (only without
+            ``empty``; neither when some folder on its way cannot be listed); a folder cannot be
+            listed (only without ``unlisted``).
     """
     found: list[Path] = []
     for item in path_list(paths):
@@ -96,7 +100,9 @@ def expand_paths(
         elif Path(text).is_dir():
             inside = list(_walk(Path(text), _on_unlisted(unlisted, blind)))
             if not inside and not blind:
-                raise IngestError(f"{text}: the folder holds no file (hidden ones aside)")
+                if empty is None:
+                    raise IngestError(f"{text}: the folder holds no file (hidden ones aside)")
+                empty.append(text)
             found.extend(inside)
         elif Path(text).is_file():
             found.append(Path(text))
@@ -144,13 +150,14 @@ def _walk(top: Path, unreadable: Callable[[OSError], None]) -> Iterator[Path]:
 
 def _check_glob_folders(pattern: str, unreadable: Callable[[OSError], None]) -> None:
     """Give ``unreadable`` the error of each folder a glob of ``pattern`` would look in and
-    cannot list or enter (no permission): :func:`glob.glob` skips those silently. The folders
+    may not list or enter (no permission): :func:`glob.glob` skips those silently; other
+    errors (a missing folder, a link in a loop) it takes for no match, as this does. The folders
     are followed as it does: ``**`` through every folder below, hidden ones aside (and links
     to folders: :func:`os.walk` does not follow them); another wildcard through the matching
     names, hidden ones only for a pattern that starts with ``.``."""
 
     def cannot_list(exc: OSError) -> None:
-        if not isinstance(exc, FileNotFoundError | NotADirectoryError):  # (none to look in)
+        if isinstance(exc, PermissionError):  # (others, as a link in a loop, match nothing)
             unreadable(exc)
 
     base = fixed_part(pattern)

@@ -85,6 +85,7 @@ __all__ = [
     "IngestReport",
     "ParsedChunk",
     "detect_file",
+    "empty_folder_warning",
     "ingest",
     "iter_file",
     "list_logs",
@@ -412,10 +413,16 @@ def read_logs(
     return frame
 
 
+def empty_folder_warning(folder: str) -> str:
+    """The warning for a folder named to :func:`ingest` that holds no file."""
+    return f"{folder}: the folder holds no file (hidden ones aside): nothing was read from it"
+
+
 def list_logs(
     paths: str | Path | Iterable[str | Path],
     dataset: str | Path,
     unlisted: dict[str, IngestError] | None = None,
+    empty: list[str] | None = None,
 ) -> list[Path]:
     """The files :func:`ingest` reads for ``paths`` (:func:`~apislo.sources.files.expand_paths`)
     into ``dataset``: the dataset's own files (its folder and quarantine), found in a folder or
@@ -426,6 +433,7 @@ def list_logs(
         dataset: the dataset directory.
         unlisted: where folders that cannot be listed go, with their errors (see
             :func:`~apislo.sources.files.expand_paths`).
+        empty: where folders that hold no file go (an error without it).
 
     Raises:
         InsideDatasetError: a path (or a glob's folder, :func:`~apislo.sources.files.fixed_part`)
@@ -443,7 +451,7 @@ def list_logs(
     for item in paths:
         if inside(fixed_part(item)):
             raise InsideDatasetError(str(item), str(root))
-    return [path for path in expand_paths(paths, unlisted) if not inside(path)]
+    return [path for path in expand_paths(paths, unlisted, empty) if not inside(path)]
 
 
 def ingest(
@@ -494,7 +502,8 @@ def ingest(
     options = options or ParseOptions()
     root = dataset_root(dataset)
     refused: dict[str, IngestError] = {}  # (folders that cannot be listed first)
-    files = list_logs(paths, root, refused)  # (a missing path creates no dataset)
+    empty: list[str] = []
+    files = list_logs(paths, root, refused, empty)  # (a missing path creates no dataset)
     named = _named_format(format, options)
     if named is not None:  # a bad name or template creates no dataset either
         get_format(named, options)
@@ -502,6 +511,7 @@ def ingest(
         root.mkdir(parents=True, exist_ok=True)
     report = IngestReport(dataset=str(root), quarantine=str(quarantine_path(root)))
     report.refused.update((folder, str(error)) for folder, error in refused.items())
+    report.warnings.extend(empty_folder_warning(folder) for folder in empty)
     progress = _Progress(on_progress)
     # a thread of its own detects the next file's format while the current one is parsed
     with _dataset_lock(root), ThreadPoolExecutor(1, thread_name_prefix="apislo-detect") as pool:

@@ -229,7 +229,9 @@ def test_cli_a_file_gone_since_it_was_listed_is_a_one_line_error(
     import apislo.cli.ingest as cli_ingest
 
     log, gone = _write(tmp_path / "a.log", GOOD), tmp_path / "access.log.1"
-    monkeypatch.setattr(cli_ingest, "list_logs", lambda paths, dataset, unlisted: [log, gone])
+    monkeypatch.setattr(
+        cli_ingest, "list_logs", lambda paths, dataset, unlisted, empty: [log, gone]
+    )
     result = CliRunner().invoke(main, ["ingest", str(tmp_path), "--out", str(tmp_path / "ev")])
     assert (result.exit_code, type(result.exception)) == (1, SystemExit)
     assert result.output.strip() == f"error: {gone}: no such file or directory"

@@ -214,20 +214,51 @@ def test_a_folder_a_glob_cannot_list_is_refused_and_the_rest_stored(
     assert caught.value.report.records == stored
 
 
-def test_an_empty_folder_is_an_error_as_a_glob_that_matches_nothing_is(tmp_path: Path) -> None:
-    """`apislo ingest emptydir` printed `0 file(s), 0 lines` and exit 0, creating the dataset;
-    a mistyped folder went unnoticed. A folder of hidden files only holds no log either."""
+def test_an_empty_folder_is_named_in_a_warning_and_the_other_paths_are_read(
+    tmp_path: Path,
+) -> None:
+    """`apislo ingest emptydir` printed `0 file(s), 0 lines` and nothing else: a mistyped
+    folder went unnoticed. It is named in a warning; the other paths are read and the run
+    exits 0 (a spool folder that is empty at times must not fail a cron job). A folder of
+    hidden files only holds no log either. `read_logs`, which returns what it read, refuses it."""
     (tmp_path / "empty").mkdir()
     (tmp_path / "hidden").mkdir()
     _write(tmp_path / "hidden" / ".a.log", GOOD)
-    for folder in ("empty", "hidden"):
-        args = ["ingest", str(tmp_path / folder), "--out", str(tmp_path / "events")]
-        result = CliRunner().invoke(main, args)
-        assert (result.exit_code, result.stderr) == (
-            1,
-            f"error: {tmp_path / folder}: the folder holds no file (hidden ones aside)\n",
-        )
-    assert not (tmp_path / "events").exists()
+    (tmp_path / "logs").mkdir()
+    log = _write(tmp_path / "logs" / "a.log", GOOD)
+    folders = [tmp_path / "empty", tmp_path / "hidden"]
+    dataset = tmp_path / "events"
+    args = ["ingest", *map(str, folders), str(tmp_path / "logs"), "--out", str(dataset)]
+    result = CliRunner().invoke(main, [*args, "--format", "nginx-combined"])
+    assert result.exit_code == 0
+    assert result.stderr == "".join(
+        f"warning: {folder}: the folder holds no file (hidden ones aside): nothing was read "
+        "from it\n"
+        for folder in folders
+    )
+    assert result.stdout == (
+        f"{log}: format nginx-combined\n"
+        f"1 file(s), 3 lines: 3 requests stored in {dataset}, 0 rejected\n"
+    )
+    report = ingest(folders, tmp_path / "other", "nginx-combined")
+    assert (report.files, len(report.warnings)) == (0, 2)
+    with pytest.raises(IngestError, match="the folder holds no file"):
+        apislo.read_logs(tmp_path / "empty")
+
+
+def test_a_link_in_a_loop_under_a_glob_matches_nothing_and_refuses_nothing(
+    tmp_path: Path,
+) -> None:
+    """`logs/*/access.log` where one `access.log` is a link to itself: its folder was taken for
+    one that cannot be entered, then read whole by the run (every other log in it stored)."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    good = _write(tmp_path / "a" / "access.log", GOOD)
+    (tmp_path / "b" / "access.log").symlink_to("access.log")
+    _write(tmp_path / "b" / "other.log", GOOD[:1])
+    report = ingest(f"{tmp_path}/*/access.log", tmp_path / "events", "nginx-combined")
+    assert (report.files, report.records, report.refused) == (1, 3, {})
+    assert list(report.formats) == [str(good)]
 
 
 def test_one_path_may_be_given_as_a_string(tmp_path: Path) -> None:
