@@ -269,11 +269,16 @@ _SECRET_JSON_MEMBER = (
     rf'(?:{SECRET_KEY_PATTERN}|{_SECRET_MEMBER_NAME})"\s*:\s*)'
     r'(?:"(?:[^"\\]|\\.)*"|-?[0-9][0-9.eE+-]*|\[\s*(?:"(?:[^"\\]|\\.)*"\s*,?\s*)*\])'
 )
-#: A credential parameter anywhere in a line, as a whole word (``apikey=...`` first in
-#: NGINX's quoted ``"args":"apikey=..."``, or in free text: ``auth failed, token=...``; not
-#: ``monkey=2``; the value ends where a query value does, or at a ``,``, ``'`` or closing
-#: bracket): group 1 is the character before it, group 2 the name and ``=``.
-_SECRET_PARAM = rf'(?i)(^|[^a-z0-9_.%-])({SECRET_KEY_PATTERN}=)[^&;#\s",\')\]}}>]*'
+#: A credential anywhere in a line, its name a whole word followed by ``=`` or ``:`` (spaces
+#: around allowed): ``apikey=...`` first in NGINX's quoted ``"args":"apikey=..."``, or in free
+#: text: ``auth failed, token=...``, ``Authorization: Bearer ...``, ``password = "..."``; not
+#: ``monkey=2``. The value is a quoted string, or runs to where a query value ends or to a
+#: ``,``, ``'`` or closing bracket; an authentication scheme before it (``Bearer``) stays.
+#: Group 1 is the character before the name, group 2 up to the value.
+_SECRET_PARAM = (
+    rf"(?i)(^|[^a-z0-9_.%-])({SECRET_KEY_PATTERN}\s*[:=]\s*(?:(?:bearer|basic|digest)\s+)?)"
+    r"""(?:"[^"]*"|'[^']*'|[^&;#\s",')\]}>]+)"""
+)
 #: The user information of a URL (``http://user:password@host``).
 _URL_USERINFO = r'(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s"]+@'
 

@@ -78,6 +78,20 @@ def test_credential_parameters_in_free_text() -> None:
     assert scrub("key=K4 'secret=S5'") == "key=REDACTED 'secret=REDACTED'"
 
 
+def test_credentials_in_free_text_quoted_spaced_or_as_headers() -> None:
+    """A quoted value was kept beside the mark (`token=REDACTED"SECRET with quotes"`); a name
+    followed by `:` or a spaced `=`, and an `Authorization` header written out, kept it whole.
+    The scheme (`Bearer`) stays, as it tells what kind of credential was there."""
+    line = (
+        "retry token=\"SECRET1 with quotes\" api_key='SECRET2' apikey: SECRET3 "
+        "Authorization: Bearer SECRET4 password = SECRET5 sort_key=k1"
+    )
+    assert scrub(line) == (
+        "retry token=REDACTED api_key=REDACTED apikey: REDACTED Authorization: Bearer REDACTED "
+        "password = REDACTED sort_key=k1"
+    )
+
+
 def test_names_that_only_contain_a_credential_name_are_kept() -> None:
     line = '{"http_referer":"https://a/b","request_Keyboard":"k","monkey":"m","arg_page":"2"}'
     assert scrub(line) == line
