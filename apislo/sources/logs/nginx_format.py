@@ -170,7 +170,11 @@ def _piece_patterns(pieces: list[_Piece]) -> list[str]:
         else:
             before = pieces[i - 1].text if i > 0 and not pieces[i - 1].is_var else ""
             after = following.text if following is not None and not following.is_var else ""
-            patterns.append(_var_pattern(piece.text, before, after))
+            pattern = _var_pattern(piece.text, before, after)
+            if piece.text == "args" and i > 0 and pieces[i - 1].text == "is_args":
+                # after an empty $is_args, NGINX writes $args (not found) as "-"
+                pattern = f"(?:(?<=\\?)(?:{pattern})|-)"
+            patterns.append(pattern)
     return patterns
 
 

@@ -94,6 +94,20 @@ def test_a_variable_right_before_a_path_ends_where_the_path_starts(body: str, li
     assert parsed.rejects.height == 0
 
 
+def test_args_not_found_after_an_empty_is_args_is_no_part_of_the_path() -> None:
+    """`$uri$is_args$args` of a request without a query: NGINX writes `$is_args` empty and
+    `$args` (not found) as `-`, so `/v1/orders/18-`; the path was stored with the `-` (a route
+    `/v1/orders/18-`, not `{id}`). A path ending in `-` keeps it (`/a-b-` is `/a-b`)."""
+    fmt = compile_log_format("[$time_local] $request_method $uri$is_args$args $status")
+    parsed = fmt.parse(
+        b"[10/Sep/2015:17:57:59 +0200] GET /v1/orders/17?x=1 200\n"
+        b"[10/Sep/2015:17:57:59 +0200] GET /v1/orders/18- 200\n"
+        b"[10/Sep/2015:17:57:59 +0200] GET /a-b- 200\n"
+    )
+    assert parsed.events["path"].to_list() == ["/v1/orders/17?x=1", "/v1/orders/18", "/a-b"]
+    assert parsed.rejects.height == 0
+
+
 def test_a_directive_s_escapes_are_undone_as_nginx_does() -> None:
     """`'$time_iso8601\\t$status'` in nginx.conf writes a tab, which apislo read as a backslash
     and a `t`: every line of a tab-separated log was rejected."""
