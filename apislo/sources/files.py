@@ -91,14 +91,16 @@ def expand_paths(
     for item in path_list(paths):
         text = str(item)
         blind: list[OSError] = []  # (folders it could not list: they say why it found nothing)
+        on_unlisted = _on_unlisted(unlisted, blind)
         if _GLOB_CHARS.search(text):
-            _check_glob_folders(text, _on_unlisted(unlisted, blind))
-            matches = [Path(m) for m in glob.glob(text, recursive=True) if Path(m).is_file()]
+            _check_glob_folders(text, on_unlisted)
+            matches = [Path(m) for m in glob.glob(text, recursive=True)]
+            matches = [m for m in matches if _is_file(m, on_unlisted)]
             if not matches and not blind:
                 raise IngestError(f"{text}: the pattern matches no file")
             found.extend(matches)
-        elif Path(text).is_dir():
-            inside = list(_walk(Path(text), _on_unlisted(unlisted, blind)))
+        elif _is_dir(Path(text)):
+            inside = list(_walk(Path(text), on_unlisted))
             if not inside and not blind:
                 if empty is None:
                     raise IngestError(f"{text}: the folder holds no file (hidden ones aside)")
@@ -144,8 +146,31 @@ def _walk(top: Path, unreadable: Callable[[OSError], None]) -> Iterator[Path]:
         dirs[:] = [name for name in dirs if not name.startswith(".")]
         for name in names:
             path = Path(folder, name)
-            if not name.startswith(".") and path.is_file():
+            if not name.startswith(".") and _is_file(path, unreadable):
                 yield path
+
+
+def _is_dir(path: Path) -> bool:
+    """Whether ``path`` is a folder.
+
+    Raises:
+        IngestError: it lies in a folder that may be listed but not entered (mode ``r--``).
+    """
+    try:
+        return path.is_dir()
+    except PermissionError as exc:
+        raise _open_error(path, exc) from exc
+
+
+def _is_file(path: Path, unreadable: Callable[[OSError], None]) -> bool:
+    """Whether ``path`` is a regular file; its folder goes to ``unreadable`` when it may be
+    listed but not entered (mode ``r--``: a traceback from :meth:`Path.is_file` otherwise)."""
+    try:
+        return path.is_file()
+    except PermissionError as exc:
+        exc.filename = str(path.parent)
+        unreadable(exc)
+        return False
 
 
 def _check_glob_folders(pattern: str, unreadable: Callable[[OSError], None]) -> None:

@@ -146,9 +146,10 @@ def test_a_folder_that_cannot_be_listed_is_refused_and_the_rest_stored(
     assert caught.value.report.records == 3
 
 
+@pytest.mark.parametrize("mode", [0o000, 0o444])  # (444: listed, not entered: a traceback)
 @pytest.mark.parametrize("named", ["{logs}", "{logs}/**/*.log", "{logs}/*/b.log"])
 def test_a_folder_without_permissions_is_refused_by_the_real_command(
-    tmp_path: Path, locked_folder: tuple[Path, Path], named: str
+    tmp_path: Path, locked_folder: tuple[Path, Path], named: str, mode: int
 ) -> None:
     """The QA's case end to end: `chmod 000 logs/locked`, run without the powers to read it
     anyway (root drops CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH through setpriv). Named in a
@@ -162,7 +163,7 @@ def test_a_folder_without_permissions_is_refused_by_the_real_command(
         drop = "-dac_override,-dac_read_search"
         prefix = [setpriv, f"--inh-caps={drop}", f"--bounding-set={drop}"]
     dataset = tmp_path / "events"
-    locked.chmod(0)
+    locked.chmod(mode)
     try:
         done = _apislo(
             "ingest", named.format(logs=logs), "--out", str(dataset), "--format",
