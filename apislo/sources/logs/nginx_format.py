@@ -76,8 +76,8 @@ def normalise_log_format(text: str) -> str:
 
     Accepts a bare body (``$remote_addr [$time_local] ...``) or a whole directive as pasted from
     ``nginx.conf`` (``log_format main escape=json '...' '...';``): the directive name, the
-    ``escape=`` parameter, the quoting of each part and the final ``;`` are removed, the escapes
-    in the parts undone (``\\t`` is a tab) and the parts joined, as NGINX does.
+    ``escape=`` parameter, the quoting of each part and the final ``;`` are removed and the parts
+    joined; in either, the escapes are undone (``\\t`` is a tab), as NGINX does.
 
     Raises:
         ConfigError: the text holds no ``$variable``, a ``${`` is not closed, or the directive's
@@ -90,19 +90,14 @@ def normalise_log_format(text: str) -> str:
     body = body.removesuffix(";").rstrip()
     parts = list(_QUOTED_PARTS_RE.finditer(body))
     if parts and "".join(p.group(0) for p in parts) == body:
-        body = "".join(
-            _CONF_ESCAPE_RE.sub(
-                lambda m: _CONF_ESCAPES[m.group(1)],
-                p.group(1) if p.group(1) is not None else p.group(2),
-            )
-            for p in parts
-        )
+        body = "".join(p.group(1) if p.group(1) is not None else p.group(2) for p in parts)
     elif body[:1] == "'" or (directive and body[:1] == '"'):
         # (a bare body may start with a literal '"', as in '"$request" $status', not with "'")
         raise ConfigError(
             f"log_format {text!r}: its quotes are unbalanced; paste the directive as it is in "
             "nginx.conf, each part in matching quotes"
         )
+    body = _CONF_ESCAPE_RE.sub(lambda m: _CONF_ESCAPES[m.group(1)], body)
     unclosed = re.search(r"\$\{(?!\w+\})", body)
     if unclosed:
         raise ConfigError(

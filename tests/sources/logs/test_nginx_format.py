@@ -113,6 +113,8 @@ def test_a_directive_s_escapes_are_undone_as_nginx_does() -> None:
     and a `t`: every line of a tab-separated log was rejected."""
     directive = "log_format tsv '$time_iso8601\\t$status\\t$request_time\\t$request';"
     assert normalise_log_format(directive) == "$time_iso8601\t$status\t$request_time\t$request"
+    bare = "$time_iso8601\\t$status\\t$request_time\\t$request"  # (the body alone, as typed)
+    assert normalise_log_format(bare) == normalise_log_format(directive)
     assert normalise_log_format("'a=$status\\r\\n\\\\ \\' \\\"'") == "a=$status\r\n\\ ' \""
     parsed = compile_log_format(directive).parse(
         b"2015-09-10T17:57:59+02:00\t200\t0.5\tGET /a HTTP/1.1\n"
