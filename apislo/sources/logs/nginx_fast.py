@@ -78,6 +78,8 @@ def var_rule(var: str, before: str, after: str) -> tuple[int, str]:
         return k.RULE_REST, ""
     if after[0] in DELIMITERS:
         return k.RULE_DELIM, after[0]
+    if var == "scheme" and after[0] == ":":  # (``$scheme://``: a scheme holds no ":", a query
+        return k.RULE_DELIM, ":"  # may, as in ``?next=https://...``)
     # ``$remote_addr:$remote_port``, ``($request_time)``: greedy up to the last such character
     # before a space, so IPv6 addresses keep their colons.
     return k.RULE_GREEDY, ""

@@ -94,6 +94,25 @@ def test_a_variable_right_before_a_path_ends_where_the_path_starts(body: str, li
     assert parsed.rejects.height == 0
 
 
+def test_a_scheme_ends_at_its_colon_whatever_the_query_holds() -> None:
+    """`$scheme://` was read up to the last `://` before a space: `?next=http://x/y` made the
+    host `x` and the path `/y`. The kernel and the exact path agree on a template the kernel
+    reads."""
+    exact_only = compile_log_format(
+        "[$time_local] $request_method $scheme://$host$request_uri $status"
+    )
+    parsed = exact_only.parse(
+        b"[01/Nov/2026:00:00:00 +0000] GET http://h/api/users?next=http://x/y 200\n"
+    )
+    assert parsed.events.select("host", "path").rows() == [("h", "/api/users?next=http://x/y")]
+    kernel = compile_log_format('[$time_local] "$request" $status $scheme://$host')
+    assert kernel.program is not None
+    line = b'[01/Nov/2026:00:00:00 +0000] "GET /a?u=https://b HTTP/1.1" 200 https://api.x\n'
+    fast, (exact, _) = kernel.parse(line), kernel._parse_exact([(0, line.decode().strip())])
+    assert fast.events.select("host", "path").rows() == [("api.x", "/a?u=https://b")]
+    assert exact.select("host", "path").rows() == fast.events.select("host", "path").rows()
+
+
 def test_args_not_found_after_an_empty_is_args_is_no_part_of_the_path() -> None:
     """`$uri$is_args$args` of a request without a query: NGINX writes `$is_args` empty and
     `$args` (not found) as `-`, so `/v1/orders/18-`; the path was stored with the `-` (a route
