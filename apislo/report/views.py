@@ -17,7 +17,6 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
@@ -96,19 +95,13 @@ def data_source(dataset: str, prometheus_url: str = "") -> tuple[Any, str]:
 
     Raises:
         ConfigError: no source, or the URL's ``user:password@`` and the token both given (the
-            message names where each came from, never the secret).
+            message names the token's variable, never the secret).
     """
     url = prometheus_url or os.environ.get(PROMETHEUS_URL_ENV, "")
     if url:
         import apislo
 
         token_env = PROMETHEUS_TOKEN_ENV if os.environ.get(PROMETHEUS_TOKEN_ENV) else None
-        if token_env and "@" in urlsplit(url).netloc:
-            given = "prometheus_url" if prometheus_url else f"${PROMETHEUS_URL_ENV}"
-            raise ConfigError(
-                f"credentials given twice: in {given} (user:password@) and in ${token_env}; "
-                "give them one way only (drop one of the two)"
-            )
         prom = apislo.prometheus(url, bearer_token_env=token_env)
         return prom, f"prometheus {prom.url}"
     if not dataset:

@@ -157,7 +157,7 @@ def test_url_credentials_and_other_auth_are_refused() -> None:
         Prometheus(url, cache=False, bearer_token_env="PROM_TOKEN")
     assert str(info.value) == (
         "credentials given twice: in the URL (user:password@) and by bearer_token_env "
-        "(--bearer-token-env); give them one way only"
+        "($PROM_TOKEN, --bearer-token-env); give them one way only"
     )
     assert URL_PASSWORD not in result.output + str(info.value)
 

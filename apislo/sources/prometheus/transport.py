@@ -249,11 +249,17 @@ def url_credentials(url: str, transport: Transport) -> tuple[str, str] | None:
     parts = urlsplit(url)
     if "@" not in parts.netloc:
         return None
-    for name in ("bearer_token_env", "bearer_token_file", "basic_user"):
-        if getattr(transport, name):
+    for name, shown in (
+        ("bearer_token_env", "${}, "),  # (the variable the token is in: a report's
+        ("bearer_token_file", "{}, "),  # $APISLO_PROMETHEUS_TOKEN has no flag to name)
+        ("basic_user", ""),
+    ):
+        value = getattr(transport, name)
+        if value:
             raise ConfigError(
                 "credentials given twice: in the URL (user:password@) and by "
-                f"{name} (--{name.replace('_', '-')}); give them one way only"
+                f"{name} ({shown.format(value)}--{name.replace('_', '-')}); give them one way "
+                "only"
             )
     user, password = (
         _checked(unquote(part or ""), _BASIC, "basic auth", "the URL's user:password@")
