@@ -57,9 +57,11 @@ _ROTATED = re.compile(
 
 
 def path_list(paths: str | Path | Iterable[str | Path]) -> list[str | Path]:
-    """``paths`` as a list: one path (a string or :class:`Path`) is a list of one, not of the
-    string's characters."""
-    return [paths] if isinstance(paths, str | Path) else list(paths)
+    """``paths`` as a list: one path (a string, :class:`Path` or other path-like, bytes too)
+    is a list of one, not of the string's characters; path-likes other than :class:`Path`
+    (``PurePosixPath``, ``bytes``) become strings."""
+    items = [paths] if isinstance(paths, str | bytes | os.PathLike) else list(paths)
+    return [item if isinstance(item, str | Path) else os.fsdecode(item) for item in items]
 
 
 def expand_paths(

@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
@@ -270,6 +270,18 @@ def test_one_path_may_be_given_as_a_string(tmp_path: Path) -> None:
     report = ingest(str(tmp_path / "logs"), tmp_path / "events", "nginx-combined")
     assert (report.files, report.records) == (1, 3)
     assert len(apislo.read_logs(tmp_path / "logs" / "a.log", "nginx-combined")) == 3
+
+
+def test_one_path_may_be_any_path_like_or_bytes(tmp_path: Path) -> None:
+    """`apislo.ingest(PurePosixPath("logs"), ...)` or a `bytes` path raised a `TypeError`
+    (`object is not iterable`) or read the bytes one number at a time."""
+    _write(tmp_path / "a.log", GOOD)
+    _write(tmp_path / "b.log", GOOD[:1])
+    report = ingest(PurePosixPath(tmp_path / "a.log"), tmp_path / "events", "nginx-combined")
+    assert (report.files, report.records) == (1, 3)
+    events = apislo.read_logs([os.fsencode(tmp_path / "b.log")], "nginx-combined")
+    assert len(events) == 1
+    assert len(apislo.read_logs(os.fsencode(tmp_path / "a.log"), "nginx-combined")) == 3
 
 
 def test_a_glob_through_missing_or_plain_folders_is_no_listing_error(tmp_path: Path) -> None:
