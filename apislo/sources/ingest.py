@@ -414,8 +414,12 @@ def read_logs(
 
 
 def empty_folder_warning(folder: str) -> str:
-    """The warning for a folder named to :func:`ingest` that holds no file."""
-    return f"{folder}: the folder holds no file (hidden ones aside): nothing was read from it"
+    """The warning for a folder named to :func:`ingest` that holds no file but hidden ones and
+    the dataset's own."""
+    return (
+        f"{folder}: the folder holds no file (hidden ones and the dataset's own aside): nothing "
+        "was read from it"
+    )
 
 
 def list_logs(
@@ -433,7 +437,8 @@ def list_logs(
         dataset: the dataset directory.
         unlisted: where folders that cannot be listed go, with their errors (see
             :func:`~apislo.sources.files.expand_paths`).
-        empty: where folders that hold no file go (an error without it).
+        empty: where folders that hold no file go (an error without it), a folder that holds
+            only the dataset too.
 
     Raises:
         InsideDatasetError: a path (or a glob's folder, :func:`~apislo.sources.files.fixed_part`)
@@ -451,7 +456,28 @@ def list_logs(
     for item in paths:
         if inside(fixed_part(item)):
             raise InsideDatasetError(str(item), str(root))
-    return [path for path in expand_paths(paths, unlisted, empty) if not inside(path)]
+    found = expand_paths(paths, unlisted, empty)
+    kept = [path for path in found if not inside(path)]
+    if len(kept) < len(found):  # a folder named may hold the dataset and nothing else
+        for folder in _dataset_only(paths, kept, own):
+            if empty is None:
+                raise IngestError(f"{folder}: the folder holds no file besides the dataset")
+            empty.append(folder)
+    return kept
+
+
+def _dataset_only(paths: list[str | Path], kept: list[Path], own: Path) -> list[str]:
+    """The folders named in ``paths`` (globs aside) that hold the dataset ``own`` (resolved)
+    and none of the ``kept`` files."""
+    holders = [
+        str(item)
+        for item in paths
+        if fixed_part(item) == Path(item) and own.is_relative_to(Path(item).resolve())
+    ]
+    if not holders:
+        return []
+    homes = {folder for path in kept for folder in path.resolve().parents}
+    return [folder for folder in holders if Path(folder).resolve() not in homes]
 
 
 def ingest(

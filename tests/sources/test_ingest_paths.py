@@ -233,8 +233,8 @@ def test_an_empty_folder_is_named_in_a_warning_and_the_other_paths_are_read(
     result = CliRunner().invoke(main, [*args, "--format", "nginx-combined"])
     assert result.exit_code == 0
     assert result.stderr == "".join(
-        f"warning: {folder}: the folder holds no file (hidden ones aside): nothing was read "
-        "from it\n"
+        f"warning: {folder}: the folder holds no file (hidden ones and the dataset's own "
+        "aside): nothing was read from it\n"
         for folder in folders
     )
     assert result.stdout == (
@@ -245,6 +245,29 @@ def test_an_empty_folder_is_named_in_a_warning_and_the_other_paths_are_read(
     assert (report.files, len(report.warnings)) == (0, 2)
     with pytest.raises(IngestError, match="the folder holds no file"):
         apislo.read_logs(tmp_path / "empty")
+
+
+def test_a_folder_holding_only_the_dataset_is_named_in_a_warning_on_every_run(
+    tmp_path: Path,
+) -> None:
+    """`apislo ingest srv --out srv/events` with no log in `srv`: the first run warned that the
+    folder holds no file; later runs, finding only the dataset's own files there, said nothing.
+    Every run warns now. A folder holding a log besides the dataset gives no warning."""
+    srv = tmp_path / "srv"
+    srv.mkdir()
+    args = ["ingest", str(srv), "--out", str(srv / "events"), "--format", "nginx-combined"]
+    warning = (
+        f"warning: {srv}: the folder holds no file (hidden ones and the dataset's own aside): "
+        "nothing was read from it\n"
+    )
+    for _ in range(2):
+        result = CliRunner().invoke(main, args)
+        assert (result.exit_code, result.stderr) == (0, warning)
+    (srv / "logs").mkdir()
+    _write(srv / "logs" / "a.log", GOOD)
+    result = CliRunner().invoke(main, args)
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert "1 file(s), 3 lines: 3 requests stored" in result.stdout
 
 
 def test_a_link_in_a_loop_under_a_glob_matches_nothing_and_refuses_nothing(
