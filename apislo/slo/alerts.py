@@ -394,7 +394,9 @@ def firing_by_group(
     Args:
         slo: an :class:`apislo.slo.spec.SLO`.
         traffic: traffic frame covering at least the longest alert window before ``at``.
-        at: evaluation time (UTC if naive), on an interval boundary.
+        at: evaluation time (UTC if naive), on an interval boundary; a Timeslices or
+            RatioTimeslices SLO is judged on the slices ended by then (a slice still running at
+            ``at`` does not count, as in :func:`apislo.slo.evaluation.evaluate`'s burn rates).
 
     Returns:
         One mapping per objective of ``slo``, in order: group label (``route=/a``; ``all`` for
@@ -407,14 +409,21 @@ def firing_by_group(
     policy = policy_for(slo)
     stamp = pd.Timestamp(at)
     at_ts = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    start = at_ts - pd.Timedelta(max(t.long_window for t in policy.tiers))
+    # one slice more than the longest window: inside a slice, the windows end at its start
+    slice_max = max(o.timeslice_window or timedelta(0) for o in slo.objectives)
+    start = at_ts - pd.Timedelta(max(t.long_window for t in policy.tiers) + slice_max)
     ts = utc_index(traffic["ts"])
     recent = traffic[(ts >= start) & (ts < at_ts)]
     if len(recent) == 0:
         return [{} for _ in slo.objectives]
     out = []
     for history in alert_history(slo, recent, policy, start, at_ts, _step(recent)):
-        last = {t.name: history.active[t.name][-1] for t in policy.tiers}
+        # the last unit ended by ``at``: a slice still running at ``at`` has not happened yet
+        row = int(history.eval_times.searchsorted(at_ts, side="right")) - 1
+        if row < 0:
+            out.append({})
+            continue
+        last = {t.name: history.active[t.name][row] for t in policy.tiers}
         out.append(
             {
                 label: sorted({alert_name(slo, t) for t in policy.tiers if last[t.name][j]})

@@ -126,10 +126,24 @@ def _utc(values: pd.Series, name: str) -> pd.Series:
 
 
 def policies_for(slo: Any, names: Sequence[str] = ()) -> list[Policy]:
-    """The SLO's own policy, or the named ones (:data:`~apislo.slo.policy.REPLAYABLE`) for it."""
+    """The SLO's own policy, or the named ones (:data:`~apislo.slo.policy.REPLAYABLE`) for it.
+
+    A name given twice is replayed once. The SLO's own policy (``spec``) keeps its name unless
+    another policy replayed has it (inline tiers named ``workbook`` beside the ``workbook``
+    preset): it is then ``<name> (spec)``, as :func:`backtest` tells policies apart by name.
+    """
     if not names:
         return [policy_for(slo)]
-    return [policy_for(slo) if n == "spec" else get_policy(n, slo.window.period) for n in names]
+    unique = list(dict.fromkeys(names))
+    presets = {get_policy(n, slo.window.period).name for n in unique if n != "spec"}
+    policies = []
+    for name in unique:
+        if name != "spec":
+            policies.append(get_policy(name, slo.window.period))
+            continue
+        own = policy_for(slo)
+        policies.append(Policy(f"{own.name} (spec)", own.tiers) if own.name in presets else own)
+    return policies
 
 
 @dataclass(frozen=True)
@@ -201,6 +215,9 @@ def backtest(
         :class:`BacktestResult`.
     """
     policies = list(policies or [policy_for(slo)])
+    names = [policy.name for policy in policies]
+    if len(set(names)) < len(names):  # (rows are told apart by name: each would count both)
+        raise ConfigError(f"policies to replay must have distinct names, not {names}")
     if incidents is None:
         incidents = pd.DataFrame(columns=_INCIDENT_COLUMNS)
     if "kind" in incidents:

@@ -24,6 +24,7 @@ from apislo.slo.policy import policy_for, prom_duration
 from apislo.slo.source import Source, resolve_source
 from apislo.slo.spec import SLO, Objective, TimeWindow
 from apislo.slo.windows import period_bounds, period_ids, period_starts
+from apislo.text import MISSING_KEY
 from apislo.zones import check_timezone
 
 __all__ = [
@@ -67,7 +68,9 @@ def _select(frame: pd.DataFrame, slo: SLO) -> pd.DataFrame:
 
 
 def _label(row: pd.Series) -> str:
-    return ",".join(f"{k}={v}" for k, v in row.items())
+    """``route=/a,consumer=<NA>``: a missing key is :data:`~apislo.text.MISSING_KEY`, as in the
+    traffic frame and the charts (not ``nan``, which is also a consumer name one could have)."""
+    return ",".join(f"{k}={MISSING_KEY if pd.isna(v) else v}" for k, v in row.items())
 
 
 def objective_units(

@@ -139,3 +139,27 @@ def test_runs_of_true() -> None:
     mask = np.array([[1, 1, 0, 1], [0, 0, 0, 1]], dtype=bool).T
     cols, starts, stops = intervals_from_mask(mask)
     assert (cols.tolist(), starts.tolist(), stops.tolist()) == ([0, 0, 1], [0, 3, 3], [2, 4, 4])
+
+
+def test_timeslices_firing_ignores_the_slice_still_running_at_the_instant() -> None:
+    # 5-minute slices, good when >= 90 % good; 1,000 requests a minute, all failing in the last
+    # 3 minutes of the day (23:57-23:59). 1-day window, so the workbook's 1h page factor is
+    # 0.02 x 24 = 0.48: one bad slice in 12 (0.083) is far above 0.48 x 0.01.
+    # At 23:58 every slice that has ended (the last one 23:50-23:55) is good: burn rates 0,
+    # nothing fires. The slice 23:55-00:00 is still running (it was judged on 23:55-23:58 alone,
+    # 1 bad minute in 3, and fired all four tiers). At 00:00 it has ended, 3 bad of 5: all fire.
+    slo = SLO(
+        "checkout-minutes", "shop", SLI(),
+        (Objective(0.99, timeslice_target=0.9, timeslice_window=5 * M),),
+        TimeWindow.rolling_window(timedelta(days=1)), budgeting_method="Timeslices",
+        api="checkout",
+    )  # fmt: skip
+    traffic = _traffic(1440, {m: 1000 for m in range(1437, 1440)})
+    assert firing(slo, traffic, START + 1438 * M) == []
+    assert firing(slo, traffic, START + 1439 * M) == []
+    assert firing(slo, traffic, START + 1440 * M) == [
+        "CheckoutMinutesPageBurnRate1h",
+        "CheckoutMinutesPageBurnRate6h",
+        "CheckoutMinutesTicketBurnRate1d",
+        "CheckoutMinutesTicketBurnRate3d",
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 
 from apislo.errors import ConfigError, SpecError
 from apislo.slo.backtest import backtest, load_incidents, policies_for
-from apislo.slo.spec import SLI, SLO, Objective, TimeWindow
+from apislo.slo.spec import SLI, SLO, Alerting, Objective, TimeWindow
 
 M = timedelta(minutes=1)
 #: A fixed end for the simulator (its default follows the clock).
@@ -119,6 +120,24 @@ def test_reset_time_and_side_by_side_policies() -> None:
     # Pyrra on 30 d: the factor-1 tier's short window is 6h x 30/28 = 385.7 min, rounded to
     # 386; it needs > 386 errors: t - 386 <= 628, t <= 1014, reset at 1015 = 385 min after 630.
     assert pyrra["reset_time"] == timedelta(minutes=385)
+
+
+def test_inline_tiers_named_like_a_preset_are_replayed_apart_from_it() -> None:
+    """Inline tiers named `workbook` (`policy: workbook` beside `tiers`) replayed with
+    `--policy workbook --policy spec` gave two `workbook` rows, each counting the alerts of
+    both policies. Each row now holds its own policy's alerts: those a backtest of that policy
+    alone gives."""
+    tier = {"severity": "page", "long_window": "1h", "short_window": "5m", "factor": 1}
+    slo = replace(SLO_, alerting=Alerting(policy="workbook", tiers=(tier,)))
+    traffic = _traffic(900, {m: 200 for m in range(600, 631)})
+    both = policies_for(slo, ["workbook", "spec", "workbook"])
+    assert [p.name for p in both] == ["workbook", "workbook (spec)"]
+    summary = backtest(slo, traffic, both).summary.set_index("policy")["alerts"]
+    alone = {p.name: backtest(slo, traffic, [p]).summary["alerts"].iloc[0] for p in both}
+    assert summary.to_dict() == alone
+    assert alone["workbook (spec)"] == 1  # one tier, one episode over the 31-minute outage
+    with pytest.raises(ConfigError, match="distinct names"):
+        backtest(slo, traffic, [both[0], both[0]])
 
 
 def test_incidents_from_csv_and_errors(tmp_path: Path) -> None:

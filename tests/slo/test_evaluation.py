@@ -216,6 +216,29 @@ def test_grouping_by_api_names_each_api() -> None:
     assert record["api"] is None  # JSON null, not NaN
 
 
+def test_a_missing_group_key_is_labelled_na_apart_from_a_consumer_named_nan() -> None:
+    # Three checkout requests in minute 0: consumer "nan" (a name someone can have) 200, and two
+    # without a consumer, one 500. Groups: consumer=<NA> 1 good of 2, consumer=nan 1 of 1,
+    # all 2 of 3. (A missing key read "consumer=nan", so the two groups had one label.)
+    events = pd.DataFrame(
+        {
+            "ts": [T + pd.Timedelta("10s")] * 3,
+            "api": "checkout",
+            "consumer": pd.array(["nan", None, None], dtype="string"),
+            "status": [200, 200, 500],
+            "latency_s": 0.1,
+        }
+    )
+    slo = _slo(group_by=("consumer",))
+    summary = evaluate(slo, events, at=AT, series=False).summary
+    got = summary.set_index("group")[["good", "total"]].to_dict("index")
+    assert got == {
+        "consumer=<NA>": {"good": 1, "total": 2},
+        "consumer=nan": {"good": 1, "total": 1},
+        "all": {"good": 2, "total": 3},
+    }
+
+
 def test_an_instant_before_any_data_is_empty_not_an_error(tmp_path: Path) -> None:
     # A dataset whose first request is at T; evaluating at T sees an empty window (this used to
     # raise TypeError in the alert check: an empty Arrow ts column lost its zone).
