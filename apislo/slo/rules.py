@@ -354,15 +354,17 @@ def alert_labels(slo: SLO, objective: Objective, tier: Tier) -> dict[str, str]:
     return labels
 
 
-_TEMPLATE_DELIMS = re.compile(r"\{\{|\}\}")
+#: ``{{``, and ``}}`` with a ``{`` before it: that ``{`` and the ``{{`` of the action written in
+#: place of ``}}`` would open an action (``{}}`` in ``{"items":{}}``).
+_TEMPLATE_DELIMS = re.compile(r"\{\{|\{?\}\}")
 
 
 def escape_template(text: str) -> str:
     """Make text safe in a Prometheus alert template (annotation or label value): ``{{`` and
     ``}}`` stay literal.
 
-    >>> escape_template("a {{ $value }}")
-    'a {{"{{"}} $value {{"}}"}}'
+    >>> escape_template("a {{ $value }}"), escape_template("{}}")
+    ('a {{"{{"}} $value {{"}}"}}', '{{"{}}"}}')
     """
     return _TEMPLATE_DELIMS.sub(lambda m: '{{"' + m.group() + '"}}', text)
 

@@ -11,7 +11,8 @@ with exactly the columns that SLO needs:
   the SLO's thresholds, so every count is exact. For ``availability_and_latency`` an extra column
   ``good_le_<s>`` counts requests both fast and not bad, exactly.
 * **Prometheus** (an ``http(s)://`` URL or a client from :func:`apislo.prometheus`): the
-  profile's traffic frame (the SLO's ``source.profile``, default ``generic``); a latency
+  profile's traffic frame (the SLO's ``source.profile``, default ``generic``) of the series
+  its Prometheus rules select (its API and ``source.labels``); a latency
   threshold must equal a histogram bucket. An SLI that uses no latency (``availability``) reads
   only the request counter, so it may be grouped by labels the latency histogram lacks. Ratio
   SLIs run their ``good``/``bad`` and ``total`` queries with ``{{.window}}`` set to the step; a
@@ -163,14 +164,19 @@ class Source:
 
 
 def _profile(slo: SLO) -> Any:
-    """The SLO's Prometheus profile (``source.profile``, default ``generic``); without its
-    latency histogram when the SLI uses no latency, so that it is neither read nor required to
-    carry the ``group_by`` labels."""
+    """The SLO's Prometheus profile (``source.profile``, default ``generic``), its matchers
+    extended, as the SLO's Prometheus rules match series, by its ``source.labels`` (metric label
+    names) and its API; without its latency histogram when the SLI uses no latency, so that it
+    is neither read nor required to carry the ``group_by`` labels."""
     from dataclasses import replace
 
     from apislo.sources.prometheus.profiles import load_profile
 
     profile = load_profile(slo.source.profile or "generic")
+    matchers = {**profile.matchers, **dict(slo.source.labels)}
+    if slo.api is not None:
+        matchers[profile.api_label] = slo.api
+    profile = replace(profile, matchers=matchers)
     return profile if slo.sli.uses_latency else replace(profile, latency="")
 
 

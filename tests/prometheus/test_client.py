@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import apislo
-from apislo.errors import PrometheusQueryError
+from apislo.errors import ConfigError, PrometheusQueryError
 from apislo.sources.prometheus import Prometheus, selector
 from apislo.sources.prometheus.endpoint import QueryContext
 from tests.prometheus.conftest import EVIL, T0
@@ -36,6 +36,19 @@ def test_escaped_label_value_selects_exactly_one_series(prom_url: str) -> None:
     # the injection would have added vector(1); escaped, it is the one series with value m = 120
     assert frame["api"].tolist() == [EVIL]
     assert frame["value"].tolist() == [120.0]
+
+
+@pytest.mark.parametrize("label", ["ts", "value"])
+def test_a_label_named_like_a_column_is_refused(prom_url: str, label: str) -> None:
+    # A label "ts" used to replace the timestamps with its strings ("x"), and a label "value"
+    # vanished under the values, both silently.
+    prom = Prometheus(prom_url, cache=False)
+    promql = f'label_replace(vector(1), "{label}", "x", "", "")'
+    message = f"series have a label named {label}, like the frame's own column"
+    with pytest.raises(ConfigError, match=message):
+        prom.query(promql, at=T0 + H)
+    with pytest.raises(ConfigError, match=message):
+        prom.query_range(promql, T0, T0 + H, "1h")
 
 
 def test_chunked_range_equals_one_request(prom_url: str) -> None:

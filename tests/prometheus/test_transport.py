@@ -80,6 +80,28 @@ def test_conflicting_and_unknown_options() -> None:
         Prometheus("http://127.0.0.1:1", token="abc")  # secrets are never parameters
 
 
+def test_a_password_or_key_without_its_user_or_cert_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Without basic_user the password was silently not sent (the server saw no Authorization
+    # header at all), and a client_key without client_cert was ignored the same way.
+    monkeypatch.setenv("APISLO_TEST_PW", SECRET)
+    with pytest.raises(ConfigError, match=r"password needs its user: give basic_user") as exc:
+        Prometheus("http://127.0.0.1:1", cache=False, basic_password_env="APISLO_TEST_PW")
+    assert SECRET not in str(exc.value)
+    with pytest.raises(ConfigError, match="basic_password_env or basic_password_file, not both"):
+        Transport(basic_user="ann", basic_password_env="APISLO_TEST_PW", basic_password_file="/x")
+    with pytest.raises(ConfigError, match=r"client_key \(--client-key\) needs client_cert"):
+        Transport(client_key="/key.pem")
+    result = CliRunner().invoke(
+        main,
+        ["prom", "query", "http://127.0.0.1:1", "up", "--basic-password-env", "APISLO_TEST_PW"],
+    )
+    assert result.exit_code == 1
+    assert "error: a basic-auth password needs its user" in result.output
+    assert SECRET not in result.output
+
+
 def test_tls_settings_and_path_prefix(tmp_path: Path) -> None:
     from apislo.sources.prometheus.endpoint import Endpoint
     from apislo.sources.prometheus.transport import build_session

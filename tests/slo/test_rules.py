@@ -184,6 +184,33 @@ def test_promtool_sees_alert_label_templates_as_text(tmp_path: Path) -> None:
 
 
 @needs_promtool
+def test_braces_before_closing_delimiters_stay_text(tmp_path: Path) -> None:
+    # A "{" right before "}}" (JSON such as {"items":{}}) was escaped to {"items":{{{"}}"}}, whose
+    # "{{{" opens an action: promtool refused the whole file ('unexpected "{" in command').
+    body = '{"items":{}}'
+    slo = _slo(
+        description=f"Returns {body} when empty.",
+        alerting=Alerting(tiers=SHORT.tiers, page_labels=(("shape", body),)),
+    )
+    doc = yaml.safe_load(rules.rules_yaml([slo]))
+    page = next(r for r in doc["groups"][0]["rules"] if "alert" in r)
+    assert page["labels"]["shape"] == '{"items":{{"{}}"}}'
+    out = tmp_path / "rules.yaml"
+    out.write_text(rules.rules_yaml([slo]))
+    checked = _promtool("check", "rules", out)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    # Prometheus expands them back to the spec's text: the tests expect it literally.
+    tests = rules.promtool_tests_document([slo], "rules.yaml")
+    firing = tests["tests"][0]["alert_rule_test"][1]["exp_alerts"][0]
+    assert firing["exp_labels"]["shape"] == body
+    assert firing["exp_annotations"]["description"].endswith(f"Returns {body} when empty.")
+    tests["tests"] = tests["tests"][:1]
+    (tmp_path / "tests.yaml").write_text(yaml.safe_dump(tests))
+    tested = _promtool("test", "rules", tmp_path / "tests.yaml")
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+@needs_promtool
 def test_ratios_are_event_weighted(tmp_path: Path) -> None:
     # 30 min at 100 req/min with 10 % errors, then 30 min at 1000 req/min without errors. The
     # event-weighted 1h ratio is 300 / 33,000 = 1/110; an average of the twelve 5m ratios

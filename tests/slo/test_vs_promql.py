@@ -9,15 +9,18 @@ tests/prometheus/test_vs_logs.py).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pandas as pd
 import pytest
 
 import apislo
-from apislo.slo import SLI, SLO, Objective, TimeWindow, evaluate
+from apislo.slo import SLI, SLO, Objective, SourceHints, TimeWindow, evaluate
+from apislo.slo.rules import error_ratio_expr
 from apislo.sources.prometheus import Prometheus
-from tests.conftest import SIMULATED_END, SimulatedPrometheus
+from apislo.sources.prometheus.local import LocalPrometheus, backfill
+from tests.conftest import SIMULATED_END, SimulatedPrometheus, require_binary
 
 pytestmark = pytest.mark.prometheus
 END = SIMULATED_END
@@ -99,3 +102,69 @@ def test_ratio_sli_from_queries_matches_promql(sim: tuple[str, pd.DataFrame]) ->
     row = evaluate(slo, url, at=END, step="1h", series=False).summary.iloc[0]
     assert row["total"] == pytest.approx(total, abs=1e-6)
     assert row["sli"] == pytest.approx(1 - bad / total, abs=1e-12)
+
+
+#: Two environments of one API, one sample a minute at T0 + m minutes: prod 200s 10 m, 500s
+#: m // 10; staging 200s 2 m, 500s 3 m. And API "jit", scraped every 60 s at 17 s past the
+#: minute (as Prometheus staggers its scrapes): 200s 100 m, 500s m.
+ENV_T0 = pd.Timestamp("2026-01-05T00:00:00Z")
+ENV_SERIES = {
+    ('{api="orders",code="200",env="prod"}', 0): lambda m: 10 * m,
+    ('{api="orders",code="500",env="prod"}', 0): lambda m: m // 10,
+    ('{api="orders",code="200",env="staging"}', 0): lambda m: 2 * m,
+    ('{api="orders",code="500",env="staging"}', 0): lambda m: 3 * m,
+    ('{api="jit",code="200"}', 17): lambda m: 100 * m,
+    ('{api="jit",code="500"}', 17): lambda m: m,
+}
+
+
+@pytest.fixture(scope="module")
+def env_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Prometheus serving :data:`ENV_SERIES` for minutes 0..120."""
+    require_binary("promtool")
+    require_binary("prometheus")
+    root = tmp_path_factory.mktemp("env-labels")
+    t0 = int(ENV_T0.timestamp())
+    lines = ["# TYPE http_requests counter"]
+    for (labels, offset), value in ENV_SERIES.items():
+        lines += [
+            f"http_requests_total{labels} {value(m)} {t0 + offset + 60 * m}" for m in range(121)
+        ]
+    (root / "env.om").write_text("\n".join([*lines, "# EOF"]) + "\n")
+    with LocalPrometheus(backfill(root / "env.om", root / "data", "24h")) as server:
+        yield server.url
+
+
+def test_source_labels_select_series_as_the_rules_do(env_url: str) -> None:
+    # source.labels {env: prod}: the rules match env="prod", so must `slo compute`. Over
+    # [01:00, 02:00) prod has 10 x 60 = 600 200s and 12 - 6 = 6 500s: SLI 600 / 606. Staging's
+    # 120 + 180 requests (186 errors) were counted too: 720 / 906.
+    hints = SourceHints(kind="prometheus", labels=(("env", "prod"),))
+    hour = TimeWindow.rolling_window(timedelta(hours=1))
+    slo = SLO("orders", "shop", SLI(), (Objective(0.99),), hour, api="orders", source=hints)
+    at = ENV_T0 + pd.Timedelta(hours=2)
+    row = evaluate(slo, env_url, at=at, step="1m", series=False).summary.iloc[0]
+    assert (row["good"], row["total"]) == (600, 606)
+    ratio = error_ratio_expr(slo, slo.objectives[0], "1h")
+    rule = Prometheus(env_url, cache=False).query(ratio, at)
+    assert rule["value"].tolist() == pytest.approx([6 / 606], abs=1e-15)
+    assert 1 - row["sli"] == pytest.approx(6 / 606, abs=1e-15)
+
+
+def test_a_step_not_longer_than_the_scrape_interval_is_refused(env_url: str) -> None:
+    # "jit" is scraped every 60 s at :17: no 1-minute interval holds two samples, so every
+    # increase(...[1m]) is empty and the SLO read "SLI n/a" (0 requests) without a word. At 2m
+    # each interval holds two samples, 17 s and 43 s from its edges, and increase() extrapolates
+    # to exactly 200 + 2 requests: over [01:00, 02:00) 6,000 good of 6,060.
+    slo = SLO("jit", "shop", SLI(), (Objective(0.99),), TimeWindow.rolling_window(
+        timedelta(hours=1)), api="jit")  # fmt: skip
+    at = ENV_T0 + pd.Timedelta(hours=2)
+    with pytest.raises(apislo.errors.ConfigError, match=r"no 1m interval holds two.*\(2m for"):
+        evaluate(slo, env_url, at=at, step="1m", series=False)
+    hour = {"start": at - pd.Timedelta(hours=1), "end": at, "step": "1m"}
+    with pytest.raises(apislo.errors.ConfigError, match="no 1m interval holds two"):
+        Prometheus(env_url, cache=False).traffic(where={"api": "jit"}, **hour)
+    row = evaluate(slo, env_url, at=at, step="2m", series=False).summary.iloc[0]
+    assert (row["good"], row["total"]) == (6000, 6060)
+    # an API without series still gives an empty frame, not this error
+    assert Prometheus(env_url, cache=False).traffic(where={"api": "none"}, **hour).empty

@@ -178,11 +178,21 @@ def stitch(blocks: Sequence[Block]) -> pa.Table:
 
     Series are matched across blocks by their label sets; each block lists a series' points in
     time order, so a stable sort on the series rank alone orders the rows (no string sort).
+
+    Raises:
+        ConfigError: a series has a label named ``ts`` or ``value``, which its column would
+            overwrite (or be overwritten by).
     """
     blocks = [b for b in blocks if len(b.ts_us)]
     if not blocks:
         return empty_table()
     names = sorted({k for b in blocks for m in b.metrics for k in m})
+    clashing = [n for n in names if n in ("ts", "value")]
+    if clashing:
+        raise ConfigError(
+            f"the result's series have a label named {' and '.join(clashing)}, like the frame's "
+            "own column: rename it in the query (label_replace) or aggregate it away"
+        )
     keys: dict[tuple, int] = {}
     local_ids = []
     for block in blocks:

@@ -63,7 +63,7 @@ def traffic_queries(
     partial interval at an edge of the window.
     """
     window = window or format_duration(step_s)
-    match = {**profile.matchers, **{profile.label_for(k): v for k, v in where.items()}}
+    match = _selection(profile, where)
     keys = ", ".join(labels)
 
     def inc(metric: str, extra: str = "") -> str:
@@ -76,6 +76,40 @@ def traffic_queries(
         queries["count"] = inc(profile.latency + "_count")
         queries["sum"] = inc(profile.latency + "_sum")
     return queries
+
+
+def _selection(profile: Profile, where: dict[str, str]) -> dict[str, str]:
+    """The equality matchers of every selector: the profile's own and ``where``'s (keys named
+    like ``by`` keys)."""
+    return {**profile.matchers, **{profile.label_for(k): v for k, v in where.items()}}
+
+
+def _check_sampled(
+    prom: Prometheus,
+    profile: Profile,
+    where: dict[str, str],
+    t0: pd.Timestamp,
+    t1: pd.Timestamp,
+    step_s: int,
+) -> None:
+    """Refuse a step too short for the request counter's scrape interval, called when the
+    traffic frame came out empty: ``increase`` needs two samples inside an interval, so with a
+    step at or under the scrape interval (1 m intervals, 60 s scrapes off the minute) every
+    interval is empty and the frame would silently count no request at all.
+
+    Raises:
+        ConfigError: the counter has two samples or more in ``[t0, t1]``.
+    """
+    counter = selector(profile.requests, _selection(profile, where))
+    found = prom.query(f"max(count_over_time({counter}[{_range(t1 - t0)}]))", at=t1)
+    samples = int(found["value"].max()) if len(found) else 0
+    if samples >= 2:
+        raise ConfigError(
+            f"{profile.requests} has {samples} samples in the window but no "
+            f"{format_duration(step_s)} interval holds two, so increase() counts nothing in "
+            "any: the step is not longer than the scrape interval; use a step of at least "
+            "twice the scrape interval (2m for 60 s scrapes)"
+        )
 
 
 def _status_columns(frame: pd.DataFrame, keys: list[str], status: str) -> pd.DataFrame:
@@ -178,6 +212,8 @@ def pull_traffic(
             if key not in frame.columns:
                 frame[key] = pd.Series(pd.NA, index=frame.index, dtype=pd.ArrowDtype(pa.string()))
         pulled[name] = frame
+    if pulled["requests"].empty:
+        _check_sampled(prom, prof, where, t0, t1, step_s)
     status = prof.status_label
     if status not in pulled["requests"].columns:
         pulled["requests"][status] = pd.Series(

@@ -87,6 +87,15 @@ class Transport:
             raise ConfigError("give bearer_token_env or bearer_token_file, not both")
         if (self.bearer_token_env or self.bearer_token_file) and self.basic_user:
             raise ConfigError("give a bearer token or basic auth, not both")
+        if self.basic_password_env and self.basic_password_file:
+            raise ConfigError("give basic_password_env or basic_password_file, not both")
+        if (self.basic_password_env or self.basic_password_file) and not self.basic_user:
+            # (without a user, the password would be silently left out of every request)
+            raise ConfigError(
+                "a basic-auth password needs its user: give basic_user (--basic-user) too"
+            )
+        if self.client_key and not self.client_cert:
+            raise ConfigError("client_key (--client-key) needs client_cert (--client-cert)")
         if self.retries < 0 or self.concurrency < 1 or self.timeout_s <= 0:
             raise ConfigError("retries must be >= 0, concurrency >= 1 and timeout_s > 0")
         if self.basic_user:
