@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -54,6 +54,7 @@ __all__ = [
     "MAX_COMPLETE_ROWS",
     "STATUS_COLUMNS",
     "arrow_to_pandas",
+    "as_utc",
     "bucket_column",
     "bucket_columns",
     "check_frame_rows",
@@ -175,7 +176,8 @@ def arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
 
 
 def utc_time(value: str | date | pd.Timestamp, name: str) -> pd.Timestamp:
-    """``value`` (a time, a date or its text; naive: UTC) as a UTC timestamp.
+    """``value`` (a time, a date or its text; naive: UTC; ``"now"``: the current time) as a UTC
+    timestamp.
 
     Raises:
         ConfigError: ``value`` is no time (a number would be read as nanoseconds since 1970).
@@ -186,11 +188,25 @@ def utc_time(value: str | date | pd.Timestamp, name: str) -> pd.Timestamp:
     if not isinstance(value, str | date):  # (a datetime and a pd.Timestamp are dates)
         raise ConfigError(problem)
     try:
-        stamp = pd.Timestamp(value)
+        stamp = as_utc(value)
     except ValueError as exc:
         raise ConfigError(f"{problem}: {exc}") from None
     if stamp is pd.NaT:
         raise ConfigError(problem)
+    return stamp
+
+
+def as_utc(value: Any) -> pd.Timestamp:
+    """``value`` (a time, or anything :class:`pandas.Timestamp` reads; naive: UTC) as a UTC
+    timestamp. Text is read in UTC: ``"now"`` and ``"today"`` are the current UTC time (pandas
+    alone gives the local wall-clock time, which taken as UTC is off by the zone's offset).
+
+    Raises:
+        ValueError: pandas cannot read ``value``.
+    """
+    import pandas as pd
+
+    stamp = pd.Timestamp(value, tz="UTC") if isinstance(value, str) else pd.Timestamp(value)
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 

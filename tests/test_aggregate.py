@@ -227,3 +227,35 @@ def test_the_last_interval_before_year_10000() -> None:
     since = apislo.traffic(events, "1h", quantiles=(), start="9999-12-31T20:00Z")
     assert since["ts"].tolist() == [last - pd.Timedelta(hours=h) for h in (3, 2, 1, 0)]
     assert since["requests"].tolist() == [0, 0, 0, 1]
+
+
+def test_now_is_the_current_utc_time_whatever_the_local_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``end="now"`` on a machine in New York (UTC-5 in November): pandas read "now" as the
+    local wall clock, 5 h behind UTC, so a request 1 h ago fell outside the frame (which then
+    ended before it started: no row). From 3 h ago, rounded down to the hour, to now: the
+    frame's hours run from that start to the current UTC hour, and hold the request."""
+    import time
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        now = pd.Timestamp.now(tz="UTC")
+        events = pl.DataFrame(
+            {
+                "ts": [(now - pd.Timedelta(hours=1)).to_pydatetime()],
+                "api": ["a"],
+                "status": [200],
+                "latency_s": [0.1],
+            },
+            schema_overrides={"status": pl.Int16},
+        )
+        start = (now - pd.Timedelta(hours=3)).floor("h")
+        frame = apislo.traffic(events, "1h", quantiles=(), start=start, end="now")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert frame["requests"].sum() == 1
+    assert frame["ts"].iloc[0] == start
+    assert frame["ts"].iloc[-1] >= now.floor("h")  # (the current hour, or the next one by then)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 import pyarrow as pa
+import pytest
 
-from apislo.model import utc_index
+from apislo.model import utc_index, utc_time
 
 
 def _arrow(values: list[int | None], tz: str | None) -> pd.Series:
@@ -37,3 +38,33 @@ def test_utc_index_of_a_large_arrow_column() -> None:
     column = _arrow(list(range(0, 3_000_000 * 60_000_000, 60_000_000)), "UTC")
     index = utc_index(column)
     assert (len(index), index[-1]) == (3_000_000, pd.Timestamp("1975-09-15 07:59", tz="UTC"))
+
+
+def test_text_times_are_read_in_utc_whatever_the_local_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On a machine in Kolkata (UTC+05:30), pandas reads "now" and "today" as the local wall
+    clock: taken as UTC, `--at today` or `forecast(at="now")` were 5 h 30 min in the future.
+    Every parser of times (the model's, the SLO and report helpers', the CLI's `parse_time`)
+    now reads them as the current UTC time; other text keeps its meaning."""
+    import time
+
+    from apislo.model import as_utc
+    from apislo.sources.prometheus.times import parse_time
+
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    try:
+        before = pd.Timestamp.now(tz="UTC")
+        read = [as_utc("now"), as_utc("today"), parse_time("today"), utc_time("today", "end")]
+        after = pd.Timestamp.now(tz="UTC")
+        fixed = [as_utc(t) for t in ("2026-01-31T00:00+02:00", "2026-01-31", "2026-01-31T05:30Z")]
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert all(before <= stamp <= after for stamp in read), read
+    assert fixed == [
+        pd.Timestamp("2026-01-30T22:00Z"),
+        pd.Timestamp("2026-01-31T00:00Z"),
+        pd.Timestamp("2026-01-31T05:30Z"),
+    ]

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from apislo.model import as_utc
+
 __all__ = [
     "HEADLINE_GROUPS",
     "alert_summary",
@@ -281,8 +283,7 @@ def exhaustion_forecast(
     from apislo.slo.windows import period_bounds
 
     src = resolve_source(source)
-    stamp = pd.Timestamp(at)
-    at_ts = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    at_ts = as_utc(at)
     parts = []
     for slo in slos:
         if slo.window.is_rolling:

@@ -24,6 +24,7 @@ import pandas as pd
 from apislo.aggregate import merge_intervals
 from apislo.charts import MAX_CHART_INTERVALS
 from apislo.errors import ConfigError
+from apislo.model import as_utc
 from apislo.text import MISSING_KEY
 
 __all__ = [
@@ -64,10 +65,9 @@ def window(start: str = "", end: str = "", days: float = 7) -> tuple[pd.Timestam
 
 def _utc(value: Any) -> pd.Timestamp:
     try:
-        stamp = pd.Timestamp(value)
+        return as_utc(value)
     except ValueError:
         raise ConfigError(f"{value!r} is not a time; use ISO 8601 like 2026-11-01T00:00Z") from None
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def find_path(path: str | Path) -> Path:

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from apislo.errors import ConfigError
-from apislo.model import utc_index
+from apislo.model import as_utc, utc_index
 from apislo.slo.maths import Counts, Units, error_allowance
 from apislo.slo.policy import Policy, Tier, policy_for, prom_duration
 
@@ -74,8 +74,7 @@ def units_from_arrays(
     theirs from :func:`apislo.slo.evaluation.objective_units`.
     """
     bad, total = np.asarray(bad, dtype=np.float64), np.asarray(total, dtype=np.float64)
-    stamp = pd.Timestamp(start)
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    stamp = as_utc(start)
     if groups is None:
         groups = pd.DataFrame({"group": [str(i) for i in range(bad.shape[1])]})
     counts = Counts(stamp, pd.Timedelta(step), groups, total - bad, total)
@@ -407,8 +406,7 @@ def firing_by_group(
     if slo.alerting.disabled:
         return [{} for _ in slo.objectives]
     policy = policy_for(slo)
-    stamp = pd.Timestamp(at)
-    at_ts = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    at_ts = as_utc(at)
     # one slice more than the longest window: inside a slice, the windows end at its start
     slice_max = max(o.timeslice_window or timedelta(0) for o in slo.objectives)
     start = at_ts - pd.Timedelta(max(t.long_window for t in policy.tiers) + slice_max)

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from apislo.errors import ConfigError
+from apislo.model import as_utc
 
 __all__ = ["Forecast", "days_to_spend", "forecast", "forecast_exhaustion"]
 
@@ -149,7 +150,7 @@ def forecast_exhaustion(
         t = np.zeros(n_boot)
     low, high = np.quantile(t, [0.05, 0.95], method="inverted_cdf")
     return Forecast(
-        at=_utc(at),
+        at=as_utc(at),
         remaining=float(remaining),
         current_burn=float(current_burn),
         trend_slope=float(slope),
@@ -163,11 +164,6 @@ def forecast_exhaustion(
 
 def _finite(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
-
-
-def _utc(value: Any) -> pd.Timestamp:
-    stamp = pd.Timestamp(value)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def _days(matrix: np.ndarray, step: pd.Timedelta) -> np.ndarray:
@@ -213,7 +209,7 @@ def forecast(
     from apislo.slo.evaluation import objective_units
     from apislo.slo.windows import period_bounds
 
-    at_ts = _utc(at)
+    at_ts = as_utc(at)
     if slo.window.is_rolling:
         start, end = (
             at_ts - pd.Timedelta(slo.window.period),

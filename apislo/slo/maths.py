@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from apislo.errors import ConfigError, SpecError
-from apislo.model import bucket_column, utc_index
+from apislo.model import as_utc, bucket_column, utc_index
 from apislo.slo.policy import duration_text
 from apislo.slo.spec import SLI, BudgetingMethod, ThresholdOp, TimeWindow
 from apislo.slo.windows import period_ids, period_starts
@@ -441,9 +441,7 @@ def _scatter(
 
 
 def _utc_ns(value: pd.Timestamp | str) -> int:
-    stamp = pd.Timestamp(value)
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    return int(stamp.as_unit("ns").value)
+    return int(as_utc(value).as_unit("ns").value)
 
 
 def _resample(

@@ -24,6 +24,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from apislo.model import as_utc
 from apislo.slo.spec import MAX_DURATION, CalendarUnit, TimeWindow
 
 __all__ = [
@@ -141,8 +142,7 @@ def period_starts(ids: np.ndarray, window: TimeWindow) -> pd.DatetimeIndex:
 
 def period_bounds(window: TimeWindow, at: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
     """``(start, end)`` in UTC of the calendar period that contains the instant ``at``."""
-    at = pd.Timestamp(at)
-    at = at.tz_localize("UTC") if at.tzinfo is None else at.tz_convert("UTC")
+    at = as_utc(at)
     pid = period_ids(pd.DatetimeIndex([at]), window)[0]
     bounds = period_starts(np.array([pid, pid + 1]), window)
     return bounds[0], bounds[1]

@@ -271,6 +271,24 @@ def test_a_period_from_the_epoch_is_read_back_whole(tmp_path: Path) -> None:
     assert len(events) == result.truth["totals"]["requests"] == result.events.height > 0
 
 
+def test_a_period_from_the_epoch_keeps_its_times_in_aws_json_logs(tmp_path: Path) -> None:
+    """API Gateway's requestTimeEpoch is in milliseconds; one under 1e11 (before March 1973)
+    was read as seconds, 1000 times too late: the request of 1970-01-01T00:00:30Z at
+    1970-01-01T08:20Z. Every start time reads back as generated, to the millisecond."""
+    import warnings
+
+    import apislo
+
+    result = simulate(
+        tmp_path, days=0.5, apis=2, rate=0.2, end="1970-01-01T12:00Z", formats=("aws-apigw-json",)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (a rejected line warns)
+        events = apislo.read_logs(sorted(result.logs.values()), format="aws-apigw-json")
+    want = result.events["ts"].sort().to_list()
+    assert sorted(events["ts"].tolist()) == want and len(want) > 0
+
+
 def test_iso_utc_writes_four_digit_years() -> None:
     from apislo.simulate.truth import iso_utc
 

@@ -99,7 +99,8 @@ _JSON_PATHS = (
 )
 _CLF_FIELDS = ("time", "httpMethod", "path", "status", "responseLength", "user", "caller")
 _KEY = re.compile(r'(?:^\{|,)\s*"([A-Za-z_][\w.-]*)"\s*:\s*')
-#: Below this, an epoch value is in seconds, not milliseconds (1e11 ms is March 1973).
+#: Below this, an epoch value is in seconds, not milliseconds (1e11 ms is March 1973), unless
+#: ``requestTime`` says otherwise.
 _EPOCH_MS_MIN = 1e11
 
 
@@ -269,10 +270,13 @@ class AwsApiGatewayJson(_AwsApiGateway):
         frame = clean_columns(frame, _JSON_PATHS)
         frame = frame.with_columns(_without_stage(pl.col("path"), pl.col("stage")).alias("path"))
         epoch = number(pl.col("requestTimeEpoch"))
-        epoch_ms = (
-            pl.when(epoch.value < _EPOCH_MS_MIN).then(epoch.value * 1000).otherwise(epoch.value)
-        )
-        ts = pl.coalesce(epoch_ms_to_ts(epoch_ms), parse_clf_time(pl.col("requestTime")))
+        clf_ts = parse_clf_time(pl.col("requestTime"))
+        # a small value is in seconds, unless, read as milliseconds, it is in requestTime's
+        # second (a request of 1970-1973: the simulator writes them)
+        in_clf_second = (epoch_ms_to_ts(epoch.value).dt.truncate("1s") == clf_ts).fill_null(False)
+        seconds = (epoch.value < _EPOCH_MS_MIN) & ~in_clf_second
+        epoch_ms = pl.when(seconds).then(epoch.value * 1000).otherwise(epoch.value)
+        ts = pl.coalesce(epoch_ms_to_ts(epoch_ms), clf_ts)
         reasons, columns = self._columns(frame, ts, epoch.bad | ts.is_null())
         parsed = finish(
             frame,

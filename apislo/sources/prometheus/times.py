@@ -16,6 +16,7 @@ from datetime import datetime
 import pandas as pd
 
 from apislo.errors import ConfigError
+from apislo.model import as_utc
 
 __all__ = ["TimeLike", "align_down", "align_up", "parse_step", "parse_time"]
 
@@ -78,14 +79,12 @@ def parse_time(value: TimeLike, now: pd.Timestamp | None = None, *, what: str = 
             delta = pd.Timedelta(seconds=_duration_s(rel[1:], named))
             return ref - delta if rel[0] == "-" else ref + delta
         try:
-            stamp = pd.Timestamp(text)
+            return as_utc(text)
         except ValueError as exc:
             raise ConfigError(
                 f"{named} is not a time; use ISO 8601 (2026-01-31T00:00Z), now, or -7d"
             ) from exc
-    else:
-        stamp = pd.Timestamp(value)
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return as_utc(value)
 
 
 def align_down(ts: pd.Timestamp, step_s: int) -> pd.Timestamp:

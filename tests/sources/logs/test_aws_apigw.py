@@ -84,6 +84,24 @@ def test_consumer_precedence_and_epoch_seconds():
     assert parsed.events["ts"][4] == dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
+def test_epoch_milliseconds_before_1973_agreeing_with_request_time():
+    """600123 ms is 1970-01-01T00:10:00.123Z, inside requestTime's second: milliseconds (it was
+    read as seconds, 1970-01-07T22:42:03Z, as every value under 1e11 was). The same value with a
+    requestTime of 1970-01-07 22:42:03, or none, is still read as seconds."""
+    base = {"requestId": "e", "httpMethod": "GET", "status": "200", "requestTimeEpoch": "600123"}
+    records = [
+        dict(base, requestTime="01/Jan/1970:00:10:00 +0000"),
+        dict(base, requestTime="07/Jan/1970:22:42:03 +0000"),
+        base,
+    ]
+    parsed = AwsApiGatewayJson().parse(chunk(*[json.dumps(r) for r in records]))
+    assert parsed.events["ts"].to_list() == [
+        dt.datetime(1970, 1, 1, 0, 10, 0, 123000, tzinfo=UTC),
+        dt.datetime(1970, 1, 7, 22, 42, 3, tzinfo=UTC),
+        dt.datetime(1970, 1, 7, 22, 42, 3, tzinfo=UTC),
+    ]
+
+
 def test_json_path_loses_its_stage():
     """``$context.path`` is ``/{stage}/root/child`` on the execute-api endpoint (AWS developer
     guide, "Variables for access logging"): with ``stage`` in the record, ``/{stage}/`` (or a
