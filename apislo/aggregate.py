@@ -10,6 +10,7 @@ interpolated between closest ranks (NumPy's default ``percentile``).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 
 import pandas as pd
@@ -60,12 +61,19 @@ def to_polars(events: pd.DataFrame | pl.DataFrame | pa.Table) -> pl.DataFrame:
     return pl.from_pandas(events)
 
 
+#: A day unit written ``d`` after a number (``1d``, ``2d12h``).
+_DAYS = re.compile(r"(?<=\d)d(?![a-z])")
+
+
 def parse_interval(interval: str | pd.Timedelta) -> pd.Timedelta:
-    """An interval length (``"1min"``, ``"5min"``, ``"1h"``, a ``pd.Timedelta``), checked.
+    """An interval length (``"1min"``, ``"5min"``, ``"1h"``, ``"1d"``, a ``pd.Timedelta``),
+    checked.
 
     Raises:
         ConfigError: not a duration, or not a positive whole number of microseconds.
     """
+    if isinstance(interval, str):  # pandas 3 deprecates "1d" for "1D" (and will refuse it)
+        interval = _DAYS.sub("D", interval)
     try:
         step = pd.Timedelta(interval)
     except ValueError as exc:
@@ -115,6 +123,7 @@ def traffic(
     missing = [key for key in ("ts", "status", "latency_s", *keys) if key not in frame.columns]
     if missing:
         raise ConfigError(f"events have no column(s) {missing}; expected apislo's event schema")
+    _check_types(frame)
     aggregations = _aggregations(thresholds_s, quantiles)
     ts = pl.col("ts").cast(pl.Datetime("us", "UTC"))
     grouped = (
@@ -130,6 +139,23 @@ def traffic(
         grouped = grouped.sort([*keys, "ts"])
     grouped = grouped.select("ts", *keys, *[c for c in grouped.columns if c not in ("ts", *keys)])
     return arrow_to_pandas(grouped.to_arrow())
+
+
+def _check_types(frame: pl.DataFrame) -> None:
+    """Refuse events whose ``ts`` is no time or whose ``status`` or ``latency_s`` holds no
+    numbers (text read from a CSV), which polars would fail on with a traceback.
+
+    Raises:
+        ConfigError: naming the column and its type.
+    """
+    for column, wanted in (("ts", "a datetime"), ("status", "numbers"), ("latency_s", "numbers")):
+        dtype = frame.schema[column]
+        fits = isinstance(dtype, pl.Datetime | pl.Date) if column == "ts" else dtype.is_numeric()
+        if not (fits or dtype == pl.Null):
+            raise ConfigError(
+                f"events column {column!r} is {dtype}, not {wanted}; convert it first "
+                "(pd.to_datetime(..., utc=True), pd.to_numeric)"
+            )
 
 
 def summary(

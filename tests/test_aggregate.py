@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 
 import pandas as pd
 import polars as pl
 import pytest
 
 import apislo
+from apislo.aggregate import parse_interval
 from apislo.errors import ConfigError
 from apislo.model import traffic_columns
 
@@ -259,3 +261,36 @@ def test_now_is_the_current_utc_time_whatever_the_local_zone(
     assert frame["requests"].sum() == 1
     assert frame["ts"].iloc[0] == start
     assert frame["ts"].iloc[-1] >= now.floor("h")  # (the current hour, or the next one by then)
+
+
+@pytest.mark.parametrize(
+    ("interval", "hours"), [("1d", 24), ("2d12h", 60), ("1D", 24), ("1 days", 24), ("1h", 1)]
+)
+def test_day_intervals_may_be_written_with_a_small_d(interval: str, hours: int) -> None:
+    """`traffic(events, "1d")`, the docstring's own example, raised pandas 3's deprecation
+    warning ('d' is deprecated, use 'D'), which a later pandas turns into an error."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert parse_interval(interval) == pd.Timedelta(hours=hours)
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "message"),
+    [
+        ("ts", ["2026-01-01T00:00Z"], "events column 'ts' is String, not a datetime"),
+        ("status", ["200"], "events column 'status' is String, not numbers"),
+        ("latency_s", ["0.1"], "events column 'latency_s' is String, not numbers"),
+    ],
+)
+def test_events_of_text_columns_are_a_clear_error(
+    column: str, values: list[str], message: str
+) -> None:
+    """Events read from a CSV without conversion (`ts` or `status` as text) stopped
+    `traffic` with a polars traceback (`InvalidOperationError`)."""
+    events = pd.DataFrame(
+        {"ts": pd.to_datetime(["2026-01-01T00:00Z"]), "api": ["a"], "status": [200],
+         "latency_s": [0.1]}
+    )  # fmt: skip
+    events[column] = values
+    with pytest.raises(ConfigError, match=message):
+        apislo.traffic(events, "1h")
