@@ -30,6 +30,7 @@ __all__ = [
     "compliance_history",
     "latency_bands",
     "setup",
+    "shown_text",
     "status_mix",
     "top_routes",
 ]
@@ -88,11 +89,12 @@ def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
         raise ConfigError(f"{what} needs columns {missing}; the frame has {list(frame.columns)}")
 
 
-def _shown(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with the text of its text columns fit to show (:func:`apislo.text.printable`):
-    vl-convert aborts the whole process on a control character in an SVG label. A missing
-    text (a group without a consumer or version) is shown as :data:`~apislo.text.MISSING_KEY`,
-    not as Vega-Lite's "null"."""
+def shown_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the text of its text columns fit to show (:func:`apislo.text.printable`),
+    for charts and report tables alike: vl-convert aborts the whole process on a control
+    character in an SVG label, and a ``\\u202E`` reorders a table cell. A missing text (a
+    group without a consumer or version) is shown as :data:`~apislo.text.MISSING_KEY`, not as
+    Vega-Lite's "null" or a blank cell."""
     text = [c for c in frame.columns if pd.api.types.is_string_dtype(frame[c].dtype)]
     if not text:
         return frame
@@ -140,7 +142,7 @@ def latency_bands(latency: pd.DataFrame, by: str = "api") -> Any:
     _require(latency, ["ts", by, "quantile", "latency_s"], "latency_bands")
     order = sorted(latency["quantile"].unique(), key=lambda q: float(str(q).lstrip("p")))
     return (
-        alt.Chart(_shown(latency))
+        alt.Chart(shown_text(latency))
         .mark_line()
         .encode(
             x=_time_x(),
@@ -168,7 +170,7 @@ def status_mix(traffic: pd.DataFrame) -> Any:
     long["status"] = long["status"].str.removeprefix("status_")
     colours = [_STATUS_COLOURS[c] for c in classes]
     return (
-        alt.Chart(_shown(long), title="Status mix")
+        alt.Chart(shown_text(long), title="Status mix")
         .mark_area()
         .encode(
             x=_time_x(),
@@ -198,7 +200,7 @@ def top_routes(table: pd.DataFrame, label: str = "route", value: str = "requests
         names = [f"{x} ({api})" for x, api in zip(table[label], table["api"], strict=True)]
         table = table.assign(**{bar: pd.Series(names, index=table.index, dtype="string")})
     return (
-        alt.Chart(_shown(table), title=f"Top {label}s by {value}")
+        alt.Chart(shown_text(table), title=f"Top {label}s by {value}")
         .mark_bar()
         .encode(
             y=alt.Y(f"{bar}:N", sort="-x", title=None, axis=alt.Axis(labelLimit=300)),
@@ -233,7 +235,7 @@ def budget_burn_down(
         [ts, by], var_name="series", value_name="budget"
     )
     return (
-        alt.Chart(_shown(long))
+        alt.Chart(shown_text(long))
         .mark_line()
         .encode(
             x=_time_x(ts),
@@ -293,7 +295,7 @@ def burn_rates(
         .transform_filter(alt.datum.kind == "threshold")
     )
     return (
-        alt.layer(line, rule, data=_shown(data))
+        alt.layer(line, rule, data=shown_text(data))
         .properties(height=140)
         .facet(row=_rows(by), title="Burn rate per window")
         .resolve_scale(y="independent")
@@ -339,7 +341,7 @@ def compliance_history(history: pd.DataFrame, by: str = "slo_objective") -> Any:
         .encode(x=x, y=alt.Y("target:Q", scale=scale), text=alt.value("no data"))
     )
     return (
-        alt.layer(dots, target, no_data, data=_shown(data))
+        alt.layer(dots, target, no_data, data=shown_text(data))
         .properties(height=140, width=_WIDTH)
         .facet(row=_rows(by), title="Compliance history (target in red)")
         .resolve_scale(y="independent")

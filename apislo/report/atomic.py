@@ -63,6 +63,15 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     return atomic_write_texts({path: text})[0]
 
 
+def _file_mode() -> int:
+    """``0o644`` less the process's umask, as the history file gets it: a report is no more
+    readable than a new file would be (``UMask=0077`` in a systemd unit: ``0o600``), where
+    ``mkstemp`` alone would give ``0o600`` always."""
+    umask = os.umask(0o022)  # (reading the umask means setting it; put it back at once)
+    os.umask(umask)
+    return 0o644 & ~umask
+
+
 def _write_temp(target: Path, text: str) -> Path:
     """Write ``text`` (UTF-8) to a new temporary file beside ``target``, fsynced; its path."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -72,7 +81,7 @@ def _write_temp(target: Path, text: str) -> Path:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, _file_mode())
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import keyword
 import re
 from collections.abc import Mapping
+from datetime import date, time
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -68,11 +70,14 @@ def check_parameters(parameters: Mapping[str, Any] | None) -> dict[str, Any]:
     Parameters are written into the executed notebook and shown in the report, so a name that
     looks like a secret, or a URL carrying credentials (``https://user:pw@host``, also
     scheme-relative as ``//user:pw@host``, ``https://host/?token=...``,
-    ``https://host/#access_token=...``: see :func:`url_secret_key`), is refused.
+    ``https://host/#access_token=...``: see :func:`url_secret_key`), is refused, also inside a
+    list or mapping value. Values come back as JSON holds them (the notebook's metadata and the
+    worker's request are JSON): a date or time, as YAML reads ``start: 2026-11-01``, becomes
+    its ISO 8601 text.
 
     Raises:
-        ConfigError: a name is not a Python identifier or looks like a secret, or a value is a
-            URL with credentials.
+        ConfigError: a name is not a Python identifier, is a keyword or looks like a secret,
+            or a value is (or holds) a URL with credentials.
     """
     checked: dict[str, Any] = {}
     for name, value in (parameters or {}).items():
@@ -80,21 +85,40 @@ def check_parameters(parameters: Mapping[str, Any] | None) -> dict[str, Any]:
             raise ConfigError(
                 f"parameter name {name!r} is not a Python identifier; use letters, digits and _"
             )
+        if keyword.iskeyword(str(name)):  # (papermill's `class = 1` is a SyntaxError)
+            raise ConfigError(f"parameter name {name!r} is a Python keyword; use another name")
         if looks_secret(name):
             raise ConfigError(
                 f"parameter {name!r} looks like a secret. Secrets are never passed as parameters "
                 "(they would be saved in the notebook and shown in the report): set it in the "
                 "environment instead (e.g. APISLO_PROMETHEUS_TOKEN), where apislo reads it."
             )
-        if isinstance(value, str) and (_URL_CREDENTIALS.search(value) or url_secret_key(value)):
-            raise ConfigError(
-                f"parameter {name!r} holds a URL with credentials (user:password@, or a "
-                "credential in its query or fragment such as ?token= or #access_token=); pass the "
-                "URL without them and put the token in the environment (e.g. "
-                "APISLO_PROMETHEUS_TOKEN)."
-            )
-        checked[str(name)] = value
+        checked[str(name)] = _plain(str(name), value)
     return checked
+
+
+def _plain(name: str, value: Any) -> Any:
+    """``value`` of parameter ``name`` in JSON types: lists and mappings item by item, a date or
+    time as ISO 8601 text, anything else JSON has no type for as its ``str()``.
+
+    Raises:
+        ConfigError: a text in it is a URL with credentials.
+    """
+    if isinstance(value, Mapping):
+        return {str(k): _plain(name, v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(name, v) for v in value]
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    text = value.isoformat() if isinstance(value, date | time) else str(value)
+    if _URL_CREDENTIALS.search(text) or url_secret_key(text):
+        raise ConfigError(
+            f"parameter {name!r} holds a URL with credentials (user:password@, or a "
+            "credential in its query or fragment such as ?token= or #access_token=); pass the "
+            "URL without them and put the token in the environment (e.g. "
+            "APISLO_PROMETHEUS_TOKEN)."
+        )
+    return text
 
 
 def parse_value(text: str) -> Any:

@@ -22,10 +22,9 @@ import numpy as np
 import pandas as pd
 
 from apislo.aggregate import merge_intervals
-from apislo.charts import MAX_CHART_INTERVALS
+from apislo.charts import MAX_CHART_INTERVALS, shown_text
 from apislo.errors import ConfigError
 from apislo.model import as_utc
-from apislo.text import MISSING_KEY
 
 __all__ = [
     "PROMETHEUS_TOKEN_ENV",
@@ -51,16 +50,40 @@ _LE = re.compile(r"^le_(.+)$")
 
 def window(start: str = "", end: str = "", days: float = 7) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The data window ``[start, end)`` in UTC; empty ``end`` is now (to the minute), empty
-    ``start`` is ``days`` before ``end``.
+    ``start`` is ``days`` (a number > 0) before ``end``.
 
     >>> [str(t) for t in window("2026-11-01", "2026-11-08")]
     ['2026-11-01 00:00:00+00:00', '2026-11-08 00:00:00+00:00']
+
+    Raises:
+        ConfigError: ``start`` or ``end`` is not a time, ``days`` (when used) is not a number of
+            days > 0 that a time can go back, or the window is empty.
     """
-    stop = _utc(end) if end else pd.Timestamp.now(tz="UTC").floor("min")
-    begin = _utc(start) if start else stop - pd.Timedelta(days=days)
+    stop = _bound(end) if end else pd.Timestamp.now(tz="UTC").floor("min")
+    begin = _bound(start) if start else _days_before(stop, days)
     if begin >= stop:
         raise ConfigError(f"window start {begin} is not before end {stop}; check start/end")
     return begin, stop
+
+
+def _bound(value: Any) -> pd.Timestamp:
+    """A window bound read by :func:`_utc`, a number as the text it was typed as: ``-p start
+    20261101`` comes as an int, which pandas read as nanoseconds after 1970 (as text it is ISO
+    8601's basic 2026-11-01; ``1700000000`` is no time)."""
+    return _utc(str(value) if isinstance(value, int | float | np.number) else value)
+
+
+def _days_before(stop: pd.Timestamp, days: Any) -> pd.Timestamp:
+    """``days`` days before ``stop``; a :class:`ConfigError` naming the parameter unless it is a
+    number > 0 (nan, inf and ``"7"`` were a ValueError or TypeError from pandas, -1 an "empty
+    window")."""
+    number = not isinstance(days, bool) and isinstance(days, int | float | np.number)
+    try:
+        if number and days > 0:
+            return stop - pd.Timedelta(days=days)
+    except (ValueError, OverflowError):  # (nan; a time before pandas' year 1677)
+        pass
+    raise ConfigError(f"days: {days!r} is not valid; allowed: a number of days > 0")
 
 
 def _utc(value: Any) -> pd.Timestamp:
@@ -231,11 +254,28 @@ def api_overview(
     )
 
 
+def _top(n: Any) -> int:
+    """The ``n`` of a top-``n`` table (the notebooks' ``top`` parameter).
+
+    Raises:
+        ConfigError: ``n`` is not a whole number >= 1 (``-1`` would keep all rows but the last,
+            as ``DataFrame.head`` does, under a "busiest" heading).
+    """
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise ConfigError(f"top: {n!r} is not valid; allowed: a whole number >= 1")
+    return int(n)
+
+
 def top_slices(
     traffic: pd.DataFrame, by: str = "route", n: int = 10, quantile: float = 0.99
 ) -> pd.DataFrame:
     """The ``n`` busiest values of ``by`` (with their API) over the window, with error share and a
-    latency quantile (seconds)."""
+    latency quantile (seconds).
+
+    Raises:
+        ConfigError: ``traffic`` has no ``by`` column, or ``n`` is not a whole number >= 1.
+    """
+    n = _top(n)
     if by not in traffic.columns:
         raise ConfigError(
             f"the traffic frame has no {by!r} column; load it with by=('api', {by!r})"
@@ -247,7 +287,12 @@ def top_slices(
 
 def consumers_hit(traffic: pd.DataFrame, n: int = 20) -> pd.DataFrame:
     """Consumers by failed requests (5xx, then 429), with their share and latency: who an
-    incident hurt. Needs a ``consumer`` column (load with ``by=("api", "consumer")``)."""
+    incident hurt. Needs a ``consumer`` column (load with ``by=("api", "consumer")``).
+
+    Raises:
+        ConfigError: ``traffic`` has no ``consumer`` column, or ``n`` is not a whole number >= 1.
+    """
+    n = _top(n)
     if "consumer" not in traffic.columns:
         raise ConfigError(
             "the traffic frame has no consumer column; load with by=('api', 'consumer')"
@@ -304,9 +349,10 @@ def no_data_note(requests: int, where: str) -> Any:
 
 def table(frame: pd.DataFrame, precision: int = 3) -> Any:
     """A pandas Styler for reports: index hidden, numbers rounded, **every cell HTML-escaped**
-    (routes and consumer names come from access logs and may hold markup). A missing number is
-    ``-``; a missing text (a group without a consumer or version) is
-    :data:`~apislo.text.MISSING_KEY`, as the charts show it."""
-    text = [c for c in frame.columns if pd.api.types.is_string_dtype(frame[c].dtype)]
-    shown = frame.assign(**{c: frame[c].fillna(MISSING_KEY) for c in text})
+    (routes and consumer names come from access logs and may hold markup) and its text fit to
+    show as the charts show it (:func:`apislo.text.printable`: a ``\\u202E`` in a Prometheus
+    label, which no log parser escaped, reordered a cell). A missing number is ``-``; a missing
+    text (a group without a consumer or version) is :data:`~apislo.text.MISSING_KEY`, as the
+    charts show it."""
+    shown = shown_text(frame)
     return shown.style.hide(axis="index").format(precision=precision, escape="html", na_rep="-")

@@ -27,6 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from apislo.errors import ConfigError
+from apislo.text import read_yaml
 from apislo.zones import check_timezone
 
 __all__ = ["PERIODS", "Job", "Stamp", "load_job", "load_jobs"]
@@ -138,21 +139,20 @@ def load_job(path: str | Path) -> Job:
     """Read and validate one job file.
 
     Raises:
-        ConfigError: unreadable YAML, a missing or unknown key, or an invalid value (a cron
-            expression without exactly five fields, a template naming an unknown value, a
-            timeout that is not positive); the message names the file and the field.
+        ConfigError: a file that cannot be read or is not UTF-8 YAML (one line naming the
+            line), a missing or unknown key, or an invalid value (a cron expression without
+            exactly five fields, a template naming an unknown value, a timeout that is not
+            positive); the message names the file and the field.
     """
-    import yaml
     from croniter import croniter
 
     from apislo.report.params import check_parameters
     from apislo.report.runner import check_timeouts
 
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: cannot read job file: {exc}") from None
+    # (one line naming the line and the problem: PyYAML's own message quotes the file's lines,
+    # a credential among them, into the history and the index)
+    raw = read_yaml(path, "job file")
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: a job file is a YAML mapping (name, notebook, cron, ...)")
     unknown = sorted(set(raw) - _KEYS)

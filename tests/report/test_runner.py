@@ -97,6 +97,14 @@ def test_url_with_credentials_is_refused(tmp_path: Path, url: str) -> None:
     assert not any(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize("name", ["class", "lambda", "None"])
+def test_keyword_parameter_is_refused_before_a_kernel_starts(tmp_path: Path, name: str) -> None:
+    # papermill would inject `class = 1`, a SyntaxError blamed on the notebook's own cell 0
+    with pytest.raises(ConfigError, match=f"parameter name '{name}' is a Python keyword"):
+        run_report(NOTEBOOKS / "good.ipynb", {name: 1}, tmp_path / "r.html")
+    assert not any(tmp_path.iterdir())
+
+
 def test_missing_notebook_and_bad_out_are_config_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         run_report(tmp_path / "nope.ipynb")

@@ -53,3 +53,18 @@ def test_a_fragment_token_never_reaches_a_notebook(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="credentials"):
         run_report(NOTEBOOKS / "good.ipynb", {"prometheus_url": url}, tmp_path / "r.html")
     assert list(tmp_path.iterdir()) == []  # nothing executed, nothing written
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        ["orders", f"https://bob:{SECRET}@prom.example"],
+        {"main": f"https://prom.example/?token={SECRET}"},
+        ("a", ["b", f"//{SECRET}@prom.example"]),
+    ],
+)
+def test_a_credential_inside_a_list_or_mapping_is_refused(value: object) -> None:
+    # a job's YAML may give a list or a mapping: its texts go into the notebook all the same
+    with pytest.raises(ConfigError, match="URL with credentials") as info:
+        check_parameters({"sources": value})
+    assert SECRET not in str(info.value)

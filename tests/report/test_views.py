@@ -64,6 +64,18 @@ def test_top_slices_and_escaped_table(hourly: pd.DataFrame) -> None:
         views.top_slices(hourly, "consumer")
 
 
+@pytest.mark.parametrize("n", [-1, 0, 2.5, "3", True])
+def test_top_needs_a_whole_number_of_at_least_one(hourly: pd.DataFrame, n: object) -> None:
+    # QA: `-p top -1` kept every route but the last (/u/{id}) under "Busiest slices"; 2.5 was
+    # a TypeError about positional indexing
+    assert list(views.top_slices(hourly, "route", n=3)["requests"]) == [4, 2, 1]
+    message = re.escape(f"top: {n!r} is not valid; allowed: a whole number >= 1")
+    with pytest.raises(ConfigError, match=message):
+        views.top_slices(hourly, "route", n=n)
+    with pytest.raises(ConfigError, match=message):
+        views.consumers_hit(hourly.assign(consumer="acme"), n=n)
+
+
 def test_latency_over_time(hourly: pd.DataFrame) -> None:
     long = views.latency_over_time(hourly, "api", (0.5,))
     pay = long[long["api"] == "pay"].sort_values("ts")
@@ -84,6 +96,28 @@ def test_window_defaults_and_errors() -> None:
         views.window("2026-11-02", "2026-11-01")
     with pytest.raises(ConfigError, match="ISO 8601"):
         views.window("last tuesday", "")
+
+
+@pytest.mark.parametrize("days", [0, -1, float("nan"), float("inf"), "7", True, 1e9])
+def test_days_must_be_a_number_of_days_above_zero(days: object) -> None:
+    # QA: `-p days nan` failed with "cannot convert float NaN to integer", -1 with "window start
+    # ... is not before end ...; check start/end", which the run was not given
+    assert views.window("", "2026-11-08T00:00Z", days=0.5)[0] == pd.Timestamp("2026-11-07T12:00Z")
+    message = re.escape(f"days: {days!r} is not valid; allowed: a number of days > 0")
+    with pytest.raises(ConfigError, match=message):
+        views.window("", "2026-11-08T00:00Z", days=days)
+
+
+def test_a_number_is_read_as_the_text_it_was_typed_as() -> None:
+    # QA: `-p start 20261101` (an int) was read as 20,261,101 ns after 1970: the report covered
+    # 1970-01-01 00:00:00.020261101 to its end, 56 years, and said so in its title
+    assert views.window(20261101, 20261108) == (
+        pd.Timestamp("2026-11-01T00:00Z"),  # ISO 8601 basic format, YYYYMMDD
+        pd.Timestamp("2026-11-08T00:00Z"),
+    )
+    for bound in (1700000000, 1.7e9):  # (epoch seconds are no ISO 8601 time)
+        with pytest.raises(ConfigError, match=re.escape(f"'{bound}' is not a time; use ISO")):
+            views.window(bound, "2026-11-08T00:00Z")
 
 
 def test_no_source_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -150,3 +184,11 @@ def test_a_table_shows_a_missing_key_as_na_and_a_missing_number_as_a_dash() -> N
     html = views.table(frame).to_html()
     cells = re.findall(r"<td[^>]*>(.*?)</td>", html)
     assert cells == ["&lt;b&gt;", "0.250", "&lt;NA&gt;", "-"]
+
+
+def test_a_table_escapes_control_characters_and_bidi_overrides_as_charts_do() -> None:
+    """A consumer label from Prometheus is not escaped by any log parser: its U+202E showed
+    ``x\\u202efdp.exe`` in a table as "xexe.pdf" (the chart beside it showed ``\\u202E``)."""
+    frame = pd.DataFrame({"consumer": ["x\u202efdp.exe", "a\x1b[31m<b>"], "requests": [2, 1]})
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", views.table(frame).to_html())
+    assert cells == ["x\\u202Efdp.exe", "2", "a\\x1B[31m&lt;b&gt;", "1"]

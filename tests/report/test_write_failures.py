@@ -46,3 +46,18 @@ def test_a_file_where_the_report_folder_should_be_is_an_apislo_error(tmp_path: P
     afx = tmp_path / "afx"
     assert str(info.value) == f"cannot write {afx}/report.html: {afx} is a file, not a folder"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afx"]
+
+
+def test_a_report_is_no_more_readable_than_the_umask_allows(tmp_path: Path) -> None:
+    # QA: under `umask 077` (systemd's UMask=0077) every report and index was written 0644,
+    # readable by every local user, while the history beside them was 0600
+    from apislo.report.atomic import atomic_write_text
+
+    previous = os.umask(0o077)
+    try:
+        atomic_write_text(tmp_path / "private.html", "<p>x</p>")
+    finally:
+        os.umask(previous)
+    atomic_write_text(tmp_path / "shared.html", "<p>x</p>")
+    assert (tmp_path / "private.html").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "shared.html").stat().st_mode & 0o777 == 0o644 & ~previous

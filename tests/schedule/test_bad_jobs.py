@@ -110,3 +110,31 @@ def test_cron_needs_exactly_five_fields(tmp_path: Path, cron: str) -> None:
         f"{path}: cron: {cron!r} is not valid; allowed: a five-field cron expression such as "
         "'0 6 * * *'"
     )
+
+
+def test_a_job_file_that_is_not_yaml_or_not_utf8_is_one_line_and_stops_no_job(
+    dirs, sched: Path, fake
+) -> None:
+    # QA: PyYAML's message quoted the broken line, a password with it, into the history and
+    # index.html; a Latin-1 file stopped run-due with a UnicodeDecodeError traceback
+    (sched / "aaa-bad.yaml").unlink()
+    (sched / "quote.yaml").write_text(
+        'name: quote\nnotebook: n.ipynb\ncron: "0 6 * * *"\nparameters:\n'
+        '  prometheus_url: "https://bob:hunter2@prom.example\n'
+    )
+    (sched / "latin.yaml").write_bytes(b'name: latin\ndescription: "caf\xe9"\n')
+    _, reports = dirs
+    records = run_due(sched, reports, now=datetime(2026, 11, 28, 7, tzinfo=UTC))
+    assert [(r.job, r.status, r.error) for r in records] == [
+        ("latin", "failed", f"{sched / 'latin.yaml'}: cannot read job file: not UTF-8 text"),
+        (
+            "quote",
+            "failed",
+            f"{sched / 'quote.yaml'}: line 6: job file is not valid YAML: "
+            "found unexpected end of stream",
+        ),
+        ("alpha", "ok", ""),
+        ("beta", "ok", ""),
+    ]
+    assert "hunter2" not in (reports / "history.jsonl").read_text()
+    assert "hunter2" not in (reports / "index.html").read_text()
