@@ -34,6 +34,7 @@ __all__ = [
     "consumers_hit",
     "data_source",
     "find_path",
+    "instant",
     "latency_over_time",
     "load_traffic",
     "no_data_note",
@@ -66,11 +67,24 @@ def window(start: str = "", end: str = "", days: float = 7) -> tuple[pd.Timestam
     return begin, stop
 
 
+def instant(at: Any = "") -> Any:
+    """A report's evaluation instant (its ``at`` parameter) for :func:`apislo.slo.evaluate`:
+    empty is ``"now"``; a number is the text it was typed as (``-p at 20261101`` comes as an int,
+    which would be read as Unix seconds, 1970-08-23; as text it is 2026-11-01)."""
+    return _as_typed(at) or "now"
+
+
 def _bound(value: Any) -> pd.Timestamp:
     """A window bound read by :func:`_utc`, a number as the text it was typed as: ``-p start
     20261101`` comes as an int, which pandas read as nanoseconds after 1970 (as text it is ISO
     8601's basic 2026-11-01; ``1700000000`` is no time)."""
-    return _utc(str(value) if isinstance(value, int | float | np.number) else value)
+    return _utc(_as_typed(value))
+
+
+def _as_typed(value: Any) -> Any:
+    """A time parameter that the command line or YAML typed as a number, back as its text."""
+    number = not isinstance(value, bool) and isinstance(value, int | float | np.number)
+    return str(value) if number else value
 
 
 def _days_before(stop: pd.Timestamp, days: Any) -> pd.Timestamp:

@@ -120,6 +120,20 @@ def test_a_number_is_read_as_the_text_it_was_typed_as() -> None:
             views.window(bound, "2026-11-08T00:00Z")
 
 
+def test_an_evaluation_instant_typed_as_a_number_is_its_text() -> None:
+    """`report run slo_report -p at 20261101` passed the int on to `evaluate`, which reads a
+    number as Unix seconds: the report judged the SLOs at 1970-08-23T00:05:01Z."""
+    from apislo.sources.prometheus.times import parse_time
+
+    assert views.instant(20261101) == "20261101"
+    assert parse_time(views.instant(20261101)) == pd.Timestamp("2026-11-01T00:00Z")
+    assert [views.instant(v) for v in ("", "-1d", "2026-11-01T06:00Z")] == [
+        "now",
+        "-1d",
+        "2026-11-01T06:00Z",
+    ]
+
+
 def test_no_source_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(views.PROMETHEUS_URL_ENV, raising=False)
     with pytest.raises(ConfigError, match="dataset"):
