@@ -376,6 +376,8 @@ def _tier_factor(
         )
     key = "factor" if "factor" in raw else "budget_fraction"
     try:
+        if isinstance(raw[key], bool | str):  # (float() reads true as 1 and "2" as 2)
+            raise TypeError
         value = float(raw[key])
     except (TypeError, ValueError):
         raise SpecError(

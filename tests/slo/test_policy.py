@@ -158,3 +158,18 @@ def test_an_infinite_factor_is_refused() -> None:
     with pytest.raises(SpecError) as err:
         tiers_from_spec([tier], 30 * D, path="shop.yaml")
     assert err.value.field == "alerting.tiers[0].factor"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("factor", True), ("factor", "2"), ("budget_fraction", "0.1")]
+)
+def test_a_factor_written_as_a_boolean_or_text_is_refused(key: str, value: object) -> None:
+    """`factor: true` was read as a burn rate of 1, `factor: "2"` as 2: `float()` takes both,
+    though a quoted or boolean value is no number in YAML (the other spec numbers refuse them)."""
+    tier = {"severity": "page", "long_window": "1h", "short_window": "5m", key: value}
+    with pytest.raises(SpecError) as err:
+        tiers_from_spec([tier], 30 * D, path="shop.yaml")
+    assert (err.value.field, err.value.problem) == (
+        f"alerting.tiers[0].{key}",
+        f"{value!r} is not a number",
+    )
