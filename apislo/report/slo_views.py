@@ -162,8 +162,8 @@ def fired_alerts(
     step: str = "1min",
     warmup: str = "72h",
 ) -> pd.DataFrame:
-    """Every alert episode active during ``[start, end)``, replaying each SLO's alert tiers from
-    ``start - warmup`` so long windows are full at ``start``.
+    """Every alert episode active during ``[start, end)`` (times; naive: UTC), replaying each
+    SLO's alert tiers from ``start - warmup`` so long windows are full at ``start``.
 
     Returns:
         ``slo``, ``alert``, ``severity``, ``group``, ``fired_at``, ``reset_at`` (``NaT`` while
@@ -174,7 +174,7 @@ def fired_alerts(
     from apislo.slo.source import resolve_source
 
     src = resolve_source(source)
-    start_ts, end_ts, step_td = pd.Timestamp(start), pd.Timestamp(end), pd.Timedelta(step)
+    start_ts, end_ts, step_td = as_utc(start), as_utc(end), pd.Timedelta(step)
     replay_from = start_ts - pd.Timedelta(warmup)
     columns = ["slo", "alert", "severity", "group", "fired_at", "reset_at", "duration"]
     parts = []

@@ -331,7 +331,9 @@ def alert_history(
         traffic: a traffic frame (:mod:`apislo.model`).
         policy: the policy to replay; default the SLO's own (:func:`policy_for`).
         start: first interval start (default the frame's first ``ts``).
-        end: end of history, exclusive (default the end of the frame's last interval).
+        end: end of history, exclusive (default the end of the frame's last interval); the
+            last evaluation is at the last unit end at or before it (a Timeslices slice still
+            running at ``end`` is not judged on its first minutes).
         step: interval length (default inferred from ``ts``).
     """
     from apislo.slo.evaluation import objective_units
@@ -340,8 +342,19 @@ def alert_history(
     out = []
     for objective in slo.objectives:
         ou = objective_units(slo, objective, traffic, start, end, step)
-        out.append(evaluate_alerts(ou.units, policy, objective.target, labels=ou.labels))
+        units = ou.units if end is None else _ended(ou.units, as_utc(end))
+        out.append(evaluate_alerts(units, policy, objective.target, labels=ou.labels))
     return out
+
+
+def _ended(units: Units, end: pd.Timestamp) -> Units:
+    """``units`` without those that end after ``end`` (a slice, or interval, still running)."""
+    rows = int(units.counts.ends.searchsorted(end, side="right"))
+    if rows == len(units.bad):
+        return units
+    c = units.counts
+    counts = Counts(c.start, c.step, c.groups, c.good[:rows], c.total[:rows])
+    return Units(counts, units.method, units.bad[:rows], units.weight[:rows])
 
 
 def alert_name(slo: Any, tier: Tier) -> str:

@@ -468,7 +468,8 @@ def list_logs(
 
 def _dataset_only(paths: list[str | Path], kept: list[Path], own: Path) -> list[str]:
     """The folders named in ``paths`` (globs aside) that hold the dataset ``own`` (resolved)
-    and none of the ``kept`` files."""
+    and none of the ``kept`` files (a file there may be a link to a log elsewhere: its folder,
+    not the file, is resolved)."""
     holders = [
         str(item)
         for item in paths
@@ -476,8 +477,13 @@ def _dataset_only(paths: list[str | Path], kept: list[Path], own: Path) -> list[
     ]
     if not holders:
         return []
-    homes = {folder for path in kept for folder in path.resolve().parents}
-    return [folder for folder in holders if Path(folder).resolve() not in homes]
+    homes = {
+        folder
+        for parent in {path.parent for path in kept}
+        for home in (parent.absolute(), parent.resolve())
+        for folder in (home, *home.parents)
+    }
+    return [f for f in holders if not {Path(f).absolute(), Path(f).resolve()} & homes]
 
 
 def ingest(

@@ -52,6 +52,10 @@ def test_alerts_and_their_summary(slos, tmp_path: Path) -> None:
     # an incident window after the page alerts reset keeps only the still-open ticket alerts
     later = slo_views.fired_alerts(slos, dataset, "2026-11-01T01:30Z", "2026-11-01T02:00Z")
     assert sorted(later["severity"]) == ["ticket", "ticket"]
+    # naive times are UTC, as everywhere (they stopped it with a TypeError: naive start against
+    # the episodes' UTC reset times)
+    naive = slo_views.fired_alerts(slos, dataset, "2026-11-01 00:00", "2026-11-01 02:00")
+    assert set(naive["fired_at"]) == {pd.Timestamp("2026-11-01T00:31Z")}
 
 
 def test_budget_spent_between_two_evaluations(slos, tmp_path: Path) -> None:

@@ -140,6 +140,27 @@ def test_inline_tiers_named_like_a_preset_are_replayed_apart_from_it() -> None:
         backtest(slo, traffic, [both[0], both[0]])
 
 
+def test_a_timeslice_still_running_at_the_end_of_history_is_not_replayed() -> None:
+    """5-minute slices, good when >= 90 % good, 1,000 requests a minute, all failing in
+    23:57-23:59. History ending at 23:58: every slice ended by then is good, so no alert (the
+    slice 23:55-00:00, judged on its first 3 minutes, fired all four tiers at 00:00, after the
+    end of history). Ending at 00:00, that slice is bad (3 of 5 minutes): one bad slice in 12
+    over 1h (0.083), far above every workbook threshold for a 1-day window (at most 0.48 x 0.01),
+    so the four tiers fire at 00:00."""
+    slo = replace(
+        SLO_,
+        objectives=(Objective(0.99, timeslice_target=0.9, timeslice_window=5 * M),),
+        window=TimeWindow.rolling_window(timedelta(days=1)),
+        budgeting_method="Timeslices",
+    )
+    traffic = _traffic(1440, {m: 1000 for m in range(1437, 1440)})
+    early = backtest(slo, traffic, start=START, end=START + 1438 * M, step=M)
+    assert early.alerts.empty and early.summary["alerts"].tolist() == [0]
+    late = backtest(slo, traffic, start=START, end=START + 1440 * M, step=M).alerts
+    assert sorted(late["tier"]) == ["page-1h", "page-6h", "ticket-1d", "ticket-3d"]
+    assert set(late["fired_at"]) == {START + 1440 * M}
+
+
 def test_incidents_from_csv_and_errors(tmp_path: Path) -> None:
     csv = tmp_path / "incidents.csv"
     csv.write_text("start,end\n2026-01-01T10:00:00,2026-01-01T10:30:00\n")

@@ -270,6 +270,21 @@ def test_a_folder_holding_only_the_dataset_is_named_in_a_warning_on_every_run(
     assert "1 file(s), 3 lines: 3 requests stored" in result.stdout
 
 
+def test_a_folder_of_links_beside_the_dataset_is_no_empty_folder(tmp_path: Path) -> None:
+    """`srv/a.log` is a link to `real/a.log`, the dataset in `srv/events`: the second run (the
+    log unchanged, skipped) warned that `srv` holds no file and nothing was read from it, as the
+    link's target is not in `srv`. No run warns."""
+    srv = tmp_path / "srv"
+    srv.mkdir()
+    (srv / "a.log").symlink_to(_write(tmp_path / "real.log", GOOD))
+    args = ["ingest", str(srv), "--out", str(srv / "events"), "--format", "nginx-combined"]
+    first, second = (CliRunner().invoke(main, args) for _ in range(2))
+    assert (first.exit_code, first.stderr) == (0, "")
+    assert "1 file(s), 3 lines: 3 requests stored" in first.stdout
+    assert (second.exit_code, second.stderr) == (0, "")
+    assert "1 unchanged file(s) skipped" in second.stdout
+
+
 def test_a_link_in_a_loop_under_a_glob_matches_nothing_and_refuses_nothing(
     tmp_path: Path,
 ) -> None:

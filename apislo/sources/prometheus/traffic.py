@@ -98,12 +98,14 @@ def _check_sampled(
     interval is empty and the frame would silently count no request at all.
 
     Raises:
-        ConfigError: the counter has two samples or more in ``[t0, t1]``.
+        ConfigError: the counter has three samples or more in ``[t0, t1]`` (at a step of two
+            scrape intervals or more, two of any three samples share an interval; two samples
+            alone may be a series born on either side of an interval's start).
     """
     counter = selector(profile.requests, _selection(profile, where))
     found = prom.query(f"max(count_over_time({counter}[{_range(t1 - t0)}]))", at=t1)
     samples = int(found["value"].max()) if len(found) else 0
-    if samples >= 2:
+    if samples >= 3:
         raise ConfigError(
             f"{profile.requests} has {samples} samples in the window but no "
             f"{format_duration(step_s)} interval holds two, so increase() counts nothing in "
