@@ -61,8 +61,8 @@ def to_polars(events: pd.DataFrame | pl.DataFrame | pa.Table) -> pl.DataFrame:
     return pl.from_pandas(events)
 
 
-#: A day unit written ``d`` after a number (``1d``, ``2d12h``).
-_DAYS = re.compile(r"(?<=\d)d(?![a-z])")
+#: A day or week unit written small after a number (``1d``, ``2d12h``, ``1 w``).
+_DAYS = re.compile(r"(?<=\d)(\s*)([dw])(?![a-z])")
 
 
 def parse_interval(interval: str | pd.Timedelta) -> pd.Timedelta:
@@ -73,7 +73,7 @@ def parse_interval(interval: str | pd.Timedelta) -> pd.Timedelta:
         ConfigError: not a duration, or not a positive whole number of microseconds.
     """
     if isinstance(interval, str):  # pandas 3 deprecates "1d" for "1D" (and will refuse it)
-        interval = _DAYS.sub("D", interval)
+        interval = _DAYS.sub(lambda m: m[1] + m[2].upper(), interval)
     try:
         step = pd.Timedelta(interval)
     except ValueError as exc:

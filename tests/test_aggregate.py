@@ -264,7 +264,8 @@ def test_now_is_the_current_utc_time_whatever_the_local_zone(
 
 
 @pytest.mark.parametrize(
-    ("interval", "hours"), [("1d", 24), ("2d12h", 60), ("1D", 24), ("1 days", 24), ("1h", 1)]
+    ("interval", "hours"),
+    [("1d", 24), ("2d12h", 60), ("1D", 24), ("1 days", 24), ("1h", 1), ("1 d", 24), ("1w", 168)],
 )
 def test_day_intervals_may_be_written_with_a_small_d(interval: str, hours: int) -> None:
     """`traffic(events, "1d")`, the docstring's own example, raised pandas 3's deprecation
