@@ -123,7 +123,7 @@ def traffic(
     missing = [key for key in ("ts", "status", "latency_s", *keys) if key not in frame.columns]
     if missing:
         raise ConfigError(f"events have no column(s) {missing}; expected apislo's event schema")
-    _check_types(frame)
+    frame = _checked_types(frame)
     aggregations = _aggregations(thresholds_s, quantiles)
     ts = pl.col("ts").cast(pl.Datetime("us", "UTC"))
     grouped = (
@@ -141,9 +141,11 @@ def traffic(
     return arrow_to_pandas(grouped.to_arrow())
 
 
-def _check_types(frame: pl.DataFrame) -> None:
-    """Refuse events whose ``ts`` is no time or whose ``status`` or ``latency_s`` holds no
-    numbers (text read from a CSV), which polars would fail on with a traceback.
+def _checked_types(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame``, its ``status`` and ``latency_s`` typed when they hold no value at all (polars'
+    ``Null``: no request has one); refused when ``ts`` is no time or ``status`` or
+    ``latency_s`` holds no numbers (text read from a CSV), which polars would fail on with a
+    traceback.
 
     Raises:
         ConfigError: naming the column and its type.
@@ -151,11 +153,15 @@ def _check_types(frame: pl.DataFrame) -> None:
     for column, wanted in (("ts", "a datetime"), ("status", "numbers"), ("latency_s", "numbers")):
         dtype = frame.schema[column]
         fits = isinstance(dtype, pl.Datetime | pl.Date) if column == "ts" else dtype.is_numeric()
-        if not (fits or dtype == pl.Null):
+        if not (fits or (dtype == pl.Null and column != "ts")):
             raise ConfigError(
                 f"events column {column!r} is {dtype}, not {wanted}; convert it first "
                 "(pd.to_datetime(..., utc=True), pd.to_numeric)"
             )
+    nulls = {"status": pl.Int16, "latency_s": pl.Float64}
+    return frame.with_columns(
+        pl.col(c).cast(t) for c, t in nulls.items() if frame.schema[c] == pl.Null
+    )
 
 
 def summary(

@@ -295,3 +295,18 @@ def test_events_of_text_columns_are_a_clear_error(
     events[column] = values
     with pytest.raises(ConfigError, match=message):
         apislo.traffic(events, "1h")
+
+
+def test_a_status_and_latency_of_no_value_at_all_are_counted_in_no_class() -> None:
+    """A polars frame whose `status` and `latency_s` hold only nulls (type `Null`) stopped
+    `traffic` with a polars traceback (`floor_div` on null). Its requests are counted, in no
+    status class, with no latency."""
+    events = pl.DataFrame(
+        {"ts": [dt.datetime(2026, 1, 1, tzinfo=dt.UTC)] * 2, "api": ["a", "a"],
+         "status": [None, None], "latency_s": [None, None]}
+    )  # fmt: skip
+    frame = apislo.traffic(events, "1h", quantiles=())
+    row = frame.iloc[0]
+    assert (row["requests"], row["status_2xx"], row["status_5xx"], row["latency_sum_s"]) == (
+        2, 0, 0, 0.0,
+    )  # fmt: skip
