@@ -373,6 +373,7 @@ def run(program: Program, chunk: bytes, n_lines: int) -> tuple[pl.DataFrame, np.
         ``(events, declined)``: events of the kept lines in line order, with ``program.schema``;
         the 0-based numbers of the lines left to the exact path (usually none).
     """
+    assert program.schema, "a program without the events' schema gives no columns"
     found = scan(program, chunk, n_lines)
     lines = found.kept_lines()
     raw: dict[str, pl.Series] = {}

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
@@ -222,13 +222,24 @@ class CompiledFormat:
         self._regex = _exact_regex(self._pieces)
         self._prefix = _prefix_regex(self._pieces)
         self._used = [v for v in dict.fromkeys(self.variables) if v in USED_VARIABLES]
-        #: No events, with the exact path's columns (and ``_line``): what no matched line gives.
-        self._no_events = self._convert([], [])[0]
-        #: The kernel program, or ``None`` when the template suits only the exact path.
-        self.program: Program | None = plan(
-            [(p.text, p.is_var) for p in self._pieces],
-            dict(self._no_events.drop("_line").schema),
-        )
+        #: :attr:`program` without the events' schema, which scanning a sample (format
+        #: detection) does not need.
+        self._scanner: Program | None = plan([(p.text, p.is_var) for p in self._pieces], {})
+
+    @functools.cached_property
+    def _no_events(self) -> pl.DataFrame:
+        """No events, with the exact path's columns (and ``_line``): what no matched line gives.
+        Worked out on first use: polars' conversion takes 15-30 ms even on no rows, which each
+        NGINX template paid when format detection compiled it (0.1 s of a one-file ingest)."""
+        return self._convert([], [])[0]
+
+    @functools.cached_property
+    def program(self) -> Program | None:
+        """The kernel program (:func:`.nginx_fast.run`), or ``None`` when the template suits
+        only the exact path."""
+        if self._scanner is None:
+            return None
+        return replace(self._scanner, schema=dict(self._no_events.drop("_line").schema))
 
     # ------------------------------------------------------------------ parsing
 
@@ -239,10 +250,11 @@ class CompiledFormat:
         if not n_lines:
             events, rejects = self._parse_exact([])
             return Parsed(events.drop("_line"), rejects)
-        if self.program is None:
+        program = self.program
+        if program is None:
             events, rejects = self._parse_exact(list(enumerate(split_lines(chunk))))
             return Parsed(events.drop("_line"), rejects)
-        events, declined = _off_calendar(*run(self.program, chunk, n_lines), n_lines)
+        events, declined = _off_calendar(*run(program, chunk, n_lines), n_lines)
         if not len(declined):
             return Parsed(events, make_rejects([], [], []))
         slow_events, rejects = self._parse_exact(pick_lines(chunk, declined))
@@ -322,9 +334,9 @@ class CompiledFormat:
         if not matched:
             return 0.0
         chunk = "\n".join(matched).encode() + b"\n"
-        if self.program is None:
+        if self._scanner is None:
             return self.parse(chunk).events.height / len(sample)
-        found = scan(self.program, chunk, len(matched))
+        found = scan(self._scanner, chunk, len(matched))
         events = found.kept
         if len(found.declined):
             events += self._parse_exact(pick_lines(chunk, found.declined))[0].height
