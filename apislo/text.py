@@ -142,7 +142,8 @@ def read_yaml(path: str | Path, what: str) -> Any:
 
     Raises:
         ConfigError: the file cannot be read, or is not YAML: one line naming the file, the
-            line and the problem (:func:`yaml_problem`).
+            line and the problem (:func:`yaml_problem`); or it holds a value that its type
+            cannot take (a date ``2026-02-30``, ``!!int x``), named without quoting it.
     """
     import yaml  # (only the callers that read YAML load it)
 
@@ -158,3 +159,8 @@ def read_yaml(path: str | Path, what: str) -> Any:
     except yaml.YAMLError as exc:
         where, problem = yaml_problem(exc, text)
         raise ConfigError(f"{path}: {where}: {what} is not valid YAML: {problem}") from None
+    except ValueError as exc:  # (a value of its type that cannot be: `start: 2026-02-30`)
+        reason = str(exc).partition(":")[0]  # (`int()`'s message goes on to quote the value)
+        raise ConfigError(
+            f"{path}: {what} is not valid YAML: a value does not fit its type ({reason})"
+        ) from None

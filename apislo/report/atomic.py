@@ -67,9 +67,23 @@ def _file_mode() -> int:
     """``0o644`` less the process's umask, as the history file gets it: a report is no more
     readable than a new file would be (``UMask=0077`` in a systemd unit: ``0o600``), where
     ``mkstemp`` alone would give ``0o600`` always."""
+    return 0o644 & ~_umask()
+
+
+def _umask() -> int:
+    """The process's umask, read from ``/proc/self/status`` (Linux 4.7+) without setting it:
+    setting it to read it (the fallback) gives every other thread ``0o022`` meanwhile, and two
+    threads writing at once left the process at ``0o022`` for good."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        status = ""
+    for line in status.splitlines():
+        if line.startswith("Umask:"):
+            return int(line.split()[1], 8)
     umask = os.umask(0o022)  # (reading the umask means setting it; put it back at once)
     os.umask(umask)
-    return 0o644 & ~umask
+    return umask
 
 
 def _write_temp(target: Path, text: str) -> Path:

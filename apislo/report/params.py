@@ -6,6 +6,7 @@ import keyword
 import re
 from collections.abc import Mapping
 from datetime import date, time
+from numbers import Integral, Real
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -77,7 +78,7 @@ def check_parameters(parameters: Mapping[str, Any] | None) -> dict[str, Any]:
 
     Raises:
         ConfigError: a name is not a Python identifier, is a keyword or looks like a secret,
-            or a value is (or holds) a URL with credentials.
+            or a value is (or holds) a URL with credentials or holds itself (a YAML alias).
     """
     checked: dict[str, Any] = {}
     for name, value in (parameters or {}).items():
@@ -93,23 +94,31 @@ def check_parameters(parameters: Mapping[str, Any] | None) -> dict[str, Any]:
                 "(they would be saved in the notebook and shown in the report): set it in the "
                 "environment instead (e.g. APISLO_PROMETHEUS_TOKEN), where apislo reads it."
             )
-        checked[str(name)] = _plain(str(name), value)
+        try:
+            checked[str(name)] = _plain(str(name), value)
+        except RecursionError:  # (a YAML alias inside its own anchor, `apis: &a [x, *a]`)
+            raise ConfigError(
+                f"parameter {name!r} holds itself or is nested too deep; give plain values"
+            ) from None
     return checked
 
 
 def _plain(name: str, value: Any) -> Any:
-    """``value`` of parameter ``name`` in JSON types: lists and mappings item by item, a date or
-    time as ISO 8601 text, anything else JSON has no type for as its ``str()``.
+    """``value`` of parameter ``name`` in JSON types: lists and mappings item by item (keys as
+    text), a number such as numpy's ``int64`` as a Python number, a date or time as ISO 8601
+    text, anything else JSON has no type for as its ``str()``.
 
     Raises:
-        ConfigError: a text in it is a URL with credentials.
+        ConfigError: a text in it (a mapping's key too) is a URL with credentials.
     """
     if isinstance(value, Mapping):
-        return {str(k): _plain(name, v) for k, v in value.items()}
+        return {_plain(name, str(k)): _plain(name, v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [_plain(name, v) for v in value]
     if value is None or isinstance(value, bool | int | float):
         return value
+    if isinstance(value, Real):  # (numpy's int64 and float32: a notebook's `top` needs a number)
+        return int(value) if isinstance(value, Integral) else float(value)
     text = value.isoformat() if isinstance(value, date | time) else str(value)
     if _URL_CREDENTIALS.search(text) or url_secret_key(text):
         raise ConfigError(

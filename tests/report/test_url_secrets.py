@@ -61,6 +61,7 @@ def test_a_fragment_token_never_reaches_a_notebook(tmp_path: Path) -> None:
         ["orders", f"https://bob:{SECRET}@prom.example"],
         {"main": f"https://prom.example/?token={SECRET}"},
         ("a", ["b", f"//{SECRET}@prom.example"]),
+        {f"https://bob:{SECRET}@prom.example": "main"},  # (a key reaches the notebook too)
     ],
 )
 def test_a_credential_inside_a_list_or_mapping_is_refused(value: object) -> None:
@@ -68,3 +69,17 @@ def test_a_credential_inside_a_list_or_mapping_is_refused(value: object) -> None
     with pytest.raises(ConfigError, match="URL with credentials") as info:
         check_parameters({"sources": value})
     assert SECRET not in str(info.value)
+
+
+def test_numpy_numbers_stay_numbers() -> None:
+    """`run_report(..., {"top": frame["n"].max()})` gave the notebook the text "3": `top: '3' is
+    not valid; allowed: a whole number >= 1`."""
+    import numpy as np
+
+    checked = check_parameters({"top": np.int64(3), "days": np.float32(0.5), "n": [np.uint8(2)]})
+    assert checked == {"top": 3, "days": 0.5, "n": [2]}
+    assert [type(v) for v in (checked["top"], checked["days"], checked["n"][0])] == [
+        int,
+        float,
+        int,
+    ]

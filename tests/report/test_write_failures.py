@@ -61,3 +61,23 @@ def test_a_report_is_no_more_readable_than_the_umask_allows(tmp_path: Path) -> N
     atomic_write_text(tmp_path / "shared.html", "<p>x</p>")
     assert (tmp_path / "private.html").stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "shared.html").stat().st_mode & 0o777 == 0o644 & ~previous
+
+
+def test_writing_a_report_never_sets_the_process_umask(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # QA: the umask was read by setting it to 0o022 and back; the umask is the process's, so a
+    # file another thread created meanwhile was readable by all, and two threads writing at once
+    # (A sets 0o022, B sets 0o022 and reads it, A restores 0o077, B restores 0o022) left the
+    # process at 0o022 for good
+    from apislo.report.atomic import atomic_write_text
+
+    real_umask, set_to = os.umask, []
+    monkeypatch.setattr(os, "umask", lambda mask: set_to.append(mask) or real_umask(mask))
+    previous = real_umask(0o077)
+    try:
+        atomic_write_text(tmp_path / "private.html", "<p>x</p>")
+    finally:
+        real_umask(previous)
+    assert set_to == []
+    assert (tmp_path / "private.html").stat().st_mode & 0o777 == 0o600

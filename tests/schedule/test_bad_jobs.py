@@ -138,3 +138,33 @@ def test_a_job_file_that_is_not_yaml_or_not_utf8_is_one_line_and_stops_no_job(
     ]
     assert "hunter2" not in (reports / "history.jsonl").read_text()
     assert "hunter2" not in (reports / "index.html").read_text()
+
+
+def test_a_date_that_cannot_be_or_a_self_holding_value_stops_no_job(
+    dirs, sched: Path, fake
+) -> None:
+    # QA: `start: 2026-02-30` (YAML reads it as a date) and `apis: &a [orders, *a]` (a list
+    # holding itself) were a ValueError and a RecursionError traceback: run-due and `schedule
+    # list` stopped at them, no job ran
+    (sched / "aaa-bad.yaml").unlink()
+    head = 'notebook: n.ipynb\ncron: "0 6 * * *"\nparameters:\n'
+    (sched / "feb.yaml").write_text(f"name: feb\n{head}  start: 2026-02-30\n")
+    (sched / "loop.yaml").write_text(f"name: loop\n{head}  apis: &a [orders, *a]\n")
+    _, reports = dirs
+    records = run_due(sched, reports, now=datetime(2026, 11, 28, 7, tzinfo=UTC))
+    assert [(r.job, r.status, r.error) for r in records] == [
+        (
+            "feb",
+            "failed",
+            f"{sched / 'feb.yaml'}: job file is not valid YAML: a value does not fit its type "
+            "(day is out of range for month)",
+        ),
+        (
+            "loop",
+            "failed",
+            f"{sched / 'loop.yaml'}: parameter 'apis' holds itself or is nested too deep; "
+            "give plain values",
+        ),
+        ("alpha", "ok", ""),
+        ("beta", "ok", ""),
+    ]
