@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from apislo.errors import SpecError
+from apislo.errors import ConfigError, SpecError
 from apislo.slo import evaluate, load
 from apislo.slo.formats.openslo_export import dump_openslo
 from apislo.slo.loader import SpecWarning
 from apislo.slo.policy import policy_for
-from apislo.slo.rules import slo_id
+from apislo.slo.rules import error_ratio_expr, slo_id
 from apislo.slo.spec import TimeWindow
 from apislo.slo.windows import period_bounds
 from tests.slo import write_spec
@@ -457,3 +457,122 @@ def test_export_and_import_keep_an_objective_id(tmp_path: Path) -> None:
         "demo-o-two-nines",
         "demo-o-90%",
     ]
+
+
+def test_export_and_import_keep_the_source_and_disabled_alerts(tmp_path: Path) -> None:
+    # the export dropped `source` and `alerting.disabled`: the re-imported SLO read the generic
+    # profile's http_requests_total of every env, and generated the alerts it had disabled
+    spec = write_spec(
+        tmp_path,
+        """
+        version: apislo/v1
+        service: shop
+        slos:
+          - name: checkout
+            api: checkout
+            objectives: [{target: 0.999}]
+            source: {kind: prometheus, profile: kong, labels: {env: prod}}
+            alerting: {disabled: true}
+        """,
+        "spec.yaml",
+    )
+    (slo,) = load(spec)
+    (again,) = load(write_spec(tmp_path, dump_openslo([slo]), "exported.yaml"))
+    assert again.source == slo.source
+    assert again.alerting.disabled is True
+    # Kong's counter, its `service` label for the API, and the spec's env matcher (by hand):
+    assert error_ratio_expr(again, again.objectives[0], "5m") == (
+        'sum(increase(kong_http_requests_total{env="prod",service="checkout",code=~"5.."}[5m]))'
+        '\n/\nsum(increase(kong_http_requests_total{env="prod",service="checkout"}[5m]))'
+    )
+
+
+def test_op_and_value_on_an_availability_sli_are_refused(tmp_path: Path) -> None:
+    # an apislo source without `kind` is availability: the 0.25 s threshold was dropped and the
+    # SLO silently measured non-5xx requests instead of requests within 250 ms
+    body = (
+        SLO_HEAD
+        + """
+  indicator:
+    metadata: {name: lat}
+    spec:
+      thresholdMetric:
+        metricSource: {type: apislo, spec: {api: catalog}}
+"""
+        + ROLLING_28D
+        + "  budgetingMethod: Occurrences\n"
+        + "  objectives:\n    - {op: lte, value: 0.25, target: 0.98}\n"
+    )
+    with pytest.raises(SpecError) as info:
+        load(_write(tmp_path, body))
+    assert info.value.field == "spec.objectives[0].value"
+    assert info.value.problem == "the SLI kind 'availability' has no latency threshold"
+
+
+def test_indicator_and_indicator_ref_together_are_refused(tmp_path: Path) -> None:
+    # OpenSLO: one of indicator and indicatorRef; the reference was silently ignored
+    body = _slo(ROLLING_28D).replace("  indicator:\n", "  indicatorRef: other\n  indicator:\n")
+    with pytest.raises(SpecError) as info:
+        load(_write(tmp_path, body))
+    assert info.value.field == "spec.indicatorRef"
+    assert info.value.problem == "given with indicator"
+
+
+def _with_condition(condition: str) -> str:
+    return _slo(ROLLING_28D) + (
+        "  alertPolicies:\n    - kind: AlertPolicy\n      metadata: {name: p}\n"
+        "      spec:\n        conditions:\n          - kind: AlertCondition\n"
+        "            metadata: {name: c}\n            spec:\n"
+        f"              severity: page\n              condition: {condition}\n"
+    )
+
+
+@pytest.mark.parametrize("op", ["lte", "lt"])
+def test_a_burn_rate_condition_below_a_threshold_is_read_as_above_with_a_warning(
+    tmp_path: Path, op: str
+) -> None:
+    """`op: lte, threshold: 2` (the OpenSLO README's own example, described as "exceeds 2") was
+    read as `> 2` without a word; apislo's tiers alert only above a burn rate."""
+    body = _with_condition(f"{{kind: burnrate, op: {op}, threshold: 2, lookbackWindow: 1h}}")
+    with pytest.warns(SpecWarning, match=f"condition.op: {op} is read as gt"):
+        (slo,) = load(_write(tmp_path, body))
+    assert [t["factor"] for t in slo.alerting.tiers] == [2]
+
+
+def test_an_unknown_burn_rate_condition_field_is_refused(tmp_path: Path) -> None:
+    # a misspelled `lookback: 6h` was accepted and the 1h window used
+    body = _with_condition("{kind: burnrate, threshold: 2, lookbackWindow: 1h, lookback: 6h}")
+    with pytest.raises(SpecError) as info:
+        load(_write(tmp_path, body))
+    assert info.value.field == "spec.alertPolicies[0].spec.conditions[0].spec.condition.lookback"
+
+
+def test_export_writes_a_sub_minute_slice_as_minutes_and_refuses_a_sub_minute_window(
+    tmp_path: Path,
+) -> None:
+    # `apislo slo export` died with a ValueError traceback on a valid 30 s slice
+    spec = write_spec(
+        tmp_path,
+        """
+        version: apislo/v1
+        service: shop
+        slos:
+          - name: a
+            objectives: [{target: 0.99, timeslice_target: 0.9, timeslice_window: 30s}]
+            budgeting_method: Timeslices
+            window: 1d
+          - name: b
+            objectives: [{target: 0.99}]
+            window: 90s
+        """,
+        "spec.yaml",
+    )
+    slice_slo, short = load(spec)
+    # OpenSLO: a bare timeSliceWindow number is minutes, so 30 s is 0.5.
+    (doc,) = yaml.safe_load_all(dump_openslo([slice_slo]))
+    assert doc["spec"]["objectives"][0]["timeSliceWindow"] == 0.5
+    (again,) = load(write_spec(tmp_path, dump_openslo([slice_slo]), "exported.yaml"))
+    assert again.objectives[0].timeslice_window == timedelta(seconds=30)
+    # OpenSLO's duration shorthand has no seconds: a clear error, not a traceback
+    with pytest.raises(ConfigError, match=r"^SLO 'b' \(.*\) cannot be exported: 0:01:30 is not"):
+        dump_openslo([short])

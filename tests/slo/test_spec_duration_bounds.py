@@ -152,7 +152,7 @@ spec:
               severity: page
               condition: {kind: burnrate, threshold: 14.4, lookbackWindow: LOOKBACK}
 """
-CONDITION = "spec.alertPolicies[0].inline.spec.conditions[0].inline.spec.condition"
+CONDITION = "spec.alertPolicies[0].spec.conditions[0].spec.condition"
 
 
 def _openslo(tmp_path: Path, **fields: str) -> Path:

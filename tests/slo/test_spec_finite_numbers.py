@@ -133,7 +133,7 @@ spec:
     ("value", "factor", "field", "allowed"),
     [
         (".inf", "14.4", "spec.objectives[0].value", "seconds, > 0"),
-        ("0.3", ".inf", "spec.alertPolicies[0].inline.spec.conditions[0].inline.spec.condition"
+        ("0.3", ".inf", "spec.alertPolicies[0].spec.conditions[0].spec.condition"
          ".threshold", "a burn rate > 0"),
     ],
 )  # fmt: skip

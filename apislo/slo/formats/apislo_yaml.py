@@ -46,6 +46,7 @@ __all__ = [
     "check_timezone",
     "parse",
     "parse_sli",
+    "parse_source",
     "parse_window",
 ]
 
@@ -91,6 +92,18 @@ def parse_sli(node: Node) -> SLI:
     if kind == "ratio" and sli.good_query and sli.bad_query:
         raise node.error("bad_query", "give good_query or bad_query, not both")
     return sli
+
+
+def parse_source(node: Node) -> SourceHints:
+    """The ``source`` block: ``kind``, ``profile``, ``data_source`` and ``labels`` (Prometheus
+    label matchers that select the SLO's series)."""
+    node.only("kind", "profile", "data_source", "labels")
+    return SourceHints(
+        kind=node.text("kind", allowed=("logs", "prometheus")),
+        profile=node.text("profile"),
+        data_source=node.text("data_source"),
+        labels=node.labels("labels"),
+    )
 
 
 def parse_window(node: Node, key: str = "window") -> TimeWindow:
@@ -315,15 +328,7 @@ def _parse_slo(
         if key not in _GROUP_KEYS:
             raise node.error(f"group_by[{i}]", f"cannot group by {key!r}", ", ".join(_GROUP_KEYS))
     source = node.child("source")
-    hints = SourceHints()
-    if source is not None:
-        source.only("kind", "profile", "data_source", "labels")
-        hints = SourceHints(
-            kind=source.text("kind", allowed=("logs", "prometheus")),
-            profile=source.text("profile"),
-            data_source=source.text("data_source"),
-            labels=source.labels("labels"),
-        )
+    hints = parse_source(source) if source is not None else SourceHints()
     name = node.name("name")
     assert name is not None
     return SLO(

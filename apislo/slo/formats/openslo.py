@@ -9,8 +9,9 @@ SLIs: ``ratioMetric`` (``good``/``bad`` + ``total`` Prometheus queries -> a ``ra
 ``thresholdMetric`` (-> a latency SLI: the share of requests at most ``value`` seconds, from the
 traffic frame's buckets; strictly below it with ``op: lt``). A metric source of ``type: apislo``
 carries apislo's own SLI fields in its ``spec`` (``kind``, ``bad_status``, ``count_429``,
-``threshold_s``, plus ``api`` and ``group_by``), so an OpenSLO file can describe an SLO computed
-from gateway logs; in a ``ratioMetric`` the ``total`` source must not contradict ``good``'s.
+``threshold_s``, plus ``api``, ``group_by`` and ``source``, apislo's ``source`` block), so an
+OpenSLO file can describe an SLO computed from gateway logs; in a ``ratioMetric`` the ``total``
+source must not contradict ``good``'s. An objective's ``op`` / ``value`` needs a latency SLI.
 
 Calendar windows honour ``startTime``: periods start on its date (weeks on its weekday,
 quarters and years in its month); for months, quarters and years it must be the 1st.
@@ -34,6 +35,7 @@ from apislo.slo.formats.apislo_yaml import (
     check_slice_window,
     check_timezone,
     parse_sli,
+    parse_source,
 )
 from apislo.slo.policy import check_duration, prom_duration, tiers_from_spec
 from apislo.slo.spec import (
@@ -53,7 +55,8 @@ V1 = "openslo/v1"
 V1ALPHA = "openslo/v1alpha"
 KINDS = ("SLO", "SLI", "DataSource", "AlertPolicy", "AlertCondition", "AlertNotificationTarget",
          "Service")  # fmt: skip
-#: Prefix of the ``metadata.annotations`` apislo writes and reads (owners, alert policy, name).
+#: Prefix of the ``metadata.annotations`` apislo writes and reads (owners, alert policy, name,
+#: alerts disabled).
 ANNOTATION = "apislo.dev/"
 _CALENDAR_UNITS = {"w": "week", "d": "day", **CALENDAR_SHORTHAND}
 _OBJECTIVE_KEYS = (
@@ -186,7 +189,11 @@ def _slo_v1(top: Node, index: dict[str, dict[str, Node]]) -> SLO:
         api=api,
         description=spec.text("description", default="") or "",
         owners=tuple(owners.split(",")) if owners else (),
-        alerting=replace(alerting, name=notes.get(ANNOTATION + "alert-name")),
+        alerting=replace(
+            alerting,
+            name=notes.get(ANNOTATION + "alert-name"),
+            disabled=notes.get(ANNOTATION + "alerts-disabled", "").lower() == "true",
+        ),
         group_by=group_by,
         source=hints,
         labels=_rule_labels(meta),
@@ -197,7 +204,10 @@ def _slo_v1(top: Node, index: dict[str, dict[str, Node]]) -> SLO:
 def _resolve(
     spec: Node, inline: str, ref: str, kind: str, index: dict[str, dict[str, Node]]
 ) -> Node:
-    """The inline object under ``inline`` or the one named by ``ref``."""
+    """The inline object under ``inline`` or the one named by ``ref`` (not both: OpenSLO
+    allows one, and the other would be ignored)."""
+    if spec.has(inline) and spec.has(ref):
+        raise spec.error(ref, f"given with {inline}", f"{inline} or {ref}, not both")
     if spec.has(inline):
         node = spec.child(inline)
         assert node is not None
@@ -209,6 +219,14 @@ def _resolve(
         known = ", ".join(index[kind]) or "none loaded"
         raise spec.error(ref, f"no {kind} named {name!r} in the files given", known)
     return index[kind][name]
+
+
+def _listed(item: Node, ref: str, kind: str, index: dict[str, dict[str, Node]]) -> Node:
+    """An item of ``alertPolicies`` or ``conditions``: an inline object (it has a ``spec``) or
+    the one its ``ref`` names, not both."""
+    if item.has("spec") and item.has(ref):
+        raise item.error(ref, "given with an inline spec", f"an inline {kind} or {ref}, not both")
+    return item if item.has("spec") else _resolve(item, "spec", ref, kind, index)
 
 
 def _source(node: Node, index: dict[str, dict[str, Node]]) -> tuple[str, Node | None, str | None]:
@@ -236,11 +254,21 @@ def _query(spec: Node | None, where: Node) -> str:
     raise where.error("metricSource.spec.query", "missing", "a PromQL query")
 
 
-def _apislo_sli(spec: Node | None) -> tuple[SLI, str | None, tuple[str, ...]]:
+#: An apislo metric source's SLI, ``api``, ``group_by`` and ``source`` hints (``None`` if none).
+_ApisloSource = tuple[SLI, str | None, tuple[str, ...], SourceHints | None]
+
+
+def _apislo_sli(spec: Node | None) -> _ApisloSource:
     if spec is None:
-        return SLI(), None, ()
-    rest = {k: v for k, v in spec.data.items() if k not in ("api", "group_by")}
-    return parse_sli(Node(spec.path, spec.field, rest)), spec.text("api"), spec.strings("group_by")
+        return SLI(), None, (), None
+    rest = {k: v for k, v in spec.data.items() if k not in ("api", "group_by", "source")}
+    source = spec.child("source")
+    return (
+        parse_sli(Node(spec.path, spec.field, rest)),
+        spec.text("api"),
+        spec.strings("group_by"),
+        parse_source(source) if source is not None else None,
+    )
 
 
 def _sli_v1(
@@ -258,8 +286,8 @@ def _sli_v1(
         kind, mspec, ref = _source(metric, index)
         hints = _hints(kind, ref)
         if kind.lower() == "apislo":
-            sli, api, group_by = _apislo_sli(mspec)
-            return _named(sli, name), api, group_by, hints
+            sli, api, group_by, source = _apislo_sli(mspec)
+            return _named(sli, name), api, group_by, source or hints
         warn(
             spec.path,
             spec.where("thresholdMetric"),
@@ -294,10 +322,11 @@ def _sli_v1(
             f"type {kind} in both {part} and total",
         )
     if kind.lower() == "apislo":
-        sli, api, group_by = _apislo_sli(part_spec)
+        part_source = _apislo_sli(part_spec)
         if total_spec is not None:
-            _same_apislo_source(part, (sli, api, group_by), total_node, _apislo_sli(total_spec))
-        return _named(sli, name), api, group_by, hints
+            _same_apislo_source(part, part_source, total_node, _apislo_sli(total_spec))
+        sli, api, group_by, source = part_source
+        return _named(sli, name), api, group_by, source or hints
     queries = {
         f"{part}_query": _query(part_spec, part_node),
         "total_query": _query(total_spec, total_node),
@@ -307,13 +336,16 @@ def _sli_v1(
 
 def _same_apislo_source(
     part: str,
-    part_sli: tuple[SLI, str | None, tuple[str, ...]],
+    part_sli: _ApisloSource,
     total_node: Node,
-    total_sli: tuple[SLI, str | None, tuple[str, ...]],
+    total_sli: _ApisloSource,
 ) -> None:
     """Refuse a ``ratioMetric`` whose ``good`` (or ``bad``) and ``total`` apislo sources describe
     different events: apislo counts both from one SLI, so one of them would be ignored."""
-    (sli, api, group_by), (other, other_api, other_group_by) = part_sli, total_sli
+    (sli, api, group_by, source), (other, other_api, other_group_by, other_source) = (
+        part_sli,
+        total_sli,
+    )
     fields = {
         "kind": (sli.kind, other.kind),
         "bad_status": (list(sli.bad_status), list(other.bad_status)),
@@ -321,6 +353,7 @@ def _same_apislo_source(
         "threshold_s": (sli.threshold_s, other.threshold_s),
         "api": (api, other_api),
         "group_by": (list(group_by), list(other_group_by)),
+        "source": (source, other_source),
     }
     differ = [f"{k} {a!r} in {part}, {b!r} in total" for k, (a, b) in fields.items() if a != b]
     if differ:
@@ -470,6 +503,12 @@ def _objective(node: Node, method: str, sli: SLI, window: TimeWindow, v1: bool) 
         if sli.uses_latency and op in ("gte", "gt"):
             raise node.error("op", f"{op} on a latency threshold", "lte, lt")
         threshold = node.number("value", required=True, low=0, rule="seconds, > 0")
+        if sli.kind == "availability":
+            raise node.error(
+                "value",
+                f"the SLI kind {sli.kind!r} has no latency threshold",
+                "an apislo source of kind latency or availability_and_latency",
+            )
     slice_target = node.number("timeSliceTarget", low=0, high=1.0000001, rule="0 < x <= 1")
     slice_window = _slice_window(node) if v1 else None
     if method == "Timeslices" and slice_target is None:
@@ -528,26 +567,14 @@ def _alerting_v1(spec: Node, index: dict[str, dict[str, Node]], window: TimeWind
     names = []
     for i, item in enumerate(spec.items("alertPolicies")):
         holder = Node.of(spec.path, f"{spec.where('alertPolicies')}[{i}]", item)
-        policy = _resolve(
-            Node(holder.path, holder.field, {"inline": item} if "spec" in item else item),
-            "inline",
-            "alertPolicyRef",
-            "AlertPolicy",
-            index,
-        )
+        policy = _listed(holder, "alertPolicyRef", "AlertPolicy", index)
         name, _, _ = _metadata(policy)
         names.append(name)
         pspec = policy.child("spec", required=True)
         assert pspec is not None
         for j, cond in enumerate(pspec.items("conditions", required=True)):
             holder = Node.of(pspec.path, f"{pspec.where('conditions')}[{j}]", cond)
-            condition = _resolve(
-                Node(holder.path, holder.field, {"inline": cond} if "spec" in cond else cond),
-                "inline",
-                "conditionRef",
-                "AlertCondition",
-                index,
-            )
+            condition = _listed(holder, "conditionRef", "AlertCondition", index)
             tiers.append(_tier(condition))
     if not tiers:
         return Alerting()
@@ -561,14 +588,24 @@ def _tier(condition: Node) -> dict[str, Any]:
     name, _, _ = _metadata(condition)
     spec = condition.child("spec", required=True)
     assert spec is not None
+    spec.only("description", "severity", "condition")
     severity_raw = (spec.text("severity", required=True) or "").lower()
     severity = "page" if severity_raw in _PAGE_WORDS else "ticket"
     if severity != severity_raw:
         warn(spec.path, spec.where("severity"), f"{severity_raw!r} is treated as {severity}")
     cond = spec.child("condition", required=True)
     assert cond is not None
+    cond.only("kind", "op", "threshold", "lookbackWindow", "alertAfter")
     kind = cond.text("kind", default="burnrate", allowed=("burnrate",))
     assert kind == "burnrate"
+    op = cond.text("op", default="gt", allowed=("lte", "lt", "gte", "gt"))
+    if op in ("lte", "lt"):  # (the OpenSLO README's own example: `op: lte` for "exceeds 2")
+        warn(
+            cond.path,
+            cond.where("op"),
+            f"{op} is read as gt: a burn-rate alert fires while the burn rate is above the "
+            "threshold",
+        )
     raw = cond.text("lookbackWindow", required=True)
     assert raw is not None
     allowed = "1h, 6h (at most 1830d)"

@@ -1,12 +1,13 @@
 """Export :class:`~apislo.slo.spec.SLO` objects as OpenSLO ``openslo/v1`` documents.
 
 Ratio SLIs become ``ratioMetric`` with Prometheus queries; apislo's log-based SLIs become a
-metric source of ``type: apislo`` carrying apislo's SLI fields (``ratioMetric`` for
-availability, ``thresholdMetric`` for latency kinds), which :mod:`apislo.slo.formats.openslo`
-reads back. Inline alert tiers become one inline ``AlertPolicy`` per tier (OpenSLO allows one
-condition per policy); a named policy, the owners and the alert name go into
-``metadata.annotations`` under ``apislo.dev/``. Sloth page/ticket labels have no OpenSLO field
-and are not exported.
+metric source of ``type: apislo`` carrying apislo's SLI fields, ``api``, ``group_by`` and
+``source`` (whose Prometheus profile and label matchers select the SLO's series):
+``ratioMetric`` for availability, ``thresholdMetric`` for latency kinds, which
+:mod:`apislo.slo.formats.openslo` reads back. Inline alert tiers become one inline
+``AlertPolicy`` per tier (OpenSLO allows one condition per policy); a named policy, the owners,
+the alert name and whether alerts are disabled go into ``metadata.annotations`` under
+``apislo.dev/``. Sloth page/ticket labels have no OpenSLO field and are not exported.
 
 >>> from apislo.slo.spec import SLO, SLI, Objective, TimeWindow
 >>> from datetime import timedelta
@@ -22,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from apislo.errors import ConfigError
 from apislo.slo.formats.openslo import ANNOTATION as ANNOTATION_PREFIX
 from apislo.slo.policy import policy_for
 from apislo.slo.spec import SLI, SLO, Objective, TimeWindow
@@ -35,11 +37,14 @@ def shorthand(delta: timedelta) -> str:
     """OpenSLO duration shorthand for a fixed duration: ``30d``, ``6h``, ``5m``.
 
     Raises:
-        ValueError: ``delta`` is not a whole number of minutes.
+        ConfigError: ``delta`` is not a whole number of minutes (a ``ValueError``).
     """
     seconds = int(delta.total_seconds())
     if seconds <= 0 or seconds != delta.total_seconds() or seconds % 60:
-        raise ValueError(f"{delta} is not a whole number of minutes")
+        raise ConfigError(
+            f"{delta} is not a whole number of minutes, which OpenSLO's duration shorthand "
+            "needs (it has no seconds)"
+        )
     for postfix, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds % size == 0:
             return f"{seconds // size}{postfix}"
@@ -68,6 +73,20 @@ def _apislo_spec(slo: SLO) -> dict[str, Any]:
         spec["api"] = slo.api
     if slo.group_by:
         spec["group_by"] = list(slo.group_by)
+    hints = slo.source
+    source: dict[str, Any] = {
+        key: value
+        for key, value in (
+            ("kind", hints.kind),
+            ("profile", hints.profile),
+            ("data_source", hints.data_source),
+        )
+        if value is not None
+    }
+    if hints.labels:
+        source["labels"] = dict(hints.labels)
+    if source:
+        spec["source"] = source
     return {"metricSource": {"type": "apislo", "spec": spec}}
 
 
@@ -108,8 +127,17 @@ def _objective(objective: Objective) -> dict[str, Any]:
     if objective.timeslice_target is not None:
         out["timeSliceTarget"] = objective.timeslice_target
     if objective.timeslice_window is not None:
-        out["timeSliceWindow"] = shorthand(objective.timeslice_window)
+        out["timeSliceWindow"] = _slice_window(objective.timeslice_window)
     return out
+
+
+def _slice_window(delta: timedelta) -> str | float:
+    """``timeSliceWindow``: a shorthand (``5m``), else a number of minutes (``0.5`` for 30 s):
+    OpenSLO reads a bare number as minutes, and its shorthand has no seconds."""
+    try:
+        return shorthand(delta)
+    except ConfigError:
+        return delta / timedelta(minutes=1)
 
 
 def _alert_policies(slo: SLO) -> list[dict[str, Any]]:
@@ -146,29 +174,40 @@ def to_openslo(slos: list[SLO]) -> list[dict[str, Any]]:
     """One ``openslo/v1`` ``SLO`` document (a plain dict) per SLO, with an inline SLI."""
     docs = []
     for slo in slos:
-        annotations = {}
-        if slo.owners:
-            annotations[ANNOTATION_PREFIX + "owners"] = ",".join(slo.owners)
-        if slo.alerting.name:
-            annotations[ANNOTATION_PREFIX + "alert-name"] = slo.alerting.name
-        if slo.alerting.policy and not slo.alerting.tiers:
-            annotations[ANNOTATION_PREFIX + "alert-policy"] = slo.alerting.policy
-        metadata: dict[str, Any] = {"name": slo.name}
-        if slo.labels:
-            metadata["labels"] = dict(slo.labels)
-        if annotations:
-            metadata["annotations"] = annotations
-        spec: dict[str, Any] = {"service": slo.service}
-        if slo.description:
-            spec["description"] = slo.description
-        spec["indicator"] = _indicator(slo)
-        spec["timeWindow"] = [_window(slo.window)]
-        spec["budgetingMethod"] = slo.budgeting_method
-        spec["objectives"] = [_objective(o) for o in slo.objectives]
-        if slo.alerting.tiers:
-            spec["alertPolicies"] = _alert_policies(slo)
-        docs.append({"apiVersion": "openslo/v1", "kind": "SLO", "metadata": metadata, "spec": spec})
+        try:
+            docs.append(_document(slo))
+        except ConfigError as exc:
+            problem = f"SLO {slo.name!r} ({slo.origin}) cannot be exported: {exc}"
+            raise ConfigError(problem) from None
     return docs
+
+
+def _document(slo: SLO) -> dict[str, Any]:
+    """The ``openslo/v1`` ``SLO`` document of one SLO."""
+    annotations = {}
+    if slo.owners:
+        annotations[ANNOTATION_PREFIX + "owners"] = ",".join(slo.owners)
+    if slo.alerting.name:
+        annotations[ANNOTATION_PREFIX + "alert-name"] = slo.alerting.name
+    if slo.alerting.policy and not slo.alerting.tiers:
+        annotations[ANNOTATION_PREFIX + "alert-policy"] = slo.alerting.policy
+    if slo.alerting.disabled:
+        annotations[ANNOTATION_PREFIX + "alerts-disabled"] = "true"
+    metadata: dict[str, Any] = {"name": slo.name}
+    if slo.labels:
+        metadata["labels"] = dict(slo.labels)
+    if annotations:
+        metadata["annotations"] = annotations
+    spec: dict[str, Any] = {"service": slo.service}
+    if slo.description:
+        spec["description"] = slo.description
+    spec["indicator"] = _indicator(slo)
+    spec["timeWindow"] = [_window(slo.window)]
+    spec["budgetingMethod"] = slo.budgeting_method
+    spec["objectives"] = [_objective(o) for o in slo.objectives]
+    if slo.alerting.tiers:
+        spec["alertPolicies"] = _alert_policies(slo)
+    return {"apiVersion": "openslo/v1", "kind": "SLO", "metadata": metadata, "spec": spec}
 
 
 def dump_openslo(slos: list[SLO]) -> str:
