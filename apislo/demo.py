@@ -62,7 +62,8 @@ def run_demo(
     job's due slot afterwards (see :func:`apislo.schedule.run_all_jobs`).
 
     Args:
-        workdir: where the simulated logs and the dataset go (replaced on each run).
+        workdir: where the simulated logs and the dataset go (replaced on each run, once the
+            new ones are whole: a run that fails or is stopped leaves the last run's).
         reports_dir: where reports and ``index.html`` go.
         days, apis, seed: the simulation's size and seed.
         echo: where progress lines go.
@@ -79,16 +80,24 @@ def run_demo(
     _check_jobs()
     work = Path(workdir)
     sim_dir, dataset = work / "simulation", work / "events"
-    for stale in (sim_dir, dataset):
-        shutil.rmtree(stale, ignore_errors=True)
+    fresh = work / ".events.new"  # the new dataset, until it is whole
     formats = DEMO_FORMATS[:apis]  # the simulator gives API i the format i modulo their number
     echo(
         f"simulating {_count(days, 'day')} of traffic for {_count(apis, 'API')} "
         f"({', '.join(formats)}) ..."
     )
-    simulate(sim_dir, days=days, apis=apis, seed=seed, formats=formats)
+    # the last run's logs and dataset stay until this run's are whole: the simulator replaces
+    # its files together, and the dataset is replaced once its new copy is ingested
+    result = simulate(sim_dir, days=days, apis=apis, seed=seed, formats=formats)
     echo(f"ingesting {sim_dir / 'logs'} ...")
-    report = ingest([sim_dir / "logs"], dataset, options=ParseOptions(tz="UTC"))
+    shutil.rmtree(fresh, ignore_errors=True)
+    try:
+        report = ingest(list(result.logs.values()), fresh, options=ParseOptions(tz="UTC"))
+        shutil.rmtree(dataset, ignore_errors=True)
+        fresh.rename(dataset)
+    except BaseException:  # (Ctrl-C, SIGTERM or an error: no half-written dataset is left)
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise
     echo(
         f"  {report.lines:,} lines -> {report.records:,} requests, "
         f"{sum(report.rejected.values()):,} rejected; dataset {dataset}"

@@ -5,6 +5,7 @@ The demo's reports are fake runs here (tests/test_demo.py runs the real ones).""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -13,9 +14,13 @@ import pytest
 from click.testing import CliRunner
 
 import apislo.report.runner as runner
+import apislo.sources.ingest
 from apislo.cli import main
 from apislo.demo import run_demo
+from apislo.errors import ConfigError
 from apislo.simulate.catalog import APIS
+from apislo.sources.ingest import ingest as real_ingest
+from apislo.sources.ingest import load
 from tests.conftest import ROOT
 from tests.schedule.test_run import FakeRunner
 
@@ -70,3 +75,47 @@ def test_progress_line_and_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         error_ratio, p50, p99 = row.split()[4:]
         assert re.fullmatch(r"0\.\d{4}", error_ratio), row
         assert re.fullmatch(r"\d\.\d{3}", p50) and re.fullmatch(r"\d\.\d{3}", p99), row
+
+
+def _first_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, int, bytes]:
+    """A demo run (fake reports) in ``tmp_path``: its workdir, its truth's request count (counted
+    from the generator's events) and its truth.json."""
+    shutil.copytree(ROOT / "scheduled", tmp_path / "scheduled")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(runner, "run_report", FakeRunner())
+    work = tmp_path / "data" / "demo"
+    run_demo(work, "reports", days=1, apis=1, seed=1, echo=lambda _line: None)
+    truth = (work / "simulation" / "truth.json").read_bytes()
+    return work, json.loads(truth)["totals"]["requests"], truth
+
+
+def test_a_refused_run_keeps_the_last_runs_logs_and_dataset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`apislo demo --days 400` takes the CLI's range but 6 APIs over 400 days is more than the
+    simulator makes: the error used to come after the last run's simulation and dataset were
+    deleted, leaving the scheduled jobs (which read data/demo/events) no data."""
+    work, requests, truth = _first_run(tmp_path, monkeypatch)
+    with pytest.raises(ConfigError, match=r"25\.7 million requests"):
+        run_demo(work, "reports", days=400, apis=6, echo=lambda _line: None)
+    assert (work / "simulation" / "truth.json").read_bytes() == truth
+    assert len(load(work / "events")) == requests
+    assert sorted(p.name for p in work.iterdir()) == ["events", "simulation"]
+
+
+def test_a_run_stopped_while_ingesting_keeps_the_last_dataset(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C (or SIGTERM) once the new logs are partly stored leaves the last run's dataset
+    whole, not a mix or an empty one, and no staging folder."""
+    work, requests, _truth = _first_run(tmp_path, monkeypatch)
+
+    def stopped(*args: object, **kwargs: object) -> None:
+        real_ingest(*args, **kwargs)  # every file stored, then Ctrl-C
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(apislo.sources.ingest, "ingest", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        run_demo(work, "reports", days=1, apis=1, seed=2, echo=lambda _line: None)
+    assert len(load(work / "events")) == requests
+    assert sorted(p.name for p in work.iterdir()) == ["events", "simulation"]

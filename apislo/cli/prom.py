@@ -171,7 +171,13 @@ def backfill_command(openmetrics: str, data_dir: str, max_block_duration: str) -
     type=click.Path(file_okay=False),
     help="Prometheus data directory (it compacts it: serve a copy of fixtures).",
 )
-@click.option("--port", default=9090, show_default=True, help="Port on 127.0.0.1 (0: any free).")
+@click.option(
+    "--port",
+    default=9090,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port on 127.0.0.1 (0: any free).",
+)
 def serve_command(data_dir: str, port: int) -> None:
     """Run a local Prometheus on 127.0.0.1 until interrupted (Ctrl-C or SIGTERM)."""
     import signal

@@ -124,3 +124,31 @@ def test_backfill_then_serve(tmp_path: Path) -> None:
     assert serve.returncode == 0, stderr
     with pytest.raises(requests.ConnectionError):  # the server went down with the command
         requests.get(url + "/-/ready", timeout=1)
+
+
+def test_a_data_dir_that_cannot_be_made_is_a_one_line_error(tmp_path: Path) -> None:
+    """A file where a folder of --data-dir should be: an error naming it, not a traceback."""
+    om = tmp_path / "f.om"
+    om.write_text(fixture_openmetrics())
+    (tmp_path / "file").write_text("")
+    data = tmp_path / "file" / "data"
+    expected = (
+        f"error: cannot create the data directory {data} (Not a directory); pass a writable "
+        "folder as --data-dir\n"
+    )
+    for args in (["backfill", str(om)], ["serve", "--port", "0"]):
+        result = CliRunner().invoke(main, ["prom", *args, "--data-dir", str(data)])
+        assert (result.exit_code, result.stdout, result.stderr) == (1, "", expected), args
+        assert isinstance(result.exception, SystemExit), args
+
+
+@pytest.mark.parametrize("port", ["-1", "65536"])
+def test_a_port_outside_0_to_65535_is_a_usage_error(port: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["prom", "serve", "--data-dir", str(tmp_path / "data"), "--port", port]
+    )
+    assert result.exit_code == 2
+    assert result.stderr.endswith(
+        f"Error: Invalid value for '--port': {port} is not in the range 0<=x<=65535.\n"
+    )
+    assert not (tmp_path / "data").exists()

@@ -32,6 +32,21 @@ def _binary(name: str) -> str:
     return path
 
 
+def _make_data_dir(path: Path) -> None:
+    """Create the data directory ``path`` (and its parents) if missing.
+
+    Raises:
+        ConfigError: it cannot be made (a file in its path, no permission), naming it.
+    """
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot create the data directory {path} ({exc.strerror or exc}); "
+            "pass a writable folder as --data-dir"
+        ) from None
+
+
 def _check_openmetrics(path: Path) -> None:
     with path.open("rb") as fh:
         fh.seek(max(path.stat().st_size - 64, 0))
@@ -55,13 +70,14 @@ def backfill(
         ``data_dir``.
 
     Raises:
-        ConfigError: promtool is missing or the file is malformed (promtool's message is kept).
+        ConfigError: promtool is missing, ``data_dir`` cannot be created, or the file is
+            malformed (promtool's message is kept).
     """
     source, target = Path(openmetrics), Path(data_dir)
     if not source.is_file():
         raise ConfigError(f"{source} does not exist")
     _check_openmetrics(source)
-    target.mkdir(parents=True, exist_ok=True)
+    _make_data_dir(target)
     cmd = [
         _binary("promtool"),
         "tsdb",
@@ -130,15 +146,16 @@ class LocalPrometheus:
         """Start the server and wait until it is alive and its own ``/-/ready`` answers 200.
 
         Raises:
+            ConfigError: ``data_dir`` cannot be created.
             ApisloError: the port is taken, or the server exited or did not become ready in
                 time (the last line of its log says why).
         """
         _check_port_free(self.port)
+        _make_data_dir(self.data_dir)
         self._config_dir = tempfile.TemporaryDirectory(prefix="apislo-prom-")
         config = Path(self._config_dir.name) / "prometheus.yml"
         config.write_text("global:\n  scrape_interval: 1m\nscrape_configs: []\n")
         log = Path(self._config_dir.name) / "prometheus.log"
-        self.data_dir.mkdir(parents=True, exist_ok=True)
         with log.open("wb") as out:
             self.process = subprocess.Popen(
                 [
