@@ -25,9 +25,11 @@ __all__ = [
     "SECRET_QUERY_KEYS",
     "UNPRINTABLE_CLASS",
     "UNPRINTABLE_ESCAPES",
+    "YAML_VALUE_ERRORS",
     "printable",
     "read_yaml",
     "yaml_problem",
+    "yaml_value_problem",
 ]
 
 #: How a missing group key (no consumer, no version) is shown in charts and tables: as pandas
@@ -137,13 +139,28 @@ def yaml_problem(exc: Exception, text: str) -> tuple[str, str]:
     return where, " ".join(str(problem or exc).split())
 
 
+#: What PyYAML's ``safe_load`` raises, besides ``yaml.YAMLError``, for a value its type cannot
+#: take: ``2026-02-30`` (``ValueError``), ``!!bool x`` (``KeyError``), ``!!timestamp x``
+#: (``AttributeError``).
+YAML_VALUE_ERRORS = (ValueError, KeyError, AttributeError)
+
+
+def yaml_value_problem(exc: Exception) -> str:
+    """What is wrong with a value of :data:`YAML_VALUE_ERRORS` ``exc``, without quoting it:
+    ``int()``'s message goes on to quote the value, and a ``KeyError``'s is the value."""
+    if isinstance(exc, ValueError):
+        return f"a value does not fit its type ({str(exc).partition(':')[0]})"
+    return "a value does not fit its tag"
+
+
 def read_yaml(path: str | Path, what: str) -> Any:
     """The YAML document in ``path``, a ``what`` (``route map``, ``metric profile``).
 
     Raises:
         ConfigError: the file cannot be read, or is not YAML: one line naming the file, the
             line and the problem (:func:`yaml_problem`); or it holds a value that its type
-            cannot take (a date ``2026-02-30``, ``!!int x``), named without quoting it.
+            cannot take (a date ``2026-02-30``, ``!!int x``, ``!!bool x``), named without quoting
+            it.
     """
     import yaml  # (only the callers that read YAML load it)
 
@@ -159,8 +176,5 @@ def read_yaml(path: str | Path, what: str) -> Any:
     except yaml.YAMLError as exc:
         where, problem = yaml_problem(exc, text)
         raise ConfigError(f"{path}: {where}: {what} is not valid YAML: {problem}") from None
-    except ValueError as exc:  # (a value of its type that cannot be: `start: 2026-02-30`)
-        reason = str(exc).partition(":")[0]  # (`int()`'s message goes on to quote the value)
-        raise ConfigError(
-            f"{path}: {what} is not valid YAML: a value does not fit its type ({reason})"
-        ) from None
+    except YAML_VALUE_ERRORS as exc:  # (a value of its type that cannot be: `start: 2026-02-30`)
+        raise ConfigError(f"{path}: {what} is not valid YAML: {yaml_value_problem(exc)}") from None

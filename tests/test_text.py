@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import polars as pl
+from pathlib import Path
 
-from apislo.text import UNPRINTABLE_CLASS, UNPRINTABLE_ESCAPES, printable
+import polars as pl
+import pytest
+
+from apislo.errors import ConfigError
+from apislo.text import UNPRINTABLE_CLASS, UNPRINTABLE_ESCAPES, printable, read_yaml
 
 
 def test_printable_escapes_controls_and_bidi_overrides():
@@ -18,3 +22,16 @@ def test_the_regex_class_and_the_escapes_name_the_same_characters():
     flagged = pl.Series(every).str.contains(UNPRINTABLE_CLASS).to_list()
     assert [c for c, hit in zip(every, flagged, strict=True) if hit] == list(UNPRINTABLE_ESCAPES)
     assert len(UNPRINTABLE_ESCAPES) == 32 + 1 + 5 + 4
+
+
+@pytest.mark.parametrize("tagged", ["!!bool hunter2", "!!timestamp hunter2"])
+def test_a_tagged_value_that_cannot_be_is_a_config_error_without_the_value(
+    tmp_path: Path, tagged: str
+) -> None:
+    # a KeyError (its message: the value, lowercased) and an AttributeError escaped read_yaml:
+    # a job file holding one stopped `apislo schedule run-due` for every job
+    path = tmp_path / "job.yaml"
+    path.write_text(f"name: a\nparameters:\n  x: {tagged}\n")
+    with pytest.raises(ConfigError) as info:
+        read_yaml(path, "job file")
+    assert str(info.value) == f"{path}: job file is not valid YAML: a value does not fit its tag"

@@ -105,8 +105,8 @@ def check_parameters(parameters: Mapping[str, Any] | None) -> dict[str, Any]:
 
 def _plain(name: str, value: Any) -> Any:
     """``value`` of parameter ``name`` in JSON types: lists and mappings item by item (keys as
-    text), a number such as numpy's ``int64`` as a Python number, a date or time as ISO 8601
-    text, anything else JSON has no type for as its ``str()``.
+    text), a number or boolean such as numpy's ``int64`` or ``bool_`` as a Python one, a date
+    or time as ISO 8601 text, anything else JSON has no type for as its ``str()``.
 
     Raises:
         ConfigError: a text in it (a mapping's key too) is a URL with credentials.
@@ -117,6 +117,8 @@ def _plain(name: str, value: Any) -> Any:
         return [_plain(name, v) for v in value]
     if value is None or isinstance(value, bool | int | float):
         return value
+    if getattr(value, "dtype", None) == "bool" and getattr(value, "shape", None) == ():
+        return bool(value)  # (numpy's bool_, whose text "False" a notebook would take as true)
     if isinstance(value, Real):  # (numpy's int64 and float32: a notebook's `top` needs a number)
         return int(value) if isinstance(value, Integral) else float(value)
     text = value.isoformat() if isinstance(value, date | time) else str(value)

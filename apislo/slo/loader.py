@@ -30,7 +30,7 @@ from apislo.errors import SpecError
 from apislo.slo.formats import apislo_yaml, openslo, sloth
 from apislo.slo.formats._fields import SpecWarning
 from apislo.slo.spec import SLO
-from apislo.text import yaml_problem
+from apislo.text import YAML_VALUE_ERRORS, yaml_problem, yaml_value_problem
 
 __all__ = ["FORMATS", "SpecWarning", "check_ids", "load", "spec_files"]
 
@@ -75,6 +75,10 @@ def _documents(path: Path) -> tuple[str, list[Mapping[str, Any]]]:
     except yaml.YAMLError as exc:
         where, problem = yaml_problem(exc, text)
         raise SpecError(str(path), where, f"is not valid YAML: {problem}") from None
+    except YAML_VALUE_ERRORS as exc:  # (`startTime: 2026-02-30 00:00:00`)
+        raise SpecError(
+            str(path), "<file>", f"is not valid YAML: {yaml_value_problem(exc)}"
+        ) from None
     for i, doc in enumerate(docs):
         if not isinstance(doc, Mapping):
             raise SpecError(str(path), f"document {i + 1}", "is not a mapping")

@@ -83,3 +83,13 @@ def test_numpy_numbers_stay_numbers() -> None:
         float,
         int,
     ]
+
+
+def test_numpy_booleans_stay_booleans() -> None:
+    """`run_report(..., {"all_apis": frame["ok"].all()})` gave the notebook the text "False",
+    which is true in an `if`."""
+    import numpy as np
+
+    checked = check_parameters({"all_apis": np.bool_(False), "flags": [np.bool_(True)]})
+    assert checked == {"all_apis": False, "flags": [True]}
+    assert type(checked["all_apis"]) is bool

@@ -34,6 +34,27 @@ def test_invalid_yaml_gives_the_line(tmp_path: Path) -> None:
     assert "is not valid YAML" in str(info.value)
 
 
+def test_a_date_that_cannot_be_is_a_spec_error_without_the_value(tmp_path: Path) -> None:
+    # `startTime: 2026-02-30 00:00:00` (YAML reads it as a date) was a ValueError traceback from
+    # `apislo slo validate`; `!!bool` and `!!timestamp` of other text a KeyError and an
+    # AttributeError, the KeyError's message being the value
+    path = tmp_path / "x.yaml"
+    path.write_text("apiVersion: openslo/v1\nkind: SLO\nx: 2026-02-30 00:00:00\n")
+    with pytest.raises(SpecError) as info:
+        load(path)
+    assert str(info.value) == (
+        f"{path}: <file>: is not valid YAML: a value does not fit its type "
+        "(day is out of range for month)."
+    )
+    for tagged in ("!!bool hunter2", "!!timestamp hunter2"):
+        path.write_text(f"apiVersion: openslo/v1\nkind: SLO\nx: {tagged}\n")
+        with pytest.raises(SpecError) as info:
+            load(path)
+        assert (
+            str(info.value) == f"{path}: <file>: is not valid YAML: a value does not fit its tag."
+        )
+
+
 def test_missing_file_and_empty_directory(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match="does not exist"):
         load(tmp_path / "nope.yaml")

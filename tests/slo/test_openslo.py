@@ -509,6 +509,16 @@ def test_op_and_value_on_an_availability_sli_are_refused(tmp_path: Path) -> None
     assert info.value.problem == "the SLI kind 'availability' has no latency threshold"
 
 
+def test_op_without_value_on_a_ratio_sli_is_read(tmp_path: Path) -> None:
+    # OpenSLO's own example SLO (pkg/openslo/v1/examples/slos.yaml) gives its ratioMetric
+    # objective `op: gt` and no `value`, which OpenSLO needs with a thresholdMetric only: it was
+    # refused with "value: missing"
+    objectives = "  objectives:\n    - {displayName: Good, op: gt, target: 0.995}\n"
+    (slo,) = load(_write(tmp_path, _slo(ROLLING_28D, objectives=objectives)))
+    assert slo.sli.kind == "ratio"
+    assert [(o.name, o.target, o.threshold_s) for o in slo.objectives] == [("good", 0.995, None)]
+
+
 def test_indicator_and_indicator_ref_together_are_refused(tmp_path: Path) -> None:
     # OpenSLO: one of indicator and indicatorRef; the reference was silently ignored
     body = _slo(ROLLING_28D).replace("  indicator:\n", "  indicatorRef: other\n  indicator:\n")

@@ -502,8 +502,10 @@ def _objective(node: Node, method: str, sli: SLI, window: TimeWindow, v1: bool) 
         op = node.text("op", required=True, allowed=("lte", "lt", "gte", "gt")) or "lte"
         if sli.uses_latency and op in ("gte", "gt"):
             raise node.error("op", f"{op} on a latency threshold", "lte, lt")
-        threshold = node.number("value", required=True, low=0, rule="seconds, > 0")
-        if sli.kind == "availability":
+        # (OpenSLO: `value` is needed with a thresholdMetric only; its own example SLO gives a
+        # ratioMetric objective `op: gt` without one)
+        threshold = node.number("value", required=sli.uses_latency, low=0, rule="seconds, > 0")
+        if sli.kind == "availability" and threshold is not None:
             raise node.error(
                 "value",
                 f"the SLI kind {sli.kind!r} has no latency threshold",
