@@ -428,13 +428,12 @@ def firing_by_group(
     if len(recent) == 0:
         return [{} for _ in slo.objectives]
     out = []
+    # (the history ends at the last unit ended by ``at``: a slice still running is left out)
     for history in alert_history(slo, recent, policy, start, at_ts, _step(recent)):
-        # the last unit ended by ``at``: a slice still running at ``at`` has not happened yet
-        row = int(history.eval_times.searchsorted(at_ts, side="right")) - 1
-        if row < 0:
+        if not len(history.eval_times):  # (``at`` inside the first slice)
             out.append({})
             continue
-        last = {t.name: history.active[t.name][row] for t in policy.tiers}
+        last = {t.name: history.active[t.name][-1] for t in policy.tiers}
         out.append(
             {
                 label: sorted({alert_name(slo, t) for t in policy.tiers if last[t.name][j]})

@@ -135,15 +135,13 @@ def policies_for(slo: Any, names: Sequence[str] = ()) -> list[Policy]:
     if not names:
         return [policy_for(slo)]
     unique = list(dict.fromkeys(names))
-    presets = {get_policy(n, slo.window.period).name for n in unique if n != "spec"}
-    policies = []
-    for name in unique:
-        if name != "spec":
-            policies.append(get_policy(name, slo.window.period))
-            continue
-        own = policy_for(slo)
-        policies.append(Policy(f"{own.name} (spec)", own.tiers) if own.name in presets else own)
-    return policies
+    named = {n: get_policy(n, slo.window.period) for n in unique if n != "spec"}
+    if "spec" not in unique:
+        return list(named.values())
+    own = policy_for(slo)
+    if own.name in {p.name for p in named.values()}:
+        own = Policy(f"{own.name} (spec)", own.tiers)
+    return [named[n] if n != "spec" else own for n in unique]
 
 
 @dataclass(frozen=True)
