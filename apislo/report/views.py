@@ -83,17 +83,20 @@ def _bound(value: Any) -> pd.Timestamp:
 
 def _as_typed(value: Any) -> Any:
     """A time parameter that the command line or YAML typed as a number, back as its text."""
-    number = not isinstance(value, bool) and isinstance(value, int | float | np.number)
-    return str(value) if number else value
+    return str(value) if _is_number(value) else value
+
+
+def _is_number(value: Any) -> bool:
+    """Whether a parameter is a number (numpy's too), not a boolean."""
+    return not isinstance(value, bool | np.bool_) and isinstance(value, int | float | np.number)
 
 
 def _days_before(stop: pd.Timestamp, days: Any) -> pd.Timestamp:
     """``days`` days before ``stop``; a :class:`ConfigError` naming the parameter unless it is a
     number > 0 (nan, inf and ``"7"`` were a ValueError or TypeError from pandas, -1 an "empty
     window")."""
-    number = not isinstance(days, bool) and isinstance(days, int | float | np.number)
     try:
-        if number and days > 0:
+        if _is_number(days) and days > 0:
             return stop - pd.Timedelta(days=days)
     except (ValueError, OverflowError):  # (nan; a time before pandas' year 1677)
         pass
