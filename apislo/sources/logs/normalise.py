@@ -3,8 +3,9 @@
 One place for what every format shares: route templating, API and version naming, the route map,
 column order and types. Formats convert units and sentinels themselves; nothing here knows a format.
 
-Route templating replaces path segments that are ids with ``{id}``: decimal numbers, UUIDs, and
-hex strings of 8 or more digits (a file extension after the id is kept: ``{id}.jpeg``). The query
+Route templating replaces path segments that are ids with ``{id}``: decimal numbers (with a
+fraction too: ``51.5074``), UUIDs, and hex strings of 8 or more digits (a file extension, which
+starts with a letter, after the id is kept: ``{id}.jpeg``). The query
 string is dropped, and so are the scheme and host of a full-URL target (``GET http://host/a``, as
 sent to a proxy), with any user and password in it. The API name is, in order: the route map's
 name, the gateway's own service name (Kong service, HAProxy backend...), else the first path
@@ -41,13 +42,15 @@ __all__ = [
 ]
 
 _ID = (
-    r"(?:\d+"
+    r"(?:\d+(?:\.\d+)?"
     r"|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
     r"|[0-9a-fA-F]{8,})"
 )
 # One id segment, an optional extension, and the following "/" or the end. A match consumes the
-# next "/", so back-to-back ids need a second pass (two passes cover any run of ids).
-_ID_SEGMENT = rf"/{_ID}(\.[A-Za-z0-9]{{1,8}})?(/|$)"
+# next "/", so back-to-back ids need a second pass (two passes cover any run of ids). An
+# extension starts with a letter: digits after a dot are the id's fraction (``/geo/51.5074``
+# was ``/geo/{id}.5074``, a route per value).
+_ID_SEGMENT = rf"/{_ID}(\.[A-Za-z][A-Za-z0-9]{{0,7}})?(/|$)"
 #: What the API name skips at the start of a route: ``/api`` and a version, each a whole segment;
 #: the name is the segment that follows, if it is a name (not ``{id}``). In one regex the
 #: optional prefixes would give way to a segment they should skip (``/v2/{id}`` -> ``v2``).
@@ -121,7 +124,7 @@ class RouteMap:
             route = item.get("route")  # (null: the templated route stays)
             rules.append(
                 RouteRule(
-                    str(item["match"]),
+                    _pattern(path, i, item["match"]),
                     _name(path, i, "api", item["api"]),
                     None if route is None else _name(path, i, "route", route),
                 )
@@ -142,6 +145,19 @@ def _name(path: str | Path, index: int, key: str, value: object) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float) or not str(value):
         raise ConfigError(f"{path}: item {index}: {key} must be a non-empty name, not {value!r}")
     return printable(str(value))
+
+
+def _pattern(path: str | Path, index: int, value: object) -> str:
+    """A route map's ``match``: a regex, written as text (a whole number is its text).
+
+    Raises:
+        ConfigError: missing (``null``: ``match:`` left empty was the regex ``None``), a list
+            or mapping (whose Python text is a character class matching most paths), a
+            boolean or a fraction.
+    """
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ConfigError(f"{path}: item {index}: match must be a regex (text), not {value!r}")
+    return str(value)
 
 
 def _regex_problem(pattern: str) -> str | None:

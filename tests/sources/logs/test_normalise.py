@@ -36,6 +36,11 @@ T0 = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
         # path parameters name a session, not a route (nor an API)
         ("/v1/orders;jsessionid=SESSJ1ABCDEF/17", "/v1/orders/{id}"),
         ("/v1/orders;api_key=X/1;v=2", "/v1/orders/{id}"),
+        # a fraction is part of the number, not an extension (was /geo/{id}.5074/{id}.1278)
+        ("/geo/51.5074/0.1278", "/geo/{id}/{id}"),
+        ("/convert/1.5/usd", "/convert/{id}/usd"),
+        ("/img/17.mp4", "/img/{id}.mp4"),
+        ("/releases/1.2.3", "/releases/1.2.3"),  # a dotted version is neither
     ],
 )
 def test_template_route(path: str, route: str) -> None:
@@ -171,6 +176,31 @@ def test_route_map_names_must_be_names(tmp_path, item: str, message: str) -> Non
     with pytest.raises(ConfigError) as caught:
         RouteMap.load(bad)
     assert str(caught.value) == f"{bad}: {message}"
+
+
+@pytest.mark.parametrize(
+    ("match", "message"),
+    [
+        ("", "item 0: match must be a regex (text), not None"),
+        ("null", "item 0: match must be a regex (text), not None"),
+        ("[orders, users]", "item 0: match must be a regex (text), not ['orders', 'users']"),
+        ("true", "item 0: match must be a regex (text), not True"),
+    ],
+)
+def test_route_map_match_must_be_a_regex(tmp_path, match: str, message: str) -> None:
+    # `match:` left empty was the regex "None", and a list its Python text, the character
+    # class of its characters, which named every path holding one of them (/health too)
+    bad = tmp_path / "map.yaml"
+    bad.write_text(f"- match: {match}\n  api: a\n")
+    with pytest.raises(ConfigError) as caught:
+        RouteMap.load(bad)
+    assert str(caught.value) == f"{bad}: {message}"
+
+
+def test_route_map_match_may_be_a_whole_number(tmp_path) -> None:
+    good = tmp_path / "map.yaml"
+    good.write_text("- match: 17\n  api: a\n")
+    assert RouteMap.load(good).rules == (RouteRule("17", "a"),)
 
 
 def test_route_map_names_are_shown_escaped(tmp_path) -> None:
