@@ -4,9 +4,9 @@ One place for what every format shares: route templating, API and version naming
 column order and types. Formats convert units and sentinels themselves; nothing here knows a format.
 
 Route templating replaces path segments that are ids with ``{id}``: decimal numbers (with a
-fraction too: ``51.5074``), UUIDs, and hex strings of 8 or more digits (a file extension, which
-starts with a letter, after the id is kept: ``{id}.jpeg``). The query
-string is dropped, and so are the scheme and host of a full-URL target (``GET http://host/a``, as
+fraction too: ``51.5074``), UUIDs, hex strings of 8 or more digits, and JSON Web Tokens (a file
+extension, which starts with a letter, after the id is kept: ``{id}.jpeg``). The query string is
+dropped, and so are the scheme and host of a full-URL target (``GET http://host/a``, as
 sent to a proxy), with any user and password in it. The API name is, in order: the route map's
 name, the gateway's own service name (Kong service, HAProxy backend...), else the first path
 segment after an optional ``api/`` and version segment (``/v2/orders/17`` -> ``orders``), else
@@ -44,7 +44,9 @@ __all__ = [
 _ID = (
     r"(?:\d+(?:\.\d+)?"
     r"|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-    r"|[0-9a-fA-F]{8,})"
+    r"|[0-9a-fA-F]{8,}"
+    # a JSON Web Token (a bearer credential in a magic link's path): header.payload.signature
+    r"|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)"
 )
 # One id segment, an optional extension, and the following "/" or the end. A match consumes the
 # next "/", so back-to-back ids need a second pass (two passes cover any run of ids). An

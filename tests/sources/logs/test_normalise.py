@@ -41,6 +41,13 @@ T0 = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
         ("/convert/1.5/usd", "/convert/{id}/usd"),
         ("/img/17.mp4", "/img/{id}.mp4"),
         ("/releases/1.2.3", "/releases/1.2.3"),  # a dotted version is neither
+        # a JWT in a magic link's path is a credential: it was stored in clear in the route
+        (
+            "/auth/verify/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.ab-_12/confirm",
+            "/auth/verify/{id}/confirm",
+        ),
+        ("/login/eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.", "/login/{id}"),  # (unsigned: no signature)
+        ("/docs/eyJ-intro", "/docs/eyJ-intro"),  # (no dots: a name)
     ],
 )
 def test_template_route(path: str, route: str) -> None:
