@@ -7,11 +7,12 @@ import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
 
-from apislo.errors import ApisloError
+from apislo.errors import ApisloError, ConfigError
 
 __all__ = [
     "echo_json",
@@ -21,6 +22,7 @@ __all__ = [
     "parameter_option",
     "progress",
     "typed_parameters",
+    "write_file",
 ]
 
 
@@ -37,6 +39,24 @@ def fail_on_apislo_error() -> Iterator[None]:
     except ApisloError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+
+
+def write_file(path: str, text: str) -> None:
+    """Write ``text`` to ``path``, creating missing folders, via a temporary file and rename,
+    so a failure never leaves half a file.
+
+    Raises:
+        ConfigError: the file cannot be written (a read-only folder, a file where a folder
+            should be); the message names the path and the reason.
+    """
+    target = Path(path)
+    tmp = target.with_name(target.name + ".tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(target)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def parameter_option(help_text: str) -> Any:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import click
 
 from apislo.cli import slo_alerts
-from apislo.cli._common import echo_json, fail_on_apislo_error, load_specs, no_cache_option
+from apislo.cli._common import (
+    echo_json,
+    fail_on_apislo_error,
+    load_specs,
+    no_cache_option,
+    write_file,
+)
 from apislo.text import printable
 
 __all__ = ["command"]
@@ -61,15 +67,14 @@ def validate(specs: tuple[str, ...], as_json: bool) -> None:
 @click.argument("specs", nargs=-1, required=True, type=click.Path())
 @click.option("--out", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
 def export(specs: tuple[str, ...], out: str | None) -> None:
-    """Export SLO specs as OpenSLO v1 YAML."""
+    """Export SLO specs as OpenSLO v1 YAML (--out: its missing folders are created)."""
     from apislo.slo.formats.openslo_export import dump_openslo
 
     with fail_on_apislo_error():
         text = dump_openslo(load_specs(specs))
-    if out:
-        with open(out, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    else:
+        if out:
+            write_file(out, text)
+    if not out:
         click.echo(text, nl=False)
 
 

@@ -9,7 +9,13 @@ from typing import Any
 
 import click
 
-from apislo.cli._common import echo_json, fail_on_apislo_error, load_specs, no_cache_option
+from apislo.cli._common import (
+    echo_json,
+    fail_on_apislo_error,
+    load_specs,
+    no_cache_option,
+    write_file,
+)
 from apislo.slo.policy import REPLAYABLE
 
 __all__ = ["backtest", "rules"]
@@ -114,13 +120,15 @@ def rules(
                 for i, (step, text) in enumerate(by_step)
             ]
         groups = len(rules_document(slos, "prometheus", name, interval)["groups"])
+    with fail_on_apislo_error():
+        if out:
+            write_file(out, text)
+        for path, test_text in test_files:
+            write_file(str(path), test_text)
     if out:
-        _write(out, text)
         click.echo(f"wrote {groups} rule group(s) to {out}", err=True)
     else:
         click.echo(text, nl=False)
-    for path, test_text in test_files:
-        _write(str(path), test_text)
     if test_files:
         for stale in _stale_step_files(Path(tests), [path for path, _ in test_files]):
             stale.unlink()
@@ -179,17 +187,24 @@ def _warn_off_default_buckets(slos: list[Any]) -> None:
 
 
 def _buckets(text: str | None) -> list[float] | None:
-    """``--buckets 0.05,0.1,0.3`` as seconds, or ``None`` when not given."""
+    """``--buckets 0.05,0.1,0.3`` as seconds, or ``None`` when not given.
+
+    Raises:
+        ConfigError: no bound, or one that is not a number above 0 (``nan``, ``-1``).
+    """
     from apislo.errors import ConfigError
 
     if text is None:
         return None
     try:
-        return [float(part) for part in text.split(",") if part.strip()]
+        bounds = [float(part) for part in text.split(",") if part.strip()]
     except ValueError:
+        bounds = []
+    if not bounds or not all(bound > 0 for bound in bounds):  # (nan > 0 is False)
         raise ConfigError(
             f"--buckets {text!r}: give bucket bounds in seconds, comma-separated (0.05,0.1,0.3)"
-        ) from None
+        )
+    return bounds
 
 
 def _step_path(tests: Path, step: timedelta, first: bool) -> Path:
@@ -206,15 +221,6 @@ def _relpath(path: Path, start: Path) -> str:
     import os
 
     return os.path.relpath(path, start)
-
-
-def _write(path: str, text: str) -> None:
-    """Write via a temporary file and rename, so a failure never leaves half a file."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(target)
 
 
 @click.command("backtest")

@@ -118,10 +118,18 @@ def _from_mapping(doc: Any, name: str) -> pd.DataFrame:
 
 
 def _utc(values: pd.Series, name: str) -> pd.Series:
-    try:
-        stamps = pd.to_datetime(values, utc=True)
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(f"{name}: incident times must be ISO 8601 ({exc})") from None
+    """Incident times as UTC: ISO 8601 in any mix of its forms (with or without seconds,
+    fractions or an offset; naive = UTC), one value at a time, not in the form of the first.
+
+    Raises:
+        ConfigError: a value that is not an ISO 8601 time, named.
+    """
+    stamps = pd.to_datetime(values, utc=True, format="ISO8601", errors="coerce")
+    unread = values[stamps.isna() & values.notna()]
+    if len(unread):
+        raise ConfigError(
+            f"{name}: incident time {unread.iloc[0]!r} is not ISO 8601 (2026-01-31T00:00Z)"
+        )
     return stamps.dt.as_unit("ns")
 
 

@@ -113,11 +113,13 @@ def load(paths: PathLike | Iterable[PathLike]) -> list[SLO]:
 
     Raises:
         SpecError: a file is missing or invalid (naming the file, field and what is allowed),
-            two SLOs share a name, or two objectives an ``apislo_id`` (:func:`check_ids`).
+            the files hold no SLO at all, two SLOs share a name, or two objectives an
+            ``apislo_id`` (:func:`check_ids`).
     """
     slos: list[SLO] = []
     v1_docs: list[tuple[str, Mapping[str, Any]]] = []
-    for path in spec_files(paths):
+    files = spec_files(paths)
+    for path in files:
         text, docs = _documents(path)
         for i, doc in enumerate(docs):
             tag = _format(doc, path, i)
@@ -132,6 +134,13 @@ def load(paths: PathLike | Iterable[PathLike]) -> list[SLO]:
         if text and any(_format(d, path, i).startswith("openslo/") for i, d in enumerate(docs)):
             openslo.scan_text(text, str(path))
     slos.extend(openslo.parse_v1(v1_docs))
+    if not slos:  # (an empty file, or OpenSLO Service documents only: nothing to check or run)
+        raise SpecError(
+            ", ".join(map(str, files)) or "(no spec file given)",
+            "<file>",
+            "holds no SLO",
+            "at least one SLO (apislo/v1 or Sloth `slos:` items, an OpenSLO `kind: SLO`)",
+        )
     seen: dict[str, str] = {}
     for slo in slos:
         if slo.name in seen:

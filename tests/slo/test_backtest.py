@@ -177,6 +177,27 @@ def test_incidents_from_csv_and_errors(tmp_path: Path) -> None:
         load_incidents(tmp_path / "missing.json")
 
 
+def test_incidents_csv_mixing_iso_8601_forms(tmp_path: Path) -> None:
+    # Each time is read on its own: pandas used to take the first value's form for the whole
+    # column, so seconds with a fraction, or an offset, after a time without were refused.
+    csv = tmp_path / "incidents.csv"
+    csv.write_text(
+        "start,end\n"
+        "2026-01-01T10:00:00Z,2026-01-01T10:30:00.500Z\n"
+        "2026-01-01 11:00,2026-01-01T13:00:00+01:00\n"
+    )
+    table = load_incidents(csv)
+    assert table["start"].tolist() == [START + 600 * M, START + 660 * M]
+    # 13:00 at +01:00 is 12:00 UTC
+    assert table["end"].tolist() == [START + 630 * M + timedelta(seconds=0.5), START + 720 * M]
+    (tmp_path / "bad.csv").write_text("start,end\n2026-01-01T10:00Z,soon\n")
+    with pytest.raises(ConfigError) as info:
+        load_incidents(tmp_path / "bad.csv")
+    assert str(info.value) == (
+        f"{tmp_path / 'bad.csv'}: incident time 'soon' is not ISO 8601 (2026-01-31T00:00Z)"
+    )
+
+
 def test_unknown_policy_name() -> None:
     with pytest.raises(SpecError, match="unknown policy"):
         policies_for(SLO_, ["nope"])

@@ -168,6 +168,23 @@ def test_export_openslo(tmp_path: Path) -> None:
     assert doc["spec"]["objectives"] == [{"target": 0.99}]
 
 
+def test_export_out_creates_folders_and_unwritable_out_is_one_line(tmp_path: Path) -> None:
+    # `slo export --out` into a folder not yet there stopped with a FileNotFoundError traceback
+    # (`slo rules --out` creates it); a path under a file is an error naming it, for both.
+    spec = str(_spec(tmp_path))
+    out = tmp_path / "new" / "dir" / "slo.openslo.yaml"
+    result = CliRunner().invoke(main, ["slo", "export", spec, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    (doc,) = list(yaml.safe_load_all(out.read_text(encoding="utf-8")))
+    assert doc["spec"]["objectives"] == [{"target": 0.99}]
+    blocked = tmp_path / "slo.yaml" / "out.yaml"  # slo.yaml is a file, not a folder
+    for command in ("export", "rules"):
+        result = CliRunner().invoke(main, ["slo", command, spec, "--out", str(blocked)])
+        assert result.exit_code == 1, result.output
+        assert result.stderr.splitlines() == [f"error: cannot write {blocked}: File exists"]
+
+
 def test_history_text_labels_periods_in_their_time_zone(tmp_path: Path) -> None:
     # March in Paris starts at 2026-02-28T23:00Z (UTC+1): its label is 2026-03-01, not the UTC
     # date 2026-02-28. The 10 requests (one 503) of 2026-03-02 fall in it.
@@ -202,8 +219,21 @@ def test_history_text_labels_periods_in_their_time_zone(tmp_path: Path) -> None:
          "error: interval 'garbage' is not a duration like '5min' or '1h'"),
         ("history", "--step", "0s",
          "error: interval '0s' must be a positive whole number of microseconds"),
+        # an empty value was NaT, reported as "start=NaT"; years past 2262 were tracebacks
+        ("compute", "--at", "",
+         "error: --at '' is not a time; use ISO 8601 (2026-01-31T00:00Z), now, or -7d"),
+        ("compute", "--at", "9999-12-31",
+         "error: --at '9999-12-31' is out of range: times must lie between 1677-09-22 and "
+         "2262-04-11"),
+        ("history", "--end", "now+300y",
+         "error: --end 'now+300y' is out of range: times must lie between 1677-09-22 and "
+         "2262-04-11"),
+        ("backtest", "--start", "-200000d",
+         "error: --start '-200000d' is out of range: times must lie between 1677-09-22 and "
+         "2262-04-11"),
     ],
-    ids=["timezone", "at-word", "at-relative", "end", "backtest-start", "step", "step-zero"],
+    ids=["timezone", "at-word", "at-relative", "end", "backtest-start", "step", "step-zero",
+         "at-empty", "at-year-9999", "end-300y-ahead", "start-200000d-back"],
 )  # fmt: skip
 def test_bad_time_or_zone_options_are_one_line_errors(
     tmp_path: Path, command: str, option: str, value: str, message: str

@@ -62,6 +62,24 @@ def test_missing_file_and_empty_directory(tmp_path: Path) -> None:
         load(tmp_path)
 
 
+def test_files_without_any_slo_are_refused(tmp_path: Path) -> None:
+    # An empty file (or OpenSLO Service documents only) gave no SLO and no error, so
+    # `apislo slo validate` said "0 SLO(s) valid" and exited 0, and compute printed nothing.
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("\n# nothing here\n")
+    service = tmp_path / "service.yaml"
+    service.write_text("apiVersion: openslo/v1\nkind: Service\nmetadata: {name: shop}\nspec: {}\n")
+    allowed = (
+        "Allowed: at least one SLO (apislo/v1 or Sloth `slos:` items, an OpenSLO `kind: SLO`)."
+    )
+    with pytest.raises(SpecError) as info:
+        load(empty)
+    assert str(info.value) == f"{empty}: <file>: holds no SLO. {allowed}"
+    with pytest.raises(SpecError) as info:
+        load([service, empty])
+    assert str(info.value) == f"{service}, {empty}: <file>: holds no SLO. {allowed}"
+
+
 def test_document_that_is_not_a_mapping(tmp_path: Path) -> None:
     path = tmp_path / "x.yaml"
     path.write_text("- just\n- a list\n")

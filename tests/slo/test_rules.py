@@ -651,3 +651,11 @@ def test_a_latency_threshold_off_the_histogram_buckets_warns_or_is_refused(tmp_p
     spec.write_text(body % "0.25")
     quiet = CliRunner().invoke(rules_command, [str(spec), "--out", str(out)])
     assert quiet.exit_code == 0 and "warning" not in quiet.output, quiet.output
+    # no bound at all (an empty variable in a script) said "one of its buckets:  (seconds)"
+    for bad in ("", " , ", "nan", "0.1,-1"):
+        empty = CliRunner().invoke(rules_command, [str(spec), "--out", str(out), "--buckets", bad])
+        assert empty.exit_code == 1
+        assert empty.stderr.splitlines() == [
+            f"error: --buckets {bad!r}: give bucket bounds in seconds, comma-separated "
+            "(0.05,0.1,0.3)"
+        ]

@@ -62,11 +62,25 @@ def parse_time(value: TimeLike, now: pd.Timestamp | None = None, *, what: str = 
         what: the option or parameter the value came from (``--at``), named in errors.
 
     Raises:
-        ConfigError: the value cannot be read.
+        ConfigError: the value cannot be read, is empty (``""``, ``NaT``, ``nan``), or lies
+            outside the nanosecond timestamps pandas holds (1677-09-22 to 2262-04-11).
     """
+    named = f"{what} {value!r}" if what else repr(value)
+    try:
+        stamp = _parse(value, now, named).as_unit("ns")
+    except (OverflowError, pd.errors.OutOfBoundsDatetime, pd.errors.OutOfBoundsTimedelta):
+        raise ConfigError(
+            f"{named} is out of range: times must lie between 1677-09-22 and 2262-04-11"
+        ) from None
+    if stamp is pd.NaT:
+        raise ConfigError(f"{named} is not a time; use ISO 8601 (2026-01-31T00:00Z), now, or -7d")
+    return stamp
+
+
+def _parse(value: TimeLike, now: pd.Timestamp | None, named: str) -> pd.Timestamp:
+    """:func:`parse_time` before its range check (``NaT`` for an empty value)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return pd.Timestamp(value, unit="s", tz="UTC")
-    named = f"{what} {value!r}" if what else repr(value)
     if isinstance(value, str):
         text = value.strip()
         ref = now if now is not None else pd.Timestamp.now(tz="UTC")
