@@ -215,11 +215,13 @@ def budget_burn_down(
     """Remaining error budget (fraction, 1 = untouched) against the ideal straight line to 0,
     one panel per ``by`` value.
 
-    The ideal line falls linearly from 1 at a panel's first timestamp to 0 at its last (the SLO
-    period shown), i.e. the budget spent at exactly the affordable rate.
+    The ideal line is the budget spent at exactly the affordable rate: the ``ideal`` column where
+    given (a calendar period's share still ahead, from
+    :func:`apislo.report.slo_views.burn_down`), else a line falling from 1 at a panel's first
+    timestamp to 0 at its last (the SLO period shown).
 
     Args:
-        remaining: ``ts``, ``by`` and ``value`` columns, as from
+        remaining: ``ts``, ``by`` and ``value`` columns (and optionally ``ideal``), as from
             :func:`apislo.report.slo_views.burn_down`.
     """
     import altair as alt
@@ -231,6 +233,8 @@ def budget_burn_down(
     span = (end - start) / pd.Timedelta(seconds=1)
     elapsed = (frame[ts] - start) / pd.Timedelta(seconds=1)
     frame["ideal"] = 1.0 - (elapsed / span.where(span > 0)).fillna(0.0)
+    if "ideal" in remaining:
+        frame["ideal"] = remaining["ideal"].astype("float64").fillna(frame["ideal"])
     long = frame.rename(columns={value: "remaining"}).melt(
         [ts, by], var_name="series", value_name="budget"
     )

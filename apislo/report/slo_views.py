@@ -62,13 +62,29 @@ def slo_summary(result: Any, slos: Sequence[Any]) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def burn_down(result: Any) -> pd.DataFrame:
+def burn_down(result: Any, slos: Sequence[Any] = ()) -> pd.DataFrame:
     """Remaining-budget series of each SLO objective's overall result: ``ts``, ``slo_objective``,
-    ``remaining`` (fraction of the budget)."""
+    ``remaining`` (fraction of the budget), and ``ideal``: for an SLO of ``slos`` with a
+    calendar window, the budget left when spent at exactly the affordable rate, the share of
+    its period still ahead at ``ts`` (a month evaluated on the 16th is about half way, where a
+    line from the series' first point to its last would reach 0); NaN otherwise (the chart then
+    draws its line over the span shown)."""
+    from apislo.slo.windows import period_bounds
+
     frame = _headline(result.remaining_budget)
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {"ts": frame["ts"], "slo_objective": _label(frame), "remaining": frame["remaining"]}
     ).reset_index(drop=True)
+    out["ideal"] = np.nan
+    at = pd.Timestamp(result.at)
+    for slo in slos:
+        if slo.window.is_rolling:
+            continue
+        start, end = period_bounds(slo.window, at - pd.Timedelta(1, "ns"))
+        rows = (frame["slo"] == slo.name).to_numpy()
+        ahead = (end - out.loc[rows, "ts"]) / (end - start)
+        out.loc[rows, "ideal"] = ahead.clip(0.0, 1.0).to_numpy(dtype="float64")
+    return out
 
 
 def burn_rate_series(
@@ -104,9 +120,16 @@ def burn_thresholds(slos: Sequence[Any]) -> dict[str, dict[str, float]]:
 
 
 def report_window(result: Any, slos: Sequence[Any]) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """``(start, end)`` of the data an SLO report covers: the longest SLO period before ``at``."""
+    """``(start, end)`` of the data an SLO report covers: the longest SLO period before ``at``;
+    for a calendar window at least the period ``at`` is in, from its start (a month's nominal
+    30 days before the end of a 31-day month miss its first day)."""
+    from apislo.slo.windows import period_bounds
+
     at = pd.Timestamp(result.at)
-    return at - max(pd.Timedelta(s.window.period) for s in slos), at
+    starts = [at - pd.Timedelta(s.window.period) for s in slos]
+    calendar = [s.window for s in slos if not s.window.is_rolling]
+    starts += [period_bounds(w, at - pd.Timedelta(1, "ns"))[0] for w in calendar]
+    return min(starts), at
 
 
 def owners(slos: Sequence[Any]) -> pd.DataFrame:

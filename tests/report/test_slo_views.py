@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 
 import apislo.slo
+from apislo import charts
 from apislo.report import slo_views, views
 from tests.report.tiny import write_dataset
 
@@ -80,3 +82,59 @@ def test_compliance_counts_requests_as_whole_numbers(slos, tmp_path: Path) -> No
     assert got["attainment"].iloc[1] == pytest.approx(5 / 6)  # one 500 of six
     html = views.table(got, precision=5).to_html()
     assert ">6</td>" in html and "6.00000" not in html
+
+
+def test_report_window_of_a_calendar_month_starts_on_its_first_day(tmp_path: Path) -> None:
+    """December has 31 days: at 2026-12-31T12:00Z the month (UTC) began 30.5 days earlier, on
+    2026-12-01T00:00Z, not a nominal 30-day month before (12-01T12:00Z, which left the alerts of
+    its first half-day out of the report); in Paris (UTC+1) it began on 2026-11-30T23:00Z."""
+    spec = tmp_path / "month.yaml"
+    spec.write_text(
+        "version: apislo/v1\nservice: shop\nslos:\n"
+        "  - {name: m, api: pay, sli: {kind: availability, bad_status: [5xx]},\n"
+        "     objectives: [{target: 0.9}], window: {calendar: month}}\n"
+        "  - {name: p, api: pay, sli: {kind: availability, bad_status: [5xx]},\n"
+        "     objectives: [{target: 0.9}], window: {calendar: month, timezone: Europe/Paris}}\n"
+        "  - {name: d, api: pay, sli: {kind: availability, bad_status: [5xx]},\n"
+        "     objectives: [{target: 0.9}], window: 1d}\n"
+    )
+    month, paris, day = apislo.slo.load(spec)
+    result = SimpleNamespace(at=pd.Timestamp("2026-12-31T12:00Z"))
+    end = pd.Timestamp("2026-12-31T12:00Z")
+    assert slo_views.report_window(result, [month, day]) == (pd.Timestamp("2026-12-01T00:00Z"), end)
+    assert slo_views.report_window(result, [paris]) == (pd.Timestamp("2026-11-30T23:00Z"), end)
+    # mid-month, the nominal 30 days still reach further back than the month's start
+    mid = SimpleNamespace(at=pd.Timestamp("2026-12-16T00:00Z"))
+    got = slo_views.report_window(mid, [month])
+    assert got == (pd.Timestamp("2026-11-16T00:00Z"), mid.at)
+
+
+def test_the_ideal_burn_down_of_a_calendar_month_runs_to_the_months_end(tmp_path: Path) -> None:
+    """The chart's ideal line fell from 1 at the series' first point to 0 at its last, `at`:
+    evaluated mid-month, it reached 0 on the 16th, so a budget spent twice too fast looked on
+    track. For a calendar SLO it is now the share of the period still ahead: December has
+    744 h, so 12-16T12:00 is half way (372 h left) and 12-31T12:00 has 12 of 744 h left. A
+    rolling SLO's rows are left to the chart's own line (NaN)."""
+    spec = tmp_path / "month.yaml"
+    spec.write_text(
+        "version: apislo/v1\nservice: shop\nslos:\n"
+        "  - {name: m, api: pay, sli: {kind: availability, bad_status: [5xx]},\n"
+        "     objectives: [{target: 0.9}], window: {calendar: month}}\n"
+        "  - {name: d, api: pay, sli: {kind: availability, bad_status: [5xx]},\n"
+        "     objectives: [{target: 0.9}], window: 1d}\n"
+    )
+    month, day = apislo.slo.load(spec)
+    ts = pd.to_datetime(["2026-12-01T00:00Z", "2026-12-16T12:00Z", "2026-12-31T12:00Z"])
+    series = pd.DataFrame(
+        {"ts": [*ts, ts[-1]], "slo": ["m", "m", "m", "d"], "objective": "90%",
+         "group": "", "remaining": [1.0, 0.3, 0.2, 0.9]}
+    )  # fmt: skip
+    result = SimpleNamespace(at=ts[-1], remaining_budget=series)
+    frame = slo_views.burn_down(result, [month, day])
+    assert frame["ideal"].tolist()[:3] == [1.0, 0.5, 12 / 744]
+    assert pd.isna(frame["ideal"].iloc[3])
+    spec_dict = charts.budget_burn_down(frame).to_dict()
+    (rows,) = spec_dict["datasets"].values()
+    drawn = [(r["slo_objective"], r["budget"]) for r in rows if r["series"] == "ideal"]
+    # (the rolling SLO's one point: the chart's own line starts at 1 at a panel's first point)
+    assert drawn == [("m / 90%", 1.0), ("m / 90%", 0.5), ("m / 90%", 12 / 744), ("d / 90%", 1.0)]
