@@ -169,36 +169,26 @@ def test_route_map_file_errors_name_the_item(tmp_path) -> None:
 @pytest.mark.parametrize(
     ("item", "message"),
     [
-        ("api: ''", "item 0: api must be a non-empty name, not ''"),
-        ("api: null", "item 0: api must be a non-empty name, not None"),
-        ("api: a\n  rout: r", "item 0: unknown key 'rout' (match, api, route)"),
-        ("api: a\n  route: ''", "item 0: route must be a non-empty name, not ''"),
+        ("match: '^/a'\n  api: ''", "item 0: api must be a non-empty name, not ''"),
+        ("match: '^/a'\n  api: null", "item 0: api must be a non-empty name, not None"),
+        ("match: '^/a'\n  api: a\n  rout: r", "item 0: unknown key 'rout' (match, api, route)"),
+        ("match: '^/a'\n  api: a\n  route: ''", "item 0: route must be a non-empty name, not ''"),
+        ("match:\n  api: a", "item 0: match must be a regex (text), not None"),
+        ("match: null\n  api: a", "item 0: match must be a regex (text), not None"),
+        (
+            "match: [orders, users]\n  api: a",
+            "item 0: match must be a regex (text), not ['orders', 'users']",
+        ),
+        ("match: true\n  api: a", "item 0: match must be a regex (text), not True"),
     ],
 )
-def test_route_map_names_must_be_names(tmp_path, item: str, message: str) -> None:
+def test_route_map_names_and_patterns_must_be_text(tmp_path, item: str, message: str) -> None:
     # an empty API name was stored as "", a null one as the text "None", and a mistyped key
-    # left the route templated without a word
+    # left the route templated without a word; `match:` left empty was the regex "None", and
+    # a list its Python text, the character class of its characters, which named every path
+    # holding one of them (/health too)
     bad = tmp_path / "map.yaml"
-    bad.write_text(f"- match: '^/a'\n  {item}\n")
-    with pytest.raises(ConfigError) as caught:
-        RouteMap.load(bad)
-    assert str(caught.value) == f"{bad}: {message}"
-
-
-@pytest.mark.parametrize(
-    ("match", "message"),
-    [
-        ("", "item 0: match must be a regex (text), not None"),
-        ("null", "item 0: match must be a regex (text), not None"),
-        ("[orders, users]", "item 0: match must be a regex (text), not ['orders', 'users']"),
-        ("true", "item 0: match must be a regex (text), not True"),
-    ],
-)
-def test_route_map_match_must_be_a_regex(tmp_path, match: str, message: str) -> None:
-    # `match:` left empty was the regex "None", and a list its Python text, the character
-    # class of its characters, which named every path holding one of them (/health too)
-    bad = tmp_path / "map.yaml"
-    bad.write_text(f"- match: {match}\n  api: a\n")
+    bad.write_text(f"- {item}\n")
     with pytest.raises(ConfigError) as caught:
         RouteMap.load(bad)
     assert str(caught.value) == f"{bad}: {message}"
