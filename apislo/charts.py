@@ -212,13 +212,14 @@ def top_routes(table: pd.DataFrame, label: str = "route", value: str = "requests
 def budget_burn_down(
     remaining: pd.DataFrame, ts: str = "ts", value: str = "remaining", by: str = "slo_objective"
 ) -> Any:
-    """Remaining error budget (fraction, 1 = untouched) against the ideal straight line to 0,
-    one panel per ``by`` value.
+    """Remaining error budget (fraction, 1 = untouched) against the ideal line, one panel per
+    ``by`` value.
 
-    The ideal line is the budget spent at exactly the affordable rate: the ``ideal`` column where
-    given (a calendar period's share still ahead, from
-    :func:`apislo.report.slo_views.burn_down`), else a line falling from 1 at a panel's first
-    timestamp to 0 at its last (the SLO period shown).
+    The ideal line is the budget spent at exactly the affordable rate. With an ``ideal`` column
+    (from :func:`apislo.report.slo_views.burn_down`: a calendar period's share still ahead) it
+    is drawn where that column holds a number, and not for the other rows (a rolling window,
+    whose budget at the first point shown is not a full one, has none). Without the column, it
+    falls from 1 at a panel's first timestamp to 0 at its last (the series is one SLO period).
 
     Args:
         remaining: ``ts``, ``by`` and ``value`` columns (and optionally ``ideal``), as from
@@ -228,16 +229,18 @@ def budget_burn_down(
 
     _require(remaining, [ts, value, by], "budget_burn_down")
     frame = remaining[[ts, by, value]].copy()
-    groups = frame.groupby(by, observed=True)[ts]
-    start, end = groups.transform("min"), groups.transform("max")
-    span = (end - start) / pd.Timedelta(seconds=1)
-    elapsed = (frame[ts] - start) / pd.Timedelta(seconds=1)
-    frame["ideal"] = 1.0 - (elapsed / span.where(span > 0)).fillna(0.0)
     if "ideal" in remaining:
-        frame["ideal"] = remaining["ideal"].astype("float64").fillna(frame["ideal"])
+        frame["ideal"] = remaining["ideal"].astype("float64")
+    else:
+        groups = frame.groupby(by, observed=True)[ts]
+        start, end = groups.transform("min"), groups.transform("max")
+        span = (end - start) / pd.Timedelta(seconds=1)
+        elapsed = (frame[ts] - start) / pd.Timedelta(seconds=1)
+        frame["ideal"] = 1.0 - (elapsed / span.where(span > 0)).fillna(0.0)
     long = frame.rename(columns={value: "remaining"}).melt(
         [ts, by], var_name="series", value_name="budget"
     )
+    long = long[(long["series"] != "ideal") | long["budget"].notna()]
     return (
         alt.Chart(shown_text(long))
         .mark_line()

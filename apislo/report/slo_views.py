@@ -67,8 +67,10 @@ def burn_down(result: Any, slos: Sequence[Any] = ()) -> pd.DataFrame:
     ``remaining`` (fraction of the budget), and ``ideal``: for an SLO of ``slos`` with a
     calendar window, the budget left when spent at exactly the affordable rate, the share of
     its period still ahead at ``ts`` (a month evaluated on the 16th is about half way, where a
-    line from the series' first point to its last would reach 0); NaN otherwise (the chart then
-    draws its line over the span shown)."""
+    line from the series' first point to its last would reach 0); NaN otherwise, and
+    :func:`apislo.charts.budget_burn_down` then draws no ideal line. A rolling window has none:
+    spending at the affordable rate keeps its remaining budget at 0 once a window has passed,
+    and its first point shown is not a full budget."""
     from apislo.slo.windows import period_bounds
 
     frame = _headline(result.remaining_budget)

@@ -114,7 +114,8 @@ def test_the_ideal_burn_down_of_a_calendar_month_runs_to_the_months_end(tmp_path
     evaluated mid-month, it reached 0 on the 16th, so a budget spent twice too fast looked on
     track. For a calendar SLO it is now the share of the period still ahead: December has
     744 h, so 12-16T12:00 is half way (372 h left) and 12-31T12:00 has 12 of 744 h left. A
-    rolling SLO's rows are left to the chart's own line (NaN)."""
+    rolling SLO gets no ideal line: it used to get one falling from 1 at the first point shown,
+    though a rolling budget is not full there."""
     spec = tmp_path / "month.yaml"
     spec.write_text(
         "version: apislo/v1\nservice: shop\nslos:\n"
@@ -136,5 +137,4 @@ def test_the_ideal_burn_down_of_a_calendar_month_runs_to_the_months_end(tmp_path
     spec_dict = charts.budget_burn_down(frame).to_dict()
     (rows,) = spec_dict["datasets"].values()
     drawn = [(r["slo_objective"], r["budget"]) for r in rows if r["series"] == "ideal"]
-    # (the rolling SLO's one point: the chart's own line starts at 1 at a panel's first point)
-    assert drawn == [("m / 90%", 1.0), ("m / 90%", 0.5), ("m / 90%", 12 / 744), ("d / 90%", 1.0)]
+    assert drawn == [("m / 90%", 1.0), ("m / 90%", 0.5), ("m / 90%", 12 / 744)]
