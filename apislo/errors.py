@@ -204,7 +204,13 @@ class DatasetWriteError(WriteError, IngestError):
     of a record. The files committed before it stay stored. Should the failure come while a
     commit is carried out (its journal written), the next run finishes that commit. Free space
     (or make the dataset writable) and run again.
+
+    Attributes:
+        report: the run's :class:`~apislo.sources.ingest.IngestReport` up to the failure (what
+            it stored before), or ``None`` when it failed before reading any file.
     """
+
+    report: IngestReport | None = None
 
 
 class SpecError(ApisloError, ValueError):

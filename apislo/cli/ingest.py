@@ -2,21 +2,47 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from apislo.cli._common import echo_json, fail_on_apislo_error, progress
-from apislo.errors import FilesRefusedError, IngestError, InsideDatasetError
+from apislo.errors import (
+    ApisloError,
+    ConfigError,
+    DatasetWriteError,
+    FilesRefusedError,
+    IngestError,
+    InsideDatasetError,
+)
 from apislo.sources.files import disk_size
 from apislo.sources.ingest import IngestReport, empty_folder_warning, ingest, list_logs
 from apislo.sources.logs import format_names
 from apislo.sources.logs.base import ParseOptions
+from apislo.sources.quarantine import dataset_root, quarantine_path
 from apislo.zones import check_timezone
 
 
-@click.command(name="ingest")
+class _Command(click.Command):
+    """The command, whose ``--json`` prints a JSON object also when its command line cannot be
+    read (an unknown option, a bad value): ``{"error": MESSAGE}``, click's usage error on stderr
+    as without it (exit status 2)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        given = list(args)  # (click's parser takes the arguments out of ``args``)
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            if "--json" in itertools.takewhile(lambda arg: arg != "--", given):
+                echo_json({"error": exc.format_message()})
+            raise
+
+
+@click.command(name="ingest", cls=_Command)
 @click.argument("paths", nargs=-1, required=True)
 @click.option(
     "--out",
@@ -77,17 +103,17 @@ def command(
     A file in no known format, or mostly rejects, adds nothing: the other files are stored, then
     the command names it and exits 1. One run at a time per dataset.
     """
-    if log_format is not None and fmt not in ("auto", "nginx-custom"):
-        raise click.UsageError(
-            f"--log-format is the template of format nginx-custom; it cannot be read as --format "
-            f"{fmt} (drop one of them)"
-        )
     refused: FilesRefusedError | None = None
-    with fail_on_apislo_error():
+    empty: list[str] = []
+    with fail_on_apislo_error(), _json_on_error(as_json, dataset, empty):
+        if log_format is not None and fmt not in ("auto", "nginx-custom"):
+            raise click.UsageError(
+                f"--log-format is the template of format nginx-custom; it cannot be read as "
+                f"--format {fmt} (drop one of them)"
+            )
         if tz is not None:
             check_timezone(tz, "--tz")
         unlisted: dict[str, IngestError] = {}
-        empty: list[str] = []
         try:
             files = list_logs(paths, dataset, unlisted, empty)
         except InsideDatasetError as exc:  # PATHS and --out contradict each other
@@ -106,12 +132,51 @@ def command(
                 )
             except FilesRefusedError as exc:  # the other files were stored: say what they gave
                 report, refused = exc.report, exc
-    report.warnings[:0] = [empty_folder_warning(folder) for folder in empty]
-    _print_report(report, as_json)
+    _print_report(_with_empty_folders(report, empty), as_json)
     if refused is not None:
         for error in refused.errors.values():
             click.echo(f"error: {error}", err=True)
         sys.exit(1)
+
+
+@contextmanager
+def _json_on_error(as_json: bool, dataset: str, empty: list[str]) -> Iterator[None]:
+    """With ``--json``, an error that stops the run prints the run's JSON object too: what it
+    stored before (:func:`_stopped_report`) and ``error``, the error's message; the error then
+    goes on as without ``--json`` (its line on stderr, exit status 1, or 2 for a usage error).
+
+    Args:
+        dataset: ``--out``.
+        empty: the folders found to hold no file, so far (their warnings go in the object).
+    """
+    try:
+        yield
+    except (ApisloError, click.UsageError) as exc:
+        if as_json:
+            message = exc.format_message() if isinstance(exc, click.UsageError) else str(exc)
+            report = _with_empty_folders(_stopped_report(exc, dataset), empty)
+            echo_json({**report.to_json(), "error": message})
+        raise
+
+
+def _stopped_report(exc: Exception, dataset: str) -> IngestReport:
+    """What a run that ``exc`` stopped stored: the report of a dataset that could not be
+    written mid-run (:class:`DatasetWriteError`), else nothing (a run stopped before reading a
+    file)."""
+    if isinstance(exc, DatasetWriteError) and exc.report is not None:
+        return exc.report
+    root = dataset_root(dataset)
+    try:
+        quarantine = str(quarantine_path(root))
+    except ConfigError:  # (the file system's root: nothing beside it; the error says so)
+        quarantine = ""
+    return IngestReport(dataset=str(root), quarantine=quarantine)
+
+
+def _with_empty_folders(report: IngestReport, empty: list[str]) -> IngestReport:
+    """``report`` with the warnings of the ``empty`` folders first."""
+    report.warnings[:0] = [empty_folder_warning(folder) for folder in empty]
+    return report
 
 
 def _print_report(report: IngestReport, as_json: bool) -> None:

@@ -459,7 +459,8 @@ def list_logs(
     found = expand_paths(paths, unlisted, empty)
     kept = [path for path in found if not inside(path)]
     if len(kept) < len(found):  # a folder named may hold the dataset and nothing else
-        for folder in _dataset_only(paths, kept, own):
+        blind = [Path(folder) for folder in unlisted or ()]  # (refused: they may hold logs)
+        for folder in _dataset_only(paths, [*kept, *blind], own):
             if empty is None:
                 raise IngestError(f"{folder}: the folder holds no file besides the dataset")
             empty.append(folder)
@@ -468,8 +469,8 @@ def list_logs(
 
 def _dataset_only(paths: list[str | Path], kept: list[Path], own: Path) -> list[str]:
     """The folders named in ``paths`` (globs aside) that hold the dataset ``own`` (resolved)
-    and none of the ``kept`` files (a file there may be a link to a log elsewhere: its folder,
-    not the file, is resolved)."""
+    and none of the ``kept`` files or folders (a file there may be a link to a log elsewhere:
+    its folder, not the file, is resolved)."""
     holders = [
         str(item)
         for item in paths
@@ -528,7 +529,7 @@ def ingest(
         InsideDatasetError: a path lies inside ``dataset`` (see :func:`list_logs`).
         DatasetWriteError: a file or folder of the dataset, or its quarantine, cannot be
             written (disk full, read-only): the run stopped there, the file being read not
-            added, the files committed before it stored.
+            added, the files committed before it stored (its ``report`` says what they gave).
         IngestError: a path is missing, or another ingest into ``dataset`` is running.
     """
     options = options or ParseOptions()
@@ -546,7 +547,11 @@ def ingest(
     report.warnings.extend(empty_folder_warning(folder) for folder in empty)
     progress = _Progress(on_progress)
     # a thread of its own detects the next file's format while the current one is parsed
-    with _dataset_lock(root), ThreadPoolExecutor(1, thread_name_prefix="apislo-detect") as pool:
+    with (
+        _dataset_lock(root),
+        _reported_on_failure(report),
+        ThreadPoolExecutor(1, thread_name_prefix="apislo-detect") as pool,
+    ):
         _finish_commit(root)  # a commit a killed run left half done
         shutil.rmtree(root / _STAGING, ignore_errors=True)  # what else it left
         run = _Run(
@@ -596,6 +601,8 @@ def ingest(
                 else:  # a few new lines of a log read before: a stray line, most likely
                     try:
                         run.add_few_new(path, head, known, exc, env)
+                    except DatasetWriteError:  # (as below: it stops the run)
+                        raise
                     except IngestError as again:
                         refused[str(path)] = again
                         report.refused[str(path)] = str(again)
@@ -906,6 +913,17 @@ class _Progress:
         self.done += step
         if self.report is not None:
             self.report(step)
+
+
+@contextmanager
+def _reported_on_failure(report: IngestReport) -> Iterator[None]:
+    """A :class:`DatasetWriteError` that stops the run carries its ``report``: what the files
+    committed before it stored."""
+    try:
+        yield
+    except DatasetWriteError as exc:
+        exc.report = report
+        raise
 
 
 @contextmanager

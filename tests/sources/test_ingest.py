@@ -254,6 +254,88 @@ def test_cli_json_output(tmp_path: Path) -> None:
     assert payload["dataset"] == str(dataset)
 
 
+@pytest.mark.parametrize("case", ["missing", "inside", "locked", "log-format"])
+def test_cli_json_says_what_error_stopped_the_run(tmp_path: Path, case: str) -> None:
+    """An error that stops the whole run printed no JSON with --json (a script piping it into
+    `jq` got nothing). It prints one object: the report of a run that stored nothing (an empty
+    folder's warning, found before the error, in it) and `error`, the line still on stderr
+    and the exit status as before (2 for a usage error)."""
+    import fcntl
+
+    log, empty = _write(tmp_path / "a.log", GOOD), tmp_path / "spool"
+    empty.mkdir()
+    dataset = tmp_path / "events"
+    dataset.mkdir()
+    paths, options, status = [str(empty), str(log)], ["--json"], 1
+    if case == "missing":
+        paths[1] = str(tmp_path / "nope.log")
+        error = f"{tmp_path}/nope.log: no such file or directory"
+    elif case == "inside":
+        paths[1], status = str(dataset / "x.log"), 2
+        error = (
+            f"{dataset}/x.log: lies in the dataset being written ({dataset}, or its "
+            f"quarantine), and a dataset's files are never read as logs: move the logs out of "
+            f"{dataset}, or write the dataset elsewhere (--out)"
+        )
+    elif case == "locked":
+        error = (
+            f"{dataset}: another apislo ingest is writing to this dataset; run again when it "
+            "has finished"
+        )
+    else:
+        options += ["--format", "nginx-timed", "--log-format", "$remote_addr [$time_local]"]
+        status = 2
+        error = (
+            "--log-format is the template of format nginx-custom; it cannot be read as "
+            "--format nginx-timed (drop one of them)"
+        )
+    with open(dataset / "_apislo.lock", "a") as holder:
+        if case == "locked":
+            fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        result = CliRunner().invoke(main, ["ingest", *paths, "--out", str(dataset), *options])
+    assert result.exit_code == status
+    assert json.loads(result.stdout) == {  # (one object: two would not load)
+        "dataset": str(dataset),
+        "quarantine": f"{dataset}.quarantine.jsonl",
+        "files": 0,
+        "lines": 0,
+        "records": 0,
+        "rejected": {},
+        "formats": {},
+        "unchanged": [],
+        "refused": {},
+        "warnings": (
+            []
+            if case in ("inside", "log-format")  # (found before any folder is listed)
+            else [
+                f"{empty}: the folder holds no file (hidden ones and the dataset's own aside): "
+                "nothing was read from it"
+            ]
+        ),
+        "error": error,
+    }
+    assert result.stderr.endswith(f"rror: {error}\n")  # (click's usage error says "Error:")
+    assert not list(dataset.glob("day=*"))
+
+
+def test_cli_json_says_why_the_command_line_cannot_be_read(tmp_path: Path) -> None:
+    """Click's own usage errors (a value out of range, a missing argument) printed no JSON
+    either: `{"error": ...}` alone, as nothing of the run is known; the usage on stderr."""
+    args = ["ingest", str(tmp_path), "--out", str(tmp_path / "events"), "--json"]
+    result = CliRunner().invoke(main, [*args, "--max-reject-rate", "2"])
+    error = "Invalid value for '--max-reject-rate': 2.0 is not in the range 0<=x<=1."
+    assert (result.exit_code, json.loads(result.stdout)) == (2, {"error": error})
+    assert result.stderr.endswith(f"\nError: {error}\n")
+    result = CliRunner().invoke(main, ["ingest", "--json"])
+    assert (result.exit_code, json.loads(result.stdout)) == (
+        2,
+        {"error": "Missing argument 'PATHS...'."},
+    )
+    # `--json` after `--` is a path, not the flag
+    result = CliRunner().invoke(main, ["ingest", "--", "--json"])
+    assert (result.exit_code, result.stdout) == (2, "")
+
+
 def test_cli_stores_the_other_files_and_fails_on_a_refused_one(tmp_path: Path) -> None:
     """good, garbage, good: both good files are stored and reported, the garbage is named on
     stderr, and the exit status is 1 (in --json mode too, with the refused file listed)."""

@@ -270,6 +270,26 @@ def test_a_folder_holding_only_the_dataset_is_named_in_a_warning_on_every_run(
     assert "1 file(s), 3 lines: 3 requests stored" in result.stdout
 
 
+def test_a_folder_holding_the_dataset_and_a_folder_that_cannot_be_listed_is_no_empty_folder(
+    tmp_path: Path, unlistable: Callable[[Path], None]
+) -> None:
+    """`srv/locked` cannot be listed, the dataset is `srv/events`: from the second run on (the
+    dataset's files found in `srv`, skipped), `srv` was also said to hold no file, a warning
+    before the refusal of `srv/locked`, which may well hold logs. Only the refusal is said."""
+    srv = tmp_path / "srv"
+    (srv / "locked").mkdir(parents=True)
+    _write(srv / "locked" / "b.log", GOOD)
+    unlistable(srv / "locked")
+    dataset = srv / "events"
+    args = ["ingest", str(srv), "--out", str(dataset), "--format", "nginx-combined"]
+    for _ in range(2):
+        result = CliRunner().invoke(main, args)
+        assert (result.exit_code, result.stderr) == (1, f"error: {_denied(srv / 'locked')}\n")
+    with pytest.raises(FilesRefusedError) as caught:
+        ingest([srv], dataset, "nginx-combined")
+    assert caught.value.report.warnings == []
+
+
 def test_a_folder_of_links_beside_the_dataset_is_no_empty_folder(tmp_path: Path) -> None:
     """`srv/a.log` is a link to `real/a.log`, the dataset in `srv/events`: the second run (the
     log unchanged, skipped) warned that `srv` holds no file and nothing was read from it, as the

@@ -24,6 +24,7 @@ from click.testing import CliRunner, Result
 
 import apislo
 from apislo.cli import main
+from apislo.errors import DatasetWriteError
 from apislo.sources.ingest import quarantine_path
 from tests.sources.test_ingest import GOOD, _line, _write
 
@@ -185,3 +186,73 @@ def test_a_record_a_killed_run_left_cut_short_is_dropped_by_the_next_append(
         handle.write('{"file":"' + str(log) + '","line_no":3,"rea')
     assert _ingest(log, dataset).exit_code == 0
     assert _quarantined(dataset) == [("a.log", n) for n in range(3, 103)] + [("b.log", 2)]
+
+
+def _journal_full_after(commits: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commit journal can be written ``commits`` times, then the disk is full."""
+    write_text = Path.write_text
+    done = []
+
+    def full(self: Path, *args: object, **kwargs: object) -> int:
+        if self.name == "_apislo_commit.tmp":
+            if len(done) == commits:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            done.append(self)
+        return write_text(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "write_text", full)
+
+
+def test_json_of_a_run_stopped_by_a_full_disk_says_what_was_stored_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """a.log is stored (3 requests), then b.log's commit journal cannot be written. --json
+    printed nothing; it prints the run's object: a.log's counts, and the error. From Python the
+    `DatasetWriteError` carries the same report."""
+    first = _write(tmp_path / "a.log", GOOD)
+    second = _write(tmp_path / "b.log", [_line(9, "/x", 200)])
+    dataset = tmp_path / "events"
+    _journal_full_after(1, monkeypatch)
+    args = ["ingest", str(first), str(second), "--out", str(dataset), "--json"]
+    result = CliRunner().invoke(main, [*args, "--format", "nginx-combined"])
+    error = f"cannot write {dataset}/_apislo_commit.json: No space left on device"
+    assert (result.exit_code, result.stderr) == (1, f"error: {error}\n")
+    assert json.loads(result.stdout) == {
+        "dataset": str(dataset),
+        "quarantine": f"{dataset}.quarantine.jsonl",
+        "files": 1,
+        "lines": 3,
+        "records": 3,
+        "rejected": {},
+        "formats": {str(first): "nginx-combined"},
+        "unchanged": [],
+        "refused": {},
+        "warnings": [],
+        "error": error,
+    }
+    assert apislo.load(dataset)["status"].tolist() == [200, 503, 404]
+    _journal_full_after(0, monkeypatch)
+    with pytest.raises(DatasetWriteError) as caught:
+        apislo.ingest([second], dataset, "nginx-combined")
+    assert caught.value.report is not None
+    assert (caught.value.report.files, caught.value.report.records) == (0, 0)
+
+
+def test_a_full_disk_while_a_stray_line_is_stored_stops_the_run(
+    tmp_path: Path, dataset: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """a.log, read before and no longer written to, gets one stray line: it is read now (its
+    reject quarantined), and the commit's journal cannot be written. That refused a.log, as if
+    the file were at fault, and the run went on with a dataset it cannot write (a
+    `FilesRefusedError` at the end); the run stops there, as for any other file."""
+    log = tmp_path / "a.log"
+    with open(log, "a") as handle:
+        handle.write("stray line\n")
+    hour_ago = log.stat().st_mtime - 3600
+    os.utime(log, (hour_ago, hour_ago))
+    _journal_full_after(0, monkeypatch)
+    with pytest.raises(DatasetWriteError) as caught:
+        apislo.ingest([log], dataset, "nginx-combined", max_reject_rate=0.5)
+    assert str(caught.value) == (
+        f"cannot write {dataset}/_apislo_commit.json: No space left on device"
+    )

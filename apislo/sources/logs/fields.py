@@ -460,14 +460,20 @@ def format_clf_time(ts: pl.Expr) -> pl.Expr:
     return ts.dt.strftime("%d/%b/%Y:%H:%M:%S +0000")
 
 
+#: A credential's value that is no key: a query parameter given without one (``?apikey``),
+#: which Kong logs as JSON ``true`` (read as this text).
+_NO_KEY = "true"
+
+
 def hash_secrets(values: pl.Series) -> pl.Series:
     """:func:`~apislo.sources.logs.base.hash_secret` of each value (hashing each distinct one once).
 
-    Sentinels (``-``, empty) and nulls stay null.
+    Sentinels (``-``, empty), ``true`` (:data:`_NO_KEY`) and nulls stay null: no key, so the
+    consumer comes from the format's next source.
     """
     text = pl.select(clean(pl.lit(values))).to_series()
     distinct = text.drop_nulls().unique().to_list()
-    mapping = {value: hash_secret(value) for value in distinct}
+    mapping = {value: hash_secret(value) for value in distinct if value != _NO_KEY}
     return text.replace_strict(mapping, default=None, return_dtype=pl.String).alias(values.name)
 
 

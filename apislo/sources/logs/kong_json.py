@@ -15,7 +15,8 @@ Kong field                  event column
 ``response.status/size``    ``status``, ``bytes_out``
 ``service.name``            ``api``
 ``consumer.username``/``id`` ``consumer``; else ``key-...`` (hash) of an ``apikey`` header or
-                            query parameter, which is never stored in clear
+                            query parameter, which is never stored in clear (a bare
+                            ``?apikey``, logged ``true``, is no key)
 ``response.headers.x-cache-status`` ``cache_status`` (proxy-cache plugin)
 =========================== ======================================================
 """

@@ -84,6 +84,17 @@ def test_consumer_precedence_and_epoch_seconds():
     assert parsed.events["ts"][4] == dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
+def test_an_api_key_of_true_or_empty_is_no_key():
+    """`apiKey` `true` was hashed (key-b5bea41b6c62) before `user` was looked at; like an empty
+    one it is no key, so `user` names the consumer, or nothing does."""
+    base = {k: v for k, v in CONSUMERS[1].items() if k not in ("apiKeyId", "apiKey")}
+    records = [
+        dict(base, apiKey=key, user=user) for key, user in [("true", "u"), ("", "u"), ("true", "-")]
+    ]
+    parsed = AwsApiGatewayJson().parse(chunk(*[json.dumps(r) for r in records]))
+    assert parsed.events["consumer"].to_list() == ["u", "u", None]
+
+
 def test_epoch_milliseconds_before_1973_agreeing_with_request_time():
     """600123 ms is 1970-01-01T00:10:00.123Z, inside requestTime's second: milliseconds (it was
     read as seconds, 1970-01-07T22:42:03Z, as every value under 1e11 was). The same value with a

@@ -122,6 +122,14 @@ def test_hash_secrets_matches_the_contract_example():
     assert out.to_list() == ["key-4e738ca5563c", None, None, "key-4e738ca5563c"]
 
 
+def test_hash_secrets_takes_true_and_empty_for_no_key():
+    """A bare `?apikey` reaches here as `true` (Kong's JSON boolean): it was hashed, one made-up
+    consumer for all; like `""`, `" "` and `-` it is no key. A key merely holding the word is
+    one: `truex` -> SHA-256 b6c7e68e..., worked out with `printf truex | sha256sum`."""
+    out = hash_secrets(pl.Series("k", ["true", "", " ", "-", "truex"]))
+    assert out.to_list() == [None, None, None, None, "key-b6c7e68e88cb"]
+
+
 def test_sniff_json_decodes_only_lines_that_start_like_json() -> None:
     lines = [' {"a": 1}', "GET / HTTP/1.1", '[{"a": 2}]', '"{"', "", '\x0c{"a": 3}', '{"b": 4}']
     # ' {"a": 1}' only: the batch is a list, '"{"' a string, \x0c is not JSON whitespace

@@ -7,7 +7,10 @@ import hashlib
 import json
 
 import polars as pl
+from click.testing import CliRunner
 
+import apislo
+from apislo.cli import main
 from apislo.sources.logs.kong_json import KongJson
 
 UTC = dt.UTC
@@ -159,3 +162,24 @@ def test_bad_element_of_a_batch_is_rejected_alone():
         (0, "bad_number"),
     ]
     assert parsed.rejects["line"].to_list() == ['"not a record"', json.dumps(bad)]
+
+
+def test_a_query_key_without_a_value_is_no_key(tmp_path):
+    """Kong logs a bare `?apikey` as `"apikey": true` in `querystring`: the text `true` was
+    hashed as the key, every such request one made-up consumer (`key-b5bea41b6c62`, SHA-256 of
+    `true`). It is no key, nor is an empty one (`?apikey=`, `""`): the consumer comes from the
+    next source, the header key (`abc`: FIPS 180-2's vector, SHA-256 ba7816bf...), or none.
+    The whole command stores the same."""
+    bare = {"method": "GET", "uri": "/z?apikey", "querystring": {"apikey": True}}
+    empty = {"method": "GET", "uri": "/z?apikey=", "querystring": {"apikey": ""}}
+    header = dict(bare, headers={"apikey": "abc"})
+    records = [dict(QUERY_KEY_ONLY, request=r) for r in (bare, empty, header)]
+    parsed = KongJson().parse(chunk(*map(json.dumps, records)))
+    assert parsed.events["consumer"].to_list() == [None, None, "key-ba7816bf8f01"]
+    log = tmp_path / "kong.json"
+    log.write_bytes(chunk(*map(json.dumps, records)))
+    args = ["ingest", str(log), "--out", str(tmp_path / "events"), "-q"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    stored = apislo.load(tmp_path / "events")["consumer"]
+    assert stored.isna().tolist() == [True, True, False]
+    assert stored[2] == "key-ba7816bf8f01"

@@ -125,6 +125,12 @@ def test_round_trip():
     assert again.events.equals(original)
 
 
+def test_an_api_key_of_true_or_empty_is_no_key():
+    """`"api_key": true` was hashed as the text `true` (key-b5bea41b6c62): no key, as `""`."""
+    parsed = TykJson().parse(chunk(dict(RECORD, api_key=True), dict(RECORD, api_key="")))
+    assert parsed.events["consumer"].to_list() == [None, None]
+
+
 def test_content_length_minus_one_is_unknown():
     """Go's ``ContentLength`` -1 (length unknown: a chunked upload) is no size, the request is
     kept; another negative length is still a bad number."""
