@@ -1,24 +1,32 @@
-"""Helpers shared by the command modules: progress bars, JSON output, error reporting."""
+"""Helpers shared by the command modules: progress bars, JSON output, error reporting, and the
+connection options of the commands that read Prometheus."""
 
 from __future__ import annotations
 
 import json
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from apislo.errors import ApisloError, ConfigError
 
+if TYPE_CHECKING:
+    from apislo.slo.source import Source
+    from apislo.sources.prometheus import Prometheus
+
 __all__ = [
+    "connect",
+    "connection_options",
     "echo_json",
     "fail_on_apislo_error",
     "load_specs",
     "no_cache_option",
+    "open_source",
     "parameter_option",
     "progress",
     "typed_parameters",
@@ -77,6 +85,144 @@ def no_cache_option() -> Any:
     return click.option(
         "--no-cache", is_flag=True, help="Do not read or write the Prometheus chunk cache."
     )
+
+
+#: The options of every command that reads a Prometheus server (``apislo prom query|pull``,
+#: ``apislo slo compute|history|backtest --source URL``): the settings of
+#: :class:`~apislo.sources.prometheus.Transport`. Secrets only by environment variable or file,
+#: never as values (a command line shows in ``ps`` and shell history).
+_CONNECTION_OPTIONS = [
+    click.option("--bearer-token-env", metavar="VAR", help="Env variable holding a bearer token."),
+    click.option(
+        "--bearer-token-file", metavar="FILE", help="File holding a bearer token (re-read)."
+    ),
+    click.option("--basic-user", metavar="USER", help="HTTP basic auth user."),
+    click.option("--basic-password-env", metavar="VAR", help="Env variable holding its password."),
+    click.option("--basic-password-file", metavar="FILE", help="File holding its password."),
+    click.option("--ca-file", metavar="PEM", help="CA bundle to trust for https."),
+    click.option("--client-cert", metavar="PEM", help="Client certificate (mutual TLS)."),
+    click.option("--client-key", metavar="PEM", help="Key of --client-cert if separate."),
+    click.option(
+        "--insecure-skip-verify",
+        is_flag=True,
+        help="Do not verify the server's TLS certificate (throwaway test servers only).",
+    ),
+    click.option(
+        "--header",
+        "headers",
+        multiple=True,
+        metavar="NAME:VALUE",
+        help="Extra header, repeatable (e.g. X-Scope-OrgID:tenant).",
+    ),
+    click.option(
+        "--timeout",
+        "timeout_s",
+        default=30.0,
+        show_default=True,
+        help="Per-request timeout, seconds.",
+    ),
+    click.option(
+        "--concurrency", default=4, show_default=True, help="Parallel requests for long ranges."
+    ),
+    no_cache_option(),
+]
+
+
+def connection_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add :data:`_CONNECTION_OPTIONS` to a command; they reach it as keyword arguments, to be
+    passed on as one dict to :func:`connect` or :func:`open_source`."""
+    for option in reversed(_CONNECTION_OPTIONS):
+        func = option(func)
+    return func
+
+
+def _headers(items: tuple[str, ...]) -> dict[str, str]:
+    """``--header`` values (``NAME:VALUE``, spaces around either ignored) as a dict.
+
+    Raises:
+        ConfigError: one has no ``:`` or no name (it is not quoted: it may hold a key), or a
+            name is given twice (HTTP names are case-insensitive; only one would be sent).
+    """
+    headers: dict[str, str] = {}
+    for item in items:
+        name, sep, value = (part.strip() for part in item.partition(":"))
+        if not sep or not name:
+            raise ConfigError(
+                "a --header is not NAME:VALUE: write it as NAME:VALUE (X-Scope-OrgID:team-a)"
+            )
+        if name.lower() in (known.lower() for known in headers):
+            raise ConfigError(
+                f"--header {name} is given twice, and only one would be sent: give it once"
+            )
+        headers[name] = value
+    return headers
+
+
+def connect(url: str, options: dict[str, Any]) -> Prometheus:
+    """A Prometheus client for ``url`` with the :func:`connection_options` given.
+
+    Raises:
+        ConfigError: a malformed ``--header``, or settings :class:`Transport` refuses.
+    """
+    from apislo.sources.prometheus import Prometheus
+
+    settings = dict(options)
+    headers = _headers(settings.pop("headers"))
+    cache = not settings.pop("no_cache")
+    verify = not settings.pop("insecure_skip_verify")
+    given = {k: v for k, v in settings.items() if v is not None}
+    prom = Prometheus(url, cache=cache, headers=headers, verify=verify, **given)
+    if not verify and url.startswith("https://"):
+        _warn_unverified(prom.url)
+    return prom
+
+
+def _warn_unverified(url: str) -> None:
+    """Say once that ``url``'s TLS certificate goes unchecked, instead of urllib3's two-line
+    warning at every request."""
+    from urllib3.exceptions import InsecureRequestWarning
+
+    warnings.simplefilter("ignore", InsecureRequestWarning)
+    click.echo(
+        f"warning: the TLS certificate of {url} is not verified (--insecure-skip-verify)",
+        err=True,
+    )
+
+
+def open_source(source: str, options: dict[str, Any]) -> Source:
+    """The ``--source`` of an ``apislo slo`` command: a Prometheus URL, connected with the
+    :func:`connection_options` given, or a dataset directory.
+
+    Raises:
+        ConfigError: not a URL nor a dataset directory, or connection options given with a
+            dataset (they would be ignored; ``--no-cache`` is, harmlessly).
+    """
+    from apislo.slo.source import resolve_source
+
+    if source.startswith(("http://", "https://")):
+        return resolve_source(connect(source, options))
+    resolved = resolve_source(source)
+    flags = _connection_flags_given(options)
+    if flags:
+        raise ConfigError(
+            f"{flags[0]} is for a Prometheus --source (http(s)://...), and {source} is a "
+            "dataset directory: leave it out"
+        )
+    return resolved
+
+
+def _connection_flags_given(options: dict[str, Any]) -> list[str]:
+    """The flags of the connection ``options`` given on the command line, except ``--no-cache``."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    return [
+        param.opts[0]
+        for param in ctx.command.params
+        if param.name in options
+        and param.name != "no_cache"
+        and ctx.get_parameter_source(param.name) is not ParameterSource.DEFAULT
+    ]
 
 
 def typed_parameters(parameters: tuple[tuple[str, str], ...]) -> dict[str, Any]:

@@ -3,70 +3,19 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from apislo.cli._common import fail_on_apislo_error, no_cache_option
+from apislo.cli._common import connect, connection_options, fail_on_apislo_error
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from apislo.sources.prometheus import Prometheus
     from apislo.sources.prometheus.local import LocalPrometheus
 
 __all__ = ["command"]
-
-_TRANSPORT_OPTIONS = [
-    click.option("--bearer-token-env", metavar="VAR", help="Env variable holding a bearer token."),
-    click.option("--bearer-token-file", metavar="FILE", help="File holding a bearer token."),
-    click.option("--basic-user", metavar="USER", help="HTTP basic auth user."),
-    click.option("--basic-password-env", metavar="VAR", help="Env variable holding its password."),
-    click.option("--ca-file", metavar="PEM", help="CA bundle to trust for https."),
-    click.option("--client-cert", metavar="PEM", help="Client certificate (mutual TLS)."),
-    click.option("--client-key", metavar="PEM", help="Key of --client-cert if separate."),
-    click.option(
-        "--header",
-        "headers",
-        multiple=True,
-        metavar="NAME:VALUE",
-        help="Extra header, repeatable (e.g. X-Scope-OrgID:tenant).",
-    ),
-    click.option(
-        "--timeout",
-        "timeout_s",
-        default=30.0,
-        show_default=True,
-        help="Per-request timeout, seconds.",
-    ),
-    click.option(
-        "--concurrency", default=4, show_default=True, help="Parallel requests for long ranges."
-    ),
-    no_cache_option(),
-]
-
-
-def _transport_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    for option in reversed(_TRANSPORT_OPTIONS):
-        func = option(func)
-    return func
-
-
-def _connect(url: str, options: dict[str, Any]) -> Prometheus:
-    from apislo.errors import ConfigError
-    from apislo.sources.prometheus import Prometheus
-
-    headers = {}
-    for item in options.pop("headers"):
-        name, sep, value = item.partition(":")
-        if not sep or not name.strip():
-            raise ConfigError(f"--header {item!r}: write it as NAME:VALUE")
-        headers[name.strip()] = value.strip()
-    cache = not options.pop("no_cache")
-    given = {k: v for k, v in options.items() if v is not None}
-    return Prometheus(url, cache=cache, headers=headers, **given)
 
 
 def _write(frame: pd.DataFrame, out: str | None) -> None:
@@ -98,12 +47,12 @@ def command() -> None:
 @click.option("--end", default="now", show_default=True, help="Last evaluation time.")
 @click.option("--step", default="1m", show_default=True, help="Step between evaluations.")
 @click.option("--out", default=None, help="file.parquet or file.csv (default: CSV on stdout).")
-@_transport_options
+@connection_options
 def query_command(
     url: str, promql: str, start: str, end: str, step: str, out: str | None, **options: Any
 ) -> None:
     """Run a PromQL range query; columns ts, one per label, value."""
-    with fail_on_apislo_error(), _connect(url, options) as prom:
+    with fail_on_apislo_error(), connect(url, options) as prom:
         _write(prom.query_range(promql, start, end, step), out)
 
 
@@ -127,14 +76,14 @@ def query_command(
 )
 @click.option("--by", default="api", show_default=True, help="Comma-separated group keys.")
 @click.option("--out", required=True, help="Traffic frame file: .parquet (default) or .csv.")
-@_transport_options
+@connection_options
 def pull_command(
     url: str, profile: str, start: str, end: str, step: str, by: str, out: str, **options: Any
 ) -> None:
     """Pull a traffic frame (requests, status classes, 429, latency buckets) from a gateway's
     metrics."""
     keys = tuple(k.strip() for k in by.split(",") if k.strip())
-    with fail_on_apislo_error(), _connect(url, options) as prom:
+    with fail_on_apislo_error(), connect(url, options) as prom:
         _write(prom.traffic(profile=profile, start=start, end=end, step=step, by=keys), out)
 
 

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from apislo.cli import slo_alerts
 from apislo.cli._common import (
+    connection_options,
     echo_json,
     fail_on_apislo_error,
     load_specs,
-    no_cache_option,
+    open_source,
     write_file,
 )
 from apislo.text import printable
 
 __all__ = ["command"]
 
-_SOURCE_HELP = "Dataset directory (apislo ingest), or a Prometheus URL http(s)://host:port."
+_SOURCE_HELP = (
+    "Dataset directory (apislo ingest), or a Prometheus URL http(s)://host:port (then the "
+    "connection options below apply)."
+)
 _TIME_HELP = "ISO 8601 (naive = UTC), now, or relative (-1d, now-2h)"
 
 
@@ -84,19 +90,18 @@ def export(specs: tuple[str, ...], out: str | None) -> None:
 @click.option("--at", default="now", show_default=True, help=f"Evaluation time: {_TIME_HELP}.")
 @click.option("--step", default="1min", show_default=True, help="Interval of the counts.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per SLO and group.")
-@no_cache_option()
+@connection_options
 def compute(
-    specs: tuple[str, ...], source: str, at: str, step: str, as_json: bool, no_cache: bool
+    specs: tuple[str, ...], source: str, at: str, step: str, as_json: bool, **connection: Any
 ) -> None:
     """SLI, error budget and burn rates of each SLO (and group) at --at."""
     from apislo.slo.evaluation import evaluate
-    from apislo.slo.source import resolve_source
     from apislo.sources.prometheus.times import parse_time
 
     with fail_on_apislo_error():
         at_ts = parse_time(at, what="--at")
         slos = load_specs(specs)
-        src = resolve_source(source, cache=not no_cache)
+        src = open_source(source, connection)
         result = evaluate(slos, src, at=at_ts, step=step, series=False)
     records = result.records()
     if as_json:
@@ -149,7 +154,7 @@ def compute(
 )
 @click.option("--step", default="1min", show_default=True, help="Interval of the counts.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON records.")
-@no_cache_option()
+@connection_options
 def history(
     specs: tuple[str, ...],
     source: str,
@@ -160,7 +165,7 @@ def history(
     timezone: str,
     step: str,
     as_json: bool,
-    no_cache: bool,
+    **connection: Any,
 ) -> None:
     """Attainment per past calendar period (met or missed) for each SLO and objective.
 
@@ -168,7 +173,6 @@ def history(
     """
     from apislo.errors import ConfigError
     from apislo.slo.evaluation import compliance_history
-    from apislo.slo.source import resolve_source
     from apislo.sources.prometheus.times import parse_time
     from apislo.zones import check_timezone
 
@@ -182,7 +186,7 @@ def history(
                 "range holds no period; give a --start earlier than --end"
             )
         slos = load_specs(specs)
-        src = resolve_source(source, cache=not no_cache)
+        src = open_source(source, connection)
         frame = compliance_history(slos, src, period, start_ts, end_ts, timezone, step, periods)
     if as_json:
         records = frame.to_dict("records")

@@ -10,10 +10,11 @@ from typing import Any
 import click
 
 from apislo.cli._common import (
+    connection_options,
     echo_json,
     fail_on_apislo_error,
     load_specs,
-    no_cache_option,
+    open_source,
     write_file,
 )
 from apislo.slo.policy import REPLAYABLE
@@ -225,7 +226,11 @@ def _relpath(path: Path, start: Path) -> str:
 
 @click.command("backtest")
 @click.argument("spec", type=click.Path())
-@click.option("--source", required=True, help="Dataset directory, or a Prometheus URL.")
+@click.option(
+    "--source",
+    required=True,
+    help="Dataset directory, or a Prometheus URL (then the connection options below apply).",
+)
 @click.option(
     "--incidents", type=click.Path(dir_okay=False), help="truth.json or a start/end table."
 )
@@ -253,7 +258,7 @@ def _relpath(path: Path, start: Path) -> str:
 @click.option(
     "--json", "as_json", is_flag=True, help="Print alerts, incidents and summary as JSON."
 )
-@no_cache_option()
+@connection_options
 def backtest(
     spec: str,
     source: str,
@@ -264,7 +269,7 @@ def backtest(
     end: str | None,
     step: str,
     as_json: bool,
-    no_cache: bool,
+    **connection: Any,
 ) -> None:
     """Replay alerting policies for the SLOs in SPEC over history.
 
@@ -276,7 +281,6 @@ def backtest(
     from apislo.errors import ConfigError
     from apislo.slo.backtest import backtest as run_backtest
     from apislo.slo.backtest import load_incidents, policies_for
-    from apislo.slo.source import resolve_source
     from apislo.sources.prometheus.times import parse_time
 
     with fail_on_apislo_error():
@@ -289,7 +293,7 @@ def backtest(
         if known is not None and kinds:
             known = known[known["kind"].isin(_checked_kinds(kinds, known, incidents))]
         truth_start, truth_end = _truth_span(incidents)
-        src = resolve_source(source, cache=not no_cache)
+        src = open_source(source, connection)
         step_td = pd.Timedelta(step)
         if end_ts is None:
             end_ts = parse_time(truth_end or "now", what=f"end of {incidents}")

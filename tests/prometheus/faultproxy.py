@@ -6,7 +6,9 @@ pass through unchanged. Kinds: ``drop`` (close the connection without an answer)
 ``Retry-After: 0``), ``truncate`` (announce the full length, send half the body, close),
 ``html`` (a whole HTML login page with status 200, as from a single-sign-on proxy).
 With ``require_auth``, a request without exactly that ``Authorization`` header gets
-``401 Unauthorized``, as from a server behind basic auth.
+``401 Unauthorized``, as from a server behind basic auth; ``require_headers`` asks for other
+headers the same way (Mimir answers 401 to a request without its ``X-Scope-OrgID`` tenant).
+With ``tls`` (a PEM certificate and key), the proxy speaks https.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import ssl
 import threading
 import time
 from collections import deque
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -33,9 +37,17 @@ class _QuietServer(ThreadingHTTPServer):
 class FaultProxy:
     """Proxy on a free 127.0.0.1 port forwarding to ``upstream`` (``http://127.0.0.1:PORT``)."""
 
-    def __init__(self, upstream: str, require_auth: str | None = None) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        require_auth: str | None = None,
+        require_headers: Mapping[str, str] | None = None,
+        tls: tuple[str, str] | None = None,
+    ) -> None:
         self.upstream = urlsplit(upstream)
-        self.require_auth = require_auth
+        self.required = dict(require_headers or {})
+        if require_auth:
+            self.required["Authorization"] = require_auth
         self.faults: deque[str] = deque()
         self.requests: list[str] = []
         self.headers: list[dict[str, str]] = []
@@ -55,7 +67,13 @@ class FaultProxy:
 
         self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        scheme = "http"
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -84,7 +102,7 @@ class FaultProxy:
 
     def _handle(self, handler: BaseHTTPRequestHandler, body: bytes | None) -> None:
         fault = self._next(handler)
-        if self.require_auth and handler.headers.get("Authorization") != self.require_auth:
+        if any(handler.headers.get(name) != value for name, value in self.required.items()):
             handler.send_response(401)
             handler.send_header("WWW-Authenticate", 'Basic realm="prometheus"')
             handler.send_header("Content-Length", "12")

@@ -2,16 +2,18 @@
 
 Retried: connection errors, timeouts, bodies cut off in transit (a parse failure of a 200 answer),
 HTTP 429 (honouring ``Retry-After``, capped) and 5xx. Not retried: other 4xx answers, which are
-the query's fault, and a whole 200 answer that is not Prometheus's (an HTML login page: a
-:class:`~apislo.errors.ConfigError` saying so). A ``{"status":"error","errorType":...,
-"error":...}`` body becomes a :class:`~apislo.errors.PrometheusQueryError`; a server that stays
-unreachable becomes one :class:`~apislo.errors.PrometheusUnavailableError` naming its URL.
+the query's fault, a whole 200 answer that is not Prometheus's (an HTML login page) and a TLS
+certificate that is not trusted (each a :class:`~apislo.errors.ConfigError` saying so). A
+``{"status":"error","errorType":...,"error":...}`` body becomes a
+:class:`~apislo.errors.PrometheusQueryError`; a server that stays unreachable becomes one
+:class:`~apislo.errors.PrometheusUnavailableError` naming its URL.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -162,6 +164,8 @@ class Endpoint:
             try:
                 response = self._send(path, params)
             except _TRANSPORT_ERRORS as exc:
+                if (problem := _certificate_problem(exc)) is not None:
+                    raise self._untrusted(problem) from None
                 reason, failed = _short(exc), None
             else:
                 if response.status_code == 200:
@@ -202,6 +206,13 @@ class Endpoint:
             "front of Prometheus wants credentials (--bearer-token-env, --basic-user)"
         )
 
+    def _untrusted(self, problem: str) -> ConfigError:
+        return ConfigError(
+            f"{self.url}: its TLS certificate is not trusted ({problem}): give the CA that "
+            "signed it with --ca-file (ca_file=), or, for a throwaway test server only, "
+            "--insecure-skip-verify (verify=False)"
+        )
+
     @staticmethod
     def _query_error(response: requests.Response, context: QueryContext) -> PrometheusQueryError:
         error_type, error = _error_fields(response)
@@ -223,6 +234,21 @@ def _complete_but_not_prometheus(body: bytes) -> bool:
     except ValueError:
         return False  # JSON cut off
     return True
+
+
+def _certificate_problem(exc: BaseException) -> str | None:
+    """Why the server's TLS certificate was refused (``self-signed certificate``), when that is
+    what ``exc`` (a requests error wrapping urllib3's, wrapping :mod:`ssl`'s) comes from; asking
+    again would not help. ``None`` for any other error."""
+    pending, seen = [exc], set()
+    while pending:
+        item = pending.pop()
+        if isinstance(item, ssl.SSLCertVerificationError):
+            return item.verify_message or "certificate verify failed"
+        seen.add(id(item))
+        linked = (*item.args, getattr(item, "reason", None), item.__cause__, item.__context__)
+        pending += [e for e in linked if isinstance(e, BaseException) and id(e) not in seen]
+    return None
 
 
 def _short(exc: BaseException) -> str:

@@ -49,7 +49,8 @@ class Transport:
         ca_file: PEM bundle of CAs to trust instead of the system ones.
         client_cert: PEM client certificate (mutual TLS).
         client_key: PEM key of ``client_cert`` when it is not in the same file.
-        verify: verify the server's TLS certificate (turn off only for a throwaway test server).
+        verify: verify the server's TLS certificate (turn off only for a throwaway test server;
+            not together with ``ca_file``).
         headers: extra headers, e.g. ``{"X-Scope-OrgID": "tenant"}`` for Mimir/Cortex/Loki
             tenants. Values are not shown in ``repr``, and must be printable ASCII.
         path_prefix: path under which the API is served (``/prometheus`` for Mimir/Grafana
@@ -96,6 +97,12 @@ class Transport:
             )
         if self.client_key and not self.client_cert:
             raise ConfigError("client_key (--client-key) needs client_cert (--client-cert)")
+        if self.ca_file and not self.verify:
+            # (the CA file won: the certificate was verified after all)
+            raise ConfigError(
+                "ca_file (--ca-file) verifies the server's certificate and verify=False "
+                "(--insecure-skip-verify) does not: give one of them"
+            )
         if self.retries < 0 or self.concurrency < 1 or self.timeout_s <= 0:
             raise ConfigError("retries must be >= 0, concurrency >= 1 and timeout_s > 0")
         if self.basic_user:
@@ -325,6 +332,23 @@ class _SecretAuth(requests.auth.AuthBase):
         return "<credentials hidden>"
 
 
+class _Session(requests.Session):
+    """A session whose own ``verify`` (a CA file, or ``False``) is used for every request.
+
+    requests lets ``$REQUESTS_CA_BUNDLE`` or ``$CURL_CA_BUNDLE`` replace a session's ``verify``
+    when a request names none (psf/requests#3829): set, as in many containers and CI images,
+    they silently overrode ``ca_file`` and ``verify=False``. With the default ``verify=True``
+    they still apply, as they do for every other requests program.
+    """
+
+    def merge_environment_settings(
+        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> dict[str, Any]:
+        if verify is None:
+            verify = self.verify
+        return super().merge_environment_settings(url, proxies, stream, verify, cert)
+
+
 def build_session(
     transport: Transport, url_auth: tuple[str, str] | None = None
 ) -> requests.Session:
@@ -335,7 +359,7 @@ def build_session(
         url_auth: basic-auth ``(user, password)`` taken from the server URL
             (:func:`url_credentials`), sent when ``transport`` configures no auth.
     """
-    session = requests.Session()
+    session = _Session()
     session.headers.update(dict(transport.headers))
     session.auth = _SecretAuth(transport, url_auth)
     verify: Any = str(transport.ca_file) if transport.ca_file else transport.verify

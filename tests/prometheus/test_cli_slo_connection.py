@@ -1,0 +1,161 @@
+"""`apislo slo compute|history|backtest --source URL` with the connection options of `apislo prom`:
+a bearer token from an environment variable or a file, and a tenant header, through a proxy that
+answers 401 without them (as Mimir does), in front of the real fixture Prometheus."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from apislo.cli import main
+from tests.prometheus.faultproxy import FaultProxy
+
+TOKEN = "qa-token-8d1f"
+TENANT = "team-a"
+SPEC = """\
+version: apislo/v1
+service: shop
+slos:
+  - name: orders-availability
+    api: orders
+    objectives: [{target: 0.99}]
+    window: 1h
+    alerting:
+      tiers: [{severity: ticket, long_window: 1h, short_window: 5m, factor: 1}]
+"""
+FIRST_LINE_401 = (
+    "error: Prometheus error 401: HTTP 401 Unauthorized: Unauthorized (check the bearer token / "
+    "basic auth settings) (query "
+)
+
+
+@pytest.fixture
+def guarded(prom_url: str) -> Iterator[FaultProxy]:
+    """The fixture Prometheus behind a proxy that wants the token and the tenant header."""
+    with FaultProxy(
+        prom_url, require_auth=f"Bearer {TOKEN}", require_headers={"X-Scope-OrgID": TENANT}
+    ) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def spec(tmp_path: Path) -> str:
+    path = tmp_path / "slo.yaml"
+    path.write_text(SPEC, encoding="utf-8")
+    return str(path)
+
+
+def _slo(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["slo", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.prometheus
+def test_every_slo_command_sends_the_token_and_the_tenant(
+    guarded: FaultProxy, spec: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QA_PROM_TOKEN", TOKEN)
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    tenant = ["--header", f"X-Scope-OrgID: {TENANT}", "--no-cache"]
+    by_env = ["--bearer-token-env", "QA_PROM_TOKEN", *tenant]
+    by_file = ["--bearer-token-file", str(token_file), *tenant]
+    source = ["--source", guarded.url]
+    span = ["--start", "2026-01-05T00:00Z", "--end", "2026-01-05T02:00Z", "--json"]
+
+    compute = _slo("compute", spec, *source, "--at", "2026-01-05T02:00Z", "--json", *by_env)
+    history = _slo("history", spec, *source, "--period", "week", *span, *by_file)
+    backtest = _slo("backtest", spec, *source, *span, *by_env)
+
+    for code, stdout, stderr in (compute, history, backtest):
+        assert code == 0, stderr
+        assert TOKEN not in stdout + stderr
+    # orders, counters sampled at each minute m: 200s 10 m, 500s m // 10, 429s 0 until m = 120.
+    # The 1-hour window at 02:00 holds minutes 60-119: 1200 - 600 = 600 good, 12 - 6 = 6 bad.
+    (row,) = json.loads(compute[1])
+    assert (row["good"], row["total"]) == (600, 606)
+    # 00:00-02:00: 1200 good, 120 // 10 = 12 bad.
+    (week,) = json.loads(history[1])
+    assert (week["good"], week["total"]) == (1200, 1212)
+    # The 1 % threshold (factor 1) is never reached over 1 hour: at most 6 bad in 606 (and
+    # 1 in 101 in the first hour), so the 1h-and-5m alert never fires.
+    (report,) = json.loads(backtest[1])
+    assert report["alerts"] == []
+    sent = {(h.get("Authorization"), h.get("X-Scope-OrgID")) for h in guarded.headers}
+    assert sent == {(f"Bearer {TOKEN}", TENANT)}
+
+
+@pytest.mark.prometheus
+def test_a_wrong_token_is_a_one_line_error_without_the_token(
+    guarded: FaultProxy, spec: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QA_PROM_TOKEN", "wrong-token-55")
+    code, stdout, stderr = _slo(
+        "compute", spec, "--source", guarded.url, "--at", "2026-01-05T02:00Z",
+        "--bearer-token-env", "QA_PROM_TOKEN", "--header", f"X-Scope-OrgID:{TENANT}",
+        "--no-cache",
+    )  # fmt: skip
+    assert (code, stdout) == (1, "")
+    assert stderr.startswith(FIRST_LINE_401) and stderr.count("\n") == 1, stderr
+    assert "wrong-token-55" not in stderr
+    assert guarded.headers[0]["Authorization"] == "Bearer wrong-token-55"  # sent, and refused
+
+
+def test_connection_options_with_a_dataset_are_refused(spec: str, tmp_path: Path) -> None:
+    """They would be ignored: said so, rather than run without what the user meant to use."""
+    dataset = tmp_path / "events"
+    dataset.mkdir()
+    code, stdout, stderr = _slo(
+        "history", spec, "--source", str(dataset), "--header", "X-Scope-OrgID:a"
+    )
+    assert (code, stdout) == (1, "")
+    assert stderr == (
+        f"error: --header is for a Prometheus --source (http(s)://...), and {dataset} is a "
+        "dataset directory: leave it out\n"
+    )
+
+
+@pytest.mark.prometheus
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        (
+            ["X-Scope-OrgID:team-a", "x-scope-orgid: team-b"],
+            "--header x-scope-orgid is given twice, and only one would be sent: give it once",
+        ),
+        (["X-Api-Key=LEAK123"], "a --header is not NAME:VALUE: write it as NAME:VALUE "
+         "(X-Scope-OrgID:team-a)"),
+    ],
+    ids=["twice", "no-colon"],
+)  # fmt: skip
+def test_a_header_given_twice_or_without_a_colon_is_refused(
+    prom_url: str, headers: list[str], message: str
+) -> None:
+    """Header names are case-insensitive: only team-b was sent. A header without a colon may
+    be a key written NAME=VALUE: it is not shown."""
+    with FaultProxy(prom_url) as proxy:
+        flags = [arg for header in headers for arg in ("--header", header)]
+        result = CliRunner().invoke(main, ["prom", "query", proxy.url, "up", "--no-cache", *flags])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == f"error: {message}\n"
+    assert proxy.requests == []
+
+
+@pytest.mark.prometheus
+def test_basic_auth_with_the_password_in_a_file(prom_url: str, spec: str, tmp_path: Path) -> None:
+    password = tmp_path / "password"
+    password.write_text("S3cretPW\n")
+    # RFC 7617: "Basic " + base64("ann:S3cretPW")
+    with FaultProxy(prom_url, require_auth="Basic YW5uOlMzY3JldFBX") as proxy:
+        code, stdout, stderr = _slo(
+            "compute", spec, "--source", proxy.url, "--at", "2026-01-05T02:00Z", "--json",
+            "--basic-user", "ann", "--basic-password-file", str(password), "--no-cache",
+        )  # fmt: skip
+    assert code == 0, stderr
+    (row,) = json.loads(stdout)
+    assert (row["good"], row["total"]) == (600, 606)
+    assert "S3cretPW" not in stdout + stderr

@@ -1,0 +1,128 @@
+"""https: a private CA (``ca_file``, ``--ca-file``), ``verify=False`` (``--insecure-skip-verify``)
+and an untrusted certificate, against the fixture Prometheus behind a TLS proxy.
+
+``tls/cert.pem`` and ``tls/key.pem`` are a self-signed certificate for 127.0.0.1, for these tests
+only (``openssl req -x509 -newkey rsa:2048 -nodes -days 36500 -subj "/CN=apislo test server"
+-addext subjectAltName=IP:127.0.0.1``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import certifi
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from urllib3.exceptions import InsecureRequestWarning
+
+from apislo.cli import main
+from apislo.errors import ConfigError
+from apislo.sources.prometheus import Prometheus
+from tests.prometheus.conftest import T0
+from tests.prometheus.faultproxy import FaultProxy
+
+TLS = Path(__file__).resolve().parent / "tls"
+CERT, KEY = str(TLS / "cert.pem"), str(TLS / "key.pem")
+SPEC = """\
+version: apislo/v1
+service: shop
+slos:
+  - {name: orders-availability, api: orders, objectives: [{target: 0.99}], window: 1h}
+"""
+#: The first sample of the fixture's orders 500 counter: m // 10 at minute 10.
+PROMQL = 'http_requests_total{api="orders",code="500"}'
+
+
+@pytest.fixture
+def https(prom_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:
+    """The fixture Prometheus behind https, with a CA bundle in the environment that does not
+    hold its certificate, as in containers and CI images that set $REQUESTS_CA_BUNDLE."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())
+    monkeypatch.setenv("CURL_CA_BUNDLE", certifi.where())
+    with FaultProxy(prom_url, tls=(CERT, KEY)) as proxy:
+        yield proxy
+
+
+def _value(prom: Prometheus) -> float:
+    frame = prom.query(PROMQL, at=T0 + pd.Timedelta(minutes=10))
+    return float(frame["value"].iloc[0])
+
+
+@pytest.mark.prometheus
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+@pytest.mark.parametrize(
+    "settings", [{"ca_file": CERT}, {"verify": False}], ids=["ca_file", "verify-off"]
+)
+def test_ca_file_and_verify_off_win_over_the_environments_ca_bundle(
+    https: FaultProxy, settings: dict[str, object]
+) -> None:
+    """requests let $REQUESTS_CA_BUNDLE replace both, so the server was refused: its
+    certificate is not in that bundle."""
+    with Prometheus(https.url, cache=False, retries=0, **settings) as prom:
+        assert _value(prom) == 1.0  # 10 // 10
+
+
+@pytest.mark.prometheus
+def test_an_untrusted_certificate_is_one_clear_error_not_retried(https: FaultProxy) -> None:
+    prom = Prometheus(https.url, cache=False, retries=4, backoff_s=5.0)
+    with pytest.raises(ConfigError) as info:
+        _value(prom)  # (five attempts would take 5 s of backoff at least: pytest-timeout 300)
+    assert re.fullmatch(
+        rf"{re.escape(https.url)}: its TLS certificate is not trusted \(self[- ]signed "
+        r"certificate\): give the CA that signed it with --ca-file \(ca_file=\), or, for a "
+        r"throwaway test server only, --insecure-skip-verify \(verify=False\)",
+        str(info.value),
+    )
+    assert https.requests == []  # no request got through the handshake
+
+
+@pytest.mark.prometheus
+@pytest.mark.parametrize(
+    ("flags", "warning"),
+    [
+        (["--ca-file", CERT], ""),
+        (
+            ["--insecure-skip-verify"],
+            "warning: the TLS certificate of {url} is not verified (--insecure-skip-verify)\n",
+        ),
+    ],
+    ids=["ca-file", "insecure-skip-verify"],
+)
+def test_slo_compute_over_https(
+    https: FaultProxy,
+    tmp_path: Path,
+    recwarn: pytest.WarningsRecorder,
+    flags: list[str],
+    warning: str,
+) -> None:
+    spec = tmp_path / "slo.yaml"
+    spec.write_text(SPEC, encoding="utf-8")
+    result = CliRunner().invoke(
+        main,
+        ["slo", "compute", str(spec), "--source", https.url, "--at", "2026-01-05T02:00Z",
+         "--json", "--no-cache", *flags],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    # minutes 60-119 of orders: 1200 - 600 = 600 good, 12 - 6 = 6 bad
+    (row,) = json.loads(result.stdout)
+    assert (row["good"], row["total"]) == (600, 606)
+    # said once, not by urllib3's two-line warning at each request
+    assert result.stderr == warning.format(url=https.url)
+    assert not [w for w in recwarn if issubclass(w.category, InsecureRequestWarning)]
+
+
+def test_a_ca_file_and_insecure_skip_verify_together_are_refused() -> None:
+    result = CliRunner().invoke(
+        main,
+        ["prom", "query", "https://127.0.0.1:1", "up", "--ca-file", CERT,
+         "--insecure-skip-verify"],
+    )  # fmt: skip
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "error: ca_file (--ca-file) verifies the server's certificate and verify=False "
+        "(--insecure-skip-verify) does not: give one of them\n"
+    )
