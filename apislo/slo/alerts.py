@@ -11,8 +11,11 @@ costs one subtraction: no Python loop per API-minute. Evaluation times are the i
 (``ts + step``), like a Prometheus rule evaluated every ``step``.
 
 A tier is active at ``t`` when the error ratio over its long **and** its short window is strictly
-above ``factor x (1 - objective)``. A window with no events has no ratio (Prometheus: NaN) and
-never fires. At the start of history a window holds the intervals seen so far.
+above ``factor x (1 - objective)``, and has been at every evaluation for the tier's
+``alert_after`` (Prometheus's ``for``: with evaluations ``step`` apart, the
+``ceil(alert_after / step)`` evaluations before ``t`` too). A window with no events has no ratio
+(Prometheus: NaN) and never fires. At the start of history a window holds the intervals seen so
+far.
 
 >>> import numpy as np, pandas as pd
 >>> from datetime import timedelta
@@ -26,6 +29,7 @@ never fires. At the start of history a window holds the intervals seen so far.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -309,11 +313,29 @@ def evaluate_alerts(
                     )
 
     _in_threads(run, _column_blocks(shape[1]))
+    for tier in policy.tiers:
+        _hold(active[tier.name], _hold_steps(tier, units.step))
     if labels is None:
         groups = units.counts.groups
         labels = [",".join(map(str, row)) for row in groups.itertuples(index=False)]
         labels = labels if groups.shape[1] else [""] * shape[1]
     return AlertHistory(units, policy, objective, tuple(labels), active, burns)
+
+
+def _hold_steps(tier: Tier, step: timedelta) -> int:
+    """Evaluations ``step`` apart after the first that finds ``tier``'s condition true at which
+    it still pends: Prometheus fires once ``alert_after`` has elapsed since that first one."""
+    return math.ceil(pd.Timedelta(tier.alert_after) / pd.Timedelta(step))
+
+
+def _hold(active: np.ndarray, steps: int) -> None:
+    """Clear, in place, the first ``steps`` rows of every run of ``True`` down each column of
+    ``active`` (``(intervals, groups)``): a condition fires only once it has held that long."""
+    if steps <= 0:
+        return
+    cols, starts, stops = intervals_from_mask(active)
+    for col, start, stop in zip(cols, starts, np.minimum(starts + steps, stops), strict=True):
+        active[start:stop, col] = False
 
 
 def alert_history(
@@ -420,9 +442,11 @@ def firing_by_group(
         return [{} for _ in slo.objectives]
     policy = policy_for(slo)
     at_ts = as_utc(at)
-    # one slice more than the longest window: inside a slice, the windows end at its start
+    # one slice more than the longest window (and its alert_after, which looks further back):
+    # inside a slice, the windows end at its start
     slice_max = max(o.timeslice_window or timedelta(0) for o in slo.objectives)
-    start = at_ts - pd.Timedelta(max(t.long_window for t in policy.tiers) + slice_max)
+    lookback = max(t.long_window + t.alert_after for t in policy.tiers)
+    start = at_ts - pd.Timedelta(lookback + slice_max)
     ts = utc_index(traffic["ts"])
     recent = traffic[(ts >= start) & (ts < at_ts)]
     if len(recent) == 0:

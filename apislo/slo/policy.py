@@ -84,6 +84,9 @@ class Tier:
         long_window: the window that measures how much budget was spent.
         short_window: the window that makes the alert reset quickly once the burn stops.
         factor: burn-rate threshold; fires when both windows burn faster than this.
+        alert_after: how long both windows must keep burning faster than ``factor``, at every
+            evaluation, before the alert fires (Prometheus's ``for``, OpenSLO's
+            ``alertAfter``); zero fires at the first evaluation that finds them burning.
     """
 
     name: str
@@ -91,6 +94,7 @@ class Tier:
     long_window: timedelta
     short_window: timedelta
     factor: float
+    alert_after: timedelta = timedelta(0)
 
     def budget_fraction(self, period: timedelta) -> float:
         """Fraction of the period's budget spent when the long window burns at ``factor``."""
@@ -292,7 +296,9 @@ def prom_duration(delta: timedelta) -> str:
     return "".join(parts)
 
 
-_TIER_KEYS = ("name", "severity", "long_window", "short_window", "factor", "budget_fraction")
+_TIER_KEYS = (
+    "name", "severity", "long_window", "short_window", "factor", "budget_fraction", "alert_after",
+)  # fmt: skip
 
 
 def tiers_from_spec(
@@ -306,7 +312,8 @@ def tiers_from_spec(
     Each tier is a mapping with ``severity`` (page|ticket), ``long_window`` and ``short_window``
     (durations such as ``1h``, ``5m``), and either ``factor`` (burn rate) or ``budget_fraction``
     (share of the period's budget spent over the long window; factor = fraction x period /
-    long window). ``name`` is optional (default ``<severity>-<long window>``).
+    long window). ``name`` is optional (default ``<severity>-<long window>``), and so is
+    ``alert_after`` (a duration, default ``0m``: see :attr:`Tier.alert_after`).
 
     Args:
         raw_tiers: the mappings as written (or ready :class:`Tier` objects).
@@ -353,7 +360,8 @@ def tiers_from_spec(
             )
         factor = _tier_factor(raw, period, long_w, path, where)
         name = str(raw.get("name") or _tier_name(severity, long_w))
-        tiers.append(Tier(name, severity, long_w, short_w, factor))
+        alert_after = _tier_alert_after(raw, path, where)
+        tiers.append(Tier(name, severity, long_w, short_w, factor, alert_after))
     names = [t.name for t in tiers]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -391,6 +399,23 @@ def _tier_factor(
             "a positive, finite number" if key == "factor" else "0 < fraction <= 1",
         )
     return value if key == "factor" else _spend_factor(value, period, long_w)
+
+
+def _tier_alert_after(raw: Mapping[str, Any], path: str, where: str) -> timedelta:
+    """A raw tier's ``alert_after``: zero when absent or ``0m``, else a duration of at most
+    :data:`~apislo.slo.spec.MAX_DURATION`."""
+    if raw.get("alert_after") is None:
+        return timedelta(0)
+    try:
+        delta = parse_duration(raw["alert_after"])
+        return delta if delta == timedelta(0) else check_duration(delta)
+    except ValueError as exc:
+        raise SpecError(
+            path,
+            f"{where}.alert_after",
+            str(exc),
+            f"{DURATION_RULE}, or 0m to fire at the first evaluation",
+        ) from None
 
 
 def policy_for(slo: Any) -> Policy:

@@ -9,8 +9,9 @@ For every SLO objective one rule group holds, in evaluation order:
   ``apislo:slo_error_budget_remaining:ratio`` (over the SLO period; calendar windows use their
   nominal length, e.g. 30 days for a month);
 * one multi-window alert per policy tier: both the long- and the short-window ratio above
-  ``factor * (1 - objective)``, with ``severity`` (page|ticket) and ``apislo_*`` labels and static
-  annotations (summary, description, and the spec's own, e.g. ``runbook_url``).
+  ``factor * (1 - objective)`` (for the tier's ``alert_after``, written as ``for:``), with
+  ``severity`` (page|ticket) and ``apislo_*`` labels and static annotations (summary,
+  description, and the spec's own, e.g. ``runbook_url``).
 
 Every rule carries ``apislo_slo``, ``apislo_id``, ``apislo_objective``, ``apislo_service`` and
 ``apislo_window`` labels. Label values from specs are untrusted: they go into PromQL only through
@@ -465,14 +466,12 @@ def _group(item: _Objective, interval: str) -> dict[str, Any]:
             )
             tier_labels = alert_labels(slo, objective, tier)
             annotations = alert_annotations(slo, objective, tier, policy)
-            rules.append(
-                {
-                    "alert": alert_name(slo, tier),
-                    "expr": expr,
-                    "labels": {k: escape_template(v) for k, v in tier_labels.items()},
-                    "annotations": {k: escape_template(v) for k, v in annotations.items()},
-                }
-            )
+            rule: dict[str, Any] = {"alert": alert_name(slo, tier), "expr": expr}
+            if tier.alert_after:
+                rule["for"] = prom_duration(tier.alert_after)
+            rule["labels"] = {k: escape_template(v) for k, v in tier_labels.items()}
+            rule["annotations"] = {k: escape_template(v) for k, v in annotations.items()}
+            rules.append(rule)
     return {"name": item.group_name, "interval": interval, "rules": rules}
 
 
@@ -692,7 +691,8 @@ def _tests_for(item: _Objective, step: timedelta) -> list[dict[str, Any]]:
         long_n = tier.long_window // step
         fraction = min(_BURN_MULTIPLE * threshold, (threshold + 1) / 2)
         bad = max(1, round(fraction * _RATE))
-        fire = _first_fire(tier, objective, bad, _RATE, step)
+        # (Prometheus fires once ``for`` has elapsed since the first evaluation that found it)
+        fire = _first_fire(tier, objective, bad, _RATE, step) + math.ceil(tier.alert_after / step)
         steps = long_n + fire + 1
         name = alert_name(slo, tier)
         tests.append(
@@ -763,8 +763,9 @@ def promtool_tests_document(slos: Sequence[SLO], rule_file: str) -> dict[str, An
     Per SLO objective and tier, a burn scenario (a full long window of steady traffic, then an
     error ratio ``4 x factor x (1 - objective)``, or halfway to 100 % when that is above it;
     tiers whose threshold is 100 % or more can never fire and get no burn test) checks that
-    the alert is silent one evaluation before the time the window maths predict and firing at
-    it, with its exact labels and annotations; a healthy scenario (half the smallest
+    the alert is silent one evaluation before the time the window maths predict (plus the
+    tier's ``alert_after``, its ``for``) and firing at it, with its exact labels and
+    annotations; a healthy scenario (half the smallest
     threshold) checks every alert stays silent. Series and evaluations are spaced
     :func:`promtool_test_step` apart.
 

@@ -163,3 +163,44 @@ def test_timeslices_firing_ignores_the_slice_still_running_at_the_instant() -> N
         "CheckoutMinutesTicketBurnRate1d",
         "CheckoutMinutesTicketBurnRate3d",
     ]
+
+
+@pytest.mark.parametrize(
+    ("alert_after", "expected"),
+    [
+        (timedelta(0), [False, True, True, True, False, False]),
+        (M, [False, False, True, True, False, False]),
+        (timedelta(seconds=90), [False, False, False, True, False, False]),
+        (3 * M, [False] * 6),
+    ],
+)
+def test_alert_after_holds_a_tier_back_as_prometheus_for_does(
+    alert_after: timedelta, expected: list[bool]
+) -> None:
+    # Threshold 10 x 0.01 = 0.1; 10 events a minute, 5 bad in minutes 1-3. Long window 2 min,
+    # short 1 min. Row 0: 0 bad -> no. Rows 1-3: short 5/10 = 0.5, long >= 5/20 = 0.25 -> yes.
+    # Row 4: short 0/10 -> no. So the condition holds at rows 1, 2, 3 (3 evaluations).
+    # Prometheus's `for`: pending from row 1, fires at the first evaluation at least
+    # alert_after later: 1 min -> row 2; 90 s -> ceil(1.5) = 2 evaluations later, row 3; 3 min
+    # -> row 4, when the condition no longer holds: never.
+    bad = np.array([[0, 5, 5, 5, 0, 0.0]]).T
+    tier = Tier("page", "page", 2 * M, M, 10.0, alert_after)
+    history = evaluate_alerts(
+        units_from_arrays(bad, np.full((6, 1), 10.0)), Policy("p", (tier,)), 0.99
+    )
+    assert history.active["page"][:, 0].tolist() == expected
+
+
+def test_firing_looks_back_over_a_tier_alert_after() -> None:
+    # 20 % errors from minute 600 on. A page tier over 2m/1m at factor 14.4 (threshold 0.0144)
+    # holds from the first outage evaluation (the interval ending at 10:01). With
+    # alert_after 10m it fires at the first evaluation 10 min later: 10:11, not at 10:10.
+    # (firing() replays only what its windows need: it must look back over alert_after too,
+    # or the condition seems to start at the first row replayed and is held back again.)
+    tier = {"severity": "page", "long_window": "2m", "short_window": "1m", "factor": 14.4,
+            "alert_after": "10m"}  # fmt: skip
+    slo = _slo(alerting=Alerting(tiers=(tier,)))
+    traffic = _traffic(1440, {m: 200 for m in range(600, 700)})
+    assert firing(slo, traffic, START + 610 * M) == []
+    assert firing(slo, traffic, START + 611 * M) == ["CheckoutAvailabilityPageBurnRate2m"]
+    assert firing(slo, traffic, START + 690 * M) == ["CheckoutAvailabilityPageBurnRate2m"]

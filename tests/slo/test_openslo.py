@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -161,6 +162,8 @@ def test_referenced_sli_datasource_and_alert_policy_across_files(tmp_path: Path)
     # The short window is 1/12 of the lookback window (the Workbook's ratio): 60 / 12 = 5 min.
     assert (tier.name, tier.severity, tier.factor) == ("fast", "page", 14.4)
     assert (tier.long_window, tier.short_window) == (timedelta(hours=1), timedelta(minutes=5))
+    # alertAfter: 5m, the condition must hold 5 minutes before the alert fires (it was ignored)
+    assert tier.alert_after == timedelta(minutes=5)
 
 
 def test_missing_reference_names_what_is_loaded(tmp_path: Path) -> None:
@@ -503,10 +506,19 @@ def test_op_and_value_on_an_availability_sli_are_refused(tmp_path: Path) -> None
         + "  budgetingMethod: Occurrences\n"
         + "  objectives:\n    - {op: lte, value: 0.25, target: 0.98}\n"
     )
+    path = _write(tmp_path, body)
     with pytest.raises(SpecError) as info:
-        load(_write(tmp_path, body))
-    assert info.value.field == "spec.objectives[0].value"
-    assert info.value.problem == "the SLI kind 'availability' has no latency threshold"
+        load(path)
+    # the message said the kind had no threshold, not that kind was missing nor what to write
+    assert str(info.value) == (
+        f"{path}: spec.objectives[0].value: 0.25 s is a latency threshold, but the SLI kind is "
+        "availability (an apislo metric source without kind is availability). Allowed: kind: "
+        "latency in the SLI's apislo metricSource spec (kind: availability_and_latency to count "
+        "5xx answers as bad too), or no op and value."
+    )
+    fixed = body.replace("spec: {api: catalog}", "spec: {kind: latency, api: catalog}")
+    (slo,) = load(_write(tmp_path, fixed))
+    assert (slo.sli.kind, slo.threshold_s(slo.objectives[0])) == ("latency", 0.25)
 
 
 def test_op_without_value_on_a_ratio_sli_is_read(tmp_path: Path) -> None:
@@ -586,3 +598,196 @@ def test_export_writes_a_sub_minute_slice_as_minutes_and_refuses_a_sub_minute_wi
     # OpenSLO's duration shorthand has no seconds: a clear error, not a traceback
     with pytest.raises(ConfigError, match=r"^SLO 'b' \(.*\) cannot be exported: 0:01:30 is not"):
         dump_openslo([short])
+
+
+@pytest.mark.parametrize(
+    ("after", "expected"), [("0m", timedelta(0)), ("90m", timedelta(minutes=90))]
+)
+def test_a_condition_alert_after_becomes_the_tier_alert_after(
+    tmp_path: Path, after: str, expected: timedelta
+) -> None:
+    body = _with_condition(
+        f"{{kind: burnrate, threshold: 2, lookbackWindow: 6h, alertAfter: {after}}}"
+    )
+    (slo,) = load(_write(tmp_path, body))
+    (tier,) = policy_for(slo).tiers
+    assert tier.alert_after == expected
+
+
+def test_a_calendar_alert_after_is_refused(tmp_path: Path) -> None:
+    body = _with_condition("{kind: burnrate, threshold: 2, lookbackWindow: 1h, alertAfter: 1M}")
+    with pytest.raises(SpecError) as info:
+        load(_write(tmp_path, body))
+    assert info.value.field == "spec.alertPolicies[0].spec.conditions[0].spec.condition.alertAfter"
+    assert info.value.problem == "'1M' is not a fixed duration"
+
+
+def _with_policy_flags(flags: str) -> str:
+    condition = _with_condition("{kind: burnrate, threshold: 2, lookbackWindow: 1h}")
+    return condition.replace(
+        "      spec:\n        conditions:", f"      spec:\n{flags}        conditions:"
+    )
+
+
+def test_policy_flags_apislo_does_not_honour_warn(tmp_path: Path) -> None:
+    # alertWhenBreaching/Resolved/NoData were read and ignored without a word
+    asked = (
+        "        alertWhenBreaching: false\n        alertWhenResolved: true\n"
+        "        alertWhenNoData: true\n"
+    )
+    path = _write(tmp_path, _with_policy_flags(asked))
+    with pytest.warns(SpecWarning) as record:
+        load(path)
+    where = f"{path}: spec.alertPolicies[0].spec"
+    assert [str(w.message) for w in record] == [
+        f"{where}.alertWhenBreaching: false is not honoured: apislo's alerts fire while their "
+        "condition breaches (to have no alerts, give the SLO no alert policy)",
+        f"{where}.alertWhenResolved: true is not honoured: apislo raises no alert when a "
+        "condition resolves, its alert just stops (whether that is notified is Alertmanager's "
+        "send_resolved)",
+        f"{where}.alertWhenNoData: true is not honoured: apislo's alerts never fire on windows "
+        "without events (alert on missing series with a rule of your own, e.g. absent())",
+    ]
+    done = (
+        "        alertWhenBreaching: true\n        alertWhenResolved: false\n"
+        "        alertWhenNoData: false\n"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load(_write(tmp_path, _with_policy_flags(done)))
+
+
+def test_export_keeps_short_windows_alert_after_ratio_scope_and_alert_labels(
+    tmp_path: Path,
+) -> None:
+    # an inline tier's 20m short window came back as 1h / 12 = 5m, and a ratio SLI's api and
+    # group_by and the alert labels and annotations were dropped by `apislo slo export`
+    spec = write_spec(
+        tmp_path,
+        """
+        version: apislo/v1
+        service: shop
+        slos:
+          - name: orders
+            api: orders
+            group_by: [route]
+            sli:
+              kind: ratio
+              bad_query: sum by (route) (increase(errors_total[{{.window}}]))
+              total_query: sum by (route) (increase(requests_total[{{.window}}]))
+            objectives: [{target: 0.999}]
+            alerting:
+              tiers:
+                - {name: fast, severity: page, long_window: 1h, short_window: 20m,
+                   factor: 14.4, alert_after: 2m}
+              page_labels: {team: orders, severity: critical}
+              ticket_labels: {severity: warning}
+              annotations: {runbook_url: "https://runbooks.example/orders"}
+        """,
+        "spec.yaml",
+    )
+    (slo,) = load(spec)
+    text = dump_openslo([slo])
+    (doc,) = yaml.safe_load_all(text)
+    assert doc["metadata"]["annotations"] == {
+        "apislo.dev/page-labels": '{"severity": "critical", "team": "orders"}',
+        "apislo.dev/ticket-labels": '{"severity": "warning"}',
+        "apislo.dev/alert-annotations": '{"runbook_url": "https://runbooks.example/orders"}',
+        "apislo.dev/api": "orders",
+        "apislo.dev/group-by": "route",
+    }
+    (policy,) = doc["spec"]["alertPolicies"]
+    (condition,) = policy["spec"]["conditions"]
+    assert condition["metadata"]["annotations"] == {"apislo.dev/short-window": "20m"}
+    assert condition["spec"]["condition"]["alertAfter"] == "2m"
+    (again,) = load(write_spec(tmp_path, text, "exported.yaml"))
+    assert (again.api, again.group_by) == ("orders", ("route",))
+    (tier,) = policy_for(again).tiers
+    assert (tier.long_window, tier.short_window, tier.alert_after, tier.factor) == (
+        timedelta(hours=1), timedelta(minutes=20), timedelta(minutes=2), 14.4,
+    )  # fmt: skip
+    assert again.alerting.page_labels == (("severity", "critical"), ("team", "orders"))
+    assert again.alerting.ticket_labels == (("severity", "warning"),)
+    assert again.alerting.annotations == (("runbook_url", "https://runbooks.example/orders"),)
+
+
+def _annotated(notes: str) -> str:
+    return _slo(ROLLING_28D).replace(
+        "metadata:\n  name: web\n", f"metadata:\n  name: web\n  annotations:\n{notes}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("notes", "field", "problem"),
+    [
+        (
+            "    apislo.dev/page-labels: 'severity=critical'\n",
+            "metadata.annotations.apislo.dev/page-labels",
+            "'severity=critical' is not a JSON object of text",
+        ),
+        (
+            '    apislo.dev/ticket-labels: \'{"0bad": "x"}\'\n',
+            "metadata.annotations.apislo.dev/ticket-labels.0bad",
+            "is not a Prometheus label name, so it cannot go into the SLO's rules",
+        ),
+        (
+            "    apislo.dev/group-by: route,colour\n",
+            "metadata.annotations.apislo.dev/group-by[1]",
+            "cannot group by 'colour'",
+        ),
+    ],
+)
+def test_apislo_annotations_that_cannot_be_read_are_refused(
+    tmp_path: Path, notes: str, field: str, problem: str
+) -> None:
+    with pytest.raises(SpecError) as info:
+        load(_write(tmp_path, _annotated(notes)))
+    assert (info.value.field, info.value.problem) == (field, problem)
+
+
+def test_an_api_annotation_that_contradicts_the_apislo_source_is_refused(tmp_path: Path) -> None:
+    body = (
+        _annotated("    apislo.dev/api: payments\n")
+        .replace(
+            RATIO_SLI,
+            "  indicator:\n    metadata: {name: web-sli}\n    spec:\n      thresholdMetric:\n"
+            "        metricSource: {type: apislo, spec: {kind: latency, api: orders}}\n",
+        )
+        .replace("{displayName: Main, target: 0.99}", "{op: lte, value: 0.3, target: 0.99}")
+    )
+    with pytest.raises(SpecError) as info:
+        load(_write(tmp_path, body))
+    assert info.value.field == "metadata.annotations.apislo.dev/api"
+    assert info.value.problem == "'payments' contradicts the apislo metric source's 'orders'"
+
+
+def test_a_short_window_annotation_not_shorter_than_the_lookback_is_refused(tmp_path: Path) -> None:
+    body = _with_condition("{kind: burnrate, threshold: 2, lookbackWindow: 1h}").replace(
+        "metadata: {name: c}", "metadata: {name: c, annotations: {apislo.dev/short-window: 1h}}"
+    )
+    with pytest.raises(SpecError) as info:
+        load(_write(tmp_path, body))
+    assert info.value.field == (
+        "spec.alertPolicies[0].spec.conditions[0].metadata.annotations.apislo.dev/short-window"
+    )
+    assert info.value.problem == "1h is not shorter than the lookbackWindow 1h"
+
+
+def test_an_apislo_source_group_by_the_frame_does_not_have_is_refused(tmp_path: Path) -> None:
+    # apislo/v1 refuses `group_by: [colour]`; an OpenSLO apislo source took it, and the rules
+    # summed `by (colour)`, a label the profile's series do not have
+    body = (
+        SLO_HEAD
+        + (
+            "  indicator:\n    metadata: {name: lat}\n    spec:\n      thresholdMetric:\n"
+            "        metricSource:\n          type: apislo\n"
+            "          spec: {kind: latency, api: checkout, group_by: [route, colour]}\n"
+        )
+        + ROLLING_28D
+        + "  budgetingMethod: Occurrences\n"
+        + ("  objectives:\n    - {op: lte, value: 0.25, target: 0.95}\n")
+    )
+    with pytest.raises(SpecError) as info:
+        load(_write(tmp_path, body))
+    assert info.value.field == "spec.indicator.spec.thresholdMetric.metricSource.spec.group_by[1]"
+    assert info.value.problem == "cannot group by 'colour'"

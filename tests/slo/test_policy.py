@@ -173,3 +173,35 @@ def test_a_factor_written_as_a_boolean_or_text_is_refused(key: str, value: objec
         f"alerting.tiers[0].{key}",
         f"{value!r} is not a number",
     )
+
+
+def test_a_tier_alert_after_is_read_and_zero_when_absent() -> None:
+    # OpenSLO's alertAfter (Prometheus's `for`): the condition must hold that long before the
+    # alert fires; apislo's tiers had no such field (`alert_after` was an unknown field)
+    base = {"severity": "page", "long_window": "1h", "short_window": "5m", "factor": 14.4}
+    held, at_once, zero = tiers_from_spec(
+        [
+            {**base, "name": "held", "alert_after": "2m30s"},
+            {**base, "name": "at-once"},
+            {**base, "name": "zero", "alert_after": "0m"},
+        ],
+        30 * D,
+    )
+    assert held.alert_after == timedelta(minutes=2, seconds=30)
+    assert at_once.alert_after == zero.alert_after == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("5 min", "'5 min' is not a duration such as 5m, 1h, 3d"),
+        ("1831d", "1831d is longer than 1830d"),
+    ],
+)
+def test_a_tier_alert_after_that_is_no_duration_names_the_field(value: str, problem: str) -> None:
+    tier = {"severity": "page", "long_window": "1h", "short_window": "5m", "factor": 2,
+            "alert_after": value}  # fmt: skip
+    with pytest.raises(SpecError) as err:
+        tiers_from_spec([tier], 30 * D, path="shop.yaml")
+    assert err.value.field == "alerting.tiers[0].alert_after"
+    assert err.value.problem == problem

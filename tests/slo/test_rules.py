@@ -57,6 +57,19 @@ SHORT = Alerting(
 )
 
 
+def _held(*alert_after: str) -> Alerting:
+    """SHORT with each tier held back (`for:`) for the given durations, in tier order."""
+    tiers = zip(SHORT.tiers, alert_after, strict=True)
+    return Alerting(
+        tiers=tuple({**tier, "alert_after": after} for tier, after in tiers),
+        annotations=SHORT.annotations,
+    )
+
+
+#: SHORT held back 3 and 7 minutes: 3 and 7 evaluations a minute apart.
+SHORT_HELD = _held("3m", "7m")
+
+
 def _example_slos() -> list[SLO]:
     slos = load([EXAMPLES / "shop.yaml", EXAMPLES / "sloth.yaml", EXAMPLES / "openslo-v1.yaml"])
     return [s for s in slos if rules.unsupported(s) is None]
@@ -329,11 +342,42 @@ def test_predicted_fire_times_match_hand_maths() -> None:
     assert (silent["eval_time"], firing["eval_time"]) == ("1h15m", "1h20m")
 
 
+def test_alert_after_is_written_as_for_and_delays_the_predicted_fire_times() -> None:
+    # SHORT's page tier fires 1h20m in (test above); held for 10m, Prometheus fires at the first
+    # evaluation 10 min after the condition starts to hold: 1h30m (2 steps of 5 min), silent at
+    # 1h25m. Ticket tier: threshold 3 x 0.001 = 0.003, burning at 0.012: 12,000 of 1,000,000 a
+    # step; the 2h (24-step) ratio is k x 12,000 / 24,000,000 > 0.003 <=> k > 6: fires 7 steps
+    # (35 min) after the 2h run-up, at 2h35m; held for 7m, the first evaluation at least 7 min
+    # later is 2h45m (ceil(7 / 5) = 2 steps), silent at 2h40m.
+    slo = _slo(alerting=_held("10m", "7m"))
+    alerts = [r for g in yaml.safe_load(rules.rules_yaml([slo]))["groups"] for r in g["rules"]]
+    assert [r["for"] for r in alerts if "alert" in r] == ["10m", "7m"]
+    doc = rules.promtool_tests_document([slo], "rules.yaml")
+    times = [[c["eval_time"] for c in test["alert_rule_test"]] for test in doc["tests"][:2]]
+    assert times == [["1h25m", "1h30m"], ["2h40m", "2h45m"]]
+    assert not any(
+        "for" in r for r in yaml.safe_load(rules.rules_yaml([_slo()]))["groups"][0]["rules"]
+    )
+
+
 @needs_promtool
-def test_python_engine_and_prometheus_agree_minute_by_minute(tmp_path: Path) -> None:
+def test_generated_promtool_tests_pass_with_alert_after(tmp_path: Path) -> None:
+    slo = _slo(alerting=_held("10m", "7m"))
+    (tmp_path / "rules.yaml").write_text(rules.rules_yaml([slo]))
+    (tmp_path / "tests.yaml").write_text(rules.promtool_tests_yaml([slo], "rules.yaml"))
+    result = _promtool("test", "rules", tmp_path / "tests.yaml")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+
+
+@needs_promtool
+@pytest.mark.parametrize("alerting", [SHORT, SHORT_HELD], ids=["at-once", "held"])
+def test_python_engine_and_prometheus_agree_minute_by_minute(
+    tmp_path: Path, alerting: Alerting
+) -> None:
     # Ten hours of bursty traffic; the Python engine's active tiers at every minute become
     # promtool expectations at the same evaluation times. promtool passing means Prometheus's own
-    # evaluation of the generated rules fires and resets at exactly the same minutes.
+    # evaluation of the generated rules fires and resets at exactly the same minutes, and holds
+    # an alert back for its `for:` exactly as the engine holds it for the tier's alert_after.
     rng = np.random.default_rng(20261128)
     minutes = 600
     requests = rng.poisson(200, minutes)
@@ -348,12 +392,18 @@ def test_python_engine_and_prometheus_agree_minute_by_minute(tmp_path: Path) -> 
             "status_3xx": 0, "status_4xx": 0, "status_5xx": errors, "status_429": 0,
         }
     )  # fmt: skip
-    slo = _slo(alerting=SHORT)
+    slo = _slo(alerting=alerting)
     objective = slo.objectives[0]
     history = alert_history(slo, traffic)[0]
     policy = policy_for(slo)
     assert any(history.active[t.name].any() for t in policy.tiers)  # the bursts do fire
     assert not all(history.active[t.name].all() for t in policy.tiers)
+    at_once = alert_history(_slo(alerting=SHORT), traffic)[0]
+    held = sum(
+        int(at_once.active[t.name].sum() - history.active[t.name].sum()) for t in policy.tiers
+    )
+    # each tier's episodes start 3 (7) minutes later: the hold changes what promtool must see
+    assert (held > 0) == (alerting is SHORT_HELD)
 
     bad_cum = np.concatenate([[0], np.cumsum(errors)])
     total_cum = np.concatenate([[0], np.cumsum(requests)])

@@ -11,6 +11,7 @@ import yaml
 
 from apislo.errors import SpecError
 from apislo.slo import load
+from apislo.slo.loader import SpecWarning
 from apislo.slo.policy import policy_for
 from apislo.slo.rules import rules_yaml
 from tests.slo import write_spec
@@ -162,3 +163,46 @@ def test_a_fraction_for_the_percentage_objective_is_refused(tmp_path: Path) -> N
     assert info.value.allowed == "1 <= objective < 100 (a percentage: 99.9, not 0.999)"
     (slo,) = load(_write(tmp_path, SPEC.replace("objective: 99.9", "objective: 1")))
     assert slo.objectives[0].target == 0.01
+
+
+def test_an_error_query_that_is_the_total_query_is_refused(tmp_path: Path) -> None:
+    # every event would be bad (an SLI of 0); Sloth refuses it ("both error and total queries
+    # can't be the same"), apislo loaded it
+    same = "sum(rate(http_request_duration_seconds_count[{{ .window }}]))"
+    body = SPEC.replace(
+        'sum(rate(http_request_duration_seconds_count{code=~"(5..|429)"}[{{.window}}]))', same
+    )
+    path = _write(tmp_path, body)
+    with pytest.raises(SpecError) as info:
+        load(path)
+    assert str(info.value) == (
+        f"{path}: slos[0].sli.events.error_query: is the total_query, so every event would be "
+        'bad. Allowed: a query of the failed events only, e.g. with code=~"5..".'
+    )
+
+
+def test_an_upper_case_name_sloth_accepts_is_lower_cased_with_a_warning(tmp_path: Path) -> None:
+    # Sloth's names are [A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]: apislo refused a valid Sloth spec
+    path = _write(tmp_path, SPEC.replace('"requests-availability"', "Requests-Availability"))
+    with pytest.warns(SpecWarning) as record:
+        (slo,) = load(path)
+    assert [str(w.message) for w in record] == [
+        f"{path}: slos[0].name: 'Requests-Availability' is read as 'requests-availability': "
+        "apislo SLO names are lower case"
+    ]
+    assert slo.name == "requests-availability"
+    # two names that differ only in case would be two SLOs with one alert name
+    second = SPEC.split("slos:\n")[1].replace('"requests-availability"', "requests-Availability")
+    with pytest.warns(SpecWarning), pytest.raises(SpecError) as info:
+        load(_write(tmp_path, SPEC + second))
+    assert (info.value.field, info.value.problem) == (
+        "slos[1].name",
+        "'requests-availability' is repeated",
+    )
+    # what neither rule allows is still refused, with apislo's rule
+    with pytest.raises(SpecError) as info:
+        load(_write(tmp_path, SPEC.replace('"requests-availability"', "Requests_")))
+    assert (info.value.field, info.value.problem) == (
+        "slos[0].name",
+        "'Requests_' is not a valid name",
+    )

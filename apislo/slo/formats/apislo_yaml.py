@@ -41,6 +41,7 @@ __all__ = [
     "DEFAULT_PERIOD",
     "VERSION",
     "check_calendar_count",
+    "check_group_by",
     "check_objective_labels",
     "check_slice_window",
     "check_timezone",
@@ -149,6 +150,19 @@ def check_calendar_count(node: Node, key: str, window: TimeWindow) -> None:
             f"{window.count} {unit}s make a period longer than {MAX_DURATION.days}d",
             f"at most {most} {unit}s (a period of at most {MAX_DURATION.days}d, 5 years)",
         )
+
+
+def check_group_by(node: Node, key: str, group_by: Sequence[str]) -> None:
+    """Refuse a ``group_by`` column the traffic frame does not have (``route``, ``consumer``...).
+
+    Args:
+        node: where ``key`` sits in the spec.
+        key: the field that gave ``group_by``.
+        group_by: the columns, in the order given.
+    """
+    for i, column in enumerate(group_by):
+        if column not in _GROUP_KEYS:
+            raise node.error(f"{key}[{i}]", f"cannot group by {column!r}", ", ".join(_GROUP_KEYS))
 
 
 def check_objective_labels(nodes: Sequence[Node], objectives: Sequence[Objective]) -> None:
@@ -324,9 +338,7 @@ def _parse_slo(
     objectives = tuple(parse_objective(o, method, sli, window) for o in objective_nodes)
     check_objective_labels(objective_nodes, objectives)
     group_by = node.strings("group_by")
-    for i, key in enumerate(group_by):
-        if key not in _GROUP_KEYS:
-            raise node.error(f"group_by[{i}]", f"cannot group by {key!r}", ", ".join(_GROUP_KEYS))
+    check_group_by(node, "group_by", group_by)
     source = node.child("source")
     hints = parse_source(source) if source is not None else SourceHints()
     name = node.name("name")

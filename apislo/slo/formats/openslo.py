@@ -13,6 +13,10 @@ carries apislo's own SLI fields in its ``spec`` (``kind``, ``bad_status``, ``cou
 OpenSLO file can describe an SLO computed from gateway logs; in a ``ratioMetric`` the ``total``
 source must not contradict ``good``'s. An objective's ``op`` / ``value`` needs a latency SLI.
 
+A ``burnrate`` ``AlertCondition`` is a tier; its ``alertAfter`` is the tier's ``alert_after``
+(Prometheus's ``for``). What OpenSLO has no field for, apislo's export keeps in
+``apislo.dev/`` annotations (:data:`ANNOTATION`), which are read back here.
+
 Calendar windows honour ``startTime``: periods start on its date (weeks on its weekday,
 quarters and years in its month); for months, quarters and years it must be the 1st.
 
@@ -22,6 +26,7 @@ in minutes is almost always a typo for months and raises a :class:`SpecWarning`.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import replace
@@ -31,13 +36,14 @@ from typing import Any
 from apislo.slo.formats._fields import Node, warn
 from apislo.slo.formats.apislo_yaml import (
     check_calendar_count,
+    check_group_by,
     check_objective_labels,
     check_slice_window,
     check_timezone,
     parse_sli,
     parse_source,
 )
-from apislo.slo.policy import check_duration, prom_duration, tiers_from_spec
+from apislo.slo.policy import check_duration, parse_duration, prom_duration, tiers_from_spec
 from apislo.slo.spec import (
     BUDGETING_METHODS,
     SLI,
@@ -49,21 +55,43 @@ from apislo.slo.spec import (
 )
 from apislo.slo.windows import CALENDAR_SHORTHAND, parse_shorthand, shorthand_timedelta
 
-__all__ = ["ANNOTATION", "KINDS", "V1", "V1ALPHA", "parse_v1", "parse_v1alpha", "scan_text"]
+__all__ = [
+    "ALERT_NOTES", "ANNOTATION", "KINDS", "V1", "V1ALPHA", "parse_v1", "parse_v1alpha", "scan_text",
+]  # fmt: skip
 
 V1 = "openslo/v1"
 V1ALPHA = "openslo/v1alpha"
 KINDS = ("SLO", "SLI", "DataSource", "AlertPolicy", "AlertCondition", "AlertNotificationTarget",
          "Service")  # fmt: skip
-#: Prefix of the ``metadata.annotations`` apislo writes and reads (owners, alert policy, name,
-#: alerts disabled).
+#: Prefix of the ``metadata.annotations`` apislo writes and reads: on an SLO, its owners, alert
+#: policy, alert name, alerts disabled, :data:`ALERT_NOTES`, and the ``api`` and ``group-by``
+#: of an SLI in PromQL; on an ``AlertCondition``, its tier's ``short-window``.
 ANNOTATION = "apislo.dev/"
+#: :class:`~apislo.slo.spec.Alerting` fields OpenSLO has no field for -> the SLO annotation
+#: (after :data:`ANNOTATION`) that holds them, as a JSON object of text.
+ALERT_NOTES = {
+    "page_labels": "page-labels",
+    "ticket_labels": "ticket-labels",
+    "annotations": "alert-annotations",
+    "page_annotations": "page-annotations",
+    "ticket_annotations": "ticket-annotations",
+}
 _CALENDAR_UNITS = {"w": "week", "d": "day", **CALENDAR_SHORTHAND}
 _OBJECTIVE_KEYS = (
     "displayName", "name", "op", "value", "target", "targetPercent", "timeSliceTarget",
     "timeSliceWindow", "ratioMetrics", "indicator", "indicatorRef", "compositeWeight",
 )  # fmt: skip
 _PAGE_WORDS = {"page", "critical", "sev1", "sev-1", "p1", "high", "urgent"}
+#: ``AlertPolicy`` flags: (field, the value apislo does not honour, what apislo does instead).
+_POLICY_FLAGS = (
+    ("alertWhenBreaching", False, "apislo's alerts fire while their condition breaches (to have "
+     "no alerts, give the SLO no alert policy)"),
+    ("alertWhenResolved", True, "apislo raises no alert when a condition resolves, its alert "
+     "just stops (whether that is notified is Alertmanager's send_resolved)"),
+    ("alertWhenNoData", True, "apislo's alerts never fire on windows without events (alert on "
+     "missing series with a rule of your own, e.g. absent())"),
+)  # fmt: skip
+_ZERO_DURATION = re.compile(r"^0+[smhdw]$")
 _MONTH_COMMENT = re.compile(r"^\s*-?\s*duration:\s*['\"]?(\d+)m['\"]?\s*#(.*month.*)$", re.I)
 
 
@@ -156,6 +184,8 @@ def _slo_v1(top: Node, index: dict[str, dict[str, Node]]) -> SLO:
     )  # fmt: skip
     sli_node = _resolve(spec, "indicator", "indicatorRef", "SLI", index)
     sli, api, group_by, hints = _sli_v1(sli_node, index)
+    notes = dict(meta.pairs("annotations"))
+    api, group_by = _scope(meta, notes, api, group_by)
     method = spec.text("budgetingMethod", required=True, allowed=BUDGETING_METHODS)
     assert method is not None
     windows = list(spec.children("timeWindow"))
@@ -174,7 +204,6 @@ def _slo_v1(top: Node, index: dict[str, dict[str, Node]]) -> SLO:
         and any(o.threshold_s is None for o in objectives)
     ):
         raise spec.error("objectives", "a thresholdMetric SLO needs op and value per objective")
-    notes = dict(meta.pairs("annotations"))
     alerting = _alerting_v1(spec, index, window)
     if not alerting.tiers and ANNOTATION + "alert-policy" in notes:
         alerting = replace(alerting, policy=notes[ANNOTATION + "alert-policy"])
@@ -193,12 +222,60 @@ def _slo_v1(top: Node, index: dict[str, dict[str, Node]]) -> SLO:
             alerting,
             name=notes.get(ANNOTATION + "alert-name"),
             disabled=notes.get(ANNOTATION + "alerts-disabled", "").lower() == "true",
+            **{field: _noted_labels(meta, notes, key) for field, key in ALERT_NOTES.items()},
         ),
         group_by=group_by,
         source=hints,
         labels=_rule_labels(meta),
         origin=f"{top.path} ({V1})",
     )
+
+
+def _scope(
+    meta: Node, notes: Mapping[str, str], api: str | None, group_by: tuple[str, ...]
+) -> tuple[str | None, tuple[str, ...]]:
+    """The SLO's ``api`` and ``group_by``: its apislo metric source's, or those of the
+    annotations ``apislo.dev/api`` and ``apislo.dev/group-by`` (comma-separated), which apislo's
+    export writes for an SLI in PromQL (a ratio SLI's queries carry neither).
+
+    Raises:
+        SpecError: an annotation contradicts the apislo metric source, or names a column the
+            traffic frame does not have.
+    """
+    noted_api = notes.get(ANNOTATION + "api")
+    noted_group_by = tuple(filter(None, notes.get(ANNOTATION + "group-by", "").split(",")))
+    for key, own, noted in (("api", api, noted_api), ("group-by", group_by, noted_group_by)):
+        if own and noted and own != noted:
+            raise meta.error(
+                f"annotations.{ANNOTATION}{key}",
+                f"{noted!r} contradicts the apislo metric source's {own!r}",
+                "the same value in both, or one of them",
+            )
+    check_group_by(meta, f"annotations.{ANNOTATION}group-by", noted_group_by)
+    return api or noted_api, group_by or noted_group_by
+
+
+def _noted_labels(meta: Node, notes: Mapping[str, str], key: str) -> tuple[tuple[str, str], ...]:
+    """The alert labels (or annotations) apislo's export keeps in the SLO annotation
+    ``apislo.dev/<key>``, a JSON object of text, as sorted pairs.
+
+    Raises:
+        SpecError: not such an object, or a name that is not a Prometheus label name.
+    """
+    full = ANNOTATION + key
+    if full not in notes:
+        return ()
+    try:
+        value = json.loads(notes[full])
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise meta.error(
+            f"annotations.{full}",
+            f"{notes[full]!r} is not a JSON object of text",
+            '{"severity": "critical"}',
+        )
+    return Node(meta.path, meta.where("annotations"), {full: value}).labels(full)
 
 
 def _resolve(
@@ -263,10 +340,12 @@ def _apislo_sli(spec: Node | None) -> _ApisloSource:
         return SLI(), None, (), None
     rest = {k: v for k, v in spec.data.items() if k not in ("api", "group_by", "source")}
     source = spec.child("source")
+    group_by = spec.strings("group_by")
+    check_group_by(spec, "group_by", group_by)
     return (
         parse_sli(Node(spec.path, spec.field, rest)),
         spec.text("api"),
-        spec.strings("group_by"),
+        group_by,
         parse_source(source) if source is not None else None,
     )
 
@@ -508,8 +587,10 @@ def _objective(node: Node, method: str, sli: SLI, window: TimeWindow, v1: bool) 
         if sli.kind == "availability" and threshold is not None:
             raise node.error(
                 "value",
-                f"the SLI kind {sli.kind!r} has no latency threshold",
-                "an apislo source of kind latency or availability_and_latency",
+                f"{threshold:g} s is a latency threshold, but the SLI kind is availability (an "
+                "apislo metric source without kind is availability)",
+                "kind: latency in the SLI's apislo metricSource spec (kind: "
+                "availability_and_latency to count 5xx answers as bad too), or no op and value",
             )
     slice_target = node.number("timeSliceTarget", low=0, high=1.0000001, rule="0 < x <= 1")
     slice_window = _slice_window(node) if v1 else None
@@ -574,6 +655,7 @@ def _alerting_v1(spec: Node, index: dict[str, dict[str, Node]], window: TimeWind
         names.append(name)
         pspec = policy.child("spec", required=True)
         assert pspec is not None
+        _warn_policy_flags(pspec)
         for j, cond in enumerate(pspec.items("conditions", required=True)):
             holder = Node.of(pspec.path, f"{pspec.where('conditions')}[{j}]", cond)
             condition = _listed(holder, "conditionRef", "AlertCondition", index)
@@ -584,10 +666,20 @@ def _alerting_v1(spec: Node, index: dict[str, dict[str, Node]], window: TimeWind
     return Alerting(policy="-".join(names), tiers=tuple(tiers))
 
 
+def _warn_policy_flags(pspec: Node) -> None:
+    """Warn about an ``AlertPolicy``'s ``alertWhen...`` flags that ask for what apislo does not
+    do (:data:`_POLICY_FLAGS`)."""
+    for key, value, instead in _POLICY_FLAGS:
+        if pspec.has(key) and pspec.flag(key) == value:
+            warn(pspec.path, pspec.where(key), f"{str(value).lower()} is not honoured: {instead}")
+
+
 def _tier(condition: Node) -> dict[str, Any]:
-    """An ``AlertCondition`` of kind ``burnrate`` as a tier; the short window is 1/12 of the
-    long one (the Workbook's ratio), at least one minute."""
-    name, _, _ = _metadata(condition)
+    """An ``AlertCondition`` of kind ``burnrate`` as a tier; ``alertAfter`` is its
+    ``alert_after``. The short window is the condition's ``apislo.dev/short-window``
+    annotation (written by apislo's export), else 1/12 of the long one (the Workbook's ratio),
+    at least one minute."""
+    name, _, meta = _metadata(condition)
     spec = condition.child("spec", required=True)
     assert spec is not None
     spec.only("description", "severity", "condition")
@@ -608,25 +700,55 @@ def _tier(condition: Node) -> dict[str, Any]:
             f"{op} is read as gt: a burn-rate alert fires while the burn rate is above the "
             "threshold",
         )
-    raw = cond.text("lookbackWindow", required=True)
-    assert raw is not None
-    allowed = "1h, 6h (at most 1830d)"
-    try:
-        long_window = check_duration(shorthand_timedelta(*parse_shorthand(raw)))
-    except KeyError:  # a calendar unit
-        raise cond.error("lookbackWindow", f"{raw!r} is not a fixed duration", allowed) from None
-    except ValueError as exc:
-        raise cond.error("lookbackWindow", str(exc), allowed) from None
-    twelfth_min = round(long_window / timedelta(minutes=1) / 12)
-    short = timedelta(minutes=max(twelfth_min, 1))
+    long_window = _fixed_duration(cond, "lookbackWindow", "1h, 6h (at most 1830d)")
+    raw_after = cond.text("alertAfter", default="0m") or "0m"
+    alert_after = (
+        timedelta(0)
+        if _ZERO_DURATION.match(raw_after.strip())
+        else _fixed_duration(cond, "alertAfter", "0m, 5m, 1h (at most 1830d)")
+    )
     factor = cond.number("threshold", required=True, low=0, rule="a burn rate > 0")
-    return {
+    tier = {
         "name": name,
         "severity": severity,
         "long_window": prom_duration(long_window),
-        "short_window": prom_duration(short),
+        "short_window": prom_duration(_short_window(meta, long_window)),
         "factor": factor,
     }
+    return {**tier, "alert_after": prom_duration(alert_after)} if alert_after else tier
+
+
+def _fixed_duration(node: Node, key: str, allowed: str) -> timedelta:
+    """A required duration shorthand of fixed length (``5m``, ``1h``; not ``1M``), positive and
+    at most :data:`~apislo.slo.spec.MAX_DURATION`."""
+    raw = node.text(key, required=True)
+    assert raw is not None
+    try:
+        return check_duration(shorthand_timedelta(*parse_shorthand(raw)))
+    except KeyError:  # a calendar unit
+        raise node.error(key, f"{raw!r} is not a fixed duration", allowed) from None
+    except ValueError as exc:
+        raise node.error(key, str(exc), allowed) from None
+
+
+def _short_window(meta: Node, long_window: timedelta) -> timedelta:
+    """A condition's short window: its ``apislo.dev/short-window`` annotation (a Prometheus
+    duration shorter than ``long_window``), else 1/12 of ``long_window``, at least a minute."""
+    raw = dict(meta.pairs("annotations")).get(ANNOTATION + "short-window")
+    if raw is None:
+        return timedelta(minutes=max(round(long_window / timedelta(minutes=1) / 12), 1))
+    key = f"annotations.{ANNOTATION}short-window"
+    try:
+        short = check_duration(parse_duration(raw))
+    except ValueError as exc:
+        raise meta.error(key, str(exc), "a duration such as 5m, 1h30m") from None
+    if short >= long_window:
+        raise meta.error(
+            key,
+            f"{raw} is not shorter than the lookbackWindow {prom_duration(long_window)}",
+            "a shorter window, about 1/12 of it",
+        )
+    return short
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,9 +5,12 @@ metric source of ``type: apislo`` carrying apislo's SLI fields, ``api``, ``group
 ``source`` (whose Prometheus profile and label matchers select the SLO's series):
 ``ratioMetric`` for availability, ``thresholdMetric`` for latency kinds, which
 :mod:`apislo.slo.formats.openslo` reads back. Inline alert tiers become one inline
-``AlertPolicy`` per tier (OpenSLO allows one condition per policy); a named policy, the owners,
-the alert name and whether alerts are disabled go into ``metadata.annotations`` under
-``apislo.dev/``. Sloth page/ticket labels have no OpenSLO field and are not exported.
+``AlertPolicy`` per tier (OpenSLO allows one condition per policy), with their ``alert_after``
+as ``alertAfter`` and their short window in the condition's ``apislo.dev/short-window``
+annotation. What OpenSLO has no field for goes into the SLO's ``metadata.annotations`` under
+``apislo.dev/``: a named policy, the owners, the alert name, whether alerts are disabled, the
+page/ticket alert labels and annotations (:data:`~apislo.slo.formats.openslo.ALERT_NOTES`, as
+JSON objects), and a ratio SLI's ``api`` and ``group_by``.
 
 >>> from apislo.slo.spec import SLO, SLI, Objective, TimeWindow
 >>> from datetime import timedelta
@@ -18,14 +21,16 @@ the alert name and whether alerts are disabled go into ``metadata.annotations`` 
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
 import yaml
 
 from apislo.errors import ConfigError
+from apislo.slo.formats.openslo import ALERT_NOTES
 from apislo.slo.formats.openslo import ANNOTATION as ANNOTATION_PREFIX
-from apislo.slo.policy import policy_for
+from apislo.slo.policy import policy_for, prom_duration
 from apislo.slo.spec import SLI, SLO, Objective, TimeWindow
 
 __all__ = ["dump_openslo", "shorthand", "to_openslo"]
@@ -143,16 +148,17 @@ def _slice_window(delta: timedelta) -> str | float:
 def _alert_policies(slo: SLO) -> list[dict[str, Any]]:
     policies = []
     for tier in policy_for(slo).tiers:
+        short = {ANNOTATION_PREFIX + "short-window": prom_duration(tier.short_window)}
         condition = {
             "kind": "AlertCondition",
-            "metadata": {"name": tier.name},
+            "metadata": {"name": tier.name, "annotations": short},
             "spec": {
                 "severity": tier.severity,
                 "condition": {
                     "kind": "burnrate",
                     "threshold": tier.factor,
                     "lookbackWindow": shorthand(tier.long_window),
-                    "alertAfter": "0m",
+                    "alertAfter": shorthand(tier.alert_after) if tier.alert_after else "0m",
                 },
             },
         }
@@ -182,8 +188,8 @@ def to_openslo(slos: list[SLO]) -> list[dict[str, Any]]:
     return docs
 
 
-def _document(slo: SLO) -> dict[str, Any]:
-    """The ``openslo/v1`` ``SLO`` document of one SLO."""
+def _annotations(slo: SLO) -> dict[str, str]:
+    """The ``apislo.dev/`` annotations of an SLO: what OpenSLO has no field for."""
     annotations = {}
     if slo.owners:
         annotations[ANNOTATION_PREFIX + "owners"] = ",".join(slo.owners)
@@ -193,6 +199,21 @@ def _document(slo: SLO) -> dict[str, Any]:
         annotations[ANNOTATION_PREFIX + "alert-policy"] = slo.alerting.policy
     if slo.alerting.disabled:
         annotations[ANNOTATION_PREFIX + "alerts-disabled"] = "true"
+    for field, key in ALERT_NOTES.items():
+        if getattr(slo.alerting, field):
+            text = json.dumps(dict(getattr(slo.alerting, field)), ensure_ascii=False)
+            annotations[ANNOTATION_PREFIX + key] = text
+    if slo.sli.kind == "ratio":  # (an apislo metric source carries them itself)
+        if slo.api is not None:
+            annotations[ANNOTATION_PREFIX + "api"] = slo.api
+        if slo.group_by:
+            annotations[ANNOTATION_PREFIX + "group-by"] = ",".join(slo.group_by)
+    return annotations
+
+
+def _document(slo: SLO) -> dict[str, Any]:
+    """The ``openslo/v1`` ``SLO`` document of one SLO."""
+    annotations = _annotations(slo)
     metadata: dict[str, Any] = {"name": slo.name}
     if slo.labels:
         metadata["labels"] = dict(slo.labels)

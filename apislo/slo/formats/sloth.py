@@ -6,7 +6,10 @@ percentage in Sloth (``99.9``; a fraction such as ``0.999`` is refused). ``sli.e
 ``bad_query`` / ``total_query``; both must hold the ``{{.window}}`` placeholder, as Sloth
 requires, and it stays in the queries (apislo fills it in when it runs them).
 ``sli.raw`` (a precomputed error ratio) and ``sli.plugin`` are refused: they give no event
-counts, so budgets could not be exact.
+counts, so budgets could not be exact; so is an ``error_query`` that is the ``total_query``
+(every event bad; Sloth refuses it too). Sloth accepts upper-case SLO names
+(``[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]``): apislo lower-cases them with a warning, as its
+SLO names are lower case everywhere (OpenSLO export, ``apislo_slo`` labels).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from apislo.slo.formats._fields import Node
+from apislo.slo.formats._fields import NAME_RULE, Node, warn
 from apislo.slo.formats.apislo_yaml import DEFAULT_PERIOD
 from apislo.slo.policy import Tier, workbook_policy
 from apislo.slo.spec import SLI, SLO, Alerting, Objective, SourceHints, TimeWindow
@@ -44,8 +47,7 @@ def parse(doc: Mapping[str, Any], path: str) -> list[SLO]:
 
 def _slo(node: Node, service: str, labels: tuple[tuple[str, str], ...]) -> SLO:
     node.only("name", "objective", "description", "labels", "sli", "alerting")
-    name = node.name("name")
-    assert name is not None
+    name = _name(node)
     raw = node.raw("objective")
     if isinstance(raw, int | float) and not isinstance(raw, bool) and 0 < raw < 1:
         raise node.error(
@@ -58,26 +60,10 @@ def _slo(node: Node, service: str, labels: tuple[tuple[str, str], ...]) -> SLO:
     assert objective is not None
     sli_node = node.child("sli", required=True)
     assert sli_node is not None
-    sli_node.only("events", "raw", "plugin")
-    if not sli_node.has("events"):
-        kind = "raw" if sli_node.has("raw") else "plugin"
-        raise sli_node.error(
-            kind,
-            f"Sloth {kind} SLIs give no event counts, so apislo cannot compute exact budgets",
-            "events with error_query and total_query",
-        )
-    events = sli_node.child("events")
-    assert events is not None
-    events.only("error_query", "total_query")
-    sli = SLI(
-        kind="ratio",
-        bad_query=_windowed(events, "error_query"),
-        total_query=_windowed(events, "total_query"),
-    )
     return SLO(
         name=name,
         service=service,
-        sli=sli,
+        sli=_sli(sli_node),
         objectives=(Objective(target=round(objective / 100, 12)),),
         window=TimeWindow.rolling_window(DEFAULT_PERIOD),
         description=node.text("description", default="") or "",
@@ -86,6 +72,58 @@ def _slo(node: Node, service: str, labels: tuple[tuple[str, str], ...]) -> SLO:
         labels=tuple(sorted({**dict(labels), **dict(node.labels("labels"))}.items())),
         origin=f"{node.path} ({VERSION})",
     )
+
+
+def _name(node: Node) -> str:
+    """The SLO's ``name``, lower-cased with a warning when Sloth's rule allows it and apislo's
+    does not: apislo names are lower case (:data:`NAME_RULE`), as OpenSLO's are, so an export
+    keeps them, and ``Cart`` and ``cart`` cannot become two SLOs with one alert name."""
+    raw = node.text("name", required=True)
+    assert raw is not None
+    lower = raw.lower()
+    if lower != raw and NAME_RULE.match(lower):
+        warn(
+            node.path,
+            node.where("name"),
+            f"{raw!r} is read as {lower!r}: apislo SLO names are lower case",
+        )
+        return lower
+    name = node.name("name")
+    assert name is not None
+    return name
+
+
+def _sli(node: Node) -> SLI:
+    """``sli.events`` as a ratio SLI of bad and total events.
+
+    Raises:
+        SpecError: a ``raw`` or ``plugin`` SLI, a query without ``{{.window}}``, or an
+            ``error_query`` that is the ``total_query``.
+    """
+    node.only("events", "raw", "plugin")
+    if not node.has("events"):
+        kind = "raw" if node.has("raw") else "plugin"
+        raise node.error(
+            kind,
+            f"Sloth {kind} SLIs give no event counts, so apislo cannot compute exact budgets",
+            "events with error_query and total_query",
+        )
+    events = node.child("events")
+    assert events is not None
+    events.only("error_query", "total_query")
+    bad, total = _windowed(events, "error_query"), _windowed(events, "total_query")
+    if _canonical(bad) == _canonical(total):
+        raise events.error(
+            "error_query",
+            "is the total_query, so every event would be bad",
+            'a query of the failed events only, e.g. with code=~"5.."',
+        )
+    return SLI(kind="ratio", bad_query=bad, total_query=total)
+
+
+def _canonical(query: str) -> str:
+    """A query with its spaces collapsed and Sloth's placeholder written one way."""
+    return " ".join(_WINDOW.sub("{{.window}}", query).split())
 
 
 def _windowed(events: Node, key: str) -> str:
