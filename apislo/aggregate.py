@@ -24,6 +24,7 @@ from apislo.model import (
     arrow_to_pandas,
     bucket_column,
     check_frame_rows,
+    number_label,
     utc_time,
 )
 
@@ -44,12 +45,12 @@ DEFAULT_QUANTILES: tuple[float, ...] = (0.5, 0.9, 0.95, 0.99)
 
 
 def quantile_column(q: float) -> str:
-    """Name of the quantile column for fraction ``q``.
+    """Name of the quantile column for fraction ``q``: its percent (:func:`number_label`).
 
-    >>> quantile_column(0.99), quantile_column(0.999)
-    ('p99_s', 'p99.9_s')
+    >>> quantile_column(0.99), quantile_column(0.999), quantile_column(0.9999991)
+    ('p99_s', 'p99.9_s', 'p99.99991_s')
     """
-    return f"p{q * 100:g}_s"
+    return f"p{number_label(q, 2)}_s"
 
 
 def to_polars(events: pd.DataFrame | pl.DataFrame | pa.Table) -> pl.DataFrame:

@@ -36,8 +36,10 @@ events may add exact quantiles ``p50_s``, ``p90_s``, ``p95_s``, ``p99_s``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -60,6 +62,7 @@ __all__ = [
     "check_frame_rows",
     "empty_events",
     "events_to_pandas",
+    "number_label",
     "traffic_columns",
     "utc_index",
     "utc_time",
@@ -131,13 +134,37 @@ STATUS_COLUMNS: tuple[str, ...] = (
 )
 
 
-def bucket_column(threshold_s: float) -> str:
-    """Name of the cumulative bucket column for a latency threshold in seconds.
+def number_label(value: float, shift: int = 0) -> str:
+    """``value`` times ``10 ** shift``, in a column name: as ``:g`` writes it (6 significant
+    digits: ``0.25``, ``1``, ``1e-05``), with more digits where 6 would give two numbers one
+    name (``0.1234561`` and ``0.1234562``): the fewest that read back as ``value``. The shift
+    moves the decimal point in the text, so it adds no error (``0.57 * 100`` is
+    ``56.99999999999999``; ``number_label(0.57, 2)`` is ``57``).
 
-    >>> bucket_column(0.25), bucket_column(1.0)
-    ('le_0.25', 'le_1')
+    >>> number_label(0.25), number_label(0.1234561), number_label(0.999, 2)
+    ('0.25', '0.1234561', '99.9')
     """
-    return f"le_{threshold_s:g}"
+    if not math.isfinite(value):
+        return f"{value:g}"
+    for digits in range(6, 18):  # (17 significant digits read back as any float)
+        text = f"{value:.{digits - 1}e}"
+        if float(text) == value:
+            break
+    mantissa, _, exponent = text.partition("e")
+    mantissa, power = mantissa.rstrip("0").rstrip("."), int(exponent) + shift
+    if -4 <= power < digits:  # (where `:g` writes no exponent)
+        return format(Decimal(f"{mantissa}e{power}"), "f")
+    return f"{mantissa}e{power:+03d}"
+
+
+def bucket_column(threshold_s: float) -> str:
+    """Name of the cumulative bucket column for a latency threshold in seconds
+    (:func:`number_label`).
+
+    >>> bucket_column(0.25), bucket_column(1.0), bucket_column(0.1234561)
+    ('le_0.25', 'le_1', 'le_0.1234561')
+    """
+    return f"le_{number_label(threshold_s)}"
 
 
 def bucket_columns(thresholds_s: Sequence[float]) -> list[str]:

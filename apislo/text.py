@@ -15,8 +15,13 @@ them in JSON logs.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import yaml
 
 __all__ = [
     "MISSING_KEY",
@@ -28,6 +33,7 @@ __all__ = [
     "YAML_VALUE_ERRORS",
     "printable",
     "read_yaml",
+    "yaml_loader",
     "yaml_problem",
     "yaml_value_problem",
 ]
@@ -153,12 +159,78 @@ def yaml_value_problem(exc: Exception) -> str:
     return "a value does not fit its tag"
 
 
+#: The tag of YAML's merge key (``<<: *base``).
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+@cache
+def yaml_loader() -> type[yaml.SafeLoader]:
+    """PyYAML's safe loader, refusing a mapping that gives one key twice: PyYAML keeps the last
+    value silently, so a job file with two ``parameters:`` or a spec with two ``objectives:``
+    would lose one. Every YAML file apislo reads is read with it.
+
+    Keys are the same when their values are (``1`` and ``0x1``, ``yes`` and ``true``), as in the
+    mapping read. A merge (``<<: *base``) may give keys again: the mapping's own win, as YAML
+    says. A duplicate raises a ``yaml.constructor.ConstructorError`` at the second key, whose
+    problem names the key as written and the line of the first (never a line's text).
+    """
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        def construct_document(self, node: yaml.Node) -> Any:
+            _refuse_duplicate_keys(self, node)
+            return super().construct_document(node)
+
+    return UniqueKeyLoader
+
+
+def _refuse_duplicate_keys(loader: yaml.SafeLoader, root: yaml.Node) -> None:
+    """Check every mapping under ``root`` (in the document's order; a node reached again
+    through an alias once) with :func:`_check_keys`."""
+    from yaml.nodes import CollectionNode, MappingNode
+
+    checked: set[int] = set()
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        if not isinstance(node, CollectionNode) or id(node) in checked:
+            continue
+        checked.add(id(node))
+        children = node.value
+        if isinstance(node, MappingNode):
+            _check_keys(loader, node)
+            children = [child for pair in node.value for child in pair]
+        pending.extend(reversed(children))
+
+
+def _check_keys(loader: yaml.SafeLoader, mapping: yaml.MappingNode) -> None:
+    """Raise a ``ConstructorError`` at the first key ``mapping`` gives twice."""
+    from yaml.constructor import ConstructorError
+    from yaml.nodes import ScalarNode
+
+    first: dict[Any, yaml.Node] = {}
+    for key_node, _ in mapping.value:
+        if not isinstance(key_node, ScalarNode) or key_node.tag == _MERGE_TAG:
+            continue  # (a mapping or a list as a key: PyYAML refuses it itself)
+        key = loader.construct_object(key_node)
+        if not isinstance(key, Hashable):  # (`!!map x: 1`: PyYAML refuses it itself)
+            continue
+        if key in first:
+            line = first[key].start_mark.line + 1
+            raise ConstructorError(
+                problem=f"duplicate key {key_node.value!r} (also on line {line}): keep one",
+                problem_mark=key_node.start_mark,
+            )
+        first[key] = key_node
+
+
 def read_yaml(path: str | Path, what: str) -> Any:
     """The YAML document in ``path``, a ``what`` (``route map``, ``metric profile``).
 
     Raises:
         ConfigError: the file cannot be read, or is not YAML: one line naming the file, the
-            line and the problem (:func:`yaml_problem`); or it holds a value that its type
+            line and the problem (:func:`yaml_problem`), a key given twice in a mapping among
+            them (:func:`yaml_loader`); or it holds a value that its type
             cannot take (a date ``2026-02-30``, ``!!int x``, ``!!bool x``), named without quoting
             it.
     """
@@ -172,7 +244,7 @@ def read_yaml(path: str | Path, what: str) -> Any:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise ConfigError(f"{path}: cannot read {what}: {reason}") from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=yaml_loader())
     except yaml.YAMLError as exc:
         where, problem = yaml_problem(exc, text)
         raise ConfigError(f"{path}: {where}: {what} is not valid YAML: {problem}") from None

@@ -310,3 +310,35 @@ def test_a_status_and_latency_of_no_value_at_all_are_counted_in_no_class() -> No
     assert (row["requests"], row["status_2xx"], row["status_5xx"], row["latency_sum_s"]) == (
         2, 0, 0, 0.0,
     )  # fmt: skip
+
+
+def test_thresholds_and_quantiles_alike_to_six_digits_get_columns_of_their_own() -> None:
+    # Named with 6 significant digits (`:g`), 0.1234561 and 0.1234562 were both `le_0.123456`
+    # and 0.9999991 and 0.9999992 both `p99.9999_s`: polars raised a DuplicateError. Each name
+    # now has the digits that tell its number apart; ordinary numbers keep their short names.
+    events = pl.DataFrame(
+        {
+            "ts": [_at(0, 1), _at(0, 2), _at(0, 3)],
+            "api": ["a", "a", "a"],
+            "status": [200, 200, 200],
+            "latency_s": [0.1234561, 0.1234562, 0.3],
+        },
+        schema_overrides={"status": pl.Int16},
+    )
+    frame = apislo.traffic(
+        events,
+        thresholds_s=(0.1234562, 0.1234561, 0.3, 1e-05),
+        quantiles=(0.9999991, 0.9999992, 0.999, 0.57, 0.0000001),
+    )
+    assert list(frame.columns[-9:]) == [
+        "le_1e-05", "le_0.1234561", "le_0.1234562", "le_0.3",
+        "p99.99991_s", "p99.99992_s", "p99.9_s", "p57_s", "p1e-05_s",
+    ]  # fmt: skip
+    row = frame.iloc[0]
+    # le is inclusive: 0.1234561 s is in both close buckets, 0.1234562 s in the second only
+    buckets = [row[f"le_{t}"] for t in ("1e-05", "0.1234561", "0.1234562", "0.3")]
+    assert buckets == [0, 1, 2, 3]
+    # order statistics 0.1234561, 0.1234562, 0.3; rank q * 2, linear between its neighbours
+    gap = 0.3 - 0.1234562
+    assert row["p99.99991_s"] == pytest.approx(0.1234562 + 0.9999982 * gap, rel=1e-12)
+    assert row["p99.99992_s"] == pytest.approx(0.1234562 + 0.9999984 * gap, rel=1e-12)

@@ -35,3 +35,33 @@ def test_a_tagged_value_that_cannot_be_is_a_config_error_without_the_value(
     with pytest.raises(ConfigError) as info:
         read_yaml(path, "job file")
     assert str(info.value) == f"{path}: job file is not valid YAML: a value does not fit its tag"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "key", "first"),
+    [
+        # the same key written two ways: both are the number 1, and YAML 1.1's `yes` is true
+        ("1: a\n0x1: b\n", 2, "0x1", 1),
+        ("yes: a\ntrue: b\n", 2, "true", 1),
+        # in a flow mapping inside a list, both on one line
+        ("a:\n  - {b: 1, c: 2, b: 3}\n", 2, "b", 2),
+    ],
+)
+def test_read_yaml_refuses_a_key_given_twice(
+    tmp_path: Path, text: str, line: int, key: str, first: int
+) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        read_yaml(path, "profile")
+    assert str(info.value) == (
+        f"{path}: line {line}: profile is not valid YAML: duplicate key '{key}' "
+        f"(also on line {first}): keep one"
+    )
+
+
+def test_read_yaml_lets_a_mapping_override_what_it_merges(tmp_path: Path) -> None:
+    # YAML's merge key: the mapping's own `x` wins over the merged one; not a duplicate
+    path = tmp_path / "p.yaml"
+    path.write_text("base: &b {x: 1, y: 2}\nlocal:\n  <<: *b\n  x: 3\n")
+    assert read_yaml(path, "profile") == {"base": {"x": 1, "y": 2}, "local": {"x": 3, "y": 2}}

@@ -21,7 +21,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +32,7 @@ from apislo import __version__
 from apislo.errors import ConfigError, ReportRunError, ReportWriteError
 from apislo.report.atomic import atomic_write_text, atomic_write_texts, writing
 from apislo.report.kernel import KERNEL_NAME, ensure_kernel
+from apislo.report.lock import file_lock, is_locked
 from apislo.report.params import check_parameters
 from apislo.report.provenance import PROVENANCE_KEY, Provenance
 
@@ -68,10 +70,13 @@ def new_run_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
-#: A run's working folder (``.run-*`` beside the report) untouched for this long belongs to a
-#: run that was killed (SIGKILL leaves no chance to remove it): the next run into the folder
-#: removes it. Runs are capped far below (``timeout_s``, 30 min by default).
+#: A run's working folder (``.run-*`` beside the report) untouched for this long whose
+#: :data:`RUN_LOCK` no process holds belongs to a run that was killed (SIGKILL leaves no chance
+#: to remove it): the next run into the folder removes it. A run going on holds its lock, so a
+#: run with a ``timeout_s`` over a day keeps its folder.
 STALE_RUN_S = 24 * 3600.0
+#: The file each run holds locked (:func:`~apislo.report.lock.file_lock`) in its working folder.
+RUN_LOCK = "run.lock"
 
 
 def check_timeouts(timeout_s: float, cell_timeout_s: int) -> None:
@@ -93,29 +98,34 @@ def check_timeouts(timeout_s: float, cell_timeout_s: int) -> None:
         )
 
 
-def _work_folder(report: Path) -> tempfile.TemporaryDirectory[str]:
+@contextmanager
+def _work_folder(report: Path) -> Iterator[str]:
     """A new ``.run-*`` working folder beside ``report``, in its folder (created if missing;
-    stale ones removed).
+    stale ones removed), its :data:`RUN_LOCK` held while the block runs; removed after it.
 
     Raises:
-        ReportWriteError: naming ``report``: its folder cannot be written (no permission, a file
-            in its place).
+        ReportWriteError: naming ``report`` (or the lock file): its folder cannot be written
+            (no permission, a file in its place).
     """
     folder = report.parent
     with writing(report):
         folder.mkdir(parents=True, exist_ok=True)
         _remove_stale_runs(folder)
-        return tempfile.TemporaryDirectory(prefix=".run-", dir=folder)
+        work = tempfile.TemporaryDirectory(prefix=".run-", dir=folder)
+    with work as tmp, file_lock(Path(tmp) / RUN_LOCK):
+        yield tmp
 
 
 def _remove_stale_runs(folder: Path) -> None:
-    """Remove the ``.run-*`` working folders in ``folder`` untouched for :data:`STALE_RUN_S`."""
+    """Remove the ``.run-*`` working folders in ``folder`` untouched for :data:`STALE_RUN_S`
+    whose :data:`RUN_LOCK` no process holds (their run has ended)."""
     now = time.time()
     for stale in folder.glob(".run-*"):
         try:
-            if stale.is_dir() and now - stale.stat().st_mtime > STALE_RUN_S:
+            old = stale.is_dir() and now - stale.stat().st_mtime > STALE_RUN_S
+            if old and not is_locked(stale / RUN_LOCK):
                 shutil.rmtree(stale, ignore_errors=True)
-        except OSError:  # (gone meanwhile: another run removed it)
+        except OSError:  # (gone meanwhile: another run removed it; or not ours to open)
             continue
 
 

@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from apislo.aggregate import merge_intervals
+from apislo.aggregate import merge_intervals, quantile_column
 from apislo.charts import MAX_CHART_INTERVALS, shown_text
 from apislo.errors import ConfigError
-from apislo.model import as_utc
+from apislo.model import as_utc, number_label
 
 __all__ = [
     "PROMETHEUS_TOKEN_ENV",
@@ -265,7 +265,7 @@ def api_overview(
         count = totals["latency_count"].astype("float64")
         out["mean_latency_s"] = totals["latency_sum_s"].astype("float64") / count
     for q in quantiles:
-        out[f"p{q * 100:g}_s"] = bucket_quantiles(totals, q)
+        out[quantile_column(q)] = bucket_quantiles(totals, q)
     return out.sort_values(["requests", *keys], ascending=[False] + [True] * len(keys)).reset_index(
         drop=True
     )
@@ -335,7 +335,7 @@ def latency_over_time(
             {
                 "ts": totals["ts"].to_numpy(),
                 by: totals[by].astype("string").to_numpy(),
-                "quantile": f"p{q * 100:g}",
+                "quantile": f"p{number_label(q, 2)}",
                 "latency_s": bucket_quantiles(totals, q),
             }
         )

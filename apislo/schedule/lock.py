@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import fcntl
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from apislo.report.atomic import writing
+from apislo.report.lock import file_lock
 
 __all__ = ["job_lock"]
 
@@ -27,19 +26,5 @@ def job_lock(lock_dir: str | Path, name: str) -> Iterator[bool]:
     path = Path(lock_dir) / f"{name}.lock"
     with writing(path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        with writing(path):
-            os.ftruncate(fd, 0)
-            os.write(fd, str(os.getpid()).encode())
-        try:
-            yield True
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+    with file_lock(path) as taken:
+        yield taken

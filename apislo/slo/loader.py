@@ -30,7 +30,7 @@ from apislo.errors import SpecError
 from apislo.slo.formats import apislo_yaml, openslo, sloth
 from apislo.slo.formats._fields import SpecWarning
 from apislo.slo.spec import SLO
-from apislo.text import YAML_VALUE_ERRORS, yaml_problem, yaml_value_problem
+from apislo.text import YAML_VALUE_ERRORS, yaml_loader, yaml_problem, yaml_value_problem
 
 __all__ = ["FORMATS", "SpecWarning", "check_ids", "load", "spec_files"]
 
@@ -71,7 +71,7 @@ def _documents(path: Path) -> tuple[str, list[Mapping[str, Any]]]:
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(str(path), "<file>", f"cannot be read ({exc})") from None
     try:
-        docs = [d for d in yaml.safe_load_all(text) if d is not None]
+        docs = [d for d in yaml.load_all(text, Loader=yaml_loader()) if d is not None]
     except yaml.YAMLError as exc:
         where, problem = yaml_problem(exc, text)
         raise SpecError(str(path), where, f"is not valid YAML: {problem}") from None

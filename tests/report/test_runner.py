@@ -191,3 +191,59 @@ def test_a_killed_runs_working_folder_is_removed_by_the_next_run(tmp_path: Path)
         "report.html",
         "report.ipynb",
     ]
+
+
+def test_the_working_folder_of_a_run_going_on_for_over_a_day_is_kept(tmp_path: Path) -> None:
+    """A job's ``timeout`` may be over a day: the next run into the same folder removed the
+    working folder of such a run, going on, once untouched for a day (here two days: its mtime
+    set back). The run holds ``run.lock`` in it, which keeps it; the run removes it at its end."""
+    import os
+
+    from apislo.report.runner import _work_folder
+
+    two_days_ago = time.time() - 2 * 24 * 3600
+    with _work_folder(tmp_path / "long.html") as going:
+        os.utime(going, (two_days_ago, two_days_ago))
+        with _work_folder(tmp_path / "next.html") as other:  # the next run sweeps the folder
+            names = sorted(p.name for p in tmp_path.iterdir())
+            assert names == sorted([Path(going).name, Path(other).name])
+            assert (Path(going) / "run.lock").read_text() == str(os.getpid())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_lock_of_a_killed_run_is_freed_and_its_old_folder_removed(tmp_path: Path) -> None:
+    """SIGKILL leaves a run's folder with its ``run.lock``, but frees the lock (``flock``): the
+    folder is removed once untouched for a day, as a folder without a lock file is."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from apislo.report.runner import _work_folder
+
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from apislo.report.runner import "
+            "_work_folder\nwith _work_folder(Path(sys.argv[1])) as tmp:\n"
+            "    print(tmp, flush=True); time.sleep(300)",
+            str(tmp_path / "long.html"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None
+    try:
+        going = Path(holder.stdout.readline().strip())
+        two_days_ago = time.time() - 2 * 24 * 3600
+        os.utime(going, (two_days_ago, two_days_ago))
+        with _work_folder(tmp_path / "next.html"):
+            assert going.is_dir()  # its run holds the lock
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=30)
+        holder.stdout.close()
+    assert (going / "run.lock").is_file()
+    with _work_folder(tmp_path / "next.html") as other:
+        assert list(tmp_path.iterdir()) == [Path(other)]

@@ -46,6 +46,16 @@ def test_api_overview_by_hand(hourly: pd.DataFrame) -> None:
     assert list(o.index) == ["pay", "users"]  # busiest first
 
 
+def test_quantiles_alike_to_six_digits_get_columns_of_their_own(hourly: pd.DataFrame) -> None:
+    # both were `p50_s` (`:g`), the second overwriting the first without a word
+    o = views.api_overview(hourly, quantiles=(0.5, 0.5000001)).set_index("api")
+    assert [c for c in o.columns if c.startswith("p")] == ["p50_s", "p50.00001_s"]
+    # pay: rank 3 is reached at le_0.05 (as above); rank 3.0000006 only at le_0.25 (cum 4;
+    # le_0.1 holds 3), in (0.1, 0.25] holding 1 -> 0.1 + 0.15 * 0.0000006
+    assert o.loc["pay", "p50_s"] == pytest.approx(0.05)
+    assert o.loc["pay", "p50.00001_s"] == pytest.approx(0.1 + 0.15 * 0.0000006)
+
+
 def test_quantile_above_last_bucket_is_its_bound_like_promql() -> None:
     frame = pd.DataFrame({"latency_count": [1, 0], "le_1": [0, 0], "le_10": [0, 0]})
     got = views.bucket_quantiles(frame, 0.5)

@@ -168,3 +168,27 @@ def test_a_date_that_cannot_be_or_a_self_holding_value_stops_no_job(
         ("alpha", "ok", ""),
         ("beta", "ok", ""),
     ]
+
+
+def test_a_key_given_twice_is_one_line_naming_it_and_stops_no_job(dirs, sched: Path, fake) -> None:
+    # QA: PyYAML kept the second `parameters:` silently, so the run went without the first's
+    # Prometheus URL; the error names the key and both lines (counted by hand: 4 and 6), never
+    # the value (a password in the URL)
+    (sched / "aaa-bad.yaml").unlink()
+    (sched / "twice.yaml").write_text(
+        'name: twice\nnotebook: n.ipynb\ncron: "0 6 * * *"\nparameters:\n'
+        '  prometheus_url: "https://bob:hunter2@prom.example"\nparameters:\n  spec: s.yaml\n'
+    )
+    _, reports = dirs
+    records = run_due(sched, reports, now=datetime(2026, 11, 28, 7, tzinfo=UTC))
+    assert [(r.job, r.status, r.error) for r in records] == [
+        (
+            "twice",
+            "failed",
+            f"{sched / 'twice.yaml'}: line 6: job file is not valid YAML: duplicate key "
+            "'parameters' (also on line 4): keep one",
+        ),
+        ("alpha", "ok", ""),
+        ("beta", "ok", ""),
+    ]
+    assert "hunter2" not in (reports / "history.jsonl").read_text()

@@ -158,3 +158,24 @@ def test_weeks_start_on_the_weekday_of_the_window_start() -> None:
         pd.Timestamp("2026-12-11T00:00Z"),
         pd.Timestamp("2026-12-25T00:00Z"),
     )
+
+
+def test_a_key_given_twice_is_refused_naming_it_and_its_lines(tmp_path: Path) -> None:
+    # PyYAML kept the second `objectives:` silently: the 99% objective was lost without a word
+    path = tmp_path / "x.yaml"
+    path.write_text(
+        "version: apislo/v1\n"
+        "service: shop\n"
+        "slos:\n"
+        "  - name: avail\n"
+        "    sli: {kind: availability}\n"
+        "    objectives:\n"
+        "      - target: 0.99\n"
+        "    objectives:\n"
+        "      - target: 0.9\n"
+    )
+    with pytest.raises(SpecError) as info:
+        load(path)
+    assert str(info.value) == (
+        f"{path}: line 8: is not valid YAML: duplicate key 'objectives' (also on line 6): keep one."
+    )

@@ -132,7 +132,7 @@ def _bucket_columns(
     if "le" not in frame.columns:  # the histogram has no series for this selection
         names = [bucket_column(t) for t in sorted(thresholds_s or ())]
         return pd.DataFrame(columns=["ts", *keys, *names])
-    le_s = pd.to_numeric(frame["le"].astype("string"), errors="coerce").astype("float64") / divisor
+    le_s = _seconds(frame["le"], divisor)
     finite = np.isfinite(le_s.to_numpy(na_value=np.nan))
     frame = frame.loc[finite].assign(le_s=le_s[finite])
     available = sorted(float(v) for v in frame["le_s"].unique())  # (shown in messages as 0.05)
@@ -143,8 +143,12 @@ def _bucket_columns(
             f"the exporter has no bucket at {missing} s; its buckets are {available} s "
             "(thresholds must be bucket boundaries)"
         )
-    frame = frame[np.isclose(frame["le_s"].to_numpy()[:, None], wanted, rtol=1e-9, atol=0).any(1)]
-    frame = frame.assign(column=[bucket_column(v) for v in frame["le_s"]])
+    close = np.isclose(frame["le_s"].to_numpy()[:, None], wanted, rtol=1e-9, atol=0)
+    # (named after the threshold each bucket is close to: a threshold of 0.1 + 0.2 s names the
+    # bucket 0.3 after itself, as the series of the frame are looked up by that name)
+    names = [bucket_column(t) for t in wanted]
+    kept = close.any(1)
+    frame = frame[kept].assign(column=np.array(names, dtype=object)[close[kept].argmax(1)])
     wide = frame.pivot_table(
         index=["ts", *keys],
         columns="column",
@@ -154,7 +158,20 @@ def _bucket_columns(
         observed=True,
     )
     wide.columns.name = None
-    return wide.reindex(columns=[bucket_column(t) for t in wanted]).reset_index()
+    return wide.reindex(columns=names).reset_index()
+
+
+def _seconds(le: pd.Series, divisor: float) -> pd.Series:
+    """Bucket bounds ``le`` (text, in the exporter's unit) in seconds, each the float its
+    decimal quotient reads as: ``33.3`` ms is 0.0333 s, where ``33.3 / 1000`` is
+    0.033299999999999996, a bucket column of another name (:func:`~apislo.model.bucket_column`).
+    Bounds written with up to 15 significant digits come out exact (the division's error is
+    below half a unit of the 15th)."""
+    values = pd.to_numeric(le.astype("string"), errors="coerce").astype("float64")
+    if divisor == 1:
+        return values
+    exact = {v: float(f"{v / divisor:.15g}") for v in values.dropna().unique()}
+    return values.map(exact).astype("float64")
 
 
 def _renamed(frame: pd.DataFrame, name: str) -> pd.DataFrame:

@@ -360,3 +360,15 @@ def test_a_route_map_that_is_not_yaml_is_a_one_line_error(tmp_path) -> None:
     assert str(info.value) == (
         f"{bad}: line 2: route map is not valid YAML: expected <block end>, but found '?'"
     )
+
+
+def test_a_route_map_item_giving_a_key_twice_is_refused(tmp_path) -> None:
+    # PyYAML kept the second `api:` silently: /a was named b
+    bad = tmp_path / "routes.yaml"
+    bad.write_text("- match: '^/a'\n  api: a\n  api: b\n")
+    with pytest.raises(ConfigError) as info:
+        RouteMap.load(bad)
+    assert str(info.value) == (
+        f"{bad}: line 3: route map is not valid YAML: duplicate key 'api' (also on line 2): "
+        "keep one"
+    )

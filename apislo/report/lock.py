@@ -1,0 +1,65 @@
+"""``flock`` locks on files: taken without blocking, freed when the holder dies (SIGKILL too).
+
+The scheduler locks each job (:func:`apislo.schedule.lock.job_lock`); each report run locks its
+working folder, so that another run never removes it while it runs.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from apislo.report.atomic import writing
+
+__all__ = ["file_lock", "is_locked"]
+
+
+@contextmanager
+def file_lock(path: str | Path) -> Iterator[bool]:
+    """Try to take the lock of file ``path`` (created if missing; this process's id written in
+    it when taken); yields whether it was taken (never blocks).
+
+    Raises:
+        ReportWriteError: ``path`` cannot be written (disk full, no permission).
+    """
+    path = Path(path)
+    with writing(path):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        with writing(path):
+            os.ftruncate(fd, 0)
+            os.write(fd, str(os.getpid()).encode())
+        try:
+            yield True
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def is_locked(path: str | Path) -> bool:
+    """Whether a process holds the lock of file ``path`` (:func:`file_lock`); ``False`` when
+    there is no such file.
+
+    Raises:
+        OSError: ``path`` exists but cannot be opened (no permission).
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # (refused while another holds LOCK_EX)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # (frees the shared lock, if taken)
+    return False
