@@ -13,20 +13,10 @@ from click.testing import CliRunner
 
 from apislo.cli import main
 from tests.prometheus.faultproxy import FaultProxy
+from tests.slo.test_cli_slo import ORDERS_SPEC
 
 TOKEN = "qa-token-8d1f"
 TENANT = "team-a"
-SPEC = """\
-version: apislo/v1
-service: shop
-slos:
-  - name: orders-availability
-    api: orders
-    objectives: [{target: 0.99}]
-    window: 1h
-    alerting:
-      tiers: [{severity: ticket, long_window: 1h, short_window: 5m, factor: 1}]
-"""
 FIRST_LINE_401 = (
     "error: Prometheus error 401: HTTP 401 Unauthorized: Unauthorized (check the bearer token / "
     "basic auth settings) (query "
@@ -45,7 +35,7 @@ def guarded(prom_url: str) -> Iterator[FaultProxy]:
 @pytest.fixture
 def spec(tmp_path: Path) -> str:
     path = tmp_path / "slo.yaml"
-    path.write_text(SPEC, encoding="utf-8")
+    path.write_text(ORDERS_SPEC, encoding="utf-8")
     return str(path)
 
 

@@ -275,7 +275,8 @@ def _openmetrics(errors_every_min: int) -> str:
     return "\n".join([*lines, "# EOF"]) + "\n"
 
 
-NO_CACHE_SPEC = """
+#: One orders SLO over an hour with one ticket tier (also used by the connection tests).
+ORDERS_SPEC = """
 version: apislo/v1
 service: shop
 slos:
@@ -299,7 +300,7 @@ def test_no_cache_reads_what_the_server_serves_now(
     from apislo.sources.prometheus.local import LocalPrometheus, backfill, free_port
 
     monkeypatch.setenv("APISLO_CACHE_DIR", str(tmp_path / "cache"))
-    spec = str(_spec(tmp_path, NO_CACHE_SPEC))
+    spec = str(_spec(tmp_path, ORDERS_SPEC))
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     data = {}
@@ -386,7 +387,7 @@ def test_availability_from_prometheus_grouped_by_a_label_the_histogram_lacks(
     from apislo.sources.prometheus.local import LocalPrometheus, backfill
 
     monkeypatch.setenv("APISLO_CACHE_DIR", str(tmp_path / "cache"))
-    spec = _spec(tmp_path, NO_CACHE_SPEC + "    group_by: [method]\n")
+    spec = _spec(tmp_path, ORDERS_SPEC + "    group_by: [method]\n")
     (tmp_path / "m.om").write_text(_openmetrics_by_method())
     data = backfill(tmp_path / "m.om", tmp_path / "data", "24h")
     with LocalPrometheus(data) as prom:
