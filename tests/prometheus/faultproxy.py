@@ -1,13 +1,13 @@
 """A small HTTP proxy in front of a real Prometheus that injects faults on request.
 
-Faults are queued and consumed one per request, in arrival order; with an empty queue requests
-pass through unchanged. Kinds: ``drop`` (close the connection without an answer), ``delay:S``
-(wait S seconds, then answer), ``503`` (Prometheus-style error body), ``429`` (with
-``Retry-After: 0``), ``truncate`` (announce the full length, send half the body, close),
-``html`` (a whole HTML login page with status 200, as from a single-sign-on proxy).
-With ``require_auth``, a request without exactly that ``Authorization`` header gets
-``401 Unauthorized``, as from a server behind basic auth; ``require_headers`` asks for other
-headers the same way (Mimir answers 401 to a request without its ``X-Scope-OrgID`` tenant).
+Faults are queued and consumed one per request, in arrival order; with an empty queue requests pass
+through unchanged. Kinds: ``drop`` (close the connection without an answer), ``delay:S`` (wait S
+seconds, then answer), ``503`` (Prometheus-style error body), ``429`` (with ``Retry-After: 0``),
+``429:V`` (with ``Retry-After: V``, any text, even none), ``truncate`` (announce the full length,
+send half the body, close), ``html`` (a whole HTML login page with status 200, as from a
+single-sign-on proxy). With ``require_auth``, a request without exactly that ``Authorization``
+header gets ``401 Unauthorized``, as from a server behind basic auth; ``require_headers`` asks for
+other headers the same way (Mimir answers 401 to a request without its ``X-Scope-OrgID`` tenant).
 With ``tls`` (a PEM certificate and key), the proxy speaks https.
 """
 
@@ -116,6 +116,10 @@ class FaultProxy:
         if fault and fault.startswith("delay:"):
             time.sleep(float(fault.split(":", 1)[1]))
         kind = "application/json"
+        retry_after = None
+        if fault and fault.startswith("429"):  # ("429" is "429:0")
+            retry_after = fault[4:] if fault.startswith("429:") else "0"
+            fault = "429"
         if fault in ("503", "429"):
             status = int(fault)
             payload = json.dumps(
@@ -129,8 +133,8 @@ class FaultProxy:
         handler.send_response(status)
         handler.send_header("Content-Type", kind)
         handler.send_header("Content-Length", str(len(payload)))
-        if fault == "429":
-            handler.send_header("Retry-After", "0")
+        if retry_after is not None:
+            handler.send_header("Retry-After", retry_after)
         handler.end_headers()
         if fault == "truncate":
             handler.wfile.write(payload[: len(payload) // 2])

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from apislo.errors import PrometheusQueryError, PrometheusUnavailableError
-from apislo.sources.prometheus import Prometheus
+from apislo.sources.prometheus import Prometheus, endpoint
 from apislo.sources.prometheus.local import free_port
 from tests.prometheus.conftest import T0
 from tests.prometheus.faultproxy import FaultProxy
@@ -88,3 +88,70 @@ def test_concurrent_chunks_survive_faults(proxy: FaultProxy) -> None:
     frame = prom.query_range(QUERY, T0, T0 + pd.Timedelta(hours=1), "1m")
     assert frame["value"].astype("float64").tolist() == _expected()
     assert len(proxy.requests) == 13 + 4  # 61 points in 13 chunks of <= 5, plus 4 retries
+
+
+def _slept(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The delays the client waits between attempts, recorded instead of slept."""
+    delays: list[float] = []
+    monkeypatch.setattr(endpoint.time, "sleep", delays.append)
+    return delays
+
+
+#: Long enough a cap that a Retry-After taken at its word shows; a short, known backoff.
+PATIENT = {"backoff_s": 0.2, "max_backoff_s": 30.0}
+
+
+@pytest.mark.parametrize("header", ["nan", "inf", "-5", "1e400", "", "1.5", "+5", "0x10", "soon"])
+def test_a_retry_after_that_is_no_delay_is_ignored(
+    proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch, header: str
+) -> None:
+    # RFC 9110 section 10.2.3: Retry-After is delay-seconds (1*DIGIT) or an HTTP-date. "nan"
+    # raised ValueError from time.sleep, "inf" and "1e400" waited the whole cap, "-5" not at all,
+    # "1.5" and "+5" were taken as delays. Now they are absent: the first backoff, 0.2 s halved
+    # plus a jitter of up to its other half.
+    delays = _slept(monkeypatch)
+    proxy.inject(f"429:{header}")
+    assert _pull(proxy.url, **PATIENT)["value"].astype("float64").tolist() == _expected()
+    assert len(delays) == 1 and 0.1 <= delays[0] <= 0.2, delays
+
+
+def _http_date(seconds_from_now: float, form: str) -> str:
+    """An HTTP-date (RFC 9110 section 5.6.7) in one of its three forms."""
+    when = time.gmtime(time.time() + seconds_from_now)
+    pattern = {
+        "IMF-fixdate": "%a, %d %b %Y %H:%M:%S GMT",
+        "rfc850-date": "%A, %d-%b-%y %H:%M:%S GMT",
+        "asctime-date": "%a %b {day:>2} %H:%M:%S %Y",
+    }[form].format(day=when.tm_mday)
+    return time.strftime(pattern, when)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("3", 3.0),
+        ("0", 0.0),
+        (" 7 ", 7.0),  # (a field value's surrounding spaces are not part of it)
+        ("9" * 400, 30.0),  # far too long to wait: the cap
+        ("Sun, 06 Nov 1994 08:49:37 GMT", 0.0),  # a date in the past: now
+        (_http_date(3600, "IMF-fixdate"), 30.0),
+    ],
+)
+def test_a_retry_after_delay_or_date_is_honoured_up_to_the_cap(
+    proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch, header: str, expected: float
+) -> None:
+    delays = _slept(monkeypatch)
+    proxy.inject(f"429:{header}")
+    assert _pull(proxy.url, **PATIENT)["value"].astype("float64").tolist() == _expected()
+    assert delays == [expected]
+
+
+@pytest.mark.parametrize("form", ["IMF-fixdate", "rfc850-date", "asctime-date"])
+def test_a_retry_after_date_in_each_form_is_waited_for(
+    proxy: FaultProxy, monkeypatch: pytest.MonkeyPatch, form: str
+) -> None:
+    # 20 s ahead, written to the whole second (up to 1 s earlier) and read a moment later.
+    delays = _slept(monkeypatch)
+    proxy.inject(f"429:{_http_date(20, form)}")
+    assert _pull(proxy.url, **PATIENT)["value"].astype("float64").tolist() == _expected()
+    assert len(delays) == 1 and 18.0 < delays[0] <= 20.0, delays

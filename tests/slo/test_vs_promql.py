@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
 import apislo
+from apislo.cli import main
 from apislo.slo import SLI, SLO, Objective, SourceHints, TimeWindow, evaluate
 from apislo.slo.rules import error_ratio_expr
 from apislo.sources.prometheus import Prometheus
@@ -168,3 +171,56 @@ def test_a_step_not_longer_than_the_scrape_interval_is_refused(env_url: str) -> 
     assert (row["good"], row["total"]) == (6000, 6060)
     # an API without series still gives an empty frame, not this error
     assert Prometheus(env_url, cache=False).traffic(where={"api": "none"}, **hour).empty
+
+
+#: At a 90 s step over [01:00, 02:00), "jit" (60 s scrapes at :17) has 40 intervals starting 0,
+#: 90, 180 ... s after 01:00; the even ones hold two samples (17 s and 77 s in), the odd ones one
+#: (47 s in). Checked: the 39 intervals ending 01:01:30 ... 01:58:30 (the last has no next), of
+#: which the 19 odd ones hold one sample: 19/39 = 49 %. The scrape interval, on the high side by
+#: one interval, is 90 s / (2 - 20/39) = 60.5 s, 61 s rounded: a step of at least 122 s.
+LONE = (
+    "49% of the 90s intervals hold one sample of http_requests_total (where increase() needs "
+    "two, so they count no request): the step is shorter than twice the scrape interval (about "
+    "61 s); use a step of at least 122s"
+)
+
+
+def test_a_step_under_twice_the_scrape_interval_is_refused(env_url: str, tmp_path: Path) -> None:
+    # increase() counted nothing in the odd intervals and extrapolated the even ones to 1.5 x
+    # 101 = 151.5 (152): apislo returned 20 x 152 = 3,040 of jit's 6,060 requests, every other
+    # interval 0, and SLIs from them, without a word.
+    at = ENV_T0 + pd.Timedelta(hours=2)
+    hour = {"start": at - pd.Timedelta(hours=1), "end": at, "step": "90s"}
+    prom = Prometheus(env_url, cache=False)
+    with pytest.raises(apislo.errors.ConfigError) as info:
+        prom.traffic(where={"api": "jit"}, **hour)
+    assert str(info.value) == LONE
+    # all APIs at once: orders, whose scrapes fall on the interval edges, does not hide jit
+    with pytest.raises(apislo.errors.ConfigError) as info:
+        prom.traffic(**hour)
+    assert str(info.value) == LONE
+    slo = SLO("jit", "shop", SLI(), (Objective(0.99),), TimeWindow.rolling_window(
+        timedelta(hours=1)), api="jit")  # fmt: skip
+    with pytest.raises(apislo.errors.ConfigError, match="hold one sample"):
+        evaluate(slo, env_url, at=at, step="90s", series=False)
+    window = ["--start", "2026-01-05T01:00Z", "--end", "2026-01-05T02:00Z", "--step", "90s"]
+    out = tmp_path / "pull.csv"
+    pulled = CliRunner().invoke(
+        main, ["prom", "pull", env_url, *window, "--out", str(out), "--no-cache"]
+    )
+    assert (pulled.exit_code, pulled.stderr) == (1, f"error: {LONE}\n")
+    assert not out.exists()
+
+
+def test_scrapes_on_the_interval_edges_hold_two_samples_each(env_url: str) -> None:
+    # orders is scraped on the minute: every 90 s interval [a, a + 90] (both ends, Prometheus 2)
+    # holds two samples a minute apart, which increase() extrapolates by 1.5. Not refused, and
+    # approximate: per interval 15 (prod 200s) + 3 + 4.5 (staging) + 1.5 where prod's 500s step
+    # (at minutes 70, 90, 100 and 120 of the 60 minute steps the intervals see: those from m
+    # with m - 60 = 0 or 2 mod 3), each rounded half to even: 36 x 22 + 4 x 24 = 888 of 906,
+    # 36 x 4 + 4 x 6 = 168 of 186 errors.
+    at = ENV_T0 + pd.Timedelta(hours=2)
+    frame = Prometheus(env_url, cache=False).traffic(
+        where={"api": "orders"}, start=at - pd.Timedelta(hours=1), end=at, step="90s"
+    )
+    assert (frame["requests"].sum(), frame["status_5xx"].sum()) == (888, 168)

@@ -245,6 +245,11 @@ class Prometheus:
             between a group's first and last; counts are PromQL ``increase`` rounded to int64
             (exact when samples fall on interval boundaries and on ``start`` and ``end``: see
             the README).
+
+        Raises:
+            ConfigError: among others, a step too short for the request counter's scrape
+                interval (under 1.75 of them: intervals holding one sample count nothing); the
+                message names the step to use.
         """
         from apislo.sources.prometheus.traffic import pull_traffic
 

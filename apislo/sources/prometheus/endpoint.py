@@ -1,8 +1,8 @@
 """The one request helper: retries with backoff and jitter, and Prometheus error bodies.
 
 Retried: connection errors, timeouts, bodies cut off in transit (a parse failure of a 200 answer),
-HTTP 429 (honouring ``Retry-After``, capped) and 5xx. Not retried: other 4xx answers, which are
-the query's fault, a whole 200 answer that is not Prometheus's (an HTML login page) and a TLS
+HTTP 429 and 5xx (honouring a valid ``Retry-After``, capped). Not retried: other 4xx answers, which
+are the query's fault, a whole 200 answer that is not Prometheus's (an HTML login page) and a TLS
 certificate that is not trusted (each a :class:`~apislo.errors.ConfigError` saying so). A
 ``{"status":"error","errorType":...,"error":...}`` body becomes a
 :class:`~apislo.errors.PrometheusQueryError`; a server that stays unreachable becomes one
@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -42,6 +45,8 @@ T = TypeVar("T")
 #: Queries longer than this go as a POST form, so URLs stay under proxies' limits.
 _MAX_GET_QUERY = 2000
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+#: RFC 9110 ``delay-seconds``: ``1*DIGIT`` (ASCII digits only).
+_DELAY_SECONDS = re.compile(r"[0-9]+")
 _TRANSPORT_ERRORS = (
     requests.ConnectionError,
     requests.Timeout,
@@ -129,12 +134,12 @@ class Endpoint:
         return credentials_digest(self.transport, self._url_auth)
 
     def _delay(self, attempt: int, retry_after: str | None) -> float:
+        """Seconds to wait before retry ``attempt + 1``: what a valid ``Retry-After`` asks for,
+        else exponential backoff with jitter; at most ``max_backoff_s`` either way."""
         t = self.transport
-        if retry_after is not None:
-            try:
-                return min(max(float(retry_after), 0.0), t.max_backoff_s)
-            except ValueError:
-                pass
+        asked = _retry_after_s(retry_after)
+        if asked is not None:
+            return min(asked, t.max_backoff_s)
         cap = min(t.max_backoff_s, t.backoff_s * 2**attempt)
         return cap / 2 + random.uniform(0, cap / 2)
 
@@ -219,6 +224,28 @@ class Endpoint:
         return PrometheusQueryError(
             response.status_code, error_type, error, context.query, context.start, context.end
         )
+
+
+def _retry_after_s(value: str | None) -> float | None:
+    """Seconds from now that a ``Retry-After`` header value asks to wait (RFC 9110 section
+    10.2.3: ``delay-seconds``, a non-negative integer, or an HTTP-date, 0 when it is past), or
+    ``None`` when there is none or it is neither (``nan``, ``inf``, ``-5``, ``1.5``, ``1e400``,
+    ``""``): the caller then backs off on its own. A huge integer is ``inf``, for the caller's
+    cap.
+
+    >>> _retry_after_s("120"), _retry_after_s("-5"), _retry_after_s("Sun, 06 Nov 1994 08:49:37 GMT")
+    (120.0, None, 0.0)
+    """
+    text = (value or "").strip()
+    if _DELAY_SECONDS.fullmatch(text):
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # (asctime dates name no zone; HTTP dates are all in GMT)
+        when = when.replace(tzinfo=UTC)
+    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
 
 
 def _complete_but_not_prometheus(body: bytes) -> bool:

@@ -45,6 +45,17 @@ if TYPE_CHECKING:
 __all__ = ["pull_traffic", "traffic_queries"]
 
 _SHORTER = "use a longer step or a shorter span"
+#: A step is refused when more than this share of the intervals of a series of the request
+#: counter hold one sample (:func:`_check_two_samples`): a step under 1.75 scrape intervals. At
+#: two, each missed scrape leaves one such interval, and a scraper missing one in eight is still
+#: let through.
+_MAX_LONE_SHARE = 0.25
+#: :func:`_check_two_samples` looks at the last this many intervals at most (a day at 1 m), so
+#: its query costs a bounded fraction of a long pull's.
+_CHECKED_INTERVALS = 1_440
+#: ... and counts a series' share over this many intervals at least, so that a series seen in
+#: a few intervals, one of them after a missed scrape, is no reason to refuse.
+_LEAST_CHECKED = 12
 
 
 def traffic_queries(
@@ -111,6 +122,61 @@ def _check_sampled(
             f"{format_duration(step_s)} interval holds two, so increase() counts nothing in "
             "any: the step is not longer than the scrape interval; use a step of at least "
             "twice the scrape interval (2m for 60 s scrapes)"
+        )
+
+
+def _check_two_samples(
+    prom: Prometheus,
+    profile: Profile,
+    where: dict[str, str],
+    whole: pd.Timestamp,
+    t1: pd.Timestamp,
+    step_s: int,
+) -> None:
+    """Refuse a step shorter than twice the request counter's scrape interval, called when the
+    traffic frame is not empty: between one and two scrape intervals, some intervals hold one
+    sample (a share of ``2 - step / scrape interval`` of them, when scrapes do not fall on their
+    edges), ``increase`` counts nothing in those, and the frame silently misses their requests
+    (at 1.5 scrape intervals, half of them).
+
+    Each series' share is counted over the whole intervals of the window (their ends from
+    ``whole`` on) but the last, at most the last :data:`_CHECKED_INTERVALS`, and only over
+    those whose intervals before and after hold samples too: a series born, ended or in a
+    scrape gap there is fine. The series with the largest share decides.
+
+    Raises:
+        ConfigError: a series has one sample in more than :data:`_MAX_LONE_SHARE` of its
+            intervals; the message names the step to use: twice the scrape interval estimated
+            from the share (on the high side, by one interval of those checked).
+    """
+    last = align_down(t1, step_s)  # end of the last whole interval
+    width = pd.Timedelta(seconds=step_s)
+    # evaluated at the ends of the intervals after those checked: from `whole` + 1 to `last`
+    span = min(last - whole, width * _CHECKED_INTERVALS) - width
+    if span <= pd.Timedelta(0):
+        return
+    step = format_duration(step_s)
+    counter = selector(profile.requests, _selection(profile, where))
+
+    def samples(offset: int) -> str:
+        """Samples per series in the interval ending ``offset`` intervals before the time."""
+        shift = f" offset {format_duration(offset * step_s)}" if offset else ""
+        return f"count_over_time({counter}[{step}]{shift})"
+
+    # per series and time: 1 if the interval ending a step earlier holds one sample and those
+    # on either side of it hold some, 0 if it holds two or more
+    lone = f"(({samples(1)} < bool 2) and {samples(2)} and {samples(0)})[{_range(span)}:{step}]"
+    share = f"sum_over_time({lone}) / clamp_min(count_over_time({lone}), {_LEAST_CHECKED})"
+    found = prom.query(f"max({share})", at=last)
+    worst = float(found["value"].iloc[0]) if len(found) else 0.0
+    if worst > _MAX_LONE_SHARE:
+        # share = 2 - step / scrape interval, give or take one interval of those checked
+        scrape_s = round(step_s / (2 - min(worst + width / (span + width), 1.0)))
+        raise ConfigError(
+            f"{worst:.0%} of the {step} intervals hold one sample of {profile.requests} (where "
+            "increase() needs two, so they count no request): the step is shorter than twice "
+            f"the scrape interval (about {scrape_s} s); use a step of at least "
+            f"{format_duration(2 * scrape_s)}"
         )
 
 
@@ -233,6 +299,8 @@ def pull_traffic(
         pulled[name] = frame
     if pulled["requests"].empty:
         _check_sampled(prom, prof, where, t0, t1, step_s)
+    else:
+        _check_two_samples(prom, prof, where, whole, t1, step_s)
     status = prof.status_label
     if status not in pulled["requests"].columns:
         pulled["requests"][status] = pd.Series(
