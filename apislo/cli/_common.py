@@ -140,8 +140,11 @@ def _headers(items: tuple[str, ...]) -> dict[str, str]:
     """``--header`` values (``NAME:VALUE``, spaces around either ignored) as a dict.
 
     Raises:
-        ConfigError: one has no ``:`` or no name (it is not quoted: it may hold a key), or a
-            name is given twice (HTTP names are case-insensitive; only one would be sent).
+        ConfigError: one has no ``:`` or no name (it is not quoted: it may hold a key), is
+            an ``Authorization`` of the Bearer or Basic scheme (a credential on the command
+            line, which ``ps`` and the shell history show, where an option reads it from a file
+            or the environment; other schemes have no such option), or a name is given twice
+            (HTTP names are case-insensitive; only one would be sent).
     """
     headers: dict[str, str] = {}
     for item in items:
@@ -150,12 +153,24 @@ def _headers(items: tuple[str, ...]) -> dict[str, str]:
             raise ConfigError(
                 "a --header is not NAME:VALUE: write it as NAME:VALUE (X-Scope-OrgID:team-a)"
             )
+        if name.lower() == "authorization" and _scheme(value) in ("bearer", "basic"):
+            raise ConfigError(
+                f"--header {name} puts a credential on the command line, where ps and the "
+                "shell history show it: give a bearer token with --bearer-token-env or "
+                "--bearer-token-file (basic auth: --basic-user with --basic-password-env or "
+                "--basic-password-file)"
+            )
         if name.lower() in (known.lower() for known in headers):
             raise ConfigError(
                 f"--header {name} is given twice, and only one would be sent: give it once"
             )
         headers[name] = value
     return headers
+
+
+def _scheme(credentials: str) -> str:
+    """The authentication scheme of an ``Authorization`` value, lower case (``bearer``)."""
+    return credentials.split(maxsplit=1)[0].lower() if credentials.strip() else ""
 
 
 def connect(url: str, options: dict[str, Any]) -> Prometheus:
@@ -237,16 +252,18 @@ def typed_parameters(parameters: tuple[tuple[str, str], ...]) -> dict[str, Any]:
 
 
 def load_specs(specs: tuple[str, ...] | list[str]) -> list[Any]:
-    """Load SLO specs, printing spec warnings on stderr as ``warning: ...`` lines."""
+    """Load SLO specs, printing spec warnings on stderr as ``warning: ...`` lines, also when the
+    specs are refused (a warning may say why: a Sloth name lower-cased into another's)."""
     from apislo.slo.loader import SpecWarning, load
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SpecWarning)
-        slos = load(list(specs))
-    for item in caught:
-        if issubclass(item.category, SpecWarning):
-            click.echo(f"warning: {item.message}", err=True)
-    return slos
+        try:
+            return load(list(specs))
+        finally:
+            for item in caught:
+                if issubclass(item.category, SpecWarning):
+                    click.echo(f"warning: {item.message}", err=True)
 
 
 def progress(total: int, label: str, quiet: bool) -> Any:

@@ -188,25 +188,27 @@ def fired_alerts(
     warmup: str = "72h",
 ) -> pd.DataFrame:
     """Every alert episode active during ``[start, end)`` (times; naive: UTC), replaying each
-    SLO's alert tiers from ``start - warmup`` so long windows are full at ``start``.
+    SLO's alert tiers from ``start - warmup``, or earlier when its longest tier needs more
+    (:func:`~apislo.slo.alerts.replay_lookback`: a long window plus its ``alert_after``), so
+    the alerts active from ``start`` on are those a replay of all history would find.
 
     Returns:
         ``slo``, ``alert``, ``severity``, ``group``, ``fired_at``, ``reset_at`` (``NaT`` while
         still firing at ``end``), ``duration``; sorted by ``fired_at``.
     """
-    from apislo.slo.alerts import alert_history, alert_name
+    from apislo.slo.alerts import alert_history, alert_name, replay_lookback
     from apislo.slo.policy import policy_for
     from apislo.slo.source import resolve_source
 
     src = resolve_source(source)
     start_ts, end_ts, step_td = as_utc(start), as_utc(end), pd.Timedelta(step)
-    replay_from = start_ts - pd.Timedelta(warmup)
     columns = ["slo", "alert", "severity", "group", "fired_at", "reset_at", "duration"]
     parts = []
     for slo in slos:
         if slo.alerting.disabled:
             continue
         tiers = {t.name: t for t in policy_for(slo).tiers}
+        replay_from = start_ts - max(pd.Timedelta(warmup), replay_lookback(slo, step_td))
         frame = src.frame(slo, replay_from, end_ts, step_td)
         for history in alert_history(slo, frame, start=replay_from, end=end_ts, step=step_td):
             episodes = history.intervals()

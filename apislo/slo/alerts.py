@@ -53,6 +53,7 @@ __all__ = [
     "firing",
     "firing_by_group",
     "intervals_from_mask",
+    "replay_lookback",
     "units_from_arrays",
     "window_steps",
 ]
@@ -328,6 +329,32 @@ def _hold_steps(tier: Tier, step: timedelta) -> int:
     return math.ceil(pd.Timedelta(tier.alert_after) / pd.Timedelta(step))
 
 
+def replay_lookback(slo: Any, step: timedelta) -> timedelta:
+    """How much history before an evaluation time decides which of ``slo``'s alerts are active
+    at it: the longest of its tiers' long windows plus their ``alert_after`` rounded up to whole
+    evaluations (``step`` apart, or one slice apart for a Timeslices or RatioTimeslices
+    objective, plus one slice: inside a slice, the windows end at its start). A replay that
+    starts later judges the first evaluations of that span on windows not yet full.
+
+    Args:
+        slo: an :class:`apislo.slo.spec.SLO`.
+        step: the interval of the counts.
+
+    Returns:
+        The duration; zero when alerting is disabled.
+    """
+    if slo.alerting.disabled:
+        return timedelta(0)
+    tiers = policy_for(slo).tiers
+    longest = timedelta(0)
+    for objective in slo.objectives:
+        unit = objective.timeslice_window or step
+        margin = objective.timeslice_window or timedelta(0)
+        for tier in tiers:
+            longest = max(longest, tier.long_window + _hold_steps(tier, unit) * unit + margin)
+    return longest
+
+
 def _hold(active: np.ndarray, steps: int) -> None:
     """Clear, in place, the first ``steps`` rows of every run of ``True`` down each column of
     ``active`` (``(intervals, groups)``): a condition fires only once it has held that long."""
@@ -407,7 +434,7 @@ def firing(slo: Any, traffic: pd.DataFrame, at: datetime | str | pd.Timestamp) -
 
     Args:
         slo: an :class:`apislo.slo.spec.SLO`.
-        traffic: traffic frame covering at least the longest alert window before ``at``.
+        traffic: traffic frame covering at least :func:`replay_lookback` before ``at``.
         at: evaluation time (UTC if naive), on an interval boundary.
 
     Returns:
@@ -427,7 +454,8 @@ def firing_by_group(
 
     Args:
         slo: an :class:`apislo.slo.spec.SLO`.
-        traffic: traffic frame covering at least the longest alert window before ``at``.
+        traffic: traffic frame covering at least :func:`replay_lookback` before ``at`` (its
+            longest alert window and that window's ``alert_after``).
         at: evaluation time (UTC if naive), on an interval boundary; a Timeslices or
             RatioTimeslices SLO is judged on the slices ended by then (a slice still running at
             ``at`` does not count, as in :func:`apislo.slo.evaluation.evaluate`'s burn rates).
@@ -442,18 +470,15 @@ def firing_by_group(
         return [{} for _ in slo.objectives]
     policy = policy_for(slo)
     at_ts = as_utc(at)
-    # one slice more than the longest window (and its alert_after, which looks further back):
-    # inside a slice, the windows end at its start
-    slice_max = max(o.timeslice_window or timedelta(0) for o in slo.objectives)
-    lookback = max(t.long_window + t.alert_after for t in policy.tiers)
-    start = at_ts - pd.Timedelta(lookback + slice_max)
+    step = _step(traffic)
+    start = at_ts - pd.Timedelta(replay_lookback(slo, step))
     ts = utc_index(traffic["ts"])
     recent = traffic[(ts >= start) & (ts < at_ts)]
     if len(recent) == 0:
         return [{} for _ in slo.objectives]
     out = []
     # (the history ends at the last unit ended by ``at``: a slice still running is left out)
-    for history in alert_history(slo, recent, policy, start, at_ts, _step(recent)):
+    for history in alert_history(slo, recent, policy, start, at_ts, step):
         if not len(history.eval_times):  # (``at`` inside the first slice)
             out.append({})
             continue

@@ -138,13 +138,21 @@ def burn_windows(slo: SLO) -> tuple[timedelta, ...]:
         return DEFAULT_BURN_WINDOWS
 
 
-def _lookback(slo: SLO, at: pd.Timestamp, windows: Sequence[timedelta]) -> pd.Timestamp:
+def _lookback(
+    slo: SLO, at: pd.Timestamp, windows: Sequence[timedelta], step: pd.Timedelta
+) -> pd.Timestamp:
+    """Where ``slo``'s data must start for its window, its burn ``windows`` and its alerts
+    (:func:`~apislo.slo.alerts.replay_lookback`: a tier's ``alert_after`` looks further back)
+    to be exact at ``at``."""
+    from apislo.slo.alerts import replay_lookback
+
     longest = max([slo.window.period if slo.window.is_rolling else timedelta(0), *windows])
     start = at - pd.Timedelta(longest)
     if not slo.window.is_rolling:
         start = min(start, period_bounds(slo.window, at - pd.Timedelta(1, "ns"))[0])
     slice_max = max((o.timeslice_window or timedelta(0) for o in slo.objectives), default=None)
-    return start - pd.Timedelta(slice_max or timedelta(0))
+    start -= pd.Timedelta(slice_max or timedelta(0))
+    return min(start, at - pd.Timedelta(replay_lookback(slo, step)))
 
 
 @dataclass(frozen=True)
@@ -293,7 +301,7 @@ def evaluate(
     for slo in slos:
         windows = burn_windows(slo)
         own_windows[slo.name] = tuple(prom_duration(w) for w in windows)
-        start = _lookback(slo, at_ts, windows)
+        start = _lookback(slo, at_ts, windows, step_td)
         if series and slo.window.is_rolling:
             start -= pd.Timedelta(slo.window.period)
         frame = src.frame(slo, start, at_ts, step_td)

@@ -48,6 +48,7 @@ import yaml
 
 from apislo import __version__
 from apislo.errors import ConfigError, SpecError
+from apislo.model import number_label
 from apislo.slo.alerts import alert_name
 from apislo.slo.loader import check_ids
 from apislo.slo.maths import error_allowance
@@ -125,10 +126,17 @@ def _sum(expr: str, by: Sequence[str]) -> str:
     return f"sum by ({', '.join(by)}) ({expr})" if by else f"sum({expr})"
 
 
+def _le_value(threshold_s: float, profile: Profile) -> str:
+    """A threshold (seconds) as the ``le`` bound of the profile's histogram, in its unit: every
+    digit it has (:func:`~apislo.model.number_label`: ``0.1234561``, not ``:g``'s ``0.123456``,
+    another bucket), and exact in milliseconds (``123.4561``, not ``123.45609999999999``)."""
+    return number_label(threshold_s, round(math.log10(profile.unit_divisor)))
+
+
 def _le_matcher(threshold_s: float, profile: Profile) -> tuple[str, str]:
     """``le`` matcher for a threshold: exporters write ``1`` or ``1.0``; match both."""
-    value = threshold_s * profile.unit_divisor
-    forms = dict.fromkeys([f"{value:g}", repr(float(value))])
+    value = _le_value(threshold_s, profile)
+    forms = dict.fromkeys([value, repr(float(value))])
     if len(forms) == 1:
         return ("=", next(iter(forms)))
     return ("=~", "|".join(re.escape(f) for f in forms))
@@ -274,10 +282,10 @@ def check_buckets(slos: Sequence[SLO], buckets_s: Sequence[float] | None) -> Non
             raise SpecError(
                 slo.origin,
                 f"objectives[{i}].threshold_s" if own else "sli.threshold_s",
-                f"SLO {slo.name}: {threshold:g} s is not a bucket of the latency histogram "
-                f"{_profile(slo).latency}, so its rules would select no series and their "
-                "alerts could never fire",
-                f"one of its buckets: {', '.join(f'{b:g}' for b in bounds)} (seconds)",
+                f"SLO {slo.name}: {number_label(threshold)} s is not a bucket of the latency "
+                f"histogram {_profile(slo).latency}, so its rules would select no series and "
+                "their alerts could never fire",
+                f"one of its buckets: {', '.join(map(number_label, bounds))} (seconds)",
             )
 
 
@@ -681,7 +689,7 @@ def synthetic_series(
             {"series": selector(profile.requests, good), "values": _difference(total, bad)},
         ]
     threshold = slo.threshold_s(objective) or 0.0
-    le = f"{threshold * profile.unit_divisor:g}"
+    le = _le_value(threshold, profile)
     return [
         {"series": selector(profile.latency + "_count", labels), "values": total},
         {

@@ -119,20 +119,36 @@ def test_connection_options_with_a_dataset_are_refused(spec: str, tmp_path: Path
         ),
         (["X-Api-Key=LEAK123"], "a --header is not NAME:VALUE: write it as NAME:VALUE "
          "(X-Scope-OrgID:team-a)"),
+        (["authorization: Bearer LEAK123"], "--header authorization puts a credential on the "
+         "command line, where ps and the shell history show it: give a bearer token with "
+         "--bearer-token-env or --bearer-token-file (basic auth: --basic-user with "
+         "--basic-password-env or --basic-password-file)"),
     ],
-    ids=["twice", "no-colon"],
+    ids=["twice", "no-colon", "authorization"],
 )  # fmt: skip
-def test_a_header_given_twice_or_without_a_colon_is_refused(
+def test_a_header_given_twice_without_a_colon_or_with_a_credential_is_refused(
     prom_url: str, headers: list[str], message: str
 ) -> None:
     """Header names are case-insensitive: only team-b was sent. A header without a colon may
-    be a key written NAME=VALUE: it is not shown."""
+    be a key written NAME=VALUE: it is not shown. An Authorization header was sent as given,
+    its token in the command line that ps shows."""
     with FaultProxy(prom_url) as proxy:
         flags = [arg for header in headers for arg in ("--header", header)]
         result = CliRunner().invoke(main, ["prom", "query", proxy.url, "up", "--no-cache", *flags])
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == f"error: {message}\n"
     assert proxy.requests == []
+
+
+@pytest.mark.prometheus
+def test_an_authorization_of_another_scheme_is_sent(prom_url: str) -> None:
+    """Only Bearer and Basic credentials have options that read them from a file or the
+    environment; another scheme (`Token`, as some gateways want) still goes by --header."""
+    with FaultProxy(prom_url, require_auth="Token t-77") as proxy:
+        args = ["prom", "query", proxy.url, "vector(1)", "--no-cache", "--start", "-2m"]
+        result = CliRunner().invoke(main, [*args, "--header", "Authorization: Token t-77"])
+    assert result.exit_code == 0, result.stderr
+    assert proxy.headers[0]["Authorization"] == "Token t-77"
 
 
 @pytest.mark.prometheus

@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import certifi
 import pandas as pd
@@ -21,7 +22,7 @@ from urllib3.exceptions import InsecureRequestWarning
 
 from apislo.cli import main
 from apislo.errors import ConfigError
-from apislo.sources.prometheus import Prometheus
+from apislo.sources.prometheus import Prometheus, endpoint
 from tests.prometheus.conftest import T0
 from tests.prometheus.faultproxy import FaultProxy
 
@@ -78,6 +79,26 @@ def test_an_untrusted_certificate_is_one_clear_error_not_retried(https: FaultPro
         str(info.value),
     )
     assert https.requests == []  # no request got through the handshake
+
+
+@pytest.mark.prometheus
+def test_https_to_a_plain_http_port_is_one_clear_error_not_retried(
+    prom_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fixture Prometheus serves plain HTTP: it answers a TLS handshake with an HTTP 400,
+    which OpenSSL reads as a record of a wrong version. The error said only "Max retries
+    exceeded", after five attempts."""
+    naps: list[float] = []
+    monkeypatch.setattr(endpoint, "time", SimpleNamespace(sleep=naps.append))
+    url = prom_url.replace("http://", "https://")
+    result = CliRunner().invoke(main, ["prom", "query", url, "up", "--no-cache"])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: {url}: the server does not answer in TLS (OpenSSL: wrong version number), as "
+        f"a plain-HTTP server would not: use {prom_url} if it serves plain HTTP, or the port of "
+        "its https listener\n"
+    )
+    assert naps == []  # not retried
 
 
 @pytest.mark.prometheus

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -58,6 +59,41 @@ def test_alerts_and_their_summary(slos, tmp_path: Path) -> None:
     # the episodes' UTC reset times)
     naive = slo_views.fired_alerts(slos, dataset, "2026-11-01 00:00", "2026-11-01 02:00")
     assert set(naive["fired_at"]) == {pd.Timestamp("2026-11-01T00:31Z")}
+
+
+def test_alerts_replay_far_enough_back_for_a_long_window_and_its_alert_after() -> None:
+    # A ticket tier over 72h/2h at factor 1 (threshold 0.01), held 1h, on 1-hour counts of 10
+    # events: all bad in the hour from S-73h, 3 bad an hour from S-3h on. From all history its
+    # condition is: S-3h: short window [S-5h, S-3h) clean, no. S-2h: short 3 / 20, long
+    # [S-74h, S-2h) (10 + 3) / 720 = 0.018, yes. S-1h: 16 / 720, yes. S: 9 / 720 = 0.0125 (the
+    # burst has left), yes; and on. Pending from S-2h, it fires at S-1h and is firing all of
+    # [S, S+3h). The 72h warm-up alone replayed from S-72h, without the burst: 3 / 700 and
+    # 6 / 710 are not above 0.01, so the alert seemed to fire at S+1h, 2 hours late.
+    s = pd.Timestamp("2026-01-10T00:00Z")
+    hours = pd.date_range(
+        s - pd.Timedelta("80h"), s + pd.Timedelta("3h"), freq="1h", inclusive="left"
+    )
+    bad = [
+        10 if h == s - pd.Timedelta("73h") else 3 if h >= s - pd.Timedelta("3h") else 0
+        for h in hours
+    ]
+    events = pd.DataFrame(
+        [(h + pd.Timedelta(minutes=i), "checkout", 500 if i < n else 200, 0.1)
+         for h, n in zip(hours, bad, strict=True) for i in range(10)],
+        columns=["ts", "api", "status", "latency_s"],
+    )  # fmt: skip
+    tier = {"severity": "ticket", "long_window": "72h", "short_window": "2h", "factor": 1,
+            "alert_after": "1h"}  # fmt: skip
+    slo = apislo.slo.SLO(
+        "checkout-availability", "shop", apislo.slo.SLI(), (apislo.slo.Objective(0.99),),
+        apislo.slo.TimeWindow.rolling_window(timedelta(days=30)),
+        api="checkout", alerting=apislo.slo.Alerting(tiers=(tier,)),
+    )  # fmt: skip
+    alerts = slo_views.fired_alerts([slo], events, s, s + pd.Timedelta("3h"), step="1h")
+    assert alerts[["alert", "fired_at"]].values.tolist() == [
+        ["CheckoutAvailabilityTicketBurnRate3d", s - pd.Timedelta("1h")]
+    ]
+    assert alerts["reset_at"].isna().all()
 
 
 def test_budget_spent_between_two_evaluations(slos, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from apislo.slo.alerts import (
     evaluate_alerts,
     firing,
     intervals_from_mask,
+    replay_lookback,
     units_from_arrays,
 )
 from apislo.slo.policy import Policy, Tier, workbook_policy
@@ -204,3 +205,41 @@ def test_firing_looks_back_over_a_tier_alert_after() -> None:
     assert firing(slo, traffic, START + 610 * M) == []
     assert firing(slo, traffic, START + 611 * M) == ["CheckoutAvailabilityPageBurnRate2m"]
     assert firing(slo, traffic, START + 690 * M) == ["CheckoutAvailabilityPageBurnRate2m"]
+
+
+def test_firing_looks_back_over_an_alert_after_that_is_not_whole_minutes() -> None:
+    # Threshold 100 x 0.001 = 0.1; long window 5m, short 1m; 1,000 requests a minute, all bad
+    # in minute 2, 300 bad in minutes 6-8. Evaluations (interval ends) from the whole history:
+    # 00:06: short [5] = 0 -> no. 00:07: short [6] = 0.3, long [2..6] = 1,300 / 5,000 = 0.26 ->
+    # yes. 00:08: long [3..7] = 600 / 5,000 = 0.12 -> yes. 00:09: long [4..8] = 0.18 -> yes.
+    # Pending from 00:07; with alert_after 90 s it fires at the first evaluation at least 90 s
+    # later: 00:09 (ceil(1.5) = 2 evaluations), as Prometheus's `for: 1m30s` does. firing() must
+    # replay from 00:02 (00:07's long window): looking back 5m + 90 s from 00:09 it started at
+    # 00:03, found 00:07's long window 300 / 4,000 = 0.075, not burning, and held the alert back.
+    tier = {"severity": "page", "long_window": "5m", "short_window": "1m", "factor": 100,
+            "alert_after": "90s"}  # fmt: skip
+    slo = _slo(alerting=Alerting(tiers=(tier,)))
+    traffic = _traffic(9, {2: 1000, 6: 300, 7: 300, 8: 300})
+    assert firing(slo, traffic, START + 8 * M) == []
+    assert firing(slo, traffic, START + 9 * M) == ["CheckoutAvailabilityPageBurnRate5m"]
+    assert replay_lookback(slo, M) == 7 * M  # 5m + 2 evaluations of 1 min
+    history = alert_history(slo, traffic)[0]  # (the replay of all history agrees)
+    assert history.active["page-5m"][:, 0].tolist() == [False] * 8 + [True]
+
+
+def test_replay_lookback_rounds_alert_after_up_to_whole_evaluations() -> None:
+    # 1h + ceil(7 min / 5 min) = 2 evaluations of 5 min = 1h10m; with 5-minute slices (one
+    # evaluation a slice) 1h + 2 slices + the slice an instant can be inside = 1h15m.
+    tier = {"severity": "page", "long_window": "1h", "short_window": "5m", "factor": 14.4,
+            "alert_after": "7m"}  # fmt: skip
+    slo = _slo(alerting=Alerting(tiers=(tier,)))
+    assert replay_lookback(slo, 5 * M) == timedelta(hours=1, minutes=10)
+    assert replay_lookback(slo, M) == timedelta(hours=1, minutes=7)
+    sliced = SLO(
+        "checkout-minutes", "shop", SLI(),
+        (Objective(0.99, timeslice_target=0.9, timeslice_window=5 * M),),
+        TimeWindow.rolling_window(timedelta(days=1)), budgeting_method="Timeslices",
+        api="checkout", alerting=Alerting(tiers=(tier,)),
+    )  # fmt: skip
+    assert replay_lookback(sliced, M) == timedelta(hours=1, minutes=15)
+    assert replay_lookback(_slo(alerting=Alerting(disabled=True)), M) == timedelta(0)

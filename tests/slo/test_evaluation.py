@@ -15,7 +15,7 @@ import apislo
 from apislo.errors import ConfigError
 from apislo.model import EVENT_SCHEMA
 from apislo.report.slo_views import slo_summary
-from apislo.slo import SLI, SLO, Objective, TimeWindow, evaluate
+from apislo.slo import SLI, SLO, Alerting, Objective, TimeWindow, evaluate
 from apislo.slo.evaluation import compliance_history
 
 T = pd.Timestamp("2026-03-02T00:00Z")  # a Monday
@@ -315,6 +315,37 @@ def test_alerts_firing_are_those_of_each_objective_and_group() -> None:
     table = slo_summary(result, [slo]).set_index(["objective", "group"])["alerts_firing"]
     assert table[("99.9%", "route=/a")] == ", ".join(every)
     assert table[("99.9%", "route=/b")] == table[("50%", "all")] == ""
+
+
+def test_alerts_firing_look_back_over_alert_after_before_a_calendar_period() -> None:
+    # A calendar-day SLO evaluated at 00:03, on events from 23:54 the day before, 100 a minute:
+    # all bad at 23:56, 28 bad a minute at 00:00-00:02. Page tier 5m/1m at factor 100
+    # (threshold 100 x 0.001 = 0.1), alert_after 2m. Its condition: 00:00: short [23:59] = 0,
+    # no. 00:01: short 0.28, long [23:56..00:00] = 128 / 500 = 0.256, yes. 00:02: long
+    # 56 / 500 = 0.112, yes. 00:03: long 84 / 500 = 0.168, yes. Pending from 00:01, it fires at
+    # 00:03, 2 min later. The events read must start at 23:56 (00:01's long window), before the
+    # period and before 00:03's own long window (23:58), whose 00:01 ratio would be
+    # 28 / 300 = 0.093: not burning, and the alert held back to 00:04.
+    start = T - pd.Timedelta(minutes=6)
+    bad = {2: 100, 6: 28, 7: 28, 8: 28}  # minute after `start` -> bad events of 100
+    events = pd.DataFrame(
+        [
+            (start + pd.Timedelta(minutes=m, seconds=i / 2), "checkout", 500 if i < bad.get(m, 0)
+             else 200, 0.1)
+            for m in range(9)
+            for i in range(100)
+        ],
+        columns=["ts", "api", "status", "latency_s"],
+    )  # fmt: skip
+    tier = {"severity": "page", "long_window": "5m", "short_window": "1m", "factor": 100,
+            "alert_after": "2m"}  # fmt: skip
+    slo = _slo(
+        objectives=(Objective(0.999),),
+        window=TimeWindow.calendar_window("day"),
+        alerting=Alerting(tiers=(tier,)),
+    )
+    result = evaluate(slo, events, at=T + pd.Timedelta(minutes=3), series=False)
+    assert result.alerts_firing == {"checkout": ["CheckoutPageBurnRate5m"]}
 
 
 def test_compliance_history_with_start_not_before_end_is_an_error() -> None:

@@ -657,6 +657,58 @@ def test_policy_flags_apislo_does_not_honour_warn(tmp_path: Path) -> None:
         load(_write(tmp_path, _with_policy_flags(done)))
 
 
+def test_a_misspelled_policy_field_is_refused(tmp_path: Path) -> None:
+    # `alertWhenNoDate: true` loaded without a word: neither honoured nor warned about
+    path = _write(tmp_path, _with_policy_flags("        alertWhenNoDate: true\n"))
+    with pytest.raises(SpecError) as info:
+        load(path)
+    assert (info.value.field, info.value.problem) == (
+        "spec.alertPolicies[0].spec.alertWhenNoDate",
+        "unknown field",
+    )
+    assert info.value.allowed == (
+        "description, alertWhenBreaching, alertWhenResolved, alertWhenNoData, conditions, "
+        "notificationTargets"
+    )
+    assert "\n" not in str(info.value)
+
+
+def _annotated(annotations: str) -> str:
+    return _slo(ROLLING_28D).replace("  name: web\n", f"  name: web\n  annotations:\n{annotations}")
+
+
+def test_an_apislo_annotation_apislo_does_not_read_is_refused(tmp_path: Path) -> None:
+    # `apislo.dev/page-label` (for page-labels) was ignored: the page alerts lost the label
+    path = _write(tmp_path, _annotated('    apislo.dev/page-label: \'{"team": "pay"}\'\n'))
+    with pytest.raises(SpecError) as info:
+        load(path)
+    assert (info.value.field, info.value.problem) == (
+        "metadata.annotations.apislo.dev/page-label",
+        "is not an annotation apislo reads (apislo.dev/ is apislo's own prefix)",
+    )
+    assert info.value.allowed.startswith("apislo.dev/owners, apislo.dev/alert-policy, ")
+    # on a condition, only its short window
+    condition = _with_condition("{kind: burnrate, threshold: 2, lookbackWindow: 1h}").replace(
+        "metadata: {name: c}", "metadata: {name: c, annotations: {apislo.dev/short: 5m}}"
+    )
+    with pytest.raises(SpecError) as info:
+        load(_write(tmp_path, condition))
+    assert info.value.field == (
+        "spec.alertPolicies[0].spec.conditions[0].metadata.annotations.apislo.dev/short"
+    )
+    assert info.value.allowed == "apislo.dev/short-window"
+    # other annotations are the user's own
+    (slo,) = load(_write(tmp_path, _annotated("    example.com/team: pay\n")))
+    assert slo.name == "web"
+
+
+def test_comma_separated_annotations_written_with_spaces(tmp_path: Path) -> None:
+    # "alice, bob" gave the owner " bob"; "route, consumer" was refused as ' consumer'
+    notes = "    apislo.dev/owners: alice, bob\n    apislo.dev/group-by: route, consumer\n"
+    (slo,) = load(_write(tmp_path, _annotated(notes)))
+    assert (slo.owners, slo.group_by) == (("alice", "bob"), ("route", "consumer"))
+
+
 def test_export_keeps_short_windows_alert_after_ratio_scope_and_alert_labels(
     tmp_path: Path,
 ) -> None:

@@ -19,7 +19,8 @@ from apislo.slo import rules
 from apislo.slo.alerts import alert_history, alert_name
 from apislo.slo.loader import load
 from apislo.slo.policy import policy_for, prom_duration
-from apislo.slo.spec import SLI, SLO, Alerting, Objective, TimeWindow
+from apislo.slo.spec import SLI, SLO, Alerting, Objective, SourceHints, TimeWindow
+from apislo.sources.prometheus.profiles import load_profile
 from tests.conftest import ROOT, require_binary
 
 EXAMPLES = ROOT / "examples" / "slo"
@@ -68,6 +69,8 @@ def _held(*alert_after: str) -> Alerting:
 
 #: SHORT held back 3 and 7 minutes: 3 and 7 evaluations a minute apart.
 SHORT_HELD = _held("3m", "7m")
+#: SHORT held back 90 s and 150 s, between evaluations a minute apart: 2 and 3 of them.
+SHORT_HELD_SECONDS = _held("90s", "150s")
 
 
 def _example_slos() -> list[SLO]:
@@ -370,7 +373,9 @@ def test_generated_promtool_tests_pass_with_alert_after(tmp_path: Path) -> None:
 
 
 @needs_promtool
-@pytest.mark.parametrize("alerting", [SHORT, SHORT_HELD], ids=["at-once", "held"])
+@pytest.mark.parametrize(
+    "alerting", [SHORT, SHORT_HELD, SHORT_HELD_SECONDS], ids=["at-once", "held", "held-seconds"]
+)
 def test_python_engine_and_prometheus_agree_minute_by_minute(
     tmp_path: Path, alerting: Alerting
 ) -> None:
@@ -402,8 +407,9 @@ def test_python_engine_and_prometheus_agree_minute_by_minute(
     held = sum(
         int(at_once.active[t.name].sum() - history.active[t.name].sum()) for t in policy.tiers
     )
-    # each tier's episodes start 3 (7) minutes later: the hold changes what promtool must see
-    assert (held > 0) == (alerting is SHORT_HELD)
+    # each tier's episodes start 3 (7) minutes later, or 2 (3) for 90 s (150 s): the hold
+    # changes what promtool must see
+    assert (held > 0) == (alerting is not SHORT)
 
     bad_cum = np.concatenate([[0], np.cumsum(errors)])
     total_cum = np.concatenate([[0], np.cumsum(requests)])
@@ -709,3 +715,64 @@ def test_a_latency_threshold_off_the_histogram_buckets_warns_or_is_refused(tmp_p
             f"error: --buckets {bad!r}: give bucket bounds in seconds, comma-separated "
             "(0.05,0.1,0.3)"
         ]
+
+
+@needs_promtool
+@pytest.mark.parametrize(
+    ("profile", "le", "neighbour"),
+    [("generic", "0.1234561", "0.123456"), ("envoy", "123.4561", "123.456")],
+    ids=["seconds", "milliseconds"],
+)
+def test_a_threshold_with_seven_digits_selects_its_own_bucket(
+    tmp_path: Path, profile: str, le: str, neighbour: str
+) -> None:
+    # A 0.1234561 s threshold is the bucket an exporter writes as le="0.1234561" (seconds) or
+    # le="123.4561" (Envoy's milliseconds), beside a bucket at 0.123456 s. 1,000 requests a
+    # minute, 750 within the threshold, 500 within the bucket below: the 1h error ratio is
+    # (1,000 - 750) / 1,000 = 0.25. `:g` wrote 6 digits, so the rules also summed (seconds:
+    # (1,000 - 1,250) / 1,000 = -0.25) or only took (milliseconds, 123.45609999999999 being no
+    # exporter's text: 0.5) the bucket below.
+    slo = _slo(
+        sli=SLI(kind="latency", threshold_s=0.1234561),
+        source=SourceHints(profile=profile),
+        alerting=SHORT,
+    )
+    histogram = load_profile(profile).latency
+    where = f'{load_profile(profile).api_label}="checkout"'
+    (tmp_path / "rules.yaml").write_text(rules.rules_yaml([slo]))
+    tests = {
+        "rule_files": ["rules.yaml"],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [
+                    {"series": f"{histogram}_count{{{where}}}", "values": "0+1000x60"},
+                    {"series": f'{histogram}_bucket{{{where},le="{le}"}}', "values": "0+750x60"},
+                    {
+                        "series": f'{histogram}_bucket{{{where},le="{neighbour}"}}',
+                        "values": "0+500x60",
+                    },
+                ],
+                "promql_expr_test": [
+                    {
+                        "expr": 'apislo:slo_error_ratio:rate1h{apislo_slo="checkout-availability"}',
+                        "eval_time": "1h",
+                        "exp_samples": [{"labels": _series_labels(slo, "1h"), "value": 0.25}],
+                    }
+                ],
+            }
+        ],
+    }
+    (tmp_path / "tests.yaml").write_text(yaml.safe_dump(tests))
+    result = _promtool("test", "rules", tmp_path / "tests.yaml")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_threshold_next_to_a_bucket_is_named_with_all_its_digits() -> None:
+    # 0.1234561 s beside the bucket 0.123456 s: `:g` named both 0.123456
+    slo = _slo(sli=SLI(kind="latency", threshold_s=0.1234561))
+    with pytest.raises(SpecError) as info:
+        rules.rules_yaml([slo], buckets_s=(0.123456, 0.25))
+    assert info.value.problem.startswith("SLO checkout-availability: 0.1234561 s is not a bucket")
+    assert info.value.allowed == "one of its buckets: 0.123456, 0.25 (seconds)"

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
+from apislo.cli import main
 from apislo.errors import SpecError
 from apislo.slo import load
 from apislo.slo.loader import SpecWarning
@@ -205,4 +207,19 @@ def test_an_upper_case_name_sloth_accepts_is_lower_cased_with_a_warning(tmp_path
     assert (info.value.field, info.value.problem) == (
         "slos[0].name",
         "'Requests_' is not a valid name",
+    )
+
+
+def test_the_cli_shows_the_lower_casing_behind_a_repeated_name(tmp_path: Path) -> None:
+    # slos[1] is written requests-Availability: the error alone ("'requests-availability' is
+    # repeated" at slos[1]) did not say why, as the CLI dropped the warnings of refused specs
+    second = SPEC.split("slos:\n")[1].replace('"requests-availability"', "requests-Availability")
+    path = _write(tmp_path, SPEC + second)
+    result = CliRunner().invoke(main, ["slo", "validate", str(path)])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"warning: {path}: slos[1].name: 'requests-Availability' is read as "
+        "'requests-availability': apislo SLO names are lower case\n"
+        f"error: {path}: slos[1].name: 'requests-availability' is repeated. Allowed: unique "
+        "names.\n"
     )

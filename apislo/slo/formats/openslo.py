@@ -76,6 +76,13 @@ ALERT_NOTES = {
     "page_annotations": "page-annotations",
     "ticket_annotations": "ticket-annotations",
 }
+#: The annotations (after :data:`ANNOTATION`) apislo reads on an SLO, and on an
+#: ``AlertCondition``; another under that prefix is refused, as a typo would be ignored.
+_SLO_NOTES = (
+    "owners", "alert-policy", "alert-name", "alerts-disabled", "api", "group-by",
+    *ALERT_NOTES.values(),
+)  # fmt: skip
+_CONDITION_NOTES = ("short-window",)
 _CALENDAR_UNITS = {"w": "week", "d": "day", **CALENDAR_SHORTHAND}
 _OBJECTIVE_KEYS = (
     "displayName", "name", "op", "value", "target", "targetPercent", "timeSliceTarget",
@@ -184,7 +191,7 @@ def _slo_v1(top: Node, index: dict[str, dict[str, Node]]) -> SLO:
     )  # fmt: skip
     sli_node = _resolve(spec, "indicator", "indicatorRef", "SLI", index)
     sli, api, group_by, hints = _sli_v1(sli_node, index)
-    notes = dict(meta.pairs("annotations"))
+    notes = _notes(meta, _SLO_NOTES)
     api, group_by = _scope(meta, notes, api, group_by)
     method = spec.text("budgetingMethod", required=True, allowed=BUDGETING_METHODS)
     assert method is not None
@@ -217,7 +224,7 @@ def _slo_v1(top: Node, index: dict[str, dict[str, Node]]) -> SLO:
         budgeting_method=method,
         api=api,
         description=spec.text("description", default="") or "",
-        owners=tuple(owners.split(",")) if owners else (),
+        owners=_noted_list(owners or ""),
         alerting=replace(
             alerting,
             name=notes.get(ANNOTATION + "alert-name"),
@@ -229,6 +236,29 @@ def _slo_v1(top: Node, index: dict[str, dict[str, Node]]) -> SLO:
         labels=_rule_labels(meta),
         origin=f"{top.path} ({V1})",
     )
+
+
+def _notes(meta: Node, known: tuple[str, ...]) -> dict[str, str]:
+    """An object's ``metadata.annotations``.
+
+    Raises:
+        SpecError: one under :data:`ANNOTATION` that apislo does not read (``known``), as
+            ``apislo.dev/page-label`` for ``page-labels``: it would be ignored.
+    """
+    notes = dict(meta.pairs("annotations"))
+    for key in notes:
+        if key.startswith(ANNOTATION) and key.removeprefix(ANNOTATION) not in known:
+            raise meta.error(
+                f"annotations.{key}",
+                f"is not an annotation apislo reads ({ANNOTATION} is apislo's own prefix)",
+                ", ".join(ANNOTATION + k for k in known),
+            )
+    return notes
+
+
+def _noted_list(text: str) -> tuple[str, ...]:
+    """A comma-separated annotation (``alice, bob``) as its items, without spaces around them."""
+    return tuple(item.strip() for item in text.split(",") if item.strip())
 
 
 def _scope(
@@ -243,7 +273,7 @@ def _scope(
             traffic frame does not have.
     """
     noted_api = notes.get(ANNOTATION + "api")
-    noted_group_by = tuple(filter(None, notes.get(ANNOTATION + "group-by", "").split(",")))
+    noted_group_by = _noted_list(notes.get(ANNOTATION + "group-by", ""))
     for key, own, noted in (("api", api, noted_api), ("group-by", group_by, noted_group_by)):
         if own and noted and own != noted:
             raise meta.error(
@@ -655,6 +685,10 @@ def _alerting_v1(spec: Node, index: dict[str, dict[str, Node]], window: TimeWind
         names.append(name)
         pspec = policy.child("spec", required=True)
         assert pspec is not None
+        pspec.only(
+            "description", "alertWhenBreaching", "alertWhenResolved", "alertWhenNoData",
+            "conditions", "notificationTargets",
+        )  # fmt: skip
         _warn_policy_flags(pspec)
         for j, cond in enumerate(pspec.items("conditions", required=True)):
             holder = Node.of(pspec.path, f"{pspec.where('conditions')}[{j}]", cond)
@@ -734,7 +768,7 @@ def _fixed_duration(node: Node, key: str, allowed: str) -> timedelta:
 def _short_window(meta: Node, long_window: timedelta) -> timedelta:
     """A condition's short window: its ``apislo.dev/short-window`` annotation (a Prometheus
     duration shorter than ``long_window``), else 1/12 of ``long_window``, at least a minute."""
-    raw = dict(meta.pairs("annotations")).get(ANNOTATION + "short-window")
+    raw = _notes(meta, _CONDITION_NOTES).get(ANNOTATION + "short-window")
     if raw is None:
         return timedelta(minutes=max(round(long_window / timedelta(minutes=1) / 12), 1))
     key = f"annotations.{ANNOTATION}short-window"

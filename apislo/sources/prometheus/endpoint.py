@@ -2,8 +2,9 @@
 
 Retried: connection errors, timeouts, bodies cut off in transit (a parse failure of a 200 answer),
 HTTP 429 and 5xx (honouring a valid ``Retry-After``, capped). Not retried: other 4xx answers, which
-are the query's fault, a whole 200 answer that is not Prometheus's (an HTML login page) and a TLS
-certificate that is not trusted (each a :class:`~apislo.errors.ConfigError` saying so). A
+are the query's fault, a whole 200 answer that is not Prometheus's (an HTML login page), a TLS
+certificate that is not trusted and an ``https://`` URL whose server does not answer in TLS (a
+plain-HTTP port; each a :class:`~apislo.errors.ConfigError` saying so). A
 ``{"status":"error","errorType":...,"error":...}`` body becomes a
 :class:`~apislo.errors.PrometheusQueryError`; a server that stays unreachable becomes one
 :class:`~apislo.errors.PrometheusUnavailableError` naming its URL.
@@ -53,6 +54,10 @@ _TRANSPORT_ERRORS = (
     requests.exceptions.ChunkedEncodingError,
     requests.exceptions.ContentDecodingError,
 )
+#: OpenSSL's reasons for a server that did not answer a TLS handshake in TLS (a plain-HTTP
+#: server answers "HTTP/1.1 400"): ``WRONG_VERSION_NUMBER`` (OpenSSL 3.0 and 1.1),
+#: ``RECORD_LAYER_FAILURE`` (3.2 on), ``UNKNOWN_PROTOCOL`` (1.0).
+_NOT_TLS = frozenset({"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "UNKNOWN_PROTOCOL"})
 
 
 def public_url(url: str) -> str:
@@ -169,8 +174,8 @@ class Endpoint:
             try:
                 response = self._send(path, params)
             except _TRANSPORT_ERRORS as exc:
-                if (problem := _certificate_problem(exc)) is not None:
-                    raise self._untrusted(problem) from None
+                if (refused := self._tls_refused(exc)) is not None:
+                    raise refused from None
                 reason, failed = _short(exc), None
             else:
                 if response.status_code == 200:
@@ -211,12 +216,26 @@ class Endpoint:
             "front of Prometheus wants credentials (--bearer-token-env, --basic-user)"
         )
 
-    def _untrusted(self, problem: str) -> ConfigError:
-        return ConfigError(
-            f"{self.url}: its TLS certificate is not trusted ({problem}): give the CA that "
-            "signed it with --ca-file (ca_file=), or, for a throwaway test server only, "
-            "--insecure-skip-verify (verify=False)"
-        )
+    def _tls_refused(self, exc: BaseException) -> ConfigError | None:
+        """The error for a TLS handshake that asking again would not mend (a certificate that
+        is not trusted, a server that does not answer in TLS), or ``None`` for ``exc``, a
+        transport error that is neither."""
+        error = _ssl_error(exc)
+        if isinstance(error, ssl.SSLCertVerificationError):
+            return ConfigError(
+                f"{self.url}: its TLS certificate is not trusted "
+                f"({error.verify_message or 'certificate verify failed'}): give the CA that "
+                "signed it with --ca-file (ca_file=), or, for a throwaway test server only, "
+                "--insecure-skip-verify (verify=False)"
+            )
+        if error is not None and error.reason in _NOT_TLS:
+            plain = "http" + self.url.removeprefix("https")
+            return ConfigError(
+                f"{self.url}: the server does not answer in TLS (OpenSSL: "
+                f"{error.reason.lower().replace('_', ' ')}), as a plain-HTTP server would not: "
+                f"use {plain} if it serves plain HTTP, or the port of its https listener"
+            )
+        return None
 
     @staticmethod
     def _query_error(response: requests.Response, context: QueryContext) -> PrometheusQueryError:
@@ -263,15 +282,14 @@ def _complete_but_not_prometheus(body: bytes) -> bool:
     return True
 
 
-def _certificate_problem(exc: BaseException) -> str | None:
-    """Why the server's TLS certificate was refused (``self-signed certificate``), when that is
-    what ``exc`` (a requests error wrapping urllib3's, wrapping :mod:`ssl`'s) comes from; asking
-    again would not help. ``None`` for any other error."""
+def _ssl_error(exc: BaseException) -> ssl.SSLError | None:
+    """The :mod:`ssl` error ``exc`` (a requests error wrapping urllib3's, wrapping
+    :mod:`ssl`'s) comes from, or ``None`` when it comes from none."""
     pending, seen = [exc], set()
     while pending:
         item = pending.pop()
-        if isinstance(item, ssl.SSLCertVerificationError):
-            return item.verify_message or "certificate verify failed"
+        if isinstance(item, ssl.SSLError):
+            return item
         seen.add(id(item))
         linked = (*item.args, getattr(item, "reason", None), item.__cause__, item.__context__)
         pending += [e for e in linked if isinstance(e, BaseException) and id(e) not in seen]
