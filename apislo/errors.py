@@ -23,6 +23,7 @@ __all__ = [
     "FormatDetectionError",
     "IngestError",
     "InsideDatasetError",
+    "LockUnsupportedError",
     "PrometheusError",
     "PrometheusQueryError",
     "PrometheusUnavailableError",
@@ -41,6 +42,23 @@ class ApisloError(Exception):
 
 class ConfigError(ApisloError, ValueError):
     """A parameter, option or configuration value is not allowed."""
+
+
+class LockUnsupportedError(ConfigError):
+    """A lock file's file system keeps no locks: ``flock`` fails with ``ENOLCK`` or
+    ``EOPNOTSUPP`` (NFS without its lock daemon, some FUSE and SMB mounts).
+
+    Attributes:
+        path: the lock file.
+        reason: the operating system's error.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], reason: OSError) -> None:
+        self.path, self.reason = Path(path), reason
+        super().__init__(
+            f"cannot lock {path}: {reason.strerror or reason}: its file system keeps no file "
+            "locks (flock); put it on one that does, such as a local disk"
+        )
 
 
 class IngestError(ApisloError):

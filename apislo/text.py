@@ -172,11 +172,24 @@ def yaml_loader() -> type[yaml.SafeLoader]:
     Keys are the same when their values are (``1`` and ``0x1``, ``yes`` and ``true``), as in the
     mapping read. A merge (``<<: *base``) may give keys again: the mapping's own win, as YAML
     says. A duplicate raises a ``yaml.constructor.ConstructorError`` at the second key, whose
-    problem names the key as written and the line of the first (never a line's text).
+    problem names the key as written and the line of the first (never a line's text). Values
+    nested hundreds deep, which PyYAML composes recursively, raise a
+    ``yaml.composer.ComposerError`` where it stopped, not a ``RecursionError``.
     """
     import yaml
+    from yaml.composer import ComposerError
 
     class UniqueKeyLoader(yaml.SafeLoader):
+        def compose_document(self) -> yaml.Node:
+            try:
+                return super().compose_document()
+            except RecursionError:
+                raise ComposerError(
+                    problem="values nested too deep (hundreds of lists or mappings, one in "
+                    "another): nest them less",
+                    problem_mark=self.get_mark(),
+                ) from None
+
         def construct_document(self, node: yaml.Node) -> Any:
             _refuse_duplicate_keys(self, node)
             return super().construct_document(node)

@@ -6,15 +6,20 @@ working folder, so that another run never removes it while it runs.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from apislo.errors import LockUnsupportedError
 from apislo.report.atomic import writing
 
 __all__ = ["file_lock", "is_locked"]
+
+#: What ``flock`` fails with where the file system keeps no locks.
+_NO_LOCKS = frozenset({errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP})
 
 
 @contextmanager
@@ -24,6 +29,7 @@ def file_lock(path: str | Path) -> Iterator[bool]:
 
     Raises:
         ReportWriteError: ``path`` cannot be written (disk full, no permission).
+        LockUnsupportedError: the file system of ``path`` keeps no locks.
     """
     path = Path(path)
     with writing(path):
@@ -34,6 +40,10 @@ def file_lock(path: str | Path) -> Iterator[bool]:
         except BlockingIOError:
             yield False
             return
+        except OSError as exc:
+            if exc.errno in _NO_LOCKS:
+                raise LockUnsupportedError(path, exc) from None
+            raise
         with writing(path):
             os.ftruncate(fd, 0)
             os.write(fd, str(os.getpid()).encode())
@@ -47,7 +57,7 @@ def file_lock(path: str | Path) -> Iterator[bool]:
 
 def is_locked(path: str | Path) -> bool:
     """Whether a process holds the lock of file ``path`` (:func:`file_lock`); ``False`` when
-    there is no such file.
+    there is no such file, or its file system keeps no locks (none can be held there).
 
     Raises:
         OSError: ``path`` exists but cannot be opened (no permission).
@@ -60,6 +70,9 @@ def is_locked(path: str | Path) -> bool:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # (refused while another holds LOCK_EX)
     except BlockingIOError:
         return True
+    except OSError as exc:
+        if exc.errno not in _NO_LOCKS:
+            raise
     finally:
         os.close(fd)  # (frees the shared lock, if taken)
     return False

@@ -22,14 +22,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from apislo import __version__
-from apislo.errors import ConfigError, ReportRunError, ReportWriteError
+from apislo.errors import ConfigError, LockUnsupportedError, ReportRunError, ReportWriteError
 from apislo.report.atomic import atomic_write_text, atomic_write_texts, writing
 from apislo.report.kernel import KERNEL_NAME, ensure_kernel
 from apislo.report.lock import file_lock, is_locked
@@ -101,7 +101,8 @@ def check_timeouts(timeout_s: float, cell_timeout_s: int) -> None:
 @contextmanager
 def _work_folder(report: Path) -> Iterator[str]:
     """A new ``.run-*`` working folder beside ``report``, in its folder (created if missing;
-    stale ones removed), its :data:`RUN_LOCK` held while the block runs; removed after it.
+    stale ones removed), its :data:`RUN_LOCK` held while the block runs (where the file system
+    keeps no locks, none: the folder is then kept by its age alone); removed after it.
 
     Raises:
         ReportWriteError: naming ``report`` (or the lock file): its folder cannot be written
@@ -112,7 +113,9 @@ def _work_folder(report: Path) -> Iterator[str]:
         folder.mkdir(parents=True, exist_ok=True)
         _remove_stale_runs(folder)
         work = tempfile.TemporaryDirectory(prefix=".run-", dir=folder)
-    with work as tmp, file_lock(Path(tmp) / RUN_LOCK):
+    with work as tmp, ExitStack() as lock:
+        with suppress(LockUnsupportedError):
+            lock.enter_context(file_lock(Path(tmp) / RUN_LOCK))
         yield tmp
 
 

@@ -22,6 +22,7 @@ def job_lock(lock_dir: str | Path, name: str) -> Iterator[bool]:
 
     Raises:
         ReportWriteError: the lock file cannot be written (disk full, no permission).
+        LockUnsupportedError: its file system keeps no locks (NFS without its lock daemon).
     """
     path = Path(lock_dir) / f"{name}.lock"
     with writing(path):

@@ -23,6 +23,9 @@ SERIES = pd.DataFrame(
         ([0.0333, 0.3], {"le_0.0333": 4.0, "le_0.3": 7.0}),
         # a threshold within 1e-9 of a bucket takes it, under the name the log side gives it
         ([0.1 + 0.2], {"le_0.30000000000000004": 7.0}),
+        # two thresholds within 1e-9 of one bucket (300 ms) both take it: the second column
+        # was NaN, read as no request at all under it
+        ([0.3, 0.1 + 0.2], {"le_0.3": 7.0, "le_0.30000000000000004": 7.0}),
     ],
 )
 def test_millisecond_bounds_name_their_columns_as_the_seconds_they_are(

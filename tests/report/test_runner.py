@@ -247,3 +247,57 @@ def test_the_lock_of_a_killed_run_is_freed_and_its_old_folder_removed(tmp_path: 
     assert (going / "run.lock").is_file()
     with _work_folder(tmp_path / "next.html") as other:
         assert list(tmp_path.iterdir()) == [Path(other)]
+
+
+def _no_locks(monkeypatch: pytest.MonkeyPatch, code: int) -> None:
+    """``flock`` fails with ``code``, as on a file system that keeps no locks."""
+    import fcntl
+    import os
+
+    def flock(fd: int, operation: int) -> None:
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(fcntl, "flock", flock)
+
+
+def test_a_report_run_where_files_cannot_be_locked_goes_on_without_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On NFS without its lock daemon `flock` fails with ENOLCK: `apislo report run`, which
+    needed no lock until its run took `run.lock`, stopped with a traceback (`OSError: [Errno
+    37] No locks available`). It runs without the lock, as before: good.ipynb with n=3."""
+    import errno
+
+    from click.testing import CliRunner
+
+    from apislo.cli import main
+
+    _no_locks(monkeypatch, errno.ENOLCK)
+    out = tmp_path / "r.html"
+    args = ["report", "run", str(NOTEBOOKS / "good.ipynb"), "-p", "n", "3", "--out", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html", "r.ipynb"]
+
+
+def test_where_files_cannot_be_locked_an_old_working_folder_goes_by_its_age(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """EOPNOTSUPP (a FUSE mount): no lock can be held there, so the working folder of a killed
+    run (two days old, its `run.lock` left) is removed by its age alone, as before `run.lock`;
+    a fresh one is kept."""
+    import errno
+    import os
+
+    from apislo.report.runner import _work_folder
+
+    _no_locks(monkeypatch, errno.EOPNOTSUPP)
+    old, live = tmp_path / ".run-killed", tmp_path / ".run-going"
+    for folder in (old, live):
+        folder.mkdir()
+        (folder / "run.lock").write_text("12345")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(old, (two_days_ago, two_days_ago))
+    with _work_folder(tmp_path / "next.html") as tmp:
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted([".run-going", Path(tmp).name])
+    assert [p.name for p in tmp_path.iterdir()] == [".run-going"]

@@ -192,3 +192,23 @@ def test_a_key_given_twice_is_one_line_naming_it_and_stops_no_job(dirs, sched: P
         ("beta", "ok", ""),
     ]
     assert "hunter2" not in (reports / "history.jsonl").read_text()
+
+
+def test_values_nested_too_deep_are_one_line_and_stop_no_job(dirs, sched: Path, fake) -> None:
+    # QA: a list nested 1,000 deep was a RecursionError traceback from PyYAML, which composes
+    # nested values recursively: run-due stopped at it, no job ran. The nesting is all on line 5
+    (sched / "aaa-bad.yaml").unlink()
+    head = 'notebook: n.ipynb\ncron: "0 6 * * *"\nparameters:\n'
+    (sched / "deep.yaml").write_text(f"name: deep\n{head}  apis: {'[' * 1000}{']' * 1000}\n")
+    _, reports = dirs
+    records = run_due(sched, reports, now=datetime(2026, 11, 28, 7, tzinfo=UTC))
+    assert [(r.job, r.status, r.error) for r in records] == [
+        (
+            "deep",
+            "failed",
+            f"{sched / 'deep.yaml'}: line 5: job file is not valid YAML: values nested too deep "
+            "(hundreds of lists or mappings, one in another): nest them less",
+        ),
+        ("alpha", "ok", ""),
+        ("beta", "ok", ""),
+    ]

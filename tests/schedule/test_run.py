@@ -168,3 +168,32 @@ def test_serve_runs_due_jobs_once_and_stops(dirs, fake) -> None:
     assert not loop.is_alive()
     assert len(fake.calls) == 2
     assert [call[0]["dataset"] for call in fake.calls] == ["data/serve", "data/serve"]  # -p
+
+
+def test_a_job_lock_where_files_cannot_be_locked_is_one_line_and_stops_no_job(
+    dirs, fake, monkeypatch
+) -> None:
+    """On NFS without its lock daemon `flock` fails with ENOLCK: run-due stopped with a
+    traceback (`OSError: [Errno 37] No locks available`) at the first job. Each job fails in
+    one line saying what to do (not recorded: the history is appended under a lock too)."""
+    import errno
+    import fcntl
+    import os
+
+    def flock(fd: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+
+    monkeypatch.setattr(fcntl, "flock", flock)
+    sched, reports = dirs
+    records = run_due(sched, reports, now=datetime(2026, 11, 28, 7, tzinfo=UTC))
+    assert [(r.job, r.status, r.error) for r in records] == [
+        (
+            name,
+            "failed",
+            f"cannot lock {reports / '.locks' / name}.lock: No locks available: its file "
+            "system keeps no file locks (flock); put it on one that does, such as a local disk; "
+            f"not recorded: cannot write {reports / 'history.jsonl'}: No locks available",
+        )
+        for name in ("alpha", "beta")
+    ]
+    assert fake.calls == []

@@ -179,3 +179,16 @@ def test_a_key_given_twice_is_refused_naming_it_and_its_lines(tmp_path: Path) ->
     assert str(info.value) == (
         f"{path}: line 8: is not valid YAML: duplicate key 'objectives' (also on line 6): keep one."
     )
+
+
+def test_values_nested_too_deep_are_a_spec_error(tmp_path: Path) -> None:
+    # a mapping nested 1,000 deep was a RecursionError traceback (PyYAML composes nested values
+    # recursively); the nesting is all on line 3
+    path = tmp_path / "x.yaml"
+    path.write_text(f"version: apislo/v1\nservice: shop\nx: {'{a: ' * 1000}1{'}' * 1000}\n")
+    with pytest.raises(SpecError) as info:
+        load(path)
+    assert str(info.value) == (
+        f"{path}: line 3: is not valid YAML: values nested too deep (hundreds of lists or "
+        "mappings, one in another): nest them less."
+    )

@@ -318,6 +318,25 @@ def test_cli_json_says_what_error_stopped_the_run(tmp_path: Path, case: str) -> 
     assert not list(dataset.glob("day=*"))
 
 
+def test_cli_json_writes_a_path_that_is_not_utf8_as_an_escape(tmp_path: Path) -> None:
+    """A file name holding the byte 0xFF (not UTF-8) reached the JSON object as that byte, so
+    the object was no JSON (`json.loads` refused all of it), or, on a strict stream, a
+    `UnicodeEncodeError` printed nothing. The byte is written `\\udcff`, which reads back as
+    the path's text (`os.fsdecode`): as the stored log's name in `formats`, and in `error`."""
+    import os
+
+    log = _write(tmp_path / os.fsdecode(b"a\xff.log"), GOOD)
+    missing = tmp_path / os.fsdecode(b"b\xff.log")
+    dataset = tmp_path / "events"
+    for path, key, expected in [
+        (log, "formats", {str(log): "nginx-combined"}),
+        (missing, "error", f"{missing}: no such file or directory"),
+    ]:
+        result = CliRunner().invoke(main, ["ingest", str(path), "--out", str(dataset), "--json"])
+        assert b"\\udcff.log" in result.stdout_bytes
+        assert json.loads(result.stdout_bytes)[key] == expected
+
+
 def test_cli_json_says_why_the_command_line_cannot_be_read(tmp_path: Path) -> None:
     """Click's own usage errors (a value out of range, a missing argument) printed no JSON
     either: `{"error": ...}` alone, as nothing of the run is known; the usage on stderr."""
@@ -357,15 +376,16 @@ def test_cli_stores_the_other_files_and_fails_on_a_refused_one(tmp_path: Path) -
 
 
 def test_the_ingest_command_runs_without_pandas_or_the_other_commands(tmp_path: Path) -> None:
-    """`apislo ingest` starts fast: pandas, pyarrow.compute, numpy.ma and the other commands'
-    modules stay unimported, also when a query string is scrubbed and an escape undone."""
+    """`apislo ingest` starts fast: pandas, pyarrow.compute, numpy.ma, PyYAML (no route map)
+    and the other commands' modules stay unimported, also when a query string is scrubbed and
+    an escape undone."""
     log = _write(tmp_path / "access.log", [*GOOD, _line(4, r"/v1/find?q=\x22a&apikey=k", 200)])
     script = (
         "import sys\n"
         "from apislo.cli import main\n"
         f"main(['ingest', {str(log)!r}, '--out', {str(tmp_path / 'events')!r}, '-q'],"
         " standalone_mode=False)\n"
-        "unwanted = ('pandas', 'pyarrow.compute', 'numpy.ma', 'apislo.cli.slo',"
+        "unwanted = ('pandas', 'pyarrow.compute', 'numpy.ma', 'yaml', 'apislo.cli.slo',"
         " 'apislo.cli.prom')\n"
         "print(sorted(m for m in unwanted if m in sys.modules))"
     )

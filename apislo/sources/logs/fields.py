@@ -460,20 +460,30 @@ def format_clf_time(ts: pl.Expr) -> pl.Expr:
     return ts.dt.strftime("%d/%b/%Y:%H:%M:%S +0000")
 
 
-#: A credential's value that is no key: a query parameter given without one (``?apikey``),
-#: which Kong logs as JSON ``true`` (read as this text).
-_NO_KEY = "true"
+def _no_key(value: str) -> bool:
+    """Whether a credential's text is no key: ``true``, a query parameter given without a value
+    (``?apikey``), which Kong logs as JSON ``true``; or a JSON list, a parameter or header given
+    twice (``?apikey=k1&apikey=k2``), which Kong logs as ``["k1", "k2"]`` and its key-auth
+    plugin refuses (401 ``Duplicate API key found``)."""
+    if value == "true":
+        return True
+    if not value.startswith("["):
+        return False
+    try:
+        return isinstance(json.loads(value), list)
+    except ValueError:  # (a key that merely starts with ``[``)
+        return False
 
 
 def hash_secrets(values: pl.Series) -> pl.Series:
     """:func:`~apislo.sources.logs.base.hash_secret` of each value (hashing each distinct one once).
 
-    Sentinels (``-``, empty), ``true`` (:data:`_NO_KEY`) and nulls stay null: no key, so the
-    consumer comes from the format's next source.
+    Sentinels (``-``, empty), values that are no key (``true``, a list: :func:`_no_key`) and
+    nulls stay null, so the consumer comes from the format's next source.
     """
     text = pl.select(clean(pl.lit(values))).to_series()
     distinct = text.drop_nulls().unique().to_list()
-    mapping = {value: hash_secret(value) for value in distinct if value != _NO_KEY}
+    mapping = {value: hash_secret(value) for value in distinct if not _no_key(value)}
     return text.replace_strict(mapping, default=None, return_dtype=pl.String).alias(values.name)
 
 

@@ -16,7 +16,8 @@ Kong field                  event column
 ``service.name``            ``api``
 ``consumer.username``/``id`` ``consumer``; else ``key-...`` (hash) of an ``apikey`` header or
                             query parameter, which is never stored in clear (a bare
-                            ``?apikey``, logged ``true``, is no key)
+                            ``?apikey``, logged ``true``, is no key, nor is a key given
+                            twice, logged as a list, which Kong refuses)
 ``response.headers.x-cache-status`` ``cache_status`` (proxy-cache plugin)
 =========================== ======================================================
 """

@@ -211,11 +211,12 @@ def _bucket_columns(
             "(thresholds must be bucket boundaries)"
         )
     close = np.isclose(frame["le_s"].to_numpy()[:, None], wanted, rtol=1e-9, atol=0)
-    # (named after the threshold each bucket is close to: a threshold of 0.1 + 0.2 s names the
-    # bucket 0.3 after itself, as the series of the frame are looked up by that name)
+    # (named after each threshold a bucket is close to: a threshold of 0.1 + 0.2 s names the
+    # bucket 0.3 after itself, as the series of the frame are looked up by that name; beside a
+    # threshold of 0.3 s, the bucket fills both columns)
     names = [bucket_column(t) for t in wanted]
-    kept = close.any(1)
-    frame = frame[kept].assign(column=np.array(names, dtype=object)[close[kept].argmax(1)])
+    rows, columns = np.nonzero(close)
+    frame = frame.iloc[rows].assign(column=np.array(names, dtype=object)[columns])
     wide = frame.pivot_table(
         index=["ts", *keys],
         columns="column",

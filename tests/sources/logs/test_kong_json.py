@@ -183,3 +183,31 @@ def test_a_query_key_without_a_value_is_no_key(tmp_path):
     stored = apislo.load(tmp_path / "events")["consumer"]
     assert stored.isna().tolist() == [True, True, False]
     assert stored[2] == "key-ba7816bf8f01"
+
+
+def test_a_key_given_twice_is_no_key():
+    """Kong logs `?apikey=k1&apikey=k2` as `"apikey": ["k1", "k2"]`, and a header given twice
+    alike; its key-auth plugin refuses such a request (401 "Duplicate API key found"). The
+    list's text was hashed, one made-up consumer per pair (`key-f7b219945cda`, SHA-256 of
+    `["k1", "k2"]`). It is no key: the header key names the consumer (`abc`: FIPS 180-2's
+    vector, SHA-256 ba7816bf...), or none does. A key that merely starts with `[` is one
+    (`printf '[k' | sha256sum`: 6d8647376df0...)."""
+    twice = {
+        "method": "GET",
+        "uri": "/z?apikey=k1&apikey=k2",
+        "querystring": {"apikey": ["k1", "k2"]},
+    }
+    requests = [
+        twice,
+        dict(twice, headers={"apikey": "abc"}),
+        {"method": "GET", "uri": "/z", "headers": {"apikey": ["h1", "h2"]}},
+        {"method": "GET", "uri": "/z?apikey=[k", "querystring": {"apikey": "[k"}},
+    ]
+    records = [dict(QUERY_KEY_ONLY, request=r) for r in requests]
+    parsed = KongJson().parse(chunk(*map(json.dumps, records)))
+    assert parsed.events["consumer"].to_list() == [
+        None,
+        "key-ba7816bf8f01",
+        None,
+        "key-6d8647376df0",
+    ]
