@@ -6,7 +6,6 @@ working folder, so that another run never removes it while it runs.
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import os
 from collections.abc import Iterator
@@ -14,12 +13,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from apislo.errors import LockUnsupportedError
+from apislo.locks import try_flock
 from apislo.report.atomic import writing
 
 __all__ = ["file_lock", "is_locked"]
-
-#: What ``flock`` fails with where the file system keeps no locks.
-_NO_LOCKS = frozenset({errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP})
 
 
 @contextmanager
@@ -35,15 +32,9 @@ def file_lock(path: str | Path) -> Iterator[bool]:
     with writing(path):
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not try_flock(fd, path):
             yield False
             return
-        except OSError as exc:
-            if exc.errno in _NO_LOCKS:
-                raise LockUnsupportedError(path, exc) from None
-            raise
         with writing(path):
             os.ftruncate(fd, 0)
             os.write(fd, str(os.getpid()).encode())
@@ -67,12 +58,9 @@ def is_locked(path: str | Path) -> bool:
     except FileNotFoundError:
         return False
     try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # (refused while another holds LOCK_EX)
-    except BlockingIOError:
-        return True
-    except OSError as exc:
-        if exc.errno not in _NO_LOCKS:
-            raise
+        # (a shared lock is refused while another process holds the exclusive one)
+        return not try_flock(fd, path, fcntl.LOCK_SH)
+    except LockUnsupportedError:
+        return False
     finally:
         os.close(fd)  # (frees the shared lock, if taken)
-    return False

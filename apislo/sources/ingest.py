@@ -24,7 +24,6 @@ the dataset that cannot be written (disk full, read-only) stops the run with a
 
 from __future__ import annotations
 
-import fcntl
 import itertools
 import json
 import os
@@ -53,6 +52,7 @@ from apislo.errors import (
     InsideDatasetError,
     RejectRateError,
 )
+from apislo.locks import try_flock
 from apislo.model import EVENT_COLUMNS, EVENT_SCHEMA, events_to_pandas, utc_time
 from apislo.sources.files import (
     HEAD_BYTES,
@@ -531,6 +531,8 @@ def ingest(
             written (disk full, read-only): the run stopped there, the file being read not
             added, the files committed before it stored (its ``report`` says what they gave).
         IngestError: a path is missing, or another ingest into ``dataset`` is running.
+        LockUnsupportedError: the dataset's file system keeps no file locks (``flock``), which
+            keep two runs from storing the same lines twice.
     """
     options = options or ParseOptions()
     root = dataset_root(dataset)
@@ -934,18 +936,17 @@ def _dataset_lock(root: Path) -> Iterator[None]:
     Raises:
         DatasetWriteError: the lock file cannot be written (a read-only dataset).
         IngestError: another process holds it (an ingest into the same dataset is running).
+        LockUnsupportedError: the dataset's file system keeps no locks.
     """
     path = root / _LOCK_FILE
     with writing(path):
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not try_flock(fd, path):
             raise IngestError(
                 f"{root}: another apislo ingest is writing to this dataset; run again when it "
                 "has finished"
-            ) from None
+            )
         yield
     finally:
         os.close(fd)  # (which releases the lock)

@@ -318,6 +318,31 @@ def test_cli_json_says_what_error_stopped_the_run(tmp_path: Path, case: str) -> 
     assert not list(dataset.glob("day=*"))
 
 
+def test_an_ingest_where_files_cannot_be_locked_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On NFS without its lock daemon `flock` fails with ENOLCK: `apislo ingest` stopped with
+    an OSError traceback (and no JSON with --json). It is one line naming the lock file, the
+    JSON object carries it, and nothing is stored."""
+    import errno
+    import fcntl
+    import os
+
+    def flock(fd: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+
+    monkeypatch.setattr(fcntl, "flock", flock)
+    log, dataset = _write(tmp_path / "a.log", GOOD), tmp_path / "events"
+    result = CliRunner().invoke(main, ["ingest", str(log), "--out", str(dataset), "--json"])
+    error = (
+        f"cannot lock {dataset}/_apislo.lock: No locks available: its file system keeps no "
+        "file locks (flock); put it on one that does, such as a local disk"
+    )
+    assert (result.exit_code, result.stderr) == (1, f"error: {error}\n")
+    assert json.loads(result.stdout)["error"] == error
+    assert not list(dataset.glob("day=*"))
+
+
 def test_cli_json_writes_a_path_that_is_not_utf8_as_an_escape(tmp_path: Path) -> None:
     """A file name holding the byte 0xFF (not UTF-8) reached the JSON object as that byte, so
     the object was no JSON (`json.loads` refused all of it), or, on a strict stream, a
