@@ -600,6 +600,34 @@ def test_export_writes_a_sub_minute_slice_as_minutes_and_refuses_a_sub_minute_wi
         dump_openslo([short])
 
 
+def test_export_of_a_sub_minute_alert_after_names_the_tier_and_the_field(tmp_path: Path) -> None:
+    """`alert_after: 90s` cannot be written in OpenSLO's shorthand: the refusal said only
+    "0:01:30 is not a whole number of minutes", not where that duration is."""
+    spec = write_spec(
+        tmp_path,
+        """
+        version: apislo/v1
+        service: shop
+        slos:
+          - name: checkout
+            objectives: [{target: 0.999}]
+            alerting:
+              tiers:
+                - {severity: page, long_window: 1h, short_window: 5m, factor: 14.4,
+                   alert_after: 90s}
+        """,
+        "spec.yaml",
+    )
+    (slo,) = load(spec)
+    with pytest.raises(ConfigError) as caught:
+        dump_openslo([slo])
+    assert str(caught.value) == (
+        f"SLO 'checkout' ({spec} (apislo/v1)) cannot be exported: tier 'page-1h' alert_after: "
+        "0:01:30 is not a whole number of minutes, which OpenSLO's duration shorthand needs (it "
+        "has no seconds)"
+    )
+
+
 @pytest.mark.parametrize(
     ("after", "expected"), [("0m", timedelta(0)), ("90m", timedelta(minutes=90))]
 )

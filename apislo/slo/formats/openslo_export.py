@@ -30,7 +30,7 @@ import yaml
 from apislo.errors import ConfigError
 from apislo.slo.formats.openslo import ALERT_NOTES
 from apislo.slo.formats.openslo import ANNOTATION as ANNOTATION_PREFIX
-from apislo.slo.policy import policy_for, prom_duration
+from apislo.slo.policy import Tier, policy_for, prom_duration
 from apislo.slo.spec import SLI, SLO, Objective, TimeWindow
 
 __all__ = ["dump_openslo", "shorthand", "to_openslo"]
@@ -145,6 +145,14 @@ def _slice_window(delta: timedelta) -> str | float:
         return delta / timedelta(minutes=1)
 
 
+def _tier_shorthand(tier: Tier, field: str, delta: timedelta) -> str:
+    """:func:`shorthand` of a tier's ``field``, whose error names the tier and the field."""
+    try:
+        return shorthand(delta)
+    except ConfigError as exc:
+        raise ConfigError(f"tier {tier.name!r} {field}: {exc}") from None
+
+
 def _alert_policies(slo: SLO) -> list[dict[str, Any]]:
     policies = []
     for tier in policy_for(slo).tiers:
@@ -157,8 +165,12 @@ def _alert_policies(slo: SLO) -> list[dict[str, Any]]:
                 "condition": {
                     "kind": "burnrate",
                     "threshold": tier.factor,
-                    "lookbackWindow": shorthand(tier.long_window),
-                    "alertAfter": shorthand(tier.alert_after) if tier.alert_after else "0m",
+                    "lookbackWindow": _tier_shorthand(tier, "long_window", tier.long_window),
+                    "alertAfter": (
+                        _tier_shorthand(tier, "alert_after", tier.alert_after)
+                        if tier.alert_after
+                        else "0m"
+                    ),
                 },
             },
         }
