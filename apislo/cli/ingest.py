@@ -105,7 +105,7 @@ def command(
     """
     refused: FilesRefusedError | None = None
     empty: list[str] = []
-    with fail_on_apislo_error(), _json_on_error(as_json, dataset, empty):
+    with fail_on_apislo_error(), _report_on_error(as_json, dataset, empty):
         if log_format is not None and fmt not in ("auto", "nginx-custom"):
             raise click.UsageError(
                 f"--log-format is the template of format nginx-custom; it cannot be read as "
@@ -140,21 +140,23 @@ def command(
 
 
 @contextmanager
-def _json_on_error(as_json: bool, dataset: str, empty: list[str]) -> Iterator[None]:
-    """With ``--json``, an error that stops the run prints the run's JSON object too: what it
-    stored before (:func:`_stopped_report`) and ``error``, the error's message; the error then
-    goes on as without ``--json`` (its line on stderr, exit status 1, or 2 for a usage error).
+def _report_on_error(as_json: bool, dataset: str, empty: list[str]) -> Iterator[None]:
+    """An error that stops the run: the warnings found before it (empty folders; those of a run
+    the dataset stopped mid-way) on stderr, and with ``--json`` the run's JSON object too, what
+    it stored before (:func:`_stopped_report`) and ``error``, the error's message; the error
+    then goes on as without them (its line on stderr, exit status 1, or 2 for a usage error).
 
     Args:
         dataset: ``--out``.
-        empty: the folders found to hold no file, so far (their warnings go in the object).
+        empty: the folders found to hold no file, so far.
     """
     try:
         yield
     except (ApisloError, click.UsageError) as exc:
+        report = _with_empty_folders(_stopped_report(exc, dataset), empty)
+        _print_warnings(report)
         if as_json:
             message = exc.format_message() if isinstance(exc, click.UsageError) else str(exc)
-            report = _with_empty_folders(_stopped_report(exc, dataset), empty)
             echo_json({**report.to_json(), "error": message})
         raise
 
@@ -179,10 +181,15 @@ def _with_empty_folders(report: IngestReport, empty: list[str]) -> IngestReport:
     return report
 
 
-def _print_report(report: IngestReport, as_json: bool) -> None:
-    """The run's warnings (stderr), then its JSON object or a summary line per run."""
+def _print_warnings(report: IngestReport) -> None:
+    """The run's warnings, a line each on stderr."""
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
+
+
+def _print_report(report: IngestReport, as_json: bool) -> None:
+    """The run's warnings (stderr), then its JSON object or a summary line per run."""
+    _print_warnings(report)
     if as_json:
         echo_json(report.to_json())
         return

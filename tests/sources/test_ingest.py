@@ -318,6 +318,24 @@ def test_cli_json_says_what_error_stopped_the_run(tmp_path: Path, case: str) -> 
     assert not list(dataset.glob("day=*"))
 
 
+def test_an_error_that_stops_the_run_comes_after_the_warnings_found_before_it(
+    tmp_path: Path,
+) -> None:
+    """An empty folder's warning was printed only in --json's object when an error stopped the
+    run (a missing second path): without --json, not at all. It comes on stderr before the
+    error, as in a run that goes through."""
+    empty = tmp_path / "spool"
+    empty.mkdir()
+    missing = tmp_path / "nope.log"
+    args = ["ingest", str(empty), str(missing), "--out", str(tmp_path / "events")]
+    result = CliRunner().invoke(main, args)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"warning: {empty}: the folder holds no file (hidden ones and the dataset's own aside): "
+        f"nothing was read from it\nerror: {missing}: no such file or directory\n"
+    )
+
+
 def test_an_ingest_where_files_cannot_be_locked_is_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
