@@ -48,13 +48,14 @@ def file_lock(path: str | Path) -> Iterator[bool]:
 
 def is_locked(path: str | Path) -> bool:
     """Whether a process holds the lock of file ``path`` (:func:`file_lock`); ``False`` when
-    there is no such file, or its file system keeps no locks (none can be held there).
+    there is no such file, or its file system keeps no locks (none can be held there). Opened
+    without blocking: a named pipe put in its place would otherwise wait for a writer forever.
 
     Raises:
         OSError: ``path`` exists but cannot be opened (no permission).
     """
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
         return False
     try:

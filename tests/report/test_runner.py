@@ -211,6 +211,29 @@ def test_the_working_folder_of_a_run_going_on_for_over_a_day_is_kept(tmp_path: P
     assert list(tmp_path.iterdir()) == []
 
 
+def test_an_old_working_folder_whose_lock_is_a_named_pipe_is_removed_without_waiting(
+    tmp_path: Path,
+) -> None:
+    """The sweep opened each old folder's ``run.lock`` to test its lock: a named pipe there
+    (anyone who may write to the reports folder can put one) made every later run wait for a
+    writer, forever. It is opened without blocking, found unlocked, and its folder removed."""
+    import os
+    import threading
+
+    from apislo.report.runner import _remove_stale_runs
+
+    old = tmp_path / ".run-old"
+    old.mkdir()
+    os.mkfifo(old / "run.lock")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(old, (two_days_ago, two_days_ago))
+    sweep = threading.Thread(target=_remove_stale_runs, args=(tmp_path,), daemon=True)
+    sweep.start()
+    sweep.join(timeout=10)
+    assert not sweep.is_alive()
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_the_lock_of_a_killed_run_is_freed_and_its_old_folder_removed(tmp_path: Path) -> None:
     """SIGKILL leaves a run's folder with its ``run.lock``, but frees the lock (``flock``): the
     folder is removed once untouched for a day, as a folder without a lock file is."""
