@@ -144,58 +144,22 @@ def connection_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def _headers(items: tuple[str, ...]) -> dict[str, str]:
-    """``--header`` values (``NAME:VALUE``, spaces around either ignored) as a dict.
-
-    Raises:
-        ConfigError: one has no ``:`` or no name (it is not quoted: it may hold a key), is
-            an ``Authorization`` of the Bearer or Basic scheme (a credential on the command
-            line, which ``ps`` and the shell history show, where an option reads it from a file
-            or the environment; other schemes have no such option), or a name is given twice
-            (HTTP names are case-insensitive; only one would be sent).
-    """
-    headers: dict[str, str] = {}
-    for item in items:
-        name, sep, value = (part.strip() for part in item.partition(":"))
-        if not sep or not name:
-            raise ConfigError(
-                "a --header is not NAME:VALUE: write it as NAME:VALUE (X-Scope-OrgID:team-a)"
-            )
-        if name.lower() == "authorization" and _scheme(value) in ("bearer", "basic"):
-            raise ConfigError(
-                f"--header {name} puts a credential on the command line, where ps and the "
-                "shell history show it: give a bearer token with --bearer-token-env or "
-                "--bearer-token-file (basic auth: --basic-user with --basic-password-env or "
-                "--basic-password-file)"
-            )
-        if name.lower() in (known.lower() for known in headers):
-            raise ConfigError(
-                f"--header {name} is given twice, and only one would be sent: give it once"
-            )
-        headers[name] = value
-    return headers
-
-
-def _scheme(credentials: str) -> str:
-    """The authentication scheme of an ``Authorization`` value, lower case (``bearer``)."""
-    return credentials.split(maxsplit=1)[0].lower() if credentials.strip() else ""
-
-
 def connect(url: str, options: dict[str, Any]) -> Prometheus:
     """A Prometheus client for ``url`` with the :func:`connection_options` given.
 
     Raises:
-        ConfigError: a malformed ``--header``, or settings :class:`Transport` refuses.
+        ConfigError: a ``--header`` refused (see
+            :func:`~apislo.sources.prometheus.settings.parse_headers`), or settings
+            :class:`Transport` refuses.
     """
     from apislo.sources.prometheus import Prometheus
+    from apislo.sources.prometheus.settings import COMMAND_LINE, transport_options
 
     settings = dict(options)
-    headers = _headers(settings.pop("headers"))
     cache = not settings.pop("no_cache")
-    verify = not settings.pop("insecure_skip_verify")
-    given = {k: v for k, v in settings.items() if v is not None}
-    prom = Prometheus(url, cache=cache, headers=headers, verify=verify, **given)
-    if not verify and url.startswith("https://"):
+    transport = transport_options(settings, COMMAND_LINE)
+    prom = Prometheus(url, cache=cache, **transport)
+    if not transport["verify"] and url.startswith("https://"):
         _warn_unverified(prom.url)
     return prom
 

@@ -18,7 +18,8 @@ def command() -> None:
 @click.argument("notebook", type=click.Path(dir_okay=False))
 @parameter_option(
     "Notebook parameter (repeatable); numbers and true/false are typed. Never secrets: "
-    "tokens come from the environment (APISLO_PROMETHEUS_TOKEN)."
+    "tokens and other connection settings come from the environment (APISLO_PROMETHEUS_TOKEN "
+    "or APISLO_PROMETHEUS_TOKEN_FILE, APISLO_PROMETHEUS_HEADERS...; see the README)."
 )
 @click.option(
     "--out",

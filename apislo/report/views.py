@@ -25,6 +25,7 @@ from apislo.aggregate import merge_intervals, quantile_column
 from apislo.charts import MAX_CHART_INTERVALS, shown_text
 from apislo.errors import ConfigError
 from apislo.model import as_utc, number_label
+from apislo.sources.prometheus.settings import TOKEN_ENV, URL_ENV, environment_options
 
 __all__ = [
     "PROMETHEUS_TOKEN_ENV",
@@ -43,9 +44,10 @@ __all__ = [
     "window",
 ]
 
-#: Environment variables for a Prometheus source (the token never goes in parameters).
-PROMETHEUS_URL_ENV = "APISLO_PROMETHEUS_URL"
-PROMETHEUS_TOKEN_ENV = "APISLO_PROMETHEUS_TOKEN"
+#: Environment variables for a Prometheus source (the token never goes in parameters; the other
+#: connection settings are in :mod:`apislo.sources.prometheus.settings`).
+PROMETHEUS_URL_ENV = URL_ENV
+PROMETHEUS_TOKEN_ENV = TOKEN_ENV
 _LE = re.compile(r"^le_(.+)$")
 
 
@@ -126,23 +128,26 @@ def find_path(path: str | Path) -> Path:
 
 def data_source(dataset: str, prometheus_url: str = "") -> tuple[Any, str]:
     """The data a report reads: a Prometheus client when a URL is given (or in
-    ``$APISLO_PROMETHEUS_URL``, token from ``$APISLO_PROMETHEUS_TOKEN``), else the ``dataset``
+    ``$APISLO_PROMETHEUS_URL``), connected with the settings of the ``APISLO_PROMETHEUS_*``
+    variables of this (the kernel's) environment (a token in ``$APISLO_PROMETHEUS_TOKEN`` or a
+    file named by ``$APISLO_PROMETHEUS_TOKEN_FILE``, headers, CA file, client certificate: see
+    :func:`~apislo.sources.prometheus.settings.environment_options`), else the ``dataset``
     directory (looked up with :func:`find_path`).
 
     Returns:
         ``(source, label)``: what :func:`apislo.slo.evaluate` accepts, and a name for the
-        provenance box (URLs without credentials).
+        provenance box (the URL without credentials; no connection setting).
 
     Raises:
-        ConfigError: no source, or the URL's ``user:password@`` and the token both given (the
-            message names the token's variable, never the secret).
+        ConfigError: no source, a connection setting refused (the message names its variable,
+            never a secret or a header's value), or the URL's ``user:password@`` and a token
+            both given (the message names the token's variable or file, never the secret).
     """
     url = prometheus_url or os.environ.get(PROMETHEUS_URL_ENV, "")
     if url:
         import apislo
 
-        token_env = PROMETHEUS_TOKEN_ENV if os.environ.get(PROMETHEUS_TOKEN_ENV) else None
-        prom = apislo.prometheus(url, bearer_token_env=token_env)
+        prom = apislo.prometheus(url, **environment_options())
         return prom, f"prometheus {prom.url}"
     if not dataset:
         raise ConfigError(f"no data source: set the dataset parameter or ${PROMETHEUS_URL_ENV}")

@@ -8,7 +8,8 @@ send half the body, close), ``html`` (a whole HTML login page with status 200, a
 single-sign-on proxy). With ``require_auth``, a request without exactly that ``Authorization``
 header gets ``401 Unauthorized``, as from a server behind basic auth; ``require_headers`` asks for
 other headers the same way (Mimir answers 401 to a request without its ``X-Scope-OrgID`` tenant).
-With ``tls`` (a PEM certificate and key), the proxy speaks https.
+With ``tls`` (a PEM certificate and key), the proxy speaks https; with ``client_ca`` too, it
+also wants a client certificate signed by that CA (mutual TLS).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class FaultProxy:
         require_auth: str | None = None,
         require_headers: Mapping[str, str] | None = None,
         tls: tuple[str, str] | None = None,
+        client_ca: str | None = None,
     ) -> None:
         self.upstream = urlsplit(upstream)
         self.required = dict(require_headers or {})
@@ -71,6 +73,9 @@ class FaultProxy:
         if tls:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(*tls)
+            if client_ca:
+                context.verify_mode = ssl.CERT_REQUIRED
+                context.load_verify_locations(client_ca)
             self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
             scheme = "https"
         self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"

@@ -1,0 +1,217 @@
+"""Reports (`apislo report run`, scheduled jobs, the notebooks) connect to Prometheus with the
+settings of the ``APISLO_PROMETHEUS_*`` environment variables, read in the kernel: a tenant header
+and other headers, a token file, a private CA, a client certificate. Until 2026-11-29 they read
+only the URL and ``$APISLO_PROMETHEUS_TOKEN``, so a report on Mimir, behind a private CA or mutual
+TLS, or with its token in a mounted file, could not run at all. No token and no header value
+lands in a report, its notebook or the history.
+
+The fixture's orders counters (tests/prometheus/conftest.py), sampled at each minute m from T0:
+200s 10 m, 500s m // 10, 429s 2 (m - 120) from m = 120. Per hour from T0: 600 + 6 = 606,
+606, then 600 + 6 + 120 = 726; 1938 requests in three hours, 18 of them 5xx.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import certifi
+import nbformat
+import pandas as pd
+import pytest
+
+from apislo.errors import ConfigError
+from apislo.report import views
+from apislo.report.glue import read_records
+from apislo.schedule.jobs import load_job
+from apislo.schedule.run import run_job
+from tests.prometheus.conftest import T0
+from tests.prometheus.faultproxy import FaultProxy
+
+TLS = Path(__file__).resolve().parent / "tls"
+CERT, KEY = str(TLS / "cert.pem"), str(TLS / "key.pem")
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+TOKEN = "qa-token-5e1b77"
+TENANT = "tenant-9c2d"
+API_KEY = "qa-apikey-44f0"
+SECRETS = (TOKEN, TENANT, API_KEY)
+THREE_HOURS = (T0, T0 + pd.Timedelta(hours=3))
+#: The orders 500 counter: m // 10 = 1 at minute 10.
+PROMQL = 'http_requests_total{api="orders",code="500"}'
+JOB = """\
+name: tenant
+notebook: {notebook}
+cron: "0 6 * * *"
+parameters: {{start: "{{period_start}}", end: "{{period_end}}", interval: 1h, apis: [orders]}}
+output: tenant/report.html
+cell_timeout: 120
+"""
+VARIABLES = (
+    "URL", "TOKEN", "TOKEN_FILE", "HEADERS", "CA_FILE", "CLIENT_CERT", "CLIENT_KEY",
+    "INSECURE_SKIP_VERIFY",
+)  # fmt: skip
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """Sets ``APISLO_PROMETHEUS_<NAME>`` variables (the others unset), with a fresh chunk cache;
+    a report's kernel inherits them."""
+    monkeypatch.setenv("APISLO_CACHE_DIR", str(tmp_path / "cache"))
+    for name in VARIABLES:
+        monkeypatch.delenv(f"APISLO_PROMETHEUS_{name}", raising=False)
+
+    def set_variables(**values: str) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(f"APISLO_PROMETHEUS_{name}", value)
+
+    return set_variables
+
+
+@pytest.fixture
+def guarded(prom_url: str) -> Iterator[FaultProxy]:
+    """The fixture Prometheus behind a proxy answering 401 without the token, the tenant header
+    (as Mimir does) and an API key header."""
+    wanted = {"X-Scope-OrgID": TENANT, "X-Api-Key": API_KEY}
+    with FaultProxy(prom_url, require_auth=f"Bearer {TOKEN}", require_headers=wanted) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def token_file(tmp_path: Path) -> Path:
+    path = tmp_path / "token"
+    path.write_text(TOKEN + "\n")  # (as an editor leaves it; Kubernetes writes no newline)
+    return path
+
+
+def _sent(proxy: FaultProxy) -> set[tuple[str | None, ...]]:
+    """The distinct (Authorization, X-Scope-OrgID, X-Api-Key) the proxy received."""
+    names = ("Authorization", "X-Scope-OrgID", "X-Api-Key")
+    return {tuple(h.get(name) for name in names) for h in proxy.headers}
+
+
+@pytest.mark.prometheus
+def test_a_tenant_header_and_a_token_file_reach_the_server(
+    guarded: FaultProxy, token_file: Path, env
+) -> None:
+    env(
+        URL=guarded.url,
+        TOKEN_FILE=str(token_file),
+        HEADERS=f"X-Scope-OrgID: {TENANT}, X-Api-Key:{API_KEY}",
+    )
+    frame, label = views.load_traffic("", "", THREE_HOURS, "1h", ("api",), ["orders"])
+    assert frame["requests"].tolist() == [606, 606, 726]
+    assert _sent(guarded) == {(f"Bearer {TOKEN}", TENANT, API_KEY)}
+    assert label == f"prometheus {guarded.url} (profile generic)"
+
+
+@pytest.fixture
+def https(prom_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:
+    """The fixture Prometheus behind https with a certificate of a private CA (self-signed), and
+    a CA bundle in the environment without it, as containers set $REQUESTS_CA_BUNDLE."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())
+    with FaultProxy(prom_url, tls=(CERT, KEY)) as proxy:
+        yield proxy
+
+
+@pytest.mark.prometheus
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+@pytest.mark.parametrize(
+    "variables", [{"CA_FILE": CERT}, {"INSECURE_SKIP_VERIFY": "True"}], ids=["ca", "insecure"]
+)
+def test_a_ca_file_or_no_check_from_the_environment(
+    https: FaultProxy, env, variables: dict[str, str]
+) -> None:
+    env(**variables)
+    source, label = views.data_source("", https.url)
+    with source:
+        assert source.query(PROMQL, at=T0 + pd.Timedelta(minutes=10))["value"].tolist() == [1.0]
+    assert label == f"prometheus {https.url}"
+
+
+@pytest.mark.prometheus
+def test_a_client_certificate_from_the_environment_is_sent(prom_url: str, env) -> None:
+    """Mutual TLS: the proxy wants a client certificate signed by its CA (the test certificate
+    is its own CA, and serves as the client's too)."""
+    env(CA_FILE=CERT, CLIENT_CERT=CERT, CLIENT_KEY=KEY)
+    with FaultProxy(prom_url, tls=(CERT, KEY), client_ca=CERT) as proxy:
+        source, _ = views.data_source("", proxy.url)
+        with source:
+            frame = source.query(PROMQL, at=T0 + pd.Timedelta(minutes=10))
+    assert frame["value"].tolist() == [1.0]
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        (
+            {"HEADERS": "X-Api-Key=LEAK-1"},
+            "a header in $APISLO_PROMETHEUS_HEADERS (comma-separated) is not NAME:VALUE: write "
+            "it as NAME:VALUE (X-Scope-OrgID:team-a)",
+        ),
+        (
+            {"HEADERS": "X-Scope-OrgID:a, Authorization: Bearer LEAK-2"},
+            "header Authorization in $APISLO_PROMETHEUS_HEADERS is a credential, which apislo "
+            "reads and checks at each request from $APISLO_PROMETHEUS_TOKEN or the file named "
+            "by $APISLO_PROMETHEUS_TOKEN_FILE: give the token there (basic auth: "
+            "user:password@ in $APISLO_PROMETHEUS_URL)",
+        ),
+        (
+            {"HEADERS": "X-Scope-OrgID:a,x-scope-orgid:LEAK-3"},
+            "header x-scope-orgid in $APISLO_PROMETHEUS_HEADERS is given twice, and only one "
+            "would be sent: give it once",
+        ),
+        (
+            {"HEADERS": "X-Api-Key: LEAK-4\x1b[0m"},
+            "header X-Api-Key: its value has a control character; a header value is one line "
+            "of printable ASCII",
+        ),
+        (
+            {"TOKEN": "LEAK-5", "TOKEN_FILE": "/run/secrets/token"},
+            "$APISLO_PROMETHEUS_TOKEN and $APISLO_PROMETHEUS_TOKEN_FILE are both set, and only "
+            "one token would be sent: unset one of them",
+        ),
+        (
+            {"INSECURE_SKIP_VERIFY": "LEAK-6"},
+            "$APISLO_PROMETHEUS_INSECURE_SKIP_VERIFY is not a boolean: set it to true or "
+            "false, or unset it",
+        ),
+    ],
+    ids=["not-name-value", "authorization", "twice", "control-character", "two-tokens", "flag"],
+)
+def test_a_refused_setting_names_its_variable_not_its_value(
+    env, variables: dict[str, str], message: str
+) -> None:
+    env(URL="http://127.0.0.1:1", **variables)
+    with pytest.raises(ConfigError) as info:
+        views.data_source("data/demo/events")
+    assert str(info.value) == message
+    assert "LEAK" not in str(info.value)
+
+
+@pytest.mark.prometheus
+def test_a_scheduled_report_connects_and_keeps_no_secret(
+    guarded: FaultProxy, token_file: Path, env, tmp_path: Path
+) -> None:
+    """One real run of explore.ipynb as a scheduled job: the settings reach the kernel, and no
+    token or header value is in its HTML, its notebook, the history or the index."""
+    env(
+        URL=guarded.url,
+        TOKEN_FILE=str(token_file),
+        HEADERS=f"X-Scope-OrgID:{TENANT},X-Api-Key:{API_KEY}",
+    )
+    job_file = tmp_path / "scheduled" / "tenant.yaml"
+    job_file.parent.mkdir()
+    job_file.write_text(JOB.format(notebook=NOTEBOOKS / "explore.ipynb"), encoding="utf-8")
+    reports = tmp_path / "reports"
+    record = run_job(load_job(job_file), reports, window=THREE_HOURS)
+    assert (record.status, record.error) == ("ok", "")
+    notebook = nbformat.read(reports / "tenant" / "report.ipynb", as_version=4)
+    (orders,) = read_records(notebook)["overview"]
+    assert (orders["api"], orders["requests"]) == ("orders", 1938)
+    assert orders["errors_5xx_pct"] == pytest.approx(100 * 18 / 1938)
+    assert notebook.metadata["apislo"]["sources"] == [f"prometheus {guarded.url} (profile generic)"]
+    assert _sent(guarded) == {(f"Bearer {TOKEN}", TENANT, API_KEY)}
+    kept = ["tenant/report.html", "tenant/report.ipynb", "history.jsonl", "index.html"]
+    for name in kept:
+        text = (reports / name).read_text(encoding="utf-8")
+        assert [secret for secret in SECRETS if secret in text] == [], name
