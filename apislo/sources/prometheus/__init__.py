@@ -7,10 +7,15 @@
 
 from __future__ import annotations
 
-from apislo.sources.prometheus.client import Prometheus, prometheus
-from apislo.sources.prometheus.profiles import Profile, load_profile, profile_names
-from apislo.sources.prometheus.promql import escape_label_value, matchers, selector
-from apislo.sources.prometheus.transport import Transport
+from typing import TYPE_CHECKING
+
+from apislo._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from apislo.sources.prometheus.client import Prometheus, prometheus
+    from apislo.sources.prometheus.profiles import Profile, load_profile, profile_names
+    from apislo.sources.prometheus.promql import escape_label_value, matchers, selector
+    from apislo.sources.prometheus.transport import Transport
 
 __all__ = [
     "Profile",
@@ -23,3 +28,18 @@ __all__ = [
     "prometheus",
     "selector",
 ]
+
+# Loaded on first use, so that a module of the package (the connection settings a report's
+# kernel reads) does not pull in the HTTP client and pyarrow.
+_LAZY = {
+    "Prometheus": "apislo.sources.prometheus.client",
+    "prometheus": "apislo.sources.prometheus.client",
+    "Profile": "apislo.sources.prometheus.profiles",
+    "load_profile": "apislo.sources.prometheus.profiles",
+    "profile_names": "apislo.sources.prometheus.profiles",
+    "escape_label_value": "apislo.sources.prometheus.promql",
+    "matchers": "apislo.sources.prometheus.promql",
+    "selector": "apislo.sources.prometheus.promql",
+    "Transport": "apislo.sources.prometheus.transport",
+}
+__getattr__ = lazy_exports(__name__, _LAZY)
