@@ -216,3 +216,21 @@ def test_a_table_escapes_control_characters_and_bidi_overrides_as_charts_do() ->
     frame = pd.DataFrame({"consumer": ["x\u202efdp.exe", "a\x1b[31m<b>"], "requests": [2, 1]})
     cells = re.findall(r"<td[^>]*>(.*?)</td>", views.table(frame).to_html())
     assert cells == ["x\\u202Efdp.exe", "2", "a\\x1B[31m&lt;b&gt;", "1"]
+
+
+def test_importing_the_views_loads_no_http_client() -> None:
+    """A report's kernel imports the views to read a dataset too: the connection settings
+    (`apislo.sources.prometheus.settings`) loaded the whole Prometheus package with them, its
+    HTTP client and pyarrow (73-144 ms). They load when a Prometheus source is made."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, apislo.report.views\n"
+        "print(sorted(m for m in ('requests', 'apislo.sources.prometheus.client') "
+        "if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"
