@@ -175,8 +175,45 @@ def test_a_client_certificate_from_the_environment_is_sent(prom_url: str, env) -
             "$APISLO_PROMETHEUS_INSECURE_SKIP_VERIFY is not a boolean: set it to true or "
             "false, or unset it",
         ),
+        (
+            {"HEADERS": "X-Api-Key=LEAK:7"},
+            "header name 'X-Api-Key'... is not an HTTP field name (letters, digits and "
+            "!#$%&'*+-.^_`|~; the rest of it, which may hold a key, is not shown)",
+        ),
+        (
+            {"CA_FILE": "/nonexistent/ca.pem"},
+            "$APISLO_PROMETHEUS_CA_FILE: cannot read /nonexistent/ca.pem (No such file or "
+            "directory): give the path of a PEM bundle of CAs, or a folder of them",
+        ),
+        (
+            {"CA_FILE": KEY},
+            f"$APISLO_PROMETHEUS_CA_FILE: {KEY} should hold a PEM bundle of CAs, or a folder of "
+            "them; OpenSSL: no certificate or crl found",
+        ),
+        (
+            {"CLIENT_CERT": CERT},
+            f"$APISLO_PROMETHEUS_CLIENT_CERT: {CERT} should hold a PEM client certificate and "
+            "its unencrypted PEM key, or the key be given by $APISLO_PROMETHEUS_CLIENT_KEY",
+        ),
+        (
+            {"CLIENT_CERT": CERT, "CLIENT_KEY": "/nonexistent/key.pem"},
+            "$APISLO_PROMETHEUS_CLIENT_KEY: cannot read /nonexistent/key.pem (No such file or "
+            "directory): give the path of the unencrypted PEM key of the client certificate",
+        ),
     ],
-    ids=["not-name-value", "authorization", "twice", "control-character", "two-tokens", "flag"],
+    ids=[
+        "not-name-value",
+        "authorization",
+        "twice",
+        "control-character",
+        "two-tokens",
+        "flag",
+        "value-in-name",
+        "missing-ca",
+        "key-as-ca",
+        "certificate-without-key",
+        "missing-key",
+    ],
 )
 def test_a_refused_setting_names_its_variable_not_its_value(
     env, variables: dict[str, str], message: str

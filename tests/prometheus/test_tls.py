@@ -147,3 +147,34 @@ def test_a_ca_file_and_insecure_skip_verify_together_are_refused() -> None:
         "error: ca_file (--ca-file) verifies the server's certificate and verify=False "
         "(--insecure-skip-verify) does not: give one of them\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (
+            ["--ca-file", "/nonexistent/ca.pem"],
+            "--ca-file: cannot read /nonexistent/ca.pem (No such file or directory): give the "
+            "path of a PEM bundle of CAs, or a folder of them",
+        ),
+        (
+            ["--ca-file", KEY],
+            f"--ca-file: {KEY} should hold a PEM bundle of CAs, or a folder of them; OpenSSL: "
+            "no certificate or crl found",
+        ),
+        (
+            ["--client-cert", CERT, "--client-key", CERT],
+            f"--client-cert and --client-key: {CERT} and {CERT} should hold a PEM client "
+            "certificate and its unencrypted PEM key",
+        ),
+    ],
+    ids=["missing-ca", "key-as-ca", "certificate-as-key"],
+)
+def test_a_tls_file_that_cannot_be_loaded_is_one_line_naming_its_option(
+    flags: list[str], message: str
+) -> None:
+    """It was a traceback (requests' bare OSError) for a missing file, and, for a file that is
+    not PEM, a server "unreachable" after every retry."""
+    result = CliRunner().invoke(main, ["prom", "query", "https://127.0.0.1:1", "up", *flags])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == f"error: {message}\n"

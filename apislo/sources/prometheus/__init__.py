@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from apislo._lazy import lazy_exports
+from apislo._lazy import lazy_dir, lazy_exports
 
 if TYPE_CHECKING:
     from apislo.sources.prometheus.client import Prometheus, prometheus
@@ -43,3 +43,4 @@ _LAZY = {
     "Transport": "apislo.sources.prometheus.transport",
 }
 __getattr__ = lazy_exports(__name__, _LAZY)
+__dir__ = lazy_dir(__name__, _LAZY)

@@ -202,14 +202,18 @@ def _check_headers(headers: Mapping[str, str]) -> None:
     """Refuse extra headers that HTTP cannot carry, without showing a value (it may be a key).
 
     Raises:
-        ConfigError: a name is not an HTTP field name, or a value has a line break, a control
-            character, a character outside printable ASCII, or leading or trailing spaces.
+        ConfigError: a name is not an HTTP field name (shown up to its first character that
+            is not allowed), or a value has a line break, a control character, a character
+            outside printable ASCII, or leading or trailing spaces.
     """
     for name, value in headers.items():
         if not _FIELD_NAME.fullmatch(name):
+            # (shown up to its first wrong character: "X-Api-Key=KEY" is a value put there)
+            valid = _FIELD_NAME.match(name)
+            shown = valid.group() if valid else ""
             raise ConfigError(
-                f"header name {name!r} is not an HTTP field name (letters, digits and "
-                "!#$%&'*+-.^_`|~)"
+                f"header name {shown!r}... is not an HTTP field name (letters, digits and "
+                "!#$%&'*+-.^_`|~; the rest of it, which may hold a key, is not shown)"
             )
         _checked(value, _HEADER, f"header {name}", "its value")
         if value != value.strip():
