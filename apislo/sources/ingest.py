@@ -939,8 +939,8 @@ def _dataset_lock(root: Path) -> Iterator[None]:
         LockUnsupportedError: the dataset's file system keeps no locks.
     """
     path = root / _LOCK_FILE
-    with writing(path):
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    with writing(path):  # (without blocking: a named pipe in its place would wait for a reader)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o666)
     try:
         if not try_flock(fd, path):
             raise IngestError(

@@ -361,6 +361,33 @@ def test_an_ingest_where_files_cannot_be_locked_is_one_line(
     assert not list(dataset.glob("day=*"))
 
 
+def test_a_named_pipe_as_the_dataset_lock_is_one_line_not_a_hang(tmp_path: Path) -> None:
+    """The dataset's lock file was opened for writing in blocking mode: a named pipe in its
+    place made `apislo ingest` wait for a reader forever. It is a dataset that cannot be
+    written (ENXIO: a pipe with no reader), one line, nothing stored."""
+    import os
+    import threading
+
+    log, dataset = _write(tmp_path / "a.log", GOOD), tmp_path / "events"
+    dataset.mkdir()
+    os.mkfifo(dataset / "_apislo.lock")
+    outcome = {}
+
+    def run() -> None:
+        outcome["result"] = CliRunner().invoke(main, ["ingest", str(log), "--out", str(dataset)])
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout=20)
+    assert not worker.is_alive()
+    result = outcome["result"]
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: cannot write {dataset}/_apislo.lock: No such device or address\n"
+    )
+    assert not list(dataset.glob("day=*"))
+
+
 def test_cli_json_writes_a_path_that_is_not_utf8_as_an_escape(tmp_path: Path) -> None:
     """A file name holding the byte 0xFF (not UTF-8) reached the JSON object as that byte, so
     the object was no JSON (`json.loads` refused all of it), or, on a strict stream, a
