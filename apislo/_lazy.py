@@ -7,18 +7,23 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["lazy_dir", "lazy_exports"]
+__all__ = ["lazy_exports"]
 
 
-def lazy_exports(package: str, exports: dict[str, str]) -> Callable[[str], Any]:
-    """A module ``__getattr__`` importing each exported name from its module on first use.
+def lazy_exports(
+    package: str, exports: dict[str, str]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """A module's ``__getattr__``, importing each exported name from its module on first use,
+    and its ``__dir__``, listing those names before their first use too, so that ``dir()``,
+    ``help()`` and a notebook's tab completion show them (loading none).
 
     Args:
-        package: the package's ``__name__`` (for the error message).
+        package: the package's ``__name__``.
         exports: exported name -> module that defines it.
 
     Example:
-        >>> __getattr__ = lazy_exports(__name__, {"load": "apislo.slo.loader"})  # doctest: +SKIP
+        >>> exports = {"load": "apislo.slo.loader"}
+        >>> __getattr__, __dir__ = lazy_exports(__name__, exports)  # doctest: +SKIP
     """
 
     def __getattr__(name: str) -> Any:
@@ -26,22 +31,7 @@ def lazy_exports(package: str, exports: dict[str, str]) -> Callable[[str], Any]:
             return getattr(importlib.import_module(exports[name]), name)
         raise AttributeError(f"module {package!r} has no attribute {name!r}")
 
-    return __getattr__
-
-
-def lazy_dir(package: str, exports: dict[str, str]) -> Callable[[], list[str]]:
-    """A module ``__dir__`` listing the lazily exported names before their first use too, so
-    that ``dir()``, ``help()`` and a notebook's tab completion show them (loading none).
-
-    Args:
-        package: the package's ``__name__``.
-        exports: exported name -> module that defines it (as for :func:`lazy_exports`).
-
-    Example:
-        >>> __dir__ = lazy_dir(__name__, {"load": "apislo.slo.loader"})  # doctest: +SKIP
-    """
-
     def __dir__() -> list[str]:
         return sorted({*vars(sys.modules[package]), *exports})
 
-    return __dir__
+    return __getattr__, __dir__

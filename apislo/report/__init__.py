@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from apislo._lazy import lazy_dir, lazy_exports
+from apislo._lazy import lazy_exports
 
 __all__ = ["ReportResult", "build_site", "record", "record_provenance", "run_report"]
 
@@ -32,5 +32,4 @@ _LAZY = {
 }
 
 
-__getattr__ = lazy_exports(__name__, _LAZY)
-__dir__ = lazy_dir(__name__, _LAZY)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from apislo._lazy import lazy_dir, lazy_exports
+from apislo._lazy import lazy_exports
 
 __all__ = ["Job", "RunRecord", "load_jobs", "run_all_jobs", "run_due", "run_job", "serve"]
 
@@ -28,5 +28,4 @@ _LAZY = {
 }
 
 
-__getattr__ = lazy_exports(__name__, _LAZY)
-__dir__ = lazy_dir(__name__, _LAZY)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from apislo._lazy import lazy_dir, lazy_exports
+from apislo._lazy import lazy_exports
 from apislo.slo.spec import SLI, SLO, Alerting, Objective, SourceHints, TimeWindow
 
 __all__ = [
@@ -40,5 +40,4 @@ _LAZY = {
 }
 
 
-__getattr__ = lazy_exports(__name__, _LAZY)
-__dir__ = lazy_dir(__name__, _LAZY)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

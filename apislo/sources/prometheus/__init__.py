@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from apislo._lazy import lazy_dir, lazy_exports
+from apislo._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from apislo.sources.prometheus.client import Prometheus, prometheus
@@ -42,5 +42,4 @@ _LAZY = {
     "selector": "apislo.sources.prometheus.promql",
     "Transport": "apislo.sources.prometheus.transport",
 }
-__getattr__ = lazy_exports(__name__, _LAZY)
-__dir__ = lazy_dir(__name__, _LAZY)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
