@@ -230,6 +230,9 @@ class Alerting:
         disabled: alerts are not generated (Sloth ``pageAlert.disable`` on both).
         name: Sloth's ``alerting.name`` (required there), kept as read; apislo writes one
             alert per tier, named ``<SloName><Severity>BurnRate<window>``, not after it.
+        policy_names: the name of the OpenSLO ``AlertPolicy`` each of ``tiers`` was read from,
+            one per tier, kept so an export names its policies as the spec did; empty when the
+            spec names none (apislo's and Sloth's tiers).
     """
 
     policy: str | None = None
@@ -241,6 +244,7 @@ class Alerting:
     ticket_annotations: tuple[tuple[str, str], ...] = ()
     disabled: bool = False
     name: str | None = None
+    policy_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

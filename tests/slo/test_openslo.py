@@ -193,7 +193,9 @@ def test_threshold_metric_of_type_apislo(tmp_path: Path) -> None:
     (slo,) = load(_write(tmp_path, body))
     assert (slo.sli.kind, slo.api, slo.group_by) == ("latency", "checkout", ("route",))
     assert slo.threshold_s(slo.objectives[0]) == 0.25
-    assert slo.source.kind == "logs"
+    # an apislo SLI is counted from logs or from Prometheus alike: the type names no source
+    # kind (it read "logs", which a second export then wrote as `source: {kind: logs}`)
+    assert slo.source.kind is None
 
 
 def test_raw_ratio_is_refused(tmp_path: Path) -> None:
@@ -789,6 +791,59 @@ def test_export_keeps_short_windows_alert_after_ratio_scope_and_alert_labels(
     assert again.alerting.page_labels == (("severity", "critical"), ("team", "orders"))
     assert again.alerting.ticket_labels == (("severity", "warning"),)
     assert again.alerting.annotations == (("runbook_url", "https://runbooks.example/orders"),)
+
+
+def _inline_policies(*policies: tuple[str, str]) -> str:
+    """``alertPolicies`` of inline policies, each ``(name, its condition names)``, with
+    inline page conditions."""
+    text = "  alertPolicies:\n"
+    for name, conditions in policies:
+        text += f"    - kind: AlertPolicy\n      metadata: {{name: {name}}}\n"
+        text += "      spec:\n        conditions:\n"
+        for condition in conditions.split():
+            text += (
+                f"          - kind: AlertCondition\n            metadata: {{name: {condition}}}\n"
+                "            spec: {severity: page, condition: {kind: burnrate, threshold: 14.4, "
+                "lookbackWindow: 1h}}\n"
+            )
+    return text
+
+
+def _exported_policy_names(path: Path) -> list[str]:
+    (doc,) = yaml.safe_load_all(dump_openslo(load(path)))
+    return [policy["metadata"]["name"] for policy in doc["spec"]["alertPolicies"]]
+
+
+def test_export_keeps_the_names_of_inline_alert_policies(tmp_path: Path) -> None:
+    # OpenSLO v1 gives every object a required metadata.name, inline AlertPolicy items too;
+    # the export renamed each one <slo>-<condition>: web-paging came back as web-fast
+    path = _write(tmp_path, _slo(ROLLING_28D) + _inline_policies(("web-paging", "fast")))
+    assert _exported_policy_names(path) == ["web-paging"]
+    exported = write_spec(tmp_path, dump_openslo(load(path)), "exported.yaml")
+    (again,) = load(exported)
+    assert (again.alerting.policy_names, policy_for(again).name) == (("web-paging",), "web-paging")
+    # each tier is a policy of its own (OpenSLO allows one condition per policy): a policy
+    # read with two conditions becomes two, named <policy>-<condition>
+    body = _slo(ROLLING_28D) + _inline_policies(("web-paging", "fast"), ("web-tickets", "a b"))
+    assert _exported_policy_names(_write(tmp_path, body)) == [
+        "web-paging", "web-tickets-a", "web-tickets-b",
+    ]  # fmt: skip
+    # apislo's own tiers name no policy: theirs is <slo>-<tier>
+    own = write_spec(
+        tmp_path,
+        """
+        version: apislo/v1
+        service: shop
+        slos:
+          - name: orders
+            sli: {kind: availability}
+            objectives: [{target: 0.999}]
+            alerting:
+              tiers: [{name: fast, severity: page, long_window: 1h, short_window: 5m,
+                       factor: 14.4}]
+        """,
+    )
+    assert _exported_policy_names(own) == ["orders-fast"]
 
 
 def _annotated(notes: str) -> str:

@@ -16,7 +16,7 @@ from apislo.slo import load
 from apislo.slo.loader import SpecWarning
 from apislo.slo.policy import policy_for
 from apislo.slo.rules import rules_yaml
-from tests.slo import write_spec
+from tests.slo import spec_error, write_spec
 
 SPEC = """
 version: "prometheus/v1"
@@ -223,3 +223,22 @@ def test_the_cli_shows_the_lower_casing_behind_a_repeated_name(tmp_path: Path) -
         f"error: {path}: slos[1].name: 'requests-availability' is repeated. Allowed: unique "
         "names.\n"
     )
+
+
+def test_a_service_name_is_checked_as_sloth_checks_it(tmp_path: Path) -> None:
+    # Sloth's ValidateSLO checks the service with the rule of SLO names, NameRegexp
+    # ^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$ (pkg/common/validation/slo.go): apislo took any
+    # text, a space or a slash included, into its rules' apislo_service label and its exports
+    path = _write(tmp_path, SPEC.replace('service: "myservice"', 'service: "my service"'))
+    assert str(spec_error(path)) == (
+        f"{path}: service: 'my service' is not a valid name. Allowed: lower-case letters, "
+        "digits, - . _."
+    )
+    # upper case, which Sloth allows, is lower-cased with a warning, as in SLO names
+    path = _write(tmp_path, SPEC.replace('service: "myservice"', "service: MyService"))
+    with pytest.warns(SpecWarning) as record:
+        (slo,) = load(path)
+    assert [str(w.message) for w in record] == [
+        f"{path}: service: 'MyService' is read as 'myservice': apislo service names are lower case"
+    ]
+    assert slo.service == "myservice"

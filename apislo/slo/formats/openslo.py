@@ -478,8 +478,10 @@ def _named(sli: SLI, name: str | None) -> SLI:
 
 
 def _hints(kind: str, ref: str | None) -> SourceHints:
-    lowered = kind.lower()
-    source = "logs" if lowered == "apislo" else "prometheus" if lowered == "prometheus" else None
+    """A metric source's hints: a ``Prometheus`` one's queries run on Prometheus; an ``apislo``
+    one's SLI is counted from logs or from Prometheus alike (its own ``source`` block may say
+    which), so its type names no source kind."""
+    source = "prometheus" if kind.lower() == "prometheus" else None
     return SourceHints(kind=source, data_source=ref)
 
 
@@ -676,8 +678,11 @@ def _slice_window(node: Node) -> timedelta | None:
 
 
 def _alerting_v1(spec: Node, index: dict[str, dict[str, Node]], window: TimeWindow) -> Alerting:
+    """The SLO's ``alertPolicies``: one tier per ``burnrate`` condition, each with the name of
+    the policy it sits in (inline or referenced: OpenSLO names every object, inline ones too)."""
     tiers: list[dict[str, Any]] = []
     names = []
+    policy_names: list[str] = []
     for i, item in enumerate(spec.items("alertPolicies")):
         holder = Node.of(spec.path, f"{spec.where('alertPolicies')}[{i}]", item)
         policy = _listed(holder, "alertPolicyRef", "AlertPolicy", index)
@@ -694,10 +699,11 @@ def _alerting_v1(spec: Node, index: dict[str, dict[str, Node]], window: TimeWind
             holder = Node.of(pspec.path, f"{pspec.where('conditions')}[{j}]", cond)
             condition = _listed(holder, "conditionRef", "AlertCondition", index)
             tiers.append(_tier(condition))
+            policy_names.append(name)
     if not tiers:
         return Alerting()
     tiers_from_spec(tiers, window.period, spec.path)
-    return Alerting(policy="-".join(names), tiers=tuple(tiers))
+    return Alerting(policy="-".join(names), tiers=tuple(tiers), policy_names=tuple(policy_names))
 
 
 def _warn_policy_flags(pspec: Node) -> None:

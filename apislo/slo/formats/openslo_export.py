@@ -5,12 +5,13 @@ metric source of ``type: apislo`` carrying apislo's SLI fields, ``api``, ``group
 ``source`` (whose Prometheus profile and label matchers select the SLO's series):
 ``ratioMetric`` for availability, ``thresholdMetric`` for latency kinds, which
 :mod:`apislo.slo.formats.openslo` reads back. Inline alert tiers become one inline
-``AlertPolicy`` per tier (OpenSLO allows one condition per policy), with their ``alert_after``
-as ``alertAfter`` and their short window in the condition's ``apislo.dev/short-window``
-annotation. What OpenSLO has no field for goes into the SLO's ``metadata.annotations`` under
-``apislo.dev/``: a named policy, the owners, the alert name, whether alerts are disabled, the
-page/ticket alert labels and annotations (:data:`~apislo.slo.formats.openslo.ALERT_NOTES`, as
-JSON objects), and a ratio SLI's ``api`` and ``group_by``.
+``AlertPolicy`` per tier (OpenSLO allows one condition per policy), named as the policy the
+tier was read from (else ``<slo>-<tier>``), with their ``alert_after`` as ``alertAfter`` and
+their short window in the condition's ``apislo.dev/short-window`` annotation. What OpenSLO has
+no field for goes into the SLO's ``metadata.annotations`` under ``apislo.dev/``: a named policy,
+the owners, the alert name, whether alerts are disabled, the page/ticket alert labels and
+annotations (:data:`~apislo.slo.formats.openslo.ALERT_NOTES`, as JSON objects), and a ratio
+SLI's ``api`` and ``group_by``.
 
 >>> from apislo.slo.spec import SLO, SLI, Objective, TimeWindow
 >>> from datetime import timedelta
@@ -153,9 +154,25 @@ def _tier_shorthand(tier: Tier, field: str, delta: timedelta) -> str:
         raise ConfigError(f"tier {tier.name!r} {field}: {exc}") from None
 
 
+def _policy_names(slo: SLO, tiers: tuple[Tier, ...]) -> list[str]:
+    """The name of each tier's inline ``AlertPolicy``: the policy it was read from (OpenSLO
+    names every object, inline ones too), else ``<slo>-<tier>`` (apislo's and Sloth's tiers
+    have none). A name several tiers share (a policy read with several conditions) becomes
+    ``<policy>-<tier>``, as each tier is a policy of its own (OpenSLO allows one condition)."""
+    given = slo.alerting.policy_names or (None,) * len(tiers)
+    names = []
+    for tier, name in zip(tiers, given, strict=True):
+        if name is None:
+            names.append(f"{slo.name}-{tier.name}")
+        else:
+            names.append(f"{name}-{tier.name}" if given.count(name) > 1 else name)
+    return names
+
+
 def _alert_policies(slo: SLO) -> list[dict[str, Any]]:
     policies = []
-    for tier in policy_for(slo).tiers:
+    tiers = policy_for(slo).tiers
+    for tier, name in zip(tiers, _policy_names(slo, tiers), strict=True):
         short = {ANNOTATION_PREFIX + "short-window": prom_duration(tier.short_window)}
         condition = {
             "kind": "AlertCondition",
@@ -177,7 +194,7 @@ def _alert_policies(slo: SLO) -> list[dict[str, Any]]:
         policies.append(
             {
                 "kind": "AlertPolicy",
-                "metadata": {"name": f"{slo.name}-{tier.name}"},
+                "metadata": {"name": name},
                 "spec": {
                     "alertWhenBreaching": True,
                     "conditions": [condition],

@@ -7,9 +7,11 @@ percentage in Sloth (``99.9``; a fraction such as ``0.999`` is refused). ``sli.e
 requires, and it stays in the queries (apislo fills it in when it runs them).
 ``sli.raw`` (a precomputed error ratio) and ``sli.plugin`` are refused: they give no event
 counts, so budgets could not be exact; so is an ``error_query`` that is the ``total_query``
-(every event bad; Sloth refuses it too). Sloth accepts upper-case SLO names
-(``[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]``): apislo lower-cases them with a warning, as its
-SLO names are lower case everywhere (OpenSLO export, ``apislo_slo`` labels).
+(every event bad; Sloth refuses it too). Sloth checks ``service`` and SLO names with one rule
+(``[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]``, ``NameRegexp`` in its
+``pkg/common/conventions``), which allows upper case: apislo lower-cases them with a warning, as
+its names are lower case everywhere (OpenSLO export, ``apislo_slo`` labels), and refuses a name
+neither rule allows (``my shop``).
 """
 
 from __future__ import annotations
@@ -34,8 +36,7 @@ def parse(doc: Mapping[str, Any], path: str) -> list[SLO]:
     """Every SLO of one Sloth ``prometheus/v1`` document."""
     top = Node.of(path, "", doc)
     top.only("version", "service", "labels", "slos")
-    service = top.text("service", required=True)
-    assert service is not None
+    service = _name(top, "service", "service")
     labels = top.labels("labels")
     slos = [_slo(node, service, labels) for node in top.children("slos", required=True)]
     names = [s.name for s in slos]
@@ -47,7 +48,7 @@ def parse(doc: Mapping[str, Any], path: str) -> list[SLO]:
 
 def _slo(node: Node, service: str, labels: tuple[tuple[str, str], ...]) -> SLO:
     node.only("name", "objective", "description", "labels", "sli", "alerting")
-    name = _name(node)
+    name = _name(node, "name", "SLO")
     raw = node.raw("objective")
     if isinstance(raw, int | float) and not isinstance(raw, bool) and 0 < raw < 1:
         raise node.error(
@@ -74,21 +75,26 @@ def _slo(node: Node, service: str, labels: tuple[tuple[str, str], ...]) -> SLO:
     )
 
 
-def _name(node: Node) -> str:
-    """The SLO's ``name``, lower-cased with a warning when Sloth's rule allows it and apislo's
+def _name(node: Node, key: str, what: str) -> str:
+    """A ``service`` or SLO ``name`` (``what`` names which in the warning), which Sloth checks
+    with one rule for both; lower-cased with a warning when Sloth's rule allows it and apislo's
     does not: apislo names are lower case (:data:`NAME_RULE`), as OpenSLO's are, so an export
-    keeps them, and ``Cart`` and ``cart`` cannot become two SLOs with one alert name."""
-    raw = node.text("name", required=True)
+    keeps them, and ``Cart`` and ``cart`` cannot become two SLOs with one alert name.
+
+    Raises:
+        SpecError: a name neither rule allows (``my shop``), naming the file and ``key``.
+    """
+    raw = node.text(key, required=True)
     assert raw is not None
     lower = raw.lower()
     if lower != raw and NAME_RULE.match(lower):
         warn(
             node.path,
-            node.where("name"),
-            f"{raw!r} is read as {lower!r}: apislo SLO names are lower case",
+            node.where(key),
+            f"{raw!r} is read as {lower!r}: apislo {what} names are lower case",
         )
         return lower
-    name = node.name("name")
+    name = node.name(key)
     assert name is not None
     return name
 
