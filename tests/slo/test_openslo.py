@@ -703,10 +703,6 @@ def test_a_misspelled_policy_field_is_refused(tmp_path: Path) -> None:
     assert "\n" not in str(info.value)
 
 
-def _annotated(annotations: str) -> str:
-    return _slo(ROLLING_28D).replace("  name: web\n", f"  name: web\n  annotations:\n{annotations}")
-
-
 def test_an_apislo_annotation_apislo_does_not_read_is_refused(tmp_path: Path) -> None:
     # `apislo.dev/page-label` (for page-labels) was ignored: the page alerts lost the label
     path = _write(tmp_path, _annotated('    apislo.dev/page-label: \'{"team": "pay"}\'\n'))
