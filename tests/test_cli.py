@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import gc
+import os
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 import apislo.cli as cli
+from tests.conftest import ROOT
 
 
 def test_ctrl_c_while_a_command_loads_exits_130(
@@ -32,3 +35,30 @@ def test_ctrl_c_while_a_command_loads_exits_130(
     assert exited.value.code == 130
     assert capsys.readouterr().err == "\nAborted!\n"
     assert gc.isenabled()
+
+
+def test_ctrl_c_while_the_console_script_loads_click_exits_130(tmp_path: Path) -> None:
+    """Importing click is most of the 30 ms before `run` starts; a Ctrl-C then printed a
+    KeyboardInterrupt traceback and the process died of the signal. Expected: "Aborted!" and
+    130, as later. Here a stand-in for click sends the process SIGINT as it loads."""
+    (tmp_path / "click").mkdir()
+    (tmp_path / "click" / "__init__.py").write_text(
+        "import os, signal\nos.kill(os.getpid(), signal.SIGINT)\n"
+    )
+    script = "import sys; from apislo.cli import run; sys.argv[0] = 'apislo'; run()"
+    done = subprocess.run(
+        [sys.executable, "-c", script, "ingest", "--help"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])},
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (130, "", "\nAborted!\n")
+
+
+def test_ctrl_c_exits_130_in_a_process_without_stderr(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process started with its stderr closed (`2>&-`) has `sys.stderr` None: Ctrl-C still
+    exits 130, saying nothing (not an AttributeError, exit 1)."""
+    monkeypatch.setattr(sys, "stderr", None)
+    with pytest.raises(SystemExit) as exited:
+        cli._aborted()
+    assert exited.value.code == 130

@@ -13,15 +13,29 @@ import signal
 import sys
 from typing import NoReturn
 
-import click
+from apislo import __version__
+
+__all__ = ["main", "run"]
+
+
+def _aborted() -> NoReturn:
+    """Ctrl-C: click's ``Aborted!``, then exit 130 (128 + SIGINT), as shells and schedulers
+    expect of a process stopped by it (click itself exits 1). Written without click, which may
+    be what was loading."""
+    if sys.stderr is not None:  # (None in a process started with its stderr closed)
+        sys.stderr.write("\nAborted!\n")  # (the newline ends the terminal's ^C echo)
+        sys.stderr.flush()
+    sys.exit(130)
+
+
+try:  # Ctrl-C while click loads (most of the console script's start): as later, no traceback
+    import click
+except KeyboardInterrupt:
+    _aborted()
 
 # No command does matrix algebra; OpenBLAS's extra threads would only spin for a while after
 # numpy loads, taking CPU from ingest's own threads (2.5 % of an `apislo ingest` profile).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
-from apislo import __version__
-
-__all__ = ["main", "run"]
 
 #: Command name -> the module whose ``command`` it is.
 _COMMANDS = {
@@ -87,14 +101,6 @@ def run() -> None:
         main()
     finally:
         gc.freeze()
-
-
-def _aborted() -> NoReturn:
-    """Ctrl-C: click's ``Aborted!``, then exit 130 (128 + SIGINT), as shells and schedulers
-    expect of a process stopped by it (click itself exits 1)."""
-    click.echo(err=True)  # ends the terminal's ^C echo
-    click.echo("Aborted!", err=True)
-    sys.exit(130)
 
 
 def _exit_on_sigterm(signum: int, _frame: object) -> None:

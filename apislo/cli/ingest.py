@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,9 +36,27 @@ class _Command(click.Command):
         try:
             return super().parse_args(ctx, args)
         except click.UsageError as exc:
-            if "--json" in itertools.takewhile(lambda arg: arg != "--", given):
+            if self._json_flag_in(ctx, given):
                 echo_json({"error": exc.format_message()})
             raise
+
+    def _json_flag_in(self, ctx: click.Context, args: list[str]) -> bool:
+        """Whether ``--json`` is in ``args`` as the flag: not a path after ``--``, nor the value
+        of an option that takes one (``--tz --json``, the zone forgotten; click's options say
+        which take values, and how many)."""
+        values = {
+            name: param.nargs
+            for param in self.get_params(ctx)
+            if isinstance(param, click.Option) and not (param.is_flag or param.count)
+            for name in param.opts
+        }
+        rest = iter(args)
+        for arg in rest:
+            if arg in ("--", "--json"):
+                return arg == "--json"
+            for _ in range(values.get(arg, 0)):
+                next(rest, None)
+        return False
 
 
 @click.command(name="ingest", cls=_Command)
