@@ -130,7 +130,8 @@ def data_source(dataset: str, prometheus_url: str = "") -> tuple[Any, str]:
     """The data a report reads: a Prometheus client when a URL is given (or in
     ``$APISLO_PROMETHEUS_URL``), connected with the settings of the ``APISLO_PROMETHEUS_*``
     variables of this (the kernel's) environment (a token in ``$APISLO_PROMETHEUS_TOKEN`` or a
-    file named by ``$APISLO_PROMETHEUS_TOKEN_FILE``, headers, CA file, client certificate: see
+    file named by ``$APISLO_PROMETHEUS_TOKEN_FILE``, basic auth, headers, CA file, client
+    certificate, timeout, retries: see
     :func:`~apislo.sources.prometheus.settings.environment_options`), else the ``dataset``
     directory (looked up with :func:`find_path`).
 

@@ -165,3 +165,56 @@ def test_basic_auth_with_the_password_in_a_file(prom_url: str, spec: str, tmp_pa
     (row,) = json.loads(stdout)
     assert (row["good"], row["total"]) == (600, 606)
     assert "S3cretPW" not in stdout + stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (
+            ["--bearer-token-env", "QA_T", "--bearer-token-file", "/run/token"],
+            "give --bearer-token-env or --bearer-token-file, not both",
+        ),
+        (
+            ["--bearer-token-env", "QA_T", "--basic-user", "ann"],
+            "give a bearer token (--bearer-token-env) or basic auth (--basic-user), not both",
+        ),
+        (
+            [
+                "--basic-user",
+                "ann",
+                "--basic-password-env",
+                "QA_PW",
+                "--basic-password-file",
+                "/pw",
+            ],
+            "give --basic-password-env or --basic-password-file, not both",
+        ),
+        (
+            ["--basic-password-env", "QA_PW"],
+            "a basic-auth password needs its user: give --basic-user too",
+        ),
+        (["--client-key", "/run/key.pem"], "--client-key needs --client-cert"),
+        (["--timeout", "nan"], "--timeout must be a finite number of seconds > 0"),
+        (["--timeout", "inf"], "--timeout must be a finite number of seconds > 0"),
+        (["--timeout", "0"], "--timeout must be a finite number of seconds > 0"),
+        (["--concurrency", "0"], "--concurrency must be a whole number >= 1"),
+    ],
+    ids=[
+        "two-tokens",
+        "token-and-user",
+        "two-passwords",
+        "password-without-user",
+        "key-without-certificate",
+        "timeout-nan",
+        "timeout-inf",
+        "timeout-zero",
+        "concurrency-zero",
+    ],
+)
+def test_a_refused_option_is_named_by_its_flag(flags: list[str], message: str) -> None:
+    """The flags given, not the Python names (``bearer_token_env``), nor both (``client_key
+    (--client-key)``) as until 2026-11-29; ``--timeout nan`` and ``inf`` were a traceback at
+    the first request."""
+    args = ["prom", "query", "http://127.0.0.1:1", "up", "--no-cache", *flags]
+    result = CliRunner().invoke(main, args)
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"error: {message}\n")

@@ -20,7 +20,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from apislo.errors import ConfigError
+from apislo.errors import ConfigError, PrometheusQueryError, PrometheusUnavailableError
 from apislo.report import views
 from apislo.report.glue import read_records
 from apislo.schedule.jobs import load_job
@@ -47,9 +47,16 @@ output: tenant/report.html
 cell_timeout: 120
 """
 VARIABLES = (
-    "URL", "TOKEN", "TOKEN_FILE", "HEADERS", "CA_FILE", "CLIENT_CERT", "CLIENT_KEY",
-    "INSECURE_SKIP_VERIFY",
+    "URL", "TOKEN", "TOKEN_FILE", "USER", "PASSWORD", "PASSWORD_FILE", "HEADERS", "CA_FILE",
+    "CLIENT_CERT", "CLIENT_KEY", "INSECURE_SKIP_VERIFY", "TIMEOUT", "RETRIES",
 )  # fmt: skip
+#: RFC 7617: "Basic " + base64("ann:S3cretPW") (worked out with `printf ann:S3cretPW | base64`).
+ANN_BASIC = "Basic YW5uOlMzY3JldFBX"
+#: A % that starts no %XX escape: the message names the variable, not the header or its value.
+BAD_ESCAPE = (
+    "a header in $APISLO_PROMETHEUS_HEADERS (comma-separated) has a % that starts no %XX "
+    "escape: write a % as %25 (and a comma as %2C)"
+)
 
 
 @pytest.fixture
@@ -140,6 +147,83 @@ def test_a_client_certificate_from_the_environment_is_sent(prom_url: str, env) -
     assert frame["value"].tolist() == [1.0]
 
 
+def _orders_500_at_minute_10(proxy: FaultProxy) -> list[float]:
+    """The fixture's orders 500 counter at minute 10 (10 // 10 = 1), read by a report's source
+    through ``proxy`` with the settings of the environment."""
+    source, _ = views.data_source("", proxy.url)
+    with source:
+        return source.query(PROMQL, at=T0 + pd.Timedelta(minutes=10))["value"].tolist()
+
+
+@pytest.mark.prometheus
+def test_a_header_value_with_a_comma_is_written_percent_encoded(prom_url: str, env) -> None:
+    """As in OpenTelemetry's OTEL_EXPORTER_OTLP_HEADERS, values are percent-decoded: ``%2C`` is
+    a comma, ``%25`` a ``%``, a ``+`` stays a ``+``. Until 2026-11-29 a value could not hold a
+    comma (it split the variable), and ``k%2C1`` was sent as it is."""
+    wanted = {"X-Scope-OrgID": TENANT, "X-Api-Key": "k,1%+2"}  # (decoded by hand)
+    with FaultProxy(prom_url, require_headers=wanted) as proxy:
+        env(HEADERS=f"X-Scope-OrgID:{TENANT}, X-Api-Key: k%2C1%25+2")
+        assert _orders_500_at_minute_10(proxy) == [1.0]
+    assert [h.get("X-Api-Key") for h in proxy.headers] == ["k,1%+2"]
+
+
+@pytest.mark.prometheus
+@pytest.mark.parametrize("variable", ["PASSWORD", "PASSWORD_FILE"])
+def test_basic_auth_from_the_environment_reaches_the_server(
+    prom_url: str, env, tmp_path: Path, variable: str
+) -> None:
+    """Until 2026-11-29 only a user:password@ in the URL sent basic auth: a report's server
+    behind basic auth answered 401."""
+    password = tmp_path / "password"
+    password.write_text("S3cretPW\n")  # (a mounted secret; an editor's newline is dropped)
+    env(USER="ann", **{variable: str(password) if variable.endswith("FILE") else "S3cretPW"})
+    with FaultProxy(prom_url, require_auth=ANN_BASIC) as proxy:
+        assert _orders_500_at_minute_10(proxy) == [1.0]
+    assert [h["Authorization"] for h in proxy.headers] == [ANN_BASIC]
+
+
+@pytest.mark.prometheus
+def test_a_password_file_is_read_again_at_each_request(prom_url: str, env, tmp_path: Path) -> None:
+    """As the token file: a rotated secret is sent from the next request on."""
+    password = tmp_path / "password"
+    password.write_text("first-pw")
+    env(USER="ann", PASSWORD_FILE=str(password))
+    with FaultProxy(prom_url) as proxy:
+        source, _ = views.data_source("", proxy.url)
+        with source:
+            source.query(PROMQL, at=T0 + pd.Timedelta(minutes=10))
+            password.write_text("second-pw")
+            source.query(PROMQL, at=T0 + pd.Timedelta(minutes=20))
+    # RFC 7617: "Basic " + base64 of "ann:first-pw", then of "ann:second-pw" (`base64`)
+    sent = [h["Authorization"] for h in proxy.headers]
+    assert sent == ["Basic YW5uOmZpcnN0LXB3", "Basic YW5uOnNlY29uZC1wdw=="]
+
+
+@pytest.mark.prometheus
+def test_a_timeout_and_retries_from_the_environment(prom_url: str, env) -> None:
+    """Answers delayed 2 s, a 0.5 s timeout and 2 retries: three attempts, each cut short, and
+    the server is unreachable. With the defaults (30 s, 4 retries), the first answer was read."""
+    env(TIMEOUT="0.5", RETRIES="2")
+    with FaultProxy(prom_url) as proxy:
+        proxy.inject("delay:2", "delay:2", "delay:2", "delay:2")
+        with pytest.raises(PrometheusUnavailableError) as info:
+            _orders_500_at_minute_10(proxy)
+    assert len(proxy.requests) == 3
+    assert info.value.reason.endswith("; gave up after 3 attempts")
+
+
+@pytest.mark.prometheus
+def test_no_retries_from_the_environment(prom_url: str, env) -> None:
+    """``0`` is a setting, not "unset": one 503 is final (by default it was retried, and the
+    second answer read)."""
+    env(RETRIES="0")
+    with FaultProxy(prom_url) as proxy:
+        proxy.inject("503")
+        with pytest.raises(PrometheusQueryError) as info:
+            _orders_500_at_minute_10(proxy)
+    assert (info.value.status, len(proxy.requests)) == (503, 1)
+
+
 @pytest.mark.parametrize(
     ("variables", "message"),
     [
@@ -153,7 +237,8 @@ def test_a_client_certificate_from_the_environment_is_sent(prom_url: str, env) -
             "header Authorization in $APISLO_PROMETHEUS_HEADERS is a credential, which apislo "
             "reads and checks at each request from $APISLO_PROMETHEUS_TOKEN or the file named "
             "by $APISLO_PROMETHEUS_TOKEN_FILE: give the token there (basic auth: "
-            "user:password@ in $APISLO_PROMETHEUS_URL)",
+            "$APISLO_PROMETHEUS_USER with $APISLO_PROMETHEUS_PASSWORD or "
+            "$APISLO_PROMETHEUS_PASSWORD_FILE)",
         ),
         (
             {"HEADERS": "X-Scope-OrgID:a,x-scope-orgid:LEAK-3"},
@@ -167,8 +252,7 @@ def test_a_client_certificate_from_the_environment_is_sent(prom_url: str, env) -
         ),
         (
             {"TOKEN": "LEAK-5", "TOKEN_FILE": "/run/secrets/token"},
-            "$APISLO_PROMETHEUS_TOKEN and $APISLO_PROMETHEUS_TOKEN_FILE are both set, and only "
-            "one token would be sent: unset one of them",
+            "give $APISLO_PROMETHEUS_TOKEN or $APISLO_PROMETHEUS_TOKEN_FILE, not both",
         ),
         (
             {"INSECURE_SKIP_VERIFY": "LEAK-6"},
@@ -200,6 +284,79 @@ def test_a_client_certificate_from_the_environment_is_sent(prom_url: str, env) -
             "$APISLO_PROMETHEUS_CLIENT_KEY: cannot read /nonexistent/key.pem (No such file or "
             "directory): give the path of the unencrypted PEM key of the client certificate",
         ),
+        ({"HEADERS": "X-Api-Key: LEAK%2"}, BAD_ESCAPE),
+        ({"HEADERS": "X-Scope-OrgID:a, X-Api-Key: LEAK%zz"}, BAD_ESCAPE),
+        ({"HEADERS": "X-Api-Key: 100%LEAK"}, BAD_ESCAPE),
+        (
+            {"HEADERS": "Authorization: Bearer%20LEAK-13"},
+            "header Authorization in $APISLO_PROMETHEUS_HEADERS is a credential, which apislo "
+            "reads and checks at each request from $APISLO_PROMETHEUS_TOKEN or the file named "
+            "by $APISLO_PROMETHEUS_TOKEN_FILE: give the token there (basic auth: "
+            "$APISLO_PROMETHEUS_USER with $APISLO_PROMETHEUS_PASSWORD or "
+            "$APISLO_PROMETHEUS_PASSWORD_FILE)",
+        ),
+        (
+            {"HEADERS": "X-Api-Key: LEAK%0D%0AX-Evil: 1"},
+            "header X-Api-Key: its value has a line break; a header value is one line of "
+            "printable ASCII",
+        ),
+        (
+            {"PASSWORD": "LEAK-8"},
+            "a basic-auth password needs its user: give $APISLO_PROMETHEUS_USER too",
+        ),
+        (
+            {"USER": "ann", "PASSWORD": "LEAK-9", "PASSWORD_FILE": "/run/secrets/password"},
+            "give $APISLO_PROMETHEUS_PASSWORD or $APISLO_PROMETHEUS_PASSWORD_FILE, not both",
+        ),
+        (
+            {"USER": "ann", "TOKEN": "LEAK-10"},
+            "give a bearer token ($APISLO_PROMETHEUS_TOKEN) or basic auth "
+            "($APISLO_PROMETHEUS_USER), not both",
+        ),
+        (
+            {"URL": "http://u:LEAK-11@127.0.0.1:1", "USER": "ann"},
+            "credentials given twice: in the URL (user:password@) and by "
+            "$APISLO_PROMETHEUS_USER; give them one way only",
+        ),
+        (
+            {"URL": "http://u:LEAK-12@127.0.0.1:1", "TOKEN_FILE": "/run/secrets/token"},
+            "credentials given twice: in the URL (user:password@) and by "
+            "$APISLO_PROMETHEUS_TOKEN_FILE; give them one way only",
+        ),
+        (
+            {"USER": "ann\nX-Evil: 1"},
+            "basic auth: $APISLO_PROMETHEUS_USER has a line break; a basic-auth user or "
+            "password is one line of Latin-1 text",
+        ),
+        (
+            {"CLIENT_KEY": KEY},
+            "$APISLO_PROMETHEUS_CLIENT_KEY needs $APISLO_PROMETHEUS_CLIENT_CERT",
+        ),
+        (
+            {"CA_FILE": CERT, "INSECURE_SKIP_VERIFY": "true"},
+            "$APISLO_PROMETHEUS_CA_FILE verifies the server's certificate and "
+            "$APISLO_PROMETHEUS_INSECURE_SKIP_VERIFY does not: give one of them",
+        ),
+        (
+            {"URL": "http://127.0.0.1:1/?access_token=LEAK-14"},
+            "http://127.0.0.1:1: a Prometheus URL takes no query string or fragment; give a "
+            "token by environment variable or file ($APISLO_PROMETHEUS_TOKEN, "
+            "$APISLO_PROMETHEUS_TOKEN_FILE)",
+        ),
+        (
+            {"TIMEOUT": "30s"},
+            "$APISLO_PROMETHEUS_TIMEOUT is not a number: set it to a number of seconds > 0, "
+            "such as 30, or unset it",
+        ),
+        ({"TIMEOUT": "0"}, "$APISLO_PROMETHEUS_TIMEOUT must be a finite number of seconds > 0"),
+        ({"TIMEOUT": "nan"}, "$APISLO_PROMETHEUS_TIMEOUT must be a finite number of seconds > 0"),
+        ({"TIMEOUT": "inf"}, "$APISLO_PROMETHEUS_TIMEOUT must be a finite number of seconds > 0"),
+        (
+            {"RETRIES": "2.5"},
+            "$APISLO_PROMETHEUS_RETRIES is not a whole number: set it to a whole number >= 0, "
+            "such as 2, or unset it",
+        ),
+        ({"RETRIES": "-1"}, "$APISLO_PROMETHEUS_RETRIES must be a whole number >= 0"),
     ],
     ids=[
         "not-name-value",
@@ -213,12 +370,34 @@ def test_a_client_certificate_from_the_environment_is_sent(prom_url: str, env) -
         "key-as-ca",
         "certificate-without-key",
         "missing-key",
+        "escape-cut-short",
+        "escape-not-hex",
+        "bare-percent",
+        "authorization-escaped",
+        "line-break-escaped",
+        "password-without-user",
+        "two-passwords",
+        "token-and-user",
+        "url-credentials-and-user",
+        "url-credentials-and-token-file",
+        "user-line-break",
+        "key-without-certificate",
+        "ca-and-insecure",
+        "url-query",
+        "timeout-not-a-number",
+        "timeout-zero",
+        "timeout-nan",
+        "timeout-inf",
+        "retries-not-whole",
+        "retries-negative",
     ],
 )
 def test_a_refused_setting_names_its_variable_not_its_value(
     env, variables: dict[str, str], message: str
 ) -> None:
-    env(URL="http://127.0.0.1:1", **variables)
+    """Each names what a report's user set (a variable), never a command-line option such as
+    --client-key (until 2026-11-29), and never a secret or a header's value."""
+    env(**{"URL": "http://127.0.0.1:1", **variables})
     with pytest.raises(ConfigError) as info:
         views.data_source("data/demo/events")
     assert str(info.value) == message

@@ -144,8 +144,8 @@ def test_a_ca_file_and_insecure_skip_verify_together_are_refused() -> None:
     )  # fmt: skip
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == (
-        "error: ca_file (--ca-file) verifies the server's certificate and verify=False "
-        "(--insecure-skip-verify) does not: give one of them\n"
+        "error: --ca-file verifies the server's certificate and --insecure-skip-verify does "
+        "not: give one of them\n"
     )
 
 

@@ -91,7 +91,7 @@ def test_a_password_or_key_without_its_user_or_cert_is_refused(
     assert SECRET not in str(exc.value)
     with pytest.raises(ConfigError, match="basic_password_env or basic_password_file, not both"):
         Transport(basic_user="ann", basic_password_env="APISLO_TEST_PW", basic_password_file="/x")
-    with pytest.raises(ConfigError, match=r"client_key \(--client-key\) needs client_cert"):
+    with pytest.raises(ConfigError, match=r"^client_key needs client_cert$"):
         Transport(client_key="/key.pem")
     result = CliRunner().invoke(
         main,
@@ -100,6 +100,14 @@ def test_a_password_or_key_without_its_user_or_cert_is_refused(
     assert result.exit_code == 1
     assert "error: a basic-auth password needs its user" in result.output
     assert SECRET not in result.output
+
+
+@pytest.mark.parametrize("timeout_s", [float("nan"), float("inf"), 0.0, -1.0])
+def test_a_timeout_that_is_not_a_finite_number_above_zero_is_refused(timeout_s: float) -> None:
+    """``nan`` and ``inf`` were accepted, then a traceback from the socket at each request."""
+    with pytest.raises(ConfigError) as info:
+        Transport(timeout_s=timeout_s)
+    assert str(info.value) == "timeout_s must be a finite number of seconds > 0"
 
 
 def test_tls_settings_and_path_prefix(tmp_path: Path) -> None:
@@ -172,14 +180,14 @@ def test_url_credentials_and_other_auth_are_refused() -> None:
     result = CliRunner().invoke(main, ["prom", "query", url, "up", "--basic-user", "bob"])
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == (
-        "error: credentials given twice: in the URL (user:password@) and by basic_user "
-        "(--basic-user); give them one way only"
+        "error: credentials given twice: in the URL (user:password@) and by --basic-user; give "
+        "them one way only"
     )
     with pytest.raises(ConfigError) as info:
         Prometheus(url, cache=False, bearer_token_env="PROM_TOKEN")
     assert str(info.value) == (
-        "credentials given twice: in the URL (user:password@) and by bearer_token_env "
-        "($PROM_TOKEN, --bearer-token-env); give them one way only"
+        "credentials given twice: in the URL (user:password@) and by bearer_token_env; give "
+        "them one way only"
     )
     assert URL_PASSWORD not in result.output + str(info.value)
 

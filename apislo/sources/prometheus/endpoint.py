@@ -113,7 +113,8 @@ class Endpoint:
         if urlsplit(url).query or urlsplit(url).fragment:  # (a ?token= would reach messages)
             raise ConfigError(
                 f"{public_url(url)}: a Prometheus URL takes no query string or fragment; give a "
-                "token by environment variable or file (--bearer-token-env, --bearer-token-file)"
+                f"token by environment variable or file ({transport.named('bearer_token_env')}, "
+                f"{transport.named('bearer_token_file')})"
             )
         self._url_auth = url_credentials(url, transport)
         prefix = transport.path_prefix.strip("/")

@@ -3,20 +3,27 @@ the commands that read Prometheus (``apislo prom``, ``apislo slo --source URL``)
 ``APISLO_PROMETHEUS_*`` environment variables that reports read in their kernel (``apislo report
 run``, scheduled jobs, the notebooks), which take no secret as a parameter.
 
-Secrets are never values here: a bearer token is named by the variable or file holding it, read
-by :class:`Transport` at each request. A header's value may be a key: no message shows one.
+Secrets are never values here: a bearer token or a basic-auth password is named by the variable
+or file holding it, read by :class:`Transport` at each request. A header's value may be a key: no
+message shows one. Each message names a setting as its source does (:class:`SettingsSource`): the
+option on a command line, the variable in the environment.
 
->>> environment_options({HEADERS_ENV: "X-Scope-OrgID: team-a", TOKEN_FILE_ENV: "/run/token"})
-{'headers': {'X-Scope-OrgID': 'team-a'}, 'verify': True, 'bearer_token_file': '/run/token'}
+>>> options = environment_options(
+...     {HEADERS_ENV: "X-Scope-OrgID: team-a, X-Tags: a%2Cb", TOKEN_FILE_ENV: "/run/token"}
+... )
+>>> options["headers"], options["bearer_token_file"]
+({'X-Scope-OrgID': 'team-a', 'X-Tags': 'a,b'}, '/run/token')
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from apislo.errors import ConfigError
 
@@ -28,9 +35,14 @@ __all__ = [
     "ENVIRONMENT",
     "HEADERS_ENV",
     "INSECURE_SKIP_VERIFY_ENV",
+    "PASSWORD_ENV",
+    "PASSWORD_FILE_ENV",
+    "RETRIES_ENV",
+    "TIMEOUT_ENV",
     "TOKEN_ENV",
     "TOKEN_FILE_ENV",
     "URL_ENV",
+    "USER_ENV",
     "SettingsSource",
     "environment_options",
     "parse_headers",
@@ -43,7 +55,14 @@ URL_ENV = "APISLO_PROMETHEUS_URL"
 TOKEN_ENV = "APISLO_PROMETHEUS_TOKEN"
 #: The path of a file holding a bearer token (a Kubernetes secret), re-read at each request.
 TOKEN_FILE_ENV = "APISLO_PROMETHEUS_TOKEN_FILE"
-#: Extra headers, ``NAME:VALUE`` separated by commas (``X-Scope-OrgID:team-a``).
+#: The user for HTTP basic auth.
+USER_ENV = "APISLO_PROMETHEUS_USER"
+#: Its password (the secret itself, read at each request).
+PASSWORD_ENV = "APISLO_PROMETHEUS_PASSWORD"
+#: The path of a file holding its password (a mounted secret), re-read at each request.
+PASSWORD_FILE_ENV = "APISLO_PROMETHEUS_PASSWORD_FILE"
+#: Extra headers, ``NAME:VALUE`` separated by commas (``X-Scope-OrgID:team-a``); values are
+#: percent-decoded, as OpenTelemetry's ``OTEL_EXPORTER_OTLP_HEADERS`` (``%2C`` is a comma).
 HEADERS_ENV = "APISLO_PROMETHEUS_HEADERS"
 #: The path of a PEM bundle of CAs to trust for https.
 CA_FILE_ENV = "APISLO_PROMETHEUS_CA_FILE"
@@ -53,8 +72,14 @@ CLIENT_CERT_ENV = "APISLO_PROMETHEUS_CLIENT_CERT"
 CLIENT_KEY_ENV = "APISLO_PROMETHEUS_CLIENT_KEY"
 #: ``true`` to skip the server certificate's check (throwaway test servers only).
 INSECURE_SKIP_VERIFY_ENV = "APISLO_PROMETHEUS_INSECURE_SKIP_VERIFY"
+#: The per-request timeout, seconds (a finite number > 0).
+TIMEOUT_ENV = "APISLO_PROMETHEUS_TIMEOUT"
+#: Retries after the first attempt (a whole number >= 0).
+RETRIES_ENV = "APISLO_PROMETHEUS_RETRIES"
 
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+#: A ``%`` that starts no ``%XX`` escape.
+_BARE_PERCENT = re.compile("%(?![0-9A-Fa-f]{2})")
 
 
 @dataclass(frozen=True)
@@ -66,14 +91,17 @@ class SettingsSource:
         named: one header of it by name, a template with ``{name}`` (``--header {name}``).
         credential: why a Bearer or Basic ``Authorization`` header is refused there, and what
             to give instead.
-        files: the name of each TLS file setting there (:data:`_TLS_FILES`), by its
-            :class:`Transport` field (``ca_file`` -> ``--ca-file``).
+        names: the name of each setting there, by its :class:`Transport` field (``ca_file``
+            -> ``--ca-file``), for the messages of :func:`_check_tls_files` and
+            :class:`Transport` (its ``setting_names``).
+        percent_decoded: whether header values are percent-decoded (``%2C`` is a comma).
     """
 
     one: str
     named: str
     credential: str
-    files: Mapping[str, str]
+    names: Mapping[str, str]
+    percent_decoded: bool = False
 
 
 #: The options of a command line.
@@ -83,20 +111,43 @@ COMMAND_LINE = SettingsSource(
     "puts a credential on the command line, where ps and the shell history show it: give a "
     "bearer token with --bearer-token-env or --bearer-token-file (basic auth: --basic-user with "
     "--basic-password-env or --basic-password-file)",
-    {"ca_file": "--ca-file", "client_cert": "--client-cert", "client_key": "--client-key"},
+    {
+        "bearer_token_env": "--bearer-token-env",
+        "bearer_token_file": "--bearer-token-file",
+        "basic_user": "--basic-user",
+        "basic_password_env": "--basic-password-env",
+        "basic_password_file": "--basic-password-file",
+        "ca_file": "--ca-file",
+        "client_cert": "--client-cert",
+        "client_key": "--client-key",
+        "verify": "--insecure-skip-verify",
+        "timeout_s": "--timeout",
+        "concurrency": "--concurrency",
+    },
 )
+#: The variable of each :class:`Transport` field that the environment sets.
+_VARIABLES = {
+    "bearer_token_env": TOKEN_ENV,
+    "bearer_token_file": TOKEN_FILE_ENV,
+    "basic_user": USER_ENV,
+    "basic_password_env": PASSWORD_ENV,
+    "basic_password_file": PASSWORD_FILE_ENV,
+    "ca_file": CA_FILE_ENV,
+    "client_cert": CLIENT_CERT_ENV,
+    "client_key": CLIENT_KEY_ENV,
+    "verify": INSECURE_SKIP_VERIFY_ENV,
+    "timeout_s": TIMEOUT_ENV,
+    "retries": RETRIES_ENV,
+}
 #: The ``APISLO_PROMETHEUS_*`` variables.
 ENVIRONMENT = SettingsSource(
     f"a header in ${HEADERS_ENV} (comma-separated)",
     f"header {{name}} in ${HEADERS_ENV}",
     f"is a credential, which apislo reads and checks at each request from ${TOKEN_ENV} or the "
-    f"file named by ${TOKEN_FILE_ENV}: give the token there (basic auth: user:password@ in "
-    f"${URL_ENV})",
-    {
-        "ca_file": f"${CA_FILE_ENV}",
-        "client_cert": f"${CLIENT_CERT_ENV}",
-        "client_key": f"${CLIENT_KEY_ENV}",
-    },
+    f"file named by ${TOKEN_FILE_ENV}: give the token there (basic auth: ${USER_ENV} with "
+    f"${PASSWORD_ENV} or ${PASSWORD_FILE_ENV})",
+    {field: f"${name}" for field, name in _VARIABLES.items()},
+    percent_decoded=True,
 )
 #: What each TLS file setting holds, by its :class:`Transport` field, as messages say it.
 _TLS_FILES = {
@@ -107,10 +158,12 @@ _TLS_FILES = {
 
 
 def parse_headers(items: Iterable[str], source: SettingsSource) -> dict[str, str]:
-    """``NAME:VALUE`` texts (spaces around either ignored) as a dict.
+    """``NAME:VALUE`` texts (spaces around either ignored) as a dict, the values percent-decoded
+    where ``source`` says so.
 
     Raises:
-        ConfigError: one has no ``:`` or no name (it is not quoted: it may hold a key), is an
+        ConfigError: one has no ``:`` or no name (it is not quoted: it may hold a key), a ``%``
+            that starts no ``%XX`` escape where values are percent-decoded, is an
             ``Authorization`` of the Bearer or Basic scheme (a credential where the token
             settings would neither check it nor re-read it, and on a command line where ``ps``
             and the shell history show it; other schemes have no such setting), or a name is
@@ -124,6 +177,8 @@ def parse_headers(items: Iterable[str], source: SettingsSource) -> dict[str, str
             raise ConfigError(
                 f"{source.one} is not NAME:VALUE: write it as NAME:VALUE (X-Scope-OrgID:team-a)"
             )
+        if source.percent_decoded:
+            value = _percent_decoded(value, source)
         named = source.named.format(name=name)
         if name.lower() == "authorization" and _scheme(value) in ("bearer", "basic"):
             raise ConfigError(f"{named} {source.credential}")
@@ -131,6 +186,21 @@ def parse_headers(items: Iterable[str], source: SettingsSource) -> dict[str, str
             raise ConfigError(f"{named} is given twice, and only one would be sent: give it once")
         headers[name] = value
     return headers
+
+
+def _percent_decoded(value: str, source: SettingsSource) -> str:
+    """``value`` with its ``%XX`` escapes decoded (UTF-8), as OpenTelemetry reads the values of
+    ``OTEL_EXPORTER_OTLP_HEADERS``: ``%2C`` is a comma, ``%25`` a ``%``; a ``+`` stays a ``+``.
+
+    Raises:
+        ConfigError: a ``%`` starts no escape (naming ``source``, never the value or its name,
+            which may hold a key when the ``:`` is missing).
+    """
+    if _BARE_PERCENT.search(value):
+        raise ConfigError(
+            f"{source.one} has a % that starts no %XX escape: write a % as %25 (and a comma as %2C)"
+        )
+    return unquote(value)
 
 
 def _scheme(credentials: str) -> str:
@@ -143,16 +213,23 @@ def transport_options(settings: Mapping[str, Any], source: SettingsSource) -> di
     (``NAME:VALUE`` texts, read by :func:`parse_headers` naming ``source``),
     ``insecure_skip_verify`` (a bool), and :class:`Transport` fields (``None``: not given).
 
+    The keywords include ``setting_names``, so that :class:`Transport`'s messages name its
+    settings as ``source`` does; it is built once here, to refuse them now.
+
     Raises:
-        ConfigError: a header is refused (see :func:`parse_headers`), or a TLS file (see
-            :func:`_check_tls_files`).
+        ConfigError: a header is refused (see :func:`parse_headers`), settings that
+            :class:`Transport` refuses, or a TLS file (see :func:`_check_tls_files`).
     """
+    from apislo.sources.prometheus.transport import Transport  # (requests: only when connecting)
+
     given = dict(settings)
     options: dict[str, Any] = {
         "headers": parse_headers(given.pop("headers", ()), source),
         "verify": not given.pop("insecure_skip_verify", False),
+        "setting_names": source.names,
     }
     options.update({name: value for name, value in given.items() if value is not None})
+    Transport(**options)
     _check_tls_files(options, source)
     return options
 
@@ -170,7 +247,7 @@ def _check_tls_files(options: Mapping[str, Any], source: SettingsSource) -> None
     import ssl
 
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    names, holds = source.files, _TLS_FILES
+    names, holds = source.names, _TLS_FILES
     pair = f"{holds['client_cert']} and its unencrypted PEM key"
     ca_file, cert, key = (options.get(field) for field in _TLS_FILES)
     if ca_file:
@@ -215,29 +292,34 @@ def _tls_file(setting: str, path: str, holds: str) -> Iterator[None]:
 def environment_options(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """:class:`Transport` keywords from the ``APISLO_PROMETHEUS_*`` variables of ``environ``
     (default: this process's environment): a token in :data:`TOKEN_ENV` (named, not read: it is
-    read at each request) or a file in :data:`TOKEN_FILE_ENV`, headers in :data:`HEADERS_ENV`,
-    file paths in :data:`CA_FILE_ENV`, :data:`CLIENT_CERT_ENV`, :data:`CLIENT_KEY_ENV`, and
-    :data:`INSECURE_SKIP_VERIFY_ENV`. A variable set to an empty text counts as unset.
+    read at each request) or a file in :data:`TOKEN_FILE_ENV`; basic auth by :data:`USER_ENV`
+    with a password in :data:`PASSWORD_ENV` (named, not read) or a file in
+    :data:`PASSWORD_FILE_ENV`; headers in :data:`HEADERS_ENV` (values percent-decoded); file
+    paths in :data:`CA_FILE_ENV`, :data:`CLIENT_CERT_ENV`, :data:`CLIENT_KEY_ENV`;
+    :data:`INSECURE_SKIP_VERIFY_ENV`; seconds in :data:`TIMEOUT_ENV`, a count in
+    :data:`RETRIES_ENV`. A variable set to an empty text counts as unset.
 
     Raises:
-        ConfigError: both token variables are set, the headers are refused (see
-            :func:`parse_headers`), :data:`INSECURE_SKIP_VERIFY_ENV` is not a boolean, or a TLS
-            file cannot be read or is not PEM; the message names the variable, never a value.
+        ConfigError: the headers are refused (see :func:`parse_headers`),
+            :data:`INSECURE_SKIP_VERIFY_ENV` is not a boolean, :data:`TIMEOUT_ENV` or
+            :data:`RETRIES_ENV` is not a number, what :class:`Transport` refuses (both token
+            or both password variables, a password without its user...), or a TLS file cannot
+            be read or is not PEM; the message names the variable, never a value.
     """
     env = os.environ if environ is None else environ
-    if env.get(TOKEN_ENV) and env.get(TOKEN_FILE_ENV):
-        raise ConfigError(
-            f"${TOKEN_ENV} and ${TOKEN_FILE_ENV} are both set, and only one token would be "
-            "sent: unset one of them"
-        )
     settings = {
         "headers": [item for item in env.get(HEADERS_ENV, "").split(",") if item.strip()],
         "insecure_skip_verify": _flag(env, INSECURE_SKIP_VERIFY_ENV),
         "bearer_token_env": TOKEN_ENV if env.get(TOKEN_ENV) else None,
         "bearer_token_file": env.get(TOKEN_FILE_ENV) or None,
+        "basic_user": env.get(USER_ENV) or None,
+        "basic_password_env": PASSWORD_ENV if env.get(PASSWORD_ENV) else None,
+        "basic_password_file": env.get(PASSWORD_FILE_ENV) or None,
         "ca_file": env.get(CA_FILE_ENV) or None,
         "client_cert": env.get(CLIENT_CERT_ENV) or None,
         "client_key": env.get(CLIENT_KEY_ENV) or None,
+        "timeout_s": _number(env, TIMEOUT_ENV, float, "a number of seconds > 0, such as 30"),
+        "retries": _number(env, RETRIES_ENV, int, "a whole number >= 0, such as 2"),
     }
     return transport_options(settings, ENVIRONMENT)
 
@@ -252,3 +334,20 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     if value not in _TRUE + _FALSE:
         raise ConfigError(f"${name} is not a boolean: set it to true or false, or unset it")
     return value in _TRUE
+
+
+def _number(env: Mapping[str, str], name: str, kind: type[float], rule: str) -> float | None:
+    """The number of type ``kind`` (``float`` or ``int``) in variable ``name`` of ``env``
+    (unset or empty: ``None``); its range is :class:`Transport`'s to check.
+
+    Raises:
+        ConfigError: it is no such number; the message says what it should be (``rule``).
+    """
+    text = env.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return kind(text)
+    except ValueError:
+        noun = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"${name} is not {noun}: set it to {rule}, or unset it") from None

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import unicodedata
@@ -63,6 +64,10 @@ class Transport:
         concurrency: parallel requests for chunked range queries.
         compress: ask for gzip answers; ``None`` (default) = yes, except on loopback, where
             compressing costs the server more time than it saves (measured 3x slower per chunk).
+        setting_names: how error messages name each setting, by field, where it was not given
+            in Python (``{"ca_file": "--ca-file"}``, ``{"ca_file": "$APISLO_PROMETHEUS_CA_FILE"}``:
+            see :mod:`~apislo.sources.prometheus.settings`); a field not in it is named as here
+            (``ca_file``, ``verify=False``).
     """
 
     bearer_token_env: str | None = None
@@ -82,32 +87,81 @@ class Transport:
     max_backoff_s: float = 10.0
     concurrency: int = 4
     compress: bool | None = None
+    setting_names: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
-        if self.bearer_token_env and self.bearer_token_file:
-            raise ConfigError("give bearer_token_env or bearer_token_file, not both")
-        if (self.bearer_token_env or self.bearer_token_file) and self.basic_user:
-            raise ConfigError("give a bearer token or basic auth, not both")
-        if self.basic_password_env and self.basic_password_file:
-            raise ConfigError("give basic_password_env or basic_password_file, not both")
-        if (self.basic_password_env or self.basic_password_file) and not self.basic_user:
-            # (without a user, the password would be silently left out of every request)
-            raise ConfigError(
-                "a basic-auth password needs its user: give basic_user (--basic-user) too"
-            )
-        if self.client_key and not self.client_cert:
-            raise ConfigError("client_key (--client-key) needs client_cert (--client-cert)")
-        if self.ca_file and not self.verify:
-            # (the CA file won: the certificate was verified after all)
-            raise ConfigError(
-                "ca_file (--ca-file) verifies the server's certificate and verify=False "
-                "(--insecure-skip-verify) does not: give one of them"
-            )
-        if self.retries < 0 or self.concurrency < 1 or self.timeout_s <= 0:
-            raise ConfigError("retries must be >= 0, concurrency >= 1 and timeout_s > 0")
-        if self.basic_user:
-            _checked(self.basic_user, _BASIC, "basic auth", "basic_user (--basic-user)")
+        self._check_auth()
+        self._check_tls()
+        self._check_numbers()
         _check_headers(self.headers)
+
+    def named(self, setting: str) -> str:
+        """How messages name ``setting`` (a field): as :attr:`setting_names` says, else as in
+        Python (``ca_file``; ``verify=False`` for ``verify``)."""
+        return self.setting_names.get(setting) or _PYTHON_NAMES.get(setting, setting)
+
+    def _check_auth(self) -> None:
+        """Refuse credentials given twice, or a password without its user, naming the settings.
+
+        Raises:
+            ConfigError: both token settings, a token and basic auth, both password settings,
+                a password without its user (it would be silently left out of every request),
+                or a user that basic auth cannot send.
+        """
+        name = self.named
+        token = "bearer_token_env" if self.bearer_token_env else "bearer_token_file"
+        password = self.basic_password_env or self.basic_password_file
+        if self.bearer_token_env and self.bearer_token_file:
+            raise ConfigError(
+                f"give {name('bearer_token_env')} or {name('bearer_token_file')}, not both"
+            )
+        if getattr(self, token) and self.basic_user:
+            raise ConfigError(
+                f"give a bearer token ({name(token)}) or basic auth ({name('basic_user')}), "
+                "not both"
+            )
+        if self.basic_password_env and self.basic_password_file:
+            raise ConfigError(
+                f"give {name('basic_password_env')} or {name('basic_password_file')}, not both"
+            )
+        if password and not self.basic_user:
+            raise ConfigError(
+                f"a basic-auth password needs its user: give {name('basic_user')} too"
+            )
+        if self.basic_user:
+            _checked(self.basic_user, _BASIC, "basic auth", name("basic_user"))
+
+    def _check_tls(self) -> None:
+        """Refuse TLS settings that would be ignored, naming them.
+
+        Raises:
+            ConfigError: a client key without its certificate, or a CA file with ``verify``
+                off (the CA file won: the certificate was verified after all).
+        """
+        name = self.named
+        if self.client_key and not self.client_cert:
+            raise ConfigError(f"{name('client_key')} needs {name('client_cert')}")
+        if self.ca_file and not self.verify:
+            raise ConfigError(
+                f"{name('ca_file')} verifies the server's certificate and {name('verify')} "
+                "does not: give one of them"
+            )
+
+    def _check_numbers(self) -> None:
+        """Refuse a timeout, retries or concurrency out of range, naming the setting.
+
+        Raises:
+            ConfigError: ``timeout_s`` is not a finite number > 0 (``nan`` and ``inf`` were a
+                traceback from the socket at the first request), ``retries`` < 0 or
+                ``concurrency`` < 1.
+        """
+        for setting, allowed, rule in (
+            ("timeout_s", 0 < self.timeout_s < math.inf, "a finite number of seconds > 0"),
+            ("retries", self.retries >= 0, "a whole number >= 0"),
+            ("concurrency", self.concurrency >= 1, "a whole number >= 1"),
+        ):
+            if not allowed:
+                raise ConfigError(f"{self.named(setting)} must be {rule}")
 
     def __repr__(self) -> str:
         shown = []
@@ -128,6 +182,10 @@ class Transport:
             shown.append(f"headers=<{', '.join(sorted(self.headers))}>")
         shown.append(f"timeout_s={self.timeout_s}, retries={self.retries}")
         return f"Transport({', '.join(shown)})"
+
+
+#: How messages name a field given in Python, where that is not its name.
+_PYTHON_NAMES = {"verify": "verify=False"}
 
 
 @dataclass(frozen=True)
@@ -269,17 +327,11 @@ def url_credentials(url: str, transport: Transport) -> tuple[str, str] | None:
     parts = urlsplit(url)
     if "@" not in parts.netloc:
         return None
-    for name, shown in (
-        ("bearer_token_env", "${}, "),  # (the variable the token is in: a report's
-        ("bearer_token_file", "{}, "),  # $APISLO_PROMETHEUS_TOKEN has no flag to name)
-        ("basic_user", ""),
-    ):
-        value = getattr(transport, name)
-        if value:
+    for setting in ("bearer_token_env", "bearer_token_file", "basic_user"):
+        if getattr(transport, setting):
             raise ConfigError(
                 "credentials given twice: in the URL (user:password@) and by "
-                f"{name} ({shown.format(value)}--{name.replace('_', '-')}); give them one way "
-                "only"
+                f"{transport.named(setting)}; give them one way only"
             )
     user, password = (
         _checked(unquote(part or ""), _BASIC, "basic auth", "the URL's user:password@")
