@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -22,7 +23,7 @@ from urllib3.exceptions import InsecureRequestWarning
 
 from apislo.cli import main
 from apislo.errors import ConfigError
-from apislo.sources.prometheus import Prometheus, endpoint
+from apislo.sources.prometheus import Prometheus, Transport, endpoint
 from tests.prometheus.conftest import T0
 from tests.prometheus.faultproxy import FaultProxy
 
@@ -178,3 +179,51 @@ def test_a_tls_file_that_cannot_be_loaded_is_one_line_naming_its_option(
     result = CliRunner().invoke(main, ["prom", "query", "https://127.0.0.1:1", "up", *flags])
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == f"error: {message}\n"
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (
+            {"ca_file": "/nonexistent/ca.pem"},
+            "ca_file: cannot read /nonexistent/ca.pem (No such file or directory): give the path "
+            "of a PEM bundle of CAs, or a folder of them",
+        ),
+        (
+            {"ca_file": Path(KEY)},
+            f"ca_file: {KEY} should hold a PEM bundle of CAs, or a folder of them; OpenSSL: no "
+            "certificate or crl found",
+        ),
+        (
+            {"client_cert": "/nonexistent/cert.pem"},
+            "client_cert: cannot read /nonexistent/cert.pem (No such file or directory): give "
+            "the path of a PEM client certificate",
+        ),
+        (
+            {"client_cert": CERT, "client_key": "/nonexistent/key.pem"},
+            "client_key: cannot read /nonexistent/key.pem (No such file or directory): give the "
+            "path of the unencrypted PEM key of the client certificate",
+        ),
+        (
+            {"client_cert": CERT, "client_key": CERT},
+            f"client_cert and client_key: {CERT} and {CERT} should hold a PEM client "
+            "certificate and its unencrypted PEM key",
+        ),
+        (
+            {"client_cert": CERT},
+            f"client_cert: {CERT} should hold a PEM client certificate and its unencrypted PEM "
+            "key, or the key be given by client_key",
+        ),
+    ],
+    ids=["missing-ca", "key-as-ca", "missing-cert", "missing-key", "cert-as-key", "no-key"],
+)
+def test_the_python_api_checks_the_tls_files_when_built(
+    settings: dict[str, object], message: str
+) -> None:
+    """As the command line does, naming the keyword: Prometheus(url, ca_file="/nope.pem") was
+    built, and its first request raised requests' bare OSError (a missing file) or, for a file
+    that is not PEM, called the server unreachable after five attempts."""
+    for build in (partial(Prometheus, "https://127.0.0.1:1", cache=False), Transport):
+        with pytest.raises(ConfigError) as info:
+            build(**settings)
+        assert str(info.value) == message

@@ -17,6 +17,7 @@ from tests.prometheus.conftest import T0
 from tests.prometheus.faultproxy import FaultProxy
 
 SECRET = "s3cr3t-token-value"
+TLS = Path(__file__).resolve().parent / "tls"
 
 
 @pytest.fixture
@@ -110,11 +111,12 @@ def test_a_timeout_that_is_not_a_finite_number_above_zero_is_refused(timeout_s: 
     assert str(info.value) == "timeout_s must be a finite number of seconds > 0"
 
 
-def test_tls_settings_and_path_prefix(tmp_path: Path) -> None:
+def test_tls_settings_and_path_prefix() -> None:
     from apislo.sources.prometheus.endpoint import Endpoint
     from apislo.sources.prometheus.transport import build_session
 
-    ca, cert, key = (tmp_path / n for n in ("ca.pem", "cert.pem", "key.pem"))
+    # (files that exist: a Transport loads its TLS files when built)
+    ca, cert, key = (TLS / name for name in ("cert.pem", "cert.pem", "key.pem"))
     session = build_session(Transport(ca_file=ca, client_cert=cert, client_key=key))
     assert session.verify == str(ca) and session.cert == (str(cert), str(key))
     assert build_session(Transport(verify=False)).verify is False

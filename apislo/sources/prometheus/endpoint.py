@@ -3,8 +3,10 @@
 Retried: connection errors, timeouts, bodies cut off in transit (a parse failure of a 200 answer),
 HTTP 429 and 5xx (honouring a valid ``Retry-After``, capped). Not retried: other 4xx answers, which
 are the query's fault, a whole 200 answer that is not Prometheus's (an HTML login page), a TLS
-certificate that is not trusted and an ``https://`` URL whose server does not answer in TLS (a
-plain-HTTP port; each a :class:`~apislo.errors.ConfigError` saying so). A
+certificate that fails verification (not trusted, expired, for another host), an ``https://`` URL
+whose server does not answer in TLS (a plain-HTTP port) and a server that refuses the handshake
+for want of a client certificate it trusts (mutual TLS; each a :class:`~apislo.errors.ConfigError`
+saying so). A
 ``{"status":"error","errorType":...,"error":...}`` body becomes a
 :class:`~apislo.errors.PrometheusQueryError`; a server that stays unreachable becomes one
 :class:`~apislo.errors.PrometheusUnavailableError` naming its URL.
@@ -15,6 +17,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import socket
 import ssl
 import time
 from collections.abc import Callable, Mapping
@@ -58,6 +61,32 @@ _TRANSPORT_ERRORS = (
 #: server answers "HTTP/1.1 400"): ``WRONG_VERSION_NUMBER`` (OpenSSL 3.0 and 1.1),
 #: ``RECORD_LAYER_FAILURE`` (3.2 on), ``UNKNOWN_PROTOCOL`` (1.0).
 _NOT_TLS = frozenset({"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "UNKNOWN_PROTOCOL"})
+#: OpenSSL's reasons for the alert a server that wants a client certificate (mutual TLS) ends the
+#: handshake with when it gets none, or one it does not accept: ``BAD_CERTIFICATE`` for both from
+#: Go servers (Prometheus); ``CERTIFICATE_REQUIRED`` (TLS 1.3), ``UNKNOWN_CA`` and
+#: ``CERTIFICATE_EXPIRED`` from OpenSSL's.
+_CLIENT_CERT_REFUSED = frozenset(
+    {
+        "SSLV3_ALERT_BAD_CERTIFICATE",
+        "TLSV13_ALERT_CERTIFICATE_REQUIRED",
+        "TLSV1_ALERT_UNKNOWN_CA",
+        "SSLV3_ALERT_CERTIFICATE_EXPIRED",
+    }
+)
+#: What is wrong with a server certificate that fails verification, and what to do.
+_UNTRUSTED = ("is not trusted", "give the CA that signed it with --ca-file (ca_file=)")
+_OTHER_HOST = (
+    "is for another host",
+    "put a host name it is for in the URL, or have it reissued for this one",
+)
+#: The same by OpenSSL's verify code (``X509_V_ERR_*``); any code not here: :data:`_UNTRUSTED`.
+_CERT_PROBLEMS = {
+    10: ("has expired", "have it renewed on the server (or check this machine's clock)"),
+    62: _OTHER_HOST,  # HOSTNAME_MISMATCH
+    64: _OTHER_HOST,  # IP_ADDRESS_MISMATCH
+}
+#: How long :meth:`Endpoint._alert_after_handshake` waits for a server's alert, seconds.
+_ALERT_WAIT_S = 1.0
 
 
 def public_url(url: str) -> str:
@@ -218,25 +247,74 @@ class Endpoint:
         )
 
     def _tls_refused(self, exc: BaseException) -> ConfigError | None:
-        """The error for a TLS handshake that asking again would not mend (a certificate that
-        is not trusted, a server that does not answer in TLS), or ``None`` for ``exc``, a
-        transport error that is neither."""
+        """The error for a TLS handshake that asking again would not mend (a server certificate
+        that fails verification, a server that does not answer in TLS, or that refuses the
+        client certificate given or its absence), or ``None`` for ``exc``, a transport error
+        that is none of these."""
         error = _ssl_error(exc)
+        if isinstance(error, ssl.SSLEOFError):  # (a TLS 1.3 refusal whose alert was lost?)
+            error = self._alert_after_handshake() or error
         if isinstance(error, ssl.SSLCertVerificationError):
-            return ConfigError(
-                f"{self.url}: its TLS certificate is not trusted "
-                f"({error.verify_message or 'certificate verify failed'}): give the CA that "
-                "signed it with --ca-file (ca_file=), or, for a throwaway test server only, "
-                "--insecure-skip-verify (verify=False)"
-            )
+            return self._certificate_failed(error)
         if error is not None and error.reason in _NOT_TLS:
-            plain = "http" + self.url.removeprefix("https")
-            return ConfigError(
-                f"{self.url}: the server does not answer in TLS (OpenSSL: "
-                f"{error.reason.lower().replace('_', ' ')}), as a plain-HTTP server would not: "
-                f"use {plain} if it serves plain HTTP, or the port of its https listener"
-            )
+            return self._not_tls(error.reason)
+        if error is not None and error.reason in _CLIENT_CERT_REFUSED:
+            return self._client_certificate_refused(error.reason)
         return None
+
+    def _alert_after_handshake(self) -> ssl.SSLError | None:
+        """The alert the server ends a new TLS connection with before any request is sent, or
+        ``None`` when none comes within :data:`_ALERT_WAIT_S` (or the connection fails so).
+
+        Under TLS 1.3 a server refuses the client certificate (or its absence) after the
+        client's side of the handshake is done, and the request sent meanwhile often meets the
+        closed connection first: an EOF, the alert lost. This connection presents the same
+        client certificate and sends nothing, so the alert arrives. It only reads the server's
+        verdict, so it does not check the server's certificate again.
+        """
+        t, parts = self.transport, urlsplit(self.base)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        try:
+            if t.client_cert:
+                context.load_cert_chain(t.client_cert, t.client_key)
+            address = (parts.hostname or "", parts.port or 443)
+            with (
+                socket.create_connection(address, timeout=t.timeout_s) as raw,
+                context.wrap_socket(raw, server_hostname=parts.hostname) as tls,
+            ):
+                tls.settimeout(_ALERT_WAIT_S)
+                tls.recv(1)
+        except ssl.SSLError as error:
+            return error
+        except OSError:  # (no alert in time, or no connection: no verdict)
+            pass
+        return None
+
+    def _certificate_failed(self, error: ssl.SSLCertVerificationError) -> ConfigError:
+        problem, remedy = _CERT_PROBLEMS.get(error.verify_code, _UNTRUSTED)
+        why = (error.verify_message or "certificate verify failed").rstrip(".")
+        return ConfigError(
+            f"{self.url}: its TLS certificate {problem} ({why}): {remedy}, or, for a throwaway "
+            "test server only, --insecure-skip-verify (verify=False)"
+        )
+
+    def _not_tls(self, reason: str) -> ConfigError:
+        plain = "http" + self.url.removeprefix("https")
+        return ConfigError(
+            f"{self.url}: the server does not answer in TLS (OpenSSL: {_openssl(reason)}), as a "
+            f"plain-HTTP server would not: use {plain} if it serves plain HTTP, or the port of "
+            "its https listener"
+        )
+
+    def _client_certificate_refused(self, reason: str) -> ConfigError:
+        cert = self.transport.client_cert
+        given = f"it did not accept {cert}" if cert else "none was given"
+        return ConfigError(
+            f"{self.url}: the server refused the TLS handshake (OpenSSL: {_openssl(reason)}): it "
+            f"wants a client certificate (mutual TLS) and {given}: give a valid one signed by a "
+            "CA it trusts with --client-cert and --client-key (client_cert=, client_key=)"
+        )
 
     @staticmethod
     def _query_error(response: requests.Response, context: QueryContext) -> PrometheusQueryError:
@@ -297,8 +375,17 @@ def _ssl_error(exc: BaseException) -> ssl.SSLError | None:
     return None
 
 
+def _openssl(reason: str) -> str:
+    """OpenSSL's reason code as its text says it (``WRONG_VERSION_NUMBER``: ``wrong version
+    number``)."""
+    return reason.lower().replace("_", " ")
+
+
 def _short(exc: BaseException) -> str:
-    """A one-line description of a transport error, without the noise of nested reprs."""
+    """A one-line description of a transport error, without the noise of nested reprs (for a
+    TLS error, :mod:`ssl`'s, which gives OpenSSL's reason where requests' says "Max retries
+    exceeded")."""
+    exc = _ssl_error(exc) or exc
     name = type(exc).__name__
     text = str(exc).split("(Caused by")[0].strip()
     return f"{name}: {text[:160]}" if text else name

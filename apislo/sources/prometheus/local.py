@@ -18,6 +18,7 @@ from pathlib import Path
 import requests
 
 from apislo.errors import ApisloError, ConfigError
+from apislo.sources.prometheus.transport import Transport, build_session
 
 __all__ = ["LocalPrometheus", "backfill", "free_port"]
 
@@ -128,19 +129,34 @@ class LocalPrometheus:
         data_dir: TSDB directory (Prometheus rewrites it: pass a copy of fixture data).
         port: TCP port; 0 picks a free one.
         retention: ``--storage.tsdb.retention.time`` (long, so backfilled history is kept).
+        web_config: a Prometheus web configuration file (``--web.config.file``), e.g. one whose
+            ``tls_server_config`` serves https and asks for client certificates; Prometheus
+            reads it at each request.
+        tls: how to reach the server that ``web_config`` makes serve https (``ca_file``,
+            ``client_cert``...): :attr:`url` is then ``https://``, and the readiness check
+            connects with these settings.
     """
 
-    def __init__(self, data_dir: str | Path, port: int = 0, retention: str = "10y") -> None:
+    def __init__(
+        self,
+        data_dir: str | Path,
+        port: int = 0,
+        retention: str = "10y",
+        web_config: str | Path | None = None,
+        tls: Transport | None = None,
+    ) -> None:
         self.data_dir = Path(data_dir)
         self.port = port or free_port()
         self.retention = retention
+        self.web_config = web_config
+        self.tls = tls
         self.process: subprocess.Popen[bytes] | None = None
         self._config_dir: tempfile.TemporaryDirectory[str] | None = None
 
     @property
     def url(self) -> str:
         """Base URL of the server."""
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self, timeout_s: float = 30.0) -> LocalPrometheus:
         """Start the server and wait until it is alive and its own ``/-/ready`` answers 200.
@@ -164,6 +180,7 @@ class LocalPrometheus:
                     f"--storage.tsdb.path={self.data_dir}",
                     f"--web.listen-address=127.0.0.1:{self.port}",
                     f"--storage.tsdb.retention.time={self.retention}",
+                    *([f"--web.config.file={self.web_config}"] if self.web_config else []),
                 ],
                 stdout=subprocess.DEVNULL,  # only its usage text; its log is on stderr
                 stderr=out,
@@ -191,13 +208,14 @@ class LocalPrometheus:
     def _wait_ready(self, timeout_s: float) -> bool:
         """Whether the process started is still alive after its ``/-/ready`` answered 200."""
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and self._alive():
-            try:
-                if requests.get(self.url + "/-/ready", timeout=1).status_code == 200:
-                    return self._alive()
-            except requests.RequestException:
-                pass
-            time.sleep(0.05)
+        with build_session(self.tls or Transport()) as session:
+            while time.monotonic() < deadline and self._alive():
+                try:
+                    if session.get(self.url + "/-/ready", timeout=1).status_code == 200:
+                        return self._alive()
+                except requests.RequestException:
+                    pass
+                time.sleep(0.05)
         return False
 
     def _alive(self) -> bool:

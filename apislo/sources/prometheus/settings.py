@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +44,7 @@ __all__ = [
     "URL_ENV",
     "USER_ENV",
     "SettingsSource",
+    "check_tls_files",
     "environment_options",
     "parse_headers",
     "transport_options",
@@ -92,8 +93,8 @@ class SettingsSource:
         credential: why a Bearer or Basic ``Authorization`` header is refused there, and what
             to give instead.
         names: the name of each setting there, by its :class:`Transport` field (``ca_file``
-            -> ``--ca-file``), for the messages of :func:`_check_tls_files` and
-            :class:`Transport` (its ``setting_names``).
+            -> ``--ca-file``), for the messages of :class:`Transport` (its ``setting_names``)
+            and of :func:`check_tls_files`.
         percent_decoded: whether header values are percent-decoded (``%2C`` is a comma).
     """
 
@@ -217,8 +218,8 @@ def transport_options(settings: Mapping[str, Any], source: SettingsSource) -> di
     settings as ``source`` does; it is built once here, to refuse them now.
 
     Raises:
-        ConfigError: a header is refused (see :func:`parse_headers`), settings that
-            :class:`Transport` refuses, or a TLS file (see :func:`_check_tls_files`).
+        ConfigError: a header is refused (see :func:`parse_headers`), or settings that
+            :class:`Transport` refuses (a TLS file included: see :func:`check_tls_files`).
     """
     from apislo.sources.prometheus.transport import Transport  # (requests: only when connecting)
 
@@ -230,15 +231,17 @@ def transport_options(settings: Mapping[str, Any], source: SettingsSource) -> di
     }
     options.update({name: value for name, value in given.items() if value is not None})
     Transport(**options)
-    _check_tls_files(options, source)
     return options
 
 
-def _check_tls_files(options: Mapping[str, Any], source: SettingsSource) -> None:
-    """Load the TLS files of ``options`` as a connection does, so that one that cannot be read
-    or is not PEM is refused now, naming its setting in ``source``, not at each request (where
+def check_tls_files(files: Mapping[str, Any], named: Callable[[str], str]) -> None:
+    """Load the TLS files in ``files`` (``ca_file``, ``client_cert``, ``client_key``: a path or
+    ``None`` each) as a connection does, so that one that cannot be read or is not PEM is
+    refused when :class:`Transport` is built, naming its setting as ``named`` does (by field:
+    ``--ca-file``, ``$APISLO_PROMETHEUS_CA_FILE``, ``ca_file``), not at each request (where
     requests raised a bare ``OSError``, and a file that is not PEM made the server
-    "unreachable" after every retry).
+    "unreachable" after every retry). Here, not in :mod:`.transport`, so that this module
+    stays light to import.
 
     Raises:
         ConfigError: the CA file, client certificate or key is missing, cannot be read or does
@@ -247,9 +250,9 @@ def _check_tls_files(options: Mapping[str, Any], source: SettingsSource) -> None
     import ssl
 
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    names, holds = source.names, _TLS_FILES
+    names, holds = {field: named(field) for field in _TLS_FILES}, _TLS_FILES
     pair = f"{holds['client_cert']} and its unencrypted PEM key"
-    ca_file, cert, key = (options.get(field) for field in _TLS_FILES)
+    ca_file, cert, key = (files.get(field) for field in _TLS_FILES)
     if ca_file:
         folder = os.path.isdir(ca_file)  # (requests takes a folder of CA files too)
         with _tls_file(names["ca_file"], ca_file, holds["ca_file"]):
@@ -273,7 +276,7 @@ def _check_tls_files(options: Mapping[str, Any], source: SettingsSource) -> None
 
 
 @contextmanager
-def _tls_file(setting: str, path: str, holds: str) -> Iterator[None]:
+def _tls_file(setting: str, path: str | os.PathLike[str], holds: str) -> Iterator[None]:
     """Raise an ``OSError`` of the block, reading ``path`` (given by ``setting``, which should
     name a file that ``holds`` something), as a one-line :class:`ConfigError` naming them."""
     import ssl

@@ -32,6 +32,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from apislo.errors import ConfigError
+from apislo.sources.prometheus.settings import check_tls_files
 
 __all__ = ["Transport", "build_session", "credentials_digest", "url_credentials"]
 
@@ -39,6 +40,10 @@ __all__ = ["Transport", "build_session", "credentials_digest", "url_credentials"
 @dataclass(frozen=True, repr=False)
 class Transport:
     """Connection settings for one server. Every field has a safe default.
+
+    Settings that do not go together, and a CA file, client certificate or key that cannot be
+    read or is not PEM (loaded now, as a connection would), are a
+    :class:`~apislo.errors.ConfigError` when it is built, naming the setting.
 
     Attributes:
         bearer_token_env: name of an environment variable holding a bearer token.
@@ -94,6 +99,12 @@ class Transport:
         self._check_tls()
         self._check_numbers()
         _check_headers(self.headers)
+        files = {
+            "ca_file": self.ca_file,
+            "client_cert": self.client_cert,
+            "client_key": self.client_key,
+        }
+        check_tls_files(files, self.named)
 
     def named(self, setting: str) -> str:
         """How messages name ``setting`` (a field): as :attr:`setting_names` says, else as in

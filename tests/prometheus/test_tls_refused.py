@@ -1,0 +1,273 @@
+"""TLS handshakes that asking again would not mend, each one clear ``ConfigError`` at once: a
+server that wants a client certificate (mutual TLS) and gets none or one it does not trust, a
+server certificate for another host or expired.
+
+The server is a real Prometheus serving the fixture data over https by its web configuration
+(``--web.config.file``), with throwaway certificates made by :mod:`tests.prometheus.pki`.
+Prometheus reads that file at each request ("any change in the configuration and the
+certificates is picked up immediately", says its "HTTPS and authentication" page,
+https://prometheus.io/docs/prometheus/latest/configuration/https/), so one server serves every
+case: each test sets what it presents. Python's ``ssl`` server in
+:class:`~tests.prometheus.faultproxy.FaultProxy` stands for the servers built on OpenSSL, which
+refuse in words of their own.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from apislo.cli import main
+from apislo.errors import ConfigError, PrometheusUnavailableError
+from apislo.sources.prometheus import Prometheus, Transport, endpoint
+from apislo.sources.prometheus.local import LocalPrometheus
+from tests.prometheus.conftest import T0
+from tests.prometheus.faultproxy import FaultProxy
+from tests.prometheus.pki import Pair, issue, make_ca
+
+#: The fixture's orders 500 counter: m // 10 at minute m, so 1 at minute 10.
+PROMQL = 'http_requests_total{api="orders",code="500"}'
+SERVER, CLIENT = "subjectAltName=IP:127.0.0.1", "extendedKeyUsage=clientAuth"
+#: What every message about a client certificate says to do.
+GIVE_ONE = (
+    "give a valid one signed by a CA it trusts with --client-cert and --client-key "
+    "(client_cert=, client_key=)"
+)
+
+
+@dataclass(frozen=True)
+class Pki:
+    """The CA the server trusts for clients and signs its certificates with, and the rest."""
+
+    ca: Pair
+    server: Pair
+    client: Pair
+    stranger: Pair  # a client certificate signed by another CA
+    old_client: Pair  # a client certificate whose validity ended a day ago
+    other_host: Pair  # a server certificate for other.example only
+    expired: Pair  # a server certificate whose validity ended a day ago
+
+
+@dataclass(frozen=True)
+class MutualTls:
+    """A Prometheus on https that wants a client certificate signed by ``pki.ca``."""
+
+    url: str
+    web_config: Path
+    pki: Pki
+
+    def present(self, server: Pair, **settings: str) -> None:
+        """Have the server present ``server`` (with ``settings`` added to its TLS settings)
+        from the next connection on."""
+        config = {
+            "cert_file": server.cert,
+            "key_file": server.key,
+            "client_auth_type": "RequireAndVerifyClientCert",
+            "client_ca_file": self.pki.ca.cert,
+            **settings,
+        }  # (JSON is YAML)
+        self.web_config.write_text(json.dumps({"tls_server_config": config}), encoding="utf-8")
+
+    def client(self, host: str = "127.0.0.1", **options: str) -> Prometheus:
+        """A client of the server by the name ``host`` that trusts its CA and presents the
+        right client certificate, unless ``options`` say otherwise."""
+        settings = {"client_cert": self.pki.client.cert, "client_key": self.pki.client.key}
+        url = self.url.replace("127.0.0.1", host)
+        return Prometheus(url, cache=False, ca_file=self.pki.ca.cert, **settings | options)
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    folder = tmp_path_factory.mktemp("pki")
+    ca, rogue = make_ca(folder, "ca"), make_ca(folder, "rogue")
+    return Pki(
+        ca=ca,
+        server=issue(folder, "server", ca, SERVER),
+        client=issue(folder, "client", ca, CLIENT),
+        stranger=issue(folder, "stranger", rogue, CLIENT),
+        old_client=issue(folder, "old-client", ca, CLIENT, days=-1),
+        other_host=issue(folder, "other-host", ca, "subjectAltName=DNS:other.example"),
+        expired=issue(folder, "expired", ca, SERVER, days=-1),
+    )
+
+
+@pytest.fixture(scope="module")
+def mutual_tls_server(
+    prom_data: Path, pki: Pki, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[MutualTls]:
+    root = tmp_path_factory.mktemp("mtls-serve")
+    shutil.copytree(prom_data, root / "data")
+    ready = Transport(ca_file=pki.ca.cert, client_cert=pki.client.cert, client_key=pki.client.key)
+    prometheus = LocalPrometheus(root / "data", web_config=root / "web.yml", tls=ready)
+    server = MutualTls(prometheus.url, root / "web.yml", pki)
+    server.present(pki.server)
+    with prometheus:
+        yield server
+
+
+@pytest.fixture
+def mtls(mutual_tls_server: MutualTls) -> MutualTls:
+    """The server, presenting its own certificate."""
+    mutual_tls_server.present(mutual_tls_server.pki.server)
+    return mutual_tls_server
+
+
+@pytest.fixture
+def naps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The retry delays slept, in seconds (none is slept)."""
+    slept: list[float] = []
+    monkeypatch.setattr(endpoint, "time", SimpleNamespace(sleep=slept.append))
+    return slept
+
+
+def _value(prom: Prometheus) -> float:
+    with prom:
+        return float(prom.query(PROMQL, at=T0 + pd.Timedelta(minutes=10))["value"].iloc[0])
+
+
+@pytest.mark.prometheus
+def test_a_client_certificate_its_ca_signed_is_accepted(mtls: MutualTls) -> None:
+    """The fixture is right: what the failures below lack is what makes this pass."""
+    assert _value(mtls.client()) == 1.0  # 10 // 10
+
+
+@pytest.mark.prometheus
+def test_no_client_certificate_is_one_clear_error_not_retried(
+    mtls: MutualTls, naps: list[float]
+) -> None:
+    """It was "unreachable (SSLError: ... Max retries exceeded ...)" after five attempts. Go's
+    TLS server (Prometheus 2.42's) refuses with a bad_certificate alert (42)."""
+    result = CliRunner().invoke(
+        main,
+        ["prom", "query", mtls.url, "up", "--no-cache", "--ca-file", mtls.pki.ca.cert],
+    )
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: {mtls.url}: the server refused the TLS handshake (OpenSSL: sslv3 alert bad "
+        f"certificate): it wants a client certificate (mutual TLS) and none was given: "
+        f"{GIVE_ONE}\n"
+    )
+    assert naps == []
+
+
+@pytest.mark.prometheus
+def test_a_client_certificate_of_another_ca_is_one_clear_error_not_retried(
+    mtls: MutualTls, naps: list[float]
+) -> None:
+    stranger = mtls.pki.stranger
+    with pytest.raises(ConfigError) as info:
+        _value(mtls.client(client_cert=stranger.cert, client_key=stranger.key))
+    assert str(info.value) == (
+        f"{mtls.url}: the server refused the TLS handshake (OpenSSL: sslv3 alert bad "
+        f"certificate): it wants a client certificate (mutual TLS) and it did not accept "
+        f"{stranger.cert}: {GIVE_ONE}"
+    )
+    assert naps == []
+
+
+@pytest.mark.prometheus
+@pytest.mark.parametrize(
+    ("certificate", "host", "problem"),
+    [
+        (
+            "other_host",
+            "127.0.0.1",
+            "is for another host (IP address mismatch, certificate is not valid for "
+            "'127.0.0.1'): put a host name it is for in the URL, or have it reissued for this "
+            "one",
+        ),
+        (
+            "server",
+            "localhost",
+            "is for another host (Hostname mismatch, certificate is not valid for "
+            "'localhost'): put a host name it is for in the URL, or have it reissued for this "
+            "one",
+        ),
+        (
+            "expired",
+            "127.0.0.1",
+            "has expired (certificate has expired): have it renewed on the server (or check "
+            "this machine's clock)",
+        ),
+    ],
+    ids=["ip-address-mismatch", "hostname-mismatch", "expired"],
+)
+def test_a_server_certificate_for_another_host_or_expired_says_so(
+    mtls: MutualTls, naps: list[float], certificate: str, host: str, problem: str
+) -> None:
+    """Each was "not trusted: give the CA that signed it with --ca-file", which was given.
+    The reasons are OpenSSL's (X509_V_ERR_CERT_HAS_EXPIRED) and CPython's ssl module's."""
+    mtls.present(getattr(mtls.pki, certificate))
+    prom = mtls.client(host)
+    with pytest.raises(ConfigError) as info:
+        _value(prom)
+    assert str(info.value) == (
+        f"{prom.url}: its TLS certificate {problem}, or, for a throwaway test server only, "
+        "--insecure-skip-verify (verify=False)"
+    )
+    assert naps == []
+
+
+@pytest.mark.prometheus
+def test_a_tls_failure_that_is_retried_keeps_openssls_reason(
+    mtls: MutualTls, naps: list[float]
+) -> None:
+    """A server that speaks only TLS 1.1 (which OpenSSL 3 no longer does) refuses the
+    handshake with a protocol_version alert (70), not one of the refusals above: retried, as
+    before. The message after the last retry said only "Max retries exceeded with url: ...",
+    never why."""
+    mtls.present(mtls.pki.server, max_version="TLS11")
+    with pytest.raises(PrometheusUnavailableError) as info:
+        _value(mtls.client())
+    assert re.fullmatch(
+        rf"Prometheus at {re.escape(mtls.url)} is unreachable \(SSLError: \[SSL: "
+        r"TLSV1_ALERT_PROTOCOL_VERSION\] tlsv1 alert protocol version \(_ssl\.c:\d+\); gave up "
+        r"after 5 attempts\)\. Check the URL, that the server runs and that this machine can "
+        r"reach it\.",
+        str(info.value),
+    )
+    assert len(naps) == 4
+
+
+@pytest.mark.prometheus
+@pytest.mark.parametrize(
+    ("client", "refusal"),
+    [
+        (None, "tlsv13 alert certificate required): it wants a client certificate (mutual TLS) "
+         "and none was given"),
+        ("stranger", "tlsv1 alert unknown ca): it wants a client certificate (mutual TLS) and "
+         "it did not accept {cert}"),
+        ("old_client", "sslv3 alert certificate expired): it wants a client certificate (mutual "
+         "TLS) and it did not accept {cert}"),
+    ],
+    ids=["none", "another-ca", "expired"],
+)  # fmt: skip
+def test_an_openssl_servers_refusal_is_one_clear_error_not_retried(
+    prom_url: str, pki: Pki, naps: list[float], client: str | None, refusal: str
+) -> None:
+    """OpenSSL's TLS 1.3 server says why after the handshake, when the request is on its way:
+    a request still being sent then meets the closed connection, an EOF that lost the reason,
+    and was retried as if the server had gone away. This one is long (a POST of 1 MB), so that
+    it nearly always does."""
+    settings = {}
+    if client is not None:
+        pair = getattr(pki, client)
+        settings = {"client_cert": pair.cert, "client_key": pair.key}
+    with FaultProxy(prom_url, tls=(pki.server.cert, pki.server.key), client_ca=pki.ca.cert) as tls:
+        prom = Prometheus(tls.url, cache=False, ca_file=pki.ca.cert, **settings)
+        with pytest.raises(ConfigError) as info, prom:
+            prom.query(PROMQL + " " * 1_000_000, at=T0)
+    assert str(info.value) == (
+        f"{tls.url}: the server refused the TLS handshake (OpenSSL: "
+        f"{refusal.format(cert=settings.get('client_cert'))}: {GIVE_ONE}"
+    )
+    assert naps == []
