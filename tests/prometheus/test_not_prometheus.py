@@ -29,7 +29,7 @@ def test_a_login_page_is_not_a_prometheus_api(prom_url: str) -> None:
         f"{proxy.url} answered (HTTP 200, text/html) but is not a Prometheus API: the answer "
         "starts '<!DOCTYPE html> <html><title>Sign in</title><form>...</form>'. Check "
         "the URL and its path prefix; a login page means a proxy in front of Prometheus wants "
-        "credentials (--bearer-token-env, --basic-user)"
+        "credentials (bearer_token_env, basic_user)"
     )
 
 

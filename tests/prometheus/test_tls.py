@@ -24,6 +24,12 @@ from urllib3.exceptions import InsecureRequestWarning
 from apislo.cli import main
 from apislo.errors import ConfigError
 from apislo.sources.prometheus import Prometheus, Transport, endpoint
+from apislo.sources.prometheus.settings import (
+    COMMAND_LINE,
+    ENVIRONMENT,
+    SettingsSource,
+    transport_options,
+)
 from tests.prometheus.conftest import T0
 from tests.prometheus.faultproxy import FaultProxy
 
@@ -75,11 +81,33 @@ def test_an_untrusted_certificate_is_one_clear_error_not_retried(https: FaultPro
         _value(prom)  # (five attempts would take 5 s of backoff at least: pytest-timeout 300)
     assert re.fullmatch(
         rf"{re.escape(https.url)}: its TLS certificate is not trusted \(self[- ]signed "
-        r"certificate\): give the CA that signed it with --ca-file \(ca_file=\), or, for a "
-        r"throwaway test server only, --insecure-skip-verify \(verify=False\)",
+        r"certificate\): give the CA that signed it with ca_file, or, for a throwaway test "
+        r"server only, verify=False",
         str(info.value),
     )
     assert https.requests == []  # no request got through the handshake
+
+
+@pytest.mark.prometheus
+@pytest.mark.parametrize(
+    ("source", "ca_file", "skip"),
+    [
+        (COMMAND_LINE, "--ca-file", "--insecure-skip-verify"),
+        (ENVIRONMENT, "$APISLO_PROMETHEUS_CA_FILE", "$APISLO_PROMETHEUS_INSECURE_SKIP_VERIFY"),
+    ],
+    ids=["command-line", "environment"],
+)
+def test_an_untrusted_certificate_names_the_settings_as_they_were_given(
+    https: FaultProxy, source: SettingsSource, ca_file: str, skip: str
+) -> None:
+    """A report's user sets variables, not options: the advice named `--ca-file (ca_file=)`
+    whatever the settings came from."""
+    options = transport_options({}, source)
+    with pytest.raises(ConfigError) as info:
+        _value(Prometheus(https.url, cache=False, retries=0, **options))
+    assert str(info.value).endswith(
+        f"give the CA that signed it with {ca_file}, or, for a throwaway test server only, {skip}"
+    )
 
 
 @pytest.mark.prometheus

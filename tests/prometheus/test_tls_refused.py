@@ -37,11 +37,10 @@ from tests.prometheus.pki import Pair, issue, make_ca
 #: The fixture's orders 500 counter: m // 10 at minute m, so 1 at minute 10.
 PROMQL = 'http_requests_total{api="orders",code="500"}'
 SERVER, CLIENT = "subjectAltName=IP:127.0.0.1", "extendedKeyUsage=clientAuth"
-#: What every message about a client certificate says to do.
-GIVE_ONE = (
-    "give a valid one signed by a CA it trusts with --client-cert and --client-key "
-    "(client_cert=, client_key=)"
-)
+#: What every message about a client certificate says to do, naming the settings as they were
+#: given: on the command line, in Python.
+GIVE_ONE = "give a valid one signed by a CA it trusts with --client-cert and --client-key"
+GIVE_ONE_PY = "give a valid one signed by a CA it trusts with client_cert and client_key"
 
 
 @dataclass(frozen=True)
@@ -169,7 +168,7 @@ def test_a_client_certificate_of_another_ca_is_one_clear_error_not_retried(
     assert str(info.value) == (
         f"{mtls.url}: the server refused the TLS handshake (OpenSSL: sslv3 alert bad "
         f"certificate): it wants a client certificate (mutual TLS) and it did not accept "
-        f"{stranger.cert}: {GIVE_ONE}"
+        f"{stranger.cert}: {GIVE_ONE_PY}"
     )
     assert naps == []
 
@@ -212,7 +211,7 @@ def test_a_server_certificate_for_another_host_or_expired_says_so(
         _value(prom)
     assert str(info.value) == (
         f"{prom.url}: its TLS certificate {problem}, or, for a throwaway test server only, "
-        "--insecure-skip-verify (verify=False)"
+        "verify=False"
     )
     assert naps == []
 
@@ -268,6 +267,6 @@ def test_an_openssl_servers_refusal_is_one_clear_error_not_retried(
             prom.query(PROMQL + " " * 1_000_000, at=T0)
     assert str(info.value) == (
         f"{tls.url}: the server refused the TLS handshake (OpenSSL: "
-        f"{refusal.format(cert=settings.get('client_cert'))}: {GIVE_ONE}"
+        f"{refusal.format(cert=settings.get('client_cert'))}: {GIVE_ONE_PY}"
     )
     assert naps == []

@@ -73,8 +73,9 @@ _CLIENT_CERT_REFUSED = frozenset(
         "SSLV3_ALERT_CERTIFICATE_EXPIRED",
     }
 )
-#: What is wrong with a server certificate that fails verification, and what to do.
-_UNTRUSTED = ("is not trusted", "give the CA that signed it with --ca-file (ca_file=)")
+#: What is wrong with a server certificate that fails verification, and what to do (``{ca_file}``:
+#: how the transport names that setting).
+_UNTRUSTED = ("is not trusted", "give the CA that signed it with {ca_file}")
 _OTHER_HOST = (
     "is for another host",
     "put a host name it is for in the URL, or have it reissued for this one",
@@ -243,7 +244,8 @@ class Endpoint:
         return ConfigError(
             f"{self.url} answered (HTTP 200, {kind}) but is not a Prometheus API: the answer "
             f"starts {start!r}. Check the URL and its path prefix; a login page means a proxy in "
-            "front of Prometheus wants credentials (--bearer-token-env, --basic-user)"
+            f"front of Prometheus wants credentials ({self.transport.named('bearer_token_env')}, "
+            f"{self.transport.named('basic_user')})"
         )
 
     def _tls_refused(self, exc: BaseException) -> ConfigError | None:
@@ -294,9 +296,11 @@ class Endpoint:
     def _certificate_failed(self, error: ssl.SSLCertVerificationError) -> ConfigError:
         problem, remedy = _CERT_PROBLEMS.get(error.verify_code, _UNTRUSTED)
         why = (error.verify_message or "certificate verify failed").rstrip(".")
+        named = self.transport.named
         return ConfigError(
-            f"{self.url}: its TLS certificate {problem} ({why}): {remedy}, or, for a throwaway "
-            "test server only, --insecure-skip-verify (verify=False)"
+            f"{self.url}: its TLS certificate {problem} ({why}): "
+            f"{remedy.format(ca_file=named('ca_file'))}, or, for a throwaway test server only, "
+            f"{named('verify')}"
         )
 
     def _not_tls(self, reason: str) -> ConfigError:
@@ -308,12 +312,12 @@ class Endpoint:
         )
 
     def _client_certificate_refused(self, reason: str) -> ConfigError:
-        cert = self.transport.client_cert
+        cert, named = self.transport.client_cert, self.transport.named
         given = f"it did not accept {cert}" if cert else "none was given"
         return ConfigError(
             f"{self.url}: the server refused the TLS handshake (OpenSSL: {_openssl(reason)}): it "
             f"wants a client certificate (mutual TLS) and {given}: give a valid one signed by a "
-            "CA it trusts with --client-cert and --client-key (client_cert=, client_key=)"
+            f"CA it trusts with {named('client_cert')} and {named('client_key')}"
         )
 
     @staticmethod
