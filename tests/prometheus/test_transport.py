@@ -111,6 +111,33 @@ def test_a_timeout_that_is_not_a_finite_number_above_zero_is_refused(timeout_s: 
     assert str(info.value) == "timeout_s must be a finite number of seconds > 0"
 
 
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"retries": 1.5}, "retries must be a whole number >= 0"),
+        ({"retries": True}, "retries must be a whole number >= 0"),
+        ({"concurrency": 2.0}, "concurrency must be a whole number >= 1"),
+        ({"timeout_s": "30"}, "timeout_s must be a finite number of seconds > 0"),
+    ],
+    ids=["retries-fraction", "retries-bool", "concurrency-float", "timeout-text"],
+)
+def test_a_setting_of_the_wrong_kind_of_number_is_refused(
+    settings: dict[str, object], message: str
+) -> None:
+    """`retries=1.5` was a TypeError traceback at the first retry, `timeout_s="30"` one at
+    construction; `True` is no count of retries."""
+    with pytest.raises(ConfigError) as info:
+        Transport(**settings)
+    assert str(info.value) == message
+
+
+def test_numpy_whole_numbers_are_whole() -> None:
+    import numpy as np
+
+    transport = Transport(retries=np.int64(2), concurrency=np.int32(3))
+    assert (transport.retries, transport.concurrency) == (2, 3)
+
+
 def test_tls_settings_and_path_prefix() -> None:
     from apislo.sources.prometheus.endpoint import Endpoint
     from apislo.sources.prometheus.transport import build_session

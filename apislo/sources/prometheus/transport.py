@@ -24,6 +24,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -163,13 +164,19 @@ class Transport:
 
         Raises:
             ConfigError: ``timeout_s`` is not a finite number > 0 (``nan`` and ``inf`` were a
-                traceback from the socket at the first request), ``retries`` < 0 or
-                ``concurrency`` < 1.
+                traceback from the socket at the first request), ``retries`` is not a whole
+                number >= 0 (``1.5`` was a traceback at the first retry) or ``concurrency`` not
+                one >= 1.
         """
+        timeout, retries, concurrency = self.timeout_s, self.retries, self.concurrency
         for setting, allowed, rule in (
-            ("timeout_s", 0 < self.timeout_s < math.inf, "a finite number of seconds > 0"),
-            ("retries", self.retries >= 0, "a whole number >= 0"),
-            ("concurrency", self.concurrency >= 1, "a whole number >= 1"),
+            (
+                "timeout_s",
+                _number(timeout) and 0 < timeout < math.inf,
+                "a finite number of seconds > 0",
+            ),
+            ("retries", _whole(retries) and retries >= 0, "a whole number >= 0"),
+            ("concurrency", _whole(concurrency) and concurrency >= 1, "a whole number >= 1"),
         ):
             if not allowed:
                 raise ConfigError(f"{self.named(setting)} must be {rule}")
@@ -193,6 +200,16 @@ class Transport:
             shown.append(f"headers=<{', '.join(sorted(self.headers))}>")
         shown.append(f"timeout_s={self.timeout_s}, retries={self.retries}")
         return f"Transport({', '.join(shown)})"
+
+
+def _number(value: object) -> bool:
+    """Whether ``value`` is a real number (``True`` and ``"30"`` are not)."""
+    return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def _whole(value: object) -> bool:
+    """Whether ``value`` is a whole number (NumPy's too; ``True`` and ``2.0`` are not)."""
+    return isinstance(value, Integral) and not isinstance(value, bool)
 
 
 #: How messages name a field given in Python, where that is not its name.
