@@ -37,22 +37,42 @@ def test_ctrl_c_while_a_command_loads_exits_130(
     assert gc.isenabled()
 
 
-def test_ctrl_c_while_the_console_script_loads_click_exits_130(tmp_path: Path) -> None:
-    """Importing click is most of the 30 ms before `run` starts; a Ctrl-C then printed a
-    KeyboardInterrupt traceback and the process died of the signal. Expected: "Aborted!" and
-    130, as later. Here a stand-in for click sends the process SIGINT as it loads."""
+def _interrupted_as_click_loads(tmp_path: Path, stderr: int) -> subprocess.CompletedProcess[str]:
+    """`apislo ingest --help` in a process of its own, whose stand-in for click sends it SIGINT
+    as it loads; its stdout is captured, its stderr goes to ``stderr``."""
     (tmp_path / "click").mkdir()
     (tmp_path / "click" / "__init__.py").write_text(
         "import os, signal\nos.kill(os.getpid(), signal.SIGINT)\n"
     )
     script = "import sys; from apislo.cli import run; sys.argv[0] = 'apislo'; run()"
-    done = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-c", script, "ingest", "--help"],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
         text=True,
         env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])},
     )
+
+
+def test_ctrl_c_while_the_console_script_loads_click_exits_130(tmp_path: Path) -> None:
+    """Importing click is most of the 30 ms before `run` starts; a Ctrl-C then printed a
+    KeyboardInterrupt traceback and the process died of the signal. Expected: "Aborted!" and
+    130, as later."""
+    done = _interrupted_as_click_loads(tmp_path, subprocess.PIPE)
     assert (done.returncode, done.stdout, done.stderr) == (130, "", "\nAborted!\n")
+
+
+def test_ctrl_c_exits_130_when_stderr_is_a_closed_pipe(tmp_path: Path) -> None:
+    """A stderr whose reader has gone (`apislo ingest ... 2>&1 | head -1`, head done): writing
+    "Aborted!" raised BrokenPipeError, and the process exited 1. Expected: 130 (128 + SIGINT),
+    as with a stderr to write to."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = _interrupted_as_click_loads(tmp_path, write)
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stdout) == (130, "")
 
 
 def test_ctrl_c_exits_130_in_a_process_without_stderr(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -21,10 +21,14 @@ __all__ = ["main", "run"]
 def _aborted() -> NoReturn:
     """Ctrl-C: click's ``Aborted!``, then exit 130 (128 + SIGINT), as shells and schedulers
     expect of a process stopped by it (click itself exits 1). Written without click, which may
-    be what was loading."""
+    be what was loading. A stderr nobody reads any more (a closed pipe) is no reason for
+    another status."""
     if sys.stderr is not None:  # (None in a process started with its stderr closed)
-        sys.stderr.write("\nAborted!\n")  # (the newline ends the terminal's ^C echo)
-        sys.stderr.flush()
+        try:
+            sys.stderr.write("\nAborted!\n")  # (the newline ends the terminal's ^C echo)
+            sys.stderr.flush()
+        except OSError:  # (BrokenPipeError: nobody is left to tell)
+            pass
     sys.exit(130)
 
 

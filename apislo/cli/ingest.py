@@ -41,9 +41,9 @@ class _Command(click.Command):
             raise
 
     def _json_flag_in(self, ctx: click.Context, args: list[str]) -> bool:
-        """Whether ``--json`` is in ``args`` as the flag: not a path after ``--``, nor the value
-        of an option that takes one (``--tz --json``, the zone forgotten; click's options say
-        which take values, and how many)."""
+        """Whether ``--json`` is in ``args`` as the flag (``--json=1`` too, whose value click
+        refuses): not a path after ``--``, nor the value of an option that takes one (``--tz
+        --json``, the zone forgotten; click's options say which take values, and how many)."""
         values = {
             name: param.nargs
             for param in self.get_params(ctx)
@@ -52,8 +52,10 @@ class _Command(click.Command):
         }
         rest = iter(args)
         for arg in rest:
-            if arg in ("--", "--json"):
-                return arg == "--json"
+            if arg == "--":
+                return False
+            if arg.partition("=")[0] == "--json":
+                return True
             for _ in range(values.get(arg, 0)):
                 next(rest, None)
         return False

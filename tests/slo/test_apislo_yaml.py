@@ -268,3 +268,22 @@ def test_a_slice_that_divides_the_window_loads(tmp_path: Path) -> None:
         body = TIMESLICES.replace("SLICE", slice_window).replace("WINDOW", window)
         (slo,) = load(write_spec(tmp_path, body))
         assert slo.objectives[0].timeslice_window == timedelta(minutes=int(slice_window[:-1]))
+
+
+def test_a_service_that_is_not_a_name_warns_and_is_kept(tmp_path: Path) -> None:
+    # `service` was unchecked text: an OpenSLO export then named a Service `My Shop`, which
+    # OpenSLO's names (lower case, digits, -) cannot be. Refusing it would stop specs that load
+    # (any text labels rules alike), so it warns, file-wide and in an SLO, and is kept
+    body = MINIMAL.replace("service: shop", "service: My Shop") + "    service: Pay\n"
+    path = write_spec(tmp_path, body)
+    with pytest.warns(SpecWarning) as record:
+        (slo,) = load(path)
+    rest = (
+        "is not a name as OpenSLO's Service names are (lower-case letters, digits, - . _), "
+        "and an OpenSLO export writes it as one: kept as written, but rename it"
+    )
+    assert [str(w.message) for w in record] == [
+        f"{path}: service: 'My Shop' {rest}",
+        f"{path}: slos[0].service: 'Pay' {rest}",
+    ]
+    assert slo.service == "Pay"

@@ -99,6 +99,9 @@ def test_example_round_trips_through_openslo_v1(path: Path, tmp_path: Path) -> N
         # as 1/12 of its long one, and the Sloth example's page/ticket labels and annotations
         # were dropped)
         assert policy_for(again).tiers == policy_for(slo).tiers
+        # (the policy's name as EXPECTED reads it off the YAML: search-good-minutes' tiers, of
+        # policy `spec`, came back named after their exported AlertPolicies)
+        assert policy_for(again).name == EXPECTED[slo.name][-1], slo.name
         for field in ("name", "disabled", "page_labels", "ticket_labels", "annotations",
                       "page_annotations", "ticket_annotations"):  # fmt: skip
             original, copied = getattr(slo.alerting, field), getattr(again.alerting, field)

@@ -768,6 +768,7 @@ def test_export_keeps_short_windows_alert_after_ratio_scope_and_alert_labels(
     text = dump_openslo([slo])
     (doc,) = yaml.safe_load_all(text)
     assert doc["metadata"]["annotations"] == {
+        "apislo.dev/alert-policy": "spec",  # (an export's policy is named orders-fast)
         "apislo.dev/page-labels": '{"severity": "critical", "team": "orders"}',
         "apislo.dev/ticket-labels": '{"severity": "warning"}',
         "apislo.dev/alert-annotations": '{"runbook_url": "https://runbooks.example/orders"}',
@@ -922,3 +923,101 @@ def test_an_apislo_source_group_by_the_frame_does_not_have_is_refused(tmp_path: 
         load(_write(tmp_path, body))
     assert info.value.field == "spec.indicator.spec.thresholdMetric.metricSource.spec.group_by[1]"
     assert info.value.problem == "cannot group by 'colour'"
+
+
+def test_a_service_that_is_not_a_name_warns_once_and_is_kept(tmp_path: Path) -> None:
+    # OpenSLO's spec.service names a Service object, whose name is lower case, digits and -;
+    # any text was taken (not refused now: specs that loaded would stop). A v1alpha SLO of two
+    # ratio queries is two SLOs, read from one `service`: one warning
+    rest = (
+        "is not a name as OpenSLO's Service names are (lower-case letters, digits, - . _), "
+        "and an OpenSLO export writes it as one: kept as written, but rename it"
+    )
+    path = _write(tmp_path, _slo(ROLLING_28D).replace("service: shop", "service: My Shop"))
+    with pytest.warns(SpecWarning) as record:
+        (slo,) = load(path)
+    assert ([str(w.message) for w in record], slo.service) == (
+        [f"{path}: spec.service: 'My Shop' {rest}"], "My Shop",
+    )  # fmt: skip
+    objective = (
+        "    - target: 0.99\n      ratioMetrics:\n        counter: true\n"
+        "        good: {{query: sum(good{n})}}\n        total: {{query: sum(total{n})}}\n"
+    )
+    v1alpha = (
+        "apiVersion: openslo/v1alpha\nkind: SLO\nmetadata: {name: orders}\nspec:\n"
+        "  service: Shop\n  budgetingMethod: Occurrences\n"
+        "  timeWindows: [{unit: Day, count: 28, isRolling: true}]\n  objectives:\n"
+        + objective.format(n=1)
+        + objective.format(n=2)
+    )
+    path = _write(tmp_path, v1alpha)
+    with pytest.warns(SpecWarning) as record:
+        slos = load(path)
+    assert [str(w.message) for w in record] == [f"{path}: spec.service: 'Shop' {rest}"]
+    assert [s.service for s in slos] == ["Shop", "Shop"]
+
+
+def test_exported_policy_names_that_would_repeat_are_slo_and_tier(tmp_path: Path) -> None:
+    # web-paging's two conditions become policies web-paging-fast and web-paging-slow: beside
+    # a policy named web-paging-fast, two policies had one name, which the import reads as one
+    # policy of two conditions, so a second export renamed them (web-paging-fast-fast). Names
+    # that repeat give way to <slo>-<tier>, distinct as tier names are
+    body = _slo(ROLLING_28D) + _inline_policies(
+        ("web-paging", "fast slow"), ("web-paging-fast", "other")
+    )
+    path = _write(tmp_path, body)
+    assert _exported_policy_names(path) == ["web-fast", "web-slow", "web-other"]
+    first = dump_openslo(load(path))
+    assert dump_openslo(load(write_spec(tmp_path, first, "exported.yaml"))) == first
+
+
+def test_export_keeps_a_policy_name_its_alert_policies_do_not_spell(tmp_path: Path) -> None:
+    # the import names an SLO's policy after its AlertPolicies, joined with -: inline tiers
+    # beside `policy: workbook` came back as policy orders-fast, a policy read with two
+    # conditions as web-tickets-a-web-tickets-b (rule descriptions say "Policy workbook, tier
+    # fast"; backtests name their rows by it). The name goes in apislo.dev/alert-policy
+    own = write_spec(
+        tmp_path,
+        """
+        version: apislo/v1
+        service: shop
+        slos:
+          - name: orders
+            sli: {kind: availability}
+            objectives: [{target: 0.999}]
+            alerting:
+              policy: workbook
+              tiers: [{name: fast, severity: page, long_window: 1h, short_window: 5m,
+                       factor: 14.4}]
+        """,
+    )
+    read = _write(tmp_path, _slo(ROLLING_28D) + _inline_policies(("web-tickets", "a b")))
+    for path, name in ((own, "workbook"), (read, "web-tickets")):
+        exported = write_spec(tmp_path, dump_openslo(load(path)), "exported.yaml")
+        (again,) = load(exported)
+        assert policy_for(again).name == name
+
+
+def test_a_tier_name_openslo_cannot_hold_stops_the_export(tmp_path: Path) -> None:
+    # apislo's tier names are free text: `Fast burn` was exported as the name of an
+    # AlertCondition, which OpenSLO (and the import) refuses, found only when it was read
+    spec = write_spec(
+        tmp_path,
+        """
+        version: apislo/v1
+        service: shop
+        slos:
+          - name: orders
+            objectives: [{target: 0.999}]
+            alerting:
+              tiers: [{name: Fast burn, severity: page, long_window: 1h, short_window: 5m,
+                       factor: 14.4}]
+        """,
+    )
+    with pytest.raises(ConfigError) as info:
+        dump_openslo(load(spec))
+    assert str(info.value) == (
+        f"SLO 'orders' ({spec} (apislo/v1)) cannot be exported: tier 'Fast burn' name: "
+        "'Fast burn' cannot name its AlertCondition: OpenSLO names are lower-case letters, "
+        "digits, - . _, at most 253; rename the tier (e.g. fast-burn)"
+    )

@@ -231,14 +231,17 @@ def test_a_service_name_is_checked_as_sloth_checks_it(tmp_path: Path) -> None:
     # text, a space or a slash included, into its rules' apislo_service label and its exports
     path = _write(tmp_path, SPEC.replace('service: "myservice"', 'service: "my service"'))
     assert str(spec_error(path)) == (
-        f"{path}: service: 'my service' is not a valid name. Allowed: lower-case letters, "
-        "digits, - . _."
+        f"{path}: service: 'my service' is not a valid Sloth name. Allowed: letters, digits, "
+        "- . _, a letter or digit first and last."
     )
-    # upper case, which Sloth allows, is lower-cased with a warning, as in SLO names
+    # upper case, which Sloth allows, is kept as written (it labels the rules, where routes and
+    # dashboards match it), with the warning every format gives a service that is not a name
     path = _write(tmp_path, SPEC.replace('service: "myservice"', "service: MyService"))
     with pytest.warns(SpecWarning) as record:
         (slo,) = load(path)
     assert [str(w.message) for w in record] == [
-        f"{path}: service: 'MyService' is read as 'myservice': apislo service names are lower case"
+        f"{path}: service: 'MyService' is not a name as OpenSLO's Service names are (lower-case "
+        "letters, digits, - . _), and an OpenSLO export writes it as one: kept as written, but "
+        "rename it"
     ]
-    assert slo.service == "myservice"
+    assert slo.service == "MyService"

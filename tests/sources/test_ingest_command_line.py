@@ -40,13 +40,16 @@ def test_json_as_the_value_of_another_option_prints_no_json(
         (["--out", "--json", "--json", "--max-reject-rate", "2"], RATE, USAGE),
         (["--json", "--tz"], "Option '--tz' requires an argument.", ""),
         (["--quiet=1", "--json"], "Option '--quiet' does not take a value.", ""),
+        # the flag given a value: click's error is about --json itself (it printed no JSON)
+        (["--json=1"], "Option '--json' does not take a value.", ""),
     ],
 )
 def test_the_json_flag_prints_why_the_command_line_cannot_be_read(
     tmp_path: Path, args: list[str], error: str, usage: str
 ) -> None:
     """`--json` itself (after an option's value, before an option given none, after a flag
-    given one) still prints `{"error": ...}`, click's error on stderr as without it."""
+    given one, given a value) still prints `{"error": ...}`, click's error on stderr as
+    without it."""
     result = _apislo("ingest", "a.log", *args, cwd=tmp_path)
     assert (result.returncode, json.loads(result.stdout)) == (2, {"error": error})
     assert result.stderr == f"{usage}Error: {error}\n"

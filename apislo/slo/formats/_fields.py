@@ -128,6 +128,22 @@ class Node:
             )
         return value
 
+    def service(self, required: bool = False) -> str | None:
+        """``service``, kept as written, with a :class:`SpecWarning` when it is not a name
+        (:data:`NAME_RULE`): OpenSLO's ``spec.service`` names a ``Service`` object, and
+        ``apislo slo export`` writes it there. Not refused: apislo/v1 and OpenSLO specs took any
+        text until 2026-11-29, and any text can label rules (``apislo_service``)."""
+        value = self.text("service", required)
+        if value and not NAME_RULE.match(value):
+            warn(
+                self.path,
+                self.where("service"),
+                f"{value!r} is not a name as OpenSLO's Service names are (lower-case letters, "
+                "digits, - . _), and an OpenSLO export writes it as one: kept as written, but "
+                "rename it",
+            )
+        return value
+
     def number(
         self,
         key: str,

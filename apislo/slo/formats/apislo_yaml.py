@@ -312,7 +312,7 @@ def parse(doc: Mapping[str, Any], path: str) -> list[SLO]:
     """Every SLO of one ``apislo/v1`` document."""
     top = Node.of(path, "", doc)
     top.only("version", "service", "owners", "labels", "slos")
-    service = top.text("service", required=True)
+    service = top.service(required=True)
     owners = top.strings("owners")
     labels = top.labels("labels")
     slos = []
@@ -345,7 +345,7 @@ def _parse_slo(
     assert name is not None
     return SLO(
         name=name,
-        service=node.text("service") or service or "",
+        service=node.service() or service or "",
         sli=sli,
         objectives=objectives,
         window=window,

@@ -212,12 +212,12 @@ def _slo_v1(top: Node, index: dict[str, dict[str, Node]]) -> SLO:
     ):
         raise spec.error("objectives", "a thresholdMetric SLO needs op and value per objective")
     alerting = _alerting_v1(spec, index, window)
-    if not alerting.tiers and ANNOTATION + "alert-policy" in notes:
+    if ANNOTATION + "alert-policy" in notes:  # (a preset, or the name of the tiers' policy)
         alerting = replace(alerting, policy=notes[ANNOTATION + "alert-policy"])
     owners = notes.get(ANNOTATION + "owners")
     return SLO(
         name=name,
-        service=spec.text("service", default="") or "",
+        service=spec.service() or "",
         sli=sli,
         objectives=objectives,
         window=window,
@@ -820,6 +820,7 @@ def parse_v1alpha(doc: Mapping[str, Any], path: str) -> list[SLO]:
     if len(windows) != 1:
         raise spec.error("timeWindows", "must hold exactly one window", "one item")
     window = _window_v1alpha(windows[0])
+    service = spec.service(required=True) or ""
     indicator = spec.child("indicator")
     base_sli = SLI(kind="latency") if indicator is not None else None
     groups: dict[tuple[str, str] | None, list[Node]] = {}
@@ -846,7 +847,7 @@ def parse_v1alpha(doc: Mapping[str, Any], path: str) -> list[SLO]:
         slos.append(
             SLO(
                 name=slo_name,
-                service=spec.text("service", required=True) or "",
+                service=service,
                 sli=sli,
                 objectives=objectives,
                 window=window,

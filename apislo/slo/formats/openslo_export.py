@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 
 from apislo.errors import ConfigError
+from apislo.slo.formats._fields import NAME_RULE
 from apislo.slo.formats.openslo import ALERT_NOTES
 from apislo.slo.formats.openslo import ANNOTATION as ANNOTATION_PREFIX
 from apislo.slo.policy import Tier, policy_for, prom_duration
@@ -158,7 +159,10 @@ def _policy_names(slo: SLO, tiers: tuple[Tier, ...]) -> list[str]:
     """The name of each tier's inline ``AlertPolicy``: the policy it was read from (OpenSLO
     names every object, inline ones too), else ``<slo>-<tier>`` (apislo's and Sloth's tiers
     have none). A name several tiers share (a policy read with several conditions) becomes
-    ``<policy>-<tier>``, as each tier is a policy of its own (OpenSLO allows one condition)."""
+    ``<policy>-<tier>``, as each tier is a policy of its own (OpenSLO allows one condition).
+    Names that would still repeat (policy ``a`` with condition ``b`` beside a policy ``a-b``)
+    are all ``<slo>-<tier>``, distinct as tier names are: the import would read a repeated
+    name as one policy, and a second export would rename them."""
     given = slo.alerting.policy_names or (None,) * len(tiers)
     names = []
     for tier, name in zip(tiers, given, strict=True):
@@ -166,7 +170,23 @@ def _policy_names(slo: SLO, tiers: tuple[Tier, ...]) -> list[str]:
             names.append(f"{slo.name}-{tier.name}")
         else:
             names.append(f"{name}-{tier.name}" if given.count(name) > 1 else name)
+    if len(set(names)) < len(names):
+        return [f"{slo.name}-{tier.name}" for tier in tiers]
     return names
+
+
+def _openslo_name(tier: Tier, kind: str, name: str) -> str:
+    """``name`` for the ``kind`` object of ``tier``, which OpenSLO names (:data:`NAME_RULE`).
+
+    Raises:
+        ConfigError: it is no such name (an apislo tier may be named ``Fast burn``).
+    """
+    if not NAME_RULE.match(name):
+        raise ConfigError(
+            f"tier {tier.name!r} name: {name!r} cannot name its {kind}: OpenSLO names are "
+            "lower-case letters, digits, - . _, at most 253; rename the tier (e.g. fast-burn)"
+        )
+    return name
 
 
 def _alert_policies(slo: SLO) -> list[dict[str, Any]]:
@@ -176,7 +196,10 @@ def _alert_policies(slo: SLO) -> list[dict[str, Any]]:
         short = {ANNOTATION_PREFIX + "short-window": prom_duration(tier.short_window)}
         condition = {
             "kind": "AlertCondition",
-            "metadata": {"name": tier.name, "annotations": short},
+            "metadata": {
+                "name": _openslo_name(tier, "AlertCondition", tier.name),
+                "annotations": short,
+            },
             "spec": {
                 "severity": tier.severity,
                 "condition": {
@@ -194,7 +217,7 @@ def _alert_policies(slo: SLO) -> list[dict[str, Any]]:
         policies.append(
             {
                 "kind": "AlertPolicy",
-                "metadata": {"name": name},
+                "metadata": {"name": _openslo_name(tier, "AlertPolicy", name)},
                 "spec": {
                     "alertWhenBreaching": True,
                     "conditions": [condition],
@@ -217,15 +240,28 @@ def to_openslo(slos: list[SLO]) -> list[dict[str, Any]]:
     return docs
 
 
-def _annotations(slo: SLO) -> dict[str, str]:
-    """The ``apislo.dev/`` annotations of an SLO: what OpenSLO has no field for."""
+def _policy_note(slo: SLO, policies: list[dict[str, Any]]) -> str | None:
+    """The SLO's ``apislo.dev/alert-policy`` annotation: the preset it names without tiers, or
+    the name of its tiers' policy when the import would not read it off ``policies`` (whose
+    names it joins with ``-``): ``spec`` of apislo's own tiers, ``workbook`` beside ``tiers``,
+    ``sloth`` of a Sloth SLO with one severity disabled, a policy read with several conditions."""
+    if not policies:
+        return slo.alerting.policy
+    name = policy_for(slo).name
+    return None if name == "-".join(p["metadata"]["name"] for p in policies) else name
+
+
+def _annotations(slo: SLO, policies: list[dict[str, Any]]) -> dict[str, str]:
+    """The ``apislo.dev/`` annotations of an SLO: what OpenSLO has no field for (``policies``:
+    its exported alert policies)."""
     annotations = {}
     if slo.owners:
         annotations[ANNOTATION_PREFIX + "owners"] = ",".join(slo.owners)
     if slo.alerting.name:
         annotations[ANNOTATION_PREFIX + "alert-name"] = slo.alerting.name
-    if slo.alerting.policy and not slo.alerting.tiers:
-        annotations[ANNOTATION_PREFIX + "alert-policy"] = slo.alerting.policy
+    policy = _policy_note(slo, policies)
+    if policy:
+        annotations[ANNOTATION_PREFIX + "alert-policy"] = policy
     if slo.alerting.disabled:
         annotations[ANNOTATION_PREFIX + "alerts-disabled"] = "true"
     for field, key in ALERT_NOTES.items():
@@ -242,7 +278,8 @@ def _annotations(slo: SLO) -> dict[str, str]:
 
 def _document(slo: SLO) -> dict[str, Any]:
     """The ``openslo/v1`` ``SLO`` document of one SLO."""
-    annotations = _annotations(slo)
+    policies = _alert_policies(slo) if slo.alerting.tiers else []
+    annotations = _annotations(slo, policies)
     metadata: dict[str, Any] = {"name": slo.name}
     if slo.labels:
         metadata["labels"] = dict(slo.labels)
@@ -255,8 +292,8 @@ def _document(slo: SLO) -> dict[str, Any]:
     spec["timeWindow"] = [_window(slo.window)]
     spec["budgetingMethod"] = slo.budgeting_method
     spec["objectives"] = [_objective(o) for o in slo.objectives]
-    if slo.alerting.tiers:
-        spec["alertPolicies"] = _alert_policies(slo)
+    if policies:
+        spec["alertPolicies"] = policies
     return {"apiVersion": "openslo/v1", "kind": "SLO", "metadata": metadata, "spec": spec}
 
 

@@ -8,10 +8,12 @@ requires, and it stays in the queries (apislo fills it in when it runs them).
 ``sli.raw`` (a precomputed error ratio) and ``sli.plugin`` are refused: they give no event
 counts, so budgets could not be exact; so is an ``error_query`` that is the ``total_query``
 (every event bad; Sloth refuses it too). Sloth checks ``service`` and SLO names with one rule
-(``[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]``, ``NameRegexp`` in its
-``pkg/common/conventions``), which allows upper case: apislo lower-cases them with a warning, as
-its names are lower case everywhere (OpenSLO export, ``apislo_slo`` labels), and refuses a name
-neither rule allows (``my shop``).
+(:data:`SLOTH_NAME`, ``NameRegexp`` in its ``pkg/common/conventions``), which allows upper case:
+apislo lower-cases SLO names with a warning, as its SLO names are lower case everywhere (OpenSLO
+export, ``apislo_slo`` labels), and refuses a name neither rule allows (``my shop``). A service
+Sloth allows is kept as written (it labels the rules, ``apislo_service``, where routes and
+dashboards match it), with the warning of :meth:`~apislo.slo.formats._fields.Node.service` when
+it is not an apislo name.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from apislo.slo.spec import SLI, SLO, Alerting, Objective, SourceHints, TimeWind
 __all__ = ["VERSION", "parse"]
 
 VERSION = "prometheus/v1"
+#: Sloth's rule for service and SLO names (``NameRegexp``, ``pkg/common/conventions``).
+SLOTH_NAME = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$")
 #: Sloth's window placeholder, as its Go templates accept it (``{{.window}}``, ``{{ .window }}``).
 _WINDOW = re.compile(r"\{\{\s*\.window\s*\}\}")
 
@@ -36,7 +40,7 @@ def parse(doc: Mapping[str, Any], path: str) -> list[SLO]:
     """Every SLO of one Sloth ``prometheus/v1`` document."""
     top = Node.of(path, "", doc)
     top.only("version", "service", "labels", "slos")
-    service = _name(top, "service", "service")
+    service = _service(top)
     labels = top.labels("labels")
     slos = [_slo(node, service, labels) for node in top.children("slos", required=True)]
     names = [s.name for s in slos]
@@ -48,7 +52,7 @@ def parse(doc: Mapping[str, Any], path: str) -> list[SLO]:
 
 def _slo(node: Node, service: str, labels: tuple[tuple[str, str], ...]) -> SLO:
     node.only("name", "objective", "description", "labels", "sli", "alerting")
-    name = _name(node, "name", "SLO")
+    name = _name(node)
     raw = node.raw("objective")
     if isinstance(raw, int | float) and not isinstance(raw, bool) and 0 < raw < 1:
         raise node.error(
@@ -75,26 +79,44 @@ def _slo(node: Node, service: str, labels: tuple[tuple[str, str], ...]) -> SLO:
     )
 
 
-def _name(node: Node, key: str, what: str) -> str:
-    """A ``service`` or SLO ``name`` (``what`` names which in the warning), which Sloth checks
-    with one rule for both; lower-cased with a warning when Sloth's rule allows it and apislo's
+def _service(top: Node) -> str:
+    """``service``, kept as written.
+
+    Raises:
+        SpecError: neither Sloth's rule (:data:`SLOTH_NAME`) nor apislo's (:data:`NAME_RULE`)
+            allows it (``my shop``), naming the file and ``service``.
+    """
+    raw = top.text("service", required=True) or ""
+    if not (SLOTH_NAME.match(raw) or NAME_RULE.match(raw)):
+        raise top.error(
+            "service",
+            f"{raw!r} is not a valid Sloth name",
+            "letters, digits, - . _, a letter or digit first and last",
+        )
+    service = top.service(required=True)
+    assert service is not None
+    return service
+
+
+def _name(node: Node) -> str:
+    """The SLO's ``name``, lower-cased with a warning when Sloth's rule allows it and apislo's
     does not: apislo names are lower case (:data:`NAME_RULE`), as OpenSLO's are, so an export
     keeps them, and ``Cart`` and ``cart`` cannot become two SLOs with one alert name.
 
     Raises:
-        SpecError: a name neither rule allows (``my shop``), naming the file and ``key``.
+        SpecError: a name neither rule allows (``my shop``), naming the file and ``name``.
     """
-    raw = node.text(key, required=True)
+    raw = node.text("name", required=True)
     assert raw is not None
     lower = raw.lower()
     if lower != raw and NAME_RULE.match(lower):
         warn(
             node.path,
-            node.where(key),
-            f"{raw!r} is read as {lower!r}: apislo {what} names are lower case",
+            node.where("name"),
+            f"{raw!r} is read as {lower!r}: apislo SLO names are lower case",
         )
         return lower
-    name = node.name(key)
+    name = node.name("name")
     assert name is not None
     return name
 
