@@ -9,7 +9,9 @@ single-sign-on proxy). With ``require_auth``, a request without exactly that ``A
 header gets ``401 Unauthorized``, as from a server behind basic auth; ``require_headers`` asks for
 other headers the same way (Mimir answers 401 to a request without its ``X-Scope-OrgID`` tenant).
 With ``tls`` (a PEM certificate and key), the proxy speaks https; with ``client_ca`` too, it
-also wants a client certificate signed by that CA (mutual TLS).
+also wants a client certificate signed by that CA (mutual TLS), and :attr:`FaultProxy.client_names`
+lists the common name of each one it accepted. ``tickets=False`` makes it send no session ticket
+(as servers with them turned off), ``max_tls`` caps the TLS version it speaks.
 """
 
 from __future__ import annotations
@@ -29,7 +31,18 @@ __all__ = ["FaultProxy"]
 
 
 class _QuietServer(ThreadingHTTPServer):
-    """Clients that give up (timeouts) break pipes; that is expected here, not worth a trace."""
+    """Clients that give up (timeouts) break pipes; that is expected here, not worth a trace.
+    Records the common name of each client certificate a TLS handshake accepted."""
+
+    client_names: list[str]
+
+    def get_request(self) -> tuple[socket.socket, object]:
+        connection, address = super().get_request()
+        cert = connection.getpeercert() if isinstance(connection, ssl.SSLSocket) else None
+        if cert:
+            subject = dict(item for name in cert["subject"] for item in name)
+            self.client_names.append(subject["commonName"])
+        return connection, address
 
     def handle_error(self, request: object, client_address: object) -> None:
         return None
@@ -45,6 +58,8 @@ class FaultProxy:
         require_headers: Mapping[str, str] | None = None,
         tls: tuple[str, str] | None = None,
         client_ca: str | None = None,
+        tickets: bool = True,
+        max_tls: ssl.TLSVersion | None = None,
     ) -> None:
         self.upstream = urlsplit(upstream)
         self.required = dict(require_headers or {})
@@ -69,10 +84,16 @@ class FaultProxy:
 
         self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        self.client_names = self.server.client_names = []
         scheme = "http"
         if tls:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(*tls)
+            if not tickets:
+                context.num_tickets = 0  # (TLS 1.3; and for TLS 1.2:)
+                context.options |= ssl.OP_NO_TICKET
+            if max_tls:
+                context.maximum_version = max_tls
             if client_ca:
                 context.verify_mode = ssl.CERT_REQUIRED
                 context.load_verify_locations(client_ca)

@@ -17,10 +17,13 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import ssl
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 import pandas as pd
 import pytest
@@ -33,10 +36,15 @@ from apislo.sources.prometheus.local import LocalPrometheus
 from tests.prometheus.conftest import T0
 from tests.prometheus.faultproxy import FaultProxy
 from tests.prometheus.pki import Pair, issue, make_ca
+from tests.prometheus.tunnel import Tunnel
 
 #: The fixture's orders 500 counter: m // 10 at minute m, so 1 at minute 10.
 PROMQL = 'http_requests_total{api="orders",code="500"}'
 SERVER, CLIENT = "subjectAltName=IP:127.0.0.1", "extendedKeyUsage=clientAuth"
+#: A self-signed server certificate for 127.0.0.1 (see tests/prometheus/test_tls.py) and its key.
+SELF_SIGNED, SELF_SIGNED_KEY = (
+    str(Path(__file__).parent / "tls" / name) for name in ("cert.pem", "key.pem")
+)
 #: What every message about a client certificate says to do, naming the settings as they were
 #: given: on the command line, in Python.
 GIVE_ONE = "give a valid one signed by a CA it trusts with --client-cert and --client-key"
@@ -76,11 +84,16 @@ class MutualTls:
         }  # (JSON is YAML)
         self.web_config.write_text(json.dumps({"tls_server_config": config}), encoding="utf-8")
 
-    def client(self, host: str = "127.0.0.1", **options: str) -> Prometheus:
-        """A client of the server by the name ``host`` that trusts its CA and presents the
-        right client certificate, unless ``options`` say otherwise."""
+    def client(
+        self, host: str = "127.0.0.1", port: int | None = None, **options: str
+    ) -> Prometheus:
+        """A client of the server by the name ``host`` (on ``port``, that of a relay in front
+        of it) that trusts its CA and presents the right client certificate, unless
+        ``options`` say otherwise."""
         settings = {"client_cert": self.pki.client.cert, "client_key": self.pki.client.key}
         url = self.url.replace("127.0.0.1", host)
+        if port is not None:
+            url = url.replace(f":{urlsplit(url).port}", f":{port}")
         return Prometheus(url, cache=False, ca_file=self.pki.ca.cert, **settings | options)
 
 
@@ -270,3 +283,112 @@ def test_an_openssl_servers_refusal_is_one_clear_error_not_retried(
         f"{refusal.format(cert=settings.get('client_cert'))}: {GIVE_ONE_PY}"
     )
     assert naps == []
+
+
+@pytest.fixture
+def slow_alert(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The wait for a server's alert after an EOF, 10 s instead of 1 s: a probe that waits for
+    it in full takes 10 s, far from the few milliseconds of one that does not."""
+    monkeypatch.setattr(endpoint, "_ALERT_WAIT_S", 10.0)
+
+
+def _timed_value(prom: Prometheus) -> tuple[float, float]:
+    """The fixture's orders 500 counter at minute 10 by ``prom``, and the seconds it took."""
+    began = time.perf_counter()
+    value = _value(prom)
+    return value, time.perf_counter() - began
+
+
+@pytest.mark.prometheus
+def test_a_dropped_handshake_costs_no_wait_when_the_server_accepts_the_client(
+    mtls: MutualTls, naps: list[float], slow_alert: None
+) -> None:
+    """A connection dropped once (a load balancer, a restart) is an EOF in the handshake; the
+    connection opened to read the server's reason waited the full second for an alert that a
+    server accepting the client never sends (1.005 s measured against this Prometheus, at each
+    attempt that met an EOF). Prometheus sends its session ticket once it accepts the client
+    certificate: the wait ends there."""
+    with Tunnel(urlsplit(mtls.url).port, drops=1) as tunnel:
+        value, took = _timed_value(mtls.client(port=tunnel.port))
+    assert value == 1.0  # 10 // 10
+    assert (tunnel.connections, len(naps)) == (3, 1)  # the request, the probe, the retry
+    assert took < 5.0  # (it was 10 s: the whole wait)
+
+
+@pytest.mark.prometheus
+@pytest.mark.parametrize(
+    ("version", "timeout_s"),
+    [(ssl.TLSVersion.TLSv1_2, 30.0), (ssl.TLSVersion.TLSv1_3, 0.5)],
+    ids=["tls1.2", "tls1.3-timeout"],
+)
+def test_a_dropped_handshake_waits_for_no_verdict_beyond_the_timeout(
+    prom_url: str,
+    pki: Pki,
+    naps: list[float],
+    slow_alert: None,
+    version: ssl.TLSVersion,
+    timeout_s: float,
+) -> None:
+    """A server that sends no session ticket: under TLS 1.2 the handshake held its verdict, so
+    there is nothing to wait for; under TLS 1.3 the wait is at most ``timeout_s`` (it was the
+    whole wait, whatever the timeout: 1 s with timeout_s=0.5, here 10 s)."""
+    server = (pki.server.cert, pki.server.key)
+    with (
+        FaultProxy(prom_url, tls=server, tickets=False, max_tls=version) as https,
+        Tunnel(urlsplit(https.url).port, drops=1) as tunnel,
+    ):
+        url = f"https://127.0.0.1:{tunnel.port}"
+        prom = Prometheus(url, cache=False, ca_file=pki.ca.cert, timeout_s=timeout_s)
+        value, took = _timed_value(prom)
+    assert value == 1.0  # 10 // 10
+    assert (tunnel.connections, len(naps)) == (3, 1)
+    assert took < 5.0
+
+
+@pytest.mark.prometheus
+def test_the_client_certificate_goes_to_no_server_that_is_not_trusted(
+    prom_url: str, pki: Pki, naps: list[float]
+) -> None:
+    """After an EOF, the connection that reads the server's reason did not check the server's
+    certificate, yet presented the client certificate: whoever answered in the server's place
+    (here with a self-signed certificate) got it, and the request was retried. It checks the
+    server as requests do now: the certificate is refused there, at once."""
+    with (
+        FaultProxy(prom_url, tls=(SELF_SIGNED, SELF_SIGNED_KEY), client_ca=pki.ca.cert) as rogue,
+        Tunnel(urlsplit(rogue.url).port, drops=1) as tunnel,
+    ):
+        url = f"https://127.0.0.1:{tunnel.port}"
+        settings = {"client_cert": pki.client.cert, "client_key": pki.client.key}
+        with pytest.raises(ConfigError) as info:
+            _value(Prometheus(url, cache=False, ca_file=pki.ca.cert, **settings))
+    assert rogue.client_names == []  # (it was ["client"])
+    assert re.fullmatch(
+        rf"{re.escape(url)}: its TLS certificate is not trusted \(self[- ]signed certificate\): "
+        r"give the CA that signed it with ca_file, or, for a throwaway test server only, "
+        r"verify=False",
+        str(info.value),
+    )
+    assert naps == []
+
+
+@pytest.mark.prometheus
+def test_behind_a_proxy_no_connection_goes_around_it(
+    prom_url: str, pki: Pki, naps: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Requests go through $https_proxy, and the connection that reads a server's reason
+    after an EOF went straight to the URL's host: there, another server (one that wants a
+    client certificate) answered, and its refusal ended the run, though the server behind the
+    proxy serves the query. (Where only the proxy can reach the server, it could wait up to
+    timeout_s to connect, at each attempt.) Behind a proxy, an EOF is retried as before."""
+    for name in ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    server = (pki.server.cert, pki.server.key)
+    with (
+        FaultProxy(prom_url, tls=server) as behind,
+        FaultProxy(prom_url, tls=server, client_ca=pki.ca.cert) as around,
+        Tunnel(urlsplit(behind.url).port, drops=1, connect=True) as proxy,
+    ):
+        monkeypatch.setenv("https_proxy", f"http://127.0.0.1:{proxy.port}")
+        value = _value(Prometheus(around.url, cache=False, ca_file=pki.ca.cert))
+    assert value == 1.0  # 10 // 10
+    assert (proxy.connections, len(naps), around.requests) == (2, 1, [])

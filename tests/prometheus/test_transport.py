@@ -131,6 +131,37 @@ def test_a_setting_of_the_wrong_kind_of_number_is_refused(
     assert str(info.value) == message
 
 
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"backoff_s": -1.0},
+        {"backoff_s": float("nan")},
+        {"backoff_s": "0.5"},
+        {"max_backoff_s": -1.0},
+        {"max_backoff_s": float("nan")},
+        {"max_backoff_s": float("inf")},
+    ],
+    ids=["backoff-negative", "backoff-nan", "backoff-text", "max-negative", "max-nan", "max-inf"],
+)
+def test_a_backoff_that_is_not_a_finite_number_of_seconds_is_refused(
+    settings: dict[str, object],
+) -> None:
+    """Each was accepted, then a traceback at the first retry, as ``retries=1.5`` was: a
+    negative delay "ValueError: sleep length must be non-negative", ``nan`` "ValueError:
+    Invalid value NaN (not a number)", a text a TypeError ('<' between 'str' and 'float'), an
+    endless cap an OverflowError at a Retry-After too long for a float ("timestamp out of range
+    for platform time_t")."""
+    (name,) = settings
+    with pytest.raises(ConfigError) as info:
+        Transport(**settings)
+    assert str(info.value) == f"{name} must be a finite number of seconds >= 0"
+
+
+def test_a_backoff_of_zero_is_no_wait() -> None:
+    transport = Transport(backoff_s=0, max_backoff_s=0.0)
+    assert (transport.backoff_s, transport.max_backoff_s) == (0, 0.0)
+
+
 def test_numpy_whole_numbers_are_whole() -> None:
     import numpy as np
 

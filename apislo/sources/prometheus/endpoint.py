@@ -15,6 +15,7 @@ saying so). A
 from __future__ import annotations
 
 import json
+import math
 import random
 import re
 import socket
@@ -35,6 +36,7 @@ from apislo.errors import (
     PrometheusQueryError,
     PrometheusUnavailableError,
 )
+from apislo.sources.prometheus.settings import load_cas
 from apislo.sources.prometheus.transport import (
     Transport,
     build_session,
@@ -86,8 +88,11 @@ _CERT_PROBLEMS = {
     62: _OTHER_HOST,  # HOSTNAME_MISMATCH
     64: _OTHER_HOST,  # IP_ADDRESS_MISMATCH
 }
-#: How long :meth:`Endpoint._alert_after_handshake` waits for a server's alert, seconds.
+#: How long :meth:`Endpoint._alert_after_handshake` waits at most for a server's verdict
+#: (its alert or its session ticket), seconds (or the transport's ``timeout_s``, if shorter).
 _ALERT_WAIT_S = 1.0
+#: How often :func:`_await_verdict` looks for the server's session ticket, seconds.
+_VERDICT_STEP_S = 0.01
 
 
 def public_url(url: str) -> str:
@@ -266,32 +271,54 @@ class Endpoint:
 
     def _alert_after_handshake(self) -> ssl.SSLError | None:
         """The alert the server ends a new TLS connection with before any request is sent, or
-        ``None`` when none comes within :data:`_ALERT_WAIT_S` (or the connection fails so).
+        ``None`` when it accepts the client, says nothing in time or the connection fails
+        otherwise, and at once when requests go through a proxy (this connection would go
+        around it, to another server or none).
 
         Under TLS 1.3 a server refuses the client certificate (or its absence) after the
         client's side of the handshake is done, and the request sent meanwhile often meets the
-        closed connection first: an EOF, the alert lost. This connection presents the same
-        client certificate and sends nothing, so the alert arrives. It only reads the server's
-        verdict, so it does not check the server's certificate again.
+        closed connection first: an EOF, the alert lost. This connection checks the server's
+        certificate as requests do (a client certificate goes to no server they would refuse),
+        presents the same client certificate and sends nothing, so the alert arrives (see
+        :func:`_await_verdict`).
         """
         t, parts = self.transport, urlsplit(self.base)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
         try:
-            if t.client_cert:
-                context.load_cert_chain(t.client_cert, t.client_key)
+            context = self._tls_context()
+            if context is None:
+                return None
             address = (parts.hostname or "", parts.port or 443)
             with (
                 socket.create_connection(address, timeout=t.timeout_s) as raw,
                 context.wrap_socket(raw, server_hostname=parts.hostname) as tls,
             ):
-                tls.settimeout(_ALERT_WAIT_S)
-                tls.recv(1)
+                _await_verdict(tls, min(_ALERT_WAIT_S, t.timeout_s))
         except ssl.SSLError as error:
             return error
-        except OSError:  # (no alert in time, or no connection: no verdict)
+        except OSError:  # (no connection: no verdict)
             pass
         return None
+
+    def _tls_context(self) -> ssl.SSLContext | None:
+        """A TLS client context that trusts what this endpoint's requests trust (its CA file,
+        ``$REQUESTS_CA_BUNDLE`` or requests' own bundle; nothing checked with ``verify=False``)
+        and presents their client certificate, or ``None`` when they go through a proxy.
+
+        Raises:
+            OSError: a CA bundle or the client certificate cannot be loaded.
+        """
+        settings = self.session.merge_environment_settings(self.base, {}, None, None, None)
+        if requests.utils.select_proxy(self.base, settings["proxies"]):
+            return None
+        verify, t = settings["verify"], self.transport
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        if verify is False:
+            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        else:
+            load_cas(context, requests.utils.DEFAULT_CA_BUNDLE_PATH if verify is True else verify)
+        if t.client_cert:
+            context.load_cert_chain(t.client_cert, t.client_key)
+        return context
 
     def _certificate_failed(self, error: ssl.SSLCertVerificationError) -> ConfigError:
         problem, remedy = _CERT_PROBLEMS.get(error.verify_code, _UNTRUSTED)
@@ -377,6 +404,30 @@ def _ssl_error(exc: BaseException) -> ssl.SSLError | None:
         linked = (*item.args, getattr(item, "reason", None), item.__cause__, item.__context__)
         pending += [e for e in linked if isinstance(e, BaseException) and id(e) not in seen]
     return None
+
+
+def _await_verdict(tls: ssl.SSLSocket, wait_s: float) -> None:
+    """Read the server's verdict on ``tls``, a connection whose handshake is done and on which
+    nothing was sent: raise the alert it refuses the client with, or return once it accepts
+    (at once under TLS 1.2, whose handshake holds the verdict; under TLS 1.3 at its session
+    ticket, which servers send once they accept the client, Go's Prometheus and OpenSSL's
+    alike), when it sends data or closes, or after ``wait_s`` seconds of silence, read in
+    steps of :data:`_VERDICT_STEP_S`.
+
+    Raises:
+        ssl.SSLError: the server's alert.
+    """
+    if tls.version() != "TLSv1.3":
+        return
+    tls.settimeout(_VERDICT_STEP_S)
+    for _ in range(math.ceil(wait_s / _VERDICT_STEP_S)):
+        if tls.session is not None and tls.session.has_ticket:
+            return
+        try:
+            tls.recv(1)
+            return  # (data, or the connection closed without an alert)
+        except TimeoutError:
+            continue
 
 
 def _openssl(reason: str) -> str:

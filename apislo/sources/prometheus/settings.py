@@ -22,10 +22,13 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from apislo.errors import ConfigError
+
+if TYPE_CHECKING:
+    import ssl
 
 __all__ = [
     "CA_FILE_ENV",
@@ -46,6 +49,7 @@ __all__ = [
     "SettingsSource",
     "check_tls_files",
     "environment_options",
+    "load_cas",
     "parse_headers",
     "transport_options",
 ]
@@ -254,9 +258,8 @@ def check_tls_files(files: Mapping[str, Any], named: Callable[[str], str]) -> No
     pair = f"{holds['client_cert']} and its unencrypted PEM key"
     ca_file, cert, key = (files.get(field) for field in _TLS_FILES)
     if ca_file:
-        folder = os.path.isdir(ca_file)  # (requests takes a folder of CA files too)
         with _tls_file(names["ca_file"], ca_file, holds["ca_file"]):
-            context.load_verify_locations(**{"capath" if folder else "cafile": ca_file})
+            load_cas(context, ca_file)
     for field, path in (("client_cert", cert), ("client_key", key)):
         if path:
             with _tls_file(names[field], path, holds[field]), open(path, "rb"):
@@ -273,6 +276,17 @@ def check_tls_files(files: Mapping[str, Any], named: Callable[[str], str]) -> No
             names["client_cert"], cert, f"{pair}, or the key be given by {names['client_key']}"
         ):
             context.load_cert_chain(cert, password="")
+
+
+def load_cas(context: ssl.SSLContext, location: str | os.PathLike[str]) -> None:
+    """Have ``context`` trust the CAs at ``location``: a PEM bundle, or a folder of them (as
+    requests takes either).
+
+    Raises:
+        OSError: ``location`` cannot be read (:class:`ssl.SSLError`: it holds no CA).
+    """
+    kind = "capath" if os.path.isdir(location) else "cafile"
+    context.load_verify_locations(**{kind: location})
 
 
 @contextmanager

@@ -160,13 +160,14 @@ class Transport:
             )
 
     def _check_numbers(self) -> None:
-        """Refuse a timeout, retries or concurrency out of range, naming the setting.
+        """Refuse a timeout, backoff, retries or concurrency out of range, naming the setting.
 
         Raises:
             ConfigError: ``timeout_s`` is not a finite number > 0 (``nan`` and ``inf`` were a
-                traceback from the socket at the first request), ``retries`` is not a whole
-                number >= 0 (``1.5`` was a traceback at the first retry) or ``concurrency`` not
-                one >= 1.
+                traceback from the socket at the first request), ``backoff_s`` or
+                ``max_backoff_s`` not one >= 0 (a negative one, ``nan`` or a text was a
+                traceback at the first retry, as was ``retries=1.5``), ``retries`` is not a
+                whole number >= 0 or ``concurrency`` not one >= 1.
         """
         timeout, retries, concurrency = self.timeout_s, self.retries, self.concurrency
         for setting, allowed, rule in (
@@ -175,6 +176,8 @@ class Transport:
                 _number(timeout) and 0 < timeout < math.inf,
                 "a finite number of seconds > 0",
             ),
+            ("backoff_s", _seconds(self.backoff_s), "a finite number of seconds >= 0"),
+            ("max_backoff_s", _seconds(self.max_backoff_s), "a finite number of seconds >= 0"),
             ("retries", _whole(retries) and retries >= 0, "a whole number >= 0"),
             ("concurrency", _whole(concurrency) and concurrency >= 1, "a whole number >= 1"),
         ):
@@ -205,6 +208,11 @@ class Transport:
 def _number(value: object) -> bool:
     """Whether ``value`` is a real number (``True`` and ``"30"`` are not)."""
     return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def _seconds(value: object) -> bool:
+    """Whether ``value`` is a finite number >= 0 (a delay, seconds)."""
+    return _number(value) and 0 <= value < math.inf
 
 
 def _whole(value: object) -> bool:
