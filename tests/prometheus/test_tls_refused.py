@@ -230,21 +230,41 @@ def test_a_server_certificate_for_another_host_or_expired_says_so(
 
 
 @pytest.mark.prometheus
-def test_a_tls_failure_that_is_retried_keeps_openssls_reason(
+def test_a_server_of_no_tls_version_this_client_speaks_is_one_clear_error_not_retried(
     mtls: MutualTls, naps: list[float]
 ) -> None:
     """A server that speaks only TLS 1.1 (which OpenSSL 3 no longer does) refuses the
-    handshake with a protocol_version alert (70), not one of the refusals above: retried, as
-    before. The message after the last retry said only "Max retries exceeded with url: ...",
-    never why."""
+    handshake with a protocol_version alert (70), at every attempt: it was retried five times
+    (4 naps), though asking again cannot change it."""
     mtls.present(mtls.pki.server, max_version="TLS11")
-    with pytest.raises(PrometheusUnavailableError) as info:
+    with pytest.raises(ConfigError) as info:
         _value(mtls.client())
+    assert str(info.value) == (
+        f"{mtls.url}: the server and this client share no TLS version (OpenSSL: tlsv1 alert "
+        "protocol version): enable TLS 1.2 or 1.3 on the server (OpenSSL here refuses TLS 1.1 "
+        "and older)"
+    )
+    assert naps == []
+
+
+@pytest.mark.prometheus
+def test_a_tls_failure_that_is_retried_keeps_openssls_reason(
+    mtls: MutualTls, naps: list[float]
+) -> None:
+    """A relay that drops every connection in the handshake (a load balancer without a
+    backend): an EOF each time, retried. The message after the last retry said only "Max
+    retries exceeded with url: ...", never why."""
+    with (
+        Tunnel(urlsplit(mtls.url).port, drops=100) as tunnel,
+        pytest.raises(PrometheusUnavailableError) as info,
+    ):
+        _value(mtls.client(port=tunnel.port))
+    url = mtls.url.replace(str(urlsplit(mtls.url).port), str(tunnel.port))
     assert re.fullmatch(
-        rf"Prometheus at {re.escape(mtls.url)} is unreachable \(SSLError: \[SSL: "
-        r"TLSV1_ALERT_PROTOCOL_VERSION\] tlsv1 alert protocol version \(_ssl\.c:\d+\); gave up "
-        r"after 5 attempts\)\. Check the URL, that the server runs and that this machine can "
-        r"reach it\.",
+        rf"Prometheus at {re.escape(url)} is unreachable \(SSLEOFError: \[SSL: "
+        r"UNEXPECTED_EOF_WHILE_READING\] EOF occurred in violation of protocol \(_ssl\.c:\d+\); "
+        r"gave up after 5 attempts\)\. Check the URL, that the server runs and that this machine "
+        r"can reach it\.",
         str(info.value),
     )
     assert len(naps) == 4

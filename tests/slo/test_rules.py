@@ -155,6 +155,7 @@ def _template_spec(tmp_path: Path) -> Path:
     return specs
 
 
+@pytest.mark.filterwarnings("ignore:.*is not a name as OpenSLO's Service names are")
 def test_alert_label_templates_are_escaped(tmp_path: Path) -> None:
     # Prometheus expands templates in alerting-rule labels (not in recording-rule labels): spec
     # values must reach alert labels escaped, and recording labels and test expectations literal.

@@ -4,9 +4,9 @@ Retried: connection errors, timeouts, bodies cut off in transit (a parse failure
 HTTP 429 and 5xx (honouring a valid ``Retry-After``, capped). Not retried: other 4xx answers, which
 are the query's fault, a whole 200 answer that is not Prometheus's (an HTML login page), a TLS
 certificate that fails verification (not trusted, expired, for another host), an ``https://`` URL
-whose server does not answer in TLS (a plain-HTTP port) and a server that refuses the handshake
-for want of a client certificate it trusts (mutual TLS; each a :class:`~apislo.errors.ConfigError`
-saying so). A
+whose server does not answer in TLS (a plain-HTTP port), a server that shares no TLS version with
+this client, and a server that refuses the handshake for want of a client certificate it trusts
+(mutual TLS; each a :class:`~apislo.errors.ConfigError` saying so). A
 ``{"status":"error","errorType":...,"error":...}`` body becomes a
 :class:`~apislo.errors.PrometheusQueryError`; a server that stays unreachable becomes one
 :class:`~apislo.errors.PrometheusUnavailableError` naming its URL.
@@ -75,6 +75,10 @@ _CLIENT_CERT_REFUSED = frozenset(
         "SSLV3_ALERT_CERTIFICATE_EXPIRED",
     }
 )
+#: OpenSSL's reasons when the server and this client share no TLS version: the server's alert
+#: (``PROTOCOL_VERSION``, a server of TLS 1.1 or older only, which OpenSSL 3 no longer speaks)
+#: or this side's refusal of the version the server chose (``UNSUPPORTED_PROTOCOL``).
+_NO_COMMON_VERSION = frozenset({"TLSV1_ALERT_PROTOCOL_VERSION", "UNSUPPORTED_PROTOCOL"})
 #: What is wrong with a server certificate that fails verification, and what to do (``{ca_file}``:
 #: how the transport names that setting).
 _UNTRUSTED = ("is not trusted", "give the CA that signed it with {ca_file}")
@@ -265,6 +269,12 @@ class Endpoint:
             return self._certificate_failed(error)
         if error is not None and error.reason in _NOT_TLS:
             return self._not_tls(error.reason)
+        if error is not None and error.reason in _NO_COMMON_VERSION:
+            return ConfigError(
+                f"{self.url}: the server and this client share no TLS version (OpenSSL: "
+                f"{_openssl(error.reason)}): enable TLS 1.2 or 1.3 on the server (OpenSSL here "
+                "refuses TLS 1.1 and older)"
+            )
         if error is not None and error.reason in _CLIENT_CERT_REFUSED:
             return self._client_certificate_refused(error.reason)
         return None
