@@ -22,7 +22,10 @@ __all__ = ["CSP", "notebook_to_html"]
 #: No scripts, no network: inline styles and ``data:`` images only.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:"
 
-_SCRIPTY = re.compile(r"<\s*script|<\s*foreignObject|\son\w+\s*=|javascript:", re.IGNORECASE)
+#: What could run script in an SVG: a script or foreignObject element, an event handler (an
+#: attribute name starts after a space, a ``/`` or a quoted value: ``<svg/onload=...>`` and
+#: ``<svg x="1"onload=...>`` run as ``<svg onload=...>`` does), a ``javascript:`` URL.
+_SCRIPTY = re.compile(r"<\s*script|<\s*foreignObject|[\s/\"']on\w+\s*=|javascript:", re.IGNORECASE)
 
 _TEMPLATE = """{%- extends 'index.html.j2' -%}
 {%- block html_head_js -%}

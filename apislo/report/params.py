@@ -20,8 +20,10 @@ __all__ = ["check_parameters", "looks_secret", "parse_value", "url_secret_key"]
 #: paths, not URLs).
 _URL_START = r"(?:[a-z][a-z0-9+.-]*:|(?<![\w/]))//"
 _URL = re.compile(_URL_START + r"[^\s\"'<>]+", re.IGNORECASE)
-#: A URL's userinfo, ``user:password@`` or ``user@`` (a token is often the user alone).
-_URL_CREDENTIALS = re.compile(_URL_START + r"[^/@\s]+@", re.IGNORECASE)
+#: A URL's userinfo, ``user:password@`` or ``user@`` (a token is often the user alone), also
+#: when a ``/``, ``?`` or ``#`` in the password ends the host part before its ``@``
+#: (``//ann:pa/ss@host`` reads as host ``ann``, port ``pa``: so ``//host:8080/@x`` counts too).
+_URL_CREDENTIALS = re.compile(_URL_START + r"(?:[^/@\s]+|[^/?#@\s:]*:[^@\s]*)@", re.IGNORECASE)
 _SECRET = re.compile(
     r"token|secret|passw|pwd|api_?key|apikey|credential|auth|bearer|private_?key|cookie|session",
     re.IGNORECASE,
@@ -70,7 +72,8 @@ def check_parameters(parameters: Mapping[str, Any] | None) -> dict[str, Any]:
 
     Parameters are written into the executed notebook and shown in the report, so a name that
     looks like a secret, or a URL carrying credentials (``https://user:pw@host``, also
-    scheme-relative as ``//user:pw@host``, ``https://host/?token=...``,
+    scheme-relative as ``//user:pw@host``, or with a ``/`` in the password as
+    ``https://user:p/w@host``, ``https://host/?token=...``,
     ``https://host/#access_token=...``: see :func:`url_secret_key`), is refused, also inside a
     list or mapping value. Values come back as JSON holds them (the notebook's metadata and the
     worker's request are JSON): a date or time, as YAML reads ``start: 2026-11-01``, becomes

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from apislo.report.glue import record
+from apislo.sources.prometheus.settings import check_url_userinfo
 
 __all__ = ["PROVENANCE_KEY", "Provenance", "provenance_html", "record_provenance", "redact_url"]
 
@@ -22,16 +23,22 @@ PROVENANCE_KEY = "apislo.provenance"
 
 
 def redact_url(url: str) -> str:
-    """A URL without user, password, query or fragment (they may hold tokens).
+    """A URL without user, password, query or fragment (they may hold tokens), scheme-relative
+    ones (``//bob:s3cret@host``) too; any other text (a dataset path) as it is.
 
     >>> redact_url("https://bob:s3cret@prom.example:9090/api?token=x")
     'https://prom.example:9090/api'
+
+    Raises:
+        ConfigError: the URL has an ``@`` after its host, where a ``/``, ``?`` or ``#`` in a
+            password ends the host part (see
+            :func:`~apislo.sources.prometheus.settings.check_url_userinfo`).
     """
     parts = urlsplit(url)
-    if not parts.scheme:
+    if not parts.netloc:
         return url
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
+    check_url_userinfo(url, "a source URL")
+    netloc = parts.netloc.rpartition("@")[2]
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
@@ -46,6 +53,9 @@ def record_provenance(
         window: ``(start, end)`` of the data shown (timestamps or strings, UTC).
         sources: dataset paths or Prometheus URLs (credentials are removed).
         specs: SLO spec files used.
+
+    Raises:
+        ConfigError: a source is a URL with an ``@`` after its host (see :func:`redact_url`).
     """
     record(
         PROVENANCE_KEY,

@@ -11,6 +11,7 @@ from apislo.errors import ConfigError
 from apislo.report import run_report
 from apislo.report.params import check_parameters
 from tests.report.conftest import NOTEBOOKS
+from tests.report.test_scheme_relative_urls import REFUSAL
 
 SECRET = "s3cr3t-value"
 
@@ -46,6 +47,32 @@ def test_urls_without_credentials_pass(url: str) -> None:
         "prometheus_url": url,
         "days": 7,
     }
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"https://ann:pa/{SECRET}@prom.example",
+        f"https://ann:1234/{SECRET}@prom.example",
+        f"https://ann:{SECRET}?x@prom.example",
+        f"https://ann:{SECRET}#x@prom.example",
+        f"//ann:pa/{SECRET}@prom.example",
+    ],
+)
+def test_a_password_holding_a_slash_question_mark_or_hash_is_refused(url: str) -> None:
+    """A ``/``, ``?`` or ``#`` ends a URL's host part before the ``@``: until 2026-11-29 a
+    ``user:password@`` with a ``/`` passed (one with a ``?`` or ``#`` was refused already), and
+    the notebook kept the password."""
+    with pytest.raises(ConfigError) as info:
+        check_parameters({"prometheus_url": url})
+    assert str(info.value) == REFUSAL.format(name="prometheus_url")
+
+
+def test_a_password_holding_a_slash_never_reaches_a_notebook(tmp_path: Path) -> None:
+    url = f"https://ann:pa/{SECRET}@prom.example"
+    with pytest.raises(ConfigError, match="credentials"):
+        run_report(NOTEBOOKS / "good.ipynb", {"prometheus_url": url}, tmp_path / "r.html")
+    assert list(tmp_path.iterdir()) == []  # nothing executed, nothing written
 
 
 def test_a_fragment_token_never_reaches_a_notebook(tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ from apislo.errors import (
     PrometheusQueryError,
     PrometheusUnavailableError,
 )
-from apislo.sources.prometheus.settings import load_cas
+from apislo.sources.prometheus.settings import check_url_userinfo, load_cas
 from apislo.sources.prometheus.transport import (
     Transport,
     build_session,
@@ -142,11 +142,13 @@ class Endpoint:
         transport: auth, TLS, headers, timeouts and retries.
 
     Raises:
-        ConfigError: the URL carries credentials and ``transport`` configures auth too, or it
-            has a query string or fragment.
+        ConfigError: the URL carries credentials and ``transport`` configures auth too, it has
+            a query string or fragment, or an ``@`` after its host (see
+            :func:`~apislo.sources.prometheus.settings.check_url_userinfo`).
     """
 
     def __init__(self, url: str, transport: Transport) -> None:
+        check_url_userinfo(url, "the Prometheus URL")
         if not urlsplit(url).scheme.startswith("http"):
             raise PrometheusUnavailableError(public_url(url), "the URL must start with http(s)://")
         if urlsplit(url).query or urlsplit(url).fragment:  # (a ?token= would reach messages)

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from apislo.errors import ConfigError
 
@@ -48,6 +48,7 @@ __all__ = [
     "USER_ENV",
     "SettingsSource",
     "check_tls_files",
+    "check_url_userinfo",
     "environment_options",
     "load_cas",
     "parse_headers",
@@ -304,6 +305,32 @@ def _tls_file(setting: str, path: str | os.PathLike[str], holds: str) -> Iterato
         raise ConfigError(
             f"{setting}: cannot read {path} ({exc.strerror or exc}): give the path of {holds}"
         ) from None
+
+
+def check_url_userinfo(url: str, what: str) -> None:
+    """Refuse a URL with an ``@`` in its path, query or fragment, before any message shows it.
+
+    A ``/``, ``?`` or ``#`` ends a URL's host part, so in ``https://ann:pa/ss@host`` (a password
+    holding a ``/``) or ``https://ab/cd@host`` (a token) the host is ``ann`` or ``ab`` and the
+    rest of the secret is the path, which a URL without its ``user:password@`` keeps; without
+    ``http(s)://`` (``ann:secret@host``) there is no host part at all. Until 2026-11-29 such a
+    secret reached every message naming the server, and so a failed report's history, index
+    and notebook.
+
+    Args:
+        url: the URL.
+        what: what it is, as the message names it (``the Prometheus URL``).
+
+    Raises:
+        ConfigError: it has such an ``@``; the message shows no part of the URL.
+    """
+    parts = urlsplit(url)
+    if "@" in parts.path + parts.query + parts.fragment:
+        raise ConfigError(
+            f"{what} has an @ after its host, or no http(s):// before its user:password@ (not "
+            "shown: it may hold a password): write it as http(s)://USER:PASSWORD@HOST, with a "
+            "/ ? or # in the user or password written as %2F, %3F or %23"
+        )
 
 
 def environment_options(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
