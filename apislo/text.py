@@ -15,7 +15,8 @@ them in JSON logs.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+import re
+from collections.abc import Hashable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,13 +25,16 @@ if TYPE_CHECKING:
     import yaml
 
 __all__ = [
+    "LONE_SURROGATE",
     "MISSING_KEY",
     "SECRET_JSON_KEYS",
     "SECRET_KEY_PATTERN",
     "SECRET_QUERY_KEYS",
+    "SURROGATE_INSTEAD",
     "UNPRINTABLE_CLASS",
     "UNPRINTABLE_ESCAPES",
     "YAML_VALUE_ERRORS",
+    "lone_surrogate",
     "printable",
     "read_yaml",
     "yaml_loader",
@@ -117,6 +121,51 @@ def printable(text: str) -> str:
     '/a\\\\x1B[31mred\\\\u202E'
     """
     return text.translate(_TABLE)
+
+
+#: A lone UTF-16 surrogate (U+D800-U+DFFF), which UTF-8 cannot encode: PyYAML makes one of an
+#: escape such as ``"\ud83d"`` (and two of the JSON-style pair ``"\ud83d\ude00"``), and Python
+#: holds a byte of a file name that is not UTF-8 as one (``os.fsdecode``).
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+#: What to write in a YAML file instead of an escape that makes a lone surrogate.
+SURROGATE_INSTEAD = (
+    "the character itself, or one escape such as \\U0001F600 (not a \\ud83d\\ude00 pair)"
+)
+
+
+def lone_surrogate(value: Any) -> tuple[str, str] | None:
+    """Where the first lone surrogate (:data:`LONE_SURROGATE`) in ``value`` is, and which it
+    is: ``("slos[0].api", "U+D83D")``, or ``None`` when there is none.
+
+    ``value`` is text, or mappings and lists of it (a YAML document), keys included; where is
+    the dotted path to the text (``""`` for ``value`` itself), a key holding one written with it
+    escaped (``labels.a\\ud83d``) so that the path can be shown. A list or mapping reached
+    twice (a YAML alias) is looked at once.
+
+    >>> lone_surrogate({"slos": [{"api": "a\\ud83d"}]})
+    ('slos[0].api', 'U+D83D')
+    """
+    seen: set[int] = set()
+    pending: list[tuple[str, Any]] = [("", value)]
+    while pending:
+        where, item = pending.pop()
+        if isinstance(item, str):
+            if found := LONE_SURROGATE.search(item):
+                return where, f"U+{ord(found.group()):04X}"
+            continue
+        if not isinstance(item, Mapping | list) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        children: list[tuple[str, Any]] = []
+        if isinstance(item, Mapping):
+            for key, child in item.items():
+                name = str(key).encode("utf-8", "backslashreplace").decode("utf-8")
+                path = f"{where}.{name}" if where else name
+                children += [(path, key), (path, child)]
+        else:
+            children = [(f"{where}[{i}]", child) for i, child in enumerate(item)]
+        pending.extend(reversed(children))
+    return None
 
 
 def yaml_problem(exc: Exception, text: str) -> tuple[str, str]:
@@ -245,7 +294,7 @@ def read_yaml(path: str | Path, what: str) -> Any:
             line and the problem (:func:`yaml_problem`), a key given twice in a mapping among
             them (:func:`yaml_loader`); or it holds a value that its type
             cannot take (a date ``2026-02-30``, ``!!int x``, ``!!bool x``), named without quoting
-            it.
+            it; or a lone surrogate (:func:`lone_surrogate`), named by its field.
     """
     import yaml  # (only the callers that read YAML load it)
 
@@ -257,9 +306,16 @@ def read_yaml(path: str | Path, what: str) -> Any:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise ConfigError(f"{path}: cannot read {what}: {reason}") from None
     try:
-        return yaml.load(text, Loader=yaml_loader())
+        doc = yaml.load(text, Loader=yaml_loader())
     except yaml.YAMLError as exc:
         where, problem = yaml_problem(exc, text)
         raise ConfigError(f"{path}: {where}: {what} is not valid YAML: {problem}") from None
     except YAML_VALUE_ERRORS as exc:  # (a value of its type that cannot be: `start: 2026-02-30`)
         raise ConfigError(f"{path}: {what} is not valid YAML: {yaml_value_problem(exc)}") from None
+    if found := lone_surrogate(doc):
+        field, character = found
+        raise ConfigError(
+            f"{path}: {what} field {field} holds {character}, half of a UTF-16 surrogate pair, "
+            f"which UTF-8 cannot hold: write {SURROGATE_INSTEAD}"
+        )
+    return doc

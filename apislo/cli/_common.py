@@ -4,7 +4,6 @@ connection options of the commands that read Prometheus."""
 from __future__ import annotations
 
 import json
-import re
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from apislo.errors import ApisloError, ConfigError
+from apislo.text import LONE_SURROGATE
 
 if TYPE_CHECKING:
     from apislo.slo.source import Source
@@ -35,16 +35,12 @@ __all__ = [
 ]
 
 
-#: A lone surrogate: how Python holds a byte of a file name that is not UTF-8 (``os.fsdecode``).
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def echo_json(payload: Any) -> None:
     """Print one JSON document on standard output, in UTF-8. A byte of a path that is not UTF-8
     is written as its escape (``"\\udcff"``, which ``json.loads`` reads back as the path's
     text): the byte itself is no UTF-8, so no JSON, and a strict stream refuses to write it."""
     text = json.dumps(payload, indent=2, default=str, ensure_ascii=False)
-    click.echo(_SURROGATE.sub(lambda match: f"\\u{ord(match[0]):04x}", text))
+    click.echo(LONE_SURROGATE.sub(lambda match: f"\\u{ord(match[0]):04x}", text))
 
 
 @contextmanager

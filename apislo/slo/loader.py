@@ -30,7 +30,14 @@ from apislo.errors import SpecError
 from apislo.slo.formats import apislo_yaml, openslo, sloth
 from apislo.slo.formats._fields import SpecWarning
 from apislo.slo.spec import SLO
-from apislo.text import YAML_VALUE_ERRORS, yaml_loader, yaml_problem, yaml_value_problem
+from apislo.text import (
+    SURROGATE_INSTEAD,
+    YAML_VALUE_ERRORS,
+    lone_surrogate,
+    yaml_loader,
+    yaml_problem,
+    yaml_value_problem,
+)
 
 __all__ = ["FORMATS", "SpecWarning", "check_ids", "load", "spec_files"]
 
@@ -82,7 +89,26 @@ def _documents(path: Path) -> tuple[str, list[Mapping[str, Any]]]:
     for i, doc in enumerate(docs):
         if not isinstance(doc, Mapping):
             raise SpecError(str(path), f"document {i + 1}", "is not a mapping")
+        _refuse_surrogates(doc, path)
     return text, docs
+
+
+def _refuse_surrogates(doc: Mapping[str, Any], path: Path) -> None:
+    """Refuse a lone surrogate anywhere in a spec document (any key or text of any format):
+    UTF-8 cannot hold one, so no query, rule or report could carry it.
+
+    Raises:
+        SpecError: naming the file and the field (``slos[0].api``).
+    """
+    if found := lone_surrogate(doc):
+        where, character = found
+        raise SpecError(
+            str(path),
+            where,
+            f"holds {character}, half of a UTF-16 surrogate pair, which UTF-8 cannot hold (nor "
+            "a query, a rule or a report)",
+            SURROGATE_INSTEAD,
+        )
 
 
 def _format(doc: Mapping[str, Any], path: Path, i: int) -> str:

@@ -63,7 +63,7 @@ from apislo.slo.policy import (
 from apislo.slo.spec import SLO, Objective
 from apislo.sources.prometheus.profiles import Profile, load_profile
 from apislo.sources.prometheus.promql import label_name, matchers, selector
-from apislo.text import printable
+from apislo.text import SURROGATE_INSTEAD, lone_surrogate, printable
 
 __all__ = [
     "FORMATS",
@@ -485,29 +485,24 @@ def _group(item: _Objective, interval: str) -> dict[str, Any]:
     return {"name": item.group_name, "interval": interval, "rules": rules}
 
 
-def _encodable(slo: SLO, value: T, where: str = "") -> T:
+def _encodable(slo: SLO, value: T) -> T:
     """``value`` (text, or mappings and lists of it, made from ``slo``), once UTF-8 can encode
-    all its text: Prometheus reads rules and tests as UTF-8.
+    all its text: Prometheus reads rules and tests as UTF-8. The spec loader refuses a lone
+    surrogate in a spec file; this catches the SLOs built in Python.
 
     Raises:
-        SpecError: some text holds a lone surrogate (a spec gets one from an escape such as
-            ``"\\ud83d"``; PyYAML reads the pair ``"\\ud83d\\ude00"`` as two), naming the spec
-            file, the SLO and where the text goes.
+        SpecError: some text holds a lone surrogate (:data:`~apislo.text.LONE_SURROGATE`),
+            naming the SLO's origin, the SLO and where the text goes.
     """
-    if isinstance(value, str) and (found := _SURROGATE.search(value)):
+    if found := lone_surrogate(value):
+        where, character = found
         raise SpecError(
             slo.origin,
             f"SLO {slo.name!r}",
-            f"the text for {where.lstrip('.') or 'its rules'} holds U+{ord(found.group()):04X}, "
-            "half of a UTF-16 surrogate pair, which UTF-8, and so Prometheus, cannot hold",
-            "the character itself, or one escape such as \\U0001F600 (not a \\ud83d\\ude00 pair)",
+            f"the text for {where or 'its rules'} holds {character}, half of a UTF-16 surrogate "
+            "pair, which UTF-8, and so Prometheus, cannot hold",
+            SURROGATE_INSTEAD,
         )
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            _encodable(slo, item, f"{where}.{key}")
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            _encodable(slo, item, f"{where}[{i}]")
     return value
 
 
@@ -596,8 +591,6 @@ class _Dumper(yaml.SafeDumper):
 #: back as ``\n`` or a space), and a YAML 1.2 reader takes them as text with the indentation after
 #: them; escaped (``\N``, ``\L``, ``\P``) in a double-quoted scalar, every reader gets them back.
 _OTHER_BREAKS = re.compile("[\x85\u2028\u2029]")
-#: A lone UTF-16 surrogate: UTF-8 cannot encode it, so no rules file can hold it.
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:

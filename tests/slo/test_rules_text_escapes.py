@@ -23,6 +23,7 @@ from click.testing import CliRunner
 
 from apislo import __version__
 from apislo.cli.slo_alerts import rules as rules_command
+from apislo.errors import SpecError
 from apislo.slo import rules
 from apislo.slo.spec import SLO, Alerting
 from tests.slo.test_rules import SHORT, _promtool, _slo, needs_promtool
@@ -97,19 +98,31 @@ def _spec(path: Path, description: str) -> Path:
 def test_a_lone_surrogate_is_refused_naming_the_spec_and_the_field(tmp_path: Path) -> None:
     # PyYAML reads the JSON-style pair "\ud83d\ude00" as two lone surrogates; UTF-8 has no such
     # characters, and promtool refused the file ("found invalid Unicode character escape code").
+    # The spec loader refuses them (tests/slo/test_spec_surrogates.py), before any rule is made.
     spec = _spec(tmp_path / "slos.yaml", '"Checkout \\ud83d\\ude00"')
     out = tmp_path / "rules.yaml"
     result = CliRunner().invoke(rules_command, [str(spec), "--out", str(out)])
-    # the group: ratios over 1h, 5m and 30d (rules 0-2), objective, budget, remaining (3-5),
-    # then the page alert (6)
     assert (result.exit_code, result.stderr) == (
         1,
-        f"error: {spec} (apislo/v1): SLO 'checkout-availability': the text for "
-        "rules[6].annotations.description holds U+D83D, half of a UTF-16 surrogate pair, which "
-        "UTF-8, and so Prometheus, cannot hold. Allowed: the character itself, or one escape "
-        "such as \\U0001F600 (not a \\ud83d\\ude00 pair).\n",
+        f"error: {spec}: slos[0].description: holds U+D83D, half of a UTF-16 surrogate pair, "
+        "which UTF-8 cannot hold (nor a query, a rule or a report). Allowed: the character "
+        "itself, or one escape such as \\U0001F600 (not a \\ud83d\\ude00 pair).\n",
     )
     assert not out.exists()
+
+
+def test_a_lone_surrogate_in_an_slo_built_in_python_is_refused_naming_where_it_goes() -> None:
+    slo = _slo(description="Checkout \ud83d\ude00", alerting=Alerting(tiers=SHORT.tiers[:1]))
+    with pytest.raises(SpecError) as info:
+        rules.rules_yaml([slo])
+    # the group: ratios over 1h, 5m and 30d (rules 0-2), objective, budget, remaining (3-5),
+    # then the page alert (6)
+    assert str(info.value) == (
+        "<inline>: SLO 'checkout-availability': the text for rules[6].annotations.description "
+        "holds U+D83D, half of a UTF-16 surrogate pair, which UTF-8, and so Prometheus, cannot "
+        "hold. Allowed: the character itself, or one escape such as \\U0001F600 (not a "
+        "\\ud83d\\ude00 pair)."
+    )
 
 
 @needs_promtool

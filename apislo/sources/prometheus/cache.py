@@ -3,7 +3,9 @@
 One Parquet file per chunk, keyed by a SHA-256 of the server URL, the request headers (tenant
 ids), a digest of the credentials (bearer token, basic-auth user and password: callers with other
 credentials, or none, never share an entry, and no secret is written), the query, the step and
-the chunk's range. Only *complete past* chunks are stored:
+the chunk's range. The credentials digest is a slow one (scrypt), salted with the folder's own
+random salt (:data:`SALT_FILE`), so a guessed password cannot be tried fast against the file
+names. Only *complete past* chunks are stored:
 those whose last evaluation time is older than ``settle`` (late scrapes and remote-write lag can
 still change more recent data). Writes are atomic (temporary file, then rename); an unreadable
 entry is dropped and fetched again.
@@ -14,8 +16,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import tempfile
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from pathlib import Path
 
 import pandas as pd
@@ -24,7 +28,10 @@ import pyarrow.parquet as pq
 
 from apislo.sources.prometheus.chunks import Chunk
 
-__all__ = ["ChunkCache", "default_cache_dir"]
+__all__ = ["SALT_FILE", "ChunkCache", "default_cache_dir"]
+
+#: The file of a cache folder holding its random salt (16 bytes) for the credentials digest.
+SALT_FILE = "credentials.salt"
 
 
 def default_cache_dir() -> Path:
@@ -43,8 +50,9 @@ class ChunkCache:
         server: server URL, part of every key.
         headers: request headers (tenant ids), part of every key.
         settle: how long after its last evaluation time a chunk counts as complete.
-        credentials: returns a digest of the credentials requests carry now (part of every
-            key, asked at each lookup, as secrets are read at each request); ``None``: none.
+        credentials: returns a digest, under the folder's salt, of the credentials requests
+            carry now (part of every key, asked at each lookup, as secrets are read at each
+            request); ``None``: none.
     """
 
     def __init__(
@@ -53,18 +61,33 @@ class ChunkCache:
         server: str,
         headers: Mapping[str, str],
         settle: pd.Timedelta,
-        credentials: Callable[[], str] | None = None,
+        credentials: Callable[[bytes], str] | None = None,
     ) -> None:
         self.root = Path(root)
         self._server = [server, sorted(headers.items())]
         self.settle = settle
-        self._credentials = credentials or (lambda: "")
+        self._credentials = credentials or (lambda _salt: "")
+        self._salt: bytes | None = None
 
-    def _path(self, query: str, chunk: Chunk) -> Path:
+    def _folder_salt(self) -> bytes | None:
+        """The folder's salt, or ``None`` when it has none yet (nor any entry of this version)."""
+        if self._salt is None:
+            with suppress(FileNotFoundError):
+                self._salt = (self.root / SALT_FILE).read_bytes()
+        return self._salt
+
+    def _made_salt(self) -> bytes:
+        """The folder's salt, made first (:func:`_make_salt`) if it has none."""
+        if (salt := self._folder_salt()) is None:
+            _make_salt(self.root)
+            self._salt = salt = (self.root / SALT_FILE).read_bytes()
+        return salt
+
+    def _path(self, query: str, chunk: Chunk, salt: bytes) -> Path:
         key = json.dumps(
             [
                 *self._server,
-                self._credentials(),
+                self._credentials(salt),
                 query,
                 chunk.step_s,
                 chunk.start.isoformat(),
@@ -81,7 +104,10 @@ class ChunkCache:
 
     def get(self, query: str, chunk: Chunk) -> pa.Table | None:
         """The stored table for this query and chunk, or ``None``."""
-        path = self._path(query, chunk)
+        salt = self._folder_salt()
+        if salt is None:
+            return None
+        path = self._path(query, chunk, salt)
         if not path.is_file():
             return None
         try:
@@ -94,7 +120,7 @@ class ChunkCache:
         """Store ``table`` if the chunk is complete; silently skip otherwise."""
         if not self.cacheable(chunk):
             return
-        path = self._path(query, chunk)
+        path = self._path(query, chunk, self._made_salt())
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         os.close(fd)
@@ -103,3 +129,25 @@ class ChunkCache:
             os.replace(tmp, path)
         finally:
             Path(tmp).unlink(missing_ok=True)
+
+
+def _make_salt(root: Path) -> None:
+    """Make ``root``'s :data:`SALT_FILE` unless another process makes it first: random bytes
+    written to a temporary file, then linked into place, so that no process reads half of one
+    and the first process to make it wins (on a file system without hard links, the last one).
+    It is readable by all (0644): a salt is no secret, and a user sharing the folder who could
+    not read it would fail where they used to miss."""
+    root.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=root, suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o644)
+        with os.fdopen(fd, "wb") as file:
+            file.write(secrets.token_bytes(16))
+        try:
+            os.link(tmp, root / SALT_FILE)
+        except FileExistsError:  # another process made it first: its salt holds
+            pass
+        except OSError:  # no hard links here (FAT, some SMB shares)
+            os.replace(tmp, root / SALT_FILE)
+    finally:
+        Path(tmp).unlink(missing_ok=True)

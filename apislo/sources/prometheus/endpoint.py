@@ -176,9 +176,10 @@ class Endpoint:
         headers."""
         return build_session(self.transport, self._url_auth)
 
-    def credentials_digest(self) -> str:
-        """A digest of the credentials requests carry now (never the secret), for cache keys."""
-        return credentials_digest(self.transport, self._url_auth)
+    def credentials_digest(self, salt: bytes) -> str:
+        """A salted digest of the credentials requests carry now (never the secret), for cache
+        keys (:func:`~apislo.sources.prometheus.transport.credentials_digest`)."""
+        return credentials_digest(self.transport, salt, self._url_auth)
 
     def _delay(self, attempt: int, retry_after: str | None) -> float:
         """Seconds to wait before retry ``attempt + 1``: what a valid ``Retry-After`` asks for,

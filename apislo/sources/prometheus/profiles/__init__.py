@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from apislo.errors import ConfigError
 from apislo.sources.prometheus.promql import label_name, selector
@@ -31,6 +32,12 @@ __all__ = ["PROFILE_DIR", "Profile", "load_profile", "profile_names"]
 
 PROFILE_DIR = Path(__file__).resolve().parent
 _UNITS = {"s": 1.0, "ms": 1000.0}
+#: The fields of a profile file that map names to text (the others are text), and what to write.
+_MAPPINGS = {
+    "matchers": "matchers test equality only: give each label's value as text, in quotes if it "
+    'reads as a number (code: "200")',
+    "labels": "give each frame key's metric label name as text",
+}
 
 
 @dataclass(frozen=True)
@@ -89,7 +96,8 @@ def load_profile(name_or_path: str | Path | Profile) -> Profile:
     """A bundled profile by name, or a user's profile from a YAML file.
 
     Raises:
-        ConfigError: unknown name, unreadable file, or a field missing or unknown.
+        ConfigError: unknown name, unreadable file, or a field missing, unknown or not of its
+            type (text; ``matchers`` and ``labels``: a mapping of text to text), naming the file.
     """
     if isinstance(name_or_path, Profile):
         return name_or_path
@@ -106,7 +114,33 @@ def load_profile(name_or_path: str | Path | Profile) -> Profile:
     if not isinstance(doc, dict) or set(doc) - known:
         extra = sorted(set(doc) - known) if isinstance(doc, dict) else "not a mapping"
         raise ConfigError(f"profile {path}: unknown fields {extra}; allowed: {sorted(known)}")
+    _check_types(doc, path)
     try:
         return Profile(**doc)
     except TypeError as exc:
         raise ConfigError(f"profile {path}: {exc}") from None
+
+
+def _check_types(doc: dict[str, Any], path: Path) -> None:
+    """Refuse a field of profile file ``path`` that is not text, or, for ``matchers`` and
+    ``labels``, not a mapping of text to text: YAML reads ``code: 200`` as a number, and a
+    matcher given as a list (``["=~", ".+"]``) would become a regex matcher.
+
+    Raises:
+        ConfigError: naming the file and the field (``matchers.code``).
+    """
+    for key, value in doc.items():
+        if key not in _MAPPINGS:
+            if not isinstance(value, str):
+                raise ConfigError(f"profile {path}: {key}: expected text, got {value!r}")
+            continue
+        advice = _MAPPINGS[key]
+        if not isinstance(value, dict):
+            raise ConfigError(f"profile {path}: {key}: expected a mapping, got {value!r}; {advice}")
+        for name, item in value.items():
+            if not isinstance(name, str):
+                raise ConfigError(f"profile {path}: {key}: expected names as text, got {name!r}")
+            if not isinstance(item, str):
+                raise ConfigError(
+                    f"profile {path}: {key}.{name}: expected text, got {item!r}; {advice}"
+                )
