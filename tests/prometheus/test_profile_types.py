@@ -82,3 +82,33 @@ def test_a_lone_surrogate_is_one_line_naming_file_and_field(tmp_path: Path) -> N
         "surrogate pair, which UTF-8 cannot hold: write the character itself, or one escape "
         "such as \\U0001F600 (not a \\ud83d\\ude00 pair)"
     )
+
+
+LABEL_RULE = (
+    "is not a Prometheus label name (letters, digits and _ only, not starting with a digit)"
+)
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        ("matchers: {a-b: x}", f"matchers.a-b: 'a-b' {LABEL_RULE}"),
+        ("labels: {route: 9route}", f"labels.route: '9route' {LABEL_RULE}"),
+        ("latency: http.duration", "latency: 'http.duration' is not a Prometheus metric name"),
+    ],
+)
+def test_a_name_prometheus_does_not_allow_is_one_line_naming_file_and_field(
+    tmp_path: Path, extra: str, problem: str
+) -> None:
+    path = _profile(tmp_path, extra + "\n")
+    with pytest.raises(ConfigError) as info:
+        load_profile(path)
+    assert str(info.value) == f"profile {path}: {problem}"
+
+
+def test_a_bad_api_label_is_one_line_naming_file_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "p1.yaml"
+    path.write_text(HEAD.replace("api_label: api", "api_label: api name"), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_profile(path)
+    assert str(info.value) == f"profile {path}: api_label: 'api name' {LABEL_RULE}"

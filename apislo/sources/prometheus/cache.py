@@ -8,7 +8,8 @@ random salt (:data:`SALT_FILE`), so a guessed password cannot be tried fast agai
 names. Only *complete past* chunks are stored:
 those whose last evaluation time is older than ``settle`` (late scrapes and remote-write lag can
 still change more recent data). Writes are atomic (temporary file, then rename); an unreadable
-entry is dropped and fetched again.
+entry is dropped and fetched again. A folder that cannot be written (read-only, a file where a
+folder should be) stops no pull: one warning names it, and the pull goes on uncached.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import json
 import os
 import secrets
 import tempfile
+import threading
+import warnings
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from pathlib import Path
@@ -26,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from apislo.errors import WriteError
 from apislo.sources.prometheus.chunks import Chunk
 
 __all__ = ["SALT_FILE", "ChunkCache", "default_cache_dir"]
@@ -68,11 +72,13 @@ class ChunkCache:
         self.settle = settle
         self._credentials = credentials or (lambda _salt: "")
         self._salt: bytes | None = None
+        self._unwritable = False
+        self._lock = threading.Lock()
 
     def _folder_salt(self) -> bytes | None:
         """The folder's salt, or ``None`` when it has none yet (nor any entry of this version)."""
         if self._salt is None:
-            with suppress(FileNotFoundError):
+            with suppress(OSError):  # none yet, or an unreadable folder: a miss, as for no salt
                 self._salt = (self.root / SALT_FILE).read_bytes()
         return self._salt
 
@@ -117,10 +123,20 @@ class ChunkCache:
             return None
 
     def put(self, query: str, chunk: Chunk, table: pa.Table) -> None:
-        """Store ``table`` if the chunk is complete; silently skip otherwise."""
-        if not self.cacheable(chunk):
+        """Store ``table`` if the chunk is complete; silently skip otherwise.
+
+        A folder that cannot be written warns once (:class:`UserWarning`, naming it and what to
+        pass instead), and nothing more is stored in it: the pull goes on uncached.
+        """
+        if not self.cacheable(chunk) or self._unwritable:
             return
-        path = self._path(query, chunk, self._made_salt())
+        try:
+            self._write(self._path(query, chunk, self._made_salt()), table)
+        except OSError as exc:
+            self._warn_unwritable(exc)
+
+    def _write(self, path: Path, table: pa.Table) -> None:
+        """Write ``table`` to ``path`` atomically (temporary file, then rename)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         os.close(fd)
@@ -129,6 +145,20 @@ class ChunkCache:
             os.replace(tmp, path)
         finally:
             Path(tmp).unlink(missing_ok=True)
+
+    def _warn_unwritable(self, exc: OSError) -> None:
+        """Stop writing to the folder, and say so once (chunks are stored from several
+        threads)."""
+        with self._lock:
+            if self._unwritable:
+                return
+            self._unwritable = True
+        warnings.warn(
+            f"Prometheus chunk cache: {WriteError(self.root, exc)}; going on without it: make "
+            'it writable, or pass cache="/another/folder" (command line: $APISLO_CACHE_DIR) '
+            "or cache=False (--no-cache)",
+            stacklevel=2,
+        )
 
 
 def _make_salt(root: Path) -> None:

@@ -43,6 +43,7 @@ from apislo.sources.prometheus.transport import (
     credentials_digest,
     url_credentials,
 )
+from apislo.text import SURROGATE_INSTEAD, lone_surrogate
 
 __all__ = ["Endpoint", "QueryContext", "public_url"]
 
@@ -207,9 +208,11 @@ class Endpoint:
             context: the query and range for error messages.
 
         Raises:
+            ConfigError: a parameter holds a lone surrogate (:func:`_refuse_surrogates`).
             PrometheusQueryError: the server rejected the query, or kept answering 429/5xx.
             PrometheusUnavailableError: the server could not be reached (or kept cutting answers).
         """
+        _refuse_surrogates(params, context)
         t = self.transport
         reason, failed = "", None
         for attempt in range(t.retries + 1):
@@ -365,6 +368,22 @@ class Endpoint:
         error_type, error = _error_fields(response)
         return PrometheusQueryError(
             response.status_code, error_type, error, context.query, context.start, context.end
+        )
+
+
+def _refuse_surrogates(params: Mapping[str, str], context: QueryContext) -> None:
+    """Refuse request parameters holding a lone surrogate (:func:`~apislo.text.lone_surrogate`),
+    which UTF-8 cannot encode: a label value of an SLO or a ``where=`` built in Python (spec and
+    profile files are checked when loaded) was a ``UnicodeEncodeError`` from ``requests``.
+
+    Raises:
+        ConfigError: one line naming the character, the query and what to write instead.
+    """
+    if found := lone_surrogate(dict(params)):
+        _, character = found
+        raise ConfigError(
+            f"query {context.query!r} holds {character}, half of a UTF-16 surrogate pair, which "
+            f"UTF-8, and so Prometheus, cannot hold: write {SURROGATE_INSTEAD}"
         )
 
 

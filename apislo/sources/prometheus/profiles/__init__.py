@@ -96,8 +96,9 @@ def load_profile(name_or_path: str | Path | Profile) -> Profile:
     """A bundled profile by name, or a user's profile from a YAML file.
 
     Raises:
-        ConfigError: unknown name, unreadable file, or a field missing, unknown or not of its
-            type (text; ``matchers`` and ``labels``: a mapping of text to text), naming the file.
+        ConfigError: unknown name, unreadable file, or a field missing, unknown, not of its
+            type (text; ``matchers`` and ``labels``: a mapping of text to text) or not a
+            Prometheus label or metric name where one goes, naming the file.
     """
     if isinstance(name_or_path, Profile):
         return name_or_path
@@ -115,6 +116,7 @@ def load_profile(name_or_path: str | Path | Profile) -> Profile:
         extra = sorted(set(doc) - known) if isinstance(doc, dict) else "not a mapping"
         raise ConfigError(f"profile {path}: unknown fields {extra}; allowed: {sorted(known)}")
     _check_types(doc, path)
+    _check_names(doc, path)
     try:
         return Profile(**doc)
     except TypeError as exc:
@@ -144,3 +146,22 @@ def _check_types(doc: dict[str, Any], path: Path) -> None:
                 raise ConfigError(
                     f"profile {path}: {key}.{name}: expected text, got {item!r}; {advice}"
                 )
+
+
+def _check_names(doc: dict[str, Any], path: Path) -> None:
+    """Refuse a label name (``status_label``, ``api_label``, a key of ``matchers``, a value of
+    ``labels``) or metric name (``requests``, ``latency``) of profile file ``path`` that
+    Prometheus does not allow (:func:`label_name`, :func:`selector`).
+
+    Raises:
+        ConfigError: naming the file and the field (``matchers.a-b``).
+    """
+    names = [(key, doc[key], label_name) for key in ("status_label", "api_label") if key in doc]
+    names += [(f"matchers.{name}", name, label_name) for name in doc.get("matchers", {})]
+    names += [(f"labels.{key}", name, label_name) for key, name in doc.get("labels", {}).items()]
+    names += [(key, doc[key], selector) for key in ("requests", "latency") if doc.get(key)]
+    for where, name, check in names:
+        try:
+            check(name)
+        except ConfigError as exc:
+            raise ConfigError(f"profile {path}: {where}: {exc}") from None
