@@ -28,6 +28,11 @@ def _profile(tmp_path: Path, extra: str) -> Path:
     return path
 
 
+LABEL_RULE = (
+    "is not a Prometheus label name (letters, digits and _ only, not starting with a digit)"
+)
+
+
 @pytest.mark.parametrize(
     ("extra", "problem"),
     [
@@ -45,9 +50,12 @@ def _profile(tmp_path: Path, extra: str) -> Path:
             "name as text",
         ),
         ("latency: 5", "latency: expected text, got 5"),
+        ("matchers: {a-b: x}", f"matchers.a-b: 'a-b' {LABEL_RULE}"),
+        ("labels: {route: 9route}", f"labels.route: '9route' {LABEL_RULE}"),
+        ("latency: http.duration", "latency: 'http.duration' is not a Prometheus metric name"),
     ],
 )
-def test_a_field_of_the_wrong_type_is_one_line_naming_file_and_field(
+def test_a_field_of_the_wrong_type_or_name_is_one_line_naming_file_and_field(
     tmp_path: Path, extra: str, problem: str
 ) -> None:
     path = _profile(tmp_path, extra + "\n")
@@ -82,28 +90,6 @@ def test_a_lone_surrogate_is_one_line_naming_file_and_field(tmp_path: Path) -> N
         "surrogate pair, which UTF-8 cannot hold: write the character itself, or one escape "
         "such as \\U0001F600 (not a \\ud83d\\ude00 pair)"
     )
-
-
-LABEL_RULE = (
-    "is not a Prometheus label name (letters, digits and _ only, not starting with a digit)"
-)
-
-
-@pytest.mark.parametrize(
-    ("extra", "problem"),
-    [
-        ("matchers: {a-b: x}", f"matchers.a-b: 'a-b' {LABEL_RULE}"),
-        ("labels: {route: 9route}", f"labels.route: '9route' {LABEL_RULE}"),
-        ("latency: http.duration", "latency: 'http.duration' is not a Prometheus metric name"),
-    ],
-)
-def test_a_name_prometheus_does_not_allow_is_one_line_naming_file_and_field(
-    tmp_path: Path, extra: str, problem: str
-) -> None:
-    path = _profile(tmp_path, extra + "\n")
-    with pytest.raises(ConfigError) as info:
-        load_profile(path)
-    assert str(info.value) == f"profile {path}: {problem}"
 
 
 def test_a_bad_api_label_is_one_line_naming_file_and_field(tmp_path: Path) -> None:
