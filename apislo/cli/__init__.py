@@ -11,7 +11,8 @@ import importlib
 import os
 import signal
 import sys
-from typing import NoReturn
+import warnings
+from typing import NoReturn, TextIO
 
 from apislo import __version__
 
@@ -85,13 +86,15 @@ def main() -> None:
 def run() -> None:
     """The ``apislo`` console script: :func:`main`, in a process of its own.
 
-    SIGTERM exits through ``finally`` blocks (:func:`_exit_on_sigterm`). The command's module is
+    SIGTERM exits through ``finally`` blocks (:func:`_exit_on_sigterm`); apislo's warnings are
+    ``warning: ...`` lines (:func:`_show_warning`). The command's module is
     imported with the collector off (imports allocate much and free little), then frozen, so the
     collector's passes during the command skip those objects. On the way out everything is
     frozen again, so the interpreter's final pass does not walk the heap: about 0.1 s of an
     `apislo ingest` otherwise.
     """
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    warnings.showwarning = _show_warning
     gc.disable()
     try:
         if len(sys.argv) > 1 and sys.argv[1] in _COMMANDS:
@@ -105,6 +108,28 @@ def run() -> None:
         main()
     finally:
         gc.freeze()
+
+
+#: apislo's own source folder: warnings raised from code under it are the commands' to word.
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_PYTHON_SHOWWARNING = warnings.showwarning
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Show a warning apislo raises (an unwritable cache folder) as one ``warning: ...`` line
+    on stderr, as the commands print their own; another library's as Python shows it (its file,
+    line and source line)."""
+    if filename.startswith(_PACKAGE):
+        click.echo(f"warning: {message}", err=True)
+    else:
+        _PYTHON_SHOWWARNING(message, category, filename, lineno, file, line)
 
 
 def _exit_on_sigterm(signum: int, _frame: object) -> None:
