@@ -276,11 +276,7 @@ class Endpoint:
         if error is not None and error.reason in _NOT_TLS:
             return self._not_tls(error.reason)
         if error is not None and error.reason in _NO_COMMON_VERSION:
-            return ConfigError(
-                f"{self.url}: the server and this client share no TLS version (OpenSSL: "
-                f"{_openssl(error.reason)}): enable TLS 1.2 or 1.3 on the server (OpenSSL here "
-                "refuses TLS 1.1 and older)"
-            )
+            return self._no_common_version(error.reason)
         if error is not None and error.reason in _CLIENT_CERT_REFUSED:
             return self._client_certificate_refused(error.reason)
         return None
@@ -352,6 +348,13 @@ class Endpoint:
             f"{self.url}: the server does not answer in TLS (OpenSSL: {_openssl(reason)}), as a "
             f"plain-HTTP server would not: use {plain} if it serves plain HTTP, or the port of "
             "its https listener"
+        )
+
+    def _no_common_version(self, reason: str) -> ConfigError:
+        return ConfigError(
+            f"{self.url}: the server and this client share no TLS version (OpenSSL: "
+            f"{_openssl(reason)}): enable TLS 1.2 or 1.3 on the server (OpenSSL here refuses "
+            "TLS 1.1 and older)"
         )
 
     def _client_certificate_refused(self, reason: str) -> ConfigError:
