@@ -21,9 +21,14 @@ __all__ = ["check_parameters", "looks_secret", "parse_value", "url_secret_key"]
 _URL_START = r"(?:[a-z][a-z0-9+.-]*:|(?<![\w/]))//"
 _URL = re.compile(_URL_START + r"[^\s\"'<>]+", re.IGNORECASE)
 #: A URL's userinfo, ``user:password@`` or ``user@`` (a token is often the user alone), also
-#: when a ``/``, ``?`` or ``#`` in the password ends the host part before its ``@``
-#: (``//ann:pa/ss@host`` reads as host ``ann``, port ``pa``: so ``//host:8080/@x`` counts too).
-_URL_CREDENTIALS = re.compile(_URL_START + r"(?:[^/@\s]+|[^/?#@\s:]*:[^@\s]*)@", re.IGNORECASE)
+#: when a ``/``, ``?`` or ``#`` in the password or token ends the host part before its ``@``
+#: (``//ann:pa/ss@host`` reads as host ``ann``, port ``pa``, and ``//ab/cd@host`` as host
+#: ``ab``). An ``@`` right after a ``/`` belongs to a path (``//cdn.example/@scope/pkg``,
+#: ``https://mastodon.social/@ann``), except after a ``:`` before the first ``/``
+#: (``//host:8080/@x`` may be ``user:pass/@``, so it counts).
+_URL_CREDENTIALS = re.compile(
+    _URL_START + r"(?:[^@\s\"'<>]*[^/@\s\"'<>]|[^/?#@\s:]*:[^@\s]*)@", re.IGNORECASE
+)
 _SECRET = re.compile(
     r"token|secret|passw|pwd|api_?key|apikey|credential|auth|bearer|private_?key|cookie|session",
     re.IGNORECASE,
@@ -127,10 +132,10 @@ def _plain(name: str, value: Any) -> Any:
     text = value.isoformat() if isinstance(value, date | time) else str(value)
     if _URL_CREDENTIALS.search(text) or url_secret_key(text):
         raise ConfigError(
-            f"parameter {name!r} holds a URL with credentials (user:password@, or a "
-            "credential in its query or fragment such as ?token= or #access_token=); pass the "
-            "URL without them and put the token in the environment (e.g. "
-            "APISLO_PROMETHEUS_TOKEN)."
+            f"parameter {name!r} holds a URL with credentials (user:password@ or token@, or "
+            "a credential in its query or fragment such as ?token= or #access_token=); pass "
+            "the URL without them (an @ of its path written as %40) and put the token in the "
+            "environment (e.g. APISLO_PROMETHEUS_TOKEN)."
         )
     return text
 

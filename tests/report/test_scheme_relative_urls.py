@@ -16,9 +16,10 @@ from tests.report.conftest import NOTEBOOKS
 
 SECRET = "LEAKPW"
 REFUSAL = (
-    "parameter {name!r} holds a URL with credentials (user:password@, or a credential in its "
-    "query or fragment such as ?token= or #access_token=); pass the URL without them and put "
-    "the token in the environment (e.g. APISLO_PROMETHEUS_TOKEN)."
+    "parameter {name!r} holds a URL with credentials (user:password@ or token@, or a credential "
+    "in its query or fragment such as ?token= or #access_token=); pass the URL without them (an "
+    "@ of its path written as %40) and put the token in the environment (e.g. "
+    "APISLO_PROMETHEUS_TOKEN)."
 )
 
 
@@ -54,6 +55,8 @@ def test_a_scheme_relative_url_with_credentials_is_refused(value: str) -> None:
         "//",
         "//prom.example:9090/prometheus",
         "//cdn.example/@scope/pkg",
+        "https://mastodon.social/@ann",
+        "https://www.npmjs.com/package/@scope/pkg",
     ],
 )
 def test_ordinary_values_with_slashes_or_at_signs_pass(value: str) -> None:

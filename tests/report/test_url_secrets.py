@@ -57,12 +57,16 @@ def test_urls_without_credentials_pass(url: str) -> None:
         f"https://ann:{SECRET}?x@prom.example",
         f"https://ann:{SECRET}#x@prom.example",
         f"//ann:pa/{SECRET}@prom.example",
+        f"https://ab/{SECRET}@prom.example",  # a token (the user alone) holding a /
+        f"https://ab?{SECRET}@prom.example",
+        f"https://ab#{SECRET}@prom.example",
+        f"//ab/cd/{SECRET}@prom.example/api",
     ],
 )
 def test_a_password_holding_a_slash_question_mark_or_hash_is_refused(url: str) -> None:
     """A ``/``, ``?`` or ``#`` ends a URL's host part before the ``@``: until 2026-11-29 a
     ``user:password@`` with a ``/`` passed (one with a ``?`` or ``#`` was refused already), and
-    the notebook kept the password."""
+    the notebook kept the password; so did a token given as the user alone with a ``/``."""
     with pytest.raises(ConfigError) as info:
         check_parameters({"prometheus_url": url})
     assert str(info.value) == REFUSAL.format(name="prometheus_url")
