@@ -95,6 +95,8 @@ def test_example_round_trips_through_openslo_v1(path: Path, tmp_path: Path) -> N
                 original = dataclasses.replace(original, name=None)
                 copied = dataclasses.replace(copied, name=None)
             assert copied == original, (slo.name, field)
+        # (the OpenSLO example's metricSourceRef, its data source, came back as none)
+        assert again.source.data_source == slo.source.data_source, slo.name
         # (tiers compare their windows, factor and alert_after; a tier's short window came back
         # as 1/12 of its long one, and the Sloth example's page/ticket labels and annotations
         # were dropped)

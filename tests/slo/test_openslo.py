@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -19,7 +20,7 @@ from apislo.slo.policy import policy_for
 from apislo.slo.rules import error_ratio_expr, slo_id
 from apislo.slo.spec import TimeWindow
 from apislo.slo.windows import period_bounds
-from tests.slo import write_spec
+from tests.slo import spec_error, write_spec
 
 _write = partial(write_spec, name="openslo.yaml")
 
@@ -1020,4 +1021,94 @@ def test_a_tier_name_openslo_cannot_hold_stops_the_export(tmp_path: Path) -> Non
         f"SLO 'orders' ({spec} (apislo/v1)) cannot be exported: tier 'Fast burn' name: "
         "'Fast burn' cannot name its AlertCondition: OpenSLO names are lower-case letters, "
         "digits, - . _, at most 253; rename the tier (e.g. fast-burn)"
+    )
+
+
+def test_export_keeps_the_data_source_of_ratio_and_threshold_slis(tmp_path: Path) -> None:
+    # a ratio SLI's metricSourceRef, read as the SLO's source.data_source, was not exported: the
+    # export read back with no data source (a threshold SLI's apislo metric source kept it)
+    data_source = write_spec(
+        tmp_path,
+        """
+        apiVersion: openslo/v1
+        kind: DataSource
+        metadata: {name: prom}
+        spec: {type: Prometheus, connectionDetails: {url: http://127.0.0.1:9090}}
+        """,
+        "datasource.yaml",
+    )
+    slos = write_spec(
+        tmp_path,
+        """
+        apiVersion: openslo/v1
+        kind: SLO
+        metadata: {name: web}
+        spec:
+          service: shop
+          indicator:
+            metadata: {name: web-errors}
+            spec:
+              ratioMetric:
+                counter: true
+                bad: {metricSource: {metricSourceRef: prom, spec: {query: sum(bad)}}}
+                total: {metricSource: {metricSourceRef: prom, spec: {query: sum(total)}}}
+          timeWindow: [{duration: 28d, isRolling: true}]
+          budgetingMethod: Occurrences
+          objectives: [{target: 0.999}]
+        ---
+        apiVersion: openslo/v1
+        kind: SLO
+        metadata: {name: web-latency}
+        spec:
+          service: shop
+          indicator:
+            metadata: {name: web-latency}
+            spec:
+              thresholdMetric:
+                metricSource: {metricSourceRef: prom, spec: {query: sum(slow)}}
+          timeWindow: [{duration: 28d, isRolling: true}]
+          budgetingMethod: Occurrences
+          objectives: [{op: lte, value: 0.3, target: 0.99}]
+        """,
+        "slos.yaml",
+    )
+    with pytest.warns(SpecWarning, match="the Prometheus query is not run"):
+        first = load([slos, data_source])
+    text = dump_openslo(first)
+    ratio_doc, threshold_doc = yaml.safe_load_all(text)
+    ratio = ratio_doc["spec"]["indicator"]["spec"]["ratioMetric"]
+    # each metric source as the OpenSLO README's ratioMetric example writes it
+    assert (ratio["bad"], ratio["total"]) == (
+        {"metricSource": {"metricSourceRef": "prom", "type": "Prometheus",
+                          "spec": {"query": "sum(bad)"}}},
+        {"metricSource": {"metricSourceRef": "prom", "type": "Prometheus",
+                          "spec": {"query": "sum(total)"}}},
+    )  # fmt: skip
+    threshold = threshold_doc["spec"]["indicator"]["spec"]["thresholdMetric"]["metricSource"]
+    assert threshold["spec"]["source"] == {"kind": "prometheus", "data_source": "prom"}
+    # the export reads back alone (its metric sources give their type), as the first import
+    again = load(write_spec(tmp_path, text, "exported.yaml"))
+    assert [(s.name, s.source.kind, s.source.data_source) for s in again] == [
+        ("web", "prometheus", "prom"),
+        ("web-latency", "prometheus", "prom"),
+    ]
+    assert [replace(s, origin="") for s in again] == [replace(s, origin="") for s in first]
+    assert dump_openslo(again) == text
+
+
+def test_a_metric_source_ref_beside_a_type_needs_no_data_source(tmp_path: Path) -> None:
+    # as in the OpenSLO README's ratioMetric example (type: Prometheus, metricSourceRef:
+    # prometheus-datasource): apislo reads nothing of a DataSource but its type, yet one with a
+    # type was refused when the DataSource was not among the files
+    ref = "            metricSourceRef: prometheus-datasource\n"
+    body = _slo(ROLLING_28D).replace(
+        "            type: Prometheus\n", ref + "            type: Prometheus\n"
+    )
+    (slo,) = load(_write(tmp_path, body))
+    assert (slo.source.kind, slo.source.data_source) == ("prometheus", "prometheus-datasource")
+    # without a type the DataSource gives it, so it must be among the files
+    path = _write(tmp_path, _slo(ROLLING_28D).replace("            type: Prometheus\n", ref))
+    assert str(spec_error(path)) == (
+        f"{path}: spec.indicator.spec.ratioMetric.good.metricSource.metricSourceRef: no "
+        "DataSource named 'prometheus-datasource'. Allowed: none loaded."
     )

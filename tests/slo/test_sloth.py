@@ -231,8 +231,8 @@ def test_a_service_name_is_checked_as_sloth_checks_it(tmp_path: Path) -> None:
     # text, a space or a slash included, into its rules' apislo_service label and its exports
     path = _write(tmp_path, SPEC.replace('service: "myservice"', 'service: "my service"'))
     assert str(spec_error(path)) == (
-        f"{path}: service: 'my service' is not a valid Sloth name. Allowed: letters, digits, "
-        "- . _, a letter or digit first and last."
+        f"{path}: service: 'my service' is not a valid Sloth name. Allowed: at least 2 "
+        "characters: letters, digits, - . _, a letter or digit first and last."
     )
     # upper case, which Sloth allows, is kept as written (it labels the rules, where routes and
     # dashboards match it), with the warning every format gives a service that is not a name
@@ -245,3 +245,18 @@ def test_a_service_name_is_checked_as_sloth_checks_it(tmp_path: Path) -> None:
         "rename it"
     ]
     assert slo.service == "MyService"
+
+
+@pytest.mark.parametrize(
+    ("written", "shown"), [('"a"', "'a'"), ("7", "'7'"), ('"shop\\n"', "'shop\\n'")]
+)
+def test_a_service_sloth_refuses_is_refused(tmp_path: Path, written: str, shown: str) -> None:
+    # NameRegexp ^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$ needs two characters at least (a first
+    # and a last one), so Sloth's ValidateSLO refuses `a` and `7`; and Go's $ is the end of the
+    # text, so it refuses `shop` and a newline too (a `service: |` block scalar gives one).
+    # apislo took all three: `a` and `7` are apislo names, and Python's $ matched before \n
+    path = _write(tmp_path, SPEC.replace('service: "myservice"', f"service: {written}"))
+    assert str(spec_error(path)) == (
+        f"{path}: service: {shown} is not a valid Sloth name. Allowed: at least 2 characters: "
+        "letters, digits, - . _, a letter or digit first and last."
+    )

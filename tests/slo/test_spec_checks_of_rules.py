@@ -152,7 +152,7 @@ def test_file_wide_labels_are_checked_at_load(tmp_path: Path) -> None:
 
 SLOTH = """
 version: prometheus/v1
-service: s
+service: shop
 slos:
   - name: a
     objective: 99

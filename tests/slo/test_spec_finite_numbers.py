@@ -83,7 +83,7 @@ def test_a_target_must_be_finite(tmp_path: Path, target: str, problem: str) -> N
 def test_a_sloth_objective_must_be_finite(tmp_path: Path) -> None:
     body = """
     version: prometheus/v1
-    service: s
+    service: shop
     slos:
       - name: a
         objective: .inf

@@ -337,18 +337,22 @@ def _listed(item: Node, ref: str, kind: str, index: dict[str, dict[str, Node]]) 
 
 
 def _source(node: Node, index: dict[str, dict[str, Node]]) -> tuple[str, Node | None, str | None]:
-    """Type, spec and data-source name of a ``metricSource``."""
+    """Type, spec and data-source name of a ``metricSource``. The ``DataSource`` a
+    ``metricSourceRef`` names must be among the files only when the metric source gives no
+    ``type``, to take it from there: apislo reads nothing else of it (where Prometheus is, it
+    is told on the command line), so beside a ``type`` the reference is kept as a name, as in
+    the OpenSLO README's examples and apislo's export."""
     ms = node.child("metricSource", required=True)
     assert ms is not None
     ms.only("metricSourceRef", "type", "spec")
     ref = ms.text("metricSourceRef")
     kind = ms.text("type")
-    if ref is not None:
+    if ref is not None and kind is None:
         if ref not in index["DataSource"]:
             known = ", ".join(index["DataSource"]) or "none loaded"
             raise ms.error("metricSourceRef", f"no DataSource named {ref!r}", known)
         ds_spec = index["DataSource"][ref].child("spec")
-        kind = kind or (ds_spec.text("type") if ds_spec else None)
+        kind = ds_spec.text("type") if ds_spec else None
     if kind is None:
         raise ms.error("type", "missing (and no metricSourceRef to take it from)")
     return kind, ms.child("spec"), ref

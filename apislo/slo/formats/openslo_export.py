@@ -1,8 +1,9 @@
 """Export :class:`~apislo.slo.spec.SLO` objects as OpenSLO ``openslo/v1`` documents.
 
-Ratio SLIs become ``ratioMetric`` with Prometheus queries; apislo's log-based SLIs become a
-metric source of ``type: apislo`` carrying apislo's SLI fields, ``api``, ``group_by`` and
-``source`` (whose Prometheus profile and label matchers select the SLO's series):
+Ratio SLIs become ``ratioMetric`` with Prometheus queries (and a ``metricSourceRef`` to the
+SLO's ``source.data_source``, the ``DataSource`` they were read with); apislo's log-based SLIs
+become a metric source of ``type: apislo`` carrying apislo's SLI fields, ``api``, ``group_by``
+and ``source`` (whose Prometheus profile and label matchers select the SLO's series):
 ``ratioMetric`` for availability, ``thresholdMetric`` for latency kinds, which
 :mod:`apislo.slo.formats.openslo` reads back. Inline alert tiers become one inline
 ``AlertPolicy`` per tier (OpenSLO allows one condition per policy), named as the policy the
@@ -97,18 +98,22 @@ def _apislo_spec(slo: SLO) -> dict[str, Any]:
     return {"metricSource": {"type": "apislo", "spec": spec}}
 
 
-def _prometheus(query: str) -> dict[str, Any]:
-    return {"metricSource": {"type": "Prometheus", "spec": {"query": query}}}
+def _prometheus(query: str, data_source: str | None) -> dict[str, Any]:
+    """A Prometheus metric source running ``query``, with a ``metricSourceRef`` to the
+    ``DataSource`` named ``data_source`` (the SLO's ``source.data_source``), if any."""
+    ref = {"metricSourceRef": data_source} if data_source is not None else {}
+    return {"metricSource": {**ref, "type": "Prometheus", "spec": {"query": query}}}
 
 
 def _indicator(slo: SLO) -> dict[str, Any]:
     sli: SLI = slo.sli
     if sli.kind == "ratio":
         part = "good" if sli.good_query else "bad"
+        data_source = slo.source.data_source
         metric = {
             "counter": True,
-            part: _prometheus(sli.good_query or sli.bad_query or ""),
-            "total": _prometheus(sli.total_query or ""),
+            part: _prometheus(sli.good_query or sli.bad_query or "", data_source),
+            "total": _prometheus(sli.total_query or "", data_source),
         }
         spec: dict[str, Any] = {"ratioMetric": metric}
     elif sli.uses_latency:

@@ -11,6 +11,7 @@ counts, so budgets could not be exact; so is an ``error_query`` that is the ``to
 (:data:`SLOTH_NAME`, ``NameRegexp`` in its ``pkg/common/conventions``), which allows upper case:
 apislo lower-cases SLO names with a warning, as its SLO names are lower case everywhere (OpenSLO
 export, ``apislo_slo`` labels), and refuses a name neither rule allows (``my shop``). A service
+must satisfy Sloth's rule (at least two characters: ``a`` is refused, as Sloth refuses it); one
 Sloth allows is kept as written (it labels the rules, ``apislo_service``, where routes and
 dashboards match it), with the warning of :meth:`~apislo.slo.formats._fields.Node.service` when
 it is not an apislo name.
@@ -83,15 +84,15 @@ def _service(top: Node) -> str:
     """``service``, kept as written.
 
     Raises:
-        SpecError: neither Sloth's rule (:data:`SLOTH_NAME`) nor apislo's (:data:`NAME_RULE`)
-            allows it (``my shop``), naming the file and ``service``.
+        SpecError: Sloth's rule (:data:`SLOTH_NAME`) refuses it, as Sloth does (``my shop``, a
+            single character ``a``), naming the file and ``service``.
     """
     raw = top.text("service", required=True) or ""
-    if not (SLOTH_NAME.match(raw) or NAME_RULE.match(raw)):
+    if not SLOTH_NAME.fullmatch(raw):  # (Python's $ also matches before a final \n, Go's not)
         raise top.error(
             "service",
             f"{raw!r} is not a valid Sloth name",
-            "letters, digits, - . _, a letter or digit first and last",
+            "at least 2 characters: letters, digits, - . _, a letter or digit first and last",
         )
     service = top.service(required=True)
     assert service is not None
