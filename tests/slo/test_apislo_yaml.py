@@ -154,6 +154,16 @@ def test_validation_errors_name_field_and_allowed_values(
     assert str(info.value).startswith(str(tmp_path / "spec.yaml"))
 
 
+def test_a_name_ending_in_a_newline_is_refused(tmp_path: Path) -> None:
+    """``name: "a\\n"`` (a YAML block scalar ``|`` keeps its final newline) is no DNS-label
+    name: until 2026-11-29 the check's ``$`` matched before the final newline and let it
+    through, into rule names and labels."""
+    with pytest.raises(SpecError) as info:
+        load(write_spec(tmp_path, MINIMAL.replace("name: a", 'name: "a\\n"')))
+    assert info.value.field == "slos[0].name"
+    assert "'a\\n' is not a valid name" in str(info.value)
+
+
 def test_bad_inline_tier_is_reported_at_load(tmp_path: Path) -> None:
     body = MINIMAL.replace(
         "objectives: [{target: 0.999}]",

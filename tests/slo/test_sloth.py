@@ -201,12 +201,12 @@ def test_an_upper_case_name_sloth_accepts_is_lower_cased_with_a_warning(tmp_path
         "slos[1].name",
         "'requests-availability' is repeated",
     )
-    # what neither rule allows is still refused, with apislo's rule
+    # what Sloth refuses is refused, with Sloth's rule (a name ends with a letter or digit)
     with pytest.raises(SpecError) as info:
         load(_write(tmp_path, SPEC.replace('"requests-availability"', "Requests_")))
     assert (info.value.field, info.value.problem) == (
         "slos[0].name",
-        "'Requests_' is not a valid name",
+        "'Requests_' is not a valid Sloth name",
     )
 
 
@@ -259,4 +259,17 @@ def test_a_service_sloth_refuses_is_refused(tmp_path: Path, written: str, shown:
     assert str(spec_error(path)) == (
         f"{path}: service: {shown} is not a valid Sloth name. Allowed: at least 2 characters: "
         "letters, digits, - . _, a letter or digit first and last."
+    )
+
+
+@pytest.mark.parametrize(
+    ("written", "shown"), [('"a"', "'a'"), ("7", "'7'"), ('"cart\\n"', "'cart\\n'")]
+)
+def test_an_slo_name_sloth_refuses_is_refused(tmp_path: Path, written: str, shown: str) -> None:
+    # Sloth's ValidateSLO checks the SLO name with the same NameRegexp as the service: until
+    # 2026-11-29 apislo took `a` and `7` (apislo names) and `cart` with a newline
+    path = _write(tmp_path, SPEC.replace('"requests-availability"', written))
+    assert str(spec_error(path)) == (
+        f"{path}: slos[0].name: {shown} is not a valid Sloth name. Allowed: at least 2 "
+        "characters: letters, digits, - . _, a letter or digit first and last."
     )

@@ -154,7 +154,7 @@ SLOTH = """
 version: prometheus/v1
 service: shop
 slos:
-  - name: a
+  - name: ab
     objective: 99
     sli:
       events:

@@ -85,7 +85,7 @@ def test_a_sloth_objective_must_be_finite(tmp_path: Path) -> None:
     version: prometheus/v1
     service: shop
     slos:
-      - name: a
+      - name: ab
         objective: .inf
         sli:
           events:

@@ -21,7 +21,7 @@ from apislo.sources.prometheus.promql import label_name
 __all__ = ["NAME_RULE", "Node", "SpecWarning", "warn"]
 
 #: RFC 1123 label names (OpenSLO's minimum): safe in rule names, labels and file names.
-NAME_RULE = re.compile(r"^[a-z0-9]([a-z0-9._-]{0,251}[a-z0-9])?$")
+NAME_RULE = re.compile(r"[a-z0-9]([a-z0-9._-]{0,251}[a-z0-9])?\Z")  # (\Z: $ allows a final \n)
 
 
 class SpecWarning(UserWarning):

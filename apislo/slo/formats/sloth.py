@@ -32,7 +32,7 @@ __all__ = ["VERSION", "parse"]
 
 VERSION = "prometheus/v1"
 #: Sloth's rule for service and SLO names (``NameRegexp``, ``pkg/common/conventions``).
-SLOTH_NAME = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]$")
+SLOTH_NAME = re.compile(r"[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]\Z")  # (Go's $ is \Z)
 #: Sloth's window placeholder, as its Go templates accept it (``{{.window}}``, ``{{ .window }}``).
 _WINDOW = re.compile(r"\{\{\s*\.window\s*\}\}")
 
@@ -87,13 +87,7 @@ def _service(top: Node) -> str:
         SpecError: Sloth's rule (:data:`SLOTH_NAME`) refuses it, as Sloth does (``my shop``, a
             single character ``a``), naming the file and ``service``.
     """
-    raw = top.text("service", required=True) or ""
-    if not SLOTH_NAME.fullmatch(raw):  # (Python's $ also matches before a final \n, Go's not)
-        raise top.error(
-            "service",
-            f"{raw!r} is not a valid Sloth name",
-            "at least 2 characters: letters, digits, - . _, a letter or digit first and last",
-        )
+    _sloth_name(top, "service")
     service = top.service(required=True)
     assert service is not None
     return service
@@ -105,10 +99,10 @@ def _name(node: Node) -> str:
     keeps them, and ``Cart`` and ``cart`` cannot become two SLOs with one alert name.
 
     Raises:
-        SpecError: a name neither rule allows (``my shop``), naming the file and ``name``.
+        SpecError: a name Sloth's rule refuses (``my shop``, a single character ``a``), naming
+            the file and ``name``.
     """
-    raw = node.text("name", required=True)
-    assert raw is not None
+    raw = _sloth_name(node, "name")
     lower = raw.lower()
     if lower != raw and NAME_RULE.match(lower):
         warn(
@@ -120,6 +114,22 @@ def _name(node: Node) -> str:
     name = node.name("name")
     assert name is not None
     return name
+
+
+def _sloth_name(node: Node, key: str) -> str:
+    """``key`` (``service`` or ``name``) as written, checked as Sloth checks it.
+
+    Raises:
+        SpecError: Sloth's rule (:data:`SLOTH_NAME`) refuses it, naming the file and ``key``.
+    """
+    raw = node.text(key, required=True) or ""
+    if not SLOTH_NAME.match(raw):
+        raise node.error(
+            key,
+            f"{raw!r} is not a valid Sloth name",
+            "at least 2 characters: letters, digits, - . _, a letter or digit first and last",
+        )
+    return raw
 
 
 def _sli(node: Node) -> SLI:
