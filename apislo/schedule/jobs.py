@@ -34,7 +34,7 @@ __all__ = ["PERIODS", "Job", "Stamp", "load_job", "load_jobs"]
 
 #: Allowed values of ``period``.
 PERIODS: tuple[str, ...] = ("none", "hour", "day", "week", "month")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*\Z")  # (\Z: $ allows a final \n)
 _KEYS = {
     "name",
     "notebook",

@@ -38,6 +38,15 @@ def test_matchers_operators_and_validation() -> None:
         selector("up or vector(1)")
 
 
+def test_a_name_ending_in_a_newline_is_refused() -> None:
+    # `$` matched before a final newline: until 2026-11-29 `code\n` passed as a label name and
+    # `up\n` as a metric name (a profile field written as a YAML `|` block gives one)
+    with pytest.raises(ConfigError, match="label name"):
+        matchers({"code\n": "200"})
+    with pytest.raises(ConfigError, match="metric name"):
+        selector("up\n")
+
+
 @pytest.mark.parametrize(
     ("seconds", "text"), [(60, "1m"), (3600, "1h"), (86400, "1d"), (90, "90s"), (7200, "2h")]
 )

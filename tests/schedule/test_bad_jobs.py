@@ -112,6 +112,20 @@ def test_cron_needs_exactly_five_fields(tmp_path: Path, cron: str) -> None:
     )
 
 
+def test_a_job_name_ending_in_a_newline_is_refused(tmp_path: Path) -> None:
+    # `name: "daily\n"` (or a `|` block) passed until 2026-11-29: `$` matched before the final
+    # newline, and the name went into the report folder's path and the history
+    path = tmp_path / "scheduled" / "daily.yaml"
+    path.parent.mkdir()
+    path.write_text(JOB.format(name="daily", retries=0).replace("name: daily", 'name: "daily\\n"'))
+    with pytest.raises(ConfigError) as info:
+        load_job(path)
+    assert (
+        str(info.value)
+        == f"{path}: name: 'daily\\n' is not valid; allowed: letters, digits, - and _"
+    )
+
+
 def test_a_job_file_that_is_not_yaml_or_not_utf8_is_one_line_and_stops_no_job(
     dirs, sched: Path, fake
 ) -> None:

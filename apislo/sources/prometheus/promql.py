@@ -17,8 +17,8 @@ from apislo.errors import ConfigError
 
 __all__ = ["escape_label_value", "format_duration", "label_name", "matchers", "selector"]
 
-_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-_METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")  # (\Z: $ allows a final \n)
+_METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
 _OPERATORS = ("=", "!=", "=~", "!~")
 
 
