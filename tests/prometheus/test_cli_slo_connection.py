@@ -198,6 +198,21 @@ def test_basic_auth_with_the_password_in_a_file(prom_url: str, spec: str, tmp_pa
         (["--timeout", "inf"], "--timeout must be a finite number of seconds > 0"),
         (["--timeout", "0"], "--timeout must be a finite number of seconds > 0"),
         (["--concurrency", "0"], "--concurrency must be a whole number >= 1"),
+        (
+            ["--header", "X-Api-Key: LEAK\tx"],
+            "--header X-Api-Key: its value has a control character; a header value is one line "
+            "of printable ASCII",
+        ),
+        (
+            ["--header", "X-Api-Key: LEAK\udce9"],
+            "--header X-Api-Key: its value has a lone surrogate (half of a UTF-16 surrogate "
+            "pair, which UTF-8 cannot hold); a header value is one line of printable ASCII",
+        ),
+        (
+            ["--header", "X-Api Key: LEAK"],
+            "--header name 'X-Api'... is not an HTTP field name (letters, digits and "
+            "!#$%&'*+-.^_`|~; the rest of it, which may hold a key, is not shown)",
+        ),
     ],
     ids=[
         "two-tokens",
@@ -209,12 +224,17 @@ def test_basic_auth_with_the_password_in_a_file(prom_url: str, spec: str, tmp_pa
         "timeout-inf",
         "timeout-zero",
         "concurrency-zero",
+        "header-tab",
+        "header-not-utf8",
+        "header-name",
     ],
 )
 def test_a_refused_option_is_named_by_its_flag(flags: list[str], message: str) -> None:
     """The flags given, not the Python names (``bearer_token_env``), nor both (``client_key
     (--client-key)``) as until 2026-11-29; ``--timeout nan`` and ``inf`` were a traceback at
-    the first request."""
+    the first request. Until 2026-11-29 a header refused for its name or value did not name
+    --header, and a byte that is not UTF-8 (a lone surrogate to Python) was "a character
+    outside printable ASCII"."""
     args = ["prom", "query", "http://127.0.0.1:1", "up", "--no-cache", *flags]
     result = CliRunner().invoke(main, args)
     assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"error: {message}\n")

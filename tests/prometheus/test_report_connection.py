@@ -168,6 +168,17 @@ def test_a_header_value_with_a_comma_is_written_percent_encoded(prom_url: str, e
 
 
 @pytest.mark.prometheus
+def test_a_header_name_is_percent_decoded_too(prom_url: str, env) -> None:
+    """As OpenTelemetry's Python SDK reads OTEL_EXPORTER_OTLP_HEADERS (``parse_env_headers``
+    unquotes the name as well as the value). Until 2026-11-29 ``X%2DScope%2DOrgID`` was sent as
+    a header of that name, and Mimir answered 401 for want of its tenant."""
+    with FaultProxy(prom_url, require_headers={"X-Scope-OrgID": TENANT}) as proxy:
+        env(HEADERS=f"X%2DScope%2DOrgID:{TENANT}")
+        assert _orders_500_at_minute_10(proxy) == [1.0]
+    assert [h.get("X-Scope-OrgID") for h in proxy.headers] == [TENANT]
+
+
+@pytest.mark.prometheus
 @pytest.mark.parametrize("variable", ["PASSWORD", "PASSWORD_FILE"])
 def test_basic_auth_from_the_environment_reaches_the_server(
     prom_url: str, env, tmp_path: Path, variable: str
@@ -247,8 +258,8 @@ def test_no_retries_from_the_environment(prom_url: str, env) -> None:
         ),
         (
             {"HEADERS": "X-Api-Key: LEAK-4\x1b[0m"},
-            "header X-Api-Key: its value has a control character; a header value is one line "
-            "of printable ASCII",
+            "header X-Api-Key in $APISLO_PROMETHEUS_HEADERS: its value has a control character; "
+            "a header value is one line of printable ASCII",
         ),
         (
             {"TOKEN": "LEAK-5", "TOKEN_FILE": "/run/secrets/token"},
@@ -261,8 +272,9 @@ def test_no_retries_from_the_environment(prom_url: str, env) -> None:
         ),
         (
             {"HEADERS": "X-Api-Key=LEAK:7"},
-            "header name 'X-Api-Key'... is not an HTTP field name (letters, digits and "
-            "!#$%&'*+-.^_`|~; the rest of it, which may hold a key, is not shown)",
+            "header name 'X-Api-Key'... in $APISLO_PROMETHEUS_HEADERS is not an HTTP field name "
+            "(letters, digits and !#$%&'*+-.^_`|~; the rest of it, which may hold a key, is not "
+            "shown)",
         ),
         (
             {"CA_FILE": "/nonexistent/ca.pem"},
@@ -297,8 +309,8 @@ def test_no_retries_from_the_environment(prom_url: str, env) -> None:
         ),
         (
             {"HEADERS": "X-Api-Key: LEAK%0D%0AX-Evil: 1"},
-            "header X-Api-Key: its value has a line break; a header value is one line of "
-            "printable ASCII",
+            "header X-Api-Key in $APISLO_PROMETHEUS_HEADERS: its value has a line break; a header "
+            "value is one line of printable ASCII",
         ),
         (
             {"PASSWORD": "LEAK-8"},
@@ -357,6 +369,49 @@ def test_no_retries_from_the_environment(prom_url: str, env) -> None:
             "such as 2, or unset it",
         ),
         ({"RETRIES": "-1"}, "$APISLO_PROMETHEUS_RETRIES must be a whole number >= 0"),
+        (
+            {"HEADERS": "X-Api-Key: LEAK%09x"},
+            "header X-Api-Key in $APISLO_PROMETHEUS_HEADERS: its value has a control character; "
+            "a header value is one line of printable ASCII",
+        ),
+        (
+            {"HEADERS": "X-Api%20Key: LEAK-15"},
+            "header name 'X-Api'... in $APISLO_PROMETHEUS_HEADERS is not an HTTP field name "
+            "(letters, digits and !#$%&'*+-.^_`|~; the rest of it, which may hold a key, is not "
+            "shown)",
+        ),
+        (
+            {"HEADERS": "X-Api-Key%3DLEAK-16: x"},
+            "header name 'X-Api-Key'... in $APISLO_PROMETHEUS_HEADERS is not an HTTP field name "
+            "(letters, digits and !#$%&'*+-.^_`|~; the rest of it, which may hold a key, is not "
+            "shown)",
+        ),
+        (
+            {"HEADERS": "%41uthorization: Bearer LEAK-17"},
+            "header Authorization in $APISLO_PROMETHEUS_HEADERS is a credential, which apislo "
+            "reads and checks at each request from $APISLO_PROMETHEUS_TOKEN or the file named "
+            "by $APISLO_PROMETHEUS_TOKEN_FILE: give the token there (basic auth: "
+            "$APISLO_PROMETHEUS_USER with $APISLO_PROMETHEUS_PASSWORD or "
+            "$APISLO_PROMETHEUS_PASSWORD_FILE)",
+        ),
+        (
+            {"HEADERS": "X-Scope-OrgID:a, X%2Dscope%2Dorgid:LEAK-18"},
+            "header X-scope-orgid in $APISLO_PROMETHEUS_HEADERS is given twice, and only one "
+            "would be sent: give it once",
+        ),
+        ({"HEADERS": "X-Api-Key%: LEAK-19"}, BAD_ESCAPE),
+        (
+            {"HEADERS": "X-Api-Key: LEAK-20\udce9"},
+            "header X-Api-Key in $APISLO_PROMETHEUS_HEADERS: its value has a lone surrogate (half "
+            "of a UTF-16 surrogate pair, which UTF-8 cannot hold); a header value is one line of "
+            "printable ASCII",
+        ),
+        (
+            {"URL": "http://127.0.0.1:1/caf\udce9"},
+            "the Prometheus URL holds U+DCE9, half of a UTF-16 surrogate pair, which UTF-8 cannot "
+            "hold: write the character itself, or its UTF-8 bytes percent-encoded (%C3%A9 for "
+            "U+00E9)",
+        ),
     ],
     ids=[
         "not-name-value",
@@ -390,13 +445,26 @@ def test_no_retries_from_the_environment(prom_url: str, env) -> None:
         "timeout-inf",
         "retries-not-whole",
         "retries-negative",
+        "tab-escaped",
+        "name-space-escaped",
+        "name-equals-escaped",
+        "authorization-name-escaped",
+        "twice-name-escaped",
+        "name-bare-percent",
+        "value-not-utf8",
+        "url-not-utf8",
     ],
 )
 def test_a_refused_setting_names_its_variable_not_its_value(
     env, variables: dict[str, str], message: str
 ) -> None:
     """Each names what a report's user set (a variable), never a command-line option such as
-    --client-key (until 2026-11-29), and never a secret or a header's value."""
+    --client-key (until 2026-11-29), and never a secret or a header's value. Until 2026-11-29 a
+    header value Transport refused (``%09``: a tab) did not name the variable; header names
+    were not percent-decoded (``X-Api%20Key`` was sent as it is written, ``%41uthorization``
+    passed as another header); and a byte that is not UTF-8 (Python holds it as a lone
+    surrogate, ``\\udce9`` for a Latin-1 ``é``) passed in the URL, or was "a character outside
+    printable ASCII" in a header value."""
     env(**{"URL": "http://127.0.0.1:1", **variables})
     with pytest.raises(ConfigError) as info:
         views.data_source("data/demo/events")

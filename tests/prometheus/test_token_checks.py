@@ -47,6 +47,10 @@ def _refused(prom: Prometheus) -> str:
         ("LEAKTOKEN4 part", "a space"),
         ("LEAKTOKEN8€", "a character outside printable ASCII"),
         ("LEAKTOKENé", "a character outside printable ASCII"),
+        (
+            "LEAKTOKEN9\udce9",  # (a Latin-1 byte, as Python reads a variable that is not UTF-8)
+            "a lone surrogate (half of a UTF-16 surrogate pair, which UTF-8 cannot hold)",
+        ),
     ],
 )
 def test_a_bad_token_from_the_environment_is_named_not_shown(

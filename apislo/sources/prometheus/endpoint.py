@@ -36,7 +36,11 @@ from apislo.errors import (
     PrometheusQueryError,
     PrometheusUnavailableError,
 )
-from apislo.sources.prometheus.settings import check_url_userinfo, load_cas
+from apislo.sources.prometheus.settings import (
+    check_lone_surrogate,
+    check_url_userinfo,
+    load_cas,
+)
 from apislo.sources.prometheus.transport import (
     Transport,
     build_session,
@@ -144,12 +148,15 @@ class Endpoint:
 
     Raises:
         ConfigError: the URL carries credentials and ``transport`` configures auth too, it has
-            a query string or fragment, or an ``@`` after its host (see
-            :func:`~apislo.sources.prometheus.settings.check_url_userinfo`).
+            a query string or fragment, an ``@`` after its host (see
+            :func:`~apislo.sources.prometheus.settings.check_url_userinfo`), or a lone surrogate
+            (see :func:`~apislo.sources.prometheus.settings.check_lone_surrogate`; one in its
+            ``user:password@`` is refused unshown, by :func:`url_credentials`).
     """
 
     def __init__(self, url: str, transport: Transport) -> None:
         check_url_userinfo(url, "the Prometheus URL")
+        check_lone_surrogate(public_url(url), "the Prometheus URL")
         if not urlsplit(url).scheme.startswith("http"):
             raise PrometheusUnavailableError(public_url(url), "the URL must start with http(s)://")
         if urlsplit(url).query or urlsplit(url).fragment:  # (a ?token= would reach messages)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from apislo.errors import ConfigError
+from apislo.text import lone_surrogate
 
 if TYPE_CHECKING:
     import ssl
@@ -47,6 +48,8 @@ __all__ = [
     "URL_ENV",
     "USER_ENV",
     "SettingsSource",
+    "check_header_name",
+    "check_lone_surrogate",
     "check_tls_files",
     "check_url_userinfo",
     "environment_options",
@@ -67,8 +70,8 @@ USER_ENV = "APISLO_PROMETHEUS_USER"
 PASSWORD_ENV = "APISLO_PROMETHEUS_PASSWORD"
 #: The path of a file holding its password (a mounted secret), re-read at each request.
 PASSWORD_FILE_ENV = "APISLO_PROMETHEUS_PASSWORD_FILE"
-#: Extra headers, ``NAME:VALUE`` separated by commas (``X-Scope-OrgID:team-a``); values are
-#: percent-decoded, as OpenTelemetry's ``OTEL_EXPORTER_OTLP_HEADERS`` (``%2C`` is a comma).
+#: Extra headers, ``NAME:VALUE`` separated by commas (``X-Scope-OrgID:team-a``); names and values
+#: are percent-decoded, as OpenTelemetry's ``OTEL_EXPORTER_OTLP_HEADERS`` (``%2C`` is a comma).
 HEADERS_ENV = "APISLO_PROMETHEUS_HEADERS"
 #: The path of a PEM bundle of CAs to trust for https.
 CA_FILE_ENV = "APISLO_PROMETHEUS_CA_FILE"
@@ -86,6 +89,8 @@ RETRIES_ENV = "APISLO_PROMETHEUS_RETRIES"
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 #: A ``%`` that starts no ``%XX`` escape.
 _BARE_PERCENT = re.compile("%(?![0-9A-Fa-f]{2})")
+#: An HTTP field name (RFC 9110 ``token``).
+_FIELD_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
 @dataclass(frozen=True)
@@ -94,13 +99,15 @@ class SettingsSource:
 
     Attributes:
         one: one header of it, unnamed (``a --header``).
-        named: one header of it by name, a template with ``{name}`` (``--header {name}``).
+        named: one header of it by name, a template with ``{name}`` (``--header {name}``); also
+            how :class:`Transport`'s messages name a header given there.
         credential: why a Bearer or Basic ``Authorization`` header is refused there, and what
             to give instead.
         names: the name of each setting there, by its :class:`Transport` field (``ca_file``
             -> ``--ca-file``), for the messages of :class:`Transport` (its ``setting_names``)
             and of :func:`check_tls_files`.
-        percent_decoded: whether header values are percent-decoded (``%2C`` is a comma).
+        percent_decoded: whether header names and values are percent-decoded (``%2C`` is a
+            comma), as OpenTelemetry's Python SDK reads ``OTEL_EXPORTER_OTLP_HEADERS``.
     """
 
     one: str
@@ -164,17 +171,17 @@ _TLS_FILES = {
 
 
 def parse_headers(items: Iterable[str], source: SettingsSource) -> dict[str, str]:
-    """``NAME:VALUE`` texts (spaces around either ignored) as a dict, the values percent-decoded
-    where ``source`` says so.
+    """``NAME:VALUE`` texts (spaces around either ignored) as a dict, names and values
+    percent-decoded where ``source`` says so.
 
     Raises:
         ConfigError: one has no ``:`` or no name (it is not quoted: it may hold a key), a ``%``
-            that starts no ``%XX`` escape where values are percent-decoded, is an
-            ``Authorization`` of the Bearer or Basic scheme (a credential where the token
-            settings would neither check it nor re-read it, and on a command line where ``ps``
-            and the shell history show it; other schemes have no such setting), or a name is
-            given twice (HTTP names are case-insensitive; only one would be sent). The message
-            names ``source``.
+            that starts no ``%XX`` escape where they are percent-decoded, a name (decoded) that
+            is not an HTTP field name (see :func:`check_header_name`), is an ``Authorization``
+            of the Bearer or Basic scheme (a credential where the token settings would neither
+            check it nor re-read it, and on a command line where ``ps`` and the shell history
+            show it; other schemes have no such setting), or a name is given twice (HTTP names
+            are case-insensitive; only one would be sent). The message names ``source``.
     """
     headers: dict[str, str] = {}
     for item in items:
@@ -184,7 +191,8 @@ def parse_headers(items: Iterable[str], source: SettingsSource) -> dict[str, str
                 f"{source.one} is not NAME:VALUE: write it as NAME:VALUE (X-Scope-OrgID:team-a)"
             )
         if source.percent_decoded:
-            value = _percent_decoded(value, source)
+            name, value = (_percent_decoded(part, source) for part in (name, value))
+        check_header_name(name, source.named)  # (before a message shows it)
         named = source.named.format(name=name)
         if name.lower() == "authorization" and _scheme(value) in ("bearer", "basic"):
             raise ConfigError(f"{named} {source.credential}")
@@ -194,19 +202,40 @@ def parse_headers(items: Iterable[str], source: SettingsSource) -> dict[str, str
     return headers
 
 
-def _percent_decoded(value: str, source: SettingsSource) -> str:
-    """``value`` with its ``%XX`` escapes decoded (UTF-8), as OpenTelemetry reads the values of
-    ``OTEL_EXPORTER_OTLP_HEADERS``: ``%2C`` is a comma, ``%25`` a ``%``; a ``+`` stays a ``+``.
+def _percent_decoded(text: str, source: SettingsSource) -> str:
+    """``text`` (a header's name or value) with its ``%XX`` escapes decoded (UTF-8), as
+    OpenTelemetry's Python SDK reads ``OTEL_EXPORTER_OTLP_HEADERS``: ``%2C`` is a comma, ``%25``
+    a ``%``; a ``+`` stays a ``+``.
 
     Raises:
         ConfigError: a ``%`` starts no escape (naming ``source``, never the value or its name,
             which may hold a key when the ``:`` is missing).
     """
-    if _BARE_PERCENT.search(value):
+    if _BARE_PERCENT.search(text):
         raise ConfigError(
             f"{source.one} has a % that starts no %XX escape: write a % as %25 (and a comma as %2C)"
         )
-    return unquote(value)
+    return unquote(text)
+
+
+def check_header_name(name: str, header: str) -> None:
+    """Refuse ``name`` unless it is an HTTP field name (RFC 9110 ``token``), before a message
+    shows it. ``header`` is how messages name one header, with ``{name}`` (``header {name}``,
+    ``--header {name}``, ``header {name} in $APISLO_PROMETHEUS_HEADERS``).
+
+    Raises:
+        ConfigError: it is not: ``--header name 'X-Api-Key'... is not an HTTP field name
+            (...)``, the name shown up to its first character that is not allowed
+            (``X-Api-Key=KEY`` is a value put there).
+    """
+    if _FIELD_NAME.fullmatch(name):
+        return
+    valid = _FIELD_NAME.match(name)
+    shown = f"name {valid.group() if valid else ''!r}..."
+    raise ConfigError(
+        f"{header.format(name=shown)} is not an HTTP field name (letters, digits and "
+        "!#$%&'*+-.^_`|~; the rest of it, which may hold a key, is not shown)"
+    )
 
 
 def _scheme(credentials: str) -> str:
@@ -219,24 +248,32 @@ def transport_options(settings: Mapping[str, Any], source: SettingsSource) -> di
     (``NAME:VALUE`` texts, read by :func:`parse_headers` naming ``source``),
     ``insecure_skip_verify`` (a bool), and :class:`Transport` fields (``None``: not given).
 
-    The keywords include ``setting_names``, so that :class:`Transport`'s messages name its
-    settings as ``source`` does; it is built once here, to refuse them now.
+    The keywords include ``setting_names`` and ``given_settings``, so that :class:`Transport`'s
+    messages name the settings given here as ``source`` does, and those added as Python
+    keywords (``Prometheus(url, **options, ca_file=...)``) as Python does. What
+    :class:`Transport` refuses (a TLS file that cannot be loaded included: see
+    :func:`check_tls_files`) it refuses when built from them (``Prometheus(url, **options)``):
+    building it here too loaded the TLS files twice (until 2026-11-29).
 
     Raises:
-        ConfigError: a header is refused (see :func:`parse_headers`), or settings that
-            :class:`Transport` refuses (a TLS file included: see :func:`check_tls_files`).
+        ConfigError: a header is refused (see :func:`parse_headers`).
     """
-    from apislo.sources.prometheus.transport import Transport  # (requests: only when connecting)
-
     given = dict(settings)
-    options: dict[str, Any] = {
-        "headers": parse_headers(given.pop("headers", ()), source),
-        "verify": not given.pop("insecure_skip_verify", False),
-        "setting_names": source.names,
+    headers = parse_headers(given.pop("headers", ()), source)
+    skip_verify = given.pop("insecure_skip_verify", False)
+    options = {name: value for name, value in given.items() if value is not None}
+    given_here = set(options)
+    if headers:
+        given_here.add("headers")
+    if skip_verify:
+        given_here.add("verify")
+    return {
+        **options,
+        "headers": headers,
+        "verify": not skip_verify,
+        "setting_names": {**source.names, "headers": source.named},
+        "given_settings": frozenset(given_here),
     }
-    options.update({name: value for name, value in given.items() if value is not None})
-    Transport(**options)
-    return options
 
 
 def check_tls_files(files: Mapping[str, Any], named: Callable[[str], str]) -> None:
@@ -333,22 +370,48 @@ def check_url_userinfo(url: str, what: str) -> None:
         )
 
 
+def check_lone_surrogate(text: str, what: str) -> None:
+    """Refuse a setting's ``text`` (not a secret: the URL without its ``user:password@``, a
+    path prefix) holding a lone surrogate (:func:`~apislo.text.lone_surrogate`), which UTF-8
+    cannot encode: a byte of a command line or a variable that is not UTF-8 (Python holds it as
+    one), or half of a JSON-style ``\\ud83d\\ude00`` pair. Until 2026-11-29 such a URL was
+    accepted: its requests carried bytes that are not UTF-8, and messages showed it as it is.
+
+    Args:
+        text: the setting's text.
+        what: the setting, as messages name it (``the Prometheus URL``, ``path_prefix``).
+
+    Raises:
+        ConfigError: it holds one; one line naming ``what`` and the character.
+    """
+    if found := lone_surrogate(text):
+        _, character = found
+        raise ConfigError(
+            f"{what} holds {character}, half of a UTF-16 surrogate pair, which UTF-8 cannot "
+            "hold: write the character itself, or its UTF-8 bytes percent-encoded (%C3%A9 for "
+            "U+00E9)"
+        )
+
+
 def environment_options(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """:class:`Transport` keywords from the ``APISLO_PROMETHEUS_*`` variables of ``environ``
     (default: this process's environment): a token in :data:`TOKEN_ENV` (named, not read: it is
     read at each request) or a file in :data:`TOKEN_FILE_ENV`; basic auth by :data:`USER_ENV`
     with a password in :data:`PASSWORD_ENV` (named, not read) or a file in
-    :data:`PASSWORD_FILE_ENV`; headers in :data:`HEADERS_ENV` (values percent-decoded); file
-    paths in :data:`CA_FILE_ENV`, :data:`CLIENT_CERT_ENV`, :data:`CLIENT_KEY_ENV`;
-    :data:`INSECURE_SKIP_VERIFY_ENV`; seconds in :data:`TIMEOUT_ENV`, a count in
-    :data:`RETRIES_ENV`. A variable set to an empty text counts as unset.
+    :data:`PASSWORD_FILE_ENV`; headers in :data:`HEADERS_ENV` (names and values
+    percent-decoded); file paths in :data:`CA_FILE_ENV`, :data:`CLIENT_CERT_ENV`,
+    :data:`CLIENT_KEY_ENV`; :data:`INSECURE_SKIP_VERIFY_ENV`; seconds in :data:`TIMEOUT_ENV`, a
+    count in :data:`RETRIES_ENV`. A variable set to an empty text counts as unset.
+
+    What :class:`Transport` refuses (both token or both password variables, a password without
+    its user, a TLS file that cannot be read or is not PEM...) is refused when it is built from
+    these keywords (``apislo.prometheus(url, **environment_options())``), naming the variables
+    set, and Python keywords added to them as Python does (see :func:`transport_options`).
 
     Raises:
         ConfigError: the headers are refused (see :func:`parse_headers`),
             :data:`INSECURE_SKIP_VERIFY_ENV` is not a boolean, :data:`TIMEOUT_ENV` or
-            :data:`RETRIES_ENV` is not a number, what :class:`Transport` refuses (both token
-            or both password variables, a password without its user...), or a TLS file cannot
-            be read or is not PEM; the message names the variable, never a value.
+            :data:`RETRIES_ENV` is not a number; the message names the variable, never a value.
     """
     env = os.environ if environ is None else environ
     settings = {

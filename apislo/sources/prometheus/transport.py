@@ -20,11 +20,10 @@ import hashlib
 import json
 import math
 import os
-import re
 import threading
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from functools import lru_cache
 from numbers import Integral, Real
 from pathlib import Path
@@ -35,7 +34,12 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from apislo.errors import ConfigError
-from apislo.sources.prometheus.settings import check_tls_files
+from apislo.sources.prometheus.settings import (
+    check_header_name,
+    check_lone_surrogate,
+    check_tls_files,
+)
+from apislo.text import lone_surrogate
 
 __all__ = ["Transport", "build_session", "credentials_digest", "url_credentials"]
 
@@ -63,7 +67,8 @@ class Transport:
         headers: extra headers, e.g. ``{"X-Scope-OrgID": "tenant"}`` for Mimir/Cortex/Loki
             tenants. Values are not shown in ``repr``, and must be printable ASCII.
         path_prefix: path under which the API is served (``/prometheus`` for Mimir/Grafana
-            Cloud style routes); may also be given as the path of the URL.
+            Cloud style routes); may also be given as the path of the URL. It may not hold a
+            lone surrogate (see :func:`~apislo.sources.prometheus.settings.check_lone_surrogate`).
         timeout_s: per-request timeout, seconds (connect and read).
         retries: retries after the first attempt on connection errors, timeouts, cut-off bodies,
             429 and 5xx.
@@ -72,10 +77,17 @@ class Transport:
         concurrency: parallel requests for chunked range queries.
         compress: ask for gzip answers; ``None`` (default) = yes, except on loopback, where
             compressing costs the server more time than it saves (measured 3x slower per chunk).
-        setting_names: how error messages name each setting, by field, where it was not given
-            in Python (``{"ca_file": "--ca-file"}``, ``{"ca_file": "$APISLO_PROMETHEUS_CA_FILE"}``:
-            see :mod:`~apislo.sources.prometheus.settings`); a field not in it is named as here
-            (``ca_file``, ``verify=False``).
+        setting_names: how error messages name each setting, by field, as the command line or
+            the environment takes it (``{"ca_file": "--ca-file"}``,
+            ``{"ca_file": "$APISLO_PROMETHEUS_CA_FILE"}``; for ``headers``, one header, with
+            ``{name}``: ``--header {name}``): see :mod:`~apislo.sources.prometheus.settings`.
+            It names the settings given there (:attr:`given_settings`) and those given nowhere,
+            which a message may ask for; a field not in it, or given in Python, is named as here
+            (``ca_file``, ``verify=False``, ``header {name}``).
+        given_settings: the fields given where :attr:`setting_names` names them; a field set
+            here (not to its default) and not in it was given in Python. Until 2026-11-29 a
+            Python keyword added to :func:`~apislo.sources.prometheus.settings.environment_options`
+            was named by its variable, which was not set.
     """
 
     bearer_token_env: str | None = None
@@ -96,12 +108,14 @@ class Transport:
     concurrency: int = 4
     compress: bool | None = None
     setting_names: Mapping[str, str] = field(default_factory=dict, compare=False)
+    given_settings: frozenset[str] = field(default=frozenset(), compare=False)
 
     def __post_init__(self) -> None:
         self._check_auth()
         self._check_tls()
         self._check_numbers()
-        _check_headers(self.headers)
+        _check_headers(self.headers, self.named("headers"))
+        check_lone_surrogate(self.path_prefix, self.named("path_prefix"))
         files = {
             "ca_file": self.ca_file,
             "client_cert": self.client_cert,
@@ -110,9 +124,12 @@ class Transport:
         check_tls_files(files, self.named)
 
     def named(self, setting: str) -> str:
-        """How messages name ``setting`` (a field): as :attr:`setting_names` says, else as in
-        Python (``ca_file``; ``verify=False`` for ``verify``)."""
-        return self.setting_names.get(setting) or _PYTHON_NAMES.get(setting, setting)
+        """How messages name ``setting`` (a field): as :attr:`setting_names` says, unless it was
+        given in Python (set here, and not one of :attr:`given_settings`); else as in Python
+        (``ca_file``; ``verify=False`` for ``verify``; ``header {name}`` for ``headers``)."""
+        in_python = setting not in self.given_settings and _is_set(self, setting)
+        name = None if in_python else self.setting_names.get(setting)
+        return name or _PYTHON_NAMES.get(setting, setting)
 
     def _check_auth(self) -> None:
         """Refuse credentials given twice, or a password without its user, naming the settings.
@@ -222,8 +239,19 @@ def _whole(value: object) -> bool:
     return isinstance(value, Integral) and not isinstance(value, bool)
 
 
-#: How messages name a field given in Python, where that is not its name.
-_PYTHON_NAMES = {"verify": "verify=False"}
+#: How messages name a field given in Python, where that is not its name (``headers``: one
+#: header, with ``{name}``).
+_PYTHON_NAMES = {"verify": "verify=False", "headers": "header {name}"}
+#: Each field's default, by name.
+_DEFAULTS = {
+    f.name: f.default if f.default_factory is MISSING else f.default_factory()
+    for f in fields(Transport)
+}
+
+
+def _is_set(transport: Transport, setting: str) -> bool:
+    """Whether ``setting`` (a field) of ``transport`` holds other than its default."""
+    return bool(getattr(transport, setting) != _DEFAULTS[setting])
 
 
 @dataclass(frozen=True)
@@ -264,8 +292,6 @@ _HEADER = _Charset(
     "a character outside printable ASCII",
     spaces=True,
 )
-#: An HTTP field name (RFC 9110 ``token``).
-_FIELD_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
 def _flaw(value: str, charset: _Charset) -> str | None:
@@ -276,6 +302,8 @@ def _flaw(value: str, charset: _Charset) -> str | None:
         return "a control character"
     if not charset.spaces and any(char.isspace() for char in value):
         return "a space"
+    if lone_surrogate(value):  # (said as such: it is no character, and UTF-8 cannot hold it)
+        return "a lone surrogate (half of a UTF-16 surrogate pair, which UTF-8 cannot hold)"
     if any(ord(char) > charset.highest for char in value):
         return charset.beyond
     return None
@@ -294,26 +322,23 @@ def _checked(value: str, charset: _Charset, what: str, source: str) -> str:
     return value
 
 
-def _check_headers(headers: Mapping[str, str]) -> None:
+def _check_headers(headers: Mapping[str, str], header: str) -> None:
     """Refuse extra headers that HTTP cannot carry, without showing a value (it may be a key).
+    ``header`` is how messages name one, with ``{name}`` (``header {name}``, ``--header {name}``,
+    ``header {name} in $APISLO_PROMETHEUS_HEADERS``).
 
     Raises:
-        ConfigError: a name is not an HTTP field name (shown up to its first character that
-            is not allowed), or a value has a line break, a control character, a character
-            outside printable ASCII, or leading or trailing spaces.
+        ConfigError: a name is not an HTTP field name (see
+            :func:`~apislo.sources.prometheus.settings.check_header_name`), or a value has a line
+            break, a control character, a lone surrogate, a character outside printable ASCII,
+            or leading or trailing spaces.
     """
     for name, value in headers.items():
-        if not _FIELD_NAME.fullmatch(name):
-            # (shown up to its first wrong character: "X-Api-Key=KEY" is a value put there)
-            valid = _FIELD_NAME.match(name)
-            shown = valid.group() if valid else ""
-            raise ConfigError(
-                f"header name {shown!r}... is not an HTTP field name (letters, digits and "
-                "!#$%&'*+-.^_`|~; the rest of it, which may hold a key, is not shown)"
-            )
-        _checked(value, _HEADER, f"header {name}", "its value")
+        check_header_name(name, header)
+        named = header.format(name=name)
+        _checked(value, _HEADER, named, "its value")
         if value != value.strip():
-            raise ConfigError(f"header {name}: its value has leading or trailing spaces")
+            raise ConfigError(f"{named}: its value has leading or trailing spaces")
 
 
 def _read_secret(
