@@ -98,6 +98,21 @@ def test_a_two_line_token_file_is_refused_naming_the_file(
 
 
 @pytest.mark.prometheus
+@pytest.mark.parametrize("secret", ["bearer_token_file", "basic_password_file"])
+def test_a_secret_file_that_is_not_utf8_is_refused_naming_the_file(
+    proxy: FaultProxy, tmp_path: Path, secret: str
+) -> None:
+    """Until 2026-11-29 a file in Latin-1 (``\\xe9``) was a ``UnicodeDecodeError`` traceback."""
+    path = tmp_path / "secret"
+    path.write_bytes(b"LEAKTOKEN\xe9\n")
+    user = {"basic_user": "ann"} if secret == "basic_password_file" else {}
+    message = _refused(Prometheus(proxy.url, cache=False, **user, **{secret: path}))
+    what = "bearer token" if secret == "bearer_token_file" else "basic auth"
+    assert message == f"{what}: {path} is not UTF-8 text"
+    assert proxy.requests == []
+
+
+@pytest.mark.prometheus
 @pytest.mark.parametrize("text", ["tok-123", "tok-123\n", "tok-123\r\n"])
 def test_a_token_files_single_trailing_newline_is_accepted(
     proxy: FaultProxy, tmp_path: Path, text: str

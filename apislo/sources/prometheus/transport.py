@@ -348,8 +348,8 @@ def _read_secret(
     whitespace (a file's trailing newline), or ``None`` when neither is given.
 
     Raises:
-        ConfigError: the variable is unset or blank, the file cannot be read or is blank, or
-            the secret is unfit for ``charset`` (see :func:`_checked`).
+        ConfigError: the variable is unset or blank, the file cannot be read, is not UTF-8 or
+            is blank, or the secret is unfit for ``charset`` (see :func:`_checked`).
     """
     if env:
         value = os.environ.get(env, "").strip()
@@ -361,6 +361,8 @@ def _read_secret(
             value = Path(path).read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ConfigError(f"{what}: cannot read {path} ({exc.strerror})") from None
+        except UnicodeDecodeError:  # (its message quotes bytes of the secret)
+            raise ConfigError(f"{what}: {path} is not UTF-8 text") from None
         if not value:
             raise ConfigError(f"{what}: {path} is empty")
         return _checked(value, charset, what, str(path))
