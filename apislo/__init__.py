@@ -12,9 +12,7 @@ Light to import: heavy parts load on first use.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from apislo._lazy import lazy_exports
+from apislo._lazy import TYPE_CHECKING, lazy_exports
 
 __version__ = "0.1.0"
 

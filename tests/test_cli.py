@@ -37,12 +37,14 @@ def test_ctrl_c_while_a_command_loads_exits_130(
     assert gc.isenabled()
 
 
-def _interrupted_as_click_loads(tmp_path: Path, stderr: int) -> subprocess.CompletedProcess[str]:
-    """`apislo ingest --help` in a process of its own, whose stand-in for click sends it SIGINT
-    as it loads; its stdout is captured, its stderr goes to ``stderr``."""
-    (tmp_path / "click").mkdir()
-    (tmp_path / "click" / "__init__.py").write_text(
-        "import os, signal\nos.kill(os.getpid(), signal.SIGINT)\n"
+def _interrupted_as_it_loads(
+    module: str, tmp_path: Path, stderr: int
+) -> subprocess.CompletedProcess[str]:
+    """`apislo ingest --help` in a process of its own, whose stand-in for ``module`` (found
+    first on its path) sends it SIGINT as it loads; its stdout is captured, its stderr goes to
+    ``stderr``."""
+    (tmp_path / f"{module}.py").write_text(
+        "import os, _signal\nos.kill(os.getpid(), _signal.SIGINT)\n"
     )
     script = "import sys; from apislo.cli import run; sys.argv[0] = 'apislo'; run()"
     return subprocess.run(
@@ -54,11 +56,13 @@ def _interrupted_as_click_loads(tmp_path: Path, stderr: int) -> subprocess.Compl
     )
 
 
-def test_ctrl_c_while_the_console_script_loads_click_exits_130(tmp_path: Path) -> None:
+@pytest.mark.parametrize("module", ["typing", "signal", "click"])
+def test_ctrl_c_while_the_console_script_loads_exits_130(tmp_path: Path, module: str) -> None:
     """Importing click is most of the 30 ms before `run` starts; a Ctrl-C then printed a
-    KeyboardInterrupt traceback and the process died of the signal. Expected: "Aborted!" and
-    130, as later."""
-    done = _interrupted_as_click_loads(tmp_path, subprocess.PIPE)
+    KeyboardInterrupt traceback and the process died of the signal. So it did while
+    `import apislo` loaded typing (10 ms) and `apislo.cli` signal, before its handler.
+    Expected: "Aborted!" and 130, as later."""
+    done = _interrupted_as_it_loads(module, tmp_path, subprocess.PIPE)
     assert (done.returncode, done.stdout, done.stderr) == (130, "", "\nAborted!\n")
 
 
@@ -69,7 +73,7 @@ def test_ctrl_c_exits_130_when_stderr_is_a_closed_pipe(tmp_path: Path) -> None:
     read, write = os.pipe()
     os.close(read)
     try:
-        done = _interrupted_as_click_loads(tmp_path, write)
+        done = _interrupted_as_it_loads("click", tmp_path, write)
     finally:
         os.close(write)
     assert (done.returncode, done.stdout) == (130, "")

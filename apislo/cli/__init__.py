@@ -6,15 +6,7 @@ A command's module is imported only when that command runs (or ``--help`` lists 
 
 from __future__ import annotations
 
-import gc
-import importlib
-import os
-import signal
 import sys
-import warnings
-from typing import NoReturn, TextIO
-
-from apislo import __version__
 
 __all__ = ["main", "run"]
 
@@ -33,8 +25,19 @@ def _aborted() -> NoReturn:
     sys.exit(130)
 
 
-try:  # Ctrl-C while click loads (most of the console script's start): as later, no traceback
+# Ctrl-C while the console script loads, click most of it: as later, no traceback. Only Python's
+# own start, `import apislo` (kept light for this) and `sys` come before this handler.
+try:
+    import gc
+    import importlib
+    import os
+    import signal
+    import warnings
+    from typing import NoReturn, TextIO
+
     import click
+
+    from apislo import __version__
 except KeyboardInterrupt:
     _aborted()
 
