@@ -460,13 +460,10 @@ def format_clf_time(ts: pl.Expr) -> pl.Expr:
     return ts.dt.strftime("%d/%b/%Y:%H:%M:%S +0000")
 
 
-def _no_key(value: str) -> bool:
-    """Whether a credential's text is no key: ``true``, a query parameter given without a value
-    (``?apikey``), which Kong logs as JSON ``true``; or a JSON list, a parameter or header given
-    twice (``?apikey=k1&apikey=k2``), which Kong logs as ``["k1", "k2"]`` and its key-auth
-    plugin refuses (401 ``Duplicate API key found``)."""
-    if value == "true":
-        return True
+def _listed(value: str) -> bool:
+    """Whether a credential's text is a JSON list: a parameter or header given twice
+    (``?apikey=k1&apikey=k2``), which Kong logs as ``["k1", "k2"]`` and its key-auth plugin
+    refuses (401 ``Duplicate API key found``)."""
     if not value.startswith("["):
         return False
     try:
@@ -475,15 +472,25 @@ def _no_key(value: str) -> bool:
         return False
 
 
-def hash_secrets(values: pl.Series) -> pl.Series:
+def hash_secrets(values: pl.Series, bare: pl.Series | None = None) -> pl.Series:
     """:func:`~apislo.sources.logs.base.hash_secret` of each value (hashing each distinct one once).
 
-    Sentinels (``-``, empty), values that are no key (``true``, a list: :func:`_no_key`) and
-    nulls stay null, so the consumer comes from the format's next source.
+    Sentinels (``-``, empty), lists (:func:`_listed`), bare flags and nulls are no key: they stay
+    null, so the consumer comes from the format's next source.
+
+    Args:
+        values: the credentials' text.
+        bare: which values were logged as the JSON boolean ``true``, a query parameter given
+            without a value (``?apikey``, as Kong logs it; see
+            :func:`~apislo.sources.logs.jsonlines.json_true`): a key ``"true"`` is then hashed
+            like any other. Without it, every text ``true`` is taken for such a flag.
     """
     text = pl.select(clean(pl.lit(values))).to_series()
+    if bare is None:  # (the caller cannot tell the boolean from the string)
+        bare = (text == "true").fill_null(False)
+    text = text.set(bare, None)
     distinct = text.drop_nulls().unique().to_list()
-    mapping = {value: hash_secret(value) for value in distinct if not _no_key(value)}
+    mapping = {value: hash_secret(value) for value in distinct if not _listed(value)}
     return text.replace_strict(mapping, default=None, return_dtype=pl.String).alias(values.name)
 
 

@@ -16,6 +16,9 @@
   holding batches goes this way whole), lets the format recover lines that are almost JSON
   (``recover``), then reads the good records with polars as above. A record whose shape does
   not fit (an object where a string is expected) is rejected alone as ``bad_json``.
+
+Every leaf is read as its JSON text, so the boolean ``true`` and the string ``"true"`` read
+alike; :func:`json_true` tells them apart where a format needs it.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import polars as pl
 
 from apislo.sources.logs.base import REJECT_SCHEMA, make_rejects, split_lines
 
-__all__ = ["BOM", "JsonRecords", "field_schema", "read_records"]
+__all__ = ["BOM", "JsonRecords", "field_schema", "json_true", "read_records"]
 
 Recover = Callable[[str], dict[str, Any] | None]
 
@@ -55,15 +58,18 @@ class JsonRecords:
     rejects: pl.DataFrame
 
 
-def field_schema(paths: Sequence[str], lists: Sequence[str] = ()) -> dict[str, pl.DataType]:
-    """Polars schema reading only ``paths`` (dotted): String leaves, List(String) for ``lists``."""
+def field_schema(
+    paths: Sequence[str], lists: Sequence[str] = (), leaf: pl.DataType | None = None
+) -> dict[str, pl.DataType]:
+    """Polars schema reading only ``paths`` (dotted): String leaves (or ``leaf``), List(String)
+    for ``lists``."""
     tree: dict[str, Any] = {}
     for path in [*paths, *lists]:
         node = tree
-        *parents, leaf = path.split(".")
+        *parents, name = path.split(".")
         for key in parents:
             node = node.setdefault(key, {})
-        node[leaf] = pl.List(pl.String()) if path in lists else pl.String()
+        node[name] = pl.List(pl.String()) if path in lists else leaf or pl.String()
 
     def build(node: dict[str, Any]) -> dict[str, pl.DataType]:
         return {k: pl.Struct(build(v)) if isinstance(v, dict) else v for k, v in node.items()}
@@ -171,6 +177,29 @@ def _bisect(
         half = len(lines) // 2
         for part in (slice(0, half), slice(half, None)):
             _bisect(lines[part], numbers[part], schema, columns, recover, frames, rejects)
+
+
+def json_true(frame: pl.DataFrame, path: str) -> pl.Series:
+    """Whether each record's field ``path`` (dotted) is the JSON boolean ``true``.
+
+    :func:`read_records` reads both ``true`` and ``"true"`` as the text ``true``: only the
+    records holding that text (few, in a log) are read again, that field as a Boolean, which
+    the string does not fit (it reads as null).
+
+    Args:
+        frame: :attr:`JsonRecords.frame` of records read with ``path`` among their paths.
+
+    Returns:
+        One Boolean per record, named ``path``: ``False`` for any other value, or none.
+    """
+    found = (frame[path] == "true").fill_null(False).alias(path)
+    rows = found.arg_true()
+    if rows.is_empty():
+        return found
+    texts = ("\n".join(frame["line"].gather(rows)) + "\n").encode()
+    schema = field_schema([path], leaf=pl.Boolean())
+    typed = pl.read_ndjson(io.BytesIO(texts), schema=schema, ignore_errors=True)
+    return found.scatter(rows, typed.select(_flatten([path])).to_series().fill_null(False))
 
 
 def _empty(schema: dict[str, pl.DataType], columns: list[str]) -> pl.DataFrame:

@@ -16,8 +16,9 @@ Kong field                  event column
 ``service.name``            ``api``
 ``consumer.username``/``id`` ``consumer``; else ``key-...`` (hash) of an ``apikey`` header or
                             query parameter, which is never stored in clear (a bare
-                            ``?apikey``, logged ``true``, is no key, nor is a key given
-                            twice, logged as a list, which Kong refuses)
+                            ``?apikey``, logged as the boolean ``true``, is no key, nor is
+                            a key given twice, logged as a list, which Kong refuses; the
+                            key ``"true"``, a string, is one)
 ``response.headers.x-cache-status`` ``cache_status`` (proxy-cache plugin)
 =========================== ======================================================
 """
@@ -40,7 +41,7 @@ from apislo.sources.logs.fields import (
     whole_ms,
     with_rejects,
 )
-from apislo.sources.logs.jsonlines import read_records
+from apislo.sources.logs.jsonlines import json_true, read_records
 
 __all__ = ["KongJson"]
 
@@ -71,6 +72,12 @@ def _is_kong_record(obj: object) -> bool:
     return isinstance(obj, dict) and "started_at" in obj and isinstance(obj.get("latencies"), dict)
 
 
+def _hashed_key(records: pl.DataFrame, path: str) -> pl.Series:
+    """The hashed API key at ``path`` of each record: a bare ``?apikey``, logged as the boolean
+    ``true``, is none; the key ``"true"`` is one."""
+    return hash_secrets(records[path], bare=json_true(records, path))
+
+
 class KongJson(LogFormat):
     """Kong file-log / http-log JSON records (single objects or batched arrays)."""
 
@@ -85,8 +92,8 @@ class KongJson(LogFormat):
         """Parse Kong JSON lines into events and rejects."""
         records = read_records(chunk, _PATHS, lists=_LISTS)
         frame = records.frame.with_columns(
-            hash_secrets(records.frame["request.headers.apikey"]).alias("__key_header"),
-            hash_secrets(records.frame["request.querystring.apikey"]).alias("__key_query"),
+            _hashed_key(records.frame, "request.headers.apikey").alias("__key_header"),
+            _hashed_key(records.frame, "request.querystring.apikey").alias("__key_query"),
         )
         frame = clean_columns(frame, _PATHS)
         started = number(pl.col("started_at"))

@@ -130,6 +130,16 @@ def test_hash_secrets_takes_true_and_empty_for_no_key():
     assert out.to_list() == [None, None, None, None, "key-b6c7e68e88cb"]
 
 
+def test_hash_secrets_takes_only_the_values_logged_bare_for_no_key():
+    """Told which values were the JSON boolean `true` (a bare `?apikey`), only those are no key:
+    the key `"true"` is hashed (`printf true | sha256sum`: b5bea41b6c62...), and so is `k`
+    (8254c329a928...); sentinels and lists stay no key."""
+    values = pl.Series("k", ["true", "true", "k", "-", '["a", "b"]'])
+    bare = pl.Series([True, False, False, False, False])
+    out = hash_secrets(values, bare=bare)
+    assert out.to_list() == [None, "key-b5bea41b6c62", "key-8254c329a928", None, None]
+
+
 def test_sniff_json_decodes_only_lines_that_start_like_json() -> None:
     lines = [' {"a": 1}', "GET / HTTP/1.1", '[{"a": 2}]', '"{"', "", '\x0c{"a": 3}', '{"b": 4}']
     # ' {"a": 1}' only: the batch is a list, '"{"' a string, \x0c is not JSON whitespace

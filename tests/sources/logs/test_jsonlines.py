@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from apislo.sources.logs.jsonlines import field_schema, read_records
+from apislo.sources.logs.jsonlines import field_schema, json_true, read_records
 
 
 def test_schema_nests_dotted_paths():
@@ -24,6 +24,26 @@ def test_fast_path_reads_numbers_as_text_and_missing_as_null():
         (2, '{"z": true}', None, None),
     ]
     assert rec.rejects.height == 0
+
+
+def test_json_true_tells_the_boolean_from_the_string():
+    """Both read as the text `true`; only the boolean is `true`. `"true"`, `false`, a number, an
+    absent field or parent, and `true` under another name are not, in plain lines and in batch
+    elements alike."""
+    lines = [
+        b'{"q": {"k": true}}',
+        b'{"q": {"k": "true"}}',
+        b'{"q": {"k": false}}',
+        b'{"q": {"k": 1}}',
+        b'{"q": {}, "k": true}',
+        b'{"q": null}',
+    ]
+    expected = [True, False, False, False, False, False]
+    plain = read_records(b"\n".join(lines) + b"\n", ["q.k"])
+    assert plain.frame["q.k"].to_list() == ["true", "true", "false", "1", None, None]
+    assert json_true(plain.frame, "q.k").to_list() == expected
+    batch = read_records(b"[" + b", ".join(lines) + b"]\n", ["q.k"])
+    assert json_true(batch.frame, "q.k").to_list() == expected
 
 
 def test_fallback_classifies_bad_lines_and_expands_batches():

@@ -185,6 +185,33 @@ def test_a_query_key_without_a_value_is_no_key(tmp_path):
     assert stored[2] == "key-ba7816bf8f01"
 
 
+def test_the_key_true_is_a_key_unlike_a_bare_apikey(tmp_path):
+    """`?apikey=true` is logged as `"apikey": "true"`, a string, and a header key `true` alike:
+    keys like any other. Read as text they looked like a bare `?apikey` (the boolean `true`),
+    and the requests had no consumer. Now the string is hashed (`printf true | sha256sum`:
+    b5bea41b6c62...) and the boolean is still no key: in plain lines, in a chunk holding a line
+    that is no JSON (read apart), in a batch, and through the whole command."""
+    requests = [
+        {"method": "GET", "uri": "/z?apikey", "querystring": {"apikey": True}},
+        {"method": "GET", "uri": "/z?apikey=true", "querystring": {"apikey": "true"}},
+        {"method": "GET", "uri": "/z", "headers": {"apikey": "true"}},
+    ]
+    lines = [json.dumps(dict(QUERY_KEY_ONLY, request=r)) for r in requests]
+    expected = [None, "key-b5bea41b6c62", "key-b5bea41b6c62"]
+    assert KongJson().parse(chunk(*lines)).events["consumer"].to_list() == expected
+    mixed = KongJson().parse(chunk("not json", *lines))
+    assert mixed.events["consumer"].to_list() == expected
+    batch = KongJson().parse(chunk("[" + ", ".join(lines) + "]"))
+    assert batch.events["consumer"].to_list() == expected
+    log = tmp_path / "kong.json"
+    log.write_bytes(chunk(*lines))
+    args = ["ingest", str(log), "--out", str(tmp_path / "events"), "-q"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    stored = apislo.load(tmp_path / "events")["consumer"]
+    assert stored.isna().tolist() == [True, False, False]
+    assert stored[1:].tolist() == ["key-b5bea41b6c62", "key-b5bea41b6c62"]
+
+
 def test_a_key_given_twice_is_no_key():
     """Kong logs `?apikey=k1&apikey=k2` as `"apikey": ["k1", "k2"]`, and a header given twice
     alike; its key-auth plugin refuses such a request (401 "Duplicate API key found"). The
