@@ -10,7 +10,8 @@ escaping is the report exporter's job; this is about the characters themselves.
 Credentials travel in query strings and path parameters (``?api_key=``, ``;jsessionid=``):
 :data:`SECRET_KEY_PATTERN` names them, for the log parsers that redact them and the report
 parameters that refuse them; :data:`SECRET_JSON_KEYS` adds the JSON members (headers) that carry
-them in JSON logs.
+them in JSON logs. :func:`looks_secret` tells a name that may hold one (a report parameter's),
+:func:`is_secret_key` a key that does (in a URL's query, a header's name), for what must take none.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Hashable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 if TYPE_CHECKING:
     import yaml
@@ -34,7 +36,9 @@ __all__ = [
     "UNPRINTABLE_CLASS",
     "UNPRINTABLE_ESCAPES",
     "YAML_VALUE_ERRORS",
+    "is_secret_key",
     "lone_surrogate",
+    "looks_secret",
     "printable",
     "read_yaml",
     "yaml_loader",
@@ -100,6 +104,44 @@ _SEPARATOR = "(?:[-_]|%5[Ff]|%2[Dd])?"
 SECRET_KEY_PATTERN = "(?:{})".format(
     "|".join("".join(_SEPARATOR if c in "_-" else c for c in key) for key in SECRET_QUERY_KEYS)
 )
+#: Words that make a name look like a credential's (:func:`looks_secret`).
+_SECRET_WORDS = re.compile(
+    r"token|secret|passw|pwd|api_?key|apikey|credential|auth|bearer|private_?key|cookie|session",
+    re.IGNORECASE,
+)
+#: What :func:`is_secret_key` leaves out of a key before comparing it with the known ones.
+_KEY_SEPARATORS = re.compile(r"[-_.\s]")
+
+
+def looks_secret(name: str) -> bool:
+    """Whether a name (a report parameter's) looks like it holds a secret.
+
+    >>> looks_secret("prometheus_token"), looks_secret("API-KEY"), looks_secret("api")
+    (True, True, False)
+    """
+    return _SECRET_WORDS.search(name.replace("-", "_")) is not None
+
+
+def _bare(key: str) -> str:
+    """A key percent-decoded, lower-case, without separators: ``X-Api-Key`` -> ``xapikey``."""
+    return _KEY_SEPARATORS.sub("", unquote(key).lower())
+
+
+#: :data:`SECRET_QUERY_KEYS` and :data:`SECRET_JSON_KEYS`, as :func:`_bare` writes them.
+_SECRET_KEYS = frozenset(_bare(key) for key in (*SECRET_QUERY_KEYS, *SECRET_JSON_KEYS))
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether ``key`` (in a URL's query, fragment or path parameters; a header's name) names a
+    credential: one of :data:`SECRET_QUERY_KEYS` or :data:`SECRET_JSON_KEYS` in any case,
+    percent-encoded or not, its ``_``, ``-``, ``.`` and spaces ignored (``accessToken``,
+    ``User-Key``, ``api%5Fkey``), or one that :func:`looks_secret` once percent-decoded.
+
+    >>> is_secret_key("X-Api-Key"), is_secret_key("User-Key"), is_secret_key("X-Scope-OrgID")
+    (True, True, False)
+    """
+    return _bare(key) in _SECRET_KEYS or looks_secret(unquote(key))
+
 
 #: The characters not to show as they are, and how they are written instead: C0 controls and
 #: DEL as ``\xHH``; the bidirectional embeddings, overrides and isolates (U+202A-U+202E,

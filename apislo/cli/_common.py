@@ -116,7 +116,8 @@ _CONNECTION_OPTIONS = [
         "headers",
         multiple=True,
         metavar="NAME:VALUE",
-        help="Extra header, repeatable (e.g. X-Scope-OrgID:tenant).",
+        help="Extra header, repeatable (e.g. X-Scope-OrgID:tenant); one holding a key "
+        "(X-Api-Key, Cookie...) goes in $APISLO_PROMETHEUS_HEADERS.",
     ),
     click.option(
         "--timeout",
@@ -141,19 +142,20 @@ def connection_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def connect(url: str, options: dict[str, Any]) -> Prometheus:
-    """A Prometheus client for ``url`` with the :func:`connection_options` given.
+    """A Prometheus client for ``url`` with the :func:`connection_options` given, and the
+    headers of ``$APISLO_PROMETHEUS_HEADERS``, where a header holding a key goes.
 
     Raises:
-        ConfigError: a ``--header`` refused (see
-            :func:`~apislo.sources.prometheus.settings.parse_headers`), or settings
+        ConfigError: a header refused (see
+            :func:`~apislo.sources.prometheus.settings.command_options`), or settings
             :class:`Transport` refuses.
     """
     from apislo.sources.prometheus import Prometheus
-    from apislo.sources.prometheus.settings import COMMAND_LINE, transport_options
+    from apislo.sources.prometheus.settings import command_options
 
     settings = dict(options)
     cache = not settings.pop("no_cache")
-    transport = transport_options(settings, COMMAND_LINE)
+    transport = command_options(settings)
     prom = Prometheus(url, cache=cache, **transport)
     if not transport["verify"] and url.startswith("https://"):
         _warn_unverified(prom.url)

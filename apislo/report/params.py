@@ -8,12 +8,12 @@ from collections.abc import Mapping
 from datetime import date, time
 from numbers import Integral, Real
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from apislo.errors import ConfigError
-from apislo.text import SECRET_JSON_KEYS, SECRET_QUERY_KEYS
+from apislo.text import is_secret_key, looks_secret
 
-__all__ = ["check_parameters", "looks_secret", "parse_value", "url_secret_key"]
+__all__ = ["check_parameters", "parse_value", "url_secret_key"]
 
 #: Where a URL starts: ``scheme://``, or a scheme-relative ``//`` at the start of the text or
 #: after a character other than a letter, digit, ``_`` or ``/`` (``/a//b`` and ``x//y`` are
@@ -29,25 +29,13 @@ _URL = re.compile(_URL_START + r"[^\s\"'<>]+", re.IGNORECASE)
 _URL_CREDENTIALS = re.compile(
     _URL_START + r"(?:[^@\s\"'<>]*[^/@\s\"'<>]|[^/?#@\s:]*:[^@\s]*)@", re.IGNORECASE
 )
-_SECRET = re.compile(
-    r"token|secret|passw|pwd|api_?key|apikey|credential|auth|bearer|private_?key|cookie|session",
-    re.IGNORECASE,
-)
-_SEPARATORS = re.compile(r"[-_.\s]")
-
-
-def _bare(key: str) -> str:
-    """A key percent-decoded, lower-case, without separators: ``X-Api-Key`` -> ``xapikey``."""
-    return _SEPARATORS.sub("", unquote(key).lower())
-
-
-_URL_SECRET_KEYS = frozenset(_bare(k) for k in (*SECRET_QUERY_KEYS, *SECRET_JSON_KEYS))
 
 
 def url_secret_key(text: str) -> str | None:
     """The first credential-looking key in a URL's query, fragment or path parameters in
     ``text`` (``?access_token=``, ``#access-token=``, ``?X-Api-Key=``, ``;jsessionid=``), any
-    case, ``_`` or ``-`` or percent-encoded; ``None`` when there is none.
+    case, ``_`` or ``-`` or percent-encoded (see :func:`~apislo.text.is_secret_key`); ``None``
+    when there is none.
 
     >>> url_secret_key("https://prom.example/?accessToken=x"), url_secret_key("http://h:9090")
     ('accessToken', None)
@@ -58,18 +46,9 @@ def url_secret_key(text: str) -> str | None:
         fields += parts.path.split(";")[1:]
         for item in fields:
             key, has_value, _ = item.partition("=")
-            if has_value and (_bare(key) in _URL_SECRET_KEYS or looks_secret(unquote(key))):
+            if has_value and is_secret_key(key):
                 return key
     return None
-
-
-def looks_secret(name: str) -> bool:
-    """Whether a parameter name looks like it holds a secret.
-
-    >>> looks_secret("prometheus_token"), looks_secret("API-KEY"), looks_secret("api")
-    (True, True, False)
-    """
-    return _SECRET.search(name.replace("-", "_")) is not None
 
 
 def check_parameters(parameters: Mapping[str, Any] | None) -> dict[str, Any]:

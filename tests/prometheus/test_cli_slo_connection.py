@@ -21,6 +21,17 @@ FIRST_LINE_401 = (
     "error: Prometheus error 401: HTTP 401 Unauthorized: Unauthorized (check the bearer token / "
     "basic auth settings) (query "
 )
+#: Why a --header named like a credential is refused, and where it goes instead.
+IN_THE_ENVIRONMENT = (
+    "puts a credential on the command line, where ps and the shell history show it: give it in "
+    "$APISLO_PROMETHEUS_HEADERS, which apislo reads from the environment (NAME:VALUE, "
+    "comma-separated; a comma in a value written %2C, a % %25)"
+)
+#: Where a command takes a bearer token or a basic-auth password.
+TOKEN_OPTIONS = (
+    "give a bearer token with --bearer-token-env or --bearer-token-file (basic auth: "
+    "--basic-user with --basic-password-env or --basic-password-file)"
+)
 
 
 @pytest.fixture
@@ -123,15 +134,32 @@ def test_connection_options_with_a_dataset_are_refused(spec: str, tmp_path: Path
          "command line, where ps and the shell history show it: give a bearer token with "
          "--bearer-token-env or --bearer-token-file (basic auth: --basic-user with "
          "--basic-password-env or --basic-password-file)"),
+        (["Proxy-Authorization: Basic TEVBSzEyMw=="],
+         f"--header Proxy-Authorization {IN_THE_ENVIRONMENT}"),
+        (["Authorization: Token LEAK123"], f"--header Authorization {IN_THE_ENVIRONMENT}"),
+        (["X-Api-Key: LEAK123"], f"--header X-Api-Key {IN_THE_ENVIRONMENT}"),
+        (["Api-Key: LEAK123"], f"--header Api-Key {IN_THE_ENVIRONMENT}"),
+        (["X-Auth-Token: LEAK123"], f"--header X-Auth-Token {IN_THE_ENVIRONMENT}"),
+        (["Cookie: session=LEAK123"], f"--header Cookie {IN_THE_ENVIRONMENT}"),
+        (["user_key: LEAK123"], f"--header user_key {IN_THE_ENVIRONMENT}"),
+        (["Key: LEAK123"], f"--header Key {IN_THE_ENVIRONMENT}"),
+        (["X-Authenticated-User: ann"], f"--header X-Authenticated-User {IN_THE_ENVIRONMENT}"),
     ],
-    ids=["twice", "no-colon", "authorization"],
+    ids=[
+        "twice", "no-colon", "authorization", "proxy-authorization", "authorization-token",
+        "x-api-key", "api-key", "x-auth-token", "cookie", "user-key", "key",
+        "x-authenticated-user",
+    ],
 )  # fmt: skip
 def test_a_header_given_twice_without_a_colon_or_with_a_credential_is_refused(
     prom_url: str, headers: list[str], message: str
 ) -> None:
     """Header names are case-insensitive: only team-b was sent. A header without a colon may
-    be a key written NAME=VALUE: it is not shown. An Authorization header was sent as given,
-    its token in the command line that ps shows."""
+    be a key written NAME=VALUE: it is not shown. A Bearer or Basic Authorization header was
+    sent as given, its token in the command line that ps shows, and until 2026-11-29 so was any
+    header named like a credential (3scale's `user_key` is one of the query keys apislo redacts
+    in logs, `auth` one of the words of a secret's name), which $APISLO_PROMETHEUS_HEADERS takes
+    instead."""
     with FaultProxy(prom_url) as proxy:
         flags = [arg for header in headers for arg in ("--header", header)]
         result = CliRunner().invoke(main, ["prom", "query", proxy.url, "up", "--no-cache", *flags])
@@ -141,14 +169,78 @@ def test_a_header_given_twice_without_a_colon_or_with_a_credential_is_refused(
 
 
 @pytest.mark.prometheus
-def test_an_authorization_of_another_scheme_is_sent(prom_url: str) -> None:
-    """Only Bearer and Basic credentials have options that read them from a file or the
-    environment; another scheme (`Token`, as some gateways want) still goes by --header."""
-    with FaultProxy(prom_url, require_auth="Token t-77") as proxy:
+def test_credential_headers_come_from_the_environment_and_a_tenant_from_the_option(
+    prom_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another scheme than Bearer or Basic (`Token`, as some gateways want) and API keys have
+    no option reading them from a file or a variable: $APISLO_PROMETHEUS_HEADERS holds them,
+    read as for reports (`%2C` is a comma). Until 2026-11-29 the commands did not read it, and
+    such headers went by --header, in the command line that ps shows. A tenant is no secret:
+    it still goes by --header."""
+    monkeypatch.setenv("APISLO_PROMETHEUS_HEADERS", "Authorization: Token t-77, X-Api-Key:k%2C1")
+    wanted = {"X-Api-Key": "k,1", "X-Scope-OrgID": TENANT}
+    with FaultProxy(prom_url, require_auth="Token t-77", require_headers=wanted) as proxy:
         args = ["prom", "query", proxy.url, "vector(1)", "--no-cache", "--start", "-2m"]
-        result = CliRunner().invoke(main, [*args, "--header", "Authorization: Token t-77"])
+        result = CliRunner().invoke(main, [*args, "--header", f"X-Scope-OrgID: {TENANT}"])
     assert result.exit_code == 0, result.stderr
-    assert proxy.headers[0]["Authorization"] == "Token t-77"
+    sent = {(h["Authorization"], h["X-Api-Key"], h["X-Scope-OrgID"]) for h in proxy.headers}
+    assert sent == {("Token t-77", "k,1", TENANT)}
+
+
+@pytest.mark.prometheus
+def test_a_header_option_replaces_the_environments_of_the_same_name(
+    prom_url: str, spec: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command line wins over the environment, the name in any case: `--header` sends
+    team-a where $APISLO_PROMETHEUS_HEADERS says team-b (not refused as a name given twice),
+    and the variable's API key goes with it, for `slo --source URL` as for `prom`."""
+    monkeypatch.setenv("APISLO_PROMETHEUS_HEADERS", "X-Scope-OrgID:team-b, X-Api-Key:k-2")
+    wanted = {"X-Api-Key": "k-2", "X-Scope-OrgID": "team-a"}
+    with FaultProxy(prom_url, require_headers=wanted) as proxy:
+        code, stdout, stderr = _slo(
+            "compute", spec, "--source", proxy.url, "--at", "2026-01-05T02:00Z", "--json",
+            "--header", "x-scope-orgid: team-a", "--no-cache",
+        )  # fmt: skip
+    assert code == 0, stderr
+    (row,) = json.loads(stdout)
+    assert (row["good"], row["total"]) == (600, 606)  # (as in the first test)
+    lowered = [{name.lower(): value for name, value in h.items()} for h in proxy.headers]
+    assert {(h["x-api-key"], h["x-scope-orgid"]) for h in lowered} == {("k-2", "team-a")}
+
+
+@pytest.mark.parametrize(
+    ("variable", "message"),
+    [
+        (
+            "X-Scope-OrgID:a, Authorization: Bearer LEAK9",
+            f"header Authorization in $APISLO_PROMETHEUS_HEADERS is a credential, which apislo "
+            f"reads and checks at each request: {TOKEN_OPTIONS}",
+        ),
+        (
+            "X-Api-Key: LEAK%091",
+            "header X-Api-Key in $APISLO_PROMETHEUS_HEADERS: its value has a control "
+            "character; a header value is one line of printable ASCII",
+        ),
+        (
+            "X-Api%20Key: LEAK9",
+            "header name 'X-Api'... in $APISLO_PROMETHEUS_HEADERS is not an HTTP field name "
+            "(letters, digits and !#$%&'*+-.^_`|~; the rest of it, which may hold a key, is "
+            "not shown)",
+        ),
+    ],
+    ids=["bearer", "tab-in-value", "space-in-name"],
+)
+def test_a_header_refused_in_the_environment_names_the_variable(
+    variable: str, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As for reports, a Bearer or Basic credential goes where apislo checks and re-reads it:
+    for a command, its token options (a report's are variables, which a command does not
+    read). A value or a name HTTP cannot carry is named as it was given, in the variable (not
+    `--header`, which Transport would call every header). Nothing secret is shown."""
+    monkeypatch.setenv("APISLO_PROMETHEUS_HEADERS", variable)
+    args = ["prom", "query", "http://127.0.0.1:1", "up", "--no-cache", "--timeout", "0.5"]
+    result = CliRunner().invoke(main, args)
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"error: {message}\n")
 
 
 @pytest.mark.prometheus
@@ -199,13 +291,13 @@ def test_basic_auth_with_the_password_in_a_file(prom_url: str, spec: str, tmp_pa
         (["--timeout", "0"], "--timeout must be a finite number of seconds > 0"),
         (["--concurrency", "0"], "--concurrency must be a whole number >= 1"),
         (
-            ["--header", "X-Api-Key: LEAK\tx"],
-            "--header X-Api-Key: its value has a control character; a header value is one line "
+            ["--header", "X-Tags: LEAK\tx"],
+            "--header X-Tags: its value has a control character; a header value is one line "
             "of printable ASCII",
         ),
         (
-            ["--header", "X-Api-Key: LEAK\udce9"],
-            "--header X-Api-Key: its value has a lone surrogate (half of a UTF-16 surrogate "
+            ["--header", "X-Tags: LEAK\udce9"],
+            "--header X-Tags: its value has a lone surrogate (half of a UTF-16 surrogate "
             "pair, which UTF-8 cannot hold); a header value is one line of printable ASCII",
         ),
         (

@@ -5,8 +5,10 @@ run``, scheduled jobs, the notebooks), which take no secret as a parameter.
 
 Secrets are never values here: a bearer token or a basic-auth password is named by the variable
 or file holding it, read by :class:`Transport` at each request. A header's value may be a key: no
-message shows one. Each message names a setting as its source does (:class:`SettingsSource`): the
-option on a command line, the variable in the environment.
+message shows one, and a command line, which ``ps`` shows, takes no header whose name says it
+holds one (``X-Api-Key``): the commands read such headers from :data:`HEADERS_ENV`, as reports
+do (:func:`command_options`). Each message names a setting as its source does
+(:class:`SettingsSource`): the option on a command line, the variable in the environment.
 
 >>> options = environment_options(
 ...     {HEADERS_ENV: "X-Scope-OrgID: team-a, X-Tags: a%2Cb", TOKEN_FILE_ENV: "/run/token"}
@@ -21,12 +23,12 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from apislo.errors import ConfigError
-from apislo.text import lone_surrogate
+from apislo.text import is_secret_key, lone_surrogate
 
 if TYPE_CHECKING:
     import ssl
@@ -52,6 +54,7 @@ __all__ = [
     "check_lone_surrogate",
     "check_tls_files",
     "check_url_userinfo",
+    "command_options",
     "environment_options",
     "load_cas",
     "parse_headers",
@@ -108,6 +111,9 @@ class SettingsSource:
             and of :func:`check_tls_files`.
         percent_decoded: whether header names and values are percent-decoded (``%2C`` is a
             comma), as OpenTelemetry's Python SDK reads ``OTEL_EXPORTER_OTLP_HEADERS``.
+        secret_header: why a header named like a credential (``X-Api-Key``, ``Cookie``, an
+            ``Authorization`` of another scheme: :func:`~apislo.text.is_secret_key`) is refused
+            there, and where to give it instead; empty where it is taken.
     """
 
     one: str
@@ -115,15 +121,21 @@ class SettingsSource:
     credential: str
     names: Mapping[str, str]
     percent_decoded: bool = False
+    secret_header: str = ""
 
 
+#: Why a command line, which ``ps`` and the shell history show, takes no credential.
+_ON_COMMAND_LINE = "puts a credential on the command line, where ps and the shell history show it"
+#: Where a command takes a bearer token or a basic-auth password.
+_TOKEN_OPTIONS = (
+    "give a bearer token with --bearer-token-env or --bearer-token-file (basic auth: "
+    "--basic-user with --basic-password-env or --basic-password-file)"
+)
 #: The options of a command line.
 COMMAND_LINE = SettingsSource(
     "a --header",
     "--header {name}",
-    "puts a credential on the command line, where ps and the shell history show it: give a "
-    "bearer token with --bearer-token-env or --bearer-token-file (basic auth: --basic-user with "
-    "--basic-password-env or --basic-password-file)",
+    f"{_ON_COMMAND_LINE}: {_TOKEN_OPTIONS}",
     {
         "bearer_token_env": "--bearer-token-env",
         "bearer_token_file": "--bearer-token-file",
@@ -137,6 +149,8 @@ COMMAND_LINE = SettingsSource(
         "timeout_s": "--timeout",
         "concurrency": "--concurrency",
     },
+    secret_header=f"{_ON_COMMAND_LINE}: give it in ${HEADERS_ENV}, which apislo reads from the "
+    "environment (NAME:VALUE, comma-separated; a comma in a value written %2C, a % %25)",
 )
 #: The variable of each :class:`Transport` field that the environment sets.
 _VARIABLES = {
@@ -162,6 +176,12 @@ ENVIRONMENT = SettingsSource(
     {field: f"${name}" for field, name in _VARIABLES.items()},
     percent_decoded=True,
 )
+#: :data:`HEADERS_ENV` as the commands read it, beside their options, which take a Bearer or
+#: Basic ``Authorization``'s credential (:func:`command_options`).
+_COMMAND_ENVIRONMENT = replace(
+    ENVIRONMENT,
+    credential=f"is a credential, which apislo reads and checks at each request: {_TOKEN_OPTIONS}",
+)
 #: What each TLS file setting holds, by its :class:`Transport` field, as messages say it.
 _TLS_FILES = {
     "ca_file": "a PEM bundle of CAs, or a folder of them",
@@ -180,8 +200,9 @@ def parse_headers(items: Iterable[str], source: SettingsSource) -> dict[str, str
             is not an HTTP field name (see :func:`check_header_name`), is an ``Authorization``
             of the Bearer or Basic scheme (a credential where the token settings would neither
             check it nor re-read it, and on a command line where ``ps`` and the shell history
-            show it; other schemes have no such setting), or a name is given twice (HTTP names
-            are case-insensitive; only one would be sent). The message names ``source``.
+            show it), is named like a credential where ``source`` takes none (its
+            ``secret_header``: a command line), or a name is given twice (HTTP names are
+            case-insensitive; only one would be sent). The message names ``source``.
     """
     headers: dict[str, str] = {}
     for item in items:
@@ -196,6 +217,8 @@ def parse_headers(items: Iterable[str], source: SettingsSource) -> dict[str, str
         named = source.named.format(name=name)
         if name.lower() == "authorization" and _scheme(value) in ("bearer", "basic"):
             raise ConfigError(f"{named} {source.credential}")
+        if source.secret_header and is_secret_key(name):
+            raise ConfigError(f"{named} {source.secret_header}")
         if name.lower() in (known.lower() for known in headers):
             raise ConfigError(f"{named} is given twice, and only one would be sent: give it once")
         headers[name] = value
@@ -415,7 +438,7 @@ def environment_options(environ: Mapping[str, str] | None = None) -> dict[str, A
     """
     env = os.environ if environ is None else environ
     settings = {
-        "headers": [item for item in env.get(HEADERS_ENV, "").split(",") if item.strip()],
+        "headers": _header_items(env),
         "insecure_skip_verify": _flag(env, INSECURE_SKIP_VERIFY_ENV),
         "bearer_token_env": TOKEN_ENV if env.get(TOKEN_ENV) else None,
         "bearer_token_file": env.get(TOKEN_FILE_ENV) or None,
@@ -429,6 +452,43 @@ def environment_options(environ: Mapping[str, str] | None = None) -> dict[str, A
         "retries": _number(env, RETRIES_ENV, int, "a whole number >= 0, such as 2"),
     }
     return transport_options(settings, ENVIRONMENT)
+
+
+def command_options(
+    settings: Mapping[str, Any], environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """:func:`transport_options` of a command's options (:data:`COMMAND_LINE`), with the headers
+    of :data:`HEADERS_ENV` in ``environ`` (default: this process's environment) added: the one
+    variable the commands read, where a header holding a key goes, as ``--header`` takes none.
+    A ``--header`` replaces the variable's header of the same name (any case).
+
+    >>> options = command_options(
+    ...     {"headers": ["X-Scope-OrgID: team-a"]},
+    ...     {HEADERS_ENV: "X-Api-Key: k%2C1, x-scope-orgid: team-b"},
+    ... )
+    >>> options["headers"]
+    {'X-Api-Key': 'k,1', 'X-Scope-OrgID': 'team-a'}
+
+    Raises:
+        ConfigError: a header is refused (see :func:`parse_headers`), the variable's also for a
+            value :class:`Transport` refuses; the message names the variable or ``--header``,
+            as the header was given (a Bearer or Basic ``Authorization`` in the variable: the
+            command's token options).
+    """
+    from apislo.sources.prometheus.transport import check_headers  # (requests: when connecting)
+
+    options = transport_options(settings, COMMAND_LINE)
+    env = os.environ if environ is None else environ
+    inherited = parse_headers(_header_items(env), _COMMAND_ENVIRONMENT)
+    check_headers(inherited, _COMMAND_ENVIRONMENT.named)  # (Transport would not name the variable)
+    given = {name.lower() for name in options["headers"]}
+    kept = {name: value for name, value in inherited.items() if name.lower() not in given}
+    return {**options, "headers": {**kept, **options["headers"]}}
+
+
+def _header_items(env: Mapping[str, str]) -> list[str]:
+    """The ``NAME:VALUE`` texts of :data:`HEADERS_ENV` in ``env`` (comma-separated)."""
+    return [item for item in env.get(HEADERS_ENV, "").split(",") if item.strip()]
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

@@ -41,7 +41,7 @@ from apislo.sources.prometheus.settings import (
 )
 from apislo.text import lone_surrogate
 
-__all__ = ["Transport", "build_session", "credentials_digest", "url_credentials"]
+__all__ = ["Transport", "build_session", "check_headers", "credentials_digest", "url_credentials"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -114,7 +114,7 @@ class Transport:
         self._check_auth()
         self._check_tls()
         self._check_numbers()
-        _check_headers(self.headers, self.named("headers"))
+        check_headers(self.headers, self.named("headers"))
         check_lone_surrogate(self.path_prefix, self.named("path_prefix"))
         files = {
             "ca_file": self.ca_file,
@@ -322,7 +322,7 @@ def _checked(value: str, charset: _Charset, what: str, source: str) -> str:
     return value
 
 
-def _check_headers(headers: Mapping[str, str], header: str) -> None:
+def check_headers(headers: Mapping[str, str], header: str) -> None:
     """Refuse extra headers that HTTP cannot carry, without showing a value (it may be a key).
     ``header`` is how messages name one, with ``{name}`` (``header {name}``, ``--header {name}``,
     ``header {name} in $APISLO_PROMETHEUS_HEADERS``).
