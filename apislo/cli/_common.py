@@ -117,7 +117,13 @@ _CONNECTION_OPTIONS = [
         multiple=True,
         metavar="NAME:VALUE",
         help="Extra header, repeatable (e.g. X-Scope-OrgID:tenant); one holding a key "
-        "(X-Api-Key, Cookie...) goes in $APISLO_PROMETHEUS_HEADERS.",
+        "(X-Api-Key, Cookie...) goes in --headers-env.",
+    ),
+    click.option(
+        "--headers-env",
+        metavar="VAR",
+        help="Env variable holding extra headers, NAME:VALUE comma-separated, percent-decoded "
+        "(e.g. APISLO_PROMETHEUS_HEADERS).",
     ),
     click.option(
         "--timeout",
@@ -143,7 +149,7 @@ def connection_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def connect(url: str, options: dict[str, Any]) -> Prometheus:
     """A Prometheus client for ``url`` with the :func:`connection_options` given, and the
-    headers of ``$APISLO_PROMETHEUS_HEADERS``, where a header holding a key goes.
+    headers of the variable ``--headers-env`` names, where a header holding a key goes.
 
     Raises:
         ConfigError: a header refused (see

@@ -25,9 +25,12 @@ _URL = re.compile(_URL_START + r"[^\s\"'<>]+", re.IGNORECASE)
 #: (``//ann:pa/ss@host`` reads as host ``ann``, port ``pa``, and ``//ab/cd@host`` as host
 #: ``ab``). An ``@`` right after a ``/`` belongs to a path (``//cdn.example/@scope/pkg``,
 #: ``https://mastodon.social/@ann``), except after a ``:`` before the first ``/``
-#: (``//host:8080/@x`` may be ``user:pass/@``, so it counts).
+#: (``//host:8080/@x`` may be ``user:pass/@``, so it counts), and one in a query or fragment
+#: after a ``/`` to them (``//cal.example/embed?src=ann@example.com``, which a token holding a
+#: ``/`` and then a ``?`` or ``#`` would be: base64 holds neither).
 _URL_CREDENTIALS = re.compile(
-    _URL_START + r"(?:[^@\s\"'<>]*[^/@\s\"'<>]|[^/?#@\s:]*:[^@\s]*)@", re.IGNORECASE
+    _URL_START + r"(?:[^/@\s]+|[^?#@\s\"'<>]*[^/?#@\s\"'<>]|[^/?#@\s:]*:[^@\s]*)@",
+    re.IGNORECASE,
 )
 
 

@@ -23,9 +23,9 @@ FIRST_LINE_401 = (
 )
 #: Why a --header named like a credential is refused, and where it goes instead.
 IN_THE_ENVIRONMENT = (
-    "puts a credential on the command line, where ps and the shell history show it: give it in "
-    "$APISLO_PROMETHEUS_HEADERS, which apislo reads from the environment (NAME:VALUE, "
-    "comma-separated; a comma in a value written %2C, a % %25)"
+    "puts a credential on the command line, where ps and the shell history show it: put it in a "
+    "variable and name that with --headers-env (--headers-env APISLO_PROMETHEUS_HEADERS; "
+    "NAME:VALUE, comma-separated, a comma in a value written %2C, a % %25)"
 )
 #: Where a command takes a bearer token or a basic-auth password.
 TOKEN_OPTIONS = (
@@ -172,16 +172,16 @@ def test_a_header_given_twice_without_a_colon_or_with_a_credential_is_refused(
 def test_credential_headers_come_from_the_environment_and_a_tenant_from_the_option(
     prom_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Another scheme than Bearer or Basic (`Token`, as some gateways want) and API keys have
-    no option reading them from a file or a variable: $APISLO_PROMETHEUS_HEADERS holds them,
-    read as for reports (`%2C` is a comma). Until 2026-11-29 the commands did not read it, and
-    such headers went by --header, in the command line that ps shows. A tenant is no secret:
-    it still goes by --header."""
-    monkeypatch.setenv("APISLO_PROMETHEUS_HEADERS", "Authorization: Token t-77, X-Api-Key:k%2C1")
+    """Another scheme than Bearer or Basic (`Token`, as some gateways want) and API keys go in
+    the variable `--headers-env` names, read as reports read $APISLO_PROMETHEUS_HEADERS (`%2C`
+    is a comma). Until 2026-11-29 such headers went by --header, in the command line that ps
+    shows. A tenant is no secret: it still goes by --header."""
+    monkeypatch.setenv("QA_HEADERS", "Authorization: Token t-77, X-Api-Key:k%2C1")
     wanted = {"X-Api-Key": "k,1", "X-Scope-OrgID": TENANT}
     with FaultProxy(prom_url, require_auth="Token t-77", require_headers=wanted) as proxy:
         args = ["prom", "query", proxy.url, "vector(1)", "--no-cache", "--start", "-2m"]
-        result = CliRunner().invoke(main, [*args, "--header", f"X-Scope-OrgID: {TENANT}"])
+        flags = ["--header", f"X-Scope-OrgID: {TENANT}", "--headers-env", "QA_HEADERS"]
+        result = CliRunner().invoke(main, [*args, *flags])
     assert result.exit_code == 0, result.stderr
     sent = {(h["Authorization"], h["X-Api-Key"], h["X-Scope-OrgID"]) for h in proxy.headers}
     assert sent == {("Token t-77", "k,1", TENANT)}
@@ -200,6 +200,7 @@ def test_a_header_option_replaces_the_environments_of_the_same_name(
         code, stdout, stderr = _slo(
             "compute", spec, "--source", proxy.url, "--at", "2026-01-05T02:00Z", "--json",
             "--header", "x-scope-orgid: team-a", "--no-cache",
+            "--headers-env", "APISLO_PROMETHEUS_HEADERS",
         )  # fmt: skip
     assert code == 0, stderr
     (row,) = json.loads(stdout)
@@ -239,8 +240,35 @@ def test_a_header_refused_in_the_environment_names_the_variable(
     `--header`, which Transport would call every header). Nothing secret is shown."""
     monkeypatch.setenv("APISLO_PROMETHEUS_HEADERS", variable)
     args = ["prom", "query", "http://127.0.0.1:1", "up", "--no-cache", "--timeout", "0.5"]
-    result = CliRunner().invoke(main, args)
+    result = CliRunner().invoke(main, [*args, "--headers-env", "APISLO_PROMETHEUS_HEADERS"])
     assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"error: {message}\n")
+
+
+@pytest.mark.prometheus
+def test_the_variable_of_reports_goes_to_no_server_a_command_is_not_told_to_send_it(
+    prom_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key kept in $APISLO_PROMETHEUS_HEADERS for scheduled reports is for their server: a
+    command pointed at another (a test server, a colleague's, plain http) sends it only when
+    `--headers-env` names the variable."""
+    monkeypatch.setenv("APISLO_PROMETHEUS_HEADERS", "X-Api-Key: LEAK-report-key")
+    with FaultProxy(prom_url) as proxy:
+        args = ["prom", "query", proxy.url, "vector(1)", "--no-cache", "--start", "-2m"]
+        result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.stderr
+    assert proxy.headers and all("X-Api-Key" not in h for h in proxy.headers)
+
+
+def test_headers_env_naming_an_unset_variable_is_refused() -> None:
+    args = ["prom", "query", "http://127.0.0.1:1", "up", "--no-cache", "--timeout", "0.5"]
+    result = CliRunner(env={"QA_UNSET_HEADERS": None}).invoke(
+        main, [*args, "--headers-env", "QA_UNSET_HEADERS"]
+    )
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        1,
+        "",
+        "error: --headers-env: environment variable QA_UNSET_HEADERS is not set or empty\n",
+    )
 
 
 @pytest.mark.prometheus

@@ -72,6 +72,41 @@ def test_a_password_holding_a_slash_question_mark_or_hash_is_refused(url: str) -
     assert str(info.value) == REFUSAL.format(name="prometheus_url")
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://calendar.example/embed?src=team@group.calendar.example",
+        "https://grafana.example/d/slo/orders?var-owner=ann@example.com",
+        "//grafana.example/d/slo?var-owner=ann@example.com&from=now-7d",
+        "https://app.example/#/users/ann@example.com",
+    ],
+)
+def test_an_email_in_a_query_or_fragment_after_a_path_passes(value: str) -> None:
+    """An ``@`` in the query or fragment of a URL with a path is no ``user@``: a ``/``, then a
+    ``?`` or ``#``, before it is what a token holding ``/`` would not hold (base64 holds
+    neither). Until 2026-11-29 these passed; that day's check of a token holding a ``/``
+    (``https://ab/cd@host``) refused them too, a dashboard link with an owner's email in it
+    included."""
+    assert check_parameters({"label": value}) == {"label": value}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"https://ab'{SECRET}@prom.example",
+        f'https://ab"{SECRET}@prom.example',
+        f"https://ab<{SECRET}@prom.example",
+        f"https://ab>{SECRET}@prom.example",
+    ],
+)
+def test_a_token_holding_a_quote_or_angle_bracket_is_refused(url: str) -> None:
+    """A token given as the user alone may hold any of these (a generated password does): it
+    was refused until 2026-11-29, when the check of a token holding a ``/`` let them pass."""
+    with pytest.raises(ConfigError) as info:
+        check_parameters({"prometheus_url": url})
+    assert str(info.value) == REFUSAL.format(name="prometheus_url")
+
+
 def test_a_password_holding_a_slash_never_reaches_a_notebook(tmp_path: Path) -> None:
     url = f"https://ann:pa/{SECRET}@prom.example"
     with pytest.raises(ConfigError, match="credentials"):

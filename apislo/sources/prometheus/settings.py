@@ -6,9 +6,10 @@ run``, scheduled jobs, the notebooks), which take no secret as a parameter.
 Secrets are never values here: a bearer token or a basic-auth password is named by the variable
 or file holding it, read by :class:`Transport` at each request. A header's value may be a key: no
 message shows one, and a command line, which ``ps`` shows, takes no header whose name says it
-holds one (``X-Api-Key``): the commands read such headers from :data:`HEADERS_ENV`, as reports
-do (:func:`command_options`). Each message names a setting as its source does
-(:class:`SettingsSource`): the option on a command line, the variable in the environment.
+holds one (``X-Api-Key``): the commands read such headers from the variable their
+``--headers-env`` names, as reports read :data:`HEADERS_ENV` (:func:`command_options`). Each
+message names a setting as its source does (:class:`SettingsSource`): the option on a command
+line, the variable in the environment.
 
 >>> options = environment_options(
 ...     {HEADERS_ENV: "X-Scope-OrgID: team-a, X-Tags: a%2Cb", TOKEN_FILE_ENV: "/run/token"}
@@ -149,8 +150,9 @@ COMMAND_LINE = SettingsSource(
         "timeout_s": "--timeout",
         "concurrency": "--concurrency",
     },
-    secret_header=f"{_ON_COMMAND_LINE}: give it in ${HEADERS_ENV}, which apislo reads from the "
-    "environment (NAME:VALUE, comma-separated; a comma in a value written %2C, a % %25)",
+    secret_header=f"{_ON_COMMAND_LINE}: put it in a variable and name that with --headers-env "
+    f"(--headers-env {HEADERS_ENV}; NAME:VALUE, comma-separated, a comma in a value written %2C, "
+    "a % %25)",
 )
 #: The variable of each :class:`Transport` field that the environment sets.
 _VARIABLES = {
@@ -176,12 +178,20 @@ ENVIRONMENT = SettingsSource(
     {field: f"${name}" for field, name in _VARIABLES.items()},
     percent_decoded=True,
 )
-#: :data:`HEADERS_ENV` as the commands read it, beside their options, which take a Bearer or
-#: Basic ``Authorization``'s credential (:func:`command_options`).
-_COMMAND_ENVIRONMENT = replace(
-    ENVIRONMENT,
-    credential=f"is a credential, which apislo reads and checks at each request: {_TOKEN_OPTIONS}",
-)
+
+
+def _command_variable(variable: str) -> SettingsSource:
+    """The variable a command's ``--headers-env`` names, read as :data:`HEADERS_ENV` is, beside
+    the command's options, which take a Bearer or Basic ``Authorization``'s credential."""
+    return replace(
+        ENVIRONMENT,
+        one=f"a header in ${variable} (comma-separated)",
+        named=f"header {{name}} in ${variable}",
+        credential=f"is a credential, which apislo reads and checks at each request: "
+        f"{_TOKEN_OPTIONS}",
+    )
+
+
 #: What each TLS file setting holds, by its :class:`Transport` field, as messages say it.
 _TLS_FILES = {
     "ca_file": "a PEM bundle of CAs, or a folder of them",
@@ -458,37 +468,47 @@ def command_options(
     settings: Mapping[str, Any], environ: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
     """:func:`transport_options` of a command's options (:data:`COMMAND_LINE`), with the headers
-    of :data:`HEADERS_ENV` in ``environ`` (default: this process's environment) added: the one
-    variable the commands read, where a header holding a key goes, as ``--header`` takes none.
-    A ``--header`` replaces the variable's header of the same name (any case).
+    of the variable its ``headers_env`` (``--headers-env``) names in ``environ`` (default: this
+    process's environment) added: where a header holding a key goes, as ``--header`` takes
+    none. A ``--header`` replaces the variable's header of the same name (any case). The
+    variable is read only when named, so a key kept for reports in :data:`HEADERS_ENV` goes to
+    no server a command is pointed at without asking.
 
     >>> options = command_options(
-    ...     {"headers": ["X-Scope-OrgID: team-a"]},
+    ...     {"headers": ["X-Scope-OrgID: team-a"], "headers_env": HEADERS_ENV},
     ...     {HEADERS_ENV: "X-Api-Key: k%2C1, x-scope-orgid: team-b"},
     ... )
     >>> options["headers"]
     {'X-Api-Key': 'k,1', 'X-Scope-OrgID': 'team-a'}
 
     Raises:
-        ConfigError: a header is refused (see :func:`parse_headers`), the variable's also for a
-            value :class:`Transport` refuses; the message names the variable or ``--header``,
-            as the header was given (a Bearer or Basic ``Authorization`` in the variable: the
-            command's token options).
+        ConfigError: the variable named is unset or blank, or a header is refused (see
+            :func:`parse_headers`), the variable's also for a value :class:`Transport`
+            refuses; the message names the variable or ``--header``, as the header was given
+            (a Bearer or Basic ``Authorization`` in the variable: the command's token options).
     """
     from apislo.sources.prometheus.transport import check_headers  # (requests: when connecting)
 
-    options = transport_options(settings, COMMAND_LINE)
+    given = dict(settings)
+    variable = given.pop("headers_env", None)
+    options = transport_options(given, COMMAND_LINE)
+    if not variable:
+        return options
     env = os.environ if environ is None else environ
-    inherited = parse_headers(_header_items(env), _COMMAND_ENVIRONMENT)
-    check_headers(inherited, _COMMAND_ENVIRONMENT.named)  # (Transport would not name the variable)
-    given = {name.lower() for name in options["headers"]}
-    kept = {name: value for name, value in inherited.items() if name.lower() not in given}
+    items = _header_items(env, variable)
+    if not items:
+        raise ConfigError(f"--headers-env: environment variable {variable} is not set or empty")
+    source = _command_variable(variable)
+    inherited = parse_headers(items, source)
+    check_headers(inherited, source.named)  # (Transport would not name the variable)
+    named = {name.lower() for name in options["headers"]}
+    kept = {name: value for name, value in inherited.items() if name.lower() not in named}
     return {**options, "headers": {**kept, **options["headers"]}}
 
 
-def _header_items(env: Mapping[str, str]) -> list[str]:
-    """The ``NAME:VALUE`` texts of :data:`HEADERS_ENV` in ``env`` (comma-separated)."""
-    return [item for item in env.get(HEADERS_ENV, "").split(",") if item.strip()]
+def _header_items(env: Mapping[str, str], variable: str = HEADERS_ENV) -> list[str]:
+    """The ``NAME:VALUE`` texts of ``variable`` in ``env`` (comma-separated)."""
+    return [item for item in env.get(variable, "").split(",") if item.strip()]
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

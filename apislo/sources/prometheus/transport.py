@@ -22,7 +22,7 @@ import math
 import os
 import threading
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from functools import lru_cache
 from numbers import Integral, Real
@@ -481,13 +481,28 @@ class _SecretAuth(requests.auth.AuthBase):
 
 
 class _Session(requests.Session):
-    """A session whose own ``verify`` (a CA file, or ``False``) is used for every request.
+    """A session whose own ``verify`` (a CA file, or ``False``) is used for every request, and
+    whose extra headers (``extra``: :attr:`Transport.headers`) stay with its server.
 
     requests lets ``$REQUESTS_CA_BUNDLE`` or ``$CURL_CA_BUNDLE`` replace a session's ``verify``
     when a request names none (psf/requests#3829): set, as in many containers and CI images,
     they silently overrode ``ca_file`` and ``verify=False``. With the default ``verify=True``
     they still apply, as they do for every other requests program.
+
+    A redirect to another host, port or scheme drops the extra headers, as requests drops an
+    ``Authorization``: they hold an API key or a tenant (``X-Api-Key``, ``X-Scope-OrgID``).
+    Until 2026-11-29 they followed the redirect, to a login page's host too.
     """
+
+    def __init__(self, extra: Iterable[str] = ()) -> None:
+        super().__init__()
+        self._extra = tuple(extra)
+
+    def rebuild_auth(self, prepared_request: Any, response: Any) -> None:
+        if self.should_strip_auth(response.request.url, prepared_request.url):
+            for name in self._extra:
+                prepared_request.headers.pop(name, None)
+        super().rebuild_auth(prepared_request, response)
 
     def merge_environment_settings(
         self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
@@ -507,7 +522,7 @@ def build_session(
         url_auth: basic-auth ``(user, password)`` taken from the server URL
             (:func:`url_credentials`), sent when ``transport`` configures no auth.
     """
-    session = _Session()
+    session = _Session(transport.headers)
     session.headers.update(dict(transport.headers))
     session.auth = _SecretAuth(transport, url_auth)
     verify: Any = str(transport.ca_file) if transport.ca_file else transport.verify
