@@ -1024,6 +1024,30 @@ def test_a_tier_name_openslo_cannot_hold_stops_the_export(tmp_path: Path) -> Non
     )
 
 
+def test_a_data_source_openslo_cannot_name_stops_the_export(tmp_path: Path) -> None:
+    # apislo/v1's source.data_source is free text: since a ratio SLI's metricSourceRef is
+    # exported, `Prom Main` would be written where OpenSLO's schema wants a name
+    spec = write_spec(
+        tmp_path,
+        """
+        version: apislo/v1
+        service: shop
+        slos:
+          - name: orders
+            objectives: [{target: 0.999}]
+            sli: {kind: ratio, bad_query: sum(bad), total_query: sum(total)}
+            source: {kind: prometheus, data_source: Prom Main}
+        """,
+    )
+    with pytest.raises(ConfigError) as info:
+        dump_openslo(load(spec))
+    assert str(info.value) == (
+        f"SLO 'orders' ({spec} (apislo/v1)) cannot be exported: source.data_source 'Prom Main' "
+        "cannot name a DataSource in a metricSourceRef: OpenSLO names are lower-case letters, "
+        "digits, - . _, at most 253; rename it (e.g. prom-main)"
+    )
+
+
 def test_export_keeps_the_data_source_of_ratio_and_threshold_slis(tmp_path: Path) -> None:
     # a ratio SLI's metricSourceRef, read as the SLO's source.data_source, was not exported: the
     # export read back with no data source (a threshold SLI's apislo metric source kept it)
@@ -1112,3 +1136,57 @@ def test_a_metric_source_ref_beside_a_type_needs_no_data_source(tmp_path: Path) 
         f"{path}: spec.indicator.spec.ratioMetric.good.metricSource.metricSourceRef: no "
         "DataSource named 'prometheus-datasource'. Allowed: none loaded."
     )
+
+
+_DATA_SOURCE = """
+apiVersion: openslo/v1
+kind: DataSource
+metadata: {name: prom}
+spec: {type: Prometheus, connectionDetails: {url: http://127.0.0.1:9090}}
+"""
+
+
+def _with_refs(good: str, total: str) -> str:
+    """The ratio SLO of :func:`_slo`, its ``good`` and ``total`` metric sources given these
+    ``metricSourceRef`` beside their ``type: Prometheus``."""
+    good_part, total_part = _slo(ROLLING_28D).split("        total:\n")
+    typed = "            type: Prometheus\n"
+    return "        total:\n".join(
+        part.replace(typed, f"            metricSourceRef: {ref}\n" + typed)
+        for part, ref in ((good_part, good), (total_part, total))
+    )
+
+
+def test_a_misspelled_metric_source_ref_beside_a_type_warns(tmp_path: Path) -> None:
+    # since a ref beside a type needs no DataSource, `porm` for the DataSource `prom` given
+    # beside it loaded without a word (until 2026-11-29 it was refused as naming none)
+    data_source = write_spec(tmp_path, _DATA_SOURCE, "datasource.yaml")
+    path = _write(tmp_path, _with_refs("porm", "porm"))
+    with pytest.warns(SpecWarning) as caught:
+        (slo,) = load([path, data_source])
+    assert [str(w.message) for w in caught] == [
+        f"{path}: spec.indicator.spec.ratioMetric.{part}.metricSource.metricSourceRef: no "
+        "DataSource named 'porm' among those given (prom): kept as a name, as a type is given "
+        "beside it; check its spelling"
+        for part in ("good", "total")
+    ]
+    assert slo.source.data_source == "porm"
+    # the DataSource it names, or none given at all (an export read alone): no warning
+    for paths in ([_write(tmp_path, _with_refs("prom", "prom")), data_source], [path]):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            load(paths)
+
+
+def test_a_total_naming_another_data_source_than_good_warns(tmp_path: Path) -> None:
+    # apislo keeps one data source per SLO, good's: total's `other` was dropped without a
+    # word, and an export now writes `prom` in both
+    path = _write(tmp_path, _with_refs("prom", "other"))
+    with pytest.warns(SpecWarning) as caught:
+        (slo,) = load(path)
+    assert [str(w.message) for w in caught] == [
+        f"{path}: spec.indicator.spec.ratioMetric.total.metricSource.metricSourceRef: 'other', "
+        "but good names 'prom': apislo keeps one data source per SLO, good's (an export writes "
+        "it in both), and runs both queries on the one Prometheus it is given"
+    ]
+    assert slo.source.data_source == "prom"

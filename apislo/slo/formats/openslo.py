@@ -341,16 +341,25 @@ def _source(node: Node, index: dict[str, dict[str, Node]]) -> tuple[str, Node | 
     ``metricSourceRef`` names must be among the files only when the metric source gives no
     ``type``, to take it from there: apislo reads nothing else of it (where Prometheus is, it
     is told on the command line), so beside a ``type`` the reference is kept as a name, as in
-    the OpenSLO README's examples and apislo's export."""
+    the OpenSLO README's examples and apislo's export. One that names none of the
+    ``DataSource`` objects given (a typo, most likely) warns."""
     ms = node.child("metricSource", required=True)
     assert ms is not None
     ms.only("metricSourceRef", "type", "spec")
     ref = ms.text("metricSourceRef")
     kind = ms.text("type")
-    if ref is not None and kind is None:
-        if ref not in index["DataSource"]:
-            known = ", ".join(index["DataSource"]) or "none loaded"
+    if ref is not None and ref not in index["DataSource"]:
+        known = ", ".join(index["DataSource"]) or "none loaded"
+        if kind is None:
             raise ms.error("metricSourceRef", f"no DataSource named {ref!r}", known)
+        if index["DataSource"]:  # (none given: an export read alone, no typo to tell)
+            warn(
+                ms.path,
+                ms.where("metricSourceRef"),
+                f"no DataSource named {ref!r} among those given ({known}): kept as a name, "
+                "as a type is given beside it; check its spelling",
+            )
+    if ref is not None and kind is None:
         ds_spec = index["DataSource"][ref].child("spec")
         kind = ds_spec.text("type") if ds_spec else None
     if kind is None:
@@ -426,7 +435,15 @@ def _sli_v1(
     assert part_node is not None and total_node is not None
     kind, part_spec, ref = _source(part_node, index)
     hints = _hints(kind, ref)
-    total_kind, total_spec, _ = _source(total_node, index)
+    total_kind, total_spec, total_ref = _source(total_node, index)
+    if total_ref is not None and total_ref != ref:
+        warn(
+            total_node.path,
+            total_node.where("metricSource.metricSourceRef"),
+            f"{total_ref!r}, but {part} names {'none' if ref is None else repr(ref)}: apislo "
+            f"keeps one data source per SLO, {part}'s (an export writes it in both), and runs "
+            "both queries on the one Prometheus it is given",
+        )
     if (kind.lower() == "apislo") != (total_kind.lower() == "apislo"):
         raise total_node.error(
             "metricSource.type",

@@ -100,7 +100,18 @@ def _apislo_spec(slo: SLO) -> dict[str, Any]:
 
 def _prometheus(query: str, data_source: str | None) -> dict[str, Any]:
     """A Prometheus metric source running ``query``, with a ``metricSourceRef`` to the
-    ``DataSource`` named ``data_source`` (the SLO's ``source.data_source``), if any."""
+    ``DataSource`` named ``data_source`` (the SLO's ``source.data_source``), if any.
+
+    Raises:
+        ConfigError: ``data_source`` is no OpenSLO name (:data:`NAME_RULE`; apislo/v1 takes
+            any text there, ``Prom Main``), which OpenSLO's validators would refuse.
+    """
+    if data_source is not None and not NAME_RULE.match(data_source):
+        raise ConfigError(
+            f"source.data_source {data_source!r} cannot name a DataSource in a "
+            "metricSourceRef: OpenSLO names are lower-case letters, digits, - . _, at most "
+            "253; rename it (e.g. prom-main)"
+        )
     ref = {"metricSourceRef": data_source} if data_source is not None else {}
     return {"metricSource": {**ref, "type": "Prometheus", "spec": {"query": query}}}
 
