@@ -81,6 +81,34 @@ def test_conflicting_and_unknown_options() -> None:
         Prometheus("http://127.0.0.1:1", token="abc")  # secrets are never parameters
 
 
+def test_an_authorization_header_beside_a_token_or_basic_auth_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Until 2026-11-29 the token or basic auth silently replaced the header (requests sets
+    ``Authorization`` from the session's auth), and a URL's ``user:password@`` was ignored
+    beside it; the header's value is never shown."""
+    monkeypatch.setenv("QA_MIXED_TOKEN", "tok")
+    header = {"authorization": f"Token {SECRET}"}
+    with pytest.raises(ConfigError) as info:
+        Transport(bearer_token_env="QA_MIXED_TOKEN", headers=header)
+    assert str(info.value) == (
+        "give an Authorization header (header authorization) or bearer_token_env, not both: "
+        "the header would be replaced"
+    )
+    with pytest.raises(ConfigError) as info:
+        Transport(basic_user="ann", headers=header)
+    assert str(info.value) == (
+        "give an Authorization header (header authorization) or basic_user, not both: the "
+        "header would be replaced"
+    )
+    with pytest.raises(ConfigError) as info:
+        Prometheus("http://ann:pw@127.0.0.1:1", cache=False, headers=header)
+    assert str(info.value) == (
+        "credentials given twice: in the URL (user:password@) and by header authorization; "
+        "give them one way only"
+    )
+
+
 def test_a_password_or_key_without_its_user_or_cert_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

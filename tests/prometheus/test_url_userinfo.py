@@ -96,3 +96,24 @@ def test_a_scheduled_report_keeps_no_part_of_the_password(
     assert nbformat.read(failed, as_version=4).metadata["apislo"]["evalue"] == REFUSAL
     kept = ["history.jsonl", "index.html", "leak/report.failed.ipynb"]
     assert [name for name in kept if "LEAK" in (reports / name).read_text(encoding="utf-8")] == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[zz]:9090",  # a bracketed host that is no IP address
+        "http://ann:LEAKPW@[zz]:9090",
+        "http://[::1:9090",  # an unclosed bracket
+        "http://prom.example:99999",  # a port out of range
+        "http://ann:LEAKPW@prom.example:9x",  # a port that is no number
+    ],
+)
+def test_a_url_that_cannot_be_parsed_is_one_line(url: str) -> None:
+    """Until 2026-11-29 each was a ValueError or requests' InvalidURL traceback, the URL (with
+    its password) in it."""
+    result = CliRunner().invoke(main, ["prom", "query", url, "up", "--no-cache"])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "error: the Prometheus URL is not a valid URL: a host in [ ] must be an IP address, and "
+        "a port a number from 0 to 65535 (not shown: it may hold a password)\n"
+    )

@@ -392,15 +392,28 @@ def check_url_userinfo(url: str, what: str) -> None:
         what: what it is, as the message names it (``the Prometheus URL``).
 
     Raises:
-        ConfigError: it has such an ``@``; the message shows no part of the URL.
+        ConfigError: it has such an ``@``, or is no URL (a bracketed host that is no IP address,
+            a port that is no number from 0 to 65535: until 2026-11-29 a ``ValueError``
+            traceback); the message shows no part of the URL.
     """
-    parts = urlsplit(url)
+    not_a_url = ConfigError(
+        f"{what} is not a valid URL: a host in [ ] must be an IP address, and a port a number "
+        "from 0 to 65535 (not shown: it may hold a password)"
+    )
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise not_a_url from None
     if "@" in parts.path + parts.query + parts.fragment:
         raise ConfigError(
             f"{what} has an @ after its host, or no http(s):// before its user:password@ (not "
             "shown: it may hold a password): write it as http(s)://USER:PASSWORD@HOST, with a "
             "/ ? or # in the user or password written as %2F, %3F or %23"
         )
+    try:
+        parts.port  # noqa: B018  (reading it checks it)
+    except ValueError:
+        raise not_a_url from None
 
 
 def check_lone_surrogate(text: str, what: str) -> None:

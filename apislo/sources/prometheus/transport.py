@@ -137,7 +137,8 @@ class Transport:
         Raises:
             ConfigError: both token settings, a token and basic auth, both password settings,
                 a password without its user (it would be silently left out of every request),
-                or a user that basic auth cannot send.
+                a user that basic auth cannot send, or an ``Authorization`` header beside a
+                token or basic auth (until 2026-11-29 the header was silently replaced).
         """
         name = self.named
         token = "bearer_token_env" if self.bearer_token_env else "bearer_token_file"
@@ -161,6 +162,17 @@ class Transport:
             )
         if self.basic_user:
             _checked(self.basic_user, _BASIC, "basic auth", name("basic_user"))
+        header = self.authorization_header()
+        if header and (getattr(self, token) or self.basic_user):
+            setting = name(token) if getattr(self, token) else name("basic_user")
+            raise ConfigError(
+                f"give an Authorization header ({name('headers').format(name=header)}) or "
+                f"{setting}, not both: the header would be replaced"
+            )
+
+    def authorization_header(self) -> str | None:
+        """The name of an ``Authorization`` header of :attr:`headers` (as given), if any."""
+        return next((name for name in self.headers if name.lower() == "authorization"), None)
 
     def _check_tls(self) -> None:
         """Refuse TLS settings that would be ignored, naming them.
@@ -381,6 +393,10 @@ def _basic_password(transport: Transport) -> str:
     return _read_secret(t.basic_password_env, t.basic_password_file, "basic auth", _BASIC) or ""
 
 
+#: The fields that configure authentication.
+_AUTH_SETTINGS = ("bearer_token_env", "bearer_token_file", "basic_user")
+
+
 def url_credentials(url: str, transport: Transport) -> tuple[str, str] | None:
     """The ``user:password@`` of ``url`` (percent-decoded) for basic auth, or ``None``.
 
@@ -392,12 +408,14 @@ def url_credentials(url: str, transport: Transport) -> tuple[str, str] | None:
     parts = urlsplit(url)
     if "@" not in parts.netloc:
         return None
-    for setting in ("bearer_token_env", "bearer_token_file", "basic_user"):
-        if getattr(transport, setting):
-            raise ConfigError(
-                "credentials given twice: in the URL (user:password@) and by "
-                f"{transport.named(setting)}; give them one way only"
-            )
+    given = [transport.named(s) for s in _AUTH_SETTINGS if getattr(transport, s)]
+    if header := transport.authorization_header():
+        given.append(transport.named("headers").format(name=header))
+    if given:
+        raise ConfigError(
+            f"credentials given twice: in the URL (user:password@) and by {given[0]}; give them "
+            "one way only"
+        )
     user, password = (
         _checked(unquote(part or ""), _BASIC, "basic auth", "the URL's user:password@")
         for part in (parts.username, parts.password)
