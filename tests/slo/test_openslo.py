@@ -999,53 +999,39 @@ def test_export_keeps_a_policy_name_its_alert_policies_do_not_spell(tmp_path: Pa
         assert policy_for(again).name == name
 
 
-def test_a_tier_name_openslo_cannot_hold_stops_the_export(tmp_path: Path) -> None:
-    # apislo's tier names are free text: `Fast burn` was exported as the name of an
-    # AlertCondition, which OpenSLO (and the import) refuses, found only when it was read
-    spec = write_spec(
-        tmp_path,
-        """
-        version: apislo/v1
-        service: shop
-        slos:
-          - name: orders
-            objectives: [{target: 0.999}]
-            alerting:
-              tiers: [{name: Fast burn, severity: page, long_window: 1h, short_window: 5m,
-                       factor: 14.4}]
-        """,
-    )
+@pytest.mark.parametrize(
+    ("lines", "problem"),
+    [
+        (
+            # apislo's tier names are free text: `Fast burn` was exported as the name of an
+            # AlertCondition, which OpenSLO (and the import) refuses, found only when read
+            "alerting:\n  tiers: [{name: Fast burn, severity: page, long_window: 1h, "
+            "short_window: 5m, factor: 14.4}]",
+            "tier 'Fast burn' name: 'Fast burn' cannot name its AlertCondition: OpenSLO names "
+            "are lower-case letters, digits, - . _, at most 253; rename the tier (e.g. fast-burn)",
+        ),
+        (
+            # source.data_source is free text too: since a ratio SLI's metricSourceRef is
+            # exported, `Prom Main` would be written where OpenSLO's schema wants a name
+            "sli: {kind: ratio, bad_query: sum(bad), total_query: sum(total)}\n"
+            "source: {kind: prometheus, data_source: Prom Main}",
+            "source.data_source 'Prom Main' cannot name a DataSource in a metricSourceRef: "
+            "OpenSLO names are lower-case letters, digits, - . _, at most 253; rename it (e.g. "
+            "prom-main)",
+        ),
+    ],
+    ids=["tier", "data-source"],
+)
+def test_a_name_openslo_cannot_hold_stops_the_export(
+    tmp_path: Path, lines: str, problem: str
+) -> None:
+    body = "version: apislo/v1\nservice: shop\nslos:\n  - name: orders\n"
+    body += "    objectives: [{target: 0.999}]\n"
+    body += "".join(f"    {line}\n" for line in lines.split("\n"))
+    spec = write_spec(tmp_path, body)
     with pytest.raises(ConfigError) as info:
         dump_openslo(load(spec))
-    assert str(info.value) == (
-        f"SLO 'orders' ({spec} (apislo/v1)) cannot be exported: tier 'Fast burn' name: "
-        "'Fast burn' cannot name its AlertCondition: OpenSLO names are lower-case letters, "
-        "digits, - . _, at most 253; rename the tier (e.g. fast-burn)"
-    )
-
-
-def test_a_data_source_openslo_cannot_name_stops_the_export(tmp_path: Path) -> None:
-    # apislo/v1's source.data_source is free text: since a ratio SLI's metricSourceRef is
-    # exported, `Prom Main` would be written where OpenSLO's schema wants a name
-    spec = write_spec(
-        tmp_path,
-        """
-        version: apislo/v1
-        service: shop
-        slos:
-          - name: orders
-            objectives: [{target: 0.999}]
-            sli: {kind: ratio, bad_query: sum(bad), total_query: sum(total)}
-            source: {kind: prometheus, data_source: Prom Main}
-        """,
-    )
-    with pytest.raises(ConfigError) as info:
-        dump_openslo(load(spec))
-    assert str(info.value) == (
-        f"SLO 'orders' ({spec} (apislo/v1)) cannot be exported: source.data_source 'Prom Main' "
-        "cannot name a DataSource in a metricSourceRef: OpenSLO names are lower-case letters, "
-        "digits, - . _, at most 253; rename it (e.g. prom-main)"
-    )
+    assert str(info.value) == f"SLO 'orders' ({spec} (apislo/v1)) cannot be exported: {problem}"
 
 
 def test_export_keeps_the_data_source_of_ratio_and_threshold_slis(tmp_path: Path) -> None:
