@@ -259,16 +259,62 @@ def test_the_variable_of_reports_goes_to_no_server_a_command_is_not_told_to_send
     assert proxy.headers and all("X-Api-Key" not in h for h in proxy.headers)
 
 
-def test_headers_env_naming_an_unset_variable_is_refused() -> None:
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("QA_UNSET_HEADERS", None, "environment variable QA_UNSET_HEADERS is not set or holds "),
+        ("QA_BLANK_HEADERS", " , ", "environment variable QA_BLANK_HEADERS is not set or holds "),
+        ("", None, "give the name of an environment variable"),
+    ],
+    ids=["unset", "commas", "no-name"],
+)
+def test_headers_env_naming_no_headers_is_refused(
+    name: str, value: str | None, message: str
+) -> None:
+    """A command told to send a variable's headers sends none of them only when refused: until
+    2026-11-29 `--headers-env ""` was ignored, and a variable of commas was "empty"."""
     args = ["prom", "query", "http://127.0.0.1:1", "up", "--no-cache", "--timeout", "0.5"]
-    result = CliRunner(env={"QA_UNSET_HEADERS": None}).invoke(
-        main, [*args, "--headers-env", "QA_UNSET_HEADERS"]
-    )
-    assert (result.exit_code, result.stdout, result.stderr) == (
-        1,
-        "",
-        "error: --headers-env: environment variable QA_UNSET_HEADERS is not set or empty\n",
-    )
+    env = {name: value} if name else {}
+    result = CliRunner(env=env).invoke(main, [*args, "--headers-env", name])
+    expected = f"error: --headers-env: {message}" + ("no header\n" if name else "\n")
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", expected)
+
+
+@pytest.mark.parametrize(
+    ("url", "flags", "message"),
+    [
+        (
+            "http://127.0.0.1:1",
+            ["--bearer-token-env", "QA_TOKEN"],
+            "give an Authorization header (header Authorization in $QA_HEADERS) or "
+            "--bearer-token-env, not both: the header would be replaced",
+        ),
+        (
+            "http://127.0.0.1:1",
+            ["--basic-user", "ann", "--header", "X-Scope-OrgID: team-a"],
+            "give an Authorization header (header Authorization in $QA_HEADERS) or "
+            "--basic-user, not both: the header would be replaced",
+        ),
+        (
+            "http://ann:LEAKPW@127.0.0.1:1",
+            [],
+            "credentials given twice: in the URL (user:password@) and by header Authorization "
+            "in $QA_HEADERS; give them one way only",
+        ),
+    ],
+    ids=["token", "basic-beside-a-tenant", "url-userinfo"],
+)
+def test_an_authorization_header_beside_other_credentials_names_its_variable(
+    url: str, flags: list[str], message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--header takes no Authorization, so a command's comes from its --headers-env variable,
+    which the message names. Until 2026-11-29 it was `header Authorization`, as in Python, or
+    `--header Authorization` beside a --header."""
+    monkeypatch.setenv("QA_HEADERS", "Authorization: Token LEAK9")
+    monkeypatch.setenv("QA_TOKEN", "tok")
+    args = ["prom", "query", url, "up", "--no-cache", "--timeout", "0.5"]
+    result = CliRunner().invoke(main, [*args, "--headers-env", "QA_HEADERS", *flags])
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"error: {message}\n")
 
 
 @pytest.mark.prometheus

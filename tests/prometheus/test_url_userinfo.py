@@ -117,3 +117,27 @@ def test_a_url_that_cannot_be_parsed_is_one_line(url: str) -> None:
         "error: the Prometheus URL is not a valid URL: a host in [ ] must be an IP address, and "
         "a port a number from 0 to 65535 (not shown: it may hold a password)\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("http://:9090", "http://:9090"),  # no host
+        ("http://ann:LEAKPW@:9090", "http://:9090"),
+        ("http://", "http://"),
+        ("http://ann:LEAKPW@prom example:9090", "http://prom example:9090"),  # a space
+        ("http://[::1]x:9090", "http://[::1]x:9090"),
+        ("http://.prom.example:9090", "http://.prom.example:9090"),
+    ],
+)
+def test_a_url_whose_host_requests_refuses_is_one_line(url: str, shown: str) -> None:
+    """urlsplit takes these, and requests refused them at the first request: until 2026-11-29 a
+    traceback of InvalidURL. The message shows the URL without its user:password@, as others
+    do."""
+    result = CliRunner().invoke(main, ["prom", "query", url, "up", "--no-cache"])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: {shown}: the Prometheus URL has no host, or one that is no host name or IP "
+        "address (a space or % in it, a label starting with . or *); give http(s)://HOST or "
+        "http(s)://HOST:PORT\n"
+    )

@@ -3,6 +3,7 @@ report runs (parameters are saved in the notebook and shown in the report)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -105,6 +106,30 @@ def test_a_token_holding_a_quote_or_angle_bracket_is_refused(url: str) -> None:
     with pytest.raises(ConfigError) as info:
         check_parameters({"prometheus_url": url})
     assert str(info.value) == REFUSAL.format(name="prometheus_url")
+
+
+@pytest.mark.parametrize(
+    ("value", "refused"),
+    [
+        ("a" * 20_000, False),  # a long run of letters: each a scheme's start
+        ("a://x" * 4_000, False),  # a URL start every 5 characters, no @ after any
+        ("http://" * 3_000, False),
+        ("(//a:/" * 3_400, False),
+        ("a://x" * 4_000 + "@", True),  # the last ends a://x@, a token x
+    ],
+)
+def test_a_long_value_is_checked_in_a_moment(value: str, refused: bool) -> None:
+    """Until 2026-11-29 each took 1 to 7 seconds (the credentials' regex read on to the next
+    ``@`` from every ``//``, and tried a scheme at each letter of a run), and a job's values
+    are checked at each run."""
+    began = time.perf_counter()
+    try:
+        check_parameters({"label": value})
+    except ConfigError as error:
+        assert (refused, str(error)) == (True, REFUSAL.format(name="label"))
+    else:
+        assert not refused
+    assert time.perf_counter() - began < 0.5
 
 
 def test_a_password_holding_a_slash_never_reaches_a_notebook(tmp_path: Path) -> None:

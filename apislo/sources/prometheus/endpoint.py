@@ -151,7 +151,8 @@ class Endpoint:
             a query string or fragment, an ``@`` after its host (see
             :func:`~apislo.sources.prometheus.settings.check_url_userinfo`), or a lone surrogate
             (see :func:`~apislo.sources.prometheus.settings.check_lone_surrogate`; one in its
-            ``user:password@`` is refused unshown, by :func:`url_credentials`).
+            ``user:password@`` is refused unshown, by :func:`url_credentials`), or no host or
+            one that requests cannot parse (``http://:9090``, ``http://a b:9090``).
     """
 
     def __init__(self, url: str, transport: Transport) -> None:
@@ -165,6 +166,14 @@ class Endpoint:
                 f"token by environment variable or file ({transport.named('bearer_token_env')}, "
                 f"{transport.named('bearer_token_file')})"
             )
+        try:  # (requests refuses it at the first request, a traceback; until 2026-11-29)
+            requests.PreparedRequest().prepare_url(public_url(url), None)
+        except requests.exceptions.InvalidURL:
+            raise ConfigError(
+                f"{public_url(url)}: the Prometheus URL has no host, or one that is no host name "
+                "or IP address (a space or % in it, a label starting with . or *); give "
+                "http(s)://HOST or http(s)://HOST:PORT"
+            ) from None
         self._url_auth = url_credentials(url, transport)
         prefix = transport.path_prefix.strip("/")
         self.base = public_url(url) + (f"/{prefix}" if prefix else "")

@@ -495,7 +495,8 @@ def command_options(
     {'X-Api-Key': 'k,1', 'X-Scope-OrgID': 'team-a'}
 
     Raises:
-        ConfigError: the variable named is unset or blank, or a header is refused (see
+        ConfigError: no variable is named (``--headers-env ""``), the variable named holds no
+            header (unset, blank, commas), or a header is refused (see
             :func:`parse_headers`), the variable's also for a value :class:`Transport`
             refuses; the message names the variable or ``--header``, as the header was given
             (a Bearer or Basic ``Authorization`` in the variable: the command's token options).
@@ -505,18 +506,31 @@ def command_options(
     given = dict(settings)
     variable = given.pop("headers_env", None)
     options = transport_options(given, COMMAND_LINE)
-    if not variable:
+    if variable is None:
         return options
+    if not variable.strip():
+        raise ConfigError("--headers-env: give the name of an environment variable")
     env = os.environ if environ is None else environ
     items = _header_items(env, variable)
     if not items:
-        raise ConfigError(f"--headers-env: environment variable {variable} is not set or empty")
+        raise ConfigError(
+            f"--headers-env: environment variable {variable} is not set or holds no header"
+        )
     source = _command_variable(variable)
     inherited = parse_headers(items, source)
     check_headers(inherited, source.named)  # (Transport would not name the variable)
+    check_headers(options["headers"], COMMAND_LINE.named)  # (...nor, from here on, --header)
     named = {name.lower() for name in options["headers"]}
     kept = {name: value for name, value in inherited.items() if name.lower() not in named}
-    return {**options, "headers": {**kept, **options["headers"]}}
+    # Transport names a header in its other messages (an Authorization beside a token or a
+    # URL's user:password@) as the variable does: --header takes no Authorization. Until
+    # 2026-11-29 it was `header Authorization`, or `--header Authorization`, as given in Python.
+    return {
+        **options,
+        "headers": {**kept, **options["headers"]},
+        "setting_names": {**options["setting_names"], "headers": source.named},
+        "given_settings": options["given_settings"] | {"headers"},
+    }
 
 
 def _header_items(env: Mapping[str, str], variable: str = HEADERS_ENV) -> list[str]:

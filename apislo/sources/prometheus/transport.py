@@ -507,8 +507,9 @@ class _Session(requests.Session):
     they silently overrode ``ca_file`` and ``verify=False``. With the default ``verify=True``
     they still apply, as they do for every other requests program.
 
-    A redirect to another host, port or scheme drops the extra headers, as requests drops an
-    ``Authorization``: they hold an API key or a tenant (``X-Api-Key``, ``X-Scope-OrgID``).
+    A redirect to another host or port drops the extra headers where requests drops an
+    ``Authorization`` (``should_strip_auth``: not on an upgrade from http to https on the same
+    host's default ports): they hold an API key or a tenant (``X-Api-Key``, ``X-Scope-OrgID``).
     Until 2026-11-29 they followed the redirect, to a login page's host too.
     """
 
