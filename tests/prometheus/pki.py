@@ -1,12 +1,14 @@
 """Throwaway certificates for TLS tests, made by the ``openssl`` command (the ``cryptography``
-package is not installed): a CA, and certificates it signs for a server or a client, valid or
-already expired. Keys are unencrypted P-256 keys; everything is written under the folder given.
+package is not installed): a CA, and certificates it signs for a server or a client, valid,
+already expired or not yet valid. Keys are unencrypted P-256 keys; everything is written under
+the folder given.
 """
 
 from __future__ import annotations
 
 import subprocess
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from tests.conftest import require_binary
@@ -41,11 +43,15 @@ def make_ca(folder: Path, name: str) -> Pair:
     return ca
 
 
-def issue(folder: Path, name: str, ca: Pair, extension: str, days: int = 2) -> Pair:
+def issue(
+    folder: Path, name: str, ca: Pair, extension: str, days: int = 2, start: str | None = None
+) -> Pair:
     """A certificate (``CN=name``) signed by ``ca`` with one X.509v3 ``extension``
     (``subjectAltName=IP:127.0.0.1`` for a server, ``extendedKeyUsage=clientAuth`` for a
     client), valid from now for ``days`` days (``-1``: a validity that ended a day ago, which
-    OpenSSL and Go call expired)."""
+    OpenSSL and Go call expired), or from ``start`` (``YYYYMMDDHHMMSSZ``, UTC) for ``days``
+    days: a date to come makes one not yet valid (made by ``openssl ca``, as OpenSSL 3.0's
+    ``x509 -req`` starts every validity now)."""
     pair = _paths(folder, name)
     request, extfile = folder / f"{name}.csr", folder / f"{name}.ext"
     extfile.write_text(extension + "\n", encoding="ascii")
@@ -53,8 +59,34 @@ def issue(folder: Path, name: str, ca: Pair, extension: str, days: int = 2) -> P
         "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
         "-subj", f"/CN={name}", "-keyout", pair.key, "-out", str(request),
     )  # fmt: skip
+    if start is None:
+        _openssl(
+            "x509", "-req", "-in", str(request), "-CA", ca.cert, "-CAkey", ca.key,
+            "-days", str(days), "-extfile", str(extfile), "-out", pair.cert,
+        )  # fmt: skip
+        return pair
+    config = _ca_config(folder / f"{name}-ca")
+    end = (datetime.strptime(start, "%Y%m%d%H%M%SZ") + timedelta(days=days)).strftime(
+        "%Y%m%d%H%M%SZ"
+    )
     _openssl(
-        "x509", "-req", "-in", str(request), "-CA", ca.cert, "-CAkey", ca.key,
-        "-days", str(days), "-extfile", str(extfile), "-out", pair.cert,
+        "ca", "-batch", "-config", str(config), "-cert", ca.cert, "-keyfile", ca.key,
+        "-in", str(request), "-out", pair.cert, "-startdate", start, "-enddate", end,
+        "-extfile", str(extfile), "-notext",
     )  # fmt: skip
     return pair
+
+
+def _ca_config(folder: Path) -> Path:
+    """A minimal ``openssl ca`` configuration in a folder of its own (its database, serial)."""
+    folder.mkdir()
+    (folder / "index.txt").write_text("", encoding="ascii")
+    (folder / "serial").write_text("01\n", encoding="ascii")
+    config = folder / "ca.cnf"
+    config.write_text(
+        f"[ca]\ndefault_ca = d\n[d]\ndatabase = {folder / 'index.txt'}\n"
+        f"new_certs_dir = {folder}\nserial = {folder / 'serial'}\ndefault_md = sha256\n"
+        "policy = p\n[p]\ncommonName = supplied\n",
+        encoding="ascii",
+    )
+    return config

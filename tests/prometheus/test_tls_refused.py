@@ -62,6 +62,7 @@ class Pki:
     old_client: Pair  # a client certificate whose validity ended a day ago
     other_host: Pair  # a server certificate for other.example only
     expired: Pair  # a server certificate whose validity ended a day ago
+    not_yet_valid: Pair  # a server certificate whose validity starts in 2099
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
         old_client=issue(folder, "old-client", ca, CLIENT, days=-1),
         other_host=issue(folder, "other-host", ca, "subjectAltName=DNS:other.example"),
         expired=issue(folder, "expired", ca, SERVER, days=-1),
+        not_yet_valid=issue(folder, "not-yet-valid", ca, SERVER, start="20990101000000Z"),
     )
 
 
@@ -210,8 +212,15 @@ def test_a_client_certificate_of_another_ca_is_one_clear_error_not_retried(
             "has expired (certificate has expired): have it renewed on the server (or check "
             "this machine's clock)",
         ),
+        (
+            # until 2026-11-29: "is not trusted ...: give the CA that signed it", given already
+            "not_yet_valid",
+            "127.0.0.1",
+            "is not yet valid (certificate is not yet valid): check this machine's clock, or "
+            "have the server present one valid now",
+        ),
     ],
-    ids=["ip-address-mismatch", "hostname-mismatch", "expired"],
+    ids=["ip-address-mismatch", "hostname-mismatch", "expired", "not-yet-valid"],
 )
 def test_a_server_certificate_for_another_host_or_expired_says_so(
     mtls: MutualTls, naps: list[float], certificate: str, host: str, problem: str

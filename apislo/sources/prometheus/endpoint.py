@@ -93,6 +93,7 @@ _OTHER_HOST = (
 )
 #: The same by OpenSSL's verify code (``X509_V_ERR_*``); any code not here: :data:`_UNTRUSTED`.
 _CERT_PROBLEMS = {
+    9: ("is not yet valid", "check this machine's clock, or have the server present one valid now"),
     10: ("has expired", "have it renewed on the server (or check this machine's clock)"),
     62: _OTHER_HOST,  # HOSTNAME_MISMATCH
     64: _OTHER_HOST,  # IP_ADDRESS_MISMATCH
