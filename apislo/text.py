@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import yaml
 
 __all__ = [
+    "HALF_PAIR",
     "LONE_SURROGATE",
     "MISSING_KEY",
     "SECRET_JSON_KEYS",
@@ -169,6 +170,8 @@ def printable(text: str) -> str:
 #: escape such as ``"\ud83d"`` (and two of the JSON-style pair ``"\ud83d\ude00"``), and Python
 #: holds a byte of a file name that is not UTF-8 as one (``os.fsdecode``).
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+#: What a lone surrogate is, as messages say it.
+HALF_PAIR = "half of a UTF-16 surrogate pair, which UTF-8 cannot hold"
 #: What to write in a YAML file instead of an escape that makes a lone surrogate.
 SURROGATE_INSTEAD = (
     "the character itself, or one escape such as \\U0001F600 (not a \\ud83d\\ude00 pair)"
@@ -357,7 +360,7 @@ def read_yaml(path: str | Path, what: str) -> Any:
     if found := lone_surrogate(doc):
         field, character = found
         raise ConfigError(
-            f"{path}: {what} field {field} holds {character}, half of a UTF-16 surrogate pair, "
-            f"which UTF-8 cannot hold: write {SURROGATE_INSTEAD}"
+            f"{path}: {what} field {field} holds {character}, {HALF_PAIR}: write "
+            f"{SURROGATE_INSTEAD}"
         )
     return doc

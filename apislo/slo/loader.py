@@ -31,6 +31,7 @@ from apislo.slo.formats import apislo_yaml, openslo, sloth
 from apislo.slo.formats._fields import SpecWarning
 from apislo.slo.spec import SLO
 from apislo.text import (
+    HALF_PAIR,
     SURROGATE_INSTEAD,
     YAML_VALUE_ERRORS,
     lone_surrogate,
@@ -105,8 +106,7 @@ def _refuse_surrogates(doc: Mapping[str, Any], path: Path) -> None:
         raise SpecError(
             str(path),
             where,
-            f"holds {character}, half of a UTF-16 surrogate pair, which UTF-8 cannot hold (nor "
-            "a query, a rule or a report)",
+            f"holds {character}, {HALF_PAIR} (nor a query, a rule or a report)",
             SURROGATE_INSTEAD,
         )
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from apislo.errors import ConfigError
-from apislo.text import is_secret_key, lone_surrogate
+from apislo.text import HALF_PAIR, is_secret_key, lone_surrogate
 
 if TYPE_CHECKING:
     import ssl
@@ -433,9 +433,8 @@ def check_lone_surrogate(text: str, what: str) -> None:
     if found := lone_surrogate(text):
         _, character = found
         raise ConfigError(
-            f"{what} holds {character}, half of a UTF-16 surrogate pair, which UTF-8 cannot "
-            "hold: write the character itself, or its UTF-8 bytes percent-encoded (%C3%A9 for "
-            "U+00E9)"
+            f"{what} holds {character}, {HALF_PAIR}: write the character itself, or its UTF-8 "
+            "bytes percent-encoded (%C3%A9 for U+00E9)"
         )
 
 

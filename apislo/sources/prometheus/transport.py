@@ -39,7 +39,7 @@ from apislo.sources.prometheus.settings import (
     check_lone_surrogate,
     check_tls_files,
 )
-from apislo.text import lone_surrogate
+from apislo.text import HALF_PAIR, lone_surrogate
 
 __all__ = ["Transport", "build_session", "check_headers", "credentials_digest", "url_credentials"]
 
@@ -315,7 +315,7 @@ def _flaw(value: str, charset: _Charset) -> str | None:
     if not charset.spaces and any(char.isspace() for char in value):
         return "a space"
     if lone_surrogate(value):  # (said as such: it is no character, and UTF-8 cannot hold it)
-        return "a lone surrogate (half of a UTF-16 surrogate pair, which UTF-8 cannot hold)"
+        return f"a lone surrogate ({HALF_PAIR})"
     if any(ord(char) > charset.highest for char in value):
         return charset.beyond
     return None
