@@ -266,12 +266,15 @@ def yaml_loader() -> type[yaml.SafeLoader]:
     Keys are the same when their values are (``1`` and ``0x1``, ``yes`` and ``true``), as in the
     mapping read. A merge (``<<: *base``) may give keys again: the mapping's own win, as YAML
     says. A duplicate raises a ``yaml.constructor.ConstructorError`` at the second key, whose
-    problem names the key as written and the line of the first (never a line's text). Values
+    problem names the key as written and the line of the first (never a line's text); a key
+    written as an alias (``*name``) is placed where the alias is, not at its anchor. Values
     nested hundreds deep, which PyYAML composes recursively, raise a
     ``yaml.composer.ComposerError`` where it stopped, not a ``RecursionError``.
     """
     import yaml
     from yaml.composer import ComposerError
+    from yaml.events import AliasEvent
+    from yaml.nodes import ScalarNode
 
     class UniqueKeyLoader(yaml.SafeLoader):
         def compose_document(self) -> yaml.Node:
@@ -287,6 +290,17 @@ def yaml_loader() -> type[yaml.SafeLoader]:
         def construct_document(self, node: yaml.Node) -> Any:
             _refuse_duplicate_keys(self, node)
             return super().construct_document(node)
+
+        def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+            """The node, a scalar reached by an alias (``*name``) as a copy marked where the
+            alias is written, so a message about it names that line, not the anchor's."""
+            if not self.check_event(AliasEvent):
+                return super().compose_node(parent, index)
+            alias = self.peek_event()
+            node = super().compose_node(parent, index)
+            if not isinstance(node, ScalarNode):  # (a shared list or mapping stays one object)
+                return node
+            return ScalarNode(node.tag, node.value, alias.start_mark, alias.end_mark, node.style)
 
     return UniqueKeyLoader
 

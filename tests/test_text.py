@@ -45,6 +45,10 @@ def test_a_tagged_value_that_cannot_be_is_a_config_error_without_the_value(
         ("yes: a\ntrue: b\n", 2, "true", 1),
         # in a flow mapping inside a list, both on one line
         ("a:\n  - {b: 1, c: 2, b: 3}\n", 2, "b", 2),
+        # a key written as an alias is where the alias is, not at its anchor (line 1): until
+        # 2026-11-29 the first was said to be on line 1, and an alias given second was the error
+        ("base: &k name\nm:\n  *k : 1\n  name: 2\n", 4, "name", 3),
+        ("base: &k name\nm:\n  name: 2\n  *k : 1\n", 4, "name", 3),
     ],
 )
 def test_read_yaml_refuses_a_key_given_twice(
