@@ -11,7 +11,8 @@ other headers the same way (Mimir answers 401 to a request without its ``X-Scope
 With ``tls`` (a PEM certificate and key), the proxy speaks https; with ``client_ca`` too, it
 also wants a client certificate signed by that CA (mutual TLS), and :attr:`FaultProxy.client_names`
 lists the common name of each one it accepted. ``tickets=False`` makes it send no session ticket
-(as servers with them turned off), ``max_tls`` caps the TLS version it speaks.
+(as servers with them turned off), ``max_tls`` caps the TLS version it speaks, and ``ciphers``
+(an OpenSSL cipher list) limits its TLS 1.2 cipher suites.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class FaultProxy:
         client_ca: str | None = None,
         tickets: bool = True,
         max_tls: ssl.TLSVersion | None = None,
+        ciphers: str | None = None,
     ) -> None:
         self.upstream = urlsplit(upstream)
         self.required = dict(require_headers or {})
@@ -94,6 +96,8 @@ class FaultProxy:
                 context.options |= ssl.OP_NO_TICKET
             if max_tls:
                 context.maximum_version = max_tls
+            if ciphers:
+                context.set_ciphers(ciphers)
             if client_ca:
                 context.verify_mode = ssl.CERT_REQUIRED
                 context.load_verify_locations(client_ca)

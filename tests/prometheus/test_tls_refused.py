@@ -49,6 +49,11 @@ SELF_SIGNED, SELF_SIGNED_KEY = (
 #: given: on the command line, in Python.
 GIVE_ONE = "give a valid one signed by a CA it trusts with --client-cert and --client-key"
 GIVE_ONE_PY = "give a valid one signed by a CA it trusts with client_cert and client_key"
+#: What else the handshake_failure alert (40) of OpenSSL's TLS 1.2 servers can mean, and do.
+OR_NO_CIPHER = (
+    "or it shares no cipher suite or key exchange group with this client (this alert says either)"
+)
+OR_CHECK = "or check the TLS settings of the server"
 
 
 @dataclass(frozen=True)
@@ -155,11 +160,14 @@ def test_a_client_certificate_its_ca_signed_is_accepted(mtls: MutualTls) -> None
 
 
 @pytest.mark.prometheus
+@pytest.mark.parametrize("versions", [{}, {"max_version": "TLS12"}], ids=["any", "tls1.2"])
 def test_no_client_certificate_is_one_clear_error_not_retried(
-    mtls: MutualTls, naps: list[float]
+    mtls: MutualTls, naps: list[float], versions: dict[str, str]
 ) -> None:
     """It was "unreachable (SSLError: ... Max retries exceeded ...)" after five attempts. Go's
-    TLS server (Prometheus 2.42's) refuses with a bad_certificate alert (42)."""
+    TLS server (Prometheus 2.42's) refuses with a bad_certificate alert (42), under TLS 1.2
+    too."""
+    mtls.present(mtls.pki.server, **versions)
     result = CliRunner().invoke(
         main,
         ["prom", "query", mtls.url, "up", "--no-cache", "--ca-file", mtls.pki.ca.cert],
@@ -310,6 +318,57 @@ def test_an_openssl_servers_refusal_is_one_clear_error_not_retried(
     assert str(info.value) == (
         f"{tls.url}: the server refused the TLS handshake (OpenSSL: "
         f"{refusal.format(cert=settings.get('client_cert'))}: {GIVE_ONE_PY}"
+    )
+    assert naps == []
+
+
+@pytest.mark.prometheus
+def test_no_client_certificate_under_tls12_is_one_clear_error_not_retried(
+    prom_url: str, pki: Pki, naps: list[float]
+) -> None:
+    """OpenSSL's TLS 1.2 server refuses a handshake without the client certificate it wants
+    with a handshake_failure alert (40), in the handshake: it was retried five times (4 naps)
+    and "unreachable (SSLError: [SSL: SSLV3_ALERT_HANDSHAKE_FAILURE] ...)". It sends the same
+    alert when it shares no cipher suite with the client (next test): the message says both."""
+    server = (pki.server.cert, pki.server.key)
+    tls12 = ssl.TLSVersion.TLSv1_2
+    with FaultProxy(prom_url, tls=server, client_ca=pki.ca.cert, max_tls=tls12) as https:
+        result = CliRunner().invoke(
+            main, ["prom", "query", https.url, "up", "--no-cache", "--ca-file", pki.ca.cert]
+        )
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"error: {https.url}: the server refused the TLS handshake (OpenSSL: sslv3 alert "
+        f"handshake failure): it wants a client certificate (mutual TLS) and none was given, "
+        f"{OR_NO_CIPHER}: {GIVE_ONE}, {OR_CHECK}\n"
+    )
+    assert naps == []
+
+
+@pytest.mark.prometheus
+@pytest.mark.parametrize("client", [None, "client"], ids=["no-certificate", "certificate"])
+def test_no_cipher_suite_in_common_is_not_said_to_be_the_certificate_only(
+    prom_url: str, pki: Pki, naps: list[float], client: str | None
+) -> None:
+    """A TLS 1.2 server that wants no client certificate but allows only a cipher suite
+    urllib3 does not offer (with SHA-1 MACs) ends the handshake with the same alert, with or
+    without a client certificate: the message says it may mean this too. Retried five times
+    until 2026-11-29 (4 naps), as asking again cannot change it either."""
+    settings = {}
+    if client is not None:
+        settings = {"client_cert": pki.client.cert, "client_key": pki.client.key}
+    given = f"it did not accept {pki.client.cert}" if client else "none was given"
+    server = (pki.server.cert, pki.server.key)
+    tls12, sha1 = ssl.TLSVersion.TLSv1_2, "ECDHE-ECDSA-AES128-SHA"
+    with (
+        FaultProxy(prom_url, tls=server, max_tls=tls12, ciphers=sha1) as https,
+        pytest.raises(ConfigError) as info,
+    ):
+        _value(Prometheus(https.url, cache=False, ca_file=pki.ca.cert, **settings))
+    assert str(info.value) == (
+        f"{https.url}: the server refused the TLS handshake (OpenSSL: sslv3 alert handshake "
+        f"failure): it wants a client certificate (mutual TLS) and {given}, {OR_NO_CIPHER}: "
+        f"{GIVE_ONE_PY}, {OR_CHECK}"
     )
     assert naps == []
 

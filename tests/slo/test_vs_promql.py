@@ -109,7 +109,8 @@ def test_ratio_sli_from_queries_matches_promql(sim: tuple[str, pd.DataFrame]) ->
 
 #: Two environments of one API, one sample a minute at T0 + m minutes: prod 200s 10 m, 500s
 #: m // 10; staging 200s 2 m, 500s 3 m. And API "jit", scraped every 60 s at 17 s past the
-#: minute (as Prometheus staggers its scrapes): 200s 100 m, 500s m.
+#: minute (as Prometheus staggers its scrapes): 200s 100 m, 500s m; API "miss" likewise, 200s
+#: 1000 + 10 m, but for the scrape missed at minute 30 (00:30:17).
 ENV_T0 = pd.Timestamp("2026-01-05T00:00:00Z")
 ENV_SERIES = {
     ('{api="orders",code="200",env="prod"}', 0): lambda m: 10 * m,
@@ -118,6 +119,7 @@ ENV_SERIES = {
     ('{api="orders",code="500",env="staging"}', 0): lambda m: 3 * m,
     ('{api="jit",code="200"}', 17): lambda m: 100 * m,
     ('{api="jit",code="500"}', 17): lambda m: m,
+    ('{api="miss",code="200"}', 17): lambda m: None if m == 30 else 1000 + 10 * m,
 }
 
 
@@ -131,7 +133,9 @@ def env_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     lines = ["# TYPE http_requests counter"]
     for (labels, offset), value in ENV_SERIES.items():
         lines += [
-            f"http_requests_total{labels} {value(m)} {t0 + offset + 60 * m}" for m in range(121)
+            f"http_requests_total{labels} {value(m)} {t0 + offset + 60 * m}"
+            for m in range(121)
+            if value(m) is not None
         ]
     (root / "env.om").write_text("\n".join([*lines, "# EOF"]) + "\n")
     with LocalPrometheus(backfill(root / "env.om", root / "data", "24h")) as server:
@@ -176,12 +180,12 @@ def test_a_step_not_longer_than_the_scrape_interval_is_refused(env_url: str) -> 
 #: At a 90 s step over [01:00, 02:00), "jit" (60 s scrapes at :17) has 40 intervals starting 0,
 #: 90, 180 ... s after 01:00; the even ones hold two samples (17 s and 77 s in), the odd ones one
 #: (47 s in). Checked: the 39 intervals ending 01:01:30 ... 01:58:30 (the last has no next), of
-#: which the 19 odd ones hold one sample: 19/39 = 49 %. The scrape interval, on the high side by
-#: one interval, is 90 s / (2 - 20/39) = 60.5 s, 61 s rounded: a step of at least 122 s.
+#: which the 19 odd ones hold one sample: 19/39 = 49 %. The scrape interval is the shortest gap
+#: between two samples, 60 s: a step of at least 2m. ("miss" at :17 too is the same there.)
 LONE = (
     "49% of the 90s intervals hold one sample of http_requests_total (where increase() needs "
     "two, so they count no request): the step is shorter than twice the scrape interval (about "
-    "61 s); use a step of at least 122s"
+    "60 s); use a step of at least 2m"
 )
 
 
@@ -224,3 +228,56 @@ def test_scrapes_on_the_interval_edges_hold_two_samples_each(env_url: str) -> No
         where={"api": "orders"}, start=at - pd.Timedelta(hours=1), end=at, step="90s"
     )
     assert (frame["requests"].sum(), frame["status_5xx"].sum()) == (888, 168)
+
+
+@pytest.mark.parametrize(
+    ("step", "lone"),
+    [
+        # 1.8 scrape intervals, 2 - 1.8 = a fifth of the intervals hold one sample. Intervals
+        # are multiples of 108 s since the epoch; 01:00 is 36 s past one. Checked: the 31
+        # intervals [01:01:12 + 108 k s, + 108 s], k = 0..30 (ends from 01:03:00, the first
+        # whole interval's, to 01:57:00, the last but one's). The first "jit" sample in each is
+        # (5 + 12 k) mod 60 s in: 5, 17, 29, 41, 53, 5 ...; the next, 60 s later, is inside only
+        # when that is 48 s or less: one sample for k = 4, 9 ... 29, 6 of 31 = 19 %.
+        ("108s", "19% of the 108s"),
+        # 1.9, a tenth: 01:00 is 12 s past a multiple of 114 s; the 29 intervals [01:01:42 +
+        # 114 k s, + 114 s], k = 0..28; first sample (35 + 6 k) mod 60 s in, one sample when
+        # over 54 s: 59 for k = 4, 14, 24, 3 of 29 = 10 %.
+        ("114s", "10% of the 114s"),
+    ],
+)
+def test_a_step_just_under_twice_the_scrape_interval_is_refused(
+    env_url: str, step: str, lone: str
+) -> None:
+    # Until 2026-11-29 only a share over a quarter was refused: 108s gave 4,732 of jit's 6,060
+    # requests, 114s 5,356, without a word. The scrape interval is the shortest gap between
+    # two samples, 60 s.
+    at = ENV_T0 + pd.Timedelta(hours=2)
+    with pytest.raises(apislo.errors.ConfigError) as info:
+        Prometheus(env_url, cache=False).traffic(
+            where={"api": "jit"}, start=at - pd.Timedelta(hours=1), end=at, step=step
+        )
+    assert str(info.value) == (
+        f"{lone} intervals hold one sample of http_requests_total (where increase() needs "
+        "two, so they count no request): the step is shorter than twice the scrape interval "
+        "(about 60 s); use a step of at least 2m"
+    )
+
+
+def test_twice_the_scrape_interval_is_accepted(env_url: str) -> None:
+    # At 2m each interval holds two samples of "jit", 17 s and 43 s from its edges, which
+    # increase() extrapolates by two: 2 x 100 200s and 2 x 1 500s in each of the 30.
+    prom = Prometheus(env_url, cache=False)
+    at = ENV_T0 + pd.Timedelta(hours=2)
+    frame = prom.traffic(where={"api": "jit"}, start=at - pd.Timedelta(hours=1), end=at, step="2m")
+    assert len(frame) == 30
+    assert set(frame["status_2xx"]) == {200}
+    assert set(frame["status_5xx"]) == {2}
+    # "miss" over [00:00, 01:00): the interval [00:30, 00:32] holds one sample (00:31:17), as
+    # the scrape at 00:30:17 was missed, and counts nothing; the other 29 count 2 x 10. One of
+    # the 28 intervals checked (not the first: none before it), 4 %, under the quarter let
+    # through; the shortest gap is 60 s, so the step is not short.
+    first = {"start": ENV_T0, "end": ENV_T0 + pd.Timedelta(hours=1), "step": "2m"}
+    frame = prom.traffic(where={"api": "miss"}, **first)
+    counts = dict(zip(frame["ts"].dt.strftime("%H:%M"), frame["requests"], strict=True))
+    assert counts == {f"00:{m:02d}": 0 if m == 30 else 20 for m in range(0, 60, 2)}

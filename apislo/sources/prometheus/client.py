@@ -248,7 +248,7 @@ class Prometheus:
 
         Raises:
             ConfigError: among others, a step too short for the request counter's scrape
-                interval (under 1.75 of them: intervals holding one sample count nothing); the
+                interval (under two of them: intervals holding one sample count nothing); the
                 message names the step to use.
         """
         from apislo.sources.prometheus.traffic import pull_traffic

@@ -6,7 +6,8 @@ are the query's fault, a whole 200 answer that is not Prometheus's (an HTML logi
 certificate that fails verification (not trusted, expired, for another host), an ``https://`` URL
 whose server does not answer in TLS (a plain-HTTP port), a server that shares no TLS version with
 this client, and a server that refuses the handshake for want of a client certificate it trusts
-(mutual TLS; each a :class:`~apislo.errors.ConfigError` saying so). A
+(mutual TLS) or, with the same alert under TLS 1.2, for want of a cipher suite in common (each a
+:class:`~apislo.errors.ConfigError` saying so). A
 ``{"status":"error","errorType":...,"error":...}`` body becomes a
 :class:`~apislo.errors.PrometheusQueryError`; a server that stays unreachable becomes one
 :class:`~apislo.errors.PrometheusUnavailableError` naming its URL.
@@ -68,14 +69,20 @@ _TRANSPORT_ERRORS = (
 #: server answers "HTTP/1.1 400"): ``WRONG_VERSION_NUMBER`` (OpenSSL 3.0 and 1.1),
 #: ``RECORD_LAYER_FAILURE`` (3.2 on), ``UNKNOWN_PROTOCOL`` (1.0).
 _NOT_TLS = frozenset({"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "UNKNOWN_PROTOCOL"})
+#: OpenSSL's reason for the alert OpenSSL's servers end a TLS 1.2 handshake with when they want a
+#: client certificate (mutual TLS) and get none, and also when they share no cipher suite or key
+#: exchange group with the client (which asking again would not mend either): its message says
+#: both.
+_HANDSHAKE_FAILURE = "SSLV3_ALERT_HANDSHAKE_FAILURE"
 #: OpenSSL's reasons for the alert a server that wants a client certificate (mutual TLS) ends the
 #: handshake with when it gets none, or one it does not accept: ``BAD_CERTIFICATE`` for both from
-#: Go servers (Prometheus); ``CERTIFICATE_REQUIRED`` (TLS 1.3), ``UNKNOWN_CA`` and
-#: ``CERTIFICATE_EXPIRED`` from OpenSSL's.
+#: Go servers (Prometheus); ``CERTIFICATE_REQUIRED`` (TLS 1.3; under TLS 1.2
+#: :data:`_HANDSHAKE_FAILURE`), ``UNKNOWN_CA`` and ``CERTIFICATE_EXPIRED`` from OpenSSL's.
 _CLIENT_CERT_REFUSED = frozenset(
     {
         "SSLV3_ALERT_BAD_CERTIFICATE",
         "TLSV13_ALERT_CERTIFICATE_REQUIRED",
+        _HANDSHAKE_FAILURE,
         "TLSV1_ALERT_UNKNOWN_CA",
         "SSLV3_ALERT_CERTIFICATE_EXPIRED",
     }
@@ -283,8 +290,8 @@ class Endpoint:
     def _tls_refused(self, exc: BaseException) -> ConfigError | None:
         """The error for a TLS handshake that asking again would not mend (a server certificate
         that fails verification, a server that does not answer in TLS, or that refuses the
-        client certificate given or its absence), or ``None`` for ``exc``, a transport error
-        that is none of these."""
+        client certificate given or its absence, or shares no cipher suite with this client),
+        or ``None`` for ``exc``, a transport error that is none of these."""
         error = _ssl_error(exc)
         if isinstance(error, ssl.SSLEOFError):  # (a TLS 1.3 refusal whose alert was lost?)
             error = self._alert_after_handshake() or error
@@ -377,10 +384,17 @@ class Endpoint:
     def _client_certificate_refused(self, reason: str) -> ConfigError:
         cert, named = self.transport.client_cert, self.transport.named
         given = f"it did not accept {cert}" if cert else "none was given"
+        otherwise = ""
+        if reason == _HANDSHAKE_FAILURE:  # (an alert that means either)
+            given += (
+                ", or it shares no cipher suite or key exchange group with this client (this "
+                "alert says either)"
+            )
+            otherwise = ", or check the TLS settings of the server"
         return ConfigError(
             f"{self.url}: the server refused the TLS handshake (OpenSSL: {_openssl(reason)}): it "
             f"wants a client certificate (mutual TLS) and {given}: give a valid one signed by a "
-            f"CA it trusts with {named('client_cert')} and {named('client_key')}"
+            f"CA it trusts with {named('client_cert')} and {named('client_key')}{otherwise}"
         )
 
     @staticmethod

@@ -12,6 +12,7 @@ its interval inside the window, ``increase(metric[part])`` evaluated at the part
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -46,10 +47,17 @@ __all__ = ["pull_traffic", "traffic_queries"]
 
 _SHORTER = "use a longer step or a shorter span"
 #: A step is refused when more than this share of the intervals of a series of the request
-#: counter hold one sample (:func:`_check_two_samples`): a step under 1.75 scrape intervals. At
-#: two, each missed scrape leaves one such interval, and a scraper missing one in eight is still
-#: let through.
+#: counter hold one sample (:func:`_check_two_samples`), even at twice the scrape interval or
+#: more: there, each missed scrape leaves one such interval, and a scraper missing one in eight
+#: is still let through.
 _MAX_LONE_SHARE = 0.25
+#: Under twice the scrape interval by more than this fraction, a step is refused as soon as one
+#: interval holds one sample. The scrape interval is the shortest gap between two samples, which
+#: missed scrapes do not lengthen and jitter can only shorten (Prometheus schedules its scrapes
+#: on a fixed tick, a few milliseconds apart at most). The 1% is for scrapers whose interval runs
+#: slightly long (a 2m step is let through on gaps of 60 s up to 60.6 s); between 1.98 and two
+#: scrape intervals, at most 2% of the intervals hold one sample.
+_STEP_TOLERANCE = 0.01
 #: :func:`_check_two_samples` looks at the last this many intervals at most (two hours at 1 m):
 #: its query's cost grows with them (1,440 added about 1 s to a 6-day pull of 51,840 rows that
 #: took 2 s), and a share of a quarter shows well enough in 120.
@@ -138,17 +146,20 @@ def _check_two_samples(
     traffic frame is not empty: between one and two scrape intervals, some intervals hold one
     sample (a share of ``2 - step / scrape interval`` of them, when scrapes do not fall on their
     edges), ``increase`` counts nothing in those, and the frame silently misses their requests
-    (at 1.5 scrape intervals, half of them).
+    (at 1.5 scrape intervals, half of them; at 1.9, a tenth).
 
     Each series' share is counted over the whole intervals of the window (their ends from
     ``whole`` on) but the last, at most the last :data:`_CHECKED_INTERVALS`, and only over
     those whose intervals before and after hold samples too: a series born, ended or in a
-    scrape gap there is fine. The series with the largest share decides.
+    scrape gap there is fine. The series with the largest share decides, and when it is not 0,
+    the scrape interval of the series with such intervals (:func:`_scrape_interval`).
 
     Raises:
-        ConfigError: a series has one sample in more than :data:`_MAX_LONE_SHARE` of its
-            intervals; the message names the step to use: twice the scrape interval estimated
-            from the share (on the high side, by one interval of those checked).
+        ConfigError: some intervals hold one sample, and the step is under twice the scrape
+            interval by more than :data:`_STEP_TOLERANCE`, or more than :data:`_MAX_LONE_SHARE`
+            of a series' intervals hold one (missed scrapes); the message names the step to
+            use: twice the scrape interval (in the second case, estimated from the share, on
+            the high side by one interval of those checked).
     """
     last = align_down(t1, step_s)  # end of the last whole interval
     width = pd.Timedelta(seconds=step_s)
@@ -170,15 +181,49 @@ def _check_two_samples(
     share = f"sum_over_time({lone}) / clamp_min(count_over_time({lone}), {_LEAST_CHECKED})"
     found = prom.query(f"max({share})", at=last)
     worst = float(found["value"].iloc[0]) if len(found) else 0.0
-    if worst > _MAX_LONE_SHARE:
+    if worst <= 0:
+        return
+    # (over the samples of the intervals checked: back to the start of the one before the first)
+    gap_s = _scrape_interval(prom, counter, lone, last, span + 3 * width, step_s)
+    if gap_s is not None and step_s < 2 * gap_s * (1 - _STEP_TOLERANCE):
+        scrape_s = math.ceil(gap_s)
+    elif worst > _MAX_LONE_SHARE:
         # share = 2 - step / scrape interval, give or take one interval of those checked
         scrape_s = round(step_s / (2 - min(worst + width / (span + width), 1.0)))
-        raise ConfigError(
-            f"{worst:.0%} of the {step} intervals hold one sample of {profile.requests} (where "
-            "increase() needs two, so they count no request): the step is shorter than twice "
-            f"the scrape interval (about {scrape_s} s); use a step of at least "
-            f"{format_duration(2 * scrape_s)}"
-        )
+    else:
+        return
+    raise ConfigError(
+        f"{worst:.0%} of the {step} intervals hold one sample of {profile.requests} (where "
+        "increase() needs two, so they count no request): the step is shorter than twice "
+        f"the scrape interval (about {scrape_s} s); use a step of at least "
+        f"{format_duration(2 * scrape_s)}"
+    )
+
+
+def _scrape_interval(
+    prom: Prometheus,
+    counter: str,
+    lone: str,
+    at: pd.Timestamp,
+    span: pd.Timedelta,
+    step_s: int,
+) -> float | None:
+    """The scrape interval in seconds (to the millisecond) of the series of ``counter`` that
+    have intervals holding one sample (``lone``, a subquery of one step per interval): per
+    series the shortest gap between two of its samples in the ``span`` before ``at``, the
+    longest of those; None when no such series has two samples under 5 minutes apart
+    (Prometheus's lookback).
+
+    The gaps are read every half step, in ``timestamp(counter) - timestamp(counter offset
+    half)``: the gap before the sample in each half step that holds one. Scrapes under half a
+    step apart may put several in a half step and give longer gaps, but their shortest is at
+    most half a step: twice that is within the step, which is then long enough.
+    """
+    half = _range(pd.Timedelta(seconds=step_s) / 2)
+    gaps = f"(timestamp({counter}) - timestamp({counter} offset {half})) > 0"
+    shortest = f"min_over_time(({gaps})[{_range(span)}:{half}])"
+    found = prom.query(f"max({shortest} and (sum_over_time({lone}) > 0))", at=at)
+    return round(float(found["value"].iloc[0]), 3) if len(found) else None
 
 
 def _status_columns(frame: pd.DataFrame, keys: list[str], status: str) -> pd.DataFrame:
