@@ -61,7 +61,7 @@ def validate(specs: tuple[str, ...], as_json: bool) -> None:
         echo_json(rows)
         return
     for row in rows:
-        targets = ", ".join(f"{t:.6g}" for t in row["objectives"])
+        targets = ", ".join(f"{t:.12g}" for t in row["objectives"])
         click.echo(
             f"ok  {row['slo']}  {row['sli']}  {row['window']}  {row['budgeting_method']}  "
             f"[{targets}]  policy {row['policy']}  ({row['origin']})"

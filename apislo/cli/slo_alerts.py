@@ -324,6 +324,8 @@ def backtest(
             click.echo("no alerts fired")
         else:
             columns = ["policy", "tier", "group", "fired_at", "reset_at", "incidents"]
+            if len(slo.objectives) > 1:  # (which objective's alert)
+                columns.insert(1, "objective_name")
             click.echo(result.alerts[columns].to_string(index=False))
         click.echo(result.summary.to_string(index=False))
 

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,6 +18,7 @@ from apislo.model import as_utc
 
 __all__ = [
     "HEADLINE_GROUPS",
+    "NOT_EVALUATED",
     "alert_summary",
     "budget_spent",
     "burn_down",
@@ -32,6 +34,10 @@ __all__ = [
 
 #: Group labels of an SLO's overall result: ``""`` without grouping, ``"all"`` for the sum.
 HEADLINE_GROUPS: tuple[str, ...] = ("", "all")
+#: What :func:`slo_summary` shows for alerts that could not be evaluated (not "none firing").
+NOT_EVALUATED = "not evaluated"
+#: The long windows of the Workbook's tiers: the burn rates shown for an SLO not given.
+_WORKBOOK_LONG: tuple[str, ...] = ("1h", "6h", "1d", "3d")
 
 
 def _label(frame: pd.DataFrame) -> pd.Series:
@@ -48,7 +54,9 @@ def slo_summary(result: Any, slos: Sequence[Any]) -> pd.DataFrame:
 
     Columns: ``slo``, ``objective``, ``group``, ``target``, ``sli``, ``budget_remaining_pct``
     (may be negative: overspent), ``burn_<window>`` (x the sustainable rate), ``low_traffic``,
-    ``alerts_firing`` (those of the row's objective and group), ``owners``.
+    ``alerts_firing`` (those of the row's objective and group; ``not evaluated`` where they
+    could not be, as when an alert window is not a whole number of the SLO's slices:
+    ``result.alerts_not_evaluated`` says why), ``owners``.
     """
     owners = {s.name: ", ".join(s.owners) for s in slos}
     s = result.summary
@@ -57,7 +65,9 @@ def slo_summary(result: Any, slos: Sequence[Any]) -> pd.DataFrame:
     for column in [c for c in s.columns if c.startswith("burn_")]:
         out[column] = s[column]
     out["low_traffic"] = s["low_traffic"]
-    out["alerts_firing"] = [", ".join(names or []) for names in s["alerts_firing"]]
+    out["alerts_firing"] = [
+        NOT_EVALUATED if names is None else ", ".join(names) for names in s["alerts_firing"]
+    ]
     out["owners"] = [owners.get(n, "") for n in s["slo"]]
     return out.reset_index(drop=True)
 
@@ -90,12 +100,26 @@ def burn_down(result: Any, slos: Sequence[Any] = ()) -> pd.DataFrame:
 
 
 def burn_rate_series(
-    result: Any, windows: Sequence[str] = ("1h", "6h", "1d", "3d")
+    result: Any, windows: Sequence[str] | None = None, slos: Sequence[Any] = ()
 ) -> pd.DataFrame:
-    """Burn-rate series of each SLO objective's overall result for ``windows``: ``ts``,
-    ``slo_objective``, ``window``, ``burn_rate``."""
+    """Burn-rate series of each SLO objective's overall result: ``ts``, ``slo_objective``,
+    ``window``, ``burn_rate``.
+
+    Args:
+        result: from :func:`apislo.slo.evaluate`.
+        windows: the windows shown for every SLO (``("1h", "6h")``); default: for each SLO of
+            ``slos`` the long windows of its alert tiers, those :func:`burn_thresholds` draws
+            (a ``pyrra`` SLO of 30 days: ``1h4m``, ``6h26m``...), and the Workbook's ``1h``,
+            ``6h``, ``1d``, ``3d`` for the others.
+    """
     frame = _headline(result.burn_rates)
-    frame = frame[frame["window"].isin(list(windows))]
+    if windows is not None:
+        shown = frame["window"].isin(list(windows))
+    else:
+        own = {slo.name: _long_windows(slo) for slo in slos}
+        pairs = zip(frame["slo"], frame["window"], strict=True)
+        shown = np.array([w in own.get(n, _WORKBOOK_LONG) for n, w in pairs], dtype=bool)
+    frame = frame[shown]
     return pd.DataFrame(
         {
             "ts": frame["ts"],
@@ -104,6 +128,13 @@ def burn_rate_series(
             "burn_rate": frame["burn_rate"],
         }
     ).reset_index(drop=True)
+
+
+def _long_windows(slo: Any) -> tuple[str, ...]:
+    """The long windows of ``slo``'s alert tiers as Prometheus durations (``1h``)."""
+    from apislo.slo.policy import policy_for, prom_duration
+
+    return tuple(dict.fromkeys(prom_duration(t.long_window) for t in policy_for(slo).tiers))
 
 
 def burn_thresholds(slos: Sequence[Any]) -> dict[str, dict[str, float]]:
@@ -192,17 +223,24 @@ def fired_alerts(
     (:func:`~apislo.slo.alerts.replay_lookback`: a long window plus its ``alert_after``), so
     the alerts active from ``start`` on are those a replay of all history would find.
 
+    An SLO whose alerts cannot be replayed (an alert window that is not a whole number of its
+    slices, which :func:`slo_summary` shows as :data:`NOT_EVALUATED`) has none here, and a
+    warning says why.
+
     Returns:
-        ``slo``, ``alert``, ``severity``, ``group``, ``fired_at``, ``reset_at`` (``NaT`` while
-        still firing at ``end``), ``duration``; sorted by ``fired_at``.
+        ``slo``, ``objective`` (its label: the alerts of an SLO's objectives share their
+        names, as in Prometheus, where ``apislo_objective`` tells them apart), ``alert``,
+        ``severity``, ``group``, ``fired_at``, ``reset_at`` (``NaT`` while still firing at
+        ``end``), ``duration``; sorted by ``fired_at``.
     """
+    from apislo.errors import ConfigError
     from apislo.slo.alerts import alert_history, alert_name, replay_lookback
     from apislo.slo.policy import policy_for
     from apislo.slo.source import resolve_source
 
     src = resolve_source(source)
     start_ts, end_ts, step_td = as_utc(start), as_utc(end), pd.Timedelta(step)
-    columns = ["slo", "alert", "severity", "group", "fired_at", "reset_at", "duration"]
+    columns = ["slo", "objective", "alert", "severity", "group", "fired_at", "reset_at", "duration"]
     parts = []
     for slo in slos:
         if slo.alerting.disabled:
@@ -210,26 +248,36 @@ def fired_alerts(
         tiers = {t.name: t for t in policy_for(slo).tiers}
         replay_from = start_ts - max(pd.Timedelta(warmup), replay_lookback(slo, step_td))
         frame = src.frame(slo, replay_from, end_ts, step_td)
-        for history in alert_history(slo, frame, start=replay_from, end=end_ts, step=step_td):
+        try:
+            histories = alert_history(slo, frame, start=replay_from, end=end_ts, step=step_td)
+        except ConfigError as exc:  # (an alert window that is not a whole number of slices)
+            warnings.warn(f"alerts of {slo.name} not replayed: {exc}", stacklevel=2)
+            continue
+        for objective, history in zip(slo.objectives, histories, strict=True):
             episodes = history.intervals()
             episodes = episodes[episodes["reset_at"].isna() | (episodes["reset_at"] > start_ts)]
             if episodes.empty:
                 continue
             episodes.insert(0, "slo", slo.name)
-            episodes.insert(1, "alert", [alert_name(slo, tiers[t]) for t in episodes["tier"]])
+            episodes.insert(1, "objective", objective.label)
+            episodes.insert(2, "alert", [alert_name(slo, tiers[t]) for t in episodes["tier"]])
             parts.append(episodes[columns])
     if not parts:
         return pd.DataFrame(columns=columns)
-    return pd.concat(parts, ignore_index=True).sort_values("fired_at", ignore_index=True)
+    return pd.concat(parts, ignore_index=True).sort_values(
+        "fired_at", kind="stable", ignore_index=True
+    )
 
 
 def alert_summary(alerts: pd.DataFrame) -> pd.DataFrame:
-    """One row per SLO and alert from :func:`fired_alerts`: ``episodes``, ``first_fired``,
-    ``last_fired``, ``time_firing`` (total), and ``firing_now`` (an episode still open)."""
-    columns = ["slo", "alert", "severity", "episodes", "first_fired", "last_fired", "time_firing"]
+    """One row per SLO, objective and alert from :func:`fired_alerts`: ``episodes``,
+    ``first_fired``, ``last_fired``, ``time_firing`` (total), and ``firing_now`` (an episode
+    still open)."""
+    keys = ["slo", "objective", "alert", "severity"]
+    columns = [*keys, "episodes", "first_fired", "last_fired", "time_firing"]
     if alerts.empty:
         return pd.DataFrame(columns=[*columns, "firing_now"])
-    grouped = alerts.groupby(["slo", "alert", "severity"], as_index=False, observed=True)
+    grouped = alerts.groupby(keys, as_index=False, observed=True)
     out = grouped.agg(
         episodes=("fired_at", "size"),
         first_fired=("fired_at", "min"),
@@ -237,7 +285,7 @@ def alert_summary(alerts: pd.DataFrame) -> pd.DataFrame:
         time_firing=("duration", "sum"),
         firing_now=("reset_at", lambda r: bool(r.isna().any())),
     )
-    return out.sort_values(["first_fired", "alert"], ignore_index=True)
+    return out.sort_values(["first_fired", "alert"], kind="stable", ignore_index=True)
 
 
 def compliance(

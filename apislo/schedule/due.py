@@ -53,14 +53,17 @@ def period_window(job: Job, scheduled: datetime) -> tuple[datetime, datetime]:
 
     ``day`` is yesterday (local midnight to midnight, 23 or 25 hours on DST days), ``week`` the last
     full ISO week (Monday to Monday), ``month`` the last calendar month, ``hour`` the last full
-    hour; ``none`` gives ``(scheduled, scheduled)``.
+    local hour (the hour before 03:00 when clocks jump from 02:00 to 03:00 is 01:00 to 03:00,
+    one hour long; the local hour 02:00 to 03:00 that comes twice when they go back is two
+    hours long); ``none`` gives ``(scheduled, scheduled)``.
     """
     local = scheduled.astimezone(job.zone)
     if job.period == "none":
         return local, local
     if job.period == "hour":
         end = local.replace(minute=0, second=0, microsecond=0)
-        return end - timedelta(hours=1), end
+        before = (end.astimezone(UTC) - timedelta(hours=1)).astimezone(job.zone)
+        return _local(before.replace(minute=0, second=0, microsecond=0), job), end
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
     if job.period == "day":
         return _local(midnight - timedelta(days=1), job), midnight
@@ -73,8 +76,9 @@ def period_window(job: Job, scheduled: datetime) -> tuple[datetime, datetime]:
 
 
 def _local(wall: datetime, job: Job) -> datetime:
-    """Re-attach the zone to a wall-clock time so the UTC offset is the one valid on that date."""
-    return wall.replace(tzinfo=None).replace(tzinfo=job.zone)
+    """Re-attach the zone to a wall-clock time so the UTC offset is the one valid on that date
+    (for a time that comes twice when clocks go back, its first pass)."""
+    return wall.replace(tzinfo=None, fold=0).replace(tzinfo=job.zone)
 
 
 def due_slot(job: Job, now: datetime, done_slots: Iterable[str]) -> datetime | None:

@@ -52,6 +52,9 @@ __all__ = [
 ]
 
 _INCIDENT_COLUMNS = ["api", "kind", "start", "end"]
+#: What tells the rows of one policy and objective apart: the objective's label, as its target
+#: may be another objective's too (95 % under 0.3 s and 95 % under 1 s).
+_KEY_COLUMNS = ("policy", "objective", "objective_name")
 #: Episode kinds that are conditions, not incidents: :func:`backtest` leaves them out.
 NOT_INCIDENTS: tuple[str, ...] = ("low-traffic",)
 
@@ -157,13 +160,16 @@ class BacktestResult:
     """What :func:`backtest` returns.
 
     Attributes:
-        alerts: one row per alert episode: ``policy``, ``objective``, ``tier``, ``severity``,
-            ``group``, ``fired_at``, ``reset_at``, ``duration``, ``api``, ``incidents`` (list
-            of the indices into ``incidents`` of every incident the episode belongs to; empty
-            for a false alarm) and ``incident`` (the first of them, or -1).
-        incidents: the incidents considered, with per policy ``detected``,
-            ``detection_time`` and ``reset_time`` (long format: one row per policy x incident).
-        summary: one row per policy (see :func:`compare`).
+        alerts: one row per alert episode: ``policy``, ``objective`` (the target),
+            ``objective_name`` (its label, which tells apart objectives of one target),
+            ``tier``, ``severity``, ``group``, ``fired_at``, ``reset_at``, ``duration``,
+            ``api``, ``incidents`` (list of the indices into ``incidents`` of every incident
+            the episode belongs to; empty for a false alarm) and ``incident`` (the first of
+            them, or -1).
+        incidents: the incidents considered, with per policy and objective (``policy``,
+            ``objective``, ``objective_name``) ``detected``, ``detection_time`` and
+            ``reset_time`` (long format: one row per policy x objective x incident).
+        summary: one row per policy and objective (see :func:`compare`).
     """
 
     alerts: pd.DataFrame
@@ -234,33 +240,34 @@ def backtest(
     alert_parts, incident_parts, keys = [], [], []
     for policy in policies:
         windows = {t.name: pd.Timedelta(t.short_window) for t in policy.tiers}
-        for history in alert_history(slo, traffic, policy, start, end, step):
-            keys.append((policy.name, history.objective))
+        histories = alert_history(slo, traffic, policy, start, end, step)
+        for objective, history in zip(slo.objectives, histories, strict=True):
+            key = (policy.name, objective.target, objective.label)
+            keys.append(key)
             episodes = history.intervals()
-            episodes.insert(0, "objective", history.objective)
-            episodes.insert(0, "policy", policy.name)
+            for column, value in reversed(list(zip(_KEY_COLUMNS, key, strict=True))):
+                episodes.insert(0, column, value)
             episodes["api"] = [_api_of(slo, g) for g in episodes["group"]]
             hits = _match(episodes, incidents, episodes["tier"].map(windows))
             episodes["incidents"] = [np.flatnonzero(row).tolist() for row in hits]
             first = hits.argmax(axis=1) if hits.shape[1] else np.zeros(len(hits), dtype=int)
             episodes["incident"] = np.where(hits.any(axis=1), first, -1)
             alert_parts.append(episodes)
-            incident_parts.append(
-                _per_incident(policy.name, history.objective, episodes, hits, incidents)
-            )
+            incident_parts.append(_per_incident(key, episodes, hits, incidents))
     alerts = pd.concat(alert_parts, ignore_index=True)
     per_incident = pd.concat(incident_parts, ignore_index=True)
     return BacktestResult(alerts, per_incident, compare(alerts, per_incident, keys))
 
 
 def _per_incident(
-    policy: str, objective: float, alerts: pd.DataFrame, hits: np.ndarray, incidents: pd.DataFrame
+    key: tuple[str, float, str], alerts: pd.DataFrame, hits: np.ndarray, incidents: pd.DataFrame
 ) -> pd.DataFrame:
-    """Detection and reset of each incident from the alerts that belong to it (``hits``)."""
+    """Detection and reset of each incident from the alerts that belong to it (``hits``), for
+    one policy and objective (``key``: :data:`_KEY_COLUMNS`)."""
     out = incidents.copy()
     out.insert(0, "incident", range(len(out)))
-    out.insert(0, "objective", objective)
-    out.insert(0, "policy", policy)
+    for column, value in reversed(list(zip(_KEY_COLUMNS, key, strict=True))):
+        out.insert(0, column, value)
     first, last_reset = [], []
     for j in range(len(out)):
         mine = alerts[hits[:, j]]
@@ -283,29 +290,34 @@ def _times(values: pd.Series) -> pd.Series:
 def compare(
     alerts: pd.DataFrame,
     incidents: pd.DataFrame,
-    keys: Sequence[tuple[str, float]] | None = None,
+    keys: Sequence[tuple[str, float, str]] | None = None,
 ) -> pd.DataFrame:
     """Policies side by side: one row per policy (and objective).
 
-    Columns: ``policy``, ``objective``, ``alerts`` (episodes), ``pages``, ``tickets``,
+    Columns: ``policy``, ``objective`` (the target), ``objective_name`` (its label: two
+    objectives of one target, a latency under 0.3 s and under 1 s, are two rows), ``alerts``
+    (episodes), ``pages``, ``tickets``,
     ``alert_time`` (total time alerts were active), ``true_alerts``, ``precision`` (NaN
     without alerts), ``incidents``, ``detected``, ``recall`` (NaN without incidents),
     ``detection_time_median``, ``detection_time_max``, ``reset_time_median``,
-    ``reset_time_max``. ``keys`` lists the ``(policy, objective)`` rows (default: those seen).
+    ``reset_time_max``. ``keys`` lists the ``(policy, objective, objective_name)`` rows
+    (default: those seen).
     """
     rows = []
+    columns = list(_KEY_COLUMNS)
     if keys is None:
-        seen = pd.concat([alerts[["policy", "objective"]], incidents[["policy", "objective"]]])
+        seen = pd.concat([alerts[columns], incidents[columns]])
         keys = list(seen.drop_duplicates().itertuples(index=False, name=None))
-    for policy, objective in keys:
-        a = alerts[(alerts["policy"] == policy) & (alerts["objective"] == objective)]
-        i = incidents[(incidents["policy"] == policy) & (incidents["objective"] == objective)]
+    for policy, objective, name in keys:
+        a = alerts[(alerts["policy"] == policy) & (alerts["objective_name"] == name)]
+        i = incidents[(incidents["policy"] == policy) & (incidents["objective_name"] == name)]
         true_alerts = int((a["incident"] >= 0).sum())
         detected = i[i["detected"]]
         rows.append(
             {
                 "policy": policy,
                 "objective": objective,
+                "objective_name": name,
                 "alerts": len(a),
                 "pages": int((a["severity"] == "page").sum()),
                 "tickets": int((a["severity"] == "ticket").sum()),

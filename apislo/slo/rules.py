@@ -396,8 +396,8 @@ def alert_annotations(slo: SLO, objective: Objective, tier: Tier, policy: Policy
     description = (
         f"The error ratio of {slo.service}/{slo.name} over both the last "
         f"{prom_duration(tier.long_window)} and the last {prom_duration(tier.short_window)} is "
-        f"above {tier.factor:g} x {error_allowance(objective.target):g} (objective "
-        f"{objective.target:g}, {slo.window.label} window): at this rate "
+        f"above {tier.factor:g} x {error_allowance(objective.target):.12g} (objective "
+        f"{objective.target:.12g}, {slo.window.label} window): at this rate "
         f"{fraction:.1%} of the budget goes in {prom_duration(tier.long_window)}. Policy "
         f"{policy.name}, tier {tier.name}."
     )

@@ -137,7 +137,7 @@ class Objective:
     @property
     def label(self) -> str:
         """A stable label for output: the name, or the target as a percentage."""
-        return self.name or f"{self.target * 100:g}%"
+        return self.name or f"{self.target * 100:.12g}%"
 
 
 @dataclass(frozen=True)

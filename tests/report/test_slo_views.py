@@ -174,3 +174,63 @@ def test_the_ideal_burn_down_of_a_calendar_month_runs_to_the_months_end(tmp_path
     (rows,) = spec_dict["datasets"].values()
     drawn = [(r["slo_objective"], r["budget"]) for r in rows if r["series"] == "ideal"]
     assert drawn == [("m / 90%", 1.0), ("m / 90%", 0.5), ("m / 90%", 12 / 744)]
+
+
+def test_alerts_of_two_objectives_are_told_apart() -> None:
+    # A tier over 2h/1h at factor 1, on 1-hour counts of 10 events, 8 of them bad in the hours
+    # from S+1h and S+2h. 90 % (threshold 0.1): at S+2h the short window holds 8/10, the long
+    # 8/20 = 0.4: firing; at S+3h 8/10 and 16/20; at S+4h the short window is clean: reset.
+    # 50 % (threshold 0.5): at S+2h the long window's 0.4 is not above 0.5; at S+3h 0.8 and
+    # 0.8: firing; reset at S+4h. The alerts share their name; until 2026-11-29 nothing told
+    # them apart, and the summary counted one alert of 2 episodes firing for 3 hours.
+    s = pd.Timestamp("2026-01-10T00:00Z")
+    hours = pd.date_range(s - pd.Timedelta("6h"), s + pd.Timedelta("5h"), freq="1h")
+    bad = {s + pd.Timedelta("1h"): 8, s + pd.Timedelta("2h"): 8}
+    events = pd.DataFrame(
+        [(h + pd.Timedelta(minutes=i), "checkout", 500 if i < bad.get(h, 0) else 200, 0.1)
+         for h in hours for i in range(10)],
+        columns=["ts", "api", "status", "latency_s"],
+    )  # fmt: skip
+    tier = {"severity": "page", "long_window": "2h", "short_window": "1h", "factor": 1}
+    slo = apislo.slo.SLO(
+        "checkout-availability", "shop", apislo.slo.SLI(),
+        (apislo.slo.Objective(0.9), apislo.slo.Objective(0.5)),
+        apislo.slo.TimeWindow.rolling_window(timedelta(days=30)),
+        api="checkout", alerting=apislo.slo.Alerting(tiers=(tier,)),
+    )  # fmt: skip
+    alerts = slo_views.fired_alerts([slo], events, s, s + pd.Timedelta("5h"), step="1h")
+    assert alerts[["objective", "fired_at", "reset_at"]].values.tolist() == [
+        ["90%", s + pd.Timedelta("2h"), s + pd.Timedelta("4h")],
+        ["50%", s + pd.Timedelta("3h"), s + pd.Timedelta("4h")],
+    ]
+    summary = slo_views.alert_summary(alerts)
+    assert summary[["objective", "episodes", "time_firing"]].values.tolist() == [
+        ["90%", 1, pd.Timedelta("2h")],
+        ["50%", 1, pd.Timedelta("1h")],
+    ]
+
+
+def test_alerts_that_cannot_be_replayed_stop_no_report() -> None:
+    # A Timeslices SLO of 10-minute slices under the workbook policy, whose shortest window is
+    # 5 minutes: its alerts cannot be evaluated (as `slo compute` says). Two hours of nothing
+    # but 5xx: the summary says "not evaluated", never "" (no alert firing: until 2026-11-29
+    # it did), and the alerts table leaves the SLO out with a warning (until 2026-11-29 its
+    # ConfigError stopped the report).
+    t = pd.Timestamp("2026-03-02T00:00Z")
+    traffic = pd.DataFrame(
+        {"ts": pd.date_range(t, periods=120, freq="1min"), "api": "a", "requests": 10,
+         "status_5xx": 10}
+    )  # fmt: skip
+    objective = apislo.slo.Objective(
+        0.99, timeslice_target=0.9, timeslice_window=timedelta(minutes=10)
+    )
+    slo = apislo.slo.SLO(
+        "a-minutes", "shop", apislo.slo.SLI(), (objective,),
+        apislo.slo.TimeWindow.rolling_window(timedelta(days=1)), api="a",
+        budgeting_method="Timeslices",
+    )  # fmt: skip
+    result = apislo.slo.evaluate(slo, traffic, at=t + pd.Timedelta("2h"), series=False)
+    assert slo_views.slo_summary(result, [slo])["alerts_firing"].tolist() == ["not evaluated"]
+    with pytest.warns(UserWarning, match="alerts of a-minutes not replayed: the alert window 5m"):
+        alerts = slo_views.fired_alerts([slo], traffic, t, t + pd.Timedelta("2h"))
+    assert alerts.empty

@@ -55,8 +55,9 @@ def test_cli_validate_refuses_two_objectives_with_one_target(tmp_path: Path) -> 
     ("objectives", "label"),
     [
         ("[{name: fast, target: 0.99}, {name: fast, target: 0.95}]", "fast"),
-        # 99.0000001 % is written 99 % by the label's 6 significant digits
-        ("[{target: 0.99}, {target: 0.95}, {target: 0.990000001}]", "99%"),
+        # 99.000000000001 % is written 99 % by the label's 12 significant digits (until
+        # 2026-11-29 it kept 6, and 99.0000001 % was 99 % too)
+        ("[{target: 0.99}, {target: 0.95}, {target: 0.99000000000001}]", "99%"),
     ],
 )
 def test_objectives_sharing_a_label_are_refused(

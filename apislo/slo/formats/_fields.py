@@ -168,6 +168,23 @@ class Node:
             raise self.error(key, f"{value} is out of range", rule)
         return float(value)
 
+    def budgeted(self, key: str, target: float, rule: str) -> float:
+        """``target`` (a fraction, read from ``key``) when it leaves an error budget: ``1 -
+        target`` is above 0 at the 12 decimals the maths keeps
+        (:func:`apislo.slo.maths.error_allowance`).
+
+        Raises:
+            SpecError: ``0.9999999999999`` and closer to 1, whose budget would be 0 events (a
+                division by zero, and rules whose alerts fire on any error).
+        """
+        from apislo.slo.maths import error_allowance
+
+        if error_allowance(target) <= 0:
+            raise self.error(
+                key, f"{self.data[key]} leaves no error budget (1 - target rounds to 0)", rule
+            )
+        return target
+
     def count(self, key: str, required: bool = False, default: int = 1) -> int:
         """A whole number >= 1 (``2``, or ``2.0``; ``2.5`` is refused, not truncated)."""
         rule = "a whole number >= 1"

@@ -264,6 +264,7 @@ def parse_objective(node: Node, method: str, sli: SLI, window: TimeWindow) -> Ob
         )
     target = node.number("target", required=True, low=0, high=1, rule=rule)
     assert target is not None
+    target = node.budgeted("target", target, rule)
     threshold = node.number("threshold_s", low=0, rule="seconds, > 0")
     if threshold is not None and not sli.uses_latency:
         raise node.error("threshold_s", f"the SLI kind {sli.kind!r} has no latency threshold")

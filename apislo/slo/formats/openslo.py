@@ -616,13 +616,14 @@ def _target(node: Node) -> float:
                 f"or target: {raw:g}",
             )
     if key == "target":
-        target = node.number(key, low=0, high=1, rule="0 < target < 1 (a fraction: 0.99 for 99 %)")
+        rule = "0 < target < 1 (a fraction: 0.99 for 99 %)"
+        target = node.number(key, low=0, high=1, rule=rule)
     else:
         rule = "1 <= targetPercent < 100 (a percentage: 99 for 99 %)"
         percent = node.number(key, low=0, high=100, rule=rule)
         target = round(percent / 100, 12) if percent is not None else None
     assert target is not None
-    return target
+    return node.budgeted(key, target, rule)
 
 
 def _objective(node: Node, method: str, sli: SLI, window: TimeWindow, v1: bool) -> Objective:

@@ -64,13 +64,14 @@ def _slo(node: Node, service: str, labels: tuple[tuple[str, str], ...]) -> SLO:
     rule = "1 <= objective < 100 (a percentage: 99.9 for 99.9 %)"
     objective = node.number("objective", required=True, low=0, high=100, rule=rule)
     assert objective is not None
+    target = node.budgeted("objective", round(objective / 100, 12), rule)
     sli_node = node.child("sli", required=True)
     assert sli_node is not None
     return SLO(
         name=name,
         service=service,
         sli=_sli(sli_node),
-        objectives=(Objective(target=round(objective / 100, 12)),),
+        objectives=(Objective(target=target),),
         window=TimeWindow.rolling_window(DEFAULT_PERIOD),
         description=node.text("description", default="") or "",
         alerting=_alerting(node.child("alerting")),
