@@ -341,11 +341,13 @@ def detect_file(
 def _sample_lines(path: Path, offset: int = 0) -> list[str]:
     """The first :data:`SAMPLE_LINES` complete lines of a file (from ``offset``), from a head of
     :data:`SAMPLE_BYTES` read again four times larger (up to :data:`MAX_SAMPLE_BYTES`) while it
-    holds fewer: a first line of 100 KB (a long JSON batch) leaves none in 64 KiB."""
+    holds fewer: a first line of 100 KB (a long JSON batch) leaves none in 64 KiB. A byte order
+    mark before them is skipped, as reading skips it (:func:`iter_file`): it made the first
+    line no line of any format, and a log of one such line unrecognised."""
     size = SAMPLE_BYTES
     while True:
         head = read_head(path, size, offset)
-        lines = split_lines(head)
+        lines = split_lines(head.removeprefix(BOM))
         full = len(head) == size
         if full and not head.endswith(b"\n"):
             lines = lines[:-1]  # cut off by the read, not by the writer
@@ -584,7 +586,9 @@ def ingest(
                     if path.suffix == ".gz":  # known the quick way from now on
                         known.gz_size, known.gz_identity = _gz_identity(path) or (None, None)
                     continue
-                if not head.data:  # empty (just rotated, not written to yet): read when it grows
+                # empty (just rotated, not written to yet), or only its first line, unfinished:
+                # read when it grows
+                if not head.data or (known is None and _unfinished_only(path, head)):
                     report.unchanged.append(str(path))
                     continue
                 if known is None:
@@ -727,9 +731,12 @@ class _Run:
             raise
         for reason, count in spool.reasons.items():
             report.rejected[reason] = report.rejected.get(reason, 0) + count
-        if str(path) not in report.formats:  # (a file read in two formats counts once)
-            report.files += 1
-        report.formats[str(path)] = fmt_name
+        if lines:  # (a live log grown by an unfinished line only has nothing new yet)
+            if str(path) not in report.formats:  # (a file read in two formats counts once)
+                report.files += 1
+            report.formats[str(path)] = fmt_name
+        elif str(path) not in report.formats:
+            report.unchanged.append(str(path))
         report.lines += lines
         report.records += records
         self.state[:] = state
@@ -1153,6 +1160,17 @@ def _settled(path: Path, stat: os.stat_result) -> bool:
     """Whether no writer is appending to ``path`` any more, as far as one can tell: a ``.gz``,
     or a file not modified for :data:`SETTLE_SECONDS`."""
     return path.suffix == ".gz" or time.time() - stat.st_mtime > SETTLE_SECONDS
+
+
+def _unfinished_only(path: Path, head: Head) -> bool:
+    """Whether ``path`` (its :class:`Head` ``head``) is a live log (not :func:`_settled`) that
+    holds no complete line yet, its first one still being written. Reading leaves such a line
+    for the next run; detection, sampling it alone, found no format in it and refused the
+    file, until 2026-11-29."""
+    if b"\n" in head.data or _settled(path, path.stat()):
+        return False
+    with closing(read_chunks(path, head.start, MIN_CHUNK_BYTES, keep_partial=False)) as chunks:
+        return next(chunks, None) is None
 
 
 def _read_to_end(path: Path, known: FileState) -> bool:

@@ -601,6 +601,34 @@ def test_an_unfinished_last_line_of_a_live_log_waits_for_the_next_run(tmp_path: 
     assert apislo.load(dataset)["status"].tolist() == [200, 503]
 
 
+def test_a_live_log_holding_only_an_unfinished_line_is_unchanged_not_refused(
+    tmp_path: Path,
+) -> None:
+    """A live log caught while its writer is in the middle of its first line, format left to
+    detection: nothing is complete to read, so it is unchanged, as an empty log is, and read
+    once the line ends. The unfinished line, sampled alone, matched no format: the file was
+    refused ("no log format recognises this file") and the run exited 1. A log read before
+    whose only new bytes are an unfinished line is unchanged too: it was counted in ``files``
+    and ``formats`` with no line read."""
+    new, old = tmp_path / "new.log", tmp_path / "old.log"
+    new.write_text(GOOD[0][:40])  # just written: live
+    old.write_text(GOOD[1])
+    dataset = tmp_path / "events"
+    assert ingest([old], dataset).records == 1
+    with open(old, "a") as handle:
+        handle.write(GOOD[2][:30])
+    first = ingest([new, old], dataset)
+    assert (first.files, first.lines, first.formats) == (0, 0, {})
+    assert sorted(first.unchanged) == [str(new), str(old)]
+    with open(new, "a") as handle:
+        handle.write(GOOD[0][40:])
+    with open(old, "a") as handle:
+        handle.write(GOOD[2][30:])
+    second = ingest([new, old], dataset)
+    assert (second.files, second.lines, second.records, second.rejected) == (2, 2, 2, {})
+    assert sorted(apislo.load(dataset)["status"].tolist()) == [200, 404, 503]
+
+
 @pytest.mark.parametrize("name", ["part-0-older.parquet", "part-~-older.parquet"])
 def test_load_reads_plain_and_dictionary_encoded_parts_together(tmp_path: Path, name: str) -> None:
     """Parts written with plain string columns (earlier apislo versions, other tools) sit beside

@@ -684,3 +684,65 @@ def test_a_byte_order_mark_before_a_text_log_costs_no_line(tmp_path: Path) -> No
     report = ingest([log], tmp_path / "events", "envoy-text")
     assert (report.lines, report.records, report.rejected) == (2, 2, {})
     assert len(apislo.read_logs(log, "envoy-text")) == 2
+
+
+#: One request of each format whose detection the byte order mark defeated, as the only line.
+_ONE_LINERS = {
+    "envoy-text": (
+        '[2016-04-15T20:17:00.310Z] "POST /api/v1/locations HTTP/2" 204 - 154 0 226 100'
+        ' "10.0.35.28" "nsq2http" "cc21d9b0" "locations" "tcp://10.0.2.1:80"'
+    ),
+    "envoy-json": (
+        '{"start_time":"2026-11-17T12:04:11.973Z","method":"GET","path":"/v1/c",'
+        '"response_code":200,"duration":27}'
+    ),
+    "kong-json": (
+        '{"request":{"method":"GET","uri":"/v2/orders"},"response":{"status":200},'
+        '"latencies":{"request":7},"started_at":1794998885906}'
+    ),
+    "tyk-json": (
+        '{"method":"GET","path":"/v2/n","response_code":200,'
+        '"timestamp":"2026-11-18T10:48:10Z","request_time":5}'
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_ONE_LINERS))
+def test_a_byte_order_mark_does_not_hide_the_format_of_a_one_line_log(
+    tmp_path: Path, name: str
+) -> None:
+    """A log of one line after a byte order mark, its format left to detection: the mark is
+    skipped in the sample too, so the line is recognised and stored. The sample kept it, the
+    line then matched no format, and the file was refused ("no log format recognises this
+    file") while its format, named, read it."""
+    log = tmp_path / "one.log"
+    log.write_bytes(b"\xef\xbb\xbf" + _ONE_LINERS[name].encode() + b"\n")
+    report = ingest([log], tmp_path / "events")
+    assert report.formats == {str(log): name}
+    assert (report.lines, report.records, report.rejected) == (1, 1, {})
+    assert len(apislo.read_logs(log)) == 1
+
+
+@pytest.mark.parametrize("envelope", [False, True])
+def test_a_json_line_nested_thousands_deep_is_rejected_not_a_crash(
+    tmp_path: Path, envelope: bool
+) -> None:
+    """Two Kong records (plain, or each a Docker json-file line's ``log``), then a line of
+    5,000 nested lists and one of 5,000 nested objects (a corrupt file, a JSON dump beside the
+    logs): Python's JSON decoder gave up with a RecursionError in format detection, in reading
+    and in the Docker envelope, a traceback that stopped the run. They are rejected
+    ``bad_json``, the two records stored, by ``ingest`` and ``read_logs``."""
+    record = (
+        '{"request":{"method":"GET","uri":"/v2/orders"},"response":{"status":200},'
+        '"latencies":{"request":7},"started_at":1794998885906}'
+    )
+    if envelope:
+        record = json.dumps({"log": f"{record}\n", "stream": "stdout", "time": "2026-11-29T00:00Z"})
+    lines = [record, record, "[" * 5000 + "]" * 5000, '{"a":' * 5000 + "1" + "}" * 5000]
+    log = tmp_path / "kong.log"
+    log.write_text("".join(f"{line}\n" for line in lines))
+    report = ingest([log], tmp_path / "events", max_reject_rate=1.0)
+    assert report.formats == {str(log): "kong-json"}
+    assert (report.lines, report.records, report.rejected) == (4, 2, {"bad_json": 2})
+    with pytest.warns(UserWarning, match="^2 lines were not requests"):
+        assert len(apislo.read_logs(log)) == 2

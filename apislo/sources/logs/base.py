@@ -18,9 +18,10 @@ and, for the simulator and round-trip tests, writes raw events back as lines of 
 from __future__ import annotations
 
 import hashlib
+import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import polars as pl
 
@@ -32,6 +33,7 @@ __all__ = [
     "ParseOptions",
     "Parsed",
     "hash_secret",
+    "load_json",
     "make_rejects",
     "split_lines",
 ]
@@ -131,6 +133,21 @@ def split_lines(chunk: bytes) -> list[str]:
     if lines and lines[-1] == "":
         lines.pop()
     return [line.removesuffix("\r") for line in lines]
+
+
+def load_json(text: str) -> Any:
+    """``json.loads(text)``, for text from a log line: a value nested too deeply for Python's
+    decoder raises the :class:`json.JSONDecodeError` of invalid JSON, not a RecursionError
+    (a client sending an API key of 3,000 ``[`` made Kong's logged key one, and ingest stopped
+    with a traceback on it, run after run, until 2026-11-29).
+
+    Raises:
+        json.JSONDecodeError: ``text`` is not JSON, or nests too deeply.
+    """
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply to read", text, 0) from None
 
 
 def make_rejects(line_nos: list[int], reasons: list[str], lines: list[str]) -> pl.DataFrame:

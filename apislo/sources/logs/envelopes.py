@@ -20,13 +20,12 @@ do not carry the envelope pass through unchanged.
 from __future__ import annotations
 
 import io
-import json
 import re
 
 import polars as pl
 
 from apislo.errors import ConfigError
-from apislo.sources.logs.base import split_lines
+from apislo.sources.logs.base import load_json, split_lines
 
 __all__ = [
     "ENVELOPES",
@@ -113,7 +112,7 @@ def _docker(lines: pl.Series) -> pl.Series:
 def _docker_log(line: str) -> str | None:
     """The ``log`` field of one Docker json-file line, or None if it is not one."""
     try:
-        obj = json.loads(line)
+        obj = load_json(line)
     except ValueError:
         return None
     value = obj.get("log") if isinstance(obj, dict) else None

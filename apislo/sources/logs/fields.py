@@ -15,14 +15,20 @@ losing the value. Request times outside :data:`FIRST_TIME_US`..:data:`END_TIME_U
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import polars as pl
 
-from apislo.sources.logs.base import RAW_SCHEMA, REJECT_SCHEMA, Parsed, hash_secret, split_lines
+from apislo.sources.logs.base import (
+    RAW_SCHEMA,
+    REJECT_SCHEMA,
+    Parsed,
+    hash_secret,
+    load_json,
+    split_lines,
+)
 from apislo.text import (
     SECRET_JSON_KEYS,
     SECRET_KEY_PATTERN,
@@ -263,21 +269,30 @@ _SECRET_MEMBER_NAME = "(?:{})".format(
 )
 #: A JSON member ``"key": value`` whose key is a credential name (whole key, any case, maybe
 #: after a prefix of :data:`_MEMBER_PREFIXES`), the value a string, a bare number or an array of
-#: strings (a header sent twice); group 1 is up to the value.
+#: strings (a header sent twice); group 1 is up to the value. A string or array cut off by the
+#: line's end (a ``truncated`` line) counts up to there: its first characters are the
+#: credential's (until 2026-11-29 a line cut inside one kept them in clear).
 _SECRET_JSON_MEMBER = (
     rf'(?i)("(?:(?:{"|".join(_MEMBER_PREFIXES)})[-_])?'
     rf'(?:{SECRET_KEY_PATTERN}|{_SECRET_MEMBER_NAME})"\s*:\s*)'
-    r'(?:"(?:[^"\\]|\\.)*"|-?[0-9][0-9.eE+-]*|\[\s*(?:"(?:[^"\\]|\\.)*"\s*,?\s*)*\])'
+    r'(?:"(?:[^"\\]|\\.)*(?:"|\\?$)|-?[0-9][0-9.eE+-]*'
+    r'|\[\s*(?:"(?:[^"\\]|\\.)*"\s*,?\s*)*(?:\]|"(?:[^"\\]|\\.)*\\?$|$))'
 )
 #: A credential anywhere in a line, its name a whole word followed by ``=`` or ``:`` (spaces
 #: around allowed): ``apikey=...`` first in NGINX's quoted ``"args":"apikey=..."``, or in free
 #: text: ``auth failed, token=...``, ``Authorization: Bearer ...``, ``password = "..."``; not
-#: ``monkey=2``. The value is a quoted string, or runs to where a query value ends or to a
-#: ``,``, ``'`` or closing bracket; an authentication scheme before it (``Bearer``) stays.
-#: Group 1 is the character before the name, group 2 up to the value.
+#: ``monkey=2``; also as a member of JSON held in a JSON string or an NGINX-escaped value
+#: (``{\"password\":\"...\"}``, ``{\x22password\x22:\x22...\x22}``: a request body logged, a
+#: container log line cut short; until 2026-11-29 kept in clear). The value is a quoted string,
+#: its quotes escaped so or not (to the line's end when its quote is never closed: a cut line),
+#: or runs to where a query value ends or to a ``,``, ``'`` or closing bracket; an
+#: authentication scheme before it (``Bearer``) stays. Group 1 is what comes before the name
+#: (a character, or NGINX's escaped quote), group 2 up to the value.
 _SECRET_PARAM = (
-    rf"(?i)(^|[^a-z0-9_.%-])({SECRET_KEY_PATTERN}\s*[:=]\s*(?:(?:bearer|basic|digest)\s+)?)"
-    r"""(?:"[^"]*"|'[^']*'|[^&;#\s",')\]}>]+)"""
+    rf"(?i)(^|[^a-z0-9_.%-]|\\x22)({SECRET_KEY_PATTERN}(?:\\\"|\\x22)?\s*[:=]\s*"
+    r"(?:(?:bearer|basic|digest)\s+)?)"
+    r"""(?:\\".*?(?:\\"|$)|\\x22.*?(?:\\x22|$)|"[^"]*(?:"|$)|'[^']*(?:'|$)"""
+    r"""|[^&;#\s",')\]}>]+)"""
 )
 #: The user information of a URL (``http://user:password@host``).
 _URL_USERINFO = r'(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s"]+@'
@@ -366,7 +381,7 @@ def sniff_json(
         if not line.lstrip().startswith(("{", "[")):
             continue
         try:
-            value = json.loads(line)
+            value = load_json(line)
         except ValueError:
             if recover is None:
                 continue
@@ -467,7 +482,7 @@ def _listed(value: str) -> bool:
     if not value.startswith("["):
         return False
     try:
-        return isinstance(json.loads(value), list)
+        return isinstance(load_json(value), list)
     except ValueError:  # (a key that merely starts with ``[``)
         return False
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import polars as pl
 
-from apislo.sources.logs.base import REJECT_SCHEMA, make_rejects, split_lines
+from apislo.sources.logs.base import REJECT_SCHEMA, load_json, make_rejects, split_lines
 
 __all__ = ["BOM", "JsonRecords", "field_schema", "json_true", "read_records"]
 
@@ -48,7 +48,8 @@ class JsonRecords:
     """Records read from a chunk.
 
     Attributes:
-        frame: one row per record: ``line_no`` (Int64), ``line`` (the record's text) and one
+        frame: one row per record: ``line_no`` (Int64), ``line`` (the record's text: its line
+            as written, a batch element's JSON; JSON but for a line ``recover`` read) and one
             column per requested path, named by the dotted path (String, or List(String) for
             ``lists``); absent fields are null.
         rejects: lines (or batch elements) that are not records, :data:`REJECT_SCHEMA`.
@@ -221,7 +222,8 @@ def _careful(
 
     ``numbers`` are the lines' numbers within the chunk.
     """
-    texts: list[str] = []
+    texts: list[str] = []  # each record's JSON
+    shown: list[str] = []  # each record's text kept with it: its line, or a batch element's JSON
     line_nos: list[int] = []
     bad_nos: list[int] = []
     bad_reasons: list[str] = []
@@ -238,23 +240,26 @@ def _careful(
             reject(no, "not_a_request", line)
             continue
         try:
-            obj = json.loads(text)
+            obj = load_json(text)
         except json.JSONDecodeError as exc:
             record = recover(text) if recover else None
-            if record is not None:
+            if record is not None:  # (its line is kept as written, not as JSON made of it)
                 texts.append(json.dumps(record))
+                shown.append(line)
                 line_nos.append(no)
             else:
                 reject(no, "truncated" if _cut_off(exc) else "bad_json", line)
             continue
         if isinstance(obj, dict):
             texts.append(text)
+            shown.append(text)
             line_nos.append(no)
         elif isinstance(obj, list) and obj:
             for element in obj:
                 element_text = json.dumps(element)
                 if isinstance(element, dict):
                     texts.append(element_text)
+                    shown.append(element_text)
                     line_nos.append(no)
                 else:
                     reject(no, "not_a_request", element_text)
@@ -264,10 +269,10 @@ def _careful(
     frame, ok = _read_texts(texts, schema)
     for i, fits in enumerate(ok):
         if not fits:
-            reject(line_nos[i], "bad_json", texts[i])
+            reject(line_nos[i], "bad_json", shown[i])
     frame = frame.select(
         pl.Series("line_no", [n for n, fits in zip(line_nos, ok, strict=True) if fits], pl.Int64),
-        pl.Series("line", [t for t, fits in zip(texts, ok, strict=True) if fits], pl.String),
+        pl.Series("line", [t for t, fits in zip(shown, ok, strict=True) if fits], pl.String),
         *_flatten(columns),
     )
     rejects = make_rejects(bad_nos, bad_reasons, bad_lines).sort("line_no", maintain_order=True)

@@ -26,7 +26,8 @@ JSON key (first present wins)                NGINX variable
 
 Keys are learned from the first 200 objects of each chunk. Objects that this rejects for want
 of a key (their time, status or request under another key: the log_format changed, or two
-servers write one file) are read again, grouped by the keys each names. Keys that name no time,
+servers write one file), and objects naming a key none of those 200 names (a ``request_time``
+added), are read again, grouped by the keys each names. Keys that name no time,
 no ``status`` or no request (``request``, or a method and a path) are not an NGINX access log:
 such objects are rejected ``not_a_request``, as is an object without a status.
 A line that is no valid JSON is ``bad_json`` whatever keys it seems to hold. Values may be JSON
@@ -38,13 +39,12 @@ decoding. Invalid JSON is rejected ``bad_json`` (``truncated`` when the object i
 from __future__ import annotations
 
 import functools
-import json
 import re
 
 import numpy as np
 import polars as pl
 
-from apislo.sources.logs.base import LogFormat, Parsed, make_rejects, split_lines
+from apislo.sources.logs.base import LogFormat, Parsed, load_json, make_rejects, split_lines
 from apislo.sources.logs.jsonlines import BOM
 from apislo.sources.logs.nginx_convert import TZ_SUFFIX, USED_VARIABLES, convert, render
 
@@ -86,23 +86,28 @@ class NginxJson(LogFormat):
             for i in np.flatnonzero(~objects)
         }
         rows = np.flatnonzero(objects)
-        mapping = _map_keys(_sample_keys([lines[i] for i in rows[:_SAMPLE_LINES]]))
+        keys = _sample_keys([lines[i] for i in rows[:_SAMPLE_LINES]])
+        mapping = _map_keys(keys)
         events, rejected = _parse_objects(lines, stripped, rows, mapping)
-        found = [events]
         reasons.update(rejected)
         # A file whose log_format changed, or two servers' logs in one, holds objects with other
-        # keys: those rejected for a key the first ones do not use are read again, grouped by
-        # the keys each names.
-        retry = [r for r, why in rejected.items() if why in _KEY_REASONS]
-        for other, group in _by_mapping(lines, retry).items():
+        # keys: those rejected for a key the first ones do not use, and those naming a key none
+        # of them names (a `request_time` added: read with the first keys, its value was lost),
+        # are read again, grouped by the keys each names, as each would be read alone.
+        retry = {r for r, why in rejected.items() if why in _KEY_REASONS}
+        retry.update(_naming_other_keys(stripped, rows, keys))
+        found, again = [events], []
+        for other, group in _by_mapping(lines, sorted(retry)).items():
             if dict(other) == mapping or not _holds_requests(dict(other)):
                 continue
             events, rejected = _parse_objects(lines, stripped, np.array(group), dict(other))
             found.append(events)
+            again += group
+            for row in group:
+                reasons.pop(row, None)
             reasons.update(rejected)
-            for row in events["_row"].to_list():
-                del reasons[row]
-        if len(found) > 1:  # (each pass's events have the columns of its own keys)
+        if again:  # (each pass's events have the columns of its own keys)
+            found[0] = found[0].filter(~pl.col("_row").is_in(again))
             events = pl.concat(found, how="diagonal_relaxed").sort("_row")
         return Parsed(events.drop("_row"), _rejects(reasons, lines))
 
@@ -209,12 +214,31 @@ def _sample_keys(lines: list[str]) -> list[str]:
     keys: dict[str, None] = {}
     for line in lines:
         try:
-            record = json.loads(_BAD_ESCAPE_RE.sub(r"\\u00\1", line))
+            record = load_json(_BAD_ESCAPE_RE.sub(r"\\u00\1", line))
         except ValueError:
             continue
         if isinstance(record, dict):
             keys.update(dict.fromkeys(record))
     return list(keys)
+
+
+#: The names (without ``$``) of the keys :func:`_map_keys` reads.
+_KEY_NAMES = frozenset(
+    {*USED_VARIABLES, *(name for names in KEY_ALIASES.values() for name in names)}
+)
+
+
+def _naming_other_keys(stripped: pl.Series, rows: np.ndarray, keys: list[str]) -> list[int]:
+    """The object lines ``rows`` (of ``stripped``, the chunk's lines) that name a key
+    :func:`_map_keys` reads that none of ``keys`` (those of the sample) is, found by their text
+    (a member's key follows ``{`` or ``,``; a quote inside a value is escaped): their
+    log_format is not the sample's. A key nested in an object may be found too, which only
+    reads its line again."""
+    unseen = sorted(_KEY_NAMES - {key.lstrip("$") for key in keys})
+    if not unseen or rows.size == 0:
+        return []
+    pattern = r'[{,]\s*"\$*(?:' + "|".join(re.escape(name) for name in unseen) + r')"\s*:'
+    return rows[stripped.gather(rows).str.contains(pattern).to_numpy()].tolist()
 
 
 def _map_keys(keys: list[str]) -> dict[str, str]:

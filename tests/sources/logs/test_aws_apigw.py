@@ -171,6 +171,19 @@ def test_json_rejects():
     ]
 
 
+def test_a_line_read_despite_its_quotes_and_then_rejected_is_kept_as_written():
+    """A line whose user agent holds unescaped quotes is read tolerantly; rejected for its
+    status, it is kept in the rejects as written, not as the JSON made of it (the quarantine
+    keeps "the line itself": it had a space after each colon and comma, and ``\\"`` for the
+    quotes that made it invalid)."""
+    line = (
+        '{"requestId":"r6","requestTime":"02/Jan/2024:03:04:05 +0000","httpMethod":"GET",'
+        '"status":"OK","userAgent":"say "hi""}'
+    )
+    parsed = AwsApiGatewayJson().parse(chunk(line))
+    assert parsed.rejects.rows() == [(0, "bad_number", line)]
+
+
 def test_clf_presets():
     lines = [
         # REST: caller and user filled (IAM), extendedRequestId appended, -0500 offset.

@@ -238,3 +238,23 @@ def test_a_key_given_twice_is_no_key():
         None,
         "key-6d8647376df0",
     ]
+
+
+def test_a_key_of_thousands_of_brackets_is_a_key_not_a_crash(tmp_path):
+    """Any client may send `?apikey=[[[...` (3,000 of them fit in NGINX's 8 KiB request
+    line). Kong logs the text as given; telling a key given twice (a JSON list) from it
+    decoded it, which Python's decoder refused with a RecursionError: ingest stopped with a
+    traceback, and did again on every run while the log was there. It is a key like any
+    other, hashed (SHA-256 of the 3,000 brackets, by hashlib here)."""
+    key = "[" * 3000
+    request = {"method": "GET", "uri": f"/z?apikey={key}", "querystring": {"apikey": key}}
+    line = json.dumps(dict(QUERY_KEY_ONLY, request=request))
+    expected = "key-" + hashlib.sha256(key.encode()).hexdigest()[:12]
+    assert KongJson().parse(chunk(line)).events["consumer"].to_list() == [expected]
+    log = tmp_path / "kong.json"
+    log.write_bytes(chunk(line, json.dumps(QUERY_KEY_ONLY)))
+    result = CliRunner().invoke(main, ["ingest", str(log), "--out", str(tmp_path / "ev"), "-q"])
+    assert result.exit_code == 0, result.output
+    assert sorted(apislo.load(tmp_path / "ev")["consumer"]) == sorted(
+        [expected, "key-" + hashlib.sha256(b"zzz").hexdigest()[:12]]
+    )

@@ -92,6 +92,73 @@ def test_credentials_in_free_text_quoted_spaced_or_as_headers() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("line", "redacted"),
+    [
+        (  # a Kong line cut inside a header's value (a syslog message size limit)
+            '{"request":{"headers":{"host":"api","authorization":"Basic dXNlcjpwYXNzd',
+            '{"request":{"headers":{"host":"api","authorization":"REDACTED"',
+        ),
+        ('{"apiKey":"SECRET_N', '{"apiKey":"REDACTED"'),  # API Gateway's
+        ('{"apikey":"SECRET_O\\', '{"apikey":"REDACTED"'),  # cut inside an escape
+        ('{"x-api-key":["SECRET_P", "SECR', '{"x-api-key":"REDACTED"'),  # a list cut short
+        ('{"x-api-key":["SECRET_Q", ', '{"x-api-key":"REDACTED"'),
+        ('login failed, password="SECRET_R', "login failed, password=REDACTED"),
+        ("login failed, token='SECRET_S", "login failed, token=REDACTED"),
+    ],
+)
+def test_a_credential_cut_off_by_the_end_of_the_line(line: str, redacted: str) -> None:
+    """A line cut inside a credential's value (rejected ``truncated``) kept the value's first
+    characters in clear, its closing quote never coming: they are redacted up to the end."""
+    assert scrub(line) == redacted
+
+
+@pytest.mark.parametrize(
+    ("line", "redacted"),
+    [
+        (  # an NGINX JSON log's $request_body: JSON in a JSON string
+            '{"status":"x","request_body":"{\\"password\\":\\"SECRET_T\\",\\"user\\":\\"bob\\"}"}',
+            '{"status":"x","request_body":"{\\"password\\":REDACTED,\\"user\\":\\"bob\\"}"}',
+        ),
+        (  # the same body in a text log, NGINX's default escaping
+            '"POST /login HTTP/1.1" 2x0 {\\x22password\\x22:\\x22SECRET_U\\x22,\\x22user\\x22:1}',
+            '"POST /login HTTP/1.1" 2x0 {\\x22password\\x22:REDACTED,\\x22user\\x22:1}',
+        ),
+        (  # a Docker json-file line cut short, kept whole: the access log's JSON escaped in it
+            '{"log":"{\\"apikey\\":\\"SECRET_V\\",\\"authorization\\" : \\"Bearer SECRET_W',
+            '{"log":"{\\"apikey\\":REDACTED,\\"authorization\\" : REDACTED',
+        ),
+    ],
+)
+def test_a_credential_in_escaped_json(line: str, redacted: str) -> None:
+    """JSON inside a JSON string (``\\"password\\":``) or an NGINX-escaped value
+    (``\\x22password\\x22:``) names its members with escaped quotes, which neither the
+    member rule nor the free-text one (a name followed by ``:``) took: kept in clear."""
+    assert scrub(line) == redacted
+
+
+def test_a_truncated_kong_line_reaches_the_quarantine_without_its_credential(
+    tmp_path: Path,
+) -> None:
+    """End to end: of two Kong lines the second is cut inside its ``authorization`` header, so
+    it is rejected ``truncated`` and kept in the quarantine, where "dXNlcjpwYXNzd" (base64 of
+    "user:passw") was kept in clear."""
+    record = (
+        '{"request":{"method":"GET","uri":"/v2/orders","headers":{"host":"api",'
+        '"authorization":"Basic dXNlcjpwYXNzd29yZA=="}},"response":{"status":200},'
+        '"latencies":{"request":7},"started_at":1794998885906}'
+    )
+    log = tmp_path / "kong.json"
+    log.write_text(record + "\n" + record[: record.index("29yZA")] + "\n")
+    report = apislo.ingest([log], tmp_path / "ds", format="kong-json")
+    assert (report.records, report.rejected) == (1, {"truncated": 1})
+    (kept,) = (tmp_path / "ds.quarantine.jsonl").read_text().splitlines()
+    assert json.loads(kept)["line"] == (
+        '{"request":{"method":"GET","uri":"/v2/orders","headers":{"host":"api",'
+        '"authorization":"REDACTED"'
+    )
+
+
 def test_names_that_only_contain_a_credential_name_are_kept() -> None:
     line = '{"http_referer":"https://a/b","request_Keyboard":"k","monkey":"m","arg_page":"2"}'
     assert scrub(line) == line

@@ -173,3 +173,29 @@ def test_objects_with_other_keys_in_one_file_are_read_with_their_own() -> None:
     assert parsed.rejects.select("line_no", "reason").rows() == [(4, "bad_request_line")]
     # such a file is recognised: every line of the sample is a request
     assert fmt.sniff([a, b, c]) == 1.0
+
+
+def test_keys_added_after_the_first_200_objects_are_read() -> None:
+    """The log_format gained `request_time` and `body_bytes_sent` after 200 lines (NGINX
+    reloaded). The keys were learned from the first 200 objects only, so the later lines,
+    whose time, status and request the old keys read, were stored without latency or size,
+    at their end time: what a line gave depended on where its chunk started. Each line is now
+    read with its own keys. By hand, new line k: end 10:05:00 + k s, start 1.5 s earlier."""
+    old = [
+        f'{{"time_iso8601":"2026-11-01T10:00:{k % 60:02d}+00:00",'
+        f'"request":"GET /v1/old/{k} HTTP/1.1","status":200}}'
+        for k in range(200)
+    ]
+    new = [
+        f'{{"time_iso8601":"2026-11-01T10:05:0{k}+00:00","request":"GET /v1/new/{k} HTTP/1.1",'
+        f'"status":200,"request_time":"1.500","body_bytes_sent":"42"}}'
+        for k in range(3)
+    ]
+    parsed = get_format("nginx-json").parse(_chunk(old + new))
+    assert (parsed.events.height, parsed.rejects.height) == (203, 0)
+    end = datetime(2026, 11, 1, 10, 5, tzinfo=UTC)
+    assert parsed.events.tail(3).select("ts", "path", "latency_s", "bytes_out").rows() == [
+        (end + timedelta(seconds=k - 1.5), f"/v1/new/{k}", 1.5, 42) for k in range(3)
+    ]
+    first = parsed.events.head(1).select("ts", "path", "latency_s", "bytes_out").row(0)
+    assert first == (datetime(2026, 11, 1, 10, 0, tzinfo=UTC), "/v1/old/0", None, None)
