@@ -35,6 +35,7 @@ __all__ = [
     "merge_intervals",
     "parse_interval",
     "quantile_column",
+    "refuse_repeats",
     "summary",
     "to_polars",
     "traffic",
@@ -232,6 +233,18 @@ def group_keys(by: str | Sequence[str]) -> list[str]:
     return [by] if isinstance(by, str) else list(by)
 
 
+def refuse_repeats(name: str, values: Sequence[float]) -> None:
+    """Refuse a number given twice in ``values`` (the argument ``name``: ``thresholds_s``), as
+    ``1`` and ``1.0``: two columns of one name.
+
+    Raises:
+        ConfigError: naming the numbers given more than once.
+    """
+    repeated = sorted({v for v in values if list(values).count(v) > 1})
+    if repeated:
+        raise ConfigError(f"{name} {list(values)} gives {repeated} more than once")
+
+
 def _aggregations(thresholds_s: Sequence[float], quantiles: Sequence[float]) -> list[pl.Expr]:
     """The traffic frame's count, sum, bucket and quantile expressions.
 
@@ -239,10 +252,8 @@ def _aggregations(thresholds_s: Sequence[float], quantiles: Sequence[float]) -> 
         ConfigError: a threshold or quantile given twice, a threshold that is not a finite
             number of seconds, or a quantile outside 0..1.
     """
-    for name, values in (("thresholds_s", thresholds_s), ("quantiles", quantiles)):
-        repeated = sorted({v for v in values if list(values).count(v) > 1})
-        if repeated:
-            raise ConfigError(f"{name} {list(values)} gives {repeated} more than once")
+    refuse_repeats("thresholds_s", thresholds_s)
+    refuse_repeats("quantiles", quantiles)
     if not all(math.isfinite(t) for t in thresholds_s):
         raise ConfigError(f"thresholds_s {list(thresholds_s)}: each must be a number of seconds")
     outside = [q for q in quantiles if not 0 <= q <= 1]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from apislo.cli._common import connect, connection_options, fail_on_apislo_error
+from apislo.errors import WriteError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -19,15 +20,26 @@ __all__ = ["command"]
 
 
 def _write(frame: pd.DataFrame, out: str | None) -> None:
+    """Write ``frame`` to ``out``: CSV for a ``.csv`` name (any case), else Parquet; CSV on
+    stdout when ``out`` is None.
+
+    Raises:
+        WriteError: ``out`` cannot be written (a folder, a file where a folder should be, no
+            permission).
+    """
     if out is None:
         frame.to_csv(sys.stdout, index=False)
         return
     path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix == ".csv":
-        frame.to_csv(path, index=False)
-    else:
-        frame.to_parquet(path, index=False)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as file:  # (Python's own error, where pyarrow's is long)
+            if path.suffix.lower() == ".csv":
+                frame.to_csv(file, index=False)
+            else:
+                frame.to_parquet(file, index=False)
+    except OSError as exc:
+        raise WriteError(path, exc) from None
     click.echo(f"{len(frame):,} rows -> {path}", err=True)
 
 

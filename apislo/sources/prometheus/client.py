@@ -237,7 +237,7 @@ class Prometheus:
                 :func:`apislo.traffic`; ``api`` maps to the profile's API label, other names
                 are labels.
             thresholds_s: bucket thresholds in seconds to keep (default: all the exporter has).
-            where: extra equality matchers (key -> value), escaped; keys are named like
+            where: extra equality matchers (key -> value, text), escaped; keys are named like
                 ``by`` keys (``api`` is the profile's API label, e.g. Kong's ``service``).
 
         Returns:

@@ -3,16 +3,21 @@
 Facts this relies on (Debian's prometheus 2.42, see FIELD-NOTES.md): OpenMetrics input must end
 with ``# EOF`` and carry timestamps in seconds; the default 2 h blocks make promtool re-read the
 file per block, so :func:`backfill` passes a wide ``--max-block-duration``; Prometheus compacts
-its data directory about a minute after start, so serve a copy of fixture data.
+its data directory about a minute after start, so serve a copy of fixture data. promtool writes
+blocks at any time it reads, milliseconds taken as seconds too (the year 58,000), and
+Prometheus's retention counts back from the newest block: one block that far after now makes it
+delete every older block of the directory, so :func:`backfill` keeps none that ends after now.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
@@ -61,8 +66,11 @@ def backfill(
 ) -> Path:
     """Write TSDB blocks from an OpenMetrics file with ``promtool tsdb create-blocks-from``.
 
+    promtool writes into a staging folder inside ``data_dir``; its blocks move into
+    ``data_dir`` only once none of them ends after now.
+
     Args:
-        openmetrics: the file (timestamps in seconds, ending with ``# EOF``).
+        openmetrics: the file (timestamps in seconds, ending with ``# EOF`` and before now).
         data_dir: the Prometheus data directory to write blocks into (created if missing).
         max_block_duration: widest block, a Prometheus duration; the default 2 h makes a
             7-day backfill about 20x slower.
@@ -71,14 +79,38 @@ def backfill(
         ``data_dir``.
 
     Raises:
-        ConfigError: promtool is missing, ``data_dir`` cannot be created, or the file is
-            malformed (promtool's message is kept).
+        ConfigError: promtool is missing, ``data_dir`` cannot be created or written, the file
+            is malformed (promtool's message is kept), or it has samples after now (timestamps
+            in milliseconds, say): then nothing is written.
     """
     source, target = Path(openmetrics), Path(data_dir)
     if not source.is_file():
         raise ConfigError(f"{source} does not exist")
     _check_openmetrics(source)
     _make_data_dir(target)
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=".apislo-backfill-", dir=target))
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write in the data directory {target} ({exc.strerror or exc}); "
+            "pass a writable folder as --data-dir"
+        ) from None
+    try:
+        _run_promtool(source, staging, max_block_duration)
+        _check_block_times(source, staging, target)
+        for block in staging.iterdir():
+            block.rename(target / block.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _run_promtool(source: Path, target: Path, max_block_duration: str) -> None:
+    """``promtool tsdb create-blocks-from openmetrics`` from ``source`` into ``target``.
+
+    Raises:
+        ConfigError: promtool is missing or failed (the last lines of its message).
+    """
     cmd = [
         _binary("promtool"),
         "tsdb",
@@ -92,7 +124,42 @@ def backfill(
     if done.returncode != 0:
         message = (done.stderr or done.stdout).strip().splitlines()[-3:]
         raise ConfigError(f"promtool could not backfill {source}: {' / '.join(message)}")
-    return target
+
+
+#: A last sample more seconds than this after the epoch (year 5138) is read as milliseconds:
+#: the time of any sample since 1973 written in milliseconds is larger.
+_MILLISECONDS_LIKE_S = 1e11
+
+
+def _check_block_times(source: Path, blocks: Path, data_dir: Path) -> None:
+    """Refuse the blocks promtool wrote from ``source`` into ``blocks`` when one ends after
+    now: Prometheus's time retention counts back from the newest block, so it deletes the
+    blocks of ``data_dir`` older than that by more than the retention (all of them, for a
+    block in the year 58,000).
+
+    Raises:
+        ConfigError: the last sample is after now; the message says whether its time reads
+            as milliseconds.
+    """
+    ends_ms = [json.loads(meta.read_text())["maxTime"] for meta in blocks.glob("*/meta.json")]
+    last_s = (max(ends_ms, default=0) - 1) / 1000  # (a block's maxTime is exclusive)
+    now_s = time.time()
+    if last_s <= now_s:
+        return
+    if last_s > _MILLISECONDS_LIKE_S:
+        year = 1970 + last_s / (365.2425 * 86400)
+        found = (
+            f"its last sample is {last_s:.0f} s after 1970, in the year {year:,.0f}: its "
+            "timestamps look like milliseconds, where OpenMetrics has seconds (divide them by "
+            "1000)"
+        )
+    else:
+        when = datetime.fromtimestamp(last_s, UTC).isoformat().replace("+00:00", "Z")
+        found = f"its last sample, at {when}, is after now: backfilled samples must end before now"
+    raise ConfigError(
+        f"{source}: {found}; nothing was written (Prometheus's retention counts back from the "
+        f"newest block: one far after now makes it delete the older blocks of {data_dir})"
+    )
 
 
 def free_port() -> int:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from apislo.aggregate import group_keys
+from apislo.aggregate import group_keys, refuse_repeats
 from apislo.errors import ConfigError
 from apislo.model import (
     STATUS_COLUMNS,
@@ -161,12 +161,10 @@ def _check_two_samples(
             use: twice the scrape interval (in the second case, estimated from the share, on
             the high side by one interval of those checked).
     """
-    last = align_down(t1, step_s)  # end of the last whole interval
-    width = pd.Timedelta(seconds=step_s)
-    # evaluated at the ends of the intervals after those checked: from `whole` + 1 to `last`
-    span = min(last - whole, width * _CHECKED_INTERVALS) - width
+    last, span = _checked_span(whole, t1, step_s)
     if span <= pd.Timedelta(0):
         return
+    width = pd.Timedelta(seconds=step_s)
     step = format_duration(step_s)
     counter = selector(profile.requests, _selection(profile, where))
 
@@ -184,7 +182,9 @@ def _check_two_samples(
     if worst <= 0:
         return
     # (over the samples of the intervals checked: back to the start of the one before the first)
-    gap_s = _scrape_interval(prom, counter, lone, last, span + 3 * width, step_s)
+    gap_s = _scrape_interval(
+        prom, counter, f"sum_over_time({lone}) > 0", last, span + 3 * width, step_s
+    )
     if gap_s is not None and step_s < 2 * gap_s * (1 - _STEP_TOLERANCE):
         scrape_s = math.ceil(gap_s)
     elif worst > _MAX_LONE_SHARE:
@@ -200,19 +200,71 @@ def _check_two_samples(
     )
 
 
+def _checked_span(
+    whole: pd.Timestamp, t1: pd.Timestamp, step_s: int
+) -> tuple[pd.Timestamp, pd.Timedelta]:
+    """``(last, span)`` of the step checks: ``last`` the end of the window's last whole
+    interval, the checks evaluated at the ends of the intervals in the ``span`` before it,
+    those after the first whole one (ending at ``whole``), at most the last
+    :data:`_CHECKED_INTERVALS` (the span is not positive when there are none)."""
+    last = align_down(t1, step_s)
+    width = pd.Timedelta(seconds=step_s)
+    return last, min(last - whole, width * _CHECKED_INTERVALS) - width
+
+
+def _check_counted(
+    prom: Prometheus,
+    profile: Profile,
+    where: dict[str, str],
+    whole: pd.Timestamp,
+    t1: pd.Timestamp,
+    step_s: int,
+) -> None:
+    """Refuse a step at which a series of the request counter holds three samples or more in
+    the intervals checked (:func:`_checked_span`) but at most one in each: ``increase`` counts
+    none of its requests. Called when the traffic frame is not empty: series scraped more
+    often (by another job, in another cluster) fill it, and the intervals of such a series that
+    hold a sample lie between empty ones, which :func:`_check_two_samples` does not count.
+    Until 2026-11-29 such a series was left out of the frame without a word (at a 30 s step,
+    one scraped every 60 s beside one scraped every 15 s).
+
+    Raises:
+        ConfigError: naming the step to use: twice the scrape interval of such series
+            (:func:`_scrape_interval`; past 5 minutes, the span over their samples).
+    """
+    last, span = _checked_span(whole, t1, step_s)
+    if span <= pd.Timedelta(0):
+        return
+    step = format_duration(step_s)
+    counter = selector(profile.requests, _selection(profile, where))
+    seen = f"count_over_time({counter}[{_range(span)}])"
+    most = f"max_over_time(count_over_time({counter}[{step}])[{_range(span)}:{step}])"
+    blind = f"({seen} >= 3) unless ({most} >= 2)"
+    found = prom.query(f"max({span.total_seconds():g} / ({seen} - 1) and {blind})", at=last)
+    if not len(found):
+        return
+    gap_s = _scrape_interval(prom, counter, blind, last, span, step_s)
+    scrape_s = math.ceil(gap_s if gap_s is not None else float(found["value"].iloc[0]))
+    raise ConfigError(
+        f"some series of {profile.requests} hold at most one sample in each {step} interval "
+        "(where increase() needs two, so none of their requests is counted, while other "
+        f"series fill the frame): their samples are about {scrape_s} s apart; use a step of "
+        f"at least {format_duration(2 * scrape_s)}"
+    )
+
+
 def _scrape_interval(
     prom: Prometheus,
     counter: str,
-    lone: str,
+    which: str,
     at: pd.Timestamp,
     span: pd.Timedelta,
     step_s: int,
 ) -> float | None:
     """The scrape interval in seconds (to the millisecond) of the series of ``counter`` that
-    have intervals holding one sample (``lone``, a subquery of one step per interval): per
-    series the shortest gap between two of its samples in the ``span`` before ``at``, the
-    longest of those; None when no such series has two samples under 5 minutes apart
-    (Prometheus's lookback).
+    ``which`` selects (a condition on them, evaluated at ``at``): per series the shortest gap
+    between two of its samples in the ``span`` before ``at``, the longest of those; None when
+    no such series has two samples under 5 minutes apart (Prometheus's lookback).
 
     The gaps are read every half step, in ``timestamp(counter) - timestamp(counter offset
     half)``: the gap before the sample in each half step that holds one. Scrapes under half a
@@ -222,7 +274,7 @@ def _scrape_interval(
     half = _range(pd.Timedelta(seconds=step_s) / 2)
     gaps = f"(timestamp({counter}) - timestamp({counter} offset {half})) > 0"
     shortest = f"min_over_time(({gaps})[{_range(span)}:{half}])"
-    found = prom.query(f"max({shortest} and (sum_over_time({lone}) > 0))", at=at)
+    found = prom.query(f"max({shortest} and ({which}))", at=at)
     return round(float(found["value"].iloc[0]), 3) if len(found) else None
 
 
@@ -304,6 +356,8 @@ def pull_traffic(
     """Build the traffic frame; see :meth:`Prometheus.traffic` for the arguments."""
     keys = group_keys(by)  # one key name, as for logs, or several
     prof = load_profile(profile)
+    thresholds_s = _thresholds(thresholds_s)
+    _check_where(where)
     step_s = parse_step(step)
     now = pd.Timestamp.now(tz="UTC")
     # (Prometheus keeps milliseconds: a window edge finer than that cannot be asked for)
@@ -316,6 +370,7 @@ def pull_traffic(
     intervals = (last - first) // step + 1
     check_frame_rows(intervals, 1, _SHORTER)  # before any request (4 a chunk of the range)
     labels = [prof.label_for(k) for k in keys]
+    _check_one_key_per_label(prof, keys, labels)
     rename = dict(zip(labels, keys, strict=True))
     queries = traffic_queries(prof, labels, step_s, where)
     edges = _edges(t0, t1, step_s)
@@ -348,6 +403,7 @@ def pull_traffic(
         _check_sampled(prom, prof, where, t0, t1, step_s)
     else:
         _check_two_samples(prom, prof, where, whole, t1, step_s)
+        _check_counted(prom, prof, where, whole, t1, step_s)
     status = prof.status_label
     if status not in pulled["requests"].columns:
         pulled["requests"][status] = pd.Series(
@@ -374,6 +430,51 @@ def pull_traffic(
             merged[column] = 0.0
     merged = merged[columns].sort_values([*keys, "ts"]).reset_index(drop=True)
     return _typed(merged, keys, columns[1 + len(keys) :])
+
+
+def _thresholds(thresholds_s: Sequence[float] | None) -> list[float] | None:
+    """``thresholds_s`` (seconds; a NumPy array too) as a list, or ``None`` for every bucket.
+
+    Raises:
+        ConfigError: a threshold given twice (its column would be filled twice).
+    """
+    if thresholds_s is None:
+        return None
+    values = list(thresholds_s)
+    refuse_repeats("thresholds_s", values)
+    return values
+
+
+def _check_where(where: dict[str, str]) -> None:
+    """Refuse a ``where`` value that is not text: a matcher tests equality with text, and
+    ``{"code": 200}`` was a ``TypeError`` from deep inside the query builder.
+
+    Raises:
+        ConfigError: naming the key.
+    """
+    for key, value in where.items():
+        if not isinstance(value, str):
+            raise ConfigError(
+                f"where {key}: expected text, got {value!r}; where= tests equality only: give "
+                'each label\'s value as text, in quotes if it reads as a number ({"code": "200"})'
+            )
+
+
+def _check_one_key_per_label(profile: Profile, keys: list[str], labels: list[str]) -> None:
+    """Refuse ``by`` keys that read one label (``labels``, key by key): a key given twice, or
+    ``api`` beside the profile's API label (Kong's ``service``), where one of the two columns
+    came out empty.
+
+    Raises:
+        ConfigError: naming the keys and the label.
+    """
+    for label in dict.fromkeys(labels):
+        named = [k for k, name in zip(keys, labels, strict=True) if name == label]
+        if len(named) > 1:
+            raise ConfigError(
+                f"by {keys}: {' and '.join(named)} read the same label, {label} (profile "
+                f"{profile.name}); give each label once"
+            )
 
 
 def _edges(
