@@ -229,8 +229,16 @@ def group_keys(by: str | Sequence[str]) -> list[str]:
 
     >>> group_keys("api"), group_keys(("api", "route"))
     (['api'], ['api', 'route'])
+
+    Raises:
+        ConfigError: a key given twice (two columns of one name: until 2026-11-29 polars'
+            ``DuplicateError`` from :func:`traffic`, pandas' from the Prometheus source).
     """
-    return [by] if isinstance(by, str) else list(by)
+    keys = [by] if isinstance(by, str) else list(by)
+    twice = sorted({key for key in keys if keys.count(key) > 1})
+    if twice:
+        raise ConfigError(f"by {keys}: {', '.join(twice)} given twice; give each key once")
+    return keys
 
 
 def refuse_repeats(name: str, values: Sequence[float]) -> None:

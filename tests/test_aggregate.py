@@ -99,6 +99,13 @@ def test_input_types_and_errors() -> None:
         apislo.traffic(EVENTS, by=("route",))
 
 
+def test_a_group_key_given_twice_is_refused() -> None:
+    """``by=("api", "api")`` was polars' DuplicateError from deep inside the group-by."""
+    with pytest.raises(ConfigError) as info:
+        apislo.traffic(EVENTS, by=("api", "api"))
+    assert str(info.value) == "by ['api', 'api']: api given twice; give each key once"
+
+
 @pytest.mark.parametrize("bound", [1793556000, "", "not a time"])
 def test_a_bound_that_is_no_time_is_refused_as_load_refuses_it(bound: object) -> None:
     """A number was read as nanoseconds since 1970 (a frame of zeros from 1970 on), and an

@@ -51,8 +51,7 @@ def test_two_keys_reading_one_label_are_refused(prom_url: str) -> None:
     )
     # (a key given twice was pandas' "cannot insert api, already exists")
     assert _refused(prom_url, by=("api", "api")) == (
-        "by ['api', 'api']: api and api read the same label, api (profile generic); give each "
-        "label once"
+        "by ['api', 'api']: api given twice; give each key once"
     )
 
 

@@ -461,9 +461,9 @@ def _check_where(where: dict[str, str]) -> None:
 
 
 def _check_one_key_per_label(profile: Profile, keys: list[str], labels: list[str]) -> None:
-    """Refuse ``by`` keys that read one label (``labels``, key by key): a key given twice, or
-    ``api`` beside the profile's API label (Kong's ``service``), where one of the two columns
-    came out empty.
+    """Refuse ``by`` keys that read one label (``labels``, key by key): ``api`` beside the
+    profile's API label (Kong's ``service``), where one of the two columns came out empty (a
+    key given twice is refused before, by :func:`~apislo.aggregate.group_keys`).
 
     Raises:
         ConfigError: naming the keys and the label.
