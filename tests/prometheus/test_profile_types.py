@@ -52,6 +52,12 @@ LABEL_RULE = (
         ("latency: 5", "latency: expected text, got 5"),
         ("matchers: {a-b: x}", f"matchers.a-b: 'a-b' {LABEL_RULE}"),
         ("labels: {route: 9route}", f"labels.route: '9route' {LABEL_RULE}"),
+        # (never read: the api key's label is api_label; until 2026-11-29 ignored silently)
+        (
+            "labels: {api: service}",
+            "labels.api: the api key's label is api_label (this entry is never read); give it "
+            "there",
+        ),
         ("latency: http.duration", "latency: 'http.duration' is not a Prometheus metric name"),
     ],
 )

@@ -153,9 +153,17 @@ def _check_names(doc: dict[str, Any], path: Path) -> None:
     ``labels``) or metric name (``requests``, ``latency``) of profile file ``path`` that
     Prometheus does not allow (:func:`label_name`, :func:`selector`).
 
+    ``labels.api`` is refused too: the ``api`` key's label is ``api_label``, and that entry
+    was never read (until 2026-11-29 without a word).
+
     Raises:
         ConfigError: naming the file and the field (``matchers.a-b``).
     """
+    if "api" in doc.get("labels", {}):
+        raise ConfigError(
+            f"profile {path}: labels.api: the api key's label is api_label (this entry is never "
+            "read); give it there"
+        )
     names = [(key, doc[key], label_name) for key in ("status_label", "api_label") if key in doc]
     names += [(f"matchers.{name}", name, label_name) for name in doc.get("matchers", {})]
     names += [(f"labels.{key}", name, label_name) for key, name in doc.get("labels", {}).items()]
