@@ -309,22 +309,34 @@ def burn_rates(
     )
 
 
+#: What a compliance dot says, from ``met``, and its colour.
+_RESULTS: dict[Any, str] = {True: "met", False: "missed"}
+_RESULT_COLOURS: dict[str, str] = {"met": "#27ae60", "missed": "#e67e22"}
+
+
 def compliance_history(history: pd.DataFrame, by: str = "slo_objective") -> Any:
-    """Attainment per period (dots) with the target as a tick, one panel per ``by`` value; a
-    period without traffic keeps its place and target, marked "no data".
+    """Attainment per period (dots, green where the target was met, orange where it was missed)
+    with the target as a red tick, one panel per ``by`` value; a period without traffic keeps
+    its place and target, marked "no data".
 
     The y axis spans the attainments and the target only, not 0-100 %: on a 0-100 % axis (or
     under bars, which start at the axis floor) a 98.9 % month is indistinguishable from a 99.5 %
-    target, so a missed SLO would look met.
+    target, so a missed SLO would look met. Even so a 99.896 % month under a 99.9 % target is
+    a fraction of a pixel below it beside a 95 % month; its colour, from ``met``, says it missed.
 
     Args:
-        history: ``period``, ``by``, ``attainment``, ``target`` as from
+        history: ``period``, ``by``, ``attainment``, ``target``, ``met`` as from
             :func:`apislo.report.slo_views.compliance`.
     """
     import altair as alt
 
-    _require(history, ["period", by, "attainment", "target"], "compliance_history")
-    data = history[["period", by, "attainment", "target"]]
+    columns = ["period", by, "attainment", "target", "met"]
+    _require(history, columns, "compliance_history")
+    data = (
+        history[columns]
+        .assign(result=[_RESULTS.get(met, "no data") for met in history["met"]])
+        .drop(columns="met")
+    )
     scale = alt.Scale(zero=False, padding=8)  # dots at the extremes stay inside the panel
     x = alt.X("period:O", title=None)
     dots = (
@@ -334,6 +346,11 @@ def compliance_history(history: pd.DataFrame, by: str = "slo_objective") -> Any:
         .encode(
             x=x,
             y=alt.Y("attainment:Q", title="attainment", scale=scale, axis=alt.Axis(format=".2%")),
+            color=alt.Color(
+                "result:N",
+                scale=alt.Scale(domain=list(_RESULT_COLOURS), range=list(_RESULT_COLOURS.values())),
+                title=None,
+            ),
         )
     )
     target = (

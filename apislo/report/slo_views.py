@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from apislo.model import as_utc
+from apislo.model import as_utc, number_label
 
 __all__ = [
     "HEADLINE_GROUPS",
     "NOT_EVALUATED",
     "alert_summary",
+    "attainment_table",
     "budget_spent",
     "burn_down",
     "burn_rate_series",
@@ -49,10 +51,12 @@ def _headline(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def slo_summary(result: Any, slos: Sequence[Any]) -> pd.DataFrame:
-    """One row per SLO x objective x group: target, SLI, remaining budget, burn rates, alerts
-    firing at the evaluation instant, owners.
+    """One row per SLO x objective x group: target, SLI, met or missed, remaining budget, burn
+    rates, alerts firing at the evaluation instant, owners. Show it with
+    :func:`attainment_table`.
 
-    Columns: ``slo``, ``objective``, ``group``, ``target``, ``sli``, ``budget_remaining_pct``
+    Columns: ``slo``, ``objective``, ``group``, ``target``, ``sli``, ``met`` (the SLI at or
+    above the target; ``None`` without any event: no data), ``budget_remaining_pct``
     (may be negative: overspent), ``burn_<window>`` (x the sustainable rate), ``low_traffic``,
     ``alerts_firing`` (those of the row's objective and group; ``not evaluated`` where they
     could not be, as when an alert window is not a whole number of the SLO's slices:
@@ -60,7 +64,7 @@ def slo_summary(result: Any, slos: Sequence[Any]) -> pd.DataFrame:
     """
     owners = {s.name: ", ".join(s.owners) for s in slos}
     s = result.summary
-    out = s[["slo", "objective", "group", "target", "sli"]].copy()
+    out = s[["slo", "objective", "group", "target", "sli", "met"]].copy()
     out["budget_remaining_pct"] = 100 * s["remaining"].astype("float64")
     for column in [c for c in s.columns if c.startswith("burn_")]:
         out[column] = s[column]
@@ -70,6 +74,31 @@ def slo_summary(result: Any, slos: Sequence[Any]) -> pd.DataFrame:
     ]
     out["owners"] = [owners.get(n, "") for n in s["slo"]]
     return out.reset_index(drop=True)
+
+
+def attainment_table(frame: pd.DataFrame, precision: int = 4) -> Any:
+    """A report table (:func:`apislo.report.views.table`) of :func:`slo_summary` or
+    :func:`compliance`, on which an attainment below its target never reads as equal to it:
+    the SLI (``sli``, ``attainment``) is rounded down, not to the nearest, with at least the
+    decimals the targets are written with (a 0.99995 target needs 5, which 4 showed as
+    ``1.0000``), and the ``met`` column says it. Rounded to 4 decimals, 0.99896 read
+    ``0.9990`` beside a 0.999 target until 2026-11-29; it reads ``0.9989``.
+
+    Args:
+        frame: a frame with a ``target`` column and an ``sli`` or ``attainment`` column.
+        precision: the fewest decimals shown.
+    """
+    from apislo.report.views import table
+
+    targets = frame["target"].dropna().astype("float64")
+    decimals = max([precision, *(_decimals(t) for t in targets.unique())])
+    shown = [c for c in ("sli", "attainment") if c in frame.columns]
+    return table(frame, precision=decimals, floor=shown)
+
+
+def _decimals(value: float) -> int:
+    """Decimals ``value`` is written with (:func:`apislo.model.number_label`): 3 for 0.999."""
+    return max(0, -int(Decimal(number_label(value)).as_tuple().exponent))
 
 
 def burn_down(result: Any, slos: Sequence[Any] = ()) -> pd.DataFrame:
@@ -367,7 +396,7 @@ def exhaustion_forecast(
             start = period_bounds(slo.window, at_ts - pd.Timedelta(1, "ns"))[0]
         frame = src.frame(slo, start, at_ts, pd.Timedelta(step))
         try:
-            parts.append(forecast(slo, frame, at_ts).assign(slo=slo.name))
+            parts.append(forecast(slo, frame, at_ts, step=step).assign(slo=slo.name))
         except ConfigError:
             continue  # no day of the window has traffic
     columns = [

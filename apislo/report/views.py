@@ -12,9 +12,11 @@ one line each and the numbers are tested here.
 from __future__ import annotations
 
 import html
+import math
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ __all__ = [
     "consumers_hit",
     "data_source",
     "find_path",
+    "floored",
     "instant",
     "latency_over_time",
     "load_traffic",
@@ -370,12 +373,44 @@ def no_data_note(requests: int, where: str) -> Any:
     )
 
 
-def table(frame: pd.DataFrame, precision: int = 3) -> Any:
+def table(frame: pd.DataFrame, precision: int = 3, floor: Sequence[str] = ()) -> Any:
     """A pandas Styler for reports: index hidden, numbers rounded, **every cell HTML-escaped**
     (routes and consumer names come from access logs and may hold markup) and its text fit to
     show as the charts show it (:func:`apislo.text.printable`: a ``\\u202E`` in a Prometheus
     label, which no log parser escaped, reordered a cell). A missing number is ``-``; a missing
     text (a group without a consumer or version) is :data:`~apislo.text.MISSING_KEY`, as the
-    charts show it."""
+    charts show it.
+
+    Args:
+        frame: the rows to show.
+        precision: decimals of the numbers.
+        floor: columns rounded down (toward minus infinity) to ``precision`` decimals, not to
+            the nearest (:func:`floored`): an SLI of 0.99896 shows ``0.9989``, never ``0.9990``
+            beside a 0.999 target it misses.
+    """
     shown = shown_text(frame)
-    return shown.style.hide(axis="index").format(precision=precision, escape="html", na_rep="-")
+    styler = shown.style.hide(axis="index").format(precision=precision, escape="html", na_rep="-")
+    if floor:
+        styler = styler.format(floored(precision), subset=list(floor), na_rep="-")
+    return styler
+
+
+def floored(decimals: int) -> Callable[[Any], str]:
+    """A formatter writing a number rounded down to ``decimals`` decimals, so that a value below
+    a threshold written with at most that many decimals never reads as equal to it (the value
+    is first rounded to 12 significant digits: ``1 - 1/1000`` computed as 0.9989999999999999
+    reads ``0.999``, as its counts meet a 0.999 target exactly).
+
+    >>> floored(4)(0.99896), floored(4)(0.9989999999999999), floored(2)(1.0)
+    ('0.9989', '0.9990', '1.00')
+    """
+    step = Decimal(1).scaleb(-decimals)
+
+    def text(value: Any) -> str:
+        if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+            return str(value)
+        if not math.isfinite(value):
+            return f"{value}"
+        return str(Decimal(f"{float(value):.12g}").quantize(step, rounding=ROUND_FLOOR))
+
+    return text

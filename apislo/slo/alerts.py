@@ -425,7 +425,9 @@ def alert_name(slo: Any, tier: Tier) -> str:
     return f"{base}{tier.severity.capitalize()}BurnRate{prom_duration(tier.long_window)}"
 
 
-def firing(slo: Any, traffic: pd.DataFrame, at: datetime | str | pd.Timestamp) -> list[str]:
+def firing(
+    slo: Any, traffic: pd.DataFrame, at: datetime | str | pd.Timestamp, step: Any = None
+) -> list[str]:
     """Alerts of ``slo`` active at evaluation time ``at`` on a traffic frame.
 
     A tier's alert is active when, for any objective and any group, the error ratio over the
@@ -436,19 +438,20 @@ def firing(slo: Any, traffic: pd.DataFrame, at: datetime | str | pd.Timestamp) -
         slo: an :class:`apislo.slo.spec.SLO`.
         traffic: traffic frame covering at least :func:`replay_lookback` before ``at``.
         at: evaluation time (UTC if naive), on an interval boundary.
+        step: interval of the frame's counts (as for :func:`firing_by_group`).
 
     Returns:
         Sorted, distinct alert names (see :func:`alert_name`); ``[]`` when alerting is disabled.
     """
     names: set[str] = set()
-    for per_group in firing_by_group(slo, traffic, at):
+    for per_group in firing_by_group(slo, traffic, at, step):
         for active in per_group.values():
             names.update(active)
     return sorted(names)
 
 
 def firing_by_group(
-    slo: Any, traffic: pd.DataFrame, at: datetime | str | pd.Timestamp
+    slo: Any, traffic: pd.DataFrame, at: datetime | str | pd.Timestamp, step: Any = None
 ) -> list[dict[str, list[str]]]:
     """Alerts of ``slo`` active at evaluation time ``at``, per objective and group.
 
@@ -459,6 +462,10 @@ def firing_by_group(
         at: evaluation time (UTC if naive), on an interval boundary; a Timeslices or
             RatioTimeslices SLO is judged on the slices ended by then (a slice still running at
             ``at`` does not count, as in :func:`apislo.slo.evaluation.evaluate`'s burn rates).
+        step: interval of the frame's counts (``"1min"``); default the smallest gap between its
+            timestamps, which is wrong for a sparse frame (one holding only the intervals with
+            traffic): rows every 10 minutes of a 1-minute frame would be read as 10-minute
+            counts. :func:`~apislo.slo.evaluation.evaluate` passes its own ``step``.
 
     Returns:
         One mapping per objective of ``slo``, in order: group label (``route=/a``; ``all`` for
@@ -470,7 +477,7 @@ def firing_by_group(
         return [{} for _ in slo.objectives]
     policy = policy_for(slo)
     at_ts = as_utc(at)
-    step = _step(traffic)
+    step = pd.Timedelta(step) if step is not None else _step(traffic)
     start = at_ts - pd.Timedelta(replay_lookback(slo, step))
     ts = utc_index(traffic["ts"])
     recent = traffic[(ts >= start) & (ts < at_ts)]

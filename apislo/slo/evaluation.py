@@ -34,6 +34,7 @@ __all__ = [
     "compliance_history",
     "evaluate",
     "objective_units",
+    "window_sums_at",
 ]
 
 #: Burn-rate windows reported when an SLO's policy gives none: the Workbook's long and short ones.
@@ -166,7 +167,9 @@ class EvaluationResult:
             (label), ``target``, ``api``, ``group`` (``route=/a``; ``all`` for the sum over
             groups; ``""`` without grouping), ``window``, ``budgeting_method``, ``good``,
             ``total`` (events for Occurrences, slices otherwise), ``sli``, ``sli_low`` and
-            ``sli_high`` (Wilson 95 %), ``events_good``, ``events_total``, ``error_budget`` and
+            ``sli_high`` (Wilson 95 %), ``met`` (the SLI at or above the target, compared
+            on the counts; ``None`` without any event in the window: no data, not a success, as
+            in :func:`compliance_history`), ``events_good``, ``events_total``, ``error_budget`` and
             ``budget_unit`` (``events`` or ``minutes``), ``consumed`` and ``remaining``
             (fractions of the budget; remaining may be negative), ``low_traffic``,
             ``alerts_firing`` (sorted names of the alerts active at ``at`` for this objective
@@ -305,7 +308,7 @@ def evaluate(
         if series and slo.window.is_rolling:
             start -= pd.Timedelta(slo.window.period)
         frame = src.frame(slo, start, at_ts, step_td)
-        firing, why = _firing(slo, frame, at_ts)
+        firing, why = _firing(slo, frame, at_ts, step_td)
         if why is not None:
             not_evaluated[slo.name] = why
         if firing is not None:
@@ -328,16 +331,17 @@ def evaluate(
 
 
 def _firing(
-    slo: SLO, frame: pd.DataFrame, at: pd.Timestamp
+    slo: SLO, frame: pd.DataFrame, at: pd.Timestamp, step: pd.Timedelta
 ) -> tuple[list[dict[str, list[str]]] | None, str | None]:
-    """Alerts active at ``at`` per objective and group (:func:`apislo.slo.alerts.firing_by_group`)
-    and ``None``; or ``None`` and why the alert engine cannot evaluate them."""
+    """Alerts active at ``at`` per objective and group (:func:`apislo.slo.alerts.firing_by_group`
+    on the counts at ``step``, the step of every other figure of the summary) and ``None``; or
+    ``None`` and why the alert engine cannot evaluate them."""
     from apislo.slo.alerts import firing_by_group
 
     if slo.alerting.disabled:
         return [{} for _ in slo.objectives], None
     try:
-        return firing_by_group(slo, frame, at), None
+        return firing_by_group(slo, frame, at, step), None
     except ConfigError as exc:
         return None, str(exc)
 
@@ -362,6 +366,17 @@ def _window_length(window: TimeWindow, at: pd.Timestamp) -> timedelta:
     if window.is_rolling:
         return window.period
     return (at - period_bounds(window, at - pd.Timedelta(1, "ns"))[0]).to_pytimedelta()
+
+
+def window_sums_at(units: maths.Units, window: TimeWindow, at: pd.Timestamp) -> maths.WindowSums:
+    """Window sums of ``units`` over the SLO ``window`` at ``at``, those :func:`evaluate`
+    reports (its ``remaining`` is :meth:`~apislo.slo.maths.WindowSums.remaining` of them), one
+    row: at the last unit ended by ``at``, over the window ``at`` is in.
+
+    Raises:
+        ConfigError: no unit of ``units`` ends at or before ``at``.
+    """
+    return _window_sums_at(units, window, np.array([_row_at(units, at)]), at)
 
 
 def _window_sums_at(
@@ -408,12 +423,13 @@ def _summary_rows(
     active at ``at`` (a group absent has none), or ``None`` when alerts were not evaluated."""
     slo, objective, units = ou.slo, ou.objective, ou.units
     r = np.array([_row_at(units, at)])
-    sums = _window_sums_at(units, slo.window, r, at)
+    sums = window_sums_at(units, slo.window, at)
     allowance = maths.error_allowance(objective.target)
     weight, bad = sums.weight[0], sums.bad[0]
     good = weight - bad
     low, high = maths.wilson_interval(good, weight)
     remaining = sums.remaining(objective.target)[0]
+    met = maths.target_met(bad, weight, objective.target)
     minutes = units.step / pd.Timedelta(minutes=1)
     if slo.budgeting_method == "Occurrences":
         budget, unit = allowance * sums.budget_weight[0], "events"
@@ -450,6 +466,7 @@ def _summary_rows(
                 "sli": 1 - bad[j] / weight[j] if weight[j] else np.nan,
                 "sli_low": low[j],
                 "sli_high": high[j],
+                "met": bool(met[j]) if sums.total_events[0, j] else None,
                 "events_good": sums.good_events[0, j],
                 "events_total": sums.total_events[0, j],
                 "error_budget": budget if np.ndim(budget) == 0 else budget[j],
@@ -606,7 +623,9 @@ def _history_rows(
                     "good": w - b,
                     "total": w,
                     "sli": sli,
-                    "met": bool(b <= allowance * w * (1 + 1e-12)) if events[p, j] else None,
+                    "met": bool(maths.target_met(b, w, ou.objective.target))
+                    if events[p, j]
+                    else None,
                     "remaining": 1 - b / budget if budget else (1.0 if not b else -np.inf),
                     "events_total": events[p, j],
                     "complete": bool(p_start >= start and p_end <= end),

@@ -34,7 +34,7 @@ import pandas as pd
 from apislo.errors import ConfigError, SpecError
 from apislo.model import as_utc, bucket_column, utc_index
 from apislo.slo.policy import duration_text
-from apislo.slo.spec import SLI, BudgetingMethod, ThresholdOp, TimeWindow
+from apislo.slo.spec import SLI, BudgetingMethod, ThresholdOp, TimeWindow, error_allowance
 from apislo.slo.windows import period_ids, period_starts
 
 __all__ = [
@@ -49,6 +49,7 @@ __all__ = [
     "period_first_rows",
     "prefix_sum",
     "strict_column",
+    "target_met",
     "to_counts",
     "wilson_interval",
     "window_sums",
@@ -161,13 +162,16 @@ class WindowSums:
         return np.where(budget > 0, out, np.where(self.bad > 0, -np.inf, 1.0))
 
 
-def error_allowance(target: float) -> float:
-    """``1 - target`` rounded to 12 decimals, so ``0.05 x 20160`` is exactly 1008 slices.
+def target_met(bad: np.ndarray | float, weight: np.ndarray | float, target: float) -> np.ndarray:
+    """Whether the SLI ``1 - bad / weight`` is at or above ``target``: ``bad <= (1 - target) x
+    weight``, compared on the sums (a relative 1e-12 absorbs their float rounding), not on the
+    SLI, whose division may land a hair below a target it meets exactly.
 
-    >>> 1 - 0.95, error_allowance(0.95)
-    (0.050000000000000044, 0.05)
+    >>> target_met(np.array([1.0, 2.0]), 1000.0, 0.999).tolist()
+    [True, False]
     """
-    return round(1.0 - target, 12)
+    allowed = error_allowance(target) * np.asarray(weight, dtype=np.float64)
+    return np.asarray(bad, dtype=np.float64) <= allowed * (1 + 1e-12)
 
 
 def _status_bad(frame: pd.DataFrame, sli: SLI) -> np.ndarray:

@@ -19,9 +19,13 @@ datetime.timedelta(days=30)
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from numbers import Real
 from typing import Any, Literal
+
+from apislo.errors import SpecError
 
 __all__ = [
     "BUDGETING_METHODS",
@@ -31,6 +35,7 @@ __all__ = [
     "SLI_KINDS",
     "SLO",
     "STATUS_CLASSES",
+    "TARGET_RULE",
     "Alerting",
     "BudgetingMethod",
     "CalendarUnit",
@@ -39,6 +44,8 @@ __all__ = [
     "SourceHints",
     "ThresholdOp",
     "TimeWindow",
+    "error_allowance",
+    "target_problem",
 ]
 
 SLIKind = Literal["availability", "latency", "availability_and_latency", "ratio"]
@@ -58,6 +65,9 @@ STATUS_CLASSES: tuple[str, ...] = ("3xx", "4xx", "5xx")
 #: written in a rule nor evaluated. No SLO needs more than a few years; five calendar years fit.
 MAX_DURATION: timedelta = timedelta(days=5 * 366)
 
+#: What an objective's target may be: a fraction that leaves an error budget.
+TARGET_RULE = "0 < target < 1 (a fraction: 0.999 for 99.9 %)"
+
 #: Nominal length of one calendar unit, used only where a single period length is needed
 #: (burn-rate factors, budget in minutes); the maths use the real calendar boundaries.
 _NOMINAL_DAYS: dict[str, float] = {
@@ -67,6 +77,34 @@ _NOMINAL_DAYS: dict[str, float] = {
     "quarter": 91,
     "year": 365,
 }
+
+
+def error_allowance(target: float) -> float:
+    """``1 - target`` rounded to 12 decimals, so ``0.05 x 20160`` is exactly 1008 slices.
+
+    >>> 1 - 0.95, error_allowance(0.95)
+    (0.050000000000000044, 0.05)
+    """
+    return round(1.0 - target, 12)
+
+
+def target_problem(target: Any) -> str | None:
+    """Why ``target`` cannot be an objective's target (:data:`TARGET_RULE`), or ``None``.
+
+    >>> target_problem(0.999) is None, target_problem(1.0), target_problem(0.9999999999999)
+    (True, '1.0 is out of range', '0.9999999999999 leaves no error budget (1 - target rounds to 0)')
+    """
+    if isinstance(target, bool) or not isinstance(target, Real):
+        return f"{target!r} is not a number"
+    if not math.isfinite(target):
+        return f"{target} is not a finite number"
+    if 1 < target < 100:
+        return f"{target} looks like a percentage ({target / 100:g} is {target:g} %)"
+    if not 0 < target < 1:
+        return f"{target} is out of range"
+    if error_allowance(float(target)) <= 0:
+        return f"{target} leaves no error budget (1 - target rounds to 0)"
+    return None
 
 
 @dataclass(frozen=True)
@@ -124,6 +162,12 @@ class Objective:
         timeslice_target: for ``Timeslices``: a slice is good when its good ratio is
             ``>= timeslice_target``.
         timeslice_window: slice length for ``Timeslices`` and ``RatioTimeslices``.
+
+    Raises:
+        SpecError: ``target`` is not a fraction that leaves an error budget
+            (:data:`TARGET_RULE`: ``1.0``, ``99.9``, ``0``, NaN and ``0.9999999999999`` are
+            refused here, where an SLO built in Python would otherwise fail later, in the
+            maths, with a ``ZeroDivisionError`` or a meaningless budget).
     """
 
     target: float
@@ -133,6 +177,11 @@ class Objective:
     timeslice_target: float | None = None
     timeslice_window: timedelta | None = None
     threshold_op: ThresholdOp = "lte"
+
+    def __post_init__(self) -> None:
+        problem = target_problem(self.target)
+        if problem is not None:
+            raise SpecError("<inline>", "objectives[].target", problem, TARGET_RULE)
 
     @property
     def label(self) -> str:

@@ -98,6 +98,7 @@ def test_compliance_axis_spans_the_attainments_so_a_missed_target_shows() -> Non
             "period": ["2026-09", "2026-10", "2026-11"],
             "attainment": [0.999, 0.989, None],  # 2026-11 without traffic
             "target": 0.995,
+            "met": [True, False, None],
         }
     )
     svg = svg_of(charts.compliance_history(history))
@@ -107,6 +108,25 @@ def test_compliance_axis_spans_the_attainments_so_a_missed_target_shows() -> Non
     # the period without traffic keeps its place on the axis and says so (it was left out)
     assert ">2026-11</text>" in svg
     assert svg.count(">no data</text>") == 1
+
+
+def test_a_missed_month_is_coloured_missed_where_it_sits_on_its_target() -> None:
+    """A 95 % month beside a 99.896 % one under a 99.9 % target: on an axis spanning 95-99.9 %
+    (140 px) the miss is 0.004 % below the tick, 0.1 px: it read as met until 2026-11-29. The
+    dots are coloured by ``met``: green (#27ae60) met, orange (#e67e22) missed."""
+    history = pd.DataFrame(
+        {
+            "slo_objective": "orders / 99.9%",
+            "period": ["2026-09", "2026-10", "2026-11"],
+            "attainment": [0.9995, 0.95, 0.99896],
+            "target": 0.999,
+            "met": [True, False, False],
+        }
+    )
+    svg = svg_of(charts.compliance_history(history))
+    dot = r'aria-label="period: ([^;"]+);[^"]*"[^>]*aria-roledescription="circle"'
+    dots = re.findall(dot + r'[^>]*fill="(#[0-9a-f]{6})"', svg)
+    assert dots == [("2026-09", "#27ae60"), ("2026-10", "#e67e22"), ("2026-11", "#e67e22")]
 
 
 def test_a_long_name_from_the_logs_keeps_a_faceted_chart_short() -> None:

@@ -234,3 +234,81 @@ def test_alerts_that_cannot_be_replayed_stop_no_report() -> None:
     with pytest.warns(UserWarning, match="alerts of a-minutes not replayed: the alert window 5m"):
         alerts = slo_views.fired_alerts([slo], traffic, t, t + pd.Timedelta("2h"))
     assert alerts.empty
+
+
+def _checkout(bad: int, target: float) -> tuple[apislo.slo.SLO, pd.DataFrame]:
+    """checkout: 100 requests a minute for a day (144,000), the first ``bad`` minutes' 100 5xx
+    (so ``100 x bad`` bad requests), against ``target`` over a rolling day."""
+    ts = pd.date_range("2026-01-01", periods=1440, freq="1min", tz="UTC")
+    bad_per_minute = [100 if i < bad else 0 for i in range(1440)]
+    traffic = pd.DataFrame(
+        {
+            "ts": ts, "api": "checkout", "requests": 100,
+            "status_2xx": [100 - b for b in bad_per_minute], "status_3xx": 0, "status_4xx": 0,
+            "status_5xx": bad_per_minute, "status_429": 0,
+        }
+    )  # fmt: skip
+    slo = apislo.slo.SLO(
+        "checkout", "shop", apislo.slo.SLI(), (apislo.slo.Objective(target),),
+        apislo.slo.TimeWindow.rolling_window(timedelta(days=1)), api="checkout",
+    )  # fmt: skip
+    return slo, traffic
+
+
+def _cells(styler) -> dict[str, str]:
+    """The first row of a report table: column -> the text shown."""
+    import re
+
+    html = styler.to_html()
+    heads = re.findall(r'<th[^>]*class="col_heading[^"]*"[^>]*>([^<]*)</th>', html)
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", html)
+    return dict(zip(heads, cells[: len(heads)], strict=True))
+
+
+def test_a_missed_target_never_reads_as_met_in_the_summary() -> None:
+    """150 bad of 144,000 requests (minute 0 all bad, minute 1 half): SLI 1 - 150/144000 =
+    0.998958, under 0.999 (the budget is 144 requests: 1 - 150/144 = -4.17 % left). Rounded to
+    4 decimals the SLI read 0.9990 beside the 0.9990 target until 2026-11-29; rounded down it
+    reads 0.9989, and ``met`` says False."""
+    slo, traffic = _checkout(bad=0, target=0.999)
+    traffic.loc[0, ["status_2xx", "status_5xx"]] = [0, 100]
+    traffic.loc[1, ["status_2xx", "status_5xx"]] = [50, 50]  # 150 bad in all
+    result = apislo.slo.evaluate(slo, traffic, at="2026-01-02T00:00Z", series=False)
+    summary = slo_views.slo_summary(result, [slo])
+    assert summary["met"].tolist() == [False]
+    shown = _cells(slo_views.attainment_table(summary))
+    assert (shown["target"], shown["sli"], shown["met"]) == ("0.9990", "0.9989", "False")
+    assert shown["budget_remaining_pct"] == "-4.1667"  # 1 - 150/144
+
+
+def test_a_target_met_exactly_reads_as_met_and_a_five_nines_target_keeps_its_digits() -> None:
+    """144 bad of 144,000 (minute 0 all bad, minute 1 44 bad) against 0.999 is exactly the
+    budget: SLI 0.999, met, shown 0.9990 (the division gives 0.999 or a hair below; read as the
+    target). A 0.99995 target needs 5 decimals: at 4 it read 1.0000; 7 bad of 144,000 give an
+    SLI of 0.99995138..., shown rounded down as 0.99995, met."""
+    slo, traffic = _checkout(bad=1, target=0.999)
+    traffic.loc[1, ["status_2xx", "status_5xx"]] = [56, 44]
+    result = apislo.slo.evaluate(slo, traffic, at="2026-01-02T00:00Z", series=False)
+    shown = _cells(slo_views.attainment_table(slo_views.slo_summary(result, [slo])))
+    assert (shown["target"], shown["sli"], shown["met"]) == ("0.9990", "0.9990", "True")
+    slo, traffic = _checkout(bad=0, target=0.99995)
+    traffic.loc[0, ["status_2xx", "status_5xx"]] = [93, 7]
+    result = apislo.slo.evaluate(slo, traffic, at="2026-01-02T00:00Z", series=False)
+    shown = _cells(slo_views.attainment_table(slo_views.slo_summary(result, [slo])))
+    assert (shown["target"], shown["sli"], shown["met"]) == ("0.99995", "0.99995", "True")
+
+
+def test_a_missed_month_never_reads_as_met_in_the_compliance_table() -> None:
+    """A month at 0.999895 under a 0.9999 target: at 5 decimals, to the nearest, it read 0.99990
+    beside 0.99990; rounded down it reads 0.99989. A month without traffic shows ``-``."""
+    history = pd.DataFrame(
+        {
+            "slo_objective": "orders / 99.99%", "period": ["2026-10", "2026-11"],
+            "target": 0.9999, "attainment": [0.999895, float("nan")], "met": [False, None],
+            "complete": True, "requests": [1_000_000, 0],
+        }
+    )  # fmt: skip
+    table = slo_views.attainment_table(history, precision=5)
+    shown = _cells(table)
+    assert (shown["target"], shown["attainment"], shown["met"]) == ("0.99990", "0.99989", "False")
+    assert table.to_html().count(">-</td>") == 1  # the empty month's attainment

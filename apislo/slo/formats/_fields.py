@@ -16,6 +16,7 @@ from typing import Any
 
 from apislo.errors import ConfigError, SpecError
 from apislo.slo.policy import DURATION_RULE, check_duration, parse_duration
+from apislo.slo.spec import error_allowance
 from apislo.sources.prometheus.promql import label_name
 
 __all__ = ["NAME_RULE", "Node", "SpecWarning", "warn"]
@@ -171,14 +172,13 @@ class Node:
     def budgeted(self, key: str, target: float, rule: str) -> float:
         """``target`` (a fraction, read from ``key``) when it leaves an error budget: ``1 -
         target`` is above 0 at the 12 decimals the maths keeps
-        (:func:`apislo.slo.maths.error_allowance`).
+        (:func:`apislo.slo.spec.error_allowance`), checked here to name the value as written
+        (Sloth's percentage) and its field; :class:`~apislo.slo.spec.Objective` refuses it too.
 
         Raises:
             SpecError: ``0.9999999999999`` and closer to 1, whose budget would be 0 events (a
                 division by zero, and rules whose alerts fire on any error).
         """
-        from apislo.slo.maths import error_allowance
-
         if error_allowance(target) <= 0:
             raise self.error(
                 key, f"{self.data[key]} leaves no error budget (1 - target rounds to 0)", rule

@@ -30,6 +30,7 @@ from apislo.slo.spec import (
     SLI_KINDS,
     SLO,
     STATUS_CLASSES,
+    TARGET_RULE,
     Alerting,
     Objective,
     SourceHints,
@@ -255,7 +256,7 @@ def parse_objective(node: Node, method: str, sli: SLI, window: TimeWindow) -> Ob
         "target", "name", "display_name", "threshold_s", "timeslice_target", "timeslice_window"
     )
     raw_target = node.raw("target")
-    rule = "0 < target < 1 (a fraction: 0.999 for 99.9 %)"
+    rule = TARGET_RULE
     if isinstance(raw_target, int | float) and 50 <= raw_target < 100:
         raise node.error(
             "target",
