@@ -8,6 +8,7 @@ what to do next.
 from __future__ import annotations
 
 import errno
+import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +25,7 @@ __all__ = [
     "IngestError",
     "InsideDatasetError",
     "LockUnsupportedError",
+    "NativeHistogramError",
     "PrometheusError",
     "PrometheusQueryError",
     "PrometheusUnavailableError",
@@ -292,6 +294,34 @@ class PrometheusQueryError(PrometheusError):
         span = f" over {start} .. {end}" if start and end else f" at {start}" if start else ""
         kind = f" {error_type}" if error_type else ""
         super().__init__(f"Prometheus error {status}{kind}: {error} (query {query!r}{span})")
+
+
+class NativeHistogramError(PrometheusError, ConfigError):
+    """A query's answer holds native histogram samples (Prometheus's ``histograms`` or
+    ``histogram`` key), which a tidy frame, one float per series and time, cannot hold: asking
+    again would give the same answer.
+
+    Attributes:
+        metric: the labels of the first series holding them (with ``__name__`` when the query
+            keeps it).
+        query: the PromQL sent.
+    """
+
+    def __init__(self, metric: dict[str, str], query: str) -> None:
+        self.metric, self.query = metric, query
+        name = metric.get("__name__", "")
+        # (a JSON string is a PromQL one: the same escapes for \\, " and line breaks)
+        labels = ",".join(
+            f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in metric.items() if k != "__name__"
+        )
+        buckets = f"{name}_bucket" if name else "the metric's _bucket series"
+        super().__init__(
+            f"query {query!r}: series {name}{{{labels}}} holds native histogram samples; apislo "
+            "reads float samples only (one value per series and time): query the classic "
+            f"histogram's buckets ({buckets}, with their le label) instead, or turn the native "
+            "histogram into floats in the query with histogram_count(), histogram_sum(), "
+            "histogram_fraction() or histogram_quantile()"
+        )
 
 
 class ReportRunError(ApisloError):

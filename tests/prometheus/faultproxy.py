@@ -5,7 +5,13 @@ through unchanged. Kinds: ``drop`` (close the connection without an answer), ``d
 seconds, then answer), ``503`` (Prometheus-style error body), ``429`` (with ``Retry-After: 0``),
 ``429:V`` (with ``Retry-After: V``, any text, even none), ``truncate`` (announce the full length,
 send half the body, close), ``html`` (a whole HTML login page with status 200, as from a
-single-sign-on proxy). With ``require_auth``, a request without exactly that ``Authorization``
+single-sign-on proxy), ``400``, ``401``, ``403``, ``404`` (that status with a one-line text body,
+as Go servers and proxies answer a path they do not serve or a request they refuse),
+``histograms`` (the real answer, each series' float samples rewritten into native-histogram
+samples of the documented JSON shape: ``values`` into ``histograms``, ``value`` into
+``histogram``, a ``_count`` suffix dropped from ``__name__``) and ``histograms:mixed`` (the same
+for the later half of each range series' samples only: a series with both keys). With
+``require_auth``, a request without exactly that ``Authorization``
 header gets ``401 Unauthorized``, as from a server behind basic auth; ``require_headers`` asks for
 other headers the same way (Mimir answers 401 to a request without its ``X-Scope-OrgID`` tenant).
 With ``tls`` (a PEM certificate and key), the proxy speaks https; with ``client_ca`` too, it
@@ -25,10 +31,41 @@ import threading
 import time
 from collections import deque
 from collections.abc import Mapping
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 __all__ = ["FaultProxy"]
+
+#: Faults answered with that status and a one-line text body.
+_TEXT_STATUS = frozenset({"400", "401", "403", "404"})
+
+
+def _histogram(value: str) -> dict[str, object]:
+    """A native-histogram sample (Prometheus's documented JSON) of ``value`` observations, all in
+    one bucket ``(0.001, 0.1]`` (boundary rule 0: open left), each of them 0.05."""
+    count = float(value)
+    return {"count": value, "sum": f"{0.05 * count:g}", "buckets": [[0, "0.001", "0.1", value]]}
+
+
+def _native_histograms(payload: bytes, mixed: bool) -> bytes:
+    """A query answer with its float samples rewritten into native-histogram ones (all, or the
+    later half of each range series' samples when ``mixed``)."""
+    doc = json.loads(payload)
+    for series in doc["data"]["result"]:
+        name = series["metric"].get("__name__")
+        if name:
+            series["metric"]["__name__"] = name.removesuffix("_count")
+        if "value" in series:
+            ts, value = series.pop("value")
+            series["histogram"] = [ts, _histogram(value)]
+            continue
+        values = series.pop("values")
+        keep = len(values) // 2 if mixed else 0
+        if keep:
+            series["values"] = values[:keep]
+        series["histograms"] = [[ts, _histogram(value)] for ts, value in values[keep:]]
+    return json.dumps(doc, separators=(",", ":")).encode()
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -108,6 +145,12 @@ class FaultProxy:
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
 
+    def asked(self, path: str) -> int:
+        """How many requests went to the API path ``path`` (``/api/v1/query_range``), whatever
+        their query string."""
+        with self._lock:
+            return sum(urlsplit(p).path == path for p in self.requests)
+
     def inject(self, *faults: str) -> None:
         """Queue faults for the next requests."""
         with self._lock:
@@ -158,8 +201,13 @@ class FaultProxy:
         elif fault == "html":
             status, kind = 200, "text/html; charset=utf-8"
             payload = b"<!DOCTYPE html>\n<html><title>Sign in</title><form>...</form></html>\n"
+        elif fault in _TEXT_STATUS:
+            status, kind = int(fault), "text/plain; charset=utf-8"
+            payload = f"{fault} {HTTPStatus(status).phrase.lower()}\n".encode()
         else:
             status, payload = self._forward(handler, body)
+            if fault and fault.startswith("histograms"):
+                payload = _native_histograms(payload, mixed=fault == "histograms:mixed")
         handler.send_response(status)
         handler.send_header("Content-Type", kind)
         handler.send_header("Content-Length", str(len(payload)))

@@ -20,6 +20,7 @@ H = pd.Timedelta(hours=1)
 PROMQL = "sum by (api) (increase(http_requests_total[1h]))"
 FAST = {"retries": 0, "timeout_s": 5.0, "concurrency": 1}
 ALICE = "Basic " + base64.b64encode(b"alice:wonder-land-7").decode()
+RANGE = "/api/v1/query_range"
 
 
 @pytest.fixture
@@ -43,9 +44,9 @@ def test_other_or_missing_credentials_never_read_cached_chunks(
     first = _pull(proxy.url, tmp_path, **alice)
     # conftest: orders count 10 m + m // 10 + 429s: 606, 606, 726 an hour
     assert first[first["api"] == "orders"]["value"].tolist() == [606.0, 606.0, 726.0]
-    assert len(proxy.requests) == 2  # 3 hourly points on a 2-point grid: 2 chunks
+    assert proxy.asked(RANGE) == 2  # 3 hourly points on a 2-point grid: 2 chunks
     pd.testing.assert_frame_equal(_pull(proxy.url, tmp_path, **alice), first)
-    assert len(proxy.requests) == 2  # same credentials: both chunks from the cache
+    assert proxy.asked(RANGE) == 2  # same credentials: both chunks from the cache
     others = [
         {"basic_user": "bob", "basic_password_env": "BOB_PW"},
         {"basic_user": "alice", "basic_password_env": "BOB_PW"},  # same user, other password
@@ -56,7 +57,7 @@ def test_other_or_missing_credentials_never_read_cached_chunks(
         with pytest.raises(PrometheusQueryError) as info:
             _pull(proxy.url, tmp_path, **auth)
         assert info.value.status == 401  # the server was asked, and refused
-        assert len(proxy.requests) == 2 + n  # the first chunk's request failed: one request
+        assert proxy.asked(RANGE) == 2 + n  # the first chunk's request failed: one request
     stored = list(tmp_path.rglob("*.parquet"))
     assert len(stored) == 2  # only alice's chunks
     for path in stored:  # neither the password nor the user name is written
@@ -68,7 +69,7 @@ def test_other_or_missing_credentials_never_read_cached_chunks(
 def test_the_urls_own_credentials_are_part_of_the_key(proxy: FaultProxy, tmp_path: Path) -> None:
     host = proxy.url.removeprefix("http://")
     _pull(f"http://alice:wonder-land-7@{host}", tmp_path)
-    assert len(proxy.requests) == 2
+    assert proxy.asked(RANGE) == 2
     with pytest.raises(PrometheusQueryError) as info:
         _pull(f"http://alice:guess@{host}", tmp_path)
-    assert info.value.status == 401 and len(proxy.requests) == 3
+    assert info.value.status == 401 and proxy.asked(RANGE) == 3

@@ -1,15 +1,17 @@
 """On-disk cache of pulled chunks, so re-running a notebook cell does not hammer Prometheus.
 
 One Parquet file per chunk, keyed by a SHA-256 of the server URL, the request headers (tenant
-ids), a digest of the credentials (bearer token, basic-auth user and password: callers with other
-credentials, or none, never share an entry, and no secret is written), the query, the step and
-the chunk's range. The credentials digest is a slow one (scrypt), salted with the folder's own
-random salt (:data:`SALT_FILE`), so a guessed password cannot be tried fast against the file
-names. Only *complete past* chunks are stored:
-those whose last evaluation time is older than ``settle`` (late scrapes and remote-write lag can
-still change more recent data). Writes are atomic (temporary file, then rename); an unreadable
-entry is dropped and fetched again. A folder that cannot be written (read-only, a file where a
-folder should be) stops no pull: one warning names it, and the pull goes on uncached.
+ids), the server's identity where it tells one (its start time: another dataset served on the same
+URL, which takes a restart, never reads the entries of the one before), a digest of the
+credentials (bearer token, basic-auth user and password: callers with other credentials, or none,
+never share an entry, and no secret is written), the query, the step and the chunk's range. The
+credentials digest is a slow one (scrypt), salted with the folder's own random salt
+(:data:`SALT_FILE`), so a guessed password cannot be tried fast against the file names. Only
+*complete past* chunks are stored: those whose last evaluation time is older than ``settle``
+(late scrapes and remote-write lag can still change more recent data). Writes are atomic
+(temporary file, then rename); an unreadable entry is dropped and fetched again. A folder that
+cannot be written (read-only, a file where a folder should be) stops no pull: one warning names
+it, and the pull goes on uncached.
 """
 
 from __future__ import annotations
@@ -89,10 +91,11 @@ class ChunkCache:
             self._salt = salt = (self.root / SALT_FILE).read_bytes()
         return salt
 
-    def _path(self, query: str, chunk: Chunk, salt: bytes) -> Path:
+    def _path(self, query: str, chunk: Chunk, salt: bytes, server_id: str) -> Path:
         key = json.dumps(
             [
                 *self._server,
+                server_id,
                 self._credentials(salt),
                 query,
                 chunk.step_s,
@@ -108,12 +111,21 @@ class ChunkCache:
         now = now if now is not None else pd.Timestamp.now(tz="UTC")
         return chunk.end + self.settle < now
 
-    def get(self, query: str, chunk: Chunk) -> pa.Table | None:
-        """The stored table for this query and chunk, or ``None``."""
+    def get(self, query: str, chunk: Chunk, server_id: str = "") -> pa.Table | None:
+        """The stored table for this query and chunk from the server ``server_id`` names, or
+        ``None``.
+
+        Args:
+            query: the PromQL.
+            chunk: its range and step.
+            server_id: the server's identity (its start time,
+                :meth:`~apislo.sources.prometheus.endpoint.Endpoint.start_time`), part of the key;
+                ``""`` for a server that tells none (its URL alone tells it apart).
+        """
         salt = self._folder_salt()
         if salt is None:
             return None
-        path = self._path(query, chunk, salt)
+        path = self._path(query, chunk, salt, server_id)
         if not path.is_file():
             return None
         try:
@@ -122,8 +134,9 @@ class ChunkCache:
             path.unlink(missing_ok=True)
             return None
 
-    def put(self, query: str, chunk: Chunk, table: pa.Table) -> None:
-        """Store ``table`` if the chunk is complete; silently skip otherwise.
+    def put(self, query: str, chunk: Chunk, table: pa.Table, server_id: str = "") -> None:
+        """Store ``table`` (from the server ``server_id`` names, as for :meth:`get`) if the chunk
+        is complete; silently skip otherwise.
 
         A folder that cannot be written warns once (:class:`UserWarning`, naming it and what to
         pass instead), and nothing more is stored in it: the pull goes on uncached.
@@ -131,7 +144,7 @@ class ChunkCache:
         if not self.cacheable(chunk) or self._unwritable:
             return
         try:
-            self._write(self._path(query, chunk, self._made_salt()), table)
+            self._write(self._path(query, chunk, self._made_salt(), server_id), table)
         except OSError as exc:
             self._warn_unwritable(exc)
 

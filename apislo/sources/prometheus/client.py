@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -144,12 +144,15 @@ class Prometheus:
 
         Returns:
             Columns ``ts`` (UTC), one per label (sorted), ``value`` (float64); Arrow dtypes.
+
+        Raises:
+            NativeHistogramError: a series of the answer is a native histogram (its message
+                says what to query instead).
         """
         ts = parse_time(at)
         params = {"query": promql, "time": f"{ts.timestamp():.3f}"}
-        block = self.endpoint.call(
-            "/api/v1/query", params, parse_vector, QueryContext(promql, _iso(ts))
-        )
+        parse = partial(parse_vector, query=promql)
+        block = self.endpoint.call("/api/v1/query", params, parse, QueryContext(promql, _iso(ts)))
         return table_to_frame(stitch([block]))
 
     def query_range(
@@ -159,7 +162,9 @@ class Prometheus:
 
         Ranges of any length: split into chunks of :attr:`chunk_points` evaluation times (under
         Prometheus's 11,000-point limit), fetched concurrently (``transport.concurrency``),
-        stitched with no duplicate and no missing time; complete past chunks come from the cache.
+        stitched with no duplicate and no missing time; complete past chunks come from the cache,
+        under the identity the server tells at this call (its start time, where it tells one:
+        another dataset served on the same URL is another generation).
 
         Args:
             promql: the query.
@@ -170,6 +175,10 @@ class Prometheus:
         Returns:
             Columns ``ts`` (UTC), one per label (sorted), ``value`` (float64), Arrow dtypes,
             sorted by labels then time.
+
+        Raises:
+            NativeHistogramError: a series of the answer holds native histogram samples (its
+                message says what to query instead).
         """
         return table_to_frame(self.range_table(promql, start, end, step))
 
@@ -185,16 +194,33 @@ class Prometheus:
         chunks = plan_chunks(t0, t1, step_s, self.chunk_points)
         if not chunks:
             return empty_table()
+        generation = self._cache_generation(chunks)
         workers = min(self.transport.concurrency, len(chunks))
         if workers == 1:
-            blocks = [self._chunk(promql, c) for c in chunks]
+            blocks = [self._chunk(promql, c, generation) for c in chunks]
         else:
             with ThreadPoolExecutor(workers, thread_name_prefix="apislo-prom") as pool:
-                blocks = list(pool.map(lambda c: self._chunk(promql, c), chunks))
+                blocks = list(pool.map(lambda c: self._chunk(promql, c, generation), chunks))
         return stitch(blocks)
 
-    def _chunk(self, promql: str, chunk: Chunk) -> Block:
-        if self.cache is not None and (hit := self.cache.get(promql, chunk)) is not None:
+    def _cache_generation(self, chunks: Sequence[Chunk]) -> str | None:
+        """The server identity the cache entries of a range query over ``chunks`` are keyed by:
+        its start time (:meth:`~apislo.sources.prometheus.endpoint.Endpoint.start_time`; a
+        restart, as serving another dataset takes, starts a new generation), ``""`` for a server
+        that tells none (its URL alone), or ``None`` for no cache: there is none, no chunk is
+        complete (none was ever stored), or the server could not be asked now (the query then
+        neither reads nor writes it).
+
+        Asked at each range query that may use the cache, not once per client: a notebook's
+        client outlives the server it was made for (one small request, about 2 ms on loopback).
+        """
+        if self.cache is None or not any(self.cache.cacheable(c) for c in chunks):
+            return None
+        return self.endpoint.start_time()
+
+    def _chunk(self, promql: str, chunk: Chunk, generation: str | None) -> Block:
+        cache = self.cache if generation is not None else None
+        if cache is not None and (hit := cache.get(promql, chunk, generation)) is not None:
             try:
                 return Block.from_table(hit)
             except (KeyError, TypeError, ValueError):  # not written by this version: refetch
@@ -206,9 +232,10 @@ class Prometheus:
             "step": str(chunk.step_s),
         }
         context = QueryContext(promql, _iso(chunk.start), _iso(chunk.end))
-        block = self.endpoint.call("/api/v1/query_range", params, parse_matrix, context)
-        if self.cache is not None:
-            self.cache.put(promql, chunk, block.to_table())
+        parse = partial(parse_matrix, query=promql)
+        block = self.endpoint.call("/api/v1/query_range", params, parse, context)
+        if cache is not None:
+            cache.put(promql, chunk, block.to_table(), generation)
         return block
 
     # --- traffic frames ------------------------------------------------------------------------

@@ -50,10 +50,13 @@ from apislo.sources.prometheus.transport import (
 )
 from apislo.text import SURROGATE_INSTEAD, lone_surrogate
 
-__all__ = ["Endpoint", "QueryContext", "public_url"]
+__all__ = ["RUNTIME_INFO", "Endpoint", "QueryContext", "public_url"]
 
 T = TypeVar("T")
 
+#: Where Prometheus (and Thanos Query) tells when its process started; Mimir (404) and
+#: VictoriaMetrics (400) document no such endpoint.
+RUNTIME_INFO = "/api/v1/status/runtimeinfo"
 #: Queries longer than this go as a POST form, so URLs stay under proxies' limits.
 _MAX_GET_QUERY = 2000
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -205,6 +208,40 @@ class Endpoint:
         """A salted digest of the credentials requests carry now (never the secret), for cache
         keys (:func:`~apislo.sources.prometheus.transport.credentials_digest`)."""
         return credentials_digest(self.transport, salt, self._url_auth)
+
+    def start_time(self) -> str | None:
+        """When the server's process started, as it tells it (``startTime`` of
+        :data:`RUNTIME_INFO`): the chunk cache's server identity, as serving another dataset
+        takes a restart (blocks backfilled into the folder a server serves take none: it loads
+        them within a minute, under the same start time).
+
+        One request, with the credentials and headers of every other, never retried: an answer
+        that does not tell is no error, and is not warned of.
+
+        Returns:
+            The start time as the server wrote it (RFC 3339); ``""`` when it tells none (an
+            answer other than 429 and 5xx without a ``startTime``: 404 from Mimir, 400 from
+            VictoriaMetrics, 401 or 403 from a proxy guarding that path); ``None`` when it could
+            not be asked now (unreachable, 429 or 5xx, an answer cut off).
+
+        Raises:
+            ConfigError: a configured secret cannot be read (as for any request).
+        """
+        try:
+            response = self._send(RUNTIME_INFO, {})
+        except requests.RequestException:
+            return None
+        if response.status_code in _RETRY_STATUS:
+            return None
+        if response.status_code != 200:
+            return ""
+        try:
+            doc = json.loads(response.content)
+        except ValueError:
+            return "" if _complete_but_not_prometheus(response.content) else None
+        data = doc.get("data") if isinstance(doc, dict) else None
+        started = data.get("startTime") if isinstance(data, dict) else None
+        return started if isinstance(started, str) else ""
 
     def _delay(self, attempt: int, retry_after: str | None) -> float:
         """Seconds to wait before retry ``attempt + 1``: what a valid ``Retry-After`` asks for,

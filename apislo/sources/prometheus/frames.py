@@ -4,6 +4,10 @@ Range answers are parsed without building a Python object per point: the ``value
 cut out of the body and read by Arrow's CSV reader (multi-threaded, outside the GIL), and only the
 small remainder (labels) goes through :mod:`json`. Bodies in another layout fall back to
 :func:`json.loads`. Either path gives the same table.
+
+Native histogram samples (a series' ``histograms``, or ``histogram`` in an instant answer, beside
+or instead of its float ``values``) are refused with a
+:class:`~apislo.errors.NativeHistogramError`: a tidy frame holds one float per series and time.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from apislo.errors import ConfigError
+from apislo.errors import ConfigError, NativeHistogramError
 from apislo.model import arrow_to_pandas
 
 __all__ = [
@@ -104,8 +108,22 @@ def _check(doc: dict, kinds: Sequence[str]) -> list:
     return data["result"]
 
 
-def _matrix_slow(body: bytes) -> Block:
+def _floats_only(result: list, key: str, query: str) -> None:
+    """Refuse ``result`` if a series holds native histogram samples under ``key``
+    (``histograms`` in a matrix, ``histogram`` in a vector); one look per series, none per
+    point.
+
+    Raises:
+        NativeHistogramError: one does; it names the first, and ``query``.
+    """
+    for series in result:
+        if key in series:
+            raise NativeHistogramError(series.get("metric", {}), query)
+
+
+def _matrix_slow(body: bytes, query: str) -> Block:
     result = _check(json.loads(body), ("matrix",))
+    _floats_only(result, "histograms", query)
     points = [p for s in result for p in s["values"]]
     return Block.from_seconds(
         [s["metric"] for s in result],
@@ -115,11 +133,16 @@ def _matrix_slow(body: bytes) -> Block:
     )
 
 
-def parse_matrix(body: bytes) -> Block:
+def parse_matrix(body: bytes, query: str = "") -> Block:
     """Parse a ``query_range`` answer (``resultType`` matrix).
+
+    Args:
+        body: the answer.
+        query: the PromQL asked, for error messages.
 
     Raises:
         ValueError: the body is not a complete success answer (e.g. cut off in transit).
+        NativeHistogramError: a series holds native histogram samples.
     """
     view = memoryview(body)
     pieces: list[memoryview | bytes] = []
@@ -133,11 +156,12 @@ def parse_matrix(body: bytes) -> Block:
         blocks.append(view[i + len(_VALUES) : j])
         pos = j + 2
     if not blocks:
-        return _matrix_slow(body)
+        return _matrix_slow(body, query)
     pieces.append(view[pos:])
     result = _check(json.loads(b"".join(pieces)), ("matrix",))
+    _floats_only(result, "histograms", query)
     if len(result) != len(blocks):
-        return _matrix_slow(body)
+        return _matrix_slow(body, query)
     # one CSV for all series, a "nan,nan" row after each: series ends are where t is NaN
     csv = (b"\nnan,nan\n".join(blocks) + b"\nnan,nan\n").replace(b"],[", b"\n")
     table = pacsv.read_csv(
@@ -146,7 +170,7 @@ def parse_matrix(body: bytes) -> Block:
     t_s = table.column("t").to_numpy()
     ends = np.flatnonzero(np.isnan(t_s))
     if len(ends) != len(blocks):
-        return _matrix_slow(body)
+        return _matrix_slow(body, query)
     counts = np.diff(ends, prepend=-1) - 1
     keep = ~np.isnan(t_s)
     return Block.from_seconds(
@@ -154,16 +178,22 @@ def parse_matrix(body: bytes) -> Block:
     )
 
 
-def parse_vector(body: bytes) -> Block:
+def parse_vector(body: bytes, query: str = "") -> Block:
     """Parse an instant ``query`` answer (vector or scalar).
+
+    Args:
+        body: the answer.
+        query: the PromQL asked, for error messages.
 
     Raises:
         ValueError: the body is not a complete success answer.
+        NativeHistogramError: a series holds a native histogram sample.
     """
     doc = json.loads(body)
     result = _check(doc, ("vector", "scalar"))
     if doc["data"]["resultType"] == "scalar":
         result = [{"metric": {}, "value": result}]
+    _floats_only(result, "histogram", query)
     return Block.from_seconds(
         [s["metric"] for s in result],
         np.ones(len(result), dtype=np.int64),
