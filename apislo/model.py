@@ -10,7 +10,8 @@ column               type           meaning
 ==================== ============== ==========================================================
 ts                   timestamp UTC  request *start* (end-stamped formats are shifted back)
 api                  string         API name (route map, gateway service, or first path part)
-route                string         templated path: numeric, UUID and hex ids become ``{id}``
+route                string         templated path: numeric, UUID and hex ids, JWTs and tokens
+                                    become ``{id}``
 method               string         HTTP method, upper case
 status               int16          HTTP status; NA when the client left before one was sent
 latency_s            float64        client-observed total latency, seconds

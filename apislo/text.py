@@ -10,8 +10,9 @@ escaping is the report exporter's job; this is about the characters themselves.
 Credentials travel in query strings and path parameters (``?api_key=``, ``;jsessionid=``):
 :data:`SECRET_KEY_PATTERN` names them, for the log parsers that redact them and the report
 parameters that refuse them; :data:`SECRET_JSON_KEYS` adds the JSON members (headers) that carry
-them in JSON logs. :func:`looks_secret` tells a name that may hold one (a report parameter's),
-:func:`is_secret_key` a key that does (in a URL's query, a header's name), for what must take none.
+them in JSON logs, and :data:`SECRET_NAME_PATTERN` names both, for lines kept aside.
+:func:`looks_secret` tells a name that may hold one (a report parameter's), :func:`is_secret_key`
+a key that does (in a URL's query, a header's name), for what must take none.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ __all__ = [
     "MISSING_KEY",
     "SECRET_JSON_KEYS",
     "SECRET_KEY_PATTERN",
+    "SECRET_NAME_PATTERN",
     "SECRET_QUERY_KEYS",
     "SURROGATE_INSTEAD",
     "UNPRINTABLE_CLASS",
@@ -98,13 +100,25 @@ SECRET_JSON_KEYS: tuple[str, ...] = (
     "raw_request",
     "raw_response",
 )
+_SEPARATOR = "(?:[-_]|%5[Ff]|%2[Dd])?"
+
+
+def _names_pattern(keys: tuple[str, ...]) -> str:
+    """A regex of any of ``keys``, each ``_`` or ``-`` written either way, percent-encoded or
+    left out."""
+    return "(?:{})".format(
+        "|".join("".join(_SEPARATOR if c in "_-" else c for c in key) for key in keys)
+    )
+
+
 #: Regex (Rust and Python syntax) of any :data:`SECRET_QUERY_KEYS` key, each ``_`` or ``-``
 #: written either way, percent-encoded or left out (``api_key``, ``api-key``, ``api%5Fkey``,
 #: ``apiKey``); match it case-insensitively.
-_SEPARATOR = "(?:[-_]|%5[Ff]|%2[Dd])?"
-SECRET_KEY_PATTERN = "(?:{})".format(
-    "|".join("".join(_SEPARATOR if c in "_-" else c for c in key) for key in SECRET_QUERY_KEYS)
-)
+SECRET_KEY_PATTERN = _names_pattern(SECRET_QUERY_KEYS)
+#: :data:`SECRET_KEY_PATTERN` of every credential name :func:`is_secret_key` knows by name, the
+#: headers of :data:`SECRET_JSON_KEYS` too (``cookie``, ``x-auth-token``): for text that names
+#: headers as well as parameters (a log line, a JSON member).
+SECRET_NAME_PATTERN = _names_pattern(tuple(dict.fromkeys((*SECRET_QUERY_KEYS, *SECRET_JSON_KEYS))))
 #: Words that make a name look like a credential's (:func:`looks_secret`).
 _SECRET_WORDS = re.compile(
     r"token|secret|passw|pwd|api_?key|apikey|credential|auth|bearer|private_?key|cookie|session",

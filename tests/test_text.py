@@ -8,7 +8,17 @@ import polars as pl
 import pytest
 
 from apislo.errors import ConfigError
-from apislo.text import UNPRINTABLE_CLASS, UNPRINTABLE_ESCAPES, printable, read_yaml
+from apislo.text import (
+    SECRET_JSON_KEYS,
+    SECRET_KEY_PATTERN,
+    SECRET_NAME_PATTERN,
+    SECRET_QUERY_KEYS,
+    UNPRINTABLE_CLASS,
+    UNPRINTABLE_ESCAPES,
+    is_secret_key,
+    printable,
+    read_yaml,
+)
 
 
 def test_printable_escapes_controls_and_bidi_overrides():
@@ -22,6 +32,19 @@ def test_the_regex_class_and_the_escapes_name_the_same_characters():
     flagged = pl.Series(every).str.contains(UNPRINTABLE_CLASS).to_list()
     assert [c for c, hit in zip(every, flagged, strict=True) if hit] == list(UNPRINTABLE_ESCAPES)
     assert len(UNPRINTABLE_ESCAPES) == 32 + 1 + 5 + 4
+
+
+def test_the_secret_name_pattern_names_what_is_secret_key_knows_by_name():
+    """One list: every name of :data:`SECRET_QUERY_KEYS` and :data:`SECRET_JSON_KEYS` (written
+    with ``_``, ``-`` or neither) is matched whole by ``SECRET_NAME_PATTERN`` and is a secret
+    key; the header-only ones (``cookie``, ``x-auth-token``...) are no query parameter's."""
+    names = pl.Series([*SECRET_QUERY_KEYS, *SECRET_JSON_KEYS, "Set_Cookie", "XAuthToken"])
+    assert names.str.contains(f"(?i)^{SECRET_NAME_PATTERN}$").all()
+    assert all(is_secret_key(name) for name in names)
+    headers = pl.Series(["cookie", "set-cookie", "x-auth-token", "proxy-authorization"])
+    assert not headers.str.contains(f"(?i)^{SECRET_KEY_PATTERN}$").any()
+    others = pl.Series(["cookies", "cookie_policy", "x-auth-token-ttl", "monkey", "author"])
+    assert not others.str.contains(f"(?i)^{SECRET_NAME_PATTERN}$").any()
 
 
 @pytest.mark.parametrize("tagged", ["!!bool hunter2", "!!timestamp hunter2"])

@@ -282,7 +282,8 @@ def read_head(path: Path, size: int = HEAD_BYTES, offset: int = 0) -> bytes:
 
     Raises:
         IngestError: the file cannot be read, or it is compressed in a way apislo does not read
-            (xz, bzip2, zstd, lz4, zip; gzip under a name not ending in ``.gz``).
+            (xz, bzip2, zstd, lz4, zip; gzip under a name not ending in ``.gz``), or its text is
+            UTF-16.
     """
     with open_log(path) as handle:
         try:
@@ -295,6 +296,8 @@ def read_head(path: Path, size: int = HEAD_BYTES, offset: int = 0) -> bytes:
             raise _read_error(path, exc) from exc
     if path.suffix != ".gz" and not offset:
         _refuse_compressed(path, head)
+    if not offset:
+        _refuse_utf16(path, head)
     return head
 
 
@@ -379,6 +382,46 @@ def _refuse_compressed(path: Path, head: bytes) -> None:
         raise IngestError(
             f"{path}: this file is {tool}-compressed; apislo reads plain and .gz logs: "
             "decompress it (or recompress it with gzip) and ingest it again"
+        )
+
+
+#: How many of a file's first bytes :func:`_utf16_encoding` looks at.
+_UTF16_SAMPLE = 512
+
+
+def _utf16_encoding(head: bytes) -> str | None:
+    """The UTF-16 encoding of a file starting with ``head``, as ``iconv -f`` names it: ``UTF-16``
+    after a byte order mark, ``UTF-16LE`` or ``UTF-16BE`` for text whose every other byte is
+    mostly NUL (mostly ASCII: of the first :data:`_UTF16_SAMPLE` bytes, at least 8, half or more
+    of the odd ones, or of the even ones, are NULs and none of the others is); ``None`` for
+    anything else. A log holds no NUL, and a file starting with a run of them, which logrotate's
+    ``copytruncate`` leaves, has them on both sides.
+
+    >>> _utf16_encoding("GET /".encode("utf-16")), _utf16_encoding("GET /".encode("utf-16-be"))
+    ('UTF-16', 'UTF-16BE')
+    """
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "UTF-16"
+    sample = head[:_UTF16_SAMPLE]
+    if len(sample) < 8:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if not even.count(0) and odd.count(0) * 2 >= len(odd):
+        return "UTF-16LE"
+    if not odd.count(0) and even.count(0) * 2 >= len(even):
+        return "UTF-16BE"
+    return None
+
+
+def _refuse_utf16(path: Path, head: bytes) -> None:
+    """Refuse a file of UTF-16 text (a Windows tool's "Unicode"): its lines would otherwise be
+    sniffed as bytes interleaved with NULs and the file refused as "no log format recognises
+    this file"."""
+    encoding = _utf16_encoding(head)
+    if encoding is not None:
+        raise IngestError(
+            f"{path}: this file is {encoding} text; apislo reads UTF-8 logs: convert it "
+            f"(iconv -f {encoding} -t UTF-8 FILE > NEW) and ingest that"
         )
 
 

@@ -263,6 +263,33 @@ def test_a_gz_that_is_not_gzip_says_what_it_is(
     assert caught.value.report.records == 1
 
 
+@pytest.mark.parametrize(
+    ("name", "codec", "says"),
+    [
+        ("access.log.1", "utf-16", "UTF-16"),  # a byte order mark, little-endian
+        ("access.log.2", "utf-16-le", "UTF-16LE"),  # none: NULs after each ASCII byte
+        ("access.log.3.gz", "utf-16-be", "UTF-16BE"),  # (decompressed), NULs before
+    ],
+)
+def test_a_utf16_log_is_refused_saying_how_to_convert_it(
+    tmp_path: Path, name: str, codec: str, says: str
+) -> None:
+    """A log saved as "Unicode" by a Windows tool (PowerShell's ``>``) was refused as "no log
+    format recognises this file (best matches: nginx-combined 0%...)". The error says it is
+    UTF-16 and how to convert it; the plain log beside it is stored."""
+    data = (_line(1, "/v1/orders/1") + _line(2, "/v1/orders/2")).encode(codec)
+    (tmp_path / name).write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    (tmp_path / "access.log").write_text(_line(3, "/v1/orders/3"))
+    with pytest.raises(FilesRefusedError) as caught:
+        ingest([tmp_path], tmp_path / "events")
+    (error,) = caught.value.errors.values()
+    assert str(error) == (
+        f"{tmp_path / name}: this file is {says} text; apislo reads UTF-8 logs: convert it "
+        f"(iconv -f {says} -t UTF-8 FILE > NEW) and ingest that"
+    )
+    assert caught.value.report.records == 1
+
+
 def test_with_format_auto_a_changed_log_format_is_detected_from_where_reading_resumes(
     tmp_path: Path,
 ) -> None:

@@ -31,10 +31,25 @@ API Gateway does not escape quotes inside ``$context`` values, so a user agent o
 with a ``"`` makes the line invalid JSON. Such lines are re-read tolerantly: the text is split at
 each ``,"key":`` boundary (the preset's flat key order), each value loses its outer quotes and
 keeps the inner ones. Only lines that still cannot be read are rejected ``bad_json``.
+
+The same unescaped quotes let a client write keys into its own record: a user agent
+``x","status":"200`` adds a ``status`` beside the one API Gateway writes (valid JSON, whose first
+``status`` polars would keep, or a line read despite its quotes, whose last one the split kept),
+and so could overwrite the status, consumer, latency or path of its request. Which of two equal
+keys API Gateway wrote cannot be known, so a record in which a key apislo reads appears twice in
+one object (a line read despite its quotes: in which any key does) is rejected ``bad_json``.
+Finding them costs one regex count per line (:data:`_READ_MEMBER`, about 1.5 µs, some 15 % of
+the parse), and ``json.loads`` only on the rare lines holding more such keys than fields read. A
+key the stage's format lacks, added so, cannot be told from a logged one: the console presets
+log no value a client chooses, and a custom format that does (the user agent, ``$context.path``)
+should log every key the consumer, status and latency are read from, which turns such a key
+into a repeat. The presets' key order does not help: it says nothing of where a custom format
+puts the keys it adds.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -99,6 +114,12 @@ _JSON_PATHS = (
 )
 _CLF_FIELDS = ("time", "httpMethod", "path", "status", "responseLength", "user", "caller")
 _KEY = re.compile(r'(?:^\{|,)\s*"([A-Za-z_][\w.-]*)"\s*:\s*')
+#: The keys of :data:`_JSON_PATHS`, at any depth (``identity`` and ``apiKey``).
+_READ_KEYS = frozenset(key for path in _JSON_PATHS for key in path.split("."))
+#: A member named by one of :data:`_READ_KEYS` (JSON allows blanks before the colon). A record
+#: holds one per field read, unless a key repeats (or is nested: ``identity.apiKey``). ASCII
+#: only (``(?-u)``): polars counts it a fifth faster.
+_READ_MEMBER = r'(?-u)"(?:{})"[ \t\r\n]*:'.format("|".join(sorted(_READ_KEYS)))
 #: Below this, an epoch value is in seconds, not milliseconds (1e11 ms is March 1973), unless
 #: ``requestTime`` says otherwise.
 _EPOCH_MS_MIN = 1e11
@@ -110,9 +131,15 @@ def recover_flat_json(text: str) -> dict[str, Any] | None:
     >>> recover_flat_json('{"requestId":"r1", "userAgent":"say "hi"", "status":"200"}')
     {'requestId': 'r1', 'userAgent': 'say "hi"', 'status': '200'}
 
+    A key found twice makes the split ambiguous: a value holding ``","status":"200`` (a client's
+    user agent) reads as a ``status`` of its own, and which one API Gateway wrote is unknown.
+
+    >>> recover_flat_json('{"requestId":"r1", "ua":"x","status":"200", "status":"502"}') is None
+    True
+
     Returns:
         The record (values as strings, ``null`` as None), or None when the text is not a
-        complete object with at least ``requestId`` or ``requestTime``.
+        complete object with at least ``requestId`` or ``requestTime``, or names a key twice.
     """
     text = text.strip()
     if not (text.startswith("{") and text.endswith("}")):
@@ -128,7 +155,59 @@ def recover_flat_json(text: str) -> dict[str, Any] | None:
             record[match.group(1)] = raw[1:-1]
         else:
             record[match.group(1)] = None if raw == "null" else raw
+    if len(record) < len(keys):
+        return None
     return record if {"requestId", "requestTime"} & set(record) else None
+
+
+class _RepeatedKey(Exception):
+    """An object of a record names a key of :data:`_READ_KEYS` twice."""
+
+
+def _read_keys_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` for :func:`json.loads` that refuses an object naming a key of
+    :data:`_READ_KEYS` twice (which ``json.loads`` would otherwise keep the last of).
+
+    Raises:
+        _RepeatedKey: it does.
+    """
+    read = [key for key, _ in pairs if key in _READ_KEYS]
+    if len(read) > len(set(read)):
+        raise _RepeatedKey
+    return dict(pairs)
+
+
+def _repeats_a_read_key(line: str) -> bool:
+    """Whether a record's line names a key of :data:`_READ_KEYS` twice in one object (its keys
+    compared as decoded: ``"st\\u0061tus"`` is ``status``); a line that is not JSON (read
+    despite its quotes, or nested deeper than Python reads) when :func:`recover_flat_json`
+    refuses it."""
+    try:
+        json.loads(line, object_pairs_hook=_read_keys_once)
+    except _RepeatedKey:
+        return True
+    except (ValueError, RecursionError):
+        return recover_flat_json(line) is None
+    return False
+
+
+def _repeated_keys(frame: pl.DataFrame) -> pl.Series:
+    """``__repeated``: whether each record of :func:`read_records`' frame (fields not yet
+    cleaned: ``-`` is a value) names a key it is read from twice (:func:`_repeats_a_read_key`).
+
+    Only the lines holding more :data:`_READ_MEMBER` than fields read, or a backslash (a key
+    written with escapes), are looked at in Python: a line naming a read key twice holds more.
+    """
+    fields = pl.sum_horizontal(pl.col(path).is_not_null() for path in _JSON_PATHS)
+    line = pl.col("line")
+    escaped = line.str.contains("\\", literal=True)
+    suspect = (line.str.count_matches(_READ_MEMBER) > fields) | escaped
+    rows = frame.select(suspect.fill_null(True)).to_series().arg_true()
+    repeated = pl.repeat(False, frame.height, eager=True).alias("__repeated")
+    if rows.is_empty():
+        return repeated
+    found = [_repeats_a_read_key(text) for text in frame["line"].gather(rows)]
+    return repeated.scatter(rows, found)
 
 
 def _without_stage(path: pl.Expr, stage: pl.Expr) -> pl.Expr:
@@ -261,11 +340,12 @@ class AwsApiGatewayJson(_AwsApiGateway):
         """Parse JSON preset lines into events and rejects."""
         records = read_records(chunk, _JSON_PATHS, recover=recover_flat_json)
         frame = records.frame.with_columns(
+            _repeated_keys(records.frame),
             hash_secrets(
                 records.frame.select(
                     pl.coalesce(clean(pl.col("apiKey")), clean(pl.col("identity.apiKey")))
                 ).to_series()
-            ).alias("__key")
+            ).alias("__key"),
         )
         frame = clean_columns(frame, _JSON_PATHS)
         frame = frame.with_columns(_without_stage(pl.col("path"), pl.col("stage")).alias("path"))
@@ -281,6 +361,7 @@ class AwsApiGatewayJson(_AwsApiGateway):
         parsed = finish(
             frame,
             [
+                ("bad_json", pl.col("__repeated")),
                 ("not_a_request", pl.col("requestId").is_null() & pl.col("httpMethod").is_null()),
                 *reasons,
             ],

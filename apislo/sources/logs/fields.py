@@ -15,7 +15,6 @@ losing the value. Request times outside :data:`FIRST_TIME_US`..:data:`END_TIME_U
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -32,7 +31,7 @@ from apislo.sources.logs.base import (
 from apislo.text import (
     SECRET_JSON_KEYS,
     SECRET_KEY_PATTERN,
-    SECRET_QUERY_KEYS,
+    SECRET_NAME_PATTERN,
     UNPRINTABLE_ESCAPES,
 )
 from apislo.zones import check_timezone
@@ -259,40 +258,45 @@ _MEMBER_PREFIXES = (
     "downstream",
     "origin",
 )
-#: A credential's name as a JSON member: ``-`` and ``_`` both stand for either (NGINX writes
-#: the header ``X-Api-Key`` as ``http_x_api_key``).
-_SECRET_MEMBER_NAME = "(?:{})".format(
-    "|".join(
-        "".join("[-_]" if c in "-_" else re.escape(c) for c in key)
-        for key in (*SECRET_QUERY_KEYS, *SECRET_JSON_KEYS)
-    )
-)
-#: A JSON member ``"key": value`` whose key is a credential name (whole key, any case, maybe
+#: A JSON member ``"key": value`` whose key is a credential name (whole key, any case, ``-`` and
+#: ``_`` standing for either: NGINX writes the header ``X-Api-Key`` as ``http_x_api_key``; maybe
 #: after a prefix of :data:`_MEMBER_PREFIXES`), the value a string, a bare number or an array of
 #: strings (a header sent twice); group 1 is up to the value. A string or array cut off by the
 #: line's end (a ``truncated`` line) counts up to there: its first characters are the
 #: credential's (until 2026-11-29 a line cut inside one kept them in clear).
 _SECRET_JSON_MEMBER = (
     rf'(?i)("(?:(?:{"|".join(_MEMBER_PREFIXES)})[-_])?'
-    rf'(?:{SECRET_KEY_PATTERN}|{_SECRET_MEMBER_NAME})"\s*:\s*)'
+    rf'{SECRET_NAME_PATTERN}"\s*:\s*)'
     r'(?:"(?:[^"\\]|\\.)*(?:"|\\?$)|-?[0-9][0-9.eE+-]*'
     r'|\[\s*(?:"(?:[^"\\]|\\.)*"\s*,?\s*)*(?:\]|"(?:[^"\\]|\\.)*\\?$|$))'
 )
-#: A credential anywhere in a line, its name a whole word followed by ``=`` or ``:`` (spaces
+#: A credential anywhere in a line, its name (a parameter's or a header's:
+#: :data:`~apislo.text.SECRET_NAME_PATTERN`) a whole word followed by ``=`` or ``:`` (spaces
 #: around allowed): ``apikey=...`` first in NGINX's quoted ``"args":"apikey=..."``, or in free
-#: text: ``auth failed, token=...``, ``Authorization: Bearer ...``, ``password = "..."``; not
-#: ``monkey=2``; also as a member of JSON held in a JSON string or an NGINX-escaped value
-#: (``{\"password\":\"...\"}``, ``{\x22password\x22:\x22...\x22}``: a request body logged, a
-#: container log line cut short; until 2026-11-29 kept in clear). The value is a quoted string,
-#: its quotes escaped so or not (to the line's end when its quote is never closed: a cut line),
-#: or runs to where a query value ends or to a ``,``, ``'`` or closing bracket; an
-#: authentication scheme before it (``Bearer``) stays. Group 1 is what comes before the name
-#: (a character, or NGINX's escaped quote), group 2 up to the value.
+#: text: ``auth failed, token=...``, ``Authorization: Bearer ...``, ``X-Auth-Token: ...``,
+#: ``password = "..."``; not ``monkey=2`` nor ``cookies: 3``; also as a member of JSON held in
+#: a JSON string or an NGINX-escaped value (``{\"password\":\"...\"}``,
+#: ``{\x22password\x22:\x22...\x22}``: a request body logged, a container log line cut short;
+#: until 2026-11-29 kept in clear, and so were the headers that are no query parameter:
+#: ``{\"cookie\":...}``, ``X-Auth-Token: ...``). The value is a quoted string, its quotes
+#: escaped so or not (to the line's end when its quote is never closed: a cut line), or runs to
+#: where a query value ends or to a ``,``, ``'`` or closing bracket; an authentication scheme
+#: before it (``Bearer``) stays. Group 1 is what comes before the name (a character, or NGINX's
+#: escaped quote), group 2 up to the value.
 _SECRET_PARAM = (
-    rf"(?i)(^|[^a-z0-9_.%-]|\\x22)({SECRET_KEY_PATTERN}(?:\\\"|\\x22)?\s*[:=]\s*"
+    rf"(?i)(^|[^a-z0-9_.%-]|\\x22)({SECRET_NAME_PATTERN}(?:\\\"|\\x22)?\s*[:=]\s*"
     r"(?:(?:bearer|basic|digest)\s+)?)"
     r"""(?:\\".*?(?:\\"|$)|\\x22.*?(?:\\x22|$)|"[^"]*(?:"|$)|'[^']*(?:'|$)"""
     r"""|[^&;#\s",')\]}>]+)"""
+)
+#: The cookie headers of :data:`~apislo.text.SECRET_JSON_KEYS` (``cookie``, ``set-cookie``).
+_COOKIE_HEADER = "|".join(key.replace("-", "[-_]?") for key in SECRET_JSON_KEYS if "cookie" in key)
+#: A cookie header in free text, ``Cookie: a=1; b=2`` (``Set-Cookie`` too, attributes and all),
+#: its value the cookies up to a blank, ``,``, ``"`` or ``\\`` (RFC 6265's cookie-octets): the
+#: value of :data:`_SECRET_PARAM` ends at the first ``;``, which left the second cookie in clear.
+#: Group 1 is what comes before the name, group 2 up to the value.
+_SECRET_COOKIES = (
+    rf'(?i)(^|[^a-z0-9_.%-])((?:{_COOKIE_HEADER})\s*:\s*)[^\s;,"\\]+(?:;\s*[^\s;,"\\]+)*'
 )
 #: The user information of a URL (``http://user:password@host``).
 _URL_USERINFO = r'(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s"]+@'
@@ -311,6 +315,7 @@ def scrub_line_secrets(text: pl.Expr) -> pl.Expr:
     return (
         scrub_query_secrets(text)
         .str.replace_all(_SECRET_JSON_MEMBER, '${1}"REDACTED"')
+        .str.replace_all(_SECRET_COOKIES, "${1}${2}REDACTED")
         .str.replace_all(_SECRET_PARAM, "${1}${2}REDACTED")
         .str.replace_all(_URL_USERINFO, "${1}REDACTED@")
     )

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import warnings
+from pathlib import Path
 
+import apislo
 from apislo.sources.logs.aws_apigw import AwsApiGatewayClf, AwsApiGatewayJson, recover_flat_json
 from apislo.sources.logs.base import ParseOptions
 from apislo.sources.logs.detect import detect_format
@@ -51,6 +54,63 @@ def test_recover_flat_json():
     }
     assert recover_flat_json('{"requestId":"x", "ua":"cut') is None
     assert recover_flat_json('{"other":"x" "y"}') is None
+    # a key twice: which one API Gateway wrote is unknown (the split kept the last, "200")
+    assert (
+        recover_flat_json('{"requestId":"x", "ua":"a "b", "status":"502","status":"200"}') is None
+    )
+
+
+def test_a_record_naming_a_key_it_is_read_from_twice_is_rejected():
+    """Unescaped quotes let a client add keys to its own record. Where a key apislo reads
+    appears twice in one object, which one API Gateway wrote is unknown: ``bad_json``. Polars
+    kept the first of two (line 0's forged 200), the tolerant re-read the last (line 2's
+    forged 200). A key written with an escape (``st\\u0061tus``) is the same key. Kept: a
+    nested ``identity`` (two read keys for one field, none twice), a key apislo does not read
+    written twice, a ``"status":`` inside a value, a ``null`` field."""
+    head = '{"requestId":"r%d","requestTime":"02/Jan/2024:03:04:05 +0000","httpMethod":"GET",'
+    lines = [
+        head % 0 + '"userAgent":"x","status":"200","status":"503"}',
+        head % 1 + '"status":"503","principalId":"-","userAgent":"x","principalId":"admin"}',
+        head % 2 + '"status":"503","userAgent":"a "b","status":"200"}',
+        head % 3 + '"userAgent":"x","st\\u0061tus":"200","status":"503"}',
+        head % 4 + '"status":"503","identity":{"apiKey":"k1","apiKey":"k2"}}',
+        head % 5 + '"status":"503","identity":{"apiKey":"s3cr3t"}}',
+        head % 6 + '"status":"503","userAgent":"a","userAgent":"b"}',
+        head % 7 + '"status":"503","userAgent":"say "status": hi"}',
+        head % 8 + '"status":"503","principalId":null}',
+    ]
+    parsed = AwsApiGatewayJson().parse(chunk(*lines))
+    assert parsed.rejects.select("line_no", "reason").rows() == [(n, "bad_json") for n in range(5)]
+    assert parsed.rejects["line"].to_list() == lines[:5]
+    assert parsed.events["status"].to_list() == [503, 503, 503, 503]
+    assert parsed.events["consumer"].to_list() == ["key-4e738ca5563c", None, None, None]
+
+
+def test_read_logs_stores_no_status_latency_or_consumer_a_client_wrote(tmp_path: Path):
+    """End to end, a custom format logging the user agent between ``status`` and
+    ``responseLatency``. Line 2's user agent ``x","responseLatency":"12","principalId":"alice``
+    is valid JSON and was stored as 12 ms for consumer ``alice`` (its real latency 2.5 s, no
+    principal); line 3's ``x","status":"200","note":"a"b`` is read despite its quotes and was
+    stored as a 200 (API Gateway wrote 503). Both are rejected ``bad_json``; line 1 is kept."""
+    fmt = (
+        '{{"requestId":"r{n}","requestTime":"02/Jan/2024:03:04:05 +0000","httpMethod":"GET",'
+        '"routeKey":"GET /pets","status":"503","userAgent":"{ua}","responseLatency":"2500",'
+        '"principalId":"-"}}'
+    )
+    agents = [
+        "curl/8.4.0",
+        'x","responseLatency":"12","principalId":"alice',
+        'x","status":"200","note":"a"b',
+    ]
+    log = tmp_path / "apigw.log"
+    log.write_text("".join(fmt.format(n=n, ua=ua) + "\n" for n, ua in enumerate(agents, 1)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (the warning counts the rejects)
+        events = apislo.read_logs(log, format="aws-apigw-json")
+    assert events.attrs["rejected"] == {"bad_json": 2}
+    assert events[["status", "latency_s", "consumer"]].to_dict("records") == [
+        {"status": 503, "latency_s": 2.5, "consumer": None}
+    ]
 
 
 def test_json_presets():

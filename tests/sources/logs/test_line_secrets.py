@@ -137,6 +137,75 @@ def test_a_credential_in_escaped_json(line: str, redacted: str) -> None:
     assert scrub(line) == redacted
 
 
+@pytest.mark.parametrize(
+    ("line", "redacted"),
+    [
+        (  # a Docker json-file line: an upstream's headers logged as JSON in the message
+            '{"log":"{\\"cookie\\":\\"sid=SECRET_A1; theme=dark\\",\\"x\\":1}"}',
+            '{"log":"{\\"cookie\\":REDACTED,\\"x\\":1}"}',
+        ),
+        (
+            '{"log":"{\\"Set-Cookie\\":\\"sid=SECRET_A2; Path=/\\"}"}',
+            '{"log":"{\\"Set-Cookie\\":REDACTED}"}',
+        ),
+        (
+            '{"log":"{\\"x-auth-token\\":\\"SECRET_A3\\"}"}',
+            '{"log":"{\\"x-auth-token\\":REDACTED}"}',
+        ),
+        (  # NGINX's default escaping
+            "headers {\\x22proxy-authorization\\x22:\\x22Basic SECRET_A4\\x22}",
+            "headers {\\x22proxy-authorization\\x22:REDACTED}",
+        ),
+        (  # free text: every cookie of the header (the value ended at the first ";")
+            "upstream said Cookie: sid=SECRET_B1; theme=dark; csrf=SECRET_B2 (retrying)",
+            "upstream said Cookie: REDACTED (retrying)",
+        ),
+        ("Set-Cookie: session=SECRET_B3; Path=/; HttpOnly", "Set-Cookie: REDACTED"),
+        (
+            "login refused, X-Auth-Token: SECRET_B4 expired",
+            "login refused, X-Auth-Token: REDACTED expired",
+        ),
+        ("Proxy-Authorization: Basic SECRET_B5", "Proxy-Authorization: Basic REDACTED"),
+        ("x-goog-api-key=SECRET_B6", "x-goog-api-key=REDACTED"),
+    ],
+)
+def test_a_credential_header_in_escaped_json_or_free_text(line: str, redacted: str) -> None:
+    """Headers that are no query parameter (``cookie``, ``set-cookie``, ``x-auth-token``,
+    ``proxy-authorization``, ``x-goog-api-key``) were redacted as plain JSON members only: in
+    JSON held in a string, NGINX-escaped or written out as a header, kept in clear."""
+    assert scrub(line) == redacted
+
+
+def test_text_that_only_mentions_a_header_is_kept() -> None:
+    line = (
+        "3 cookies: sid, theme; set-cookie headers dropped; cookie_policy=strict; "
+        "x-auth-token-ttl: 30; cookie jar"
+    )
+    assert scrub(line) == line
+
+
+def test_a_rejected_line_reaches_the_quarantine_without_its_cookies(tmp_path: Path) -> None:
+    """End to end: an NGINX error line in an access log (``not_a_request``) naming the cookies
+    it forwarded, and an nginx-json line rejected for its status whose logged request body
+    holds an ``x-auth-token``: both were kept in the quarantine in clear."""
+    record = {
+        "time_iso8601": "2026-11-18T10:48:03+00:00",
+        "request": "POST /v1/login HTTP/1.1",
+        "status": "abc",
+        "request_body": json.dumps({"x-auth-token": "SECRET_C1", "user": "bob"}),
+    }
+    error = "2026/11/18 10:48:04 [error] 7#7: upstream reset, Cookie: sid=SECRET_C2; lang=en"
+    log = tmp_path / "access.json"
+    log.write_text(json.dumps(record) + "\n" + error + "\n")
+    report = apislo.ingest([log], tmp_path / "ds", format="nginx-json", max_reject_rate=1.0)
+    assert report.rejected == {"bad_number": 1, "not_a_request": 1}
+    kept = [json.loads(row)["line"] for row in (tmp_path / "ds.quarantine.jsonl").open()]
+    assert kept == [
+        json.dumps(record).replace('\\"SECRET_C1\\"', "REDACTED"),
+        "2026/11/18 10:48:04 [error] 7#7: upstream reset, Cookie: REDACTED",
+    ]
+
+
 def test_a_truncated_kong_line_reaches_the_quarantine_without_its_credential(
     tmp_path: Path,
 ) -> None:

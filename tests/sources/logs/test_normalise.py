@@ -55,6 +55,45 @@ def test_template_route(path: str, route: str) -> None:
     assert got == route
 
 
+@pytest.mark.parametrize(
+    ("path", "route"),
+    [
+        # tokens: 20 or more base64url characters mixing upper case, lower case and digits
+        ("/bot110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe", "/{id}/getMe"),
+        ("/v1/keys/q8Zr1vW-T4mYx_2LbN7cKpQ5sHdFj3uA9eGi0oXyVtE/usage", "/v1/keys/{id}/usage"),
+        ("/img/s/Xk9fP2qLmZ7rT4vW1yB8nC3d/photo.jpg?w=300", "/img/s/{id}/photo.jpg"),
+        ("/dl/Zx8Yw7Vu6Ts5Rq4Po3Nm2Lk1.pdf", "/dl/{id}.pdf"),  # (its extension kept)
+        ("/a/Zx8Yw7Vu6Ts5Rq4Po3Nm2Lk1/b/17", "/a/{id}/b/{id}"),
+        # route words, long ones too: no run of 20 holding the three kinds of character
+        ("/v2/orders", "/v2/orders"),
+        ("/oauth2/token", "/oauth2/token"),
+        ("/api/users/me", "/api/users/me"),
+        ("/healthz", "/healthz"),
+        ("/img/logo.png", "/img/logo.png"),
+        ("/s3", "/s3"),
+        ("/api/notification-preferences", "/api/notification-preferences"),  # no digit
+        ("/v1/customer_subscriptions_v2", "/v1/customer_subscriptions_v2"),  # no upper case
+        ("/apis/apiextensions.k8s.io/v1/crds", "/apis/apiextensions.k8s.io/v1/crds"),
+        ("/pods/coredns-5d78c9869d-abcde", "/pods/coredns-5d78c9869d-abcde"),
+        ("/getUserProfileSettings", "/getUserProfileSettings"),  # no digit
+        ("/X1-short-Token", "/X1-short-Token"),  # 14 characters
+    ],
+)
+def test_tokens_in_paths_are_ids(path: str, route: str) -> None:
+    """A bot token, an API key or a signed URL's signature in a path was kept in the route in
+    clear (a credential in the dataset and its reports, and a route per token)."""
+    got = pl.DataFrame({"p": [path]}).select(template_route(pl.col("p")))["p"][0]
+    assert got == route
+
+
+def test_a_token_names_no_api() -> None:
+    """``/bot<token>/getMe`` was the API ``bot110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw``."""
+    events = normalise(
+        _raw(path=["/bot110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe"]), "nginx-combined"
+    )
+    assert events.select("api", "route").row(0) == ("unknown", "/{id}/getMe")
+
+
 def test_path_parameters_name_no_api_or_version() -> None:
     events = normalise(_raw(path=["/v1;jsessionid=S1/orders;token=T2/5"]), "nginx-combined")
     row = events.select("api", "route", "api_version").row(0)
