@@ -48,8 +48,9 @@ def command() -> None:
 
 def _echo_records(records: list) -> None:
     for r in records:
+        slot = f" [{r.scheduled_for}]" if r.scheduled_for else ""  # (none: an invalid job file)
         tail = f" -> {r.output}" if r.status == "ok" else f": {r.error}"
-        click.echo(f"{r.job} [{r.scheduled_for}] {r.status}{tail}")
+        click.echo(f"{r.job}{slot} {r.status}{tail}")
 
 
 @command.command(name="list")
@@ -79,7 +80,7 @@ def list_jobs(schedule_dir: str, count: int) -> None:
         )
         for fire in next_fires(job, now, count):
             click.echo(f"  next {fire.isoformat()}")
-    for error in invalid.values():
+    for error in dict.fromkeys(invalid.values()):  # (files sharing a name share one error)
         click.echo(f"error: {error}", err=True)
     if invalid:
         sys.exit(1)
@@ -135,7 +136,7 @@ def run_one(
 
 def warn_invalid(invalid: dict[Path, ConfigError]) -> None:
     """Name each invalid job file on stderr, one ``warning:`` line each (it stops no other job)."""
-    for error in invalid.values():
+    for error in dict.fromkeys(invalid.values()):  # (files sharing a name share one error)
         click.echo(f"warning: {error}", err=True)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from apislo.errors import ConfigError
+
 __all__ = ["KERNEL_NAME", "ensure_kernel"]
 
 #: Kernel name used by the runner, the committed notebooks and ``make lab``.
@@ -20,6 +22,11 @@ def ensure_kernel(name: str = KERNEL_NAME) -> str:
 
     Returns:
         The kernel name, for papermill's ``kernel_name``.
+
+    Raises:
+        ConfigError: it is not registered and cannot be (a venv the running user cannot write,
+            as a service's user under a venv installed by another); the message says how to
+            register it once.
     """
     from jupyter_client.kernelspec import KernelSpecManager
 
@@ -27,5 +34,12 @@ def ensure_kernel(name: str = KERNEL_NAME) -> str:
         return name
     from ipykernel.kernelspec import install
 
-    install(kernel_name=name, display_name=f"Python ({name})", prefix=sys.prefix)
+    try:
+        install(kernel_name=name, display_name=f"Python ({name})", prefix=sys.prefix)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot register the Jupyter kernel {name!r} ({exc.filename or sys.prefix}: "
+            f"{exc.strerror or exc}); register it once as the owner of {sys.prefix}: "
+            f"{sys.executable} -m ipykernel install --sys-prefix --name {name}"
+        ) from None
     return name

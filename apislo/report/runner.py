@@ -160,8 +160,9 @@ def run_report(
         Paths, provenance and recorded values of the run.
 
     Raises:
-        ConfigError: the notebook is missing or is not a notebook, ``out`` is not ``.html``, a
-            timeout is not positive, or a parameter is refused.
+        ConfigError: the notebook is missing or is not a notebook, ``out`` is not ``.html`` or
+            would put the executed notebook in the place of ``notebook``, a timeout is not
+            positive, or a parameter is refused.
         ReportRunError: the notebook failed; the last good report was kept.
         ReportWriteError: the report could not be written (disk full, no permission); the last
             good report and its notebook were kept.
@@ -179,6 +180,7 @@ def run_report(
     check_timeouts(timeout_s, cell_timeout_s)
     ipynb_path = html_path.with_suffix(".ipynb")
     failed_path = html_path.with_suffix(".failed.ipynb")
+    _check_not_source(source, html_path, (ipynb_path, failed_path))
     run_id = run_id or new_run_id()
     if kernel == KERNEL_NAME:
         ensure_kernel(kernel)
@@ -211,6 +213,21 @@ def run_report(
     atomic_write_texts({ipynb_path: nbformat.writes(nb), html_path: notebook_to_html(nb, prov)})
     failed_path.unlink(missing_ok=True)
     return ReportResult(html_path, ipynb_path, prov, records)
+
+
+def _check_not_source(source: Path, html_path: Path, written: tuple[Path, ...]) -> None:
+    """Refuse an ``out`` whose executed notebook (or failed one) would be ``source`` itself:
+    ``--out notebooks/explore.html`` would replace ``notebooks/explore.ipynb`` with its run,
+    outputs and injected parameters, which later runs without those parameters would take.
+
+    Raises:
+        ConfigError: naming ``out`` and the notebook.
+    """
+    if source.resolve() in {path.resolve() for path in written}:
+        raise ConfigError(
+            f"--out {html_path} would replace the notebook {source} with its executed copy; "
+            "write the report under another name or in another folder"
+        )
 
 
 def _check_notebook(source: Path) -> None:

@@ -23,7 +23,7 @@ class RunRecord:
     Attributes:
         job: job name.
         scheduled_for: the cron slot this run is for (ISO 8601, job's zone); ``""`` for a
-            demo run.
+            demo run and for the record of an invalid job file (neither takes a slot).
         start: run start (ISO 8601 UTC).
         end: run end (ISO 8601 UTC).
         status: ``ok``, ``failed`` or ``skipped`` (another run held the lock).

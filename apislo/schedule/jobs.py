@@ -10,7 +10,7 @@
     parameters:                           # templated: {period_start} {period_end} {scheduled}
       start: "{period_start}"             # ISO 8601, job's zone; strftime too: {period_start:%Y-%m}
       end: "{period_end}"
-    output: "slo-daily/{period_start:%Y-%m-%d}.html"   # under the reports directory
+    output: "{job}/{period_start:%Y-%m-%d}.html"   # under the reports directory
     timeout: 1800                         # overall, seconds
     cell_timeout: 600                     # per cell, seconds
     retries: 1                            # extra attempts after a failure
@@ -181,8 +181,11 @@ def load_job(path: str | Path) -> Job:
     if period not in PERIODS:
         raise bad("period", ", ".join(PERIODS))
     parameters = raw.get("parameters") or {}
-    if not isinstance(parameters, dict):
-        raise bad("parameters", "a mapping of name: value")
+    if not isinstance(parameters, dict):  # (its values are not quoted: they may hold secrets)
+        raise ConfigError(
+            f"{path}: parameters: a {type(parameters).__name__} is not valid; allowed: a "
+            "mapping of name: value"
+        )
     try:
         parameters = check_parameters(parameters)
     except ConfigError as exc:
@@ -230,14 +233,18 @@ def load_job(path: str | Path) -> Job:
 def load_jobs(directory: str | Path, invalid: dict[Path, ConfigError] | None = None) -> list[Job]:
     """Every ``*.yaml`` / ``*.yml`` job in ``directory``, sorted by name.
 
+    Files giving the same ``name``, or the same ``output`` (their reports would replace each
+    other's, and each job's ``keep`` would delete the other's), are each invalid, as which one
+    is meant cannot be told: a job file copied to start a new one stops no other job.
+
     Args:
         directory: the schedule directory.
         invalid: when given, a file that is not a valid job is put here (path -> its error)
             and the other jobs are loaded; else its error is raised.
 
     Raises:
-        ConfigError: the directory is missing, a file is invalid (without ``invalid``), or two
-            jobs share a name.
+        ConfigError: the directory is missing, or (without ``invalid``) a file is invalid or two
+            jobs share a name or an output.
     """
     directory = Path(directory)
     if not directory.is_dir():
@@ -250,9 +257,30 @@ def load_jobs(directory: str | Path, invalid: dict[Path, ConfigError] | None = N
             if invalid is None:
                 raise
             invalid[path] = exc
-    seen: dict[str, Path] = {}
-    for job in jobs:
-        if job.name in seen:
-            raise ConfigError(f"job name {job.name!r} is used by {seen[job.name]} and {job.source}")
-        seen[job.name] = job.source
-    return sorted(jobs, key=lambda j: j.name)
+    clashes = _clashes(jobs)
+    if clashes:
+        if invalid is None:
+            raise next(iter(clashes.values()))
+        invalid.update(clashes)
+    return sorted((job for job in jobs if job.source not in clashes), key=lambda j: j.name)
+
+
+def _clashes(jobs: list[Job]) -> dict[Path, ConfigError]:
+    """The job files that share a name or an output template (its ``{job}`` filled in) with
+    another, each with an error naming those files (the name's, if both are shared)."""
+    checks = (
+        ("job name", lambda job: job.name, "give each its own name"),
+        ("output", lambda job: job.output.replace("{job}", job.name), "put {job} in it"),
+    )
+    clashes: dict[Path, ConfigError] = {}
+    for what, key, fix in checks:
+        groups: dict[str, list[Job]] = {}
+        for job in jobs:
+            groups.setdefault(key(job), []).append(job)
+        for value, same in groups.items():
+            if len(same) > 1:
+                files = " and ".join(str(job.source) for job in same)
+                error = ConfigError(f"{what} {value!r} is used by {files}; {fix}")
+                for job in same:
+                    clashes.setdefault(job.source, error)
+    return clashes

@@ -50,8 +50,9 @@ def run_job(
         reports_dir: reports directory (outputs, history, locks, index).
         scheduled: the cron slot; sets the data window.
         params_override: parameters that replace the job's (e.g. the demo's dataset path).
-        only_if_not_done: skip (without recording) when the slot is already in the history;
-            checked under the lock, so two concurrent ``run-due`` never run a slot twice.
+        only_if_not_done: skip (without recording) when the slot has run (``ok`` or
+            ``failed``; a ``skipped`` run is none); checked under the lock, so two concurrent
+            ``run-due`` never run a slot twice.
         window: ``[start, end)`` to report on instead of the job's period before the slot (the
             demo's simulated week): the parameters, the output name and the record follow it,
             and the run is recorded as a demo run (``demo``, no ``scheduled_for``), which
@@ -160,8 +161,18 @@ def _refresh_site(reports_dir: Path, jobs: list[Job]) -> None:
 
 
 def _slot_done(reports_dir: Path, job: Job, scheduled: datetime) -> bool:
-    slots = [r.scheduled_for for r in read_history(reports_dir) if r.job == job.name and not r.demo]
-    return due_slot(job, scheduled, slots) is None
+    return due_slot(job, scheduled, _done_slots(read_history(reports_dir), job)) is None
+
+
+def _done_slots(history: list[RunRecord], job: Job) -> list[str]:
+    """The slots of ``job`` that ran (``ok`` or ``failed``): a ``skipped`` run did not (another
+    run held the lock, maybe one of an earlier slot still going), and a demo run or the record
+    of an invalid job file takes none (its ``scheduled_for`` is empty)."""
+    return [
+        r.scheduled_for
+        for r in history
+        if r.job == job.name and r.status != "skipped" and r.scheduled_for
+    ]
 
 
 def _prune(reports_dir: Path, job: Job) -> None:
@@ -232,12 +243,7 @@ def run_due(
         if (record := _record_invalid(reports_dir, path, exc, history, now)) is not None
     ]
     for job in jobs:
-        done = [
-            r.scheduled_for
-            for r in history
-            if r.job == job.name and r.status != "skipped" and not r.demo  # a demo takes no slot
-        ]
-        slot = due_slot(job, now, done)
+        slot = due_slot(job, now, _done_slots(history, job))
         if slot is None:
             continue
         record = _run_or_record(job, reports_dir, slot, params_override, only_if_not_done=True)
@@ -277,13 +283,14 @@ def _record_invalid(
     now: datetime,
 ) -> RunRecord | None:
     """Record an invalid job file as a failed run of the job named after it, unless its latest
-    record already says the same (``run-due`` may run every minute)."""
+    record already says the same (``run-due`` may run every minute). It takes no slot (no
+    ``scheduled_for``): the job's slot at ``now`` runs once the file is fixed."""
     name = path.stem
     latest = next((r for r in reversed(history) if r.job == name), None)
     if latest is not None and latest.status == "failed" and latest.error == str(error):
         return None
     stamp = now.astimezone(UTC).isoformat(timespec="seconds")
-    record = RunRecord(name, stamp, stamp, stamp, "failed", error=str(error), attempts=0)
+    record = RunRecord(name, "", stamp, stamp, "failed", error=str(error), attempts=0)
     return _append(reports_dir, record)
 
 

@@ -1,0 +1,48 @@
+"""A report written beside its notebook under the notebook's name (QA, 2026-11-29: `apislo report
+run notebooks/explore.ipynb --out notebooks/explore.html`) is refused before a kernel starts:
+its executed notebook, `explore.ipynb`, replaced the notebook itself, with its outputs and an
+injected-parameters cell whose values later runs without `-p` took instead of the defaults."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from apislo.errors import ConfigError
+from apislo.report import run_report
+
+GOOD = Path(__file__).parent / "notebooks" / "good.ipynb"
+
+
+@pytest.mark.parametrize(
+    ("name", "out"),
+    [
+        ("good.ipynb", "good.html"),  # the executed notebook would be good.ipynb
+        ("good.failed.ipynb", "good.html"),  # a failed run's would be good.failed.ipynb
+    ],
+)
+def test_out_that_would_replace_the_notebook_is_refused(tmp_path: Path, name, out) -> None:
+    notebook = tmp_path / name
+    shutil.copy(GOOD, notebook)
+    before = notebook.read_bytes()
+    with pytest.raises(ConfigError) as info:
+        run_report(notebook, {"n": 3}, tmp_path / out)
+    assert str(info.value) == (
+        f"--out {tmp_path / out} would replace the notebook {notebook} with its executed copy; "
+        "write the report under another name or in another folder"
+    )
+    assert notebook.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no kernel ran, nothing made
+
+
+def test_through_a_relative_path_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "notebooks").mkdir()
+    shutil.copy(GOOD, tmp_path / "notebooks" / "good.ipynb")
+    monkeypatch.chdir(tmp_path / "notebooks")
+    with pytest.raises(ConfigError) as info:
+        run_report("good.ipynb", {"n": 3}, "../notebooks/good.html")
+    assert str(info.value).startswith(
+        "--out ../notebooks/good.html would replace the notebook good.ipynb with its executed"
+    )
