@@ -18,7 +18,8 @@ import apislo.sources.ingest
 from apislo.cli import main
 from apislo.demo import run_demo
 from apislo.errors import ConfigError
-from apislo.simulate.catalog import APIS
+from apislo.simulate.catalog import APIS, simulated_apis
+from apislo.simulate.limits import check_volume, max_days
 from apislo.sources.ingest import ingest as real_ingest
 from apislo.sources.ingest import load
 from tests.conftest import ROOT
@@ -43,6 +44,37 @@ def test_apis_out_of_range_is_a_usage_error_before_any_work(
         f"Error: Invalid value for '--apis': {apis} is not in the range 1<=x<=8.\n"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("days", "apis", "most"),
+    # 10 M requests / (the APIs' mean requests per second x 86,400 s), the last API at 0.004/s:
+    # 6 APIs 0.744/s -> 155.6 days; 8 APIs 0.894/s -> 129.5; 4 APIs 0.524/s -> 220.9
+    [("156", "6", 155), ("130", "8", 129), ("400", "4", 220)],
+)
+def test_more_days_than_the_simulator_makes_is_a_usage_error_before_any_work(
+    days: str, apis: str, most: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(ROOT / "scheduled", tmp_path / "scheduled")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["demo", "--days", days, "--apis", apis])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.endswith(
+        f"Error: Invalid value for '--days': {days} days of {apis} APIs would be more than the "
+        f"10 million requests the simulator makes at once; pass --days {most} or fewer, or "
+        "fewer --apis\n"
+    )  # (the simulator's own refusal named --rate, an option the demo does not have)
+    assert [p.name for p in tmp_path.iterdir()] == ["scheduled"]
+
+
+def test_the_most_days_are_those_the_simulator_takes() -> None:
+    for apis, most in ((6, 155), (8, 129), (3, 407), (1, 3660)):
+        specs = simulated_apis(apis)
+        assert max_days(specs, rate=1.0) == most
+        check_volume(specs, most * 1440, rate=1.0)
+        with pytest.raises(ConfigError):
+            check_volume(specs, (most + 1) * 1440, rate=1.0)
 
 
 def test_outside_the_project_root_it_stops_before_any_work(

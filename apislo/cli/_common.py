@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from apislo.errors import ApisloError, ConfigError
+from apislo.errors import ApisloError, ConfigError, WriteError
 from apislo.text import LONE_SURROGATE
 
 if TYPE_CHECKING:
@@ -58,8 +58,9 @@ def write_file(path: str, text: str) -> None:
     so a failure never leaves half a file.
 
     Raises:
-        ConfigError: the file cannot be written (a read-only folder, a file where a folder
-            should be); the message names the path and the reason.
+        WriteError: the file cannot be written (a read-only folder, a file where a folder
+            should be); the message names the path and the reason (that file, for a file in
+            the way).
     """
     target = Path(path)
     tmp = target.with_name(target.name + ".tmp")
@@ -68,7 +69,7 @@ def write_file(path: str, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(target)
     except OSError as exc:
-        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise WriteError(path, exc) from None
 
 
 def parameter_option(help_text: str) -> Any:

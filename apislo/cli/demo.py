@@ -43,7 +43,14 @@ class _ApiCount(click.IntRange):
     type=click.Path(file_okay=False),
     help="Where reports and index.html go.",
 )
-@click.option("--days", default=7, show_default=True, type=click.IntRange(1, 400))
+@click.option(
+    "--days",
+    default=7,
+    show_default=True,
+    type=click.IntRange(1, 400),
+    help="Days of traffic; fewer with more than 3 APIs (155 for 6), as the simulator makes at "
+    "most 10 million requests.",
+)
 @click.option("--apis", default=6, show_default=True, type=_ApiCount())
 @click.option("--seed", default=42, show_default=True, type=int)
 def command(workdir: str, reports_dir: str, days: int, apis: int, seed: int) -> None:
@@ -54,6 +61,26 @@ def command(workdir: str, reports_dir: str, days: int, apis: int, seed: int) -> 
     """
     from apislo.demo import run_demo
 
+    _check_days(days, apis)
     with fail_on_apislo_error():
         result = run_demo(workdir, reports_dir, days, apis, seed, echo=click.echo)
     click.echo(f"reports: {result.index_html.resolve()}")
+
+
+def _check_days(days: int, apis: int) -> None:
+    """Refuse, as a usage error, more days than the simulator makes for ``apis`` APIs at the
+    demo's volume (its refusal would name ``--rate``, which the demo does not have).
+
+    Raises:
+        click.BadParameter: naming the most days ``apis`` APIs allow.
+    """
+    from apislo.simulate.catalog import simulated_apis
+    from apislo.simulate.limits import MAX_REQUESTS, max_days
+
+    most = max_days(simulated_apis(apis), rate=1.0)
+    if days > most:
+        raise click.BadParameter(
+            f"{days} days of {apis} APIs would be more than the {MAX_REQUESTS / 1e6:g} million "
+            f"requests the simulator makes at once; pass --days {most} or fewer, or fewer --apis",
+            param_hint="'--days'",
+        )

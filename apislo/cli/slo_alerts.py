@@ -316,7 +316,7 @@ def backtest(
                 (slo, run_backtest(slo, frame, chosen, known, start_ts, end_ts, step_td))
             )
     if as_json:
-        echo_json([_json(slo, result) for slo, result in results])
+        echo_json([_json(slo, result, start_ts, end_ts) for slo, result in results])
         return
     for slo, result in results:
         click.echo(f"== {slo.name} ({start_ts:%Y-%m-%d %H:%M} .. {end_ts:%Y-%m-%d %H:%M} UTC)")
@@ -414,12 +414,17 @@ def json_cell(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-def _json(slo: Any, result: Any) -> dict[str, Any]:
+def _json(slo: Any, result: Any, start: Any, end: Any) -> dict[str, Any]:
+    """One SLO's backtest as JSON, with the history replayed, ``start`` to ``end`` (ISO 8601,
+    UTC: what the text output's heading says)."""
+
     def records(frame: Any) -> list[dict[str, Any]]:
         return [{str(k): json_cell(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
     return {
         "slo": slo.name,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
         "alerts": records(result.alerts),
         "incidents": records(result.incidents),
         "summary": records(result.summary),

@@ -5,7 +5,9 @@ Static, documented data only; the generator (:mod:`apislo.simulate.traffic`) dra
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+from apislo.errors import ConfigError
 
 __all__ = [
     "APIS",
@@ -18,6 +20,7 @@ __all__ = [
     "Plan",
     "RouteSpec",
     "plan_of_rank",
+    "simulated_apis",
 ]
 
 #: The ``Host`` every simulated request is sent to.
@@ -65,6 +68,20 @@ APIS: tuple[ApiSpec, ...] = (
 
 #: Mean logged requests per second of the low-traffic API at ``rate=1`` (~2,400 a week).
 LOW_TRAFFIC_RPS = 0.004
+
+
+def simulated_apis(count: int) -> list[ApiSpec]:
+    """The first ``count`` APIs of :data:`APIS`, the last of them made the low-traffic API
+    (``mean_rps`` = :data:`LOW_TRAFFIC_RPS`): what ``--apis COUNT`` simulates.
+
+    Raises:
+        ConfigError: ``count`` is not between 1 and ``len(APIS)``.
+    """
+    if not 1 <= count <= len(APIS):
+        raise ConfigError(f"--apis must be between 1 and {len(APIS)}, got {count}")
+    specs = list(APIS[:count])
+    specs[-1] = replace(specs[-1], mean_rps=LOW_TRAFFIC_RPS)
+    return specs
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from apislo.simulate.catalog import ApiSpec
 from apislo.simulate.truth import iso_utc
 from apislo.sources.logs.fields import FIRST_TIME_US
 
-__all__ = ["MAX_DAYS", "MAX_REQUESTS", "check_period", "check_volume"]
+__all__ = ["MAX_DAYS", "MAX_REQUESTS", "check_period", "check_volume", "max_days"]
 
 #: The longest period simulated, days (ten years).
 MAX_DAYS = 3660
@@ -71,3 +71,18 @@ def check_volume(apis: Sequence[ApiSpec], minutes: int, rate: float) -> None:
             "million apislo simulates at once (about 500 bytes of memory each); pass a lower "
             "--rate, fewer --days or fewer --apis"
         )
+
+
+def max_days(apis: Sequence[ApiSpec], rate: float) -> int:
+    """The most whole days :func:`check_volume` lets ``apis`` be simulated at ``rate``.
+
+    Args:
+        apis: the APIs simulated (``mean_rps`` already set for the low-traffic one).
+        rate: the volume multiplier.
+
+    Returns:
+        The largest number of days whose expected volume is at most :data:`MAX_REQUESTS`, and
+        at most :data:`MAX_DAYS` (155 for the default 6 APIs at ``rate=1``).
+    """
+    per_day = sum(api.mean_rps for api in apis) * rate * 86400
+    return min(MAX_DAYS, int(MAX_REQUESTS // per_day))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,7 @@ import polars as pl
 
 from apislo import __version__
 from apislo.errors import ConfigError
-from apislo.simulate.catalog import APIS, LOW_TRAFFIC_RPS
+from apislo.simulate.catalog import APIS, simulated_apis
 from apislo.simulate.episodes import Episode, schedule_episodes
 from apislo.simulate.limits import check_period, check_volume
 from apislo.simulate.openmetrics import OpenMetricsStats, check_step, write_openmetrics
@@ -109,6 +110,21 @@ def _formats(names: Sequence[str]) -> list[LogFormat]:
     return out
 
 
+def _warn_unused(formats: list[LogFormat], used: list[LogFormat]) -> None:
+    """Warn about formats no API was given: with more formats than APIs, the APIs take the first
+    ones, one each (round-robin), and the others would go unwritten without a word."""
+    taken = {fmt.name for fmt in used}
+    unused = [name for name in dict.fromkeys(fmt.name for fmt in formats) if name not in taken]
+    if unused:
+        n = len(used)
+        first = f"{n} APIs take the first {n} formats" if n > 1 else "1 API takes the first format"
+        warnings.warn(
+            f"--formats {', '.join(unused)}: no log written, as {first} listed (one each, "
+            f"round-robin); pass more --apis (at most {len(APIS)}) or fewer formats",
+            stacklevel=3,
+        )
+
+
 def _previous_files(out_dir: Path) -> set[Path]:
     """Files a previous run recorded in ``truth.json`` (so stale logs can be removed)."""
     try:
@@ -168,7 +184,8 @@ def simulate(
         days: length of the period, days (rounded to whole minutes).
         apis: how many APIs, 1 to 8; the last one is the low-traffic API.
         seed: seed of the ``numpy.random.Generator``.
-        formats: log format names, assigned to APIs round-robin.
+        formats: log format names, assigned to APIs round-robin (with more formats than
+            APIs, a ``UserWarning`` names those no API takes).
         openmetrics: also write the traffic as OpenMetrics samples.
         end: end of the period (UTC; ISO 8601 string or datetime; rounded down to the minute);
             default: now rounded down to the hour minus 2 h.
@@ -193,8 +210,7 @@ def simulate(
         >>> result = simulate("demo", days=1, apis=3, seed=7)      # doctest: +SKIP
         >>> result.truth["apis"]["orders"]["status_5xx"]          # doctest: +SKIP
     """
-    if not 1 <= apis <= len(APIS):
-        raise ConfigError(f"--apis must be between 1 and {len(APIS)}, got {apis}")
+    specs = simulated_apis(apis)
     _check_positive("--days", days)
     _check_positive("--rate", rate)
     out = Path(out_dir)
@@ -212,10 +228,9 @@ def simulate(
         check_step(openmetrics_step_s)
     start_ts = _start(end_ts, days)
     check_period(start_ts)
-    specs = list(APIS[:apis])
-    specs[-1] = replace(specs[-1], mean_rps=LOW_TRAFFIC_RPS)
     check_volume(specs, (end_ts - start_ts) // timedelta(minutes=1), rate)
     fmt_of = {a.name: fmts[i % len(fmts)] for i, a in enumerate(specs)}
+    _warn_unused(fmts, list(fmt_of.values()))
     logs = {name: out / "logs" / f"{name}.{fmt.name}.log" for name, fmt in fmt_of.items()}
     truth_path = out / TRUTH_FILE
     check_files([*logs.values(), truth_path, *([out / OPENMETRICS_FILE] if openmetrics else [])])

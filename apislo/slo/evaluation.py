@@ -201,7 +201,8 @@ class EvaluationResult:
     alerts_not_evaluated: dict[str, str] = field(default_factory=dict)
 
     def records(self) -> list[dict]:
-        """JSON-ready objects, one per SLO x objective x group (NaN becomes ``None``)."""
+        """JSON-ready objects, one per SLO x objective x group (NaN becomes ``None``), each
+        with the evaluation instant ``at`` (ISO 8601, UTC) and the ``source`` it was read from."""
         burn_cols = [c for c in self.summary.columns if c.startswith("burn_")]
         out = []
         for row in self.summary.to_dict("records"):
@@ -226,6 +227,8 @@ class EvaluationResult:
                     "low_traffic": bool(row["low_traffic"]),
                     "burn_rates": {c[5:]: _json(row[c]) for c in cols if c in row},
                     "alerts_firing": _names(row["alerts_firing"]),
+                    "at": self.at.isoformat(),
+                    "source": self.source,
                 }
             )
         return out
@@ -560,8 +563,7 @@ def compliance_history(
     step_td = _step(step)
     end_ts = parse_time(end, what="end").floor(step_td)
     if start is None:
-        current = period_ids(pd.DatetimeIndex([end_ts - pd.Timedelta(1, "ns")]), calendar)[0]
-        start_ts = period_starts(np.array([current - periods]), calendar)[0]
+        start_ts = _periods_back(end_ts, periods, calendar, period)
     else:
         start_ts = parse_time(start, what="start").floor(step_td)
     if start_ts >= end_ts:
@@ -577,6 +579,33 @@ def compliance_history(
             ou = objective_units(slo, objective, frame, start_ts, end_ts, step_td, calendar)
             rows.extend(_history_rows(ou, calendar, start_ts, end_ts))
     return pd.DataFrame(rows)
+
+
+#: The earliest period start :func:`compliance_history` takes: that of a pandas timestamp in
+#: nanoseconds, as for a ``start`` (:func:`~apislo.sources.prometheus.times.parse_time`).
+_EARLIEST = pd.Timestamp("1677-09-22", tz="UTC")
+
+
+def _periods_back(
+    end: pd.Timestamp, periods: int, calendar: TimeWindow, period: str
+) -> pd.Timestamp:
+    """Start (UTC) of the calendar period ``periods`` periods before the one holding the
+    instant just before ``end``.
+
+    Raises:
+        ConfigError: that period would start before :data:`_EARLIEST` (a year before 1 gave a
+            traceback, and a week thousands of years back came out as a date near 1970).
+    """
+    current = period_ids(pd.DatetimeIndex([end - pd.Timedelta(1, "ns")]), calendar)[0]
+    first = period_ids(pd.DatetimeIndex([_EARLIEST]), calendar)[0] + 1  # starts after it
+    wanted = int(current) - periods  # (Python ints: any --periods, no overflow)
+    if wanted < first:
+        raise ConfigError(
+            f"{periods} {period}s back from {end.isoformat()} start before "
+            f"{_EARLIEST:%Y-%m-%d}, the earliest time apislo handles: ask for fewer periods "
+            "(--periods), or give a start"
+        )
+    return period_starts(np.array([wanted]), calendar)[0]
 
 
 def _history_rows(

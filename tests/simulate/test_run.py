@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -149,6 +152,59 @@ def test_cli_writes_and_reports(tmp_path: Path) -> None:
         ],
     )
     assert quiet.exit_code == 0 and quiet.output == ""
+
+
+def test_formats_no_api_takes_are_named_in_a_warning(tmp_path: Path) -> None:
+    # 2 APIs take the first 2 of 4 formats listed (test-tsv twice): nginx-timed and kong-json
+    # would go unwritten without a word
+    with pytest.warns(UserWarning) as caught:
+        result = simulate(
+            tmp_path,
+            **{**TINY, "apis": 2, "formats": ("test-tsv", "test-tsv", "nginx-timed", "kong-json")},
+        )
+    assert [str(w.message) for w in caught] == [
+        "--formats nginx-timed, kong-json: no log written, as 2 APIs take the first 2 formats "
+        "listed (one each, round-robin); pass more --apis (at most 8) or fewer formats"
+    ]
+    assert sorted(p.name for p in (tmp_path / "logs").iterdir()) == [
+        "orders.test-tsv.log",
+        "payments.test-tsv.log",
+    ]
+    assert result.truth["parameters"]["formats"] == [
+        "test-tsv", "test-tsv", "nginx-timed", "kong-json"
+    ]  # fmt: skip
+
+
+def test_formats_every_api_takes_give_no_warning(tmp_path: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # a third format repeating the first is no format left out; 3 formats for 3 APIs
+        simulate(
+            tmp_path / "a",
+            **{**TINY, "apis": 2, "formats": ("test-tsv", "nginx-timed", "test-tsv")},
+        )
+        simulate(
+            tmp_path / "b",
+            **{**TINY, "apis": 3, "formats": ("test-tsv", "nginx-timed", "kong-json")},
+        )
+
+
+def test_cli_names_formats_no_api_takes_in_one_warning_line(tmp_path: Path) -> None:
+    args = ["simulate", "--out", str(tmp_path), "--days", "0.01", "--apis", "1", "--quiet"]
+    args += ["--end", "2026-11-18T12:00Z", "--formats", "nginx-timed,kong-json,envoy-json"]
+    result = subprocess.run(
+        [sys.executable, "-c", "from apislo.cli import run; run()", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert result.stdout == ""
+    assert result.stderr == (
+        "warning: --formats kong-json, envoy-json: no log written, as 1 API takes the first "
+        "format listed (one each, round-robin); pass more --apis (at most 8) or fewer formats\n"
+    )
+    assert [p.name for p in (tmp_path / "logs").iterdir()] == ["orders.nginx-timed.log"]
 
 
 def test_cli_error_is_one_line(tmp_path: Path) -> None:

@@ -116,6 +116,77 @@ def test_compute_json(tmp_path: Path) -> None:
     assert isinstance(row["alerts_firing"], list)
 
 
+def test_compute_json_says_at_which_instant_and_from_which_source(tmp_path: Path) -> None:
+    # --at 00:05:30 is evaluated at the start of its 1-minute step, 00:05:00, as the text's
+    # first line says; the JSON said neither the instant nor the source
+    dataset = str(_dataset(tmp_path))
+    args = ["slo", "compute", str(_spec(tmp_path)), "--source", dataset]
+    result = CliRunner().invoke(main, [*args, "--at", "2026-03-02T00:05:30Z", "--json"])
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)
+    assert row["at"] == "2026-03-02T00:05:00+00:00"
+    assert row["source"] == dataset
+    text = CliRunner().invoke(main, [*args, "--at", "2026-03-02T00:05:30Z"])
+    assert text.stdout.splitlines()[0] == f"at 2026-03-02T00:05:00+00:00  source {dataset}"
+
+
+def test_backtest_json_says_which_history_it_replayed(tmp_path: Path) -> None:
+    # --start is rounded up and --end down to the 1-minute step: 23:01 to 00:05, as the text's
+    # heading says; the JSON did not say it
+    args = ["slo", "backtest", str(_spec(tmp_path)), "--source", str(_dataset(tmp_path))]
+    args += ["--start", "2026-03-01T23:00:30Z", "--end", "2026-03-02T00:05:30Z"]
+    result = CliRunner().invoke(main, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    (report,) = json.loads(result.stdout)
+    assert (report["start"], report["end"]) == (
+        "2026-03-01T23:01:00+00:00",
+        "2026-03-02T00:05:00+00:00",
+    )
+    text = CliRunner().invoke(main, args)
+    assert text.stdout.splitlines()[0] == (
+        "== checkout-availability (2026-03-01 23:01 .. 2026-03-02 00:05 UTC)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("period", "periods"),
+    [
+        ("year", "2026"),  # year 0: a ValueError traceback
+        ("year", "349"),  # 1677-01-01, before the first instant a pandas timestamp holds
+        ("month", "30000"),  # year -474: a traceback
+        ("week", "200000"),  # about 3,800 years back: it came out as a week of 1970
+        ("year", "99999999999999999999999"),  # past int64: an OverflowError traceback
+    ],
+)
+def test_history_periods_reaching_before_1677_are_a_one_line_error(
+    period: str, periods: str, tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["slo", "history", str(_spec(tmp_path)), "--source", str(_dataset(tmp_path)),
+         "--end", "2026-03-03T00:00Z", "--period", period, "--periods", periods],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.stderr == (
+        f"error: {periods} {period}s back from 2026-03-03T00:00:00+00:00 start before "
+        "1677-09-22, the earliest time apislo handles: ask for fewer periods (--periods), or "
+        "give a start\n"
+    )
+
+
+def test_history_periods_back_to_1678_are_taken(tmp_path: Path) -> None:
+    # 348 years before 2026 starts on 1678-01-01: no longer refused as too early (1-minute
+    # counts over 348 years are then too many rows, another one-line error)
+    result = CliRunner().invoke(
+        main,
+        ["slo", "history", str(_spec(tmp_path)), "--source", str(_dataset(tmp_path)),
+         "--end", "2026-03-03T00:00Z", "--period", "year", "--periods", "348"],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: a complete traffic frame would hold ")
+
+
 def test_compute_text_and_missing_source(tmp_path: Path) -> None:
     spec = str(_spec(tmp_path))
     ok = CliRunner().invoke(
@@ -170,7 +241,8 @@ def test_export_openslo(tmp_path: Path) -> None:
 
 def test_export_out_creates_folders_and_unwritable_out_is_one_line(tmp_path: Path) -> None:
     # `slo export --out` into a folder not yet there stopped with a FileNotFoundError traceback
-    # (`slo rules --out` creates it); a path under a file is an error naming it, for both.
+    # (`slo rules --out` creates it); a path under a file is an error naming that file, for
+    # both (the reason was "File exists", the error of making the folder where the file is).
     spec = str(_spec(tmp_path))
     out = tmp_path / "new" / "dir" / "slo.openslo.yaml"
     result = CliRunner().invoke(main, ["slo", "export", spec, "--out", str(out)])
@@ -182,7 +254,9 @@ def test_export_out_creates_folders_and_unwritable_out_is_one_line(tmp_path: Pat
     for command in ("export", "rules"):
         result = CliRunner().invoke(main, ["slo", command, spec, "--out", str(blocked)])
         assert result.exit_code == 1, result.output
-        assert result.stderr.splitlines() == [f"error: cannot write {blocked}: File exists"]
+        assert result.stderr.splitlines() == [
+            f"error: cannot write {blocked}: {tmp_path / 'slo.yaml'} is a file, not a folder"
+        ]
 
 
 def test_history_text_labels_periods_in_their_time_zone(tmp_path: Path) -> None:
