@@ -94,18 +94,14 @@ def site(reports_dir: str, schedule_dir: str) -> None:
     must exist (a mistyped --reports is an error, not a new empty site)."""
     from pathlib import Path
 
-    from apislo.cli.schedule import warn_invalid
+    from apislo.cli.schedule import check_reports_dir, warn_invalid
     from apislo.errors import ConfigError
     from apislo.schedule.jobs import load_jobs
     from apislo.schedule.run import rebuild_site
 
     invalid: dict[Path, ConfigError] = {}
     with fail_on_apislo_error():
-        if not Path(reports_dir).is_dir():
-            raise ConfigError(
-                f"--reports {reports_dir}: no such folder; pass the folder holding history.jsonl"
-                " (or create it first)"
-            )
+        check_reports_dir(reports_dir)
         jobs = load_jobs(schedule_dir, invalid) if Path(schedule_dir).is_dir() else []
         warn_invalid(invalid)
         click.echo(rebuild_site(reports_dir, jobs, invalid))

@@ -200,6 +200,8 @@ def history(
     from apislo.schedule.history import read_history
     from apislo.schedule.jobs import load_jobs
 
+    with fail_on_apislo_error():
+        check_reports_dir(reports_dir)
     every = read_history(reports_dir)
     recorded = {r.job for r in every}
     if job_name is not None and job_name not in recorded:
@@ -215,3 +217,20 @@ def history(
     for r in records:
         tail = r.output if r.status == "ok" else r.error
         click.echo(f"{r.start}  {r.job:<20} {r.status:<8} {r.attempts}x  {tail}")
+
+
+def check_reports_dir(reports_dir: str) -> None:
+    """Refuse a ``--reports`` folder that does not exist, for the commands that read what runs
+    wrote there: a mistyped one is an error, not an empty history or a new empty site (until
+    2026-11-29 `schedule history` printed nothing and exited 0).
+
+    Raises:
+        ConfigError: naming the option and the folder.
+    """
+    from apislo.errors import ConfigError
+
+    if not Path(reports_dir).is_dir():
+        raise ConfigError(
+            f"--reports {reports_dir}: no such folder; pass the folder holding history.jsonl"
+            " (or create it first)"
+        )

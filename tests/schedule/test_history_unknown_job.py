@@ -40,3 +40,13 @@ def test_a_removed_job_with_runs_on_record_shows_them(project: Path) -> None:
 def test_a_job_that_never_ran_shows_nothing(project: Path) -> None:
     out = CliRunner().invoke(main, ["schedule", "history", "--job", "alpha"])
     assert (out.exit_code, out.output) == (0, "")
+
+
+def test_a_reports_folder_that_does_not_exist_is_an_error(project: Path) -> None:
+    # a mistyped --reports printed nothing and exited 0, as for a job that never ran
+    out = CliRunner().invoke(main, ["schedule", "history", "--reports", "reprots"])
+    assert (out.exit_code, out.stdout) == (1, "")
+    assert out.stderr == (
+        "error: --reports reprots: no such folder; pass the folder holding history.jsonl (or "
+        "create it first)\n"
+    )
