@@ -1135,7 +1135,7 @@ def _named_format(fmt: str, options: ParseOptions) -> str | None:
     ``None`` when it is to be detected."""
     if fmt != "auto":
         return fmt
-    return "nginx-custom" if options.log_format else None
+    return "nginx-custom" if options.log_format is not None else None
 
 
 def _line_start(path: Path, offset: int, lines: int) -> int:

@@ -890,3 +890,25 @@ def test_the_state_file_holds_one_entry_per_line_after_each_commit(tmp_path: Pat
     (dataset / "_apislo_state.json").write_text(json.dumps(old))
     again = ingest([a, b], dataset, "nginx-combined")
     assert (again.records, again.unchanged) == (0, [str(a), str(b)])
+
+
+@pytest.mark.parametrize("how", ["read_logs", "command"])
+def test_an_empty_log_format_is_refused_not_ignored(tmp_path: Path, how: str) -> None:
+    """An empty --log-format (a shell variable that was not set) was taken as none given: the
+    format was detected, and the file read as NGINX combined without a word."""
+    log = tmp_path / "a.log"
+    log.write_text('1.2.3.4 - - [01/Jan/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "x"\n')
+    problem = (
+        "log_format '' holds no $variable; paste the body of the log_format directive that "
+        """wrote the file, e.g. '$remote_addr [$time_local] "$request" $status'"""
+    )
+    if how == "read_logs":
+        with pytest.raises(ConfigError) as info:
+            apislo.read_logs(log, log_format="")
+        assert str(info.value) == problem
+        return
+    out = CliRunner().invoke(
+        main, ["ingest", str(log), "--out", str(tmp_path / "ds"), "--log-format", ""]
+    )
+    assert (out.exit_code, out.stderr) == (1, f"error: {problem}\n")
+    assert not (tmp_path / "ds" / "_apislo_state.json").exists()

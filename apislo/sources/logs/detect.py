@@ -54,7 +54,7 @@ def detect_format(
     Raises:
         FormatDetectionError: no format reaches ``min_score``.
     """
-    if options.log_format:
+    if options.log_format is not None:
         return "nginx-custom"
     scores = _Scores(lines, options)
     if hint is not None and scores.holds(hint):

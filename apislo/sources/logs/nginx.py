@@ -76,7 +76,7 @@ class NginxCustom(NginxLogFormat):
     description = "NGINX with your log_format (--log-format '...')"
 
     def _body(self) -> str:
-        if not self.options.log_format:
+        if self.options.log_format is None:  # (an empty one is refused as holding no variable)
             raise ConfigError(
                 "format nginx-custom needs the log_format that wrote the file: pass "
                 "--log-format '<body of the log_format directive>'"
