@@ -165,7 +165,7 @@ def simulate(
     days: float = 7,
     apis: int = 6,
     seed: int = 42,
-    formats: Sequence[str] = ("nginx-timed",),
+    formats: str | Sequence[str] = ("nginx-timed",),
     openmetrics: bool = False,
     end: datetime | str | None = None,
     rate: float = 1.0,
@@ -184,8 +184,8 @@ def simulate(
         days: length of the period, days (rounded to whole minutes).
         apis: how many APIs, 1 to 8; the last one is the low-traffic API.
         seed: seed of the ``numpy.random.Generator``.
-        formats: log format names, assigned to APIs round-robin (with more formats than
-            APIs, a ``UserWarning`` names those no API takes).
+        formats: log format names (or one name), assigned to APIs round-robin (with more
+            formats than APIs, a ``UserWarning`` names those no API takes).
         openmetrics: also write the traffic as OpenMetrics samples.
         end: end of the period (UTC; ISO 8601 string or datetime; rounded down to the minute);
             default: now rounded down to the hour minus 2 h.
@@ -217,6 +217,8 @@ def simulate(
     check_folder(out / "logs")
     if seed < 0:
         raise ConfigError(f"--seed must be a non-negative integer, got {seed}")
+    if isinstance(formats, str):  # (one name: not its letters, `unknown log format 'k'`)
+        formats = [formats]
     fmts = _formats(formats)
     end_ts = _as_utc(end) if end is not None else default_end(now)
     if openmetrics and end_ts > (now or datetime.now(UTC)) - timedelta(hours=2):

@@ -87,6 +87,12 @@ def test_bad_parameters_write_nothing(tmp_path: Path, kwargs: dict, message: str
     assert not (tmp_path / "out").exists()
 
 
+def test_one_format_given_as_text_is_that_format(tmp_path: Path) -> None:
+    # a string was iterated: `unknown log format 't'`
+    result = simulate(tmp_path, **{**TINY, "apis": 2, "formats": "test-tsv"})
+    assert {a["format"] for a in result.truth["apis"].values()} == {"test-tsv"}
+
+
 def test_out_must_be_a_folder(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("mine")
     with pytest.raises(ConfigError, match="pass a writable folder as --out"):
