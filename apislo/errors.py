@@ -22,6 +22,7 @@ __all__ = [
     "DatasetWriteError",
     "FilesRefusedError",
     "FormatDetectionError",
+    "FrameTooLargeError",
     "IngestError",
     "InsideDatasetError",
     "LockUnsupportedError",
@@ -83,6 +84,29 @@ class InsideDatasetError(ConfigError):
             f"dataset's files are never read as logs: move the logs out of {dataset}, or write "
             "the dataset elsewhere (--out)"
         )
+
+
+class FrameTooLargeError(ConfigError):
+    """A complete traffic frame would hold more rows than apislo builds: refused before it is.
+
+    Attributes:
+        intervals: intervals in its span.
+        groups: groups (at least 1).
+        limit: the most rows.
+        advice: what to change, as the caller's user can (``complete=False`` in Python; a
+            longer step for the SLO commands).
+    """
+
+    def __init__(self, intervals: int, groups: int, limit: int, advice: str) -> None:
+        self.intervals, self.groups, self.limit, self.advice = intervals, groups, limit, advice
+        super().__init__(
+            f"a complete traffic frame would hold {intervals * groups:,} rows ({intervals:,} "
+            f"intervals x {groups:,} groups), over {limit:,}; {advice}"
+        )
+
+    def advising(self, advice: str) -> FrameTooLargeError:
+        """The same refusal with other advice (for callers whose users set other knobs)."""
+        return FrameTooLargeError(self.intervals, self.groups, self.limit, advice)
 
 
 class FormatDetectionError(IngestError):

@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from apislo.errors import ConfigError
+from apislo.errors import ConfigError, FrameTooLargeError
 
 if TYPE_CHECKING:  # pandas is imported on first use: ingesting logs does not need it
     import pandas as pd
@@ -54,6 +54,7 @@ __all__ = [
     "DEFAULT_BUCKETS_S",
     "EVENT_COLUMNS",
     "EVENT_SCHEMA",
+    "LONGER_STEP",
     "MAX_COMPLETE_ROWS",
     "STATUS_COLUMNS",
     "arrow_to_pandas",
@@ -115,14 +116,16 @@ def check_frame_rows(intervals: int, groups: int, advice: str) -> None:
     :data:`MAX_COMPLETE_ROWS`, before it is built.
 
     Raises:
-        ConfigError: it would be larger; the message ends with ``advice`` (what to change).
+        FrameTooLargeError: it would be larger; the message ends with ``advice`` (what to
+            change).
     """
-    rows = intervals * max(groups, 1)
-    if rows > MAX_COMPLETE_ROWS:
-        raise ConfigError(
-            f"a complete traffic frame would hold {rows:,} rows ({intervals:,} intervals x "
-            f"{max(groups, 1):,} groups), over {MAX_COMPLETE_ROWS:,}; {advice}"
-        )
+    if intervals * max(groups, 1) > MAX_COMPLETE_ROWS:
+        raise FrameTooLargeError(intervals, max(groups, 1), MAX_COMPLETE_ROWS, advice)
+
+
+#: What to change when a frame an SLO or a Prometheus pull needs is too large (its step is an
+#: option there, where :func:`apislo.traffic` callers have ``complete=False`` too).
+LONGER_STEP = "use a longer step or a shorter span"
 
 
 #: Status-class count columns of the traffic frame, in order.

@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from apislo.errors import ConfigError
-from apislo.model import bucket_column, utc_index
+from apislo.errors import ConfigError, FrameTooLargeError
+from apislo.model import LONGER_STEP, bucket_column, utc_index
 from apislo.slo.maths import strict_column
 from apislo.slo.spec import SLO
 
@@ -203,7 +203,10 @@ def _events_traffic(
     thresholds = slo_thresholds(slo)
     keys = slo_keys(slo)
     options = dict(interval=step, by=keys, quantiles=(), start=start, end=end)
-    frame = traffic(events, thresholds_s=thresholds, **options)
+    try:
+        frame = traffic(events, thresholds_s=thresholds, **options)
+    except FrameTooLargeError as exc:  # (an SLO's frame is complete: the step is what to change)
+        raise exc.advising(LONGER_STEP) from None
     both = slo.sli.kind == "availability_and_latency"
     parts = []
     if both and thresholds:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -183,8 +184,14 @@ def test_history_periods_back_to_1678_are_taken(tmp_path: Path) -> None:
         ["slo", "history", str(_spec(tmp_path)), "--source", str(_dataset(tmp_path)),
          "--end", "2026-03-03T00:00Z", "--period", "year", "--periods", "348"],
     )  # fmt: skip
-    assert result.exit_code == 1
-    assert result.stderr.startswith("error: a complete traffic frame would hold ")
+    # minutes from 1678-01-01 to 2026-03-03; the advice is the command's step,
+    # not `complete=False`, which only apislo.traffic in Python has (until 2026-11-29 it said so)
+    minutes = (datetime(2026, 3, 3) - datetime(1678, 1, 1)).days * 1440
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"error: a complete traffic frame would hold {minutes:,} rows ({minutes:,} intervals x "
+        "1 groups), over 20,000,000; use a longer step or a shorter span\n",
+    )
 
 
 def test_compute_text_and_missing_source(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ import pyarrow as pa
 from apislo.aggregate import group_keys, refuse_repeats
 from apislo.errors import ConfigError
 from apislo.model import (
+    LONGER_STEP,
     STATUS_COLUMNS,
     arrow_to_pandas,
     bucket_column,
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
 
 __all__ = ["pull_traffic", "traffic_queries"]
 
-_SHORTER = "use a longer step or a shorter span"
 #: A step is refused when more than this share of the intervals of a series of the request
 #: counter hold one sample (:func:`_check_two_samples`), even at twice the scrape interval or
 #: more: there, each missed scrape leaves one such interval, and a scraper missing one in eight
@@ -368,7 +368,7 @@ def pull_traffic(
     first = align_down(t0, step_s)
     last = align_up(t1, step_s) - step  # start of the interval holding the window's end
     intervals = (last - first) // step + 1
-    check_frame_rows(intervals, 1, _SHORTER)  # before any request (4 a chunk of the range)
+    check_frame_rows(intervals, 1, LONGER_STEP)  # before any request (4 a chunk of the range)
     labels = [prof.label_for(k) for k in keys]
     _check_one_key_per_label(prof, keys, labels)
     rename = dict(zip(labels, keys, strict=True))
@@ -422,7 +422,7 @@ def pull_traffic(
     for part in parts[1:]:
         merged = merged.merge(part, on=["ts", *keys], how="outer")
     groups = len(merged[keys].drop_duplicates()) if keys else 1
-    check_frame_rows(intervals, groups, _SHORTER)
+    check_frame_rows(intervals, groups, LONGER_STEP)
     merged = _complete(merged, keys, pd.date_range(first, last, freq=step))
     columns = traffic_columns(keys, thresholds)
     for column in columns:
