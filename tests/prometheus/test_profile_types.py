@@ -104,3 +104,10 @@ def test_a_bad_api_label_is_one_line_naming_file_and_field(tmp_path: Path) -> No
     with pytest.raises(ConfigError) as info:
         load_profile(path)
     assert str(info.value) == f"profile {path}: api_label: 'api name' {LABEL_RULE}"
+
+
+def test_a_labels_entry_for_api_that_names_the_api_label_is_taken(tmp_path: Path) -> None:
+    """``labels: {api: api}`` beside ``api_label: api`` says what ``api_label`` says: it loaded
+    before 2026-11-29, and was refused that day as if it named another label."""
+    profile = load_profile(_profile(tmp_path, "labels: {api: api, route: handler}"))
+    assert (profile.label_for("api"), profile.label_for("route")) == ("api", "handler")

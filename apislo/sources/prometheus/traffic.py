@@ -152,7 +152,10 @@ def _check_two_samples(
     ``whole`` on) but the last, at most the last :data:`_CHECKED_INTERVALS`, and only over
     those whose intervals before and after hold samples too: a series born, ended or in a
     scrape gap there is fine. The series with the largest share decides, and when it is not 0,
-    the scrape interval of the series with such intervals (:func:`_scrape_interval`).
+    the scrape interval of the series with such intervals (:func:`_scrape_interval`). A series
+    whose value does not change in the window (idle, :func:`_counting`) loses no request and
+    is left out: until 2026-11-29 one scraped every 60 s beside busy ones scraped every 15 s
+    refused a 110s step.
 
     Raises:
         ConfigError: some intervals hold one sample, and the step is under twice the scrape
@@ -177,20 +180,29 @@ def _check_two_samples(
     # on either side of it hold some, 0 if it holds two or more
     lone = f"(({samples(1)} < bool 2) and {samples(2)} and {samples(0)})[{_range(span)}:{step}]"
     share = f"sum_over_time({lone}) / clamp_min(count_over_time({lone}), {_LEAST_CHECKED})"
-    found = prom.query(f"max({share})", at=last)
-    worst = float(found["value"].iloc[0]) if len(found) else 0.0
-    if worst <= 0:
-        return
-    # (over the samples of the intervals checked: back to the start of the one before the first)
-    gap_s = _scrape_interval(
-        prom, counter, f"sum_over_time({lone}) > 0", last, span + 3 * width, step_s
-    )
-    if gap_s is not None and step_s < 2 * gap_s * (1 - _STEP_TOLERANCE):
-        scrape_s = math.ceil(gap_s)
-    elif worst > _MAX_LONE_SHARE:
-        # share = 2 - step / scrape interval, give or take one interval of those checked
-        scrape_s = round(step_s / (2 - min(worst + width / (span + width), 1.0)))
-    else:
+
+    def too_short(only: str) -> tuple[float, int | None]:
+        """The largest share among the series ``only`` keeps (`` and`` a condition; ``""``:
+        all), and the scrape interval to name, or ``None`` to let the step through."""
+        found = prom.query(f"max({share}{only})", at=last)
+        worst = float(found["value"].iloc[0]) if len(found) else 0.0
+        if worst <= 0:
+            return worst, None
+        # (over the samples of the intervals checked: back to the start of the one before the
+        # first)
+        which = f"(sum_over_time({lone}) > 0){only}"
+        gap_s = _scrape_interval(prom, counter, which, last, span + 3 * width, step_s)
+        if gap_s is not None and gap_s > _fitting_gap_s(step_s):
+            return worst, math.ceil(gap_s)
+        if worst > _MAX_LONE_SHARE:
+            # share = 2 - step / scrape interval, give or take one interval of those checked
+            return worst, round(step_s / (2 - min(worst + width / (span + width), 1.0)))
+        return worst, None
+
+    worst, scrape_s = too_short("")
+    if scrape_s is not None:  # (idle series left out only now: that reads the whole window)
+        worst, scrape_s = too_short(f" and {_counting(counter, whole, last, step_s)}")
+    if scrape_s is None:
         return
     raise ConfigError(
         f"{worst:.0%} of the {step} intervals hold one sample of {profile.requests} (where "
@@ -228,6 +240,14 @@ def _check_counted(
     Until 2026-11-29 such a series was left out of the frame without a word (at a 30 s step,
     one scraped every 60 s beside one scraped every 15 s).
 
+    Let through, as they lose no request or no more than missed scrapes do at any step
+    (both were refused until 2026-11-29): a series whose value does not change in the window
+    (:func:`_counting`: an idle cluster scraped every 60 s beside a busy one scraped every
+    15 s, at a 30 s step), and one whose scrape interval fits twice in the step (within
+    :data:`_STEP_TOLERANCE`), as :func:`_check_two_samples` lets missed scrapes through (a
+    pod's series of samples at 0, 120 and 180 s, at a 2m step over 60 s scrapes, was told to
+    "use a step of at least 2m", the step given).
+
     Raises:
         ConfigError: naming the step to use: twice the scrape interval of such series
             (:func:`_scrape_interval`; past 5 minutes, the span over their samples).
@@ -240,7 +260,14 @@ def _check_counted(
     seen = f"count_over_time({counter}[{_range(span)}])"
     most = f"max_over_time(count_over_time({counter}[{step}])[{_range(span)}:{step}])"
     blind = f"({seen} >= 3) unless ({most} >= 2)"
-    found = prom.query(f"max({span.total_seconds():g} / ({seen} - 1) and {blind})", at=last)
+    spacing = f"{span.total_seconds():g} / ({seen} - 1)"
+    if not len(prom.query(f"max({spacing} and {blind})", at=last)):
+        return
+    # (left out only now, as finding them costs more: those whose own shortest gap fits twice
+    # in the step, and the idle)
+    fits = f"({_shortest_gap(counter, span, step_s)} <= {_fitting_gap_s(step_s)!r})"
+    blind += f" unless {fits} and {_counting(counter, whole, last, step_s)}"
+    found = prom.query(f"max({spacing} and {blind})", at=last)
     if not len(found):
         return
     gap_s = _scrape_interval(prom, counter, blind, last, span, step_s)
@@ -251,6 +278,32 @@ def _check_counted(
         f"series fill the frame): their samples are about {scrape_s} s apart; use a step of "
         f"at least {format_duration(2 * scrape_s)}"
     )
+
+
+def _counting(counter: str, whole: pd.Timestamp, last: pd.Timestamp, step_s: int) -> str:
+    """PromQL condition (parenthesised), evaluated at ``last``, selecting the series of
+    ``counter`` whose value changes in the window (from the start of the interval before the
+    first whole one, which ends at ``whole``, to ``last``): an idle series loses no request to
+    a step too short, and is no reason to refuse it. The whole window, not only the intervals
+    checked, so that a series idle there but counting before them still counts. It reads every
+    sample of the window: ask it only once a series is found."""
+    width = pd.Timedelta(seconds=step_s)
+    return f"(changes({counter}[{_range(last - whole + 2 * width)}]) > 0)"
+
+
+def _fitting_gap_s(step_s: int) -> float:
+    """The longest scrape interval (seconds) a step of ``step_s`` seconds is twice of, within
+    :data:`_STEP_TOLERANCE`: a step under twice a longer one is refused."""
+    return step_s / (2 * (1 - _STEP_TOLERANCE))
+
+
+def _shortest_gap(counter: str, span: pd.Timedelta, step_s: int) -> str:
+    """PromQL: per series of ``counter``, the shortest gap in seconds between two of its
+    samples in the ``span`` before the evaluation time (under 5 minutes apart: Prometheus's
+    lookback), read every half step (see :func:`_scrape_interval`)."""
+    half = _range(pd.Timedelta(seconds=step_s) / 2)
+    gaps = f"(timestamp({counter}) - timestamp({counter} offset {half})) > 0"
+    return f"min_over_time(({gaps})[{_range(span)}:{half}])"
 
 
 def _scrape_interval(
@@ -271,10 +324,7 @@ def _scrape_interval(
     step apart may put several in a half step and give longer gaps, but their shortest is at
     most half a step: twice that is within the step, which is then long enough.
     """
-    half = _range(pd.Timedelta(seconds=step_s) / 2)
-    gaps = f"(timestamp({counter}) - timestamp({counter} offset {half})) > 0"
-    shortest = f"min_over_time(({gaps})[{_range(span)}:{half}])"
-    found = prom.query(f"max({shortest} and ({which}))", at=at)
+    found = prom.query(f"max({_shortest_gap(counter, span, step_s)} and ({which}))", at=at)
     return round(float(found["value"].iloc[0]), 3) if len(found) else None
 
 

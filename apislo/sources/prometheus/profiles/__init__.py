@@ -153,13 +153,13 @@ def _check_names(doc: dict[str, Any], path: Path) -> None:
     ``labels``) or metric name (``requests``, ``latency``) of profile file ``path`` that
     Prometheus does not allow (:func:`label_name`, :func:`selector`).
 
-    ``labels.api`` is refused too: the ``api`` key's label is ``api_label``, and that entry
-    was never read (until 2026-11-29 without a word).
+    ``labels.api`` is refused too, unless it names ``api_label``'s label: the ``api`` key's
+    label is ``api_label``, and that entry was never read (until 2026-11-29 without a word).
 
     Raises:
         ConfigError: naming the file and the field (``matchers.a-b``).
     """
-    if "api" in doc.get("labels", {}):
+    if doc.get("labels", {}).get("api", doc.get("api_label")) != doc.get("api_label"):
         raise ConfigError(
             f"profile {path}: labels.api: the api key's label is api_label (this entry is never "
             "read); give it there"
