@@ -234,3 +234,18 @@ def test_importing_the_views_loads_no_http_client() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "shown"),
+    [
+        (1 - 1040 / 1_000_000, 4, "0.9989"),  # 0.99896 rounded to the nearest is 0.9990
+        (1 - 1 / 1000, 3, "0.999"),  # computed 0.9989999999999999: counts that meet 0.999
+        # 201 bad of 20,099,999 misses 0.99999 by 5e-13: 0.99998, not the target (at 12
+        # significant digits, until 2026-11-29, it read 0.99999)
+        (1 - 201 / 20_099_999, 5, "0.99998"),
+        (1.0, 2, "1.00"),
+    ],
+)
+def test_floored_never_shows_a_miss_as_the_target(value: float, decimals: int, shown: str) -> None:
+    assert views.floored(decimals)(value) == shown
