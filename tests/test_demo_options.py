@@ -77,6 +77,17 @@ def test_the_most_days_are_those_the_simulator_takes() -> None:
             check_volume(specs, (most + 1) * 1440, rate=1.0)
 
 
+def test_the_most_days_at_a_rate_making_the_cap_in_whole_days_are_those_days() -> None:
+    # 1 API (0.004/s) at this rate makes 0.004 x rate x 86,400 s x 35 days = 10 M requests,
+    # the cap, which check_volume takes: 35 days. Until 2026-11-29 max_days said 34, its
+    # quotient a hair under 35.
+    specs, rate = simulated_apis(1), 10_000_000 / (0.004 * 86_400 * 35)
+    assert max_days(specs, rate) == 35
+    check_volume(specs, 35 * 1440, rate)
+    with pytest.raises(ConfigError):
+        check_volume(specs, 36 * 1440, rate)
+
+
 def test_outside_the_project_root_it_stops_before_any_work(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -201,7 +201,8 @@ def history(
     from apislo.schedule.jobs import load_jobs
 
     with fail_on_apislo_error():
-        check_reports_dir(reports_dir)
+        if not _before_first_run(schedule_dir):
+            check_reports_dir(reports_dir)
     every = read_history(reports_dir)
     recorded = {r.job for r in every}
     if job_name is not None and job_name not in recorded:
@@ -217,6 +218,15 @@ def history(
     for r in records:
         tail = r.output if r.status == "ok" else r.error
         click.echo(f"{r.start}  {r.job:<20} {r.status:<8} {r.attempts}x  {tail}")
+
+
+def _before_first_run(schedule_dir: str) -> bool:
+    """Whether the default ``--reports`` may be missing: in a project (``--dir`` is a folder)
+    whose jobs have not run yet, which is no mistyped folder (on 2026-11-29 it was refused)."""
+    from click.core import ParameterSource
+
+    source = click.get_current_context().get_parameter_source("reports_dir")
+    return source is ParameterSource.DEFAULT and Path(schedule_dir).is_dir()
 
 
 def check_reports_dir(reports_dir: str) -> None:

@@ -398,10 +398,12 @@ def table(frame: pd.DataFrame, precision: int = 3, floor: Sequence[str] = ()) ->
 def floored(decimals: int) -> Callable[[Any], str]:
     """A formatter writing a number rounded down to ``decimals`` decimals, so that a value below
     a threshold written with at most that many decimals never reads as equal to it (the value
-    is first rounded to 15 significant digits, which absorbs a float's error in ``1 - bad /
-    total``, at most one unit in the 16th: ``1 - 1/1000`` computed as 0.9989999999999999 reads
-    ``0.999``, as its counts meet a 0.999 target exactly; at 12 digits, used until 2026-11-29, a
-    miss by less than 5e-13, 201 bad of 20,099,999 under 0.99999, read as the target).
+    is first rounded to 15 decimals, 15 significant digits from 1 on, which absorbs a float's
+    error in ``1 - bad / total``, at most about 1e-16 whatever the value: ``1 - 1/1000``
+    computed as 0.9989999999999999 reads ``0.999``, as its counts meet a 0.999 target exactly;
+    at 12 significant digits, used until 2026-11-29, a miss by less than 5e-13, 201 bad of
+    20,099,999 under 0.99999, read as the target, and on 2026-11-29, at 15 significant digits,
+    an SLI under 0.1 read below its counts: 932 bad of 1,000, 0.06799999999999995, as 0.067).
 
     >>> floored(4)(0.99896), floored(4)(0.9989999999999999), floored(2)(1.0)
     ('0.9989', '0.9990', '1.00')
@@ -413,6 +415,7 @@ def floored(decimals: int) -> Callable[[Any], str]:
             return str(value)
         if not math.isfinite(value):
             return f"{value}"
-        return str(Decimal(f"{float(value):.15g}").quantize(step, rounding=ROUND_FLOOR))
+        rounded = f"{float(value):.15g}" if abs(value) >= 1 else f"{float(value):.15f}"
+        return str(Decimal(rounded).quantize(step, rounding=ROUND_FLOOR))
 
     return text

@@ -63,7 +63,7 @@ def check_volume(apis: Sequence[ApiSpec], minutes: int, rate: float) -> None:
     days = minutes / 1440
     if days > MAX_DAYS:
         raise ConfigError(f"--days {days:g} is more than the {MAX_DAYS:,} days apislo simulates")
-    expected = sum(api.mean_rps for api in apis) * rate * minutes * 60
+    expected = _expected_requests(apis, minutes, rate)
     if expected > MAX_REQUESTS:
         raise ConfigError(
             f"{len(apis)} APIs over {days:g} days at --rate {rate:g} would make about "
@@ -84,5 +84,16 @@ def max_days(apis: Sequence[ApiSpec], rate: float) -> int:
         The largest number of days whose expected volume is at most :data:`MAX_REQUESTS`, and
         at most :data:`MAX_DAYS` (155 for the default 6 APIs at ``rate=1``).
     """
-    per_day = sum(api.mean_rps for api in apis) * rate * 86400
-    return min(MAX_DAYS, int(MAX_REQUESTS // per_day))
+    days = min(MAX_DAYS, int(MAX_REQUESTS // _expected_requests(apis, 1440, rate)))
+    # (the quotient is rounded: where a whole number of days makes MAX_REQUESTS, it can be one
+    # off what check_volume computes, which decides)
+    if days < MAX_DAYS and _expected_requests(apis, (days + 1) * 1440, rate) <= MAX_REQUESTS:
+        return days + 1
+    if days > 0 and _expected_requests(apis, days * 1440, rate) > MAX_REQUESTS:
+        return days - 1
+    return days
+
+
+def _expected_requests(apis: Sequence[ApiSpec], minutes: int, rate: float) -> float:
+    """Logged requests expected of ``apis`` at ``rate`` over ``minutes`` (episodes aside)."""
+    return sum(api.mean_rps for api in apis) * rate * minutes * 60

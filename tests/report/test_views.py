@@ -244,6 +244,11 @@ def test_importing_the_views_loads_no_http_client() -> None:
         # 201 bad of 20,099,999 misses 0.99999 by 5e-13: 0.99998, not the target (at 12
         # significant digits, until 2026-11-29, it read 0.99999)
         (1 - 201 / 20_099_999, 5, "0.99998"),
+        # 932 bad of 1,000 is 0.068 exactly, computed 0.06799999999999995: the float's error,
+        # 5e-17, is past the 15th significant digit of a value under 0.1 (on 2026-11-29 it read
+        # 0.067); 99,999 bad of 100,000 is 0.00001 exactly, computed 9.99999999995449e-06
+        (1 - 932 / 1000, 3, "0.068"),
+        (1 - 99_999 / 100_000, 5, "0.00001"),
         (1.0, 2, "1.00"),
     ],
 )

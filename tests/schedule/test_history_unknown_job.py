@@ -50,3 +50,19 @@ def test_a_reports_folder_that_does_not_exist_is_an_error(project: Path) -> None
         "error: --reports reprots: no such folder; pass the folder holding history.jsonl (or "
         "create it first)\n"
     )
+
+
+def test_before_the_first_run_the_default_reports_folder_may_be_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a project whose jobs have not run: no reports/ yet, and no run to show (on 2026-11-29
+    # refused as a mistyped folder); an unknown job is still an error
+    (tmp_path / "scheduled").mkdir()
+    (tmp_path / "scheduled" / "a.yaml").write_text(JOB.format(name="alpha", retries=0))
+    monkeypatch.chdir(tmp_path)
+    for args, shown in (([], ""), (["--job", "alpha"], ""), (["--json"], "[]\n")):
+        out = CliRunner().invoke(main, ["schedule", "history", *args])
+        assert (out.exit_code, out.stdout, out.stderr) == (0, shown, ""), args
+    out = CliRunner().invoke(main, ["schedule", "history", "--job", "nope"])
+    assert (out.exit_code, out.stderr) == (1, "error: no job 'nope'; jobs: alpha\n")
+    assert not (tmp_path / "reports").exists()
