@@ -18,6 +18,7 @@ import pytest
 import apislo
 from apislo.errors import FilesRefusedError
 from apislo.sources.ingest import ingest, quarantine_path
+from tests.sources.logs.test_bom_and_quotes import RECORDS
 
 
 def _line(second: int, path: str, timing: str = "") -> str:
@@ -713,24 +714,14 @@ def test_a_byte_order_mark_before_a_text_log_costs_no_line(tmp_path: Path) -> No
     assert len(apislo.read_logs(log, "envoy-text")) == 2
 
 
-#: One request of each format whose detection the byte order mark defeated, as the only line.
+#: One request of each format whose detection the byte order mark defeated, as the only line
+#: (the JSON ones those of the byte-order-mark reading tests).
 _ONE_LINERS = {
     "envoy-text": (
         '[2016-04-15T20:17:00.310Z] "POST /api/v1/locations HTTP/2" 204 - 154 0 226 100'
         ' "10.0.35.28" "nsq2http" "cc21d9b0" "locations" "tcp://10.0.2.1:80"'
     ),
-    "envoy-json": (
-        '{"start_time":"2026-11-17T12:04:11.973Z","method":"GET","path":"/v1/c",'
-        '"response_code":200,"duration":27}'
-    ),
-    "kong-json": (
-        '{"request":{"method":"GET","uri":"/v2/orders"},"response":{"status":200},'
-        '"latencies":{"request":7},"started_at":1794998885906}'
-    ),
-    "tyk-json": (
-        '{"method":"GET","path":"/v2/n","response_code":200,'
-        '"timestamp":"2026-11-18T10:48:10Z","request_time":5}'
-    ),
+    **{name: RECORDS[name] for name in ("envoy-json", "kong-json", "tyk-json")},
 }
 
 
