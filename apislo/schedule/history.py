@@ -83,7 +83,9 @@ def _append_line(path: Path, line: bytes) -> None:
 
 
 def read_history(reports_dir: str | Path) -> list[RunRecord]:
-    """Every record, oldest first; a torn or foreign line is skipped rather than failing all."""
+    """Every record, oldest first; a torn or foreign line is skipped rather than failing all,
+    and so is one whose fields are not of their types (a hand-written ``"error": null`` made
+    the index, and with it every ``run-due``, fail until 2026-11-29)."""
     path = Path(reports_dir) / HISTORY_FILE
     if not path.is_file():
         return []
@@ -92,7 +94,20 @@ def read_history(reports_dir: str | Path) -> list[RunRecord]:
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         try:
             raw = json.loads(line)
-            records.append(RunRecord(**{k: v for k, v in raw.items() if k in names}))
-        except (ValueError, TypeError):
+            values = {k: v for k, v in raw.items() if k in names}
+            if all(_of_its_type(k, v) for k, v in values.items()):
+                records.append(RunRecord(**values))
+        except (ValueError, TypeError, AttributeError):
             continue
     return records
+
+
+def _of_its_type(name: str, value: object) -> bool:
+    """Whether ``value`` is of the type of :class:`RunRecord`'s field ``name``."""
+    if name == "attempts":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if name == "demo":
+        return isinstance(value, bool)
+    if name == "window":
+        return value is None or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+    return isinstance(value, str)
