@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -38,8 +39,6 @@ __all__ = [
 HEADLINE_GROUPS: tuple[str, ...] = ("", "all")
 #: What :func:`slo_summary` shows for alerts that could not be evaluated (not "none firing").
 NOT_EVALUATED = "not evaluated"
-#: The long windows of the Workbook's tiers: the burn rates shown for an SLO not given.
-_WORKBOOK_LONG: tuple[str, ...] = ("1h", "6h", "1d", "3d")
 
 
 def _label(frame: pd.DataFrame) -> pd.Series:
@@ -141,13 +140,16 @@ def burn_rate_series(
             (a ``pyrra`` SLO of 30 days: ``1h4m``, ``6h26m``...), and the Workbook's ``1h``,
             ``6h``, ``1d``, ``3d`` for the others.
     """
+    from apislo.slo.policy import policy_for, workbook_policy
+
     frame = _headline(result.burn_rates)
     if windows is not None:
         shown = frame["window"].isin(list(windows))
     else:
-        own = {slo.name: _long_windows(slo) for slo in slos}
+        own = {slo.name: _long_windows(policy_for(slo)) for slo in slos}
+        workbook = _long_windows(workbook_policy(timedelta(days=30)))  # (its windows are fixed)
         pairs = zip(frame["slo"], frame["window"], strict=True)
-        shown = np.array([w in own.get(n, _WORKBOOK_LONG) for n, w in pairs], dtype=bool)
+        shown = np.array([w in own.get(n, workbook) for n, w in pairs], dtype=bool)
     frame = frame[shown]
     return pd.DataFrame(
         {
@@ -159,11 +161,11 @@ def burn_rate_series(
     ).reset_index(drop=True)
 
 
-def _long_windows(slo: Any) -> tuple[str, ...]:
-    """The long windows of ``slo``'s alert tiers as Prometheus durations (``1h``)."""
-    from apislo.slo.policy import policy_for, prom_duration
+def _long_windows(policy: Any) -> tuple[str, ...]:
+    """The long windows of ``policy``'s tiers as Prometheus durations (``1h``)."""
+    from apislo.slo.policy import prom_duration
 
-    return tuple(dict.fromkeys(prom_duration(t.long_window) for t in policy_for(slo).tiers))
+    return tuple(dict.fromkeys(prom_duration(t.long_window) for t in policy.tiers))
 
 
 def burn_thresholds(slos: Sequence[Any]) -> dict[str, dict[str, float]]:
