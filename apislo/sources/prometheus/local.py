@@ -17,6 +17,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -202,6 +203,8 @@ class LocalPrometheus:
         tls: how to reach the server that ``web_config`` makes serve https (``ca_file``,
             ``client_cert``...): :attr:`url` is then ``https://``, and the readiness check
             connects with these settings.
+        flags: more command-line flags, e.g. ``["--query.max-samples=5000"]`` (a server that
+            refuses queries holding more samples than that at once).
     """
 
     def __init__(
@@ -211,12 +214,14 @@ class LocalPrometheus:
         retention: str = "10y",
         web_config: str | Path | None = None,
         tls: Transport | None = None,
+        flags: Sequence[str] = (),
     ) -> None:
         self.data_dir = Path(data_dir)
         self.port = port or free_port()
         self.retention = retention
         self.web_config = web_config
         self.tls = tls
+        self.flags = list(flags)
         self.process: subprocess.Popen[bytes] | None = None
         self._config_dir: tempfile.TemporaryDirectory[str] | None = None
 
@@ -248,6 +253,7 @@ class LocalPrometheus:
                     f"--web.listen-address=127.0.0.1:{self.port}",
                     f"--storage.tsdb.retention.time={self.retention}",
                     *([f"--web.config.file={self.web_config}"] if self.web_config else []),
+                    *self.flags,
                 ],
                 stdout=subprocess.DEVNULL,  # only its usage text; its log is on stderr
                 stderr=out,

@@ -52,12 +52,19 @@ __all__ = ["pull_traffic", "traffic_queries"]
 #: is still let through.
 _MAX_LONE_SHARE = 0.25
 #: Under twice the scrape interval by more than this fraction, a step is refused as soon as one
-#: interval holds one sample. The scrape interval is the shortest gap between two samples, which
-#: missed scrapes do not lengthen and jitter can only shorten (Prometheus schedules its scrapes
-#: on a fixed tick, a few milliseconds apart at most). The 1% is for scrapers whose interval runs
+#: interval holds one sample. The scrape interval is the lower quartile of a series' gaps
+#: between samples (:data:`_TYPICAL_SHARE`). The 1% is for scrapers whose interval runs
 #: slightly long (a 2m step is let through on gaps of 60 s up to 60.6 s); between 1.98 and two
 #: scrape intervals, at most 2% of the intervals hold one sample.
 _STEP_TOLERANCE = 0.01
+#: A series' scrape interval is the lower quartile of its gaps between samples: a step fits it
+#: when at least this share of its gaps fit twice in the step (:func:`_fits`). Missed scrapes
+#: lengthen a few gaps, jitter shortens about half of them by milliseconds, and a phase shift
+#: (a restart, a scraper moved) shortens one. Until 2026-11-30 it was the shortest gap, which
+#: that one made up: on 60 s scrapes shifted once by 30 s, a 110s step was let through, 2,970
+#: of 3,600 requests counted. Likewise a series holds two samples in its intervals when at
+#: least this share of those holding samples hold two (:func:`_check_counted`).
+_TYPICAL_SHARE = 0.25
 #: :func:`_check_two_samples` looks at the last this many intervals at most (two hours at 1 m):
 #: its query's cost grows with them (1,440 added about 1 s to a 6-day pull of 51,840 rows that
 #: took 2 s), and a share of a quarter shows well enough in 120.
@@ -65,6 +72,12 @@ _CHECKED_INTERVALS = 120
 #: ... and counts a series' share over this many intervals at least, so that a series seen in
 #: a few intervals, one of them after a missed scrape, is no reason to refuse.
 _LEAST_CHECKED = 12
+#: :func:`_counting` reads the window in this many pieces, one at a time, so that the samples a
+#: query holds at once are a series' samples of one piece (and this many values per series),
+#: not of the whole window: Prometheus refuses a query holding more than its
+#: ``--query.max-samples`` (50,000,000 by default), and until 2026-11-30 a check failed so
+#: where the traffic frame, pulled in chunks, did not.
+_PIECES = 100
 
 
 def traffic_queries(
@@ -155,7 +168,9 @@ def _check_two_samples(
     the scrape interval of the series with such intervals (:func:`_scrape_interval`). A series
     whose value does not change in the window (idle, :func:`_counting`) loses no request and
     is left out: until 2026-11-29 one scraped every 60 s beside busy ones scraped every 15 s
-    refused a 110s step.
+    refused a 110s step. The scrape interval is the lower quartile of a series' gaps
+    (:data:`_TYPICAL_SHARE`), so that one gap shortened (a phase shift) does not let through a
+    step that is short for all the others.
 
     Raises:
         ConfigError: some intervals hold one sample, and the step is under twice the scrape
@@ -190,9 +205,10 @@ def _check_two_samples(
             return worst, None
         # (over the samples of the intervals checked: back to the start of the one before the
         # first)
-        which = f"(sum_over_time({lone}) > 0){only}"
-        gap_s = _scrape_interval(prom, counter, which, last, span + 3 * width, step_s)
-        if gap_s is not None and gap_s > _fitting_gap_s(step_s):
+        gaps = span + 3 * width
+        which = f"(sum_over_time({lone}) > 0){only} unless {_fits(counter, gaps, step_s)}"
+        gap_s = _scrape_interval(prom, counter, which, last, gaps, step_s)
+        if gap_s is not None:
             return worst, math.ceil(gap_s)
         if worst > _MAX_LONE_SHARE:
             # share = 2 - step / scrape interval, give or take one interval of those checked
@@ -233,19 +249,22 @@ def _check_counted(
     step_s: int,
 ) -> None:
     """Refuse a step at which a series of the request counter holds three samples or more in
-    the intervals checked (:func:`_checked_span`) but at most one in each: ``increase`` counts
-    none of its requests. Called when the traffic frame is not empty: series scraped more
-    often (by another job, in another cluster) fill it, and the intervals of such a series that
-    hold a sample lie between empty ones, which :func:`_check_two_samples` does not count.
-    Until 2026-11-29 such a series was left out of the frame without a word (at a 30 s step,
-    one scraped every 60 s beside one scraped every 15 s).
+    the intervals checked (:func:`_checked_span`) but at most one in each, or in all but a few
+    (two in fewer than :data:`_TYPICAL_SHARE` of those holding samples): ``increase`` counts
+    none of its requests, or only those of the few. Called when the traffic frame is not
+    empty: series scraped more often (by another job, in another cluster) fill it, and the
+    intervals of such a series that hold a sample lie between empty ones, which
+    :func:`_check_two_samples` does not count. Until 2026-11-29 such a series was left out of
+    the frame without a word (at a 30 s step, one scraped every 60 s beside one scraped every
+    15 s); until 2026-11-30 one interval holding two samples let it through (that series
+    shifting its scrapes once by 20 s, 30 of its 3,600 requests in the hour counted).
 
     Let through, as they lose no request or no more than missed scrapes do at any step
     (both were refused until 2026-11-29): a series whose value does not change in the window
     (:func:`_counting`: an idle cluster scraped every 60 s beside a busy one scraped every
-    15 s, at a 30 s step), and one whose scrape interval fits twice in the step (within
-    :data:`_STEP_TOLERANCE`), as :func:`_check_two_samples` lets missed scrapes through (a
-    pod's series of samples at 0, 120 and 180 s, at a 2m step over 60 s scrapes, was told to
+    15 s, at a 30 s step), and one whose scrape interval fits twice in the step (:func:`_fits`,
+    within :data:`_STEP_TOLERANCE`), as :func:`_check_two_samples` lets missed scrapes through
+    (a pod's series of samples at 0, 120 and 180 s, at a 2m step over 60 s scrapes, was told to
     "use a step of at least 2m", the step given).
 
     Raises:
@@ -258,15 +277,21 @@ def _check_counted(
     step = format_duration(step_s)
     counter = selector(profile.requests, _selection(profile, where))
     seen = f"count_over_time({counter}[{_range(span)}])"
-    most = f"max_over_time(count_over_time({counter}[{step}])[{_range(span)}:{step}])"
-    blind = f"({seen} >= 3) unless ({most} >= 2)"
+    held = f"count_over_time({counter}[{step}])"  # per interval, where it holds samples
+
+    def intervals(only: str) -> str:
+        """Per series, the intervals checked that hold samples (``only``: that many,
+        ``" >= 2"``)."""
+        return f"count_over_time(({held}{only})[{_range(span)}:{step}])"
+
+    doubled = f"{intervals(' >= 2')} >= {_TYPICAL_SHARE!r} * {intervals('')}"
+    blind = f"({seen} >= 3) unless ({doubled})"
     spacing = f"{span.total_seconds():g} / ({seen} - 1)"
     if not len(prom.query(f"max({spacing} and {blind})", at=last)):
         return
-    # (left out only now, as finding them costs more: those whose own shortest gap fits twice
+    # (left out only now, as finding them costs more: those whose scrape interval fits twice
     # in the step, and the idle)
-    fits = f"({_shortest_gap(counter, span, step_s)} <= {_fitting_gap_s(step_s)!r})"
-    blind += f" unless {fits} and {_counting(counter, whole, last, step_s)}"
+    blind += f" unless {_fits(counter, span, step_s)} and {_counting(counter, whole, last, step_s)}"
     found = prom.query(f"max({spacing} and {blind})", at=last)
     if not len(found):
         return
@@ -286,9 +311,32 @@ def _counting(counter: str, whole: pd.Timestamp, last: pd.Timestamp, step_s: int
     first whole one, which ends at ``whole``, to ``last``): an idle series loses no request to
     a step too short, and is no reason to refuse it. The whole window, not only the intervals
     checked, so that a series idle there but counting before them still counts. It reads every
-    sample of the window: ask it only once a series is found."""
-    width = pd.Timedelta(seconds=step_s)
-    return f"(changes({counter}[{_range(last - whole + 2 * width)}]) > 0)"
+    sample of the window: ask it only once a series is found.
+
+    The window is read in :data:`_PIECES` pieces, a series' largest and smallest value in each
+    (its value changes where they differ over the window), evaluated at the pieces' ends: a
+    subquery's evaluation times are multiples of its step since 1970, so the pieces' ranges
+    are offset by ``lag`` (under a piece) and the subquery by ``-lag``, which puts them on
+    ``last``. (The window is whole seconds long, so a hundredth of it whole milliseconds.)
+    """
+    span = last - whole + 2 * pd.Timedelta(seconds=step_s)
+    piece = span / _PIECES
+    ms = pd.Timedelta(milliseconds=1)
+    lag = -(last.value // 1_000_000) % (piece // ms) * ms
+
+    def over(fn: str) -> str:
+        inner = f"{fn}_over_time({counter}[{_range(piece)}]{_offset(lag)})"
+        return f"{fn}_over_time({inner}[{_range(span - piece)}:{_range(piece)}]{_offset(-lag)})"
+
+    return f"({over('max')} != {over('min')})"
+
+
+def _offset(by: pd.Timedelta) -> str:
+    """A PromQL ``offset`` modifier (with its leading space) for ``by`` (whole milliseconds,
+    negative for later), or nothing for 0."""
+    if by == pd.Timedelta(0):
+        return ""
+    return f" offset {'-' if by < pd.Timedelta(0) else ''}{_range(abs(by))}"
 
 
 def _fitting_gap_s(step_s: int) -> float:
@@ -297,13 +345,33 @@ def _fitting_gap_s(step_s: int) -> float:
     return step_s / (2 * (1 - _STEP_TOLERANCE))
 
 
-def _shortest_gap(counter: str, span: pd.Timedelta, step_s: int) -> str:
-    """PromQL: per series of ``counter``, the shortest gap in seconds between two of its
-    samples in the ``span`` before the evaluation time (under 5 minutes apart: Prometheus's
-    lookback), read every half step (see :func:`_scrape_interval`)."""
-    half = _range(pd.Timedelta(seconds=step_s) / 2)
-    gaps = f"(timestamp({counter}) - timestamp({counter} offset {half})) > 0"
-    return f"min_over_time(({gaps})[{_range(span)}:{half}])"
+def _gaps(counter: str, span: pd.Timedelta, step_s: int, only: str = "") -> str:
+    """PromQL range vector: per series of ``counter``, its gaps in seconds between samples in
+    the ``span`` before the evaluation time, read every half step (and ``only`` those, or
+    only whether, a comparison: ``" <= 60"``, ``" <= bool 60"``).
+
+    Each half step that holds samples gives one value, ``timestamp(counter) -
+    timestamp(counter offset half)`` (the gaps before its samples, end to end) over the number
+    of its samples: their mean gap, which is the gap itself when the scrape interval is over
+    half a step. (Not the gaps end to end: on 31 s scrapes at a 2m step, most half steps hold
+    two samples, 62 s end to end, over the 60.6 s that fits, and the lower quartile would be
+    62 s.) None where the sample before the half step is more than 5 minutes (Prometheus's
+    lookback) before it, or its last sample more than 5 minutes before its end.
+    """
+    half = pd.Timedelta(seconds=step_s) / 2
+    since = f"timestamp({counter}) - timestamp({counter} offset {_range(half)})"
+    # (its samples after the half step's start: Prometheus 2's ranges include both ends)
+    samples = f"count_over_time({counter}[{_range(half - pd.Timedelta(milliseconds=1))}])"
+    return f"((({since}) > 0) / {samples}{only})[{_range(span)}:{_range(half)}]"
+
+
+def _fits(counter: str, span: pd.Timedelta, step_s: int) -> str:
+    """PromQL condition (parenthesised), evaluated at the end of ``span``: the series of
+    ``counter`` whose scrape interval fits twice in a step of ``step_s`` seconds (within
+    :data:`_STEP_TOLERANCE`), as at least :data:`_TYPICAL_SHARE` of their gaps in the ``span``
+    do (:func:`_gaps`; as many as gaps, half steps holding samples)."""
+    fitting = _gaps(counter, span, step_s, f" <= bool {_fitting_gap_s(step_s)!r}")
+    return f"(avg_over_time({fitting}) >= {_TYPICAL_SHARE!r})"
 
 
 def _scrape_interval(
@@ -315,16 +383,22 @@ def _scrape_interval(
     step_s: int,
 ) -> float | None:
     """The scrape interval in seconds (to the millisecond) of the series of ``counter`` that
-    ``which`` selects (a condition on them, evaluated at ``at``): per series the shortest gap
-    between two of its samples in the ``span`` before ``at``, the longest of those; None when
-    no such series has two samples under 5 minutes apart (Prometheus's lookback).
+    ``which`` selects (a condition on them, evaluated at ``at``): per series the lower quartile
+    of its gaps between samples in the ``span`` before ``at`` (:func:`_gaps`), the longest of
+    those; None when no such series has two samples under 5 minutes apart (Prometheus's
+    lookback).
 
-    The gaps are read every half step, in ``timestamp(counter) - timestamp(counter offset
-    half)``: the gap before the sample in each half step that holds one. Scrapes under half a
-    step apart may put several in a half step and give longer gaps, but their shortest is at
-    most half a step: twice that is within the step, which is then long enough.
+    The lower quartile is the shortest gap that at least :data:`_TYPICAL_SHARE` of the gaps are
+    not longer than: the longest gap up to PromQL's quartile, which interpolates between the
+    gaps on either side of its rank (a pod's gaps of 120 s, after a missed scrape, and 60 s
+    read 75 s). So a series fits the step exactly when this fits (:func:`_fits`), and twice
+    this, rounded up, is a step that it fits.
     """
-    found = prom.query(f"max({_shortest_gap(counter, span, step_s)} and ({which}))", at=at)
+    gaps = _gaps(counter, span, step_s)
+    quartile = f"quantile_over_time({_TYPICAL_SHARE!r}, {gaps} @ {at.timestamp():.3f})"
+    # (give or take a millisecond, as interpolating between equal gaps may miss them by a bit)
+    typical = f"max_over_time({_gaps(counter, span, step_s, f' <= {quartile} + 0.001')})"
+    found = prom.query(f"max({typical} and ({which}))", at=at)
     return round(float(found["value"].iloc[0]), 3) if len(found) else None
 
 
