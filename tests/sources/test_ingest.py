@@ -811,6 +811,33 @@ def test_credentials_in_quarantined_lines_are_redacted(tmp_path: Path) -> None:
     assert "SECRET1" not in quarantine_path(dataset).read_text()
 
 
+def test_tokens_in_quarantined_lines_are_redacted(tmp_path: Path) -> None:
+    """A bot token or a JSON Web Token in the path of a rejected line (a bad status, a line cut
+    short) was quarantined in clear, while the same path's route is ``/{id}/getMe``."""
+    bot = "/bot110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe"
+    jwt = "/auth/verify/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.ab-_12/confirm"
+    bad = _line(4, bot, 200).replace(" 200 ", " 2x0 ")
+    cut = _line(5, jwt, 200).partition("P/1.1")[0]  # (cut in "HTTP")
+    log = _write(tmp_path / "access.log", [*GOOD, _line(4, bot, 200), bad, cut + "\n"])
+    dataset = tmp_path / "events"
+    assert ingest([log], dataset, "nginx-combined").records == 4
+    rows = [json.loads(x) for x in quarantine_path(dataset).read_text().splitlines()]
+    assert [(r["line_no"], r["reason"], r["line"]) for r in rows] == [
+        (
+            5,
+            "bad_number",
+            '10.0.0.1 - - [01/Nov/2026:12:00:04 +0100] "GET /bot110201543:REDACTED/getMe '
+            'HTTP/1.1" 2x0 512 "-" "curl/8.5"',
+        ),
+        (
+            6,
+            "truncated",
+            '10.0.0.1 - - [01/Nov/2026:12:00:05 +0100] "GET /auth/verify/REDACTED/confirm HTT',
+        ),
+    ]
+    assert apislo.load(dataset)["route"].tolist()[3] == "/{id}/getMe"
+
+
 def _spooled(dataset: Path) -> int:
     """Rejects in the spools of the run's staging folder."""
     return sum(len(p.read_text().splitlines()) for p in (dataset / "_staging").glob("**/*.jsonl"))

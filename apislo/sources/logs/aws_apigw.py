@@ -44,7 +44,10 @@ key the stage's format lacks, added so, cannot be told from a logged one: the co
 log no value a client chooses, and a custom format that does (the user agent, ``$context.path``)
 should log every key the consumer, status and latency are read from, which turns such a key
 into a repeat. The presets' key order does not help: it says nothing of where a custom format
-puts the keys it adds.
+puts the keys it adds. Nor do the other lines of the file: a client's line with such a key is
+byte for byte the line of a second stage, writing to the same log, whose format logs that key
+where the client wrote it, and a stage's format changed and changed back puts lines with an
+added key between lines without it as a client does; refusing them would refuse honest logs.
 """
 
 from __future__ import annotations

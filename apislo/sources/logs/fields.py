@@ -28,6 +28,7 @@ from apislo.sources.logs.base import (
     load_json,
     split_lines,
 )
+from apislo.sources.logs.tokens import redact_tokens
 from apislo.text import (
     SECRET_JSON_KEYS,
     SECRET_KEY_PATTERN,
@@ -311,13 +312,16 @@ def scrub_line_secrets(text: pl.Expr) -> pl.Expr:
     message) and a URL's user and password
     (``http://REDACTED@host``) too: for whole log lines kept aside (the quarantine), where
     Kong's ``querystring`` and ``headers`` objects and an API Gateway ``apiKey`` carry
-    credentials outside any query string."""
+    credentials outside any query string. Tokens, which no name gives away (a bot token or a
+    JSON Web Token in a path), are written ``REDACTED`` too, by the rule that makes them ``{id}``
+    in routes (:func:`~apislo.sources.logs.tokens.redact_tokens`), the rest of the line kept."""
     return (
         scrub_query_secrets(text)
         .str.replace_all(_SECRET_JSON_MEMBER, '${1}"REDACTED"')
         .str.replace_all(_SECRET_COOKIES, "${1}${2}REDACTED")
         .str.replace_all(_SECRET_PARAM, "${1}${2}REDACTED")
         .str.replace_all(_URL_USERINFO, "${1}REDACTED@")
+        .map_batches(redact_tokens, return_dtype=pl.String, is_elementwise=True)
     )
 
 

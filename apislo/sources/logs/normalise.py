@@ -4,20 +4,16 @@ One place for what every format shares: route templating, API and version naming
 column order and types. Formats convert units and sentinels themselves; nothing here knows a format.
 
 Route templating replaces path segments that are ids with ``{id}``: decimal numbers (with a
-fraction too: ``51.5074``), UUIDs, hex strings of 8 or more digits, JSON Web Tokens, and tokens:
-a segment holding a run of 20 or more base64url characters (``A-Z a-z 0-9 - _``) that mixes
-upper-case letters, lower-case letters and digits (a file extension, which starts with a letter,
-after the id is kept: ``{id}.jpeg``). The token rule takes Datadog's: its tracers' endpoint
-inference makes a parameter of any segment of 20 characters or more; requiring the three kinds
-of character in one run spares route words that long (``notification-preferences``,
-``customer_subscriptions_v2``, ``apiextensions.k8s.io``), while a random base64url token of 22
-characters (16 bytes) has all three 97% of the time, of 43 (32 bytes) 99.9%. The query string is
-dropped, and so are the scheme and host of a full-URL target (``GET http://host/a``, as
-sent to a proxy), with any user and password in it. The API name is, in order: the route map's
-name, the gateway's own service name (Kong service, HAProxy backend...), else the first path
-segment after an optional ``api/`` and version segment (``/v2/orders/17`` -> ``orders``), else
-``"unknown"``. The version is the first ``v<N>`` or ``v<N.M>`` path segment, unless the format
-gave one.
+fraction too: ``51.5074``), UUIDs, hex strings of 8 or more digits, JSON Web Tokens, and
+segments holding a token (:mod:`~apislo.sources.logs.tokens`, whose rule the quarantine shares:
+a run of 20 or more base64url characters mixing upper-case letters, lower-case letters and
+digits); a file extension, which starts with a letter, after the id is kept: ``{id}.jpeg``. The
+query string is dropped, and so are the scheme and host of a full-URL target
+(``GET http://host/a``, as sent to a proxy), with any user and password in it. The API name is,
+in order: the route map's name, the gateway's own service name (Kong service, HAProxy
+backend...), else the first path segment after an optional ``api/`` and version segment
+(``/v2/orders/17`` -> ``orders``), else ``"unknown"``. The version is the first ``v<N>`` or
+``v<N.M>`` path segment, unless the format gave one.
 """
 
 from __future__ import annotations
@@ -35,6 +31,7 @@ from apislo.errors import ConfigError
 from apislo.model import EVENT_SCHEMA
 from apislo.sources.logs.base import RAW_SCHEMA
 from apislo.sources.logs.dictionary import factorize
+from apislo.sources.logs.tokens import JWT, TOKEN_RUN, is_token, token_rows
 from apislo.text import printable, read_yaml
 
 __all__ = [
@@ -52,7 +49,7 @@ _ID = (
     r"|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
     r"|[0-9a-fA-F]{8,}"
     # a JSON Web Token (a bearer credential in a magic link's path): header.payload.signature
-    r"|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)"
+    rf"|{JWT})"
 )
 #: A file extension: it starts with a letter (digits after a dot are an id's fraction:
 #: ``/geo/51.5074`` was ``/geo/{id}.5074``, a route per value).
@@ -60,12 +57,6 @@ _EXTENSION = r"\.[A-Za-z][A-Za-z0-9]{0,7}"
 # One id segment, an optional extension, and the following "/" or the end. A match consumes the
 # next "/", so back-to-back ids need a second pass (two passes cover any run of ids).
 _ID_SEGMENT = rf"/{_ID}({_EXTENSION})?(/|$)"
-#: The run of base64url characters a token segment holds (:func:`_without_tokens`): an API key,
-#: a bot token (``/bot110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe``), a signed URL's
-#: signature, a magic link's secret.
-_TOKEN_RUN = r"[A-Za-z0-9_-]{20,}"
-#: An upper-case letter and a digit in one run of base64url characters, as a token's holds.
-_UPPER_AND_DIGIT = r"[A-Z][A-Za-z0-9_-]*[0-9]|[0-9][A-Za-z0-9_-]*[A-Z]"
 #: What the API name skips at the start of a route: ``/api`` and a version, each a whole segment;
 #: the name is the segment that follows, if it is a name (not ``{id}``). In one regex the
 #: optional prefixes would give way to a segment they should skip (``/v2/{id}`` -> ``v2``).
@@ -214,24 +205,18 @@ def template_route(path: pl.Expr) -> pl.Expr:
 
 
 def _without_tokens(routes: pl.Series) -> pl.Series:
-    """``routes`` with each segment that holds a token written ``{id}``, its extension kept: a
-    :data:`_TOKEN_RUN` holding an upper-case letter, a lower-case letter and a digit.
+    """``routes`` with each segment that holds a token (a :data:`TOKEN_RUN` that
+    :func:`~apislo.sources.logs.tokens.is_token` takes) written ``{id}``, its extension kept.
 
-    That test needs a segment's runs one by one, which one regex cannot do (polars' has no
-    look-ahead). Most routes hold no run that long (one regex search, about 0.1 µs); of those
-    that do, the ones where no run holds both an upper-case letter and a digit
-    (``notification-preferences``) are kept after a second search; only the rest (a token's, or
-    a camel-case name's) are cut into segments, about 1 µs each.
+    Most routes hold none (:func:`~apislo.sources.logs.tokens.token_rows`: one or two regex
+    searches, about 0.1 µs); only the rest (a token's, or a camel-case name's) are cut into
+    segments, about 1 µs each.
     """
-    rows = routes.str.contains(_TOKEN_RUN).fill_null(False).arg_true()
-    if not rows.is_empty():
-        rows = rows.filter(routes.gather(rows).str.contains(_UPPER_AND_DIGIT))
+    rows = token_rows(routes)
     if rows.is_empty():
         return routes
-    run = pl.element()  # (of a segment's runs)
-    mixed = run.str.contains("[A-Z]") & run.str.contains("[a-z]") & run.str.contains("[0-9]")
     segment = pl.element()  # (of a route's segments)
-    token = segment.str.extract_all(_TOKEN_RUN).list.eval(mixed).list.any()
+    token = segment.str.extract_all(TOKEN_RUN).list.eval(is_token(pl.element())).list.any()
     extension = segment.str.extract(f"({_EXTENSION})$", 1).fill_null("")
     templated = pl.when(token).then(pl.concat_str(pl.lit("{id}"), extension)).otherwise(segment)
     fixed = routes.gather(rows).str.split("/").list.eval(templated).list.join("/")

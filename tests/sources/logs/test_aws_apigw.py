@@ -320,3 +320,28 @@ def test_round_trips():
         again = fmt.parse(chunk(*fmt.write(original)))
         assert again.rejects.height == 0
         assert as_strings(again.events).equals(as_strings(original))
+
+
+def test_a_key_the_format_lacks_reads_as_a_stage_that_logs_it():
+    """Why a key a client adds where the stage's format has none is read (the README says):
+    the line is byte for byte that of a second stage writing to the same file whose format
+    logs ``principalId`` after the user agent. Interleaved, the two stages' lines are all
+    events, each with the consumer its line names; refusing the added key would refuse the
+    honest stage's lines."""
+    head = (
+        '{"requestId":"r%d","requestTime":"02/Jan/2024:03:04:05 +0000","httpMethod":"GET",'
+        '"routeKey":"GET /pets","status":"200","userAgent":"%s",'
+    )
+    stage_a = head + '"responseLatency":"25"}'
+    stage_b = head + '"principalId":"%s","responseLatency":"25"}'
+    assert stage_a % (2, 'curl/8","principalId":"alice') == stage_b % (2, "curl/8", "alice")
+    lines = [
+        stage_a % (1, "curl/8"),
+        stage_b % (2, "curl/8", "alice"),
+        stage_a % (3, "curl/8"),
+        stage_b % (4, "curl/8", "bob"),
+    ]
+    parsed = AwsApiGatewayJson().parse(chunk(*lines))
+    assert parsed.rejects.height == 0
+    assert parsed.events["consumer"].to_list() == [None, "alice", None, "bob"]
+    assert parsed.events["latency_s"].to_list() == [0.025] * 4

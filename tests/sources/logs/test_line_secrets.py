@@ -289,3 +289,56 @@ def test_query_keys_are_matched_whatever_their_separators() -> None:
         "/a?accessToken=REDACTED&access-token=REDACTED&X-Api-Key=REDACTED&page=1"
         "&private_token=REDACTED&monkey=2&jwt=REDACTED"
     )
+
+
+def test_tokens_are_redacted_where_they_stand() -> None:
+    """A bot token, an API key or a JSON Web Token in a rejected line's path (or referer) was
+    quarantined in clear, though route templating makes each ``{id}``: only the token goes,
+    the rest of the line is kept (the bot's number before the ``:``, the extension after)."""
+    line = (
+        '1.2.3.4 - - [x] "GET /bot110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe?chat=5 '
+        'HTTP/1.1" 2x0 12 "https://t.me/bot110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw" "curl/8"'
+    )
+    assert scrub(line) == (
+        '1.2.3.4 - - [x] "GET /bot110201543:REDACTED/getMe?chat=5 '
+        'HTTP/1.1" 2x0 12 "https://t.me/bot110201543:REDACTED" "curl/8"'
+    )
+    assert scrub('"GET /dl/Zx8Yw7Vu6Ts5Rq4Po3Nm2Lk1.pdf HTTP/1.1" -') == (
+        '"GET /dl/REDACTED.pdf HTTP/1.1" -'
+    )
+
+
+def test_json_web_tokens_are_redacted_whole() -> None:
+    """Signed or not (an unsigned one's parts, 19 and 15 characters, are no token run)."""
+    line = (
+        "GET /auth/verify/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.ab-_12/confirm "
+        "/login/eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0. HTT"
+    )
+    assert scrub(line) == "GET /auth/verify/REDACTED/confirm /login/REDACTED HTT"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # runs of 20 or more without the three kinds of character
+        "GET /api/notification-preferences HTTP/1.1",
+        "GET /v1/customer_subscriptions_v2 HTTP/1.1",
+        '{"requestId":"123e4567-e89b-12d3-a456-426614174000","status":"x"}',
+        "pod coredns-5d78c9869d-abcde X-Kong-Upstream-Latency: 12 Win64",
+        # shorter than 20, also after an escape whose hex digits would make it 21
+        "GET /X1-short-Token HTTP/1.1 \\x22Ab1Ab1Ab1Ab1Ab1Ab1\\x22",
+        # ``eyJ`` not where a run starts, or no dots: no JSON Web Token
+        "GET /heyJude.mp3.bak/docs/eyJ-intro HTTP/1.1",
+    ],
+)
+def test_text_that_holds_no_token_is_kept(text: str) -> None:
+    assert scrub(text) == text
+
+
+def test_tokens_after_escapes() -> None:
+    """An NGINX or JSON escape ends a run: the token after it goes, the escape stays."""
+    line = (
+        '{"request":"GET /a\\x22Xk9fP2qLmZ7rT4vW1yB8nC3d\\x22","ua":"\\u0022'
+        'eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.x"'
+    )
+    assert scrub(line) == '{"request":"GET /a\\x22REDACTED\\x22","ua":"\\u0022REDACTED"'
