@@ -17,7 +17,8 @@ def command() -> None:
 @command.command(name="run")
 @click.argument("notebook", type=click.Path(dir_okay=False))
 @parameter_option(
-    "Notebook parameter (repeatable); numbers and true/false are typed. Never secrets: "
+    "Notebook parameter (repeatable), one its parameters cell defines; numbers and "
+    "true/false are typed. Never secrets: "
     "tokens and other connection settings come from the environment (APISLO_PROMETHEUS_TOKEN "
     "or APISLO_PROMETHEUS_TOKEN_FILE, APISLO_PROMETHEUS_HEADERS...; see the README)."
 )

@@ -37,7 +37,8 @@ _reports = click.option(
     help="Reports directory (outputs, history.jsonl, index.html).",
 )
 _params = parameter_option(
-    "Parameter overriding every job's (repeatable), e.g. -p dataset data/demo."
+    "Parameter overriding every job's (repeatable), e.g. -p dataset data/demo; refused, "
+    "nothing run, unless the notebook of each job defines it."
 )
 
 
@@ -121,15 +122,17 @@ def run_one(
     try again later) if it was skipped because another run of the job was in progress. Another
     job file that is invalid is named on stderr and does not stop it."""
     from apislo.schedule.jobs import load_jobs
-    from apislo.schedule.run import run_job
+    from apislo.schedule.run import check_overrides, run_job
 
     invalid: dict[Path, ConfigError] = {}
+    overrides = typed_parameters(parameters)
     with fail_on_apislo_error():
         jobs = {j.name: j for j in load_jobs(schedule_dir, invalid)}
         if job_name not in jobs:
             raise _no_job(job_name, sorted(jobs), invalid)
         warn_invalid(invalid)
-        record = run_job(jobs[job_name], reports_dir, params_override=typed_parameters(parameters))
+        check_overrides([jobs[job_name]], overrides)
+        record = run_job(jobs[job_name], reports_dir, params_override=overrides)
     _echo_records([record])
     sys.exit({"ok": 0, "skipped": _EX_TEMPFAIL}.get(record.status, 1))
 

@@ -1,19 +1,28 @@
-"""Report parameters: names checked (no secrets), command-line values typed like papermill's."""
+"""Report parameters: names checked (no secrets, none the notebook does not define), command-line
+values typed like papermill's."""
 
 from __future__ import annotations
 
+import ast
 import keyword
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date, time
 from numbers import Integral, Real
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from apislo.errors import ConfigError
-from apislo.text import is_secret_key, looks_secret
+from apislo.text import is_secret_key
 
-__all__ = ["check_parameters", "parse_value", "url_secret_key"]
+__all__ = [
+    "check_defined",
+    "check_parameters",
+    "defined_parameters",
+    "parse_value",
+    "url_secret_key",
+]
 
 #: Where a URL starts: ``scheme://``, or a scheme-relative ``//`` at the start of the text or
 #: after a character other than a letter, digit, ``_`` or ``/`` (``/a//b`` and ``x//y`` are
@@ -82,17 +91,22 @@ def check_parameters(parameters: Mapping[str, Any] | None) -> dict[str, Any]:
     """Validate report parameters and return them as a plain dict.
 
     Parameters are written into the executed notebook and shown in the report, so a name that
-    looks like a secret, or a URL carrying credentials (``https://user:pw@host``, also
+    looks like a secret (:func:`~apislo.text.is_secret_key`: ``password``, ``api_key``,
+    ``Authorization``...), or a URL carrying credentials (``https://user:pw@host``, also
     scheme-relative as ``//user:pw@host``, or with a ``/`` in the password as
     ``https://user:p/w@host``, ``https://host/?token=...``,
-    ``https://host/#access_token=...``: see :func:`url_secret_key`), is refused, also inside a
-    list or mapping value. Values come back as JSON holds them (the notebook's metadata and the
-    worker's request are JSON): a date or time, as YAML reads ``start: 2026-11-01``, becomes
-    its ISO 8601 text.
+    ``https://host/#access_token=...``: see :func:`url_secret_key`), is refused, at any depth of
+    a list or mapping value too: ``{"source": {"password": ...}}`` is refused as
+    ``source.password``, ``{"sources": [{"token": ...}]}`` as ``sources[0].token`` (until
+    2026-11-30 a key inside a value was not checked, and its secret reached the notebook and
+    the report). No message quotes a value. Values come back as JSON holds them (the notebook's
+    metadata and the worker's request are JSON): a date or time, as YAML reads
+    ``start: 2026-11-01``, becomes its ISO 8601 text.
 
     Raises:
-        ConfigError: a name is not a Python identifier, is a keyword or looks like a secret,
-            or a value is (or holds) a URL with credentials or holds itself (a YAML alias).
+        ConfigError: a name is not a Python identifier or is a keyword; a name or a key inside
+            a value looks like a secret; or a value is (or holds) a URL with credentials or
+            holds itself (a YAML alias).
     """
     checked: dict[str, Any] = {}
     for name, value in (parameters or {}).items():
@@ -102,12 +116,7 @@ def check_parameters(parameters: Mapping[str, Any] | None) -> dict[str, Any]:
             )
         if keyword.iskeyword(str(name)):  # (papermill's `class = 1` is a SyntaxError)
             raise ConfigError(f"parameter name {name!r} is a Python keyword; use another name")
-        if looks_secret(name):
-            raise ConfigError(
-                f"parameter {name!r} looks like a secret. Secrets are never passed as parameters "
-                "(they would be saved in the notebook and shown in the report): set it in the "
-                "environment instead (e.g. APISLO_PROMETHEUS_TOKEN), where apislo reads it."
-            )
+        _refuse_secret_name(str(name), str(name))
         try:
             checked[str(name)] = _plain(str(name), value)
         except RecursionError:  # (a YAML alias inside its own anchor, `apis: &a [x, *a]`)
@@ -117,18 +126,41 @@ def check_parameters(parameters: Mapping[str, Any] | None) -> dict[str, Any]:
     return checked
 
 
-def _plain(name: str, value: Any) -> Any:
-    """``value`` of parameter ``name`` in JSON types: lists and mappings item by item (keys as
-    text), a number or boolean such as numpy's ``int64`` or ``bool_`` as a Python one, a date
-    or time as ISO 8601 text, anything else JSON has no type for as its ``str()``.
+def _refuse_secret_name(path: str, name: str) -> None:
+    """Refuse ``name``, a parameter's or a key's inside one at ``path`` (``source.password``),
+    when it looks like a credential's (:func:`~apislo.text.is_secret_key`).
 
     Raises:
-        ConfigError: a text in it (a mapping's key too) is a URL with credentials.
+        ConfigError: naming ``path``, never the value.
+    """
+    if is_secret_key(name):
+        raise ConfigError(
+            f"parameter {path!r} looks like a secret. Secrets are never passed as parameters "
+            "(they would be saved in the notebook and shown in the report): set it in the "
+            "environment instead (e.g. APISLO_PROMETHEUS_TOKEN), where apislo reads it."
+        )
+
+
+def _plain(path: str, value: Any) -> Any:
+    """``value``, at ``path`` in the parameters (``sources[0].url``), in JSON types: lists and
+    mappings item by item (keys as text), a number or boolean such as numpy's ``int64`` or
+    ``bool_`` as a Python one, a date or time as ISO 8601 text, anything else JSON has no type
+    for as its ``str()``.
+
+    Raises:
+        ConfigError: a text in it (a mapping's key too) is a URL with credentials, named by the
+            path of the list or mapping holding it; or a mapping's key looks like a secret,
+            named by its path.
     """
     if isinstance(value, Mapping):
-        return {_plain(name, str(k)): _plain(name, v) for k, v in value.items()}
+        plain: dict[str, Any] = {}
+        for key, item in value.items():
+            text = _plain(path, str(key))  # (first: a key that is a URL is never shown)
+            _refuse_secret_name(f"{path}.{text}", text)
+            plain[text] = _plain(f"{path}.{text}", item)
+        return plain
     if isinstance(value, list | tuple | set | frozenset):
-        return [_plain(name, v) for v in value]
+        return [_plain(f"{path}[{i}]", v) for i, v in enumerate(value)]
     if value is None or isinstance(value, bool | int | float):
         return value
     if getattr(value, "dtype", None) == "bool" and getattr(value, "shape", None) == ():
@@ -138,12 +170,94 @@ def _plain(name: str, value: Any) -> Any:
     text = value.isoformat() if isinstance(value, date | time) else str(value)
     if _has_url_credentials(text) or url_secret_key(text):
         raise ConfigError(
-            f"parameter {name!r} holds a URL with credentials (user:password@ or token@, or "
+            f"parameter {path!r} holds a URL with credentials (user:password@ or token@, or "
             "a credential in its query or fragment such as ?token= or #access_token=); pass "
             "the URL without them (an @ of its path written as %40) and put the token in the "
             "environment (e.g. APISLO_PROMETHEUS_TOKEN)."
         )
     return text
+
+
+def defined_parameters(nb: Any, notebook: str | Path) -> list[str] | None:
+    """The names the parameters cell of ``nb`` (the notebook ``notebook``, read by nbformat)
+    assigns, in its order: the first cell tagged ``parameters``, after which papermill injects
+    a run's values; ``None`` when no cell is tagged so (papermill then injects them first).
+
+    The cell is read as Python (``ast``), not line by line as ``papermill.inspect_notebook``
+    does (which skips a line holding two ``=``, ``top = 10  # >= 1`` among them): its
+    top-level assignments, ``days = 7``, ``top: int = 10`` and ``a, b = 1, 2``.
+
+    Raises:
+        ConfigError: the cell is not Python (an IPython magic, a syntax error), naming the
+            line.
+    """
+    cell = next((c for c in nb.cells if "parameters" in c.metadata.get("tags", [])), None)
+    if cell is None:
+        return None
+    if cell.cell_type != "code":
+        return []
+    try:
+        tree = ast.parse(cell.source)
+    except SyntaxError as exc:
+        raise ConfigError(
+            f"{notebook}: its parameters cell is not Python apislo can read (line {exc.lineno}: "
+            f"{exc.msg}); write its defaults as plain assignments such as `days = 7`"
+        ) from None
+    targets: list[ast.expr] = []
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign):
+            targets += statement.targets
+        elif isinstance(statement, ast.AnnAssign):
+            targets.append(statement.target)
+    return list(dict.fromkeys(name for target in targets for name in _names(target)))
+
+
+def _names(target: ast.expr) -> list[str]:
+    """The variable names an assignment's ``target`` binds (``a``; ``a, (b, *c)``); none for
+    ``x.attr`` or ``x[key]``."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, ast.Starred):
+        return _names(target.value)
+    if isinstance(target, ast.Tuple | ast.List):
+        return [name for element in target.elts for name in _names(element)]
+    return []
+
+
+def check_defined(
+    parameters: Collection[str], defined: list[str] | None, notebook: str | Path
+) -> None:
+    """Refuse parameter names that ``notebook``'s parameters cell does not define
+    (:func:`defined_parameters`): papermill injects any name, so a misspelt one (``dyas``)
+    would run the report with the notebook's default, silently. Nothing is allowed besides:
+    papermill injects no name of its own (its ``pm`` values only fill in paths), and apislo
+    keeps a run's id and provenance in the notebook's metadata, not in parameters.
+
+    Raises:
+        ConfigError: naming each unknown name, the defined name closest to it when one is close
+            (:func:`difflib.get_close_matches`), and the defined names.
+    """
+    known = defined or []
+    unknown = [name for name in parameters if name not in known]
+    if not unknown:
+        return
+    what = "parameter" if len(unknown) == 1 else "parameters"
+    names = ", ".join(_with_closest(name, known) for name in unknown)
+    if defined is None:
+        raise ConfigError(
+            f"unknown {what} {names}: {notebook} has no cell tagged parameters, so it takes "
+            "none; tag the cell that sets its defaults `parameters`"
+        )
+    listed = ", ".join(sorted(known)) or "nothing"
+    raise ConfigError(f"unknown {what} {names}: {notebook}'s parameters cell defines {listed}")
+
+
+def _with_closest(name: str, defined: list[str]) -> str:
+    """``'dyas' (did you mean 'days'?)``, or ``'zzz'`` when no defined name is close."""
+    import difflib  # (only a refusal needs it)
+
+    close = difflib.get_close_matches(name, defined, n=1)
+    return f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name)
 
 
 def parse_value(text: str) -> Any:

@@ -33,10 +33,17 @@ from apislo.errors import ConfigError, LockUnsupportedError, ReportRunError, Rep
 from apislo.report.atomic import atomic_write_text, atomic_write_texts, writing
 from apislo.report.kernel import KERNEL_NAME, ensure_kernel
 from apislo.report.lock import file_lock, is_locked
-from apislo.report.params import check_parameters
+from apislo.report.params import check_defined, check_parameters, defined_parameters
 from apislo.report.provenance import PROVENANCE_KEY, Provenance
 
-__all__ = ["CHART_RENDERER_ENV", "ReportResult", "check_timeouts", "new_run_id", "run_report"]
+__all__ = [
+    "CHART_RENDERER_ENV",
+    "ReportResult",
+    "check_timeouts",
+    "new_run_id",
+    "notebook_parameters",
+    "run_report",
+]
 
 #: Environment variable the runner sets for the kernel; :func:`apislo.charts.setup` reads it.
 CHART_RENDERER_ENV = "APISLO_CHART_RENDERER"
@@ -147,7 +154,9 @@ def run_report(
 
     Args:
         notebook: a parameterised ``.ipynb`` (one cell tagged ``parameters``).
-        parameters: values injected after the ``parameters`` cell; secret-looking names are refused.
+        parameters: values injected after the ``parameters`` cell: names that cell defines
+            (:func:`~apislo.report.params.check_defined`), none that looks like a secret, at
+            any depth (:func:`~apislo.report.params.check_parameters`).
         out: HTML path; default ``reports/<notebook stem>.html``. The executed notebook goes beside
             it with the suffix ``.ipynb``.
         cell_timeout_s: per-cell timeout, seconds.
@@ -162,7 +171,8 @@ def run_report(
     Raises:
         ConfigError: the notebook is missing or is not a notebook, ``out`` is not ``.html`` or
             would put the executed notebook in the place of ``notebook``, a timeout is not
-            positive, or a parameter is refused.
+            positive, or a parameter is refused (a secret, or a name the notebook's parameters
+            cell does not define).
         ReportRunError: the notebook failed; the last good report was kept.
         ReportWriteError: the report could not be written (disk full, no permission); the last
             good report and its notebook were kept.
@@ -170,10 +180,9 @@ def run_report(
     import nbformat
 
     source = Path(notebook)
-    if not source.is_file():
-        raise ConfigError(f"notebook {source} not found; pass the path of an .ipynb file")
-    _check_notebook(source)
+    defined = notebook_parameters(source)
     params = check_parameters(parameters)
+    check_defined(params, defined, source)
     html_path = Path(out) if out else Path("reports") / f"{source.stem}.html"
     if html_path.suffix != ".html":
         raise ConfigError(f"--out {html_path} must end with .html (the notebook goes beside it)")
@@ -230,17 +239,21 @@ def _check_not_source(source: Path, html_path: Path, written: tuple[Path, ...]) 
         )
 
 
-def _check_notebook(source: Path) -> None:
-    """Refuse a file that is not a Jupyter notebook before any kernel starts.
+def notebook_parameters(notebook: str | os.PathLike[str]) -> list[str] | None:
+    """The parameters ``notebook`` defines (:func:`~apislo.report.params.defined_parameters`),
+    read before any kernel starts; ``None`` when it has no cell tagged ``parameters``.
 
     Raises:
-        ConfigError: ``source`` cannot be read, is not JSON, or is JSON that nbformat cannot
-            read as a notebook.
+        ConfigError: ``notebook`` is missing, cannot be read, is not JSON, or is JSON that
+            nbformat cannot read as a notebook; or its parameters cell is not Python.
     """
     import nbformat
 
+    source = Path(notebook)
+    if not source.is_file():
+        raise ConfigError(f"notebook {source} not found; pass the path of an .ipynb file")
     try:
-        nbformat.read(source, as_version=4)
+        nb = nbformat.read(source, as_version=4)
     except OSError as exc:
         raise ConfigError(f"{source}: cannot read it ({exc.strerror})") from None
     except ValueError:  # (nbformat's NotJSONError, a file that is not UTF-8)
@@ -248,7 +261,7 @@ def _check_notebook(source: Path) -> None:
     except (AttributeError, nbformat.ValidationError) as exc:  # (JSON of another shape)
         reason = f"nbformat cannot read it: {exc}"
     else:
-        return
+        return defined_parameters(nb, source)
     raise ConfigError(
         f"{source}: not a Jupyter notebook ({reason}); pass the path of an .ipynb file"
     )

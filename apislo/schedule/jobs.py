@@ -142,7 +142,8 @@ def load_job(path: str | Path) -> Job:
         ConfigError: a file that cannot be read or is not UTF-8 YAML (one line naming the
             line), a missing or unknown key, or an invalid value (a cron expression without
             exactly five fields, a template naming an unknown value, a timeout that is not
-            positive); the message names the file and the field.
+            positive, a parameter that looks like a secret at any depth or that the notebook
+            does not define); the message names the file and the field.
     """
     from croniter import croniter
 
@@ -186,16 +187,17 @@ def load_job(path: str | Path) -> Job:
             f"{path}: parameters: a {type(parameters).__name__} is not valid; allowed: a "
             "mapping of name: value"
         )
+    notebook = Path(str(raw["notebook"]))
+    if not notebook.is_absolute():
+        notebook = path.parent.parent / notebook
     try:
         parameters = check_parameters(parameters)
+        _check_defined(parameters, notebook)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     output = str(raw.get("output") or f"{name}/{{scheduled:%Y-%m-%dT%H%M}}.html")
     if not output.endswith(".html"):
         raise bad("output", "a path template ending with .html")
-    notebook = Path(str(raw["notebook"]))
-    if not notebook.is_absolute():
-        notebook = path.parent.parent / notebook
     try:
         numbers = {
             "timeout_s": float(raw.get("timeout", 1800)),
@@ -228,6 +230,25 @@ def load_job(path: str | Path) -> Job:
     sample = datetime(2026, 1, 1, tzinfo=job.zone)
     job.render(sample, sample, sample)  # a bad template is refused now, not when the job runs
     return job
+
+
+def _check_defined(parameters: dict[str, Any], notebook: Path) -> None:
+    """Refuse a parameter ``notebook`` does not define (a misspelt name would run the report
+    with the notebook's default, silently), as :func:`~apislo.report.runner.run_report` does.
+    A notebook that is missing or cannot be read is left to the job's run, which fails naming
+    it, recorded and not retried, as before (the job file itself is not at fault).
+
+    Raises:
+        ConfigError: naming the unknown name, the closest defined one and the defined ones.
+    """
+    from apislo.report.params import check_defined
+    from apislo.report.runner import notebook_parameters
+
+    try:
+        defined = notebook_parameters(notebook)
+    except ConfigError:
+        return
+    check_defined(parameters, defined, notebook)
 
 
 def load_jobs(directory: str | Path, invalid: dict[Path, ConfigError] | None = None) -> list[Job]:

@@ -236,6 +236,7 @@ def run_due(
     now = now or _now()
     invalid: dict[Path, ConfigError] = {}
     jobs = load_jobs(schedule_dir, invalid)
+    check_overrides(jobs, params_override)
     history = read_history(reports_dir)
     records = [
         record
@@ -251,6 +252,32 @@ def run_due(
             records.append(record)
     _refresh_site(reports_dir, jobs)
     return records
+
+
+def check_overrides(jobs: list[Job], params_override: Mapping[str, Any] | None) -> None:
+    """Refuse, before any job runs, a parameter override that the notebook of one of ``jobs``
+    does not define: its run would fail on it (:func:`~apislo.report.runner.run_report`) and use
+    up its slot, recorded and not retried. A notebook that is missing or cannot be read is left
+    to its job's run, which fails naming it.
+
+    Raises:
+        ConfigError: naming the job, the unknown name and what its notebook defines.
+    """
+    from apislo.report.params import check_defined
+    from apislo.report.runner import notebook_parameters
+
+    for job in jobs if params_override else ():
+        try:
+            defined = notebook_parameters(job.notebook)
+        except ConfigError:
+            continue
+        try:
+            check_defined(params_override or {}, defined, job.notebook)
+        except ConfigError as exc:
+            raise ConfigError(
+                f"job {job.name}: {exc}. An override is given to every job: run the jobs "
+                "whose notebook defines it one at a time (apislo schedule run NAME -p ...)"
+            ) from None
 
 
 def _run_or_record(
@@ -317,6 +344,7 @@ def run_all_jobs(
     reports_dir = Path(reports_dir)
     now = now or _now()
     jobs = load_jobs(schedule_dir)
+    check_overrides(jobs, params_override)
     records = [
         _run_or_record(job, reports_dir, last_fire(job, now), params_override, window=window)
         for job in jobs
@@ -339,6 +367,7 @@ def serve(
     parameters of every job, as in :func:`run_due`.
     """
     stop = stop or threading.Event()
+    check_overrides(load_jobs(schedule_dir, {}), params_override)
     while not stop.is_set():
         try:
             run_due(schedule_dir, reports_dir, params_override=params_override)

@@ -15,9 +15,9 @@ from apislo.schedule.jobs import load_job
 from apislo.schedule.run import run_job
 from tests.report.conftest import NOTEBOOKS
 
-JOB = f"""\
+JOB = """\
 name: dated
-notebook: {NOTEBOOKS / "good.ipynb"}
+notebook: dated.ipynb
 cron: "0 6 * * *"
 period: none
 parameters:
@@ -32,6 +32,10 @@ def test_yaml_dates_reach_the_notebook_as_iso_text(tmp_path: Path) -> None:
     path = tmp_path / "jobs" / "dated.yaml"
     path.parent.mkdir()
     path.write_text(JOB)
+    # good.ipynb, its parameters cell defining start and at too (a job's names must be defined)
+    nb = nbformat.read(NOTEBOOKS / "good.ipynb", as_version=4)
+    nb.cells[0].source = 'start = ""\nat = ""\n' + nb.cells[0].source
+    nbformat.write(nb, tmp_path / "dated.ipynb")
     reports = tmp_path / "reports"
     record = run_job(load_job(path), reports, datetime(2026, 11, 2, 6, tzinfo=UTC))
     assert (record.status, record.error) == ("ok", "")
