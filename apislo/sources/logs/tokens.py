@@ -40,9 +40,12 @@ TOKEN_RUN = rf"[{_BASE64URL}]{{20,}}"
 JWT = rf"eyJ[{_BASE64URL}]+\.[{_BASE64URL}]+\.[{_BASE64URL}]*"
 #: An upper-case letter and a digit in one run of base64url characters, as a token's holds.
 _UPPER_AND_DIGIT = rf"[A-Z][{_BASE64URL}]*[0-9]|[0-9][{_BASE64URL}]*[A-Z]"
-#: An escape as NGINX (``\x22``) or JSON (``\u0022``) writes a character: no part of a run, so
-#: that its hex digits do not lengthen the run after it.
-_ESCAPE = r"\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4})"
+#: An escape as NGINX (``\x22``) or JSON (``\u0022``, ``\n``, ``\t``, ``\\``...) writes a
+#: character: no part of a run, so that its letter or hex digits do not lengthen the run after
+#: it (``\"`` and ``\/`` end one anyway). Until 2026-11-30 a JSON escape written with a letter
+#: was taken into the run after it: a token there went with the escape's letter (``\REDACTED``,
+#: no JSON any more), and a JSON Web Token there was not seen whole.
+_ESCAPE = r"\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|[\\bfnrt])"
 #: A :data:`JWT` in a line, where a run starts (after the line's start, another character or an
 #: escape: not ``heyJude.mp3.bak``); group 1 is what comes before it.
 _LINE_JWT = rf"(^|{_ESCAPE}|[^{_BASE64URL}])(?:{JWT})"

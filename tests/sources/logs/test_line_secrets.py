@@ -342,3 +342,27 @@ def test_tokens_after_escapes() -> None:
         'eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.x"'
     )
     assert scrub(line) == '{"request":"GET /a\\x22REDACTED\\x22","ua":"\\u0022REDACTED"'
+
+
+def test_json_escapes_with_a_letter_end_runs_and_stay() -> None:
+    """``\\n``, ``\\t`` (and ``\\\\``) end a run as ``\\x22`` does: the token after the escape
+    goes, the escape stays, and the line is still JSON. The escape's letter was taken into the
+    token (``\\REDACTED``, an invalid escape), and a JSON Web Token after ``\\t`` was not seen
+    whole (its 15-character payload kept in clear)."""
+    line = (
+        '{"msg":"bad token\\nAAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",'
+        '"url":"\\teyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.","dir":"C:\\\\nAb1Ab1Ab1Ab1Ab1Ab1A"}'
+    )
+    kept = scrub(line)
+    assert kept == '{"msg":"bad token\\nREDACTED","url":"\\tREDACTED","dir":"C:\\\\REDACTED"}'
+    assert json.loads(kept) == {
+        "msg": "bad token\nREDACTED",
+        "url": "\tREDACTED",
+        "dir": "C:\\REDACTED",
+    }
+
+
+def test_a_short_run_after_a_json_escape_is_kept() -> None:
+    """19 base64url characters after ``\\n`` are no token (the escape's ``n`` made them 20)."""
+    line = '{"msg":"a\\nAb1Ab1Ab1Ab1Ab1Ab1A"}'
+    assert scrub(line) == line
