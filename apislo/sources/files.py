@@ -77,7 +77,8 @@ def expand_paths(
     oldest first (``access.log.3.gz``, ``access.log.2.gz``, ``access.log.1``, ``access.log``).
 
     Args:
-        paths: files, globs and directories, or one of them.
+        paths: files, globs and directories, or one of them; a glob that matches no file but
+            is the name of one (``access[1].log``) names that file, as in a shell.
         unlisted: where a folder that cannot be listed (no permission) is put, with its error,
             the files that can be listed still returned; without it, that error is raised.
         empty: where a folder that holds no file (hidden ones aside) is put; without it, that
@@ -98,10 +99,14 @@ def expand_paths(
             _check_glob_folders(text, on_unlisted)
             matches = [Path(m) for m in glob.glob(text, recursive=True)]
             matches = [m for m in matches if _is_file(m, on_unlisted)]
-            if not matches and not blind:
-                raise IngestError(f"{text}: the pattern matches no file")
-            found.extend(matches)
-        elif _is_dir(Path(text)):
+            # a name that only looks like a pattern (`access[1].log`), matching no file, names
+            # itself, as in a shell (until 2026-11-30 "the pattern matches no file")
+            if matches or blind or not os.path.lexists(text):
+                if not matches and not blind:
+                    raise IngestError(f"{text}: the pattern matches no file")
+                found.extend(matches)
+                continue
+        if _is_dir(Path(text)):
             inside = list(_walk(Path(text), on_unlisted))
             if not inside and not blind:
                 if empty is None:

@@ -764,3 +764,30 @@ def test_a_json_line_nested_thousands_deep_is_rejected_not_a_crash(
     assert (report.lines, report.records, report.rejected) == (4, 2, {"bad_json": 2})
     with pytest.warns(UserWarning, match="^2 lines were not requests"):
         assert len(apislo.read_logs(log)) == 2
+
+
+def test_a_docker_log_with_an_escaped_lone_surrogate_or_newline_is_read_line_for_line(
+    tmp_path: Path,
+) -> None:
+    """A Docker json-file log rewritten by another tool: line 1's path holds ``\\udcff`` (how
+    Python's JSON writes an undecodable byte), line 2's user agent a newline, line 3 is no
+    request. Until 2026-11-30 the first stopped the run with a ``UnicodeEncodeError``
+    traceback, and the second was cut into two lines: two rejects for one request, and line 3
+    quarantined as line 4 (4 records of 3 lines). Expected: 3 lines, 2 requests
+    (``/v1/orders/caf`` + U+FFFD, an ``/a``), and the reject on line 3."""
+
+    def entry(text: str) -> str:
+        return json.dumps({"log": text, "stream": "stdout", "time": "2026-11-01T11:00:00Z"})
+
+    first = entry(_line(1, "/v1/orders/caf\udcff"))
+    second = entry(_line(2, "/a").replace("curl/8.5", "curl\nx"))
+    log = tmp_path / "docker.log"
+    third = entry("Proxy started.\n")
+    log.write_text(f"{first}\n{second}\n{third}\n")
+    dataset = tmp_path / "events"
+    report = ingest([log], dataset, "nginx-combined", max_reject_rate=1)
+    assert (report.lines, report.records, report.rejected) == (3, 2, {"not_a_request": 1})
+    events = apislo.load(dataset)
+    assert events["route"].tolist() == ["/v1/orders/caf\ufffd", "/a"]
+    reject = json.loads(quarantine_path(dataset).read_text())
+    assert (reject["line_no"], reject["line"]) == (3, "Proxy started.")

@@ -351,6 +351,27 @@ def test_a_glob_through_missing_or_plain_folders_is_no_listing_error(tmp_path: P
             apislo.read_logs(f"{tmp_path}/{pattern}")
 
 
+def test_a_name_that_looks_like_a_pattern_and_matches_none_names_itself(tmp_path: Path) -> None:
+    """`access[1].log` (a copy's name, `[` and `]` kept) is a glob for `access1.log`: matching
+    no file, it was refused as `the pattern matches no file` until 2026-11-30, the file
+    beside. As in a shell, it names itself then; a pattern that matches a file still reads that
+    one, and one that is no name at all is still refused."""
+    _write(tmp_path / "access[1].log", GOOD)
+    (tmp_path / "logs[old]").mkdir()
+    _write(tmp_path / "logs[old]" / "a.log", GOOD[:2])
+    report = ingest(str(tmp_path / "access[1].log"), tmp_path / "events", "nginx-combined")
+    assert (report.files, report.records, report.formats) == (
+        1,
+        3,
+        {str(tmp_path / "access[1].log"): "nginx-combined"},
+    )
+    assert len(apislo.read_logs(tmp_path / "logs[old]", "nginx-combined")) == 2
+    _write(tmp_path / "access1.log", GOOD[:1])  # now the pattern matches: as in a shell
+    assert len(apislo.read_logs(tmp_path / "access[1].log", "nginx-combined")) == 1
+    with pytest.raises(IngestError, match=r"access\[2\]\.log: the pattern matches no file"):
+        apislo.read_logs(tmp_path / "access[2].log")
+
+
 @pytest.mark.parametrize("named", ["srv/logs/access.log", "srv/logs", "srv/logs/*.log", "srv"])
 def test_logs_named_inside_the_dataset_are_a_usage_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, named: str

@@ -26,6 +26,7 @@ import polars as pl
 
 from apislo.errors import ConfigError
 from apislo.sources.logs.base import load_json, split_lines
+from apislo.text import LONE_SURROGATE
 
 __all__ = [
     "ENVELOPES",
@@ -103,20 +104,24 @@ def _docker(lines: pl.Series) -> pl.Series:
     if logs is None or len(logs) != len(lines):
         logs = pl.Series([_docker_log(line) for line in lines.to_list()], dtype=pl.String)
     enveloped = logs.is_not_null()
-    text = pl.select(
-        pl.when(enveloped).then(logs.str.strip_suffix("\n").str.strip_suffix("\r")).otherwise(lines)
-    ).to_series()
+    # one line out per line in: a newline inside a value (Docker splits its output at each
+    # one, other writers of the format may not) stays escaped, as the envelope wrote it
+    inner = logs.str.strip_suffix("\n").str.strip_suffix("\r")
+    inner = inner.str.replace_all("\n", "\\n", literal=True)
+    text = pl.select(pl.when(enveloped).then(inner).otherwise(lines)).to_series()
     return _join_partials(text, enveloped & ~logs.str.ends_with("\n"))
 
 
 def _docker_log(line: str) -> str | None:
-    """The ``log`` field of one Docker json-file line, or None if it is not one."""
+    """The ``log`` field of one Docker json-file line, or None if it is not one. A lone
+    surrogate escaped in it (``\\udcff``: Python's JSON for an undecodable byte), which UTF-8
+    cannot hold, becomes U+FFFD, as an invalid byte of a log does."""
     try:
         obj = load_json(line)
     except ValueError:
         return None
     value = obj.get("log") if isinstance(obj, dict) else None
-    return value if isinstance(value, str) else None
+    return LONE_SURROGATE.sub("\ufffd", value) if isinstance(value, str) else None
 
 
 _CRI_PARTIAL = re.compile(rb"^\S+ (?:stdout|stderr) P")

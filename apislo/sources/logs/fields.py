@@ -301,6 +301,11 @@ _SECRET_COOKIES = (
 )
 #: The user information of a URL (``http://user:password@host``).
 _URL_USERINFO = r'(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s"]+@'
+#: A credential logged without its name: an ``Authorization`` value alone (NGINX's
+#: ``"$http_authorization"``, HAProxy's ``capture request header Authorization`` in ``{...}``),
+#: ``Bearer`` or ``Basic`` and a token (RFC 7235's token68) of 8 characters or more. Group 1 is
+#: the scheme, which stays.
+_SCHEME_CREDENTIAL = r"(?i)\b((?:bearer|basic)\s+)[a-z0-9._~+/-]{8,}=*"
 
 
 def scrub_line_secrets(text: pl.Expr) -> pl.Expr:
@@ -312,15 +317,18 @@ def scrub_line_secrets(text: pl.Expr) -> pl.Expr:
     message) and a URL's user and password
     (``http://REDACTED@host``) too: for whole log lines kept aside (the quarantine), where
     Kong's ``querystring`` and ``headers`` objects and an API Gateway ``apiKey`` carry
-    credentials outside any query string. Tokens, which no name gives away (a bot token or a
-    JSON Web Token in a path), are written ``REDACTED`` too, by the rule that makes them ``{id}``
-    in routes (:func:`~apislo.sources.logs.tokens.redact_tokens`), the rest of the line kept."""
+    credentials outside any query string. A credential logged without its name, ``Bearer`` or
+    ``Basic`` and a token, is written ``Bearer REDACTED``, and tokens, which no name gives away
+    (a bot token or a JSON Web Token in a path), ``REDACTED``, by the rule that makes them
+    ``{id}`` in routes (:func:`~apislo.sources.logs.tokens.redact_tokens`), the rest of the
+    line kept."""
     return (
         scrub_query_secrets(text)
         .str.replace_all(_SECRET_JSON_MEMBER, '${1}"REDACTED"')
         .str.replace_all(_SECRET_COOKIES, "${1}${2}REDACTED")
         .str.replace_all(_SECRET_PARAM, "${1}${2}REDACTED")
         .str.replace_all(_URL_USERINFO, "${1}REDACTED@")
+        .str.replace_all(_SCHEME_CREDENTIAL, "${1}REDACTED")
         .map_batches(redact_tokens, return_dtype=pl.String, is_elementwise=True)
     )
 

@@ -79,8 +79,10 @@ MAX_ATTEMPTS = 2**15 - 1
 #: ``$status`` values meaning that no response was sent (NGINX writes a status of 0 as ``000``):
 #: null, as :func:`~apislo.sources.logs.fields.status_code` reads Envoy's ``0``.
 NO_STATUS = ("0", "000")
-#: Variables that hold the log-write (request end) time, in order of preference.
-TIME_VARIABLES: tuple[str, ...] = ("time_iso8601", "time_local", "msec")
+#: Variables that hold the log-write (request end) time, in order of preference: ``$msec`` to
+#: the millisecond first, then the others, to the second (until 2026-11-30 ``$msec`` came last,
+#: and a log holding it beside one of them had its times cut to the second).
+TIME_VARIABLES: tuple[str, ...] = ("msec", "time_iso8601", "time_local")
 #: Upstream variables NGINX writes as lists (``, `` between retries, `` : `` between groups).
 LIST_VARIABLES: frozenset[str] = frozenset(
     {
@@ -171,25 +173,23 @@ def _nullify(e: pl.Expr) -> pl.Expr:
 
 
 def _end_time(raw: set[str], zones: list[str]) -> pl.Expr:
-    """Log-write time (UTC) from whichever time variable the template has.
+    """Log-write time (UTC) from the first of :data:`TIME_VARIABLES` the template has.
 
     ``zones`` are the distinct ``$time_local`` zone texts of the frame (a handful per file).
     """
+    if "msec" in raw:
+        msec = number(_nullify(pl.col("msec"))).value
+        return msec_time(pl.when(msec < MAX_MSEC).then(msec))
     if "time_iso8601" in raw:
         return pl.col("time_iso8601").str.strptime(
             pl.Datetime("us", "UTC"), "%Y-%m-%dT%H:%M:%S%.f%#z", strict=False
         )
-    if "time_local" in raw:
-        naive = pl.col("time_local").str.strptime(
-            pl.Datetime("us"), "%d/%b/%Y:%H:%M:%S", strict=False
-        )
-        offsets = {z: _offset_seconds(z) for z in zones if z is not None}
-        offset = pl.col("time_local" + TZ_SUFFIX).replace_strict(
-            offsets, default=None, return_dtype=pl.Int64
-        )
-        return (naive - pl.duration(seconds=offset)).dt.replace_time_zone("UTC")
-    msec = number(_nullify(pl.col("msec"))).value
-    return msec_time(pl.when(msec < MAX_MSEC).then(msec))
+    naive = pl.col("time_local").str.strptime(pl.Datetime("us"), "%d/%b/%Y:%H:%M:%S", strict=False)
+    offsets = {z: _offset_seconds(z) for z in zones if z is not None}
+    offset = pl.col("time_local" + TZ_SUFFIX).replace_strict(
+        offsets, default=None, return_dtype=pl.Int64
+    )
+    return (naive - pl.duration(seconds=offset)).dt.replace_time_zone("UTC")
 
 
 def msec_time(msec: pl.Expr) -> pl.Expr:

@@ -8,7 +8,7 @@ variables, then converts values exactly as the text formats do
 ============================================ =====================================
 JSON key (first present wins)                NGINX variable
 ============================================ =====================================
-``time_iso8601``, ``time_local``, ``msec``,  request end time (ISO 8601, CLF or
+``msec``, ``time_iso8601``, ``time_local``,  request end time (ISO 8601, CLF or
 ``@timestamp``, ``timestamp``, ``time``      epoch seconds, recognised by shape)
 ``request``                                  ``$request`` (``GET /a?b=1 HTTP/1.1``)
 ``request_method``, ``method``               ``$request_method``
@@ -52,7 +52,7 @@ __all__ = ["KEY_ALIASES", "NginxJson"]
 
 #: Extra JSON keys accepted for a variable (besides its own name, with or without ``$``).
 KEY_ALIASES: dict[str, tuple[str, ...]] = {
-    "_time": ("time_iso8601", "time_local", "msec", "@timestamp", "timestamp", "time"),
+    "_time": ("msec", "time_iso8601", "time_local", "@timestamp", "timestamp", "time"),
     "request_method": ("method",),
     "request_uri": ("path",),
 }

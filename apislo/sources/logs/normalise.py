@@ -57,12 +57,16 @@ _EXTENSION = r"\.[A-Za-z][A-Za-z0-9]{0,7}"
 # One id segment, an optional extension, and the following "/" or the end. A match consumes the
 # next "/", so back-to-back ids need a second pass (two passes cover any run of ids).
 _ID_SEGMENT = rf"/{_ID}({_EXTENSION})?(/|$)"
+#: An API version path segment: ``v2``, ``v1.2``, and a pre-release one as Kubernetes and Google
+#: name them (``v1beta1``, ``v2alpha``, ``v1p1beta1``; until 2026-11-30 no version, and the
+#: API named ``v1beta1``).
+_VERSION_SEGMENT = r"v\d+(?:\.\d+)?(?:(?:p\d+)?(?:alpha|beta)\d*)?"
 #: What the API name skips at the start of a route: ``/api`` and a version, each a whole segment;
 #: the name is the segment that follows, if it is a name (not ``{id}``). In one regex the
 #: optional prefixes would give way to a segment they should skip (``/v2/{id}`` -> ``v2``).
-_API_PREFIX = r"^/(?:api(?:/|$))?(?:v\d+(?:\.\d+)?(?:/|$))?"
+_API_PREFIX = rf"^/(?:api(?:/|$))?(?:{_VERSION_SEGMENT}(?:/|$))?"
 _API_NAME = r"^/([^/{}]+)"
-_VERSION = r"/(v\d+(?:\.\d+)?)(?:/|$)"
+_VERSION = rf"/({_VERSION_SEGMENT})(?:/|$)"
 #: The scheme and authority (``user:password@host:port``) of an absolute-form target, and the
 #: ``/`` after them.
 _ORIGIN = r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*/?"

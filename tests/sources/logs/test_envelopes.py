@@ -67,6 +67,30 @@ def test_docker_with_a_line_that_is_not_json_keeps_it():
     assert strip_envelope("docker", chunk) == b"one\nplain text\n"
 
 
+def test_docker_lone_surrogate_is_a_replacement_character_not_a_crash():
+    """A Docker json-file log written by a Python tool escapes an undecodable byte as a lone
+    surrogate (``\\udcff``), which polars refuses and UTF-8 cannot hold: stripping the chunk
+    raised ``UnicodeEncodeError`` until 2026-11-30 (a traceback that stopped the run, on every
+    run while the log was there). Expected: U+FFFD in its place, as for an invalid byte."""
+    chunk = (
+        b'{"log":"GET /caf\\udcff 200\\n","stream":"stdout","time":"t"}\n'
+        b'{"log":"two\\n","stream":"stdout","time":"t"}\n'
+    )
+    assert strip_envelope("docker", chunk) == "GET /caf\ufffd 200\ntwo\n".encode()
+
+
+def test_docker_newline_inside_a_value_keeps_one_line_per_line():
+    """A value holding a newline before its last character (Docker never writes one; a writer
+    of the format that does not split its lines may) was cut into two lines, so the lines after
+    it were numbered one too far on. Expected: the newline stays escaped, ``\\n``, one output
+    line per input line."""
+    chunk = (
+        b'{"log":"a\\nb\\n","stream":"stdout","time":"t"}\n'
+        b'{"log":"c\\n","stream":"stdout","time":"t"}\n'
+    )
+    assert strip_envelope("docker", chunk) == b"a\\nb\nc\n"
+
+
 def test_empty_chunk_and_unknown_name():
     assert strip_envelope("syslog", b"") == b""
     with pytest.raises(ConfigError, match="known envelopes: docker, cri, syslog") as info:

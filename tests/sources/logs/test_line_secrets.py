@@ -176,6 +176,42 @@ def test_a_credential_header_in_escaped_json_or_free_text(line: str, redacted: s
     assert scrub(line) == redacted
 
 
+@pytest.mark.parametrize(
+    ("line", "redacted"),
+    [
+        (  # HAProxy's `capture request header Authorization len 64`, in its {...} block
+            "1.2.3.4:5 [x] fe be/s 0/0/0/1/XX 200 9 - - ---- 1/1/0/0/0 0/0 {Bearer abc.DEF-9_x~+/=|"
+            'curl/8} "GET /a HTTP/1.1"',
+            "1.2.3.4:5 [x] fe be/s 0/0/0/1/XX 200 9 - - ---- 1/1/0/0/0 0/0 {Bearer REDACTED|"
+            'curl/8} "GET /a HTTP/1.1"',
+        ),
+        (  # NGINX's `"$http_authorization"` in a custom log_format
+            '1.2.3.4 [x] "GET /a HTTP/1.1" abc "basic dXNlcjpodW50ZXIy"',
+            '1.2.3.4 [x] "GET /a HTTP/1.1" abc "basic REDACTED"',
+        ),
+        (  # a JSON Web Token in a magic link's path (the route has it as {id})
+            '1.2.3.4 [x] "GET /login/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln_X-1?next=/ '
+            'HTTP/1.1"',
+            '1.2.3.4 [x] "GET /login/REDACTED?next=/ HTTP/1.1"',
+        ),
+        (  # an Envoy JSON key that names no credential
+            '{"duration":"x","req_auth":"Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0."}',
+            '{"duration":"x","req_auth":"Bearer REDACTED"}',
+        ),
+    ],
+)
+def test_a_credential_logged_without_its_name(line: str, redacted: str) -> None:
+    """An ``Authorization`` value logged alone (a captured header, ``$http_authorization``)
+    and a JSON Web Token in a path carry no name the other rules know: kept in clear in the
+    quarantine until 2026-11-30. The scheme stays, as for a named one."""
+    assert scrub(line) == redacted
+
+
+def test_schemes_without_a_token_are_kept() -> None:
+    line = "basic plan; Bearer; bearer token missing; eyJ alone; Basic-Auth: off"
+    assert scrub(line) == line
+
+
 def test_text_that_only_mentions_a_header_is_kept() -> None:
     line = (
         "3 cookies: sid, theme; set-cookie headers dropped; cookie_policy=strict; "

@@ -53,6 +53,35 @@ def test_msec_time() -> None:
     assert parsed.events["ts"].to_list() == [datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)]
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        '$remote_addr [$time_local] $msec "$request" $status $request_time',
+        '$time_iso8601 $msec "$request" $status $request_time',
+        '$msec $remote_addr [$time_local] "$request" $status $request_time',
+    ],
+)
+def test_msec_wins_over_a_time_to_the_second(body: str) -> None:
+    """A log_format holding ``$msec`` beside ``$time_local`` or ``$time_iso8601`` (both the log
+    write, the others cut to the second) was read by the other: every start up to a second
+    early (here 15:57:58.500 instead of .623). 1441900679.123 = 2015-09-10T15:57:59.123Z =
+    17:57:59 +0200, less 0.5 s; 40 lines, so the kernel reads them too."""
+    fmt = compile_log_format(body)
+    assert fmt.program is not None
+    line = (
+        body.replace("$remote_addr", "10.0.0.1")
+        .replace("$time_local", "10/Sep/2015:17:57:59 +0200")
+        .replace("$time_iso8601", "2015-09-10T17:57:59+02:00")
+        .replace("$msec", "1441900679.123")
+        .replace("$request_time", "0.500")
+        .replace("$request", "GET /a HTTP/1.1")
+        .replace("$status", "200")
+    )
+    parsed = fmt.parse(f"{line}\n".encode() * 40)
+    start = datetime(2015, 9, 10, 15, 57, 58, 623000, tzinfo=UTC)
+    assert (parsed.events["ts"].to_list(), parsed.rejects.height) == ([start] * 40, 0)
+
+
 def test_a_missing_msec_is_a_bad_timestamp_in_the_kernel_too() -> None:
     """`$msec` of `-` or empty: the kernel read it as a null number and kept the line with no
     time, a row that then made `apislo.load` fail on the whole dataset; the exact path said

@@ -52,3 +52,13 @@ def test_a_bad_time_of_either_shape_is_still_a_bad_timestamp() -> None:
         (1, "bad_timestamp"),
         (3, "bad_timestamp"),
     ]
+
+
+@pytest.mark.parametrize("other", ['"time_local":"18/Nov/2026:11:49:59 +0100"', '"@timestamp":"x"'])
+def test_a_msec_key_wins_over_another_time_key(other: str) -> None:
+    """An object logging ``msec`` beside ``time_iso8601`` or ``time_local`` (to the second) was
+    read by the other, its start up to a second early (here 10:49:58.544 instead of .794):
+    ``msec`` is read now, whatever the other holds."""
+    line = '{"time_iso8601":"2026-11-18T10:49:59+00:00",' + other + ',"msec":"1794999000.250",'
+    parsed = parse(line + REST)
+    assert (parsed.events["ts"].to_list(), parsed.rejects.height) == ([MSEC_TS], 0)

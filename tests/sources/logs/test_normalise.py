@@ -143,6 +143,28 @@ def test_the_api_is_never_named_after_what_is_skipped(path: str, api: str) -> No
     assert normalise(_raw(path=[path]), "nginx-combined")["api"].to_list() == [api]
 
 
+@pytest.mark.parametrize(
+    ("path", "api", "version"),
+    [
+        ("/v1beta/models/gemini-pro:generateContent", "models", "v1beta"),  # Google's
+        ("/v1beta1/namespaces/default/pods", "namespaces", "v1beta1"),  # Kubernetes'
+        ("/api/v2alpha1/jobs/12", "jobs", "v2alpha1"),
+        ("/v1p1beta1/operations/12", "operations", "v1p1beta1"),  # Google Speech's
+        ("/apis/batch/v1beta1/cronjobs", "apis", "v1beta1"),  # a version further on
+        ("/v1beta", "unknown", "v1beta"),
+        # not versions: a name that only starts like one, an upper-case or number-less one
+        ("/v1betas/x", "v1betas", None),
+        ("/V1beta/x", "V1beta", None),
+        ("/vbeta/x", "vbeta", None),
+    ],
+)
+def test_a_pre_release_version_is_a_version(path: str, api: str, version: str | None) -> None:
+    """A pre-release version segment (``v1beta1``, ``v2alpha``) was no version: until
+    2026-11-30 the API was named after it and the version was null."""
+    events = normalise(_raw(path=[path]), "envoy-json")
+    assert events.select("api", "api_version").row(0) == (api, version)
+
+
 def test_route_map_first_match_wins_and_may_rename_the_route() -> None:
     rules = RouteMap(
         (
