@@ -1,7 +1,8 @@
 """``flock`` locks on files: taken without blocking, freed when the holder dies (SIGKILL too).
 
-The scheduler locks each job (:func:`apislo.schedule.lock.job_lock`); each report run locks its
-working folder, so that another run never removes it while it runs.
+The scheduler locks each job (:func:`apislo.schedule.lock.job_lock`); each report run, and each
+write of the index, locks its working folder (:func:`apislo.report.atomic.work_folder`), so that
+another never removes it while it runs.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from apislo.errors import LockUnsupportedError
 from apislo.locks import try_flock
 from apislo.report.atomic import writing
 
@@ -48,11 +48,13 @@ def file_lock(path: str | Path) -> Iterator[bool]:
 
 def is_locked(path: str | Path) -> bool:
     """Whether a process holds the lock of file ``path`` (:func:`file_lock`); ``False`` when
-    there is no such file, or its file system keeps no locks (none can be held there). Opened
-    without blocking: a named pipe put in its place would otherwise wait for a writer forever.
+    there is no such file. Opened without blocking: a named pipe put in its place would
+    otherwise wait for a writer forever.
 
     Raises:
         OSError: ``path`` exists but cannot be opened (no permission).
+        LockUnsupportedError: its file system keeps no locks (whether a process is alive
+            cannot be told so).
     """
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
@@ -61,7 +63,5 @@ def is_locked(path: str | Path) -> bool:
     try:
         # (a shared lock is refused while another process holds the exclusive one)
         return not try_flock(fd, path, fcntl.LOCK_SH)
-    except LockUnsupportedError:
-        return False
     finally:
         os.close(fd)  # (frees the shared lock, if taken)

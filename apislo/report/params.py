@@ -1,12 +1,13 @@
 """Report parameters: names checked (no secrets, none the notebook does not define), command-line
-values typed like papermill's."""
+values typed like papermill's; the same credentials redacted in what a report quotes from its
+kernel (:func:`redact_credentials`)."""
 
 from __future__ import annotations
 
 import ast
 import keyword
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, time
 from numbers import Integral, Real
 from pathlib import Path
@@ -21,6 +22,7 @@ __all__ = [
     "check_parameters",
     "defined_parameters",
     "parse_value",
+    "redact_credentials",
     "url_secret_key",
 ]
 
@@ -65,6 +67,41 @@ def _has_url_credentials(text: str) -> bool:
                 if colon or not slash or not (other or piece.endswith("/")):
                     return True
     return False
+
+
+def redact_credentials(texts: Sequence[str]) -> list[str]:
+    """``texts`` with the credentials :func:`check_parameters` refuses in a value replaced by
+    ``REDACTED``, for what a report quotes from its kernel (an exception's text, a cell's
+    output), which no parameter check saw: a URL's ``user:password@`` or ``token@``, also with
+    a ``/`` in the password (``https://ann:pa/ss@host`` -> ``https://REDACTED@host``), and
+    credentials in query strings, path parameters (``;jsessionid=``), free text (``token=``,
+    ``Authorization: Bearer``), JSON members and cookies, as the quarantine redacts log lines
+    (:func:`~apislo.sources.logs.fields.scrub_line_secrets`).
+
+    >>> redact_credentials(["at https://ann:pa/ss@prom.example/p;jsessionid=abc is down"])
+    ['at https://REDACTED@prom.example/p;jsessionid=REDACTED is down']
+    """
+    import polars as pl
+
+    from apislo.sources.logs.fields import scrub_line_secrets
+
+    frame = pl.DataFrame({"text": list(texts)}, schema={"text": pl.String})
+    scrubbed = frame.select(scrub_line_secrets(pl.col("text")))["text"].to_list()
+    return [re.sub(r"\S+", _redact_userinfo, text) for text in scrubbed]
+
+
+def _redact_userinfo(word: re.Match[str]) -> str:
+    """A word (between blanks) holding a URL with a userinfo (as :func:`_has_url_credentials`
+    reads one) with all from its first URL's ``//`` to its last ``@`` replaced by
+    ``REDACTED``. A ``://`` after no scheme starts none: ``http(s)://USER:PASSWORD@HOST`` is
+    the pattern apislo's own advice shows."""
+    text = word.group(0)
+    start = re.search(_URL_START, text, re.IGNORECASE)
+    if start is None or text[start.start() - 1 : start.start()] == ":":
+        return text
+    if not _has_url_credentials(text):
+        return text
+    return f"{text[: start.end()]}REDACTED{text[text.rindex('@') :]}"
 
 
 def url_secret_key(text: str) -> str | None:

@@ -1,11 +1,12 @@
 """``apislo report run``: execute a notebook with papermill, then publish offline HTML atomically.
 
 Success writes ``NAME.ipynb`` (executed, with provenance in its metadata) and ``NAME.html`` beside
-it, together: both through temporary files, then renamed. Failure (cell error, dead kernel, per-cell
-or overall timeout) keeps the executed notebook as ``NAME.failed.ipynb``, leaves the last good
-``NAME.html`` and its notebook untouched and raises :class:`~apislo.errors.ReportRunError`; a
-report that cannot be written (disk full, no permission) leaves them untouched too and raises
-:class:`~apislo.errors.ReportWriteError`.
+it, together: both through temporary files in the run's working folder, then renamed
+(:mod:`apislo.report.atomic`). Failure (cell error, dead kernel, per-cell or overall timeout) keeps
+the executed notebook as ``NAME.failed.ipynb`` (credentials in its outputs and in the error
+redacted), leaves the last good ``NAME.html`` and its notebook untouched and raises
+:class:`~apislo.errors.ReportRunError`; a report that cannot be written (disk full, no permission)
+leaves them untouched too and raises :class:`~apislo.errors.ReportWriteError`.
 """
 
 from __future__ import annotations
@@ -15,25 +16,26 @@ import math
 import os
 import re
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager, suppress
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from apislo import __version__
-from apislo.errors import ConfigError, LockUnsupportedError, ReportRunError, ReportWriteError
-from apislo.report.atomic import atomic_write_text, atomic_write_texts, writing
+from apislo.errors import ConfigError, ReportRunError, ReportWriteError
+from apislo.report.atomic import atomic_write_text, atomic_write_texts, work_folder, writing
 from apislo.report.kernel import KERNEL_NAME, ensure_kernel
-from apislo.report.lock import file_lock, is_locked
-from apislo.report.params import check_defined, check_parameters, defined_parameters
+from apislo.report.params import (
+    check_defined,
+    check_parameters,
+    defined_parameters,
+    redact_credentials,
+)
 from apislo.report.provenance import PROVENANCE_KEY, Provenance
 
 __all__ = [
@@ -77,15 +79,6 @@ def new_run_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
-#: A run's working folder (``.run-*`` beside the report) untouched for this long whose
-#: :data:`RUN_LOCK` no process holds belongs to a run that was killed (SIGKILL leaves no chance
-#: to remove it): the next run into the folder removes it. A run going on holds its lock, so a
-#: run with a ``timeout_s`` over a day keeps its folder.
-STALE_RUN_S = 24 * 3600.0
-#: The file each run holds locked (:func:`~apislo.report.lock.file_lock`) in its working folder.
-RUN_LOCK = "run.lock"
-
-
 def check_timeouts(timeout_s: float, cell_timeout_s: int) -> None:
     """Refuse timeouts no run could meet.
 
@@ -103,40 +96,6 @@ def check_timeouts(timeout_s: float, cell_timeout_s: int) -> None:
             f"cell_timeout: {cell_timeout_s!r} is not valid; "
             "allowed: a whole number of seconds >= 1"
         )
-
-
-@contextmanager
-def _work_folder(report: Path) -> Iterator[str]:
-    """A new ``.run-*`` working folder beside ``report``, in its folder (created if missing;
-    stale ones removed), its :data:`RUN_LOCK` held while the block runs (where the file system
-    keeps no locks, none: the folder is then kept by its age alone); removed after it.
-
-    Raises:
-        ReportWriteError: naming ``report`` (or the lock file): its folder cannot be written
-            (no permission, a file in its place).
-    """
-    folder = report.parent
-    with writing(report):
-        folder.mkdir(parents=True, exist_ok=True)
-        _remove_stale_runs(folder)
-        work = tempfile.TemporaryDirectory(prefix=".run-", dir=folder)
-    with work as tmp, ExitStack() as lock:
-        with suppress(LockUnsupportedError):
-            lock.enter_context(file_lock(Path(tmp) / RUN_LOCK))
-        yield tmp
-
-
-def _remove_stale_runs(folder: Path) -> None:
-    """Remove the ``.run-*`` working folders in ``folder`` untouched for :data:`STALE_RUN_S`
-    whose :data:`RUN_LOCK` no process holds (their run has ended)."""
-    now = time.time()
-    for stale in folder.glob(".run-*"):
-        try:
-            old = stale.is_dir() and now - stale.stat().st_mtime > STALE_RUN_S
-            if old and not is_locked(stale / RUN_LOCK):
-                shutil.rmtree(stale, ignore_errors=True)
-        except OSError:  # (gone meanwhile: another run removed it; or not ours to open)
-            continue
 
 
 def run_report(
@@ -195,8 +154,8 @@ def run_report(
         ensure_kernel(kernel)
     started = datetime.now(UTC)
     t0 = time.monotonic()
-    with _work_folder(html_path) as tmp:
-        executed = Path(tmp) / "executed.ipynb"
+    with work_folder(html_path) as tmp:
+        executed = tmp / "executed.ipynb"
         outcome = _execute(
             source, executed, params, kernel, cell_timeout_s, start_timeout_s, timeout_s, tmp
         )
@@ -211,15 +170,16 @@ def run_report(
             kernel=kernel,
         )
         if not outcome["ok"]:
-            raise _keep_failed(source, executed, failed_path, outcome, prov)
-        nb = nbformat.read(executed, as_version=4)
-    from apislo.report.glue import read_records
-    from apislo.report.html import notebook_to_html
+            raise _keep_failed(source, executed, failed_path, outcome, prov, tmp)
+        from apislo.report.glue import read_records
+        from apislo.report.html import notebook_to_html
 
-    records = read_records(nb)
-    prov = prov.with_recorded(records.get(PROVENANCE_KEY))
-    nb.metadata["apislo"] = {"status": "ok", **prov.to_dict()}
-    atomic_write_texts({ipynb_path: nbformat.writes(nb), html_path: notebook_to_html(nb, prov)})
+        nb = nbformat.read(executed, as_version=4)
+        records = read_records(nb)
+        prov = prov.with_recorded(records.get(PROVENANCE_KEY))
+        nb.metadata["apislo"] = {"status": "ok", **prov.to_dict()}
+        html = notebook_to_html(nb, prov)
+        atomic_write_texts({ipynb_path: nbformat.writes(nb), html_path: html}, tmp)
     failed_path.unlink(missing_ok=True)
     return ReportResult(html_path, ipynb_path, prov, records)
 
@@ -275,10 +235,10 @@ def _execute(
     cell_timeout_s: int,
     start_timeout_s: int,
     timeout_s: float,
-    tmp: str,
+    tmp: Path,
 ) -> dict[str, Any]:
     """Run the worker process; stop it (then its session) when the overall timeout expires."""
-    request_path, result_path = Path(tmp) / "request.json", Path(tmp) / "result.json"
+    request_path, result_path = tmp / "request.json", tmp / "result.json"
     request = {
         "input": str(source),
         "output": str(executed),
@@ -290,8 +250,8 @@ def _execute(
         "result": str(result_path),
         "runner_pid": os.getpid(),  # (the worker stops if this process dies)
     }
-    log_path = Path(tmp) / "worker.log"
-    with writing(Path(tmp).parent):
+    log_path = tmp / "worker.log"
+    with writing(tmp.parent):
         request_path.write_text(json.dumps(request, default=str))
         log = open(log_path, "wb")  # noqa: SIM115 (closed by the block below)
     env = {**os.environ, CHART_RENDERER_ENV: "svg", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
@@ -352,10 +312,18 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def _keep_failed(
-    source: Path, executed: Path, failed_path: Path, outcome: dict[str, Any], prov: Provenance
+    source: Path,
+    executed: Path,
+    failed_path: Path,
+    outcome: dict[str, Any],
+    prov: Provenance,
+    work: Path,
 ) -> ReportRunError:
-    """Keep the partial executed notebook as ``failed_path`` (if it can be read and written) and
-    build the error to raise."""
+    """Keep the partial executed notebook as ``failed_path`` (if it can be read and written,
+    staged in the run's working folder ``work``) and build the error to raise. The error and
+    the notebook's outputs quote the kernel (an exception's text, a cell's output): credentials
+    in them are redacted (:func:`~apislo.report.params.redact_credentials`), so that none
+    reaches the history or the index, as none may come in by a parameter."""
     import nbformat
 
     cell_index, snippet = -1, ""
@@ -363,13 +331,32 @@ def _keep_failed(
     nb = _read_partial(executed)
     if nb is not None:
         cell_index, snippet = _failing_cell(nb)
-        nb.metadata["apislo"] = {"status": "failed", **outcome, **prov.to_dict()}
+    quoted = f"{outcome['evalue']} (in `{snippet}`)" if snippet else outcome["evalue"]
+    evalue, quoted = redact_credentials([outcome["evalue"], quoted])
+    if nb is not None:
+        _redact_outputs(nb)
+        nb.metadata["apislo"] = {"status": "failed", **outcome, "evalue": evalue, **prov.to_dict()}
         try:
-            where = str(atomic_write_text(failed_path, nbformat.writes(nb)))
+            where = str(atomic_write_text(failed_path, nbformat.writes(nb), work))
         except ReportWriteError as exc:
             not_kept = str(exc)
-    evalue = f"{outcome['evalue']} (in `{snippet}`)" if snippet else outcome["evalue"]
-    return ReportRunError(str(source), cell_index, outcome["ename"], evalue, where, not_kept)
+    return ReportRunError(str(source), cell_index, outcome["ename"], quoted, where, not_kept)
+
+
+def _redact_outputs(nb: Any) -> None:
+    """Redact credentials (:func:`~apislo.report.params.redact_credentials`) in the text of
+    every output of ``nb``: errors (their message and traceback), streams, and text data
+    (``text/plain``, ``text/html``...; not images)."""
+    places: list[tuple[Any, Any]] = []  # (container, key) of each text
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            places += [(output, key) for key in ("ename", "evalue", "text") if key in output]
+            places += [(output["traceback"], i) for i in range(len(output.get("traceback", [])))]
+            data = output.get("data", {})
+            places += [(data, mime) for mime in data if mime.startswith("text/")]
+    texts = redact_credentials([container[key] for container, key in places])
+    for (container, key), text in zip(places, texts, strict=True):
+        container[key] = text
 
 
 def _read_partial(executed: Path) -> Any | None:

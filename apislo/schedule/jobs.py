@@ -73,7 +73,8 @@ class Job:
         timeout_s: overall timeout per attempt, seconds.
         cell_timeout_s: per-cell timeout, seconds.
         retries: extra attempts after a failure.
-        keep: how many of this job's good reports to keep (failed runs do not count).
+        keep: how many of this job's good reports to keep (failed runs do not count); of its
+            failed notebooks, only its newest failed run's is kept.
         description: one line for the index page.
         source: the YAML file.
     """

@@ -2,8 +2,10 @@
 
 Every run takes the job's lock, retries on failure (not on a :class:`ConfigError`, which no
 retry mends: a missing notebook, a file that is not one), appends one history record, prunes the
-job's old reports and regenerates ``reports/index.html``. A job that fails, even to be written or
-recorded (disk full, no permission), stops no other job.
+job's old reports and failed notebooks and regenerates ``reports/index.html``. A job that fails,
+even to be written or recorded (disk full, no permission), stops no other job. ``run-due`` and
+the demo's runs first sweep what dead runs left anywhere in the reports folder
+(:func:`~apislo.report.atomic.sweep_tree`), a removed job's folder too.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from apislo.errors import ApisloError, ConfigError, ReportWriteError
+from apislo.report.atomic import sweep_tree
 from apislo.schedule.due import due_slot, last_fire, next_fires, period_window
 from apislo.schedule.history import RunRecord, append_record, read_history
 from apislo.schedule.jobs import Job, load_jobs
@@ -132,8 +135,7 @@ def run_job(
         if stopped is not None:
             _refresh_site(reports_dir, [job])
             raise stopped
-        if record.status == "ok":
-            _prune(reports_dir, job)
+        _prune(reports_dir, job, output)
     _refresh_site(reports_dir, [job])
     return record
 
@@ -175,29 +177,41 @@ def _done_slots(history: list[RunRecord], job: Job) -> list[str]:
     ]
 
 
-def _prune(reports_dir: Path, job: Job) -> None:
+def _prune(reports_dir: Path, job: Job, output: str) -> None:
     """Keep this job's newest ``job.keep`` good reports and delete the outputs of runs older than
-    the oldest of them (report, executed notebook and failed notebook; only files under
-    ``reports_dir``). Failed runs do not count: they never push a good report out."""
+    the oldest of them (report, executed notebook and failed notebook). Failed runs do not
+    count: they never push a good report out. Of the failed notebooks, keep only the one of the
+    job's newest failed run and that of this run's ``output`` (its run may have failed without
+    being recorded): a job failing day after day, each day's report named after its day, left
+    one more every day. Only files under ``reports_dir`` are deleted."""
     good: list[str] = []  # outputs of the newest job.keep good runs
     recent: set[str] = set()  # outputs of every run since the oldest of those
     old: list[str] = []
+    failed: list[str] = []  # outputs of failed runs, newest first
     for r in reversed(read_history(reports_dir)):
         if r.job != job.name or r.status not in ("ok", "failed") or not r.output:
             continue
+        if r.status == "failed":
+            failed.append(r.output)
         if len(good) < job.keep:
             recent.add(r.output)
             if r.status == "ok" and r.output not in good:
                 good.append(r.output)
         elif r.output not in recent and r.output not in old:
             old.append(r.output)
-    root = reports_dir.resolve()
-    for output in old:
-        html_path = (reports_dir / output).resolve()
-        if root not in html_path.parents:
-            continue
-        for suffix in (".html", ".ipynb", ".failed.ipynb"):
-            html_path.with_suffix(suffix).unlink(missing_ok=True)
+    for stale in old:
+        _delete(reports_dir, stale, (".html", ".ipynb", ".failed.ipynb"))
+    for stale in set(failed[1:]) - {*failed[:1], output}:
+        _delete(reports_dir, stale, (".failed.ipynb",))
+
+
+def _delete(reports_dir: Path, output: str, suffixes: tuple[str, ...]) -> None:
+    """Delete the files of ``output`` with ``suffixes`` if it lies under ``reports_dir``."""
+    html_path = (reports_dir / output).resolve()
+    if reports_dir.resolve() not in html_path.parents:
+        return
+    for suffix in suffixes:
+        html_path.with_suffix(suffix).unlink(missing_ok=True)
 
 
 def rebuild_site(
@@ -234,6 +248,7 @@ def run_due(
     """
     reports_dir = Path(reports_dir)
     now = now or _now()
+    sweep_tree(reports_dir)
     invalid: dict[Path, ConfigError] = {}
     jobs = load_jobs(schedule_dir, invalid)
     check_overrides(jobs, params_override)
@@ -343,6 +358,7 @@ def run_all_jobs(
     """
     reports_dir = Path(reports_dir)
     now = now or _now()
+    sweep_tree(reports_dir)
     jobs = load_jobs(schedule_dir)
     check_overrides(jobs, params_override)
     records = [

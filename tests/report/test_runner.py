@@ -199,12 +199,12 @@ def test_the_working_folder_of_a_run_going_on_for_over_a_day_is_kept(tmp_path: P
     set back). The run holds ``run.lock`` in it, which keeps it; the run removes it at its end."""
     import os
 
-    from apislo.report.runner import _work_folder
+    from apislo.report.atomic import work_folder
 
     two_days_ago = time.time() - 2 * 24 * 3600
-    with _work_folder(tmp_path / "long.html") as going:
+    with work_folder(tmp_path / "long.html") as going:
         os.utime(going, (two_days_ago, two_days_ago))
-        with _work_folder(tmp_path / "next.html") as other:  # the next run sweeps the folder
+        with work_folder(tmp_path / "next.html") as other:  # the next run sweeps the folder
             names = sorted(p.name for p in tmp_path.iterdir())
             assert names == sorted([Path(going).name, Path(other).name])
             assert (Path(going) / "run.lock").read_text() == str(os.getpid())
@@ -220,17 +220,17 @@ def test_an_old_working_folder_whose_lock_is_a_named_pipe_is_removed_without_wai
     import os
     import threading
 
-    from apislo.report.runner import _remove_stale_runs
+    from apislo.report.atomic import sweep
 
     old = tmp_path / ".run-old"
     old.mkdir()
     os.mkfifo(old / "run.lock")
     two_days_ago = time.time() - 2 * 24 * 3600
     os.utime(old, (two_days_ago, two_days_ago))
-    sweep = threading.Thread(target=_remove_stale_runs, args=(tmp_path,), daemon=True)
-    sweep.start()
-    sweep.join(timeout=10)
-    assert not sweep.is_alive()
+    sweep_thread = threading.Thread(target=sweep, args=(tmp_path,), daemon=True)
+    sweep_thread.start()
+    sweep_thread.join(timeout=10)
+    assert not sweep_thread.is_alive()
     assert list(tmp_path.iterdir()) == []
 
 
@@ -242,14 +242,14 @@ def test_the_lock_of_a_killed_run_is_freed_and_its_old_folder_removed(tmp_path: 
     import subprocess
     import sys
 
-    from apislo.report.runner import _work_folder
+    from apislo.report.atomic import work_folder
 
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path; from apislo.report.runner import "
-            "_work_folder\nwith _work_folder(Path(sys.argv[1])) as tmp:\n"
+            "import sys, time; from pathlib import Path; from apislo.report.atomic import "
+            "work_folder\nwith work_folder(Path(sys.argv[1])) as tmp:\n"
             "    print(tmp, flush=True); time.sleep(300)",
             str(tmp_path / "long.html"),
         ],
@@ -261,14 +261,14 @@ def test_the_lock_of_a_killed_run_is_freed_and_its_old_folder_removed(tmp_path: 
         going = Path(holder.stdout.readline().strip())
         two_days_ago = time.time() - 2 * 24 * 3600
         os.utime(going, (two_days_ago, two_days_ago))
-        with _work_folder(tmp_path / "next.html"):
+        with work_folder(tmp_path / "next.html"):
             assert going.is_dir()  # its run holds the lock
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait(timeout=30)
         holder.stdout.close()
     assert (going / "run.lock").is_file()
-    with _work_folder(tmp_path / "next.html") as other:
+    with work_folder(tmp_path / "next.html") as other:
         assert list(tmp_path.iterdir()) == [Path(other)]
 
 
@@ -312,7 +312,7 @@ def test_where_files_cannot_be_locked_an_old_working_folder_goes_by_its_age(
     import errno
     import os
 
-    from apislo.report.runner import _work_folder
+    from apislo.report.atomic import work_folder
 
     _no_locks(monkeypatch, errno.EOPNOTSUPP)
     old, live = tmp_path / ".run-killed", tmp_path / ".run-going"
@@ -321,6 +321,6 @@ def test_where_files_cannot_be_locked_an_old_working_folder_goes_by_its_age(
         (folder / "run.lock").write_text("12345")
     two_days_ago = time.time() - 2 * 24 * 3600
     os.utime(old, (two_days_ago, two_days_ago))
-    with _work_folder(tmp_path / "next.html") as tmp:
+    with work_folder(tmp_path / "next.html") as tmp:
         assert sorted(p.name for p in tmp_path.iterdir()) == sorted([".run-going", Path(tmp).name])
     assert [p.name for p in tmp_path.iterdir()] == [".run-going"]

@@ -81,3 +81,27 @@ def test_writing_a_report_never_sets_the_process_umask(
         real_umask(previous)
     assert set_to == []
     assert (tmp_path / "private.html").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_rename_that_fails_after_the_first_puts_the_first_file_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the notebook renamed into place, the HTML's rename refused (EACCES): until 2026-11-30 the
+    # new notebook stayed beside the old HTML; a folder in the HTML's place did the same
+    from apislo.report.atomic import atomic_write_texts
+
+    (tmp_path / "r.html").write_text("old html")
+    (tmp_path / "r.ipynb").write_text("old notebook")
+    real_replace = os.replace
+
+    def replace(src: str, dst: str) -> None:
+        if Path(dst).name == "r.html":
+            raise OSError(errno.EACCES, os.strerror(errno.EACCES))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(ApisloError) as info:
+        atomic_write_texts({tmp_path / "r.ipynb": "new notebook", tmp_path / "r.html": "new"})
+    assert str(info.value) == f"cannot write {tmp_path / 'r.html'}: Permission denied"
+    assert (tmp_path / "r.ipynb").read_text() == "old notebook"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html", "r.ipynb"]
