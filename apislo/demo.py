@@ -26,6 +26,8 @@ _SUMMARY_DECIMALS = {"error_ratio": 4, "p50_s": 3, "p99_s": 3}
 
 #: The scheduled report jobs the demo runs once each.
 SCHEDULE_DIR = "scheduled"
+#: The parameters the demo gives every job: the simulated traffic's dataset.
+_OVERRIDDEN = ("dataset",)
 
 #: One gateway format per simulated API, to show every source mapping into one model.
 DEMO_FORMATS: tuple[str, ...] = (
@@ -113,16 +115,20 @@ def _check_jobs() -> None:
     """Refuse to start where the scheduled jobs are not (before minutes of simulation).
 
     Raises:
-        ConfigError: no ``scheduled/`` here, or one of its job files is invalid.
+        ConfigError: no ``scheduled/`` here, one of its job files is invalid, or the notebook
+            of one does not define ``dataset``, which the demo gives every job
+            (:func:`~apislo.schedule.run.check_overrides`: until 2026-11-30 that was found
+            once the traffic was simulated and ingested).
     """
     from apislo.schedule.jobs import load_jobs
+    from apislo.schedule.run import check_overrides
 
     if not Path(SCHEDULE_DIR).is_dir():
         raise ConfigError(
             f"no {SCHEDULE_DIR}/ in {Path.cwd()}: run apislo demo from the project root "
             "(the folder holding scheduled/ and notebooks/)"
         )
-    load_jobs(SCHEDULE_DIR)
+    check_overrides(load_jobs(SCHEDULE_DIR), dict.fromkeys(_OVERRIDDEN))
 
 
 def _count(number: int, noun: str) -> str:
@@ -146,7 +152,8 @@ def _run_reports(
     # every job reports on the simulated week, and its report is named and recorded after it
     window = (datetime.fromisoformat(truth["start"]), datetime.fromisoformat(truth["end"]))
     echo(f"running every job in {SCHEDULE_DIR}/ over {truth['start']} .. {truth['end']} ...")
-    records = run_all_jobs(SCHEDULE_DIR, reports_dir, {"dataset": str(dataset)}, window=window)
+    overrides = dict.fromkeys(_OVERRIDDEN, str(dataset))
+    records = run_all_jobs(SCHEDULE_DIR, reports_dir, overrides, window=window)
     for record in records:
         echo(f"  {record.job}: {record.status} {record.output or record.error}")
     failed = [record.job for record in records if record.status != "ok"]

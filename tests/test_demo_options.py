@@ -162,3 +162,31 @@ def test_a_run_stopped_while_ingesting_keeps_the_last_dataset(
         run_demo(work, "reports", days=1, apis=1, seed=2, echo=lambda _line: None)
     assert len(load(work / "events")) == requests
     assert sorted(p.name for p in work.iterdir()) == ["events", "simulation"]
+
+
+def test_a_job_whose_notebook_takes_no_dataset_stops_it_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo gives every job `dataset`: a job of the project's own whose notebook does not
+    define it is refused before the simulation (until 2026-11-30 once the traffic was
+    simulated and ingested, minutes later)."""
+    import nbformat
+
+    (tmp_path / "scheduled").mkdir()
+    (tmp_path / "notebooks").mkdir()
+    cell = nbformat.v4.new_code_cell('prometheus_url = ""')
+    cell.metadata["tags"] = ["parameters"]
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), tmp_path / "notebooks" / "prom.ipynb")
+    (tmp_path / "scheduled" / "prom.yaml").write_text(
+        'name: prom\nnotebook: notebooks/prom.ipynb\ncron: "0 6 * * *"\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(runner, "run_report", FakeRunner())
+    result = CliRunner().invoke(main, ["demo", "--days", "1", "--apis", "1"])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "error: job prom: unknown parameter 'dataset': notebooks/prom.ipynb's parameters cell "
+        "defines prometheus_url. An override is given to every job: run the jobs whose "
+        "notebook defines it one at a time (apislo schedule run NAME -p ...)\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notebooks", "scheduled"]

@@ -172,13 +172,16 @@ def serve(
     """Run the scheduler loop in the foreground (Ctrl-C or SIGTERM stops it).
 
     Like the other commands, a signal stops a report in progress (its worker and kernel too),
-    records it as stopped, and exits 143 on SIGTERM, 130 on Ctrl-C.
+    records it as stopped, and exits 143 on SIGTERM, 130 on Ctrl-C. A refused ``-p`` exits 1
+    at once, in one line (until 2026-11-30 a traceback).
     """
     from apislo.schedule.run import serve as _serve
 
     click.echo(f"serving {schedule_dir} -> {reports_dir}; Ctrl-C stops")
     # (SIGTERM raises SystemExit(143) and Ctrl-C KeyboardInterrupt: see apislo.cli.run)
-    _serve(schedule_dir, reports_dir, poll_s=poll_s, params_override=typed_parameters(parameters))
+    with fail_on_apislo_error():
+        overrides = typed_parameters(parameters)
+        _serve(schedule_dir, reports_dir, poll_s=poll_s, params_override=overrides)
 
 
 @command.command(name="history")

@@ -4,9 +4,9 @@ kernel (:func:`redact_credentials`)."""
 
 from __future__ import annotations
 
-import ast
 import keyword
 import re
+import symtable
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date, time
 from numbers import Integral, Real
@@ -33,6 +33,9 @@ _URL_START = r"(?:(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*+:|(?<![\w/]))//"
 _URL = re.compile(_URL_START + r"[^\s\"'<>]+", re.IGNORECASE)
 #: What ends a token given as the user alone, as :func:`_has_url_credentials` reads one.
 _NOT_IN_TOKEN = frozenset("?#\"'<>")
+#: A parameter's or key's name that a refusal shows (``X-Api-Key``): not one that may carry a
+#: value too (``api_key=...``, ``Authorization: Bearer ...``).
+_SHOWN_NAME = re.compile(r"[A-Za-z_][\w-]*\Z")
 
 
 def _has_url_credentials(text: str) -> bool:
@@ -147,13 +150,13 @@ def check_parameters(parameters: Mapping[str, Any] | None) -> dict[str, Any]:
     """
     checked: dict[str, Any] = {}
     for name, value in (parameters or {}).items():
+        _refuse_secret_name(None, str(name))  # (first: `api_key=...` is not an identifier)
         if not str(name).isidentifier():
             raise ConfigError(
                 f"parameter name {name!r} is not a Python identifier; use letters, digits and _"
             )
         if keyword.iskeyword(str(name)):  # (papermill's `class = 1` is a SyntaxError)
             raise ConfigError(f"parameter name {name!r} is a Python keyword; use another name")
-        _refuse_secret_name(str(name), str(name))
         try:
             checked[str(name)] = _plain(str(name), value)
         except RecursionError:  # (a YAML alias inside its own anchor, `apis: &a [x, *a]`)
@@ -163,26 +166,39 @@ def check_parameters(parameters: Mapping[str, Any] | None) -> dict[str, Any]:
     return checked
 
 
-def _refuse_secret_name(path: str, name: str) -> None:
-    """Refuse ``name``, a parameter's or a key's inside one at ``path`` (``source.password``),
-    when it looks like a credential's (:func:`~apislo.text.is_secret_key`).
+def _refuse_secret_name(parent: str | None, name: str) -> None:
+    """Refuse ``name``, a parameter's (``parent`` is ``None``) or a key's inside the value at
+    ``parent`` (``source`` for ``source.password``), when it looks like a credential's
+    (:func:`~apislo.text.is_secret_key`).
 
     Raises:
-        ConfigError: naming ``path``, never the value.
+        ConfigError: naming its path when ``name`` is a name (:data:`_SHOWN_NAME`); else not
+            showing it, as it may hold the secret itself (``Authorization: Bearer ...``,
+            ``api_key=...``: until 2026-11-30 such a key was quoted, its secret with it, into
+            the history and the index for a job file). Never the value.
     """
-    if is_secret_key(name):
-        raise ConfigError(
-            f"parameter {path!r} looks like a secret. Secrets are never passed as parameters "
-            "(they would be saved in the notebook and shown in the report): set it in the "
-            "environment instead (e.g. APISLO_PROMETHEUS_TOKEN), where apislo reads it."
-        )
+    if not is_secret_key(name):
+        return
+    if _SHOWN_NAME.match(name):
+        what = f"parameter {name if parent is None else f'{parent}.{name}'!r}"
+    else:
+        what = "a parameter name" if parent is None else f"a key in parameter {parent!r}"
+        what += " (not shown: it may hold the secret)"
+    raise ConfigError(
+        f"{what} looks like a secret. Secrets are never passed as parameters "
+        "(they would be saved in the notebook and shown in the report): set it in the "
+        "environment instead (e.g. APISLO_PROMETHEUS_TOKEN), where apislo reads it."
+    )
 
 
 def _plain(path: str, value: Any) -> Any:
     """``value``, at ``path`` in the parameters (``sources[0].url``), in JSON types: lists and
-    mappings item by item (keys as text), a number or boolean such as numpy's ``int64`` or
-    ``bool_`` as a Python one, a date or time as ISO 8601 text, anything else JSON has no type
-    for as its ``str()``.
+    mappings item by item (keys as text), a pandas or polars frame or series as its
+    ``to_dict()`` and a numpy array or pandas index as its list (until 2026-11-30 their
+    ``str()``, keys and values shown, so ``pd.Series({"token": ...})`` passed its secret and
+    ``df["api"].unique()`` reached the notebook as the text ``"['a' 'b']"``), a number or
+    boolean such as numpy's ``int64`` or ``bool_`` as a Python one, a date or time as ISO 8601
+    text, anything else JSON has no type for as its ``str()``.
 
     Raises:
         ConfigError: a text in it (a mapping's key too) is a URL with credentials, named by the
@@ -193,11 +209,16 @@ def _plain(path: str, value: Any) -> Any:
         plain: dict[str, Any] = {}
         for key, item in value.items():
             text = _plain(path, str(key))  # (first: a key that is a URL is never shown)
-            _refuse_secret_name(f"{path}.{text}", text)
+            _refuse_secret_name(path, text)
             plain[text] = _plain(f"{path}.{text}", item)
         return plain
     if isinstance(value, list | tuple | set | frozenset):
         return [_plain(f"{path}[{i}]", v) for i, v in enumerate(value)]
+    if callable(getattr(value, "to_dict", None)):  # (a pandas Series or DataFrame, polars')
+        return _plain(path, value.to_dict())
+    listed = getattr(value, "tolist", None) or getattr(value, "to_list", None)
+    if getattr(value, "shape", ()) != () and callable(listed):  # (numpy's array, polars' Series)
+        return _plain(path, listed())
     if value is None or isinstance(value, bool | int | float):
         return value
     if getattr(value, "dtype", None) == "bool" and getattr(value, "shape", None) == ():
@@ -217,48 +238,38 @@ def _plain(path: str, value: Any) -> Any:
 
 def defined_parameters(nb: Any, notebook: str | Path) -> list[str] | None:
     """The names the parameters cell of ``nb`` (the notebook ``notebook``, read by nbformat)
-    assigns, in its order: the first cell tagged ``parameters``, after which papermill injects
+    defines, in its order: the first cell tagged ``parameters``, after which papermill injects
     a run's values; ``None`` when no cell is tagged so (papermill then injects them first).
 
-    The cell is read as Python (``ast``), not line by line as ``papermill.inspect_notebook``
-    does (which skips a line holding two ``=``, ``top = 10  # >= 1`` among them): its
-    top-level assignments, ``days = 7``, ``top: int = 10`` and ``a, b = 1, 2``.
+    The cell is read as its IPython kernel reads it (magics and ``!`` commands turned into
+    Python by IPython's input transformer, so ``%matplotlib inline`` passes and ``files = !ls``
+    defines ``files``), not line by line as ``papermill.inspect_notebook`` does (which skips a
+    line holding two ``=``, ``top = 10  # >= 1`` among them). The names it defines are those
+    Python's :mod:`symtable` says it binds at the top level: ``days = 7``, ``top: int = 10``,
+    ``a, *b = 1, 2``, also inside ``if``, ``try``, ``for`` and ``with`` blocks, an import's
+    (``from x import days``), a function's or class's; not ``obj.attr = 1`` or a function's
+    local names (until 2026-11-30 only the top-level assignments counted, and a magic failed
+    every run of the notebook, parameters or none).
 
     Raises:
-        ConfigError: the cell is not Python (an IPython magic, a syntax error), naming the
-            line.
+        ConfigError: the cell is not Python even so (a syntax error), naming the line.
     """
     cell = next((c for c in nb.cells if "parameters" in c.metadata.get("tags", [])), None)
     if cell is None:
         return None
     if cell.cell_type != "code":
         return []
+    from IPython.core.inputtransformer2 import TransformerManager  # (the kernel's own reading)
+
     try:
-        tree = ast.parse(cell.source)
+        table = symtable.symtable(TransformerManager().transform_cell(cell.source), "", "exec")
     except SyntaxError as exc:
+        where = f"line {exc.lineno}: " if exc.lineno else ""
         raise ConfigError(
-            f"{notebook}: its parameters cell is not Python apislo can read (line {exc.lineno}: "
-            f"{exc.msg}); write its defaults as plain assignments such as `days = 7`"
+            f"{notebook}: its parameters cell is not Python apislo can read ({where}{exc.msg}); "
+            "write its defaults as plain assignments such as `days = 7`"
         ) from None
-    targets: list[ast.expr] = []
-    for statement in tree.body:
-        if isinstance(statement, ast.Assign):
-            targets += statement.targets
-        elif isinstance(statement, ast.AnnAssign):
-            targets.append(statement.target)
-    return list(dict.fromkeys(name for target in targets for name in _names(target)))
-
-
-def _names(target: ast.expr) -> list[str]:
-    """The variable names an assignment's ``target`` binds (``a``; ``a, (b, *c)``); none for
-    ``x.attr`` or ``x[key]``."""
-    if isinstance(target, ast.Name):
-        return [target.id]
-    if isinstance(target, ast.Starred):
-        return _names(target.value)
-    if isinstance(target, ast.Tuple | ast.List):
-        return [name for element in target.elts for name in _names(element)]
-    return []
+    return [s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()]
 
 
 def check_defined(

@@ -242,23 +242,32 @@ def run_due(
 
     A job file that is not valid does not stop the others: it is recorded as a ``failed`` run
     named after the file (once per distinct error), so the index and the exit status show it.
+    So is a job whose notebook does not define a name of ``params_override``
+    (:func:`check_overrides`), named after the job, its slot left due: the others run (until
+    2026-11-30 the override was given to it anyway and ignored).
 
     Returns:
         The records of the runs made (empty when nothing was due).
+
+    Raises:
+        ConfigError: the schedule directory is missing.
     """
     reports_dir = Path(reports_dir)
     now = now or _now()
     sweep_tree(reports_dir)
     invalid: dict[Path, ConfigError] = {}
     jobs = load_jobs(schedule_dir, invalid)
-    check_overrides(jobs, params_override)
+    refused = _override_errors(jobs, params_override)
     history = read_history(reports_dir)
+    errors = [*((path.stem, exc) for path, exc in invalid.items()), *refused.items()]
     records = [
         record
-        for path, exc in invalid.items()
-        if (record := _record_invalid(reports_dir, path, exc, history, now)) is not None
+        for name, exc in errors
+        if (record := _record_invalid(reports_dir, name, exc, history, now)) is not None
     ]
     for job in jobs:
+        if job.name in refused:
+            continue
         slot = due_slot(job, now, _done_slots(history, job))
         if slot is None:
             continue
@@ -278,9 +287,20 @@ def check_overrides(jobs: list[Job], params_override: Mapping[str, Any] | None) 
     Raises:
         ConfigError: naming the job, the unknown name and what its notebook defines.
     """
+    refused = _override_errors(jobs, params_override)
+    if refused:
+        raise next(iter(refused.values()))
+
+
+def _override_errors(
+    jobs: list[Job], params_override: Mapping[str, Any] | None
+) -> dict[str, ConfigError]:
+    """Each job of ``jobs`` whose notebook does not define a name of ``params_override``, by
+    name, with the error naming the job, the unknown name and what its notebook defines."""
     from apislo.report.params import check_defined
     from apislo.report.runner import notebook_parameters
 
+    refused: dict[str, ConfigError] = {}
     for job in jobs if params_override else ():
         try:
             defined = notebook_parameters(job.notebook)
@@ -289,10 +309,11 @@ def check_overrides(jobs: list[Job], params_override: Mapping[str, Any] | None) 
         try:
             check_defined(params_override or {}, defined, job.notebook)
         except ConfigError as exc:
-            raise ConfigError(
+            refused[job.name] = ConfigError(
                 f"job {job.name}: {exc}. An override is given to every job: run the jobs "
                 "whose notebook defines it one at a time (apislo schedule run NAME -p ...)"
-            ) from None
+            )
+    return refused
 
 
 def _run_or_record(
@@ -319,15 +340,15 @@ def _record_failed(reports_dir: Path, name: str, scheduled_for: str, error: Exce
 
 def _record_invalid(
     reports_dir: Path,
-    path: Path,
+    name: str,
     error: ConfigError,
     history: list[RunRecord],
     now: datetime,
 ) -> RunRecord | None:
-    """Record an invalid job file as a failed run of the job named after it, unless its latest
-    record already says the same (``run-due`` may run every minute). It takes no slot (no
+    """Record an invalid job file (``name`` is its file's) or a job that cannot run (an override
+    its notebook does not define) as a failed run of job ``name``, unless its latest record
+    already says the same (``run-due`` may run every minute). It takes no slot (no
     ``scheduled_for``): the job's slot at ``now`` runs once the file is fixed."""
-    name = path.stem
     latest = next((r for r in reversed(history) if r.job == name), None)
     if latest is not None and latest.status == "failed" and latest.error == str(error):
         return None
@@ -380,10 +401,17 @@ def serve(
 
     Job files are re-read each turn, so edits apply without a restart. Returns when ``stop`` is
     set; a failing job is recorded and the loop continues. ``params_override`` replaces those
-    parameters of every job, as in :func:`run_due`.
+    parameters of every job, as in :func:`run_due`: one that the notebook of a job does not
+    define is refused when it starts (:func:`check_overrides`); after that, a job that does
+    not (a job file added, a notebook edited) is recorded failed as an invalid job file is, and
+    the others run, as they would without the override.
+
+    Raises:
+        ConfigError: an override is refused when it starts.
     """
     stop = stop or threading.Event()
-    check_overrides(load_jobs(schedule_dir, {}), params_override)
+    if params_override:
+        check_overrides(load_jobs(schedule_dir, {}), params_override)
     while not stop.is_set():
         try:
             run_due(schedule_dir, reports_dir, params_override=params_override)

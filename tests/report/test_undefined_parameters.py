@@ -65,8 +65,9 @@ def test_the_names_a_parameters_cell_assigns_are_its_parameters() -> None:
         "import os\n"
         "def helper():\n    inner = 1\n"
     )
+    # (an import and a def bind their names as an assignment does; `inner` is helper's own)
     assert defined_parameters(_notebook(source), "nb.ipynb") == [
-        "a", "b", "c", "d", "e", "f", "g", "h",
+        "a", "b", "c", "d", "e", "f", "g", "h", "os", "helper",
     ]  # fmt: skip
 
 
@@ -78,10 +79,11 @@ def test_no_parameters_cell_and_a_markdown_one() -> None:
 
 
 def test_a_parameters_cell_that_is_not_python_is_named_with_its_line() -> None:
+    """(An IPython magic is Python to its kernel: test_parameters_cell_forms.py.)"""
     from apislo.report.params import defined_parameters
 
     with pytest.raises(ConfigError) as info:
-        defined_parameters(_notebook("days = 7\n%matplotlib inline\n"), "nb.ipynb")
+        defined_parameters(_notebook("days = 7\ntop = = 10\n"), "nb.ipynb")
     assert str(info.value) == (
         "nb.ipynb: its parameters cell is not Python apislo can read (line 2: invalid syntax); "
         "write its defaults as plain assignments such as `days = 7`"

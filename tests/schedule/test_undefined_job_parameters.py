@@ -1,8 +1,9 @@
 """A job parameter its notebook does not define makes the job file invalid, reported as every
 invalid job file is (until 2026-11-30 the misspelt `intervall: 5min` ran the report at the
 notebook's default interval, `1h`, every time, without an error); a `-p` name a job's notebook
-does not define is refused by the schedule commands before any job runs, and fails the run of
-`run_job` called alone, not retried. Real notebooks; no kernel starts."""
+does not define keeps that job from running (run-due records it as an invalid job file, `run`
+and `serve` refuse it), and fails the run of `run_job` called alone, not retried. Real
+notebooks; no kernel starts."""
 
 from __future__ import annotations
 
@@ -119,17 +120,20 @@ OVERRIDE_ERROR = (
 )
 
 
-def test_an_override_a_jobs_notebook_does_not_define_runs_no_job(tmp_path: Path) -> None:
-    """run-due and run: refused before any run, so no slot is used up (until 2026-11-30 the
-    job's run failed on it and its slot was spent, not retried)."""
+def test_an_override_a_jobs_notebook_does_not_define_runs_not_that_job(tmp_path: Path) -> None:
+    """run-due records that job failed as an invalid job file is, without its slot (it stays
+    due), and runs the others; `schedule run` of it is refused. Until 2026-11-30 the name was
+    given to it and ignored."""
     jobs = tmp_path / "jobs"
     jobs.mkdir()
     (jobs / "good.yaml").write_text(GOOD_JOB)
     reports = tmp_path / "reports"
-    with pytest.raises(ConfigError) as info:
-        run_due(jobs, reports, now=NOW, params_override={"nn": 4})
-    assert str(info.value) == OVERRIDE_ERROR
+    records = run_due(jobs, reports, now=NOW, params_override={"nn": 4})
+    assert [(r.job, r.scheduled_for, r.status, r.error) for r in records] == [
+        ("good", "", "failed", OVERRIDE_ERROR)
+    ]
+    assert not (reports / "good.html").exists()
     args = ["schedule", "run", "good", "--dir", str(jobs), "--reports", str(reports), "-p", "nn"]
     result = CliRunner().invoke(main, [*args, "4"])
     assert (result.exit_code, result.stderr) == (1, f"error: {OVERRIDE_ERROR}\n")
-    assert read_history(reports) == []
+    assert len(read_history(reports)) == 1  # (run-due's record only)
