@@ -33,6 +33,7 @@ __all__ = [
     "expand_paths",
     "fixed_part",
     "holds_more_than",
+    "named_part",
     "open_log",
     "path_list",
     "prefix_digest",
@@ -232,6 +233,13 @@ def fixed_part(path: str | Path) -> Path:
     """``path`` up to its first part holding a wildcard (``logs/*/access.log`` gives ``logs``,
     ``*.log`` gives ``.``): the folder a glob looks in; the whole path when it holds none."""
     return Path(*itertools.takewhile(lambda part: not _GLOB_CHARS.search(part), Path(path).parts))
+
+
+def named_part(path: str | Path) -> Path:
+    """What ``path`` surely names: all of it when it exists (a name that only looks like a glob,
+    ``access[1].log``, which :func:`expand_paths` reads when the glob matches no file) or holds
+    no wildcard, else its :func:`fixed_part`, the folder a glob looks in."""
+    return Path(path) if os.path.lexists(path) else fixed_part(path)
 
 
 def _rotation_key(path: Path) -> tuple[str, str, int, str, int]:

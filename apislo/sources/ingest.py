@@ -60,8 +60,8 @@ from apislo.sources.files import (
     Head,
     disk_size,
     expand_paths,
-    fixed_part,
     holds_more_than,
+    named_part,
     path_list,
     prefix_digest,
     read_chunks,
@@ -443,7 +443,7 @@ def list_logs(
             only the dataset too.
 
     Raises:
-        InsideDatasetError: a path (or a glob's folder, :func:`~apislo.sources.files.fixed_part`)
+        InsideDatasetError: a path (or a glob's folder: :func:`~apislo.sources.files.named_part`)
             lies in the dataset's folder or is its quarantine: its logs would never be read.
         IngestError: a path is missing or is no file or folder, a glob matches nothing.
     """
@@ -456,7 +456,7 @@ def list_logs(
         return real == quarantine or real.is_relative_to(own)  # (3x as fast as ``in parents``)
 
     for item in paths:
-        if inside(fixed_part(item)):
+        if inside(named_part(item)):
             raise InsideDatasetError(str(item), str(root))
     found = expand_paths(paths, unlisted, empty)
     kept = [path for path in found if not inside(path)]
@@ -470,13 +470,14 @@ def list_logs(
 
 
 def _dataset_only(paths: list[str | Path], kept: list[Path], own: Path) -> list[str]:
-    """The folders named in ``paths`` (globs aside) that hold the dataset ``own`` (resolved)
-    and none of the ``kept`` files or folders (a file there may be a link to a log elsewhere:
-    its folder, not the file, is resolved)."""
+    """The folders named in ``paths`` (globs aside, not a name that only looks like one:
+    ``srv[1]``) that hold the dataset ``own`` (resolved) and none of the ``kept`` files or
+    folders (a file there may be a link to a log elsewhere: its folder, not the file, is
+    resolved)."""
     holders = [
         str(item)
         for item in paths
-        if fixed_part(item) == Path(item) and own.is_relative_to(Path(item).resolve())
+        if named_part(item) == Path(item) and own.is_relative_to(Path(item).resolve())
     ]
     if not holders:
         return []

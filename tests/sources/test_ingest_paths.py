@@ -392,6 +392,45 @@ def test_logs_named_inside_the_dataset_are_a_usage_error(
     assert sorted(p.name for p in (tmp_path / "srv").iterdir()) == ["logs"]
 
 
+@pytest.mark.parametrize("named", ["srv[1]/logs/access.log", "srv[1]/logs", "srv[1]"])
+def test_logs_named_inside_a_dataset_whose_name_looks_like_a_glob_are_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, named: str
+) -> None:
+    """The dataset `srv[1]`: a path named in it looked like a glob, whose folder (`.`) is not
+    in the dataset, and since a name that looks like a glob names itself (2026-11-30), its
+    file was read as one of the dataset's own and dropped: `"files": 0`, exit 0, the dataset's
+    state written. The usage error of any other name (exit 2), nothing written."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "srv[1]" / "logs").mkdir(parents=True)
+    _write(tmp_path / "srv[1]" / "logs" / "access.log", GOOD)
+    result = CliRunner().invoke(main, ["ingest", named, "--out", "srv[1]", "--json"])
+    assert result.exit_code == 2
+    assert result.output.splitlines()[-1] == (
+        f"Error: {named}: lies in the dataset being written (srv[1], or its quarantine), and a "
+        "dataset's files are never read as logs: move the logs out of srv[1], or write the "
+        "dataset elsewhere (--out)"
+    )
+    assert sorted(p.name for p in (tmp_path / "srv[1]").iterdir()) == ["logs"]
+
+
+def test_a_folder_whose_name_looks_like_a_glob_holding_only_the_dataset_warns_on_every_run(
+    tmp_path: Path,
+) -> None:
+    """`apislo ingest 'srv[1]' --out 'srv[1]/events'` with no log in `srv[1]`: from the
+    second run on (the dataset's own files found there, skipped) nothing was said, as for a
+    glob; the folder is named in a warning on every run, as `srv` is."""
+    srv = tmp_path / "srv[1]"
+    srv.mkdir()
+    args = ["ingest", str(srv), "--out", str(srv / "events"), "--format", "nginx-combined"]
+    warning = (
+        f"warning: {srv}: the folder holds no file (hidden ones and the dataset's own aside): "
+        "nothing was read from it\n"
+    )
+    for _ in range(2):
+        result = CliRunner().invoke(main, args)
+        assert (result.exit_code, result.stderr) == (0, warning)
+
+
 def test_the_python_api_refuses_logs_inside_the_dataset_or_its_quarantine(tmp_path: Path) -> None:
     dataset = tmp_path / "events"
     log = _write(tmp_path / "access.log", [GOOD[0], NOISE[0]])

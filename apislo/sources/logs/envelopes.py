@@ -103,6 +103,10 @@ def _docker(lines: pl.Series) -> pl.Series:
         logs = None
     if logs is None or len(logs) != len(lines):
         logs = pl.Series([_docker_log(line) for line in lines.to_list()], dtype=pl.String)
+    else:  # polars reads a high surrogate that no low half follows (``\ud83d``) as U+0000
+        odd = logs.str.contains("\x00", literal=True).fill_null(False).arg_true()
+        if len(odd):
+            logs = logs.scatter(odd, [_docker_log(line) for line in lines.gather(odd).to_list()])
     enveloped = logs.is_not_null()
     # one line out per line in: a newline inside a value (Docker splits its output at each
     # one, other writers of the format may not) stays escaped, as the envelope wrote it

@@ -303,9 +303,15 @@ _SECRET_COOKIES = (
 _URL_USERINFO = r'(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s"]+@'
 #: A credential logged without its name: an ``Authorization`` value alone (NGINX's
 #: ``"$http_authorization"``, HAProxy's ``capture request header Authorization`` in ``{...}``),
-#: ``Bearer`` or ``Basic`` and a token (RFC 7235's token68) of 8 characters or more. Group 1 is
-#: the scheme, which stays.
-_SCHEME_CREDENTIAL = r"(?i)\b((?:bearer|basic)\s+)[a-z0-9._~+/-]{8,}=*"
+#: ``Bearer`` or ``Basic`` and a token (RFC 7235's token68) of 8 characters or more, a ``/``
+#: in it escaped or not (``\/``, as PHP and Lua's cjson write one in JSON: the token's rest was
+#: kept in clear on 2026-11-30); the scheme a word, as for :data:`_SECRET_PARAM`, and not a
+#: path's last segment (``GET /plans/basic HTTP/1.1`` lost its protocol on 2026-11-30). Group
+#: 1 is what comes before the scheme (a character, or NGINX's escaped quote), group 2 the
+#: scheme, which stays.
+_SCHEME_CREDENTIAL = (
+    r"(?i)(^|[^a-z0-9_./%-]|\\x22)((?:bearer|basic)\s+)(?:[a-z0-9._~+/-]|\\/){8,}=*"
+)
 
 
 def scrub_line_secrets(text: pl.Expr) -> pl.Expr:
@@ -328,7 +334,7 @@ def scrub_line_secrets(text: pl.Expr) -> pl.Expr:
         .str.replace_all(_SECRET_COOKIES, "${1}${2}REDACTED")
         .str.replace_all(_SECRET_PARAM, "${1}${2}REDACTED")
         .str.replace_all(_URL_USERINFO, "${1}REDACTED@")
-        .str.replace_all(_SCHEME_CREDENTIAL, "${1}REDACTED")
+        .str.replace_all(_SCHEME_CREDENTIAL, "${1}${2}REDACTED")
         .map_batches(redact_tokens, return_dtype=pl.String, is_elementwise=True)
     )
 

@@ -79,6 +79,20 @@ def test_docker_lone_surrogate_is_a_replacement_character_not_a_crash():
     assert strip_envelope("docker", chunk) == "GET /caf\ufffd 200\ntwo\n".encode()
 
 
+def test_docker_lone_high_surrogate_is_a_replacement_character_in_an_all_json_chunk():
+    """A high surrogate that no low half follows (``\\ud83d``: a string cut inside an emoji by
+    a writer counting UTF-16 units) was read by polars as U+0000 when every line of the chunk
+    was JSON (as U+FFFD when one was not). Expected: U+FFFD on both lines that hold one, and a
+    whole pair read as the character it makes (U+1F600)."""
+    chunk = (
+        b'{"log":"GET /caf\\ud83d 200\\n","stream":"stdout","time":"t"}\n'
+        b'{"log":"GET /\\ud83d\\ude00 200\\n","stream":"stdout","time":"t"}\n'
+        b'{"log":"two\\uD83D\\n","stream":"stdout","time":"t"}\n'
+    )
+    expected = "GET /caf\ufffd 200\nGET /\U0001f600 200\ntwo\ufffd\n".encode()
+    assert strip_envelope("docker", chunk) == expected
+
+
 def test_docker_newline_inside_a_value_keeps_one_line_per_line():
     """A value holding a newline before its last character (Docker never writes one; a writer
     of the format that does not split its lines may) was cut into two lines, so the lines after

@@ -207,6 +207,32 @@ def test_a_credential_logged_without_its_name(line: str, redacted: str) -> None:
     assert scrub(line) == redacted
 
 
+@pytest.mark.parametrize(
+    ("line", "redacted"),
+    [
+        (  # a JSON writer escaping `/` (PHP, Lua's cjson): the rest after `\/` was kept
+            r'{"hdr":"Basic dXNlcjpw\/YXNzd29yZA=="}',
+            '{"hdr":"Basic REDACTED"}',
+        ),
+        (  # a JSON body logged by NGINX's default escaping: `\x22` before the scheme
+            r"body={\x22hdr\x22:\x22Bearer abcdefghij\x22}",
+            r"body={\x22hdr\x22:\x22Bearer REDACTED\x22}",
+        ),
+    ],
+)
+def test_a_credential_without_its_name_escaped_in_json(line: str, redacted: str) -> None:
+    """Kept in clear on 2026-11-30: the first from `\\/` on (its token ended at the
+    backslash), the second all of its token (no word boundary between `\\x22` and `Bearer`)."""
+    assert scrub(line) == redacted
+
+
+def test_a_path_ending_in_basic_or_bearer_keeps_its_protocol() -> None:
+    """`/plans/basic HTTP/1.1`: the protocol, 8 token characters after the word `basic`, was
+    written `REDACTED` (2026-11-30). A path's segment is no scheme: the line is kept."""
+    line = '1.2.3.4 - - [x] "GET /v1/plans/basic HTTP/1.1" 200 5 "POST /auth/Bearer HTTP/2.0"'
+    assert scrub(line) == line
+
+
 def test_schemes_without_a_token_are_kept() -> None:
     line = "basic plan; Bearer; bearer token missing; eyJ alone; Basic-Auth: off"
     assert scrub(line) == line
