@@ -372,45 +372,32 @@ def test_a_name_that_looks_like_a_pattern_and_matches_none_names_itself(tmp_path
         apislo.read_logs(tmp_path / "access[2].log")
 
 
-@pytest.mark.parametrize("named", ["srv/logs/access.log", "srv/logs", "srv/logs/*.log", "srv"])
+@pytest.mark.parametrize(
+    ("out", "named"),
+    [
+        *(("srv", named) for named in ("srv/logs/access.log", "srv/logs", "srv/logs/*.log", "srv")),
+        *(("srv[1]", named) for named in ("srv[1]/logs/access.log", "srv[1]/logs", "srv[1]")),
+    ],
+)
 def test_logs_named_inside_the_dataset_are_a_usage_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, named: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, out: str, named: str
 ) -> None:
     """`ingest srv/logs/access.log --out srv` gave `"files": 0` and exit 0: the file was dropped
     as one of the dataset's own. A path named in the dataset's folder (a glob's folder too) is a
-    usage error (exit 2) saying so, and nothing is written."""
+    usage error (exit 2) saying so, and nothing is written. So is one in a dataset whose name
+    looks like a glob (`srv[1]`), which names itself: its folder is the dataset's, not the
+    glob's (`.`)."""
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "srv" / "logs").mkdir(parents=True)
-    _write(tmp_path / "srv" / "logs" / "access.log", GOOD)
-    result = CliRunner().invoke(main, ["ingest", named, "--out", "srv", "--json"])
+    (tmp_path / out / "logs").mkdir(parents=True)
+    _write(tmp_path / out / "logs" / "access.log", GOOD)
+    result = CliRunner().invoke(main, ["ingest", named, "--out", out, "--json"])
     assert result.exit_code == 2
     assert result.output.splitlines()[-1] == (
-        f"Error: {named}: lies in the dataset being written (srv, or its quarantine), and a "
-        "dataset's files are never read as logs: move the logs out of srv, or write the dataset "
-        "elsewhere (--out)"
-    )
-    assert sorted(p.name for p in (tmp_path / "srv").iterdir()) == ["logs"]
-
-
-@pytest.mark.parametrize("named", ["srv[1]/logs/access.log", "srv[1]/logs", "srv[1]"])
-def test_logs_named_inside_a_dataset_whose_name_looks_like_a_glob_are_a_usage_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, named: str
-) -> None:
-    """The dataset `srv[1]`: a path named in it looked like a glob, whose folder (`.`) is not
-    in the dataset, and since a name that looks like a glob names itself (2026-11-30), its
-    file was read as one of the dataset's own and dropped: `"files": 0`, exit 0, the dataset's
-    state written. The usage error of any other name (exit 2), nothing written."""
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "srv[1]" / "logs").mkdir(parents=True)
-    _write(tmp_path / "srv[1]" / "logs" / "access.log", GOOD)
-    result = CliRunner().invoke(main, ["ingest", named, "--out", "srv[1]", "--json"])
-    assert result.exit_code == 2
-    assert result.output.splitlines()[-1] == (
-        f"Error: {named}: lies in the dataset being written (srv[1], or its quarantine), and a "
-        "dataset's files are never read as logs: move the logs out of srv[1], or write the "
+        f"Error: {named}: lies in the dataset being written ({out}, or its quarantine), and a "
+        f"dataset's files are never read as logs: move the logs out of {out}, or write the "
         "dataset elsewhere (--out)"
     )
-    assert sorted(p.name for p in (tmp_path / "srv[1]").iterdir()) == ["logs"]
+    assert sorted(p.name for p in (tmp_path / out).iterdir()) == ["logs"]
 
 
 def test_a_folder_whose_name_looks_like_a_glob_holding_only_the_dataset_warns_on_every_run(
