@@ -95,7 +95,9 @@ def sweep(folder: str | os.PathLike[str]) -> None:
     """Remove the working folders of dead processes in ``folder``: their :data:`RUN_LOCK` is
     free (or missing) and they are older than :data:`FRESH_S`; where the file system keeps no
     locks, untouched for :data:`STALE_RUN_S`. A publication such a process left half done is
-    rolled back first. A folder that cannot be removed (no permission) is left."""
+    rolled back first. A folder that cannot be removed (no permission) is left, and so is a
+    ``.run-*`` folder that is no working folder (it holds files but no :data:`RUN_LOCK`: the
+    user's own; a link)."""
     for work in Path(folder).glob(f"{WORK_PREFIX}*"):
         with suppress(OSError):  # (gone meanwhile: another sweep removed it; or not ours)
             _remove_if_dead(work)
@@ -111,8 +113,10 @@ def _remove_if_dead(work: Path) -> None:
     """Roll back and remove the working folder ``work`` if its process is dead."""
     from apislo.report.lock import is_locked
 
+    if not _is_work_folder(work):
+        return
     age_s = time.time() - work.stat().st_mtime
-    if not work.is_dir() or age_s < FRESH_S:
+    if age_s < FRESH_S:
         return
     try:
         dead = not is_locked(work / RUN_LOCK)
@@ -121,6 +125,17 @@ def _remove_if_dead(work: Path) -> None:
     if dead:
         _roll_back(work)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _is_work_folder(path: Path) -> bool:
+    """Whether ``path`` is a working folder of :func:`work_folder`, not one of the user's named
+    alike (``reports/.run-notes``): a folder, not a link to one, that holds :data:`RUN_LOCK`
+    (made right after the folder, also where the file system keeps no locks) or nothing (its
+    process died before making it)."""
+    if path.is_symlink() or not path.is_dir():
+        return False
+    names = os.listdir(path)
+    return RUN_LOCK in names or not names
 
 
 def atomic_write_texts(

@@ -131,9 +131,31 @@ def test_run_due_removes_what_dead_runs_left_in_a_removed_jobs_folder(tmp_path: 
     for work in (gone, going):
         work.mkdir(parents=True)
         (work / "executed.ipynb").write_text("{}")
+    (gone / "run.lock").write_text("4242")  # (its process, dead, held it)
     (tmp_path / "scheduled").mkdir()
     with file_lock(going / "run.lock"):
         _age(gone.parent)
         _age(going.parent)
         assert run_due(tmp_path / "scheduled", tmp_path / "reports", datetime.now(UTC)) == []
         assert (not gone.exists(), going.is_dir()) == (True, True)
+
+
+def test_run_due_leaves_the_users_folders_named_like_working_folders(tmp_path: Path) -> None:
+    """A `.run-*` folder with no `run.lock` is no working folder of apislo's (each gets its
+    lock file right after it is made): `run-due`, sweeping every folder of the reports, leaves
+    it, and a link named so, with what they hold. Until 2026-11-30 it removed them once a minute
+    old."""
+    from apislo.schedule.run import run_due
+
+    reports, outside = tmp_path / "reports", tmp_path / "outside"
+    notes, cache = reports / ".run-notes", reports / "team" / ".run-cache"
+    for folder in (notes, cache, outside):
+        folder.mkdir(parents=True)
+        (folder / "mine.txt").write_text("kept")
+    (reports / ".run-link").symlink_to(outside, target_is_directory=True)
+    (tmp_path / "scheduled").mkdir()
+    for folder in (reports, reports / "team"):
+        _age(folder, 3600.0)
+    assert run_due(tmp_path / "scheduled", reports, datetime.now(UTC)) == []
+    kept = [notes / "mine.txt", cache / "mine.txt", reports / ".run-link" / "mine.txt"]
+    assert [path.read_text() for path in kept] == ["kept", "kept", "kept"]

@@ -183,6 +183,7 @@ def test_a_killed_runs_working_folder_is_removed_by_the_next_run(tmp_path: Path)
     for folder in (old, live):
         folder.mkdir()
         (folder / "executed.ipynb").write_text("{}")
+    (old / "run.lock").write_text("4242")  # (its process, dead, held it)
     two_days_ago = time.time() - 2 * 24 * 3600
     os.utime(old, (two_days_ago, two_days_ago))
     run_report(NOTEBOOKS / "good.ipynb", {"n": 3}, tmp_path / "report.html")
