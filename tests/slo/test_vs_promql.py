@@ -180,8 +180,8 @@ def test_a_step_not_longer_than_the_scrape_interval_is_refused(env_url: str) -> 
 #: At a 90 s step over [01:00, 02:00), "jit" (60 s scrapes at :17) has 40 intervals starting 0,
 #: 90, 180 ... s after 01:00; the even ones hold two samples (17 s and 77 s in), the odd ones one
 #: (47 s in). Checked: the 39 intervals ending 01:01:30 ... 01:58:30 (the last has no next), of
-#: which the 19 odd ones hold one sample: 19/39 = 49 %. The scrape interval is the shortest gap
-#: between two samples, 60 s: a step of at least 2m. ("miss" at :17 too is the same there.)
+#: which the 19 odd ones hold one sample: 19/39 = 49 %. The scrape interval is the lower quartile
+#: of the gaps between samples, 60 s: a step of at least 2m. ("miss" at :17 too is the same there.)
 LONE = (
     "49% of the 90s intervals hold one sample of http_requests_total (where increase() needs "
     "two, so they count no request): the step is shorter than twice the scrape interval (about "

@@ -165,7 +165,8 @@ def _check_two_samples(
     ``whole`` on) but the last, at most the last :data:`_CHECKED_INTERVALS`, and only over
     those whose intervals before and after hold samples too: a series born, ended or in a
     scrape gap there is fine. The series with the largest share decides, and when it is not 0,
-    the scrape interval of the series with such intervals (:func:`_scrape_interval`). A series
+    whether the scrape interval of the series with such intervals fits the step
+    (:func:`_fitting_share`; worked out, :func:`_scrape_interval`, only to refuse). A series
     whose value does not change in the window (idle, :func:`_counting`) loses no request and
     is left out: until 2026-11-29 one scraped every 60 s beside busy ones scraped every 15 s
     refused a 110s step. The scrape interval is the lower quartile of a series' gaps
@@ -196,29 +197,40 @@ def _check_two_samples(
     lone = f"(({samples(1)} < bool 2) and {samples(2)} and {samples(0)})[{_range(span)}:{step}]"
     share = f"sum_over_time({lone}) / clamp_min(count_over_time({lone}), {_LEAST_CHECKED})"
 
-    def too_short(only: str) -> tuple[float, int | None]:
-        """The largest share among the series ``only`` keeps (`` and`` a condition; ``""``:
-        all), and the scrape interval to name, or ``None`` to let the step through."""
-        found = prom.query(f"max({share}{only})", at=last)
-        worst = float(found["value"].iloc[0]) if len(found) else 0.0
-        if worst <= 0:
-            return worst, None
-        # (over the samples of the intervals checked: back to the start of the one before the
-        # first)
-        gaps = span + 3 * width
-        which = f"(sum_over_time({lone}) > 0){only} unless {_fits(counter, gaps, step_s)}"
-        gap_s = _scrape_interval(prom, counter, which, last, gaps, step_s)
-        if gap_s is not None:
-            return worst, math.ceil(gap_s)
-        if worst > _MAX_LONE_SHARE:
-            # share = 2 - step / scrape interval, give or take one interval of those checked
-            return worst, round(step_s / (2 - min(worst + width / (span + width), 1.0)))
-        return worst, None
+    # (the gaps over the samples of the intervals checked: back to the start of the one before
+    # the first)
+    gaps = span + 3 * width
 
-    worst, scrape_s = too_short("")
-    if scrape_s is not None:  # (idle series left out only now: that reads the whole window)
-        worst, scrape_s = too_short(f" and {_counting(counter, whole, last, step_s)}")
-    if scrape_s is None:
+    def worst_share(only: str) -> float:
+        """The largest share among the series ``only`` keeps (`` and`` a condition; ``""``:
+        all)."""
+        found = prom.query(f"max({share}{only})", at=last)
+        return float(found["value"].iloc[0]) if len(found) else 0.0
+
+    def misfits(only: str) -> str:
+        """PromQL: the series ``only`` keeps that have intervals holding one sample and a
+        scrape interval that does not fit twice in the step (:func:`_fitting_share`)."""
+        return f"(sum_over_time({lone}) > 0){only} and {_fitting_share(counter, gaps, step_s, '<')}"
+
+    worst = worst_share("")
+    if worst <= 0:
+        return
+    if worst <= _MAX_LONE_SHARE and not len(prom.query(f"count({misfits('')})", at=last)):
+        return  # (missed scrapes at a step that fits, the everyday case: one pass over the gaps)
+    # (idle series left out only now, as that reads the whole window, and the scrape interval
+    # to name worked out only now, as that reads the gaps three times: until 2026-11-30 it was
+    # as soon as an interval held one sample, which tripled the checks' time on a missed scrape)
+    counting = f" and {_counting(counter, whole, last, step_s)}"
+    worst = worst_share(counting)
+    if worst <= 0:
+        return
+    gap_s = _scrape_interval(prom, counter, misfits(counting), last, gaps, step_s)
+    if gap_s is not None:
+        scrape_s = math.ceil(gap_s)
+    elif worst > _MAX_LONE_SHARE:
+        # share = 2 - step / scrape interval, give or take one interval of those checked
+        scrape_s = round(step_s / (2 - min(worst + width / (span + width), 1.0)))
+    else:
         return
     raise ConfigError(
         f"{worst:.0%} of the {step} intervals hold one sample of {profile.requests} (where "
@@ -367,11 +379,20 @@ def _gaps(counter: str, span: pd.Timedelta, step_s: int, only: str = "") -> str:
 
 def _fits(counter: str, span: pd.Timedelta, step_s: int) -> str:
     """PromQL condition (parenthesised), evaluated at the end of ``span``: the series of
-    ``counter`` whose scrape interval fits twice in a step of ``step_s`` seconds (within
-    :data:`_STEP_TOLERANCE`), as at least :data:`_TYPICAL_SHARE` of their gaps in the ``span``
-    do (:func:`_gaps`; as many as gaps, half steps holding samples)."""
+    ``counter`` whose scrape interval fits twice in a step of ``step_s`` seconds
+    (:func:`_fitting_share`)."""
+    return _fitting_share(counter, span, step_s, ">=")
+
+
+def _fitting_share(counter: str, span: pd.Timedelta, step_s: int, compare: str) -> str:
+    """PromQL condition (parenthesised), evaluated at the end of ``span``, on the share of the
+    gaps of each series of ``counter`` in the ``span`` (:func:`_gaps`; as many as gaps, half
+    steps holding samples) that fit twice in a step of ``step_s`` seconds (within
+    :data:`_STEP_TOLERANCE`): ``compare`` (``">="``, ``"<"``) to :data:`_TYPICAL_SHARE`. Its
+    scrape interval fits when that share is at least :data:`_TYPICAL_SHARE`; a series with no
+    gaps there (its samples more than 5 minutes apart) is selected by neither."""
     fitting = _gaps(counter, span, step_s, f" <= bool {_fitting_gap_s(step_s)!r}")
-    return f"(avg_over_time({fitting}) >= {_TYPICAL_SHARE!r})"
+    return f"(avg_over_time({fitting}) {compare} {_TYPICAL_SHARE!r})"
 
 
 def _scrape_interval(
