@@ -37,8 +37,8 @@ _reports = click.option(
     help="Reports directory (outputs, history.jsonl, index.html).",
 )
 _params = parameter_option(
-    "Parameter overriding every job's (repeatable), e.g. -p dataset data/demo; refused, "
-    "nothing run, unless the notebook of each job defines it."
+    "Parameter overriding every job's (repeatable), e.g. -p dataset data/demo; a job whose "
+    "notebook does not define it is not run (run and serve refuse it at once)."
 )
 
 
