@@ -75,6 +75,7 @@ from apislo.sources.logs.detect import MIN_SCORE, detect_format
 from apislo.sources.logs.envelopes import detect_envelope, records_end, strip_envelope
 from apislo.sources.logs.jsonlines import BOM
 from apislo.sources.logs.normalise import PathNamer, RouteMap, normalise, to_arrow
+from apislo.sources.parquet_writer import write_events
 from apislo.sources.quarantine import RejectSpool, dataset_root, quarantine_path
 
 if TYPE_CHECKING:  # pandas is imported on first use: `apislo ingest` does not need it
@@ -1428,7 +1429,7 @@ def _write_partitions(staging: Path, stem: str, events: pl.DataFrame, number: in
         target = folder / f"part-{stem}-{number}.parquet"
         with writing(target):
             folder.mkdir(parents=True, exist_ok=True)
-            part.write_parquet(target, compression="lz4")
+            write_events(part, target)
 
 
 def _write_journal(

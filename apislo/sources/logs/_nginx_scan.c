@@ -1510,6 +1510,91 @@ int64_t count_lines(const uint8_t *buf, int64_t start, int64_t stop)
     return count;
 }
 
+/* ------------------------------------------------------------------ Parquet's bit packing */
+
+/* Pack n values of `width` bits (1..32) back to back, least significant bit first (Parquet's
+ * bit-packed runs), padding to a whole group of 8 values with zeros; `out` holds
+ * ceil(n / 8) * width bytes. Returns the bytes written. */
+int64_t bit_pack(const uint32_t *values, int64_t n, int64_t width, uint8_t *out)
+{
+    const int64_t padded = (n + 7) / 8 * 8;
+    uint64_t acc = 0;
+    int64_t bits = 0, o = 0;
+    for (int64_t i = 0; i < padded; i++) {
+        acc |= (uint64_t)(i < n ? values[i] : 0) << bits;
+        bits += width;
+        while (bits >= 8) {
+            out[o++] = (uint8_t)acc;
+            acc >>= 8;
+            bits -= 8;
+        }
+    }
+    return o;
+}
+
+/* Dictionary-encode n 8-byte values (integers, or floats by their bits): codes[i] numbers
+ * the distinct values in order of first occurrence, firsts[c] is where value c first occurs
+ * (room for max_distinct entries). An open-addressing table (multiplicative hash, linear
+ * probing, at most half full) grows as values come. Returns the number of distinct values; -1
+ * when out of memory; -2 as soon as there are more than max_distinct. */
+static int hash_insert(uint64_t *keys, int32_t *slots, int64_t shift, uint64_t key, int32_t code)
+{
+    uint64_t h = (key * 0x9E3779B97F4A7C15ull) >> shift;
+    const uint64_t mask = (1ull << (64 - shift)) - 1;
+    while (slots[h] >= 0) {
+        if (keys[h] == key)
+            return slots[h];
+        h = (h + 1) & mask;
+    }
+    keys[h] = key;
+    slots[h] = code;
+    return -1;
+}
+
+int64_t hash_codes(const uint64_t *values, int64_t n, int64_t max_distinct, uint32_t *codes,
+                   int64_t *firsts)
+{
+    int64_t bits = 10, count = 0;
+    uint64_t *keys = malloc(sizeof(uint64_t) << bits);
+    int32_t *slots = malloc(sizeof(int32_t) << bits);
+    if (!keys || !slots)
+        goto oom;
+    memset(slots, 0xFF, sizeof(int32_t) << bits);
+    for (int64_t i = 0; i < n; i++) {
+        const int32_t found = hash_insert(keys, slots, 64 - bits, values[i], (int32_t)count);
+        if (found >= 0) {
+            codes[i] = (uint32_t)found;
+            continue;
+        }
+        if (count == max_distinct) {
+            free(keys);
+            free(slots);
+            return -2;
+        }
+        codes[i] = (uint32_t)count;
+        firsts[count++] = i;
+        if (2 * count > (1ll << bits)) { /* half full: twice the room, the values again */
+            bits++;
+            free(keys);
+            free(slots);
+            keys = malloc(sizeof(uint64_t) << bits);
+            slots = malloc(sizeof(int32_t) << bits);
+            if (!keys || !slots)
+                goto oom;
+            memset(slots, 0xFF, sizeof(int32_t) << bits);
+            for (int64_t c = 0; c < count; c++)
+                hash_insert(keys, slots, 64 - bits, values[firsts[c]], (int32_t)c);
+        }
+    }
+    free(keys);
+    free(slots);
+    return count;
+oom:
+    free(keys);
+    free(slots);
+    return -1;
+}
+
 /* ------------------------------------------------------------------ the (empty) Python module */
 
 static struct PyModuleDef module = {

@@ -57,10 +57,12 @@ __all__ = [
     "RULE_REST",
     "RULE_TIME_LOCAL",
     "RULE_TOKEN",
+    "bit_pack",
     "count_lines",
     "encode_spans",
     "find_any",
     "gather_strings",
+    "hash_codes",
     "scan_chunk",
 ]
 
@@ -112,6 +114,11 @@ def _declare(name: str, restype: type | None, *argtypes: type) -> Callable[..., 
 
 
 _find_any = _declare("find_any", _I64, _BYTES, _I64, _I64, _I64, _I64, _I64)
+_hash_codes = _declare(
+    "hash_codes", _I64, _array(np.uint64), _I64, _I64,
+    _array(np.uint32, out=True), _array(np.int64, out=True),
+)  # fmt: skip
+_bit_pack = _declare("bit_pack", _I64, _array(np.uint32), _I64, _I64, _array(np.uint8, out=True))
 _count_lines = _declare("count_lines", _I64, _BYTES, _I64, _I64)
 _scan_chunk = _declare(
     "scan_chunk", _I64,
@@ -270,3 +277,41 @@ def count_lines(buf: np.ndarray, start: int, stop: int) -> int:
     if start < 0 or stop > buf.shape[0]:
         raise ValueError(f"[{start}, {stop}) is not inside the {buf.shape[0]}-byte buffer")
     return _count_lines(buf, start, stop)
+
+
+def bit_pack(values: np.ndarray, width: int) -> bytes:
+    """``values`` (uint32, each below ``2**width``) packed in ``width`` bits each, least
+    significant bit first, in whole groups of 8 values (the last padded with zeros): the body
+    of a Parquet bit-packed run."""
+    if not 1 <= width <= 32:
+        raise ValueError(f"a bit width of {width} is not 1..32")
+    values = np.ascontiguousarray(values, dtype=np.uint32)
+    if width < 32 and values.shape[0] and int(values.max()) >> width:
+        raise ValueError(f"a value does not fit {width} bits")
+    out = np.empty((values.shape[0] + 7) // 8 * width, dtype=np.uint8)
+    _bit_pack(values, values.shape[0], width, out)
+    return out.tobytes()
+
+
+def hash_codes(values: np.ndarray, max_distinct: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Dictionary-encode 8-byte values (int64, uint64 or float64; floats by their bits, so
+    ``-0.0`` and ``0.0`` differ and each NaN is its own value).
+
+    Returns:
+        ``(codes, firsts)``: a uint32 code per value (0 for the first distinct value met, 1
+        for the next...) and for each code the index where its value first occurs; ``None``
+        when there are more than ``max_distinct`` distinct values (the work stops there).
+
+    Raises:
+        MemoryError: no memory left for the hash table.
+    """
+    values = np.ascontiguousarray(values).view(np.uint64)
+    n = values.shape[0]
+    codes = np.empty(n, dtype=np.uint32)
+    firsts = np.empty(min(n, max_distinct), dtype=np.int64)
+    count = _hash_codes(values, n, max_distinct, codes, firsts)
+    if count == -1:
+        raise MemoryError("no memory left for the dictionary of distinct values")
+    if count == -2:
+        return None
+    return codes, firsts[:count].copy()
