@@ -33,6 +33,7 @@ import numpy as np
 import polars as pl
 
 from apislo.sources.logs.arrow import to_polars
+from apislo.sources.logs.dictionary import local_categorical
 from apislo.sources.logs.nginx_kernel import bit_pack, hash_codes
 
 __all__ = ["write_events"]
@@ -59,7 +60,6 @@ _NUMBERS: dict[pl.DataType, tuple[type, int]] = {
     pl.Int64: (np.int64, _INT64),
     pl.Float64: (np.float64, _DOUBLE),
 }
-_NO_VALUES = (np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.int64))
 
 # Thrift compact protocol's field types.
 _T_TRUE, _T_FALSE, _T_BYTE, _T_I32, _T_I64, _T_BINARY, _T_LIST, _T_STRUCT = 1, 2, 3, 5, 6, 8, 9, 12
@@ -178,13 +178,6 @@ class _Column:
         self.maximum: bytes | None = None
 
 
-def _valid(series: pl.Series) -> np.ndarray | None:
-    """Row validity as booleans; ``None`` when no row is null."""
-    if series.null_count() == 0:
-        return None
-    return series.is_not_null().to_numpy()
-
-
 def _plain_strings(strings: pl.Series) -> bytes:
     """``strings`` (no nulls) as PLAIN ``BYTE_ARRAY`` values: each a 4-byte length, then its
     UTF-8 bytes."""
@@ -213,18 +206,19 @@ def _dictionary(column: _Column, codes: np.ndarray, plain: bytes, count: int) ->
 
 def _string_column(series: pl.Series, valid: np.ndarray | None) -> _Column:
     column = _Column(_BYTE_ARRAY)
-    if not isinstance(series.dtype, pl.Categorical):
-        series = series.cast(pl.Categorical)
+    if not isinstance(series.dtype, pl.Categorical):  # (categories of its own: freed with it)
+        series = series.cast(local_categorical())
     ids = series.to_physical()
     ids = (ids if valid is None else ids.drop_nulls()).to_numpy().astype(np.uint64)
-    codes, firsts = hash_codes(ids, ids.shape[0]) or _NO_VALUES
+    found = hash_codes(ids, ids.shape[0])
+    assert found is not None  # (never more distinct values than values)
+    codes, firsts = found
     rows = firsts if valid is None else np.flatnonzero(valid)[firsts]
     # the distinct values, in the order of their codes
     strings = series.gather(to_polars(rows)).cast(pl.String)
     _dictionary(column, codes, _plain_strings(strings), len(strings))
-    if len(strings):
-        column.minimum = str(strings.min()).encode()
-        column.maximum = str(strings.max()).encode()
+    column.minimum = str(strings.min()).encode()
+    column.maximum = str(strings.max()).encode()
     return column
 
 
@@ -275,16 +269,20 @@ def _int16_type(thrift: _Thrift) -> None:
 
 def _encode(series: pl.Series) -> _Column:
     dtype = series.dtype
-    valid = _valid(series)
-    if isinstance(dtype, pl.Categorical) or dtype == pl.String:
+    text = isinstance(dtype, pl.Categorical) or dtype == pl.String
+    if not text and dtype not in _NUMBERS:
+        raise TypeError(f"column {series.name!r}: {dtype} is not an event column type")
+    rows, nulls = series.len(), series.null_count()
+    valid = None if nulls == 0 else series.is_not_null().to_numpy()
+    if nulls == rows:  # (no value: the definition levels say it all)
+        column = _Column(_schema_type(dtype)[0])
+    elif text:
         column = _string_column(series, valid)
-    elif dtype in _NUMBERS:
+    else:
         values = series.to_physical().drop_nulls().to_numpy()
         column = _number_column(values.astype(_NUMBERS[dtype][0]), _NUMBERS[dtype][1])
-    else:
-        raise TypeError(f"column {series.name!r}: {dtype} is not an event column type")
-    column.nulls = series.null_count()
-    column.values = _levels(valid, series.len()) + column.values
+    column.nulls = nulls
+    column.values = _levels(valid, rows) + column.values
     return column
 
 

@@ -35,6 +35,7 @@ def _frame() -> pl.DataFrame:
                 dtype=pl.Datetime("us", "UTC"),
             ),
             "api": pl.Series(["orders", "users", "orders", None, "Ünïcode"], dtype=pl.Categorical),
+            "method": ["GET", "POST", None, "GET", "get"],  # String, not Categorical
             "status": pl.Series([200, 503, None, 200, 404], dtype=pl.Int16),
             "latency_s": [0.25, float("nan"), None, 1.5, 0.125],
             "bytes_out": pl.Series([None, None, 7, 2**40, 0], dtype=pl.Int64),
@@ -85,6 +86,7 @@ def test_a_written_file_reads_back_exactly(tmp_path: Path) -> None:
         T0.replace(second=9),
     ]
     assert [r["api"] for r in rows] == ["orders", "users", "orders", None, "Ünïcode"]
+    assert [r["method"] for r in rows] == ["GET", "POST", None, "GET", "get"]
     assert [r["status"] for r in rows] == [200, 503, None, 200, 404]
     latency = [r["latency_s"] for r in rows]
     assert latency[0] == 0.25 and math.isnan(latency[1]) and latency[2:] == [None, 1.5, 0.125]
@@ -99,18 +101,20 @@ def test_statistics_and_encodings(tmp_path: Path) -> None:
     target = tmp_path / "part.parquet"
     write_events(_frame(), target)
     group = pq.read_metadata(target).row_group(0)
-    columns = {group.column(i).path_in_schema: group.column(i) for i in range(6)}
+    columns = {group.column(i).path_in_schema: group.column(i) for i in range(7)}
     stats = {name: column.statistics for name, column in columns.items()}
     assert (stats["ts"].min, stats["ts"].max) == (T0.replace(second=1), T0.replace(second=9))
     assert (stats["api"].min, stats["api"].max) == ("orders", "Ünïcode")  # (UTF-8 byte order)
+    assert (stats["method"].min, stats["method"].max) == ("GET", "get")
     assert (stats["status"].min, stats["status"].max, stats["status"].null_count) == (200, 503, 1)
     # NaN is no bound
     assert (stats["latency_s"].min, stats["latency_s"].max) == (0.125, 1.5)
     assert (stats["bytes_out"].min, stats["bytes_out"].max) == (0, 2**40)
     assert stats["consumer"].null_count == 5 and not stats["consumer"].has_min_max
     assert all(column.compression == "UNCOMPRESSED" for column in columns.values())
-    # strings always have a dictionary; numbers when at most a quarter are distinct (not here)
-    assert columns["api"].has_dictionary_page and columns["consumer"].has_dictionary_page
+    # strings have a dictionary, numbers when at most a quarter are distinct (not here), and a
+    # column of nulls only none: its definition levels say it all
+    assert columns["api"].has_dictionary_page and not columns["consumer"].has_dictionary_page
     assert not columns["status"].has_dictionary_page
     assert not columns["ts"].has_dictionary_page
 
