@@ -279,8 +279,10 @@ def _encode(series: pl.Series) -> _Column:
     elif text:
         column = _string_column(series, valid)
     else:
-        values = series.to_physical().drop_nulls().to_numpy()
-        column = _number_column(values.astype(_NUMBERS[dtype][0]), _NUMBERS[dtype][1])
+        numpy_type, kind = _NUMBERS[dtype]
+        # (to_numpy of a column without nulls shares its memory; a query costs 0.1 ms)
+        values = (series if valid is None else series.to_physical().drop_nulls()).to_numpy()
+        column = _number_column(values.astype(numpy_type, copy=False), kind)
     column.nulls = nulls
     column.values = _levels(valid, rows) + column.values
     return column
