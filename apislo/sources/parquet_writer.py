@@ -12,15 +12,20 @@ DuckDB, Spark and every other Parquet reader):
 * ``Datetime("us", "UTC")``: ``INT64`` with the logical type ``TIMESTAMP(UTC, MICROS)``;
 * ``Categorical``/``String``: ``BYTE_ARRAY`` ``STRING``, a dictionary page (``PLAIN``) and
   indices (``RLE_DICTIONARY``);
-* ``Int16``: ``INT32`` ``INTEGER(16, signed)``, dictionary-encoded as the strings (status codes
-  and attempt counts repeat), ``Int64`` and ``Float64``: ``PLAIN``;
+* ``Int16``: ``INT32`` ``INTEGER(16, signed)``; ``Int64``; ``Float64``: ``DOUBLE``. Numbers
+  of any of these types (times too) are dictionary-encoded as the strings when at most a quarter
+  of them are distinct (status codes, latencies to the millisecond, sizes), else ``PLAIN``;
+* a column of nulls only (of any type): no dictionary page, a ``PLAIN`` data page of definition
+  levels only (fastparquet reads a page of 0 bytes as the rest of the column chunk);
 * every column ``OPTIONAL``, its definition levels in the RLE/bit-packed hybrid, and statistics
   (null count, minimum, maximum) so that readers skip files by ``ts``;
 * the frame's Arrow schema in ``ARROW:schema`` (as polars and pyarrow write it), so that polars
   reads the strings back as ``Categorical``, pyarrow as dictionaries, as from polars' files.
 
-Floats' statistics leave out NaN, as the format asks; a float column of NaN and nulls only has
-no minimum or maximum.
+Floats' statistics leave out NaN and give a zero bound as ``-0.0`` (minimum) or ``+0.0``
+(maximum), as the format asks; a float column of NaN and nulls only has no minimum or maximum.
+``created_by`` is ``apislo version X``, a shape parquet-mr (Spark) parses: it ignores the string
+statistics of files whose writer it cannot name.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from apislo import __version__
 from apislo.sources.logs.arrow import to_polars
 from apislo.sources.logs.dictionary import local_categorical
 from apislo.sources.logs.nginx_kernel import bit_pack, hash_codes
@@ -239,8 +245,10 @@ def _number_column(values: np.ndarray, kind: int) -> _Column:
     if kind == _DOUBLE:
         distinct = distinct[~np.isnan(distinct)]  # NaN is no bound
     if distinct.shape[0]:
-        column.minimum = distinct.min(keepdims=True).tobytes()
-        column.maximum = distinct.max(keepdims=True).tobytes()
+        low, high = distinct.min(keepdims=True), distinct.max(keepdims=True)
+        if kind == _DOUBLE:  # a zero bound is -0.0 as the minimum, +0.0 as the maximum
+            low, high = np.where(low == 0, -0.0, low), np.where(high == 0, 0.0, high)
+        column.minimum, column.maximum = low.tobytes(), high.tobytes()
     return column
 
 
@@ -417,7 +425,7 @@ def write_events(frame: pl.DataFrame, target: Path) -> None:
         footer.binary(1, b"ARROW:schema")
         footer.binary(2, _arrow_schema(frame))
         footer.end()
-        footer.binary(6, b"apislo")
+        footer.binary(6, f"apislo version {__version__}".encode())
         footer.list(7, _T_STRUCT, len(columns))
         for _ in columns:
             footer.struct()  # ColumnOrder

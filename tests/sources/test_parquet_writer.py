@@ -112,6 +112,8 @@ def test_statistics_and_encodings(tmp_path: Path) -> None:
     assert (stats["bytes_out"].min, stats["bytes_out"].max) == (0, 2**40)
     assert stats["consumer"].null_count == 5 and not stats["consumer"].has_min_max
     assert all(column.compression == "UNCOMPRESSED" for column in columns.values())
+    # parquet-mr (Spark) ignores string statistics unless it parses "<app> version <x>"
+    assert pq.read_metadata(target).created_by == f"apislo version {apislo.__version__}"
     # strings have a dictionary, numbers when at most a quarter are distinct (not here), and a
     # column of nulls only none: its definition levels say it all
     assert columns["api"].has_dictionary_page and not columns["consumer"].has_dictionary_page
@@ -151,6 +153,75 @@ def test_many_strings_and_sparse_category_ids(tmp_path: Path) -> None:
     assert back["route"].cast(pl.String).to_list() == routes[::-1] + routes[:5]
     assert back["api"].cast(pl.String).to_list() == ["/r/69999", "/r/3"] * 35_002 + ["/r/3"]
     assert pq.read_metadata(target).row_group(0).column(1).statistics.min == "/r/3"
+
+
+def test_columns_of_nulls_only_have_no_empty_dictionary_page(tmp_path: Path) -> None:
+    """A dictionary of no values is a page of 0 bytes, and fastparquet (2026.9) reads a page of
+    0 bytes as the whole rest of the column chunk, then fails ("an integer is required") on every
+    file with an all-null column (most ingested chunks: consumer, termination...): such a column
+    is one ``PLAIN`` data page of definition levels."""
+    dtypes = [pl.Datetime("us", "UTC"), pl.Categorical, pl.String, pl.Int16, pl.Int64, pl.Float64]
+    frame = pl.DataFrame([pl.Series(f"c{i}", [None] * 9, dtype) for i, dtype in enumerate(dtypes)])
+    target = tmp_path / "part.parquet"
+    write_events(frame, target)
+    group = pq.read_metadata(target).row_group(0)
+    for i in range(len(dtypes)):
+        column = group.column(i)
+        assert not column.has_dictionary_page
+        assert column.encodings == ("PLAIN", "RLE")
+        assert column.statistics.null_count == 9 and not column.statistics.has_min_max
+    back = pl.read_parquet(target)
+    assert back.schema == frame.schema
+    assert back.null_count().row(0) == (9,) * len(dtypes)
+    assert pq.read_table(target).column("c1").type == pa.dictionary(pa.uint32(), pa.string())
+
+
+def test_a_zero_bound_of_floats_is_minus_zero_as_minimum_plus_zero_as_maximum(
+    tmp_path: Path,
+) -> None:
+    """Parquet's rule for float statistics (parquet.thrift, ColumnOrder): a minimum that is zero
+    is written -0.0, a maximum that is zero +0.0, whichever zeros the column holds; polars'
+    writer does the same."""
+    columns = {
+        "only_minus": [-0.0, -0.0, None],  # min -0.0, max +0.0
+        "only_plus": [0.0, 0.0, 0.0],  # min -0.0, max +0.0
+        "plus_up": [0.0, 2.5, float("nan")],  # min -0.0, max 2.5
+        "minus_down": [-1.0, -0.0, None],  # min -1.0, max +0.0
+        "repeated": [0.0, -0.0] * 20 + [None],  # (dictionary-encoded) min -0.0, max +0.0
+    }
+    expected = {
+        "only_minus": ("-0.0", "0.0"),
+        "only_plus": ("-0.0", "0.0"),
+        "plus_up": ("-0.0", "2.5"),
+        "minus_down": ("-1.0", "0.0"),
+        "repeated": ("-0.0", "0.0"),
+    }
+    for name, values in columns.items():
+        frame = pl.DataFrame({"latency_s": values})
+        ours, polars = tmp_path / f"{name}.parquet", tmp_path / f"{name}.polars.parquet"
+        write_events(frame, ours)
+        frame.write_parquet(polars, compression="lz4")
+        bounds = []
+        for path in (ours, polars):
+            stats = pq.read_metadata(path).row_group(0).column(0).statistics
+            bounds.append((repr(stats.min), repr(stats.max)))
+        assert bounds == [expected[name], expected[name]], name
+        assert pl.read_parquet(ours).equals(frame)  # (the values keep their signs)
+    repeated = pl.read_parquet(tmp_path / "repeated.parquet")["latency_s"].head(2).to_list()
+    assert [math.copysign(1, value) for value in repeated] == [1, -1]
+
+
+def test_string_columns_stay_out_of_polars_global_categories(tmp_path: Path) -> None:
+    """A ``String`` column is dictionary-encoded through categories of its own: polars' global
+    categories keep every string cast to them while any global ``Categorical`` lives (in ingest,
+    always), so writing strings that never repeat grew the process by each one."""
+    alive = pl.Series(["orders"], dtype=pl.Categorical)  # keeps the global categories alive
+    paths = [f"/write-events/unique/{i}" for i in range(1_000)]
+    target = tmp_path / "part.parquet"
+    write_events(pl.DataFrame({"path": paths}), target)
+    assert set(paths).isdisjoint(pl.Categories().to_series().to_list())
+    assert pl.read_parquet(target)["path"].to_list() == paths
+    assert alive.to_list() == ["orders"]
 
 
 def test_an_empty_frame_and_a_column_of_another_type(tmp_path: Path) -> None:
