@@ -67,6 +67,9 @@ _NUMBERS: dict[pl.DataType, tuple[type, int]] = {
     pl.Float64: (np.float64, _DOUBLE),
 }
 
+#: A page's content: bytes, or a NumPy array written from its memory.
+Buffer = bytes | np.ndarray
+
 # Thrift compact protocol's field types.
 _T_TRUE, _T_FALSE, _T_BYTE, _T_I32, _T_I64, _T_BINARY, _T_LIST, _T_STRUCT = 1, 2, 3, 5, 6, 8, 9, 12
 
@@ -148,26 +151,27 @@ def _uleb128(value: int) -> bytes:
     return bytes(out)
 
 
-def _hybrid(values: np.ndarray, width: int) -> bytes:
+def _nbytes(parts: list[Buffer]) -> int:
+    return sum(part.nbytes if isinstance(part, np.ndarray) else len(part) for part in parts)
+
+
+def _hybrid(values: np.ndarray, width: int) -> list[Buffer]:
     """``values`` (non-negative, below ``2**width``) in the RLE/bit-packed hybrid encoding: one
     repeated run when they are all equal, else one bit-packed run."""
     count = values.shape[0]
     if count == 0 or (values[0] == values).all():
         first = int(values[0]) if count else 0
-        return _uleb128(count << 1) + first.to_bytes((width + 7) // 8, "little")
-    return _uleb128((((count + 7) // 8) << 1) | 1) + bit_pack(values, width)
+        return [_uleb128(count << 1) + first.to_bytes((width + 7) // 8, "little")]
+    return [_uleb128((((count + 7) // 8) << 1) | 1), bit_pack(values, width)]
 
 
-def _levels(valid: np.ndarray | None, count: int) -> bytes:
+def _levels(valid: np.ndarray | None, count: int) -> list[Buffer]:
     """Definition levels (1: a value, 0: null), with their byte length in front."""
-    if valid is None:
-        body = _uleb128(count << 1) + b"\x01"
-    elif not valid.any():
-        body = _uleb128(count << 1) + b"\x00"
+    if valid is None or not valid.any():
+        body: list[Buffer] = [_uleb128(count << 1) + (b"\x00" if valid is not None else b"\x01")]
     else:
-        body = _uleb128((((count + 7) // 8) << 1) | 1)
-        body += np.packbits(valid, bitorder="little").tobytes()
-    return struct.pack("<I", len(body)) + body
+        body = [_uleb128((((count + 7) // 8) << 1) | 1), np.packbits(valid, bitorder="little")]
+    return [struct.pack("<I", _nbytes(body)), *body]
 
 
 class _Column:
@@ -177,14 +181,14 @@ class _Column:
 
     def __init__(self, kind: int) -> None:
         self.kind = kind
-        self.dictionary: tuple[bytes, int] | None = None  # (PLAIN values, count)
-        self.values = b""  # the data page's body after its definition levels
+        self.dictionary: tuple[Buffer, int] | None = None  # (PLAIN values, count)
+        self.values: list[Buffer] = []  # the data page's body, in pieces
         self.nulls = 0
         self.minimum: bytes | None = None
         self.maximum: bytes | None = None
 
 
-def _plain_strings(strings: pl.Series) -> bytes:
+def _plain_strings(strings: pl.Series) -> np.ndarray:
     """``strings`` (no nulls) as PLAIN ``BYTE_ARRAY`` values: each a 4-byte length, then its
     UTF-8 bytes."""
     array = strings.cast(pl.String).to_arrow()
@@ -200,14 +204,14 @@ def _plain_strings(strings: pl.Series) -> bytes:
     out[heads[:, None] + np.arange(4)] = lengths.astype("<u4").view(np.uint8).reshape(count, 4)
     owner = np.repeat(np.arange(count), lengths)
     out[np.arange(data.shape[0]) + 4 * (owner + 1)] = data
-    return out.tobytes()
+    return out
 
 
-def _dictionary(column: _Column, codes: np.ndarray, plain: bytes, count: int) -> None:
+def _dictionary(column: _Column, codes: np.ndarray, plain: Buffer, count: int) -> None:
     """Make ``column`` a dictionary page of ``count`` values (``plain``) and indices."""
     width = max(1, (count - 1).bit_length())
     column.dictionary = (plain, count)
-    column.values = bytes([width]) + _hybrid(codes, width)
+    column.values = [bytes([width]), *_hybrid(codes, width)]
 
 
 def _string_column(series: pl.Series, valid: np.ndarray | None) -> _Column:
@@ -239,7 +243,7 @@ def _number_column(values: np.ndarray, kind: int) -> _Column:
         found = hash_codes(wide, values.shape[0] // _DICTIONARY_SHARE)
     distinct = values if found is None else values[found[1]]
     if found is None:
-        column.values = values.tobytes()
+        column.values = [np.ascontiguousarray(values)]
     else:
         _dictionary(column, found[0], distinct.tobytes(), distinct.shape[0])
     if kind == _DOUBLE:
@@ -368,28 +372,34 @@ def write_events(frame: pl.DataFrame, target: Path) -> None:
             footer.end()
         footer.end()
     footer.int(3, rows, _T_I64)
+    pages = []  # per column: (dictionary page, its size, data page, its size)
+    for name, column in zip(frame.columns, columns, strict=True):
+        plain = [column.dictionary[0]] if column.dictionary is not None else []
+        sizes = (_nbytes(plain), _nbytes(column.values))
+        if max(sizes) > _MAX_PAGE_BYTES:
+            raise ValueError(f"column {name!r} holds more than a page's 2 GiB")
+        pages.append((plain, sizes[0], column.values, sizes[1]))
     with open(target, "wb") as out:
         out.write(_MAGIC)
         offset = len(_MAGIC)
         chunks = []
-        for name, column in zip(frame.columns, columns, strict=True):
+        for name, column, (plain, plain_size, values, size) in zip(
+            frame.columns, columns, pages, strict=True
+        ):
             start = offset
             dictionary_offset = None
             if column.dictionary is not None:
-                plain, count = column.dictionary
-                header = _page_header(len(plain), count, None)
+                header = _page_header(plain_size, column.dictionary[1], None)
                 dictionary_offset = offset
                 out.write(header)
-                out.write(plain)
-                offset += len(header) + len(plain)
+                out.writelines(plain)
+                offset += len(header) + plain_size
             data_offset = offset
-            if len(column.values) > _MAX_PAGE_BYTES:
-                raise ValueError(f"column {name!r} holds more than a page's 2 GiB")
             encoding = _PLAIN if column.dictionary is None else _RLE_DICTIONARY
-            header = _page_header(len(column.values), rows, encoding)
+            header = _page_header(size, rows, encoding)
             out.write(header)
-            out.write(column.values)
-            offset += len(header) + len(column.values)
+            out.writelines(values)
+            offset += len(header) + size
             chunks.append((name, column, start, dictionary_offset, data_offset, offset - start))
         footer.list(4, _T_STRUCT, 1)
         footer.struct()  # RowGroup

@@ -279,10 +279,10 @@ def count_lines(buf: np.ndarray, start: int, stop: int) -> int:
     return _count_lines(buf, start, stop)
 
 
-def bit_pack(values: np.ndarray, width: int) -> bytes:
+def bit_pack(values: np.ndarray, width: int) -> np.ndarray:
     """``values`` (uint32, each below ``2**width``) packed in ``width`` bits each, least
     significant bit first, in whole groups of 8 values (the last padded with zeros): the body
-    of a Parquet bit-packed run."""
+    of a Parquet bit-packed run, as uint8."""
     if not 1 <= width <= 32:
         raise ValueError(f"a bit width of {width} is not 1..32")
     values = np.ascontiguousarray(values, dtype=np.uint32)
@@ -290,7 +290,7 @@ def bit_pack(values: np.ndarray, width: int) -> bytes:
         raise ValueError(f"a value does not fit {width} bits")
     out = np.empty((values.shape[0] + 7) // 8 * width, dtype=np.uint8)
     _bit_pack(values, values.shape[0], width, out)
-    return out.tobytes()
+    return out
 
 
 def hash_codes(values: np.ndarray, max_distinct: int) -> tuple[np.ndarray, np.ndarray] | None:
