@@ -12,7 +12,8 @@ Credentials travel in query strings and path parameters (``?api_key=``, ``;jsess
 parameters that refuse them; :data:`SECRET_JSON_KEYS` adds the JSON members (headers) that carry
 them in JSON logs, and :data:`SECRET_NAME_PATTERN` names both, for lines kept aside.
 :func:`looks_secret` tells a name that may hold one (a report parameter's), :func:`is_secret_key`
-a key that does (in a URL's query, a header's name), for what must take none.
+a key that does (in a URL's query, a header's name), for what must take none; :data:`JWT` is the
+shape of a credential that needs no name (for the quarantine, routes and report parameters).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "HALF_PAIR",
+    "JWT",
     "LONE_SURROGATE",
     "MISSING_KEY",
     "SECRET_JSON_KEYS",
@@ -119,6 +121,9 @@ SECRET_KEY_PATTERN = _names_pattern(SECRET_QUERY_KEYS)
 #: headers of :data:`SECRET_JSON_KEYS` too (``cookie``, ``x-auth-token``): for text that names
 #: headers as well as parameters (a log line, a JSON member).
 SECRET_NAME_PATTERN = _names_pattern(tuple(dict.fromkeys((*SECRET_QUERY_KEYS, *SECRET_JSON_KEYS))))
+#: A JSON Web Token: header (a JSON object, so ``eyJ``), payload and signature (empty when
+#: unsigned), in base64url, joined by dots: a bearer credential whatever name it goes by.
+JWT = r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"
 #: Words that make a name look like a credential's (:func:`looks_secret`).
 _SECRET_WORDS = re.compile(
     r"token|secret|passw|pwd|api_?key|apikey|credential|auth|bearer|private_?key|cookie|session",

@@ -4,6 +4,7 @@ kernel (:func:`redact_credentials`)."""
 
 from __future__ import annotations
 
+import base64
 import keyword
 import re
 import symtable
@@ -15,11 +16,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from apislo.errors import ConfigError
-from apislo.text import is_secret_key
+from apislo.text import JWT, SECRET_NAME_PATTERN, is_secret_key
 
 __all__ = [
+    "URL_PATTERN",
     "check_defined",
     "check_parameters",
+    "credential_in",
     "defined_parameters",
     "parse_value",
     "redact_credentials",
@@ -30,12 +33,53 @@ __all__ = [
 #: after a character other than a letter, digit, ``_`` or ``/`` (``/a//b`` and ``x//y`` are
 #: paths, not URLs).
 _URL_START = r"(?:(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*+:|(?<![\w/]))//"
-_URL = re.compile(_URL_START + r"[^\s\"'<>]+", re.IGNORECASE)
+#: A URL in a text: from its start (:data:`_URL_START`) to a blank, a quote or an angle bracket.
+URL_PATTERN = re.compile(_URL_START + r"[^\s\"'<>]+", re.IGNORECASE)
 #: What ends a token given as the user alone, as :func:`_has_url_credentials` reads one.
 _NOT_IN_TOKEN = frozenset("?#\"'<>")
 #: A parameter's or key's name that a refusal shows (``X-Api-Key``): not one that may carry a
 #: value too (``api_key=...``, ``Authorization: Bearer ...``).
 _SHOWN_NAME = re.compile(r"[A-Za-z_][\w-]*\Z")
+#: apislo's own run ids, a report's (``20261130T024924Z-a1b2c3``:
+#: :func:`~apislo.report.runner.new_run_id`) and an ingest's (``20261130T024924-1a2b3c4d``, in
+#: its Parquet files' names): tokens by their shape (20 or more base64url characters mixing
+#: upper-case letters, lower-case letters and digits), which no credential has.
+_RUN_ID = re.compile(r"(?<![0-9])[0-9]{8}T[0-9]{6}Z?-[0-9a-f]{6,8}(?![A-Za-z0-9_])")
+#: A PromQL label matcher with a double-quoted value (``auth="basic"``, ``code=~"5.."``);
+#: group 1 is the label's name, group 2 the rest.
+_MATCHER = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)(\s*(?:=~|!~|!=|=)\s*"(?:[^"\\\n]|\\.)*")')
+#: A PromQL series selector: a metric name (where a word starts, so each word is tried once),
+#: then label matchers in braces (``http_requests_total{job="api", auth="basic"}``). A bare
+#: ``{name="value"}`` is not taken for one: such text may be a table (Lua's
+#: ``{password="..."}``).
+_SELECTOR = re.compile(
+    rf"(?<![A-Za-z0-9_:])[A-Za-z_:][A-Za-z0-9_:]*"
+    rf"\{{\s*{_MATCHER.pattern}(?:\s*,\s*{_MATCHER.pattern})*\s*,?\s*\}}"
+)
+#: What :func:`_set_aside` marks text with: two characters of Unicode's private use area, which
+#: no rule of the redaction takes for part of a name or a token.
+_MARKS = ("\ue000", "\ue001")
+#: A mark of :func:`_set_aside`; group 1 is its index.
+_MARK = re.compile(f"{_MARKS[0]}([0-9]+){_MARKS[1]}")
+#: What a refusal of a secret says to do instead.
+_USE_ENVIRONMENT = (
+    " Secrets are never passed as parameters (they would be saved in the notebook and shown in "
+    "the report): set it in the environment instead (e.g. APISLO_PROMETHEUS_TOKEN), where "
+    "apislo reads it."
+)
+#: A header line (``Name: value``) at the start of a text or after a comma or line break, named
+#: as a credential that apislo knows (:data:`~apislo.text.SECRET_NAME_PATTERN`).
+_HEADER_LINE = re.compile(rf"(?:^|[,\n])\s*(?:{SECRET_NAME_PATTERN})\s*:\s*\S", re.IGNORECASE)
+#: The Bearer or Basic scheme (any case, a word of its own: not ``/plans/basic``) and RFC
+#: 7235's token68 after it; group 1 is the scheme, group 2 the token.
+_SCHEME_CREDENTIAL = re.compile(
+    r"(?<![\w./-])(bearer|basic)\s+([A-Za-z0-9._~+/-]+=*)", re.IGNORECASE
+)
+#: A JSON Web Token where a run of base64url characters starts (not ``heyJude``).
+_JWT = re.compile(rf"(?<![\w-]){JWT}")
+#: A ``key=value`` pair as in a query string, its value not quoted, whose key is a credential's
+#: that apislo knows (:data:`~apislo.text.SECRET_NAME_PATTERN`).
+_KEY_VALUE = re.compile(rf"(?:^|[\s?&;#,])(?:{SECRET_NAME_PATTERN})=[^\s&;#,\"']", re.IGNORECASE)
 
 
 def _has_url_credentials(text: str) -> bool:
@@ -81,6 +125,13 @@ def redact_credentials(texts: Sequence[str]) -> list[str]:
     ``Authorization: Bearer``), JSON members and cookies, as the quarantine redacts log lines
     (:func:`~apislo.sources.logs.fields.scrub_line_secrets`).
 
+    Two things shaped like credentials are left as they are (:func:`_set_aside`): apislo's run
+    ids, which are tokens by their shape (``20261130T024924Z-a1b2c3``), and the label names of
+    PromQL selectors, which are a credential's names by theirs (``up{auth="basic"}``); a
+    credential in a matcher's value is still redacted by its shape (a token, ``Bearer ...``),
+    and a run id by the name before it (``token=``). Until 2026-11-30 both were written
+    ``REDACTED`` in a failed run's error.
+
     >>> redact_credentials(["at https://ann:pa/ss@prom.example/p;jsessionid=abc is down"])
     ['at https://REDACTED@prom.example/p;jsessionid=REDACTED is down']
     """
@@ -88,9 +139,39 @@ def redact_credentials(texts: Sequence[str]) -> list[str]:
 
     from apislo.sources.logs.fields import scrub_line_secrets
 
-    frame = pl.DataFrame({"text": list(texts)}, schema={"text": pl.String})
+    masked = [_set_aside(text) for text in texts]
+    frame = pl.DataFrame({"text": [text for text, _ in masked]}, schema={"text": pl.String})
     scrubbed = frame.select(scrub_line_secrets(pl.col("text")))["text"].to_list()
-    return [re.sub(r"\S+", _redact_userinfo, text) for text in scrubbed]
+    return [
+        _put_back(re.sub(r"\S+", _redact_userinfo, text), aside)
+        for text, (_, aside) in zip(scrubbed, masked, strict=True)
+    ]
+
+
+def _set_aside(text: str) -> tuple[str, list[str]]:
+    """``text`` with each of apislo's run ids (:data:`_RUN_ID`) and each label name of a PromQL
+    selector (:data:`_SELECTOR`) replaced by a mark (:data:`_MARKS` around its index), and what
+    they replaced, in order; ``text`` as it is when it holds a mark already (it is then
+    redacted whole, as before)."""
+    aside: list[str] = []
+    if _MARKS[0] in text or _MARKS[1] in text:
+        return text, aside
+
+    def mark(kept: str) -> str:
+        aside.append(kept)
+        return f"{_MARKS[0]}{len(aside) - 1}{_MARKS[1]}"
+
+    def mark_names(selector: re.Match[str]) -> str:
+        return _MATCHER.sub(lambda m: mark(m.group(1)) + m.group(2), selector.group())
+
+    text = _RUN_ID.sub(lambda found: mark(found.group()), text)
+    return _SELECTOR.sub(mark_names, text), aside
+
+
+def _put_back(text: str, aside: list[str]) -> str:
+    """``text`` with the marks of :func:`_set_aside` replaced by what they stood for (a mark
+    that redaction removed, as in ``token=REDACTED``, stays removed)."""
+    return _MARK.sub(lambda found: aside[int(found.group(1))], text)
 
 
 def _redact_userinfo(word: re.Match[str]) -> str:
@@ -116,7 +197,7 @@ def url_secret_key(text: str) -> str | None:
     >>> url_secret_key("https://prom.example/?accessToken=x"), url_secret_key("http://h:9090")
     ('accessToken', None)
     """
-    for match in _URL.finditer(text):
+    for match in URL_PATTERN.finditer(text):
         parts = urlsplit(match.group(0))
         fields = re.split(r"[&;]", parts.query) + re.split(r"[&;]", parts.fragment)
         fields += parts.path.split(";")[1:]
@@ -135,8 +216,10 @@ def check_parameters(parameters: Mapping[str, Any] | None) -> dict[str, Any]:
     ``Authorization``...), or a URL carrying credentials (``https://user:pw@host``, also
     scheme-relative as ``//user:pw@host``, or with a ``/`` in the password as
     ``https://user:p/w@host``, ``https://host/?token=...``,
-    ``https://host/#access_token=...``: see :func:`url_secret_key`), is refused, at any depth of
-    a list or mapping value too: ``{"source": {"password": ...}}`` is refused as
+    ``https://host/#access_token=...``: see :func:`url_secret_key`), or a value holding a
+    credential under any name (``Authorization: Bearer ...``, a JSON Web Token,
+    ``access_token=...``: see :func:`credential_in`; until 2026-11-30 they passed), is refused,
+    at any depth of a list or mapping value too: ``{"source": {"password": ...}}`` is refused as
     ``source.password``, ``{"sources": [{"token": ...}]}`` as ``sources[0].token`` (until
     2026-11-30 a key inside a value was not checked, and its secret reached the notebook and
     the report). No message quotes a value. Values come back as JSON holds them (the notebook's
@@ -146,7 +229,7 @@ def check_parameters(parameters: Mapping[str, Any] | None) -> dict[str, Any]:
     Raises:
         ConfigError: a name is not a Python identifier or is a keyword; a name or a key inside
             a value looks like a secret; or a value is (or holds) a URL with credentials or
-            holds itself (a YAML alias).
+            another credential (:func:`credential_in`), or holds itself (a YAML alias).
     """
     checked: dict[str, Any] = {}
     for name, value in (parameters or {}).items():
@@ -184,11 +267,7 @@ def _refuse_secret_name(parent: str | None, name: str) -> None:
     else:
         what = "a parameter name" if parent is None else f"a key in parameter {parent!r}"
         what += " (not shown: it may hold the secret)"
-    raise ConfigError(
-        f"{what} looks like a secret. Secrets are never passed as parameters "
-        "(they would be saved in the notebook and shown in the report): set it in the "
-        "environment instead (e.g. APISLO_PROMETHEUS_TOKEN), where apislo reads it."
-    )
+    raise ConfigError(f"{what} looks like a secret.{_USE_ENVIRONMENT}")
 
 
 def _plain(path: str, value: Any) -> Any:
@@ -201,15 +280,14 @@ def _plain(path: str, value: Any) -> Any:
     text, anything else JSON has no type for as its ``str()``.
 
     Raises:
-        ConfigError: a text in it (a mapping's key too) is a URL with credentials, named by the
-            path of the list or mapping holding it; or a mapping's key looks like a secret,
-            named by its path.
+        ConfigError: a text in it (a mapping's key too) is a URL with credentials or holds
+            another credential (:func:`credential_in`), named by the path of the list or mapping
+            holding it; or a mapping's key looks like a secret, named by its path.
     """
     if isinstance(value, Mapping):
         plain: dict[str, Any] = {}
         for key, item in value.items():
-            text = _plain(path, str(key))  # (first: a key that is a URL is never shown)
-            _refuse_secret_name(path, text)
+            text = _checked_text(path, str(key), key=True)
             plain[text] = _plain(f"{path}.{text}", item)
         return plain
     if isinstance(value, list | tuple | set | frozenset):
@@ -225,7 +303,17 @@ def _plain(path: str, value: Any) -> Any:
         return bool(value)  # (numpy's bool_, whose text "False" a notebook would take as true)
     if isinstance(value, Real):  # (numpy's int64 and float32: a notebook's `top` needs a number)
         return int(value) if isinstance(value, Integral) else float(value)
-    text = value.isoformat() if isinstance(value, date | time) else str(value)
+    return _checked_text(path, value.isoformat() if isinstance(value, date | time) else str(value))
+
+
+def _checked_text(path: str, text: str, *, key: bool = False) -> str:
+    """``text``, a value (or, with ``key``, a mapping's key) at ``path`` in the parameters, once
+    checked: no URL with credentials (first: a key that is one is never shown), no key named
+    like a secret (:func:`_refuse_secret_name`), no credential (:func:`credential_in`).
+
+    Raises:
+        ConfigError: naming ``path`` and what ``text`` holds, never quoting it.
+    """
     if _has_url_credentials(text) or url_secret_key(text):
         raise ConfigError(
             f"parameter {path!r} holds a URL with credentials (user:password@ or token@, or "
@@ -233,7 +321,61 @@ def _plain(path: str, value: Any) -> Any:
             "the URL without them (an @ of its path written as %40) and put the token in the "
             "environment (e.g. APISLO_PROMETHEUS_TOKEN)."
         )
+    if key:
+        _refuse_secret_name(path, text)
+    if found := credential_in(text):
+        raise ConfigError(f"parameter {path!r} holds a credential ({found}).{_USE_ENVIRONMENT}")
     return text
+
+
+def credential_in(text: str) -> str | None:
+    """What credential ``text`` (a parameter's value) holds, as a message names it, or ``None``:
+
+    * a header line (``Name: value``, at the start of ``text`` or after a comma or line break,
+      as ``$APISLO_PROMETHEUS_HEADERS`` and ``--header`` write one) named as a credential that
+      apislo knows, one of :data:`~apislo.text.SECRET_QUERY_KEYS` or
+      :data:`~apislo.text.SECRET_JSON_KEYS` in any case, with or without ``_`` or ``-``
+      (``Authorization``, ``X-Api-Key``, ``Cookie``, ``Token``, ``Key``; not ``Session`` or
+      ``X-Scope-OrgID``);
+    * a value of the Bearer or Basic scheme (:func:`_is_scheme_credential`);
+    * a JSON Web Token (:data:`~apislo.text.JWT`) where a run of base64url characters starts;
+    * a ``key=value`` pair as in a query string (after the start, a blank, ``?``, ``&``,
+      ``;``, ``#`` or ``,``; the value not quoted) whose key is such a name (``token=``,
+      ``access_token=``, ``apiKey=``, ``sig=``, ``jsessionid=``; not ``monkey=`` or
+      ``sort_key=``).
+
+    URLs with credentials are :func:`url_secret_key`'s and :func:`_has_url_credentials`'s.
+    Route names with ids (``/orders/{id}``, ``/users/42``), paths, ``Basic plan`` and PromQL
+    (``auth="basic"``: its value is quoted) hold none.
+
+    >>> credential_in("Authorization: Bearer abc.def.ghi"), credential_in("/orders/{id}")
+    ('a header line named like one, such as Authorization: or X-Api-Key:', None)
+    """
+    if _HEADER_LINE.search(text):
+        return "a header line named like one, such as Authorization: or X-Api-Key:"
+    for scheme in _SCHEME_CREDENTIAL.finditer(text):
+        if _is_scheme_credential(scheme.group(1), scheme.group(2)):
+            return "a value of the Bearer or Basic scheme, as an Authorization header sends it"
+    if _JWT.search(text):
+        return "a JSON Web Token, eyJ..."
+    if _KEY_VALUE.search(text):
+        return "a key=value pair named like one, such as token=... or api_key=..."
+    return None
+
+
+def _is_scheme_credential(scheme: str, token: str) -> bool:
+    """Whether ``token`` after ``scheme`` (``bearer`` or ``basic``, any case) is a credential,
+    not a word: for Basic, base64 of printable text holding a ``:`` (``user:password``:
+    ``Basic plan`` and ``Basic subscription`` are none); for Bearer, 20 characters or more, or
+    8 or more holding one that is no letter (``Bearer abc.def.ghi``; not ``Bearer
+    authentication``)."""
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(token, validate=True).decode()
+        except ValueError:  # (binascii.Error and UnicodeDecodeError both are)
+            return False
+        return ":" in decoded and decoded.isprintable()
+    return len(token) >= 20 or (len(token) >= 8 and not token.isalpha())
 
 
 def defined_parameters(nb: Any, notebook: str | Path) -> list[str] | None:

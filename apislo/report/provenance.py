@@ -8,38 +8,65 @@ renders both as the box at the top of every report.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from apislo.report.glue import record
+from apislo.report.params import URL_PATTERN
 from apislo.sources.prometheus.settings import check_url_userinfo
+from apislo.text import is_secret_key
 
 __all__ = ["PROVENANCE_KEY", "Provenance", "provenance_html", "record_provenance", "redact_url"]
 
 #: The :func:`~apislo.report.glue.record` name under which a notebook states its provenance.
 PROVENANCE_KEY = "apislo.provenance"
+#: A path parameter of a URL (``;jsessionid=abc`` in ``/p;jsessionid=abc/q``): group 1 is its
+#: name, and its value runs to the next ``;`` or ``/``.
+_PATH_PARAMETER = re.compile(r";([^;/=]*)=[^;/]*")
 
 
-def redact_url(url: str) -> str:
-    """A URL without user, password, query or fragment (they may hold tokens), scheme-relative
-    ones (``//bob:s3cret@host``) too; any other text (a dataset path) as it is.
+def redact_url(text: str) -> str:
+    """``text`` (a source: a dataset path, a URL, or a label holding one such as ``prometheus
+    https://host/prom``) with each URL in it shown without user, password, query or fragment
+    (they may hold tokens), scheme-relative ones (``//bob:s3cret@host``) too, and with the value
+    of each path parameter named like a credential (``;jsessionid=``, see
+    :func:`~apislo.text.is_secret_key`) written ``REDACTED``; the rest of the text as it is.
+    Until 2026-11-30 a text holding more than its URL (the label
+    :func:`~apislo.report.views.data_source` gives) was kept whole, and a URL's path parameters
+    always: a session id in ``$APISLO_PROMETHEUS_URL`` reached a report's provenance box.
 
     >>> redact_url("https://bob:s3cret@prom.example:9090/api?token=x")
     'https://prom.example:9090/api'
+    >>> redact_url("prometheus http://prom.example/p;jsessionid=abc")
+    'prometheus http://prom.example/p;jsessionid=REDACTED'
 
     Raises:
-        ConfigError: the URL has an ``@`` after its host, where a ``/``, ``?`` or ``#`` in a
+        ConfigError: a URL has an ``@`` after its host, where a ``/``, ``?`` or ``#`` in a
             password ends the host part (see
             :func:`~apislo.sources.prometheus.settings.check_url_userinfo`).
     """
+    return URL_PATTERN.sub(lambda found: _redacted(found.group()), text)
+
+
+def _redacted(url: str) -> str:
+    """One URL as :func:`redact_url` shows it; one without a host (``file:///data``) as it is."""
     parts = urlsplit(url)
     if not parts.netloc:
         return url
     check_url_userinfo(url, "a source URL")
     netloc = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    path = _PATH_PARAMETER.sub(_redacted_parameter, parts.path)
+    return urlunsplit((parts.scheme, netloc, path, "", ""))
+
+
+def _redacted_parameter(found: re.Match[str]) -> str:
+    """A path parameter (``;name=value``) with its value ``REDACTED`` when its name is a
+    credential's, else as it is."""
+    name = found.group(1)
+    return f";{name}=REDACTED" if is_secret_key(name) else found.group()
 
 
 def record_provenance(

@@ -27,6 +27,7 @@ from apislo.aggregate import merge_intervals, quantile_column
 from apislo.charts import MAX_CHART_INTERVALS, shown_text
 from apislo.errors import ConfigError
 from apislo.model import as_utc, number_label
+from apislo.report.provenance import redact_url
 from apislo.sources.prometheus.settings import TOKEN_ENV, URL_ENV, environment_options
 
 __all__ = [
@@ -140,7 +141,10 @@ def data_source(dataset: str, prometheus_url: str = "") -> tuple[Any, str]:
 
     Returns:
         ``(source, label)``: what :func:`apislo.slo.evaluate` accepts, and a name for the
-        provenance box (the URL without credentials; no connection setting).
+        provenance box (the URL without credentials, as
+        :func:`~apislo.report.provenance.redact_url` shows it: a ``;jsessionid=`` in its path
+        written ``;jsessionid=REDACTED``, where until 2026-11-30 it was kept; no connection
+        setting).
 
     Raises:
         ConfigError: no source, a connection setting refused (the message names its variable,
@@ -152,7 +156,7 @@ def data_source(dataset: str, prometheus_url: str = "") -> tuple[Any, str]:
         import apislo
 
         prom = apislo.prometheus(url, **environment_options())
-        return prom, f"prometheus {prom.url}"
+        return prom, f"prometheus {redact_url(prom.url)}"
     if not dataset:
         raise ConfigError(f"no data source: set the dataset parameter or ${PROMETHEUS_URL_ENV}")
     path = find_path(dataset)

@@ -84,9 +84,36 @@ def test_a_password_in_a_dead_workers_log_line_is_redacted(
         ("failed: token=abc, retrying", "failed: token=REDACTED, retrying"),
         ("a\nb https://u:p@h\n  c", "a\nb https://REDACTED@h\n  c"),  # line breaks stay
         ("as http(s)://USER:PASSWORD@HOST", "as http(s)://USER:PASSWORD@HOST"),  # no scheme
+        # still redacted beside what is left alone below: a run id by the name before it, a
+        # matcher's value by its shape, a bare {...} and free text by their names
+        ("token=20261130T024924Z-a1b2c3", "token=REDACTED"),
+        ('up{auth="Bearer abcdefgh12345"}', 'up{auth="Bearer REDACTED"}'),
+        ('up{auth="eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln"}', 'up{auth="REDACTED"}'),
+        ('{password="hunter2"}', "{password=REDACTED}"),
+        ('failed: auth="basic"', "failed: auth=REDACTED"),
     ],
 )
 def test_what_a_parameter_may_not_hold_is_redacted(text: str, redacted: str) -> None:
     from apislo.report.params import redact_credentials
 
     assert redact_credentials([text]) == [redacted]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the run 20261130T024924Z-a1b2c3 of slo-daily failed",  # a report's run id
+        "cannot read data/events/20261130T024924-1a2b3c4d-0.parquet",  # an ingest's
+        "Prometheus error 400 bad_data: parse error (query "
+        '\'sum(rate(http_requests_total{job="api", auth="basic"}[5m]))\' at 2026-11-30)',
+        'sum by (code) (rate(http_requests_total{auth=~"basic|digest",token_type!="x"}[5m]))',
+    ],
+)
+def test_run_ids_and_promql_label_matchers_are_left_alone(text: str) -> None:
+    """Found on 2026-11-30: apislo's own run ids are tokens by their shape (20 or more
+    base64url characters mixing upper-case letters, lower-case letters and digits), and a
+    PromQL label named like a credential (``auth``) looked like ``auth=<secret>``: a failed
+    run's error read ``the run REDACTED ...`` and ``{job="api", auth=REDACTED}``."""
+    from apislo.report.params import redact_credentials
+
+    assert redact_credentials([text]) == [text]

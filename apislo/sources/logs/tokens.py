@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from apislo.text import JWT
+
 __all__ = ["JWT", "REDACTED", "TOKEN_RUN", "is_token", "redact_tokens", "token_rows"]
 
 #: The base64url alphabet (RFC 4648's URL-safe one), as the body of a regex class.
@@ -35,9 +37,6 @@ _BASE64URL = "A-Za-z0-9_-"
 #: A run of base64url characters long enough to be a token's (when it mixes the three kinds of
 #: character: :func:`is_token`).
 TOKEN_RUN = rf"[{_BASE64URL}]{{20,}}"
-#: A JSON Web Token: header (a JSON object, so ``eyJ``), payload and signature (empty when
-#: unsigned), in base64url, joined by dots.
-JWT = rf"eyJ[{_BASE64URL}]+\.[{_BASE64URL}]+\.[{_BASE64URL}]*"
 #: An upper-case letter and a digit in one run of base64url characters, as a token's holds.
 _UPPER_AND_DIGIT = rf"[A-Z][{_BASE64URL}]*[0-9]|[0-9][{_BASE64URL}]*[A-Z]"
 #: An escape as NGINX (``\x22``) or JSON (``\u0022``, ``\n``, ``\t``, ``\\``...) writes a
