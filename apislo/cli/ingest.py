@@ -23,7 +23,6 @@ from apislo.sources.ingest import IngestReport, empty_folder_warning, ingest, li
 from apislo.sources.logs import format_names
 from apislo.sources.logs.base import ParseOptions
 from apislo.sources.quarantine import dataset_root, quarantine_path
-from apislo.zones import check_timezone
 
 
 class _Command(click.Command):
@@ -130,8 +129,7 @@ def command(
                 f"--log-format is the template of format nginx-custom; it cannot be read as "
                 f"--format {fmt} (drop one of them)"
             )
-        if tz is not None:
-            check_timezone(tz, "--tz")
+        options = ParseOptions(tz=tz, log_format=log_format)  # (refuses a bad --tz)
         unlisted: dict[str, IngestError] = {}
         try:
             files = list_logs(paths, dataset, unlisted, empty)
@@ -144,7 +142,7 @@ def command(
                     [*files, *unlisted],  # (the run tries those folders again: refused)
                     dataset,
                     fmt,
-                    ParseOptions(tz=tz, log_format=log_format),
+                    options,
                     route_map,
                     max_reject_rate,
                     on_progress=bar.update,

@@ -383,14 +383,20 @@ def read_logs(
     Args:
         paths: files, globs or directories (``.gz`` and rotated logs included).
         format: a format name (``apislo ingest --help`` lists them) or ``"auto"``.
-        tz: IANA time zone for formats whose timestamps carry none (HAProxy, syslog).
+        tz: IANA time zone for formats whose timestamps carry none (HAProxy, syslog);
+            without one they are read as UTC, with a warning, as ``apislo ingest`` warns.
         log_format: an NGINX ``log_format`` body; implies ``format="nginx-custom"``.
         route_map: a route-map YAML file or :class:`RouteMap`.
+
+    Raises:
+        ConfigError: ``tz`` is no IANA zone (an empty one neither), whatever the logs' format,
+            as ``apislo ingest --tz`` (until 2026-11-30 ``tz=""`` read zone-less times as UTC
+            without a warning).
 
     Example:
         >>> events = apislo.read_logs("logs/*.log", tz="Europe/Paris")  # doctest: +SKIP
     """
-    options = ParseOptions(tz=tz, log_format=log_format)
+    options = ParseOptions(tz=tz, log_format=log_format)  # (refuses a bad tz first)
     rmap = _route_map(route_map)
     files = expand_paths(paths)
     tables: list[pa.Table] = []
@@ -399,7 +405,9 @@ def read_logs(
         head = read_content_head(path)
         if not head.data:  # empty (a log just rotated) or only NULs: no line, as ingest skips it
             continue
-        _, _, chunks = iter_file(path, format, options, rmap, start_offset=head.start)
+        fmt_name, _, chunks = iter_file(path, format, options, rmap, start_offset=head.start)
+        if (warning := _zone_warning(path, fmt_name, options)) is not None:
+            warnings.warn(warning, stacklevel=2)
         for result in chunks:
             tables.append(to_arrow(result.events))
             rejected.update(result.rejects["reason"].to_list())
@@ -414,6 +422,14 @@ def read_logs(
             stacklevel=2,
         )
     return frame
+
+
+def _zone_warning(path: Path, fmt_name: str, options: ParseOptions) -> str | None:
+    """The warning for ``path``, read in format ``fmt_name``, when its times carry no zone
+    (HAProxy's) and ``options`` give none: they are read as UTC. ``None`` otherwise."""
+    if options.tz is not None or not get_format(fmt_name, options).zoneless:
+        return None
+    return f"{path}: {fmt_name} timestamps carry no time zone; read as UTC (pass --tz ZONE)"
 
 
 def empty_folder_warning(folder: str) -> str:
@@ -687,10 +703,8 @@ class _Run:
             sink=partial(_write_partitions, staging, f"{self.run_id}-{segment}"),
             end_offset=end_offset,
         )
-        if get_format(fmt_name, self.options).zoneless and self.options.tz is None:
-            report.warnings.append(
-                f"{path}: {fmt_name} timestamps carry no time zone; read as UTC (pass --tz ZONE)"
-            )
+        if (warning := _zone_warning(path, fmt_name, self.options)) is not None:
+            report.warnings.append(warning)
         spool = RejectSpool(staging / "rejects.jsonl")
         try:
             lines, records, offset = _take_chunks(

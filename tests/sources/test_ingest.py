@@ -745,6 +745,23 @@ def test_cli_refuses_a_bad_tz_even_when_the_lines_carry_their_offset(
     assert not dataset.exists()
 
 
+@pytest.mark.parametrize("tz", ["Bad/Zone", ""])
+def test_python_refuses_a_bad_tz_as_the_cli_does(tmp_path: Path, tz: str) -> None:
+    """``read_logs(..., tz="")`` read zone-less times as UTC without a word, and a bad zone
+    passed unnoticed in logs whose lines carry their offset, from ``read_logs`` and ``ingest``
+    alike, until 2026-11-30: now both refuse it with the CLI's message, creating nothing."""
+    log = _write(tmp_path / "access.log", GOOD)  # NGINX combined: "+0100" on each line
+    dataset = tmp_path / "events"
+    message = f"--tz {tz!r}: unknown time zone; pass an IANA name such as Europe/Paris or UTC"
+    with pytest.raises(ConfigError) as caught:
+        apislo.read_logs(log, tz=tz)
+    assert str(caught.value) == message
+    with pytest.raises(ConfigError) as caught:
+        ingest([log], dataset, options=ParseOptions(tz=tz))
+    assert str(caught.value) == message
+    assert not dataset.exists()
+
+
 def test_cli_refuses_a_log_format_with_another_format(tmp_path: Path) -> None:
     """--log-format with --format nginx-timed was silently ignored (the lines read as
     nginx-timed): a usage error (exit 2) names both, and nothing is created."""

@@ -487,14 +487,22 @@ struct outputs {
     int64_t width;
 };
 
-/* METHOD TARGET PROTO -> 1 with the end of the method and of the target; else 0. */
+/* Whether c is an ASCII letter, of either case: setting bit 5 makes 'A'-'Z' 'a'-'z', and no
+ * other byte ('@', '[', '`', '{'...) a lower-case letter. */
+static inline int is_letter(uint8_t c)
+{
+    return (uint8_t)((c | 32) - 97) <= 25;
+}
+
+/* METHOD TARGET PROTO -> 1 with the end of the method and of the target; else 0. The method
+ * is a letter of either case, then letters, '_' and '-'. */
 static inline int request(const uint8_t *buf, int64_t s, int64_t e, const struct program *prog,
                           int64_t *m_end, int64_t *t_end)
 {
     int64_t p = s;
     for (; p < e; p++) {
         const uint8_t c = buf[p];
-        if (!((c >= 65 && c <= 90) || ((c == 95 || c == 45) && p > s)))
+        if (!(is_letter(c) || ((c == 95 || c == 45) && p > s)))
             break;
     }
     if (p == s || p >= e || buf[p] != 32)
@@ -940,12 +948,17 @@ static inline int64_t find_delim(const uint8_t *buf, int64_t q, int64_t e, int64
 }
 
 
-/* Bytes a method may hold after its first (which is A-Z): A-Z, '_' and '-'. */
+/* Bytes a method may hold after its first (a letter): letters of either case, '_' and '-'.
+ * NGINX logs the method as the client sent it (`get`); normalising upper-cases it, as every
+ * format's method (until 2026-11-30 a lower-case one was bad_request_line). */
 static const uint8_t METHOD_BYTE[256] = {
     ['-'] = 1, ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1,
     ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1,
     ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1,
-    ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['_'] = 1,
+    ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['_'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1,
+    ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+    ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1,
+    ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
 };
 
 /* Number of ASCII digits at the start of word (its bytes in memory order), 0 to 8: a byte
@@ -1072,7 +1085,7 @@ static int64_t scan_steps(const uint8_t *buf, int64_t s, int64_t e, int64_t row,
         case OP_QUOTED_REQUEST: {
             /* METHOD ' ' TARGET ' ' PROTO '"' with no '"', '\\' or '\n' before the last '"' */
             int64_t m = p;
-            if (m < e && (uint8_t)(buf[m] - 65) <= 25) {
+            if (m < e && is_letter(buf[m])) {
                 m++;
                 while (m < e && METHOD_BYTE[buf[m]])
                     m++;

@@ -25,6 +25,8 @@ from typing import Any, ClassVar
 
 import polars as pl
 
+from apislo.zones import check_timezone
+
 __all__ = [
     "RAW_SCHEMA",
     "REJECT_REASONS",
@@ -85,11 +87,21 @@ class ParseOptions:
             with a warning from the ingest layer.
         log_format: an NGINX ``log_format`` body (for the ``nginx-custom`` format).
         year: year for timestamps written without one (syslog); ``None`` = the current year.
+
+    Raises:
+        ConfigError: ``tz`` is no IANA zone, an empty one included, with the message of
+            ``apislo ingest --tz`` (until 2026-11-30 ``read_logs(..., tz="")`` and
+            ``ingest(..., options=ParseOptions(tz=""))`` read zone-less times as UTC without a
+            word, and a bad zone went unnoticed in a log whose times carry their offset).
     """
 
     tz: str | None = None
     log_format: str | None = None
     year: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.tz is not None:
+            check_timezone(self.tz, "--tz")
 
 
 @dataclass

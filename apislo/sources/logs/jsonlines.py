@@ -19,12 +19,20 @@
 
 Every leaf is read as its JSON text, so the boolean ``true`` and the string ``"true"`` read
 alike; :func:`json_true` tells them apart where a format needs it.
+
+A lone surrogate escaped in a string (``\\ud83d``, half an emoji cut by a writer, with no
+``\\udc00``-``\\udfff`` after it; or such a low half alone, ``\\udcff``, Python's JSON for an
+undecodable byte), which UTF-8 cannot hold, is read as U+FFFD, as an invalid byte of a log is
+and as the Docker envelope reads one (:func:`mend_lone_surrogates`): until 2026-11-30 polars
+read a high half as U+0000 and refused a low half (``bad_json``). Lines holding a surrogate
+escape take the careful path, which mends them.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +41,14 @@ import polars as pl
 
 from apislo.sources.logs.base import REJECT_SCHEMA, load_json, make_rejects, split_lines
 
-__all__ = ["BOM", "JsonRecords", "field_schema", "json_true", "read_records"]
+__all__ = [
+    "BOM",
+    "JsonRecords",
+    "field_schema",
+    "json_true",
+    "mend_lone_surrogates",
+    "read_records",
+]
 
 Recover = Callable[[str], dict[str, Any] | None]
 
@@ -41,6 +56,14 @@ Recover = Callable[[str], dict[str, Any] | None]
 _CAREFUL_BLOCK = 256
 #: The UTF-8 byte order mark some Windows tools write at the start of a file.
 BOM = b"\xef\xbb\xbf"
+#: A UTF-16 surrogate (U+D800-U+DFFF) escaped in JSON text: where a lone one may be.
+_SURROGATE_ESCAPE = r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}"
+#: A JSON escape, from its backslash: a surrogate pair (kept), a lone surrogate (group 1), or any
+#: other (kept; ``\\\\`` whole, so that the text after an escaped backslash is no escape).
+_ESCAPE = re.compile(
+    r"\\(?:u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+    r"|(u[dD][89a-fA-F][0-9a-fA-F]{2})|.)"
+)
 
 
 @dataclass
@@ -89,6 +112,27 @@ def _flatten(paths: Sequence[str]) -> list[pl.Expr]:
     return out
 
 
+def mend_lone_surrogates(texts: pl.Series) -> pl.Series:
+    """``texts`` (JSON, String) with each lone surrogate escaped in them written ``\\ufffd``
+    (U+FFFD), surrogate pairs (``\\ud83d\\ude00``) and other escapes kept: polars reads a
+    lone high half as U+0000 and refuses a lone low half, and UTF-8 can hold neither. Only the
+    texts holding a surrogate escape (one search) are looked at closer.
+
+    >>> texts = pl.Series([r'"/caf\\ud83d"', r'"\\ud83d\\ude00"', r'"\\\\ud83d"'])
+    >>> mend_lone_surrogates(texts).to_list()
+    ['"/caf\\\\ufffd"', '"\\\\ud83d\\\\ude00"', '"\\\\\\\\ud83d"']
+    """
+    rows = texts.str.contains(_SURROGATE_ESCAPE).fill_null(False).arg_true()
+    if rows.is_empty():
+        return texts
+    mended = [_ESCAPE.sub(_mend, text) for text in texts.gather(rows).to_list()]
+    return texts.clone().scatter(rows, mended)
+
+
+def _mend(escape: re.Match[str]) -> str:
+    return "\\ufffd" if escape[1] else escape[0]
+
+
 def _read(texts: bytes, schema: dict[str, pl.DataType]) -> pl.DataFrame:
     return pl.read_ndjson(io.BytesIO(texts), schema=schema)
 
@@ -123,6 +167,7 @@ def read_records(
     rejects: list[pl.DataFrame] = []
     text = pl.Series(lines, dtype=pl.String).str.strip_chars()
     suspect = ~(text.str.starts_with("{") & text.str.ends_with("}"))
+    suspect |= text.str.contains(_SURROGATE_ESCAPE)  # (mended there)
     if suspect.any():  # blank, plain-text or cut-off lines: read them one by one
         idx = suspect.arg_true().to_list()
         careful = _careful([lines[i] for i in idx], idx, schema, columns, recover)
@@ -266,7 +311,8 @@ def _careful(
         else:
             reject(no, "not_a_request", line)
 
-    frame, ok = _read_texts(texts, schema)
+    mended = mend_lone_surrogates(pl.Series(texts, dtype=pl.String)).to_list()
+    frame, ok = _read_texts(mended, schema)
     for i, fits in enumerate(ok):
         if not fits:
             reject(line_nos[i], "bad_json", shown[i])

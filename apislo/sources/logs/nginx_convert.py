@@ -17,7 +17,8 @@
   100-999 (``000``, no response sent, is null: :func:`~apislo.sources.logs.fields.status_code`),
   more upstream members than ``attempts`` holds (:data:`MAX_ATTEMPTS`) and a sum of 2**53 s or
   more.
-* ``$request`` must be ``METHOD TARGET HTTP/x``, else the row is rejected ``bad_request_line``.
+* ``$request`` must be ``METHOD TARGET HTTP/x``, else the row is rejected ``bad_request_line``;
+  the method is kept as written (``get``: normalising upper-cases it).
 * ``\\xHH`` (default escaping) and ``\\"`` (``escape=json``) are undone in strings.
 * credentials in query strings (``?apikey=...``, see
   :data:`apislo.text.SECRET_QUERY_KEYS`) are replaced by ``REDACTED``.
@@ -129,7 +130,10 @@ USED_VARIABLES: frozenset[str] = frozenset(
 TZ_SUFFIX = "__tz"
 #: ``$request`` protocols accepted (anything else is ``bad_request_line``).
 PROTOCOLS = ["HTTP/1.0", "HTTP/1.1", "HTTP/2.0", "HTTP/2", "HTTP/3", "HTTP/3.0", "HTTP/0.9"]
-_METHOD_RE = r"^[A-Z][A-Z_-]*$"
+#: A ``$request`` method: a letter, then letters, ``_`` and ``-``, of either case, as the client
+#: sent it (NGINX logs ``get`` as such); normalising upper-cases it, as every format's method.
+#: Until 2026-11-30 a lower-case letter made the line ``bad_request_line``.
+_METHOD_RE = r"^[A-Za-z][A-Za-z_-]*$"
 _ESCAPE_RE = re.compile(r"\\(x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|.)")
 #: Upstream list sums are rounded to the microsecond (``0.1, 0.2`` -> 0.3, not 0.30000000000000004).
 LIST_SUM_DECIMALS = 6

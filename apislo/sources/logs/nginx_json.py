@@ -45,7 +45,7 @@ import numpy as np
 import polars as pl
 
 from apislo.sources.logs.base import LogFormat, Parsed, load_json, make_rejects, split_lines
-from apislo.sources.logs.jsonlines import BOM
+from apislo.sources.logs.jsonlines import BOM, mend_lone_surrogates
 from apislo.sources.logs.nginx_convert import TZ_SUFFIX, USED_VARIABLES, convert, render
 
 __all__ = ["KEY_ALIASES", "NginxJson"]
@@ -272,8 +272,13 @@ def _decode(lines: pl.Series, dtype: pl.Struct) -> tuple[pl.DataFrame, list[int]
     """Decode JSON objects into a struct column ``v``; positions that do not decode are listed.
 
     The whole column is decoded at once; on an error it is halved until the bad lines are
-    found, then each is retried with ``\\xHH`` escapes repaired (NGINX's default escaping).
+    found, then each is retried with ``\\xHH`` escapes repaired (NGINX's default escaping). A
+    lone surrogate escaped in a value (``\\ud83d``) is read as U+FFFD
+    (:func:`~apislo.sources.logs.jsonlines.mend_lone_surrogates`), as every JSON format reads
+    one: until 2026-11-30 a high half was read as U+0000, a low half made the line
+    ``bad_json``.
     """
+    lines = mend_lone_surrogates(lines)
     bad: list[int] = []
     parts: list[pl.Series] = []
 

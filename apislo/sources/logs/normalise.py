@@ -31,7 +31,7 @@ from apislo.errors import ConfigError
 from apislo.model import EVENT_SCHEMA
 from apislo.sources.logs.base import RAW_SCHEMA
 from apislo.sources.logs.dictionary import factorize
-from apislo.sources.logs.tokens import JWT, TOKEN_RUN, is_token, token_rows
+from apislo.sources.logs.tokens import JWT, is_token, token_rows, token_runs
 from apislo.text import printable, read_yaml
 
 __all__ = [
@@ -209,7 +209,8 @@ def template_route(path: pl.Expr) -> pl.Expr:
 
 
 def _without_tokens(routes: pl.Series) -> pl.Series:
-    """``routes`` with each segment that holds a token (a :data:`TOKEN_RUN` that
+    """``routes`` with each segment that holds a token (one of its
+    :func:`~apislo.sources.logs.tokens.token_runs` that
     :func:`~apislo.sources.logs.tokens.is_token` takes) written ``{id}``, its extension kept.
 
     Most routes hold none (:func:`~apislo.sources.logs.tokens.token_rows`: one or two regex
@@ -220,7 +221,7 @@ def _without_tokens(routes: pl.Series) -> pl.Series:
     if rows.is_empty():
         return routes
     segment = pl.element()  # (of a route's segments)
-    token = segment.str.extract_all(TOKEN_RUN).list.eval(is_token(pl.element())).list.any()
+    token = token_runs(segment).list.eval(is_token(pl.element())).list.any()
     extension = segment.str.extract(f"({_EXTENSION})$", 1).fill_null("")
     templated = pl.when(token).then(pl.concat_str(pl.lit("{id}"), extension)).otherwise(segment)
     fixed = routes.gather(rows).str.split("/").list.eval(templated).list.join("/")

@@ -109,8 +109,8 @@ class Found:
     def odd_request(self) -> np.ndarray:
         """Per line, whether :func:`~apislo.sources.logs.fields.request_columns` would read the
         kernel's request otherwise: a method other than ``[A-Z]+`` (it takes letters of either
-        case and upper-cases them; the kernel takes ``-`` and ``_`` too) or a target holding
-        whitespace other than spaces."""
+        case and upper-cases them; the kernel keeps them as written, and takes ``-`` and ``_``
+        too) or a target holding whitespace other than spaces."""
         return ~self.matches("method", r"^[A-Z]+$") | self.matches("path", _NOT_A_TOKEN)
 
     def odd_status(self, name: str) -> np.ndarray:

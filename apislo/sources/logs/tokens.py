@@ -22,6 +22,13 @@ bytes), and only those are cut into pieces.
 A route's segment holding a token is ``{id}`` whole; in a line only the token goes, so that
 the rest stays as written, and a JSON Web Token goes wherever it starts a run (in a route it
 must be the whole segment, its extension aside): the quarantine errs on the side of hiding.
+
+A percent-escape (``%2F``, an encoded ``/``) is one character, as a path's ``/`` or ``%`` is:
+it ends a run, in routes and lines alike, and its hex digits are no part of the run after it
+(:data:`PERCENT_ESCAPE`). Until 2026-11-30 they were: ``/a%2FAAHdq...`` lost its ``2F`` to the
+token (``/a%REDACTED``), a JSON Web Token after one was not seen whole (its payload kept in
+clear), and a word after one took a digit and a capital from it, so that
+``/files/a%2Fnotification-preferences`` was taken for a token (``/files/{id}``).
 """
 
 from __future__ import annotations
@@ -30,7 +37,16 @@ import polars as pl
 
 from apislo.text import JWT
 
-__all__ = ["JWT", "REDACTED", "TOKEN_RUN", "is_token", "redact_tokens", "token_rows"]
+__all__ = [
+    "JWT",
+    "PERCENT_ESCAPE",
+    "REDACTED",
+    "TOKEN_RUN",
+    "is_token",
+    "redact_tokens",
+    "token_rows",
+    "token_runs",
+]
 
 #: The base64url alphabet (RFC 4648's URL-safe one), as the body of a regex class.
 _BASE64URL = "A-Za-z0-9_-"
@@ -39,12 +55,16 @@ _BASE64URL = "A-Za-z0-9_-"
 TOKEN_RUN = rf"[{_BASE64URL}]{{20,}}"
 #: An upper-case letter and a digit in one run of base64url characters, as a token's holds.
 _UPPER_AND_DIGIT = rf"[A-Z][{_BASE64URL}]*[0-9]|[0-9][{_BASE64URL}]*[A-Z]"
+#: A percent-escape in a URL (``%2F``): one character, no part of a run, in a route as in a
+#: line (a path keeps it as the client sent it).
+PERCENT_ESCAPE = "%[0-9A-Fa-f]{2}"
 #: An escape as NGINX (``\x22``) or JSON (``\u0022``, ``\n``, ``\t``, ``\\``...) writes a
-#: character: no part of a run, so that its letter or hex digits do not lengthen the run after
-#: it (``\"`` and ``\/`` end one anyway). Until 2026-11-30 a JSON escape written with a letter
-#: was taken into the run after it: a token there went with the escape's letter (``\REDACTED``,
-#: no JSON any more), and a JSON Web Token there was not seen whole.
-_ESCAPE = r"\\(?:x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|[\\bfnrt])"
+#: character, or a :data:`PERCENT_ESCAPE`: no part of a run, so that its letter or hex digits do
+#: not lengthen the run after it (``\"`` and ``\/`` end one anyway). Until 2026-11-30 a JSON
+#: escape written with a letter was taken into the run after it: a token there went with the
+#: escape's letter (``\REDACTED``, no JSON any more), and a JSON Web Token there was not seen
+#: whole; so were a percent-escape's hex digits.
+_ESCAPE = rf"(?:\\(?:x[0-9A-Fa-f]{{2}}|u[0-9A-Fa-f]{{4}}|[\\bfnrt])|{PERCENT_ESCAPE})"
 #: A :data:`JWT` in a line, where a run starts (after the line's start, another character or an
 #: escape: not ``heyJude.mp3.bak``); group 1 is what comes before it.
 _LINE_JWT = rf"(^|{_ESCAPE}|[^{_BASE64URL}])(?:{JWT})"
@@ -71,6 +91,13 @@ def token_rows(texts: pl.Series) -> pl.Series:
     return rows.filter(texts.gather(rows).str.contains(_UPPER_AND_DIGIT).fill_null(False))
 
 
+def token_runs(texts: pl.Expr) -> pl.Expr:
+    """Polars expression: each text's :data:`TOKEN_RUN` runs, as a list (for
+    :func:`is_token`); a :data:`PERCENT_ESCAPE` ends a run and is no part of the next, as in
+    :func:`redact_tokens`."""
+    return texts.str.replace_all(PERCENT_ESCAPE, "%").str.extract_all(TOKEN_RUN)
+
+
 def is_token(text: pl.Expr) -> pl.Expr:
     """Polars expression: whether texts (runs of base64url characters, path segments'
     pieces...) are each one :data:`TOKEN_RUN` that mixes upper-case letters, lower-case letters
@@ -82,8 +109,8 @@ def is_token(text: pl.Expr) -> pl.Expr:
 def redact_tokens(lines: pl.Series) -> pl.Series:
     """``lines`` (whole log lines) with each token written :data:`REDACTED`, the rest of each
     line as it was: a :data:`JWT` where a run of base64url characters starts, and a run that
-    :func:`is_token` takes (a run ends at any other character, and at an NGINX or JSON escape:
-    ``\\x22``).
+    :func:`is_token` takes (a run ends at any other character, and at an NGINX or JSON escape,
+    ``\\x22``, or a percent-escape, ``%2F``).
 
     Lines that may hold neither (:func:`token_rows`, and no ``eyJ``) are kept as they are, after
     one to three searches; only the others are cut into pieces (runs of 20 or more and the text

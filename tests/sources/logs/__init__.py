@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 import polars as pl
 
-from apislo.sources.logs.base import Parsed
+from apislo.sources.logs.base import LogFormat, Parsed
+from apislo.sources.logs.normalise import normalise
 from apislo.sources.logs.template_fast import TemplatePath
 
 
@@ -15,6 +16,15 @@ def as_strings(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` with its Categorical columns as String: a parse's raw ``path`` has categories
     of its own, so the frames of two parses compare equal only with their strings."""
     return frame.with_columns(pl.col(pl.Categorical).cast(pl.String))
+
+
+def methods(fmt: LogFormat, lines: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """``fmt``'s parse of ``lines``: each event's method as parsed, as stored (after
+    :func:`~apislo.sources.logs.normalise.normalise`), and each reject's reason."""
+    parsed = fmt.parse("".join(line + "\n" for line in lines).encode())
+    stored = normalise(parsed.events, fmt.name)["method"].cast(pl.String)
+    parsed_methods = parsed.events["method"].cast(pl.String).to_list()
+    return parsed_methods, stored.to_list(), parsed.rejects["reason"].to_list()
 
 
 def agree(fmt: object, lines: list[str]) -> Parsed:

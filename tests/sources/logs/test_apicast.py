@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from apislo.sources.logs import get_format
-from tests.sources.logs import as_strings
+from tests.sources.logs import as_strings, methods
 
 LINES = [
     # end 12:00:00Z - 0.045 s; empty $post_action_impact leaves a trailing space
@@ -46,3 +46,9 @@ def test_round_trip() -> None:
     assert lines[0].startswith("[05/Feb/2024:12:00:00 +0000] api-3scale-apicast-staging")
     again = fmt.parse(("\n".join(lines) + "\n").encode())
     assert as_strings(again.events).equals(as_strings(parsed.events))
+
+
+def test_a_method_in_lower_case_is_read_and_stored_upper_cased() -> None:
+    """Until 2026-11-30 ``get`` was ``bad_request_line``."""
+    lines = [LINES[0].replace('"GET ', '"get '), LINES[1].replace('"POST ', '"pOST ')]
+    assert methods(get_format("apicast"), lines) == (["get", "pOST"], ["GET", "POST"], [])

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
+from pathlib import Path
 
+import pandas as pd
 import polars as pl
 import pytest
 
+import apislo
 from apislo.errors import ConfigError
 from apislo.sources.logs.base import ParseOptions
 from apislo.sources.logs.haproxy import HaproxyHttp
@@ -115,6 +119,30 @@ def test_unknown_zone_is_a_config_error():
     assert str(caught.value) == (
         "--tz 'Mars/Olympus': unknown time zone; pass an IANA name such as Europe/Paris or UTC"
     )
+
+
+def test_read_logs_refuses_an_empty_zone_and_warns_without_one(tmp_path: Path):
+    """HAProxy's dates carry no zone: ``read_logs(..., tz="")`` read them as UTC without a
+    word until 2026-11-30; it is refused as ``apislo ingest --tz ''`` is. No zone at all reads
+    them as UTC with the warning ``apislo ingest`` gives (``read_logs`` gave none)."""
+    log = tmp_path / "haproxy.log"
+    log.write_text(IPV6_LOGASAP + "\n")
+    with pytest.raises(ConfigError) as caught:
+        apislo.read_logs(log, format="haproxy-http", tz="")
+    assert str(caught.value) == (
+        "--tz '': unknown time zone; pass an IANA name such as Europe/Paris or UTC"
+    )
+    with pytest.warns(UserWarning) as warned:
+        events = apislo.read_logs(log, format="haproxy-http")
+    assert [str(w.message) for w in warned] == [
+        f"{log}: haproxy-http timestamps carry no time zone; read as UTC (pass --tz ZONE)"
+    ]
+    assert events["ts"].tolist() == [pd.Timestamp("2009-02-06 12:14:14.655", tz="UTC")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        events = apislo.read_logs(log, format="haproxy-http", tz="Europe/Berlin")
+    # 12:14:14.655 in Berlin in February (CET, UTC+1) is 11:14:14.655 UTC
+    assert events["ts"].tolist() == [pd.Timestamp("2009-02-06 11:14:14.655", tz="UTC")]
 
 
 def test_zoneless_flag_and_sniff():

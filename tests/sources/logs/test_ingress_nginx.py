@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from apislo.sources.logs import get_format
-from tests.sources.logs import as_strings
+from tests.sources.logs import as_strings, methods
 
 LINES = [
     # plain: end 08:00:00Z - 0.120 s; api from [$proxy_upstream_name]
@@ -46,3 +46,9 @@ def test_round_trip() -> None:
     parsed = fmt.parse(("\n".join(LINES[:2]) + "\n").encode())
     again = fmt.parse(("\n".join(fmt.write(parsed.events)) + "\n").encode())
     assert as_strings(again.events).equals(as_strings(parsed.events))
+
+
+def test_a_method_in_lower_case_is_read_and_stored_upper_cased() -> None:
+    """Until 2026-11-30 ``get`` was ``bad_request_line``."""
+    lines = [LINES[0].replace('"GET ', '"get '), LINES[1].replace('"POST ', '"Post ')]
+    assert methods(get_format("ingress-nginx"), lines) == (["get", "Post"], ["GET", "POST"], [])

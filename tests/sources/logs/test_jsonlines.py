@@ -112,3 +112,31 @@ def test_bad_lines_in_a_large_chunk_keep_every_other_line():
     assert rec.frame.height == 2998
     assert rec.frame["line_no"].to_list() == [i for i in range(2999) if i != 5]
     assert rec.frame["a"].to_list() == [str(i) for i in range(2999) if i != 5]
+
+
+def test_a_lone_surrogate_escape_is_read_as_a_replacement_character():
+    """``\\ud83d`` with no low half after it (a string cut inside an emoji), and ``\\udcff``
+    alone (Python's JSON for an undecodable byte), are read as U+FFFD, in the fast path's chunk
+    and in a batch alike; the line is kept as written. Until 2026-11-30 polars read the first
+    as U+0000 and the second made the line ``bad_json``. A pair (``\\ud83d\\ude00``) is one
+    character, U+1F600; an escaped backslash before ``ud83d`` (``\\\\ud83d``) is no escape."""
+    lines = [
+        rb'{"p": "/caf\ud83d", "u": "bob\uD83D"}',
+        rb'{"p": "/b\udcff", "u": "-"}',
+        rb'{"p": "/c\ud83d\ude00", "u": "\\ud83d"}',
+        rb'{"p": "/d", "u": "x"}',
+    ]
+    expected = [
+        ("/caf\ufffd", "bob\ufffd"),
+        ("/b\ufffd", "-"),
+        ("/c\U0001f600", "\\ud83d"),
+        ("/d", "x"),
+    ]
+    plain = read_records(b"\n".join(lines) + b"\n", ["p", "u"])
+    assert plain.frame.select("line_no", "p", "u").rows() == [
+        (i, *row) for i, row in enumerate(expected)
+    ]
+    assert plain.frame["line"].to_list() == [line.decode() for line in lines]
+    assert plain.rejects.height == 0
+    batch = read_records(b"[" + b", ".join(lines) + b"]\n", ["p", "u"])
+    assert batch.frame.select("p", "u").rows() == expected

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from apislo.sources.logs import get_format
-from tests.sources.logs import as_strings
+from tests.sources.logs import as_strings, methods
 
 LINES = [
     '172.19.0.1 - - [12/Mar/2024:09:15:30 +0000] "GET /mock/anything?apikey=s3cr3t HTTP/1.1" '
@@ -39,3 +39,9 @@ def test_round_trip() -> None:
     parsed = fmt.parse(("\n".join(LINES[1:2]) + "\n").encode())
     again = fmt.parse(("\n".join(fmt.write(parsed.events)) + "\n").encode())
     assert as_strings(again.events).equals(as_strings(parsed.events))
+
+
+def test_a_method_in_lower_case_is_read_and_stored_upper_cased() -> None:
+    """Until 2026-11-30 ``get`` was ``bad_request_line``."""
+    lines = [LINES[0].replace('"GET ', '"get '), LINES[1].replace('"POST ', '"post ')]
+    assert methods(get_format("kong-proxy"), lines) == (["get", "post"], ["GET", "POST"], [])

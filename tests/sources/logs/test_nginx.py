@@ -12,6 +12,7 @@ import pytest
 
 from apislo.errors import ConfigError
 from apislo.sources.logs import ParseOptions, get_format
+from tests.sources.logs import methods
 
 TIMED_LINES = [
     # 0: plain; end 17:57:59Z - 0.250 s
@@ -339,3 +340,19 @@ def test_the_kernel_keeps_raw_paths_out_of_the_global_categories() -> None:
     parsed = get_format("nginx-combined").parse(_chunk(lines))
     assert parsed.events["path"].cast(pl.String).to_list() == paths
     assert not set(paths) & set(pl.Categorical().categories.to_series().to_list())
+
+
+@pytest.mark.parametrize(("name", "tail"), [("nginx-combined", ""), ("nginx-timed", " 0.5 0.4")])
+def test_a_method_in_lower_case_is_read_and_stored_upper_cased(name: str, tail: str) -> None:
+    """NGINX logs the method as the client sent it: ``get`` is a request (until 2026-11-30 it
+    was ``bad_request_line``), kept as written by the parser and stored upper-cased, as every
+    format stores its methods; TLS bytes and a request line without a protocol stay rejected."""
+    line = '10.0.0.1 - - [10/Sep/2015:17:57:59 +0000] "{}" 200 5 "-" "curl"' + tail
+    requests = ["get /a HTTP/1.1", "Delete /a/7 HTTP/1.1", "m-search * HTTP/1.1"]
+    garbage = ["\\x16\\x03\\x01\\x02\\x00", "get /a"]
+    parsed, stored, rejected = methods(
+        get_format(name), [line.format(text) for text in requests + garbage]
+    )
+    assert parsed == ["get", "Delete", "m-search"]
+    assert stored == ["GET", "DELETE", "M-SEARCH"]
+    assert rejected == ["bad_request_line", "bad_request_line"]

@@ -10,7 +10,7 @@ import pytest
 from apislo.errors import ConfigError
 from apislo.sources.logs.nginx_convert import unescape_nginx
 from apislo.sources.logs.nginx_format import compile_log_format, normalise_log_format
-from tests.sources.logs import as_strings
+from tests.sources.logs import as_strings, methods
 
 TIMED = (
     '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
@@ -297,3 +297,13 @@ def test_sniffing_a_sample_does_not_work_out_the_events_schema() -> None:
     assert "_no_events" in vars(fmt)
     assert fmt.program is not None and list(fmt.program.schema) == events.columns
     assert events["status"].to_list() == [200]
+
+
+def test_a_method_in_lower_case_is_read_from_a_custom_log_format() -> None:
+    """``$request`` of your own ``log_format``: ``get`` is a request, stored ``GET`` (until
+    2026-11-30 ``bad_request_line``); a ``$request_method`` was read in any case already."""
+    with_request = compile_log_format('$msec "$request" $status')
+    lines = ['1700000000.123 "get /x HTTP/1.1" 204', '1700000000.124 "Put /x HTTP/1.1" 201']
+    assert methods(with_request, lines) == (["get", "Put"], ["GET", "PUT"], [])
+    with_method = compile_log_format("$msec $request_method $request_uri $status")
+    assert methods(with_method, ["1700000000.123 delete /x 204"]) == (["delete"], ["DELETE"], [])

@@ -9,6 +9,7 @@ import pytest
 
 from apislo.sources.logs import ParseOptions, get_format
 from apislo.sources.logs.detect import detect_format
+from tests.sources.logs import methods
 
 LINES = [
     # escape=json: \" inside strings; numbers unquoted; retry list as a string
@@ -199,3 +200,41 @@ def test_keys_added_after_the_first_200_objects_are_read() -> None:
     ]
     first = parsed.events.head(1).select("ts", "path", "latency_s", "bytes_out").row(0)
     assert first == (datetime(2026, 11, 1, 10, 0, tzinfo=UTC), "/v1/old/0", None, None)
+
+
+def test_a_method_in_lower_case_is_read_and_stored_upper_cased() -> None:
+    """``"request":"get / HTTP/1.1"`` is a request, stored ``GET`` (until 2026-11-30
+    ``bad_request_line``), as ``"method":"get"`` was already; TLS bytes stay rejected."""
+    time = '{"time_iso8601":"2024-05-01T10:00:00+00:00","status":200,'
+    lines = [
+        time + '"request":"get /a HTTP/1.1"}',
+        time + '"request":"Patch /a HTTP/2.0"}',
+        time + '"method":"options","path":"/a"}',
+        time + '"request":"\\u0016\\u0003\\u0001"}',
+    ]
+    assert methods(get_format("nginx-json"), lines) == (
+        ["get", "Patch", "options"],
+        ["GET", "PATCH", "OPTIONS"],
+        ["bad_request_line"],
+    )
+
+
+def test_a_lone_surrogate_escape_is_read_as_a_replacement_character() -> None:
+    """A writer that cuts a string inside an emoji's surrogate pair leaves a high half alone
+    (``\\ud83d``), and Python's JSON escapes an undecodable byte as a low half alone
+    (``\\udcff``): UTF-8 holds neither, and each is read as U+FFFD, as an invalid byte of a log
+    is and as the Docker envelope reads one. Until 2026-11-30 polars read the high half as
+    U+0000, stored so, and a low half made its line ``bad_json``. A pair is one character
+    (U+1F600), alone in its chunk or not."""
+    time = '{"time_iso8601":"2024-05-01T10:00:00+00:00","status":200,'
+    lines = [
+        time + r'"request":"GET /caf\ud83d HTTP/1.1","remote_user":"bob\uD83D"}',
+        time + r'"request":"GET /b\udcff HTTP/1.1","remote_user":"-"}',
+        time + r'"request":"GET /c\ud83d\ude00 HTTP/1.1","remote_user":"-"}',
+    ]
+    expected = [("/caf\ufffd", "bob\ufffd"), ("/b\ufffd", None), ("/c\U0001f600", None)]
+    parsed = get_format("nginx-json").parse(_chunk(lines))
+    assert (parsed.events.select("path", "consumer").rows(), parsed.rejects.height) == (expected, 0)
+    for line, row in zip(lines, expected, strict=True):
+        alone = get_format("nginx-json").parse(_chunk([line]))
+        assert alone.events.select("path", "consumer").rows() == [row]

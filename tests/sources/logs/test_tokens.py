@@ -40,6 +40,36 @@ def test_routes_and_the_quarantine_take_the_same_tokens(number: int, path: str) 
     assert ("{id}" in route, "REDACTED" in kept) == (number < TOKENS,) * 2
 
 
+@pytest.mark.parametrize(
+    ("path", "route", "kept"),
+    [
+        # the token is the 34 characters after "%2F": the run before it, 12 long, is none
+        (
+            "/bot110201543%2FAAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/getMe",
+            "/{id}/getMe",
+            "/bot110201543%2FREDACTED/getMe",
+        ),
+        # 24 lower-case letters and "-" after "%2F": no capital, no digit, no token (the "2F"
+        # gave it both)
+        ("/files/a%2Fnotification-preferences",) * 3,
+        # 18 characters after "%2f": too short a run (with "2f", 20)
+        ("/a%2fAbCdEfGhIjKlMnOpQr/x",) * 3,
+        # a JSON Web Token after "%2F" is seen whole (its payload and signature were kept)
+        (
+            "/auth%2FeyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.ab-_12/confirm",
+            "/{id}/confirm",
+            "/auth%2FREDACTED/confirm",
+        ),
+    ],
+)
+def test_a_percent_escape_ends_a_run_in_routes_and_lines(path: str, route: str, kept: str) -> None:
+    """``%2F`` is an encoded ``/``: it ends a run and its hex digits are no part of the run
+    after it, in a route as in a rejected line (until 2026-11-30 they were)."""
+    line = f'10.0.0.1 - - [x] "GET {path} HTTP/1.1" 2x0 -'
+    assert pl.select(template_route(pl.lit(path))).item() == route
+    assert pl.select(scrub_line_secrets(pl.lit(line))).item() == line.replace(path, kept)
+
+
 def test_lines_are_not_changed_in_place() -> None:
     lines = pl.Series(["GET /dl/Zx8Yw7Vu6Ts5Rq4Po3Nm2Lk1.pdf", "GET /a"])
     assert redact_tokens(lines).to_list() == ["GET /dl/REDACTED.pdf", "GET /a"]
