@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 import polars as pl
 
-from apislo.zones import check_timezone
+from apislo.zones import check_polars_timezone
 
 __all__ = [
     "RAW_SCHEMA",
@@ -92,7 +92,10 @@ class ParseOptions:
         ConfigError: ``tz`` is no IANA zone, an empty one included, with the message of
             ``apislo ingest --tz`` (until 2026-11-30 ``read_logs(..., tz="")`` and
             ``ingest(..., options=ParseOptions(tz=""))`` read zone-less times as UTC without a
-            word, and a bad zone went unnoticed in a log whose times carry their offset).
+            word, and a bad zone went unnoticed in a log whose times carry their offset), or
+            one polars does not know (``localtime``, ``posix/Europe/Paris``: files of the
+            system's zone database, which until 2026-11-30 passed, and reading HAProxy's dates
+            in them stopped with polars' traceback).
     """
 
     tz: str | None = None
@@ -101,7 +104,7 @@ class ParseOptions:
 
     def __post_init__(self) -> None:
         if self.tz is not None:
-            check_timezone(self.tz, "--tz")
+            check_polars_timezone(self.tz, "--tz")
 
 
 @dataclass

@@ -132,8 +132,9 @@ TZ_SUFFIX = "__tz"
 PROTOCOLS = ["HTTP/1.0", "HTTP/1.1", "HTTP/2.0", "HTTP/2", "HTTP/3", "HTTP/3.0", "HTTP/0.9"]
 #: A ``$request`` method: a letter, then letters, ``_`` and ``-``, of either case, as the client
 #: sent it (NGINX logs ``get`` as such); normalising upper-cases it, as every format's method.
-#: Until 2026-11-30 a lower-case letter made the line ``bad_request_line``.
-_METHOD_RE = r"^[A-Za-z][A-Za-z_-]*$"
+#: Until 2026-11-30 a lower-case letter made the line ``bad_request_line``, and a final newline
+#: (``"GET\n"`` from JSON, which ``$`` let through) did not.
+_METHOD_RE = re.compile(r"[A-Za-z][A-Za-z_-]*")
 _ESCAPE_RE = re.compile(r"\\(x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|.)")
 #: Upstream list sums are rounded to the microsecond (``0.1, 0.2`` -> 0.3, not 0.30000000000000004).
 LIST_SUM_DECIMALS = 6
@@ -379,7 +380,7 @@ def _count_members(present: pl.Expr) -> pl.Expr:
 def _check_request(result: pl.DataFrame) -> pl.DataFrame:
     """Reject rows whose method or protocol is not valid (checked once per distinct value)."""
     bad_methods = [
-        m for m in result["method"].unique().to_list() if m is None or not re.match(_METHOD_RE, m)
+        m for m in result["method"].unique().to_list() if m is None or not _METHOD_RE.fullmatch(m)
     ]
     bad_protos = [p for p in result["_proto"].unique().to_list() if p not in PROTOCOLS]
     bad = result["method"].is_in(bad_methods, nulls_equal=True) | result["_proto"].is_in(

@@ -145,6 +145,22 @@ def test_read_logs_refuses_an_empty_zone_and_warns_without_one(tmp_path: Path):
     assert events["ts"].tolist() == [pd.Timestamp("2009-02-06 11:14:14.655", tz="UTC")]
 
 
+@pytest.mark.parametrize("tz", ["localtime", "posix/Europe/Paris", "right/UTC"])
+def test_a_zone_file_polars_cannot_use_is_refused(tmp_path: Path, tz: str) -> None:
+    """Python's ZoneInfo reads any file of the system's zone database, these too, but they
+    are no zone names and polars refuses them: until 2026-11-30 the check let them through and
+    reading HAProxy's dates stopped with polars' ``ComputeError`` traceback (``apislo ingest
+    --tz localtime`` too, the dataset's folder already created). Now they are refused as a bad
+    zone."""
+    log = tmp_path / "haproxy.log"
+    log.write_text(IPV6_LOGASAP + "\n")
+    with pytest.raises(ConfigError) as caught:
+        apislo.read_logs(log, format="haproxy-http", tz=tz)
+    assert str(caught.value) == (
+        f"--tz {tz!r}: unknown time zone; pass an IANA name such as Europe/Paris or UTC"
+    )
+
+
 def test_zoneless_flag_and_sniff():
     assert HaproxyHttp.zoneless is True
     fmt = HaproxyHttp()

@@ -219,6 +219,18 @@ def test_a_method_in_lower_case_is_read_and_stored_upper_cased() -> None:
     )
 
 
+def test_a_method_ending_in_a_newline_is_a_bad_request_line() -> None:
+    """A JSON ``\\n`` decodes to a newline, which no method holds: ``"GET\\n /a HTTP/1.1"``
+    is ``bad_request_line``. Until 2026-11-30 the method check's ``$`` matched before a final
+    newline, and the event was stored with the method ``"GET\\n"``."""
+    time = '{"time_iso8601":"2024-05-01T10:00:00+00:00","status":200,'
+    lines = [
+        time + '"request":"GET\\n /a HTTP/1.1"}',
+        time + '"request":"get /a HTTP/1.1"}',
+    ]
+    assert methods(get_format("nginx-json"), lines) == (["get"], ["GET"], ["bad_request_line"])
+
+
 def test_a_lone_surrogate_escape_is_read_as_a_replacement_character() -> None:
     """A writer that cuts a string inside an emoji's surrogate pair leaves a high half alone
     (``\\ud83d``), and Python's JSON escapes an undecodable byte as a low half alone
