@@ -29,14 +29,15 @@ __all__ = [
     "HEAD_BYTES",
     "Chunk",
     "Head",
+    "Span",
     "disk_size",
     "expand_paths",
     "fixed_part",
-    "holds_more_than",
     "named_part",
     "open_log",
     "path_list",
     "prefix_digest",
+    "read_before",
     "read_chunks",
     "read_content_head",
     "read_head",
@@ -312,6 +313,56 @@ def read_head(path: Path, size: int = HEAD_BYTES, offset: int = 0) -> bytes:
     if not offset:
         _refuse_utf16(path, head)
     return head
+
+
+@dataclass(frozen=True)
+class Span:
+    """The last bytes of a file (decompressed) before an offset (:func:`read_before`).
+
+    Attributes:
+        data: the bytes before ``end``.
+        end: the offset asked for, or the file's end when it ends before it (bytes).
+        more: whether the file holds bytes past the offset asked for.
+    """
+
+    data: bytes
+    end: int
+    more: bool
+
+
+def read_before(path: Path, offset: int, size: int = HEAD_BYTES, start: int = 0) -> Span:
+    """The ``size`` bytes of ``path`` (decompressed) before ``offset``, or before its end when
+    it ends first, none of them before ``start`` (bytes), and whether it holds more than
+    ``offset`` bytes: a ``.gz`` is decompressed that far, once.
+
+    Raises:
+        IngestError: the file cannot be read (or, compressed, ends early).
+    """
+    with open_log(path) as handle:
+        try:
+            if path.suffix == ".gz":
+                return _stream_before(handle, offset, size, start)
+            total = os.fstat(handle.fileno()).st_size
+            end = min(offset, total)
+            first = min(end, max(start, end - size))
+            handle.seek(first)
+            return Span(handle.read(end - first), end, total > offset)
+        except _READ_ERRORS as exc:
+            raise _read_error(path, exc) from exc
+
+
+def _stream_before(handle: BinaryIO, offset: int, size: int, start: int) -> Span:
+    """:func:`read_before` for a stream (a ``.gz`` being decompressed), read from its start."""
+    kept, position = b"", 0
+    while position < offset:
+        block = handle.read(min(1 << 20, offset - position))
+        if not block:
+            break
+        first = max(start - position, len(block) - size, 0)  # (nothing before ``start``)
+        if first < len(block):
+            kept = (kept + block[first:])[-size:]
+        position += len(block)
+    return Span(kept, position, position == offset and bool(handle.read(1)))
 
 
 @dataclass(frozen=True)
@@ -628,18 +679,6 @@ def _read_into(handle: BinaryIO, view: memoryview, path: Path) -> int:
     except _READ_ERRORS as exc:
         raise _read_error(path, exc) from exc
     return filled
-
-
-def holds_more_than(path: Path, size: int) -> bool:
-    """Whether ``path`` holds more than ``size`` bytes, decompressed for a ``.gz`` (which is
-    read that far); ``True`` when it cannot be read there (the reading that follows says why).
-    """
-    try:
-        with open_log(path) as handle:
-            _skip(handle, size, path)
-            return bool(handle.read(1))
-    except (IngestError, *_READ_ERRORS):
-        return True
 
 
 def _skip(handle: BinaryIO, count: int, path: Path) -> None:

@@ -4,10 +4,12 @@ The dataset is a directory of Parquet files partitioned by UTC day (``day=YYYY-M
 by any Parquet tool and by :func:`load`. Beside it:
 
 * ``<dataset>/_apislo_state.json`` remembers every file ingested: a fingerprint of its first bytes
-  of content (past a leading run of NUL bytes), how far it was read (bytes and lines) and its
-  format. Ingesting the same content again adds
-  nothing, a file that grew is resumed where the last run stopped, and a rotated file
-  (``access.log`` renamed ``access.log.1``) is recognised by its content, not its name.
+  of content (past a leading run of NUL bytes), digests of the bytes before where it was read
+  to, how far that was (bytes and lines) and its format (:mod:`apislo.sources.known`).
+  Ingesting the same content again adds nothing, a file that grew is resumed where the last
+  run stopped, a rotated file (``access.log`` renamed ``access.log.1``) is recognised by its
+  content, not its name, and so is a log trimmed in place; another log that starts the same is
+  read as new.
 * ``<dataset>.quarantine.jsonl`` gets every rejected line (file, line number, reason, the line):
   see :mod:`apislo.sources.quarantine`.
 * ``<dataset>/_apislo.lock`` is held (``flock``) while a run ingests, so runs never overlap.
@@ -55,12 +57,10 @@ from apislo.errors import (
 from apislo.locks import try_flock
 from apislo.model import EVENT_COLUMNS, EVENT_SCHEMA, events_to_pandas, utc_time
 from apislo.sources.files import (
-    HEAD_BYTES,
     Chunk,
     Head,
     disk_size,
     expand_paths,
-    holds_more_than,
     named_part,
     path_list,
     prefix_digest,
@@ -68,6 +68,15 @@ from apislo.sources.files import (
     read_content_head,
     read_head,
     writing,
+)
+from apislo.sources.known import (
+    FileState,
+    Found,
+    find,
+    fingerprint,
+    matches,
+    still_there,
+    take_rewritten,
 )
 from apislo.sources.logs import get_format
 from apislo.sources.logs.base import ParseOptions, split_lines
@@ -123,44 +132,6 @@ _LOCK_FILE = "_apislo.lock"
 _STAGING = "_staging"  #: where a run writes a file's Parquet parts until they are committed
 #: A file's commit in progress: its parts' moves and the state that says the file was read.
 _JOURNAL = "_apislo_commit.json"
-
-
-@dataclass
-class FileState:
-    """What the dataset remembers of one ingested file.
-
-    Attributes:
-        path: where it was last seen.
-        prefix_len: bytes covered by ``prefix_sha256`` (at most 4 KiB, at most ``offset``).
-        prefix_sha256: digest of the first ``prefix_len`` bytes of its content (decompressed,
-            from ``prefix_start``).
-        offset: bytes consumed (decompressed), always at a line start.
-        lines: lines consumed.
-        format: log format used.
-        envelope: envelope stripped (``docker``, ``cri``, ``syslog``) or ``None``.
-        prefix_start: where its content starts, past a leading run of NUL bytes (bytes,
-            decompressed; see :func:`~apislo.sources.files.read_content_head`).
-        gz_size, gz_identity: for a ``.gz`` file read to its end, its size on disk (compressed
-            bytes) and its identity: its last 8 bytes in hex (gzip's trailer: the CRC-32 and
-            size of its last member) and a digest of its first 64 KiB; ``None`` otherwise. A
-            ``.gz`` with both the same is known without being read (:func:`_known_gz`).
-        tail_sha256: for a plain file, the digest of the last :data:`HEAD_BYTES` bytes (fewer
-            when less was read) before ``offset``: a run that would resume there first checks
-            them, so a log rewritten in place (its first bytes the same) is not resumed in the
-            middle of other lines (:func:`_check_tail`). ``None`` in entries written before.
-    """
-
-    path: str
-    prefix_len: int
-    prefix_sha256: str
-    offset: int
-    lines: int
-    format: str
-    envelope: str | None = None
-    prefix_start: int = 0
-    gz_size: int | None = None
-    gz_identity: str | None = None
-    tail_sha256: str | None = None
 
 
 #: :class:`FileState`'s fields, in the order of its JSON entries.
@@ -591,18 +562,14 @@ def ingest(
                     known.path = str(path)
                     continue
                 head = read_content_head(path)
-                known = _match(run.state, head, path)
-                if known is not None and _shrunk(path, known):
+                found = find(run.state, head, path)  # (None: a file not read before)
+                known = None if found is None else found.entry
+                if found is not None and found.kind == "rewritten":  # trimmed in place
+                    report.warnings.append(take_rewritten(found, path, head))
+                if found is not None and _nothing_new(found, path):
                     report.unchanged.append(str(path))
-                    if known.path == str(path):  # trimmed in place, or restored from a copy
-                        report.warnings.append(_take_shrunk(path, known))
-                    continue  # else a copy of its first part (logrotate's copy): read before
-                if known is not None and _read_to_end(path, known):
-                    report.unchanged.append(str(path))
-                    if not Path(known.path).exists():  # renamed (rotated); a copy leaves it
-                        known.path = str(path)
-                    if path.suffix == ".gz":  # known the quick way from now on
-                        known.gz_size, known.gz_identity = _gz_identity(path) or (None, None)
+                    if found.kind == "read":
+                        _seen_read(found.entry, path, head)
                     continue
                 # empty (just rotated, not written to yet), or only its first line, unfinished:
                 # read when it grows
@@ -682,8 +649,6 @@ class _Run:
                 was added.
         """
         root, report = self.root, self.report
-        if known is not None:
-            _check_tail(path, known)
         stat = path.stat()  # before reading: a file grown since is read on next time
         # (a .gz read up to a change of format is not read to its end)
         gz_id = _gz_identity(path) if path.suffix == ".gz" and end_offset is None else None
@@ -716,22 +681,14 @@ class _Run:
                 self.progress.reach,
                 spool,
             )
-            prefix = head.data[: min(offset - head.start, HEAD_BYTES)]
             entry = FileState(
-                str(path),
-                len(prefix),
-                prefix_digest(prefix),
-                offset,
-                (known.lines if known else 0) + lines,
-                fmt_name,
-                env,
-                head.start,
-                *(gz_id or (None, None)),
-                None if path.suffix == ".gz" else _tail_digest(path, head.start, offset),
-            )
+                str(path), 0, "", offset, (known.lines if known else 0) + lines, fmt_name, env,
+                head.start, *(gz_id or (None, None)),
+            )  # fmt: skip
+            fingerprint(entry, path, head)
             # a file with nothing complete yet is not remembered: it is read anew; the entry it
             # was read on from stays when its own file is still there as read (a longer copy)
-            kept = known is not None and _still_there(known, path)
+            kept = known is not None and still_there(known, path)
             state = [e for e in self.state if e is not known or kept] + ([entry] if offset else [])
             # the rejects first: a crash before the commit gives them twice (the file is read
             # again), never not at all
@@ -1072,7 +1029,7 @@ class _DetectAhead:
             head = read_content_head(self.files[index])
         except (IngestError, OSError):
             return
-        if head.data and _match(self.state, head, self.files[index]) is None:
+        if head.data and not matches(self.state, head, self.files[index]):
             self._ahead[index] = self.pool.submit(self._detect, index, head.start, self.hint)
 
     def _detect(self, index: int, start: int, hint: str | None) -> tuple[str, str | None]:
@@ -1189,80 +1146,27 @@ def _unfinished_only(path: Path, head: Head) -> bool:
         return next(chunks, None) is None
 
 
-def _read_to_end(path: Path, known: FileState) -> bool:
-    """Whether a file the state knows holds nothing past what was read (``known.offset``,
-    bytes, decompressed).
-
-    A plain file is compared with its size. A ``.gz`` file (not known by its size and trailer,
-    :func:`_known_gz`: a log read before it was compressed, or one that grew) is decompressed
-    up to the offset to see whether anything follows: its size trailer (ISIZE) covers its last
-    member only, and members appended after a read can match what was read by chance (batches
-    of one size), which left them unread for good until 2026-11-29. Found read, it is then
-    known the quick way (the caller records its identity).
-    """
-    if path.suffix != ".gz":
-        return known.offset >= path.stat().st_size
-    return not holds_more_than(path, known.offset)
+def _nothing_new(found: Found, path: Path) -> bool:
+    """Whether ``path``, which ``found`` relates to the state, holds nothing to read: it is what
+    was read, or a first part of it (a copy), or a log rewritten in place that holds nothing
+    past what was read of it (a plain file, so its size tells)."""
+    if found.kind == "rewritten":
+        return path.stat().st_size <= found.offset
+    return found.kind != "grown"
 
 
-def _tail_digest(path: Path, start: int, offset: int) -> str | None:
-    """The digest of the :data:`HEAD_BYTES` bytes of ``path`` before ``offset`` (from
-    ``start`` when fewer), or ``None`` when the file ends before ``offset``."""
-    first = max(start, offset - HEAD_BYTES)
-    tail = read_head(path, offset - first, first)
-    return prefix_digest(tail) if len(tail) == offset - first else None
-
-
-def _check_tail(path: Path, known: FileState) -> None:
-    """Refuse to resume a plain file where the last run stopped when the bytes before that
-    point have changed (``known.tail_sha256``): it was rewritten in place, its first bytes the
-    same (trimmed, or restored from a copy, then written on), and where its new lines start is
-    unknown. Resuming would read from the middle of other lines and lose the lines before.
-
-    Raises:
-        IngestError: the bytes differ; nothing of the file is added.
-    """
-    if path.suffix == ".gz" or known.tail_sha256 is None:
-        return
-    if _tail_digest(path, known.prefix_start, known.offset) != known.tail_sha256:
-        raise IngestError(
-            f"{path}: the bytes before byte {known.offset:,} (line {known.lines + 1:,}), where "
-            "the last run stopped reading it, have changed, its first bytes have not: it was "
-            "rewritten in place (trimmed, or restored from a copy) and written on, so where its "
-            "new lines start is unknown; nothing of it was added. To read it all again, give "
-            "its content a new first line or ingest it into another dataset"
-        )
-
-
-def _shrunk(path: Path, known: FileState) -> bool:
-    """Whether the plain file ``path``, which ``known`` matches, is shorter than what was read
-    of its content.
-
-    At ``known.path`` it is the file that was read, rewritten shorter (:func:`_take_shrunk`).
-    Under another name it is a copy of the content's first part (logrotate's ``copy``, an
-    archived copy of a live log): read before, and the entry stays as it is, else the live file
-    would be read again from the copy's end on every run.
-    """
-    return path.suffix != ".gz" and path.stat().st_size < known.offset
-
-
-def _take_shrunk(path: Path, known: FileState) -> str:
-    """Remember a file that shrank below what was read of it, its first bytes the same (a log
-    trimmed in place, or restored from an older copy), as read to its last complete line: what
-    it still holds was read before, and lines written to it from now on are read on the next
-    run. Returns the run's warning."""
-    size = path.stat().st_size
-    end, lines = known.prefix_start, 0
-    for chunk in read_chunks(path, known.prefix_start, keep_partial=False):
-        end, lines = chunk.end_offset, lines + chunk.lines
-    message = (
-        f"{path}: shorter ({size:,} bytes) than the {known.offset:,} read of it before, its first "
-        f"bytes the same (trimmed in place, or restored from an older copy): its {lines:,} lines "
-        "were read before; lines written to it from now on are read"
-    )
-    known.offset, known.lines, known.path = end, lines, str(path)
-    known.tail_sha256 = _tail_digest(path, known.prefix_start, end)
-    return message
+def _seen_read(known: FileState, path: Path, head: Head) -> None:
+    """Remember that ``path`` (its :class:`Head` ``head``) holds what ``known`` says was read
+    and nothing more: it is the file read, renamed (rotated), unless that file is still there as
+    it was read (a copy leaves it); a ``.gz`` is known the quick way from now on
+    (:func:`_known_gz`), and an entry written before 2026-11-30 gets the digests of the plain file
+    it describes (:func:`~apislo.sources.known.fingerprint`)."""
+    if not still_there(known, path):
+        known.path = str(path)
+    if path.suffix == ".gz":
+        known.gz_size, known.gz_identity = _gz_identity(path) or (None, None)
+    elif known.tail_lines is None and known.path == str(path):
+        fingerprint(known, path, head)
 
 
 def _gz_index(state: list[FileState]) -> dict[tuple[int, str], FileState]:
@@ -1313,82 +1217,6 @@ def _known_gz(index: dict[tuple[int, str], FileState], path: Path) -> FileState 
         return None
     identity = _gz_identity(path)
     return None if identity is None else index.get(identity)
-
-
-def _match(state: list[FileState], head: Head, path: Path) -> FileState | None:
-    """The remembered file whose fingerprint matches ``head`` (of ``path``), preferring the
-    longest read: same content start, same digest of the bytes from there.
-
-    An entry written before content started past leading NULs (no ``prefix_start`` in the
-    state file, so 0) fingerprinted a file from its first byte, NULs included, and is compared
-    with the first bytes of ``path``. One that covered NULs only says nothing of the content:
-    it is taken only for the file at its path, holding content before where it was read to and
-    as much as was read (the same generation: a copytruncate'd one starts past it). Its rotated
-    copies are read again (their lines stored twice) rather than risk taking another log for
-    it: logs named ``10.0.0.1`` and ``10.0.0.2`` look like rotations of one. Reading the file
-    on rewrites its entry the new way.
-
-    ``head`` is hashed once per distinct prefix length (most entries cover :data:`HEAD_BYTES`),
-    not once per entry: a folder of 1,000 known files would otherwise hash 4 KiB a million times
-    per run.
-    """
-    digests: dict[tuple[bool, int], str | None] = {}
-    best: FileState | None = None
-    for entry in state:
-        size = entry.prefix_len
-        from_zero = entry.prefix_start != head.start
-        if size == 0 or (from_zero and entry.prefix_start != 0):
-            continue
-        if (from_zero, size) not in digests:
-            digests[from_zero, size] = _head_digest(head, size, from_zero)
-        if digests[from_zero, size] != entry.prefix_sha256:
-            continue
-        if from_zero and head.start >= size and not _same_generation(entry, head, path):
-            continue
-        if best is None or entry.offset > best.offset:
-            best = entry
-    return best
-
-
-def _still_there(known: FileState, path: Path) -> bool:
-    """Whether ``known``, the entry ``path`` was read on from, describes another file still
-    there as it was read: ``path`` is a longer copy of it (``cat a.gz b.gz > c.gz`` beside
-    ``a.gz``). Its entry is then kept beside ``path``'s; replaced, ``a.gz`` was read again as
-    new when under :data:`HEAD_BYTES` (its fingerprint shorter than ``c.gz``'s)."""
-    other = Path(known.path)
-    if other == path or not other.is_file():
-        return False
-    try:
-        head = read_content_head(other)
-    except IngestError:
-        return False
-    return _match([known], head, other) is known
-
-
-def _same_generation(entry: FileState, head: Head, path: Path) -> bool:
-    """Whether an entry that fingerprinted NULs only may describe ``path`` as it is now."""
-    if entry.path != str(path) or head.start >= entry.offset:
-        return False
-    return path.suffix == ".gz" or path.stat().st_size >= entry.offset
-
-
-def _head_digest(head: Head, size: int, from_zero: bool) -> str | None:
-    """The digest of ``size`` bytes of ``head``'s file from its content start, or with
-    ``from_zero`` from its first byte (its leading NULs, then its content); ``None`` when the
-    file is shorter."""
-    if not from_zero:
-        return prefix_digest(head.data[:size]) if len(head.data) >= size else None
-    if head.start >= size:
-        return _nul_digest(size)
-    data = bytes(head.start) + head.data[: size - head.start]
-    return prefix_digest(data) if len(data) == size else None
-
-
-@lru_cache(maxsize=64)
-def _nul_digest(size: int) -> str:
-    """The digest of ``size`` NUL bytes (the fingerprint an entry written before gave a file
-    starting with a hole that long)."""
-    return prefix_digest(bytes(size))
 
 
 def _load_state(root: Path) -> list[FileState]:

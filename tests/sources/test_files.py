@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from apislo.errors import IngestError
-from apislo.sources.files import Head, expand_paths, read_chunks, read_content_head
+from apislo.sources.files import (
+    Head,
+    Span,
+    expand_paths,
+    read_before,
+    read_chunks,
+    read_content_head,
+)
 
 
 def test_rotated_logs_come_oldest_first(tmp_path: Path) -> None:
@@ -164,3 +171,22 @@ def test_the_content_of_a_file_starts_past_its_leading_nul_bytes(tmp_path: Path)
     usual = tmp_path / "usual.log"
     usual.write_bytes(b"y" * 5000)
     assert read_content_head(usual) == Head(0, b"y" * 4096)
+
+
+@pytest.mark.parametrize("name", ["a.log", "a.log.gz"])
+def test_read_before_gives_the_bytes_before_an_offset_and_whether_more_follow(
+    tmp_path: Path, name: str
+) -> None:
+    """A 2 MiB file of the bytes 0-255 over and over (a .gz decompressed, in blocks of 1 MiB):
+    the 4 bytes before offset 1,048,578 are those at 1,048,574-1,048,577 (254, 255, 0, 1), and
+    more follow; none before ``start``; asked past its end (2 MiB + 10), its last 3 bytes and
+    its end, nothing more; asked for its whole size, the same bytes, nothing more."""
+    data = bytes(range(256)) * (8 << 10)  # 2 MiB
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    assert read_before(path, (1 << 20) + 2, 4) == Span(bytes([254, 255, 0, 1]), (1 << 20) + 2, True)
+    assert read_before(path, (1 << 20) + 2, 4, start=(1 << 20) + 1) == Span(
+        b"\x01", (1 << 20) + 2, True
+    )
+    assert read_before(path, (2 << 20) + 10, 3) == Span(bytes([253, 254, 255]), 2 << 20, False)
+    assert read_before(path, 2 << 20, 3) == Span(bytes([253, 254, 255]), 2 << 20, False)

@@ -896,6 +896,15 @@ def test_each_chunks_rejects_are_spooled_before_the_next_chunk_is_taken(
     assert not (dataset / "_staging").exists()
 
 
+def _line_digests(text: bytes) -> str:
+    """The line digests a state entry keeps of ``text`` (all of it read, under 4 KiB), computed
+    afresh for each line end: 8 hex digits of the SHA-256 of ``text`` up to there."""
+    import hashlib
+
+    ends = [at + 1 for at, byte in enumerate(text) if byte == ord("\n")]
+    return "".join(hashlib.sha256(text[:end]).hexdigest()[:8] for end in ends)
+
+
 def test_the_state_file_holds_one_entry_per_line_after_each_commit(tmp_path: Path) -> None:
     """Entries are encoded once and remembered between saves; the file still says, one line
     per file in the order read, what each file gave: a.log 3 lines, then b.log 2 lines (byte
@@ -922,6 +931,8 @@ def test_the_state_file_holds_one_entry_per_line_after_each_commit(tmp_path: Pat
             "gz_size": None,
             "gz_identity": None,
             "tail_sha256": hashlib.sha256(log.read_bytes()).hexdigest(),  # (under 4 KiB)
+            "head_lines": None,  # (read no further than 4 KiB: those of tail_lines)
+            "tail_lines": _line_digests(log.read_bytes()),
         }
         for log, n in ((a, 3), (b, 2))
     ]
@@ -930,12 +941,14 @@ def test_the_state_file_holds_one_entry_per_line_after_each_commit(tmp_path: Pat
     assert ingest([a, b], dataset, "nginx-combined").records == 0
     assert (dataset / "_apislo_state.json").read_text() == text
     # a state written before entries said where content starts and how big a .gz was (no
-    # "prefix_start", "gz_size") still knows both files
-    new_keys = ("prefix_start", "gz_size", "gz_identity", "tail_sha256")
+    # "prefix_start", "gz_size"), or kept line digests, still knows both files
+    new_keys = ("prefix_start", "gz_size", "gz_identity", "tail_sha256", "head_lines", "tail_lines")
     old = {"files": [{k: v for k, v in e.items() if k not in new_keys} for e in expected]}
     (dataset / "_apislo_state.json").write_text(json.dumps(old))
     again = ingest([a, b], dataset, "nginx-combined")
     assert (again.records, again.unchanged) == (0, [str(a), str(b)])
+    # ...and gives their entries what is kept since (the digests), as a first run would
+    assert (dataset / "_apislo_state.json").read_text() == text
 
 
 @pytest.mark.parametrize("how", ["read_logs", "command"])

@@ -471,7 +471,14 @@ def _as_before(dataset: Path) -> None:
     state_file = dataset / "_apislo_state.json"
     (entry,) = json.loads(state_file.read_text())["files"]
     first = Path(entry["path"]).read_bytes()[: min(entry["offset"], 4096)]
-    written_since = ("prefix_start", "gz_size", "gz_identity", "tail_sha256")
+    written_since = (
+        "prefix_start",
+        "gz_size",
+        "gz_identity",
+        "tail_sha256",
+        "head_lines",
+        "tail_lines",
+    )
     old = {k: v for k, v in entry.items() if k not in written_since}
     old.update(prefix_len=len(first), prefix_sha256=hashlib.sha256(first).hexdigest())
     state_file.write_text(json.dumps({"files": [old]}))

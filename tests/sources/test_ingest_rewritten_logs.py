@@ -1,7 +1,10 @@
 """A log rewritten in place with its first bytes unchanged (trimmed, or restored from an older
 copy): its 4 KiB fingerprint still matches what was read, but it is shorter than where reading
 stopped. It used to be taken as read to its end, then resumed at the old offset once it grew
-past it, in the middle of other lines: the lines written in between were lost."""
+past it, in the middle of other lines: the lines written in between were lost. A log trimmed
+within its first 4 KiB (a small log) no longer matches its fingerprint: until 2026-11-30 it was
+read as new, the lines it kept stored twice. The state's line digests of the first and the last
+4 KiB read now tell which lines a rewritten log kept."""
 
 from __future__ import annotations
 
@@ -37,24 +40,113 @@ def test_a_log_trimmed_in_place_is_read_on_from_its_new_end(tmp_path: Path) -> N
     assert stored_orders(dataset) == [*range(60), *range(100, 105)]
 
 
-def test_a_log_rewritten_and_grown_past_where_reading_stopped_is_refused(
+def test_a_log_rewritten_and_grown_past_where_reading_stopped_is_read_from_where_it_changed(
     tmp_path: Path,
 ) -> None:
     """60 lines are read; between two runs the log becomes its first 50 lines and 20 new ones
-    (orders 100-119), longer than what was read: where its new lines start is unknown, so the
-    file is refused, nothing of it added, rather than resumed at byte 6,000-odd in the middle of
-    order 109's line (the 60 read stay, and none of the 20 is half read)."""
+    (orders 100-119), longer than what was read. Line 50 ends among the 4 KiB before where
+    reading stopped, whose line digests the state keeps: the 20 new lines are read from there,
+    with a warning, and only they (80 orders in all). Until 2026-11-30 the file was refused, the
+    20 lines never read; before 2026-11-29 it was resumed at byte 5,630, in the middle of order
+    109's line, and orders 100-108 were lost."""
     log, dataset = tmp_path / "access.log", tmp_path / "events"
     log.write_text(order_lines(0, 60))
     settled(log)
     assert ingest([log], dataset, "nginx-combined").records == 60
     log.write_text(order_lines(0, 50) + order_lines(100, 20))
     settled(log)
+    report = ingest([log], dataset, "nginx-combined")
+    assert (report.records, len(report.warnings)) == (20, 1)
+    assert "its first 50 lines are lines read before" in report.warnings[0]
+    assert ingest([log], dataset, "nginx-combined").records == 0
+    assert stored_orders(dataset) == [*range(60), *range(100, 120)]
+
+
+def test_a_log_rewritten_further_back_and_grown_past_where_reading_stopped_is_refused(
+    tmp_path: Path,
+) -> None:
+    """200 lines (18,890 bytes) are read; the log becomes its first 100 lines (9,390 bytes) and
+    150 new ones (orders 300-449), longer than what was read. It changed after its first 4 KiB
+    and before the last 4 KiB read, where no digest tells which line: where its new lines start
+    is unknown, so it is refused, nothing of it added (the 200 read stay)."""
+    log, dataset = tmp_path / "access.log", tmp_path / "events"
+    log.write_text(order_lines(0, 200))
+    settled(log)
+    assert ingest([log], dataset, "nginx-combined").records == 200
+    log.write_text(order_lines(0, 100) + order_lines(300, 150))
+    settled(log)
     with pytest.raises(FilesRefusedError) as refused:
         ingest([log], dataset, "nginx-combined")
     (why,) = refused.value.report.refused.values()
-    assert "(line 61)" in why and "rewritten in place" in why
-    assert stored_orders(dataset) == list(range(60))
+    assert "(line 201)" in why and "rewritten in place" in why
+    assert stored_orders(dataset) == list(range(200))
+
+
+def _case(
+    name: str,
+    first: tuple[int, int],
+    then: list[tuple[int, int]],
+    appended: tuple[int, int] | None,
+    runs: list[int],
+    orders: list[tuple[int, int]],
+) -> object:
+    """A log rewritten in place between two runs: the orders first read (first, count), those it
+    holds then, the orders appended before a third run, the requests each later run stores and
+    the orders stored in the end (first, count), worked out by hand: what the log kept of what
+    was read is not stored again, and nothing new is lost."""
+    return pytest.param(first, then, appended, runs, orders, id=name)
+
+
+_REWRITES = [
+    # small logs (under 4 KiB): the lines kept were stored again, until 2026-11-30
+    _case("5 trimmed to 3", (0, 5), [(0, 3)], (100, 2), [0, 2], [(0, 5), (100, 2)]),
+    _case("3 of 5 + 2 new", (0, 5), [(0, 3), (100, 2)], None, [2], [(0, 5), (100, 2)]),
+    _case("3 of 5 + 4 new", (0, 5), [(0, 3), (100, 4)], None, [4], [(0, 5), (100, 4)]),
+    # over 4 KiB trimmed under 4 KiB: its 30 lines were stored again, until 2026-11-30
+    _case("60 trimmed to 30", (0, 60), [(0, 30)], (100, 2), [0, 2], [(0, 60), (100, 2)]),
+    _case("30 of 60 + 40 new", (0, 60), [(0, 30), (100, 40)], None, [40], [(0, 60), (100, 40)]),
+    # over 4 KiB, changed in the last 4 KiB read: the new lines were lost, until 2026-11-30
+    _case("50 of 60 + 5 new", (0, 60), [(0, 50), (100, 5)], None, [5], [(0, 60), (100, 5)]),
+    _case("50 of 60 + 10 same size", (0, 60), [(0, 50), (80, 10)], None, [10], [(0, 60), (80, 10)]),
+    # no line kept, or trimmed further back than the last 4 KiB read: as before 2026-11-30
+    _case("5 truncated, 3 others", (0, 5), [(100, 3)], None, [3], [(0, 5), (100, 3)]),
+    _case("3 rewritten as 3 others", (0, 3), [(3, 3)], None, [3], [(0, 6)]),
+    _case("200 trimmed to 100", (0, 200), [(0, 100)], (300, 2), [0, 2], [(0, 200), (300, 2)]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("first", "then", "appended", "runs", "orders"), _REWRITES)
+def test_a_log_rewritten_in_place_stores_its_new_lines_once(
+    tmp_path: Path,
+    first: tuple[int, int],
+    then: list[tuple[int, int]],
+    appended: tuple[int, int] | None,
+    runs: list[int],
+    orders: list[tuple[int, int]],
+) -> None:
+    """Each case of :data:`_REWRITES`, the log rewritten in place (truncated, then written, as
+    ``truncate`` or copytruncate leave it): a run stores the lines after what it kept of what
+    was read, only they, with a warning when it kept some; lines appended after that are read
+    on the next run, and a last run adds nothing."""
+    log, dataset = tmp_path / "access.log", tmp_path / "events"
+    log.write_text(order_lines(*first))
+    settled(log)
+    assert ingest([log], dataset, "nginx-combined").records == first[1]
+    with log.open("r+") as handle:
+        handle.truncate(0)
+        handle.write("".join(order_lines(*part) for part in then))
+    settled(log)
+    report = ingest([log], dataset, "nginx-combined")
+    records = [report.records]
+    assert len(report.warnings) == (1 if then[0][0] == first[0] else 0)  # (lines kept: a warning)
+    if appended is not None:
+        with log.open("a") as handle:
+            handle.write(order_lines(*appended))
+        settled(log)
+        records.append(ingest([log], dataset, "nginx-combined").records)
+    assert ingest([log], dataset, "nginx-combined").records == 0
+    expected = [order for start, count in orders for order in range(start, start + count)]
+    assert (records, stored_orders(dataset)) == (runs, expected)
 
 
 def test_a_copy_of_a_live_logs_first_part_adds_nothing_and_moves_nothing(
