@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -42,6 +44,20 @@ def require_binary(name: str) -> str:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+def wait_until_waiting(path: Path, thread: threading.Thread) -> None:
+    """Return once a process waits for the ``flock`` of file ``path`` (a ``->`` line of
+    ``/proc/locks``: Linux); fail if ``thread`` ended first (it did not wait), or after 10 s."""
+    inode = f":{path.stat().st_ino} "
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        locks = Path("/proc/locks").read_text().splitlines()
+        if any("->" in line and inode in line for line in locks):
+            return
+        assert thread.is_alive(), f"it did not wait for the lock of {path}"
+        time.sleep(0.005)
+    raise AssertionError(f"nothing waited for the lock of {path} in 10 s")
 
 
 @pytest.fixture

@@ -140,19 +140,26 @@ def backfill_command(openmetrics: str, data_dir: str, max_block_duration: str) -
     help="Port on 127.0.0.1 (0: any free).",
 )
 def serve_command(data_dir: str, port: int) -> None:
-    """Run a local Prometheus on 127.0.0.1 until interrupted (Ctrl-C or SIGTERM)."""
+    """Run a local Prometheus on 127.0.0.1 until interrupted (Ctrl-C or SIGTERM).
+
+    Stopped, it stops its Prometheus, then exits as the other commands do: 143 on SIGTERM,
+    130 on Ctrl-C (until 2026-11-30 it exited 0, so a service manager saw a clean exit).
+    """
     import signal
 
+    from apislo.cli import _exit_on_sigterm
     from apislo.sources.prometheus.local import LocalPrometheus
 
-    # SIGTERM unwinds like Ctrl-C, so the server is always stopped by its pid on the way out.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    with fail_on_apislo_error(), LocalPrometheus(data_dir, port) as server:
-        click.echo(f"Prometheus serving {data_dir} at {server.url} (Ctrl-C stops it)", err=True)
-        try:
+    # SIGTERM unwinds as in every command (the console script sets this handler; so does this
+    # command, called from Python), so the server is always stopped by its pid on the way out.
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        with fail_on_apislo_error(), LocalPrometheus(data_dir, port) as server:
+            click.echo(f"Prometheus serving {data_dir} at {server.url} (Ctrl-C stops it)", err=True)
             _wait_for_exit(server)
-        except KeyboardInterrupt:
-            click.echo("stopping", err=True)
+    finally:
+        if previous is not None:  # (None: a handler set outside Python, which cannot be reset)
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _wait_for_exit(server: LocalPrometheus) -> None:

@@ -6,7 +6,10 @@ into place; the working folder holds :data:`RUN_LOCK` (``flock``) while its proc
 removed at its end. Files published together are renamed one by one, after a journal naming the
 files they replace (kept as hard links in the working folder): a write that fails between two
 renames puts the replaced files back, so a failed write (disk full, no permission) leaves the old
-set as it was.
+set as it was. Two processes publishing into one folder take turns, each holding the folder's
+publication lock (:func:`~apislo.report.lock.publish_lock`) around its renames: their renames
+never interleave, leaving the HTML of one run beside the notebook of the other (as they could
+until 2026-11-30).
 
 A process killed outright (SIGKILL, the OOM killer) leaves its working folder, temporary files and
 all. The next write into the same folder (:func:`sweep`; ``schedule run-due`` sweeps every folder
@@ -99,7 +102,8 @@ def sweep(folder: str | os.PathLike[str]) -> None:
     ``.run-*`` folder that is no working folder (it holds files but no :data:`RUN_LOCK`: the
     user's own; a link)."""
     for work in Path(folder).glob(f"{WORK_PREFIX}*"):
-        with suppress(OSError):  # (gone meanwhile: another sweep removed it; or not ours)
+        # (gone meanwhile: another sweep removed it; not ours; a folder that cannot be written)
+        with suppress(OSError, ReportWriteError):
             _remove_if_dead(work)
 
 
@@ -111,7 +115,7 @@ def sweep_tree(root: str | os.PathLike[str]) -> None:
 
 def _remove_if_dead(work: Path) -> None:
     """Roll back and remove the working folder ``work`` if its process is dead."""
-    from apislo.report.lock import is_locked
+    from apislo.report.lock import is_locked, publish_lock
 
     if not _is_work_folder(work):
         return
@@ -123,7 +127,8 @@ def _remove_if_dead(work: Path) -> None:
     except LockUnsupportedError:
         dead = age_s > STALE_RUN_S
     if dead:
-        _roll_back(work)
+        with publish_lock(work.parent):  # (no publication's renames between its check and put)
+            _roll_back(work)
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -157,6 +162,8 @@ def atomic_write_texts(
     Raises:
         ReportWriteError: a text could not be written; no path was left replaced.
     """
+    from apislo.report.lock import publish_lock
+
     targets = [Path(path) for path in files]
     if work is None:
         with work_folder(targets[0]) as made:
@@ -166,8 +173,22 @@ def atomic_write_texts(
     for target, text in zip(targets, files.values(), strict=True):
         with writing(target):
             staged.append((_write_temp(work, target.name, text), target))
+    with publish_lock(targets[0].parent):
+        _publish(work, staged)
+    return targets
+
+
+def _publish(work: Path, staged: list[tuple[Path, Path]]) -> None:
+    """Rename each staged file (temporary file, target) over its target, after the journal of
+    the files they replace; a rename that fails puts the replaced files back. The caller holds
+    the folder's publication lock, so the files replaced are those this publication's renames
+    replace, and no other publication's renames come between.
+
+    Raises:
+        ReportWriteError: naming the target that could not be replaced (or kept).
+    """
     entries = [_keep_previous(work, i, tmp, target) for i, (tmp, target) in enumerate(staged)]
-    with writing(targets[0].parent):
+    with writing(work.parent):
         _write_journal(work, entries)
     try:
         for tmp, target in staged:
@@ -177,7 +198,6 @@ def atomic_write_texts(
         _roll_back(work)
         raise
     (work / _JOURNAL).unlink()
-    return targets
 
 
 def atomic_write_text(

@@ -1,8 +1,9 @@
-"""``flock`` locks on files: taken without blocking, freed when the holder dies (SIGKILL too).
+"""``flock`` locks on files, freed when the holder dies (SIGKILL too).
 
-The scheduler locks each job (:func:`apislo.schedule.lock.job_lock`); each report run, and each
-write of the index, locks its working folder (:func:`apislo.report.atomic.work_folder`), so that
-another never removes it while it runs.
+Taken without blocking: the scheduler locks each job (:func:`apislo.schedule.lock.job_lock`);
+each report run, and each write of the index, locks its working folder
+(:func:`apislo.report.atomic.work_folder`), so that another never removes it while it runs.
+Waited for: each publication in a folder (:func:`publish_lock`), around its renames.
 """
 
 from __future__ import annotations
@@ -10,13 +11,17 @@ from __future__ import annotations
 import fcntl
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from apislo.locks import try_flock
+from apislo.errors import LockUnsupportedError
+from apislo.locks import open_locked, try_flock
 from apislo.report.atomic import writing
 
-__all__ = ["file_lock", "is_locked"]
+__all__ = ["PUBLISH_LOCK", "file_lock", "is_locked", "publish_lock"]
+
+#: The lock file of a folder's publications, there only while one holds it.
+PUBLISH_LOCK = ".publish.lock"
 
 
 @contextmanager
@@ -65,3 +70,31 @@ def is_locked(path: str | Path) -> bool:
         return not try_flock(fd, path, fcntl.LOCK_SH)
     finally:
         os.close(fd)  # (frees the shared lock, if taken)
+
+
+@contextmanager
+def publish_lock(folder: str | Path) -> Iterator[None]:
+    """Hold the publication lock of ``folder`` (:data:`PUBLISH_LOCK`) while the block runs,
+    waiting while another process publishes there (its renames take milliseconds), so that the
+    files two processes publish together (a report and its notebook) are never mixed: each
+    set is renamed whole, the last one's stays. The lock file is removed on the way out, the
+    lock still held (:func:`~apislo.locks.open_locked`: a process waiting on it then opens the
+    path again); a process killed holding it leaves it, to the next one. Where the file system
+    keeps no locks, the block runs without one (as a report run does without its ``run.lock``).
+
+    Raises:
+        ReportWriteError: the lock file cannot be made (no permission).
+    """
+    path = Path(folder) / PUBLISH_LOCK
+    try:
+        with writing(path):
+            fd: int | None = open_locked(path)
+    except LockUnsupportedError:
+        fd = None
+    try:
+        yield
+    finally:
+        with suppress(OSError):  # (it stays, to the next one: harmless)
+            path.unlink()
+        if fd is not None:
+            os.close(fd)

@@ -19,10 +19,11 @@ from apislo.report.html import CSP
 if TYPE_CHECKING:
     from apislo.schedule.history import RunRecord
 
-__all__ = ["INDEX_FILE", "build_site"]
+__all__ = ["HISTORY_ROWS", "INDEX_FILE", "build_site"]
 
 INDEX_FILE = "index.html"
-_HISTORY_ROWS = 500
+#: The newest runs the index lists in its history table.
+HISTORY_ROWS = 500
 _CSS = """
 body { font-family: sans-serif; margin: 2em; color: #222; max-width: 75em; }
 table { border-collapse: collapse; width: 100%; margin-bottom: 2em; }
@@ -99,7 +100,7 @@ def build_site(
             f"<td>{good_link} {nb_link}{demo}</td><td>{e(good.end) if good else ''}</td></tr>"
         )
     history_rows = []
-    for r in reversed(records[-_HISTORY_ROWS:]):
+    for r in reversed(records[-HISTORY_ROWS:]):
         failed_nb = ""
         if r.status == "failed" and r.output:
             failed_nb = _link(

@@ -1,19 +1,30 @@
-"""The run history: one JSON object per line in ``reports/history.jsonl``, appended under a lock."""
+"""The run history: one JSON object per line in ``reports/history.jsonl``, appended under a lock.
+
+The lock is ``flock`` on the file itself, held by each writer: :func:`append_record`, and
+:func:`drop_records`, which rewrites the file without some lines (the runs no reader needs any
+more: :mod:`apislo.schedule.retention`) and renames the new file into place, so a reader sees
+the old file or the new one, whole; a writer that waited on the old file writes to the new one.
+"""
 
 from __future__ import annotations
 
 import errno
-import fcntl
 import json
 import os
+import stat
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from apislo.errors import LockUnsupportedError
+from apislo.locks import open_locked
 from apislo.report.atomic import writing
 
-__all__ = ["HISTORY_FILE", "RunRecord", "append_record", "read_history"]
+__all__ = ["HISTORY_FILE", "RunRecord", "append_record", "drop_records", "read_history"]
 
 HISTORY_FILE = "history.jsonl"
+#: Where :func:`drop_records` writes the new history before renaming it into place.
+_REWRITE = f".{HISTORY_FILE}.new"
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,9 @@ class RunRecord:
     demo: bool = False
 
 
+_FIELDS = frozenset(f.name for f in fields(RunRecord))
+
+
 def append_record(reports_dir: str | Path, record: RunRecord) -> None:
     """Append ``record`` to the history of ``reports_dir`` (one write, under an exclusive flock;
     a line torn by a writer that died is closed first, so it costs only itself).
@@ -68,9 +82,8 @@ def append_record(reports_dir: str | Path, record: RunRecord) -> None:
 
 def _append_line(path: Path, line: bytes) -> None:
     """Append ``line`` to ``path`` whole, or not at all (a short write is truncated away)."""
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = _open_locked(path)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
         size = os.fstat(fd).st_size
         if size and os.pread(fd, 1, size - 1) != b"\n":
             line = b"\n" + line  # a writer died mid-line: start a fresh one
@@ -82,24 +95,99 @@ def _append_line(path: Path, line: bytes) -> None:
         os.close(fd)
 
 
+def _open_locked(path: Path) -> int:
+    """``path`` open for appending, its lock held (:func:`~apislo.locks.open_locked`: the file
+    at ``path`` then, not one a rewrite replaced while this waited).
+
+    Raises:
+        OSError: it cannot be opened, or locked (``ENOLCK``: its file system keeps no locks).
+    """
+    try:
+        return open_locked(path, os.O_RDWR | os.O_APPEND | os.O_CREAT)
+    except LockUnsupportedError as exc:  # (said as the history's write error, as always)
+        raise exc.reason from None
+
+
+def drop_records(
+    reports_dir: str | Path, pick: Callable[[list[RunRecord | None]], Collection[int]]
+) -> int:
+    """Rewrite the history of ``reports_dir`` without the lines ``pick`` chooses, under the
+    history's lock: a new file renamed into place, with the mode of the old one.
+
+    Args:
+        reports_dir: the reports directory.
+        pick: given every line of the history read under the lock, oldest first, as
+            :func:`read_history` reads it (``None``: a line it skips), the indices of the
+            lines to drop.
+
+    Returns:
+        How many lines were dropped (none: the file is left as it was).
+
+    Raises:
+        ReportWriteError: the history cannot be rewritten; it is left as it was.
+    """
+    path = Path(reports_dir) / HISTORY_FILE
+    if not path.is_file():
+        return 0
+    with writing(path):
+        fd = _open_locked(path)
+        try:
+            with open(fd, "rb", closefd=False) as file:
+                lines = file.read().split(b"\n")  # (the last: b"", or a line cut short)
+            drop = set(pick([_parse(line) for line in lines]))
+            if drop:
+                kept = b"\n".join(line for i, line in enumerate(lines) if i not in drop)
+                _replace(path, kept, stat.S_IMODE(os.fstat(fd).st_mode))
+        finally:
+            os.close(fd)
+    return len(drop)
+
+
+def _replace(path: Path, data: bytes, mode: int) -> None:
+    """Write ``data`` to a new file beside ``path``, fsynced, with ``mode``, and rename it over
+    ``path`` (the caller holds the history's lock, so the new file's name is its own)."""
+    new = path.with_name(_REWRITE)
+    fd = os.open(new, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, mode)
+        if os.write(fd, data) < len(data):  # the disk filled up
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        os.fsync(fd)
+        os.close(fd)
+        fd = -1
+        os.replace(new, path)
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        new.unlink(missing_ok=True)
+        raise
+
+
 def read_history(reports_dir: str | Path) -> list[RunRecord]:
     """Every record, oldest first; a torn or foreign line is skipped rather than failing all,
     and so is one whose fields are not of their types (a hand-written ``"error": null`` made
-    the index, and with it every ``run-due``, fail until 2026-11-29)."""
+    the index, and with it every ``run-due``, fail until 2026-11-29). Lines end at ``\\n``
+    only: until 2026-11-30 a record whose text held a line separator that JSON leaves as it is
+    (U+2028, U+2029, U+0085: an error quoting a kernel's message) was split there, and
+    skipped."""
     path = Path(reports_dir) / HISTORY_FILE
     if not path.is_file():
         return []
-    names = {f.name for f in fields(RunRecord)}
-    records = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            raw = json.loads(line)
-            values = {k: v for k, v in raw.items() if k in names}
-            if all(_of_its_type(k, v) for k, v in values.items()):
-                records.append(RunRecord(**values))
-        except (ValueError, TypeError, AttributeError):
-            continue
-    return records
+    records = (_parse(line) for line in path.read_bytes().split(b"\n"))
+    return [record for record in records if record is not None]
+
+
+def _parse(line: bytes) -> RunRecord | None:
+    """The record of one line of the history; ``None`` for a line that is empty, torn, not
+    JSON, or not a record (fields not of their types)."""
+    try:
+        raw = json.loads(line.decode("utf-8", errors="replace"))
+        values = {k: v for k, v in raw.items() if k in _FIELDS}
+        if all(_of_its_type(k, v) for k, v in values.items()):
+            return RunRecord(**values)
+    except (ValueError, TypeError, AttributeError):
+        pass
+    return None
 
 
 def _of_its_type(name: str, value: object) -> bool:

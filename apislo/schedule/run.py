@@ -2,7 +2,8 @@
 
 Every run takes the job's lock, retries on failure (not on a :class:`ConfigError`, which no
 retry mends: a missing notebook, a file that is not one), appends one history record, prunes the
-job's old reports and failed notebooks and regenerates ``reports/index.html``. A job that fails,
+job's old reports and failed notebooks and the history's old runs
+(:mod:`~apislo.schedule.retention`) and regenerates ``reports/index.html``. A job that fails,
 even to be written or recorded (disk full, no permission), stops no other job. ``run-due`` and
 the demo's runs first sweep what dead runs left anywhere in the reports folder
 (:func:`~apislo.report.atomic.sweep_tree`), a removed job's folder too.
@@ -25,6 +26,7 @@ from apislo.schedule.due import due_slot, last_fire, next_fires, period_window
 from apislo.schedule.history import RunRecord, append_record, read_history
 from apislo.schedule.jobs import Job, load_jobs
 from apislo.schedule.lock import job_lock
+from apislo.schedule.retention import prune_reports, trim_history
 
 __all__ = ["rebuild_site", "run_all_jobs", "run_due", "run_job", "serve"]
 
@@ -135,7 +137,9 @@ def run_job(
         if stopped is not None:
             _refresh_site(reports_dir, [job])
             raise stopped
-        _prune(reports_dir, job, output)
+        history = read_history(reports_dir)
+        prune_reports(reports_dir, job, output, history)
+        trim_history(reports_dir, job, history)
     _refresh_site(reports_dir, [job])
     return record
 
@@ -175,43 +179,6 @@ def _done_slots(history: list[RunRecord], job: Job) -> list[str]:
         for r in history
         if r.job == job.name and r.status != "skipped" and r.scheduled_for
     ]
-
-
-def _prune(reports_dir: Path, job: Job, output: str) -> None:
-    """Keep this job's newest ``job.keep`` good reports and delete the outputs of runs older than
-    the oldest of them (report, executed notebook and failed notebook). Failed runs do not
-    count: they never push a good report out. Of the failed notebooks, keep only the one of the
-    job's newest failed run and that of this run's ``output`` (its run may have failed without
-    being recorded): a job failing day after day, each day's report named after its day, left
-    one more every day. Only files under ``reports_dir`` are deleted."""
-    good: list[str] = []  # outputs of the newest job.keep good runs
-    recent: set[str] = set()  # outputs of every run since the oldest of those
-    old: list[str] = []
-    failed: list[str] = []  # outputs of failed runs, newest first
-    for r in reversed(read_history(reports_dir)):
-        if r.job != job.name or r.status not in ("ok", "failed") or not r.output:
-            continue
-        if r.status == "failed":
-            failed.append(r.output)
-        if len(good) < job.keep:
-            recent.add(r.output)
-            if r.status == "ok" and r.output not in good:
-                good.append(r.output)
-        elif r.output not in recent and r.output not in old:
-            old.append(r.output)
-    for stale in old:
-        _delete(reports_dir, stale, (".html", ".ipynb", ".failed.ipynb"))
-    for stale in set(failed[1:]) - {*failed[:1], output}:
-        _delete(reports_dir, stale, (".failed.ipynb",))
-
-
-def _delete(reports_dir: Path, output: str, suffixes: tuple[str, ...]) -> None:
-    """Delete the files of ``output`` with ``suffixes`` if it lies under ``reports_dir``."""
-    html_path = (reports_dir / output).resolve()
-    if reports_dir.resolve() not in html_path.parents:
-        return
-    for suffix in suffixes:
-        html_path.with_suffix(suffix).unlink(missing_ok=True)
 
 
 def rebuild_site(

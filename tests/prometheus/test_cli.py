@@ -121,9 +121,44 @@ def test_backfill_then_serve(tmp_path: Path) -> None:
     finally:
         serve.send_signal(signal.SIGTERM)
         _, stderr = serve.communicate(timeout=15)
-    assert serve.returncode == 0, stderr
+    assert serve.returncode == 143, stderr  # 128 + SIGTERM, as every command (0 until 2026-11-30)
     with pytest.raises(requests.ConnectionError):  # the server went down with the command
         requests.get(url + "/-/ready", timeout=1)
+
+
+@pytest.mark.parametrize(
+    ("stop", "code", "said"), [("SIGTERM", 143, ""), ("SIGINT", 130, "\nAborted!\n")]
+)
+def test_serve_stopped_by_a_signal_stops_its_prometheus_and_exits_as_other_commands(
+    stop: str, code: int, said: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM (systemd, a CronJob) or Ctrl-C while serving: its Prometheus is stopped, and the
+    command exits 128 + the signal's number, as the other commands do, where it exited 0 (a
+    service manager saw a clean exit). A stand-in server, whose wait is interrupted so."""
+    stopped: list[str] = []
+
+    class Server:
+        url = "http://127.0.0.1:1"
+
+        def __init__(self, data_dir: str, port: int) -> None:
+            self.process = self
+
+        def __enter__(self) -> Server:
+            return self
+
+        def __exit__(self, *_exc: object) -> None:
+            stopped.append("stopped")
+
+        def wait(self) -> int:
+            signal.raise_signal(signal.Signals[stop])  # (its handler raises at once)
+            return 0
+
+    monkeypatch.setattr("apislo.sources.prometheus.local.LocalPrometheus", Server)
+    handler = signal.getsignal(signal.SIGTERM)
+    result = CliRunner().invoke(main, ["prom", "serve", "--data-dir", str(tmp_path)])
+    serving = f"Prometheus serving {tmp_path} at http://127.0.0.1:1 (Ctrl-C stops it)\n"
+    assert (result.exit_code, result.stderr, stopped) == (code, serving + said, ["stopped"])
+    assert signal.getsignal(signal.SIGTERM) is handler  # (put back: a caller's own)
 
 
 def test_a_data_dir_that_cannot_be_made_is_a_one_line_error(tmp_path: Path) -> None:

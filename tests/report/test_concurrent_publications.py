@@ -1,0 +1,53 @@
+"""Two processes publishing one report at once (two `apislo report run --out` the same file, a
+scheduled run beside one by hand) take turns: the report and its notebook are of one run.
+
+Each renamed its files one by one, with nothing between two publishers: when the second
+published between the first one's two renames, the HTML of one run was left beside the notebook
+of the other. Found on 2026-11-30.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from apislo.report.atomic import atomic_write_texts
+from tests.conftest import wait_until_waiting
+
+
+def _pair(out: Path, run: str) -> dict[Path, str]:
+    """What a run publishes: its notebook, then its HTML (as the runner orders them)."""
+    return {out.with_suffix(".ipynb"): f"notebook of {run}", out: f"report of {run}"}
+
+
+def test_a_second_publication_waits_for_the_first_ones_renames(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run B publishes the same report when run A has renamed its notebook, not yet its HTML:
+    B waits for A's lock (seen in /proc/locks), then replaces both. The pair is B's, whole,
+    where it used to be A's report beside B's notebook; no lock file is left."""
+    out = tmp_path / "daily.html"
+    second = threading.Thread(target=atomic_write_texts, args=(_pair(out, "B"),))
+    real_replace = os.replace
+
+    def replace(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+        real_replace(source, target)
+        if second.ident is None:  # A's first rename is done: B publishes now
+            second.start()
+            lock = tmp_path / ".publish.lock"
+            if lock.exists():  # (A holds it)
+                wait_until_waiting(lock, second)
+            else:  # (no lock to wait for: B runs through)
+                second.join(timeout=10)
+
+    monkeypatch.setattr(os, "replace", replace)
+    atomic_write_texts(_pair(out, "A"))
+    second.join(timeout=10)
+    assert (out.read_text(), out.with_suffix(".ipynb").read_text()) == (
+        "report of B",
+        "notebook of B",
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["daily.html", "daily.ipynb"]
