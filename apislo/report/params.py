@@ -13,7 +13,7 @@ from datetime import date, time
 from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from apislo.errors import ConfigError
 from apislo.text import JWT, SECRET_NAME_PATTERN, is_secret_key
@@ -35,6 +35,9 @@ __all__ = [
 _URL_START = r"(?:(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*+:|(?<![\w/]))//"
 #: A URL in a text: from its start (:data:`_URL_START`) to a blank, a quote or an angle bracket.
 URL_PATTERN = re.compile(_URL_START + r"[^\s\"'<>]+", re.IGNORECASE)
+#: A URL's ``//`` and host (with its userinfo and port): from the first ``//`` of a
+#: :data:`URL_PATTERN` match to its path, query or fragment.
+_HOST = re.compile(r"//[^/?#]*")
 #: What ends a token given as the user alone, as :func:`_has_url_credentials` reads one.
 _NOT_IN_TOKEN = frozenset("?#\"'<>")
 #: A parameter's or key's name that a refusal shows (``X-Api-Key``): not one that may carry a
@@ -42,9 +45,16 @@ _NOT_IN_TOKEN = frozenset("?#\"'<>")
 _SHOWN_NAME = re.compile(r"[A-Za-z_][\w-]*\Z")
 #: apislo's own run ids, a report's (``20261130T024924Z-a1b2c3``:
 #: :func:`~apislo.report.runner.new_run_id`) and an ingest's (``20261130T024924-1a2b3c4d``, in
-#: its Parquet files' names): tokens by their shape (20 or more base64url characters mixing
-#: upper-case letters, lower-case letters and digits), which no credential has.
-_RUN_ID = re.compile(r"(?<![0-9])[0-9]{8}T[0-9]{6}Z?-[0-9a-f]{6,8}(?![A-Za-z0-9_])")
+#: its Parquet files' names, with part numbers after it: ``-0-0.parquet``): tokens by their
+#: shape (20 or more base64url characters mixing upper-case letters, lower-case letters and
+#: digits), which no credential has. One is a run of its own, not part of a longer run of
+#: base64url characters (``AbCd20261130T024924Z-a1b2c3-Ef9`` is a token); group 1 is the
+#: ``Bearer`` or ``Basic`` scheme before it, when there is one (a credential then, as any token
+#: after a scheme is).
+_RUN_ID = re.compile(
+    r"((?i:bearer|basic)\s+)?(?<![A-Za-z0-9_])[0-9]{8}T[0-9]{6}Z?-[0-9a-f]{6,8}"
+    r"(?=(?:-[0-9]+)*(?![A-Za-z0-9_-]))"
+)
 #: A PromQL label matcher with a double-quoted value (``auth="basic"``, ``code=~"5.."``);
 #: group 1 is the label's name, group 2 the rest.
 _MATCHER = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)(\s*(?:=~|!~|!=|=)\s*"(?:[^"\\\n]|\\.)*")')
@@ -68,8 +78,11 @@ _USE_ENVIRONMENT = (
     "apislo reads it."
 )
 #: A header line (``Name: value``) at the start of a text or after a comma or line break, named
-#: as a credential that apislo knows (:data:`~apislo.text.SECRET_NAME_PATTERN`).
-_HEADER_LINE = re.compile(rf"(?:^|[,\n])\s*(?:{SECRET_NAME_PATTERN})\s*:\s*\S", re.IGNORECASE)
+#: as a credential that apislo knows (:data:`~apislo.text.SECRET_NAME_PATTERN`). The blanks
+#: before the name hold no line break (a later one starts the line): with ``\s*`` there, each
+#: of a run of line breaks was tried against every one after it, and a value of 8,000 blank
+#: lines took 40 seconds (until 2026-11-30).
+_HEADER_LINE = re.compile(rf"(?:^|[,\n])[^\S\n]*(?:{SECRET_NAME_PATTERN})\s*:\s*\S", re.IGNORECASE)
 #: The Bearer or Basic scheme (any case, a word of its own: not ``/plans/basic``) and RFC
 #: 7235's token68 after it; group 1 is the scheme, group 2 the token.
 _SCHEME_CREDENTIAL = re.compile(
@@ -149,10 +162,10 @@ def redact_credentials(texts: Sequence[str]) -> list[str]:
 
 
 def _set_aside(text: str) -> tuple[str, list[str]]:
-    """``text`` with each of apislo's run ids (:data:`_RUN_ID`) and each label name of a PromQL
-    selector (:data:`_SELECTOR`) replaced by a mark (:data:`_MARKS` around its index), and what
-    they replaced, in order; ``text`` as it is when it holds a mark already (it is then
-    redacted whole, as before)."""
+    """``text`` with each of apislo's run ids (:data:`_RUN_ID`; not one after ``Bearer`` or
+    ``Basic``) and each label name of a PromQL selector (:data:`_SELECTOR`) replaced by a mark
+    (:data:`_MARKS` around its index), and what they replaced, in order; ``text`` as it is when
+    it holds a mark already (it is then redacted whole, as before)."""
     aside: list[str] = []
     if _MARKS[0] in text or _MARKS[1] in text:
         return text, aside
@@ -164,13 +177,17 @@ def _set_aside(text: str) -> tuple[str, list[str]]:
     def mark_names(selector: re.Match[str]) -> str:
         return _MATCHER.sub(lambda m: mark(m.group(1)) + m.group(2), selector.group())
 
-    text = _RUN_ID.sub(lambda found: mark(found.group()), text)
+    text = _RUN_ID.sub(lambda found: found.group() if found.group(1) else mark(found.group()), text)
     return _SELECTOR.sub(mark_names, text), aside
 
 
 def _put_back(text: str, aside: list[str]) -> str:
     """``text`` with the marks of :func:`_set_aside` replaced by what they stood for (a mark
-    that redaction removed, as in ``token=REDACTED``, stays removed)."""
+    that redaction removed, as in ``token=REDACTED``, stays removed); as it is when nothing was
+    set aside, marks that the text held itself included (until 2026-11-30 one such as
+    ``\\ue0000\\ue001`` raised an ``IndexError``, and a failed run's notebook was not kept)."""
+    if not aside:
+        return text
     return _MARK.sub(lambda found: aside[int(found.group(1))], text)
 
 
@@ -188,17 +205,30 @@ def _redact_userinfo(word: re.Match[str]) -> str:
     return f"{text[: start.end()]}REDACTED{text[text.rindex('@') :]}"
 
 
+def _split_url(url: str) -> SplitResult:
+    """``url`` (a :data:`URL_PATTERN` match) split by ``urlsplit``; when its host makes
+    ``urlsplit`` raise a ``ValueError`` (a ``[`` or ``]`` that is no IPv6 address's, as the
+    match of ``[https://grafana.example]`` ends with one; a character that NFKC makes a ``/``),
+    split with another host in its place, its path, query and fragment as they are. Until
+    2026-11-30 the ``ValueError`` stopped a report parameter's check with a traceback."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return urlsplit(_HOST.sub("//host", url, count=1))
+
+
 def url_secret_key(text: str) -> str | None:
     """The first credential-looking key in a URL's query, fragment or path parameters in
     ``text`` (``?access_token=``, ``#access-token=``, ``?X-Api-Key=``, ``;jsessionid=``), any
     case, ``_`` or ``-`` or percent-encoded (see :func:`~apislo.text.is_secret_key`); ``None``
-    when there is none.
+    when there is none. A URL whose host ``urlsplit`` refuses is read all the same
+    (:func:`_split_url`).
 
     >>> url_secret_key("https://prom.example/?accessToken=x"), url_secret_key("http://h:9090")
     ('accessToken', None)
     """
     for match in URL_PATTERN.finditer(text):
-        parts = urlsplit(match.group(0))
+        parts = _split_url(match.group(0))
         fields = re.split(r"[&;]", parts.query) + re.split(r"[&;]", parts.fragment)
         fields += parts.path.split(";")[1:]
         for item in fields:

@@ -26,6 +26,9 @@ PROVENANCE_KEY = "apislo.provenance"
 #: A path parameter of a URL (``;jsessionid=abc`` in ``/p;jsessionid=abc/q``): group 1 is its
 #: name, and its value runs to the next ``;`` or ``/``.
 _PATH_PARAMETER = re.compile(r";([^;/=]*)=[^;/]*")
+#: A URL without a host (``file:///data``): its ``//`` followed by its path, query, fragment or
+#: nothing.
+_NO_HOST = re.compile(r"[^/]*//(?:[/?#]|\Z)")
 
 
 def redact_url(text: str) -> str:
@@ -45,18 +48,23 @@ def redact_url(text: str) -> str:
 
     Raises:
         ConfigError: a URL has an ``@`` after its host, where a ``/``, ``?`` or ``#`` in a
-            password ends the host part (see
+            password ends the host part, or is no URL (a host in ``[ ]`` that is no IP address,
+            a port that is no number: see
             :func:`~apislo.sources.prometheus.settings.check_url_userinfo`).
     """
     return URL_PATTERN.sub(lambda found: _redacted(found.group()), text)
 
 
 def _redacted(url: str) -> str:
-    """One URL as :func:`redact_url` shows it; one without a host (``file:///data``) as it is."""
-    parts = urlsplit(url)
-    if not parts.netloc:
+    """One URL as :func:`redact_url` shows it; one without a host (``file:///data``) as it is.
+    The URL is checked (:func:`~apislo.sources.prometheus.settings.check_url_userinfo`) before
+    ``urlsplit`` reads it: a host that ``urlsplit`` refuses (``[https://prom.example]`` in a
+    text, its ``]`` taken into the URL) is then a ``ConfigError``, where until 2026-11-30 a
+    ``ValueError`` traceback stopped the notebook's cell."""
+    if _NO_HOST.match(url):
         return url
     check_url_userinfo(url, "a source URL")
+    parts = urlsplit(url)
     netloc = parts.netloc.rpartition("@")[2]
     path = _PATH_PARAMETER.sub(_redacted_parameter, parts.path)
     return urlunsplit((parts.scheme, netloc, path, "", ""))

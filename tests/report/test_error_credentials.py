@@ -91,6 +91,14 @@ def test_a_password_in_a_dead_workers_log_line_is_redacted(
         ('up{auth="eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln"}', 'up{auth="REDACTED"}'),
         ('{password="hunter2"}', "{password=REDACTED}"),
         ('failed: auth="basic"', "failed: auth=REDACTED"),
+        # a run id's shape after a scheme, or inside a longer token, is a credential's (until
+        # 2026-11-30 set aside: its rest, or the token's other parts, were kept)
+        ("Bearer 20261130T024924Z-a1b2c3.s3cret", "Bearer REDACTED"),
+        ("basic 20261130T024924Z-a1b2c3", "basic REDACTED"),
+        ("id AbCd20261130T024924Z-a1b2c3-Ef9", "id REDACTED"),
+        # private-use characters shaped like a mark of the redaction's own (until 2026-11-30
+        # an IndexError, and the failed run's notebook was not kept)
+        ("icon \ue0000\ue001 token=abc", "icon \ue0000\ue001 token=REDACTED"),
     ],
 )
 def test_what_a_parameter_may_not_hold_is_redacted(text: str, redacted: str) -> None:
@@ -104,6 +112,8 @@ def test_what_a_parameter_may_not_hold_is_redacted(text: str, redacted: str) -> 
     [
         "the run 20261130T024924Z-a1b2c3 of slo-daily failed",  # a report's run id
         "cannot read data/events/20261130T024924-1a2b3c4d-0.parquet",  # an ingest's
+        "day=2026-11-30/part-20261130T024924-1a2b3c4d-0-0.parquet",  # with its part numbers
+        "Bearer tokens of run 20261130T024924Z-a1b2c3 expired",
         "Prometheus error 400 bad_data: parse error (query "
         '\'sum(rate(http_requests_total{job="api", auth="basic"}[5m]))\' at 2026-11-30)',
         'sum by (code) (rate(http_requests_total{auth=~"basic|digest",token_type!="x"}[5m]))',

@@ -93,3 +93,17 @@ def test_a_source_whose_password_holds_a_slash_is_refused_unshown(source: str) -
         "shown: it may hold a password): write it as http(s)://USER:PASSWORD@HOST, with a / ? "
         "or # in the user or password written as %2F, %3F or %23"
     )
+
+
+@pytest.mark.parametrize(
+    "source", ["prometheus [https://prom.example]", "prometheus http://[prom.example]:9090"]
+)
+def test_a_source_url_that_urlsplit_refuses_is_a_config_error(source: str) -> None:
+    """Until 2026-11-30 a ``ValueError`` traceback from ``urlsplit`` (``[`` or ``]`` around no
+    IP address), where a port that is no number was already refused so."""
+    with pytest.raises(ConfigError) as info:
+        redact_url(source)
+    assert str(info.value) == (
+        "a source URL is not a valid URL: a host in [ ] must be an IP address, and a port a "
+        "number from 0 to 65535 (not shown: it may hold a password)"
+    )
