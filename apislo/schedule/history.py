@@ -13,6 +13,7 @@ import json
 import os
 import stat
 from collections.abc import Callable, Collection
+from contextlib import suppress
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -112,7 +113,9 @@ def drop_records(
     reports_dir: str | Path, pick: Callable[[list[RunRecord | None]], Collection[int]]
 ) -> int:
     """Rewrite the history of ``reports_dir`` without the lines ``pick`` chooses, under the
-    history's lock: a new file renamed into place, with the mode of the old one.
+    history's lock: a new file renamed into place, with the mode, owner and group of the old
+    one (owner and group as far as this process may give them), and in its place: a history
+    that is a symbolic link is rewritten where it points, the link kept.
 
     Args:
         reports_dir: the reports directory.
@@ -130,6 +133,7 @@ def drop_records(
     if not path.is_file():
         return 0
     with writing(path):
+        path = Path(os.path.realpath(path))  # (renamed over, a link would become a file)
         fd = _open_locked(path)
         try:
             with open(fd, "rb", closefd=False) as file:
@@ -137,19 +141,24 @@ def drop_records(
             drop = set(pick([_parse(line) for line in lines]))
             if drop:
                 kept = b"\n".join(line for i, line in enumerate(lines) if i not in drop)
-                _replace(path, kept, stat.S_IMODE(os.fstat(fd).st_mode))
+                _replace(path, kept, os.fstat(fd))
         finally:
             os.close(fd)
     return len(drop)
 
 
-def _replace(path: Path, data: bytes, mode: int) -> None:
-    """Write ``data`` to a new file beside ``path``, fsynced, with ``mode``, and rename it over
-    ``path`` (the caller holds the history's lock, so the new file's name is its own)."""
+def _replace(path: Path, data: bytes, old: os.stat_result) -> None:
+    """Write ``data`` to a new file beside ``path``, fsynced, with the mode, owner and group of
+    ``old`` (the file at ``path``), and rename it over ``path`` (the caller holds the history's
+    lock, so the new file's name is its own). A history that root rewrites (a ``sudo apislo
+    schedule run``) stays its owner's, who could not append to a file of root's: each run of
+    the service that owns it would go unrecorded, its slot run again at every ``run-due``."""
     new = path.with_name(_REWRITE)
     fd = os.open(new, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        os.fchmod(fd, mode)
+        with suppress(PermissionError):  # (only root gives a file away; a group, its members)
+            os.fchown(fd, old.st_uid, old.st_gid)
+        os.fchmod(fd, stat.S_IMODE(old.st_mode))
         if os.write(fd, data) < len(data):  # the disk filled up
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         os.fsync(fd)

@@ -23,7 +23,13 @@ import apislo.report.runner as runner
 from apislo.cli import main
 from apislo.report.site import build_site
 from apislo.schedule.due import due_slot
-from apislo.schedule.history import HISTORY_FILE, RunRecord, append_record, read_history
+from apislo.schedule.history import (
+    HISTORY_FILE,
+    RunRecord,
+    append_record,
+    drop_records,
+    read_history,
+)
 from apislo.schedule.jobs import load_job
 from apislo.schedule.run import run_job
 from tests.conftest import wait_until_waiting
@@ -161,6 +167,41 @@ def test_a_history_that_cannot_be_rewritten_is_left_and_stops_no_run(
     assert (reports / HISTORY_FILE).read_text(encoding="utf-8") == "".join(
         line + "\n" for line in lines
     )
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root gives a file to another user")
+def test_a_history_rewritten_by_root_stays_its_owners(tmp_path: Path) -> None:
+    """A `sudo apislo schedule run` trimming the history of a service that runs as another user:
+    the new file was root's, and the service could no longer append to it (each of its runs
+    unrecorded, its slot run again at every run-due)."""
+    path = tmp_path / HISTORY_FILE
+    path.write_text("dropped\nkept\n")
+    os.chown(path, 65534, 65534)  # (nobody's)
+    path.chmod(0o640)
+    assert drop_records(tmp_path, lambda records: {0}) == 1
+    kept = path.stat()
+    assert (path.read_text(), kept.st_uid, kept.st_gid, kept.st_mode & 0o777) == (
+        "kept\n",
+        65534,
+        65534,
+        0o640,
+    )
+
+
+def test_a_history_that_is_a_link_is_rewritten_where_it_points(tmp_path: Path) -> None:
+    """history.jsonl a link to a file on another volume: the new file was renamed over the
+    link, so the runs after it were recorded beside the reports, no longer where it pointed."""
+    reports, target = tmp_path / "reports", tmp_path / "volume" / HISTORY_FILE
+    reports.mkdir()
+    target.parent.mkdir()
+    target.write_text("dropped\nkept\n")
+    (reports / HISTORY_FILE).symlink_to(target)
+    assert drop_records(reports, lambda records: {0}) == 1
+    record = RunRecord("alpha", "s", "s", "s", "ok")
+    append_record(reports, record)
+    assert (reports / HISTORY_FILE).is_symlink()
+    assert target.read_text() == "kept\n" + _line(record) + "\n"
+    assert sorted(p.name for p in target.parent.iterdir()) == [HISTORY_FILE]
 
 
 def test_a_record_holding_a_line_separator_is_read(tmp_path: Path) -> None:
