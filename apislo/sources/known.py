@@ -117,11 +117,15 @@ def find(state: list[FileState], head: Head, path: Path) -> Found | None:
     holds, or a part of, or rewrote; ``None`` for a file not read before, among them another log
     that starts with the same :data:`HEAD_BYTES` bytes as one read before.
 
-    The entries whose fingerprint matches are compared (:func:`_compare`), the longest read
-    first (a log is resumed from the end of a longer copy of its first part); then, for a plain
-    file, the entries of its path that its first lines start like (a log trimmed in place
-    within its first :data:`HEAD_BYTES` bytes; before 2026-11-30 it was read as new, the lines
-    it kept stored twice).
+    An entry of its path that it holds as read, and no more, is taken at once: no other would
+    find anything new in it (until 2026-11-30 an unchanged log was first compared with each
+    entry read further that it matched, reading their files: among logs starting alike, a run's
+    time grew with the square of their number). Else the entries whose fingerprint matches are
+    compared (:func:`_compare`), the longest read first (a log is resumed from the end of a
+    longer copy of its first part); then the entries that its first lines start like
+    (:func:`_shared_head`): for a plain file, those of its path (a log trimmed in place within
+    its first :data:`HEAD_BYTES` bytes; before 2026-11-30 it was read as new, the lines it kept
+    stored twice), else one it is a shorter copy of.
 
     Raises:
         IngestError: it matches an entry but cannot be told apart from the log read rewritten
@@ -129,6 +133,9 @@ def find(state: list[FileState], head: Head, path: Path) -> Found | None:
     """
     refusal: IngestError | None = None
     tried = matches(state, head, path)
+    for entry in tried:
+        if entry.path == str(path) and (found := _holds(entry, path)) and found.kind == "read":
+            return found
     for entry in tried:
         try:
             found = _compare(entry, head, path)
@@ -140,7 +147,7 @@ def find(state: list[FileState], head: Head, path: Path) -> Found | None:
         if found is not None:
             return found
     compared = {id(entry) for entry in tried}
-    found = _trimmed_head([e for e in state if id(e) not in compared], head, path)
+    found = _shared_head([e for e in state if id(e) not in compared], head, path)
     if found is None and refusal is not None:
         raise refusal
     return found
@@ -160,8 +167,8 @@ def _compare(entry: FileState, head: Head, path: Path) -> Found | None:
     """
     span = read_before(path, entry.offset, HEAD_BYTES, entry.prefix_start)
     own = path.suffix != ".gz" and entry.path == str(path)
-    if span.end == entry.offset and _same_tail(entry, span.data, path):
-        return Found(entry, "grown" if span.more else "read")
+    if (found := _holds(entry, path, span)) is not None:
+        return found
     if not own and span.end < entry.offset and _copied(entry, span, path):
         return Found(entry, "copy")
     if own:
@@ -175,6 +182,16 @@ def _compare(entry: FileState, head: Head, path: Path) -> Found | None:
         "copied (its first lines read before), or another log that starts the same; nothing "
         "of it was added. If it is another log, ingest it into another dataset"
     )
+
+
+def _holds(entry: FileState, path: Path, span: Span | None = None) -> Found | None:
+    """``"read"`` or ``"grown"`` when ``path`` holds what was read of ``entry`` where it was
+    read (``span``: its bytes before ``entry.offset``, read when not given), else ``None``."""
+    if span is None:
+        span = read_before(path, entry.offset, HEAD_BYTES, entry.prefix_start)
+    if span.end != entry.offset or not _same_tail(entry, span.data, path):
+        return None
+    return Found(entry, "grown" if span.more else "read")
 
 
 def _same_tail(entry: FileState, tail: bytes, path: Path) -> bool:
@@ -252,21 +269,33 @@ def _shared_tail(entry: FileState, span: Span) -> tuple[int, int] | None:
     return (window + size, lines) if lines > cut else (window, 0)
 
 
-def _trimmed_head(state: list[FileState], head: Head, path: Path) -> Found | None:
-    """The entry of the plain file ``path`` whose first lines (by ``head_lines``) it starts
-    with, the most of them: the log trimmed in place within its first :data:`HEAD_BYTES` bytes
-    (then maybe written on); ``None`` when no entry of its path shares a line with it."""
-    if path.suffix == ".gz":
+def _shared_head(state: list[FileState], head: Head, path: Path) -> Found | None:
+    """The entry whose first lines (by their digests, :func:`_head_lines`) ``path`` starts
+    with: for the plain file the entry was read from, the one it shares the most lines with (the
+    log trimmed in place within its first :data:`HEAD_BYTES` bytes, then maybe written on);
+    else one that fingerprinted more bytes than ``path`` holds and all of whose whole lines are
+    its first ones: a first part of what was read, under another name (logrotate's ``copy`` of
+    a small log, since grown; before 2026-11-30 read as new, its lines stored again). ``None``
+    when neither is found."""
+    first = line_digests(head.data[: head.data.find(b"\n") + 1])  # (its first line's)
+    if not first:  # (no whole line: none shared)
         return None
     best: Found | None = None
+    copy: Found | None = None
+    whole = head.data.rfind(b"\n") + 1  # (bytes of its whole lines, when it holds no more)
     for entry in state:
         digests = _head_lines(entry)
-        if entry.path != str(path) or digests is None or entry.prefix_start != head.start:
-            continue
+        if digests is None or not digests.startswith(first) or entry.prefix_start != head.start:
+            continue  # (most entries share no line: told apart without hashing)
         size, lines = shared_lines(head.data[: entry.prefix_len], digests)
-        if lines and (best is None or lines > best.lines):
+        if not lines:
+            continue
+        if entry.path != str(path):
+            if copy is None and size == whole and len(head.data) < entry.prefix_len:
+                copy = Found(entry, "copy")
+        elif path.suffix != ".gz" and (best is None or lines > best.lines):
             best = Found(entry, "rewritten", head.start + size, lines)
-    return best
+    return best or copy
 
 
 def _head_lines(entry: FileState) -> str | None:

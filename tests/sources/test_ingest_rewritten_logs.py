@@ -180,6 +180,40 @@ def test_a_copy_of_a_live_logs_first_part_adds_nothing_and_moves_nothing(
     assert stored_orders(dataset) == list(range(160))
 
 
+@pytest.mark.parametrize(
+    ("read", "copied", "grown"),
+    [(10, 10, 20), (10, 8, 20), (43, 43, 45)],
+    ids=["under 4 KiB", "copied before its last lines", "crossing 4 KiB"],
+)
+def test_a_copy_shorter_than_the_fingerprint_of_what_was_read_adds_nothing(
+    tmp_path: Path, read: int, copied: int, grown: int
+) -> None:
+    """Orders 0 to ``read - 1`` are read from a small log; ``access.log.1`` is a copy of its
+    first ``copied`` lines (logrotate's ``copy``, or ``copytruncate`` copying before the run's
+    last lines), and the log grows to ``grown`` lines. The copy's lines were all read: the next
+    runs store the ``grown - read`` new lines of the log, and nothing of the copy. Until
+    2026-11-30 a copy shorter than the bytes the state fingerprinted (all of what was read,
+    under 4 KiB; 43 lines are 4,032 bytes, 45 are 4,220) was read as a new file, its lines stored
+    again: at once, or once the log's entry had grown past it."""
+    folder, dataset = tmp_path / "logs", tmp_path / "events"
+    folder.mkdir()
+    log, copy = folder / "access.log", folder / "access.log.1"
+    log.write_text(order_lines(0, read))
+    settled(log)
+    assert ingest([folder], dataset, "nginx-combined").records == read
+    copy.write_text(order_lines(0, copied))
+    with log.open("a") as handle:
+        handle.write(order_lines(read, grown - read))
+    for path in (log, copy):
+        settled(path)
+    runs = [ingest([folder], dataset, "nginx-combined") for _ in range(2)]
+    assert [(run.records, run.unchanged) for run in runs] == [
+        (grown - read, [str(copy)]),
+        (0, [str(copy), str(log)]),
+    ]
+    assert stored_orders(dataset) == list(range(grown))
+
+
 def test_a_few_stray_lines_at_the_end_of_a_settled_log_are_read_not_deferred(
     tmp_path: Path,
 ) -> None:

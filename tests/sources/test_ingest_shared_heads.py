@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from apislo.errors import FilesRefusedError
+from apislo.sources import known
+from apislo.sources.files import Span
 from apislo.sources.ingest import ingest
 from tests.sources import order_lines, settled, stored_orders
 
@@ -117,3 +119,29 @@ def test_a_copy_a_little_shorter_than_what_was_read_is_known_once_the_log_is_tru
     report = ingest([tmp_path], dataset, "nginx-combined")
     assert (report.records, report.unchanged) == (4, [str(tmp_path / "access.log.1")])
     assert stored_orders(dataset) == [0] * 60 + [*range(100, 110), *range(300, 304)]
+
+
+def test_logs_read_before_that_start_alike_are_each_compared_with_their_own_entry_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """10 logs start with the same probes (their fingerprints all match), then orders of their
+    own, 1 to 10 of them: 655 lines are read. A run that finds them unchanged compares each
+    with its own entry alone: 10 reads of the bytes before where reading stopped, one a log.
+    Until 2026-11-30 each was first compared with every entry read further (the 9 longer logs'
+    for the shortest, reading their files too: 100 reads): the run's time grew with the square
+    of the number of such logs (100 of them: 1 s, 300: 12 s)."""
+    for number in range(10):
+        orders = order_lines(100 + 100 * number, number + 1)
+        _write(tmp_path / f"pod-{number}.log", PROBES + orders)
+    dataset = tmp_path / "events"
+    assert ingest([tmp_path], dataset, "nginx-combined").records == 10 * 60 + 55
+    reads: list[Path] = []
+    read_before = known.read_before
+
+    def counted(path: Path, *where: int) -> Span:
+        reads.append(path)
+        return read_before(path, *where)
+
+    monkeypatch.setattr(known, "read_before", counted)
+    report = ingest([tmp_path], dataset, "nginx-combined")
+    assert (report.records, len(report.unchanged), len(reads), len(set(reads))) == (0, 10, 10, 10)
