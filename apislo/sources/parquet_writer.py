@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import base64
 import struct
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -256,7 +257,6 @@ def _number_column(values: np.ndarray, kind: int) -> _Column:
     return column
 
 
-#: (physical type, converted type, logical type writer) per polars dtype.
 def _timestamp_type(thrift: _Thrift) -> None:
     thrift.struct(8)  # LogicalType.TIMESTAMP
     thrift.boolean(1, True)  # isAdjustedToUTC
@@ -300,7 +300,9 @@ def _encode(series: pl.Series) -> _Column:
     return column
 
 
-def _schema_type(dtype: pl.DataType) -> tuple[int, int | None, object]:
+def _schema_type(dtype: pl.DataType) -> tuple[int, int | None, Callable[[_Thrift], None] | None]:
+    """``(physical type, converted type or None, logical type's writer or None)`` of a column
+    of ``dtype``."""
     if dtype == pl.Int16:
         return _INT32, _INT_16, _int16_type
     if dtype == pl.Datetime("us", "UTC"):
