@@ -36,7 +36,10 @@ def redact_url(text: str) -> str:
     https://host/prom``) with each URL in it shown without user, password, query or fragment
     (they may hold tokens), scheme-relative ones (``//bob:s3cret@host``) too, and with the value
     of each path parameter named like a credential (``;jsessionid=``, see
-    :func:`~apislo.text.is_secret_key`) written ``REDACTED``; the rest of the text as it is.
+    :func:`~apislo.text.is_secret_key`) and each token in its path (a JSON Web Token, or a
+    run of 20 or more base64url characters mixing upper-case letters, lower-case letters and
+    digits: :mod:`apislo.sources.logs.tokens`, as the quarantine finds them) written
+    ``REDACTED``; the rest of the text as it is. Until 2026-11-30 a token in a path was shown.
     Until 2026-11-30 a text holding more than its URL (the label
     :func:`~apislo.report.views.data_source` gives) was kept whole, and a URL's path parameters
     always: a session id in ``$APISLO_PROMETHEUS_URL`` reached a report's provenance box.
@@ -45,6 +48,8 @@ def redact_url(text: str) -> str:
     'https://prom.example:9090/api'
     >>> redact_url("prometheus http://prom.example/p;jsessionid=abc")
     'prometheus http://prom.example/p;jsessionid=REDACTED'
+    >>> redact_url("https://prom.example/t/Ab3dEf6hIj9kLm2nOp5q/api")
+    'https://prom.example/t/REDACTED/api'
 
     Raises:
         ConfigError: a URL has an ``@`` after its host, where a ``/``, ``?`` or ``#`` in a
@@ -64,9 +69,14 @@ def _redacted(url: str) -> str:
     if _NO_HOST.match(url):
         return url
     check_url_userinfo(url, "a source URL")
+    import polars as pl  # (views and notebooks have it loaded)
+
+    from apislo.sources.logs.tokens import redact_tokens
+
     parts = urlsplit(url)
     netloc = parts.netloc.rpartition("@")[2]
     path = _PATH_PARAMETER.sub(_redacted_parameter, parts.path)
+    path = redact_tokens(pl.Series([path], dtype=pl.String))[0]
     return urlunsplit((parts.scheme, netloc, path, "", ""))
 
 

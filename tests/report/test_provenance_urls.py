@@ -31,6 +31,11 @@ from apislo.report.provenance import redact_url
         ("prometheus http://h:9090/p;jsessionid=LEAK", "prometheus http://h:9090/p;jsessionid=REDACTED"),
         ("prometheus https://bob:LEAK@h/p", "prometheus https://h/p"),
         ("prometheus https://h/?access_token=LEAK#LEAK", "prometheus https://h/"),
+        # a token in the path: 20 base64url characters mixing the three kinds, or a JSON Web
+        # Token (until 2026-11-30 kept); words and names of that length stay
+        ("https://h/t/Ab3dEf6hIj9kLm2nOp5q/api", "https://h/t/REDACTED/api"),
+        ("https://h/p/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln/x", "https://h/p/REDACTED/x"),
+        ("https://h/api/v1/prometheus-k8s-operator-2024", "https://h/api/v1/prometheus-k8s-operator-2024"),
     ],
 )  # fmt: skip
 def test_a_source_is_shown_without_its_credentials(source: str, shown: str) -> None:
