@@ -1,13 +1,14 @@
 """Event frames -> Parquet files, written directly from the columns' memory.
 
 :func:`write_events` writes a polars frame of event columns as one Parquet file (one row group,
-one data page per column, uncompressed), the layout polars' own writer gives them, for a quarter
-of its CPU time: polars exports each ``Categorical`` column to Arrow (a remapping per row) and
-hashes its codes again to build the page's dictionary, while here the dictionary comes from the
-category ids themselves, found once with a lookup table.
+one uncompressed data page per column), for about half the CPU time of polars' own writer
+(23-31 against 46-61 ms for a 184,000-row chunk, 2026-11-30), in a smaller file: polars exports
+each ``Categorical`` column to Arrow (a remapping per row), hashes its codes again to build the
+page's dictionary and compresses the pages, while here the dictionary comes from the category
+ids themselves, hashed once in C (:func:`~apislo.sources.logs.nginx_kernel.hash_codes`).
 
-What a file holds, per column (Parquet format 2.x, data pages v1; readable by pyarrow, polars,
-DuckDB, Spark and every other Parquet reader):
+What a file holds, per column (Parquet format 2.x, data pages v1; read back exactly by pyarrow
+and polars in the tests, and by DuckDB and fastparquet when it was reviewed):
 
 * ``Datetime("us", "UTC")``: ``INT64`` with the logical type ``TIMESTAMP(UTC, MICROS)``;
 * ``Categorical``/``String``: ``BYTE_ARRAY`` ``STRING``, a dictionary page (``PLAIN``) and
