@@ -244,6 +244,7 @@ def iter_file(
         # again WORKERS + 1 chunks later, by which time its result has been taken.
         line_no = start_line
         with ThreadPoolExecutor(WORKERS, thread_name_prefix="apislo-parse") as pool:
+            pool.submit(parser.prepare)  # while the first chunk is read (it fails again there)
             pending: deque[Future[ParsedChunk]] = deque()
             ends = partial(records_end, env_name) if env_name else None
             for number, chunk in enumerate(

@@ -136,6 +136,10 @@ class LogFormat(ABC):
     def parse(self, chunk: bytes) -> Parsed:
         """Parse complete lines (``chunk`` ends with ``\\n`` or is empty)."""
 
+    def prepare(self) -> None:
+        """Work out now what the first :meth:`parse` would (a compiled program): ingest calls
+        this on a parsing thread while it reads a file's first chunk. Nothing by default."""
+
     @abstractmethod
     def write(self, events: pl.DataFrame) -> list[str]:
         """Render raw events (:data:`RAW_SCHEMA` columns) as lines of this format (no newlines)."""

@@ -48,6 +48,10 @@ class NginxLogFormat(LogFormat):
         """Parse complete lines; see :class:`~apislo.sources.logs.nginx_format.CompiledFormat`."""
         return self.compiled.parse(chunk)
 
+    def prepare(self) -> None:
+        """The kernel program: 25-30 ms of polars queries, once per process and template."""
+        self.compiled.program  # noqa: B018 (a cached property, worked out here)
+
     def write(self, events: pl.DataFrame) -> list[str]:
         """Render raw events as lines of this template."""
         return self.compiled.write(events)

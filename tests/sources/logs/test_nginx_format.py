@@ -8,6 +8,8 @@ import polars as pl
 import pytest
 
 from apislo.errors import ConfigError
+from apislo.sources.logs import get_format
+from apislo.sources.logs.base import ParseOptions
 from apislo.sources.logs.nginx_convert import unescape_nginx
 from apislo.sources.logs.nginx_format import compile_log_format, normalise_log_format
 from tests.sources.logs import as_strings, methods
@@ -307,3 +309,19 @@ def test_a_method_in_lower_case_is_read_from_a_custom_log_format() -> None:
     assert methods(with_request, lines) == (["get", "Put"], ["GET", "PUT"], [])
     with_method = compile_log_format("$msec $request_method $request_uri $status")
     assert methods(with_method, ["1700000000.123 delete /x 204"]) == (["delete"], ["DELETE"], [])
+
+
+def test_prepare_works_out_the_program_a_first_parse_would() -> None:
+    """The first parse of a process worked out the kernel program (25-30 ms) while the other
+    parsing thread waited for it; ingest now asks for it (``prepare``) while it reads the first
+    chunk. Expected: after ``prepare``, the program with the events' columns is there, and a
+    parse uses that one."""
+    body = '$remote_addr [$time_local] "$request" $status $request_time "$http_x_prepared"'
+    fmt = get_format("nginx-custom", ParseOptions(log_format=body))
+    assert "program" not in vars(fmt.compiled)
+    fmt.prepare()
+    program = vars(fmt.compiled)["program"]
+    assert list(program.schema) == ["ts", "latency_s", "method", "path", "status"]
+    line = '10.0.0.1 [01/Nov/2026:10:00:00 +0000] "GET /v1/a HTTP/1.1" 200 0.050 "x"\n'
+    assert fmt.parse(line.encode()).events.columns == list(program.schema)
+    assert fmt.compiled.program is program
