@@ -139,6 +139,7 @@ class LogFormat(ABC):
     def prepare(self) -> None:
         """Work out now what the first :meth:`parse` would (a compiled program): ingest calls
         this on a parsing thread while it reads a file's first chunk. Nothing by default."""
+        return None  # (most formats have nothing to work out ahead)
 
     @abstractmethod
     def write(self, events: pl.DataFrame) -> list[str]:
