@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+from contextlib import suppress
 
 from apislo.errors import LockUnsupportedError
 
@@ -40,9 +41,33 @@ def try_flock(fd: int, path: str | os.PathLike[str], operation: int = fcntl.LOCK
     return True
 
 
-def open_locked(path: str | os.PathLike[str], flags: int = os.O_RDWR | os.O_CREAT) -> int:
-    """Open ``path`` with ``flags`` (mode ``0o644`` when created) and take its exclusive lock,
-    waiting while another process holds it; the open file, locked (closing it frees the lock).
+def _open_lock_file(path: str | os.PathLike[str]) -> int:
+    """Open the lock file ``path`` to be locked: for writing, created if missing (mode
+    ``0o644``); read-only when it is there but cannot be written, as another user's (mode
+    ``0o644``, left by an earlier run as that user): ``flock`` needs only an open file, so
+    such a file locks as well as one's own (until 2026-11-30 it was opened for writing only,
+    and stopped every publication in its folder with "Permission denied"). A file removed
+    meanwhile by its holder is made anew. Read-only, it is opened without blocking: a named
+    pipe in its place would otherwise wait for a writer forever.
+
+    Raises:
+        PermissionError: it is not there and its folder cannot be written, or it cannot even be
+            read.
+    """
+    while True:
+        try:
+            return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except PermissionError:
+            if not os.path.exists(path):  # (none to read: its folder cannot be written)
+                raise
+        with suppress(FileNotFoundError):  # (its holder removed it meanwhile: make it)
+            return os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+
+
+def open_locked(path: str | os.PathLike[str], flags: int | None = None) -> int:
+    """Open ``path`` with ``flags`` (mode ``0o644`` when created; default: as a lock file, for
+    writing or else read-only, :func:`_open_lock_file`) and take its exclusive lock, waiting
+    while another process holds it; the open file, locked (closing it frees the lock).
 
     The file at ``path`` may be removed or replaced by the holder before it lets go (a lock file
     removed after use, a history rewritten by a rename): a lock taken on a file that is no longer
@@ -54,7 +79,7 @@ def open_locked(path: str | os.PathLike[str], flags: int = os.O_RDWR | os.O_CREA
         LockUnsupportedError: the file system of ``path`` keeps no locks.
     """
     while True:
-        fd = os.open(path, flags, 0o644)
+        fd = _open_lock_file(path) if flags is None else os.open(path, flags, 0o644)
         try:
             _flock(fd, path, fcntl.LOCK_EX)
             if _is_at(fd, path):

@@ -25,7 +25,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -144,30 +144,39 @@ def _is_work_folder(path: Path) -> bool:
 
 
 def atomic_write_texts(
-    files: Mapping[str | os.PathLike[str], str], work: str | os.PathLike[str] | None = None
+    files: Mapping[str | os.PathLike[str], str],
+    work: str | os.PathLike[str] | None = None,
+    *,
+    remove: Collection[str | os.PathLike[str]] = (),
 ) -> list[Path]:
     """Write every text (UTF-8) to its path, all in one folder: each to a temporary file in a
     working folder of that folder, fsynced, then renamed over its path once all are written,
     after a journal of the files they replace; no path is replaced unless every text was
-    written, and a rename that fails puts the replaced files back.
+    written, and a rename that fails puts the replaced files back. Then remove the files
+    ``remove`` names, still under the folder's publication lock, so that no other publication
+    comes between (a good run's removal of the failed notebook, which a failed run finishing
+    meanwhile keeps: until 2026-11-30 removed after the lock was let go, it could remove the
+    failed notebook of a run that failed after this one).
 
     Args:
         files: path -> text; every path in one folder.
         work: the working folder (:func:`work_folder`) of that folder, held by the caller;
             default: one made for this write.
+        remove: paths in that folder to remove once the texts are in place (if there).
 
     Returns:
         The paths written.
 
     Raises:
-        ReportWriteError: a text could not be written; no path was left replaced.
+        ReportWriteError: a text could not be written; no path was left replaced. Or, the texts
+            written, naming a path of ``remove`` that could not be removed (a folder).
     """
     from apislo.report.lock import publish_lock
 
     targets = [Path(path) for path in files]
     if work is None:
         with work_folder(targets[0]) as made:
-            return atomic_write_texts(files, made)
+            return atomic_write_texts(files, made, remove=remove)
     work = Path(work)
     staged = []
     for target, text in zip(targets, files.values(), strict=True):
@@ -175,6 +184,9 @@ def atomic_write_texts(
             staged.append((_write_temp(work, target.name, text), target))
     with publish_lock(targets[0].parent):
         _publish(work, staged)
+        for path in remove:
+            with writing(path):
+                Path(path).unlink(missing_ok=True)
     return targets
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from apislo.errors import LockUnsupportedError
+from apislo.errors import LockUnsupportedError, ReportWriteError
 from apislo.locks import open_locked, try_flock
 from apislo.report.atomic import writing
 
@@ -81,16 +81,21 @@ def publish_lock(folder: str | Path) -> Iterator[None]:
     lock still held (:func:`~apislo.locks.open_locked`: a process waiting on it then opens the
     path again); a process killed holding it leaves it, to the next one. Where the file system
     keeps no locks, the block runs without one (as a report run does without its ``run.lock``).
+    A lock file another user left (mode ``0o644``) is locked read-only (until 2026-11-30 it
+    stopped the publication with "Permission denied").
 
     Raises:
-        ReportWriteError: the lock file cannot be made (no permission).
+        ReportWriteError: naming ``folder`` when the lock file cannot be made there (no
+            permission), or naming the lock file when it is there but cannot even be read
+            (another user's, mode ``0o600``: remove it).
     """
     path = Path(folder) / PUBLISH_LOCK
     try:
-        with writing(path):
-            fd: int | None = open_locked(path)
+        fd: int | None = open_locked(path)
     except LockUnsupportedError:
         fd = None
+    except OSError as exc:
+        raise ReportWriteError(path if os.path.lexists(path) else folder, exc) from exc
     try:
         yield
     finally:

@@ -78,11 +78,14 @@ _USE_ENVIRONMENT = (
     "apislo reads it."
 )
 #: A header line (``Name: value``) at the start of a text or after a comma or line break, named
-#: as a credential that apislo knows (:data:`~apislo.text.SECRET_NAME_PATTERN`). The blanks
-#: before the name hold no line break (a later one starts the line): with ``\s*`` there, each
-#: of a run of line breaks was tried against every one after it, and a value of 8,000 blank
-#: lines took 40 seconds (until 2026-11-30).
-_HEADER_LINE = re.compile(rf"(?:^|[,\n])[^\S\n]*(?:{SECRET_NAME_PATTERN})\s*:\s*\S", re.IGNORECASE)
+#: as a credential that apislo knows (:data:`~apislo.text.SECRET_NAME_PATTERN`); group 1 is
+#: its value, to the next comma or line break. The blanks before the name hold no line break
+#: (a later one starts the line): with ``\s*`` there, each of a run of line breaks was tried
+#: against every one after it, and a value of 8,000 blank lines took 40 seconds (until
+#: 2026-11-30).
+_HEADER_LINE = re.compile(
+    rf"(?:^|[,\n])[^\S\n]*({SECRET_NAME_PATTERN})\s*:\s*(\S[^,\n]*)", re.IGNORECASE
+)
 #: The Bearer or Basic scheme (any case, a word of its own: not ``/plans/basic``) and RFC
 #: 7235's token68 after it; group 1 is the scheme, group 2 the token.
 _SCHEME_CREDENTIAL = re.compile(
@@ -91,8 +94,16 @@ _SCHEME_CREDENTIAL = re.compile(
 #: A JSON Web Token where a run of base64url characters starts (not ``heyJude``).
 _JWT = re.compile(rf"(?<![\w-]){JWT}")
 #: A ``key=value`` pair as in a query string, its value not quoted, whose key is a credential's
-#: that apislo knows (:data:`~apislo.text.SECRET_NAME_PATTERN`).
-_KEY_VALUE = re.compile(rf"(?:^|[\s?&;#,])(?:{SECRET_NAME_PATTERN})=[^\s&;#,\"']", re.IGNORECASE)
+#: that apislo knows (:data:`~apislo.text.SECRET_NAME_PATTERN`); group 1 is the value.
+_KEY_VALUE = re.compile(rf"(?:^|[\s?&;#,])({SECRET_NAME_PATTERN})=([^\s&;#,\"']+)", re.IGNORECASE)
+#: Names whose value is a secret whatever it looks like: a password is often a word.
+_PASSWORD_NAME = re.compile(r"passw|pwd|secret", re.IGNORECASE)
+#: A word, which no credential is (:func:`_is_word`): letters, in one case or capitalised,
+#: in parts joined by ``-`` or ``_`` (``region``, ``basic``, ``auth-service``, ``Basic``,
+#: ``AUTH_MODE``); shorter than :data:`_WORD_MAX`.
+_WORD = re.compile(r"(?:[a-z]+|[A-Z][a-z]*|[A-Z]+)(?:[-_](?:[a-z]+|[A-Z][a-z]*|[A-Z]+))*")
+#: The length (characters) from which a run of letters is taken for a token, a word or not.
+_WORD_MAX = 20
 
 
 def _has_url_credentials(text: str) -> bool:
@@ -366,46 +377,67 @@ def credential_in(text: str) -> str | None:
       apislo knows, one of :data:`~apislo.text.SECRET_QUERY_KEYS` or
       :data:`~apislo.text.SECRET_JSON_KEYS` in any case, with or without ``_`` or ``-``
       (``Authorization``, ``X-Api-Key``, ``Cookie``, ``Token``, ``Key``; not ``Session`` or
-      ``X-Scope-OrgID``);
+      ``X-Scope-OrgID``), whose value is no word (:func:`_is_word`);
     * a value of the Bearer or Basic scheme (:func:`_is_scheme_credential`);
     * a JSON Web Token (:data:`~apislo.text.JWT`) where a run of base64url characters starts;
     * a ``key=value`` pair as in a query string (after the start, a blank, ``?``, ``&``,
       ``;``, ``#`` or ``,``; the value not quoted) whose key is such a name (``token=``,
       ``access_token=``, ``apiKey=``, ``sig=``, ``jsessionid=``; not ``monkey=`` or
-      ``sort_key=``).
+      ``sort_key=``), whose value is no word.
+
+    A word is what a credential is not: a name such a text gives where a secret could be
+    (``Key: region``, ``auth=basic``, ``Bearer auth-service``), so until 2026-11-30 these
+    were refused. A password's or secret's name (``password=``, ``client_secret:``) is
+    refused whatever its value, as passwords often are words. The trade-off: another
+    credential that is a word passes (``X-Api-Key: Secret``); a random token of 8 or more letters
+    and digits is one only by chance (one with a digit, or mixing cases inside a part, never
+    is), and a run of 20 letters or more is taken for a token, a word or not.
 
     URLs with credentials are :func:`url_secret_key`'s and :func:`_has_url_credentials`'s.
     Route names with ids (``/orders/{id}``, ``/users/42``), paths, ``Basic plan`` and PromQL
     (``auth="basic"``: its value is quoted) hold none.
 
-    >>> credential_in("Authorization: Bearer abc.def.ghi"), credential_in("/orders/{id}")
+    >>> credential_in("Authorization: Bearer abc.def.ghi"), credential_in("Key: region")
     ('a header line named like one, such as Authorization: or X-Api-Key:', None)
     """
-    if _HEADER_LINE.search(text):
+    if any(_named_credential(*line.groups()) for line in _HEADER_LINE.finditer(text)):
         return "a header line named like one, such as Authorization: or X-Api-Key:"
     for scheme in _SCHEME_CREDENTIAL.finditer(text):
         if _is_scheme_credential(scheme.group(1), scheme.group(2)):
             return "a value of the Bearer or Basic scheme, as an Authorization header sends it"
     if _JWT.search(text):
         return "a JSON Web Token, eyJ..."
-    if _KEY_VALUE.search(text):
+    if any(_named_credential(*pair.groups()) for pair in _KEY_VALUE.finditer(text)):
         return "a key=value pair named like one, such as token=... or api_key=..."
     return None
 
 
+def _named_credential(name: str, value: str) -> bool:
+    """Whether ``value``, given under the credential name ``name``, is a credential: any value
+    of a password's or secret's name (:data:`_PASSWORD_NAME`), else one that is no word."""
+    return _PASSWORD_NAME.search(name) is not None or not _is_word(value.strip())
+
+
+def _is_word(text: str) -> bool:
+    """Whether ``text`` is a word (:data:`_WORD`: ``region``, ``auth-service``, ``Basic``),
+    shorter than :data:`_WORD_MAX` characters; not ``s3cr3t``, ``aBcDeFgH``, ``Bearer x``."""
+    return len(text) < _WORD_MAX and _WORD.fullmatch(text) is not None
+
+
 def _is_scheme_credential(scheme: str, token: str) -> bool:
-    """Whether ``token`` after ``scheme`` (``bearer`` or ``basic``, any case) is a credential,
-    not a word: for Basic, base64 of printable text holding a ``:`` (``user:password``:
-    ``Basic plan`` and ``Basic subscription`` are none); for Bearer, 20 characters or more, or
-    8 or more holding one that is no letter (``Bearer abc.def.ghi``; not ``Bearer
-    authentication``)."""
+    """Whether ``token`` after ``scheme`` (``bearer`` or ``basic``, any case) is a credential:
+    for Basic, base64 of printable text holding a ``:`` (``user:password``: ``Basic plan`` and
+    ``Basic subscription`` are none); for Bearer, 8 characters or more and no word
+    (:func:`_is_word`: ``Bearer abc.def.ghi`` and a token of 20 characters or more are
+    credentials, ``Bearer authentication`` and ``Bearer auth-service`` none; until 2026-11-30
+    a token holding a ``-`` was one)."""
     if scheme.lower() == "basic":
         try:
             decoded = base64.b64decode(token, validate=True).decode()
         except ValueError:  # (binascii.Error and UnicodeDecodeError both are)
             return False
         return ":" in decoded and decoded.isprintable()
-    return len(token) >= 20 or (len(token) >= 8 and not token.isalpha())
+    return len(token) >= 8 and not _is_word(token)
 
 
 def defined_parameters(nb: Any, notebook: str | Path) -> list[str] | None:

@@ -179,8 +179,8 @@ def run_report(
         prov = prov.with_recorded(records.get(PROVENANCE_KEY))
         nb.metadata["apislo"] = {"status": "ok", **prov.to_dict()}
         html = notebook_to_html(nb, prov)
-        atomic_write_texts({ipynb_path: nbformat.writes(nb), html_path: html}, tmp)
-    failed_path.unlink(missing_ok=True)
+        pair = {ipynb_path: nbformat.writes(nb), html_path: html}
+        atomic_write_texts(pair, tmp, remove=[failed_path])  # (under the lock its keeping takes)
     return ReportResult(html_path, ipynb_path, prov, records)
 
 

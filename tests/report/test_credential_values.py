@@ -25,6 +25,10 @@ SECRET = "s3cr3t.Tok-9f2a"
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbm4ifQ.c2lnbmF0dXJl"
 #: ``ann:s3cret`` in base64 (``printf ann:s3cret | base64``).
 BASIC = "YW5uOnMzY3JldA=="
+#: ``user:pass`` in base64 (``printf user:pass | base64``).
+USER_PASS = "dXNlcjpwYXNz"
+#: An API key of 32 hex digits (16 random bytes).
+HEX_KEY = "4f9c2e1a7b3d8a7f0c6e5d4b3a291807"
 HELD = (
     "parameter {path!r} holds a credential ({kind}). Secrets are never passed as parameters "
     "(they would be saved in the notebook and shown in the report): set it in the environment "
@@ -50,6 +54,22 @@ PAIR = "a key=value pair named like one, such as token=... or api_key=..."
         ({"query": f"step=1m&access_token={SECRET}"}, "query", PAIR),
         ({"query": f"apiKey={SECRET}"}, "query", PAIR),
         ({"filters": [{"q": f"sig={SECRET}"}]}, "filters[0].q", PAIR),
+        # real credentials beside the words that pass (test_words_where_a_credential_could_be)
+        ({"group_by": f"Authorization: Basic {USER_PASS}"}, "group_by", HEADER),
+        ({"group_by": f"X-Api-Key: {HEX_KEY}"}, "group_by", HEADER),
+        ({"group_by": f"Key: {SECRET}"}, "group_by", HEADER),
+        ({"group_by": "Key: Region-aBc"}, "group_by", HEADER),  # (mixed case: no word)
+        ({"group_by": "Key: region, Token: tok3n"}, "group_by", HEADER),  # (the second)
+        ({"group_by": f"Bearer {JWT}"}, "group_by", SCHEME),
+        ({"group_by": f"Bearer {HEX_KEY}"}, "group_by", SCHEME),
+        ({"group_by": "Bearer auth-service-9"}, "group_by", SCHEME),
+        ({"group_by": "Bearer authenticationservice"}, "group_by", SCHEME),  # (20 letters)
+        ({"group_by": "Bearer aBcDeFgHiJ"}, "group_by", SCHEME),  # (passed: letters only)
+        ({"group_by": f"auth={SECRET}"}, "group_by", PAIR),
+        ({"group_by": "auth=basic&token=tok3n"}, "group_by", PAIR),  # (the second)
+        # a password's or secret's value, a word or not
+        ({"group_by": "password=hunter"}, "group_by", PAIR),
+        ({"group_by": "Client-Secret: Sesame"}, "group_by", HEADER),
     ],
 )
 def test_a_credential_in_a_value_is_refused_by_its_path(
@@ -89,6 +109,26 @@ def test_ordinary_values_pass(value: str) -> None:
         "label": value,
         "items": [value],
     }
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Key: region",
+        "auth=basic",
+        "Bearer auth-service",
+        "Key: Region",
+        "X-Api-Key: none",
+        "Authorization: required, Token: AUTH_MODE",
+        "step=1m&auth=basic&key=region",
+        "Bearer Authentication",
+    ],
+)
+def test_words_where_a_credential_could_be_pass(value: str) -> None:
+    """A word after a credential's name or the Bearer scheme is no credential: ``group_by="Key:
+    region"`` was refused as a header line, ``auth=basic`` as a pair and ``Bearer
+    auth-service`` as a Bearer token (its ``-``) until 2026-11-30. Found on 2026-11-30."""
+    assert check_parameters({"group_by": value}) == {"group_by": value}
 
 
 def test_a_value_of_many_blank_lines_is_checked_in_linear_time() -> None:
