@@ -57,8 +57,10 @@ from apislo.errors import (
 from apislo.locks import try_flock
 from apislo.model import EVENT_COLUMNS, EVENT_SCHEMA, events_to_pandas, utc_time
 from apislo.sources.files import (
+    HEAD_BYTES,
     Chunk,
     Head,
+    Span,
     disk_size,
     expand_paths,
     named_part,
@@ -74,6 +76,7 @@ from apislo.sources.known import (
     Found,
     find,
     fingerprint,
+    locate,
     matches,
     still_there,
     take_rewritten,
@@ -166,14 +169,18 @@ class IngestReport:
 @dataclass
 class ParsedChunk:
     """One chunk of a file, parsed: events (normalised), rejects (with ``file`` and 1-based
-    ``line_no``), where the chunk ended (decompressed bytes), how many lines it held and how far
-    through the file on disk reading was (:attr:`~apislo.sources.files.Chunk.disk_offset`)."""
+    ``line_no``), where the chunk ended (decompressed bytes), how many lines it held, how far
+    through the file on disk reading was (:attr:`~apislo.sources.files.Chunk.disk_offset`) and
+    the last :data:`~apislo.sources.files.HEAD_BYTES` bytes read up to its end (fewer when less
+    was read in this pass: the state's digest of them is taken without reading a ``.gz`` again,
+    :func:`~apislo.sources.known.fingerprint`)."""
 
     events: pl.DataFrame
     rejects: pl.DataFrame
     end_offset: int
     lines: int
     disk_offset: int
+    tail: bytes = b""
 
 
 def iter_file(
@@ -223,7 +230,7 @@ def iter_file(
         end = path.stat().st_size if end_offset is None else end_offset
         chunk_bytes = _balanced_chunk(end - start_offset, chunk_bytes)
 
-    def parse(chunk: Chunk, line_no: int, number: int) -> ParsedChunk:
+    def parse(chunk: Chunk, line_no: int, number: int, tail: bytes) -> ParsedChunk:
         data = chunk.data
         if number == 0 and start_line == 0 and data.startswith(BOM):
             data = data[len(BOM) :]  # a byte order mark (Windows tools) is not the first line's
@@ -236,13 +243,13 @@ def iter_file(
         events = normalise(parsed.events, gateway, namer=namer)
         if sink is not None:
             sink(events, number)
-        return ParsedChunk(events, rejects, chunk.end_offset, chunk.lines, chunk.disk_offset)
+        return ParsedChunk(events, rejects, chunk.end_offset, chunk.lines, chunk.disk_offset, tail)
 
     def chunks() -> Generator[ParsedChunk, None, None]:
         # One chunk per worker at a time and one read ahead, waiting for the first worker free
         # (so no worker waits for a read); results in file order. A chunk's buffer is read into
         # again WORKERS + 1 chunks later, by which time its result has been taken.
-        line_no = start_line
+        line_no, tail, end = start_line, b"", start_offset
         with ThreadPoolExecutor(WORKERS, thread_name_prefix="apislo-parse") as pool:
             pool.submit(parser.prepare)  # while the first chunk is read (it fails again there)
             pending: deque[Future[ParsedChunk]] = deque()
@@ -252,7 +259,8 @@ def iter_file(
                     path, start_offset, chunk_bytes, keep_partial, WORKERS + 1, ends, end_offset
                 )
             ):
-                pending.append(pool.submit(parse, chunk, line_no, number))
+                tail, end = _tail(tail, chunk, chunk.end_offset - end), chunk.end_offset
+                pending.append(pool.submit(parse, chunk, line_no, number, tail))
                 line_no += chunk.lines
                 if len(pending) == WORKERS + 1:
                     yield pending.popleft().result()
@@ -260,6 +268,14 @@ def iter_file(
                 yield pending.popleft().result()
 
     return fmt, env_name, chunks()
+
+
+def _tail(before: bytes, chunk: Chunk, size: int) -> bytes:
+    """The last :data:`~apislo.sources.files.HEAD_BYTES` bytes read once ``chunk`` is (its first
+    ``size`` bytes: a last line read without its line end has one added), ``before`` those read
+    up to it (copied: the chunk's buffer is read into again)."""
+    last = bytes(memoryview(chunk.data)[max(0, size - HEAD_BYTES) : size])
+    return last if len(last) == HEAD_BYTES else (before + last)[-HEAD_BYTES:]
 
 
 def detect_file(
@@ -560,7 +576,7 @@ def ingest(
                 known = _known_gz(gz_known, path)
                 if known is not None:  # read to its end before, unchanged since
                     report.unchanged.append(str(path))
-                    known.path = str(path)
+                    locate(known, path)
                     continue
                 head = read_content_head(path)
                 found = find(run.state, head, path)  # (None: a file not read before)
@@ -673,7 +689,7 @@ class _Run:
             report.warnings.append(warning)
         spool = RejectSpool(staging / "rejects.jsonl")
         try:
-            lines, records, offset = _take_chunks(
+            lines, records, offset, tail = _take_chunks(
                 chunks,
                 path,
                 fmt_name,
@@ -686,7 +702,8 @@ class _Run:
                 str(path), 0, "", offset, (known.lines if known else 0) + lines, fmt_name, env,
                 head.start, *(gz_id or (None, None)),
             )  # fmt: skip
-            fingerprint(entry, path, head)
+            locate(entry, path, stat)
+            fingerprint(entry, path, head, Span(tail, offset, False))
             # a file with nothing complete yet is not remembered: it is read anew; the entry it
             # was read on from stays when its own file is still there as read (a longer copy)
             kept = known is not None and still_there(known, path)
@@ -941,7 +958,7 @@ def _take_chunks(
     max_reject_rate: float,
     reach: Callable[[int], None],
     spool: RejectSpool,
-) -> tuple[int, int, int]:
+) -> tuple[int, int, int, bytes]:
     """Go through a file's parsed chunks (their events are written by the parsing threads),
     telling ``reach`` how far through the file on disk each took reading, and spooling each
     chunk's rejects as it comes: none is kept in memory.
@@ -958,8 +975,9 @@ def _take_chunks(
         start: where reading started: bytes (decompressed) and lines before it.
 
     Returns:
-        ``(lines, requests, offset reached)``: lines read and requests stored from ``start``,
-        the offset in bytes.
+        ``(lines, requests, offset reached, tail)``: lines read and requests stored from
+        ``start``, the offset in bytes, and the last bytes read before it
+        (:attr:`ParsedChunk.tail`).
 
     Raises:
         RejectRateError: more than ``max_reject_rate`` of the records read were rejected, or
@@ -968,12 +986,13 @@ def _take_chunks(
     offset, first_line = start
     window_end = first_line + EARLY_CHECK_LINES  # the number of the window's last line
     lines = requests = window_rejects = 0
+    tail = b""
     checked = max_reject_rate >= 1  # (then nothing is refused)
     for result in chunks:
         reach(result.disk_offset)
         lines += result.lines
         requests += result.events.height
-        offset = result.end_offset
+        offset, tail = result.end_offset, result.tail
         if not checked:
             window_rejects += result.rejects.filter(pl.col("line_no") <= window_end).height
         spool.add(result.rejects)
@@ -990,7 +1009,7 @@ def _take_chunks(
                     read_to_end=False,
                 )
     _check_reject_rate(path, fmt, lines, requests, spool.rejected, max_reject_rate)
-    return lines, requests, offset
+    return lines, requests, offset, tail
 
 
 class _DetectAhead:
@@ -1159,14 +1178,15 @@ def _nothing_new(found: Found, path: Path) -> bool:
 def _seen_read(known: FileState, path: Path, head: Head) -> None:
     """Remember that ``path`` (its :class:`Head` ``head``) holds what ``known`` says was read
     and nothing more: it is the file read, renamed (rotated), unless that file is still there as
-    it was read (a copy leaves it); a ``.gz`` is known the quick way from now on
-    (:func:`_known_gz`), and an entry written before 2026-11-30 gets the digests of the plain file
-    it describes (:func:`~apislo.sources.known.fingerprint`)."""
+    it was read (a copy leaves it), its inode with it (:func:`~apislo.sources.known.locate`); a
+    ``.gz`` is known the quick way from now on (:func:`_known_gz`), and an entry written before
+    2026-11-30 gets the digests of the file it describes, a ``.gz`` decompressed for them once
+    (:func:`~apislo.sources.known.fingerprint`)."""
     if not still_there(known, path):
-        known.path = str(path)
+        locate(known, path)
     if path.suffix == ".gz":
         known.gz_size, known.gz_identity = _gz_identity(path) or (None, None)
-    elif known.tail_lines is None and known.path == str(path):
+    if known.tail_lines is None and known.path == str(path):
         fingerprint(known, path, head)
 
 

@@ -13,6 +13,8 @@ file the entry was read from, if it is still there as it was read. A file so com
 * at the entry's own path, the log rewritten in place (trimmed, restored from an older copy,
   then maybe written on): the lines it shares with what was read, found by the line digests of
   the first and of the last :data:`HEAD_BYTES` bytes read, were read, and the rest is new;
+  unless it is another file than the one read (another inode on the same device): a new log
+  created there once the one read was renamed away (rotated), read as new;
 * otherwise another log that only starts the same (read as new), or, when the file the entry
   was read from is gone and nothing else tells, a file that cannot be told from the log read
   rewritten: refused, nothing of it added.
@@ -21,6 +23,7 @@ file the entry was read from, if it is still there as it was read. A file so com
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -38,7 +41,16 @@ from apislo.sources.files import (
     read_head,
 )
 
-__all__ = ["FileState", "Found", "find", "fingerprint", "matches", "still_there", "take_rewritten"]
+__all__ = [
+    "FileState",
+    "Found",
+    "find",
+    "fingerprint",
+    "locate",
+    "matches",
+    "still_there",
+    "take_rewritten",
+]
 
 #: Hex digits kept of each line-end digest (:func:`line_digests`): 32 bits, so two different
 #: lines pass for one about once in four billion comparisons.
@@ -64,15 +76,21 @@ class FileState:
             bytes) and its identity: its last 8 bytes in hex (gzip's trailer: the CRC-32 and
             size of its last member) and a digest of its first 64 KiB; ``None`` otherwise. A
             ``.gz`` with both the same is known without being read.
-        tail_sha256: for a plain file, the digest of the last :data:`HEAD_BYTES` bytes (fewer
-            when less was read) before ``offset``: a file whose fingerprint matches is the
-            content read only if it holds these bytes there too (:func:`find`). ``None`` in
-            entries written before 2026-11-29.
-        head_lines, tail_lines: for a plain file, :func:`line_digests` of the ``prefix_len``
-            bytes of ``prefix_sha256`` (only when more was read: else they are the bytes of
+        tail_sha256: the digest of the last :data:`HEAD_BYTES` bytes (fewer when less was
+            read; decompressed for a ``.gz``) before ``offset``: a file whose fingerprint
+            matches is the content read only if it holds these bytes there too (:func:`find`).
+            ``None`` in entries written before 2026-11-29, and in those of a ``.gz`` read as
+            such written before 2026-11-30.
+        head_lines, tail_lines: :func:`line_digests` of the ``prefix_len`` bytes of
+            ``prefix_sha256`` (only when more was read: else they are the bytes of
             ``tail_sha256``) and of the bytes of ``tail_sha256``: where a log rewritten in
             place stops holding what was read (:func:`find`). ``None`` in entries written
-            before 2026-11-30.
+            before 2026-11-30 (and where ``tail_sha256`` is).
+        device, inode: the file's device and inode number (``os.stat``) when last seen at
+            ``path``: a file found there later with another inode on the same device is
+            another file, not the one read rewritten (:func:`find`). Inode numbers are reused
+            once a file is deleted, so the same one proves nothing: the digests decide. ``None``
+            in entries written before 2026-11-30.
     """
 
     path: str
@@ -88,6 +106,8 @@ class FileState:
     tail_sha256: str | None = None
     head_lines: str | None = None
     tail_lines: str | None = None
+    device: int | None = None
+    inode: int | None = None
 
 
 @dataclass(frozen=True)
@@ -157,7 +177,10 @@ def _compare(entry: FileState, head: Head, path: Path) -> Found | None:
     """How ``path``, whose fingerprint matches ``entry``'s, relates to it: compared over the
     :data:`HEAD_BYTES` bytes before where reading stopped (``entry.offset``), or before its own
     end when it is shorter. ``None``: another log, as the file ``entry`` was read from still holds
-    what was read (:func:`still_there`) and ``path`` differs from it.
+    what was read (:func:`still_there`) and ``path`` differs from it, or as ``path``, at the
+    entry's path, differs from what was read and is another file than the one read
+    (:func:`_replaced`: a log rotated by renaming it, and a new one created there; until
+    2026-11-30 taken for the log rewritten in place, its first lines for lines read).
 
     Raises:
         IngestError: ``path`` is the file read (its path), rewritten where what was read of it
@@ -169,6 +192,8 @@ def _compare(entry: FileState, head: Head, path: Path) -> Found | None:
     own = path.suffix != ".gz" and entry.path == str(path)
     if (found := _holds(entry, path, span)) is not None:
         return found
+    if own and _replaced(entry, path):
+        return None
     if not own and span.end < entry.offset and _copied(entry, span, path):
         return Found(entry, "copy")
     if own:
@@ -196,9 +221,10 @@ def _holds(entry: FileState, path: Path, span: Span | None = None) -> Found | No
 
 def _same_tail(entry: FileState, tail: bytes, path: Path) -> bool:
     """Whether ``tail``, the bytes of ``path`` before ``entry.offset`` (as many as
-    ``entry.tail_sha256`` covers), are those read there. Without that digest (a ``.gz`` read
-    as such, or an entry written before 2026-11-29) they are compared with the file the entry
-    was read from where it is still there, and taken as the same otherwise, as before."""
+    ``entry.tail_sha256`` covers), are those read there. Without that digest (an entry written
+    before 2026-11-29, or of a ``.gz`` read as such before 2026-11-30) they are compared with the
+    file the entry was read from where it is still there, and taken as the same otherwise, as
+    before."""
     if entry.tail_sha256 is not None:
         return prefix_digest(tail) == entry.tail_sha256
     if not still_there(entry, path):
@@ -272,7 +298,8 @@ def _shared_tail(entry: FileState, span: Span) -> tuple[int, int] | None:
 def _shared_head(state: list[FileState], head: Head, path: Path) -> Found | None:
     """The entry whose first lines (by their digests, :func:`_head_lines`) ``path`` starts
     with: for the plain file the entry was read from, the one it shares the most lines with (the
-    log trimmed in place within its first :data:`HEAD_BYTES` bytes, then maybe written on);
+    log trimmed in place within its first :data:`HEAD_BYTES` bytes, then maybe written on,
+    unless it is another file there: :func:`_replaced`);
     else one that fingerprinted more bytes than ``path`` holds and all of whose whole lines are
     its first ones: a first part of what was read, under another name (logrotate's ``copy`` of
     a small log, since grown; before 2026-11-30 read as new, its lines stored again). ``None``
@@ -294,6 +321,8 @@ def _shared_head(state: list[FileState], head: Head, path: Path) -> Found | None
             if copy is None and size == whole and len(head.data) < entry.prefix_len:
                 copy = Found(entry, "copy")
         elif path.suffix != ".gz" and (best is None or lines > best.lines):
+            if _replaced(entry, path):  # (a new log at its path: not the one read, trimmed)
+                continue
             best = Found(entry, "rewritten", head.start + size, lines)
     return best or copy
 
@@ -312,7 +341,8 @@ def take_rewritten(found: Found, path: Path, head: Head) -> str:
     next. Returns the run's warning."""
     entry, size = found.entry, path.stat().st_size
     before = entry.offset
-    entry.offset, entry.lines, entry.path = found.offset, found.lines, str(path)
+    entry.offset, entry.lines = found.offset, found.lines
+    locate(entry, path)
     fingerprint(entry, path, head)
     what = "trimmed in place, or restored from an older copy"
     if size <= found.offset:
@@ -327,10 +357,17 @@ def take_rewritten(found: Found, path: Path, head: Head) -> str:
     )
 
 
-def fingerprint(entry: FileState, path: Path, head: Head) -> None:
+def fingerprint(entry: FileState, path: Path, head: Head, tail: Span | None = None) -> None:
     """Set ``entry``'s digests of ``path`` (its :class:`Head` ``head``) for what it says was read
-    (to ``entry.offset``): its fingerprint (``prefix_sha256``), and for a plain file those of
-    the bytes before ``entry.offset`` and the line digests (:class:`FileState`)."""
+    (to ``entry.offset``): its fingerprint (``prefix_sha256``), and those of the bytes before
+    ``entry.offset`` and the line digests (:class:`FileState`), a ``.gz``'s too (until
+    2026-11-30 it kept none: a log starting like it, found once it was gone, was taken for it).
+
+    Args:
+        tail: the bytes before ``entry.offset`` as they were just read (a ``.gz`` is then not
+            decompressed again); read here when not given, or when they are fewer than the
+            digests cover (:data:`HEAD_BYTES`, or all read from ``head.start``).
+    """
     read = max(0, entry.offset - head.start)
     prefix = head.data[: min(read, HEAD_BYTES)]
     entry.prefix_start, entry.prefix_len, entry.prefix_sha256 = (
@@ -339,9 +376,8 @@ def fingerprint(entry: FileState, path: Path, head: Head) -> None:
         prefix_digest(prefix),
     )
     entry.tail_sha256 = entry.head_lines = entry.tail_lines = None
-    if path.suffix == ".gz":
-        return
-    tail = read_before(path, entry.offset, HEAD_BYTES, head.start)
+    if tail is None or tail.end != entry.offset or len(tail.data) < min(read, HEAD_BYTES):
+        tail = read_before(path, entry.offset, HEAD_BYTES, head.start)
     if tail.end < entry.offset:  # (shorter since it was read: known by its first bytes only)
         return
     entry.tail_sha256 = prefix_digest(tail.data)
@@ -444,6 +480,33 @@ def still_there(known: FileState, path: Path) -> bool:
     except IngestError:
         return False
     return tail.end == known.offset and prefix_digest(tail.data) == known.tail_sha256
+
+
+def locate(entry: FileState, path: Path, stat: os.stat_result | None = None) -> None:
+    """Remember that the file ``entry`` describes is ``path`` now (its ``stat``, taken here
+    when not given): its path, device and inode."""
+    try:
+        stat = stat or path.stat()
+    except OSError:  # (gone since: known by its path alone)
+        entry.path, entry.device, entry.inode = str(path), None, None
+        return
+    entry.path, entry.device, entry.inode = str(path), stat.st_dev, stat.st_ino
+
+
+def _replaced(entry: FileState, path: Path) -> bool:
+    """Whether ``path``, at ``entry``'s path, is another file than the one read there: another
+    inode on the same device. Such is the new log that logrotate's ``create`` (and any rename
+    rotation) puts at the path of the one read, renamed away. Not told (``False``) for an entry
+    without an inode (written before 2026-11-30), or of another device (a file system mounted
+    again may be numbered anew); the same inode tells nothing either (numbers are reused once a
+    file is deleted): the digests then decide, as before."""
+    if entry.inode is None:
+        return False
+    try:
+        stat = path.stat()
+    except OSError:
+        return False
+    return stat.st_dev == entry.device and stat.st_ino != entry.inode
 
 
 def _same_generation(entry: FileState, head: Head, path: Path) -> bool:

@@ -935,6 +935,8 @@ def test_the_state_file_holds_one_entry_per_line_after_each_commit(tmp_path: Pat
             "tail_sha256": hashlib.sha256(log.read_bytes()).hexdigest(),  # (under 4 KiB)
             "head_lines": None,  # (read no further than 4 KiB: those of tail_lines)
             "tail_lines": _line_digests(log.read_bytes()),
+            "device": log.stat().st_dev,
+            "inode": log.stat().st_ino,
         }
         for log, n in ((a, 3), (b, 2))
     ]
@@ -943,8 +945,11 @@ def test_the_state_file_holds_one_entry_per_line_after_each_commit(tmp_path: Pat
     assert ingest([a, b], dataset, "nginx-combined").records == 0
     assert (dataset / "_apislo_state.json").read_text() == text
     # a state written before entries said where content starts and how big a .gz was (no
-    # "prefix_start", "gz_size"), or kept line digests, still knows both files
-    new_keys = ("prefix_start", "gz_size", "gz_identity", "tail_sha256", "head_lines", "tail_lines")
+    # "prefix_start", "gz_size"), or kept line digests or inodes, still knows both files
+    new_keys = (
+        *("prefix_start", "gz_size", "gz_identity"),
+        *("tail_sha256", "head_lines", "tail_lines", "device", "inode"),
+    )
     old = {"files": [{k: v for k, v in e.items() if k not in new_keys} for e in expected]}
     (dataset / "_apislo_state.json").write_text(json.dumps(old))
     again = ingest([a, b], dataset, "nginx-combined")

@@ -2,11 +2,14 @@
 the state's fingerprint of one matches the other. Until 2026-11-30 the second was taken for a
 shorter copy of the first (reported unchanged, its lines lost), for the first grown (resumed
 in the middle of its lines, its first ones lost) or for the first rewritten (refused). A file
-whose fingerprint matches is now compared where reading of the other stopped."""
+whose fingerprint matches is now compared where reading of the other stopped (since 2026-11-30
+after a .gz too), and a new log at the path of one read is told from it rewritten by its inode."""
 
 from __future__ import annotations
 
 import gzip
+import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -87,17 +90,22 @@ def test_a_new_log_at_a_rotated_logs_path_that_starts_the_same_is_read(tmp_path:
     assert len(stored_orders(dataset)) == 133
 
 
+@pytest.mark.parametrize("suffix", [".log", ".log.gz"])
+@pytest.mark.parametrize("extra", [3, 20], ids=["b-shorter", "b-longer"])
 def test_a_log_starting_like_one_read_that_is_gone_is_refused_not_taken_as_read(
-    tmp_path: Path,
+    tmp_path: Path, suffix: str, extra: int
 ) -> None:
-    """a.log is read, then deleted; b.log starts with the same probes, then 3 lines of its own
-    where a.log had others. Nothing says whether b.log is a.log rewritten (its probes read
-    before) or another log: it is refused, naming a.log, nothing added (the 70 stay). It was
-    taken for a copy of a.log's first part: reported unchanged, its 63 lines lost."""
-    a, dataset = _write(tmp_path / "a.log", LOG_A), tmp_path / "events"
+    """a.log (or a.log.gz) is read, then deleted; b.log starts with the same probes, then 3 (or
+    20) lines of its own where a.log had others. Nothing says whether b.log is a.log rewritten
+    (its probes read before) or another log: it is refused, naming a.log, nothing added (the
+    70 stay). A shorter one was taken for a copy of a.log's first part: reported unchanged, its
+    63 lines lost; until 2026-11-30 a longer one was, after a .gz (which kept no digest of its
+    last 4 KiB read), taken for it grown: read on from byte 6,530, its 71st line, storing
+    orders 210-219 and losing its probes and orders 200-209."""
+    a, dataset = _write(tmp_path / f"a{suffix}", LOG_A), tmp_path / "events"
     assert ingest([a], dataset, "nginx-combined").records == 70
     a.unlink()
-    b = _write(tmp_path / "b.log", _log_b(3))
+    b = _write(tmp_path / "b.log", _log_b(extra))
     with pytest.raises(FilesRefusedError) as refused:
         ingest([b], dataset, "nginx-combined")
     (why,) = refused.value.errors.values()
@@ -145,3 +153,71 @@ def test_logs_read_before_that_start_alike_are_each_compared_with_their_own_entr
     monkeypatch.setattr(known, "read_before", counted)
     report = ingest([tmp_path], dataset, "nginx-combined")
     assert (report.records, len(report.unchanged), len(reads), len(set(reads))) == (0, 10, 10, 10)
+
+
+def test_a_gz_keeps_the_digest_of_its_last_4_kib_read_without_decompressing_it_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """log a compressed, read as such: its entry keeps the SHA-256 of the last 4,096 bytes of
+    its 6,530 (decompressed), taken from what was read: the file is not decompressed again for
+    it (no ``read_before``). Until 2026-11-30 a ``.gz`` kept no such digest."""
+    a, dataset = _write(tmp_path / "a.log.gz", LOG_A), tmp_path / "events"
+    reads: list[Path] = []
+    monkeypatch.setattr(known, "read_before", lambda path, *where: reads.append(path))
+    assert ingest([a], dataset, "nginx-combined").records == 70
+    (entry,) = json.loads((dataset / "_apislo_state.json").read_text())["files"]
+    data = LOG_A.encode()
+    assert (len(data), entry["offset"], reads) == (6530, 6530, [])
+    assert entry["tail_sha256"] == hashlib.sha256(data[6530 - 4096 :]).hexdigest()
+
+
+@pytest.mark.parametrize("extra", [3, 20])
+def test_a_log_rotated_by_renaming_it_while_only_the_live_log_is_ingested_is_stored_once(
+    tmp_path: Path, extra: int
+) -> None:
+    """access.log alone is ingested as it grows (65 lines, then 70: log a), then rotated by
+    renaming it access.log.1; the new access.log (another inode) starts with the same probes,
+    then orders 200 onwards (``extra``). access.log alone again: the new log's 60 + ``extra``
+    lines are all new; then the folder: access.log.1 is log a, read (nothing), access.log too.
+    65 + 5 + 63 (or 80) + 0: 133 (or 150) lines, the 70 of log a once. Until 2026-11-30 the new
+    log was taken for access.log trimmed in place (its probes taken as read: 3, or 20, stored)
+    and the folder run then read access.log.1 as another log, storing its 70 lines again."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    log, dataset = logs / "access.log", tmp_path / "events"
+    runs = []
+    for text in (PROBES + order_lines(100, 5), LOG_A):
+        _write(log, text)  # (grown in place: the same file)
+        runs.append(ingest([log], dataset, "nginx-combined").records)
+    log.rename(logs / "access.log.1")
+    _write(log, _log_b(extra))
+    last = ingest([log], dataset, "nginx-combined")
+    runs.append(last.records)
+    folder = ingest([logs], dataset, "nginx-combined")
+    runs.append(folder.records)
+    assert (runs, last.warnings, folder.unchanged) == (
+        [65, 5, 60 + extra, 0],
+        [],
+        [str(logs / "access.log.1"), str(log)],
+    )
+    assert stored_orders(dataset) == [0] * 120 + [*range(100, 110), *range(200, 200 + extra)]
+
+
+def test_a_gz_entry_written_before_it_kept_digests_gets_them_when_found_read(
+    tmp_path: Path,
+) -> None:
+    """The state of a.log.gz as written before 2026-11-30 (no digest of its last bytes, no
+    line digests, no inode, and, read up to a change of format, no gzip identity): a run that
+    finds it read, by its content, adds nothing and gives the entry what a first run gives it
+    now, the SHA-256 of the last 4,096 of its 6,530 bytes among them."""
+    a, dataset = _write(tmp_path / "a.log.gz", LOG_A), tmp_path / "events"
+    assert ingest([a], dataset, "nginx-combined").records == 70
+    state = dataset / "_apislo_state.json"
+    text = state.read_text()
+    gone = ("gz_size", "gz_identity", "tail_sha256", "head_lines", "tail_lines", "device", "inode")
+    old = [{k: v for k, v in e.items() if k not in gone} for e in json.loads(text)["files"]]
+    state.write_text(json.dumps({"files": old}))
+    again = ingest([a], dataset, "nginx-combined")
+    assert (again.records, again.unchanged, state.read_text()) == (0, [str(a)], text)
+    (entry,) = json.loads(text)["files"]
+    assert entry["tail_sha256"] == hashlib.sha256(LOG_A.encode()[6530 - 4096 :]).hexdigest()
