@@ -105,7 +105,7 @@ def _console_script_with_exit_handler(*args: str) -> subprocess.CompletedProcess
 
 
 def test_ingest_ends_its_process_without_the_interpreters_clean_up(tmp_path: Path) -> None:
-    """The interpreter's clean-up took 0.07 s of a 1.5 s `apislo ingest`; once the command is
+    """The interpreter's clean-up took 11-13 ms of a 1.5 s `apislo ingest`; once the command is
     done it has nothing left to do. Expected: its output whole and its status, but no exit
     handler run, on success (0) and on failure (1); another command still cleans up."""
     log = tmp_path / "access.log"
