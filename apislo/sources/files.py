@@ -23,6 +23,7 @@ import numpy as np
 import polars as pl
 
 from apislo.errors import DatasetWriteError, IngestError
+from apislo.sources.buffers import new_buffer
 from apislo.sources.logs.nginx_kernel import count_lines
 
 __all__ = [
@@ -609,7 +610,7 @@ def read_chunks(
         # 4 KiB, which on a VM costs more than the read itself. Each is made when first needed
         # (a 32 MiB buffer takes 25 ms): the first chunk is parsed meanwhile.
         ring: list[bytearray | None] = [None] * buffers
-        turn, data, held = 0, bytearray(chunk_bytes), 0
+        turn, data, held = 0, new_buffer(chunk_bytes), 0
         while True:
             stop = len(data) if end_offset is None else min(len(data), end_offset - offset)
             filled = held + _read_into(handle, memoryview(data)[held : max(held, stop)], path)
@@ -651,11 +652,11 @@ def _emptied(data: bytearray | None, size: int) -> bytearray:
     view of the chunk it held is still alive (resizing then raises BufferError), or for
     ``None`` (a buffer not made yet)."""
     if data is None:
-        return bytearray(size)
+        return new_buffer(size)
     try:
         data.append(0)
     except BufferError:
-        return bytearray(size)
+        return new_buffer(size)
     if len(data) > size:
         del data[size:]
     else:
