@@ -16,7 +16,7 @@ from contextlib import suppress
 
 from apislo.errors import LockUnsupportedError
 
-__all__ = ["open_locked", "try_flock"]
+__all__ = ["open_lock_file", "open_locked", "try_flock"]
 
 #: What ``flock`` fails with where the file system keeps no locks.
 _NO_LOCKS = frozenset({errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP})
@@ -41,32 +41,37 @@ def try_flock(fd: int, path: str | os.PathLike[str], operation: int = fcntl.LOCK
     return True
 
 
-def _open_lock_file(path: str | os.PathLike[str]) -> int:
+def open_lock_file(path: str | os.PathLike[str]) -> int:
     """Open the lock file ``path`` to be locked: for writing, created if missing (mode
     ``0o644``); read-only when it is there but cannot be written, as another user's (mode
     ``0o644``, left by an earlier run as that user): ``flock`` needs only an open file, so
     such a file locks as well as one's own (until 2026-11-30 it was opened for writing only,
-    and stopped every publication in its folder with "Permission denied"). A file removed
-    meanwhile by its holder is made anew. Read-only, it is opened without blocking: a named
-    pipe in its place would otherwise wait for a writer forever.
+    and stopped every publication in its folder with "Permission denied"). A file its holder
+    removes meanwhile (after it could not be written, before it is read) is made anew, only
+    where none is there by then (``O_EXCL``): so "Permission denied" means that its folder
+    cannot be written, where until 2026-11-30 a removal in between raised it too. Read-only, it
+    is opened without blocking: a named pipe in its place would otherwise wait for a writer
+    forever.
 
     Raises:
-        PermissionError: it is not there and its folder cannot be written, or it cannot even be
-            read.
+        PermissionError: none is there and its folder cannot be written, or it cannot even be
+            read, or it is a link to where none can be made.
     """
     while True:
         try:
             return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except PermissionError:
-            if not os.path.exists(path):  # (none to read: its folder cannot be written)
-                raise
-        with suppress(FileNotFoundError):  # (its holder removed it meanwhile: make it)
+            if os.path.islink(path) and not os.path.exists(path):
+                raise  # (a link to where no file can be made, which O_EXCL would never make)
+        with suppress(FileNotFoundError):  # (removed by its holder, or its folder unwritable)
             return os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with suppress(FileExistsError):  # (another made one meanwhile: open that)
+            return os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
 
 
 def open_locked(path: str | os.PathLike[str], flags: int | None = None) -> int:
     """Open ``path`` with ``flags`` (mode ``0o644`` when created; default: as a lock file, for
-    writing or else read-only, :func:`_open_lock_file`) and take its exclusive lock, waiting
+    writing or else read-only, :func:`open_lock_file`) and take its exclusive lock, waiting
     while another process holds it; the open file, locked (closing it frees the lock).
 
     The file at ``path`` may be removed or replaced by the holder before it lets go (a lock file
@@ -79,7 +84,7 @@ def open_locked(path: str | os.PathLike[str], flags: int | None = None) -> int:
         LockUnsupportedError: the file system of ``path`` keeps no locks.
     """
     while True:
-        fd = _open_lock_file(path) if flags is None else os.open(path, flags, 0o644)
+        fd = open_lock_file(path) if flags is None else os.open(path, flags, 0o644)
         try:
             _flock(fd, path, fcntl.LOCK_EX)
             if _is_at(fd, path):

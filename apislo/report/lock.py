@@ -15,7 +15,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from apislo.errors import LockUnsupportedError, ReportWriteError
-from apislo.locks import open_locked, try_flock
+from apislo.locks import open_lock_file, open_locked, try_flock
 from apislo.report.atomic import writing
 
 __all__ = ["PUBLISH_LOCK", "file_lock", "is_locked", "publish_lock"]
@@ -27,28 +27,50 @@ PUBLISH_LOCK = ".publish.lock"
 @contextmanager
 def file_lock(path: str | Path) -> Iterator[bool]:
     """Try to take the lock of file ``path`` (created if missing; this process's id written in
-    it when taken); yields whether it was taken (never blocks).
+    it when taken, where it can be written); yields whether it was taken (never blocks). One
+    another user left (mode ``0o644``: a job's lock, from a run as that user) is locked
+    read-only, its id left as it was (:func:`~apislo.locks.open_lock_file`; until 2026-11-30
+    it failed the job with "Permission denied", held by nobody).
 
     Raises:
-        ReportWriteError: ``path`` cannot be written (disk full, no permission).
+        ReportWriteError: ``path`` cannot be written (disk full), or cannot be opened
+            (:func:`_opening`: naming its folder when none can be made there).
         LockUnsupportedError: the file system of ``path`` keeps no locks.
     """
     path = Path(path)
-    with writing(path):
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    with _opening(path):
+        fd = open_lock_file(path)
     try:
         if not try_flock(fd, path):
             yield False
             return
-        with writing(path):
-            os.ftruncate(fd, 0)
-            os.write(fd, str(os.getpid()).encode())
+        if _is_writable(fd):
+            with writing(path):
+                os.ftruncate(fd, 0)
+                os.write(fd, str(os.getpid()).encode())
         try:
             yield True
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+@contextmanager
+def _opening(path: Path) -> Iterator[None]:
+    """Raise an :class:`OSError` from the block, which opens the lock file ``path``, as a
+    :class:`ReportWriteError` naming ``path`` when it is there (it cannot even be read: another
+    user's, mode ``0o600``: remove it), else its folder (none can be made there: no permission,
+    no such folder)."""
+    try:
+        yield
+    except OSError as exc:
+        raise ReportWriteError(path if os.path.lexists(path) else path.parent, exc) from exc
+
+
+def _is_writable(fd: int) -> bool:
+    """Whether the open file ``fd`` was opened for writing (not read-only)."""
+    return fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE != os.O_RDONLY
 
 
 def is_locked(path: str | Path) -> bool:
@@ -91,11 +113,10 @@ def publish_lock(folder: str | Path) -> Iterator[None]:
     """
     path = Path(folder) / PUBLISH_LOCK
     try:
-        fd: int | None = open_locked(path)
+        with _opening(path):
+            fd: int | None = open_locked(path)
     except LockUnsupportedError:
         fd = None
-    except OSError as exc:
-        raise ReportWriteError(path if os.path.lexists(path) else folder, exc) from exc
     try:
         yield
     finally:

@@ -14,14 +14,17 @@ __all__ = ["job_lock"]
 
 @contextmanager
 def job_lock(lock_dir: str | Path, name: str) -> Iterator[bool]:
-    """Try to take the lock of job ``name``; yields whether it was taken (never blocks).
+    """Try to take the lock of job ``name``; yields whether it was taken (never blocks). A lock
+    file another user left (mode ``0o644``) is locked read-only (:func:`file_lock`).
 
     Args:
         lock_dir: directory of lock files (created if missing).
         name: job name.
 
     Raises:
-        ReportWriteError: the lock file cannot be written (disk full, no permission).
+        ReportWriteError: the lock file cannot be written (disk full), or cannot be made
+            (naming ``lock_dir``: no permission), or cannot even be read (naming it: another
+            user's, mode ``0o600``).
         LockUnsupportedError: its file system keeps no locks (NFS without its lock daemon).
     """
     path = Path(lock_dir) / f"{name}.lock"

@@ -54,7 +54,7 @@ from apislo.errors import (
     InsideDatasetError,
     RejectRateError,
 )
-from apislo.locks import try_flock
+from apislo.locks import open_lock_file, try_flock
 from apislo.model import EVENT_COLUMNS, EVENT_SCHEMA, events_to_pandas, utc_time
 from apislo.sources.files import (
     HEAD_BYTES,
@@ -929,7 +929,9 @@ def _reported_on_failure(report: IngestReport) -> Iterator[None]:
 @contextmanager
 def _dataset_lock(root: Path) -> Iterator[None]:
     """Hold the dataset's lock file while ingesting: two runs at once would both read the
-    same state and store the same lines twice.
+    same state and store the same lines twice. One another user left (mode ``0o644``, from a
+    run as that user in a dataset shared by a group) locks read-only, as one's own (until
+    2026-11-30 every run failed with "Permission denied", the lock held by nobody).
 
     Raises:
         DatasetWriteError: the lock file cannot be written (a read-only dataset).
@@ -937,8 +939,8 @@ def _dataset_lock(root: Path) -> Iterator[None]:
         LockUnsupportedError: the dataset's file system keeps no locks.
     """
     path = root / _LOCK_FILE
-    with writing(path):  # (without blocking: a named pipe in its place would wait for a reader)
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o666)
+    with writing(path):  # (another user's, left by a run as that user, is opened read-only)
+        fd = open_lock_file(path)
     try:
         if not try_flock(fd, path):
             raise IngestError(
