@@ -96,12 +96,16 @@ _JWT = re.compile(rf"(?<![\w-]){JWT}")
 #: A ``key=value`` pair as in a query string, its value not quoted, whose key is a credential's
 #: that apislo knows (:data:`~apislo.text.SECRET_NAME_PATTERN`); group 1 is the value.
 _KEY_VALUE = re.compile(rf"(?:^|[\s?&;#,])({SECRET_NAME_PATTERN})=([^\s&;#,\"']+)", re.IGNORECASE)
-#: Names whose value is a secret whatever it looks like: a password is often a word.
-_PASSWORD_NAME = re.compile(r"passw|pwd|secret", re.IGNORECASE)
+#: The credential names that are words of everyday text too (``Key: region``, ``auth=basic``,
+#: ``Authorization: required``): only after these may a word stand (:func:`_named_credential`).
+#: After any other (``token=``, ``X-Api-Key:``, ``password=``, ``Cookie:``) every value is
+#: refused: a password, a chosen key or a base32 key without digits is often a word.
+_WORD_NAME = re.compile(r"key|auth|authorization|sig|signature", re.IGNORECASE)
 #: A word, which no credential is (:func:`_is_word`): letters, in one case or capitalised,
 #: in parts joined by ``-`` or ``_`` (``region``, ``basic``, ``auth-service``, ``Basic``,
-#: ``AUTH_MODE``); shorter than :data:`_WORD_MAX`.
-_WORD = re.compile(r"(?:[a-z]+|[A-Z][a-z]*|[A-Z]+)(?:[-_](?:[a-z]+|[A-Z][a-z]*|[A-Z]+))*")
+#: ``AUTH_MODE``), a part in capitals 7 letters at most (``JBSWYDPEHPKPXPQR``, a base32
+#: key, is none); shorter than :data:`_WORD_MAX`.
+_WORD = re.compile(r"(?:[a-z]+|[A-Z][a-z]*|[A-Z]{2,7})(?:[-_](?:[a-z]+|[A-Z][a-z]*|[A-Z]{2,7}))*")
 #: The length (characters) from which a run of letters is taken for a token, a word or not.
 _WORD_MAX = 20
 
@@ -385,13 +389,16 @@ def credential_in(text: str) -> str | None:
       ``access_token=``, ``apiKey=``, ``sig=``, ``jsessionid=``; not ``monkey=`` or
       ``sort_key=``), whose value is no word.
 
-    A word is what a credential is not: a name such a text gives where a secret could be
-    (``Key: region``, ``auth=basic``, ``Bearer auth-service``), so until 2026-11-30 these
-    were refused. A password's or secret's name (``password=``, ``client_secret:``) is
-    refused whatever its value, as passwords often are words. The trade-off: another
-    credential that is a word passes (``X-Api-Key: Secret``); a random token of 8 or more letters
-    and digits is one only by chance (one with a digit, or mixing cases inside a part, never
-    is), and a run of 20 letters or more is taken for a token, a word or not.
+    A word is what a credential is not, where the name is a word of everyday text too
+    (``key``, ``auth``, ``authorization``, ``sig``, ``signature``): ``Key: region`` and
+    ``auth=basic`` pass, and
+    so does ``Bearer auth-service``; until 2026-11-30 they were refused. After any other name
+    (``token=changeme``, ``X-Api-Key: letmein``, ``password=hunter``) every value is refused,
+    as chosen keys and passwords often are words. The trade-off: a credential that is a word
+    passes after those names and after Bearer (``Key: letmein``, ``Bearer horse-battery``);
+    a random key is one only by chance (one with a digit, with mixed case inside a part, or
+    with 8 capitals in a row never is), and a run of 20 letters or more is taken for a token,
+    a word or not.
 
     URLs with credentials are :func:`url_secret_key`'s and :func:`_has_url_credentials`'s.
     Route names with ids (``/orders/{id}``, ``/users/42``), paths, ``Basic plan`` and PromQL
@@ -414,8 +421,8 @@ def credential_in(text: str) -> str | None:
 
 def _named_credential(name: str, value: str) -> bool:
     """Whether ``value``, given under the credential name ``name``, is a credential: any value
-    of a password's or secret's name (:data:`_PASSWORD_NAME`), else one that is no word."""
-    return _PASSWORD_NAME.search(name) is not None or not _is_word(value.strip())
+    but a word after a name that is a word of everyday text too (:data:`_WORD_NAME`)."""
+    return _WORD_NAME.fullmatch(name) is None or not _is_word(value.strip())
 
 
 def _is_word(text: str) -> bool:
