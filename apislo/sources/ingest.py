@@ -74,6 +74,7 @@ from apislo.sources.files import (
 from apislo.sources.known import (
     FileState,
     Found,
+    claim_path,
     find,
     fingerprint,
     locate,
@@ -586,7 +587,7 @@ def ingest(
                 if found is not None and _nothing_new(found, path):
                     report.unchanged.append(str(path))
                     if found.kind == "read":
-                        _seen_read(found.entry, path, head)
+                        _seen_read(found.entry, path, head, run.state)
                     continue
                 # empty (just rotated, not written to yet), or only its first line, unfinished:
                 # read when it grows
@@ -708,6 +709,7 @@ class _Run:
             # was read on from stays when its own file is still there as read (a longer copy)
             kept = known is not None and still_there(known, path)
             state = [e for e in self.state if e is not known or kept] + ([entry] if offset else [])
+            claim_path(state, entry)  # (before the journal, which writes the state)
             # the rejects first: a crash before the commit gives them twice (the file is read
             # again), never not at all
             spool.append_to(quarantine_path(root))
@@ -1177,15 +1179,20 @@ def _nothing_new(found: Found, path: Path) -> bool:
     return found.kind != "grown"
 
 
-def _seen_read(known: FileState, path: Path, head: Head) -> None:
-    """Remember that ``path`` (its :class:`Head` ``head``) holds what ``known`` says was read
-    and nothing more: it is the file read, renamed (rotated), unless that file is still there as
-    it was read (a copy leaves it), its inode with it (:func:`~apislo.sources.known.locate`); a
-    ``.gz`` is known the quick way from now on (:func:`_known_gz`), and an entry written before
-    2026-11-30 gets the digests of the file it describes, a ``.gz`` decompressed for them once
-    (:func:`~apislo.sources.known.fingerprint`)."""
+def _seen_read(known: FileState, path: Path, head: Head, state: list[FileState]) -> None:
+    """Remember that ``path`` (its :class:`Head` ``head``) holds what ``known``, of ``state``,
+    says was read and nothing more: it is the file read, renamed (rotated), unless that file is
+    still there as it was read (a copy leaves it), its inode with it
+    (:func:`~apislo.sources.known.locate`), and the file of no other entry of ``path``
+    (:func:`~apislo.sources.known.claim_path`); a ``.gz`` is known the quick way from now on
+    (:func:`_known_gz`), and an entry written before 2026-11-30 gets the digests of the file it
+    describes, a ``.gz`` decompressed for them once (:func:`~apislo.sources.known.fingerprint`).
+    """
     if not still_there(known, path):
+        new_there = known.path != str(path) or known.moved  # (else claimed when read there)
         locate(known, path)
+        if new_there:
+            claim_path(state, known)
     if path.suffix == ".gz":
         known.gz_size, known.gz_identity = _gz_identity(path) or (None, None)
     if known.tail_lines is None and known.path == str(path):

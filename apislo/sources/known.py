@@ -13,8 +13,9 @@ file the entry was read from, if it is still there as it was read. A file so com
 * at the entry's own path, the log rewritten in place (trimmed, restored from an older copy,
   then maybe written on): the lines it shares with what was read, found by the line digests of
   the first and of the last :data:`HEAD_BYTES` bytes read, were read, and the rest is new;
-  unless it is another file than the one read (another inode on the same device): a new log
-  created there once the one read was renamed away (rotated), read as new;
+  unless it is another file than the one read (another inode on the same device, or any file
+  once another one was found there: inode numbers are reused): a new log created there once
+  the one read was renamed away (rotated), read as new;
 * otherwise another log that only starts the same (read as new), or, when the file the entry
   was read from is gone and nothing else tells, a file that cannot be told from the log read
   rewritten: refused, nothing of it added.
@@ -44,6 +45,7 @@ from apislo.sources.files import (
 __all__ = [
     "FileState",
     "Found",
+    "claim_path",
     "find",
     "fingerprint",
     "locate",
@@ -91,6 +93,11 @@ class FileState:
             another file, not the one read rewritten (:func:`find`). Inode numbers are reused
             once a file is deleted, so the same one proves nothing: the digests decide. ``None``
             in entries written before 2026-11-30.
+        moved: another file (another inode) has been found at ``path`` since, so the one read
+            was renamed away (rotated) or deleted: any file there is another one, whatever its
+            inode (a new log given the number the one read had, once that was deleted, is no
+            more it than any other; until 2026-11-30 it was taken for it rewritten in place,
+            its first lines for lines read) (:func:`claim_path`).
     """
 
     path: str
@@ -108,6 +115,7 @@ class FileState:
     tail_lines: str | None = None
     device: int | None = None
     inode: int | None = None
+    moved: bool = False
 
 
 @dataclass(frozen=True)
@@ -485,6 +493,7 @@ def still_there(known: FileState, path: Path) -> bool:
 def locate(entry: FileState, path: Path, stat: os.stat_result | None = None) -> None:
     """Remember that the file ``entry`` describes is ``path`` now (its ``stat``, taken here
     when not given): its path, device and inode."""
+    entry.moved = False
     try:
         stat = stat or path.stat()
     except OSError:  # (gone since: known by its path alone)
@@ -493,13 +502,30 @@ def locate(entry: FileState, path: Path, stat: os.stat_result | None = None) -> 
     entry.path, entry.device, entry.inode = str(path), stat.st_dev, stat.st_ino
 
 
+def claim_path(state: list[FileState], entry: FileState) -> None:
+    """Remember that the file at ``entry``'s path is the one it describes (as :func:`locate`
+    just said): the other entries of that path whose inode, on the same device, is another are
+    of a file renamed away from it (``moved``), whatever inode the file found there later has."""
+    for other in state:
+        if (
+            other.path == entry.path
+            and other.inode is not None
+            and other.device == entry.device
+            and other.inode != entry.inode
+        ):
+            other.moved = True
+
+
 def _replaced(entry: FileState, path: Path) -> bool:
     """Whether ``path``, at ``entry``'s path, is another file than the one read there: another
-    inode on the same device. Such is the new log that logrotate's ``create`` (and any rename
-    rotation) puts at the path of the one read, renamed away. Not told (``False``) for an entry
-    without an inode (written before 2026-11-30), or of another device (a file system mounted
-    again may be numbered anew); the same inode tells nothing either (numbers are reused once a
-    file is deleted): the digests then decide, as before."""
+    inode on the same device, or any file once another one was found there (``moved``). Such is
+    the new log that logrotate's ``create`` (and any rename rotation) puts at the path of the
+    one read, renamed away. Not told (``False``) for an entry without an inode (written before
+    2026-11-30), or of another device (a file system mounted again may be numbered anew); the
+    same inode tells nothing either (numbers are reused once a file is deleted): the digests
+    then decide, as before."""
+    if entry.moved:
+        return True
     if entry.inode is None:
         return False
     try:

@@ -937,6 +937,7 @@ def test_the_state_file_holds_one_entry_per_line_after_each_commit(tmp_path: Pat
             "tail_lines": _line_digests(log.read_bytes()),
             "device": log.stat().st_dev,
             "inode": log.stat().st_ino,
+            "moved": False,
         }
         for log, n in ((a, 3), (b, 2))
     ]
@@ -948,7 +949,7 @@ def test_the_state_file_holds_one_entry_per_line_after_each_commit(tmp_path: Pat
     # "prefix_start", "gz_size"), or kept line digests or inodes, still knows both files
     new_keys = (
         *("prefix_start", "gz_size", "gz_identity"),
-        *("tail_sha256", "head_lines", "tail_lines", "device", "inode"),
+        *("tail_sha256", "head_lines", "tail_lines", "device", "inode", "moved"),
     )
     old = {"files": [{k: v for k, v in e.items() if k not in new_keys} for e in expected]}
     (dataset / "_apislo_state.json").write_text(json.dumps(old))

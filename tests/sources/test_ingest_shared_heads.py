@@ -214,10 +214,55 @@ def test_a_gz_entry_written_before_it_kept_digests_gets_them_when_found_read(
     assert ingest([a], dataset, "nginx-combined").records == 70
     state = dataset / "_apislo_state.json"
     text = state.read_text()
-    gone = ("gz_size", "gz_identity", "tail_sha256", "head_lines", "tail_lines", "device", "inode")
+    gone = (
+        "gz_size",
+        "gz_identity",
+        "tail_sha256",
+        "head_lines",
+        "tail_lines",
+        "device",
+        "inode",
+        "moved",
+    )
     old = [{k: v for k, v in e.items() if k not in gone} for e in json.loads(text)["files"]]
     state.write_text(json.dumps({"files": old}))
     again = ingest([a], dataset, "nginx-combined")
     assert (again.records, again.unchanged, state.read_text()) == (0, [str(a)], text)
     (entry,) = json.loads(text)["files"]
     assert entry["tail_sha256"] == hashlib.sha256(LOG_A.encode()[6530 - 4096 :]).hexdigest()
+
+
+@pytest.mark.parametrize("how", ["created", "renamed"])
+def test_a_new_log_given_the_inode_of_a_rotated_log_read_before_is_read_whole(
+    tmp_path: Path, how: str
+) -> None:
+    """logrotate ``create``, ``rotate 1``, only access.log ingested. access.log (log a, 70
+    lines) is read, then renamed away; the new access.log (another inode) is log b (63 lines),
+    created there, or b.log, read before (63), renamed there (``mv``): read, 63, or found read.
+    The next rotation deletes log a (its inode free again), renames log b access.log.1 and
+    creates access.log, which ext4 gives log a's inode number: log c (the probes, then orders
+    300-302), a new log, its 63 lines all stored: 196 in all. Until 2026-11-30 it was taken for
+    log a rewritten in place (its inode, its first lines): its probes taken as read, 3 stored,
+    with a warning."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    log, dataset, freed = _write(logs / "access.log", LOG_A), tmp_path / "events", tmp_path / "a"
+    runs = [ingest([log], dataset, "nginx-combined").records]
+    if how == "renamed":  # (read while log a is there: else it might be log a rewritten)
+        b = _write(logs / "b.log", _log_b(3))
+        runs.append(ingest([b], dataset, "nginx-combined").records)
+    log.rename(freed)  # (kept aside: its inode stands for the one deleted, then handed out again)
+    if how == "created":
+        _write(log, _log_b(3))
+    else:
+        b.rename(log)
+    runs.append(ingest([log], dataset, "nginx-combined").records)
+    log.rename(logs / "access.log.1")
+    freed.rename(log)
+    _write(log, PROBES + order_lines(300, 3))
+    last = ingest([log], dataset, "nginx-combined")
+    runs.append(last.records)
+    assert (runs, last.warnings) == ([70, 63, 63] if how == "created" else [70, 63, 0, 63], [])
+    assert stored_orders(dataset) == [0] * 180 + [*range(100, 110), *range(200, 203)] + [
+        *range(300, 303)
+    ]
