@@ -74,6 +74,7 @@ from apislo.sources.files import (
 from apislo.sources.known import (
     FileState,
     Found,
+    Seen,
     claim_path,
     find,
     fingerprint,
@@ -572,6 +573,7 @@ def ingest(
         min_score = min(MIN_SCORE, round(1 - max_reject_rate, 9))  # (1 - 0.57 is 0.43...05)
         gz_known = _gz_index(run.state)
         ahead = _DetectAhead(pool, files, run.state, gz_known, format, options, min_score)
+        seen = Seen()  # (the files of the entries compared with, looked at once)
         for index, path in enumerate(progress.through(files)):
             try:
                 known = _known_gz(gz_known, path)
@@ -580,7 +582,7 @@ def ingest(
                     locate(known, path)
                     continue
                 head = read_content_head(path)
-                found = find(run.state, head, path)  # (None: a file not read before)
+                found = find(run.state, head, path, seen)  # (None: a file not read before)
                 known = None if found is None else found.entry
                 if found is not None and found.kind == "rewritten":  # trimmed in place
                     report.warnings.append(take_rewritten(found, path, head))

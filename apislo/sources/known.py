@@ -45,6 +45,7 @@ from apislo.sources.files import (
 __all__ = [
     "FileState",
     "Found",
+    "Seen",
     "claim_path",
     "find",
     "fingerprint",
@@ -140,7 +141,7 @@ class Found:
     lines: int = 0
 
 
-def find(state: list[FileState], head: Head, path: Path) -> Found | None:
+def find(state: list[FileState], head: Head, path: Path, seen: Seen | None = None) -> Found | None:
     """How ``path`` (its :class:`Head` ``head``) relates to the state: the entry whose content it
     holds, or a part of, or rewrote; ``None`` for a file not read before, among them another log
     that starts with the same :data:`HEAD_BYTES` bytes as one read before.
@@ -155,60 +156,91 @@ def find(state: list[FileState], head: Head, path: Path) -> Found | None:
     its first :data:`HEAD_BYTES` bytes; before 2026-11-30 it was read as new, the lines it kept
     stored twice), else one it is a shorter copy of.
 
+    Each of its bytes before an offset is read once (:class:`_Windows`), and the files of the
+    entries it differs from are looked at only when nothing claims it (to tell whether to
+    refuse it), each once per run (``seen``, a run's :class:`Seen`; a new one when not given):
+    until 2026-11-30 each file new or grown among N logs starting alike read the files of the
+    others, N² reads (300 grown logs: 12 s).
+
     Raises:
         IngestError: it matches an entry but cannot be told apart from the log read rewritten
             (see :func:`_compare`), and nothing else claims it; nothing of it is to be added.
     """
-    refusal: IngestError | None = None
+    seen = seen or Seen()
+    windows = _Windows(path)
     tried = matches(state, head, path)
     for entry in tried:
-        if entry.path == str(path) and (found := _holds(entry, path)) and found.kind == "read":
+        if entry.path == str(path) and (found := _holds(entry, windows)) and found.kind == "read":
             return found
+    undecided: list[FileState | IngestError] = []  # (in the order compared)
     for entry in tried:
         try:
-            found = _compare(entry, head, path)
+            found = _compare(entry, head, path, windows, seen)
         except IngestError as exc:
             if entry.path == str(path):  # the log read, rewritten: no other entry is its own
                 raise
-            refusal = refusal or exc
+            undecided.append(exc)
             continue
         if found is not None:
             return found
+        if entry.path != str(path):
+            undecided.append(entry)
     compared = {id(entry) for entry in tried}
     found = _shared_head([e for e in state if id(e) not in compared], head, path)
-    if found is None and refusal is not None:
-        raise refusal
+    if found is None:
+        _refuse_undecided(undecided, path, seen)
     return found
 
 
-def _compare(entry: FileState, head: Head, path: Path) -> Found | None:
+def _refuse_undecided(undecided: list[FileState | IngestError], path: Path, seen: Seen) -> None:
+    """Raise the first refusal among the entries whose fingerprint ``path`` matches and that it
+    differs from (:func:`_compare`, in that order): an error met comparing them, or an entry
+    whose file is no longer there as it was read to tell that ``path`` is another log (else it
+    may be that log rewritten). Its file is looked at here, once nothing claims ``path``, not
+    for each entry compared (:func:`find`)."""
+    for item in undecided:
+        if isinstance(item, IngestError):
+            raise item
+        if not seen.still_there(item, path):
+            raise _refusal(item, path)
+
+
+def _compare(
+    entry: FileState, head: Head, path: Path, windows: _Windows, seen: Seen
+) -> Found | None:
     """How ``path``, whose fingerprint matches ``entry``'s, relates to it: compared over the
     :data:`HEAD_BYTES` bytes before where reading stopped (``entry.offset``), or before its own
-    end when it is shorter. ``None``: another log, as the file ``entry`` was read from still holds
-    what was read (:func:`still_there`) and ``path`` differs from it, or as ``path``, at the
-    entry's path, differs from what was read and is another file than the one read
-    (:func:`_replaced`: a log rotated by renaming it, and a new one created there; until
+    end when it is shorter (read from ``windows``). ``None``: another log, when the file
+    ``entry`` was read from still holds what was read (:func:`still_there`; for an entry of
+    another path, looked at by :func:`find` only when no entry claims ``path``), or as
+    ``path``, at the entry's path, differs from what was read and is another file than the one
+    read (:func:`_replaced`: a log rotated by renaming it, and a new one created there; until
     2026-11-30 taken for the log rewritten in place, its first lines for lines read).
 
     Raises:
         IngestError: ``path`` is the file read (its path), rewritten where what was read of it
-            ends cannot be told; or another file that differs from what was read while the
-            file read no longer holds it, so that ``path`` may be that log, rewritten, then
-            renamed or copied.
+            ends cannot be told.
     """
-    span = read_before(path, entry.offset, HEAD_BYTES, entry.prefix_start)
+    span = windows.before(entry.offset, entry.prefix_start)
     own = path.suffix != ".gz" and entry.path == str(path)
-    if (found := _holds(entry, path, span)) is not None:
+    if (found := _holds(entry, windows, span)) is not None:
         return found
     if own and _replaced(entry, path):
         return None
-    if not own and span.end < entry.offset and _copied(entry, span, path):
+    if not own and span.end < entry.offset and _copied(entry, span, path, seen):
         return Found(entry, "copy")
     if own:
         return _trimmed(entry, span, path)
-    if still_there(entry, path):
-        return None
-    raise IngestError(
+    if entry.path == str(path):  # (a .gz: the file read, no longer as it was read)
+        raise _refusal(entry, path)
+    return None
+
+
+def _refusal(entry: FileState, path: Path) -> IngestError:
+    """The error for ``path``, which differs from what was read of ``entry`` while the file
+    read no longer holds it, so that ``path`` may be that log, rewritten, then renamed or
+    copied."""
+    return IngestError(
         f"{path}: its first {entry.prefix_len:,} bytes are those of {entry.path}, read before to "
         f"byte {entry.offset:,}, but it differs from what was read of that file, which is no "
         "longer there as it was read to compare: it may be that log rewritten, then renamed or "
@@ -217,12 +249,35 @@ def _compare(entry: FileState, head: Head, path: Path) -> Found | None:
     )
 
 
-def _holds(entry: FileState, path: Path, span: Span | None = None) -> Found | None:
-    """``"read"`` or ``"grown"`` when ``path`` holds what was read of ``entry`` where it was
-    read (``span``: its bytes before ``entry.offset``, read when not given), else ``None``."""
+class _Windows:
+    """The bytes of one file before offsets asked for (:func:`read_before`, :data:`HEAD_BYTES`
+    of them), each read once while :func:`find` compares it with the entries it matches: those
+    read further than the file holds all ask for its last bytes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._spans: dict[tuple[int, int], Span] = {}
+        self._end: int | None = None  #: the file's end (bytes, decompressed), once met
+
+    def before(self, offset: int, start: int) -> Span:
+        """The bytes before ``offset`` (or the file's end), none before ``start``."""
+        if self._end is not None:
+            offset = min(offset, self._end)
+        if (offset, start) not in self._spans:
+            span = read_before(self.path, offset, HEAD_BYTES, start)
+            if span.end < offset:
+                self._end = span.end
+            self._spans[offset, start] = span
+        return self._spans[offset, start]
+
+
+def _holds(entry: FileState, windows: _Windows, span: Span | None = None) -> Found | None:
+    """``"read"`` or ``"grown"`` when the file of ``windows`` holds what was read of ``entry``
+    where it was read (``span``: its bytes before ``entry.offset``, read when not given), else
+    ``None``."""
     if span is None:
-        span = read_before(path, entry.offset, HEAD_BYTES, entry.prefix_start)
-    if span.end != entry.offset or not _same_tail(entry, span.data, path):
+        span = windows.before(entry.offset, entry.prefix_start)
+    if span.end != entry.offset or not _same_tail(entry, span.data, windows.path):
         return None
     return Found(entry, "grown" if span.more else "read")
 
@@ -241,17 +296,30 @@ def _same_tail(entry: FileState, tail: bytes, path: Path) -> bool:
     return read_head(Path(entry.path), len(tail), first) == tail
 
 
-def _copied(entry: FileState, span: Span, path: Path) -> bool:
+def _copied(entry: FileState, span: Span, path: Path, seen: Seen) -> bool:
     """Whether ``path``, shorter than what was read of ``entry`` (``span``: its last bytes), is
     a first part of what was read: told by the line digests of the bytes before
-    ``entry.offset`` when it ends among them, else by the file read, still there as read."""
-    told = _shared_tail(entry, span)
-    if told is not None:
-        last_line_end = span.end - len(span.data) + span.data.rfind(b"\n") + 1
-        return told[0] == last_line_end
-    if not still_there(entry, path):
+    ``entry.offset`` when it ends among them (all its lines there shared), else by the file
+    read, still there as read (its bytes compared first: most differ)."""
+    if (tail := _tail_part(entry, span)) is not None:
+        return _shares_all(tail[0], entry.tail_lines or "")
+    try:
+        first = span.end - len(span.data)
+        same = read_head(Path(entry.path), len(span.data), first) == span.data
+    except IngestError:  # (gone, or unreadable: not there as read)
         return False
-    return read_head(Path(entry.path), len(span.data), span.end - len(span.data)) == span.data
+    return same and seen.still_there(entry, path)
+
+
+def _shares_all(part: bytes, digests: str) -> bool:
+    """Whether all the whole lines of ``part`` are those of ``digests`` (:func:`shared_lines`),
+    told first by the digest of the last of them: one hash of ``part`` rather than one per
+    line, for the many files that differ there."""
+    lines = part.count(b"\n")
+    last = digests[(lines - 1) * LINE_DIGEST_CHARS : lines * LINE_DIGEST_CHARS]
+    if _line_digest(part[: part.rfind(b"\n") + 1]) != last:
+        return False
+    return shared_lines(part, digests)[1] == lines
 
 
 def _trimmed(entry: FileState, span: Span, path: Path) -> Found:
@@ -289,9 +357,22 @@ def _shared_tail(entry: FileState, span: Span) -> tuple[int, int] | None:
     """Where the bytes of ``span`` stop being those read before ``entry.offset``, by the line
     digests kept of them (``entry.tail_lines``): ``(offset, lines)``, the end of the last line
     shared (bytes, decompressed) and how many of those lines are shared, ``(start of those
-    bytes, 0)`` when not one whole line is. The first line there, cut by where they start, is
-    no whole line: a line's last bytes (``"curl/8.5"``) are common to many. ``None`` when there
-    are no such digests or ``span`` holds no whole line among those bytes."""
+    bytes, 0)`` when not one whole line is. ``None`` when there are no such digests or ``span``
+    holds no whole line among those bytes (:func:`_tail_part`)."""
+    if (tail := _tail_part(entry, span)) is None:
+        return None
+    part, cut = tail
+    window = span.end - len(part)
+    size, lines = shared_lines(part, entry.tail_lines or "")
+    return (window + size, lines) if lines > cut else (window, 0)
+
+
+def _tail_part(entry: FileState, span: Span) -> tuple[bytes, int] | None:
+    """The bytes of ``span`` among the :data:`HEAD_BYTES` before ``entry.offset``, whose line
+    digests the entry keeps (``tail_lines``), and how many of their first lines do not count
+    (``cut``): the first line there, cut by where they start, is no whole line (a line's last
+    bytes, ``"curl/8.5"``, are common to many). ``None`` when there are no such digests or
+    ``span`` holds no whole line among those bytes."""
     window = max(entry.prefix_start, entry.offset - HEAD_BYTES)
     if entry.tail_lines is None or span.end <= window:
         return None
@@ -299,8 +380,7 @@ def _shared_tail(entry: FileState, span: Span) -> tuple[int, int] | None:
     cut = int(window > entry.prefix_start)  # (a line starts there only by chance)
     if part.count(b"\n") <= cut:
         return None
-    size, lines = shared_lines(part, entry.tail_lines)
-    return (window + size, lines) if lines > cut else (window, 0)
+    return part, cut
 
 
 def _shared_head(state: list[FileState], head: Head, path: Path) -> Found | None:
@@ -416,6 +496,11 @@ def _running_digests(data: bytes, whole: bool) -> Iterator[tuple[int, str]]:
         start = end
 
 
+def _line_digest(data: bytes) -> str:
+    """The digest :func:`line_digests` gives at the end of ``data``."""
+    return hashlib.sha256(data).hexdigest()[:LINE_DIGEST_CHARS]
+
+
 def line_digests(data: bytes, whole: bool = False) -> str:
     """The digests of ``data`` up to each of its line ends, :data:`LINE_DIGEST_CHARS` hex digits
     each, one after the other: with them, the lines a file rewritten shares with ``data`` are
@@ -488,6 +573,29 @@ def still_there(known: FileState, path: Path) -> bool:
     except IngestError:
         return False
     return tail.end == known.offset and prefix_digest(tail.data) == known.tail_sha256
+
+
+class Seen:
+    """What one ingest run found of the files state entries were read from: whether each is
+    still at its path as it was read (:func:`still_there`), looked at once per entry (as it
+    is: a new entry, or one read on, is looked at again), not once per file compared with it:
+    a run over N new logs starting alike looked at each earlier one's file for each, N² reads
+    (until 2026-11-30). Files are taken not to change under the run in the meantime."""
+
+    def __init__(self) -> None:
+        self._there: dict[tuple[str, int, int, str, int, str | None], bool] = {}
+
+    def still_there(self, known: FileState, path: Path) -> bool:
+        """:func:`still_there`, for ``known`` as it is now."""
+        if Path(known.path) == path:
+            return False
+        key = (
+            known.path, known.prefix_start, known.prefix_len, known.prefix_sha256,
+            known.offset, known.tail_sha256,
+        )  # fmt: skip
+        if key not in self._there:
+            self._there[key] = still_there(known, path)
+        return self._there[key]
 
 
 def locate(entry: FileState, path: Path, stat: os.stat_result | None = None) -> None:

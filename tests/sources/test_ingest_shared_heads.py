@@ -266,3 +266,57 @@ def test_a_new_log_given_the_inode_of_a_rotated_log_read_before_is_read_whole(
     assert stored_orders(dataset) == [0] * 180 + [*range(100, 110), *range(200, 203)] + [
         *range(300, 303)
     ]
+
+
+def test_logs_starting_alike_new_or_grown_look_at_each_others_files_once_per_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 10 logs above (probes, then 1 to 10 orders of their own) read in one run, then each
+    grown by one order and read again. Each new log differs from every one read before it; to
+    refuse it or not, whether their files are still there as read is looked at once per entry
+    per run (9 looks: the first log has none before it), and not at all for a grown log, which
+    its own entry claims: 0. Until 2026-11-30 every log looked at the file of each entry it was
+    compared with: 1 + 2 + ... + 9 = 45 looks, then 45 again (each grown log at those read
+    further than itself), the run's time growing with the square of their number."""
+    logs = [tmp_path / f"pod-{number}.log" for number in range(10)]
+    for number, log in enumerate(logs):
+        _write(log, PROBES + order_lines(100 + 100 * number, number + 1))
+    looks: list[int] = []
+    still_there = known.still_there
+
+    def counted(entry: known.FileState, path: Path) -> bool:
+        looks[-1] += 1
+        return still_there(entry, path)
+
+    monkeypatch.setattr(known, "still_there", counted)
+    dataset, records = tmp_path / "events", []
+    for grown in (False, True):
+        if grown:
+            for number, log in enumerate(logs):
+                _write(log, log.read_text() + order_lines(100 + 100 * number + 50, 1))
+        looks.append(0)
+        records.append(ingest(logs, dataset, "nginx-combined").records)
+    assert (records, looks) == ([10 * 60 + 55, 10], [9, 0])
+
+
+def test_a_log_claimed_by_a_longer_entry_is_not_refused_for_one_whose_file_is_gone(
+    tmp_path: Path,
+) -> None:
+    """a.log (probes, orders 100-159: 120 lines) and gone.log (probes, orders 200-201) are read;
+    gone.log is deleted. copy.log, a copy of a.log's first 65 lines, ends before the last 4 KiB
+    read of a.log, so a.log's file tells that it is a first part of it: nothing is added, and
+    it is not refused though it differs from gone.log, whose file cannot tell (compared after
+    a.log, read further). b.log, probes then orders 300-301, is told from a.log by its file but
+    not from gone.log: refused, naming gone.log."""
+    a = _write(tmp_path / "a.log", PROBES + order_lines(100, 60))
+    gone = _write(tmp_path / "gone.log", PROBES + order_lines(200, 2))
+    dataset = tmp_path / "events"
+    assert ingest([a, gone], dataset, "nginx-combined").records == 120 + 62
+    gone.unlink()
+    copy = _write(tmp_path / "copy.log", PROBES + order_lines(100, 5))
+    assert ingest([a, copy], dataset, "nginx-combined").unchanged == [str(a), str(copy)]
+    b = _write(tmp_path / "b.log", PROBES + order_lines(300, 2))
+    with pytest.raises(FilesRefusedError) as refused:
+        ingest([b], dataset, "nginx-combined")
+    assert f"are those of {gone}" in str(refused.value.errors[str(b)])
+    assert len(stored_orders(dataset)) == 182
