@@ -20,6 +20,13 @@ __all__ = ["open_lock_file", "open_locked", "try_flock"]
 
 #: What ``flock`` fails with where the file system keeps no locks.
 _NO_LOCKS = frozenset({errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP})
+#: Why a lock file opened read-only (another user's: :func:`open_lock_file`) cannot be locked
+#: where ``flock`` takes an exclusive lock only on a file open for writing (NFS, which fails with
+#: ``EBADF``; until 2026-11-30 a bare ``OSError``, a traceback).
+_READ_ONLY_LOCK = (
+    "Permission denied (it cannot be opened for writing, and its file system, as NFS, locks "
+    "only files open for writing: remove it)"
+)
 
 
 def try_flock(fd: int, path: str | os.PathLike[str], operation: int = fcntl.LOCK_EX) -> bool:
@@ -33,6 +40,8 @@ def try_flock(fd: int, path: str | os.PathLike[str], operation: int = fcntl.LOCK
 
     Raises:
         LockUnsupportedError: the file system of ``path`` keeps no locks.
+        PermissionError: ``fd`` is open read-only where only a file open for writing takes an
+            exclusive lock (NFS).
     """
     try:
         _flock(fd, path, operation | fcntl.LOCK_NB)
@@ -80,7 +89,8 @@ def open_locked(path: str | os.PathLike[str], flags: int | None = None) -> int:
     two files of one path.
 
     Raises:
-        OSError: ``path`` cannot be opened (no permission, no such folder).
+        OSError: ``path`` cannot be opened (no permission, no such folder), or locked open
+            read-only where only a file open for writing takes an exclusive lock (NFS).
         LockUnsupportedError: the file system of ``path`` keeps no locks.
     """
     while True:
@@ -112,10 +122,14 @@ def _flock(fd: int, path: str | os.PathLike[str], operation: int) -> None:
     Raises:
         BlockingIOError: ``operation`` has ``LOCK_NB`` and another process holds a lock.
         LockUnsupportedError: the file system of ``path`` keeps no locks.
+        PermissionError: ``fd`` is open read-only and the file system of ``path`` takes an
+            exclusive lock only on a file open for writing (:data:`_READ_ONLY_LOCK`).
     """
     try:
         fcntl.flock(fd, operation)
     except OSError as exc:
         if exc.errno in _NO_LOCKS:
             raise LockUnsupportedError(path, exc) from None
+        if exc.errno == errno.EBADF:  # (``fd`` is open: a read-only file NFS will not lock)
+            raise PermissionError(errno.EACCES, _READ_ONLY_LOCK, os.fspath(path)) from exc
         raise

@@ -33,15 +33,17 @@ def file_lock(path: str | Path) -> Iterator[bool]:
     it failed the job with "Permission denied", held by nobody).
 
     Raises:
-        ReportWriteError: ``path`` cannot be written (disk full), or cannot be opened
-            (:func:`_opening`: naming its folder when none can be made there).
+        ReportWriteError: ``path`` cannot be written (disk full), or cannot be opened or,
+            read-only, locked (:func:`_opening`: naming its folder when none can be made there).
         LockUnsupportedError: the file system of ``path`` keeps no locks.
     """
     path = Path(path)
     with _opening(path):
         fd = open_lock_file(path)
     try:
-        if not try_flock(fd, path):
+        with _opening(path):  # (read-only, it cannot be locked on NFS)
+            taken = try_flock(fd, path)
+        if not taken:
             yield False
             return
         if _is_writable(fd):
@@ -58,10 +60,10 @@ def file_lock(path: str | Path) -> Iterator[bool]:
 
 @contextmanager
 def _opening(path: Path) -> Iterator[None]:
-    """Raise an :class:`OSError` from the block, which opens the lock file ``path``, as a
-    :class:`ReportWriteError` naming ``path`` when it is there (it cannot even be read: another
-    user's, mode ``0o600``: remove it), else its folder (none can be made there: no permission,
-    no such folder)."""
+    """Raise an :class:`OSError` from the block, which opens or locks the lock file ``path``, as
+    a :class:`ReportWriteError` naming ``path`` when it is there (it cannot even be read:
+    another user's, mode ``0o600``; or, read-only, it cannot be locked on NFS: remove it), else
+    its folder (none can be made there: no permission, no such folder)."""
     try:
         yield
     except OSError as exc:

@@ -938,7 +938,8 @@ def _dataset_lock(root: Path) -> Iterator[None]:
     2026-11-30 every run failed with "Permission denied", the lock held by nobody).
 
     Raises:
-        DatasetWriteError: the lock file cannot be written (a read-only dataset).
+        DatasetWriteError: the lock file cannot be written (a read-only dataset), or, another
+            user's, locked where only a file open for writing can be (NFS).
         IngestError: another process holds it (an ingest into the same dataset is running).
         LockUnsupportedError: the dataset's file system keeps no locks.
     """
@@ -946,7 +947,9 @@ def _dataset_lock(root: Path) -> Iterator[None]:
     with writing(path):  # (another user's, left by a run as that user, is opened read-only)
         fd = open_lock_file(path)
     try:
-        if not try_flock(fd, path):
+        with writing(path):  # (read-only, it cannot be locked on NFS)
+            taken = try_flock(fd, path)
+        if not taken:
             raise IngestError(
                 f"{root}: another apislo ingest is writing to this dataset; run again when it "
                 "has finished"

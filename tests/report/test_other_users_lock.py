@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from apislo.errors import ApisloError
 from apislo.report.lock import PUBLISH_LOCK
 from apislo.schedule.lock import job_lock
 
@@ -210,3 +211,56 @@ def test_a_lock_file_linked_to_where_none_can_be_made_is_named_in_the_error(
     finally:
         closed.chmod(0o755)
     assert printed == f"ReportWriteError: cannot write {lock}: Permission denied"
+
+
+@pytest.mark.parametrize("action", ["lock", "job", "ingest"])
+def test_a_lock_file_another_user_left_on_nfs_is_named_in_the_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, action: str
+) -> None:
+    """On NFS ``flock`` takes an exclusive lock only on a file open for writing: on the lock
+    file another user left (0644: opened read-only) it fails with ``EBADF``. Until 2026-11-30
+    that was a bare ``OSError: [Errno 9] Bad file descriptor`` (a traceback) for a job's lock
+    and an ingest's, ``cannot write .../.publish.lock: Bad file descriptor`` for a
+    publication. Each names the lock file, which cannot be written, as before it was opened
+    read-only. Simulated in process: ``os.open`` refuses to open the lock files for writing,
+    ``flock`` refuses an exclusive lock on a file open read-only."""
+    import errno
+    import fcntl
+
+    from apislo.report.lock import publish_lock
+    from apislo.sources.ingest import ingest
+
+    real_open, real_flock = os.open, fcntl.flock
+
+    def foreign_open(path: str, flags: int, mode: int = 0o777) -> int:
+        if str(path).endswith(".lock") and flags & os.O_ACCMODE != os.O_RDONLY:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real_open(path, flags, mode)
+
+    def nfs_flock(fd: int, operation: int) -> None:
+        if operation & fcntl.LOCK_EX and fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == 0:
+            raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+        real_flock(fd, operation)
+
+    folder = tmp_path / "events"  # (the dataset, for ingest: the log beside it)
+    folder.mkdir()
+    (tmp_path / "access.log").write_text("")
+    lock = _left_lock(
+        folder, 0o644, {"lock": PUBLISH_LOCK, "job": f"{JOB}.lock"}.get(action, "_apislo.lock")
+    )
+    monkeypatch.setattr(os, "open", foreign_open)
+    monkeypatch.setattr(fcntl, "flock", nfs_flock)
+    with pytest.raises(ApisloError) as raised:
+        if action == "lock":
+            with publish_lock(folder):
+                pass
+        elif action == "job":
+            with job_lock(folder, JOB):
+                pass
+        else:
+            ingest([tmp_path / "access.log"], folder)
+    assert str(raised.value) == (
+        f"cannot write {lock}: Permission denied (it cannot be opened for writing, and its file "
+        "system, as NFS, locks only files open for writing: remove it)"
+    )
+    assert lock.read_text() == "4242"
