@@ -158,9 +158,9 @@ def find(state: list[FileState], head: Head, path: Path, seen: Seen | None = Non
 
     Each of its bytes before an offset is read once (:class:`_Windows`), and the files of the
     entries it differs from are looked at only when nothing claims it (to tell whether to
-    refuse it), each once per run (``seen``, a run's :class:`Seen`; a new one when not given):
-    until 2026-11-30 each file new or grown among N logs starting alike read the files of the
-    others, N² reads (300 grown logs: 12 s).
+    refuse it), each once per run while it stays as it is (``seen``, a run's :class:`Seen`; a
+    new one when not given): until 2026-11-30 each file new or grown among N logs starting
+    alike read the files of the others, N² reads (300 grown logs: 12 s).
 
     Raises:
         IngestError: it matches an entry but cannot be told apart from the log read rewritten
@@ -578,20 +578,28 @@ def still_there(known: FileState, path: Path) -> bool:
 class Seen:
     """What one ingest run found of the files state entries were read from: whether each is
     still at its path as it was read (:func:`still_there`), looked at once per entry (as it
-    is: a new entry, or one read on, is looked at again), not once per file compared with it:
-    a run over N new logs starting alike looked at each earlier one's file for each, N² reads
-    (until 2026-11-30). Files are taken not to change under the run in the meantime."""
+    is: a new entry, or one read on, is looked at again) and file (as it is: its inode, size
+    and modification time, one ``stat`` each time), not once per file compared with it: a run
+    over N new logs starting alike looked at each earlier one's file for each, N² reads (until
+    2026-11-30). A file renamed, deleted or written to during the run is looked at again (an
+    answer kept from before it changed took a log rewritten, then renamed during the run, for
+    another log: its lines read before stored twice)."""
 
     def __init__(self) -> None:
-        self._there: dict[tuple[str, int, int, str, int, str | None], bool] = {}
+        self._there: dict[tuple[object, ...], bool] = {}
 
     def still_there(self, known: FileState, path: Path) -> bool:
-        """:func:`still_there`, for ``known`` as it is now."""
+        """:func:`still_there`, for ``known`` and its file as they are now."""
         if Path(known.path) == path:
+            return False
+        try:
+            stat = os.stat(known.path)
+        except OSError:  # (gone)
             return False
         key = (
             known.path, known.prefix_start, known.prefix_len, known.prefix_sha256,
             known.offset, known.tail_sha256,
+            stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns,
         )  # fmt: skip
         if key not in self._there:
             self._there[key] = still_there(known, path)

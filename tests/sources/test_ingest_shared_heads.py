@@ -320,3 +320,33 @@ def test_a_log_claimed_by_a_longer_entry_is_not_refused_for_one_whose_file_is_go
         ingest([b], dataset, "nginx-combined")
     assert f"are those of {gone}" in str(refused.value.errors[str(b)])
     assert len(stored_orders(dataset)) == 182
+
+
+def test_a_log_rewritten_then_renamed_during_a_run_is_refused_not_read_as_another_log(
+    tmp_path: Path,
+) -> None:
+    """a.log (log a) is read. A run over logs/ reads b.log (probes, orders 200-202), another log
+    that a.log's file, still there as read, tells apart. Then, before the run reaches it, a.log
+    is trimmed in place to its probes and orders 100-104, written on (orders 110-111) and
+    renamed logs/c.log. Its file gone, nothing tells c.log from a.log rewritten: it is refused,
+    as when this happens before the run, the 63 lines of b.log stored (70 + 63 = 133). Until
+    2026-11-30 the answer for b.log was kept for the run: c.log was read as another log, its 65
+    lines read before (probes, orders 100-104) stored twice, 200 in all."""
+    a, dataset, logs = _write(tmp_path / "a.log", LOG_A), tmp_path / "events", tmp_path / "logs"
+    assert ingest([a], dataset, "nginx-combined").records == 70
+    logs.mkdir()
+    b = _write(logs / "b.log", _log_b(3))
+    c = _write(logs / "c.log", order_lines(300, 2))  # (replaced before it is read)
+    reported: list[int] = []
+
+    def rename_a_rewritten(step: int) -> None:
+        reported.append(step)
+        if sum(reported) == b.stat().st_size:  # (b.log done, c.log next)
+            _write(a, PROBES + order_lines(100, 5) + order_lines(110, 2))
+            a.rename(c)
+
+    with pytest.raises(FilesRefusedError) as refused:
+        ingest([logs], dataset, "nginx-combined", on_progress=rename_a_rewritten)
+    assert (list(refused.value.errors), refused.value.report.records) == ([str(c)], 63)
+    assert f"are those of {a}" in str(refused.value.errors[str(c)])
+    assert stored_orders(dataset) == [0] * 120 + [*range(100, 110), *range(200, 203)]
