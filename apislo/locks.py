@@ -22,7 +22,7 @@ __all__ = ["open_lock_file", "open_locked", "try_flock"]
 _NO_LOCKS = frozenset({errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP})
 #: Why a lock file opened read-only (another user's: :func:`open_lock_file`) cannot be locked
 #: where ``flock`` takes an exclusive lock only on a file open for writing (NFS, which fails with
-#: ``EBADF``; until 2026-11-30 a bare ``OSError``, a traceback).
+#: ``EBADF``; until 2026-11-30 such a file was opened for writing only: "Permission denied").
 _READ_ONLY_LOCK = (
     "Permission denied (it cannot be opened for writing, and its file system, as NFS, locks "
     "only files open for writing: remove it)"
@@ -58,9 +58,8 @@ def open_lock_file(path: str | os.PathLike[str]) -> int:
     and stopped every publication in its folder with "Permission denied"). A file its holder
     removes meanwhile (after it could not be written, before it is read) is made anew, only
     where none is there by then (``O_EXCL``): so "Permission denied" means that its folder
-    cannot be written, where until 2026-11-30 a removal in between raised it too. Read-only, it
-    is opened without blocking: a named pipe in its place would otherwise wait for a writer
-    forever.
+    cannot be written. Read-only, it is opened without blocking: a named pipe in its place
+    would otherwise wait for a writer forever.
 
     Raises:
         PermissionError: none is there and its folder cannot be written, or it cannot even be

@@ -139,8 +139,9 @@ def test_a_lock_file_another_user_left_does_not_stop_publishing(reports: Path) -
 
 def test_a_lock_file_its_holder_removes_meanwhile_is_made_anew(reports: Path) -> None:
     """Another user's lock file, removed by its holder right after this process could not open
-    it for writing: until 2026-11-30 the publication failed, naming as unwritable the folder
-    it could write (``cannot write .../daily: Permission denied``)."""
+    it for writing: the read-only open then finds none, and the first version of the
+    read-only fallback (2026-11-30, never released) failed the publication naming as
+    unwritable the folder it could write (``cannot write .../daily: Permission denied``)."""
     folder = _folder_of_the_publisher(reports)
     _left_lock(folder, 0o644)
     assert _publish("racing", folder) == "locked"
@@ -218,11 +219,11 @@ def test_a_lock_file_another_user_left_on_nfs_is_named_in_the_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, action: str
 ) -> None:
     """On NFS ``flock`` takes an exclusive lock only on a file open for writing: on the lock
-    file another user left (0644: opened read-only) it fails with ``EBADF``. Until 2026-11-30
-    that was a bare ``OSError: [Errno 9] Bad file descriptor`` (a traceback) for a job's lock
-    and an ingest's, ``cannot write .../.publish.lock: Bad file descriptor`` for a
-    publication. Each names the lock file, which cannot be written, as before it was opened
-    read-only. Simulated in process: ``os.open`` refuses to open the lock files for writing,
+    file another user left (0644: opened read-only) it fails with ``EBADF``. With the first
+    version of the read-only fallback (2026-11-30, never released) that was a bare
+    ``OSError: [Errno 9] Bad file descriptor`` (a traceback) for a job's lock and an ingest's,
+    ``cannot write .../.publish.lock: Bad file descriptor`` for a publication. Each names the
+    lock file, which cannot be written, as before it was opened read-only. Simulated in process: ``os.open`` refuses to open the lock files for writing,
     ``flock`` refuses an exclusive lock on a file open read-only."""
     import errno
     import fcntl
