@@ -223,8 +223,9 @@ def test_a_lock_file_another_user_left_on_nfs_is_named_in_the_error(
     version of the read-only fallback (2026-11-30, never released) that was a bare
     ``OSError: [Errno 9] Bad file descriptor`` (a traceback) for a job's lock and an ingest's,
     ``cannot write .../.publish.lock: Bad file descriptor`` for a publication. Each names the
-    lock file, which cannot be written, as before it was opened read-only. Simulated in process: ``os.open`` refuses to open the lock files for writing,
-    ``flock`` refuses an exclusive lock on a file open read-only."""
+    lock file, which cannot be written, as before it was opened read-only. Simulated in
+    process: ``os.open`` refuses to open the lock files for writing, ``flock`` refuses an
+    exclusive lock on a file open read-only."""
     import errno
     import fcntl
 
