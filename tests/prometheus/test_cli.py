@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -124,6 +126,44 @@ def test_backfill_then_serve(tmp_path: Path) -> None:
     assert serve.returncode == 143, stderr  # 128 + SIGTERM, as every command (0 until 2026-11-30)
     with pytest.raises(requests.ConnectionError):  # the server went down with the command
         requests.get(url + "/-/ready", timeout=1)
+
+
+def _state(pid: int) -> str | None:
+    """The state letter of process ``pid`` (``Z``: exited, not yet reaped), None when gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return None
+
+
+def test_serve_killed_outright_takes_its_prometheus_down(tmp_path: Path) -> None:
+    """`apislo prom serve` killed with SIGKILL (the OOM killer, `kill -9`), which no handler
+    sees: its Prometheus stops too (Linux's parent-death signal), where until 2026-11-30 it went
+    on serving, holding the port and the data directory's lock against the next serve."""
+    port = free_port()
+    apislo = str(Path(sys.executable).parent / "apislo")
+    serve = subprocess.Popen(
+        [apislo, "prom", "serve", "--data-dir", str(tmp_path / "data"), "--port", str(port)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert serve.stderr is not None
+    assert f"at http://127.0.0.1:{port}" in serve.stderr.readline()  # (ready)
+    children = Path(f"/proc/{serve.pid}/task/{serve.pid}/children").read_text().split()
+    server = int(children[0])
+    try:
+        assert Path(f"/proc/{server}/comm").read_text() == "prometheus\n"  # its own pid
+        serve.kill()
+        serve.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while _state(server) not in (None, "Z") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _state(server) in (None, "Z")
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"http://127.0.0.1:{port}/-/ready", timeout=1)
+    finally:
+        if _state(server) not in (None, "Z"):
+            os.kill(server, signal.SIGKILL)
 
 
 @pytest.mark.parametrize(

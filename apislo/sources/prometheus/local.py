@@ -15,6 +15,7 @@ import json
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -37,6 +38,18 @@ def _binary(name: str) -> str:
             "sudo apt-get install --no-install-recommends prometheus"
         )
     return path
+
+
+def _dying_with_caller(command: list[str]) -> list[str]:
+    """``command`` run so that Linux sends it SIGTERM when the thread that starts it ends, the
+    process killed outright (SIGKILL, the OOM killer, a notebook kernel's restart) included:
+    through util-linux's ``setpriv --pdeathsig``, present on every Debian (util-linux is
+    essential there), which sets the signal and then runs ``command`` in its own process, so
+    that its pid is the server's. Elsewhere, or without ``setpriv``, ``command`` as it is."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None or not sys.platform.startswith("linux"):
+        return command
+    return [setpriv, "--pdeathsig", "TERM", "--", *command]
 
 
 def _make_data_dir(path: Path) -> None:
@@ -191,7 +204,9 @@ def _check_port_free(port: int) -> None:
 class LocalPrometheus:
     """Debian's ``prometheus`` on 127.0.0.1 with no scrape jobs, serving ``data_dir``.
 
-    Use as a context manager; the process is stopped by its own pid on exit.
+    Use as a context manager; the process is stopped by its own pid on exit. On Linux it also
+    stops when the thread that started it ends, however that ends (SIGKILL too): start it
+    from a thread that lives as long as it is needed (a notebook's cells run in one).
 
     Args:
         data_dir: TSDB directory (Prometheus rewrites it: pass a copy of fixture data).
@@ -246,15 +261,17 @@ class LocalPrometheus:
         log = Path(self._config_dir.name) / "prometheus.log"
         with log.open("wb") as out:
             self.process = subprocess.Popen(
-                [
-                    _binary("prometheus"),
-                    f"--config.file={config}",
-                    f"--storage.tsdb.path={self.data_dir}",
-                    f"--web.listen-address=127.0.0.1:{self.port}",
-                    f"--storage.tsdb.retention.time={self.retention}",
-                    *([f"--web.config.file={self.web_config}"] if self.web_config else []),
-                    *self.flags,
-                ],
+                _dying_with_caller(
+                    [
+                        _binary("prometheus"),
+                        f"--config.file={config}",
+                        f"--storage.tsdb.path={self.data_dir}",
+                        f"--web.listen-address=127.0.0.1:{self.port}",
+                        f"--storage.tsdb.retention.time={self.retention}",
+                        *([f"--web.config.file={self.web_config}"] if self.web_config else []),
+                        *self.flags,
+                    ]
+                ),
                 stdout=subprocess.DEVNULL,  # only its usage text; its log is on stderr
                 stderr=out,
             )
