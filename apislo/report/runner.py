@@ -129,9 +129,9 @@ def run_report(
 
     Raises:
         ConfigError: the notebook is missing or is not a notebook, ``out`` is not ``.html`` or
-            would put the executed notebook in the place of ``notebook``, a timeout is not
-            positive, or a parameter is refused (a secret, or a name the notebook's parameters
-            cell does not define).
+            would put the executed notebook in the place of ``notebook`` or a file where a
+            folder is, a timeout is not positive, or a parameter is refused (a secret, or a
+            name the notebook's parameters cell does not define).
         ReportRunError: the notebook failed; the last good report was kept.
         ReportWriteError: the report could not be written (disk full, no permission); the last
             good report and its notebook were kept.
@@ -149,6 +149,7 @@ def run_report(
     ipynb_path = html_path.with_suffix(".ipynb")
     failed_path = html_path.with_suffix(".failed.ipynb")
     _check_not_source(source, html_path, (ipynb_path, failed_path))
+    _check_no_folder(html_path, (html_path, ipynb_path, failed_path))
     run_id = run_id or new_run_id()
     if kernel == KERNEL_NAME:
         ensure_kernel(kernel)
@@ -197,6 +198,23 @@ def _check_not_source(source: Path, html_path: Path, written: tuple[Path, ...]) 
             f"--out {html_path} would replace the notebook {source} with its executed copy; "
             "write the report under another name or in another folder"
         )
+
+
+def _check_no_folder(html_path: Path, written: tuple[Path, ...]) -> None:
+    """Refuse an ``out`` whose report, executed notebook or failed notebook would go where a
+    folder is: no file can replace it, so the run would end in an error after its kernel ran
+    (until 2026-11-30, a folder in the failed notebook's place failed a good run after its
+    report was published, and one in the report's place after the notebook had run).
+
+    Raises:
+        ConfigError: naming ``out`` and the folder.
+    """
+    for path in written:
+        if path.is_dir() and not path.is_symlink():  # (a link is replaced, not what it names)
+            raise ConfigError(
+                f"--out {html_path}: {path} is a folder, where the run writes a file; "
+                "move it away or write the report under another name"
+            )
 
 
 def notebook_parameters(notebook: str | os.PathLike[str]) -> list[str] | None:

@@ -46,3 +46,30 @@ def test_through_a_relative_path_too(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert str(info.value).startswith(
         "--out ../notebooks/good.html would replace the notebook good.ipynb with its executed"
     )
+
+
+@pytest.mark.parametrize("name", ["good.html", "good.ipynb", "good.failed.ipynb"])
+def test_a_folder_where_the_run_writes_a_file_is_refused_before_the_kernel(
+    tmp_path: Path, name: str
+) -> None:
+    """A folder named as the report, its notebook or its failed notebook: refused before the
+    kernel starts (until 2026-11-30 the run went on: a folder in the failed notebook's place
+    failed a good run after its report was published, and in the other two places the run
+    ended in an error once the notebook had run)."""
+    (tmp_path / name).mkdir()
+    with pytest.raises(ConfigError) as info:
+        run_report(GOOD, {"n": 3}, tmp_path / "good.html")
+    assert str(info.value) == (
+        f"--out {tmp_path / 'good.html'}: {tmp_path / name} is a folder, where the run writes a "
+        "file; move it away or write the report under another name"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no kernel ran, nothing made
+
+
+def test_a_link_to_a_folder_there_is_replaced_as_before(tmp_path: Path) -> None:
+    """A symbolic link in the failed notebook's place is no folder of its own: a good run
+    publishes and removes the link, leaving the folder it named."""
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "good.failed.ipynb").symlink_to(tmp_path / "elsewhere")
+    run_report(GOOD, {"n": 3}, tmp_path / "good.html")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere", "good.html", "good.ipynb"]
