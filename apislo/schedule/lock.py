@@ -23,12 +23,12 @@ def job_lock(lock_dir: str | Path, name: str) -> Iterator[bool]:
 
     Raises:
         ReportWriteError: the lock file cannot be written (disk full), or cannot be made
-            (naming ``lock_dir``: no permission), or cannot even be read (naming it: another
-            user's, mode ``0o600``).
+            (naming ``lock_dir``, which may be what cannot be made: no permission), or cannot
+            even be read (naming it: another user's, mode ``0o600``).
         LockUnsupportedError: its file system keeps no locks (NFS without its lock daemon).
     """
     path = Path(lock_dir) / f"{name}.lock"
-    with writing(path):
+    with writing(path.parent):
         path.parent.mkdir(parents=True, exist_ok=True)
     with file_lock(path) as taken:
         yield taken

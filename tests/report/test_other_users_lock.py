@@ -189,6 +189,20 @@ def test_a_folder_that_cannot_be_written_is_named_in_the_error(reports: Path, ac
     assert printed == f"ReportWriteError: cannot write {folder}: Permission denied"
 
 
+def test_a_job_lock_folder_that_cannot_be_made_is_named_in_the_error(reports: Path) -> None:
+    """No ``.locks`` yet, and its folder cannot be written: the error names ``.locks``, the
+    folder the job could not make (until 2026-11-30 it named ``.locks/alpha.lock``)."""
+    folder = reports / "daily"
+    folder.mkdir()
+    if not AS_ROOT:
+        folder.chmod(0o555)
+    try:
+        printed = _publish("job", folder / ".locks")
+    finally:
+        folder.chmod(0o755)
+    assert printed == f"ReportWriteError: cannot write {folder / '.locks'}: Permission denied"
+
+
 @pytest.mark.skipif(not AS_ROOT, reason="needs root, to leave a lock file as another user")
 def test_a_lock_file_another_user_left_unreadable_is_named_in_the_error(reports: Path) -> None:
     """Mode 0600: it cannot be locked at all; the error names it, to be removed."""
