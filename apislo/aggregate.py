@@ -2,17 +2,20 @@
 
 Schema in :mod:`apislo.model`. Counts are exact: a request with ``latency_s <= t`` counts in
 bucket ``le_<t>`` (Prometheus ``le`` semantics); a request with no status counts in ``requests``
-only; a request with no latency is left out of ``latency_count``, ``latency_sum_s`` and the
-buckets. Quantile columns are exact order statistics of the interval's latencies, linearly
-interpolated between closest ranks (NumPy's default ``percentile``).
+only; a request with no latency (NA or NaN) is left out of ``latency_count``,
+``latency_sum_s``, the buckets and the quantiles. Quantile columns are exact order statistics
+of the interval's latencies, linearly interpolated between closest ranks (NumPy's default
+``percentile``).
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow as pa
@@ -54,8 +57,24 @@ def quantile_column(q: float) -> str:
     return f"p{number_label(q, 2)}_s"
 
 
-def to_polars(events: pd.DataFrame | pl.DataFrame | pa.Table) -> pl.DataFrame:
-    """Any events frame (pandas with Arrow or NumPy dtypes, polars, Arrow) as polars."""
+def to_polars(
+    events: pd.DataFrame | pl.DataFrame | pa.Table, columns: Sequence[str] | None = None
+) -> pl.DataFrame:
+    """Any events frame (pandas with Arrow or NumPy dtypes, polars, Arrow) as polars; only its
+    ``columns`` when given, so that no other column is converted (a column of Python objects
+    Arrow cannot convert, texts and numbers mixed, stopped :func:`traffic` with an
+    ``ArrowInvalid`` naming no column until 2026-11-30, whatever the column held).
+
+    Raises:
+        ConfigError: ``events`` have no column of one of ``columns``.
+    """
+    if columns is not None:
+        wanted = list(dict.fromkeys(columns))  # (a key may be a counted column: by="status")
+        names = events.column_names if isinstance(events, pa.Table) else list(events.columns)
+        missing = [column for column in wanted if column not in names]
+        if missing:
+            raise ConfigError(f"events have no column(s) {missing}; expected apislo's event schema")
+        events = events[wanted] if isinstance(events, pd.DataFrame) else events.select(wanted)
     if isinstance(events, pl.DataFrame):
         return events
     if isinstance(events, pa.Table):
@@ -72,8 +91,16 @@ def parse_interval(interval: str | pd.Timedelta) -> pd.Timedelta:
     checked.
 
     Raises:
-        ConfigError: not a duration, or not a positive whole number of microseconds.
+        ConfigError: not a duration, a number without a unit (``300``, ``"300"``: until
+            2026-11-30 read as nanoseconds, so ``5000`` gave 5 us intervals and ``300`` an
+            error asking for a whole number of microseconds), or not a positive whole number
+            of microseconds.
     """
+    if _unitless(interval):
+        raise ConfigError(
+            f"interval {interval!r} is a number without a unit; give a duration such as "
+            "'300s', '5min' or '1h'"
+        )
     if isinstance(interval, str):  # pandas 3 deprecates "1d" for "1D" (and will refuse it)
         interval = _DAYS.sub(lambda m: m[1] + m[2].upper(), interval)
     try:
@@ -83,6 +110,19 @@ def parse_interval(interval: str | pd.Timedelta) -> pd.Timedelta:
     if step <= pd.Timedelta(0) or step % pd.Timedelta(microseconds=1):
         raise ConfigError(f"interval {interval!r} must be a positive whole number of microseconds")
     return step
+
+
+def _unitless(interval: object) -> bool:
+    """Whether ``interval`` is a number, or the text of one, which pandas reads as nanoseconds
+    (``Prometheus.traffic`` reads a number ``step`` as seconds)."""
+    if isinstance(interval, str):
+        try:
+            float(interval)
+        except ValueError:
+            return False
+        return True
+    # (True is a number to Python, a NumPy timedelta64 an integer to NumPy)
+    return isinstance(interval, numbers.Number) and not isinstance(interval, bool | np.timedelta64)
 
 
 def _interval_us(interval: str | pd.Timedelta) -> int:
@@ -120,12 +160,8 @@ def traffic(
         >>> hourly = apislo.traffic(events, interval="1h", by=("api", "route"))  # doctest: +SKIP
     """
     step_us = _interval_us(interval)
-    frame = to_polars(events)
     keys = group_keys(by)
-    missing = [key for key in ("ts", "status", "latency_s", *keys) if key not in frame.columns]
-    if missing:
-        raise ConfigError(f"events have no column(s) {missing}; expected apislo's event schema")
-    frame = _checked_types(frame)
+    frame = _checked_types(to_polars(events, ("ts", "status", "latency_s", *keys)))
     aggregations = _aggregations(thresholds_s, quantiles)
     ts = pl.col("ts").cast(pl.Datetime("us", "UTC"))
     grouped = (
@@ -145,14 +181,18 @@ def traffic(
 
 def _checked_types(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame``, its ``status`` and ``latency_s`` typed when they hold no value at all (polars'
-    ``Null``: no request has one); refused when ``ts`` is no time or ``status`` or
-    ``latency_s`` holds no numbers (text read from a CSV), which polars would fail on with a
-    traceback.
+    ``Null``: no request has one), and a NaN latency made null: no latency, as NaN is in
+    pandas (until 2026-11-30 one from polars, Arrow or an Arrow-backed pandas frame was
+    counted in ``latency_count``, made ``latency_sum_s`` NaN and the quantiles wrong, as
+    polars sorts NaN above every number); refused when ``ts`` (if there) is no time or
+    ``status`` or ``latency_s`` holds no numbers (text read from a CSV), which polars would
+    fail on with a traceback.
 
     Raises:
         ConfigError: naming the column and its type.
     """
-    for column, wanted in (("ts", "a datetime"), ("status", "numbers"), ("latency_s", "numbers")):
+    checks = (("ts", "a datetime"), ("status", "numbers"), ("latency_s", "numbers"))
+    for column, wanted in ((c, w) for c, w in checks if c in frame.schema):
         dtype = frame.schema[column]
         fits = isinstance(dtype, pl.Datetime | pl.Date) if column == "ts" else dtype.is_numeric()
         if not (fits or (dtype == pl.Null and column != "ts")):
@@ -161,9 +201,10 @@ def _checked_types(frame: pl.DataFrame) -> pl.DataFrame:
                 "(pd.to_datetime(..., utc=True), pd.to_numeric)"
             )
     nulls = {"status": pl.Int16, "latency_s": pl.Float64}
-    return frame.with_columns(
-        pl.col(c).cast(t) for c, t in nulls.items() if frame.schema[c] == pl.Null
-    )
+    typed = [pl.col(c).cast(t) for c, t in nulls.items() if frame.schema[c] == pl.Null]
+    if frame.schema["latency_s"].is_float():
+        typed.append(pl.col("latency_s").fill_nan(None))
+    return frame.with_columns(typed)
 
 
 def summary(
@@ -175,12 +216,16 @@ def summary(
     """Totals over the whole span per group: the traffic frame's counts without intervals,
     plus ``error_ratio`` (5xx / requests).
 
+    Raises:
+        ConfigError: ``events`` lack a column it reads, or hold no numbers there (as
+            :func:`traffic`).
+
     Example:
         >>> from apislo.aggregate import summary
         >>> summary(events, quantiles=(0.5, 0.99))  # doctest: +SKIP
     """
     keys = group_keys(by)
-    frame = to_polars(events)
+    frame = _checked_types(to_polars(events, ("status", "latency_s", *keys)))
     totals = (
         frame.lazy()
         .group_by(keys)

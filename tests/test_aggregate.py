@@ -349,3 +349,71 @@ def test_thresholds_and_quantiles_alike_to_six_digits_get_columns_of_their_own()
     gap = 0.3 - 0.1234562
     assert row["p99.99991_s"] == pytest.approx(0.1234562 + 0.9999982 * gap, rel=1e-12)
     assert row["p99.99992_s"] == pytest.approx(0.1234562 + 0.9999984 * gap, rel=1e-12)
+
+
+# One minute of api a: a 200 at 0.1 s, a 500 whose latency is NaN, a 200 at 0.3 s.
+NAN_LATENCY = pl.DataFrame(
+    {
+        "ts": [_at(0, 1), _at(0, 2), _at(0, 3)],
+        "api": ["a", "a", "a"],
+        "status": [200, 500, 200],
+        "latency_s": [0.1, float("nan"), 0.3],
+    },
+    schema_overrides={"status": pl.Int16},
+)
+
+
+@pytest.mark.parametrize(
+    "events",
+    [
+        NAN_LATENCY,
+        NAN_LATENCY.to_arrow(),
+        NAN_LATENCY.to_pandas(use_pyarrow_extension_array=True),
+        NAN_LATENCY.to_pandas(),  # NumPy dtypes: pandas' NaN, no latency, was already right
+    ],
+    ids=["polars", "arrow", "pandas-arrow", "pandas-numpy"],
+)
+def test_a_nan_latency_is_no_latency(events: object) -> None:
+    """A NaN latency from polars or Arrow was counted in `latency_count` (3), made
+    `latency_sum_s` NaN, `p50_s` 0.3 (polars sorts NaN above every number) and `p99_s` NaN,
+    where the same events with NumPy dtypes gave the answers below. By hand: the latencies
+    are 0.1 and 0.3; median 0.2; p99 0.1 + 0.99 x 0.2 = 0.298; le_0.25 holds 0.1 only."""
+    frame = apislo.traffic(events, "1min", thresholds_s=(0.25, 0.5), quantiles=(0.5, 0.99))
+    row = frame.iloc[0]
+    counts = [row[c] for c in ("requests", "status_5xx", "latency_count", "le_0.25", "le_0.5")]
+    assert (len(frame), counts) == (1, [3, 1, 2, 1, 2])
+    assert row["latency_sum_s"] == pytest.approx(0.4)
+    assert (row["p50_s"], row["p99_s"]) == (pytest.approx(0.2), pytest.approx(0.298))
+    from apislo.aggregate import summary
+
+    total = summary(events, quantiles=(0.5,)).iloc[0]
+    assert (total["latency_count"], total["p50_s"]) == (2, pytest.approx(0.2))
+    assert total["latency_sum_s"] == pytest.approx(0.4)
+
+
+def test_a_column_traffic_does_not_read_may_hold_anything() -> None:
+    """A column the frame does not use, of Python objects Arrow cannot convert (numbers and
+    texts mixed, as a notebook's merge may leave), stopped `traffic` and `summary` with an
+    `ArrowInvalid` naming no column. EVENTS' api a has 4 requests, b 1."""
+    events = EVENTS.to_pandas()
+    events["note"] = [1, "retry", 2.5, None, "x"]
+    frame = apislo.traffic(events, "1h", quantiles=())
+    assert dict(zip(frame["api"], frame["requests"], strict=True)) == {"a": 4, "b": 1}
+    assert "note" not in frame.columns
+    from apislo.aggregate import summary
+
+    assert summary(events, quantiles=())["requests"].tolist() == [4, 1]
+
+
+@pytest.mark.parametrize("interval", [300, "300", 5000, 60.0, " 0.5 "])
+def test_an_interval_without_a_unit_is_refused(interval: object) -> None:
+    """pandas reads a bare number as nanoseconds: 5000 gave 5 us intervals without a word, and
+    300 (five minutes meant, as `Prometheus.traffic` reads a number step as seconds) an error
+    asking for "a positive whole number of microseconds", which 300 seemed to be."""
+    with pytest.raises(ConfigError) as caught:
+        apislo.traffic(EVENTS, interval)
+    assert str(caught.value) == (
+        f"interval {interval!r} is a number without a unit; give a duration such as '300s', "
+        "'5min' or '1h'"
+    )
+    assert parse_interval(dt.timedelta(minutes=5)) == pd.Timedelta(minutes=5)

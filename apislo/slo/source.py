@@ -202,6 +202,7 @@ def _events_traffic(
 
     thresholds = slo_thresholds(slo)
     keys = slo_keys(slo)
+    columns = ("ts", "status", "latency_s", *keys)  # (converted alone: see to_polars)
     options = dict(interval=step, by=keys, quantiles=(), start=start, end=end)
     try:
         frame = traffic(events, thresholds_s=thresholds, **options)
@@ -210,7 +211,7 @@ def _events_traffic(
     both = slo.sli.kind == "availability_and_latency"
     parts = []
     if both and thresholds:
-        masked = to_polars(events).with_columns(
+        masked = to_polars(events, columns).with_columns(
             pl.when(_status_is_bad(slo))
             .then(None)
             .otherwise(pl.col("latency_s"))
@@ -224,7 +225,7 @@ def _events_traffic(
         fast = pl.col("latency_s") < t
         if both:
             fast = fast & ~_status_is_bad(slo)
-        masked = to_polars(events).with_columns(
+        masked = to_polars(events, columns).with_columns(
             pl.when(fast).then(pl.col("latency_s")).otherwise(None).alias("latency_s")
         )
         below = traffic(masked, thresholds_s=(t,), **options)

@@ -48,6 +48,7 @@ import polars as pl
 import pyarrow as pa
 
 from apislo.errors import (
+    ConfigError,
     DatasetWriteError,
     FilesRefusedError,
     IngestError,
@@ -381,12 +382,14 @@ def read_logs(
     Raises:
         ConfigError: ``tz`` is no IANA zone (an empty one neither), whatever the logs' format,
             as ``apislo ingest --tz`` (until 2026-11-30 ``tz=""`` read zone-less times as UTC
-            without a warning).
+            without a warning); a ``log_format`` with another ``format`` than ``"auto"`` or
+            ``"nginx-custom"`` (until 2026-11-30 ignored: the logs were read in that format).
 
     Example:
         >>> events = apislo.read_logs("logs/*.log", tz="Europe/Paris")  # doctest: +SKIP
     """
     options = ParseOptions(tz=tz, log_format=log_format)  # (refuses a bad tz first)
+    fmt = _named_format(format, options) or "auto"  # (a log_format is nginx-custom, as in ingest)
     rmap = _route_map(route_map)
     files = expand_paths(paths)
     tables: list[pa.Table] = []
@@ -395,7 +398,7 @@ def read_logs(
         head = read_content_head(path)
         if not head.data:  # empty (a log just rotated) or only NULs: no line, as ingest skips it
             continue
-        fmt_name, _, chunks = iter_file(path, format, options, rmap, start_offset=head.start)
+        fmt_name, _, chunks = iter_file(path, fmt, options, rmap, start_offset=head.start)
         if (warning := _zone_warning(path, fmt_name, options)) is not None:
             warnings.warn(warning, stacklevel=2)
         for result in chunks:
@@ -1134,7 +1137,18 @@ def _route_map(value: str | Path | RouteMap | None) -> RouteMap | None:
 
 def _named_format(fmt: str, options: ParseOptions) -> str | None:
     """The format the caller named (``fmt``, else ``nginx-custom`` for a ``log_format``), or
-    ``None`` when it is to be detected."""
+    ``None`` when it is to be detected.
+
+    Raises:
+        ConfigError: a ``log_format`` given with another format, which would read the logs
+            without it (``apislo ingest``'s usage error; until 2026-11-30 :func:`read_logs`
+            and :func:`ingest` read them in the other format without a word).
+    """
+    if options.log_format is not None and fmt not in ("auto", "nginx-custom"):
+        raise ConfigError(
+            f"log_format is the template of format nginx-custom; it cannot be read as format "
+            f"{fmt!r} (drop one of them)"
+        )
     if fmt != "auto":
         return fmt
     return "nginx-custom" if options.log_format is not None else None

@@ -300,6 +300,10 @@ def test_history_text_labels_periods_in_their_time_zone(tmp_path: Path) -> None:
          "error: interval 'garbage' is not a duration like '5min' or '1h'"),
         ("history", "--step", "0s",
          "error: interval '0s' must be a positive whole number of microseconds"),
+        # a step without a unit was read as nanoseconds: 300 ns is no whole microsecond
+        ("compute", "--step", "300",
+         "error: interval '300' is a number without a unit; give a duration such as '300s', "
+         "'5min' or '1h'"),
         # an empty value was NaT, reported as "start=NaT"; years past 2262 were tracebacks
         ("compute", "--at", "",
          "error: --at '' is not a time; use ISO 8601 (2026-01-31T00:00Z), now, or -7d"),
@@ -314,7 +318,7 @@ def test_history_text_labels_periods_in_their_time_zone(tmp_path: Path) -> None:
          "2262-04-11"),
     ],
     ids=["timezone", "at-word", "at-relative", "end", "backtest-start", "step", "step-zero",
-         "at-empty", "at-year-9999", "end-300y-ahead", "start-200000d-back"],
+         "step-without-unit", "at-empty", "at-year-9999", "end-300y-ahead", "start-200000d-back"],
 )  # fmt: skip
 def test_bad_time_or_zone_options_are_one_line_errors(
     tmp_path: Path, command: str, option: str, value: str, message: str

@@ -781,6 +781,44 @@ def test_cli_refuses_a_log_format_with_another_format(tmp_path: Path) -> None:
     assert not dataset.exists()
 
 
+#: nginx-timed's fields with the two times swapped: `$upstream_response_time $request_time`.
+SWAPPED = (
+    '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
+    '"$http_referer" "$http_user_agent" $upstream_response_time $request_time'
+)
+
+
+def test_python_refuses_a_log_format_with_another_format_as_the_cli_does(
+    tmp_path: Path,
+) -> None:
+    """`read_logs(format="nginx-timed", log_format=...)` read the lines as nginx-timed, the
+    template ignored, without a word (the command refuses the pair): here a latency of 0.25 s
+    for the 0.1 s the template says. Read by the template (its own format, or "auto"), the
+    request ends at 10:00:01 after 0.1 s: it started at 10:00:00.9, upstream 0.25 s."""
+    log = tmp_path / "access.log"
+    log.write_text(
+        '1.2.3.4 - - [30/Nov/2026:10:00:01 +0000] "GET /v2/orders/1 HTTP/1.1" 200 5 "-" "c" '
+        "0.250 0.100\n"
+    )
+    message = (
+        "log_format is the template of format nginx-custom; it cannot be read as format "
+        "'nginx-timed' (drop one of them)"
+    )
+    with pytest.raises(ConfigError) as caught:
+        apislo.read_logs(log, format="nginx-timed", log_format=SWAPPED)
+    assert str(caught.value) == message
+    dataset = tmp_path / "events"
+    with pytest.raises(ConfigError) as caught:
+        ingest([log], dataset, "nginx-timed", ParseOptions(log_format=SWAPPED))
+    assert str(caught.value) == message
+    assert not dataset.exists()
+    for fmt in ("auto", "nginx-custom"):
+        row = apislo.read_logs(log, format=fmt, log_format=SWAPPED).iloc[0]
+        assert row["ts"] == pd.Timestamp("2026-11-30T10:00:00.900Z")
+        assert (row["latency_s"], row["upstream_latency_s"]) == (0.1, 0.25)
+        assert row["gateway"] == "nginx-custom"
+
+
 def test_a_first_line_longer_than_the_sample_head_does_not_hide_the_format(
     tmp_path: Path,
 ) -> None:
