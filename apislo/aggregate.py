@@ -28,7 +28,7 @@ from apislo.model import (
     bucket_column,
     check_frame_rows,
     number_label,
-    utc_time,
+    utc_span,
 )
 
 __all__ = [
@@ -152,15 +152,24 @@ def traffic(
             first request) to ``end`` (or the last request), so windows over rows are windows in
             time; at most :data:`MAX_COMPLETE_ROWS` rows (else :class:`ConfigError`).
         start, end: the span of a complete frame (``end`` exclusive); naive times are UTC.
+            Its intervals are those from the one holding ``start`` to the one holding the
+            last instant before ``end``: requests in other intervals are left out (those of
+            the first and last intervals are all counted, also before ``start`` or from
+            ``end`` on). Without ``complete`` they are checked, not used.
 
     Returns:
         One row per group and interval start ``ts``, sorted by the group keys then ``ts``.
+
+    Raises:
+        ConfigError: ``ts`` given as a group key, ``start`` or ``end`` no time, ``end`` not
+            after ``start``, and the refusals of :func:`group_keys` and :func:`_aggregations`.
 
     Example:
         >>> hourly = apislo.traffic(events, interval="1h", by=("api", "route"))  # doctest: +SKIP
     """
     step_us = _interval_us(interval)
     keys = group_keys(by)
+    span = utc_span(start, end)
     frame = _checked_types(to_polars(events, ("ts", "status", "latency_s", *keys)))
     aggregations = _aggregations(thresholds_s, quantiles)
     ts = pl.col("ts").cast(pl.Datetime("us", "UTC"))
@@ -171,17 +180,17 @@ def traffic(
         .agg(aggregations)
         .collect()
     )
-    if complete:  # (sorted as it is built)
-        grouped = _complete(grouped, keys, step_us, start, end)
-    else:
-        grouped = grouped.sort([*keys, "ts"])
+    # (a complete frame is sorted as it is built)
+    grouped = _complete(grouped, keys, step_us, *span) if complete else grouped.sort([*keys, "ts"])
     grouped = grouped.select("ts", *keys, *[c for c in grouped.columns if c not in ("ts", *keys)])
     return arrow_to_pandas(grouped.to_arrow())
 
 
 def _checked_types(frame: pl.DataFrame) -> pl.DataFrame:
-    """``frame``, its ``status`` and ``latency_s`` typed when they hold no value at all (polars'
-    ``Null``: no request has one), and a NaN latency made null: no latency, as NaN is in
+    """``frame``, its ``status`` typed when it holds no value at all (polars' ``Null``: no
+    request has one), its ``latency_s`` made ``Float64`` seconds whatever the caller's number
+    type (until 2026-11-30 an integer one, pandas ``int64`` seconds, gave an integer
+    ``latency_sum_s``), and a NaN latency made null: no latency, as NaN is in
     pandas (until 2026-11-30 one from polars, Arrow or an Arrow-backed pandas frame was
     counted in ``latency_count``, made ``latency_sum_s`` NaN and the quantiles wrong, as
     polars sorts NaN above every number); refused when ``ts`` (if there) is no time or
@@ -200,10 +209,9 @@ def _checked_types(frame: pl.DataFrame) -> pl.DataFrame:
                 f"events column {column!r} is {dtype}, not {wanted}; convert it first "
                 "(pd.to_datetime(..., utc=True), pd.to_numeric)"
             )
-    nulls = {"status": pl.Int16, "latency_s": pl.Float64}
-    typed = [pl.col(c).cast(t) for c, t in nulls.items() if frame.schema[c] == pl.Null]
-    if frame.schema["latency_s"].is_float():
-        typed.append(pl.col("latency_s").fill_nan(None))
+    typed = [pl.col("latency_s").cast(pl.Float64).fill_nan(None)]
+    if frame.schema["status"] == pl.Null:
+        typed.append(pl.col("status").cast(pl.Int16))
     return frame.with_columns(typed)
 
 
@@ -277,12 +285,19 @@ def group_keys(by: str | Sequence[str]) -> list[str]:
 
     Raises:
         ConfigError: a key given twice (two columns of one name: until 2026-11-29 polars'
-            ``DuplicateError`` from :func:`traffic`, pandas' from the Prometheus source).
+            ``DuplicateError`` from :func:`traffic`, pandas' from the Prometheus source), or
+            ``ts``, the traffic frame's interval column (the same ``DuplicateError`` until
+            2026-11-30). A counted column (``status``) may be a key.
     """
     keys = [by] if isinstance(by, str) else list(by)
     twice = sorted({key for key in keys if keys.count(key) > 1})
     if twice:
         raise ConfigError(f"by {keys}: {', '.join(twice)} given twice; give each key once")
+    if "ts" in keys:
+        raise ConfigError(
+            f"by {keys}: ts is no group key: it is the time column, each interval's start in "
+            "a traffic frame; set the intervals' length with interval= (step= from Prometheus)"
+        )
     return keys
 
 
@@ -336,8 +351,8 @@ def _complete(
     grouped: pl.DataFrame,
     keys: list[str],
     step_us: int,
-    start: str | pd.Timestamp | None,
-    end: str | pd.Timestamp | None,
+    start: pd.Timestamp | None,
+    end: pd.Timestamp | None,
 ) -> pl.DataFrame:
     """Add zero-count rows so every group has every interval in the span; rows come out sorted
     by the group keys, then ``ts``.
@@ -376,13 +391,8 @@ def _complete(
     return joined.with_columns(pl.col(counts).fill_null(0))
 
 
-def _bound_us(value: str | pd.Timestamp, step_us: int, ceil: bool = False) -> int:
-    """``start`` (or with ``ceil``, ``end``; naive: UTC) rounded down, or up, to a multiple of
-    ``step_us``; epoch microseconds (rounded up past 9999-12-31, it is no ``datetime``).
-
-    Raises:
-        ConfigError: ``value`` is no time (see :func:`~apislo.model.utc_time`).
-    """
-    stamp = utc_time(value, "end" if ceil else "start")
+def _bound_us(stamp: pd.Timestamp, step_us: int, ceil: bool = False) -> int:
+    """``start`` (or with ``ceil``, ``end``; UTC) rounded down, or up, to a multiple of
+    ``step_us``; epoch microseconds (rounded up past 9999-12-31, it is no ``datetime``)."""
     step = pd.Timedelta(microseconds=step_us)
     return int((stamp.ceil(step) if ceil else stamp.floor(step)).as_unit("us").asm8.view("i8"))

@@ -26,6 +26,7 @@ __all__ = [
     "IngestError",
     "InsideDatasetError",
     "LockUnsupportedError",
+    "LogFormatNeededError",
     "NativeHistogramError",
     "PrometheusError",
     "PrometheusQueryError",
@@ -107,6 +108,26 @@ class FrameTooLargeError(ConfigError):
     def advising(self, advice: str) -> FrameTooLargeError:
         """The same refusal with other advice (for callers whose users set other knobs)."""
         return FrameTooLargeError(self.intervals, self.groups, self.limit, advice)
+
+
+class LogFormatNeededError(ConfigError):
+    """Format ``nginx-custom`` was named without the NGINX ``log_format`` that wrote the logs.
+
+    Attributes:
+        argument: how the caller's user passes the template: ``log_format='...'`` from Python
+            (:func:`~apislo.sources.ingest.read_logs`, ``ParseOptions``), ``--log-format '...'``
+            on the command line.
+    """
+
+    def __init__(self, argument: str = "log_format='<body of the log_format directive>'") -> None:
+        self.argument = argument
+        super().__init__(
+            f"format nginx-custom needs the log_format that wrote the file: pass {argument}"
+        )
+
+    def passing(self, argument: str) -> LogFormatNeededError:
+        """The same refusal naming another way to pass the template (the command's option)."""
+        return LogFormatNeededError(argument)
 
 
 class FormatDetectionError(IngestError):

@@ -30,9 +30,9 @@ cache_status         string         cache result (``HIT``, ``MISS``...), if any
 **Traffic frame** (one row per ``(api, [route,] ts)`` interval; :func:`traffic_columns`):
 ``ts`` (interval start, UTC), the group keys, ``requests``, ``status_2xx``, ``status_3xx``,
 ``status_4xx``, ``status_5xx``, ``status_429``, ``latency_count`` (requests with a known latency),
-``latency_sum_s`` (seconds) and one cumulative bucket column per threshold ``le_<seconds>``
-(requests with ``latency_s <= threshold``, Prometheus ``le`` semantics). Frames computed from
-events may add exact quantiles ``p50_s``, ``p90_s``, ``p95_s``, ``p99_s``.
+``latency_sum_s`` (float64 seconds) and one cumulative bucket column per threshold
+``le_<seconds>`` (requests with ``latency_s <= threshold``, Prometheus ``le`` semantics). Frames
+computed from events may add exact quantiles ``p50_s``, ``p90_s``, ``p95_s``, ``p99_s``.
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ __all__ = [
     "number_label",
     "traffic_columns",
     "utc_index",
+    "utc_span",
     "utc_time",
 ]
 
@@ -225,6 +226,30 @@ def utc_time(value: str | date | pd.Timestamp, name: str) -> pd.Timestamp:
     if stamp is pd.NaT:
         raise ConfigError(problem)
     return stamp
+
+
+def utc_span(
+    start: str | date | pd.Timestamp | None, end: str | date | pd.Timestamp | None
+) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """The span ``start <= ts < end`` (each bound a time :func:`utc_time` reads, or ``None``:
+    open) as UTC timestamps rounded up to whole microseconds, as request times are: a request
+    at ``t`` is in the span given exactly when it is in the one returned.
+
+    Raises:
+        ConfigError: a bound is no time, or ``end`` is not after ``start`` (no request could be
+            in the span).
+    """
+    first = None if start is None else utc_time(start, "start")
+    last = None if end is None else utc_time(end, "end")
+    if first is not None and last is not None and last <= first:
+        raise ConfigError(
+            f"end={end!r} ({last}) is not after start={start!r} ({first}): the span is "
+            "start <= ts < end"
+        )
+    return (
+        None if first is None else first.ceil("us"),
+        None if last is None else last.ceil("us"),
+    )
 
 
 def as_utc(value: Any) -> pd.Timestamp:

@@ -106,6 +106,71 @@ def test_a_group_key_given_twice_is_refused() -> None:
     assert str(info.value) == "by ['api', 'api']: api given twice; give each key once"
 
 
+@pytest.mark.parametrize("by", ["ts", ("api", "ts")])
+def test_ts_is_no_group_key(by: str | tuple[str, ...]) -> None:
+    """``by="ts"`` was polars' DuplicateError from deep inside the group-by (a second ts
+    column beside the intervals'); summary's ts is the time column too. A counted column
+    (status) stays a key."""
+    keys = ["ts"] if by == "ts" else ["api", "ts"]
+    message = (
+        f"by {keys}: ts is no group key: it is the time column, each interval's start in a "
+        "traffic frame; set the intervals' length with interval= (step= from Prometheus)"
+    )
+    from apislo.aggregate import summary
+
+    for call in (apislo.traffic, summary):
+        with pytest.raises(ConfigError) as info:
+            call(EVENTS, by=by)
+        assert str(info.value) == message
+    by_status = apislo.traffic(EVENTS, "1h", by="status", quantiles=(), complete=False)
+    assert by_status["requests"].tolist() == [1, 1, 1, 1, 1]  # 200, 302, 429, 503, no status
+
+
+@pytest.mark.parametrize("end", ["2026-11-02 00:01", "2026-11-02 00:02"])
+def test_an_end_not_after_start_is_refused(end: str) -> None:
+    """An end before (or at) the start gave an empty frame without a word, complete or not."""
+    for complete in (True, False):
+        with pytest.raises(ConfigError) as info:
+            apislo.traffic(EVENTS, start="2026-11-02 00:02", end=end, complete=complete)
+        assert str(info.value) == (
+            f"end={end!r} ({end}:00+00:00) is not after start='2026-11-02 00:02' "
+            "(2026-11-02 00:02:00+00:00): the span is start <= ts < end"
+        )
+
+
+def test_a_span_keeps_the_intervals_it_overlaps_whole() -> None:
+    """From 00:01:30 to 00:03: the minutes 00:01 and 00:02. The 429 at 00:01:05, before the
+    start, is in 00:01 and counted; the requests of 00:00 and 00:03 are left out."""
+    frame = apislo.traffic(
+        EVENTS, "1min", quantiles=(), start="2026-11-02 00:01:30", end="2026-11-02 00:03"
+    )
+    assert frame["api"].tolist() == ["a", "a", "b", "b"]
+    assert frame["ts"].tolist() == [pd.Timestamp(_at(m, 0)) for m in (1, 2, 1, 2)]
+    assert frame["requests"].tolist() == [1, 0, 0, 0]
+
+
+@pytest.mark.parametrize(
+    "latencies", [pd.Series([1, 2, 4], dtype="int64"), pd.Series([0.5, 1, 4], dtype="float32")]
+)
+def test_latency_sum_is_float_seconds_whatever_the_latency_type(latencies: pd.Series) -> None:
+    """Integer seconds (pandas int64) gave an integer latency_sum_s, float32 ones a float32
+    sum; the schema's is float64. By hand: 1 + 2 = 3 s and 0.5 + 1 = 1.5 s in minute 0, 4 s
+    in minute 1."""
+    events = pd.DataFrame(
+        {"ts": [_at(0, 1), _at(0, 2), _at(1, 0)], "api": ["a"] * 3, "status": [200] * 3,
+         "latency_s": latencies}
+    )  # fmt: skip
+    from apislo.aggregate import summary
+
+    frame = apislo.traffic(events, "1min", quantiles=())
+    total = summary(events, quantiles=())
+    for column in (frame["latency_sum_s"], total["latency_sum_s"]):
+        assert str(column.dtype) == "double[pyarrow]"
+    first = 3.0 if latencies.dtype == "int64" else 1.5
+    assert frame["latency_sum_s"].tolist() == [first, 4.0]
+    assert total["latency_sum_s"].tolist() == [first + 4.0]
+
+
 @pytest.mark.parametrize("bound", [1793556000, "", "not a time"])
 def test_a_bound_that_is_no_time_is_refused_as_load_refuses_it(bound: object) -> None:
     """A number was read as nanoseconds since 1970 (a frame of zeros from 1970 on), and an

@@ -17,6 +17,7 @@ from apislo.errors import (
     FilesRefusedError,
     IngestError,
     InsideDatasetError,
+    LogFormatNeededError,
 )
 from apislo.sources.files import disk_size
 from apislo.sources.ingest import IngestReport, empty_folder_warning, ingest, list_logs
@@ -149,6 +150,8 @@ def command(
                 )
             except FilesRefusedError as exc:  # the other files were stored: say what they gave
                 report, refused = exc.report, exc
+            except LogFormatNeededError as exc:  # (worded for Python: log_format=...)
+                raise exc.passing("--log-format '<body of the log_format directive>'") from None
     _print_report(_with_empty_folders(report, empty), as_json)
     if refused is not None:
         for error in refused.errors.values():

@@ -56,7 +56,7 @@ from apislo.errors import (
     RejectRateError,
 )
 from apislo.locks import open_lock_file, try_flock
-from apislo.model import EVENT_COLUMNS, EVENT_SCHEMA, events_to_pandas, utc_time
+from apislo.model import EVENT_COLUMNS, EVENT_SCHEMA, events_to_pandas, utc_span
 from apislo.sources.files import (
     HEAD_BYTES,
     Chunk,
@@ -383,7 +383,10 @@ def read_logs(
         ConfigError: ``tz`` is no IANA zone (an empty one neither), whatever the logs' format,
             as ``apislo ingest --tz`` (until 2026-11-30 ``tz=""`` read zone-less times as UTC
             without a warning); a ``log_format`` with another ``format`` than ``"auto"`` or
-            ``"nginx-custom"`` (until 2026-11-30 ignored: the logs were read in that format).
+            ``"nginx-custom"`` (until 2026-11-30 ignored: the logs were read in that format);
+            no path at all (``[]``: until 2026-11-30 an empty frame).
+        LogFormatNeededError: ``format="nginx-custom"`` without a ``log_format``.
+        IngestError: a path is missing, a glob matches nothing, a folder holds no file.
 
     Example:
         >>> events = apislo.read_logs("logs/*.log", tz="Europe/Paris")  # doctest: +SKIP
@@ -391,7 +394,10 @@ def read_logs(
     options = ParseOptions(tz=tz, log_format=log_format)  # (refuses a bad tz first)
     fmt = _named_format(format, options) or "auto"  # (a log_format is nginx-custom, as in ingest)
     rmap = _route_map(route_map)
-    files = expand_paths(paths)
+    named = path_list(paths)
+    if not named:  # (as `apislo ingest` needs a PATH; until 2026-11-30 an empty frame)
+        raise ConfigError("read_logs: no path given; pass a file, a glob or a folder")
+    files = expand_paths(named)
     tables: list[pa.Table] = []
     rejected: Counter[str] = Counter()
     for path in files:
@@ -1094,8 +1100,14 @@ def load(
 
     Args:
         dataset: the dataset directory.
-        start, end: keep requests with ``start <= ts < end`` (naive times are UTC).
+        start, end: keep requests with ``start <= ts < end`` (naive times are UTC), exactly:
+            request times are whole microseconds, so a bound finer than that is rounded up
+            (until 2026-11-30 down, which let in a request up to 1 us before ``start``).
         apis: keep only these APIs (a name, or a list of names).
+
+    Raises:
+        ConfigError: ``start`` or ``end`` is no time, or ``end`` is not after ``start``.
+        IngestError: ``dataset`` is no folder.
 
     Example:
         >>> events = apislo.load("events", start="2026-11-01", apis=["orders"])  # doctest: +SKIP
@@ -1113,10 +1125,9 @@ def load(
     )
     data = pads.dataset(parts, schema=EVENT_SCHEMA, format="parquet")
     condition = None
-    for bound, op in ((start, "ge"), (end, "lt")):
-        if bound is None:
+    for when, op in zip(utc_span(start, end), ("ge", "lt"), strict=True):
+        if when is None:
             continue
-        when = utc_time(bound, "start" if op == "ge" else "end")
         value = pa.scalar(when.to_pydatetime(), type=pa.timestamp("us", tz="UTC"))
         term = pads.field("ts") >= value if op == "ge" else pads.field("ts") < value
         condition = term if condition is None else condition & term

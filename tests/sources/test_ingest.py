@@ -24,6 +24,7 @@ from apislo.errors import (
     FilesRefusedError,
     FormatDetectionError,
     IngestError,
+    LogFormatNeededError,
     RejectRateError,
 )
 from apislo.model import EVENT_COLUMNS
@@ -205,6 +206,40 @@ def test_load_takes_times_and_dates_and_refuses_what_is_no_time(tmp_path: Path) 
         apislo.load(dataset, end=1794998885)  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match=r"^start='soon' is not a time .*: Unknown datetime"):
         apislo.load(dataset, start="soon")
+
+
+def test_load_keeps_exactly_the_requests_from_start_until_end(tmp_path: Path) -> None:
+    """Request times are whole microseconds: with requests at T and T + 1 us, a bound half a
+    microsecond after T lies between them. Its nanoseconds were cut off (the bound read as T),
+    so start let in the request at T, before it, and end left it out, though before it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from apislo.model import EVENT_SCHEMA
+
+    t = pd.Timestamp("2025-01-01T00:00:00Z")
+    tick = pd.Timedelta(microseconds=1)
+    rows = {column: [None, None] for column in EVENT_SCHEMA.names}
+    rows.update(ts=[t, t + tick], api=["a", "a"], status=[200, 201])
+    (tmp_path / "day=2025-01-01").mkdir()
+    pq.write_table(pa.table(rows, schema=EVENT_SCHEMA), tmp_path / "day=2025-01-01" / "p.parquet")
+    half = pd.Timestamp("2025-01-01 00:00:00.0000005Z")
+    assert apislo.load(tmp_path, start=half)["status"].tolist() == [201]
+    assert apislo.load(tmp_path, end=half)["status"].tolist() == [200]
+    assert apislo.load(tmp_path, start=t + tick)["status"].tolist() == [201]
+    assert apislo.load(tmp_path, end=t + tick)["status"].tolist() == [200]
+    assert apislo.load(tmp_path, start=t, end=t + 2 * tick)["status"].tolist() == [200, 201]
+
+
+@pytest.mark.parametrize("end", ["2026-11-01T11:00Z", "2026-11-01T12:00Z"])
+def test_load_refuses_an_end_not_after_start(tmp_path: Path, end: str) -> None:
+    """An end before (or at) the start loaded nothing, without a word."""
+    with pytest.raises(ConfigError) as caught:
+        apislo.load(tmp_path, start="2026-11-01T12:00Z", end=end)
+    assert str(caught.value) == (
+        f"end={end!r} ({end[:10]} {end[11:16]}:00+00:00) is not after "
+        "start='2026-11-01T12:00Z' (2026-11-01 12:00:00+00:00): the span is start <= ts < end"
+    )
 
 
 def test_a_dataset_with_nothing_stored_loads_empty(tmp_path: Path) -> None:
@@ -779,6 +814,35 @@ def test_cli_refuses_a_log_format_with_another_format(tmp_path: Path) -> None:
         "nginx-timed (drop one of them)" in result.output
     )
     assert not dataset.exists()
+
+
+def test_nginx_custom_without_a_log_format_names_each_callers_argument(tmp_path: Path) -> None:
+    """From Python the refusal said "pass --log-format", the command's option: it now names
+    the argument, log_format=, and the command still names its option."""
+    log = _write(tmp_path / "access.log", GOOD)
+    dataset = tmp_path / "events"
+    needed = "format nginx-custom needs the log_format that wrote the file: pass "
+    python = needed + "log_format='<body of the log_format directive>'"
+    with pytest.raises(LogFormatNeededError) as caught:
+        apislo.read_logs(log, format="nginx-custom")
+    assert str(caught.value) == python
+    with pytest.raises(LogFormatNeededError) as caught:
+        ingest([log], dataset, "nginx-custom")
+    assert str(caught.value) == python
+    args = ["ingest", str(log), "--out", str(dataset), "--format", "nginx-custom"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert result.output == f"error: {needed}--log-format '<body of the log_format directive>'\n"
+    assert not dataset.exists()
+
+
+@pytest.mark.parametrize("paths", [[], (), iter([])])
+def test_read_logs_refuses_no_path_at_all(paths: object) -> None:
+    """No path gave an empty frame, where the command needs a PATH and a glob that matches
+    nothing is an error: a list built by a glob that found nothing passed unnoticed."""
+    with pytest.raises(ConfigError) as caught:
+        apislo.read_logs(paths)  # type: ignore[arg-type]
+    assert str(caught.value) == "read_logs: no path given; pass a file, a glob or a folder"
 
 
 #: nginx-timed's fields with the two times swapped: `$upstream_response_time $request_time`.

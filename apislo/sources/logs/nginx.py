@@ -12,7 +12,7 @@ from typing import ClassVar
 
 import polars as pl
 
-from apislo.errors import ConfigError
+from apislo.errors import LogFormatNeededError
 from apislo.sources.logs.base import LogFormat, Parsed, ParseOptions
 from apislo.sources.logs.nginx_format import CompiledFormat, compile_log_format
 
@@ -81,8 +81,5 @@ class NginxCustom(NginxLogFormat):
 
     def _body(self) -> str:
         if self.options.log_format is None:  # (an empty one is refused as holding no variable)
-            raise ConfigError(
-                "format nginx-custom needs the log_format that wrote the file: pass "
-                "--log-format '<body of the log_format directive>'"
-            )
+            raise LogFormatNeededError()
         return self.options.log_format

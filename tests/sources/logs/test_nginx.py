@@ -238,8 +238,8 @@ def test_custom_format_accepts_a_pasted_directive() -> None:
 
 
 def test_custom_format_errors_say_what_to_do() -> None:
-    with pytest.raises(ConfigError, match="--log-format"):
-        get_format("nginx-custom")
+    with pytest.raises(ConfigError, match="pass log_format='<body of the log_format directive>'"):
+        get_format("nginx-custom")  # (from Python: the command says --log-format instead)
     with pytest.raises(ConfigError, match=r"\$time_local"):
         get_format("nginx-custom", ParseOptions(log_format='"$request" $status'))
     with pytest.raises(ConfigError, match="no \\$variable"):
