@@ -74,10 +74,11 @@ def expand_paths(
 ) -> list[Path]:
     """Files named by ``paths``: files, globs (``**`` allowed) and directories (recursively).
 
-    Inside a directory, hidden files and hidden folders (``.git/``, ``.snapshot/``) are skipped;
-    a file named more than once (through ``..`` or
-    a symbolic link too) is listed once, under the first of its names. Rotated logs are ordered
-    oldest first (``access.log.3.gz``, ``access.log.2.gz``, ``access.log.1``, ``access.log``).
+    Inside a directory, hidden files and hidden folders (``.git/``, ``.snapshot/``) are skipped,
+    links to folders elsewhere followed (:func:`_walk`); a file named more than once (through
+    ``..`` or a symbolic link too) is listed once, under the first of its names. Rotated logs
+    are ordered oldest first (``access.log.3.gz``, ``access.log.2.gz``, ``access.log.1``,
+    ``access.log``).
 
     Args:
         paths: files, globs and directories, or one of them; a glob that matches no file but
@@ -151,13 +152,30 @@ def _on_unlisted(
 def _walk(top: Path, unreadable: Callable[[OSError], None]) -> Iterator[Path]:
     """The files inside the folder ``top``, hidden files and folders skipped; a folder that
     cannot be listed goes to ``unreadable`` (:func:`_on_unlisted`): :meth:`Path.rglob` would
-    skip it silently."""
-    for folder, dirs, names in os.walk(top, onerror=unreadable):
+    skip it silently. A link to a folder elsewhere is followed, as a ``**`` glob follows it
+    (until 2026-11-30 its files were skipped without a word), each folder entered once; one to
+    a folder inside ``top`` is not, as its files are found there under their own names, nor
+    one to ``top`` or a folder above it (a loop)."""
+    inside = os.path.realpath(top)
+    entered: set[str] = set()
+    for folder, dirs, names in os.walk(top, onerror=unreadable, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in entered or _linked_around(real, inside, os.path.relpath(folder, top)):
+            dirs[:] = []
+            continue
+        entered.add(real)
         dirs[:] = [name for name in dirs if not name.startswith(".")]
         for name in names:
             path = Path(folder, name)
             if not name.startswith(".") and _is_file(path, unreadable):
                 yield path
+
+
+def _linked_around(real: str, top: str, walked: str) -> bool:
+    """Whether a folder reached by the path ``walked`` (relative to the folder walked, whose
+    real path is ``top``) is, through a link, one inside that folder, that folder or one above
+    it: its real path ``real`` lies in ``top`` under another relative path, or holds ``top``."""
+    return os.path.commonpath([real, top]) in (real, top) and os.path.relpath(real, top) != walked
 
 
 def _is_dir(path: Path) -> bool:

@@ -53,6 +53,7 @@ from apislo.errors import (
     FilesRefusedError,
     IngestError,
     InsideDatasetError,
+    LogFormatNeededError,
     RejectRateError,
 )
 from apislo.locks import open_lock_file, try_flock
@@ -561,6 +562,7 @@ def ingest(
     named = _named_format(format, options)
     if named is not None:  # a bad name or template creates no dataset either
         get_format(named, options)
+    routes = _route_map(route_map)  # nor does a bad route map (until 2026-11-30 it did)
     with writing(root):
         root.mkdir(parents=True, exist_ok=True)
     report = IngestReport(dataset=str(root), quarantine=str(quarantine_path(root)))
@@ -576,7 +578,7 @@ def ingest(
         _finish_commit(root)  # a commit a killed run left half done
         shutil.rmtree(root / _STAGING, ignore_errors=True)  # what else it left
         run = _Run(
-            root, options, _route_map(route_map), max_reject_rate, progress, chunk_bytes,
+            root, options, routes, max_reject_rate, progress, chunk_bytes,
             _load_state(root), report,
         )  # fmt: skip
         min_score = min(MIN_SCORE, round(1 - max_reject_rate, 9))  # (1 - 0.57 is 0.43...05)
@@ -600,15 +602,18 @@ def ingest(
                     if found.kind == "read":
                         _seen_read(found.entry, path, head, run.state)
                     continue
-                # empty (just rotated, not written to yet), or only its first line, unfinished:
-                # read when it grows
-                if not head.data or (known is None and _unfinished_only(path, head)):
+                # empty (just rotated, not written to yet; but for a byte order mark, which
+                # until 2026-11-30 was refused), or only its first line, unfinished: read when
+                # it grows
+                if not head.data.removeprefix(BOM) or (
+                    known is None and _unfinished_only(path, head)
+                ):
                     report.unchanged.append(str(path))
                     continue
                 if known is None:
                     fmt_name, env = ahead.result(index, head.start)
                 else:  # the format named now wins over the one remembered (the log's changed)
-                    fmt_name, env = named or known.format, known.envelope
+                    fmt_name, env = named or _remembered(path, known, options), known.envelope
                 ahead.start(index + 1)  # while this file is parsed
                 if known is not None and named is None:
                     run.add_redetecting(path, head, known, fmt_name, env, min_score)
@@ -690,7 +695,7 @@ class _Run:
             self.options,
             self.route_map,
             start_offset=known.offset if known else head.start,
-            start_line=known.lines if known else 0,
+            start_line=known.lines_before if known else 0,
             envelope=env,
             keep_partial=settled,
             chunk_bytes=self.chunk_bytes,
@@ -705,14 +710,15 @@ class _Run:
                 chunks,
                 path,
                 fmt_name,
-                (known.offset, known.lines) if known else (0, 0),
+                (known.offset, known.lines_before) if known else (0, 0),
                 self.max_reject_rate if max_reject_rate is None else max_reject_rate,
                 self.progress.reach,
                 spool,
             )
+            count, open_line = _read_to(known, lines, tail)
             entry = FileState(
-                str(path), 0, "", offset, (known.lines if known else 0) + lines, fmt_name, env,
-                head.start, *(gz_id or (None, None)),
+                str(path), 0, "", offset, count, fmt_name, env, head.start,
+                *(gz_id or (None, None)), open_line=open_line,
             )  # fmt: skip
             locate(entry, path, stat)
             fingerprint(entry, path, head, Span(tail, offset, False))
@@ -807,9 +813,9 @@ class _Run:
         if change is None:
             raise refusal
         new_fmt, new_env, line = change
-        first = known.lines + 1
+        first = known.lines_before + 1
         if line > first:  # the lines before it, in the format they were written in
-            end = _line_start(path, known.offset, line - known.lines - 1)
+            end = _line_start(path, known.offset, line - first)
             known = self.add_file(  # type: ignore[assignment]  (lines were read: an entry)
                 path, head, known, fmt_name, env, max_reject_rate=1.0, end_offset=end
             )
@@ -840,7 +846,7 @@ class _Run:
         """
         if env in _PIECED:
             found = self._detect(path, known.offset, old, min_score)
-            return None if found is None else (*found, known.lines + 1)
+            return None if found is None else (*found, known.lines_before + 1)
         seen: list[tuple[list[int], list[str]]] = []
         sample: list[str] = []
         rejected = self._rejected_lines(path, known, old, env)
@@ -863,7 +869,7 @@ class _Run:
                 read = sorted(set(range(len(lines))) - set(not_of_it["line_no"]))
                 if read:
                     return new, env, numbers[read[0]]
-        return new, env, known.lines + 1
+        return new, env, known.lines_before + 1
 
     def _detect(
         self, path: Path, offset: int, old: str, min_score: float
@@ -882,7 +888,7 @@ class _Run:
         """The lines after ``known`` that ``fmt`` rejects (under envelope ``env``), chunk by
         chunk: their numbers (1-based) and texts (as quarantined)."""
         _, _, chunks = iter_file(
-            path, fmt, self.options, self.route_map, known.offset, known.lines, env,
+            path, fmt, self.options, self.route_map, known.offset, known.lines_before, env,
             chunk_bytes=self.chunk_bytes,
         )  # fmt: skip
         with closing(chunks):
@@ -1144,6 +1150,37 @@ def _route_map(value: str | Path | RouteMap | None) -> RouteMap | None:
     if value is None or isinstance(value, RouteMap):
         return value
     return RouteMap.load(value)
+
+
+def _read_to(known: FileState | None, lines: int, tail: bytes) -> tuple[int, bool]:
+    """A file's ``lines`` and ``open_line`` (:class:`FileState`) once ``lines`` more lines were
+    read of it, from where ``known`` says (from its start when ``None``), the last bytes read
+    ``tail``: the lines read of it so far (the rest of an unterminated line read before is no
+    line of its own), and whether the bytes read end inside a line (an unterminated last line
+    read), which the first line read next would continue."""
+    if not lines:  # nothing read: where it stopped still
+        return (known.lines, known.open_line) if known else (0, False)
+    return (known.lines_before if known else 0) + lines, not tail.endswith(b"\n")
+
+
+def _remembered(path: Path, known: FileState, options: ParseOptions) -> str:
+    """The format ``known`` remembers for ``path``, to read its new lines in when none is named.
+
+    Raises:
+        IngestError: the run's options cannot build it: ``nginx-custom`` without a
+            ``--log-format``, which the state does not keep (until 2026-11-30 that stopped the
+            whole run, no file stored, the error naming none).
+    """
+    try:
+        get_format(known.format, options)
+    except ConfigError as exc:
+        if isinstance(exc, LogFormatNeededError):  # (a run of the command or from Python)
+            exc = exc.passing("it again (--log-format, or log_format= from Python)")
+        raise IngestError(
+            f"{path}: its new lines are of format {known.format}, as it was read before: {exc} "
+            "(the dataset does not keep it)"
+        ) from None
+    return known.format
 
 
 def _named_format(fmt: str, options: ParseOptions) -> str | None:

@@ -69,8 +69,8 @@ class FileState:
         prefix_len: bytes covered by ``prefix_sha256`` (at most 4 KiB, at most ``offset``).
         prefix_sha256: digest of the first ``prefix_len`` bytes of its content (decompressed,
             from ``prefix_start``).
-        offset: bytes consumed (decompressed), always at a line start.
-        lines: lines consumed.
+        offset: bytes consumed (decompressed), at a line start unless ``open_line``.
+        lines: lines consumed, an unterminated last line read (``open_line``) too.
         format: log format used.
         envelope: envelope stripped (``docker``, ``cri``, ``syslog``) or ``None``.
         prefix_start: where its content starts, past a leading run of NUL bytes (bytes,
@@ -99,6 +99,11 @@ class FileState:
             inode (a new log given the number the one read had, once that was deleted, is no
             more it than any other; until 2026-11-30 it was taken for it rewritten in place,
             its first lines for lines read) (:func:`claim_path`).
+        open_line: what was read ends inside a line: the unterminated last line of a settled
+            log, read as it was; should the log grow, the first line read on from ``offset``
+            is the rest of that line, and is numbered as it (:attr:`lines_before`). ``False``
+            in entries written before 2026-11-30, when that rest was numbered as the next
+            line, and every later line of the log one too far.
     """
 
     path: str
@@ -117,6 +122,14 @@ class FileState:
     device: int | None = None
     inode: int | None = None
     moved: bool = False
+    open_line: bool = False
+
+    @property
+    def lines_before(self) -> int:
+        """The lines before the one read on from ``offset`` (which is line ``lines_before +
+        1``): ``lines``, but for the unterminated line read last (``open_line``), which the
+        rest read next continues."""
+        return self.lines - self.open_line
 
 
 @dataclass(frozen=True)
@@ -344,10 +357,10 @@ def _trimmed(entry: FileState, span: Span, path: Path) -> Found:
             end, lines = chunk.end_offset, lines + chunk.lines
         return Found(entry, "rewritten", end, lines)
     raise IngestError(
-        f"{path}: the bytes before byte {entry.offset:,} (line {entry.lines + 1:,}), where the "
-        "last run stopped reading it, have changed, its first bytes have not: it was rewritten "
-        "in place (trimmed, or restored from a copy) and written on, and where its new lines "
-        f"start is unknown (not in its first {HEAD_BYTES:,} bytes nor in the {HEAD_BYTES:,} "
+        f"{path}: the bytes before byte {entry.offset:,} (line {entry.lines_before + 1:,}), "
+        "where the last run stopped reading it, have changed, its first bytes have not: it was "
+        "rewritten in place (trimmed, or restored from a copy) and written on, and where its new "
+        f"lines start is unknown (not in its first {HEAD_BYTES:,} bytes nor in the {HEAD_BYTES:,} "
         "before that point); nothing of it was added. To read it all again, give its content a "
         "new first line or ingest it into another dataset"
     )
@@ -429,7 +442,7 @@ def take_rewritten(found: Found, path: Path, head: Head) -> str:
     next. Returns the run's warning."""
     entry, size = found.entry, path.stat().st_size
     before = entry.offset
-    entry.offset, entry.lines = found.offset, found.lines
+    entry.offset, entry.lines, entry.open_line = found.offset, found.lines, False
     locate(entry, path)
     fingerprint(entry, path, head)
     what = "trimmed in place, or restored from an older copy"

@@ -62,6 +62,31 @@ def test_hidden_folders_inside_a_directory_are_skipped(tmp_path: Path) -> None:
     ]
 
 
+def test_links_to_folders_inside_a_directory_are_followed_each_folder_once(
+    tmp_path: Path,
+) -> None:
+    """`logs/app` and `logs/again` link to `srv/app`, outside `logs`: its log is listed, as
+    `logs/**` lists it (until 2026-11-30 the folder skipped it without a word), once. `logs/same`
+    links to `logs/own` and `logs/own/up` to `logs` (a loop): `own/b.log` is listed once, under
+    its own name, and the walk ends."""
+    (tmp_path / "srv" / "app").mkdir(parents=True)
+    (tmp_path / "logs" / "own").mkdir(parents=True)
+    (tmp_path / "srv" / "app" / "a.log").write_bytes(b"x\n")
+    (tmp_path / "logs" / "own" / "b.log").write_bytes(b"x\n")
+    (tmp_path / "logs" / "app").symlink_to(tmp_path / "srv" / "app")
+    (tmp_path / "logs" / "again").symlink_to(Path("..", "srv", "app"))
+    (tmp_path / "logs" / "same").symlink_to("own")
+    (tmp_path / "logs" / "own" / "up").symlink_to("..")
+    found = expand_paths([tmp_path / "logs"])
+    assert len(found) == 2
+    assert found[0].parent.name in ("app", "again")
+    assert found[0].resolve() == tmp_path / "srv" / "app" / "a.log"
+    assert found[1] == tmp_path / "logs" / "own" / "b.log"
+    assert {p.resolve() for p in found} == {
+        p.resolve() for p in expand_paths([str(tmp_path / "logs" / "*" / "*.log")])
+    }
+
+
 def test_a_file_named_twice_is_listed_once_under_its_first_name(tmp_path: Path) -> None:
     (tmp_path / "app").mkdir()
     log = tmp_path / "app" / "a.log"

@@ -32,6 +32,7 @@ from apislo.sources import ingest as ingest_module
 from apislo.sources.files import Chunk
 from apislo.sources.ingest import ParsedChunk, ingest, iter_file, quarantine_path
 from apislo.sources.logs import ParseOptions
+from tests.sources import settled
 
 
 def _line(second: int, path: str, status: int, ip: str = "10.0.0.1") -> str:
@@ -666,6 +667,35 @@ def test_a_live_log_holding_only_an_unfinished_line_is_unchanged_not_refused(
     assert sorted(apislo.load(dataset)["status"].tolist()) == [200, 404, 503]
 
 
+def test_the_rest_of_an_unfinished_line_read_from_a_settled_log_keeps_its_line_number(
+    tmp_path: Path,
+) -> None:
+    """A log not written to for minutes ends inside its 3rd line: read now, that line is
+    quarantined as line 3. Its writer then finishes it and writes a garbage line (line 4) and
+    a request (line 5): the rest of line 3 is quarantined as line 3 and the garbage as line 4,
+    where ``sed -n 4p`` finds it, and a stray line after them as line 6. Until 2026-11-30 the
+    rest of line 3 was numbered 4, and every later reject of the log one line too far."""
+    log = _write(tmp_path / "access.log", [GOOD[0], GOOD[1], GOOD[2][:30]])
+    settled(log)
+    dataset = tmp_path / "events"
+    first = ingest([log], dataset, "nginx-combined")
+    assert (first.lines, first.records, first.rejected) == (3, 2, {"truncated": 1})
+    for more in ([GOOD[2][30:], "garbage\n", _line(4, "/v1/orders/19", 200)], ["stray\n"]):
+        with open(log, "a") as handle:
+            handle.write("".join(more))
+        settled(log)
+        ingest([log], dataset, "nginx-combined")
+    rows = [json.loads(x) for x in quarantine_path(dataset).read_text().splitlines()]
+    assert [(r["line_no"], r["line"]) for r in rows] == [
+        (3, GOOD[2][:30]),
+        (3, GOOD[2][30:-1]),
+        (4, "garbage"),
+        (6, "stray"),
+    ]
+    assert log.read_text().splitlines()[3] == "garbage"
+    assert len(apislo.load(dataset)) == 3
+
+
 @pytest.mark.parametrize("name", ["part-0-older.parquet", "part-~-older.parquet"])
 def test_load_reads_plain_and_dictionary_encoded_parts_together(tmp_path: Path, name: str) -> None:
     """Parts written with plain string columns (earlier apislo versions, other tools) sit beside
@@ -755,16 +785,23 @@ def test_a_second_ingest_into_the_same_dataset_at_once_is_refused(tmp_path: Path
     assert not (dataset / "_staging").exists()
 
 
-def test_an_empty_file_is_skipped_and_read_once_it_has_lines(tmp_path: Path) -> None:
-    """After a rotation the new access.log is empty: the run reads access.log.1 and skips it,
-    detecting nothing; lines written to it later are read by the next run."""
+@pytest.mark.parametrize("fmt", ["auto", "nginx-combined"])
+@pytest.mark.parametrize("start", ["", "\ufeff"])
+def test_an_empty_file_is_skipped_and_read_once_it_has_lines(
+    tmp_path: Path, start: str, fmt: str
+) -> None:
+    """After a rotation the new access.log is empty, or holds only the byte order mark its
+    writer starts a file with, and no request has come for minutes: the run reads access.log.1
+    and skips it, detecting nothing; lines written to it later are read by the next run. Until
+    2026-11-30 the mark alone was refused ("no complete line", or "1 of 1 lines" rejected)."""
     _write(tmp_path / "access.log.1", GOOD[:2])
-    empty = _write(tmp_path / "access.log", [])
+    empty = _write(tmp_path / "access.log", [start])
+    settled(empty)
     dataset = tmp_path / "events"
-    report = ingest([tmp_path], dataset, "auto")
+    report = ingest([tmp_path], dataset, fmt)
     assert (report.records, report.unchanged) == (2, [str(empty)])
-    _write(empty, [GOOD[2]])
-    assert ingest([tmp_path], dataset, "auto").records == 1
+    _write(empty, [start, GOOD[2]])
+    assert ingest([tmp_path], dataset, fmt).records == 1
     assert apislo.load(dataset)["status"].tolist() == [200, 503, 404]
 
 
@@ -919,7 +956,45 @@ def test_a_bad_format_or_template_creates_no_dataset(tmp_path: Path) -> None:
         ingest([log], tmp_path / "events", options=no_time)
     with pytest.raises(ConfigError, match="unknown log format 'nginx-combind'"):
         ingest([log], tmp_path / "events", "nginx-combind")
+    # nor does a route map refused (until 2026-11-30 the dataset's folder and lock were made)
+    routes = tmp_path / "routes.yaml"
+    routes.write_text("- match: '^/v1/orders'\n  api: orders\n  rout: orders\n")
+    with pytest.raises(ConfigError, match="unknown key 'rout'"):
+        ingest([log], tmp_path / "events", route_map=routes)
     assert not (tmp_path / "events").exists()
+
+
+def test_a_log_read_with_a_log_format_is_refused_alone_when_it_grows_and_none_is_given(
+    tmp_path: Path,
+) -> None:
+    """`api.log`, read with a --log-format, grows; a run without one (over a folder, say) cannot
+    read its new line, as the dataset keeps no template: that log is refused, named, and the
+    other file is stored (3 requests). Until 2026-11-30 a ConfigError naming no file stopped
+    the run, nothing stored. Given the template again, the new line is read."""
+    template = ParseOptions(log_format='$remote_addr [$time_local] "$request" $status')
+    api = tmp_path / "api.log"
+    api.write_text(
+        "".join(
+            f'10.0.0.1 [01/Nov/2026:12:00:0{s} +0000] "GET /v1/orders/{s} HTTP/1.1" 200\n'
+            for s in (1, 2, 3)
+        )
+    )
+    dataset = tmp_path / "events"
+    assert ingest([api], dataset, options=template).records == 3
+    with open(api, "a") as handle:
+        handle.write('10.0.0.1 [01/Nov/2026:12:00:04 +0000] "GET /v1/orders/4 HTTP/1.1" 200\n')
+    other = _write(tmp_path / "other.log", GOOD)
+    with pytest.raises(FilesRefusedError) as refused:
+        ingest([api, other], dataset)
+    report = refused.value.report
+    assert (report.files, report.records, list(report.refused)) == (1, 3, [str(api)])
+    assert report.refused[str(api)] == (
+        f"{api}: its new lines are of format nginx-custom, as it was read before: format "
+        "nginx-custom needs the log_format that wrote the file: pass it again (--log-format, "
+        "or log_format= from Python) (the dataset does not keep it)"
+    )
+    assert ingest([api, other], dataset, options=template).records == 1
+    assert len(apislo.load(dataset)) == 7
 
 
 def test_credentials_in_quarantined_lines_are_redacted(tmp_path: Path) -> None:
@@ -1040,6 +1115,7 @@ def test_the_state_file_holds_one_entry_per_line_after_each_commit(tmp_path: Pat
             "device": log.stat().st_dev,
             "inode": log.stat().st_ino,
             "moved": False,
+            "open_line": False,  # (each ends with a line end)
         }
         for log, n in ((a, 3), (b, 2))
     ]
@@ -1051,7 +1127,7 @@ def test_the_state_file_holds_one_entry_per_line_after_each_commit(tmp_path: Pat
     # "prefix_start", "gz_size"), or kept line digests or inodes, still knows both files
     new_keys = (
         *("prefix_start", "gz_size", "gz_identity"),
-        *("tail_sha256", "head_lines", "tail_lines", "device", "inode", "moved"),
+        *("tail_sha256", "head_lines", "tail_lines", "device", "inode", "moved", "open_line"),
     )
     old = {"files": [{k: v for k, v in e.items() if k not in new_keys} for e in expected]}
     (dataset / "_apislo_state.json").write_text(json.dumps(old))
