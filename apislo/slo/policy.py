@@ -110,6 +110,12 @@ class Tier:
 
         return self.factor * error_allowance(objective)
 
+    def can_fire(self, objective: float) -> bool:
+        """Whether an error ratio (at most 1) can exceed :meth:`threshold`: not when the
+        factor is ``1 / (1 - objective)`` or more (14.4 for a 90 % objective, whose threshold
+        is 1.44: more than every request failing)."""
+        return self.threshold(objective) < 1
+
 
 @dataclass(frozen=True)
 class Policy:

@@ -737,9 +737,9 @@ def _tests_for(item: _Objective, step: timedelta) -> list[dict[str, Any]]:
     tests = []
     interval = prom_duration(step)
     for tier in policy.tiers:
+        if not tier.can_fire(objective.target):
+            continue
         threshold = tier.threshold(objective.target)
-        if threshold >= 1:
-            continue  # an error ratio cannot exceed 1: this tier can never fire
         long_n = tier.long_window // step
         fraction = min(_BURN_MULTIPLE * threshold, (threshold + 1) / 2)
         bad = max(1, round(fraction * _RATE))

@@ -181,13 +181,24 @@ def test_duplicate_names_across_files(tmp_path: Path) -> None:
         load([a, b])
 
 
-def test_threshold_in_milliseconds_warns(tmp_path: Path) -> None:
-    body = MINIMAL.replace(
-        "objectives: [{target: 0.999}]",
-        "objectives: [{target: 0.999}]\n    sli: {kind: latency, threshold_s: 300}",
-    )
-    with pytest.warns(SpecWarning, match="300 s: is this milliseconds"):
-        load(write_spec(tmp_path, body))
+@pytest.mark.parametrize(
+    ("slo", "field"),
+    [
+        ("objectives: [{target: 0.999}]\n    sli: {kind: latency, threshold_s: 300}",
+         "sli.threshold_s"),
+        # an objective's own threshold was not checked: 300 (ms) was taken as 5 minutes
+        ("objectives: [{target: 0.999, threshold_s: 300}]\n    sli: {kind: latency}",
+         "objectives[0].threshold_s"),
+    ],
+    ids=["sli", "objective"],
+)  # fmt: skip
+def test_threshold_in_milliseconds_warns(tmp_path: Path, slo: str, field: str) -> None:
+    path = write_spec(tmp_path, MINIMAL.replace("objectives: [{target: 0.999}]", slo))
+    with pytest.warns(SpecWarning) as record:
+        load(path)
+    assert [str(w.message) for w in record] == [
+        f"{path}: slos[0].{field}: 300 s: is this milliseconds?"
+    ]
 
 
 def test_clean_spec_does_not_warn(tmp_path: Path) -> None:

@@ -493,6 +493,25 @@ def test_export_and_import_keep_the_source_and_disabled_alerts(tmp_path: Path) -
     )
 
 
+def test_a_threshold_value_in_milliseconds_warns(tmp_path: Path) -> None:
+    # `value` is in seconds, but OpenSLO specs often give milliseconds (value: 250): apislo's
+    # own threshold_s warned over 60 s, this one took 250 s silently (almost every request good)
+    body = (
+        SLO_HEAD
+        + "  indicator:\n    metadata: {name: lat}\n    spec:\n      thresholdMetric:\n"
+        + "        metricSource: {type: apislo, spec: {kind: latency}}\n"
+        + ROLLING_28D
+        + "  budgetingMethod: Occurrences\n"
+        + "  objectives:\n    - {op: lte, value: 250, target: 0.95}\n"
+    )
+    path = _write(tmp_path, body)
+    with pytest.warns(SpecWarning) as record:
+        load(path)
+    assert [str(w.message) for w in record] == [
+        f"{path}: spec.objectives[0].value: 250 s: is this milliseconds?"
+    ]
+
+
 def test_op_and_value_on_an_availability_sli_are_refused(tmp_path: Path) -> None:
     # an apislo source without `kind` is availability: the 0.25 s threshold was dropped and the
     # SLO silently measured non-5xx requests instead of requests within 250 ms
@@ -541,6 +560,69 @@ def test_indicator_and_indicator_ref_together_are_refused(tmp_path: Path) -> Non
         load(_write(tmp_path, body))
     assert info.value.field == "spec.indicatorRef"
     assert info.value.problem == "given with indicator"
+
+
+_OTHER_SLI = """
+---
+apiVersion: openslo/v1
+kind: SLI
+metadata: {name: other}
+spec:
+  ratioMetric:
+    bad:
+      metricSource:
+        type: Prometheus
+        spec: {query: 'sum(increase(other_total{code=~"5.."}[{{.window}}]))'}
+    total:
+      metricSource: {type: Prometheus, spec: {query: 'sum(increase(other_total[{{.window}}]))'}}
+"""
+_OWN_SLI = (
+    "      indicator:\n        metadata: {name: own}\n        spec:\n          ratioMetric:\n"
+    "            bad: {metricSource: {type: Prometheus, spec: {query: 'sum(own_bad)'}}}\n"
+    "            total: {metricSource: {type: Prometheus, spec: {query: 'sum(own_total)'}}}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("own", "field"),
+    [
+        (_OWN_SLI, "indicator"),
+        ("      indicatorRef: other\n", "indicatorRef"),
+        ("      compositeWeight: 2\n", "compositeWeight"),
+    ],
+    ids=["indicator", "indicatorRef", "compositeWeight"],
+)
+@pytest.mark.parametrize("spec_sli", [True, False], ids=["beside-spec-sli", "alone"])
+def test_a_composite_objective_is_refused(
+    tmp_path: Path, own: str, field: str, spec_sli: bool
+) -> None:
+    # OpenSLO v1 lets an objective carry its own SLI (a composite SLO, one budget weighted over
+    # several SLIs). Those fields were let through and ignored: beside the SLO's own SLI, the
+    # objective was silently counted (and its rules written) on web-sli's queries, not on
+    # own_bad/own_total; without one, the error said spec.indicator was missing
+    objectives = "  objectives:\n    - displayName: Main\n      target: 0.99\n" + own
+    body = _slo(ROLLING_28D, objectives=objectives)
+    if not spec_sli:
+        body = body.replace(RATIO_SLI, "")
+    error = spec_error(_write(tmp_path, body + _OTHER_SLI))
+    assert (error.field, error.problem, error.allowed) == (
+        f"spec.objectives[0].{field}",
+        "makes a composite SLO (an objective with its own SLI), which apislo does not evaluate: "
+        "it counts every objective on the SLO's one SLI",
+        "one SLO per SLI, given in spec.indicator or spec.indicatorRef, without indicator, "
+        "indicatorRef or compositeWeight on its objectives",
+    )
+
+
+def test_v1alpha_ratio_metrics_on_a_v1_objective_are_refused(tmp_path: Path) -> None:
+    # v1alpha's per-objective ratioMetrics were let through on a v1 objective and ignored: the
+    # objective was counted on the SLO's indicator instead of its own queries
+    objectives = (
+        "  objectives:\n    - displayName: Main\n      target: 0.99\n"
+        "      ratioMetrics: {good: {query: sum(own_good)}, total: {query: sum(own_total)}}\n"
+    )
+    error = spec_error(_write(tmp_path, _slo(ROLLING_28D, objectives=objectives)))
+    assert (error.field, error.problem) == ("spec.objectives[0].ratioMetrics", "unknown field")
 
 
 def _with_condition(condition: str) -> str:

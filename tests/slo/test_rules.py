@@ -777,3 +777,75 @@ def test_a_threshold_next_to_a_bucket_is_named_with_all_its_digits() -> None:
         rules.rules_yaml([slo], buckets_s=(0.123456, 0.25))
     assert info.value.problem.startswith("SLO checkout-availability: 0.1234561 s is not a bucket")
     assert info.value.allowed == "one of its buckets: 0.123456, 0.25 (seconds)"
+
+
+LOW_TARGETS_SPEC = """\
+version: apislo/v1
+service: shop
+slos:
+  - name: checkout-availability
+    api: checkout
+    objectives: [{target: 0.9}]
+  - name: pay-latency
+    api: pay
+    sli: {kind: latency, threshold_s: 0.25}
+    objectives: [{target: 0.93, name: p93}, {target: 0.95, name: p95}]
+"""
+
+
+@needs_promtool
+def test_an_alert_that_cannot_fire_warns_and_promtool_agrees(tmp_path: Path) -> None:
+    """The workbook's 14.4 x (1 - 0.9) = 1.44 and 14.4 x (1 - 0.93) = 1.008 ask for an error
+    ratio above 100 %: those page-1h rules were written without a word, and could never page.
+    At 95 % it is 0.72 and 6 x 0.1 = 0.6, 3 x 0.1 = 0.3, 1 x 0.1: reachable, no warning. With
+    every request failing from t=0 (5,000 every 5 minutes, counters from 0, so the ratio over
+    any window is exactly 1 from the first step on), promtool shows the 1h page alert silent
+    and the 6h one firing (5-minute steps: promtool is slow at 1-minute ones)."""
+    spec = tmp_path / "slo.yaml"
+    spec.write_text(LOW_TARGETS_SPEC)
+    out = tmp_path / "rules.yaml"
+    result = CliRunner().invoke(rules_command, [str(spec), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        "warning: CheckoutAvailabilityPageBurnRate1h of SLO checkout-availability (90%) can "
+        "never fire: its threshold 14.4 x 0.1 = 1.44 is an error ratio of 100 % or more (tier "
+        "page-1h); at this objective a tier's factor must be under 10",
+        "warning: PayLatencyPageBurnRate1h of SLO pay-latency (p93) can never fire: its "
+        "threshold 14.4 x 0.07 = 1.008 is an error ratio of 100 % or more (tier page-1h); at "
+        "this objective a tier's factor must be under 14.2857",
+        f"wrote 3 rule group(s) to {out}",
+    ]
+    (slo, _) = load(spec)
+    objective = slo.objectives[0]
+    page_6h = policy_for(slo).tiers[1]
+    failing = '{api="checkout",code="500"}'
+    tests = {
+        "rule_files": [out.name],
+        "evaluation_interval": "5m",
+        "tests": [
+            {
+                "interval": "5m",
+                "input_series": [
+                    {"series": f"http_requests_total{failing}", "values": "0+5000x26"}
+                ],
+                "alert_rule_test": [
+                    {
+                        "eval_time": t,
+                        "alertname": "CheckoutAvailabilityPageBurnRate1h",
+                        "exp_alerts": [],
+                    }
+                    for t in ("5m", "1h", "2h")
+                ]
+                + [
+                    {
+                        "eval_time": "2h",
+                        "alertname": "CheckoutAvailabilityPageBurnRate6h",
+                        "exp_alerts": [rules._expected(slo, objective, page_6h, policy_for(slo))],
+                    }
+                ],
+            }
+        ],
+    }
+    (tmp_path / "tests.yaml").write_text(yaml.safe_dump(tests))
+    checked = _promtool("test", "rules", tmp_path / "tests.yaml")
+    assert checked.returncode == 0, checked.stdout + checked.stderr

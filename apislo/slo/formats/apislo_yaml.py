@@ -50,6 +50,7 @@ __all__ = [
     "parse_sli",
     "parse_source",
     "parse_window",
+    "warn_milliseconds",
 ]
 
 VERSION = "apislo/v1"
@@ -60,6 +61,13 @@ _SLO_KEYS = (
     "budgeting_method", "alerting", "group_by", "source", "labels",
 )  # fmt: skip
 _GROUP_KEYS = ("api", "route", "consumer", "method", "api_version", "gateway")
+
+
+def warn_milliseconds(node: Node, key: str, threshold_s: float | None) -> None:
+    """Warn when a latency threshold read from ``key`` is over 60 seconds: most likely written
+    in milliseconds (``300`` for 300 ms), which would make almost every request fast."""
+    if threshold_s is not None and threshold_s > 60:
+        warn(node.path, node.where(key), f"{threshold_s:g} s: is this milliseconds?")
 
 
 def parse_sli(node: Node) -> SLI:
@@ -77,8 +85,7 @@ def parse_sli(node: Node) -> SLI:
                 f"bad_status[{i}]", f"{cls!r} is not a status class", ", ".join(STATUS_CLASSES)
             )
     threshold = node.number("threshold_s", low=0, rule="seconds, > 0 (0.3 for 300 ms)")
-    if threshold is not None and threshold > 60:
-        warn(node.path, node.where("threshold_s"), f"{threshold:g} s: is this milliseconds?")
+    warn_milliseconds(node, "threshold_s", threshold)
     sli = SLI(
         kind=kind,
         bad_status=tuple(bad_status),
@@ -269,6 +276,7 @@ def parse_objective(node: Node, method: str, sli: SLI, window: TimeWindow) -> Ob
     threshold = node.number("threshold_s", low=0, rule="seconds, > 0")
     if threshold is not None and not sli.uses_latency:
         raise node.error("threshold_s", f"the SLI kind {sli.kind!r} has no latency threshold")
+    warn_milliseconds(node, "threshold_s", threshold)
     if sli.uses_latency and threshold is None and sli.threshold_s is None:
         raise node.error("threshold_s", "a latency SLI needs a threshold", "seconds, e.g. 0.3")
     slice_target = node.number("timeslice_target", low=0, high=1.0000001, rule="0 < x <= 1")

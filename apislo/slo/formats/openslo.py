@@ -42,6 +42,7 @@ from apislo.slo.formats.apislo_yaml import (
     check_timezone,
     parse_sli,
     parse_source,
+    warn_milliseconds,
 )
 from apislo.slo.policy import check_duration, parse_duration, prom_duration, tiers_from_spec
 from apislo.slo.spec import (
@@ -86,8 +87,10 @@ _CONDITION_NOTES = ("short-window",)
 _CALENDAR_UNITS = {"w": "week", "d": "day", **CALENDAR_SHORTHAND}
 _OBJECTIVE_KEYS = (
     "displayName", "name", "op", "value", "target", "targetPercent", "timeSliceTarget",
-    "timeSliceWindow", "ratioMetrics", "indicator", "indicatorRef", "compositeWeight",
+    "timeSliceWindow",
 )  # fmt: skip
+#: A v1 objective's own SLI and weight: a composite SLO, refused (:func:`_refuse_composite`).
+_COMPOSITE_KEYS = ("indicator", "indicatorRef", "compositeWeight")
 _PAGE_WORDS = {"page", "critical", "sev1", "sev-1", "p1", "high", "urgent"}
 #: ``AlertPolicy`` flags: (field, the value apislo does not honour, what apislo does instead).
 _POLICY_FLAGS = (
@@ -189,6 +192,9 @@ def _slo_v1(top: Node, index: dict[str, dict[str, Node]]) -> SLO:
         "description", "service", "indicator", "indicatorRef", "timeWindow", "budgetingMethod",
         "objectives", "alertPolicies",
     )  # fmt: skip
+    objective_nodes = list(spec.children("objectives", required=True))
+    for objective_node in objective_nodes:
+        _refuse_composite(objective_node)
     sli_node = _resolve(spec, "indicator", "indicatorRef", "SLI", index)
     sli, api, group_by, hints = _sli_v1(sli_node, index)
     notes = _notes(meta, _SLO_NOTES)
@@ -202,7 +208,6 @@ def _slo_v1(top: Node, index: dict[str, dict[str, Node]]) -> SLO:
     window = _window_v1(windows[0], text) if windows else None
     if window is None:
         raise spec.error("timeWindow", "missing", "one rolling or calendar window")
-    objective_nodes = list(spec.children("objectives", required=True))
     objectives = tuple(_objective(o, method, sli, window, v1=True) for o in objective_nodes)
     check_objective_labels(objective_nodes, objectives)
     if (
@@ -626,8 +631,23 @@ def _target(node: Node) -> float:
     return node.budgeted(key, target, rule)
 
 
+def _refuse_composite(objective: Node) -> None:
+    """Refuse a v1 objective with its own ``indicator``, ``indicatorRef`` or
+    ``compositeWeight``: OpenSLO's composite SLO, one budget weighted over several SLIs, which
+    apislo does not evaluate (it would count the SLO's own SLI, or none, for that objective)."""
+    for key in _COMPOSITE_KEYS:
+        if key in objective.data:
+            raise objective.error(
+                key,
+                "makes a composite SLO (an objective with its own SLI), which apislo does not "
+                "evaluate: it counts every objective on the SLO's one SLI",
+                "one SLO per SLI, given in spec.indicator or spec.indicatorRef, without "
+                "indicator, indicatorRef or compositeWeight on its objectives",
+            )
+
+
 def _objective(node: Node, method: str, sli: SLI, window: TimeWindow, v1: bool) -> Objective:
-    node.only(*_OBJECTIVE_KEYS)
+    node.only(*_OBJECTIVE_KEYS, *(() if v1 else ("ratioMetrics",)))
     target = _target(node)
     threshold = None
     op = "lte"
@@ -646,6 +666,8 @@ def _objective(node: Node, method: str, sli: SLI, window: TimeWindow, v1: bool) 
                 "kind: latency in the SLI's apislo metricSource spec (kind: "
                 "availability_and_latency to count 5xx answers as bad too), or no op and value",
             )
+        if sli.uses_latency:
+            warn_milliseconds(node, "value", threshold)
     slice_target = node.number("timeSliceTarget", low=0, high=1.0000001, rule="0 < x <= 1")
     slice_window = _slice_window(node) if v1 else None
     if method == "Timeslices" and slice_target is None:
