@@ -16,6 +16,7 @@ __all__ = [
     "LOW_TRAFFIC_RPS",
     "PLANS",
     "ROUTES",
+    "WEEKEND_LOAD",
     "ApiSpec",
     "Plan",
     "RouteSpec",
@@ -25,6 +26,9 @@ __all__ = [
 
 #: The ``Host`` every simulated request is sent to.
 HOST = "api.example.com"
+
+#: Load of a weekend day as a share of a weekday's, by ``datetime.weekday()`` (Saturday = 5).
+WEEKEND_LOAD: dict[int, float] = {5: 0.55, 6: 0.45}
 
 
 @dataclass(frozen=True)

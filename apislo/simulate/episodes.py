@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from apislo.simulate.catalog import LOW_TRAFFIC_RPS, ApiSpec
+from apislo.simulate.catalog import LOW_TRAFFIC_RPS, WEEKEND_LOAD, ApiSpec
 from apislo.simulate.truth import iso_utc
 
 __all__ = [
@@ -89,9 +89,11 @@ def _window(
 ) -> tuple[datetime, datetime]:
     """A minute-aligned window near ``at_fraction`` of the period, jittered by the seed.
 
-    With ``hour_utc``, the window starts at that time of day: on the day it would have started
-    when the whole window fits in the period there, else on the nearest day where it does. Only
-    when it fits on no day (a period shorter than a day, say) is it moved to the period's edge.
+    With ``hour_utc`` (a daily peak), the window starts at that time of day: on the day it would
+    have started when that is a weekday (a weekend day carries about half the load) and the whole
+    window fits in the period there, else on the nearest weekday where it does, else on the
+    nearest day where it does. Only when it fits on no day (a period shorter than a day, say) is
+    it moved to the period's edge.
     """
     span_min = int((end - start).total_seconds() // 60)
     length = max(1, min(int(duration.total_seconds() // 60), int(span_min * max_fraction)))
@@ -103,10 +105,17 @@ def _window(
         own = int((day + timedelta(minutes=round(hour_utc * 60)) - start).total_seconds() // 60)
         # the same time on day k after that one starts at own + 1440 k minutes; it fits in the
         # period for -(own // 1440) <= k <= (span_min - length - own) // 1440
-        lo, hi = -(own // _DAY_MIN), (span_min - length - own) // _DAY_MIN
-        first = own + _DAY_MIN * min(max(0, lo), hi) if lo <= hi else own
+        fits = range(-(own // _DAY_MIN), (span_min - length - own) // _DAY_MIN + 1)
+        first = own + _DAY_MIN * _nearest_weekday(day, fits) if fits else own
     first = min(max(0, first), span_min - length)
     return start + timedelta(minutes=first), start + timedelta(minutes=first + length)
+
+
+def _nearest_weekday(day: datetime, offsets: range) -> int:
+    """The offset in ``offsets`` (days after ``day``, not empty) nearest 0 whose day is a
+    weekday, or nearest 0 when none is (the earlier on a tie)."""
+    weekdays = [k for k in offsets if (day + timedelta(days=k)).weekday() not in WEEKEND_LOAD]
+    return min(weekdays or offsets, key=lambda k: (abs(k), k))
 
 
 def schedule_episodes(
@@ -115,7 +124,7 @@ def schedule_episodes(
     """Place the scripted episodes over ``[start, end)`` on the given APIs.
 
     The last API is the low-traffic one; the others take, in order: outage on the 1st, latency
-    regression on the 2nd, traffic spike on the 3rd (starting an hour before its daily peak),
+    regression on the 2nd, traffic spike on the 3rd (an hour before its daily peak, on a weekday),
     abusive consumer on the 4th, wrapping round when there are fewer.
 
     Args:

@@ -35,20 +35,45 @@ def erlang_c(c: int, offered_load: npt.ArrayLike) -> npt.NDArray[np.float64]:
         ``P(wait > 0)`` with the shape of ``offered_load``.
 
     Raises:
-        ConfigError: ``c < 1``, or a load is negative or not below ``c`` (the queue is unstable).
+        ConfigError: ``c`` is not a whole number >= 1, or a load is negative, NaN or not below
+            ``c`` (the queue is unstable).
     """
-    if c < 1:
-        raise ConfigError(f"a backend needs at least one instance, got c={c}")
+    if isinstance(c, bool) or not isinstance(c, int | np.integer) or c < 1:
+        raise ConfigError(f"a backend needs a whole number of instances >= 1, got c={c!r}")
     a = np.asarray(offered_load, dtype=np.float64)
-    if np.any(a < 0) or np.any(a >= c):
+    ok = (a >= 0) & (a < c)  # (NaN fails both)
+    if not np.all(ok):
         raise ConfigError(
             f"offered load must be in [0, c={c}) Erlangs for a stable M/M/{c} queue; "
-            f"got max {float(np.max(a)):.3f}. Lower the load or add instances."
+            f"got {_first_bad(a, ok):.3f}. Lower the load or add instances."
         )
     b = np.ones_like(a)
     for k in range(1, c + 1):
         b = a * b / (k + a * b)
     return c * b / (c - a * (1.0 - b))
+
+
+def _first_bad(values: npt.NDArray[np.float64], ok: npt.NDArray[np.bool_]) -> float:
+    """The first of ``values`` that is not ``ok``, for a message."""
+    return float(values[~ok].flat[0])
+
+
+def _rates(
+    arrival_rps: npt.ArrayLike, service_mean_s: npt.ArrayLike
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Arrival rates and mean service times as arrays, refused when negative or NaN (two
+    negatives would make a positive load, and a negative wait).
+
+    Raises:
+        ConfigError: a rate or a service time is negative or NaN.
+    """
+    lam = np.asarray(arrival_rps, dtype=np.float64)
+    es = np.asarray(service_mean_s, dtype=np.float64)
+    for name, value in (("arrival rate", lam), ("mean service time", es)):
+        ok = value >= 0  # (NaN fails)
+        if not np.all(ok):
+            raise ConfigError(f"{name} must be >= 0, got {_first_bad(value, ok)}")
+    return lam, es
 
 
 def mean_wait_s(
@@ -64,9 +89,11 @@ def mean_wait_s(
 
     Returns:
         ``E[W_q] = C(c, a) / (c / E[S] - lambda) * (1 + cv**2) / 2`` seconds.
+
+    Raises:
+        ConfigError: as :func:`erlang_c`, or a rate or service time is negative or NaN.
     """
-    lam = np.asarray(arrival_rps, dtype=np.float64)
-    es = np.asarray(service_mean_s, dtype=np.float64)
+    lam, es = _rates(arrival_rps, service_mean_s)
     p_wait = erlang_c(c, lam * es)
     return p_wait / (c / es - lam) * (1.0 + service_cv**2) / 2.0
 
@@ -92,9 +119,11 @@ def sample_wait_s(
 
     Returns:
         Delays in seconds, zero for requests that found a free instance.
+
+    Raises:
+        ConfigError: as :func:`mean_wait_s`.
     """
-    lam = np.asarray(arrival_rps, dtype=np.float64)
-    es = np.asarray(service_mean_s, dtype=np.float64)
+    lam, es = _rates(arrival_rps, service_mean_s)
     p_wait = erlang_c(c, lam * es)
     scale = (1.0 + service_cv**2) / 2.0 / (c / es - lam)
     waits = rng.random(lam.shape) < p_wait

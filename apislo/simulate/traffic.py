@@ -33,6 +33,7 @@ from apislo.simulate.catalog import (
     HOST,
     PLANS,
     ROUTES,
+    WEEKEND_LOAD,
     ApiSpec,
     plan_of_rank,
 )
@@ -49,8 +50,7 @@ RHO_MAX = 0.95
 UPSTREAM_TIMEOUT_MS = 5000
 
 _DAILY_AMPLITUDE = 0.8  # profile = 1 + 0.8 cos(...): peak/trough = 9
-_WEEKEND = {5: 0.55, 6: 0.45}  # Saturday, Sunday (Monday = 0)
-_WEEK_MEAN = (5 + sum(_WEEKEND.values())) / 7
+_WEEK_MEAN = (5 + sum(WEEKEND_LOAD.values())) / 7
 _PEAK_PROFILE = (1 + _DAILY_AMPLITUDE) / _WEEK_MEAN  # weekday peak of the normalised profile
 _NOISE_SIGMA = 0.10
 _V1_SHARE = (0.70, 0.10)  # v1's share at the start and at the end of the period
@@ -106,7 +106,7 @@ def _profile(minutes_s: np.ndarray, api: ApiSpec) -> np.ndarray:
     daily = 1.0 + _DAILY_AMPLITUDE * np.cos(2 * np.pi * (hour - api.peak_hour_utc) / 24.0)
     weekday = (minutes_s // 86400 + 3) % 7  # 1970-01-01 was a Thursday
     weekly = np.ones_like(daily)
-    for day, factor in _WEEKEND.items():
+    for day, factor in WEEKEND_LOAD.items():
         weekly[weekday == day] = factor
     return daily * weekly / _WEEK_MEAN
 

@@ -61,3 +61,37 @@ def test_spike_in_one_day_at_every_end(seed: int) -> None:
         noon = start.replace(hour=12, minute=0)
         expected = noon if noon >= start else noon + timedelta(days=1)
         assert spike.start == expected, end
+
+
+@pytest.mark.parametrize(
+    ("end", "days", "expected"),
+    [
+        # `apislo simulate`'s default end on 2026-11-30 (06:00): the week from Monday 11-23 06:00
+        # puts the spike at 75 % +- 5 % of it, 11-28 03:36-20:24, a Saturday: it moves to Friday
+        # 11-27 12:00 (Monday 11-30 12:00 is after the end). It stayed on Saturday, where the
+        # doubled load is 2 x 0.55 of a weekday's: catalog's rho peaked at ~0.5, no queueing.
+        (datetime(2026, 11, 30, 6, tzinfo=UTC), 7, datetime(2026, 11, 27, 12, tzinfo=UTC)),
+        # a week to Tuesday 11-24 12:00: 75 % is Sunday 11-22 18:00 (+- 8.4 h, so Sunday or the
+        # small hours of Monday): Monday 11-23 12:00, one day on (Friday is two days back)
+        (datetime(2026, 11, 24, 12, tzinfo=UTC), 7, datetime(2026, 11, 23, 12, tzinfo=UTC)),
+        # a weekend only (Saturday 00:00 to Monday 00:00): no weekday fits, so the day picked,
+        # Sunday (75 % = Sunday 12:00 +- 2.4 h)
+        (datetime(2026, 11, 30, tzinfo=UTC), 2, datetime(2026, 11, 29, 12, tzinfo=UTC)),
+    ],
+)
+@pytest.mark.parametrize("seed", [0, 42])
+def test_spike_lands_on_a_weekday_peak(
+    end: datetime, days: int, expected: datetime, seed: int
+) -> None:
+    spike = _spike(6, seed, end - timedelta(days=days), end)
+    assert (spike.start, spike.end) == (expected, expected + SPIKE)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_weekly_spike_is_on_a_weekday_at_every_end(seed: int) -> None:
+    """Weeks ending every 6 hours over two weeks: the spike is always at 12:00 on a weekday
+    (2 in 7 of them landed on a weekend)."""
+    for quarter_days in range(56):
+        end = datetime(2026, 11, 16, tzinfo=UTC) + timedelta(hours=6 * quarter_days)
+        spike = _spike(6, seed, end - timedelta(days=7), end)
+        assert spike.start.weekday() < 5 and spike.start.hour == 12, end

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -48,7 +50,46 @@ def test_sample_wait_matches_the_formula() -> None:
     assert waits.mean() == pytest.approx(1 / 3, rel=0.02)
 
 
-@pytest.mark.parametrize(("c", "load"), [(0, 0.5), (2, 2.0), (2, 2.5), (1, -0.1)])
+def _erlang_c_by_sums(c: int, a: float) -> float:
+    """Erlang C from its textbook sums: (a^c/c! c/(c-a)) / (sum_{k<c} a^k/k! + a^c/c! c/(c-a))."""
+    top = a**c / math.factorial(c) * c / (c - a)
+    return top / (sum(a**k / math.factorial(k) for k in range(c)) + top)
+
+
+def test_call_centre_example() -> None:
+    # 100 calls per 30 min, 180 s handling time, 11 agents: a = 100 x 180 / 1800 = 10 Erlangs.
+    # P(wait) = 0.6821 (the usual worked example), speed of answer = C x 180 / (11 - 10) = 122.8 s
+    lam, aht = 100 / 1800, 180.0
+    assert erlang_c(11, 10.0) == pytest.approx(_erlang_c_by_sums(11, 10.0), rel=1e-12)
+    assert round(float(erlang_c(11, 10.0)), 4) == 0.6821
+    assert mean_wait_s(11, lam, aht) == pytest.approx(_erlang_c_by_sums(11, 10.0) * aht, rel=1e-12)
+    # service level: P(W_q <= 20 s) = 1 - C exp(-(c - a) 20 / AHT) = 39.0 %
+    level = 1 - _erlang_c_by_sums(11, 10.0) * math.exp(-(11 - 10) * 20 / aht)
+    assert round(level, 3) == 0.390
+
+
+@pytest.mark.parametrize(
+    ("c", "load"),
+    [
+        (0, 0.5),
+        (2, 2.0),
+        (2, 2.5),
+        (1, -0.1),
+        # NaN passed both range checks and gave P(wait) = NaN; a fractional c a TypeError
+        (2, math.nan),
+        (2, [0.5, math.nan]),
+        (2.5, 1.0),
+    ],
+)
 def test_unstable_or_invalid_queue_is_refused(c: int, load: float) -> None:
     with pytest.raises(ConfigError):
         erlang_c(c, load)
+
+
+@pytest.mark.parametrize(("arrival_rps", "service_mean_s"), [(-1.0, -1.0), (math.nan, 1.0)])
+def test_negative_or_nan_rates_are_refused(arrival_rps: float, service_mean_s: float) -> None:
+    # -1 x -1 is a load of 1 in [0, 2): the wait came out as 1/3 / (2 / -1 + 1) = -1/3 s
+    with pytest.raises(ConfigError):
+        mean_wait_s(2, arrival_rps, service_mean_s)
+    with pytest.raises(ConfigError):
+        sample_wait_s(np.random.default_rng(0), 2, arrival_rps, service_mean_s)
