@@ -15,8 +15,9 @@ with exactly the columns that SLO needs:
   its Prometheus rules select (its API and ``source.labels``); a latency
   threshold must equal a histogram bucket. An SLI that uses no latency (``availability``) reads
   only the request counter, so it may be grouped by labels the latency histogram lacks. Ratio
-  SLIs run their ``good``/``bad`` and ``total`` queries with ``{{.window}}`` set to the step; a
-  ``rate(...)`` result (per second) is multiplied by the step's seconds to give counts.
+  SLIs run their ``good``/``bad`` and ``total`` queries with ``{{.window}}`` set to the step; the
+  result of a query that calls ``rate`` or ``irate`` and not ``increase`` (:func:`_per_second`)
+  is multiplied by the step's seconds to give counts.
 """
 
 from __future__ import annotations
@@ -33,10 +34,13 @@ from apislo.errors import ConfigError, FrameTooLargeError
 from apislo.model import LONGER_STEP, bucket_column, utc_index
 from apislo.slo.maths import strict_column
 from apislo.slo.spec import SLO
+from apislo.sources.prometheus.promql import called_functions
 
 __all__ = ["Source", "resolve_source", "slo_keys", "slo_strict_thresholds", "slo_thresholds"]
 
 _WINDOW_PLACEHOLDER = re.compile(r"\{\{\s*\.window\s*\}\}")
+#: PromQL functions whose result is per second.
+_RATES = frozenset({"rate", "irate"})
 
 
 def slo_keys(slo: SLO) -> tuple[str, ...]:
@@ -146,7 +150,7 @@ class Source:
                 continue
             promql = _WINDOW_PLACEHOLDER.sub(window, query)
             got = self.data.query_range(promql, start + step, end, step_s)
-            per_second = "rate(" in promql and "increase(" not in promql
+            per_second = _per_second(promql)
             values = got["value"].to_numpy(dtype=np.float64, na_value=0.0)
             keys = [k for k in slo.group_by if k in got.columns]
             part = pd.DataFrame({"ts": utc_index(got["ts"]) - step})
@@ -161,6 +165,16 @@ class Source:
         for other in frames[1:]:
             merged = merged.merge(other, how="outer")
         return merged.fillna(dict.fromkeys(parts, 0.0))  # (counts only: keys may be NA)
+
+
+def _per_second(promql: str) -> bool:
+    """Whether a ratio SLI's query gives events per second: it calls ``rate`` or ``irate`` and
+    not ``increase`` (:func:`~apislo.sources.prometheus.promql.called_functions`: ``rate (x[5m])``
+    too, but not ``rate(`` in a label matcher's text or a comment). Until 2026-11-30 it was
+    the text ``rate(`` anywhere, so ``rate (x[5m])`` was read as counts (300 times too few at
+    a 5m step) and a matcher ``path=~"/rate(/.*)?"`` as per second."""
+    calls = called_functions(promql)
+    return bool(calls & _RATES) and "increase" not in calls
 
 
 def _profile(slo: SLO) -> Any:

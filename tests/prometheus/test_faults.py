@@ -73,6 +73,13 @@ def test_stopped_server_names_the_url() -> None:
     assert info.value.url == url
     assert url in str(info.value) and "unreachable" in str(info.value)
     assert time.monotonic() - started < 5
+    # why, not requests' "Max retries exceeded with url: /api/v1/query_range?query=..." (until
+    # 2026-11-30 all the reason said)
+    port = url.rsplit(":", 1)[1]
+    assert info.value.reason == (
+        f"NewConnectionError: HTTPConnection(host='127.0.0.1', port={port}): Failed to establish "
+        "a new connection: [Errno 111] Connection refused; gave up after 4 attempts"
+    )
 
 
 def test_wrong_path_prefix_hint(prom_url: str) -> None:

@@ -7,6 +7,7 @@ import pytest
 
 from apislo.errors import ConfigError
 from apislo.sources.prometheus.promql import (
+    called_functions,
     escape_label_value,
     format_duration,
     matchers,
@@ -25,6 +26,27 @@ def test_escape_backslash_quote_newline() -> None:
 def test_injection_stays_a_value() -> None:
     evil = 'a"} or vector(1) #'
     assert selector("x_total", {"api": evil}) == 'x_total{api="a\\"} or vector(1) #"}'
+
+
+@pytest.mark.parametrize(
+    ("promql", "calls"),
+    [
+        ("sum(rate (x[5m]))", {"sum", "rate"}),
+        ("sum(\n  irate\n  (x[5m]))", {"sum", "irate"}),
+        ("sum by (api, code) (increase(x[5m]))", {"sum", "increase"}),
+        ("sum without(le)(x) or (y)", {"sum"}),
+        ("sum(x) by (rate)", {"sum"}),
+        ("x and on (a) (y)", set()),
+        ('x{path=~"/rate(/.*)?",a=\'rate(\',b=`rate(`,c="\\"rate("}', set()),
+        ("x # rate(x[5m])", set()),
+        ("job:x:rate5m offset 5m", set()),
+        ("1e3 * 5m", set()),
+    ],
+)
+def test_called_functions(promql: str, calls: set[str]) -> None:
+    # names followed by "(" (after white space, or an aggregation's by/without clause), but not
+    # in strings, comments, label names or keywords
+    assert called_functions(promql) == calls
 
 
 def test_matchers_operators_and_validation() -> None:

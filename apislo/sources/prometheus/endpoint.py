@@ -8,9 +8,10 @@ whose server does not answer in TLS (a plain-HTTP port), a server that shares no
 this client, and a server that refuses the handshake for want of a client certificate it trusts
 (mutual TLS) or, with the same alert under TLS 1.2, for want of a cipher suite in common (each a
 :class:`~apislo.errors.ConfigError` saying so). A
-``{"status":"error","errorType":...,"error":...}`` body becomes a
-:class:`~apislo.errors.PrometheusQueryError`; a server that stays unreachable becomes one
-:class:`~apislo.errors.PrometheusUnavailableError` naming its URL.
+``{"status":"error","errorType":...,"error":...}`` body (with any HTTP status, 200 included)
+becomes a :class:`~apislo.errors.PrometheusQueryError`; a server that stays unreachable, or
+redirects in a loop (not retried), becomes one :class:`~apislo.errors.PrometheusUnavailableError`
+naming its URL.
 """
 
 from __future__ import annotations
@@ -131,14 +132,21 @@ class QueryContext:
     end: str | None = None
 
 
-def _error_fields(response: requests.Response) -> tuple[str, str]:
-    """``(errorType, error)`` from a Prometheus error body, or a short text of any other body."""
+def _error_body(response: requests.Response) -> tuple[str, str] | None:
+    """``(errorType, error)`` from a Prometheus error body, or ``None`` for any other body."""
     try:
         body = response.json()
-        if isinstance(body, dict) and body.get("status") == "error":
-            return str(body.get("errorType", "")), str(body.get("error", ""))
     except ValueError:
-        pass
+        return None
+    if isinstance(body, dict) and body.get("status") == "error":
+        return str(body.get("errorType", "")), str(body.get("error", ""))
+    return None
+
+
+def _error_fields(response: requests.Response) -> tuple[str, str]:
+    """``(errorType, error)`` from a Prometheus error body, or a short text of any other body."""
+    if (fields := _error_body(response)) is not None:
+        return fields
     text = response.text.strip().replace("\n", " ")[:200]
     hint = ""
     if response.status_code == 404:
@@ -270,8 +278,10 @@ class Endpoint:
 
         Raises:
             ConfigError: a parameter holds a lone surrogate (:func:`_refuse_surrogates`).
-            PrometheusQueryError: the server rejected the query, or kept answering 429/5xx.
-            PrometheusUnavailableError: the server could not be reached (or kept cutting answers).
+            PrometheusQueryError: the server rejected the query (an error body, even with
+                HTTP 200), or kept answering 429/5xx.
+            PrometheusUnavailableError: the server could not be reached (or kept cutting
+                answers), or redirects in a loop.
         """
         _refuse_surrogates(params, context)
         t = self.transport
@@ -284,6 +294,8 @@ class Endpoint:
                 if (refused := self._tls_refused(exc)) is not None:
                     raise refused from None
                 reason, failed = _short(exc), None
+            except requests.RequestException as exc:  # (a redirect loop: asking again is no use)
+                raise PrometheusUnavailableError(self.url, _short(exc)) from None
             else:
                 if response.status_code == 200:
                     try:
@@ -291,6 +303,8 @@ class Endpoint:
                     except ApisloError:
                         raise
                     except ValueError as exc:
+                        if _error_body(response) is not None:  # (some proxies answer 200)
+                            raise self._query_error(response, context) from None
                         if _complete_but_not_prometheus(response.content):
                             raise self._not_prometheus(response) from None
                         reason, failed = f"answer cut off ({_short(exc)})", None
@@ -539,10 +553,23 @@ def _openssl(reason: str) -> str:
     return reason.lower().replace("_", " ")
 
 
+def _pool_reason(exc: BaseException) -> BaseException | None:
+    """Why urllib3 gave up on a connection (its ``MaxRetryError``'s ``reason``: a connection
+    refused, a host name that does not resolve, a connect timeout), which ``exc``, a requests
+    error, wraps; or ``None``."""
+    reason = getattr(exc.args[0] if exc.args else None, "reason", None)
+    return reason if isinstance(reason, BaseException) else None
+
+
 def _short(exc: BaseException) -> str:
-    """A one-line description of a transport error, without the noise of nested reprs (for a
-    TLS error, :mod:`ssl`'s, which gives OpenSSL's reason where requests' says "Max retries
-    exceeded")."""
+    """A one-line description of a transport error, without the noise of nested reprs: for a
+    TLS error, :mod:`ssl`'s, which gives OpenSSL's reason, and for another failed connection
+    urllib3's reason (``Connection refused``, ``Failed to resolve 'host'``, without the
+    connection object), where requests' says "Max retries exceeded with url: <the query>"
+    (until 2026-11-30 all it said)."""
+    if _ssl_error(exc) is None and (reason := _pool_reason(exc)) is not None:
+        words = " ".join(str(a) for a in reason.args if isinstance(a, str | BaseException))
+        return f"{type(reason).__name__}: {(words or str(reason))[:160]}"
     exc = _ssl_error(exc) or exc
     name = type(exc).__name__
     text = str(exc).split("(Caused by")[0].strip()

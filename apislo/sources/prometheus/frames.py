@@ -87,17 +87,20 @@ def empty_table() -> pa.Table:
     return pa.table({"ts": pa.array([], TS_TYPE), "value": pa.array([], pa.float64())})
 
 
-def _check(doc: dict, kinds: Sequence[str]) -> list:
+def _check(doc: object, kinds: Sequence[str]) -> object:
     """The ``result`` of a complete success answer of one of ``kinds``.
 
     Raises:
-        ValueError: not a success answer (cut off or garbled: the caller retries).
+        ValueError: not a success answer, or not shaped as Prometheus's (cut off in transit, or
+            the whole answer of another server: the caller tells which).
         ConfigError: a complete answer of another type (a string expression): asking again
             would give the same answer.
     """
-    if doc.get("status") != "success":
-        raise ValueError(f"status {doc.get('status')!r}")
-    data = doc["data"]
+    if not isinstance(doc, dict) or doc.get("status") != "success":
+        raise ValueError("not a success answer")
+    data = doc.get("data")
+    if not isinstance(data, dict):
+        raise ValueError("no data in the answer")
     kind = data.get("resultType")
     if kind not in kinds:
         if kind in ("vector", "scalar", "matrix", "string") and "result" in data:
@@ -105,32 +108,45 @@ def _check(doc: dict, kinds: Sequence[str]) -> list:
                 f"the query's result is a {kind}; a tidy frame needs a {' or '.join(kinds)}"
             )
         raise ValueError(f"resultType {kind!r}, expected {' or '.join(kinds)}")
-    return data["result"]
+    return data.get("result")
 
 
-def _floats_only(result: list, key: str, query: str) -> None:
-    """Refuse ``result`` if a series holds native histogram samples under ``key``
-    (``histograms`` in a matrix, ``histogram`` in a vector); one look per series, none per
-    point.
+def _series(result: object, key: str, histograms: str, query: str) -> list[dict]:
+    """The series of a ``result``, checked: a list of objects, each with its labels
+    (``metric``, text to text) and its float samples under ``key`` (``values`` in a matrix,
+    ``value`` in a vector); one look per series, none per point.
 
     Raises:
-        NativeHistogramError: one does; it names the first, and ``query``.
+        NativeHistogramError: a series holds native histogram samples under ``histograms``
+            (``histograms`` in a matrix, ``histogram`` in a vector); it names the first, and
+            ``query``.
+        ValueError: ``result`` is not shaped so (the whole answer of another server, or one
+            cut off: the caller tells which); until 2026-11-30 a ``KeyError``, ``TypeError``
+            or ``AttributeError``, a traceback.
     """
+    if not isinstance(result, list):
+        raise ValueError("the result is not a list of series")
     for series in result:
-        if key in series:
-            raise NativeHistogramError(series.get("metric", {}), query)
+        metric = series.get("metric") if isinstance(series, dict) else None
+        if not isinstance(metric, dict) or not all(isinstance(v, str) for v in metric.values()):
+            raise ValueError("a series has no labels (metric) of text")
+        if histograms in series:
+            raise NativeHistogramError(metric, query)
+        if key not in series:
+            raise ValueError(f"a series has no {key}")
+    return result
 
 
 def _matrix_slow(body: bytes, query: str) -> Block:
-    result = _check(json.loads(body), ("matrix",))
-    _floats_only(result, "histograms", query)
-    points = [p for s in result for p in s["values"]]
-    return Block.from_seconds(
-        [s["metric"] for s in result],
-        np.array([len(s["values"]) for s in result], dtype=np.int64),
-        np.array([p[0] for p in points], dtype=np.float64),
-        np.array([p[1] for p in points], dtype=np.float64),
-    )
+    result = _series(_check(json.loads(body), ("matrix",)), "values", "histograms", query)
+    try:
+        points = [p for s in result for p in s["values"]]
+        t_s = np.array([p[0] for p in points], dtype=np.float64)
+        v = np.array([p[1] for p in points], dtype=np.float64)
+    except (TypeError, IndexError, KeyError) as exc:  # (points that are no [time, value])
+        raise ValueError(f"a series' values are not [time, value] pairs ({exc})") from None
+    counts = np.array([len(s["values"]) for s in result], dtype=np.int64)
+    return Block.from_seconds([s["metric"] for s in result], counts, t_s, v)
 
 
 def parse_matrix(body: bytes, query: str = "") -> Block:
@@ -141,7 +157,8 @@ def parse_matrix(body: bytes, query: str = "") -> Block:
         query: the PromQL asked, for error messages.
 
     Raises:
-        ValueError: the body is not a complete success answer (e.g. cut off in transit).
+        ValueError: the body is not a complete success answer shaped as Prometheus's (cut off
+            in transit, or another server's).
         NativeHistogramError: a series holds native histogram samples.
     """
     view = memoryview(body)
@@ -158,8 +175,9 @@ def parse_matrix(body: bytes, query: str = "") -> Block:
     if not blocks:
         return _matrix_slow(body, query)
     pieces.append(view[pos:])
-    result = _check(json.loads(b"".join(pieces)), ("matrix",))
-    _floats_only(result, "histograms", query)
+    result = _series(
+        _check(json.loads(b"".join(pieces)), ("matrix",)), "values", "histograms", query
+    )
     if len(result) != len(blocks):
         return _matrix_slow(body, query)
     # one CSV for all series, a "nan,nan" row after each: series ends are where t is NaN
@@ -186,20 +204,20 @@ def parse_vector(body: bytes, query: str = "") -> Block:
         query: the PromQL asked, for error messages.
 
     Raises:
-        ValueError: the body is not a complete success answer.
+        ValueError: the body is not a complete success answer shaped as Prometheus's.
         NativeHistogramError: a series holds a native histogram sample.
     """
     doc = json.loads(body)
     result = _check(doc, ("vector", "scalar"))
     if doc["data"]["resultType"] == "scalar":
         result = [{"metric": {}, "value": result}]
-    _floats_only(result, "histogram", query)
-    return Block.from_seconds(
-        [s["metric"] for s in result],
-        np.ones(len(result), dtype=np.int64),
-        np.array([s["value"][0] for s in result], dtype=np.float64),
-        np.array([s["value"][1] for s in result], dtype=np.float64),
-    )
+    result = _series(result, "value", "histogram", query)
+    try:
+        t_s = np.array([s["value"][0] for s in result], dtype=np.float64)
+        v = np.array([s["value"][1] for s in result], dtype=np.float64)
+    except (TypeError, IndexError, KeyError) as exc:  # (a value that is no [time, value])
+        raise ValueError(f"a series' value is not a [time, value] pair ({exc})") from None
+    return Block.from_seconds([s["metric"] for s in result], np.ones(len(result), np.int64), t_s, v)
 
 
 def stitch(blocks: Sequence[Block]) -> pa.Table:

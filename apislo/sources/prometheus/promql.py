@@ -1,4 +1,5 @@
-"""PromQL text building: the one label-value escaper, label matchers and durations.
+"""PromQL text: the one label-value escaper, label matchers and durations, and the functions a
+query calls.
 
 Every string that goes into PromQL from outside (API names, label values from a profile or a
 user) passes through :func:`escape_label_value`, so a value such as ``a"} or vector(1) #`` stays a
@@ -15,11 +16,38 @@ from collections.abc import Mapping
 
 from apislo.errors import ConfigError
 
-__all__ = ["escape_label_value", "format_duration", "label_name", "matchers", "selector"]
+__all__ = [
+    "called_functions",
+    "escape_label_value",
+    "format_duration",
+    "label_name",
+    "matchers",
+    "selector",
+]
 
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")  # (\Z: $ allows a final \n)
 _METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
 _OPERATORS = ("=", "!=", "=~", "!~")
+#: PromQL's tokens as far as :func:`called_functions` needs them: string literals (double, single
+#: or back-quoted) and comments, whose text is no code; numbers and durations (``5m``, ``1e3``),
+#: which are no names; and names, with the ``(`` (after any white space, and an aggregation's
+#: ``by (...)`` or ``without (...)``) that makes one a call.
+_TOKEN = re.compile(
+    r'"(?:[^"\\]|\\.)*"'
+    r"|'(?:[^'\\]|\\.)*'"
+    r"|`[^`]*`|#[^\n]*"
+    r"|[0-9.][0-9a-zA-Z_.]*"
+    r"|(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)"
+    r"(?P<call>(?:\s*(?:by|without)\s*\([^)]*\))?\s*\()?",
+    re.DOTALL,
+)
+#: Keywords a ``(`` may follow without making them calls (``sum by (api) (...)``, ``a or (b)``).
+_KEYWORDS = frozenset(
+    {
+        *("and", "or", "unless", "atan2", "bool", "offset"),
+        *("by", "without", "on", "ignoring", "group_left", "group_right"),
+    }
+)
 
 
 def escape_label_value(value: str) -> str:
@@ -73,6 +101,20 @@ def selector(metric: str, labels: Mapping[str, str | tuple[str, str]] | None = N
     if not _METRIC_NAME.match(metric):
         raise ConfigError(f"{metric!r} is not a Prometheus metric name")
     return metric + matchers(labels or {})
+
+
+def called_functions(promql: str) -> frozenset[str]:
+    """The names of the functions and aggregations ``promql`` calls: each name followed by
+    ``(`` (white space, and an aggregation's ``by (...)`` or ``without (...)``, between them
+    allowed) outside string literals and comments, so that a matcher ``path=~"/rate(/.*)?"`` or
+    a comment calls nothing.
+
+    >>> sorted(called_functions('sum by (api) (rate (x{path=~"/rate(.*)"}[5m])) # irate('))
+    ['rate', 'sum']
+    """
+    return frozenset(
+        m["name"] for m in _TOKEN.finditer(promql) if m["call"] and m["name"] not in _KEYWORDS
+    )
 
 
 def format_duration(seconds: float) -> str:
