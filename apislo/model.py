@@ -247,9 +247,18 @@ def utc_span(
             "start <= ts < end"
         )
     return (
-        None if first is None else first.ceil("us"),
-        None if last is None else last.ceil("us"),
+        None if first is None else _ceil_us(first),
+        None if last is None else _ceil_us(last),
     )
+
+
+def _ceil_us(stamp: pd.Timestamp) -> pd.Timestamp:
+    """``stamp`` rounded up to a whole microsecond, in microseconds: :meth:`pandas.Timestamp.ceil`
+    overflows past the last nanosecond time, ``pd.Timestamp.max`` (an open end, for some)."""
+    import pandas as pd
+
+    whole = stamp.as_unit("us")  # (rounded down)
+    return whole if whole == stamp else whole + pd.Timedelta(microseconds=1)
 
 
 def as_utc(value: Any) -> pd.Timestamp:

@@ -138,6 +138,20 @@ def test_an_end_not_after_start_is_refused(end: str) -> None:
         )
 
 
+def test_the_last_nanosecond_time_is_an_end_as_before() -> None:
+    """``pd.Timestamp.max`` (2262-04-11 23:47:16.854775807), an open end for some, stopped
+    `traffic` with pandas' OutOfBoundsDatetime once its bounds were rounded up to whole
+    microseconds (`complete=False` ignored them before). Rounded up by hand: .854776."""
+    from apislo.model import utc_span
+
+    assert utc_span(pd.Timestamp.min, pd.Timestamp.max) == (
+        pd.Timestamp("1677-09-21 00:12:43.145225Z"),
+        pd.Timestamp("2262-04-11 23:47:16.854776Z"),
+    )
+    frame = apislo.traffic(EVENTS, "1min", end=pd.Timestamp.max, complete=False)
+    assert frame["requests"].tolist() == [1 + 1, 1, 1, 1]  # a: 00:00, 00:01, 00:03; b: 00:00
+
+
 def test_a_span_keeps_the_intervals_it_overlaps_whole() -> None:
     """From 00:01:30 to 00:03: the minutes 00:01 and 00:02. The 429 at 00:01:05, before the
     start, is in 00:01 and counted; the requests of 00:00 and 00:03 are left out."""

@@ -174,8 +174,14 @@ def _walk(top: Path, unreadable: Callable[[OSError], None]) -> Iterator[Path]:
 def _linked_around(real: str, top: str, walked: str) -> bool:
     """Whether a folder reached by the path ``walked`` (relative to the folder walked, whose
     real path is ``top``) is, through a link, one inside that folder, that folder or one above
-    it: its real path ``real`` lies in ``top`` under another relative path, or holds ``top``."""
-    return os.path.commonpath([real, top]) in (real, top) and os.path.relpath(real, top) != walked
+    it: its real path ``real`` lies in ``top`` under another relative path, or holds ``top``.
+    A folder on another Windows drive is neither (:func:`os.path.commonpath` refuses such a
+    pair)."""
+    try:
+        common = os.path.commonpath([real, top])
+    except ValueError:  # (C:\\logs and D:\\archive)
+        return False
+    return common in (real, top) and os.path.relpath(real, top) != walked
 
 
 def _is_dir(path: Path) -> bool:

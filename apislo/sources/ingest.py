@@ -403,7 +403,7 @@ def read_logs(
     rejected: Counter[str] = Counter()
     for path in files:
         head = read_content_head(path)
-        if not head.data:  # empty (a log just rotated) or only NULs: no line, as ingest skips it
+        if _blank(head):  # no line (a log just rotated), as ingest skips it
             continue
         fmt_name, _, chunks = iter_file(path, fmt, options, rmap, start_offset=head.start)
         if (warning := _zone_warning(path, fmt_name, options)) is not None:
@@ -605,9 +605,7 @@ def ingest(
                 # empty (just rotated, not written to yet; but for a byte order mark, which
                 # until 2026-11-30 was refused), or only its first line, unfinished: read when
                 # it grows
-                if not head.data.removeprefix(BOM) or (
-                    known is None and _unfinished_only(path, head)
-                ):
+                if _blank(head) or (known is None and _unfinished_only(path, head)):
                     report.unchanged.append(str(path))
                     continue
                 if known is None:
@@ -1150,6 +1148,13 @@ def _route_map(value: str | Path | RouteMap | None) -> RouteMap | None:
     if value is None or isinstance(value, RouteMap):
         return value
     return RouteMap.load(value)
+
+
+def _blank(head: Head) -> bool:
+    """Whether a file's content (``head``) holds no byte of a line: none at all (a log just
+    rotated, a 0-byte ``.gz``), only NULs, or only a UTF-8 byte order mark, as some Windows
+    tools start a file (until 2026-11-30 refused, by :func:`read_logs` too)."""
+    return not head.data.removeprefix(BOM)
 
 
 def _read_to(known: FileState | None, lines: int, tail: bytes) -> tuple[int, bool]:

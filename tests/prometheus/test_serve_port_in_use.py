@@ -67,3 +67,29 @@ def test_serve_fails_when_its_prometheus_dies_later(tmp_path: Path) -> None:
             serve.wait(timeout=15)
     assert serve.returncode == 1
     assert stderr == "error: prometheus stopped by itself (signal SIGKILL); it no longer serves\n"
+
+
+@pytest.mark.parametrize(
+    ("usage", "wrapped"),
+    [(" --nnp, --no-new-privs\n", False), (" --pdeathsig keep|clear|<signame>\n", True)],
+)
+def test_a_setpriv_without_pdeathsig_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, usage: str, wrapped: bool
+) -> None:
+    """util-linux before 2.33 (Ubuntu 18.04's 2.31, RHEL 8's 2.32) and BusyBox have a setpriv
+    that refuses --pdeathsig: every start failed as "prometheus exited with status 1 at
+    start: Try 'setpriv --help' for more information." There the server is started as it was
+    before 2026-11-30; a setpriv whose usage lists the option runs it."""
+    from apislo.sources.prometheus import local
+
+    setpriv = tmp_path / "setpriv"
+    setpriv.write_text(f"#!/bin/sh\nprintf 'Usage:\\n setpriv [options] <program>\\n{usage}'\n")
+    setpriv.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    local._pdeathsig_setpriv.cache_clear()
+    try:
+        command = local._dying_with_caller(["prometheus", "--x"])
+    finally:
+        local._pdeathsig_setpriv.cache_clear()
+    expected = [str(setpriv), "--pdeathsig", "TERM", "--"] if wrapped else []
+    assert command == [*expected, "prometheus", "--x"]

@@ -87,6 +87,25 @@ def test_links_to_folders_inside_a_directory_are_followed_each_folder_once(
     }
 
 
+def test_a_link_to_a_folder_on_another_windows_drive_is_followed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On Windows, a link (or junction) in C:\\logs to D:\\archive: `os.path.commonpath`
+    refuses paths on two drives with a ValueError, which stopped the walk; that folder is one
+    elsewhere. Links to C:\\logs\\app (inside) and to C:\\ (above) are not followed, as on
+    Linux."""
+    import ntpath
+    import types
+
+    from apislo.sources import files
+
+    monkeypatch.setattr(files, "os", types.SimpleNamespace(path=ntpath))
+    assert files._linked_around("D:\\archive", "C:\\logs", "archive") is False
+    assert files._linked_around("C:\\logs\\app", "C:\\logs", "again") is True
+    assert files._linked_around("C:\\", "C:\\logs", "up") is True
+    assert files._linked_around("C:\\logs\\app", "C:\\logs", "app") is False
+
+
 def test_a_file_named_twice_is_listed_once_under_its_first_name(tmp_path: Path) -> None:
     (tmp_path / "app").mkdir()
     log = tmp_path / "app" / "a.log"

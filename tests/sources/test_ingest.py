@@ -230,6 +230,8 @@ def test_load_keeps_exactly_the_requests_from_start_until_end(tmp_path: Path) ->
     assert apislo.load(tmp_path, start=t + tick)["status"].tolist() == [201]
     assert apislo.load(tmp_path, end=t + tick)["status"].tolist() == [200]
     assert apislo.load(tmp_path, start=t, end=t + 2 * tick)["status"].tolist() == [200, 201]
+    # the last nanosecond time, an open end for some, overflowed pandas' ceil (since 2026-11-30)
+    assert apislo.load(tmp_path, end=pd.Timestamp.max)["status"].tolist() == [200, 201]
 
 
 @pytest.mark.parametrize("end", ["2026-11-01T11:00Z", "2026-11-01T12:00Z"])
@@ -793,10 +795,12 @@ def test_an_empty_file_is_skipped_and_read_once_it_has_lines(
     """After a rotation the new access.log is empty, or holds only the byte order mark its
     writer starts a file with, and no request has come for minutes: the run reads access.log.1
     and skips it, detecting nothing; lines written to it later are read by the next run. Until
-    2026-11-30 the mark alone was refused ("no complete line", or "1 of 1 lines" rejected)."""
+    2026-11-30 the mark alone was refused ("no complete line", or "1 of 1 lines" rejected),
+    and `read_logs`, which skips an empty file as ingest does, refused it after that."""
     _write(tmp_path / "access.log.1", GOOD[:2])
     empty = _write(tmp_path / "access.log", [start])
     settled(empty)
+    assert apislo.read_logs(tmp_path, format=fmt)["status"].tolist() == [200, 503]
     dataset = tmp_path / "events"
     report = ingest([tmp_path], dataset, fmt)
     assert (report.records, report.unchanged) == (2, [str(empty)])

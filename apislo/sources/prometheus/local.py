@@ -11,6 +11,7 @@ delete every older block of the directory, so :func:`backfill` keeps none that e
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import socket
@@ -45,11 +46,27 @@ def _dying_with_caller(command: list[str]) -> list[str]:
     process killed outright (SIGKILL, the OOM killer, a notebook kernel's restart) included:
     through util-linux's ``setpriv --pdeathsig``, present on every Debian (util-linux is
     essential there), which sets the signal and then runs ``command`` in its own process, so
-    that its pid is the server's. Elsewhere, or without ``setpriv``, ``command`` as it is."""
+    that its pid is the server's. Elsewhere, or without a ``setpriv`` that has the option
+    (:func:`_pdeathsig_setpriv`), ``command`` as it is."""
+    setpriv = _pdeathsig_setpriv()
+    return command if setpriv is None else [setpriv, "--pdeathsig", "TERM", "--", *command]
+
+
+@functools.cache
+def _pdeathsig_setpriv() -> str | None:
+    """The path of a ``setpriv`` that knows ``--pdeathsig`` (util-linux 2.33, 2019, and later),
+    on Linux; ``None`` without one: an older one (Ubuntu 18.04's 2.31, RHEL 8's 2.32) or
+    BusyBox's refuses the option, which failed every start as ``prometheus exited with status
+    1 at start: Try 'setpriv --help' for more information.`` (2026-11-30). Asked once per
+    process (its ``--help``, a few milliseconds)."""
     setpriv = shutil.which("setpriv")
     if setpriv is None or not sys.platform.startswith("linux"):
-        return command
-    return [setpriv, "--pdeathsig", "TERM", "--", *command]
+        return None
+    try:
+        usage = subprocess.run([setpriv, "--help"], capture_output=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):  # (not runnable, or hung)
+        return None
+    return setpriv if b"--pdeathsig" in usage.stdout + usage.stderr else None
 
 
 def _make_data_dir(path: Path) -> None:
