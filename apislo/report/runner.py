@@ -206,11 +206,16 @@ def _check_no_folder(html_path: Path, written: tuple[Path, ...]) -> None:
     (until 2026-11-30, a folder in the failed notebook's place failed a good run after its
     report was published, and one in the report's place after the notebook had run).
 
+    A path that cannot even be looked at (its folder not searchable) is let through: writing
+    there fails as for any unwritable folder (``ReportWriteError``), where ``Path.is_dir``
+    raised a ``PermissionError`` traceback.
+
     Raises:
         ConfigError: naming ``out`` and the folder.
     """
     for path in written:
-        if path.is_dir() and not path.is_symlink():  # (a link is replaced, not what it names)
+        # (a link is replaced, not what it names; os.path's tests take an error for "no")
+        if os.path.isdir(path) and not os.path.islink(path):
             raise ConfigError(
                 f"--out {html_path}: {path} is a folder, where the run writes a file; "
                 "move it away or write the report under another name"

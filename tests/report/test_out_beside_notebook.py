@@ -5,6 +5,7 @@ injected-parameters cell whose values later runs without `-p` took instead of th
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -73,3 +74,24 @@ def test_a_link_to_a_folder_there_is_replaced_as_before(tmp_path: Path) -> None:
     (tmp_path / "good.failed.ipynb").symlink_to(tmp_path / "elsewhere")
     run_report(GOOD, {"n": 3}, tmp_path / "good.html")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere", "good.html", "good.ipynb"]
+
+
+def test_a_place_that_cannot_be_looked_at_is_no_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the folder of ``out`` cannot be searched (another user's, mode 0700), looking for a
+    folder in the report's place raised ``PermissionError`` (a traceback, 2026-11-30, never
+    released); it is let through, to fail as any unwritable folder does when written."""
+    from apislo.report import runner
+
+    blocked = tmp_path / "theirs"
+    real_stat = os.stat
+
+    def stat(path: object, *args: object, **kwargs: object) -> os.stat_result:
+        if str(path).startswith(str(blocked)):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_stat(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "stat", stat)
+    paths = tuple(blocked / name for name in ("r.html", "r.ipynb", "r.failed.ipynb"))
+    assert runner._check_no_folder(paths[0], paths) is None
