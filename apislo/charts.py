@@ -90,20 +90,31 @@ def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
 
 
 def shown_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with the text of its text columns fit to show (:func:`apislo.text.printable`),
-    for charts and report tables alike: vl-convert aborts the whole process on a control
-    character in an SVG label, and a ``\\u202E`` reorders a table cell. A missing text (a
-    group without a consumer or version) is shown as :data:`~apislo.text.MISSING_KEY`, not as
-    Vega-Lite's "null" or a blank cell."""
+    """``frame`` with the text of its text columns fit to show (:func:`apislo.text.printable`,
+    and :data:`_NONCHARACTER_ESCAPES`), for charts and report tables alike: vl-convert aborts
+    the whole process on a control character in an SVG label, and a ``\\u202E`` reorders a
+    table cell. A missing text (a group without a consumer or version) is shown as
+    :data:`~apislo.text.MISSING_KEY`, not as Vega-Lite's "null" or a blank cell."""
     text = [c for c in frame.columns if pd.api.types.is_string_dtype(frame[c].dtype)]
     if not text:
         return frame
-    return frame.assign(
-        **{
-            c: frame[c].fillna(MISSING_KEY).map(lambda v: printable(v) if isinstance(v, str) else v)
-            for c in text
-        }
-    )
+    return frame.assign(**{c: frame[c].fillna(MISSING_KEY).map(_shown) for c in text})
+
+
+#: The noncharacters U+FFFE and U+FFFF, written as escapes as :func:`apislo.text.printable`
+#: writes control characters: vl-convert (1.9) panics on either in a chart's text, aborting
+#: the kernel, and one request puts one in a route: its path's raw bytes ``EF BF BF`` (NGINX
+#: logs them as ``\\xEF\\xBF\\xBF``, which ingest decodes; a JSON log writes ``\\uffff``).
+#: Until 2026-11-30 one such request failed every report showing its route or API with
+#: ``DeadKernel``.
+_NONCHARACTER_ESCAPES = str.maketrans({"\ufffe": "\\uFFFE", "\uffff": "\\uFFFF"})
+
+
+def _shown(value: Any) -> Any:
+    """A table or chart value: text as :func:`shown_text` shows it, anything else as it is."""
+    if not isinstance(value, str):
+        return value
+    return printable(value).translate(_NONCHARACTER_ESCAPES)
 
 
 def _rows(by: str) -> Any:

@@ -125,8 +125,8 @@ def run_one(
     from apislo.schedule.run import check_overrides, run_job
 
     invalid: dict[Path, ConfigError] = {}
-    overrides = typed_parameters(parameters)
     with fail_on_apislo_error():
+        overrides = typed_parameters(parameters)  # (a refused -p: one line, as run-due's)
         jobs = {j.name: j for j in load_jobs(schedule_dir, invalid)}
         if job_name not in jobs:
             raise _no_job(job_name, sorted(jobs), invalid)

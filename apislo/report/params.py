@@ -55,6 +55,9 @@ _RUN_ID = re.compile(
     r"((?i:bearer|basic)\s+)?(?<![A-Za-z0-9_])[0-9]{8}T[0-9]{6}Z?-[0-9a-f]{6,8}"
     r"(?=(?:-[0-9]+)*(?![A-Za-z0-9_-]))"
 )
+#: An ANSI escape sequence (CSI, such as ``\x1b[31m``), as IPython writes around the words of a
+#: traceback: :func:`redact_credentials` reads a text without them.
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 #: A PromQL label matcher with a double-quoted value (``auth="basic"``, ``code=~"5.."``);
 #: group 1 is the label's name, group 2 the rest.
 _MATCHER = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)(\s*(?:=~|!~|!=|=)\s*"(?:[^"\\\n]|\\.)*")')
@@ -160,9 +163,26 @@ def redact_credentials(texts: Sequence[str]) -> list[str]:
     and a run id by the name before it (``token=``). Until 2026-11-30 both were written
     ``REDACTED`` in a failed run's error.
 
+    A text is read as shown, without its ANSI escape sequences (:data:`_ANSI`: the colours of
+    IPython's tracebacks); one holding a credential comes back redacted without them, one
+    holding none as it was, colours included. Until 2026-11-30 an escape was read as part of
+    the word after it: ``\\x1b[31mPrometheusUnavailableError`` was a token (``31m`` put
+    digits in it), so a failed notebook's traceback named its error ``[REDACTED``, its escape
+    cut, and ``token=\\x1b[33m"s3cret"`` kept the secret (``token=REDACTED"s3cret"``).
+
     >>> redact_credentials(["at https://ann:pa/ss@prom.example/p;jsessionid=abc is down"])
     ['at https://REDACTED@prom.example/p;jsessionid=REDACTED is down']
     """
+    plain = [_ANSI.sub("", text) for text in texts]
+    redacted = _redact_plain(plain)
+    return [
+        text if new == shown else new
+        for text, shown, new in zip(texts, plain, redacted, strict=True)
+    ]
+
+
+def _redact_plain(texts: list[str]) -> list[str]:
+    """``texts`` (without ANSI escapes) redacted as :func:`redact_credentials` says."""
     import polars as pl
 
     from apislo.sources.logs.fields import scrub_line_secrets

@@ -390,12 +390,13 @@ def table(frame: pd.DataFrame, precision: int = 3, floor: Sequence[str] = ()) ->
         precision: decimals of the numbers.
         floor: columns rounded down (toward minus infinity) to ``precision`` decimals, not to
             the nearest (:func:`floored`): an SLI of 0.99896 shows ``0.9989``, never ``0.9990``
-            beside a 0.999 target it misses.
+            beside a 0.999 target it misses. Their text is escaped too (until 2026-11-30 the
+            rounding's formatter replaced the escaping: a ``<b>`` there was markup).
     """
     shown = shown_text(frame)
     styler = shown.style.hide(axis="index").format(precision=precision, escape="html", na_rep="-")
     if floor:
-        styler = styler.format(floored(precision), subset=list(floor), na_rep="-")
+        styler = styler.format(floored(precision), subset=list(floor), na_rep="-", escape="html")
     return styler
 
 

@@ -51,6 +51,18 @@ def test_control_characters_in_labels_are_drawn_escaped() -> None:
     assert table["route"][0] == "/a\x1b[31m"  # the caller's frame is left as it was
 
 
+def test_noncharacters_that_abort_vl_convert_are_drawn_escaped() -> None:
+    """Found on 2026-11-30: a route holding U+FFFE or U+FFFF (one request whose path has the
+    raw bytes EF BF BF, which NGINX logs as ``\\xEF\\xBF\\xBF``) aborted vl-convert, and so
+    the kernel: every explore and incident report over it failed with ``DeadKernel``. Shown
+    escaped, in tables too (which take the same text)."""
+    table = pd.DataFrame({"route": ["/d\ufffe", "/e\uffff\x1b"], "requests": [2, 1]})
+    assert charts.shown_text(table)["route"].tolist() == ["/d\\uFFFE", "/e\\uFFFF\\x1B"]
+    svg = svg_of(charts.top_routes(table))
+    assert svg.count('aria-roledescription="bar"') == 2
+    assert "/d\\uFFFE" in svg and "/e\\uFFFF\\x1B" in svg
+
+
 def test_a_missing_group_key_is_drawn_as_na_not_null() -> None:
     """A group without a consumer (Envoy logs) reached Vega-Lite as ``null``, drawn as the word
     "null" on the axis; it is drawn as pandas shows it, ``<NA>`` (escaped in SVG)."""

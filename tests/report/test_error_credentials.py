@@ -99,6 +99,10 @@ def test_a_password_in_a_dead_workers_log_line_is_redacted(
         # private-use characters shaped like a mark of the redaction's own (until 2026-11-30
         # an IndexError, and the failed run's notebook was not kept)
         ("icon \ue0000\ue001 token=abc", "icon \ue0000\ue001 token=REDACTED"),
+        # read as shown, without the ANSI colours of a traceback, and given back without them
+        # (until 2026-11-30 an escape was read as part of the word after it: these were kept)
+        ('token=\x1b[33m"s3cret"\x1b[39m', "token=REDACTED"),
+        ("\x1b[31mhttps://ann:pw@h/x\x1b[39m", "https://REDACTED@h/x"),
     ],
 )
 def test_what_a_parameter_may_not_hold_is_redacted(text: str, redacted: str) -> None:
@@ -117,6 +121,10 @@ def test_what_a_parameter_may_not_hold_is_redacted(text: str, redacted: str) -> 
         "Prometheus error 400 bad_data: parse error (query "
         '\'sum(rate(http_requests_total{job="api", auth="basic"}[5m]))\' at 2026-11-30)',
         'sum by (code) (rate(http_requests_total{auth=~"basic|digest",token_type!="x"}[5m]))',
+        # a traceback's coloured error name (until 2026-11-30 "31m" made it a token: the
+        # failed notebook read "\x1b[REDACTED\x1b[39m: Prometheus at ...")
+        "\x1b[31mPrometheusUnavailableError\x1b[39m: Prometheus at http://127.0.0.1:9/p is down",
+        "\x1b[31mPrometheusQueryError\x1b[39m                      Traceback (most recent call",
     ],
 )
 def test_run_ids_and_promql_label_matchers_are_left_alone(text: str) -> None:
@@ -127,3 +135,26 @@ def test_run_ids_and_promql_label_matchers_are_left_alone(text: str) -> None:
     from apislo.report.params import redact_credentials
 
     assert redact_credentials([text]) == [text]
+
+
+def test_a_failed_notebooks_coloured_traceback_keeps_its_error_name() -> None:
+    """Found on 2026-11-30: a job failing on an unreachable Prometheus kept a failed notebook
+    whose traceback named its error ``[REDACTED`` twice (its header and last line), the ANSI
+    colour before the name read as part of a token. A traceback entry holding a credential
+    is redacted as shown, without its colours; the others keep theirs."""
+    from apislo.report.runner import _redact_outputs
+
+    name = "\x1b[31mPrometheusUnavailableError\x1b[39m"
+    header = f"{name}                Traceback (most recent call last)"
+    code = '\x1b[32m----> 1\x1b[39m connect(\x1b[33m"https://ann:s3cret@prom.example"\x1b[39m)'
+    last = f"{name}: Prometheus at http://127.0.0.1:9/p is unreachable"
+    error = nbformat.v4.new_output(
+        "error", ename="PrometheusUnavailableError", evalue="down", traceback=[header, code, last]
+    )
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("connect()", outputs=[error])])
+    _redact_outputs(nb)
+    assert nb.cells[0].outputs[0].traceback == [
+        header,
+        '----> 1 connect("https://REDACTED@prom.example")',
+        last,
+    ]

@@ -218,6 +218,15 @@ def test_a_table_escapes_control_characters_and_bidi_overrides_as_charts_do() ->
     assert cells == ["x\\u202Efdp.exe", "2", "a\\x1B[31m&lt;b&gt;", "1"]
 
 
+def test_a_column_rounded_down_is_escaped_too() -> None:
+    """Found on 2026-11-30: the columns rounded down (``floor``, an SLI) took a formatter that
+    replaced the escaping of every other cell: a ``<b>`` there reached the report as markup
+    (the shipped notebooks put only numbers there: a trap for another notebook's table)."""
+    frame = pd.DataFrame({"sli": ["<b>", 0.99896]})
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", views.table(frame, 4, floor=["sli"]).to_html())
+    assert cells == ["&lt;b&gt;", "0.9989"]
+
+
 def test_importing_the_views_loads_no_http_client() -> None:
     """A report's kernel imports the views to read a dataset too: the connection settings
     (`apislo.sources.prometheus.settings`) loaded the whole Prometheus package with them, its

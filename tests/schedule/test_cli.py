@@ -73,9 +73,17 @@ def test_failed_run_exits_1(project: Path, monkeypatch) -> None:
     assert unknown.exit_code == 1 and "no job 'nope'; jobs: alpha" in unknown.output
 
 
-def test_secret_parameter_refused_on_the_command_line(project: Path) -> None:
-    out = CliRunner().invoke(main, ["schedule", "run-due", "-p", "prom_token", "abc"])
-    assert out.exit_code == 1 and "environment" in out.output and "abc" not in out.output
+@pytest.mark.parametrize("command", [["run-due"], ["run", "alpha"], ["serve"]])
+def test_secret_parameter_refused_on_the_command_line(project: Path, command: list[str]) -> None:
+    """Found on 2026-11-30: `schedule run JOB -p ...` refused such a parameter with a Python
+    traceback (its check came before the one-line error handling); now one line, as run-due's."""
+    out = CliRunner().invoke(main, ["schedule", *command, "-p", "prom_token", "abc"])
+    assert out.exit_code == 1
+    assert out.stderr.startswith("error: parameter 'prom_token' looks like a secret. ")
+    assert "environment" in out.stderr and "abc" not in out.output
+
+
+def test_secret_parameter_refused_by_report_run() -> None:
     nb = Path(__file__).parents[1] / "report" / "notebooks" / "good.ipynb"
     out = CliRunner().invoke(main, ["report", "run", str(nb), "-p", "password", "hunter2"])
     assert out.exit_code == 1 and "looks like a secret" in out.output
