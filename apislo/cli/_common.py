@@ -31,6 +31,7 @@ __all__ = [
     "parameter_option",
     "progress",
     "typed_parameters",
+    "warn_alerts_that_cannot_fire",
     "write_file",
 ]
 
@@ -241,6 +242,42 @@ def load_specs(specs: tuple[str, ...] | list[str]) -> list[Any]:
             for item in caught:
                 if issubclass(item.category, SpecWarning):
                     click.echo(f"warning: {item.message}", err=True)
+
+
+def warn_alerts_that_cannot_fire(slos: list[Any], policies: tuple[str, ...] = ()) -> None:
+    """Warn, once per alert, about each alert whose error-ratio threshold, ``factor x (1 -
+    objective)``, is 1 or more: no error ratio exceeds it, so it can never fire (the Workbook's
+    14.4 on a 90 % objective asks for 144 % of requests failing). ``slo rules``, ``validate``,
+    ``compute`` and ``backtest`` (over the ``policies`` it replays, named in the warning) all
+    say so; until 2026-11-30 only ``slo rules`` did.
+
+    Args:
+        slos: the SLOs loaded (an SLO with alerting disabled is skipped unless ``policies``
+            names the policies to replay).
+        policies: names given to ``slo backtest --policy`` (default: each SLO's own policy).
+    """
+    from apislo.slo.alerts import alert_name
+    from apislo.slo.backtest import policies_for
+    from apislo.slo.maths import error_allowance
+
+    for slo in slos:
+        if slo.alerting.disabled and not policies:
+            continue
+        for policy in policies_for(slo, policies):
+            of_policy = f" of policy {policy.name}" if policies else ""
+            for objective in slo.objectives:
+                allowance = error_allowance(objective.target)
+                for tier in policy.tiers:
+                    if tier.can_fire(objective.target):
+                        continue
+                    click.echo(
+                        f"warning: {alert_name(slo, tier)} of SLO {slo.name} ({objective.label}) "
+                        f"can never fire: its threshold {tier.factor:g} x {allowance:g} = "
+                        f"{tier.threshold(objective.target):g} is an error ratio of 100 % or "
+                        f"more (tier {tier.name}{of_policy}); at this objective a tier's factor "
+                        f"must be under {1 / allowance:g}",
+                        err=True,
+                    )
 
 
 def progress(total: int, label: str, quiet: bool) -> Any:

@@ -13,6 +13,7 @@ from apislo.cli._common import (
     fail_on_apislo_error,
     load_specs,
     open_source,
+    warn_alerts_that_cannot_fire,
     write_file,
 )
 from apislo.text import printable
@@ -45,6 +46,7 @@ def validate(specs: tuple[str, ...], as_json: bool) -> None:
     with fail_on_apislo_error():
         slos = load_specs(specs)
         policies = {slo.name: policy_for(slo) for slo in slos}
+        warn_alerts_that_cannot_fire(slos)
     rows = [
         {
             "slo": slo.name,
@@ -101,6 +103,7 @@ def compute(
     with fail_on_apislo_error():
         at_ts = parse_time(at, what="--at")
         slos = load_specs(specs)
+        warn_alerts_that_cannot_fire(slos)
         src = open_source(source, connection)
         result = evaluate(slos, src, at=at_ts, step=step, series=False)
     records = result.records()

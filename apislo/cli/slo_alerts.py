@@ -15,6 +15,7 @@ from apislo.cli._common import (
     fail_on_apislo_error,
     load_specs,
     open_source,
+    warn_alerts_that_cannot_fire,
     write_file,
 )
 from apislo.slo.policy import REPLAYABLE
@@ -104,7 +105,7 @@ def rules(
             raise ConfigError("none of the SLOs can be written as Prometheus rules (see above)")
         if buckets_s is None:
             _warn_off_default_buckets(slos)
-        _warn_alerts_that_cannot_fire(slos)
+        warn_alerts_that_cannot_fire(slos)
         text = rules_yaml(slos, fmt, name, interval, buckets_s)
         test_files: list[tuple[Path, str]] = []
         if tests and not any(promtool_testable(slo) for slo in slos):
@@ -186,32 +187,6 @@ def _warn_off_default_buckets(slos: list[Any]) -> None:
                 "buckets; pass --buckets with its bounds to check (and refuse) this",
                 err=True,
             )
-
-
-def _warn_alerts_that_cannot_fire(slos: list[Any]) -> None:
-    """Warn about each alert whose error-ratio threshold, ``factor x (1 - objective)``, is 1 or
-    more: no error ratio exceeds it, so the rule is written but can never fire (the Workbook's
-    14.4 on a 90 % objective asks for 144 % of requests failing)."""
-    from apislo.slo.alerts import alert_name
-    from apislo.slo.maths import error_allowance
-    from apislo.slo.policy import policy_for
-
-    for slo in slos:
-        if slo.alerting.disabled:
-            continue
-        for objective in slo.objectives:
-            allowance = error_allowance(objective.target)
-            for tier in policy_for(slo).tiers:
-                if tier.can_fire(objective.target):
-                    continue
-                click.echo(
-                    f"warning: {alert_name(slo, tier)} of SLO {slo.name} ({objective.label}) can "
-                    f"never fire: its threshold {tier.factor:g} x {allowance:g} = "
-                    f"{tier.threshold(objective.target):g} is an error ratio of 100 % or more "
-                    f"(tier {tier.name}); at this objective a tier's factor must be under "
-                    f"{1 / allowance:g}",
-                    err=True,
-                )
 
 
 def _buckets(text: str | None) -> list[float] | None:
@@ -314,6 +289,7 @@ def backtest(
         end_ts = parse_time(end, what="--end") if end else None
         start_ts = parse_time(start, what="--start") if start else None
         slos = load_specs((spec,))
+        warn_alerts_that_cannot_fire(slos, policies)
         if kinds and not incidents:
             raise ConfigError("--incident-kind needs --incidents (truth.json or a start/end table)")
         known = load_incidents(incidents) if incidents else None

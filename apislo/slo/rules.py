@@ -182,11 +182,12 @@ def _bad_total(slo: SLO, objective: Objective, window: str) -> tuple[str, str]:
                 "a ratio SLI needs total_query and a bad or good query",
                 "bad_query/good_query and total_query",
             )
-        for query in (total, numerator):
+        numerator_field = "bad_query" if sli.bad_query else "good_query"
+        for name, query in (("total_query", total), (numerator_field, numerator)):
             if not _SLOTH_WINDOW.search(query):
                 raise SpecError(
                     slo.origin,
-                    "sli.total_query",
+                    f"sli.{name}",  # (until 2026-11-30 always sli.total_query)
                     f"query {query!r} has no {{{{.window}}}} placeholder for the window",
                     "e.g. sum(rate(http_requests_total[{{.window}}]))",
                 )

@@ -17,7 +17,9 @@ with exactly the columns that SLO needs:
   only the request counter, so it may be grouped by labels the latency histogram lacks. Ratio
   SLIs run their ``good``/``bad`` and ``total`` queries with ``{{.window}}`` set to the step; the
   result of a query that calls ``rate`` or ``irate`` and not ``increase`` (:func:`_per_second`)
-  is multiplied by the step's seconds to give counts.
+  is multiplied by the step's seconds to give counts. A query's fixed range (``[1m]`` rather
+  than ``[{{.window}}]``) other than the step raises a :class:`SpecWarning`
+  (:func:`_warn_fixed_ranges`): its counts are not the step's.
 """
 
 from __future__ import annotations
@@ -32,9 +34,11 @@ import pandas as pd
 
 from apislo.errors import ConfigError, FrameTooLargeError
 from apislo.model import LONGER_STEP, bucket_column, utc_index
+from apislo.slo.formats._fields import warn
 from apislo.slo.maths import strict_column
+from apislo.slo.policy import parse_duration, prom_duration
 from apislo.slo.spec import SLO
-from apislo.sources.prometheus.promql import called_functions
+from apislo.sources.prometheus.promql import called_functions, range_texts
 
 __all__ = ["Source", "resolve_source", "slo_keys", "slo_strict_thresholds", "slo_thresholds"]
 
@@ -136,8 +140,6 @@ class Source:
     def _ratio_from_prometheus(
         self, slo: SLO, start: pd.Timestamp, end: pd.Timestamp, step: pd.Timedelta
     ) -> pd.DataFrame:
-        from apislo.slo.policy import prom_duration
-
         step_s = int(step.total_seconds())
         window = prom_duration(step.to_pytimedelta())
         parts = {}
@@ -148,6 +150,7 @@ class Source:
         ):
             if not query:
                 continue
+            _warn_fixed_ranges(slo, column, query, step)
             promql = _WINDOW_PLACEHOLDER.sub(window, query)
             got = self.data.query_range(promql, start + step, end, step_s)
             per_second = _per_second(promql)
@@ -165,6 +168,40 @@ class Source:
         for other in frames[1:]:
             merged = merged.merge(other, how="outer")
         return merged.fillna(dict.fromkeys(parts, 0.0))  # (counts only: keys may be NA)
+
+
+def _warn_fixed_ranges(slo: SLO, role: str, query: str, step: pd.Timedelta) -> None:
+    """Warn when the ``role`` (``good``, ``bad``, ``total``) query of a ratio SLI has a range
+    written as a duration that is not ``step``: run every step, ``increase(x[1m])`` counts 1
+    minute of each 5 (a range longer than the step counts events more than once), and a rate
+    over a range other than the step only estimates the step's. A range equal to the step is
+    what ``[{{.window}}]`` becomes, and exact. Until 2026-11-30 such counts were silent."""
+    off = [
+        r
+        for r in range_texts(query)
+        if not _WINDOW_PLACEHOLDER.fullmatch(r) and not _is_duration(r, step)
+    ]
+    if not off:
+        return
+    ranges = ", ".join(f"[{r}]" for r in off)
+    every = prom_duration(step.to_pytimedelta())
+    warn(
+        slo.origin,
+        f"sli.{role}_query",
+        f"SLO {slo.name}: the {role} query's fixed range {ranges} is not the {every} step it "
+        f"is evaluated at, so its counts are wrong (an increase counts the events of {ranges}, "
+        f"not of {every}; a rate only estimates them): write [{{{{.window}}}}], which apislo "
+        "sets to the step",
+    )
+
+
+def _is_duration(text: str, step: pd.Timedelta) -> bool:
+    """Whether the PromQL duration ``text`` is ``step`` (``60s`` is ``1m``); ``False`` for a
+    duration :func:`~apislo.slo.policy.parse_duration` does not read (``500ms``, ``1y``)."""
+    try:
+        return parse_duration(text) == step
+    except ValueError:
+        return False
 
 
 def _per_second(promql: str) -> bool:

@@ -11,6 +11,7 @@ from apislo.sources.prometheus.promql import (
     escape_label_value,
     format_duration,
     matchers,
+    range_texts,
     selector,
 )
 from apislo.sources.prometheus.times import align_down, align_up, parse_step, parse_time
@@ -47,6 +48,24 @@ def test_called_functions(promql: str, calls: set[str]) -> None:
     # names followed by "(" (after white space, or an aggregation's by/without clause), but not
     # in strings, comments, label names or keywords
     assert called_functions(promql) == calls
+
+
+@pytest.mark.parametrize(
+    ("promql", "ranges"),
+    [
+        ("sum(increase(x[1m])) / sum(rate(y[ 90s ]))", ("1m", "90s")),
+        ("max_over_time(r[1h:1m]) + min_over_time(r[30m:])", ("1h", "30m")),
+        (
+            "sum(rate(x[{{.window}}])) + sum(rate(x[ {{ .window }} ] offset 1h))",
+            ("{{.window}}", "{{ .window }}"),
+        ),
+        ("x{path=~\"/a[1m]\",b='[2m]',c=`[3m]`} # rate(x[4m])", ()),
+        ("x offset 5m", ()),
+    ],
+)
+def test_range_texts(promql: str, ranges: tuple[str, ...]) -> None:
+    # the ranges of range selectors and subqueries, not of text in strings or comments
+    assert range_texts(promql) == ranges
 
 
 def test_matchers_operators_and_validation() -> None:

@@ -4,6 +4,7 @@ seconds to give counts. Counts by hand from the conftest data."""
 
 from __future__ import annotations
 
+import warnings
 from datetime import timedelta
 
 import pandas as pd
@@ -49,3 +50,37 @@ def test_a_ratio_query_is_per_second_when_it_calls_rate(prom_url: str, good: str
     assert frame["ts"].tolist() == list(pd.date_range(T0, periods=12, freq=STEP))
     assert frame["good"].tolist() == pytest.approx(GOOD, rel=1e-12)
     assert frame["total"].tolist() == pytest.approx(TOTAL, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("good_range", "good", "warned"),
+    [
+        # increase over the last 2 minutes of each 5: 20 of the 50 requests (one sample a
+        # minute, 10 apart), with a warning that says so
+        ("2m", [20.0] * 12, True),
+        ("5m", GOOD, False),  # the step itself: the same query as [{{.window}}]
+    ],
+)
+def test_a_fixed_range_other_than_the_step_warns(
+    prom_url: str, good_range: str, good: list[float], warned: bool
+) -> None:
+    sli = SLI(
+        kind="ratio",
+        good_query=f"sum(increase({ORDERS_200}[{good_range}]))",
+        total_query='sum(increase(http_requests_total{api="orders"}[{{.window}}]))',
+    )
+    window = TimeWindow.rolling_window(timedelta(hours=1))
+    slo = SLO("r", "shop", sli, (Objective(0.99),), window, origin="r.yaml (openslo/v1)")
+    prom = Prometheus(prom_url, cache=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = Source("prometheus", prom, "p").frame(slo, T0, T0 + pd.Timedelta(hours=1), STEP)
+    assert frame["good"].tolist() == pytest.approx(good, rel=1e-12)
+    assert frame["total"].tolist() == pytest.approx(TOTAL, rel=1e-12)
+    expected = (
+        "r.yaml (openslo/v1): sli.good_query: SLO r: the good query's fixed range [2m] is not "
+        "the 5m step it is evaluated at, so its counts are wrong (an increase counts the events "
+        "of [2m], not of 5m; a rate only estimates them): write [{{.window}}], which apislo sets "
+        "to the step"
+    )
+    assert [str(w.message) for w in caught] == ([expected] if warned else [])

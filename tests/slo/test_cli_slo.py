@@ -620,3 +620,54 @@ def test_history_periods_cannot_be_negative(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 2
     assert "Invalid value for '--periods': -1 is not in the range x>=0." in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["validate"],
+        ["compute", "--at", "2026-03-02T00:05Z"],
+        ["backtest", "--start", "2026-03-02T00:00Z", "--end", "2026-03-02T00:05Z"],
+    ],
+    ids=["validate", "compute", "backtest"],
+)
+def test_an_alert_that_cannot_fire_warns_once_in_every_command(
+    command: list[str], tmp_path: Path
+) -> None:
+    # at a 90 % objective the workbook's page tier needs an error ratio above 14.4 x 0.1 =
+    # 1.44; the others (6 x 0.1, 1 x 0.1) can fire. Only `slo rules` said so until 2026-11-30.
+    spec = _spec(tmp_path, SPEC.replace("0.99", "0.9").replace("1d", "30d"))
+    args = ["slo", command[0], str(spec), *command[1:]]
+    if command[0] != "validate":
+        args += ["--source", str(_dataset(tmp_path))]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    warned = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warned == [
+        "warning: CheckoutAvailabilityPageBurnRate1h of SLO checkout-availability (90%) can "
+        "never fire: its threshold 14.4 x 0.1 = 1.44 is an error ratio of 100 % or more (tier "
+        "page-1h); at this objective a tier's factor must be under 10"
+    ]
+
+
+def test_backtest_warns_of_alerts_of_each_replayed_policy_that_cannot_fire(
+    tmp_path: Path,
+) -> None:
+    # a 28d window at 90 %: pyrra's page tier 14 x 0.1 = 1.4 and the spec's own (workbook)
+    # 0.02 x 672 h / 1 h = 13.44 x 0.1 = 1.344 cannot fire; pyrra's 7, 2, 1 and the
+    # workbook's 5.6 (6h), 2.8 (1d) and 0.933 (3d) can
+    spec = _spec(tmp_path, SPEC.replace("0.99", "0.9").replace("1d", "28d"))
+    args = ["slo", "backtest", str(spec), "--source", str(_dataset(tmp_path))]
+    args += ["--policy", "pyrra", "--policy", "spec"]
+    args += ["--start", "2026-03-02T00:00Z", "--end", "2026-03-02T00:05Z"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    warned = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warned == [
+        "warning: CheckoutAvailabilityPageBurnRate1h of SLO checkout-availability (90%) can "
+        "never fire: its threshold 14 x 0.1 = 1.4 is an error ratio of 100 % or more (tier "
+        "page-1h of policy pyrra); at this objective a tier's factor must be under 10",
+        "warning: CheckoutAvailabilityPageBurnRate1h of SLO checkout-availability (90%) can "
+        "never fire: its threshold 13.44 x 0.1 = 1.344 is an error ratio of 100 % or more "
+        "(tier page-1h of policy workbook); at this objective a tier's factor must be under 10",
+    ]

@@ -357,6 +357,79 @@ def test_a_month_start_time_that_is_not_the_first_is_refused(tmp_path: Path) -> 
     )
 
 
+HELSINKI_WEEK = ("2026-01-06T22:00Z", "2026-01-13T22:00Z")
+
+
+def _week_from(start: str, zone: str = "") -> str:
+    zone_line = f"        timeZone: {zone}\n" if zone else ""
+    return (
+        "  timeWindow:\n    - duration: 1w\n      calendar:\n"
+        f"        startTime: {start}\n{zone_line}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("start", "zone", "bounds"),
+    [
+        # Wednesday midnight in Helsinki (UTC+2 in winter) is 22:00 UTC the day before
+        ("2026-01-07T00:00:00+02:00", "Europe/Helsinki", HELSINKI_WEEK),
+        ('"2026-01-07 00:00:00+02:00"', "Europe/Helsinki", HELSINKI_WEEK),
+        ("2026-01-07T00:00:00Z", "", ("2026-01-07T00:00Z", "2026-01-14T00:00Z")),
+    ],
+    ids=["yaml-timestamp", "text", "utc"],
+)
+def test_a_start_time_offset_of_the_time_zone_is_accepted(
+    tmp_path: Path, start: str, zone: str, bounds: tuple[str, str]
+) -> None:
+    (slo,) = load(_write(tmp_path, _slo(_week_from(start, zone))))
+    got = period_bounds(slo.window, pd.Timestamp("2026-01-08T00:00Z"))
+    assert got == (pd.Timestamp(bounds[0]), pd.Timestamp(bounds[1]))
+
+
+@pytest.mark.parametrize(
+    ("start", "zone", "problem", "fixed"),
+    [
+        # read as 2026-01-07 00:00 UTC until 2026-11-30: periods 2 hours late, without a word
+        (
+            "2026-01-07T00:00:00+02:00",
+            "",
+            "2026-01-07 00:00:00+02:00: its UTC offset +02:00 is not that of timeZone UTC "
+            "(+00:00 then)",
+            "; Etc/GMT-2 is a fixed +02:00",
+        ),
+        # New York is on summer time (-04:00) on 2026-07-01
+        (
+            '"2026-07-01T00:00:00-05:00"',
+            "America/New_York",
+            "2026-07-01T00:00:00-05:00: its UTC offset -05:00 is not that of timeZone "
+            "America/New_York (-04:00 then)",
+            "; Etc/GMT+5 is a fixed -05:00",
+        ),
+        (
+            "2026-01-07T00:00:00+05:30",
+            "",
+            "2026-01-07 00:00:00+05:30: its UTC offset +05:30 is not that of timeZone UTC "
+            "(+00:00 then)",
+            "",
+        ),
+    ],
+    ids=["no-zone", "summer-time", "half-hour"],
+)
+def test_a_start_time_offset_other_than_the_time_zone_s_is_refused(
+    tmp_path: Path, start: str, zone: str, problem: str, fixed: str
+) -> None:
+    with pytest.raises(SpecError) as info:
+        load(_write(tmp_path, _slo(_week_from(start, zone))))
+    assert info.value.field == "spec.timeWindow[0].calendar.startTime"
+    assert info.value.problem == (
+        f"{problem}: OpenSLO's startTime is a local time in timeZone, whose midnights start the "
+        "periods"
+    )
+    assert info.value.allowed == (
+        f"a startTime without an offset, and the time zone meant as timeZone (an IANA name{fixed})"
+    )
+
+
 def _apislo_ratio(good: str, total: str) -> str:
     return (
         SLO_HEAD

@@ -849,3 +849,31 @@ def test_an_alert_that_cannot_fire_warns_and_promtool_agrees(tmp_path: Path) -> 
     (tmp_path / "tests.yaml").write_text(yaml.safe_dump(tests))
     checked = _promtool("test", "rules", tmp_path / "tests.yaml")
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+#: A ratio SLI's queries with the placeholder, and without it.
+_WINDOWED = "sum(rate(x_total[{{.window}}]))"
+_FIXED = "sum(increase(x_total[5m]))"
+
+
+@pytest.mark.parametrize(
+    ("good", "bad", "total", "field"),
+    [
+        (_FIXED, None, _WINDOWED, "sli.good_query"),
+        (None, _FIXED, _WINDOWED, "sli.bad_query"),
+        (_WINDOWED, None, _FIXED, "sli.total_query"),
+    ],
+    ids=["good", "bad", "total"],
+)
+def test_a_ratio_query_without_the_window_placeholder_is_named(
+    good: str | None, bad: str | None, total: str, field: str
+) -> None:
+    # the refusal always named sli.total_query, also when the good or bad query lacked it
+    sli = SLI(kind="ratio", good_query=good, bad_query=bad, total_query=total)
+    slo = _slo(sli=sli, origin="s.yaml (apislo/v1)")
+    with pytest.raises(SpecError) as info:
+        rules.rules_yaml([slo])
+    assert (info.value.path, info.value.field) == ("s.yaml (apislo/v1)", field)
+    assert info.value.problem == (
+        f"query {_FIXED!r} has no {{{{.window}}}} placeholder for the window"
+    )

@@ -32,6 +32,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from apislo.slo.formats._fields import Node, warn
 from apislo.slo.formats.apislo_yaml import (
@@ -553,10 +554,15 @@ def _calendar(calendar: Node | None) -> tuple[str, datetime | None]:
     calendar.only("startTime", "timeZone")
     timezone = calendar.text("timeZone", default="UTC") or "UTC"
     check_timezone(calendar, "timeZone", timezone)
-    return timezone, _start_time(calendar)
+    return timezone, _start_time(calendar, timezone)
 
 
-def _start_time(calendar: Node) -> datetime | None:
+def _start_time(calendar: Node, timezone: str) -> datetime | None:
+    """``startTime`` as the local date and time in ``timezone`` it is in OpenSLO ("format
+    without time zone"). An offset (``2026-01-07T00:00:00+02:00``, ``...Z``) is accepted when
+    it is ``timezone``'s at that local time (it then says nothing more), and refused otherwise
+    (:func:`_check_offset`): until 2026-11-30 it was dropped, so periods started at the wrong
+    instant (``+02:00`` read in UTC: 2 hours late)."""
     raw = calendar.raw("startTime")
     if raw is None:
         return None
@@ -572,7 +578,32 @@ def _start_time(calendar: Node) -> datetime | None:
             calendar.where("startTime"),
             f"{raw}: periods start at local midnight; the time of day is not used",
         )
+    _check_offset(calendar, raw, start, timezone)
     return start.replace(tzinfo=None)
+
+
+def _check_offset(calendar: Node, raw: Any, start: datetime, timezone: str) -> None:
+    """Refuse a ``startTime`` whose UTC offset is not ``timezone``'s at its local time."""
+    offset = start.utcoffset()
+    zone_offset = ZoneInfo(timezone).utcoffset(start.replace(tzinfo=None))
+    if offset is None or offset == zone_offset:
+        return
+    hours = offset / timedelta(hours=1)
+    fixed = f"; Etc/GMT{-int(hours):+d} is a fixed {_utc(offset)}" if hours.is_integer() else ""
+    raise calendar.error(
+        "startTime",
+        f"{raw}: its UTC offset {_utc(offset)} is not that of timeZone {timezone} "
+        f"({_utc(zone_offset)} then): OpenSLO's startTime is a local time in timeZone, whose "
+        "midnights start the periods",
+        f"a startTime without an offset, and the time zone meant as timeZone (an IANA name{fixed})",
+    )
+
+
+def _utc(offset: timedelta | None) -> str:
+    """A UTC offset as ISO 8601 writes it: ``+02:00``, ``-05:30``, ``+00:00``."""
+    minutes = int((offset or timedelta(0)) / timedelta(minutes=1))
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def _check_start(calendar: Node | None, unit: str, start: datetime | None) -> None:

@@ -22,20 +22,23 @@ __all__ = [
     "format_duration",
     "label_name",
     "matchers",
+    "range_texts",
     "selector",
 ]
 
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")  # (\Z: $ allows a final \n)
 _METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
 _OPERATORS = ("=", "!=", "=~", "!~")
-#: PromQL's tokens as far as :func:`called_functions` needs them: string literals (double, single
-#: or back-quoted) and comments, whose text is no code; numbers and durations (``5m``, ``1e3``),
+#: PromQL's tokens as far as :func:`called_functions` and :func:`range_texts` need them: string
+#: literals (double, single or back-quoted) and comments, whose text is no code; the range of a
+#: range selector or subquery (``[5m]``, ``[1h:1m]``); numbers and durations (``5m``, ``1e3``),
 #: which are no names; and names, with the ``(`` (after any white space, and an aggregation's
 #: ``by (...)`` or ``without (...)``) that makes one a call.
 _TOKEN = re.compile(
     r'"(?:[^"\\]|\\.)*"'
     r"|'(?:[^'\\]|\\.)*'"
     r"|`[^`]*`|#[^\n]*"
+    r"|\[(?P<range>[^\]:]*)(?::[^\]]*)?\]"
     r"|[0-9.][0-9a-zA-Z_.]*"
     r"|(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)"
     r"(?P<call>(?:\s*(?:by|without)\s*\([^)]*\))?\s*\()?",
@@ -115,6 +118,17 @@ def called_functions(promql: str) -> frozenset[str]:
     return frozenset(
         m["name"] for m in _TOKEN.finditer(promql) if m["call"] and m["name"] not in _KEYWORDS
     )
+
+
+def range_texts(promql: str) -> tuple[str, ...]:
+    """The ranges of ``promql``'s range selectors and subqueries as written, white space
+    stripped, in order: ``5m`` of ``x[5m]``, ``1h`` of ``max_over_time(r[1h:1m])``,
+    ``{{.window}}`` of a Sloth template; not ``[1m]`` in a string literal or a comment.
+
+    >>> range_texts('sum(increase(x{p="[1m]"}[5m])) / max_over_time(y[ 1h :1m]) # [2m]')
+    ('5m', '1h')
+    """
+    return tuple(m["range"].strip() for m in _TOKEN.finditer(promql) if m["range"] is not None)
 
 
 def format_duration(seconds: float) -> str:
