@@ -59,17 +59,19 @@ def _first_bad(values: npt.NDArray[np.float64], ok: npt.NDArray[np.bool_]) -> fl
 
 
 def _rates(
-    arrival_rps: npt.ArrayLike, service_mean_s: npt.ArrayLike
+    arrival_rps: npt.ArrayLike, service_mean_s: npt.ArrayLike, service_cv: float
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Arrival rates and mean service times as arrays, refused when negative or NaN (two
-    negatives would make a positive load, and a negative wait).
+    negatives would make a positive load, and a negative wait), as is such a coefficient of
+    variation ``service_cv`` (a NaN one made every wait NaN until 2026-11-30).
 
     Raises:
-        ConfigError: a rate or a service time is negative or NaN.
+        ConfigError: a rate, a service time or ``service_cv`` is negative or NaN.
     """
     lam = np.asarray(arrival_rps, dtype=np.float64)
     es = np.asarray(service_mean_s, dtype=np.float64)
-    for name, value in (("arrival rate", lam), ("mean service time", es)):
+    cv = np.asarray(service_cv, dtype=np.float64)
+    for name, value in (("arrival rate", lam), ("mean service time", es), ("service cv", cv)):
         ok = value >= 0  # (NaN fails)
         if not np.all(ok):
             raise ConfigError(f"{name} must be >= 0, got {_first_bad(value, ok)}")
@@ -91,9 +93,10 @@ def mean_wait_s(
         ``E[W_q] = C(c, a) / (c / E[S] - lambda) * (1 + cv**2) / 2`` seconds.
 
     Raises:
-        ConfigError: as :func:`erlang_c`, or a rate or service time is negative or NaN.
+        ConfigError: as :func:`erlang_c`, or a rate, service time or ``service_cv`` is
+            negative or NaN.
     """
-    lam, es = _rates(arrival_rps, service_mean_s)
+    lam, es = _rates(arrival_rps, service_mean_s, service_cv)
     p_wait = erlang_c(c, lam * es)
     return p_wait / (c / es - lam) * (1.0 + service_cv**2) / 2.0
 
@@ -123,7 +126,7 @@ def sample_wait_s(
     Raises:
         ConfigError: as :func:`mean_wait_s`.
     """
-    lam, es = _rates(arrival_rps, service_mean_s)
+    lam, es = _rates(arrival_rps, service_mean_s, service_cv)
     p_wait = erlang_c(c, lam * es)
     scale = (1.0 + service_cv**2) / 2.0 / (c / es - lam)
     waits = rng.random(lam.shape) < p_wait

@@ -31,6 +31,9 @@ TOTAL = [50.0 + (m % 10 == 0) for m in range(5, 65, 5)]
     [
         f"sum(rate ({ORDERS_200}[{{{{.window}}}}]))",  # read as counts until 2026-11-30
         f"sum(\n  rate\n  ({ORDERS_200}[{{{{.window}}}}])\n)",  # likewise
+        # a comment between the name and its "(": read as counts after the first fix of
+        # 2026-11-30 too, 300 times too few
+        f"sum(rate # per second\n  ({ORDERS_200}[{{{{.window}}}}]))",
         f"sum(rate({ORDERS_200}[{{{{.window}}}}]))",
         f"sum by (api) (irate({ORDERS_200}[{{{{.window}}}}]))",  # 10 a minute, times 300 s
         # counts, with the text "rate(" in a matcher: read as per second until 2026-11-30

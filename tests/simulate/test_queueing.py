@@ -93,3 +93,12 @@ def test_negative_or_nan_rates_are_refused(arrival_rps: float, service_mean_s: f
         mean_wait_s(2, arrival_rps, service_mean_s)
     with pytest.raises(ConfigError):
         sample_wait_s(np.random.default_rng(0), 2, arrival_rps, service_mean_s)
+
+
+@pytest.mark.parametrize("service_cv", [math.nan, -0.5])
+def test_a_negative_or_nan_service_cv_is_refused(service_cv: float) -> None:
+    # a NaN cv made every wait NaN, silently (until 2026-11-30); a cv is never negative
+    with pytest.raises(ConfigError, match="service cv must be >= 0"):
+        mean_wait_s(2, 1.0, 1.0, service_cv)
+    with pytest.raises(ConfigError, match="service cv must be >= 0"):
+        sample_wait_s(np.random.default_rng(0), 1, np.full(3, 0.9), 1.0, service_cv)

@@ -29,11 +29,16 @@ __all__ = [
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")  # (\Z: $ allows a final \n)
 _METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
 _OPERATORS = ("=", "!=", "=~", "!~")
+#: What PromQL allows between two tokens: white space and comments (until 2026-11-30 only white
+#: space here, so ``rate # per second`` and its ``(`` on the next line was no call). Possessive:
+#: a run of comments holding ``#`` is not split again when no ``(`` follows.
+_GAP = r"(?:\s|#[^\n]*+)*+"
 #: PromQL's tokens as far as :func:`called_functions` and :func:`range_texts` need them: string
 #: literals (double, single or back-quoted) and comments, whose text is no code; the range of a
 #: range selector or subquery (``[5m]``, ``[1h:1m]``); numbers and durations (``5m``, ``1e3``),
-#: which are no names; and names, with the ``(`` (after any white space, and an aggregation's
-#: ``by (...)`` or ``without (...)``) that makes one a call.
+#: which are no names; and names, with the ``(`` (after any white space or comment, and an
+#: aggregation's ``by (...)`` or ``without (...)``, in any case as PromQL's keywords) that makes
+#: one a call.
 _TOKEN = re.compile(
     r'"(?:[^"\\]|\\.)*"'
     r"|'(?:[^'\\]|\\.)*'"
@@ -41,10 +46,11 @@ _TOKEN = re.compile(
     r"|\[(?P<range>[^\]:]*)(?::[^\]]*)?\]"
     r"|[0-9.][0-9a-zA-Z_.]*"
     r"|(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)"
-    r"(?P<call>(?:\s*(?:by|without)\s*\([^)]*\))?\s*\()?",
+    rf"(?P<call>(?:{_GAP}(?i:by|without){_GAP}\([^)]*\))?{_GAP}\()?",
     re.DOTALL,
 )
-#: Keywords a ``(`` may follow without making them calls (``sum by (api) (...)``, ``a or (b)``).
+#: Keywords a ``(`` may follow without making them calls (``sum by (api) (...)``, ``a or (b)``),
+#: lower-case (PromQL's keywords are in any case: ``x AND ON (a) (y)``).
 _KEYWORDS = frozenset(
     {
         *("and", "or", "unless", "atan2", "bool", "offset"),
@@ -108,15 +114,17 @@ def selector(metric: str, labels: Mapping[str, str | tuple[str, str]] | None = N
 
 def called_functions(promql: str) -> frozenset[str]:
     """The names of the functions and aggregations ``promql`` calls: each name followed by
-    ``(`` (white space, and an aggregation's ``by (...)`` or ``without (...)``, between them
-    allowed) outside string literals and comments, so that a matcher ``path=~"/rate(/.*)?"`` or
-    a comment calls nothing.
+    ``(`` (white space, comments, and an aggregation's ``by (...)`` or ``without (...)``, between
+    them allowed) outside string literals and comments, so that a matcher ``path=~"/rate(/.*)?"``
+    or a comment calls nothing.
 
     >>> sorted(called_functions('sum by (api) (rate (x{path=~"/rate(.*)"}[5m])) # irate('))
     ['rate', 'sum']
     """
     return frozenset(
-        m["name"] for m in _TOKEN.finditer(promql) if m["call"] and m["name"] not in _KEYWORDS
+        m["name"]
+        for m in _TOKEN.finditer(promql)
+        if m["call"] and m["name"].lower() not in _KEYWORDS
     )
 
 
