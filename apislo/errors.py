@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,9 @@ if TYPE_CHECKING:
     from apislo.sources.ingest import IngestReport
 
 __all__ = [
+    "PYTHON_ARGUMENTS",
     "ApisloError",
+    "ArgumentNames",
     "ConfigError",
     "DatasetWriteError",
     "FilesRefusedError",
@@ -42,6 +45,50 @@ __all__ = [
 
 class ApisloError(Exception):
     """Root of every error apislo raises on purpose."""
+
+
+@dataclass(frozen=True)
+class ArgumentNames:
+    """How the messages of reading logs (its errors and warnings) name its arguments: as the
+    caller's user passes them, keyword arguments from Python (:data:`PYTHON_ARGUMENTS`), the
+    options of ``apislo ingest`` on the command line.
+
+    Attributes:
+        dataset: the dataset's folder's (``dataset=``; ``--out``).
+        format: the format's (``format=``; ``--format``).
+        format_name: it with a format name to give (``format='NAME'``; ``--format NAME``).
+        log_format: the NGINX template's (``log_format=``; ``--log-format``).
+        tz: the time zone's, naming the zone given (``tz``; ``--tz``).
+        tz_zone: it with a zone to give (``tz='ZONE'``; ``--tz ZONE``).
+        max_reject_rate: the highest fraction of rejects (``max_reject_rate``;
+            ``--max-reject-rate``).
+        log_format_value: the NGINX template's with a template to give
+            (``log_format='<body of the log_format directive>'``; ``--log-format '<body of the
+            log_format directive>'``).
+    """
+
+    dataset: str
+    format: str
+    format_name: str
+    log_format: str
+    tz: str
+    tz_zone: str
+    max_reject_rate: str
+    log_format_value: str
+
+
+#: The keyword arguments of :func:`~apislo.sources.ingest.read_logs` and
+#: :func:`~apislo.sources.ingest.ingest` (``tz`` and ``log_format``: those of ``ParseOptions``).
+PYTHON_ARGUMENTS = ArgumentNames(
+    "dataset=",
+    "format=",
+    "format='NAME'",
+    "log_format=",
+    "tz",
+    "tz='ZONE'",
+    "max_reject_rate",
+    "log_format='<body of the log_format directive>'",
+)
 
 
 class ConfigError(ApisloError, ValueError):
@@ -76,15 +123,21 @@ class InsideDatasetError(ConfigError):
     Attributes:
         path: the path as given (a glob's folder lies in the dataset).
         dataset: the dataset's folder.
+        names: how the message names the dataset's argument (Python's ``dataset=`` by
+            default; until 2026-11-30 the command's ``--out``, from Python too).
     """
 
-    def __init__(self, path: str, dataset: str) -> None:
-        self.path, self.dataset = path, dataset
+    def __init__(self, path: str, dataset: str, names: ArgumentNames = PYTHON_ARGUMENTS) -> None:
+        self.path, self.dataset, self.names = path, dataset, names
         super().__init__(
             f"{path}: lies in the dataset being written ({dataset}, or its quarantine), and a "
             f"dataset's files are never read as logs: move the logs out of {dataset}, or write "
-            "the dataset elsewhere (--out)"
+            f"the dataset elsewhere ({names.dataset})"
         )
+
+    def passing(self, names: ArgumentNames) -> InsideDatasetError:
+        """The same refusal naming the arguments as ``names`` do (the command's options)."""
+        return InsideDatasetError(self.path, self.dataset, names)
 
 
 class FrameTooLargeError(ConfigError):
@@ -114,20 +167,21 @@ class LogFormatNeededError(ConfigError):
     """Format ``nginx-custom`` was named without the NGINX ``log_format`` that wrote the logs.
 
     Attributes:
-        argument: how the caller's user passes the template: ``log_format='...'`` from Python
-            (:func:`~apislo.sources.ingest.read_logs`, ``ParseOptions``), ``--log-format '...'``
-            on the command line.
+        names: how the message names the template's argument: ``log_format='...'`` from Python
+            (:func:`~apislo.sources.ingest.read_logs`, ``ParseOptions``; the default),
+            ``--log-format '...'`` on the command line.
     """
 
-    def __init__(self, argument: str = "log_format='<body of the log_format directive>'") -> None:
-        self.argument = argument
+    def __init__(self, names: ArgumentNames = PYTHON_ARGUMENTS) -> None:
+        self.names = names
         super().__init__(
-            f"format nginx-custom needs the log_format that wrote the file: pass {argument}"
+            "format nginx-custom needs the log_format that wrote the file: pass "
+            + names.log_format_value
         )
 
-    def passing(self, argument: str) -> LogFormatNeededError:
-        """The same refusal naming another way to pass the template (the command's option)."""
-        return LogFormatNeededError(argument)
+    def passing(self, names: ArgumentNames) -> LogFormatNeededError:
+        """The same refusal naming the arguments as ``names`` do (the command's options)."""
+        return LogFormatNeededError(names)
 
 
 class FormatDetectionError(IngestError):
@@ -136,17 +190,25 @@ class FormatDetectionError(IngestError):
     Attributes:
         path: the file that was sniffed.
         scores: format name -> fraction of sample lines it recognised.
+        names: how the message names the arguments that choose a format (Python's by
+            default; until 2026-11-30 the command's options, from Python too).
     """
 
-    def __init__(self, path: str, scores: dict[str, float]) -> None:
-        self.path = path
-        self.scores = scores
+    def __init__(
+        self, path: str, scores: dict[str, float], names: ArgumentNames = PYTHON_ARGUMENTS
+    ) -> None:
+        self.path, self.scores, self.names = path, scores, names
         best = sorted(scores.items(), key=lambda kv: -kv[1])[:3]
         tried = ", ".join(f"{name} {score:.0%}" for name, score in best) or "none"
         super().__init__(
             f"{path}: no log format recognises this file (best matches: {tried}). "
-            "Pass --format NAME, or --log-format with the NGINX log_format line that wrote it."
+            f"Pass {names.format_name}, or {names.log_format} with the NGINX log_format line "
+            "that wrote it."
         )
+
+    def passing(self, names: ArgumentNames) -> FormatDetectionError:
+        """The same error naming the arguments as ``names`` do (the command's options)."""
+        return FormatDetectionError(self.path, self.scores, names)
 
 
 class FilesRefusedError(IngestError):
@@ -185,6 +247,8 @@ class RejectRateError(IngestError):
         records: records read (requests and rejects; more than the lines when lines hold
             batches of records, as Kong's http-log does).
         read_to_end: whether the counts are those of all the lines there were to read.
+        names: how the message names the arguments (Python's by default; until 2026-11-30
+            the command's options, from Python too).
     """
 
     def __init__(
@@ -196,13 +260,14 @@ class RejectRateError(IngestError):
         max_rate: float,
         records: int | None = None,
         read_to_end: bool = True,
+        names: ArgumentNames = PYTHON_ARGUMENTS,
     ) -> None:
         self.path, self.fmt = path, fmt
         self.rejected, self.lines, self.max_rate = rejected, lines, max_rate
         self.records = lines if records is None else records
-        self.read_to_end = read_to_end
+        self.read_to_end, self.names = read_to_end, names
         rate = rejected / max(self.records, 1)
-        limit = f"above --max-reject-rate {max_rate:.1%}"
+        limit = f"above {names.max_reject_rate} {max_rate:.1%}"
         found = (
             f"{rejected:,} of {self.records:,} {self.unit} ({rate:.1%}) are not {fmt} requests, "
             f"{limit}"
@@ -213,8 +278,13 @@ class RejectRateError(IngestError):
         self.found = found
         super().__init__(
             f"{path}: {found}. Nothing from this file was added (its lines are not quarantined"
-            " either); check --format (or --log-format)."
+            f" either); {self.check}."
         )
+
+    @property
+    def check(self) -> str:
+        """What to check: ``check format= (or log_format=)``, as :attr:`names` name them."""
+        return f"check {self.names.format} (or {self.names.log_format})"
 
     def kept_before(self, line: int) -> IngestError:
         """This refusal of the part of a file from ``line`` on (where its ``log_format``
@@ -222,7 +292,7 @@ class RejectRateError(IngestError):
         return IngestError(
             f"{self.path}: from line {line:,}, where its format changed, {self.found}. The lines "
             f"before line {line:,} were stored; nothing from there on was added (nor "
-            "quarantined); check --format (or --log-format)."
+            f"quarantined); {self.check}."
         )
 
     @property

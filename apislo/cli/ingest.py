@@ -12,6 +12,7 @@ import click
 from apislo.cli._common import echo_json, fail_on_apislo_error, progress
 from apislo.errors import (
     ApisloError,
+    ArgumentNames,
     ConfigError,
     DatasetWriteError,
     FilesRefusedError,
@@ -24,6 +25,19 @@ from apislo.sources.ingest import IngestReport, empty_folder_warning, ingest, li
 from apislo.sources.logs import format_names
 from apislo.sources.logs.base import ParseOptions
 from apislo.sources.quarantine import dataset_root, quarantine_path
+from apislo.zones import check_polars_timezone
+
+#: How the run's errors and warnings name its arguments: by this command's options.
+OPTIONS = ArgumentNames(
+    "--out",
+    "--format",
+    "--format NAME",
+    "--log-format",
+    "--tz",
+    "--tz ZONE",
+    "--max-reject-rate",
+    "--log-format '<body of the log_format directive>'",
+)
 
 
 class _Command(click.Command):
@@ -130,12 +144,14 @@ def command(
                 f"--log-format is the template of format nginx-custom; it cannot be read as "
                 f"--format {fmt} (drop one of them)"
             )
-        options = ParseOptions(tz=tz, log_format=log_format)  # (refuses a bad --tz)
+        if tz is not None:  # (as ParseOptions does, naming the option)
+            check_polars_timezone(tz, OPTIONS.tz)
+        options = ParseOptions(tz=tz, log_format=log_format)
         unlisted: dict[str, IngestError] = {}
         try:
             files = list_logs(paths, dataset, unlisted, empty)
         except InsideDatasetError as exc:  # PATHS and --out contradict each other
-            raise click.UsageError(str(exc)) from None
+            raise click.UsageError(str(exc.passing(OPTIONS))) from None
         total = sum(disk_size(p) for p in files)
         with progress(total, "ingest", quiet or as_json) as bar:
             try:
@@ -147,11 +163,12 @@ def command(
                     route_map,
                     max_reject_rate,
                     on_progress=bar.update,
+                    names=OPTIONS,
                 )
             except FilesRefusedError as exc:  # the other files were stored: say what they gave
                 report, refused = exc.report, exc
             except LogFormatNeededError as exc:  # (worded for Python: log_format=...)
-                raise exc.passing("--log-format '<body of the log_format directive>'") from None
+                raise exc.passing(OPTIONS) from None
     _print_report(_with_empty_folders(report, empty), as_json)
     if refused is not None:
         for error in refused.errors.values():

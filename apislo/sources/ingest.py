@@ -48,9 +48,12 @@ import polars as pl
 import pyarrow as pa
 
 from apislo.errors import (
+    PYTHON_ARGUMENTS,
+    ArgumentNames,
     ConfigError,
     DatasetWriteError,
     FilesRefusedError,
+    FormatDetectionError,
     IngestError,
     InsideDatasetError,
     LogFormatNeededError,
@@ -290,6 +293,7 @@ def detect_file(
     min_score: float = MIN_SCORE,
     offset: int = 0,
     hint: str | None = None,
+    names: ArgumentNames = PYTHON_ARGUMENTS,
 ) -> tuple[str, str | None]:
     """A file's format and envelope, from a sample of its first lines (those from ``offset``,
     in bytes, at a line start) where asked to detect.
@@ -302,6 +306,7 @@ def detect_file(
         min_score: the fraction of the sample a detected format must recognise.
         offset: where the sample starts (a resumed file's new lines).
         hint: a format to try first (see :func:`.detect.detect_format`).
+        names: how errors name the arguments (the command's options for ``apislo ingest``).
 
     Returns:
         ``(format name, envelope or None)``.
@@ -317,7 +322,7 @@ def detect_file(
         if not sample and fmt == "auto":
             raise IngestError(
                 f"{path}: no complete line in its first {MAX_SAMPLE_BYTES >> 20} MiB, so its "
-                "format cannot be detected; pass --format NAME to read it anyway"
+                f"format cannot be detected; pass {names.format_name} to read it anyway"
             )
     if envelope is True:
         assert sample is not None
@@ -327,7 +332,10 @@ def detect_file(
             sample = split_lines(inner)
     if fmt == "auto":
         assert sample is not None
-        fmt = detect_format(str(path), sample, options, min_score, hint)
+        try:
+            fmt = detect_format(str(path), sample, options, min_score, hint)
+        except FormatDetectionError as exc:
+            raise exc.passing(names) from None
     return fmt, envelope or None
 
 
@@ -424,12 +432,15 @@ def read_logs(
     return frame
 
 
-def _zone_warning(path: Path, fmt_name: str, options: ParseOptions) -> str | None:
+def _zone_warning(
+    path: Path, fmt_name: str, options: ParseOptions, names: ArgumentNames = PYTHON_ARGUMENTS
+) -> str | None:
     """The warning for ``path``, read in format ``fmt_name``, when its times carry no zone
-    (HAProxy's) and ``options`` give none: they are read as UTC. ``None`` otherwise."""
+    (HAProxy's) and ``options`` give none: they are read as UTC (what to pass instead named as
+    ``names`` say). ``None`` otherwise."""
     if options.tz is not None or not get_format(fmt_name, options).zoneless:
         return None
-    return f"{path}: {fmt_name} timestamps carry no time zone; read as UTC (pass --tz ZONE)"
+    return f"{path}: {fmt_name} timestamps carry no time zone; read as UTC (pass {names.tz_zone})"
 
 
 def empty_folder_warning(folder: str) -> str:
@@ -516,6 +527,8 @@ def ingest(
     max_reject_rate: float = 0.5,
     on_progress: Callable[[int], None] | None = None,
     chunk_bytes: int = 32 << 20,
+    *,
+    names: ArgumentNames = PYTHON_ARGUMENTS,
 ) -> IngestReport:
     """Append access logs to a Parquet dataset partitioned by day.
 
@@ -537,6 +550,10 @@ def ingest(
             sizes (:func:`~apislo.sources.files.disk_size` of :func:`list_logs`'s files).
         chunk_bytes: the largest chunk, in bytes; one per CPU is parsed at a time, so memory
             stays flat whatever the file size.
+        names: how the errors and warnings name these arguments: as Python's keyword
+            arguments (``format=``, ``max_reject_rate``, ``ParseOptions``' ``tz`` and
+            ``log_format``) by default, as its options for ``apislo ingest`` (until 2026-11-30
+            the options from Python too).
 
     Returns:
         What was read, stored and rejected.
@@ -579,11 +596,11 @@ def ingest(
         shutil.rmtree(root / _STAGING, ignore_errors=True)  # what else it left
         run = _Run(
             root, options, routes, max_reject_rate, progress, chunk_bytes,
-            _load_state(root), report,
+            _load_state(root), report, names,
         )  # fmt: skip
         min_score = min(MIN_SCORE, round(1 - max_reject_rate, 9))  # (1 - 0.57 is 0.43...05)
         gz_known = _gz_index(run.state)
-        ahead = _DetectAhead(pool, files, run.state, gz_known, format, options, min_score)
+        ahead = _DetectAhead(pool, files, run.state, gz_known, format, options, min_score, names)
         seen = Seen()  # (the files of the entries compared with, looked at once)
         for index, path in enumerate(progress.through(files)):
             try:
@@ -611,7 +628,10 @@ def ingest(
                 if known is None:
                     fmt_name, env = ahead.result(index, head.start)
                 else:  # the format named now wins over the one remembered (the log's changed)
-                    fmt_name, env = named or _remembered(path, known, options), known.envelope
+                    fmt_name, env = (
+                        named or _remembered(path, known, options, run.names),
+                        known.envelope,
+                    )
                 ahead.start(index + 1)  # while this file is parsed
                 if known is not None and named is None:
                     run.add_redetecting(path, head, known, fmt_name, env, min_score)
@@ -653,6 +673,8 @@ class _Run:
     chunk_bytes: int
     state: list[FileState]
     report: IngestReport
+    #: how the run's errors and warnings name its arguments
+    names: ArgumentNames
     run_id: str = field(
         default_factory=lambda: time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     )
@@ -700,7 +722,7 @@ class _Run:
             sink=partial(_write_partitions, staging, f"{self.run_id}-{segment}"),
             end_offset=end_offset,
         )
-        if (warning := _zone_warning(path, fmt_name, self.options)) is not None:
+        if (warning := _zone_warning(path, fmt_name, self.options, self.names)) is not None:
             report.warnings.append(warning)
         spool = RejectSpool(staging / "rejects.jsonl")
         try:
@@ -712,6 +734,7 @@ class _Run:
                 self.max_reject_rate if max_reject_rate is None else max_reject_rate,
                 self.progress.reach,
                 spool,
+                self.names,
             )
             count, open_line = _read_to(known, lines, tail)
             entry = FileState(
@@ -980,6 +1003,7 @@ def _take_chunks(
     max_reject_rate: float,
     reach: Callable[[int], None],
     spool: RejectSpool,
+    names: ArgumentNames,
 ) -> tuple[int, int, int, bytes]:
     """Go through a file's parsed chunks (their events are written by the parsing threads),
     telling ``reach`` how far through the file on disk each took reading, and spooling each
@@ -995,6 +1019,7 @@ def _take_chunks(
 
     Args:
         start: where reading started: bytes (decompressed) and lines before it.
+        names: how a refusal names the arguments.
 
     Returns:
         ``(lines, requests, offset reached, tail)``: lines read and requests stored from
@@ -1029,8 +1054,9 @@ def _take_chunks(
                     EARLY_CHECK_LINES,
                     max_reject_rate,
                     read_to_end=False,
+                    names=names,
                 )
-    _check_reject_rate(path, fmt, lines, requests, spool.rejected, max_reject_rate)
+    _check_reject_rate(path, fmt, lines, requests, spool.rejected, max_reject_rate, names)
     return lines, requests, offset, tail
 
 
@@ -1048,9 +1074,10 @@ class _DetectAhead:
         fmt: str,
         options: ParseOptions,
         min_score: float,
+        names: ArgumentNames,
     ) -> None:
         self.pool, self.files, self.state, self.gz_known = pool, files, state, gz_known
-        self.fmt, self.options, self.min_score = fmt, options, min_score
+        self.fmt, self.options, self.min_score, self.names = fmt, options, min_score, names
         self._ahead: dict[int, Future[tuple[str, str | None]]] = {}
         self.hint: str | None = None  #: the format the last file detected was in
 
@@ -1082,16 +1109,26 @@ class _DetectAhead:
             min_score=self.min_score,
             offset=start,
             hint=hint,
+            names=self.names,
         )
 
 
 def _check_reject_rate(
-    path: Path, fmt: str, lines: int, requests: int, rejected: int, max_rate: float
+    path: Path,
+    fmt: str,
+    lines: int,
+    requests: int,
+    rejected: int,
+    max_rate: float,
+    names: ArgumentNames,
 ) -> None:
     """Refuse the file when more than ``max_rate`` of its records (requests stored and rejects:
-    a line of a batched format such as Kong's http-log holds several) were rejected."""
+    a line of a batched format such as Kong's http-log holds several) were rejected (the
+    refusal naming the arguments as ``names`` do)."""
     if rejected > round(max_rate * (requests + rejected), 9):  # (0.29 * 100 is 28.99...)
-        raise RejectRateError(str(path), fmt, rejected, lines, max_rate, requests + rejected)
+        raise RejectRateError(
+            str(path), fmt, rejected, lines, max_rate, requests + rejected, names=names
+        )
 
 
 def load(
@@ -1168,19 +1205,20 @@ def _read_to(known: FileState | None, lines: int, tail: bytes) -> tuple[int, boo
     return (known.lines_before if known else 0) + lines, not tail.endswith(b"\n")
 
 
-def _remembered(path: Path, known: FileState, options: ParseOptions) -> str:
+def _remembered(path: Path, known: FileState, options: ParseOptions, names: ArgumentNames) -> str:
     """The format ``known`` remembers for ``path``, to read its new lines in when none is named.
 
     Raises:
         IngestError: the run's options cannot build it: ``nginx-custom`` without a
-            ``--log-format``, which the state does not keep (until 2026-11-30 that stopped the
-            whole run, no file stored, the error naming none).
+            ``log_format``, which the state does not keep (until 2026-11-30 that stopped the
+            whole run, no file stored, the error naming none); the argument to pass named as
+            ``names`` say.
     """
     try:
         get_format(known.format, options)
     except ConfigError as exc:
-        if isinstance(exc, LogFormatNeededError):  # (a run of the command or from Python)
-            exc = exc.passing("it again (--log-format, or log_format= from Python)")
+        if isinstance(exc, LogFormatNeededError):
+            exc = exc.passing(names)
         raise IngestError(
             f"{path}: its new lines are of format {known.format}, as it was read before: {exc} "
             "(the dataset does not keep it)"

@@ -150,8 +150,8 @@ def test_wrong_format_adds_nothing(tmp_path: Path) -> None:
     assert isinstance(error, RejectRateError)
     assert (error.rejected, error.lines) == (3, 4)
     assert str(error).endswith(
-        "Nothing from this file was added (its lines are not quarantined either); check --format "
-        "(or --log-format)."
+        "Nothing from this file was added (its lines are not quarantined either); check format= "
+        "(or log_format=)."
     )
     assert not list(dataset.glob("day=*"))
     assert not quarantine_path(dataset).exists()
@@ -827,12 +827,13 @@ def test_cli_refuses_a_bad_tz_even_when_the_lines_carry_their_offset(
 def test_python_refuses_a_bad_tz_as_the_cli_does(tmp_path: Path, tz: str) -> None:
     """``read_logs(..., tz="")`` read zone-less times as UTC without a word, and a bad zone
     passed unnoticed in logs whose lines carry their offset, from ``read_logs`` and ``ingest``
-    alike, until 2026-11-30: now both refuse it with the CLI's message, creating nothing.
+    alike, until 2026-11-30: now both refuse it as the CLI does, creating nothing, the message
+    naming ``tz`` (until 2026-11-30 the CLI's ``--tz``).
     ``localtime`` is a file of the system's zone database, no zone name: polars cannot use it
     (``test_haproxy.py`` has the traceback it gave where a zone is needed)."""
     log = _write(tmp_path / "access.log", GOOD)  # NGINX combined: "+0100" on each line
     dataset = tmp_path / "events"
-    message = f"--tz {tz!r}: unknown time zone; pass an IANA name such as Europe/Paris or UTC"
+    message = f"tz {tz!r}: unknown time zone; pass an IANA name such as Europe/Paris or UTC"
     with pytest.raises(ConfigError) as caught:
         apislo.read_logs(log, tz=tz)
     assert str(caught.value) == message
@@ -943,7 +944,7 @@ def test_a_first_line_over_the_largest_sample_says_so(tmp_path: Path) -> None:
         ingest([log], tmp_path / "events")
     assert str(caught.value.errors[str(log)]) == (
         f"{log}: no complete line in its first 1 MiB, so its format cannot be detected; "
-        "pass --format NAME to read it anyway"
+        "pass format='NAME' to read it anyway"
     )
 
 
@@ -994,8 +995,8 @@ def test_a_log_read_with_a_log_format_is_refused_alone_when_it_grows_and_none_is
     assert (report.files, report.records, list(report.refused)) == (1, 3, [str(api)])
     assert report.refused[str(api)] == (
         f"{api}: its new lines are of format nginx-custom, as it was read before: format "
-        "nginx-custom needs the log_format that wrote the file: pass it again (--log-format, "
-        "or log_format= from Python) (the dataset does not keep it)"
+        "nginx-custom needs the log_format that wrote the file: pass log_format='<body of the "
+        "log_format directive>' (the dataset does not keep it)"
     )
     assert ingest([api, other], dataset, options=template).records == 1
     assert len(apislo.load(dataset)) == 7

@@ -141,7 +141,7 @@ def test_a_gz_read_up_to_its_change_is_read_on_when_its_rest_was_refused(
         ingest([rotated], dataset)
     assert str(caught.value.errors[str(rotated)]).startswith(
         f"{rotated}: from line 61, where its format changed, 250 of 440 lines (56.8%) are not "
-        "nginx-timed requests, above --max-reject-rate 50.0%. The lines before line 61 were stored"
+        "nginx-timed requests, above max_reject_rate 50.0%. The lines before line 61 were stored"
     )
     assert stored_orders(dataset) == list(range(60))
     report = ingest([rotated], dataset, max_reject_rate=0.6)

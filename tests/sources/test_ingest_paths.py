@@ -413,7 +413,7 @@ def test_the_python_api_refuses_logs_inside_the_dataset_or_its_quarantine(tmp_pa
         assert str(caught.value) == (
             f"{named}: lies in the dataset being written ({dataset}, or its quarantine), and a "
             f"dataset's files are never read as logs: move the logs out of {dataset}, or write "
-            "the dataset elsewhere (--out)"
+            "the dataset elsewhere (dataset=)"
         )
     # a folder that holds the dataset is read without the dataset's files (nor its quarantine)
     again = ingest([tmp_path], dataset, "nginx-combined")

@@ -78,7 +78,7 @@ def test_a_refused_file_is_named_with_the_counts_of_all_its_lines(tmp_path: Path
     assert (error.rejected, error.lines, error.records) == (3600, 6000, 6000)
     assert str(error).startswith(
         f"{log}: 3,600 of 6,000 lines (60.0%) are not nginx-combined requests, above "
-        "--max-reject-rate 50.0%. Nothing from this file was added"
+        "max_reject_rate 50.0%. Nothing from this file was added"
     )
     assert not list(dataset.glob("day=*")) and not quarantine_path(dataset).exists()
 
@@ -115,8 +115,8 @@ def test_a_file_with_no_request_in_its_first_2000_lines_is_read_no_further(
     error = caught.value.errors[str(log)]
     assert str(error) == (
         f"{log}: none of the first 2,000 lines read is a nginx-combined request (100.0%, above "
-        "--max-reject-rate 50.0%), so it was read no further. Nothing from this file was added "
-        "(its lines are not quarantined either); check --format (or --log-format)."
+        "max_reject_rate 50.0%), so it was read no further. Nothing from this file was added "
+        "(its lines are not quarantined either); check format= (or log_format=)."
     )
     assert isinstance(error, RejectRateError)
     assert (error.rejected, error.lines, error.read_to_end) == (2000, 2000, False)

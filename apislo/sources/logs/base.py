@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 import polars as pl
 
+from apislo.errors import PYTHON_ARGUMENTS
 from apislo.zones import check_polars_timezone
 
 __all__ = [
@@ -89,8 +90,9 @@ class ParseOptions:
         year: year for timestamps written without one (syslog); ``None`` = the current year.
 
     Raises:
-        ConfigError: ``tz`` is no IANA zone, an empty one included, with the message of
-            ``apislo ingest --tz`` (until 2026-11-30 ``read_logs(..., tz="")`` and
+        ConfigError: ``tz`` is no IANA zone, an empty one included, the message naming
+            ``tz`` (``apislo ingest`` checks its ``--tz`` first, naming that; until 2026-11-30
+            ``--tz`` was named from Python too; and until then ``read_logs(..., tz="")`` and
             ``ingest(..., options=ParseOptions(tz=""))`` read zone-less times as UTC without a
             word, and a bad zone went unnoticed in a log whose times carry their offset), or
             one polars does not know (``localtime``, ``posix/Europe/Paris``: files of the
@@ -104,7 +106,7 @@ class ParseOptions:
 
     def __post_init__(self) -> None:
         if self.tz is not None:
-            check_polars_timezone(self.tz, "--tz")
+            check_polars_timezone(self.tz, PYTHON_ARGUMENTS.tz)
 
 
 @dataclass

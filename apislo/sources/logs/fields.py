@@ -207,7 +207,7 @@ def local_to_utc(naive: pl.Expr, tz: str | None) -> pl.Expr:
     instant; times that do not exist (clocks going forward) become null (``bad_timestamp``).
     """
     zone = tz or "UTC"
-    check_polars_timezone(zone, "--tz")
+    check_polars_timezone(zone, "tz")
     return (
         naive.dt.cast_time_unit("us")
         .dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null")

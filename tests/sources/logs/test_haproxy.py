@@ -117,25 +117,26 @@ def test_unknown_zone_is_a_config_error():
     with pytest.raises(ConfigError) as caught:
         parse(IPV6_LOGASAP, tz="Mars/Olympus")
     assert str(caught.value) == (
-        "--tz 'Mars/Olympus': unknown time zone; pass an IANA name such as Europe/Paris or UTC"
+        "tz 'Mars/Olympus': unknown time zone; pass an IANA name such as Europe/Paris or UTC"
     )
 
 
 def test_read_logs_refuses_an_empty_zone_and_warns_without_one(tmp_path: Path):
     """HAProxy's dates carry no zone: ``read_logs(..., tz="")`` read them as UTC without a
     word until 2026-11-30; it is refused as ``apislo ingest --tz ''`` is. No zone at all reads
-    them as UTC with the warning ``apislo ingest`` gives (``read_logs`` gave none)."""
+    them as UTC with the warning ``apislo ingest`` gives (``read_logs`` gave none), naming
+    ``tz=`` as Python passes it (until 2026-11-30 the command's ``--tz``)."""
     log = tmp_path / "haproxy.log"
     log.write_text(IPV6_LOGASAP + "\n")
     with pytest.raises(ConfigError) as caught:
         apislo.read_logs(log, format="haproxy-http", tz="")
     assert str(caught.value) == (
-        "--tz '': unknown time zone; pass an IANA name such as Europe/Paris or UTC"
+        "tz '': unknown time zone; pass an IANA name such as Europe/Paris or UTC"
     )
     with pytest.warns(UserWarning) as warned:
         events = apislo.read_logs(log, format="haproxy-http")
     assert [str(w.message) for w in warned] == [
-        f"{log}: haproxy-http timestamps carry no time zone; read as UTC (pass --tz ZONE)"
+        f"{log}: haproxy-http timestamps carry no time zone; read as UTC (pass tz='ZONE')"
     ]
     assert events["ts"].tolist() == [pd.Timestamp("2009-02-06 12:14:14.655", tz="UTC")]
     with warnings.catch_warnings():
@@ -157,7 +158,7 @@ def test_a_zone_file_polars_cannot_use_is_refused(tmp_path: Path, tz: str) -> No
     with pytest.raises(ConfigError) as caught:
         apislo.read_logs(log, format="haproxy-http", tz=tz)
     assert str(caught.value) == (
-        f"--tz {tz!r}: unknown time zone; pass an IANA name such as Europe/Paris or UTC"
+        f"tz {tz!r}: unknown time zone; pass an IANA name such as Europe/Paris or UTC"
     )
 
 
