@@ -176,9 +176,9 @@ def _warn_fixed_ranges(slo: SLO, role: str, query: str, step: pd.Timedelta) -> N
     minute of each 5 (a range longer than the step counts events more than once), and a rate
     over a range other than the step only estimates the step's. A range equal to the step is
     what ``[{{.window}}]`` becomes, and exact. Until 2026-11-30 such counts were silent."""
-    off = [
+    off = [  # (each range once: until 2026-11-30 "[1m], [1m]" when two selectors had it)
         r
-        for r in range_texts(query)
+        for r in dict.fromkeys(range_texts(query))
         if not _WINDOW_PLACEHOLDER.fullmatch(r) and not _is_duration(r, step)
     ]
     if not off:

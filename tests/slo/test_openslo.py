@@ -375,8 +375,13 @@ def _week_from(start: str, zone: str = "") -> str:
         ("2026-01-07T00:00:00+02:00", "Europe/Helsinki", HELSINKI_WEEK),
         ('"2026-01-07 00:00:00+02:00"', "Europe/Helsinki", HELSINKI_WEEK),
         ("2026-01-07T00:00:00Z", "", ("2026-01-07T00:00Z", "2026-01-14T00:00Z")),
+        # Havana's clocks go back from 01:00 to 00:00 on Sunday 2026-11-01, so its midnight is
+        # -04:00, then -05:00: the second was refused until 2026-11-30. Weeks start on Sundays
+        # at midnight, -05:00 in January: 2026-01-04 05:00 UTC
+        ("2026-11-01T00:00:00-05:00", "America/Havana", ("2026-01-04T05:00Z", "2026-01-11T05:00Z")),
+        ("2026-11-01T00:00:00-04:00", "America/Havana", ("2026-01-04T05:00Z", "2026-01-11T05:00Z")),
     ],
-    ids=["yaml-timestamp", "text", "utc"],
+    ids=["yaml-timestamp", "text", "utc", "havana-second-midnight", "havana-first-midnight"],
 )
 def test_a_start_time_offset_of_the_time_zone_is_accepted(
     tmp_path: Path, start: str, zone: str, bounds: tuple[str, str]
@@ -412,8 +417,32 @@ def test_a_start_time_offset_of_the_time_zone_is_accepted(
             "(+00:00 then)",
             "",
         ),
+        # until 2026-11-30 "Etc/GMT+0 is a fixed +00:00"
+        (
+            '"2026-01-07T00:00:00Z"',
+            "Europe/Helsinki",
+            "2026-01-07T00:00:00Z: its UTC offset +00:00 is not that of timeZone Europe/Helsinki "
+            "(+02:00 then)",
+            "; UTC is a fixed +00:00",
+        ),
+        # no Etc/GMT-15 exists (Etc/GMT-14 is the last): until 2026-11-30 it was named
+        (
+            "2026-01-07T00:00:00+15:00",
+            "",
+            "2026-01-07 00:00:00+15:00: its UTC offset +15:00 is not that of timeZone UTC "
+            "(+00:00 then)",
+            "",
+        ),
+        # both offsets of a midnight the clocks give twice (until 2026-11-30 the first only)
+        (
+            "2026-11-01T00:00:00-06:00",
+            "America/Havana",
+            "2026-11-01 00:00:00-06:00: its UTC offset -06:00 is not that of timeZone "
+            "America/Havana (-04:00 or -05:00 then)",
+            "; Etc/GMT+6 is a fixed -06:00",
+        ),
     ],
-    ids=["no-zone", "summer-time", "half-hour"],
+    ids=["no-zone", "summer-time", "half-hour", "utc", "beyond-14-hours", "havana"],
 )
 def test_a_start_time_offset_other_than_the_time_zone_s_is_refused(
     tmp_path: Path, start: str, zone: str, problem: str, fixed: str

@@ -54,12 +54,16 @@ def _message(field: str, role: str, ranges: str) -> str:
             {"bad": "sum(rate(e[{{.window}}]))", "total": "sum(rate(a[1m])) + sum(rate(b[2h]))"},
             _message("sli.total_query", "total", "[1m], [2h]"),
         ),
+        (  # a range written twice is named once (twice until 2026-11-30)
+            {"good": "sum(increase(a[1m])) + sum(increase(b[1m]))"},
+            _message("sli.good_query", "good", "[1m]"),
+        ),
         (  # a subquery's range, not its resolution
             {"good": "sum(max_over_time(ok[1h:5m]))"},
             _message("sli.good_query", "good", "[1h]"),
         ),
     ],
-    ids=["good-increase", "bad-rate", "total-two-ranges", "subquery"],
+    ids=["good-increase", "bad-rate", "total-two-ranges", "one-range-twice", "subquery"],
 )
 def test_a_fixed_range_other_than_the_step_warns(queries: dict[str, str], message: str) -> None:
     with pytest.warns(SpecWarning) as caught:

@@ -583,20 +583,34 @@ def _start_time(calendar: Node, timezone: str) -> datetime | None:
 
 
 def _check_offset(calendar: Node, raw: Any, start: datetime, timezone: str) -> None:
-    """Refuse a ``startTime`` whose UTC offset is not ``timezone``'s at its local time."""
+    """Refuse a ``startTime`` whose UTC offset is none ``timezone`` gives its local time: either
+    of the two a time the clocks give twice has (00:30 on 2026-11-01 in Havana is -04:00, then
+    -05:00; until 2026-11-30 the second was refused)."""
     offset = start.utcoffset()
-    zone_offset = ZoneInfo(timezone).utcoffset(start.replace(tzinfo=None))
-    if offset is None or offset == zone_offset:
+    local, zone = start.replace(tzinfo=None), ZoneInfo(timezone)
+    zone_offsets = list(dict.fromkeys(zone.utcoffset(local.replace(fold=f)) for f in (0, 1)))
+    if offset is None or offset in zone_offsets:
         return
-    hours = offset / timedelta(hours=1)
-    fixed = f"; Etc/GMT{-int(hours):+d} is a fixed {_utc(offset)}" if hours.is_integer() else ""
+    fixed = _fixed_zone(offset)
     raise calendar.error(
         "startTime",
         f"{raw}: its UTC offset {_utc(offset)} is not that of timeZone {timezone} "
-        f"({_utc(zone_offset)} then): OpenSLO's startTime is a local time in timeZone, whose "
-        "midnights start the periods",
+        f"({' or '.join(map(_utc, zone_offsets))} then): OpenSLO's startTime is a local time in "
+        "timeZone, whose midnights start the periods",
         f"a startTime without an offset, and the time zone meant as timeZone (an IANA name{fixed})",
     )
+
+
+def _fixed_zone(offset: timedelta) -> str:
+    """``; Etc/GMT-2 is a fixed +02:00``: the IANA zone of a fixed UTC ``offset`` of whole
+    hours (POSIX signs; ``UTC`` for none, until 2026-11-30 ``Etc/GMT+0``), or ``""`` when there
+    is none (a half hour; an offset beyond +14:00 or -12:00, whose ``Etc/GMT-15`` was named
+    until 2026-11-30)."""
+    hours = offset / timedelta(hours=1)
+    if not hours.is_integer() or not -12 <= hours <= 14:
+        return ""
+    name = "UTC" if hours == 0 else f"Etc/GMT{-int(hours):+d}"
+    return f"; {name} is a fixed {_utc(offset)}"
 
 
 def _utc(offset: timedelta | None) -> str:
