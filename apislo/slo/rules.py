@@ -62,7 +62,7 @@ from apislo.slo.policy import (
 )
 from apislo.slo.spec import SLO, Objective
 from apislo.sources.prometheus.profiles import Profile, load_profile
-from apislo.sources.prometheus.promql import label_name, matchers, selector
+from apislo.sources.prometheus.promql import label_name, matchers, selector, strip_comments
 from apislo.text import SURROGATE_INSTEAD, lone_surrogate, printable
 
 __all__ = [
@@ -173,8 +173,10 @@ def _bad_total(slo: SLO, objective: Objective, window: str) -> tuple[str, str]:
     """PromQL for bad and total events over ``window`` (a Prometheus duration)."""
     sli = slo.sli
     if sli.kind == "ratio":
-        total = sli.total_query
-        numerator = sli.bad_query or sli.good_query
+        # (without comments: in a rule's one-line "(...)" a comment would take the ")" along,
+        # and a {{.window}} in one is no placeholder; until 2026-11-30 both went through)
+        total = strip_comments(sli.total_query or "")
+        numerator = strip_comments(sli.bad_query or sli.good_query or "")
         if not total or not numerator:
             raise SpecError(
                 slo.origin,

@@ -877,3 +877,36 @@ def test_a_ratio_query_without_the_window_placeholder_is_named(
     assert info.value.problem == (
         f"query {_FIXED!r} has no {{{{.window}}}} placeholder for the window"
     )
+
+
+@needs_promtool
+def test_a_ratio_query_ending_in_a_comment_makes_valid_rules(tmp_path: Path) -> None:
+    """A comment after a ratio query took the rule's closing parenthesis along, as the query is
+    put in ``(...)`` on one line: promtool refused the file (until 2026-11-30)."""
+    sli = SLI(
+        kind="ratio",
+        bad_query="sum(rate(err_total[{{.window}}]))  # errors only",
+        total_query="sum(rate(req_total[{{.window}}])) # every request",
+    )
+    path = tmp_path / "rules.yaml"
+    path.write_text(rules.rules_yaml([_slo(sli=sli)]))
+    result = _promtool("check", "rules", path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = path.read_text()
+    assert "errors only" not in text and "every request" not in text
+    assert "(sum(rate(err_total[5m]))  )" in text  # (the 5m window's ratio, the comment gone)
+
+
+def test_a_window_placeholder_in_a_comment_is_no_placeholder() -> None:
+    # until 2026-11-30 it passed the check, and the fixed [5m] stood at every window
+    sli = SLI(
+        kind="ratio",
+        bad_query="sum(rate(err_total[5m])) # not [{{.window}}]",
+        total_query=_WINDOWED,
+    )
+    with pytest.raises(SpecError) as info:
+        rules.rules_yaml([_slo(sli=sli)])
+    assert (info.value.field, info.value.problem) == (
+        "sli.bad_query",
+        "query 'sum(rate(err_total[5m])) ' has no {{.window}} placeholder for the window",
+    )

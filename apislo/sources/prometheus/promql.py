@@ -24,11 +24,16 @@ __all__ = [
     "matchers",
     "range_texts",
     "selector",
+    "strip_comments",
 ]
 
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")  # (\Z: $ allows a final \n)
 _METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
 _OPERATORS = ("=", "!=", "=~", "!~")
+#: PromQL's string literals: double-, single- or back-quoted.
+_LITERAL = r'"(?:[^"\\]|\\.)*"' r"|'(?:[^'\\]|\\.)*'" r"|`[^`]*`"
+#: A string literal or a comment (``#`` to the line's end, outside a literal).
+_LITERAL_OR_COMMENT = re.compile(rf"{_LITERAL}|#[^\n]*")
 #: What PromQL allows between two tokens: white space and comments (until 2026-11-30 only white
 #: space here, so ``rate # per second`` and its ``(`` on the next line was no call). Possessive:
 #: a run of comments holding ``#`` is not split again when no ``(`` follows.
@@ -40,9 +45,7 @@ _GAP = r"(?:\s|#[^\n]*+)*+"
 #: aggregation's ``by (...)`` or ``without (...)``, in any case as PromQL's keywords) that makes
 #: one a call.
 _TOKEN = re.compile(
-    r'"(?:[^"\\]|\\.)*"'
-    r"|'(?:[^'\\]|\\.)*'"
-    r"|`[^`]*`|#[^\n]*"
+    rf"{_LITERAL}|#[^\n]*"
     r"|\[(?P<range>[^\]:]*)(?::[^\]]*)?\]"
     r"|[0-9.][0-9a-zA-Z_.]*"
     r"|(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)"
@@ -126,6 +129,17 @@ def called_functions(promql: str) -> frozenset[str]:
         for m in _TOKEN.finditer(promql)
         if m["call"] and m["name"].lower() not in _KEYWORDS
     )
+
+
+def strip_comments(promql: str) -> str:
+    """``promql`` without its comments (``#`` to the line's end, outside string literals): a
+    query put inside other PromQL on one line, as a rule's ``(...)``, would lose what follows
+    it to a comment of its own.
+
+    >>> strip_comments('sum(x{path="/a#b"}) # errors only')
+    'sum(x{path="/a#b"}) '
+    """
+    return _LITERAL_OR_COMMENT.sub(lambda m: "" if m[0].startswith("#") else m[0], promql)
 
 
 def range_texts(promql: str) -> tuple[str, ...]:
