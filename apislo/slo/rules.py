@@ -60,7 +60,7 @@ from apislo.slo.policy import (
     policy_for,
     prom_duration,
 )
-from apislo.slo.spec import SLO, Objective
+from apislo.slo.spec import SLO, WINDOW_PLACEHOLDER, Objective
 from apislo.sources.prometheus.profiles import Profile, load_profile
 from apislo.sources.prometheus.promql import label_name, matchers, selector, strip_comments
 from apislo.text import SURROGATE_INSTEAD, lone_surrogate, printable
@@ -94,7 +94,6 @@ FORMATS: tuple[str, ...] = ("prometheus", "prometheus-operator")
 #: Recording-rule name prefix of the error ratios (``apislo:slo_error_ratio:rate5m``).
 RATIO_RECORD = "apislo:slo_error_ratio:rate"
 _WINDOW_TOKEN = "__APISLO_WINDOW__"
-_SLOTH_WINDOW = re.compile(r"\{\{\s*\.window\s*\}\}")
 _STATUS_REGEX = {"3xx": "3..", "4xx": "4..", "5xx": "5.."}
 _SAMPLE_CODE = {"3xx": "302", "4xx": "400", "5xx": "500"}
 T = TypeVar("T")
@@ -186,15 +185,15 @@ def _bad_total(slo: SLO, objective: Objective, window: str) -> tuple[str, str]:
             )
         numerator_field = "bad_query" if sli.bad_query else "good_query"
         for name, query in (("total_query", total), (numerator_field, numerator)):
-            if not _SLOTH_WINDOW.search(query):
+            if not WINDOW_PLACEHOLDER.search(query):
                 raise SpecError(
                     slo.origin,
                     f"sli.{name}",  # (until 2026-11-30 always sli.total_query)
                     f"query {query!r} has no {{{{.window}}}} placeholder for the window",
                     "e.g. sum(rate(http_requests_total[{{.window}}]))",
                 )
-        total_q = _SLOTH_WINDOW.sub(window, total)
-        numerator_q = _SLOTH_WINDOW.sub(window, numerator)
+        total_q = WINDOW_PLACEHOLDER.sub(window, total)
+        numerator_q = WINDOW_PLACEHOLDER.sub(window, numerator)
         if sli.bad_query:
             return f"({numerator_q})", f"({total_q})"
         return f"(({total_q}) - ({numerator_q}))", f"({total_q})"

@@ -24,7 +24,6 @@ with exactly the columns that SLO needs:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,12 +36,11 @@ from apislo.model import LONGER_STEP, bucket_column, utc_index
 from apislo.slo.formats._fields import warn
 from apislo.slo.maths import strict_column
 from apislo.slo.policy import parse_duration, prom_duration
-from apislo.slo.spec import SLO
+from apislo.slo.spec import SLO, WINDOW_PLACEHOLDER
 from apislo.sources.prometheus.promql import called_functions, range_texts
 
 __all__ = ["Source", "resolve_source", "slo_keys", "slo_strict_thresholds", "slo_thresholds"]
 
-_WINDOW_PLACEHOLDER = re.compile(r"\{\{\s*\.window\s*\}\}")
 #: PromQL functions whose result is per second.
 _RATES = frozenset({"rate", "irate"})
 
@@ -151,7 +149,7 @@ class Source:
             if not query:
                 continue
             _warn_fixed_ranges(slo, column, query, step)
-            promql = _WINDOW_PLACEHOLDER.sub(window, query)
+            promql = WINDOW_PLACEHOLDER.sub(window, query)
             got = self.data.query_range(promql, start + step, end, step_s)
             per_second = _per_second(promql)
             values = got["value"].to_numpy(dtype=np.float64, na_value=0.0)
@@ -179,7 +177,7 @@ def _warn_fixed_ranges(slo: SLO, role: str, query: str, step: pd.Timedelta) -> N
     off = [  # (each range once: until 2026-11-30 "[1m], [1m]" when two selectors had it)
         r
         for r in dict.fromkeys(range_texts(query))
-        if not _WINDOW_PLACEHOLDER.fullmatch(r) and not _is_duration(r, step)
+        if not WINDOW_PLACEHOLDER.fullmatch(r) and not _is_duration(r, step)
     ]
     if not off:
         return

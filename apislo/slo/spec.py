@@ -20,6 +20,7 @@ datetime.timedelta(days=30)
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from numbers import Real
@@ -36,6 +37,7 @@ __all__ = [
     "SLO",
     "STATUS_CLASSES",
     "TARGET_RULE",
+    "WINDOW_PLACEHOLDER",
     "Alerting",
     "BudgetingMethod",
     "CalendarUnit",
@@ -56,6 +58,9 @@ ThresholdOp = Literal["lte", "lt"]
 SLI_KINDS: tuple[str, ...] = ("availability", "latency", "availability_and_latency", "ratio")
 BUDGETING_METHODS: tuple[str, ...] = ("Occurrences", "Timeslices", "RatioTimeslices")
 CALENDAR_UNITS: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
+#: Sloth's ``{{.window}}`` in a ratio SLI's PromQL (spaces inside allowed, as Go's templates do):
+#: the range apislo sets to the step it evaluates at, or to an alert's window in its rules.
+WINDOW_PLACEHOLDER = re.compile(r"\{\{\s*\.window\s*\}\}")
 #: Status classes an availability SLI may count as bad (traffic-frame columns ``status_<class>``).
 STATUS_CLASSES: tuple[str, ...] = ("3xx", "4xx", "5xx")
 #: The longest duration a spec may give (SLO window or calendar period, slice, alert window):

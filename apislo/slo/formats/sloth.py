@@ -26,7 +26,15 @@ from typing import Any
 from apislo.slo.formats._fields import NAME_RULE, Node, warn
 from apislo.slo.formats.apislo_yaml import DEFAULT_PERIOD
 from apislo.slo.policy import Tier, workbook_policy
-from apislo.slo.spec import SLI, SLO, Alerting, Objective, SourceHints, TimeWindow
+from apislo.slo.spec import (
+    SLI,
+    SLO,
+    WINDOW_PLACEHOLDER,
+    Alerting,
+    Objective,
+    SourceHints,
+    TimeWindow,
+)
 
 __all__ = ["VERSION", "parse"]
 
@@ -34,7 +42,6 @@ VERSION = "prometheus/v1"
 #: Sloth's rule for service and SLO names (``NameRegexp``, ``pkg/common/conventions``).
 SLOTH_NAME = re.compile(r"[A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]\Z")  # (Go's $ is \Z)
 #: Sloth's window placeholder, as its Go templates accept it (``{{.window}}``, ``{{ .window }}``).
-_WINDOW = re.compile(r"\{\{\s*\.window\s*\}\}")
 
 
 def parse(doc: Mapping[str, Any], path: str) -> list[SLO]:
@@ -163,7 +170,7 @@ def _sli(node: Node) -> SLI:
 
 def _canonical(query: str) -> str:
     """A query with its spaces collapsed and Sloth's placeholder written one way."""
-    return " ".join(_WINDOW.sub("{{.window}}", query).split())
+    return " ".join(WINDOW_PLACEHOLDER.sub("{{.window}}", query).split())
 
 
 def _windowed(events: Node, key: str) -> str:
@@ -172,7 +179,7 @@ def _windowed(events: Node, key: str) -> str:
     and a fixed range would count the wrong events."""
     query = events.text(key, required=True)
     assert query is not None
-    if not _WINDOW.search(query):
+    if not WINDOW_PLACEHOLDER.search(query):
         raise events.error(
             key,
             f"{query!r} has no {{{{.window}}}} placeholder: Sloth fills it with each window "
