@@ -222,17 +222,23 @@ def epoch_ms_to_ts(ms: pl.Expr) -> pl.Expr:
     return micros.cast(pl.Datetime("us", "UTC"))
 
 
-def request_columns(frame: pl.DataFrame, column: str = "request") -> pl.DataFrame:
+def request_columns(
+    frame: pl.DataFrame,
+    column: str = "request",
+    decode: Callable[[pl.Expr], pl.Expr] | None = None,
+) -> pl.DataFrame:
     """Split a ``METHOD TARGET PROTOCOL`` column (protocol optional, as in HTTP/0.9).
 
     Adds ``method`` (upper case), ``path`` (the raw target, query string kept, credentials
-    scrubbed) and ``__request_ok`` (false where the text is not a request line).
+    scrubbed) and ``__request_ok`` (false where the text is not a request line). ``decode``
+    undoes a gateway's escaping of the target before its credentials are scrubbed.
     """
     parts = pl.col(column).str.extract_groups(r"^([A-Za-z]+) (\S+)(?: (HTTP/[0-9.]+))?$")
     frame = frame.with_columns(parts.alias("__request"))
+    target = pl.col("__request").struct.field("2")
     return frame.with_columns(
         pl.col("__request").struct.field("1").str.to_uppercase().alias("method"),
-        scrub_query_secrets(pl.col("__request").struct.field("2")).alias("path"),
+        scrub_query_secrets(decode(target) if decode else target).alias("path"),
         pl.col("__request").struct.field("1").is_not_null().alias("__request_ok"),
     ).drop("__request")
 

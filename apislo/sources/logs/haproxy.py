@@ -24,7 +24,10 @@ A frontend ending in ``~`` is a TLS frontend (the ``~`` is dropped). Captured he
 may contain spaces. Lines such as ``Proxy x started.`` or ``... SSL handshake failure`` are
 ``not_a_request``; a line cut before the request part is ``truncated``; a request cut off
 without its closing quote (HAProxy's ``log-length``) is still an event. A negative timer other
-than ``-1``, byte count or retry count is ``bad_number``.
+than ``-1``, byte count or retry count is ``bad_number``. The request target is read as the
+client sent it: HAProxy logs ``"``, ``#``, control characters and non-ASCII bytes as ``#`` and
+two hex digits (``#22``, ``#C3#A9``), which are decoded
+(:func:`~apislo.sources.logs.haproxy_fast.decode_target`).
 """
 
 from __future__ import annotations
@@ -101,7 +104,9 @@ class HaproxyHttp(LogFormat):
     def _parse_exact(self, lines: bytes | list[tuple[int, str]]) -> Parsed:
         """The regex path, on a chunk or on ``(line_no, text)`` pairs."""
         frame = match_lines(lines, _PATTERN)
-        frame = request_columns(clean_columns(frame, _FIELDS)).with_columns(
+        frame = request_columns(
+            clean_columns(frame, _FIELDS), decode=haproxy_fast.decode_target
+        ).with_columns(
             pl.col(name).str.strip_prefix("+") for name in ("t_active", "bytes_read", "retries")
         )
         naive = pl.col("accept").str.to_datetime("%d/%b/%Y:%H:%M:%S%.f", strict=False)
@@ -173,7 +178,11 @@ class HaproxyHttp(LogFormat):
             pl.lit(' 0/0 {Mozilla/5.0 (X11; Linux x86_64)} "'),
             pl.col("method").fill_null("GET"),
             pl.lit(" "),
-            pl.col("path").fill_null("/"),
+            # as HAProxy encodes them (decode_target reads them back)
+            pl.col("path")
+            .fill_null("/")
+            .str.replace_all("#", "#23", literal=True)
+            .str.replace_all('"', "#22", literal=True),
             pl.lit(' HTTP/1.1"'),
         )
         return ev.select(line).to_series().to_list()

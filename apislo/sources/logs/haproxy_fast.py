@@ -12,10 +12,15 @@ regex requires that the kernel's rules let through (``\\d+`` fields that are ``-
 backend or client with other whitespace than spaces, a state not four characters long), a status
 outside 100-999 but for 0, a retry count past what ``attempts`` holds, a method with ``-`` or
 ``_``, a path with a tab, and a wall-clock time the zone skips (the regex path rejects it).
+
+Both paths read the request target through :func:`decode_target`: HAProxy writes a ``"``, a
+``#``, a control character and a byte from 0x7F up in the request line it logs as ``#`` and two
+hex digits (``#22``, ``#23``, ``#1B``, ``#C3#A9`` for ``é``: its ``url_encode_map``).
 """
 
 from __future__ import annotations
 
+import re
 from functools import partial
 
 import numpy as np
@@ -26,7 +31,35 @@ from apislo.sources.logs.fields import clean, local_to_utc, scrub_query_secrets
 from apislo.sources.logs.nginx_fast import Program, Var, build
 from apislo.sources.logs.template_fast import Found, TemplatePath, quoted, separated, token
 
-__all__ = ["TEMPLATES", "path"]
+__all__ = ["TEMPLATES", "decode_target", "path"]
+
+#: A byte HAProxy wrote encoded in a logged request line; the hex digits are group 1.
+_ENCODED_BYTE = re.compile(r"#([0-9A-Fa-f]{2})")
+
+
+def decode_target(target: pl.Expr) -> pl.Expr:
+    """Polars expression: a request target as HAProxy logs it -> as the client sent it
+    (``/a#22b/caf#C3#A9`` -> ``/a"b/café``; bytes read as UTF-8, an invalid one as U+FFFD).
+
+    Only the (rare) targets holding an encoded byte are decoded, in Python. Until 2026-11-30
+    they were kept encoded, and the ``#`` was taken for a fragment: ``/a#22b`` was ``/a``.
+    """
+    return target.map_batches(_decode_targets, return_dtype=pl.String, is_elementwise=True)
+
+
+def _decode_targets(targets: pl.Series) -> pl.Series:
+    """:func:`decode_target` on a Series."""
+    rows = targets.str.contains(_ENCODED_BYTE.pattern).fill_null(False).arg_true()
+    if rows.is_empty():
+        return targets
+    return targets.scatter(rows, [_decode(text) for text in targets.gather(rows).to_list()])
+
+
+def _decode(text: str) -> str:
+    """One target holding ``#`` + two hex digits (``/caf#C3#A9`` -> ``/café``)."""
+    parts = _ENCODED_BYTE.split(text)  # text, hex digits, text, hex digits, ..., text
+    raw = b"".join(bytes.fromhex(part) if i % 2 else part.encode() for i, part in enumerate(parts))
+    return raw.decode("utf-8", errors="replace")
 
 
 def _slashed(*names: str, conv: int = k.CONV_INT) -> list[str | Var]:
@@ -126,7 +159,7 @@ def _events(found: Found, tz: str | None) -> pl.DataFrame:
         {
             "ts": numbers["ts"],
             "method": found.text("method", value),
-            "path": found.text("path", scrub_query_secrets(value), local=True),
+            "path": found.text("path", scrub_query_secrets(decode_target(value)), local=True),
             "status": numbers["status"],
             "latency_s": numbers["latency_s"],
             "upstream_latency_s": numbers["upstream_latency_s"],

@@ -12,6 +12,7 @@ import pytest
 
 import apislo
 from apislo.errors import ConfigError
+from apislo.sources.logs import haproxy_fast
 from apislo.sources.logs.base import ParseOptions
 from apislo.sources.logs.haproxy import HaproxyHttp
 from tests.sources.logs import as_strings
@@ -50,6 +51,13 @@ CUT_REQUEST = (
     ' 0/0/1/2/3 200 5 - - ---- 1/1/0/0/0 0/0 "GET /very/long/pa'
 )
 
+# HAProxy writes '"', '#', control characters and bytes from 0x7F of the request line it logs as
+# '#' and two hex digits (its url_encode_map): this target is /a"b/café/x<ESC>?q=<0xFF>#frag.
+ENCODED = (
+    "10.0.0.16:6005 [06/Feb/2009:12:14:20.000] fe be/srv1 0/0/1/2/3 200 5 - - ---- 1/1/0/0/0"
+    ' 0/0 "GET /a#22b/caf#C3#A9/x#1B?q=#FF#23frag HTTP/1.1"'
+)
+
 
 def parse(*lines: str, tz: str | None = None):
     return HaproxyHttp(ParseOptions(tz=tz)).parse(("\n".join(lines) + "\n").encode())
@@ -75,6 +83,19 @@ def test_event_values():
 
     assert ev[3]["ts"] == dt.datetime(2009, 2, 6, 12, 14, 19, 500000, tzinfo=UTC)
     assert (ev[3]["method"], ev[3]["path"]) == ("GET", "/very/long/pa")
+
+
+@pytest.mark.parametrize("kernel", [False, True])
+def test_encoded_bytes_of_the_request_target_are_decoded(kernel: bool) -> None:
+    """Until 2026-11-30 the target was kept encoded and its first '#' taken for a fragment: the
+    route of /a#22b/... was /a."""
+    fmt = HaproxyHttp()
+    chunk = ((ENCODED + "\n") * 20).encode()
+    _, kept, _ = haproxy_fast.path(None).run(chunk, 20)
+    assert len(kept) == 20  # the kernel reads these lines: both paths decode
+    parsed = fmt.parse(chunk) if kernel else fmt._parse_exact(chunk)
+    # ESC is stored as NGINX writes it, an invalid UTF-8 byte as U+FFFD
+    assert parsed.events["path"].to_list() == ['/a"b/café/x\\x1B?q=\ufffd#frag'] * 20
 
 
 def test_rejects_and_line_accounting():
@@ -169,10 +190,12 @@ def test_zoneless_flag_and_sniff():
 
 
 def test_round_trip():
-    original = parse(IPV6_LOGASAP, NOSRV, RETRIED, tz="America/New_York").events
+    original = parse(IPV6_LOGASAP, NOSRV, RETRIED, ENCODED, tz="America/New_York").events
     fmt = HaproxyHttp(ParseOptions(tz="America/New_York"))
     lines = fmt.write(original)
     assert lines[0].startswith("10.0.0.1:40000 [06/Feb/2009:12:14:14.655] ")
+    # '"' and '#' written encoded, as HAProxy writes them (since 2026-11-30)
+    assert lines[3].endswith(' "GET /a#22b/café/x\\x1B?q=\ufffd#23frag HTTP/1.1"')
     again = fmt.parse(("\n".join(lines) + "\n").encode())
     assert again.rejects.height == 0
     assert as_strings(again.events).equals(as_strings(original))
