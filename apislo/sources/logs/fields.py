@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from apislo.errors import PYTHON_ARGUMENTS
 from apislo.sources.logs.base import (
     RAW_SCHEMA,
     REJECT_SCHEMA,
@@ -207,7 +208,7 @@ def local_to_utc(naive: pl.Expr, tz: str | None) -> pl.Expr:
     instant; times that do not exist (clocks going forward) become null (``bad_timestamp``).
     """
     zone = tz or "UTC"
-    check_polars_timezone(zone, "tz")
+    check_polars_timezone(zone, PYTHON_ARGUMENTS.tz)
     return (
         naive.dt.cast_time_unit("us")
         .dt.replace_time_zone(zone, ambiguous="earliest", non_existent="null")
