@@ -268,8 +268,10 @@ class Prometheus:
                 ``by`` keys (``api`` is the profile's API label, e.g. Kong's ``service``).
 
         Returns:
-            The traffic frame, sorted by ``by`` then ``ts``, with zero rows for quiet intervals
-            between a group's first and last; counts are PromQL ``increase`` rounded to int64
+            The traffic frame, sorted by ``by`` then ``ts``, with zero rows for every interval
+            of the window in which a group that has series in it counted nothing (also before
+            its first sample and after its last, as :func:`apislo.traffic` does with ``start``
+            and ``end``); counts are PromQL ``increase`` rounded to int64
             (exact when samples fall on interval boundaries and on ``start`` and ``end``: see
             the README).
 
