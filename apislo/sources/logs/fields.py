@@ -244,13 +244,22 @@ def request_columns(
     ).drop("__request")
 
 
+#: ``#`` and two hex digits: a byte as HAProxy logs it in a request line (``#41`` is ``A``).
+_HAPROXY_BYTE = "#[0-9A-Fa-f]{2}"
+
+
 def scrub_query_secrets(text: pl.Expr) -> pl.Expr:
     """Replace credential values in query strings (``?apikey=s3cr3t``) and path parameters
     (``/cart;jsessionid=...``) with ``REDACTED``. ``text`` may be a path or a whole log line: a
     value ends at ``&``, ``;``, ``#``, a blank or a ``"`` (a path parameter's at ``/`` and ``?``
-    too)."""
-    query = text.str.replace_all(rf'(?i)([?&]{SECRET_KEY_PATTERN}=)[^&;#\s"]*', "${1}REDACTED")
-    return query.str.replace_all(rf'(?i)(;{SECRET_KEY_PATTERN}=)[^/?&;#\s"]*', "${1}REDACTED")
+    too), but for a ``#`` and two hex digits, a byte as HAProxy logs it: until 2026-11-30 the
+    ``#41bc`` of ``?token=#41bc`` (``Abc``) stayed in a quarantined HAProxy line."""
+    query = text.str.replace_all(
+        rf'(?i)([?&]{SECRET_KEY_PATTERN}=)(?:[^&;#\s"]|{_HAPROXY_BYTE})*', "${1}REDACTED"
+    )
+    return query.str.replace_all(
+        rf'(?i)(;{SECRET_KEY_PATTERN}=)(?:[^/?&;#\s"]|{_HAPROXY_BYTE})*', "${1}REDACTED"
+    )
 
 
 #: Prefixes of JSON members that hold a header, cookie or query parameter by name: NGINX's

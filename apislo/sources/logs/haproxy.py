@@ -178,11 +178,7 @@ class HaproxyHttp(LogFormat):
             pl.lit(' 0/0 {Mozilla/5.0 (X11; Linux x86_64)} "'),
             pl.col("method").fill_null("GET"),
             pl.lit(" "),
-            # as HAProxy encodes them (decode_target reads them back)
-            pl.col("path")
-            .fill_null("/")
-            .str.replace_all("#", "#23", literal=True)
-            .str.replace_all('"', "#22", literal=True),
+            haproxy_fast.encode_target(pl.col("path").fill_null("/")),
             pl.lit(' HTTP/1.1"'),
         )
         return ev.select(line).to_series().to_list()

@@ -21,6 +21,7 @@ hex digits (``#22``, ``#23``, ``#1B``, ``#C3#A9`` for ``é``: its ``url_encode_m
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import partial
 
 import numpy as np
@@ -31,10 +32,13 @@ from apislo.sources.logs.fields import clean, local_to_utc, scrub_query_secrets
 from apislo.sources.logs.nginx_fast import Program, Var, build
 from apislo.sources.logs.template_fast import Found, TemplatePath, quoted, separated, token
 
-__all__ = ["TEMPLATES", "decode_target", "path"]
+__all__ = ["TEMPLATES", "decode_target", "encode_target", "path"]
 
 #: A byte HAProxy wrote encoded in a logged request line; the hex digits are group 1.
 _ENCODED_BYTE = re.compile(r"#([0-9A-Fa-f]{2})")
+#: A character HAProxy logs encoded: all but printable ASCII, and ``"`` and ``#`` (one pattern
+#: for Python and polars).
+_TO_ENCODE = re.compile(r"[^ -!$-~]")
 
 
 def decode_target(target: pl.Expr) -> pl.Expr:
@@ -44,15 +48,30 @@ def decode_target(target: pl.Expr) -> pl.Expr:
     Only the (rare) targets holding an encoded byte are decoded, in Python. Until 2026-11-30
     they were kept encoded, and the ``#`` was taken for a fragment: ``/a#22b`` was ``/a``.
     """
-    return target.map_batches(_decode_targets, return_dtype=pl.String, is_elementwise=True)
+    return target.map_batches(
+        partial(_rewrite, _ENCODED_BYTE, _decode), return_dtype=pl.String, is_elementwise=True
+    )
 
 
-def _decode_targets(targets: pl.Series) -> pl.Series:
-    """:func:`decode_target` on a Series."""
-    rows = targets.str.contains(_ENCODED_BYTE.pattern).fill_null(False).arg_true()
+def encode_target(target: pl.Expr) -> pl.Expr:
+    """Polars expression: a request target -> as HAProxy logs it, each UTF-8 byte of a
+    character it encodes as ``#`` and two hex digits (``/a"b/café`` -> ``/a#22b/caf#C3#A9``):
+    :func:`decode_target` reads it back. Until 2026-11-30 only ``"`` and ``#`` were, and a
+    target with a white space other than ASCII's (``#C2#A0``, a no-break space) was written raw
+    and read back as no request line."""
+    return target.map_batches(
+        partial(_rewrite, _TO_ENCODE, _encode), return_dtype=pl.String, is_elementwise=True
+    )
+
+
+def _rewrite(
+    pattern: re.Pattern[str], rewrite: Callable[[str], str], texts: pl.Series
+) -> pl.Series:
+    """``texts`` with ``rewrite`` applied, in Python, to the (rare) ones ``pattern`` is found in."""
+    rows = texts.str.contains(pattern.pattern).fill_null(False).arg_true()
     if rows.is_empty():
-        return targets
-    return targets.scatter(rows, [_decode(text) for text in targets.gather(rows).to_list()])
+        return texts
+    return texts.scatter(rows, [rewrite(text) for text in texts.gather(rows).to_list()])
 
 
 def _decode(text: str) -> str:
@@ -60,6 +79,11 @@ def _decode(text: str) -> str:
     parts = _ENCODED_BYTE.split(text)  # text, hex digits, text, hex digits, ..., text
     raw = b"".join(bytes.fromhex(part) if i % 2 else part.encode() for i, part in enumerate(parts))
     return raw.decode("utf-8", errors="replace")
+
+
+def _encode(text: str) -> str:
+    """One target holding a character HAProxy encodes (``/café`` -> ``/caf#C3#A9``)."""
+    return _TO_ENCODE.sub(lambda found: "".join(f"#{b:02X}" for b in found[0].encode()), text)
 
 
 def _slashed(*names: str, conv: int = k.CONV_INT) -> list[str | Var]:

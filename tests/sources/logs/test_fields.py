@@ -108,11 +108,17 @@ def test_scrub_percent_encoded_keys_path_parameters_and_whole_lines():
         "/a?api%5Fkey=k1&API%2dKEY=k2",  # _ and - percent-encoded, in either case
         "/a;jsessionid=S1/orders/7?key=k3/4+5=",  # a path parameter ends at /, a query value not
         '1.2.3.4 - - [x] "GET /q?token=t1 HTTP/1.1" 400 0 "-" "curl"',  # a quarantined line
+        # HAProxy's bytes (#41 is A, #C3#A9 is é): the values are Abc and éx; until 2026-11-30
+        # they ended at the '#', and a quarantined HAProxy line kept them
+        '0/0 "GET /q?token=#41bc&x=1 HTTP/1.1"',
+        '0/0 "GET /a;jsessionid=#C3#A9x/b?key=k#22#frag HTTP/1.1"',
     ]
     assert run(scrub_query_secrets(pl.col("x")), raw) == [
         "/a?api%5Fkey=REDACTED&API%2dKEY=REDACTED",
         "/a;jsessionid=REDACTED/orders/7?key=REDACTED",
         '1.2.3.4 - - [x] "GET /q?token=REDACTED HTTP/1.1" 400 0 "-" "curl"',
+        '0/0 "GET /q?token=REDACTED&x=1 HTTP/1.1"',
+        '0/0 "GET /a;jsessionid=REDACTED/b?key=REDACTED#frag HTTP/1.1"',
     ]
 
 

@@ -190,12 +190,17 @@ def test_zoneless_flag_and_sniff():
 
 
 def test_round_trip():
-    original = parse(IPV6_LOGASAP, NOSRV, RETRIED, ENCODED, tz="America/New_York").events
+    # a no-break space (#C2#A0) and U+2028 (#E2#80#A8), white space to a regex's \s: written
+    # raw, the line was no request line (until 2026-11-30)
+    spaces = ENCODED.replace("/a#22b/caf#C3#A9/x#1B?q=#FF#23frag", "/a#C2#A0b/#E2#80#A8c")
+    original = parse(IPV6_LOGASAP, NOSRV, RETRIED, ENCODED, spaces, tz="America/New_York").events
     fmt = HaproxyHttp(ParseOptions(tz="America/New_York"))
     lines = fmt.write(original)
     assert lines[0].startswith("10.0.0.1:40000 [06/Feb/2009:12:14:14.655] ")
-    # '"' and '#' written encoded, as HAProxy writes them (since 2026-11-30)
-    assert lines[3].endswith(' "GET /a#22b/café/x\\x1B?q=\ufffd#23frag HTTP/1.1"')
+    # '"', '#' and from 0x7F written encoded, as HAProxy writes them (since 2026-11-30); the
+    # ESC is "\x1B" in events, and U+FFFD is EF BF BD in UTF-8
+    assert lines[3].endswith(' "GET /a#22b/caf#C3#A9/x\\x1B?q=#EF#BF#BD#23frag HTTP/1.1"')
+    assert lines[4].endswith(' "GET /a#C2#A0b/#E2#80#A8c HTTP/1.1"')
     again = fmt.parse(("\n".join(lines) + "\n").encode())
     assert again.rejects.height == 0
     assert as_strings(again.events).equals(as_strings(original))
